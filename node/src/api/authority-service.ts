@@ -1,0 +1,145 @@
+import type { Server } from '@grpc/grpc-js';
+import {
+  AuthorityService,
+  ErrorCode,
+  MessageDirection,
+  MessageKind,
+  Notice,
+  type MessageSummary,
+  type AuthorityServer,
+  TracenetError,
+} from '@tracenet/proto';
+import type { Logger } from 'pino';
+import { verifyAuditLog } from '../audit/verify.js';
+import type { Outbox } from '../federation/outbox.js';
+import { validateNotice } from '../federation/message-kinds.js';
+import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
+import type { NodeIdentity } from '../identity/data-dir.js';
+import type { Store, Sublevel, StoredValue } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import { VERSION } from '../version.js';
+import { requireBearer, unary } from './grpc-handlers.js';
+
+/** What the Authority API needs from the node. */
+export interface AuthorityDeps {
+  readonly identity: NodeIdentity;
+  readonly peers: PeerRegistry;
+  readonly outbox: Outbox;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly token: string;
+  readonly card: () => import('@tracenet/proto').PeerCard;
+  readonly federationAddress: () => string;
+}
+
+function sublevelFor(store: Store, direction: MessageDirection): Sublevel {
+  switch (direction) {
+    case MessageDirection.MESSAGE_DIRECTION_INBOX:
+      return store.sub.inbox;
+    case MessageDirection.MESSAGE_DIRECTION_OUTBOX:
+      return store.sub.outbox;
+    case MessageDirection.MESSAGE_DIRECTION_SENT:
+      return store.sub.sent;
+    case MessageDirection.MESSAGE_DIRECTION_FAILED:
+      return store.sub.failed;
+    default:
+      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'direction is required (inbox, outbox, sent or failed)', { field: 'direction', rule: 'required' });
+  }
+}
+
+function summarise(direction: MessageDirection, v: StoredValue): MessageSummary {
+  const num = (x: unknown) => (typeof x === 'number' ? x : 0);
+  const str = (x: unknown) => (typeof x === 'string' ? x : '');
+  const inbox = direction === MessageDirection.MESSAGE_DIRECTION_INBOX;
+  const at = { [MessageDirection.MESSAGE_DIRECTION_INBOX]: v.receivedAtMs, [MessageDirection.MESSAGE_DIRECTION_SENT]: v.deliveredAtMs, [MessageDirection.MESSAGE_DIRECTION_FAILED]: v.failedAtMs }[direction as number];
+  return {
+    messageId: str(v.messageId),
+    peer: str(inbox ? v.sender : v.recipient),
+    kind: num(v.kind) as MessageKind,
+    correlationId: str(v.correlationId),
+    createdAtMs: num(v.createdAtMs),
+    atMs: num(at),
+    attempts: num(v.attempts),
+    lastError: str(v.lastError),
+  };
+}
+
+async function countKeys(sub: Sublevel): Promise<number> {
+  let n = 0;
+  for await (const _ of sub.keys()) n += 1;
+  return n;
+}
+
+/**
+ * Registers the Authority service: the node's own officers and systems use it. Every call needs
+ * the bearer token kept in `<data>/keys/authority.token`.
+ */
+export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
+  const logger = deps.logger.child({ component: 'authority-api' });
+  const guarded = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
+    unary<Req, Res>(logger, async (request, metadata) => {
+      requireBearer(metadata, deps.token);
+      return handler(request);
+    });
+
+  const implementation: AuthorityServer = {
+    getNodeInfo: guarded(async () => ({
+      participantId: deps.identity.participantId,
+      keyId: deps.identity.keyId,
+      card: deps.card(),
+      federationAddress: deps.federationAddress(),
+      softwareVersion: VERSION,
+    })),
+    addPeer: guarded(async (request) => {
+      if (!request.card) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'card is required', { field: 'card', rule: 'required' });
+      const result = await deps.peers.pin(request.card, deps.clock.now());
+      return { peer: summarisePeer(result.peer), replaced: result.replaced };
+    }),
+    listPeers: guarded(async () => ({ peers: deps.peers.list().map(summarisePeer) })),
+    sendNotice: guarded(async (request) => {
+      if (request.recipient === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', { field: 'recipient', rule: 'required' });
+      const notice: Notice = { subject: request.subject, text: request.text };
+      try {
+        validateNotice(notice);
+      } catch (error) {
+        const failure = TracenetError.from(error);
+        throw new TracenetError(failure.code, failure.message.replace('body.', ''), { field: failure.field.replace('body.', ''), rule: failure.rule });
+      }
+      const messageId = await deps.outbox.enqueue({
+        recipient: request.recipient,
+        kind: MessageKind.MESSAGE_KIND_NOTICE,
+        body: Notice.encode(notice).finish(),
+        ...(request.correlationId ? { correlationId: request.correlationId } : {}),
+      });
+      return { messageId };
+    }),
+    listMessages: guarded(async (request) => {
+      const sub = sublevelFor(deps.store, request.direction);
+      const limit = request.limit === 0 ? 100 : request.limit;
+      if (limit > 1000) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'limit must be at most 1000', { field: 'limit', rule: 'max' });
+      const messages: MessageSummary[] = [];
+      let last = '';
+      const range = request.cursor ? { gt: Buffer.from(request.cursor, 'base64url').toString('utf8'), limit: limit + 1 } : { limit: limit + 1 };
+      for await (const [key, value] of sub.iterator(range)) {
+        if (messages.length === limit) return { messages, nextCursor: Buffer.from(last, 'utf8').toString('base64url') };
+        messages.push(summarise(request.direction, value));
+        last = key;
+      }
+      return { messages, nextCursor: '' };
+    }),
+    getDeliveryStats: guarded(async () => {
+      let oldest = Number.POSITIVE_INFINITY;
+      for await (const value of deps.store.sub.outbox.values()) oldest = Math.min(oldest, Number(value.createdAtMs));
+      return {
+        inbox: await countKeys(deps.store.sub.inbox),
+        outbox: await countKeys(deps.store.sub.outbox),
+        sent: await countKeys(deps.store.sub.sent),
+        failed: await countKeys(deps.store.sub.failed),
+        oldestOutboxAgeMs: Number.isFinite(oldest) ? Math.max(0, deps.clock.now() - oldest) : 0,
+      };
+    }),
+    verifyAudit: guarded(async () => ({ result: await verifyAuditLog(deps.store, deps.identity.keys.signingPublicKey) })),
+  };
+  server.addService(AuthorityService, implementation as unknown as import('@grpc/grpc-js').UntypedServiceImplementation);
+}

@@ -1,0 +1,44 @@
+import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { timingSafeEqual } from 'node:crypto';
+import { ErrorCode, TracenetError } from '@tracenet/proto';
+import type { Logger } from 'pino';
+
+/**
+ * Turns anything a handler throws into a gRPC status with a Tracenet detail. Internal errors are
+ * logged in full and answered without their message, so nothing internal leaks to callers.
+ */
+export function toServiceError(error: unknown, logger: Logger) {
+  const failure = TracenetError.from(error);
+  if (failure.code === ErrorCode.ERROR_CODE_INTERNAL) {
+    logger.error({ err: error }, 'internal error in a handler');
+    return new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error; nothing was written', { rule: 'internal' }).toStatus();
+  }
+  return failure.toStatus();
+}
+
+/** Adapts a promise-returning handler to grpc-js's callback style; it never throws. */
+export function unary<Req, Res>(logger: Logger, handler: (request: Req, metadata: Metadata) => Promise<Res>) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+    let result: Promise<Res>;
+    try {
+      result = handler(call.request, call.metadata);
+    } catch (error) {
+      callback(toServiceError(error, logger));
+      return;
+    }
+    result.then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toServiceError(error, logger)),
+    );
+  };
+}
+
+/** Checks `authorization: Bearer <token>` in constant time. Throws UNAUTHORIZED. */
+export function requireBearer(metadata: Metadata, token: string): void {
+  const header = metadata.get('authorization')[0];
+  const presented = typeof header === 'string' && header.startsWith('Bearer ') ? Buffer.from(header.slice(7)) : Buffer.alloc(0);
+  const expected = Buffer.from(token);
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_UNAUTHORIZED, 'missing or wrong bearer token', { field: 'authorization', rule: 'bearer_token' });
+  }
+}

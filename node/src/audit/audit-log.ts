@@ -1,0 +1,178 @@
+import type { Logger } from 'pino';
+import { blake2b256, domain, sodium, toBuffer } from '../crypto/sodium.js';
+import type { Clock } from '../util/clock.js';
+import { padNumber, type Operation, type Store } from '../store/store.js';
+
+const ENTRY_DOMAIN = domain('tracenet.v1/audit-entry');
+const CHECKPOINT_DOMAIN = domain('tracenet.v1/audit-checkpoint');
+/** `prev` of the first entry. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Kinds of audit entries. */
+export type AuditType =
+  | 'node.initialised'
+  | 'node.started'
+  | 'node.stopped'
+  | 'peer.pinned'
+  | 'message.queued'
+  | 'message.delivered'
+  | 'message.failed'
+  | 'message.received'
+  | 'message.duplicate'
+  | 'message.rejected';
+
+/**
+ * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message
+ * content, never key material.
+ */
+export interface AuditEvent {
+  readonly type: AuditType;
+  readonly fields: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** How an entry is stored: the canonical JSON line and its chained hash. */
+export interface StoredAuditEntry {
+  readonly line: string;
+  readonly hash: string;
+}
+
+/** A signed checkpoint over the chain head at `seq`. */
+export interface StoredCheckpoint {
+  readonly seq: number;
+  readonly hash: string;
+  readonly at: number;
+  readonly keyId: string;
+  /** Base64 Ed25519 signature, see {@link checkpointSignedBytes}. */
+  readonly signature: string;
+}
+
+/** Hash of an entry: BLAKE2b-256(domain || prev hash bytes || UTF-8 line). */
+export function entryHash(prev: string, line: string): string {
+  return blake2b256(ENTRY_DOMAIN, Buffer.from(prev, 'hex'), Buffer.from(line, 'utf8')).toString('hex');
+}
+
+/** Bytes a checkpoint signature covers: domain || u64be(seq) || hash bytes || u64be(at). */
+export function checkpointSignedBytes(seq: number, hash: string, at: number): Buffer {
+  const numbers = Buffer.alloc(16);
+  numbers.writeBigUInt64BE(BigInt(seq), 0);
+  numbers.writeBigUInt64BE(BigInt(at), 8);
+  return Buffer.concat([CHECKPOINT_DOMAIN, numbers.subarray(0, 8), Buffer.from(hash, 'hex'), numbers.subarray(8)]);
+}
+
+interface Head {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+interface PendingWrite {
+  readonly operations: Operation[];
+  readonly events: readonly AuditEvent[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** What the journal needs. */
+export interface JournalOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly keyId: string;
+  readonly signingSecretKey: Uint8Array;
+  /** Write a signed checkpoint at least every this many entries. */
+  readonly checkpointEvery: number;
+}
+
+/**
+ * The only writer of the store. Every write carries its audit entries, and both land in one
+ * LevelDB batch: a message is stored with its audit entry or not at all. Concurrent writes are
+ * grouped into one batch (group commit), which also keeps the hash chain in order.
+ */
+export class Journal {
+  readonly #options: JournalOptions;
+  readonly #logger: Logger;
+  #head: Head = { seq: 0, hash: GENESIS_HASH };
+  #checkpointed = 0;
+  #pending: PendingWrite[] = [];
+  #draining: Promise<void> | undefined;
+
+  constructor(options: JournalOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'journal' });
+  }
+
+  /** Loads the chain head and the last checkpoint. Call once before writing. */
+  async init(): Promise<void> {
+    const { audit, checkpoints } = this.#options.store.sub;
+    for await (const [, value] of audit.iterator({ reverse: true, limit: 1 })) {
+      const entry = value as unknown as StoredAuditEntry;
+      this.#head = { seq: (JSON.parse(entry.line) as { seq: number }).seq, hash: entry.hash };
+    }
+    for await (const [, value] of checkpoints.iterator({ reverse: true, limit: 1 })) {
+      this.#checkpointed = (value as unknown as StoredCheckpoint).seq;
+    }
+  }
+
+  /** Sequence number and hash of the last entry written. */
+  get head(): Head {
+    return this.#head;
+  }
+
+  /**
+   * Writes `operations` and appends `events` to the audit chain, atomically. Resolves when both
+   * are on disk; rejects (STORAGE_UNAVAILABLE) when neither is.
+   */
+  write(operations: Operation[], events: readonly AuditEvent[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ operations, events, resolve, reject });
+      this.#draining ??= this.#drain().finally(() => {
+        this.#draining = undefined;
+      });
+    });
+  }
+
+  /** Writes a signed checkpoint of the current head if entries were added since the last one. */
+  async checkpoint(): Promise<void> {
+    await this.#draining;
+    if (this.#head.seq === this.#checkpointed) return;
+    const head = this.#head;
+    await this.#options.store.batch([this.#checkpointOperation(head)]);
+    this.#checkpointed = head.seq;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const group = this.#pending.splice(0, 512);
+      const batch: Operation[] = [];
+      let head = this.#head;
+      const at = this.#options.clock.now();
+      for (const item of group) {
+        batch.push(...item.operations);
+        for (const event of item.events) {
+          const seq = head.seq + 1;
+          const line = JSON.stringify({ seq, at, type: event.type, prev: head.hash, ...event.fields });
+          const hash = entryHash(head.hash, line);
+          batch.push({ type: 'put', sublevel: this.#options.store.sub.audit, key: padNumber(seq), value: { line, hash } });
+          head = { seq, hash };
+        }
+      }
+      const checkpoint = head.seq - this.#checkpointed >= this.#options.checkpointEvery;
+      if (checkpoint) batch.push(this.#checkpointOperation(head));
+      try {
+        await this.#options.store.batch(batch);
+        this.#head = head;
+        if (checkpoint) this.#checkpointed = head.seq;
+        for (const item of group) item.resolve();
+      } catch (error) {
+        this.#logger.error({ err: error, writes: group.length }, 'store write failed; nothing of these writes was stored');
+        for (const item of group) item.reject(error);
+      }
+    }
+  }
+
+  #checkpointOperation(head: Head): Operation {
+    const at = this.#options.clock.now();
+    const signature = sodium().crypto_sign_detached(checkpointSignedBytes(head.seq, head.hash, at), this.#options.signingSecretKey);
+    const value: StoredCheckpoint = { seq: head.seq, hash: head.hash, at, keyId: this.#options.keyId, signature: toBuffer(signature).toString('base64') };
+    return { type: 'put', sublevel: this.#options.store.sub.checkpoints, key: padNumber(head.seq), value: { ...value } };
+  }
+}

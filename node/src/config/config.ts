@@ -1,0 +1,147 @@
+import { readFile } from 'node:fs/promises';
+import { ErrorCode, TracenetError } from '@tracenet/proto';
+import { DEFAULT_MAX_ENVELOPE_BYTES } from '../envelope/envelope.js';
+
+/** Node configuration. Every key can come from `<data>/config.json` or an environment variable. */
+export interface NodeConfig {
+  readonly federation: {
+    /** Address the Federation service binds, "host:port" (port 0 picks a free port). */
+    readonly listen: string;
+    /** Endpoints advertised in the peer card; the bound address when empty. */
+    readonly advertise: readonly string[];
+  };
+  readonly authority: {
+    /** Address of the Authority API; loopback by default. */
+    readonly listen: string;
+  };
+  readonly envelope: {
+    readonly maxBytes: number;
+    readonly replayWindowMs: number;
+    readonly defaultTtlMs: number;
+  };
+  readonly outbox: {
+    readonly maxInFlightPerPeer: number;
+    readonly initialBackoffMs: number;
+    readonly maxBackoffMs: number;
+    readonly attemptTimeoutMs: number;
+  };
+  readonly audit: {
+    /** A signed checkpoint at least every this many entries (and at every stop). */
+    readonly checkpointEvery: number;
+  };
+  readonly log: {
+    readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  };
+}
+
+/** Defaults of every key. */
+export const DEFAULT_CONFIG: NodeConfig = {
+  federation: { listen: '127.0.0.1:7443', advertise: [] },
+  authority: { listen: '127.0.0.1:7444' },
+  envelope: { maxBytes: DEFAULT_MAX_ENVELOPE_BYTES, replayWindowMs: 5 * 60_000, defaultTtlMs: 14 * 86_400_000 },
+  outbox: { maxInFlightPerPeer: 32, initialBackoffMs: 200, maxBackoffMs: 5000, attemptTimeoutMs: 10_000 },
+  audit: { checkpointEvery: 1000 },
+  log: { level: 'info' },
+};
+
+type Rule = (value: unknown) => string | undefined;
+
+const hostPort: Rule = (v) => (typeof v === 'string' && /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/.test(v) && Number(v.split(':').pop()) <= 65535 ? undefined : 'must be "host:port"');
+const hostPorts: Rule = (v) => (Array.isArray(v) ? v.map(hostPort).find((e) => e !== undefined) : 'must be a list of "host:port"');
+const integer = (min: number, max: number): Rule => (v) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be an integer from ${min} to ${max}`);
+const oneOf = (values: readonly string[]): Rule => (v) => (typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
+
+/** Every key with its rule. Keys are dotted paths; env var = TRACENET_ + path in UPPER_SNAKE. */
+const RULES: Record<string, Rule> = {
+  'federation.listen': hostPort,
+  'federation.advertise': hostPorts,
+  'authority.listen': hostPort,
+  'envelope.maxBytes': integer(1024, 64 * 1024 * 1024),
+  'envelope.replayWindowMs': integer(1000, 86_400_000),
+  'envelope.defaultTtlMs': integer(60_000, 365 * 86_400_000),
+  'outbox.maxInFlightPerPeer': integer(1, 1024),
+  'outbox.initialBackoffMs': integer(10, 60_000),
+  'outbox.maxBackoffMs': integer(100, 3_600_000),
+  'outbox.attemptTimeoutMs': integer(100, 600_000),
+  'audit.checkpointEvery': integer(1, 1_000_000),
+  'log.level': oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+};
+
+/** The environment variable of a key: `outbox.maxBackoffMs` → `TRACENET_OUTBOX_MAX_BACKOFF_MS`. */
+export function envName(key: string): string {
+  return `TRACENET_${key.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+}
+
+function configError(key: string, source: string, problem: string): TracenetError {
+  return new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `configuration key ${key} (from ${source}) ${problem}`, { field: key, rule: 'config' });
+}
+
+function parseEnv(key: string, raw: string): unknown {
+  const sample = getPath(DEFAULT_CONFIG, key);
+  if (typeof sample === 'number') return raw.trim() === '' ? Number.NaN : Number(raw);
+  if (Array.isArray(sample)) return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw;
+}
+
+function getPath(object: unknown, key: string): unknown {
+  return key.split('.').reduce<unknown>((o, part) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[part] : undefined), object);
+}
+
+function setPath(object: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  const last = parts.pop() as string;
+  let target = object;
+  for (const part of parts) target = (target[part] ??= {}) as Record<string, unknown>;
+  target[last] = value;
+}
+
+/**
+ * Builds the configuration: defaults, then the file (if any), then environment variables, then
+ * `overrides` (command-line flags). Every value is validated; an unknown key or a bad value is
+ * refused with an error that names the key and where it came from.
+ */
+export async function loadConfig(options: {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Readonly<Record<string, unknown>>;
+}): Promise<NodeConfig> {
+  const config = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
+  const apply = (key: string, value: unknown, source: string) => {
+    const rule = RULES[key];
+    if (!rule) throw configError(key, source, 'is not a known key');
+    const problem = rule(value);
+    if (problem) throw configError(key, source, problem);
+    setPath(config, key, value);
+  };
+  if (options.file) {
+    let text: string | undefined;
+    try {
+      text = await readFile(options.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (text !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (cause) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${options.file} is not valid JSON`, { field: options.file, rule: 'config', cause });
+      }
+      const flatten = (value: unknown, prefix: string): void => {
+        if (value && typeof value === 'object' && !Array.isArray(value)) {
+          for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k);
+        } else apply(prefix, value, options.file as string);
+      };
+      flatten(parsed, '');
+    }
+  }
+  const env = options.env ?? {};
+  for (const key of Object.keys(RULES)) {
+    const raw = env[envName(key)];
+    if (raw !== undefined) apply(key, parseEnv(key, raw), envName(key));
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) apply(key, value, 'command line');
+  }
+  return config as unknown as NodeConfig;
+}

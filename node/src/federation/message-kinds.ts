@@ -1,0 +1,37 @@
+import { ErrorCode, MessageKind, Notice, TracenetError } from '@tracenet/proto';
+
+function field(name: string, value: string, min: number, max: number): void {
+  if (value.length === 0 && min > 0) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, `${name} is required`, { field: name, rule: 'required' });
+  }
+  if (value.length < min || value.length > max) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${name} must be ${min} to ${max} characters`, { field: name, rule: 'length' });
+  }
+}
+
+/** Validates a Notice (MESSAGE_KIND_NOTICE). */
+export function validateNotice(notice: Notice): void {
+  field('body.subject', notice.subject, 1, 200);
+  field('body.text', notice.text, 1, 100_000);
+}
+
+/**
+ * Decodes and validates the body of a message of `kind` (docs/protocol.md section 6). Throws
+ * MALFORMED, MISSING_FIELD or INVALID_FIELD naming the field.
+ */
+export function validateBody(kind: MessageKind, body: Uint8Array): void {
+  switch (kind) {
+    case MessageKind.MESSAGE_KIND_NOTICE: {
+      let notice: Notice;
+      try {
+        notice = Notice.decode(body);
+      } catch (cause) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'body is not a valid Notice message', { field: 'body', rule: 'protobuf', cause });
+      }
+      validateNotice(notice);
+      return;
+    }
+    default:
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `message kind ${kind} is not known to this node`, { field: 'header.kind', rule: 'known_kind' });
+  }
+}

@@ -1,0 +1,310 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import {
+  ErrorCode,
+  type EnvelopeHeader,
+  type MessageKind,
+  Receipt,
+  ReceiptStatus,
+  TracenetError,
+} from '@tracenet/proto';
+import type { Journal, AuditEvent } from '../audit/audit-log.js';
+import { blake2b256 } from '../crypto/sodium.js';
+import {
+  bodyDigest,
+  decryptEnvelope,
+  parseEnvelope,
+  verifyEnvelopeSignature,
+  type ParsedEnvelope,
+} from '../envelope/envelope.js';
+import { signReceipt } from '../envelope/receipt.js';
+import type { NodeIdentity } from '../identity/data-dir.js';
+import { padNumber, type Store } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import { KeyedLock } from '../util/keyed-lock.js';
+import { validateBody } from './message-kinds.js';
+import type { PeerRegistry } from './peers.js';
+
+/** A message accepted into the inbox. */
+export interface InboxMessage {
+  readonly sender: string;
+  readonly messageId: string;
+  readonly kind: MessageKind;
+  readonly correlationId: string;
+  readonly createdAtMs: number;
+  readonly expiresAtMs: number;
+  readonly receivedAtMs: number;
+  readonly body: Buffer;
+}
+
+/** Limits the receiver enforces. */
+export interface ReceiverConfig {
+  readonly maxEnvelopeBytes: number;
+  /** Largest allowed difference between an envelope's creation time and the receiver's clock. */
+  readonly replayWindowMs: number;
+}
+
+/** What is remembered about a (sender, message id) or a (sender, message id, digest). */
+interface SeenRecord {
+  readonly status: 'accepted' | 'rejected';
+  readonly bodyDigest?: string;
+  /** Base64 of the serialized receipt given. */
+  readonly receipt: string;
+  readonly code?: number;
+}
+
+/** Rejections that depend on the clock: remembered per envelope, so a fresh seal is judged anew. */
+const CLOCK_CODES = new Set<ErrorCode>([ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, ErrorCode.ERROR_CODE_EXPIRED]);
+
+function seenKey(sender: string, messageId: string, digest?: Buffer): string {
+  return digest ? `${sender}\u0000${messageId}\u0000${digest.toString('hex')}` : `${sender}\u0000${messageId}`;
+}
+
+/** Inbox key: receipt time first so listings come in arrival order. */
+export function inboxKey(receivedAtMs: number, sender: string, messageId: string): string {
+  return `${padNumber(receivedAtMs)}\u0000${sender}\u0000${messageId}`;
+}
+
+/**
+ * The receiving side of Deliver (docs/protocol.md section 4). Checks run cheapest first: size,
+ * structure, addressing and pinning, then one AEAD check that authenticates header and
+ * ciphertext, then the replay rules, then the Ed25519 signature, then the body. Every outcome is
+ * audited; only an accepted message is stored, together with its receipt, in one batch.
+ */
+export class Receiver extends EventEmitter<{ accepted: [InboxMessage] }> {
+  readonly #locks = new KeyedLock();
+  readonly #logger: Logger;
+
+  constructor(
+    private readonly deps: {
+      identity: NodeIdentity;
+      peers: PeerRegistry;
+      journal: Journal;
+      store: Store;
+      clock: Clock;
+      logger: Logger;
+      config: ReceiverConfig;
+    },
+  ) {
+    super();
+    this.#logger = deps.logger.child({ component: 'receiver' });
+  }
+
+  /**
+   * Handles one envelope as received on the wire. Resolves with an ACCEPTED or DUPLICATE receipt;
+   * throws a TracenetError otherwise (with a signed REJECTED receipt when the header authenticated).
+   */
+  async deliver(raw: Uint8Array): Promise<Receipt> {
+    const receivedAtMs = this.deps.clock.now();
+    let parsed: ParsedEnvelope | undefined;
+    try {
+      parsed = parseEnvelope(raw, this.deps.config.maxEnvelopeBytes);
+      const peer = this.#authorise(parsed.header);
+      const sealed = decryptEnvelope(parsed, peer.pairKey);
+      const authenticated = parsed;
+      return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () =>
+        this.#deliverAuthenticated(authenticated, sealed.body, sealed.signature, peer.body.signingPublicKey, receivedAtMs),
+      );
+    } catch (error) {
+      const failure = TracenetError.from(error);
+      if (failure.receipt === undefined) await this.#auditUnauthenticated(parsed, raw, failure);
+      throw failure;
+    }
+  }
+
+  #authorise(header: EnvelopeHeader) {
+    const self = this.deps.identity;
+    if (header.recipient !== self.participantId) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `envelope is addressed to ${header.recipient}, this node is ${self.participantId}`, {
+        field: 'header.recipient',
+        rule: 'recipient',
+      });
+    }
+    if (header.recipientKeyId !== self.keyId) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `envelope is sealed to key ${header.recipientKeyId}, this node's key is ${self.keyId}`, {
+        field: 'header.recipient_key_id',
+        rule: 'recipient_key',
+      });
+    }
+    const peer = this.deps.peers.get(header.sender);
+    if (!peer) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, `${header.sender} is not a pinned peer of ${self.participantId}`, {
+        field: 'header.sender',
+        rule: 'pinned_peer',
+      });
+    }
+    if (header.senderKeyId !== peer.body.keyId) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, `${header.sender} is pinned with key ${peer.body.keyId}, not ${header.senderKeyId}`, {
+        field: 'header.sender_key_id',
+        rule: 'pinned_key',
+      });
+    }
+    if (this.deps.clock.now() >= peer.body.validUntilMs) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, `the pinned card of ${header.sender} has expired`, {
+        field: 'header.sender',
+        rule: 'card_validity',
+      });
+    }
+    return peer;
+  }
+
+  async #deliverAuthenticated(
+    parsed: ParsedEnvelope,
+    body: Buffer,
+    signature: Buffer,
+    signingPublicKey: Uint8Array,
+    receivedAtMs: number,
+  ): Promise<Receipt> {
+    const { header, digest } = parsed;
+    const seen = this.deps.store.sub.seen;
+    const byId = (await seen.get(seenKey(header.sender, header.messageId))) as SeenRecord | undefined;
+    const byEnvelope = byId ? undefined : ((await seen.get(seenKey(header.sender, header.messageId, digest))) as SeenRecord | undefined);
+    const rejected = byId?.status === 'rejected' ? byId : byEnvelope;
+    if (rejected) {
+      // A copy of a rejected message is rejected again with the same code, never accepted.
+      await this.deps.journal.write([], [auditEvent('message.rejected', parsed, { code: rejected.code ?? 0, rule: 'rejected_before', authenticated: true })]);
+      throw new TracenetError(rejected.code ?? ErrorCode.ERROR_CODE_UNSPECIFIED, 'this message was rejected before; it is not processed again', {
+        rule: 'rejected_before',
+        receipt: Receipt.decode(Buffer.from(rejected.receipt, 'base64')),
+      });
+    }
+    const thisBody = bodyDigest(header.kind, body);
+    try {
+      this.#checkTime(header);
+      if (byId) {
+        if (byId.bodyDigest !== thisBody) {
+          throw new TracenetError(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, `message id ${header.messageId} was already used by ${header.sender} for other content`, {
+            field: 'header.message_id',
+            rule: 'unique_message_id',
+          });
+        }
+        return await this.#duplicate(parsed, byId, receivedAtMs);
+      }
+      verifyEnvelopeSignature(parsed, { body, signature }, signingPublicKey);
+      validateBody(header.kind, body);
+    } catch (error) {
+      throw await this.#reject(parsed, TracenetError.from(error), receivedAtMs, byId !== undefined);
+    }
+    const receipt = this.#receipt(header, digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    const message: InboxMessage = {
+      sender: header.sender,
+      messageId: header.messageId,
+      kind: header.kind,
+      correlationId: header.correlationId,
+      createdAtMs: header.createdAtMs,
+      expiresAtMs: header.expiresAtMs,
+      receivedAtMs,
+      body,
+    };
+    const record: SeenRecord = { status: 'accepted', bodyDigest: thisBody, receipt: encodeReceipt(receipt) };
+    await this.deps.journal.write(
+      [
+        { type: 'put', sublevel: seen, key: seenKey(header.sender, header.messageId), value: { ...record } },
+        {
+          type: 'put',
+          sublevel: this.deps.store.sub.inbox,
+          key: inboxKey(receivedAtMs, header.sender, header.messageId),
+          value: { ...message, body: body.toString('base64'), digest: digest.toString('hex') },
+        },
+      ],
+      [auditEvent('message.received', parsed, { bodyDigest: thisBody })],
+    );
+    this.#logger.info({ peer: header.sender, messageId: header.messageId, correlationId: header.correlationId, kind: header.kind }, 'message accepted');
+    this.emit('accepted', message);
+    return receipt;
+  }
+
+  #checkTime(header: EnvelopeHeader): void {
+    const now = this.deps.clock.now();
+    const window = this.deps.config.replayWindowMs;
+    if (Math.abs(header.createdAtMs - now) > window) {
+      const future = header.createdAtMs > now;
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW,
+        `envelope was created ${Math.round(Math.abs(header.createdAtMs - now) / 1000)} s ${future ? 'in the future' : 'ago'}; the window is ±${window / 1000} s`,
+        { field: 'header.created_at_ms', rule: 'replay_window' },
+      );
+    }
+    if (header.expiresAtMs <= now) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_EXPIRED, 'envelope has expired', { field: 'header.expires_at_ms', rule: 'expiry' });
+    }
+  }
+
+  async #duplicate(parsed: ParsedEnvelope, original: SeenRecord, receivedAtMs: number): Promise<Receipt> {
+    const receipt = this.#receipt(parsed.header, parsed.digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
+    receipt.original = Receipt.decode(Buffer.from(original.receipt, 'base64'));
+    await this.deps.journal.write([], [auditEvent('message.duplicate', parsed, {})]);
+    this.#logger.info({ peer: parsed.header.sender, messageId: parsed.header.messageId }, 'duplicate answered with the original receipt');
+    return receipt;
+  }
+
+  /**
+   * Rejects an authenticated envelope: signs a REJECTED receipt and remembers it, so that no copy
+   * of this message is ever accepted. Returns the error to throw.
+   */
+  async #reject(parsed: ParsedEnvelope, failure: TracenetError, receivedAtMs: number, idAccepted: boolean): Promise<TracenetError> {
+    const { header, digest } = parsed;
+    const receipt = this.#receipt(header, digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_REJECTED, failure);
+    const record: SeenRecord = { status: 'rejected', receipt: encodeReceipt(receipt), code: failure.code };
+    // The id stays accepted when it was; clock rejections are remembered for this envelope only.
+    const remember = idAccepted || CLOCK_CODES.has(failure.code) ? seenKey(header.sender, header.messageId, digest) : seenKey(header.sender, header.messageId);
+    await this.deps.journal.write(
+      [{ type: 'put', sublevel: this.deps.store.sub.seen, key: remember, value: { ...record } }],
+      [auditEvent('message.rejected', parsed, { code: failure.codeName, rule: failure.rule, authenticated: true })],
+    );
+    this.#logger.warn({ peer: header.sender, messageId: header.messageId, code: failure.codeName, rule: failure.rule }, 'message rejected');
+    return new TracenetError(failure.code, failure.message, { field: failure.field, rule: failure.rule, violations: failure.violations, receipt, cause: failure });
+  }
+
+  async #auditUnauthenticated(parsed: ParsedEnvelope | undefined, raw: Uint8Array, failure: TracenetError): Promise<void> {
+    const fields = { code: failure.codeName, rule: failure.rule, authenticated: false };
+    const event: AuditEvent = parsed
+      ? auditEvent('message.rejected', parsed, fields)
+      : { type: 'message.rejected', fields: { direction: 'in', bytes: raw.length, rawDigest: blake2b256(raw).toString('hex'), ...fields } };
+    try {
+      await this.deps.journal.write([], [event]);
+    } catch (error) {
+      this.#logger.error({ err: error }, 'could not audit a rejected envelope');
+    }
+    this.#logger.warn({ peer: parsed?.header.sender, messageId: parsed?.header.messageId, code: failure.codeName, rule: failure.rule }, 'envelope refused');
+  }
+
+  #receipt(header: EnvelopeHeader, digest: Buffer, receivedAtMs: number, status: ReceiptStatus, failure?: TracenetError): Receipt {
+    const self = this.deps.identity;
+    return signReceipt(
+      {
+        version: 1,
+        issuer: self.participantId,
+        issuerKeyId: self.keyId,
+        sender: header.sender,
+        messageId: header.messageId,
+        envelopeDigest: digest,
+        receivedAtMs,
+        status,
+        errorCode: failure?.code ?? ErrorCode.ERROR_CODE_UNSPECIFIED,
+        errorMessage: failure?.message ?? '',
+      },
+      self.keys.signingSecretKey,
+    );
+  }
+}
+
+function encodeReceipt(receipt: Receipt): string {
+  return Buffer.from(Receipt.encode(receipt).finish()).toString('base64');
+}
+
+function auditEvent(type: AuditEvent['type'], parsed: ParsedEnvelope, extra: Record<string, string | number | boolean>): AuditEvent {
+  const { header, digest } = parsed;
+  return {
+    type,
+    fields: {
+      direction: 'in',
+      peer: header.sender,
+      recipient: header.recipient,
+      messageId: header.messageId,
+      kind: header.kind,
+      digest: digest.toString('hex'),
+      ...extra,
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { credentials, type Client, Metadata, makeGenericClientConstructor, type ServiceError, status } from '@grpc/grpc-js';
+import { checkServerIdentity as defaultCheck, type PeerCertificate } from 'node:tls';
+import { FederationService, Receipt } from '@tracenet/proto';
+import type { Peer } from './peers.js';
+
+const DELIVER_PATH = FederationService.deliver.path;
+const Generic = makeGenericClientConstructor({}, 'Federation');
+
+/** Sends envelopes to peers. The seam where tests and the conformance suite plug in. */
+export interface Transport {
+  /** Delivers serialized envelope bytes; resolves with the receipt or rejects with the gRPC error. */
+  deliver(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number; correlationId?: string }): Promise<Receipt>;
+  close(): void;
+}
+
+/** Checks that the server presented exactly the pinned certificate; host names are not used. */
+function pinnedIdentity(fingerprint: Buffer) {
+  return (hostname: string, certificate: PeerCertificate): Error | undefined => {
+    if (certificate.fingerprint256 && Buffer.from(certificate.fingerprint256.replace(/:/g, ''), 'hex').equals(fingerprint)) return undefined;
+    return defaultCheck(hostname, certificate) ?? new Error('TLS certificate does not match the pinned fingerprint');
+  };
+}
+
+/**
+ * gRPC transport over TLS, one channel per peer, trusting only the certificate pinned in the
+ * peer's card. Channels reconnect quickly so that a peer that comes back is reached at once.
+ */
+export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Transport {
+  const clients = new Map<string, { client: Client; fingerprint: string; endpoint: string }>();
+  const clientFor = (peer: Peer): Client => {
+    const fingerprint = peer.body.tlsCertificateSha256.toString('hex');
+    const endpoint = peer.body.endpoints[0] ?? '';
+    const cached = clients.get(peer.participantId);
+    if (cached && cached.fingerprint === fingerprint && cached.endpoint === endpoint) return cached.client;
+    cached?.client.close();
+    const creds = credentials.createSsl(Buffer.from(peer.tlsCertificatePem), null, null, {
+      checkServerIdentity: pinnedIdentity(peer.body.tlsCertificateSha256),
+    });
+    const client = new Generic(endpoint, creds, {
+      'grpc.max_send_message_length': options.maxEnvelopeBytes + 65_536,
+      'grpc.max_receive_message_length': 1024 * 1024,
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 2000,
+      'grpc.min_reconnect_backoff_ms': 250,
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.enable_retries': 0,
+    });
+    clients.set(peer.participantId, { client, fingerprint, endpoint });
+    return client;
+  };
+  return {
+    deliver(peer, envelope, { deadlineMs, correlationId }) {
+      const client = clientFor(peer);
+      const metadata = new Metadata();
+      if (correlationId) metadata.set('x-correlation-id', correlationId);
+      return new Promise((resolve, reject) => {
+        client.makeUnaryRequest(
+          DELIVER_PATH,
+          (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          (bytes: Buffer) => Receipt.decode(bytes),
+          envelope,
+          metadata,
+          { deadline: Date.now() + deadlineMs },
+          (error: ServiceError | null, receipt?: Receipt) => {
+            if (error) reject(error);
+            else if (receipt) resolve(receipt);
+            else reject(Object.assign(new Error('empty response'), { code: status.INTERNAL, details: 'empty response', metadata: new Metadata() }));
+          },
+        );
+      });
+    },
+    close() {
+      for (const { client } of clients.values()) client.close();
+      clients.clear();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { ErrorCode, ParticipantKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
+import { domain, sodium, toBuffer } from '../crypto/sodium.js';
+import { participantKindOf } from './participant-id.js';
+import { keyIdOf } from './keys.js';
+import { certificateFingerprint } from './tls.js';
+
+const CARD_DOMAIN = domain('tracenet.v1/peer-card');
+
+/** Format tag of an exported card file. */
+export const CARD_FILE_FORMAT = 'tracenet-peer-card/1';
+
+/** Signs a card body with the signing key it names. */
+export function signPeerCard(body: PeerCardBody, signingSecretKey: Uint8Array): PeerCard {
+  const bodyBytes = Buffer.from(PeerCardBody.encode(body).finish());
+  const signature = sodium().crypto_sign_detached(Buffer.concat([CARD_DOMAIN, bodyBytes]), signingSecretKey);
+  return { body: bodyBytes, signature: toBuffer(signature) };
+}
+
+function invalid(message: string, field: string, rule: string): TracenetError {
+  return new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, message, { field, rule });
+}
+
+const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
+
+/**
+ * Verifies a card completely and returns its body: structure, participant id and kind, key
+ * sizes, key id, TLS fingerprint, endpoints, validity at `nowMs`, and the self-signature.
+ * Throws INVALID_PEER_CARD naming the field and rule.
+ */
+export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
+  let body: PeerCardBody;
+  try {
+    body = PeerCardBody.decode(card.body);
+  } catch (cause) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card body is not a PeerCardBody', {
+      field: 'card.body',
+      rule: 'protobuf',
+      cause,
+    });
+  }
+  if (body.version !== 1) throw invalid(`card version ${body.version} is not supported`, 'card.version', 'version');
+  const kind = participantKindOf(body.participantId);
+  if (kind === undefined) throw invalid('participant id is not valid', 'card.participant_id', 'participant_id');
+  if (kind !== body.kind) throw invalid('kind does not match the participant id', 'card.kind', 'kind');
+  const s = sodium();
+  if (body.signingPublicKey.length !== s.crypto_sign_PUBLICKEYBYTES) {
+    throw invalid('signing key must be 32 bytes', 'card.signing_public_key', 'length');
+  }
+  if (body.encryptionPublicKey.length !== s.crypto_box_PUBLICKEYBYTES) {
+    throw invalid('encryption key must be 32 bytes', 'card.encryption_public_key', 'length');
+  }
+  if (body.keyId !== keyIdOf(body.signingPublicKey, body.encryptionPublicKey)) {
+    throw invalid('key id does not match the keys', 'card.key_id', 'key_id');
+  }
+  if (body.tlsCertificate.length === 0) throw invalid('TLS certificate is missing', 'card.tls_certificate', 'required');
+  if (!certificateFingerprint(body.tlsCertificate).equals(body.tlsCertificateSha256)) {
+    throw invalid('TLS fingerprint does not match the certificate', 'card.tls_certificate_sha256', 'fingerprint');
+  }
+  if (body.endpoints.length === 0) throw invalid('at least one endpoint is required', 'card.endpoints', 'required');
+  for (const [i, endpoint] of body.endpoints.entries()) {
+    const port = Number(ENDPOINT.exec(endpoint)?.[2] ?? 0);
+    if (port < 1 || port > 65535) throw invalid(`endpoint "${endpoint}" is not host:port`, `card.endpoints[${i}]`, 'host_port');
+  }
+  if (!(body.validFromMs <= nowMs && nowMs < body.validUntilMs)) {
+    throw invalid('card is outside its validity period', 'card.valid_until_ms', 'validity');
+  }
+  const signed = Buffer.concat([CARD_DOMAIN, card.body]);
+  if (card.signature.length !== s.crypto_sign_BYTES || !s.crypto_sign_verify_detached(card.signature, signed, body.signingPublicKey)) {
+    throw invalid('card signature does not verify', 'card.signature', 'signature');
+  }
+  return body;
+}
+
+/** The readable, exportable form of a card (`tracenet peers export`). Only `card` is authoritative. */
+export interface PeerCardFile {
+  readonly format: typeof CARD_FILE_FORMAT;
+  readonly participantId: string;
+  readonly kind: 'state' | 'organisation';
+  readonly displayName: string;
+  readonly endpoints: readonly string[];
+  readonly keyId: string;
+  readonly tlsFingerprint: string;
+  readonly validUntil: string;
+  /** Base64 of the serialized PeerCard. */
+  readonly card: string;
+}
+
+/** Renders a card as an exportable JSON document. */
+export function toPeerCardFile(card: PeerCard): PeerCardFile {
+  const body = PeerCardBody.decode(card.body);
+  return {
+    format: CARD_FILE_FORMAT,
+    participantId: body.participantId,
+    kind: body.kind === ParticipantKind.PARTICIPANT_KIND_ORGANISATION ? 'organisation' : 'state',
+    displayName: body.displayName,
+    endpoints: body.endpoints,
+    keyId: body.keyId,
+    tlsFingerprint: body.tlsCertificateSha256.toString('hex'),
+    validUntil: new Date(body.validUntilMs).toISOString(),
+    card: Buffer.from(PeerCard.encode(card).finish()).toString('base64'),
+  };
+}
+
+/** Reads the signed card out of an exported card file's text (not yet verified). */
+export function parsePeerCardFile(text: string): PeerCard {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card file is not JSON', { field: 'card', rule: 'json', cause });
+  }
+  const file = parsed as Partial<PeerCardFile>;
+  if (file.format !== CARD_FILE_FORMAT || typeof file.card !== 'string') {
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, `card file must have format "${CARD_FILE_FORMAT}" and a card`, {
+      field: 'card',
+      rule: 'format',
+    });
+  }
+  try {
+    return PeerCard.decode(Buffer.from(file.card, 'base64'));
+  } catch (cause) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card is not a PeerCard', { field: 'card', rule: 'protobuf', cause });
+  }
+}

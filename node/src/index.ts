@@ -1,0 +1,37 @@
+/**
+ * @tracenet/node — a Tracenet node and the building blocks other packages reuse: the envelope
+ * (seal, open, receipts), identities and peer cards, the audit log.
+ *
+ * @example
+ * ```ts
+ * import { TracenetNode, loadConfig } from '@tracenet/node';
+ * const node = await TracenetNode.open({ dataDir: './data', config: await loadConfig({}) });
+ * await node.start();
+ * ```
+ */
+export { TracenetNode, type NodeOptions, type RuntimeInfo } from './node.js';
+export { loadConfig, DEFAULT_CONFIG, envName, type NodeConfig } from './config/config.js';
+export { initSodium, randomBytes } from './crypto/sodium.js';
+export {
+  sealEnvelope,
+  sealWithHeader,
+  parseEnvelope,
+  decryptEnvelope,
+  verifyEnvelopeSignature,
+  envelopeDigest,
+  ENVELOPE_VERSION,
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  type SealInput,
+  type SealedEnvelope,
+  type ParsedEnvelope,
+} from './envelope/envelope.js';
+export { derivePairKey, PairKeyCache } from './envelope/pair-key.js';
+export { signReceipt, verifyReceipt, verifyDeliveryReceipt, type DeliveryProof } from './envelope/receipt.js';
+export { initDataDir, loadIdentity, issuePeerCard, dataPaths, readAuthorityToken, type NodeIdentity } from './identity/data-dir.js';
+export { generateKeyPairs, keyIdOf, type KeyPairs } from './identity/keys.js';
+export { signPeerCard, verifyPeerCard, toPeerCardFile, parsePeerCardFile, type PeerCardFile } from './identity/peer-card.js';
+export { isParticipantId, participantKindOf } from './identity/participant-id.js';
+export { connectAuthority, type LocalAuthorityClient } from './api/authority-client.js';
+export { verifyAuditLog } from './audit/verify.js';
+export { ManualClock, systemClock, type Clock } from './util/clock.js';
+export type { Transport } from './federation/transport.js';

@@ -1,0 +1,236 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { pino, type Logger } from 'pino';
+import { PeerCard, PeerCardBody } from '@tracenet/proto';
+import { addAuthorityService } from './api/authority-service.js';
+import { addFederationService } from './api/federation-service.js';
+import { Journal } from './audit/audit-log.js';
+import type { NodeConfig } from './config/config.js';
+import { initSodium } from './crypto/sodium.js';
+import { PairKeyCache } from './envelope/pair-key.js';
+import { Outbox } from './federation/outbox.js';
+import { PeerRegistry } from './federation/peers.js';
+import { Receiver } from './federation/receiver.js';
+import { createGrpcTransport, type Transport } from './federation/transport.js';
+import { dataPaths, issuePeerCard, loadIdentity, readAuthorityToken, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
+import { parsePeerCardFile } from './identity/peer-card.js';
+import { openStore, type Store } from './store/store.js';
+import { systemClock, type Clock } from './util/clock.js';
+
+/** What a node is made of; tests inject the clock, logger or transport. */
+export interface NodeOptions {
+  readonly dataDir: string;
+  readonly config: NodeConfig;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly transport?: Transport;
+}
+
+/** What `<data>/node.json` says while a node runs: how local tools reach it. */
+export interface RuntimeInfo {
+  readonly pid: number;
+  readonly participantId: string;
+  readonly federation: string;
+  readonly authority: string;
+  readonly startedAt: string;
+}
+
+function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
+  });
+}
+
+function withPort(address: string, port: number): string {
+  return `${address.slice(0, address.lastIndexOf(':'))}:${port}`;
+}
+
+/**
+ * A Tracenet node: its identity, store, audit journal, pinned peers, receiver and outbox, served
+ * over the Federation (TLS, peer-facing) and Authority (local, bearer token) ports.
+ *
+ * @example
+ * ```ts
+ * const node = await TracenetNode.open({ dataDir, config: await loadConfig({}) });
+ * await node.start();
+ * // ...
+ * await node.stop();
+ * ```
+ */
+export class TracenetNode {
+  readonly identity: NodeIdentity;
+  readonly store: Store;
+  readonly journal: Journal;
+  readonly peers: PeerRegistry;
+  readonly receiver: Receiver;
+  readonly outbox: Outbox;
+  readonly logger: Logger;
+  #card: PeerCard;
+  #federation: Server | undefined;
+  #authority: Server | undefined;
+  #federationAddress = '';
+  #authorityAddress = '';
+  #state: 'stopped' | 'starting' | 'running' | 'stopping' = 'stopped';
+
+  private constructor(
+    private readonly options: NodeOptions & { clock: Clock; transport: Transport },
+    parts: { identity: NodeIdentity; store: Store; journal: Journal; peers: PeerRegistry; receiver: Receiver; outbox: Outbox; logger: Logger; card: PeerCard },
+  ) {
+    this.identity = parts.identity;
+    this.store = parts.store;
+    this.journal = parts.journal;
+    this.peers = parts.peers;
+    this.receiver = parts.receiver;
+    this.outbox = parts.outbox;
+    this.logger = parts.logger;
+    this.#card = parts.card;
+  }
+
+  /** Loads identity and store of an initialised data directory. Nothing listens yet. */
+  static async open(options: NodeOptions): Promise<TracenetNode> {
+    await initSodium();
+    const clock = options.clock ?? systemClock;
+    const identity = await loadIdentity(options.dataDir);
+    const logger = (options.logger ?? pino({ level: options.config.log.level })).child({ node: identity.participantId });
+    const card = parsePeerCardFile(await readFile(dataPaths(options.dataDir).card, 'utf8'));
+    const store = await openStore(dataPaths(options.dataDir).store);
+    try {
+      const journal = new Journal({
+        store,
+        clock,
+        logger,
+        keyId: identity.keyId,
+        signingSecretKey: identity.keys.signingSecretKey,
+        checkpointEvery: options.config.audit.checkpointEvery,
+      });
+      await journal.init();
+      const pairKeys = new PairKeyCache(identity.keys.encryptionSecretKey, identity.keys.encryptionPublicKey);
+      const peers = new PeerRegistry({ store, journal, pairKeys, selfId: identity.participantId });
+      await peers.load();
+      const transport = options.transport ?? createGrpcTransport({ maxEnvelopeBytes: options.config.envelope.maxBytes });
+      const receiver = new Receiver({
+        identity,
+        peers,
+        journal,
+        store,
+        clock,
+        logger,
+        config: { maxEnvelopeBytes: options.config.envelope.maxBytes, replayWindowMs: options.config.envelope.replayWindowMs },
+      });
+      const outbox = new Outbox({
+        identity,
+        peers,
+        transport,
+        journal,
+        store,
+        clock,
+        logger,
+        config: { ...options.config.outbox, defaultTtlMs: options.config.envelope.defaultTtlMs },
+      });
+      return new TracenetNode({ ...options, clock, transport }, { identity, store, journal, peers, receiver, outbox, logger, card });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** The node's current signed peer card. */
+  get card(): PeerCard {
+    return this.#card;
+  }
+
+  /** Bound Federation address, "host:port" (after start). */
+  get federationAddress(): string {
+    return this.#federationAddress;
+  }
+
+  /** Bound Authority address, "host:port" (after start). */
+  get authorityAddress(): string {
+    return this.#authorityAddress;
+  }
+
+  /**
+   * Binds both ports, re-issues the peer card when the advertised endpoints changed, writes
+   * `<data>/node.json` and starts the outbox. Idempotent.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'stopped') return;
+    this.#state = 'starting';
+    const { config, dataDir } = this.options;
+    const maxReceive = config.envelope.maxBytes + 1024 * 1024;
+    this.#federation = new Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_concurrent_streams': 1000 });
+    addFederationService(this.#federation, { receiver: this.receiver, card: () => this.#card, logger: this.logger });
+    const tls = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(this.identity.tlsCertificatePem), private_key: Buffer.from(this.identity.tlsPrivateKeyPem) }], false);
+    const federationPort = await bind(this.#federation, config.federation.listen, tls);
+    this.#federationAddress = withPort(config.federation.listen, federationPort);
+
+    this.#authority = new Server();
+    addAuthorityService(this.#authority, {
+      identity: this.identity,
+      peers: this.peers,
+      outbox: this.outbox,
+      store: this.store,
+      clock: this.options.clock,
+      logger: this.logger,
+      token: await readAuthorityToken(dataDir),
+      card: () => this.#card,
+      federationAddress: () => this.#federationAddress,
+    });
+    const authorityPort = await bind(this.#authority, config.authority.listen, ServerCredentials.createInsecure());
+    this.#authorityAddress = withPort(config.authority.listen, authorityPort);
+
+    await this.#refreshCard(config.federation.advertise.length > 0 ? config.federation.advertise : [this.#federationAddress]);
+    await this.journal.write([], [{ type: 'node.started', fields: { federation: this.#federationAddress, keyId: this.identity.keyId } }]);
+    await this.outbox.start();
+    const runtime: RuntimeInfo = {
+      pid: process.pid,
+      participantId: this.identity.participantId,
+      federation: this.#federationAddress,
+      authority: this.#authorityAddress,
+      startedAt: new Date(this.options.clock.now()).toISOString(),
+    };
+    await writeFile(dataPaths(dataDir).runtime, `${JSON.stringify(runtime, null, 2)}\n`);
+    this.#state = 'running';
+    this.logger.info({ federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId }, 'node ready');
+  }
+
+  /** Stops accepting, lets attempts in flight settle, checkpoints the audit log and closes the store. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return;
+    this.#state = 'stopping';
+    await Promise.all([shutdown(this.#federation), shutdown(this.#authority)]);
+    await this.outbox.stop();
+    this.options.transport.close();
+    await this.journal.write([], [{ type: 'node.stopped', fields: {} }]);
+    await this.journal.checkpoint();
+    await this.store.close();
+    await rm(dataPaths(this.options.dataDir).runtime, { force: true });
+    this.#state = 'stopped';
+    this.logger.info('node stopped');
+  }
+
+  async #refreshCard(endpoints: readonly string[]): Promise<void> {
+    const body = PeerCardBody.decode(this.#card.body);
+    const now = this.options.clock.now();
+    const sameEndpoints = body.endpoints.length === endpoints.length && body.endpoints.every((e, i) => e === endpoints[i]);
+    const fresh = body.keyId === this.identity.keyId && body.validUntilMs - now > ((body.validUntilMs - body.validFromMs) / 2);
+    if (sameEndpoints && fresh) return;
+    this.#card = issuePeerCard(this.identity, endpoints, now);
+    await writeCardFile(this.options.dataDir, this.#card);
+    this.logger.info({ endpoints }, 'peer card re-issued');
+  }
+}
+
+function shutdown(server: Server | undefined): Promise<void> {
+  if (!server) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 5000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
