@@ -44,6 +44,8 @@ export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Tran
       'grpc.min_reconnect_backoff_ms': 250,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.enable_retries': 0,
+      // Peers are pinned by certificate fingerprint; the TLS server name is only a label.
+      'grpc.ssl_target_name_override': 'tracenet-peer',
     });
     clients.set(peer.participantId, { client, fingerprint, endpoint });
     return client;
