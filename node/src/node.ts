@@ -1,9 +1,11 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
-import { PeerCard, PeerCardBody } from '@tracenet/proto';
+import { ErrorCode, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { addAuthorityService } from './api/authority-service.js';
+import { addCasesService } from './api/cases-service.js';
 import { addFederationService } from './api/federation-service.js';
+import { addRecordsService } from './api/records-service.js';
 import { Journal } from './audit/audit-log.js';
 import type { NodeConfig } from './config/config.js';
 import { initSodium } from './crypto/sodium.js';
@@ -14,8 +16,15 @@ import { Receiver } from './federation/receiver.js';
 import { createGrpcTransport, type Transport } from './federation/transport.js';
 import { dataPaths, issuePeerCard, loadIdentity, readAuthorityToken, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
 import { parsePeerCardFile } from './identity/peer-card.js';
+import { createHealth } from './ops/health.js';
+import { createMetrics, kindLabel, type Metrics } from './ops/metrics.js';
+import { addReflection } from './ops/reflection.js';
+import { createCaseStats, outboxOldestAgeSeconds } from './ops/sources.js';
+import { RecordStore } from './records/record-store.js';
 import { openStore, type Store } from './store/store.js';
 import { systemClock, type Clock } from './util/clock.js';
+import { PolicyStore } from './workflow/policy.js';
+import { Workflow } from './workflow/workflow.js';
 
 /** What a node is made of; tests inject the clock, logger or transport. */
 export interface NodeOptions {
@@ -35,9 +44,18 @@ export interface RuntimeInfo {
   readonly startedAt: string;
 }
 
-function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
+/** Binds `address`; a port that cannot be taken is UNAVAILABLE naming the address and its config key. */
+function bind(server: Server, address: string, credentials: ServerCredentials, key: 'federation.listen' | 'authority.listen'): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
+    server.bindAsync(address, credentials, (error, port) => {
+      if (!error) {
+        resolve(port);
+        return;
+      }
+      // grpc-js says "No address added out of total 1 resolved errors: [listen EADDRINUSE: ...]".
+      const reason = /errors: \[(.+)\]/.exec(error.message)?.[1] ?? error.message;
+      reject(new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `cannot listen on ${address}: ${reason}`, { field: key, rule: 'listen', cause: error }));
+    });
   });
 }
 
@@ -64,17 +82,24 @@ export class TracenetNode {
   readonly peers: PeerRegistry;
   readonly receiver: Receiver;
   readonly outbox: Outbox;
+  readonly policies: PolicyStore;
+  readonly records: RecordStore;
+  readonly workflow: Workflow;
+  /** Prometheus metrics (docs/operations-metrics.md); served on `metrics.listen` while running. */
+  readonly metrics: Metrics;
   readonly logger: Logger;
+  readonly #health = createHealth();
   #card: PeerCard;
   #federation: Server | undefined;
   #authority: Server | undefined;
   #federationAddress = '';
   #authorityAddress = '';
   #state: 'stopped' | 'starting' | 'running' | 'stopping' = 'stopped';
+  #starting: Promise<void> | undefined;
 
   private constructor(
     private readonly options: NodeOptions & { clock: Clock; transport: Transport },
-    parts: { identity: NodeIdentity; store: Store; journal: Journal; peers: PeerRegistry; receiver: Receiver; outbox: Outbox; logger: Logger; card: PeerCard },
+    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'receiver' | 'outbox' | 'policies' | 'records' | 'workflow' | 'metrics' | 'logger'> & { card: PeerCard },
   ) {
     this.identity = parts.identity;
     this.store = parts.store;
@@ -82,6 +107,10 @@ export class TracenetNode {
     this.peers = parts.peers;
     this.receiver = parts.receiver;
     this.outbox = parts.outbox;
+    this.policies = parts.policies;
+    this.records = parts.records;
+    this.workflow = parts.workflow;
+    this.metrics = parts.metrics;
     this.logger = parts.logger;
     this.#card = parts.card;
   }
@@ -127,7 +156,38 @@ export class TracenetNode {
         logger,
         config: { ...options.config.outbox, defaultTtlMs: options.config.envelope.defaultTtlMs },
       });
-      return new TracenetNode({ ...options, clock, transport }, { identity, store, journal, peers, receiver, outbox, logger, card });
+      const policies = new PolicyStore({ store, journal });
+      await policies.load();
+      const records = new RecordStore({ store, journal, clock, logger });
+      const workflow = new Workflow({
+        selfId: identity.participantId,
+        store,
+        journal,
+        outbox,
+        policies,
+        records,
+        isPinned: (id) => peers.get(id) !== undefined,
+        clock,
+        logger,
+        deadlineCheckIntervalMs: options.config.workflow.deadlineCheckIntervalMs,
+      });
+      receiver.setInboundHandler(workflow);
+      const cases = createCaseStats(workflow);
+      const metrics = createMetrics({
+        listen: options.config.metrics.listen,
+        logger,
+        outboxDepth: () => outbox.depth(),
+        outboxOldestAgeSeconds: () => outboxOldestAgeSeconds(store.sub.outbox, clock),
+        casesByState: cases.byState,
+        overdueCases: cases.overdue,
+      });
+      receiver.on('accepted', (m) => metrics.messageReceived(kindLabel(m.kind), m.sender));
+      receiver.on('rejected', (r) => metrics.messageRejected(r.code, r.kind === undefined ? undefined : kindLabel(r.kind)));
+      receiver.on('duplicate', (d) => metrics.messageDuplicate(kindLabel(d.kind), d.sender));
+      outbox.on('delivered', (d) => metrics.messageDelivered(kindLabel(d.kind), (d.deliveredAtMs - d.createdAtMs) / 1000, d.recipient));
+      outbox.on('failed', (f) => metrics.messageFailed(kindLabel(f.kind), f.code, f.recipient));
+      const parts = { identity, store, journal, peers, receiver, outbox, policies, records, workflow, metrics, logger, card };
+      return new TracenetNode({ ...options, clock, transport }, parts);
     } catch (error) {
       await store.close();
       throw error;
@@ -156,32 +216,51 @@ export class TracenetNode {
   async start(): Promise<void> {
     if (this.#state !== 'stopped') return;
     this.#state = 'starting';
+    this.#starting = this.#start();
+    try {
+      await this.#starting;
+    } finally {
+      this.#starting = undefined;
+    }
+  }
+
+  async #start(): Promise<void> {
     const { config, dataDir } = this.options;
     const maxReceive = config.envelope.maxBytes + 1024 * 1024;
     this.#federation = new Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_concurrent_streams': 1000 });
     addFederationService(this.#federation, { receiver: this.receiver, card: () => this.#card, logger: this.logger });
+    this.#health.addTo(this.#federation, ['tracenet.v1.Federation']);
     const tls = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(this.identity.tlsCertificatePem), private_key: Buffer.from(this.identity.tlsPrivateKeyPem) }], false);
-    const federationPort = await bind(this.#federation, config.federation.listen, tls);
+    const federationPort = await bind(this.#federation, config.federation.listen, tls, 'federation.listen');
     this.#federationAddress = withPort(config.federation.listen, federationPort);
 
     this.#authority = new Server();
+    const token = await readAuthorityToken(dataDir);
     addAuthorityService(this.#authority, {
       identity: this.identity,
       peers: this.peers,
       outbox: this.outbox,
+      policies: this.policies,
+      journal: this.journal,
       store: this.store,
       clock: this.options.clock,
       logger: this.logger,
-      token: await readAuthorityToken(dataDir),
+      token,
       card: () => this.#card,
       federationAddress: () => this.#federationAddress,
     });
-    const authorityPort = await bind(this.#authority, config.authority.listen, ServerCredentials.createInsecure());
+    addCasesService(this.#authority, { workflow: this.workflow, token, logger: this.logger });
+    addRecordsService(this.#authority, { records: this.records, clock: this.options.clock, logger: this.logger, token });
+    this.#health.addTo(this.#authority, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records']);
+    addReflection(this.#authority);
+    const authorityPort = await bind(this.#authority, config.authority.listen, ServerCredentials.createInsecure(), 'authority.listen');
     this.#authorityAddress = withPort(config.authority.listen, authorityPort);
 
     await this.#refreshCard(config.federation.advertise.length > 0 ? config.federation.advertise : [this.#federationAddress]);
     await this.journal.write([], [{ type: 'node.started', fields: { federation: this.#federationAddress, keyId: this.identity.keyId } }]);
     await this.outbox.start();
+    await this.workflow.start();
+    await this.metrics.start();
     const runtime: RuntimeInfo = {
       pid: process.pid,
       participantId: this.identity.participantId,
@@ -189,17 +268,31 @@ export class TracenetNode {
       authority: this.#authorityAddress,
       startedAt: new Date(this.options.clock.now()).toISOString(),
     };
-    await writeFile(dataPaths(dataDir).runtime, `${JSON.stringify(runtime, null, 2)}\n`);
-    this.#state = 'running';
+    // Written aside and renamed, so that a reader never sees a half-written file.
+    const runtimePath = dataPaths(dataDir).runtime;
+    await writeFile(`${runtimePath}.tmp`, `${JSON.stringify(runtime, null, 2)}\n`);
+    await rename(`${runtimePath}.tmp`, runtimePath);
+    if (this.#state === 'starting') {
+      this.#state = 'running';
+      this.#health.serving();
+    }
     this.logger.info({ federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId }, 'node ready');
   }
 
   /** Stops accepting, lets attempts in flight settle, checkpoints the audit log and closes the store. Idempotent. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'stopping') return;
+    const starting = this.#starting;
     this.#state = 'stopping';
+    // A stop that arrives during start (SIGTERM right after launch) lets the start finish first, so
+    // that nothing the start writes, such as node.json, outlives the stop.
+    await starting?.catch(() => undefined);
+    this.#health.notServing();
+    this.#health.close();
     await Promise.all([shutdown(this.#federation), shutdown(this.#authority)]);
+    await this.workflow.stop();
     await this.outbox.stop();
+    await this.metrics.stop();
     this.options.transport.close();
     await this.journal.write([], [{ type: 'node.stopped', fields: {} }]);
     await this.journal.checkpoint();

@@ -47,6 +47,11 @@ export const ERROR_CODES: Readonly<Record<Exclude<ErrorCode, ErrorCode.UNRECOGNI
   [ErrorCode.ERROR_CODE_UNAVAILABLE]: { grpc: GrpcStatus.UNAVAILABLE, retryable: true },
   [ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED]: { grpc: GrpcStatus.DEADLINE_EXCEEDED, retryable: true },
   [ErrorCode.ERROR_CODE_UNIMPLEMENTED]: { grpc: GrpcStatus.UNIMPLEMENTED, retryable: false },
+  [ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION]: { grpc: GrpcStatus.FAILED_PRECONDITION, retryable: false },
+  [ErrorCode.ERROR_CODE_CASE_CLOSED]: { grpc: GrpcStatus.FAILED_PRECONDITION, retryable: false },
+  [ErrorCode.ERROR_CODE_RETENTION_PERIOD]: { grpc: GrpcStatus.FAILED_PRECONDITION, retryable: false },
+  [ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE]: { grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false },
+  [ErrorCode.ERROR_CODE_ALREADY_EXISTS]: { grpc: GrpcStatus.ALREADY_EXISTS, retryable: false },
 };
 
 /** Short name of a code without its prefix: `ERROR_CODE_BAD_SIGNATURE` → `BAD_SIGNATURE`. */

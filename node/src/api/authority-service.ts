@@ -1,4 +1,4 @@
-import type { Server } from '@grpc/grpc-js';
+import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import {
   AuthorityService,
   ErrorCode,
@@ -7,9 +7,12 @@ import {
   Notice,
   type MessageSummary,
   type AuthorityServer,
+  NodeEvent,
+  type WatchEventsRequest,
   TracenetError,
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
+import type { Journal } from '../audit/audit-log.js';
 import { verifyAuditLog } from '../audit/verify.js';
 import type { Outbox } from '../federation/outbox.js';
 import { validateNotice } from '../federation/message-kinds.js';
@@ -18,6 +21,7 @@ import type { NodeIdentity } from '../identity/data-dir.js';
 import type { Store, Sublevel, StoredValue } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { VERSION } from '../version.js';
+import type { PolicyStore } from '../workflow/policy.js';
 import { requireBearer, unary } from './grpc-handlers.js';
 
 /** What the Authority API needs from the node. */
@@ -25,6 +29,8 @@ export interface AuthorityDeps {
   readonly identity: NodeIdentity;
   readonly peers: PeerRegistry;
   readonly outbox: Outbox;
+  readonly policies: PolicyStore;
+  readonly journal: Journal;
   readonly store: Store;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -140,6 +146,57 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       };
     }),
     verifyAudit: guarded(async () => ({ result: await verifyAuditLog(deps.store, deps.identity.keys.signingPublicKey) })),
+    setPeerPolicy: guarded(async (request) => {
+      const policy = request.policy;
+      if (!policy) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'policy is required', { field: 'policy', rule: 'required' });
+      if (!deps.peers.get(policy.participantId)) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${policy.participantId || 'participant_id'} is not a pinned peer`, { field: 'policy.participant_id', rule: 'pinned_peer' });
+      }
+      return { policy: await deps.policies.set(policy) };
+    }),
+    getPeerPolicy: guarded(async (request) => ({ policy: deps.policies.get(request.participantId) })),
+    watchEvents: (call: ServerWritableStream<WatchEventsRequest, NodeEvent>) => watchEvents(call, deps, logger),
   };
   server.addService(AuthorityService, implementation as unknown as import('@grpc/grpc-js').UntypedServiceImplementation);
+}
+
+/**
+ * Streams stored events after the requested sequence, then live ones. The live subscription
+ * starts before the replay, and events already replayed are skipped, so none is lost or repeated.
+ */
+function watchEvents(call: ServerWritableStream<WatchEventsRequest, NodeEvent>, deps: AuthorityDeps, logger: Logger): void {
+  try {
+    requireBearer(call.metadata, deps.token);
+  } catch (error) {
+    call.destroy(Object.assign(new Error(TracenetError.from(error).message), TracenetError.from(error).toStatus()));
+    return;
+  }
+  let last = call.request.afterSequence;
+  let replaying = true;
+  const buffered: NodeEvent[] = [];
+  const send = (event: NodeEvent) => {
+    if (event.sequence <= last) return;
+    last = event.sequence;
+    call.write(event);
+  };
+  const live = (event: NodeEvent) => (replaying ? buffered.push(event) : send(event));
+  deps.journal.on('event', live);
+  const end = () => deps.journal.off('event', live);
+  call.on('cancelled', end);
+  call.on('close', end);
+  call.on('error', end);
+  void (async () => {
+    try {
+      for await (const value of deps.store.sub.events.values({ gt: String(last).padStart(16, '0') })) {
+        if (call.cancelled) return;
+        send(NodeEvent.decode(Buffer.from(String(value.event), 'base64')));
+      }
+      replaying = false;
+      for (const event of buffered.splice(0)) send(event);
+    } catch (error) {
+      logger.error({ err: error }, 'event replay failed');
+      end();
+      call.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+  })();
 }

@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import { NodeEvent } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import { blake2b256, domain, sodium, toBuffer } from '../crypto/sodium.js';
 import type { Clock } from '../util/clock.js';
@@ -19,7 +21,14 @@ export type AuditType =
   | 'message.failed'
   | 'message.received'
   | 'message.duplicate'
-  | 'message.rejected';
+  | 'message.rejected'
+  | 'record.put'
+  | 'record.deleted'
+  | 'records.imported'
+  | 'case.created'
+  | 'case.changed'
+  | 'case.overdue'
+  | 'policy.set';
 
 /**
  * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message
@@ -64,9 +73,13 @@ interface Head {
   readonly hash: string;
 }
 
+/** A node event to publish; the journal assigns its sequence number. */
+export type NodeEventInput = Omit<NodeEvent, 'sequence' | 'atMs'>;
+
 interface PendingWrite {
   readonly operations: Operation[];
   readonly events: readonly AuditEvent[];
+  readonly nodeEvents: readonly NodeEventInput[];
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -87,22 +100,24 @@ export interface JournalOptions {
  * LevelDB batch: a message is stored with its audit entry or not at all. Concurrent writes are
  * grouped into one batch (group commit), which also keeps the hash chain in order.
  */
-export class Journal {
+export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
   readonly #options: JournalOptions;
   readonly #logger: Logger;
   #head: Head = { seq: 0, hash: GENESIS_HASH };
   #checkpointed = 0;
+  #eventSeq = 0;
   #pending: PendingWrite[] = [];
   #draining: Promise<void> | undefined;
 
   constructor(options: JournalOptions) {
+    super();
     this.#options = options;
     this.#logger = options.logger.child({ component: 'journal' });
   }
 
   /** Loads the chain head and the last checkpoint. Call once before writing. */
   async init(): Promise<void> {
-    const { audit, checkpoints } = this.#options.store.sub;
+    const { audit, checkpoints, events } = this.#options.store.sub;
     for await (const [, value] of audit.iterator({ reverse: true, limit: 1 })) {
       const entry = value as unknown as StoredAuditEntry;
       this.#head = { seq: (JSON.parse(entry.line) as { seq: number }).seq, hash: entry.hash };
@@ -110,6 +125,12 @@ export class Journal {
     for await (const [, value] of checkpoints.iterator({ reverse: true, limit: 1 })) {
       this.#checkpointed = (value as unknown as StoredCheckpoint).seq;
     }
+    for await (const key of events.keys({ reverse: true, limit: 1 })) this.#eventSeq = Number(key);
+  }
+
+  /** Sequence number of the last node event written. */
+  get lastEventSequence(): number {
+    return this.#eventSeq;
   }
 
   /** Sequence number and hash of the last entry written. */
@@ -118,15 +139,14 @@ export class Journal {
   }
 
   /**
-   * Writes `operations` and appends `events` to the audit chain, atomically. Resolves when both
-   * are on disk; rejects (STORAGE_UNAVAILABLE) when neither is.
+   * Writes `operations`, appends `events` to the audit chain and `nodeEvents` to the event
+   * stream, atomically. Resolves when all are on disk; rejects (STORAGE_UNAVAILABLE) when none
+   * is. Node events are emitted (`event`) only after they are stored, in sequence order.
    */
-  write(operations: Operation[], events: readonly AuditEvent[]): Promise<void> {
+  write(operations: Operation[], events: readonly AuditEvent[], nodeEvents: readonly NodeEventInput[] = []): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ operations, events, resolve, reject });
-      this.#draining ??= this.#drain().finally(() => {
-        this.#draining = undefined;
-      });
+      this.#pending.push({ operations, events, nodeEvents, resolve, reject });
+      this.#draining ??= this.#drain();
     });
   }
 
@@ -140,13 +160,24 @@ export class Journal {
   }
 
   async #drain(): Promise<void> {
+    // `#draining` is cleared (below) in the job that resolved the last writers, before any of them
+    // resumes: a write issued as soon as its predecessor resolved starts a new drain instead of
+    // joining this finished one and waiting forever.
     while (this.#pending.length > 0) {
       const group = this.#pending.splice(0, 512);
       const batch: Operation[] = [];
       let head = this.#head;
+      let eventSeq = this.#eventSeq;
+      const published: NodeEvent[] = [];
       const at = this.#options.clock.now();
       for (const item of group) {
         batch.push(...item.operations);
+        for (const input of item.nodeEvents) {
+          eventSeq += 1;
+          const event: NodeEvent = { ...input, sequence: eventSeq, atMs: at };
+          published.push(event);
+          batch.push({ type: 'put', sublevel: this.#options.store.sub.events, key: padNumber(eventSeq), value: { event: Buffer.from(NodeEvent.encode(event).finish()).toString('base64') } });
+        }
         for (const event of item.events) {
           const seq = head.seq + 1;
           const line = JSON.stringify({ seq, at, type: event.type, prev: head.hash, ...event.fields });
@@ -160,13 +191,16 @@ export class Journal {
       try {
         await this.#options.store.batch(batch);
         this.#head = head;
+        this.#eventSeq = eventSeq;
         if (checkpoint) this.#checkpointed = head.seq;
         for (const item of group) item.resolve();
+        for (const event of published) this.emit('event', event);
       } catch (error) {
         this.#logger.error({ err: error, writes: group.length }, 'store write failed; nothing of these writes was stored');
         for (const item of group) item.reject(error);
       }
     }
+    this.#draining = undefined;
   }
 
   #checkpointOperation(head: Head): Operation {

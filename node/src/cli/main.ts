@@ -1,41 +1,32 @@
 #!/usr/bin/env node
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
 import { ErrorCode, MessageDirection, MessageKind, ParticipantKind, type PeerSummary, TracenetError } from '@tracenet/proto';
 import { connectAuthority, type LocalAuthorityClient } from '../api/authority-client.js';
 import { Journal } from '../audit/audit-log.js';
 import { verifyAuditLog } from '../audit/verify.js';
-import { loadConfig } from '../config/config.js';
+import { DEFAULT_CONFIG, loadConfig } from '../config/config.js';
 import { initSodium } from '../crypto/sodium.js';
 import { PairKeyCache } from '../envelope/pair-key.js';
 import { PeerRegistry, summarisePeer } from '../federation/peers.js';
-import { dataPaths, exists, initDataDir, loadIdentity, readAuthorityToken } from '../identity/data-dir.js';
+import { dataPaths, initDataDir, loadIdentity, readAuthorityToken } from '../identity/data-dir.js';
 import { parsePeerCardFile } from '../identity/peer-card.js';
-import { TracenetNode, type RuntimeInfo } from '../node.js';
+import { TracenetNode } from '../node.js';
 import { openStore, type Store } from '../store/store.js';
 import { pino } from 'pino';
 import { VERSION } from '../version.js';
+import { connection, dataOption, jsonOption, output, parseDuration, readInput, running } from './context.js';
+import { registerRecordCommands } from './records-commands.js';
+import { registerTraceCommands } from './trace-commands.js';
 
-const DEFAULT_DATA = process.env.TRACENET_DATA ?? './tracenet-data';
+// grpc-js prints its own errors on stderr ("E No address added ..."); every command reports its
+// failure itself in one line, so grpc-js stays quiet unless GRPC_VERBOSITY asks otherwise.
+if (process.env.GRPC_VERBOSITY === undefined && process.env.GRPC_NODE_VERBOSITY === undefined) setLogVerbosity(logVerbosity.NONE);
 
-/** Prints a result: JSON with --json, readable text otherwise. */
-function output(json: boolean, value: unknown, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-}
-
-/** The running node's runtime info, or undefined when no node runs on this data directory. */
-async function running(dataDir: string): Promise<RuntimeInfo | undefined> {
-  const path = dataPaths(dataDir).runtime;
-  if (!(await exists(path))) return undefined;
-  const info = JSON.parse(await readFile(path, 'utf8')) as RuntimeInfo;
-  try {
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return undefined;
-  }
-}
+// Files the node creates (store, runtime file) are readable by their owner only.
+process.umask(0o077);
 
 async function authority(dataDir: string): Promise<LocalAuthorityClient | undefined> {
   const info = await running(dataDir);
@@ -43,9 +34,8 @@ async function authority(dataDir: string): Promise<LocalAuthorityClient | undefi
 }
 
 async function requireAuthority(dataDir: string): Promise<LocalAuthorityClient> {
-  const client = await authority(dataDir);
-  if (!client) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no node is running on ${dataDir}; start it with: tracenet start --data ${dataDir}`, { rule: 'node_running' });
-  return client;
+  const { address, token } = await connection(dataDir);
+  return connectAuthority(address, token);
 }
 
 /** Opens the store of a stopped node for an offline command. */
@@ -78,14 +68,6 @@ const DIRECTIONS: Record<string, MessageDirection> = {
   failed: MessageDirection.MESSAGE_DIRECTION_FAILED,
 };
 
-function dataOption(): Option {
-  return new Option('-d, --data <dir>', 'data directory of the node (env TRACENET_DATA)').default(DEFAULT_DATA);
-}
-
-function jsonOption(): Option {
-  return new Option('--json', 'print machine-readable JSON');
-}
-
 const program = new Command('tracenet')
   .description('Tracenet node: federated firearms tracing between states (UN International Tracing Instrument).')
   .version(VERSION)
@@ -97,19 +79,24 @@ program
   .requiredOption('--id <participant>', 'participant id: ISO 3166-1 alpha-3 (FRA) or org:<name> (org:UN-POE)')
   .addOption(dataOption())
   .option('--name <text>', 'display name in the peer card')
-  .option('--endpoint <host:port...>', 'Federation endpoints to advertise in the card', ['127.0.0.1:7443'])
+  .option('--endpoint <host:port...>', 'Federation endpoints to advertise in the card (kept in config.json; default: the address the node binds)')
   .option('--validity-days <n>', 'validity of card and certificate in days', (v) => Number.parseInt(v, 10), 365)
   .addOption(jsonOption())
-  .action(async (options: { id: string; data: string; name?: string; endpoint: string[]; validityDays: number; json?: boolean }) => {
+  .action(async (options: { id: string; data: string; name?: string; endpoint?: string[]; validityDays: number; json?: boolean }) => {
     await initSodium();
     const { identity } = await initDataDir({
       dataDir: options.data,
       participantId: options.id,
       ...(options.name ? { displayName: options.name } : {}),
-      endpoints: options.endpoint,
+      endpoints: options.endpoint ?? [DEFAULT_CONFIG.federation.listen],
       validityDays: options.validityDays,
       nowMs: Date.now(),
     });
+    // Explicit endpoints are configuration: every start advertises them, whatever it binds.
+    if (options.endpoint) {
+      await loadConfig({ overrides: { 'federation.advertise': options.endpoint } });
+      await writeFile(dataPaths(options.data).config, `${JSON.stringify({ federation: { advertise: options.endpoint } }, null, 2)}\n`, { flag: 'wx' });
+    }
     output(Boolean(options.json), { participantId: identity.participantId, keyId: identity.keyId, dataDir: resolve(options.data) }, () =>
       [
         `Initialised ${identity.participantId} (key ${identity.keyId}) in ${resolve(options.data)}`,
@@ -126,8 +113,9 @@ program
   .option('--federation-listen <host:port>', 'bind address of the Federation service (TLS)')
   .option('--authority-listen <host:port>', 'bind address of the Authority API (loopback)')
   .option('--advertise <host:port...>', 'endpoints to put in the peer card (default: the bound address)')
+  .option('--metrics-listen <host:port>', 'address of the Prometheus endpoint; "" turns it off')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-  .action(async (options: { data: string; federationListen?: string; authorityListen?: string; advertise?: string[]; logLevel?: string }) => {
+  .action(async (options: { data: string; federationListen?: string; authorityListen?: string; advertise?: string[]; metricsListen?: string; logLevel?: string }) => {
     const config = await loadConfig({
       file: dataPaths(options.data).config,
       env: process.env,
@@ -135,6 +123,7 @@ program
         'federation.listen': options.federationListen,
         'authority.listen': options.authorityListen,
         'federation.advertise': options.advertise,
+        'metrics.listen': options.metricsListen,
         'log.level': options.logLevel,
       },
     });
@@ -168,7 +157,7 @@ peers
   .addOption(dataOption())
   .option('-o, --out <file>', 'write to a file instead of standard output')
   .action(async (options: { data: string; out?: string }) => {
-    const text = await readFile(dataPaths(options.data).card, 'utf8');
+    const text = await readInput(dataPaths(options.data).card, `${options.data} holds no node identity; run: tracenet init --id <ID> --data ${options.data}`, 'data');
     if (options.out) await writeFile(options.out, text);
     else process.stdout.write(text);
   });
@@ -181,7 +170,7 @@ peers
   .addOption(jsonOption())
   .action(async (file: string, options: { data: string; json?: boolean }) => {
     await initSodium();
-    const card = parsePeerCardFile(await readFile(file, 'utf8'));
+    const card = parsePeerCardFile(await readInput(file, `card file ${file} does not exist`));
     const client = await authority(options.data);
     let result: { peer: PeerSummary | undefined; replaced: boolean };
     if (client) {
@@ -318,6 +307,61 @@ program
     );
     if (!verdict.ok) process.exitCode = 1;
   });
+
+peers
+  .command('policy')
+  .description('show or set what a pinned peer may do here and what happens automatically')
+  .argument('<participant>', 'pinned peer, e.g. FRA')
+  .option('--accept-requests', 'the peer may send trace requests')
+  .option('--deny-requests', 'the peer may not send trace requests')
+  .option('--auto-ack', 'acknowledge its requests at once')
+  .option('--no-auto-ack', 'do not acknowledge automatically')
+  .option('--auto-answer', 'answer its requests from records when exactly one record matches (implies --auto-ack)')
+  .option('--no-auto-answer', 'do not answer automatically')
+  .option('--ack-within <duration>', 'acknowledgement deadline, e.g. 2d (both directions)')
+  .option('--answer-within <duration>', 'answer deadline, e.g. 30d (both directions)')
+  .addOption(dataOption())
+  .addOption(jsonOption())
+  .action(
+    async (
+      participant: string,
+      options: { acceptRequests?: boolean; denyRequests?: boolean; autoAck?: boolean; autoAnswer?: boolean; ackWithin?: string; answerWithin?: string; data: string; json?: boolean },
+      command: Command,
+    ) => {
+      const client = await requireAuthority(options.data);
+      try {
+        let policy = (await client.call('getPeerPolicy', { participantId: participant })).policy;
+        const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+        const changes = given('acceptRequests') || given('denyRequests') || given('autoAck') || given('autoAnswer') || options.ackWithin || options.answerWithin;
+        if (policy && changes) {
+          policy = (
+            await client.call('setPeerPolicy', {
+              policy: {
+                ...policy,
+                acceptRequests: options.denyRequests ? false : options.acceptRequests ? true : policy.acceptRequests,
+                autoAcknowledge: given('autoAck') ? Boolean(options.autoAck) : policy.autoAcknowledge,
+                autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
+                acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
+                answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
+              },
+            })
+          ).policy;
+        }
+        const p = policy;
+        const days = (ms: number, fallback: string) => (ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback);
+        output(options.json, p, () =>
+          p
+            ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? 'on' : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}`
+            : 'no policy',
+        );
+      } finally {
+        client.close();
+      }
+    },
+  );
+
+registerTraceCommands(program);
+registerRecordCommands(program, { connect: connection });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const failure = TracenetError.from(error);

@@ -32,6 +32,14 @@ export interface NodeConfig {
   readonly log: {
     readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   };
+  readonly workflow: {
+    /** How often deadlines are checked, in milliseconds; 0 turns the timer off. */
+    readonly deadlineCheckIntervalMs: number;
+  };
+  readonly metrics: {
+    /** Address of the Prometheus endpoint (plain HTTP, GET /metrics), "host:port"; "" disables it. */
+    readonly listen: string;
+  };
 }
 
 /** Defaults of every key. */
@@ -42,6 +50,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   outbox: { maxInFlightPerPeer: 32, initialBackoffMs: 200, maxBackoffMs: 5000, attemptTimeoutMs: 10_000 },
   audit: { checkpointEvery: 1000 },
   log: { level: 'info' },
+  workflow: { deadlineCheckIntervalMs: 60_000 },
+  metrics: { listen: '127.0.0.1:9464' },
 };
 
 type Rule = (value: unknown) => string | undefined;
@@ -65,6 +75,8 @@ const RULES: Record<string, Rule> = {
   'outbox.attemptTimeoutMs': integer(100, 600_000),
   'audit.checkpointEvery': integer(1, 1_000_000),
   'log.level': oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  'workflow.deadlineCheckIntervalMs': integer(0, 86_400_000),
+  'metrics.listen': (v) => (v === '' ? undefined : hostPort(v) && 'must be "host:port", or "" to disable'),
 };
 
 /** The environment variable of a key: `outbox.maxBackoffMs` → `TRACENET_OUTBOX_MAX_BACKOFF_MS`. */
@@ -107,7 +119,8 @@ export async function loadConfig(options: {
 }): Promise<NodeConfig> {
   const config = structuredClone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
   const apply = (key: string, value: unknown, source: string) => {
-    const rule = RULES[key];
+    // Own keys only: "toString" or "constructor" must not find Object.prototype's functions.
+    const rule = Object.hasOwn(RULES, key) ? RULES[key] : undefined;
     if (!rule) throw configError(key, source, 'is not a known key');
     const problem = rule(value);
     if (problem) throw configError(key, source, problem);

@@ -10,13 +10,20 @@ const PAIR_KEY_DOMAIN = domain('tracenet.v1/pair-key');
  */
 export function derivePairKey(mySecretKey: Uint8Array, myPublicKey: Uint8Array, peerPublicKey: Uint8Array): Buffer {
   const s = sodium();
-  const shared = s.crypto_scalarmult(mySecretKey, peerPublicKey);
-  if (shared.every((b) => b === 0)) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'encryption key is a low-order point', {
+  const lowOrder = (cause?: unknown) =>
+    new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'encryption key is a low-order point', {
       field: 'card.encryption_public_key',
       rule: 'x25519_low_order',
+      cause,
     });
+  let shared: Uint8Array;
+  try {
+    // libsodium refuses low-order points itself ("weak public key"); report it as a bad card.
+    shared = s.crypto_scalarmult(mySecretKey, peerPublicKey);
+  } catch (cause) {
+    throw lowOrder(cause);
   }
+  if (shared.every((b) => b === 0)) throw lowOrder();
   const [low, high] = Buffer.compare(Buffer.from(myPublicKey), Buffer.from(peerPublicKey)) <= 0 ? [myPublicKey, peerPublicKey] : [peerPublicKey, myPublicKey];
   const key = blake2b256(PAIR_KEY_DOMAIN, shared, low, high);
   s.memzero(shared);

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { ErrorCode, type MessageKind, Receipt, ReceiptStatus, TracenetError } from '@tracenet/proto';
-import type { Journal } from '../audit/audit-log.js';
+import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope } from '../envelope/envelope.js';
 import { verifyDeliveryReceipt, verifyReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
-import type { Store, StoredValue } from '../store/store.js';
+import type { Operation, Store, StoredValue } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
@@ -33,6 +33,21 @@ export interface OutboundMessage {
   readonly body: Uint8Array;
   readonly correlationId?: string;
   readonly ttlMs?: number;
+  /**
+   * Messages with the same order key are delivered one after the other, in the order they were
+   * queued (each waits for the previous one's receipt). The workflow uses the trace id, so a
+   * peer never receives an answer before the acknowledgement. Empty: no ordering.
+   */
+  readonly orderKey?: string;
+}
+
+/** A message prepared for sending, to be written in the caller's own batch. */
+export interface PreparedMessage {
+  readonly messageId: string;
+  readonly operations: Operation[];
+  readonly audit: AuditEvent[];
+  /** Starts sending; call once the batch is written. */
+  schedule(): void;
 }
 
 /** An outbox entry as stored. */
@@ -47,16 +62,27 @@ interface OutboxEntry {
   readonly expiresAtMs: number;
   readonly attempts: number;
   readonly lastError: string;
+  /** Queue order: increases with every message queued by this node. */
+  readonly seq: number;
+  readonly orderKey: string;
 }
 
 /** Per-peer sending state, in memory only. */
 interface Lane {
   readonly queue: string[];
   readonly inFlight: Set<string>;
+  /** Order keys with a message in flight: their later messages wait. */
+  readonly busy: Set<string>;
   /** The last attempt failed for a reason that concerns the peer, not the message. */
   down: boolean;
   failures: number;
   timer: NodeJS.Timeout | undefined;
+}
+
+/** What the outbox tells about each message that leaves it. */
+export interface OutboxEvents {
+  delivered: [{ messageId: string; recipient: string; kind: MessageKind; createdAtMs: number; deliveredAtMs: number }];
+  failed: [{ messageId: string; recipient: string; kind: MessageKind; code: string }];
 }
 
 /**
@@ -69,11 +95,14 @@ interface Lane {
  * backoff and jitter; the first success sends everything else at once, without waiting for new
  * traffic. The queue is reloaded from the store on start, so it survives a restart.
  */
-export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; recipient: string }]; failed: [{ messageId: string; recipient: string; code: string }] }> {
+export class Outbox extends EventEmitter<OutboxEvents> {
   readonly #lanes = new Map<string, Lane>();
   readonly #attempts = new Set<Promise<void>>();
+  /** Order key of every queued or in-flight message. */
+  readonly #orderKeys = new Map<string, string>();
   readonly #logger: Logger;
   #running = false;
+  #seq = 0;
 
   constructor(
     private readonly deps: {
@@ -95,12 +124,19 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
   async start(): Promise<void> {
     if (this.#running) return;
     this.#running = true;
-    let loaded = 0;
+    // Messages already queued in memory (enqueued before start, or kept from before a stop) are not queued twice.
+    const known = new Set<string>();
+    for (const lane of this.#lanes.values()) for (const id of [...lane.queue, ...lane.inFlight]) known.add(id);
+    const stored: OutboxEntry[] = [];
     for await (const [id, value] of this.deps.store.sub.outbox.iterator()) {
-      this.#lane(String(value.recipient)).queue.push(id);
-      loaded += 1;
+      const entry = value as unknown as OutboxEntry;
+      this.#seq = Math.max(this.#seq, entry.seq ?? 0);
+      if (!known.has(id)) stored.push(entry);
     }
-    if (loaded > 0) this.#logger.info({ messages: loaded }, 'outbox reloaded');
+    // Keys are message ids; the queue order is the order the messages were queued in.
+    stored.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+    for (const entry of stored) this.#queue(entry.recipient, entry.messageId, entry.orderKey ?? '');
+    if (stored.length > 0) this.#logger.info({ messages: stored.length }, 'outbox reloaded');
     for (const lane of this.#lanes.values()) this.#pump(lane);
   }
 
@@ -119,6 +155,19 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
    * Throws NOT_FOUND for a recipient that is not pinned, or the body's validation error.
    */
   async enqueue(message: OutboundMessage): Promise<string> {
+    const prepared = this.prepare(message);
+    await this.deps.journal.write(prepared.operations, prepared.audit);
+    prepared.schedule();
+    return prepared.messageId;
+  }
+
+  /**
+   * Prepares a message without writing it: the caller writes `operations` and `audit` in its own
+   * batch (so that, for example, a case change and the message it sends are stored together) and
+   * then calls `schedule()`. Throws NOT_FOUND for a recipient that is not pinned, or the body's
+   * validation error.
+   */
+  prepare(message: OutboundMessage): PreparedMessage {
     if (!this.deps.peers.get(message.recipient)) {
       throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${message.recipient} is not a pinned peer`, { field: 'recipient', rule: 'pinned_peer' });
     }
@@ -135,15 +184,24 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
       expiresAtMs: now + (message.ttlMs ?? this.deps.config.defaultTtlMs),
       attempts: 0,
       lastError: '',
+      seq: (this.#seq += 1),
+      orderKey: message.orderKey ?? '',
     };
-    await this.deps.journal.write(
-      [{ type: 'put', sublevel: this.deps.store.sub.outbox, key: messageId, value: { ...entry } }],
-      [{ type: 'message.queued', fields: { direction: 'out', peer: message.recipient, messageId, kind: message.kind, correlationId: entry.correlationId } }],
-    );
-    const lane = this.#lane(message.recipient);
-    lane.queue.push(messageId);
-    this.#pump(lane);
-    return messageId;
+    return {
+      messageId,
+      operations: [{ type: 'put', sublevel: this.deps.store.sub.outbox, key: messageId, value: { ...entry } }],
+      audit: [{ type: 'message.queued', fields: { direction: 'out', peer: message.recipient, messageId, kind: message.kind, correlationId: entry.correlationId } }],
+      schedule: () => {
+        // A start() running concurrently may have loaded it from the store already.
+        if (!this.#orderKeys.has(messageId)) this.#queue(message.recipient, messageId, entry.orderKey);
+        this.#pump(this.#lane(message.recipient));
+      },
+    };
+  }
+
+  #queue(recipient: string, messageId: string, orderKey: string): void {
+    this.#orderKeys.set(messageId, orderKey);
+    this.#lane(recipient).queue.push(messageId);
   }
 
   /** Messages waiting per peer, for metrics and status. */
@@ -156,7 +214,7 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
   #lane(recipient: string): Lane {
     let lane = this.#lanes.get(recipient);
     if (!lane) {
-      lane = { queue: [], inFlight: new Set(), down: false, failures: 0, timer: undefined };
+      lane = { queue: [], inFlight: new Set(), busy: new Set(), down: false, failures: 0, timer: undefined };
       this.#lanes.set(recipient, lane);
     }
     return lane;
@@ -176,9 +234,19 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
       }
       return;
     }
-    while (lane.inFlight.size < this.deps.config.maxInFlightPerPeer && lane.queue.length > 0) {
-      const id = lane.queue.shift();
-      if (id !== undefined) this.#track(this.#attempt(lane, id));
+    // Take messages in queue order, skipping those whose order key has an earlier message in
+    // flight or still waiting in this pass.
+    const held = new Set<string>();
+    for (let i = 0; i < lane.queue.length && lane.inFlight.size < this.deps.config.maxInFlightPerPeer; ) {
+      const id = lane.queue[i] as string;
+      const key = this.#orderKeys.get(id) ?? '';
+      if (key !== '' && (lane.busy.has(key) || held.has(key))) {
+        held.add(key);
+        i += 1;
+        continue;
+      }
+      lane.queue.splice(i, 1);
+      this.#track(this.#attempt(lane, id));
     }
   }
 
@@ -188,32 +256,37 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
   }
 
   async #attempt(lane: Lane, messageId: string): Promise<void> {
+    const key = this.#orderKeys.get(messageId) ?? '';
+    const probe = lane.down;
     lane.inFlight.add(messageId);
+    if (key !== '') lane.busy.add(key);
+    let done = false;
     try {
       const stored = await this.deps.store.sub.outbox.get(messageId);
-      if (!stored) return;
-      await this.#send(lane, stored as unknown as OutboxEntry);
+      done = !stored || (await this.#send(lane, stored as unknown as OutboxEntry, probe));
     } catch (error) {
       this.#logger.error({ err: error, messageId }, 'outbox attempt failed unexpectedly');
-      lane.queue.unshift(messageId);
-      this.#markDown(lane);
+      this.#markDown(lane, probe);
     } finally {
       lane.inFlight.delete(messageId);
+      if (key !== '') lane.busy.delete(key);
+      if (done) this.#orderKeys.delete(messageId);
+      else lane.queue.unshift(messageId);
       this.#pump(lane);
     }
   }
 
-  async #send(lane: Lane, entry: OutboxEntry): Promise<void> {
+  /** One attempt. Resolves true when the message left the outbox (delivered or failed for good). */
+  async #send(lane: Lane, entry: OutboxEntry, probe: boolean): Promise<boolean> {
     const now = this.deps.clock.now();
     if (now >= entry.expiresAtMs) {
       await this.#fail(entry, ErrorCode.ERROR_CODE_EXPIRED, 'message expired before it could be delivered', undefined);
-      return;
+      return true;
     }
     const peer = this.deps.peers.get(entry.recipient);
     if (!peer) {
-      lane.queue.unshift(entry.messageId);
-      this.#markDown(lane);
-      return;
+      this.#markDown(lane, probe);
+      return false;
     }
     const identity = this.deps.identity;
     const sealed = sealEnvelope({
@@ -235,8 +308,7 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
     try {
       receipt = await this.deps.transport.deliver(peer, sealed.bytes, { deadlineMs: this.deps.config.attemptTimeoutMs, correlationId: entry.correlationId });
     } catch (error) {
-      await this.#refused(lane, entry, peer, TracenetError.from(error), expected);
-      return;
+      return this.#refused(lane, entry, peer, TracenetError.from(error), expected, probe);
     }
     const proof = verifyDeliveryReceipt(receipt, expected, sealed.digest);
     const deliveredAt = this.deps.clock.now();
@@ -247,7 +319,7 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
           type: 'put',
           sublevel: this.deps.store.sub.sent,
           key: entry.messageId,
-          value: sentRecord(entry, deliveredAt, proof.status === ReceiptStatus.RECEIPT_STATUS_ACCEPTED ? receipt : (receipt.original ?? receipt)),
+          value: sentRecord(entry, deliveredAt, receipt, sealed.bytes),
         },
       ],
       [
@@ -268,34 +340,48 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
     lane.down = false;
     lane.failures = 0;
     this.#logger.debug({ peer: entry.recipient, messageId: entry.messageId, correlationId: entry.correlationId }, 'delivered');
-    this.emit('delivered', { messageId: entry.messageId, recipient: entry.recipient });
+    this.emit('delivered', { messageId: entry.messageId, recipient: entry.recipient, kind: entry.kind, createdAtMs: entry.createdAtMs, deliveredAtMs: deliveredAt });
+    return true;
   }
 
   /** The peer answered with an error, or could not be reached. */
-  async #refused(lane: Lane, entry: OutboxEntry, peer: Peer, error: TracenetError, expected: Parameters<typeof verifyReceipt>[1]): Promise<void> {
+  async #refused(lane: Lane, entry: OutboxEntry, peer: Peer, error: TracenetError, expected: Parameters<typeof verifyReceipt>[1], probe: boolean): Promise<boolean> {
+    let retry = error.retryable;
     if (error.receipt) {
       const body = verifyReceipt(error.receipt, expected);
-      if (body.status === ReceiptStatus.RECEIPT_STATUS_REJECTED) {
+      // Clock rejections concern this envelope only: a later seal passes once the clocks agree.
+      if (body.status === ReceiptStatus.RECEIPT_STATUS_REJECTED && body.errorCode === ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW) {
+        this.#logger.error({ peer: peer.participantId, messageId: entry.messageId }, 'peer refused the creation time: check the clocks of both nodes; will retry');
+        retry = true;
+      } else if (body.status === ReceiptStatus.RECEIPT_STATUS_REJECTED) {
         await this.#fail(entry, body.errorCode, body.errorMessage, error.receipt);
-        return;
+        return true;
       }
     }
-    if (!error.retryable) {
+    if (!retry) {
       await this.#fail(entry, error.code, error.message, undefined);
-      return;
+      return true;
     }
     this.#logger.info({ peer: peer.participantId, messageId: entry.messageId, code: error.codeName, failures: lane.failures + 1 }, 'delivery attempt failed; will retry');
     await this.deps.store.batch([
       { type: 'put', sublevel: this.deps.store.sub.outbox, key: entry.messageId, value: { ...entry, attempts: entry.attempts + 1, lastError: error.codeName } },
     ]);
-    lane.queue.unshift(entry.messageId);
-    this.#markDown(lane);
+    this.#markDown(lane, probe);
+    return false;
   }
 
-  #markDown(lane: Lane): void {
-    if (!lane.down) lane.failures = 0;
-    lane.down = true;
-    lane.failures += 1;
+  /**
+   * Records a failure that concerns the peer. Attempts that were in flight when the peer went
+   * down count as one failure, so the first retry comes after the shortest backoff; only failed
+   * probes (attempts made while down) lengthen it.
+   */
+  #markDown(lane: Lane, probe: boolean): void {
+    if (!lane.down) {
+      lane.down = true;
+      lane.failures = 1;
+    } else if (probe) {
+      lane.failures += 1;
+    }
   }
 
   async #fail(entry: OutboxEntry, code: ErrorCode, message: string, receipt: Receipt | undefined): Promise<void> {
@@ -313,7 +399,7 @@ export class Outbox extends EventEmitter<{ delivered: [{ messageId: string; reci
       [{ type: 'message.failed', fields: { direction: 'out', peer: entry.recipient, messageId: entry.messageId, kind: entry.kind, code: name } }],
     );
     this.#logger.warn({ peer: entry.recipient, messageId: entry.messageId, code: name }, 'message failed for good');
-    this.emit('failed', { messageId: entry.messageId, recipient: entry.recipient, code: name });
+    this.emit('failed', { messageId: entry.messageId, recipient: entry.recipient, kind: entry.kind, code: name });
   }
 }
 
@@ -321,7 +407,12 @@ function encode(receipt: Receipt): string {
   return Buffer.from(Receipt.encode(receipt).finish()).toString('base64');
 }
 
-function sentRecord(entry: OutboxEntry, deliveredAtMs: number, accepted: Receipt): StoredValue {
+/**
+ * What is kept of a delivered message: the ACCEPTED receipt, and the envelope of the receipted
+ * attempt with that attempt's receipt (the same one unless the attempt was a DUPLICATE) —
+ * evidence of what was delivered.
+ */
+function sentRecord(entry: OutboxEntry, deliveredAtMs: number, receipt: Receipt, envelope: Buffer): StoredValue {
   return {
     messageId: entry.messageId,
     recipient: entry.recipient,
@@ -330,6 +421,8 @@ function sentRecord(entry: OutboxEntry, deliveredAtMs: number, accepted: Receipt
     createdAtMs: entry.createdAtMs,
     deliveredAtMs,
     attempts: entry.attempts + 1,
-    receipt: encode(accepted),
+    receipt: encode(receipt.original ?? receipt),
+    envelope: envelope.toString('base64'),
+    envelopeReceipt: encode(receipt),
   };
 }

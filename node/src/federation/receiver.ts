@@ -4,11 +4,12 @@ import {
   ErrorCode,
   type EnvelopeHeader,
   type MessageKind,
+  NodeEventType,
   Receipt,
   ReceiptStatus,
   TracenetError,
 } from '@tracenet/proto';
-import type { Journal, AuditEvent } from '../audit/audit-log.js';
+import type { Journal, AuditEvent, NodeEventInput } from '../audit/audit-log.js';
 import { blake2b256 } from '../crypto/sodium.js';
 import {
   bodyDigest,
@@ -19,7 +20,7 @@ import {
 } from '../envelope/envelope.js';
 import { signReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
-import { padNumber, type Store } from '../store/store.js';
+import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { validateBody } from './message-kinds.js';
@@ -66,14 +67,35 @@ export function inboxKey(receivedAtMs: number, sender: string, messageId: string
 }
 
 /**
+ * Takes accepted messages of some kinds (the ITI workflow) and may still refuse them. It must
+ * call `commit` exactly once to accept: the receiver's own writes (inbox, seen-set, audit) and the
+ * handler's go into one batch. Anything it throws before committing rejects the message.
+ */
+export interface InboundHandler {
+  handles(kind: MessageKind): boolean;
+  accept(
+    message: { sender: string; messageId: string; kind: MessageKind; body: Uint8Array },
+    commit: (operations: Operation[], audit: AuditEvent[], events: NodeEventInput[]) => Promise<void>,
+  ): Promise<void>;
+}
+
+/** What the receiver tells about each envelope it answers. */
+export interface ReceiverEvents {
+  accepted: [InboxMessage];
+  duplicate: [{ sender: string; messageId: string; kind: MessageKind }];
+  rejected: [{ code: string; kind?: MessageKind }];
+}
+
+/**
  * The receiving side of Deliver (docs/protocol.md section 4). Checks run cheapest first: size,
  * structure, addressing and pinning, then one AEAD check that authenticates header and
  * ciphertext, then the replay rules, then the Ed25519 signature, then the body. Every outcome is
  * audited; only an accepted message is stored, together with its receipt, in one batch.
  */
-export class Receiver extends EventEmitter<{ accepted: [InboxMessage] }> {
+export class Receiver extends EventEmitter<ReceiverEvents> {
   readonly #locks = new KeyedLock();
   readonly #logger: Logger;
+  #handler: InboundHandler | undefined;
 
   constructor(
     private readonly deps: {
@@ -90,6 +112,11 @@ export class Receiver extends EventEmitter<{ accepted: [InboxMessage] }> {
     this.#logger = deps.logger.child({ component: 'receiver' });
   }
 
+  /** Sets the handler of workflow messages (the node's Workflow). */
+  setInboundHandler(handler: InboundHandler): void {
+    this.#handler = handler;
+  }
+
   /**
    * Handles one envelope as received on the wire. Resolves with an ACCEPTED or DUPLICATE receipt;
    * throws a TracenetError otherwise (with a signed REJECTED receipt when the header authenticated).
@@ -97,17 +124,22 @@ export class Receiver extends EventEmitter<{ accepted: [InboxMessage] }> {
   async deliver(raw: Uint8Array): Promise<Receipt> {
     const receivedAtMs = this.deps.clock.now();
     let parsed: ParsedEnvelope | undefined;
+    let headerAuthenticated = false;
     try {
       parsed = parseEnvelope(raw, this.deps.config.maxEnvelopeBytes);
       const peer = this.#authorise(parsed.header);
       const sealed = decryptEnvelope(parsed, peer.pairKey);
+      headerAuthenticated = true;
       const authenticated = parsed;
       return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () =>
         this.#deliverAuthenticated(authenticated, sealed.body, sealed.signature, peer.body.signingPublicKey, receivedAtMs),
       );
     } catch (error) {
       const failure = TracenetError.from(error);
-      if (failure.receipt === undefined) await this.#auditUnauthenticated(parsed, raw, failure);
+      // Every refusal before authentication is audited, retryable ones (UNKNOWN_SENDER) included;
+      // later failures without a receipt (STORAGE_UNAVAILABLE) wrote nothing and are not.
+      if (failure.receipt === undefined && !headerAuthenticated) await this.#auditUnauthenticated(parsed, raw, failure);
+      this.emit('rejected', { code: failure.codeName, ...(parsed ? { kind: parsed.header.kind } : {}) });
       throw failure;
     }
   }
@@ -158,15 +190,17 @@ export class Receiver extends EventEmitter<{ accepted: [InboxMessage] }> {
     const { header, digest } = parsed;
     const seen = this.deps.store.sub.seen;
     const byId = (await seen.get(seenKey(header.sender, header.messageId))) as SeenRecord | undefined;
-    const byEnvelope = byId ? undefined : ((await seen.get(seenKey(header.sender, header.messageId, digest))) as SeenRecord | undefined);
-    const rejected = byId?.status === 'rejected' ? byId : byEnvelope;
+    // Always looked up: an envelope rejected once stays rejected even after its id was accepted.
+    const byEnvelope = (await seen.get(seenKey(header.sender, header.messageId, digest))) as SeenRecord | undefined;
+    const rejected = byEnvelope ?? (byId?.status === 'rejected' ? byId : undefined);
     if (rejected) {
       // A copy of a rejected message is rejected again with the same code, never accepted.
-      await this.deps.journal.write([], [auditEvent('message.rejected', parsed, { code: rejected.code ?? 0, rule: 'rejected_before', authenticated: true })]);
-      throw new TracenetError(rejected.code ?? ErrorCode.ERROR_CODE_UNSPECIFIED, 'this message was rejected before; it is not processed again', {
+      const again = new TracenetError(rejected.code ?? ErrorCode.ERROR_CODE_UNSPECIFIED, 'this message was rejected before; it is not processed again', {
         rule: 'rejected_before',
         receipt: Receipt.decode(Buffer.from(rejected.receipt, 'base64')),
       });
+      await this.deps.journal.write([], [auditEvent('message.rejected', parsed, { code: again.codeName, rule: again.rule, authenticated: true })]);
+      throw again;
     }
     const thisBody = bodyDigest(header.kind, body);
     try {
@@ -181,7 +215,8 @@ export class Receiver extends EventEmitter<{ accepted: [InboxMessage] }> {
         return await this.#duplicate(parsed, byId, receivedAtMs);
       }
       verifyEnvelopeSignature(parsed, { body, signature }, signingPublicKey);
-      validateBody(header.kind, body);
+      // Workflow kinds are decoded and checked by their handler, against the case.
+      if (!this.#handler?.handles(header.kind)) validateBody(header.kind, body);
     } catch (error) {
       throw await this.#reject(parsed, TracenetError.from(error), receivedAtMs, byId !== undefined);
     }
@@ -197,18 +232,43 @@ export class Receiver extends EventEmitter<{ accepted: [InboxMessage] }> {
       body,
     };
     const record: SeenRecord = { status: 'accepted', bodyDigest: thisBody, receipt: encodeReceipt(receipt) };
-    await this.deps.journal.write(
-      [
-        { type: 'put', sublevel: seen, key: seenKey(header.sender, header.messageId), value: { ...record } },
-        {
-          type: 'put',
-          sublevel: this.deps.store.sub.inbox,
-          key: inboxKey(receivedAtMs, header.sender, header.messageId),
-          value: { ...message, body: body.toString('base64'), digest: digest.toString('hex') },
-        },
-      ],
-      [auditEvent('message.received', parsed, { bodyDigest: thisBody })],
-    );
+    const operations: Operation[] = [
+      { type: 'put', sublevel: seen, key: seenKey(header.sender, header.messageId), value: { ...record } },
+      {
+        type: 'put',
+        sublevel: this.deps.store.sub.inbox,
+        key: inboxKey(receivedAtMs, header.sender, header.messageId),
+        // Header bytes and signature are kept as evidence of origin (non-repudiation).
+        value: { ...message, body: body.toString('base64'), digest: digest.toString('hex'), header: parsed.envelope.header.toString('base64'), signature: signature.toString('base64') },
+      },
+    ];
+    const audit = [auditEvent('message.received', parsed, { bodyDigest: thisBody })];
+    const event: NodeEventInput = {
+      type: NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED,
+      caseId: '',
+      traceId: '',
+      peer: header.sender,
+      state: 0,
+      messageId: header.messageId,
+      summary: `message received from ${header.sender}`,
+    };
+    const handler = this.#handler?.handles(header.kind) ? this.#handler : undefined;
+    if (handler) {
+      let committed = false;
+      try {
+        await handler.accept({ sender: header.sender, messageId: header.messageId, kind: header.kind, body }, async (more, moreAudit, events) => {
+          await this.deps.journal.write([...operations, ...more], [...audit, ...moreAudit], [event, ...events]);
+          committed = true;
+        });
+        if (!committed) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the workflow neither accepted nor refused the message');
+      } catch (error) {
+        const failure = TracenetError.from(error);
+        if (committed || failure.retryable) throw failure;
+        throw await this.#reject(parsed, failure, receivedAtMs, false);
+      }
+    } else {
+      await this.deps.journal.write(operations, audit, [event]);
+    }
     this.#logger.info({ peer: header.sender, messageId: header.messageId, correlationId: header.correlationId, kind: header.kind }, 'message accepted');
     this.emit('accepted', message);
     return receipt;
@@ -234,6 +294,7 @@ export class Receiver extends EventEmitter<{ accepted: [InboxMessage] }> {
     const receipt = this.#receipt(parsed.header, parsed.digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
     receipt.original = Receipt.decode(Buffer.from(original.receipt, 'base64'));
     await this.deps.journal.write([], [auditEvent('message.duplicate', parsed, {})]);
+    this.emit('duplicate', { sender: parsed.header.sender, messageId: parsed.header.messageId, kind: parsed.header.kind });
     this.#logger.info({ peer: parsed.header.sender, messageId: parsed.header.messageId }, 'duplicate answered with the original receipt');
     return receipt;
   }

@@ -10,7 +10,24 @@ type Db = Level<string, StoredValue>;
 export type Sublevel = AbstractSublevel<Db, string | Buffer | Uint8Array, string, StoredValue>;
 
 /** The sublevels of a node's store; see docs/adr/0003-storage-layout.md. */
-export const SUBLEVELS = ['meta', 'peers', 'inbox', 'seen', 'outbox', 'sent', 'failed', 'audit', 'checkpoints'] as const;
+export const SUBLEVELS = [
+  'meta',
+  'peers',
+  'policies',
+  'inbox',
+  'seen',
+  'outbox',
+  'sent',
+  'failed',
+  'audit',
+  'checkpoints',
+  'records',
+  'record-serials',
+  'record-identities',
+  'cases',
+  'case-traces',
+  'events',
+] as const;
 export type SublevelName = (typeof SUBLEVELS)[number];
 
 /** A write to a sublevel, collected into one atomic batch. */

@@ -137,6 +137,56 @@ export const AuditVerification: MessageFns<AuditVerification> = {
     }
   },
 
+  fromJSON(object: any): AuditVerification {
+    return {
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      entries: isSet(object.entries) ? globalThis.Number(object.entries) : 0,
+      checkpoints: isSet(object.checkpoints) ? globalThis.Number(object.checkpoints) : 0,
+      firstBrokenSeq: isSet(object.firstBrokenSeq)
+        ? globalThis.Number(object.firstBrokenSeq)
+        : isSet(object.first_broken_seq)
+        ? globalThis.Number(object.first_broken_seq)
+        : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      headSeq: isSet(object.headSeq)
+        ? globalThis.Number(object.headSeq)
+        : isSet(object.head_seq)
+        ? globalThis.Number(object.head_seq)
+        : 0,
+      headHash: isSet(object.headHash)
+        ? globalThis.String(object.headHash)
+        : isSet(object.head_hash)
+        ? globalThis.String(object.head_hash)
+        : "",
+    };
+  },
+
+  toJSON(message: AuditVerification): unknown {
+    const obj: any = {};
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.entries !== 0) {
+      obj.entries = Math.round(message.entries);
+    }
+    if (message.checkpoints !== 0) {
+      obj.checkpoints = Math.round(message.checkpoints);
+    }
+    if (message.firstBrokenSeq !== 0) {
+      obj.firstBrokenSeq = Math.round(message.firstBrokenSeq);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.headSeq !== 0) {
+      obj.headSeq = Math.round(message.headSeq);
+    }
+    if (message.headHash !== "") {
+      obj.headHash = message.headHash;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<AuditVerification>): AuditVerification {
     return AuditVerification.fromPartial(base ?? {});
   },
@@ -172,9 +222,15 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
+
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  fromJSON(object: any): T;
+  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

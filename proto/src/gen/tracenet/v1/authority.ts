@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -19,8 +21,10 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { AuditVerification } from "./audit.js";
-import { MessageKind } from "./envelope.js";
-import { ParticipantKind, PeerCard } from "./peer_card.js";
+import { MessageKind, messageKindFromJSON, messageKindToJSON } from "./envelope.js";
+import { NodeEvent } from "./events.js";
+import { ParticipantKind, participantKindFromJSON, participantKindToJSON, PeerCard } from "./peer_card.js";
+import { PeerPolicy } from "./policy.js";
 
 /** MessageDirection selects which messages ListMessages returns. */
 export enum MessageDirection {
@@ -34,6 +38,48 @@ export enum MessageDirection {
   /** MESSAGE_DIRECTION_FAILED - Given up: rejected by the recipient or expired before delivery. */
   MESSAGE_DIRECTION_FAILED = 4,
   UNRECOGNIZED = -1,
+}
+
+export function messageDirectionFromJSON(object: any): MessageDirection {
+  switch (object) {
+    case 0:
+    case "MESSAGE_DIRECTION_UNSPECIFIED":
+      return MessageDirection.MESSAGE_DIRECTION_UNSPECIFIED;
+    case 1:
+    case "MESSAGE_DIRECTION_INBOX":
+      return MessageDirection.MESSAGE_DIRECTION_INBOX;
+    case 2:
+    case "MESSAGE_DIRECTION_OUTBOX":
+      return MessageDirection.MESSAGE_DIRECTION_OUTBOX;
+    case 3:
+    case "MESSAGE_DIRECTION_SENT":
+      return MessageDirection.MESSAGE_DIRECTION_SENT;
+    case 4:
+    case "MESSAGE_DIRECTION_FAILED":
+      return MessageDirection.MESSAGE_DIRECTION_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MessageDirection.UNRECOGNIZED;
+  }
+}
+
+export function messageDirectionToJSON(object: MessageDirection): string {
+  switch (object) {
+    case MessageDirection.MESSAGE_DIRECTION_UNSPECIFIED:
+      return "MESSAGE_DIRECTION_UNSPECIFIED";
+    case MessageDirection.MESSAGE_DIRECTION_INBOX:
+      return "MESSAGE_DIRECTION_INBOX";
+    case MessageDirection.MESSAGE_DIRECTION_OUTBOX:
+      return "MESSAGE_DIRECTION_OUTBOX";
+    case MessageDirection.MESSAGE_DIRECTION_SENT:
+      return "MESSAGE_DIRECTION_SENT";
+    case MessageDirection.MESSAGE_DIRECTION_FAILED:
+      return "MESSAGE_DIRECTION_FAILED";
+    case MessageDirection.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
 }
 
 /** GetNodeInfoRequest has no fields. */
@@ -155,6 +201,31 @@ export interface VerifyAuditResponse {
   result: AuditVerification | undefined;
 }
 
+/** SetPeerPolicyRequest carries the whole policy of one pinned peer. */
+export interface SetPeerPolicyRequest {
+  policy: PeerPolicy | undefined;
+}
+
+/** SetPeerPolicyResponse returns the policy as stored. */
+export interface SetPeerPolicyResponse {
+  policy: PeerPolicy | undefined;
+}
+
+/** GetPeerPolicyRequest names a peer. */
+export interface GetPeerPolicyRequest {
+  participantId: string;
+}
+
+/** GetPeerPolicyResponse returns its policy. */
+export interface GetPeerPolicyResponse {
+  policy: PeerPolicy | undefined;
+}
+
+/** WatchEventsRequest says where to resume: 0 for every stored event. */
+export interface WatchEventsRequest {
+  afterSequence: number;
+}
+
 function createBaseGetNodeInfoRequest(): GetNodeInfoRequest {
   return {};
 }
@@ -187,6 +258,15 @@ export const GetNodeInfoRequest: MessageFns<GetNodeInfoRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): GetNodeInfoRequest {
+    return {};
+  },
+
+  toJSON(_: GetNodeInfoRequest): unknown {
+    const obj: any = {};
+    return obj;
   },
 
   create(base?: DeepPartial<GetNodeInfoRequest>): GetNodeInfoRequest {
@@ -287,6 +367,52 @@ export const GetNodeInfoResponse: MessageFns<GetNodeInfoResponse> = {
     }
   },
 
+  fromJSON(object: any): GetNodeInfoResponse {
+    return {
+      participantId: isSet(object.participantId)
+        ? globalThis.String(object.participantId)
+        : isSet(object.participant_id)
+        ? globalThis.String(object.participant_id)
+        : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      card: isSet(object.card) ? PeerCard.fromJSON(object.card) : undefined,
+      federationAddress: isSet(object.federationAddress)
+        ? globalThis.String(object.federationAddress)
+        : isSet(object.federation_address)
+        ? globalThis.String(object.federation_address)
+        : "",
+      softwareVersion: isSet(object.softwareVersion)
+        ? globalThis.String(object.softwareVersion)
+        : isSet(object.software_version)
+        ? globalThis.String(object.software_version)
+        : "",
+    };
+  },
+
+  toJSON(message: GetNodeInfoResponse): unknown {
+    const obj: any = {};
+    if (message.participantId !== "") {
+      obj.participantId = message.participantId;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.card !== undefined) {
+      obj.card = PeerCard.toJSON(message.card);
+    }
+    if (message.federationAddress !== "") {
+      obj.federationAddress = message.federationAddress;
+    }
+    if (message.softwareVersion !== "") {
+      obj.softwareVersion = message.softwareVersion;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<GetNodeInfoResponse>): GetNodeInfoResponse {
     return GetNodeInfoResponse.fromPartial(base ?? {});
   },
@@ -344,6 +470,18 @@ export const AddPeerRequest: MessageFns<AddPeerRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): AddPeerRequest {
+    return { card: isSet(object.card) ? PeerCard.fromJSON(object.card) : undefined };
+  },
+
+  toJSON(message: AddPeerRequest): unknown {
+    const obj: any = {};
+    if (message.card !== undefined) {
+      obj.card = PeerCard.toJSON(message.card);
+    }
+    return obj;
   },
 
   create(base?: DeepPartial<AddPeerRequest>): AddPeerRequest {
@@ -412,6 +550,24 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
     }
   },
 
+  fromJSON(object: any): AddPeerResponse {
+    return {
+      peer: isSet(object.peer) ? PeerSummary.fromJSON(object.peer) : undefined,
+      replaced: isSet(object.replaced) ? globalThis.Boolean(object.replaced) : false,
+    };
+  },
+
+  toJSON(message: AddPeerResponse): unknown {
+    const obj: any = {};
+    if (message.peer !== undefined) {
+      obj.peer = PeerSummary.toJSON(message.peer);
+    }
+    if (message.replaced !== false) {
+      obj.replaced = message.replaced;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<AddPeerResponse>): AddPeerResponse {
     return AddPeerResponse.fromPartial(base ?? {});
   },
@@ -457,6 +613,15 @@ export const ListPeersRequest: MessageFns<ListPeersRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): ListPeersRequest {
+    return {};
+  },
+
+  toJSON(_: ListPeersRequest): unknown {
+    const obj: any = {};
+    return obj;
   },
 
   create(base?: DeepPartial<ListPeersRequest>): ListPeersRequest {
@@ -511,6 +676,20 @@ export const ListPeersResponse: MessageFns<ListPeersResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ListPeersResponse {
+    return {
+      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => PeerSummary.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListPeersResponse): unknown {
+    const obj: any = {};
+    if (message.peers?.length) {
+      obj.peers = message.peers.map((e) => PeerSummary.toJSON(e));
+    }
+    return obj;
   },
 
   create(base?: DeepPartial<ListPeersResponse>): ListPeersResponse {
@@ -634,6 +813,66 @@ export const PeerSummary: MessageFns<PeerSummary> = {
     }
   },
 
+  fromJSON(object: any): PeerSummary {
+    return {
+      participantId: isSet(object.participantId)
+        ? globalThis.String(object.participantId)
+        : isSet(object.participant_id)
+        ? globalThis.String(object.participant_id)
+        : "",
+      kind: isSet(object.kind) ? participantKindFromJSON(object.kind) : 0,
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      endpoints: globalThis.Array.isArray(object?.endpoints)
+        ? object.endpoints.map((e: any) => globalThis.String(e))
+        : [],
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      validUntilMs: isSet(object.validUntilMs)
+        ? globalThis.Number(object.validUntilMs)
+        : isSet(object.valid_until_ms)
+        ? globalThis.Number(object.valid_until_ms)
+        : 0,
+      tlsFingerprint: isSet(object.tlsFingerprint)
+        ? globalThis.String(object.tlsFingerprint)
+        : isSet(object.tls_fingerprint)
+        ? globalThis.String(object.tls_fingerprint)
+        : "",
+    };
+  },
+
+  toJSON(message: PeerSummary): unknown {
+    const obj: any = {};
+    if (message.participantId !== "") {
+      obj.participantId = message.participantId;
+    }
+    if (message.kind !== 0) {
+      obj.kind = participantKindToJSON(message.kind);
+    }
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.endpoints?.length) {
+      obj.endpoints = message.endpoints;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.validUntilMs !== 0) {
+      obj.validUntilMs = Math.round(message.validUntilMs);
+    }
+    if (message.tlsFingerprint !== "") {
+      obj.tlsFingerprint = message.tlsFingerprint;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<PeerSummary>): PeerSummary {
     return PeerSummary.fromPartial(base ?? {});
   },
@@ -728,6 +967,36 @@ export const SendNoticeRequest: MessageFns<SendNoticeRequest> = {
     }
   },
 
+  fromJSON(object: any): SendNoticeRequest {
+    return {
+      recipient: isSet(object.recipient) ? globalThis.String(object.recipient) : "",
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      correlationId: isSet(object.correlationId)
+        ? globalThis.String(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.String(object.correlation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SendNoticeRequest): unknown {
+    const obj: any = {};
+    if (message.recipient !== "") {
+      obj.recipient = message.recipient;
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.correlationId !== "") {
+      obj.correlationId = message.correlationId;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<SendNoticeRequest>): SendNoticeRequest {
     return SendNoticeRequest.fromPartial(base ?? {});
   },
@@ -784,6 +1053,24 @@ export const SendNoticeResponse: MessageFns<SendNoticeResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): SendNoticeResponse {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SendNoticeResponse): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    return obj;
   },
 
   create(base?: DeepPartial<SendNoticeResponse>): SendNoticeResponse {
@@ -863,6 +1150,28 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
     }
   },
 
+  fromJSON(object: any): ListMessagesRequest {
+    return {
+      direction: isSet(object.direction) ? messageDirectionFromJSON(object.direction) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListMessagesRequest): unknown {
+    const obj: any = {};
+    if (message.direction !== 0) {
+      obj.direction = messageDirectionToJSON(message.direction);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<ListMessagesRequest>): ListMessagesRequest {
     return ListMessagesRequest.fromPartial(base ?? {});
   },
@@ -929,6 +1238,30 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): ListMessagesResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => MessageSummary.fromJSON(e))
+        : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMessagesResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => MessageSummary.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
   },
 
   create(base?: DeepPartial<ListMessagesResponse>): ListMessagesResponse {
@@ -1064,6 +1397,68 @@ export const MessageSummary: MessageFns<MessageSummary> = {
     }
   },
 
+  fromJSON(object: any): MessageSummary {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      kind: isSet(object.kind) ? messageKindFromJSON(object.kind) : 0,
+      correlationId: isSet(object.correlationId)
+        ? globalThis.String(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.String(object.correlation_id)
+        : "",
+      createdAtMs: isSet(object.createdAtMs)
+        ? globalThis.Number(object.createdAtMs)
+        : isSet(object.created_at_ms)
+        ? globalThis.Number(object.created_at_ms)
+        : 0,
+      atMs: isSet(object.atMs)
+        ? globalThis.Number(object.atMs)
+        : isSet(object.at_ms)
+        ? globalThis.Number(object.at_ms)
+        : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+    };
+  },
+
+  toJSON(message: MessageSummary): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.peer !== "") {
+      obj.peer = message.peer;
+    }
+    if (message.kind !== 0) {
+      obj.kind = messageKindToJSON(message.kind);
+    }
+    if (message.correlationId !== "") {
+      obj.correlationId = message.correlationId;
+    }
+    if (message.createdAtMs !== 0) {
+      obj.createdAtMs = Math.round(message.createdAtMs);
+    }
+    if (message.atMs !== 0) {
+      obj.atMs = Math.round(message.atMs);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<MessageSummary>): MessageSummary {
     return MessageSummary.fromPartial(base ?? {});
   },
@@ -1113,6 +1508,15 @@ export const GetDeliveryStatsRequest: MessageFns<GetDeliveryStatsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): GetDeliveryStatsRequest {
+    return {};
+  },
+
+  toJSON(_: GetDeliveryStatsRequest): unknown {
+    const obj: any = {};
+    return obj;
   },
 
   create(base?: DeepPartial<GetDeliveryStatsRequest>): GetDeliveryStatsRequest {
@@ -1213,6 +1617,40 @@ export const GetDeliveryStatsResponse: MessageFns<GetDeliveryStatsResponse> = {
     }
   },
 
+  fromJSON(object: any): GetDeliveryStatsResponse {
+    return {
+      inbox: isSet(object.inbox) ? globalThis.Number(object.inbox) : 0,
+      outbox: isSet(object.outbox) ? globalThis.Number(object.outbox) : 0,
+      sent: isSet(object.sent) ? globalThis.Number(object.sent) : 0,
+      failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
+      oldestOutboxAgeMs: isSet(object.oldestOutboxAgeMs)
+        ? globalThis.Number(object.oldestOutboxAgeMs)
+        : isSet(object.oldest_outbox_age_ms)
+        ? globalThis.Number(object.oldest_outbox_age_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetDeliveryStatsResponse): unknown {
+    const obj: any = {};
+    if (message.inbox !== 0) {
+      obj.inbox = Math.round(message.inbox);
+    }
+    if (message.outbox !== 0) {
+      obj.outbox = Math.round(message.outbox);
+    }
+    if (message.sent !== 0) {
+      obj.sent = Math.round(message.sent);
+    }
+    if (message.failed !== 0) {
+      obj.failed = Math.round(message.failed);
+    }
+    if (message.oldestOutboxAgeMs !== 0) {
+      obj.oldestOutboxAgeMs = Math.round(message.oldestOutboxAgeMs);
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<GetDeliveryStatsResponse>): GetDeliveryStatsResponse {
     return GetDeliveryStatsResponse.fromPartial(base ?? {});
   },
@@ -1259,6 +1697,15 @@ export const VerifyAuditRequest: MessageFns<VerifyAuditRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(_: any): VerifyAuditRequest {
+    return {};
+  },
+
+  toJSON(_: VerifyAuditRequest): unknown {
+    const obj: any = {};
+    return obj;
   },
 
   create(base?: DeepPartial<VerifyAuditRequest>): VerifyAuditRequest {
@@ -1315,6 +1762,18 @@ export const VerifyAuditResponse: MessageFns<VerifyAuditResponse> = {
     }
   },
 
+  fromJSON(object: any): VerifyAuditResponse {
+    return { result: isSet(object.result) ? AuditVerification.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: VerifyAuditResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = AuditVerification.toJSON(message.result);
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<VerifyAuditResponse>): VerifyAuditResponse {
     return VerifyAuditResponse.fromPartial(base ?? {});
   },
@@ -1323,6 +1782,359 @@ export const VerifyAuditResponse: MessageFns<VerifyAuditResponse> = {
     message.result = (object.result !== undefined && object.result !== null)
       ? AuditVerification.fromPartial(object.result)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseSetPeerPolicyRequest(): SetPeerPolicyRequest {
+  return { policy: undefined };
+}
+
+export const SetPeerPolicyRequest: MessageFns<SetPeerPolicyRequest> = {
+  encode(message: SetPeerPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      PeerPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPeerPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPeerPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = PeerPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPeerPolicyRequest {
+    return { policy: isSet(object.policy) ? PeerPolicy.fromJSON(object.policy) : undefined };
+  },
+
+  toJSON(message: SetPeerPolicyRequest): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = PeerPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetPeerPolicyRequest>): SetPeerPolicyRequest {
+    return SetPeerPolicyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetPeerPolicyRequest>): SetPeerPolicyRequest {
+    const message = createBaseSetPeerPolicyRequest();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? PeerPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetPeerPolicyResponse(): SetPeerPolicyResponse {
+  return { policy: undefined };
+}
+
+export const SetPeerPolicyResponse: MessageFns<SetPeerPolicyResponse> = {
+  encode(message: SetPeerPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      PeerPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPeerPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPeerPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = PeerPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetPeerPolicyResponse {
+    return { policy: isSet(object.policy) ? PeerPolicy.fromJSON(object.policy) : undefined };
+  },
+
+  toJSON(message: SetPeerPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = PeerPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetPeerPolicyResponse>): SetPeerPolicyResponse {
+    return SetPeerPolicyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetPeerPolicyResponse>): SetPeerPolicyResponse {
+    const message = createBaseSetPeerPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? PeerPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetPeerPolicyRequest(): GetPeerPolicyRequest {
+  return { participantId: "" };
+}
+
+export const GetPeerPolicyRequest: MessageFns<GetPeerPolicyRequest> = {
+  encode(message: GetPeerPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.participantId !== "") {
+      writer.uint32(10).string(message.participantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPeerPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPeerPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPeerPolicyRequest {
+    return {
+      participantId: isSet(object.participantId)
+        ? globalThis.String(object.participantId)
+        : isSet(object.participant_id)
+        ? globalThis.String(object.participant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetPeerPolicyRequest): unknown {
+    const obj: any = {};
+    if (message.participantId !== "") {
+      obj.participantId = message.participantId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPeerPolicyRequest>): GetPeerPolicyRequest {
+    return GetPeerPolicyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPeerPolicyRequest>): GetPeerPolicyRequest {
+    const message = createBaseGetPeerPolicyRequest();
+    message.participantId = object.participantId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPeerPolicyResponse(): GetPeerPolicyResponse {
+  return { policy: undefined };
+}
+
+export const GetPeerPolicyResponse: MessageFns<GetPeerPolicyResponse> = {
+  encode(message: GetPeerPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      PeerPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPeerPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPeerPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = PeerPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPeerPolicyResponse {
+    return { policy: isSet(object.policy) ? PeerPolicy.fromJSON(object.policy) : undefined };
+  },
+
+  toJSON(message: GetPeerPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = PeerPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPeerPolicyResponse>): GetPeerPolicyResponse {
+    return GetPeerPolicyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPeerPolicyResponse>): GetPeerPolicyResponse {
+    const message = createBaseGetPeerPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? PeerPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchEventsRequest(): WatchEventsRequest {
+  return { afterSequence: 0 };
+}
+
+export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
+  encode(message: WatchEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterSequence !== 0) {
+      writer.uint32(8).uint64(message.afterSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.afterSequence = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchEventsRequest {
+    return {
+      afterSequence: isSet(object.afterSequence)
+        ? globalThis.Number(object.afterSequence)
+        : isSet(object.after_sequence)
+        ? globalThis.Number(object.after_sequence)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchEventsRequest): unknown {
+    const obj: any = {};
+    if (message.afterSequence !== 0) {
+      obj.afterSequence = Math.round(message.afterSequence);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchEventsRequest>): WatchEventsRequest {
+    return WatchEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchEventsRequest>): WatchEventsRequest {
+    const message = createBaseWatchEventsRequest();
+    message.afterSequence = object.afterSequence ?? 0;
     return message;
   },
 };
@@ -1410,6 +2222,41 @@ export const AuthorityService = {
     responseSerialize: (value: VerifyAuditResponse): Buffer => Buffer.from(VerifyAuditResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): VerifyAuditResponse => VerifyAuditResponse.decode(value),
   },
+  /** SetPeerPolicy sets what a pinned peer may do here and what happens automatically. */
+  setPeerPolicy: {
+    path: "/tracenet.v1.Authority/SetPeerPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPeerPolicyRequest): Buffer => Buffer.from(SetPeerPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPeerPolicyRequest => SetPeerPolicyRequest.decode(value),
+    responseSerialize: (value: SetPeerPolicyResponse): Buffer =>
+      Buffer.from(SetPeerPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetPeerPolicyResponse => SetPeerPolicyResponse.decode(value),
+  },
+  /** GetPeerPolicy returns a peer's policy (the default when none was set). */
+  getPeerPolicy: {
+    path: "/tracenet.v1.Authority/GetPeerPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPeerPolicyRequest): Buffer => Buffer.from(GetPeerPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPeerPolicyRequest => GetPeerPolicyRequest.decode(value),
+    responseSerialize: (value: GetPeerPolicyResponse): Buffer =>
+      Buffer.from(GetPeerPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPeerPolicyResponse => GetPeerPolicyResponse.decode(value),
+  },
+  /**
+   * WatchEvents streams the node's events with a sequence number greater than after_sequence:
+   * the stored ones first, then new ones as they happen, until the caller cancels.
+   */
+  watchEvents: {
+    path: "/tracenet.v1.Authority/WatchEvents" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchEventsRequest): Buffer => Buffer.from(WatchEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchEventsRequest => WatchEventsRequest.decode(value),
+    responseSerialize: (value: NodeEvent): Buffer => Buffer.from(NodeEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): NodeEvent => NodeEvent.decode(value),
+  },
 } as const;
 
 export interface AuthorityServer extends UntypedServiceImplementation {
@@ -1430,6 +2277,15 @@ export interface AuthorityServer extends UntypedServiceImplementation {
   getDeliveryStats: handleUnaryCall<GetDeliveryStatsRequest, GetDeliveryStatsResponse>;
   /** VerifyAudit checks the whole audit chain and its signed checkpoints. */
   verifyAudit: handleUnaryCall<VerifyAuditRequest, VerifyAuditResponse>;
+  /** SetPeerPolicy sets what a pinned peer may do here and what happens automatically. */
+  setPeerPolicy: handleUnaryCall<SetPeerPolicyRequest, SetPeerPolicyResponse>;
+  /** GetPeerPolicy returns a peer's policy (the default when none was set). */
+  getPeerPolicy: handleUnaryCall<GetPeerPolicyRequest, GetPeerPolicyResponse>;
+  /**
+   * WatchEvents streams the node's events with a sequence number greater than after_sequence:
+   * the stored ones first, then new ones as they happen, until the caller cancels.
+   */
+  watchEvents: handleServerStreamingCall<WatchEventsRequest, NodeEvent>;
 }
 
 export interface AuthorityClient extends Client {
@@ -1548,6 +2404,48 @@ export interface AuthorityClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: VerifyAuditResponse) => void,
   ): ClientUnaryCall;
+  /** SetPeerPolicy sets what a pinned peer may do here and what happens automatically. */
+  setPeerPolicy(
+    request: SetPeerPolicyRequest,
+    callback: (error: ServiceError | null, response: SetPeerPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setPeerPolicy(
+    request: SetPeerPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetPeerPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setPeerPolicy(
+    request: SetPeerPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetPeerPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /** GetPeerPolicy returns a peer's policy (the default when none was set). */
+  getPeerPolicy(
+    request: GetPeerPolicyRequest,
+    callback: (error: ServiceError | null, response: GetPeerPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getPeerPolicy(
+    request: GetPeerPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPeerPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getPeerPolicy(
+    request: GetPeerPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPeerPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * WatchEvents streams the node's events with a sequence number greater than after_sequence:
+   * the stored ones first, then new ones as they happen, until the caller cancels.
+   */
+  watchEvents(request: WatchEventsRequest, options?: Partial<CallOptions>): ClientReadableStream<NodeEvent>;
+  watchEvents(
+    request: WatchEventsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<NodeEvent>;
 }
 
 export const AuthorityClient = makeGenericClientConstructor(AuthorityService, "tracenet.v1.Authority") as unknown as {
@@ -1575,9 +2473,15 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
+
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  fromJSON(object: any): T;
+  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

@@ -12,7 +12,107 @@ export enum MessageKind {
   MESSAGE_KIND_UNSPECIFIED = 0,
   /** MESSAGE_KIND_NOTICE - Body is a Notice: free correspondence between two participants. */
   MESSAGE_KIND_NOTICE = 1,
+  /**
+   * MESSAGE_KIND_TRACE_REQUEST - ITI tracing workflow (docs/protocol.md section 12); bodies in tracing.proto.
+   * Body: TraceRequest (requester to requested).
+   */
+  MESSAGE_KIND_TRACE_REQUEST = 2,
+  /** MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT - Body: TraceAcknowledgement (requested to requester). */
+  MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT = 3,
+  /** MESSAGE_KIND_CLARIFICATION_REQUEST - Body: ClarificationRequest (requested to requester). */
+  MESSAGE_KIND_CLARIFICATION_REQUEST = 4,
+  /** MESSAGE_KIND_CLARIFICATION_REPLY - Body: ClarificationReply (requester to requested). */
+  MESSAGE_KIND_CLARIFICATION_REPLY = 5,
+  /** MESSAGE_KIND_TRACE_ANSWER - Body: TraceAnswer (requested to requester). */
+  MESSAGE_KIND_TRACE_ANSWER = 6,
+  /** MESSAGE_KIND_TRACE_DELAY - Body: DelayNotice (requested to requester). */
+  MESSAGE_KIND_TRACE_DELAY = 7,
+  /** MESSAGE_KIND_TRACE_RESTRICTION - Body: Restriction (requested to requester). */
+  MESSAGE_KIND_TRACE_RESTRICTION = 8,
+  /** MESSAGE_KIND_TRACE_REFUSAL - Body: Refusal (requested to requester). */
+  MESSAGE_KIND_TRACE_REFUSAL = 9,
+  /** MESSAGE_KIND_TRACE_WITHDRAWAL - Body: Withdrawal (requester to requested). */
+  MESSAGE_KIND_TRACE_WITHDRAWAL = 10,
+  /** MESSAGE_KIND_TRACE_CLOSURE - Body: Closure (requester to requested). */
+  MESSAGE_KIND_TRACE_CLOSURE = 11,
   UNRECOGNIZED = -1,
+}
+
+export function messageKindFromJSON(object: any): MessageKind {
+  switch (object) {
+    case 0:
+    case "MESSAGE_KIND_UNSPECIFIED":
+      return MessageKind.MESSAGE_KIND_UNSPECIFIED;
+    case 1:
+    case "MESSAGE_KIND_NOTICE":
+      return MessageKind.MESSAGE_KIND_NOTICE;
+    case 2:
+    case "MESSAGE_KIND_TRACE_REQUEST":
+      return MessageKind.MESSAGE_KIND_TRACE_REQUEST;
+    case 3:
+    case "MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT":
+      return MessageKind.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT;
+    case 4:
+    case "MESSAGE_KIND_CLARIFICATION_REQUEST":
+      return MessageKind.MESSAGE_KIND_CLARIFICATION_REQUEST;
+    case 5:
+    case "MESSAGE_KIND_CLARIFICATION_REPLY":
+      return MessageKind.MESSAGE_KIND_CLARIFICATION_REPLY;
+    case 6:
+    case "MESSAGE_KIND_TRACE_ANSWER":
+      return MessageKind.MESSAGE_KIND_TRACE_ANSWER;
+    case 7:
+    case "MESSAGE_KIND_TRACE_DELAY":
+      return MessageKind.MESSAGE_KIND_TRACE_DELAY;
+    case 8:
+    case "MESSAGE_KIND_TRACE_RESTRICTION":
+      return MessageKind.MESSAGE_KIND_TRACE_RESTRICTION;
+    case 9:
+    case "MESSAGE_KIND_TRACE_REFUSAL":
+      return MessageKind.MESSAGE_KIND_TRACE_REFUSAL;
+    case 10:
+    case "MESSAGE_KIND_TRACE_WITHDRAWAL":
+      return MessageKind.MESSAGE_KIND_TRACE_WITHDRAWAL;
+    case 11:
+    case "MESSAGE_KIND_TRACE_CLOSURE":
+      return MessageKind.MESSAGE_KIND_TRACE_CLOSURE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return MessageKind.UNRECOGNIZED;
+  }
+}
+
+export function messageKindToJSON(object: MessageKind): string {
+  switch (object) {
+    case MessageKind.MESSAGE_KIND_UNSPECIFIED:
+      return "MESSAGE_KIND_UNSPECIFIED";
+    case MessageKind.MESSAGE_KIND_NOTICE:
+      return "MESSAGE_KIND_NOTICE";
+    case MessageKind.MESSAGE_KIND_TRACE_REQUEST:
+      return "MESSAGE_KIND_TRACE_REQUEST";
+    case MessageKind.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT:
+      return "MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT";
+    case MessageKind.MESSAGE_KIND_CLARIFICATION_REQUEST:
+      return "MESSAGE_KIND_CLARIFICATION_REQUEST";
+    case MessageKind.MESSAGE_KIND_CLARIFICATION_REPLY:
+      return "MESSAGE_KIND_CLARIFICATION_REPLY";
+    case MessageKind.MESSAGE_KIND_TRACE_ANSWER:
+      return "MESSAGE_KIND_TRACE_ANSWER";
+    case MessageKind.MESSAGE_KIND_TRACE_DELAY:
+      return "MESSAGE_KIND_TRACE_DELAY";
+    case MessageKind.MESSAGE_KIND_TRACE_RESTRICTION:
+      return "MESSAGE_KIND_TRACE_RESTRICTION";
+    case MessageKind.MESSAGE_KIND_TRACE_REFUSAL:
+      return "MESSAGE_KIND_TRACE_REFUSAL";
+    case MessageKind.MESSAGE_KIND_TRACE_WITHDRAWAL:
+      return "MESSAGE_KIND_TRACE_WITHDRAWAL";
+    case MessageKind.MESSAGE_KIND_TRACE_CLOSURE:
+      return "MESSAGE_KIND_TRACE_CLOSURE";
+    case MessageKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
 }
 
 /**
@@ -136,6 +236,28 @@ export const Envelope: MessageFns<Envelope> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): Envelope {
+    return {
+      header: isSet(object.header) ? Buffer.from(bytesFromBase64(object.header)) : Buffer.alloc(0),
+      nonce: isSet(object.nonce) ? Buffer.from(bytesFromBase64(object.nonce)) : Buffer.alloc(0),
+      ciphertext: isSet(object.ciphertext) ? Buffer.from(bytesFromBase64(object.ciphertext)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: Envelope): unknown {
+    const obj: any = {};
+    if (message.header.length !== 0) {
+      obj.header = base64FromBytes(message.header);
+    }
+    if (message.nonce.length !== 0) {
+      obj.nonce = base64FromBytes(message.nonce);
+    }
+    if (message.ciphertext.length !== 0) {
+      obj.ciphertext = base64FromBytes(message.ciphertext);
+    }
+    return obj;
   },
 
   create(base?: DeepPartial<Envelope>): Envelope {
@@ -305,6 +427,80 @@ export const EnvelopeHeader: MessageFns<EnvelopeHeader> = {
     }
   },
 
+  fromJSON(object: any): EnvelopeHeader {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      sender: isSet(object.sender) ? globalThis.String(object.sender) : "",
+      recipient: isSet(object.recipient) ? globalThis.String(object.recipient) : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      kind: isSet(object.kind) ? messageKindFromJSON(object.kind) : 0,
+      createdAtMs: isSet(object.createdAtMs)
+        ? globalThis.Number(object.createdAtMs)
+        : isSet(object.created_at_ms)
+        ? globalThis.Number(object.created_at_ms)
+        : 0,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? globalThis.Number(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? globalThis.Number(object.expires_at_ms)
+        : 0,
+      senderKeyId: isSet(object.senderKeyId)
+        ? globalThis.String(object.senderKeyId)
+        : isSet(object.sender_key_id)
+        ? globalThis.String(object.sender_key_id)
+        : "",
+      recipientKeyId: isSet(object.recipientKeyId)
+        ? globalThis.String(object.recipientKeyId)
+        : isSet(object.recipient_key_id)
+        ? globalThis.String(object.recipient_key_id)
+        : "",
+      correlationId: isSet(object.correlationId)
+        ? globalThis.String(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.String(object.correlation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: EnvelopeHeader): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.sender !== "") {
+      obj.sender = message.sender;
+    }
+    if (message.recipient !== "") {
+      obj.recipient = message.recipient;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.kind !== 0) {
+      obj.kind = messageKindToJSON(message.kind);
+    }
+    if (message.createdAtMs !== 0) {
+      obj.createdAtMs = Math.round(message.createdAtMs);
+    }
+    if (message.expiresAtMs !== 0) {
+      obj.expiresAtMs = Math.round(message.expiresAtMs);
+    }
+    if (message.senderKeyId !== "") {
+      obj.senderKeyId = message.senderKeyId;
+    }
+    if (message.recipientKeyId !== "") {
+      obj.recipientKeyId = message.recipientKeyId;
+    }
+    if (message.correlationId !== "") {
+      obj.correlationId = message.correlationId;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<EnvelopeHeader>): EnvelopeHeader {
     return EnvelopeHeader.fromPartial(base ?? {});
   },
@@ -380,6 +576,24 @@ export const SealedContent: MessageFns<SealedContent> = {
     }
   },
 
+  fromJSON(object: any): SealedContent {
+    return {
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: SealedContent): unknown {
+    const obj: any = {};
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<SealedContent>): SealedContent {
     return SealedContent.fromPartial(base ?? {});
   },
@@ -390,6 +604,14 @@ export const SealedContent: MessageFns<SealedContent> = {
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -410,9 +632,15 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
+
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  fromJSON(object: any): T;
+  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

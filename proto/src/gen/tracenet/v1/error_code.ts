@@ -55,5 +55,183 @@ export enum ErrorCode {
   ERROR_CODE_DEADLINE_EXCEEDED = 22,
   /** ERROR_CODE_UNIMPLEMENTED - UNIMPLEMENTED: the remote node does not offer this call. */
   ERROR_CODE_UNIMPLEMENTED = 23,
+  /** ERROR_CODE_ILLEGAL_TRANSITION - FAILED_PRECONDITION: the case's state does not allow this step (docs/protocol.md 12.3). */
+  ERROR_CODE_ILLEGAL_TRANSITION = 24,
+  /** ERROR_CODE_CASE_CLOSED - FAILED_PRECONDITION: the case is closed or withdrawn; nothing more can happen in it. */
+  ERROR_CODE_CASE_CLOSED = 25,
+  /**
+   * ERROR_CODE_RETENTION_PERIOD - FAILED_PRECONDITION: the record is inside its retention period (ITI para 12) and may not be
+   * deleted.
+   */
+  ERROR_CODE_RETENTION_PERIOD = 26,
+  /**
+   * ERROR_CODE_REQUEST_INCOMPLETE - INVALID_ARGUMENT: a trace request lacks required content; ErrorDetail.violations lists every
+   * missing or invalid field.
+   */
+  ERROR_CODE_REQUEST_INCOMPLETE = 27,
+  /** ERROR_CODE_ALREADY_EXISTS - ALREADY_EXISTS: the object (e.g. a trace id of this requester) exists already. */
+  ERROR_CODE_ALREADY_EXISTS = 28,
   UNRECOGNIZED = -1,
+}
+
+export function errorCodeFromJSON(object: any): ErrorCode {
+  switch (object) {
+    case 0:
+    case "ERROR_CODE_UNSPECIFIED":
+      return ErrorCode.ERROR_CODE_UNSPECIFIED;
+    case 1:
+    case "ERROR_CODE_MALFORMED":
+      return ErrorCode.ERROR_CODE_MALFORMED;
+    case 2:
+    case "ERROR_CODE_ENVELOPE_TOO_LARGE":
+      return ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE;
+    case 3:
+    case "ERROR_CODE_UNSUPPORTED_VERSION":
+      return ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION;
+    case 4:
+    case "ERROR_CODE_MISSING_FIELD":
+      return ErrorCode.ERROR_CODE_MISSING_FIELD;
+    case 5:
+    case "ERROR_CODE_INVALID_FIELD":
+      return ErrorCode.ERROR_CODE_INVALID_FIELD;
+    case 6:
+    case "ERROR_CODE_WRONG_RECIPIENT":
+      return ErrorCode.ERROR_CODE_WRONG_RECIPIENT;
+    case 7:
+    case "ERROR_CODE_UNKNOWN_SENDER":
+      return ErrorCode.ERROR_CODE_UNKNOWN_SENDER;
+    case 8:
+    case "ERROR_CODE_SENDER_KEY_MISMATCH":
+      return ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH;
+    case 9:
+    case "ERROR_CODE_HEADER_AUTH_FAILED":
+      return ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED;
+    case 10:
+    case "ERROR_CODE_BAD_SIGNATURE":
+      return ErrorCode.ERROR_CODE_BAD_SIGNATURE;
+    case 11:
+    case "ERROR_CODE_OUTSIDE_TIME_WINDOW":
+      return ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW;
+    case 12:
+    case "ERROR_CODE_EXPIRED":
+      return ErrorCode.ERROR_CODE_EXPIRED;
+    case 13:
+    case "ERROR_CODE_MESSAGE_ID_REUSED":
+      return ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED;
+    case 14:
+    case "ERROR_CODE_KIND_NOT_ALLOWED":
+      return ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED;
+    case 15:
+    case "ERROR_CODE_INVALID_PEER_CARD":
+      return ErrorCode.ERROR_CODE_INVALID_PEER_CARD;
+    case 16:
+    case "ERROR_CODE_UNAUTHORIZED":
+      return ErrorCode.ERROR_CODE_UNAUTHORIZED;
+    case 17:
+    case "ERROR_CODE_NOT_FOUND":
+      return ErrorCode.ERROR_CODE_NOT_FOUND;
+    case 18:
+    case "ERROR_CODE_STORAGE_UNAVAILABLE":
+      return ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE;
+    case 19:
+    case "ERROR_CODE_INTERNAL":
+      return ErrorCode.ERROR_CODE_INTERNAL;
+    case 20:
+    case "ERROR_CODE_SHUTTING_DOWN":
+      return ErrorCode.ERROR_CODE_SHUTTING_DOWN;
+    case 21:
+    case "ERROR_CODE_UNAVAILABLE":
+      return ErrorCode.ERROR_CODE_UNAVAILABLE;
+    case 22:
+    case "ERROR_CODE_DEADLINE_EXCEEDED":
+      return ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED;
+    case 23:
+    case "ERROR_CODE_UNIMPLEMENTED":
+      return ErrorCode.ERROR_CODE_UNIMPLEMENTED;
+    case 24:
+    case "ERROR_CODE_ILLEGAL_TRANSITION":
+      return ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION;
+    case 25:
+    case "ERROR_CODE_CASE_CLOSED":
+      return ErrorCode.ERROR_CODE_CASE_CLOSED;
+    case 26:
+    case "ERROR_CODE_RETENTION_PERIOD":
+      return ErrorCode.ERROR_CODE_RETENTION_PERIOD;
+    case 27:
+    case "ERROR_CODE_REQUEST_INCOMPLETE":
+      return ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE;
+    case 28:
+    case "ERROR_CODE_ALREADY_EXISTS":
+      return ErrorCode.ERROR_CODE_ALREADY_EXISTS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ErrorCode.UNRECOGNIZED;
+  }
+}
+
+export function errorCodeToJSON(object: ErrorCode): string {
+  switch (object) {
+    case ErrorCode.ERROR_CODE_UNSPECIFIED:
+      return "ERROR_CODE_UNSPECIFIED";
+    case ErrorCode.ERROR_CODE_MALFORMED:
+      return "ERROR_CODE_MALFORMED";
+    case ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE:
+      return "ERROR_CODE_ENVELOPE_TOO_LARGE";
+    case ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION:
+      return "ERROR_CODE_UNSUPPORTED_VERSION";
+    case ErrorCode.ERROR_CODE_MISSING_FIELD:
+      return "ERROR_CODE_MISSING_FIELD";
+    case ErrorCode.ERROR_CODE_INVALID_FIELD:
+      return "ERROR_CODE_INVALID_FIELD";
+    case ErrorCode.ERROR_CODE_WRONG_RECIPIENT:
+      return "ERROR_CODE_WRONG_RECIPIENT";
+    case ErrorCode.ERROR_CODE_UNKNOWN_SENDER:
+      return "ERROR_CODE_UNKNOWN_SENDER";
+    case ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH:
+      return "ERROR_CODE_SENDER_KEY_MISMATCH";
+    case ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED:
+      return "ERROR_CODE_HEADER_AUTH_FAILED";
+    case ErrorCode.ERROR_CODE_BAD_SIGNATURE:
+      return "ERROR_CODE_BAD_SIGNATURE";
+    case ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW:
+      return "ERROR_CODE_OUTSIDE_TIME_WINDOW";
+    case ErrorCode.ERROR_CODE_EXPIRED:
+      return "ERROR_CODE_EXPIRED";
+    case ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED:
+      return "ERROR_CODE_MESSAGE_ID_REUSED";
+    case ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED:
+      return "ERROR_CODE_KIND_NOT_ALLOWED";
+    case ErrorCode.ERROR_CODE_INVALID_PEER_CARD:
+      return "ERROR_CODE_INVALID_PEER_CARD";
+    case ErrorCode.ERROR_CODE_UNAUTHORIZED:
+      return "ERROR_CODE_UNAUTHORIZED";
+    case ErrorCode.ERROR_CODE_NOT_FOUND:
+      return "ERROR_CODE_NOT_FOUND";
+    case ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE:
+      return "ERROR_CODE_STORAGE_UNAVAILABLE";
+    case ErrorCode.ERROR_CODE_INTERNAL:
+      return "ERROR_CODE_INTERNAL";
+    case ErrorCode.ERROR_CODE_SHUTTING_DOWN:
+      return "ERROR_CODE_SHUTTING_DOWN";
+    case ErrorCode.ERROR_CODE_UNAVAILABLE:
+      return "ERROR_CODE_UNAVAILABLE";
+    case ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED:
+      return "ERROR_CODE_DEADLINE_EXCEEDED";
+    case ErrorCode.ERROR_CODE_UNIMPLEMENTED:
+      return "ERROR_CODE_UNIMPLEMENTED";
+    case ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION:
+      return "ERROR_CODE_ILLEGAL_TRANSITION";
+    case ErrorCode.ERROR_CODE_CASE_CLOSED:
+      return "ERROR_CODE_CASE_CLOSED";
+    case ErrorCode.ERROR_CODE_RETENTION_PERIOD:
+      return "ERROR_CODE_RETENTION_PERIOD";
+    case ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE:
+      return "ERROR_CODE_REQUEST_INCOMPLETE";
+    case ErrorCode.ERROR_CODE_ALREADY_EXISTS:
+      return "ERROR_CODE_ALREADY_EXISTS";
+    case ErrorCode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
 }

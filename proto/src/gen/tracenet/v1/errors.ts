@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { ErrorCode } from "./error_code.js";
+import { ErrorCode, errorCodeFromJSON, errorCodeToJSON } from "./error_code.js";
 import { Receipt } from "./receipt.js";
 
 /**
@@ -147,6 +147,46 @@ export const ErrorDetail: MessageFns<ErrorDetail> = {
     }
   },
 
+  fromJSON(object: any): ErrorDetail {
+    return {
+      code: isSet(object.code) ? errorCodeFromJSON(object.code) : 0,
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      rule: isSet(object.rule) ? globalThis.String(object.rule) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      violations: globalThis.Array.isArray(object?.violations)
+        ? object.violations.map((e: any) => FieldViolation.fromJSON(e))
+        : [],
+      retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : false,
+      receipt: isSet(object.receipt) ? Receipt.fromJSON(object.receipt) : undefined,
+    };
+  },
+
+  toJSON(message: ErrorDetail): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = errorCodeToJSON(message.code);
+    }
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.rule !== "") {
+      obj.rule = message.rule;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.violations?.length) {
+      obj.violations = message.violations.map((e) => FieldViolation.toJSON(e));
+    }
+    if (message.retryable !== false) {
+      obj.retryable = message.retryable;
+    }
+    if (message.receipt !== undefined) {
+      obj.receipt = Receipt.toJSON(message.receipt);
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<ErrorDetail>): ErrorDetail {
     return ErrorDetail.fromPartial(base ?? {});
   },
@@ -232,6 +272,28 @@ export const FieldViolation: MessageFns<FieldViolation> = {
     }
   },
 
+  fromJSON(object: any): FieldViolation {
+    return {
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      rule: isSet(object.rule) ? globalThis.String(object.rule) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: FieldViolation): unknown {
+    const obj: any = {};
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.rule !== "") {
+      obj.rule = message.rule;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<FieldViolation>): FieldViolation {
     return FieldViolation.fromPartial(base ?? {});
   },
@@ -252,9 +314,15 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
+
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  fromJSON(object: any): T;
+  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

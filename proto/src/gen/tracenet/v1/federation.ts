@@ -65,6 +65,15 @@ export const GetPeerCardRequest: MessageFns<GetPeerCardRequest> = {
     }
   },
 
+  fromJSON(_: any): GetPeerCardRequest {
+    return {};
+  },
+
+  toJSON(_: GetPeerCardRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
   create(base?: DeepPartial<GetPeerCardRequest>): GetPeerCardRequest {
     return GetPeerCardRequest.fromPartial(base ?? {});
   },
@@ -117,6 +126,18 @@ export const GetPeerCardResponse: MessageFns<GetPeerCardResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): GetPeerCardResponse {
+    return { card: isSet(object.card) ? PeerCard.fromJSON(object.card) : undefined };
+  },
+
+  toJSON(message: GetPeerCardResponse): unknown {
+    const obj: any = {};
+    if (message.card !== undefined) {
+      obj.card = PeerCard.toJSON(message.card);
+    }
+    return obj;
   },
 
   create(base?: DeepPartial<GetPeerCardResponse>): GetPeerCardResponse {
@@ -222,9 +243,15 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
+
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  fromJSON(object: any): T;
+  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

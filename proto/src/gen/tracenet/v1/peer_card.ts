@@ -17,6 +17,38 @@ export enum ParticipantKind {
   UNRECOGNIZED = -1,
 }
 
+export function participantKindFromJSON(object: any): ParticipantKind {
+  switch (object) {
+    case 0:
+    case "PARTICIPANT_KIND_UNSPECIFIED":
+      return ParticipantKind.PARTICIPANT_KIND_UNSPECIFIED;
+    case 1:
+    case "PARTICIPANT_KIND_STATE":
+      return ParticipantKind.PARTICIPANT_KIND_STATE;
+    case 2:
+    case "PARTICIPANT_KIND_ORGANISATION":
+      return ParticipantKind.PARTICIPANT_KIND_ORGANISATION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ParticipantKind.UNRECOGNIZED;
+  }
+}
+
+export function participantKindToJSON(object: ParticipantKind): string {
+  switch (object) {
+    case ParticipantKind.PARTICIPANT_KIND_UNSPECIFIED:
+      return "PARTICIPANT_KIND_UNSPECIFIED";
+    case ParticipantKind.PARTICIPANT_KIND_STATE:
+      return "PARTICIPANT_KIND_STATE";
+    case ParticipantKind.PARTICIPANT_KIND_ORGANISATION:
+      return "PARTICIPANT_KIND_ORGANISATION";
+    case ParticipantKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * PeerCard is a participant's signed self-description. The signature is made with the signing
  * key that the body names, over "tracenet.v1/peer-card" || 0x00 || body.
@@ -109,6 +141,24 @@ export const PeerCard: MessageFns<PeerCard> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): PeerCard {
+    return {
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: PeerCard): unknown {
+    const obj: any = {};
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
   },
 
   create(base?: DeepPartial<PeerCard>): PeerCard {
@@ -313,6 +363,110 @@ export const PeerCardBody: MessageFns<PeerCardBody> = {
     }
   },
 
+  fromJSON(object: any): PeerCardBody {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      participantId: isSet(object.participantId)
+        ? globalThis.String(object.participantId)
+        : isSet(object.participant_id)
+        ? globalThis.String(object.participant_id)
+        : "",
+      kind: isSet(object.kind) ? participantKindFromJSON(object.kind) : 0,
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      endpoints: globalThis.Array.isArray(object?.endpoints)
+        ? object.endpoints.map((e: any) => globalThis.String(e))
+        : [],
+      signingPublicKey: isSet(object.signingPublicKey)
+        ? Buffer.from(bytesFromBase64(object.signingPublicKey))
+        : isSet(object.signing_public_key)
+        ? Buffer.from(bytesFromBase64(object.signing_public_key))
+        : Buffer.alloc(0),
+      encryptionPublicKey: isSet(object.encryptionPublicKey)
+        ? Buffer.from(bytesFromBase64(object.encryptionPublicKey))
+        : isSet(object.encryption_public_key)
+        ? Buffer.from(bytesFromBase64(object.encryption_public_key))
+        : Buffer.alloc(0),
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      tlsCertificate: isSet(object.tlsCertificate)
+        ? Buffer.from(bytesFromBase64(object.tlsCertificate))
+        : isSet(object.tls_certificate)
+        ? Buffer.from(bytesFromBase64(object.tls_certificate))
+        : Buffer.alloc(0),
+      tlsCertificateSha256: isSet(object.tlsCertificateSha256)
+        ? Buffer.from(bytesFromBase64(object.tlsCertificateSha256))
+        : isSet(object.tls_certificate_sha256)
+        ? Buffer.from(bytesFromBase64(object.tls_certificate_sha256))
+        : Buffer.alloc(0),
+      validFromMs: isSet(object.validFromMs)
+        ? globalThis.Number(object.validFromMs)
+        : isSet(object.valid_from_ms)
+        ? globalThis.Number(object.valid_from_ms)
+        : 0,
+      validUntilMs: isSet(object.validUntilMs)
+        ? globalThis.Number(object.validUntilMs)
+        : isSet(object.valid_until_ms)
+        ? globalThis.Number(object.valid_until_ms)
+        : 0,
+      issuedAtMs: isSet(object.issuedAtMs)
+        ? globalThis.Number(object.issuedAtMs)
+        : isSet(object.issued_at_ms)
+        ? globalThis.Number(object.issued_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: PeerCardBody): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.participantId !== "") {
+      obj.participantId = message.participantId;
+    }
+    if (message.kind !== 0) {
+      obj.kind = participantKindToJSON(message.kind);
+    }
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.endpoints?.length) {
+      obj.endpoints = message.endpoints;
+    }
+    if (message.signingPublicKey.length !== 0) {
+      obj.signingPublicKey = base64FromBytes(message.signingPublicKey);
+    }
+    if (message.encryptionPublicKey.length !== 0) {
+      obj.encryptionPublicKey = base64FromBytes(message.encryptionPublicKey);
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.tlsCertificate.length !== 0) {
+      obj.tlsCertificate = base64FromBytes(message.tlsCertificate);
+    }
+    if (message.tlsCertificateSha256.length !== 0) {
+      obj.tlsCertificateSha256 = base64FromBytes(message.tlsCertificateSha256);
+    }
+    if (message.validFromMs !== 0) {
+      obj.validFromMs = Math.round(message.validFromMs);
+    }
+    if (message.validUntilMs !== 0) {
+      obj.validUntilMs = Math.round(message.validUntilMs);
+    }
+    if (message.issuedAtMs !== 0) {
+      obj.issuedAtMs = Math.round(message.issuedAtMs);
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<PeerCardBody>): PeerCardBody {
     return PeerCardBody.fromPartial(base ?? {});
   },
@@ -335,6 +489,14 @@ export const PeerCardBody: MessageFns<PeerCardBody> = {
   },
 };
 
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 type DeepPartial<T> = T extends Builtin ? T
@@ -354,9 +516,15 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
+
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  fromJSON(object: any): T;
+  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

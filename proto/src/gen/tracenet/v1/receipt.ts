@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { ErrorCode } from "./error_code.js";
+import { ErrorCode, errorCodeFromJSON, errorCodeToJSON } from "./error_code.js";
 
 /** ReceiptStatus is what the recipient did with the envelope. */
 export enum ReceiptStatus {
@@ -18,6 +18,43 @@ export enum ReceiptStatus {
   /** RECEIPT_STATUS_REJECTED - Refused; ReceiptBody.error_code says why. Never becomes accepted later. */
   RECEIPT_STATUS_REJECTED = 3,
   UNRECOGNIZED = -1,
+}
+
+export function receiptStatusFromJSON(object: any): ReceiptStatus {
+  switch (object) {
+    case 0:
+    case "RECEIPT_STATUS_UNSPECIFIED":
+      return ReceiptStatus.RECEIPT_STATUS_UNSPECIFIED;
+    case 1:
+    case "RECEIPT_STATUS_ACCEPTED":
+      return ReceiptStatus.RECEIPT_STATUS_ACCEPTED;
+    case 2:
+    case "RECEIPT_STATUS_DUPLICATE":
+      return ReceiptStatus.RECEIPT_STATUS_DUPLICATE;
+    case 3:
+    case "RECEIPT_STATUS_REJECTED":
+      return ReceiptStatus.RECEIPT_STATUS_REJECTED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReceiptStatus.UNRECOGNIZED;
+  }
+}
+
+export function receiptStatusToJSON(object: ReceiptStatus): string {
+  switch (object) {
+    case ReceiptStatus.RECEIPT_STATUS_UNSPECIFIED:
+      return "RECEIPT_STATUS_UNSPECIFIED";
+    case ReceiptStatus.RECEIPT_STATUS_ACCEPTED:
+      return "RECEIPT_STATUS_ACCEPTED";
+    case ReceiptStatus.RECEIPT_STATUS_DUPLICATE:
+      return "RECEIPT_STATUS_DUPLICATE";
+    case ReceiptStatus.RECEIPT_STATUS_REJECTED:
+      return "RECEIPT_STATUS_REJECTED";
+    case ReceiptStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
 }
 
 /**
@@ -121,6 +158,28 @@ export const Receipt: MessageFns<Receipt> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  fromJSON(object: any): Receipt {
+    return {
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+      original: isSet(object.original) ? Receipt.fromJSON(object.original) : undefined,
+    };
+  },
+
+  toJSON(message: Receipt): unknown {
+    const obj: any = {};
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    if (message.original !== undefined) {
+      obj.original = Receipt.toJSON(message.original);
+    }
+    return obj;
   },
 
   create(base?: DeepPartial<Receipt>): Receipt {
@@ -292,6 +351,80 @@ export const ReceiptBody: MessageFns<ReceiptBody> = {
     }
   },
 
+  fromJSON(object: any): ReceiptBody {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      issuer: isSet(object.issuer) ? globalThis.String(object.issuer) : "",
+      issuerKeyId: isSet(object.issuerKeyId)
+        ? globalThis.String(object.issuerKeyId)
+        : isSet(object.issuer_key_id)
+        ? globalThis.String(object.issuer_key_id)
+        : "",
+      sender: isSet(object.sender) ? globalThis.String(object.sender) : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      envelopeDigest: isSet(object.envelopeDigest)
+        ? Buffer.from(bytesFromBase64(object.envelopeDigest))
+        : isSet(object.envelope_digest)
+        ? Buffer.from(bytesFromBase64(object.envelope_digest))
+        : Buffer.alloc(0),
+      receivedAtMs: isSet(object.receivedAtMs)
+        ? globalThis.Number(object.receivedAtMs)
+        : isSet(object.received_at_ms)
+        ? globalThis.Number(object.received_at_ms)
+        : 0,
+      status: isSet(object.status) ? receiptStatusFromJSON(object.status) : 0,
+      errorCode: isSet(object.errorCode)
+        ? errorCodeFromJSON(object.errorCode)
+        : isSet(object.error_code)
+        ? errorCodeFromJSON(object.error_code)
+        : 0,
+      errorMessage: isSet(object.errorMessage)
+        ? globalThis.String(object.errorMessage)
+        : isSet(object.error_message)
+        ? globalThis.String(object.error_message)
+        : "",
+    };
+  },
+
+  toJSON(message: ReceiptBody): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.issuer !== "") {
+      obj.issuer = message.issuer;
+    }
+    if (message.issuerKeyId !== "") {
+      obj.issuerKeyId = message.issuerKeyId;
+    }
+    if (message.sender !== "") {
+      obj.sender = message.sender;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.envelopeDigest.length !== 0) {
+      obj.envelopeDigest = base64FromBytes(message.envelopeDigest);
+    }
+    if (message.receivedAtMs !== 0) {
+      obj.receivedAtMs = Math.round(message.receivedAtMs);
+    }
+    if (message.status !== 0) {
+      obj.status = receiptStatusToJSON(message.status);
+    }
+    if (message.errorCode !== 0) {
+      obj.errorCode = errorCodeToJSON(message.errorCode);
+    }
+    if (message.errorMessage !== "") {
+      obj.errorMessage = message.errorMessage;
+    }
+    return obj;
+  },
+
   create(base?: DeepPartial<ReceiptBody>): ReceiptBody {
     return ReceiptBody.fromPartial(base ?? {});
   },
@@ -310,6 +443,14 @@ export const ReceiptBody: MessageFns<ReceiptBody> = {
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -330,9 +471,15 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
+function isSet(value: any): boolean {
+  return value !== null && value !== undefined;
+}
+
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  fromJSON(object: any): T;
+  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

@@ -1,0 +1,69 @@
+import type { Server, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { type AnswerCaseRequest, type Case, type CasesServer, CasesService, ErrorCode, TracenetError } from '@tracenet/proto';
+import type { Logger } from 'pino';
+import type { AnswerInput, Workflow } from '../workflow/workflow.js';
+import { requireBearer, unary } from './grpc-handlers.js';
+
+function requireCaseId(caseId: string): string {
+  if (caseId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'case_id is required', { field: 'case_id', rule: 'required' });
+  return caseId;
+}
+
+function answerInput(request: AnswerCaseRequest): AnswerInput {
+  return {
+    outcome: request.outcome,
+    lastLegalRecord: request.lastLegalRecord,
+    pointOfDiversion: request.pointOfDiversion,
+    referral: request.referral,
+    history: request.history,
+    details: request.details,
+  };
+}
+
+/**
+ * Registers the Cases service (the ITI workflow part of the Authority API) on the Authority
+ * server. Every call needs the bearer token.
+ */
+export function addCasesService(server: Server, deps: { workflow: Workflow; token: string; logger: Logger }): void {
+  const logger = deps.logger.child({ component: 'cases-api' });
+  const w = deps.workflow;
+  const guarded = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
+    unary<Req, Res>(logger, async (request, metadata) => {
+      requireBearer(metadata, deps.token);
+      return handler(request);
+    });
+  const one = (c: Case) => ({ case: c });
+
+  const implementation: CasesServer = {
+    createCase: guarded(async (r) => {
+      if (r.recipient === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', { field: 'recipient', rule: 'required' });
+      if (!r.request) throw new TracenetError(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE, 'request is required', { field: 'request', rule: 'required' });
+      return one(await w.createCase(r.recipient, r.request, r.send));
+    }),
+    sendCase: guarded(async (r) => one(await w.sendCase(requireCaseId(r.caseId)))),
+    listCases: guarded(async (r) => {
+      if (r.limit > 500) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'limit must be at most 500', { field: 'limit', rule: 'max' });
+      return w.list({
+        ...(r.role ? { role: r.role } : {}),
+        ...(r.state ? { state: r.state } : {}),
+        ...(r.peer ? { peer: r.peer } : {}),
+        overdueOnly: r.overdueOnly,
+        limit: r.limit || 100,
+        ...(r.cursor ? { cursor: r.cursor } : {}),
+      });
+    }),
+    getCase: guarded(async (r) => one(await w.get(requireCaseId(r.caseId)))),
+    acknowledgeCase: guarded(async (r) => one(await w.acknowledge(requireCaseId(r.caseId), r.reference))),
+    answerCase: guarded(async (r) => one(await w.answer(requireCaseId(r.caseId), answerInput(r)))),
+    delayCase: guarded(async (r) => one(await w.delay(requireCaseId(r.caseId), r.reason, r.explanation, r.expectedBy))),
+    restrictCase: guarded(async (r) => one(await w.restrict(requireCaseId(r.caseId), r.reason, r.explanation, r.partialAnswer ? answerInput(r.partialAnswer) : undefined))),
+    refuseCase: guarded(async (r) => one(await w.refuse(requireCaseId(r.caseId), r.reason, r.explanation))),
+    requestClarification: guarded(async (r) => one(await w.requestClarification(requireCaseId(r.caseId), r.question))),
+    replyClarification: guarded(async (r) => one(await w.replyClarification(requireCaseId(r.caseId), r.answer, r.weapon))),
+    closeCase: guarded(async (r) => one(await w.close(requireCaseId(r.caseId), r.useful, r.feedback))),
+    withdrawCase: guarded(async (r) => one(await w.withdraw(requireCaseId(r.caseId), r.reason))),
+    followOn: guarded(async (r) => one(await w.followOn(requireCaseId(r.caseId), { intendedUse: r.intendedUse, otherInformation: r.otherInformation }, r.send))),
+    getTraceChain: guarded(async (r) => w.chain(requireCaseId(r.caseId))),
+  };
+  server.addService(CasesService, implementation as unknown as UntypedServiceImplementation);
+}

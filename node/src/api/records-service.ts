@@ -1,0 +1,145 @@
+import type { Server, ServerDuplexStream } from '@grpc/grpc-js';
+import {
+  ErrorCode,
+  ImportFormat,
+  type ImportRecordsProgress,
+  type ImportRecordsRequest,
+  type RecordQuery,
+  type RecordsServer,
+  RecordsService,
+  TracenetError,
+} from '@tracenet/proto';
+import type { Logger } from 'pino';
+import { importRecords, type ImportFileFormat, type ImportProgressReport } from '../records/import.js';
+import type { RecordStore } from '../records/record-store.js';
+import type { Clock } from '../util/clock.js';
+import { requireBearer, toServiceError, unary } from './grpc-handlers.js';
+
+/** What the Records service needs from the node. */
+export interface RecordsServiceDeps {
+  readonly records: RecordStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The Authority bearer token (`<data>/keys/authority.token`). */
+  readonly token: string;
+  /** Rows between progress messages of an import; 5,000 by default. */
+  readonly progressEveryRows?: number;
+  /** Milliseconds between progress messages of an import; 1,000 by default. */
+  readonly progressEveryMs?: number;
+}
+
+const EMPTY_QUERY: RecordQuery = { manufacturer: '', model: '', serialNumber: '', calibre: '', type: 0 };
+
+const FORMATS: Partial<Record<ImportFormat, ImportFileFormat>> = {
+  [ImportFormat.IMPORT_FORMAT_CSV]: 'csv',
+  [ImportFormat.IMPORT_FORMAT_JSONL]: 'jsonl',
+};
+
+function toProgress(report: ImportProgressReport): ImportRecordsProgress {
+  return {
+    bytesProcessed: report.bytesProcessed,
+    rowsRead: report.rowsRead,
+    rowsImported: report.rowsImported,
+    rowsRejected: report.rowsRejected,
+    errors: report.errors.map((e) => ({ line: e.line, field: e.field, reason: e.reason })),
+    done: report.done,
+  };
+}
+
+/**
+ * The file chunks of an ImportRecords stream after its first message. A later message may repeat
+ * the format but not change it. Ends when the client half-closes; throws when it cancels.
+ */
+async function* chunksOf(first: ImportRecordsRequest, rest: AsyncIterator<ImportRecordsRequest>): AsyncGenerator<Uint8Array> {
+  if (first.chunk.byteLength > 0) yield first.chunk;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    const message = next.value;
+    if (message.format !== ImportFormat.IMPORT_FORMAT_UNSPECIFIED && message.format !== first.format) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the format is named by the first message and cannot change', { field: 'format', rule: 'import_stream' });
+    }
+    if (message.chunk.byteLength > 0) yield message.chunk;
+  }
+}
+
+/**
+ * ImportRecords: the first message names the format (and dry run), every message may carry a
+ * chunk of the file. Progress goes back every `progressEveryRows` rows or `progressEveryMs`,
+ * with the row errors since the previous message, then a final message with `done`. A stream
+ * that is not an import (no format, wrong token, unreadable CSV header) ends with a
+ * TracenetError status; what was written before a failure stays written.
+ */
+async function handleImport(call: ServerDuplexStream<ImportRecordsRequest, ImportRecordsProgress>, deps: RecordsServiceDeps, logger: Logger): Promise<void> {
+  try {
+    requireBearer(call.metadata, deps.token);
+    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<ImportRecordsRequest>;
+    const opening = await messages.next();
+    if (opening.done) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the first message must name the format (csv or jsonl)', { field: 'format', rule: 'required' });
+    const first = opening.value;
+    const format = FORMATS[first.format];
+    if (!format) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the first message must name the format (csv or jsonl)', { field: 'format', rule: 'required' });
+    const started = Date.now();
+    const summary = await importRecords(chunksOf(first, messages), {
+      format,
+      dryRun: first.dryRun,
+      records: deps.records,
+      nowMs: deps.clock.now(),
+      ...(deps.progressEveryRows === undefined ? {} : { progressEveryRows: deps.progressEveryRows }),
+      ...(deps.progressEveryMs === undefined ? {} : { progressEveryMs: deps.progressEveryMs }),
+      onProgress: (report) => {
+        if (!call.cancelled) call.write(toProgress(report));
+      },
+    });
+    logger.info(
+      { importId: summary.importId, format, dryRun: summary.dryRun, rowsRead: summary.rowsRead, rowsImported: summary.rowsImported, rowsRejected: summary.rowsRejected, ms: Date.now() - started },
+      'records import finished',
+    );
+    call.end();
+  } catch (error) {
+    if (call.cancelled) {
+      logger.info('records import cancelled by the client');
+      return;
+    }
+    call.emit('error', toServiceError(error, logger));
+  }
+}
+
+/**
+ * Registers the Records service (docs/records.md) on the Authority server. Every call needs the
+ * Authority bearer token.
+ *
+ * @example
+ * ```ts
+ * const records = new RecordStore({ store, journal, clock, logger });
+ * addRecordsService(authorityServer, { records, clock, logger, token });
+ * ```
+ */
+export function addRecordsService(server: Server, deps: RecordsServiceDeps): void {
+  const logger = deps.logger.child({ component: 'records-api' });
+  const guarded = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
+    unary<Req, Res>(logger, async (request, metadata) => {
+      requireBearer(metadata, deps.token);
+      return handler(request);
+    });
+
+  const implementation: RecordsServer = {
+    putRecord: guarded(async (request) => {
+      if (!request.record) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record is required', { field: 'record', rule: 'required' });
+      return { record: (await deps.records.put(request.record)).record };
+    }),
+    getRecord: guarded(async (request) => {
+      const record = await deps.records.get(request.recordId);
+      if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${request.recordId}`, { field: 'record_id', rule: 'exists' });
+      return { record };
+    }),
+    searchRecords: guarded(async (request) => ({
+      records: await deps.records.search(request.query ?? EMPTY_QUERY, { serialOnly: request.serialOnly, limit: request.limit }),
+    })),
+    deleteRecord: guarded(async (request) => ({ recordId: (await deps.records.delete(request.recordId)).recordId })),
+    importRecords: (call) => {
+      void handleImport(call, deps, logger);
+    },
+  };
+  server.addService(RecordsService, implementation);
+}

@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { Option } from 'commander';
+import { ErrorCode, TracenetError } from '@tracenet/proto';
+import { dataPaths, exists, readAuthorityToken } from '../identity/data-dir.js';
+import type { RuntimeInfo } from '../node.js';
+
+/** Data directory when --data is not given. */
+export const DEFAULT_DATA = process.env.TRACENET_DATA ?? './tracenet-data';
+
+/** `-d, --data <dir>` with its default. */
+export function dataOption(): Option {
+  return new Option('-d, --data <dir>', 'data directory of the node (env TRACENET_DATA)').default(DEFAULT_DATA);
+}
+
+/** `--json`. */
+export function jsonOption(): Option {
+  return new Option('--json', 'print machine-readable JSON');
+}
+
+/** Prints a result: JSON with --json, readable text otherwise. */
+export function output(json: boolean | undefined, value: unknown, text: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+/** Reads a file the user pointed at; a missing file is NOT_FOUND with `missing` as its message. */
+export async function readInput(path: string, missing: string, field?: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
+    throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, missing, { ...(field ? { field } : {}), rule: 'exists', cause });
+  }
+}
+
+/** The running node's runtime info, or undefined when no node runs on this data directory. */
+export async function running(dataDir: string): Promise<RuntimeInfo | undefined> {
+  const path = dataPaths(dataDir).runtime;
+  if (!(await exists(path))) return undefined;
+  const info = JSON.parse(await readFile(path, 'utf8')) as RuntimeInfo;
+  try {
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Address and token of the running node's Authority API, or a one-line error when none runs. */
+export async function connection(dataDir: string): Promise<{ address: string; token: string }> {
+  const info = await running(dataDir);
+  if (!info) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no node is running on ${dataDir}; start it with: tracenet start --data ${dataDir}`, { rule: 'node_running' });
+  }
+  return { address: info.authority, token: await readAuthorityToken(dataDir) };
+}
+
+/** Parses a duration such as 90s, 15m, 12h, 7d into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `"${text}" is not a duration such as 90s, 15m, 12h or 7d`, { rule: 'duration' });
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}

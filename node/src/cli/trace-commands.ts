@@ -1,0 +1,307 @@
+import { type Command, Option } from 'commander';
+import {
+  type AnswerCaseRequest,
+  type Case,
+  CaseRole,
+  CaseState,
+  CasesClient,
+  type CasesServer,
+  ErrorCode,
+  FindingKind,
+  IllicitKind,
+  Priority,
+  ReasonCode,
+  TraceOutcome,
+  TraceRequest,
+  TracenetError,
+  WeaponType,
+} from '@tracenet/proto';
+import { connectUnary, type UnaryClient } from '../api/unary-client.js';
+import { stateName } from '../workflow/state-machine.js';
+import { connection, dataOption, jsonOption, output, readInput } from './context.js';
+
+/** Lowercase option value → enum value, e.g. "referred" → TRACE_OUTCOME_REFERRED. */
+function choice<T extends number>(enumObject: Record<string, string | number>, prefix: string, value: string, field: string): T {
+  const key = `${prefix}${value.toUpperCase().replace(/-/g, '_')}`;
+  const found = enumObject[key];
+  if (typeof found !== 'number' || found === 0) {
+    const names = Object.keys(enumObject)
+      .filter((k) => k.startsWith(prefix) && !k.endsWith('UNSPECIFIED'))
+      .map((k) => k.slice(prefix.length).toLowerCase().replace(/_/g, '-'));
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `--${field} must be one of ${names.join(', ')}`, { field, rule: 'choice' });
+  }
+  return found as T;
+}
+
+const REASONS: Record<string, ReasonCode> = {
+  investigation: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION,
+  confidentiality: ReasonCode.REASON_CODE_LEGAL_CONFIDENTIALITY,
+  security: ReasonCode.REASON_CODE_NATIONAL_SECURITY,
+  other: ReasonCode.REASON_CODE_OTHER,
+};
+
+function reasonOption(): Option {
+  return new Option('--reason <reason>', 'ground: investigation (ongoing criminal investigation), confidentiality (legal), security (national), other')
+    .choices(Object.keys(REASONS))
+    .makeOptionMandatory();
+}
+
+/** Readable one-line summary of a case. */
+function caseLine(c: Case): string {
+  const role = c.role === CaseRole.CASE_ROLE_REQUESTER ? 'to  ' : 'from';
+  const weapon = c.request?.weapon?.markings;
+  const what = weapon ? `${weapon.manufacturer} ${weapon.model} ${weapon.serialNumber}`.trim() : '';
+  return `${c.caseId}  ${role} ${c.peer.padEnd(10)} ${stateName(c.state).padEnd(13)}${c.overdue ? ' OVERDUE' : '        '}  ${c.localReference || c.request?.caseReference || ''}  ${what}`;
+}
+
+/** Readable full view of a case with its timeline. */
+export function caseText(c: Case): string {
+  const lines = [
+    `${c.caseId}  ${c.role === CaseRole.CASE_ROLE_REQUESTER ? `request to ${c.peer}` : `request from ${c.peer}`}  state ${stateName(c.state)}${c.overdue ? '  OVERDUE' : ''}`,
+    `trace ${c.traceId}  chain ${c.chainId}${c.previousCaseId ? `  follows ${c.previousCaseId}` : ''}${c.nextCaseIds.length ? `  followed by ${c.nextCaseIds.join(', ')}` : ''}`,
+    `references: ours ${c.localReference || '-'}, theirs ${c.peerReference || '-'}`,
+  ];
+  const m = c.request?.weapon?.markings;
+  if (m) lines.push(`weapon: ${m.manufacturer} ${m.model}, serial ${m.serialNumber}, ${(WeaponType[m.type] ?? '').replace('WEAPON_TYPE_', '').toLowerCase()}, ${m.calibre}`);
+  if (c.acknowledgeDueAtMs || c.answerDueAtMs) lines.push(`due: acknowledgement ${iso(c.acknowledgeDueAtMs)}, answer ${iso(c.answerDueAtMs)}`);
+  lines.push('timeline:');
+  for (const t of c.timeline) lines.push(`  ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
+  return lines.join('\n');
+}
+
+function iso(ms: number): string {
+  return ms > 0 ? new Date(ms).toISOString().replace('.000Z', 'Z') : '-';
+}
+
+/** Builds the request content from flags, on top of an optional JSON file. */
+async function requestFrom(options: Record<string, string | undefined>): Promise<TraceRequest> {
+  const base = options.file ? TraceRequest.fromJSON(JSON.parse(await readInput(options.file, `request file ${options.file} does not exist`, 'file'))) : TraceRequest.fromJSON({});
+  const weapon = base.weapon ?? { markings: undefined, imports: [], governmentTransfer: undefined, controlComponent: undefined, components: [], manufactureMethod: 0, photos: [], otherInformation: '' };
+  const markings = weapon.markings ?? { manufacturer: '', countryOfManufacture: '', serialNumber: '', model: '', type: 0, calibre: '', year: 0 };
+  if (options.manufacturer) markings.manufacturer = options.manufacturer;
+  if (options.model) markings.model = options.model;
+  if (options.serial) markings.serialNumber = options.serial;
+  if (options.calibre) markings.calibre = options.calibre;
+  if (options.country) markings.countryOfManufacture = options.country;
+  if (options.type) markings.type = choice<WeaponType>(WeaponType, 'WEAPON_TYPE_', options.type, 'type');
+  weapon.markings = markings;
+  base.weapon = weapon;
+  if (options.criterion) {
+    const [kind = '', ...basis] = options.criterion.split(':');
+    base.illicitCriteria.push({ kind: choice<IllicitKind>(IllicitKind, 'ILLICIT_KIND_', kind, 'criterion'), legalBasis: basis.join(':').trim() });
+  }
+  if (options.finding || options.date || options.place || options.agency) {
+    base.circumstances = {
+      kind: options.finding ? choice<FindingKind>(FindingKind, 'FINDING_KIND_', options.finding, 'finding') : (base.circumstances?.kind ?? 0),
+      date: options.date ?? base.circumstances?.date ?? '',
+      place: options.place ?? base.circumstances?.place ?? '',
+      agency: options.agency ?? base.circumstances?.agency ?? '',
+      description: base.circumstances?.description ?? '',
+    };
+  }
+  if (options.intendedUse) base.intendedUse = options.intendedUse;
+  if (options.authority) base.requestingAuthority = options.authority;
+  if (options.reference) base.caseReference = options.reference;
+  if (options.priority) base.priority = choice<Priority>(Priority, 'PRIORITY_', options.priority, 'priority');
+  if (options.justification) base.urgencyJustification = options.justification;
+  return base;
+}
+
+function answerFrom(options: Record<string, string | undefined>): Omit<AnswerCaseRequest, 'caseId'> {
+  const outcome = choice<TraceOutcome>(TraceOutcome, 'TRACE_OUTCOME_', options.outcome ?? '', 'outcome');
+  return {
+    outcome,
+    lastLegalRecord: options.lastLegalRecord ?? '',
+    pointOfDiversion: options.pointOfDiversion ?? '',
+    referral: options.referredTo ? { participant: options.referredTo, basis: options.basis ?? '', event: undefined } : undefined,
+    history: [],
+    details: options.details ?? '',
+  };
+}
+
+function answerOptions(command: Command, required: boolean): Command {
+  const outcome = new Option('--outcome <outcome>', 'traced, referred, no-record or insufficient-information');
+  return command
+    .addOption(required ? outcome.makeOptionMandatory() : outcome)
+    .option('--last-legal-record <text>', 'traced: the last legal record')
+    .option('--point-of-diversion <text>', 'traced: where the weapon left legal control, when known')
+    .option('--referred-to <participant>', 'referred: the next participant in the line of supply')
+    .option('--basis <text>', 'referred: why, e.g. "exported to KEN on 2012-03-14 under licence L"')
+    .option('--details <text>', 'free text');
+}
+
+/**
+ * Registers `tracenet trace ...`: the ITI workflow from the command line, through the running
+ * node's Authority API.
+ */
+export function registerTraceCommands(program: Command): void {
+  const trace = program.command('trace').description('ITI traces: create, follow and answer trace requests');
+
+  /** Runs `work` with a Cases client of the node in --data, printing the resulting case. */
+  const withCases = (work: (cases: UnaryClient<CasesServer>, args: string[], options: Record<string, string | undefined>) => Promise<Case>) =>
+    async (...all: unknown[]) => {
+      const command = all.at(-1) as Command;
+      const options = command.opts<Record<string, string | undefined> & { data: string; json?: boolean }>();
+      const args = all.slice(0, -2).map(String);
+      const { address, token } = await connection(options.data);
+      const cases = connectUnary<CasesServer>(CasesClient, address, token);
+      try {
+        const c = await work(cases, args, options);
+        output(Boolean(options.json), Object.assign({}, c), () => caseText(c));
+      } finally {
+        cases.close();
+      }
+    };
+  const caseCommand = (name: string, description: string) => trace.command(name).description(description).argument('<case>', 'case id, e.g. case-000001').addOption(dataOption()).addOption(jsonOption());
+
+  trace
+    .command('create')
+    .description('create a trace request and send it (or keep it as a draft)')
+    .requiredOption('--to <participant>', 'participant to ask, e.g. BEL')
+    .option('--file <json>', 'request content as JSON (TraceRequest fields); flags override it')
+    .option('--manufacturer <name>', 'manufacturer as marked')
+    .option('--model <model>', 'model as marked')
+    .option('--serial <serial>', 'serial number as marked')
+    .option('--type <type>', 'pistol, revolver, rifle, carbine, shotgun, submachine-gun, assault-rifle, machine-gun, ...')
+    .option('--calibre <calibre>', 'calibre as marked, e.g. 9x19mm')
+    .option('--country <iso3>', 'country of manufacture as marked')
+    .option('--criterion <kind:legal basis>', 'illicit criterion and its legal basis, e.g. "national-law:Code pénal art. 222-52"')
+    .option('--finding <kind>', 'seized, found or surrendered')
+    .option('--date <YYYY-MM-DD>', 'date of the finding')
+    .option('--place <place>', 'place of the finding')
+    .option('--agency <agency>', 'agency that seized or found it')
+    .option('--intended-use <text>', 'what the information will be used for')
+    .option('--authority <name>', 'requesting authority')
+    .option('--reference <ref>', 'your case reference')
+    .option('--priority <priority>', 'routine or urgent', 'routine')
+    .option('--justification <text>', 'why it is urgent')
+    .option('--draft', 'keep as a draft instead of sending')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(
+      withCases(async (cases, _args, options) => {
+        const request = await requestFrom(options);
+        return (await cases.call('createCase', { recipient: options.to ?? '', request, send: !options.draft })).case as Case;
+      }),
+    );
+
+  caseCommand('send', 'send a draft').action(withCases(async (cases, [caseId = '']) => (await cases.call('sendCase', { caseId })).case as Case));
+  caseCommand('show', 'show a case with its timeline').action(withCases(async (cases, [caseId = '']) => (await cases.call('getCase', { caseId })).case as Case));
+
+  trace
+    .command('list')
+    .description('list cases, newest first')
+    .addOption(new Option('--role <role>', 'requester (ours) or requested (theirs)').choices(['requester', 'requested']))
+    .addOption(new Option('--state <state>', 'only cases in this state').choices(Object.keys(CaseState).filter((k) => k.startsWith('CASE_STATE_') && !k.endsWith('UNSPECIFIED')).map((k) => stateName(CaseState[k as keyof typeof CaseState] as CaseState))))
+    .option('--peer <participant>', 'only cases with this participant')
+    .option('--overdue', 'only overdue cases')
+    .option('--limit <n>', 'at most this many', '100')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (options: { role?: string; state?: string; peer?: string; overdue?: boolean; limit: string; data: string; json?: boolean }) => {
+      const { address, token } = await connection(options.data);
+      const cases = connectUnary<CasesServer>(CasesClient, address, token);
+      try {
+        const result = await cases.call('listCases', {
+          role: options.role === 'requester' ? CaseRole.CASE_ROLE_REQUESTER : options.role === 'requested' ? CaseRole.CASE_ROLE_REQUESTED : CaseRole.CASE_ROLE_UNSPECIFIED,
+          state: options.state ? (CaseState[`CASE_STATE_${options.state.toUpperCase()}` as keyof typeof CaseState] as CaseState) : CaseState.CASE_STATE_UNSPECIFIED,
+          peer: options.peer ?? '',
+          overdueOnly: Boolean(options.overdue),
+          limit: Number.parseInt(options.limit, 10),
+          cursor: '',
+        });
+        output(options.json, result.cases, () => (result.cases.length === 0 ? 'No cases.' : result.cases.map(caseLine).join('\n')));
+      } finally {
+        cases.close();
+      }
+    });
+
+  caseCommand('ack', 'acknowledge a received request')
+    .option('--reference <ref>', 'your case reference (assigned when absent)')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('acknowledgeCase', { caseId, reference: o.reference ?? '' })).case as Case));
+
+  answerOptions(caseCommand('answer', 'answer a received request'), true).action(
+    withCases(async (cases, [caseId = ''], o) => (await cases.call('answerCase', { caseId, ...answerFrom(o) })).case as Case),
+  );
+
+  caseCommand('delay', 'tell the requester the answer will be late, and why')
+    .addOption(reasonOption())
+    .requiredOption('--explanation <text>', 'explanation for the requester')
+    .option('--expected-by <YYYY-MM-DD>', 'when an answer can be expected')
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (await cases.call('delayCase', { caseId, reason: REASONS[o.reason ?? ''] ?? 0, explanation: o.explanation ?? '', expectedBy: o.expectedBy ?? '' })).case as Case,
+      ),
+    );
+
+  answerOptions(caseCommand('restrict', 'answer with part of the information only, and say why'), false)
+    .addOption(reasonOption())
+    .requiredOption('--explanation <text>', 'explanation for the requester')
+    .action(
+      withCases(async (cases, [caseId = ''], o) => {
+        const partialAnswer = o.outcome ? { caseId, ...answerFrom(o) } : undefined;
+        return (await cases.call('restrictCase', { caseId, reason: REASONS[o.reason ?? ''] ?? 0, explanation: o.explanation ?? '', partialAnswer })).case as Case;
+      }),
+    );
+
+  caseCommand('refuse', 'refuse a received request, with its reason')
+    .addOption(reasonOption())
+    .requiredOption('--explanation <text>', 'explanation for the requester')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('refuseCase', { caseId, reason: REASONS[o.reason ?? ''] ?? 0, explanation: o.explanation ?? '' })).case as Case));
+
+  caseCommand('clarify', 'ask the requester a question (requested side)')
+    .requiredOption('--question <text>', 'the question')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('requestClarification', { caseId, question: o.question ?? '' })).case as Case));
+
+  caseCommand('reply', "answer the requested participant's question (requester side)")
+    .requiredOption('--answer <text>', 'the answer')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('replyClarification', { caseId, answer: o.answer ?? '', weapon: undefined })).case as Case));
+
+  caseCommand('close', 'close an answered, restricted or refused case with feedback')
+    .option('--not-useful', 'the answer did not help')
+    .option('--feedback <text>', 'feedback for the requested participant')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('closeCase', { caseId, useful: !o.notUseful, feedback: o.feedback ?? '' })).case as Case));
+
+  caseCommand('withdraw', 'withdraw a request')
+    .option('--reason <text>', 'why')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('withdrawCase', { caseId, reason: o.reason ?? '' })).case as Case));
+
+  caseCommand('follow-on', 'open the follow-on case to the participant a referred answer names')
+    .option('--intended-use <text>', 'changed intended use')
+    .option('--information <text>', 'information to add for the next participant')
+    .option('--draft', 'keep as a draft instead of sending')
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (await cases.call('followOn', { caseId, intendedUse: o.intendedUse ?? '', otherInformation: o.information ?? '', send: !o.draft })).case as Case,
+      ),
+    );
+
+  trace
+    .command('chain')
+    .description('show the whole line of supply: every case of the chain, in order')
+    .argument('<case>', 'any case of the chain')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (caseId: string, options: { data: string; json?: boolean }) => {
+      const { address, token } = await connection(options.data);
+      const cases = connectUnary<CasesServer>(CasesClient, address, token);
+      try {
+        const chain = await cases.call('getTraceChain', { caseId });
+        output(options.json, chain, () => chainText(chain.chainId, chain.cases));
+      } finally {
+        cases.close();
+      }
+    });
+}
+
+/** The line of supply as text: one block per case, in chain order. */
+export function chainText(chainId: string, cases: readonly Case[]): string {
+  const lines = [`trace chain ${chainId}: ${cases.map((c) => c.peer).join(' → ')}`];
+  cases.forEach((c, i) => {
+    lines.push('', `${i + 1}. ${c.caseId} → ${c.peer} (${stateName(c.state)})`);
+    for (const t of c.timeline) lines.push(`   ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
+  });
+  return lines.join('\n');
+}

@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  AuthorityClient,
+  type AuthorityServer,
+  CasesClient,
+  type CasesServer,
+  type PeerPolicy,
+  RecordsClient,
+  type RecordsServer,
+} from '@tracenet/proto';
+import { connectUnary, type UnaryClient } from '../api/unary-client.js';
+import { initSodium } from '../crypto/sodium.js';
+import { dataPaths, initDataDir, readAuthorityToken } from '../identity/data-dir.js';
+import type { RuntimeInfo } from '../node.js';
+
+/** The `tracenet` CLI of this package. */
+export const CLI_PATH = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+/** One node of a local federation, running as its own OS process. */
+export interface LocalNode {
+  readonly participantId: string;
+  readonly dataDir: string;
+  readonly runtime: RuntimeInfo;
+  readonly process: ChildProcess;
+  readonly authority: UnaryClient<AuthorityServer>;
+  readonly cases: UnaryClient<CasesServer>;
+  readonly records: UnaryClient<RecordsServer>;
+  /** What the process wrote on stdout and stderr (pino JSON lines). */
+  readonly output: string[];
+  /** SIGTERM, wait for exit (SIGKILL after `graceMs`), close the clients. Idempotent. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** A set of nodes on loopback that have pinned each other. */
+export interface LocalFederation {
+  readonly nodes: ReadonlyMap<string, LocalNode>;
+  node(participantId: string): LocalNode;
+  /** Stops every node and deletes the data directories (unless kept). Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** How to start a local federation. */
+export interface LocalFederationOptions {
+  readonly participants: readonly string[];
+  /** Parent of the data directories; a new temporary directory when absent. */
+  readonly baseDir?: string;
+  /** Keep the data directories after stop (the default deletes a temporary base directory). */
+  readonly keep?: boolean;
+  readonly logLevel?: string;
+  /** Extra environment for every node, e.g. TRACENET_WORKFLOW_DEADLINE_CHECK_INTERVAL_MS. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Policies to set once all are pinned: on node `of`, for peer `policy.participantId`. */
+  readonly policies?: ReadonlyArray<{ of: string; policy: Omit<PeerPolicy, 'acknowledgeWithinMs' | 'answerWithinMs'> & Partial<PeerPolicy> }>;
+  readonly readyTimeoutMs?: number;
+}
+
+async function waitForRuntime(dataDir: string, child: ChildProcess, output: string[], timeoutMs: number): Promise<RuntimeInfo> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`node in ${dataDir} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.join('')}`);
+    }
+    try {
+      const runtime = JSON.parse(await readFile(dataPaths(dataDir).runtime, 'utf8')) as RuntimeInfo;
+      if (runtime.pid === child.pid) return runtime;
+    } catch {
+      // not written yet
+    }
+    if (Date.now() > deadline) throw new Error(`node in ${dataDir} was not ready after ${timeoutMs} ms:\n${output.join('')}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * Starts real nodes as separate processes on loopback (ephemeral ports, metrics off), pins every
+ * card on every other node and sets the given policies. Used by `npm run demo` and the end-to-end
+ * tests; a failure part-way stops what was started.
+ *
+ * @example
+ * ```ts
+ * const federation = await startLocalFederation({ participants: ['FRA', 'BEL'] });
+ * const bel = federation.node('BEL');
+ * await federation.stop();
+ * ```
+ */
+export async function startLocalFederation(options: LocalFederationOptions): Promise<LocalFederation> {
+  await initSodium();
+  const ownBase = options.baseDir === undefined;
+  const baseDir = options.baseDir ?? (await mkdtemp(join(tmpdir(), 'tracenet-federation-')));
+  const nodes = new Map<string, LocalNode>();
+  let stopped: Promise<void> | undefined;
+  const federation: LocalFederation = {
+    nodes,
+    node(participantId) {
+      const node = nodes.get(participantId);
+      if (!node) throw new Error(`${participantId} is not part of this federation`);
+      return node;
+    },
+    stop() {
+      stopped ??= (async () => {
+        await Promise.all([...nodes.values()].map((n) => n.stop()));
+        if (ownBase && !options.keep) await rm(baseDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+  try {
+    const started = await Promise.all(
+      options.participants.map(async (participantId) => {
+        const dataDir = join(baseDir, participantId.replace(':', '_'));
+        await initDataDir({ dataDir, participantId, endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
+        const output: string[] = [];
+        const child = spawn(
+          process.execPath,
+          [CLI_PATH, 'start', '--data', dataDir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0', '--metrics-listen', '', '--log-level', options.logLevel ?? 'warn'],
+          { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+        child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+        const clients: Array<{ close(): void }> = [];
+        const stopNode = async (graceMs = 10_000) => {
+          for (const client of clients.splice(0)) client.close();
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGTERM');
+            const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+            await exited(child);
+            clearTimeout(timer);
+          }
+        };
+        nodes.set(participantId, { participantId, dataDir, process: child, output, stop: stopNode } as unknown as LocalNode);
+        const runtime = await waitForRuntime(dataDir, child, output, options.readyTimeoutMs ?? 20_000);
+        const token = await readAuthorityToken(dataDir);
+        const node: LocalNode = {
+          participantId,
+          dataDir,
+          runtime,
+          process: child,
+          output,
+          authority: connectUnary<AuthorityServer>(AuthorityClient, runtime.authority, token),
+          cases: connectUnary<CasesServer>(CasesClient, runtime.authority, token),
+          records: connectUnary<RecordsServer>(RecordsClient, runtime.authority, token),
+          stop: stopNode,
+        };
+        clients.push(node.authority, node.cases, node.records);
+        nodes.set(participantId, node);
+        return node;
+      }),
+    );
+    const cards = await Promise.all(started.map(async (n) => ({ id: n.participantId, card: (await n.authority.call('getNodeInfo', {})).card })));
+    await Promise.all(started.map((n) => Promise.all(cards.filter((c) => c.id !== n.participantId).map((c) => n.authority.call('addPeer', { card: c.card })))));
+    for (const { of, policy } of options.policies ?? []) {
+      await federation.node(of).authority.call('setPeerPolicy', { policy: { acknowledgeWithinMs: 0, answerWithinMs: 0, ...policy } });
+    }
+    return federation;
+  } catch (error) {
+    await federation.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Normalisation of markings for matching (docs/records.md, "Normalisation"). Records keep what
+ * was marked, exactly as entered; only index keys and comparisons use the normalised forms.
+ */
+
+/**
+ * Name aliases, keyed by the normalised variant and giving the normalised canonical name, e.g.
+ * `new Map([['fabrique nationale', 'fn herstal']])`. Alias tables arrive in a later issue; until
+ * then every caller passes none.
+ */
+export interface NameAliases {
+  readonly manufacturers?: ReadonlyMap<string, string>;
+  readonly models?: ReadonlyMap<string, string>;
+}
+
+const NOT_LETTER_OR_DIGIT = /[^\p{L}\p{N}]+/gu;
+const NOT_ASCII_LETTER_OR_DIGIT = /[^A-Z0-9]+/g;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const COMBINING_MARK = /\p{M}+/gu;
+/** Marks that join the parts of one word: `F.N.` → `FN`, `Colt's` → `Colts`. */
+const JOINING_PUNCTUATION = /[.'\u2019\u02bc`´]+/gu;
+const SEPARATOR_PUNCTUATION = /[\p{P}\p{S}]+/gu;
+const WHITESPACE = /\s+/gu;
+
+/**
+ * Serial number as compared and indexed: Unicode NFKC (full-width `１２３` → `123`), upper case,
+ * and only letters and digits kept — spaces, dashes, dots, slashes, underscores and every other
+ * separator are dropped. Letters that look alike are NOT conflated: `O` ≠ `0`, `I` ≠ `1`, Cyrillic
+ * `А` ≠ Latin `A`, because each is a different mark on the metal.
+ *
+ * @example
+ * ```ts
+ * normaliseSerial(' ab-12 345/c '); // 'AB12345C'
+ * normaliseSerial('O0I1');          // 'O0I1'
+ * ```
+ */
+export function normaliseSerial(serial: string): string {
+  // Printable ASCII, by far the common case, is its own NFKC form.
+  if (PRINTABLE_ASCII.test(serial)) return serial.toUpperCase().replace(NOT_ASCII_LETTER_OR_DIGIT, '');
+  return serial.normalize('NFKC').toUpperCase().replace(NOT_LETTER_OR_DIGIT, '');
+}
+
+/**
+ * Manufacturer or other name as compared: NFKD with accents removed (`Česká` → `ceska`), lower
+ * case, dots and apostrophes dropped (`F.N.` → `fn`), other punctuation and symbols read as spaces
+ * (`Heckler&Koch` → `heckler koch`), whitespace collapsed and trimmed.
+ *
+ * @example
+ * ```ts
+ * normaliseName('  F.N.  Herstal, S.A. '); // 'fn herstal sa'
+ * ```
+ */
+export function normaliseName(name: string): string {
+  let normal = nameCache.get(name);
+  if (normal === undefined) {
+    normal = foldName(name);
+    // Manufacturer and model names repeat across a registry; the cache is bounded all the same.
+    if (nameCache.size >= 10_000) nameCache.clear();
+    nameCache.set(name, normal);
+  }
+  return normal;
+}
+
+const nameCache = new Map<string, string>();
+
+function foldName(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(COMBINING_MARK, '')
+    .toLowerCase()
+    .replace(JOINING_PUNCTUATION, '')
+    .replace(SEPARATOR_PUNCTUATION, ' ')
+    .replace(WHITESPACE, ' ')
+    .trim();
+}
+
+/**
+ * Manufacturer as indexed: {@link normaliseName}, then the alias table when one is given.
+ *
+ * @example
+ * ```ts
+ * normaliseManufacturer('Heckler & Koch');                                    // 'heckler koch'
+ * normaliseManufacturer('H&K', { manufacturers: new Map([['h k', 'heckler koch']]) }); // 'heckler koch'
+ * ```
+ */
+export function normaliseManufacturer(manufacturer: string, aliases?: NameAliases): string {
+  const name = normaliseName(manufacturer);
+  return aliases?.manufacturers?.get(name) ?? name;
+}
+
+/**
+ * Model as indexed: {@link normaliseName} without any spaces, so that `AK-47`, `AK 47` and
+ * `ak47` compare equal (model designations are codes whose separators are a matter of style),
+ * then the alias table when one is given.
+ *
+ * @example
+ * ```ts
+ * normaliseModel('AK-47'); // 'ak47'
+ * normaliseModel('Glock 17 Gen 5'); // 'glock17gen5'
+ * ```
+ */
+export function normaliseModel(model: string, aliases?: NameAliases): string {
+  const name = normaliseName(model).replace(/ /g, '');
+  return aliases?.models?.get(name) ?? name;
+}
+
+/**
+ * Calibre as compared when a query narrows by it: lower case, `×` read as `x`, `,` as `.`, all
+ * spaces removed (`9 × 19 mm` → `9x19mm`). Different designations of one calibre
+ * (`9mm Parabellum`, `9x19mm`) are not merged here; that is the alias tables' job.
+ */
+export function normaliseCalibre(calibre: string): string {
+  return calibre.normalize('NFKC').toLowerCase().replace(/×/g, 'x').replace(/,/g, '.').replace(WHITESPACE, '');
+}

@@ -1,0 +1,389 @@
+import { ErrorCode, type RecordQuery, TracenetError, WeaponRecord } from '@tracenet/proto';
+import type { Logger } from 'pino';
+import type { AuditEvent, Journal } from '../audit/audit-log.js';
+import { blake2b256, domain, randomBytes } from '../crypto/sodium.js';
+import type { Operation, StoredValue, Store, Sublevel } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import { KeyedLock } from '../util/keyed-lock.js';
+import { type NameAliases, normaliseCalibre, normaliseManufacturer, normaliseModel, normaliseSerial } from './normalise.js';
+import { retentionDate, retentionOf } from './retention.js';
+import { RECORD_ID, recordViolations, violationError } from './validation.js';
+
+/** Key part separator; normalised values hold only letters, digits and spaces. */
+const SEP = '\0';
+const AFTER_SEP = '\x01';
+const IDS_DOMAIN = domain('tracenet.v1/record-ids');
+/** Records per journal write of {@link RecordStore.putMany}. */
+export const IMPORT_BATCH_SIZE = 1000;
+/** Default and maximum number of records a search returns. */
+export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
+/** Index entries read at most for one search before narrowing (guards against a pathological serial). */
+const MAX_CANDIDATES = 10_000;
+
+/** The value kept under `records/<record_id>` (docs/adr/0005-records-storage.md). */
+interface StoredRecord {
+  /** Layout version of this value. */
+  readonly v: 1;
+  /** Base64 of the serialized WeaponRecord. */
+  readonly record: string;
+  /** Retention floor: no later version may shorten it (Unix ms). */
+  readonly retainUntilMs: number;
+  readonly retainReason: string;
+  /** Index keys written with this version, deleted when it is replaced or deleted. */
+  readonly serialKeys: readonly string[];
+  readonly identityKeys: readonly string[];
+}
+
+/** Value of a `record-serials` entry: enough to narrow by manufacturer without reading the record. */
+interface SerialEntry {
+  readonly recordId: string;
+  readonly manufacturer: string;
+  readonly model: string;
+}
+
+/** What the record store needs. */
+export interface RecordStoreOptions {
+  readonly store: Store;
+  readonly journal: Journal;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Manufacturer and model aliases for matching (a later issue); none by default. */
+  readonly aliases?: NameAliases;
+}
+
+/** A stored record and whether this write created it. */
+export interface PutResult {
+  readonly record: WeaponRecord;
+  readonly created: boolean;
+}
+
+/** Options of {@link RecordStore.search}. */
+export interface SearchOptions {
+  /** Every record with this normalised serial, whatever its manufacturer. */
+  readonly serialOnly?: boolean;
+  /** 1 to 1000; 100 when 0 or absent. */
+  readonly limit?: number;
+}
+
+/** Audit metadata of one import batch. */
+export interface ImportBatchInfo {
+  readonly importId: string;
+  readonly batch: number;
+}
+
+const ID_BYTES = 16;
+let idPool: Buffer = Buffer.alloc(0);
+let idPoolAt = 0;
+
+/**
+ * A new record id: "rec_" and 22 base64url characters of 16 random bytes. Bytes come from the
+ * CSPRNG 4 KiB at a time; one call per id was a twentieth of an import's time.
+ */
+export function newRecordId(): string {
+  if (idPoolAt + ID_BYTES > idPool.length) {
+    idPool = randomBytes(ID_BYTES * 256);
+    idPoolAt = 0;
+  }
+  const id = idPool.toString('base64url', idPoolAt, idPoolAt + ID_BYTES);
+  idPoolAt += ID_BYTES;
+  return `rec_${id}`;
+}
+
+function decode(value: StoredValue): { record: WeaponRecord; stored: StoredRecord } {
+  const stored = value as unknown as StoredRecord;
+  return { record: WeaponRecord.decode(Buffer.from(stored.record, 'base64')), stored };
+}
+
+function notFound(recordId: string): TracenetError {
+  return new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, { field: 'record_id', rule: 'exists' });
+}
+
+function checkRecordId(recordId: string): void {
+  if (recordId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record_id is required', { field: 'record_id', rule: 'required' });
+  if (!RECORD_ID.test(recordId)) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a record id is "rec_" and 22 characters of [A-Za-z0-9_-]', { field: 'record_id', rule: 'record_id' });
+}
+
+/**
+ * The state's own weapon records on LevelDB, with two indexes: the normalised serial
+ * (`record-serials`) and manufacturer + model + serial (`record-identities`). Every write goes
+ * through the journal, so a record, its index entries and its audit entry land in one batch.
+ * Retention (ITI para 12) is enforced on delete. Secondary marks are stored but never audited.
+ *
+ * @example
+ * ```ts
+ * const records = new RecordStore({ store, journal, clock, logger });
+ * const { record } = await records.put(weaponRecord);
+ * await records.findExact({ manufacturer: 'FN Herstal', serialNumber: 'FN 123', model: '', calibre: '', type: 0 });
+ * ```
+ */
+export class RecordStore {
+  readonly #store: Store;
+  readonly #journal: Journal;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #aliases: NameAliases | undefined;
+  readonly #locks = new KeyedLock();
+
+  constructor(options: RecordStoreOptions) {
+    this.#store = options.store;
+    this.#journal = options.journal;
+    this.#clock = options.clock;
+    this.#logger = options.logger.child({ component: 'records' });
+    this.#aliases = options.aliases;
+  }
+
+  get #records(): Sublevel {
+    return this.#store.sub.records;
+  }
+
+  /**
+   * Creates the record (empty `record_id`: the node assigns one) or replaces an existing one.
+   * Validated first (MISSING_FIELD / INVALID_FIELD with every violation); NOT_FOUND when a given
+   * id does not exist. The previous version's index entries are replaced in the same batch.
+   */
+  async put(input: WeaponRecord): Promise<PutResult> {
+    const now = this.#clock.now();
+    this.#validate(input, now);
+    const id = input.recordId;
+    const write = async (): Promise<PutResult> => {
+      const previous = id === '' ? undefined : await this.#load(id);
+      if (id !== '' && !previous) throw notFound(id);
+      const prepared = this.#prepare(input, previous?.stored, previous?.record.recordedAtMs, now);
+      await this.#journal.write(prepared.operations, [
+        { type: 'record.put', fields: { recordId: prepared.record.recordId, created: !previous, events: prepared.record.events.length } },
+      ]);
+      return { record: prepared.record, created: !previous };
+    };
+    return id === '' ? write() : this.#locks.run(id, write);
+  }
+
+  /**
+   * Stores many validated records in journal writes of up to {@link IMPORT_BATCH_SIZE}, one
+   * `records.imported` audit entry per write (count, created, replaced and a BLAKE2b digest of the
+   * record ids). Throws on the first invalid record before writing anything of its write.
+   */
+  async putMany(inputs: readonly WeaponRecord[], info: ImportBatchInfo): Promise<PutResult[]> {
+    const results: PutResult[] = [];
+    for (let start = 0; start < inputs.length; start += IMPORT_BATCH_SIZE) {
+      const slice = inputs.slice(start, start + IMPORT_BATCH_SIZE);
+      results.push(...(await this.#putBatch(slice, { importId: info.importId, batch: info.batch + start / IMPORT_BATCH_SIZE })));
+    }
+    return results;
+  }
+
+  async #putBatch(inputs: readonly WeaponRecord[], info: ImportBatchInfo): Promise<PutResult[]> {
+    const now = this.#clock.now();
+    for (const input of inputs) this.#validate(input, now);
+    const ids = [...new Set(inputs.map((r) => r.recordId).filter((id) => id !== ''))].sort();
+    return this.#withLocks(ids, async () => {
+      const existing = new Map<string, { record: WeaponRecord; stored: StoredRecord }>();
+      if (ids.length > 0) {
+        const values = await this.#records.getMany(ids);
+        values.forEach((value, i) => {
+          const id = ids[i];
+          if (value !== undefined && id !== undefined) existing.set(id, decode(value));
+        });
+      }
+      const operations: Operation[] = [];
+      const results: PutResult[] = [];
+      for (const input of inputs) {
+        const previous = input.recordId === '' ? undefined : existing.get(input.recordId);
+        if (input.recordId !== '' && !previous) throw notFound(input.recordId);
+        const prepared = this.#prepare(input, previous?.stored, previous?.record.recordedAtMs, now);
+        operations.push(...prepared.operations);
+        results.push({ record: prepared.record, created: !previous });
+        // A later row of the same batch replaces this version, not the one on disk.
+        if (input.recordId !== '') existing.set(input.recordId, { record: prepared.record, stored: prepared.stored });
+      }
+      const created = results.filter((r) => r.created).length;
+      const digest = blake2b256(IDS_DOMAIN, Buffer.from(results.map((r) => r.record.recordId).join('\n'))).toString('hex');
+      const event: AuditEvent = {
+        type: 'records.imported',
+        fields: { importId: info.importId, batch: info.batch, count: results.length, created, replaced: results.length - created, idsDigest: digest },
+      };
+      await this.#journal.write(operations, [event]);
+      return results;
+    });
+  }
+
+  /** The record, secondary marks included, or undefined. INVALID_FIELD for a malformed id. */
+  async get(recordId: string): Promise<WeaponRecord | undefined> {
+    checkRecordId(recordId);
+    return (await this.#load(recordId))?.record;
+  }
+
+  /**
+   * Deletes a record once its retention period has passed (ITI para 12). Inside it, refuses with
+   * RETENTION_PERIOD naming the first day the record may be deleted; NOT_FOUND when absent.
+   */
+  async delete(recordId: string): Promise<{ recordId: string; deletableFrom: string }> {
+    checkRecordId(recordId);
+    return this.#locks.run(recordId, async () => {
+      const found = await this.#load(recordId);
+      if (!found) throw notFound(recordId);
+      const { untilMs, reason } = this.#retention(found.record, found.stored);
+      const deletableFrom = retentionDate(untilMs);
+      if (this.#clock.now() < untilMs) {
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_RETENTION_PERIOD,
+          `record ${recordId} is inside its retention period (ITI para 12): it is kept ${reason}; it may be deleted from ${deletableFrom}`,
+          { field: 'record_id', rule: 'retention_period' },
+        );
+      }
+      const operations: Operation[] = [
+        { type: 'del', sublevel: this.#records, key: recordId },
+        ...found.stored.serialKeys.map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-serials'], key })),
+        ...found.stored.identityKeys.map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-identities'], key })),
+      ];
+      await this.#journal.write(operations, [{ type: 'record.deleted', fields: { recordId, deletableFrom } }]);
+      this.#logger.info({ recordId }, 'record deleted');
+      return { recordId, deletableFrom };
+    });
+  }
+
+  /** The first day a record may be deleted and why (NOT_FOUND when absent). */
+  async retention(recordId: string): Promise<{ deletableFrom: string; reason: string }> {
+    checkRecordId(recordId);
+    const found = await this.#load(recordId);
+    if (!found) throw notFound(recordId);
+    const { untilMs, reason } = this.#retention(found.record, found.stored);
+    return { deletableFrom: retentionDate(untilMs), reason };
+  }
+
+  /**
+   * Finds records by composite identity (manufacturer + serial, narrowed by model, calibre and
+   * type when given), or with `serialOnly` every record whose normalised serial matches,
+   * whatever its manufacturer. MISSING_FIELD without a serial (or a manufacturer, unless
+   * serial-only); INVALID_FIELD for a limit above 1000.
+   */
+  async search(query: RecordQuery, options: SearchOptions = {}): Promise<WeaponRecord[]> {
+    const limit = options.limit === undefined || options.limit === 0 ? SEARCH_LIMIT.default : options.limit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT.max) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `limit must be from 1 to ${SEARCH_LIMIT.max}`, { field: 'limit', rule: 'range' });
+    }
+    const serial = this.#querySerial(query);
+    if (options.serialOnly) {
+      const ids = await this.#scanSerial(serial, () => true, limit);
+      return this.#loadAll(ids);
+    }
+    return (await this.#exact(query, serial)).slice(0, limit);
+  }
+
+  /**
+   * Every record that is the weapon `query` describes: same normalised manufacturer and serial
+   * (a serial alone is not an identity: serials repeat across manufacturers), and the same
+   * model, calibre and type when the query gives them. Used by automatic answers, which need an
+   * unambiguous single match.
+   */
+  async findExact(query: RecordQuery): Promise<WeaponRecord[]> {
+    return this.#exact(query, this.#querySerial(query));
+  }
+
+  async #exact(query: RecordQuery, serial: string): Promise<WeaponRecord[]> {
+    const manufacturer = normaliseManufacturer(query.manufacturer, this.#aliases);
+    if (manufacturer === '') {
+      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the manufacturer is required to find a weapon by identity (a serial alone is not an identity)', {
+        field: 'query.manufacturer',
+        rule: 'required',
+      });
+    }
+    const model = normaliseModel(query.model, this.#aliases);
+    const ids =
+      model === ''
+        ? await this.#scanSerial(serial, (entry) => entry.manufacturer === manufacturer, MAX_CANDIDATES)
+        : await this.#scanKeys(this.#store.sub['record-identities'], [manufacturer, model, serial].join(SEP), MAX_CANDIDATES);
+    const calibre = normaliseCalibre(query.calibre);
+    return (await this.#loadAll(ids)).filter(
+      (r) => (calibre === '' || normaliseCalibre(r.manufacture?.calibre ?? '') === calibre) && (query.type === 0 || r.manufacture?.type === query.type),
+    );
+  }
+
+  #querySerial(query: RecordQuery): string {
+    if (query.serialNumber.trim() === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the serial number is required', { field: 'query.serial_number', rule: 'required' });
+    const serial = normaliseSerial(query.serialNumber);
+    if (serial === '') throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the serial number has no letter or digit', { field: 'query.serial_number', rule: 'serial' });
+    return serial;
+  }
+
+  async #scanSerial(serial: string, accept: (entry: SerialEntry) => boolean, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    const prefix = serial + SEP;
+    for await (const [, value] of this.#store.sub['record-serials'].iterator({ gte: prefix, lt: serial + AFTER_SEP })) {
+      const entry = value as unknown as SerialEntry;
+      if (accept(entry)) ids.push(entry.recordId);
+      if (ids.length >= limit) break;
+    }
+    return ids;
+  }
+
+  async #scanKeys(sub: Sublevel, prefix: string, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const [, value] of sub.iterator({ gte: prefix + SEP, lt: prefix + AFTER_SEP, limit })) ids.push(String(value.recordId));
+    return ids;
+  }
+
+  async #loadAll(ids: readonly string[]): Promise<WeaponRecord[]> {
+    if (ids.length === 0) return [];
+    const values = await this.#records.getMany([...ids]);
+    return values.filter((v): v is StoredValue => v !== undefined).map((v) => decode(v).record);
+  }
+
+  async #load(recordId: string): Promise<{ record: WeaponRecord; stored: StoredRecord } | undefined> {
+    const value = await this.#records.get(recordId);
+    return value === undefined ? undefined : decode(value);
+  }
+
+  #validate(record: WeaponRecord, nowMs: number): void {
+    const violations = recordViolations(record, { nowMs });
+    if (violations.length > 0) throw violationError(violations);
+  }
+
+  #retention(record: WeaponRecord, stored: StoredRecord | undefined): { untilMs: number; reason: string } {
+    const computed = retentionOf(record);
+    if (stored && stored.retainUntilMs > computed.untilMs) return { untilMs: stored.retainUntilMs, reason: `${stored.retainReason} (an earlier version of the record; changes never shorten retention)` };
+    return computed;
+  }
+
+  /** The operations that store `input` in place of `previous`, with the node-set fields filled in. */
+  #prepare(
+    input: WeaponRecord,
+    previous: StoredRecord | undefined,
+    recordedAtMs: number | undefined,
+    now: number,
+  ): { record: WeaponRecord; stored: StoredRecord; operations: Operation[] } {
+    const record: WeaponRecord = { ...input, recordId: input.recordId || newRecordId(), recordedAtMs: recordedAtMs ?? now, updatedAtMs: now };
+    const id = record.recordId;
+    const manufacturer = normaliseManufacturer(record.manufacture?.manufacturer ?? '', this.#aliases);
+    const model = normaliseModel(record.manufacture?.model ?? '', this.#aliases);
+    const serials = [...new Set([record.manufacture?.serialNumber ?? '', record.controlComponent?.serialNumber ?? ''].map(normaliseSerial).filter((s) => s !== ''))];
+    const serialKeys = serials.map((s) => s + SEP + id);
+    const identityKeys = serials.map((s) => [manufacturer, model, s, id].join(SEP));
+    const retention = this.#retention(record, previous);
+    const stored: StoredRecord = {
+      v: 1,
+      record: Buffer.from(WeaponRecord.encode(record).finish()).toString('base64'),
+      retainUntilMs: retention.untilMs,
+      retainReason: retention.reason,
+      serialKeys,
+      identityKeys,
+    };
+    const serialsSub = this.#store.sub['record-serials'];
+    const identitiesSub = this.#store.sub['record-identities'];
+    const operations: Operation[] = [];
+    for (const key of previous?.serialKeys ?? []) if (!serialKeys.includes(key)) operations.push({ type: 'del', sublevel: serialsSub, key });
+    for (const key of previous?.identityKeys ?? []) if (!identityKeys.includes(key)) operations.push({ type: 'del', sublevel: identitiesSub, key });
+    operations.push({ type: 'put', sublevel: this.#records, key: id, value: { ...stored } });
+    serials.forEach((serial, i) => {
+      const entry: SerialEntry = { recordId: id, manufacturer, model };
+      operations.push({ type: 'put', sublevel: serialsSub, key: serialKeys[i] ?? serial, value: { ...entry } });
+      operations.push({ type: 'put', sublevel: identitiesSub, key: identityKeys[i] ?? serial, value: { recordId: id } });
+    });
+    return { record, stored, operations };
+  }
+
+  async #withLocks<T>(ids: readonly string[], work: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = ids;
+    if (first === undefined) return work();
+    return this.#locks.run(first, () => this.#withLocks(rest, work));
+  }
+}

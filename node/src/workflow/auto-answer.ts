@@ -1,0 +1,59 @@
+import { TraceOutcome, type TraceAnswer, type WeaponEvent, WeaponEventType, type WeaponRecord } from '@tracenet/proto';
+
+const E = WeaponEventType;
+/** Events after which the weapon is no longer under legal control. */
+const DIVERSIONS = new Set<WeaponEventType>([E.WEAPON_EVENT_TYPE_LOST, E.WEAPON_EVENT_TYPE_STOLEN]);
+/** Events recording that authorities recovered the weapon: not part of the legal line of supply. */
+const RECOVERIES = new Set<WeaponEventType>([E.WEAPON_EVENT_TYPE_SEIZED, E.WEAPON_EVENT_TYPE_FOUND, E.WEAPON_EVENT_TYPE_SURRENDERED]);
+
+/** One line describing an event: "exported 2012-03-14 to KEN under licence L, end user E". */
+export function describeEvent(event: WeaponEvent): string {
+  const parts = [(E[event.type] ?? 'event').replace('WEAPON_EVENT_TYPE_', '').toLowerCase()];
+  if (event.date) parts.push(event.date);
+  if (event.destination) parts.push(`to ${event.destination}`);
+  if (event.origin) parts.push(`from ${event.origin}`);
+  if (event.place) parts.push(`at ${event.place}`);
+  if (event.agency) parts.push(`by ${event.agency}`);
+  if (event.licence) parts.push(`under licence ${event.licence}`);
+  let text = parts.join(' ');
+  if (event.endUser) text += `, end user ${event.endUser}`;
+  return text;
+}
+
+/**
+ * The answer a node gives automatically from one exactly matching record: the last recorded
+ * event decides. An export refers the trace to the destination with the export as its basis;
+ * otherwise the weapon is traced to its last legal record, with the point of diversion when a
+ * loss or theft is recorded after it. Returns undefined when the record has no events (an officer
+ * must answer). Only events are released — never secondary marks or notes.
+ */
+export function answerFromRecord(record: WeaponRecord, traceId: string): Omit<TraceAnswer, 'automatic'> | undefined {
+  const events = record.events;
+  const last = events.at(-1);
+  if (!last) return undefined;
+  const base = { traceId, history: events, details: '', lastLegalRecord: '', pointOfDiversion: '', referral: undefined };
+  if (last.type === E.WEAPON_EVENT_TYPE_EXPORTED && last.destination) {
+    return {
+      ...base,
+      outcome: TraceOutcome.TRACE_OUTCOME_REFERRED,
+      lastLegalRecord: describeEvent(last),
+      referral: { participant: last.destination, basis: describeEvent(last), event: last },
+    };
+  }
+  let legal = -1;
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const type = (events[i] as WeaponEvent).type;
+    if (!DIVERSIONS.has(type) && !RECOVERIES.has(type)) {
+      legal = i;
+      break;
+    }
+  }
+  const lastLegal = events[legal];
+  const diversion = events.slice(legal + 1).find((e) => DIVERSIONS.has(e.type));
+  return {
+    ...base,
+    outcome: TraceOutcome.TRACE_OUTCOME_TRACED,
+    lastLegalRecord: lastLegal ? describeEvent(lastLegal) : 'no legal transfer recorded',
+    pointOfDiversion: diversion ? describeEvent(diversion) : '',
+  };
+}

@@ -1,0 +1,64 @@
+import { ErrorCode, PeerPolicy, TracenetError } from '@tracenet/proto';
+import type { Journal } from '../audit/audit-log.js';
+import type { Store } from '../store/store.js';
+
+/** Default deadlines when a policy sets none: acknowledge within 7 days, answer within 30. */
+export const DEFAULT_ACKNOWLEDGE_WITHIN_MS = 7 * 86_400_000;
+export const DEFAULT_ANSWER_WITHIN_MS = 30 * 86_400_000;
+
+/** The policy of a peer without one: deny requests, nothing automatic, default deadlines. */
+export function defaultPolicy(participantId: string): PeerPolicy {
+  return { participantId, acceptRequests: false, autoAcknowledge: false, autoAnswer: false, acknowledgeWithinMs: 0, answerWithinMs: 0 };
+}
+
+/** Deadlines of a policy with the defaults filled in. */
+export function deadlinesOf(policy: PeerPolicy): { acknowledgeWithinMs: number; answerWithinMs: number } {
+  return {
+    acknowledgeWithinMs: policy.acknowledgeWithinMs > 0 ? policy.acknowledgeWithinMs : DEFAULT_ACKNOWLEDGE_WITHIN_MS,
+    answerWithinMs: policy.answerWithinMs > 0 ? policy.answerWithinMs : DEFAULT_ANSWER_WITHIN_MS,
+  };
+}
+
+/** Per-peer policies, stored in the `policies` sublevel and cached in memory. */
+export class PolicyStore {
+  readonly #policies = new Map<string, PeerPolicy>();
+
+  constructor(private readonly deps: { store: Store; journal: Journal }) {}
+
+  async load(): Promise<void> {
+    for await (const [id, value] of this.deps.store.sub.policies.iterator()) {
+      this.#policies.set(id, PeerPolicy.decode(Buffer.from(String(value.policy), 'base64')));
+    }
+  }
+
+  /** The policy of a peer (the default when none was set). */
+  get(participantId: string): PeerPolicy {
+    return this.#policies.get(participantId) ?? defaultPolicy(participantId);
+  }
+
+  /** Sets a peer's policy. auto_answer implies auto_acknowledge. */
+  async set(policy: PeerPolicy): Promise<PeerPolicy> {
+    if (policy.acknowledgeWithinMs < 0 || policy.answerWithinMs < 0) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'deadlines cannot be negative', { field: 'policy.answer_within_ms', rule: 'non_negative' });
+    }
+    const stored: PeerPolicy = { ...policy, autoAcknowledge: policy.autoAcknowledge || policy.autoAnswer };
+    await this.deps.journal.write(
+      [{ type: 'put', sublevel: this.deps.store.sub.policies, key: stored.participantId, value: { policy: Buffer.from(PeerPolicy.encode(stored).finish()).toString('base64') } }],
+      [
+        {
+          type: 'policy.set',
+          fields: {
+            peer: stored.participantId,
+            acceptRequests: stored.acceptRequests,
+            autoAcknowledge: stored.autoAcknowledge,
+            autoAnswer: stored.autoAnswer,
+            acknowledgeWithinMs: stored.acknowledgeWithinMs,
+            answerWithinMs: stored.answerWithinMs,
+          },
+        },
+      ],
+    );
+    this.#policies.set(stored.participantId, stored);
+    return stored;
+  }
+}

@@ -1,0 +1,656 @@
+import type { Logger } from 'pino';
+import {
+  Case,
+  CaseRole,
+  CaseState,
+  ErrorCode,
+  MessageKind,
+  NodeEventType,
+  ReasonCode,
+  type RecordQuery,
+  type TraceAnswer,
+  TraceOutcome,
+  type TraceRequest,
+  TracenetError,
+  type WeaponDescription,
+  type WeaponRecord,
+} from '@tracenet/proto';
+import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
+import { randomBytes } from '../crypto/sodium.js';
+import { padNumber, type Operation, type Store } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import { KeyedLock } from '../util/keyed-lock.js';
+import { answerFromRecord } from './auto-answer.js';
+import { decodeWorkflowBody, encodeWorkflowBody, type WorkflowBody } from './messages.js';
+import { deadlinesOf, type PolicyStore } from './policy.js';
+import { isFinal, nextState, sends, stateName, WORKFLOW_KINDS } from './state-machine.js';
+import { validateAnswer, validateReason, validateTraceRequest, requireText } from './validation.js';
+
+/** A message prepared for the outbox, to be written in the caller's batch. */
+export interface PreparedMessage {
+  readonly messageId: string;
+  readonly operations: Operation[];
+  readonly audit: AuditEvent[];
+  /** Starts sending; call after the batch is written. */
+  schedule(): void;
+}
+
+/** What the workflow needs from the outbox. */
+export interface OutboundPort {
+  prepare(message: { recipient: string; kind: MessageKind; body: Uint8Array; correlationId: string; orderKey: string }): PreparedMessage;
+}
+
+/** What the workflow needs from the records for auto-answer. */
+export interface RecordFinder {
+  findExact(query: RecordQuery): Promise<WeaponRecord[]>;
+}
+
+/** An accepted inbound message as the receiver hands it over. */
+export interface InboundMessage {
+  readonly sender: string;
+  readonly messageId: string;
+  readonly kind: MessageKind;
+  readonly body: Uint8Array;
+}
+
+/** Writes the receiver's acceptance together with the workflow's changes, atomically. */
+export type CommitInbound = (operations: Operation[], audit: AuditEvent[], events: NodeEventInput[]) => Promise<void>;
+
+/** Filters of {@link Workflow.list}. */
+export interface CaseFilter {
+  readonly role?: CaseRole;
+  readonly state?: CaseState;
+  readonly peer?: string;
+  readonly overdueOnly?: boolean;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/** An answer as an officer (or the auto-answer) gives it. */
+export type AnswerInput = Omit<TraceAnswer, 'traceId' | 'automatic'>;
+
+const S = CaseState;
+const K = MessageKind;
+const WAITING_FOR_ACK = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED]);
+const WAITING_FOR_ANSWER = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_CLARIFICATION]);
+
+const traceKey = (requester: string, traceId: string) => `t\u0000${requester}\u0000${traceId}`;
+const chainKey = (chainId: string, caseId: string) => `c\u0000${chainId}\u0000${caseId}`;
+const newId = () => randomBytes(16).toString('base64url');
+
+function emptyCase(): Case {
+  return Case.decode(new Uint8Array());
+}
+
+/** End of a calendar day (UTC) in Unix milliseconds. */
+function endOfDay(date: string): number {
+  return Date.parse(`${date}T23:59:59.999Z`);
+}
+
+/**
+ * The ITI tracing workflow of one node (docs/protocol.md section 12). It keeps cases, applies the
+ * state machine to every step, sends the messages a step needs through the outbox in the same
+ * batch as the case change, and takes peers' messages from the receiver in the same batch as
+ * their acceptance. Per-peer policy decides who may open traces here and what happens
+ * automatically; deadlines come from the same policy.
+ */
+export class Workflow {
+  readonly #locks = new KeyedLock();
+  readonly #logger: Logger;
+  #caseSeq = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #auto = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: {
+      selfId: string;
+      store: Store;
+      journal: Journal;
+      outbox: OutboundPort;
+      policies: PolicyStore;
+      records: RecordFinder | undefined;
+      isPinned: (participantId: string) => boolean;
+      clock: Clock;
+      logger: Logger;
+      /** How often deadlines are checked; 0 disables the timer (tests call checkDeadlines). */
+      deadlineCheckIntervalMs: number;
+    },
+  ) {
+    this.#logger = deps.logger.child({ component: 'workflow' });
+  }
+
+  /** Loads the case counter, resumes automatic steps interrupted by a stop, starts the deadline timer. */
+  async start(): Promise<void> {
+    for await (const key of this.deps.store.sub.cases.keys({ reverse: true, limit: 1 })) this.#caseSeq = Number(key.slice('case-'.length));
+    for await (const value of this.deps.store.sub.cases.values()) {
+      const c = decodeCase(value);
+      if (c.role === CaseRole.CASE_ROLE_REQUESTED && (c.state === S.CASE_STATE_RECEIVED || c.state === S.CASE_STATE_ACKNOWLEDGED)) this.#runAuto(c.caseId);
+    }
+    if (this.deps.deadlineCheckIntervalMs > 0 && !this.#timer) {
+      this.#timer = setInterval(() => {
+        this.checkDeadlines().catch((error: unknown) => this.#logger.error({ err: error }, 'deadline check failed'));
+      }, this.deps.deadlineCheckIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Stops the timer and waits for automatic steps in progress. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await Promise.allSettled([...this.#auto]);
+  }
+
+  // ---- requester side -------------------------------------------------------------------
+
+  /** Records a trace request to `recipient` as a draft, or sends it when `send` is set. */
+  async createCase(recipient: string, request: TraceRequest, send: boolean): Promise<Case> {
+    return this.#create(recipient, request, send, undefined);
+  }
+
+  /** Sends a draft. */
+  async sendCase(caseId: string): Promise<Case> {
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_REQUEST, (c) => ({
+      message: { kind: K.MESSAGE_KIND_TRACE_REQUEST, traceId: c.traceId, body: c.request as TraceRequest },
+      summary: `request sent to ${c.peer}`,
+      apply: (x) => this.#startDeadlines(x),
+    }));
+  }
+
+  /** Answers the requested participant's open question. */
+  async replyClarification(caseId: string, answer: string, weapon: WeaponDescription | undefined): Promise<Case> {
+    requireText(answer, 'answer', 'the answer');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_CLARIFICATION_REPLY, (c) => {
+      const open = c.clarifications.find((q) => q.answeredAtMs === 0);
+      if (!open) throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, 'no clarification is open', { field: 'case_id', rule: 'open_clarification' });
+      return {
+        message: { kind: K.MESSAGE_KIND_CLARIFICATION_REPLY, traceId: c.traceId, body: { traceId: c.traceId, clarificationId: open.clarificationId, answer, weapon } },
+        summary: 'clarification answered',
+        apply: (x) => {
+          const q = x.clarifications.find((item) => item.clarificationId === open.clarificationId);
+          if (q) Object.assign(q, { answer, answeredAtMs: this.deps.clock.now() });
+          if (weapon && x.request) x.request.weapon = weapon;
+        },
+      };
+    });
+  }
+
+  /** Closes an answered, restricted or refused case with feedback. */
+  async close(caseId: string, useful: boolean, feedback: string): Promise<Case> {
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_CLOSURE, (c) => {
+      const closure = { traceId: c.traceId, useful, feedback };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_CLOSURE, traceId: c.traceId, body: closure }, summary: `closed (${useful ? 'useful' : 'not useful'})`, apply: (x) => (x.closure = closure) };
+    });
+  }
+
+  /** Withdraws a request; a draft is withdrawn without any message. */
+  async withdraw(caseId: string, reason: string): Promise<Case> {
+    const current = await this.get(caseId);
+    if (current.state === S.CASE_STATE_DRAFT) {
+      return this.#locks.run(caseId, async () => {
+        const c = await this.get(caseId);
+        const next = nextState(c.role, c.state, K.MESSAGE_KIND_TRACE_WITHDRAWAL, 'send');
+        c.withdrawal = { traceId: c.traceId, reason };
+        this.#move(c, next, 'draft withdrawn', '', 'local');
+        await this.#write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED);
+        return c;
+      });
+    }
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_WITHDRAWAL, (c) => {
+      const withdrawal = { traceId: c.traceId, reason };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_WITHDRAWAL, traceId: c.traceId, body: withdrawal }, summary: 'withdrawn', apply: (x) => (x.withdrawal = withdrawal) };
+    });
+  }
+
+  /**
+   * Opens the follow-on case to the participant that a REFERRED answer names, with the request
+   * content copied, linked both ways and in the same chain.
+   */
+  async followOn(caseId: string, changes: { intendedUse?: string; otherInformation?: string }, send: boolean): Promise<Case> {
+    const c = await this.get(caseId);
+    const referral = c.answer?.referral ?? c.restriction?.partialAnswer?.referral;
+    if (c.role !== CaseRole.CASE_ROLE_REQUESTER || !referral || !(c.state === S.CASE_STATE_ANSWERED || c.state === S.CASE_STATE_RESTRICTED || c.state === S.CASE_STATE_CLOSED)) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, 'a follow-on needs a case of ours whose answer referred the trace to another participant', {
+        field: 'case_id',
+        rule: 'referred_answer',
+      });
+    }
+    const request = c.request as TraceRequest;
+    const weapon = request.weapon ? { ...request.weapon } : undefined;
+    if (weapon && changes.otherInformation) weapon.otherInformation = [weapon.otherInformation, changes.otherInformation].filter((s) => s !== '').join('\n');
+    return this.#create(
+      referral.participant,
+      { ...request, weapon, intendedUse: changes.intendedUse || request.intendedUse, previousTraceId: c.traceId, chainId: c.chainId },
+      send,
+      c,
+    );
+  }
+
+  // ---- requested side -------------------------------------------------------------------
+
+  /** Acknowledges a received request; assigns a case reference when none is given. */
+  async acknowledge(caseId: string, reference = ''): Promise<Case> {
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, (c) => {
+      const local = reference || `${this.deps.selfId.replace('org:', '')}-${new Date(this.deps.clock.now()).getUTCFullYear()}-${c.caseId.slice('case-'.length)}`;
+      return {
+        message: {
+          kind: K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
+          traceId: c.traceId,
+          body: { traceId: c.traceId, requesterCaseReference: c.peerReference, requestedCaseReference: local },
+        },
+        summary: `acknowledged as ${local}`,
+        apply: (x) => (x.localReference = local),
+      };
+    });
+  }
+
+  /** Answers a received request. */
+  async answer(caseId: string, input: AnswerInput, automatic = false): Promise<Case> {
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ANSWER, (c) => {
+      const answer: TraceAnswer = { ...input, traceId: c.traceId, automatic };
+      validateAnswer(answer, 'answer');
+      return { message: { kind: K.MESSAGE_KIND_TRACE_ANSWER, traceId: c.traceId, body: answer }, summary: `answered: ${describeAnswer(answer)}`, apply: (x) => (x.answer = answer) };
+    });
+  }
+
+  /** Tells the requester the answer will be late, and why. */
+  async delay(caseId: string, reason: ReasonCode, explanation: string, expectedBy: string): Promise<Case> {
+    validateReason(reason, explanation, 'delay');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_DELAY, (c) => {
+      const delay = { traceId: c.traceId, reason, explanation, expectedBy };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_DELAY, traceId: c.traceId, body: delay }, summary: `delayed: ${reasonName(reason)}`, apply: (x) => this.#applyDelay(x, delay) };
+    });
+  }
+
+  /** Answers with part of the information only, and says why. */
+  async restrict(caseId: string, reason: ReasonCode, explanation: string, partial: AnswerInput | undefined): Promise<Case> {
+    validateReason(reason, explanation, 'restriction');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_RESTRICTION, (c) => {
+      const partialAnswer = partial ? { ...partial, traceId: c.traceId, automatic: false } : undefined;
+      if (partialAnswer) validateAnswer(partialAnswer, 'partial_answer');
+      const restriction = { traceId: c.traceId, reason, explanation, partialAnswer };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_RESTRICTION, traceId: c.traceId, body: restriction }, summary: `restricted: ${reasonName(reason)}`, apply: (x) => (x.restriction = restriction) };
+    });
+  }
+
+  /** Refuses a received request, with its reason. */
+  async refuse(caseId: string, reason: ReasonCode, explanation: string): Promise<Case> {
+    validateReason(reason, explanation, 'refusal');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_REFUSAL, (c) => {
+      const refusal = { traceId: c.traceId, reason, explanation };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_REFUSAL, traceId: c.traceId, body: refusal }, summary: `refused: ${reasonName(reason)}`, apply: (x) => (x.refusal = refusal) };
+    });
+  }
+
+  /** Asks the requester a question. */
+  async requestClarification(caseId: string, question: string): Promise<Case> {
+    requireText(question, 'question', 'the question');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_CLARIFICATION_REQUEST, (c) => {
+      const clarificationId = newId();
+      return {
+        message: { kind: K.MESSAGE_KIND_CLARIFICATION_REQUEST, traceId: c.traceId, body: { traceId: c.traceId, clarificationId, question } },
+        summary: 'clarification requested',
+        apply: (x) => x.clarifications.push({ clarificationId, question, answer: '', askedAtMs: this.deps.clock.now(), answeredAtMs: 0 }),
+      };
+    });
+  }
+
+  // ---- reading ----------------------------------------------------------------------------
+
+  /** One case with its timeline. Throws NOT_FOUND. */
+  async get(caseId: string): Promise<Case> {
+    const value = await this.deps.store.sub.cases.get(caseId);
+    if (!value) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no case ${caseId}`, { field: 'case_id', rule: 'exists' });
+    return decodeCase(value);
+  }
+
+  /** Cases newest first, filtered; `overdue` is computed at the time of the call. */
+  async list(filter: CaseFilter = {}): Promise<{ cases: Case[]; nextCursor: string }> {
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 500);
+    const now = this.deps.clock.now();
+    const cases: Case[] = [];
+    const range = filter.cursor ? { lt: filter.cursor, reverse: true } : { reverse: true };
+    for await (const [key, value] of this.deps.store.sub.cases.iterator(range)) {
+      const c = decodeCase(value);
+      c.overdue = c.overdue || this.#isOverdue(c, now);
+      if (filter.role && c.role !== filter.role) continue;
+      if (filter.state && c.state !== filter.state) continue;
+      if (filter.peer && c.peer !== filter.peer) continue;
+      if (filter.overdueOnly && !c.overdue) continue;
+      if (cases.length === limit) return { cases, nextCursor: cases.at(-1)?.caseId ?? key };
+      c.timeline = [];
+      cases.push(c);
+    }
+    return { cases, nextCursor: '' };
+  }
+
+  /** Every case of the chain `caseId` belongs to, in the order they were opened. */
+  async chain(caseId: string): Promise<{ chainId: string; cases: Case[] }> {
+    const c = await this.get(caseId);
+    const cases: Case[] = [];
+    const prefix = chainKey(c.chainId, '');
+    for await (const key of this.deps.store.sub['case-traces'].keys({ gte: prefix, lt: `${prefix}\uffff` })) {
+      cases.push(await this.get(key.slice(prefix.length)));
+    }
+    return { chainId: c.chainId, cases };
+  }
+
+  // ---- deadlines ---------------------------------------------------------------------------
+
+  /**
+   * Marks cases whose acknowledgement or answer is overdue, with a timeline entry, an audit entry
+   * and a CASE_OVERDUE event — once per case. Returns how many became overdue.
+   */
+  async checkDeadlines(): Promise<number> {
+    const now = this.deps.clock.now();
+    const late: string[] = [];
+    for await (const value of this.deps.store.sub.cases.values()) {
+      const c = decodeCase(value);
+      if (!c.overdue && this.#isOverdue(c, now)) late.push(c.caseId);
+    }
+    let marked = 0;
+    for (const caseId of late) {
+      await this.#locks.run(caseId, async () => {
+        const c = await this.get(caseId);
+        if (c.overdue || !this.#isOverdue(c, now)) return;
+        const what = WAITING_FOR_ACK.has(c.state) && c.acknowledgeDueAtMs > 0 && now > c.acknowledgeDueAtMs ? 'acknowledgement' : 'answer';
+        const due = what === 'acknowledgement' ? c.acknowledgeDueAtMs : c.answerDueAtMs;
+        c.overdue = true;
+        c.timeline.push({ atMs: now, fromState: c.state, toState: c.state, summary: `overdue: ${what} was due ${new Date(due).toISOString()}`, messageId: '', actor: 'local' });
+        await this.#write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_OVERDUE, [], 'case.overdue');
+        marked += 1;
+      });
+    }
+    if (marked > 0) this.#logger.warn({ cases: marked }, 'cases overdue');
+    return marked;
+  }
+
+  // ---- inbound -----------------------------------------------------------------------------
+
+  /** The workflow takes the ITI message kinds; the receiver handles the others itself. */
+  handles(kind: MessageKind): boolean {
+    return WORKFLOW_KINDS.includes(kind);
+  }
+
+  /**
+   * Takes a peer's workflow message. Throws (and so rejects the message with a signed receipt)
+   * when the content is incomplete, the peer may not open traces here, the case is unknown or
+   * closed, or the step is illegal in the case's state. Otherwise commits the acceptance and the
+   * case change in one batch.
+   */
+  async accept(message: InboundMessage, commit: CommitInbound): Promise<void> {
+    const decoded = decodeWorkflowBody(message.kind, message.body);
+    if (decoded.kind === K.MESSAGE_KIND_TRACE_REQUEST) {
+      await this.#acceptRequest(message, decoded.body, commit);
+      return;
+    }
+    const fromRequester = sends(CaseRole.CASE_ROLE_REQUESTER, decoded.kind);
+    const requester = fromRequester ? message.sender : this.deps.selfId;
+    const unknown = () => new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no trace ${decoded.traceId} with ${message.sender}`, { field: 'body.trace_id', rule: 'known_trace' });
+    const index = await this.deps.store.sub['case-traces'].get(traceKey(requester, decoded.traceId));
+    if (!index) throw unknown();
+    const caseId = String(index.caseId);
+    await this.#locks.run(caseId, async () => {
+      const c = await this.get(caseId);
+      if (c.peer !== message.sender) throw unknown();
+      const next = nextState(c.role, c.state, decoded.kind, 'receive');
+      const summary = this.#applyInbound(c, decoded);
+      this.#move(c, next, summary, message.messageId, message.sender);
+      await commit([putCase(this.deps.store, c)], [caseAudit('case.changed', c)], [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId)]);
+    });
+  }
+
+  async #acceptRequest(message: InboundMessage, request: TraceRequest, commit: CommitInbound): Promise<void> {
+    const policy = this.deps.policies.get(message.sender);
+    if (!policy.acceptRequests) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, `${this.deps.selfId} does not accept trace requests from ${message.sender}`, {
+        field: 'header.kind',
+        rule: 'peer_policy',
+      });
+    }
+    const key = traceKey(message.sender, request.traceId);
+    let created: Case | undefined;
+    await this.#locks.run(key, async () => {
+      if (await this.deps.store.sub['case-traces'].get(key)) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `trace ${request.traceId} of ${message.sender} exists already`, { field: 'body.trace_id', rule: 'unique_trace' });
+      }
+      const now = this.deps.clock.now();
+      const c = emptyCase();
+      Object.assign(c, {
+        caseId: this.#nextCaseId(),
+        role: CaseRole.CASE_ROLE_REQUESTED,
+        traceId: request.traceId,
+        peer: message.sender,
+        state: S.CASE_STATE_RECEIVED,
+        request,
+        peerReference: request.caseReference,
+        createdAtMs: now,
+        updatedAtMs: now,
+        chainId: request.chainId || request.traceId,
+      });
+      this.#startDeadlines(c);
+      const summary = `request received from ${message.sender} (${request.caseReference})`;
+      c.timeline.push({ atMs: now, fromState: S.CASE_STATE_UNSPECIFIED, toState: c.state, summary, messageId: message.messageId, actor: message.sender });
+      await commit(
+        [putCase(this.deps.store, c), indexOp(this.deps.store, key, c.caseId), indexOp(this.deps.store, chainKey(c.chainId, c.caseId), c.caseId)],
+        [caseAudit('case.created', c)],
+        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId)],
+      );
+      created = c;
+    });
+    if (created) this.#runAuto(created.caseId);
+  }
+
+  #applyInbound(c: Case, decoded: Exclude<WorkflowBody, { kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST }>): string {
+    switch (decoded.kind) {
+      case K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT:
+        c.peerReference = decoded.body.requestedCaseReference;
+        return `acknowledged by ${c.peer} as ${decoded.body.requestedCaseReference}`;
+      case K.MESSAGE_KIND_CLARIFICATION_REQUEST:
+        c.clarifications.push({ clarificationId: decoded.body.clarificationId, question: decoded.body.question, answer: '', askedAtMs: this.deps.clock.now(), answeredAtMs: 0 });
+        return `clarification requested by ${c.peer}`;
+      case K.MESSAGE_KIND_CLARIFICATION_REPLY: {
+        const open = c.clarifications.find((q) => q.clarificationId === decoded.body.clarificationId && q.answeredAtMs === 0);
+        if (!open) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the reply names no open clarification', { field: 'body.clarification_id', rule: 'open_clarification' });
+        Object.assign(open, { answer: decoded.body.answer, answeredAtMs: this.deps.clock.now() });
+        if (decoded.body.weapon && c.request) c.request.weapon = decoded.body.weapon;
+        return `clarification answered by ${c.peer}`;
+      }
+      case K.MESSAGE_KIND_TRACE_ANSWER:
+        c.answer = decoded.body;
+        return `answer from ${c.peer}: ${describeAnswer(decoded.body)}`;
+      case K.MESSAGE_KIND_TRACE_DELAY:
+        this.#applyDelay(c, decoded.body);
+        return `delayed by ${c.peer}: ${reasonName(decoded.body.reason)}`;
+      case K.MESSAGE_KIND_TRACE_RESTRICTION:
+        c.restriction = decoded.body;
+        return `restricted by ${c.peer}: ${reasonName(decoded.body.reason)}`;
+      case K.MESSAGE_KIND_TRACE_REFUSAL:
+        c.refusal = decoded.body;
+        return `refused by ${c.peer}: ${reasonName(decoded.body.reason)}`;
+      case K.MESSAGE_KIND_TRACE_WITHDRAWAL:
+        c.withdrawal = decoded.body;
+        return `withdrawn by ${c.peer}`;
+      case K.MESSAGE_KIND_TRACE_CLOSURE:
+        c.closure = decoded.body;
+        return `closed by ${c.peer} (${decoded.body.useful ? 'useful' : 'not useful'})`;
+    }
+  }
+
+  // ---- automatic steps ---------------------------------------------------------------------
+
+  #runAuto(caseId: string): void {
+    const run = this.#autoProcess(caseId).catch((error: unknown) => this.#logger.error({ err: error, caseId }, 'automatic step failed; the case waits for an officer'));
+    this.#auto.add(run);
+    void run.finally(() => this.#auto.delete(run));
+  }
+
+  /** Policy-driven steps on a received request: acknowledge, then answer from records. */
+  async #autoProcess(caseId: string): Promise<void> {
+    let c = await this.get(caseId);
+    const policy = this.deps.policies.get(c.peer);
+    if (c.state === S.CASE_STATE_RECEIVED && policy.autoAcknowledge) c = await this.acknowledge(caseId);
+    if (c.state !== S.CASE_STATE_ACKNOWLEDGED || !policy.autoAnswer || !this.deps.records || c.answer) return;
+    const markings = c.request?.weapon?.markings;
+    const serial = markings?.serialNumber || c.request?.weapon?.controlComponent?.serialNumber || '';
+    const matches = markings ? await this.deps.records.findExact({ manufacturer: markings.manufacturer, model: markings.model, serialNumber: serial, calibre: markings.calibre, type: markings.type }) : [];
+    const answer = matches.length === 1 ? answerFromRecord(matches[0] as WeaponRecord, c.traceId) : undefined;
+    if (!answer) {
+      await this.#note(caseId, matches.length === 0 ? 'no exact record match; waiting for an officer' : `${matches.length} records match; waiting for an officer`);
+      return;
+    }
+    await this.answer(caseId, answer, true);
+  }
+
+  /** Adds a timeline entry without a state change. */
+  async #note(caseId: string, summary: string): Promise<void> {
+    await this.#locks.run(caseId, async () => {
+      const c = await this.get(caseId);
+      c.timeline.push({ atMs: this.deps.clock.now(), fromState: c.state, toState: c.state, summary, messageId: '', actor: 'local' });
+      await this.#write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED);
+    });
+  }
+
+  // ---- mechanics ---------------------------------------------------------------------------
+
+  async #create(recipient: string, input: TraceRequest, send: boolean, previous: Case | undefined): Promise<Case> {
+    if (!this.deps.isPinned(recipient)) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${recipient} is not a pinned peer`, { field: 'recipient', rule: 'pinned_peer' });
+    }
+    if (recipient === this.deps.selfId) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a node cannot trace with itself', { field: 'recipient', rule: 'not_self' });
+    const traceId = newId();
+    const request: TraceRequest = { ...input, traceId, chainId: input.chainId || traceId };
+    validateTraceRequest(request);
+    const now = this.deps.clock.now();
+    const c = emptyCase();
+    Object.assign(c, {
+      caseId: this.#nextCaseId(),
+      role: CaseRole.CASE_ROLE_REQUESTER,
+      traceId,
+      peer: recipient,
+      state: S.CASE_STATE_DRAFT,
+      request,
+      localReference: request.caseReference,
+      createdAtMs: now,
+      updatedAtMs: now,
+      chainId: request.chainId,
+      previousCaseId: previous?.caseId ?? '',
+    });
+    const summary = previous ? `follow-on of ${previous.caseId} (referred to ${recipient})` : `draft for ${recipient}`;
+    c.timeline.push({ atMs: now, fromState: S.CASE_STATE_UNSPECIFIED, toState: S.CASE_STATE_DRAFT, summary, messageId: '', actor: 'local' });
+    const operations = [indexOp(this.deps.store, traceKey(this.deps.selfId, traceId), c.caseId), indexOp(this.deps.store, chainKey(c.chainId, c.caseId), c.caseId)];
+    const cases = [c];
+    if (previous) {
+      await this.#locks.run(previous.caseId, async () => {
+        const p = await this.get(previous.caseId);
+        p.nextCaseIds.push(c.caseId);
+        p.timeline.push({ atMs: now, fromState: p.state, toState: p.state, summary: `follow-on ${c.caseId} opened to ${recipient}`, messageId: '', actor: 'local' });
+        cases.push(p);
+        await this.#write(cases, operations, NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, [], 'case.created');
+      });
+    } else {
+      await this.#write(cases, operations, NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, [], 'case.created');
+    }
+    return send ? this.sendCase(c.caseId) : c;
+  }
+
+  /** A local step that sends a message: state check, case change and message in one batch. */
+  async #sendStep(
+    caseId: string,
+    kind: MessageKind,
+    build: (c: Case) => { message: WorkflowBody; summary: string; apply: (c: Case) => void },
+  ): Promise<Case> {
+    return this.#locks.run(caseId, async () => {
+      const c = await this.get(caseId);
+      const next = nextState(c.role, c.state, kind, 'send');
+      const { message, summary, apply } = build(c);
+      const prepared = this.deps.outbox.prepare({ recipient: c.peer, kind, body: encodeWorkflowBody(message), correlationId: c.traceId, orderKey: c.traceId });
+      apply(c);
+      this.#move(c, next, summary, prepared.messageId, 'local');
+      await this.#write([c], prepared.operations, NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, prepared.audit);
+      prepared.schedule();
+      return c;
+    });
+  }
+
+  #move(c: Case, to: CaseState, summary: string, messageId: string, actor: string): void {
+    const now = this.deps.clock.now();
+    c.timeline.push({ atMs: now, fromState: c.state, toState: to, summary, messageId, actor });
+    c.state = to;
+    c.updatedAtMs = now;
+    c.overdue = this.#isOverdue(c, now);
+  }
+
+  #startDeadlines(c: Case): void {
+    const { acknowledgeWithinMs, answerWithinMs } = deadlinesOf(this.deps.policies.get(c.peer));
+    const now = this.deps.clock.now();
+    c.acknowledgeDueAtMs = now + acknowledgeWithinMs;
+    c.answerDueAtMs = now + answerWithinMs;
+  }
+
+  #applyDelay(c: Case, delay: NonNullable<Case['delay']>): void {
+    c.delay = delay;
+    if (delay.expectedBy) c.answerDueAtMs = Math.max(c.answerDueAtMs, endOfDay(delay.expectedBy));
+  }
+
+  #isOverdue(c: Case, now: number): boolean {
+    if (isFinal(c.state)) return false;
+    return (WAITING_FOR_ACK.has(c.state) && c.acknowledgeDueAtMs > 0 && now > c.acknowledgeDueAtMs) || (WAITING_FOR_ANSWER.has(c.state) && c.answerDueAtMs > 0 && now > c.answerDueAtMs);
+  }
+
+  #nextCaseId(): string {
+    this.#caseSeq += 1;
+    return `case-${padNumber(this.#caseSeq, 6)}`;
+  }
+
+  async #write(cases: Case[], operations: Operation[], eventType: NodeEventType, audit: AuditEvent[] = [], auditType: AuditEvent['type'] = 'case.changed'): Promise<void> {
+    const first = cases[0] as Case;
+    const summary = first.timeline.at(-1)?.summary ?? '';
+    await this.deps.journal.write(
+      [...operations, ...cases.map((c) => putCase(this.deps.store, c))],
+      [...audit, ...cases.map((c, i) => caseAudit(i === 0 ? auditType : 'case.changed', c))],
+      cases.map((c, i) => caseEvent(i === 0 ? eventType : NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, c.timeline.at(-1)?.summary ?? summary, c.timeline.at(-1)?.messageId ?? '')),
+    );
+  }
+}
+
+function decodeCase(value: Record<string, unknown>): Case {
+  return Case.decode(Buffer.from(String(value.case), 'base64'));
+}
+
+function putCase(store: Store, c: Case): Operation {
+  return { type: 'put', sublevel: store.sub.cases, key: c.caseId, value: { case: Buffer.from(Case.encode(c).finish()).toString('base64') } };
+}
+
+function indexOp(store: Store, key: string, caseId: string): Operation {
+  return { type: 'put', sublevel: store.sub['case-traces'], key, value: { caseId } };
+}
+
+function caseAudit(type: AuditEvent['type'], c: Case): AuditEvent {
+  return { type, fields: { caseId: c.caseId, traceId: c.traceId, peer: c.peer, role: c.role, state: stateName(c.state) } };
+}
+
+function caseEvent(type: NodeEventType, c: Case, summary: string, messageId: string): NodeEventInput {
+  return { type, caseId: c.caseId, traceId: c.traceId, peer: c.peer, state: c.state, messageId, summary };
+}
+
+function reasonName(reason: ReasonCode): string {
+  return (ReasonCode[reason] ?? 'other').replace('REASON_CODE_', '').toLowerCase().replace(/_/g, ' ');
+}
+
+/** One line describing an answer: "referred to KEN (exported 2012-03-14 to KEN ...)". */
+export function describeAnswer(answer: TraceAnswer): string {
+  switch (answer.outcome) {
+    case TraceOutcome.TRACE_OUTCOME_REFERRED:
+      return `referred to ${answer.referral?.participant ?? '?'} (${answer.referral?.basis ?? ''})`;
+    case TraceOutcome.TRACE_OUTCOME_TRACED:
+      return `traced: last legal record ${answer.lastLegalRecord}${answer.pointOfDiversion ? `; point of diversion ${answer.pointOfDiversion}` : ''}`;
+    case TraceOutcome.TRACE_OUTCOME_NO_RECORD:
+      return 'no record';
+    case TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION:
+      return 'insufficient information';
+    default:
+      return 'answer';
+  }
+}
+

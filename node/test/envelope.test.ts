@@ -1,0 +1,353 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  Envelope,
+  EnvelopeHeader,
+  ErrorCode,
+  MessageKind,
+  Receipt,
+  type ReceiptBody,
+  ReceiptStatus,
+  TracenetError,
+} from '@tracenet/proto';
+import { initSodium, sodium } from '../src/crypto/sodium.js';
+import {
+  decryptEnvelope,
+  envelopeDigest,
+  NONCE_BYTES,
+  parseEnvelope,
+  sealWithHeader,
+  verifyEnvelopeSignature,
+} from '../src/envelope/envelope.js';
+import { derivePairKey } from '../src/envelope/pair-key.js';
+import { signReceipt, verifyDeliveryReceipt, verifyReceipt } from '../src/envelope/receipt.js';
+import {
+  flipHeaderByte,
+  headerFrom,
+  keysOnly,
+  notice,
+  pairKeyOf,
+  reencode,
+  sealFrom,
+  sealHeader,
+  type Keyed,
+} from './support/parties.js';
+
+const MAX = 64 * 1024;
+const NOW = Date.UTC(2026, 0, 1);
+
+/** Runs `fn`, expects a TracenetError with `code` (and `field` when given) and returns it. */
+function expectCode(fn: () => unknown, code: ErrorCode, field?: string): TracenetError {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown, `expected ${ErrorCode[code]}`).toBeInstanceOf(TracenetError);
+  const error = thrown as TracenetError;
+  expect(ErrorCode[error.code]).toBe(ErrorCode[code]);
+  if (field !== undefined) expect(error.field).toBe(field);
+  return error;
+}
+
+/** Parse, decrypt and verify as the recipient does; returns the body. */
+function open(bytes: Uint8Array, from: Keyed, to: Keyed): Buffer {
+  const parsed = parseEnvelope(bytes, MAX);
+  const sealed = decryptEnvelope(parsed, pairKeyOf(to, from));
+  verifyEnvelopeSignature(parsed, sealed, from.keys.signingPublicKey);
+  return sealed.body;
+}
+
+let fra: Keyed;
+let bel: Keyed;
+let ken: Keyed;
+
+beforeAll(async () => {
+  await initSodium();
+  fra = keysOnly('FRA');
+  bel = keysOnly('BEL');
+  ken = keysOnly('KEN');
+});
+
+describe('pair key', () => {
+  it('is the same on both sides and differs per pair', () => {
+    expect(pairKeyOf(fra, bel).equals(pairKeyOf(bel, fra))).toBe(true);
+    expect(pairKeyOf(fra, bel).equals(pairKeyOf(fra, ken))).toBe(false);
+    expect(pairKeyOf(fra, bel)).toHaveLength(32);
+  });
+
+  it('refuses a low-order peer key', () => {
+    expectCode(
+      () => derivePairKey(fra.keys.encryptionSecretKey, fra.keys.encryptionPublicKey, Buffer.alloc(32)),
+      ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+      'card.encryption_public_key',
+    );
+  });
+});
+
+describe('seal and open', () => {
+  it('round-trips a body and the recipient can read only with the pair key', () => {
+    const body = notice('hello', 'first');
+    const sealed = sealFrom(fra, bel, NOW, { body });
+    expect(open(sealed.bytes, fra, bel).equals(body)).toBe(true);
+    expectCode(() => decryptEnvelope(parseEnvelope(sealed.bytes, MAX), pairKeyOf(ken, fra)), ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED);
+  });
+
+  it('uses a fresh nonce per seal', () => {
+    const a = sealFrom(fra, bel, NOW, { messageId: 'same-id-0123456789' });
+    const b = sealFrom(fra, bel, NOW, { messageId: 'same-id-0123456789' });
+    expect(a.envelope.nonce).toHaveLength(NONCE_BYTES);
+    expect(Buffer.from(a.envelope.nonce).equals(Buffer.from(b.envelope.nonce))).toBe(false);
+    expect(a.digest.equals(b.digest)).toBe(false);
+  });
+
+  it('computes the digest from the fields, not from how the protobuf was written', () => {
+    const sealed = sealFrom(fra, bel, NOW);
+    // Same fields written in reverse order plus an unknown field: other bytes, same envelope.
+    const field = (no: number, value: Uint8Array) => Buffer.concat([Buffer.from([(no << 3) | 2]), varint(value.length), value]);
+    const other = Buffer.concat([
+      field(3, sealed.envelope.ciphertext),
+      field(2, sealed.envelope.nonce),
+      field(1, sealed.envelope.header),
+      field(15, Buffer.from('x')),
+    ]);
+    expect(other.equals(sealed.bytes)).toBe(false);
+    const parsed = parseEnvelope(other, MAX);
+    expect(parsed.digest.equals(sealed.digest)).toBe(true);
+    expect(envelopeDigest(Envelope.decode(sealed.bytes)).equals(sealed.digest)).toBe(true);
+  });
+});
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+describe('tampering', () => {
+  it('a flipped byte in the header fails the AEAD check', () => {
+    const sealed = sealFrom(fra, bel, NOW);
+    const bytes = flipHeaderByte(sealed.envelope);
+    // The header still parses and passes every field rule: only authentication catches it.
+    const parsed = parseEnvelope(bytes, MAX);
+    expect(parsed.header.messageId).not.toBe(parseEnvelope(sealed.bytes, MAX).header.messageId);
+    expectCode(() => decryptEnvelope(parsed, pairKeyOf(bel, fra)), ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED);
+  });
+
+  it('a flipped byte in the ciphertext or the nonce fails the AEAD check', () => {
+    const sealed = sealFrom(fra, bel, NOW);
+    for (const change of [
+      (c: { ciphertext: Buffer }) => (c.ciphertext[0] = (c.ciphertext[0] ?? 0) ^ 0x01),
+      (c: { ciphertext: Buffer }) => (c.ciphertext[c.ciphertext.length - 1] = (c.ciphertext[c.ciphertext.length - 1] ?? 0) ^ 0x80),
+      (c: { nonce: Buffer }) => (c.nonce[5] = (c.nonce[5] ?? 0) ^ 0x01),
+    ]) {
+      const bytes = reencode(sealed.envelope, change);
+      expectCode(() => decryptEnvelope(parseEnvelope(bytes, MAX), pairKeyOf(bel, fra)), ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED);
+    }
+  });
+
+  it('a flipped byte in the inner signature fails the signature check', () => {
+    const header = headerFrom(fra, bel, NOW);
+    const good = sealHeader(fra, bel, header);
+    const { signature } = decryptEnvelope(parseEnvelope(good.bytes, MAX), pairKeyOf(bel, fra));
+    const bad = Buffer.from(signature);
+    bad[10] = (bad[10] ?? 0) ^ 0x01;
+    const headerBytes = parseEnvelope(good.bytes, MAX).envelope.header;
+    const sealed = sealWithHeader(headerBytes, notice(), fra.keys.signingSecretKey, pairKeyOf(fra, bel), bad);
+    const parsed = parseEnvelope(sealed.bytes, MAX);
+    const content = decryptEnvelope(parsed, pairKeyOf(bel, fra));
+    expectCode(() => verifyEnvelopeSignature(parsed, content, fra.keys.signingPublicKey), ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'sealed.signature');
+    // A signature of the wrong length is refused the same way, not thrown as an internal error.
+    const short = sealWithHeader(headerBytes, notice(), fra.keys.signingSecretKey, pairKeyOf(fra, bel), bad.subarray(0, 10));
+    const shortParsed = parseEnvelope(short.bytes, MAX);
+    expectCode(
+      () => verifyEnvelopeSignature(shortParsed, decryptEnvelope(shortParsed, pairKeyOf(bel, fra)), fra.keys.signingPublicKey),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+    );
+  });
+
+  it('a signature by another key does not verify', () => {
+    const sealed = sealFrom(fra, bel, NOW);
+    const parsed = parseEnvelope(sealed.bytes, MAX);
+    expectCode(() => verifyEnvelopeSignature(parsed, decryptEnvelope(parsed, pairKeyOf(bel, fra)), ken.keys.signingPublicKey), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+  });
+
+  it('a body and signature re-sealed under another header do not verify (surreptitious forwarding)', () => {
+    // FRA signs for KEN; KEN re-seals the same body and signature to BEL under its own pair key.
+    const toKen = sealFrom(fra, ken, NOW);
+    const parsedAtKen = parseEnvelope(toKen.bytes, MAX);
+    const content = decryptEnvelope(parsedAtKen, pairKeyOf(ken, fra));
+    const forwarded = sealWithHeader(
+      EnvelopeHeader.encode(headerFrom(fra, bel, NOW, { messageId: parsedAtKen.header.messageId })).finish(),
+      content.body,
+      ken.keys.signingSecretKey,
+      pairKeyOf(ken, bel),
+      content.signature,
+    );
+    // BEL looks up the FRA–BEL key for a header naming FRA: KEN cannot have made it.
+    expectCode(() => decryptEnvelope(parseEnvelope(forwarded.bytes, MAX), pairKeyOf(bel, fra)), ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED);
+  });
+});
+
+describe('parseEnvelope', () => {
+  it('refuses an oversize envelope before parsing it', () => {
+    const garbage = Buffer.alloc(MAX + 1, 0xff);
+    expectCode(() => parseEnvelope(garbage, MAX), ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE);
+    // The same bytes under the limit are refused as MALFORMED: the size check came first.
+    expectCode(() => parseEnvelope(garbage, MAX + 1), ErrorCode.ERROR_CODE_MALFORMED);
+    const sealed = sealFrom(fra, bel, NOW);
+    expect(() => parseEnvelope(sealed.bytes, sealed.bytes.length)).not.toThrow();
+    expectCode(() => parseEnvelope(sealed.bytes, sealed.bytes.length - 1), ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE);
+  });
+
+  it('refuses bytes that are not an Envelope as MALFORMED', () => {
+    expectCode(() => parseEnvelope(Buffer.from([0x0a, 0x10, 0x01]), MAX), ErrorCode.ERROR_CODE_MALFORMED, 'envelope');
+    expectCode(() => parseEnvelope(Buffer.from([0xff, 0xff, 0xff]), MAX), ErrorCode.ERROR_CODE_MALFORMED);
+    const badHeader = Buffer.from(Envelope.encode({ header: Buffer.from([0x12, 0x40, 0x41]), nonce: Buffer.alloc(24), ciphertext: Buffer.alloc(32) }).finish());
+    expectCode(() => parseEnvelope(badHeader, MAX), ErrorCode.ERROR_CODE_MALFORMED, 'envelope.header');
+  });
+
+  it('names each missing envelope field', () => {
+    const { envelope } = sealFrom(fra, bel, NOW);
+    for (const field of ['header', 'nonce', 'ciphertext'] as const) {
+      const bytes = Buffer.from(Envelope.encode({ ...envelope, [field]: Buffer.alloc(0) }).finish());
+      expectCode(() => parseEnvelope(bytes, MAX), ErrorCode.ERROR_CODE_MISSING_FIELD, `envelope.${field}`);
+    }
+    expectCode(() => parseEnvelope(Buffer.alloc(0), MAX), ErrorCode.ERROR_CODE_MISSING_FIELD, 'envelope.header');
+  });
+
+  it('names each missing header field', () => {
+    const cases: Array<[string, Partial<Parameters<typeof headerFrom>[3]>]> = [
+      ['header.sender', { sender: '' }],
+      ['header.recipient', { recipient: '' }],
+      ['header.message_id', { messageId: '' }],
+      ['header.sender_key_id', { senderKeyId: '' }],
+      ['header.recipient_key_id', { recipientKeyId: '' }],
+      ['header.kind', { kind: MessageKind.MESSAGE_KIND_UNSPECIFIED }],
+      ['header.created_at_ms', { createdAtMs: 0 }],
+      ['header.expires_at_ms', { expiresAtMs: 0 }],
+    ];
+    for (const [field, overrides] of cases) {
+      const sealed = sealHeader(fra, bel, headerFrom(fra, bel, NOW, overrides));
+      expectCode(() => parseEnvelope(sealed.bytes, MAX), ErrorCode.ERROR_CODE_MISSING_FIELD, field);
+    }
+  });
+
+  it('refuses an unsupported version', () => {
+    for (const version of [0, 2]) {
+      const sealed = sealHeader(fra, bel, headerFrom(fra, bel, NOW, { version }));
+      expectCode(() => parseEnvelope(sealed.bytes, MAX), ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION, 'header.version');
+    }
+  });
+
+  it('refuses header fields outside their rules', () => {
+    const cases: Array<[string, Partial<Parameters<typeof headerFrom>[3]>]> = [
+      ['header.sender', { sender: 'france' }],
+      ['header.recipient', { recipient: 'BE' }],
+      ['header.message_id', { messageId: 'short' }],
+      ['header.message_id', { messageId: 'has a space in it!!' }],
+      ['header.message_id', { messageId: 'x'.repeat(65) }],
+      ['header.kind', { kind: 99 as MessageKind }],
+      ['header.expires_at_ms', { createdAtMs: NOW, expiresAtMs: NOW }],
+      ['header.correlation_id', { correlationId: 'c'.repeat(65) }],
+    ];
+    for (const [field, overrides] of cases) {
+      const sealed = sealHeader(fra, bel, headerFrom(fra, bel, NOW, overrides));
+      expectCode(() => parseEnvelope(sealed.bytes, MAX), ErrorCode.ERROR_CODE_INVALID_FIELD, field);
+    }
+    const { envelope } = sealFrom(fra, bel, NOW);
+    expectCode(
+      () => parseEnvelope(Buffer.from(Envelope.encode({ ...envelope, nonce: Buffer.alloc(12) }).finish()), MAX),
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      'envelope.nonce',
+    );
+    expectCode(
+      () => parseEnvelope(Buffer.from(Envelope.encode({ ...envelope, ciphertext: Buffer.alloc(15) }).finish()), MAX),
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      'envelope.ciphertext',
+    );
+  });
+});
+
+describe('receipts', () => {
+  const digest = Buffer.alloc(32, 7);
+  const expected = () => ({ issuer: 'BEL', issuerSigningPublicKey: bel.keys.signingPublicKey, sender: 'FRA', messageId: 'message-id-0123456789' });
+  const body = (status: ReceiptStatus, overrides: Partial<ReceiptBody> = {}): ReceiptBody => ({
+    version: 1,
+    issuer: 'BEL',
+    issuerKeyId: bel.keyId,
+    sender: 'FRA',
+    messageId: 'message-id-0123456789',
+    envelopeDigest: digest,
+    receivedAtMs: NOW,
+    status,
+    errorCode: ErrorCode.ERROR_CODE_UNSPECIFIED,
+    errorMessage: '',
+    ...overrides,
+  });
+  const accepted = () => signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED), bel.keys.signingSecretKey);
+
+  it('accepts a valid ACCEPTED receipt for the digest sent', () => {
+    const proof = verifyDeliveryReceipt(accepted(), expected(), digest);
+    expect(proof.status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    expect(proof.accepted.messageId).toBe('message-id-0123456789');
+  });
+
+  it('accepts a DUPLICATE receipt for the digest sent that carries the ACCEPTED original', () => {
+    const firstDigest = Buffer.alloc(32, 1);
+    const original = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: firstDigest, receivedAtMs: NOW - 5000 }), bel.keys.signingSecretKey);
+    const duplicate: Receipt = { ...signReceipt(body(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), bel.keys.signingSecretKey), original };
+    // As it travels: serialized and parsed again.
+    const proof = verifyDeliveryReceipt(Receipt.decode(Receipt.encode(duplicate).finish()), expected(), digest);
+    expect(proof.status).toBe(ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
+    expect(proof.accepted.receivedAtMs).toBe(NOW - 5000);
+    expect(Buffer.from(proof.accepted.envelopeDigest).equals(firstDigest)).toBe(true);
+  });
+
+  it('refuses a receipt signed by another key', () => {
+    const forged = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED), ken.keys.signingSecretKey);
+    expectCode(() => verifyDeliveryReceipt(forged, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'receipt');
+    const tampered = accepted();
+    tampered.signature[0] = (tampered.signature[0] ?? 0) ^ 1;
+    expectCode(() => verifyDeliveryReceipt(tampered, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(() => verifyDeliveryReceipt({ ...accepted(), signature: Buffer.alloc(0) }, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+  });
+
+  it('refuses a receipt for another digest, message, sender or issuer', () => {
+    expectCode(() => verifyDeliveryReceipt(accepted(), expected(), Buffer.alloc(32, 8)), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    for (const overrides of [{ messageId: 'another-message-id-000' }, { sender: 'KEN' }, { issuer: 'KEN' }]) {
+      const receipt = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, overrides), bel.keys.signingSecretKey);
+      expectCode(() => verifyDeliveryReceipt(receipt, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    }
+  });
+
+  it('refuses a DUPLICATE receipt without an original, or whose original is not an ACCEPTED receipt of this message', () => {
+    const duplicate = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), bel.keys.signingSecretKey);
+    expectCode(() => verifyDeliveryReceipt(duplicate, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    const rejectedOriginal = signReceipt(
+      body(ReceiptStatus.RECEIPT_STATUS_REJECTED, { errorCode: ErrorCode.ERROR_CODE_BAD_SIGNATURE }),
+      bel.keys.signingSecretKey,
+    );
+    expectCode(() => verifyDeliveryReceipt({ ...duplicate, original: rejectedOriginal }, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    const otherMessage = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { messageId: 'another-message-id-000' }), bel.keys.signingSecretKey);
+    expectCode(() => verifyDeliveryReceipt({ ...duplicate, original: otherMessage }, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    const forgedOriginal = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED), ken.keys.signingSecretKey);
+    expectCode(() => verifyDeliveryReceipt({ ...duplicate, original: forgedOriginal }, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+  });
+
+  it('a REJECTED receipt is a valid receipt but never proof of delivery', () => {
+    const rejected = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_REJECTED, { errorCode: ErrorCode.ERROR_CODE_EXPIRED }), bel.keys.signingSecretKey);
+    expect(verifyReceipt(rejected, expected()).errorCode).toBe(ErrorCode.ERROR_CODE_EXPIRED);
+    expectCode(() => verifyDeliveryReceipt(rejected, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+  });
+
+  it('refuses a receipt whose body is not a ReceiptBody', () => {
+    const bytes = Buffer.from([0x0a, 0x10, 0x01]);
+    const signature = Buffer.from(sodium().crypto_sign_detached(Buffer.concat([Buffer.from('tracenet.v1/receipt\0', 'ascii'), bytes]), bel.keys.signingSecretKey));
+    expectCode(() => verifyReceipt({ body: bytes, signature, original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
+  });
+});

@@ -1,0 +1,291 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode, MessageKind, Receipt, ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
+import { verifyReceipt } from '../src/envelope/receipt.js';
+import { Outbox } from '../src/federation/outbox.js';
+import type { TracenetNode } from '../src/node.js';
+import { ManualClock } from '../src/util/clock.js';
+import { pinAll, startNode, testConfig, testLogger, waitFor, type TestNode } from './support/nodes.js';
+import { countEntries, makeParty, notice, rejectionOf, sealFrom, type Party } from './support/parties.js';
+import { RecordingTransport } from './support/recording-transport.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function node(id: string, options: Parameters<typeof startNode>[1] = {}): Promise<TestNode> {
+  const started = await startNode(id, options);
+  cleanups.push(() => started.cleanup());
+  return started;
+}
+
+function enqueueNotice(from: TracenetNode, recipient: string, extra: { ttlMs?: number; subject?: string } = {}): Promise<string> {
+  return from.outbox.enqueue({
+    recipient,
+    kind: MessageKind.MESSAGE_KIND_NOTICE,
+    body: notice(extra.subject ?? 'subject', 'a notice'),
+    ...(extra.ttlMs !== undefined ? { ttlMs: extra.ttlMs } : {}),
+  });
+}
+
+async function auditTypes(n: TracenetNode): Promise<string[]> {
+  const types: string[] = [];
+  for await (const [, value] of n.store.sub.audit.iterator()) types.push(String((JSON.parse(String(value.line)) as { type: string }).type));
+  return types;
+}
+
+/** Checks that the `sent` record of `messageId` holds a valid ACCEPTED receipt signed by `recipient`. */
+async function expectSentWithReceipt(sender: TracenetNode, recipient: TracenetNode, messageId: string): Promise<void> {
+  const sent = await sender.store.sub.sent.get(messageId);
+  expect(sent, `sent record of ${messageId}`).toBeDefined();
+  const receipt = Receipt.decode(Buffer.from(String(sent?.receipt), 'base64'));
+  const body = verifyReceipt(receipt, {
+    issuer: recipient.identity.participantId,
+    issuerSigningPublicKey: recipient.identity.keys.signingPublicKey,
+    sender: sender.identity.participantId,
+    messageId,
+  });
+  expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+  expect(await sender.store.sub.outbox.get(messageId)).toBeUndefined();
+}
+
+/** Stops a node but keeps its data directory; returns what is needed to start it again in place. */
+async function stopInPlace(n: TestNode): Promise<{ dataDir: string; address: string }> {
+  const address = n.node.federationAddress;
+  await n.node.stop();
+  return { dataDir: n.dataDir, address };
+}
+
+describe('outbox', () => {
+  it('stores a message before its first attempt and keeps it until a valid receipt is stored', async () => {
+    const transport = new RecordingTransport();
+    const fra = await node('FRA', { transport });
+    const bel = await node('BEL');
+    await pinAll([fra.node, bel.node]);
+    const accepted: string[] = [];
+    bel.node.receiver.on('accepted', (m) => accepted.push(m.messageId));
+
+    const storedAtAttempt: boolean[] = [];
+    transport.beforeAttempt = async (messageId) => {
+      storedAtAttempt.push((await fra.node.store.sub.outbox.get(messageId)) !== undefined);
+    };
+    // The first two answers come back with a broken signature: they prove nothing.
+    let spoil = 2;
+    transport.alterReceipt = (receipt) => {
+      if (spoil <= 0) return receipt;
+      spoil -= 1;
+      const signature = Buffer.from(receipt.signature);
+      signature[0] = (signature[0] ?? 0) ^ 1;
+      return { ...receipt, signature };
+    };
+    const delivered: string[] = [];
+    fra.node.outbox.on('delivered', (d) => delivered.push(d.messageId));
+
+    const id = await enqueueNotice(fra.node, 'BEL');
+    await waitFor(() => transport.attemptsOf(id).length >= 1, 5000, 'first attempt');
+    await waitFor(() => spoil === 0 && transport.attemptsOf(id).length >= 2, 5000, 'two spoiled receipts');
+    // After two attempts with spoiled receipts the message is still queued and not recorded as sent.
+    expect(await fra.node.store.sub.sent.get(id)).toBeUndefined();
+    await waitFor(async () => (await fra.node.store.sub.sent.get(id)) !== undefined, 5000, 'sent record');
+
+    expect(storedAtAttempt.length).toBeGreaterThanOrEqual(3);
+    expect(storedAtAttempt.every(Boolean)).toBe(true);
+    await expectSentWithReceipt(fra.node, bel.node, id);
+    expect(delivered).toEqual([id]);
+    // The recipient processed it once; the retries were answered as duplicates.
+    expect(accepted).toEqual([id]);
+    expect(transport.attemptsOf(id).every((a) => a.outcome === 'receipt')).toBe(true);
+    const types = await auditTypes(fra.node);
+    expect(types.filter((t) => t === 'message.queued')).toHaveLength(1);
+    expect(types.filter((t) => t === 'message.delivered')).toHaveLength(1);
+  });
+
+  it('refuses an unpinned recipient or an invalid body and stores nothing', async () => {
+    const fra = await node('FRA');
+    const before = await countEntries(fra.node.store.sub.audit);
+    const unpinned = TracenetError.from(await rejectionOf(enqueueNotice(fra.node, 'BEL')));
+    expect(unpinned.codeName).toBe('NOT_FOUND');
+    const party = await makeParty('BEL', Date.now());
+    cleanups.push(() => party.cleanup());
+    await fra.node.peers.pin(party.card, Date.now());
+    const afterPin = await countEntries(fra.node.store.sub.audit);
+    expect(afterPin).toBe(before + 1);
+    const invalid = TracenetError.from(
+      await rejectionOf(fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('', 'no subject') })),
+    );
+    expect(invalid.codeName).toBe('MISSING_FIELD');
+    expect(invalid.field).toBe('body.subject');
+    expect(await countEntries(fra.node.store.sub.outbox)).toBe(0);
+    expect(await countEntries(fra.node.store.sub.audit)).toBe(afterPin);
+  });
+
+  it('retries with backoff while the peer is down and delivers as soon as it is back, without new traffic', async () => {
+    const transport = new RecordingTransport();
+    const fra = await node('FRA', { transport });
+    const bel = await node('BEL');
+    await pinAll([fra.node, bel.node]);
+    const { dataDir, address } = await stopInPlace(bel);
+
+    const ids = [await enqueueNotice(fra.node, 'BEL', { subject: 'one' }), await enqueueNotice(fra.node, 'BEL', { subject: 'two' })];
+    // Durable at once, while the peer cannot be reached.
+    for (const id of ids) expect(await fra.node.store.sub.outbox.get(id)).toBeDefined();
+    await waitFor(() => transport.attempts.length >= 5, 8000, 'five failed attempts');
+    const failedAttempts = transport.attempts.slice();
+    expect(failedAttempts.every((a) => a.outcome === 'UNAVAILABLE')).toBe(true);
+    // Backoff: attempts are spaced, and the spacing grows up to the cap (50 ms initial, 500 ms cap).
+    const gaps = failedAttempts.slice(2).map((a, i) => a.at - (failedAttempts[i + 1]?.at ?? 0));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...gaps)).toBeLessThan(1500);
+    expect(gaps[gaps.length - 1]).toBeGreaterThan(Math.min(...gaps.slice(0, 1)));
+    const stored = await fra.node.store.sub.outbox.get(failedAttempts[0]?.messageId ?? '');
+    expect(Number(stored?.attempts)).toBeGreaterThanOrEqual(1);
+    expect(stored?.lastError).toBe('UNAVAILABLE');
+    expect(await countEntries(fra.node.store.sub.sent)).toBe(0);
+
+    const back = await node('BEL', { dataDir, config: testConfig({ federation: { listen: address } }) });
+    expect(back.node.federationAddress).toBe(address);
+    const accepted: string[] = [];
+    back.node.receiver.on('accepted', (m) => accepted.push(m.messageId));
+    const backAt = performance.now();
+    await waitFor(async () => (await countEntries(fra.node.store.sub.sent)) === 2, 8000, 'both messages delivered');
+    const latency = performance.now() - backAt;
+    expect(latency).toBeLessThan(4000);
+    for (const id of ids) await expectSentWithReceipt(fra.node, back.node, id);
+    expect(accepted.sort()).toEqual([...ids].sort());
+  });
+
+  it('keeps its queue across a restart of the sender', async () => {
+    const fra = await node('FRA');
+    const bel = await node('BEL');
+    await pinAll([fra.node, bel.node]);
+    const belStopped = await stopInPlace(bel);
+    const ids = [await enqueueNotice(fra.node, 'BEL', { subject: 'one' }), await enqueueNotice(fra.node, 'BEL', { subject: 'two' })];
+    const fraStopped = await stopInPlace(fra);
+
+    const fraAgain = await node('FRA', { dataDir: fraStopped.dataDir });
+    expect(await countEntries(fraAgain.node.store.sub.outbox)).toBe(2);
+    const belAgain = await node('BEL', { dataDir: belStopped.dataDir, config: testConfig({ federation: { listen: belStopped.address } }) });
+    const accepted: string[] = [];
+    belAgain.node.receiver.on('accepted', (m) => accepted.push(m.messageId));
+    await waitFor(async () => (await countEntries(fraAgain.node.store.sub.sent)) === 2, 8000, 'queued messages delivered after restart');
+    for (const id of ids) await expectSentWithReceipt(fraAgain.node, belAgain.node, id);
+    expect(accepted.sort()).toEqual([...ids].sort());
+    expect(await countEntries(fraAgain.node.store.sub.outbox)).toBe(0);
+  });
+
+  it('moves a message answered with a REJECTED receipt to failed', async () => {
+    const transport = new RecordingTransport();
+    const fra = await node('FRA', { transport });
+    const bel = await node('BEL');
+    await pinAll([fra.node, bel.node]);
+    const failed: Array<{ messageId: string; code: string }> = [];
+    fra.node.outbox.on('failed', (f) => failed.push(f));
+    // Before the first attempt BEL receives other content under the same message id from FRA,
+    // so the outbox's envelope is refused with MESSAGE_ID_REUSED and a signed REJECTED receipt.
+    let first = true;
+    transport.beforeAttempt = async (messageId) => {
+      if (!first) return;
+      first = false;
+      const other = sealFrom(fra.node.identity, bel.node.identity, Date.now(), { messageId, body: notice('other', 'other content') });
+      await bel.node.receiver.deliver(other.bytes);
+    };
+
+    const id = await enqueueNotice(fra.node, 'BEL');
+    await waitFor(() => failed.length === 1, 5000, 'failed event');
+    expect(failed[0]).toMatchObject({ messageId: id, recipient: 'BEL', code: 'MESSAGE_ID_REUSED' });
+    expect(transport.attemptsOf(id).map((a) => a.outcome)).toEqual(['MESSAGE_ID_REUSED']);
+    expect(await fra.node.store.sub.outbox.get(id)).toBeUndefined();
+    expect(await fra.node.store.sub.sent.get(id)).toBeUndefined();
+    const record = await fra.node.store.sub.failed.get(id);
+    expect(record?.lastError).toBe('MESSAGE_ID_REUSED');
+    const receipt = Receipt.decode(Buffer.from(String(record?.receipt), 'base64'));
+    const body = verifyReceipt(receipt, { issuer: 'BEL', issuerSigningPublicKey: bel.node.identity.keys.signingPublicKey, sender: 'FRA', messageId: id });
+    expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
+    expect(body.errorCode).toBe(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED);
+    expect((await auditTypes(fra.node)).filter((t) => t === 'message.failed')).toHaveLength(1);
+    // Failed for good: no further attempt.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(transport.attemptsOf(id)).toHaveLength(1);
+  });
+
+  it('retries a message refused for clock skew with a fresh seal, which passes once the clocks agree', async () => {
+    // The sender's clock runs ten minutes ahead of the recipient's: its envelopes are outside the window.
+    const belClock = new ManualClock();
+    const fraClock = new ManualClock(belClock.now() + 10 * 60_000);
+    const transport = new RecordingTransport();
+    const fra = await node('FRA', { clock: fraClock, transport });
+    const bel = await node('BEL', { clock: belClock });
+    await pinAll([fra.node, bel.node], fraClock.now());
+    const delivered: string[] = [];
+    fra.node.outbox.on('delivered', (d) => delivered.push(d.messageId));
+
+    const id = await enqueueNotice(fra.node, 'BEL');
+    await waitFor(() => transport.attemptsOf(id).filter((a) => a.outcome === 'OUTSIDE_TIME_WINDOW').length >= 2, 5000, 'two refused attempts');
+    expect(await fra.node.store.sub.outbox.get(id)).toBeDefined();
+    expect(await countEntries(fra.node.store.sub.failed)).toBe(0);
+    belClock.set(fraClock.now());
+    await waitFor(() => delivered.length === 1, 5000, 'delivery once the clocks agree');
+    await expectSentWithReceipt(fra.node, bel.node, id);
+  });
+
+  it('fails a message as EXPIRED when its lifetime ends before delivery', async () => {
+    const clock = new ManualClock();
+    const transport = new RecordingTransport();
+    const fra = await node('FRA', { clock, transport });
+    const unreachable: Party = await makeParty('BEL', clock.now());
+    cleanups.push(() => unreachable.cleanup());
+    await fra.node.peers.pin(unreachable.card, clock.now());
+    const failed: Array<{ messageId: string; code: string }> = [];
+    fra.node.outbox.on('failed', (f) => failed.push(f));
+
+    const id = await enqueueNotice(fra.node, 'BEL', { ttlMs: 60_000 });
+    await waitFor(() => transport.attemptsOf(id).length >= 2, 5000, 'two attempts');
+    expect(failed).toEqual([]);
+    clock.advance(60_000);
+    await waitFor(() => failed.length === 1, 5000, 'failed event');
+    expect(failed[0]).toMatchObject({ messageId: id, code: 'EXPIRED' });
+    const record = await fra.node.store.sub.failed.get(id);
+    expect(record?.lastError).toBe('EXPIRED');
+    expect(await fra.node.store.sub.outbox.get(id)).toBeUndefined();
+    // No attempt is made for an expired message.
+    const attempts = transport.attemptsOf(id).length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(transport.attemptsOf(id).length).toBe(attempts);
+  });
+
+  it('sends a message queued before start once', async () => {
+    const fra = await node('FRA');
+    const bel = await node('BEL');
+    await pinAll([fra.node, bel.node]);
+    const transport = new RecordingTransport();
+    const n = fra.node;
+    // A second outbox over the same store, as a node has between binding its ports and starting the outbox.
+    const outbox = new Outbox({
+      identity: n.identity,
+      peers: n.peers,
+      transport,
+      journal: n.journal,
+      store: n.store,
+      clock: { now: () => Date.now() },
+      logger: testLogger(),
+      config: { ...testConfig().outbox, defaultTtlMs: 60_000 },
+    });
+    cleanups.push(async () => {
+      await outbox.stop();
+      transport.close();
+    });
+    const delivered: string[] = [];
+    outbox.on('delivered', (d) => delivered.push(d.messageId));
+    const id = await outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice() });
+    expect(transport.attempts).toHaveLength(0);
+    await outbox.start();
+    await outbox.start();
+    await waitFor(() => delivered.length > 0, 5000, 'delivery');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(delivered).toEqual([id]);
+    expect(transport.attemptsOf(id)).toHaveLength(1);
+    expect(ReceiptBody.decode(Receipt.decode(Buffer.from(String((await n.store.sub.sent.get(id))?.receipt), 'base64')).body).status).toBe(
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+    );
+  });
+});

@@ -1,0 +1,128 @@
+// `npm run demo`: a local federation of four nodes, each its own process on loopback —
+// BEL (manufacturer), KEN (importer), FRA (where a weapon was seized) and org:UN-POE (a UN panel of
+// experts) — and one trace along the line of supply: FRA asks BEL, BEL answers automatically from
+// its records "referred to KEN" (exported), FRA follows on to KEN, KEN answers "traced" with the
+// point of diversion (stolen from a police armoury). Prints the chain with its times and exits 0,
+// leaving no process or data directory behind.
+import {
+  CaseState,
+  FindingKind,
+  IllicitKind,
+  Priority,
+  WeaponEventType as E,
+  WeaponStatus,
+  WeaponType,
+} from '@tracenet/proto';
+import { chainText, startLocalFederation } from '@tracenet/node';
+
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(2)} s`;
+const say = (text) => process.stdout.write(`[${elapsed().padStart(7)}] ${text}\n`);
+
+const weapon = { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: 'FX-0412-2231', model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 };
+const event = (fields) => ({ date: '', place: '', agency: '', destination: '', origin: '', licence: '', endUser: '', details: '', ...fields });
+const record = (fields) => ({
+  recordId: '',
+  manufacture: weapon,
+  imports: [],
+  governmentTransfer: undefined,
+  controlComponent: undefined,
+  components: [],
+  manufactureMethod: 1,
+  secondaryMarks: [],
+  status: WeaponStatus.WEAPON_STATUS_REGISTERED,
+  events: [],
+  recordedAtMs: 0,
+  updatedAtMs: 0,
+  notes: '',
+  ...fields,
+});
+
+/** Polls a case until it reaches one of `states`. */
+async function until(node, caseId, states, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { case: c } = await node.cases.call('getCase', { caseId });
+    if (states.includes(c.state)) return c;
+    if (Date.now() > deadline) throw new Error(`${node.participantId} ${caseId} stayed ${CaseState[c.state]}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+say('starting BEL, KEN, FRA and org:UN-POE as separate processes on loopback ...');
+const autoAnswer = { acceptRequests: true, autoAcknowledge: true, autoAnswer: true };
+const federation = await startLocalFederation({
+  participants: ['BEL', 'KEN', 'FRA', 'org:UN-POE'],
+  policies: [
+    { of: 'BEL', policy: { participantId: 'FRA', ...autoAnswer } },
+    { of: 'KEN', policy: { participantId: 'FRA', ...autoAnswer } },
+    { of: 'BEL', policy: { participantId: 'org:UN-POE', acceptRequests: true, autoAcknowledge: true, autoAnswer: false } },
+  ],
+});
+let exitCode = 0;
+try {
+  for (const node of federation.nodes.values()) say(`  ${node.participantId.padEnd(11)} federation ${node.runtime.federation}  authority ${node.runtime.authority}  (pid ${node.runtime.pid})`);
+  say('every node pinned the signed peer cards of the others; BEL and KEN accept and auto-answer requests from FRA');
+
+  const bel = federation.node('BEL');
+  const ken = federation.node('KEN');
+  const fra = federation.node('FRA');
+  await bel.records.call('putRecord', {
+    record: record({
+      status: WeaponStatus.WEAPON_STATUS_EXPORTED,
+      events: [
+        event({ type: E.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2011-05-17', place: 'Herstal', agency: 'FN Herstal' }),
+        event({ type: E.WEAPON_EVENT_TYPE_EXPORTED, date: '2012-03-14', destination: 'KEN', licence: 'BE-EXP-2012-0413', endUser: 'Kenya Police Service' }),
+      ],
+    }),
+  });
+  await ken.records.call('putRecord', {
+    record: record({
+      imports: [{ country: 'KEN', year: 2012 }],
+      status: WeaponStatus.WEAPON_STATUS_STOLEN,
+      events: [
+        event({ type: E.WEAPON_EVENT_TYPE_IMPORTED, date: '2012-04-02', origin: 'BEL', licence: 'KE-IMP-2012-117' }),
+        event({ type: E.WEAPON_EVENT_TYPE_TRANSFERRED, date: '2012-06-20', endUser: 'Kenya Police Service, Nairobi armoury' }),
+        event({ type: E.WEAPON_EVENT_TYPE_STOLEN, date: '2019-08-03', place: 'Nairobi', agency: 'Kenya Police Service' }),
+      ],
+    }),
+  });
+  say('seeded records: BEL manufactured and exported the FNX-45 FX-0412-2231 to KEN; KEN imported it and reports it stolen');
+
+  const request = {
+    traceId: '',
+    requestingAuthority: 'Office central de lutte contre le crime organisé (OCLCO)',
+    caseReference: 'OCLCO-2026-0147',
+    priority: Priority.PRIORITY_ROUTINE,
+    urgencyJustification: '',
+    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' }],
+    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2026-10-02', place: 'Marseille', agency: 'Police judiciaire', description: 'seized during a search' },
+    weapon: { markings: weapon, imports: [{ country: 'KEN', year: 2012 }], governmentTransfer: undefined, controlComponent: undefined, components: [], manufactureMethod: 1, photos: [], otherInformation: '' },
+    intendedUse: 'criminal investigation and prosecution',
+    previousTraceId: '',
+    chainId: '',
+  };
+  const first = (await fra.cases.call('createCase', { recipient: 'BEL', request, send: true })).case;
+  say(`FRA sent trace request ${first.caseId} to BEL (trace ${first.traceId})`);
+  const referred = await until(fra, first.caseId, [CaseState.CASE_STATE_ANSWERED, CaseState.CASE_STATE_REFUSED, CaseState.CASE_STATE_RESTRICTED]);
+  say(`BEL answered: ${referred.timeline.at(-1).summary}`);
+
+  const second = (await fra.cases.call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: 'follow-on of the referral by BEL', send: true })).case;
+  say(`FRA opened follow-on ${second.caseId} to KEN`);
+  const traced = await until(fra, second.caseId, [CaseState.CASE_STATE_ANSWERED, CaseState.CASE_STATE_REFUSED, CaseState.CASE_STATE_RESTRICTED]);
+  say(`KEN answered: ${traced.timeline.at(-1).summary}`);
+
+  const chain = await fra.cases.call('getTraceChain', { caseId: second.caseId });
+  process.stdout.write(`\n${chainText(chain.chainId, chain.cases)}\n\n`);
+  const wall = (traced.updatedAtMs - first.createdAtMs) / 1000;
+  say(`line of supply BEL → KEN → point of diversion established in ${wall.toFixed(2)} s of node time (by letter: weeks)`);
+  if (traced.answer?.outcome !== 1 || referred.answer?.outcome !== 2) throw new Error('the chain did not end as traced after a referral');
+} catch (error) {
+  exitCode = 1;
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  for (const node of federation.nodes.values()) process.stderr.write(`--- ${node.participantId} log ---\n${node.output.join('').slice(-4000)}\n`);
+} finally {
+  await federation.stop();
+  say(exitCode === 0 ? 'all nodes stopped; demo finished' : 'all nodes stopped');
+}
+process.exit(exitCode);
