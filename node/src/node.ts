@@ -122,7 +122,7 @@ export class TracenetNode {
     const identity = await loadIdentity(options.dataDir);
     const logger = (options.logger ?? pino({ level: options.config.log.level })).child({ node: identity.participantId });
     const card = parsePeerCardFile(await readFile(dataPaths(options.dataDir).card, 'utf8'));
-    const store = await openStore(dataPaths(options.dataDir).store);
+    const store = await openStore(dataPaths(options.dataDir).store, { sync: options.config.store.sync });
     try {
       const journal = new Journal({
         store,

@@ -275,7 +275,7 @@ describe('parseEnvelope', () => {
 
 describe('receipts', () => {
   const digest = Buffer.alloc(32, 7);
-  const expected = () => ({ issuer: 'BEL', issuerSigningPublicKey: bel.keys.signingPublicKey, sender: 'FRA', messageId: 'message-id-0123456789' });
+  const expected = () => ({ issuer: 'BEL', issuerKeyId: bel.keyId, issuerSigningPublicKey: bel.keys.signingPublicKey, sender: 'FRA', messageId: 'message-id-0123456789' });
   const body = (status: ReceiptStatus, overrides: Partial<ReceiptBody> = {}): ReceiptBody => ({
     version: 1,
     issuer: 'BEL',
@@ -319,7 +319,7 @@ describe('receipts', () => {
 
   it('refuses a receipt for another digest, message, sender or issuer', () => {
     expectCode(() => verifyDeliveryReceipt(accepted(), expected(), Buffer.alloc(32, 8)), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
-    for (const overrides of [{ messageId: 'another-message-id-000' }, { sender: 'KEN' }, { issuer: 'KEN' }]) {
+    for (const overrides of [{ messageId: 'another-message-id-000' }, { sender: 'KEN' }, { issuer: 'KEN' }, { issuerKeyId: 'ffffffffffffffff' }, { version: 2 }]) {
       const receipt = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, overrides), bel.keys.signingSecretKey);
       expectCode(() => verifyDeliveryReceipt(receipt, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
     }

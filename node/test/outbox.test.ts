@@ -41,6 +41,7 @@ async function expectSentWithReceipt(sender: TracenetNode, recipient: TracenetNo
   const receipt = Receipt.decode(Buffer.from(String(sent?.receipt), 'base64'));
   const body = verifyReceipt(receipt, {
     issuer: recipient.identity.participantId,
+    issuerKeyId: recipient.identity.keyId,
     issuerSigningPublicKey: recipient.identity.keys.signingPublicKey,
     sender: sender.identity.participantId,
     messageId,
@@ -199,7 +200,7 @@ describe('outbox', () => {
     const record = await fra.node.store.sub.failed.get(id);
     expect(record?.lastError).toBe('MESSAGE_ID_REUSED');
     const receipt = Receipt.decode(Buffer.from(String(record?.receipt), 'base64'));
-    const body = verifyReceipt(receipt, { issuer: 'BEL', issuerSigningPublicKey: bel.node.identity.keys.signingPublicKey, sender: 'FRA', messageId: id });
+    const body = verifyReceipt(receipt, { issuer: 'BEL', issuerKeyId: bel.node.identity.keyId, issuerSigningPublicKey: bel.node.identity.keys.signingPublicKey, sender: 'FRA', messageId: id });
     expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
     expect(body.errorCode).toBe(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED);
     expect((await auditTypes(fra.node)).filter((t) => t === 'message.failed')).toHaveLength(1);

@@ -97,7 +97,7 @@ async function expectServing(): Promise<void> {
 }
 
 function expectedFor(sender: Party, messageId: string) {
-  return { issuer: 'BEL', issuerSigningPublicKey: self().keys.signingPublicKey, sender: sender.identity.participantId, messageId };
+  return { issuer: 'BEL', issuerKeyId: self().keyId, issuerSigningPublicKey: self().keys.signingPublicKey, sender: sender.identity.participantId, messageId };
 }
 
 interface Refusal {

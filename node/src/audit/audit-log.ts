@@ -180,7 +180,8 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
         }
         for (const event of item.events) {
           const seq = head.seq + 1;
-          const line = JSON.stringify({ seq, at, type: event.type, prev: head.hash, ...event.fields });
+          // The chain fields come last, so that no event field can stand in for them.
+          const line = JSON.stringify({ ...event.fields, seq, at, type: event.type, prev: head.hash });
           const hash = entryHash(head.hash, line);
           batch.push({ type: 'put', sublevel: this.#options.store.sub.audit, key: padNumber(seq), value: { line, hash } });
           head = { seq, hash };

@@ -32,6 +32,13 @@ export interface NodeConfig {
   readonly log: {
     readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   };
+  readonly store: {
+    /**
+     * Flush every write to disk before it is acknowledged (fsync). Off only for benchmarks or
+     * throw-away nodes: without it a power loss can lose what a receipt acknowledged.
+     */
+    readonly sync: boolean;
+  };
   readonly workflow: {
     /** How often deadlines are checked, in milliseconds; 0 turns the timer off. */
     readonly deadlineCheckIntervalMs: number;
@@ -50,6 +57,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   outbox: { maxInFlightPerPeer: 32, initialBackoffMs: 200, maxBackoffMs: 5000, attemptTimeoutMs: 10_000 },
   audit: { checkpointEvery: 1000 },
   log: { level: 'info' },
+  store: { sync: true },
   workflow: { deadlineCheckIntervalMs: 60_000 },
   metrics: { listen: '127.0.0.1:9464' },
 };
@@ -75,6 +83,7 @@ const RULES: Record<string, Rule> = {
   'outbox.attemptTimeoutMs': integer(100, 600_000),
   'audit.checkpointEvery': integer(1, 1_000_000),
   'log.level': oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  'store.sync': (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'),
   'workflow.deadlineCheckIntervalMs': integer(0, 86_400_000),
   'metrics.listen': (v) => (v === '' ? undefined : hostPort(v) && 'must be "host:port", or "" to disable'),
 };
@@ -92,6 +101,7 @@ function parseEnv(key: string, raw: string): unknown {
   const sample = getPath(DEFAULT_CONFIG, key);
   if (typeof sample === 'number') return raw.trim() === '' ? Number.NaN : Number(raw);
   if (Array.isArray(sample)) return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (typeof sample === 'boolean') return ({ true: true, false: false } as Record<string, boolean>)[raw.trim().toLowerCase()] ?? raw;
   return raw;
 }
 

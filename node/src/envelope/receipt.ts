@@ -13,6 +13,8 @@ export function signReceipt(body: ReceiptBody, signingSecretKey: Uint8Array): Re
 /** What the sender expects a receipt to say. */
 export interface ExpectedReceipt {
   readonly issuer: string;
+  /** Key id of the issuer's pinned card; the receipt must name it. */
+  readonly issuerKeyId: string;
   readonly issuerSigningPublicKey: Uint8Array;
   readonly sender: string;
   readonly messageId: string;
@@ -35,8 +37,9 @@ export function verifyReceipt(receipt: Receipt, expected: ExpectedReceipt): Rece
   } catch (cause) {
     throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'receipt body is not a ReceiptBody', { field: 'receipt.body', rule: 'protobuf', cause });
   }
-  if (body.issuer !== expected.issuer || body.sender !== expected.sender || body.messageId !== expected.messageId) {
-    throw badReceipt('receipt names another message, sender or issuer');
+  if (body.version !== 1) throw badReceipt(`receipt version ${body.version} is not supported`);
+  if (body.issuer !== expected.issuer || body.issuerKeyId !== expected.issuerKeyId || body.sender !== expected.sender || body.messageId !== expected.messageId) {
+    throw badReceipt('receipt names another message, sender, issuer or issuer key');
   }
   return body;
 }

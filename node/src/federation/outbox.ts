@@ -303,7 +303,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       expiresAtMs: entry.expiresAtMs,
       correlationId: entry.correlationId,
     });
-    const expected = { issuer: peer.participantId, issuerSigningPublicKey: peer.body.signingPublicKey, sender: identity.participantId, messageId: entry.messageId };
+    const expected = { issuer: peer.participantId, issuerKeyId: peer.body.keyId, issuerSigningPublicKey: peer.body.signingPublicKey, sender: identity.participantId, messageId: entry.messageId };
     let receipt: Receipt;
     try {
       receipt = await this.deps.transport.deliver(peer, sealed.bytes, { deadlineMs: this.deps.config.attemptTimeoutMs, correlationId: entry.correlationId });

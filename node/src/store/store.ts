@@ -44,8 +44,12 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Opens (creating if needed) the LevelDB store in `location`. */
-export async function openStore(location: string): Promise<Store> {
+/**
+ * Opens (creating if needed) the LevelDB store in `location`. Writes are flushed to disk before
+ * they resolve unless `sync` is false.
+ */
+export async function openStore(location: string, options: { sync?: boolean } = {}): Promise<Store> {
+  const writeOptions = { sync: options.sync ?? true };
   const db: Db = new Level<string, StoredValue>(location, { valueEncoding: 'json' });
   try {
     await db.open();
@@ -66,7 +70,7 @@ export async function openStore(location: string): Promise<Store> {
     async batch(operations) {
       if (operations.length === 0) return;
       try {
-        await db.batch(operations);
+        await db.batch(operations, writeOptions);
       } catch (cause) {
         throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the store refused a write', { rule: 'store_write', cause });
       }

@@ -64,14 +64,15 @@ async function stopGracefully(node: NodeProcess): Promise<void> {
  * ACCEPTED, and names the digest of exactly the envelope BEL stored in its inbox.
  */
 async function expectReceiptsOfBel(fraDir: string, belDir: string): Promise<void> {
-  const belKey = PeerCardBody.decode(parsePeerCardFile(await readFile(dataPaths(belDir).card, 'utf8')).body).signingPublicKey;
+  const belCard = PeerCardBody.decode(parsePeerCardFile(await readFile(dataPaths(belDir).card, 'utf8')).body);
+  const belKey = belCard.signingPublicKey;
   const digestAtBel = new Map((await readSublevel(belDir, 'inbox')).map((m) => [String(m.messageId), String(m.digest)]));
   const sent = await readSublevel(fraDir, 'sent');
   expect(sent).toHaveLength(COUNT);
   for (const record of sent) {
     const messageId = String(record.messageId);
     const receipt = Receipt.decode(Buffer.from(String(record.receipt), 'base64'));
-    const body = verifyReceipt(receipt, { issuer: 'BEL', issuerSigningPublicKey: belKey, sender: 'FRA', messageId });
+    const body = verifyReceipt(receipt, { issuer: 'BEL', issuerKeyId: belCard.keyId, issuerSigningPublicKey: belKey, sender: 'FRA', messageId });
     expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
     expect(Buffer.from(body.envelopeDigest).toString('hex')).toBe(digestAtBel.get(messageId));
   }
