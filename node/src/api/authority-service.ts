@@ -58,7 +58,7 @@ function summarise(direction: MessageDirection, v: StoredValue): MessageSummary 
   const num = (x: unknown) => (typeof x === 'number' ? x : 0);
   const str = (x: unknown) => (typeof x === 'string' ? x : '');
   const inbox = direction === MessageDirection.MESSAGE_DIRECTION_INBOX;
-  const at = { [MessageDirection.MESSAGE_DIRECTION_INBOX]: v.receivedAtMs, [MessageDirection.MESSAGE_DIRECTION_SENT]: v.deliveredAtMs, [MessageDirection.MESSAGE_DIRECTION_FAILED]: v.failedAtMs }[direction as number];
+  const at = { [MessageDirection.MESSAGE_DIRECTION_INBOX]: v.receivedAtMs, [MessageDirection.MESSAGE_DIRECTION_OUTBOX]: v.createdAtMs, [MessageDirection.MESSAGE_DIRECTION_SENT]: v.deliveredAtMs, [MessageDirection.MESSAGE_DIRECTION_FAILED]: v.failedAtMs }[direction as number];
   return {
     messageId: str(v.messageId),
     peer: str(inbox ? v.sender : v.recipient),
@@ -105,6 +105,9 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
     listPeers: guarded(async () => ({ peers: deps.peers.list().map(summarisePeer) })),
     sendNotice: guarded(async (request) => {
       if (request.recipient === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', { field: 'recipient', rule: 'required' });
+      if (request.correlationId.length > 64) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'correlation id is longer than 64 characters', { field: 'correlation_id', rule: 'max_length' });
+      }
       const notice: Notice = { subject: request.subject, text: request.text };
       try {
         validateNotice(notice);

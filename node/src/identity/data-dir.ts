@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, type PeerCard, type ParticipantKind, TracenetError } from '@tracenet/proto';
@@ -163,7 +164,11 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
   };
 }
 
-/** Signs a fresh peer card for this identity with the given endpoints. */
+/**
+ * Signs a fresh peer card for this identity with the given endpoints, valid for the configured
+ * days but never longer than the TLS certificate it pins (renewing that certificate is a key
+ * rotation, a later issue).
+ */
 export function issuePeerCard(identity: NodeIdentity, endpoints: readonly string[], nowMs: number): PeerCard {
   return signPeerCard(
     {
@@ -178,7 +183,8 @@ export function issuePeerCard(identity: NodeIdentity, endpoints: readonly string
       tlsCertificate: identity.tlsCertificateDer,
       tlsCertificateSha256: certificateFingerprint(identity.tlsCertificateDer),
       validFromMs: nowMs - 60_000,
-      validUntilMs: nowMs + identity.cardValidityDays * 86_400_000,
+      // Never beyond the TLS certificate the card pins: peers would refuse the port before then.
+      validUntilMs: Math.min(nowMs + identity.cardValidityDays * 86_400_000, Date.parse(new X509Certificate(identity.tlsCertificateDer).validTo)),
       issuedAtMs: nowMs,
     },
     identity.keys.signingSecretKey,

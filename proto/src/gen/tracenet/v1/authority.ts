@@ -171,7 +171,10 @@ export interface MessageSummary {
   kind: MessageKind;
   correlationId: string;
   createdAtMs: number;
-  /** Inbox: when received. Sent: receipt time. Outbox: next attempt. Failed: when given up. */
+  /**
+   * Inbox: when received. Sent: when the receipt was stored. Outbox: when queued. Failed: when
+   * given up.
+   */
   atMs: number;
   attempts: number;
   /** Outbox and failed: the last error code name. */
