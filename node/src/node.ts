@@ -154,7 +154,7 @@ export class TracenetNode {
         store,
         clock,
         logger,
-        config: { ...options.config.outbox, defaultTtlMs: options.config.envelope.defaultTtlMs },
+        config: { ...options.config.outbox, defaultTtlMs: options.config.envelope.defaultTtlMs, maxEnvelopeBytes: options.config.envelope.maxBytes },
       });
       const policies = new PolicyStore({ store, journal });
       await policies.load();

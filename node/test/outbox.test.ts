@@ -120,6 +120,21 @@ describe('outbox', () => {
     expect(await countEntries(fra.node.store.sub.audit)).toBe(afterPin);
   });
 
+  it('refuses a message too large for an envelope when it is queued, not at the peer', async () => {
+    const fra = await node('FRA', { config: testConfig({ envelope: { maxBytes: 4096 } }) });
+    const party = await makeParty('BEL', Date.now());
+    cleanups.push(() => party.cleanup());
+    await fra.node.peers.pin(party.card, Date.now());
+    const big = fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('large', 'x'.repeat(3500)) });
+    const refused = TracenetError.from(await rejectionOf(big));
+    expect(refused.codeName).toBe('ENVELOPE_TOO_LARGE');
+    expect(refused.field).toBe('body');
+    expect(await countEntries(fra.node.store.sub.outbox)).toBe(0);
+    // Just under the limit is queued.
+    await fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('fits', 'x'.repeat(2900)) });
+    expect(await countEntries(fra.node.store.sub.outbox)).toBe(1);
+  });
+
   it('retries with backoff while the peer is down and delivers as soon as it is back, without new traffic', async () => {
     const transport = new RecordingTransport();
     const fra = await node('FRA', { transport });
@@ -269,7 +284,7 @@ describe('outbox', () => {
       store: n.store,
       clock: { now: () => Date.now() },
       logger: testLogger(),
-      config: { ...testConfig().outbox, defaultTtlMs: 60_000 },
+      config: { ...testConfig().outbox, defaultTtlMs: 60_000, maxEnvelopeBytes: testConfig().envelope.maxBytes },
     });
     cleanups.push(async () => {
       await outbox.stop();

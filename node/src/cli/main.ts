@@ -11,7 +11,7 @@ import { DEFAULT_CONFIG, loadConfig } from '../config/config.js';
 import { initSodium } from '../crypto/sodium.js';
 import { PairKeyCache } from '../envelope/pair-key.js';
 import { PeerRegistry, summarisePeer } from '../federation/peers.js';
-import { dataPaths, initDataDir, loadIdentity, readAuthorityToken } from '../identity/data-dir.js';
+import { dataPaths, exists, initDataDir, loadIdentity, readAuthorityToken } from '../identity/data-dir.js';
 import { parsePeerCardFile } from '../identity/peer-card.js';
 import { TracenetNode } from '../node.js';
 import { openStore, type Store } from '../store/store.js';
@@ -84,6 +84,16 @@ program
   .addOption(jsonOption())
   .action(async (options: { id: string; data: string; name?: string; endpoint?: string[]; validityDays: number; json?: boolean }) => {
     await initSodium();
+    // Check the endpoints and the config file before anything is created.
+    if (options.endpoint) {
+      await loadConfig({ overrides: { 'federation.advertise': options.endpoint } });
+      if (await exists(dataPaths(options.data).config)) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `${dataPaths(options.data).config} exists; set federation.advertise there instead of --endpoint`, {
+          field: 'endpoint',
+          rule: 'config_exists',
+        });
+      }
+    }
     const { identity } = await initDataDir({
       dataDir: options.data,
       participantId: options.id,
@@ -94,7 +104,6 @@ program
     });
     // Explicit endpoints are configuration: every start advertises them, whatever it binds.
     if (options.endpoint) {
-      await loadConfig({ overrides: { 'federation.advertise': options.endpoint } });
       await writeFile(dataPaths(options.data).config, `${JSON.stringify({ federation: { advertise: options.endpoint } }, null, 2)}\n`, { flag: 'wx' });
     }
     output(Boolean(options.json), { participantId: identity.participantId, keyId: identity.keyId, dataDir: resolve(options.data) }, () =>

@@ -24,6 +24,8 @@ export interface OutboxConfig {
   readonly attemptTimeoutMs: number;
   /** Lifetime of a message when the caller gives none; after it the message fails as EXPIRED. */
   readonly defaultTtlMs: number;
+  /** Largest envelope peers accept (envelope.maxBytes); larger messages are refused when queued. */
+  readonly maxEnvelopeBytes: number;
 }
 
 /** A message to send. */
@@ -172,6 +174,13 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${message.recipient} is not a pinned peer`, { field: 'recipient', rule: 'pinned_peer' });
     }
     validateBody(message.kind, message.body);
+    // Header, nonce, signature, tag and framing take well under 1 KiB; the rest is the body.
+    if (message.body.length > this.deps.config.maxEnvelopeBytes - 1024) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE, `the message is ${message.body.length} bytes; envelopes are limited to ${this.deps.config.maxEnvelopeBytes}`, {
+        field: 'body',
+        rule: 'max_envelope_bytes',
+      });
+    }
     const now = this.deps.clock.now();
     const messageId = randomBytes(16).toString('base64url');
     const entry: OutboxEntry = {
