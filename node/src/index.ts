@@ -9,7 +9,7 @@
  * await node.start();
  * ```
  */
-export { TracenetNode, type NodeOptions, type RuntimeInfo } from './node.js';
+export { TracenetNode, type NodeOptions, type RuntimeInfo, type NodeLookups } from './node.js';
 export { loadConfig, DEFAULT_CONFIG, envName, type NodeConfig } from './config/config.js';
 export { initSodium, randomBytes } from './crypto/sodium.js';
 export {
@@ -38,5 +38,7 @@ export type { Transport } from './federation/transport.js';
 export { connectUnary, type UnaryClient } from './api/unary-client.js';
 export { startLocalFederation, CLI_PATH, type LocalFederation, type LocalNode, type LocalFederationOptions } from './dev/local-federation.js';
 export { Workflow } from './workflow/workflow.js';
+export { parseAliasCsv, AliasTable } from './lookup/aliases.js';
+export { serialPattern, WILDCARD_MIN_KNOWN } from './lookup/matcher.js';
 export { nextState, WORKFLOW_KINDS } from './workflow/state-machine.js';
 export { caseText, chainText } from './cli/trace-commands.js';

@@ -1,10 +1,12 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { ErrorCode, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { addAuthorityService } from './api/authority-service.js';
 import { addCasesService } from './api/cases-service.js';
 import { addFederationService } from './api/federation-service.js';
+import { addLookupsService } from './api/lookups-service.js';
 import { addRecordsService } from './api/records-service.js';
 import { Journal } from './audit/audit-log.js';
 import type { NodeConfig } from './config/config.js';
@@ -16,6 +18,11 @@ import { Receiver } from './federation/receiver.js';
 import { createGrpcTransport, type Transport } from './federation/transport.js';
 import { dataPaths, issuePeerCard, loadIdentity, readAuthorityToken, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
 import { parsePeerCardFile } from './identity/peer-card.js';
+import { ManufacturerAliases } from './lookup/aliases.js';
+import { HitStore } from './lookup/hit-store.js';
+import { LookupClient } from './lookup/lookup-client.js';
+import { LookupHistory } from './lookup/lookup-history.js';
+import { LookupResponder } from './lookup/lookup-responder.js';
 import { createHealth } from './ops/health.js';
 import { createMetrics, kindLabel, type Metrics } from './ops/metrics.js';
 import { addReflection } from './ops/reflection.js';
@@ -33,6 +40,20 @@ export interface NodeOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly transport?: Transport;
+}
+
+/** The parts of a node that make hit / no-hit lookups (docs/protocol.md section 13). */
+export interface NodeLookups {
+  /** Answers peers' `Federation.Lookup` calls on this node's records of interest. */
+  readonly responder: LookupResponder;
+  /** Asks peers (the Lookups service's `Lookup`). */
+  readonly client: LookupClient;
+  /** Hits peers made on this node's records. */
+  readonly hits: HitStore;
+  /** This node's own lookups and the hits it received. */
+  readonly history: LookupHistory;
+  /** The manufacturer alias table (`<data>/aliases.csv`). */
+  readonly aliases: ManufacturerAliases;
 }
 
 /** What `<data>/node.json` says while a node runs: how local tools reach it. */
@@ -85,6 +106,7 @@ export class TracenetNode {
   readonly policies: PolicyStore;
   readonly records: RecordStore;
   readonly workflow: Workflow;
+  readonly lookups: NodeLookups;
   /** Prometheus metrics (docs/operations-metrics.md); served on `metrics.listen` while running. */
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -96,10 +118,11 @@ export class TracenetNode {
   #authorityAddress = '';
   #state: 'stopped' | 'starting' | 'running' | 'stopping' = 'stopped';
   #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
 
   private constructor(
     private readonly options: NodeOptions & { clock: Clock; transport: Transport },
-    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'receiver' | 'outbox' | 'policies' | 'records' | 'workflow' | 'metrics' | 'logger'> & { card: PeerCard },
+    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'receiver' | 'outbox' | 'policies' | 'records' | 'workflow' | 'lookups' | 'metrics' | 'logger'> & { card: PeerCard },
   ) {
     this.identity = parts.identity;
     this.store = parts.store;
@@ -110,6 +133,7 @@ export class TracenetNode {
     this.policies = parts.policies;
     this.records = parts.records;
     this.workflow = parts.workflow;
+    this.lookups = parts.lookups;
     this.metrics = parts.metrics;
     this.logger = parts.logger;
     this.#card = parts.card;
@@ -122,7 +146,10 @@ export class TracenetNode {
     const identity = await loadIdentity(options.dataDir);
     const logger = (options.logger ?? pino({ level: options.config.log.level })).child({ node: identity.participantId });
     const card = parsePeerCardFile(await readFile(dataPaths(options.dataDir).card, 'utf8'));
+    // The store holds received bodies and cases in clear: owner only, whatever the umask.
+    await chmod(options.dataDir, 0o700);
     const store = await openStore(dataPaths(options.dataDir).store, { sync: options.config.store.sync });
+    await chmod(dataPaths(options.dataDir).store, 0o700);
     try {
       const journal = new Journal({
         store,
@@ -172,6 +199,19 @@ export class TracenetNode {
         deadlineCheckIntervalMs: options.config.workflow.deadlineCheckIntervalMs,
       });
       receiver.setInboundHandler(workflow);
+      const aliases = new ManufacturerAliases({ path: join(options.dataDir, 'aliases.csv'), journal, logger });
+      await aliases.init();
+      const envelopeLimits = { maxEnvelopeBytes: options.config.envelope.maxBytes, replayWindowMs: options.config.envelope.replayWindowMs };
+      const hits = new HitStore(store);
+      await hits.init();
+      const history = new LookupHistory(store);
+      const lookups: NodeLookups = {
+        responder: new LookupResponder({ identity, peers, policies, records, aliases, hits, journal, store, clock, logger, config: envelopeLimits }),
+        client: new LookupClient({ identity, peers, transport, history, journal, clock, logger, config: envelopeLimits }),
+        hits,
+        history,
+        aliases,
+      };
       const cases = createCaseStats(workflow);
       const metrics = createMetrics({
         listen: options.config.metrics.listen,
@@ -186,7 +226,7 @@ export class TracenetNode {
       receiver.on('duplicate', (d) => metrics.messageDuplicate(kindLabel(d.kind), d.sender));
       outbox.on('delivered', (d) => metrics.messageDelivered(kindLabel(d.kind), (d.deliveredAtMs - d.createdAtMs) / 1000, d.recipient));
       outbox.on('failed', (f) => metrics.messageFailed(kindLabel(f.kind), f.code, f.recipient));
-      const parts = { identity, store, journal, peers, receiver, outbox, policies, records, workflow, metrics, logger, card };
+      const parts = { identity, store, journal, peers, receiver, outbox, policies, records, workflow, lookups, metrics, logger, card };
       return new TracenetNode({ ...options, clock, transport }, parts);
     } catch (error) {
       await store.close();
@@ -210,15 +250,21 @@ export class TracenetNode {
   }
 
   /**
-   * Binds both ports, re-issues the peer card when the advertised endpoints changed, writes
-   * `<data>/node.json` and starts the outbox. Idempotent.
+   * Starts the parts that work from the store (outbox, workflow, lookups, metrics), then binds both
+   * ports, re-issues the peer card when the advertised endpoints changed and writes
+   * `<data>/node.json`. Nothing is served before the case counter and the outbox queue are loaded,
+   * so no request can arrive ahead of them. Idempotent; a start that fails stops what it started.
    */
   async start(): Promise<void> {
-    if (this.#state !== 'stopped') return;
+    if (this.#state !== 'stopped' || this.#stopping) return;
     this.#state = 'starting';
     this.#starting = this.#start();
     try {
       await this.#starting;
+    } catch (error) {
+      await this.#halt();
+      this.#state = 'stopped';
+      throw error;
     } finally {
       this.#starting = undefined;
     }
@@ -226,9 +272,14 @@ export class TracenetNode {
 
   async #start(): Promise<void> {
     const { config, dataDir } = this.options;
+    await this.outbox.start();
+    await this.workflow.start();
+    await this.lookups.responder.start();
+    await this.metrics.start();
+
     const maxReceive = config.envelope.maxBytes + 1024 * 1024;
-    this.#federation = new Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_concurrent_streams': 1000 });
-    addFederationService(this.#federation, { receiver: this.receiver, card: () => this.#card, logger: this.logger });
+    this.#federation = new Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_concurrent_streams': 100 });
+    addFederationService(this.#federation, { receiver: this.receiver, lookups: this.lookups.responder, card: () => this.#card, logger: this.logger });
     this.#health.addTo(this.#federation, ['tracenet.v1.Federation']);
     const tls = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(this.identity.tlsCertificatePem), private_key: Buffer.from(this.identity.tlsPrivateKeyPem) }], false);
     const federationPort = await bind(this.#federation, config.federation.listen, tls, 'federation.listen');
@@ -250,7 +301,8 @@ export class TracenetNode {
       federationAddress: () => this.#federationAddress,
     });
     addCasesService(this.#authority, { workflow: this.workflow, token, logger: this.logger });
-    addRecordsService(this.#authority, { records: this.records, clock: this.options.clock, logger: this.logger, token });
+    addRecordsService(this.#authority, { records: this.records, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
+    addLookupsService(this.#authority, { client: this.lookups.client, hits: this.lookups.hits, history: this.lookups.history, workflow: this.workflow, logger: this.logger, token });
     this.#health.addTo(this.#authority, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records']);
     addReflection(this.#authority);
     const authorityPort = await bind(this.#authority, config.authority.listen, ServerCredentials.createInsecure(), 'authority.listen');
@@ -258,9 +310,6 @@ export class TracenetNode {
 
     await this.#refreshCard(config.federation.advertise.length > 0 ? config.federation.advertise : [this.#federationAddress]);
     await this.journal.write([], [{ type: 'node.started', fields: { federation: this.#federationAddress, keyId: this.identity.keyId } }]);
-    await this.outbox.start();
-    await this.workflow.start();
-    await this.metrics.start();
     const runtime: RuntimeInfo = {
       pid: process.pid,
       participantId: this.identity.participantId,
@@ -272,34 +321,45 @@ export class TracenetNode {
     const runtimePath = dataPaths(dataDir).runtime;
     await writeFile(`${runtimePath}.tmp`, `${JSON.stringify(runtime, null, 2)}\n`);
     await rename(`${runtimePath}.tmp`, runtimePath);
-    if (this.#state === 'starting') {
-      this.#state = 'running';
-      this.#health.serving();
-    }
+    this.#state = 'running';
+    this.#health.serving();
     this.logger.info({ federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId }, 'node ready');
   }
 
-  /** Stops accepting, lets attempts in flight settle, checkpoints the audit log and closes the store. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.#state === 'stopped' || this.#state === 'stopping') return;
-    const starting = this.#starting;
-    this.#state = 'stopping';
+  /**
+   * Stops accepting, lets attempts in flight settle, checkpoints the audit log and closes the
+   * store. Idempotent: a second call waits for the first. A stopped node is not started again.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     // A stop that arrives during start (SIGTERM right after launch) lets the start finish first, so
     // that nothing the start writes, such as node.json, outlives the stop.
-    await starting?.catch(() => undefined);
-    this.#health.notServing();
-    this.#health.close();
-    await Promise.all([shutdown(this.#federation), shutdown(this.#authority)]);
-    await this.workflow.stop();
-    await this.outbox.stop();
-    await this.metrics.stop();
-    this.options.transport.close();
-    await this.journal.write([], [{ type: 'node.stopped', fields: {} }]);
+    await this.#starting?.catch(() => undefined);
+    const wasRunning = this.#state === 'running';
+    this.#state = 'stopping';
+    await this.#halt();
+    if (wasRunning) await this.journal.write([], [{ type: 'node.stopped', fields: {} }]);
     await this.journal.checkpoint();
     await this.store.close();
     await rm(dataPaths(this.options.dataDir).runtime, { force: true });
     this.#state = 'stopped';
     this.logger.info('node stopped');
+  }
+
+  /** Stops serving and every background part; each step is harmless when already done. */
+  async #halt(): Promise<void> {
+    this.#health.notServing();
+    this.#health.close();
+    await Promise.all([shutdown(this.#federation), shutdown(this.#authority)]);
+    await this.workflow.stop();
+    this.lookups.responder.stop();
+    await this.outbox.stop();
+    await this.metrics.stop();
+    this.options.transport.close();
   }
 
   async #refreshCard(endpoints: readonly string[]): Promise<void> {

@@ -52,6 +52,8 @@ export const ERROR_CODES: Readonly<Record<Exclude<ErrorCode, ErrorCode.UNRECOGNI
   [ErrorCode.ERROR_CODE_RETENTION_PERIOD]: { grpc: GrpcStatus.FAILED_PRECONDITION, retryable: false },
   [ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE]: { grpc: GrpcStatus.INVALID_ARGUMENT, retryable: false },
   [ErrorCode.ERROR_CODE_ALREADY_EXISTS]: { grpc: GrpcStatus.ALREADY_EXISTS, retryable: false },
+  [ErrorCode.ERROR_CODE_RATE_LIMITED]: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: true },
+  [ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED]: { grpc: GrpcStatus.FAILED_PRECONDITION, retryable: false },
 };
 
 /** Short name of a code without its prefix: `ERROR_CODE_BAD_SIGNATURE` → `BAD_SIGNATURE`. */

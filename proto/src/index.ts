@@ -28,3 +28,5 @@ export * from './gen/tracenet/v1/cases_service.js';
 export * from './gen/tracenet/v1/policy.js';
 export * from './gen/tracenet/v1/events.js';
 export * from './proto-files.js';
+export * from './gen/tracenet/v1/lookup.js';
+export * from './gen/tracenet/v1/lookups_service.js';

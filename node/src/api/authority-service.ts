@@ -18,11 +18,11 @@ import type { Outbox } from '../federation/outbox.js';
 import { validateNotice } from '../federation/message-kinds.js';
 import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
-import type { Store, Sublevel, StoredValue } from '../store/store.js';
+import { padNumber, type Store, type Sublevel, type StoredValue } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { VERSION } from '../version.js';
 import type { PolicyStore } from '../workflow/policy.js';
-import { requireBearer, unary } from './grpc-handlers.js';
+import { guardedUnary, requireBearer, toServiceError } from './grpc-handlers.js';
 
 /** What the Authority API needs from the node. */
 export interface AuthorityDeps {
@@ -83,11 +83,7 @@ async function countKeys(sub: Sublevel): Promise<number> {
  */
 export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
   const logger = deps.logger.child({ component: 'authority-api' });
-  const guarded = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
-    unary<Req, Res>(logger, async (request, metadata) => {
-      requireBearer(metadata, deps.token);
-      return handler(request);
-    });
+  const guarded = guardedUnary(logger, deps.token);
 
   const implementation: AuthorityServer = {
     getNodeInfo: guarded(async () => ({
@@ -166,12 +162,18 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
 /**
  * Streams stored events after the requested sequence, then live ones. The live subscription
  * starts before the replay, and events already replayed are skipped, so none is lost or repeated.
+ * A failure ends the stream with a Tracenet status: grpc-js sends the status of a server stream
+ * only when the stream ends after an `error` event (`destroy()` would leave the caller waiting).
  */
 function watchEvents(call: ServerWritableStream<WatchEventsRequest, NodeEvent>, deps: AuthorityDeps, logger: Logger): void {
+  const fail = (error: unknown) => {
+    const status = toServiceError(error, logger);
+    call.emit('error', Object.assign(new Error(status.details), status));
+  };
   try {
     requireBearer(call.metadata, deps.token);
   } catch (error) {
-    call.destroy(Object.assign(new Error(TracenetError.from(error).message), TracenetError.from(error).toStatus()));
+    fail(error);
     return;
   }
   let last = call.request.afterSequence;
@@ -190,7 +192,7 @@ function watchEvents(call: ServerWritableStream<WatchEventsRequest, NodeEvent>, 
   call.on('error', end);
   void (async () => {
     try {
-      for await (const value of deps.store.sub.events.values({ gt: String(last).padStart(16, '0') })) {
+      for await (const value of deps.store.sub.events.values({ gt: padNumber(last) })) {
         if (call.cancelled) return;
         send(NodeEvent.decode(Buffer.from(String(value.event), 'base64')));
       }
@@ -199,7 +201,7 @@ function watchEvents(call: ServerWritableStream<WatchEventsRequest, NodeEvent>, 
     } catch (error) {
       logger.error({ err: error }, 'event replay failed');
       end();
-      call.destroy(error instanceof Error ? error : new Error(String(error)));
+      fail(error);
     }
   })();
 }

@@ -2,11 +2,16 @@ import type { Server, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { type AnswerCaseRequest, type Case, type CasesServer, CasesService, ErrorCode, TracenetError } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AnswerInput, Workflow } from '../workflow/workflow.js';
-import { requireBearer, unary } from './grpc-handlers.js';
+import { guardedUnary } from './grpc-handlers.js';
 
 function requireCaseId(caseId: string): string {
   if (caseId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'case_id is required', { field: 'case_id', rule: 'required' });
   return caseId;
+}
+
+function requireThird(participant: string): string {
+  if (participant === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'third_participant is required', { field: 'third_participant', rule: 'required' });
+  return participant;
 }
 
 function answerInput(request: AnswerCaseRequest): AnswerInput {
@@ -17,6 +22,7 @@ function answerInput(request: AnswerCaseRequest): AnswerInput {
     referral: request.referral,
     history: request.history,
     details: request.details,
+    restrictions: request.restrictions,
   };
 }
 
@@ -27,11 +33,7 @@ function answerInput(request: AnswerCaseRequest): AnswerInput {
 export function addCasesService(server: Server, deps: { workflow: Workflow; token: string; logger: Logger }): void {
   const logger = deps.logger.child({ component: 'cases-api' });
   const w = deps.workflow;
-  const guarded = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
-    unary<Req, Res>(logger, async (request, metadata) => {
-      requireBearer(metadata, deps.token);
-      return handler(request);
-    });
+  const guarded = guardedUnary(logger, deps.token);
   const one = (c: Case) => ({ case: c });
 
   const implementation: CasesServer = {
@@ -64,6 +66,9 @@ export function addCasesService(server: Server, deps: { workflow: Workflow; toke
     withdrawCase: guarded(async (r) => one(await w.withdraw(requireCaseId(r.caseId), r.reason))),
     followOn: guarded(async (r) => one(await w.followOn(requireCaseId(r.caseId), { intendedUse: r.intendedUse, otherInformation: r.otherInformation }, r.send))),
     getTraceChain: guarded(async (r) => w.chain(requireCaseId(r.caseId))),
+    shareCase: guarded(async (r) => one(await w.shareCase(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.note))),
+    requestConsent: guarded(async (r) => one(await w.requestConsent(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.reason))),
+    decideConsent: guarded(async (r) => one(await w.decideConsent(requireCaseId(r.caseId), r.consentId, r.granted, r.conditions))),
   };
   server.addService(CasesService, implementation as unknown as UntypedServiceImplementation);
 }

@@ -42,3 +42,21 @@ export function requireBearer(metadata: Metadata, token: string): void {
     throw new TracenetError(ErrorCode.ERROR_CODE_UNAUTHORIZED, 'missing or wrong bearer token', { field: 'authorization', rule: 'bearer_token' });
   }
 }
+
+/**
+ * Unary handlers of an Authority API service: each call must carry the bearer token, then runs
+ * `handler`; errors become statuses with details.
+ *
+ * @example
+ * ```ts
+ * const guarded = guardedUnary(logger, token);
+ * const implementation = { getCase: guarded(async (r: CaseIdRequest) => ({ case: await w.get(r.caseId) })) };
+ * ```
+ */
+export function guardedUnary(logger: Logger, token: string) {
+  return <Req, Res>(handler: (request: Req) => Promise<Res>) =>
+    unary<Req, Res>(logger, async (request, metadata) => {
+      requireBearer(metadata, token);
+      return handler(request);
+    });
+}

@@ -11,6 +11,7 @@ import {
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import { importRecords, type ImportFileFormat, type ImportProgressReport } from '../records/import.js';
+import type { ManufacturerAliases } from '../lookup/aliases.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { Clock } from '../util/clock.js';
 import { requireBearer, toServiceError, unary } from './grpc-handlers.js';
@@ -22,6 +23,8 @@ export interface RecordsServiceDeps {
   readonly logger: Logger;
   /** The Authority bearer token (`<data>/keys/authority.token`). */
   readonly token: string;
+  /** The manufacturer alias table of lookups (LoadAliases); without it LoadAliases is UNIMPLEMENTED. */
+  readonly aliases?: ManufacturerAliases;
   /** Rows between progress messages of an import; 5,000 by default. */
   readonly progressEveryRows?: number;
   /** Milliseconds between progress messages of an import; 1,000 by default. */
@@ -140,6 +143,16 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
     importRecords: (call) => {
       void handleImport(call, deps, logger);
     },
+    reportRecord: guarded(async (request) => {
+      if (!request.report) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'report is required', { field: 'report', rule: 'required' });
+      return { record: await deps.records.report(request.recordId, request.report) };
+    }),
+    clearReport: guarded(async (request) => ({ record: await deps.records.clearReport(request.recordId) })),
+    loadAliases: guarded(async (request) => {
+      if (!deps.aliases) throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node has no alias table', { rule: 'aliases' });
+      const table = await deps.aliases.load(request.csv);
+      return { names: table.names, aliases: table.aliases };
+    }),
   };
   server.addService(RecordsService, implementation);
 }

@@ -28,7 +28,19 @@ export type AuditType =
   | 'case.created'
   | 'case.changed'
   | 'case.overdue'
-  | 'policy.set';
+  | 'case.purged'
+  | 'case.disclosed'
+  | 'consent.requested'
+  | 'consent.decided'
+  | 'disclosure.notified'
+  | 'policy.set'
+  | 'record.reported'
+  | 'record.report_cleared'
+  | 'aliases.loaded'
+  | 'lookup.query'
+  | 'lookup.answer'
+  | 'lookup.hit'
+  | 'lookup.refused';
 
 /**
  * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message
@@ -188,17 +200,25 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
         }
       }
       const checkpoint = head.seq - this.#checkpointed >= this.#options.checkpointEvery;
-      if (checkpoint) batch.push(this.#checkpointOperation(head));
       try {
+        if (checkpoint) batch.push(this.#checkpointOperation(head));
         await this.#options.store.batch(batch);
-        this.#head = head;
-        this.#eventSeq = eventSeq;
-        if (checkpoint) this.#checkpointed = head.seq;
-        for (const item of group) item.resolve();
-        for (const event of published) this.emit('event', event);
       } catch (error) {
         this.#logger.error({ err: error, writes: group.length }, 'store write failed; nothing of these writes was stored');
         for (const item of group) item.reject(error);
+        continue;
+      }
+      this.#head = head;
+      this.#eventSeq = eventSeq;
+      if (checkpoint) this.#checkpointed = head.seq;
+      for (const item of group) item.resolve();
+      for (const event of published) {
+        try {
+          this.emit('event', event);
+        } catch (error) {
+          // A subscriber's bug must not stall the journal or disturb the writers (already resolved).
+          this.#logger.error({ err: error, sequence: event.sequence }, 'an event subscriber failed');
+        }
       }
     }
     this.#draining = undefined;

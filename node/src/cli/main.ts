@@ -18,6 +18,7 @@ import { openStore, type Store } from '../store/store.js';
 import { pino } from 'pino';
 import { VERSION } from '../version.js';
 import { connection, dataOption, jsonOption, output, parseDuration, readInput, running } from './context.js';
+import { registerLookupCommands } from './lookup-commands.js';
 import { registerRecordCommands } from './records-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
 
@@ -329,19 +330,39 @@ peers
   .option('--no-auto-answer', 'do not answer automatically')
   .option('--ack-within <duration>', 'acknowledgement deadline, e.g. 2d (both directions)')
   .option('--answer-within <duration>', 'answer deadline, e.g. 30d (both directions)')
+  .option('--allow-lookups', "the peer may look up this node's records of interest (hit / no hit)")
+  .option('--deny-lookups', 'the peer may not look up records here')
+  .option('--lookups-per-minute <n>', 'lookups the peer may make per minute (0: the default, 60)', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `--lookups-per-minute must be a whole number from 0 to 1000000, not "${v}"`, { field: 'lookups_per_minute', rule: 'range' });
+    return n;
+  })
   .addOption(dataOption())
   .addOption(jsonOption())
   .action(
     async (
       participant: string,
-      options: { acceptRequests?: boolean; denyRequests?: boolean; autoAck?: boolean; autoAnswer?: boolean; ackWithin?: string; answerWithin?: string; data: string; json?: boolean },
+      options: {
+        acceptRequests?: boolean;
+        denyRequests?: boolean;
+        autoAck?: boolean;
+        autoAnswer?: boolean;
+        ackWithin?: string;
+        answerWithin?: string;
+        allowLookups?: boolean;
+        denyLookups?: boolean;
+        lookupsPerMinute?: number;
+        data: string;
+        json?: boolean;
+      },
       command: Command,
     ) => {
       const client = await requireAuthority(options.data);
       try {
         let policy = (await client.call('getPeerPolicy', { participantId: participant })).policy;
         const given = (name: string) => command.getOptionValueSource(name) === 'cli';
-        const changes = given('acceptRequests') || given('denyRequests') || given('autoAck') || given('autoAnswer') || options.ackWithin || options.answerWithin;
+        const changes =
+          given('acceptRequests') || given('denyRequests') || given('autoAck') || given('autoAnswer') || options.ackWithin || options.answerWithin || given('allowLookups') || given('denyLookups') || given('lookupsPerMinute');
         if (policy && changes) {
           policy = (
             await client.call('setPeerPolicy', {
@@ -352,6 +373,8 @@ peers
                 autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
                 acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
                 answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
+                allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
+                lookupsPerMinute: options.lookupsPerMinute ?? policy.lookupsPerMinute,
               },
             })
           ).policy;
@@ -360,7 +383,7 @@ peers
         const days = (ms: number, fallback: string) => (ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback);
         output(options.json, p, () =>
           p
-            ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? 'on' : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}`
+            ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? 'on' : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
             : 'no policy',
         );
       } finally {
@@ -370,7 +393,8 @@ peers
   );
 
 registerTraceCommands(program);
-registerRecordCommands(program, { connect: connection });
+const recordsCommand = registerRecordCommands(program, { connect: connection });
+registerLookupCommands(program, recordsCommand);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const failure = TracenetError.from(error);

@@ -1,22 +1,26 @@
 import { type Command, Option } from 'commander';
 import {
   type AnswerCaseRequest,
-  type Case,
+  Case,
   CaseRole,
   CaseState,
   CasesClient,
   type CasesServer,
   ErrorCode,
   FindingKind,
+  GetTraceChainResponse,
   IllicitKind,
+  OnwardDisclosure,
   Priority,
   ReasonCode,
   TraceOutcome,
   TraceRequest,
   TracenetError,
+  type UseRestrictions,
   WeaponType,
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../api/unary-client.js';
+import { onwardName } from '../workflow/restrictions.js';
 import { stateName } from '../workflow/state-machine.js';
 import { connection, dataOption, jsonOption, output, readInput } from './context.js';
 
@@ -48,25 +52,62 @@ function reasonOption(): Option {
 
 /** Readable one-line summary of a case. */
 function caseLine(c: Case): string {
-  const role = c.role === CaseRole.CASE_ROLE_REQUESTER ? 'to  ' : 'from';
+  const role = c.role === CaseRole.CASE_ROLE_REQUESTER ? 'to  ' : c.role === CaseRole.CASE_ROLE_SHARED ? 'via ' : 'from';
   const weapon = c.request?.weapon?.markings;
   const what = weapon ? `${weapon.manufacturer} ${weapon.model} ${weapon.serialNumber}`.trim() : '';
-  return `${c.caseId}  ${role} ${c.peer.padEnd(10)} ${stateName(c.state).padEnd(13)}${c.overdue ? ' OVERDUE' : '        '}  ${c.localReference || c.request?.caseReference || ''}  ${what}`;
+  return `${c.caseId}  ${role} ${c.peer.padEnd(10)} ${stateName(c.state).padEnd(13)}${c.overdue ? ' OVERDUE' : '        '}${c.panel ? ' PANEL' : '      '}  ${c.localReference || c.request?.caseReference || ''}  ${what}`;
 }
 
 /** Readable full view of a case with its timeline. */
 export function caseText(c: Case): string {
   const lines = [
-    `${c.caseId}  ${c.role === CaseRole.CASE_ROLE_REQUESTER ? `request to ${c.peer}` : `request from ${c.peer}`}  state ${stateName(c.state)}${c.overdue ? '  OVERDUE' : ''}`,
+    `${c.caseId}  ${roleText(c)}  state ${stateName(c.state)}${c.overdue ? '  OVERDUE' : ''}${c.panel ? '  PANEL' : ''}`,
     `trace ${c.traceId}  chain ${c.chainId}${c.previousCaseId ? `  follows ${c.previousCaseId}` : ''}${c.nextCaseIds.length ? `  followed by ${c.nextCaseIds.join(', ')}` : ''}`,
     `references: ours ${c.localReference || '-'}, theirs ${c.peerReference || '-'}`,
   ];
   const m = c.request?.weapon?.markings;
   if (m) lines.push(`weapon: ${m.manufacturer} ${m.model}, serial ${m.serialNumber}, ${(WeaponType[m.type] ?? '').replace('WEAPON_TYPE_', '').toLowerCase()}, ${m.calibre}`);
   if (c.acknowledgeDueAtMs || c.answerDueAtMs) lines.push(`due: acknowledgement ${iso(c.acknowledgeDueAtMs)}, answer ${iso(c.answerDueAtMs)}`);
+  const restrictions = c.answer?.restrictions ?? c.restriction?.partialAnswer?.restrictions ?? c.shared?.restrictions;
+  if (restrictions) lines.push(`use restrictions: ${restrictionsText(restrictions)}${c.retainUntilMs ? `; held until ${iso(c.retainUntilMs)}` : ''}`);
+  if (c.purgedAtMs) lines.push(`purged ${iso(c.purgedAtMs)} at the end of its retention`);
+  for (const x of c.consents) lines.push(`consent ${x.consentId} for ${x.thirdParticipant}: ${x.decidedAtMs ? (x.granted ? 'granted' : 'refused') : 'open'}${x.conditions ? ` (${x.conditions})` : ''}`);
+  for (const d of c.disclosures) lines.push(`disclosed to ${d.thirdParticipant} ${iso(d.disclosedAtMs)} (${d.basis})`);
   lines.push('timeline:');
   for (const t of c.timeline) lines.push(`  ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
   return lines.join('\n');
+}
+
+function roleText(c: Case): string {
+  if (c.role === CaseRole.CASE_ROLE_REQUESTER) return `request to ${c.peer}`;
+  if (c.role === CaseRole.CASE_ROLE_SHARED) return `information of ${c.shared?.provider ?? '?'} shared by ${c.peer}`;
+  return `request from ${c.peer}`;
+}
+
+/** "onward with consent, 1825 days, purpose: ...". */
+function restrictionsText(r: UseRestrictions): string {
+  const listed = r.listedParticipants.length ? ` (${r.listedParticipants.join(', ')})` : '';
+  return `onward ${onwardName(r.onwardDisclosure)}${listed}, ${r.retentionDays} days, purpose: ${r.purpose}`;
+}
+
+const ONWARD: Record<string, OnwardDisclosure> = {
+  none: OnwardDisclosure.ONWARD_DISCLOSURE_NONE,
+  consent: OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT,
+  listed: OnwardDisclosure.ONWARD_DISCLOSURE_LISTED,
+};
+
+/** The officer's tightening of the policy's restrictions, when any flag is given. */
+function restrictionsFrom(options: Record<string, string | undefined>): UseRestrictions | undefined {
+  if (!options.onward && !options.listed && !options.retentionDays && !options.purpose) return undefined;
+  const retentionDays = options.retentionDays ? Number.parseInt(options.retentionDays, 10) : 0;
+  if (!Number.isInteger(retentionDays) || retentionDays < 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, '--retention-days must be a whole number of days', { field: 'retention-days', rule: 'integer' });
+  const listed = options.listed ? options.listed.split(',').map((p) => p.trim()).filter((p) => p !== '') : [];
+  return {
+    purpose: options.purpose ?? '',
+    onwardDisclosure: options.onward ? (ONWARD[options.onward] ?? 0) : listed.length ? OnwardDisclosure.ONWARD_DISCLOSURE_LISTED : 0,
+    listedParticipants: listed,
+    retentionDays,
+  };
 }
 
 function iso(ms: number): string {
@@ -116,6 +157,7 @@ function answerFrom(options: Record<string, string | undefined>): Omit<AnswerCas
     referral: options.referredTo ? { participant: options.referredTo, basis: options.basis ?? '', event: undefined } : undefined,
     history: [],
     details: options.details ?? '',
+    restrictions: restrictionsFrom(options),
   };
 }
 
@@ -127,12 +169,17 @@ function answerOptions(command: Command, required: boolean): Command {
     .option('--point-of-diversion <text>', 'traced: where the weapon left legal control, when known')
     .option('--referred-to <participant>', 'referred: the next participant in the line of supply')
     .option('--basis <text>', 'referred: why, e.g. "exported to KEN on 2012-03-14 under licence L"')
-    .option('--details <text>', 'free text');
+    .option('--details <text>', 'free text')
+    .addOption(new Option('--onward <disclosure>', "tighten onward disclosure: none, consent or listed (never looser than the peer's policy)").choices(Object.keys(ONWARD)))
+    .option('--listed <participants>', 'listed: comma-separated participants that may receive the answer, e.g. org:UN-POE')
+    .option('--retention-days <n>', "shorter retention than the peer's policy, in days")
+    .option('--purpose <text>', 'what the answer may be used for (default: the intended use of the request)');
 }
 
 /**
  * Registers `tracenet trace ...`: the ITI workflow from the command line, through the running
- * node's Authority API.
+ * node's Authority API. `--json` prints the proto3 JSON mapping (`Case.toJSON`: enum names,
+ * base64 bytes, default values left out), the same form `trace create --file` reads.
  */
 export function registerTraceCommands(program: Command): void {
   const trace = program.command('trace').description('ITI traces: create, follow and answer trace requests');
@@ -147,7 +194,7 @@ export function registerTraceCommands(program: Command): void {
       const cases = connectUnary<CasesServer>(CasesClient, address, token);
       try {
         const c = await work(cases, args, options);
-        output(Boolean(options.json), Object.assign({}, c), () => caseText(c));
+        output(Boolean(options.json), Case.toJSON(c), () => caseText(c));
       } finally {
         cases.close();
       }
@@ -191,7 +238,7 @@ export function registerTraceCommands(program: Command): void {
   trace
     .command('list')
     .description('list cases, newest first')
-    .addOption(new Option('--role <role>', 'requester (ours) or requested (theirs)').choices(['requester', 'requested']))
+    .addOption(new Option('--role <role>', 'requester (ours), requested (theirs) or shared (shared with us)').choices(['requester', 'requested', 'shared']))
     .addOption(new Option('--state <state>', 'only cases in this state').choices(Object.keys(CaseState).filter((k) => k.startsWith('CASE_STATE_') && !k.endsWith('UNSPECIFIED')).map((k) => stateName(CaseState[k as keyof typeof CaseState] as CaseState))))
     .option('--peer <participant>', 'only cases with this participant')
     .option('--overdue', 'only overdue cases')
@@ -203,14 +250,21 @@ export function registerTraceCommands(program: Command): void {
       const cases = connectUnary<CasesServer>(CasesClient, address, token);
       try {
         const result = await cases.call('listCases', {
-          role: options.role === 'requester' ? CaseRole.CASE_ROLE_REQUESTER : options.role === 'requested' ? CaseRole.CASE_ROLE_REQUESTED : CaseRole.CASE_ROLE_UNSPECIFIED,
+          role:
+            options.role === 'requester'
+              ? CaseRole.CASE_ROLE_REQUESTER
+              : options.role === 'requested'
+                ? CaseRole.CASE_ROLE_REQUESTED
+                : options.role === 'shared'
+                  ? CaseRole.CASE_ROLE_SHARED
+                  : CaseRole.CASE_ROLE_UNSPECIFIED,
           state: options.state ? (CaseState[`CASE_STATE_${options.state.toUpperCase()}` as keyof typeof CaseState] as CaseState) : CaseState.CASE_STATE_UNSPECIFIED,
           peer: options.peer ?? '',
           overdueOnly: Boolean(options.overdue),
           limit: Number.parseInt(options.limit, 10),
           cursor: '',
         });
-        output(options.json, result.cases, () => (result.cases.length === 0 ? 'No cases.' : result.cases.map(caseLine).join('\n')));
+        output(options.json, result.cases.map((c) => Case.toJSON(c)), () => (result.cases.length === 0 ? 'No cases.' : result.cases.map(caseLine).join('\n')));
       } finally {
         cases.close();
       }
@@ -278,6 +332,26 @@ export function registerTraceCommands(program: Command): void {
       ),
     );
 
+  caseCommand('share', "pass an answer on to a third participant, as its use restrictions or the provider's consent allow; the provider is notified")
+    .requiredOption('--to <participant>', 'third participant, e.g. org:UN-POE')
+    .option('--note <text>', 'note for the third participant')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('shareCase', { caseId, thirdParticipant: o.to ?? '', note: o.note ?? '' })).case as Case));
+
+  const consent = trace.command('consent').description("consent of an answer's provider to its disclosure to a third participant");
+  const consentCommand = (name: string, description: string) => consent.command(name).description(description).argument('<case>', 'case id').addOption(dataOption()).addOption(jsonOption());
+  consentCommand('request', 'ask the provider of the answer to consent to its disclosure (requester side)')
+    .requiredOption('--to <participant>', 'third participant, e.g. org:UN-POE')
+    .requiredOption('--reason <text>', 'why the information should go to it')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('requestConsent', { caseId, thirdParticipant: o.to ?? '', reason: o.reason ?? '' })).case as Case));
+  consentCommand('grant', 'grant the open consent request (provider side)')
+    .option('--consent-id <id>', 'the request to decide (needed when several are open)')
+    .option('--conditions <text>', 'conditions of the consent')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('decideConsent', { caseId, consentId: o.consentId ?? '', granted: true, conditions: o.conditions ?? '' })).case as Case));
+  consentCommand('deny', 'refuse the open consent request (provider side)')
+    .option('--consent-id <id>', 'the request to decide (needed when several are open)')
+    .option('--reason <text>', 'why')
+    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('decideConsent', { caseId, consentId: o.consentId ?? '', granted: false, conditions: o.reason ?? '' })).case as Case));
+
   trace
     .command('chain')
     .description('show the whole line of supply: every case of the chain, in order')
@@ -289,7 +363,7 @@ export function registerTraceCommands(program: Command): void {
       const cases = connectUnary<CasesServer>(CasesClient, address, token);
       try {
         const chain = await cases.call('getTraceChain', { caseId });
-        output(options.json, chain, () => chainText(chain.chainId, chain.cases));
+        output(options.json, GetTraceChainResponse.toJSON(chain), () => chainText(chain.chainId, chain.cases));
       } finally {
         cases.close();
       }

@@ -8,7 +8,9 @@ import {
   type AuthorityServer,
   CasesClient,
   type CasesServer,
-  type PeerPolicy,
+  LookupsClient,
+  type LookupsServer,
+  PeerPolicy,
   RecordsClient,
   type RecordsServer,
 } from '@tracenet/proto';
@@ -17,8 +19,19 @@ import { initSodium } from '../crypto/sodium.js';
 import { dataPaths, initDataDir, readAuthorityToken } from '../identity/data-dir.js';
 import type { RuntimeInfo } from '../node.js';
 
-/** The `tracenet` CLI of this package. */
-export const CLI_PATH = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/**
+ * The built `tracenet` CLI of this package: next to this module in `dist/`, or in `dist/` when this
+ * module runs from its TypeScript source (tests run `src/` directly; a child process needs the
+ * build).
+ */
+export const CLI_PATH = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/cli/main.js' : '../cli/main.js', import.meta.url));
+
+/** Children of every federation of this process that have not exited yet. */
+const children = new Set<ChildProcess>();
+// Last resort when the parent exits without stopping its federation (a crashed test): no node outlives it.
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 /** One node of a local federation, running as its own OS process. */
 export interface LocalNode {
@@ -29,6 +42,7 @@ export interface LocalNode {
   readonly authority: UnaryClient<AuthorityServer>;
   readonly cases: UnaryClient<CasesServer>;
   readonly records: UnaryClient<RecordsServer>;
+  readonly lookups: UnaryClient<LookupsServer>;
   /** What the process wrote on stdout and stderr (pino JSON lines). */
   readonly output: string[];
   /** SIGTERM, wait for exit (SIGKILL after `graceMs`), close the clients. Idempotent. */
@@ -53,8 +67,8 @@ export interface LocalFederationOptions {
   readonly logLevel?: string;
   /** Extra environment for every node, e.g. TRACENET_WORKFLOW_DEADLINE_CHECK_INTERVAL_MS. */
   readonly env?: NodeJS.ProcessEnv;
-  /** Policies to set once all are pinned: on node `of`, for peer `policy.participantId`. */
-  readonly policies?: ReadonlyArray<{ of: string; policy: Omit<PeerPolicy, 'acknowledgeWithinMs' | 'answerWithinMs'> & Partial<PeerPolicy> }>;
+  /** Policies to set once all are pinned: on node `of`, for peer `policy.participantId`; fields not given are off (deadlines: the defaults). */
+  readonly policies?: ReadonlyArray<{ of: string; policy: Pick<PeerPolicy, 'participantId'> & Partial<PeerPolicy> }>;
   readonly readyTimeoutMs?: number;
 }
 
@@ -123,6 +137,8 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
           [CLI_PATH, 'start', '--data', dataDir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0', '--metrics-listen', '', '--log-level', options.logLevel ?? 'warn'],
           { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
         );
+        children.add(child);
+        child.once('exit', () => children.delete(child));
         child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
         child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
         const clients: Array<{ close(): void }> = [];
@@ -147,9 +163,10 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
           authority: connectUnary<AuthorityServer>(AuthorityClient, runtime.authority, token),
           cases: connectUnary<CasesServer>(CasesClient, runtime.authority, token),
           records: connectUnary<RecordsServer>(RecordsClient, runtime.authority, token),
+          lookups: connectUnary<LookupsServer>(LookupsClient, runtime.authority, token),
           stop: stopNode,
         };
-        clients.push(node.authority, node.cases, node.records);
+        clients.push(node.authority, node.cases, node.records, node.lookups);
         nodes.set(participantId, node);
         return node;
       }),
@@ -157,7 +174,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
     const cards = await Promise.all(started.map(async (n) => ({ id: n.participantId, card: (await n.authority.call('getNodeInfo', {})).card })));
     await Promise.all(started.map((n) => Promise.all(cards.filter((c) => c.id !== n.participantId).map((c) => n.authority.call('addPeer', { card: c.card })))));
     for (const { of, policy } of options.policies ?? []) {
-      await federation.node(of).authority.call('setPeerPolicy', { policy: { acknowledgeWithinMs: 0, answerWithinMs: 0, ...policy } });
+      await federation.node(of).authority.call('setPeerPolicy', { policy: PeerPolicy.fromPartial(policy) });
     }
     return federation;
   } catch (error) {

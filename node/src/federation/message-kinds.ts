@@ -1,5 +1,5 @@
 import { ErrorCode, MessageKind, Notice, TracenetError } from '@tracenet/proto';
-import { decodeWorkflowBody } from '../workflow/messages.js';
+import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS } from '../workflow/messages.js';
 
 function field(name: string, value: string, min: number, max: number): void {
   if (value.length === 0 && min > 0) {
@@ -33,7 +33,8 @@ export function validateBody(kind: MessageKind, body: Uint8Array): void {
       return;
     }
     default:
-      // The ITI workflow kinds; an unknown kind is refused there.
-      decodeWorkflowBody(kind, body);
+      // Use restrictions (docs/protocol.md 14), then the ITI workflow kinds; an unknown kind is refused there.
+      if (DISCLOSURE_KINDS.includes(kind)) decodeDisclosureBody(kind, body);
+      else decodeWorkflowBody(kind, body);
   }
 }

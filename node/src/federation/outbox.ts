@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { ErrorCode, type MessageKind, Receipt, ReceiptStatus, TracenetError } from '@tracenet/proto';
-import type { AuditEvent, Journal } from '../audit/audit-log.js';
+import type { Journal } from '../audit/audit-log.js';
+import type { PreparedMessage } from '../workflow/workflow.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope } from '../envelope/envelope.js';
 import { verifyDeliveryReceipt, verifyReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
-import type { Operation, Store, StoredValue } from '../store/store.js';
+import type { Store, StoredValue } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
@@ -41,15 +42,6 @@ export interface OutboundMessage {
    * peer never receives an answer before the acknowledgement. Empty: no ordering.
    */
   readonly orderKey?: string;
-}
-
-/** A message prepared for sending, to be written in the caller's own batch. */
-export interface PreparedMessage {
-  readonly messageId: string;
-  readonly operations: Operation[];
-  readonly audit: AuditEvent[];
-  /** Starts sending; call once the batch is written. */
-  schedule(): void;
 }
 
 /** An outbox entry as stored. */

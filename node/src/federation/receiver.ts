@@ -10,21 +10,15 @@ import {
   TracenetError,
 } from '@tracenet/proto';
 import type { Journal, AuditEvent, NodeEventInput } from '../audit/audit-log.js';
-import { blake2b256 } from '../crypto/sodium.js';
-import {
-  bodyDigest,
-  decryptEnvelope,
-  parseEnvelope,
-  verifyEnvelopeSignature,
-  type ParsedEnvelope,
-} from '../envelope/envelope.js';
+import { bodyDigest, type ParsedEnvelope } from '../envelope/envelope.js';
 import { signReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
+import { auditUnauthenticated, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
-import type { PeerRegistry } from './peers.js';
+import type { Peer, PeerRegistry } from './peers.js';
 
 /** A message accepted into the inbox. */
 export interface InboxMessage {
@@ -38,12 +32,7 @@ export interface InboxMessage {
   readonly body: Buffer;
 }
 
-/** Limits the receiver enforces. */
-export interface ReceiverConfig {
-  readonly maxEnvelopeBytes: number;
-  /** Largest allowed difference between an envelope's creation time and the receiver's clock. */
-  readonly replayWindowMs: number;
-}
+export type { ReceiverConfig } from './envelope-opener.js';
 
 /** What is remembered about a (sender, message id) or a (sender, message id, digest). */
 interface SeenRecord {
@@ -95,6 +84,7 @@ export interface ReceiverEvents {
 export class Receiver extends EventEmitter<ReceiverEvents> {
   readonly #locks = new KeyedLock();
   readonly #logger: Logger;
+  readonly #opener: EnvelopeOpener;
   #handler: InboundHandler | undefined;
 
   constructor(
@@ -110,6 +100,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   ) {
     super();
     this.#logger = deps.logger.child({ component: 'receiver' });
+    this.#opener = new EnvelopeOpener(deps);
   }
 
   /** Sets the handler of workflow messages (the node's Workflow). */
@@ -126,65 +117,28 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     let parsed: ParsedEnvelope | undefined;
     let headerAuthenticated = false;
     try {
-      parsed = parseEnvelope(raw, this.deps.config.maxEnvelopeBytes);
-      const peer = this.#authorise(parsed.header);
-      const sealed = decryptEnvelope(parsed, peer.pairKey);
+      parsed = this.#opener.parse(raw);
+      const { peer, sealed } = this.#opener.authenticate(parsed);
       headerAuthenticated = true;
       const authenticated = parsed;
       return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () =>
-        this.#deliverAuthenticated(authenticated, sealed.body, sealed.signature, peer.body.signingPublicKey, receivedAtMs),
+        this.#deliverAuthenticated(authenticated, sealed.body, sealed.signature, peer, receivedAtMs),
       );
     } catch (error) {
       const failure = TracenetError.from(error);
       // Every refusal before authentication is audited, retryable ones (UNKNOWN_SENDER) included;
       // later failures without a receipt (STORAGE_UNAVAILABLE) wrote nothing and are not.
-      if (failure.receipt === undefined && !headerAuthenticated) await this.#auditUnauthenticated(parsed, raw, failure);
+      if (failure.receipt === undefined && !headerAuthenticated) await auditUnauthenticated({ journal: this.deps.journal, logger: this.#logger }, parsed, raw, failure);
       this.emit('rejected', { code: failure.codeName, ...(parsed ? { kind: parsed.header.kind } : {}) });
       throw failure;
     }
-  }
-
-  #authorise(header: EnvelopeHeader) {
-    const self = this.deps.identity;
-    if (header.recipient !== self.participantId) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `envelope is addressed to ${header.recipient}, this node is ${self.participantId}`, {
-        field: 'header.recipient',
-        rule: 'recipient',
-      });
-    }
-    if (header.recipientKeyId !== self.keyId) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `envelope is sealed to key ${header.recipientKeyId}, this node's key is ${self.keyId}`, {
-        field: 'header.recipient_key_id',
-        rule: 'recipient_key',
-      });
-    }
-    const peer = this.deps.peers.get(header.sender);
-    if (!peer) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, `${header.sender} is not a pinned peer of ${self.participantId}`, {
-        field: 'header.sender',
-        rule: 'pinned_peer',
-      });
-    }
-    if (header.senderKeyId !== peer.body.keyId) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, `${header.sender} is pinned with key ${peer.body.keyId}, not ${header.senderKeyId}`, {
-        field: 'header.sender_key_id',
-        rule: 'pinned_key',
-      });
-    }
-    if (this.deps.clock.now() >= peer.body.validUntilMs) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, `the pinned card of ${header.sender} has expired`, {
-        field: 'header.sender',
-        rule: 'card_validity',
-      });
-    }
-    return peer;
   }
 
   async #deliverAuthenticated(
     parsed: ParsedEnvelope,
     body: Buffer,
     signature: Buffer,
-    signingPublicKey: Uint8Array,
+    peer: Peer,
     receivedAtMs: number,
   ): Promise<Receipt> {
     const { header, digest } = parsed;
@@ -204,7 +158,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     }
     const thisBody = bodyDigest(header.kind, body);
     try {
-      this.#checkTime(header);
+      this.#opener.checkTime(header);
       if (byId) {
         if (byId.bodyDigest !== thisBody) {
           throw new TracenetError(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, `message id ${header.messageId} was already used by ${header.sender} for other content`, {
@@ -214,11 +168,14 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
         }
         return await this.#duplicate(parsed, byId, receivedAtMs);
       }
-      verifyEnvelopeSignature(parsed, { body, signature }, signingPublicKey);
+      this.#opener.verifySignature(parsed, { body, signature }, peer);
       // Workflow kinds are decoded and checked by their handler, against the case.
       if (!this.#handler?.handles(header.kind)) validateBody(header.kind, body);
     } catch (error) {
-      throw await this.#reject(parsed, TracenetError.from(error), receivedAtMs, byId !== undefined);
+      const failure = TracenetError.from(error);
+      // A passing failure (storage) is neither receipted nor remembered: the sender retries.
+      if (failure.retryable) throw failure;
+      throw await this.#reject(parsed, failure, receivedAtMs, byId !== undefined);
     }
     const receipt = this.#receipt(header, digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
     const message: InboxMessage = {
@@ -274,22 +231,6 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     return receipt;
   }
 
-  #checkTime(header: EnvelopeHeader): void {
-    const now = this.deps.clock.now();
-    const window = this.deps.config.replayWindowMs;
-    if (Math.abs(header.createdAtMs - now) > window) {
-      const future = header.createdAtMs > now;
-      throw new TracenetError(
-        ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW,
-        `envelope was created ${Math.round(Math.abs(header.createdAtMs - now) / 1000)} s ${future ? 'in the future' : 'ago'}; the window is ±${window / 1000} s`,
-        { field: 'header.created_at_ms', rule: 'replay_window' },
-      );
-    }
-    if (header.expiresAtMs <= now) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_EXPIRED, 'envelope has expired', { field: 'header.expires_at_ms', rule: 'expiry' });
-    }
-  }
-
   async #duplicate(parsed: ParsedEnvelope, original: SeenRecord, receivedAtMs: number): Promise<Receipt> {
     const receipt = this.#receipt(parsed.header, parsed.digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
     receipt.original = Receipt.decode(Buffer.from(original.receipt, 'base64'));
@@ -317,19 +258,6 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     return new TracenetError(failure.code, failure.message, { field: failure.field, rule: failure.rule, violations: failure.violations, receipt, cause: failure });
   }
 
-  async #auditUnauthenticated(parsed: ParsedEnvelope | undefined, raw: Uint8Array, failure: TracenetError): Promise<void> {
-    const fields = { code: failure.codeName, rule: failure.rule, authenticated: false };
-    const event: AuditEvent = parsed
-      ? auditEvent('message.rejected', parsed, fields)
-      : { type: 'message.rejected', fields: { direction: 'in', bytes: raw.length, rawDigest: blake2b256(raw).toString('hex'), ...fields } };
-    try {
-      await this.deps.journal.write([], [event]);
-    } catch (error) {
-      this.#logger.error({ err: error }, 'could not audit a rejected envelope');
-    }
-    this.#logger.warn({ peer: parsed?.header.sender, messageId: parsed?.header.messageId, code: failure.codeName, rule: failure.rule }, 'envelope refused');
-  }
-
   #receipt(header: EnvelopeHeader, digest: Buffer, receivedAtMs: number, status: ReceiptStatus, failure?: TracenetError): Receipt {
     const self = this.deps.identity;
     return signReceipt(
@@ -354,18 +282,4 @@ function encodeReceipt(receipt: Receipt): string {
   return Buffer.from(Receipt.encode(receipt).finish()).toString('base64');
 }
 
-function auditEvent(type: AuditEvent['type'], parsed: ParsedEnvelope, extra: Record<string, string | number | boolean>): AuditEvent {
-  const { header, digest } = parsed;
-  return {
-    type,
-    fields: {
-      direction: 'in',
-      peer: header.sender,
-      recipient: header.recipient,
-      messageId: header.messageId,
-      kind: header.kind,
-      digest: digest.toString('hex'),
-      ...extra,
-    },
-  };
-}
+const auditEvent = inboundAuditEvent;

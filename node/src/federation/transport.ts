@@ -4,12 +4,21 @@ import { FederationService, Receipt } from '@tracenet/proto';
 import type { Peer } from './peers.js';
 
 const DELIVER_PATH = FederationService.deliver.path;
+const LOOKUP_PATH = FederationService.lookup.path;
+const raw = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const Generic = makeGenericClientConstructor({}, 'Federation');
 
 /** Sends envelopes to peers. The seam where tests and the conformance suite plug in. */
 export interface Transport {
   /** Delivers serialized envelope bytes; resolves with the receipt or rejects with the gRPC error. */
   deliver(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number; correlationId?: string }): Promise<Receipt>;
+  /**
+   * Sends a lookup query envelope (`Federation.Lookup`) and resolves with the raw bytes of the
+   * answer envelope, unparsed, for the caller to open and verify; rejects with the gRPC error.
+   * Unlike `deliver`, the call waits for the channel to connect until the deadline, so a peer that
+   * cannot be reached in time fails with DEADLINE_EXCEEDED. Optional for fakes.
+   */
+  lookup?(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number }): Promise<Buffer>;
   close(): void;
 }
 
@@ -58,7 +67,7 @@ export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Tran
       return new Promise((resolve, reject) => {
         client.makeUnaryRequest(
           DELIVER_PATH,
-          (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          raw,
           (bytes: Buffer) => Receipt.decode(bytes),
           envelope,
           metadata,
@@ -66,6 +75,25 @@ export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Tran
           (error: ServiceError | null, receipt?: Receipt) => {
             if (error) reject(error);
             else if (receipt) resolve(receipt);
+            else reject(Object.assign(new Error('empty response'), { code: status.INTERNAL, details: 'empty response', metadata: new Metadata() }));
+          },
+        );
+      });
+    },
+    lookup(peer, envelope, { deadlineMs }) {
+      const client = clientFor(peer);
+      return new Promise((resolve, reject) => {
+        client.makeUnaryRequest(
+          LOOKUP_PATH,
+          raw,
+          // The channel accepts answers up to 1 MiB ('grpc.max_receive_message_length').
+          (bytes: Buffer) => bytes,
+          envelope,
+          new Metadata({ waitForReady: true }),
+          { deadline: Date.now() + deadlineMs },
+          (error: ServiceError | null, answer?: Buffer) => {
+            if (error) reject(error);
+            else if (answer) resolve(answer);
             else reject(Object.assign(new Error('empty response'), { code: status.INTERNAL, details: 'empty response', metadata: new Metadata() }));
           },
         );

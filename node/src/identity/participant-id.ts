@@ -17,8 +17,3 @@ export function participantKindOf(id: string): ParticipantKind | undefined {
 export function isParticipantId(id: string): boolean {
   return participantKindOf(id) !== undefined;
 }
-
-/** A participant id made safe as part of a storage key or file name (`org:UN-POE` → `org_UN-POE`). */
-export function participantFileName(id: string): string {
-  return id.replace(':', '_');
-}

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { ErrorCode, ParticipantKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { domain, sodium, toBuffer } from '../crypto/sodium.js';
 import { participantKindOf } from './participant-id.js';
@@ -53,6 +54,13 @@ export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
     throw invalid('key id does not match the keys', 'card.key_id', 'key_id');
   }
   if (body.tlsCertificate.length === 0) throw invalid('TLS certificate is missing', 'card.tls_certificate', 'required');
+  // Parsed so that a broken certificate is refused now, not on every connection for weeks; its
+  // dates are checked by TLS when connecting.
+  try {
+    new X509Certificate(body.tlsCertificate);
+  } catch {
+    throw invalid('TLS certificate is not a DER X.509 certificate', 'card.tls_certificate', 'x509');
+  }
   if (!certificateFingerprint(body.tlsCertificate).equals(body.tlsCertificateSha256)) {
     throw invalid('TLS fingerprint does not match the certificate', 'card.tls_certificate_sha256', 'fingerprint');
   }

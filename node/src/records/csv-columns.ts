@@ -187,6 +187,7 @@ export function csvRowToRecord(layout: CsvLayout, cells: readonly string[]): Csv
     recordedAtMs: 0,
     updatedAtMs: 0,
     notes: s('notes'),
+    interest: undefined,
   };
   // With cells missing or extra, every later cell is in the wrong column: the count is the one problem to report.
   const cellCount = violations.filter((v) => v.rule === 'cell_count');

@@ -1,11 +1,12 @@
-import { ErrorCode, type RecordQuery, TracenetError, WeaponRecord } from '@tracenet/proto';
+import { ErrorCode, type InterestCategory, type InterestReport, type RecordQuery, TracenetError, type WeaponType, WeaponRecord } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { blake2b256, domain, randomBytes } from '../crypto/sodium.js';
 import type { Operation, StoredValue, Store, Sublevel } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
-import { type NameAliases, normaliseCalibre, normaliseManufacturer, normaliseModel, normaliseSerial } from './normalise.js';
+import { categoryName, interestViolations, isOfInterest } from './interest.js';
+import { type NameAliases, normaliseCalibre, normaliseManufacturer, normaliseModel, normaliseName, normaliseSerial } from './normalise.js';
 import { retentionDate, retentionOf } from './retention.js';
 import { RECORD_ID, recordViolations, violationError } from './validation.js';
 
@@ -19,6 +20,8 @@ export const IMPORT_BATCH_SIZE = 1000;
 export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
 /** Index entries read at most for one search before narrowing (guards against a pathological serial). */
 const MAX_CANDIDATES = 10_000;
+/** Entries of the records-of-interest index read at most for one lookup (a wildcard serial may scan them all). */
+export const MAX_INTEREST_SCAN = 100_000;
 
 /** The value kept under `records/<record_id>` (docs/adr/0005-records-storage.md). */
 interface StoredRecord {
@@ -32,6 +35,30 @@ interface StoredRecord {
   /** Index keys written with this version, deleted when it is replaced or deleted. */
   readonly serialKeys: readonly string[];
   readonly identityKeys: readonly string[];
+  /** Keys in `interest` written with this version (records of interest only). */
+  readonly interestKeys?: readonly string[];
+  /** Opaque reference of the record of interest, quoted in lookup hits; kept while it stays of interest. */
+  readonly reference?: string;
+}
+
+/**
+ * One entry of the records-of-interest index (`interest` sublevel), per indexed serial of a record
+ * of interest: what a lookup matches on and what a hit may release, without reading the record.
+ */
+export interface InterestEntry {
+  readonly recordId: string;
+  /** The indexed serial, normalised (docs/protocol.md 11.2). */
+  readonly serial: string;
+  /** Opaque reference given to peers in hits (`roi_` and 22 characters). */
+  readonly reference: string;
+  /** Manufacturer in its name form (11.2), before aliases: aliases apply when a lookup compares. */
+  readonly manufacturer: string;
+  /** Model, calibre: normalised (11.2); empty when the record has none. */
+  readonly model: string;
+  readonly calibre: string;
+  readonly type: WeaponType;
+  readonly category: InterestCategory;
+  readonly contactPoint: string;
 }
 
 /** Value of a `record-serials` entry: enough to narrow by manufacturer without reading the record. */
@@ -98,6 +125,25 @@ function notFound(recordId: string): TracenetError {
   return new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, { field: 'record_id', rule: 'exists' });
 }
 
+/** A new opaque reference of a record of interest: "roi_" and 22 base64url characters. */
+function newReference(): string {
+  return `roi_${randomBytes(16).toString('base64url')}`;
+}
+
+/** Key of an index entry of a record of interest: `s` NUL serial NUL record id. */
+const interestKey = (serial: string, recordId: string) => `s${SEP}${serial}${SEP}${recordId}`;
+/** Key that resolves a reference to its record: `r` NUL reference. */
+const referenceKey = (reference: string) => `r${SEP}${reference}`;
+
+/**
+ * A new version without an interest report keeps the report of the version it replaces: reports
+ * are made and withdrawn with {@link RecordStore.report} and {@link RecordStore.clearReport}, so
+ * that replacing a record (an edit, a re-import) never silently withdraws one.
+ */
+function keepReport(input: WeaponRecord, previous: WeaponRecord | undefined): WeaponRecord {
+  return input.interest === undefined && previous?.interest !== undefined ? { ...input, interest: previous.interest } : input;
+}
+
 function checkRecordId(recordId: string): void {
   if (recordId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record_id is required', { field: 'record_id', rule: 'required' });
   if (!RECORD_ID.test(recordId)) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a record id is "rec_" and 22 characters of [A-Za-z0-9_-]', { field: 'record_id', rule: 'record_id' });
@@ -148,7 +194,7 @@ export class RecordStore {
     const write = async (): Promise<PutResult> => {
       const previous = id === '' ? undefined : await this.#load(id);
       if (id !== '' && !previous) throw notFound(id);
-      const prepared = this.#prepare(input, previous?.stored, previous?.record.recordedAtMs, now);
+      const prepared = this.#prepare(keepReport(input, previous?.record), previous?.stored, previous?.record.recordedAtMs, now);
       await this.#journal.write(prepared.operations, [
         { type: 'record.put', fields: { recordId: prepared.record.recordId, created: !previous, events: prepared.record.events.length } },
       ]);
@@ -189,7 +235,7 @@ export class RecordStore {
       for (const input of inputs) {
         const previous = input.recordId === '' ? undefined : existing.get(input.recordId);
         if (input.recordId !== '' && !previous) throw notFound(input.recordId);
-        const prepared = this.#prepare(input, previous?.stored, previous?.record.recordedAtMs, now);
+        const prepared = this.#prepare(keepReport(input, previous?.record), previous?.stored, previous?.record.recordedAtMs, now);
         operations.push(...prepared.operations);
         results.push({ record: prepared.record, created: !previous });
         // A later row of the same batch replaces this version, not the one on disk.
@@ -234,11 +280,81 @@ export class RecordStore {
         { type: 'del', sublevel: this.#records, key: recordId },
         ...found.stored.serialKeys.map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-serials'], key })),
         ...found.stored.identityKeys.map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-identities'], key })),
+        ...(found.stored.interestKeys ?? []).map((key): Operation => ({ type: 'del', sublevel: this.#store.sub.interest, key })),
       ];
       await this.#journal.write(operations, [{ type: 'record.deleted', fields: { recordId, deletableFrom } }]);
       this.#logger.info({ recordId }, 'record deleted');
       return { recordId, deletableFrom };
     });
+  }
+
+  /**
+   * Reports a record as lost, stolen, trafficked or smuggled: it becomes a record of interest that
+   * peers' lookups can hit (docs/protocol.md 13.2), or its report is replaced. The report is
+   * validated (MISSING_FIELD / INVALID_FIELD with every violation under `report.*`); NOT_FOUND when
+   * the record does not exist. The record, its index entries and the audit entry
+   * `record.reported` are written in one batch.
+   */
+  async report(recordId: string, report: InterestReport): Promise<WeaponRecord> {
+    checkRecordId(recordId);
+    const violations = interestViolations(report, { prefix: 'report', nowMs: this.#clock.now() });
+    if (violations.length > 0) throw violationError(violations, 'the report is not valid');
+    return this.#locks.run(recordId, async () => {
+      const found = await this.#load(recordId);
+      if (!found) throw notFound(recordId);
+      const replaced = isOfInterest(found.record.interest);
+      const prepared = this.#prepare({ ...found.record, interest: { ...report } }, found.stored, found.record.recordedAtMs, this.#clock.now());
+      await this.#journal.write(prepared.operations, [
+        { type: 'record.reported', fields: { recordId, category: categoryName(report.category), reference: prepared.stored.reference ?? '', replaced } },
+      ]);
+      this.#logger.info({ recordId, category: categoryName(report.category) }, 'record reported as of interest');
+      return prepared.record;
+    });
+  }
+
+  /**
+   * Withdraws the report of a record: it is no longer a record of interest and lookups no longer
+   * hit it. A record without a report is returned unchanged and nothing is written; NOT_FOUND when
+   * the record does not exist. Audited as `record.report_cleared`.
+   */
+  async clearReport(recordId: string): Promise<WeaponRecord> {
+    checkRecordId(recordId);
+    return this.#locks.run(recordId, async () => {
+      const found = await this.#load(recordId);
+      if (!found) throw notFound(recordId);
+      if (!isOfInterest(found.record.interest)) return found.record;
+      const prepared = this.#prepare({ ...found.record, interest: undefined }, found.stored, found.record.recordedAtMs, this.#clock.now());
+      await this.#journal.write(prepared.operations, [{ type: 'record.report_cleared', fields: { recordId, reference: found.stored.reference ?? '' } }]);
+      this.#logger.info({ recordId }, 'report of interest withdrawn');
+      return prepared.record;
+    });
+  }
+
+  /**
+   * Reads the records-of-interest index for a lookup: every entry whose normalised serial is
+   * `serial` (`exact`), or starts with `serial` (a wildcard query's literal prefix, possibly
+   * empty), and that `accept` takes — one entry per record, at most `limit`, reading at most
+   * {@link MAX_INTEREST_SCAN} entries. The matching rules themselves are the lookup's
+   * (node/src/lookup/matcher.ts).
+   */
+  async findInterest(scan: { serial: string; exact: boolean }, accept: (entry: InterestEntry) => boolean, limit: number): Promise<InterestEntry[]> {
+    const prefix = scan.exact ? `s${SEP}${scan.serial}${SEP}` : `s${SEP}${scan.serial}`;
+    const found = new Map<string, InterestEntry>();
+    let read = 0;
+    for await (const [key, value] of this.#store.sub.interest.iterator({ gte: prefix })) {
+      if (!key.startsWith(prefix) || read >= MAX_INTEREST_SCAN) break;
+      read += 1;
+      const entry = value as unknown as InterestEntry;
+      if (!found.has(entry.recordId) && accept(entry)) found.set(entry.recordId, entry);
+      if (found.size >= limit) break;
+    }
+    return [...found.values()];
+  }
+
+  /** The record id a reference of a record of interest names, or undefined. */
+  async recordIdOfReference(reference: string): Promise<string | undefined> {
+    const value = await this.#store.sub.interest.get(referenceKey(reference));
+    return value === undefined ? undefined : String(value.recordId);
   }
 
   /** The first day a record may be deleted and why (NOT_FOUND when absent). */
@@ -335,6 +451,7 @@ export class RecordStore {
 
   #validate(record: WeaponRecord, nowMs: number): void {
     const violations = recordViolations(record, { nowMs });
+    if (record.interest !== undefined) violations.push(...interestViolations(record.interest, { prefix: 'record.interest', nowMs }));
     if (violations.length > 0) throw violationError(violations);
   }
 
@@ -359,6 +476,9 @@ export class RecordStore {
     const serialKeys = serials.map((s) => s + SEP + id);
     const identityKeys = serials.map((s) => [manufacturer, model, s, id].join(SEP));
     const retention = this.#retention(record, previous);
+    const interest = isOfInterest(record.interest) ? record.interest : undefined;
+    const reference = interest ? (previous?.reference ?? newReference()) : '';
+    const interestKeys = interest && reference ? [...serials.map((s) => interestKey(s, id)), referenceKey(reference)] : [];
     const stored: StoredRecord = {
       v: 1,
       record: Buffer.from(WeaponRecord.encode(record).finish()).toString('base64'),
@@ -366,18 +486,38 @@ export class RecordStore {
       retainReason: retention.reason,
       serialKeys,
       identityKeys,
+      ...(interest ? { interestKeys, reference } : {}),
     };
     const serialsSub = this.#store.sub['record-serials'];
     const identitiesSub = this.#store.sub['record-identities'];
     const operations: Operation[] = [];
     for (const key of previous?.serialKeys ?? []) if (!serialKeys.includes(key)) operations.push({ type: 'del', sublevel: serialsSub, key });
     for (const key of previous?.identityKeys ?? []) if (!identityKeys.includes(key)) operations.push({ type: 'del', sublevel: identitiesSub, key });
+    for (const key of previous?.interestKeys ?? []) if (!interestKeys.includes(key)) operations.push({ type: 'del', sublevel: this.#store.sub.interest, key });
     operations.push({ type: 'put', sublevel: this.#records, key: id, value: { ...stored } });
     serials.forEach((serial, i) => {
       const entry: SerialEntry = { recordId: id, manufacturer, model };
       operations.push({ type: 'put', sublevel: serialsSub, key: serialKeys[i] ?? serial, value: { ...entry } });
       operations.push({ type: 'put', sublevel: identitiesSub, key: identityKeys[i] ?? serial, value: { recordId: id } });
     });
+    if (interest && reference) {
+      const m = record.manufacture;
+      for (const serial of serials) {
+        const entry: InterestEntry = {
+          recordId: id,
+          serial,
+          reference,
+          manufacturer: normaliseName(m?.manufacturer ?? ''),
+          model: normaliseModel(m?.model ?? ''),
+          calibre: normaliseCalibre(m?.calibre ?? ''),
+          type: m?.type ?? 0,
+          category: interest.category,
+          contactPoint: interest.contactPoint,
+        };
+        operations.push({ type: 'put', sublevel: this.#store.sub.interest, key: interestKey(serial, id), value: { ...entry } });
+      }
+      operations.push({ type: 'put', sublevel: this.#store.sub.interest, key: referenceKey(reference), value: { recordId: id } });
+    }
     return { record, stored, operations };
   }
 

@@ -1,5 +1,6 @@
-import { ErrorCode, type FieldViolation, type ImportMarking, TracenetError, WeaponEventType, type WeaponEvent, type WeaponRecord } from '@tracenet/proto';
+import { type FieldViolation, type ImportMarking, TracenetError, WeaponEventType, type WeaponEvent, type WeaponRecord } from '@tracenet/proto';
 import { isCalendarDate } from '../workflow/validation.js';
+import { Violations as SharedViolations, violationError as listError } from '../util/violations.js';
 import { normaliseSerial } from './normalise.js';
 import { COMPONENT_KIND, enumShortName, EVENT_TYPE, isEnumMember, MANUFACTURE_METHOD, type EnumSpec, WEAPON_STATUS, WEAPON_TYPE } from './record-json.js';
 
@@ -59,21 +60,13 @@ export interface RecordValidationOptions {
   readonly prefix?: string;
 }
 
-/** Collects violations so that an officer learns every problem of a record at once. */
-class Violations {
-  readonly list: FieldViolation[] = [];
-  missing(field: string, message: string): void {
-    this.list.push({ field, rule: 'required', message });
-  }
-  invalid(field: string, rule: string, message: string): void {
-    this.list.push({ field, rule, message });
-  }
-  maxLength(field: string, value: string, what: string, max: number = RECORD_LIMITS.shortText): void {
-    if (value.length > max) this.invalid(field, 'max_length', `${what} is longer than ${max} characters`);
+/** The record rules on top of the shared collector. */
+class Violations extends SharedViolations {
+  override maxLength(field: string, value: string, what: string, max: number = RECORD_LIMITS.shortText): void {
+    super.maxLength(field, value, what, max);
   }
   required(field: string, value: string, what: string, max: number = RECORD_LIMITS.shortText): void {
-    if (value.trim() === '') this.missing(field, `${what} is required`);
-    else this.maxLength(field, value, what, max);
+    this.text(field, value, what, max);
   }
   country(field: string, value: string, what: string, required: boolean): void {
     if (value === '') {
@@ -235,13 +228,9 @@ export function recordViolations(record: WeaponRecord, options: RecordValidation
   return v.list;
 }
 
-/** The error for a list of violations: MISSING_FIELD or INVALID_FIELD after the first one, listing all. */
+/** The error for a record's violations: MISSING_FIELD or INVALID_FIELD after the first one, listing all. */
 export function violationError(violations: readonly FieldViolation[], summary = 'the record is not valid'): TracenetError {
-  const first = violations[0];
-  const code = first?.rule === 'required' ? ErrorCode.ERROR_CODE_MISSING_FIELD : ErrorCode.ERROR_CODE_INVALID_FIELD;
-  const shown = violations.slice(0, 5).map((x) => `${x.field}: ${x.message}`);
-  const more = violations.length > 5 ? `; and ${violations.length - 5} more` : '';
-  return new TracenetError(code, `${summary}: ${shown.join('; ')}${more}`, { field: first?.field ?? '', rule: first?.rule ?? '', violations: [...violations] });
+  return listError(violations, summary);
 }
 
 /**

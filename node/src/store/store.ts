@@ -27,6 +27,12 @@ export const SUBLEVELS = [
   'cases',
   'case-traces',
   'events',
+  // Lookups (docs/protocol.md section 13): the index of records of interest, hit notices on
+  // this node's records, this node's own lookups, and the query ids it has answered.
+  'interest',
+  'hits',
+  'lookups',
+  'lookup-seen',
 ] as const;
 export type SublevelName = (typeof SUBLEVELS)[number];
 
@@ -79,11 +85,6 @@ export async function openStore(location: string, options: { sync?: boolean } = 
       if (db.status === 'open' || db.status === 'opening') await db.close();
     },
   };
-}
-
-/** Whether an error is LevelDB's "not found" (level 10 returns undefined instead; kept for safety). */
-export async function getOrUndefined(sub: Sublevel, key: string): Promise<StoredValue | undefined> {
-  return (await sub.get(key)) ?? undefined;
 }
 
 /** Zero-padded decimal, so that numbers sort as strings. */

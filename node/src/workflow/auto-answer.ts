@@ -31,7 +31,7 @@ export function answerFromRecord(record: WeaponRecord, traceId: string): Omit<Tr
   const events = record.events;
   const last = events.at(-1);
   if (!last) return undefined;
-  const base = { traceId, history: events, details: '', lastLegalRecord: '', pointOfDiversion: '', referral: undefined };
+  const base = { traceId, history: events, details: '', lastLegalRecord: '', pointOfDiversion: '', referral: undefined, restrictions: undefined };
   if (last.type === E.WEAPON_EVENT_TYPE_EXPORTED && last.destination) {
     return {
       ...base,

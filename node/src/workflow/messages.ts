@@ -2,17 +2,23 @@ import {
   ClarificationReply,
   ClarificationRequest,
   Closure,
+  ConsentDecision,
+  ConsentRequest,
   DelayNotice,
+  DisclosureNotice,
   ErrorCode,
   MessageKind,
   Refusal,
   Restriction,
+  SharedInformation,
   TraceAcknowledgement,
   TraceAnswer,
   TraceRequest,
   TracenetError,
   Withdrawal,
 } from '@tracenet/proto';
+import { isParticipantId } from '../identity/participant-id.js';
+import { validateRestrictions } from './restrictions.js';
 import { requireDate, requireText, validateAnswer, validateReason, validateTraceRequest } from './validation.js';
 
 /** A decoded, validated workflow message body. */
@@ -141,3 +147,73 @@ export function encodeWorkflowBody(message: WorkflowBody): Uint8Array {
   }
 }
 
+
+/** A decoded, validated use-restriction message body (docs/protocol.md section 14). */
+export type DisclosureBody =
+  | { kind: MessageKind.MESSAGE_KIND_CONSENT_REQUEST; traceId: string; body: ConsentRequest }
+  | { kind: MessageKind.MESSAGE_KIND_CONSENT_DECISION; traceId: string; body: ConsentDecision }
+  | { kind: MessageKind.MESSAGE_KIND_DISCLOSURE_NOTICE; traceId: string; body: DisclosureNotice }
+  | { kind: MessageKind.MESSAGE_KIND_SHARED_INFORMATION; traceId: string; body: SharedInformation };
+
+/** The message kinds of use restrictions: handled beside the case state machine. */
+export const DISCLOSURE_KINDS: readonly MessageKind[] = [
+  MessageKind.MESSAGE_KIND_CONSENT_REQUEST,
+  MessageKind.MESSAGE_KIND_CONSENT_DECISION,
+  MessageKind.MESSAGE_KIND_DISCLOSURE_NOTICE,
+  MessageKind.MESSAGE_KIND_SHARED_INFORMATION,
+];
+
+function participant(value: string, field: string): void {
+  if (!isParticipantId(value)) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${field} must be a participant id`, { field, rule: 'participant_id' });
+}
+
+/** Decodes and validates the body of a use-restriction message (docs/protocol.md 14.6). */
+export function decodeDisclosureBody(kind: MessageKind, bytes: Uint8Array): DisclosureBody {
+  const K = MessageKind;
+  switch (kind) {
+    case K.MESSAGE_KIND_CONSENT_REQUEST: {
+      const body = decode(ConsentRequest, bytes, 'ConsentRequest');
+      requireText(body.consentId, 'body.consent_id', 'the consent id', 64);
+      participant(body.thirdParticipant, 'body.third_participant');
+      requireText(body.reason, 'body.reason', 'the reason', 5000);
+      return { kind, traceId: traceId(body.traceId), body };
+    }
+    case K.MESSAGE_KIND_CONSENT_DECISION: {
+      const body = decode(ConsentDecision, bytes, 'ConsentDecision');
+      requireText(body.consentId, 'body.consent_id', 'the consent id', 64);
+      return { kind, traceId: traceId(body.traceId), body };
+    }
+    case K.MESSAGE_KIND_DISCLOSURE_NOTICE: {
+      const body = decode(DisclosureNotice, bytes, 'DisclosureNotice');
+      participant(body.thirdParticipant, 'body.third_participant');
+      requireText(body.basis, 'body.basis', 'the basis', 200);
+      return { kind, traceId: traceId(body.traceId), body };
+    }
+    case K.MESSAGE_KIND_SHARED_INFORMATION: {
+      const body = decode(SharedInformation, bytes, 'SharedInformation');
+      participant(body.provider, 'body.provider');
+      if (!body.answer) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'shared information carries the answer', { field: 'body.answer', rule: 'required' });
+      validateAnswer(body.answer, 'body.answer');
+      if (!body.restrictions) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'shared information carries its restrictions', { field: 'body.restrictions', rule: 'required' });
+      validateRestrictions(body.restrictions, 'body.restrictions');
+      return { kind, traceId: traceId(body.providerTraceId), body };
+    }
+    default:
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `message kind ${kind} is not a use-restriction message`, { field: 'header.kind', rule: 'known_kind' });
+  }
+}
+
+/** Encodes a use-restriction body for sending. */
+export function encodeDisclosureBody(message: DisclosureBody): Uint8Array {
+  const K = MessageKind;
+  switch (message.kind) {
+    case K.MESSAGE_KIND_CONSENT_REQUEST:
+      return ConsentRequest.encode(message.body).finish();
+    case K.MESSAGE_KIND_CONSENT_DECISION:
+      return ConsentDecision.encode(message.body).finish();
+    case K.MESSAGE_KIND_DISCLOSURE_NOTICE:
+      return DisclosureNotice.encode(message.body).finish();
+    case K.MESSAGE_KIND_SHARED_INFORMATION:
+      return SharedInformation.encode(message.body).finish();
+  }
+}

@@ -8,7 +8,7 @@ export const DEFAULT_ANSWER_WITHIN_MS = 30 * 86_400_000;
 
 /** The policy of a peer without one: deny requests, nothing automatic, default deadlines. */
 export function defaultPolicy(participantId: string): PeerPolicy {
-  return { participantId, acceptRequests: false, autoAcknowledge: false, autoAnswer: false, acknowledgeWithinMs: 0, answerWithinMs: 0 };
+  return { participantId, acceptRequests: false, autoAcknowledge: false, autoAnswer: false, acknowledgeWithinMs: 0, answerWithinMs: 0, allowLookups: false, lookupsPerMinute: 0, defaultRestrictions: undefined };
 }
 
 /** Deadlines of a policy with the defaults filled in. */
@@ -17,6 +17,14 @@ export function deadlinesOf(policy: PeerPolicy): { acknowledgeWithinMs: number; 
     acknowledgeWithinMs: policy.acknowledgeWithinMs > 0 ? policy.acknowledgeWithinMs : DEFAULT_ACKNOWLEDGE_WITHIN_MS,
     answerWithinMs: policy.answerWithinMs > 0 ? policy.answerWithinMs : DEFAULT_ANSWER_WITHIN_MS,
   };
+}
+
+/** Lookups a peer may make per minute when its policy says 0 (docs/protocol.md 13.8). */
+export const DEFAULT_LOOKUPS_PER_MINUTE = 60;
+
+/** The lookup rate a policy allows, with the default filled in. */
+export function lookupsPerMinuteOf(policy: PeerPolicy): number {
+  return policy.lookupsPerMinute > 0 ? policy.lookupsPerMinute : DEFAULT_LOOKUPS_PER_MINUTE;
 }
 
 /** Per-peer policies, stored in the `policies` sublevel and cached in memory. */
@@ -54,6 +62,8 @@ export class PolicyStore {
             autoAnswer: stored.autoAnswer,
             acknowledgeWithinMs: stored.acknowledgeWithinMs,
             answerWithinMs: stored.answerWithinMs,
+            allowLookups: stored.allowLookups,
+            lookupsPerMinute: stored.lookupsPerMinute,
           },
         },
       ],

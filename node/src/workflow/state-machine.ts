@@ -61,6 +61,10 @@ const SENT_BY_REQUESTER = new Set<MessageKind>([
   K.MESSAGE_KIND_CLARIFICATION_REPLY,
   K.MESSAGE_KIND_TRACE_WITHDRAWAL,
   K.MESSAGE_KIND_TRACE_CLOSURE,
+  // Use restrictions (docs/protocol.md 14), handled beside the table.
+  K.MESSAGE_KIND_CONSENT_REQUEST,
+  K.MESSAGE_KIND_DISCLOSURE_NOTICE,
+  K.MESSAGE_KIND_SHARED_INFORMATION,
 ]);
 
 /** The workflow message kinds (everything a case can send or receive). */
@@ -105,6 +109,10 @@ export function kindName(kind: MessageKind): string {
 export function nextState(role: CaseRole, state: CaseState, kind: MessageKind, direction: 'send' | 'receive'): CaseState {
   if (isFinal(state)) {
     throw new TracenetError(ErrorCode.ERROR_CODE_CASE_CLOSED, `the case is ${stateName(state)}; nothing more can happen in it`, { field: 'case_id', rule: 'case_open' });
+  }
+  if (role !== CaseRole.CASE_ROLE_REQUESTER && role !== CaseRole.CASE_ROLE_REQUESTED) {
+    // A SHARED case (docs/protocol.md 14.4) holds information only; no workflow step applies.
+    throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, 'information shared with this node is not a trace; no workflow step applies to it', { field: 'case_id', rule: 'shared_case' });
   }
   const next = sends(role, kind) === (direction === 'send') ? (role === CaseRole.CASE_ROLE_REQUESTER ? REQUESTER : REQUESTED).get(state)?.get(kind) : undefined;
   if (next === undefined) {

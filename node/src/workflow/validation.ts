@@ -1,6 +1,5 @@
 import {
   ErrorCode,
-  type FieldViolation,
   FindingKind,
   IllicitKind,
   Priority,
@@ -8,10 +7,10 @@ import {
   TraceOutcome,
   type TraceAnswer,
   type TraceRequest,
-  TracenetError,
   WeaponType,
 } from '@tracenet/proto';
 import { isParticipantId } from '../identity/participant-id.js';
+import { Violations as SharedViolations } from '../util/violations.js';
 
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -26,32 +25,15 @@ export function isCalendarDate(value: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(value);
 }
 
-/** Collects violations so that a caller learns every missing field at once. */
-class Violations {
-  readonly list: FieldViolation[] = [];
-  missing(field: string, message: string): void {
-    this.list.push({ field, rule: 'required', message });
-  }
-  invalid(field: string, rule: string, message: string): void {
-    this.list.push({ field, rule, message });
-  }
-  text(field: string, value: string, what: string, max = 10_000): void {
-    if (value.trim() === '') this.missing(field, `${what} is required`);
-    else if (value.length > max) this.invalid(field, 'max_length', `${what} is longer than ${max} characters`);
+/** The workflow rules on top of the shared collector. */
+class Violations extends SharedViolations {
+  override text(field: string, value: string, what: string, max = 10_000): void {
+    super.text(field, value, what, max);
   }
   date(field: string, value: string, what: string, required: boolean): void {
     if (value === '') {
       if (required) this.missing(field, `${what} is required`);
     } else if (!isCalendarDate(value)) this.invalid(field, 'date', `${what} must be a date YYYY-MM-DD`);
-  }
-  throwIfAny(code: ErrorCode, summary: string): void {
-    if (this.list.length === 0) return;
-    const first = this.list[0];
-    throw new TracenetError(code, `${summary}: ${this.list.map((v) => v.field).join(', ')}`, {
-      field: first?.field ?? '',
-      rule: first?.rule ?? '',
-      violations: this.list,
-    });
   }
 }
 
@@ -104,7 +86,7 @@ export function validateTraceRequest(request: TraceRequest, prefix = 'request'):
     if (p.content.length === 0 || p.content.length > MAX_PHOTO_BYTES) v.invalid(f(`weapon.photos[${i}].content`), 'size', 'a photo must be 1 byte to 1 MiB');
   });
   v.text(f('intended_use'), request.intendedUse, 'intended use of the information', 2000);
-  v.throwIfAny(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE, 'the trace request lacks required content');
+  v.throwIfAny('the trace request lacks required content', ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
 }
 
 /** An answer states its outcome, and a referral names the participant and the basis. */
@@ -119,7 +101,7 @@ export function validateAnswer(answer: TraceAnswer, prefix: string): void {
   if (answer.outcome === TraceOutcome.TRACE_OUTCOME_TRACED && answer.lastLegalRecord.trim() === '') {
     v.missing(`${prefix}.last_legal_record`, 'a traced answer states the last legal record');
   }
-  v.throwIfAny(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the answer is incomplete');
+  v.throwIfAny('the answer is incomplete');
 }
 
 /** Delay, restriction and refusal need a reason code and an explanation. */
@@ -129,19 +111,19 @@ export function validateReason(reason: ReasonCode, explanation: string, prefix: 
     v.missing(`${prefix}.reason`, 'a reason code is required (ongoing criminal investigation, legal confidentiality, national security, other)');
   }
   v.text(`${prefix}.explanation`, explanation, 'an explanation', 5000);
-  v.throwIfAny(ErrorCode.ERROR_CODE_MISSING_FIELD, 'a delay, restriction or refusal needs its reason');
+  v.throwIfAny('a delay, restriction or refusal needs its reason');
 }
 
 /** A required text field of a workflow message. */
 export function requireText(value: string, field: string, what: string, max = 10_000): void {
   const v = new Violations();
   v.text(field, value, what, max);
-  v.throwIfAny(ErrorCode.ERROR_CODE_MISSING_FIELD, `${what} is required`);
+  v.throwIfAny(`${what} is required`);
 }
 
 /** A date field, YYYY-MM-DD, optional unless `required`. */
 export function requireDate(value: string, field: string, what: string, required: boolean): void {
   const v = new Violations();
   v.date(field, value, what, required);
-  v.throwIfAny(ErrorCode.ERROR_CODE_INVALID_FIELD, `${what} is not a date`);
+  v.throwIfAny(`${what} is not a date`);
 }

@@ -54,6 +54,7 @@ export function weapon(overrides: Partial<WeaponRecord> = {}, manufacture: Parti
     components: [{ kind: ComponentKind.COMPONENT_KIND_BARREL, serialNumber: 'B-77', marking: '' }],
     manufactureMethod: ManufactureMethod.MANUFACTURE_METHOD_INDUSTRIAL,
     secondaryMarks: [{ location: 'inside receiver', value: 'X7Q' }],
+    interest: undefined,
     status: WeaponStatus.WEAPON_STATUS_EXPORTED,
     events: [
       event(WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, '1998-03-02', { place: 'Herstal' }),

@@ -125,7 +125,8 @@ const Generic = makeGenericClientConstructor({}, 'Federation');
 
 /**
  * A bare gRPC client of a node's Federation port: sends raw bytes to Deliver and returns the
- * decoded receipt, or rejects with the grpc-js ServiceError exactly as received.
+ * decoded receipt (or to Lookup and returns the answer's bytes), or rejects with the grpc-js
+ * ServiceError exactly as received.
  */
 export class RawFederationClient {
   readonly #client: Client;
@@ -149,6 +150,21 @@ export class RawFederationClient {
         new Metadata(),
         { deadline: Date.now() + 10_000 },
         (error: ServiceError | null, receipt?: Receipt) => (error ? reject(error) : receipt ? resolve(receipt) : reject(new Error('empty answer'))),
+      );
+    });
+  }
+
+  /** Sends raw bytes to Federation.Lookup; resolves with the raw answer envelope bytes or rejects with the ServiceError. */
+  lookup(bytes: Uint8Array, deadlineMs = 10_000): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.#client.makeUnaryRequest(
+        '/tracenet.v1.Federation/Lookup',
+        (b: Uint8Array) => Buffer.from(b),
+        (b: Buffer) => b,
+        bytes,
+        new Metadata(),
+        { deadline: Date.now() + deadlineMs },
+        (error: ServiceError | null, answer?: Buffer) => (error ? reject(error) : answer ? resolve(answer) : reject(new Error('empty answer'))),
       );
     });
   }

@@ -6,7 +6,16 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Closure, DelayNotice, Refusal, Restriction, TraceAnswer, TraceRequest, Withdrawal } from "./tracing.js";
+import {
+  Closure,
+  DelayNotice,
+  Refusal,
+  Restriction,
+  SharedInformation,
+  TraceAnswer,
+  TraceRequest,
+  Withdrawal,
+} from "./tracing.js";
 
 /** CaseRole says which side of the trace this node is on. */
 export enum CaseRole {
@@ -15,6 +24,11 @@ export enum CaseRole {
   CASE_ROLE_REQUESTER = 1,
   /** CASE_ROLE_REQUESTED - This node was asked. */
   CASE_ROLE_REQUESTED = 2,
+  /**
+   * CASE_ROLE_SHARED - Another participant shared a provider's answer with this node (docs/protocol.md 14.4);
+   * peer is the participant that shared it, shared.provider the one whose information it is.
+   */
+  CASE_ROLE_SHARED = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -29,6 +43,9 @@ export function caseRoleFromJSON(object: any): CaseRole {
     case 2:
     case "CASE_ROLE_REQUESTED":
       return CaseRole.CASE_ROLE_REQUESTED;
+    case 3:
+    case "CASE_ROLE_SHARED":
+      return CaseRole.CASE_ROLE_SHARED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -44,6 +61,8 @@ export function caseRoleToJSON(object: CaseRole): string {
       return "CASE_ROLE_REQUESTER";
     case CaseRole.CASE_ROLE_REQUESTED:
       return "CASE_ROLE_REQUESTED";
+    case CaseRole.CASE_ROLE_SHARED:
+      return "CASE_ROLE_SHARED";
     case CaseRole.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -210,6 +229,45 @@ export interface Case {
   /** Follow-on cases opened from this one. */
   nextCaseIds: string[];
   timeline: TimelineEntry[];
+  /**
+   * ---- use restrictions (docs/protocol.md section 14) ----
+   * Consent requests of this trace and their decisions (both sides).
+   */
+  consents: Consent[];
+  /** Disclosures of the answer to third participants (requester: made; requested: notified). */
+  disclosures: Disclosure[];
+  /** SHARED role: what was shared with this node. */
+  shared:
+    | SharedInformation
+    | undefined;
+  /** Received information is purged at this instant (answer's retention); 0 when nothing is held. */
+  retainUntilMs: number;
+  /** When the received information was purged; 0 while it is held. */
+  purgedAtMs: number;
+  /** The requester is an organisation (a panel such as org:UN-POE) or this node asks as one. */
+  panel: boolean;
+}
+
+/** Consent is one consent request and its decision. */
+export interface Consent {
+  consentId: string;
+  thirdParticipant: string;
+  reason: string;
+  requestedAtMs: number;
+  /** 0 while the provider has not decided. */
+  decidedAtMs: number;
+  granted: boolean;
+  conditions: string;
+}
+
+/** Disclosure is one passing-on of the answer to a third participant. */
+export interface Disclosure {
+  thirdParticipant: string;
+  disclosedAtMs: number;
+  /** "listed" or "consent:<consent_id>". */
+  basis: string;
+  /** The SharedInformation (requester) or DisclosureNotice (requested) message. */
+  messageId: string;
 }
 
 function createBaseClarification(): Clarification {
@@ -548,6 +606,12 @@ function createBaseCase(): Case {
     chainId: "",
     nextCaseIds: [],
     timeline: [],
+    consents: [],
+    disclosures: [],
+    shared: undefined,
+    retainUntilMs: 0,
+    purgedAtMs: 0,
+    panel: false,
   };
 }
 
@@ -624,6 +688,24 @@ export const Case: MessageFns<Case> = {
     }
     for (const v of message.timeline) {
       TimelineEntry.encode(v!, writer.uint32(194).fork()).join();
+    }
+    for (const v of message.consents) {
+      Consent.encode(v!, writer.uint32(202).fork()).join();
+    }
+    for (const v of message.disclosures) {
+      Disclosure.encode(v!, writer.uint32(210).fork()).join();
+    }
+    if (message.shared !== undefined) {
+      SharedInformation.encode(message.shared, writer.uint32(218).fork()).join();
+    }
+    if (message.retainUntilMs !== 0) {
+      writer.uint32(224).int64(message.retainUntilMs);
+    }
+    if (message.purgedAtMs !== 0) {
+      writer.uint32(232).int64(message.purgedAtMs);
+    }
+    if (message.panel !== false) {
+      writer.uint32(240).bool(message.panel);
     }
     return writer;
   },
@@ -833,6 +915,54 @@ export const Case: MessageFns<Case> = {
             message.timeline.push(TimelineEntry.decode(reader, reader.uint32()));
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.consents.push(Consent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.disclosures.push(Disclosure.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.shared = SharedInformation.decode(reader, reader.uint32());
+            continue;
+          }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.retainUntilMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 29: {
+            if (tag !== 232) {
+              break;
+            }
+
+            message.purgedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.panel = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -919,6 +1049,24 @@ export const Case: MessageFns<Case> = {
       timeline: globalThis.Array.isArray(object?.timeline)
         ? object.timeline.map((e: any) => TimelineEntry.fromJSON(e))
         : [],
+      consents: globalThis.Array.isArray(object?.consents)
+        ? object.consents.map((e: any) => Consent.fromJSON(e))
+        : [],
+      disclosures: globalThis.Array.isArray(object?.disclosures)
+        ? object.disclosures.map((e: any) => Disclosure.fromJSON(e))
+        : [],
+      shared: isSet(object.shared) ? SharedInformation.fromJSON(object.shared) : undefined,
+      retainUntilMs: isSet(object.retainUntilMs)
+        ? globalThis.Number(object.retainUntilMs)
+        : isSet(object.retain_until_ms)
+        ? globalThis.Number(object.retain_until_ms)
+        : 0,
+      purgedAtMs: isSet(object.purgedAtMs)
+        ? globalThis.Number(object.purgedAtMs)
+        : isSet(object.purged_at_ms)
+        ? globalThis.Number(object.purged_at_ms)
+        : 0,
+      panel: isSet(object.panel) ? globalThis.Boolean(object.panel) : false,
     };
   },
 
@@ -996,6 +1144,24 @@ export const Case: MessageFns<Case> = {
     if (message.timeline?.length) {
       obj.timeline = message.timeline.map((e) => TimelineEntry.toJSON(e));
     }
+    if (message.consents?.length) {
+      obj.consents = message.consents.map((e) => Consent.toJSON(e));
+    }
+    if (message.disclosures?.length) {
+      obj.disclosures = message.disclosures.map((e) => Disclosure.toJSON(e));
+    }
+    if (message.shared !== undefined) {
+      obj.shared = SharedInformation.toJSON(message.shared);
+    }
+    if (message.retainUntilMs !== 0) {
+      obj.retainUntilMs = Math.round(message.retainUntilMs);
+    }
+    if (message.purgedAtMs !== 0) {
+      obj.purgedAtMs = Math.round(message.purgedAtMs);
+    }
+    if (message.panel !== false) {
+      obj.panel = message.panel;
+    }
     return obj;
   },
 
@@ -1042,6 +1208,332 @@ export const Case: MessageFns<Case> = {
     message.chainId = object.chainId ?? "";
     message.nextCaseIds = object.nextCaseIds?.map((e) => e) || [];
     message.timeline = object.timeline?.map((e) => TimelineEntry.fromPartial(e)) || [];
+    message.consents = object.consents?.map((e) => Consent.fromPartial(e)) || [];
+    message.disclosures = object.disclosures?.map((e) => Disclosure.fromPartial(e)) || [];
+    message.shared = (object.shared !== undefined && object.shared !== null)
+      ? SharedInformation.fromPartial(object.shared)
+      : undefined;
+    message.retainUntilMs = object.retainUntilMs ?? 0;
+    message.purgedAtMs = object.purgedAtMs ?? 0;
+    message.panel = object.panel ?? false;
+    return message;
+  },
+};
+
+function createBaseConsent(): Consent {
+  return {
+    consentId: "",
+    thirdParticipant: "",
+    reason: "",
+    requestedAtMs: 0,
+    decidedAtMs: 0,
+    granted: false,
+    conditions: "",
+  };
+}
+
+export const Consent: MessageFns<Consent> = {
+  encode(message: Consent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consentId !== "") {
+      writer.uint32(10).string(message.consentId);
+    }
+    if (message.thirdParticipant !== "") {
+      writer.uint32(18).string(message.thirdParticipant);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.requestedAtMs !== 0) {
+      writer.uint32(32).int64(message.requestedAtMs);
+    }
+    if (message.decidedAtMs !== 0) {
+      writer.uint32(40).int64(message.decidedAtMs);
+    }
+    if (message.granted !== false) {
+      writer.uint32(48).bool(message.granted);
+    }
+    if (message.conditions !== "") {
+      writer.uint32(58).string(message.conditions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Consent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.thirdParticipant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.requestedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.decidedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.granted = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.conditions = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Consent {
+    return {
+      consentId: isSet(object.consentId)
+        ? globalThis.String(object.consentId)
+        : isSet(object.consent_id)
+        ? globalThis.String(object.consent_id)
+        : "",
+      thirdParticipant: isSet(object.thirdParticipant)
+        ? globalThis.String(object.thirdParticipant)
+        : isSet(object.third_participant)
+        ? globalThis.String(object.third_participant)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      requestedAtMs: isSet(object.requestedAtMs)
+        ? globalThis.Number(object.requestedAtMs)
+        : isSet(object.requested_at_ms)
+        ? globalThis.Number(object.requested_at_ms)
+        : 0,
+      decidedAtMs: isSet(object.decidedAtMs)
+        ? globalThis.Number(object.decidedAtMs)
+        : isSet(object.decided_at_ms)
+        ? globalThis.Number(object.decided_at_ms)
+        : 0,
+      granted: isSet(object.granted) ? globalThis.Boolean(object.granted) : false,
+      conditions: isSet(object.conditions) ? globalThis.String(object.conditions) : "",
+    };
+  },
+
+  toJSON(message: Consent): unknown {
+    const obj: any = {};
+    if (message.consentId !== "") {
+      obj.consentId = message.consentId;
+    }
+    if (message.thirdParticipant !== "") {
+      obj.thirdParticipant = message.thirdParticipant;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.requestedAtMs !== 0) {
+      obj.requestedAtMs = Math.round(message.requestedAtMs);
+    }
+    if (message.decidedAtMs !== 0) {
+      obj.decidedAtMs = Math.round(message.decidedAtMs);
+    }
+    if (message.granted !== false) {
+      obj.granted = message.granted;
+    }
+    if (message.conditions !== "") {
+      obj.conditions = message.conditions;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Consent>): Consent {
+    return Consent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Consent>): Consent {
+    const message = createBaseConsent();
+    message.consentId = object.consentId ?? "";
+    message.thirdParticipant = object.thirdParticipant ?? "";
+    message.reason = object.reason ?? "";
+    message.requestedAtMs = object.requestedAtMs ?? 0;
+    message.decidedAtMs = object.decidedAtMs ?? 0;
+    message.granted = object.granted ?? false;
+    message.conditions = object.conditions ?? "";
+    return message;
+  },
+};
+
+function createBaseDisclosure(): Disclosure {
+  return { thirdParticipant: "", disclosedAtMs: 0, basis: "", messageId: "" };
+}
+
+export const Disclosure: MessageFns<Disclosure> = {
+  encode(message: Disclosure, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.thirdParticipant !== "") {
+      writer.uint32(10).string(message.thirdParticipant);
+    }
+    if (message.disclosedAtMs !== 0) {
+      writer.uint32(16).int64(message.disclosedAtMs);
+    }
+    if (message.basis !== "") {
+      writer.uint32(26).string(message.basis);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(34).string(message.messageId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Disclosure {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDisclosure();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.thirdParticipant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.disclosedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.basis = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Disclosure {
+    return {
+      thirdParticipant: isSet(object.thirdParticipant)
+        ? globalThis.String(object.thirdParticipant)
+        : isSet(object.third_participant)
+        ? globalThis.String(object.third_participant)
+        : "",
+      disclosedAtMs: isSet(object.disclosedAtMs)
+        ? globalThis.Number(object.disclosedAtMs)
+        : isSet(object.disclosed_at_ms)
+        ? globalThis.Number(object.disclosed_at_ms)
+        : 0,
+      basis: isSet(object.basis) ? globalThis.String(object.basis) : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Disclosure): unknown {
+    const obj: any = {};
+    if (message.thirdParticipant !== "") {
+      obj.thirdParticipant = message.thirdParticipant;
+    }
+    if (message.disclosedAtMs !== 0) {
+      obj.disclosedAtMs = Math.round(message.disclosedAtMs);
+    }
+    if (message.basis !== "") {
+      obj.basis = message.basis;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Disclosure>): Disclosure {
+    return Disclosure.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Disclosure>): Disclosure {
+    const message = createBaseDisclosure();
+    message.thirdParticipant = object.thirdParticipant ?? "";
+    message.disclosedAtMs = object.disclosedAtMs ?? 0;
+    message.basis = object.basis ?? "";
+    message.messageId = object.messageId ?? "";
     return message;
   },
 };

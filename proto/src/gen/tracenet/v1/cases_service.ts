@@ -37,8 +37,31 @@ import {
   traceOutcomeFromJSON,
   traceOutcomeToJSON,
   TraceRequest,
+  UseRestrictions,
   WeaponDescription,
 } from "./tracing.js";
+
+/** ShareCaseRequest names the case and the third participant. */
+export interface ShareCaseRequest {
+  caseId: string;
+  thirdParticipant: string;
+  note: string;
+}
+
+/** RequestConsentRequest names the third participant and why. */
+export interface RequestConsentRequest {
+  caseId: string;
+  thirdParticipant: string;
+  reason: string;
+}
+
+/** DecideConsentRequest decides an open consent request. */
+export interface DecideConsentRequest {
+  caseId: string;
+  consentId: string;
+  granted: boolean;
+  conditions: string;
+}
 
 /** CreateCaseRequest carries the request content. trace_id and chain_id are assigned by the node. */
 export interface CreateCaseRequest {
@@ -94,6 +117,8 @@ export interface AnswerCaseRequest {
   referral: Referral | undefined;
   history: WeaponEvent[];
   details: string;
+  /** Tightens the policy's default use restrictions (docs/protocol.md 14.2); unset keeps them. */
+  restrictions: UseRestrictions | undefined;
 }
 
 /** DelayCaseRequest gives the reason for a delay. */
@@ -163,6 +188,349 @@ export interface GetTraceChainResponse {
   /** In chain order: the first request first. */
   cases: Case[];
 }
+
+function createBaseShareCaseRequest(): ShareCaseRequest {
+  return { caseId: "", thirdParticipant: "", note: "" };
+}
+
+export const ShareCaseRequest: MessageFns<ShareCaseRequest> = {
+  encode(message: ShareCaseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.thirdParticipant !== "") {
+      writer.uint32(18).string(message.thirdParticipant);
+    }
+    if (message.note !== "") {
+      writer.uint32(26).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShareCaseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShareCaseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.thirdParticipant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShareCaseRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      thirdParticipant: isSet(object.thirdParticipant)
+        ? globalThis.String(object.thirdParticipant)
+        : isSet(object.third_participant)
+        ? globalThis.String(object.third_participant)
+        : "",
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: ShareCaseRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.thirdParticipant !== "") {
+      obj.thirdParticipant = message.thirdParticipant;
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ShareCaseRequest>): ShareCaseRequest {
+    return ShareCaseRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShareCaseRequest>): ShareCaseRequest {
+    const message = createBaseShareCaseRequest();
+    message.caseId = object.caseId ?? "";
+    message.thirdParticipant = object.thirdParticipant ?? "";
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
+function createBaseRequestConsentRequest(): RequestConsentRequest {
+  return { caseId: "", thirdParticipant: "", reason: "" };
+}
+
+export const RequestConsentRequest: MessageFns<RequestConsentRequest> = {
+  encode(message: RequestConsentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.thirdParticipant !== "") {
+      writer.uint32(18).string(message.thirdParticipant);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestConsentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestConsentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.thirdParticipant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestConsentRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      thirdParticipant: isSet(object.thirdParticipant)
+        ? globalThis.String(object.thirdParticipant)
+        : isSet(object.third_participant)
+        ? globalThis.String(object.third_participant)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: RequestConsentRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.thirdParticipant !== "") {
+      obj.thirdParticipant = message.thirdParticipant;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RequestConsentRequest>): RequestConsentRequest {
+    return RequestConsentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RequestConsentRequest>): RequestConsentRequest {
+    const message = createBaseRequestConsentRequest();
+    message.caseId = object.caseId ?? "";
+    message.thirdParticipant = object.thirdParticipant ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseDecideConsentRequest(): DecideConsentRequest {
+  return { caseId: "", consentId: "", granted: false, conditions: "" };
+}
+
+export const DecideConsentRequest: MessageFns<DecideConsentRequest> = {
+  encode(message: DecideConsentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.consentId !== "") {
+      writer.uint32(18).string(message.consentId);
+    }
+    if (message.granted !== false) {
+      writer.uint32(24).bool(message.granted);
+    }
+    if (message.conditions !== "") {
+      writer.uint32(34).string(message.conditions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideConsentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideConsentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.consentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.granted = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.conditions = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecideConsentRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      consentId: isSet(object.consentId)
+        ? globalThis.String(object.consentId)
+        : isSet(object.consent_id)
+        ? globalThis.String(object.consent_id)
+        : "",
+      granted: isSet(object.granted) ? globalThis.Boolean(object.granted) : false,
+      conditions: isSet(object.conditions) ? globalThis.String(object.conditions) : "",
+    };
+  },
+
+  toJSON(message: DecideConsentRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.consentId !== "") {
+      obj.consentId = message.consentId;
+    }
+    if (message.granted !== false) {
+      obj.granted = message.granted;
+    }
+    if (message.conditions !== "") {
+      obj.conditions = message.conditions;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DecideConsentRequest>): DecideConsentRequest {
+    return DecideConsentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DecideConsentRequest>): DecideConsentRequest {
+    const message = createBaseDecideConsentRequest();
+    message.caseId = object.caseId ?? "";
+    message.consentId = object.consentId ?? "";
+    message.granted = object.granted ?? false;
+    message.conditions = object.conditions ?? "";
+    return message;
+  },
+};
 
 function createBaseCreateCaseRequest(): CreateCaseRequest {
   return { recipient: "", request: undefined, send: false };
@@ -747,6 +1115,7 @@ function createBaseAnswerCaseRequest(): AnswerCaseRequest {
     referral: undefined,
     history: [],
     details: "",
+    restrictions: undefined,
   };
 }
 
@@ -772,6 +1141,9 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
     }
     if (message.details !== "") {
       writer.uint32(58).string(message.details);
+    }
+    if (message.restrictions !== undefined) {
+      UseRestrictions.encode(message.restrictions, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -845,6 +1217,14 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
             message.details = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.restrictions = UseRestrictions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -878,6 +1258,7 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
       referral: isSet(object.referral) ? Referral.fromJSON(object.referral) : undefined,
       history: globalThis.Array.isArray(object?.history) ? object.history.map((e: any) => WeaponEvent.fromJSON(e)) : [],
       details: isSet(object.details) ? globalThis.String(object.details) : "",
+      restrictions: isSet(object.restrictions) ? UseRestrictions.fromJSON(object.restrictions) : undefined,
     };
   },
 
@@ -904,6 +1285,9 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
     if (message.details !== "") {
       obj.details = message.details;
     }
+    if (message.restrictions !== undefined) {
+      obj.restrictions = UseRestrictions.toJSON(message.restrictions);
+    }
     return obj;
   },
 
@@ -921,6 +1305,9 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
       : undefined;
     message.history = object.history?.map((e) => WeaponEvent.fromPartial(e)) || [];
     message.details = object.details ?? "";
+    message.restrictions = (object.restrictions !== undefined && object.restrictions !== null)
+      ? UseRestrictions.fromPartial(object.restrictions)
+      : undefined;
     return message;
   },
 };
@@ -2052,6 +2439,41 @@ export const CasesService = {
       Buffer.from(GetTraceChainResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetTraceChainResponse => GetTraceChainResponse.decode(value),
   },
+  /**
+   * ShareCase passes the answer of one of our cases on to a third participant, when the answer's
+   * use restrictions or a granted consent allow it; the provider is notified in the same step
+   * (docs/protocol.md 14.4). FAILED_PRECONDITION (DISCLOSURE_NOT_ALLOWED) otherwise.
+   */
+  shareCase: {
+    path: "/tracenet.v1.Cases/ShareCase" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ShareCaseRequest): Buffer => Buffer.from(ShareCaseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ShareCaseRequest => ShareCaseRequest.decode(value),
+    responseSerialize: (value: CaseResponse): Buffer => Buffer.from(CaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CaseResponse => CaseResponse.decode(value),
+  },
+  /** RequestConsent asks the provider to allow disclosure to a third participant (requester side). */
+  requestConsent: {
+    path: "/tracenet.v1.Cases/RequestConsent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RequestConsentRequest): Buffer =>
+      Buffer.from(RequestConsentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RequestConsentRequest => RequestConsentRequest.decode(value),
+    responseSerialize: (value: CaseResponse): Buffer => Buffer.from(CaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CaseResponse => CaseResponse.decode(value),
+  },
+  /** DecideConsent grants or refuses the open consent request (requested side). */
+  decideConsent: {
+    path: "/tracenet.v1.Cases/DecideConsent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DecideConsentRequest): Buffer => Buffer.from(DecideConsentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DecideConsentRequest => DecideConsentRequest.decode(value),
+    responseSerialize: (value: CaseResponse): Buffer => Buffer.from(CaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CaseResponse => CaseResponse.decode(value),
+  },
 } as const;
 
 export interface CasesServer extends UntypedServiceImplementation {
@@ -2085,6 +2507,16 @@ export interface CasesServer extends UntypedServiceImplementation {
   followOn: handleUnaryCall<FollowOnRequest, CaseResponse>;
   /** GetTraceChain returns every case of the chain a case belongs to, in order. */
   getTraceChain: handleUnaryCall<CaseIdRequest, GetTraceChainResponse>;
+  /**
+   * ShareCase passes the answer of one of our cases on to a third participant, when the answer's
+   * use restrictions or a granted consent allow it; the provider is notified in the same step
+   * (docs/protocol.md 14.4). FAILED_PRECONDITION (DISCLOSURE_NOT_ALLOWED) otherwise.
+   */
+  shareCase: handleUnaryCall<ShareCaseRequest, CaseResponse>;
+  /** RequestConsent asks the provider to allow disclosure to a third participant (requester side). */
+  requestConsent: handleUnaryCall<RequestConsentRequest, CaseResponse>;
+  /** DecideConsent grants or refuses the open consent request (requested side). */
+  decideConsent: handleUnaryCall<DecideConsentRequest, CaseResponse>;
 }
 
 export interface CasesClient extends Client {
@@ -2327,6 +2759,58 @@ export interface CasesClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetTraceChainResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ShareCase passes the answer of one of our cases on to a third participant, when the answer's
+   * use restrictions or a granted consent allow it; the provider is notified in the same step
+   * (docs/protocol.md 14.4). FAILED_PRECONDITION (DISCLOSURE_NOT_ALLOWED) otherwise.
+   */
+  shareCase(
+    request: ShareCaseRequest,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  shareCase(
+    request: ShareCaseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  shareCase(
+    request: ShareCaseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  /** RequestConsent asks the provider to allow disclosure to a third participant (requester side). */
+  requestConsent(
+    request: RequestConsentRequest,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  requestConsent(
+    request: RequestConsentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  requestConsent(
+    request: RequestConsentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  /** DecideConsent grants or refuses the open consent request (requested side). */
+  decideConsent(
+    request: DecideConsentRequest,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  decideConsent(
+    request: DecideConsentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  decideConsent(
+    request: DecideConsentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -35,6 +35,24 @@ export enum MessageKind {
   MESSAGE_KIND_TRACE_WITHDRAWAL = 10,
   /** MESSAGE_KIND_TRACE_CLOSURE - Body: Closure (requester to requested). */
   MESSAGE_KIND_TRACE_CLOSURE = 11,
+  /**
+   * MESSAGE_KIND_LOOKUP_QUERY - Lookups (docs/protocol.md section 13), exchanged with Federation.Lookup, not Deliver.
+   * Body: LookupQuery (requester to every asked peer).
+   */
+  MESSAGE_KIND_LOOKUP_QUERY = 12,
+  /** MESSAGE_KIND_LOOKUP_ANSWER - Body: LookupAnswer (asked peer to requester, in the response of the same call). */
+  MESSAGE_KIND_LOOKUP_ANSWER = 13,
+  /**
+   * MESSAGE_KIND_CONSENT_REQUEST - Use restrictions (docs/protocol.md section 14); bodies in tracing.proto.
+   * Body: ConsentRequest (requester to provider).
+   */
+  MESSAGE_KIND_CONSENT_REQUEST = 14,
+  /** MESSAGE_KIND_CONSENT_DECISION - Body: ConsentDecision (provider to requester). */
+  MESSAGE_KIND_CONSENT_DECISION = 15,
+  /** MESSAGE_KIND_DISCLOSURE_NOTICE - Body: DisclosureNotice (requester to provider). */
+  MESSAGE_KIND_DISCLOSURE_NOTICE = 16,
+  /** MESSAGE_KIND_SHARED_INFORMATION - Body: SharedInformation (requester to third participant). */
+  MESSAGE_KIND_SHARED_INFORMATION = 17,
   UNRECOGNIZED = -1,
 }
 
@@ -76,6 +94,24 @@ export function messageKindFromJSON(object: any): MessageKind {
     case 11:
     case "MESSAGE_KIND_TRACE_CLOSURE":
       return MessageKind.MESSAGE_KIND_TRACE_CLOSURE;
+    case 12:
+    case "MESSAGE_KIND_LOOKUP_QUERY":
+      return MessageKind.MESSAGE_KIND_LOOKUP_QUERY;
+    case 13:
+    case "MESSAGE_KIND_LOOKUP_ANSWER":
+      return MessageKind.MESSAGE_KIND_LOOKUP_ANSWER;
+    case 14:
+    case "MESSAGE_KIND_CONSENT_REQUEST":
+      return MessageKind.MESSAGE_KIND_CONSENT_REQUEST;
+    case 15:
+    case "MESSAGE_KIND_CONSENT_DECISION":
+      return MessageKind.MESSAGE_KIND_CONSENT_DECISION;
+    case 16:
+    case "MESSAGE_KIND_DISCLOSURE_NOTICE":
+      return MessageKind.MESSAGE_KIND_DISCLOSURE_NOTICE;
+    case 17:
+    case "MESSAGE_KIND_SHARED_INFORMATION":
+      return MessageKind.MESSAGE_KIND_SHARED_INFORMATION;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -109,6 +145,18 @@ export function messageKindToJSON(object: MessageKind): string {
       return "MESSAGE_KIND_TRACE_WITHDRAWAL";
     case MessageKind.MESSAGE_KIND_TRACE_CLOSURE:
       return "MESSAGE_KIND_TRACE_CLOSURE";
+    case MessageKind.MESSAGE_KIND_LOOKUP_QUERY:
+      return "MESSAGE_KIND_LOOKUP_QUERY";
+    case MessageKind.MESSAGE_KIND_LOOKUP_ANSWER:
+      return "MESSAGE_KIND_LOOKUP_ANSWER";
+    case MessageKind.MESSAGE_KIND_CONSENT_REQUEST:
+      return "MESSAGE_KIND_CONSENT_REQUEST";
+    case MessageKind.MESSAGE_KIND_CONSENT_DECISION:
+      return "MESSAGE_KIND_CONSENT_DECISION";
+    case MessageKind.MESSAGE_KIND_DISCLOSURE_NOTICE:
+      return "MESSAGE_KIND_DISCLOSURE_NOTICE";
+    case MessageKind.MESSAGE_KIND_SHARED_INFORMATION:
+      return "MESSAGE_KIND_SHARED_INFORMATION";
     case MessageKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -71,6 +71,13 @@ export enum ErrorCode {
   ERROR_CODE_REQUEST_INCOMPLETE = 27,
   /** ERROR_CODE_ALREADY_EXISTS - ALREADY_EXISTS: the object (e.g. a trace id of this requester) exists already. */
   ERROR_CODE_ALREADY_EXISTS = 28,
+  /** ERROR_CODE_RATE_LIMITED - RESOURCE_EXHAUSTED: the caller sent more requests than its rate limit allows; retry later. */
+  ERROR_CODE_RATE_LIMITED = 29,
+  /**
+   * ERROR_CODE_DISCLOSURE_NOT_ALLOWED - FAILED_PRECONDITION: the answer's use restrictions do not allow disclosure to this
+   * participant and no consent of the provider is on record (docs/protocol.md 14.3).
+   */
+  ERROR_CODE_DISCLOSURE_NOT_ALLOWED = 30,
   UNRECOGNIZED = -1,
 }
 
@@ -163,6 +170,12 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 28:
     case "ERROR_CODE_ALREADY_EXISTS":
       return ErrorCode.ERROR_CODE_ALREADY_EXISTS;
+    case 29:
+    case "ERROR_CODE_RATE_LIMITED":
+      return ErrorCode.ERROR_CODE_RATE_LIMITED;
+    case 30:
+    case "ERROR_CODE_DISCLOSURE_NOT_ALLOWED":
+      return ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -230,6 +243,10 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_REQUEST_INCOMPLETE";
     case ErrorCode.ERROR_CODE_ALREADY_EXISTS:
       return "ERROR_CODE_ALREADY_EXISTS";
+    case ErrorCode.ERROR_CODE_RATE_LIMITED:
+      return "ERROR_CODE_RATE_LIMITED";
+    case ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED:
+      return "ERROR_CODE_DISCLOSURE_NOT_ALLOWED";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

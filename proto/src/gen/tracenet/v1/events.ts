@@ -23,6 +23,12 @@ export enum NodeEventType {
   NODE_EVENT_TYPE_MESSAGE_DELIVERED = 5,
   /** NODE_EVENT_TYPE_MESSAGE_FAILED - A message to a peer failed for good. */
   NODE_EVENT_TYPE_MESSAGE_FAILED = 6,
+  /** NODE_EVENT_TYPE_LOOKUP_HIT - A peer's lookup hit one of this node's records of interest (docs/protocol.md 13.7). */
+  NODE_EVENT_TYPE_LOOKUP_HIT = 7,
+  /** NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED - A requester disclosed this node's information to a third participant (docs/protocol.md 14.4). */
+  NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED = 8,
+  /** NODE_EVENT_TYPE_CASE_PURGED - Received information reached the end of its retention period and was purged (14.5). */
+  NODE_EVENT_TYPE_CASE_PURGED = 9,
   UNRECOGNIZED = -1,
 }
 
@@ -49,6 +55,15 @@ export function nodeEventTypeFromJSON(object: any): NodeEventType {
     case 6:
     case "NODE_EVENT_TYPE_MESSAGE_FAILED":
       return NodeEventType.NODE_EVENT_TYPE_MESSAGE_FAILED;
+    case 7:
+    case "NODE_EVENT_TYPE_LOOKUP_HIT":
+      return NodeEventType.NODE_EVENT_TYPE_LOOKUP_HIT;
+    case 8:
+    case "NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED":
+      return NodeEventType.NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED;
+    case 9:
+    case "NODE_EVENT_TYPE_CASE_PURGED":
+      return NodeEventType.NODE_EVENT_TYPE_CASE_PURGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -72,6 +87,12 @@ export function nodeEventTypeToJSON(object: NodeEventType): string {
       return "NODE_EVENT_TYPE_MESSAGE_DELIVERED";
     case NodeEventType.NODE_EVENT_TYPE_MESSAGE_FAILED:
       return "NODE_EVENT_TYPE_MESSAGE_FAILED";
+    case NodeEventType.NODE_EVENT_TYPE_LOOKUP_HIT:
+      return "NODE_EVENT_TYPE_LOOKUP_HIT";
+    case NodeEventType.NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED:
+      return "NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED";
+    case NodeEventType.NODE_EVENT_TYPE_CASE_PURGED:
+      return "NODE_EVENT_TYPE_CASE_PURGED";
     case NodeEventType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

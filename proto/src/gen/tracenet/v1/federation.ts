@@ -167,6 +167,21 @@ export const FederationService = {
     responseSerialize: (value: Receipt): Buffer => Buffer.from(Receipt.encode(value).finish()),
     responseDeserialize: (value: Buffer): Receipt => Receipt.decode(value),
   },
+  /**
+   * Lookup asks whether the recipient holds a record of interest matching the query. Request and
+   * response are both envelopes: a LOOKUP_QUERY sealed to the recipient, answered by a
+   * LOOKUP_ANSWER sealed back to the sender (same query_id). A refusal is a gRPC error with an
+   * ErrorDetail (e.g. KIND_NOT_ALLOWED when policy does not allow lookups, RATE_LIMITED).
+   */
+  lookup: {
+    path: "/tracenet.v1.Federation/Lookup" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Envelope): Buffer => Buffer.from(Envelope.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Envelope => Envelope.decode(value),
+    responseSerialize: (value: Envelope): Buffer => Buffer.from(Envelope.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Envelope => Envelope.decode(value),
+  },
   /** GetPeerCard returns this node's current signed peer card. It is public. */
   getPeerCard: {
     path: "/tracenet.v1.Federation/GetPeerCard" as const,
@@ -186,6 +201,13 @@ export interface FederationServer extends UntypedServiceImplementation {
    * names the code; when the header authenticated it also carries a signed REJECTED receipt.
    */
   deliver: handleUnaryCall<Envelope, Receipt>;
+  /**
+   * Lookup asks whether the recipient holds a record of interest matching the query. Request and
+   * response are both envelopes: a LOOKUP_QUERY sealed to the recipient, answered by a
+   * LOOKUP_ANSWER sealed back to the sender (same query_id). A refusal is a gRPC error with an
+   * ErrorDetail (e.g. KIND_NOT_ALLOWED when policy does not allow lookups, RATE_LIMITED).
+   */
+  lookup: handleUnaryCall<Envelope, Envelope>;
   /** GetPeerCard returns this node's current signed peer card. It is public. */
   getPeerCard: handleUnaryCall<GetPeerCardRequest, GetPeerCardResponse>;
 }
@@ -207,6 +229,24 @@ export interface FederationClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Receipt) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lookup asks whether the recipient holds a record of interest matching the query. Request and
+   * response are both envelopes: a LOOKUP_QUERY sealed to the recipient, answered by a
+   * LOOKUP_ANSWER sealed back to the sender (same query_id). A refusal is a gRPC error with an
+   * ErrorDetail (e.g. KIND_NOT_ALLOWED when policy does not allow lookups, RATE_LIMITED).
+   */
+  lookup(request: Envelope, callback: (error: ServiceError | null, response: Envelope) => void): ClientUnaryCall;
+  lookup(
+    request: Envelope,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Envelope) => void,
+  ): ClientUnaryCall;
+  lookup(
+    request: Envelope,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Envelope) => void,
   ): ClientUnaryCall;
   /** GetPeerCard returns this node's current signed peer card. It is public. */
   getPeerCard(

@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { UseRestrictions } from "./tracing.js";
 
 /**
  * PeerPolicy is what this node allows a peer and promises it (docs/protocol.md 12.5). Deny by
@@ -29,6 +30,16 @@ export interface PeerPolicy {
    */
   acknowledgeWithinMs: number;
   answerWithinMs: number;
+  /** The peer may look up this node's records of interest (hit / no hit). */
+  allowLookups: boolean;
+  /** Lookups the peer may make per minute; 0 = the default (60). */
+  lookupsPerMinute: number;
+  /**
+   * Use restrictions of every answer to the peer (docs/protocol.md 14.2); an officer may only
+   * tighten them. Unset: onward disclosure WITH_CONSENT, 5 years, purpose = intended use; for an
+   * organisation: NONE, 1 year.
+   */
+  defaultRestrictions: UseRestrictions | undefined;
 }
 
 function createBasePeerPolicy(): PeerPolicy {
@@ -39,6 +50,9 @@ function createBasePeerPolicy(): PeerPolicy {
     autoAnswer: false,
     acknowledgeWithinMs: 0,
     answerWithinMs: 0,
+    allowLookups: false,
+    lookupsPerMinute: 0,
+    defaultRestrictions: undefined,
   };
 }
 
@@ -61,6 +75,15 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     }
     if (message.answerWithinMs !== 0) {
       writer.uint32(48).int64(message.answerWithinMs);
+    }
+    if (message.allowLookups !== false) {
+      writer.uint32(56).bool(message.allowLookups);
+    }
+    if (message.lookupsPerMinute !== 0) {
+      writer.uint32(64).uint32(message.lookupsPerMinute);
+    }
+    if (message.defaultRestrictions !== undefined) {
+      UseRestrictions.encode(message.defaultRestrictions, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -126,6 +149,30 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
             message.answerWithinMs = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.allowLookups = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.lookupsPerMinute = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.defaultRestrictions = UseRestrictions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -170,6 +217,21 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
         : isSet(object.answer_within_ms)
         ? globalThis.Number(object.answer_within_ms)
         : 0,
+      allowLookups: isSet(object.allowLookups)
+        ? globalThis.Boolean(object.allowLookups)
+        : isSet(object.allow_lookups)
+        ? globalThis.Boolean(object.allow_lookups)
+        : false,
+      lookupsPerMinute: isSet(object.lookupsPerMinute)
+        ? globalThis.Number(object.lookupsPerMinute)
+        : isSet(object.lookups_per_minute)
+        ? globalThis.Number(object.lookups_per_minute)
+        : 0,
+      defaultRestrictions: isSet(object.defaultRestrictions)
+        ? UseRestrictions.fromJSON(object.defaultRestrictions)
+        : isSet(object.default_restrictions)
+        ? UseRestrictions.fromJSON(object.default_restrictions)
+        : undefined,
     };
   },
 
@@ -193,6 +255,15 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     if (message.answerWithinMs !== 0) {
       obj.answerWithinMs = Math.round(message.answerWithinMs);
     }
+    if (message.allowLookups !== false) {
+      obj.allowLookups = message.allowLookups;
+    }
+    if (message.lookupsPerMinute !== 0) {
+      obj.lookupsPerMinute = Math.round(message.lookupsPerMinute);
+    }
+    if (message.defaultRestrictions !== undefined) {
+      obj.defaultRestrictions = UseRestrictions.toJSON(message.defaultRestrictions);
+    }
     return obj;
   },
 
@@ -207,6 +278,11 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     message.autoAnswer = object.autoAnswer ?? false;
     message.acknowledgeWithinMs = object.acknowledgeWithinMs ?? 0;
     message.answerWithinMs = object.answerWithinMs ?? 0;
+    message.allowLookups = object.allowLookups ?? false;
+    message.lookupsPerMinute = object.lookupsPerMinute ?? 0;
+    message.defaultRestrictions = (object.defaultRestrictions !== undefined && object.defaultRestrictions !== null)
+      ? UseRestrictions.fromPartial(object.defaultRestrictions)
+      : undefined;
     return message;
   },
 };

@@ -7,6 +7,58 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
+/** InterestCategory says why a weapon is of interest to other states (INTERPOL iARMS categories). */
+export enum InterestCategory {
+  INTEREST_CATEGORY_UNSPECIFIED = 0,
+  INTEREST_CATEGORY_LOST = 1,
+  INTEREST_CATEGORY_STOLEN = 2,
+  INTEREST_CATEGORY_TRAFFICKED = 3,
+  INTEREST_CATEGORY_SMUGGLED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function interestCategoryFromJSON(object: any): InterestCategory {
+  switch (object) {
+    case 0:
+    case "INTEREST_CATEGORY_UNSPECIFIED":
+      return InterestCategory.INTEREST_CATEGORY_UNSPECIFIED;
+    case 1:
+    case "INTEREST_CATEGORY_LOST":
+      return InterestCategory.INTEREST_CATEGORY_LOST;
+    case 2:
+    case "INTEREST_CATEGORY_STOLEN":
+      return InterestCategory.INTEREST_CATEGORY_STOLEN;
+    case 3:
+    case "INTEREST_CATEGORY_TRAFFICKED":
+      return InterestCategory.INTEREST_CATEGORY_TRAFFICKED;
+    case 4:
+    case "INTEREST_CATEGORY_SMUGGLED":
+      return InterestCategory.INTEREST_CATEGORY_SMUGGLED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InterestCategory.UNRECOGNIZED;
+  }
+}
+
+export function interestCategoryToJSON(object: InterestCategory): string {
+  switch (object) {
+    case InterestCategory.INTEREST_CATEGORY_UNSPECIFIED:
+      return "INTEREST_CATEGORY_UNSPECIFIED";
+    case InterestCategory.INTEREST_CATEGORY_LOST:
+      return "INTEREST_CATEGORY_LOST";
+    case InterestCategory.INTEREST_CATEGORY_STOLEN:
+      return "INTEREST_CATEGORY_STOLEN";
+    case InterestCategory.INTEREST_CATEGORY_TRAFFICKED:
+      return "INTEREST_CATEGORY_TRAFFICKED";
+    case InterestCategory.INTEREST_CATEGORY_SMUGGLED:
+      return "INTEREST_CATEGORY_SMUGGLED";
+    case InterestCategory.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** ComponentKind names the part. */
 export enum ComponentKind {
   COMPONENT_KIND_UNSPECIFIED = 0,
@@ -464,6 +516,24 @@ export interface WeaponRecord {
   updatedAtMs: number;
   /** Free text for officers; never sent to peers. */
   notes: string;
+  /**
+   * Set when an officer reported the weapon lost, stolen, trafficked or smuggled: the record is
+   * then a record of interest that peers' lookups can hit (docs/protocol.md section 13).
+   */
+  interest: InterestReport | undefined;
+}
+
+/** InterestReport is an officer's report that makes a record a record of interest. */
+export interface InterestReport {
+  category: InterestCategory;
+  /** Calendar date "YYYY-MM-DD" of the loss, theft or finding. */
+  date: string;
+  /** Reporting agency. */
+  agency: string;
+  /** The agency's own reference of the report. */
+  reference: string;
+  /** Who other states contact about a hit, e.g. "NCB Nairobi, +254 ..., ncb@example.org". */
+  contactPoint: string;
 }
 
 /** ManufactureMarking is what the manufacturer marked on the frame or receiver. */
@@ -561,6 +631,7 @@ function createBaseWeaponRecord(): WeaponRecord {
     recordedAtMs: 0,
     updatedAtMs: 0,
     notes: "",
+    interest: undefined,
   };
 }
 
@@ -604,6 +675,9 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
     }
     if (message.notes !== "") {
       writer.uint32(106).string(message.notes);
+    }
+    if (message.interest !== undefined) {
+      InterestReport.encode(message.interest, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -725,6 +799,14 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
             message.notes = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.interest = InterestReport.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -784,6 +866,7 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
         ? globalThis.Number(object.updated_at_ms)
         : 0,
       notes: isSet(object.notes) ? globalThis.String(object.notes) : "",
+      interest: isSet(object.interest) ? InterestReport.fromJSON(object.interest) : undefined,
     };
   },
 
@@ -828,6 +911,9 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
     if (message.notes !== "") {
       obj.notes = message.notes;
     }
+    if (message.interest !== undefined) {
+      obj.interest = InterestReport.toJSON(message.interest);
+    }
     return obj;
   },
 
@@ -855,6 +941,146 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
     message.recordedAtMs = object.recordedAtMs ?? 0;
     message.updatedAtMs = object.updatedAtMs ?? 0;
     message.notes = object.notes ?? "";
+    message.interest = (object.interest !== undefined && object.interest !== null)
+      ? InterestReport.fromPartial(object.interest)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseInterestReport(): InterestReport {
+  return { category: 0, date: "", agency: "", reference: "", contactPoint: "" };
+}
+
+export const InterestReport: MessageFns<InterestReport> = {
+  encode(message: InterestReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.category !== 0) {
+      writer.uint32(8).int32(message.category);
+    }
+    if (message.date !== "") {
+      writer.uint32(18).string(message.date);
+    }
+    if (message.agency !== "") {
+      writer.uint32(26).string(message.agency);
+    }
+    if (message.reference !== "") {
+      writer.uint32(34).string(message.reference);
+    }
+    if (message.contactPoint !== "") {
+      writer.uint32(42).string(message.contactPoint);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InterestReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInterestReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.category = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.date = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.agency = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.contactPoint = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InterestReport {
+    return {
+      category: isSet(object.category) ? interestCategoryFromJSON(object.category) : 0,
+      date: isSet(object.date) ? globalThis.String(object.date) : "",
+      agency: isSet(object.agency) ? globalThis.String(object.agency) : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      contactPoint: isSet(object.contactPoint)
+        ? globalThis.String(object.contactPoint)
+        : isSet(object.contact_point)
+        ? globalThis.String(object.contact_point)
+        : "",
+    };
+  },
+
+  toJSON(message: InterestReport): unknown {
+    const obj: any = {};
+    if (message.category !== 0) {
+      obj.category = interestCategoryToJSON(message.category);
+    }
+    if (message.date !== "") {
+      obj.date = message.date;
+    }
+    if (message.agency !== "") {
+      obj.agency = message.agency;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.contactPoint !== "") {
+      obj.contactPoint = message.contactPoint;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InterestReport>): InterestReport {
+    return InterestReport.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InterestReport>): InterestReport {
+    const message = createBaseInterestReport();
+    message.category = object.category ?? 0;
+    message.date = object.date ?? "";
+    message.agency = object.agency ?? "";
+    message.reference = object.reference ?? "";
+    message.contactPoint = object.contactPoint ?? "";
     return message;
   },
 };

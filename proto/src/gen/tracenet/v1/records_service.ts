@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { RecordQuery, WeaponRecord } from "./records.js";
+import { InterestReport, RecordQuery, WeaponRecord } from "./records.js";
 
 /** ImportFormat is the file format. */
 export enum ImportFormat {
@@ -134,6 +134,33 @@ export interface ImportRecordsProgress {
   /** Bad rows since the previous progress message (the first 1,000 of an import are reported). */
   errors: RowError[];
   done: boolean;
+}
+
+/** ReportRecordRequest reports a record as of interest. */
+export interface ReportRecordRequest {
+  recordId: string;
+  report: InterestReport | undefined;
+}
+
+/** ClearReportRequest names the record whose report is withdrawn. */
+export interface ClearReportRequest {
+  recordId: string;
+}
+
+/**
+ * LoadAliasesRequest carries an alias table as CSV: on each line a canonical manufacturer name,
+ * then its aliases; "#" starts a comment line (docs/protocol.md 13.5).
+ */
+export interface LoadAliasesRequest {
+  csv: Buffer;
+}
+
+/** LoadAliasesResponse says what the table now holds. */
+export interface LoadAliasesResponse {
+  /** Canonical names. */
+  names: number;
+  /** Aliases (other spellings) in all. */
+  aliases: number;
 }
 
 function createBasePutRecordRequest(): PutRecordRequest {
@@ -1044,6 +1071,322 @@ export const ImportRecordsProgress: MessageFns<ImportRecordsProgress> = {
   },
 };
 
+function createBaseReportRecordRequest(): ReportRecordRequest {
+  return { recordId: "", report: undefined };
+}
+
+export const ReportRecordRequest: MessageFns<ReportRecordRequest> = {
+  encode(message: ReportRecordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== "") {
+      writer.uint32(10).string(message.recordId);
+    }
+    if (message.report !== undefined) {
+      InterestReport.encode(message.report, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportRecordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportRecordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.report = InterestReport.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportRecordRequest {
+    return {
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+      report: isSet(object.report) ? InterestReport.fromJSON(object.report) : undefined,
+    };
+  },
+
+  toJSON(message: ReportRecordRequest): unknown {
+    const obj: any = {};
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    if (message.report !== undefined) {
+      obj.report = InterestReport.toJSON(message.report);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportRecordRequest>): ReportRecordRequest {
+    return ReportRecordRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportRecordRequest>): ReportRecordRequest {
+    const message = createBaseReportRecordRequest();
+    message.recordId = object.recordId ?? "";
+    message.report = (object.report !== undefined && object.report !== null)
+      ? InterestReport.fromPartial(object.report)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseClearReportRequest(): ClearReportRequest {
+  return { recordId: "" };
+}
+
+export const ClearReportRequest: MessageFns<ClearReportRequest> = {
+  encode(message: ClearReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== "") {
+      writer.uint32(10).string(message.recordId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClearReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClearReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClearReportRequest {
+    return {
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ClearReportRequest): unknown {
+    const obj: any = {};
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ClearReportRequest>): ClearReportRequest {
+    return ClearReportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ClearReportRequest>): ClearReportRequest {
+    const message = createBaseClearReportRequest();
+    message.recordId = object.recordId ?? "";
+    return message;
+  },
+};
+
+function createBaseLoadAliasesRequest(): LoadAliasesRequest {
+  return { csv: Buffer.alloc(0) };
+}
+
+export const LoadAliasesRequest: MessageFns<LoadAliasesRequest> = {
+  encode(message: LoadAliasesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.csv.length !== 0) {
+      writer.uint32(10).bytes(message.csv);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadAliasesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadAliasesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.csv = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadAliasesRequest {
+    return { csv: isSet(object.csv) ? Buffer.from(bytesFromBase64(object.csv)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: LoadAliasesRequest): unknown {
+    const obj: any = {};
+    if (message.csv.length !== 0) {
+      obj.csv = base64FromBytes(message.csv);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LoadAliasesRequest>): LoadAliasesRequest {
+    return LoadAliasesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoadAliasesRequest>): LoadAliasesRequest {
+    const message = createBaseLoadAliasesRequest();
+    message.csv = object.csv ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseLoadAliasesResponse(): LoadAliasesResponse {
+  return { names: 0, aliases: 0 };
+}
+
+export const LoadAliasesResponse: MessageFns<LoadAliasesResponse> = {
+  encode(message: LoadAliasesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.names !== 0) {
+      writer.uint32(8).uint32(message.names);
+    }
+    if (message.aliases !== 0) {
+      writer.uint32(16).uint32(message.aliases);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadAliasesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadAliasesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.names = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.aliases = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadAliasesResponse {
+    return {
+      names: isSet(object.names) ? globalThis.Number(object.names) : 0,
+      aliases: isSet(object.aliases) ? globalThis.Number(object.aliases) : 0,
+    };
+  },
+
+  toJSON(message: LoadAliasesResponse): unknown {
+    const obj: any = {};
+    if (message.names !== 0) {
+      obj.names = Math.round(message.names);
+    }
+    if (message.aliases !== 0) {
+      obj.aliases = Math.round(message.aliases);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LoadAliasesResponse>): LoadAliasesResponse {
+    return LoadAliasesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoadAliasesResponse>): LoadAliasesResponse {
+    const message = createBaseLoadAliasesResponse();
+    message.names = object.names ?? 0;
+    message.aliases = object.aliases ?? 0;
+    return message;
+  },
+};
+
 /**
  * Records is the part of the Authority API that keeps the state's own weapon records
  * (docs/protocol.md section 11). Served on the Authority port with the same bearer token.
@@ -1109,6 +1452,42 @@ export const RecordsService = {
       Buffer.from(ImportRecordsProgress.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportRecordsProgress => ImportRecordsProgress.decode(value),
   },
+  /**
+   * ReportRecord makes a record a record of interest (lost, stolen, trafficked, smuggled) that
+   * peers' lookups can hit (docs/protocol.md section 13), or replaces its report.
+   */
+  reportRecord: {
+    path: "/tracenet.v1.Records/ReportRecord" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReportRecordRequest): Buffer => Buffer.from(ReportRecordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReportRecordRequest => ReportRecordRequest.decode(value),
+    responseSerialize: (value: RecordResponse): Buffer => Buffer.from(RecordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordResponse => RecordResponse.decode(value),
+  },
+  /** ClearReport withdraws the report: the record is no longer a record of interest. */
+  clearReport: {
+    path: "/tracenet.v1.Records/ClearReport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ClearReportRequest): Buffer => Buffer.from(ClearReportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ClearReportRequest => ClearReportRequest.decode(value),
+    responseSerialize: (value: RecordResponse): Buffer => Buffer.from(RecordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordResponse => RecordResponse.decode(value),
+  },
+  /**
+   * LoadAliases replaces the manufacturer alias table that lookups match with (docs/protocol.md
+   * 13.5). The node keeps it in <data>/aliases.csv, so it survives restarts.
+   */
+  loadAliases: {
+    path: "/tracenet.v1.Records/LoadAliases" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LoadAliasesRequest): Buffer => Buffer.from(LoadAliasesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LoadAliasesRequest => LoadAliasesRequest.decode(value),
+    responseSerialize: (value: LoadAliasesResponse): Buffer => Buffer.from(LoadAliasesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LoadAliasesResponse => LoadAliasesResponse.decode(value),
+  },
 } as const;
 
 export interface RecordsServer extends UntypedServiceImplementation {
@@ -1128,6 +1507,18 @@ export interface RecordsServer extends UntypedServiceImplementation {
    * each bad row with its line number, and a final summary.
    */
   importRecords: handleBidiStreamingCall<ImportRecordsRequest, ImportRecordsProgress>;
+  /**
+   * ReportRecord makes a record a record of interest (lost, stolen, trafficked, smuggled) that
+   * peers' lookups can hit (docs/protocol.md section 13), or replaces its report.
+   */
+  reportRecord: handleUnaryCall<ReportRecordRequest, RecordResponse>;
+  /** ClearReport withdraws the report: the record is no longer a record of interest. */
+  clearReport: handleUnaryCall<ClearReportRequest, RecordResponse>;
+  /**
+   * LoadAliases replaces the manufacturer alias table that lookups match with (docs/protocol.md
+   * 13.5). The node keeps it in <data>/aliases.csv, so it survives restarts.
+   */
+  loadAliases: handleUnaryCall<LoadAliasesRequest, LoadAliasesResponse>;
 }
 
 export interface RecordsClient extends Client {
@@ -1208,6 +1599,60 @@ export interface RecordsClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<ImportRecordsRequest, ImportRecordsProgress>;
+  /**
+   * ReportRecord makes a record a record of interest (lost, stolen, trafficked, smuggled) that
+   * peers' lookups can hit (docs/protocol.md section 13), or replaces its report.
+   */
+  reportRecord(
+    request: ReportRecordRequest,
+    callback: (error: ServiceError | null, response: RecordResponse) => void,
+  ): ClientUnaryCall;
+  reportRecord(
+    request: ReportRecordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordResponse) => void,
+  ): ClientUnaryCall;
+  reportRecord(
+    request: ReportRecordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordResponse) => void,
+  ): ClientUnaryCall;
+  /** ClearReport withdraws the report: the record is no longer a record of interest. */
+  clearReport(
+    request: ClearReportRequest,
+    callback: (error: ServiceError | null, response: RecordResponse) => void,
+  ): ClientUnaryCall;
+  clearReport(
+    request: ClearReportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordResponse) => void,
+  ): ClientUnaryCall;
+  clearReport(
+    request: ClearReportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * LoadAliases replaces the manufacturer alias table that lookups match with (docs/protocol.md
+   * 13.5). The node keeps it in <data>/aliases.csv, so it survives restarts.
+   */
+  loadAliases(
+    request: LoadAliasesRequest,
+    callback: (error: ServiceError | null, response: LoadAliasesResponse) => void,
+  ): ClientUnaryCall;
+  loadAliases(
+    request: LoadAliasesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LoadAliasesResponse) => void,
+  ): ClientUnaryCall;
+  loadAliases(
+    request: LoadAliasesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LoadAliasesResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const RecordsClient = makeGenericClientConstructor(RecordsService, "tracenet.v1.Records") as unknown as {

@@ -275,6 +275,59 @@ export function reasonCodeToJSON(object: ReasonCode): string {
   }
 }
 
+/**
+ * OnwardDisclosure says whether the requester may pass an answer on to a third participant.
+ * From strictest to loosest: NONE, WITH_CONSENT, LISTED. A consent granted by the provider for a
+ * participant always allows disclosure to that participant.
+ */
+export enum OnwardDisclosure {
+  ONWARD_DISCLOSURE_UNSPECIFIED = 0,
+  /** ONWARD_DISCLOSURE_NONE - Not to be disclosed (unless the provider later consents for a named participant). */
+  ONWARD_DISCLOSURE_NONE = 1,
+  /** ONWARD_DISCLOSURE_WITH_CONSENT - Only to a participant the provider has consented to (ConsentDecision granted). */
+  ONWARD_DISCLOSURE_WITH_CONSENT = 2,
+  /** ONWARD_DISCLOSURE_LISTED - To the listed participants without further consent; to others with consent. */
+  ONWARD_DISCLOSURE_LISTED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function onwardDisclosureFromJSON(object: any): OnwardDisclosure {
+  switch (object) {
+    case 0:
+    case "ONWARD_DISCLOSURE_UNSPECIFIED":
+      return OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED;
+    case 1:
+    case "ONWARD_DISCLOSURE_NONE":
+      return OnwardDisclosure.ONWARD_DISCLOSURE_NONE;
+    case 2:
+    case "ONWARD_DISCLOSURE_WITH_CONSENT":
+      return OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT;
+    case 3:
+    case "ONWARD_DISCLOSURE_LISTED":
+      return OnwardDisclosure.ONWARD_DISCLOSURE_LISTED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OnwardDisclosure.UNRECOGNIZED;
+  }
+}
+
+export function onwardDisclosureToJSON(object: OnwardDisclosure): string {
+  switch (object) {
+    case OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED:
+      return "ONWARD_DISCLOSURE_UNSPECIFIED";
+    case OnwardDisclosure.ONWARD_DISCLOSURE_NONE:
+      return "ONWARD_DISCLOSURE_NONE";
+    case OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT:
+      return "ONWARD_DISCLOSURE_WITH_CONSENT";
+    case OnwardDisclosure.ONWARD_DISCLOSURE_LISTED:
+      return "ONWARD_DISCLOSURE_LISTED";
+    case OnwardDisclosure.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** IllicitCriterion is one ground with its legal basis. */
 export interface IllicitCriterion {
   kind: IllicitKind;
@@ -335,6 +388,8 @@ export interface TraceRequest {
   previousTraceId: string;
   /** trace_id of the first request of the chain (equal to trace_id for a first request). */
   chainId: string;
+  /** The reference of a lookup hit that led to this request (LookupHit.reference), if any. */
+  hitReference: string;
 }
 
 /** TraceAcknowledgement confirms receipt (MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT). */
@@ -391,6 +446,8 @@ export interface TraceAnswer {
   details: string;
   /** The answer was produced automatically from records (policy auto-answer). */
   automatic: boolean;
+  /** How the requester may use the answer (docs/protocol.md section 14). Always set by a node. */
+  restrictions: UseRestrictions | undefined;
 }
 
 /** DelayNotice says the answer will come later, and why (MESSAGE_KIND_TRACE_DELAY). */
@@ -436,6 +493,73 @@ export interface Closure {
   /** Whether the answer helped. */
   useful: boolean;
   feedback: string;
+}
+
+/** UseRestrictions travel with every answer (UN Firearms Protocol art. 12). */
+export interface UseRestrictions {
+  /** What the information may be used for; by default the request's intended use. */
+  purpose: string;
+  onwardDisclosure: OnwardDisclosure;
+  /** LISTED: the participants that may receive the information. */
+  listedParticipants: string[];
+  /** Days after receipt at which the requester purges the information; at least 1. */
+  retentionDays: number;
+}
+
+/**
+ * ConsentRequest asks the provider to allow disclosure to a third participant
+ * (requester → provider, MESSAGE_KIND_CONSENT_REQUEST).
+ */
+export interface ConsentRequest {
+  traceId: string;
+  /** Chosen by the requester, unique within the trace. */
+  consentId: string;
+  /** Participant id, e.g. "org:UN-POE". */
+  thirdParticipant: string;
+  /** Required. */
+  reason: string;
+}
+
+/**
+ * ConsentDecision answers an open ConsentRequest (provider → requester,
+ * MESSAGE_KIND_CONSENT_DECISION).
+ */
+export interface ConsentDecision {
+  traceId: string;
+  consentId: string;
+  granted: boolean;
+  /** Conditions of the consent, or the reason of a refusal. */
+  conditions: string;
+}
+
+/**
+ * DisclosureNotice tells the provider that its information was disclosed
+ * (requester → provider, MESSAGE_KIND_DISCLOSURE_NOTICE), in the same batch as the disclosure.
+ */
+export interface DisclosureNotice {
+  traceId: string;
+  thirdParticipant: string;
+  disclosedAtMs: number;
+  /** "listed" or "consent:<consent_id>". */
+  basis: string;
+}
+
+/**
+ * SharedInformation carries a provider's answer to a third participant
+ * (requester → third participant, MESSAGE_KIND_SHARED_INFORMATION).
+ */
+export interface SharedInformation {
+  /** The participant whose information this is. */
+  provider: string;
+  /** The trace in which the provider gave it (chosen by the sender of this message). */
+  providerTraceId: string;
+  /** The answer (or the partial answer of a restriction) as the provider gave it. */
+  answer:
+    | TraceAnswer
+    | undefined;
+  /** The provider's restrictions; they bind the third participant too. */
+  restrictions: UseRestrictions | undefined;
+  note: string;
 }
 
 function createBaseIllicitCriterion(): IllicitCriterion {
@@ -994,6 +1118,7 @@ function createBaseTraceRequest(): TraceRequest {
     intendedUse: "",
     previousTraceId: "",
     chainId: "",
+    hitReference: "",
   };
 }
 
@@ -1031,6 +1156,9 @@ export const TraceRequest: MessageFns<TraceRequest> = {
     }
     if (message.chainId !== "") {
       writer.uint32(90).string(message.chainId);
+    }
+    if (message.hitReference !== "") {
+      writer.uint32(98).string(message.hitReference);
     }
     return writer;
   },
@@ -1136,6 +1264,14 @@ export const TraceRequest: MessageFns<TraceRequest> = {
             message.chainId = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.hitReference = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1193,6 +1329,11 @@ export const TraceRequest: MessageFns<TraceRequest> = {
         : isSet(object.chain_id)
         ? globalThis.String(object.chain_id)
         : "",
+      hitReference: isSet(object.hitReference)
+        ? globalThis.String(object.hitReference)
+        : isSet(object.hit_reference)
+        ? globalThis.String(object.hit_reference)
+        : "",
     };
   },
 
@@ -1231,6 +1372,9 @@ export const TraceRequest: MessageFns<TraceRequest> = {
     if (message.chainId !== "") {
       obj.chainId = message.chainId;
     }
+    if (message.hitReference !== "") {
+      obj.hitReference = message.hitReference;
+    }
     return obj;
   },
 
@@ -1254,6 +1398,7 @@ export const TraceRequest: MessageFns<TraceRequest> = {
     message.intendedUse = object.intendedUse ?? "";
     message.previousTraceId = object.previousTraceId ?? "";
     message.chainId = object.chainId ?? "";
+    message.hitReference = object.hitReference ?? "";
     return message;
   },
 };
@@ -1720,6 +1865,7 @@ function createBaseTraceAnswer(): TraceAnswer {
     history: [],
     details: "",
     automatic: false,
+    restrictions: undefined,
   };
 }
 
@@ -1748,6 +1894,9 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
     }
     if (message.automatic !== false) {
       writer.uint32(64).bool(message.automatic);
+    }
+    if (message.restrictions !== undefined) {
+      UseRestrictions.encode(message.restrictions, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1829,6 +1978,14 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
             message.automatic = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.restrictions = UseRestrictions.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1863,6 +2020,7 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
       history: globalThis.Array.isArray(object?.history) ? object.history.map((e: any) => WeaponEvent.fromJSON(e)) : [],
       details: isSet(object.details) ? globalThis.String(object.details) : "",
       automatic: isSet(object.automatic) ? globalThis.Boolean(object.automatic) : false,
+      restrictions: isSet(object.restrictions) ? UseRestrictions.fromJSON(object.restrictions) : undefined,
     };
   },
 
@@ -1892,6 +2050,9 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
     if (message.automatic !== false) {
       obj.automatic = message.automatic;
     }
+    if (message.restrictions !== undefined) {
+      obj.restrictions = UseRestrictions.toJSON(message.restrictions);
+    }
     return obj;
   },
 
@@ -1910,6 +2071,9 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
     message.history = object.history?.map((e) => WeaponEvent.fromPartial(e)) || [];
     message.details = object.details ?? "";
     message.automatic = object.automatic ?? false;
+    message.restrictions = (object.restrictions !== undefined && object.restrictions !== null)
+      ? UseRestrictions.fromPartial(object.restrictions)
+      : undefined;
     return message;
   },
 };
@@ -2465,6 +2629,659 @@ export const Closure: MessageFns<Closure> = {
   },
 };
 
+function createBaseUseRestrictions(): UseRestrictions {
+  return { purpose: "", onwardDisclosure: 0, listedParticipants: [], retentionDays: 0 };
+}
+
+export const UseRestrictions: MessageFns<UseRestrictions> = {
+  encode(message: UseRestrictions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.purpose !== "") {
+      writer.uint32(10).string(message.purpose);
+    }
+    if (message.onwardDisclosure !== 0) {
+      writer.uint32(16).int32(message.onwardDisclosure);
+    }
+    for (const v of message.listedParticipants) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.retentionDays !== 0) {
+      writer.uint32(32).uint32(message.retentionDays);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UseRestrictions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUseRestrictions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.onwardDisclosure = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.listedParticipants.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.retentionDays = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UseRestrictions {
+    return {
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : "",
+      onwardDisclosure: isSet(object.onwardDisclosure)
+        ? onwardDisclosureFromJSON(object.onwardDisclosure)
+        : isSet(object.onward_disclosure)
+        ? onwardDisclosureFromJSON(object.onward_disclosure)
+        : 0,
+      listedParticipants: globalThis.Array.isArray(object?.listedParticipants)
+        ? object.listedParticipants.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.listed_participants)
+        ? object.listed_participants.map((e: any) => globalThis.String(e))
+        : [],
+      retentionDays: isSet(object.retentionDays)
+        ? globalThis.Number(object.retentionDays)
+        : isSet(object.retention_days)
+        ? globalThis.Number(object.retention_days)
+        : 0,
+    };
+  },
+
+  toJSON(message: UseRestrictions): unknown {
+    const obj: any = {};
+    if (message.purpose !== "") {
+      obj.purpose = message.purpose;
+    }
+    if (message.onwardDisclosure !== 0) {
+      obj.onwardDisclosure = onwardDisclosureToJSON(message.onwardDisclosure);
+    }
+    if (message.listedParticipants?.length) {
+      obj.listedParticipants = message.listedParticipants;
+    }
+    if (message.retentionDays !== 0) {
+      obj.retentionDays = Math.round(message.retentionDays);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UseRestrictions>): UseRestrictions {
+    return UseRestrictions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UseRestrictions>): UseRestrictions {
+    const message = createBaseUseRestrictions();
+    message.purpose = object.purpose ?? "";
+    message.onwardDisclosure = object.onwardDisclosure ?? 0;
+    message.listedParticipants = object.listedParticipants?.map((e) => e) || [];
+    message.retentionDays = object.retentionDays ?? 0;
+    return message;
+  },
+};
+
+function createBaseConsentRequest(): ConsentRequest {
+  return { traceId: "", consentId: "", thirdParticipant: "", reason: "" };
+}
+
+export const ConsentRequest: MessageFns<ConsentRequest> = {
+  encode(message: ConsentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.traceId !== "") {
+      writer.uint32(10).string(message.traceId);
+    }
+    if (message.consentId !== "") {
+      writer.uint32(18).string(message.consentId);
+    }
+    if (message.thirdParticipant !== "") {
+      writer.uint32(26).string(message.thirdParticipant);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.traceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.consentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.thirdParticipant = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsentRequest {
+    return {
+      traceId: isSet(object.traceId)
+        ? globalThis.String(object.traceId)
+        : isSet(object.trace_id)
+        ? globalThis.String(object.trace_id)
+        : "",
+      consentId: isSet(object.consentId)
+        ? globalThis.String(object.consentId)
+        : isSet(object.consent_id)
+        ? globalThis.String(object.consent_id)
+        : "",
+      thirdParticipant: isSet(object.thirdParticipant)
+        ? globalThis.String(object.thirdParticipant)
+        : isSet(object.third_participant)
+        ? globalThis.String(object.third_participant)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ConsentRequest): unknown {
+    const obj: any = {};
+    if (message.traceId !== "") {
+      obj.traceId = message.traceId;
+    }
+    if (message.consentId !== "") {
+      obj.consentId = message.consentId;
+    }
+    if (message.thirdParticipant !== "") {
+      obj.thirdParticipant = message.thirdParticipant;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsentRequest>): ConsentRequest {
+    return ConsentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsentRequest>): ConsentRequest {
+    const message = createBaseConsentRequest();
+    message.traceId = object.traceId ?? "";
+    message.consentId = object.consentId ?? "";
+    message.thirdParticipant = object.thirdParticipant ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseConsentDecision(): ConsentDecision {
+  return { traceId: "", consentId: "", granted: false, conditions: "" };
+}
+
+export const ConsentDecision: MessageFns<ConsentDecision> = {
+  encode(message: ConsentDecision, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.traceId !== "") {
+      writer.uint32(10).string(message.traceId);
+    }
+    if (message.consentId !== "") {
+      writer.uint32(18).string(message.consentId);
+    }
+    if (message.granted !== false) {
+      writer.uint32(24).bool(message.granted);
+    }
+    if (message.conditions !== "") {
+      writer.uint32(34).string(message.conditions);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsentDecision {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsentDecision();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.traceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.consentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.granted = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.conditions = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsentDecision {
+    return {
+      traceId: isSet(object.traceId)
+        ? globalThis.String(object.traceId)
+        : isSet(object.trace_id)
+        ? globalThis.String(object.trace_id)
+        : "",
+      consentId: isSet(object.consentId)
+        ? globalThis.String(object.consentId)
+        : isSet(object.consent_id)
+        ? globalThis.String(object.consent_id)
+        : "",
+      granted: isSet(object.granted) ? globalThis.Boolean(object.granted) : false,
+      conditions: isSet(object.conditions) ? globalThis.String(object.conditions) : "",
+    };
+  },
+
+  toJSON(message: ConsentDecision): unknown {
+    const obj: any = {};
+    if (message.traceId !== "") {
+      obj.traceId = message.traceId;
+    }
+    if (message.consentId !== "") {
+      obj.consentId = message.consentId;
+    }
+    if (message.granted !== false) {
+      obj.granted = message.granted;
+    }
+    if (message.conditions !== "") {
+      obj.conditions = message.conditions;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsentDecision>): ConsentDecision {
+    return ConsentDecision.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsentDecision>): ConsentDecision {
+    const message = createBaseConsentDecision();
+    message.traceId = object.traceId ?? "";
+    message.consentId = object.consentId ?? "";
+    message.granted = object.granted ?? false;
+    message.conditions = object.conditions ?? "";
+    return message;
+  },
+};
+
+function createBaseDisclosureNotice(): DisclosureNotice {
+  return { traceId: "", thirdParticipant: "", disclosedAtMs: 0, basis: "" };
+}
+
+export const DisclosureNotice: MessageFns<DisclosureNotice> = {
+  encode(message: DisclosureNotice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.traceId !== "") {
+      writer.uint32(10).string(message.traceId);
+    }
+    if (message.thirdParticipant !== "") {
+      writer.uint32(18).string(message.thirdParticipant);
+    }
+    if (message.disclosedAtMs !== 0) {
+      writer.uint32(24).int64(message.disclosedAtMs);
+    }
+    if (message.basis !== "") {
+      writer.uint32(34).string(message.basis);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisclosureNotice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDisclosureNotice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.traceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.thirdParticipant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.disclosedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.basis = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DisclosureNotice {
+    return {
+      traceId: isSet(object.traceId)
+        ? globalThis.String(object.traceId)
+        : isSet(object.trace_id)
+        ? globalThis.String(object.trace_id)
+        : "",
+      thirdParticipant: isSet(object.thirdParticipant)
+        ? globalThis.String(object.thirdParticipant)
+        : isSet(object.third_participant)
+        ? globalThis.String(object.third_participant)
+        : "",
+      disclosedAtMs: isSet(object.disclosedAtMs)
+        ? globalThis.Number(object.disclosedAtMs)
+        : isSet(object.disclosed_at_ms)
+        ? globalThis.Number(object.disclosed_at_ms)
+        : 0,
+      basis: isSet(object.basis) ? globalThis.String(object.basis) : "",
+    };
+  },
+
+  toJSON(message: DisclosureNotice): unknown {
+    const obj: any = {};
+    if (message.traceId !== "") {
+      obj.traceId = message.traceId;
+    }
+    if (message.thirdParticipant !== "") {
+      obj.thirdParticipant = message.thirdParticipant;
+    }
+    if (message.disclosedAtMs !== 0) {
+      obj.disclosedAtMs = Math.round(message.disclosedAtMs);
+    }
+    if (message.basis !== "") {
+      obj.basis = message.basis;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DisclosureNotice>): DisclosureNotice {
+    return DisclosureNotice.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DisclosureNotice>): DisclosureNotice {
+    const message = createBaseDisclosureNotice();
+    message.traceId = object.traceId ?? "";
+    message.thirdParticipant = object.thirdParticipant ?? "";
+    message.disclosedAtMs = object.disclosedAtMs ?? 0;
+    message.basis = object.basis ?? "";
+    return message;
+  },
+};
+
+function createBaseSharedInformation(): SharedInformation {
+  return { provider: "", providerTraceId: "", answer: undefined, restrictions: undefined, note: "" };
+}
+
+export const SharedInformation: MessageFns<SharedInformation> = {
+  encode(message: SharedInformation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.providerTraceId !== "") {
+      writer.uint32(18).string(message.providerTraceId);
+    }
+    if (message.answer !== undefined) {
+      TraceAnswer.encode(message.answer, writer.uint32(26).fork()).join();
+    }
+    if (message.restrictions !== undefined) {
+      UseRestrictions.encode(message.restrictions, writer.uint32(34).fork()).join();
+    }
+    if (message.note !== "") {
+      writer.uint32(42).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SharedInformation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSharedInformation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.providerTraceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.answer = TraceAnswer.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.restrictions = UseRestrictions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SharedInformation {
+    return {
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      providerTraceId: isSet(object.providerTraceId)
+        ? globalThis.String(object.providerTraceId)
+        : isSet(object.provider_trace_id)
+        ? globalThis.String(object.provider_trace_id)
+        : "",
+      answer: isSet(object.answer) ? TraceAnswer.fromJSON(object.answer) : undefined,
+      restrictions: isSet(object.restrictions) ? UseRestrictions.fromJSON(object.restrictions) : undefined,
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: SharedInformation): unknown {
+    const obj: any = {};
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.providerTraceId !== "") {
+      obj.providerTraceId = message.providerTraceId;
+    }
+    if (message.answer !== undefined) {
+      obj.answer = TraceAnswer.toJSON(message.answer);
+    }
+    if (message.restrictions !== undefined) {
+      obj.restrictions = UseRestrictions.toJSON(message.restrictions);
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SharedInformation>): SharedInformation {
+    return SharedInformation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SharedInformation>): SharedInformation {
+    const message = createBaseSharedInformation();
+    message.provider = object.provider ?? "";
+    message.providerTraceId = object.providerTraceId ?? "";
+    message.answer = (object.answer !== undefined && object.answer !== null)
+      ? TraceAnswer.fromPartial(object.answer)
+      : undefined;
+    message.restrictions = (object.restrictions !== undefined && object.restrictions !== null)
+      ? UseRestrictions.fromPartial(object.restrictions)
+      : undefined;
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
 function bytesFromBase64(b64: string): Uint8Array {
   return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
 }
@@ -2480,6 +3297,17 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -1,0 +1,44 @@
+import type { Server } from '@grpc/grpc-js';
+import { type LookupsServer, LookupsService } from '@tracenet/proto';
+import type { Logger } from 'pino';
+import type { HitStore } from '../lookup/hit-store.js';
+import type { LookupClient } from '../lookup/lookup-client.js';
+import type { LookupHistory } from '../lookup/lookup-history.js';
+import { type CaseOpener, traceFromHit } from '../lookup/trace-from-hit.js';
+import { requireBearer, unary } from './grpc-handlers.js';
+
+/** What the Lookups service needs from the node. */
+export interface LookupsServiceDeps {
+  readonly client: LookupClient;
+  readonly hits: HitStore;
+  readonly history: LookupHistory;
+  readonly workflow: CaseOpener;
+  readonly logger: Logger;
+  /** The Authority bearer token. */
+  readonly token: string;
+}
+
+/**
+ * Registers `tracenet.v1.Lookups` (docs/protocol.md 13.10) on the Authority server: federated
+ * hit / no-hit lookups, the hits peers made on this node's records, and traces opened from a
+ * hit. Every call needs the Authority bearer token.
+ *
+ * @example
+ * ```ts
+ * addLookupsService(authorityServer, { client, hits, history, workflow, logger, token });
+ * ```
+ */
+export function addLookupsService(server: Server, deps: LookupsServiceDeps): void {
+  const logger = deps.logger.child({ component: 'lookups-api' });
+  const guarded = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
+    unary<Req, Res>(logger, async (request, metadata) => {
+      requireBearer(metadata, deps.token);
+      return handler(request);
+    });
+  const implementation: LookupsServer = {
+    lookup: guarded((request) => deps.client.lookup(request)),
+    listHits: guarded((request) => deps.hits.list({ limit: request.limit, cursor: request.cursor })),
+    traceFromHit: guarded(async (request) => ({ case: await traceFromHit(deps, request.hit, request.request, request.send) })),
+  };
+  server.addService(LookupsService, implementation);
+}

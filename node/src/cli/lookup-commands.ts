@@ -1,0 +1,332 @@
+import { readFile } from 'node:fs/promises';
+import type { ChannelCredentials, Client } from '@grpc/grpc-js';
+import { type Command, Option } from 'commander';
+import {
+  Case,
+  ErrorCode,
+  FindingKind,
+  HitNotice,
+  IllicitKind,
+  InterestReport,
+  type LookupHit,
+  LookupOutcome,
+  LookupResponse,
+  LookupsClient,
+  type LookupsServer,
+  Priority,
+  RecordsClient,
+  type RecordsServer,
+  TraceRequest,
+  TracenetError,
+  type WeaponRecord,
+} from '@tracenet/proto';
+import { connectUnary, type UnaryClient } from '../api/unary-client.js';
+import { outcomeName } from '../lookup/lookup-client.js';
+import { categoryName, INTEREST_CATEGORIES } from '../records/interest.js';
+import { enumChoices, parseEnum, recordToJson, WEAPON_TYPE } from '../records/record-json.js';
+import { connection, dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
+import { caseText } from './trace-commands.js';
+
+/** Lowercase option value → enum value, e.g. "national-law" → ILLICIT_KIND_NATIONAL_LAW. */
+function choice<T extends number>(enumObject: Record<string, string | number>, prefix: string, value: string, field: string): T {
+  const found = enumObject[`${prefix}${value.toUpperCase().replace(/-/g, '_')}`];
+  if (typeof found !== 'number' || found === 0) {
+    const names = Object.keys(enumObject)
+      .filter((k) => k.startsWith(prefix) && !k.endsWith('UNSPECIFIED'))
+      .map((k) => k.slice(prefix.length).toLowerCase().replace(/_/g, '-'));
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `--${field} must be one of ${names.join(', ')}`, { field, rule: 'choice' });
+  }
+  return found as T;
+}
+
+/** Runs `work` with a client of one Authority service of the node in `dataDir`, closing it after. */
+async function withService<S, T>(Ctor: new (address: string, credentials: ChannelCredentials) => Client, dataDir: string, work: (client: UnaryClient<S>) => Promise<T>): Promise<T> {
+  const { address, token } = await connection(dataDir);
+  const client = connectUnary<S>(Ctor, address, token);
+  try {
+    return await work(client);
+  } finally {
+    client.close();
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** One line per peer of a lookup, then the peers that did not answer in time. */
+export function lookupText(response: LookupResponse): string {
+  const hits = response.results.reduce((n, r) => n + r.hits.length, 0);
+  const lines = [`Lookup ${response.queryId}: ${response.results.length} peer(s) asked, ${hits} hit(s), ${response.notAnswered.length} not answered in time`];
+  for (const r of response.results) {
+    const head = `  ${r.peer.padEnd(12)} ${outcomeName(r.outcome).toUpperCase().replace('_', ' ').padEnd(8)} ${String(r.elapsedMs).padStart(5)} ms`;
+    if (r.outcome === LookupOutcome.LOOKUP_OUTCOME_ERROR) lines.push(`${head}  ${r.errorCode}`);
+    else lines.push(head);
+    for (const h of r.hits) lines.push(`      ${hitLine(h)}`);
+  }
+  if (response.notAnswered.length > 0) lines.push(`Not answered in time: ${response.notAnswered.join(', ')}`);
+  if (hits > 0) lines.push('A hit releases no details; to ask for them: tracenet lookups trace <reference> --owner <participant> ... (see --help)');
+  return lines.join('\n');
+}
+
+function hitLine(h: LookupHit): string {
+  return `${h.reference}  ${categoryName(h.category)}${h.partial ? '  PARTIAL (wildcard match: a candidate, not an identification)' : ''}${h.contactPoint ? `  contact: ${h.contactPoint}` : ''}`;
+}
+
+/** One line per hit notice. */
+export function hitNoticesText(hits: readonly HitNotice[]): string {
+  if (hits.length === 0) return 'No hits on this node\'s records.';
+  return hits
+    .map(
+      (h) =>
+        `${iso(h.atMs)}  by ${h.askedBy.padEnd(10)} ${categoryName(h.category).padEnd(10)} ${h.recordId}  ${h.reference}${h.partial ? '  partial' : ''}\n` +
+        `    purpose: ${h.purpose}${h.requestingAuthority ? `  (for ${h.requestingAuthority})` : ''}  query ${h.queryId}`,
+    )
+    .join('\n');
+}
+
+/** The hit with `reference` in a file that `lookups search --json` wrote (or a single hit as JSON). */
+async function hitFromFile(file: string, reference: string): Promise<LookupHit | undefined> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readInput(file, `file ${file} does not exist`, 'from'));
+  } catch (cause) {
+    if (cause instanceof TracenetError) throw cause;
+    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, `${file} is not JSON: ${(cause as Error).message}`, { field: 'from', cause });
+  }
+  const response = LookupResponse.fromJSON(value);
+  const all = response.results.length > 0 ? response.results.flatMap((r) => r.hits) : [LookupResponse.fromJSON({ results: [{ hits: [value] }] }).results[0]?.hits[0]].filter((h): h is LookupHit => h !== undefined);
+  return all.find((h) => h.reference === reference);
+}
+
+/** The content of a trace request from `--file` and the flags (the lookup's weapon fills what they leave empty). */
+async function traceRequestFrom(options: Record<string, string | boolean | undefined>): Promise<TraceRequest> {
+  const text = (name: string) => (typeof options[name] === 'string' ? (options[name] as string) : undefined);
+  const file = text('file');
+  const base = file ? TraceRequest.fromJSON(JSON.parse(await readInput(file, `request file ${file} does not exist`, 'file'))) : TraceRequest.fromPartial({});
+  const calibre = text('calibre');
+  const type = text('type');
+  if (calibre || type) {
+    const weapon = base.weapon ?? TraceRequest.fromPartial({ weapon: {} }).weapon;
+    if (weapon) {
+      const markings = weapon.markings ?? { manufacturer: '', countryOfManufacture: '', serialNumber: '', model: '', type: 0, calibre: '', year: 0 };
+      if (calibre) markings.calibre = calibre;
+      if (type) markings.type = parseEnum(WEAPON_TYPE, type) ?? 0;
+      weapon.markings = markings;
+      base.weapon = weapon;
+    }
+  }
+  const criterion = text('criterion');
+  if (criterion) {
+    const [kind = '', ...basis] = criterion.split(':');
+    base.illicitCriteria.push({ kind: choice<IllicitKind>(IllicitKind, 'ILLICIT_KIND_', kind, 'criterion'), legalBasis: basis.join(':').trim() });
+  }
+  const finding = text('finding');
+  if (finding || text('date') || text('place') || text('agency')) {
+    base.circumstances = {
+      kind: finding ? choice<FindingKind>(FindingKind, 'FINDING_KIND_', finding, 'finding') : (base.circumstances?.kind ?? 0),
+      date: text('date') ?? base.circumstances?.date ?? '',
+      place: text('place') ?? base.circumstances?.place ?? '',
+      agency: text('agency') ?? base.circumstances?.agency ?? '',
+      description: base.circumstances?.description ?? '',
+    };
+  }
+  if (text('intendedUse')) base.intendedUse = text('intendedUse') ?? '';
+  if (text('authority')) base.requestingAuthority = text('authority') ?? '';
+  if (text('reference')) base.caseReference = text('reference') ?? '';
+  const priority = text('priority');
+  if (priority) base.priority = choice<Priority>(Priority, 'PRIORITY_', priority, 'priority');
+  if (text('justification')) base.urgencyJustification = text('justification') ?? '';
+  return base;
+}
+
+function reportText(record: WeaponRecord): string {
+  const r = record.interest;
+  if (!r || r.category === 0) return `${record.recordId} is not a record of interest: peers' lookups do not hit it.`;
+  return [
+    `${record.recordId} is a record of interest: ${categoryName(r.category)} on ${r.date}, reported by ${r.agency}${r.reference ? ` (${r.reference})` : ''}.`,
+    `Peers whose policy allows lookups get a hit on it${r.contactPoint ? ` naming the contact point "${r.contactPoint}"` : ''}; you are told of every hit (tracenet lookups hits).`,
+  ].join('\n');
+}
+
+function recordWithReport(record: WeaponRecord): Record<string, unknown> {
+  return { ...recordToJson(record), ...(record.interest ? { interest: InterestReport.toJSON(record.interest) } : {}) };
+}
+
+/**
+ * Registers `tracenet lookups search|hits|trace` and, under the `records` command, `records
+ * report`, `records clear-report` and `records aliases load` (docs/protocol.md section 13,
+ * docs/operations.md "Lookups"). Every command talks to the running node of `--data` through the
+ * Authority API; failures are one-line TracenetErrors and exit code 1.
+ *
+ * @example
+ * ```ts
+ * const records = registerRecordCommands(program, { connect: connection });
+ * registerLookupCommands(program, records);
+ * ```
+ */
+export function registerLookupCommands(program: Command, records: Command): Command {
+  const lookups = program.command('lookups').description("hit / no-hit lookups of weapons in other states' records of interest, and the hits peers made on yours");
+
+  lookups
+    .command('search')
+    .description('ask peers whether a weapon is among their records of interest (lost, stolen, trafficked, smuggled); answers are hit or no hit, never the record')
+    .requiredOption('--manufacturer <name>', 'manufacturer as marked (aliases such as "FN" / "FN Herstal" match when the peer has them)')
+    .requiredOption('--serial <serial>', 'serial as marked; "?" stands for one obliterated character, "*" for any run (at least 3 known characters)')
+    .option('--model <model>', 'narrow to this model')
+    .option('--calibre <calibre>', 'narrow to this calibre')
+    .addOption(new Option('--type <type>', 'narrow to this weapon type').choices(enumChoices(WEAPON_TYPE)))
+    .requiredOption('--purpose <text>', 'why you ask; every owner of a hit records it')
+    .option('--authority <name>', 'the authority on whose behalf you ask')
+    .option('--peers <list>', 'comma-separated participants to ask (default: every pinned peer)')
+    .option('--deadline <duration>', 'how long to wait for each peer, e.g. 2s, 500ms (at most 60s)', '2s')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .addHelpText('after', '\nExample:\n  tracenet lookups search --manufacturer "FN Herstal" --serial "FX-04?2-*" --purpose "seizure, case 2024/118" --peers BEL,KEN')
+    .action(
+      async (options: { manufacturer: string; serial: string; model?: string; calibre?: string; type?: string; purpose: string; authority?: string; peers?: string; deadline: string; data: string; json?: boolean }) => {
+        const deadlineMs = parseDuration(options.deadline);
+        const peers = (options.peers ?? '')
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== '');
+        const response = await withService<LookupsServer, LookupResponse>(LookupsClient, options.data, (client) =>
+          client.call(
+            'lookup',
+            {
+              weapon: {
+                manufacturer: options.manufacturer,
+                serialNumber: options.serial,
+                model: options.model ?? '',
+                calibre: options.calibre ?? '',
+                type: options.type ? (parseEnum(WEAPON_TYPE, options.type) ?? 0) : 0,
+              },
+              purpose: options.purpose,
+              requestingAuthority: options.authority ?? '',
+              peers,
+              deadlineMs,
+            },
+            deadlineMs + 30_000,
+          ),
+        );
+        output(options.json, LookupResponse.toJSON(response), () => lookupText(response));
+      },
+    );
+
+  lookups
+    .command('hits')
+    .description("list the hits peers' lookups made on this node's records of interest, newest first: who asked, when, and the purpose they stated")
+    .option('--limit <n>', 'at most this many (1 to 500)', (v) => Number.parseInt(v, 10), 100)
+    .option('--cursor <cursor>', 'continue after the previous page (its next cursor)')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (options: { limit: number; cursor?: string; data: string; json?: boolean }) => {
+      const page = await withService<LookupsServer, { hits: HitNotice[]; nextCursor: string }>(LookupsClient, options.data, (client) =>
+        client.call('listHits', { limit: options.limit, cursor: options.cursor ?? '' }),
+      );
+      output(options.json, { hits: page.hits.map((h) => HitNotice.toJSON(h)), nextCursor: page.nextCursor }, () =>
+        [hitNoticesText(page.hits), ...(page.nextCursor ? [`More: --cursor ${page.nextCursor}`] : [])].join('\n'),
+      );
+    });
+
+  lookups
+    .command('trace')
+    .description('open a trace request to the owner of a hit, quoting its reference; the weapon of the lookup fills the markings the request leaves empty')
+    .argument('<hit-reference>', 'reference of the hit (roi_…), as `lookups search` printed it')
+    .option('--owner <participant>', 'participant that answered with the hit')
+    .option('--from <json>', 'file written by `lookups search --json`: the owner is taken from the hit with this reference')
+    .option('--file <json>', 'request content as JSON (TraceRequest fields); flags override it')
+    .option('--calibre <calibre>', 'calibre as marked, when the lookup did not give it')
+    .addOption(new Option('--type <type>', 'weapon type, when the lookup did not give it').choices(enumChoices(WEAPON_TYPE)))
+    .option('--criterion <kind:legal basis>', 'illicit criterion and its legal basis, e.g. "national-law:Code pénal art. 222-52"')
+    .option('--finding <kind>', 'seized, found or surrendered')
+    .option('--date <YYYY-MM-DD>', 'date of the finding')
+    .option('--place <place>', 'place of the finding')
+    .option('--agency <agency>', 'agency that seized or found it')
+    .option('--intended-use <text>', 'what the information will be used for (default: the purpose of the lookup)')
+    .option('--authority <name>', 'requesting authority (default: that of the lookup)')
+    .option('--reference <ref>', 'your case reference')
+    .option('--priority <priority>', 'routine or urgent', 'routine')
+    .option('--justification <text>', 'why it is urgent')
+    .option('--draft', 'keep as a draft instead of sending')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (reference: string, options: Record<string, string | boolean | undefined> & { owner?: string; from?: string; draft?: boolean; data: string; json?: boolean }) => {
+      let owner = options.owner;
+      if (!owner && options.from) owner = (await hitFromFile(options.from, reference))?.owner;
+      if (!owner) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, `--owner is required (or --from naming a search result with the hit ${reference})`, { field: 'hit.owner', rule: 'required' });
+      }
+      const request = await traceRequestFrom(options);
+      const hit: LookupHit = { reference, owner, category: 0, contactPoint: '', partial: false };
+      const response = await withService<LookupsServer, { case?: Case | undefined }>(LookupsClient, options.data, (client) =>
+        client.call('traceFromHit', { hit, request, send: !options.draft }),
+      );
+      const c = response.case;
+      if (!c) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no case');
+      output(options.json, Case.toJSON(c), () => caseText(c));
+    });
+
+  records
+    .command('report')
+    .description('report a record as lost, stolen, trafficked or smuggled: peers\' lookups can then hit it (hit or no hit only, never the record)')
+    .argument('<record-id>', 'record id (rec_…)')
+    .addOption(new Option('--category <category>', 'why the weapon is of interest').choices(Object.keys(INTEREST_CATEGORIES)).makeOptionMandatory())
+    .requiredOption('--date <YYYY-MM-DD>', 'date of the loss, theft or finding')
+    .requiredOption('--agency <name>', 'reporting agency')
+    .option('--reference <ref>', "the agency's own reference of the report (stays on this node)")
+    .option('--contact <text>', 'contact point peers see with a hit, e.g. "NCB Brussels, +32 ..., ncb@example.org"')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (recordId: string, options: { category: string; date: string; agency: string; reference?: string; contact?: string; data: string; json?: boolean }) => {
+      const report: InterestReport = {
+        category: INTEREST_CATEGORIES[options.category] ?? 0,
+        date: options.date,
+        agency: options.agency,
+        reference: options.reference ?? '',
+        contactPoint: options.contact ?? '',
+      };
+      const { record } = await withService<RecordsServer, { record?: WeaponRecord | undefined }>(RecordsClient, options.data, (client) => client.call('reportRecord', { recordId, report }));
+      if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no record');
+      output(options.json, recordWithReport(record), () => reportText(record));
+    });
+
+  records
+    .command('clear-report')
+    .description('withdraw the report of a record: peers\' lookups no longer hit it')
+    .argument('<record-id>', 'record id (rec_…)')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (recordId: string, options: { data: string; json?: boolean }) => {
+      const { record } = await withService<RecordsServer, { record?: WeaponRecord | undefined }>(RecordsClient, options.data, (client) => client.call('clearReport', { recordId }));
+      if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no record');
+      output(options.json, recordWithReport(record), () => reportText(record));
+    });
+
+  records
+    .command('aliases')
+    .description('the manufacturer alias table lookups match with')
+    .command('load')
+    .description('replace the manufacturer alias table with a CSV file: on each line a canonical name, then its other spellings (kept as <data>/aliases.csv)')
+    .argument('<file>', 'CSV file, e.g. docs/examples/manufacturer-aliases.csv')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (file: string, options: { data: string; json?: boolean }) => {
+      let csv: Buffer;
+      try {
+        csv = await readFile(file);
+      } catch (cause) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `alias file ${file} cannot be read: ${(cause as Error).message}`, { field: 'file', rule: 'exists', cause });
+      }
+      const loaded = await withService<RecordsServer, { names: number; aliases: number }>(RecordsClient, options.data, async (client) => {
+        try {
+          return await client.call('loadAliases', { csv });
+        } catch (error) {
+          const failure = TracenetError.from(error);
+          if (failure.violations.length > 1) process.stderr.write(`${failure.violations.map((v) => `  ${v.field}: ${v.message}`).join('\n')}\n`);
+          throw failure;
+        }
+      });
+      output(options.json, loaded, () => `Loaded ${loaded.names} manufacturer(s) with ${loaded.aliases} alias(es) from ${file}; lookups use them from now on.`);
+    });
+
+  return lookups;
+}

@@ -1,0 +1,162 @@
+import { ErrorCode, type FieldViolation, type LookupQuery, type RecordQuery, TracenetError, WeaponType } from '@tracenet/proto';
+import { normaliseCalibre, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
+import type { InterestEntry, RecordStore } from '../records/record-store.js';
+import type { AliasTable } from './aliases.js';
+
+/** Known characters (letters and digits) a wildcard serial must have besides its wildcards. */
+export const WILDCARD_MIN_KNOWN = 3;
+/** Most hits one answer carries; a broader query is cut here (docs/protocol.md 13.6). */
+export const MAX_HITS = 100;
+/** Query ids: 16 to 64 characters of [A-Za-z0-9_-], like message ids. */
+export const QUERY_ID = /^[A-Za-z0-9_-]{16,64}$/;
+/** Length limits of the texts of a query. */
+export const QUERY_LIMITS = { name: 200, purpose: 500, requestingAuthority: 500 } as const;
+
+const WILDCARD = /[?*]/;
+
+/** A serial of a query, normalised, with its wildcards. */
+export interface SerialPattern {
+  /** Normalised serial (11.2) with `?` and `*` kept, runs of `*` collapsed to one: `AB12?4*`. */
+  readonly pattern: string;
+  /** The query used wildcards: every match is a candidate, marked partial. */
+  readonly partial: boolean;
+  /** Known characters: the letters and digits of the pattern. */
+  readonly known: number;
+  /** The literal characters before the first wildcard (the whole serial when exact): where the index scan starts. */
+  readonly prefix: string;
+  /** Whether a normalised serial matches. */
+  test(serial: string): boolean;
+}
+
+/**
+ * Reads the serial of a lookup query. Without wildcards it is the normalised serial (11.2) and
+ * matches only itself. With wildcards, each literal part is normalised on its own and the
+ * wildcards stand for characters of the normalised serial: `?` exactly one letter or digit, `*`
+ * any run of them, also none. `"AB-12?4*"` becomes `AB12?4*` and matches `AB1234`, `AB12X4567`.
+ *
+ * @example
+ * ```ts
+ * serialPattern('ab-12?4*').test('AB12X4567'); // true
+ * serialPattern('ab-12?4*').partial;           // true
+ * ```
+ */
+export function serialPattern(serial: string): SerialPattern {
+  if (!WILDCARD.test(serial)) {
+    const normal = normaliseSerial(serial);
+    return { pattern: normal, partial: false, known: [...normal].length, prefix: normal, test: (s) => s === normal };
+  }
+  const parts = serial.split(/([?*])/);
+  let pattern = '';
+  for (const part of parts) {
+    if (part === '*') {
+      if (!pattern.endsWith('*')) pattern += '*';
+    } else if (part === '?') pattern += '?';
+    else pattern += normaliseSerial(part);
+  }
+  const chars = [...pattern];
+  const known = chars.filter((c) => c !== '?' && c !== '*').length;
+  const firstWildcard = chars.findIndex((c) => c === '?' || c === '*');
+  const prefix = chars.slice(0, firstWildcard < 0 ? chars.length : firstWildcard).join('');
+  // Literal parts hold only letters and digits, which have no meaning in a regular expression.
+  const regex = new RegExp(`^${chars.map((c) => (c === '?' ? '.' : c === '*' ? '.*' : c)).join('')}$`, 'u');
+  return { pattern, partial: true, known, prefix, test: (s) => regex.test(s) };
+}
+
+/**
+ * Every violation of the rules of a lookup query (docs/protocol.md 13.3), with paths under
+ * `prefix` (`body` for a received query, '' for the Authority API's LookupRequest): the weapon
+ * with manufacturer and serial (a wildcard serial with at least {@link WILDCARD_MIN_KNOWN} known
+ * characters), a known type, the purpose, and — when `queryId` is checked — a query id.
+ */
+export function lookupQueryViolations(query: Pick<LookupQuery, 'weapon' | 'purpose' | 'requestingAuthority'> & { queryId?: string }, prefix: string): FieldViolation[] {
+  const at = (name: string) => (prefix === '' ? name : `${prefix}.${name}`);
+  const list: FieldViolation[] = [];
+  const required = (field: string, message: string) => list.push({ field: at(field), rule: 'required', message });
+  const invalid = (field: string, rule: string, message: string) => list.push({ field: at(field), rule, message });
+  const tooLong = (field: string, value: string, max: number) => {
+    if (value.length > max) invalid(field, 'max_length', `${field} is longer than ${max} characters`);
+  };
+  if (query.queryId !== undefined && !QUERY_ID.test(query.queryId)) invalid('query_id', 'query_id', 'a query id is 16 to 64 characters of [A-Za-z0-9_-]');
+  const w = query.weapon;
+  if (!w) required('weapon', 'the weapon (manufacturer and serial number) is required');
+  else {
+    if (w.manufacturer.trim() === '') required('weapon.manufacturer', 'the manufacturer is required (a serial alone is not an identity)');
+    else if (w.manufacturer.length <= QUERY_LIMITS.name && normaliseName(w.manufacturer) === '') invalid('weapon.manufacturer', 'name', 'the manufacturer has no letter or digit');
+    tooLong('weapon.manufacturer', w.manufacturer, QUERY_LIMITS.name);
+    if (w.serialNumber.trim() === '') required('weapon.serial_number', 'the serial number is required');
+    else if (w.serialNumber.length > QUERY_LIMITS.name) tooLong('weapon.serial_number', w.serialNumber, QUERY_LIMITS.name);
+    else {
+      const serial = serialPattern(w.serialNumber);
+      if (serial.partial && serial.known < WILDCARD_MIN_KNOWN) {
+        invalid('weapon.serial_number', 'wildcard_known_characters', `a serial with wildcards needs at least ${WILDCARD_MIN_KNOWN} known letters or digits besides "?" and "*"`);
+      } else if (serial.known === 0) invalid('weapon.serial_number', 'serial', 'the serial number has no letter or digit');
+    }
+    tooLong('weapon.model', w.model, QUERY_LIMITS.name);
+    tooLong('weapon.calibre', w.calibre, QUERY_LIMITS.name);
+    if (w.type !== 0 && (!(w.type in WeaponType) || w.type === WeaponType.UNRECOGNIZED)) invalid('weapon.type', 'enum', `weapon type ${w.type} is not known`);
+  }
+  if (query.purpose.trim() === '') required('purpose', 'the purpose of the lookup is required; the owner of a hit records it');
+  tooLong('purpose', query.purpose, QUERY_LIMITS.purpose);
+  tooLong('requesting_authority', query.requestingAuthority, QUERY_LIMITS.requestingAuthority);
+  return list;
+}
+
+/** Throws MISSING_FIELD (first rule `required`) or INVALID_FIELD with every violation; returns when there is none. */
+export function throwViolations(violations: readonly FieldViolation[], summary: string): void {
+  const first = violations[0];
+  if (!first) return;
+  const code = first.rule === 'required' ? ErrorCode.ERROR_CODE_MISSING_FIELD : ErrorCode.ERROR_CODE_INVALID_FIELD;
+  throw new TracenetError(code, `${summary}: ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`, { field: first.field, rule: first.rule, violations: [...violations] });
+}
+
+/** A query made ready to run against the records-of-interest index. */
+export interface LookupMatcher {
+  readonly serial: SerialPattern;
+  /** Whether an index entry is the weapon asked for (docs/protocol.md 13.4). */
+  accepts(entry: InterestEntry): boolean;
+}
+
+/**
+ * Compiles the weapon of a (valid) query. An entry matches when its serial matches (equal, or the
+ * wildcard pattern), its manufacturer is the same after aliases (both sides mapped through
+ * `aliases`), and the model, calibre and type equal the query's where the query gives them.
+ *
+ * @example
+ * ```ts
+ * const m = compileLookup({ manufacturer: 'FN', model: '', serialNumber: 'FX-0412', calibre: '', type: 0 }, table);
+ * m.accepts(entry); // true for an FN Herstal record with serial FX0412 when the table says FN = FN Herstal
+ * ```
+ */
+export function compileLookup(weapon: RecordQuery, aliases: AliasTable): LookupMatcher {
+  const serial = serialPattern(weapon.serialNumber);
+  const manufacturer = aliases.canonical(weapon.manufacturer);
+  const model = normaliseModel(weapon.model);
+  const calibre = normaliseCalibre(weapon.calibre);
+  const type = weapon.type;
+  return {
+    serial,
+    accepts: (entry) =>
+      serial.test(entry.serial) &&
+      (aliases.manufacturers.get(entry.manufacturer) ?? entry.manufacturer) === manufacturer &&
+      (model === '' || entry.model === model) &&
+      (calibre === '' || entry.calibre === calibre) &&
+      (type === 0 || entry.type === type),
+  };
+}
+
+/** One record of interest a query matched. */
+export interface InterestMatch {
+  readonly entry: InterestEntry;
+  readonly partial: boolean;
+}
+
+/**
+ * Runs a (valid) query against the node's records of interest: an exact serial reads its own
+ * index range; a wildcard serial reads the range of its literal prefix (every entry when it
+ * starts with a wildcard). At most {@link MAX_HITS} records, one match per record.
+ */
+export async function matchInterest(records: RecordStore, weapon: RecordQuery, aliases: AliasTable, limit = MAX_HITS): Promise<InterestMatch[]> {
+  const matcher = compileLookup(weapon, aliases);
+  const entries = await records.findInterest({ serial: matcher.serial.prefix, exact: !matcher.serial.partial }, matcher.accepts, limit);
+  return entries.map((entry) => ({ entry, partial: matcher.serial.partial }));
+}

@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ErrorCode, InterestCategory, type RecordQuery, WeaponType } from '@tracenet/proto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initSodium } from '../../src/crypto/sodium.js';
+import { AliasTable, parseAliasCsv } from '../../src/lookup/aliases.js';
+import { compileLookup, lookupQueryViolations, serialPattern } from '../../src/lookup/matcher.js';
+import { RateLimiter } from '../../src/lookup/rate-limiter.js';
+import type { InterestEntry } from '../../src/records/record-store.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+const SAMPLE = fileURLToPath(new URL('../../../docs/examples/manufacturer-aliases.csv', import.meta.url));
+
+beforeAll(() => initSodium());
+
+function query(fields: Partial<RecordQuery>): RecordQuery {
+  return { manufacturer: 'FN Herstal', model: '', serialNumber: 'FX-0412-2231', calibre: '', type: 0, ...fields };
+}
+
+/** An index entry as the record store writes it for an FN Herstal FAL, 7.62x51mm rifle, serial FX04122231. */
+function entry(fields: Partial<InterestEntry> = {}): InterestEntry {
+  return {
+    recordId: `rec_${'A'.repeat(22)}`,
+    serial: 'FX04122231',
+    reference: `roi_${'B'.repeat(22)}`,
+    manufacturer: 'fn herstal',
+    model: 'fal',
+    calibre: '7.62x51mm',
+    type: WeaponType.WEAPON_TYPE_RIFLE,
+    category: InterestCategory.INTEREST_CATEGORY_STOLEN,
+    contactPoint: 'NCB Brussels',
+    ...fields,
+  };
+}
+
+describe('serial patterns', () => {
+  it('an exact serial is the normalised serial and matches only itself', () => {
+    const p = serialPattern(' fx-0412 / 2231 ');
+    expect(p).toMatchObject({ pattern: 'FX04122231', partial: false, prefix: 'FX04122231', known: 10 });
+    expect(p.test('FX04122231')).toBe(true);
+    expect(p.test('FX04122232')).toBe(false);
+  });
+
+  it('"?" stands for one letter or digit of the normalised serial, "*" for any run, also none', () => {
+    const p = serialPattern('fx-04?2-*');
+    expect(p).toMatchObject({ pattern: 'FX04?2*', partial: true, prefix: 'FX04', known: 5 });
+    expect(p.test('FX04122231')).toBe(true);
+    expect(p.test('FX0412')).toBe(true);
+    expect(p.test('FX042')).toBe(false);
+    expect(p.test('FX041322')).toBe(false);
+    expect(serialPattern('*2231').test('FX04122231')).toBe(true);
+    expect(serialPattern('*2231').prefix).toBe('');
+    expect(serialPattern('FX**??2231').pattern).toBe('FX*??2231');
+  });
+
+  it('separators around wildcards are dropped like any separator', () => {
+    expect(serialPattern('FX 04-?? 22.31').test('FX04122231')).toBe(true);
+  });
+});
+
+describe('query rules', () => {
+  const valid = { weapon: query({}), purpose: 'seizure, case 2024/118', requestingAuthority: '' };
+
+  it('a complete query has no violation', () => {
+    expect(lookupQueryViolations(valid, '')).toEqual([]);
+    expect(lookupQueryViolations({ ...valid, queryId: 'q'.repeat(16) }, 'body')).toEqual([]);
+  });
+
+  it('names every missing or invalid field under the prefix', () => {
+    const v = lookupQueryViolations({ weapon: query({ manufacturer: ' ', serialNumber: '' }), purpose: '', requestingAuthority: '', queryId: 'short' }, 'body');
+    expect(v.map((x) => [x.field, x.rule])).toEqual([
+      ['body.query_id', 'query_id'],
+      ['body.weapon.manufacturer', 'required'],
+      ['body.weapon.serial_number', 'required'],
+      ['body.purpose', 'required'],
+    ]);
+    expect(lookupQueryViolations({ ...valid, weapon: undefined }, '')[0]).toMatchObject({ field: 'weapon', rule: 'required' });
+  });
+
+  it('a wildcard serial needs at least 3 known characters', () => {
+    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: 'A-?-B*' }) }, '')).toEqual([
+      expect.objectContaining({ field: 'weapon.serial_number', rule: 'wildcard_known_characters' }),
+    ]);
+    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '*?*' }) }, '')[0]?.rule).toBe('wildcard_known_characters');
+    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: 'A?B*C' }) }, '')).toEqual([]);
+    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '--' }) }, '')[0]?.rule).toBe('serial');
+  });
+
+  it('refuses texts over their limits and unknown types', () => {
+    const v = lookupQueryViolations({ ...valid, purpose: 'p'.repeat(501), weapon: query({ model: 'm'.repeat(201), type: 99 as WeaponType }) }, '');
+    expect(v.map((x) => x.field)).toEqual(['weapon.model', 'weapon.type', 'purpose']);
+  });
+});
+
+describe('matching', () => {
+  const none = AliasTable.EMPTY;
+
+  it('matches manufacturer and serial; model, calibre and type narrow when given', () => {
+    expect(compileLookup(query({}), none).accepts(entry())).toBe(true);
+    expect(compileLookup(query({ model: 'F.A.L.' }), none).accepts(entry())).toBe(true);
+    expect(compileLookup(query({ model: 'FNC' }), none).accepts(entry())).toBe(false);
+    expect(compileLookup(query({ calibre: '7.62 × 51 mm' }), none).accepts(entry())).toBe(true);
+    expect(compileLookup(query({ calibre: '5.56x45mm' }), none).accepts(entry())).toBe(false);
+    expect(compileLookup(query({ type: WeaponType.WEAPON_TYPE_RIFLE }), none).accepts(entry())).toBe(true);
+    expect(compileLookup(query({ type: WeaponType.WEAPON_TYPE_PISTOL }), none).accepts(entry())).toBe(false);
+    // A record without a model does not match a query that names one.
+    expect(compileLookup(query({ model: 'FAL' }), none).accepts(entry({ model: '' }))).toBe(false);
+  });
+
+  it('a serial alone is not an identity: another manufacturer with the same serial does not match', () => {
+    expect(compileLookup(query({ manufacturer: 'Glock' }), none).accepts(entry())).toBe(false);
+  });
+
+  it('without aliases, other spellings of the maker do not match; with the table they do, on either side', () => {
+    const table = parseAliasCsv(readFileSync(SAMPLE));
+    expect(compileLookup(query({ manufacturer: 'Fabrique Nationale' }), none).accepts(entry())).toBe(false);
+    for (const spelling of ['FN', 'Fabrique Nationale', "Fabrique Nationale d'Herstal", 'F.N. Herstal', 'fn herstal']) {
+      expect(compileLookup(query({ manufacturer: spelling }), table).accepts(entry()), spelling).toBe(true);
+    }
+    // The record was entered under an alias and the query names the canonical maker.
+    expect(compileLookup(query({ manufacturer: 'Heckler & Koch' }), table).accepts(entry({ manufacturer: 'h k' }))).toBe(true);
+    expect(compileLookup(query({ manufacturer: 'HK' }), table).accepts(entry({ manufacturer: 'heckler und koch' }))).toBe(true);
+    expect(compileLookup(query({ manufacturer: 'Norinco' }), table).accepts(entry())).toBe(false);
+  });
+
+  it('wildcard serials match candidates and combine with the other rules', () => {
+    const m = compileLookup(query({ serialNumber: 'FX-04?2-*' }), none);
+    expect(m.serial.partial).toBe(true);
+    expect(m.accepts(entry())).toBe(true);
+    expect(m.accepts(entry({ serial: 'FY04122231' }))).toBe(false);
+    expect(compileLookup(query({ serialNumber: 'FX-04?2-*', type: WeaponType.WEAPON_TYPE_PISTOL }), none).accepts(entry())).toBe(false);
+  });
+});
+
+describe('alias tables', () => {
+  it('the shipped sample loads: one line per maker with its spellings', () => {
+    const table = parseAliasCsv(readFileSync(SAMPLE));
+    expect(table.names).toBe(6);
+    expect(table.aliases).toBeGreaterThanOrEqual(15);
+    expect(table.canonical('Izhmash')).toBe('kalashnikov concern');
+    expect(table.canonical('China North Industries')).toBe('norinco');
+    expect(table.canonical('H&K')).toBe('heckler koch');
+    expect(table.canonical('CZ')).toBe('ceska zbrojovka');
+    expect(table.canonical("Colt's Patent Fire Arms Manufacturing Company")).toBe('colts manufacturing company');
+    expect(table.canonical('Glock')).toBe('glock');
+    expect(table.digest).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses a spelling given to two makers, and a name without a letter, naming the lines', () => {
+    let failure: unknown;
+    try {
+      parseAliasCsv('# makers\nFN Herstal,FN\n\nFabrique Nationale Nouvelle,fn,---\n');
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      field: 'aliases[line 4]',
+      rule: 'alias_conflict',
+      violations: [expect.objectContaining({ rule: 'alias_conflict' }), expect.objectContaining({ rule: 'name', field: 'aliases[line 4]' })],
+    });
+  });
+
+  it('refuses a file that is not CSV', () => {
+    expect(() => parseAliasCsv('FN,"unclosed\n')).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'csv' }));
+  });
+});
+
+describe('rate limiter', () => {
+  it('lets a peer burst its minute, then refills at the steady rate, per peer', () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(clock);
+    for (let i = 0; i < 3; i += 1) expect(limiter.take('FRA', 3)).toBe(true);
+    expect(limiter.take('FRA', 3)).toBe(false);
+    expect(limiter.take('KEN', 3)).toBe(true);
+    expect(limiter.waitMs('FRA', 3)).toBe(20_000);
+    clock.advance(19_999);
+    expect(limiter.take('FRA', 3)).toBe(false);
+    clock.advance(20_001);
+    expect(limiter.take('FRA', 3)).toBe(true);
+    clock.advance(3_600_000);
+    for (let i = 0; i < 3; i += 1) expect(limiter.take('FRA', 3)).toBe(true);
+    expect(limiter.take('FRA', 3)).toBe(false);
+  });
+});

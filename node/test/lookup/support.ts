@@ -1,0 +1,152 @@
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import {
+  type EnvelopeHeader,
+  InterestCategory,
+  type InterestReport,
+  LookupAnswer,
+  LookupQuery,
+  MessageKind,
+  type RecordQuery,
+  SealedContent,
+  WeaponEventType,
+  type WeaponRecord,
+} from '@tracenet/proto';
+import { expect } from 'vitest';
+import { randomBytes } from '../../src/crypto/sodium.js';
+import { decryptEnvelope, parseEnvelope, type SealedEnvelope } from '../../src/envelope/envelope.js';
+import { event, weapon } from '../records/support.js';
+import { type Keyed, pairKeyOf, sealFrom, type SealOverrides } from '../support/parties.js';
+
+/**
+ * Strings of the test record that must never leave its owner in a lookup answer: its serials as
+ * marked and normalised, model, calibre, component serial, secondary mark, notes, event details,
+ * licence, end user, and the report's agency and reference.
+ */
+export const SECRETS = [
+  'FX-0412-2231',
+  'FX04122231',
+  'FAL-50.63',
+  'fal5063',
+  '7.62x51mm',
+  'BRL-5531',
+  'CVT-9Q7',
+  'under the trigger guard',
+  'NOTE-only-for-officers',
+  'EVENT-DETAIL-depot 7',
+  'BE-EX-2004-0077',
+  'END-USER-Ministry',
+  'Police judiciaire fédérale',
+  'PV-2026-0815',
+];
+
+/** The stolen rifle of the lookup tests, before it is reported; every distinctive field is in {@link SECRETS}. */
+export function stolenRifle(manufacture: Partial<NonNullable<WeaponRecord['manufacture']>> = {}): WeaponRecord {
+  return weapon(
+    {
+      components: [{ kind: 6, serialNumber: 'BRL-5531', marking: '' }],
+      secondaryMarks: [{ location: 'under the trigger guard', value: 'CVT-9Q7' }],
+      notes: 'NOTE-only-for-officers',
+      events: [
+        event(WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, '2004-02-11', { place: 'Herstal', details: 'EVENT-DETAIL-depot 7' }),
+        event(WeaponEventType.WEAPON_EVENT_TYPE_TRANSFERRED, '2004-06-01', { endUser: 'END-USER-Ministry', licence: 'BE-EX-2004-0077' }),
+        event(WeaponEventType.WEAPON_EVENT_TYPE_STOLEN, '2025-01-20', { place: 'Liège' }),
+      ],
+    },
+    { manufacturer: 'FN Herstal', serialNumber: 'FX-0412-2231', model: 'FAL-50.63', calibre: '7.62x51mm', year: 2004, countryOfManufacture: 'BEL', ...manufacture },
+  );
+}
+
+/** The report that makes the rifle a record of interest. */
+export function theftReport(fields: Partial<InterestReport> = {}): InterestReport {
+  return {
+    category: InterestCategory.INTEREST_CATEGORY_STOLEN,
+    date: '2025-01-20',
+    agency: 'Police judiciaire fédérale',
+    reference: 'PV-2026-0815',
+    contactPoint: 'NCB Brussels, +32 2 000 00 00',
+    ...fields,
+  };
+}
+
+/** A query for the rifle; fields override. */
+export function rifleQuery(fields: Partial<RecordQuery> = {}): RecordQuery {
+  return { manufacturer: 'FN Herstal', model: '', serialNumber: 'FX-0412-2231', calibre: '', type: 0, ...fields };
+}
+
+/** A new query id. */
+export function newQueryId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** The serialized LookupQuery body. */
+export function queryBody(weaponQuery: RecordQuery, fields: Partial<LookupQuery> = {}): Buffer {
+  return Buffer.from(LookupQuery.encode({ queryId: newQueryId(), weapon: weaponQuery, purpose: 'seizure at Zaventem, case 2026/118', requestingAuthority: 'OCRC', ...fields }).finish());
+}
+
+/** A correct LOOKUP_QUERY envelope from `from` to `to`, unless overridden. */
+export function sealQuery(from: Keyed, to: Keyed, nowMs: number, body: Uint8Array, overrides: SealOverrides = {}): SealedEnvelope {
+  return sealFrom(from, to, nowMs, { kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY, body, expiresAtMs: nowMs + 60_000, ...overrides });
+}
+
+/** An answer envelope opened with the pair key of requester and owner: its header, the decrypted bytes and the answer. */
+export interface OpenedAnswer {
+  readonly header: EnvelopeHeader;
+  /** The decrypted SealedContent bytes: body and signature. */
+  readonly plaintext: Buffer;
+  /** The LookupAnswer bytes. */
+  readonly body: Buffer;
+  readonly answer: LookupAnswer;
+}
+
+/** Decrypts an answer envelope as the requester does (pair key), without any other check. */
+export function openAnswer(bytes: Uint8Array, requester: Keyed, owner: Keyed): OpenedAnswer {
+  const parsed = parseEnvelope(bytes, 4 * 1024 * 1024);
+  const sealed = decryptEnvelope(parsed, pairKeyOf(requester, owner));
+  return {
+    header: parsed.header,
+    plaintext: Buffer.from(SealedContent.encode(sealed).finish()),
+    body: Buffer.from(sealed.body),
+    answer: LookupAnswer.decode(sealed.body),
+  };
+}
+
+/** Field numbers and wire types of a serialized message, in order, with the bytes of length-delimited fields. */
+export function wireFields(bytes: Uint8Array): Array<{ field: number; wireType: WireType; bytes?: Uint8Array }> {
+  const reader = new BinaryReader(bytes);
+  const fields: Array<{ field: number; wireType: WireType; bytes?: Uint8Array }> = [];
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (wireType === WireType.LengthDelimited) fields.push({ field, wireType, bytes: reader.bytes() });
+    else {
+      reader.skip(wireType);
+      fields.push({ field, wireType });
+    }
+  }
+  return fields;
+}
+
+/**
+ * Asserts that a decrypted LookupAnswer holds nothing but what docs/protocol.md 13.6 allows:
+ * `query_id` (1) and hits (2), each hit only reference (1), category (2), owner (3), contact
+ * point (4) and partial (5) — decoded from the wire, so an unknown field would show — and that
+ * none of `secrets` occurs anywhere in the decrypted bytes.
+ */
+export function expectOnlyHitFields(opened: OpenedAnswer, secrets: readonly string[] = SECRETS): void {
+  const top = wireFields(opened.body);
+  for (const f of top) {
+    expect([1, 2], `LookupAnswer field ${f.field}`).toContain(f.field);
+    expect(f.wireType).toBe(WireType.LengthDelimited);
+  }
+  const allowed: Record<number, WireType> = { 1: WireType.LengthDelimited, 2: WireType.Varint, 3: WireType.LengthDelimited, 4: WireType.LengthDelimited, 5: WireType.Varint };
+  for (const hit of top.filter((f) => f.field === 2)) {
+    for (const f of wireFields(hit.bytes ?? new Uint8Array())) {
+      expect(Object.keys(allowed).map(Number), `LookupHit field ${f.field}`).toContain(f.field);
+      expect(f.wireType).toBe(allowed[f.field]);
+    }
+  }
+  const text = opened.plaintext.toString('latin1');
+  const utf8 = opened.plaintext.toString('utf8');
+  for (const secret of secrets) {
+    expect(utf8.includes(secret) || text.includes(secret), `"${secret}" occurs in the decrypted answer`).toBe(false);
+  }
+}

@@ -1,0 +1,363 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  type AnswerCaseRequest,
+  type Case,
+  CaseRole,
+  CaseState,
+  CasesClient,
+  type CasesServer,
+  ErrorCode,
+  FindingKind,
+  IllicitKind,
+  MessageKind,
+  NodeEvent,
+  NodeEventType,
+  OnwardDisclosure as O,
+  PeerPolicy,
+  Priority,
+  TraceOutcome,
+  TraceRequest,
+  TracenetError,
+  type UseRestrictions,
+  WeaponType,
+} from '@tracenet/proto';
+import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
+import { readAuthorityToken } from '../../src/identity/data-dir.js';
+import type { TracenetNode } from '../../src/node.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { pinAll, startNode, waitFor, type TestNode } from '../support/nodes.js';
+import { countEntries, newMessageId, RawFederationClient, rejectionOf, sealFrom } from '../support/parties.js';
+
+/**
+ * Use restrictions, consent, disclosure, retention and panels (docs/protocol.md section 14;
+ * issue 4 items 6-9) on real in-process nodes with a shared ManualClock, driven through the Cases
+ * API over gRPC.
+ */
+
+const S = CaseState;
+const DAY = 86_400_000;
+const PANEL = 'org:UN-POE';
+
+function request(changes: Partial<TraceRequest> = {}): TraceRequest {
+  return TraceRequest.fromPartial({
+    requestingAuthority: 'Office central de lutte contre le crime organisé',
+    caseReference: 'OCLCO-2026-0147',
+    priority: Priority.PRIORITY_ROUTINE,
+    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_ARMS_EMBARGO, legalBasis: 'UNSC res. 2745 (2024) para 1' }],
+    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2025-12-02', place: 'Goma', agency: 'MONUSCO', description: '' },
+    weapon: { markings: { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: 'FX-0412-2231', model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 } },
+    intendedUse: 'criminal investigation and prosecution',
+    ...changes,
+  });
+}
+
+/** A TRACED answer with optional officer restrictions. */
+function traced(caseId: string, restrictions?: Partial<UseRestrictions>): AnswerCaseRequest {
+  return {
+    caseId,
+    outcome: TraceOutcome.TRACE_OUTCOME_TRACED,
+    lastLegalRecord: 'sold to licensed dealer Armurerie X, 2015-06-02',
+    pointOfDiversion: '',
+    referral: undefined,
+    history: [],
+    details: 'from our export register',
+    restrictions: restrictions ? { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_UNSPECIFIED, listedParticipants: [], retentionDays: 0, ...restrictions } : undefined,
+  };
+}
+
+interface Bed {
+  readonly clock: ManualClock;
+  node(id: string): TracenetNode;
+  cases(id: string): UnaryClient<CasesServer>;
+  policy(of: string, peer: string, fields: Partial<PeerPolicy>): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+async function startBed(ids: readonly string[]): Promise<Bed> {
+  // Not before the real time: TLS certificates are issued with the real clock.
+  const clock = new ManualClock(Math.max(Date.UTC(2026, 0, 5, 9), Date.now()));
+  const tests = new Map<string, TestNode>();
+  const clients = new Map<string, UnaryClient<CasesServer>>();
+  const cleanup = async () => {
+    for (const c of clients.values()) c.close();
+    await Promise.all([...tests.values()].map((t) => t.cleanup()));
+  };
+  try {
+    for (const id of ids) tests.set(id, await startNode(id, { clock }));
+    await pinAll([...tests.values()].map((t) => t.node), clock.now());
+    for (const [id, t] of tests) clients.set(id, connectUnary<CasesServer>(CasesClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)));
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  const get = <T,>(map: Map<string, T>, id: string): T => {
+    const value = map.get(id);
+    if (value === undefined) throw new Error(`no node ${id}`);
+    return value;
+  };
+  return {
+    clock,
+    node: (id) => get(tests, id).node,
+    cases: (id) => get(clients, id),
+    async policy(of, peer, fields) {
+      await get(tests, of).node.policies.set(PeerPolicy.fromPartial({ ...fields, participantId: peer }));
+    },
+    cleanup,
+  };
+}
+
+async function until(node: TracenetNode, caseId: string, done: (c: Case) => boolean, what: string): Promise<Case> {
+  let c = await node.workflow.get(caseId);
+  await waitFor(async () => done((c = await node.workflow.get(caseId))), 10_000, `${node.identity.participantId} ${caseId}: ${what}`);
+  return c;
+}
+
+async function caseOfTrace(node: TracenetNode, traceId: string, role = CaseRole.CASE_ROLE_REQUESTED): Promise<Case> {
+  let found: Case | undefined;
+  await waitFor(async () => (found = (await node.workflow.list({ limit: 500 })).cases.find((c) => c.traceId === traceId && c.role === role)) !== undefined, 10_000, `case of ${traceId}`);
+  return node.workflow.get((found as Case).caseId);
+}
+
+async function drained(node: TracenetNode): Promise<void> {
+  await waitFor(async () => (await countEntries(node.store.sub.outbox)) === 0, 10_000, `${node.identity.participantId} outbox drained`);
+}
+
+async function failure(promise: Promise<unknown>): Promise<TracenetError & { grpc: number | undefined }> {
+  const error = TracenetError.from(await rejectionOf(promise));
+  return Object.assign(error, { grpc: (error.cause as Partial<ServiceError> | undefined)?.code });
+}
+
+async function auditTypes(node: TracenetNode): Promise<Array<Record<string, unknown>>> {
+  const lines: Array<Record<string, unknown>> = [];
+  for await (const value of node.store.sub.audit.values()) lines.push(JSON.parse(String(value.line)) as Record<string, unknown>);
+  return lines;
+}
+
+async function events(node: TracenetNode): Promise<NodeEvent[]> {
+  const list: NodeEvent[] = [];
+  for await (const value of node.store.sub.events.values()) list.push(NodeEvent.decode(Buffer.from(String(value.event), 'base64')));
+  return list;
+}
+
+/** FRA asks BEL; BEL acknowledges; returns both cases. */
+async function acknowledged(bed: Bed, from = 'FRA', to = 'BEL', changes: Partial<TraceRequest> = {}): Promise<{ mine: Case; theirs: Case }> {
+  const { case: sent } = await bed.cases(from).call('createCase', { recipient: to, request: request(changes), send: true });
+  const mine = sent as Case;
+  const theirs = await caseOfTrace(bed.node(to), mine.traceId);
+  await bed.cases(to).call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
+  await until(bed.node(from), mine.caseId, (c) => c.state === S.CASE_STATE_ACKNOWLEDGED, 'acknowledged');
+  return { mine, theirs };
+}
+
+/** FRA asks BEL, BEL answers with `restrictions`; returns both cases once FRA has the answer. */
+async function answered(bed: Bed, restrictions?: Partial<UseRestrictions>): Promise<{ mine: Case; theirs: Case }> {
+  const { mine, theirs } = await acknowledged(bed);
+  await bed.cases('BEL').call('answerCase', traced(theirs.caseId, restrictions));
+  return { mine: await until(bed.node('FRA'), mine.caseId, (c) => c.state === S.CASE_STATE_ANSWERED, 'answered'), theirs: await bed.node('BEL').workflow.get(theirs.caseId) };
+}
+
+describe('use restrictions on answers: policy defaults, tightening only', () => {
+  let bed: Bed;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL']);
+    await bed.policy('BEL', 'FRA', { acceptRequests: true });
+  });
+  afterAll(() => bed?.cleanup());
+
+  it('without policy defaults an answer carries WITH_CONSENT, 5 years and the intended use; the requester holds it for that long', async () => {
+    const { mine, theirs } = await answered(bed);
+    const expected: UseRestrictions = { purpose: 'criminal investigation and prosecution', onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: 1825 };
+    expect(theirs.answer?.restrictions).toEqual(expected);
+    expect(mine.answer?.restrictions).toEqual(expected);
+    expect(mine.retainUntilMs).toBe(mine.updatedAtMs + 1825 * DAY);
+    expect(theirs.panel).toBe(false);
+  });
+
+  it("the policy's defaults apply per peer and the officer may tighten them", async () => {
+    await bed.policy('BEL', 'FRA', {
+      acceptRequests: true,
+      defaultRestrictions: { purpose: 'prosecution only', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [PANEL, 'DEU'], retentionDays: 400 },
+    });
+    const plain = await answered(bed);
+    expect(plain.mine.answer?.restrictions).toEqual({ purpose: 'prosecution only', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [PANEL, 'DEU'], retentionDays: 400 });
+    const tight = await answered(bed, { listedParticipants: [PANEL], retentionDays: 30 });
+    expect(tight.mine.answer?.restrictions).toEqual({ purpose: 'prosecution only', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [PANEL], retentionDays: 30 });
+    const none = await answered(bed, { onwardDisclosure: O.ONWARD_DISCLOSURE_NONE });
+    expect(none.mine.answer?.restrictions?.onwardDisclosure).toBe(O.ONWARD_DISCLOSURE_NONE);
+    expect(none.mine.answer?.restrictions?.listedParticipants).toEqual([]);
+  });
+
+  it('a loosening is refused with INVALID_FIELD naming the field, and nothing is sent', async () => {
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['DEU'], retentionDays: 100 } });
+    const { theirs } = await acknowledged(bed);
+    const cases: Array<[Partial<UseRestrictions>, string]> = [
+      [{ retentionDays: 101 }, 'restrictions.retention_days'],
+      [{ listedParticipants: [PANEL] }, 'restrictions.listed_participants'],
+    ];
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: 100 } });
+    cases.push([{ onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [PANEL] }, 'restrictions.onward_disclosure']);
+    for (const [restrictions, field] of cases.slice(2)) {
+      const error = await failure(bed.cases('BEL').call('answerCase', traced(theirs.caseId, restrictions)));
+      expect([error.code, error.grpc, error.field]).toEqual([ErrorCode.ERROR_CODE_INVALID_FIELD, GrpcStatus.INVALID_ARGUMENT, field]);
+    }
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['DEU'], retentionDays: 100 } });
+    for (const [restrictions, field] of cases.slice(0, 2)) {
+      const error = await failure(bed.cases('BEL').call('answerCase', traced(theirs.caseId, restrictions)));
+      expect([error.code, error.grpc, error.field]).toEqual([ErrorCode.ERROR_CODE_INVALID_FIELD, GrpcStatus.INVALID_ARGUMENT, field]);
+    }
+    const after = await bed.node('BEL').workflow.get(theirs.caseId);
+    expect(after.state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+    expect(after.answer).toBeUndefined();
+    await drained(bed.node('BEL'));
+  });
+});
+
+describe('panels: an organisation asks; one state accepts, another refuses', () => {
+  let bed: Bed;
+  beforeAll(async () => {
+    bed = await startBed([PANEL, 'BEL', 'KEN']);
+    await bed.policy('BEL', PANEL, { acceptRequests: true, autoAcknowledge: true });
+  });
+  afterAll(() => bed?.cleanup());
+
+  it('BEL accepts: the request is marked as a panel request in listings on both sides, and the answer gets the strictest defaults', async () => {
+    const { case: sent } = await bed.cases(PANEL).call('createCase', { recipient: 'BEL', request: request({ requestingAuthority: 'UN Panel of Experts on the DRC', caseReference: 'POE-DRC-2026-12' }), send: true });
+    const theirs = await caseOfTrace(bed.node('BEL'), (sent as Case).traceId);
+    const listed = await bed.cases('BEL').call('listCases', { role: 0, state: 0, peer: '', overdueOnly: false, limit: 0, cursor: '' });
+    expect(listed.cases.find((c) => c.caseId === theirs.caseId)?.panel).toBe(true);
+    expect((await bed.cases(PANEL).call('getCase', { caseId: (sent as Case).caseId })).case?.panel).toBe(true);
+    await until(bed.node('BEL'), theirs.caseId, (c) => c.state === S.CASE_STATE_ACKNOWLEDGED, 'acknowledged');
+    await bed.cases('BEL').call('answerCase', traced(theirs.caseId));
+    const mine = await until(bed.node(PANEL), (sent as Case).caseId, (c) => c.state === S.CASE_STATE_ANSWERED, 'answered');
+    expect(mine.answer?.restrictions).toEqual({ purpose: 'criminal investigation and prosecution', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 365 });
+  });
+
+  it('KEN does not accept: PERMISSION_DENIED (KIND_NOT_ALLOWED) over the wire, and nothing is stored', async () => {
+    const un = bed.node(PANEL);
+    const ken = bed.node('KEN');
+    const body = TraceRequest.encode({ ...request(), traceId: 'panel-trace-0000000001', chainId: 'panel-trace-0000000001' }).finish();
+    const sealed = sealFrom(un.identity, ken.identity, bed.clock.now(), { kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body, messageId: newMessageId() });
+    const client = new RawFederationClient(ken.federationAddress, ken.identity.tlsCertificatePem);
+    try {
+      const raw = await rejectionOf(client.deliver(sealed.bytes));
+      expect([TracenetError.from(raw).code, (raw as Partial<ServiceError>).code]).toEqual([ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, GrpcStatus.PERMISSION_DENIED]);
+    } finally {
+      client.close();
+    }
+    // Through the node's own outbox the request fails for good with the same code.
+    const { case: sent } = await bed.cases(PANEL).call('createCase', { recipient: 'KEN', request: request(), send: true });
+    await drained(un);
+    const failed: Array<Record<string, unknown>> = [];
+    for await (const value of un.store.sub.failed.values()) failed.push(value);
+    expect(failed.map((f) => f.lastError)).toEqual(['KIND_NOT_ALLOWED']);
+    expect((await ken.workflow.list()).cases).toEqual([]);
+    expect((await un.workflow.get((sent as Case).caseId)).panel).toBe(true);
+  });
+});
+
+describe('ShareCase: consent, disclosure notices, retention', () => {
+  let bed: Bed;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL', PANEL]);
+    await bed.policy('BEL', 'FRA', { acceptRequests: true });
+  });
+  afterAll(() => bed?.cleanup());
+
+  const share = (caseId: string) => bed.cases('FRA').call('shareCase', { caseId, thirdParticipant: PANEL, note: 'for the panel report' });
+  const sharedWithPanel = async () => (await bed.node(PANEL).workflow.list({ role: CaseRole.CASE_ROLE_SHARED })).cases;
+
+  it('refused without consent: DISCLOSURE_NOT_ALLOWED, nothing sent, the provider not notified', async () => {
+    const { mine, theirs } = await answered(bed);
+    await drained(bed.node('FRA'));
+    const auditBefore = (await auditTypes(bed.node('FRA'))).length;
+    const error = await failure(share(mine.caseId));
+    expect([error.code, error.grpc, error.rule]).toEqual([ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, GrpcStatus.FAILED_PRECONDITION, 'use_restrictions']);
+    expect(await countEntries(bed.node('FRA').store.sub.outbox)).toBe(0);
+    expect((await bed.node('FRA').workflow.get(mine.caseId)).disclosures).toEqual([]);
+    expect((await auditTypes(bed.node('FRA'))).length).toBe(auditBefore);
+    expect((await bed.node('BEL').workflow.get(theirs.caseId)).disclosures).toEqual([]);
+    expect(await sharedWithPanel()).toEqual([]);
+  });
+
+  it('consent refused keeps refusing; consent granted allows it, and the provider is notified and audits it', async () => {
+    const { mine, theirs } = await answered(bed);
+    await bed.cases('FRA').call('requestConsent', { caseId: mine.caseId, thirdParticipant: PANEL, reason: 'the panel investigates embargo breaches' });
+    const asked = await until(bed.node('BEL'), theirs.caseId, (c) => c.consents.length === 1, 'consent asked');
+    expect(asked.consents[0]).toMatchObject({ thirdParticipant: PANEL, decidedAtMs: 0 });
+    // Only the provider decides; the requester cannot decide its own request.
+    expect((await failure(bed.cases('FRA').call('decideConsent', { caseId: mine.caseId, consentId: '', granted: true, conditions: '' }))).code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+    await bed.cases('BEL').call('decideConsent', { caseId: theirs.caseId, consentId: '', granted: false, conditions: 'ongoing proceedings' });
+    await until(bed.node('FRA'), mine.caseId, (c) => c.consents[0]?.decidedAtMs !== 0, 'consent refused');
+    expect((await failure(share(mine.caseId))).code).toBe(ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED);
+    // A decision must answer an open request.
+    expect((await failure(bed.cases('BEL').call('decideConsent', { caseId: theirs.caseId, consentId: '', granted: true, conditions: '' }))).code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+
+    await bed.cases('FRA').call('requestConsent', { caseId: mine.caseId, thirdParticipant: PANEL, reason: 'asked again after the proceedings' });
+    const second = await until(bed.node('BEL'), theirs.caseId, (c) => c.consents.length === 2, 'second consent asked');
+    const consentId = second.consents[1]?.consentId ?? '';
+    await bed.cases('BEL').call('decideConsent', { caseId: theirs.caseId, consentId, granted: true, conditions: 'for the final report only' });
+    await until(bed.node('FRA'), mine.caseId, (c) => c.consents[1]?.granted === true, 'consent granted');
+    const { case: after } = await share(mine.caseId);
+    expect(after?.disclosures.map((d) => [d.thirdParticipant, d.basis])).toEqual([[PANEL, `consent:${consentId}`]]);
+
+    // The third participant holds the information with the provider's restrictions.
+    await waitFor(async () => (await sharedWithPanel()).length === 1, 10_000, 'shared information at the panel');
+    const shared = await bed.node(PANEL).workflow.get((await sharedWithPanel())[0]?.caseId ?? '');
+    expect(shared.peer).toBe('FRA');
+    expect(shared.shared?.provider).toBe('BEL');
+    expect(shared.shared?.answer?.lastLegalRecord).toBe('sold to licensed dealer Armurerie X, 2015-06-02');
+    expect(shared.shared?.restrictions?.onwardDisclosure).toBe(O.ONWARD_DISCLOSURE_WITH_CONSENT);
+    // A shared case takes no workflow step.
+    expect((await failure(bed.cases(PANEL).call('acknowledgeCase', { caseId: shared.caseId, reference: '' }))).code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+
+    // The provider is notified: its case, its audit log and its event stream show the disclosure.
+    const bel = bed.node('BEL');
+    const notified = await until(bel, theirs.caseId, (c) => c.disclosures.length === 1, 'disclosure notified');
+    expect(notified.disclosures[0]).toMatchObject({ thirdParticipant: PANEL, basis: `consent:${consentId}` });
+    expect((await auditTypes(bel)).filter((a) => a.type === 'disclosure.notified')).toEqual([expect.objectContaining({ caseId: theirs.caseId, third: PANEL, authorised: true })]);
+    expect((await events(bel)).filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED).map((e) => e.caseId)).toEqual([theirs.caseId]);
+    expect((await auditTypes(bed.node('FRA'))).filter((a) => a.type === 'case.disclosed').map((a) => a.third)).toEqual([PANEL]);
+  });
+
+  it('LISTED restrictions allow sharing with a listed participant without consent', async () => {
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [PANEL], retentionDays: 0 } });
+    const { mine, theirs } = await answered(bed);
+    const { case: after } = await share(mine.caseId);
+    expect(after?.disclosures.map((d) => d.basis)).toEqual(['listed']);
+    await until(bed.node('BEL'), theirs.caseId, (c) => c.disclosures.length === 1, 'disclosure notified');
+  });
+
+  it('retention: received information is purged when its retention ends (ManualClock), logged, and can no longer be shared', async () => {
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [PANEL], retentionDays: 10 } });
+    const { mine } = await answered(bed);
+    await share(mine.caseId);
+    await waitFor(async () => (await sharedWithPanel()).some((c) => c.traceId === mine.traceId), 10_000, 'shared');
+    await drained(bed.node('FRA'));
+    const fra = bed.node('FRA');
+    const panel = bed.node(PANEL);
+    bed.clock.advance(9 * DAY);
+    expect(await fra.workflow.purgeExpired()).toBe(0);
+    bed.clock.advance(DAY + 1);
+    expect(await fra.workflow.purgeExpired()).toBeGreaterThanOrEqual(1);
+    const purged = await fra.workflow.get(mine.caseId);
+    expect(purged.purgedAtMs).toBe(bed.clock.now());
+    expect(purged.answer).toMatchObject({ outcome: TraceOutcome.TRACE_OUTCOME_TRACED, lastLegalRecord: '', details: '', history: [] });
+    expect(purged.answer?.restrictions?.retentionDays).toBe(10);
+    expect(purged.timeline.at(-1)?.summary).toMatch(/^purged: retention of BEL's information ended/);
+    expect((await auditTypes(fra)).filter((a) => a.type === 'case.purged').map((a) => a.caseId)).toContain(mine.caseId);
+    // The inbox copy of the answer keeps its evidence (digest, header, signature) but not its body.
+    const answerId = purged.timeline.find((t) => t.toState === S.CASE_STATE_ANSWERED)?.messageId;
+    let inboxCopy: Record<string, unknown> | undefined;
+    for await (const value of fra.store.sub.inbox.values()) if (value.messageId === answerId) inboxCopy = value;
+    expect(inboxCopy).toMatchObject({ body: '', purgedAtMs: bed.clock.now() });
+    expect(inboxCopy?.digest).toBeTruthy();
+    expect((await failure(share(mine.caseId))).rule).toBe('purged');
+    // Sweeping again purges nothing more.
+    expect(await fra.workflow.purgeExpired()).toBe(0);
+    // The panel held it no longer than FRA might.
+    expect(await panel.workflow.purgeExpired()).toBeGreaterThanOrEqual(1);
+    const atPanel = (await sharedWithPanel()).find((c) => c.traceId === mine.traceId) as Case;
+    expect((await panel.workflow.get(atPanel.caseId)).shared?.answer?.lastLegalRecord).toBe('');
+  });
+});

@@ -1,0 +1,1117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentials, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  AuthorityClient,
+  Case,
+  CaseRole,
+  CaseState,
+  CasesClient,
+  type CasesServer,
+  ClarificationReply,
+  Closure,
+  DelayNotice,
+  ErrorCode,
+  FindingKind,
+  IllicitKind,
+  MessageKind,
+  NodeEvent,
+  NodeEventType,
+  PeerPolicy,
+  Priority,
+  ReasonCode,
+  ReceiptStatus,
+  Refusal,
+  Restriction,
+  TraceAcknowledgement,
+  TraceAnswer,
+  TraceOutcome,
+  TraceRequest,
+  TracenetError,
+  WeaponEventType as E,
+  WeaponStatus,
+  WeaponType,
+  Withdrawal,
+  type WeaponRecord,
+  type ManufactureMarking,
+} from '@tracenet/proto';
+import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
+import { verifyReceipt } from '../../src/envelope/receipt.js';
+import type { Transport } from '../../src/federation/transport.js';
+import { dataPaths, readAuthorityToken } from '../../src/identity/data-dir.js';
+import { openStore } from '../../src/store/store.js';
+import type { TracenetNode } from '../../src/node.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { event as weaponEvent, weapon as weaponRecord } from '../records/support.js';
+import { pinAll, startNode, waitFor, type TestNode } from '../support/nodes.js';
+import { countEntries, makeParty, newMessageId, type Party, RawFederationClient, rejectionOf, sealFrom, type Keyed } from '../support/parties.js';
+import { RecordingTransport } from '../support/recording-transport.js';
+
+/**
+ * The ITI tracing workflow on real in-process nodes (real LevelDB, gRPC over TLS, crypto), driven
+ * through the Cases API and by hand-sealed peer envelopes, with an injected ManualClock for the
+ * deadlines: request content, policy, automatic answers, illegal steps, refusals with signed
+ * receipts, deadlines, the event stream, listings, chains and message order.
+ */
+
+const S = CaseState;
+const K = MessageKind;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+// ---- fixtures -------------------------------------------------------------------------------
+
+/** The FNX-45 of the demo chain: made by FN Herstal in BEL, exported to KEN, stolen there. */
+const FNX: ManufactureMarking = { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: 'FX-0412-2231', model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 };
+
+function markings(changes: Partial<ManufactureMarking> = {}): ManufactureMarking {
+  return { ...FNX, ...changes };
+}
+
+/** A complete trace request for `m` (trace and chain ids are assigned by the node). */
+function request(m: ManufactureMarking = FNX, changes: Partial<TraceRequest> = {}): TraceRequest {
+  return TraceRequest.fromPartial({
+    requestingAuthority: 'Office central de lutte contre le crime organisé',
+    caseReference: 'OCLCO-2026-0147',
+    priority: Priority.PRIORITY_ROUTINE,
+    urgencyJustification: '',
+    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' }],
+    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2025-12-02', place: 'Marseille', agency: 'Police judiciaire', description: '' },
+    weapon: { markings: { ...m }, imports: [], governmentTransfer: undefined, controlComponent: undefined, components: [], manufactureMethod: 0, photos: [], otherInformation: '' },
+    intendedUse: 'criminal investigation and prosecution',
+    ...changes,
+  });
+}
+
+/** Takes one item away from a (copy of a) complete request. */
+type Mutation = (r: TraceRequest) => void;
+
+/**
+ * Every required item of a trace request (ITI; issue 3 item 5): what taking it away does, and the
+ * field the refusal must name (relative to the request).
+ */
+const MISSING: ReadonlyArray<[string, Mutation, string[]]> = [
+  ['illicit criterion', (r) => (r.illicitCriteria = []), ['illicit_criteria']],
+  ['criterion kind', (r) => ((r.illicitCriteria[0] as { kind: IllicitKind }).kind = IllicitKind.ILLICIT_KIND_UNSPECIFIED), ['illicit_criteria[0].kind']],
+  ['legal basis', (r) => ((r.illicitCriteria[0] as { legalBasis: string }).legalBasis = ' '), ['illicit_criteria[0].legal_basis']],
+  ['circumstances', (r) => (r.circumstances = undefined), ['circumstances']],
+  ['seized / found / surrendered', (r) => r.circumstances && (r.circumstances.kind = FindingKind.FINDING_KIND_UNSPECIFIED), ['circumstances.kind']],
+  ['date of the finding', (r) => r.circumstances && (r.circumstances.date = ''), ['circumstances.date']],
+  ['place of the finding', (r) => r.circumstances && (r.circumstances.place = ''), ['circumstances.place']],
+  ['markings', (r) => (r.weapon = undefined), ['weapon.markings']],
+  ['serial number', (r) => r.weapon?.markings && (r.weapon.markings.serialNumber = ''), ['weapon.markings.serial_number']],
+  ['manufacturer', (r) => r.weapon?.markings && (r.weapon.markings.manufacturer = ''), ['weapon.markings.manufacturer']],
+  ['type', (r) => r.weapon?.markings && (r.weapon.markings.type = WeaponType.WEAPON_TYPE_UNSPECIFIED), ['weapon.markings.type']],
+  ['calibre', (r) => r.weapon?.markings && (r.weapon.markings.calibre = ''), ['weapon.markings.calibre']],
+  ['intended use', (r) => (r.intendedUse = ''), ['intended_use']],
+  ['requesting authority', (r) => (r.requestingAuthority = ''), ['requesting_authority']],
+  ['case reference', (r) => (r.caseReference = ''), ['case_reference']],
+  ['priority', (r) => (r.priority = Priority.PRIORITY_UNSPECIFIED), ['priority']],
+  ['justification of an urgent request', (r) => (r.priority = Priority.PRIORITY_URGENT), ['urgency_justification']],
+  [
+    'everything',
+    (r) => Object.assign(r, TraceRequest.fromPartial({ traceId: r.traceId })),
+    ['requesting_authority', 'case_reference', 'priority', 'illicit_criteria', 'circumstances', 'weapon.markings', 'intended_use'],
+  ],
+];
+
+function without(mutation: Mutation, traceId = ''): TraceRequest {
+  const r = TraceRequest.fromPartial(request());
+  r.traceId = traceId;
+  mutation(r);
+  return r;
+}
+
+/** A record whose last event decides the automatic answer. */
+function record(m: ManufactureMarking, events: WeaponRecord['events'], status = WeaponStatus.WEAPON_STATUS_REGISTERED): WeaponRecord {
+  return weaponRecord({ events, status, imports: [], components: [], secondaryMarks: [{ location: 'under the slide', value: 'SECRET-7' }] }, m);
+}
+
+const EXPORTED_TO_KEN = [
+  weaponEvent(E.WEAPON_EVENT_TYPE_MANUFACTURED, '2011-05-17', { place: 'Herstal', agency: 'FN Herstal' }),
+  weaponEvent(E.WEAPON_EVENT_TYPE_EXPORTED, '2012-03-14', { destination: 'KEN', licence: 'BE-EXP-2012-0413', endUser: 'Kenya Police Service' }),
+];
+const STOLEN_IN_KEN = [
+  weaponEvent(E.WEAPON_EVENT_TYPE_IMPORTED, '2012-04-02', { origin: 'BEL', licence: 'KE-IMP-2012-117' }),
+  weaponEvent(E.WEAPON_EVENT_TYPE_TRANSFERRED, '2012-06-20', { endUser: 'Kenya Police Service, Nairobi armoury' }),
+  weaponEvent(E.WEAPON_EVENT_TYPE_STOLEN, '2019-08-03', { place: 'Nairobi', agency: 'Kenya Police Service' }),
+];
+
+// ---- test bed -------------------------------------------------------------------------------
+
+/** Real in-process nodes on loopback sharing one ManualClock, with a Cases client for each. */
+interface Bed {
+  readonly clock: ManualClock;
+  node(id: string): TracenetNode;
+  test(id: string): TestNode;
+  cases(id: string): UnaryClient<CasesServer>;
+  /** Sets `of`'s policy for `peer` (deadlines 0 = default unless given). */
+  policy(of: string, peer: string, fields: Partial<PeerPolicy>): Promise<void>;
+  /** A hand-sealing party pinned on the nodes named. */
+  party(id: string, pinnedOn: readonly string[]): Promise<Party>;
+  cleanup(): Promise<void>;
+}
+
+async function startBed(ids: readonly string[], options: { transports?: Readonly<Record<string, Transport>> } = {}): Promise<Bed> {
+  // Not before the real time: TLS certificates are issued with the real clock and checked with this one.
+  const clock = new ManualClock(Math.max(Date.UTC(2026, 0, 5, 9), Date.now()));
+  const tests = new Map<string, TestNode>();
+  const clients = new Map<string, UnaryClient<CasesServer>>();
+  const parties: Party[] = [];
+  const cleanup = async () => {
+    for (const c of clients.values()) c.close();
+    await Promise.all([...tests.values()].map((t) => t.cleanup()));
+    await Promise.all(parties.map((p) => p.cleanup()));
+  };
+  try {
+    for (const id of ids) {
+      const transport = options.transports?.[id];
+      tests.set(id, await startNode(id, { clock, ...(transport ? { transport } : {}) }));
+    }
+    await pinAll([...tests.values()].map((t) => t.node), clock.now());
+    for (const [id, t] of tests) clients.set(id, connectUnary<CasesServer>(CasesClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)));
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  const get = <T>(map: Map<string, T>, id: string): T => {
+    const value = map.get(id);
+    if (value === undefined) throw new Error(`no node ${id}`);
+    return value;
+  };
+  return {
+    clock,
+    node: (id) => get(tests, id).node,
+    test: (id) => get(tests, id),
+    cases: (id) => get(clients, id),
+    async policy(of, peer, fields) {
+      await get(tests, of).node.policies.set(PeerPolicy.fromPartial({ ...fields, participantId: peer }));
+    },
+    async party(id, pinnedOn) {
+      const party = await makeParty(id, clock.now());
+      parties.push(party);
+      for (const on of pinnedOn) await get(tests, on).node.peers.pin(party.card, clock.now());
+      return party;
+    },
+    cleanup,
+  };
+}
+
+/** Case `caseId` on `node` once it is in one of `states`. */
+async function until(node: TracenetNode, caseId: string, states: readonly CaseState[]): Promise<Case> {
+  let c = await node.workflow.get(caseId);
+  await waitFor(async () => states.includes((c = await node.workflow.get(caseId)).state), 10_000, `${node.identity.participantId} ${caseId} in ${states.map((s) => S[s]).join('/')}`);
+  return c;
+}
+
+/** The case of trace `traceId` on `node` (the requested side), once it exists. */
+async function caseOfTrace(node: TracenetNode, traceId: string): Promise<Case> {
+  let found: Case | undefined;
+  await waitFor(
+    async () => {
+      found = (await node.workflow.list({ limit: 500 })).cases.find((c) => c.traceId === traceId);
+      return found !== undefined;
+    },
+    10_000,
+    `case of trace ${traceId} on ${node.identity.participantId}`,
+  );
+  return node.workflow.get((found as Case).caseId);
+}
+
+/** Waits until `node` has nothing left in its outbox. */
+async function drained(node: TracenetNode): Promise<void> {
+  await waitFor(async () => (await countEntries(node.store.sub.outbox)) === 0, 10_000, `${node.identity.participantId} outbox drained`);
+}
+
+/** Every stored event of a node, in sequence order. */
+async function storedEvents(node: TracenetNode): Promise<NodeEvent[]> {
+  const events: NodeEvent[] = [];
+  for await (const value of node.store.sub.events.values()) events.push(NodeEvent.decode(Buffer.from(String(value.event), 'base64')));
+  return events;
+}
+
+/** What the rejected call failed with, as a TracenetError, with the gRPC status it travelled as. */
+async function failure(promise: Promise<unknown>): Promise<TracenetError & { grpc: number | undefined }> {
+  const error = TracenetError.from(await rejectionOf(promise));
+  return Object.assign(error, { grpc: (error.cause as Partial<ServiceError> | undefined)?.code });
+}
+
+/** How much a node has stored about cases: cases, trace/chain index entries and inbox entries. */
+async function caseStorage(node: TracenetNode): Promise<{ cases: number; index: number; inbox: number }> {
+  return { cases: await countEntries(node.store.sub.cases), index: await countEntries(node.store.sub['case-traces']), inbox: await countEntries(node.store.sub.inbox) };
+}
+
+/**
+ * A peer's workflow message sealed by hand and delivered over the real Federation port. Resolves
+ * with the receipt status, or with the error and its signed REJECTED receipt checked.
+ */
+async function deliverByHand(
+  bed: Bed,
+  from: Keyed,
+  to: TracenetNode,
+  kind: MessageKind,
+  body: Uint8Array,
+): Promise<{ status: 'accepted' } | { status: 'rejected'; error: TracenetError & { grpc: number | undefined } }> {
+  const messageId = newMessageId();
+  const sealed = sealFrom(from, to.identity, bed.clock.now(), { kind, body, messageId });
+  const client = new RawFederationClient(to.federationAddress, to.identity.tlsCertificatePem);
+  try {
+    const receipt = await client.deliver(sealed.bytes);
+    const body = verifyReceipt(receipt, { issuer: to.identity.participantId, issuerKeyId: to.identity.keyId, issuerSigningPublicKey: to.identity.keys.signingPublicKey, sender: from.participantId, messageId });
+    expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    return { status: 'accepted' };
+  } catch (raw) {
+    const error = Object.assign(TracenetError.from(raw), { grpc: (raw as Partial<ServiceError>).code });
+    expect(error.receipt, `a signed REJECTED receipt for ${error.codeName}`).toBeDefined();
+    const body = verifyReceipt(error.receipt as NonNullable<TracenetError['receipt']>, {
+      issuer: to.identity.participantId,
+      issuerKeyId: to.identity.keyId,
+      issuerSigningPublicKey: to.identity.keys.signingPublicKey,
+      sender: from.participantId,
+      messageId,
+    });
+    expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
+    expect(body.errorCode).toBe(error.code);
+    return { status: 'rejected', error };
+  } finally {
+    client.close();
+  }
+}
+
+const randomTraceId = () => `t${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`.slice(0, 24).padEnd(16, 'x');
+
+// ---- tests ----------------------------------------------------------------------------------
+
+describe('request content (ITI: what a trace request must contain)', () => {
+  let bed: Bed;
+  let party: Party;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL']);
+    party = await bed.party('DEU', ['BEL']);
+    await bed.policy('BEL', 'DEU', { acceptRequests: true, autoAcknowledge: true });
+  });
+  afterAll(() => bed?.cleanup());
+
+  it.each(MISSING)('Cases API: a request without %s is refused naming it; nothing is stored', async (_what, mutation, fields) => {
+    const before = await caseStorage(bed.node('FRA'));
+    const error = await failure(bed.cases('FRA').call('createCase', { recipient: 'BEL', request: without(mutation), send: true }));
+    expect(error.code, error.message).toBe(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
+    expect(error.grpc).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(error.violations.map((v) => v.field)).toEqual(fields.map((f) => `request.${f}`));
+    expect(error.field).toBe(`request.${fields[0]}`);
+    expect(await caseStorage(bed.node('FRA'))).toEqual(before);
+    expect(await countEntries(bed.node('FRA').store.sub.outbox)).toBe(0);
+  });
+
+  it.each(MISSING)("a peer's request without %s is REJECTED with a signed receipt naming it; nothing is stored", async (_what, mutation, fields) => {
+    const bel = bed.node('BEL');
+    const before = await caseStorage(bel);
+    const body = TraceRequest.encode(without(mutation, randomTraceId())).finish();
+    const result = await deliverByHand(bed, party.identity, bel, K.MESSAGE_KIND_TRACE_REQUEST, body);
+    if (result.status !== 'rejected') throw new Error('accepted');
+    expect(result.error.code).toBe(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
+    expect(result.error.grpc).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(result.error.violations.map((v) => v.field)).toEqual(fields.map((f) => `body.${f}`));
+    expect(await caseStorage(bel)).toEqual(before);
+  });
+
+  it('an unmarked weapon (ITI para 6, not marked) needs no serial number or manufacturer', async () => {
+    const unmarked = request(markings({ serialNumber: '', manufacturer: '' }), { illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NOT_MARKED, legalBasis: 'ITI para 8' }] });
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: unmarked, send: false });
+    expect(c?.state).toBe(S.CASE_STATE_DRAFT);
+  });
+
+  it('an urgent request with a justification is accepted', async () => {
+    const urgent = request(FNX, { priority: Priority.PRIORITY_URGENT, urgencyJustification: 'suspect in custody until Friday' });
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: urgent, send: false });
+    expect(c?.request?.priority).toBe(Priority.PRIORITY_URGENT);
+  });
+});
+
+describe('per-peer policy', () => {
+  let bed: Bed;
+  let party: Party;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL']);
+    party = await bed.party('DEU', ['BEL']);
+  });
+  afterAll(() => bed?.cleanup());
+
+  it('a peer without accept_requests is refused with KIND_NOT_ALLOWED (PERMISSION_DENIED) before its content is looked at', async () => {
+    const bel = bed.node('BEL');
+    const before = await caseStorage(bel);
+    for (const body of [request(), without((r) => (r.intendedUse = ''))]) {
+      const result = await deliverByHand(bed, party.identity, bel, K.MESSAGE_KIND_TRACE_REQUEST, TraceRequest.encode({ ...body, traceId: randomTraceId() }).finish());
+      if (result.status !== 'rejected') throw new Error('accepted');
+      expect(result.error.code).toBe(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED);
+      expect(result.error.grpc).toBe(GrpcStatus.PERMISSION_DENIED);
+    }
+    expect(await caseStorage(bel)).toEqual(before);
+  });
+
+  it('a request to a node that does not accept ours fails for good in the outbox with KIND_NOT_ALLOWED', async () => {
+    const fra = bed.node('FRA');
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
+    await drained(fra);
+    const failed: Array<Record<string, unknown>> = [];
+    for await (const value of fra.store.sub.failed.values()) failed.push(value);
+    expect(failed.map((f) => [f.kind, f.lastError])).toEqual([[K.MESSAGE_KIND_TRACE_REQUEST, 'KIND_NOT_ALLOWED']]);
+    expect((await bed.node('BEL').workflow.list()).cases).toEqual([]);
+    // The requester's case tells the officer what happened.
+    // (noted after the failure is stored, so wait for it rather than race it)
+    await waitFor(async () => /KIND_NOT_ALLOWED/.test((await fra.workflow.get(c?.caseId ?? '')).timeline.at(-1)?.summary ?? ''), 5_000, 'the undelivered note');
+  });
+
+  it('auto-acknowledge only: acknowledged at once, the answer waits for an officer; the acknowledgement carries both references', async () => {
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, autoAcknowledge: true });
+    const fra = bed.node('FRA');
+    const bel = bed.node('BEL');
+    await bel.records.put(record(FNX, EXPORTED_TO_KEN));
+    const { case: sent } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(FNX, { caseReference: 'OCLCO-ACK-1' }), send: true });
+    const mine = await until(fra, sent?.caseId ?? '', [S.CASE_STATE_ACKNOWLEDGED]);
+    const theirs = await until(bel, (await caseOfTrace(bel, mine.traceId)).caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+    expect(theirs.localReference).toMatch(/^BEL-2026-\d{6}$/);
+    expect(theirs.peerReference).toBe('OCLCO-ACK-1');
+    expect(mine.localReference).toBe('OCLCO-ACK-1');
+    expect(mine.peerReference).toBe(theirs.localReference);
+    // The message itself names both.
+    let ack: TraceAcknowledgement | undefined;
+    for await (const value of fra.store.sub.inbox.values()) if (value.kind === K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT) ack = TraceAcknowledgement.decode(Buffer.from(String(value.body), 'base64'));
+    expect(ack).toEqual({ traceId: mine.traceId, requesterCaseReference: 'OCLCO-ACK-1', requestedCaseReference: theirs.localReference });
+    await bel.workflow.stop(); // settles automatic steps in progress: none may answer
+    expect((await bel.workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+    expect((await bel.workflow.get(theirs.caseId)).answer).toBeUndefined();
+  });
+});
+
+describe('auto-answer from records (composite identity, exactly one match)', () => {
+  let bed: Bed;
+  const FNC = markings({ model: 'FNC', serialNumber: 'FNC-0001', type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE, calibre: '5.56x45mm', year: 2014 });
+  const TWICE = markings({ serialNumber: 'DUP-0007' });
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL', 'KEN']);
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, autoAnswer: true });
+    await bed.policy('KEN', 'FRA', { acceptRequests: true, autoAnswer: true });
+    const bel = bed.node('BEL');
+    await bel.records.put(record(FNX, EXPORTED_TO_KEN, WeaponStatus.WEAPON_STATUS_EXPORTED));
+    await bel.records.put(record(FNC, [weaponEvent(E.WEAPON_EVENT_TYPE_MANUFACTURED, '2014-02-01'), weaponEvent(E.WEAPON_EVENT_TYPE_STOLEN, '2020-01-09', { place: 'Liège' })], WeaponStatus.WEAPON_STATUS_STOLEN));
+    // Same serial, another manufacturer: a serial alone is not an identity.
+    await bel.records.put(record(markings({ manufacturer: 'Glock', model: 'G17', calibre: '9x19mm' }), EXPORTED_TO_KEN));
+    await bel.records.put(record(TWICE, EXPORTED_TO_KEN));
+    await bel.records.put(record(TWICE, [weaponEvent(E.WEAPON_EVENT_TYPE_MANUFACTURED, '2011-05-17')]));
+    await bed.node('KEN').records.put(record(FNX, STOLEN_IN_KEN, WeaponStatus.WEAPON_STATUS_STOLEN));
+  });
+  afterAll(() => bed?.cleanup());
+
+  async function send(to: string, m: ManufactureMarking): Promise<{ mine: Case; theirs: Case }> {
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: to, request: request(m), send: true });
+    const sent = c as Case;
+    const peer = bed.node(to);
+    return { mine: sent, theirs: await caseOfTrace(peer, sent.traceId) };
+  }
+
+  it('export as the last event: REFERRED to the destination, with the export as basis', async () => {
+    const { mine } = await send('BEL', FNX);
+    const answered = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ANSWERED]);
+    expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_REFERRED);
+    expect(answered.answer?.automatic).toBe(true);
+    expect(answered.answer?.referral?.participant).toBe('KEN');
+    expect(answered.answer?.referral?.basis).toBe('exported 2012-03-14 to KEN under licence BE-EXP-2012-0413, end user Kenya Police Service');
+    // Only events are released: never the secondary marks.
+    expect(JSON.stringify(TraceAnswer.toJSON(answered.answer as TraceAnswer))).not.toContain('SECRET-7');
+    expect(answered.timeline.map((t) => t.toState)).toEqual([S.CASE_STATE_DRAFT, S.CASE_STATE_SENT, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_ANSWERED]);
+  });
+
+  it('theft after the last legal event: TRACED with the point of diversion', async () => {
+    const { mine } = await send('BEL', FNC);
+    const answered = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ANSWERED]);
+    expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_TRACED);
+    expect(answered.answer?.lastLegalRecord).toBe('manufactured 2014-02-01');
+    expect(answered.answer?.pointOfDiversion).toBe('stolen 2020-01-09 at Liège');
+  });
+
+  it('no exact match (other model): the case waits for an officer, with a note on its timeline', async () => {
+    const { theirs } = await send('BEL', markings({ model: 'FNX-9' }));
+    await waitFor(async () => (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) => /no exact record match; waiting for an officer/.test(t.summary)), 10_000, 'note');
+    const c = await bed.node('BEL').workflow.get(theirs.caseId);
+    expect(c.state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+    expect(c.answer).toBeUndefined();
+  });
+
+  it('two matching records: the case waits for an officer', async () => {
+    const { theirs } = await send('BEL', TWICE);
+    await waitFor(async () => (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) => /2 records match; waiting for an officer/.test(t.summary)), 10_000, 'note');
+    expect((await bed.node('BEL').workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+  });
+
+  it('an unmarked weapon cannot be matched: the case waits for an officer, with a note', async () => {
+    const unmarked = request(markings({ serialNumber: '', manufacturer: '' }), { illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NOT_MARKED, legalBasis: 'ITI para 8' }] });
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: unmarked, send: true });
+    const theirs = await caseOfTrace(bed.node('BEL'), (c as Case).traceId);
+    await waitFor(async () => (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) => /waiting for an officer/.test(t.summary)), 10_000, 'note');
+    expect((await bed.node('BEL').workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+  });
+
+  it('follow-on from the referral: linked cases, one chain, in order; KEN traces to the theft', async () => {
+    const fra = bed.node('FRA');
+    const { mine: first } = await send('BEL', FNX);
+    await until(fra, first.caseId, [S.CASE_STATE_ANSWERED]);
+    const { case: next } = await bed.cases('FRA').call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: 'referred by BEL', send: true });
+    const second = next as Case;
+    expect(second.peer).toBe('KEN');
+    expect(second.previousCaseId).toBe(first.caseId);
+    expect(second.chainId).toBe(first.chainId);
+    expect(second.request?.previousTraceId).toBe(first.traceId);
+    expect(second.request?.weapon?.otherInformation).toBe('referred by BEL');
+    const traced = await until(fra, second.caseId, [S.CASE_STATE_ANSWERED]);
+    expect(traced.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_TRACED);
+    expect(traced.answer?.pointOfDiversion).toBe('stolen 2019-08-03 at Nairobi by Kenya Police Service');
+    expect((await fra.workflow.get(first.caseId)).nextCaseIds).toEqual([second.caseId]);
+    const chain = await bed.cases('FRA').call('getTraceChain', { caseId: second.caseId });
+    expect(chain.chainId).toBe(first.traceId);
+    expect(chain.cases.map((c) => [c.caseId, c.peer])).toEqual([
+      [first.caseId, 'BEL'],
+      [second.caseId, 'KEN'],
+    ]);
+    // KEN's case knows the chain it belongs to.
+    const atKen = await caseOfTrace(bed.node('KEN'), second.traceId);
+    expect(atKen.chainId).toBe(first.traceId);
+    // Another requester naming the same chain id does not join FRA's chain on KEN.
+    await bed.policy('KEN', 'BEL', { acceptRequests: true });
+    const { case: other } = await bed.cases('BEL').call('createCase', { recipient: 'KEN', request: request(FNX, { chainId: first.traceId }), send: true });
+    const otherAtKen = await caseOfTrace(bed.node('KEN'), (other as Case).traceId);
+    expect(otherAtKen.chainId).toBe(first.traceId);
+    expect((await bed.cases('KEN').call('getTraceChain', { caseId: atKen.caseId })).cases.map((c) => c.caseId)).toEqual([atKen.caseId]);
+    expect((await bed.cases('KEN').call('getTraceChain', { caseId: otherAtKen.caseId })).cases.map((c) => c.caseId)).toEqual([otherAtKen.caseId]);
+  });
+
+  it('a restriction whose partial answer refers the trace allows the follow-on', async () => {
+    const fra = bed.node('FRA');
+    const { mine, theirs } = await send('BEL', markings({ model: 'FNX-9' }));
+    await until(bed.node('BEL'), theirs.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+    await bed.cases('BEL').call('restrictCase', {
+      caseId: theirs.caseId,
+      reason: ReasonCode.REASON_CODE_LEGAL_CONFIDENTIALITY,
+      explanation: 'the end user is protected by commercial confidentiality',
+      partialAnswer: { caseId: '', outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, lastLegalRecord: '', pointOfDiversion: '', referral: { participant: 'KEN', basis: 'exported to KEN in 2012', event: undefined }, history: [], details: '', restrictions: undefined },
+    });
+    const restricted = await until(fra, mine.caseId, [S.CASE_STATE_RESTRICTED]);
+    expect(restricted.restriction?.reason).toBe(ReasonCode.REASON_CODE_LEGAL_CONFIDENTIALITY);
+    expect(restricted.restriction?.partialAnswer?.referral?.participant).toBe('KEN');
+    const { case: next } = await bed.cases('FRA').call('followOn', { caseId: mine.caseId, intendedUse: '', otherInformation: '', send: false });
+    expect([next?.peer, next?.previousCaseId, next?.state]).toEqual(['KEN', mine.caseId, S.CASE_STATE_DRAFT]);
+  });
+
+  it('follow-on is refused unless the answer referred the trace elsewhere', async () => {
+    const fra = bed.node('FRA');
+    const { mine: traced } = await send('BEL', FNC);
+    await until(fra, traced.caseId, [S.CASE_STATE_ANSWERED]);
+    const { mine: waiting, theirs } = await send('BEL', markings({ model: 'FNX-9' }));
+    await until(fra, waiting.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+    for (const caseId of [traced.caseId, waiting.caseId]) {
+      const error = await failure(bed.cases('FRA').call('followOn', { caseId, intendedUse: '', otherInformation: '', send: true }));
+      expect(error.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+      expect(error.grpc).toBe(GrpcStatus.FAILED_PRECONDITION);
+    }
+    // Nor from the requested side's case.
+    const error = await failure(bed.cases('BEL').call('followOn', { caseId: theirs.caseId, intendedUse: '', otherInformation: '', send: true }));
+    expect(error.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+    expect((await fra.workflow.get(traced.caseId)).nextCaseIds).toEqual([]);
+  });
+
+  it('a second follow-on of the same referral is refused', async () => {
+    const fra = bed.node('FRA');
+    const { mine: first } = await send('BEL', FNX);
+    await until(fra, first.caseId, [S.CASE_STATE_ANSWERED]);
+    await bed.cases('FRA').call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: '', send: false });
+    const error = await failure(bed.cases('FRA').call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: '', send: false }));
+    expect(error.code).toBe(ErrorCode.ERROR_CODE_ALREADY_EXISTS);
+    expect((await fra.workflow.get(first.caseId)).nextCaseIds).toHaveLength(1);
+  });
+});
+
+describe('officer steps and illegal transitions', () => {
+  let bed: Bed;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL']);
+    await bed.policy('BEL', 'FRA', { acceptRequests: true });
+  });
+  afterAll(() => bed?.cleanup());
+
+  async function received(): Promise<{ mine: Case; theirs: Case }> {
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
+    const mine = c as Case;
+    return { mine, theirs: await caseOfTrace(bed.node('BEL'), mine.traceId) };
+  }
+
+  it('answering before acknowledging is refused with FAILED_PRECONDITION over gRPC; nothing changes', async () => {
+    const { theirs } = await received();
+    const error = await failure(bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined }));
+    expect(error.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+    expect(error.grpc).toBe(GrpcStatus.FAILED_PRECONDITION);
+    expect(error.rule).toBe('received+trace_answer');
+    const after = await bed.node('BEL').workflow.get(theirs.caseId);
+    expect(after.state).toBe(S.CASE_STATE_RECEIVED);
+    expect(after.timeline).toHaveLength(1);
+    // The requester cannot answer its own request either.
+    const wrongSide = await failure(bed.cases('FRA').call('acknowledgeCase', { caseId: (await bed.node('FRA').workflow.list({ role: CaseRole.CASE_ROLE_REQUESTER })).cases[0]?.caseId ?? '', reference: '' }));
+    expect(wrongSide.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+  });
+
+  it('delay, restriction and refusal without a reason code or an explanation are refused naming the field', async () => {
+    const { theirs } = await received();
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: 'BEL-REF-1' });
+    const cases = bed.cases('BEL');
+    const caseId = theirs.caseId;
+    const none = ReasonCode.REASON_CODE_UNSPECIFIED;
+    const why = ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION;
+    const attempts: Array<[string, Promise<unknown>, string[]]> = [
+      ['delay', cases.call('delayCase', { caseId, reason: none, explanation: 'x', expectedBy: '' }), ['delay.reason']],
+      ['delay', cases.call('delayCase', { caseId, reason: why, explanation: '  ', expectedBy: '' }), ['delay.explanation']],
+      ['restriction', cases.call('restrictCase', { caseId, reason: none, explanation: '', partialAnswer: undefined }), ['restriction.reason', 'restriction.explanation']],
+      ['refusal', cases.call('refuseCase', { caseId, reason: none, explanation: 'x' }), ['refusal.reason']],
+      ['refusal', cases.call('refuseCase', { caseId, reason: why, explanation: '' }), ['refusal.explanation']],
+    ];
+    for (const [what, attempt, fields] of attempts) {
+      const error = await failure(attempt);
+      expect(error.code, what).toBe(ErrorCode.ERROR_CODE_MISSING_FIELD);
+      expect(error.grpc).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect(error.violations.map((v) => v.field)).toEqual(fields);
+    }
+    const after = await bed.node('BEL').workflow.get(caseId);
+    expect(after.state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+    expect(after.delay ?? after.restriction ?? after.refusal).toBeUndefined();
+  });
+
+  it('an answer without its outcome, or a referral without participant and basis, is refused', async () => {
+    const { theirs } = await received();
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
+    const base = { caseId: theirs.caseId, lastLegalRecord: '', pointOfDiversion: '', history: [], details: '', restrictions: undefined };
+    const noOutcome = await failure(bed.cases('BEL').call('answerCase', { ...base, outcome: TraceOutcome.TRACE_OUTCOME_UNSPECIFIED, referral: undefined }));
+    expect(noOutcome.violations.map((v) => v.field)).toEqual(['answer.outcome']);
+    const referral = await failure(bed.cases('BEL').call('answerCase', { ...base, outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, referral: undefined }));
+    expect(referral.violations.map((v) => v.field)).toEqual(['answer.referral.participant', 'answer.referral.basis']);
+    const traced = await failure(bed.cases('BEL').call('answerCase', { ...base, outcome: TraceOutcome.TRACE_OUTCOME_TRACED, referral: undefined }));
+    expect(traced.violations.map((v) => v.field)).toEqual(['answer.last_legal_record']);
+    expect((await bed.node('BEL').workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+  });
+
+  it("a peer's delay, restriction or refusal without reason code and explanation is REJECTED naming both", async () => {
+    const fra = bed.node('FRA');
+    const bel = bed.node('BEL');
+    const before = await caseStorage(bel);
+    const traceId = randomTraceId();
+    const bodies: Array<[MessageKind, Uint8Array]> = [
+      [K.MESSAGE_KIND_TRACE_DELAY, DelayNotice.encode({ traceId, reason: ReasonCode.REASON_CODE_UNSPECIFIED, explanation: '', expectedBy: '' }).finish()],
+      [K.MESSAGE_KIND_TRACE_RESTRICTION, Restriction.encode({ traceId, reason: ReasonCode.REASON_CODE_UNSPECIFIED, explanation: '', partialAnswer: undefined }).finish()],
+      [K.MESSAGE_KIND_TRACE_REFUSAL, Refusal.encode({ traceId, reason: ReasonCode.REASON_CODE_UNSPECIFIED, explanation: ' ' }).finish()],
+    ];
+    for (const [kind, body] of bodies) {
+      const result = await deliverByHand(bed, fra.identity, bel, kind, body);
+      if (result.status !== 'rejected') throw new Error(`${K[kind]} accepted`);
+      expect(result.error.code, K[kind]).toBe(ErrorCode.ERROR_CODE_MISSING_FIELD);
+      expect(result.error.violations.map((v) => v.field)).toEqual(['body.reason', 'body.explanation']);
+    }
+    expect(await caseStorage(bel)).toEqual(before);
+  });
+
+  it("messages about an unknown trace are REJECTED with NOT_FOUND and a signed receipt", async () => {
+    const fra = bed.node('FRA');
+    const bel = bed.node('BEL');
+    const before = await caseStorage(bel);
+    const traceId = randomTraceId();
+    const bodies: Array<[MessageKind, Uint8Array]> = [
+      [K.MESSAGE_KIND_TRACE_WITHDRAWAL, Withdrawal.encode({ traceId, reason: 'no longer needed' }).finish()],
+      [K.MESSAGE_KIND_TRACE_CLOSURE, Closure.encode({ traceId, useful: true, feedback: '' }).finish()],
+      [K.MESSAGE_KIND_TRACE_ANSWER, TraceAnswer.encode({ traceId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', automatic: false, restrictions: undefined }).finish()],
+      [K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, TraceAcknowledgement.encode({ traceId, requesterCaseReference: '', requestedCaseReference: 'X-1' }).finish()],
+    ];
+    for (const [kind, body] of bodies) {
+      const result = await deliverByHand(bed, fra.identity, bel, kind, body);
+      if (result.status !== 'rejected') throw new Error(`${K[kind]} accepted`);
+      expect(result.error.code, K[kind]).toBe(ErrorCode.ERROR_CODE_NOT_FOUND);
+      expect(result.error.grpc).toBe(GrpcStatus.NOT_FOUND);
+    }
+    expect(await caseStorage(bel)).toEqual(before);
+  });
+
+  it("a message about a trace with another participant is NOT_FOUND, as if the trace did not exist", async () => {
+    const bel = bed.node('BEL');
+    const party = await bed.party('KEN', ['BEL']);
+    // A trace FRA opened with BEL: KEN claims to withdraw it.
+    const { mine } = await received();
+    // A trace BEL opened with FRA: KEN claims to acknowledge and answer it.
+    const { case: ours } = await bed.cases('BEL').call('createCase', { recipient: 'FRA', request: request(), send: true });
+    const traceId = (ours as Case).traceId;
+    const attempts: Array<[MessageKind, Uint8Array]> = [
+      [K.MESSAGE_KIND_TRACE_WITHDRAWAL, Withdrawal.encode({ traceId: mine.traceId, reason: 'hijack' }).finish()],
+      [K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, TraceAcknowledgement.encode({ traceId, requesterCaseReference: '', requestedCaseReference: 'KEN-1' }).finish()],
+      [K.MESSAGE_KIND_TRACE_ANSWER, TraceAnswer.encode(TraceAnswer.fromPartial({ traceId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD })).finish()],
+    ];
+    for (const [kind, body] of attempts) {
+      const result = await deliverByHand(bed, party.identity, bel, kind, body);
+      if (result.status !== 'rejected') throw new Error(`${K[kind]} accepted`);
+      expect(result.error.code, K[kind]).toBe(ErrorCode.ERROR_CODE_NOT_FOUND);
+      expect(result.error.rule).toBe('known_trace');
+    }
+    const after = await bel.workflow.get((ours as Case).caseId);
+    expect([after.state, after.peerReference, after.answer]).toEqual([S.CASE_STATE_SENT, '', undefined]);
+  });
+
+  it('messages about a closed or a withdrawn case are REJECTED with CASE_CLOSED and a signed receipt', async () => {
+    const fra = bed.node('FRA');
+    const bel = bed.node('BEL');
+    // Closed: acknowledged, answered, closed by FRA.
+    const closed = await received();
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: closed.theirs.caseId, reference: '' });
+    await bed.cases('BEL').call('answerCase', { caseId: closed.theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined });
+    await until(fra, closed.mine.caseId, [S.CASE_STATE_ANSWERED]);
+    await bed.cases('FRA').call('closeCase', { caseId: closed.mine.caseId, useful: false, feedback: 'no record' });
+    await until(bel, closed.theirs.caseId, [S.CASE_STATE_CLOSED]);
+    // Withdrawn by FRA while BEL had only received it.
+    const withdrawn = await received();
+    await bed.cases('FRA').call('withdrawCase', { caseId: withdrawn.mine.caseId, reason: 'suspect confessed' });
+    const w = await until(bel, withdrawn.theirs.caseId, [S.CASE_STATE_WITHDRAWN]);
+    expect(w.withdrawal?.reason).toBe('suspect confessed');
+    await drained(fra);
+    await drained(bel);
+
+    for (const { mine, theirs } of [closed, withdrawn]) {
+      const before = await bel.workflow.get(theirs.caseId);
+      const attempts: Array<[MessageKind, Uint8Array]> = [
+        [K.MESSAGE_KIND_TRACE_WITHDRAWAL, Withdrawal.encode({ traceId: mine.traceId, reason: 'again' }).finish()],
+        [K.MESSAGE_KIND_TRACE_CLOSURE, Closure.encode({ traceId: mine.traceId, useful: true, feedback: '' }).finish()],
+      ];
+      for (const [kind, body] of attempts) {
+        const result = await deliverByHand(bed, fra.identity, bel, kind, body);
+        if (result.status !== 'rejected') throw new Error(`${K[kind]} accepted`);
+        expect(result.error.code, K[kind]).toBe(ErrorCode.ERROR_CODE_CASE_CLOSED);
+        expect(result.error.grpc).toBe(GrpcStatus.FAILED_PRECONDITION);
+      }
+      expect(await bel.workflow.get(theirs.caseId)).toEqual(before);
+      // And locally: every step is refused.
+      const local = await failure(bed.cases('BEL').call('refuseCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_OTHER, explanation: 'x' }));
+      expect(local.code).toBe(ErrorCode.ERROR_CODE_CASE_CLOSED);
+      expect(local.grpc).toBe(GrpcStatus.FAILED_PRECONDITION);
+    }
+  });
+
+  it('a clarification round: BEL asks, FRA replies, BEL answers', async () => {
+    const fra = bed.node('FRA');
+    const bel = bed.node('BEL');
+    const { mine, theirs } = await received();
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
+    await bed.cases('BEL').call('requestClarification', { caseId: theirs.caseId, question: 'Is the slide marked FNX-45 or FNX-45 Tactical?' });
+    const asked = await until(fra, mine.caseId, [S.CASE_STATE_CLARIFICATION]);
+    expect(asked.clarifications.map((q) => q.question)).toEqual(['Is the slide marked FNX-45 or FNX-45 Tactical?']);
+    // BEL cannot answer while its question is open.
+    const early = await failure(bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined }));
+    expect(early.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+    await bed.cases('FRA').call('replyClarification', { caseId: mine.caseId, answer: 'FNX-45 Tactical', weapon: undefined });
+    const replied = await until(bel, theirs.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+    expect(replied.clarifications.map((q) => q.answer)).toEqual(['FNX-45 Tactical']);
+    // A reply when no question is open is refused.
+    const again = await failure(bed.cases('FRA').call('replyClarification', { caseId: mine.caseId, answer: 'again', weapon: undefined }));
+    expect(again.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+    // A reply naming no open question, sealed by hand, is rejected.
+    await drained(fra);
+    await bed.cases('BEL').call('requestClarification', { caseId: theirs.caseId, question: 'Photo of the frame?' });
+    await until(fra, mine.caseId, [S.CASE_STATE_CLARIFICATION]);
+    const forged = await deliverByHand(bed, fra.identity, bel, K.MESSAGE_KIND_CLARIFICATION_REPLY, ClarificationReply.encode({ traceId: mine.traceId, clarificationId: 'not-a-question', answer: 'x', weapon: undefined }).finish());
+    expect(forged.status === 'rejected' && forged.error.code).toBe(ErrorCode.ERROR_CODE_INVALID_FIELD);
+    await bed.cases('FRA').call('replyClarification', { caseId: mine.caseId, answer: 'none available', weapon: undefined });
+    await until(bel, theirs.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+    await bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: 'no such variant', restrictions: undefined });
+    const answered = await until(fra, mine.caseId, [S.CASE_STATE_ANSWERED]);
+    expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION);
+    expect(answered.timeline.map((t) => t.toState)).toEqual([
+      S.CASE_STATE_DRAFT,
+      S.CASE_STATE_SENT,
+      S.CASE_STATE_ACKNOWLEDGED,
+      S.CASE_STATE_CLARIFICATION,
+      S.CASE_STATE_ACKNOWLEDGED,
+      S.CASE_STATE_CLARIFICATION,
+      S.CASE_STATE_ACKNOWLEDGED,
+      S.CASE_STATE_ANSWERED,
+    ]);
+  });
+});
+
+
+describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
+  let bed: Bed;
+  const ACK_WITHIN = 2 * HOUR;
+  const ANSWER_WITHIN = DAY;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL']);
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, acknowledgeWithinMs: ACK_WITHIN, answerWithinMs: ANSWER_WITHIN });
+    await bed.policy('FRA', 'BEL', { acknowledgeWithinMs: ACK_WITHIN, answerWithinMs: ANSWER_WITHIN });
+  });
+  afterAll(() => bed?.cleanup());
+
+  async function received(): Promise<{ mine: Case; theirs: Case }> {
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
+    const mine = c as Case;
+    const theirs = await caseOfTrace(bed.node('BEL'), mine.traceId);
+    await drained(bed.node('FRA'));
+    return { mine, theirs };
+  }
+
+  const overdueEvents = async (node: TracenetNode, caseId: string) => (await storedEvents(node)).filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_CASE_OVERDUE && e.caseId === caseId);
+  const overdueIds = async (id: string) => (await bed.cases(id).call('listCases', { role: 0, state: 0, peer: '', overdueOnly: true, limit: 0, cursor: '' })).cases.map((c) => c.caseId);
+  const checkBoth = async () => {
+    await bed.node('FRA').workflow.checkDeadlines();
+    await bed.node('BEL').workflow.checkDeadlines();
+  };
+
+  it('deadlines come from the policy on both sides', async () => {
+    const start = bed.clock.now();
+    const { mine, theirs } = await received();
+    expect([mine.acknowledgeDueAtMs, mine.answerDueAtMs]).toEqual([start + ACK_WITHIN, start + ANSWER_WITHIN]);
+    expect([theirs.acknowledgeDueAtMs, theirs.answerDueAtMs]).toEqual([start + ACK_WITHIN, start + ANSWER_WITHIN]);
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
+    await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+  });
+
+  it('a late acknowledgement: overdue in listings on both sides, exactly one CASE_OVERDUE event per case, cleared by the acknowledgement', async () => {
+    const { mine, theirs } = await received();
+    bed.clock.advance(ACK_WITHIN);
+    await checkBoth();
+    expect(await overdueIds('FRA')).not.toContain(mine.caseId);
+    bed.clock.advance(1);
+    // Listings compute the flag at the time of the call, before any deadline check ran.
+    expect(await overdueIds('FRA')).toContain(mine.caseId);
+    expect(await overdueIds('BEL')).toContain(theirs.caseId);
+    expect(await overdueEvents(bed.node('BEL'), theirs.caseId)).toEqual([]);
+    await checkBoth();
+    await checkBoth();
+    bed.clock.advance(HOUR);
+    await checkBoth();
+    for (const [node, caseId] of [[bed.node('FRA'), mine.caseId], [bed.node('BEL'), theirs.caseId]] as const) {
+      const events = await overdueEvents(node, caseId);
+      expect(events, node.identity.participantId).toHaveLength(1);
+      expect(events[0]?.summary).toMatch(/^overdue: acknowledgement was due /);
+      const c = await node.workflow.get(caseId);
+      expect(c.overdue).toBe(true);
+      expect(c.timeline.filter((t) => t.summary.startsWith('overdue:'))).toHaveLength(1);
+    }
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
+    await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+    expect(await overdueIds('FRA')).not.toContain(mine.caseId);
+    expect(await overdueIds('BEL')).not.toContain(theirs.caseId);
+    expect((await bed.node('FRA').workflow.get(mine.caseId)).overdue).toBe(false);
+  });
+
+  it('a late answer is overdue; a delay with expected_by extends the answer deadline on both sides', async () => {
+    const { mine, theirs } = await received();
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
+    await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+    // A second case is left without a delay, for comparison.
+    const plain = await received();
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: plain.theirs.caseId, reference: '' });
+    await until(bed.node('FRA'), plain.mine.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+
+    const expectedBy = new Date(bed.clock.now() + 3 * DAY).toISOString().slice(0, 10);
+    const endOfExpected = Date.parse(`${expectedBy}T23:59:59.999Z`);
+    await bed.cases('BEL').call('delayCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION, explanation: 'the export file is with the prosecutor', expectedBy });
+    const delayed = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_DELAYED]);
+    expect(delayed.delay?.expectedBy).toBe(expectedBy);
+    expect(delayed.answerDueAtMs).toBe(endOfExpected);
+    expect((await bed.node('BEL').workflow.get(theirs.caseId)).answerDueAtMs).toBe(endOfExpected);
+    await drained(bed.node('BEL'));
+
+    bed.clock.advance(ANSWER_WITHIN + HOUR);
+    await checkBoth();
+    expect(await overdueIds('FRA')).toContain(plain.mine.caseId);
+    expect(await overdueIds('BEL')).toContain(plain.theirs.caseId);
+    expect(await overdueIds('FRA')).not.toContain(mine.caseId);
+    expect(await overdueIds('BEL')).not.toContain(theirs.caseId);
+    expect((await overdueEvents(bed.node('BEL'), plain.theirs.caseId)).map((e) => e.summary)).toEqual([expect.stringMatching(/^overdue: answer was due /)]);
+
+    bed.clock.set(endOfExpected + 1);
+    await checkBoth();
+    await checkBoth();
+    expect(await overdueIds('FRA')).toContain(mine.caseId);
+    expect(await overdueEvents(bed.node('FRA'), mine.caseId)).toHaveLength(1);
+    expect(await overdueEvents(bed.node('BEL'), theirs.caseId)).toHaveLength(1);
+
+    await bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined });
+    const answered = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ANSWERED]);
+    expect(answered.overdue).toBe(false);
+    expect(await overdueIds('FRA')).not.toContain(mine.caseId);
+  });
+});
+
+describe('WatchEvents', () => {
+  let bed: Bed;
+  let token: string;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL']);
+    token = await readAuthorityToken(bed.test('BEL').dataDir);
+  });
+  afterAll(() => bed?.cleanup());
+
+  /** Opens a WatchEvents stream on BEL after `after` and collects what arrives. */
+  function watch(after: number, bearer = token) {
+    const client = new AuthorityClient(bed.node('BEL').authorityAddress, credentials.createInsecure());
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${bearer}`);
+    const stream = client.watchEvents({ afterSequence: after }, metadata);
+    const events: NodeEvent[] = [];
+    let error: unknown;
+    stream.on('data', (e: NodeEvent) => events.push(e));
+    stream.on('error', (e: unknown) => (error = e));
+    return {
+      events,
+      get error() {
+        return error;
+      },
+      reached: (sequence: number) => waitFor(() => (events.at(-1)?.sequence ?? after) >= sequence || error !== undefined, 10_000, `event ${sequence}`),
+      close() {
+        stream.cancel();
+        client.close();
+      },
+    };
+  }
+
+  /** `count` new draft cases on BEL: one CASE_CREATED event each. */
+  const drafts = (count: number) => Promise.all(Array.from({ length: count }, () => bed.node('BEL').workflow.createCase('FRA', request(), false)));
+  const last = () => bed.node('BEL').journal.lastEventSequence;
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  /**
+   * Writes one draft after another until stopped, so that events are being stored while a stream
+   * opens and replays: the boundary between replay and live is crossed under load.
+   */
+  function writer() {
+    let running = true;
+    let written = 0;
+    const done = (async () => {
+      while (running) {
+        await drafts(1);
+        written += 1;
+      }
+    })();
+    return {
+      get written() {
+        return written;
+      },
+      async stop() {
+        running = false;
+        await done;
+      },
+    };
+  }
+
+  it('replays after a sequence, continues live, and resumes from the last one seen without loss or repetition', async () => {
+    // A long history, so that the replay takes a while.
+    await drafts(400);
+    const stored = last();
+    let background = writer();
+    const first = watch(0);
+    try {
+      await first.reached(stored);
+      const atReplayEnd = background.written;
+      await waitFor(() => background.written >= atReplayEnd + 20, 10_000, 'live events');
+      await background.stop();
+      await first.reached(last());
+      expect(first.error).toBeUndefined();
+      expect(first.events.map((e) => e.sequence)).toEqual(range(1, last()));
+    } finally {
+      await background.stop();
+      first.close();
+    }
+    const seen = first.events.at(-1)?.sequence ?? 0;
+    await drafts(25); // while nobody watches
+    background = writer();
+    const second = watch(seen);
+    try {
+      await second.reached(seen + 25);
+      const atReplayEnd = background.written;
+      await waitFor(() => background.written >= atReplayEnd + 20, 10_000, 'live events');
+      await background.stop();
+      await second.reached(last());
+      expect(second.error).toBeUndefined();
+      expect(second.events.map((e) => e.sequence)).toEqual(range(seen + 1, last()));
+    } finally {
+      await background.stop();
+      second.close();
+    }
+    const all = [...first.events, ...second.events];
+    expect(all).toEqual(await storedEvents(bed.node('BEL')));
+    expect(all.every((e) => e.type === NodeEventType.NODE_EVENT_TYPE_CASE_CREATED)).toBe(true);
+  });
+
+  it('without the bearer token the stream fails with UNAUTHENTICATED', async () => {
+    const stream = watch(0, 'wrong-token-wrong-token-wrong-token-wrong-t');
+    try {
+      await waitFor(() => stream.error !== undefined, 5000, 'error');
+      expect(TracenetError.from(stream.error).code).toBe(ErrorCode.ERROR_CODE_UNAUTHORIZED);
+      expect(stream.events).toEqual([]);
+    } finally {
+      stream.close();
+    }
+  });
+});
+
+describe('ListCases filters and paging', () => {
+  let bed: Bed;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL', 'KEN']);
+    await bed.policy('BEL', 'FRA', { acceptRequests: true });
+    await bed.policy('BEL', 'KEN', { acceptRequests: true, acknowledgeWithinMs: HOUR });
+    await bed.policy('KEN', 'BEL', { acceptRequests: true });
+  });
+  afterAll(() => bed?.cleanup());
+
+  const list = (fields: { role?: CaseRole; state?: CaseState; peer?: string; overdueOnly?: boolean; limit?: number; cursor?: string }) =>
+    bed.cases('BEL').call('listCases', { role: 0, state: 0, peer: '', overdueOnly: false, limit: 0, cursor: '', ...fields });
+  const ids = async (fields: Parameters<typeof list>[0]) => (await list(fields)).cases.map((c) => c.caseId);
+
+  it('filters by role, state, peer and overdue, and pages newest first', async () => {
+    const bel = bed.node('BEL');
+    const fromFra: Case[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
+      fromFra.push(await caseOfTrace(bel, (c as Case).traceId));
+    }
+    const fromKen: Case[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const { case: c } = await bed.cases('KEN').call('createCase', { recipient: 'BEL', request: request(), send: true });
+      fromKen.push(await caseOfTrace(bel, (c as Case).traceId));
+    }
+    const { case: toKen } = await bed.cases('BEL').call('createCase', { recipient: 'KEN', request: request(), send: true });
+    await caseOfTrace(bed.node('KEN'), (toKen as Case).traceId);
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: fromFra[0]?.caseId ?? '', reference: '' });
+    const all = [...fromFra, ...fromKen, toKen as Case].map((c) => c.caseId).sort().reverse();
+
+    expect(await ids({})).toEqual(all);
+    expect(await ids({ role: CaseRole.CASE_ROLE_REQUESTER })).toEqual([toKen?.caseId]);
+    expect(await ids({ role: CaseRole.CASE_ROLE_REQUESTED })).toEqual(all.filter((id) => id !== toKen?.caseId));
+    expect(await ids({ state: S.CASE_STATE_ACKNOWLEDGED })).toEqual([fromFra[0]?.caseId]);
+    expect(await ids({ state: S.CASE_STATE_RECEIVED })).toEqual([...fromFra.slice(1), ...fromKen].map((c) => c.caseId).sort().reverse());
+    expect(await ids({ peer: 'KEN' })).toEqual([toKen?.caseId, ...fromKen.map((c) => c.caseId).reverse()]);
+    expect(await ids({ peer: 'KEN', role: CaseRole.CASE_ROLE_REQUESTED })).toEqual(fromKen.map((c) => c.caseId).reverse());
+    expect(await ids({ overdueOnly: true })).toEqual([]);
+
+    // KEN's deadline (one hour, both directions) passes; FRA's (default seven days) does not.
+    await drained(bed.node('KEN'));
+    bed.clock.advance(HOUR + 1);
+    expect(await ids({ overdueOnly: true })).toEqual([toKen?.caseId, ...fromKen.map((c) => c.caseId).reverse()]);
+    expect(await ids({ overdueOnly: true, role: CaseRole.CASE_ROLE_REQUESTED })).toEqual(fromKen.map((c) => c.caseId).reverse());
+    expect(await ids({ overdueOnly: true, peer: 'FRA' })).toEqual([]);
+    expect((await list({ overdueOnly: true })).cases.every((c) => c.overdue)).toBe(true);
+
+    // Paging: limit 2, cursor from each page; no case twice, none left out; no timelines.
+    const paged: string[] = [];
+    let cursor = '';
+    let pages = 0;
+    do {
+      const page = await list({ limit: 2, cursor });
+      expect(page.cases.length).toBeLessThanOrEqual(2);
+      expect(page.cases.every((c) => c.timeline.length === 0)).toBe(true);
+      paged.push(...page.cases.map((c) => c.caseId));
+      cursor = page.nextCursor;
+      pages += 1;
+    } while (cursor !== '' && pages < 10);
+    expect(paged).toEqual(all);
+    expect(pages).toBe(3);
+    // Filters and paging together.
+    const first = await list({ role: CaseRole.CASE_ROLE_REQUESTED, limit: 4 });
+    const rest = await list({ role: CaseRole.CASE_ROLE_REQUESTED, limit: 4, cursor: first.nextCursor });
+    expect([...first.cases, ...rest.cases].map((c) => c.caseId)).toEqual(all.filter((id) => id !== toKen?.caseId));
+    expect(rest.nextCursor).toBe('');
+
+    const tooMany = await failure(list({ limit: 501 }));
+    expect(tooMany.code).toBe(ErrorCode.ERROR_CODE_INVALID_FIELD);
+  });
+});
+
+describe('out-of-order safety: messages of one trace leave in order', () => {
+  let bed: Bed;
+  const transport = new RecordingTransport();
+  let ackReleasedAt = 0;
+  let answerQueuedBehindAck = false;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL'], { transports: { BEL: transport } });
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, autoAnswer: true });
+    await bed.node('BEL').records.put(record(FNX, EXPORTED_TO_KEN));
+  });
+  afterAll(() => bed?.cleanup());
+
+  it('auto-acknowledge then auto-answer, queued back to back: the answer waits for the acknowledgement receipt', async () => {
+    const bel = bed.node('BEL');
+    const kindOf = async (messageId: string) => (await bel.store.sub.outbox.get(messageId))?.kind;
+    transport.beforeAttempt = async (messageId) => {
+      if ((await kindOf(messageId)) !== K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT) return;
+      // Hold the acknowledgement until the answer is queued behind it, then a little longer.
+      await waitFor(async () => {
+        for await (const value of bel.store.sub.outbox.values()) if (value.kind === K.MESSAGE_KIND_TRACE_ANSWER) return true;
+        return false;
+      }, 5000, 'answer queued');
+      answerQueuedBehindAck = true;
+      await new Promise((r) => setTimeout(r, 150));
+      ackReleasedAt = performance.now();
+    };
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
+    const answered = await until(bed.node('FRA'), (c as Case).caseId, [S.CASE_STATE_ANSWERED]);
+    expect(answerQueuedBehindAck).toBe(true);
+    expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_REFERRED);
+    await drained(bel);
+    expect(await countEntries(bel.store.sub.failed)).toBe(0);
+    // Exactly two deliveries, the answer's only after the acknowledgement was let go.
+    expect(transport.attempts.map((a) => a.outcome)).toEqual(['receipt', 'receipt']);
+    expect(transport.attempts[1]?.at).toBeGreaterThanOrEqual(ackReleasedAt);
+    const kinds = await Promise.all(transport.attempts.map(async (a) => (await bel.store.sub.sent.get(a.messageId))?.kind));
+    expect(kinds).toEqual([K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, K.MESSAGE_KIND_TRACE_ANSWER]);
+    expect(answered.timeline.map((t) => t.toState)).toEqual([S.CASE_STATE_DRAFT, S.CASE_STATE_SENT, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_ANSWERED]);
+  });
+});
+
+describe('restart', () => {
+  let bed: Bed;
+  const again: TestNode[] = [];
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL']);
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, autoAnswer: true });
+  });
+  afterAll(async () => {
+    await Promise.all(again.map((t) => t.cleanup()));
+    await bed?.cleanup();
+  });
+
+  it('automatic steps run again at start without repeating the note of a case that waits for an officer', async () => {
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
+    const theirs = await caseOfTrace(bed.node('BEL'), (c as Case).traceId);
+    const note = 'no exact record match; waiting for an officer';
+    await waitFor(async () => (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) => t.summary === note), 10_000, 'note');
+    for (let i = 0; i < 2; i += 1) {
+      const previous = again.at(-1)?.node ?? bed.node('BEL');
+      await previous.stop();
+      const restarted = await startNode('BEL', { clock: bed.clock, dataDir: bed.test('BEL').dataDir });
+      again.push(restarted);
+      await restarted.node.workflow.stop(); // waits for the automatic steps started by start()
+    }
+    const after = await (again.at(-1) as TestNode).node.workflow.get(theirs.caseId);
+    expect(after.state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+    expect(after.timeline.filter((t) => t.summary === note)).toHaveLength(1);
+  });
+
+  it('case numbers continue after the highest one, also past case-999999 (which sorts after case-1000000)', async () => {
+    const last = again.at(-1) ?? bed.test('BEL');
+    await last.node.stop();
+    const store = await openStore(dataPaths(last.dataDir).store);
+    try {
+      for (const caseId of ['case-999999', 'case-1000000']) {
+        const c = Case.fromPartial({ caseId, role: CaseRole.CASE_ROLE_REQUESTER, state: S.CASE_STATE_DRAFT, peer: 'FRA', traceId: randomTraceId() });
+        await store.batch([{ type: 'put', sublevel: store.sub.cases, key: caseId, value: { case: Buffer.from(Case.encode(c).finish()).toString('base64') } }]);
+      }
+    } finally {
+      await store.close();
+    }
+    const restarted = await startNode('BEL', { clock: bed.clock, dataDir: last.dataDir });
+    again.push(restarted);
+    const draft = await restarted.node.workflow.createCase('FRA', request(), false);
+    expect(draft.caseId).toBe('case-1000001');
+    expect((await restarted.node.workflow.get('case-1000000')).traceId).not.toBe(draft.traceId);
+  });
+});
