@@ -303,7 +303,7 @@ export class TracenetNode {
     addCasesService(this.#authority, { workflow: this.workflow, token, logger: this.logger });
     addRecordsService(this.#authority, { records: this.records, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
     addLookupsService(this.#authority, { client: this.lookups.client, hits: this.lookups.hits, history: this.lookups.history, workflow: this.workflow, logger: this.logger, token });
-    this.#health.addTo(this.#authority, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records']);
+    this.#health.addTo(this.#authority, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups']);
     addReflection(this.#authority);
     const authorityPort = await bind(this.#authority, config.authority.listen, ServerCredentials.createInsecure(), 'authority.listen');
     this.#authorityAddress = withPort(config.authority.listen, authorityPort);

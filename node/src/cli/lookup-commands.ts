@@ -7,7 +7,7 @@ import {
   FindingKind,
   HitNotice,
   IllicitKind,
-  InterestReport,
+  type InterestReport,
   type LookupHit,
   LookupOutcome,
   LookupResponse,
@@ -147,10 +147,6 @@ function reportText(record: WeaponRecord): string {
   ].join('\n');
 }
 
-function recordWithReport(record: WeaponRecord): Record<string, unknown> {
-  return { ...recordToJson(record), ...(record.interest ? { interest: InterestReport.toJSON(record.interest) } : {}) };
-}
-
 /**
  * Registers `tracenet lookups search|hits|trace` and, under the `records` command, `records
  * report`, `records clear-report` and `records aliases load` (docs/protocol.md section 13,
@@ -286,7 +282,7 @@ export function registerLookupCommands(program: Command, records: Command): Comm
       };
       const { record } = await withService<RecordsServer, { record?: WeaponRecord | undefined }>(RecordsClient, options.data, (client) => client.call('reportRecord', { recordId, report }));
       if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no record');
-      output(options.json, recordWithReport(record), () => reportText(record));
+      output(options.json, recordToJson(record), () => reportText(record));
     });
 
   records
@@ -298,7 +294,7 @@ export function registerLookupCommands(program: Command, records: Command): Comm
     .action(async (recordId: string, options: { data: string; json?: boolean }) => {
       const { record } = await withService<RecordsServer, { record?: WeaponRecord | undefined }>(RecordsClient, options.data, (client) => client.call('clearReport', { recordId }));
       if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no record');
-      output(options.json, recordWithReport(record), () => reportText(record));
+      output(options.json, recordToJson(record), () => reportText(record));
     });
 
   records

@@ -17,6 +17,7 @@ import {
 } from '@tracenet/proto';
 import { recordFromJson, recordToJson, enumShortName, EVENT_TYPE, WEAPON_TYPE, COMPONENT_KIND, MANUFACTURE_METHOD, WEAPON_STATUS, parseEnum, enumChoices } from '../records/record-json.js';
 import { violationError } from '../records/validation.js';
+import { categoryName, isOfInterest } from '../records/interest.js';
 
 /** What the record commands need from the CLI around them. */
 export interface RecordCommandContext {
@@ -245,6 +246,10 @@ export function describeRecord(r: WeaponRecord): string {
   for (const s of r.secondaryMarks) lines.push(`  secondary mark (CONFIDENTIAL): ${s.value}${s.location ? ` at ${s.location}` : ''}`);
   if (r.events.length > 0) lines.push('  history:', ...r.events.map((e) => `    ${describeEvent(e)}`));
   if (r.notes) lines.push(`  notes: ${r.notes}`);
+  const i = r.interest;
+  if (isOfInterest(i)) {
+    lines.push(`  of interest: ${categoryName(i.category)} on ${i.date}, reported by ${i.agency}${i.reference ? ` (${i.reference})` : ''}${i.contactPoint ? `; contact point ${i.contactPoint}` : ''}`);
+  }
   return lines.join('\n');
 }
 

@@ -18,7 +18,8 @@ export function validateNotice(notice: Notice): void {
 
 /**
  * Decodes and validates the body of a message of `kind` (docs/protocol.md section 6). Throws
- * MALFORMED, MISSING_FIELD or INVALID_FIELD naming the field.
+ * MALFORMED, MISSING_FIELD or INVALID_FIELD naming the field; the lookup kinds, which never travel
+ * with Deliver or the outbox, are INVALID_FIELD on `header.kind` (rule `deliverable_kind`).
  */
 export function validateBody(kind: MessageKind, body: Uint8Array): void {
   switch (kind) {
@@ -32,6 +33,14 @@ export function validateBody(kind: MessageKind, body: Uint8Array): void {
       validateNotice(notice);
       return;
     }
+    case MessageKind.MESSAGE_KIND_LOOKUP_QUERY:
+    case MessageKind.MESSAGE_KIND_LOOKUP_ANSWER:
+      // A lookup is asked and answered within one Federation/Lookup call (docs/protocol.md 13.1).
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `message kind ${kind} (${kind === MessageKind.MESSAGE_KIND_LOOKUP_QUERY ? 'lookup query' : 'lookup answer'}) is not delivered with Deliver: lookups travel with Federation.Lookup`,
+        { field: 'header.kind', rule: 'deliverable_kind' },
+      );
     default:
       // Use restrictions (docs/protocol.md 14), then the ITI workflow kinds; an unknown kind is refused there.
       if (DISCLOSURE_KINDS.includes(kind)) decodeDisclosureBody(kind, body);

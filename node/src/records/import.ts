@@ -5,6 +5,7 @@ import { randomBytes } from '../crypto/sodium.js';
 import { csvRowToRecord, parseCsvHeader, type CsvLayout } from './csv-columns.js';
 import { IMPORT_BATCH_SIZE, type ImportBatchInfo, type PutResult } from './record-store.js';
 import { recordFromJson } from './record-json.js';
+import { interestViolations } from './interest.js';
 import { recordViolations } from './validation.js';
 
 /** File formats of `tracenet records import`. */
@@ -168,7 +169,11 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
       counters.rowsRead += 1;
       counters.bytesProcessed = row.end;
       let violations = row.violations;
-      if (violations.length === 0 && row.record) violations = recordViolations(row.record, { nowMs: options.nowMs });
+      if (violations.length === 0 && row.record) {
+        violations = recordViolations(row.record, { nowMs: options.nowMs });
+        // A JSON row may carry an interest report; a bad one rejects the row, not its batch.
+        if (row.record.interest !== undefined) violations = [...violations, ...interestViolations(row.record.interest, { prefix: 'record.interest', nowMs: options.nowMs })];
+      }
       if (violations.length === 0 && row.record && row.record.recordId !== '' && !(await options.records.get(row.record.recordId))) {
         violations = [{ field: 'record.record_id', rule: 'exists', message: `no record ${row.record.recordId} to replace (leave record_id empty to create a record)` }];
       }

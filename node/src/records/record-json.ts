@@ -1,6 +1,7 @@
 import {
   ComponentKind,
   type FieldViolation,
+  InterestCategory,
   ManufactureMethod,
   WeaponEventType,
   type WeaponRecord,
@@ -35,6 +36,7 @@ export const MANUFACTURE_METHOD: EnumSpec = { what: 'manufacture method', prefix
 export const WEAPON_STATUS: EnumSpec = { what: 'status', prefix: 'WEAPON_STATUS_', values: WeaponStatus };
 export const EVENT_TYPE: EnumSpec = { what: 'event type', prefix: 'WEAPON_EVENT_TYPE_', values: WeaponEventType };
 export const COMPONENT_KIND: EnumSpec = { what: 'component kind', prefix: 'COMPONENT_KIND_', values: ComponentKind };
+export const INTEREST_CATEGORY: EnumSpec = { what: 'interest category', prefix: 'INTEREST_CATEGORY_', values: InterestCategory };
 
 /** Whether `value` is a named member of the enum other than UNRECOGNIZED (-1). */
 export function isEnumMember(spec: EnumSpec, value: number): boolean {
@@ -156,6 +158,11 @@ const EVENT: MessageSpec = {
   ],
   create: () => ({ type: 0, date: '', place: '', agency: '', destination: '', origin: '', licence: '', endUser: '', details: '' }),
 };
+/** The report that makes a record a record of interest (docs/protocol.md section 13). */
+const INTEREST: MessageSpec = {
+  fields: [field('category', INTEREST_CATEGORY), field('date', 'string'), field('agency', 'string'), field('reference', 'string'), field('contact_point', 'string')],
+  create: () => ({ category: 0, date: '', agency: '', reference: '', contactPoint: '' }),
+};
 const RECORD: MessageSpec = {
   fields: [
     field('record_id', 'string'),
@@ -171,6 +178,7 @@ const RECORD: MessageSpec = {
     field('recorded_at_ms', 'int64'),
     field('updated_at_ms', 'int64'),
     field('notes', 'string'),
+    field('interest', INTEREST),
   ],
   create: () => ({
     recordId: '',
@@ -186,6 +194,7 @@ const RECORD: MessageSpec = {
     recordedAtMs: 0,
     updatedAtMs: 0,
     notes: '',
+    interest: undefined,
   }),
 };
 

@@ -284,7 +284,8 @@ describe('envelopes', () => {
     const noticeEnvelope = sealFrom(fra.identity, self(), clock.now());
     expect(TracenetError.from(await rejectionOf(client.lookup(noticeEnvelope.bytes)))).toMatchObject({ codeName: 'INVALID_FIELD', field: 'header.kind', rule: 'lookup_kind' });
     const viaDeliver = TracenetError.from(await rejectionOf(client.deliver(query(fra).bytes)));
-    expect(viaDeliver).toMatchObject({ codeName: 'INVALID_FIELD', field: 'header.kind' });
+    expect(viaDeliver).toMatchObject({ codeName: 'INVALID_FIELD', field: 'header.kind', rule: 'deliverable_kind' });
+    expect(viaDeliver.message).toBe('message kind 12 (lookup query) is not delivered with Deliver: lookups travel with Federation.Lookup');
     expect(viaDeliver.receipt).toBeDefined();
   });
 

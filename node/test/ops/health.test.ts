@@ -39,7 +39,7 @@ describe('health (grpc.health.v1.Health)', () => {
 
     expect(await check(client, '')).toBe('NOT_SERVING');
     health.serving();
-    for (const name of ['', 'tracenet.v1.Federation', 'tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records']) {
+    for (const name of ['', 'tracenet.v1.Federation', 'tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups']) {
       expect(await check(client, name)).toBe('SERVING');
     }
     health.notServing();
@@ -50,11 +50,13 @@ describe('health (grpc.health.v1.Health)', () => {
   it('serves each port for its own services and flips both together', async () => {
     const health = createHealth();
     const federation = await serve((server) => health.addTo(server, ['tracenet.v1.Federation']));
-    const authority = await serve((server) => health.addTo(server, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records']));
+    const authority = await serve((server) => health.addTo(server, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups']));
     health.serving();
 
     expect(await check(federation.client, 'tracenet.v1.Federation')).toBe('SERVING');
     expect(await check(authority.client, 'tracenet.v1.Records')).toBe('SERVING');
+    expect(await check(authority.client, 'tracenet.v1.Lookups')).toBe('SERVING');
+    await expect(check(federation.client, 'tracenet.v1.Lookups')).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(check(federation.client, 'tracenet.v1.Authority')).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(check(authority.client, 'tracenet.v1.Federation')).rejects.toMatchObject({ code: status.NOT_FOUND });
 

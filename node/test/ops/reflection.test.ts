@@ -53,7 +53,7 @@ describe('server reflection', () => {
     const ask = await reflect((server) => addReflection(server));
     const response = await ask({ list_services: '*' });
     const names = response.list_services_response?.service.map((s) => s.name) ?? [];
-    expect(names.sort()).toEqual(['grpc.health.v1.Health', 'tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Federation', 'tracenet.v1.Records']);
+    expect(names.sort()).toEqual(['grpc.health.v1.Health', 'tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Federation', 'tracenet.v1.Lookups', 'tracenet.v1.Records']);
   });
 
   it('resolves the file containing a symbol into descriptors a client can build calls from', async () => {

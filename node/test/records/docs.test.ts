@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InterestCategory } from '@tracenet/proto';
 import { CSV_SCALAR_COLUMNS } from '../../src/records/csv-columns.js';
 import { importRecords } from '../../src/records/import.js';
 import { normaliseCalibre, normaliseManufacturer, normaliseModel, normaliseSerial } from '../../src/records/normalise.js';
@@ -52,7 +53,9 @@ describe('docs/records.md', () => {
   it('the example JSON Lines file imports without a rejected row', async () => {
     const summary = await importRecords(Readable.from([Buffer.from(block('jsonl'))]), { format: 'jsonl', records: bed.records, nowMs: NOW });
     expect(summary.errors).toEqual([]);
-    expect(summary).toMatchObject({ rowsRead: 2, rowsImported: 2 });
+    expect(summary).toMatchObject({ rowsRead: 3, rowsImported: 3 });
+    const [beretta] = await bed.records.findExact({ manufacturer: 'Beretta', serialNumber: 'PX40771', model: '', calibre: '', type: 0 });
+    expect(beretta?.interest).toMatchObject({ category: InterestCategory.INTEREST_CATEGORY_STOLEN, agency: 'Police fédérale', contactPoint: 'NCB Brussels' });
   });
 
   it('lists exactly the single-field columns the importer reads', () => {
