@@ -5,7 +5,7 @@ import type { HitStore } from '../lookup/hit-store.js';
 import type { LookupClient } from '../lookup/lookup-client.js';
 import type { LookupHistory } from '../lookup/lookup-history.js';
 import { type CaseOpener, traceFromHit } from '../lookup/trace-from-hit.js';
-import { requireBearer, unary } from './grpc-handlers.js';
+import { guardedUnary } from './grpc-handlers.js';
 
 /** What the Lookups service needs from the node. */
 export interface LookupsServiceDeps {
@@ -30,11 +30,7 @@ export interface LookupsServiceDeps {
  */
 export function addLookupsService(server: Server, deps: LookupsServiceDeps): void {
   const logger = deps.logger.child({ component: 'lookups-api' });
-  const guarded = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
-    unary<Req, Res>(logger, async (request, metadata) => {
-      requireBearer(metadata, deps.token);
-      return handler(request);
-    });
+  const guarded = guardedUnary(logger, deps.token);
   const implementation: LookupsServer = {
     lookup: guarded((request) => deps.client.lookup(request)),
     listHits: guarded((request) => deps.hits.list({ limit: request.limit, cursor: request.cursor })),

@@ -14,7 +14,7 @@ import { importRecords, type ImportFileFormat, type ImportProgressReport } from 
 import type { ManufacturerAliases } from '../lookup/aliases.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { Clock } from '../util/clock.js';
-import { requireBearer, toServiceError, unary } from './grpc-handlers.js';
+import { guardedUnary, requireBearer, toServiceError } from './grpc-handlers.js';
 
 /** What the Records service needs from the node. */
 export interface RecordsServiceDeps {
@@ -120,11 +120,7 @@ async function handleImport(call: ServerDuplexStream<ImportRecordsRequest, Impor
  */
 export function addRecordsService(server: Server, deps: RecordsServiceDeps): void {
   const logger = deps.logger.child({ component: 'records-api' });
-  const guarded = <Req, Res>(handler: (request: Req) => Promise<Res>) =>
-    unary<Req, Res>(logger, async (request, metadata) => {
-      requireBearer(metadata, deps.token);
-      return handler(request);
-    });
+  const guarded = guardedUnary(logger, deps.token);
 
   const implementation: RecordsServer = {
     putRecord: guarded(async (request) => {

@@ -61,3 +61,18 @@ export function parseDuration(text: string): number {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
 }
+
+/**
+ * An option value naming an enum member, e.g. "referred" for TRACE_OUTCOME_REFERRED: lowercase,
+ * dashes for underscores, without the prefix. Anything else is INVALID_FIELD listing the choices.
+ */
+export function choice<T extends number>(enumObject: Record<string, string | number>, prefix: string, value: string, field: string): T {
+  const found = enumObject[`${prefix}${value.toUpperCase().replace(/-/g, '_')}`];
+  if (typeof found !== 'number' || found === 0) {
+    const names = Object.keys(enumObject)
+      .filter((k) => k.startsWith(prefix) && !k.endsWith('UNSPECIFIED'))
+      .map((k) => k.slice(prefix.length).toLowerCase().replace(/_/g, '-'));
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `--${field} must be one of ${names.join(', ')}`, { field, rule: 'choice' });
+  }
+  return found as T;
+}

@@ -24,20 +24,8 @@ import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { outcomeName } from '../lookup/lookup-client.js';
 import { categoryName, INTEREST_CATEGORIES } from '../records/interest.js';
 import { enumChoices, parseEnum, recordToJson, WEAPON_TYPE } from '../records/record-json.js';
-import { connection, dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
+import { choice, connection, dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
 import { caseText } from './trace-commands.js';
-
-/** Lowercase option value → enum value, e.g. "national-law" → ILLICIT_KIND_NATIONAL_LAW. */
-function choice<T extends number>(enumObject: Record<string, string | number>, prefix: string, value: string, field: string): T {
-  const found = enumObject[`${prefix}${value.toUpperCase().replace(/-/g, '_')}`];
-  if (typeof found !== 'number' || found === 0) {
-    const names = Object.keys(enumObject)
-      .filter((k) => k.startsWith(prefix) && !k.endsWith('UNSPECIFIED'))
-      .map((k) => k.slice(prefix.length).toLowerCase().replace(/_/g, '-'));
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `--${field} must be one of ${names.join(', ')}`, { field, rule: 'choice' });
-  }
-  return found as T;
-}
 
 /** Runs `work` with a client of one Authority service of the node in `dataDir`, closing it after. */
 async function withService<S, T>(Ctor: new (address: string, credentials: ChannelCredentials) => Client, dataDir: string, work: (client: UnaryClient<S>) => Promise<T>): Promise<T> {

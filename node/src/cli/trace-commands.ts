@@ -22,20 +22,7 @@ import {
 import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { onwardName } from '../workflow/restrictions.js';
 import { stateName } from '../workflow/state-machine.js';
-import { connection, dataOption, jsonOption, output, readInput } from './context.js';
-
-/** Lowercase option value → enum value, e.g. "referred" → TRACE_OUTCOME_REFERRED. */
-function choice<T extends number>(enumObject: Record<string, string | number>, prefix: string, value: string, field: string): T {
-  const key = `${prefix}${value.toUpperCase().replace(/-/g, '_')}`;
-  const found = enumObject[key];
-  if (typeof found !== 'number' || found === 0) {
-    const names = Object.keys(enumObject)
-      .filter((k) => k.startsWith(prefix) && !k.endsWith('UNSPECIFIED'))
-      .map((k) => k.slice(prefix.length).toLowerCase().replace(/_/g, '-'));
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `--${field} must be one of ${names.join(', ')}`, { field, rule: 'choice' });
-  }
-  return found as T;
-}
+import { choice, connection, dataOption, jsonOption, output, readInput } from './context.js';
 
 const REASONS: Record<string, ReasonCode> = {
   investigation: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION,
