@@ -1,0 +1,273 @@
+import { Client, type ClientReadableStream, type ClientUnaryCall, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { AuthorityService, CasesService, ErrorCode, LookupsService, type NodeEvent, RecordsService, TracenetError } from '@tracenet/proto';
+
+/** Options every call takes. */
+export interface CallOptions {
+  /** Time budget of the whole call, retries included (default: the client's `defaultDeadlineMs`). */
+  readonly deadlineMs?: number;
+  /** Aborting cancels the gRPC call; the promise then rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+}
+
+/** When and how often an idempotent call is tried again. */
+export interface RetryOptions {
+  /** Attempts after the first one (default 3; 0 turns retries off). */
+  readonly maxRetries?: number;
+  /** Delay before the first retry, doubled each time with jitter (default 100 ms). */
+  readonly initialDelayMs?: number;
+  /** Upper bound of one delay (default 2 000 ms). */
+  readonly maxDelayMs?: number;
+}
+
+/** How to reach a node's Authority API. */
+export interface ConnectOptions {
+  /** `host:port` of the node's Authority port (plaintext; it listens on loopback, docs/protocol.md 7.1). */
+  readonly address: string;
+  /** Content of `<data>/keys/authority.token`. */
+  readonly token: string;
+  /** Deadline of a call that gives none (default 30 000 ms). */
+  readonly defaultDeadlineMs?: number;
+  readonly retries?: RetryOptions;
+}
+
+/** Options of {@link TracenetClient.events}. */
+export interface EventsOptions {
+  /** Yield the events after this sequence (0: every stored event). */
+  readonly afterSequence?: number;
+  /** Aborting ends the iteration quietly. */
+  readonly signal?: AbortSignal;
+  /** Reconnection delays after the node went away (default 100 ms doubling up to 2 000 ms, forever). */
+  readonly reconnect?: Omit<RetryOptions, 'maxRetries'>;
+}
+
+interface MethodDefinition {
+  readonly path: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+  readonly requestSerialize: (value: never) => Buffer;
+  readonly responseDeserialize: (bytes: Buffer) => unknown;
+}
+type RequestOf<D> = D extends { requestSerialize: (value: infer R) => Buffer } ? R : never;
+type ResponseOf<D> = D extends { responseDeserialize: (bytes: Buffer) => infer R } ? R : never;
+
+/**
+ * The unary calls of one service as promise-returning methods, typed from its generated
+ * definition. Streaming calls are not part of it (events: {@link TracenetClient.events}).
+ */
+export type ServiceClient<S> = {
+  readonly [K in keyof S as S[K] extends { requestStream: false; responseStream: false } ? K : never]: (request: RequestOf<S[K]>, options?: CallOptions) => Promise<ResponseOf<S[K]>>;
+};
+
+/** A connection to one node's Authority port with one namespace per service. */
+export interface TracenetClient {
+  readonly authority: ServiceClient<typeof AuthorityService>;
+  readonly cases: ServiceClient<typeof CasesService>;
+  readonly records: ServiceClient<typeof RecordsService>;
+  readonly lookups: ServiceClient<typeof LookupsService>;
+  /**
+   * The node's events (docs/protocol.md 7.3) in sequence order, from `afterSequence` on, then live.
+   * When the node goes away (UNAVAILABLE, a restart) the iterator reconnects with backoff and
+   * resumes after the last sequence it yielded: no event is lost or repeated. Other errors
+   * (UNAUTHORIZED, ...) are thrown as TracenetErrors. `break`, `signal` or `close()` end it.
+   */
+  events(options?: EventsOptions): AsyncIterable<NodeEvent>;
+  /** Cancels open event streams and closes the channel. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Every call waits for a connection until its deadline (gRPC wait-for-ready), so a node that is
+ * restarting delays a call rather than failing it. A call that reached the node and failed with a
+ * retryable code is sent again only when it is one of these:
+ *
+ * Calls that may be sent twice with the same effect as once, and are therefore retried: reads,
+ * and writes that replace a whole value (`addPeer` pins the same card, `setPeerPolicy` stores the
+ * whole policy, `putRecord` replaces the record, `reportRecord`/`clearReport` set or clear a report,
+ * `loadAliases` replaces the alias table). Every other call (`sendNotice`, `createCase`, each
+ * workflow step, `lookup`, ...) queues a message or moves a case: a retry after a lost reply could
+ * do it twice, so these are never retried — the caller decides, e.g. after reading the case.
+ */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  '/tracenet.v1.Authority/GetNodeInfo',
+  '/tracenet.v1.Authority/AddPeer',
+  '/tracenet.v1.Authority/ListPeers',
+  '/tracenet.v1.Authority/ListMessages',
+  '/tracenet.v1.Authority/GetDeliveryStats',
+  '/tracenet.v1.Authority/VerifyAudit',
+  '/tracenet.v1.Authority/SetPeerPolicy',
+  '/tracenet.v1.Authority/GetPeerPolicy',
+  '/tracenet.v1.Cases/ListCases',
+  '/tracenet.v1.Cases/GetCase',
+  '/tracenet.v1.Cases/GetTraceChain',
+  '/tracenet.v1.Records/PutRecord',
+  '/tracenet.v1.Records/GetRecord',
+  '/tracenet.v1.Records/SearchRecords',
+  '/tracenet.v1.Records/ReportRecord',
+  '/tracenet.v1.Records/ClearReport',
+  '/tracenet.v1.Records/LoadAliases',
+  '/tracenet.v1.Lookups/ListHits',
+]);
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Exponential backoff with full jitter in [delay/2, delay]. */
+function backoff(attempt: number, initialDelayMs: number, maxDelayMs: number): number {
+  const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** attempt);
+  return delay / 2 + Math.random() * (delay / 2);
+}
+
+/**
+ * Connects to a node's Authority API. Every method returns a promise, takes `{ deadlineMs, signal }`,
+ * rejects with a {@link TracenetError} decoded from the status details (`err.code`, `err.field`,
+ * `err.rule`, `err.violations`), and is retried with backoff only when the error is retryable
+ * (`err.retryable`, docs/errors.md) and the call is in {@link IDEMPOTENT_METHODS}.
+ *
+ * @example
+ * ```ts
+ * const client = connect({ address: '127.0.0.1:7444', token });
+ * const { participantId } = await client.authority.getNodeInfo({}, { deadlineMs: 2_000 });
+ * for await (const event of client.events({ afterSequence: 0 })) console.log(event.sequence, event.summary);
+ * client.close();
+ * ```
+ */
+export function connect(options: ConnectOptions): TracenetClient {
+  const defaultDeadlineMs = options.defaultDeadlineMs ?? 30_000;
+  const maxRetries = options.retries?.maxRetries ?? 3;
+  const initialDelayMs = options.retries?.initialDelayMs ?? 100;
+  const maxDelayMs = options.retries?.maxDelayMs ?? 2_000;
+  // Short reconnect backoff of the channel itself, so that a restarted node is found again quickly.
+  const grpc = new Client(options.address, credentials.createInsecure(), {
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 2_000,
+  });
+  const streams = new Set<ClientReadableStream<NodeEvent>>();
+  let closed = false;
+  const closing = new AbortController();
+
+  // Wait-for-ready: a call made while the node is (re)starting waits for the connection until its
+  // deadline instead of failing at once. Nothing has been sent then, so this is safe for every call.
+  const metadata = () => {
+    const m = new Metadata({ waitForReady: true });
+    m.set('authorization', `Bearer ${options.token}`);
+    return m;
+  };
+
+  const attempt = <Req, Res>(definition: MethodDefinition, request: Req, deadline: number, signal: AbortSignal | undefined) =>
+    new Promise<Res>((resolve, reject) => {
+      let call: ClientUnaryCall | undefined = undefined;
+      const onAbort = () => call?.cancel();
+      call = grpc.makeUnaryRequest<Req, Res>(
+        definition.path,
+        (value) => definition.requestSerialize(value as never),
+        (bytes) => definition.responseDeserialize(bytes) as Res,
+        request,
+        metadata(),
+        { deadline },
+        (error: ServiceError | null, response?: Res) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (signal?.aborted) reject(signal.reason);
+          else if (error) reject(TracenetError.from(error));
+          else resolve(response as Res);
+        },
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+
+  const unary = async <Req, Res>(definition: MethodDefinition, request: Req, callOptions: CallOptions = {}): Promise<Res> => {
+    const { signal } = callOptions;
+    signal?.throwIfAborted();
+    if (closed) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the client is closed');
+    const deadline = Date.now() + (callOptions.deadlineMs ?? defaultDeadlineMs);
+    const retries = IDEMPOTENT_METHODS.has(definition.path) ? maxRetries : 0;
+    for (let n = 0; ; n += 1) {
+      try {
+        return await attempt<Req, Res>(definition, request, deadline, signal);
+      } catch (error) {
+        if (signal?.aborted || !(error instanceof TracenetError) || !error.retryable || n >= retries) throw error;
+        // DEADLINE_EXCEEDED is retryable in general, but this call's budget is spent.
+        const delay = backoff(n, initialDelayMs, maxDelayMs);
+        if (error.code === ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED || Date.now() + delay >= deadline) throw error;
+        await sleep(delay, signal);
+        signal?.throwIfAborted();
+      }
+    }
+  };
+
+  const service = <S extends object>(definitions: S): ServiceClient<S> => {
+    const methods: Record<string, unknown> = {};
+    for (const [name, definition] of Object.entries(definitions) as Array<[string, MethodDefinition]>) {
+      if (definition.requestStream || definition.responseStream) continue;
+      methods[name] = (request: unknown, callOptions?: CallOptions) => unary(definition, request, callOptions);
+    }
+    return Object.freeze(methods) as ServiceClient<S>;
+  };
+
+  async function* events(eventsOptions: EventsOptions = {}): AsyncGenerator<NodeEvent, void, undefined> {
+    const signal = eventsOptions.signal ? AbortSignal.any([eventsOptions.signal, closing.signal]) : closing.signal;
+    const initial = eventsOptions.reconnect?.initialDelayMs ?? initialDelayMs;
+    const max = eventsOptions.reconnect?.maxDelayMs ?? maxDelayMs;
+    let last = eventsOptions.afterSequence ?? 0;
+    let failures = 0;
+    while (!signal.aborted) {
+      const definition = AuthorityService.watchEvents;
+      const call = grpc.makeServerStreamRequest<{ afterSequence: number }, NodeEvent>(
+        definition.path,
+        (value) => definition.requestSerialize(value),
+        (bytes) => definition.responseDeserialize(bytes),
+        { afterSequence: last },
+        metadata(),
+        {},
+      );
+      streams.add(call);
+      const onAbort = () => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        for await (const event of call as AsyncIterable<NodeEvent>) {
+          failures = 0;
+          // The node sends each event once per stream; across streams `last` keeps them unique.
+          if (event.sequence <= last) continue;
+          last = event.sequence;
+          yield event;
+        }
+        // The node ended the stream (an orderly stop): connect again.
+      } catch (error) {
+        if (signal.aborted) return;
+        const failure = TracenetError.from(error);
+        if (!failure.retryable) throw failure;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        streams.delete(call);
+        call.cancel();
+      }
+      await sleep(backoff(failures, initial, max), signal);
+      failures += 1;
+    }
+  }
+
+  return {
+    authority: service(AuthorityService),
+    cases: service(CasesService),
+    records: service(RecordsService),
+    lookups: service(LookupsService),
+    events: (eventsOptions) => events(eventsOptions),
+    close() {
+      if (closed) return;
+      closed = true;
+      closing.abort();
+      for (const stream of streams) stream.cancel();
+      grpc.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createTestFederation } from '../src/testing.js';
+import { isAlive } from './support/requests.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('the test kit', () => {
+  it('starts pinned nodes with a client each, and stop() leaves no process or directory behind', async () => {
+    const federation = await createTestFederation({ participants: ['FRA', 'BEL'] });
+    const nodes = federation.participants.map((p) => federation.node(p));
+    try {
+      expect((await federation.client('FRA').authority.listPeers({})).peers.map((p) => p.participantId)).toEqual(['BEL']);
+      expect((await federation.client('BEL').authority.getNodeInfo({})).participantId).toBe('BEL');
+      for (const node of nodes) expect(isAlive(node.pid)).toBe(true);
+    } finally {
+      await federation.stop();
+      await federation.stop(); // idempotent
+    }
+    for (const node of nodes) expect(isAlive(node.pid), `node ${node.pid} outlived stop()`).toBe(false);
+    expect(existsSync(federation.baseDir), `${federation.baseDir} left behind`).toBe(false);
+  });
+
+  it('cleans up after a restarted node and after a test that throws before calling stop()', async () => {
+    // A test program that starts a federation, restarts a node, prints what it started, and crashes.
+    const program = `
+      import { createTestFederation } from '@tracenet/sdk/testing';
+      const federation = await createTestFederation({ participants: ['FRA', 'BEL'] });
+      const first = federation.node('FRA').pid;
+      await federation.restart('FRA');
+      console.log(JSON.stringify({ baseDir: federation.baseDir, pids: [first, federation.node('FRA').pid, federation.node('BEL').pid] }));
+      throw new Error('the test failed');
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', program], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stderr).toContain('the test failed');
+    const started = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { baseDir: string; pids: number[] };
+    expect(started.pids).toHaveLength(3);
+    // The exit hook sends SIGKILL; give the kernel a moment to deliver it.
+    for (let i = 0; i < 100 && started.pids.some(isAlive); i += 1) await new Promise((r) => setTimeout(r, 50));
+    for (const pid of started.pids) expect(isAlive(pid), `node ${pid} outlived its test`).toBe(false);
+    expect(existsSync(started.baseDir), `${started.baseDir} left behind`).toBe(false);
+  });
+});
