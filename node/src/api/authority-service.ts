@@ -20,6 +20,7 @@ import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { padNumber, type Store, type Sublevel, type StoredValue } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
+import { outboxOldestAgeSeconds } from '../ops/sources.js';
 import { VERSION } from '../version.js';
 import type { PolicyStore } from '../workflow/policy.js';
 import { guardedUnary, requireBearer, toServiceError } from './grpc-handlers.js';
@@ -134,14 +135,12 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       return { messages, nextCursor: '' };
     }),
     getDeliveryStats: guarded(async () => {
-      let oldest = Number.POSITIVE_INFINITY;
-      for await (const value of deps.store.sub.outbox.values()) oldest = Math.min(oldest, Number(value.createdAtMs));
       return {
         inbox: await countKeys(deps.store.sub.inbox),
         outbox: await countKeys(deps.store.sub.outbox),
         sent: await countKeys(deps.store.sub.sent),
         failed: await countKeys(deps.store.sub.failed),
-        oldestOutboxAgeMs: Number.isFinite(oldest) ? Math.max(0, deps.clock.now() - oldest) : 0,
+        oldestOutboxAgeMs: Math.round((await outboxOldestAgeSeconds(deps.store.sub.outbox, deps.clock)) * 1000),
       };
     }),
     verifyAudit: guarded(async () => ({ result: await verifyAuditLog(deps.store, deps.identity.keys.signingPublicKey) })),

@@ -4,16 +4,13 @@ import { type Command, Option } from 'commander';
 import {
   Case,
   ErrorCode,
-  FindingKind,
   HitNotice,
-  IllicitKind,
   type InterestReport,
   type LookupHit,
   LookupOutcome,
   LookupResponse,
   LookupsClient,
   type LookupsServer,
-  Priority,
   RecordsClient,
   type RecordsServer,
   TraceRequest,
@@ -24,8 +21,8 @@ import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { outcomeName } from '../lookup/lookup-client.js';
 import { categoryName, INTEREST_CATEGORIES } from '../records/interest.js';
 import { enumChoices, parseEnum, recordToJson, WEAPON_TYPE } from '../records/record-json.js';
-import { choice, connection, dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
-import { caseText } from './trace-commands.js';
+import { connection, dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
+import { applyRequestFlags, caseText } from './trace-commands.js';
 
 /** Runs `work` with a client of one Authority service of the node in `dataDir`, closing it after. */
 async function withService<S, T>(Ctor: new (address: string, credentials: ChannelCredentials) => Client, dataDir: string, work: (client: UnaryClient<S>) => Promise<T>): Promise<T> {
@@ -102,27 +99,7 @@ async function traceRequestFrom(options: Record<string, string | boolean | undef
       base.weapon = weapon;
     }
   }
-  const criterion = text('criterion');
-  if (criterion) {
-    const [kind = '', ...basis] = criterion.split(':');
-    base.illicitCriteria.push({ kind: choice<IllicitKind>(IllicitKind, 'ILLICIT_KIND_', kind, 'criterion'), legalBasis: basis.join(':').trim() });
-  }
-  const finding = text('finding');
-  if (finding || text('date') || text('place') || text('agency')) {
-    base.circumstances = {
-      kind: finding ? choice<FindingKind>(FindingKind, 'FINDING_KIND_', finding, 'finding') : (base.circumstances?.kind ?? 0),
-      date: text('date') ?? base.circumstances?.date ?? '',
-      place: text('place') ?? base.circumstances?.place ?? '',
-      agency: text('agency') ?? base.circumstances?.agency ?? '',
-      description: base.circumstances?.description ?? '',
-    };
-  }
-  if (text('intendedUse')) base.intendedUse = text('intendedUse') ?? '';
-  if (text('authority')) base.requestingAuthority = text('authority') ?? '';
-  if (text('reference')) base.caseReference = text('reference') ?? '';
-  const priority = text('priority');
-  if (priority) base.priority = choice<Priority>(Priority, 'PRIORITY_', priority, 'priority');
-  if (text('justification')) base.urgencyJustification = text('justification') ?? '';
+  applyRequestFlags(base, text);
   return base;
 }
 

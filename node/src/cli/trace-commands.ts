@@ -101,6 +101,37 @@ function iso(ms: number): string {
   return ms > 0 ? new Date(ms).toISOString().replace('.000Z', 'Z') : '-';
 }
 
+/**
+ * Applies the request-content flags that `trace create` and `lookups trace` share — criterion,
+ * circumstances, intended use, authority, reference, priority — to `base`.
+ */
+export function applyRequestFlags(base: TraceRequest, flag: (name: string) => string | undefined): void {
+  const criterion = flag('criterion');
+  if (criterion) {
+    const [kind = '', ...basis] = criterion.split(':');
+    base.illicitCriteria.push({ kind: choice<IllicitKind>(IllicitKind, 'ILLICIT_KIND_', kind, 'criterion'), legalBasis: basis.join(':').trim() });
+  }
+  const finding = flag('finding');
+  if (finding || flag('date') || flag('place') || flag('agency')) {
+    base.circumstances = {
+      kind: finding ? choice<FindingKind>(FindingKind, 'FINDING_KIND_', finding, 'finding') : (base.circumstances?.kind ?? 0),
+      date: flag('date') ?? base.circumstances?.date ?? '',
+      place: flag('place') ?? base.circumstances?.place ?? '',
+      agency: flag('agency') ?? base.circumstances?.agency ?? '',
+      description: base.circumstances?.description ?? '',
+    };
+  }
+  const set = (name: string, apply: (value: string) => void) => {
+    const value = flag(name);
+    if (value) apply(value);
+  };
+  set('intendedUse', (v) => (base.intendedUse = v));
+  set('authority', (v) => (base.requestingAuthority = v));
+  set('reference', (v) => (base.caseReference = v));
+  set('priority', (v) => (base.priority = choice<Priority>(Priority, 'PRIORITY_', v, 'priority')));
+  set('justification', (v) => (base.urgencyJustification = v));
+}
+
 /** Builds the request content from flags, on top of an optional JSON file. */
 async function requestFrom(options: Record<string, string | undefined>): Promise<TraceRequest> {
   const base = options.file ? TraceRequest.fromJSON(JSON.parse(await readInput(options.file, `request file ${options.file} does not exist`, 'file'))) : TraceRequest.fromJSON({});
@@ -114,24 +145,7 @@ async function requestFrom(options: Record<string, string | undefined>): Promise
   if (options.type) markings.type = choice<WeaponType>(WeaponType, 'WEAPON_TYPE_', options.type, 'type');
   weapon.markings = markings;
   base.weapon = weapon;
-  if (options.criterion) {
-    const [kind = '', ...basis] = options.criterion.split(':');
-    base.illicitCriteria.push({ kind: choice<IllicitKind>(IllicitKind, 'ILLICIT_KIND_', kind, 'criterion'), legalBasis: basis.join(':').trim() });
-  }
-  if (options.finding || options.date || options.place || options.agency) {
-    base.circumstances = {
-      kind: options.finding ? choice<FindingKind>(FindingKind, 'FINDING_KIND_', options.finding, 'finding') : (base.circumstances?.kind ?? 0),
-      date: options.date ?? base.circumstances?.date ?? '',
-      place: options.place ?? base.circumstances?.place ?? '',
-      agency: options.agency ?? base.circumstances?.agency ?? '',
-      description: base.circumstances?.description ?? '',
-    };
-  }
-  if (options.intendedUse) base.intendedUse = options.intendedUse;
-  if (options.authority) base.requestingAuthority = options.authority;
-  if (options.reference) base.caseReference = options.reference;
-  if (options.priority) base.priority = choice<Priority>(Priority, 'PRIORITY_', options.priority, 'priority');
-  if (options.justification) base.urgencyJustification = options.justification;
+  applyRequestFlags(base, (name) => options[name]);
   return base;
 }
 

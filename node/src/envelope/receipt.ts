@@ -10,6 +10,11 @@ export function signReceipt(body: ReceiptBody, signingSecretKey: Uint8Array): Re
   return { body: bytes, signature: toBuffer(signature), original: undefined };
 }
 
+/** Base64 of a serialized receipt, as kept in the store (seen-set, sent and failed records). */
+export function encodeReceipt(receipt: Receipt): string {
+  return Buffer.from(Receipt.encode(receipt).finish()).toString('base64');
+}
+
 /** What the sender expects a receipt to say. */
 export interface ExpectedReceipt {
   readonly issuer: string;

@@ -5,7 +5,7 @@ import type { Journal } from '../audit/audit-log.js';
 import type { PreparedMessage } from '../workflow/workflow.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope } from '../envelope/envelope.js';
-import { verifyDeliveryReceipt, verifyReceipt } from '../envelope/receipt.js';
+import { encodeReceipt, verifyDeliveryReceipt, verifyReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import type { Store, StoredValue } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
@@ -394,7 +394,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
           type: 'put',
           sublevel: this.deps.store.sub.failed,
           key: entry.messageId,
-          value: { ...entry, attempts: entry.attempts + 1, lastError: name, failedAtMs: this.deps.clock.now(), reason: message, receipt: receipt ? encode(receipt) : '' },
+          value: { ...entry, attempts: entry.attempts + 1, lastError: name, failedAtMs: this.deps.clock.now(), reason: message, receipt: receipt ? encodeReceipt(receipt) : '' },
         },
       ],
       [{ type: 'message.failed', fields: { direction: 'out', peer: entry.recipient, messageId: entry.messageId, kind: entry.kind, code: name } }],
@@ -402,10 +402,6 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.#logger.warn({ peer: entry.recipient, messageId: entry.messageId, code: name }, 'message failed for good');
     this.emit('failed', { messageId: entry.messageId, recipient: entry.recipient, kind: entry.kind, code: name });
   }
-}
-
-function encode(receipt: Receipt): string {
-  return Buffer.from(Receipt.encode(receipt).finish()).toString('base64');
 }
 
 /**
@@ -422,8 +418,8 @@ function sentRecord(entry: OutboxEntry, deliveredAtMs: number, receipt: Receipt,
     createdAtMs: entry.createdAtMs,
     deliveredAtMs,
     attempts: entry.attempts + 1,
-    receipt: encode(receipt.original ?? receipt),
+    receipt: encodeReceipt(receipt.original ?? receipt),
     envelope: envelope.toString('base64'),
-    envelopeReceipt: encode(receipt),
+    envelopeReceipt: encodeReceipt(receipt),
   };
 }

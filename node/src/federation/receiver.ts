@@ -11,7 +11,7 @@ import {
 } from '@tracenet/proto';
 import type { Journal, AuditEvent, NodeEventInput } from '../audit/audit-log.js';
 import { bodyDigest, type ParsedEnvelope } from '../envelope/envelope.js';
-import { signReceipt } from '../envelope/receipt.js';
+import { encodeReceipt, signReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
@@ -153,7 +153,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
         rule: 'rejected_before',
         receipt: Receipt.decode(Buffer.from(rejected.receipt, 'base64')),
       });
-      await this.deps.journal.write([], [auditEvent('message.rejected', parsed, { code: again.codeName, rule: again.rule, authenticated: true })]);
+      await this.deps.journal.write([], [inboundAuditEvent('message.rejected', parsed, { code: again.codeName, rule: again.rule, authenticated: true })]);
       throw again;
     }
     const thisBody = bodyDigest(header.kind, body);
@@ -199,7 +199,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
         value: { ...message, body: body.toString('base64'), digest: digest.toString('hex'), header: parsed.envelope.header.toString('base64'), signature: signature.toString('base64') },
       },
     ];
-    const audit = [auditEvent('message.received', parsed, { bodyDigest: thisBody })];
+    const audit = [inboundAuditEvent('message.received', parsed, { bodyDigest: thisBody })];
     const event: NodeEventInput = {
       type: NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED,
       caseId: '',
@@ -234,7 +234,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   async #duplicate(parsed: ParsedEnvelope, original: SeenRecord, receivedAtMs: number): Promise<Receipt> {
     const receipt = this.#receipt(parsed.header, parsed.digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
     receipt.original = Receipt.decode(Buffer.from(original.receipt, 'base64'));
-    await this.deps.journal.write([], [auditEvent('message.duplicate', parsed, {})]);
+    await this.deps.journal.write([], [inboundAuditEvent('message.duplicate', parsed, {})]);
     this.emit('duplicate', { sender: parsed.header.sender, messageId: parsed.header.messageId, kind: parsed.header.kind });
     this.#logger.info({ peer: parsed.header.sender, messageId: parsed.header.messageId }, 'duplicate answered with the original receipt');
     return receipt;
@@ -252,7 +252,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     const remember = idAccepted || CLOCK_CODES.has(failure.code) ? seenKey(header.sender, header.messageId, digest) : seenKey(header.sender, header.messageId);
     await this.deps.journal.write(
       [{ type: 'put', sublevel: this.deps.store.sub.seen, key: remember, value: { ...record } }],
-      [auditEvent('message.rejected', parsed, { code: failure.codeName, rule: failure.rule, authenticated: true })],
+      [inboundAuditEvent('message.rejected', parsed, { code: failure.codeName, rule: failure.rule, authenticated: true })],
     );
     this.#logger.warn({ peer: header.sender, messageId: header.messageId, code: failure.codeName, rule: failure.rule }, 'message rejected');
     return new TracenetError(failure.code, failure.message, { field: failure.field, rule: failure.rule, violations: failure.violations, receipt, cause: failure });
@@ -278,8 +278,3 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   }
 }
 
-function encodeReceipt(receipt: Receipt): string {
-  return Buffer.from(Receipt.encode(receipt).finish()).toString('base64');
-}
-
-const auditEvent = inboundAuditEvent;

@@ -1,11 +1,11 @@
 import { CaseState } from '@tracenet/proto';
 import type { Sublevel } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
+import { stateName } from '../workflow/state-machine.js';
 
-/** Label value of a case state: `CASE_STATE_ACKNOWLEDGED` → `acknowledged` (as `stateName` in workflow/). */
+/** Label value of a case state: the workflow's {@link stateName}, `unknown` for a value outside the enum. */
 export function stateLabel(state: CaseState): string {
-  const name = CaseState[state] as string | undefined;
-  return name ? name.replace(/^CASE_STATE_/, '').toLowerCase() : 'unknown';
+  return CaseState[state] === undefined ? 'unknown' : stateName(state);
 }
 
 /** What {@link createCaseStats} reads: `Workflow.list` has this shape. */
