@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['./node/test/support/postgres-global.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
   },
 });

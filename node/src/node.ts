@@ -28,6 +28,8 @@ import { createMetrics, kindLabel, type Metrics } from './ops/metrics.js';
 import { addReflection } from './ops/reflection.js';
 import { createCaseStats, outboxOldestAgeSeconds } from './ops/sources.js';
 import { RecordStore } from './records/record-store.js';
+import { createRegistry } from './registry/create.js';
+import type { Registry } from './registry/registry.js';
 import { openStore, type Store } from './store/store.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { PolicyStore } from './workflow/policy.js';
@@ -104,7 +106,10 @@ export class TracenetNode {
   readonly receiver: Receiver;
   readonly outbox: Outbox;
   readonly policies: PolicyStore;
+  /** The node's own records (LevelDB): what the Records API writes. */
   readonly records: RecordStore;
+  /** Every source of records the node answers and searches from (docs/integration.md). */
+  readonly registry: Registry;
   readonly workflow: Workflow;
   readonly lookups: NodeLookups;
   /** Prometheus metrics (docs/operations-metrics.md); served on `metrics.listen` while running. */
@@ -122,7 +127,7 @@ export class TracenetNode {
 
   private constructor(
     private readonly options: NodeOptions & { clock: Clock; transport: Transport },
-    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'receiver' | 'outbox' | 'policies' | 'records' | 'workflow' | 'lookups' | 'metrics' | 'logger'> & { card: PeerCard },
+    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'receiver' | 'outbox' | 'policies' | 'records' | 'registry' | 'workflow' | 'lookups' | 'metrics' | 'logger'> & { card: PeerCard },
   ) {
     this.identity = parts.identity;
     this.store = parts.store;
@@ -132,6 +137,7 @@ export class TracenetNode {
     this.outbox = parts.outbox;
     this.policies = parts.policies;
     this.records = parts.records;
+    this.registry = parts.registry;
     this.workflow = parts.workflow;
     this.lookups = parts.lookups;
     this.metrics = parts.metrics;
@@ -186,21 +192,23 @@ export class TracenetNode {
       const policies = new PolicyStore({ store, journal });
       await policies.load();
       const records = new RecordStore({ store, journal, clock, logger });
+      const aliases = new ManufacturerAliases({ path: join(options.dataDir, 'aliases.csv'), journal, logger });
+      await aliases.init();
+      const registry = await createRegistry({ config: options.config.registry, dataDir: options.dataDir, records, aliases: () => aliases.table, clock, logger });
       const workflow = new Workflow({
         selfId: identity.participantId,
         store,
         journal,
         outbox,
         policies,
-        records,
+        records: registry,
         isPinned: (id) => peers.get(id) !== undefined,
         clock,
         logger,
         deadlineCheckIntervalMs: options.config.workflow.deadlineCheckIntervalMs,
+        autoAnswerRetryMs: options.config.workflow.autoAnswerRetryMs,
       });
       receiver.setInboundHandler(workflow);
-      const aliases = new ManufacturerAliases({ path: join(options.dataDir, 'aliases.csv'), journal, logger });
-      await aliases.init();
       const envelopeLimits = { maxEnvelopeBytes: options.config.envelope.maxBytes, replayWindowMs: options.config.envelope.replayWindowMs };
       const hits = new HitStore(store);
       await hits.init();
@@ -226,7 +234,7 @@ export class TracenetNode {
       receiver.on('duplicate', (d) => metrics.messageDuplicate(kindLabel(d.kind), d.sender));
       outbox.on('delivered', (d) => metrics.messageDelivered(kindLabel(d.kind), (d.deliveredAtMs - d.createdAtMs) / 1000, d.recipient));
       outbox.on('failed', (f) => metrics.messageFailed(kindLabel(f.kind), f.code, f.recipient));
-      const parts = { identity, store, journal, peers, receiver, outbox, policies, records, workflow, lookups, metrics, logger, card };
+      const parts = { identity, store, journal, peers, receiver, outbox, policies, records, registry, workflow, lookups, metrics, logger, card };
       return new TracenetNode({ ...options, clock, transport }, parts);
     } catch (error) {
       await store.close();
@@ -272,6 +280,7 @@ export class TracenetNode {
 
   async #start(): Promise<void> {
     const { config, dataDir } = this.options;
+    await this.registry.open();
     await this.outbox.start();
     await this.workflow.start();
     await this.lookups.responder.start();
@@ -301,7 +310,7 @@ export class TracenetNode {
       federationAddress: () => this.#federationAddress,
     });
     addCasesService(this.#authority, { workflow: this.workflow, token, logger: this.logger });
-    addRecordsService(this.#authority, { records: this.records, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
+    addRecordsService(this.#authority, { records: this.records, registry: this.registry, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
     addLookupsService(this.#authority, { client: this.lookups.client, hits: this.lookups.hits, history: this.lookups.history, workflow: this.workflow, logger: this.logger, token });
     this.#health.addTo(this.#authority, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups']);
     addReflection(this.#authority);
@@ -359,6 +368,7 @@ export class TracenetNode {
     this.lookups.responder.stop();
     await this.outbox.stop();
     await this.metrics.stop();
+    await this.registry.close();
     this.options.transport.close();
   }
 

@@ -1,5 +1,6 @@
-import { Client, type ClientReadableStream, type ClientUnaryCall, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { AuthorityService, CasesService, ErrorCode, LookupsService, type NodeEvent, RecordsService, TracenetError } from '@tracenet/proto';
+import { Client, type ClientUnaryCall, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { AuthorityService, CasesService, ErrorCode, type ImportRecordsProgress, type ImportRecordsRequest, LookupsService, type NodeEvent, RecordsService, TracenetError } from '@tracenet/proto';
+import { importRecords, type ImportRecordsOptions, type ImportSource, type ImportSummary } from './import-records.js';
 
 /** Options every call takes. */
 export interface CallOptions {
@@ -52,17 +53,51 @@ type ResponseOf<D> = D extends { responseDeserialize: (bytes: Buffer) => infer R
 
 /**
  * The unary calls of one service as promise-returning methods, typed from its generated
- * definition. Streaming calls are not part of it (events: {@link TracenetClient.events}).
+ * definition. Streaming calls are not part of it: they have methods of their own
+ * ({@link TracenetClient.events}, {@link RecordsClient.importRecords}).
  */
 export type ServiceClient<S> = {
   readonly [K in keyof S as S[K] extends { requestStream: false; responseStream: false } ? K : never]: (request: RequestOf<S[K]>, options?: CallOptions) => Promise<ResponseOf<S[K]>>;
 };
 
+/** The Records service: its unary calls, and the streaming import. */
+export interface RecordsClient extends ServiceClient<typeof RecordsService> {
+  /**
+   * Imports a CSV or JSON Lines file of weapon records (docs/records.md section 5) through the
+   * streaming `ImportRecords` call, as `tracenet records import` does: the file goes to the node in
+   * chunks as the stream drains, so memory stays flat; good rows are imported and bad rows come
+   * back with their line number, field and reason. Resolves with the summary once the node has
+   * processed the whole file.
+   *
+   * Unlike the unary calls it is never retried (a second attempt would import the rows again), has
+   * no deadline unless `deadlineMs` is given, and does not wait for a node that is down: it fails
+   * at once with UNAVAILABLE, nothing sent. Aborting `signal` (or `close()`) cancels the stream:
+   * the node stops reading, but rows it received before may have been imported. It rejects with a
+   * TracenetError when the node refuses the import itself (a CSV header it cannot read is
+   * INVALID_FIELD, field `header`), with `signal.reason` when aborted, and with the source's own
+   * error when reading the source fails.
+   *
+   * @example
+   * ```ts
+   * import { createReadStream } from 'node:fs';
+   * const summary = await client.records.importRecords(createReadStream('registry.csv'), {
+   *   format: 'csv',
+   *   onProgress: (p) => console.log(`${p.pass}: ${p.rowsRead} rows, ${p.rowsRejected} rejected`),
+   * });
+   * for (const e of summary.errors) console.log(`line ${e.line}: ${e.field}: ${e.reason}`);
+   * // Nothing unless every row is good; a function lets the check and the import each read the file.
+   * const strict = await client.records.importRecords(() => createReadStream('registry.csv'), { format: 'csv', strict: true });
+   * if (strict.refused) console.log('nothing imported', strict.errors);
+   * ```
+   */
+  importRecords(source: ImportSource, options: ImportRecordsOptions): Promise<ImportSummary>;
+}
+
 /** A connection to one node's Authority port with one namespace per service. */
 export interface TracenetClient {
   readonly authority: ServiceClient<typeof AuthorityService>;
   readonly cases: ServiceClient<typeof CasesService>;
-  readonly records: ServiceClient<typeof RecordsService>;
+  readonly records: RecordsClient;
   readonly lookups: ServiceClient<typeof LookupsService>;
   /**
    * The node's events (docs/protocol.md 7.3) in sequence order, from `afterSequence` on, then live.
@@ -71,7 +106,7 @@ export interface TracenetClient {
    * (UNAUTHORIZED, ...) are thrown as TracenetErrors. `break`, `signal` or `close()` end it.
    */
   events(options?: EventsOptions): AsyncIterable<NodeEvent>;
-  /** Cancels open event streams and closes the channel. Idempotent. */
+  /** Cancels open event streams and imports (those reject with UNAVAILABLE) and closes the channel. Idempotent. */
   close(): void;
 }
 
@@ -152,14 +187,16 @@ export function connect(options: ConnectOptions): TracenetClient {
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': 2_000,
   });
-  const streams = new Set<ClientReadableStream<NodeEvent>>();
+  /** Open streaming calls, cancelled by `close()`. */
+  const streams = new Set<{ cancel(): void }>();
   let closed = false;
   const closing = new AbortController();
 
   // Wait-for-ready: a call made while the node is (re)starting waits for the connection until its
-  // deadline instead of failing at once. Nothing has been sent then, so this is safe for every call.
-  const metadata = () => {
-    const m = new Metadata({ waitForReady: true });
+  // deadline instead of failing at once. Nothing has been sent then, so this is safe for every call
+  // that has a deadline; an import, which may have none, fails at once instead.
+  const metadata = (waitForReady = true) => {
+    const m = new Metadata({ waitForReady });
     m.set('authorization', `Bearer ${options.token}`);
     return m;
   };
@@ -256,16 +293,40 @@ export function connect(options: ConnectOptions): TracenetClient {
     }
   }
 
+  const openImport = (deadline: number | undefined) => {
+    const definition = RecordsService.importRecords;
+    const call = grpc.makeBidiStreamRequest<ImportRecordsRequest, ImportRecordsProgress>(
+      definition.path,
+      (value) => definition.requestSerialize(value),
+      (bytes) => definition.responseDeserialize(bytes),
+      metadata(false),
+      deadline === undefined ? {} : { deadline },
+    );
+    streams.add(call);
+    call.on('status', () => streams.delete(call));
+    return call;
+  };
+
+  const records: RecordsClient = Object.freeze({
+    ...service(RecordsService),
+    importRecords: async (source: ImportSource, importOptions: ImportRecordsOptions) => {
+      importOptions.signal?.throwIfAborted();
+      if (closed) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the client is closed');
+      const signal = importOptions.signal ? AbortSignal.any([importOptions.signal, closing.signal]) : closing.signal;
+      return importRecords(openImport, source, { ...importOptions, signal });
+    },
+  });
+
   return {
     authority: service(AuthorityService),
     cases: service(CasesService),
-    records: service(RecordsService),
+    records,
     lookups: service(LookupsService),
     events: (eventsOptions) => events(eventsOptions),
     close() {
       if (closed) return;
       closed = true;
-      closing.abort();
+      closing.abort(new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the client was closed'));
       for (const stream of streams) stream.cancel();
       grpc.close();
     },

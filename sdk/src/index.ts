@@ -13,7 +13,22 @@
  *   const err = TracenetError.from(e);
  *   if (err.code === ErrorCode.ERROR_CODE_MISSING_FIELD) console.error(`fill in ${err.field}`);
  * }
+ * const summary = await client.records.importRecords(createReadStream('registry.csv'), { format: 'csv' });
  * ```
  */
-export { TracenetError, ErrorCode, ERROR_CODES, errorCodeName, readErrorDetail, type TracenetErrorOptions, type NodeEvent } from '@tracenet/proto';
-export { connect, IDEMPOTENT_METHODS, type TracenetClient, type ServiceClient, type CallOptions, type ConnectOptions, type RetryOptions, type EventsOptions } from './client.js';
+// The messages and enums of the contract (TraceRequest, CaseState, WeaponRecord, ...) and the typed
+// errors: a case system needs nothing else from @tracenet/proto.
+export * from '@tracenet/proto';
+export {
+  connect,
+  IDEMPOTENT_METHODS,
+  type TracenetClient,
+  type RecordsClient,
+  type ServiceClient,
+  type CallOptions,
+  type ConnectOptions,
+  type RetryOptions,
+  type EventsOptions,
+} from './client.js';
+export { errorFromCodeName } from './error-names.js';
+export type { ImportSource, ImportRecordsOptions, ImportProgress, ImportSummary, ImportPass } from './import-records.js';

@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuthorityService, GetNodeInfoResponse } from '@tracenet/proto';
+import { AuthorityService, GetNodeInfoResponse, RecordsService } from '@tracenet/proto';
 import { connect, ErrorCode, TracenetError, type TracenetClient } from '../src/index.js';
 
 /**
@@ -25,6 +25,17 @@ describe('deadlines, cancellation and retries', () => {
     server.addService(AuthorityService, {
       getNodeInfo: handler(() => GetNodeInfoResponse.fromPartial({ participantId: 'FRA' })),
       sendNotice: handler(() => ({ messageId: 'm-1' })),
+    } as unknown as UntypedServiceImplementation);
+    // ImportRecords reads the whole stream, then fails like `script` says.
+    server.addService(RecordsService, {
+      importRecords: (call: { on(event: string, listener: () => void): void; emit(event: string, value: unknown): void; end(): void }) => {
+        calls += 1;
+        call.on('data', () => undefined);
+        call.on('end', () => {
+          const next = script.shift() ?? 'ok';
+          if (next instanceof TracenetError) call.emit('error', next.toStatus());
+        });
+      },
     } as unknown as UntypedServiceImplementation);
     const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
     client = connect({ address: `127.0.0.1:${port}`, token: 't', retries: { maxRetries: 3, initialDelayMs: 5, maxDelayMs: 20 } });
@@ -66,6 +77,13 @@ describe('deadlines, cancellation and retries', () => {
     script = [storage()];
     const error = (await client.authority.sendNotice({ recipient: 'BEL', subject: 's', text: 't', correlationId: '' }).catch((e: unknown) => e)) as TracenetError;
     expect(error.code).toBe(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE);
+    expect(calls).toBe(1);
+  });
+
+  it('never retries an import, even on a retryable code: a second attempt would import the rows again', async () => {
+    script = [storage(), storage()];
+    const error = (await client.records.importRecords('serial_number,type\nA-1,rifle\n', { format: 'csv' }).catch((e: unknown) => e)) as TracenetError;
+    expect([error.code, error.retryable]).toEqual([ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, true]);
     expect(calls).toBe(1);
   });
 

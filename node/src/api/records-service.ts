@@ -13,12 +13,16 @@ import type { Logger } from 'pino';
 import { importRecords, type ImportFileFormat, type ImportProgressReport } from '../records/import.js';
 import type { ManufacturerAliases } from '../lookup/aliases.js';
 import type { RecordStore } from '../records/record-store.js';
+import type { Registry } from '../registry/registry.js';
 import type { Clock } from '../util/clock.js';
 import { guardedUnary, requireBearer, toServiceError } from './grpc-handlers.js';
 
 /** What the Records service needs from the node. */
 export interface RecordsServiceDeps {
+  /** The node's own records: what PutRecord, ImportRecords and reports write. */
   readonly records: RecordStore;
+  /** Every source of records: what GetRecord, SearchRecords and DeleteRecord read. */
+  readonly registry: Registry;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The Authority bearer token (`<data>/keys/authority.token`). */
@@ -49,15 +53,38 @@ function toProgress(report: ImportProgressReport): ImportRecordsProgress {
   };
 }
 
+/** How long the end of an import stream waits for a cancel that may follow it. */
+const CANCEL_GRACE_MS = 100;
+
+function cancelGrace(call: ServerDuplexStream<ImportRecordsRequest, ImportRecordsProgress>): Promise<void> {
+  if (call.cancelled) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      call.off('cancelled', done);
+      resolve();
+    };
+    const timer = setTimeout(done, CANCEL_GRACE_MS);
+    call.once('cancelled', done);
+  });
+}
+
 /**
  * The file chunks of an ImportRecords stream after its first message. A later message may repeat
  * the format but not change it. Ends when the client half-closes; throws when it cancels.
  */
-async function* chunksOf(first: ImportRecordsRequest, rest: AsyncIterator<ImportRecordsRequest>): AsyncGenerator<Uint8Array> {
+async function* chunksOf(first: ImportRecordsRequest, rest: AsyncIterator<ImportRecordsRequest>, call: ServerDuplexStream<ImportRecordsRequest, ImportRecordsProgress>): AsyncGenerator<Uint8Array> {
   if (first.chunk.byteLength > 0) yield first.chunk;
   for (;;) {
     const next = await rest.next();
-    if (next.done) return;
+    if (next.done) {
+      // A client that cancels (grpc-js) ends its request stream, and the cancel arrives 10–20 ms
+      // later (measured): wait for it a little before taking the end as the end of the file, so
+      // that the rows of a cancelled import are not written.
+      await cancelGrace(call);
+      if (call.cancelled) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the client cancelled the import', { rule: 'cancelled' });
+      return;
+    }
     const message = next.value;
     if (message.format !== ImportFormat.IMPORT_FORMAT_UNSPECIFIED && message.format !== first.format) {
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the format is named by the first message and cannot change', { field: 'format', rule: 'import_stream' });
@@ -83,7 +110,7 @@ async function handleImport(call: ServerDuplexStream<ImportRecordsRequest, Impor
     const format = FORMATS[first.format];
     if (!format) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the first message must name the format (csv or jsonl)', { field: 'format', rule: 'required' });
     const started = Date.now();
-    const summary = await importRecords(chunksOf(first, messages), {
+    const summary = await importRecords(chunksOf(first, messages, call), {
       format,
       dryRun: first.dryRun,
       records: deps.records,
@@ -115,7 +142,8 @@ async function handleImport(call: ServerDuplexStream<ImportRecordsRequest, Impor
  * @example
  * ```ts
  * const records = new RecordStore({ store, journal, clock, logger });
- * addRecordsService(authorityServer, { records, clock, logger, token });
+ * const registry = new Registry({ adapters: [new LocalRecordsAdapter(records)], aliases: () => AliasTable.EMPTY, clock, logger });
+ * addRecordsService(authorityServer, { records, registry, clock, logger, token });
  * ```
  */
 export function addRecordsService(server: Server, deps: RecordsServiceDeps): void {
@@ -128,14 +156,14 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
       return { record: (await deps.records.put(request.record)).record };
     }),
     getRecord: guarded(async (request) => {
-      const record = await deps.records.get(request.recordId);
+      const record = await deps.registry.get(request.recordId);
       if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${request.recordId}`, { field: 'record_id', rule: 'exists' });
       return { record };
     }),
     searchRecords: guarded(async (request) => ({
-      records: await deps.records.search(request.query ?? EMPTY_QUERY, { serialOnly: request.serialOnly, limit: request.limit }),
+      records: await deps.registry.search(request.query ?? EMPTY_QUERY, { serialOnly: request.serialOnly, limit: request.limit }),
     })),
-    deleteRecord: guarded(async (request) => ({ recordId: (await deps.records.delete(request.recordId)).recordId })),
+    deleteRecord: guarded(async (request) => ({ recordId: (await deps.registry.delete(request.recordId)).recordId })),
     importRecords: (call) => {
       void handleImport(call, deps, logger);
     },

@@ -42,10 +42,33 @@ export interface NodeConfig {
   readonly workflow: {
     /** How often deadlines are checked, in milliseconds; 0 turns the timer off. */
     readonly deadlineCheckIntervalMs: number;
+    /** First wait before an automatic answer is tried again when the registry could not answer; doubles up to 5 minutes. */
+    readonly autoAnswerRetryMs: number;
   };
   readonly metrics: {
     /** Address of the Prometheus endpoint (plain HTTP, GET /metrics), "host:port"; "" disables it. */
     readonly listen: string;
+  };
+  /** Where the node finds weapon records for answers and searches (docs/integration.md). */
+  readonly registry: {
+    /** `leveldb` (the node's own records only), `postgres`, `csv`, or `module` (an integrator's adapter). */
+    readonly adapter: 'leveldb' | 'postgres' | 'csv' | 'module';
+    /** With another adapter, also consult the node's own records (asked first). */
+    readonly includeLocal: boolean;
+    readonly postgres: {
+      /** Connection URL; "" uses the PG* environment variables of libpq. May hold a password: never logged. */
+      readonly url: string;
+      /** The mapping file of the registry's tables (relative to the data directory). */
+      readonly mapping: string;
+      readonly poolSize: number;
+      readonly statementTimeoutMs: number;
+    };
+    readonly csv: {
+      /** Folder of CSV exports (relative to the data directory). */
+      readonly folder: string;
+    };
+    /** An ES module (relative to the data directory) whose `createAdapter(context)` returns a RegistryAdapter. */
+    readonly module: string;
   };
 }
 
@@ -58,8 +81,15 @@ export const DEFAULT_CONFIG: NodeConfig = {
   audit: { checkpointEvery: 1000 },
   log: { level: 'info' },
   store: { sync: true },
-  workflow: { deadlineCheckIntervalMs: 60_000 },
+  workflow: { deadlineCheckIntervalMs: 60_000, autoAnswerRetryMs: 5000 },
   metrics: { listen: '127.0.0.1:9464' },
+  registry: {
+    adapter: 'leveldb',
+    includeLocal: true,
+    postgres: { url: '', mapping: 'registry-mapping.json', poolSize: 4, statementTimeoutMs: 5000 },
+    csv: { folder: 'registry' },
+    module: 'registry-adapter.js',
+  },
 };
 
 type Rule = (value: unknown) => string | undefined;
@@ -67,6 +97,8 @@ type Rule = (value: unknown) => string | undefined;
 const hostPort: Rule = (v) => (typeof v === 'string' && /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/.test(v) && Number(v.split(':').pop()) <= 65535 ? undefined : 'must be "host:port"');
 const hostPorts: Rule = (v) => (Array.isArray(v) ? v.map(hostPort).find((e) => e !== undefined) : 'must be a list of "host:port"');
 const integer = (min: number, max: number): Rule => (v) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be an integer from ${min} to ${max}`);
+const boolean: Rule = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+const path: Rule = (v) => (typeof v === 'string' && v !== '' ? undefined : 'must be a path');
 const oneOf = (values: readonly string[]): Rule => (v) => (typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
 
 /** Every key with its rule. Keys are dotted paths; env var = TRACENET_ + path in UPPER_SNAKE. */
@@ -83,9 +115,18 @@ const RULES: Record<string, Rule> = {
   'outbox.attemptTimeoutMs': integer(100, 600_000),
   'audit.checkpointEvery': integer(1, 1_000_000),
   'log.level': oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  'store.sync': (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'),
+  'store.sync': boolean,
   'workflow.deadlineCheckIntervalMs': integer(0, 86_400_000),
+  'workflow.autoAnswerRetryMs': integer(100, 300_000),
   'metrics.listen': (v) => (v === '' ? undefined : hostPort(v) && 'must be "host:port", or "" to disable'),
+  'registry.adapter': oneOf(['leveldb', 'postgres', 'csv', 'module']),
+  'registry.includeLocal': boolean,
+  'registry.postgres.url': (v) => (typeof v === 'string' && (v === '' || /^postgres(ql)?:\/\//.test(v)) ? undefined : 'must be a postgres:// URL, or "" for the PG* environment variables'),
+  'registry.postgres.mapping': path,
+  'registry.postgres.poolSize': integer(1, 100),
+  'registry.postgres.statementTimeoutMs': integer(100, 600_000),
+  'registry.csv.folder': path,
+  'registry.module': path,
 };
 
 /** The environment variable of a key: `outbox.maxBackoffMs` → `TRACENET_OUTBOX_MAX_BACKOFF_MS`. */

@@ -67,6 +67,8 @@ export interface LocalFederationOptions {
   readonly logLevel?: string;
   /** Extra environment for every node, e.g. TRACENET_WORKFLOW_DEADLINE_CHECK_INTERVAL_MS. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Extra environment of one node, by participant id (after `env`), e.g. its registry configuration. */
+  readonly nodeEnv?: Readonly<Record<string, NodeJS.ProcessEnv>>;
   /** Policies to set once all are pinned: on node `of`, for peer `policy.participantId`; fields not given are off (deadlines: the defaults). */
   readonly policies?: ReadonlyArray<{ of: string; policy: Pick<PeerPolicy, 'participantId'> & Partial<PeerPolicy> }>;
   readonly readyTimeoutMs?: number;
@@ -135,7 +137,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
         const child = spawn(
           process.execPath,
           [CLI_PATH, 'start', '--data', dataDir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0', '--metrics-listen', '', '--log-level', options.logLevel ?? 'warn'],
-          { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+          { env: { ...process.env, ...options.env, ...options.nodeEnv?.[participantId] }, stdio: ['ignore', 'pipe', 'pipe'] },
         );
         children.add(child);
         child.once('exit', () => children.delete(child));

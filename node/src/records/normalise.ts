@@ -1,3 +1,5 @@
+import type { WeaponRecord } from '@tracenet/proto';
+
 /**
  * Normalisation of markings for matching (docs/records.md, "Normalisation"). Records keep what
  * was marked, exactly as entered; only index keys and comparisons use the normalised forms.
@@ -111,4 +113,12 @@ export function normaliseModel(model: string, aliases?: NameAliases): string {
  */
 export function normaliseCalibre(calibre: string): string {
   return calibre.normalize('NFKC').toLowerCase().replace(/×/g, 'x').replace(/,/g, '.').replace(WHITESPACE, '');
+}
+
+/**
+ * The serials a record is found by, normalised and without repeats: the manufacture serial and
+ * the control component's serial (docs/records.md 2.3); serials of other components are not.
+ */
+export function indexedSerials(record: WeaponRecord): string[] {
+  return [...new Set([record.manufacture?.serialNumber ?? '', record.controlComponent?.serialNumber ?? ''].map(normaliseSerial).filter((s) => s !== ''))];
 }

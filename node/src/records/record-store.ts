@@ -1,4 +1,4 @@
-import { ErrorCode, type InterestCategory, type InterestReport, type RecordQuery, TracenetError, type WeaponType, WeaponRecord } from '@tracenet/proto';
+import { ErrorCode, type InterestCategory, type InterestReport, TracenetError, type WeaponType, WeaponRecord } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { blake2b256, domain, randomBytes } from '../crypto/sodium.js';
@@ -6,20 +6,18 @@ import type { Operation, StoredValue, Store, Sublevel } from '../store/store.js'
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { categoryName, interestViolations, isOfInterest } from './interest.js';
-import { type NameAliases, normaliseCalibre, normaliseManufacturer, normaliseModel, normaliseName, normaliseSerial } from './normalise.js';
+import type { SerialPattern } from '../lookup/matcher.js';
+import { indexedSerials, normaliseCalibre, normaliseModel, normaliseName } from './normalise.js';
 import { retentionDate, retentionOf } from './retention.js';
 import { RECORD_ID, recordViolations, violationError } from './validation.js';
 
 /** Key part separator; normalised values hold only letters, digits and spaces. */
 const SEP = '\0';
-const AFTER_SEP = '\x01';
 const IDS_DOMAIN = domain('tracenet.v1/record-ids');
 /** Records per journal write of {@link RecordStore.putMany}. */
 export const IMPORT_BATCH_SIZE = 1000;
-/** Default and maximum number of records a search returns. */
-export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
-/** Index entries read at most for one search before narrowing (guards against a pathological serial). */
-const MAX_CANDIDATES = 10_000;
+/** Serial index entries read at most for one {@link RecordStore.bySerial} (a wildcard serial may scan them all). */
+export const MAX_SERIAL_SCAN = 100_000;
 /** Entries of the records-of-interest index read at most for one lookup (a wildcard serial may scan them all). */
 export const MAX_INTEREST_SCAN = 100_000;
 
@@ -34,7 +32,8 @@ interface StoredRecord {
   readonly retainReason: string;
   /** Index keys written with this version, deleted when it is replaced or deleted. */
   readonly serialKeys: readonly string[];
-  readonly identityKeys: readonly string[];
+  /** Keys of the retired `record-identities` index, in values written before it was dropped. */
+  readonly identityKeys?: readonly string[];
   /** Keys in `interest` written with this version (records of interest only). */
   readonly interestKeys?: readonly string[];
   /** Opaque reference of the record of interest, quoted in lookup hits; kept while it stays of interest. */
@@ -61,35 +60,18 @@ export interface InterestEntry {
   readonly contactPoint: string;
 }
 
-/** Value of a `record-serials` entry: enough to narrow by manufacturer without reading the record. */
-interface SerialEntry {
-  readonly recordId: string;
-  readonly manufacturer: string;
-  readonly model: string;
-}
-
 /** What the record store needs. */
 export interface RecordStoreOptions {
   readonly store: Store;
   readonly journal: Journal;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Manufacturer and model aliases for matching (a later issue); none by default. */
-  readonly aliases?: NameAliases;
 }
 
 /** A stored record and whether this write created it. */
 export interface PutResult {
   readonly record: WeaponRecord;
   readonly created: boolean;
-}
-
-/** Options of {@link RecordStore.search}. */
-export interface SearchOptions {
-  /** Every record with this normalised serial, whatever its manufacturer. */
-  readonly serialOnly?: boolean;
-  /** 1 to 1000; 100 when 0 or absent. */
-  readonly limit?: number;
 }
 
 /** Audit metadata of one import batch. */
@@ -150,8 +132,9 @@ function checkRecordId(recordId: string): void {
 }
 
 /**
- * The state's own weapon records on LevelDB, with two indexes: the normalised serial
- * (`record-serials`) and manufacturer + model + serial (`record-identities`). Every write goes
+ * The state's own weapon records on LevelDB, indexed by normalised serial (`record-serials`) and,
+ * for records of interest, in `interest` (lookups). Searches by identity go through the registry
+ * (node/src/registry/registry.ts), which applies the matching rules. Every write goes
  * through the journal, so a record, its index entries and its audit entry land in one batch.
  * Retention (ITI para 12) is enforced on delete. Secondary marks are stored but never audited.
  *
@@ -159,7 +142,7 @@ function checkRecordId(recordId: string): void {
  * ```ts
  * const records = new RecordStore({ store, journal, clock, logger });
  * const { record } = await records.put(weaponRecord);
- * await records.findExact({ manufacturer: 'FN Herstal', serialNumber: 'FN 123', model: '', calibre: '', type: 0 });
+ * await records.bySerial(serialPattern('FN 123'), 10);
  * ```
  */
 export class RecordStore {
@@ -167,7 +150,6 @@ export class RecordStore {
   readonly #journal: Journal;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #aliases: NameAliases | undefined;
   readonly #locks = new KeyedLock();
 
   constructor(options: RecordStoreOptions) {
@@ -175,7 +157,6 @@ export class RecordStore {
     this.#journal = options.journal;
     this.#clock = options.clock;
     this.#logger = options.logger.child({ component: 'records' });
-    this.#aliases = options.aliases;
   }
 
   get #records(): Sublevel {
@@ -279,7 +260,7 @@ export class RecordStore {
       const operations: Operation[] = [
         { type: 'del', sublevel: this.#records, key: recordId },
         ...found.stored.serialKeys.map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-serials'], key })),
-        ...found.stored.identityKeys.map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-identities'], key })),
+        ...(found.stored.identityKeys ?? []).map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-identities'], key })),
         ...(found.stored.interestKeys ?? []).map((key): Operation => ({ type: 'del', sublevel: this.#store.sub.interest, key })),
       ];
       await this.#journal.write(operations, [{ type: 'record.deleted', fields: { recordId, deletableFrom } }]);
@@ -367,75 +348,23 @@ export class RecordStore {
   }
 
   /**
-   * Finds records by composite identity (manufacturer + serial, narrowed by model, calibre and
-   * type when given), or with `serialOnly` every record whose normalised serial matches,
-   * whatever its manufacturer. MISSING_FIELD without a serial (or a manufacturer, unless
-   * serial-only); INVALID_FIELD for a limit above 1000.
+   * Records with an indexed serial (the manufacture serial or the control component's, 11.2) that
+   * `serial` matches — equal, or its wildcard pattern (13.4) — whatever their manufacturer: the
+   * built-in adapter's part of a registry search (node/src/registry). An exact serial reads its
+   * own index range, a pattern the range of its literal prefix (every entry when it starts with a
+   * wildcard), reading at most {@link MAX_SERIAL_SCAN} entries. One record once, at most `limit`.
    */
-  async search(query: RecordQuery, options: SearchOptions = {}): Promise<WeaponRecord[]> {
-    const limit = options.limit === undefined || options.limit === 0 ? SEARCH_LIMIT.default : options.limit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT.max) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `limit must be from 1 to ${SEARCH_LIMIT.max}`, { field: 'limit', rule: 'range' });
+  async bySerial(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
+    const prefix = serial.partial ? serial.prefix : serial.pattern + SEP;
+    const ids = new Set<string>();
+    let read = 0;
+    for await (const key of this.#store.sub['record-serials'].keys({ gte: prefix })) {
+      if (!key.startsWith(prefix) || read >= MAX_SERIAL_SCAN || ids.size >= limit) break;
+      read += 1;
+      const at = key.indexOf(SEP);
+      if (serial.test(key.slice(0, at))) ids.add(key.slice(at + 1));
     }
-    const serial = this.#querySerial(query);
-    if (options.serialOnly) {
-      const ids = await this.#scanSerial(serial, () => true, limit);
-      return this.#loadAll(ids);
-    }
-    return (await this.#exact(query, serial)).slice(0, limit);
-  }
-
-  /**
-   * Every record that is the weapon `query` describes: same normalised manufacturer and serial
-   * (a serial alone is not an identity: serials repeat across manufacturers), and the same
-   * model, calibre and type when the query gives them. Used by automatic answers, which need an
-   * unambiguous single match.
-   */
-  async findExact(query: RecordQuery): Promise<WeaponRecord[]> {
-    return this.#exact(query, this.#querySerial(query));
-  }
-
-  async #exact(query: RecordQuery, serial: string): Promise<WeaponRecord[]> {
-    const manufacturer = normaliseManufacturer(query.manufacturer, this.#aliases);
-    if (manufacturer === '') {
-      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the manufacturer is required to find a weapon by identity (a serial alone is not an identity)', {
-        field: 'query.manufacturer',
-        rule: 'required',
-      });
-    }
-    const model = normaliseModel(query.model, this.#aliases);
-    const ids =
-      model === ''
-        ? await this.#scanSerial(serial, (entry) => entry.manufacturer === manufacturer, MAX_CANDIDATES)
-        : await this.#scanKeys(this.#store.sub['record-identities'], [manufacturer, model, serial].join(SEP), MAX_CANDIDATES);
-    const calibre = normaliseCalibre(query.calibre);
-    return (await this.#loadAll(ids)).filter(
-      (r) => (calibre === '' || normaliseCalibre(r.manufacture?.calibre ?? '') === calibre) && (query.type === 0 || r.manufacture?.type === query.type),
-    );
-  }
-
-  #querySerial(query: RecordQuery): string {
-    if (query.serialNumber.trim() === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the serial number is required', { field: 'query.serial_number', rule: 'required' });
-    const serial = normaliseSerial(query.serialNumber);
-    if (serial === '') throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the serial number has no letter or digit', { field: 'query.serial_number', rule: 'serial' });
-    return serial;
-  }
-
-  async #scanSerial(serial: string, accept: (entry: SerialEntry) => boolean, limit: number): Promise<string[]> {
-    const ids: string[] = [];
-    const prefix = serial + SEP;
-    for await (const [, value] of this.#store.sub['record-serials'].iterator({ gte: prefix, lt: serial + AFTER_SEP })) {
-      const entry = value as unknown as SerialEntry;
-      if (accept(entry)) ids.push(entry.recordId);
-      if (ids.length >= limit) break;
-    }
-    return ids;
-  }
-
-  async #scanKeys(sub: Sublevel, prefix: string, limit: number): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const [, value] of sub.iterator({ gte: prefix + SEP, lt: prefix + AFTER_SEP, limit })) ids.push(String(value.recordId));
-    return ids;
+    return this.#loadAll([...ids]);
   }
 
   async #loadAll(ids: readonly string[]): Promise<WeaponRecord[]> {
@@ -470,11 +399,8 @@ export class RecordStore {
   ): { record: WeaponRecord; stored: StoredRecord; operations: Operation[] } {
     const record: WeaponRecord = { ...input, recordId: input.recordId || newRecordId(), recordedAtMs: recordedAtMs ?? now, updatedAtMs: now };
     const id = record.recordId;
-    const manufacturer = normaliseManufacturer(record.manufacture?.manufacturer ?? '', this.#aliases);
-    const model = normaliseModel(record.manufacture?.model ?? '', this.#aliases);
-    const serials = [...new Set([record.manufacture?.serialNumber ?? '', record.controlComponent?.serialNumber ?? ''].map(normaliseSerial).filter((s) => s !== ''))];
+    const serials = indexedSerials(record);
     const serialKeys = serials.map((s) => s + SEP + id);
-    const identityKeys = serials.map((s) => [manufacturer, model, s, id].join(SEP));
     const retention = this.#retention(record, previous);
     const interest = isOfInterest(record.interest) ? record.interest : undefined;
     const reference = interest ? (previous?.reference ?? newReference()) : '';
@@ -485,21 +411,16 @@ export class RecordStore {
       retainUntilMs: retention.untilMs,
       retainReason: retention.reason,
       serialKeys,
-      identityKeys,
       ...(interest ? { interestKeys, reference } : {}),
     };
     const serialsSub = this.#store.sub['record-serials'];
     const identitiesSub = this.#store.sub['record-identities'];
     const operations: Operation[] = [];
     for (const key of previous?.serialKeys ?? []) if (!serialKeys.includes(key)) operations.push({ type: 'del', sublevel: serialsSub, key });
-    for (const key of previous?.identityKeys ?? []) if (!identityKeys.includes(key)) operations.push({ type: 'del', sublevel: identitiesSub, key });
+    for (const key of previous?.identityKeys ?? []) operations.push({ type: 'del', sublevel: identitiesSub, key });
     for (const key of previous?.interestKeys ?? []) if (!interestKeys.includes(key)) operations.push({ type: 'del', sublevel: this.#store.sub.interest, key });
     operations.push({ type: 'put', sublevel: this.#records, key: id, value: { ...stored } });
-    serials.forEach((serial, i) => {
-      const entry: SerialEntry = { recordId: id, manufacturer, model };
-      operations.push({ type: 'put', sublevel: serialsSub, key: serialKeys[i] ?? serial, value: { ...entry } });
-      operations.push({ type: 'put', sublevel: identitiesSub, key: identityKeys[i] ?? serial, value: { recordId: id } });
-    });
+    for (const key of serialKeys) operations.push({ type: 'put', sublevel: serialsSub, key, value: { recordId: id } });
     if (interest && reference) {
       const m = record.manufacture;
       for (const serial of serials) {

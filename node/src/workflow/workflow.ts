@@ -100,6 +100,9 @@ const traceKey = (requester: string, traceId: string) => `t\u0000${requester}\u0
  * chain id in its own request does not join that chain's listing.
  */
 const chainKey = (requester: string, chainId: string, caseId: string) => `c\u0000${requester}\u0000${chainId}\u0000${caseId}`;
+/** First and longest wait before an automatic answer is tried again after the registry failed. */
+const AUTO_RETRY_FIRST_MS = 5_000;
+const AUTO_RETRY_MAX_MS = 300_000;
 const newId = () => randomBytes(16).toString('base64url');
 
 function emptyCase(): Case {
@@ -124,6 +127,9 @@ export class Workflow {
   #caseSeq = 0;
   #timer: NodeJS.Timeout | undefined;
   #auto = new Set<Promise<void>>();
+  /** Automatic answers waiting for the registry to come back: case id → timer and attempts so far. */
+  readonly #retries = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
+  #stopped = false;
 
   constructor(
     private readonly deps: {
@@ -138,6 +144,8 @@ export class Workflow {
       logger: Logger;
       /** How often deadlines are checked; 0 disables the timer (tests call checkDeadlines). */
       deadlineCheckIntervalMs: number;
+      /** First wait before an automatic answer is tried again after the records failed (default 5 s). */
+      autoAnswerRetryMs?: number;
     },
   ) {
     this.#logger = deps.logger.child({ component: 'workflow' });
@@ -146,6 +154,7 @@ export class Workflow {
 
   /** Loads the case counter, resumes automatic steps interrupted by a stop, starts the deadline timer. */
   async start(): Promise<void> {
+    this.#stopped = false;
     // The highest number, not the last key: past case-999999 the ids grow a digit and sort before it.
     for await (const value of this.deps.store.sub.cases.values()) {
       const c = decodeCase(value);
@@ -164,8 +173,11 @@ export class Workflow {
 
   /** Stops the timer and waits for automatic steps in progress. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    for (const { timer } of this.#retries.values()) clearTimeout(timer);
+    this.#retries.clear();
     await Promise.allSettled([...this.#auto]);
   }
 
@@ -827,16 +839,36 @@ export class Workflow {
     } catch (error) {
       // An unmarked weapon (no manufacturer or serial) has no composite identity to match.
       const failure = TracenetError.from(error);
-      if (failure.retryable) throw error;
+      if (failure.retryable) {
+        await this.#retryAuto(caseId, failure);
+        return;
+      }
       await this.#note(caseId, `no composite identity to match records (${failure.message}); waiting for an officer`);
       return;
     }
+    this.#retries.delete(caseId);
     const answer = matches.length === 1 ? answerFromRecord(matches[0] as WeaponRecord, c.traceId) : undefined;
     if (!answer) {
       await this.#note(caseId, matches.length === 0 ? 'no exact record match; waiting for an officer' : `${matches.length} records match; waiting for an officer`);
       return;
     }
     await this.answer(caseId, answer, true);
+  }
+
+  /**
+   * The registry could not answer (a PostgreSQL registry down, say): notes it on the case once and
+   * tries the automatic answer again after 5 s, doubling up to 5 minutes, until it is given, an
+   * officer acts on the case, or the node stops (the next start tries again, 12.5).
+   */
+  async #retryAuto(caseId: string, failure: TracenetError): Promise<void> {
+    if (this.#stopped) return;
+    const attempt = (this.#retries.get(caseId)?.attempt ?? 0) + 1;
+    const delayMs = Math.min(AUTO_RETRY_MAX_MS, (this.deps.autoAnswerRetryMs ?? AUTO_RETRY_FIRST_MS) * 2 ** (attempt - 1));
+    this.#logger.warn({ caseId, code: failure.codeName, attempt, delayMs }, 'registry unavailable for an automatic answer; retrying');
+    await this.#note(caseId, `records unavailable (${failure.codeName}); the automatic answer is tried again until they are`);
+    const timer = setTimeout(() => this.#runAuto(caseId), delayMs);
+    timer.unref();
+    this.#retries.set(caseId, { timer, attempt });
   }
 
   /**

@@ -46,7 +46,7 @@ describe('docs/records.md', () => {
     const summary = await importRecords(Readable.from([Buffer.from(block('csv'))]), { format: 'csv', records: bed.records, nowMs: NOW });
     expect(summary.errors).toEqual([]);
     expect(summary).toMatchObject({ rowsRead: 3, rowsImported: 3 });
-    const [sig] = await bed.records.findExact({ manufacturer: 'Sig Sauer', serialNumber: '62a014', model: '', calibre: '', type: 0 });
+    const [sig] = await bed.registry.findExact({ manufacturer: 'Sig Sauer', serialNumber: '62a014', model: '', calibre: '', type: 0 });
     expect(sig?.controlComponent?.serialNumber).toBe('62A-014');
   });
 
@@ -54,7 +54,7 @@ describe('docs/records.md', () => {
     const summary = await importRecords(Readable.from([Buffer.from(block('jsonl'))]), { format: 'jsonl', records: bed.records, nowMs: NOW });
     expect(summary.errors).toEqual([]);
     expect(summary).toMatchObject({ rowsRead: 3, rowsImported: 3 });
-    const [beretta] = await bed.records.findExact({ manufacturer: 'Beretta', serialNumber: 'PX40771', model: '', calibre: '', type: 0 });
+    const [beretta] = await bed.registry.findExact({ manufacturer: 'Beretta', serialNumber: 'PX40771', model: '', calibre: '', type: 0 });
     expect(beretta?.interest).toMatchObject({ category: InterestCategory.INTEREST_CATEGORY_STOLEN, agency: 'Police fédérale', contactPoint: 'NCB Brussels' });
   });
 

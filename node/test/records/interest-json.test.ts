@@ -70,7 +70,7 @@ describe('JSON Lines import with interest reports', () => {
       [2, 'record.interest.agency'],
     ]);
     expect(summary).toMatchObject({ rowsRead: 3, rowsImported: 2, rowsRejected: 1 });
-    const find = async (serial: string) => (await bed.records.search({ manufacturer: 'FN Herstal', serialNumber: serial, model: '', calibre: '', type: 0 }))[0];
+    const find = async (serial: string) => (await bed.registry.search({ manufacturer: 'FN Herstal', serialNumber: serial, model: '', calibre: '', type: 0 }))[0];
     const reported = await find('INT-1');
     expect(reported?.interest).toMatchObject({ category: InterestCategory.INTEREST_CATEGORY_STOLEN, contactPoint: 'NCB Brussels' });
     expect((await find('INT-3'))?.interest).toBeUndefined();

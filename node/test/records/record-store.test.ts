@@ -67,21 +67,21 @@ describe('indexes', () => {
     const glock = (await bed.records.put(weapon({}, { manufacturer: 'Glock', model: '17', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '9x19mm', serialNumber: 'ab 1234' }))).record;
     await bed.records.put(weapon({}, { serialNumber: 'AB-12345' }));
 
-    const bySerial = await bed.records.search(query({ serialNumber: 'ab1234' }), { serialOnly: true });
+    const bySerial = await bed.registry.search(query({ serialNumber: 'ab1234' }), { serialOnly: true });
     expect(bySerial.map((r) => r.recordId).sort()).toEqual([fn.recordId, glock.recordId].sort());
 
-    expect((await bed.records.findExact(query({ manufacturer: 'F.N. HERSTAL', serialNumber: 'AB 1234' }))).map((r) => r.recordId)).toEqual([fn.recordId]);
-    expect((await bed.records.findExact(query({ manufacturer: 'glock', serialNumber: 'AB/1234' }))).map((r) => r.recordId)).toEqual([glock.recordId]);
-    expect(await bed.records.findExact(query({ manufacturer: 'Beretta', serialNumber: 'AB1234' }))).toEqual([]);
+    expect((await bed.registry.findExact(query({ manufacturer: 'F.N. HERSTAL', serialNumber: 'AB 1234' }))).map((r) => r.recordId)).toEqual([fn.recordId]);
+    expect((await bed.registry.findExact(query({ manufacturer: 'glock', serialNumber: 'AB/1234' }))).map((r) => r.recordId)).toEqual([glock.recordId]);
+    expect(await bed.registry.findExact(query({ manufacturer: 'Beretta', serialNumber: 'AB1234' }))).toEqual([]);
     // O and 0 are different marks.
-    expect(await bed.records.findExact(query({ manufacturer: 'FN Herstal', serialNumber: 'A81234' }))).toEqual([]);
-    expect(await bed.records.search(query({ serialNumber: 'ABI234' }), { serialOnly: true })).toEqual([]);
+    expect(await bed.registry.findExact(query({ manufacturer: 'FN Herstal', serialNumber: 'A81234' }))).toEqual([]);
+    expect(await bed.registry.search(query({ serialNumber: 'ABI234' }), { serialOnly: true })).toEqual([]);
   });
 
   it('model, calibre and type narrow an identity search when given', async () => {
     const fal = (await bed.records.put(weapon({}, { serialNumber: 'S1', model: 'FAL' }))).record;
     const fnc = (await bed.records.put(weapon({}, { serialNumber: 'S1', model: 'F2000', calibre: '5.56x45mm', type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE }))).record;
-    const ids = async (q: Partial<RecordQuery>) => (await bed.records.findExact(query({ manufacturer: 'FN Herstal', serialNumber: 'S1', ...q }))).map((r) => r.recordId).sort();
+    const ids = async (q: Partial<RecordQuery>) => (await bed.registry.findExact(query({ manufacturer: 'FN Herstal', serialNumber: 'S1', ...q }))).map((r) => r.recordId).sort();
     expect(await ids({})).toEqual([fal.recordId, fnc.recordId].sort());
     expect(await ids({ model: 'fal' })).toEqual([fal.recordId]);
     expect(await ids({ model: 'F-2000' })).toEqual([fnc.recordId]);
@@ -91,17 +91,17 @@ describe('indexes', () => {
   });
 
   it('a serial alone is not an identity: identity search needs the manufacturer, every search needs a serial', async () => {
-    await expect(bed.records.findExact(query({ serialNumber: 'S1' }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'query.manufacturer' });
-    await expect(bed.records.search(query({ serialNumber: 'S1' }))).rejects.toMatchObject({ field: 'query.manufacturer' });
-    await expect(bed.records.search(query({ manufacturer: 'FN' }), { serialOnly: true })).rejects.toMatchObject({ field: 'query.serial_number' });
-    await expect(bed.records.search(query({ serialNumber: '--' }), { serialOnly: true })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'query.serial_number' });
-    await expect(bed.records.search(query({ serialNumber: 'S1' }), { serialOnly: true, limit: 1001 })).rejects.toMatchObject({ field: 'limit' });
+    await expect(bed.registry.findExact(query({ serialNumber: 'S1' }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'query.manufacturer' });
+    await expect(bed.registry.search(query({ serialNumber: 'S1' }))).rejects.toMatchObject({ field: 'query.manufacturer' });
+    await expect(bed.registry.search(query({ manufacturer: 'FN' }), { serialOnly: true })).rejects.toMatchObject({ field: 'query.serial_number' });
+    await expect(bed.registry.search(query({ serialNumber: '--' }), { serialOnly: true })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'query.serial_number' });
+    await expect(bed.registry.search(query({ serialNumber: 'S1' }), { serialOnly: true, limit: 1001 })).rejects.toMatchObject({ field: 'limit' });
   });
 
   it('indexes the control component serial of a modular weapon', async () => {
     const modular = weapon({ controlComponent: { kind: ComponentKind.COMPONENT_KIND_LOWER_RECEIVER, serialNumber: 'LR-77', marking: '' } }, { manufacturer: 'SIG Sauer', model: 'MCX', serialNumber: '' });
     const { record } = await bed.records.put(modular);
-    expect((await bed.records.findExact(query({ manufacturer: 'Sig Sauer', serialNumber: 'lr77' }))).map((r) => r.recordId)).toEqual([record.recordId]);
+    expect((await bed.registry.findExact(query({ manufacturer: 'Sig Sauer', serialNumber: 'lr77' }))).map((r) => r.recordId)).toEqual([record.recordId]);
     expect(await countEntries(bed.test, 'record-serials')).toBe(1);
   });
 
@@ -110,20 +110,18 @@ describe('indexes', () => {
     const replaced = await bed.records.put({ ...record, manufacture: { ...record.manufacture!, manufacturer: 'Herstal Group', serialNumber: 'NEW-2' } });
     expect(replaced.created).toBe(false);
     expect(replaced.record).toMatchObject({ recordId: record.recordId, recordedAtMs: NOW });
-    expect(await bed.records.search(query({ serialNumber: 'OLD1' }), { serialOnly: true })).toEqual([]);
-    expect(await bed.records.findExact(query({ manufacturer: 'FN Herstal', serialNumber: 'NEW2' }))).toEqual([]);
-    expect((await bed.records.findExact(query({ manufacturer: 'herstal group', serialNumber: 'NEW2', model: 'FAL' }))).map((r) => r.recordId)).toEqual([record.recordId]);
+    expect(await bed.registry.search(query({ serialNumber: 'OLD1' }), { serialOnly: true })).toEqual([]);
+    expect(await bed.registry.findExact(query({ manufacturer: 'FN Herstal', serialNumber: 'NEW2' }))).toEqual([]);
+    expect((await bed.registry.findExact(query({ manufacturer: 'herstal group', serialNumber: 'NEW2', model: 'FAL' }))).map((r) => r.recordId)).toEqual([record.recordId]);
     expect(await countEntries(bed.test, 'record-serials')).toBe(1);
-    expect(await countEntries(bed.test, 'record-identities')).toBe(1);
   });
 
   it('concurrent replacements of one record leave exactly the last version indexed', async () => {
     const { record } = await bed.records.put(weapon());
     await Promise.all(Array.from({ length: 20 }, (_, i) => bed.records.put({ ...record, manufacture: { ...record.manufacture!, serialNumber: `C-${i}` } })));
     expect(await countEntries(bed.test, 'record-serials')).toBe(1);
-    expect(await countEntries(bed.test, 'record-identities')).toBe(1);
     const final = await bed.records.get(record.recordId);
-    expect((await bed.records.search(query({ serialNumber: final?.manufacture?.serialNumber ?? '' }), { serialOnly: true })).map((r) => r.recordId)).toEqual([record.recordId]);
+    expect((await bed.registry.search(query({ serialNumber: final?.manufacture?.serialNumber ?? '' }), { serialOnly: true })).map((r) => r.recordId)).toEqual([record.recordId]);
   });
 
   it('putMany writes batches of 1,000 with one audit entry each, and a later row replaces an earlier one of the same batch', async () => {
@@ -159,7 +157,6 @@ describe('retention (ITI para 12)', () => {
     expect(await bed.records.delete(record.recordId)).toEqual({ recordId: record.recordId, deletableFrom: '2030-03-02' });
     expect(await bed.records.get(record.recordId)).toBeUndefined();
     expect(await countEntries(bed.test, 'record-serials')).toBe(0);
-    expect(await countEntries(bed.test, 'record-identities')).toBe(0);
     await expect(bed.records.delete(record.recordId)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND });
   });
 

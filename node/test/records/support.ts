@@ -22,7 +22,10 @@ import {
 import { addRecordsService } from '../../src/api/records-service.js';
 import { connectUnary } from '../../src/api/unary-client.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
+import { AliasTable } from '../../src/lookup/aliases.js';
 import { RecordStore } from '../../src/records/record-store.js';
+import { LocalRecordsAdapter } from '../../src/registry/local.js';
+import { Registry } from '../../src/registry/registry.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { startNode, testLogger, type TestNode } from '../support/nodes.js';
 
@@ -72,6 +75,8 @@ export interface RecordBed {
   readonly test: TestNode;
   readonly clock: ManualClock;
   readonly records: RecordStore;
+  /** The records behind the registry's rules (docs/records.md 2.3), as the node searches them. */
+  readonly registry: Registry;
   cleanup(): Promise<void>;
 }
 
@@ -79,11 +84,12 @@ export async function startRecordBed(): Promise<RecordBed> {
   const test = await startNode('FRA');
   const clock = new ManualClock(NOW);
   const records = new RecordStore({ store: test.node.store, journal: test.node.journal, clock, logger: testLogger() });
-  return { test, clock, records, cleanup: () => test.cleanup() };
+  const registry = new Registry({ adapters: [new LocalRecordsAdapter(records)], aliases: () => AliasTable.EMPTY, clock, logger: testLogger() });
+  return { test, clock, records, registry, cleanup: () => test.cleanup() };
 }
 
 /** Entries of a sublevel of the node's store. */
-export async function countEntries(test: TestNode, name: 'records' | 'record-serials' | 'record-identities' | 'audit'): Promise<number> {
+export async function countEntries(test: TestNode, name: 'records' | 'record-serials' | 'audit'): Promise<number> {
   let count = 0;
   for await (const _ of test.node.store.sub[name].keys()) count += 1;
   return count;
@@ -100,7 +106,7 @@ export interface RecordsEndpoint {
 export async function startRecordsServer(bed: RecordBed, options: { progressEveryRows?: number } = {}): Promise<RecordsEndpoint> {
   const server = new Server();
   const token = await readAuthorityToken(bed.test.dataDir);
-  addRecordsService(server, { records: bed.records, clock: bed.clock, logger: testLogger(), token, ...options });
+  addRecordsService(server, { records: bed.records, registry: bed.registry, clock: bed.clock, logger: testLogger(), token, ...options });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   const address = `127.0.0.1:${port}`;
   const client = new RecordsClient(address, credentials.createInsecure());

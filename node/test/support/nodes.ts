@@ -21,7 +21,7 @@ export function testConfig(overrides: { [K in keyof NodeConfig]?: Partial<NodeCo
     federation: { listen: '127.0.0.1:0', advertise: [] },
     authority: { listen: '127.0.0.1:0' },
     metrics: { listen: '' },
-    workflow: { deadlineCheckIntervalMs: 0 },
+    workflow: { deadlineCheckIntervalMs: 0, autoAnswerRetryMs: 100 },
     outbox: { ...DEFAULT_CONFIG.outbox, initialBackoffMs: 50, maxBackoffMs: 500, attemptTimeoutMs: 2000 },
   };
   const merged = { ...base } as Record<string, unknown>;

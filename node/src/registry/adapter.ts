@@ -1,0 +1,54 @@
+import type { WeaponRecord } from '@tracenet/proto';
+import type { SerialPattern } from '../lookup/matcher.js';
+
+/**
+ * A source of weapon records the node answers from (docs/integration.md): the node's own LevelDB
+ * store, a national registry in PostgreSQL, a folder of CSV exports, or an integrator's own.
+ *
+ * An adapter only finds records by serial and by id; the node applies every other rule of an
+ * identity search itself (manufacturer after aliases, model, calibre, type: docs/records.md 2.3),
+ * so that every adapter answers the same question the same way. Records are returned complete —
+ * markings and events, events oldest first — as `WeaponRecord`s that pass the node's record
+ * validation (docs/records.md 3).
+ *
+ * @example
+ * ```ts
+ * const adapter: RegistryAdapter = {
+ *   kind: 'memory',
+ *   idPrefix: 'mem_',
+ *   async open() {},
+ *   async close() {},
+ *   async check() {},
+ *   async findBySerial(serial, limit) { return records.filter((r) => serial.test(normaliseSerial(r.manufacture?.serialNumber ?? ''))).slice(0, limit); },
+ *   async get(recordId) { return records.find((r) => r.recordId === recordId); },
+ * };
+ * ```
+ */
+export interface RegistryAdapter {
+  /** What the adapter reads, for logs, health and errors: `leveldb`, `postgres`, `csv`. */
+  readonly kind: string;
+  /**
+   * Every record id this adapter gives starts with it (`rec_` for the node's own store); the node
+   * sends a `GetRecord` to the adapter whose prefix the id has. Prefixes of one node's adapters
+   * are distinct and none is a prefix of another.
+   */
+  readonly idPrefix: string;
+  /**
+   * Connects or reads what the adapter needs. Throws a TracenetError that names the configuration
+   * key or the file and line at fault; the node does not start then.
+   */
+  open(): Promise<void>;
+  /** Releases connections and files; idempotent. */
+  close(): Promise<void>;
+  /** Throws (UNAVAILABLE) when the registry cannot answer now; health reports it. */
+  check(): Promise<void>;
+  /**
+   * Records with an indexed serial — the manufacture serial or the control component's serial,
+   * normalised (docs/protocol.md 11.2) — that `serial` matches: equal when `serial.partial` is
+   * false, else the wildcard pattern (13.4). Whatever the manufacturer. At most `limit` records;
+   * which ones past the limit is the adapter's choice, but the same query gives the same records.
+   */
+  findBySerial(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
+  /** The record with this id (it starts with {@link idPrefix}), or undefined. */
+  get(recordId: string): Promise<WeaponRecord | undefined>;
+}

@@ -1,0 +1,188 @@
+import { createReadStream, type FSWatcher, watch } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, TracenetError, type WeaponRecord } from '@tracenet/proto';
+import type { Logger } from 'pino';
+import { blake2b256, domain } from '../crypto/sodium.js';
+import type { SerialPattern } from '../lookup/matcher.js';
+import { importRecords } from '../records/import.js';
+import { indexedSerials, normaliseName } from '../records/normalise.js';
+import type { Clock } from '../util/clock.js';
+import type { RegistryAdapter } from './adapter.js';
+
+const IDS_DOMAIN = domain('tracenet.v1/csv-registry-ids');
+/** Quiet time after the last change in the folder before it is read again. */
+const DEFAULT_RELOAD_DELAY_MS = 500;
+
+/** What the CSV folder adapter needs. */
+export interface CsvFolderOptions {
+  /** The folder of `*.csv` files (not its subfolders), in the import format of docs/records.md 5.1. */
+  readonly folder: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Read the folder again after it changes (default true). */
+  readonly watch?: boolean;
+  readonly reloadDelayMs?: number;
+}
+
+/** The records of one reading of the folder. */
+interface Snapshot {
+  readonly byId: ReadonlyMap<string, WeaponRecord>;
+  readonly bySerial: ReadonlyMap<string, readonly WeaponRecord[]>;
+  /** Keys of `bySerial`, sorted: wildcard serials scan the range of their literal prefix. */
+  readonly serials: readonly string[];
+}
+
+const EMPTY: Snapshot = { byId: new Map(), bySerial: new Map(), serials: [] };
+
+/**
+ * A read-only folder of CSV exports of a registry (docs/integration.md): every `*.csv` file in the
+ * folder, in the column format of record imports (docs/records.md 5.1), read into memory at open
+ * and again whenever the folder changes. Rows that break the record rules are left out and
+ * logged with their file and line (never their content). Record ids are `csv_` and 22 characters
+ * derived from the file name and the row's identity, so they stay the same when rows move or the
+ * folder is read again. Meant for registries of up to a few hundred thousand weapons; larger ones
+ * belong in a database.
+ */
+export class CsvFolderAdapter implements RegistryAdapter {
+  readonly kind = 'csv';
+  readonly idPrefix = 'csv_';
+  readonly #options: CsvFolderOptions;
+  readonly #logger: Logger;
+  #snapshot: Snapshot = EMPTY;
+  #problem: string | undefined;
+  #watcher: FSWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #loading: Promise<void> = Promise.resolve();
+
+  constructor(options: CsvFolderOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'csv-registry' });
+  }
+
+  /** Reads the folder; INVALID_FIELD (`registry.csv.folder`) when it is not a readable folder. */
+  async open(): Promise<void> {
+    const info = await stat(this.#options.folder).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${this.#options.folder} is not a folder (configuration key registry.csv.folder)`, {
+        field: 'registry.csv.folder',
+        rule: 'folder',
+      });
+    }
+    await this.reload();
+    if (this.#options.watch ?? true) {
+      this.#watcher = watch(this.#options.folder, () => this.#scheduleReload());
+      this.#watcher.on('error', (error) => {
+        this.#problem = `watching the folder failed: ${error.message}`;
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    clearTimeout(this.#timer);
+    await this.#loading;
+  }
+
+  async check(): Promise<void> {
+    if (this.#problem !== undefined) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `CSV registry ${this.#options.folder}: ${this.#problem}`);
+  }
+
+  /** Reads every file again and swaps the records in at once; queries meanwhile see the previous reading. */
+  reload(): Promise<void> {
+    this.#loading = this.#loading.then(() => this.#load());
+    return this.#loading;
+  }
+
+  async findBySerial(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
+    const { bySerial, serials } = this.#snapshot;
+    const found = new Map<string, WeaponRecord>();
+    const add = (records: readonly WeaponRecord[] | undefined) => {
+      for (const record of records ?? []) if (found.size < limit) found.set(record.recordId, record);
+    };
+    if (!serial.partial) add(bySerial.get(serial.pattern));
+    else {
+      for (let i = lowerBound(serials, serial.prefix); i < serials.length && found.size < limit; i += 1) {
+        const key = serials[i] as string;
+        if (!key.startsWith(serial.prefix)) break;
+        if (serial.test(key)) add(bySerial.get(key));
+      }
+    }
+    return [...found.values()];
+  }
+
+  async get(recordId: string): Promise<WeaponRecord | undefined> {
+    return this.#snapshot.byId.get(recordId);
+  }
+
+  #scheduleReload(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.reload(), this.#options.reloadDelayMs ?? DEFAULT_RELOAD_DELAY_MS);
+  }
+
+  async #load(): Promise<void> {
+    const started = Date.now();
+    let names: string[];
+    try {
+      names = (await readdir(this.#options.folder, { withFileTypes: true })).filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.csv')).map((e) => e.name).sort();
+    } catch (error) {
+      this.#problem = `the folder cannot be read: ${(error as Error).message}`;
+      this.#logger.error({ folder: this.#options.folder, err: error }, 'CSV registry folder unreadable; keeping the records read before');
+      return;
+    }
+    const byId = new Map<string, WeaponRecord>();
+    let rejected = 0;
+    for (const name of names) {
+      const occurrences = new Map<string, number>();
+      try {
+        const summary = await importRecords(createReadStream(join(this.#options.folder, name)), {
+          format: 'csv',
+          nowMs: this.#options.clock.now(),
+          maxReportedErrors: 100,
+          records: {
+            get: async () => undefined,
+            putMany: async (records) =>
+              records.map((input) => {
+                const identity = [normaliseName(input.manufacture?.manufacturer ?? ''), ...indexedSerials(input)].join('\0');
+                const seen = occurrences.get(identity) ?? 0;
+                occurrences.set(identity, seen + 1);
+                const record: WeaponRecord = { ...input, recordId: `csv_${blake2b256(IDS_DOMAIN, Buffer.from(`${name}\0${identity}\0${seen}`)).toString('base64url').slice(0, 22)}` };
+                byId.set(record.recordId, record);
+                return { record, created: true };
+              }),
+          },
+        });
+        rejected += summary.rowsRejected;
+        for (const error of summary.errors) this.#logger.warn({ file: name, line: error.line, field: error.field }, 'CSV registry row left out: it breaks the record rules');
+      } catch (error) {
+        const failure = TracenetError.from(error);
+        this.#logger.error({ file: name, field: failure.field, rule: failure.rule }, `CSV registry file left out: ${failure.message}`);
+        rejected += 1;
+      }
+    }
+    const bySerial = new Map<string, WeaponRecord[]>();
+    for (const record of byId.values()) {
+      for (const serial of indexedSerials(record)) {
+        const list = bySerial.get(serial);
+        if (list) list.push(record);
+        else bySerial.set(serial, [record]);
+      }
+    }
+    this.#snapshot = { byId, bySerial, serials: [...bySerial.keys()].sort() };
+    this.#problem = undefined;
+    this.#logger.info({ files: names.length, records: byId.size, rejected, ms: Date.now() - started }, 'CSV registry read');
+  }
+}
+
+/** Index of the first element of sorted `list` that is not below `key`. */
+function lowerBound(list: readonly string[], key: string): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((list[mid] as string) < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}

@@ -1,0 +1,272 @@
+import { ErrorCode, type RecordQuery, TracenetError, type WeaponRecord } from '@tracenet/proto';
+import type { Logger } from 'pino';
+import type { AliasTable } from '../lookup/aliases.js';
+import { type SerialPattern, serialPattern, WILDCARD_MIN_KNOWN } from '../lookup/matcher.js';
+import { indexedSerials, normaliseCalibre, normaliseModel, normaliseSerial } from '../records/normalise.js';
+import { retentionDate, retentionOf } from '../records/retention.js';
+import type { Clock } from '../util/clock.js';
+import type { RegistryAdapter } from './adapter.js';
+import { LocalRecordsAdapter } from './local.js';
+
+/** Default and maximum number of records a search returns. */
+export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
+/** Records an adapter gives at most for one search, before the identity rules narrow them. */
+export const MAX_CANDIDATES = 10_000;
+
+/** Options of {@link Registry.search}. */
+export interface SearchOptions {
+  /** Every record whose serial matches, whatever its manufacturer. */
+  readonly serialOnly?: boolean;
+  /** 1 to 1000; 100 when 0 or absent. */
+  readonly limit?: number;
+}
+
+/** What the registry needs. */
+export interface RegistryOptions {
+  /** The sources of records, in the order they are asked; their id prefixes differ. */
+  readonly adapters: readonly RegistryAdapter[];
+  /** The manufacturer alias table in force (read at every search: a new table applies at once). */
+  readonly aliases: () => AliasTable;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The state of one adapter, for health. */
+export interface AdapterHealth {
+  readonly kind: string;
+  readonly ok: boolean;
+  readonly problem?: string;
+}
+
+/**
+ * The records a node answers from: one or more {@link RegistryAdapter}s behind the rules of
+ * docs/records.md 2.3, so that the node's own store, a PostgreSQL registry and a CSV folder give
+ * the same answer to the same question. Adapters find candidates by serial; the registry keeps
+ * those that are the weapon asked for (manufacturer after aliases, model, calibre, type), merges
+ * the adapters' results in their order and cuts at the limit.
+ *
+ * @example
+ * ```ts
+ * const registry = new Registry({ adapters: [new LocalRecordsAdapter(records), postgres], aliases: () => table, clock, logger });
+ * await registry.open();
+ * const [record] = await registry.findExact({ manufacturer: 'FN Herstal', serialNumber: 'FN-1998-0042', model: '', calibre: '', type: 0 });
+ * ```
+ */
+export class Registry {
+  readonly adapters: readonly RegistryAdapter[];
+  readonly #options: RegistryOptions;
+  readonly #logger: Logger;
+  readonly #opened = new Set<RegistryAdapter>();
+
+  constructor(options: RegistryOptions) {
+    const prefixes = options.adapters.map((a) => a.idPrefix);
+    if (prefixes.some((p, i) => p === '' || prefixes.some((q, j) => i !== j && q.startsWith(p)))) {
+      throw new Error(`registry adapters need distinct id prefixes, none a prefix of another (got ${prefixes.join(', ')})`);
+    }
+    this.adapters = options.adapters;
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'registry' });
+  }
+
+  /**
+   * Opens every adapter. A mistake (a mapping naming a missing column, a folder that does not
+   * exist: a non-retryable error) closes those opened and throws, so the node does not start. A
+   * registry that cannot be reached now (a retryable error) does not stop the node: it is opened
+   * again at its next use, and until then searches fail UNAVAILABLE and automatic answers wait.
+   */
+  async open(): Promise<void> {
+    for (const adapter of this.adapters) {
+      try {
+        await this.#openAdapter(adapter);
+      } catch (error) {
+        const failure = TracenetError.from(error);
+        if (failure.retryable) {
+          this.#logger.error({ adapter: adapter.kind, code: failure.codeName, problem: failure.message }, 'registry unreachable at start; it is tried again at its next use');
+          continue;
+        }
+        await this.close();
+        throw error;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const opened = [...this.#opened];
+    this.#opened.clear();
+    await Promise.allSettled(opened.map((a) => a.close()));
+  }
+
+  /** Whether each adapter can answer now. */
+  async health(): Promise<AdapterHealth[]> {
+    return Promise.all(
+      this.adapters.map(async (adapter) => {
+        try {
+          await this.#ask(adapter, () => adapter.check());
+          return { kind: adapter.kind, ok: true };
+        } catch (error) {
+          return { kind: adapter.kind, ok: false, problem: TracenetError.from(error).message };
+        }
+      }),
+    );
+  }
+
+  /**
+   * Every record that is the weapon `query` describes (docs/records.md 2.3): manufacturer and
+   * serial required, the serial taken literally (a `*` or `?` in it is not a wildcard), model,
+   * calibre and type narrowing when given. Used by automatic answers, which need one match.
+   */
+  async findExact(query: RecordQuery): Promise<WeaponRecord[]> {
+    requireManufacturer(query);
+    return this.#find(query, querySerial(query, false), false, MAX_CANDIDATES);
+  }
+
+  /**
+   * Identity search, or with `serialOnly` every record whose serial matches. The serial may hold
+   * wildcards (`?` one character, `*` any run; docs/protocol.md 13.4): the records are then
+   * candidates, not identifications. MISSING_FIELD without a serial (or a manufacturer, unless
+   * serial-only); INVALID_FIELD for a wildcard serial with fewer than 3 known characters or a
+   * limit above 1000.
+   */
+  async search(query: RecordQuery, options: SearchOptions = {}): Promise<WeaponRecord[]> {
+    const limit = options.limit === undefined || options.limit === 0 ? SEARCH_LIMIT.default : options.limit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT.max) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `limit must be from 1 to ${SEARCH_LIMIT.max}`, { field: 'limit', rule: 'range' });
+    }
+    const serial = querySerial(query, true);
+    if (!options.serialOnly) requireManufacturer(query);
+    return this.#find(query, serial, options.serialOnly ?? false, limit);
+  }
+
+  /** The record with this id, from the adapter its prefix names; undefined when there is none. */
+  async get(recordId: string): Promise<WeaponRecord | undefined> {
+    const adapter = this.#adapterOf(recordId);
+    return this.#ask(adapter, () => adapter.get(recordId));
+  }
+
+  /** The first day a record may be deleted and why (NOT_FOUND when absent). */
+  async retention(recordId: string): Promise<{ deletableFrom: string; reason: string }> {
+    const adapter = this.#adapterOf(recordId);
+    if (adapter instanceof LocalRecordsAdapter) return adapter.records.retention(recordId);
+    const record = await this.#existing(adapter, recordId);
+    const { untilMs, reason } = retentionOf(record);
+    return { deletableFrom: retentionDate(untilMs), reason };
+  }
+
+  /**
+   * Deletes a record of the node's own store once its retention has passed. A record of another
+   * registry is refused: RETENTION_PERIOD while it must be kept, as for the node's own records,
+   * and INVALID_FIELD (rule `read_only_registry`) after — it is deleted in that registry.
+   */
+  async delete(recordId: string): Promise<{ recordId: string; deletableFrom: string }> {
+    const adapter = this.#adapterOf(recordId);
+    if (adapter instanceof LocalRecordsAdapter) return adapter.records.delete(recordId);
+    const record = await this.#existing(adapter, recordId);
+    const { untilMs, reason } = retentionOf(record);
+    const deletableFrom = retentionDate(untilMs);
+    if (this.#options.clock.now() < untilMs) {
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_RETENTION_PERIOD,
+        `record ${recordId} is inside its retention period (ITI para 12): it is kept ${reason}; it may be deleted from ${deletableFrom}`,
+        { field: 'record_id', rule: 'retention_period' },
+      );
+    }
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `record ${recordId} belongs to the ${adapter.kind} registry, which the node only reads: delete it there`, {
+      field: 'record_id',
+      rule: 'read_only_registry',
+    });
+  }
+
+  async #find(query: RecordQuery, serial: SerialPattern, serialOnly: boolean, limit: number): Promise<WeaponRecord[]> {
+    const matches = identityFilter(query, this.#options.aliases(), serialOnly);
+    const found = new Map<string, WeaponRecord>();
+    for (const adapter of this.adapters) {
+      const candidates = await this.#ask(adapter, () => adapter.findBySerial(serial, MAX_CANDIDATES));
+      for (const record of candidates) {
+        // An adapter's own pre-filter may be looser than 11.2 (SQL normalisation): the rules decide.
+        if (!found.has(record.recordId) && indexedSerials(record).some((s) => serial.test(s)) && matches(record)) found.set(record.recordId, record);
+        if (found.size >= limit) return [...found.values()];
+      }
+    }
+    return [...found.values()];
+  }
+
+  /**
+   * Runs one call of an adapter. A TracenetError passes as it is; anything else (a driver's
+   * connection error, an adapter's bug) means the registry could not answer: UNAVAILABLE, which
+   * automatic answers retry (12.8).
+   */
+  async #ask<T>(adapter: RegistryAdapter, call: () => Promise<T>): Promise<T> {
+    try {
+      if (!this.#opened.has(adapter)) await this.#openAdapter(adapter);
+      return await call();
+    } catch (error) {
+      if (error instanceof TracenetError) throw error;
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+  }
+
+  async #openAdapter(adapter: RegistryAdapter): Promise<void> {
+    await adapter.open();
+    if (!this.#opened.has(adapter)) this.#logger.info({ adapter: adapter.kind }, 'registry adapter open');
+    this.#opened.add(adapter);
+  }
+
+  #adapterOf(recordId: string): RegistryAdapter {
+    const adapter = this.adapters.find((a) => recordId.startsWith(a.idPrefix));
+    if (adapter) return adapter;
+    if (recordId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record_id is required', { field: 'record_id', rule: 'required' });
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `a record id of this node starts with ${this.adapters.map((a) => `"${a.idPrefix}"`).join(' or ')}`, {
+      field: 'record_id',
+      rule: 'record_id',
+    });
+  }
+
+  async #existing(adapter: RegistryAdapter, recordId: string): Promise<WeaponRecord> {
+    const record = await this.#ask(adapter, () => adapter.get(recordId));
+    if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, { field: 'record_id', rule: 'exists' });
+    return record;
+  }
+}
+
+/**
+ * Whether a record is the weapon of a query apart from its serial (docs/records.md 2.3): the same
+ * manufacturer after aliases (unless serial-only), and the same model, calibre and type where the
+ * query gives them; a record without a model does not match a query that names one.
+ */
+export function identityFilter(query: RecordQuery, aliases: AliasTable, serialOnly: boolean): (record: WeaponRecord) => boolean {
+  const manufacturer = serialOnly ? '' : aliases.canonical(query.manufacturer);
+  const model = normaliseModel(query.model);
+  const calibre = normaliseCalibre(query.calibre);
+  return (record) => {
+    const m = record.manufacture;
+    return (
+      (manufacturer === '' || aliases.canonical(m?.manufacturer ?? '') === manufacturer) &&
+      (model === '' || normaliseModel(m?.model ?? '') === model) &&
+      (calibre === '' || normaliseCalibre(m?.calibre ?? '') === calibre) &&
+      (query.type === 0 || m?.type === query.type)
+    );
+  };
+}
+
+function requireManufacturer(query: RecordQuery): void {
+  if (query.manufacturer.trim() === '') {
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the manufacturer is required to find a weapon by identity (a serial alone is not an identity)', {
+      field: 'query.manufacturer',
+      rule: 'required',
+    });
+  }
+}
+
+/** The query's serial: required, with at least one letter or digit, and 3 known characters besides wildcards when `wildcards`. */
+function querySerial(query: RecordQuery, wildcards: boolean): SerialPattern {
+  if (query.serialNumber.trim() === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the serial number is required', { field: 'query.serial_number', rule: 'required' });
+  const serial = wildcards ? serialPattern(query.serialNumber) : serialPattern(normaliseSerial(query.serialNumber));
+  if (serial.partial && serial.known < WILDCARD_MIN_KNOWN) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `a serial with wildcards needs at least ${WILDCARD_MIN_KNOWN} known letters or digits besides "?" and "*"`, {
+      field: 'query.serial_number',
+      rule: 'wildcard_known_characters',
+    });
+  }
+  if (serial.known === 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the serial number has no letter or digit', { field: 'query.serial_number', rule: 'serial' });
+  return serial;
+}
