@@ -101,7 +101,8 @@ export function validateAnswer(answer: TraceAnswer, prefix: string): void {
   if (answer.outcome === TraceOutcome.TRACE_OUTCOME_TRACED && answer.lastLegalRecord.trim() === '') {
     v.missing(`${prefix}.last_legal_record`, 'a traced answer states the last legal record');
   }
-  v.throwIfAny('the answer is incomplete');
+  // protocol 12.2, kind 6: an incomplete answer is INVALID_FIELD whatever its first rule.
+  v.throwIfAny('the answer is incomplete', ErrorCode.ERROR_CODE_INVALID_FIELD);
 }
 
 /** Delay, restriction and refusal need a reason code and an explanation. */
@@ -111,14 +112,16 @@ export function validateReason(reason: ReasonCode, explanation: string, prefix: 
     v.missing(`${prefix}.reason`, 'a reason code is required (ongoing criminal investigation, legal confidentiality, national security, other)');
   }
   v.text(`${prefix}.explanation`, explanation, 'an explanation', 5000);
-  v.throwIfAny('a delay, restriction or refusal needs its reason');
+  // protocol 12.2, kinds 7–9: MISSING_FIELD, also for an explanation that is too long.
+  v.throwIfAny('a delay, restriction or refusal needs its reason', ErrorCode.ERROR_CODE_MISSING_FIELD);
 }
 
 /** A required text field of a workflow message. */
 export function requireText(value: string, field: string, what: string, max = 10_000): void {
   const v = new Violations();
   v.text(field, value, what, max);
-  v.throwIfAny(`${what} is required`);
+  // protocol 12.2, kinds 3–5: MISSING_FIELD, also for a text that is too long (rule max_length).
+  v.throwIfAny(`${what} is required`, ErrorCode.ERROR_CODE_MISSING_FIELD);
 }
 
 /** A date field, YYYY-MM-DD, optional unless `required`. */

@@ -1,0 +1,37 @@
+import {
+  ClarificationReply,
+  ClarificationRequest,
+  Closure,
+  ConsentDecision,
+  ConsentRequest,
+  DelayNotice,
+  DisclosureNotice,
+  Notice,
+  Refusal,
+  Restriction,
+  SharedInformation,
+  TraceAcknowledgement,
+  TraceAnswer,
+  TraceRequest,
+  Withdrawal,
+  MessageKind,
+} from '@tracenet/proto';
+
+/** The body type of each kind a peer sends or receives (protocol 12.1), to encode and decode. */
+export const BODY_TYPES: Partial<Record<MessageKind, { encode(message: never): { finish(): Uint8Array }; decode(bytes: Uint8Array): unknown }>> = {
+  [MessageKind.MESSAGE_KIND_NOTICE]: Notice,
+  [MessageKind.MESSAGE_KIND_TRACE_REQUEST]: TraceRequest,
+  [MessageKind.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT]: TraceAcknowledgement,
+  [MessageKind.MESSAGE_KIND_CLARIFICATION_REQUEST]: ClarificationRequest,
+  [MessageKind.MESSAGE_KIND_CLARIFICATION_REPLY]: ClarificationReply,
+  [MessageKind.MESSAGE_KIND_TRACE_ANSWER]: TraceAnswer,
+  [MessageKind.MESSAGE_KIND_TRACE_DELAY]: DelayNotice,
+  [MessageKind.MESSAGE_KIND_TRACE_RESTRICTION]: Restriction,
+  [MessageKind.MESSAGE_KIND_TRACE_REFUSAL]: Refusal,
+  [MessageKind.MESSAGE_KIND_TRACE_WITHDRAWAL]: Withdrawal,
+  [MessageKind.MESSAGE_KIND_TRACE_CLOSURE]: Closure,
+  [MessageKind.MESSAGE_KIND_CONSENT_REQUEST]: ConsentRequest,
+  [MessageKind.MESSAGE_KIND_CONSENT_DECISION]: ConsentDecision,
+  [MessageKind.MESSAGE_KIND_DISCLOSURE_NOTICE]: DisclosureNotice,
+  [MessageKind.MESSAGE_KIND_SHARED_INFORMATION]: SharedInformation,
+};

@@ -1,0 +1,468 @@
+import { generateKeyPairs, derivePairKey } from '@tracenet/node';
+import { Envelope, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
+import type { ConformanceCase } from '../case.js';
+import { CaseFailure, ensureAccepted, ensureRefused } from '../check.js';
+import { newMessageId } from '../fake-peer.js';
+import { sleep } from '../fixtures.js';
+
+const E = ErrorCode;
+
+/** Re-encodes an envelope after changing a copy of its three fields. */
+function reencode(envelope: Envelope, change: (copy: { header: Buffer; nonce: Buffer; ciphertext: Buffer }) => void): Buffer {
+  const copy = { header: Buffer.from(envelope.header), nonce: Buffer.from(envelope.nonce), ciphertext: Buffer.from(envelope.ciphertext) };
+  change(copy);
+  return Buffer.from(Envelope.encode(copy).finish());
+}
+
+/** An envelope built field by field, without sealing (for the structure checks of step 2). */
+function rawEnvelope(header: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array): Buffer {
+  return Buffer.from(Envelope.encode({ header: Buffer.from(header), nonce: Buffer.from(nonce), ciphertext: Buffer.from(ciphertext) }).finish());
+}
+
+const notice = (subject: string, text: string) => Buffer.from(Notice.encode({ subject, text }).finish());
+
+/**
+ * Envelope processing of `Federation.Deliver` (protocol 3 and 4): size, structure, header fields,
+ * addressing and pinning, header authentication, time, signature and body — every tampering and
+ * every refusal with its code, field, rule and receipt rule.
+ */
+export const ENVELOPE_CASES: ConformanceCase[] = [
+  {
+    id: 'envelope.valid-notice',
+    section: '4.10',
+    feature: 'envelope',
+    title: 'a correct Notice from a pinned peer is accepted with a signed ACCEPTED receipt for its digest',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal();
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.oversize',
+    section: '4.2',
+    feature: 'envelope',
+    title: 'a request above max_envelope_bytes is refused with ENVELOPE_TOO_LARGE before parsing',
+    async run(ctx) {
+      // Not a protobuf at all: a node that parses first answers MALFORMED instead.
+      const junk = Buffer.alloc(ctx.settings.maxEnvelopeBytes + 1, 0xff);
+      ensureRefused(await ctx.host.deliverRaw(junk), { code: E.ERROR_CODE_ENVELOPE_TOO_LARGE, rule: 'max_envelope_bytes', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.malformed',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'bytes that are not an Envelope are MALFORMED (envelope, protobuf)',
+    async run(ctx) {
+      ensureRefused(await ctx.host.deliverRaw(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01])), { code: E.ERROR_CODE_MALFORMED, field: 'envelope', rule: 'protobuf', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.missing-nonce',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'an envelope without nonce is MISSING_FIELD (envelope.nonce)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal();
+      ensureRefused(await ctx.host.deliverRaw(reencode(sealed.envelope, (c) => (c.nonce = Buffer.alloc(0)))), { code: E.ERROR_CODE_MISSING_FIELD, field: 'envelope.nonce', rule: 'required', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.short-nonce',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'a nonce that is not 24 bytes is INVALID_FIELD (envelope.nonce, length)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal();
+      ensureRefused(await ctx.host.deliverRaw(reencode(sealed.envelope, (c) => (c.nonce = c.nonce.subarray(0, 12)))), { code: E.ERROR_CODE_INVALID_FIELD, field: 'envelope.nonce', rule: 'length', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.short-ciphertext',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'a ciphertext shorter than its tag is INVALID_FIELD (envelope.ciphertext, length)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal();
+      ensureRefused(await ctx.host.deliverRaw(reencode(sealed.envelope, (c) => (c.ciphertext = c.ciphertext.subarray(0, 15)))), {
+        code: E.ERROR_CODE_INVALID_FIELD,
+        field: 'envelope.ciphertext',
+        rule: 'length',
+        receipt: 'none',
+      });
+    },
+  },
+  {
+    id: 'envelope.malformed-header',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'a header that is not an EnvelopeHeader is MALFORMED (envelope.header)',
+    async run(ctx) {
+      ensureRefused(await ctx.host.deliverRaw(rawEnvelope(Buffer.from([0x12, 0xff, 0xff, 0xff, 0x0f]), Buffer.alloc(24, 1), Buffer.alloc(32, 2))), {
+        code: E.ERROR_CODE_MALFORMED,
+        field: 'envelope.header',
+        rule: 'protobuf',
+        receipt: 'none',
+      });
+    },
+  },
+  {
+    id: 'envelope.unsupported-version',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'header version 2 is UNSUPPORTED_VERSION',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { version: 2 } }).bytes), { code: E.ERROR_CODE_UNSUPPORTED_VERSION, field: 'header.version', rule: 'version', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.missing-message-id',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'a header without message id is MISSING_FIELD (header.message_id)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { messageId: '' } }).bytes), { code: E.ERROR_CODE_MISSING_FIELD, field: 'header.message_id', rule: 'required', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.invalid-sender-id',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'a sender that is not a participant id is INVALID_FIELD (header.sender, participant_id)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { sender: 'fra' } }).bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.sender', rule: 'participant_id', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.invalid-message-id',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'a message id outside ^[A-Za-z0-9_-]{16,64}$ is INVALID_FIELD (header.message_id, message_id)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { messageId: 'short-id' } }).bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.message_id', rule: 'message_id', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.unknown-kind',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'a kind the receiver does not know is INVALID_FIELD (header.kind, known_kind) before authentication',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { kind: 999 as MessageKind } }).bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.kind', rule: 'known_kind', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.expiry-before-creation',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'expires_at_ms not after created_at_ms is INVALID_FIELD (header.expires_at_ms, after_created)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const now = Date.now();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ createdAtMs: now, expiresAtMs: now }).bytes), {
+        code: E.ERROR_CODE_INVALID_FIELD,
+        field: 'header.expires_at_ms',
+        rule: 'after_created',
+        receipt: 'none',
+      });
+    },
+  },
+  {
+    id: 'envelope.long-correlation-id',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'a correlation id of 65 characters is INVALID_FIELD (header.correlation_id, max_length)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ correlationId: 'c'.repeat(65) }).bytes), {
+        code: E.ERROR_CODE_INVALID_FIELD,
+        field: 'header.correlation_id',
+        rule: 'max_length',
+        receipt: 'none',
+      });
+    },
+  },
+  {
+    id: 'envelope.wrong-recipient',
+    section: '4.4',
+    feature: 'envelope',
+    title: 'an envelope addressed to another participant is WRONG_RECIPIENT (header.recipient), without receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const other = ctx.host.freshId();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { recipient: other } }).bytes), { code: E.ERROR_CODE_WRONG_RECIPIENT, field: 'header.recipient', rule: 'recipient', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.wrong-recipient-key',
+    section: '4.4',
+    feature: 'envelope',
+    title: 'an envelope sealed to another key id of the recipient is WRONG_RECIPIENT (header.recipient_key_id)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { recipientKeyId: '0123456789abcdef' } }).bytes), {
+        code: E.ERROR_CODE_WRONG_RECIPIENT,
+        field: 'header.recipient_key_id',
+        rule: 'recipient_key',
+        receipt: 'none',
+      });
+    },
+  },
+  {
+    id: 'envelope.unpinned-sender',
+    section: '4.4',
+    feature: 'envelope',
+    title: 'a correct envelope from a participant that is not pinned is UNKNOWN_SENDER (header.sender, pinned_peer), retryable, without receipt',
+    async run(ctx) {
+      const stranger = await ctx.peer({ pin: false });
+      const outcome = await ctx.host.deliverRaw(stranger.seal().bytes);
+      ensureRefused(outcome, { code: E.ERROR_CODE_UNKNOWN_SENDER, field: 'header.sender', rule: 'pinned_peer', receipt: 'none' });
+      if (!outcome.ok && outcome.error.detail && !outcome.error.detail.retryable) {
+        throw new CaseFailure('ErrorDetail.retryable = true for UNKNOWN_SENDER (errors.md)', 'retryable = false', 'protocol 9.2');
+      }
+    },
+  },
+  {
+    id: 'envelope.sender-key-mismatch',
+    section: '4.4',
+    feature: 'envelope',
+    title: 'a sender key id other than the pinned card\'s is SENDER_KEY_MISMATCH (header.sender_key_id, pinned_key)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { senderKeyId: 'fedcba9876543210' } }).bytes), {
+        code: E.ERROR_CODE_SENDER_KEY_MISMATCH,
+        field: 'header.sender_key_id',
+        rule: 'pinned_key',
+        receipt: 'none',
+      });
+    },
+  },
+  {
+    id: 'envelope.expired-sender-card',
+    section: '4.4',
+    feature: 'envelope',
+    title: 'after the pinned card of the sender expired its envelopes are UNKNOWN_SENDER (header.sender, card_validity)',
+    async run(ctx) {
+      const peer = await ctx.peer({ validForMs: 1500 });
+      await sleep(Math.max(0, PeerCardBody.decode(peer.card.body).validUntilMs + 200 - Date.now()));
+      ensureRefused(await ctx.host.deliverRaw(peer.seal().bytes), { code: E.ERROR_CODE_UNKNOWN_SENDER, field: 'header.sender', rule: 'card_validity', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.tampered-header',
+    section: '4.5',
+    feature: 'envelope',
+    title: 'a header changed on the path (one byte of the message id) fails the AEAD check: HEADER_AUTH_FAILED, no receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal();
+      const id = Buffer.from(sealed.header.messageId, 'ascii');
+      const tampered = reencode(sealed.envelope, (c) => {
+        const at = c.header.indexOf(id);
+        c.header[at] = c.header[at] === 0x41 ? 0x42 : 0x41;
+      });
+      ensureRefused(await ctx.host.deliverRaw(tampered), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.tampered-ciphertext',
+    section: '4.5',
+    feature: 'envelope',
+    title: 'a ciphertext changed on the path is HEADER_AUTH_FAILED (aead), no receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal();
+      ensureRefused(await ctx.host.deliverRaw(reencode(sealed.envelope, (c) => (c.ciphertext[3] = (c.ciphertext[3] ?? 0) ^ 0x01))), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.tampered-nonce',
+    section: '4.5',
+    feature: 'envelope',
+    title: 'a nonce changed on the path is HEADER_AUTH_FAILED (aead), no receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal();
+      ensureRefused(await ctx.host.deliverRaw(reencode(sealed.envelope, (c) => (c.nonce[0] = (c.nonce[0] ?? 0) ^ 0x80))), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.wrong-pair-key',
+    section: '4.5',
+    feature: 'envelope',
+    title: 'an envelope sealed under another pair key (keys the node did not pin) is HEADER_AUTH_FAILED',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const other = generateKeyPairs();
+      const pairKey = derivePairKey(other.encryptionSecretKey, other.encryptionPublicKey, ctx.target.cardBody.encryptionPublicKey);
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ pairKey }).bytes), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.refusal-not-remembered',
+    section: '4.11',
+    feature: 'envelope',
+    title: 'a refusal before authentication is not remembered: the genuine envelope with the same id is accepted afterwards',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal();
+      const forged = reencode(sealed.envelope, (c) => (c.ciphertext[0] = (c.ciphertext[0] ?? 0) ^ 0x01));
+      ensureRefused(await ctx.host.deliverRaw(forged), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, receipt: 'none' });
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.bad-signature',
+    section: '4.9',
+    feature: 'envelope',
+    title: 'a body signed with another key is BAD_SIGNATURE (sealed.signature, ed25519) with a signed REJECTED receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ signingSecretKey: generateKeyPairs().signingSecretKey });
+      ensureRefused(
+        await ctx.host.deliverRaw(sealed.bytes),
+        { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' },
+        peer.receiptOf(sealed.header.messageId, sealed.digest),
+      );
+    },
+  },
+  {
+    id: 'envelope.signature-covers-header',
+    section: '3.4',
+    feature: 'envelope',
+    title: 'a signature over another header (re-addressed, surreptitious forwarding) is BAD_SIGNATURE even though the AEAD check passes',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ signHeader: { recipient: ctx.host.freshId() } });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.outside-window-past',
+    section: '4.7',
+    feature: 'envelope',
+    title: 'an envelope created more than W ago is OUTSIDE_TIME_WINDOW (replay_window) with a receipt; a fresh seal of the same id is then accepted',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const messageId = newMessageId();
+      const old = peer.seal({ messageId, createdAtMs: Date.now() - ctx.settings.replayWindowMs - 60_000, expiresAtMs: Date.now() + 3_600_000 });
+      ensureRefused(
+        await ctx.host.deliverRaw(old.bytes),
+        { code: E.ERROR_CODE_OUTSIDE_TIME_WINDOW, field: 'header.created_at_ms', rule: 'replay_window', receipt: 'rejected' },
+        peer.receiptOf(messageId, old.digest),
+      );
+      const fresh = peer.seal({ messageId });
+      ensureAccepted(await ctx.host.deliverRaw(fresh.bytes), peer.receiptOf(messageId, fresh.digest));
+    },
+  },
+  {
+    id: 'envelope.outside-window-future',
+    section: '4.7',
+    feature: 'envelope',
+    title: 'an envelope created more than W in the future is OUTSIDE_TIME_WINDOW',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ createdAtMs: Date.now() + ctx.settings.replayWindowMs + 60_000 });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_OUTSIDE_TIME_WINDOW, rule: 'replay_window', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.expired',
+    section: '4.7',
+    feature: 'envelope',
+    title: 'an envelope whose expires_at_ms has passed is EXPIRED (header.expires_at_ms, expiry) with a receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const now = Date.now();
+      const sealed = peer.seal({ createdAtMs: now - 2000, expiresAtMs: now - 1000 });
+      ensureRefused(
+        await ctx.host.deliverRaw(sealed.bytes),
+        { code: E.ERROR_CODE_EXPIRED, field: 'header.expires_at_ms', rule: 'expiry', receipt: 'rejected' },
+        peer.receiptOf(sealed.header.messageId, sealed.digest),
+      );
+    },
+  },
+  {
+    id: 'envelope.malformed-body',
+    section: '4.9',
+    feature: 'envelope',
+    title: 'a body that does not decode as its kind is MALFORMED (body, protobuf) with a receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ body: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]) });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_MALFORMED, field: 'body', rule: 'protobuf', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.notice-missing-subject',
+    section: '6.2',
+    feature: 'envelope',
+    title: 'a Notice without subject is MISSING_FIELD (body.subject, required) with a receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ body: notice('', 'text') });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_MISSING_FIELD, field: 'body.subject', rule: 'required', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.notice-subject-too-long',
+    section: '6.2',
+    feature: 'envelope',
+    title: 'a Notice subject of 201 characters is INVALID_FIELD (body.subject, length)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ body: notice('s'.repeat(201), 'text') });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.subject', rule: 'length', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.missing-header',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'an envelope without header is MISSING_FIELD (envelope.header, required)',
+    async run(ctx) {
+      ensureRefused(await ctx.host.deliverRaw(rawEnvelope(Buffer.alloc(0), Buffer.alloc(24, 1), Buffer.alloc(32, 2))), { code: E.ERROR_CODE_MISSING_FIELD, field: 'envelope.header', rule: 'required', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.required-fields-in-order',
+    section: '4.3',
+    feature: 'envelope',
+    title: 'with sender and recipient both empty the first required field is named: MISSING_FIELD (header.sender)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { sender: '', recipient: '' } }).bytes), { code: E.ERROR_CODE_MISSING_FIELD, field: 'header.sender', rule: 'required', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.notice-text-too-long',
+    section: '6.2',
+    feature: 'envelope',
+    title: 'a Notice text of 100 001 characters is INVALID_FIELD (body.text, length)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ body: notice('long', 't'.repeat(100_001)) });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.text', rule: 'length', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.lookup-kind-on-deliver',
+    section: '13.1',
+    feature: 'envelope',
+    title: 'a LOOKUP_QUERY sent with Deliver is INVALID_FIELD (header.kind, deliverable_kind) with a receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY, body: Buffer.alloc(0) });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.kind', rule: 'deliverable_kind', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+];

@@ -1,0 +1,22 @@
+import type { ConformanceCase } from '../case.js';
+import { AUTHORITY_CASES, OUTBOUND_CASES } from './authority.js';
+import { DELIVERY_CASES } from './delivery.js';
+import { ENVELOPE_CASES } from './envelope.js';
+import { LOOKUP_CASES } from './lookups.js';
+import { DEADLINE_CASES, PANEL_CASES, RESTRICTION_CASES } from './policy.js';
+import { ACCESS_CASES, REQUEST_CASES, WORKFLOW_CASES } from './workflow.js';
+
+/** Every case of the suite, in the order they run. Ids are unique (a test checks it). */
+export const ALL_CASES: readonly ConformanceCase[] = [
+  ...ENVELOPE_CASES,
+  ...DELIVERY_CASES,
+  ...ACCESS_CASES,
+  ...REQUEST_CASES,
+  ...WORKFLOW_CASES,
+  ...DEADLINE_CASES,
+  ...LOOKUP_CASES,
+  ...RESTRICTION_CASES,
+  ...PANEL_CASES,
+  ...AUTHORITY_CASES,
+  ...OUTBOUND_CASES,
+];

@@ -1,0 +1,370 @@
+import { decryptEnvelope, parseEnvelope, verifyEnvelopeSignature } from '@tracenet/node';
+import { Envelope, ErrorCode, InterestCategory, LookupAnswer, LookupOutcome, LookupQuery, LookupRequest, MessageKind, WeaponRecord } from '@tracenet/proto';
+import type { CaseContext, ConformanceCase } from '../case.js';
+import { CaseFailure, describe, ensureEqual, ensureRefused, type Outcome } from '../check.js';
+import { type FakePeer, newMessageId } from '../fake-peer.js';
+import { weaponRecord } from '../fixtures.js';
+
+const E = ErrorCode;
+const K = MessageKind;
+
+/** A unique serial for one case, so that records of other cases never match. */
+function serial(): string {
+  return `LK-${newMessageId().replace(/[^A-Za-z0-9]/g, '').slice(0, 10).toUpperCase()}`;
+}
+
+/** Seeds a record on the node (`Records.PutRecord`) and reports it of interest (`ReportRecord`); returns the record as stored. */
+async function recordOfInterest(ctx: CaseContext, serialNumber: string, category = InterestCategory.INTEREST_CATEGORY_STOLEN): Promise<WeaponRecord> {
+  const { record } = await ctx.target.records.call('putRecord', { record: WeaponRecord.fromPartial(weaponRecord(serialNumber)) });
+  if (!record) throw new CaseFailure('PutRecord to return the record', 'nothing');
+  const reported = await ctx.target.records.call('reportRecord', {
+    recordId: record.recordId,
+    report: { category, date: '2020-06-01', agency: 'REPORTING-AGENCY-X', reference: 'AGENCY-REF-55', contactPoint: 'desk@conformance.example' },
+  });
+  if (!reported.record) throw new CaseFailure('ReportRecord to return the record', 'nothing');
+  return reported.record;
+}
+
+/** A query body for `serialNumber` of the fixture's manufacturer. */
+function query(serialNumber: string, changes: Partial<LookupQuery> = {}): Buffer {
+  return Buffer.from(
+    LookupQuery.encode(
+      LookupQuery.fromPartial({ queryId: newMessageId(), weapon: { manufacturer: 'Conformance Arms', serialNumber, model: '', calibre: '', type: 0 }, purpose: 'border seizure check', requestingAuthority: 'Customs', ...changes }),
+    ).finish(),
+  );
+}
+
+/**
+ * Opens and verifies an answer envelope of `Federation.Lookup` the way a requester must (protocol
+ * 13.6): addressed to the peer, from the node, kind LOOKUP_ANSWER, correlated to the query, signed.
+ */
+function openAnswer(ctx: CaseContext, peer: FakePeer, outcome: Outcome<Buffer>, queryMessageId: string, queryId: string): { answer: LookupAnswer; body: Buffer } {
+  if (!outcome.ok) throw new CaseFailure('a LOOKUP_ANSWER envelope', describe(outcome), 'protocol 13.6');
+  const parsed = parseEnvelope(outcome.value, 4 * 1024 * 1024);
+  const h = parsed.header;
+  if (h.sender !== ctx.target.participantId || h.recipient !== peer.participantId || h.recipientKeyId !== peer.keyId || h.kind !== K.MESSAGE_KIND_LOOKUP_ANSWER || h.correlationId !== queryMessageId) {
+    throw new CaseFailure(
+      `an answer from ${ctx.target.participantId} to ${peer.participantId} (its key), kind LOOKUP_ANSWER, correlation_id = the query's message id`,
+      `sender ${h.sender}, recipient ${h.recipient}, key ${h.recipientKeyId}, kind ${h.kind}, correlation ${h.correlationId}`,
+      'protocol 13.6 step 14',
+    );
+  }
+  const sealed = decryptEnvelope(parsed, peer.pairKey);
+  verifyEnvelopeSignature(parsed, sealed, ctx.target.cardBody.signingPublicKey);
+  const answer = LookupAnswer.decode(sealed.body);
+  ensureEqual(answer.queryId, queryId, 'answer query_id');
+  return { answer, body: Buffer.from(sealed.body) };
+}
+
+/** Sends a query from `peer`; returns the sealed envelope and the outcome. */
+async function ask(ctx: CaseContext, peer: FakePeer, body: Buffer, kind: MessageKind = K.MESSAGE_KIND_LOOKUP_QUERY) {
+  const sealed = peer.seal({ kind, body, expiresAtMs: Date.now() + 60_000 });
+  return { sealed, queryId: LookupQuery.decode(body).queryId, outcome: await ctx.host.lookupRaw(sealed.bytes) };
+}
+
+/** Reads the top-level protobuf fields of `bytes` (number, wire type, value), for the leak check. */
+function fields(bytes: Uint8Array): Array<{ field: number; wire: number; value: Buffer }> {
+  const out: Array<{ field: number; wire: number; value: Buffer }> = [];
+  let i = 0;
+  const varint = () => {
+    let shift = 0;
+    let n = 0;
+    for (;;) {
+      if (i >= bytes.length) throw new CaseFailure('a well-formed LookupAnswer', 'a truncated varint');
+      const b = bytes[i++] as number;
+      n += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return n;
+      shift += 7;
+    }
+  };
+  while (i < bytes.length) {
+    const key = varint();
+    const wire = key % 8;
+    const field = Math.floor(key / 8);
+    const start = i;
+    if (wire === 0) varint();
+    else if (wire === 2) {
+      const n = varint();
+      out.push({ field, wire, value: Buffer.from(bytes.subarray(i, i + n)) });
+      i += n;
+      continue;
+    } else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else throw new CaseFailure('a well-formed LookupAnswer', `wire type ${wire}`);
+    out.push({ field, wire, value: Buffer.from(bytes.subarray(start, i)) });
+  }
+  return out;
+}
+
+/** Hit / no-hit lookups (protocol 13): answers carry only hit, category, owner, contact point, never the record. */
+export const LOOKUP_CASES: ConformanceCase[] = [
+  {
+    id: 'lookups.denied-by-default',
+    section: '13.8',
+    feature: 'lookups',
+    title: 'a lookup from a peer whose policy does not allow lookups is KIND_NOT_ALLOWED (peer_policy), without receipt',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const { outcome } = await ask(ctx, peer, query(serial()));
+      ensureRefused(outcome, { code: E.ERROR_CODE_KIND_NOT_ALLOWED, field: 'header.kind', rule: 'peer_policy', receipt: 'none' });
+    },
+  },
+  {
+    id: 'lookups.hit',
+    section: '13.6',
+    feature: 'lookups',
+    title: 'an exact query for a record of interest is one verified hit: roi_ reference, category, owner, contact point, not partial',
+    async run(ctx) {
+      const s = serial();
+      await recordOfInterest(ctx, s);
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const { sealed, queryId, outcome } = await ask(ctx, peer, query(s));
+      const { answer } = openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId);
+      ensureEqual(answer.hits.length, 1, 'number of hits');
+      const hit = answer.hits[0];
+      if (!hit || !/^roi_[A-Za-z0-9_-]{22}$/.test(hit.reference)) throw new CaseFailure('a reference roi_ + 22 characters', JSON.stringify(hit?.reference), 'protocol 13.2');
+      ensureEqual(hit.category, InterestCategory.INTEREST_CATEGORY_STOLEN, 'category');
+      ensureEqual(hit.owner, ctx.target.participantId, 'owner');
+      ensureEqual(hit.contactPoint, 'desk@conformance.example', 'contact_point');
+      ensureEqual(hit.partial, false, 'partial');
+    },
+  },
+  {
+    id: 'lookups.no-hit',
+    section: '13.4',
+    feature: 'lookups',
+    title: 'a record that matches exactly but is not reported of interest is no hit',
+    async run(ctx) {
+      const s = serial();
+      await ctx.target.records.call('putRecord', { record: WeaponRecord.fromPartial(weaponRecord(s)) });
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const { sealed, queryId, outcome } = await ask(ctx, peer, query(s));
+      ensureEqual(openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId).answer.hits.length, 0, 'number of hits');
+    },
+  },
+  {
+    id: 'lookups.serial-alone-is-no-match',
+    section: '13.4',
+    feature: 'lookups',
+    title: 'the serial of a record of interest under another manufacturer is no hit (a serial alone never matches)',
+    async run(ctx) {
+      const s = serial();
+      await recordOfInterest(ctx, s);
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const body = query(s, { weapon: { manufacturer: 'Other Works', serialNumber: s, model: '', calibre: '', type: 0 } });
+      const { sealed, queryId, outcome } = await ask(ctx, peer, body);
+      ensureEqual(openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId).answer.hits.length, 0, 'number of hits');
+    },
+  },
+  {
+    id: 'lookups.no-leakage',
+    section: '13.3',
+    feature: 'lookups',
+    title: 'the answer carries only query_id and the five hit fields: no marking, record id, event, secondary mark, note or report detail',
+    async run(ctx) {
+      const s = serial();
+      const record = await recordOfInterest(ctx, s);
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const { sealed, queryId, outcome } = await ask(ctx, peer, query(s));
+      const { body } = openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId);
+      for (const f of fields(body)) {
+        if (f.field !== 1 && f.field !== 2) throw new CaseFailure('LookupAnswer fields 1 and 2 only', `field ${f.field}`);
+        if (f.field === 2) {
+          for (const h of fields(f.value)) {
+            if (h.field < 1 || h.field > 5) throw new CaseFailure('LookupHit fields 1–5 only', `field ${h.field}`);
+          }
+        }
+      }
+      const text = body.toString('latin1');
+      const secrets = [s, record.recordId, 'COVERT-MARK-77', 'CONFIDENTIAL-NOTE-91', 'REPORTING-AGENCY-X', 'AGENCY-REF-55', '2020-06-01', 'Depot 4', 'Conformance Arms', 'C-9', '9x19mm'];
+      const leaked = secrets.filter((x) => text.includes(x));
+      if (leaked.length > 0) throw new CaseFailure('no content of the record or its report in the answer', `the answer bytes contain ${leaked.map((x) => JSON.stringify(x)).join(', ')}`);
+    },
+  },
+  {
+    id: 'lookups.hit-notice',
+    section: '13.7',
+    feature: 'lookups',
+    title: 'the owner records a hit notice naming who asked, the purpose and the query id (ListHits)',
+    async run(ctx) {
+      const s = serial();
+      await recordOfInterest(ctx, s);
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const { sealed, queryId, outcome } = await ask(ctx, peer, query(s));
+      const { answer } = openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId);
+      const { hits } = await ctx.target.lookups.call('listHits', { limit: 50, cursor: '' });
+      const notice = hits.find((h) => h.queryId === queryId);
+      if (!notice) throw new CaseFailure(`a hit notice for query ${queryId} in ListHits`, `${hits.length} notices, none for it`);
+      ensureEqual(notice.askedBy, peer.participantId, 'asked_by');
+      ensureEqual(notice.purpose, 'border seizure check', 'purpose');
+      ensureEqual(notice.reference, answer.hits[0]?.reference, 'reference');
+    },
+  },
+  {
+    id: 'lookups.wildcard-partial',
+    section: '13.4',
+    feature: 'lookups',
+    title: 'a wildcard serial that covers the record is a hit marked partial',
+    async run(ctx) {
+      const s = serial();
+      await recordOfInterest(ctx, s);
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const pattern = `${s.slice(0, 6)}*`;
+      const { sealed, queryId, outcome } = await ask(ctx, peer, query(pattern));
+      const { answer } = openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId);
+      if (!answer.hits.some((h) => h.partial)) throw new CaseFailure('a hit with partial = true', `${answer.hits.length} hits, none partial`);
+    },
+  },
+  {
+    id: 'lookups.replay',
+    section: '13.6',
+    feature: 'lookups',
+    title: 'the same query envelope sent twice is MESSAGE_ID_REUSED (unique_message_id) the second time',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const { sealed, outcome } = await ask(ctx, peer, query(serial()));
+      if (!outcome.ok) throw new CaseFailure('the first query to be answered', describe(outcome));
+      ensureRefused(await ctx.host.lookupRaw(sealed.bytes), { code: E.ERROR_CODE_MESSAGE_ID_REUSED, field: 'header.message_id', rule: 'unique_message_id', receipt: 'none' });
+    },
+  },
+  {
+    id: 'lookups.wrong-kind',
+    section: '13.6',
+    feature: 'lookups',
+    title: 'an envelope of another kind on Federation.Lookup is INVALID_FIELD (header.kind, lookup_kind)',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const sealed = peer.seal();
+      ensureRefused(await ctx.host.lookupRaw(sealed.bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.kind', rule: 'lookup_kind', receipt: 'none' });
+    },
+  },
+  {
+    id: 'lookups.rate-limited',
+    section: '13.8',
+    feature: 'lookups',
+    title: 'a peer allowed 2 lookups a minute gets RATE_LIMITED (lookups_per_minute, retryable) on the third',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { allowLookups: true, lookupsPerMinute: 2 } });
+      for (let i = 0; i < 2; i += 1) {
+        const { outcome } = await ask(ctx, peer, query(serial()));
+        if (!outcome.ok) throw new CaseFailure(`lookup ${i + 1} of 2 to be answered`, describe(outcome));
+      }
+      const { outcome } = await ask(ctx, peer, query(serial()));
+      ensureRefused(outcome, { code: E.ERROR_CODE_RATE_LIMITED, rule: 'lookups_per_minute', receipt: 'none' });
+    },
+  },
+  {
+    id: 'lookups.query-without-purpose',
+    section: '13.3',
+    feature: 'lookups',
+    title: 'a query without purpose is MISSING_FIELD (body.purpose)',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const { outcome } = await ask(ctx, peer, query(serial(), { purpose: '' }));
+      ensureRefused(outcome, { code: E.ERROR_CODE_MISSING_FIELD, field: 'body.purpose', receipt: 'none' });
+    },
+  },
+  {
+    id: 'lookups.short-wildcard',
+    section: '13.3',
+    feature: 'lookups',
+    title: 'a wildcard serial with fewer than 3 known characters is INVALID_FIELD (wildcard_known_characters)',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const { outcome } = await ask(ctx, peer, query('A*'));
+      ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.weapon.serial_number', rule: 'wildcard_known_characters', receipt: 'none' });
+    },
+  },
+  {
+    id: 'lookups.expired',
+    section: '13.6',
+    feature: 'lookups',
+    title: 'an expired query is EXPIRED (header.expires_at_ms, expiry), without receipt',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const now = Date.now();
+      const sealed = peer.seal({ kind: K.MESSAGE_KIND_LOOKUP_QUERY, body: query(serial()), createdAtMs: now - 2000, expiresAtMs: now - 1000 });
+      ensureRefused(await ctx.host.lookupRaw(sealed.bytes), { code: E.ERROR_CODE_EXPIRED, field: 'header.expires_at_ms', rule: 'expiry', receipt: 'none' });
+    },
+  },
+  {
+    id: 'lookups.unpinned',
+    section: '13.6',
+    feature: 'lookups',
+    title: 'a query from a participant that is not pinned is UNKNOWN_SENDER, like Deliver',
+    async run(ctx) {
+      const stranger = await ctx.peer({ pin: false });
+      const { outcome } = await ask(ctx, stranger, query(serial()));
+      ensureRefused(outcome, { code: E.ERROR_CODE_UNKNOWN_SENDER, field: 'header.sender', rule: 'pinned_peer', receipt: 'none' });
+    },
+  },
+  {
+    id: 'lookups.requester-hit',
+    section: '13.6',
+    feature: 'lookups',
+    title: "Lookups.Lookup sends one sealed query to the peer asked and reports its verified answer as HIT with the peer's hits",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const reference = `roi_${newMessageId()}`;
+      peer.lookupResponder = (q) => LookupAnswer.fromPartial({ queryId: q.queryId, hits: [{ reference, category: InterestCategory.INTEREST_CATEGORY_LOST, owner: peer.participantId, contactPoint: 'desk', partial: false }] });
+      const response = await ctx.target.lookups.call('lookup', LookupRequest.fromPartial({ weapon: { manufacturer: 'Conformance Arms', serialNumber: 'RQ-1234' }, purpose: 'check', peers: [peer.participantId], deadlineMs: 5000 }));
+      const result = response.results.find((r) => r.peer === peer.participantId);
+      ensureEqual(result?.outcome, LookupOutcome.LOOKUP_OUTCOME_HIT, 'outcome');
+      ensureEqual(result?.hits.map((h) => h.reference), [reference], 'hits');
+      ensureEqual(peer.lookups.map((q) => [q.queryId, q.weapon?.serialNumber, q.purpose]), [[response.queryId, 'RQ-1234', 'check']], 'the query the peer received');
+    },
+  },
+  {
+    id: 'lookups.requester-foreign-hit',
+    section: '13.6',
+    feature: 'lookups',
+    title: "an answer whose hit names another owner is not that peer's answer: ERROR with BAD_SIGNATURE",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      peer.lookupResponder = (q) => LookupAnswer.fromPartial({ queryId: q.queryId, hits: [{ reference: `roi_${newMessageId()}`, category: 2, owner: ctx.host.freshId(), contactPoint: '', partial: false }] });
+      const response = await ctx.target.lookups.call('lookup', LookupRequest.fromPartial({ weapon: { manufacturer: 'Conformance Arms', serialNumber: 'RQ-1234' }, purpose: 'check', peers: [peer.participantId], deadlineMs: 5000 }));
+      const result = response.results[0];
+      ensureEqual([result?.outcome, result?.errorCode], [LookupOutcome.LOOKUP_OUTCOME_ERROR, 'BAD_SIGNATURE'], 'outcome and error_code');
+    },
+  },
+  {
+    id: 'lookups.requester-wrong-query-id',
+    section: '13.6',
+    feature: 'lookups',
+    title: 'an answer naming another query id is not the answer to this query: ERROR with BAD_SIGNATURE',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      peer.lookupResponder = () => LookupAnswer.fromPartial({ queryId: newMessageId(), hits: [] });
+      const response = await ctx.target.lookups.call('lookup', LookupRequest.fromPartial({ weapon: { manufacturer: 'Conformance Arms', serialNumber: 'RQ-1234' }, purpose: 'check', peers: [peer.participantId], deadlineMs: 5000 }));
+      ensureEqual([response.results[0]?.outcome, response.results[0]?.errorCode], [LookupOutcome.LOOKUP_OUTCOME_ERROR, 'BAD_SIGNATURE'], 'outcome and error_code');
+    },
+  },
+  {
+    id: 'lookups.requester-timeout',
+    section: '13.6',
+    feature: 'lookups',
+    title: 'a peer that does not answer before the deadline is TIMEOUT and listed in not_answered',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      peer.lookupResponder = () => 'silent';
+      const response = await ctx.target.lookups.call('lookup', LookupRequest.fromPartial({ weapon: { manufacturer: 'Conformance Arms', serialNumber: 'RQ-1234' }, purpose: 'check', peers: [peer.participantId], deadlineMs: 600 }));
+      ensureEqual(response.results[0]?.outcome, LookupOutcome.LOOKUP_OUTCOME_TIMEOUT, 'outcome');
+      ensureEqual(response.notAnswered, [peer.participantId], 'not_answered');
+    },
+  },
+  {
+    id: 'lookups.tampered',
+    section: '13.6',
+    feature: 'lookups',
+    title: 'a query whose header was changed on the path is HEADER_AUTH_FAILED, like Deliver',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const sealed = peer.seal({ kind: K.MESSAGE_KIND_LOOKUP_QUERY, body: query(serial()), expiresAtMs: Date.now() + 60_000 });
+      const header = Buffer.from(sealed.envelope.header);
+      const at = header.indexOf(Buffer.from(sealed.header.messageId, 'ascii'));
+      header[at] = header[at] === 0x41 ? 0x42 : 0x41;
+      const bytes = Buffer.from(Envelope.encode({ header, nonce: Buffer.from(sealed.envelope.nonce), ciphertext: Buffer.from(sealed.envelope.ciphertext) }).finish());
+      ensureRefused(await ctx.host.lookupRaw(bytes), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+    },
+  },
+];

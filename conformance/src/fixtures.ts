@@ -1,0 +1,172 @@
+import {
+  type Case,
+  CaseRole,
+  CaseState,
+  FindingKind,
+  IllicitKind,
+  MessageKind,
+  type PeerPolicy,
+  Priority,
+  ReasonCode,
+  TraceAcknowledgement,
+  TraceAnswer,
+  TraceOutcome,
+  TraceRequest,
+  WeaponEventType,
+  type WeaponRecord,
+  WeaponType,
+} from '@tracenet/proto';
+import { BODY_TYPES } from './bodies.js';
+import type { CaseContext } from './case.js';
+import { CaseFailure, describe, ensureAccepted, outcomeOf } from './check.js';
+import { type FakePeer, kindName, newMessageId, type ReceivedMessage } from './fake-peer.js';
+
+/** A trace id as a requester chooses it (protocol 12.1). */
+export const newTraceId = newMessageId;
+
+
+/** Serializes a body of `kind` (given as a partial message; defaults fill the rest). */
+export function encodeBody(kind: MessageKind, body: object): Buffer {
+  const codec = BODY_TYPES[kind] as { encode(m: unknown): { finish(): Uint8Array }; fromPartial(m: unknown): unknown } | undefined;
+  if (!codec) throw new Error(`no encoder for ${kindName(kind)}`);
+  return Buffer.from(codec.encode(codec.fromPartial(body)).finish());
+}
+
+/** A complete trace request (protocol 12.2): every required item present. */
+export function traceRequest(changes: Partial<TraceRequest> = {}): TraceRequest {
+  return TraceRequest.fromPartial({
+    traceId: newTraceId(),
+    requestingAuthority: 'Conformance suite tracing office',
+    caseReference: `CONF-${newMessageId().slice(0, 8)}`,
+    priority: Priority.PRIORITY_ROUTINE,
+    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Weapons Act, s. 12' }],
+    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2025-12-02', place: 'Port of entry', agency: 'Customs', description: '' },
+    weapon: { markings: { manufacturer: 'Conformance Arms', countryOfManufacture: 'XAA', serialNumber: 'CF-1234-5678', model: 'C-9', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '9x19mm', year: 2015 } },
+    intendedUse: 'criminal investigation and prosecution',
+    ...changes,
+  });
+}
+
+/** A traced answer (protocol 12.2) for `traceId`. */
+export function tracedAnswer(traceId: string, changes: Partial<TraceAnswer> = {}): Partial<TraceAnswer> {
+  return { traceId, outcome: TraceOutcome.TRACE_OUTCOME_TRACED, lastLegalRecord: 'exported 2016-04-01 to XAA under licence L-1', ...changes };
+}
+
+/** A valid record with events, as `Records.PutRecord` takes it (protocol 11.1). */
+export function weaponRecord(serial: string, changes: Partial<WeaponRecord> = {}): Partial<WeaponRecord> {
+  return {
+    manufacture: { manufacturer: 'Conformance Arms', countryOfManufacture: 'XAA', serialNumber: serial, model: 'C-9', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '9x19mm', year: 2015 },
+    secondaryMarks: [{ location: 'inside the frame', value: 'COVERT-MARK-77' }],
+    events: [
+      { type: WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2015-03-02', place: 'Conformance City', agency: '', destination: '', origin: '', licence: '', endUser: '', details: '' },
+      { type: WeaponEventType.WEAPON_EVENT_TYPE_STOLEN, date: '2020-06-01', place: 'Depot 4', agency: 'Police', destination: '', origin: '', licence: '', endUser: '', details: '' },
+    ],
+    notes: 'CONFIDENTIAL-NOTE-91',
+    ...changes,
+  };
+}
+
+/** Sends a body of `kind` from `peer` and requires an ACCEPTED receipt (protocol 4.10). */
+export async function sendAccepted(peer: FakePeer, kind: MessageKind, body: object, context: string): Promise<string> {
+  const { sealed, outcome } = await peer.send(kind, encodeBody(kind, body));
+  if (!outcome.ok) throw new CaseFailure(`the ${kindName(kind)} to be accepted`, describe(outcome), context);
+  ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
+  return sealed.header.messageId;
+}
+
+/** The node's only case with `peer` (each case of the suite uses fresh peers). */
+export async function caseWith(ctx: CaseContext, peer: FakePeer, role?: CaseRole): Promise<Case> {
+  const { cases } = await ctx.target.cases.call('listCases', { role: role ?? CaseRole.CASE_ROLE_UNSPECIFIED, state: CaseState.CASE_STATE_UNSPECIFIED, peer: peer.participantId, overdueOnly: false, limit: 10, cursor: '' });
+  const found = cases[0];
+  if (!found) throw new CaseFailure(`a case with ${peer.participantId} in ListCases`, 'none', 'protocol 12.4');
+  const { case: full } = await ctx.target.cases.call('getCase', { caseId: found.caseId });
+  if (!full) throw new CaseFailure(`GetCase ${found.caseId} to return the case`, 'no case');
+  return full;
+}
+
+/** Reads a case by id. */
+export async function getCase(ctx: CaseContext, caseId: string): Promise<Case> {
+  const { case: c } = await ctx.target.cases.call('getCase', { caseId });
+  if (!c) throw new CaseFailure(`GetCase ${caseId} to return the case`, 'no case');
+  return c;
+}
+
+/** Fails unless the case is in `state`. */
+export function ensureState(c: Case, state: CaseState, context: string): void {
+  if (c.state !== state) throw new CaseFailure(`case ${c.caseId} in state ${CaseState[state]}`, `${CaseState[c.state] ?? c.state}`, context);
+}
+
+/** A trace the node received from a fake peer (the node is the requested participant). */
+export interface RequestedTrace {
+  readonly peer: FakePeer;
+  readonly traceId: string;
+  readonly request: TraceRequest;
+  readonly caseId: string;
+}
+
+/**
+ * A fake peer allowed to open traces (`accept_requests`, plus `policy`) sends a complete request;
+ * returns the node's new case (state RECEIVED, or later with automatic steps).
+ */
+export async function receivedTrace(ctx: CaseContext, policy: Partial<PeerPolicy> = {}, request: TraceRequest = traceRequest(), peer?: FakePeer): Promise<RequestedTrace> {
+  const p = peer ?? (await ctx.peer({ policy: { acceptRequests: true, ...policy } }));
+  await sendAccepted(p, MessageKind.MESSAGE_KIND_TRACE_REQUEST, request, 'protocol 12.4: a complete request from a peer whose policy accepts requests');
+  const c = await caseWith(ctx, p);
+  return { peer: p, traceId: request.traceId, request, caseId: c.caseId };
+}
+
+/** {@link receivedTrace}, then the officer acknowledges it; the fake peer consumes the acknowledgement. */
+export async function acknowledgedTrace(ctx: CaseContext, policy: Partial<PeerPolicy> = {}): Promise<RequestedTrace & { ack: ReceivedMessage & { body: TraceAcknowledgement } }> {
+  const trace = await receivedTrace(ctx, policy);
+  await ctx.target.cases.call('acknowledgeCase', { caseId: trace.caseId, reference: '' });
+  const ack = await trace.peer.expect<TraceAcknowledgement>(MessageKind.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, { context: 'protocol 12.4 sending: AcknowledgeCase' });
+  return { ...trace, ack };
+}
+
+/** A trace the node opened with a fake peer (the node is the requester). */
+export interface RequesterTrace {
+  readonly peer: FakePeer;
+  readonly caseId: string;
+  readonly traceId: string;
+  readonly request: ReceivedMessage & { body: TraceRequest };
+}
+
+/** The node's officer creates and sends a request to a fresh fake peer, which receives it. */
+export async function sentTrace(ctx: CaseContext, policy?: Partial<PeerPolicy>, peer?: FakePeer): Promise<RequesterTrace> {
+  const p = peer ?? (await ctx.peer(policy ? { policy } : {}));
+  const { traceId: _ignored, ...content } = traceRequest();
+  const created = await ctx.target.cases.call('createCase', { recipient: p.participantId, request: TraceRequest.fromPartial(content), send: true });
+  const c = created.case;
+  if (!c) throw new CaseFailure('CreateCase to return the case', 'no case');
+  const request = await p.expect<TraceRequest>(MessageKind.MESSAGE_KIND_TRACE_REQUEST, { context: 'protocol 12.10: CreateCase with send' });
+  return { peer: p, caseId: c.caseId, traceId: request.body.traceId, request };
+}
+
+/** {@link sentTrace}, then the fake peer acknowledges it. */
+export async function acknowledgedSentTrace(ctx: CaseContext, policy?: Partial<PeerPolicy>): Promise<RequesterTrace> {
+  const trace = await sentTrace(ctx, policy);
+  await sendAccepted(trace.peer, MessageKind.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, { traceId: trace.traceId, requesterCaseReference: trace.request.body.caseReference, requestedCaseReference: 'FAKE-REF-1' }, 'protocol 12.3: SENT + acknowledgement');
+  return trace;
+}
+
+/** {@link acknowledgedSentTrace}, then the fake peer answers with `answer`. */
+export async function answeredSentTrace(ctx: CaseContext, answer: Partial<TraceAnswer> = {}): Promise<RequesterTrace> {
+  const trace = await acknowledgedSentTrace(ctx);
+  await sendAccepted(trace.peer, MessageKind.MESSAGE_KIND_TRACE_ANSWER, tracedAnswer(trace.traceId, answer), 'protocol 12.3: ACKNOWLEDGED + answer');
+  return trace;
+}
+
+/** Sends a body and returns the outcome (for refusals). */
+export async function sendBody(peer: FakePeer, kind: MessageKind, body: object, options: Parameters<FakePeer['send']>[2] = {}) {
+  return peer.send(kind, encodeBody(kind, body), options);
+}
+
+/** A reason and explanation of a delay, restriction or refusal (protocol 12.1). */
+export const REASON = { reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION, explanation: 'an investigation is ongoing' } as const;
+
+/** Waits `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export { outcomeOf };
