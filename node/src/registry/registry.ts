@@ -2,7 +2,7 @@ import { ErrorCode, type RecordQuery, TracenetError, type WeaponRecord } from '@
 import type { Logger } from 'pino';
 import type { AliasTable } from '../lookup/aliases.js';
 import { type SerialPattern, serialPattern, WILDCARD_MIN_KNOWN } from '../lookup/matcher.js';
-import { indexedSerials, normaliseCalibre, normaliseModel, normaliseSerial } from '../records/normalise.js';
+import { indexedSerials, normaliseCalibre, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
 import { retentionDate, retentionOf } from '../records/retention.js';
 import type { Clock } from '../util/clock.js';
 import type { RegistryAdapter } from './adapter.js';
@@ -116,8 +116,9 @@ export class Registry {
    * calibre and type narrowing when given. Used by automatic answers, which need one match.
    */
   async findExact(query: RecordQuery): Promise<WeaponRecord[]> {
+    const serial = querySerial(query, false);
     requireManufacturer(query);
-    return this.#find(query, querySerial(query, false), false, MAX_CANDIDATES);
+    return this.#find(query, serial, false, MAX_CANDIDATES);
   }
 
   /**
@@ -249,7 +250,7 @@ export function identityFilter(query: RecordQuery, aliases: AliasTable, serialOn
 }
 
 function requireManufacturer(query: RecordQuery): void {
-  if (query.manufacturer.trim() === '') {
+  if (normaliseName(query.manufacturer) === '') {
     throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the manufacturer is required to find a weapon by identity (a serial alone is not an identity)', {
       field: 'query.manufacturer',
       rule: 'required',

@@ -33,6 +33,9 @@ describe.each(SUBJECTS)('registry contract: $name', (subject) => {
     expect(await bed.registry.findExact(query({ manufacturer: 'FN Herstal', serialNumber: 'FN19980O42' }))).toEqual([]);
     expect(await bed.registry.findExact(query({ manufacturer: 'FN Herstal', serialNumber: 'FN1998004' }))).toEqual([]);
     await expect(bed.registry.findExact(query({ serialNumber: 'FN19980042' }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'query.manufacturer' });
+    await expect(bed.registry.findExact(query({ manufacturer: '--', serialNumber: 'FN19980042' }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'query.manufacturer' });
+    // The serial is checked first (protocol 11.3).
+    await expect(bed.registry.findExact(query({ serialNumber: '--' }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'query.serial_number', rule: 'serial' });
     // A well-formed id that no record has is simply not found.
     await expect(bed.registry.get(`${bed.registry.adapters[0]?.idPrefix}${'A'.repeat(22)}`)).resolves.toBeUndefined();
   });
