@@ -60,7 +60,8 @@ describe('tracenet CLI', () => {
       expect(result.stdout).toContain(`Usage: tracenet${command ? ` ${command}` : ''} [options]`);
       expect(result.stderr).toBe('');
     }
-  });
+    // One process per command (about 50), each loading the CLI: minutes on a loaded 2-core machine.
+  }, 180_000);
 
   it('init writes secret files 0600 in a 0700 keys directory and refuses to initialise twice', async () => {
     const root = await bed.tempDir('init');
