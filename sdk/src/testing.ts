@@ -28,6 +28,11 @@ export interface TestFederationOptions {
   readonly logLevel?: string;
   /** Extra environment of every node. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Extra environment of one node, by participant id (after `env`): e.g. a node answering from a
+   * PostgreSQL registry, `{ BEL: { TRACENET_REGISTRY_ADAPTER: 'postgres', TRACENET_REGISTRY_POSTGRES_URL: url } }`.
+   */
+  readonly nodeEnv?: Readonly<Record<string, NodeJS.ProcessEnv>>;
 }
 
 /** Real nodes on loopback, pinned to each other, with one SDK client per participant. */
@@ -136,6 +141,7 @@ export async function createTestFederation(options: TestFederationOptions): Prom
       ...(options.policies ? { policies: options.policies } : {}),
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       ...(options.env ? { env: options.env } : {}),
+      ...(options.nodeEnv ? { nodeEnv: options.nodeEnv } : {}),
     });
     for (const node of local.nodes.values()) {
       const token = await readAuthorityToken(node.dataDir);
@@ -177,7 +183,7 @@ export async function createTestFederation(options: TestFederationOptions): Prom
       const child = spawn(
         process.execPath,
         [CLI_PATH, 'start', '--data', current.dataDir, '--federation-listen', current.federationAddress, '--authority-listen', current.authorityAddress, '--metrics-listen', '', '--log-level', options.logLevel ?? 'warn'],
-        { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+        { env: { ...process.env, ...options.env, ...options.nodeEnv?.[participantId] }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       restarted.set(participantId, child);
       child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));

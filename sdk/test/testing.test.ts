@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createTestFederation } from '../src/testing.js';
@@ -42,5 +45,22 @@ describe('the test kit', () => {
     for (let i = 0; i < 100 && started.pids.some(isAlive); i += 1) await new Promise((r) => setTimeout(r, 50));
     for (const pid of started.pids) expect(isAlive(pid), `node ${pid} outlived its test`).toBe(false);
     expect(existsSync(started.baseDir), `${started.baseDir} left behind`).toBe(false);
+  });
+
+  it('gives one node its own environment, also across a restart: BEL answers from a CSV registry, FRA does not', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'tracenet-kit-registry-'));
+    await writeFile(join(folder, 'weapons.csv'), 'manufacturer,serial_number,type,event1_type,event1_date\nFN Herstal,FN-1998-0042,rifle,manufactured,1998-03-02\n');
+    const federation = await createTestFederation({ participants: ['FRA', 'BEL'], nodeEnv: { BEL: { TRACENET_REGISTRY_ADAPTER: 'csv', TRACENET_REGISTRY_CSV_FOLDER: folder } } });
+    const search = async (id: string) =>
+      (await federation.client(id).records.searchRecords({ query: { manufacturer: 'FN Herstal', serialNumber: 'fn19980042', model: '', calibre: '', type: 0 }, serialOnly: false, limit: 0 })).records.map((r) => r.recordId.slice(0, 4));
+    try {
+      expect(await search('BEL')).toEqual(['csv_']);
+      expect(await search('FRA')).toEqual([]);
+      await federation.restart('BEL');
+      expect(await search('BEL')).toEqual(['csv_']);
+    } finally {
+      await federation.stop();
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
