@@ -84,7 +84,7 @@ export function caseContext(target: Target, host: PeerHost, settings: SuiteSetti
       const peer = host.createPeer({ ...(options.kind ? { kind: options.kind } : {}), ...(options.validForMs ? { validForMs: options.validForMs } : {}) });
       peers.push(peer);
       if (options.pin ?? true) {
-        await target.authority.call('addPeer', { card: peer.card });
+        await target.authority.call('addPeer', { card: peer.card, replaceKeys: false });
         if (options.policy) await setPolicy(peer, options.policy);
       }
       return peer;

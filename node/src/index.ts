@@ -27,7 +27,8 @@ export {
 } from './envelope/envelope.js';
 export { derivePairKey, PairKeyCache } from './envelope/pair-key.js';
 export { signReceipt, verifyReceipt, verifyDeliveryReceipt, type DeliveryProof } from './envelope/receipt.js';
-export { initDataDir, loadIdentity, issuePeerCard, dataPaths, readAuthorityToken, type NodeIdentity } from './identity/data-dir.js';
+export { initDataDir, loadIdentity, issuePeerCard, dataPaths, readAuthorityToken, rotateKeys, type NodeIdentity, type OwnKeySet, type RetiredKeys } from './identity/data-dir.js';
+export { signRoster, verifyRoster, keysDigest, parseRosterFile, toRosterFile, ROSTER_FILE_FORMAT } from './federation/roster.js';
 export { generateKeyPairs, keyIdOf, type KeyPairs } from './identity/keys.js';
 export { signPeerCard, verifyPeerCard, toPeerCardFile, parsePeerCardFile, type PeerCardFile } from './identity/peer-card.js';
 export { isParticipantId, participantKindOf } from './identity/participant-id.js';

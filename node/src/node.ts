@@ -2,7 +2,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { ErrorCode, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
+import { ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { addAuthorityService } from './api/authority-service.js';
 import { addCasesService } from './api/cases-service.js';
 import { addFederationService } from './api/federation-service.js';
@@ -11,12 +11,15 @@ import { addRecordsService } from './api/records-service.js';
 import { Journal } from './audit/audit-log.js';
 import type { NodeConfig } from './config/config.js';
 import { initSodium } from './crypto/sodium.js';
-import { PairKeyCache } from './envelope/pair-key.js';
+import { keyAuditEvent } from './federation/key-audit.js';
+import { KeyAnnouncements } from './federation/key-announcements.js';
 import { Outbox } from './federation/outbox.js';
 import { PeerRegistry } from './federation/peers.js';
 import { Receiver } from './federation/receiver.js';
+import { readRosterKey, RosterGuard } from './federation/roster.js';
+import { RenewableServerCredentials } from './federation/server-credentials.js';
 import { createGrpcTransport, type Transport } from './federation/transport.js';
-import { dataPaths, issuePeerCard, loadIdentity, readAuthorityToken, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
+import { dataPaths, issuePeerCard, loadIdentity, readAuthorityToken, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
 import { parsePeerCardFile } from './identity/peer-card.js';
 import { ManufacturerAliases } from './lookup/aliases.js';
 import { HitStore } from './lookup/hit-store.js';
@@ -103,6 +106,8 @@ export class TracenetNode {
   readonly store: Store;
   readonly journal: Journal;
   readonly peers: PeerRegistry;
+  /** The federation roster this node enforces (docs/protocol.md 15.4); inert without `federation.rosterKey`. */
+  readonly roster: RosterGuard;
   readonly receiver: Receiver;
   readonly outbox: Outbox;
   readonly policies: PolicyStore;
@@ -117,6 +122,10 @@ export class TracenetNode {
   readonly logger: Logger;
   readonly #health = createHealth();
   #card: PeerCard;
+  #tls: RenewableServerCredentials | undefined;
+  #rosterTimer: NodeJS.Timeout | undefined;
+  /** Serializes key rotations. */
+  #rotating: Promise<unknown> = Promise.resolve();
   #federation: Server | undefined;
   #authority: Server | undefined;
   #federationAddress = '';
@@ -127,12 +136,13 @@ export class TracenetNode {
 
   private constructor(
     private readonly options: NodeOptions & { clock: Clock; transport: Transport },
-    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'receiver' | 'outbox' | 'policies' | 'records' | 'registry' | 'workflow' | 'lookups' | 'metrics' | 'logger'> & { card: PeerCard },
+    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'roster' | 'receiver' | 'outbox' | 'policies' | 'records' | 'registry' | 'workflow' | 'lookups' | 'metrics' | 'logger'> & { card: PeerCard },
   ) {
     this.identity = parts.identity;
     this.store = parts.store;
     this.journal = parts.journal;
     this.peers = parts.peers;
+    this.roster = parts.roster;
     this.receiver = parts.receiver;
     this.outbox = parts.outbox;
     this.policies = parts.policies;
@@ -161,13 +171,20 @@ export class TracenetNode {
         store,
         clock,
         logger,
-        keyId: identity.keyId,
-        signingSecretKey: identity.keys.signingSecretKey,
+        // Read at each signature: after a key rotation, checkpoints are signed with the new key.
+        get keyId() {
+          return identity.keyId;
+        },
+        get signingSecretKey() {
+          return identity.keys.signingSecretKey;
+        },
+        signingPublicKeyOf: (keyId) => identity.signingPublicKeyOf(keyId),
         checkpointEvery: options.config.audit.checkpointEvery,
       });
       await journal.init();
-      const pairKeys = new PairKeyCache(identity.keys.encryptionSecretKey, identity.keys.encryptionPublicKey);
-      const peers = new PeerRegistry({ store, journal, pairKeys, selfId: identity.participantId });
+      const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(options.dataDir, options.config), graceMs: options.config.federation.rosterGraceMs });
+      await roster.load();
+      const peers = new PeerRegistry({ store, journal, identity, roster });
       await peers.load();
       const transport = options.transport ?? createGrpcTransport({ maxEnvelopeBytes: options.config.envelope.maxBytes });
       const receiver = new Receiver({
@@ -208,7 +225,7 @@ export class TracenetNode {
         deadlineCheckIntervalMs: options.config.workflow.deadlineCheckIntervalMs,
         autoAnswerRetryMs: options.config.workflow.autoAnswerRetryMs,
       });
-      receiver.setInboundHandler(workflow);
+      receiver.setInboundHandler(new KeyAnnouncements({ identity, peers, clock, logger, config: { maxGraceMs: options.config.keys.maxGraceMs }, next: workflow }));
       const envelopeLimits = { maxEnvelopeBytes: options.config.envelope.maxBytes, replayWindowMs: options.config.envelope.replayWindowMs };
       const hits = new HitStore(store);
       await hits.init();
@@ -234,7 +251,7 @@ export class TracenetNode {
       receiver.on('duplicate', (d) => metrics.messageDuplicate(kindLabel(d.kind), d.sender));
       outbox.on('delivered', (d) => metrics.messageDelivered(kindLabel(d.kind), (d.deliveredAtMs - d.createdAtMs) / 1000, d.recipient));
       outbox.on('failed', (f) => metrics.messageFailed(kindLabel(f.kind), f.code, f.recipient));
-      const parts = { identity, store, journal, peers, receiver, outbox, policies, records, registry, workflow, lookups, metrics, logger, card };
+      const parts = { identity, store, journal, peers, roster, receiver, outbox, policies, records, registry, workflow, lookups, metrics, logger, card };
       return new TracenetNode({ ...options, clock, transport }, parts);
     } catch (error) {
       await store.close();
@@ -290,8 +307,8 @@ export class TracenetNode {
     this.#federation = new Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_concurrent_streams': 100 });
     addFederationService(this.#federation, { receiver: this.receiver, lookups: this.lookups.responder, card: () => this.#card, logger: this.logger });
     this.#health.addTo(this.#federation, ['tracenet.v1.Federation']);
-    const tls = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(this.identity.tlsCertificatePem), private_key: Buffer.from(this.identity.tlsPrivateKeyPem) }], false);
-    const federationPort = await bind(this.#federation, config.federation.listen, tls, 'federation.listen');
+    this.#tls = new RenewableServerCredentials(this.identity.tlsCertificatePem, this.identity.tlsPrivateKeyPem);
+    const federationPort = await bind(this.#federation, config.federation.listen, this.#tls, 'federation.listen');
     this.#federationAddress = withPort(config.federation.listen, federationPort);
 
     this.#authority = new Server();
@@ -308,6 +325,9 @@ export class TracenetNode {
       token,
       card: () => this.#card,
       federationAddress: () => this.#federationAddress,
+      roster: this.roster,
+      rotateKeys: (graceMs) => this.rotateKeys({ graceMs }),
+      revokeKeys: (reason) => this.revokeKeys({ reason }),
     });
     addCasesService(this.#authority, { workflow: this.workflow, token, logger: this.logger });
     addRecordsService(this.#authority, { records: this.records, registry: this.registry, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
@@ -330,8 +350,19 @@ export class TracenetNode {
     const runtimePath = dataPaths(dataDir).runtime;
     await writeFile(`${runtimePath}.tmp`, `${JSON.stringify(runtime, null, 2)}\n`);
     await rename(`${runtimePath}.tmp`, runtimePath);
+    // The roster's expiry is an alert even without traffic.
+    if (this.roster.configured) {
+      this.#rosterTimer = setInterval(() => this.roster.check(), 60_000);
+      this.#rosterTimer.unref();
+    }
     this.#state = 'running';
     this.#health.serving();
+    // Storage faults (docs/operations.md): NOT_SERVING while the store refuses writes, SERVING once it has recovered.
+    this.store.watchWritable((writable) => {
+      if (this.#state !== 'running') return;
+      if (writable) this.#health.serving();
+      else this.#health.notServing();
+    });
     this.logger.info({ federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId }, 'node ready');
   }
 
@@ -361,6 +392,8 @@ export class TracenetNode {
 
   /** Stops serving and every background part; each step is harmless when already done. */
   async #halt(): Promise<void> {
+    if (this.#rosterTimer) clearInterval(this.#rosterTimer);
+    this.#rosterTimer = undefined;
     this.#health.notServing();
     this.#health.close();
     await Promise.all([shutdown(this.#federation), shutdown(this.#authority)]);
@@ -370,6 +403,80 @@ export class TracenetNode {
     await this.metrics.stop();
     await this.registry.close();
     this.options.transport.close();
+  }
+
+  /**
+   * Rotates the node's keys (docs/protocol.md 15.2): new signing and encryption keys and TLS
+   * certificate, a new card, and a KEY_ROTATION message to every pinned peer, signed with the
+   * previous keys and sent before anything else queued. The previous keys open envelopes addressed
+   * to them until the grace ends; queued messages are sealed with the new keys from now on.
+   *
+   * @example
+   * ```ts
+   * const { keyId, graceUntilMs } = await node.rotateKeys({ graceMs: 86_400_000 });
+   * ```
+   */
+  rotateKeys(options: { graceMs?: number } = {}): Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number; card: PeerCard; announcedTo: string[] }> {
+    const graceMs = options.graceMs && options.graceMs > 0 ? options.graceMs : this.options.config.keys.rotationGraceMs;
+    if (graceMs < 60_000) {
+      return Promise.reject(new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the grace must be at least one minute; use a revocation to drop keys at once', { field: 'grace_ms', rule: 'min_grace' }));
+    }
+    return this.#serialize(async () => {
+      const rotation = await this.#replaceKeys(graceMs, false);
+      const body = (card: PeerCard) => KeyRotation.encode({ card, previousKeyId: rotation.previousKeyId, graceUntilMs: rotation.graceUntilMs }).finish();
+      const announcedTo = await this.#announce(MessageKind.MESSAGE_KIND_KEY_ROTATION, body(this.#card), rotation.previousKeyId, graceMs, [
+        keyAuditEvent('keys.rotated', { previousKeyId: rotation.previousKeyId, keyId: rotation.keyId, graceUntilMs: rotation.graceUntilMs, tlsFingerprint: PeerCardBody.decode(this.#card.body).tlsCertificateSha256.toString('hex') }),
+      ]);
+      return { ...rotation, card: this.#card, announcedTo };
+    });
+  }
+
+  /**
+   * Revokes the node's current keys (docs/protocol.md 15.3): rotates without grace, refuses at
+   * once anything addressed to the revoked keys, and sends every pinned peer a KEY_REVOCATION
+   * signed with the new keys. Peers can open it only once they pinned the new card out of band
+   * (`tracenet peers add --replace-keys`) or on the word of a roster; the outbox retries until then.
+   */
+  revokeKeys(options: { reason?: string } = {}): Promise<{ revokedKeyId: string; keyId: string; card: PeerCard; announcedTo: string[] }> {
+    const reason = options.reason ?? '';
+    if (reason.length > 500) return Promise.reject(new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'reason is longer than 500 characters', { field: 'reason', rule: 'max_length' }));
+    return this.#serialize(async () => {
+      const rotation = await this.#replaceKeys(0, true);
+      const body = KeyRevocation.encode({ revokedKeyIds: [rotation.previousKeyId], revokedAtMs: this.options.clock.now(), reason }).finish();
+      const announcedTo = await this.#announce(MessageKind.MESSAGE_KIND_KEY_REVOCATION, body, undefined, this.options.config.envelope.defaultTtlMs, [
+        keyAuditEvent('keys.revoked', { revokedKeyId: rotation.previousKeyId, keyId: rotation.keyId }),
+      ]);
+      return { revokedKeyId: rotation.previousKeyId, keyId: rotation.keyId, card: this.#card, announcedTo };
+    });
+  }
+
+  #serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#rotating.then(work, work);
+    this.#rotating = run.catch(() => undefined);
+    return run;
+  }
+
+  /** New key files, new card, new TLS certificate on the Federation port. */
+  async #replaceKeys(graceMs: number, revoke: boolean): Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number }> {
+    const now = this.options.clock.now();
+    const previous = PeerCardBody.decode(this.#card.body);
+    const rotation = await rotateKeys(this.options.dataDir, this.identity, { nowMs: now, graceMs, revoke });
+    // Peers accept a rotation only to a newer card (15.2), even within the millisecond of the last one.
+    this.#card = issuePeerCard(this.identity, previous.endpoints, Math.max(now, previous.issuedAtMs + 1));
+    await writeCardFile(this.options.dataDir, this.#card);
+    this.#tls?.replace(this.identity.tlsCertificatePem, this.identity.tlsPrivateKeyPem);
+    this.logger.warn({ previousKeyId: rotation.previousKeyId, keyId: rotation.keyId, revoked: revoke, graceUntil: new Date(rotation.graceUntilMs).toISOString() }, revoke ? 'keys revoked and replaced' : 'keys rotated');
+    return rotation;
+  }
+
+  /** Queues one key message per pinned peer, with the audit entry of the change, in one batch. */
+  async #announce(kind: MessageKind, body: Uint8Array, senderKeyId: string | undefined, ttlMs: number, audit: ReturnType<typeof keyAuditEvent>[]): Promise<string[]> {
+    const prepared = this.peers.list().map((peer) =>
+      this.outbox.prepare({ recipient: peer.participantId, kind, body, ttlMs, urgent: true, ...(senderKeyId !== undefined ? { senderKeyId } : {}) }),
+    );
+    await this.journal.write(prepared.flatMap((p) => p.operations), [...audit, ...prepared.flatMap((p) => p.audit)]);
+    for (const p of prepared) p.schedule();
+    return this.peers.list().map((peer) => peer.participantId);
   }
 
   async #refreshCard(endpoints: readonly string[]): Promise<void> {

@@ -30,3 +30,4 @@ export * from './gen/tracenet/v1/events.js';
 export * from './proto-files.js';
 export * from './gen/tracenet/v1/lookup.js';
 export * from './gen/tracenet/v1/lookups_service.js';
+export * from './gen/tracenet/v1/keys.js';

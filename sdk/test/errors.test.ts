@@ -398,7 +398,8 @@ describe('the client surfaces a typed error for each documented code', () => {
     const bel = main.node('BEL');
     const identity = await loadIdentity(bel.dataDir);
     const keys = generateKeyPairs();
-    return issuePeerCard({ ...identity, participantId, keys, keyId: keyIdOf(keys.signingPublicKey, keys.encryptionPublicKey) }, [bel.federationAddress], Date.now());
+    const { kind, displayName, tlsCertificateDer, cardValidityDays } = identity;
+    return issuePeerCard({ participantId, kind, displayName, tlsCertificateDer, cardValidityDays, keys, keyId: keyIdOf(keys.signingPublicKey, keys.encryptionPublicKey) }, [bel.federationAddress], Date.now());
   }
 
   /** An outsider node pins BEL's card and sends BEL a notice: BEL refuses it. */

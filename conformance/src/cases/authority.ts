@@ -37,7 +37,7 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
       const client = connectUnary<AuthorityServer>(AuthorityClient, ctx.target.authorityAddress, 'not-the-token');
       try {
         const peer = ctx.host.createPeer();
-        const outcome = await ctx.call(client.call('addPeer', { card: peer.card }));
+        const outcome = await ctx.call(client.call('addPeer', { card: peer.card, replaceKeys: false }));
         ensureRefused(outcome, { code: E.ERROR_CODE_UNAUTHORIZED, field: 'authorization', rule: 'bearer_token' });
         const { peers } = await ctx.target.authority.call('listPeers', {});
         if (peers.some((p) => p.participantId === peer.participantId)) throw new CaseFailure('no effect of a refused call', `${peer.participantId} was pinned`);
@@ -71,7 +71,7 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     feature: 'authority',
     title: "pinning the node's own card is INVALID_PEER_CARD (card.participant_id, not_self)",
     async run(ctx) {
-      ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: ctx.target.card })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.participant_id', rule: 'not_self' });
+      ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: ctx.target.card, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.participant_id', rule: 'not_self' });
     },
   },
   {
@@ -83,7 +83,7 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
       const peer = ctx.host.createPeer();
       const signature = Buffer.from(peer.card.signature);
       signature[0] = (signature[0] ?? 0) ^ 0x01;
-      ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: { body: peer.card.body, signature } })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.signature', rule: 'signature' });
+      ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: { body: peer.card.body, signature }, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.signature', rule: 'signature' });
     },
   },
   {
@@ -94,7 +94,7 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     async run(ctx) {
       const peer = await ctx.peer();
       const impostor = ctx.host.createPeer({ participantId: peer.participantId, keys: generateKeyPairs() });
-      ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: impostor.card })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.key_id', rule: 'pinned_key' });
+      ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: impostor.card, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.key_id', rule: 'pinned_key' });
     },
   },
   {

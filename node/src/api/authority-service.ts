@@ -8,6 +8,7 @@ import {
   type MessageSummary,
   type AuthorityServer,
   NodeEvent,
+  type PeerCard,
   type WatchEventsRequest,
   TracenetError,
 } from '@tracenet/proto';
@@ -17,13 +18,14 @@ import { verifyAuditLog } from '../audit/verify.js';
 import type { Outbox } from '../federation/outbox.js';
 import { validateNotice } from '../federation/message-kinds.js';
 import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
+import type { RosterGuard } from '../federation/roster.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { padNumber, type Store, type Sublevel, type StoredValue } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { outboxOldestAgeSeconds } from '../ops/sources.js';
 import { VERSION } from '../version.js';
 import type { PolicyStore } from '../workflow/policy.js';
-import { guardedUnary, requireBearer, toServiceError } from './grpc-handlers.js';
+import { decodingTolerantly, guardedUnary, requireBearer, requireDecoded, toServiceError } from './grpc-handlers.js';
 
 /** What the Authority API needs from the node. */
 export interface AuthorityDeps {
@@ -38,6 +40,12 @@ export interface AuthorityDeps {
   readonly token: string;
   readonly card: () => import('@tracenet/proto').PeerCard;
   readonly federationAddress: () => string;
+  /** The roster this node enforces (docs/protocol.md 15.4). */
+  readonly roster: RosterGuard;
+  /** Rotates the node's keys (15.2); `graceMs` 0 uses `keys.rotationGraceMs`. */
+  readonly rotateKeys: (graceMs: number) => Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number; card: PeerCard; announcedTo: string[] }>;
+  /** Revokes the node's keys and replaces them (15.3). */
+  readonly revokeKeys: (reason: string) => Promise<{ revokedKeyId: string; keyId: string; card: PeerCard; announcedTo: string[] }>;
 }
 
 function sublevelFor(store: Store, direction: MessageDirection): Sublevel {
@@ -96,7 +104,7 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
     })),
     addPeer: guarded(async (request) => {
       if (!request.card) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'card is required', { field: 'card', rule: 'required' });
-      const result = await deps.peers.pin(request.card, deps.clock.now());
+      const result = await deps.peers.pin(request.card, deps.clock.now(), { replaceKeys: request.replaceKeys ?? false });
       return { peer: summarisePeer(result.peer), replaced: result.replaced };
     }),
     listPeers: guarded(async () => ({ peers: deps.peers.list().map(summarisePeer) })),
@@ -143,7 +151,7 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
         oldestOutboxAgeMs: Math.round((await outboxOldestAgeSeconds(deps.store.sub.outbox, deps.clock)) * 1000),
       };
     }),
-    verifyAudit: guarded(async () => ({ result: await verifyAuditLog(deps.store, deps.identity.keys.signingPublicKey) })),
+    verifyAudit: guarded(async () => ({ result: await verifyAuditLog(deps.store, (keyId) => deps.identity.signingPublicKeyOf(keyId)) })),
     setPeerPolicy: guarded(async (request) => {
       const policy = request.policy;
       if (!policy) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'policy is required', { field: 'policy', rule: 'required' });
@@ -153,9 +161,21 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       return { policy: await deps.policies.set(policy) };
     }),
     getPeerPolicy: guarded(async (request) => ({ policy: deps.policies.get(request.participantId) })),
+    rotateKeys: guarded(async (request) => {
+      if (request.graceMs < 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'grace_ms must not be negative', { field: 'grace_ms', rule: 'non_negative' });
+      return deps.rotateKeys(request.graceMs);
+    }),
+    revokeKeys: guarded(async (request) => deps.revokeKeys(request.reason)),
+    loadRoster: guarded(async (request) => {
+      if (!request.roster) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'roster is required', { field: 'roster', rule: 'required' });
+      return { roster: await deps.roster.install(request.roster) };
+    }),
+    getRoster: guarded(async () => {
+      return { configured: deps.roster.configured, roster: deps.roster.summary() };
+    }),
     watchEvents: (call: ServerWritableStream<WatchEventsRequest, NodeEvent>) => watchEvents(call, deps, logger),
   };
-  server.addService(AuthorityService, implementation as unknown as import('@grpc/grpc-js').UntypedServiceImplementation);
+  server.addService(decodingTolerantly(AuthorityService), implementation as unknown as import('@grpc/grpc-js').UntypedServiceImplementation);
 }
 
 /**
@@ -171,6 +191,7 @@ function watchEvents(call: ServerWritableStream<WatchEventsRequest, NodeEvent>, 
   };
   try {
     requireBearer(call.metadata, deps.token);
+    requireDecoded(call.request);
   } catch (error) {
     fail(error);
     return;

@@ -2,7 +2,7 @@ import type { Server, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { type AnswerCaseRequest, type Case, type CasesServer, CasesService, ErrorCode, TracenetError } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AnswerInput, Workflow } from '../workflow/workflow.js';
-import { guardedUnary } from './grpc-handlers.js';
+import { decodingTolerantly, guardedUnary } from './grpc-handlers.js';
 
 function requireCaseId(caseId: string): string {
   if (caseId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'case_id is required', { field: 'case_id', rule: 'required' });
@@ -70,5 +70,5 @@ export function addCasesService(server: Server, deps: { workflow: Workflow; toke
     requestConsent: guarded(async (r) => one(await w.requestConsent(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.reason))),
     decideConsent: guarded(async (r) => one(await w.decideConsent(requireCaseId(r.caseId), r.consentId, r.granted, r.conditions))),
   };
-  server.addService(CasesService, implementation as unknown as UntypedServiceImplementation);
+  server.addService(decodingTolerantly(CasesService), implementation as unknown as UntypedServiceImplementation);
 }

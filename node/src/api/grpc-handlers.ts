@@ -1,4 +1,4 @@
-import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { Metadata, sendUnaryData, ServerUnaryCall, ServiceDefinition } from '@grpc/grpc-js';
 import { timingSafeEqual } from 'node:crypto';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import type { Logger } from 'pino';
@@ -16,11 +16,43 @@ export function toServiceError(error: unknown, logger: Logger) {
   return failure.toStatus();
 }
 
+const UNDECODABLE = Symbol('undecodable request');
+
+/**
+ * The service definition with request decoding that never throws. grpc-js answers a request whose
+ * bytes do not decode with a bare INTERNAL; here they decode to a marker instead, which
+ * {@link requireDecoded} (called by every handler) turns into MALFORMED with a detail.
+ */
+export function decodingTolerantly<D extends ServiceDefinition>(definition: D): D {
+  const tolerant = Object.entries(definition).map(([name, method]) => [
+    name,
+    {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch {
+          return { [UNDECODABLE]: true };
+        }
+      },
+    },
+  ]);
+  return Object.fromEntries(tolerant) as D;
+}
+
+/** Throws MALFORMED (field `request`, rule `protobuf`) for a request whose bytes did not decode. */
+export function requireDecoded(request: unknown): void {
+  if (typeof request === 'object' && request !== null && UNDECODABLE in request) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'the request is not a valid protobuf message of the method\'s request type', { field: 'request', rule: 'protobuf' });
+  }
+}
+
 /** Adapts a promise-returning handler to grpc-js's callback style; it never throws. */
 export function unary<Req, Res>(logger: Logger, handler: (request: Req, metadata: Metadata) => Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     let result: Promise<Res>;
     try {
+      requireDecoded(call.request);
       result = handler(call.request, call.metadata);
     } catch (error) {
       callback(toServiceError(error, logger));

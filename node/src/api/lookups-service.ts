@@ -5,7 +5,7 @@ import type { HitStore } from '../lookup/hit-store.js';
 import type { LookupClient } from '../lookup/lookup-client.js';
 import type { LookupHistory } from '../lookup/lookup-history.js';
 import { type CaseOpener, traceFromHit } from '../lookup/trace-from-hit.js';
-import { guardedUnary } from './grpc-handlers.js';
+import { decodingTolerantly, guardedUnary } from './grpc-handlers.js';
 
 /** What the Lookups service needs from the node. */
 export interface LookupsServiceDeps {
@@ -36,5 +36,5 @@ export function addLookupsService(server: Server, deps: LookupsServiceDeps): voi
     listHits: guarded((request) => deps.hits.list({ limit: request.limit, cursor: request.cursor })),
     traceFromHit: guarded(async (request) => ({ case: await traceFromHit(deps, request.hit, request.request, request.send) })),
   };
-  server.addService(LookupsService, implementation);
+  server.addService(decodingTolerantly(LookupsService), implementation);
 }

@@ -15,7 +15,7 @@ import type { ManufacturerAliases } from '../lookup/aliases.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { Registry } from '../registry/registry.js';
 import type { Clock } from '../util/clock.js';
-import { guardedUnary, requireBearer, toServiceError } from './grpc-handlers.js';
+import { decodingTolerantly, guardedUnary, requireBearer, requireDecoded, toServiceError } from './grpc-handlers.js';
 
 /** What the Records service needs from the node. */
 export interface RecordsServiceDeps {
@@ -86,6 +86,7 @@ async function* chunksOf(first: ImportRecordsRequest, rest: AsyncIterator<Import
       return;
     }
     const message = next.value;
+    requireDecoded(message);
     if (message.format !== ImportFormat.IMPORT_FORMAT_UNSPECIFIED && message.format !== first.format) {
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the format is named by the first message and cannot change', { field: 'format', rule: 'import_stream' });
     }
@@ -107,6 +108,7 @@ async function handleImport(call: ServerDuplexStream<ImportRecordsRequest, Impor
     const opening = await messages.next();
     if (opening.done) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the first message must name the format (csv or jsonl)', { field: 'format', rule: 'required' });
     const first = opening.value;
+    requireDecoded(first);
     const format = FORMATS[first.format];
     if (!format) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the first message must name the format (csv or jsonl)', { field: 'format', rule: 'required' });
     const started = Date.now();
@@ -178,5 +180,5 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
       return { names: table.names, aliases: table.aliases };
     }),
   };
-  server.addService(RecordsService, implementation);
+  server.addService(decodingTolerantly(RecordsService), implementation);
 }

@@ -7,6 +7,9 @@ import { padNumber, type Operation, type Store } from '../store/store.js';
 
 const ENTRY_DOMAIN = domain('tracenet.v1/audit-entry');
 const CHECKPOINT_DOMAIN = domain('tracenet.v1/audit-checkpoint');
+const HEAD_DOMAIN = domain('tracenet.v1/audit-head');
+/** Key of the signed head (docs/protocol.md 8.4) in the `meta` sublevel. */
+export const SIGNED_HEAD_KEY = 'audit-head';
 /** `prev` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -40,7 +43,12 @@ export type AuditType =
   | 'lookup.query'
   | 'lookup.answer'
   | 'lookup.hit'
-  | 'lookup.refused';
+  | 'lookup.refused'
+  | 'audit.broken'
+  | 'keys.rotated'
+  | 'keys.revoked'
+  | 'peer.keys_revoked'
+  | 'roster.loaded';
 
 /**
  * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message
@@ -67,6 +75,12 @@ export interface StoredCheckpoint {
   readonly signature: string;
 }
 
+/**
+ * The signed end of the chain, rewritten with every group commit: the last `seq`, its hash and the
+ * commit time, signed under its own domain so that a checkpoint cannot stand in for it.
+ */
+export type StoredSignedHead = StoredCheckpoint;
+
 /** Hash of an entry: BLAKE2b-256(domain || prev hash bytes || UTF-8 line). */
 export function entryHash(prev: string, line: string): string {
   return blake2b256(ENTRY_DOMAIN, Buffer.from(prev, 'hex'), Buffer.from(line, 'utf8')).toString('hex');
@@ -78,6 +92,21 @@ export function checkpointSignedBytes(seq: number, hash: string, at: number): Bu
   numbers.writeBigUInt64BE(BigInt(seq), 0);
   numbers.writeBigUInt64BE(BigInt(at), 8);
   return Buffer.concat([CHECKPOINT_DOMAIN, numbers.subarray(0, 8), Buffer.from(hash, 'hex'), numbers.subarray(8)]);
+}
+
+/** Bytes a signed head's signature covers: the checkpoint layout under the domain `tracenet.v1/audit-head`. */
+export function headSignedBytes(seq: number, hash: string, at: number): Buffer {
+  const bytes = checkpointSignedBytes(seq, hash, at);
+  return Buffer.concat([HEAD_DOMAIN, bytes.subarray(CHECKPOINT_DOMAIN.length)]);
+}
+
+/** Whether `head` is a signed head of `seq` and `hash` under `signingPublicKey`. */
+export function signedHeadVerifies(head: Partial<StoredSignedHead>, signingPublicKey: Uint8Array): boolean {
+  if (typeof head.seq !== 'number' || typeof head.hash !== 'string' || typeof head.at !== 'number' || typeof head.signature !== 'string') return false;
+  if (!Number.isSafeInteger(head.seq) || head.seq < 0 || !/^[0-9a-f]{64}$/.test(head.hash) || !Number.isSafeInteger(head.at) || head.at < 0) return false;
+  const s = sodium();
+  const signature = Buffer.from(head.signature, 'base64');
+  return signature.length === s.crypto_sign_BYTES && s.crypto_sign_verify_detached(signature, headSignedBytes(head.seq, head.hash, head.at), signingPublicKey);
 }
 
 interface Head {
@@ -103,6 +132,8 @@ export interface JournalOptions {
   readonly logger: Logger;
   readonly keyId: string;
   readonly signingSecretKey: Uint8Array;
+  /** The public key of a key id the node signed with before a rotation (the current key when absent). */
+  readonly signingPublicKeyOf?: (keyId: string) => Uint8Array | undefined;
   /** Write a signed checkpoint at least every this many entries. */
   readonly checkpointEvery: number;
 }
@@ -127,17 +158,44 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
     this.#logger = options.logger.child({ component: 'journal' });
   }
 
-  /** Loads the chain head and the last checkpoint. Call once before writing. */
+  /**
+   * Loads the chain head and the last checkpoint. Call once before writing.
+   *
+   * The chain must end exactly at the signed head that the last commit wrote. If it does not (entries
+   * removed or appended while the node was stopped, the head deleted or forged), the journal does
+   * not silently sign over the change: it appends an `audit.broken` entry naming what it expected
+   * and what it found, which every later verification reports (docs/protocol.md 8.6).
+   */
   async init(): Promise<void> {
-    const { audit, checkpoints, events } = this.#options.store.sub;
+    const { audit, checkpoints, events, meta } = this.#options.store.sub;
     for await (const [, value] of audit.iterator({ reverse: true, limit: 1 })) {
       const entry = value as unknown as StoredAuditEntry;
-      this.#head = { seq: (JSON.parse(entry.line) as { seq: number }).seq, hash: entry.hash };
+      let seq = 0;
+      try {
+        seq = (JSON.parse(entry.line) as { seq: number }).seq;
+      } catch {
+        // A last entry that is not JSON: the chain continues after it and verification reports it.
+      }
+      this.#head = { seq: Number.isSafeInteger(seq) ? seq : 0, hash: String(entry.hash) };
     }
     for await (const [, value] of checkpoints.iterator({ reverse: true, limit: 1 })) {
       this.#checkpointed = (value as unknown as StoredCheckpoint).seq;
     }
     for await (const key of events.keys({ reverse: true, limit: 1 })) this.#eventSeq = Number(key);
+    const signed = (await meta.get(SIGNED_HEAD_KEY)) as Partial<StoredSignedHead> | undefined;
+    // The head names the key that signed it: after a key rotation that may be the previous key.
+    // A libsodium Ed25519 secret key is the seed followed by the public key.
+    const publicKey = (typeof signed?.keyId === 'string' ? this.#options.signingPublicKeyOf?.(signed.keyId) : undefined) ?? this.#options.signingSecretKey.subarray(32, 64);
+    const found = this.#head;
+    const verifies = signed !== undefined && signedHeadVerifies(signed, publicKey);
+    const intact = signed === undefined ? found.seq === 0 : verifies && signed.seq === found.seq && signed.hash === found.hash;
+    if (!intact) {
+      const reason = signed === undefined ? 'no signed head' : !verifies ? 'signed head does not verify' : 'log does not end at the signed head';
+      const headSeq = typeof signed?.seq === 'number' ? signed.seq : 0;
+      const headHash = typeof signed?.hash === 'string' ? signed.hash : '';
+      this.#logger.error({ headSeq, headHash, foundSeq: found.seq, foundHash: found.hash, reason }, 'the audit log was changed while the node was stopped; recording it');
+      await this.write([], [{ type: 'audit.broken', fields: { reason, headSeq, headHash, foundSeq: found.seq, foundHash: found.hash } }]);
+    }
   }
 
   /** Sequence number of the last node event written. */
@@ -202,6 +260,8 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
       const checkpoint = head.seq - this.#checkpointed >= this.#options.checkpointEvery;
       try {
         if (checkpoint) batch.push(this.#checkpointOperation(head));
+        // One signature per group commit: the log's end is always signed (docs/adr/0008-signed-audit-head.md).
+        if (head.seq !== this.#head.seq) batch.push(this.#signedHeadOperation(head, at));
         await this.#options.store.batch(batch);
       } catch (error) {
         this.#logger.error({ err: error, writes: group.length }, 'store write failed; nothing of these writes was stored');
@@ -222,6 +282,12 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
       }
     }
     this.#draining = undefined;
+  }
+
+  #signedHeadOperation(head: Head, at: number): Operation {
+    const signature = sodium().crypto_sign_detached(headSignedBytes(head.seq, head.hash, at), this.#options.signingSecretKey);
+    const value: StoredSignedHead = { seq: head.seq, hash: head.hash, at, keyId: this.#options.keyId, signature: toBuffer(signature).toString('base64') };
+    return { type: 'put', sublevel: this.#options.store.sub.meta, key: SIGNED_HEAD_KEY, value: { ...value } };
   }
 
   #checkpointOperation(head: Head): Operation {

@@ -9,8 +9,8 @@ import { Journal } from '../audit/audit-log.js';
 import { verifyAuditLog } from '../audit/verify.js';
 import { DEFAULT_CONFIG, loadConfig } from '../config/config.js';
 import { initSodium } from '../crypto/sodium.js';
-import { PairKeyCache } from '../envelope/pair-key.js';
 import { PeerRegistry, summarisePeer } from '../federation/peers.js';
+import { readRosterKey, RosterGuard } from '../federation/roster.js';
 import { dataPaths, exists, initDataDir, loadIdentity, readAuthorityToken } from '../identity/data-dir.js';
 import { parsePeerCardFile } from '../identity/peer-card.js';
 import { TracenetNode } from '../node.js';
@@ -18,6 +18,7 @@ import { openStore, type Store } from '../store/store.js';
 import { pino } from 'pino';
 import { VERSION } from '../version.js';
 import { connection, dataOption, jsonOption, output, parseDuration, readInput, running } from './context.js';
+import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
 import { registerRecordCommands } from './records-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
@@ -45,9 +46,15 @@ async function offline<T>(dataDir: string, work: (store: Store, journal: Journal
   const identity = await loadIdentity(dataDir);
   const store = await openStore(dataPaths(dataDir).store);
   try {
-    const journal = new Journal({ store, clock: { now: Date.now }, logger: pino({ level: 'silent' }), keyId: identity.keyId, signingSecretKey: identity.keys.signingSecretKey, checkpointEvery: 1000 });
+    const logger = pino({ level: 'silent' });
+    const clock = { now: Date.now };
+    const journal = new Journal({ store, clock, logger, keyId: identity.keyId, signingSecretKey: identity.keys.signingSecretKey, checkpointEvery: 1000 });
     await journal.init();
-    const peers = new PeerRegistry({ store, journal, pairKeys: new PairKeyCache(identity.keys.encryptionSecretKey, identity.keys.encryptionPublicKey), selfId: identity.participantId });
+    // Offline pins obey the roster exactly as the running node does.
+    const config = await loadConfig({ file: dataPaths(dataDir).config, env: process.env });
+    const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(dataDir, config), graceMs: config.federation.rosterGraceMs });
+    await roster.load();
+    const peers = new PeerRegistry({ store, journal, identity, roster });
     await peers.load();
     const result = await work(store, journal, peers);
     await journal.checkpoint();
@@ -176,22 +183,23 @@ peers
   .command('add')
   .description('verify a peer card file and pin the peer (through the running node, or offline)')
   .argument('<card-file>', 'card file exported by the peer with: tracenet peers export')
+  .option('--replace-keys', 'pin a card with other keys than the pinned one, refusing the old keys at once: only after checking the new key id with the participant out of band (after a revocation)')
   .addOption(dataOption())
   .addOption(jsonOption())
-  .action(async (file: string, options: { data: string; json?: boolean }) => {
+  .action(async (file: string, options: { data: string; json?: boolean; replaceKeys?: boolean }) => {
     await initSodium();
     const card = parsePeerCardFile(await readInput(file, `card file ${file} does not exist`));
     const client = await authority(options.data);
     let result: { peer: PeerSummary | undefined; replaced: boolean };
     if (client) {
       try {
-        result = await client.call('addPeer', { card });
+        result = await client.call('addPeer', { card, replaceKeys: Boolean(options.replaceKeys) });
       } finally {
         client.close();
       }
     } else {
       result = await offline(options.data, async (_store, _journal, registry) => {
-        const pinned = await registry.pin(card, Date.now());
+        const pinned = await registry.pin(card, Date.now(), { replaceKeys: Boolean(options.replaceKeys) });
         return { peer: summarisePeer(pinned.peer), replaced: pinned.replaced };
       });
     }
@@ -303,7 +311,7 @@ program
       const identity = await loadIdentity(options.data);
       const store = await openStore(dataPaths(options.data).store);
       try {
-        result = await verifyAuditLog(store, identity.keys.signingPublicKey);
+        result = await verifyAuditLog(store, (keyId) => identity.signingPublicKeyOf(keyId));
       } finally {
         await store.close();
       }
@@ -393,6 +401,7 @@ peers
   );
 
 registerTraceCommands(program);
+registerKeyCommands(program, { connect: requireAuthority });
 const recordsCommand = registerRecordCommands(program, { connect: connection });
 registerLookupCommands(program, recordsCommand);
 

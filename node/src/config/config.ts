@@ -9,6 +9,21 @@ export interface NodeConfig {
     readonly listen: string;
     /** Endpoints advertised in the peer card; the bound address when empty. */
     readonly advertise: readonly string[];
+    /**
+     * The federation operator's Ed25519 public key (64 hex or 44 base64 characters) that signs
+     * rosters (docs/protocol.md 15.4); "" for none: no roster, pinning by operators only.
+     */
+    readonly rosterKey: string;
+    /** A file holding that key instead (relative to the data directory); "" for none. */
+    readonly rosterKeyFile: string;
+    /** How long pinned peers keep working after the roster expired; then they are refused. */
+    readonly rosterGraceMs: number;
+  };
+  readonly keys: {
+    /** Grace of the previous keys after `tracenet keys rotate` when the command names none. */
+    readonly rotationGraceMs: number;
+    /** Longest grace this node grants a peer's previous keys, whatever the peer announces. */
+    readonly maxGraceMs: number;
   };
   readonly authority: {
     /** Address of the Authority API; loopback by default. */
@@ -74,7 +89,8 @@ export interface NodeConfig {
 
 /** Defaults of every key. */
 export const DEFAULT_CONFIG: NodeConfig = {
-  federation: { listen: '127.0.0.1:7443', advertise: [] },
+  federation: { listen: '127.0.0.1:7443', advertise: [], rosterKey: '', rosterKeyFile: '', rosterGraceMs: 3 * 86_400_000 },
+  keys: { rotationGraceMs: 86_400_000, maxGraceMs: 7 * 86_400_000 },
   authority: { listen: '127.0.0.1:7444' },
   envelope: { maxBytes: DEFAULT_MAX_ENVELOPE_BYTES, replayWindowMs: 5 * 60_000, defaultTtlMs: 14 * 86_400_000 },
   outbox: { maxInFlightPerPeer: 32, initialBackoffMs: 200, maxBackoffMs: 5000, attemptTimeoutMs: 10_000 },
@@ -105,6 +121,11 @@ const oneOf = (values: readonly string[]): Rule => (v) => (typeof v === 'string'
 const RULES: Record<string, Rule> = {
   'federation.listen': hostPort,
   'federation.advertise': hostPorts,
+  'federation.rosterKey': (v) => (v === '' || (typeof v === 'string' && rosterKeyBytes(v) !== undefined) ? undefined : 'must be an Ed25519 public key: 64 hex or 44 base64 characters, or ""'),
+  'federation.rosterKeyFile': (v) => (typeof v === 'string' ? undefined : 'must be a path, or ""'),
+  'federation.rosterGraceMs': integer(0, 365 * 86_400_000),
+  'keys.rotationGraceMs': integer(60_000, 30 * 86_400_000),
+  'keys.maxGraceMs': integer(0, 30 * 86_400_000),
   'authority.listen': hostPort,
   'envelope.maxBytes': integer(1024, 64 * 1024 * 1024),
   'envelope.replayWindowMs': integer(1000, 86_400_000),
@@ -128,6 +149,13 @@ const RULES: Record<string, Rule> = {
   'registry.csv.folder': path,
   'registry.module': path,
 };
+
+/** The 32 bytes of a roster key written as hex or base64, or undefined when it is neither. */
+export function rosterKeyBytes(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : /^[A-Za-z0-9+/]{43}=?$/.test(trimmed) ? Buffer.from(trimmed, 'base64') : undefined;
+  return bytes?.length === 32 ? bytes : undefined;
+}
 
 /** The environment variable of a key: `outbox.maxBackoffMs` → `TRACENET_OUTBOX_MAX_BACKOFF_MS`. */
 export function envName(key: string): string {

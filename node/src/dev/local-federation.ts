@@ -174,7 +174,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
       }),
     );
     const cards = await Promise.all(started.map(async (n) => ({ id: n.participantId, card: (await n.authority.call('getNodeInfo', {})).card })));
-    await Promise.all(started.map((n) => Promise.all(cards.filter((c) => c.id !== n.participantId).map((c) => n.authority.call('addPeer', { card: c.card })))));
+    await Promise.all(started.map((n) => Promise.all(cards.filter((c) => c.id !== n.participantId).map((c) => n.authority.call('addPeer', { card: c.card, replaceKeys: false })))));
     for (const { of, policy } of options.policies ?? []) {
       await federation.node(of).authority.call('setPeerPolicy', { policy: PeerPolicy.fromPartial(policy) });
     }

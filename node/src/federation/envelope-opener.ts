@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { ErrorCode, type EnvelopeHeader, type SealedContent, TracenetError } from '@tracenet/proto';
+import { ErrorCode, type EnvelopeHeader, type PeerCardBody, type SealedContent, TracenetError } from '@tracenet/proto';
 import type { AuditEvent, AuditType, Journal } from '../audit/audit-log.js';
 import { blake2b256 } from '../crypto/sodium.js';
 import { decryptEnvelope, parseEnvelope, verifyEnvelopeSignature, type ParsedEnvelope } from '../envelope/envelope.js';
-import type { NodeIdentity } from '../identity/data-dir.js';
+import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import type { Clock } from '../util/clock.js';
 import type { Peer, PeerRegistry } from './peers.js';
 
@@ -20,7 +20,23 @@ export interface AuthenticatedEnvelope {
   /** The pinned sender. */
   readonly peer: Peer;
   readonly sealed: SealedContent;
+  /** This node's keys the envelope is addressed to (current, or retired in grace): they sign the receipt. */
+  readonly own: OwnKeySet;
+  /** The sender's card whose keys sealed and signed: the pinned one, or a previous one in grace. */
+  readonly senderBody: PeerCardBody;
 }
+
+const SENDER_REFUSALS = {
+  pinned_key: (sender: string, pinned: string, used: string) => `${sender} is pinned with key ${pinned}, not ${used}`,
+  rotation_grace: (sender: string, pinned: string, used: string) => `${sender} rotated key ${used} to ${pinned} and the grace for the old key has ended`,
+  revoked_key: (sender: string, _pinned: string, used: string) => `key ${used} of ${sender} is revoked`,
+} as const;
+
+const RECIPIENT_REFUSALS = {
+  recipient_key: (self: string, used: string, current: string) => `envelope is sealed to key ${used}, this node's key is ${current}`,
+  rotation_grace: (self: string, used: string, current: string) => `${self} rotated key ${used} to ${current} and the grace for the old key has ended`,
+  revoked_key: (self: string, used: string) => `${self} revoked key ${used}; it opens nothing any more`,
+} as const;
 
 /**
  * The checks every peer-facing RPC that takes an envelope applies, in the order of
@@ -62,9 +78,9 @@ export class EnvelopeOpener {
    * Steps 3–4: addressed to this node and its current key, from a pinned sender with its pinned
    * key and a card still valid, then one AEAD check that authenticates header and ciphertext.
    */
-  authenticate(parsed: ParsedEnvelope): { peer: Peer; sealed: SealedContent } {
-    const peer = this.#authorise(parsed.header);
-    return { peer, sealed: decryptEnvelope(parsed, peer.pairKey) };
+  authenticate(parsed: ParsedEnvelope): { peer: Peer; sealed: SealedContent; own: OwnKeySet; senderBody: PeerCardBody } {
+    const { peer, own, senderBody } = this.#authorise(parsed.header);
+    return { peer, own, senderBody, sealed: decryptEnvelope(parsed, this.deps.peers.pairKey(senderBody.encryptionPublicKey, own)) };
   }
 
   /** Step 6: created inside the replay window, not expired. */
@@ -84,12 +100,13 @@ export class EnvelopeOpener {
     }
   }
 
-  /** Step 8: the sender's Ed25519 signature under its pinned signing key. */
-  verifySignature(parsed: ParsedEnvelope, sealed: SealedContent, peer: Peer): void {
-    verifyEnvelopeSignature(parsed, sealed, peer.body.signingPublicKey);
+  /** Step 8: the sender's Ed25519 signature under its pinned signing key (or the previous card's, in grace). */
+  verifySignature(parsed: ParsedEnvelope, sealed: SealedContent, peer: Peer, senderBody: PeerCardBody = peer.body): void {
+    verifyEnvelopeSignature(parsed, sealed, senderBody.signingPublicKey);
   }
 
-  #authorise(header: EnvelopeHeader): Peer {
+  #authorise(header: EnvelopeHeader): { peer: Peer; own: OwnKeySet; senderBody: PeerCardBody } {
+    const now = this.deps.clock.now();
     const self = this.deps.identity;
     if (header.recipient !== self.participantId) {
       throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `envelope is addressed to ${header.recipient}, this node is ${self.participantId}`, {
@@ -97,10 +114,12 @@ export class EnvelopeOpener {
         rule: 'recipient',
       });
     }
-    if (header.recipientKeyId !== self.keyId) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `envelope is sealed to key ${header.recipientKeyId}, this node's key is ${self.keyId}`, {
+    // The current keys, or keys retired by a rotation while their grace lasts (15.2).
+    const own = self.keySet(header.recipientKeyId, now);
+    if (typeof own === 'string') {
+      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, RECIPIENT_REFUSALS[own](self.participantId, header.recipientKeyId, self.keyId), {
         field: 'header.recipient_key_id',
-        rule: 'recipient_key',
+        rule: own,
       });
     }
     const peer = this.deps.peers.get(header.sender);
@@ -110,19 +129,22 @@ export class EnvelopeOpener {
         rule: 'pinned_peer',
       });
     }
-    if (header.senderKeyId !== peer.body.keyId) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, `${header.sender} is pinned with key ${peer.body.keyId}, not ${header.senderKeyId}`, {
+    // The pinned card, or a card the sender rotated away from while its grace lasts (15.2).
+    const keys = this.deps.peers.senderKeys(peer, header.senderKeyId, now);
+    if ('refused' in keys) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, SENDER_REFUSALS[keys.refused](header.sender, peer.body.keyId, header.senderKeyId), {
         field: 'header.sender_key_id',
-        rule: 'pinned_key',
+        rule: keys.refused,
       });
     }
-    if (this.deps.clock.now() >= peer.body.validUntilMs) {
+    this.deps.peers.checkRoster(header.sender, header.senderKeyId, now);
+    if (now >= keys.body.validUntilMs) {
       throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, `the pinned card of ${header.sender} has expired`, {
         field: 'header.sender',
         rule: 'card_validity',
       });
     }
-    return peer;
+    return { peer, own, senderBody: keys.body };
   }
 }
 

@@ -1,5 +1,6 @@
 import { ErrorCode, MessageKind, Notice, TracenetError } from '@tracenet/proto';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS } from '../workflow/messages.js';
+import { decodeKeyRevocation, decodeKeyRotation } from './key-messages.js';
 
 function field(name: string, value: string, min: number, max: number): void {
   if (value.length === 0 && min > 0) {
@@ -33,6 +34,12 @@ export function validateBody(kind: MessageKind, body: Uint8Array): void {
       validateNotice(notice);
       return;
     }
+    case MessageKind.MESSAGE_KIND_KEY_ROTATION:
+      decodeKeyRotation(body);
+      return;
+    case MessageKind.MESSAGE_KIND_KEY_REVOCATION:
+      decodeKeyRevocation(body);
+      return;
     case MessageKind.MESSAGE_KIND_LOOKUP_QUERY:
     case MessageKind.MESSAGE_KIND_LOOKUP_ANSWER:
       // A lookup is asked and answered within one Federation/Lookup call (docs/protocol.md 13.1).

@@ -42,6 +42,14 @@ export interface OutboundMessage {
    * peer never receives an answer before the acknowledgement. Empty: no ordering.
    */
   readonly orderKey?: string;
+  /**
+   * Seal and sign with this key set of the node instead of the current one: a KEY_ROTATION is
+   * signed with the keys being replaced (docs/protocol.md 15.2). When those keys are no longer
+   * usable (grace over), the message fails as EXPIRED.
+   */
+  readonly senderKeyId?: string;
+  /** Sent before every other queued message to the same peer (key announcements). */
+  readonly urgent?: boolean;
 }
 
 /** An outbox entry as stored. */
@@ -59,6 +67,9 @@ interface OutboxEntry {
   /** Queue order: increases with every message queued by this node. */
   readonly seq: number;
   readonly orderKey: string;
+  /** Own key id to seal with; absent: the current keys at each attempt. */
+  readonly senderKeyId?: string;
+  readonly urgent?: boolean;
 }
 
 /** Per-peer sending state, in memory only. */
@@ -94,6 +105,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   readonly #attempts = new Set<Promise<void>>();
   /** Order key of every queued or in-flight message. */
   readonly #orderKeys = new Map<string, string>();
+  /** Messages sent ahead of the others (key rotations), also when others are put back in front. */
+  readonly #urgent = new Set<string>();
   readonly #logger: Logger;
   #running = false;
   #seq = 0;
@@ -128,8 +141,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       if (!known.has(id)) stored.push(entry);
     }
     // Keys are message ids; the queue order is the order the messages were queued in.
-    stored.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-    for (const entry of stored) this.#queue(entry.recipient, entry.messageId, entry.orderKey ?? '');
+    stored.sort((a, b) => Number(b.urgent ?? false) - Number(a.urgent ?? false) || (a.seq ?? 0) - (b.seq ?? 0));
+    for (const entry of stored) this.#queue(entry.recipient, entry.messageId, entry.orderKey ?? '', entry.urgent ?? false);
     if (stored.length > 0) this.#logger.info({ messages: stored.length }, 'outbox reloaded');
     for (const lane of this.#lanes.values()) this.#pump(lane);
   }
@@ -187,6 +200,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       lastError: '',
       seq: (this.#seq += 1),
       orderKey: message.orderKey ?? '',
+      ...(message.senderKeyId !== undefined ? { senderKeyId: message.senderKeyId } : {}),
+      ...(message.urgent ? { urgent: true } : {}),
     };
     return {
       messageId,
@@ -194,15 +209,34 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       audit: [{ type: 'message.queued', fields: { direction: 'out', peer: message.recipient, messageId, kind: message.kind, correlationId: entry.correlationId } }],
       schedule: () => {
         // A start() running concurrently may have loaded it from the store already.
-        if (!this.#orderKeys.has(messageId)) this.#queue(message.recipient, messageId, entry.orderKey);
+        if (!this.#orderKeys.has(messageId)) this.#queue(message.recipient, messageId, entry.orderKey, entry.urgent ?? false);
         this.#pump(this.#lane(message.recipient));
       },
     };
   }
 
-  #queue(recipient: string, messageId: string, orderKey: string): void {
+  #queue(recipient: string, messageId: string, orderKey: string, urgent: boolean): void {
     this.#orderKeys.set(messageId, orderKey);
-    this.#lane(recipient).queue.push(messageId);
+    const queue = this.#lane(recipient).queue;
+    if (urgent) {
+      this.#urgent.add(messageId);
+      queue.unshift(messageId);
+    } else queue.push(messageId);
+  }
+
+  /**
+   * Puts a message that was not delivered back at the head of its queue — behind the urgent
+   * messages there (a key rotation queued meanwhile), which must not wait behind a message that
+   * the peer may refuse until it has them.
+   */
+  #requeue(lane: Lane, messageId: string): void {
+    if (this.#urgent.has(messageId)) {
+      lane.queue.unshift(messageId);
+      return;
+    }
+    let at = 0;
+    while (at < lane.queue.length && this.#urgent.has(lane.queue[at] as string)) at += 1;
+    lane.queue.splice(at, 0, messageId);
   }
 
   /** Messages waiting per peer, for metrics and status. */
@@ -271,8 +305,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     } finally {
       lane.inFlight.delete(messageId);
       if (key !== '') lane.busy.delete(key);
-      if (done) this.#orderKeys.delete(messageId);
-      else lane.queue.unshift(messageId);
+      if (done) {
+        this.#orderKeys.delete(messageId);
+        this.#urgent.delete(messageId);
+      } else this.#requeue(lane, messageId);
       this.#pump(lane);
     }
   }
@@ -290,13 +326,20 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       return false;
     }
     const identity = this.deps.identity;
+    // Every attempt seals with the node's keys of the moment, so a rotation re-seals what is
+    // queued; only a key announcement names the keys it must be signed with (15.2).
+    const own = entry.senderKeyId === undefined ? identity : identity.keySet(entry.senderKeyId, now);
+    if (typeof own === 'string') {
+      await this.#fail(entry, ErrorCode.ERROR_CODE_EXPIRED, `the keys ${entry.senderKeyId ?? ''} this message must be sealed with are no longer usable (${own})`, undefined);
+      return true;
+    }
     const sealed = sealEnvelope({
       sender: identity.participantId,
-      senderKeyId: identity.keyId,
-      senderSigningSecretKey: identity.keys.signingSecretKey,
+      senderKeyId: own.keyId,
+      senderSigningSecretKey: own.keys.signingSecretKey,
       recipient: peer.participantId,
       recipientKeyId: peer.body.keyId,
-      pairKey: peer.pairKey,
+      pairKey: this.deps.peers.pairKey(peer.body.encryptionPublicKey, own),
       messageId: entry.messageId,
       kind: entry.kind,
       body: Buffer.from(entry.body, 'base64'),

@@ -5,6 +5,7 @@ import {
   type EnvelopeHeader,
   type MessageKind,
   NodeEventType,
+  type PeerCardBody,
   Receipt,
   ReceiptStatus,
   TracenetError,
@@ -12,7 +13,7 @@ import {
 import type { Journal, AuditEvent, NodeEventInput } from '../audit/audit-log.js';
 import { bodyDigest, type ParsedEnvelope } from '../envelope/envelope.js';
 import { encodeReceipt, signReceipt } from '../envelope/receipt.js';
-import type { NodeIdentity } from '../identity/data-dir.js';
+import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
@@ -63,7 +64,7 @@ export function inboxKey(receivedAtMs: number, sender: string, messageId: string
 export interface InboundHandler {
   handles(kind: MessageKind): boolean;
   accept(
-    message: { sender: string; messageId: string; kind: MessageKind; body: Uint8Array },
+    message: { sender: string; messageId: string; kind: MessageKind; body: Uint8Array; senderKeyId?: string },
     commit: (operations: Operation[], audit: AuditEvent[], events: NodeEventInput[]) => Promise<void>,
   ): Promise<void>;
 }
@@ -118,11 +119,11 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     let headerAuthenticated = false;
     try {
       parsed = this.#opener.parse(raw);
-      const { peer, sealed } = this.#opener.authenticate(parsed);
+      const { peer, sealed, own, senderBody } = this.#opener.authenticate(parsed);
       headerAuthenticated = true;
       const authenticated = parsed;
       return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () =>
-        this.#deliverAuthenticated(authenticated, sealed.body, sealed.signature, peer, receivedAtMs),
+        this.#deliverAuthenticated(authenticated, sealed.body, sealed.signature, { peer, own, senderBody }, receivedAtMs),
       );
     } catch (error) {
       const failure = TracenetError.from(error);
@@ -138,10 +139,11 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     parsed: ParsedEnvelope,
     body: Buffer,
     signature: Buffer,
-    peer: Peer,
+    keys: { peer: Peer; own: OwnKeySet; senderBody: PeerCardBody },
     receivedAtMs: number,
   ): Promise<Receipt> {
     const { header, digest } = parsed;
+    const { peer, own, senderBody } = keys;
     const seen = this.deps.store.sub.seen;
     const byId = (await seen.get(seenKey(header.sender, header.messageId))) as SeenRecord | undefined;
     // Always looked up: an envelope rejected once stays rejected even after its id was accepted.
@@ -166,18 +168,18 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
             rule: 'unique_message_id',
           });
         }
-        return await this.#duplicate(parsed, byId, receivedAtMs);
+        return await this.#duplicate(parsed, byId, receivedAtMs, own);
       }
-      this.#opener.verifySignature(parsed, { body, signature }, peer);
+      this.#opener.verifySignature(parsed, { body, signature }, peer, senderBody);
       // Workflow kinds are decoded and checked by their handler, against the case.
       if (!this.#handler?.handles(header.kind)) validateBody(header.kind, body);
     } catch (error) {
       const failure = TracenetError.from(error);
       // A passing failure (storage) is neither receipted nor remembered: the sender retries.
       if (failure.retryable) throw failure;
-      throw await this.#reject(parsed, failure, receivedAtMs, byId !== undefined);
+      throw await this.#reject(parsed, failure, receivedAtMs, byId !== undefined, own);
     }
-    const receipt = this.#receipt(header, digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    const receipt = this.#receipt(header, digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_ACCEPTED, own);
     const message: InboxMessage = {
       sender: header.sender,
       messageId: header.messageId,
@@ -213,7 +215,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     if (handler) {
       let committed = false;
       try {
-        await handler.accept({ sender: header.sender, messageId: header.messageId, kind: header.kind, body }, async (more, moreAudit, events) => {
+        await handler.accept({ sender: header.sender, messageId: header.messageId, kind: header.kind, body, senderKeyId: header.senderKeyId }, async (more, moreAudit, events) => {
           await this.deps.journal.write([...operations, ...more], [...audit, ...moreAudit], [event, ...events]);
           committed = true;
         });
@@ -221,7 +223,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       } catch (error) {
         const failure = TracenetError.from(error);
         if (committed || failure.retryable) throw failure;
-        throw await this.#reject(parsed, failure, receivedAtMs, false);
+        throw await this.#reject(parsed, failure, receivedAtMs, false, own);
       }
     } else {
       await this.deps.journal.write(operations, audit, [event]);
@@ -231,8 +233,8 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     return receipt;
   }
 
-  async #duplicate(parsed: ParsedEnvelope, original: SeenRecord, receivedAtMs: number): Promise<Receipt> {
-    const receipt = this.#receipt(parsed.header, parsed.digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
+  async #duplicate(parsed: ParsedEnvelope, original: SeenRecord, receivedAtMs: number, own: OwnKeySet): Promise<Receipt> {
+    const receipt = this.#receipt(parsed.header, parsed.digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_DUPLICATE, own);
     receipt.original = Receipt.decode(Buffer.from(original.receipt, 'base64'));
     await this.deps.journal.write([], [inboundAuditEvent('message.duplicate', parsed, {})]);
     this.emit('duplicate', { sender: parsed.header.sender, messageId: parsed.header.messageId, kind: parsed.header.kind });
@@ -244,9 +246,9 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
    * Rejects an authenticated envelope: signs a REJECTED receipt and remembers it, so that no copy
    * of this message is ever accepted. Returns the error to throw.
    */
-  async #reject(parsed: ParsedEnvelope, failure: TracenetError, receivedAtMs: number, idAccepted: boolean): Promise<TracenetError> {
+  async #reject(parsed: ParsedEnvelope, failure: TracenetError, receivedAtMs: number, idAccepted: boolean, own: OwnKeySet): Promise<TracenetError> {
     const { header, digest } = parsed;
-    const receipt = this.#receipt(header, digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_REJECTED, failure);
+    const receipt = this.#receipt(header, digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_REJECTED, own, failure);
     const record: SeenRecord = { status: 'rejected', receipt: encodeReceipt(receipt), code: failure.code };
     // The id stays accepted when it was; clock rejections are remembered for this envelope only.
     const remember = idAccepted || CLOCK_CODES.has(failure.code) ? seenKey(header.sender, header.messageId, digest) : seenKey(header.sender, header.messageId);
@@ -258,13 +260,17 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     return new TracenetError(failure.code, failure.message, { field: failure.field, rule: failure.rule, violations: failure.violations, receipt, cause: failure });
   }
 
-  #receipt(header: EnvelopeHeader, digest: Buffer, receivedAtMs: number, status: ReceiptStatus, failure?: TracenetError): Receipt {
+  /**
+   * A receipt signed with the keys the envelope was addressed to: during the grace after a
+   * rotation, a peer that still pins the previous card can verify it (docs/protocol.md 15.2).
+   */
+  #receipt(header: EnvelopeHeader, digest: Buffer, receivedAtMs: number, status: ReceiptStatus, own: OwnKeySet, failure?: TracenetError): Receipt {
     const self = this.deps.identity;
     return signReceipt(
       {
         version: 1,
         issuer: self.participantId,
-        issuerKeyId: self.keyId,
+        issuerKeyId: own.keyId,
         sender: header.sender,
         messageId: header.messageId,
         envelopeDigest: digest,
@@ -273,7 +279,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
         errorCode: failure?.code ?? ErrorCode.ERROR_CODE_UNSPECIFIED,
         errorMessage: failure?.message ?? '',
       },
-      self.keys.signingSecretKey,
+      own.keys.signingSecretKey,
     );
   }
 }

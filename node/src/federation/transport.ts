@@ -10,13 +10,16 @@ const Generic = makeGenericClientConstructor({}, 'Federation');
 
 /** Sends envelopes to peers. The seam where tests and the conformance suite plug in. */
 export interface Transport {
-  /** Delivers serialized envelope bytes; resolves with the receipt or rejects with the gRPC error. */
+  /**
+   * Delivers serialized envelope bytes; resolves with the receipt or rejects with the gRPC error.
+   * The call waits for the channel to connect until the deadline, so a peer that cannot be reached
+   * in time fails with DEADLINE_EXCEEDED.
+   */
   deliver(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number; correlationId?: string }): Promise<Receipt>;
   /**
    * Sends a lookup query envelope (`Federation.Lookup`) and resolves with the raw bytes of the
    * answer envelope, unparsed, for the caller to open and verify; rejects with the gRPC error.
-   * Unlike `deliver`, the call waits for the channel to connect until the deadline, so a peer that
-   * cannot be reached in time fails with DEADLINE_EXCEEDED. Optional for fakes.
+   * Like `deliver`, it waits for the channel until the deadline. Optional for fakes.
    */
   lookup?(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number }): Promise<Buffer>;
   close(): void;
@@ -59,10 +62,24 @@ export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Tran
     clients.set(peer.participantId, { client, fingerprint, endpoint });
     return client;
   };
+  /**
+   * Forgets the channel of a call that ran out of time. A connection that died silently (a network
+   * partition: no FIN, no RST) keeps every call on it waiting until its deadline, and keepalive
+   * notices only after tens of seconds; a new channel connects afresh, so the next attempt
+   * gets through as soon as the network is back.
+   */
+  const dropStale = (peer: Peer, client: Client, error: ServiceError) => {
+    if (error.code !== status.DEADLINE_EXCEEDED || clients.get(peer.participantId)?.client !== client) return;
+    clients.delete(peer.participantId);
+    client.close();
+  };
   return {
     deliver(peer, envelope, { deadlineMs, correlationId }) {
       const client = clientFor(peer);
-      const metadata = new Metadata();
+      // Waits for the channel to connect until the deadline rather than failing at once while it
+      // is between reconnection attempts: the outbox sends one probe to a peer that is down, and
+      // that probe gets through as soon as the peer is back, not at the next backoff step.
+      const metadata = new Metadata({ waitForReady: true });
       if (correlationId) metadata.set('x-correlation-id', correlationId);
       return new Promise((resolve, reject) => {
         client.makeUnaryRequest(
@@ -73,8 +90,10 @@ export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Tran
           metadata,
           { deadline: Date.now() + deadlineMs },
           (error: ServiceError | null, receipt?: Receipt) => {
-            if (error) reject(error);
-            else if (receipt) resolve(receipt);
+            if (error) {
+              dropStale(peer, client, error);
+              reject(error);
+            } else if (receipt) resolve(receipt);
             else reject(Object.assign(new Error('empty response'), { code: status.INTERNAL, details: 'empty response', metadata: new Metadata() }));
           },
         );

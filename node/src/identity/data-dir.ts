@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, type PeerCard, type ParticipantKind, TracenetError } from '@tracenet/proto';
 import { randomBytes } from '../crypto/sodium.js';
@@ -18,6 +18,8 @@ export function dataPaths(dataDir: string) {
     tlsKey: join(dataDir, 'keys', 'tls.key'),
     tlsCertificate: join(dataDir, 'tls.crt'),
     authorityToken: join(dataDir, 'keys', 'authority.token'),
+    /** Secret keys replaced by a rotation, `<key id>.signing.key` and `<key id>.encryption.key`. */
+    retiredKeysDir: join(dataDir, 'keys', 'retired'),
     card: join(dataDir, 'card.json'),
     config: join(dataDir, 'config.json'),
     runtime: join(dataDir, 'node.json'),
@@ -25,7 +27,38 @@ export function dataPaths(dataDir: string) {
   } as const;
 }
 
-/** A node's own identity, loaded from its data directory. */
+/** One set of this node's keys: what seals, signs and opens under one key id. */
+export interface OwnKeySet {
+  readonly keyId: string;
+  readonly keys: KeyPairs;
+}
+
+/**
+ * Keys this node used before a rotation (docs/protocol.md 15.2). Their secret keys stay loaded
+ * while the grace lasts, so that messages sealed to them before the rotation can still be opened;
+ * the public keys stay known for ever (audit checkpoints name them).
+ */
+export interface RetiredKeys {
+  readonly keyId: string;
+  readonly signingPublicKey: Buffer;
+  readonly encryptionPublicKey: Buffer;
+  readonly retiredAtMs: number;
+  /** Envelopes addressed to these keys are accepted while `now < graceUntilMs`. */
+  readonly graceUntilMs: number;
+  /** Declared compromised by this node (`tracenet keys revoke`): refused at once. */
+  readonly revoked: boolean;
+  /** The secret keys, while the grace lasts and the files are there. */
+  readonly keys: KeyPairs | undefined;
+}
+
+/** Why an own key id cannot be used (ErrorDetail.rule). */
+export type OwnKeyRefusal = 'recipient_key' | 'rotation_grace' | 'revoked_key';
+
+/**
+ * A node's own identity, loaded from its data directory. The current keys change when the node
+ * rotates them (`tracenet keys rotate`): every component reads `keyId`, `keys` and the TLS
+ * material at the time of use, never a copy.
+ */
 export interface NodeIdentity {
   readonly participantId: string;
   readonly kind: ParticipantKind;
@@ -36,6 +69,25 @@ export interface NodeIdentity {
   readonly tlsPrivateKeyPem: string;
   readonly tlsCertificateDer: Buffer;
   readonly cardValidityDays: number;
+  /** Keys replaced by rotations, oldest first. */
+  readonly retired: readonly RetiredKeys[];
+  /**
+   * The key set that an envelope addressed to `keyId` is opened (and its receipt signed) with at
+   * `nowMs`: the current keys, or retired keys inside their grace and not revoked. Otherwise the
+   * reason to refuse.
+   */
+  keySet(keyId: string, nowMs: number): OwnKeySet | OwnKeyRefusal;
+  /** The Ed25519 public key of any key id this node ever had (audit checkpoints). */
+  signingPublicKeyOf(keyId: string): Buffer | undefined;
+}
+
+interface RetiredKeyFile {
+  readonly keyId: string;
+  readonly signingPublicKey: string;
+  readonly encryptionPublicKey: string;
+  readonly retiredAtMs: number;
+  readonly graceUntilMs: number;
+  readonly revoked: boolean;
 }
 
 interface IdentityFile {
@@ -45,6 +97,73 @@ interface IdentityFile {
   readonly keyId: string;
   readonly createdAt: string;
   readonly cardValidityDays: number;
+  readonly retired?: readonly RetiredKeyFile[];
+}
+
+/** The current keys and TLS material of an identity. */
+interface CurrentKeys {
+  readonly keys: KeyPairs;
+  readonly keyId: string;
+  readonly tlsCertificatePem: string;
+  readonly tlsPrivateKeyPem: string;
+  readonly tlsCertificateDer: Buffer;
+}
+
+/** The one implementation of {@link NodeIdentity}; {@link rotateKeys} swaps its keys. */
+class LocalIdentity implements NodeIdentity {
+  #current: CurrentKeys;
+  #retired: RetiredKeys[];
+
+  constructor(
+    readonly participantId: string,
+    readonly kind: ParticipantKind,
+    readonly displayName: string,
+    readonly cardValidityDays: number,
+    current: CurrentKeys,
+    retired: RetiredKeys[],
+  ) {
+    this.#current = current;
+    this.#retired = retired;
+  }
+
+  get keys(): KeyPairs {
+    return this.#current.keys;
+  }
+  get keyId(): string {
+    return this.#current.keyId;
+  }
+  get tlsCertificatePem(): string {
+    return this.#current.tlsCertificatePem;
+  }
+  get tlsPrivateKeyPem(): string {
+    return this.#current.tlsPrivateKeyPem;
+  }
+  get tlsCertificateDer(): Buffer {
+    return this.#current.tlsCertificateDer;
+  }
+  get retired(): readonly RetiredKeys[] {
+    return this.#retired;
+  }
+
+  keySet(keyId: string, nowMs: number): OwnKeySet | OwnKeyRefusal {
+    if (keyId === this.#current.keyId) return this.#current;
+    const retired = this.#retired.find((r) => r.keyId === keyId);
+    if (!retired) return 'recipient_key';
+    if (retired.revoked) return 'revoked_key';
+    if (nowMs >= retired.graceUntilMs || !retired.keys) return 'rotation_grace';
+    return { keyId, keys: retired.keys };
+  }
+
+  signingPublicKeyOf(keyId: string): Buffer | undefined {
+    if (keyId === this.#current.keyId) return this.#current.keys.signingPublicKey;
+    return this.#retired.find((r) => r.keyId === keyId)?.signingPublicKey;
+  }
+
+  /** Makes `next` current and `retired` the new list (after the files were written). */
+  replace(next: CurrentKeys, retired: RetiredKeys[]): void {
+    this.#current = next;
+    this.#retired = retired;
+  }
 }
 
 /** What `tracenet init` needs. */
@@ -151,25 +270,129 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
   const tlsCertificatePem = await readFile(paths.tlsCertificate, 'utf8');
   const kind = participantKindOf(file.participantId);
   if (kind === undefined) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'identity.json names no valid participant', { field: 'participantId', rule: 'participant_id' });
-  return {
-    participantId: file.participantId,
+  const retired: RetiredKeys[] = [];
+  for (const entry of file.retired ?? []) retired.push(await loadRetired(paths.retiredKeysDir, entry));
+  return new LocalIdentity(
+    file.participantId,
     kind,
-    displayName: file.displayName,
+    file.displayName,
+    file.cardValidityDays,
+    { keys, keyId, tlsCertificatePem, tlsPrivateKeyPem: await readSecret(paths.tlsKey), tlsCertificateDer: pemToDer(tlsCertificatePem) },
+    retired,
+  );
+}
+
+/** Reads a retired key set; its secret keys only while they may still be used. */
+async function loadRetired(dir: string, entry: RetiredKeyFile): Promise<RetiredKeys> {
+  let keys: KeyPairs | undefined;
+  if (!entry.revoked) {
+    try {
+      keys = keyPairsFromSecrets(
+        Buffer.from(await readSecret(join(dir, `${entry.keyId}.signing.key`)), 'base64'),
+        Buffer.from(await readSecret(join(dir, `${entry.keyId}.encryption.key`)), 'base64'),
+      );
+    } catch (error) {
+      // A file readable by others is refused like the current keys; a deleted one ends the grace.
+      if (error instanceof TracenetError) throw error;
+    }
+  }
+  return {
+    keyId: entry.keyId,
+    signingPublicKey: Buffer.from(entry.signingPublicKey, 'base64'),
+    encryptionPublicKey: Buffer.from(entry.encryptionPublicKey, 'base64'),
+    retiredAtMs: entry.retiredAtMs,
+    graceUntilMs: entry.graceUntilMs,
+    revoked: entry.revoked,
     keys,
-    keyId,
-    tlsCertificatePem,
-    tlsPrivateKeyPem: await readSecret(paths.tlsKey),
-    tlsCertificateDer: pemToDer(tlsCertificatePem),
-    cardValidityDays: file.cardValidityDays,
   };
+}
+
+/** What {@link rotateKeys} did. */
+export interface Rotation {
+  readonly previousKeyId: string;
+  readonly keyId: string;
+  readonly graceUntilMs: number;
+}
+
+/**
+ * Replaces the identity's keys and TLS certificate by fresh ones (docs/protocol.md 15.2): the
+ * current secret keys move to `keys/retired/<key id>.*` (mode 0600) and stay usable until
+ * `graceUntilMs` unless `revoke`; the new keys take the usual file names (written aside and
+ * renamed, mode 0600); `identity.json` is rewritten last. The identity object then answers with
+ * the new keys. The caller issues the new card.
+ *
+ * @example
+ * ```ts
+ * const { previousKeyId, keyId } = await rotateKeys(dataDir, identity, { nowMs, graceMs: 86_400_000, revoke: false });
+ * ```
+ */
+export async function rotateKeys(dataDir: string, identity: NodeIdentity, options: { nowMs: number; graceMs: number; revoke: boolean }): Promise<Rotation> {
+  if (!(identity instanceof LocalIdentity)) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'only a loaded identity can rotate its keys');
+  const paths = dataPaths(dataDir);
+  const file = JSON.parse(await readFile(paths.identity, 'utf8')) as IdentityFile;
+  const previous: CurrentKeys = { keys: identity.keys, keyId: identity.keyId, tlsCertificatePem: identity.tlsCertificatePem, tlsPrivateKeyPem: identity.tlsPrivateKeyPem, tlsCertificateDer: identity.tlsCertificateDer };
+  const keys = generateKeyPairs();
+  const keyId = keyIdOf(keys.signingPublicKey, keys.encryptionPublicKey);
+  const tls = await createSelfSignedCertificate(identity.participantId, identity.cardValidityDays);
+  await mkdir(paths.retiredKeysDir, { recursive: true, mode: 0o700 });
+  await chmod(paths.retiredKeysDir, 0o700);
+  const graceUntilMs = options.revoke ? options.nowMs : options.nowMs + options.graceMs;
+  if (!options.revoke) {
+    await replaceSecret(join(paths.retiredKeysDir, `${previous.keyId}.signing.key`), previous.keys.signingSecretKey.toString('base64'));
+    await replaceSecret(join(paths.retiredKeysDir, `${previous.keyId}.encryption.key`), previous.keys.encryptionSecretKey.toString('base64'));
+  }
+  await replaceSecret(paths.signingKey, keys.signingSecretKey.toString('base64'));
+  await replaceSecret(paths.encryptionKey, keys.encryptionSecretKey.toString('base64'));
+  await replaceSecret(paths.tlsKey, tls.privateKeyPem);
+  await writeFile(`${paths.tlsCertificate}.tmp`, tls.certificatePem, { mode: 0o644 });
+  await rename(`${paths.tlsCertificate}.tmp`, paths.tlsCertificate);
+  const retiredEntry: RetiredKeyFile = {
+    keyId: previous.keyId,
+    signingPublicKey: previous.keys.signingPublicKey.toString('base64'),
+    encryptionPublicKey: previous.keys.encryptionPublicKey.toString('base64'),
+    retiredAtMs: options.nowMs,
+    graceUntilMs,
+    revoked: options.revoke,
+  };
+  const updated: IdentityFile = { ...file, keyId, retired: [...(file.retired ?? []), retiredEntry] };
+  await writeFile(`${paths.identity}.tmp`, `${JSON.stringify(updated, null, 2)}\n`, { mode: 0o644 });
+  await rename(`${paths.identity}.tmp`, paths.identity);
+  identity.replace(
+    { keys, keyId, tlsCertificatePem: tls.certificatePem, tlsPrivateKeyPem: tls.privateKeyPem, tlsCertificateDer: pemToDer(tls.certificatePem) },
+    [
+      ...identity.retired,
+      {
+        keyId: previous.keyId,
+        signingPublicKey: previous.keys.signingPublicKey,
+        encryptionPublicKey: previous.keys.encryptionPublicKey,
+        retiredAtMs: options.nowMs,
+        graceUntilMs,
+        revoked: options.revoke,
+        keys: options.revoke ? undefined : previous.keys,
+      },
+    ],
+  );
+  return { previousKeyId: previous.keyId, keyId, graceUntilMs };
+}
+
+/** Writes a secret file (mode 0600) aside and renames it over `path`, so a reader never sees half of it. */
+async function replaceSecret(path: string, data: string): Promise<void> {
+  const aside = `${path}.tmp`;
+  await writeFile(aside, data, { mode: 0o600 });
+  await chmod(aside, 0o600);
+  await rename(aside, path);
 }
 
 /**
  * Signs a fresh peer card for this identity with the given endpoints, valid for the configured
  * days but never longer than the TLS certificate it pins (renewing that certificate is a key
- * rotation, a later issue).
+ * rotation, {@link rotateKeys}).
  */
-export function issuePeerCard(identity: NodeIdentity, endpoints: readonly string[], nowMs: number): PeerCard {
+export function issuePeerCard(
+  identity: Pick<NodeIdentity, 'participantId' | 'kind' | 'displayName' | 'keys' | 'keyId' | 'tlsCertificateDer' | 'cardValidityDays'>,
+  endpoints: readonly string[],
+  nowMs: number,
+): PeerCard {
   return signPeerCard(
     {
       version: 1,

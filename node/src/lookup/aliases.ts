@@ -167,8 +167,19 @@ export class ManufacturerAliases {
     this.deps.logger.info({ names: this.#table.names, aliases: this.#table.aliases }, 'manufacturer aliases loaded');
   }
 
-  /** Replaces the table with the CSV given; on any problem nothing changes. */
-  async load(csv: Uint8Array): Promise<AliasTable> {
+  /**
+   * Replaces the table with the CSV given; on any problem nothing changes. Loads run one at a
+   * time, so that concurrent loads cannot move each other's file aside (the last one wins).
+   */
+  load(csv: Uint8Array): Promise<AliasTable> {
+    const run = this.#loading.then(() => this.#load(csv));
+    this.#loading = run.catch(() => undefined);
+    return run;
+  }
+
+  #loading: Promise<unknown> = Promise.resolve();
+
+  async #load(csv: Uint8Array): Promise<AliasTable> {
     const table = parseAliasCsv(csv);
     const aside = `${this.deps.path}.tmp`;
     await writeFile(aside, csv, { mode: 0o600 });

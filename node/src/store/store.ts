@@ -45,17 +45,53 @@ export type Operation = AbstractBatchOperation<Db, string, StoredValue>;
  */
 export interface Store {
   readonly sub: Readonly<Record<SublevelName, Sublevel>>;
-  /** Writes all operations atomically or none. Throws STORAGE_UNAVAILABLE on failure. */
+  /**
+   * Writes all operations atomically or none. Throws STORAGE_UNAVAILABLE on failure. After a
+   * failure the store recovers by itself (see {@link openStore}); until then every batch throws.
+   */
   batch(operations: Operation[]): Promise<void>;
+  /** False from a refused write until the store has recovered. */
+  readonly writable: boolean;
+  /**
+   * Calls `listener` whenever {@link Store.writable} changes (false on a refused write, true once
+   * recovered). Returns a function that removes the listener.
+   */
+  watchWritable(listener: (writable: boolean) => void): () => void;
   close(): Promise<void>;
 }
+
+/** How {@link openStore} opens and writes. */
+export interface StoreOptions {
+  /** Flush every write to disk before it resolves (default true). */
+  readonly sync?: boolean;
+  /** How often a store whose write failed tries to recover by itself (default 1000 ms). */
+  readonly recoverEveryMs?: number;
+  /**
+   * Test seam: called before every LevelDB batch (probes included); an error it returns fails
+   * that batch as if LevelDB had refused it. Production code never sets it.
+   */
+  readonly writeFault?: () => Error | undefined;
+}
+
+/** Key of the recovery probe in the `meta` sublevel. */
+const PROBE_KEY = 'store-probe';
 
 /**
  * Opens (creating if needed) the LevelDB store in `location`. Writes are flushed to disk before
  * they resolve unless `sync` is false.
+ *
+ * **Write failures** (a full disk, an I/O error) fail the batch with STORAGE_UNAVAILABLE and put
+ * the store in a *failed* state: LevelDB may have left a partial record at the end of its log, and
+ * a record written after it would be acknowledged now but dropped by LevelDB's recovery at the
+ * next open (seen on a full tmpfs). So no further batch is written to that log: every batch first
+ * tries to recover, and so does a timer every `recoverEveryMs`. Recovering = one probe write
+ * (is there room again?), then closing and reopening the database, which replays the log (dropping
+ * the partial record, which was never acknowledged) and starts a new log. Reads keep working in the
+ * failed state; during the reopen itself they fail.
  */
-export async function openStore(location: string, options: { sync?: boolean } = {}): Promise<Store> {
+export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
   const writeOptions = { sync: options.sync ?? true };
+  const recoverEveryMs = options.recoverEveryMs ?? 1000;
   const db: Db = new Level<string, StoredValue>(location, { valueEncoding: 'json' });
   try {
     await db.open();
@@ -71,17 +107,86 @@ export async function openStore(location: string, options: { sync?: boolean } = 
     SublevelName,
     Sublevel
   >;
+
+  let writable = true;
+  let closing = false;
+  let recovering: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const listeners = new Set<(writable: boolean) => void>();
+  const setWritable = (next: boolean) => {
+    if (next === writable) return;
+    writable = next;
+    for (const listener of listeners) listener(next);
+  };
+  const write = async (operations: Operation[]) => {
+    const fault = options.writeFault?.();
+    if (fault) throw fault;
+    await db.batch(operations, writeOptions);
+  };
+  const refused = (cause: unknown, rule: string, message: string) => new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, message, { rule, cause });
+
+  const recover = async () => {
+    if (db.status === 'open') {
+      // Room again? This probe may itself land after a partial record; the reopen below makes that harmless.
+      await write([{ type: 'put', sublevel: sub.meta, key: PROBE_KEY, value: { at: Date.now() } }]);
+      await db.close();
+    }
+    // A reopen that fails (no room for LevelDB's recovery yet) leaves the database closed; the next
+    // attempt opens it again.
+    await db.open();
+    await Promise.all(Object.values(sub).map((s) => s.open()));
+    stopTimer();
+    setWritable(true);
+  };
+  /** One recovery at a time; rejects while the store still fails. */
+  const tryRecover = (): Promise<void> => {
+    recovering ??= recover().finally(() => {
+      recovering = undefined;
+    });
+    return recovering;
+  };
+  const stopTimer = () => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+  };
+  const fail = () => {
+    setWritable(false);
+    if (timer || closing) return;
+    timer = setInterval(() => {
+      tryRecover().catch(() => undefined);
+    }, recoverEveryMs);
+    timer.unref();
+  };
+
   return {
     sub,
+    get writable() {
+      return writable;
+    },
+    watchWritable(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async batch(operations) {
       if (operations.length === 0) return;
+      if (!writable) {
+        try {
+          await tryRecover();
+        } catch (cause) {
+          throw refused(cause, 'store_write', 'the store refused a write and has not recovered yet');
+        }
+      }
       try {
-        await db.batch(operations, writeOptions);
+        await write(operations);
       } catch (cause) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the store refused a write', { rule: 'store_write', cause });
+        fail();
+        throw refused(cause, 'store_write', 'the store refused a write');
       }
     },
     async close() {
+      closing = true;
+      stopTimer();
+      await recovering?.catch(() => undefined);
       if (db.status === 'open' || db.status === 'opening') await db.close();
     },
   };

@@ -180,15 +180,8 @@ export class NodeProcess {
   }
 
   /** Every message of one direction, paging with the API's cursor. */
-  async listAll(direction: MessageDirection): Promise<MessageSummary[]> {
-    const all: MessageSummary[] = [];
-    let cursor = '';
-    do {
-      const page = await this.client.call('listMessages', { direction, limit: 250, cursor });
-      all.push(...page.messages);
-      cursor = page.nextCursor;
-    } while (cursor !== '');
-    return all;
+  listAll(direction: MessageDirection): Promise<MessageSummary[]> {
+    return listAllMessages(this.client, direction);
   }
 
   closeClient(): void {
@@ -374,4 +367,16 @@ export function sendNotices(client: LocalAuthorityClient, recipient: string, cou
     const { messageId } = await client.call('sendNotice', { recipient, subject: `notice ${i}`, text: `test notice number ${i}`, correlationId: '' });
     return messageId;
   });
+}
+
+/** Every message of one direction on a node's Authority API, paging with the API's cursor. */
+export async function listAllMessages(client: Pick<LocalAuthorityClient, 'call'>, direction: MessageDirection): Promise<MessageSummary[]> {
+  const all: MessageSummary[] = [];
+  let cursor = '';
+  do {
+    const page = await client.call('listMessages', { direction, limit: 250, cursor });
+    all.push(...page.messages);
+    cursor = page.nextCursor;
+  } while (cursor !== '');
+  return all;
 }

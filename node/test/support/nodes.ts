@@ -18,7 +18,7 @@ export function testLogger(): Logger {
 export function testConfig(overrides: { [K in keyof NodeConfig]?: Partial<NodeConfig[K]> } = {}): NodeConfig {
   const base: NodeConfig = {
     ...DEFAULT_CONFIG,
-    federation: { listen: '127.0.0.1:0', advertise: [] },
+    federation: { ...DEFAULT_CONFIG.federation, listen: '127.0.0.1:0', advertise: [] },
     authority: { listen: '127.0.0.1:0' },
     metrics: { listen: '' },
     workflow: { deadlineCheckIntervalMs: 0, autoAnswerRetryMs: 100 },

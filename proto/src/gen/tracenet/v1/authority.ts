@@ -23,6 +23,7 @@ import {
 import { AuditVerification } from "./audit.js";
 import { MessageKind, messageKindFromJSON, messageKindToJSON } from "./envelope.js";
 import { NodeEvent } from "./events.js";
+import { Roster } from "./keys.js";
 import { ParticipantKind, participantKindFromJSON, participantKindToJSON, PeerCard } from "./peer_card.js";
 import { PeerPolicy } from "./policy.js";
 
@@ -100,7 +101,16 @@ export interface GetNodeInfoResponse {
 
 /** AddPeerRequest carries a card to pin. */
 export interface AddPeerRequest {
-  card: PeerCard | undefined;
+  card:
+    | PeerCard
+    | undefined;
+  /**
+   * Pin a card with other keys than the pinned card of that participant, without a rotation
+   * message: the operator confirmed the new card out of band (docs/protocol.md 15.3). The
+   * previous keys are refused at once.
+   * Optional, so that clients written before it still compile; absent means false.
+   */
+  replaceKeys?: boolean | undefined;
 }
 
 /** AddPeerResponse says what was pinned. */
@@ -227,6 +237,82 @@ export interface GetPeerPolicyResponse {
 /** WatchEventsRequest says where to resume: 0 for every stored event. */
 export interface WatchEventsRequest {
   afterSequence: number;
+}
+
+/** RotateKeysRequest says how long the previous keys stay valid. */
+export interface RotateKeysRequest {
+  /** Grace period for messages in flight, in ms; 0 uses keys.rotationGraceMs. */
+  graceMs: number;
+}
+
+/** RotateKeysResponse describes the new keys. */
+export interface RotateKeysResponse {
+  previousKeyId: string;
+  keyId: string;
+  /** Until when the previous keys are accepted (Unix ms). */
+  graceUntilMs: number;
+  /** The new card, to distribute out of band as well. */
+  card:
+    | PeerCard
+    | undefined;
+  /** Peers a KEY_ROTATION message was queued to. */
+  announcedTo: string[];
+}
+
+/** RevokeKeysRequest says why the current keys are revoked. */
+export interface RevokeKeysRequest {
+  /** Free text sent to peers, at most 500 characters. */
+  reason: string;
+}
+
+/** RevokeKeysResponse describes the new keys. */
+export interface RevokeKeysResponse {
+  revokedKeyId: string;
+  keyId: string;
+  card:
+    | PeerCard
+    | undefined;
+  /** Peers a KEY_REVOCATION message was queued to. */
+  announcedTo: string[];
+}
+
+/** LoadRosterRequest carries a signed roster. */
+export interface LoadRosterRequest {
+  roster: Roster | undefined;
+}
+
+/** LoadRosterResponse describes the installed roster. */
+export interface LoadRosterResponse {
+  roster: RosterSummary | undefined;
+}
+
+/** GetRosterRequest has no fields. */
+export interface GetRosterRequest {
+}
+
+/** GetRosterResponse describes the installed roster; roster is absent when none is. */
+export interface GetRosterResponse {
+  roster:
+    | RosterSummary
+    | undefined;
+  /** Whether this node has an operator key (federation.rosterKey). */
+  configured: boolean;
+}
+
+/** RosterSummary is a readable view of an installed roster. */
+export interface RosterSummary {
+  federation: string;
+  serial: number;
+  issuedAtMs: number;
+  expiresAtMs: number;
+  /** Members' participant ids in order. */
+  members: string[];
+  /** Every revoked key id, "participant:key_id". */
+  revoked: string[];
+  /** "valid", "expired" (in grace) or "lapsed" (grace over). */
+  state: string;
+  /** End of the grace after expiry (Unix ms). */
+  graceUntilMs: number;
 }
 
 function createBaseGetNodeInfoRequest(): GetNodeInfoRequest {
@@ -431,13 +517,16 @@ export const GetNodeInfoResponse: MessageFns<GetNodeInfoResponse> = {
 };
 
 function createBaseAddPeerRequest(): AddPeerRequest {
-  return { card: undefined };
+  return { card: undefined, replaceKeys: undefined };
 }
 
 export const AddPeerRequest: MessageFns<AddPeerRequest> = {
   encode(message: AddPeerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.card !== undefined) {
       PeerCard.encode(message.card, writer.uint32(10).fork()).join();
+    }
+    if (message.replaceKeys !== undefined) {
+      writer.uint32(16).bool(message.replaceKeys);
     }
     return writer;
   },
@@ -463,6 +552,14 @@ export const AddPeerRequest: MessageFns<AddPeerRequest> = {
             message.card = PeerCard.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.replaceKeys = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -476,13 +573,23 @@ export const AddPeerRequest: MessageFns<AddPeerRequest> = {
   },
 
   fromJSON(object: any): AddPeerRequest {
-    return { card: isSet(object.card) ? PeerCard.fromJSON(object.card) : undefined };
+    return {
+      card: isSet(object.card) ? PeerCard.fromJSON(object.card) : undefined,
+      replaceKeys: isSet(object.replaceKeys)
+        ? globalThis.Boolean(object.replaceKeys)
+        : isSet(object.replace_keys)
+        ? globalThis.Boolean(object.replace_keys)
+        : undefined,
+    };
   },
 
   toJSON(message: AddPeerRequest): unknown {
     const obj: any = {};
     if (message.card !== undefined) {
       obj.card = PeerCard.toJSON(message.card);
+    }
+    if (message.replaceKeys !== undefined) {
+      obj.replaceKeys = message.replaceKeys;
     }
     return obj;
   },
@@ -493,6 +600,7 @@ export const AddPeerRequest: MessageFns<AddPeerRequest> = {
   fromPartial(object: DeepPartial<AddPeerRequest>): AddPeerRequest {
     const message = createBaseAddPeerRequest();
     message.card = (object.card !== undefined && object.card !== null) ? PeerCard.fromPartial(object.card) : undefined;
+    message.replaceKeys = object.replaceKeys ?? undefined;
     return message;
   },
 };
@@ -2142,6 +2250,903 @@ export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
   },
 };
 
+function createBaseRotateKeysRequest(): RotateKeysRequest {
+  return { graceMs: 0 };
+}
+
+export const RotateKeysRequest: MessageFns<RotateKeysRequest> = {
+  encode(message: RotateKeysRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.graceMs !== 0) {
+      writer.uint32(8).int64(message.graceMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateKeysRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateKeysRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.graceMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateKeysRequest {
+    return {
+      graceMs: isSet(object.graceMs)
+        ? globalThis.Number(object.graceMs)
+        : isSet(object.grace_ms)
+        ? globalThis.Number(object.grace_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RotateKeysRequest): unknown {
+    const obj: any = {};
+    if (message.graceMs !== 0) {
+      obj.graceMs = Math.round(message.graceMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateKeysRequest>): RotateKeysRequest {
+    return RotateKeysRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RotateKeysRequest>): RotateKeysRequest {
+    const message = createBaseRotateKeysRequest();
+    message.graceMs = object.graceMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseRotateKeysResponse(): RotateKeysResponse {
+  return { previousKeyId: "", keyId: "", graceUntilMs: 0, card: undefined, announcedTo: [] };
+}
+
+export const RotateKeysResponse: MessageFns<RotateKeysResponse> = {
+  encode(message: RotateKeysResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.previousKeyId !== "") {
+      writer.uint32(10).string(message.previousKeyId);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.graceUntilMs !== 0) {
+      writer.uint32(24).int64(message.graceUntilMs);
+    }
+    if (message.card !== undefined) {
+      PeerCard.encode(message.card, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.announcedTo) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateKeysResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateKeysResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.previousKeyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.graceUntilMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.card = PeerCard.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.announcedTo.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateKeysResponse {
+    return {
+      previousKeyId: isSet(object.previousKeyId)
+        ? globalThis.String(object.previousKeyId)
+        : isSet(object.previous_key_id)
+        ? globalThis.String(object.previous_key_id)
+        : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      graceUntilMs: isSet(object.graceUntilMs)
+        ? globalThis.Number(object.graceUntilMs)
+        : isSet(object.grace_until_ms)
+        ? globalThis.Number(object.grace_until_ms)
+        : 0,
+      card: isSet(object.card) ? PeerCard.fromJSON(object.card) : undefined,
+      announcedTo: globalThis.Array.isArray(object?.announcedTo)
+        ? object.announcedTo.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.announced_to)
+        ? object.announced_to.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RotateKeysResponse): unknown {
+    const obj: any = {};
+    if (message.previousKeyId !== "") {
+      obj.previousKeyId = message.previousKeyId;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.graceUntilMs !== 0) {
+      obj.graceUntilMs = Math.round(message.graceUntilMs);
+    }
+    if (message.card !== undefined) {
+      obj.card = PeerCard.toJSON(message.card);
+    }
+    if (message.announcedTo?.length) {
+      obj.announcedTo = message.announcedTo;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateKeysResponse>): RotateKeysResponse {
+    return RotateKeysResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RotateKeysResponse>): RotateKeysResponse {
+    const message = createBaseRotateKeysResponse();
+    message.previousKeyId = object.previousKeyId ?? "";
+    message.keyId = object.keyId ?? "";
+    message.graceUntilMs = object.graceUntilMs ?? 0;
+    message.card = (object.card !== undefined && object.card !== null) ? PeerCard.fromPartial(object.card) : undefined;
+    message.announcedTo = object.announcedTo?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeKeysRequest(): RevokeKeysRequest {
+  return { reason: "" };
+}
+
+export const RevokeKeysRequest: MessageFns<RevokeKeysRequest> = {
+  encode(message: RevokeKeysRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reason !== "") {
+      writer.uint32(10).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeKeysRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeKeysRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeKeysRequest {
+    return { reason: isSet(object.reason) ? globalThis.String(object.reason) : "" };
+  },
+
+  toJSON(message: RevokeKeysRequest): unknown {
+    const obj: any = {};
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeKeysRequest>): RevokeKeysRequest {
+    return RevokeKeysRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeKeysRequest>): RevokeKeysRequest {
+    const message = createBaseRevokeKeysRequest();
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeKeysResponse(): RevokeKeysResponse {
+  return { revokedKeyId: "", keyId: "", card: undefined, announcedTo: [] };
+}
+
+export const RevokeKeysResponse: MessageFns<RevokeKeysResponse> = {
+  encode(message: RevokeKeysResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revokedKeyId !== "") {
+      writer.uint32(10).string(message.revokedKeyId);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.card !== undefined) {
+      PeerCard.encode(message.card, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.announcedTo) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeKeysResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeKeysResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revokedKeyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.card = PeerCard.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.announcedTo.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeKeysResponse {
+    return {
+      revokedKeyId: isSet(object.revokedKeyId)
+        ? globalThis.String(object.revokedKeyId)
+        : isSet(object.revoked_key_id)
+        ? globalThis.String(object.revoked_key_id)
+        : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      card: isSet(object.card) ? PeerCard.fromJSON(object.card) : undefined,
+      announcedTo: globalThis.Array.isArray(object?.announcedTo)
+        ? object.announcedTo.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.announced_to)
+        ? object.announced_to.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RevokeKeysResponse): unknown {
+    const obj: any = {};
+    if (message.revokedKeyId !== "") {
+      obj.revokedKeyId = message.revokedKeyId;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.card !== undefined) {
+      obj.card = PeerCard.toJSON(message.card);
+    }
+    if (message.announcedTo?.length) {
+      obj.announcedTo = message.announcedTo;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeKeysResponse>): RevokeKeysResponse {
+    return RevokeKeysResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeKeysResponse>): RevokeKeysResponse {
+    const message = createBaseRevokeKeysResponse();
+    message.revokedKeyId = object.revokedKeyId ?? "";
+    message.keyId = object.keyId ?? "";
+    message.card = (object.card !== undefined && object.card !== null) ? PeerCard.fromPartial(object.card) : undefined;
+    message.announcedTo = object.announcedTo?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLoadRosterRequest(): LoadRosterRequest {
+  return { roster: undefined };
+}
+
+export const LoadRosterRequest: MessageFns<LoadRosterRequest> = {
+  encode(message: LoadRosterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roster !== undefined) {
+      Roster.encode(message.roster, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadRosterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadRosterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roster = Roster.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadRosterRequest {
+    return { roster: isSet(object.roster) ? Roster.fromJSON(object.roster) : undefined };
+  },
+
+  toJSON(message: LoadRosterRequest): unknown {
+    const obj: any = {};
+    if (message.roster !== undefined) {
+      obj.roster = Roster.toJSON(message.roster);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LoadRosterRequest>): LoadRosterRequest {
+    return LoadRosterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoadRosterRequest>): LoadRosterRequest {
+    const message = createBaseLoadRosterRequest();
+    message.roster = (object.roster !== undefined && object.roster !== null)
+      ? Roster.fromPartial(object.roster)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLoadRosterResponse(): LoadRosterResponse {
+  return { roster: undefined };
+}
+
+export const LoadRosterResponse: MessageFns<LoadRosterResponse> = {
+  encode(message: LoadRosterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roster !== undefined) {
+      RosterSummary.encode(message.roster, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadRosterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadRosterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roster = RosterSummary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadRosterResponse {
+    return { roster: isSet(object.roster) ? RosterSummary.fromJSON(object.roster) : undefined };
+  },
+
+  toJSON(message: LoadRosterResponse): unknown {
+    const obj: any = {};
+    if (message.roster !== undefined) {
+      obj.roster = RosterSummary.toJSON(message.roster);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LoadRosterResponse>): LoadRosterResponse {
+    return LoadRosterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoadRosterResponse>): LoadRosterResponse {
+    const message = createBaseLoadRosterResponse();
+    message.roster = (object.roster !== undefined && object.roster !== null)
+      ? RosterSummary.fromPartial(object.roster)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetRosterRequest(): GetRosterRequest {
+  return {};
+}
+
+export const GetRosterRequest: MessageFns<GetRosterRequest> = {
+  encode(_: GetRosterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRosterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRosterRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetRosterRequest {
+    return {};
+  },
+
+  toJSON(_: GetRosterRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRosterRequest>): GetRosterRequest {
+    return GetRosterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetRosterRequest>): GetRosterRequest {
+    const message = createBaseGetRosterRequest();
+    return message;
+  },
+};
+
+function createBaseGetRosterResponse(): GetRosterResponse {
+  return { roster: undefined, configured: false };
+}
+
+export const GetRosterResponse: MessageFns<GetRosterResponse> = {
+  encode(message: GetRosterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.roster !== undefined) {
+      RosterSummary.encode(message.roster, writer.uint32(10).fork()).join();
+    }
+    if (message.configured !== false) {
+      writer.uint32(16).bool(message.configured);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRosterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRosterResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.roster = RosterSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.configured = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRosterResponse {
+    return {
+      roster: isSet(object.roster) ? RosterSummary.fromJSON(object.roster) : undefined,
+      configured: isSet(object.configured) ? globalThis.Boolean(object.configured) : false,
+    };
+  },
+
+  toJSON(message: GetRosterResponse): unknown {
+    const obj: any = {};
+    if (message.roster !== undefined) {
+      obj.roster = RosterSummary.toJSON(message.roster);
+    }
+    if (message.configured !== false) {
+      obj.configured = message.configured;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRosterResponse>): GetRosterResponse {
+    return GetRosterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRosterResponse>): GetRosterResponse {
+    const message = createBaseGetRosterResponse();
+    message.roster = (object.roster !== undefined && object.roster !== null)
+      ? RosterSummary.fromPartial(object.roster)
+      : undefined;
+    message.configured = object.configured ?? false;
+    return message;
+  },
+};
+
+function createBaseRosterSummary(): RosterSummary {
+  return {
+    federation: "",
+    serial: 0,
+    issuedAtMs: 0,
+    expiresAtMs: 0,
+    members: [],
+    revoked: [],
+    state: "",
+    graceUntilMs: 0,
+  };
+}
+
+export const RosterSummary: MessageFns<RosterSummary> = {
+  encode(message: RosterSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.federation !== "") {
+      writer.uint32(10).string(message.federation);
+    }
+    if (message.serial !== 0) {
+      writer.uint32(16).uint64(message.serial);
+    }
+    if (message.issuedAtMs !== 0) {
+      writer.uint32(24).int64(message.issuedAtMs);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(32).int64(message.expiresAtMs);
+    }
+    for (const v of message.members) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.revoked) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.state !== "") {
+      writer.uint32(58).string(message.state);
+    }
+    if (message.graceUntilMs !== 0) {
+      writer.uint32(64).int64(message.graceUntilMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RosterSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRosterSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.federation = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.serial = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.issuedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.members.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.revoked.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.graceUntilMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RosterSummary {
+    return {
+      federation: isSet(object.federation) ? globalThis.String(object.federation) : "",
+      serial: isSet(object.serial) ? globalThis.Number(object.serial) : 0,
+      issuedAtMs: isSet(object.issuedAtMs)
+        ? globalThis.Number(object.issuedAtMs)
+        : isSet(object.issued_at_ms)
+        ? globalThis.Number(object.issued_at_ms)
+        : 0,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? globalThis.Number(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? globalThis.Number(object.expires_at_ms)
+        : 0,
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => globalThis.String(e)) : [],
+      revoked: globalThis.Array.isArray(object?.revoked) ? object.revoked.map((e: any) => globalThis.String(e)) : [],
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      graceUntilMs: isSet(object.graceUntilMs)
+        ? globalThis.Number(object.graceUntilMs)
+        : isSet(object.grace_until_ms)
+        ? globalThis.Number(object.grace_until_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RosterSummary): unknown {
+    const obj: any = {};
+    if (message.federation !== "") {
+      obj.federation = message.federation;
+    }
+    if (message.serial !== 0) {
+      obj.serial = Math.round(message.serial);
+    }
+    if (message.issuedAtMs !== 0) {
+      obj.issuedAtMs = Math.round(message.issuedAtMs);
+    }
+    if (message.expiresAtMs !== 0) {
+      obj.expiresAtMs = Math.round(message.expiresAtMs);
+    }
+    if (message.members?.length) {
+      obj.members = message.members;
+    }
+    if (message.revoked?.length) {
+      obj.revoked = message.revoked;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.graceUntilMs !== 0) {
+      obj.graceUntilMs = Math.round(message.graceUntilMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RosterSummary>): RosterSummary {
+    return RosterSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RosterSummary>): RosterSummary {
+    const message = createBaseRosterSummary();
+    message.federation = object.federation ?? "";
+    message.serial = object.serial ?? 0;
+    message.issuedAtMs = object.issuedAtMs ?? 0;
+    message.expiresAtMs = object.expiresAtMs ?? 0;
+    message.members = object.members?.map((e) => e) || [];
+    message.revoked = object.revoked?.map((e) => e) || [];
+    message.state = object.state ?? "";
+    message.graceUntilMs = object.graceUntilMs ?? 0;
+    return message;
+  },
+};
+
 /**
  * Authority is the node's local API for its own state's officers and systems. It listens on
  * loopback by default and requires "authorization: Bearer <token>" metadata on every call.
@@ -2260,6 +3265,56 @@ export const AuthorityService = {
     responseSerialize: (value: NodeEvent): Buffer => Buffer.from(NodeEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): NodeEvent => NodeEvent.decode(value),
   },
+  /**
+   * RotateKeys replaces the node's keys and TLS certificate, issues a new card and announces it
+   * to every pinned peer with a KEY_ROTATION message signed by the previous keys
+   * (docs/protocol.md 15.2).
+   */
+  rotateKeys: {
+    path: "/tracenet.v1.Authority/RotateKeys" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateKeysRequest): Buffer => Buffer.from(RotateKeysRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateKeysRequest => RotateKeysRequest.decode(value),
+    responseSerialize: (value: RotateKeysResponse): Buffer => Buffer.from(RotateKeysResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateKeysResponse => RotateKeysResponse.decode(value),
+  },
+  /**
+   * RevokeKeys declares the node's current keys compromised: it rotates without grace and sends
+   * every pinned peer a KEY_REVOCATION signed by the new keys (docs/protocol.md 15.3).
+   */
+  revokeKeys: {
+    path: "/tracenet.v1.Authority/RevokeKeys" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeKeysRequest): Buffer => Buffer.from(RevokeKeysRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeKeysRequest => RevokeKeysRequest.decode(value),
+    responseSerialize: (value: RevokeKeysResponse): Buffer => Buffer.from(RevokeKeysResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeKeysResponse => RevokeKeysResponse.decode(value),
+  },
+  /**
+   * LoadRoster verifies a roster with the configured operator key and installs it
+   * (docs/protocol.md 15.4).
+   */
+  loadRoster: {
+    path: "/tracenet.v1.Authority/LoadRoster" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LoadRosterRequest): Buffer => Buffer.from(LoadRosterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LoadRosterRequest => LoadRosterRequest.decode(value),
+    responseSerialize: (value: LoadRosterResponse): Buffer => Buffer.from(LoadRosterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LoadRosterResponse => LoadRosterResponse.decode(value),
+  },
+  /** GetRoster describes the installed roster. */
+  getRoster: {
+    path: "/tracenet.v1.Authority/GetRoster" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRosterRequest): Buffer => Buffer.from(GetRosterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRosterRequest => GetRosterRequest.decode(value),
+    responseSerialize: (value: GetRosterResponse): Buffer => Buffer.from(GetRosterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRosterResponse => GetRosterResponse.decode(value),
+  },
 } as const;
 
 export interface AuthorityServer extends UntypedServiceImplementation {
@@ -2289,6 +3344,24 @@ export interface AuthorityServer extends UntypedServiceImplementation {
    * the stored ones first, then new ones as they happen, until the caller cancels.
    */
   watchEvents: handleServerStreamingCall<WatchEventsRequest, NodeEvent>;
+  /**
+   * RotateKeys replaces the node's keys and TLS certificate, issues a new card and announces it
+   * to every pinned peer with a KEY_ROTATION message signed by the previous keys
+   * (docs/protocol.md 15.2).
+   */
+  rotateKeys: handleUnaryCall<RotateKeysRequest, RotateKeysResponse>;
+  /**
+   * RevokeKeys declares the node's current keys compromised: it rotates without grace and sends
+   * every pinned peer a KEY_REVOCATION signed by the new keys (docs/protocol.md 15.3).
+   */
+  revokeKeys: handleUnaryCall<RevokeKeysRequest, RevokeKeysResponse>;
+  /**
+   * LoadRoster verifies a roster with the configured operator key and installs it
+   * (docs/protocol.md 15.4).
+   */
+  loadRoster: handleUnaryCall<LoadRosterRequest, LoadRosterResponse>;
+  /** GetRoster describes the installed roster. */
+  getRoster: handleUnaryCall<GetRosterRequest, GetRosterResponse>;
 }
 
 export interface AuthorityClient extends Client {
@@ -2449,6 +3522,80 @@ export interface AuthorityClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<NodeEvent>;
+  /**
+   * RotateKeys replaces the node's keys and TLS certificate, issues a new card and announces it
+   * to every pinned peer with a KEY_ROTATION message signed by the previous keys
+   * (docs/protocol.md 15.2).
+   */
+  rotateKeys(
+    request: RotateKeysRequest,
+    callback: (error: ServiceError | null, response: RotateKeysResponse) => void,
+  ): ClientUnaryCall;
+  rotateKeys(
+    request: RotateKeysRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateKeysResponse) => void,
+  ): ClientUnaryCall;
+  rotateKeys(
+    request: RotateKeysRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateKeysResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * RevokeKeys declares the node's current keys compromised: it rotates without grace and sends
+   * every pinned peer a KEY_REVOCATION signed by the new keys (docs/protocol.md 15.3).
+   */
+  revokeKeys(
+    request: RevokeKeysRequest,
+    callback: (error: ServiceError | null, response: RevokeKeysResponse) => void,
+  ): ClientUnaryCall;
+  revokeKeys(
+    request: RevokeKeysRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeKeysResponse) => void,
+  ): ClientUnaryCall;
+  revokeKeys(
+    request: RevokeKeysRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeKeysResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * LoadRoster verifies a roster with the configured operator key and installs it
+   * (docs/protocol.md 15.4).
+   */
+  loadRoster(
+    request: LoadRosterRequest,
+    callback: (error: ServiceError | null, response: LoadRosterResponse) => void,
+  ): ClientUnaryCall;
+  loadRoster(
+    request: LoadRosterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LoadRosterResponse) => void,
+  ): ClientUnaryCall;
+  loadRoster(
+    request: LoadRosterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LoadRosterResponse) => void,
+  ): ClientUnaryCall;
+  /** GetRoster describes the installed roster. */
+  getRoster(
+    request: GetRosterRequest,
+    callback: (error: ServiceError | null, response: GetRosterResponse) => void,
+  ): ClientUnaryCall;
+  getRoster(
+    request: GetRosterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetRosterResponse) => void,
+  ): ClientUnaryCall;
+  getRoster(
+    request: GetRosterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetRosterResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AuthorityClient = makeGenericClientConstructor(AuthorityService, "tracenet.v1.Authority") as unknown as {

@@ -53,6 +53,13 @@ export enum MessageKind {
   MESSAGE_KIND_DISCLOSURE_NOTICE = 16,
   /** MESSAGE_KIND_SHARED_INFORMATION - Body: SharedInformation (requester to third participant). */
   MESSAGE_KIND_SHARED_INFORMATION = 17,
+  /**
+   * MESSAGE_KIND_KEY_ROTATION - Keys (docs/protocol.md section 15); bodies in keys.proto.
+   * Body: KeyRotation, sealed and signed with the sender's previous keys.
+   */
+  MESSAGE_KIND_KEY_ROTATION = 18,
+  /** MESSAGE_KIND_KEY_REVOCATION - Body: KeyRevocation, sealed and signed with the sender's new keys. */
+  MESSAGE_KIND_KEY_REVOCATION = 19,
   UNRECOGNIZED = -1,
 }
 
@@ -112,6 +119,12 @@ export function messageKindFromJSON(object: any): MessageKind {
     case 17:
     case "MESSAGE_KIND_SHARED_INFORMATION":
       return MessageKind.MESSAGE_KIND_SHARED_INFORMATION;
+    case 18:
+    case "MESSAGE_KIND_KEY_ROTATION":
+      return MessageKind.MESSAGE_KIND_KEY_ROTATION;
+    case 19:
+    case "MESSAGE_KIND_KEY_REVOCATION":
+      return MessageKind.MESSAGE_KIND_KEY_REVOCATION;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -157,6 +170,10 @@ export function messageKindToJSON(object: MessageKind): string {
       return "MESSAGE_KIND_DISCLOSURE_NOTICE";
     case MessageKind.MESSAGE_KIND_SHARED_INFORMATION:
       return "MESSAGE_KIND_SHARED_INFORMATION";
+    case MessageKind.MESSAGE_KIND_KEY_ROTATION:
+      return "MESSAGE_KIND_KEY_ROTATION";
+    case MessageKind.MESSAGE_KIND_KEY_REVOCATION:
+      return "MESSAGE_KIND_KEY_REVOCATION";
     case MessageKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

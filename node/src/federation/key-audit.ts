@@ -1,0 +1,9 @@
+import type { AuditEvent } from '../audit/audit-log.js';
+
+/** Audit entry types of key management (docs/protocol.md 15.7). */
+export type KeyAuditType = 'keys.rotated' | 'keys.revoked' | 'peer.keys_revoked' | 'roster.loaded';
+
+/** An audit event of key management. Fields are ids, times and counts, never key material. */
+export function keyAuditEvent(type: KeyAuditType, fields: Record<string, string | number | boolean>): AuditEvent {
+  return { type, fields };
+}

@@ -1,0 +1,89 @@
+/**
+ * Write failures at the store level, through the store's fault seam (`writeFault`): the fallback of
+ * `full-disk.test.ts` where no tmpfs can be mounted, and the unit view of the same rules.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode, TracenetError } from '@tracenet/proto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../src/store/store.js';
+import { waitFor } from '../support/nodes.js';
+
+const opened: Array<{ store: Store; dir: string }> = [];
+
+afterEach(async () => {
+  for (const { store, dir } of opened.splice(0)) {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+async function faultyStore(): Promise<{ store: Store; dir: string; fault: { on: boolean } }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tracenet-store-faults-'));
+  const fault = { on: false };
+  const store = await openStore(join(dir, 'store'), {
+    recoverEveryMs: 20,
+    writeFault: () => (fault.on ? Object.assign(new Error('IO error: No space left on device'), { code: 'LEVEL_IO_ERROR' }) : undefined),
+  });
+  opened.push({ store, dir });
+  return { store, dir, fault };
+}
+
+const put = (store: Store, key: string) => store.batch([{ type: 'put', sublevel: store.sub.inbox, key, value: { key } }]);
+
+describe('store write faults', () => {
+  it('refuses with STORAGE_UNAVAILABLE, reports not writable, and recovers by itself', async () => {
+    const { store, fault } = await faultyStore();
+    const changes: boolean[] = [];
+    store.watchWritable((writable) => changes.push(writable));
+    await put(store, 'before');
+    fault.on = true;
+    const error = await put(store, 'during').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TracenetError);
+    expect((error as TracenetError).code).toBe(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE);
+    expect((error as TracenetError).retryable).toBe(true);
+    expect(store.writable).toBe(false);
+    // Still failing: refused again, and reads keep working.
+    await expect(put(store, 'during-2')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE });
+    expect(await store.sub.inbox.get('before')).toEqual({ key: 'before' });
+    expect(await store.sub.inbox.get('during')).toBeUndefined();
+
+    fault.on = false;
+    // Recovery by the timer, without any write.
+    await waitFor(() => store.writable, 5000, 'the store to recover');
+    expect(changes).toEqual([false, true]);
+    await put(store, 'after');
+    expect(await store.sub.inbox.get('after')).toEqual({ key: 'after' });
+    expect(await store.sub.inbox.get('before')).toEqual({ key: 'before' });
+  });
+
+  it('recovers on the next write too, and keeps what it acknowledged across a reopen', async () => {
+    const { store, dir, fault } = await faultyStore();
+    await put(store, 'a');
+    fault.on = true;
+    await expect(put(store, 'b')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE });
+    fault.on = false;
+    await put(store, 'c');
+    expect(store.writable).toBe(true);
+    await store.close();
+    const again = await openStore(join(dir, 'store'));
+    opened.push({ store: again, dir });
+    const keys: string[] = [];
+    for await (const key of again.sub.inbox.keys()) keys.push(key);
+    expect(keys).toEqual(['a', 'c']);
+  });
+
+  it('stops trying to recover once closed', async () => {
+    const { store, fault } = await faultyStore();
+    fault.on = true;
+    await expect(put(store, 'x')).rejects.toThrow();
+    await store.close();
+    fault.on = false;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(store.writable).toBe(false);
+  });
+});
