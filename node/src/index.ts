@@ -50,6 +50,7 @@ export { PostgresAdapter } from './registry/postgres.js';
 export { normaliseSerial, normaliseName, normaliseManufacturer, normaliseModel, normaliseCalibre, indexedSerials } from './records/normalise.js';
 export { recordFromJson, recordToJson } from './records/record-json.js';
 export { recordViolations } from './records/validation.js';
+export { importRecords, type ImportOptions, type ImportSummary } from './records/import.js';
 export { retentionOf, retentionDate } from './records/retention.js';
 export { nextState, WORKFLOW_KINDS } from './workflow/state-machine.js';
 export { caseText, chainText } from './cli/trace-commands.js';

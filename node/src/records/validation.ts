@@ -51,6 +51,7 @@ const EVENT_FIELD_TEXT: Readonly<Record<EventField, { readonly prop: keyof Weapo
   licence: { prop: 'licence', what: 'licence' },
   end_user: { prop: 'endUser', what: 'end user' },
 };
+const EVENT_FIELDS = Object.entries(EVENT_FIELD_TEXT) as [EventField, (typeof EVENT_FIELD_TEXT)[EventField]][];
 
 /** What {@link recordViolations} checks against. */
 export interface RecordValidationOptions {
@@ -112,21 +113,24 @@ function tomorrow(nowMs: number): string {
 }
 
 function checkEvent(v: Violations, event: WeaponEvent, at: string, latestDate: string | undefined): void {
-  v.enumValue(`${at}.type`, EVENT_TYPE, event.type, true);
+  if (event.type === 0 || !isEnumMember(EVENT_TYPE, event.type)) v.enumValue(`${at}.type`, EVENT_TYPE, event.type, true);
   if (event.date === '') v.missing(`${at}.date`, 'the date of the event is required (YYYY-MM-DD)');
   else if (!isValidDate(event.date)) v.invalid(`${at}.date`, 'date', `the date must be a calendar date YYYY-MM-DD, not ${JSON.stringify(event.date)}`);
   else if (latestDate !== undefined && event.date > latestDate) v.invalid(`${at}.date`, 'not_in_future', `the date ${event.date} is in the future`);
   const rule = EVENT_RULES[event.type];
-  const name = enumShortName(EVENT_TYPE, event.type);
-  for (const [key, { prop, what }] of Object.entries(EVENT_FIELD_TEXT) as [EventField, (typeof EVENT_FIELD_TEXT)[EventField]][]) {
+  const name = () => enumShortName(EVENT_TYPE, event.type);
+  for (const [key, { prop, what }] of EVENT_FIELDS) {
     const value = event[prop] as string;
+    const required = rule?.required.includes(key) === true;
+    // An empty field that the type does not require breaks no rule: skip building its path.
+    if (value === '' && !required) continue;
     const path = `${at}.${key}`;
-    if (rule?.required.includes(key)) v.required(path, value, `the ${what} of a ${name} event`);
-    else if (value !== '' && rule && !rule.optional.includes(key)) v.invalid(path, 'not_applicable', `a ${name} event has no ${what}`);
+    if (required) v.required(path, value, `the ${what} of a ${name()} event`);
+    else if (value !== '' && rule && !rule.optional.includes(key)) v.invalid(path, 'not_applicable', `a ${name()} event has no ${what}`);
     else v.maxLength(path, value, what);
     if ((key === 'destination' || key === 'origin') && value !== '') v.country(path, value, `the ${what}`, false);
   }
-  v.maxLength(`${at}.details`, event.details, 'details', RECORD_LIMITS.details);
+  if (event.details.length > RECORD_LIMITS.details) v.maxLength(`${at}.details`, event.details, 'details', RECORD_LIMITS.details);
 }
 
 function checkEvents(v: Violations, record: WeaponRecord, p: string, latestDate: string | undefined): void {

@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { createRequire } from 'node:module';
+
+/** Clock ticks per second of /proc/<pid>/stat (CLK_TCK; 100 on Linux unless configured otherwise). */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * CPU time (user + system, milliseconds) a process has used so far, from /proc/<pid>/stat fields
+ * 14 and 15. Read before and after a run to get what the server spent on it, whatever else the
+ * machine was doing. Resolution is one clock tick (10 ms), so runs must be long enough.
+ */
+export function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / CLK_TCK;
+}
+
+/** Resident memory of a process now and at its peak, in MiB (VmRSS / VmHWM of /proc/<pid>/status). */
+export function residentMiB(pid: number): { rssMiB: number; peakMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMiB: Math.round(kib('VmRSS') / 102.4) / 10, peakMiB: Math.round(kib('VmHWM') / 102.4) / 10 };
+}
+
+/** The 1-minute load average: how busy the shared machine was (the figures are indicative when it is high). */
+export function load1(): number {
+  return Math.round((loadavg()[0] ?? 0) * 100) / 100;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The installed version of a package, or null when it cannot be resolved. */
+export function packageVersion(name: string): string | null {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    // Packages whose exports hide package.json: walk up from the entry point.
+    try {
+      const entry = require.resolve(name);
+      const at = entry.lastIndexOf(`/node_modules/${name}/`);
+      if (at < 0) return null;
+      const pkg = JSON.parse(readFileSync(`${entry.slice(0, at)}/node_modules/${name}/package.json`, 'utf8')) as { version: string };
+      return pkg.version;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Machine, runtime and library versions, written at the top of results.json and docs/benchmarks.md. */
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly platform: string;
+  readonly versions: Readonly<Record<string, string | null>>;
+  readonly gitCommit: string | null;
+  readonly loadAtStart: number;
+}
+
+export function machineInfo(): MachineInfo {
+  let gitCommit: string | null = null;
+  try {
+    gitCommit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    gitCommit = null;
+  }
+  return {
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    versions: Object.fromEntries(['@grpc/grpc-js', 'libsodium-wrappers', 'sodium-native', 'level', 'classic-level', 'csv-parse'].map((n) => [n, packageVersion(n)])),
+    gitCommit,
+    loadAtStart: load1(),
+  };
+}

@@ -1,0 +1,189 @@
+import type { BenchResults, SectionName, SectionOutcome } from './main.js';
+import type { ChainResult } from './sections/chain.js';
+import type { DeliveryResult } from './sections/delivery.js';
+import type { EnvelopeResult } from './sections/envelope.js';
+import type { FanoutResult } from './sections/fanout.js';
+import type { MemoryResult } from './sections/memory.js';
+import type { RecordsResult } from './sections/records.js';
+import type { Target } from './stats.js';
+
+const n = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toLocaleString('en'));
+const mark = (t: Target) => (t.met === null ? 'not measured' : t.met ? '**met**' : '**missed**');
+
+function table(head: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map((c) => (typeof c === 'number' ? n(c) : c)).join(' | ')} |`)].join('\n');
+}
+
+function resultOf<T>(outcome: SectionOutcome | undefined): T | string {
+  if (!outcome) return 'Not run in this run.';
+  if (!outcome.ok) return `The section failed: \`${outcome.error.split('\n')[0] ?? ''}\``;
+  return outcome.result as T;
+}
+
+function load(outcome: SectionOutcome | undefined): string {
+  return outcome ? ` (load average ${outcome.loadBefore} → ${outcome.loadAfter}; ${outcome.seconds} s)` : '';
+}
+
+function delivery(outcome: SectionOutcome | undefined): string {
+  const r = resultOf<DeliveryResult>(outcome);
+  const head = `## 1. Secure delivery vs raw gRPC${load(outcome)}
+
+The secure server is a real node process (\`tracenet start\`, default configuration: TLS, \`store.sync\` on) receiving
+\`Federation.Deliver\` of sealed Notice envelopes (1 KiB body) from a pinned sender that exists only as keys: each request
+is size-checked, parsed, authenticated (XChaCha20-Poly1305 under the pair key), its Ed25519 signature verified,
+checked against the replay window, stored with its audit entry in one LevelDB batch and answered with a signed
+receipt. The raw server is a plain grpc-js unary echo server over TLS in its own process, echoing a payload of the
+same size. Both are driven by the same closed-loop load generator (one grpc-js client in the bench process) at each
+concurrency; envelopes are sealed before the run, each with its own message id. Server CPU per request: utime + stime
+of /proc/<pid>/stat for the node, \`process.cpuUsage()\` reported by the echo server, over the measured requests only.`;
+  if (typeof r === 'string') return `${head}\n\n${r}`;
+  const rows = r.levels.flatMap((l) => [
+    [String(l.concurrency), 'raw echo', l.raw.requestsPerSecond, l.raw.latency.p50Ms, l.raw.latency.p99Ms, l.raw.serverCpuUsPerRequest, l.raw.errors, ''],
+    [String(l.concurrency), 'secure Deliver', l.secure.requestsPerSecond, l.secure.latency.p50Ms, l.secure.latency.p99Ms, l.secure.serverCpuUsPerRequest, l.secure.errors, String(l.ratio)],
+  ]);
+  return `${head}\n\nEnvelope size on the wire: ${r.envelopeBytes} bytes.\n\n${table(['concurrency', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'server CPU µs/request', 'errors', 'secure ÷ raw'], rows)}`;
+}
+
+function envelope(outcome: SectionOutcome | undefined): string {
+  const r = resultOf<EnvelopeResult>(outcome);
+  const head = `## 2. Envelope seal and open${load(outcome)}
+
+\`sealEnvelope\` (Ed25519 signature, then XChaCha20-Poly1305 under the pair key with a random nonce) and the recipient's
+open (\`parseEnvelope\` + \`decryptEnvelope\` + \`verifyEnvelopeSignature\`), one core, in the bench process, 1 KiB body,
+every envelope with its own message id.`;
+  if (typeof r === 'string') return `${head}\n\n${r}`;
+  const native = r.sodiumNative.installed
+    ? `sodium-native (installed here): Ed25519 sign ${n(r.sodiumNative.signPerSecond)}/s, verify ${n(r.sodiumNative.verifyPerSecond)}/s.`
+    : 'sodium-native is not installed (it is not a dependency), so it was not measured; the environment notes give about 32,500 sign / 13,200 verify per second for it on this kind of machine, against about 12,900 / 5,300–6,000 for libsodium-wrappers.';
+  return `${head}\n\n${table(['library', 'envelope bytes', 'seal/s', 'open/s'], [[r.library, r.envelopeBytes, r.sealPerSecond, r.openPerSecond]])}\n\n${native}`;
+}
+
+function records(outcome: SectionOutcome | undefined): string {
+  const r = resultOf<RecordsResult>(outcome);
+  const head = `## 3. Records: import, lookups, wildcard search${load(outcome)}
+
+A generated CSV file is imported with \`importRecords\` (the code behind \`tracenet records import\`) into a real node's
+\`RecordStore\` on LevelDB (\`TracenetNode.open\`, no ports), each run in a fresh child process on an empty store, with
+\`store.sync\` off and on. Every row is valid and gets its serial index entry and its share of the \`records.imported\`
+audit entries. Then, through the node's \`Registry\`: point lookups (\`findExact\`, manufacturer + serial of a random
+row, one at a time), a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
+1,000 serials of its literal prefix) and a leading-wildcard search (\`*12345\`: scans the serial index from its start, capped at 100,000
+entries by design).
+
+"Store alone" is the ceiling under the import at that moment: the same records' LevelDB operations (a value of the
+same size and the serial index entry, batches of 1,000, same \`store.sync\`) written straight through the node's
+\`Store\` into a fresh store, without parsing, validation or audit. "Records per CPU-second" is the import's rate per
+second of CPU time of its process (LevelDB's background threads included): it moves less with the machine's load
+than records/s.`;
+  if (typeof r === 'string') return `${head}\n\n${r}`;
+  const rows = r.runs.map((x) => [
+    x.rows,
+    x.storeSync ? 'on' : 'off',
+    x.recordsPerSecond,
+    x.importSeconds,
+    x.recordsPerCpuSecond,
+    x.storeCeiling.recordsPerSecond,
+    `${x.pointLookup.p50Ms} / ${x.pointLookup.p99Ms}`,
+    `${x.prefixWildcard.p50Ms} / ${x.prefixWildcard.p99Ms}`,
+    `${x.leadingWildcard.p50Ms} / ${x.leadingWildcard.p99Ms}`,
+    x.storeMiB,
+    x.rssAfterImportMiB,
+  ]);
+  return `${head}\n\nDataset: ${r.dataset}.\n\n${table(
+    ['records', 'store.sync', 'import records/s', 'import s', 'records per CPU-second', 'store alone records/s', 'lookup p50 / p99 ms', 'prefix wildcard p50 / p99 ms', 'leading wildcard p50 / p99 ms', 'store MiB', 'process RSS MiB'],
+    rows,
+  )}`;
+}
+
+function chain(outcome: SectionOutcome | undefined): string {
+  const r = resultOf<ChainResult>(outcome);
+  const head = `## 4. Trace chain${load(outcome)}
+
+The demo's chain with three node processes on loopback (default configuration, \`store.sync\` on): FRA asks BEL; BEL
+answers automatically from its records "referred to KEN"; FRA follows on to KEN (the bench does the operator's
+follow-on as soon as the referral is on FRA's case); KEN answers "traced" automatically. One weapon per chain, chains
+one after another, times from \`createCase\` to KEN's answer on FRA's case, polled every 2 ms.`;
+  if (typeof r === 'string') return `${head}\n\n${r}`;
+  return `${head}\n\n${table(
+    ['chains', 'wall p50 ms', 'wall p99 ms', 'first hop p50 ms', 'second hop p50 ms', 'human baseline'],
+    [[r.chains, r.wall.p50Ms, r.wall.p99Ms, r.firstHop.p50Ms, r.secondHop.p50Ms, r.humanBaseline]],
+  )}`;
+}
+
+function fanout(outcome: SectionOutcome | undefined): string {
+  const r = resultOf<FanoutResult>(outcome);
+  const head = `## 5. Federated lookup fan-out${load(outcome)}
+
+FRA (a real node process) runs \`Lookups.lookup\` for one weapon against every pinned participant; the time is from the
+Authority API call to its response, which comes once every participant has answered. Lookups run one after another
+after two warm-up lookups (TLS handshakes). Every tenth participant holds the weapon as stolen.
+
+**What is simulated:** 193 node processes do not fit on two cores. Each participant is a complete \`TracenetNode\`
+(own keys and card, own LevelDB store, own TLS Federation port, the real LookupResponder), but many are hosted in one
+responder process, their stores have \`store.sync\` off, and all share the machine's two cores and loopback with the
+asker: there is no network latency, and the answers of 193 participants are computed on 2 cores rather than 193
+machines, which makes the figure pessimistic on CPU and optimistic on network.`;
+  if (typeof r === 'string') return `${head}\n\n${r}`;
+  const rows = r.runs.map((x) => [x.participants, x.responderProcesses, x.lookups, x.allAnswered.p50Ms, x.allAnswered.p99Ms, x.hitsPerLookup, x.notAnswered, x.askerCpuMsPerLookup, x.responderRssMiBPerNode]);
+  return `${head}\n\n${table(['participants', 'responder processes', 'lookups', 'all answered p50 ms', 'p99 ms', 'hits/lookup', 'not answered', 'asker CPU ms/lookup', 'responder RSS MiB/participant'], rows)}`;
+}
+
+function memory(outcome: SectionOutcome | undefined): string {
+  const r = resultOf<MemoryResult>(outcome);
+  const head = `## 6. Memory${load(outcome)}
+
+Resident memory (VmRSS, and VmHWM for the peak) of a real node process (\`tracenet start\`, default configuration) idle
+two seconds after start, then two seconds after \`tracenet records import\` of the generated file through its Records
+API (a CLI process streaming the file to the node).`;
+  if (typeof r === 'string') return `${head}\n\n${r}`;
+  return `${head}\n\n${table(
+    ['records imported', 'RSS idle MiB', 'RSS after import MiB', 'peak RSS MiB', 'API import records/s'],
+    [[r.rows, r.idleRssMiB, r.afterImportRssMiB, r.peakRssMiB, r.apiRecordsPerSecond]],
+  )}`;
+}
+
+/** docs/benchmarks.md from a results object: method, machine, figures and targets met or missed. */
+export function renderMarkdown(results: BenchResults): string {
+  const m = results.machine;
+  const s = (name: SectionName) => results.sections[name];
+  const versions = Object.entries(m.versions)
+    .map(([k, v]) => `${k} ${v ?? '(not installed)'}`)
+    .join(', ');
+  const targets = table(
+    ['section', 'target', 'goal', 'measured', ''],
+    results.targets.map((t) => [t.section, t.name, t.goal, t.value === null ? 'n/a' : n(t.value), mark(t)]),
+  );
+  return `# Benchmarks
+
+Generated by \`${results.command}\` on ${results.date.slice(0, 10)} (${results.run} run, ${results.totalSeconds} s). Do not edit
+by hand: run \`npm run bench\` again. The raw figures are in \`bench/results.json\` (not committed).
+
+- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node.js ${m.node}; commit ${m.gitCommit ?? 'unknown'}.
+- Versions: ${versions}.
+- Load average at start: ${m.loadAtStart}. The machine is shared: figures measured while others' tests run are
+  indicative only; each section gives the load average before and after it.
+- Commands: \`npm run bench\` (default, about 10 minutes on an idle 2-core machine), \`npm run bench -- --scale\` (adds 10,000,000 records
+  and a lookup to 193 participants; \`--scale 10m\` or \`--scale 193\` for one of them), \`npm run bench -- --smoke\`
+  (seconds; what CI runs through \`bench/test/smoke.test.ts\`), \`--only delivery,records\` for some sections.
+- The ceilings of the stack on this kind of machine (grpc-js, libsodium-wrappers, LevelDB) are in the environment notes;
+  the sections below compare against them where it matters.
+
+## Targets
+
+Benchmarks report what fell short; they do not fail CI.
+
+${targets}
+
+${delivery(s('delivery'))}
+
+${envelope(s('envelope'))}
+
+${records(s('records'))}
+
+${chain(s('chain'))}
+
+${fanout(s('fanout'))}
+
+${memory(s('memory'))}
+`;
+}

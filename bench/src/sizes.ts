@@ -1,0 +1,43 @@
+/** How big each section's run is: the default run, the CI smoke run, and the scale runs. */
+export interface Sizes {
+  readonly name: 'smoke' | 'default';
+  /** Secure delivery vs raw gRPC: concurrency levels and requests per level (after warm-up). */
+  readonly delivery: { readonly levels: readonly number[]; readonly requests: Readonly<Record<number, number>>; readonly warmup: number; readonly bodyBytes: number };
+  /** Envelope seal/open: milliseconds per operation kind. */
+  readonly envelopeMs: number;
+  /** Records: rows imported, point lookups, wildcard searches, and whether to run store.sync on too. */
+  readonly records: { readonly rows: readonly number[]; readonly lookups: number; readonly wildcards: number; readonly syncOn: boolean };
+  /** Trace chains FRA → BEL (referred) → KEN (traced). */
+  readonly chains: number;
+  /** Federated lookup: participants asked, lookups measured, responder processes. */
+  readonly fanout: { readonly participants: readonly number[]; readonly lookups: number; readonly workers: number };
+  /** Memory: rows imported into a real node process through the Records API. */
+  readonly memoryRows: number;
+}
+
+export const DEFAULT_SIZES: Sizes = {
+  name: 'default',
+  delivery: { levels: [1, 16, 64], requests: { 1: 1500, 16: 6000, 64: 6000 }, warmup: 300, bodyBytes: 1024 },
+  envelopeMs: 2000,
+  records: { rows: [1_000_000], lookups: 5000, wildcards: 20, syncOn: true },
+  chains: 50,
+  fanout: { participants: [50], lookups: 30, workers: 2 },
+  memoryRows: 1_000_000,
+};
+
+export const SMOKE_SIZES: Sizes = {
+  name: 'smoke',
+  delivery: { levels: [1, 16, 64], requests: { 1: 40, 16: 160, 64: 160 }, warmup: 20, bodyBytes: 1024 },
+  envelopeMs: 100,
+  records: { rows: [2_000], lookups: 200, wildcards: 3, syncOn: true },
+  chains: 2,
+  fanout: { participants: [3], lookups: 3, workers: 1 },
+  memoryRows: 2_000,
+};
+
+/** `--scale 10m` adds a 10,000,000-row import; `--scale 193` a lookup to 193 participants; `--scale` alone both. */
+export function withScale(sizes: Sizes, scale: readonly string[]): Sizes {
+  const records = scale.includes('10m') ? { ...sizes.records, rows: [...sizes.records.rows, 10_000_000] } : sizes.records;
+  const fanout = scale.includes('193') ? { ...sizes.fanout, participants: [...sizes.fanout.participants, 193], workers: 4 } : sizes.fanout;
+  return { ...sizes, records, fanout };
+}

@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const SECTIONS = ['delivery', 'envelope', 'records', 'chain', 'fanout', 'memory'];
+
+// CI runs every section at smoke size (seconds), so that the benchmark code cannot rot; the real
+// measurement is `npm run bench` (docs/benchmarks.md). Needs the build (`tsc -b`), as `npm test` does.
+describe('npm run bench -- --smoke', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('runs every section and writes a well-formed results object', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tracenet-bench-smoke-'));
+    dirs.push(dir);
+    const out = join(dir, 'results.json');
+    await promisify(execFile)(process.execPath, [MAIN, '--smoke', '--out', out], { timeout: 170_000, maxBuffer: 16 * 2 ** 20 });
+    const results = JSON.parse(await readFile(out, 'utf8'));
+
+    expect(results.schema).toBe(1);
+    expect(results.run).toBe('smoke');
+    expect(results.machine.cores).toBeGreaterThan(0);
+    expect(Object.keys(results.sections).sort()).toEqual([...SECTIONS].sort());
+    for (const name of SECTIONS) expect({ name, ok: results.sections[name].ok, error: results.sections[name].error }).toEqual({ name, ok: true, error: undefined });
+
+    const { delivery, envelope, records, chain, fanout, memory } = Object.fromEntries(SECTIONS.map((s) => [s, results.sections[s].result]));
+    expect(delivery.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 16, 64]);
+    for (const level of delivery.levels) {
+      for (const side of [level.raw, level.secure]) {
+        expect(side.errors).toBe(0);
+        expect(side.requestsPerSecond).toBeGreaterThan(0);
+        expect(side.latency.p99Ms).toBeGreaterThan(0);
+        expect(side.serverCpuUsPerRequest).toBeGreaterThanOrEqual(0);
+      }
+      expect(level.ratio).toBeGreaterThan(0);
+    }
+    expect(envelope.sealPerSecond).toBeGreaterThan(0);
+    expect(envelope.openPerSecond).toBeGreaterThan(0);
+    expect(records.runs.map((r: { storeSync: boolean }) => r.storeSync)).toEqual([false, true]);
+    for (const run of records.runs) {
+      expect(run.rowsImported).toBe(run.rows);
+      expect(run.rowsRejected).toBe(0);
+      expect(run.pointLookup.count).toBeGreaterThan(0);
+    }
+    expect(chain.wall.count).toBe(chain.chains);
+    expect(fanout.runs[0].notAnswered).toBe(0);
+    expect(fanout.runs[0].hitsPerLookup).toBeGreaterThan(0);
+    expect(memory.afterImportRssMiB).toBeGreaterThan(0);
+    // Every target is reported with a verdict; none is asserted (benchmarks report, CI does not fail on them).
+    expect(results.targets.length).toBeGreaterThan(0);
+    for (const t of results.targets) expect(typeof t.met === 'boolean' || t.met === null).toBe(true);
+  }, 180_000);
+});
