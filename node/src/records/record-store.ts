@@ -113,6 +113,16 @@ function notFound(recordId: string): TracenetError {
   return new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, { field: 'record_id', rule: 'exists' });
 }
 
+/**
+ * The first string after every string that starts with `prefix` (its last code point plus one):
+ * keys compare as UTF-8 bytes, whose order is the order of code points.
+ */
+function afterPrefix(prefix: string): string {
+  const points = [...prefix];
+  const last = points.pop() as string;
+  return points.join('') + String.fromCodePoint((last.codePointAt(0) ?? 0) + 1);
+}
+
 /** A new opaque reference of a record of interest: "roi_" and 22 base64url characters. */
 function newReference(): string {
   return `roi_${randomBytes(16).toString('base64url')}`;
@@ -365,8 +375,11 @@ export class RecordStore {
     const prefix = serial.partial ? serial.prefix : serial.pattern + SEP;
     const ids = new Set<string>();
     let read = 0;
-    for await (const key of this.#store.sub['record-serials'].keys({ gte: prefix })) {
-      if (!key.startsWith(prefix) || read >= MAX_SERIAL_SCAN || ids.size >= limit) break;
+    // Bounded above, so that the iterator does not read ahead past the prefix (most lookups find
+    // one key; an open-ended iterator fetched a whole batch of the keys after it).
+    const range = prefix === '' ? {} : { lt: afterPrefix(prefix) };
+    for await (const key of this.#store.sub['record-serials'].keys({ gte: prefix, ...range, limit: MAX_SERIAL_SCAN })) {
+      if (read >= MAX_SERIAL_SCAN || ids.size >= limit) break;
       read += 1;
       const at = key.indexOf(SEP);
       if (serial.test(key.slice(0, at))) ids.add(key.slice(at + 1));
