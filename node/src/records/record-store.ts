@@ -8,7 +8,7 @@ import { KeyedLock } from '../util/keyed-lock.js';
 import { categoryName, interestViolations, isOfInterest } from './interest.js';
 import type { SerialPattern } from '../lookup/matcher.js';
 import { indexedSerials, normaliseCalibre, normaliseModel, normaliseName } from './normalise.js';
-import { retentionDate, retentionOf } from './retention.js';
+import { retentionDate, retentionOf, retentionRefusal } from './retention.js';
 import { RECORD_ID, recordViolations, violationError } from './validation.js';
 
 /** Key part separator; normalised values hold only letters, digits and spaces. */
@@ -267,13 +267,7 @@ export class RecordStore {
       if (!found) throw notFound(recordId);
       const { untilMs, reason } = this.#retention(found.record, found.stored);
       const deletableFrom = retentionDate(untilMs);
-      if (this.#clock.now() < untilMs) {
-        throw new TracenetError(
-          ErrorCode.ERROR_CODE_RETENTION_PERIOD,
-          `record ${recordId} is inside its retention period (ITI para 12): it is kept ${reason}; it may be deleted from ${deletableFrom}`,
-          { field: 'record_id', rule: 'retention_period' },
-        );
-      }
+      if (this.#clock.now() < untilMs) throw retentionRefusal(recordId, reason, untilMs);
       const operations: Operation[] = [
         { type: 'del', sublevel: this.#records, key: recordId },
         ...found.stored.serialKeys.map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-serials'], key })),

@@ -1,4 +1,4 @@
-import { WeaponEventType, type WeaponRecord } from '@tracenet/proto';
+import { ErrorCode, TracenetError, WeaponEventType, type WeaponRecord } from '@tracenet/proto';
 import { isValidDate } from './validation.js';
 
 /** ITI para 12: manufacturing records are kept at least 30 years. */
@@ -68,4 +68,13 @@ export function retentionOf(record: WeaponRecord): Retention {
 /** `YYYY-MM-DD` of a retention instant. */
 export function retentionDate(untilMs: number): string {
   return new Date(untilMs).toISOString().slice(0, 10);
+}
+
+/** The refusal to delete a record inside its retention period (RETENTION_PERIOD, naming the first day it may be). */
+export function retentionRefusal(recordId: string, reason: string, untilMs: number): TracenetError {
+  return new TracenetError(
+    ErrorCode.ERROR_CODE_RETENTION_PERIOD,
+    `record ${recordId} is inside its retention period (ITI para 12): it is kept ${reason}; it may be deleted from ${retentionDate(untilMs)}`,
+    { field: 'record_id', rule: 'retention_period' },
+  );
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AliasTable } from '../lookup/aliases.js';
 import { type SerialPattern, serialPattern, WILDCARD_MIN_KNOWN } from '../lookup/matcher.js';
 import { indexedSerials, normaliseCalibre, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
-import { retentionDate, retentionOf } from '../records/retention.js';
+import { retentionDate, retentionOf, retentionRefusal } from '../records/retention.js';
 import type { Clock } from '../util/clock.js';
 import type { RegistryAdapter } from './adapter.js';
 import { LocalRecordsAdapter } from './local.js';
@@ -148,8 +148,7 @@ export class Registry {
   async retention(recordId: string): Promise<{ deletableFrom: string; reason: string }> {
     const adapter = this.#adapterOf(recordId);
     if (adapter instanceof LocalRecordsAdapter) return adapter.records.retention(recordId);
-    const record = await this.#existing(adapter, recordId);
-    const { untilMs, reason } = retentionOf(record);
+    const { untilMs, reason } = retentionOf(await this.#existing(adapter, recordId));
     return { deletableFrom: retentionDate(untilMs), reason };
   }
 
@@ -161,16 +160,8 @@ export class Registry {
   async delete(recordId: string): Promise<{ recordId: string; deletableFrom: string }> {
     const adapter = this.#adapterOf(recordId);
     if (adapter instanceof LocalRecordsAdapter) return adapter.records.delete(recordId);
-    const record = await this.#existing(adapter, recordId);
-    const { untilMs, reason } = retentionOf(record);
-    const deletableFrom = retentionDate(untilMs);
-    if (this.#options.clock.now() < untilMs) {
-      throw new TracenetError(
-        ErrorCode.ERROR_CODE_RETENTION_PERIOD,
-        `record ${recordId} is inside its retention period (ITI para 12): it is kept ${reason}; it may be deleted from ${deletableFrom}`,
-        { field: 'record_id', rule: 'retention_period' },
-      );
-    }
+    const { untilMs, reason } = retentionOf(await this.#existing(adapter, recordId));
+    if (this.#options.clock.now() < untilMs) throw retentionRefusal(recordId, reason, untilMs);
     throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `record ${recordId} belongs to the ${adapter.kind} registry, which the node only reads: delete it there`, {
       field: 'record_id',
       rule: 'read_only_registry',

@@ -5,20 +5,16 @@ import {
   CaseRole,
   CaseState,
   ErrorCode,
-  FindingKind,
-  IllicitKind,
   MessageDirection,
   OnwardDisclosure as O,
-  Priority,
   TraceOutcome,
-  TraceRequest,
   TracenetError,
-  WeaponType,
 } from '@tracenet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalFederation, type LocalNode, startLocalFederation } from '../../src/dev/local-federation.js';
 import { rejectionOf } from '../support/parties.js';
 import { isAlive, requireBuiltCli } from './processes.js';
+import { traceRequest } from '../support/requests.js';
 
 /**
  * Use restrictions, consent and panels (docs/protocol.md sections 13 and 14) across four
@@ -31,18 +27,6 @@ const S = CaseState;
 const PANEL = 'org:UN-POE';
 const LAST_LEGAL = 'exported 2012-03-14 to KEN under licence BE-EXP-2012-0413';
 
-function request(changes: Partial<TraceRequest> = {}): TraceRequest {
-  return TraceRequest.fromPartial({
-    requestingAuthority: 'Office central de lutte contre le crime organisé (OCLCO)',
-    caseReference: 'OCLCO-2026-0147',
-    priority: Priority.PRIORITY_ROUTINE,
-    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_ARMS_EMBARGO, legalBasis: 'UNSC res. 2745 (2024) para 1' }],
-    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2025-12-02', place: 'Goma', agency: 'MONUSCO', description: '' },
-    weapon: { markings: { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: 'FX-0412-2231', model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 } },
-    intendedUse: 'criminal investigation and prosecution',
-    ...changes,
-  });
-}
 
 /** A TRACED answer with the policy's default restrictions (the officer tightens nothing). */
 const traced = (caseId: string): AnswerCaseRequest => ({
@@ -121,7 +105,7 @@ describe('use restrictions, consent and panels across four node processes', () =
   });
 
   it('a panel request: BEL accepts it and lists it as a panel request, KEN refuses it (KIND_NOT_ALLOWED), and the answer carries the strictest defaults', async () => {
-    const poe = request({ requestingAuthority: 'UN Panel of Experts on the DRC', caseReference: 'POE-DRC-2026-12' });
+    const poe = traceRequest({ requestingAuthority: 'UN Panel of Experts on the DRC', caseReference: 'POE-DRC-2026-12' });
     const toBel = (await panel.cases.call('createCase', { recipient: 'BEL', request: poe, send: true })).case as Case;
     const toKen = (await panel.cases.call('createCase', { recipient: 'KEN', request: poe, send: true })).case as Case;
     expect([toBel.panel, toKen.panel]).toEqual([true, true]);
@@ -147,7 +131,7 @@ describe('use restrictions, consent and panels across four node processes', () =
   });
 
   it('FRA shares BEL\'s answer with the panel: refused without consent and nothing sent; after BEL grants consent it is shared and BEL is notified', async () => {
-    const mine = (await fra.cases.call('createCase', { recipient: 'BEL', request: request(), send: true })).case as Case;
+    const mine = (await fra.cases.call('createCase', { recipient: 'BEL', request: traceRequest(), send: true })).case as Case;
     const theirs = await caseOfTrace(bel, mine.traceId);
     await until(bel, theirs.caseId, (c) => c.state === S.CASE_STATE_ACKNOWLEDGED, 'acknowledged');
     await bel.cases.call('answerCase', traced(theirs.caseId));

@@ -5,6 +5,7 @@ import { ComponentKind, type WeaponEvent, WeaponEventType as E, type WeaponRecor
 import { initSodium } from '../../src/crypto/sodium.js';
 import { parseAliasCsv } from '../../src/lookup/aliases.js';
 import { COMPONENT_KIND, enumShortName, EVENT_TYPE, WEAPON_STATUS, WEAPON_TYPE } from '../../src/records/record-json.js';
+import type { RegistryAdapter } from '../../src/registry/adapter.js';
 import { CsvFolderAdapter } from '../../src/registry/csv-folder.js';
 import { LocalRecordsAdapter } from '../../src/registry/local.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -138,6 +139,22 @@ export function recordsToCsv(records: readonly WeaponRecord[]): string {
 
 const records = Object.values(FIXTURE) as WeaponRecord[];
 
+/** A registry over one adapter that holds the fixture, opened; `release` runs after it is closed. */
+async function openBed(adapter: RegistryAdapter, release: () => Promise<unknown>): Promise<ContractBed> {
+  const clock = new ManualClock(NOW);
+  const registry = new Registry({ adapters: [adapter], aliases: () => ALIASES, clock, logger: testLogger() });
+  await registry.open();
+  return {
+    registry,
+    clock,
+    ids: await idsOf(registry),
+    cleanup: async () => {
+      await registry.close();
+      await release();
+    },
+  };
+}
+
 /** One way of holding the fixture: the same contract runs against each. */
 export interface ContractSubject {
   readonly name: string;
@@ -164,18 +181,7 @@ export const SUBJECTS: readonly ContractSubject[] = [
       const db = await createTestDatabase();
       await insertRegistryRecords(db, records);
       const adapter = await PostgresAdapter.fromFile(EXAMPLE_MAPPING_PATH, { url: db.url, poolSize: 2, statementTimeoutMs: 5000, logger: testLogger() });
-      const clock = new ManualClock(NOW);
-      const registry = new Registry({ adapters: [adapter], aliases: () => ALIASES, clock, logger: testLogger() });
-      await registry.open();
-      return {
-        registry,
-        clock,
-        ids: await idsOf(registry),
-        cleanup: async () => {
-          await registry.close();
-          await db.drop();
-        },
-      };
+      return openBed(adapter, () => db.drop());
     },
   },
   {
@@ -185,18 +191,7 @@ export const SUBJECTS: readonly ContractSubject[] = [
       // Two files: the adapter reads the whole folder.
       await writeFile(join(folder, 'firearms-a.csv'), recordsToCsv(records.slice(0, 3)));
       await writeFile(join(folder, 'firearms-b.csv'), recordsToCsv(records.slice(3)));
-      const clock = new ManualClock(NOW);
-      const registry = new Registry({ adapters: [new CsvFolderAdapter({ folder, clock, logger: testLogger(), watch: false })], aliases: () => ALIASES, clock, logger: testLogger() });
-      await registry.open();
-      return {
-        registry,
-        clock,
-        ids: await idsOf(registry),
-        cleanup: async () => {
-          await registry.close();
-          await rm(folder, { recursive: true, force: true });
-        },
-      };
+      return openBed(new CsvFolderAdapter({ folder, clock: new ManualClock(NOW), logger: testLogger(), watch: false }), () => rm(folder, { recursive: true, force: true }));
     },
   },
 ];

@@ -5,13 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CaseState,
   ErrorCode,
-  FindingKind,
-  IllicitKind,
-  type ManufactureMarking,
   PeerPolicy,
-  Priority,
   TraceOutcome,
-  TraceRequest,
   WeaponEventType as E,
   type WeaponRecord,
   WeaponType,
@@ -19,6 +14,7 @@ import {
 import { TracenetNode } from '../../src/node.js';
 import { makeDataDir, pinAll, startNode, testConfig, testLogger, type TestNode, waitFor } from '../support/nodes.js';
 import { FIXTURE, recordsToCsv } from './fixtures.js';
+import { traceRequest } from '../support/requests.js';
 
 /**
  * Nodes answering from another registry than their own store: a folder of CSV exports and an
@@ -53,18 +49,6 @@ export async function createAdapter(context) {
 }
 `;
 
-/** A complete trace request (docs/protocol.md 12.2) for the weapon with these markings. */
-function traceRequest(markings: Partial<ManufactureMarking>): TraceRequest {
-  return TraceRequest.fromPartial({
-    requestingAuthority: 'Office central de lutte contre le crime organisé (OCLCO)',
-    caseReference: 'OCLCO-2026-0147',
-    priority: Priority.PRIORITY_ROUTINE,
-    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' }],
-    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2026-10-02', place: 'Marseille', agency: 'Police judiciaire', description: '' },
-    weapon: { markings: { type: WeaponType.WEAPON_TYPE_RIFLE, ...markings } },
-    intendedUse: 'criminal investigation and prosecution',
-  });
-}
 
 describe('a node with a CSV folder registry', () => {
   let folder: string;
@@ -121,7 +105,7 @@ describe('a node with an adapter module, while its registry is down', () => {
 
   it('notes that the records are unavailable, retries, and answers automatically once they are back', async () => {
     (globalThis as { registryDown?: number }).registryDown = 3;
-    const mine = await fra.node.workflow.createCase('BEL', traceRequest({ manufacturer: 'F.N. Herstal', serialNumber: 'FN 1998 0042', model: 'FAL', calibre: '7.62x51mm' }), true);
+    const mine = await fra.node.workflow.createCase('BEL', traceRequest({}, { manufacturer: 'F.N. Herstal', serialNumber: 'FN 1998 0042', model: 'FAL', calibre: '7.62x51mm', type: WeaponType.WEAPON_TYPE_RIFLE }), true);
     await waitFor(async () => (await fra.node.workflow.get(mine.caseId)).state === CaseState.CASE_STATE_ANSWERED, 20_000, 'the automatic answer');
     const answered = await fra.node.workflow.get(mine.caseId);
     expect(answered.answer).toMatchObject({ outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, automatic: true, referral: { participant: 'KEN' } });

@@ -8,19 +8,15 @@ import {
   CasesClient,
   type CasesServer,
   ErrorCode,
-  FindingKind,
-  IllicitKind,
   MessageKind,
   NodeEvent,
   NodeEventType,
   OnwardDisclosure as O,
   PeerPolicy,
-  Priority,
   TraceOutcome,
   TraceRequest,
   TracenetError,
   type UseRestrictions,
-  WeaponType,
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
@@ -28,6 +24,7 @@ import type { TracenetNode } from '../../src/node.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { pinAll, startNode, waitFor, type TestNode } from '../support/nodes.js';
 import { countEntries, newMessageId, RawFederationClient, rejectionOf, sealFrom } from '../support/parties.js';
+import { traceRequest } from '../support/requests.js';
 
 /**
  * Use restrictions, consent, disclosure, retention and panels (docs/protocol.md section 14;
@@ -39,18 +36,6 @@ const S = CaseState;
 const DAY = 86_400_000;
 const PANEL = 'org:UN-POE';
 
-function request(changes: Partial<TraceRequest> = {}): TraceRequest {
-  return TraceRequest.fromPartial({
-    requestingAuthority: 'Office central de lutte contre le crime organisé',
-    caseReference: 'OCLCO-2026-0147',
-    priority: Priority.PRIORITY_ROUTINE,
-    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_ARMS_EMBARGO, legalBasis: 'UNSC res. 2745 (2024) para 1' }],
-    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2025-12-02', place: 'Goma', agency: 'MONUSCO', description: '' },
-    weapon: { markings: { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: 'FX-0412-2231', model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 } },
-    intendedUse: 'criminal investigation and prosecution',
-    ...changes,
-  });
-}
 
 /** A TRACED answer with optional officer restrictions. */
 function traced(caseId: string, restrictions?: Partial<UseRestrictions>): AnswerCaseRequest {
@@ -142,7 +127,7 @@ async function events(node: TracenetNode): Promise<NodeEvent[]> {
 
 /** FRA asks BEL; BEL acknowledges; returns both cases. */
 async function acknowledged(bed: Bed, from = 'FRA', to = 'BEL', changes: Partial<TraceRequest> = {}): Promise<{ mine: Case; theirs: Case }> {
-  const { case: sent } = await bed.cases(from).call('createCase', { recipient: to, request: request(changes), send: true });
+  const { case: sent } = await bed.cases(from).call('createCase', { recipient: to, request: traceRequest(changes), send: true });
   const mine = sent as Case;
   const theirs = await caseOfTrace(bed.node(to), mine.traceId);
   await bed.cases(to).call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
@@ -222,7 +207,7 @@ describe('panels: an organisation asks; one state accepts, another refuses', () 
   afterAll(() => bed?.cleanup());
 
   it('BEL accepts: the request is marked as a panel request in listings on both sides, and the answer gets the strictest defaults', async () => {
-    const { case: sent } = await bed.cases(PANEL).call('createCase', { recipient: 'BEL', request: request({ requestingAuthority: 'UN Panel of Experts on the DRC', caseReference: 'POE-DRC-2026-12' }), send: true });
+    const { case: sent } = await bed.cases(PANEL).call('createCase', { recipient: 'BEL', request: traceRequest({ requestingAuthority: 'UN Panel of Experts on the DRC', caseReference: 'POE-DRC-2026-12' }), send: true });
     const theirs = await caseOfTrace(bed.node('BEL'), (sent as Case).traceId);
     const listed = await bed.cases('BEL').call('listCases', { role: 0, state: 0, peer: '', overdueOnly: false, limit: 0, cursor: '' });
     expect(listed.cases.find((c) => c.caseId === theirs.caseId)?.panel).toBe(true);
@@ -236,7 +221,7 @@ describe('panels: an organisation asks; one state accepts, another refuses', () 
   it('KEN does not accept: PERMISSION_DENIED (KIND_NOT_ALLOWED) over the wire, and nothing is stored', async () => {
     const un = bed.node(PANEL);
     const ken = bed.node('KEN');
-    const body = TraceRequest.encode({ ...request(), traceId: 'panel-trace-0000000001', chainId: 'panel-trace-0000000001' }).finish();
+    const body = TraceRequest.encode({ ...traceRequest(), traceId: 'panel-trace-0000000001', chainId: 'panel-trace-0000000001' }).finish();
     const sealed = sealFrom(un.identity, ken.identity, bed.clock.now(), { kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body, messageId: newMessageId() });
     const client = new RawFederationClient(ken.federationAddress, ken.identity.tlsCertificatePem);
     try {
@@ -246,7 +231,7 @@ describe('panels: an organisation asks; one state accepts, another refuses', () 
       client.close();
     }
     // Through the node's own outbox the request fails for good with the same code.
-    const { case: sent } = await bed.cases(PANEL).call('createCase', { recipient: 'KEN', request: request(), send: true });
+    const { case: sent } = await bed.cases(PANEL).call('createCase', { recipient: 'KEN', request: traceRequest(), send: true });
     await drained(un);
     const failed: Array<Record<string, unknown>> = [];
     for await (const value of un.store.sub.failed.values()) failed.push(value);
