@@ -23,8 +23,16 @@ export interface RecordsRun {
   /** CPU time (user + system) of the import process: records per CPU second depends less on the machine's load than records/s. */
   readonly importCpuSeconds: number;
   readonly recordsPerCpuSecond: number;
-  /** findExact (manufacturer + serial), awaited one at a time, random rows. */
+  /**
+   * findExact (manufacturer + serial), awaited one at a time, random rows, in steady state: once
+   * LevelDB's background compaction after the import has settled, after a warm-up of lookups on
+   * other rows (a registry in service is read continuously, so its caches are warm).
+   */
   readonly pointLookup: Latency;
+  /** The same lookups right after the import, while LevelDB still compacts what the import wrote. */
+  readonly pointLookupAfterImport: Latency;
+  /** Seconds from the end of the import until LevelDB's compaction statistics stopped changing. */
+  readonly settleSeconds: number;
   /** Serial-only search with a wildcard after a 7-character literal prefix (index range scan). */
   readonly prefixWildcard: Latency;
   /** Serial-only search with a leading wildcard: scans the serial index from its start, at most 100,000 entries. */
@@ -76,6 +84,27 @@ async function ceiling(count: number, sync: boolean, config: NodeConfig): Promis
   }
 }
 
+/**
+ * Waits until LevelDB's background compaction has settled: its compaction statistics unchanged
+ * for two seconds (at most five minutes). Returns the seconds waited.
+ */
+async function settled(node: TracenetNode): Promise<number> {
+  // The node's Store does not expose LevelDB; its sublevels know their root database.
+  const db = node.store.sub.meta.db as unknown as { getProperty(name: string): string };
+  const started = performance.now();
+  let last = db.getProperty('leveldb.stats');
+  let unchangedSince = performance.now();
+  while (performance.now() - unchangedSince < 2000 && performance.now() - started < 300_000) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const stats = db.getProperty('leveldb.stats');
+    if (stats !== last) {
+      last = stats;
+      unchangedSince = performance.now();
+    }
+  }
+  return (unchangedSince - started) / 1000;
+}
+
 async function main(): Promise<RecordsRun> {
   const [file, rowsArg, syncArg, lookupsArg, wildcardsArg] = process.argv.slice(2);
   const rows = Number(rowsArg);
@@ -99,14 +128,22 @@ async function main(): Promise<RecordsRun> {
       const registry = node.registry;
       const pick = (k: number) => Math.floor(((k * 2654435761) % 2 ** 32) / 2 ** 32 * rows);
       const lookups = Number(lookupsArg);
-      const point: number[] = [];
-      for (let k = 0; k < lookups; k += 1) {
-        const i = pick(k + 1);
-        const t0 = performance.now();
-        const found = await registry.findExact({ manufacturer: manufacturerOf(i), serialNumber: serialOf(i), model: '', calibre: '', type: 0 });
-        point.push(performance.now() - t0);
-        if (found.length !== 1) throw new Error(`lookup of row ${i} found ${found.length} records`);
-      }
+      /** `count` point lookups of random rows, from the `from`-th pick on; their times in ms. */
+      const pointLookups = async (from: number, count: number): Promise<number[]> => {
+        const times: number[] = [];
+        for (let k = from; k < from + count; k += 1) {
+          const i = pick(k + 1);
+          const t0 = performance.now();
+          const found = await registry.findExact({ manufacturer: manufacturerOf(i), serialNumber: serialOf(i), model: '', calibre: '', type: 0 });
+          times.push(performance.now() - t0);
+          if (found.length !== 1) throw new Error(`lookup of row ${i} found ${found.length} records`);
+        }
+        return times;
+      };
+      const afterImport = await pointLookups(0, lookups);
+      const settleSeconds = await settled(node);
+      await pointLookups(lookups, Math.min(lookups, 1000));
+      const point = await pointLookups(2 * lookups, lookups);
       const wildcards = Number(wildcardsArg);
       const prefix: number[] = [];
       const leading: number[] = [];
@@ -134,6 +171,8 @@ async function main(): Promise<RecordsRun> {
         importCpuSeconds: round(importCpuSeconds, 2),
         recordsPerCpuSecond: round(summary.rowsImported / importCpuSeconds, 0),
         pointLookup: latency(point),
+        pointLookupAfterImport: latency(afterImport),
+        settleSeconds: round(settleSeconds, 1),
         prefixWildcard: latency(prefix),
         leadingWildcard: { ...latency(leading), found: round(leadingFound / Math.max(1, wildcards), 1) },
         storeMiB: round(storeMiB, 1),

@@ -48,6 +48,7 @@ describe('npm run bench -- --smoke', () => {
       expect(run.rowsImported).toBe(run.rows);
       expect(run.rowsRejected).toBe(0);
       expect(run.pointLookup.count).toBeGreaterThan(0);
+      expect(run.pointLookupAfterImport.count).toBe(run.pointLookup.count);
     }
     expect(chain.wall.count).toBe(chain.chains);
     expect(fanout.runs[0].notAnswered).toBe(0);

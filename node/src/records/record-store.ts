@@ -18,6 +18,8 @@ const IDS_DOMAIN = domain('tracenet.v1/record-ids');
 export const IMPORT_BATCH_SIZE = 1000;
 /** Serial index entries read at most for one {@link RecordStore.bySerial} (a wildcard serial may scan them all). */
 export const MAX_SERIAL_SCAN = 100_000;
+/** Serial index keys read per call into LevelDB by {@link RecordStore.bySerial}. */
+const SERIAL_SCAN_BATCH = 1000;
 /** Entries of the records-of-interest index read at most for one lookup (a wildcard serial may scan them all). */
 export const MAX_INTEREST_SCAN = 100_000;
 
@@ -372,11 +374,22 @@ export class RecordStore {
     // Bounded above, so that the iterator does not read ahead past the prefix (most lookups find
     // one key; an open-ended iterator fetched a whole batch of the keys after it).
     const range = prefix === '' ? {} : { lt: afterPrefix(prefix) };
-    for await (const key of this.#store.sub['record-serials'].keys({ gte: prefix, ...range, limit: MAX_SERIAL_SCAN })) {
-      if (read >= MAX_SERIAL_SCAN || ids.size >= limit) break;
-      read += 1;
-      const at = key.indexOf(SEP);
-      if (serial.test(key.slice(0, at))) ids.add(key.slice(at + 1));
+    // Read in batches: an exact serial's few keys come back from one call into LevelDB, which
+    // also learns there that the range has ended (key by key took two calls for one key).
+    const iterator = this.#store.sub['record-serials'].keys({ gte: prefix, ...range, limit: MAX_SERIAL_SCAN });
+    try {
+      while (read < MAX_SERIAL_SCAN && ids.size < limit) {
+        const keys = await iterator.nextv(SERIAL_SCAN_BATCH);
+        if (keys.length === 0) break;
+        for (const key of keys) {
+          if (ids.size >= limit) break;
+          const at = key.indexOf(SEP);
+          if (serial.test(key.slice(0, at))) ids.add(key.slice(at + 1));
+        }
+        read += keys.length;
+      }
+    } finally {
+      await iterator.close();
     }
     return this.#loadAll([...ids]);
   }
