@@ -17,7 +17,7 @@ export interface Sizes {
 
 export const DEFAULT_SIZES: Sizes = {
   name: 'default',
-  delivery: { levels: [1, 16, 64], requests: { 1: 1500, 16: 6000, 64: 6000 }, warmup: 300, bodyBytes: 1024 },
+  delivery: { levels: [1, 16, 64], requests: { 1: 1500, 16: 6000, 64: 6000 }, warmup: 1500, bodyBytes: 1024 },
   envelopeMs: 2000,
   records: { rows: [1_000_000], lookups: 5000, wildcards: 20, syncOn: true },
   chains: 50,

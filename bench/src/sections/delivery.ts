@@ -34,6 +34,8 @@ export interface DeliveryResult {
   readonly generator: string;
   readonly envelopeBytes: number;
   readonly nodeStoreSync: boolean;
+  /** Requests sent and not counted before each measured run. */
+  readonly warmup: number;
   readonly levels: readonly DeliveryLevel[];
   readonly targets: readonly Target[];
 }
@@ -157,6 +159,7 @@ export async function benchDelivery(sizes: Sizes, log: (line: string) => void): 
       generator: 'one grpc-js client in the bench process, closed loop',
       envelopeBytes: envelopes[0]?.length ?? 0,
       nodeStoreSync: true,
+      warmup,
       levels: results,
       targets: [target('secure / raw requests/s at concurrency 16', at16?.ratio, '>=', 0.6, '')],
     };
