@@ -175,6 +175,9 @@ export async function openStore(location: string, options: StoreOptions = {}): P
     },
     async batch(operations) {
       if (operations.length === 0) return;
+      // The root's encodings are utf8 (see `writeBatch`): a value put on the root itself would be
+      // stored as "[object Object]". A programming error, refused before the store is touched.
+      if (operations.some((op) => op.sublevel === undefined)) throw new TypeError('every operation of a store batch names one of its sublevels');
       if (!writable) {
         try {
           await tryRecover();
@@ -206,12 +209,13 @@ export async function openStore(location: string, options: StoreOptions = {}): P
  * the `json` encoding), and added to a chained batch of the root database, whose encodings are
  * utf8 and so pass both through unchanged: the same bytes, written in one batch.
  *
- * A batch that holds anything else (an operation without one of this store's sublevels, a key
- * that is not a string), or a database that is not open (it is reopening after a failure: the
- * array batch waits for it), goes through the array batch unchanged.
+ * A batch that holds anything else (a sublevel that is not one of this store's, a key that is
+ * not a string), or a database that is not open (it is reopening after a failure: the array
+ * batch waits for it), goes through the array batch unchanged. {@link Store.batch} has already
+ * refused an operation without a sublevel.
  */
 async function writeBatch(db: Db, prefixes: ReadonlyMap<Sublevel, string>, operations: Operation[], writeOptions: { sync: boolean }): Promise<void> {
-  const plain = db.status === 'open' && operations.every((op) => typeof op.key === 'string' && op.sublevel !== undefined && prefixes.has(op.sublevel as Sublevel));
+  const plain = db.status === 'open' && operations.every((op) => typeof op.key === 'string' && prefixes.has(op.sublevel as Sublevel));
   if (!plain) {
     await db.batch(operations as unknown as AbstractBatchOperation<Db, string, string>[], writeOptions);
     return;

@@ -75,6 +75,20 @@ describe('Store.batch', () => {
     expect(written.map(([key]) => key)).toContain('!records!rec_A');
   });
 
+  it('refuses an operation without a sublevel before writing anything, and stays writable', async () => {
+    const dir = await tempDir();
+    const store = await openStore(join(dir, 'store'), { sync: false });
+    try {
+      const rootPut = { type: 'put', key: 'loose', value: { a: 1 } } as unknown as Operation;
+      await expect(store.batch([{ type: 'put', sublevel: store.sub.meta, key: 'good', value: { ok: true } }, rootPut])).rejects.toThrow(TypeError);
+      expect(await store.sub.meta.get('good')).toBeUndefined();
+      expect(store.writable).toBe(true);
+    } finally {
+      await store.close();
+    }
+    expect((await rawEntries(join(dir, 'store'))).map(([key]) => key)).not.toContain('loose');
+  });
+
   it.each([undefined, null])('writes nothing of a batch that holds a %s value, as abstract-level refuses it', async (value) => {
     const dir = await tempDir();
     const store = await openStore(join(dir, 'store'), { sync: false, recoverEveryMs: 20 });
