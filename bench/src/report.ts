@@ -38,7 +38,7 @@ concurrency, after ${typeof r === 'string' ? 'some' : r.warmup.toLocaleString('e
 before that); envelopes are sealed before the run, each with its own message id. Server CPU per request: utime + stime
 of /proc/<pid>/stat for the node, \`process.cpuUsage()\` reported by the echo server, over the measured requests only.
 
-**Why the ratio stays between 0.3 and 0.4 on this machine** (profiled with \`perf record -g\` on the node process during the
+**Why the ratio stays far below 0.6 on this machine (0.28–0.40 in three runs on an otherwise idle machine on 2026-11-27)** (profiled with \`perf record -g\` on the node process during the
 concurrency-16 run on 2026-11-27; not re-measured by each run). The two cores are shared by the load generator (about
 240 µs of CPU per request in the grpc-js client) and the server, so the ratio is about (client + raw server) ÷ (client +
 secure server) = (240 + ~220) ÷ (240 + ~1,160) ≈ 0.33. Of the secure server's ~1,160 µs per request at the time of the
