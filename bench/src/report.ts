@@ -42,7 +42,7 @@ of /proc/<pid>/stat for the node, \`process.cpuUsage()\` reported by the echo se
 concurrency-16 run on 2026-11-27; not re-measured by each run). The two cores are shared by the load generator (about
 240 µs of CPU per request in the grpc-js client) and the server, so the ratio is about (client + raw server) ÷ (client +
 secure server) = (240 + ~220) ÷ (240 + ~1,160) ≈ 0.33. Of the secure server's ~1,160 µs per request at the time of the
-profile (900–1,000 µs since \`Store.batch\` encodes its operations itself, ADR 0003): gRPC, HTTP/2 and
+profile (937–1,027 µs in three runs on an otherwise idle machine on 2026-11-27): gRPC, HTTP/2 and
 TLS ~245 µs (what the echo server spends), Ed25519 verify ~190 and receipt signature ~90 (libsodium-wrappers, WASM), the
 audit head signature per group commit, BLAKE2b and XChaCha20 ~45, V8 compilation still settling ~130, JSON encoding
 and copying of the batch ~100, the receiver's parsing and protobuf ~105, LevelDB threads (fsync'd batch, reads,

@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { derivePairKey, initDataDir, loadIdentity, randomBytes, sealEnvelope, startLocalFederation } from '@tracenet/node';
-import { MessageKind, Notice } from '@tracenet/proto';
+import { initDataDir, loadIdentity, startLocalFederation } from '@tracenet/node';
 import { ask, forkScript, nextMessage, stopChild } from '../child.js';
 import { ECHO_METHOD } from '../dataset.js';
 import { closedLoop, type LoadResult } from '../load.js';
+import { noticeSealer } from '../notices.js';
 import { cpuTimeMs } from '../proc.js';
 import type { Sizes } from '../sizes.js';
 import { round, target, type Target } from '../stats.js';
@@ -79,26 +79,10 @@ export async function benchDelivery(sizes: Sizes, log: (line: string) => void): 
     const recipient = await loadIdentity(bel.dataDir);
     const { identity: sender, card } = await initDataDir({ dataDir: join(dir, 'sender'), participantId: 'FRA', endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
     await bel.authority.call('addPeer', { card, replaceKeys: false });
-    const pairKey = derivePairKey(sender.keys.encryptionSecretKey, sender.keys.encryptionPublicKey, recipient.keys.encryptionPublicKey);
-    const body = Buffer.from(Notice.encode({ subject: 'bench', text: 'x'.repeat(bodyBytes) }).finish());
+    const seal = noticeSealer(sender, recipient, bodyBytes);
     const total = levels.reduce((n, c) => n + (requests[c] ?? 0) + warmup, 0);
     const sealStarted = performance.now();
-    const now = Date.now();
-    const envelopes = Array.from({ length: total }, () =>
-      sealEnvelope({
-        sender: sender.participantId,
-        senderKeyId: sender.keyId,
-        senderSigningSecretKey: sender.keys.signingSecretKey,
-        recipient: recipient.participantId,
-        recipientKeyId: recipient.keyId,
-        pairKey,
-        messageId: randomBytes(16).toString('base64url'),
-        kind: MessageKind.MESSAGE_KIND_NOTICE,
-        body,
-        createdAtMs: now,
-        expiresAtMs: now + 3_600_000,
-      }).bytes,
-    );
+    const envelopes = Array.from({ length: total }, () => seal().bytes);
     log(`  sealed ${total} unique envelopes of ${envelopes[0]?.length ?? 0} bytes in ${((performance.now() - sealStarted) / 1000).toFixed(1)} s`);
 
     await writeFile(join(dir, 'echo.crt'), sender.tlsCertificatePem);

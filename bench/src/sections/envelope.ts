@@ -1,6 +1,6 @@
-import { decryptEnvelope, generateKeyPairs, derivePairKey, initSodium, keyIdOf, parseEnvelope, randomBytes, sealEnvelope, verifyEnvelopeSignature, DEFAULT_MAX_ENVELOPE_BYTES } from '@tracenet/node';
-import { MessageKind, Notice } from '@tracenet/proto';
+import { decryptEnvelope, generateKeyPairs, derivePairKey, initSodium, keyIdOf, parseEnvelope, verifyEnvelopeSignature, DEFAULT_MAX_ENVELOPE_BYTES } from '@tracenet/node';
 import { opsPerSecond } from '../load.js';
+import { noticeSealer } from '../notices.js';
 import type { Sizes } from '../sizes.js';
 
 export interface EnvelopeResult {
@@ -43,27 +43,13 @@ export async function benchEnvelope(sizes: Sizes, log: (line: string) => void): 
   await initSodium();
   const sender = generateKeyPairs();
   const recipient = generateKeyPairs();
-  const senderKeyId = keyIdOf(sender.signingPublicKey, sender.encryptionPublicKey);
-  const recipientKeyId = keyIdOf(recipient.signingPublicKey, recipient.encryptionPublicKey);
-  const pairKey = derivePairKey(sender.encryptionSecretKey, sender.encryptionPublicKey, recipient.encryptionPublicKey);
-  const openKey = derivePairKey(recipient.encryptionSecretKey, recipient.encryptionPublicKey, sender.encryptionPublicKey);
   const bodyBytes = 1024;
-  const body = Buffer.from(Notice.encode({ subject: 'bench', text: 'x'.repeat(bodyBytes) }).finish());
-  const now = Date.now();
-  const seal = () =>
-    sealEnvelope({
-      sender: 'FRA',
-      senderKeyId,
-      senderSigningSecretKey: sender.signingSecretKey,
-      recipient: 'BEL',
-      recipientKeyId,
-      pairKey,
-      messageId: randomBytes(16).toString('base64url'),
-      kind: MessageKind.MESSAGE_KIND_NOTICE,
-      body,
-      createdAtMs: now,
-      expiresAtMs: now + 3_600_000,
-    });
+  const seal = noticeSealer(
+    { participantId: 'FRA', keyId: keyIdOf(sender.signingPublicKey, sender.encryptionPublicKey), keys: sender },
+    { participantId: 'BEL', keyId: keyIdOf(recipient.signingPublicKey, recipient.encryptionPublicKey), keys: recipient },
+    bodyBytes,
+  );
+  const openKey = derivePairKey(recipient.encryptionSecretKey, recipient.encryptionPublicKey, sender.encryptionPublicKey);
   const sealed = seal();
   const sealRate = opsPerSecond(sizes.envelopeMs, () => seal());
   const pool = Array.from({ length: 256 }, () => seal().bytes);
@@ -80,6 +66,7 @@ export async function benchEnvelope(sizes: Sizes, log: (line: string) => void): 
     const pk = Buffer.alloc(native.crypto_sign_PUBLICKEYBYTES);
     const sk = Buffer.alloc(native.crypto_sign_SECRETKEYBYTES);
     native.crypto_sign_keypair(pk, sk);
+    const { body } = decryptEnvelope(parseEnvelope(sealed.bytes, DEFAULT_MAX_ENVELOPE_BYTES), openKey);
     const message = Buffer.concat([sealed.envelope.header, body]);
     const sig = Buffer.alloc(native.crypto_sign_BYTES);
     const sign = opsPerSecond(sizes.envelopeMs, () => native.crypto_sign_detached(sig, message, sk));

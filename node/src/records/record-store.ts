@@ -370,15 +370,15 @@ export class RecordStore {
   async bySerial(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
     const prefix = serial.partial ? serial.prefix : serial.pattern + SEP;
     const ids = new Set<string>();
-    let read = 0;
     // Bounded above, so that the iterator does not read ahead past the prefix (most lookups find
     // one key; an open-ended iterator fetched a whole batch of the keys after it).
     const range = prefix === '' ? {} : { lt: afterPrefix(prefix) };
     // Read in batches: an exact serial's few keys come back from one call into LevelDB, which
-    // also learns there that the range has ended (key by key took two calls for one key).
+    // also learns there that the range has ended (key by key took two calls for one key). The
+    // iterator's limit stops a wildcard scan after MAX_SERIAL_SCAN keys.
     const iterator = this.#store.sub['record-serials'].keys({ gte: prefix, ...range, limit: MAX_SERIAL_SCAN });
     try {
-      while (read < MAX_SERIAL_SCAN && ids.size < limit) {
+      while (ids.size < limit) {
         const keys = await iterator.nextv(SERIAL_SCAN_BATCH);
         if (keys.length === 0) break;
         for (const key of keys) {
@@ -386,7 +386,6 @@ export class RecordStore {
           const at = key.indexOf(SEP);
           if (serial.test(key.slice(0, at))) ids.add(key.slice(at + 1));
         }
-        read += keys.length;
       }
     } finally {
       await iterator.close();
