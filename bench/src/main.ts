@@ -2,7 +2,7 @@
  * `npm run bench`: measures Tracenet against the ceilings of its own stack (docs/benchmarks.md)
  * and writes bench/results.json; the default run also rewrites docs/benchmarks.md.
  *
- *   npm run bench                      default run (about 10 minutes on an idle 2-core machine)
+ *   npm run bench                      default run (about 4 minutes on an idle 2-core machine)
  *   npm run bench -- --smoke           seconds-sized run of every section (CI); docs untouched
  *   npm run bench -- --scale 10m       adds a 10,000,000-record import (--scale 193: a lookup to 193 participants; --scale alone: both)
  *   npm run bench -- --only records,memory   some sections only (delivery, envelope, records, chain, fanout, memory)

@@ -66,6 +66,7 @@ export interface MachineInfo {
   readonly node: string;
   readonly platform: string;
   readonly versions: Readonly<Record<string, string | null>>;
+  /** Short id of the commit measured, followed by "with uncommitted changes" when the tree differs from it. */
   readonly gitCommit: string | null;
   readonly loadAtStart: number;
 }
@@ -73,7 +74,11 @@ export interface MachineInfo {
 export function machineInfo(): MachineInfo {
   let gitCommit: string | null = null;
   try {
-    gitCommit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    gitCommit = git('rev-parse', '--short', 'HEAD').trim();
+    // The report itself is rewritten by every run; any other change means the code measured is not the commit's.
+    const changed = git('status', '--porcelain').split('\n').filter((line) => line.trim() !== '' && !line.endsWith('docs/benchmarks.md'));
+    if (changed.length > 0) gitCommit += ' with uncommitted changes';
   } catch {
     gitCommit = null;
   }

@@ -1,16 +1,18 @@
 /**
  * Child process of the records benchmark (section 3): one real node's record store and registry
  * (`TracenetNode.open`, real LevelDB, no ports), so that each import starts from an empty store
- * and a fresh heap. Args: <csv file> <rows> <sync on|off> <lookups> <wildcards>. Sends one
- * `{ type: 'result' }` message.
+ * and a fresh heap. Args: <csv file> <rows> <sync on|off> <lookups> <wildcards> [<keep>]: with
+ * <keep>, the node's data directory is created there and left for the side-by-side lookups
+ * (lookup-compare-worker.ts). Sends one `{ type: 'result' }` message.
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importRecords, loadConfig, initDataDir, initSodium, type NodeConfig, TracenetNode } from '@tracenet/node';
-import { manufacturerOf, serialOf } from './dataset.js';
+import { serialOf } from './dataset.js';
+import { compactionSettled, pickRow, pointLookups } from './lookups.js';
 import { latency, round, type Latency } from './stats.js';
 
 export interface RecordsRun {
@@ -84,33 +86,13 @@ async function ceiling(count: number, sync: boolean, config: NodeConfig): Promis
   }
 }
 
-/**
- * Waits until LevelDB's background compaction has settled: its compaction statistics unchanged
- * for two seconds (at most five minutes). Returns the seconds waited.
- */
-async function settled(node: TracenetNode): Promise<number> {
-  // The node's Store does not expose LevelDB; its sublevels know their root database.
-  const db = node.store.sub.meta.db as unknown as { getProperty(name: string): string };
-  const started = performance.now();
-  let last = db.getProperty('leveldb.stats');
-  let unchangedSince = performance.now();
-  while (performance.now() - unchangedSince < 2000 && performance.now() - started < 300_000) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    const stats = db.getProperty('leveldb.stats');
-    if (stats !== last) {
-      last = stats;
-      unchangedSince = performance.now();
-    }
-  }
-  return (unchangedSince - started) / 1000;
-}
-
 async function main(): Promise<RecordsRun> {
-  const [file, rowsArg, syncArg, lookupsArg, wildcardsArg] = process.argv.slice(2);
+  const [file, rowsArg, syncArg, lookupsArg, wildcardsArg, keep] = process.argv.slice(2);
   const rows = Number(rowsArg);
   const sync = syncArg === 'on';
   await initSodium();
-  const dataDir = await mkdtemp(join(tmpdir(), 'tracenet-bench-records-'));
+  const dataDir = keep ?? (await mkdtemp(join(tmpdir(), 'tracenet-bench-records-')));
+  if (keep !== undefined) await mkdir(keep, { recursive: true });
   try {
     await initDataDir({ dataDir, participantId: 'BEL', endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
     const config = await loadConfig({ overrides: { 'store.sync': sync, 'log.level': 'silent', 'metrics.listen': '' } });
@@ -126,24 +108,12 @@ async function main(): Promise<RecordsRun> {
       const rssAfterImport = process.memoryUsage().rss;
 
       const registry = node.registry;
-      const pick = (k: number) => Math.floor(((k * 2654435761) % 2 ** 32) / 2 ** 32 * rows);
+      const pick = (k: number) => pickRow(k, rows);
       const lookups = Number(lookupsArg);
-      /** `count` point lookups of random rows, from the `from`-th pick on; their times in ms. */
-      const pointLookups = async (from: number, count: number): Promise<number[]> => {
-        const times: number[] = [];
-        for (let k = from; k < from + count; k += 1) {
-          const i = pick(k + 1);
-          const t0 = performance.now();
-          const found = await registry.findExact({ manufacturer: manufacturerOf(i), serialNumber: serialOf(i), model: '', calibre: '', type: 0 });
-          times.push(performance.now() - t0);
-          if (found.length !== 1) throw new Error(`lookup of row ${i} found ${found.length} records`);
-        }
-        return times;
-      };
-      const afterImport = await pointLookups(0, lookups);
-      const settleSeconds = await settled(node);
-      await pointLookups(lookups, Math.min(lookups, 1000));
-      const point = await pointLookups(2 * lookups, lookups);
+      const afterImport = await pointLookups(node, rows, 1, lookups);
+      const settleSeconds = await compactionSettled();
+      await pointLookups(node, rows, 1 + lookups, Math.min(lookups, 1000));
+      const point = await pointLookups(node, rows, 1 + 2 * lookups, lookups);
       const wildcards = Number(wildcardsArg);
       const prefix: number[] = [];
       const leading: number[] = [];
@@ -184,7 +154,7 @@ async function main(): Promise<RecordsRun> {
       await node.stop();
     }
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    if (keep === undefined) await rm(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -38,11 +38,11 @@ concurrency, after ${typeof r === 'string' ? 'some' : r.warmup.toLocaleString('e
 before that); envelopes are sealed before the run, each with its own message id. Server CPU per request: utime + stime
 of /proc/<pid>/stat for the node, \`process.cpuUsage()\` reported by the echo server, over the measured requests only.
 
-**Why the ratio stays far below 0.6 on this machine (0.28–0.40 in three runs on an otherwise idle machine on 2026-11-27)** (profiled with \`perf record -g\` on the node process during the
+**Why the ratio stays far below 0.6 on this machine (0.28–0.40 in five full runs on an otherwise idle machine on 2026-11-27)** (profiled with \`perf record -g\` on the node process during the
 concurrency-16 run on 2026-11-27; not re-measured by each run). The two cores are shared by the load generator (about
 240 µs of CPU per request in the grpc-js client) and the server, so the ratio is about (client + raw server) ÷ (client +
 secure server) = (240 + ~220) ÷ (240 + ~1,160) ≈ 0.33. Of the secure server's ~1,160 µs per request at the time of the
-profile (937–1,027 µs in three runs on an otherwise idle machine on 2026-11-27): gRPC, HTTP/2 and
+profile (937–1,027 µs in those five runs): gRPC, HTTP/2 and
 TLS ~245 µs (what the echo server spends), Ed25519 verify ~190 and receipt signature ~90 (libsodium-wrappers, WASM), the
 audit head signature per group commit, BLAKE2b and XChaCha20 ~45, V8 compilation still settling ~130, JSON encoding
 and copying of the batch ~100, the receiver's parsing and protobuf ~105, LevelDB threads (fsync'd batch, reads,
@@ -83,8 +83,9 @@ A generated CSV file is imported with \`importRecords\` (the code behind \`trace
 \`store.sync\` off and on. Every row is valid and gets its serial index entry and its share of the \`records.imported\`
 audit entries. Then, through the node's \`Registry\`: point lookups (\`findExact\`, manufacturer + serial of a random
 row, one at a time) twice: right after the import, while LevelDB still compacts what it wrote, and in steady state, once
-LevelDB's compaction statistics have stopped changing for two seconds and after 1,000 warm-up lookups of other rows (a
-registry in service is read all the time, so its caches are warm; the target applies to this figure). Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
+LevelDB's compaction has settled (the process, which does nothing else meanwhile, used under 2 % of a core for two
+seconds in a row) and after 1,000 warm-up lookups of other rows (a registry in service is read all the time, so its
+caches are warm; the 1 ms target applies to this figure). Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
 1,000 serials of its literal prefix) and a leading-wildcard search (\`*12345\`: scans the serial index from its start, capped at 100,000
 entries by design).
 
@@ -92,7 +93,26 @@ entries by design).
 same size and the serial index entry, batches of 1,000, same \`store.sync\`) written straight through the node's
 \`Store\` into a fresh store, without parsing, validation or audit. "Records per CPU-second" is the import's rate per
 second of CPU time of its process (LevelDB's background threads included): it moves less with the machine's load
-than records/s.`;
+than records/s.
+
+**Why the import stays far below 50,000 records/s on this machine** (17,400–22,700 in six runs on 2026-11-27). Writing
+alone costs 15–19 µs of CPU per record (53,800–66,000 records per CPU-second in "store alone", LevelDB's threads
+included). 50,000 records/s on two cores leaves 40 µs of CPU per record for everything, so parsing, building and
+validating the record, protobuf and base64, index keys and audit would have to fit in about 22 µs and run on both cores
+at once. The import uses 71–89 µs of CPU per record (11,300–14,000 records per CPU-second), its JavaScript on one
+thread. In a CPU profile of a 200,000-row import (2026-11-27) that thread spent about 20 % of its time in csv-parse,
+11 % in garbage collection, 11 % encoding the batch and handing it to LevelDB, 8 % in protobuf encoding, 9 % turning
+cells into a record and 8 % in validation and retention. Parsing in a worker thread was tried and dropped
+(docs/adr/0005-records-storage.md).
+
+**Side by side** (runs with more than one size): the stores of the smallest and the largest import (sync off) are
+kept and opened again as two nodes in one fresh process; once their compaction has settled and after warm-up lookups
+on each (LevelDB opens a table file on its first use), lookups alternate between the two stores, one at a time, so that
+both see the same moments of the machine's load. The p99 of a sub-millisecond lookup moves from run to run on this
+shared machine by more than the store's size changes it (three round trips to a libuv thread, \`fs.stat\`, had a p99 of
+0.9–2.0 ms in five rounds of 10,000 here on an otherwise idle machine), so the 10M ÷ 1M target applies to this comparison.
+It also warms up for longer: in the import's own process, 1,000 warm-up lookups open only part of a 10M store's ~1,400
+table files (LevelDB opens each on its first use), so the settled p99 there can still include first opens.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const rows = r.runs.map((x) => [
     x.rows,
@@ -109,10 +129,18 @@ than records/s.`;
     x.storeMiB,
     x.rssAfterImportMiB,
   ]);
-  return `${head}\n\nDataset: ${r.dataset}.\n\n${table(
+  const runs = table(
     ['records', 'store.sync', 'import records/s', 'import s', 'records per CPU-second', 'store alone records/s', 'lookup right after import p50 / p99 ms', 'compaction settled after s', 'lookup settled p50 / p99 ms', 'prefix wildcard p50 / p99 ms', 'leading wildcard p50 / p99 ms', 'store MiB', 'process RSS MiB'],
     rows,
-  )}`;
+  );
+  const c = r.sideBySide;
+  const sideBySide = c
+    ? `\n\nSide by side:\n\n${table(
+        ['stores', 'compaction settled after s', 'warm-up lookups on each', 'lookups on each', 'smaller store p50 / p99 ms', 'larger store p50 / p99 ms', 'p99 ratio'],
+        [[`${c.smallRows.toLocaleString('en')} and ${c.largeRows.toLocaleString('en')}`, c.settleSeconds, c.warmup, c.small.count, `${c.small.p50Ms} / ${c.small.p99Ms}`, `${c.large.p50Ms} / ${c.large.p99Ms}`, `${c.p99Ratio}×`]],
+      )}`
+    : '';
+  return `${head}\n\nDataset: ${r.dataset}.\n\n${runs}${sideBySide}`;
 }
 
 function chain(outcome: SectionOutcome | undefined): string {
@@ -182,8 +210,8 @@ by hand: run \`npm run bench\` again. The raw figures are in \`bench/results.jso
 - Versions: ${versions}.
 - Load average at start: ${m.loadAtStart}. The machine is shared: figures measured while others' tests run are
   indicative only; each section gives the load average before and after it.
-- Commands: \`npm run bench\` (default, about 10 minutes on an idle 2-core machine), \`npm run bench -- --scale\` (adds 10,000,000 records
-  and a lookup to 193 participants; \`--scale 10m\` or \`--scale 193\` for one of them), \`npm run bench -- --smoke\`
+- Commands: \`npm run bench\` (default, about 4 minutes on an idle 2-core machine), \`npm run bench -- --scale\` (adds 10,000,000 records
+  and a lookup to 193 participants, about 16 minutes; \`--scale 10m\` or \`--scale 193\` for one of them), \`npm run bench -- --smoke\`
   (seconds; what CI runs through \`bench/test/smoke.test.ts\`), \`--only delivery,records\` for some sections.
 - The ceilings of the stack on this kind of machine (grpc-js, libsodium-wrappers, LevelDB) are in the environment notes;
   the sections below compare against them where it matters.

@@ -5,8 +5,12 @@ export interface Sizes {
   readonly delivery: { readonly levels: readonly number[]; readonly requests: Readonly<Record<number, number>>; readonly warmup: number; readonly bodyBytes: number };
   /** Envelope seal/open: milliseconds per operation kind. */
   readonly envelopeMs: number;
-  /** Records: rows imported, point lookups, wildcard searches, and whether to run store.sync on too. */
-  readonly records: { readonly rows: readonly number[]; readonly lookups: number; readonly wildcards: number; readonly syncOn: boolean };
+  /**
+   * Records: rows imported (the first size also with store.sync on when `syncOn`), point lookups,
+   * wildcard searches, and the warm-up lookups on each store before the side-by-side lookups of
+   * the smallest and largest store (when more than one size is imported).
+   */
+  readonly records: { readonly rows: readonly number[]; readonly lookups: number; readonly wildcards: number; readonly syncOn: boolean; readonly sideBySideWarmup: number };
   /** Trace chains FRA → BEL (referred) → KEN (traced). */
   readonly chains: number;
   /** Federated lookup: participants asked, lookups measured, responder processes. */
@@ -19,7 +23,8 @@ export const DEFAULT_SIZES: Sizes = {
   name: 'default',
   delivery: { levels: [1, 16, 64], requests: { 1: 1500, 16: 6000, 64: 6000 }, warmup: 1500, bodyBytes: 1024 },
   envelopeMs: 2000,
-  records: { rows: [1_000_000], lookups: 5000, wildcards: 20, syncOn: true },
+  // 10,000 warm-up lookups touch every table file of a 10M store (about 1,400 files of 2 MiB).
+  records: { rows: [1_000_000], lookups: 5000, wildcards: 20, syncOn: true, sideBySideWarmup: 10_000 },
   chains: 50,
   fanout: { participants: [50], lookups: 30, workers: 2 },
   memoryRows: 1_000_000,
@@ -29,7 +34,8 @@ export const SMOKE_SIZES: Sizes = {
   name: 'smoke',
   delivery: { levels: [1, 16, 64], requests: { 1: 40, 16: 160, 64: 160 }, warmup: 20, bodyBytes: 1024 },
   envelopeMs: 100,
-  records: { rows: [2_000], lookups: 200, wildcards: 3, syncOn: true },
+  // Two sizes, so that the side-by-side lookups run too.
+  records: { rows: [2_000, 4_000], lookups: 200, wildcards: 3, syncOn: true, sideBySideWarmup: 100 },
   chains: 2,
   fanout: { participants: [3], lookups: 3, workers: 1 },
   memoryRows: 2_000,

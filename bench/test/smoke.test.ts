@@ -43,13 +43,19 @@ describe('npm run bench -- --smoke', () => {
     }
     expect(envelope.sealPerSecond).toBeGreaterThan(0);
     expect(envelope.openPerSecond).toBeGreaterThan(0);
-    expect(records.runs.map((r: { storeSync: boolean }) => r.storeSync)).toEqual([false, true]);
+    expect(records.runs.map((r: { rows: number; storeSync: boolean }) => [r.rows, r.storeSync])).toEqual([
+      [2000, false],
+      [2000, true],
+      [4000, false],
+    ]);
     for (const run of records.runs) {
       expect(run.rowsImported).toBe(run.rows);
       expect(run.rowsRejected).toBe(0);
       expect(run.pointLookup.count).toBeGreaterThan(0);
       expect(run.pointLookupAfterImport.count).toBe(run.pointLookup.count);
     }
+    expect(records.sideBySide).toMatchObject({ smallRows: 2000, largeRows: 4000, warmup: 100, small: { count: 200 }, large: { count: 200 } });
+    expect(records.sideBySide.p99Ratio).toBeGreaterThan(0);
     expect(chain.wall.count).toBe(chain.chains);
     expect(fanout.runs[0].notAnswered).toBe(0);
     expect(fanout.runs[0].hitsPerLookup).toBeGreaterThan(0);

@@ -22,6 +22,13 @@ export const MAX_SERIAL_SCAN = 100_000;
 const SERIAL_SCAN_BATCH = 1000;
 /** Entries of the records-of-interest index read at most for one lookup (a wildcard serial may scan them all). */
 export const MAX_INTEREST_SCAN = 100_000;
+/**
+ * Records that {@link RecordStore.bySerial} reads synchronously: a few point reads take LevelDB a
+ * few microseconds each, less than one round trip to a libuv thread, whose wake-ups on a busy or
+ * shared machine make most of a lookup's tail (docs/adr/0005-records-storage.md). More records
+ * (a wildcard search) are read on the thread pool, so that the event loop is never held long.
+ */
+const SYNC_READS = 8;
 
 /** The value kept under `records/<record_id>` (docs/adr/0005-records-storage.md). */
 interface StoredRecord {
@@ -395,7 +402,9 @@ export class RecordStore {
 
   async #loadAll(ids: readonly string[]): Promise<WeaponRecord[]> {
     if (ids.length === 0) return [];
-    const values = await this.#records.getMany([...ids]);
+    const records = this.#records;
+    // A store that is reopening (write-failure recovery) cannot read synchronously; getMany waits for it.
+    const values = ids.length <= SYNC_READS && records.status === 'open' ? ids.map((id) => records.getSync(id)) : await records.getMany([...ids]);
     return values.filter((v): v is StoredValue => v !== undefined).map((v) => decode(v).record);
   }
 

@@ -62,6 +62,22 @@ describe('put and get', () => {
 });
 
 describe('indexes', () => {
+  it('finds every record of a serial, whether read synchronously (up to 8) or on the thread pool (more)', async () => {
+    const makers = ['FN Herstal', 'Glock', 'Beretta', 'Colt', 'Ruger', 'Sig Sauer', 'Walther', 'Steyr', 'Browning'];
+    const put = async (serialNumber: string, count: number) => {
+      const ids: string[] = [];
+      for (const manufacturer of makers.slice(0, count)) ids.push((await bed.records.put(weapon({}, { manufacturer, serialNumber }))).record.recordId);
+      return ids.sort();
+    };
+    const eight = await put('DUP-8', 8);
+    const nine = await put('DUP-9', 9);
+    const found = async (serialNumber: string) => (await bed.registry.search(query({ serialNumber }), { serialOnly: true })).map((r) => r.recordId).sort();
+    expect(await found('dup8')).toEqual(eight);
+    expect(await found('dup9')).toEqual(nine);
+    const browning = await bed.registry.findExact(query({ manufacturer: 'browning', serialNumber: 'DUP 9' }));
+    expect(browning.map((r) => [r.manufacture?.manufacturer, r.manufacture?.serialNumber])).toEqual([['Browning', 'DUP-9']]);
+  });
+
   it('serial-only search finds every manufacturer with that serial; identity search does not confuse them', async () => {
     const fn = (await bed.records.put(weapon({}, { serialNumber: 'AB-1234' }))).record;
     const glock = (await bed.records.put(weapon({}, { manufacturer: 'Glock', model: '17', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '9x19mm', serialNumber: 'ab 1234' }))).record;

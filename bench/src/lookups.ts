@@ -1,0 +1,46 @@
+/** Point lookups of the records benchmark (section 3), shared by its two kinds of child process. */
+import type { TracenetNode } from '@tracenet/node';
+import { manufacturerOf, serialOf } from './dataset.js';
+
+/** Row of the generated data set that the `k`-th lookup asks for: spread over all `rows` (Knuth's multiplicative hash). */
+export function pickRow(k: number, rows: number): number {
+  return Math.floor((((k * 2654435761) % 2 ** 32) / 2 ** 32) * rows);
+}
+
+/**
+ * One point lookup (`Registry.findExact`, manufacturer + serial) of the `k`-th picked row of a
+ * store of `rows` records; its time in ms. Throws unless exactly that record is found.
+ */
+export async function pointLookup(node: TracenetNode, rows: number, k: number): Promise<number> {
+  const i = pickRow(k, rows);
+  const started = performance.now();
+  const found = await node.registry.findExact({ manufacturer: manufacturerOf(i), serialNumber: serialOf(i), model: '', calibre: '', type: 0 });
+  const ms = performance.now() - started;
+  if (found.length !== 1) throw new Error(`lookup of row ${i} found ${found.length} records`);
+  return ms;
+}
+
+/** `count` point lookups awaited one at a time, from the `from`-th pick on; their times in ms. */
+export async function pointLookups(node: TracenetNode, rows: number, from: number, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let k = from; k < from + count; k += 1) times.push(await pointLookup(node, rows, k));
+  return times;
+}
+
+/**
+ * Waits until LevelDB's background compaction has settled: this process, which does nothing else
+ * meanwhile, used less than 20 ms of CPU (2 % of a core) in each of two seconds in a row (at most
+ * ten minutes). Returns the seconds waited. (LevelDB's compaction statistics only change when a
+ * compaction ends, so they can stay still for seconds while a large one runs.)
+ */
+export async function compactionSettled(): Promise<number> {
+  const started = performance.now();
+  let quietSeconds = 0;
+  while (quietSeconds < 2 && performance.now() - started < 600_000) {
+    const cpu = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const used = process.cpuUsage(cpu);
+    quietSeconds = (used.user + used.system) / 1000 < 20 ? quietSeconds + 1 : 0;
+  }
+  return (performance.now() - started) / 1000 - quietSeconds;
+}
