@@ -107,7 +107,7 @@ cells into a record and 8 % in validation and retention. Parsing in a worker thr
 
 **Side by side** (runs with more than one size): the stores of the smallest and the largest import (sync off) are
 kept and opened again as two nodes in one fresh process; once their compaction has settled and after warm-up lookups
-on each (LevelDB opens a table file on its first use), lookups alternate between the two stores, one at a time, so that
+on each, lookups alternate between the two stores, one at a time, so that
 both see the same moments of the machine's load. The p99 of a sub-millisecond lookup moves from run to run on this
 shared machine by more than the store's size changes it (three round trips to a libuv thread, \`fs.stat\`, had a p99 of
 0.9–2.0 ms in five rounds of 10,000 here on an otherwise idle machine), so the 10M ÷ 1M target applies to this comparison.

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forkScript, nextMessage } from '../child.js';
+import { forkScript, nextMessage, stopChild } from '../child.js';
 import type { LookupComparison } from '../lookup-compare-worker.js';
 import type { RecordsRun } from '../records-worker.js';
 import type { Sizes } from '../sizes.js';
@@ -35,10 +35,9 @@ export async function benchRecords(sizes: Sizes, dataset: (rows: number) => Prom
       const modes = rows !== sizesRun[0] || !sizes.records.syncOn ? ['off'] : ['off', 'on'];
       for (const mode of modes) {
         const keep = mode === 'off' && (rows === smallest || rows === largest) ? keptDir(rows) : undefined;
-        const child = forkScript('records-worker.js', [file, String(rows), mode, String(sizes.records.lookups), String(sizes.records.wildcards), ...(keep === undefined ? [] : [keep])], {
-          execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
-        });
-        const { result } = await nextMessage<{ type: 'result'; result: RecordsRun }>(child, 'result', 3 * 3600_000);
+        const args = [file, String(rows), mode, String(sizes.records.lookups), String(sizes.records.wildcards), ...(keep === undefined ? [] : [keep])];
+        const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+        const result = await workerResult<RecordsRun>('records-worker.js', args, 3 * 3600_000, execArgv);
         runs.push(result);
         log(
           `  ${rows.toLocaleString('en')} rows, sync ${mode}: ${result.recordsPerSecond.toLocaleString('en')} records/s (${result.importSeconds} s, ${result.recordsPerCpuSecond.toLocaleString('en')}/CPU-s; store alone ${result.storeCeiling.recordsPerSecond.toLocaleString('en')}/s), ` +
@@ -50,7 +49,7 @@ export async function benchRecords(sizes: Sizes, dataset: (rows: number) => Prom
     let sideBySide: LookupComparison | undefined;
     if (kept !== undefined) {
       const args = [keptDir(smallest), smallest, keptDir(largest), largest, sizes.records.lookups, sizes.records.sideBySideWarmup].map(String);
-      sideBySide = (await nextMessage<{ type: 'result'; result: LookupComparison }>(forkScript('lookup-compare-worker.js', args), 'result', 3600_000)).result;
+      sideBySide = await workerResult<LookupComparison>('lookup-compare-worker.js', args, 3600_000);
       log(
         `  side by side (settled ${sideBySide.settleSeconds} s): ${smallest.toLocaleString('en')} p50 ${sideBySide.small.p50Ms} ms p99 ${sideBySide.small.p99Ms} ms, ` +
           `${largest.toLocaleString('en')} p50 ${sideBySide.large.p50Ms} ms p99 ${sideBySide.large.p99Ms} ms: ${sideBySide.p99Ratio}×`,
@@ -59,6 +58,17 @@ export async function benchRecords(sizes: Sizes, dataset: (rows: number) => Prom
     return { dataset: 'generated CSV: 4 manufacturers in turn, unique serial per row, 1 import marking, 2 events (manufactured, exported), 10 % with a quoted note', runs, ...(sideBySide ? { sideBySide } : {}), targets: targets(sizesRun[0] ?? 0, runs, sideBySide) };
   } finally {
     if (kept !== undefined) await rm(kept, { recursive: true, force: true });
+  }
+}
+
+/** What a worker sends as its result. A worker that fails or times out is stopped first, so that the store it may have kept can be removed. */
+async function workerResult<T>(script: string, args: readonly string[], timeoutMs: number, execArgv: string[] = []): Promise<T> {
+  const child = forkScript(script, args, { execArgv });
+  try {
+    return (await nextMessage<{ type: 'result'; result: T }>(child, 'result', timeoutMs)).result;
+  } catch (error) {
+    await stopChild(child);
+    throw error;
   }
 }
 

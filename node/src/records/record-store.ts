@@ -403,7 +403,7 @@ export class RecordStore {
   async #loadAll(ids: readonly string[]): Promise<WeaponRecord[]> {
     if (ids.length === 0) return [];
     const records = this.#records;
-    // A store that is reopening (write-failure recovery) cannot read synchronously; getMany waits for it.
+    // While the store is not open (a reopen after a write failure) getSync would throw; getMany behaves as reads always did.
     const values = ids.length <= SYNC_READS && records.status === 'open' ? ids.map((id) => records.getSync(id)) : await records.getMany([...ids]);
     return values.filter((v): v is StoredValue => v !== undefined).map((v) => decode(v).record);
   }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Level } from 'level';
 import type { AbstractSublevel, AbstractBatchOperation } from 'abstract-level';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
@@ -79,38 +78,13 @@ export interface StoreOptions {
   readonly writeFault?: () => Error | undefined;
 }
 
-/** Most table files kept open, whatever the file-descriptor limit: about 32 GiB of 2 MiB tables. */
-const MAX_OPEN_TABLES = 16_384;
-/** LevelDB's own default, used where the file-descriptor limit cannot be read. */
-const LEVELDB_OPEN_TABLES = 1000;
-
 /**
- * How many table files LevelDB may keep open (its `max_open_files`), given the text of
- * /proc/self/limits (undefined where there is none). LevelDB's default of 1,000 covers about 2 GiB
- * of its 2 MiB tables; a bigger store keeps closing and reopening tables (at 10,000,000 records,
- * about 0.4 table opens per point lookup; ADR 0003 has what that costs). LevelDB opens only tables
- * that exist, each for one file descriptor and its index and filter blocks in memory (about 1 % of
- * the file), so the budget is half of the process's soft limit on open files (Node raises it to
- * the hard limit at start), leaving the other half to sockets and other files, and at most
- * {@link MAX_OPEN_TABLES}.
+ * Table files LevelDB keeps open (`max_open_files`; its default of 1,000 covers about 2 GiB of its
+ * 2 MiB tables, and a bigger store keeps closing and reopening them: ADR 0003). An open table costs
+ * its index and filter blocks in memory, about 1 % of the file; file descriptors are bounded by
+ * LevelDB itself whatever this number is.
  */
-export function openTableBudget(limits: string | undefined): number {
-  const line = limits?.split('\n').find((l) => l.startsWith('Max open files'));
-  const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
-  if (soft === 'unlimited') return MAX_OPEN_TABLES;
-  const fds = Number(soft);
-  if (soft === undefined || !Number.isSafeInteger(fds) || fds <= 0) return LEVELDB_OPEN_TABLES;
-  // LevelDB raises a budget below 74 to 74.
-  return Math.min(MAX_OPEN_TABLES, Math.floor(fds / 2));
-}
-
-function processLimits(): string | undefined {
-  try {
-    return readFileSync('/proc/self/limits', 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+const OPEN_TABLES = 16_384;
 
 /** Key of the recovery probe in the `meta` sublevel. */
 const PROBE_KEY = 'store-probe';
@@ -131,7 +105,7 @@ const PROBE_KEY = 'store-probe';
 export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
   const writeOptions = { sync: options.sync ?? true };
   const recoverEveryMs = options.recoverEveryMs ?? 1000;
-  const db: Db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8', maxOpenFiles: openTableBudget(processLimits()) });
+  const db: Db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8', maxOpenFiles: OPEN_TABLES });
   try {
     await db.open();
   } catch (cause) {

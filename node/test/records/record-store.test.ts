@@ -1,5 +1,5 @@
 import { ComponentKind, ErrorCode, type RecordQuery, WeaponEventType, WeaponType } from '@tracenet/proto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { IMPORT_BATCH_SIZE } from '../../src/records/record-store.js';
 import { countEntries, event, NOW, type RecordBed, startRecordBed, weapon } from './support.js';
 
@@ -71,9 +71,18 @@ describe('indexes', () => {
     };
     const eight = await put('DUP-8', 8);
     const nine = await put('DUP-9', 9);
-    const found = async (serialNumber: string) => (await bed.registry.search(query({ serialNumber }), { serialOnly: true })).map((r) => r.recordId).sort();
-    expect(await found('dup8')).toEqual(eight);
-    expect(await found('dup9')).toEqual(nine);
+    const { records } = bed.test.node.store.sub;
+    const getSync = vi.spyOn(records, 'getSync');
+    const getMany = vi.spyOn(records, 'getMany');
+    /** The record ids found for a serial, and how many reads each way that took. */
+    const found = async (serialNumber: string) => {
+      getSync.mockClear();
+      getMany.mockClear();
+      const ids = (await bed.registry.search(query({ serialNumber }), { serialOnly: true })).map((r) => r.recordId).sort();
+      return { ids, getSync: getSync.mock.calls.length, getMany: getMany.mock.calls.length };
+    };
+    expect(await found('dup8')).toEqual({ ids: eight, getSync: 8, getMany: 0 });
+    expect(await found('dup9')).toEqual({ ids: nine, getSync: 0, getMany: 1 });
     const browning = await bed.registry.findExact(query({ manufacturer: 'browning', serialNumber: 'DUP 9' }));
     expect(browning.map((r) => [r.manufacture?.manufacturer, r.manufacture?.serialNumber])).toEqual([['Browning', 'DUP-9']]);
   });
