@@ -100,7 +100,7 @@ alone costs 15–19 µs of CPU per record (53,800–66,000 records per CPU-secon
 included). 50,000 records/s on two cores leaves 40 µs of CPU per record for everything, so parsing, building and
 validating the record, protobuf and base64, index keys and audit would have to fit in about 22 µs and run on both cores
 at once. The import uses 71–89 µs of CPU per record (11,300–14,000 records per CPU-second), its JavaScript on one
-thread. In a CPU profile of a 200,000-row import (2026-11-27) that thread spent about 20 % of its time in csv-parse,
+thread. In a CPU profile of a 200,000-row import (2026-11-27) that thread spent about 18 % of its time in csv-parse,
 11 % in garbage collection, 11 % encoding the batch and handing it to LevelDB, 8 % in protobuf encoding, 9 % turning
 cells into a record and 8 % in validation and retention. Parsing in a worker thread was tried and dropped
 (docs/adr/0005-records-storage.md).

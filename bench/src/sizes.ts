@@ -23,7 +23,8 @@ export const DEFAULT_SIZES: Sizes = {
   name: 'default',
   delivery: { levels: [1, 16, 64], requests: { 1: 1500, 16: 6000, 64: 6000 }, warmup: 1500, bodyBytes: 1024 },
   envelopeMs: 2000,
-  // 10,000 warm-up lookups touch every table file of a 10M store (about 1,400 files of 2 MiB).
+  // 10,000 warm-up lookups read each of a 10M store's ~1,150 record tables about 9 times on average,
+  // so all but a table or so of its ~1,400 files have been opened (an estimate, not counted).
   records: { rows: [1_000_000], lookups: 5000, wildcards: 20, syncOn: true, sideBySideWarmup: 10_000 },
   chains: 50,
   fanout: { participants: [50], lookups: 30, workers: 2 },

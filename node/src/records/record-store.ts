@@ -400,11 +400,11 @@ export class RecordStore {
     return this.#loadAll([...ids]);
   }
 
-  async #loadAll(ids: readonly string[]): Promise<WeaponRecord[]> {
+  async #loadAll(ids: string[]): Promise<WeaponRecord[]> {
     if (ids.length === 0) return [];
     const records = this.#records;
     // While the store is not open (a reopen after a write failure) getSync would throw; getMany behaves as reads always did.
-    const values = ids.length <= SYNC_READS && records.status === 'open' ? ids.map((id) => records.getSync(id)) : await records.getMany([...ids]);
+    const values = ids.length <= SYNC_READS && records.status === 'open' ? ids.map((id) => records.getSync(id)) : await records.getMany(ids);
     return values.filter((v): v is StoredValue => v !== undefined).map((v) => decode(v).record);
   }
 

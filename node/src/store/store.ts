@@ -81,8 +81,8 @@ export interface StoreOptions {
 /**
  * Table files LevelDB keeps open (`max_open_files`; its default of 1,000 covers about 2 GiB of its
  * 2 MiB tables, and a bigger store keeps closing and reopening them: ADR 0003). An open table costs
- * its index and filter blocks in memory, about 1 % of the file; file descriptors are bounded by
- * LevelDB itself whatever this number is.
+ * its index and filter blocks in memory (roughly 1 % of the file, by estimate); file descriptors
+ * are bounded by LevelDB itself whatever this number is.
  */
 const OPEN_TABLES = 16_384;
 

@@ -34,12 +34,15 @@ async function rawEntries(location: string): Promise<Array<[string, string]>> {
 
 type Write = { type: 'put'; sub: SublevelName; key: string; value: Record<string, unknown> } | { type: 'del'; sub: SublevelName; key: string };
 
+/** A value with nested JSON and non-ASCII text. */
+const NESTED = { nested: { list: [1, 'two', null, true] }, text: 'ünïcode 🙂' };
+
 const WRITES: Write[][] = [
   [
     { type: 'put', sub: 'records', key: 'rec_A', value: { v: 1, record: 'AAEC', retainUntilMs: 2_000_000_000_000, retainReason: 'r', serialKeys: ['SN1\0rec_A'] } },
     { type: 'put', sub: 'record-serials', key: 'SN1\0rec_A', value: { recordId: 'rec_A' } },
     { type: 'put', sub: 'audit', key: '0000000000000001', value: { line: '{"seq":1,"note":"é ✓ \\" \\n"}', hash: 'ab' } },
-    { type: 'put', sub: 'meta', key: 'k', value: { nested: { list: [1, 'two', null, true] }, text: 'ünïcode 🙂' } },
+    { type: 'put', sub: 'meta', key: 'k', value: NESTED },
   ],
   [
     { type: 'del', sub: 'record-serials', key: 'SN1\0rec_A' },
@@ -58,7 +61,7 @@ describe('Store.batch', () => {
     }
     expect(await store.sub.records.get('rec_A')).toEqual({ v: 1, record: 'AAED', serialKeys: ['SN2\0rec_A'] });
     expect(await store.sub['record-serials'].keys().all()).toEqual(['SN2\0rec_A']);
-    expect(await store.sub.meta.get('k')).toEqual(WRITES[0]?.[3]?.type === 'put' ? WRITES[0][3].value : undefined);
+    expect(await store.sub.meta.get('k')).toEqual(NESTED);
     await store.close();
 
     // The reference: the same writes through abstract-level's own array batch on sublevels.
