@@ -27,32 +27,44 @@ async function delivered(node: TestNode['node'], messageId: string): Promise<{ r
   return { receipt: ReceiptBody.decode(signed.body), signed, recipientKeyId: header.recipientKeyId };
 }
 
+/**
+ * FRA and BEL pinned on each other, with one notice from BEL delivered, so that BEL's connection to
+ * FRA is open (and keeps FRA's certificate when FRA rotates). While `hold` is set, FRA's transport
+ * holds back everything to BEL, its key announcement included.
+ */
+async function startPair(belTransport?: RecordingTransport): Promise<{ fra: TestNode; bel: TestNode; hold: { on: boolean } }> {
+  const clock = new ManualClock(Date.now());
+  const hold = { on: false };
+  const fraTransport = new RecordingTransport();
+  fraTransport.beforeAttempt = async () => {
+    if (hold.on) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'held back by the test');
+  };
+  const fra = await startNode('FRA', { clock, transport: fraTransport });
+  cleanups.push(() => fra.cleanup());
+  const bel = await startNode('BEL', { clock, ...(belTransport ? { transport: belTransport } : {}) });
+  cleanups.push(() => bel.cleanup());
+  await fra.node.peers.pin(bel.node.card, clock.now());
+  await bel.node.peers.pin(fra.node.card, clock.now());
+  await delivered(bel.node, await notify(bel.node));
+  return { fra, bel, hold };
+}
+
+/** Queues a notice from `node` to FRA; returns its message id. */
+function notify(node: TestNode['node']): Promise<string> {
+  return node.outbox.enqueue({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice() });
+}
+
 describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
   it("a receipt is signed with the keys its envelope was sealed to: a sender still pinning the previous card gets one it verifies with that card", async () => {
-    const clock = new ManualClock(Date.now());
-    // FRA's transport holds back everything to BEL, its key announcement included, until released.
-    const fraTransport = new RecordingTransport();
-    let hold = false;
-    fraTransport.beforeAttempt = async () => {
-      if (hold) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'held back by the test');
-    };
-    const fra = await startNode('FRA', { clock, transport: fraTransport });
-    cleanups.push(() => fra.cleanup());
-    const bel = await startNode('BEL', { clock });
-    cleanups.push(() => bel.cleanup());
-    await fra.node.peers.pin(bel.node.card, clock.now());
-    await bel.node.peers.pin(fra.node.card, clock.now());
+    const { fra, bel, hold } = await startPair();
     const previous = { keyId: fra.node.identity.keyId, signingPublicKey: Buffer.from(fra.node.identity.keys.signingPublicKey) };
-    const send = () => bel.node.outbox.enqueue({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice() });
-
-    // BEL's connection to FRA is open before the rotation: it keeps FRA's previous certificate.
-    expect((await delivered(bel.node, await send())).receipt.issuerKeyId).toBe(previous.keyId);
-    hold = true;
+    hold.on = true;
     const rotation = await fra.node.rotateKeys({ graceMs: HOUR });
 
-    // BEL has not heard of the rotation: it seals to FRA's previous keys, FRA opens the envelope with
-    // its retired keys and signs the receipt with the previous signing key, which BEL verifies.
-    const inGrace = await send();
+    // BEL has not heard of the rotation: it seals to FRA's previous keys over its open connection,
+    // FRA opens the envelope with its retired keys and signs the receipt with the previous signing
+    // key, which BEL verifies with the card it sealed to.
+    const inGrace = await notify(bel.node);
     const old = await delivered(bel.node, inGrace);
     expect(old.recipientKeyId).toBe(previous.keyId);
     expect([old.receipt.status, old.receipt.issuerKeyId]).toEqual([ReceiptStatus.RECEIPT_STATUS_ACCEPTED, previous.keyId]);
@@ -63,9 +75,9 @@ describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
     );
 
     // Once BEL has processed the rotation it seals to the new keys, and the receipts name them.
-    hold = false;
+    hold.on = false;
     await waitFor(() => bel.node.peers.get('FRA')?.body.keyId === rotation.keyId, 10_000, 'BEL pins the new card of FRA');
-    const after = await delivered(bel.node, await send());
+    const after = await delivered(bel.node, await notify(bel.node));
     expect([after.recipientKeyId, after.receipt.issuerKeyId]).toEqual([rotation.keyId, rotation.keyId]);
     expect(await bel.node.store.sub.failed.get(inGrace)).toBeUndefined();
   });
@@ -73,21 +85,9 @@ describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
   // Known deviation (protocol 4.14): a remembered receipt keeps the key that signed it, and the
   // outbox verifies every receipt with the card it sealed to. Remove `.fails` once it is mended.
   it.fails('a DUPLICATE whose original was signed with the previous key proves delivery to a sender that has pinned the new card since', async () => {
-    const clock = new ManualClock(Date.now());
-    const fraTransport = new RecordingTransport();
-    let hold = false;
-    fraTransport.beforeAttempt = async () => {
-      if (hold) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'held back by the test');
-    };
     const belTransport = new RecordingTransport();
-    const fra = await startNode('FRA', { clock, transport: fraTransport });
-    cleanups.push(() => fra.cleanup());
-    const bel = await startNode('BEL', { clock, transport: belTransport });
-    cleanups.push(() => bel.cleanup());
-    await fra.node.peers.pin(bel.node.card, clock.now());
-    await bel.node.peers.pin(fra.node.card, clock.now());
-    await delivered(bel.node, await bel.node.outbox.enqueue({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice() }));
-    hold = true;
+    const { fra, bel, hold } = await startPair(belTransport);
+    hold.on = true;
     const rotation = await fra.node.rotateKeys({ graceMs: HOUR });
     const rotated = () => bel.node.peers.get('FRA')?.body.keyId === rotation.keyId;
     // FRA accepts the message under its previous key, but the receipt is lost on the way back;
@@ -101,9 +101,9 @@ describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
     belTransport.beforeAttempt = async () => {
       if (lost && !rotated()) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'waiting for the rotation');
     };
-    const message = await bel.node.outbox.enqueue({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice() });
+    const message = await notify(bel.node);
     await waitFor(() => lost, 10_000, 'receipt lost');
-    hold = false;
+    hold.on = false;
     await waitFor(rotated, 10_000, 'BEL pins the new card of FRA');
     // FRA answers DUPLICATE, signed with its new key, carrying the ACCEPTED original signed with the previous one.
     const answered = () => belTransport.attemptsOf(message).filter((a) => a.outcome === 'receipt').length;
