@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
   Envelope,
   EnvelopeHeader,
   ErrorCode,
   MessageKind,
   Receipt,
-  type ReceiptBody,
+  ReceiptBody,
   ReceiptStatus,
   TracenetError,
 } from '@tracenet/proto';
@@ -345,9 +346,16 @@ describe('receipts', () => {
     expectCode(() => verifyDeliveryReceipt(rejected, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
   });
 
+  const signedBy = (bytes: Uint8Array) => Buffer.from(sodium().crypto_sign_detached(Buffer.concat([Buffer.from('tracenet.v1/receipt\0', 'ascii'), bytes]), bel.keys.signingSecretKey));
+
   it('refuses a receipt whose body is not a ReceiptBody', () => {
     const bytes = Buffer.from([0x0a, 0x10, 0x01]);
-    const signature = Buffer.from(sodium().crypto_sign_detached(Buffer.concat([Buffer.from('tracenet.v1/receipt\0', 'ascii'), bytes]), bel.keys.signingSecretKey));
-    expectCode(() => verifyReceipt({ body: bytes, signature, original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
+    expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
+  });
+
+  it('refuses a receipt whose received_at_ms lies beyond 2^53 − 1, naming the field (protocol 0)', () => {
+    const bytes = Buffer.from(new BinaryWriter().raw(ReceiptBody.encode(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { receivedAtMs: 0 })).finish()).tag(7, WireType.Varint).int64(2n ** 53n).finish());
+    const error = expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_INVALID_FIELD, 'receipt.body.received_at_ms');
+    expect(error.rule).toBe('safe_integer');
   });
 });

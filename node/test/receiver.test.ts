@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
   ERROR_CODES,
   ErrorCode,
   EnvelopeHeader,
+  MessageKind,
   Notice,
   type Receipt,
   PeerCardBody,
@@ -135,8 +137,10 @@ async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<Trace
   const audit = await lastAudit(node);
   expect(audit.type).toBe('message.rejected');
   expect(audit.code).toBe(error.codeName);
-  if (refusal.receipt === 'again') expect(audit.rule).toBe('rejected_before');
-  else expect(audit.rule).not.toBe('rejected_before');
+  if (refusal.receipt === 'again') {
+    // protocol 4.6: the remembered code, rule rejected_before, and no field (none of this envelope is at fault).
+    expect([audit.rule, error.rule, error.field, error.violations]).toEqual(['rejected_before', 'rejected_before', '', []]);
+  } else expect(audit.rule).not.toBe('rejected_before');
 
   const seenAfter = await seenRecords(node);
   if (refusal.receipt === 'new') {
@@ -260,6 +264,16 @@ describe('refused after authentication: a signed REJECTED receipt, remembered', 
   it('a Notice with an empty subject → MISSING_FIELD body.subject', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now(), { body: Buffer.from(Notice.encode({ subject: '', text: 'no subject' }).finish()) });
     await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'body.subject', receipt: 'new' });
+  });
+
+  it('a Notice whose subject or text is only white space → MISSING_FIELD, as an empty one (protocol 0, 6.2)', async () => {
+    for (const [subject, text, field] of [[' \t\u3000', 'text', 'body.subject'], ['subject', '\n\u00a0\r\n', 'body.text']] as const) {
+      const sealed = sealFrom(fra.identity, self(), clock.now(), { body: notice(subject, text) });
+      const error = await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_MISSING_FIELD, field, receipt: 'new' });
+      expect(error.rule).toBe('required');
+    }
+    // The sender applies the same rule: the outbox does not queue it.
+    expect(() => bel.node.outbox.prepare({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('  ', 'text') })).toThrow(expect.objectContaining({ field: 'body.subject', rule: 'required' }));
   });
 
   it('a body that is not a Notice → MALFORMED', async () => {
@@ -551,6 +565,32 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     expect((await storeCounts(bel.node)).audit).toBe(auditBefore);
     const ok = sealFrom(fra.identity, self(), clock.now());
     expect(ReceiptBody.decode((await client.deliver(ok.bytes)).body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+  });
+});
+
+describe('integers beyond ±(2^53 − 1) in the header are refused naming the field, never rounded (protocol 0, 4.3)', () => {
+  /** A sealed envelope whose header carries `value` in int64 field `fieldNo`, encoded by hand. */
+  function withInt64(fieldNo: 6 | 7, value: bigint): Uint8Array {
+    const header = headerFrom(fra.identity, self(), clock.now(), fieldNo === 6 ? { createdAtMs: 0 } : { expiresAtMs: 0 });
+    const writer = new BinaryWriter();
+    writer.raw(EnvelopeHeader.encode(header).finish());
+    writer.tag(fieldNo, WireType.Varint).int64(value);
+    return sealWithHeader(writer.finish(), notice(), fra.identity.keys.signingSecretKey, pairKeyOf(fra.identity, self())).bytes;
+  }
+  const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+  it.each([
+    ['created_at_ms', 6, SAFE + 1n],
+    ['created_at_ms', 6, -SAFE - 1n],
+    ['expires_at_ms', 7, SAFE + 2n],
+    ['expires_at_ms', 7, 2n ** 63n - 1n],
+  ] as const)('%s = %s → INVALID_FIELD (safe_integer), before authentication', async (name, fieldNo, value) => {
+    const error = await expectRefused(withInt64(fieldNo, value), { code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: `header.${name}`, receipt: 'none' });
+    expect(error.rule).toBe('safe_integer');
+  });
+
+  it('2^53 − 1, the largest safe integer, is carried exactly: an expiry of 2^53 − 1 is accepted', async () => {
+    expect((await deliverOk(withInt64(7, SAFE))).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
   });
 });
 

@@ -1,5 +1,6 @@
 import { ErrorCode, Receipt, ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
 import { domain, sodium, toBuffer } from '../crypto/sodium.js';
+import { decodeWithSafeIntegers } from './safe-integers.js';
 
 const RECEIPT_DOMAIN = domain('tracenet.v1/receipt');
 
@@ -36,12 +37,7 @@ export function verifyReceipt(receipt: Receipt, expected: ExpectedReceipt): Rece
   if (receipt.signature.length !== s.crypto_sign_BYTES || !s.crypto_sign_verify_detached(receipt.signature, signed, expected.issuerSigningPublicKey)) {
     throw badReceipt('receipt signature does not verify');
   }
-  let body: ReceiptBody;
-  try {
-    body = ReceiptBody.decode(receipt.body);
-  } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'receipt body is not a ReceiptBody', { field: 'receipt.body', rule: 'protobuf', cause });
-  }
+  const body = decodeWithSafeIntegers(ReceiptBody, receipt.body, 'ReceiptBody', 'receipt.body', { 7: 'receipt.body.received_at_ms' });
   if (body.version !== 1) throw badReceipt(`receipt version ${body.version} is not supported`);
   if (body.issuer !== expected.issuer || body.issuerKeyId !== expected.issuerKeyId || body.sender !== expected.sender || body.messageId !== expected.messageId) {
     throw badReceipt('receipt names another message, sender, issuer or issuer key');

@@ -509,13 +509,13 @@ export class Workflow {
         return `clarification answered by ${c.peer}`;
       }
       case K.MESSAGE_KIND_TRACE_ANSWER:
-        c.answer = this.#holdReceived(c, decoded.body, 'body');
+        c.answer = this.#holdReceived(c, decoded.body);
         return `answer from ${c.peer}: ${describeAnswer(decoded.body)}`;
       case K.MESSAGE_KIND_TRACE_DELAY:
         this.#applyDelay(c, decoded.body);
         return `delayed by ${c.peer}: ${reasonName(decoded.body.reason)}`;
       case K.MESSAGE_KIND_TRACE_RESTRICTION: {
-        const partialAnswer = decoded.body.partialAnswer ? this.#holdReceived(c, decoded.body.partialAnswer, 'body.partial_answer') : undefined;
+        const partialAnswer = decoded.body.partialAnswer ? this.#holdReceived(c, decoded.body.partialAnswer) : undefined;
         c.restriction = { ...decoded.body, partialAnswer };
         return `restricted by ${c.peer}: ${reasonName(decoded.body.reason)}`;
       }
@@ -657,8 +657,8 @@ export class Workflow {
   }
 
   /** A received answer with its restrictions settled, and the case's retention started. */
-  #holdReceived(c: Case, answer: TraceAnswer, prefix: string): TraceAnswer {
-    const restrictions = receivedRestrictions(answer, prefix, c.request?.intendedUse ?? '');
+  #holdReceived(c: Case, answer: TraceAnswer): TraceAnswer {
+    const restrictions = receivedRestrictions(answer, c.request?.intendedUse ?? '');
     c.retainUntilMs = this.deps.clock.now() + restrictions.retentionDays * DAY_MS;
     return { ...answer, restrictions };
   }
@@ -745,10 +745,11 @@ export class Workflow {
     await this.#locks.run(caseId, async () => {
       const c = await this.get(caseId);
       if (c.peer !== message.sender) throw unknown();
-      if (c.state === S.CASE_STATE_WITHDRAWN) throw new TracenetError(ErrorCode.ERROR_CODE_CASE_CLOSED, 'the case is withdrawn', { field: 'body.trace_id', rule: 'case_open' });
+      // Named like the state machine's refusals (docs/protocol.md 12.3): the field is the case.
+      if (c.state === S.CASE_STATE_WITHDRAWN) throw new TracenetError(ErrorCode.ERROR_CODE_CASE_CLOSED, 'the case is withdrawn', { field: 'case_id', rule: 'case_open' });
       if (!(c.state === S.CASE_STATE_ANSWERED || c.state === S.CASE_STATE_RESTRICTED || c.state === S.CASE_STATE_CLOSED)) {
         throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, `a ${kindName(decoded.kind)} needs an answered case; the case is ${stateName(c.state)}`, {
-          field: 'body.trace_id',
+          field: 'case_id',
           rule: `${stateName(c.state)}+${kindName(decoded.kind).replace(/ /g, '_')}`,
         });
       }
