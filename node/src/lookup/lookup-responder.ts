@@ -13,7 +13,7 @@ import {
 import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { bodyDigest, sealEnvelope, type ParsedEnvelope } from '../envelope/envelope.js';
-import { auditUnauthenticated, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig } from '../federation/envelope-opener.js';
+import { auditUnauthenticated, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig, type RefusalReason, refusalReason } from '../federation/envelope-opener.js';
 import type { Peer, PeerRegistry } from '../federation/peers.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { categoryName } from '../records/interest.js';
@@ -33,7 +33,8 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 /** What the responder tells about each call it answers or refuses. */
 export interface LookupResponderEvents {
   answered: [{ peer: string; queryId: string; hits: number }];
-  refused: [{ code: string; peer?: string }];
+  /** `code` as answered; `unauthenticated`: refused before authentication, with the precise reason the answer does not carry. */
+  refused: [{ code: string; peer?: string; unauthenticated?: RefusalReason }];
 }
 
 /** What the responder needs. */
@@ -128,7 +129,7 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
       const failure = TracenetError.from(error);
       if (!peer) await auditUnauthenticated({ journal: this.deps.journal, logger: this.#logger }, parsed, raw, failure, { rpc: 'lookup' });
       else if (parsed && failure.code !== ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE) await this.#auditRefusal(parsed, failure);
-      this.emit('refused', { code: failure.codeName, ...(peer ? { peer: peer.participantId } : {}) });
+      this.emit('refused', { code: failure.codeName, ...(peer ? { peer: peer.participantId } : { unauthenticated: refusalReason(failure) }) });
       throw failure;
     }
   }

@@ -241,15 +241,35 @@ describe('envelopes', () => {
   const query = (from: Party, overrides: Parameters<typeof sealQuery>[4] = {}) => sealQuery(from.identity, self(), clock.now(), body(), overrides);
 
   it('refused before authentication with the codes of Deliver', async () => {
-    await sameAsDeliver(flipHeaderByte(query(fra).envelope), 'HEADER_AUTH_FAILED');
+    await sameAsDeliver(flipHeaderByte(query(fra).envelope), 'UNKNOWN_SENDER', '');
     await sameAsDeliver(sealQuery(fra.identity, ken.identity, clock.now(), body()).bytes, 'WRONG_RECIPIENT', 'header.recipient');
-    await sameAsDeliver(query(deu).bytes, 'UNKNOWN_SENDER', 'header.sender');
-    await sameAsDeliver(query(fraOtherKeys).bytes, 'SENDER_KEY_MISMATCH', 'header.sender_key_id');
+    await sameAsDeliver(query(deu).bytes, 'UNKNOWN_SENDER', '');
+    await sameAsDeliver(query(fraOtherKeys).bytes, 'UNKNOWN_SENDER', '');
     await sameAsDeliver(Buffer.alloc(MAX_BYTES + 1, 0xff), 'ENVELOPE_TOO_LARGE');
     await sameAsDeliver(Buffer.from([0x0a, 0x10, 0x01]), 'MALFORMED', 'envelope');
     const noId = sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { messageId: '', kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY }), body());
     await sameAsDeliver(noId.bytes, 'MISSING_FIELD', 'header.message_id');
     await sameAsDeliver(sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { version: 2 }), body()).bytes, 'UNSUPPORTED_VERSION');
+  });
+
+  it('no oracle: pinned or not, right key id or wrong, the same answer byte for byte as Deliver\'s; the audit keeps the precise reason', async () => {
+    const onTheWire = async (call: Promise<unknown>) => {
+      const thrown = (await rejectionOf(call)) as ServiceError;
+      return { status: thrown.code, details: thrown.details, trailer: Buffer.from(thrown.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer).toString('hex') };
+    };
+    const probes = {
+      unpinned: [query(deu).bytes, 'UNKNOWN_SENDER', 'pinned_peer'],
+      pinnedOtherKeys: [query(fraOtherKeys).bytes, 'SENDER_KEY_MISMATCH', 'pinned_key'],
+      pinnedRightKeyId: [query(fraOtherKeys, { senderKeyId: fra.identity.keyId }).bytes, 'HEADER_AUTH_FAILED', 'aead'],
+      otherRecipientKeyId: [query(deu, { recipientKeyId: fra.identity.keyId }).bytes, 'WRONG_RECIPIENT', 'recipient_key'],
+    } as const;
+    const expected = await onTheWire(client.deliver(query(deu).bytes));
+    expect(expected.details).toBe('UNKNOWN_SENDER: the envelope could not be authenticated');
+    for (const [name, [bytes, code, rule]] of Object.entries(probes)) {
+      const seq = bel.node.journal.head.seq;
+      expect({ name, ...(await onTheWire(client.lookup(bytes))) }).toEqual({ name, ...expected });
+      expect(await auditSince(seq)).toEqual([expect.objectContaining({ type: 'message.rejected', rpc: 'lookup', code, rule, authenticated: false })]);
+    }
   });
 
   it('refused after authentication with the codes of Deliver: time window, expiry, signature', async () => {
