@@ -55,6 +55,23 @@ export interface LookupResponderDeps {
 
 const seenKey = (sender: string, messageId: string) => `${sender}\u0000${messageId}`;
 
+/** Every serialized answer is a multiple of this many bytes (docs/protocol.md 13.6). */
+export const ANSWER_BUCKET_BYTES = 4096;
+/** The shortest padding: its length then takes two bytes of varint, whatever the bucket (tag 1 byte). */
+const MIN_PADDING = 128;
+
+/**
+ * The serialized answer with its `padding`: zero bytes, at least {@link MIN_PADDING}, up to the
+ * next multiple of {@link ANSWER_BUCKET_BYTES}. An answer's size then tells neither whether it
+ * hit nor how often, as long as its hits fit the same bucket (one at least, whatever their texts;
+ * about forty of usual length).
+ */
+export function encodePaddedAnswer(answer: Omit<LookupAnswer, 'padding'>): Buffer {
+  const bare = LookupAnswer.encode({ ...answer, padding: Buffer.alloc(0) }).finish().length;
+  const size = Math.ceil((bare + 3 + MIN_PADDING) / ANSWER_BUCKET_BYTES) * ANSWER_BUCKET_BYTES;
+  return Buffer.from(LookupAnswer.encode({ ...answer, padding: Buffer.alloc(size - bare - 3) }).finish());
+}
+
 /**
  * The record owner's side of `Federation.Lookup` (docs/protocol.md 13.6). The envelope is opened
  * with the same checks as Deliver (size, structure, addressing and pinning, AEAD); then, in this
@@ -178,12 +195,12 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     const matches = await matchInterest(this.deps.records, weapon, this.deps.aliases.table);
     const self = this.deps.identity;
     const now = this.deps.clock.now();
-    const answer: LookupAnswer = {
+    const answer = {
       queryId: query.queryId,
       // Only these five fields: never the record (docs/protocol.md 13.6).
       hits: matches.map(({ entry, partial }) => ({ reference: entry.reference, category: entry.category, owner: self.participantId, contactPoint: entry.contactPoint, partial })),
     };
-    const body = LookupAnswer.encode(answer).finish();
+    const body = encodePaddedAnswer(answer);
     const answerId = randomBytes(16).toString('base64url');
     const out = sealEnvelope({
       sender: self.participantId,

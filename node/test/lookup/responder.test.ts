@@ -6,6 +6,7 @@ import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import {
   EnvelopeHeader,
   InterestCategory,
+  LookupAnswer,
   MessageKind,
   NodeEvent,
   NodeEventType,
@@ -17,6 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/audit/verify.js';
 import { sealWithHeader } from '../../src/envelope/envelope.js';
+import { ANSWER_BUCKET_BYTES, encodePaddedAnswer } from '../../src/lookup/lookup-responder.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { startNode, testConfig, type TestNode } from '../support/nodes.js';
 import {
@@ -194,6 +196,40 @@ describe('answers', () => {
     expect((await ask(fra, queryBody(rifleQuery()))).opened.answer.hits).toEqual([]);
     await bel.node.records.report(recordId, theftReport({ category: InterestCategory.INTEREST_CATEGORY_TRAFFICKED }));
     expect((await ask(fra, queryBody(rifleQuery()))).opened.answer.hits).toEqual([expect.objectContaining({ category: InterestCategory.INTEREST_CATEGORY_TRAFFICKED })]);
+  });
+});
+
+describe('answer size (docs/protocol.md 13.6)', () => {
+  it('a hit, a no-hit and three hits are answered with envelopes of the same size', async () => {
+    for (const serialNumber of ['ZZ-7001-0001', 'ZZ-7001-0002', 'ZZ-7001-0003']) {
+      const { record } = await bel.node.records.put(stolenRifle({ serialNumber }));
+      await bel.node.records.report(record.recordId, theftReport());
+    }
+    const answerTo = async (serialNumber: string) => {
+      const sealed = sealQuery(fra.identity, self(), clock.now(), queryBody(rifleQuery({ serialNumber })));
+      const bytes = await client.lookup(sealed.bytes);
+      return { bytes: bytes.length, hits: openAnswer(bytes, fra.identity, self()).answer.hits.length };
+    };
+    const answers = [await answerTo('ZZ-7001-0009'), await answerTo('ZZ-7001-0001'), await answerTo('ZZ-7001-*')];
+    expect(answers.map((a) => a.hits)).toEqual([0, 1, 3]);
+    expect(new Set(answers.map((a) => a.bytes)).size).toBe(1);
+  });
+
+  it('every answer body is a multiple of 4096 bytes with at least 128 bytes of zeros, up to a hit with the longest contact point', () => {
+    for (let length = 0; length <= 500; length += 1) {
+      const hit = { reference: 'roi_0123456789012345678901', category: InterestCategory.INTEREST_CATEGORY_STOLEN, owner: 'org:UN-POE', contactPoint: '€'.repeat(length), partial: true };
+      const body = encodePaddedAnswer({ queryId: 'q'.repeat(64), hits: [hit] });
+      expect(body.length).toBe(ANSWER_BUCKET_BYTES);
+      const decoded = LookupAnswer.decode(body);
+      expect(decoded.hits).toEqual([hit]);
+      expect(decoded.padding.length).toBeGreaterThanOrEqual(128);
+    }
+    for (let hits = 0; hits <= 100; hits += 1) {
+      const body = encodePaddedAnswer({ queryId: 'q'.repeat(22), hits: Array.from({ length: hits }, () => ({ reference: 'roi_0123456789012345678901', category: 1, owner: 'BEL', contactPoint: 'NCB Brussels, +32 2 000 00 00', partial: false })) });
+      expect(body.length % ANSWER_BUCKET_BYTES).toBe(0);
+      expect(LookupAnswer.decode(body).padding.length).toBeGreaterThanOrEqual(128);
+      if (hits <= 40) expect(body.length).toBe(ANSWER_BUCKET_BYTES);
+    }
   });
 });
 
