@@ -12,15 +12,18 @@ import {
   STATUS_DETAILS_KEY,
   TracenetError,
 } from '@tracenet/proto';
+import { connectAuthority } from '../src/api/authority-client.js';
 import { verifyAuditLog } from '../src/audit/verify.js';
 import { decryptEnvelope, parseEnvelope, sealWithHeader } from '../src/envelope/envelope.js';
 import { verifyDeliveryReceipt, verifyReceipt } from '../src/envelope/receipt.js';
 import { preciseReason } from '../src/federation/envelope-opener.js';
 import type { InboxMessage } from '../src/federation/receiver.js';
+import { readAuthorityToken } from '../src/identity/data-dir.js';
 import type { TracenetNode } from '../src/node.js';
 import { ManualClock } from '../src/util/clock.js';
 import { startNode, testConfig, type TestNode } from './support/nodes.js';
 import {
+  countEntries,
   flipHeaderByte,
   headerFrom,
   makeParty,
@@ -566,6 +569,28 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     expect((await storeCounts(bel.node)).audit).toBe(auditBefore);
     const ok = sealFrom(fra.identity, self(), clock.now());
     expect(ReceiptBody.decode((await client.deliver(ok.bytes)).body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+  });
+});
+
+describe('correlation id: visible ASCII only (docs/protocol.md 3.2)', () => {
+  it('a correlation id with a right-to-left override or a line break → INVALID_FIELD (header.correlation_id), before authentication', async () => {
+    for (const correlationId of ['case\u202E7102', 'ok\nBEL accepted everything']) {
+      const sealed = sealFrom(fra.identity, self(), clock.now(), { correlationId });
+      const error = await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'header.correlation_id', receipt: 'none' });
+      expect(error.rule).toBe('visible_ascii');
+    }
+  });
+
+  it('SendNotice refuses such a correlation id with INVALID_FIELD (correlation_id) and queues nothing', async () => {
+    const authority = connectAuthority(bel.node.authorityAddress, await readAuthorityToken(bel.dataDir));
+    try {
+      const outboxBefore = await countEntries(bel.node.store.sub.outbox);
+      const error = TracenetError.from(await rejectionOf(authority.call('sendNotice', { recipient: 'FRA', subject: 's', text: 't', correlationId: 'x\u001b[31my' })));
+      expect([error.codeName, error.field, error.rule]).toEqual(['INVALID_FIELD', 'correlation_id', 'visible_ascii']);
+      expect(await countEntries(bel.node.store.sub.outbox)).toBe(outboxBefore);
+    } finally {
+      authority.close();
+    }
   });
 });
 
