@@ -57,7 +57,7 @@ const seenKey = (sender: string, messageId: string) => `${sender}\u0000${message
 
 /** Every serialized answer is a multiple of this many bytes (docs/protocol.md 13.6). */
 export const ANSWER_BUCKET_BYTES = 4096;
-/** The shortest padding: its length then takes two bytes of varint, whatever the bucket (tag 1 byte). */
+/** The least padding: from 128 to 16 383 bytes its length is a two-byte varint, so tag and length take exactly 3 bytes. */
 const MIN_PADDING = 128;
 
 /**
