@@ -121,7 +121,18 @@ export interface ExpectedRefusal {
    * undefined: not checked (Authority calls).
    */
   readonly receipt?: 'rejected' | 'none';
+  /** The exact `ErrorDetail.message`, when the protocol fixes it. */
+  readonly message?: string;
 }
+
+/** The one refusal of every envelope that names the node but does not authenticate (protocol 4.4), whatever the reason. */
+export const NOT_AUTHENTICATED: ExpectedRefusal = {
+  code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+  field: '',
+  rule: 'authentication',
+  receipt: 'none',
+  message: 'the envelope could not be authenticated',
+};
 
 /** Who must have signed a receipt, and about which message. */
 export interface ReceiptExpectation {
@@ -147,6 +158,7 @@ export function ensureRefused(outcome: Outcome<unknown>, expected: ExpectedRefus
   if (!detail || detail.code !== expected.code) throw new CaseFailure(want, describe(outcome));
   if (expected.field !== undefined && detail.field !== expected.field) throw new CaseFailure(want, describe(outcome));
   if (expected.rule !== undefined && detail.rule !== expected.rule) throw new CaseFailure(want, describe(outcome));
+  if (expected.message !== undefined && detail.message !== expected.message) throw new CaseFailure(`${want}, message "${expected.message}"`, `message "${detail.message}"`);
   const status = ERROR_CODES[expected.code as keyof typeof ERROR_CODES]?.grpc;
   if (status !== undefined && grpcCode !== status) {
     throw new CaseFailure(`${want} sent with gRPC status ${GrpcStatus[status]}`, `gRPC status ${GrpcStatus[grpcCode] ?? grpcCode}`, 'protocol 9.2');

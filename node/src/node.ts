@@ -247,7 +247,13 @@ export class TracenetNode {
         overdueCases: cases.overdue,
       });
       receiver.on('accepted', (m) => metrics.messageReceived(kindLabel(m.kind), m.sender));
-      receiver.on('rejected', (r) => metrics.messageRejected(r.code, r.kind === undefined ? undefined : kindLabel(r.kind)));
+      receiver.on('rejected', (r) => {
+        metrics.messageRejected(r.code, r.kind === undefined ? undefined : kindLabel(r.kind));
+        if (r.unauthenticated) metrics.envelopeUnauthenticated('deliver', r.unauthenticated.code, r.unauthenticated.rule);
+      });
+      lookups.responder.on('refused', (r) => {
+        if (r.unauthenticated) metrics.envelopeUnauthenticated('lookup', r.unauthenticated.code, r.unauthenticated.rule);
+      });
       receiver.on('duplicate', (d) => metrics.messageDuplicate(kindLabel(d.kind), d.sender));
       outbox.on('delivered', (d) => metrics.messageDelivered(kindLabel(d.kind), (d.deliveredAtMs - d.createdAtMs) / 1000, d.recipient));
       outbox.on('failed', (f) => metrics.messageFailed(kindLabel(f.kind), f.code, f.recipient));

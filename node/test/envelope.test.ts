@@ -255,6 +255,7 @@ describe('parseEnvelope', () => {
       ['header.kind', { kind: 99 as MessageKind }],
       ['header.expires_at_ms', { createdAtMs: NOW, expiresAtMs: NOW }],
       ['header.correlation_id', { correlationId: 'c'.repeat(65) }],
+      ['header.correlation_id', { correlationId: 'trace 42' }],
     ];
     for (const [field, overrides] of cases) {
       const sealed = sealHeader(fra, bel, headerFrom(fra, bel, NOW, overrides));
@@ -271,6 +272,37 @@ describe('parseEnvelope', () => {
       ErrorCode.ERROR_CODE_INVALID_FIELD,
       'envelope.ciphertext',
     );
+  });
+});
+
+describe('correlation id (docs/protocol.md 3.2)', () => {
+  const refused = (correlationId: string) => () => parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX);
+
+  it('takes up to 64 visible ASCII characters, or none', () => {
+    const visible = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
+    for (const correlationId of ['', 'Xq3-trace_id.42', visible.slice(0, 64), visible.slice(30, 94)]) {
+      expect(parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX).header.correlationId).toBe(correlationId);
+    }
+  });
+
+  it('refuses control characters, bidi overrides, spaces and other scripts with INVALID_FIELD header.correlation_id', () => {
+    const forged = [
+      'ok\nFRA accepted message 42', // a line break forges a log line
+      '\u001b[2Jcleared', // a terminal escape
+      'abc\u202Efdp.exe', // right-to-left override
+      'abc\u2066x\u2069', // bidi isolates
+      'zero\u200Bwidth',
+      'nul\u0000',
+      'del\u007f',
+      'tab\there',
+      'two words',
+      'caf\u00e9',
+      'Ｆullwidth',
+    ];
+    for (const correlationId of forged) {
+      const error = expectCode(refused(correlationId), ErrorCode.ERROR_CODE_INVALID_FIELD, 'header.correlation_id');
+      expect([correlationId, error.rule]).toEqual([correlationId, 'visible_ascii']);
+    }
   });
 });
 

@@ -338,9 +338,9 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
     id: 'restrictions.shared-information-received',
     section: '14.4',
     feature: 'restrictions',
-    title: 'SharedInformation from a pinned peer becomes a SHARED case, to which no workflow step applies',
+    title: 'SharedInformation from a peer whose policy accepts requests becomes a SHARED case, to which no workflow step applies',
     async run(ctx) {
-      const sharer = await ctx.peer();
+      const sharer = await ctx.peer({ policy: { acceptRequests: true } });
       const provider = ctx.host.freshId();
       await sendAccepted(
         sharer,
@@ -353,6 +353,20 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
       ensureEqual(c.shared?.provider, provider, 'shared.provider');
       const outcome = await ctx.call(ctx.target.cases.call('closeCase', { caseId: c.caseId, useful: true, feedback: '' }));
       ensureRefused(outcome, { code: E.ERROR_CODE_ILLEGAL_TRANSITION });
+    },
+  },
+  {
+    id: 'restrictions.shared-information-denied-by-default',
+    section: '12.5',
+    feature: 'restrictions',
+    title: 'SharedInformation from a peer whose policy does not accept requests is KIND_NOT_ALLOWED (peer_policy) with a REJECTED receipt, and opens no case',
+    async run(ctx) {
+      const sharer = await ctx.peer();
+      const body = { provider: ctx.host.freshId(), providerTraceId: 'QQQQQQQQQQQQQQQQQQQQQQ', answer: tracedAnswer('QQQQQQQQQQQQQQQQQQQQQQ'), restrictions: { purpose: 'p', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 30 }, note: 'fyi' };
+      const { sealed, outcome } = await sendBody(sharer, K.MESSAGE_KIND_SHARED_INFORMATION, body);
+      ensureRefused(outcome, { code: E.ERROR_CODE_KIND_NOT_ALLOWED, field: 'header.kind', rule: 'peer_policy', receipt: 'rejected' }, sharer.receiptOf(sealed.header.messageId, sealed.digest));
+      const { cases } = await ctx.target.cases.call('listCases', { role: CaseRole.CASE_ROLE_UNSPECIFIED, state: 0, peer: sharer.participantId, overdueOnly: false, limit: 10, cursor: '' });
+      ensureEqual(cases.length, 0, `cases with ${sharer.participantId}`);
     },
   },
 ];

@@ -15,6 +15,7 @@ import {
 import type { Logger } from 'pino';
 import type { Journal } from '../audit/audit-log.js';
 import { verifyAuditLog } from '../audit/verify.js';
+import { correlationIdProblem } from '../envelope/envelope.js';
 import type { Outbox } from '../federation/outbox.js';
 import { validateNotice } from '../federation/message-kinds.js';
 import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
@@ -110,9 +111,8 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
     listPeers: guarded(async () => ({ peers: deps.peers.list().map(summarisePeer) })),
     sendNotice: guarded(async (request) => {
       if (request.recipient === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', { field: 'recipient', rule: 'required' });
-      if (request.correlationId.length > 64) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'correlation id is longer than 64 characters', { field: 'correlation_id', rule: 'max_length' });
-      }
+      const correlation = correlationIdProblem(request.correlationId);
+      if (correlation) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, correlation.message, { field: 'correlation_id', rule: correlation.rule });
       const notice: Notice = { subject: request.subject, text: request.text };
       try {
         validateNotice(notice);

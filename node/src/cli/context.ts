@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option } from 'commander';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
+import { NOT_AUTHENTICATED_HINT } from '../federation/envelope-opener.js';
 import { dataPaths, exists, readAuthorityToken } from '../identity/data-dir.js';
 import type { RuntimeInfo } from '../node.js';
 
@@ -20,6 +21,15 @@ export function jsonOption(): Option {
 /** Prints a result: JSON with --json, readable text otherwise. */
 export function output(json: boolean | undefined, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+}
+
+/**
+ * A code name the node reports as text (the last error of a queued message, a lookup's per-peer
+ * error). A peer that did not authenticate an envelope says nothing more (docs/protocol.md 4.4),
+ * so the operator is told what to compare.
+ */
+export function reportedCode(name: string): string {
+  return name === 'UNKNOWN_SENDER' ? `${name} (${NOT_AUTHENTICATED_HINT})` : name;
 }
 
 /** Reads a file the user pointed at; a missing file is NOT_FOUND with `missing` as its message. */

@@ -21,7 +21,7 @@ import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { outcomeName } from '../lookup/lookup-client.js';
 import { categoryName, INTEREST_CATEGORIES } from '../records/interest.js';
 import { enumChoices, parseEnum, recordToJson, WEAPON_TYPE } from '../records/record-json.js';
-import { connection, dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
+import { connection, dataOption, jsonOption, output, parseDuration, readInput, reportedCode } from './context.js';
 import { applyRequestFlags, caseText } from './trace-commands.js';
 
 /** Runs `work` with a client of one Authority service of the node in `dataDir`, closing it after. */
@@ -43,7 +43,7 @@ export function lookupText(response: LookupResponse): string {
   const lines = [`Lookup ${response.queryId}: ${response.results.length} peer(s) asked, ${hits} hit(s), ${response.notAnswered.length} not answered in time`];
   for (const r of response.results) {
     const head = `  ${r.peer.padEnd(12)} ${outcomeName(r.outcome).toUpperCase().replace('_', ' ').padEnd(8)} ${String(r.elapsedMs).padStart(5)} ms`;
-    if (r.outcome === LookupOutcome.LOOKUP_OUTCOME_ERROR) lines.push(`${head}  ${r.errorCode}`);
+    if (r.outcome === LookupOutcome.LOOKUP_OUTCOME_ERROR) lines.push(`${head}  ${reportedCode(r.errorCode)}`);
     else lines.push(head);
     for (const h of r.hits) lines.push(`      ${hitLine(h)}`);
   }

@@ -17,7 +17,7 @@ import { TracenetNode } from '../node.js';
 import { openStore, type Store } from '../store/store.js';
 import { pino } from 'pino';
 import { VERSION } from '../version.js';
-import { connection, dataOption, jsonOption, output, parseDuration, readInput, running } from './context.js';
+import { connection, dataOption, jsonOption, output, parseDuration, readInput, reportedCode, running } from './context.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
 import { registerRecordCommands } from './records-commands.js';
@@ -261,7 +261,7 @@ program
         result.messages.length === 0
           ? `No ${options.direction} messages.`
           : result.messages
-              .map((m) => `${new Date(m.atMs || m.createdAtMs).toISOString()}  ${m.peer.padEnd(12)} ${(MessageKind[m.kind] ?? String(m.kind)).replace('MESSAGE_KIND_', '').padEnd(10)} ${m.messageId}${m.lastError ? `  ${m.lastError}` : ''}`)
+              .map((m) => `${new Date(m.atMs || m.createdAtMs).toISOString()}  ${m.peer.padEnd(12)} ${(MessageKind[m.kind] ?? String(m.kind)).replace('MESSAGE_KIND_', '').padEnd(10)} ${m.messageId}${m.lastError ? `  ${reportedCode(m.lastError)}` : ''}`)
               .join('\n'),
       );
     } finally {

@@ -9,6 +9,7 @@ import { encodeReceipt, verifyDeliveryReceipt, verifyReceipt } from '../envelope
 import type { NodeIdentity } from '../identity/data-dir.js';
 import type { Store, StoredValue } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
+import { NOT_AUTHENTICATED_HINT } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
 import type { Transport } from './transport.js';
@@ -406,7 +407,13 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       await this.#fail(entry, error.code, error.message, undefined);
       return true;
     }
-    this.#logger.info({ peer: peer.participantId, messageId: entry.messageId, code: error.codeName, failures: lane.failures + 1 }, 'delivery attempt failed; will retry');
+    const attempt = { peer: peer.participantId, messageId: entry.messageId, code: error.codeName, failures: lane.failures + 1 };
+    if (error.code === ErrorCode.ERROR_CODE_UNKNOWN_SENDER) {
+      // The recipient does not say why (docs/protocol.md 4.4); the key ids we used say what to compare. Said once per outage.
+      this.#logger[lane.down ? 'info' : 'warn']({ ...attempt, ourKeyId: this.deps.identity.keyId, theirKeyId: peer.body.keyId }, `${NOT_AUTHENTICATED_HINT}; will retry`);
+    } else {
+      this.#logger.info(attempt, 'delivery attempt failed; will retry');
+    }
     await this.deps.store.batch([
       { type: 'put', sublevel: this.deps.store.sub.outbox, key: entry.messageId, value: { ...entry, attempts: entry.attempts + 1, lastError: error.codeName } },
     ]);

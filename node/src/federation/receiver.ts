@@ -17,7 +17,7 @@ import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
-import { auditUnauthenticated, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig } from './envelope-opener.js';
+import { auditUnauthenticated, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig, type RefusalReason, refusalReason } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
 
@@ -73,7 +73,8 @@ export interface InboundHandler {
 export interface ReceiverEvents {
   accepted: [InboxMessage];
   duplicate: [{ sender: string; messageId: string; kind: MessageKind }];
-  rejected: [{ code: string; kind?: MessageKind }];
+  /** `code` as answered; `unauthenticated`: refused before authentication, with the precise reason the answer does not carry. */
+  rejected: [{ code: string; kind?: MessageKind; unauthenticated?: RefusalReason }];
 }
 
 /**
@@ -129,8 +130,9 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       const failure = TracenetError.from(error);
       // Every refusal before authentication is audited, retryable ones (UNKNOWN_SENDER) included;
       // later failures without a receipt (STORAGE_UNAVAILABLE) wrote nothing and are not.
-      if (failure.receipt === undefined && !headerAuthenticated) await auditUnauthenticated({ journal: this.deps.journal, logger: this.#logger }, parsed, raw, failure);
-      this.emit('rejected', { code: failure.codeName, ...(parsed ? { kind: parsed.header.kind } : {}) });
+      const unauthenticated = failure.receipt === undefined && !headerAuthenticated;
+      if (unauthenticated) await auditUnauthenticated({ journal: this.deps.journal, logger: this.#logger }, parsed, raw, failure);
+      this.emit('rejected', { code: failure.codeName, ...(parsed ? { kind: parsed.header.kind } : {}), ...(unauthenticated ? { unauthenticated: refusalReason(failure) } : {}) });
       throw failure;
     }
   }

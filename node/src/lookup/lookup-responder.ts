@@ -13,7 +13,7 @@ import {
 import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { bodyDigest, sealEnvelope, type ParsedEnvelope } from '../envelope/envelope.js';
-import { auditUnauthenticated, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig } from '../federation/envelope-opener.js';
+import { auditUnauthenticated, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig, type RefusalReason, refusalReason } from '../federation/envelope-opener.js';
 import type { Peer, PeerRegistry } from '../federation/peers.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { categoryName } from '../records/interest.js';
@@ -33,7 +33,8 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 /** What the responder tells about each call it answers or refuses. */
 export interface LookupResponderEvents {
   answered: [{ peer: string; queryId: string; hits: number }];
-  refused: [{ code: string; peer?: string }];
+  /** `code` as answered; `unauthenticated`: refused before authentication, with the precise reason the answer does not carry. */
+  refused: [{ code: string; peer?: string; unauthenticated?: RefusalReason }];
 }
 
 /** What the responder needs. */
@@ -53,6 +54,23 @@ export interface LookupResponderDeps {
 }
 
 const seenKey = (sender: string, messageId: string) => `${sender}\u0000${messageId}`;
+
+/** Every serialized answer is a multiple of this many bytes (docs/protocol.md 13.6). */
+export const ANSWER_BUCKET_BYTES = 4096;
+/** The least padding: from 128 to 16 383 bytes its length is a two-byte varint, so tag and length take exactly 3 bytes. */
+const MIN_PADDING = 128;
+
+/**
+ * The serialized answer with its `padding`: zero bytes, at least {@link MIN_PADDING}, up to the
+ * next multiple of {@link ANSWER_BUCKET_BYTES}. An answer's size then tells neither whether it
+ * hit nor how often, as long as its hits fit the same bucket (one at least, whatever their texts;
+ * about forty of usual length).
+ */
+export function encodePaddedAnswer(answer: Omit<LookupAnswer, 'padding'>): Buffer {
+  const bare = LookupAnswer.encode({ ...answer, padding: Buffer.alloc(0) }).finish().length;
+  const size = Math.ceil((bare + 3 + MIN_PADDING) / ANSWER_BUCKET_BYTES) * ANSWER_BUCKET_BYTES;
+  return Buffer.from(LookupAnswer.encode({ ...answer, padding: Buffer.alloc(size - bare - 3) }).finish());
+}
 
 /**
  * The record owner's side of `Federation.Lookup` (docs/protocol.md 13.6). The envelope is opened
@@ -128,7 +146,7 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
       const failure = TracenetError.from(error);
       if (!peer) await auditUnauthenticated({ journal: this.deps.journal, logger: this.#logger }, parsed, raw, failure, { rpc: 'lookup' });
       else if (parsed && failure.code !== ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE) await this.#auditRefusal(parsed, failure);
-      this.emit('refused', { code: failure.codeName, ...(peer ? { peer: peer.participantId } : {}) });
+      this.emit('refused', { code: failure.codeName, ...(peer ? { peer: peer.participantId } : { unauthenticated: refusalReason(failure) }) });
       throw failure;
     }
   }
@@ -177,12 +195,12 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     const matches = await matchInterest(this.deps.records, weapon, this.deps.aliases.table);
     const self = this.deps.identity;
     const now = this.deps.clock.now();
-    const answer: LookupAnswer = {
+    const answer = {
       queryId: query.queryId,
       // Only these five fields: never the record (docs/protocol.md 13.6).
       hits: matches.map(({ entry, partial }) => ({ reference: entry.reference, category: entry.category, owner: self.participantId, contactPoint: entry.contactPoint, partial })),
     };
-    const body = LookupAnswer.encode(answer).finish();
+    const body = encodePaddedAnswer(answer);
     const answerId = randomBytes(16).toString('base64url');
     const out = sealEnvelope({
       sender: self.participantId,

@@ -43,6 +43,11 @@ export interface Metrics {
   messageDuplicate(kind: string, peer?: string): void;
   /** An inbound envelope was refused with `code` (an error code name, e.g. `MALFORMED`). No peer: the sender may be unauthenticated. */
   messageRejected(code: string, kind?: string): void;
+  /**
+   * An envelope (`rpc`: `deliver` or `lookup`) was refused before authentication, for the precise
+   * reason `code` and `rule` — which the answer on the wire does not carry (docs/protocol.md 4.4).
+   */
+  envelopeUnauthenticated(rpc: 'deliver' | 'lookup', code: string, rule: string): void;
   /** An outbound message got a positive receipt `latencySeconds` after it was enqueued. */
   messageDelivered(kind: string, latencySeconds: number, peer?: string): void;
   /** An outbound message failed for good with `code`. */
@@ -109,6 +114,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const kinds = boundedLabel(64, LABEL_VALUE);
   const codes = boundedLabel(64, LABEL_VALUE);
   const states = boundedLabel(64, LABEL_VALUE);
+  const rules = boundedLabel(64, LABEL_VALUE);
   // The peer label: participant ids come from the signed roster (a few hundred at most: UN member
   // states plus a few organisations), so it stays bounded, and "which peer fails" is the first
   // question an operator asks. It is only set for authenticated senders and for recipients the
@@ -119,6 +125,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
     name: 'tracenet_messages_total',
     help: 'Federation messages by direction (in, out), kind, status (in: accepted, duplicate, rejected; out: delivered, failed), error code and peer.',
     labelNames: ['direction', 'kind', 'status', 'code', 'peer'] as const,
+    registers: [registry],
+  });
+  const unauthenticated = new Counter({
+    name: 'tracenet_envelopes_unauthenticated_total',
+    help: 'Envelopes refused before authentication (Deliver and Lookup), by RPC and precise reason (error code and rule); peers are answered one code for most of them.',
+    labelNames: ['rpc', 'code', 'rule'] as const,
     registers: [registry],
   });
   const latency = new Histogram({
@@ -288,6 +300,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     messageRejected(code, kind = 'unknown') {
       messages.inc({ direction: 'in', kind: kinds(kind), status: 'rejected', code: codes(code), peer: '' });
+    },
+    envelopeUnauthenticated(rpc, code, rule) {
+      unauthenticated.inc({ rpc, code: codes(code), rule: rule === '' ? '' : rules(rule) });
     },
     messageDelivered(kind, latencySeconds, peer) {
       const k = kinds(kind);

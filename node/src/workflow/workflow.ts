@@ -91,6 +91,8 @@ export type AnswerInput = Omit<TraceAnswer, 'traceId' | 'automatic'>;
 
 const S = CaseState;
 const K = MessageKind;
+/** Kinds that open a case on the receiving node: deny by default (docs/protocol.md 12.5). */
+const OPENS_A_CASE: readonly MessageKind[] = [K.MESSAGE_KIND_TRACE_REQUEST, K.MESSAGE_KIND_SHARED_INFORMATION];
 const WAITING_FOR_ACK = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED]);
 const WAITING_FOR_ANSWER = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_CLARIFICATION]);
 
@@ -422,8 +424,8 @@ export class Workflow {
    * case change in one batch.
    */
   async accept(message: InboundMessage, commit: CommitInbound): Promise<void> {
-    // Access control before content: a peer that may not open traces here learns nothing more.
-    if (message.kind === K.MESSAGE_KIND_TRACE_REQUEST) this.#requireAcceptsRequests(message.sender);
+    // Access control before content: a peer that may not open cases here learns nothing more.
+    if (OPENS_A_CASE.includes(message.kind)) this.#requireAcceptsRequests(message.sender, message.kind);
     if (DISCLOSURE_KINDS.includes(message.kind)) {
       await this.#acceptDisclosure(message, decodeDisclosureBody(message.kind, message.body), commit);
       return;
@@ -449,10 +451,10 @@ export class Workflow {
     });
   }
 
-  /** Deny by default: only a peer whose policy says accept_requests may open traces here. */
-  #requireAcceptsRequests(sender: string): void {
+  /** Deny by default: only a peer whose policy says accept_requests may open cases here. */
+  #requireAcceptsRequests(sender: string, kind: MessageKind): void {
     if (!this.deps.policies.get(sender).acceptRequests) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, `${this.deps.selfId} does not accept trace requests from ${sender}`, {
+      throw new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, `${this.deps.selfId} does not accept ${kindName(kind)} messages from ${sender} (peer policy: requests refused)`, {
         field: 'header.kind',
         rule: 'peer_policy',
       });

@@ -6,6 +6,7 @@ import { Envelope, EnvelopeHeader, ErrorCode, PeerCardBody, ReceiptBody, Tracene
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/audit/verify.js';
 import { initSodium, sodium } from '../../src/crypto/sodium.js';
+import { preciseReason } from '../../src/federation/envelope-opener.js';
 import { keysDigest, signRoster, verifyRoster } from '../../src/federation/roster.js';
 import { dataPaths } from '../../src/identity/data-dir.js';
 import { TracenetNode } from '../../src/node.js';
@@ -74,6 +75,16 @@ async function refusal(promise: Promise<unknown>): Promise<TracenetError> {
   throw new Error('expected a refusal');
 }
 
+/**
+ * The precise reason of a refusal before authentication, after checking that the envelope was
+ * answered with the one public refusal (docs/protocol.md 4.4).
+ */
+async function unauthenticated(promise: Promise<unknown>): Promise<TracenetError> {
+  const answered = await refusal(promise);
+  expect([answered.codeName, answered.field, answered.rule, answered.retryable]).toEqual(['UNKNOWN_SENDER', '', 'authentication', true]);
+  return preciseReason(answered);
+}
+
 function headerOf(envelopeBase64: string): EnvelopeHeader {
   return EnvelopeHeader.decode(Envelope.decode(Buffer.from(envelopeBase64, 'base64')).header);
 }
@@ -125,9 +136,9 @@ describe('key rotation (docs/protocol.md 15.2)', () => {
 
     // After the grace: the old keys are refused by the peer (sender side) and by FRA itself (recipient side).
     clock.advance(HOUR + 1);
-    const late = await refusal(bel.node.receiver.deliver(sealFrom(fraOld, belKeys, clock.now()).bytes));
+    const late = await unauthenticated(bel.node.receiver.deliver(sealFrom(fraOld, belKeys, clock.now()).bytes));
     expect([late.codeName, late.field, late.rule]).toEqual(['SENDER_KEY_MISMATCH', 'header.sender_key_id', 'rotation_grace']);
-    const lateToOld = await refusal(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
+    const lateToOld = await unauthenticated(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
     expect([lateToOld.codeName, lateToOld.field, lateToOld.rule]).toEqual(['WRONG_RECIPIENT', 'header.recipient_key_id', 'rotation_grace']);
 
     // Audited on both sides.
@@ -184,15 +195,15 @@ describe('key revocation by the owner (docs/protocol.md 15.3)', () => {
 
     const revocation = await fra.node.revokeKeys({ reason: 'laptop stolen' });
     // FRA refuses its revoked key at once, without grace.
-    const toRevoked = await refusal(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
+    const toRevoked = await unauthenticated(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
     expect([toRevoked.codeName, toRevoked.rule]).toEqual(['WRONG_RECIPIENT', 'revoked_key']);
-    // BEL cannot open a message of keys it has not pinned: the outbox keeps retrying.
-    await waitFor(async () => String((await fra.node.store.sub.outbox.values().all())[0]?.lastError) === 'SENDER_KEY_MISMATCH', 10_000, 'revocation refused until pinned');
+    // BEL cannot open a message of keys it has not pinned: it answers the public refusal, and the outbox keeps retrying.
+    await waitFor(async () => String((await fra.node.store.sub.outbox.values().all())[0]?.lastError) === 'UNKNOWN_SENDER', 10_000, 'revocation refused until pinned');
     // The operator checks the new key id out of band and pins the card.
     const replaced = await bel.node.peers.pin(revocation.card, clock.now(), { replaceKeys: true });
     expect(replaced.peer.body.keyId).toBe(revocation.keyId);
     await waitFor(() => (bel.node.peers.get('FRA')?.revokedKeyIds ?? []).includes(fraOld.keyId), 10_000, 'revocation accepted');
-    const withOld = await refusal(bel.node.receiver.deliver(sealFrom(fraOld, belKeys, clock.now()).bytes));
+    const withOld = await unauthenticated(bel.node.receiver.deliver(sealFrom(fraOld, belKeys, clock.now()).bytes));
     expect([withOld.codeName, withOld.field, withOld.rule]).toEqual(['SENDER_KEY_MISMATCH', 'header.sender_key_id', 'revoked_key']);
     const repin = await refusal(bel.node.peers.pin(oldCard, clock.now(), { replaceKeys: true }));
     expect([repin.codeName, repin.rule]).toEqual(['INVALID_PEER_CARD', 'revoked_key']);
@@ -250,7 +261,7 @@ describe('roster (docs/protocol.md 15.4, 15.5)', () => {
     expect([again.codeName, again.rule]).toEqual(['INVALID_FIELD', 'roster_serial']);
 
     await bel.node.roster.install(signRoster({ ...body, serial: 2, members: [member(fra.node, [fraKeys.keyId]), member(bel.node)] }, op.secret));
-    const revoked = await refusal(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now()).bytes));
+    const revoked = await unauthenticated(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now()).bytes));
     expect([revoked.codeName, revoked.field, revoked.rule]).toEqual(['SENDER_KEY_MISMATCH', 'header.sender_key_id', 'revoked_key']);
     expect(await auditTypes(bel.node)).toContain('roster.loaded');
   });
@@ -275,10 +286,9 @@ describe('roster (docs/protocol.md 15.4, 15.5)', () => {
     expect(bel.node.roster.summary()?.state).toBe('expired');
 
     clock.advance(2 * HOUR);
-    const lapsed = await refusal(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now()).bytes));
+    const lapsed = await unauthenticated(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now()).bytes));
     expect([lapsed.codeName, lapsed.field, lapsed.rule]).toEqual(['UNKNOWN_SENDER', 'header.sender', 'roster_expired']);
     expect(bel.logs.some((l) => l.alert === 'roster_lapsed')).toBe(true);
-    expect(lapsed.retryable).toBe(true);
     expect(ErrorCode.ERROR_CODE_UNKNOWN_SENDER).toBe(lapsed.code);
   });
 });

@@ -47,6 +47,9 @@ describe('a sender whose card is not pinned', () => {
     );
     const [queued] = await ken.listAll(OUTBOX);
     expect(queued).toMatchObject({ messageId, peer: 'BEL', lastError: 'UNKNOWN_SENDER' });
+    // BEL says no more (docs/protocol.md 4.4); KEN's operator is told what to check.
+    const outbox = await bed.cliOk(['messages', '--data', ken.dataDir, '--direction', 'outbox']);
+    expect(outbox.stdout).toContain(`${messageId}  UNKNOWN_SENDER (the recipient did not authenticate the envelope: check that it pinned our current card`);
     expect(await ken.stats()).toMatchObject({ outbox: 1, sent: 0, failed: 0 });
     expect(await bel.stats()).toMatchObject({ inbox: 0 });
     expect(await bel.listAll(INBOX)).toEqual([]);

@@ -127,15 +127,16 @@ export function wireFields(bytes: Uint8Array): Array<{ field: number; wireType: 
 
 /**
  * Asserts that a decrypted LookupAnswer holds nothing but what docs/protocol.md 13.6 allows:
- * `query_id` (1) and hits (2), each hit only reference (1), category (2), owner (3), contact
- * point (4) and partial (5) — decoded from the wire, so an unknown field would show — and that
- * none of `secrets` occurs anywhere in the decrypted bytes.
+ * `query_id` (1), hits (2) and padding of zeros (3), each hit only reference (1), category (2),
+ * owner (3), contact point (4) and partial (5) — decoded from the wire, so an unknown field would
+ * show — and that none of `secrets` occurs anywhere in the decrypted bytes.
  */
 export function expectOnlyHitFields(opened: OpenedAnswer, secrets: readonly string[] = SECRETS): void {
   const top = wireFields(opened.body);
   for (const f of top) {
-    expect([1, 2], `LookupAnswer field ${f.field}`).toContain(f.field);
+    expect([1, 2, 3], `LookupAnswer field ${f.field}`).toContain(f.field);
     expect(f.wireType).toBe(WireType.LengthDelimited);
+    if (f.field === 3) expect(f.bytes?.every((b) => b === 0), 'padding is zeros').toBe(true);
   }
   const allowed: Record<number, WireType> = { 1: WireType.LengthDelimited, 2: WireType.Varint, 3: WireType.LengthDelimited, 4: WireType.LengthDelimited, 5: WireType.Varint };
   for (const hit of top.filter((f) => f.field === 2)) {
