@@ -93,6 +93,9 @@ describe('data directory', () => {
     expect(await readFile(dataPaths(dataDir).signingKey, 'utf8')).toBe(signingKey);
     const bad = expectCode(await rejectionOf(initDataDir({ dataDir: join(dir, 'other'), participantId: 'France', endpoints: [], nowMs: NOW })), ErrorCode.ERROR_CODE_INVALID_FIELD);
     expect(bad.rule).toBe('participant_id');
+    const name = expectCode(await rejectionOf(initDataDir({ dataDir: join(dir, 'named'), participantId: 'FRA', displayName: 'France\u001b[2J', endpoints: [], nowMs: NOW })), ErrorCode.ERROR_CODE_INVALID_FIELD);
+    expect([name.field, name.rule]).toEqual(['name', 'control_character']);
+    expectCode(await rejectionOf(loadIdentity(join(dir, 'named'))), ErrorCode.ERROR_CODE_NOT_FOUND);
   });
 
   it('refuses key files that do not match identity.json', async () => {
@@ -186,6 +189,13 @@ describe('peer cards', () => {
     expectInvalid(resigned((b) => ({ ...b, endpoints: ['127.0.0.1:70000'] })), 'card.endpoints[0]', 'host_port');
     expectInvalid(resigned((b) => ({ ...b, signingPublicKey: Buffer.alloc(31) })), 'card.signing_public_key', 'length');
     expectInvalid({ body: Buffer.from([0x0a, 0x10, 0x01]), signature: fra.card.signature }, 'card.body', 'protobuf');
+  });
+
+  it('refuses control and format characters in the display name, which could forge lines of `tracenet peers list`', () => {
+    for (const displayName of ['France\u001b[2J', 'France\nKEN          state        key 0000000000000000', 'France\u009b31m', 'France\u202e', 'France\u2066', 'France\u200b', 'France\u007f']) {
+      expectInvalid(resigned((b) => ({ ...b, displayName })), 'card.display_name', 'control_character');
+    }
+    expect(verifyPeerCard(resigned((b) => ({ ...b, displayName: 'République française — المراقب' })), NOW).displayName).toBe('République française — المراقب');
   });
 });
 

@@ -7,6 +7,7 @@ import { generateKeyPairs, keyIdOf, keyPairsFromSecrets, type KeyPairs } from '.
 import { participantKindOf } from './participant-id.js';
 import { signPeerCard, toPeerCardFile } from './peer-card.js';
 import { certificateFingerprint, createSelfSignedCertificate, pemToDer } from './tls.js';
+import { unsafeCharacter } from '../util/unsafe-text.js';
 
 /** Where a node keeps its files inside its data directory. */
 export function dataPaths(dataDir: string) {
@@ -208,6 +209,10 @@ export async function initDataDir(options: InitOptions): Promise<{ identity: Nod
       field: 'id',
       rule: 'participant_id',
     });
+  }
+  const unsafe = unsafeCharacter(options.displayName ?? '');
+  if (unsafe) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the display name contains ${unsafe}, a control or format character that peers refuse`, { field: 'name', rule: 'control_character' });
   }
   const paths = dataPaths(options.dataDir);
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });

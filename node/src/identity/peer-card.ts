@@ -4,6 +4,7 @@ import { domain, sodium, toBuffer } from '../crypto/sodium.js';
 import { participantKindOf } from './participant-id.js';
 import { keyIdOf } from './keys.js';
 import { certificateFingerprint } from './tls.js';
+import { unsafeCharacter } from '../util/unsafe-text.js';
 
 const CARD_DOMAIN = domain('tracenet.v1/peer-card');
 
@@ -24,8 +25,8 @@ function invalid(message: string, field: string, rule: string): TracenetError {
 const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
 /**
- * Verifies a card completely and returns its body: structure, participant id and kind, key
- * sizes, key id, TLS fingerprint, endpoints, validity at `nowMs`, and the self-signature.
+ * Verifies a card completely and returns its body: structure, participant id and kind, display
+ * name without control or format characters, key sizes, key id, TLS fingerprint, endpoints, validity at `nowMs`, and the self-signature.
  * Throws INVALID_PEER_CARD naming the field and rule.
  */
 export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
@@ -43,6 +44,9 @@ export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
   const kind = participantKindOf(body.participantId);
   if (kind === undefined) throw invalid('participant id is not valid', 'card.participant_id', 'participant_id');
   if (kind !== body.kind) throw invalid('kind does not match the participant id', 'card.kind', 'kind');
+  // Endpoints and ids are held to their syntax below; the display name is the card's one free text.
+  const unsafe = unsafeCharacter(body.displayName);
+  if (unsafe) throw invalid(`display name contains ${unsafe}, a control or format character (docs/protocol.md 2.3)`, 'card.display_name', 'control_character');
   const s = sodium();
   if (body.signingPublicKey.length !== s.crypto_sign_PUBLICKEYBYTES) {
     throw invalid('signing key must be 32 bytes', 'card.signing_public_key', 'length');
