@@ -20,6 +20,7 @@ import { VERSION } from '../version.js';
 import { connection, dataOption, jsonOption, output, parseDuration, printable, readInput, running } from './context.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
+import { registerPeerCardCommands } from './peer-commands.js';
 import { registerRecordCommands } from './records-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
 
@@ -52,7 +53,7 @@ async function offline<T>(dataDir: string, work: (store: Store, journal: Journal
     await journal.init();
     // Offline pins obey the roster exactly as the running node does.
     const config = await loadConfig({ file: dataPaths(dataDir).config, env: process.env });
-    const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(dataDir, config), graceMs: config.federation.rosterGraceMs });
+    const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(dataDir, config), graceMs: config.federation.rosterGraceMs, federation: config.federation.name });
     await roster.load();
     const peers = new PeerRegistry({ store, journal, identity, roster });
     await peers.load();
@@ -66,7 +67,8 @@ async function offline<T>(dataDir: string, work: (store: Store, journal: Journal
 
 function describePeer(peer: PeerSummary): string {
   const kind = peer.kind === ParticipantKind.PARTICIPANT_KIND_ORGANISATION ? 'organisation' : 'state';
-  return `${peer.participantId.padEnd(12)} ${kind.padEnd(12)} key ${peer.keyId}  ${peer.endpoints.join(', ')}  valid until ${new Date(peer.validUntilMs).toISOString().slice(0, 10)}  ${peer.displayName}`;
+  const held = peer.heldKeyId ? `  (rotation to key ${peer.heldKeyId} held until the roster lists it)` : '';
+  return `${peer.participantId.padEnd(12)} ${kind.padEnd(12)} key ${peer.keyId}  ${peer.endpoints.join(', ')}  valid until ${new Date(peer.validUntilMs).toISOString().slice(0, 10)}  ${peer.displayName}${held}`;
 }
 
 const DIRECTIONS: Record<string, MessageDirection> = {
@@ -164,7 +166,7 @@ program
     }
   });
 
-const peers = program.command('peers').description('pinned peers: export this node card, add and list peers');
+const peers = program.command('peers').description('pinned peers: export this node card, show a card file, add, list and remove peers');
 
 peers
   .command('export')
@@ -396,6 +398,7 @@ peers
     },
   );
 
+registerPeerCardCommands(peers, { authority, offline: (dataDir, work) => offline(dataDir, (_store, _journal, registry) => work(registry)) });
 registerTraceCommands(program);
 registerKeyCommands(program, { connect: requireAuthority });
 const recordsCommand = registerRecordCommands(program, { connect: connection });
