@@ -125,7 +125,7 @@ export class TracenetNode {
   #tls: RenewableServerCredentials | undefined;
   /** Once a minute: the roster's expiry alerts and the erasure of retired keys whose grace ended. */
   #minuteTimer: NodeJS.Timeout | undefined;
-  /** Serializes key rotations. */
+  /** Serializes key rotations and the erasure of retired keys. */
   #rotating: Promise<unknown> = Promise.resolve();
   #federation: Server | undefined;
   #authority: Server | undefined;
@@ -305,6 +305,7 @@ export class TracenetNode {
     await this.workflow.start();
     await this.lookups.responder.start();
     await this.metrics.start();
+    await this.eraseRetiredKeys();
 
     const maxReceive = config.envelope.maxBytes + 1024 * 1024;
     this.#federation = new Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_concurrent_streams': 100 });
@@ -353,7 +354,6 @@ export class TracenetNode {
     const runtimePath = dataPaths(dataDir).runtime;
     await writeFile(`${runtimePath}.tmp`, `${JSON.stringify(runtime, null, 2)}\n`);
     await rename(`${runtimePath}.tmp`, runtimePath);
-    await this.eraseRetiredKeys();
     // The roster's expiry is an alert even without traffic; retired keys are erased when their grace ends.
     this.#minuteTimer = setInterval(() => {
       if (this.roster.configured) this.roster.check();

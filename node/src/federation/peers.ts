@@ -79,7 +79,7 @@ export type SenderKeys = { readonly body: PeerCardBody } | { readonly refused: '
 /** What the `peers` sublevel keeps per participant; without `card`, a removed peer's revoked key ids. */
 interface StoredPin {
   readonly card?: string;
-  readonly pinnedAt: number;
+  readonly pinnedAt?: number;
   readonly previous?: ReadonlyArray<{ readonly card: string; readonly graceUntilMs: number }>;
   readonly revokedKeyIds?: readonly string[];
   readonly held?: { readonly card: string; readonly graceUntilMs: number; readonly receivedAtMs: number };
@@ -94,7 +94,10 @@ interface PinState {
 }
 
 const encodeCard = (card: PeerCard) => Buffer.from(PeerCard.encode(card).finish()).toString('base64');
-const decodeCard = (text: string) => PeerCard.decode(Buffer.from(text, 'base64'));
+const decodeCard = (text: string) => {
+  const card = PeerCard.decode(Buffer.from(text, 'base64'));
+  return { card, body: PeerCardBody.decode(card.body) };
+};
 
 /**
  * The pinned peers of a node. Deny by default: an envelope from a participant that is not pinned
@@ -122,14 +125,10 @@ export class PeerRegistry {
         this.#removed.set(id, stored.revokedKeyIds ?? []);
         continue;
       }
-      const card = decodeCard(stored.card);
-      const previous = (stored.previous ?? []).map((p) => {
-        const previousCard = decodeCard(p.card);
-        return { card: previousCard, body: PeerCardBody.decode(previousCard.body), graceUntilMs: p.graceUntilMs };
-      });
-      const heldCard = stored.held ? decodeCard(stored.held.card) : undefined;
-      const held = stored.held && heldCard ? { card: heldCard, body: PeerCardBody.decode(heldCard.body), graceUntilMs: stored.held.graceUntilMs, receivedAtMs: stored.held.receivedAtMs } : undefined;
-      this.#peers.set(id, this.#toPeer(card, PeerCardBody.decode(card.body), { previous, revokedKeyIds: stored.revokedKeyIds ?? [], held }));
+      const { card, body } = decodeCard(stored.card);
+      const previous = (stored.previous ?? []).map((p) => ({ ...decodeCard(p.card), graceUntilMs: p.graceUntilMs }));
+      const held = stored.held ? { ...decodeCard(stored.held.card), graceUntilMs: stored.held.graceUntilMs, receivedAtMs: stored.held.receivedAtMs } : undefined;
+      this.#peers.set(id, this.#toPeer(card, body, { previous, revokedKeyIds: stored.revokedKeyIds ?? [], held }));
     }
   }
 
@@ -240,7 +239,7 @@ export class PeerRegistry {
     let queued = 0;
     for await (const message of this.deps.store.sub.outbox.values()) if (message.recipient === participantId) queued += 1;
     const sub = this.deps.store.sub.peers;
-    const tombstone: StoredPin = { pinnedAt: nowMs, removedAt: nowMs, revokedKeyIds: [...peer.revokedKeyIds] };
+    const tombstone: StoredPin = { removedAt: nowMs, revokedKeyIds: [...peer.revokedKeyIds] };
     await this.deps.journal.write(
       [peer.revokedKeyIds.length > 0 ? { type: 'put', sublevel: sub, key: participantId, value: { ...tombstone } } : { type: 'del', sublevel: sub, key: participantId }],
       [keyAuditEvent('peer.removed', { peer: participantId, keyId: peer.body.keyId, tlsFingerprint: peer.body.tlsCertificateSha256.toString('hex'), queued })],
