@@ -19,7 +19,7 @@ import { Receiver } from './federation/receiver.js';
 import { readRosterKey, RosterGuard } from './federation/roster.js';
 import { RenewableServerCredentials } from './federation/server-credentials.js';
 import { createGrpcTransport, type Transport } from './federation/transport.js';
-import { dataPaths, issuePeerCard, loadIdentity, readAuthorityToken, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
+import { dataPaths, eraseRetiredSecrets, issuePeerCard, loadIdentity, readAuthorityToken, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
 import { parsePeerCardFile } from './identity/peer-card.js';
 import { ManufacturerAliases } from './lookup/aliases.js';
 import { HitStore } from './lookup/hit-store.js';
@@ -123,8 +123,9 @@ export class TracenetNode {
   readonly #health = createHealth();
   #card: PeerCard;
   #tls: RenewableServerCredentials | undefined;
-  #rosterTimer: NodeJS.Timeout | undefined;
-  /** Serializes key rotations. */
+  /** Once a minute: the roster's expiry alerts and the erasure of retired keys whose grace ended. */
+  #minuteTimer: NodeJS.Timeout | undefined;
+  /** Serializes key rotations and the erasure of retired keys. */
   #rotating: Promise<unknown> = Promise.resolve();
   #federation: Server | undefined;
   #authority: Server | undefined;
@@ -182,10 +183,12 @@ export class TracenetNode {
         checkpointEvery: options.config.audit.checkpointEvery,
       });
       await journal.init();
-      const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(options.dataDir, options.config), graceMs: options.config.federation.rosterGraceMs });
+      const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(options.dataDir, options.config), graceMs: options.config.federation.rosterGraceMs, federation: options.config.federation.name });
       await roster.load();
       const peers = new PeerRegistry({ store, journal, identity, roster });
       await peers.load();
+      // A roster installed just before a crash may list keys of rotations still held.
+      await peers.applyHeldRotations(clock.now());
       const transport = options.transport ?? createGrpcTransport({ maxEnvelopeBytes: options.config.envelope.maxBytes });
       const receiver = new Receiver({
         identity,
@@ -308,6 +311,7 @@ export class TracenetNode {
     await this.workflow.start();
     await this.lookups.responder.start();
     await this.metrics.start();
+    await this.eraseRetiredKeys();
 
     const maxReceive = config.envelope.maxBytes + 1024 * 1024;
     this.#federation = new Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_concurrent_streams': 100 });
@@ -356,11 +360,12 @@ export class TracenetNode {
     const runtimePath = dataPaths(dataDir).runtime;
     await writeFile(`${runtimePath}.tmp`, `${JSON.stringify(runtime, null, 2)}\n`);
     await rename(`${runtimePath}.tmp`, runtimePath);
-    // The roster's expiry is an alert even without traffic.
-    if (this.roster.configured) {
-      this.#rosterTimer = setInterval(() => this.roster.check(), 60_000);
-      this.#rosterTimer.unref();
-    }
+    // The roster's expiry is an alert even without traffic; retired keys are erased when their grace ends.
+    this.#minuteTimer = setInterval(() => {
+      if (this.roster.configured) this.roster.check();
+      this.eraseRetiredKeys().catch((error: unknown) => this.logger.error({ err: error }, 'retired keys could not be erased; trying again in a minute'));
+    }, 60_000);
+    this.#minuteTimer.unref();
     this.#state = 'running';
     this.#health.serving();
     // Storage faults (docs/operations.md): NOT_SERVING while the store refuses writes, SERVING once it has recovered.
@@ -398,8 +403,8 @@ export class TracenetNode {
 
   /** Stops serving and every background part; each step is harmless when already done. */
   async #halt(): Promise<void> {
-    if (this.#rosterTimer) clearInterval(this.#rosterTimer);
-    this.#rosterTimer = undefined;
+    if (this.#minuteTimer) clearInterval(this.#minuteTimer);
+    this.#minuteTimer = undefined;
     this.#health.notServing();
     this.#health.close();
     await Promise.all([shutdown(this.#federation), shutdown(this.#authority)]);
@@ -453,6 +458,20 @@ export class TracenetNode {
         keyAuditEvent('keys.revoked', { revokedKeyId: rotation.previousKeyId, keyId: rotation.keyId }),
       ]);
       return { revokedKeyId: rotation.previousKeyId, keyId: rotation.keyId, card: this.#card, announcedTo };
+    });
+  }
+
+  /**
+   * Erases the secret key files of retired keys whose grace has ended (docs/protocol.md 15.2), with
+   * an audit entry `keys.erased` per key id. Runs at start and once a minute; returns the key ids.
+   */
+  eraseRetiredKeys(): Promise<string[]> {
+    return this.#serialize(async () => {
+      const erased = await eraseRetiredSecrets(this.options.dataDir, this.identity, this.options.clock.now());
+      if (erased.length === 0) return erased;
+      await this.journal.write([], erased.map((keyId) => keyAuditEvent('keys.erased', { keyId })));
+      this.logger.info({ keyIds: erased }, 'secret keys of retired keys erased: their grace has ended');
+      return erased;
     });
   }
 

@@ -109,6 +109,11 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       return { peer: summarisePeer(result.peer), replaced: result.replaced };
     }),
     listPeers: guarded(async () => ({ peers: deps.peers.list().map(summarisePeer) })),
+    removePeer: guarded(async (request) => {
+      if (request.participantId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'participant_id is required', { field: 'participant_id', rule: 'required' });
+      const { peer, queued } = await deps.peers.remove(request.participantId, deps.clock.now());
+      return { peer: summarisePeer(peer), queuedMessages: queued };
+    }),
     sendNotice: guarded(async (request) => {
       if (request.recipient === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', { field: 'recipient', rule: 'required' });
       const correlation = correlationIdProblem(request.correlationId);

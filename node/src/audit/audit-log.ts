@@ -47,7 +47,10 @@ export type AuditType =
   | 'audit.broken'
   | 'keys.rotated'
   | 'keys.revoked'
+  | 'keys.erased'
   | 'peer.keys_revoked'
+  | 'peer.rotation_held'
+  | 'peer.removed'
   | 'roster.loaded';
 
 /**

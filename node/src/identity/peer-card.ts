@@ -1,9 +1,12 @@
 import { X509Certificate } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { ErrorCode, ParticipantKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { domain, sodium, toBuffer } from '../crypto/sodium.js';
 import { participantKindOf } from './participant-id.js';
 import { keyIdOf } from './keys.js';
 import { certificateFingerprint } from './tls.js';
+import { strictBase64 } from '../util/base64.js';
+import { unsafeCharacter } from '../util/unsafe-text.js';
 
 const CARD_DOMAIN = domain('tracenet.v1/peer-card');
 
@@ -24,9 +27,9 @@ function invalid(message: string, field: string, rule: string): TracenetError {
 const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
 /**
- * Verifies a card completely and returns its body: structure, participant id and kind, key
- * sizes, key id, TLS fingerprint, endpoints, validity at `nowMs`, and the self-signature.
- * Throws INVALID_PEER_CARD naming the field and rule.
+ * Verifies a card completely and returns its body: structure, participant id and kind, display
+ * name without control or format characters, key sizes, key id, TLS fingerprint, endpoints,
+ * validity at `nowMs`, and the self-signature. Throws INVALID_PEER_CARD naming the field and rule.
  */
 export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
   let body: PeerCardBody;
@@ -43,6 +46,9 @@ export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
   const kind = participantKindOf(body.participantId);
   if (kind === undefined) throw invalid('participant id is not valid', 'card.participant_id', 'participant_id');
   if (kind !== body.kind) throw invalid('kind does not match the participant id', 'card.kind', 'kind');
+  // Endpoints and ids are held to their syntax below; the display name is the card's one free text.
+  const unsafe = unsafeCharacter(body.displayName);
+  if (unsafe) throw invalid(`display name contains ${unsafe}, a control or format character (docs/protocol.md 2.3)`, 'card.display_name', 'control_character');
   const s = sodium();
   if (body.signingPublicKey.length !== s.crypto_sign_PUBLICKEYBYTES) {
     throw invalid('signing key must be 32 bytes', 'card.signing_public_key', 'length');
@@ -109,7 +115,16 @@ export function toPeerCardFile(card: PeerCard): PeerCardFile {
   };
 }
 
-/** Reads the signed card out of an exported card file's text (not yet verified). */
+/** The members of a card file that people read; each must say what the signed card says (2.6). */
+const READABLE_MEMBERS = ['participantId', 'kind', 'displayName', 'endpoints', 'keyId', 'tlsFingerprint', 'validUntil'] as const;
+
+/**
+ * Reads the signed card out of an exported card file's text. The card itself is not verified
+ * yet (that is {@link verifyPeerCard}), but the file is refused unless `card` is standard base64
+ * with padding and every readable member equals what the signed card says: an operator who checks
+ * `keyId` and `tlsFingerprint` by telephone checks the keys that will be pinned (docs/protocol.md
+ * 2.6). Throws INVALID_PEER_CARD naming the member.
+ */
 export function parsePeerCardFile(text: string): PeerCard {
   let parsed: unknown;
   try {
@@ -117,16 +132,29 @@ export function parsePeerCardFile(text: string): PeerCard {
   } catch (cause) {
     throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card file is not JSON', { field: 'card', rule: 'json', cause });
   }
-  const file = parsed as Partial<PeerCardFile>;
+  const file = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
   if (file.format !== CARD_FILE_FORMAT || typeof file.card !== 'string') {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, `card file must have format "${CARD_FILE_FORMAT}" and a card`, {
-      field: 'card',
-      rule: 'format',
-    });
+    throw invalid(`card file must have format "${CARD_FILE_FORMAT}" and a card`, 'card', 'format');
   }
+  const bytes = strictBase64(file.card);
+  if (!bytes) throw invalid('card must be standard base64 with padding (RFC 4648 section 4)', 'card', 'base64');
+  let card: PeerCard;
+  let signed: PeerCardFile;
   try {
-    return PeerCard.decode(Buffer.from(file.card, 'base64'));
+    card = PeerCard.decode(bytes);
+    signed = toPeerCardFile(card);
   } catch (cause) {
     throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card is not a PeerCard', { field: 'card', rule: 'protobuf', cause });
   }
+  for (const member of READABLE_MEMBERS) {
+    if (!(member in file)) throw invalid(`the card file has no ${member}`, member, 'required');
+    if (!isDeepStrictEqual(file[member], signed[member])) {
+      throw invalid(
+        `the card file says ${member} ${JSON.stringify(file[member])}, but its signed card says ${JSON.stringify(signed[member])}: the file was altered; do not pin it, ask the participant for its card again`,
+        member,
+        'signed_content',
+      );
+    }
+  }
+  return card;
 }

@@ -9,6 +9,7 @@ import { connectAuthority, type LocalAuthorityClient } from '../../src/api/autho
 import { dataPaths, readAuthorityToken } from '../../src/identity/data-dir.js';
 import type { RuntimeInfo } from '../../src/node.js';
 import { openStore } from '../../src/store/store.js';
+import { expect } from 'vitest';
 
 /** The built CLI that every process runs: `node node/dist/cli/main.js`. */
 export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -42,6 +43,15 @@ export async function until(predicate: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A failure a person can read: exit code 1 and exactly one stderr line `tracenet: CODE: ...`. */
+export function expectOneLineFailure(result: CliResult, code: string, text?: string | RegExp): void {
+  expect(result.code, result.stdout + result.stderr).toBe(1);
+  const lines = result.stderr.split('\n').filter((line) => line !== '');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^tracenet: ${code}: `));
+  if (text !== undefined) expect(lines[0]).toMatch(text);
 }
 
 /** Maps with at most `limit` calls in flight; results in input order. */
