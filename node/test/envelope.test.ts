@@ -20,7 +20,7 @@ import {
   verifyEnvelopeSignature,
 } from '../src/envelope/envelope.js';
 import { derivePairKey } from '../src/envelope/pair-key.js';
-import { signReceipt, verifyDeliveryReceipt, verifyReceipt } from '../src/envelope/receipt.js';
+import { signReceipt, verifyDeliveryReceipt, verifyReceipt, verifyRememberedReceipt } from '../src/envelope/receipt.js';
 import {
   flipHeaderByte,
   headerFrom,
@@ -376,6 +376,29 @@ describe('receipts', () => {
     const rejected = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_REJECTED, { errorCode: ErrorCode.ERROR_CODE_EXPIRED }), bel.keys.signingSecretKey);
     expect(verifyReceipt(rejected, expected()).errorCode).toBe(ErrorCode.ERROR_CODE_EXPIRED);
     expectCode(() => verifyDeliveryReceipt(rejected, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+  });
+
+  it('a receipt remembered from before a rotation may be signed with a previous key in grace, a new answer only with the key sealed to (protocol 5.4)', () => {
+    // BEL's keys before its rotation, still in grace at the sender: `previousIssuerKeys`.
+    const before = keysOnly('BEL');
+    const inGrace = { ...expected(), previousIssuerKeys: [{ keyId: before.keyId, signingPublicKey: before.keys.signingPublicKey }] };
+    const original = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: Buffer.alloc(32, 1), issuerKeyId: before.keyId }), before.keys.signingSecretKey);
+    const duplicate: Receipt = { ...signReceipt(body(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), bel.keys.signingSecretKey), original };
+    expect(verifyDeliveryReceipt(duplicate, inGrace, digest).accepted.issuerKeyId).toBe(before.keyId);
+    // The grace over (the key no longer listed), the original proves nothing.
+    expectCode(() => verifyDeliveryReceipt(duplicate, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'receipt');
+    // The receipt must name the key that verifies it.
+    const misnamed = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: Buffer.alloc(32, 1) }), before.keys.signingSecretKey);
+    expectCode(() => verifyDeliveryReceipt({ ...duplicate, original: misnamed }, inGrace, digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    // An answer to this attempt (ACCEPTED, or the DUPLICATE itself) is signed with the key sealed to.
+    const newUnderOld = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { issuerKeyId: before.keyId }), before.keys.signingSecretKey);
+    expectCode(() => verifyDeliveryReceipt(newUnderOld, inGrace, digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(() => verifyDeliveryReceipt({ ...newUnderOld, original }, inGrace, digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    // A REJECTED receipt may be a remembered one.
+    const rejected = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_REJECTED, { issuerKeyId: before.keyId, errorCode: ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED }), before.keys.signingSecretKey);
+    expect(verifyRememberedReceipt(rejected, inGrace).errorCode).toBe(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED);
+    expectCode(() => verifyRememberedReceipt(rejected, expected()), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(() => verifyReceipt(rejected, inGrace), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
   });
 
   const signedBy = (bytes: Uint8Array) => Buffer.from(sodium().crypto_sign_detached(Buffer.concat([Buffer.from('tracenet.v1/receipt\0', 'ascii'), bytes]), bel.keys.signingSecretKey));

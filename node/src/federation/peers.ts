@@ -1,5 +1,6 @@
 import { ErrorCode, PeerCard, PeerCardBody, type PeerSummary, TracenetError } from '@tracenet/proto';
 import { derivePairKey } from '../envelope/pair-key.js';
+import type { IssuerKey } from '../envelope/receipt.js';
 import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import { verifyPeerCard } from '../identity/peer-card.js';
 import { derToPem } from '../identity/tls.js';
@@ -162,6 +163,16 @@ export class PeerRegistry {
     const previous = peer.previous.find((p) => p.body.keyId === keyId);
     if (!previous) return { refused: 'pinned_key' };
     return nowMs < previous.graceUntilMs ? { body: previous.body } : { refused: 'rotation_grace' };
+  }
+
+  /**
+   * The signing keys of `peer`'s previous cards that are still accepted at `nowMs` (in grace, not
+   * revoked), for a receipt the peer remembered from before its rotation (docs/protocol.md 5.4).
+   */
+  previousKeys(peer: Peer, nowMs: number): IssuerKey[] {
+    return peer.previous
+      .filter((p) => 'body' in this.senderKeys(peer, p.body.keyId, nowMs))
+      .map((p) => ({ keyId: p.body.keyId, signingPublicKey: p.body.signingPublicKey }));
   }
 
   #isRevoked(peer: Peer, keyId: string): boolean {
