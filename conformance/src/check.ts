@@ -1,6 +1,6 @@
 import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
-import { verifyReceipt } from '@tracenet/node';
 import { ERROR_CODES, ErrorCode, type ErrorDetail, errorCodeName, readErrorDetail, type Receipt, ReceiptBody, ReceiptStatus } from '@tracenet/proto';
+import { verifyReceipt } from './codec/index.js';
 
 /**
  * A case's verdict: what the protocol requires and what the node did. Cases throw it; the runner

@@ -1,9 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectUnary, initSodium, parsePeerCardFile, type UnaryClient, verifyPeerCard } from '@tracenet/node';
 import {
   AuthorityClient,
   type AuthorityServer,
@@ -16,6 +14,8 @@ import {
   RecordsClient,
   type RecordsServer,
 } from '@tracenet/proto';
+import { type ServiceClient, serviceClient } from './service-client.js';
+import { cardOfFile, initCodec, pem, verifyCard } from './codec/index.js';
 
 /** How to reach a node under test: the two ports and what authenticates each. */
 export interface TargetAddress {
@@ -41,10 +41,10 @@ export interface Target {
   readonly tlsCertificatePem: string;
   readonly authorityAddress: string;
   readonly token: string;
-  readonly authority: UnaryClient<AuthorityServer>;
-  readonly cases: UnaryClient<CasesServer>;
-  readonly records: UnaryClient<RecordsServer>;
-  readonly lookups: UnaryClient<LookupsServer>;
+  readonly authority: ServiceClient<AuthorityServer>;
+  readonly cases: ServiceClient<CasesServer>;
+  readonly records: ServiceClient<RecordsServer>;
+  readonly lookups: ServiceClient<LookupsServer>;
   close(): void;
 }
 
@@ -53,19 +53,19 @@ export interface Target {
  * its card (protocol 2.3) and prepares a client per Authority service.
  */
 export async function connectTarget(address: TargetAddress): Promise<Target> {
-  await initSodium();
-  const authority = connectUnary<AuthorityServer>(AuthorityClient, address.authority, address.token);
+  await initCodec();
+  const authority = serviceClient<AuthorityServer>(AuthorityClient, address.authority, address.token);
   try {
     const info = await authority.call('getNodeInfo', {}, 10_000);
     const card = address.card ?? info.card;
     if (!card) throw new Error('GetNodeInfo returned no card and none was given (--card)');
-    const cardBody = verifyPeerCard(card, Date.now());
+    const cardBody = verifyCard(card, Date.now());
     const federation = address.federation ?? (info.federationAddress || cardBody.endpoints[0]);
     if (!federation) throw new Error('the node told no Federation address and none was given (--federation)');
-    const tlsCertificatePem = new X509Certificate(cardBody.tlsCertificate).toString();
-    const cases = connectUnary<CasesServer>(CasesClient, address.authority, address.token);
-    const records = connectUnary<RecordsServer>(RecordsClient, address.authority, address.token);
-    const lookups = connectUnary<LookupsServer>(LookupsClient, address.authority, address.token);
+    const tlsCertificatePem = pem('CERTIFICATE', cardBody.tlsCertificate);
+    const cases = serviceClient<CasesServer>(CasesClient, address.authority, address.token);
+    const records = serviceClient<RecordsServer>(RecordsClient, address.authority, address.token);
+    const lookups = serviceClient<LookupsServer>(LookupsClient, address.authority, address.token);
     return {
       participantId: cardBody.participantId,
       keyId: cardBody.keyId,
@@ -91,7 +91,7 @@ export async function connectTarget(address: TargetAddress): Promise<Target> {
 
 /** Reads a card file (`tracenet peers export`, protocol 2.6). */
 export async function readCardFile(path: string): Promise<PeerCard> {
-  return parsePeerCardFile(await readFile(path, 'utf8'));
+  return cardOfFile(await readFile(path, 'utf8'));
 }
 
 /** The environment variable naming the data directory a spawned node must use. */

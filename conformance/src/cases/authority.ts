@@ -1,4 +1,3 @@
-import { connectUnary, generateKeyPairs, signReceipt, verifyPeerCard } from '@tracenet/node';
 import {
   AuthorityClient,
   type AuthorityServer,
@@ -15,6 +14,8 @@ import {
   errorCodeName,
 } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
+import { participantKeys, signReceipt, verifyCard } from '../codec/index.js';
+import { serviceClient } from '../service-client.js';
 import { CaseFailure, describe, ensureEqual, ensureOk, ensureRefused } from '../check.js';
 import { sleep } from '../fixtures.js';
 
@@ -34,7 +35,7 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     feature: 'authority',
     title: 'an Authority call with a wrong bearer token is UNAUTHORIZED (authorization, bearer_token) and has no effect',
     async run(ctx) {
-      const client = connectUnary<AuthorityServer>(AuthorityClient, ctx.target.authorityAddress, 'not-the-token');
+      const client = serviceClient<AuthorityServer>(AuthorityClient, ctx.target.authorityAddress, 'not-the-token');
       try {
         const peer = ctx.host.createPeer();
         const outcome = await ctx.call(client.call('addPeer', { card: peer.card, replaceKeys: false }));
@@ -57,7 +58,7 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
       if (!card) throw new CaseFailure('a card', 'none');
       let body;
       try {
-        body = verifyPeerCard(card, Date.now());
+        body = verifyCard(card, Date.now());
       } catch (error) {
         throw new CaseFailure('a card that verifies (protocol 2.3)', (error as Error).message);
       }
@@ -93,7 +94,7 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     title: 'a card of a pinned participant with other keys is INVALID_PEER_CARD (card.key_id, pinned_key)',
     async run(ctx) {
       const peer = await ctx.peer();
-      const impostor = ctx.host.createPeer({ participantId: peer.participantId, keys: generateKeyPairs() });
+      const impostor = ctx.host.createPeer({ participantId: peer.participantId, keys: participantKeys() });
       ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: impostor.card, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.key_id', rule: 'pinned_key' });
     },
   },
@@ -191,7 +192,7 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
         // Signed with a key that is not the peer's: the node must not take it as proof.
         return signReceipt(
           ReceiptBody.fromPartial({ version: 1, issuer: peer.participantId, issuerKeyId: peer.keyId, sender: message.header.sender, messageId: message.header.messageId, envelopeDigest: digest, receivedAtMs: Date.now(), status: 1 }),
-          generateKeyPairs().signingSecretKey,
+          participantKeys().signingSecretKey,
         );
       };
       const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'retry', text: 'me', correlationId: '' });

@@ -1,6 +1,6 @@
-import { generateKeyPairs, derivePairKey } from '@tracenet/node';
 import { Envelope, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
 import type { ConformanceCase } from '../case.js';
+import { pairKey as derivePairKey, participantKeys } from '../codec/index.js';
 import { CaseFailure, ensureAccepted, ensureRefused } from '../check.js';
 import { newMessageId } from '../fake-peer.js';
 import { sleep } from '../fixtures.js';
@@ -302,7 +302,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     title: 'an envelope sealed under another pair key (keys the node did not pin) is HEADER_AUTH_FAILED',
     async run(ctx) {
       const peer = await ctx.peer();
-      const other = generateKeyPairs();
+      const other = participantKeys();
       const pairKey = derivePairKey(other.encryptionSecretKey, other.encryptionPublicKey, ctx.target.cardBody.encryptionPublicKey);
       ensureRefused(await ctx.host.deliverRaw(peer.seal({ pairKey }).bytes), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
     },
@@ -327,7 +327,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     title: 'a body signed with another key is BAD_SIGNATURE (sealed.signature, ed25519) with a signed REJECTED receipt',
     async run(ctx) {
       const peer = await ctx.peer();
-      const sealed = peer.seal({ signingSecretKey: generateKeyPairs().signingSecretKey });
+      const sealed = peer.seal({ signingSecretKey: participantKeys().signingSecretKey });
       ensureRefused(
         await ctx.host.deliverRaw(sealed.bytes),
         { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' },
