@@ -53,6 +53,9 @@ import type { Target } from './target.js';
 /** Replay window the suite assumes of the node under test (protocol 4: default 5 minutes). */
 export const DEFAULT_REPLAY_WINDOW_MS = 300_000;
 
+/** Deadline of one delivery attempt the suite assumes of the node under test (protocol 5.5: default 10 s). */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
+
 /** Largest envelope a fake peer parses from the node (far above any limit a node has). */
 const MAX_PARSE_BYTES = 64 * 1024 * 1024;
 
@@ -79,7 +82,8 @@ export interface ReceivedMessage {
  * How a fake peer answers one Deliver: `'default'` accepts (a valid ACCEPTED receipt, remembered
  * for duplicates); a Receipt is sent as given (not remembered); a TracenetError is a refusal — with
  * a signed REJECTED receipt unless `retryable` (then no receipt and nothing remembered, like a
- * transient failure). `{ delayMs, then }` answers `then` only after `delayMs`.
+ * transient failure). `{ delayMs, then }` takes the envelope as `then` says at once but holds the
+ * answer back for `delayMs`.
  */
 export type DeliverAnswer = 'default' | Receipt | TracenetError | { readonly delayMs: number; readonly then: Exclude<DeliverAnswer, { delayMs: number }> };
 
@@ -355,7 +359,7 @@ export class FakePeer {
   readonly previous: KeySet[] = [];
   /** Messages received and not yet consumed by {@link expect}. */
   readonly inbox: ReceivedMessage[] = [];
-  /** Everything received, consumed or not. */
+  /** Everything received, consumed or not, copies answered DUPLICATE included. */
   readonly received: ReceivedMessage[] = [];
   /** Protocol violations in what the node sent to this peer. */
   readonly violations: string[] = [];
@@ -536,7 +540,11 @@ export class FakePeer {
         this.violations.push(`${where}: the node reused message id ${header.messageId} for other content (protocol 3.2)`);
         throw new TracenetError(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, 'message id reused', { field: 'header.message_id', rule: 'unique_message_id' });
       }
-      return this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_DUPLICATE, undefined, seen.receipt);
+      const duplicate = this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_DUPLICATE, undefined, seen.receipt);
+      // A copy is no new message: it is not put in the inbox, only counted among what was received.
+      this.received.push({ header, kind: header.kind, bodyBytes: opened.body, body: undefined, receivedAtMs: now, receipt: duplicate, digest: parsed.digest });
+      this.#wake();
+      return duplicate;
     }
     const decoder = BODY_TYPES[header.kind];
     let body: unknown;
@@ -549,12 +557,10 @@ export class FakePeer {
     if (!decoder) this.violations.push(`${where}: a node delivers no ${kindName(header.kind)} with Federation.Deliver (protocol 6.1, 13.1)`);
     else for (const problem of senderProblems(header.kind, body, header.correlationId)) this.violations.push(`${where}: ${problem}`);
     const message: ReceivedMessage = { header, kind: header.kind, bodyBytes: opened.body, body, receivedAtMs: now, receipt: Receipt.fromPartial({}), digest: parsed.digest };
-    let answer = this.responder(message, parsed.digest);
-    if (typeof answer === 'object' && 'delayMs' in answer) {
-      const { delayMs, then } = answer;
-      await new Promise((r) => setTimeout(r, delayMs));
-      answer = then;
-    }
+    const given = this.responder(message, parsed.digest);
+    const [answer, delayMs] = typeof given === 'object' && 'delayMs' in given ? [given.then, given.delayMs] : [given, 0];
+    // A held answer: the peer takes the envelope at once (a copy is then a duplicate) and answers late.
+    const late = <T>(value: T): Promise<T> => (delayMs > 0 ? new Promise((r) => setTimeout(() => r(value), delayMs)) : Promise.resolve(value));
     if (answer instanceof TracenetError) {
       if (answer.retryable) {
         // A transient failure: no receipt, nothing remembered; the node is expected to retry.
@@ -564,17 +570,17 @@ export class FakePeer {
       const rejected = this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_REJECTED, answer);
       this.#seen.set(header.messageId, { bodyDigest: `rejected:${digestOfBody}`, receipt: rejected });
       this.#record({ ...message, receipt: rejected });
-      throw new TracenetError(answer.code, answer.message, { field: answer.field, rule: answer.rule, receipt: rejected });
+      throw await late(new TracenetError(answer.code, answer.message, { field: answer.field, rule: answer.rule, receipt: rejected }));
     }
     if (answer !== 'default') {
       // A custom answer (a broken receipt) is not remembered: the peer behaves as if it lost it.
       this.#record({ ...message, receipt: answer });
-      return answer;
+      return late(answer);
     }
     const receipt = this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
     this.#seen.set(header.messageId, { bodyDigest: digestOfBody, receipt });
     this.#record({ ...message, receipt });
-    return receipt;
+    return late(receipt);
   }
 
   /** Opens a query of the node (as an owner would, protocol 13.6) and answers it with {@link lookupResponder}. */
@@ -623,31 +629,20 @@ export class FakePeer {
   #record(message: ReceivedMessage): void {
     this.inbox.push(message);
     this.received.push(message);
+    this.#wake();
+  }
+
+  #wake(): void {
     for (const wake of [...this.#waiters]) wake();
   }
 
-  /**
-   * Waits for the node to deliver a message of `kind` (that `where` accepts) and consumes it.
-   * Fails the case after `timeoutMs` naming what arrived instead.
-   */
-  async expect<T = unknown>(kind: MessageKind, options: { timeoutMs?: number; where?: (m: ReceivedMessage) => boolean; context?: string } = {}): Promise<ReceivedMessage & { body: T }> {
-    const timeoutMs = options.timeoutMs ?? 8000;
+  /** Resolves true once `condition` holds (checked after each delivery), false after `timeoutMs`. */
+  async until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const index = this.inbox.findIndex((m) => m.kind === kind && (options.where?.(m) ?? true));
-      if (index >= 0) {
-        const [message] = this.inbox.splice(index, 1);
-        return message as ReceivedMessage & { body: T };
-      }
+      if (condition()) return true;
       const left = deadline - Date.now();
-      if (left <= 0) {
-        const others = this.inbox.map((m) => kindName(m.kind));
-        throw new CaseFailure(
-          `the node to deliver a ${kindName(kind)} to ${this.participantId} within ${timeoutMs} ms`,
-          others.length > 0 ? `only ${others.join(', ')}` : 'nothing',
-          options.context ?? '',
-        );
-      }
+      if (left <= 0) return false;
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
@@ -658,6 +653,21 @@ export class FakePeer {
         this.#waiters.add(wake);
       });
     }
+  }
+
+  /**
+   * Waits for the node to deliver a message of `kind` (that `where` accepts) and consumes it.
+   * Fails the case after `timeoutMs` naming what arrived instead.
+   */
+  async expect<T = unknown>(kind: MessageKind, options: { timeoutMs?: number; where?: (m: ReceivedMessage) => boolean; context?: string } = {}): Promise<ReceivedMessage & { body: T }> {
+    const timeoutMs = options.timeoutMs ?? 8000;
+    const matches = (m: ReceivedMessage) => m.kind === kind && (options.where?.(m) ?? true);
+    if (!(await this.until(() => this.inbox.some(matches), timeoutMs))) {
+      const others = this.inbox.map((m) => kindName(m.kind));
+      throw new CaseFailure(`the node to deliver a ${kindName(kind)} to ${this.participantId} within ${timeoutMs} ms`, others.length > 0 ? `only ${others.join(', ')}` : 'nothing', options.context ?? '');
+    }
+    const [message] = this.inbox.splice(this.inbox.findIndex(matches), 1);
+    return message as ReceivedMessage & { body: T };
   }
 
   /** Waits `ms` and fails the case if the node delivered anything to this peer that was not consumed. */

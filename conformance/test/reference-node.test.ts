@@ -35,7 +35,7 @@ describe('the reference node conforms', () => {
 
   it('runs every case with zero unexpected results', async () => {
     const expectedFailures = await readExpectedFailures(EXPECTED_FAILURES);
-    const result = await runSuite(target, { expectedFailures });
+    const result = await runSuite(target, { expectedFailures, spawn: { command: REFERENCE_COMMAND } });
     const summary = textSummary(result);
     expect(result.results.filter((r) => r.id !== 'suite.stray-messages').map((r) => r.id)).toEqual(ALL_CASES.map((c) => c.id));
     expect(result.counts.skipped, summary).toBe(0);

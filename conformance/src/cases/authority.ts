@@ -1,3 +1,5 @@
+import { type Client, credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 import {
   AuthorityClient,
   type AuthorityServer,
@@ -7,17 +9,21 @@ import {
   MessageKind,
   PeerPolicy,
   ReceiptBody,
+  ReceiptStatus,
   RpcStatus,
   STATUS_DETAILS_KEY,
   TracenetError,
   ERROR_DETAIL_TYPE_URL,
   errorCodeName,
+  PROTO_FILES,
+  PROTO_ROOT,
 } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
 import { participantKeys, signReceipt, verifyCard } from '../codec/index.js';
 import { serviceClient } from '../service-client.js';
-import { CaseFailure, describe, ensureEqual, ensureOk, ensureRefused } from '../check.js';
-import { sleep } from '../fixtures.js';
+import { CaseFailure, describe, ensureEqual, ensureOk, ensureRefused, type Outcome, wireError } from '../check.js';
+import { listedAs, sleep } from '../fixtures.js';
+import { type FakePeer, type ReceivedMessage } from '../fake-peer.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -25,6 +31,51 @@ const K = MessageKind;
 /** The node's messages of one direction (`ListMessages`). */
 async function messages(ctx: CaseContext, direction: MessageDirection) {
   return (await ctx.target.authority.call('listMessages', { direction, limit: 1000, cursor: '' })).messages;
+}
+
+/**
+ * Every method of every `tracenet.v1` service the Authority port serves (protocol 7.4: all of the
+ * package but `Federation`), read from the contract's .proto files, so that a method or service
+ * added to the contract is covered without a list to keep in step.
+ */
+export function authorityMethods(): Array<{ service: string; method: string; definition: MethodDefinition<object, object> }> {
+  const definitions = loadSync([...PROTO_FILES], { includeDirs: [PROTO_ROOT] });
+  const methods = new Map<string, { service: string; method: string; definition: MethodDefinition<object, object> }>();
+  for (const [name, definition] of Object.entries(definitions)) {
+    if (!name.startsWith('tracenet.v1.') || name === 'tracenet.v1.Federation' || 'format' in definition) continue;
+    for (const [method, m] of Object.entries(definition as Record<string, MethodDefinition<object, object>>)) methods.set(m.path, { service: name, method, definition: m });
+  }
+  return [...methods.values()];
+}
+
+const Raw = makeGenericClientConstructor({}, 'Authority');
+
+/** Calls one method with an empty request (one empty message for streams) and `metadata`; the outcome as received. */
+function callRaw(client: Client, m: MethodDefinition<object, object>, metadata: Metadata, deadlineMs: number): Promise<Outcome<unknown>> {
+  const options = { deadline: Date.now() + deadlineMs };
+  const serialize = (b: Buffer) => b;
+  const deserialize = (b: Buffer) => b;
+  const empty = Buffer.alloc(0);
+  return new Promise((resolve) => {
+    const done = (error: ServiceError | null, value?: unknown) => resolve(error ? { ok: false, error: wireError(error) } : { ok: true, value });
+    if (!m.requestStream && !m.responseStream) {
+      client.makeUnaryRequest(m.path, serialize, deserialize, empty, metadata, options, (error) => done(error, 'a response'));
+    } else if (!m.requestStream) {
+      const stream = client.makeServerStreamRequest(m.path, serialize, deserialize, empty, metadata, options);
+      stream.on('data', () => undefined);
+      stream.on('error', (error: ServiceError) => done(error));
+      stream.on('end', () => done(null, 'a stream that ended normally'));
+    } else if (!m.responseStream) {
+      const call = client.makeClientStreamRequest(m.path, serialize, deserialize, metadata, options, (error) => done(error, 'a response'));
+      call.end();
+    } else {
+      const stream = client.makeBidiStreamRequest(m.path, serialize, deserialize, metadata, options);
+      stream.on('data', () => undefined);
+      stream.on('error', (error: ServiceError) => done(error));
+      stream.on('end', () => done(null, 'a stream that ended normally'));
+      stream.end();
+    }
+  });
 }
 
 /** The Authority API and peer cards (protocol 2, 5.3, 7) and the error wire format (9). */
@@ -42,6 +93,34 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
         ensureRefused(outcome, { code: E.ERROR_CODE_UNAUTHORIZED, field: 'authorization', rule: 'bearer_token' });
         const { peers } = await ctx.target.authority.call('listPeers', {});
         if (peers.some((p) => p.participantId === peer.participantId)) throw new CaseFailure('no effect of a refused call', `${peer.participantId} was pinned`);
+      } finally {
+        client.close();
+      }
+    },
+  },
+  {
+    id: 'authority.token-every-method',
+    section: '7.1',
+    feature: 'authority',
+    title: 'every method of every service on the Authority port, read from the .proto files, is UNAUTHORIZED (authorization, bearer_token) without a token and with a wrong one',
+    async run(ctx) {
+      const client = new Raw(ctx.target.authorityAddress, credentials.createInsecure());
+      try {
+        const methods = authorityMethods();
+        if (methods.length < 30) throw new CaseFailure('the Authority services of the contract (protocol 7.4)', `${methods.length} methods found in the .proto files`);
+        const wrong = new Metadata();
+        wrong.set('authorization', 'Bearer not-the-token');
+        const calls = methods.flatMap((m) => [
+          { what: `${m.definition.path} without a token`, outcome: callRaw(client, m.definition, new Metadata(), 5000) },
+          { what: `${m.definition.path} with a wrong token`, outcome: callRaw(client, m.definition, wrong, 5000) },
+        ]);
+        const failures: string[] = [];
+        for (const call of calls) {
+          const outcome = await call.outcome;
+          const detail = outcome.ok ? undefined : outcome.error.detail;
+          if (detail?.code !== E.ERROR_CODE_UNAUTHORIZED || detail.field !== 'authorization' || detail.rule !== 'bearer_token') failures.push(`${call.what}: ${describe(outcome)}`);
+        }
+        if (failures.length > 0) throw new CaseFailure('UNAUTHORIZED (authorization, bearer_token) for every call without a valid token', failures.join('; '));
       } finally {
         client.close();
       }
@@ -132,6 +211,40 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
   },
 ];
 
+/** Waits for `count` attempts of the node to deliver to `peer` (each consumed), in order. */
+async function attemptsOf(peer: FakePeer, count: number, context: string, timeoutMs = 8000): Promise<ReceivedMessage[]> {
+  const out: ReceivedMessage[] = [];
+  for (let i = 0; i < count; i += 1) out.push(await peer.expect(K.MESSAGE_KIND_NOTICE, { timeoutMs, context: `${context} (attempt ${i + 1})` }));
+  return out;
+}
+
+/** Fails unless `retry` is `first` sealed anew: the same message id and body, a new digest, a creation time not earlier (5.5). */
+function ensureResealed(first: ReceivedMessage, retry: ReceivedMessage, messageId: string): void {
+  ensureEqual(first.header.messageId, messageId, 'message id of the first attempt');
+  ensureEqual(retry.header.messageId, messageId, 'message id of the retry');
+  if (retry.digest.equals(first.digest) || retry.header.createdAtMs < first.header.createdAtMs || !retry.bodyBytes.equals(first.bodyBytes)) {
+    throw new CaseFailure('a retry sealed anew with the same body and a fresh creation time', 'the same envelope, another body or an older seal', 'protocol 5.5');
+  }
+}
+
+/** Another message id than the one `message` carries, of the same form. */
+function newMessageIdLike(message: ReceivedMessage): string {
+  return `${message.header.messageId.slice(0, -1)}${message.header.messageId.endsWith('A') ? 'B' : 'A'}`;
+}
+
+/**
+ * The node sends a notice to `peer`, whose responder answers the first `attempts - 1` attempts
+ * with something that is no proof of delivery (5.4): the node must make attempt `attempts`, and
+ * only the accepted one moves the message to sent.
+ */
+async function unprovenIsRetried(ctx: CaseContext, peer: FakePeer, attempts: number): Promise<void> {
+  const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'proof', text: 'of delivery', correlationId: '' });
+  const seen = await attemptsOf(peer, attempts, 'protocol 5.4: a success answer that is no proof of delivery is retried');
+  for (let i = 1; i < seen.length; i += 1) ensureResealed(seen[i - 1] as ReceivedMessage, seen[i] as ReceivedMessage, messageId);
+  if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId))) throw new CaseFailure(`${messageId} listed as sent`, 'not listed', 'protocol 5.5');
+  await peer.expectNothing(300, 'protocol 5.5: delivered once, nothing more');
+}
+
 /** The node as a sender (protocol 5.4, 5.5): outbox, receipts, retries. */
 export const OUTBOUND_CASES: ConformanceCase[] = [
   {
@@ -202,6 +315,82 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
       if (second.header.createdAtMs < first.header.createdAtMs || Buffer.compare(Buffer.from(second.bodyBytes), Buffer.from(first.bodyBytes)) !== 0) {
         throw new CaseFailure('a retry sealed anew with the same body and a fresh creation time', 'another body or an older seal', 'protocol 5.5');
       }
+    },
+  },
+  {
+    id: 'outbound.refused-once-retried',
+    section: '5.5',
+    feature: 'outbound',
+    title: 'after a retryable refusal without receipt the node retries the same message id with a new seal, and the accepted retry moves it to sent',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = () => (++attempts === 1 ? new TracenetError(E.ERROR_CODE_UNAVAILABLE, 'the fake peer is busy') : 'default');
+      const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'once', text: 'refused once', correlationId: '' });
+      const [first, second] = await attemptsOf(peer, 2, 'protocol 5.5: a retryable refusal is retried');
+      ensureResealed(first as ReceivedMessage, second as ReceivedMessage, messageId);
+      if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId))) throw new CaseFailure(`${messageId} listed as sent`, 'not listed', 'protocol 5.5');
+      await peer.expectNothing(300, 'protocol 5.5: delivered once, nothing more');
+    },
+  },
+  {
+    id: 'outbound.receipt-held-past-deadline',
+    section: '5.5',
+    feature: 'outbound',
+    title: 'a peer that takes a message but answers after the attempt deadline gets a retry, and its DUPLICATE receipt with the original proves delivery',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = () => (++attempts === 1 ? { delayMs: ctx.settings.attemptTimeoutMs + 1500, then: 'default' } : 'default');
+      const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'held', text: 'answered late', correlationId: '' });
+      const copies = () => peer.received.filter((m) => m.header.messageId === messageId);
+      if (!(await peer.until(() => copies().length >= 2, ctx.settings.attemptTimeoutMs + 8000))) {
+        throw new CaseFailure(`a retry after outbox.attemptTimeoutMs (${ctx.settings.attemptTimeoutMs} ms) without answer`, `${copies().length} attempt(s)`, 'protocol 5.5');
+      }
+      peer.inbox.length = 0;
+      ensureResealed(copies()[0] as ReceivedMessage, copies()[1] as ReceivedMessage, messageId);
+      if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId))) throw new CaseFailure(`${messageId} listed as sent after a valid DUPLICATE receipt with its ACCEPTED original`, 'not listed', 'protocol 5.4');
+    },
+  },
+  {
+    id: 'outbound.receipt-for-another-seal',
+    section: '5.4',
+    feature: 'outbound',
+    title: "a valid ACCEPTED receipt naming the digest of an earlier seal of the message is no proof of this attempt's delivery: the node retries",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const digests: Buffer[] = [];
+      peer.responder = (message, digest) => {
+        digests.push(digest);
+        if (digests.length === 1) return new TracenetError(E.ERROR_CODE_UNAVAILABLE, 'the fake peer is busy');
+        if (digests.length === 2) return peer.signReceipt(message.header, digests[0] as Buffer, Date.now(), ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+        return 'default';
+      };
+      await unprovenIsRetried(ctx, peer, 3);
+    },
+  },
+  {
+    id: 'outbound.receipt-for-another-message',
+    section: '5.4',
+    feature: 'outbound',
+    title: 'a valid ACCEPTED receipt for this envelope that names another message id is no proof: the node retries',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = (message, digest) => (++attempts === 1 ? peer.signReceipt({ ...message.header, messageId: newMessageIdLike(message) }, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_ACCEPTED) : 'default');
+      await unprovenIsRetried(ctx, peer, 2);
+    },
+  },
+  {
+    id: 'outbound.duplicate-without-original',
+    section: '5.4',
+    feature: 'outbound',
+    title: 'a DUPLICATE receipt without the original ACCEPTED receipt is no proof: the node retries',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = (message, digest) => (++attempts === 1 ? peer.signReceipt(message.header, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_DUPLICATE) : 'default');
+      await unprovenIsRetried(ctx, peer, 2);
     },
   },
 ];

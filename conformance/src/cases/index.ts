@@ -3,11 +3,14 @@ import { AUTHORITY_CASES, OUTBOUND_CASES } from './authority.js';
 import { DELIVERY_CASES } from './delivery.js';
 import { ENVELOPE_CASES } from './envelope.js';
 import { LOOKUP_CASES } from './lookups.js';
+import { RESTART_CASES } from './restart.js';
+import { VECTOR_CASES } from './vectors.js';
 import { DEADLINE_CASES, PANEL_CASES, RESTRICTION_CASES } from './policy.js';
 import { ACCESS_CASES, REQUEST_CASES, WORKFLOW_CASES } from './workflow.js';
 
 /** Every case of the suite, in the order they run. Ids are unique (a test checks it). */
 export const ALL_CASES: readonly ConformanceCase[] = [
+  ...VECTOR_CASES,
   ...ENVELOPE_CASES,
   ...DELIVERY_CASES,
   ...ACCESS_CASES,
@@ -19,4 +22,5 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...PANEL_CASES,
   ...AUTHORITY_CASES,
   ...OUTBOUND_CASES,
+  ...RESTART_CASES,
 ];
