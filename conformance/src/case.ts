@@ -8,11 +8,11 @@ import { connectTarget, spawnEnvironment, type SpawnIdentity, spawnTarget, type 
  * What a case is about. A node may declare that it lacks an optional feature
  * (`--without lookups`); the cases of that feature are then skipped, never passed.
  */
-export const FEATURES = ['envelope', 'delivery', 'access', 'request', 'workflow', 'deadlines', 'lookups', 'restrictions', 'panels', 'authority', 'outbound'] as const;
+export const FEATURES = ['envelope', 'delivery', 'access', 'request', 'workflow', 'deadlines', 'lookups', 'restrictions', 'panels', 'keys', 'authority', 'outbound'] as const;
 export type Feature = (typeof FEATURES)[number];
 
 /** Features a node may lack and still be a Tracenet node; the others are the core of tracenet.v1. */
-export const OPTIONAL_FEATURES: readonly Feature[] = ['deadlines', 'lookups', 'restrictions', 'panels'];
+export const OPTIONAL_FEATURES: readonly Feature[] = ['deadlines', 'lookups', 'restrictions', 'panels', 'keys'];
 
 /**
  * One black-box check of one rule of docs/protocol.md, run against the node under test over the

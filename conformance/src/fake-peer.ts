@@ -387,9 +387,17 @@ export class FakePeer {
   }
 
   #keySet(keys: ParticipantKeys, issuedAtMs: number): KeySet {
-    const keyId = keyIdOf(keys);
+    return { keys, keyId: keyIdOf(keys), card: this.makeCard(keys, { issuedAtMs }) };
+  }
+
+  /**
+   * A card of this peer for `keys` (protocol 2.3), self-signed with them, naming this host; `changes`
+   * alter the body before signing (cases build wrong cards with it).
+   */
+  makeCard(keys: ParticipantKeys, changes: Partial<PeerCardBody> = {}): PeerCard {
     const der = this.host.tls.certificateDer;
-    const card = signCard(
+    const issuedAtMs = changes.issuedAtMs ?? Date.now();
+    return signCard(
       {
         version: 1,
         participantId: this.participantId,
@@ -398,16 +406,16 @@ export class FakePeer {
         endpoints: [this.host.address],
         signingPublicKey: keys.signingPublicKey,
         encryptionPublicKey: keys.encryptionPublicKey,
-        keyId,
+        keyId: keyIdOf(keys),
         tlsCertificate: der,
         tlsCertificateSha256: certificateSha256(der),
         validFromMs: issuedAtMs - 60_000,
         validUntilMs: issuedAtMs + this.validForMs,
         issuedAtMs,
+        ...changes,
       },
       keys.signingSecretKey,
     );
-    return { keys, keyId, card };
   }
 
   get keys(): ParticipantKeys {

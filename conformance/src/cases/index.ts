@@ -2,7 +2,9 @@ import type { ConformanceCase } from '../case.js';
 import { AUTHORITY_CASES, OUTBOUND_CASES } from './authority.js';
 import { DELIVERY_CASES } from './delivery.js';
 import { ENVELOPE_CASES } from './envelope.js';
+import { KEY_CASES, ROSTER_CASES } from './keys.js';
 import { LOOKUP_CASES } from './lookups.js';
+import { REQUIRED_CASES } from './required.js';
 import { RESTART_CASES } from './restart.js';
 import { VECTOR_CASES } from './vectors.js';
 import { DEADLINE_CASES, PANEL_CASES, RESTRICTION_CASES } from './policy.js';
@@ -12,6 +14,7 @@ import { ACCESS_CASES, REQUEST_CASES, WORKFLOW_CASES } from './workflow.js';
 export const ALL_CASES: readonly ConformanceCase[] = [
   ...VECTOR_CASES,
   ...ENVELOPE_CASES,
+  ...REQUIRED_CASES,
   ...DELIVERY_CASES,
   ...ACCESS_CASES,
   ...REQUEST_CASES,
@@ -20,6 +23,8 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...LOOKUP_CASES,
   ...RESTRICTION_CASES,
   ...PANEL_CASES,
+  ...KEY_CASES,
+  ...ROSTER_CASES,
   ...AUTHORITY_CASES,
   ...OUTBOUND_CASES,
   ...RESTART_CASES,
