@@ -148,27 +148,26 @@ export function caseContext(target: Target, host: PeerHost, settings: SuiteSetti
     async node(identity = {}) {
       if (!spawner) throw new CaseSkipped('this case starts a node of its own: run the suite with --spawn');
       const spawned = await spawnTarget(spawner.command, { env: spawnEnvironment(identity), ...(spawner.readyTimeoutMs ? { readyTimeoutMs: spawner.readyTimeoutMs } : {}) });
-      let own: Target | undefined;
-      let ownHost: PeerHost | undefined;
+      // What to close when the case ends; filled as the node comes up.
+      const own: { target?: Target; host?: PeerHost } = {};
       cleanups.push(async () => {
-        await ownHost?.stop();
-        own?.close();
+        await own.host?.stop();
+        own.target?.close();
         await spawned.stop();
       });
-      own = await connectTarget(spawned.address);
-      ownHost = await PeerHost.start(own, { replayWindowMs: settings.replayWindowMs });
-      const attached = attach(ownHost, peers);
-      const h = ownHost;
+      own.target = await connectTarget(spawned.address);
+      const host = await PeerHost.start(own.target, { replayWindowMs: settings.replayWindowMs });
+      own.host = host;
       return {
-        ...attached,
+        ...attach(host, peers),
         get target() {
-          return h.target;
+          return host.target;
         },
         async restart() {
           const address = await spawned.restart();
-          own?.close();
-          own = await connectTarget(address);
-          h.retarget(own);
+          own.target?.close();
+          own.target = await connectTarget(address);
+          host.retarget(own.target);
         },
       };
     },

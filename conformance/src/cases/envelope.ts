@@ -1,4 +1,4 @@
-import { Envelope, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
+import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
 import type { ConformanceCase } from '../case.js';
 import { pairKey as derivePairKey, participantKeys } from '../codec/index.js';
 import { CaseFailure, ensureAccepted, ensureRefused } from '../check.js';
@@ -20,6 +20,15 @@ function rawEnvelope(header: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Arr
 }
 
 const notice = (subject: string, text: string) => Buffer.from(Notice.encode({ subject, text }).finish());
+
+/**
+ * Another valid proto3 encoding of a header (protocol 0, "bytes as received"): each field encoded
+ * on its own, in reverse field order. A decoder reads the same header; a re-encoding differs.
+ */
+function reversedHeaderBytes(header: EnvelopeHeader): Buffer {
+  const fields = (Object.keys(header) as Array<keyof EnvelopeHeader>).map((name) => Buffer.from(EnvelopeHeader.encode(EnvelopeHeader.fromPartial({ [name]: header[name] })).finish()));
+  return Buffer.concat(fields.reverse());
+}
 
 /**
  * Envelope processing of `Federation.Deliver` (protocol 3 and 4): size, structure, header fields,
@@ -344,6 +353,32 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
       const peer = await ctx.peer();
       const sealed = peer.seal({ signHeader: { recipient: ctx.host.freshId() } });
       ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.signature-of-other-pinned-peer',
+    section: '4.9',
+    feature: 'envelope',
+    title: "a body signed by another pinned peer's key is BAD_SIGNATURE: only the sender's pinned key counts",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const other = await ctx.peer();
+      const sealed = peer.seal({ signingSecretKey: other.keys.signingSecretKey });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.header-bytes-as-received',
+    section: '0',
+    feature: 'envelope',
+    title: 'a header in another valid encoding (fields in reverse order), sealed and signed over those bytes, is accepted: receivers authenticate and verify the bytes received',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ correlationId: 'conformance-bytes', headerBytes: reversedHeaderBytes });
+      if (Buffer.from(EnvelopeHeader.encode(EnvelopeHeader.decode(sealed.envelope.header)).finish()).equals(Buffer.from(sealed.envelope.header))) {
+        throw new Error('the reversed header encodes like the canonical one');
+      }
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
     },
   },
   {
