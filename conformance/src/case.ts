@@ -32,6 +32,8 @@ export interface ConformanceCase {
   readonly id: string;
   /** The section of docs/protocol.md it enforces, e.g. `4.5`. */
   readonly section: string;
+  /** Further sections whose rules it also enforces (a rule stated in one place and applied in another). */
+  readonly cites?: readonly string[];
   readonly feature: Feature;
   readonly title: string;
   run(ctx: CaseContext): Promise<void>;
@@ -74,6 +76,8 @@ export interface NodeUnderTest {
 export interface OwnNode extends NodeUnderTest {
   /** Stops the node and runs its command again on the same data; `target` and `host` follow. */
   restart(): Promise<void>;
+  /** Reads the node's card again (after it rotated its keys, 15.2); `target` and `host` follow. */
+  reconnect(): Promise<void>;
 }
 
 /** How a case may start nodes of its own: the `--spawn` command. */
@@ -167,6 +171,11 @@ export function caseContext(target: Target, host: PeerHost, settings: SuiteSetti
           const address = await spawned.restart();
           own.target?.close();
           own.target = await connectTarget(address);
+          host.retarget(own.target);
+        },
+        async reconnect() {
+          own.target?.close();
+          own.target = await connectTarget(spawned.address);
           host.retarget(own.target);
         },
       };

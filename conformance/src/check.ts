@@ -27,6 +27,28 @@ export function ensure(condition: unknown, expected: string, got: string | (() =
   if (!condition) throw new CaseFailure(expected, typeof got === 'function' ? got() : got, context);
 }
 
+/**
+ * Runs `check` on every item, also after one failed, and fails the case once, listing each item
+ * whose check failed (`label` names it): for cases that try one rule many times.
+ *
+ * @example
+ * ```ts
+ * await ensureEach('each field refused', ['subject', 'text'], (f) => `no ${f}`, async (f) => ensureRefused(await send(f), missing(f)));
+ * ```
+ */
+export async function ensureEach<T>(expected: string, items: readonly T[], label: (item: T) => string, check: (item: T) => Promise<void>): Promise<void> {
+  const wrong: string[] = [];
+  for (const item of items) {
+    try {
+      await check(item);
+    } catch (error) {
+      if (!(error instanceof CaseFailure)) throw error;
+      wrong.push(`${label(item)}: ${error.message}`);
+    }
+  }
+  if (wrong.length > 0) throw new CaseFailure(expected, wrong.join('; '));
+}
+
 /** Fails the case unless `got` equals `expected` (strict, or by JSON for objects). */
 export function ensureEqual<T>(got: T, expected: T, what: string): void {
   const same = typeof expected === 'object' && expected !== null ? JSON.stringify(got) === JSON.stringify(expected) : got === expected;

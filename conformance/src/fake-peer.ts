@@ -374,6 +374,8 @@ export class FakePeer {
   /** Queries the node sent to this peer. */
   readonly lookups: LookupQuery[] = [];
   readonly #seen = new Map<string, { bodyDigest: string; receipt: Receipt }>();
+  /** Nonces of every envelope the node sent this peer (protocol 3.5: never reused). */
+  readonly #nonces = new Set<string>();
   readonly #waiters = new Set<() => void>();
 
   constructor(
@@ -530,6 +532,9 @@ export class FakePeer {
     if (raw.length > MAX_PARSE_BYTES) this.violations.push(`${where}: ${raw.length} bytes`);
     if (header.sender !== target.participantId) this.violations.push(`${where}: header.sender is ${header.sender}, not ${target.participantId} (protocol 3.2)`);
     if (header.senderKeyId !== target.keyId) this.violations.push(`${where}: sender_key_id ${header.senderKeyId} is not the key id of its card (protocol 3.1)`);
+    const nonce = Buffer.from(parsed.envelope.nonce).toString('hex');
+    if (this.#nonces.has(nonce)) this.violations.push(`${where}: nonce ${nonce} used before with this pair key (protocol 3.5: every seal draws a new nonce)`);
+    this.#nonces.add(nonce);
     const keySet = this.keySetOf(header.recipientKeyId);
     if (header.recipientKeyId !== this.keyId) this.violations.push(`${where}: recipient_key_id ${header.recipientKeyId} is not ${this.keyId} (protocol 5.5)`);
     let opened;

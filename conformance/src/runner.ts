@@ -78,7 +78,7 @@ export function checkWithout(without: readonly string[]): Feature[] {
 /** Whether a case is selected by `--only`. */
 export function selected(c: ConformanceCase, only: readonly string[] | undefined): boolean {
   if (!only || only.length === 0) return true;
-  return only.some((o) => c.id === o || (o.endsWith('.') && c.id.startsWith(o)) || c.id.startsWith(`${o}.`) || c.section === o);
+  return only.some((o) => c.id === o || (o.endsWith('.') && c.id.startsWith(o)) || c.id.startsWith(`${o}.`) || c.section === o || (c.cites ?? []).includes(o));
 }
 
 function timeout(ms: number, id: string): Promise<never> {

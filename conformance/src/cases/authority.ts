@@ -2,6 +2,8 @@ import { type Client, credentials, makeGenericClientConstructor, Metadata, type 
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 import {
   AuthorityClient,
+  ImportFormat,
+  RecordsClient,
   type AuthorityServer,
   ErrorCode,
   ERROR_CODES,
@@ -19,11 +21,11 @@ import {
   PROTO_ROOT,
 } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { participantKeys, signReceipt, verifyCard } from '../codec/index.js';
+import { certificateSha256, participantKeys, signReceipt, verifyCard } from '../codec/index.js';
 import { serviceClient } from '../service-client.js';
 import { CaseFailure, describe, ensureEqual, ensureOk, ensureRefused, type Outcome, wireError } from '../check.js';
 import { listedAs, sleep } from '../fixtures.js';
-import { type FakePeer, type ReceivedMessage } from '../fake-peer.js';
+import { type FakePeer, newMessageId, PeerHost, type ReceivedMessage } from '../fake-peer.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -188,6 +190,45 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'authority.verify-audit',
+    section: '8.6',
+    feature: 'authority',
+    title: "VerifyAudit finds the node's audit log intact after the suite's traffic",
+    async run(ctx) {
+      const { result } = await ctx.target.authority.call('verifyAudit', {});
+      if (!result?.ok) throw new CaseFailure('an intact audit log (ok)', `broken at seq ${result?.firstBrokenSeq ?? '?'}: ${result?.reason ?? 'no result'}`);
+      if (result.entries === 0) throw new CaseFailure('audit entries for the traffic of the suite', 'none');
+    },
+  },
+  {
+    id: 'authority.import-format-fixed',
+    section: '11.5',
+    feature: 'authority',
+    title: 'an ImportRecords stream whose later message names another format ends with INVALID_FIELD (format, import_stream); nothing of it is imported',
+    async run(ctx) {
+      const client = new RecordsClient(ctx.target.authorityAddress, credentials.createInsecure());
+      const serial = `IMP-${newMessageId().replace(/[^A-Za-z0-9]/g, '').slice(0, 10)}`;
+      try {
+        const metadata = new Metadata();
+        metadata.set('authorization', `Bearer ${ctx.target.token}`);
+        const outcome = await new Promise<Outcome<unknown>>((resolve) => {
+          const stream = client.importRecords(metadata, { deadline: Date.now() + 10_000 });
+          stream.on('data', () => undefined);
+          stream.on('error', (error: ServiceError) => resolve({ ok: false, error: wireError(error) }));
+          stream.on('end', () => resolve({ ok: true, value: 'the stream ended normally' }));
+          stream.write({ format: ImportFormat.IMPORT_FORMAT_CSV, dryRun: false, chunk: Buffer.alloc(0) });
+          stream.write({ format: ImportFormat.IMPORT_FORMAT_JSONL, dryRun: false, chunk: Buffer.from(`type,manufacturer,serial_number\npistol,Conformance Arms,${serial}\n`) });
+          stream.end();
+        });
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'format', rule: 'import_stream' });
+        const { records } = await ctx.target.records.call('searchRecords', { query: { manufacturer: '', serialNumber: serial, model: '', calibre: '', type: 0 }, serialOnly: true, limit: 10 });
+        ensureEqual(records.length, 0, 'records imported from the refused message');
+      } finally {
+        client.close();
+      }
+    },
+  },
+  {
     id: 'errors.wire-format',
     section: '9.2',
     feature: 'authority',
@@ -320,6 +361,7 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
   {
     id: 'outbound.refused-once-retried',
     section: '5.5',
+    cites: ['3.5'],
     feature: 'outbound',
     title: 'after a retryable refusal without receipt the node retries the same message id with a new seal, and the accepted retry moves it to sent',
     async run(ctx) {
@@ -391,6 +433,29 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
       let attempts = 0;
       peer.responder = (message, digest) => (++attempts === 1 ? peer.signReceipt(message.header, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_DUPLICATE) : 'default');
       await unprovenIsRetried(ctx, peer, 2);
+    },
+  },
+  {
+    id: 'outbound.pinned-certificate',
+    section: '2.5',
+    feature: 'outbound',
+    title: 'the node does not deliver to a peer whose server presents another certificate than the one its pinned card names: the message stays queued',
+    async run(ctx) {
+      const impostor = await PeerHost.start(ctx.target, { replayWindowMs: ctx.settings.replayWindowMs });
+      try {
+        const peer = impostor.createPeer();
+        // The card pins the suite's usual certificate; the server at its endpoint presents another one.
+        const pinned = ctx.host.tls.certificateDer;
+        const card = peer.makeCard(peer.keys, { tlsCertificate: pinned, tlsCertificateSha256: certificateSha256(pinned) });
+        await ctx.target.authority.call('addPeer', { card, replaceKeys: false });
+        const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'pinned', text: 'certificate', correlationId: '' });
+        await sleep(2000);
+        if (peer.received.length > 0) throw new CaseFailure('no delivery over a connection whose certificate is not the pinned one', `${peer.received.length} envelope(s) delivered`);
+        if (await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId, 0)) throw new CaseFailure(`${messageId} not sent`, 'listed as sent');
+        if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_OUTBOX, messageId, 0))) throw new CaseFailure(`${messageId} still queued (retryable transport failure, 5.5)`, 'not in the outbox');
+      } finally {
+        await impostor.stop();
+      }
     },
   },
 ];

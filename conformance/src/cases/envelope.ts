@@ -3,7 +3,7 @@ import type { ConformanceCase } from '../case.js';
 import { pairKey as derivePairKey, participantKeys } from '../codec/index.js';
 import { CaseFailure, ensureAccepted, ensureRefused } from '../check.js';
 import { newMessageId } from '../fake-peer.js';
-import { sleep } from '../fixtures.js';
+import { encodeBody, sleep, traceRequest } from '../fixtures.js';
 
 const E = ErrorCode;
 
@@ -356,8 +356,28 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'envelope.large-accepted',
+    section: '5.1',
+    feature: 'envelope',
+    title: 'an envelope of nearly max_envelope_bytes (a trace request with photos of up to 1 MiB each) is accepted',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { acceptRequests: true } });
+      // Photos of at most 1 MiB each (12.2) filling the envelope but for 32 KiB of room for the rest.
+      const photos = [];
+      for (let left = ctx.settings.maxEnvelopeBytes - 32 * 1024; left > 0; left -= 1024 * 1024) {
+        photos.push({ mediaType: 'image/png', content: Buffer.alloc(Math.min(left, 1024 * 1024), photos.length + 1), caption: '' });
+      }
+      const base = traceRequest();
+      const body = encodeBody(MessageKind.MESSAGE_KIND_TRACE_REQUEST, { ...base, weapon: { ...base.weapon, photos } });
+      const sealed = peer.seal({ kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body });
+      if (sealed.bytes.length > ctx.settings.maxEnvelopeBytes) throw new Error(`the large envelope is ${sealed.bytes.length} bytes, over the limit`);
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes, 60_000), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
     id: 'envelope.signature-of-other-pinned-peer',
     section: '4.9',
+    cites: ['10.2'],
     feature: 'envelope',
     title: "a body signed by another pinned peer's key is BAD_SIGNATURE: only the sender's pinned key counts",
     async run(ctx) {
@@ -370,6 +390,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
   {
     id: 'envelope.header-bytes-as-received',
     section: '0',
+    cites: ['3.5'],
     feature: 'envelope',
     title: 'a header in another valid encoding (fields in reverse order), sealed and signed over those bytes, is accepted: receivers authenticate and verify the bytes received',
     async run(ctx) {
@@ -413,6 +434,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
   {
     id: 'envelope.expired',
     section: '4.7',
+    cites: ['3.1'],
     feature: 'envelope',
     title: 'an envelope whose expires_at_ms has passed is EXPIRED (header.expires_at_ms, expiry) with a receipt',
     async run(ctx) {

@@ -1,9 +1,9 @@
 import { ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCardBody, type Roster, RosterBody, type RosterMember } from '@tracenet/proto';
 import type { ConformanceCase, NodeUnderTest } from '../case.js';
-import { CaseFailure, ensureAccepted, ensureEqual, ensureOk, ensureRefused, type ExpectedRefusal } from '../check.js';
-import { keyIdOf, keysDigest, participantKeys, type ParticipantKeys, signRoster } from '../codec/index.js';
+import { CaseFailure, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureRefused, type ExpectedRefusal } from '../check.js';
+import { keyIdOf, keysDigest, pairKey, participantKeys, type ParticipantKeys, signRoster, verifyCard } from '../codec/index.js';
 import type { FakePeer, KeySet, SealedEnvelope } from '../fake-peer.js';
-import { sleep } from '../fixtures.js';
+import { sendAccepted, sleep } from '../fixtures.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -62,7 +62,6 @@ export const KEY_CASES: ConformanceCase[] = [
     async run(ctx) {
       const peer = await ctx.peer();
       const other = ctx.host.freshId();
-      const wrong: string[] = [];
       const items: Array<[string, (r: KeyRotation, previous: KeySet, next: ParticipantKeys) => KeyRotation, ExpectedRefusal]> = [
         ['another previous key id', (r) => ({ ...r, previousKeyId: '0123456789abcdef' }), { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.previous_key_id', rule: 'rotation_previous_key' }],
         ['a card of another participant', (r, _p, next) => ({ ...r, card: peer.makeCard(next, { participantId: other }) }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.participant_id', rule: 'rotation_participant' }],
@@ -71,18 +70,12 @@ export const KEY_CASES: ConformanceCase[] = [
         ['a card whose signature does not verify', (r) => ({ ...r, card: r.card && { ...r.card, signature: flip(r.card.signature) } }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.signature', rule: 'signature' }],
       ];
       const pinned = peer.keySet;
-      for (const [what, change, expected] of items) {
+      await ensureEach('each broken rotation refused with the check 15.2 names', items, ([what]) => what, async ([, change, expected]) => {
         const next = participantKeys();
         const body = KeyRotation.encode(change({ card: peer.makeCard(next), previousKeyId: pinned.keyId, graceUntilMs: Date.now() + 60_000 }, pinned, next)).finish();
         const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_ROTATION, body, pinned);
-        try {
-          ensureRefused(outcome, { ...expected, receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
-        } catch (error) {
-          if (!(error instanceof CaseFailure)) throw error;
-          wrong.push(`${what}: ${error.message}`);
-        }
-      }
-      if (wrong.length > 0) throw new CaseFailure('each broken rotation refused with the check 15.2 names', wrong.join('; '));
+        ensureRefused(outcome, { ...expected, receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+      });
       ensureEqual(await pinnedKeyId(ctx, peer), pinned.keyId, 'the pinned key id after refused rotations');
     },
   },
@@ -116,17 +109,10 @@ export const KEY_CASES: ConformanceCase[] = [
         ['KEY_ROTATION', K.MESSAGE_KIND_KEY_ROTATION, KeyRotation.encode({ card: peer.makeCard(third, { issuedAtMs: issuedAt(pinned) + 1 }), previousKeyId: pinned.keyId, graceUntilMs: Date.now() + 60_000 }).finish()],
         ['KEY_REVOCATION', K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode({ revokedKeyIds: [pinned.keyId], revokedAtMs: Date.now(), reason: 'signed by the grace key' }).finish()],
       ];
-      const wrong: string[] = [];
-      for (const [what, kind, body] of messages) {
+      await ensureEach('key messages signed by a key in its grace refused', messages, ([what]) => what, async ([, kind, body]) => {
         const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, kind, body, grace);
-        try {
-          ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.sender_key_id', rule: 'key_message_signer', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
-        } catch (error) {
-          if (!(error instanceof CaseFailure)) throw error;
-          wrong.push(`${what}: ${error.message}`);
-        }
-      }
-      if (wrong.length > 0) throw new CaseFailure('key messages signed by a key in its grace refused', wrong.join('; '));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.sender_key_id', rule: 'key_message_signer', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+      });
       ensureEqual(await pinnedKeyId(ctx, peer), pinned.keyId, 'the pinned key id');
     },
   },
@@ -159,6 +145,64 @@ export const KEY_CASES: ConformanceCase[] = [
       const body = KeyRevocation.encode({ revokedKeyIds: [peer.keyId], revokedAtMs: Date.now(), reason: 'self' }).finish();
       const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
       ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.revoked_key_ids', rule: 'not_signing_key', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'keys.node-rotation',
+    section: '15.2',
+    feature: 'keys',
+    title: 'RotateKeys announces the new card signed with the previous keys; within the grace envelopes to the previous keys are accepted with receipts of the previous key, and the new keys work at once',
+    async run(ctx) {
+      const node = await ctx.node();
+      const peer = await node.peer();
+      const before = node.target;
+      const rotated = await before.authority.call('rotateKeys', { graceMs: 120_000 });
+      const announcement = await peer.expect<KeyRotation>(K.MESSAGE_KIND_KEY_ROTATION, { context: 'protocol 15.2 step 4: a KEY_ROTATION to every pinned peer' });
+      ensureEqual(announcement.header.senderKeyId, before.keyId, 'sender_key_id of the announcement (the previous keys)');
+      ensureEqual(announcement.body.previousKeyId, before.keyId, 'previous_key_id');
+      ensureEqual(announcement.body.graceUntilMs, rotated.graceUntilMs, 'grace_until_ms');
+      // The reference node reads its clock twice (grace, then queueing): a second of slack.
+      const drift = announcement.header.expiresAtMs - rotated.graceUntilMs;
+      if (Math.abs(drift) > 1000) throw new CaseFailure('expires_at_ms of the announcement = the end of the grace', `${drift} ms from grace_until_ms`, 'protocol 15.2 step 4');
+      const card = announcement.body.card;
+      if (!card) throw new CaseFailure('the new card in the announcement', 'none');
+      let body: PeerCardBody;
+      try {
+        body = verifyCard(card, Date.now());
+      } catch (error) {
+        throw new CaseFailure('a new card that verifies (2.3)', (error as Error).message, 'protocol 15.2 step 2');
+      }
+      ensureEqual([body.participantId, body.keyId], [before.participantId, rotated.keyId], 'participant and key id of the new card');
+      if (body.issuedAtMs <= before.cardBody.issuedAtMs) throw new CaseFailure('issued_at_ms greater than the previous card', String(body.issuedAtMs), 'protocol 15.2 step 2');
+      // The port presents the new certificate: the suite's client follows the new card.
+      await node.reconnect();
+      ensureEqual(node.target.keyId, rotated.keyId, 'the key id GetNodeInfo gives after the rotation');
+      // An envelope sealed to the previous keys (in flight, or from a peer that does not re-seal) is
+      // accepted within the grace, with a receipt of the previous keys.
+      const old = peer.seal({ header: { recipientKeyId: before.keyId }, pairKey: pairKey(peer.keys.encryptionSecretKey, peer.keys.encryptionPublicKey, before.cardBody.encryptionPublicKey) });
+      const previousIssuer = { issuer: before.participantId, issuerKeyId: before.keyId, issuerSigningPublicKey: before.cardBody.signingPublicKey, sender: peer.participantId, messageId: old.header.messageId, digest: old.digest };
+      ensureAccepted(await node.host.deliverRaw(old.bytes), previousIssuer);
+      const fresh = peer.seal();
+      ensureAccepted(await node.host.deliverRaw(fresh.bytes), peer.receiptOf(fresh.header.messageId, fresh.digest));
+    },
+  },
+  {
+    id: 'keys.audit-after-rotation',
+    section: '15.6',
+    cites: ['8.6'],
+    feature: 'keys',
+    title: 'after a rotation VerifyAudit checks each checkpoint with the key of its keyId: a log with checkpoints from before the rotation is intact',
+    async run(ctx) {
+      const node = await ctx.node();
+      const peer = await node.peer();
+      await sendAccepted(peer, K.MESSAGE_KIND_NOTICE, { subject: 'before', text: 'the rotation' }, 'protocol 4.10');
+      // An orderly stop writes a checkpoint signed with the keys of the moment (8.3).
+      await node.restart();
+      await node.target.authority.call('rotateKeys', { graceMs: 60_000 });
+      await peer.expect(K.MESSAGE_KIND_KEY_ROTATION, { context: 'protocol 15.2 step 4' });
+      const { result } = await node.target.authority.call('verifyAudit', {});
+      if (!result?.ok) throw new CaseFailure('an intact audit log after the rotation', `broken at seq ${result?.firstBrokenSeq ?? '?'}: ${result?.reason ?? 'no result'}`);
+      if (result.checkpoints === 0) throw new CaseFailure('at least the checkpoint of the restart', 'no checkpoint checked');
     },
   },
 ];

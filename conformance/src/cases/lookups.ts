@@ -371,4 +371,17 @@ export const LOOKUP_CASES: ConformanceCase[] = [
       ensureRefused(await ctx.host.lookupRaw(bytes), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
     },
   },
+  {
+    id: 'lookups.trace-from-unknown-hit',
+    section: '13.9',
+    feature: 'lookups',
+    title: 'TraceFromHit with a hit this node never received is NOT_FOUND (hit.reference, known_hit); nothing is sent',
+    async run(ctx) {
+      const owner = await ctx.peer();
+      const hit = { reference: `roi_${newMessageId()}`, category: InterestCategory.INTEREST_CATEGORY_STOLEN, owner: owner.participantId, contactPoint: '', partial: false };
+      const outcome = await ctx.call(ctx.target.lookups.call('traceFromHit', { hit, request: undefined, send: true }));
+      ensureRefused(outcome, { code: E.ERROR_CODE_NOT_FOUND, field: 'hit.reference', rule: 'known_hit' });
+      await owner.expectNothing(300, 'protocol 13.9: nothing is sent');
+    },
+  },
 ];

@@ -11,7 +11,7 @@ import {
   type TraceRequest,
 } from '@tracenet/proto';
 import type { ConformanceCase } from '../case.js';
-import { CaseFailure, describe, ensureRefused, type ExpectedRefusal } from '../check.js';
+import { CaseFailure, ensureEach, ensureRefused, type ExpectedRefusal } from '../check.js';
 import type { FakePeer, SealedEnvelope } from '../fake-peer.js';
 import { encodeBody, newTraceId, REASON, traceRequest } from '../fixtures.js';
 
@@ -37,20 +37,13 @@ const incomplete = (field: string, rule = 'required'): ExpectedRefusal => ({ cod
  * refusal named; one failure lists them all.
  */
 async function refuseEach(peer: FakePeer, omissions: readonly Omission[], section: string): Promise<void> {
-  const wrong: string[] = [];
-  for (const o of omissions) {
+  await ensureEach(`each message with one required field left out refused as protocol ${section} names it`, omissions, (o) => o.what, async (o) => {
     const body = o.body instanceof Uint8Array ? o.body : encodeBody(o.kind, o.body);
     const { sealed, outcome } = await peer.send(o.kind, body);
-    try {
-      ensureRefused(outcome, o.expected, peer.receiptOf(sealed.header.messageId, sealed.digest));
-      const fields = outcome.ok ? [] : (outcome.error.detail?.violations ?? []).map((v) => v.field);
-      if (o.onlyViolation && (fields.length !== 1 || fields[0] !== o.expected.field)) throw new CaseFailure(`violations = [${o.expected.field}]`, `[${fields.join(', ')}]`);
-    } catch (error) {
-      if (!(error instanceof CaseFailure)) throw error;
-      wrong.push(`${o.what}: ${error.message}`);
-    }
-  }
-  if (wrong.length > 0) throw new CaseFailure(`each message with one required field left out refused as protocol ${section} names it`, wrong.join('; '));
+    ensureRefused(outcome, o.expected, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    const fields = outcome.ok ? [] : (outcome.error.detail?.violations ?? []).map((v) => v.field);
+    if (o.onlyViolation && (fields.length !== 1 || fields[0] !== o.expected.field)) throw new CaseFailure(`violations = [${o.expected.field}]`, `[${fields.join(', ')}]`);
+  });
 }
 
 /** A complete request with one change. */
@@ -70,22 +63,12 @@ export const REQUIRED_CASES: ConformanceCase[] = [
   {
     id: 'required.header-fields',
     section: '4.3',
+    cites: ['3.2'],
     feature: 'envelope',
     title: 'an envelope without header, nonce or ciphertext, or a header without any one required field, is MISSING_FIELD naming it, without receipt',
     async run(ctx) {
       const peer = await ctx.peer();
-      const wrong: string[] = [];
-      const check = async (what: string, bytes: Uint8Array, field: string) => {
-        const outcome = await ctx.host.deliverRaw(bytes);
-        try {
-          ensureRefused(outcome, { code: E.ERROR_CODE_MISSING_FIELD, field, rule: 'required', receipt: 'none' });
-        } catch (error) {
-          if (!(error instanceof CaseFailure)) throw error;
-          wrong.push(`${what}: expected MISSING_FIELD (${field}, required) without receipt; got ${describe(outcome)}`);
-        }
-      };
       const reencode = (sealed: SealedEnvelope, part: 'header' | 'nonce' | 'ciphertext') => Envelope.encode({ ...sealed.envelope, [part]: Buffer.alloc(0) }).finish();
-      for (const part of ['header', 'nonce', 'ciphertext'] as const) await check(`no ${part}`, reencode(peer.seal(), part), `envelope.${part}`);
       const fields: Array<[keyof EnvelopeHeader, string, string | number]> = [
         ['sender', 'sender', ''],
         ['recipient', 'recipient', ''],
@@ -96,8 +79,13 @@ export const REQUIRED_CASES: ConformanceCase[] = [
         ['createdAtMs', 'created_at_ms', 0],
         ['expiresAtMs', 'expires_at_ms', 0],
       ];
-      for (const [name, field, empty] of fields) await check(`header without ${field}`, peer.seal({ header: { [name]: empty } as Partial<EnvelopeHeader> }).bytes, `header.${field}`);
-      if (wrong.length > 0) throw new CaseFailure('each required envelope part and header field refused when left out (protocol 3.2, 4.3)', wrong.join('; '));
+      const envelopes: Array<[string, Uint8Array, string]> = [
+        ...(['header', 'nonce', 'ciphertext'] as const).map((part): [string, Uint8Array, string] => [`no ${part}`, reencode(peer.seal(), part), `envelope.${part}`]),
+        ...fields.map(([name, field, empty]): [string, Uint8Array, string] => [`header without ${field}`, peer.seal({ header: { [name]: empty } as Partial<EnvelopeHeader> }).bytes, `header.${field}`]),
+      ];
+      await ensureEach('each required envelope part and header field refused when left out (protocol 3.2, 4.3)', envelopes, ([what]) => what, async ([, bytes, field]) => {
+        ensureRefused(await ctx.host.deliverRaw(bytes), { code: E.ERROR_CODE_MISSING_FIELD, field, rule: 'required', receipt: 'none' });
+      });
     },
   },
   {
@@ -202,24 +190,16 @@ export const REQUIRED_CASES: ConformanceCase[] = [
       const previous = peer.previous[0];
       if (!previous) throw new Error('rotate() keeps the previous key set');
       const rotation = { card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + 60_000 };
-      const wrong: string[] = [];
       const items: Array<[string, MessageKind, Uint8Array, ExpectedRefusal]> = [
         ['rotation without card', K.MESSAGE_KIND_KEY_ROTATION, KeyRotation.encode({ ...rotation, card: undefined }).finish(), { code: E.ERROR_CODE_MISSING_FIELD, field: 'body.card', receipt: 'rejected' }],
         ['rotation without previous key id', K.MESSAGE_KIND_KEY_ROTATION, KeyRotation.encode({ ...rotation, previousKeyId: '' }).finish(), invalid('body.previous_key_id', 'key_id')],
         ['revocation without key ids', K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode({ revokedKeyIds: [], revokedAtMs: Date.now(), reason: 'compromised' }).finish(), { code: E.ERROR_CODE_MISSING_FIELD, field: 'body.revoked_key_ids', receipt: 'rejected' }],
       ];
-      for (const [what, kind, body, expected] of items) {
+      await ensureEach('each key message with a required field left out refused as protocol 15.2 and 15.3 name it', items, ([what]) => what, async ([, kind, body, expected]) => {
         // The node has not processed the rotation: the peer seals with the keys it pinned.
         const sealed = peer.seal({ kind, body, keySet: previous });
-        const outcome = await ctx.host.deliverRaw(sealed.bytes);
-        try {
-          ensureRefused(outcome, expected, peer.receiptOf(sealed.header.messageId, sealed.digest));
-        } catch (error) {
-          if (!(error instanceof CaseFailure)) throw error;
-          wrong.push(`${what}: ${error.message}`);
-        }
-      }
-      if (wrong.length > 0) throw new CaseFailure('each key message with a required field left out refused as protocol 15.2 and 15.3 name it', wrong.join('; '));
+        ensureRefused(await ctx.host.deliverRaw(sealed.bytes), expected, peer.receiptOf(sealed.header.messageId, sealed.digest));
+      });
     },
   },
   {
@@ -237,19 +217,11 @@ export const REQUIRED_CASES: ConformanceCase[] = [
         ['no serial number', { ...complete, weapon: { ...complete.weapon, serialNumber: '' } }, 'body.weapon.serial_number', 'required'],
         ['no purpose', { ...complete, purpose: '' }, 'body.purpose', 'required'],
       ];
-      const wrong: string[] = [];
-      for (const [what, query, field, rule] of items) {
+      await ensureEach('each query with a required field left out refused as protocol 13.3 and 13.6 step 11 name it', items, ([what]) => what, async ([, query, field, rule]) => {
         const sealed = peer.seal({ kind: K.MESSAGE_KIND_LOOKUP_QUERY, body: LookupQuery.encode(query).finish(), expiresAtMs: Date.now() + 60_000 });
-        const outcome = await ctx.host.lookupRaw(sealed.bytes);
         const code = rule === 'required' ? E.ERROR_CODE_MISSING_FIELD : E.ERROR_CODE_INVALID_FIELD;
-        try {
-          ensureRefused(outcome, { code, field, rule, receipt: 'none' });
-        } catch (error) {
-          if (!(error instanceof CaseFailure)) throw error;
-          wrong.push(`${what}: ${error.message}`);
-        }
-      }
-      if (wrong.length > 0) throw new CaseFailure('each query with a required field left out refused as protocol 13.3 and 13.6 step 11 name it', wrong.join('; '));
+        ensureRefused(await ctx.host.lookupRaw(sealed.bytes), { code, field, rule, receipt: 'none' });
+      });
     },
   },
 ];

@@ -34,6 +34,7 @@ export const RESTART_CASES: ConformanceCase[] = [
   {
     id: 'restart.seen-set',
     section: '4.8',
+    cites: ['4.1'],
     feature: 'delivery',
     title: 'after a restart a copy of an accepted envelope is DUPLICATE with the original receipt, and a rejected message id stays rejected',
     async run(ctx) {
