@@ -212,7 +212,7 @@ async function waitReady(run: Run, dataDir: string, readyTimeoutMs: number, outp
  *
  * @example
  * ```ts
- * const spawned = await spawnTarget('tracenet init --id FRA --data "$TRACENET_CONFORMANCE_DATA" && exec tracenet start --data "$TRACENET_CONFORMANCE_DATA"');
+ * const spawned = await spawnTarget('[ -f "$TRACENET_CONFORMANCE_DATA/identity.json" ] || tracenet init --id FRA --data "$TRACENET_CONFORMANCE_DATA"; exec tracenet start --data "$TRACENET_CONFORMANCE_DATA"');
  * const target = await connectTarget(spawned.address);
  * ```
  */
