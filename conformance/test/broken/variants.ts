@@ -44,4 +44,12 @@ export const VARIANTS: readonly BrokenVariant[] = [
   { name: 'grace-key-signs-key-messages', breaks: 'protocol 15.2: a key message signed by a key in its grace period processed', caughtBy: ['keys.key-message-signed-by-grace-key'] },
   { name: 'previous-key-after-grace', breaks: 'protocol 15.2: previous keys accepted after the grace', caughtBy: ['keys.grace-ends'] },
   { name: 'ignores-roster-membership', breaks: 'protocol 15.5: a sender the roster no longer lists accepted', caughtBy: ['roster.envelopes'] },
+  { name: 'accepts-duplicate-without-original', breaks: 'protocol 5.4: a DUPLICATE receipt without original taken as proof', caughtBy: ['outbound.duplicate-without-original'] },
+  { name: 'accepts-older-rotation', breaks: 'protocol 15.2: a rotation to a card not newer than the pinned one accepted', caughtBy: ['keys.rotation-checks'] },
+  { name: 'forgets-revocations', breaks: 'protocol 15.3: revoked key ids of a peer not refused', caughtBy: ['keys.revocation'] },
+  { name: 'pins-outside-roster', breaks: 'protocol 15.5: a participant the roster does not list pinned', caughtBy: ['roster.membership'] },
+  { name: 'roster-never-lapses', breaks: 'protocol 15.5: an expired roster never lapses', caughtBy: ['roster.expiry-and-grace'] },
+  { name: 'lookup-without-purpose', breaks: 'protocol 13.3: a lookup query without purpose answered', caughtBy: ['required.lookup-fields'] },
+  { name: 'import-format-may-change', breaks: 'protocol 11.5: an import stream may change its format', caughtBy: ['authority.import-format-fixed'] },
+  { name: 'forgets-policies-on-restart', breaks: 'protocol 12.5: peer policies do not survive a restart', caughtBy: ['restart.pins-policies-cases'] },
 ];
