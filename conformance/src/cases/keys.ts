@@ -8,9 +8,9 @@ import { sendAccepted, sleep } from '../fixtures.js';
 const E = ErrorCode;
 const K = MessageKind;
 
-/** Seals a key message of `peer` with `keySet` (default: the previous keys, which the node pinned) and delivers it. */
-async function sendKeyMessage(host: NodeUnderTest['host'], peer: FakePeer, kind: MessageKind, body: Uint8Array, keySet?: KeySet): Promise<{ sealed: SealedEnvelope; outcome: Awaited<ReturnType<NodeUnderTest['host']['deliverRaw']>> }> {
-  const sealed = peer.seal({ kind, body, keySet: keySet ?? peer.previous[0] ?? peer.keySet });
+/** Seals a key message of `peer` with `keySet` and delivers it. */
+async function sendKeyMessage(host: NodeUnderTest['host'], peer: FakePeer, kind: MessageKind, body: Uint8Array, keySet: KeySet): Promise<{ sealed: SealedEnvelope; outcome: Awaited<ReturnType<NodeUnderTest['host']['deliverRaw']>> }> {
+  const sealed = peer.seal({ kind, body, keySet });
   return { sealed, outcome: await host.deliverRaw(sealed.bytes) };
 }
 
@@ -18,10 +18,10 @@ async function sendKeyMessage(host: NodeUnderTest['host'], peer: FakePeer, kind:
  * The peer rotates to new keys and announces it as 15.2 says: a KEY_ROTATION carrying the new card,
  * sealed and signed with the keys the node pinned. Returns the node's answer.
  */
-async function rotate(node: NodeUnderTest, peer: FakePeer, graceMs = 60_000, change: (r: KeyRotation, previous: KeySet) => KeyRotation = (r) => r) {
+async function rotate(node: NodeUnderTest, peer: FakePeer, graceMs = 60_000) {
   const next = peer.rotate();
   const previous = peer.previous[0] as KeySet;
-  const body = KeyRotation.encode(change({ card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + graceMs }, previous)).finish();
+  const body = KeyRotation.encode({ card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + graceMs }).finish();
   return sendKeyMessage(node.host, peer, K.MESSAGE_KIND_KEY_ROTATION, body, previous);
 }
 
