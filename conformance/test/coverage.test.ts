@@ -56,8 +56,11 @@ describe('every MUST of protocol.md is judged', () => {
     for (const c of ALL_CASES) for (const s of [c.section, ...(c.cites ?? [])]) expect(sections.has(s), `${c.id} cites ${s}`).toBe(true);
   });
 
-  it('docs/conformance.md lists every area of cases and every broken variant', () => {
+  it('docs/conformance.md lists every area of cases and every broken variant, and counts them right', () => {
     for (const area of new Set(ALL_CASES.map((c) => c.id.split('.')[0]))) expect(CONFORMANCE, `area ${area}`).toContain(`\`${area}.*\``);
     for (const v of VARIANTS) expect(CONFORMANCE, `variant ${v.name}`).toContain(`| \`${v.name}\``);
+    expect(CONFORMANCE).toContain(`holds ${VARIANTS.length} launchers`);
+    expect(CONFORMANCE).toContain(`fails ${VARIANTS.length} deliberately broken nodes`);
+    expect(CONFORMANCE).toContain(`the ${ALL_CASES.length} cases take`);
   });
 });
