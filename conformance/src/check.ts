@@ -1,6 +1,6 @@
 import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
-import { verifyReceipt } from '@tracenet/node';
 import { ERROR_CODES, ErrorCode, type ErrorDetail, errorCodeName, readErrorDetail, type Receipt, ReceiptBody, ReceiptStatus } from '@tracenet/proto';
+import { verifyReceipt } from './codec/index.js';
 
 /**
  * A case's verdict: what the protocol requires and what the node did. Cases throw it; the runner
@@ -25,6 +25,28 @@ export class CaseFailure extends Error {
 /** Fails the case unless `condition` holds. */
 export function ensure(condition: unknown, expected: string, got: string | (() => string), context = ''): asserts condition {
   if (!condition) throw new CaseFailure(expected, typeof got === 'function' ? got() : got, context);
+}
+
+/**
+ * Runs `check` on every item, also after one failed, and fails the case once, listing each item
+ * whose check failed (`label` names it): for cases that try one rule many times.
+ *
+ * @example
+ * ```ts
+ * await ensureEach('each field refused', ['subject', 'text'], (f) => `no ${f}`, async (f) => ensureRefused(await send(f), missing(f)));
+ * ```
+ */
+export async function ensureEach<T>(expected: string, items: readonly T[], label: (item: T) => string, check: (item: T) => Promise<void>): Promise<void> {
+  const wrong: string[] = [];
+  for (const item of items) {
+    try {
+      await check(item);
+    } catch (error) {
+      if (!(error instanceof CaseFailure)) throw error;
+      wrong.push(`${label(item)}: ${error.message}`);
+    }
+  }
+  if (wrong.length > 0) throw new CaseFailure(expected, wrong.join('; '));
 }
 
 /** Fails the case unless `got` equals `expected` (strict, or by JSON for objects). */

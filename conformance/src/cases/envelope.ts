@@ -1,9 +1,9 @@
-import { generateKeyPairs, derivePairKey } from '@tracenet/node';
-import { Envelope, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
+import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
 import type { ConformanceCase } from '../case.js';
+import { pairKey as derivePairKey, participantKeys } from '../codec/index.js';
 import { CaseFailure, ensureAccepted, ensureRefused, NOT_AUTHENTICATED } from '../check.js';
 import { newMessageId } from '../fake-peer.js';
-import { sleep } from '../fixtures.js';
+import { encodeBody, sleep, traceRequest } from '../fixtures.js';
 
 const E = ErrorCode;
 
@@ -20,6 +20,15 @@ function rawEnvelope(header: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Arr
 }
 
 const notice = (subject: string, text: string) => Buffer.from(Notice.encode({ subject, text }).finish());
+
+/**
+ * Another valid proto3 encoding of a header (protocol 0, "bytes as received"): each field encoded
+ * on its own, in reverse field order. A decoder reads the same header; a re-encoding differs.
+ */
+function reversedHeaderBytes(header: EnvelopeHeader): Buffer {
+  const fields = (Object.keys(header) as Array<keyof EnvelopeHeader>).map((name) => Buffer.from(EnvelopeHeader.encode(EnvelopeHeader.fromPartial({ [name]: header[name] })).finish()));
+  return Buffer.concat(fields.reverse());
+}
 
 /**
  * Envelope processing of `Federation.Deliver` (protocol 3 and 4): size, structure, header fields,
@@ -292,7 +301,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     title: 'an envelope sealed under another pair key (keys the node did not pin) fails the AEAD check: the one refusal',
     async run(ctx) {
       const peer = await ctx.peer();
-      const other = generateKeyPairs();
+      const other = participantKeys();
       const pairKey = derivePairKey(other.encryptionSecretKey, other.encryptionPublicKey, ctx.target.cardBody.encryptionPublicKey);
       ensureRefused(await ctx.host.deliverRaw(peer.seal({ pairKey }).bytes), NOT_AUTHENTICATED);
     },
@@ -317,7 +326,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     title: 'a body signed with another key is BAD_SIGNATURE (sealed.signature, ed25519) with a signed REJECTED receipt',
     async run(ctx) {
       const peer = await ctx.peer();
-      const sealed = peer.seal({ signingSecretKey: generateKeyPairs().signingSecretKey });
+      const sealed = peer.seal({ signingSecretKey: participantKeys().signingSecretKey });
       ensureRefused(
         await ctx.host.deliverRaw(sealed.bytes),
         { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' },
@@ -334,6 +343,53 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
       const peer = await ctx.peer();
       const sealed = peer.seal({ signHeader: { recipient: ctx.host.freshId() } });
       ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.large-accepted',
+    section: '5.1',
+    feature: 'envelope',
+    title: 'an envelope of nearly max_envelope_bytes (a trace request with photos of up to 1 MiB each) is accepted',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { acceptRequests: true } });
+      // Photos of at most 1 MiB each (12.2) filling the envelope but for 32 KiB of room for the rest.
+      const photos = [];
+      for (let left = ctx.settings.maxEnvelopeBytes - 32 * 1024; left > 0; left -= 1024 * 1024) {
+        photos.push({ mediaType: 'image/png', content: Buffer.alloc(Math.min(left, 1024 * 1024), photos.length + 1), caption: '' });
+      }
+      const base = traceRequest();
+      const body = encodeBody(MessageKind.MESSAGE_KIND_TRACE_REQUEST, { ...base, weapon: { ...base.weapon, photos } });
+      const sealed = peer.seal({ kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body });
+      if (sealed.bytes.length > ctx.settings.maxEnvelopeBytes) throw new Error(`the large envelope is ${sealed.bytes.length} bytes, over the limit`);
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes, 60_000), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.signature-of-other-pinned-peer',
+    section: '4.9',
+    cites: ['10.2'],
+    feature: 'envelope',
+    title: "a body signed by another pinned peer's key is BAD_SIGNATURE: only the sender's pinned key counts",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const other = await ctx.peer();
+      const sealed = peer.seal({ signingSecretKey: other.keys.signingSecretKey });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.header-bytes-as-received',
+    section: '0',
+    cites: ['3.5'],
+    feature: 'envelope',
+    title: 'a header in another valid encoding (fields in reverse order), sealed and signed over those bytes, is accepted: receivers authenticate and verify the bytes received',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ correlationId: 'conformance-bytes', headerBytes: reversedHeaderBytes });
+      if (Buffer.from(EnvelopeHeader.encode(EnvelopeHeader.decode(sealed.envelope.header)).finish()).equals(Buffer.from(sealed.envelope.header))) {
+        throw new Error('the reversed header encodes like the canonical one');
+      }
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
     },
   },
   {
@@ -368,6 +424,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
   {
     id: 'envelope.expired',
     section: '4.7',
+    cites: ['3.1'],
     feature: 'envelope',
     title: 'an envelope whose expires_at_ms has passed is EXPIRED (header.expires_at_ms, expiry) with a receipt',
     async run(ctx) {

@@ -1,6 +1,6 @@
-import { decryptEnvelope, parseEnvelope, verifyEnvelopeSignature } from '@tracenet/node';
 import { Envelope, ErrorCode, InterestCategory, LookupAnswer, LookupOutcome, LookupQuery, LookupRequest, MessageKind, WeaponRecord } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
+import { open, parse } from '../codec/index.js';
 import { CaseFailure, describe, ensureEqual, ensureRefused, NOT_AUTHENTICATED, type Outcome } from '../check.js';
 import { type FakePeer, newMessageId } from '../fake-peer.js';
 import { weaponRecord } from '../fixtures.js';
@@ -40,7 +40,7 @@ function query(serialNumber: string, changes: Partial<LookupQuery> = {}): Buffer
  */
 function openAnswer(ctx: CaseContext, peer: FakePeer, outcome: Outcome<Buffer>, queryMessageId: string, queryId: string): { answer: LookupAnswer; body: Buffer } {
   if (!outcome.ok) throw new CaseFailure('a LOOKUP_ANSWER envelope', describe(outcome), 'protocol 13.6');
-  const parsed = parseEnvelope(outcome.value, 4 * 1024 * 1024);
+  const parsed = parse(outcome.value);
   const h = parsed.header;
   if (h.sender !== ctx.target.participantId || h.recipient !== peer.participantId || h.recipientKeyId !== peer.keyId || h.kind !== K.MESSAGE_KIND_LOOKUP_ANSWER || h.correlationId !== queryMessageId) {
     throw new CaseFailure(
@@ -49,8 +49,12 @@ function openAnswer(ctx: CaseContext, peer: FakePeer, outcome: Outcome<Buffer>, 
       'protocol 13.6 step 14',
     );
   }
-  const sealed = decryptEnvelope(parsed, peer.pairKey);
-  verifyEnvelopeSignature(parsed, sealed, ctx.target.cardBody.signingPublicKey);
+  let sealed;
+  try {
+    sealed = open(parsed, peer.pairKey(), ctx.target.cardBody.signingPublicKey);
+  } catch (error) {
+    throw new CaseFailure('an answer sealed to the asking peer and signed by the node (protocol 3.4, 3.5)', (error as Error).message, 'protocol 13.6 step 14');
+  }
   const answer = LookupAnswer.decode(sealed.body);
   ensureEqual(answer.queryId, queryId, 'answer query_id');
   return { answer, body: Buffer.from(sealed.body) };
@@ -385,6 +389,19 @@ export const LOOKUP_CASES: ConformanceCase[] = [
       header[at] = header[at] === 0x41 ? 0x42 : 0x41;
       const bytes = Buffer.from(Envelope.encode({ header, nonce: Buffer.from(sealed.envelope.nonce), ciphertext: Buffer.from(sealed.envelope.ciphertext) }).finish());
       ensureRefused(await ctx.host.lookupRaw(bytes), NOT_AUTHENTICATED);
+    },
+  },
+  {
+    id: 'lookups.trace-from-unknown-hit',
+    section: '13.9',
+    feature: 'lookups',
+    title: 'TraceFromHit with a hit this node never received is NOT_FOUND (hit.reference, known_hit); nothing is sent',
+    async run(ctx) {
+      const owner = await ctx.peer();
+      const hit = { reference: `roi_${newMessageId()}`, category: InterestCategory.INTEREST_CATEGORY_STOLEN, owner: owner.participantId, contactPoint: '', partial: false };
+      const outcome = await ctx.call(ctx.target.lookups.call('traceFromHit', { hit, request: undefined, send: true }));
+      ensureRefused(outcome, { code: E.ERROR_CODE_NOT_FOUND, field: 'hit.reference', rule: 'known_hit' });
+      await owner.expectNothing(300, 'protocol 13.9: nothing is sent');
     },
   },
 ];

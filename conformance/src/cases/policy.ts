@@ -189,6 +189,21 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'restrictions.share-unlisted-refused',
+    section: '14.3',
+    feature: 'restrictions',
+    title: 'sharing an answer restricted to LISTED participants with one it does not list is DISCLOSURE_NOT_ALLOWED (use_restrictions); nothing is sent',
+    async run(ctx) {
+      const listed = await ctx.peer();
+      const { trace, third } = await answeredWith(ctx, { onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [listed.participantId] });
+      const outcome = await ctx.call(ctx.target.cases.call('shareCase', { caseId: trace.caseId, thirdParticipant: third.participantId, note: 'not listed' }));
+      ensureRefused(outcome, { code: E.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, rule: 'use_restrictions' });
+      await third.expectNothing(300, 'protocol 14.3: nothing is sent to the third participant');
+      await trace.peer.expectNothing(0, 'protocol 14.3: nothing is sent to the provider');
+      await listed.expectNothing(0, 'protocol 14.3: nothing is sent to the listed participant');
+    },
+  },
+  {
     id: 'restrictions.share-before-answer',
     section: '14.3',
     feature: 'restrictions',
@@ -231,6 +246,22 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
       await third.expect(K.MESSAGE_KIND_SHARED_INFORMATION);
       const notice = await trace.peer.expect<DisclosureNotice>(K.MESSAGE_KIND_DISCLOSURE_NOTICE);
       ensureEqual(notice.body.basis, `consent:${request.body.consentId}`, 'disclosure basis');
+    },
+  },
+  {
+    id: 'restrictions.decision-from-other-peer',
+    section: '14.4',
+    feature: 'restrictions',
+    title: 'a consent decision from a pinned peer that is not the provider is NOT_FOUND with a receipt, and grants nothing: sharing stays DISCLOSURE_NOT_ALLOWED',
+    async run(ctx) {
+      const { trace, third } = await answeredWith(ctx, {});
+      const intruder = await ctx.peer();
+      ensureOk(await ctx.call(ctx.target.cases.call('requestConsent', { caseId: trace.caseId, thirdParticipant: third.participantId, reason: 'panel report' })), 'RequestConsent');
+      const request = await trace.peer.expect<ConsentRequest>(K.MESSAGE_KIND_CONSENT_REQUEST);
+      const { sealed, outcome } = await sendBody(intruder, K.MESSAGE_KIND_CONSENT_DECISION, { traceId: trace.traceId, consentId: request.body.consentId, granted: true, conditions: '' });
+      ensureRefused(outcome, { code: E.ERROR_CODE_NOT_FOUND, receipt: 'rejected' }, intruder.receiptOf(sealed.header.messageId, sealed.digest));
+      ensureRefused(await ctx.call(ctx.target.cases.call('shareCase', { caseId: trace.caseId, thirdParticipant: third.participantId, note: '' })), { code: E.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, rule: 'use_restrictions' });
+      await third.expectNothing(300, 'protocol 14.3');
     },
   },
   {
