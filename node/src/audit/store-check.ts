@@ -1,0 +1,135 @@
+import { ErrorCode, TracenetError } from '@tracenet/proto';
+import { basename } from 'node:path';
+import type { Logger } from 'pino';
+import { describeDamage, readStoreFiles, type StoreDamage } from '../store/leveldb-files.js';
+import { rebuildStore } from '../store/rebuild.js';
+import { padNumber, type Operation, type Store } from '../store/store.js';
+import { SIGNED_HEAD_KEY, type Journal, type StoredSignedHead } from './audit-log.js';
+import { readSignedHeadFile } from './head-file.js';
+import { checkAuditRecords, type AuditFindings, type SigningKeys } from './verify.js';
+
+/** Where a node keeps its store and the signed head outside it (`dataPaths`). */
+export interface AuditPaths {
+  readonly store: string;
+  readonly auditHead: string;
+}
+
+/** A verification of a stopped node's audit log from the store's files, with what the files showed. */
+export interface StoredAuditCheck extends AuditFindings {
+  /** Damage in the store's files (checksums, missing files). */
+  readonly storage: readonly StoreDamage[];
+  /** The newest signed head: the one kept outside the store, else the store's own; undefined when neither verifies. */
+  readonly signedHead: { readonly seq: number; readonly hash: string } | undefined;
+}
+
+/** Damage found at start that the operator accepted, to be recorded once the store is open. */
+export interface AcceptedDamage {
+  readonly check: StoredAuditCheck;
+  /** Where the damaged store was kept when it was rebuilt (name inside the data directory); '' when it was not. */
+  readonly setAside: string;
+}
+
+/** Keys of the store that hold the audit log: entries, checkpoints and the signed head. */
+const AUDIT_PREFIXES = ['!audit!', '!checkpoints!', `!meta!${SIGNED_HEAD_KEY}`];
+
+/**
+ * Verifies a stopped node's audit log without opening the store (docs/protocol.md 8.6,
+ * ADR 0010): reads the store's files directly, checking every checksum, together with
+ * `<data>/audit-head.json`. Writes nothing: every file is opened read-only, so the store stays
+ * byte for byte as it was — opening LevelDB would replay and rewrite its log, dropping damaged
+ * records without a word.
+ *
+ * @example
+ * ```ts
+ * const check = await checkStoredAudit(dataPaths(dataDir), (keyId) => identity.signingPublicKeyOf(keyId));
+ * if (check.damage) console.error(check.verification.reason);
+ * ```
+ */
+export async function checkStoredAudit(paths: AuditPaths, signingKeys: SigningKeys): Promise<StoredAuditCheck> {
+  const files = await readStoreFiles(paths.store, AUDIT_PREFIXES);
+  const headFile = await readSignedHeadFile(paths.auditHead);
+  const entries: Array<[string, unknown]> = [];
+  const checkpoints: unknown[] = [];
+  let head: unknown;
+  for (const [key, text] of files.entries) {
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Kept as text: verification reports an entry that is not an audit entry.
+    }
+    if (key.startsWith('!audit!')) entries.push([key.slice('!audit!'.length), value]);
+    else if (key.startsWith('!checkpoints!')) checkpoints.push(value);
+    else if (key === `!meta!${SIGNED_HEAD_KEY}`) head = value;
+  }
+  const findings = await checkAuditRecords({ entries, checkpoints, head }, signingKeys, { headFile, storage: files.damage });
+  const fileHead = headFile.state === 'present' ? headFile.head : undefined;
+  const named = [fileHead, head as Partial<StoredSignedHead> | undefined].find((h) => typeof h?.seq === 'number' && typeof h.hash === 'string');
+  return { ...findings, storage: files.damage, signedHead: named ? { seq: named.seq as number, hash: named.hash as string } : undefined };
+}
+
+/**
+ * What a node does before it opens its store: checks the audit log ({@link checkStoredAudit}).
+ * Damage nobody accepted yet is logged at error level and, unless `accept` is set (`tracenet start
+ * --accept-audit-damage`), refused with STORAGE_UNAVAILABLE (rule `audit_damaged`), the store left
+ * exactly as it was. With `accept`, a store whose files are damaged is rebuilt from what is intact
+ * (the damaged one kept beside it as `store.damaged-<time>`), and the damage is returned, to be
+ * recorded with {@link recordAcceptedDamage} once the journal is open.
+ */
+export async function checkBeforeOpen(options: { paths: AuditPaths; signingKeys: SigningKeys; logger: Logger; accept: boolean; now: number }): Promise<AcceptedDamage | undefined> {
+  const check = await checkStoredAudit(options.paths, options.signingKeys);
+  if (!check.damage) return undefined;
+  const { kind, reason } = check.damage;
+  const fields = {
+    kind,
+    reason,
+    firstBrokenSeq: check.verification.firstBrokenSeq,
+    lastSeq: check.last.seq,
+    signedHeadSeq: check.signedHead?.seq ?? 0,
+    storage: check.storage.slice(0, 20).map(describeDamage),
+  };
+  if (!options.accept) {
+    options.logger.error(fields, 'the audit log is damaged; refusing to start (start with --accept-audit-damage to record the damage and go on)');
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE,
+      `the audit log is damaged: ${reason}. Nothing was changed. Find out what happened (tracenet audit verify, backups), then start with --accept-audit-damage to record the damage in the log and go on`,
+      { rule: 'audit_damaged' },
+    );
+  }
+  options.logger.error(fields, 'the audit log is damaged; the operator accepted it (--accept-audit-damage): recording it and going on');
+  if (check.storage.length === 0) return { check, setAside: '' };
+  const aside = `${options.paths.store}.damaged-${new Date(options.now).toISOString().replace(/[:.]/g, '-')}`;
+  await rebuildStore(options.paths.store, aside);
+  options.logger.warn({ setAside: aside }, 'the damaged store was set aside and the store rebuilt from what was intact');
+  return { check, setAside: basename(aside) };
+}
+
+/**
+ * Records damage the operator accepted as the first entries after it (docs/protocol.md 8.5):
+ * `audit.broken` (what the check found) and `audit.damage_accepted`, in one commit that also removes
+ * checkpoints of entries that are gone and signs a new head, followed by a signed checkpoint.
+ */
+export async function recordAcceptedDamage(journal: Journal, store: Store, accepted: AcceptedDamage): Promise<void> {
+  const { check, setAside } = accepted;
+  const end = journal.head;
+  const stale: Operation[] = [];
+  for await (const key of store.sub.checkpoints.keys({ gt: padNumber(end.seq) })) stale.push({ type: 'del', sublevel: store.sub.checkpoints, key });
+  await journal.write(stale, [
+    {
+      type: 'audit.broken',
+      fields: {
+        reason: check.damage?.reason ?? check.verification.reason,
+        kind: check.damage?.kind ?? 'changed',
+        firstBrokenSeq: check.verification.firstBrokenSeq,
+        headSeq: check.signedHead?.seq ?? 0,
+        headHash: check.signedHead?.hash ?? '',
+        foundSeq: end.seq,
+        foundHash: end.hash,
+        storageDamage: check.storage.length,
+        staleCheckpoints: stale.length,
+      },
+    },
+    { type: 'audit.damage_accepted', fields: { brokenSeq: end.seq + 1, flag: '--accept-audit-damage', setAside } },
+  ]);
+  await journal.checkpoint();
+}
