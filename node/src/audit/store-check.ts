@@ -1,7 +1,7 @@
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
-import { describeDamage, readStoreFiles, type StoreDamage } from '../store/leveldb-files.js';
+import { describeDamage, scanStore, type StoreDamage } from '../store/leveldb-files.js';
 import { rebuildStore } from '../store/rebuild.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import { SIGNED_HEAD_KEY, type Journal, type StoredSignedHead } from './audit-log.js';
@@ -29,8 +29,8 @@ export interface AcceptedDamage {
   readonly setAside: string;
 }
 
-/** Keys of the store that hold the audit log: entries, checkpoints and the signed head. */
-const AUDIT_PREFIXES = ['!audit!', '!checkpoints!', `!meta!${SIGNED_HEAD_KEY}`];
+/** The store's key of its signed head (the `meta` sublevel's `audit-head`). */
+const HEAD_KEY = `!meta!${SIGNED_HEAD_KEY}`;
 
 /**
  * Verifies a stopped node's audit log without opening the store (docs/protocol.md 8.6,
@@ -46,26 +46,31 @@ const AUDIT_PREFIXES = ['!audit!', '!checkpoints!', `!meta!${SIGNED_HEAD_KEY}`];
  * ```
  */
 export async function checkStoredAudit(paths: AuditPaths, signingKeys: SigningKeys): Promise<StoredAuditCheck> {
-  const files = await readStoreFiles(paths.store, AUDIT_PREFIXES);
+  const scan = await scanStore(paths.store);
   const headFile = await readSignedHeadFile(paths.auditHead);
-  const entries: Array<[string, unknown]> = [];
   const checkpoints: unknown[] = [];
   let head: unknown;
-  for (const [key, text] of files.entries) {
-    let value: unknown = text;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      // Kept as text: verification reports an entry that is not an audit entry.
-    }
-    if (key.startsWith('!audit!')) entries.push([key.slice('!audit!'.length), value]);
-    else if (key.startsWith('!checkpoints!')) checkpoints.push(value);
-    else if (key === `!meta!${SIGNED_HEAD_KEY}`) head = value;
+  for await (const [key, text] of scan.entries(['!checkpoints!', HEAD_KEY])) {
+    if (key === HEAD_KEY) head = parsed(text);
+    else checkpoints.push(parsed(text));
   }
-  const findings = await checkAuditRecords({ entries, checkpoints, head }, signingKeys, { headFile, storage: files.damage });
+  // The entries are read as the verification walks them: memory does not grow with the log.
+  async function* entries(): AsyncGenerator<[string, unknown]> {
+    for await (const [key, text] of scan.entries(['!audit!'])) yield [key.slice('!audit!'.length), parsed(text)];
+  }
+  const findings = await checkAuditRecords({ entries: entries(), checkpoints, head }, signingKeys, { headFile, storage: scan.damage });
   const fileHead = headFile.state === 'present' ? headFile.head : undefined;
   const named = [fileHead, head as Partial<StoredSignedHead> | undefined].find((h) => typeof h?.seq === 'number' && typeof h.hash === 'string');
-  return { ...findings, storage: files.damage, signedHead: named ? { seq: named.seq as number, hash: named.hash as string } : undefined };
+  return { ...findings, storage: scan.damage, signedHead: named ? { seq: named.seq as number, hash: named.hash as string } : undefined };
+}
+
+/** A stored JSON value, or its text when it is not JSON (verification then reports it). */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

@@ -39,6 +39,9 @@ export interface LiveFile {
   readonly level: number;
   /** Size the MANIFEST records for a table. */
   readonly size?: number;
+  /** Smallest and largest user key of a table, from the MANIFEST. */
+  readonly smallest?: Buffer;
+  readonly largest?: Buffer;
 }
 
 /** The live files of a store, in the order in which newer values override older ones. */
@@ -55,6 +58,19 @@ export interface StoreFiles {
   readonly entries: ReadonlyMap<string, string>;
 }
 
+/** A store's files checked, and its live values to read. */
+export interface StoreScan {
+  /** Every damaged part of every live file; empty when the whole store reads back intact. */
+  readonly damage: readonly StoreDamage[];
+  /**
+   * The live values of the keys under `prefixes` (every key without), in key order, resolved as
+   * LevelDB resolves them (the newest write of a key wins; a deletion hides it), without what is
+   * damaged. Reads the files again as it goes, a few tables at a time, so that memory stays small
+   * whatever the size of the store.
+   */
+  entries(prefixes?: readonly string[]): AsyncGenerator<readonly [string, string]>;
+}
+
 const LOG_BLOCK = 32_768;
 const LOG_HEADER = 7;
 const FOOTER = 48;
@@ -67,36 +83,75 @@ const FILE_NAME = /^(\d+)\.(log|ldb|sst)$/;
  * opened read-only. Checks the CRC-32C of every log record and of every block of every live table
  * (what LevelDB's `paranoid_checks` and `verify_checksums` would do, which classic-level does not
  * expose), that the blocks of each table cover the file exactly, and that every file the MANIFEST
- * names is there with its recorded size. Returns the damage found and the live values under
- * `prefixes` (every key without), resolved exactly as LevelDB resolves them at open (log records replayed in order,
- * newer levels over older ones), without what is damaged.
+ * names is there with its recorded size. Returns the damage found; {@link StoreScan.entries} then
+ * reads the live values.
  *
  * @example
  * ```ts
- * const { damage, entries } = await readStoreFiles('/srv/tracenet/fra/store', ['!audit!']);
- * if (damage.length > 0) console.error(damage.map(describeDamage).join('\n'));
+ * const scan = await scanStore('/srv/tracenet/fra/store');
+ * if (scan.damage.length > 0) console.error(scan.damage.map(describeDamage).join('\n'));
+ * for await (const [key, value] of scan.entries(['!audit!'])) console.log(key, value);
  * ```
  */
-export async function readStoreFiles(location: string, prefixes?: readonly string[]): Promise<StoreFiles> {
+export async function scanStore(location: string): Promise<StoreScan> {
   const layout = await readStoreLayout(location);
   const damage = [...layout.damage];
-  const wanted = prefixes?.map((p) => Buffer.from(p, 'utf8'));
-  const newest = new Map<string, FileEntry>();
-  for (const file of layout.files) {
-    for (const entry of await readLiveFile(location, file, damage, wanted)) {
-      const key = entry.key.toString('latin1');
-      const known = newest.get(key);
-      if (!known || known.seq <= entry.seq) newest.set(key, entry);
-    }
-  }
-  // Keys are held as latin1 strings, one character per byte: the default string order is LevelDB's byte order.
-  const keys = [...newest.keys()].sort();
+  // Every checksum of every file, keeping no value.
+  for (const file of layout.files) await readLiveFile(location, file, damage, []);
+  return { damage, entries: (prefixes) => liveEntries(location, layout, prefixes) };
+}
+
+/** {@link scanStore} with the values under `prefixes` collected in a map: for small stores and tests. */
+export async function readStoreFiles(location: string, prefixes?: readonly string[]): Promise<StoreFiles> {
+  const scan = await scanStore(location);
   const entries = new Map<string, string>();
-  for (const key of keys) {
-    const entry = newest.get(key) as FileEntry;
-    if (entry.value !== undefined) entries.set(entry.key.toString('utf8'), entry.value.toString('utf8'));
+  for await (const [key, value] of scan.entries(prefixes)) entries.set(key, value);
+  return { damage: scan.damage, entries };
+}
+
+/**
+ * The live entries under `prefixes` in key order: a merge of the logs (read whole: they are small),
+ * each level-0 table, and each deeper level's tables one after the other (they do not overlap), of
+ * the tables that can hold such keys. For each key the write with the highest sequence number wins,
+ * as in LevelDB. Damage is not reported again (the scan did).
+ */
+async function* liveEntries(location: string, layout: StoreLayout, prefixes?: readonly string[]): AsyncGenerator<readonly [string, string]> {
+  const wanted = prefixes?.map((p) => Buffer.from(p, 'utf8'));
+  const ignored: StoreDamage[] = [];
+  const holds = (file: LiveFile) =>
+    wanted === undefined ||
+    file.smallest === undefined ||
+    file.largest === undefined ||
+    wanted.some((p) => Buffer.compare(file.largest as Buffer, p) >= 0 && Buffer.compare(file.smallest as Buffer, after(p)) < 0);
+  async function* tables(files: readonly LiveFile[]): AsyncGenerator<FileEntry> {
+    for (const file of files) yield* await readLiveFile(location, file, ignored, wanted);
   }
-  return { damage, entries };
+  const logged: FileEntry[] = [];
+  for (const file of layout.files) if (file.kind === 'log') logged.push(...(await readLiveFile(location, file, ignored, wanted)));
+  logged.sort((a, b) => Buffer.compare(a.key, b.key) || b.seq - a.seq);
+  const sources: Array<AsyncIterator<FileEntry>> = [logged.values() as unknown as AsyncIterator<FileEntry>];
+  const levels = new Map<number, LiveFile[]>();
+  for (const file of layout.files) {
+    if (file.kind !== 'table' || !holds(file)) continue;
+    // Level 0 (and tables of unknown level) may overlap each other: each is a source of its own.
+    if (file.level <= 0) sources.push(tables([file]));
+    else levels.set(file.level, [...(levels.get(file.level) ?? []), file]);
+  }
+  for (const files of levels.values()) sources.push(tables(files.sort((a, b) => Buffer.compare(a.smallest ?? Buffer.alloc(0), b.smallest ?? Buffer.alloc(0)))));
+  const heads = await Promise.all(sources.map((source) => source.next()));
+  for (;;) {
+    let newest: FileEntry | undefined;
+    for (const head of heads) {
+      if (head.done) continue;
+      const order = newest === undefined ? -1 : Buffer.compare(head.value.key, newest.key);
+      if (order < 0 || (order === 0 && head.value.seq > (newest as FileEntry).seq)) newest = head.value;
+    }
+    if (newest === undefined) return;
+    for (let i = 0; i < heads.length; i += 1) {
+      while (!(heads[i] as IteratorResult<FileEntry>).done && (heads[i] as IteratorYieldResult<FileEntry>).value.key.equals(newest.key)) heads[i] = await (sources[i] as AsyncIterator<FileEntry>).next();
+    }
+    if (newest.value !== undefined) yield [newest.key.toString('utf8'), newest.value.toString('utf8')];
+  }
 }
 
 /**
@@ -127,10 +182,10 @@ export async function readStoreLayout(location: string): Promise<StoreLayout> {
     return { files: [...tables, ...logs], damage };
   }
   const tables: LiveFile[] = [];
-  for (const [number, { level, size }] of manifest.tables) {
+  for (const [number, { level, ...recorded }] of manifest.tables) {
     const name = [`${pad(number)}.ldb`, `${pad(number)}.sst`].find((n) => present.has(n));
     if (name === undefined) damage.push({ file: `${pad(number)}.ldb`, problem: `missing: the MANIFEST lists this table (level ${level})` });
-    else tables.push({ name, kind: 'table', number, level, size });
+    else tables.push({ name, kind: 'table', number, level, ...recorded });
   }
   tables.sort((a, b) => b.level - a.level || a.number - b.number);
   const logs: LiveFile[] = [...present]
@@ -181,7 +236,7 @@ function pad(number: number): string {
 }
 
 interface Manifest {
-  readonly tables: Map<number, { level: number; size: number }>;
+  readonly tables: Map<number, { level: number; size: number; smallest: Buffer; largest: Buffer }>;
   logNumber: number;
   prevLogNumber: number;
 }
@@ -248,9 +303,10 @@ function applyVersionEdit(manifest: Manifest, record: Buffer): void {
         const level = reader.varint();
         const number = reader.varint();
         const size = reader.varint();
-        reader.prefixed();
-        reader.prefixed();
-        manifest.tables.set(number, { level, size });
+        // Internal keys: the user key, then 8 bytes of sequence number and type.
+        const smallest = Buffer.from(reader.prefixed().subarray(0, -8));
+        const largest = Buffer.from(reader.prefixed().subarray(0, -8));
+        manifest.tables.set(number, { level, size, smallest, largest });
         break;
       }
       default:
