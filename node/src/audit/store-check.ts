@@ -1,4 +1,5 @@
 import { ErrorCode, TracenetError } from '@tracenet/proto';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { describeDamage, scanStore, type StoreDamage } from '../store/leveldb-files.js';
@@ -12,6 +13,8 @@ import { checkAuditRecords, type AuditFindings, type SigningKeys } from './verif
 export interface AuditPaths {
   readonly store: string;
   readonly auditHead: string;
+  /** `<data>/node.json`, which names the process of a running node. */
+  readonly runtime?: string;
 }
 
 /** A verification of a stopped node's audit log from the store's files, with what the files showed. */
@@ -84,6 +87,12 @@ function parsed(text: string): unknown {
 export async function checkBeforeOpen(options: { paths: AuditPaths; signingKeys: SigningKeys; logger: Logger; accept: boolean; now: number }): Promise<AcceptedDamage | undefined> {
   const check = await checkStoredAudit(options.paths, options.signingKeys);
   if (!check.damage) return undefined;
+  // Files that a running node is writing can look damaged (a table compacted away while read):
+  // say that it runs (as LevelDB's lock would), and never rebuild a store under it.
+  const pid = options.paths.runtime === undefined ? undefined : await otherProcessRunning(options.paths.runtime);
+  if (pid !== undefined) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, `the store in ${options.paths.store} is in use by a running node (pid ${pid})`, { rule: 'store_locked' });
+  }
   const { kind, reason } = check.damage;
   const fields = {
     kind,
@@ -107,6 +116,23 @@ export async function checkBeforeOpen(options: { paths: AuditPaths; signingKeys:
   await rebuildStore(options.paths.store, aside);
   options.logger.warn({ setAside: aside }, 'the damaged store was set aside and the store rebuilt from what was intact');
   return { check, setAside: basename(aside) };
+}
+
+/** The pid that `node.json` names when that process is alive and is not this one. */
+async function otherProcessRunning(runtime: string): Promise<number | undefined> {
+  let pid: unknown;
+  try {
+    pid = (JSON.parse(await readFile(runtime, 'utf8')) as { pid?: unknown }).pid;
+  } catch {
+    return undefined;
+  }
+  if (typeof pid !== 'number' || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
 }
 
 /**

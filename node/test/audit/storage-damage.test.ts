@@ -168,6 +168,19 @@ describe('tamper evidence below the audit chain, on a real node store', () => {
     await expectRefused(dir, [/\d{6}\.log: missing: the MANIFEST names it as the current log/, /truncated: audit-head\.json names entry/]);
   });
 
+  it('never takes a running node\'s store for damaged, not even with --accept-audit-damage', async () => {
+    const dir = await copyOf(original);
+    const node = await bed.start(dir, { env: ENV });
+    // Damage that a second start finds while the first runs (or a table compacted away as it reads).
+    const table = (await storeFiles(dir, 'ldb'))[0] ?? '';
+    await flipByte(table, Math.floor((await stat(table)).size / 2));
+    const second = await startOnce(dir, ['--accept-audit-damage']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(new RegExp(`STORAGE_UNAVAILABLE: the store in .* is in use by a running node \\(pid ${node.pid}\\)`));
+    expect((await readdir(dir)).filter((name) => name.startsWith('store.'))).toEqual([]);
+    expect(await node.stop()).toEqual({ code: 0, signal: null });
+  });
+
   it('starts with --accept-audit-damage: records the damage first, keeps the damaged store aside, and starts plainly afterwards', async () => {
     const dir = await copyOf(original);
     const log = (await storeFiles(dir, 'log')).at(-1) ?? '';
