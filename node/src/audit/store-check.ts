@@ -7,7 +7,7 @@ import { rebuildStore } from '../store/rebuild.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import { SIGNED_HEAD_KEY, type Journal, type StoredSignedHead } from './audit-log.js';
 import { readSignedHeadFile } from './head-file.js';
-import { checkAuditRecords, type AuditFindings, type SigningKeys } from './verify.js';
+import { checkAuditRecords, type AuditDamage, type AuditFindings, type SigningKeys } from './verify.js';
 
 /** Where a node keeps its store and the signed head outside it (`dataPaths`). */
 export interface AuditPaths {
@@ -27,6 +27,7 @@ export interface StoredAuditCheck extends AuditFindings {
 
 /** Damage found at start that the operator accepted, to be recorded once the store is open. */
 export interface AcceptedDamage {
+  readonly damage: AuditDamage;
   readonly check: StoredAuditCheck;
   /** Where the damaged store was kept when it was rebuilt (name inside the data directory); '' when it was not. */
   readonly setAside: string;
@@ -111,11 +112,11 @@ export async function checkBeforeOpen(options: { paths: AuditPaths; signingKeys:
     );
   }
   options.logger.error(fields, 'the audit log is damaged; the operator accepted it (--accept-audit-damage): recording it and going on');
-  if (check.storage.length === 0) return { check, setAside: '' };
+  if (check.storage.length === 0) return { damage: check.damage, check, setAside: '' };
   const aside = `${options.paths.store}.damaged-${new Date(options.now).toISOString().replace(/[:.]/g, '-')}`;
   await rebuildStore(options.paths.store, aside);
   options.logger.warn({ setAside: aside }, 'the damaged store was set aside and the store rebuilt from what was intact');
-  return { check, setAside: basename(aside) };
+  return { damage: check.damage, check, setAside: basename(aside) };
 }
 
 /** The pid that `node.json` names when that process is alive and is not this one. */
@@ -141,7 +142,7 @@ async function otherProcessRunning(runtime: string): Promise<number | undefined>
  * checkpoints of entries that are gone and signs a new head, followed by a signed checkpoint.
  */
 export async function recordAcceptedDamage(journal: Journal, store: Store, accepted: AcceptedDamage): Promise<void> {
-  const { check, setAside } = accepted;
+  const { damage, check, setAside } = accepted;
   const end = journal.head;
   const stale: Operation[] = [];
   for await (const key of store.sub.checkpoints.keys({ gt: padNumber(end.seq) })) stale.push({ type: 'del', sublevel: store.sub.checkpoints, key });
@@ -149,8 +150,8 @@ export async function recordAcceptedDamage(journal: Journal, store: Store, accep
     {
       type: 'audit.broken',
       fields: {
-        reason: check.damage?.reason ?? check.verification.reason,
-        kind: check.damage?.kind ?? 'changed',
+        reason: damage.reason,
+        kind: damage.kind,
         firstBrokenSeq: check.verification.firstBrokenSeq,
         headSeq: check.signedHead?.seq ?? 0,
         headHash: check.signedHead?.hash ?? '',
