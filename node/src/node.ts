@@ -2,13 +2,16 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
+import { type AuditVerification, ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { addAuthorityService } from './api/authority-service.js';
 import { addCasesService } from './api/cases-service.js';
 import { addFederationService } from './api/federation-service.js';
 import { addLookupsService } from './api/lookups-service.js';
 import { addRecordsService } from './api/records-service.js';
 import { Journal } from './audit/audit-log.js';
+import { readSignedHeadFile } from './audit/head-file.js';
+import { checkBeforeOpen, recordAcceptedDamage } from './audit/store-check.js';
+import { checkAuditLog, type AuditDamage } from './audit/verify.js';
 import type { NodeConfig } from './config/config.js';
 import { initSodium } from './crypto/sodium.js';
 import { keyAuditEvent } from './federation/key-audit.js';
@@ -45,6 +48,12 @@ export interface NodeOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly transport?: Transport;
+  /**
+   * Start even though the audit log is damaged (`tracenet start --accept-audit-damage`): the damage
+   * is recorded in the log and a new head signed (docs/protocol.md 8.6). Without it, a damaged log
+   * stops `open` with STORAGE_UNAVAILABLE (rule `audit_damaged`) and the store is left as it was.
+   */
+  readonly acceptAuditDamage?: boolean;
 }
 
 /** The parts of a node that make hit / no-hit lookups (docs/protocol.md section 13). */
@@ -121,6 +130,8 @@ export class TracenetNode {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly #health = createHealth();
+  /** Damage a verification found while the node runs: health stays NOT_SERVING until a restart checks again. */
+  #auditDamage: AuditDamage | undefined;
   #card: PeerCard;
   #tls: RenewableServerCredentials | undefined;
   /** Once a minute: the roster's expiry alerts and the erasure of retired keys whose grace ended. */
@@ -165,8 +176,17 @@ export class TracenetNode {
     const card = parsePeerCardFile(await readFile(dataPaths(options.dataDir).card, 'utf8'));
     // The store holds received bodies and cases in clear: owner only, whatever the umask.
     await chmod(options.dataDir, 0o700);
-    const store = await openStore(dataPaths(options.dataDir).store, { sync: options.config.store.sync });
-    await chmod(dataPaths(options.dataDir).store, 0o700);
+    const paths = dataPaths(options.dataDir);
+    // Before LevelDB opens the store, which would replay its log and drop damaged records silently.
+    const damage = await checkBeforeOpen({
+      paths,
+      signingKeys: (keyId) => identity.signingPublicKeyOf(keyId),
+      logger,
+      accept: options.acceptAuditDamage ?? false,
+      now: clock.now(),
+    });
+    const store = await openStore(paths.store, { sync: options.config.store.sync });
+    await chmod(paths.store, 0o700);
     try {
       const journal = new Journal({
         store,
@@ -179,10 +199,11 @@ export class TracenetNode {
         get signingSecretKey() {
           return identity.keys.signingSecretKey;
         },
-        signingPublicKeyOf: (keyId) => identity.signingPublicKeyOf(keyId),
         checkpointEvery: options.config.audit.checkpointEvery,
+        headFile: { path: paths.auditHead, sync: options.config.store.sync },
       });
       await journal.init();
+      if (damage) await recordAcceptedDamage(journal, store, damage);
       const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(options.dataDir, options.config), graceMs: options.config.federation.rosterGraceMs, federation: options.config.federation.name });
       await roster.load();
       const peers = new PeerRegistry({ store, journal, identity, roster });
@@ -338,6 +359,7 @@ export class TracenetNode {
       roster: this.roster,
       rotateKeys: (graceMs) => this.rotateKeys({ graceMs }),
       revokeKeys: (reason) => this.revokeKeys({ reason }),
+      verifyAudit: () => this.verifyAudit(),
     });
     addCasesService(this.#authority, { workflow: this.workflow, token, logger: this.logger });
     addRecordsService(this.#authority, { records: this.records, registry: this.registry, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
@@ -371,7 +393,7 @@ export class TracenetNode {
     // Storage faults (docs/operations.md): NOT_SERVING while the store refuses writes, SERVING once it has recovered.
     this.store.watchWritable((writable) => {
       if (this.#state !== 'running') return;
-      if (writable) this.#health.serving();
+      if (writable && !this.#auditDamage) this.#health.serving();
       else this.#health.notServing();
     });
     this.logger.info({ federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId }, 'node ready');
@@ -414,6 +436,26 @@ export class TracenetNode {
     await this.metrics.stop();
     await this.registry.close();
     this.options.transport.close();
+  }
+
+  /**
+   * Verifies the whole audit log while the node runs (docs/protocol.md 8.6), on one snapshot of the
+   * store and against `<data>/audit-head.json`. Damage found after the last one the operator
+   * accepted is logged at error level, counted in `tracenet_audit_damaged` and turns health
+   * NOT_SERVING until a restart checks the store again (and refuses to start without
+   * `--accept-audit-damage`).
+   */
+  async verifyAudit(): Promise<AuditVerification> {
+    // The file first: it may lag the store's snapshot, which verification allows, never lead it.
+    const headFile = await readSignedHeadFile(dataPaths(this.options.dataDir).auditHead);
+    const findings = await checkAuditLog(this.store, (keyId) => this.identity.signingPublicKeyOf(keyId), { headFile });
+    if (findings.damage && !this.#auditDamage) {
+      this.#auditDamage = findings.damage;
+      this.logger.error({ kind: findings.damage.kind, reason: findings.damage.reason, firstBrokenSeq: findings.verification.firstBrokenSeq }, 'the audit log is damaged; the node stops serving (NOT_SERVING)');
+      this.metrics.auditDamaged(findings.damage.kind);
+      this.#health.notServing();
+    }
+    return findings.verification;
   }
 
   /**

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { ErrorCode, MessageDirection, MessageKind, ParticipantKind, type PeerSummary, TracenetError } from '@tracenet/proto';
 import { connectAuthority, type LocalAuthorityClient } from '../api/authority-client.js';
 import { Journal } from '../audit/audit-log.js';
-import { verifyAuditLog } from '../audit/verify.js';
+import { checkBeforeOpen, checkStoredAudit } from '../audit/store-check.js';
 import { DEFAULT_CONFIG, loadConfig } from '../config/config.js';
 import { initSodium } from '../crypto/sodium.js';
 import { PeerRegistry, summarisePeer } from '../federation/peers.js';
@@ -41,18 +41,31 @@ async function requireAuthority(dataDir: string): Promise<LocalAuthorityClient> 
   return connectAuthority(address, token);
 }
 
-/** Opens the store of a stopped node for an offline command. */
+/**
+ * Opens the store of a stopped node for an offline command, after the same check of its audit log
+ * as a start (a damaged log is refused: only `tracenet start --accept-audit-damage` accepts it).
+ */
 async function offline<T>(dataDir: string, work: (store: Store, journal: Journal, peers: PeerRegistry) => Promise<T>): Promise<T> {
   await initSodium();
   const identity = await loadIdentity(dataDir);
-  const store = await openStore(dataPaths(dataDir).store);
+  const paths = dataPaths(dataDir);
+  const config = await loadConfig({ file: paths.config, env: process.env });
+  const logger = pino({ level: 'silent' });
+  const clock = { now: Date.now };
+  await checkBeforeOpen({ paths, signingKeys: (keyId) => identity.signingPublicKeyOf(keyId), logger, accept: false, now: clock.now() });
+  const store = await openStore(paths.store, { sync: config.store.sync });
   try {
-    const logger = pino({ level: 'silent' });
-    const clock = { now: Date.now };
-    const journal = new Journal({ store, clock, logger, keyId: identity.keyId, signingSecretKey: identity.keys.signingSecretKey, checkpointEvery: 1000 });
+    const journal = new Journal({
+      store,
+      clock,
+      logger,
+      keyId: identity.keyId,
+      signingSecretKey: identity.keys.signingSecretKey,
+      checkpointEvery: config.audit.checkpointEvery,
+      headFile: { path: paths.auditHead, sync: config.store.sync },
+    });
     await journal.init();
     // Offline pins obey the roster exactly as the running node does.
-    const config = await loadConfig({ file: dataPaths(dataDir).config, env: process.env });
     const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(dataDir, config), graceMs: config.federation.rosterGraceMs, federation: config.federation.name });
     await roster.load();
     const peers = new PeerRegistry({ store, journal, identity, roster });
@@ -132,7 +145,8 @@ program
   .option('--advertise <host:port...>', 'endpoints to put in the peer card (default: the bound address)')
   .option('--metrics-listen <host:port>', 'address of the Prometheus endpoint; "" turns it off')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-  .action(async (options: { data: string; federationListen?: string; authorityListen?: string; advertise?: string[]; metricsListen?: string; logLevel?: string }) => {
+  .option('--accept-audit-damage', 'start although the audit log is damaged: record what was found in the log and go on (only after finding out what happened)')
+  .action(async (options: { data: string; federationListen?: string; authorityListen?: string; advertise?: string[]; metricsListen?: string; logLevel?: string; acceptAuditDamage?: boolean }) => {
     const config = await loadConfig({
       file: dataPaths(options.data).config,
       env: process.env,
@@ -144,7 +158,7 @@ program
         'log.level': options.logLevel,
       },
     });
-    const node = await TracenetNode.open({ dataDir: options.data, config });
+    const node = await TracenetNode.open({ dataDir: options.data, config, acceptAuditDamage: Boolean(options.acceptAuditDamage) });
     let stopping: Promise<void> | undefined;
     const stop = (signal: string) => {
       node.logger.info({ signal }, 'stopping');
@@ -292,7 +306,7 @@ program
   .command('audit')
   .description('audit log')
   .command('verify')
-  .description('check the hash chain and signed checkpoints; exit code 1 when broken')
+  .description("check the hash chain, signed checkpoints and heads, and (node stopped) the store's files; exit code 1 when broken; never writes")
   .addOption(dataOption())
   .addOption(jsonOption())
   .action(async (options: { data: string; json?: boolean }) => {
@@ -305,21 +319,19 @@ program
         client.close();
       }
     } else {
+      // Reads the store's files without opening LevelDB, which would rewrite them (ADR 0010).
       await initSodium();
       const identity = await loadIdentity(options.data);
-      const store = await openStore(dataPaths(options.data).store);
-      try {
-        result = await verifyAuditLog(store, (keyId) => identity.signingPublicKeyOf(keyId));
-      } finally {
-        await store.close();
-      }
+      result = (await checkStoredAudit(dataPaths(options.data), (keyId) => identity.signingPublicKeyOf(keyId))).verification;
     }
     if (!result) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'no verification result');
     const verdict = result;
     output(Boolean(options.json), verdict, () => [
       verdict.ok
         ? `Audit log intact: ${verdict.entries} entries, ${verdict.checkpoints} signed checkpoints, head ${verdict.headSeq} ${verdict.headHash.slice(0, 16)}…`
-        : `Audit log BROKEN at entry ${verdict.firstBrokenSeq}: ${verdict.reason} (${verdict.entries} entries verified before it)`,
+        : verdict.firstBrokenSeq === 0
+          ? `Audit log BROKEN: ${verdict.reason}`
+          : `Audit log BROKEN at entry ${verdict.firstBrokenSeq}: ${verdict.reason} (${verdict.entries} entries verified before it)`,
     ]);
     if (!verdict.ok) process.exitCode = 1;
   });

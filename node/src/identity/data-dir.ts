@@ -25,6 +25,8 @@ export function dataPaths(dataDir: string) {
     config: join(dataDir, 'config.json'),
     runtime: join(dataDir, 'node.json'),
     store: join(dataDir, 'store'),
+    /** The signed audit head kept outside the store (docs/protocol.md 8.4). */
+    auditHead: join(dataDir, 'audit-head.json'),
   } as const;
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode, MessageKind, TracenetError } from '@tracenet/proto';
+import type { AuditDamageKind } from '../audit/verify.js';
 
 /**
  * Numbers read when Prometheus scrapes, not pushed by events. Each is optional: a metric whose
@@ -52,6 +53,8 @@ export interface Metrics {
   messageDelivered(kind: string, latencySeconds: number, peer?: string): void;
   /** An outbound message failed for good with `code`. */
   messageFailed(kind: string, code: string, peer?: string): void;
+  /** The running node found its audit log damaged (docs/protocol.md 8.6): `storage`, `truncated` or `changed`. */
+  auditDamaged(kind: AuditDamageKind): void;
   /** The exposition text, as GET /metrics returns it. */
   render(): Promise<string>;
 }
@@ -140,6 +143,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const auditDamage = new Gauge({
+    name: 'tracenet_audit_damaged',
+    help: 'Whether the running node found its audit log damaged (1) since it started, by kind: storage, truncated, changed.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  // Every kind is exposed from the start, so that an alert compares a value instead of a missing series.
+  for (const kind of ['storage', 'truncated', 'changed'] satisfies AuditDamageKind[]) auditDamage.set({ kind }, 0);
   const failures = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
   /** Runs a scrape-time read; on failure counts and logs it, and the gauge keeps its last value. */
@@ -312,6 +323,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     messageFailed(kind, code, peer) {
       messages.inc({ direction: 'out', kind: kinds(kind), status: 'failed', code: codes(code), peer: peerLabel(peer) });
+    },
+    auditDamaged(kind) {
+      auditDamage.set({ kind }, 1);
     },
     render() {
       return registry.metrics();

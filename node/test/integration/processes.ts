@@ -275,7 +275,10 @@ export class ProcessBed {
    * `tracenet start` as a separate process on loopback; resolves once `<data>/node.json` names this
    * process (a stale file of a killed predecessor does not count). Rejects if the process exits first.
    */
-  async start(dataDir: string, options: { federationListen?: string; authorityListen?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<NodeProcess> {
+  async start(
+    dataDir: string,
+    options: { federationListen?: string; authorityListen?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; args?: readonly string[] } = {},
+  ): Promise<NodeProcess> {
     const args = [
       'start',
       '--data',
@@ -284,6 +287,7 @@ export class ProcessBed {
       options.federationListen ?? '127.0.0.1:0',
       '--authority-listen',
       options.authorityListen ?? '127.0.0.1:0',
+      ...(options.args ?? []),
     ];
     const spawned = this.#spawn(args, options.env ?? {});
     const runtimePath = dataPaths(dataDir).runtime;
