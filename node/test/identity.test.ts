@@ -2,6 +2,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { ErrorCode, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { initSodium } from '../src/crypto/sodium.js';
 import { dataPaths, initDataDir, issuePeerCard, loadIdentity } from '../src/identity/data-dir.js';
@@ -42,6 +43,21 @@ function refusal(fn: () => unknown): unknown {
 }
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A card whose body carries `value` in int64 field `fieldNo` (11 valid_from_ms, 12 valid_until_ms,
+ * 13 issued_at_ms), encoded by hand: the generated encoder takes numbers only. Decoding the body is
+ * the first check (2.3), so the signature is never looked at.
+ */
+function cardWithInt64(body: PeerCardBody, fieldNo: 11 | 12 | 13, value: bigint): PeerCard {
+  const cleared = { ...body, ...(fieldNo === 11 ? { validFromMs: 0 } : fieldNo === 12 ? { validUntilMs: 0 } : { issuedAtMs: 0 }) };
+  const writer = new BinaryWriter();
+  writer.raw(PeerCardBody.encode(cleared).finish());
+  writer.tag(fieldNo, WireType.Varint).int64(value);
+  return { body: Buffer.from(writer.finish()), signature: Buffer.alloc(64) };
+}
 
 describe('data directory', () => {
   it('writes key files with mode 0600 and the keys directory with 0700, whatever the umask', async () => {
@@ -192,6 +208,18 @@ describe('peer cards', () => {
     expectInvalid({ body: Buffer.from([0x0a, 0x10, 0x01]), signature: fra.card.signature }, 'card.body', 'protobuf');
   });
 
+  it('refuses a time beyond ±(2^53 − 1) naming the field, never rounded (protocol 0, 2.3)', () => {
+    const body = PeerCardBody.decode(fra.card.body);
+    for (const [fieldNo, field, value] of [
+      [11, 'card.valid_from_ms', -SAFE - 1n],
+      [12, 'card.valid_until_ms', SAFE + 1n],
+      [12, 'card.valid_until_ms', 2n ** 63n - 1n],
+      [13, 'card.issued_at_ms', SAFE + 2n],
+    ] as const) {
+      expectInvalid(cardWithInt64(body, fieldNo, value), field, 'safe_integer');
+    }
+  });
+
   it('refuses control and format characters in the display name, which could forge lines of `tracenet peers list`', () => {
     for (const displayName of ['France\u001b[2J', 'France\nKEN          state        key 0000000000000000', 'France\u009b31m', 'France\u202e', 'France\u2066', 'France\u200b', 'France\u007f']) {
       expectInvalid(resigned((b) => ({ ...b, displayName })), 'card.display_name', 'control_character');
@@ -247,6 +275,14 @@ describe('card files (docs/protocol.md 2.6)', () => {
     expect(strictBase64('AQ==')).toEqual(Buffer.from([1]));
     expect(strictBase64('')).toEqual(Buffer.alloc(0));
     for (const text of ['AQ', 'AR==', 'AQI', 'A-8=', 'A_8=', 'AQ ID', 'AQID\n', 'AQ=\n=', '*AQID']) expect(strictBase64(text), text).toBeUndefined();
+  });
+
+  it('names a time beyond ±(2^53 − 1) in the signed card; a body that does not decode is the card\'s', () => {
+    const real = toPeerCardFile(tcd.card);
+    const oversized = cardWithInt64(PeerCardBody.decode(tcd.card.body), 12, SAFE + 1n);
+    expectRefused({ ...real, card: Buffer.from(PeerCard.encode(oversized).finish()).toString('base64') }, 'card.valid_until_ms', 'safe_integer');
+    const broken = { body: Buffer.from([0x0a, 0x10, 0x01]), signature: tcd.card.signature };
+    expectRefused({ ...real, card: Buffer.from(PeerCard.encode(broken).finish()).toString('base64') }, 'card', 'protobuf');
   });
 
   it('refuses a file that is not an object with the format and a card', () => {

@@ -3,19 +3,29 @@ import { ErrorCode, TracenetError } from '@tracenet/proto';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
+/** What a decode refuses with, beyond the defaults of {@link decodeWithSafeIntegers}. */
+export interface SafeIntegerOptions {
+  /** The code of both refusals instead of INVALID_FIELD and MALFORMED (a peer card: INVALID_PEER_CARD). */
+  readonly code?: ErrorCode;
+  /** Paths of the message's top-level `uint64` fields, by field number. */
+  readonly uint64Fields?: Readonly<Record<number, string>>;
+}
+
 /**
  * Decodes a protobuf message whose `int64` fields become JavaScript numbers, naming the field when
  * one holds a value outside ±(2^53 − 1) (docs/protocol.md section 0). The generated decoder
  * refuses such a value rather than rounding it, but without saying which field; this tells the
  * sender. `int64Fields` maps the field numbers of the message's top-level `int64` fields to their
- * paths; `name` is the message type, for the text of a MALFORMED refusal.
+ * paths (`options.uint64Fields` those of its `uint64` fields); `name` is the message type, for the
+ * text of a MALFORMED refusal.
  *
  * Throws INVALID_FIELD (the field's path, rule `safe_integer`) for such a value; any other decoding
- * failure is MALFORMED (`malformedField`, rule `protobuf`).
+ * failure is MALFORMED (`malformedField`, rule `protobuf`); `options.code` replaces both codes.
  *
  * @example
  * ```ts
  * const header = decodeWithSafeIntegers(EnvelopeHeader, bytes, 'EnvelopeHeader', 'envelope.header', { 6: 'header.created_at_ms', 7: 'header.expires_at_ms' });
+ * const body = decodeWithSafeIntegers(RosterBody, bytes, 'RosterBody', 'roster.body', { 4: 'roster.issued_at_ms' }, { uint64Fields: { 3: 'roster.serial' } });
  * ```
  */
 export function decodeWithSafeIntegers<T>(
@@ -24,30 +34,38 @@ export function decodeWithSafeIntegers<T>(
   name: string,
   malformedField: string,
   int64Fields: Readonly<Record<number, string>>,
+  options: SafeIntegerOptions = {},
 ): T {
   try {
     return codec.decode(bytes);
   } catch (cause) {
-    const field = unsafeInt64Field(bytes, int64Fields);
+    const field = unsafeIntegerField(bytes, int64Fields, options.uint64Fields ?? {});
     if (field !== undefined) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${field} lies outside ±(2^53 − 1), the integers this protocol carries exactly`, { field, rule: 'safe_integer', cause });
+      throw new TracenetError(options.code ?? ErrorCode.ERROR_CODE_INVALID_FIELD, `${field} lies outside ±(2^53 − 1), the integers this protocol carries exactly`, {
+        field,
+        rule: 'safe_integer',
+        cause,
+      });
     }
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, `${malformedField} is not a valid ${name} message`, { field: malformedField, rule: 'protobuf', cause });
+    throw new TracenetError(options.code ?? ErrorCode.ERROR_CODE_MALFORMED, `${malformedField} is not a valid ${name} message`, { field: malformedField, rule: 'protobuf', cause });
   }
 }
 
-/** The path of the first listed int64 field holding a value outside ±(2^53 − 1), if any. */
-function unsafeInt64Field(bytes: Uint8Array, int64Fields: Readonly<Record<number, string>>): string | undefined {
+/** The path of the first listed integer field holding a value outside ±(2^53 − 1), if any. */
+function unsafeIntegerField(bytes: Uint8Array, int64Fields: Readonly<Record<number, string>>, uint64Fields: Readonly<Record<number, string>>): string | undefined {
   const reader = new BinaryReader(bytes);
   try {
     while (reader.pos < reader.len) {
       const [fieldNo, wireType] = reader.tag();
-      const path = int64Fields[fieldNo];
+      const signed = int64Fields[fieldNo];
+      const path = signed ?? uint64Fields[fieldNo];
       if (path === undefined || wireType !== WireType.Varint) {
         reader.skip(wireType, fieldNo);
         continue;
       }
-      const value = BigInt(reader.int64());
+      // The same varint is -1 as an int64 and 2^64 - 1 as a uint64.
+      const raw = BigInt(reader.uint64());
+      const value = signed === undefined ? raw : BigInt.asIntN(64, raw);
       if (value > MAX_SAFE || value < -MAX_SAFE) return path;
     }
   } catch {

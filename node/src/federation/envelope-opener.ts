@@ -122,7 +122,7 @@ export class EnvelopeOpener {
    * {@link NOT_AUTHENTICATED} with the precise reason as its cause. A refused header still costs
    * one AEAD pass, so that the time of the answer does not tell which check refused it either.
    */
-  authenticate(parsed: ParsedEnvelope): { peer: Peer; sealed: SealedContent; own: OwnKeySet; senderBody: PeerCardBody } {
+  authenticate(parsed: ParsedEnvelope): AuthenticatedEnvelope {
     this.#checkAddressee(parsed.header);
     let keys: { peer: Peer; own: OwnKeySet; senderBody: PeerCardBody };
     try {
@@ -137,7 +137,7 @@ export class EnvelopeOpener {
       throw notAuthenticated(error);
     }
     try {
-      return { ...keys, sealed: decryptEnvelope(parsed, this.deps.peers.pairKey(keys.senderBody.encryptionPublicKey, keys.own)) };
+      return { parsed, ...keys, sealed: decryptEnvelope(parsed, this.deps.peers.pairKey(keys.senderBody.encryptionPublicKey, keys.own)) };
     } catch (error) {
       // An authenticated SealedContent that does not decode stays MALFORMED: only the pair could send it.
       throw error instanceof TracenetError && error.code === ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED ? notAuthenticated(error) : error;

@@ -5,6 +5,7 @@ import { ErrorCode, type PeerCardBody, Roster, RosterBody, type RosterSummary, T
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { rosterKeyBytes, type NodeConfig } from '../config/config.js';
 import { blake2b256, domain, sodium, toBuffer } from '../crypto/sodium.js';
+import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { isParticipantId } from '../identity/participant-id.js';
 import type { Store } from '../store/store.js';
 import { strictBase64 } from '../util/base64.js';
@@ -60,12 +61,9 @@ export function verifyRoster(roster: Roster, operatorPublicKey: Uint8Array, nowM
   if (roster.signature.length !== s.crypto_sign_BYTES || !s.crypto_sign_verify_detached(roster.signature, Buffer.concat([ROSTER_DOMAIN, roster.body]), operatorPublicKey)) {
     throw invalid('roster signature does not verify with the operator key (federation.rosterKey)', 'roster.signature', 'roster_signature');
   }
-  let body: RosterBody;
-  try {
-    body = RosterBody.decode(roster.body);
-  } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'roster body is not a RosterBody', { field: 'roster.body', rule: 'protobuf', cause });
-  }
+  const body = decodeWithSafeIntegers(RosterBody, roster.body, 'RosterBody', 'roster.body', { 4: 'roster.issued_at_ms', 5: 'roster.expires_at_ms' }, {
+    uint64Fields: { 3: 'roster.serial' },
+  });
   if (body.version !== 1) throw invalid(`roster version ${body.version} is not supported`, 'roster.version', 'version');
   const unsafe = unsafeCharacter(body.federation);
   if (unsafe) throw invalid(`the roster's federation name contains ${unsafe}, a control or format character`, 'roster.federation', 'control_character');

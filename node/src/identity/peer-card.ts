@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ErrorCode, ParticipantKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { domain, sodium, toBuffer } from '../crypto/sodium.js';
+import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { participantKindOf } from './participant-id.js';
 import { keyIdOf } from './keys.js';
 import { certificateFingerprint } from './tls.js';
@@ -24,6 +25,16 @@ function invalid(message: string, field: string, rule: string): TracenetError {
   return new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, message, { field, rule });
 }
 
+/**
+ * Decodes a card body: INVALID_PEER_CARD naming a time outside ±(2^53 − 1) (rule `safe_integer`),
+ * or `card.body` (rule `protobuf`) for any other decoding failure.
+ */
+function decodeCardBody(bytes: Uint8Array): PeerCardBody {
+  return decodeWithSafeIntegers(PeerCardBody, bytes, 'PeerCardBody', 'card.body', { 11: 'card.valid_from_ms', 12: 'card.valid_until_ms', 13: 'card.issued_at_ms' }, {
+    code: ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+  });
+}
+
 const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
 /**
@@ -32,16 +43,7 @@ const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
  * validity at `nowMs`, and the self-signature. Throws INVALID_PEER_CARD naming the field and rule.
  */
 export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
-  let body: PeerCardBody;
-  try {
-    body = PeerCardBody.decode(card.body);
-  } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card body is not a PeerCardBody', {
-      field: 'card.body',
-      rule: 'protobuf',
-      cause,
-    });
-  }
+  const body = decodeCardBody(card.body);
   if (body.version !== 1) throw invalid(`card version ${body.version} is not supported`, 'card.version', 'version');
   const kind = participantKindOf(body.participantId);
   if (kind === undefined) throw invalid('participant id is not valid', 'card.participant_id', 'participant_id');
@@ -101,7 +103,7 @@ export interface PeerCardFile {
 
 /** Renders a card as an exportable JSON document. */
 export function toPeerCardFile(card: PeerCard): PeerCardFile {
-  const body = PeerCardBody.decode(card.body);
+  const body = decodeCardBody(card.body);
   return {
     format: CARD_FILE_FORMAT,
     participantId: body.participantId,
@@ -144,6 +146,8 @@ export function parsePeerCardFile(text: string): PeerCard {
     card = PeerCard.decode(bytes);
     signed = toPeerCardFile(card);
   } catch (cause) {
+    // A time outside ±(2^53 − 1) is named; any other decoding failure, of the card or its body, is the card's.
+    if (cause instanceof TracenetError && cause.rule === 'safe_integer') throw cause;
     throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card is not a PeerCard', { field: 'card', rule: 'protobuf', cause });
   }
   for (const member of READABLE_MEMBERS) {

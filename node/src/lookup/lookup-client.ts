@@ -187,14 +187,15 @@ export class LookupClient {
       // Why this node did not authenticate an answer is its own to know: the precise reason.
       throw preciseReason(TracenetError.from(error));
     }
-    const { peer: sender, sealed } = opened;
+    const { peer: sender, sealed, senderBody } = opened;
     const { header } = parsed;
     const mismatch = (what: string, rule: string) => new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, `the answer of ${peer.participantId} ${what}`, { field: 'answer', rule });
     if (sender.participantId !== peer.participantId) throw mismatch(`comes from ${sender.participantId}`, 'answering_peer');
     if (header.kind !== MessageKind.MESSAGE_KIND_LOOKUP_ANSWER) throw mismatch(`is of kind ${header.kind}, not LOOKUP_ANSWER`, 'answer_kind');
     if (header.correlationId !== queryMessageId) throw mismatch('answers another query envelope', 'correlation');
     this.#opener.checkTime(header);
-    this.#opener.verifySignature(parsed, sealed, sender);
+    // The owner's previous card in grace when it answered from the keys this query was sealed to (13.6).
+    this.#opener.verifySignature(parsed, sealed, sender, senderBody);
     let answer: LookupAnswer;
     try {
       answer = LookupAnswer.decode(sealed.body);

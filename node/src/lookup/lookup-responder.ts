@@ -7,13 +7,12 @@ import {
   LookupQuery,
   MessageKind,
   NodeEventType,
-  type SealedContent,
   TracenetError,
 } from '@tracenet/proto';
 import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { bodyDigest, sealEnvelope, type ParsedEnvelope } from '../envelope/envelope.js';
-import { auditUnauthenticated, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig, type RefusalReason, refusalReason } from '../federation/envelope-opener.js';
+import { auditUnauthenticated, type AuthenticatedEnvelope, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig, type RefusalReason, refusalReason } from '../federation/envelope-opener.js';
 import type { Peer, PeerRegistry } from '../federation/peers.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { categoryName } from '../records/interest.js';
@@ -138,10 +137,9 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     let peer: Peer | undefined;
     try {
       parsed = this.#opener.parse(raw);
-      const opened = this.#opener.authenticate(parsed);
-      peer = opened.peer;
-      const authenticated = { parsed, peer, sealed: opened.sealed };
-      return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () => this.#answer(authenticated.parsed, authenticated.sealed, authenticated.peer));
+      const authenticated = this.#opener.authenticate(parsed);
+      peer = authenticated.peer;
+      return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () => this.#answer(authenticated));
     } catch (error) {
       const failure = TracenetError.from(error);
       if (!peer) await auditUnauthenticated({ journal: this.deps.journal, logger: this.#logger }, parsed, raw, failure, { rpc: 'lookup' });
@@ -151,7 +149,8 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     }
   }
 
-  async #answer(parsed: ParsedEnvelope, sealed: SealedContent, peer: Peer): Promise<Buffer> {
+  async #answer(opened: AuthenticatedEnvelope): Promise<Buffer> {
+    const { parsed, sealed, peer, own, senderBody } = opened;
     const { header } = parsed;
     if (header.kind !== MessageKind.MESSAGE_KIND_LOOKUP_QUERY) {
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `Federation.Lookup takes LOOKUP_QUERY envelopes, not kind ${MessageKind[header.kind] ?? header.kind}`, {
@@ -181,7 +180,7 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
         rule: 'lookups_per_minute',
       });
     }
-    this.#opener.verifySignature(parsed, sealed, peer);
+    this.#opener.verifySignature(parsed, sealed, peer, senderBody);
     let query: LookupQuery;
     try {
       query = LookupQuery.decode(sealed.body);
@@ -202,13 +201,15 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     };
     const body = encodePaddedAnswer(answer);
     const answerId = randomBytes(16).toString('base64url');
+    // Between the keys of the query (13.6 step 14): from this node's keys it was sealed to, to the
+    // sender's keys that sealed it, so that a requester on either side of a rotation verifies it.
     const out = sealEnvelope({
       sender: self.participantId,
-      senderKeyId: self.keyId,
-      senderSigningSecretKey: self.keys.signingSecretKey,
+      senderKeyId: own.keyId,
+      senderSigningSecretKey: own.keys.signingSecretKey,
       recipient: header.sender,
-      recipientKeyId: peer.body.keyId,
-      pairKey: peer.pairKey,
+      recipientKeyId: senderBody.keyId,
+      pairKey: this.deps.peers.pairKey(senderBody.encryptionPublicKey, own),
       messageId: answerId,
       kind: MessageKind.MESSAGE_KIND_LOOKUP_ANSWER,
       body,

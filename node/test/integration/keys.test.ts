@@ -2,10 +2,11 @@ import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { Envelope, EnvelopeHeader, ErrorCode, KeyRotation, MessageKind, PeerCardBody, ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { Envelope, EnvelopeHeader, ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCard, PeerCardBody, ReceiptBody, ReceiptStatus, RosterBody, TracenetError } from '@tracenet/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/audit/verify.js';
-import { initSodium, sodium } from '../../src/crypto/sodium.js';
+import { domain, initSodium, sodium } from '../../src/crypto/sodium.js';
 import { preciseReason } from '../../src/federation/envelope-opener.js';
 import { keysDigest, signRoster, verifyRoster } from '../../src/federation/roster.js';
 import { PeerRegistry } from '../../src/federation/peers.js';
@@ -393,6 +394,61 @@ describe('rotations under a roster (docs/protocol.md 15.2, 15.5)', () => {
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const unnamed = await refusal(TracenetNode.open({ dataDir, config: testConfig({ federation: { rosterKey: op.publicHex } }), clock, logger: pino({ level: 'silent' }) }));
     expect([unnamed.codeName, unnamed.field, unnamed.rule]).toEqual(['INVALID_FIELD', 'federation.name', 'config']);
+  });
+});
+
+/** `encoded` with `value` appended as int64 (or uint64) field `fieldNo`, by hand: the generated encoders take numbers only. */
+function withVarint(encoded: Uint8Array, fieldNo: number, value: bigint): Buffer {
+  const writer = new BinaryWriter();
+  writer.raw(encoded);
+  if (value < 0n) writer.tag(fieldNo, WireType.Varint).int64(value);
+  else writer.tag(fieldNo, WireType.Varint).uint64(value);
+  return Buffer.from(writer.finish());
+}
+
+describe('integers beyond ±(2^53 − 1) in key messages, cards and rosters (docs/protocol.md 0, 15.2–15.4)', () => {
+  const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+  it('a KEY_ROTATION or KEY_REVOCATION carrying one is rejected naming the field, with a REJECTED receipt', async () => {
+    const clock = new ManualClock(Date.now());
+    const fra = await start('FRA', clock);
+    const bel = await start('BEL', clock);
+    await bel.node.peers.pin(fra.node.card, clock.now());
+    const fraKeys = snapshot(fra.node);
+    const belKeys = snapshot(bel.node);
+    const rotation = { card: fra.node.card, previousKeyId: fraKeys.keyId, graceUntilMs: 0 };
+    // The new card's body carries a validity end beyond 2^53 − 1 (field 12 of PeerCardBody).
+    const cardBody = PeerCardBody.decode(fra.node.card.body);
+    const oversizedCard: PeerCard = { body: withVarint(PeerCardBody.encode({ ...cardBody, validUntilMs: 0 }).finish(), 12, SAFE + 1n), signature: fra.node.card.signature };
+    const cases = [
+      [MessageKind.MESSAGE_KIND_KEY_ROTATION, withVarint(KeyRotation.encode(rotation).finish(), 3, SAFE + 1n), 'INVALID_FIELD', 'body.grace_until_ms'],
+      [MessageKind.MESSAGE_KIND_KEY_ROTATION, withVarint(KeyRotation.encode(rotation).finish(), 3, -(2n ** 63n)), 'INVALID_FIELD', 'body.grace_until_ms'],
+      [MessageKind.MESSAGE_KIND_KEY_REVOCATION, withVarint(KeyRevocation.encode({ revokedKeyIds: ['0123456789abcdef'], revokedAtMs: 0, reason: '' }).finish(), 2, 2n ** 63n - 1n), 'INVALID_FIELD', 'body.revoked_at_ms'],
+      [MessageKind.MESSAGE_KIND_KEY_ROTATION, KeyRotation.encode({ ...rotation, card: oversizedCard, graceUntilMs: clock.now() + HOUR }).finish(), 'INVALID_PEER_CARD', 'body.card.valid_until_ms'],
+    ] as const;
+    for (const [kind, body, code, field] of cases) {
+      const rejected = await refusal(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now(), { kind, body }).bytes));
+      expect([rejected.codeName, rejected.field, rejected.rule], field).toEqual([code, field, 'safe_integer']);
+      expect(rejected.receipt && ReceiptBody.decode(rejected.receipt.body).status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
+    }
+    expect(bel.node.peers.get('FRA')?.body.keyId).toBe(fraKeys.keyId);
+  });
+
+  it('LoadRoster refuses a roster carrying one, naming the field, and installs nothing', async () => {
+    const clock = new ManualClock(Date.now());
+    const op = operator();
+    const bel = await start('BEL', clock, { rosterKey: op.publicHex });
+    const encoded = (body: Partial<RosterBody>) => RosterBody.encode({ version: 1, federation: 'test', serial: 1, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [], ...body }).finish();
+    const signed = (bytes: Buffer) => ({ body: bytes, signature: Buffer.from(sodium().crypto_sign_detached(Buffer.concat([domain('tracenet.v1/roster'), bytes]), op.secret)) });
+    for (const [bytes, field] of [
+      [withVarint(encoded({ serial: 0 }), 3, 2n ** 64n - 1n), 'roster.serial'],
+      [withVarint(encoded({ issuedAtMs: 0 }), 4, -SAFE - 1n), 'roster.issued_at_ms'],
+      [withVarint(encoded({ expiresAtMs: 0 }), 5, SAFE + 1n), 'roster.expires_at_ms'],
+    ] as const) {
+      const refused = await refusal(bel.node.roster.install(signed(bytes)));
+      expect([refused.codeName, refused.field, refused.rule], field).toEqual(['INVALID_FIELD', field, 'safe_integer']);
+    }
+    expect(bel.node.roster.summary()).toBeUndefined();
   });
 });
 
