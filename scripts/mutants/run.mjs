@@ -1,0 +1,488 @@
+#!/usr/bin/env node
+// Measures how many single-rule breaks of the reference node (scripts/mutants/catalogue.json) the
+// conformance suite and the node's own tests notice (issue 14 section 9, docs/conformance.md
+// section 7). For each mutant, in a scratch copy of the tree (never this working tree): apply it,
+// `tsc -b node`, run the conformance suite against the mutated node as `npm run conformance` does,
+// then the node's tests (`vitest run node/test sdk/test --bail 1`), the mutant's likely test files
+// first and, when they all pass, the whole node suite. A failure counts only when it fails again on
+// the mutant and passes on an unmutated copy (so a flaky test on a loaded machine is no kill).
+//
+//   npm run mutants                          measure every mutant not yet measured for this source
+//   npm run mutants -- --only nonce-fixed    only these (comma-separated or repeated)
+//   npm run mutants -- --list                the catalogue and what is measured
+//   npm run mutants -- --fresh               measure again what was measured
+//   npm run mutants -- --write-docs          put the figures into docs/conformance.md section 7
+//
+// Results go to scripts/mutants/results.json (not committed). A mutant measured for the same
+// sources (node, sdk, conformance, proto and the root build files) and the same catalogue entry is
+// skipped, so an interrupted run resumes where it stopped. Every command runs under `nice`.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, URL } from 'node:url';
+import { applyMutant, checkCatalogue, entryHash, loadCatalogue } from './catalogue.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RESULTS = join(ROOT, 'scripts/mutants/results.json');
+const DOCS = join(ROOT, 'docs/conformance.md');
+/** Bumped when the way of measuring changes: results of another version are measured again. */
+const RUNNER_VERSION = 1;
+/** What a measurement depends on; docs and scripts are left out so that writing the figures keeps them. */
+const MEASURED = ['node/', 'sdk/', 'conformance/', 'proto/', 'package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.json', 'vitest.config.ts'];
+/** Kept in sync with the code by a unit test; it fails on every mutant by design, so it is never a kill. */
+const CATALOGUE_TEST = 'node/test/mutants-catalogue.test.ts';
+const MINUTE = 60_000;
+const LIMITS = { build: 10 * MINUTE, suite: 40 * MINUTE, confirm: 15 * MINUTE, targeted: 40 * MINUTE, full: 120 * MINUTE };
+const NODE = process.execPath;
+
+// ---- options -------------------------------------------------------------------------------
+
+function parseArgs(argv) {
+  const options = { only: [], list: false, fresh: false, writeDocs: false, keep: false, help: false };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg === '--only') options.only.push(...(argv[(i += 1)] ?? '').split(',').filter((s) => s !== ''));
+    else if (arg.startsWith('--only=')) options.only.push(...arg.slice(7).split(',').filter((s) => s !== ''));
+    else if (arg === '--list') options.list = true;
+    else if (arg === '--fresh') options.fresh = true;
+    else if (arg === '--write-docs') options.writeDocs = true;
+    else if (arg === '--keep') options.keep = true;
+    else if (arg === '-h' || arg === '--help') options.help = true;
+    else throw new Error(`unknown option ${arg} (see --help)`);
+  }
+  return options;
+}
+
+const HELP = `usage: npm run mutants -- [--only <id,...>] [--list] [--fresh] [--write-docs] [--keep]
+  --only <ids>    measure only these mutants (comma-separated or repeated)
+  --list          list the catalogue with what is measured, and exit
+  --fresh         measure again mutants already measured for these sources
+  --write-docs    write the figures into docs/conformance.md section 7 (every mutant measured)
+  --keep          keep the scratch copies and logs (printed at the end)`;
+
+// ---- processes -----------------------------------------------------------------------------
+
+let current; // the process group running now, killed on Ctrl-C
+let scratchRoot;
+
+/** Runs `args` under nice in its own process group; resolves with its exit code, output in `log`. */
+function run(args, { cwd, log, timeoutMs }) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const out = [];
+    const child = spawn('nice', ['-n', '10', ...args], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    current = child;
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => out.push(d));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      current = undefined;
+      const output = Buffer.concat(out).toString('utf8');
+      if (log) writeFileSync(log, `$ ${args.join(' ')}\n(cwd ${cwd})\n\n${output}`);
+      resolve({ code: code ?? (signal ? 128 : 1), timedOut, output, ms: Date.now() - started });
+    });
+  });
+}
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Ends what a run left behind in the scratch copies (nodes the suite or a test started in a group
+ * of their own): the processes whose command line names the scratch directory, by their ids.
+ */
+function killStragglers() {
+  if (!scratchRoot || !existsSync('/proc')) return;
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(scratchRoot)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+}
+
+// ---- sources and scratch copies ------------------------------------------------------------
+
+/** The files of the working tree: tracked and untracked, without what git ignores. */
+function treeFiles() {
+  const listed = spawnSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' });
+  if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
+  return listed.stdout.split('\0').filter((f) => f !== '' && existsSync(join(ROOT, f)));
+}
+
+/** The hash of everything a measurement depends on (the working tree as it is, committed or not). */
+function sourceKey(files) {
+  const hash = createHash('sha256').update(`runner ${RUNNER_VERSION}\n`);
+  for (const file of files.filter((f) => MEASURED.some((m) => (m.endsWith('/') ? f.startsWith(m) : f === m))).sort()) {
+    hash.update(`${file}\n`).update(readFileSync(join(ROOT, file))).update('\n');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+function gitCommit() {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', ...MEASURED], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() !== '';
+  return dirty ? `${head} with uncommitted changes` : head;
+}
+
+/**
+ * A copy of the tree at `dir`, built. node_modules is a directory of links to this tree's packages,
+ * except the workspaces (@tracenet/*), which link to the copy's own, and vite's caches.
+ */
+async function makeCopy(dir, files, logs) {
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(dir, file));
+  }
+  const modules = join(dir, 'node_modules');
+  mkdirSync(join(modules, '@tracenet'), { recursive: true });
+  for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
+    if (entry === '@tracenet' || entry.startsWith('.vite') || entry === '.cache') continue;
+    symlinkSync(join(ROOT, 'node_modules', entry), join(modules, entry));
+  }
+  for (const pkg of readdirSync(join(ROOT, 'node_modules/@tracenet'))) symlinkSync(`../../${pkg}`, join(modules, '@tracenet', pkg));
+  const built = await run([NODE, 'node_modules/typescript/bin/tsc', '-b'], { cwd: dir, log: join(logs, `build-${relative(scratchRoot, dir)}.log`), timeoutMs: LIMITS.build * 2 });
+  if (built.code !== 0) throw new Error(`the scratch copy ${dir} does not build:\n${built.output.slice(-3000)}`);
+}
+
+// ---- the conformance suite -----------------------------------------------------------------
+
+const SUITE_ARGS = ['conformance/dist/cli.js', '--spawn', 'sh conformance/bin/reference-node.sh', '--expected-failures', 'conformance/expected-failures.json', '--ready-timeout', '60000', '-q'];
+
+/** Runs the suite (or the cases `only`) in `dir`; the ids of the cases that failed or passed unexpectedly. */
+async function runSuite(dir, log, only = []) {
+  const json = `${log}.json`;
+  rmSync(json, { force: true });
+  const args = [NODE, ...SUITE_ARGS, '--json', json, ...(only.length > 0 ? ['--only', only.join(',')] : [])];
+  const result = await run(args, { cwd: dir, log, timeoutMs: only.length > 0 ? LIMITS.confirm : LIMITS.suite });
+  killStragglers();
+  if (!existsSync(json)) {
+    const tail = result.output.trim().split('\n').slice(-3).join(' ').slice(0, 300);
+    return { ran: false, failed: [], ms: result.ms, note: result.timedOut ? 'the suite timed out' : `the suite could not run (exit ${result.code}): ${tail}` };
+  }
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  const failed = report.results.filter((r) => r.status === 'failed' || r.status === 'xpass').map((r) => ({ id: r.id, section: r.section, message: String(r.message).slice(0, 300) }));
+  return { ran: true, failed, ms: result.ms, note: result.timedOut ? 'timed out' : '' };
+}
+
+/**
+ * The suite against the mutant. A case counts only when it fails again on the mutant and passes on
+ * the unmutated copy. A node that does not start at all is noticed too (twice, to be sure).
+ */
+async function measureSuite(copies, mutant, logs, baseline) {
+  let first = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite.log`));
+  if (!first.ran) {
+    // The unmutated node passed the baseline: a mutated node the suite cannot run against twice is noticed.
+    const again = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-again.log`));
+    if (!again.ran) return { killed: true, cases: [], note: again.note, ms: first.ms + again.ms };
+    first = { ...again, ms: first.ms + again.ms };
+  }
+  const suspects = first.failed.filter((f) => !baseline.includes(f.id));
+  if (suspects.length === 0) return { killed: false, cases: [], note: first.note, ms: first.ms };
+  const ids = suspects.map((s) => s.id);
+  const again = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-again.log`), ids);
+  const pristine = await runSuite(copies.pristine, join(logs, `${mutant.id}-suite-pristine.log`), ids);
+  const failsAgain = new Set(again.failed.map((f) => f.id));
+  const failsUnmutated = new Set(pristine.failed.map((f) => f.id));
+  const cases = suspects.filter((s) => failsAgain.has(s.id) && pristine.ran && !failsUnmutated.has(s.id));
+  const flaky = ids.filter((id) => !cases.some((c) => c.id === id));
+  return {
+    killed: cases.length > 0,
+    cases,
+    note: [first.note, flaky.length > 0 ? `not confirmed: ${flaky.join(', ')}` : ''].filter((n) => n !== '').join('; '),
+    ms: first.ms + again.ms + pristine.ms,
+  };
+}
+
+// ---- the node's tests ----------------------------------------------------------------------
+
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Runs vitest in `dir`; the failed tests as { file, name } (name '' for a file that failed as a whole). */
+async function runTests(dir, log, args, timeoutMs = LIMITS.confirm) {
+  const json = `${log}.json`;
+  rmSync(json, { force: true });
+  const result = await run([NODE, 'node_modules/vitest/vitest.mjs', 'run', ...args, '--exclude', CATALOGUE_TEST, '--reporter=json', `--outputFile=${json}`], {
+    cwd: dir,
+    log,
+    timeoutMs,
+  });
+  killStragglers();
+  if (!existsSync(json)) return { ok: false, failed: [], ms: result.ms, note: result.timedOut ? 'vitest timed out' : `vitest ended without a report (exit ${result.code})` };
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  const failed = [];
+  for (const file of report.testResults) {
+    const name = relative(dir, file.name);
+    const tests = file.assertionResults.filter((t) => t.status === 'failed');
+    for (const t of tests) failed.push({ file: name, name: t.fullName, message: String(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300) });
+    if (tests.length === 0 && file.status === 'failed') failed.push({ file: name, name: '', message: String(file.message ?? '').split('\n')[0].slice(0, 300) });
+  }
+  return { ok: result.code === 0 && failed.length === 0, failed, ms: result.ms, note: result.timedOut ? 'vitest timed out' : '' };
+}
+
+/** Whether a failure of the mutant is real: it fails again there and passes on the unmutated copy. */
+async function confirmTest(copies, mutant, logs, failure, n) {
+  const select = [failure.file, ...(failure.name === '' ? [] : ['-t', `^${escapeRegExp(failure.name)}$`])];
+  const again = await runTests(copies.mutant, join(logs, `${mutant.id}-tests-again-${n}.log`), select);
+  if (again.ok) return { confirmed: false, ms: again.ms };
+  const pristine = await runTests(copies.pristine, join(logs, `${mutant.id}-tests-pristine-${n}.log`), select);
+  return { confirmed: pristine.ok, ms: again.ms + pristine.ms };
+}
+
+/**
+ * The node's tests against the mutant: its likely test files first, then, when they all pass, the
+ * whole node suite without them. A file whose failure is not confirmed is left out and the phase
+ * runs again without it (at most three times).
+ */
+async function measureTests(copies, mutant, logs) {
+  const targeted = mutant.tests.filter((t) => t !== CATALOGUE_TEST);
+  const unreliable = [];
+  let ms = 0;
+  for (const phase of ['targeted', 'full']) {
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const files = targeted.filter((f) => !unreliable.includes(f));
+      if (phase === 'targeted' && files.length === 0) break;
+      const excluded = phase === 'full' ? [...targeted, ...unreliable] : [];
+      const args = [...(phase === 'targeted' ? files : ['node/test', 'sdk/test']), '--bail', '1', ...excluded.flatMap((f) => ['--exclude', f])];
+      const result = await runTests(copies.mutant, join(logs, `${mutant.id}-tests-${phase}-${attempt}.log`), args, LIMITS[phase]);
+      ms += result.ms;
+      if (result.ok) break;
+      const failure = result.failed[0];
+      if (!failure) return { killed: false, phase, test: '', ms, note: `inconclusive: ${result.note}` };
+      const confirmation = await confirmTest(copies, mutant, logs, failure, `${phase}-${attempt}`);
+      ms += confirmation.ms;
+      if (confirmation.confirmed) {
+        const test = failure.name === '' ? `${failure.file} (the file fails: ${failure.message})` : `${failure.file} > ${failure.name}`;
+        return { killed: true, phase, test, message: failure.message, ms, note: unreliable.length > 0 ? `left out as unreliable: ${unreliable.join(', ')}` : '' };
+      }
+      unreliable.push(failure.file);
+    }
+  }
+  return { killed: false, phase: 'full', test: '', ms, note: unreliable.length > 0 ? `left out as unreliable: ${unreliable.join(', ')}` : '' };
+}
+
+// ---- results -------------------------------------------------------------------------------
+
+function readResults() {
+  if (!existsSync(RESULTS)) return { format: 'tracenet-mutants/1', baseline: undefined, mutants: {} };
+  return JSON.parse(readFileSync(RESULTS, 'utf8'));
+}
+
+function writeResults(results) {
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+/** The figures of the catalogue's mutants measured for `key`. */
+function figures(catalogue, results, key) {
+  const rows = catalogue.mutants.map((m) => ({ mutant: m, result: results.mutants[m.id]?.key === `${key}:${entryHash(m)}` ? results.mutants[m.id] : undefined }));
+  const measured = rows.filter((r) => r.result?.status === 'measured');
+  const wire = measured.filter((r) => r.mutant.visibility === 'wire');
+  const suiteKilled = wire.filter((r) => r.result.suite.killed);
+  const testsKilled = measured.filter((r) => r.result.tests.killed);
+  return {
+    rows,
+    total: catalogue.mutants.length,
+    measured: measured.length,
+    invalid: rows.filter((r) => r.result?.status === 'invalid'),
+    wire: wire.length,
+    suiteKilled: suiteKilled.length,
+    testsKilled: testsKilled.length,
+    suiteMissed: wire.filter((r) => !r.result.suite.killed).map((r) => r.mutant),
+    testsMissed: measured.filter((r) => !r.result.tests.killed).map((r) => r.mutant),
+    bothMissed: measured.filter((r) => !r.result.tests.killed && !(r.mutant.visibility === 'wire' && r.result.suite.killed)).map((r) => r.mutant),
+    localNoticedBySuite: measured.filter((r) => r.mutant.visibility === 'local' && r.result.suite.killed).map((r) => r.mutant),
+  };
+}
+
+const percent = (n, d) => (d === 0 ? '–' : `${Math.floor((n * 1000) / d) / 10} %`);
+const seconds = (ms) => `${Math.round(ms / 1000)} s`;
+
+function printTable(f) {
+  const width = Math.max(...f.rows.map((r) => r.mutant.id.length));
+  console.log(`\n${'mutant'.padEnd(width)}  vis    suite                                         node tests                                              time`);
+  for (const { mutant, result } of f.rows) {
+    const vis = mutant.visibility.padEnd(5);
+    if (!result) {
+      console.log(`${mutant.id.padEnd(width)}  ${vis}  (not measured)`);
+      continue;
+    }
+    if (result.status === 'invalid') {
+      console.log(`${mutant.id.padEnd(width)}  ${vis}  INVALID: ${result.note}`);
+      continue;
+    }
+    const suite = result.suite.killed ? `noticed: ${result.suite.cases.map((c) => c.id).join(', ')}` : `missed${result.suite.note ? ` (${result.suite.note})` : ''}`;
+    const tests = result.tests.killed ? `noticed (${result.tests.phase}): ${result.tests.test}` : 'missed';
+    console.log(`${mutant.id.padEnd(width)}  ${vis}  ${suite.slice(0, 44).padEnd(44)}  ${tests.slice(0, 54).padEnd(54)}  ${seconds(result.durationMs)}`);
+  }
+  console.log(`\nmeasured ${f.measured} of ${f.total} mutants (${f.wire} visible on the wire)`);
+  console.log(`conformance suite: ${f.suiteKilled} / ${f.wire} wire-visible mutants noticed (${percent(f.suiteKilled, f.wire)}; goal 90 %)`);
+  console.log(`node tests:        ${f.testsKilled} / ${f.measured} mutants noticed (${percent(f.testsKilled, f.measured)}; goal 95 %)`);
+  const list = (title, mutants) => {
+    if (mutants.length === 0) return;
+    console.log(`\n${title}:`);
+    for (const m of mutants) console.log(`  ${m.id.padEnd(width)}  ${m.section.padEnd(11)} ${m.rule}`);
+  };
+  list('missed by the conformance suite (wire-visible)', f.suiteMissed);
+  list('missed by the node tests', f.testsMissed);
+  list('missed by both', f.bothMissed);
+  list('local-only, yet noticed by the suite (visibility to check)', f.localNoticedBySuite);
+  if (f.invalid.length > 0) list('invalid (does not build)', f.invalid.map((r) => r.mutant));
+}
+
+const DOCS_BEGIN = '<!-- mutants:begin (written by npm run mutants -- --write-docs) -->';
+const DOCS_END = '<!-- mutants:end -->';
+
+/** The block of docs/conformance.md section 7 that `--write-docs` replaces. */
+function docsBlock(f) {
+  const latest = f.rows.map((r) => r.result).filter((r) => r !== undefined).reduce((a, b) => (b.measuredAt > a.measuredAt ? b : a));
+  const date = latest.measuredAt.slice(0, 10);
+  const commit = latest.commit;
+  const ids = (mutants) => (mutants.length === 0 ? 'none' : mutants.map((m) => `\`${m.id}\``).join(', '));
+  return [
+    DOCS_BEGIN,
+    '| measured | commit | mutants | visible on the wire | noticed by the suite | noticed by the node tests | missed by both |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    `| ${date} | \`${commit}\` | ${f.measured} | ${f.wire} | ${f.suiteKilled} (${percent(f.suiteKilled, f.wire)}) | ${f.testsKilled} (${percent(f.testsKilled, f.measured)}) | ${f.bothMissed.length} |`,
+    '',
+    `Goal (issue 14): the suite notices at least 90 % of the wire-visible mutants, the node tests at least 95 % of all.`,
+    `Missed by the suite: ${ids(f.suiteMissed)}. Missed by the node tests: ${ids(f.testsMissed)}.`,
+    DOCS_END,
+  ].join('\n');
+}
+
+function writeDocs(f) {
+  const text = readFileSync(DOCS, 'utf8');
+  const block = docsBlock(f);
+  const begin = text.indexOf(DOCS_BEGIN);
+  const end = text.indexOf(DOCS_END);
+  if (begin === -1 || end === -1) throw new Error(`docs/conformance.md has no block between "${DOCS_BEGIN}" and "${DOCS_END}" in section 7`);
+  writeFileSync(DOCS, text.slice(0, begin) + block + text.slice(end + DOCS_END.length));
+  console.log('docs/conformance.md section 7: figures written');
+}
+
+// ---- main ----------------------------------------------------------------------------------
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (options.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const catalogue = loadCatalogue(ROOT);
+  const problems = checkCatalogue(catalogue, ROOT);
+  if (problems.length > 0) {
+    console.error(`scripts/mutants/catalogue.json is out of step with the code:\n  ${problems.join('\n  ')}`);
+    return 2;
+  }
+  const unknown = options.only.filter((id) => !catalogue.mutants.some((m) => m.id === id));
+  if (unknown.length > 0) {
+    console.error(`no such mutant: ${unknown.join(', ')} (see --list)`);
+    return 2;
+  }
+  const files = treeFiles();
+  const key = sourceKey(files);
+  const results = readResults();
+  const keyOf = (m) => `${key}:${entryHash(m)}`;
+  if (options.list) {
+    for (const m of catalogue.mutants) {
+      const r = results.mutants[m.id];
+      const state = r?.key !== keyOf(m) ? 'not measured' : r.status === 'invalid' ? 'invalid' : `suite ${r.suite.killed ? 'noticed' : 'missed'}, tests ${r.tests.killed ? 'noticed' : 'missed'}`;
+      console.log(`${m.id.padEnd(40)} ${m.section.padEnd(16)} ${m.visibility.padEnd(6)} ${m.file.padEnd(44)} ${state}`);
+    }
+    return 0;
+  }
+  const selected = catalogue.mutants.filter((m) => options.only.length === 0 || options.only.includes(m.id));
+  const todo = selected.filter((m) => options.fresh || results.mutants[m.id]?.key !== keyOf(m));
+  const commit = gitCommit();
+  if (todo.length > 0) {
+    console.log(`${todo.length} of ${selected.length} mutants to measure (sources ${key}, ${commit}); ${selected.length - todo.length} measured already`);
+    scratchRoot = mkdtempSync(join(tmpdir(), 'tracenet-mutants-'));
+    const logs = join(scratchRoot, 'logs');
+    mkdirSync(logs);
+    const copies = { pristine: join(scratchRoot, 'pristine'), mutant: join(scratchRoot, 'mutant') };
+    const interrupt = () => {
+      if (current) killGroup(current.pid);
+      killStragglers();
+      if (!options.keep) rmSync(scratchRoot, { recursive: true, force: true });
+      process.exit(130);
+    };
+    process.on('SIGINT', interrupt);
+    process.on('SIGTERM', interrupt);
+    try {
+      console.log(`scratch copies in ${scratchRoot}: copying and building (tsc -b) twice`);
+      await makeCopy(copies.pristine, files, logs);
+      await makeCopy(copies.mutant, files, logs);
+      if (results.baseline?.key !== key) {
+        console.log('baseline: the conformance suite against the unmutated node');
+        const base = await runSuite(copies.pristine, join(logs, 'baseline-suite.log'));
+        if (!base.ran) throw new Error(`the conformance suite does not run against the unmutated node: ${base.note}`);
+        results.baseline = { key, suiteFailures: base.failed.map((f) => f.id), measuredAt: new Date().toISOString() };
+        writeResults(results);
+        if (base.failed.length > 0) console.log(`  the unmutated node fails ${base.failed.map((f) => f.id).join(', ')}: these cases are ignored`);
+      }
+      for (const [n, mutant] of todo.entries()) {
+        const started = Date.now();
+        const file = join(copies.mutant, mutant.file);
+        const original = readFileSync(file, 'utf8');
+        process.stdout.write(`[${n + 1}/${todo.length}] ${mutant.id} (${mutant.section}, ${mutant.visibility}): `);
+        const record = { key: keyOf(mutant), commit, measuredAt: new Date().toISOString(), section: mutant.section, visibility: mutant.visibility, rule: mutant.rule };
+        try {
+          writeFileSync(file, applyMutant(original, mutant));
+          const build = await run([NODE, 'node_modules/typescript/bin/tsc', '-b', 'node'], { cwd: copies.mutant, log: join(logs, `${mutant.id}-build.log`), timeoutMs: LIMITS.build });
+          if (build.code !== 0) {
+            const error = build.output.split('\n').find((l) => l.includes('error')) ?? build.output.slice(0, 300);
+            results.mutants[mutant.id] = { ...record, status: 'invalid', note: `does not build: ${error.trim()}`, durationMs: Date.now() - started };
+            console.log(`INVALID (does not build: ${error.trim()})`);
+            continue;
+          }
+          process.stdout.write(`built ${seconds(build.ms)}; suite `);
+          const suite = await measureSuite(copies, mutant, logs, results.baseline.suiteFailures);
+          process.stdout.write(`${suite.killed ? `noticed (${suite.cases.map((c) => c.id).join(', ')})` : 'missed'} ${seconds(suite.ms)}; tests `);
+          const tests = await measureTests(copies, mutant, logs);
+          console.log(`${tests.killed ? `noticed (${tests.phase}: ${tests.test})` : 'missed'} ${seconds(tests.ms)}`);
+          results.mutants[mutant.id] = { ...record, status: 'measured', suite, tests, durationMs: Date.now() - started };
+        } finally {
+          writeFileSync(file, original);
+          writeResults(results);
+        }
+      }
+    } finally {
+      killStragglers();
+      if (options.keep) console.log(`kept ${scratchRoot} (logs in ${logs})`);
+      else rmSync(scratchRoot, { recursive: true, force: true });
+    }
+  }
+  const f = figures(catalogue, results, key);
+  printTable(f);
+  if (options.writeDocs) {
+    if (f.measured + f.invalid.length < f.total) {
+      console.error(`\n--write-docs: ${f.total - f.measured - f.invalid.length} mutants are not measured for these sources yet; run npm run mutants first`);
+      return 1;
+    }
+    writeDocs(f);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(2);
+  },
+);
