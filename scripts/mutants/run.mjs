@@ -18,7 +18,7 @@
 // skipped, so an interrupted run resumes where it stopped. Every command runs under `nice`.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
@@ -67,14 +67,28 @@ const HELP = `usage: npm run mutants -- [--only <id,...>] [--list] [--fresh] [--
 let current; // the process group running now, killed on Ctrl-C
 let scratchRoot;
 
-/** Runs `args` under nice in its own process group; resolves with its exit code, output in `log`. */
-function run(args, { cwd, log, timeoutMs }) {
+/**
+ * Runs `args` under nice in its own process group; resolves with its exit code, output in `log`.
+ * `onLine` sees each line of standard output and may return true to stop the run there.
+ */
+function run(args, { cwd, log, timeoutMs, env = {}, onLine }) {
   return new Promise((resolve) => {
     const started = Date.now();
     const out = [];
-    const child = spawn('nice', ['-n', '10', ...args], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn('nice', ['-n', '10', ...args], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
     current = child;
-    child.stdout.on('data', (d) => out.push(d));
+    let partial = '';
+    let stopped = false;
+    child.stdout.on('data', (d) => {
+      out.push(d);
+      if (!onLine || stopped) return;
+      const lines = (partial + d.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      if (lines.some((line) => onLine(line))) {
+        stopped = true;
+        killGroup(child.pid);
+      }
+    });
     child.stderr.on('data', (d) => out.push(d));
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -86,7 +100,7 @@ function run(args, { cwd, log, timeoutMs }) {
       current = undefined;
       const output = Buffer.concat(out).toString('utf8');
       if (log) writeFileSync(log, `$ ${args.join(' ')}\n(cwd ${cwd})\n\n${output}`);
-      resolve({ code: code ?? (signal ? 128 : 1), timedOut, output, ms: Date.now() - started });
+      resolve({ code: code ?? (signal ? 128 : 1), timedOut, stopped, output, ms: Date.now() - started });
     });
   });
 }
@@ -101,7 +115,8 @@ function killGroup(pid) {
 
 /**
  * Ends what a run left behind in the scratch copies (nodes the suite or a test started in a group
- * of their own): the processes whose command line names the scratch directory, by their ids.
+ * of their own): the processes whose command line names the scratch directory or that run in it,
+ * by their ids.
  */
 function killStragglers() {
   if (!scratchRoot || !existsSync('/proc')) return;
@@ -109,7 +124,7 @@ function killStragglers() {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(scratchRoot)) process.kill(pid, 'SIGKILL');
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(scratchRoot) || readlinkSync(`/proc/${pid}/cwd`).startsWith(scratchRoot)) process.kill(pid, 'SIGKILL');
     } catch {
       // gone, or not ours to read
     }
@@ -162,15 +177,31 @@ async function makeCopy(dir, files, logs) {
 
 // ---- the conformance suite -----------------------------------------------------------------
 
-const SUITE_ARGS = ['conformance/dist/cli.js', '--spawn', 'sh conformance/bin/reference-node.sh', '--expected-failures', 'conformance/expected-failures.json', '--ready-timeout', '60000', '-q'];
+const SUITE_ARGS = ['conformance/dist/cli.js', '--spawn', 'sh conformance/bin/reference-node.sh', '--expected-failures', 'conformance/expected-failures.json', '--ready-timeout', '60000'];
+/** The suite stops after this many cases failed (that the unmutated node passes): enough to confirm and name them. */
+const SUITE_BAIL = 3;
+/** A failed or unexpectedly passing case in the suite's progress output (docs/conformance.md section 1). */
+const SUITE_FAILURE = /^(FAIL|XPASS) +(\S+) +protocol /;
 
-/** Runs the suite (or the cases `only`) in `dir`; the ids of the cases that failed or passed unexpectedly. */
-async function runSuite(dir, log, only = []) {
+/**
+ * Runs the suite (or the cases `only`) in `dir`; the cases that failed or passed unexpectedly.
+ * With `bail`, the run stops once that many cases not in `ignore` failed.
+ */
+async function runSuite(dir, log, { only = [], bail = 0, ignore = [] } = {}) {
   const json = `${log}.json`;
   rmSync(json, { force: true });
   const args = [NODE, ...SUITE_ARGS, '--json', json, ...(only.length > 0 ? ['--only', only.join(',')] : [])];
-  const result = await run(args, { cwd: dir, log, timeoutMs: only.length > 0 ? LIMITS.confirm : LIMITS.suite });
+  const seen = [];
+  const onLine = (line) => {
+    const failure = SUITE_FAILURE.exec(line);
+    if (failure && !ignore.includes(failure[2])) seen.push({ id: failure[2], section: '', message: '' });
+    return bail > 0 && seen.length >= bail;
+  };
+  // The nodes the suite starts keep their data under the scratch directory: ended and removed with it.
+  const env = { TMPDIR: join(scratchRoot, 'tmp') };
+  const result = await run(args, { cwd: dir, log, env, onLine, timeoutMs: only.length > 0 ? LIMITS.confirm : LIMITS.suite });
   killStragglers();
+  if (result.stopped) return { ran: true, failed: seen, ms: result.ms, note: `stopped after ${bail} failed cases` };
   if (!existsSync(json)) {
     const tail = result.output.trim().split('\n').slice(-3).join(' ').slice(0, 300);
     return { ran: false, failed: [], ms: result.ms, note: result.timedOut ? 'the suite timed out' : `the suite could not run (exit ${result.code}): ${tail}` };
@@ -181,32 +212,39 @@ async function runSuite(dir, log, only = []) {
 }
 
 /**
- * The suite against the mutant. A case counts only when it fails again on the mutant and passes on
- * the unmutated copy. A node that does not start at all is noticed too (twice, to be sure).
+ * The suite against the mutant, stopping after {@link SUITE_BAIL} failed cases. A case counts only
+ * when it fails again on the mutant and passes on the unmutated copy; cases that do not are left
+ * out and the suite runs again (at most three times). A node the suite cannot run against at all,
+ * twice, is noticed: the unmutated node passed the baseline.
  */
 async function measureSuite(copies, mutant, logs, baseline) {
-  let first = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite.log`));
-  if (!first.ran) {
-    // The unmutated node passed the baseline: a mutated node the suite cannot run against twice is noticed.
-    const again = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-again.log`));
-    if (!again.ran) return { killed: true, cases: [], note: again.note, ms: first.ms + again.ms };
-    first = { ...again, ms: first.ms + again.ms };
+  const ignore = [...baseline];
+  const unconfirmed = [];
+  let ms = 0;
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    let first = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-${attempt}.log`), { bail: SUITE_BAIL, ignore });
+    ms += first.ms;
+    if (!first.ran) {
+      const again = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-${attempt}-again.log`), { bail: SUITE_BAIL, ignore });
+      ms += again.ms;
+      if (!again.ran) return { killed: true, cases: [], note: again.note, ms };
+      first = again;
+    }
+    const suspects = first.failed.filter((f) => !ignore.includes(f.id));
+    if (suspects.length === 0) break;
+    const ids = suspects.map((f) => f.id);
+    const again = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-${attempt}-confirm.log`), { only: ids });
+    const pristine = await runSuite(copies.pristine, join(logs, `${mutant.id}-suite-${attempt}-pristine.log`), { only: ids });
+    ms += again.ms + pristine.ms;
+    const failsAgain = new Map(again.failed.map((f) => [f.id, f]));
+    const failsUnmutated = new Set(pristine.failed.map((f) => f.id));
+    const cases = ids.filter((id) => failsAgain.has(id) && pristine.ran && !failsUnmutated.has(id)).map((id) => failsAgain.get(id));
+    if (cases.length > 0) return { killed: true, cases, note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
+    unconfirmed.push(...ids);
+    ignore.push(...ids);
+    if (!first.note.startsWith('stopped')) break;
   }
-  const suspects = first.failed.filter((f) => !baseline.includes(f.id));
-  if (suspects.length === 0) return { killed: false, cases: [], note: first.note, ms: first.ms };
-  const ids = suspects.map((s) => s.id);
-  const again = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-again.log`), ids);
-  const pristine = await runSuite(copies.pristine, join(logs, `${mutant.id}-suite-pristine.log`), ids);
-  const failsAgain = new Set(again.failed.map((f) => f.id));
-  const failsUnmutated = new Set(pristine.failed.map((f) => f.id));
-  const cases = suspects.filter((s) => failsAgain.has(s.id) && pristine.ran && !failsUnmutated.has(s.id));
-  const flaky = ids.filter((id) => !cases.some((c) => c.id === id));
-  return {
-    killed: cases.length > 0,
-    cases,
-    note: [first.note, flaky.length > 0 ? `not confirmed: ${flaky.join(', ')}` : ''].filter((n) => n !== '').join('; '),
-    ms: first.ms + again.ms + pristine.ms,
-  };
+  return { killed: false, cases: [], note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
 }
 
 // ---- the node's tests ----------------------------------------------------------------------
@@ -414,6 +452,7 @@ async function main() {
     scratchRoot = mkdtempSync(join(tmpdir(), 'tracenet-mutants-'));
     const logs = join(scratchRoot, 'logs');
     mkdirSync(logs);
+    mkdirSync(join(scratchRoot, 'tmp'));
     const copies = { pristine: join(scratchRoot, 'pristine'), mutant: join(scratchRoot, 'mutant') };
     const interrupt = () => {
       if (current) killGroup(current.pid);
