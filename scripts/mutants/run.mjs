@@ -454,7 +454,8 @@ async function main() {
     mkdirSync(logs);
     mkdirSync(join(scratchRoot, 'tmp'));
     const copies = { pristine: join(scratchRoot, 'pristine'), mutant: join(scratchRoot, 'mutant') };
-    const interrupt = () => {
+    const interrupt = (signal) => {
+      console.error(`\n${signal}: stopping; the mutants measured so far are kept in ${relative(ROOT, RESULTS)}`);
       if (current) killGroup(current.pid);
       killStragglers();
       if (!options.keep) rmSync(scratchRoot, { recursive: true, force: true });
