@@ -48,7 +48,8 @@ export type AuditType =
   | 'keys.rotated'
   | 'keys.revoked'
   | 'peer.keys_revoked'
-  | 'roster.loaded';
+  | 'roster.loaded'
+  | 'refusals.counted';
 
 /**
  * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message

@@ -130,6 +130,17 @@ export class PeerRegistry {
     return nowMs < previous.graceUntilMs ? { body: previous.body } : { refused: 'rotation_grace' };
   }
 
+  /**
+   * The pinned peer that may connect with the TLS certificate whose SHA-256 is `fingerprint` at
+   * `nowMs` (docs/protocol.md 2.5): the certificate of its pinned card, or of a previous card
+   * whose keys {@link senderKeys} still accepts (in grace, not revoked).
+   */
+  byTlsFingerprint(fingerprint: Uint8Array, nowMs: number): Peer | undefined {
+    return this.list().find((peer) =>
+      [peer.body, ...peer.previous.map((p) => p.body)].some((body) => body.tlsCertificateSha256.equals(fingerprint) && 'body' in this.senderKeys(peer, body.keyId, nowMs)),
+    );
+  }
+
   /** The roster's word on a sender (15.5): throws when it refuses `participantId` sending with `keyId` now. */
   checkRoster(participantId: string, keyId: string, nowMs: number): void {
     this.deps.roster?.checkSender(participantId, keyId, nowMs);
