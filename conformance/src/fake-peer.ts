@@ -104,11 +104,16 @@ export class PeerHost {
     this.#server = server;
     this.#workDir = workDir;
     for (const id of taken) this.#used.add(id);
-    this.#client = new Generic(target.federation, credentials.createSsl(Buffer.from(target.tlsCertificatePem), null, null, { checkServerIdentity: () => undefined }), {
+    // It presents the certificate that every fake peer's card names: the node admits the connection once it pinned one of them (protocol 2.5).
+    const presented = credentials.createSsl(Buffer.from(target.tlsCertificatePem), Buffer.from(tls.privateKeyPem), Buffer.from(tls.certificatePem), { checkServerIdentity: () => undefined });
+    this.#client = new Generic(target.federation, presented, {
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': -1,
       'grpc.ssl_target_name_override': 'tracenet-peer',
       'grpc.enable_retries': 0,
+      // A handshake refused before any fake peer was pinned is tried again soon after.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
     });
   }
 

@@ -129,8 +129,8 @@ export class TracenetNode {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly #health = createHealth();
-  /** Refusals before authentication, counted per source and interval into the audit log (4.13). */
-  readonly #refusals: RefusalTally;
+  /** Refusals before authentication, counted per source and interval into the audit log (docs/protocol.md 4.13). */
+  readonly refusals: RefusalTally;
   #card: PeerCard;
   #rosterTimer: NodeJS.Timeout | undefined;
   /** Serializes key rotations. */
@@ -145,10 +145,7 @@ export class TracenetNode {
 
   private constructor(
     private readonly options: NodeOptions & { clock: Clock; transport: Transport },
-    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'roster' | 'receiver' | 'outbox' | 'policies' | 'records' | 'registry' | 'workflow' | 'lookups' | 'metrics' | 'logger'> & {
-      card: PeerCard;
-      refusals: RefusalTally;
-    },
+    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'roster' | 'receiver' | 'outbox' | 'policies' | 'records' | 'registry' | 'workflow' | 'lookups' | 'metrics' | 'logger' | 'refusals'> & { card: PeerCard },
   ) {
     this.identity = parts.identity;
     this.store = parts.store;
@@ -165,7 +162,7 @@ export class TracenetNode {
     this.metrics = parts.metrics;
     this.logger = parts.logger;
     this.#card = parts.card;
-    this.#refusals = parts.refusals;
+    this.refusals = parts.refusals;
   }
 
   /** Loads identity and store of an initialised data directory. Nothing listens yet. */
@@ -199,7 +196,7 @@ export class TracenetNode {
       await roster.load();
       const peers = new PeerRegistry({ store, journal, identity, roster });
       await peers.load();
-      const transport = options.transport ?? createGrpcTransport({ maxEnvelopeBytes: options.config.envelope.maxBytes, current: () => identity.tls });
+      const transport = options.transport ?? createGrpcTransport({ maxEnvelopeBytes: options.config.envelope.maxBytes });
       const refusals = new RefusalTally({ journal, clock, logger, config: { intervalMs: options.config.audit.refusalIntervalMs, maxSources: options.config.audit.refusalSources } });
       const receiver = new Receiver({
         identity,
@@ -318,7 +315,7 @@ export class TracenetNode {
     await this.workflow.start();
     await this.lookups.responder.start();
     await this.metrics.start();
-    this.#refusals.start();
+    this.refusals.start();
 
     const federation = config.federation;
     this.#federation = new ServicePort({
@@ -417,7 +414,7 @@ export class TracenetNode {
 
   /** A connection refused by a port: counted for the audit log (4.13) and the metrics. */
   #refused(port: 'federation' | 'authority', source: RefusalSource, reason: string): void {
-    this.#refusals.count(source, reason);
+    this.refusals.count(source, reason);
     this.metrics.connectionRefused(port, reason);
   }
 
@@ -473,7 +470,7 @@ export class TracenetNode {
     const wasRunning = this.#state === 'running';
     this.#state = 'stopping';
     await this.#halt();
-    await this.#refusals.stop();
+    await this.refusals.stop();
     if (wasRunning) await this.journal.write([], [{ type: 'node.stopped', fields: {} }]);
     await this.journal.checkpoint();
     await this.store.close();

@@ -63,7 +63,7 @@ beforeAll(async () => {
   await bel.node.peers.pin(fra.card, clock.now());
   await bel.node.peers.pin(ken.card, clock.now());
   bel.node.receiver.on('accepted', (m) => accepted.push(m));
-  client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem);
+  client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem, fra.identity.tls);
 });
 
 afterAll(async () => {
@@ -104,8 +104,8 @@ interface Refusal {
   readonly code: ErrorCode;
   readonly field?: string;
   /**
-   * 'none': refused before the header authenticated; nothing but the audit entry is written and
-   * no receipt is given. 'new': authenticated and refused; a signed REJECTED receipt is given and
+   * 'none': refused before the header authenticated; no receipt is given, nothing is written at
+   * once, and the refusal is counted for the source's `refusals.counted` entry (4.13). 'new': authenticated and refused; a signed REJECTED receipt is given and
    * remembered in `seen` so that no copy is ever accepted. 'again': a copy of a message refused
    * before; the remembered REJECTED receipt is given again and nothing new is stored.
    */
@@ -114,8 +114,9 @@ interface Refusal {
 
 /**
  * Delivers `bytes` straight to BEL's receiver and checks the refusal: its specific code and field,
- * that the inbox did not change and no message was processed, that exactly one audit entry was
- * added, what `seen` remembers, and that the node keeps serving.
+ * that the inbox did not change and no message was processed, the audit entry (at once after
+ * authentication; counted and written with the tally before), what `seen` remembers, and that the
+ * node keeps serving.
  */
 async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<TracenetError> {
   const node = bel.node;
@@ -130,13 +131,22 @@ async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<Trace
 
   const after = await storeCounts(node);
   expect(after.inbox).toBe(before.inbox);
-  expect(after.audit).toBe(before.audit + 1);
   expect(accepted.length).toBe(acceptedBefore);
-  const audit = await lastAudit(node);
-  expect(audit.type).toBe('message.rejected');
-  expect(audit.code).toBe(error.codeName);
-  if (refusal.receipt === 'again') expect(audit.rule).toBe('rejected_before');
-  else expect(audit.rule).not.toBe('rejected_before');
+  if (refusal.receipt === 'none') {
+    expect(after.audit).toBe(before.audit);
+    await node.refusals.flush({ now: true });
+    expect((await storeCounts(node)).audit).toBe(before.audit + 1);
+    const tally = await lastAudit(node);
+    expect(tally).toMatchObject({ type: 'refusals.counted', source: 'in-process', total: 1, [`refused.${error.codeName}.${error.rule}`]: 1 });
+  } else {
+    expect(after.audit).toBe(before.audit + 1);
+    const audit = await lastAudit(node);
+    expect(audit.type).toBe('message.rejected');
+    expect(audit.code).toBe(error.codeName);
+    expect(audit.authenticated).toBe(true);
+    if (refusal.receipt === 'again') expect(audit.rule).toBe('rejected_before');
+    else expect(audit.rule).not.toBe('rejected_before');
+  }
 
   const seenAfter = await seenRecords(node);
   if (refusal.receipt === 'new') {
@@ -148,14 +158,12 @@ async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<Trace
   }
   if (refusal.receipt === 'none') {
     expect(error.receipt).toBeUndefined();
-    expect(audit.authenticated).toBe(false);
   } else {
     expect(error.receipt).toBeDefined();
     const body = ReceiptBody.decode((error.receipt as Receipt).body);
     expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
     expect(body.errorCode).toBe(refusal.code);
     expect(body.issuer).toBe('BEL');
-    expect(audit.authenticated).toBe(true);
   }
   await expectServing();
   return error;
@@ -165,7 +173,7 @@ async function deliverOk(bytes: Uint8Array): Promise<ReceiptBody> {
   return ReceiptBody.decode((await bel.node.receiver.deliver(bytes)).body);
 }
 
-describe('refused before authentication: only an audit entry is written', () => {
+describe('refused before authentication: only counted for the audit log', () => {
   it('a flipped byte in the header → HEADER_AUTH_FAILED', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now());
     await expectRefused(flipHeaderByte(sealed.envelope), { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, receipt: 'none' });
@@ -216,7 +224,9 @@ describe('refused before authentication: only an audit entry is written', () => 
       const error = TracenetError.from(await rejectionOf(later.node.receiver.deliver(sealed.bytes)));
       expect(error.codeName).toBe('UNKNOWN_SENDER');
       expect(error.rule).toBe('card_validity');
-      expect(await storeCounts(later.node)).toMatchObject({ inbox: 0, seen: 0, audit: auditBefore + 1 });
+      expect(await storeCounts(later.node)).toMatchObject({ inbox: 0, seen: 0, audit: auditBefore });
+      await later.node.refusals.flush({ now: true });
+      expect(await lastAudit(later.node)).toMatchObject({ type: 'refusals.counted', 'refused.UNKNOWN_SENDER.card_validity': 1 });
     } finally {
       await later.cleanup();
     }
@@ -464,7 +474,14 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     expect(error.codeName).toBe(ErrorCode[code].replace('ERROR_CODE_', ''));
     expect(error.grpcStatus).toBe(grpc);
     if (field !== undefined) expect(error.field).toBe(field);
-    expect((await storeCounts(bel.node)).audit).toBe(auditBefore + 1);
+    if (error.receipt === undefined) {
+      // Refused before authentication: counted under the address and pinned peer of the connection.
+      expect((await storeCounts(bel.node)).audit).toBe(auditBefore);
+      await bel.node.refusals.flush({ now: true });
+      expect(await lastAudit(bel.node)).toMatchObject({ type: 'refusals.counted', source: '127.0.0.1', peer: 'FRA', total: 1, [`refused.${error.codeName}.${error.rule}`]: 1 });
+    } else {
+      expect((await storeCounts(bel.node)).audit).toBe(auditBefore + 1);
+    }
     // Still serving over the wire.
     const ok = sealFrom(fra.identity, self(), clock.now());
     expect(ReceiptBody.decode((await client.deliver(ok.bytes)).body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
@@ -541,11 +558,10 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     );
   });
 
-  it('ENVELOPE_TOO_LARGE → RESOURCE_EXHAUSTED, from the node and from the transport limit', async () => {
-    await overWire(Buffer.alloc(MAX_BYTES + 1, 0xff), GrpcStatus.RESOURCE_EXHAUSTED, ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE);
-    // Far beyond the limit gRPC itself refuses the message: no detail, the status maps to the same code.
+  it('ENVELOPE_TOO_LARGE → RESOURCE_EXHAUSTED from the transport limit, which is envelope.maxBytes', async () => {
+    // gRPC refuses the message as soon as its length prefix arrives: no detail, the status maps to the code.
     const auditBefore = (await storeCounts(bel.node)).audit;
-    const thrown = (await rejectionOf(client.deliver(Buffer.alloc(MAX_BYTES + 1024 * 1024 + 1)))) as ServiceError;
+    const thrown = (await rejectionOf(client.deliver(Buffer.alloc(MAX_BYTES + 1)))) as ServiceError;
     expect(thrown.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     expect(TracenetError.from(thrown).codeName).toBe('ENVELOPE_TOO_LARGE');
     expect((await storeCounts(bel.node)).audit).toBe(auditBefore);

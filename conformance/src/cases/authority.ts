@@ -50,8 +50,10 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     id: 'authority.get-peer-card',
     section: '5.3',
     feature: 'authority',
-    title: "Federation.GetPeerCard needs no authentication and returns the node's current card, which verifies",
+    title: "Federation.GetPeerCard answers a client whose certificate a pinned card names with the node's current card, which verifies",
     async run(ctx) {
+      // The suite's client presents the certificate of its fake peers' cards: pinning one admits it (2.5).
+      await ctx.peer();
       const outcome = await ctx.host.getPeerCard();
       const { card } = ensureOk(outcome, 'GetPeerCard');
       if (!card) throw new CaseFailure('a card', 'none');

@@ -24,13 +24,17 @@ export interface UnaryClient<TServer> {
   close(): void;
 }
 
-/** Connects to one service on a node's Authority port (plaintext; it listens on loopback). */
+/**
+ * Connects to one service on a node's Authority port: plaintext (on loopback) unless `channel`
+ * gives the TLS of a port on another address (docs/protocol.md 7.1).
+ */
 export function connectUnary<TServer>(
   Ctor: new (address: string, credentials: ChannelCredentials) => Client,
   address: string,
   token: string,
+  channel: ChannelCredentials = credentials.createInsecure(),
 ): UnaryClient<TServer> {
-  const client = new Ctor(address, credentials.createInsecure());
+  const client = new Ctor(address, channel);
   return {
     client,
     call(method, request, timeoutMs = 30_000) {

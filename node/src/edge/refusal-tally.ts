@@ -58,6 +58,8 @@ export function refusalReason(failure: TracenetError): string {
 export class RefusalTally {
   readonly #logger: Logger;
   #current: Interval | undefined;
+  /** When the last interval was written before its end: the next one starts there. */
+  #cutAt = 0;
   #ended: Interval[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
@@ -77,9 +79,7 @@ export class RefusalTally {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    if (this.#current) this.#ended.push({ ...this.#current, untilMs: Math.min(this.#current.untilMs, this.deps.clock.now()) });
-    this.#current = undefined;
-    await this.flush();
+    await this.flush({ now: true });
   }
 
   /** Counts one refusal of `source` for `reason` (e.g. `HEADER_AUTH_FAILED.header_auth`, `tls.handshake_timeout`). */
@@ -95,10 +95,15 @@ export class RefusalTally {
     entry.counts.set(reason, (entry.counts.get(reason) ?? 0) + 1);
   }
 
-  /** Writes the intervals that have ended, one audit entry per source; a write that fails is logged and dropped. */
-  flush(): Promise<void> {
-    if (this.#current && this.deps.clock.now() >= this.#current.untilMs) {
-      this.#ended.push(this.#current);
+  /**
+   * Writes the intervals that have ended, one audit entry per source; with `now`, also the running
+   * interval, cut at the current time. A write that fails is logged and dropped.
+   */
+  flush(options: { now?: boolean } = {}): Promise<void> {
+    const now = this.deps.clock.now();
+    if (this.#current && (options.now || now >= this.#current.untilMs)) {
+      this.#ended.push({ ...this.#current, untilMs: Math.min(this.#current.untilMs, now) });
+      this.#cutAt = now;
       this.#current = undefined;
     }
     const ended = this.#ended;
@@ -121,8 +126,8 @@ export class RefusalTally {
     const now = this.deps.clock.now();
     if (this.#current && now < this.#current.untilMs) return this.#current;
     if (this.#current) this.#ended.push(this.#current);
-    const fromMs = now - (now % this.deps.config.intervalMs);
-    this.#current = { fromMs, untilMs: fromMs + this.deps.config.intervalMs, sources: new Map() };
+    const start = now - (now % this.deps.config.intervalMs);
+    this.#current = { fromMs: Math.max(start, this.#cutAt), untilMs: start + this.deps.config.intervalMs, sources: new Map() };
     return this.#current;
   }
 }

@@ -351,8 +351,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     let receipt: Receipt;
     try {
       // The certificate of the keys that seal: a KEY_ROTATION reaches a peer that still pins the previous card (2.5).
-      const tls = own.tls ? { tls: own.tls } : {};
-      receipt = await this.deps.transport.deliver(peer, sealed.bytes, { deadlineMs: this.deps.config.attemptTimeoutMs, correlationId: entry.correlationId, ...tls });
+      const tls = own.tls ?? identity.tls;
+      receipt = await this.deps.transport.deliver(peer, sealed.bytes, { deadlineMs: this.deps.config.attemptTimeoutMs, correlationId: entry.correlationId, tls });
     } catch (error) {
       return this.#refused(lane, entry, peer, TracenetError.from(error), expected, probe);
     }

@@ -13,11 +13,8 @@ const Generic = makeGenericClientConstructor({}, 'Federation');
 export interface DeliverOptions {
   readonly deadlineMs: number;
   readonly correlationId?: string;
-  /**
-   * The client certificate to present: that of the keys the envelope is sealed with
-   * (docs/protocol.md 2.5). The node's current certificate when absent.
-   */
-  readonly tls?: TlsMaterial;
+  /** The client certificate to present: that of the keys the envelope is sealed with (docs/protocol.md 2.5). */
+  readonly tls: TlsMaterial;
 }
 
 /** Sends envelopes to peers. The seam where tests and the conformance suite plug in. */
@@ -33,7 +30,7 @@ export interface Transport {
    * answer envelope, unparsed, for the caller to open and verify; rejects with the gRPC error.
    * Like `deliver`, it waits for the channel until the deadline. Optional for fakes.
    */
-  lookup?(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number }): Promise<Buffer>;
+  lookup?(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number; tls: TlsMaterial }): Promise<Buffer>;
   close(): void;
 }
 
@@ -47,13 +44,13 @@ function pinnedIdentity(fingerprint: Buffer) {
 
 /**
  * gRPC transport over mutual TLS, one channel per peer and client certificate, trusting only the
- * certificate pinned in the peer's card and presenting this node's certificate (`tls` of each
- * call, else `current()`), which the peer accepts only if it pinned it (docs/protocol.md 2.5).
- * Channels reconnect quickly so that a peer that comes back is reached at once.
+ * certificate pinned in the peer's card and presenting the certificate each call names, which the
+ * peer accepts only if it pinned it (docs/protocol.md 2.5). Channels reconnect quickly so that a
+ * peer that comes back is reached at once.
  */
-export function createGrpcTransport(options: { maxEnvelopeBytes: number; current: () => TlsMaterial }): Transport {
+export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Transport {
   const clients = new Map<string, { client: Client; fingerprint: string; endpoint: string }>();
-  const clientFor = (peer: Peer, tls: TlsMaterial = options.current()): Client => {
+  const clientFor = (peer: Peer, tls: TlsMaterial): Client => {
     const fingerprint = peer.body.tlsCertificateSha256.toString('hex');
     const endpoint = peer.body.endpoints[0] ?? '';
     // During a rotation a peer is reached with two certificates (2.5): one channel each.
@@ -123,8 +120,8 @@ export function createGrpcTransport(options: { maxEnvelopeBytes: number; current
         );
       });
     },
-    lookup(peer, envelope, { deadlineMs }) {
-      const client = clientFor(peer);
+    lookup(peer, envelope, { deadlineMs, tls }) {
+      const client = clientFor(peer, tls);
       return new Promise((resolve, reject) => {
         client.makeUnaryRequest(
           LOOKUP_PATH,

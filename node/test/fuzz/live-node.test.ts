@@ -144,7 +144,7 @@ describe('fuzzing a live node', () => {
     }
     const generationMs = Date.now() - generatedAt;
 
-    const federation = Array.from({ length: 4 }, () => new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem));
+    const federation = Array.from({ length: 4 }, () => new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem, party.identity.tls));
     const authority = Array.from({ length: 2 }, () => new Generic(node.runtime.authority, credentials.createInsecure(), { 'grpc.max_send_message_length': -1 }) as Client);
     const metadataOf = (kind: AuthorityCase['token']) => {
       const metadata = new Metadata();
@@ -227,7 +227,7 @@ describe('fuzzing a live node', () => {
     expect(node.running).toBe(true);
     expect(await checkHealth(node.runtime.authority)).toBe(SERVING);
     // Valid input is still accepted after all that.
-    const after = new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem);
+    const after = new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem, party.identity.tls);
     try {
       const receipt = await after.deliver(sealFrom(party.identity, identity, Date.now()).bytes);
       expect(ReceiptBody.decode(receipt.body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
@@ -250,7 +250,7 @@ describe('fuzzing a live node', () => {
   }, 900_000);
 
   it('answers short random Deliver bytes with typed errors (fast-check shrinks a failing input)', async () => {
-    const client = new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem);
+    const client = new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem, party.identity.tls);
     try {
       await fc.assert(
         fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), async (bytes) => {

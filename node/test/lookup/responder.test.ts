@@ -71,7 +71,7 @@ beforeAll(async () => {
   // Another FN record with the same serial prefix that is NOT of interest: never a hit.
   await bel.node.records.put(stolenRifle({ serialNumber: 'FX-0412-9999' }));
   secrets = [...SECRETS, recordId, 'FX04129999'];
-  client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem);
+  client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem, fra.identity.tls);
 });
 
 afterAll(async () => {
