@@ -8,6 +8,7 @@ import { verifyAuditLog } from '../../src/audit/verify.js';
 import { initSodium, sodium } from '../../src/crypto/sodium.js';
 import { keysDigest, signRoster, verifyRoster } from '../../src/federation/roster.js';
 import { dataPaths } from '../../src/identity/data-dir.js';
+import { certificateFingerprint, pemToDer } from '../../src/identity/tls.js';
 import { TracenetNode } from '../../src/node.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { makeDataDir, testConfig, waitFor } from '../support/nodes.js';
@@ -169,6 +170,36 @@ describe('key rotation (docs/protocol.md 15.2)', () => {
     expect(files.length).toBeGreaterThanOrEqual(6);
     for (const file of files) expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
   });
+  it('presents the previous certificate to a peer until it has the KEY_ROTATION, also after a restart (2.5)', async () => {
+    const clock = new ManualClock(Date.now());
+    const [fraDir, belDir] = await Promise.all([makeDataDir('FRA', clock.now()), makeDataDir('BEL', clock.now())]);
+    cleanups.push(() => Promise.all([fraDir, belDir].map((dir) => rm(dir, { recursive: true, force: true }))).then(() => undefined));
+    const fra = await start('FRA', clock, { dataDir: fraDir });
+    const bel = await start('BEL', clock, { dataDir: belDir });
+    const belAddress = bel.node.federationAddress;
+    await fra.node.peers.pin(bel.node.card, clock.now());
+    await bel.node.peers.pin(fra.node.card, clock.now());
+    const previous = certificateFingerprint(pemToDer(fra.node.identity.tls.certificatePem));
+    await bel.stop();
+    const rotation = await fra.node.rotateKeys({ graceMs: HOUR });
+    await fra.stop();
+    // The previous certificate and key stay on disk, owner only, for the grace.
+    const kept = join(dataPaths(fraDir).retiredKeysDir, `${rotation.previousKeyId}.tls.pem`);
+    expect(((await stat(kept)).mode & 0o777).toString(8)).toBe('600');
+
+    // FRA comes back first: BEL, when it is back, admits only the certificate it pinned, the previous one.
+    const fraAgain = await start('FRA', clock, { dataDir: fraDir });
+    const belAgain = await start('BEL', clock, { dataDir: belDir, listen: belAddress });
+    await waitFor(() => belAgain.node.peers.get('FRA')?.body.keyId === rotation.keyId, 15_000, 'BEL pins the new card of FRA');
+    // From now on BEL admits the new certificate, and the previous one until the grace ends.
+    const current = certificateFingerprint(pemToDer(fraAgain.node.identity.tls.certificatePem));
+    expect(belAgain.node.peers.byTlsFingerprint(current, clock.now())?.participantId).toBe('FRA');
+    expect(belAgain.node.peers.byTlsFingerprint(previous, clock.now())?.participantId).toBe('FRA');
+    await fraAgain.node.outbox.enqueue({ recipient: 'BEL', kind: 1, body: Buffer.from('0a0173120174', 'hex') });
+    await waitFor(async () => (await countEntries(fraAgain.node.store.sub.sent)) === 2, 15_000, 'rotation and notice delivered');
+    clock.advance(HOUR + 1);
+    expect(belAgain.node.peers.byTlsFingerprint(previous, clock.now())).toBeUndefined();
+  });
 });
 
 describe('key revocation by the owner (docs/protocol.md 15.3)', () => {
@@ -186,8 +217,8 @@ describe('key revocation by the owner (docs/protocol.md 15.3)', () => {
     // FRA refuses its revoked key at once, without grace.
     const toRevoked = await refusal(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
     expect([toRevoked.codeName, toRevoked.rule]).toEqual(['WRONG_RECIPIENT', 'revoked_key']);
-    // BEL cannot open a message of keys it has not pinned: the outbox keeps retrying.
-    await waitFor(async () => String((await fra.node.store.sub.outbox.values().all())[0]?.lastError) === 'SENDER_KEY_MISMATCH', 10_000, 'revocation refused until pinned');
+    // BEL admits no connection with the new keys' certificate before it pinned their card (2.5): the outbox keeps retrying.
+    await waitFor(async () => ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(String((await fra.node.store.sub.outbox.values().all())[0]?.lastError)), 10_000, 'revocation refused until pinned');
     // The operator checks the new key id out of band and pins the card.
     const replaced = await bel.node.peers.pin(revocation.card, clock.now(), { replaceKeys: true });
     expect(replaced.peer.body.keyId).toBe(revocation.keyId);

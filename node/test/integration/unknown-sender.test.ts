@@ -24,10 +24,10 @@ describe('a sender whose card is not pinned', () => {
     for (const pid of bed.pids) expect(isAlive(pid), `process ${pid} outlived the suite`).toBe(false);
   });
 
-  it('is refused with UNKNOWN_SENDER and audited; KEN keeps retrying and delivers once BEL pins its card', async () => {
+  it('is refused at the TLS handshake and counted; KEN keeps retrying and delivers once BEL pins its card', async () => {
     const [belDir, kenDir] = await Promise.all([bed.init('BEL'), bed.init('KEN')]);
-    // A short backoff cap (through the environment) keeps KEN's retries quick to observe.
-    const [bel, ken] = await Promise.all([bed.start(belDir), bed.start(kenDir, { env: { TRACENET_OUTBOX_MAX_BACKOFF_MS: '1000' } })]);
+    // A short backoff cap and attempt deadline (through the environment) keep KEN's retries quick to observe.
+    const [bel, ken] = await Promise.all([bed.start(belDir), bed.start(kenDir, { env: { TRACENET_OUTBOX_MAX_BACKOFF_MS: '1000', TRACENET_OUTBOX_ATTEMPT_TIMEOUT_MS: '1000' } })]);
     // KEN pins BEL, so it can send; nobody pins KEN.
     await bed.cliOk(['peers', 'add', await exportCard(bed, bel), '--data', ken.dataDir]);
 
@@ -35,7 +35,8 @@ describe('a sender whose card is not pinned', () => {
     const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
     expect(messageId).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
 
-    // KEN's outbox keeps the message and retries: UNKNOWN_SENDER is retryable.
+    // BEL admits no connection with KEN's certificate (docs/protocol.md 2.5): KEN's outbox keeps the
+    // message and retries, as for any peer it cannot reach.
     await until(
       async () => {
         const [queued] = await ken.listAll(OUTBOX);
@@ -46,7 +47,8 @@ describe('a sender whose card is not pinned', () => {
       50,
     );
     const [queued] = await ken.listAll(OUTBOX);
-    expect(queued).toMatchObject({ messageId, peer: 'BEL', lastError: 'UNKNOWN_SENDER' });
+    expect(queued).toMatchObject({ messageId, peer: 'BEL' });
+    expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain(queued?.lastError);
     expect(await ken.stats()).toMatchObject({ outbox: 1, sent: 0, failed: 0 });
     expect(await bel.stats()).toMatchObject({ inbox: 0 });
     expect(await bel.listAll(INBOX)).toEqual([]);
@@ -70,16 +72,16 @@ describe('a sender whose card is not pinned', () => {
       expect(existsSync(dataPaths(node.dataDir).runtime)).toBe(false);
     }
 
-    // BEL audited every refusal (unauthenticated: no receipt was signed), then one acceptance.
+    // BEL counted the refused handshakes of KEN's address (4.13) and wrote them at its stop, then one acceptance.
     const audit = await readAudit(belDir);
-    const refusals = audit.filter((e) => e.type === 'message.rejected' && e.messageId === messageId);
-    expect(refusals.length).toBeGreaterThanOrEqual(3);
-    for (const refusal of refusals) expect(refusal).toMatchObject({ peer: 'KEN', code: 'UNKNOWN_SENDER', rule: 'pinned_peer', authenticated: false });
+    expect(audit.filter((e) => e.type === 'message.rejected')).toEqual([]);
+    const counted = audit.filter((e) => e.type === 'refusals.counted');
+    expect(counted.length).toBeGreaterThanOrEqual(1);
+    for (const entry of counted) expect(entry).toMatchObject({ source: '127.0.0.1', total: entry['refused.tls.unpinned_certificate'] });
+    expect(counted.reduce((n, e) => n + Number(e['refused.tls.unpinned_certificate']), 0)).toBeGreaterThanOrEqual(3);
     const pinned = audit.find((e) => e.type === 'peer.pinned' && e.peer === 'KEN');
     const received = audit.filter((e) => e.type === 'message.received' && e.messageId === messageId);
     expect(received).toHaveLength(1);
-    // KEN retries one attempt at a time: the accepted one came after every refused one, and after the pin.
-    expect(received[0]?.seq).toBeGreaterThan(Math.max(...refusals.map((e) => e.seq)));
     expect(received[0]?.seq).toBeGreaterThan(pinned?.seq ?? Infinity);
 
     const kenAudit = await readAudit(kenDir);
