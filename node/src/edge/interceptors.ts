@@ -5,6 +5,7 @@ import {
   ServerInterceptingCall,
   ServerListenerBuilder,
 } from '@grpc/grpc-js';
+import { constants as http2 } from 'node:http2';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { requireBearer } from '../api/grpc-handlers.js';
 
@@ -25,6 +26,17 @@ class WatchedCall extends ServerInterceptingCall {
     this.onRead();
     super.startRead();
   }
+}
+
+/**
+ * Resets the HTTP/2 stream of a call that was answered before the client finished sending
+ * (RST_STREAM NO_ERROR, RFC 9113 8.1): otherwise grpc-js keeps reading, and discarding, whatever
+ * the client still sends. The stream is a private field of grpc-js's innermost call (1.14); on
+ * another call this does nothing.
+ */
+function stopReading(call: ServerInterceptingCallInterface): void {
+  const stream = (call as unknown as { stream?: { destroyed?: boolean; close?: (code: number) => void } }).stream;
+  if (stream && !stream.destroyed) stream.close?.(http2.NGHTTP2_NO_ERROR);
 }
 
 /** Requests in progress per key; a request over the limit waits, unread, for one to end. */
@@ -70,7 +82,9 @@ export class ArrivalSlots {
  * open. With `slots`, only `slots.perKey` requests of one key (`keyOf` the caller, e.g. the pinned
  * peer of the connection) may be arriving at once; the others wait unread — HTTP/2 flow control
  * then holds the sender to one stream window each — and their wait counts against the timeout.
- * The refusal is DEADLINE_EXCEEDED (`request`, rule `arrival_timeout`).
+ * The refusal is DEADLINE_EXCEEDED (`request`, rule `arrival_timeout`). Any answer given before
+ * the client finished sending (this refusal, a missing token) ends the stream, so that nothing
+ * more of it is read. It must be the first interceptor (next to grpc-js's own call).
  *
  * @example
  * ```ts
@@ -84,6 +98,7 @@ export function arrivalInterceptor(timeoutMs: number, admission?: { slots: Arriv
   });
   return (_method, call) => {
     let timer: NodeJS.Timeout | undefined;
+    let halfClosed = false;
     let release = () => {};
     const disarm = () => {
       clearTimeout(timer);
@@ -98,6 +113,7 @@ export function arrivalInterceptor(timeoutMs: number, admission?: { slots: Arriv
       timer = setTimeout(() => {
         end();
         call.sendStatus(timedOut.toStatus());
+        stopReading(call);
       }, timeoutMs);
     };
     const listener = new ServerListenerBuilder()
@@ -110,6 +126,7 @@ export function arrivalInterceptor(timeoutMs: number, admission?: { slots: Arriv
         next(message);
       })
       .withOnReceiveHalfClose((next: () => void) => {
+        halfClosed = true;
         end();
         next();
       })
@@ -125,6 +142,7 @@ export function arrivalInterceptor(timeoutMs: number, admission?: { slots: Arriv
         sendStatus: (status, next) => {
           end();
           next(status);
+          if (!halfClosed) stopReading(call);
         },
       },
       // The first message's timer runs from the start; each later one's from the handler's read.

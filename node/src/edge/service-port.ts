@@ -119,6 +119,9 @@ export class ServicePort {
     this.#inject = (socket) => injector.injectConnection(socket);
     this.#tls = options.tls ? this.#tlsServer(options.tls) : undefined;
     this.#listener = createServer((socket) => this.#accept(socket));
+    // Over the cap Node closes a connection before it becomes a socket object: the cheapest refusal.
+    this.#listener.maxConnections = limits.maxConnections;
+    this.#listener.on('drop', (dropped?: { remoteAddress?: string }) => options.onRefused({ address: (dropped?.remoteAddress ?? 'unknown').replace(/^::ffff:/, '') }, 'connection.max_connections'));
   }
 
   /** Binds "host:port" (port 0 picks one) and resolves with the bound port; UNAVAILABLE naming the key when it cannot. */
@@ -177,7 +180,6 @@ export class ServicePort {
     const address = sourceAddress(socket);
     socket.on('error', () => undefined);
     const { limits, tls } = this.#options;
-    if (this.#sockets.size >= limits.maxConnections) return this.#refuse(socket, { address }, 'connection.max_connections');
     if (tls && (this.#handshaking.get(address) ?? 0) >= limits.maxConnectionsPerAddress) return this.#refuse(socket, { address }, 'connection.max_connections_per_address');
     this.#sockets.add(socket);
     const peer = peerOf(socket);
@@ -194,6 +196,13 @@ export class ServicePort {
     }
     this.#pending.set(peer, socket);
     count(this.#handshaking, address, 1);
+    // From the connection on, whatever the client sends meanwhile (Node's own handshake timeout
+    // restarts with every byte, so a client dripping bytes would never meet it).
+    const timer = setTimeout(() => {
+      if (this.#pending.get(peer) !== socket) return;
+      this.#refuse(socket, { address }, 'tls.handshake_timeout');
+    }, limits.handshakeTimeoutMs);
+    socket.once('close', () => clearTimeout(timer));
     this.#tls?.emit('connection', socket);
   }
 
@@ -213,12 +222,11 @@ export class ServicePort {
       // The port decides itself (admit): a refusal is then counted like any other.
       rejectUnauthorized: false,
       ALPNProtocols: ['h2'],
-      handshakeTimeout: this.#options.limits.handshakeTimeoutMs,
+      // The port's own timer applies instead (#accept).
+      handshakeTimeout: 0,
     });
-    server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
-      const reason = error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'tls.handshake_timeout' : 'tls.handshake_failed';
-      this.#options.onRefused({ address: sourceAddress(socket) }, reason);
-    });
+    // Not destroyed by Node itself: a failed handshake would otherwise hold its connection.
+    server.on('tlsClientError', (_error: Error, socket: TLSSocket) => this.#refuse(socket, { address: sourceAddress(socket) }, 'tls.handshake_failed'));
     server.on('secureConnection', (socket: TLSSocket) => this.#admit(tls, socket));
     return server;
   }
