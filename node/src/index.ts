@@ -36,7 +36,7 @@ export { connectAuthority, type LocalAuthorityClient } from './api/authority-cli
 export { verifyAuditLog } from './audit/verify.js';
 export { ManualClock, systemClock, type Clock } from './util/clock.js';
 export type { DeliverOptions, Transport } from './federation/transport.js';
-export { connectUnary, type UnaryClient } from './api/unary-client.js';
+export { connectUnary, type AuthorityChannel, type UnaryClient } from './api/unary-client.js';
 export { startLocalFederation, CLI_PATH, type LocalFederation, type LocalNode, type LocalFederationOptions } from './dev/local-federation.js';
 export { Workflow } from './workflow/workflow.js';
 export { parseAliasCsv, AliasTable } from './lookup/aliases.js';

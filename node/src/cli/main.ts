@@ -17,7 +17,7 @@ import { TracenetNode } from '../node.js';
 import { openStore, type Store } from '../store/store.js';
 import { pino } from 'pino';
 import { VERSION } from '../version.js';
-import { authorityCredentials, connection, dataOption, jsonOption, output, parseDuration, readInput, running } from './context.js';
+import { authorityChannel, connection, dataOption, jsonOption, output, parseDuration, readInput, running } from './context.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
 import { registerRecordCommands } from './records-commands.js';
@@ -32,12 +32,12 @@ process.umask(0o077);
 
 async function authority(dataDir: string): Promise<LocalAuthorityClient | undefined> {
   const info = await running(dataDir);
-  return info ? connectAuthority(info.authority, await readAuthorityToken(dataDir), await authorityCredentials(info)) : undefined;
+  return info ? connectAuthority(info.authority, await readAuthorityToken(dataDir), await authorityChannel(info)) : undefined;
 }
 
 async function requireAuthority(dataDir: string): Promise<LocalAuthorityClient> {
-  const { address, token, credentials } = await connection(dataDir);
-  return connectAuthority(address, token, credentials);
+  const { address, token, channel } = await connection(dataDir);
+  return connectAuthority(address, token, channel);
 }
 
 /** Opens the store of a stopped node for an offline command. */

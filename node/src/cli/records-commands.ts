@@ -308,8 +308,8 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
 
   /** Connects, runs, closes; prints every field violation of a refused record before failing. */
   const withClient = async <T>(dataDir: string, work: (client: RecordsClient, token: string) => Promise<T>): Promise<T> => {
-    const { address, token, credentials } = await ctx.connect(dataDir);
-    const client = new RecordsClient(address, credentials);
+    const { address, token, channel } = await ctx.connect(dataDir);
+    const client = new RecordsClient(address, channel.credentials, channel.options);
     try {
       return await work(client, token);
     } catch (error) {

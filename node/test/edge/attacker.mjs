@@ -39,6 +39,8 @@ const stats = {
   bytesSent: 0,
   /** gRPC statuses seen in trailers or headers, by code. */
   statuses: {},
+  /** Streams answered before their message was sent (refused without reading it). */
+  answeredEarly: 0,
 };
 let running = true;
 const openPerAddress = new Map();
@@ -111,6 +113,7 @@ function stallStream(session) {
   stream.on('response', (headers) => {
     const status = headers['grpc-status'];
     if (status !== undefined) stats.statuses[status] = (stats.statuses[status] ?? 0) + 1;
+    if (left > 0) stats.answeredEarly += 1;
   });
   stream.on('trailers', (trailers) => {
     const status = trailers['grpc-status'];

@@ -19,6 +19,7 @@ export interface AttackStats {
   readonly streamsEnded: number;
   readonly bytesSent: number;
   readonly statuses: Readonly<Record<string, number>>;
+  readonly answeredEarly: number;
 }
 
 /** An attack plan (attacker.mjs). */

@@ -130,7 +130,7 @@ describe('tracenet records commands', () => {
     let exitCode = 0;
     const program = new Command('tracenet').exitOverride().configureOutput({ writeOut: (s) => void (stdout += s), writeErr: (s) => void (stderr += s) });
     registerRecordCommands(program, {
-      connect: async () => ({ address: endpoint.address, token: endpoint.token, credentials: credentials.createInsecure() }),
+      connect: async () => ({ address: endpoint.address, token: endpoint.token, channel: { credentials: credentials.createInsecure() } }),
       stdout: { write: (s: string) => void (stdout += s) },
       stderr: { write: (s: string) => void (stderr += s), isTTY: false },
       setExitCode: (code) => void (exitCode = code),
