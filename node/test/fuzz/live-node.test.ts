@@ -75,8 +75,8 @@ interface Finding {
 /** Checks one answer; returns the problem, or undefined when it is a receipt or a typed, documented error. */
 function judge(error: ServiceError | undefined, size: number, maxBytes: number): string | undefined {
   if (!error) return undefined;
-  // Documented (errors.md, ENVELOPE_TOO_LARGE): above maxBytes + 1 MiB grpc-js itself refuses, without a detail.
-  if (error.code === GrpcStatus.RESOURCE_EXHAUSTED && size > maxBytes + 1024 * 1024) return undefined;
+  // Documented (errors.md, ENVELOPE_TOO_LARGE; protocol 5.1): above maxBytes grpc-js itself refuses, without a detail.
+  if (error.code === GrpcStatus.RESOURCE_EXHAUSTED && size > maxBytes) return undefined;
   const detail = readErrorDetail(error.metadata);
   if (!detail) return `status ${GrpcStatus[error.code]} without a Tracenet detail: ${error.details}`;
   if (!ANSWERABLE.has(detail.code)) return `code ${errorCodeName(detail.code)} (${detail.code}) is not an answerable documented code: ${detail.message}`;
