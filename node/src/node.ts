@@ -91,15 +91,10 @@ function isLoopback(address: string): boolean {
   return host === '::1' || host === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(host);
 }
 
-/** The IP address of a call's connection, as its `getPeer()` names it ("address:port"). */
-function callAddress(call: { getPeer(): string }): string {
-  const peer = call.getPeer();
-  return peer.slice(0, peer.lastIndexOf(':')).replace(/^::ffff:/, '');
-}
-
 /**
  * A Tracenet node: its identity, store, audit journal, pinned peers, receiver and outbox, served
- * over the Federation (TLS, peer-facing) and Authority (local, bearer token) ports.
+ * over the Federation (mutual TLS with pinned certificates, peer-facing) and Authority (local,
+ * bearer token) ports, each behind the limits of its {@link ServicePort}.
  *
  * @example
  * ```ts
@@ -328,11 +323,7 @@ export class TracenetNode {
       logger: this.logger,
     });
     const port = this.#federation;
-    const sourceOf = (call: { getPeer(): string }): RefusalSource => {
-      const peer = port.identityOf(call.getPeer());
-      return { address: callAddress(call), ...(peer !== undefined ? { peer } : {}) };
-    };
-    addFederationService(port.server, { receiver: this.receiver, lookups: this.lookups.responder, card: () => this.#card, sourceOf, logger: this.logger });
+    addFederationService(port.server, { receiver: this.receiver, lookups: this.lookups.responder, card: () => this.#card, sourceOf: (call) => port.sourceOf(call), logger: this.logger });
     this.#health.addTo(port.server, ['tracenet.v1.Federation']);
     this.#federationAddress = withPort(federation.listen, await port.listen(federation.listen));
 
@@ -470,7 +461,6 @@ export class TracenetNode {
     const wasRunning = this.#state === 'running';
     this.#state = 'stopping';
     await this.#halt();
-    await this.refusals.stop();
     if (wasRunning) await this.journal.write([], [{ type: 'node.stopped', fields: {} }]);
     await this.journal.checkpoint();
     await this.store.close();
@@ -492,6 +482,8 @@ export class TracenetNode {
     await this.metrics.stop();
     await this.registry.close();
     this.options.transport.close();
+    // What was counted before authentication, the running interval included (4.13).
+    await this.refusals.stop();
   }
 
   /**

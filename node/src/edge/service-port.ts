@@ -121,7 +121,7 @@ export class ServicePort {
     this.#listener = createServer((socket) => this.#accept(socket));
     // Over the cap Node closes a connection before it becomes a socket object: the cheapest refusal.
     this.#listener.maxConnections = limits.maxConnections;
-    this.#listener.on('drop', (dropped?: { remoteAddress?: string }) => options.onRefused({ address: (dropped?.remoteAddress ?? 'unknown').replace(/^::ffff:/, '') }, 'connection.max_connections'));
+    this.#listener.on('drop', (dropped?: { remoteAddress?: string }) => options.onRefused({ address: plainAddress(dropped?.remoteAddress) }, 'connection.max_connections'));
   }
 
   /** Binds "host:port" (port 0 picks one) and resolves with the bound port; UNAVAILABLE naming the key when it cannot. */
@@ -148,6 +148,13 @@ export class ServicePort {
   /** The identity admitted for the connection of a call (`call.getPeer()`), if any. */
   identityOf(peer: string): string | undefined {
     return this.#identities.get(peer);
+  }
+
+  /** Who made a call, from its `getPeer()` ("address:port"): the address, and the identity of its connection. */
+  sourceOf(call: { getPeer(): string }): RefusalSource {
+    const peer = call.getPeer();
+    const identity = this.identityOf(peer);
+    return { address: plainAddress(peer.slice(0, peer.lastIndexOf(':'))), ...(identity !== undefined ? { peer: identity } : {}) };
   }
 
   /**
@@ -249,9 +256,14 @@ export class ServicePort {
   }
 }
 
-/** The caller's IP address, IPv4-mapped IPv6 addresses written as IPv4. */
+/** An IP address as sources are counted: IPv4-mapped IPv6 addresses written as IPv4. */
+function plainAddress(address: string | undefined): string {
+  return (address ?? 'unknown').replace(/^::ffff:/, '');
+}
+
+/** The caller's IP address. */
 function sourceAddress(socket: Socket): string {
-  return (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+  return plainAddress(socket.remoteAddress);
 }
 
 /** "address:port" of a connection, as grpc-js's `call.getPeer()` gives it. */
