@@ -113,7 +113,7 @@ try {
   say(`KEN answered: ${traced.timeline.at(-1).summary}`);
 
   const chain = await fra.cases.call('getTraceChain', { caseId: second.caseId });
-  process.stdout.write(`\n${chainText(chain.chainId, chain.cases)}\n\n`);
+  process.stdout.write(`\n${chainText(chain.chainId, chain.cases).join('\n')}\n\n`);
   const wall = (traced.updatedAtMs - first.createdAtMs) / 1000;
   say(`line of supply BEL → KEN → point of diversion established in ${wall.toFixed(2)} s of node time (by letter: weeks)`);
   if (traced.answer?.outcome !== 1 || referred.answer?.outcome !== 2) throw new Error('the chain did not end as traced after a referral');

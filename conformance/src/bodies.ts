@@ -6,6 +6,8 @@ import {
   ConsentRequest,
   DelayNotice,
   DisclosureNotice,
+  KeyRevocation,
+  KeyRotation,
   Notice,
   Refusal,
   Restriction,
@@ -17,7 +19,7 @@ import {
   MessageKind,
 } from '@tracenet/proto';
 
-/** The body type of each kind a peer sends or receives (protocol 12.1), to encode and decode. */
+/** The body type of each kind a peer sends or receives with Deliver (protocol 6.1, 12.1, 14.1, 15.1), to encode and decode. */
 export const BODY_TYPES: Partial<Record<MessageKind, { encode(message: never): { finish(): Uint8Array }; decode(bytes: Uint8Array): unknown }>> = {
   [MessageKind.MESSAGE_KIND_NOTICE]: Notice,
   [MessageKind.MESSAGE_KIND_TRACE_REQUEST]: TraceRequest,
@@ -34,4 +36,6 @@ export const BODY_TYPES: Partial<Record<MessageKind, { encode(message: never): {
   [MessageKind.MESSAGE_KIND_CONSENT_DECISION]: ConsentDecision,
   [MessageKind.MESSAGE_KIND_DISCLOSURE_NOTICE]: DisclosureNotice,
   [MessageKind.MESSAGE_KIND_SHARED_INFORMATION]: SharedInformation,
+  [MessageKind.MESSAGE_KIND_KEY_ROTATION]: KeyRotation,
+  [MessageKind.MESSAGE_KIND_KEY_REVOCATION]: KeyRevocation,
 };

@@ -1,6 +1,6 @@
 import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
-import { verifyReceipt } from '@tracenet/node';
 import { ERROR_CODES, ErrorCode, type ErrorDetail, errorCodeName, readErrorDetail, type Receipt, ReceiptBody, ReceiptStatus } from '@tracenet/proto';
+import { verifyReceipt } from './codec/index.js';
 
 /**
  * A case's verdict: what the protocol requires and what the node did. Cases throw it; the runner
@@ -25,6 +25,28 @@ export class CaseFailure extends Error {
 /** Fails the case unless `condition` holds. */
 export function ensure(condition: unknown, expected: string, got: string | (() => string), context = ''): asserts condition {
   if (!condition) throw new CaseFailure(expected, typeof got === 'function' ? got() : got, context);
+}
+
+/**
+ * Runs `check` on every item, also after one failed, and fails the case once, listing each item
+ * whose check failed (`label` names it): for cases that try one rule many times.
+ *
+ * @example
+ * ```ts
+ * await ensureEach('each field refused', ['subject', 'text'], (f) => `no ${f}`, async (f) => ensureRefused(await send(f), missing(f)));
+ * ```
+ */
+export async function ensureEach<T>(expected: string, items: readonly T[], label: (item: T) => string, check: (item: T) => Promise<void>): Promise<void> {
+  const wrong: string[] = [];
+  for (const item of items) {
+    try {
+      await check(item);
+    } catch (error) {
+      if (!(error instanceof CaseFailure)) throw error;
+      wrong.push(`${label(item)}: ${error.message}`);
+    }
+  }
+  if (wrong.length > 0) throw new CaseFailure(expected, wrong.join('; '));
 }
 
 /** Fails the case unless `got` equals `expected` (strict, or by JSON for objects). */
@@ -121,7 +143,18 @@ export interface ExpectedRefusal {
    * undefined: not checked (Authority calls).
    */
   readonly receipt?: 'rejected' | 'none';
+  /** The exact `ErrorDetail.message`, when the protocol fixes it. */
+  readonly message?: string;
 }
+
+/** The one refusal of every envelope that names the node but does not authenticate (protocol 4.4), whatever the reason. */
+export const NOT_AUTHENTICATED: ExpectedRefusal = {
+  code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+  field: '',
+  rule: 'authentication',
+  receipt: 'none',
+  message: 'the envelope could not be authenticated',
+};
 
 /** Who must have signed a receipt, and about which message. */
 export interface ReceiptExpectation {
@@ -147,6 +180,7 @@ export function ensureRefused(outcome: Outcome<unknown>, expected: ExpectedRefus
   if (!detail || detail.code !== expected.code) throw new CaseFailure(want, describe(outcome));
   if (expected.field !== undefined && detail.field !== expected.field) throw new CaseFailure(want, describe(outcome));
   if (expected.rule !== undefined && detail.rule !== expected.rule) throw new CaseFailure(want, describe(outcome));
+  if (expected.message !== undefined && detail.message !== expected.message) throw new CaseFailure(`${want}, message "${expected.message}"`, `message "${detail.message}"`);
   const status = ERROR_CODES[expected.code as keyof typeof ERROR_CODES]?.grpc;
   if (status !== undefined && grpcCode !== status) {
     throw new CaseFailure(`${want} sent with gRPC status ${GrpcStatus[status]}`, `gRPC status ${GrpcStatus[grpcCode] ?? grpcCode}`, 'protocol 9.2');

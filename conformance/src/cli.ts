@@ -35,6 +35,7 @@ interface Options {
   quiet?: boolean;
   maxEnvelopeBytes?: number;
   replayWindowMs?: number;
+  attemptTimeoutMs?: number;
   caseTimeout: number;
 }
 
@@ -55,6 +56,7 @@ const program = new Command('tracenet-conformance')
   .option('--junit <file>', 'write the result as JUnit XML')
   .option('--max-envelope-bytes <n>', "the node's envelope.maxBytes (default 4194304)", integer)
   .option('--replay-window-ms <n>', "the node's replay window (default 300000)", integer)
+  .option('--attempt-timeout-ms <n>', "the node's outbox.attemptTimeoutMs (default 10000)", integer)
   .option('--case-timeout <ms>', 'longest time one case may take', integer, 30_000)
   .option('--list', 'list the cases and exit')
   .option('-q, --quiet', 'print only the summary')
@@ -93,7 +95,9 @@ const program = new Command('tracenet-conformance')
           settings: {
             ...(options.maxEnvelopeBytes ? { maxEnvelopeBytes: options.maxEnvelopeBytes } : {}),
             ...(options.replayWindowMs ? { replayWindowMs: options.replayWindowMs } : {}),
+            ...(options.attemptTimeoutMs ? { attemptTimeoutMs: options.attemptTimeoutMs } : {}),
           },
+          ...(options.spawn ? { spawn: { command: options.spawn, readyTimeoutMs: options.readyTimeout } } : {}),
           ...(options.quiet ? {} : { onResult: (r) => process.stdout.write(`${progressLine(r)}\n`) }),
         });
         process.stdout.write(`\n${textSummary(result)}\n`);

@@ -4,6 +4,7 @@ import {
   CaseState,
   FindingKind,
   IllicitKind,
+  MessageDirection,
   MessageKind,
   type PeerPolicy,
   Priority,
@@ -17,7 +18,7 @@ import {
   WeaponType,
 } from '@tracenet/proto';
 import { BODY_TYPES } from './bodies.js';
-import type { CaseContext } from './case.js';
+import type { CaseContext, NodeUnderTest } from './case.js';
 import { CaseFailure, describe, ensureAccepted, outcomeOf } from './check.js';
 import { type FakePeer, kindName, newMessageId, type ReceivedMessage } from './fake-peer.js';
 
@@ -75,7 +76,7 @@ export async function sendAccepted(peer: FakePeer, kind: MessageKind, body: obje
 }
 
 /** The node's only case with `peer` (each case of the suite uses fresh peers). */
-export async function caseWith(ctx: CaseContext, peer: FakePeer, role?: CaseRole): Promise<Case> {
+export async function caseWith(ctx: Pick<NodeUnderTest, 'target'>, peer: FakePeer, role?: CaseRole): Promise<Case> {
   const { cases } = await ctx.target.cases.call('listCases', { role: role ?? CaseRole.CASE_ROLE_UNSPECIFIED, state: CaseState.CASE_STATE_UNSPECIFIED, peer: peer.participantId, overdueOnly: false, limit: 10, cursor: '' });
   const found = cases[0];
   if (!found) throw new CaseFailure(`a case with ${peer.participantId} in ListCases`, 'none', 'protocol 12.4');
@@ -85,7 +86,7 @@ export async function caseWith(ctx: CaseContext, peer: FakePeer, role?: CaseRole
 }
 
 /** Reads a case by id. */
-export async function getCase(ctx: CaseContext, caseId: string): Promise<Case> {
+export async function getCase(ctx: Pick<NodeUnderTest, 'target'>, caseId: string): Promise<Case> {
   const { case: c } = await ctx.target.cases.call('getCase', { caseId });
   if (!c) throw new CaseFailure(`GetCase ${caseId} to return the case`, 'no case');
   return c;
@@ -163,6 +164,17 @@ export async function sendBody(peer: FakePeer, kind: MessageKind, body: object, 
 
 /** A reason and explanation of a delay, restriction or refusal (protocol 12.1). */
 export const REASON = { reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION, explanation: 'an investigation is ongoing' } as const;
+
+/** Polls the node's messages of `direction` until `messageId` is listed; false after `timeoutMs`. */
+export async function listedAs(node: Pick<NodeUnderTest, 'target'>, direction: MessageDirection, messageId: string, timeoutMs = 8000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { messages } = await node.target.authority.call('listMessages', { direction, limit: 1000, cursor: '' });
+    if (messages.some((m) => m.messageId === messageId)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+}
 
 /** Waits `ms`. */
 export function sleep(ms: number): Promise<void> {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { caseContext, type CaseContext, type ConformanceCase, type Feature, FEATURES, OPTIONAL_FEATURES, type SuiteSettings } from './case.js';
+import { caseContext, type CaseContext, CaseSkipped, type ConformanceCase, type Feature, FEATURES, OPTIONAL_FEATURES, type Spawner, type SuiteSettings } from './case.js';
 import { ALL_CASES } from './cases/index.js';
 import { CaseFailure, show } from './check.js';
-import { DEFAULT_REPLAY_WINDOW_MS, type FakePeer, kindName, PeerHost } from './fake-peer.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_REPLAY_WINDOW_MS, type FakePeer, kindName, PeerHost } from './fake-peer.js';
 import type { Target } from './target.js';
 
 /** How one case ended. `xfail`: failed as the expected-failures list says; `xpass`: listed there but passed. */
@@ -62,6 +62,8 @@ export interface RunOptions {
   readonly cases?: readonly ConformanceCase[];
   /** Called after each case, e.g. to print progress. */
   readonly onResult?: (result: CaseResult) => void;
+  /** The `--spawn` command, with which cases may start nodes of their own (restarts, given keys, a roster key). */
+  readonly spawn?: Spawner;
 }
 
 /** Refuses an unknown feature or a core feature in `--without`. */
@@ -76,7 +78,7 @@ export function checkWithout(without: readonly string[]): Feature[] {
 /** Whether a case is selected by `--only`. */
 export function selected(c: ConformanceCase, only: readonly string[] | undefined): boolean {
   if (!only || only.length === 0) return true;
-  return only.some((o) => c.id === o || (o.endsWith('.') && c.id.startsWith(o)) || c.id.startsWith(`${o}.`) || c.section === o);
+  return only.some((o) => c.id === o || (o.endsWith('.') && c.id.startsWith(o)) || c.id.startsWith(`${o}.`) || c.section === o || (c.cites ?? []).includes(o));
 }
 
 function timeout(ms: number, id: string): Promise<never> {
@@ -121,6 +123,7 @@ export async function runSuite(target: Target, options: RunOptions = {}): Promis
   const settings: SuiteSettings = {
     maxEnvelopeBytes: options.settings?.maxEnvelopeBytes ?? 4 * 1024 * 1024,
     replayWindowMs: options.settings?.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
+    attemptTimeoutMs: options.settings?.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
   };
   const cases = (options.cases ?? ALL_CASES).filter((c) => selected(c, options.only));
   const host = await PeerHost.start(target, { replayWindowMs: settings.replayWindowMs });
@@ -142,22 +145,28 @@ export async function runSuite(target: Target, options: RunOptions = {}): Promis
         options.onResult?.(result);
         continue;
       }
-      const ctx = caseContext(target, host, settings);
+      const ctx = caseContext(target, host, settings, options.spawn);
       contexts.set(c.id, ctx);
       const t0 = Date.now();
       let failure: string | undefined;
+      let skipped: string | undefined;
       try {
         await Promise.race([c.run(ctx), timeout(options.caseTimeoutMs ?? 30_000, c.id)]);
         const problems = peerProblems(ctx.peers);
         if (problems.length > 0) failure = `protocol violations seen by the fake peers: ${problems.join('; ')}`;
       } catch (error) {
-        failure = `protocol ${c.section}: ${messageOf(error)}`;
-        // What the fake peers saw helps to read the failure.
-        const problems = peerProblems(ctx.peers).filter((p) => !failure?.includes(p));
-        if (problems.length > 0) failure += ` (fake peers also saw: ${problems.join('; ')})`;
+        if (error instanceof CaseSkipped) skipped = error.message;
+        else {
+          failure = `protocol ${c.section}: ${messageOf(error)}`;
+          // What the fake peers saw helps to read the failure.
+          const problems = peerProblems(ctx.peers).filter((p) => !failure?.includes(p));
+          if (problems.length > 0) failure += ` (fake peers also saw: ${problems.join('; ')})`;
+        }
         for (const peer of ctx.peers) peer.inbox.length = 0;
+      } finally {
+        await ctx.dispose();
       }
-      const result = verdict(c, failure, Date.now() - t0);
+      const result: CaseResult = skipped === undefined ? verdict(c, failure, Date.now() - t0) : { id: c.id, section: c.section, feature: c.feature, title: c.title, status: 'skipped', message: skipped, durationMs: Date.now() - t0 };
       results.push(result);
       options.onResult?.(result);
     }

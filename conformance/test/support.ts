@@ -26,7 +26,7 @@ export async function runAgainst(command: string, options: RunOptions = {}): Pro
   try {
     const target = await connectTarget(spawned.address);
     try {
-      return { result: await runSuite(target, options), output: spawned.output() };
+      return { result: await runSuite(target, { spawn: { command }, ...options }), output: spawned.output() };
     } finally {
       target.close();
     }

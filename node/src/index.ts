@@ -26,7 +26,7 @@ export {
   type ParsedEnvelope,
 } from './envelope/envelope.js';
 export { derivePairKey, PairKeyCache } from './envelope/pair-key.js';
-export { signReceipt, verifyReceipt, verifyDeliveryReceipt, type DeliveryProof } from './envelope/receipt.js';
+export { signReceipt, verifyReceipt, verifyRememberedReceipt, verifyDeliveryReceipt, type DeliveryProof } from './envelope/receipt.js';
 export { initDataDir, loadIdentity, issuePeerCard, dataPaths, readAuthorityToken, rotateKeys, type NodeIdentity, type OwnKeySet, type RetiredKeys } from './identity/data-dir.js';
 export { signRoster, verifyRoster, keysDigest, parseRosterFile, toRosterFile, ROSTER_FILE_FORMAT } from './federation/roster.js';
 export { generateKeyPairs, keyIdOf, type KeyPairs } from './identity/keys.js';

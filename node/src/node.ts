@@ -3,13 +3,16 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { pino, type Logger } from 'pino';
-import { ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
+import { type AuditVerification, ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { addAuthorityService } from './api/authority-service.js';
 import { addCasesService } from './api/cases-service.js';
 import { addFederationService } from './api/federation-service.js';
 import { addLookupsService } from './api/lookups-service.js';
 import { addRecordsService } from './api/records-service.js';
 import { Journal } from './audit/audit-log.js';
+import { readSignedHeadFile } from './audit/head-file.js';
+import { checkBeforeOpen, recordAcceptedDamage } from './audit/store-check.js';
+import { checkAuditLog, type AuditDamage } from './audit/verify.js';
 import type { NodeConfig } from './config/config.js';
 import { initSodium } from './crypto/sodium.js';
 import { bearerInterceptor } from './edge/interceptors.js';
@@ -22,7 +25,7 @@ import { PeerRegistry } from './federation/peers.js';
 import { Receiver } from './federation/receiver.js';
 import { readRosterKey, RosterGuard } from './federation/roster.js';
 import { createGrpcTransport, type Transport } from './federation/transport.js';
-import { dataPaths, issuePeerCard, loadIdentity, readAuthorityToken, readSecret, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
+import { dataPaths, eraseRetiredSecrets, issuePeerCard, loadIdentity, readAuthorityToken, readSecret, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
 import { parsePeerCardFile } from './identity/peer-card.js';
 import { certificateFingerprint } from './identity/tls.js';
 import { ManufacturerAliases } from './lookup/aliases.js';
@@ -49,6 +52,12 @@ export interface NodeOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly transport?: Transport;
+  /**
+   * Start even though the audit log is damaged (`tracenet start --accept-audit-damage`): the damage
+   * is recorded in the log and a new head signed (docs/protocol.md 8.6). Without it, a damaged log
+   * stops `open` with STORAGE_UNAVAILABLE (rule `audit_damaged`) and the store is left as it was.
+   */
+  readonly acceptAuditDamage?: boolean;
 }
 
 /** The parts of a node that make hit / no-hit lookups (docs/protocol.md section 13). */
@@ -126,9 +135,12 @@ export class TracenetNode {
   readonly #health = createHealth();
   /** Refusals before authentication, counted per source and interval into the audit log (docs/protocol.md 4.13). */
   readonly refusals: RefusalTally;
+  /** Damage a verification found while the node runs: health stays NOT_SERVING until a restart checks again. */
+  #auditDamage: AuditDamage | undefined;
   #card: PeerCard;
-  #rosterTimer: NodeJS.Timeout | undefined;
-  /** Serializes key rotations. */
+  /** Once a minute: the roster's expiry alerts and the erasure of retired keys whose grace ended. */
+  #minuteTimer: NodeJS.Timeout | undefined;
+  /** Serializes key rotations and the erasure of retired keys. */
   #rotating: Promise<unknown> = Promise.resolve();
   #federation: ServicePort | undefined;
   #authority: ServicePort | undefined;
@@ -169,8 +181,17 @@ export class TracenetNode {
     const card = parsePeerCardFile(await readFile(dataPaths(options.dataDir).card, 'utf8'));
     // The store holds received bodies and cases in clear: owner only, whatever the umask.
     await chmod(options.dataDir, 0o700);
-    const store = await openStore(dataPaths(options.dataDir).store, { sync: options.config.store.sync });
-    await chmod(dataPaths(options.dataDir).store, 0o700);
+    const paths = dataPaths(options.dataDir);
+    // Before LevelDB opens the store, which would replay its log and drop damaged records silently.
+    const damage = await checkBeforeOpen({
+      paths,
+      signingKeys: (keyId) => identity.signingPublicKeyOf(keyId),
+      logger,
+      accept: options.acceptAuditDamage ?? false,
+      now: clock.now(),
+    });
+    const store = await openStore(paths.store, { sync: options.config.store.sync });
+    await chmod(paths.store, 0o700);
     try {
       const journal = new Journal({
         store,
@@ -183,14 +204,17 @@ export class TracenetNode {
         get signingSecretKey() {
           return identity.keys.signingSecretKey;
         },
-        signingPublicKeyOf: (keyId) => identity.signingPublicKeyOf(keyId),
         checkpointEvery: options.config.audit.checkpointEvery,
+        headFile: { path: paths.auditHead, sync: options.config.store.sync },
       });
       await journal.init();
-      const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(options.dataDir, options.config), graceMs: options.config.federation.rosterGraceMs });
+      if (damage) await recordAcceptedDamage(journal, store, damage);
+      const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(options.dataDir, options.config), graceMs: options.config.federation.rosterGraceMs, federation: options.config.federation.name });
       await roster.load();
       const peers = new PeerRegistry({ store, journal, identity, roster });
       await peers.load();
+      // A roster installed just before a crash may list keys of rotations still held.
+      await peers.applyHeldRotations(clock.now());
       const transport = options.transport ?? createGrpcTransport({ maxEnvelopeBytes: options.config.envelope.maxBytes });
       const refusals = new RefusalTally({ journal, clock, logger, config: { intervalMs: options.config.audit.refusalIntervalMs, maxSources: options.config.audit.refusalSources } });
       const receiver = new Receiver({
@@ -254,7 +278,13 @@ export class TracenetNode {
         overdueCases: cases.overdue,
       });
       receiver.on('accepted', (m) => metrics.messageReceived(kindLabel(m.kind), m.sender));
-      receiver.on('rejected', (r) => metrics.messageRejected(r.code, r.kind === undefined ? undefined : kindLabel(r.kind)));
+      receiver.on('rejected', (r) => {
+        metrics.messageRejected(r.code, r.kind === undefined ? undefined : kindLabel(r.kind));
+        if (r.unauthenticated) metrics.envelopeUnauthenticated('deliver', r.unauthenticated.code, r.unauthenticated.rule);
+      });
+      lookups.responder.on('refused', (r) => {
+        if (r.unauthenticated) metrics.envelopeUnauthenticated('lookup', r.unauthenticated.code, r.unauthenticated.rule);
+      });
       receiver.on('duplicate', (d) => metrics.messageDuplicate(kindLabel(d.kind), d.sender));
       outbox.on('delivered', (d) => metrics.messageDelivered(kindLabel(d.kind), (d.deliveredAtMs - d.createdAtMs) / 1000, d.recipient));
       outbox.on('failed', (f) => metrics.messageFailed(kindLabel(f.kind), f.code, f.recipient));
@@ -311,6 +341,7 @@ export class TracenetNode {
     await this.lookups.responder.start();
     await this.metrics.start();
     this.refusals.start();
+    await this.eraseRetiredKeys();
 
     const federation = config.federation;
     this.#federation = new ServicePort({
@@ -354,6 +385,7 @@ export class TracenetNode {
       roster: this.roster,
       rotateKeys: (graceMs) => this.rotateKeys({ graceMs }),
       revokeKeys: (reason) => this.revokeKeys({ reason }),
+      verifyAudit: () => this.verifyAudit(),
     });
     addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
     addRecordsService(server, { records: this.records, registry: this.registry, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
@@ -376,17 +408,18 @@ export class TracenetNode {
     const runtimePath = dataPaths(dataDir).runtime;
     await writeFile(`${runtimePath}.tmp`, `${JSON.stringify(runtime, null, 2)}\n`);
     await rename(`${runtimePath}.tmp`, runtimePath);
-    // The roster's expiry is an alert even without traffic.
-    if (this.roster.configured) {
-      this.#rosterTimer = setInterval(() => this.roster.check(), 60_000);
-      this.#rosterTimer.unref();
-    }
+    // The roster's expiry is an alert even without traffic; retired keys are erased when their grace ends.
+    this.#minuteTimer = setInterval(() => {
+      if (this.roster.configured) this.roster.check();
+      this.eraseRetiredKeys().catch((error: unknown) => this.logger.error({ err: error }, 'retired keys could not be erased; trying again in a minute'));
+    }, 60_000);
+    this.#minuteTimer.unref();
     this.#state = 'running';
     this.#health.serving();
     // Storage faults (docs/operations.md): NOT_SERVING while the store refuses writes, SERVING once it has recovered.
     this.store.watchWritable((writable) => {
       if (this.#state !== 'running') return;
-      if (writable) this.#health.serving();
+      if (writable && !this.#auditDamage) this.#health.serving();
       else this.#health.notServing();
     });
     this.logger.info({ federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId }, 'node ready');
@@ -471,8 +504,8 @@ export class TracenetNode {
 
   /** Stops serving and every background part; each step is harmless when already done. */
   async #halt(): Promise<void> {
-    if (this.#rosterTimer) clearInterval(this.#rosterTimer);
-    this.#rosterTimer = undefined;
+    if (this.#minuteTimer) clearInterval(this.#minuteTimer);
+    this.#minuteTimer = undefined;
     this.#health.notServing();
     this.#health.close();
     await Promise.all([this.#federation?.shutdown(), this.#authority?.shutdown()]);
@@ -484,6 +517,26 @@ export class TracenetNode {
     this.options.transport.close();
     // What was counted before authentication, the running interval included (4.13).
     await this.refusals.stop();
+  }
+
+  /**
+   * Verifies the whole audit log while the node runs (docs/protocol.md 8.6), on one snapshot of the
+   * store and against `<data>/audit-head.json`. Damage found after the last one the operator
+   * accepted is logged at error level, counted in `tracenet_audit_damaged` and turns health
+   * NOT_SERVING until a restart checks the store again (and refuses to start without
+   * `--accept-audit-damage`).
+   */
+  async verifyAudit(): Promise<AuditVerification> {
+    // The file first: it may lag the store's snapshot, which verification allows, never lead it.
+    const headFile = await readSignedHeadFile(dataPaths(this.options.dataDir).auditHead);
+    const findings = await checkAuditLog(this.store, (keyId) => this.identity.signingPublicKeyOf(keyId), { headFile });
+    if (findings.damage && !this.#auditDamage) {
+      this.#auditDamage = findings.damage;
+      this.logger.error({ kind: findings.damage.kind, reason: findings.damage.reason, firstBrokenSeq: findings.verification.firstBrokenSeq }, 'the audit log is damaged; the node stops serving (NOT_SERVING)');
+      this.metrics.auditDamaged(findings.damage.kind);
+      this.#health.notServing();
+    }
+    return findings.verification;
   }
 
   /**
@@ -528,6 +581,20 @@ export class TracenetNode {
         keyAuditEvent('keys.revoked', { revokedKeyId: rotation.previousKeyId, keyId: rotation.keyId }),
       ]);
       return { revokedKeyId: rotation.previousKeyId, keyId: rotation.keyId, card: this.#card, announcedTo };
+    });
+  }
+
+  /**
+   * Erases the secret key files of retired keys whose grace has ended (docs/protocol.md 15.2), with
+   * an audit entry `keys.erased` per key id. Runs at start and once a minute; returns the key ids.
+   */
+  eraseRetiredKeys(): Promise<string[]> {
+    return this.#serialize(async () => {
+      const erased = await eraseRetiredSecrets(this.options.dataDir, this.identity, this.options.clock.now());
+      if (erased.length === 0) return erased;
+      await this.journal.write([], erased.map((keyId) => keyAuditEvent('keys.erased', { keyId })));
+      this.logger.info({ keyIds: erased }, 'secret keys of retired keys erased: their grace has ended');
+      return erased;
     });
   }
 

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { entryHash, Journal, type StoredAuditEntry, type StoredCheckpoint } from '../src/audit/audit-log.js';
-import { verifyAuditLog } from '../src/audit/verify.js';
+import { entryHash, Journal, SIGNED_HEAD_KEY, type StoredAuditEntry, type StoredCheckpoint } from '../src/audit/audit-log.js';
+import { readSignedHeadFile } from '../src/audit/head-file.js';
+import { checkAuditLog, verifyAuditLog } from '../src/audit/verify.js';
 import { initSodium } from '../src/crypto/sodium.js';
 import { generateKeyPairs, keyIdOf, type KeyPairs } from '../src/identity/keys.js';
 import { openStore, padNumber, type Store } from '../src/store/store.js';
@@ -28,7 +29,7 @@ afterEach(async () => {
   }
 });
 
-function journalOf(store: Store, clock: ManualClock): Journal {
+function journalOf(store: Store, clock: ManualClock, headFile?: string): Journal {
   return new Journal({
     store,
     clock,
@@ -36,16 +37,17 @@ function journalOf(store: Store, clock: ManualClock): Journal {
     keyId: keyIdOf(keys.signingPublicKey, keys.encryptionPublicKey),
     signingSecretKey: keys.signingSecretKey,
     checkpointEvery: CHECKPOINT_EVERY,
+    ...(headFile ? { headFile: { path: headFile, sync: true } } : {}),
   });
 }
 
-/** A real LevelDB store with an audit chain of ENTRIES entries (checkpoints at 5 and 10). */
+/** A real LevelDB store with an audit chain of ENTRIES entries (checkpoints at 5 and 10), its head also in `<dir>/audit-head.json`. */
 async function chain(): Promise<{ store: Store; journal: Journal; dir: string; clock: ManualClock }> {
   const dir = await mkdtemp(join(tmpdir(), 'tracenet-audit-'));
   const store = await openStore(join(dir, 'store'));
   opened.push({ store, dir });
   const clock = new ManualClock();
-  const journal = journalOf(store, clock);
+  const journal = journalOf(store, clock, join(dir, 'audit-head.json'));
   await journal.init();
   for (let i = 1; i <= ENTRIES; i += 1) {
     clock.advance(1000);
@@ -229,5 +231,70 @@ describe('audit chain', () => {
       expect(result.ok).toBe(false);
       expect(result.firstBrokenSeq).toBe(4);
     }
+  });
+});
+
+describe('the signed head outside the store, and accepted damage', () => {
+  const check = async (store: Store, dir: string) => checkAuditLog(store, keys.signingPublicKey, { headFile: await readSignedHeadFile(join(dir, 'audit-head.json')) });
+
+  it('detects a store rolled back consistently (entries, checkpoint and its own head), which the store alone cannot show', async () => {
+    const { store, journal, dir } = await chain();
+    const headAt12 = await store.sub.meta.get(SIGNED_HEAD_KEY);
+    await journal.write([], [{ type: 'message.received', fields: { n: 13 } }]);
+    // Entry 13 removed with the head that named it, the head of 12 put back: what losing the newest LevelDB record does.
+    await store.sub.audit.del(padNumber(13));
+    await store.sub.meta.put(SIGNED_HEAD_KEY, headAt12 as Record<string, unknown>);
+    expect(await verify(store)).toMatchObject({ ok: true, entries: ENTRIES });
+    const found = await check(store, dir);
+    expect(found.verification).toMatchObject({ ok: false, firstBrokenSeq: ENTRIES + 1, reason: `truncated: audit-head.json names entry ${ENTRIES + 1} but the log ends at ${ENTRIES}` });
+    expect(found.damage?.kind).toBe('truncated');
+  });
+
+  it('allows the head outside the store to lag one commit behind (a crash between the two writes), and refuses one it cannot trust', async () => {
+    const { store, journal, dir } = await chain();
+    const file = join(dir, 'audit-head.json');
+    const lagging = await readFile(file, 'utf8');
+    await journal.write([], [{ type: 'message.received', fields: { n: 13 } }]);
+    await writeFile(file, lagging);
+    expect((await check(store, dir)).verification).toMatchObject({ ok: true, entries: ENTRIES + 1 });
+
+    const head = JSON.parse(lagging) as { at: number };
+    await writeFile(file, JSON.stringify({ ...head, at: head.at + 1 }));
+    expect((await check(store, dir)).verification.reason).toBe('the signed head in audit-head.json signature does not verify');
+    await writeFile(file, 'not json');
+    expect((await check(store, dir)).verification.reason).toMatch(/audit-head\.json is not a signed head/);
+    await rm(file);
+    expect(await check(store, dir)).toMatchObject({ damage: { kind: 'truncated', reason: expect.stringMatching(/no audit-head\.json/) } });
+  });
+
+  it('treats damage before an intact acceptance as accepted, and damage after it as new', async () => {
+    const { store, journal, dir } = await chain();
+    await store.sub.audit.del(padNumber(7));
+    expect((await check(store, dir)).damage).toMatchObject({ kind: 'changed', reason: expect.stringMatching(/sequence gap/) });
+
+    // What a start with --accept-audit-damage writes after the damage.
+    await journal.write([], [
+      { type: 'audit.broken', fields: { reason: 'entry 7 is missing' } },
+      { type: 'audit.damage_accepted', fields: { brokenSeq: ENTRIES + 1 } },
+    ]);
+    await journal.write([], [{ type: 'message.received', fields: { n: 15 } }]);
+    const accepted = await check(store, dir);
+    expect(accepted.damage).toBeUndefined();
+    expect(accepted.verification).toMatchObject({ ok: false, firstBrokenSeq: 7, reason: expect.stringMatching(/accepted this damage at entry 14 and the log is intact since/) });
+
+    const fifteen = await entry(store, 15);
+    await put(store, 15, { ...fifteen, line: fifteen.line.replace('"n":15', '"n":16') });
+    const again = await check(store, dir);
+    expect(again.damage).toMatchObject({ kind: 'changed' });
+    expect(again.verification).toMatchObject({ firstBrokenSeq: 15, reason: expect.stringMatching(/^hash mismatch: the entry was changed \(damage before entry 14 was accepted by the operator\)/) });
+  });
+
+  it('does not take a changed acceptance entry as an acceptance', async () => {
+    const { store, journal, dir } = await chain();
+    await store.sub.audit.del(padNumber(7));
+    await journal.write([], [{ type: 'audit.damage_accepted', fields: { brokenSeq: 13 } }]);
+    const acceptance = await entry(store, 13);
+    await put(store, 13, { ...acceptance, line: acceptance.line.replace('"brokenSeq":13', '"brokenSeq":7') });
+    expect((await check(store, dir)).damage).toMatchObject({ kind: 'changed', reason: expect.stringMatching(/sequence gap/) });
   });
 });

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
   Envelope,
   EnvelopeHeader,
   ErrorCode,
   MessageKind,
   Receipt,
-  type ReceiptBody,
+  ReceiptBody,
   ReceiptStatus,
   TracenetError,
 } from '@tracenet/proto';
@@ -19,7 +20,7 @@ import {
   verifyEnvelopeSignature,
 } from '../src/envelope/envelope.js';
 import { derivePairKey } from '../src/envelope/pair-key.js';
-import { signReceipt, verifyDeliveryReceipt, verifyReceipt } from '../src/envelope/receipt.js';
+import { signReceipt, verifyDeliveryReceipt, verifyReceipt, verifyRememberedReceipt } from '../src/envelope/receipt.js';
 import {
   flipHeaderByte,
   headerFrom,
@@ -254,6 +255,7 @@ describe('parseEnvelope', () => {
       ['header.kind', { kind: 99 as MessageKind }],
       ['header.expires_at_ms', { createdAtMs: NOW, expiresAtMs: NOW }],
       ['header.correlation_id', { correlationId: 'c'.repeat(65) }],
+      ['header.correlation_id', { correlationId: 'trace 42' }],
     ];
     for (const [field, overrides] of cases) {
       const sealed = sealHeader(fra, bel, headerFrom(fra, bel, NOW, overrides));
@@ -270,6 +272,37 @@ describe('parseEnvelope', () => {
       ErrorCode.ERROR_CODE_INVALID_FIELD,
       'envelope.ciphertext',
     );
+  });
+});
+
+describe('correlation id (docs/protocol.md 3.2)', () => {
+  const refused = (correlationId: string) => () => parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX);
+
+  it('takes up to 64 visible ASCII characters, or none', () => {
+    const visible = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
+    for (const correlationId of ['', 'Xq3-trace_id.42', visible.slice(0, 64), visible.slice(30, 94)]) {
+      expect(parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX).header.correlationId).toBe(correlationId);
+    }
+  });
+
+  it('refuses control characters, bidi overrides, spaces and other scripts with INVALID_FIELD header.correlation_id', () => {
+    const forged = [
+      'ok\nFRA accepted message 42', // a line break forges a log line
+      '\u001b[2Jcleared', // a terminal escape
+      'abc\u202Efdp.exe', // right-to-left override
+      'abc\u2066x\u2069', // bidi isolates
+      'zero\u200Bwidth',
+      'nul\u0000',
+      'del\u007f',
+      'tab\there',
+      'two words',
+      'caf\u00e9',
+      'Ｆullwidth',
+    ];
+    for (const correlationId of forged) {
+      const error = expectCode(refused(correlationId), ErrorCode.ERROR_CODE_INVALID_FIELD, 'header.correlation_id');
+      expect([correlationId, error.rule]).toEqual([correlationId, 'visible_ascii']);
+    }
   });
 });
 
@@ -345,9 +378,39 @@ describe('receipts', () => {
     expectCode(() => verifyDeliveryReceipt(rejected, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
   });
 
+  it('a receipt remembered from before a rotation may be signed with a previous key in grace, a new answer only with the key sealed to (protocol 5.4)', () => {
+    // BEL's keys before its rotation, still in grace at the sender: `previousIssuerKeys`.
+    const before = keysOnly('BEL');
+    const inGrace = { ...expected(), previousIssuerKeys: [{ keyId: before.keyId, signingPublicKey: before.keys.signingPublicKey }] };
+    const original = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: Buffer.alloc(32, 1), issuerKeyId: before.keyId }), before.keys.signingSecretKey);
+    const duplicate: Receipt = { ...signReceipt(body(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), bel.keys.signingSecretKey), original };
+    expect(verifyDeliveryReceipt(duplicate, inGrace, digest).accepted.issuerKeyId).toBe(before.keyId);
+    // The grace over (the key no longer listed), the original proves nothing.
+    expectCode(() => verifyDeliveryReceipt(duplicate, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'receipt');
+    // The receipt must name the key that verifies it.
+    const misnamed = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: Buffer.alloc(32, 1) }), before.keys.signingSecretKey);
+    expectCode(() => verifyDeliveryReceipt({ ...duplicate, original: misnamed }, inGrace, digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    // An answer to this attempt (ACCEPTED, or the DUPLICATE itself) is signed with the key sealed to.
+    const newUnderOld = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { issuerKeyId: before.keyId }), before.keys.signingSecretKey);
+    expectCode(() => verifyDeliveryReceipt(newUnderOld, inGrace, digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(() => verifyDeliveryReceipt({ ...newUnderOld, original }, inGrace, digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    // A REJECTED receipt may be a remembered one.
+    const rejected = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_REJECTED, { issuerKeyId: before.keyId, errorCode: ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED }), before.keys.signingSecretKey);
+    expect(verifyRememberedReceipt(rejected, inGrace).errorCode).toBe(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED);
+    expectCode(() => verifyRememberedReceipt(rejected, expected()), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(() => verifyReceipt(rejected, inGrace), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+  });
+
+  const signedBy = (bytes: Uint8Array) => Buffer.from(sodium().crypto_sign_detached(Buffer.concat([Buffer.from('tracenet.v1/receipt\0', 'ascii'), bytes]), bel.keys.signingSecretKey));
+
   it('refuses a receipt whose body is not a ReceiptBody', () => {
     const bytes = Buffer.from([0x0a, 0x10, 0x01]);
-    const signature = Buffer.from(sodium().crypto_sign_detached(Buffer.concat([Buffer.from('tracenet.v1/receipt\0', 'ascii'), bytes]), bel.keys.signingSecretKey));
-    expectCode(() => verifyReceipt({ body: bytes, signature, original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
+    expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
+  });
+
+  it('refuses a receipt whose received_at_ms lies beyond 2^53 − 1, naming the field (protocol 0)', () => {
+    const bytes = Buffer.from(new BinaryWriter().raw(ReceiptBody.encode(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { receivedAtMs: 0 })).finish()).tag(7, WireType.Varint).int64(2n ** 53n).finish());
+    const error = expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_INVALID_FIELD, 'receipt.body.received_at_ms');
+    expect(error.rule).toBe('safe_integer');
   });
 });

@@ -3,11 +3,13 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, type PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { ErrorCode, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { initSodium } from '../src/crypto/sodium.js';
 import { dataPaths, initDataDir, issuePeerCard, loadIdentity } from '../src/identity/data-dir.js';
 import { keyIdOf } from '../src/identity/keys.js';
-import { signPeerCard, verifyPeerCard } from '../src/identity/peer-card.js';
+import { parsePeerCardFile, signPeerCard, toPeerCardFile, verifyPeerCard } from '../src/identity/peer-card.js';
+import { strictBase64 } from '../src/util/base64.js';
 import { startNode, type TestNode } from './support/nodes.js';
 import { makeParty, rejectionOf, type Party } from './support/parties.js';
 
@@ -42,6 +44,21 @@ function refusal(fn: () => unknown): unknown {
 }
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A card whose body carries `value` in int64 field `fieldNo` (11 valid_from_ms, 12 valid_until_ms,
+ * 13 issued_at_ms), encoded by hand: the generated encoder takes numbers only. Decoding the body is
+ * the first check (2.3), so the signature is never looked at.
+ */
+function cardWithInt64(body: PeerCardBody, fieldNo: 11 | 12 | 13, value: bigint): PeerCard {
+  const cleared = { ...body, ...(fieldNo === 11 ? { validFromMs: 0 } : fieldNo === 12 ? { validUntilMs: 0 } : { issuedAtMs: 0 }) };
+  const writer = new BinaryWriter();
+  writer.raw(PeerCardBody.encode(cleared).finish());
+  writer.tag(fieldNo, WireType.Varint).int64(value);
+  return { body: Buffer.from(writer.finish()), signature: Buffer.alloc(64) };
+}
 
 describe('data directory', () => {
   it('writes key files with mode 0600 and the keys directory with 0700, whatever the umask', async () => {
@@ -94,6 +111,9 @@ describe('data directory', () => {
     expect(await readFile(dataPaths(dataDir).signingKey, 'utf8')).toBe(signingKey);
     const bad = expectCode(await rejectionOf(initDataDir({ dataDir: join(dir, 'other'), participantId: 'France', endpoints: [], nowMs: NOW })), ErrorCode.ERROR_CODE_INVALID_FIELD);
     expect(bad.rule).toBe('participant_id');
+    const name = expectCode(await rejectionOf(initDataDir({ dataDir: join(dir, 'named'), participantId: 'FRA', displayName: 'France\u001b[2J', endpoints: [], nowMs: NOW })), ErrorCode.ERROR_CODE_INVALID_FIELD);
+    expect([name.field, name.rule]).toEqual(['name', 'control_character']);
+    expectCode(await rejectionOf(loadIdentity(join(dir, 'named'))), ErrorCode.ERROR_CODE_NOT_FOUND);
   });
 
   it('refuses key files that do not match identity.json', async () => {
@@ -201,6 +221,93 @@ describe('peer cards', () => {
     expectInvalid(resigned((b) => ({ ...b, endpoints: ['127.0.0.1:70000'] })), 'card.endpoints[0]', 'host_port');
     expectInvalid(resigned((b) => ({ ...b, signingPublicKey: Buffer.alloc(31) })), 'card.signing_public_key', 'length');
     expectInvalid({ body: Buffer.from([0x0a, 0x10, 0x01]), signature: fra.card.signature }, 'card.body', 'protobuf');
+  });
+
+  it('refuses a time beyond ±(2^53 − 1) naming the field, never rounded (protocol 0, 2.3)', () => {
+    const body = PeerCardBody.decode(fra.card.body);
+    for (const [fieldNo, field, value] of [
+      [11, 'card.valid_from_ms', -SAFE - 1n],
+      [12, 'card.valid_until_ms', SAFE + 1n],
+      [12, 'card.valid_until_ms', 2n ** 63n - 1n],
+      [13, 'card.issued_at_ms', SAFE + 2n],
+    ] as const) {
+      expectInvalid(cardWithInt64(body, fieldNo, value), field, 'safe_integer');
+    }
+  });
+
+  it('refuses control and format characters in the display name, which could forge lines of `tracenet peers list`', () => {
+    for (const displayName of ['France\u001b[2J', 'France\nKEN          state        key 0000000000000000', 'France\u009b31m', 'France\u202e', 'France\u2066', 'France\u200b', 'France\u007f']) {
+      expectInvalid(resigned((b) => ({ ...b, displayName })), 'card.display_name', 'control_character');
+    }
+    expect(verifyPeerCard(resigned((b) => ({ ...b, displayName: 'République française — المراقب' })), NOW).displayName).toBe('République française — المراقب');
+  });
+});
+
+describe('card files (docs/protocol.md 2.6)', () => {
+  let tcd: Party;
+  let forger: Party;
+
+  beforeAll(async () => {
+    [tcd, forger] = await Promise.all([makeParty('TCD', NOW), makeParty('TCD', NOW)]);
+  });
+  afterAll(async () => {
+    await Promise.all([tcd.cleanup(), forger.cleanup()]);
+  });
+
+  function expectRefused(file: object, field: string, rule: string): void {
+    const error = expectCode(
+      refusal(() => parsePeerCardFile(JSON.stringify(file))),
+      ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+    );
+    expect([error.field, error.rule]).toEqual([field, rule]);
+  }
+
+  it('reads the card of a file as exported', () => {
+    expect(PeerCard.encode(parsePeerCardFile(JSON.stringify(toPeerCardFile(tcd.card)))).finish()).toEqual(PeerCard.encode(tcd.card).finish());
+  });
+
+  it("refuses a file whose readable members disagree with its signed card, naming the member: a forged file cannot show TCD's key id over other keys", () => {
+    const real = toPeerCardFile(tcd.card);
+    const forged = toPeerCardFile(forger.card);
+    expectRefused({ ...forged, keyId: real.keyId, tlsFingerprint: real.tlsFingerprint }, 'keyId', 'signed_content');
+    expectRefused({ ...forged, tlsFingerprint: real.tlsFingerprint }, 'tlsFingerprint', 'signed_content');
+    const changed = { participantId: 'KEN', kind: 'organisation', displayName: 'Tchad', endpoints: ['127.0.0.1:2'], validUntil: new Date(NOW + 400 * DAY).toISOString() };
+    for (const [member, value] of Object.entries(changed)) expectRefused({ ...real, [member]: value }, member, 'signed_content');
+    expectRefused({ ...real, endpoints: [...real.endpoints, '127.0.0.1:2'] }, 'endpoints', 'signed_content');
+    const { keyId: _dropped, ...withoutKeyId } = real;
+    expectRefused(withoutKeyId, 'keyId', 'required');
+    expectRefused({ ...real, keyId: real.keyId.toUpperCase() }, 'keyId', 'signed_content');
+  });
+
+  it('reads `card` as standard base64 with padding only (RFC 4648 section 4)', () => {
+    const real = toPeerCardFile(tcd.card);
+    const urlSafe = real.card.replace(/\+/g, '-').replace(/\//g, '_');
+    expect(urlSafe).not.toBe(real.card);
+    for (const card of [urlSafe, real.card.endsWith('=') ? real.card.replace(/=+$/, '') : `${real.card}=`, real.card.replace(/(.{76})/g, '$1\n'), ` ${real.card}`, `${real.card}!`]) {
+      expectRefused({ ...real, card }, 'card', 'base64');
+    }
+    expect(strictBase64('AQID')).toEqual(Buffer.from([1, 2, 3]));
+    expect(strictBase64('AQ==')).toEqual(Buffer.from([1]));
+    expect(strictBase64('')).toEqual(Buffer.alloc(0));
+    for (const text of ['AQ', 'AR==', 'AQI', 'A-8=', 'A_8=', 'AQ ID', 'AQID\n', 'AQ=\n=', '*AQID']) expect(strictBase64(text), text).toBeUndefined();
+  });
+
+  it('names a time beyond ±(2^53 − 1) in the signed card; a body that does not decode is the card\'s', () => {
+    const real = toPeerCardFile(tcd.card);
+    const oversized = cardWithInt64(PeerCardBody.decode(tcd.card.body), 12, SAFE + 1n);
+    expectRefused({ ...real, card: Buffer.from(PeerCard.encode(oversized).finish()).toString('base64') }, 'card.valid_until_ms', 'safe_integer');
+    const broken = { body: Buffer.from([0x0a, 0x10, 0x01]), signature: tcd.card.signature };
+    expectRefused({ ...real, card: Buffer.from(PeerCard.encode(broken).finish()).toString('base64') }, 'card', 'protobuf');
+  });
+
+  it('refuses a file that is not an object with the format and a card', () => {
+    for (const text of ['null', '[]', '"card"', '{"format":"tracenet-peer-card/1"}']) {
+      const error = expectCode(
+        refusal(() => parsePeerCardFile(text)),
+        ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+      );
+      expect([error.field, error.rule], text).toEqual(['card', 'format']);
+    }
   });
 });
 

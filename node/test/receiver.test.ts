@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
   ERROR_CODES,
   ErrorCode,
   EnvelopeHeader,
+  MessageKind,
   Notice,
   type Receipt,
   PeerCardBody,
@@ -12,14 +14,18 @@ import {
   STATUS_DETAILS_KEY,
   TracenetError,
 } from '@tracenet/proto';
+import { connectAuthority } from '../src/api/authority-client.js';
 import { verifyAuditLog } from '../src/audit/verify.js';
 import { decryptEnvelope, parseEnvelope, sealWithHeader } from '../src/envelope/envelope.js';
 import { verifyDeliveryReceipt, verifyReceipt } from '../src/envelope/receipt.js';
+import { preciseReason } from '../src/federation/envelope-opener.js';
 import type { InboxMessage } from '../src/federation/receiver.js';
+import { readAuthorityToken } from '../src/identity/data-dir.js';
 import type { TracenetNode } from '../src/node.js';
 import { ManualClock } from '../src/util/clock.js';
 import { startNode, testConfig, type TestNode } from './support/nodes.js';
 import {
+  countEntries,
   flipHeaderByte,
   headerFrom,
   makeParty,
@@ -110,7 +116,17 @@ interface Refusal {
    * before; the remembered REJECTED receipt is given again and nothing new is stored.
    */
   readonly receipt: 'none' | 'new' | 'again';
+  /**
+   * For the one public refusal before authentication (docs/protocol.md 4.4, `code` then
+   * UNKNOWN_SENDER): the precise reason, which only the audit entry records.
+   */
+  readonly reason?: { readonly code: ErrorCode; readonly rule: string };
 }
+
+const codeName = (code: ErrorCode) => ErrorCode[code].replace('ERROR_CODE_', '');
+
+/** The answer to every envelope that names this node and does not authenticate: UNKNOWN_SENDER, one text, no field. */
+const NOT_AUTHENTICATED = { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, receipt: 'none' } as const;
 
 /**
  * Delivers `bytes` straight to BEL's receiver and checks the refusal: its specific code and field,
@@ -126,26 +142,30 @@ async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<Trace
   const thrown = await rejectionOf(node.receiver.deliver(bytes));
   expect(thrown).toBeInstanceOf(TracenetError);
   const error = thrown as TracenetError;
-  expect(error.codeName).toBe(ErrorCode[refusal.code].replace('ERROR_CODE_', ''));
+  expect(error.codeName).toBe(codeName(refusal.code));
   if (refusal.field !== undefined) expect(error.field).toBe(refusal.field);
+  if (refusal.reason) expect(error).toMatchObject({ field: '', rule: 'authentication', message: 'the envelope could not be authenticated', retryable: true });
 
   const after = await storeCounts(node);
   expect(after.inbox).toBe(before.inbox);
   expect(accepted.length).toBe(acceptedBefore);
   if (refusal.receipt === 'none') {
+    // Counted, not written at once: the tally's entry records the precise reason the answer does not carry.
     expect(after.audit).toBe(before.audit);
     await node.refusals.flush({ now: true });
     expect((await storeCounts(node)).audit).toBe(before.audit + 1);
-    const tally = await lastAudit(node);
-    expect(tally).toMatchObject({ type: 'refusals.counted', source: 'in-process', total: 1, [`refused.${error.codeName}.${error.rule}`]: 1 });
+    const precise = refusal.reason ? `${codeName(refusal.reason.code)}.${refusal.reason.rule}` : `${error.codeName}.${error.rule}`;
+    expect(await lastAudit(node)).toMatchObject({ type: 'refusals.counted', source: 'in-process', total: 1, [`refused.${precise}`]: 1 });
   } else {
     expect(after.audit).toBe(before.audit + 1);
     const audit = await lastAudit(node);
     expect(audit.type).toBe('message.rejected');
     expect(audit.code).toBe(error.codeName);
     expect(audit.authenticated).toBe(true);
-    if (refusal.receipt === 'again') expect(audit.rule).toBe('rejected_before');
-    else expect(audit.rule).not.toBe('rejected_before');
+    if (refusal.receipt === 'again') {
+      // protocol 4.6: the remembered code, rule rejected_before, and no field (none of this envelope is at fault).
+      expect([audit.rule, error.rule, error.field, error.violations]).toEqual(['rejected_before', 'rejected_before', '', []]);
+    } else expect(audit.rule).not.toBe('rejected_before');
   }
 
   const seenAfter = await seenRecords(node);
@@ -174,21 +194,23 @@ async function deliverOk(bytes: Uint8Array): Promise<ReceiptBody> {
 }
 
 describe('refused before authentication: only counted for the audit log', () => {
-  it('a flipped byte in the header → HEADER_AUTH_FAILED', async () => {
+  const aead = { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead' };
+
+  it('a flipped byte in the header → not authenticated (HEADER_AUTH_FAILED in the tally)', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now());
-    await expectRefused(flipHeaderByte(sealed.envelope), { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, receipt: 'none' });
+    await expectRefused(flipHeaderByte(sealed.envelope), { ...NOT_AUTHENTICATED, reason: aead });
   });
 
-  it('a flipped byte in the ciphertext → HEADER_AUTH_FAILED', async () => {
+  it('a flipped byte in the ciphertext → not authenticated (HEADER_AUTH_FAILED)', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now());
     const bytes = reencode(sealed.envelope, (c) => (c.ciphertext[20] = (c.ciphertext[20] ?? 0) ^ 0x04));
-    await expectRefused(bytes, { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, receipt: 'none' });
+    await expectRefused(bytes, { ...NOT_AUTHENTICATED, reason: aead });
   });
 
-  it('a flipped byte in the nonce → HEADER_AUTH_FAILED', async () => {
+  it('a flipped byte in the nonce → not authenticated (HEADER_AUTH_FAILED)', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now());
     const bytes = reencode(sealed.envelope, (c) => (c.nonce[0] = (c.nonce[0] ?? 0) ^ 0x01));
-    await expectRefused(bytes, { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, receipt: 'none' });
+    await expectRefused(bytes, { ...NOT_AUTHENTICATED, reason: aead });
   });
 
   it('addressed to another participant → WRONG_RECIPIENT', async () => {
@@ -196,23 +218,23 @@ describe('refused before authentication: only counted for the audit log', () => 
     await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, field: 'header.recipient', receipt: 'none' });
   });
 
-  it('sealed to another key of this participant → WRONG_RECIPIENT', async () => {
+  it('sealed to another key of this participant → not authenticated (WRONG_RECIPIENT, recipient_key in the audit)', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now(), { recipientKeyId: ken.identity.keyId });
-    await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, field: 'header.recipient_key_id', receipt: 'none' });
+    await expectRefused(sealed.bytes, { ...NOT_AUTHENTICATED, reason: { code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, rule: 'recipient_key' } });
   });
 
-  it('from a participant that is not pinned → UNKNOWN_SENDER', async () => {
+  it('from a participant that is not pinned → not authenticated (UNKNOWN_SENDER, pinned_peer)', async () => {
     const sealed = sealFrom(deu.identity, self(), clock.now());
-    await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, field: 'header.sender', receipt: 'none' });
+    await expectRefused(sealed.bytes, { ...NOT_AUTHENTICATED, reason: { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, rule: 'pinned_peer' } });
   });
 
-  it('from a pinned participant with another key id → SENDER_KEY_MISMATCH', async () => {
+  it('from a pinned participant with another key id → not authenticated (SENDER_KEY_MISMATCH, pinned_key)', async () => {
     const sealed = sealFrom(fraOtherKeys.identity, self(), clock.now());
     expect(fraOtherKeys.identity.keyId).not.toBe(fra.identity.keyId);
-    await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, field: 'header.sender_key_id', receipt: 'none' });
+    await expectRefused(sealed.bytes, { ...NOT_AUTHENTICATED, reason: { code: ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, rule: 'pinned_key' } });
   });
 
-  it("from a sender whose pinned card has expired → UNKNOWN_SENDER", async () => {
+  it('from a sender whose pinned card has expired → not authenticated (UNKNOWN_SENDER, card_validity)', async () => {
     const laterClock = new ManualClock(clock.now());
     const later = await startNode('BEL', { clock: laterClock });
     try {
@@ -222,8 +244,8 @@ describe('refused before authentication: only counted for the audit log', () => 
       const auditBefore = (await storeCounts(later.node)).audit;
       const sealed = sealFrom(fra.identity, later.node.identity, laterClock.now());
       const error = TracenetError.from(await rejectionOf(later.node.receiver.deliver(sealed.bytes)));
-      expect(error.codeName).toBe('UNKNOWN_SENDER');
-      expect(error.rule).toBe('card_validity');
+      expect([error.codeName, error.rule]).toEqual(['UNKNOWN_SENDER', 'authentication']);
+      expect(preciseReason(error)).toMatchObject({ codeName: 'UNKNOWN_SENDER', rule: 'card_validity' });
       expect(await storeCounts(later.node)).toMatchObject({ inbox: 0, seen: 0, audit: auditBefore });
       await later.node.refusals.flush({ now: true });
       expect(await lastAudit(later.node)).toMatchObject({ type: 'refusals.counted', 'refused.UNKNOWN_SENDER.card_validity': 1 });
@@ -270,6 +292,16 @@ describe('refused after authentication: a signed REJECTED receipt, remembered', 
   it('a Notice with an empty subject → MISSING_FIELD body.subject', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now(), { body: Buffer.from(Notice.encode({ subject: '', text: 'no subject' }).finish()) });
     await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'body.subject', receipt: 'new' });
+  });
+
+  it('a Notice whose subject or text is only white space → MISSING_FIELD, as an empty one (protocol 0, 6.2)', async () => {
+    for (const [subject, text, field] of [[' \t\u3000', 'text', 'body.subject'], ['subject', '\n\u00a0\r\n', 'body.text']] as const) {
+      const sealed = sealFrom(fra.identity, self(), clock.now(), { body: notice(subject, text) });
+      const error = await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_MISSING_FIELD, field, receipt: 'new' });
+      expect(error.rule).toBe('required');
+    }
+    // The sender applies the same rule: the outbox does not queue it.
+    expect(() => bel.node.outbox.prepare({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('  ', 'text') })).toThrow(expect.objectContaining({ field: 'body.subject', rule: 'required' }));
   });
 
   it('a body that is not a Notice → MALFORMED', async () => {
@@ -330,11 +362,11 @@ describe('surreptitious forwarding: FRA signs for KEN, KEN passes it on to BEL',
     await expectRefused(forwarded.bytes, { code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, receipt: 'new' });
   });
 
-  it('re-sealed by KEN under the KEN–BEL key with sender FRA → HEADER_AUTH_FAILED', async () => {
+  it('re-sealed by KEN under the KEN–BEL key with sender FRA → not authenticated (HEADER_AUTH_FAILED)', async () => {
     const { parsed, content } = signedForKen();
     const header = headerFrom(fra.identity, self(), clock.now(), { messageId: parsed.header.messageId });
     const forwarded = sealWithHeader(EnvelopeHeader.encode(header).finish(), content.body, ken.identity.keys.signingSecretKey, pairKeyOf(ken.identity, self()), content.signature);
-    await expectRefused(forwarded.bytes, { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, receipt: 'none' });
+    await expectRefused(forwarded.bytes, { ...NOT_AUTHENTICATED, reason: { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead' } });
   });
 
   it("re-sealed by KEN with FRA's original header bytes → WRONG_RECIPIENT", async () => {
@@ -465,20 +497,21 @@ describe('a copy of a rejected message never gets a positive receipt', () => {
 });
 
 describe('over gRPC: the error detail travels in grpc-status-details-bin', () => {
-  async function overWire(bytes: Uint8Array, grpc: GrpcStatus, code: ErrorCode, field?: string): Promise<TracenetError> {
+  /** `precise`: the reason counted for a refusal before authentication, when the answer carries another (4.4). */
+  async function overWire(bytes: Uint8Array, grpc: GrpcStatus, code: ErrorCode, field?: string, precise?: string): Promise<TracenetError> {
     const auditBefore = (await storeCounts(bel.node)).audit;
     const thrown = (await rejectionOf(client.deliver(bytes))) as ServiceError;
     expect(thrown.code).toBe(grpc);
     expect(thrown.metadata.get(STATUS_DETAILS_KEY)).toHaveLength(1);
     const error = TracenetError.from(thrown);
-    expect(error.codeName).toBe(ErrorCode[code].replace('ERROR_CODE_', ''));
+    expect(error.codeName).toBe(codeName(code));
     expect(error.grpcStatus).toBe(grpc);
     if (field !== undefined) expect(error.field).toBe(field);
     if (error.receipt === undefined) {
-      // Refused before authentication: counted under the address and pinned peer of the connection.
+      // Refused before authentication: counted under the address and pinned peer of the connection, with the precise reason.
       expect((await storeCounts(bel.node)).audit).toBe(auditBefore);
       await bel.node.refusals.flush({ now: true });
-      expect(await lastAudit(bel.node)).toMatchObject({ type: 'refusals.counted', source: '127.0.0.1', peer: 'FRA', total: 1, [`refused.${error.codeName}.${error.rule}`]: 1 });
+      expect(await lastAudit(bel.node)).toMatchObject({ type: 'refusals.counted', source: '127.0.0.1', peer: 'FRA', total: 1, [`refused.${precise ?? `${error.codeName}.${error.rule}`}`]: 1 });
     } else {
       expect((await storeCounts(bel.node)).audit).toBe(auditBefore + 1);
     }
@@ -499,9 +532,9 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     expect(Buffer.from(proof.accepted.envelopeDigest).equals(sealed.digest)).toBe(true);
   });
 
-  it('HEADER_AUTH_FAILED → UNAUTHENTICATED', async () => {
+  it('a failed AEAD check → UNKNOWN_SENDER (UNAUTHENTICATED), like every refusal before authentication', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now());
-    await overWire(flipHeaderByte(sealed.envelope), GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED);
+    await overWire(flipHeaderByte(sealed.envelope), GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_UNKNOWN_SENDER, '', 'HEADER_AUTH_FAILED.aead');
   });
 
   it('BAD_SIGNATURE → UNAUTHENTICATED with the signed REJECTED receipt in the detail', async () => {
@@ -521,7 +554,7 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
   });
 
   it('UNKNOWN_SENDER → UNAUTHENTICATED, retryable', async () => {
-    const error = await overWire(sealFrom(deu.identity, self(), clock.now()).bytes, GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_UNKNOWN_SENDER);
+    const error = await overWire(sealFrom(deu.identity, self(), clock.now()).bytes, GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_UNKNOWN_SENDER, '', 'UNKNOWN_SENDER.pinned_peer');
     expect(error.retryable).toBe(true);
   });
 
@@ -567,6 +600,127 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     expect((await storeCounts(bel.node)).audit).toBe(auditBefore);
     const ok = sealFrom(fra.identity, self(), clock.now());
     expect(ReceiptBody.decode((await client.deliver(ok.bytes)).body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+  });
+});
+
+describe('integers beyond ±(2^53 − 1) in the header are refused naming the field, never rounded (protocol 0, 4.3)', () => {
+  /** A sealed envelope whose header carries `value` in int64 field `fieldNo`, encoded by hand. */
+  function withInt64(fieldNo: 6 | 7, value: bigint): Uint8Array {
+    const header = headerFrom(fra.identity, self(), clock.now(), fieldNo === 6 ? { createdAtMs: 0 } : { expiresAtMs: 0 });
+    const writer = new BinaryWriter();
+    writer.raw(EnvelopeHeader.encode(header).finish());
+    writer.tag(fieldNo, WireType.Varint).int64(value);
+    return sealWithHeader(writer.finish(), notice(), fra.identity.keys.signingSecretKey, pairKeyOf(fra.identity, self())).bytes;
+  }
+  const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+  it.each([
+    ['created_at_ms', 6, SAFE + 1n],
+    ['created_at_ms', 6, -SAFE - 1n],
+    ['expires_at_ms', 7, SAFE + 2n],
+    ['expires_at_ms', 7, 2n ** 63n - 1n],
+  ] as const)('%s = %s → INVALID_FIELD (safe_integer), before authentication', async (name, fieldNo, value) => {
+    const error = await expectRefused(withInt64(fieldNo, value), { code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: `header.${name}`, receipt: 'none' });
+    expect(error.rule).toBe('safe_integer');
+  });
+
+  it('2^53 − 1, the largest safe integer, is carried exactly: an expiry of 2^53 − 1 is accepted', async () => {
+    expect((await deliverOk(withInt64(7, SAFE))).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+  });
+});
+
+describe('correlation id: visible ASCII only (docs/protocol.md 3.2)', () => {
+  it('a correlation id with a right-to-left override or a line break → INVALID_FIELD (header.correlation_id), before authentication', async () => {
+    for (const correlationId of ['case\u202E7102', 'ok\nBEL accepted everything']) {
+      const sealed = sealFrom(fra.identity, self(), clock.now(), { correlationId });
+      const error = await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'header.correlation_id', receipt: 'none' });
+      expect(error.rule).toBe('visible_ascii');
+    }
+  });
+
+  it('SendNotice refuses such a correlation id with INVALID_FIELD (correlation_id) and queues nothing', async () => {
+    const authority = connectAuthority(bel.node.authorityAddress, await readAuthorityToken(bel.dataDir));
+    try {
+      const outboxBefore = await countEntries(bel.node.store.sub.outbox);
+      const error = TracenetError.from(await rejectionOf(authority.call('sendNotice', { recipient: 'FRA', subject: 's', text: 't', correlationId: 'x\u001b[31my' })));
+      expect([error.codeName, error.field, error.rule]).toEqual(['INVALID_FIELD', 'correlation_id', 'visible_ascii']);
+      expect(await countEntries(bel.node.store.sub.outbox)).toBe(outboxBefore);
+    } finally {
+      authority.close();
+    }
+  });
+});
+
+describe('no oracle before authentication (docs/protocol.md 4.4)', () => {
+  /** A refused Deliver as it travels: gRPC status, grpc-message and the raw detail trailer. */
+  async function onTheWire(bytes: Uint8Array): Promise<{ status: number; details: string; trailer: string }> {
+    const thrown = (await rejectionOf(client.deliver(bytes))) as ServiceError;
+    const [trailer] = thrown.metadata.get(STATUS_DETAILS_KEY);
+    return { status: thrown.code, details: thrown.details, trailer: Buffer.from(trailer as Buffer).toString('hex') };
+  }
+
+  /** Envelopes an outsider sends to learn whom BEL pins and which keys they and BEL hold. */
+  const probes = () => {
+    const now = clock.now();
+    return {
+      // Whom does BEL work with? DEU is not pinned, FRA is (with other keys than the prober's).
+      unpinnedSender: sealFrom(deu.identity, self(), now).bytes,
+      pinnedSender: sealFrom(fraOtherKeys.identity, self(), now).bytes,
+      // Which key of FRA does BEL pin? A wrong key id, then FRA's real one (the prober lacks its keys).
+      wrongSenderKeyId: sealFrom(fraOtherKeys.identity, self(), now, { senderKeyId: 'k'.repeat(16) }).bytes,
+      rightSenderKeyId: sealFrom(fraOtherKeys.identity, self(), now, { senderKeyId: fra.identity.keyId }).bytes,
+      // Which key does BEL hold? Its real key id, then another.
+      wrongRecipientKeyId: sealFrom(deu.identity, self(), now, { recipientKeyId: ken.identity.keyId }).bytes,
+      rightRecipientKeyId: sealFrom(deu.identity, self(), now, { recipientKeyId: self().keyId }).bytes,
+      // A pinned sender's envelope changed on the path.
+      tampered: flipHeaderByte(sealFrom(fra.identity, self(), now).envelope),
+    };
+  };
+
+  it('pinned or not, right key id or wrong: the same status, message and detail, byte for byte', async () => {
+    const answers = new Map<string, Awaited<ReturnType<typeof onTheWire>>>();
+    for (const [name, bytes] of Object.entries(probes())) answers.set(name, await onTheWire(bytes));
+    const first = answers.get('unpinnedSender');
+    for (const [name, answer] of answers) expect({ name, ...answer }).toEqual({ name, ...first });
+    expect(first?.status).toBe(GrpcStatus.UNAUTHENTICATED);
+    expect(first?.details).toBe('UNKNOWN_SENDER: the envelope could not be authenticated');
+    const error = TracenetError.from(await rejectionOf(client.deliver(probes().pinnedSender)));
+    expect(error.toDetail()).toEqual({ code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, field: '', rule: 'authentication', message: 'the envelope could not be authenticated', violations: [], retryable: true, receipt: undefined });
+  });
+
+  it('the audit log (the refusal tally) and the metric keep the precise reason', async () => {
+    const precise = {
+      unpinnedSender: ['UNKNOWN_SENDER', 'pinned_peer'],
+      pinnedSender: ['SENDER_KEY_MISMATCH', 'pinned_key'],
+      wrongSenderKeyId: ['SENDER_KEY_MISMATCH', 'pinned_key'],
+      rightSenderKeyId: ['HEADER_AUTH_FAILED', 'aead'],
+      wrongRecipientKeyId: ['WRONG_RECIPIENT', 'recipient_key'],
+      rightRecipientKeyId: ['UNKNOWN_SENDER', 'pinned_peer'],
+      tampered: ['HEADER_AUTH_FAILED', 'aead'],
+    } as const;
+    const counted = async () => ((await bel.node.metrics.registry.getSingleMetric('tracenet_envelopes_unauthenticated_total')?.get())?.values ?? []).map((v) => ({ ...v }));
+    await bel.node.refusals.flush({ now: true });
+    const before = await counted();
+    for (const [name, bytes] of Object.entries(probes())) {
+      await rejectionOf(client.deliver(bytes));
+      // Written with the running interval: one refusals.counted entry for the connection, the precise reason counted once.
+      await bel.node.refusals.flush({ now: true });
+      const [code, rule] = precise[name as keyof typeof precise];
+      const tally = await lastAudit(bel.node);
+      expect({ name, ...tally }).toMatchObject({ name, type: 'refusals.counted', source: '127.0.0.1', peer: 'FRA', total: 1, [`refused.${code}.${rule}`]: 1 });
+    }
+    const after = await counted();
+    const value = (values: typeof after, code: string, rule: string) => values.find((v) => v.labels.rpc === 'deliver' && v.labels.code === code && v.labels.rule === rule)?.value ?? 0;
+    const increase = (code: string, rule: string) => value(after, code, rule) - value(before, code, rule);
+    expect(increase('SENDER_KEY_MISMATCH', 'pinned_key')).toBe(2);
+    expect(increase('HEADER_AUTH_FAILED', 'aead')).toBe(2);
+    expect(increase('WRONG_RECIPIENT', 'recipient_key')).toBe(1);
+    expect(increase('UNKNOWN_SENDER', 'pinned_peer')).toBe(2);
+  });
+
+  it('a misaddressed envelope is told so: this node\'s participant id is public', async () => {
+    const error = TracenetError.from(await rejectionOf(client.deliver(sealFrom(deu.identity, ken.identity, clock.now()).bytes)));
+    expect(error).toMatchObject({ codeName: 'WRONG_RECIPIENT', field: 'header.recipient', rule: 'recipient', retryable: false });
   });
 });
 

@@ -419,10 +419,13 @@ describe('the client surfaces a typed error for each documented code', () => {
     },
     // Between reference nodes a sender whose certificate the receiver has not pinned gets no connection (protocol 2.5): UNAVAILABLE.
     { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, reason: `${FEDERATION_ONLY}; between reference nodes it comes once the sender's pinned card has expired or a roster no longer lists it (a day at least, too long to wait for here), as the lastError of a message still queued` },
-    { code: ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, reason: `${FEDERATION_ONLY}; it needs an envelope of other keys on a connection whose certificate is pinned, which a reference node never sends` },
+    {
+      code: ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH,
+      reason: 'a precise reason a receiver keeps for its audit log and metrics: it answers UNKNOWN_SENDER (protocol 4.4); nodes of earlier versions sent it',
+    },
     {
       code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED,
-      reason: `${FEDERATION_ONLY}; it needs an altered envelope or one sealed under another pair key, and key ids follow from the keys, so a wrong pin between real nodes fails earlier (SENDER_KEY_MISMATCH, WRONG_RECIPIENT)`,
+      reason: 'a precise reason a receiver keeps for its audit log and metrics: it answers UNKNOWN_SENDER (protocol 4.4); a lookup reports it for an answer that fails the AEAD check, which needs a forged answer',
     },
     { code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, reason: `${FEDERATION_ONLY} (and a lookup answer's per-peer result); it needs a forged signature or answer, which a reference node never sends` },
     {

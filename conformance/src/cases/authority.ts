@@ -1,6 +1,9 @@
-import { connectUnary, generateKeyPairs, signReceipt, verifyPeerCard } from '@tracenet/node';
+import { type Client, credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
 import {
   AuthorityClient,
+  ImportFormat,
+  RecordsClient,
   type AuthorityServer,
   ErrorCode,
   ERROR_CODES,
@@ -8,15 +11,21 @@ import {
   MessageKind,
   PeerPolicy,
   ReceiptBody,
+  ReceiptStatus,
   RpcStatus,
   STATUS_DETAILS_KEY,
   TracenetError,
   ERROR_DETAIL_TYPE_URL,
   errorCodeName,
+  PROTO_FILES,
+  PROTO_ROOT,
 } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { CaseFailure, describe, ensureEqual, ensureOk, ensureRefused } from '../check.js';
-import { sleep } from '../fixtures.js';
+import { certificateSha256, participantKeys, signReceipt, verifyCard } from '../codec/index.js';
+import { serviceClient } from '../service-client.js';
+import { CaseFailure, describe, ensureEqual, ensureOk, ensureRefused, type Outcome, wireError } from '../check.js';
+import { listedAs, sleep } from '../fixtures.js';
+import { type FakePeer, newMessageId, PeerHost, type ReceivedMessage } from '../fake-peer.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -24,6 +33,51 @@ const K = MessageKind;
 /** The node's messages of one direction (`ListMessages`). */
 async function messages(ctx: CaseContext, direction: MessageDirection) {
   return (await ctx.target.authority.call('listMessages', { direction, limit: 1000, cursor: '' })).messages;
+}
+
+/**
+ * Every method of every `tracenet.v1` service the Authority port serves (protocol 7.4: all of the
+ * package but `Federation`), read from the contract's .proto files, so that a method or service
+ * added to the contract is covered without a list to keep in step.
+ */
+export function authorityMethods(): Array<{ service: string; method: string; definition: MethodDefinition<object, object> }> {
+  const definitions = loadSync([...PROTO_FILES], { includeDirs: [PROTO_ROOT] });
+  const methods = new Map<string, { service: string; method: string; definition: MethodDefinition<object, object> }>();
+  for (const [name, definition] of Object.entries(definitions)) {
+    if (!name.startsWith('tracenet.v1.') || name === 'tracenet.v1.Federation' || 'format' in definition) continue;
+    for (const [method, m] of Object.entries(definition as Record<string, MethodDefinition<object, object>>)) methods.set(m.path, { service: name, method, definition: m });
+  }
+  return [...methods.values()];
+}
+
+const Raw = makeGenericClientConstructor({}, 'Authority');
+
+/** Calls one method with an empty request (one empty message for streams) and `metadata`; the outcome as received. */
+function callRaw(client: Client, m: MethodDefinition<object, object>, metadata: Metadata, deadlineMs: number): Promise<Outcome<unknown>> {
+  const options = { deadline: Date.now() + deadlineMs };
+  const serialize = (b: Buffer) => b;
+  const deserialize = (b: Buffer) => b;
+  const empty = Buffer.alloc(0);
+  return new Promise((resolve) => {
+    const done = (error: ServiceError | null, value?: unknown) => resolve(error ? { ok: false, error: wireError(error) } : { ok: true, value });
+    if (!m.requestStream && !m.responseStream) {
+      client.makeUnaryRequest(m.path, serialize, deserialize, empty, metadata, options, (error) => done(error, 'a response'));
+    } else if (!m.requestStream) {
+      const stream = client.makeServerStreamRequest(m.path, serialize, deserialize, empty, metadata, options);
+      stream.on('data', () => undefined);
+      stream.on('error', (error: ServiceError) => done(error));
+      stream.on('end', () => done(null, 'a stream that ended normally'));
+    } else if (!m.responseStream) {
+      const call = client.makeClientStreamRequest(m.path, serialize, deserialize, metadata, options, (error) => done(error, 'a response'));
+      call.end();
+    } else {
+      const stream = client.makeBidiStreamRequest(m.path, serialize, deserialize, metadata, options);
+      stream.on('data', () => undefined);
+      stream.on('error', (error: ServiceError) => done(error));
+      stream.on('end', () => done(null, 'a stream that ended normally'));
+      stream.end();
+    }
+  });
 }
 
 /** The Authority API and peer cards (protocol 2, 5.3, 7) and the error wire format (9). */
@@ -34,13 +88,41 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     feature: 'authority',
     title: 'an Authority call with a wrong bearer token is UNAUTHORIZED (authorization, bearer_token) and has no effect',
     async run(ctx) {
-      const client = connectUnary<AuthorityServer>(AuthorityClient, ctx.target.authorityAddress, 'not-the-token');
+      const client = serviceClient<AuthorityServer>(AuthorityClient, ctx.target.authorityAddress, 'not-the-token');
       try {
         const peer = ctx.host.createPeer();
         const outcome = await ctx.call(client.call('addPeer', { card: peer.card, replaceKeys: false }));
         ensureRefused(outcome, { code: E.ERROR_CODE_UNAUTHORIZED, field: 'authorization', rule: 'bearer_token' });
         const { peers } = await ctx.target.authority.call('listPeers', {});
         if (peers.some((p) => p.participantId === peer.participantId)) throw new CaseFailure('no effect of a refused call', `${peer.participantId} was pinned`);
+      } finally {
+        client.close();
+      }
+    },
+  },
+  {
+    id: 'authority.token-every-method',
+    section: '7.1',
+    feature: 'authority',
+    title: 'every method of every service on the Authority port, read from the .proto files, is UNAUTHORIZED (authorization, bearer_token) without a token and with a wrong one',
+    async run(ctx) {
+      const client = new Raw(ctx.target.authorityAddress, credentials.createInsecure());
+      try {
+        const methods = authorityMethods();
+        if (methods.length < 30) throw new CaseFailure('the Authority services of the contract (protocol 7.4)', `${methods.length} methods found in the .proto files`);
+        const wrong = new Metadata();
+        wrong.set('authorization', 'Bearer not-the-token');
+        const calls = methods.flatMap((m) => [
+          { what: `${m.definition.path} without a token`, outcome: callRaw(client, m.definition, new Metadata(), 5000) },
+          { what: `${m.definition.path} with a wrong token`, outcome: callRaw(client, m.definition, wrong, 5000) },
+        ]);
+        const failures: string[] = [];
+        for (const call of calls) {
+          const outcome = await call.outcome;
+          const detail = outcome.ok ? undefined : outcome.error.detail;
+          if (detail?.code !== E.ERROR_CODE_UNAUTHORIZED || detail.field !== 'authorization' || detail.rule !== 'bearer_token') failures.push(`${call.what}: ${describe(outcome)}`);
+        }
+        if (failures.length > 0) throw new CaseFailure('UNAUTHORIZED (authorization, bearer_token) for every call without a valid token', failures.join('; '));
       } finally {
         client.close();
       }
@@ -59,7 +141,7 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
       if (!card) throw new CaseFailure('a card', 'none');
       let body;
       try {
-        body = verifyPeerCard(card, Date.now());
+        body = verifyCard(card, Date.now());
       } catch (error) {
         throw new CaseFailure('a card that verifies (protocol 2.3)', (error as Error).message);
       }
@@ -95,7 +177,7 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     title: 'a card of a pinned participant with other keys is INVALID_PEER_CARD (card.key_id, pinned_key)',
     async run(ctx) {
       const peer = await ctx.peer();
-      const impostor = ctx.host.createPeer({ participantId: peer.participantId, keys: generateKeyPairs() });
+      const impostor = ctx.host.createPeer({ participantId: peer.participantId, keys: participantKeys() });
       ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: impostor.card, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.key_id', rule: 'pinned_key' });
     },
   },
@@ -107,6 +189,45 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     async run(ctx) {
       const outcome = await ctx.call(ctx.target.authority.call('setPeerPolicy', { policy: PeerPolicy.fromPartial({ participantId: ctx.host.freshId(), acceptRequests: true }) }));
       ensureRefused(outcome, { code: E.ERROR_CODE_NOT_FOUND, field: 'policy.participant_id', rule: 'pinned_peer' });
+    },
+  },
+  {
+    id: 'authority.verify-audit',
+    section: '8.6',
+    feature: 'authority',
+    title: "VerifyAudit finds the node's audit log intact after the suite's traffic",
+    async run(ctx) {
+      const { result } = await ctx.target.authority.call('verifyAudit', {});
+      if (!result?.ok) throw new CaseFailure('an intact audit log (ok)', `broken at seq ${result?.firstBrokenSeq ?? '?'}: ${result?.reason ?? 'no result'}`);
+      if (result.entries === 0) throw new CaseFailure('audit entries for the traffic of the suite', 'none');
+    },
+  },
+  {
+    id: 'authority.import-format-fixed',
+    section: '11.5',
+    feature: 'authority',
+    title: 'an ImportRecords stream whose later message names another format ends with INVALID_FIELD (format, import_stream); nothing of it is imported',
+    async run(ctx) {
+      const client = new RecordsClient(ctx.target.authorityAddress, credentials.createInsecure());
+      const serial = `IMP-${newMessageId().replace(/[^A-Za-z0-9]/g, '').slice(0, 10)}`;
+      try {
+        const metadata = new Metadata();
+        metadata.set('authorization', `Bearer ${ctx.target.token}`);
+        const outcome = await new Promise<Outcome<unknown>>((resolve) => {
+          const stream = client.importRecords(metadata, { deadline: Date.now() + 10_000 });
+          stream.on('data', () => undefined);
+          stream.on('error', (error: ServiceError) => resolve({ ok: false, error: wireError(error) }));
+          stream.on('end', () => resolve({ ok: true, value: 'the stream ended normally' }));
+          stream.write({ format: ImportFormat.IMPORT_FORMAT_CSV, dryRun: false, chunk: Buffer.alloc(0) });
+          stream.write({ format: ImportFormat.IMPORT_FORMAT_JSONL, dryRun: false, chunk: Buffer.from(`type,manufacturer,serial_number\npistol,Conformance Arms,${serial}\n`) });
+          stream.end();
+        });
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'format', rule: 'import_stream' });
+        const { records } = await ctx.target.records.call('searchRecords', { query: { manufacturer: '', serialNumber: serial, model: '', calibre: '', type: 0 }, serialOnly: true, limit: 10 });
+        ensureEqual(records.length, 0, 'records imported from the refused message');
+      } finally {
+        client.close();
+      }
     },
   },
   {
@@ -132,6 +253,40 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     },
   },
 ];
+
+/** Waits for `count` attempts of the node to deliver to `peer` (each consumed), in order. */
+async function attemptsOf(peer: FakePeer, count: number, context: string, timeoutMs = 8000): Promise<ReceivedMessage[]> {
+  const out: ReceivedMessage[] = [];
+  for (let i = 0; i < count; i += 1) out.push(await peer.expect(K.MESSAGE_KIND_NOTICE, { timeoutMs, context: `${context} (attempt ${i + 1})` }));
+  return out;
+}
+
+/** Fails unless `retry` is `first` sealed anew: the same message id and body, a new digest, a creation time not earlier (5.5). */
+function ensureResealed(first: ReceivedMessage, retry: ReceivedMessage, messageId: string): void {
+  ensureEqual(first.header.messageId, messageId, 'message id of the first attempt');
+  ensureEqual(retry.header.messageId, messageId, 'message id of the retry');
+  if (retry.digest.equals(first.digest) || retry.header.createdAtMs < first.header.createdAtMs || !retry.bodyBytes.equals(first.bodyBytes)) {
+    throw new CaseFailure('a retry sealed anew with the same body and a fresh creation time', 'the same envelope, another body or an older seal', 'protocol 5.5');
+  }
+}
+
+/** Another message id than the one `message` carries, of the same form. */
+function newMessageIdLike(message: ReceivedMessage): string {
+  return `${message.header.messageId.slice(0, -1)}${message.header.messageId.endsWith('A') ? 'B' : 'A'}`;
+}
+
+/**
+ * The node sends a notice to `peer`, whose responder answers the first `attempts - 1` attempts
+ * with something that is no proof of delivery (5.4): the node must make attempt `attempts`, and
+ * only the accepted one moves the message to sent.
+ */
+async function unprovenIsRetried(ctx: CaseContext, peer: FakePeer, attempts: number): Promise<void> {
+  const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'proof', text: 'of delivery', correlationId: '' });
+  const seen = await attemptsOf(peer, attempts, 'protocol 5.4: a success answer that is no proof of delivery is retried');
+  for (let i = 1; i < seen.length; i += 1) ensureResealed(seen[i - 1] as ReceivedMessage, seen[i] as ReceivedMessage, messageId);
+  if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId))) throw new CaseFailure(`${messageId} listed as sent`, 'not listed', 'protocol 5.5');
+  await peer.expectNothing(300, 'protocol 5.5: delivered once, nothing more');
+}
 
 /** The node as a sender (protocol 5.4, 5.5): outbox, receipts, retries. */
 export const OUTBOUND_CASES: ConformanceCase[] = [
@@ -193,7 +348,7 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
         // Signed with a key that is not the peer's: the node must not take it as proof.
         return signReceipt(
           ReceiptBody.fromPartial({ version: 1, issuer: peer.participantId, issuerKeyId: peer.keyId, sender: message.header.sender, messageId: message.header.messageId, envelopeDigest: digest, receivedAtMs: Date.now(), status: 1 }),
-          generateKeyPairs().signingSecretKey,
+          participantKeys().signingSecretKey,
         );
       };
       const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'retry', text: 'me', correlationId: '' });
@@ -202,6 +357,106 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
       ensureEqual(second.header.messageId, messageId, 'message id of the retry');
       if (second.header.createdAtMs < first.header.createdAtMs || Buffer.compare(Buffer.from(second.bodyBytes), Buffer.from(first.bodyBytes)) !== 0) {
         throw new CaseFailure('a retry sealed anew with the same body and a fresh creation time', 'another body or an older seal', 'protocol 5.5');
+      }
+    },
+  },
+  {
+    id: 'outbound.refused-once-retried',
+    section: '5.5',
+    cites: ['3.5'],
+    feature: 'outbound',
+    title: 'after a retryable refusal without receipt the node retries the same message id with a new seal, and the accepted retry moves it to sent',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = () => (++attempts === 1 ? new TracenetError(E.ERROR_CODE_UNAVAILABLE, 'the fake peer is busy') : 'default');
+      const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'once', text: 'refused once', correlationId: '' });
+      const [first, second] = await attemptsOf(peer, 2, 'protocol 5.5: a retryable refusal is retried');
+      ensureResealed(first as ReceivedMessage, second as ReceivedMessage, messageId);
+      if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId))) throw new CaseFailure(`${messageId} listed as sent`, 'not listed', 'protocol 5.5');
+      await peer.expectNothing(300, 'protocol 5.5: delivered once, nothing more');
+    },
+  },
+  {
+    id: 'outbound.receipt-held-past-deadline',
+    section: '5.5',
+    feature: 'outbound',
+    title: 'a peer that takes a message but answers after the attempt deadline gets a retry, and its DUPLICATE receipt with the original proves delivery',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = () => (++attempts === 1 ? { delayMs: ctx.settings.attemptTimeoutMs + 1500, then: 'default' } : 'default');
+      const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'held', text: 'answered late', correlationId: '' });
+      const copies = () => peer.received.filter((m) => m.header.messageId === messageId);
+      if (!(await peer.until(() => copies().length >= 2, ctx.settings.attemptTimeoutMs + 8000))) {
+        throw new CaseFailure(`a retry after outbox.attemptTimeoutMs (${ctx.settings.attemptTimeoutMs} ms) without answer`, `${copies().length} attempt(s)`, 'protocol 5.5');
+      }
+      peer.inbox.length = 0;
+      ensureResealed(copies()[0] as ReceivedMessage, copies()[1] as ReceivedMessage, messageId);
+      if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId))) throw new CaseFailure(`${messageId} listed as sent after a valid DUPLICATE receipt with its ACCEPTED original`, 'not listed', 'protocol 5.4');
+    },
+  },
+  {
+    id: 'outbound.receipt-for-another-seal',
+    section: '5.4',
+    feature: 'outbound',
+    title: "a valid ACCEPTED receipt naming the digest of an earlier seal of the message is no proof of this attempt's delivery: the node retries",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const digests: Buffer[] = [];
+      peer.responder = (message, digest) => {
+        digests.push(digest);
+        if (digests.length === 1) return new TracenetError(E.ERROR_CODE_UNAVAILABLE, 'the fake peer is busy');
+        if (digests.length === 2) return peer.signReceipt(message.header, digests[0] as Buffer, Date.now(), ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+        return 'default';
+      };
+      await unprovenIsRetried(ctx, peer, 3);
+    },
+  },
+  {
+    id: 'outbound.receipt-for-another-message',
+    section: '5.4',
+    feature: 'outbound',
+    title: 'a valid ACCEPTED receipt for this envelope that names another message id is no proof: the node retries',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = (message, digest) => (++attempts === 1 ? peer.signReceipt({ ...message.header, messageId: newMessageIdLike(message) }, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_ACCEPTED) : 'default');
+      await unprovenIsRetried(ctx, peer, 2);
+    },
+  },
+  {
+    id: 'outbound.duplicate-without-original',
+    section: '5.4',
+    feature: 'outbound',
+    title: 'a DUPLICATE receipt without the original ACCEPTED receipt is no proof: the node retries',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = (message, digest) => (++attempts === 1 ? peer.signReceipt(message.header, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_DUPLICATE) : 'default');
+      await unprovenIsRetried(ctx, peer, 2);
+    },
+  },
+  {
+    id: 'outbound.pinned-certificate',
+    section: '2.5',
+    feature: 'outbound',
+    title: 'the node does not deliver to a peer whose server presents another certificate than the one its pinned card names: the message stays queued',
+    async run(ctx) {
+      const impostor = await PeerHost.start(ctx.target, { replayWindowMs: ctx.settings.replayWindowMs });
+      try {
+        const peer = impostor.createPeer();
+        // The card pins the suite's usual certificate; the server at its endpoint presents another one.
+        const pinned = ctx.host.tls.certificateDer;
+        const card = peer.makeCard(peer.keys, { tlsCertificate: pinned, tlsCertificateSha256: certificateSha256(pinned) });
+        await ctx.target.authority.call('addPeer', { card, replaceKeys: false });
+        const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'pinned', text: 'certificate', correlationId: '' });
+        await sleep(2000);
+        if (peer.received.length > 0) throw new CaseFailure('no delivery over a connection whose certificate is not the pinned one', `${peer.received.length} envelope(s) delivered`);
+        if (await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId, 0)) throw new CaseFailure(`${messageId} not sent`, 'listed as sent');
+        if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_OUTBOX, messageId, 0))) throw new CaseFailure(`${messageId} still queued (retryable transport failure, 5.5)`, 'not in the outbox');
+      } finally {
+        await impostor.stop();
       }
     },
   },

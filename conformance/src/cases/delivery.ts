@@ -103,6 +103,7 @@ export const DELIVERY_CASES: ConformanceCase[] = [
   {
     id: 'delivery.expired-copy-not-duplicate',
     section: '4.7',
+    cites: ['4'],
     feature: 'delivery',
     title: 'a copy of an accepted message sealed outside the window is rejected (OUTSIDE_TIME_WINDOW), not answered DUPLICATE',
     async run(ctx) {

@@ -1,10 +1,10 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { generateKeyPairs, derivePairKey } from '@tracenet/node';
-import { Envelope, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
+import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
 import type { ConformanceCase } from '../case.js';
-import { CaseFailure, ensureAccepted, ensureRefused } from '../check.js';
+import { pairKey as derivePairKey, participantKeys } from '../codec/index.js';
+import { CaseFailure, ensureAccepted, ensureRefused, NOT_AUTHENTICATED } from '../check.js';
 import { newMessageId } from '../fake-peer.js';
-import { sleep } from '../fixtures.js';
+import { encodeBody, sleep, traceRequest } from '../fixtures.js';
 
 const E = ErrorCode;
 
@@ -21,6 +21,15 @@ function rawEnvelope(header: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Arr
 }
 
 const notice = (subject: string, text: string) => Buffer.from(Notice.encode({ subject, text }).finish());
+
+/**
+ * Another valid proto3 encoding of a header (protocol 0, "bytes as received"): each field encoded
+ * on its own, in reverse field order. A decoder reads the same header; a re-encoding differs.
+ */
+function reversedHeaderBytes(header: EnvelopeHeader): Buffer {
+  const fields = (Object.keys(header) as Array<keyof EnvelopeHeader>).map((name) => Buffer.from(EnvelopeHeader.encode(EnvelopeHeader.fromPartial({ [name]: header[name] })).finish()));
+  return Buffer.concat(fields.reverse());
+}
 
 /**
  * Envelope processing of `Federation.Deliver` (protocol 3 and 4): size, structure, header fields,
@@ -210,26 +219,21 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     id: 'envelope.wrong-recipient-key',
     section: '4.4',
     feature: 'envelope',
-    title: 'an envelope sealed to another key id of the recipient is WRONG_RECIPIENT (header.recipient_key_id)',
+    title: 'an envelope sealed to another key id of the recipient is not authenticated: the one refusal (UNKNOWN_SENDER, rule authentication, no field)',
     async run(ctx) {
       const peer = await ctx.peer();
-      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { recipientKeyId: '0123456789abcdef' } }).bytes), {
-        code: E.ERROR_CODE_WRONG_RECIPIENT,
-        field: 'header.recipient_key_id',
-        rule: 'recipient_key',
-        receipt: 'none',
-      });
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { recipientKeyId: '0123456789abcdef' } }).bytes), NOT_AUTHENTICATED);
     },
   },
   {
     id: 'envelope.unpinned-sender',
     section: '4.4',
     feature: 'envelope',
-    title: 'a correct envelope from a participant that is not pinned is UNKNOWN_SENDER (header.sender, pinned_peer), retryable, without receipt',
+    title: 'a correct envelope from a participant that is not pinned is the one refusal (UNKNOWN_SENDER, rule authentication, no field), retryable, without receipt',
     async run(ctx) {
       const stranger = await ctx.peer({ pin: false });
       const outcome = await ctx.host.deliverRaw(stranger.seal().bytes);
-      ensureRefused(outcome, { code: E.ERROR_CODE_UNKNOWN_SENDER, field: 'header.sender', rule: 'pinned_peer', receipt: 'none' });
+      ensureRefused(outcome, NOT_AUTHENTICATED);
       if (!outcome.ok && outcome.error.detail && !outcome.error.detail.retryable) {
         throw new CaseFailure('ErrorDetail.retryable = true for UNKNOWN_SENDER (errors.md)', 'retryable = false', 'protocol 9.2');
       }
@@ -239,33 +243,28 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     id: 'envelope.sender-key-mismatch',
     section: '4.4',
     feature: 'envelope',
-    title: 'a sender key id other than the pinned card\'s is SENDER_KEY_MISMATCH (header.sender_key_id, pinned_key)',
+    title: 'a sender key id other than the pinned card\'s is the one refusal, as for a sender that is not pinned',
     async run(ctx) {
       const peer = await ctx.peer();
-      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { senderKeyId: 'fedcba9876543210' } }).bytes), {
-        code: E.ERROR_CODE_SENDER_KEY_MISMATCH,
-        field: 'header.sender_key_id',
-        rule: 'pinned_key',
-        receipt: 'none',
-      });
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { senderKeyId: 'fedcba9876543210' } }).bytes), NOT_AUTHENTICATED);
     },
   },
   {
     id: 'envelope.expired-sender-card',
     section: '4.4',
     feature: 'envelope',
-    title: 'after the pinned card of the sender expired its envelopes are UNKNOWN_SENDER (header.sender, card_validity)',
+    title: 'after the pinned card of the sender expired its envelopes get the one refusal',
     async run(ctx) {
       const peer = await ctx.peer({ validForMs: 1500 });
       await sleep(Math.max(0, PeerCardBody.decode(peer.card.body).validUntilMs + 200 - Date.now()));
-      ensureRefused(await ctx.host.deliverRaw(peer.seal().bytes), { code: E.ERROR_CODE_UNKNOWN_SENDER, field: 'header.sender', rule: 'card_validity', receipt: 'none' });
+      ensureRefused(await ctx.host.deliverRaw(peer.seal().bytes), NOT_AUTHENTICATED);
     },
   },
   {
     id: 'envelope.tampered-header',
     section: '4.5',
     feature: 'envelope',
-    title: 'a header changed on the path (one byte of the message id) fails the AEAD check: HEADER_AUTH_FAILED, no receipt',
+    title: 'a header changed on the path (one byte of the message id) fails the AEAD check: the one refusal, no receipt',
     async run(ctx) {
       const peer = await ctx.peer();
       const sealed = peer.seal();
@@ -274,41 +273,41 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
         const at = c.header.indexOf(id);
         c.header[at] = c.header[at] === 0x41 ? 0x42 : 0x41;
       });
-      ensureRefused(await ctx.host.deliverRaw(tampered), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+      ensureRefused(await ctx.host.deliverRaw(tampered), NOT_AUTHENTICATED);
     },
   },
   {
     id: 'envelope.tampered-ciphertext',
     section: '4.5',
     feature: 'envelope',
-    title: 'a ciphertext changed on the path is HEADER_AUTH_FAILED (aead), no receipt',
+    title: 'a ciphertext changed on the path fails the AEAD check: the one refusal, no receipt',
     async run(ctx) {
       const peer = await ctx.peer();
       const sealed = peer.seal();
-      ensureRefused(await ctx.host.deliverRaw(reencode(sealed.envelope, (c) => (c.ciphertext[3] = (c.ciphertext[3] ?? 0) ^ 0x01))), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+      ensureRefused(await ctx.host.deliverRaw(reencode(sealed.envelope, (c) => (c.ciphertext[3] = (c.ciphertext[3] ?? 0) ^ 0x01))), NOT_AUTHENTICATED);
     },
   },
   {
     id: 'envelope.tampered-nonce',
     section: '4.5',
     feature: 'envelope',
-    title: 'a nonce changed on the path is HEADER_AUTH_FAILED (aead), no receipt',
+    title: 'a nonce changed on the path fails the AEAD check: the one refusal, no receipt',
     async run(ctx) {
       const peer = await ctx.peer();
       const sealed = peer.seal();
-      ensureRefused(await ctx.host.deliverRaw(reencode(sealed.envelope, (c) => (c.nonce[0] = (c.nonce[0] ?? 0) ^ 0x80))), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+      ensureRefused(await ctx.host.deliverRaw(reencode(sealed.envelope, (c) => (c.nonce[0] = (c.nonce[0] ?? 0) ^ 0x80))), NOT_AUTHENTICATED);
     },
   },
   {
     id: 'envelope.wrong-pair-key',
     section: '4.5',
     feature: 'envelope',
-    title: 'an envelope sealed under another pair key (keys the node did not pin) is HEADER_AUTH_FAILED',
+    title: 'an envelope sealed under another pair key (keys the node did not pin) fails the AEAD check: the one refusal',
     async run(ctx) {
       const peer = await ctx.peer();
-      const other = generateKeyPairs();
+      const other = participantKeys();
       const pairKey = derivePairKey(other.encryptionSecretKey, other.encryptionPublicKey, ctx.target.cardBody.encryptionPublicKey);
-      ensureRefused(await ctx.host.deliverRaw(peer.seal({ pairKey }).bytes), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+      ensureRefused(await ctx.host.deliverRaw(peer.seal({ pairKey }).bytes), NOT_AUTHENTICATED);
     },
   },
   {
@@ -320,7 +319,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
       const peer = await ctx.peer();
       const sealed = peer.seal();
       const forged = reencode(sealed.envelope, (c) => (c.ciphertext[0] = (c.ciphertext[0] ?? 0) ^ 0x01));
-      ensureRefused(await ctx.host.deliverRaw(forged), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, receipt: 'none' });
+      ensureRefused(await ctx.host.deliverRaw(forged), NOT_AUTHENTICATED);
       ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
     },
   },
@@ -331,7 +330,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     title: 'a body signed with another key is BAD_SIGNATURE (sealed.signature, ed25519) with a signed REJECTED receipt',
     async run(ctx) {
       const peer = await ctx.peer();
-      const sealed = peer.seal({ signingSecretKey: generateKeyPairs().signingSecretKey });
+      const sealed = peer.seal({ signingSecretKey: participantKeys().signingSecretKey });
       ensureRefused(
         await ctx.host.deliverRaw(sealed.bytes),
         { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' },
@@ -348,6 +347,53 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
       const peer = await ctx.peer();
       const sealed = peer.seal({ signHeader: { recipient: ctx.host.freshId() } });
       ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.large-accepted',
+    section: '5.1',
+    feature: 'envelope',
+    title: 'an envelope of nearly max_envelope_bytes (a trace request with photos of up to 1 MiB each) is accepted',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { acceptRequests: true } });
+      // Photos of at most 1 MiB each (12.2) filling the envelope but for 32 KiB of room for the rest.
+      const photos = [];
+      for (let left = ctx.settings.maxEnvelopeBytes - 32 * 1024; left > 0; left -= 1024 * 1024) {
+        photos.push({ mediaType: 'image/png', content: Buffer.alloc(Math.min(left, 1024 * 1024), photos.length + 1), caption: '' });
+      }
+      const base = traceRequest();
+      const body = encodeBody(MessageKind.MESSAGE_KIND_TRACE_REQUEST, { ...base, weapon: { ...base.weapon, photos } });
+      const sealed = peer.seal({ kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body });
+      if (sealed.bytes.length > ctx.settings.maxEnvelopeBytes) throw new Error(`the large envelope is ${sealed.bytes.length} bytes, over the limit`);
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes, 60_000), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.signature-of-other-pinned-peer',
+    section: '4.9',
+    cites: ['10.2'],
+    feature: 'envelope',
+    title: "a body signed by another pinned peer's key is BAD_SIGNATURE: only the sender's pinned key counts",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const other = await ctx.peer();
+      const sealed = peer.seal({ signingSecretKey: other.keys.signingSecretKey });
+      ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.header-bytes-as-received',
+    section: '0',
+    cites: ['3.5'],
+    feature: 'envelope',
+    title: 'a header in another valid encoding (fields in reverse order), sealed and signed over those bytes, is accepted: receivers authenticate and verify the bytes received',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({ correlationId: 'conformance-bytes', headerBytes: reversedHeaderBytes });
+      if (Buffer.from(EnvelopeHeader.encode(EnvelopeHeader.decode(sealed.envelope.header)).finish()).equals(Buffer.from(sealed.envelope.header))) {
+        throw new Error('the reversed header encodes like the canonical one');
+      }
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
     },
   },
   {
@@ -382,6 +428,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
   {
     id: 'envelope.expired',
     section: '4.7',
+    cites: ['3.1'],
     feature: 'envelope',
     title: 'an envelope whose expires_at_ms has passed is EXPIRED (header.expires_at_ms, expiry) with a receipt',
     async run(ctx) {

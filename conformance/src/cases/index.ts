@@ -2,13 +2,19 @@ import type { ConformanceCase } from '../case.js';
 import { AUTHORITY_CASES, OUTBOUND_CASES } from './authority.js';
 import { DELIVERY_CASES } from './delivery.js';
 import { ENVELOPE_CASES } from './envelope.js';
+import { KEY_CASES, ROSTER_CASES } from './keys.js';
 import { LOOKUP_CASES } from './lookups.js';
+import { REQUIRED_CASES } from './required.js';
+import { RESTART_CASES } from './restart.js';
+import { VECTOR_CASES } from './vectors.js';
 import { DEADLINE_CASES, PANEL_CASES, RESTRICTION_CASES } from './policy.js';
 import { ACCESS_CASES, REQUEST_CASES, WORKFLOW_CASES } from './workflow.js';
 
 /** Every case of the suite, in the order they run. Ids are unique (a test checks it). */
 export const ALL_CASES: readonly ConformanceCase[] = [
+  ...VECTOR_CASES,
   ...ENVELOPE_CASES,
+  ...REQUIRED_CASES,
   ...DELIVERY_CASES,
   ...ACCESS_CASES,
   ...REQUEST_CASES,
@@ -17,6 +23,9 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...LOOKUP_CASES,
   ...RESTRICTION_CASES,
   ...PANEL_CASES,
+  ...KEY_CASES,
+  ...ROSTER_CASES,
   ...AUTHORITY_CASES,
   ...OUTBOUND_CASES,
+  ...RESTART_CASES,
 ];

@@ -1,7 +1,7 @@
-import { decryptEnvelope, parseEnvelope, verifyEnvelopeSignature } from '@tracenet/node';
 import { Envelope, ErrorCode, InterestCategory, LookupAnswer, LookupOutcome, LookupQuery, LookupRequest, MessageKind, WeaponRecord } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { CaseFailure, describe, ensureEqual, ensureRefused, type Outcome } from '../check.js';
+import { open, parse } from '../codec/index.js';
+import { CaseFailure, describe, ensureEqual, ensureRefused, NOT_AUTHENTICATED, type Outcome } from '../check.js';
 import { type FakePeer, newMessageId } from '../fake-peer.js';
 import { weaponRecord } from '../fixtures.js';
 
@@ -40,7 +40,7 @@ function query(serialNumber: string, changes: Partial<LookupQuery> = {}): Buffer
  */
 function openAnswer(ctx: CaseContext, peer: FakePeer, outcome: Outcome<Buffer>, queryMessageId: string, queryId: string): { answer: LookupAnswer; body: Buffer } {
   if (!outcome.ok) throw new CaseFailure('a LOOKUP_ANSWER envelope', describe(outcome), 'protocol 13.6');
-  const parsed = parseEnvelope(outcome.value, 4 * 1024 * 1024);
+  const parsed = parse(outcome.value);
   const h = parsed.header;
   if (h.sender !== ctx.target.participantId || h.recipient !== peer.participantId || h.recipientKeyId !== peer.keyId || h.kind !== K.MESSAGE_KIND_LOOKUP_ANSWER || h.correlationId !== queryMessageId) {
     throw new CaseFailure(
@@ -49,8 +49,12 @@ function openAnswer(ctx: CaseContext, peer: FakePeer, outcome: Outcome<Buffer>, 
       'protocol 13.6 step 14',
     );
   }
-  const sealed = decryptEnvelope(parsed, peer.pairKey);
-  verifyEnvelopeSignature(parsed, sealed, ctx.target.cardBody.signingPublicKey);
+  let sealed;
+  try {
+    sealed = open(parsed, peer.pairKey(), ctx.target.cardBody.signingPublicKey);
+  } catch (error) {
+    throw new CaseFailure('an answer sealed to the asking peer and signed by the node (protocol 3.4, 3.5)', (error as Error).message, 'protocol 13.6 step 14');
+  }
   const answer = LookupAnswer.decode(sealed.body);
   ensureEqual(answer.queryId, queryId, 'answer query_id');
   return { answer, body: Buffer.from(sealed.body) };
@@ -130,6 +134,25 @@ export const LOOKUP_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'lookups.answer-size',
+    section: '13.6',
+    feature: 'lookups',
+    title: 'a hit and a no-hit are answered with envelopes of the same size: the body is padded to a multiple of 4096 bytes',
+    async run(ctx) {
+      const s = serial();
+      await recordOfInterest(ctx, s);
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const sizes: number[] = [];
+      for (const asked of [s, serial()]) {
+        const { sealed, queryId, outcome } = await ask(ctx, peer, query(asked));
+        const { body } = openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId);
+        if (body.length % 4096 !== 0) throw new CaseFailure('a LookupAnswer of a multiple of 4096 bytes', `${body.length} bytes`);
+        if (outcome.ok) sizes.push(outcome.value.length);
+      }
+      ensureEqual(sizes[0], sizes[1], 'size of the hit answer envelope against the no-hit one');
+    },
+  },
+  {
     id: 'lookups.no-hit',
     section: '13.4',
     feature: 'lookups',
@@ -160,7 +183,7 @@ export const LOOKUP_CASES: ConformanceCase[] = [
     id: 'lookups.no-leakage',
     section: '13.3',
     feature: 'lookups',
-    title: 'the answer carries only query_id and the five hit fields: no marking, record id, event, secondary mark, note or report detail',
+    title: 'the answer carries only query_id, the five hit fields and zero padding: no marking, record id, event, secondary mark, note or report detail',
     async run(ctx) {
       const s = serial();
       const record = await recordOfInterest(ctx, s);
@@ -168,7 +191,8 @@ export const LOOKUP_CASES: ConformanceCase[] = [
       const { sealed, queryId, outcome } = await ask(ctx, peer, query(s));
       const { body } = openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId);
       for (const f of fields(body)) {
-        if (f.field !== 1 && f.field !== 2) throw new CaseFailure('LookupAnswer fields 1 and 2 only', `field ${f.field}`);
+        if (f.field !== 1 && f.field !== 2 && f.field !== 3) throw new CaseFailure('LookupAnswer fields 1, 2 and 3 only', `field ${f.field}`);
+        if (f.field === 3 && !f.value.every((b) => b === 0)) throw new CaseFailure('padding of zero bytes', 'padding with other bytes', 'protocol 13.6');
         if (f.field === 2) {
           for (const h of fields(f.value)) {
             if (h.field < 1 || h.field > 5) throw new CaseFailure('LookupHit fields 1–5 only', `field ${h.field}`);
@@ -291,11 +315,11 @@ export const LOOKUP_CASES: ConformanceCase[] = [
     id: 'lookups.unpinned',
     section: '13.6',
     feature: 'lookups',
-    title: 'a query from a participant that is not pinned is UNKNOWN_SENDER, like Deliver',
+    title: 'a query from a participant that is not pinned gets the one refusal before authentication, like Deliver',
     async run(ctx) {
       const stranger = await ctx.peer({ pin: false });
       const { outcome } = await ask(ctx, stranger, query(serial()));
-      ensureRefused(outcome, { code: E.ERROR_CODE_UNKNOWN_SENDER, field: 'header.sender', rule: 'pinned_peer', receipt: 'none' });
+      ensureRefused(outcome, NOT_AUTHENTICATED);
     },
   },
   {
@@ -356,7 +380,7 @@ export const LOOKUP_CASES: ConformanceCase[] = [
     id: 'lookups.tampered',
     section: '13.6',
     feature: 'lookups',
-    title: 'a query whose header was changed on the path is HEADER_AUTH_FAILED, like Deliver',
+    title: 'a query whose header was changed on the path gets the one refusal before authentication, like Deliver',
     async run(ctx) {
       const peer = await ctx.peer({ policy: { allowLookups: true } });
       const sealed = peer.seal({ kind: K.MESSAGE_KIND_LOOKUP_QUERY, body: query(serial()), expiresAtMs: Date.now() + 60_000 });
@@ -364,7 +388,20 @@ export const LOOKUP_CASES: ConformanceCase[] = [
       const at = header.indexOf(Buffer.from(sealed.header.messageId, 'ascii'));
       header[at] = header[at] === 0x41 ? 0x42 : 0x41;
       const bytes = Buffer.from(Envelope.encode({ header, nonce: Buffer.from(sealed.envelope.nonce), ciphertext: Buffer.from(sealed.envelope.ciphertext) }).finish());
-      ensureRefused(await ctx.host.lookupRaw(bytes), { code: E.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead', receipt: 'none' });
+      ensureRefused(await ctx.host.lookupRaw(bytes), NOT_AUTHENTICATED);
+    },
+  },
+  {
+    id: 'lookups.trace-from-unknown-hit',
+    section: '13.9',
+    feature: 'lookups',
+    title: 'TraceFromHit with a hit this node never received is NOT_FOUND (hit.reference, known_hit); nothing is sent',
+    async run(ctx) {
+      const owner = await ctx.peer();
+      const hit = { reference: `roi_${newMessageId()}`, category: InterestCategory.INTEREST_CATEGORY_STOLEN, owner: owner.participantId, contactPoint: '', partial: false };
+      const outcome = await ctx.call(ctx.target.lookups.call('traceFromHit', { hit, request: undefined, send: true }));
+      ensureRefused(outcome, { code: E.ERROR_CODE_NOT_FOUND, field: 'hit.reference', rule: 'known_hit' });
+      await owner.expectNothing(300, 'protocol 13.9: nothing is sent');
     },
   },
 ];

@@ -189,6 +189,21 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'restrictions.share-unlisted-refused',
+    section: '14.3',
+    feature: 'restrictions',
+    title: 'sharing an answer restricted to LISTED participants with one it does not list is DISCLOSURE_NOT_ALLOWED (use_restrictions); nothing is sent',
+    async run(ctx) {
+      const listed = await ctx.peer();
+      const { trace, third } = await answeredWith(ctx, { onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [listed.participantId] });
+      const outcome = await ctx.call(ctx.target.cases.call('shareCase', { caseId: trace.caseId, thirdParticipant: third.participantId, note: 'not listed' }));
+      ensureRefused(outcome, { code: E.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, rule: 'use_restrictions' });
+      await third.expectNothing(300, 'protocol 14.3: nothing is sent to the third participant');
+      await trace.peer.expectNothing(0, 'protocol 14.3: nothing is sent to the provider');
+      await listed.expectNothing(0, 'protocol 14.3: nothing is sent to the listed participant');
+    },
+  },
+  {
     id: 'restrictions.share-before-answer',
     section: '14.3',
     feature: 'restrictions',
@@ -231,6 +246,22 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
       await third.expect(K.MESSAGE_KIND_SHARED_INFORMATION);
       const notice = await trace.peer.expect<DisclosureNotice>(K.MESSAGE_KIND_DISCLOSURE_NOTICE);
       ensureEqual(notice.body.basis, `consent:${request.body.consentId}`, 'disclosure basis');
+    },
+  },
+  {
+    id: 'restrictions.decision-from-other-peer',
+    section: '14.4',
+    feature: 'restrictions',
+    title: 'a consent decision from a pinned peer that is not the provider is NOT_FOUND with a receipt, and grants nothing: sharing stays DISCLOSURE_NOT_ALLOWED',
+    async run(ctx) {
+      const { trace, third } = await answeredWith(ctx, {});
+      const intruder = await ctx.peer();
+      ensureOk(await ctx.call(ctx.target.cases.call('requestConsent', { caseId: trace.caseId, thirdParticipant: third.participantId, reason: 'panel report' })), 'RequestConsent');
+      const request = await trace.peer.expect<ConsentRequest>(K.MESSAGE_KIND_CONSENT_REQUEST);
+      const { sealed, outcome } = await sendBody(intruder, K.MESSAGE_KIND_CONSENT_DECISION, { traceId: trace.traceId, consentId: request.body.consentId, granted: true, conditions: '' });
+      ensureRefused(outcome, { code: E.ERROR_CODE_NOT_FOUND, receipt: 'rejected' }, intruder.receiptOf(sealed.header.messageId, sealed.digest));
+      ensureRefused(await ctx.call(ctx.target.cases.call('shareCase', { caseId: trace.caseId, thirdParticipant: third.participantId, note: '' })), { code: E.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, rule: 'use_restrictions' });
+      await third.expectNothing(300, 'protocol 14.3');
     },
   },
   {
@@ -338,9 +369,9 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
     id: 'restrictions.shared-information-received',
     section: '14.4',
     feature: 'restrictions',
-    title: 'SharedInformation from a pinned peer becomes a SHARED case, to which no workflow step applies',
+    title: 'SharedInformation from a peer whose policy accepts requests becomes a SHARED case, to which no workflow step applies',
     async run(ctx) {
-      const sharer = await ctx.peer();
+      const sharer = await ctx.peer({ policy: { acceptRequests: true } });
       const provider = ctx.host.freshId();
       await sendAccepted(
         sharer,
@@ -353,6 +384,20 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
       ensureEqual(c.shared?.provider, provider, 'shared.provider');
       const outcome = await ctx.call(ctx.target.cases.call('closeCase', { caseId: c.caseId, useful: true, feedback: '' }));
       ensureRefused(outcome, { code: E.ERROR_CODE_ILLEGAL_TRANSITION });
+    },
+  },
+  {
+    id: 'restrictions.shared-information-denied-by-default',
+    section: '12.5',
+    feature: 'restrictions',
+    title: 'SharedInformation from a peer whose policy does not accept requests is KIND_NOT_ALLOWED (peer_policy) with a REJECTED receipt, and opens no case',
+    async run(ctx) {
+      const sharer = await ctx.peer();
+      const body = { provider: ctx.host.freshId(), providerTraceId: 'QQQQQQQQQQQQQQQQQQQQQQ', answer: tracedAnswer('QQQQQQQQQQQQQQQQQQQQQQ'), restrictions: { purpose: 'p', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 30 }, note: 'fyi' };
+      const { sealed, outcome } = await sendBody(sharer, K.MESSAGE_KIND_SHARED_INFORMATION, body);
+      ensureRefused(outcome, { code: E.ERROR_CODE_KIND_NOT_ALLOWED, field: 'header.kind', rule: 'peer_policy', receipt: 'rejected' }, sharer.receiptOf(sealed.header.messageId, sealed.digest));
+      const { cases } = await ctx.target.cases.call('listCases', { role: CaseRole.CASE_ROLE_UNSPECIFIED, state: 0, peer: sharer.participantId, overdueOnly: false, limit: 10, cursor: '' });
+      ensureEqual(cases.length, 0, `cases with ${sharer.participantId}`);
     },
   },
 ];

@@ -712,6 +712,7 @@ export const WORKFLOW_CASES: ConformanceCase[] = [
   {
     id: 'auto-answer.from-record',
     section: '12.8',
+    cites: ['11.1'],
     feature: 'workflow',
     title: 'with auto_answer and exactly one matching record the node acknowledges, then answers automatically from its events — never its secondary marks or notes',
     async run(ctx) {

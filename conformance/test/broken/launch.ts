@@ -1,12 +1,21 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initDataDir, initSodium, loadConfig, TracenetNode } from '@tracenet/node';
 
-/** The participant id every broken variant runs as. */
+/** The participant id a broken variant runs as unless the suite asks for another. */
 export const BROKEN_ID = 'FRA';
 
+/** The reference launcher's helper that gives a fresh node the keys the suite asks for. */
+const USE_KEYS = fileURLToPath(new URL('../../../bin/use-keys.mjs', import.meta.url));
+
 /**
- * Starts the real reference node with one rule broken: initialises a node in
- * `TRACENET_CONFORMANCE_DATA` (as `tracenet init`), opens it, lets `patch` monkeypatch one method
- * or prototype, then starts it on ephemeral loopback ports (as `tracenet start`), which writes
+ * Starts the real reference node with one rule broken, following the launch contract of
+ * docs/conformance.md section 3 as conformance/bin/reference-node.sh does: initialises a node in
+ * an empty `TRACENET_CONFORMANCE_DATA` (as `tracenet init`, with the id and keys the suite asks
+ * for; a restart finds it initialised), opens it, lets `patch` monkeypatch one method or
+ * prototype, then starts it on ephemeral loopback ports (as `tracenet start`), which writes
  * `<data>/node.json`. SIGTERM stops it. The node's production code has no fault switches: every
  * fault lives in a launcher under conformance/test/broken/.
  *
@@ -22,9 +31,16 @@ export async function launchBroken(name: string, patch: (node: TracenetNode) => 
   if (!dataDir) throw new Error(`${name}: TRACENET_CONFORMANCE_DATA is not set (run it with tracenet-conformance --spawn)`);
   process.umask(0o077);
   await initSodium();
-  await initDataDir({ dataDir, participantId: BROKEN_ID, displayName: `broken: ${name}`, endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
+  const env = process.env;
+  if (!existsSync(join(dataDir, 'identity.json'))) {
+    await initDataDir({ dataDir, participantId: env.TRACENET_CONFORMANCE_ID ?? BROKEN_ID, displayName: `broken: ${name}`, endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
+    if (env.TRACENET_CONFORMANCE_KEYS) execFileSync(process.execPath, [USE_KEYS, dataDir, env.TRACENET_CONFORMANCE_KEYS]);
+  }
   const config = await loadConfig({
-    env: {},
+    env: {
+      ...(env.TRACENET_CONFORMANCE_ROSTER_KEY ? { TRACENET_FEDERATION_ROSTER_KEY: env.TRACENET_CONFORMANCE_ROSTER_KEY } : {}),
+      ...(env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS ? { TRACENET_FEDERATION_ROSTER_GRACE_MS: env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS } : {}),
+    },
     overrides: { 'federation.listen': '127.0.0.1:0', 'authority.listen': '127.0.0.1:0', 'metrics.listen': '', 'log.level': 'warn' },
   });
   const node = await TracenetNode.open({ dataDir, config });

@@ -17,7 +17,8 @@ main('skips-header-auth', () => {
     try {
       return authenticate.call(this, parsed);
     } catch (error) {
-      if ((error as { code?: unknown }).code !== ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED) throw error;
+      // The one refusal before authentication (protocol 4.4) carries the precise reason as its cause.
+      if ((error as { cause?: { code?: unknown } }).cause?.code !== ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED) throw error;
       const peer = (this as unknown as Deps).deps.peers.get(parsed.header.sender);
       if (!peer) throw error;
       const { ciphertext, nonce } = parsed.envelope;

@@ -1,5 +1,6 @@
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import {
+  type AuditVerification,
   AuthorityService,
   ErrorCode,
   MessageDirection,
@@ -14,7 +15,7 @@ import {
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { Journal } from '../audit/audit-log.js';
-import { verifyAuditLog } from '../audit/verify.js';
+import { correlationIdProblem } from '../envelope/envelope.js';
 import type { Outbox } from '../federation/outbox.js';
 import { validateNotice } from '../federation/message-kinds.js';
 import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
@@ -46,6 +47,8 @@ export interface AuthorityDeps {
   readonly rotateKeys: (graceMs: number) => Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number; card: PeerCard; announcedTo: string[] }>;
   /** Revokes the node's keys and replaces them (15.3). */
   readonly revokeKeys: (reason: string) => Promise<{ revokedKeyId: string; keyId: string; card: PeerCard; announcedTo: string[] }>;
+  /** Verifies the audit log (8.6); damage it finds also turns the node's health NOT_SERVING. */
+  readonly verifyAudit: () => Promise<AuditVerification>;
 }
 
 function sublevelFor(store: Store, direction: MessageDirection): Sublevel {
@@ -108,11 +111,15 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       return { peer: summarisePeer(result.peer), replaced: result.replaced };
     }),
     listPeers: guarded(async () => ({ peers: deps.peers.list().map(summarisePeer) })),
+    removePeer: guarded(async (request) => {
+      if (request.participantId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'participant_id is required', { field: 'participant_id', rule: 'required' });
+      const { peer, queued } = await deps.peers.remove(request.participantId, deps.clock.now());
+      return { peer: summarisePeer(peer), queuedMessages: queued };
+    }),
     sendNotice: guarded(async (request) => {
       if (request.recipient === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', { field: 'recipient', rule: 'required' });
-      if (request.correlationId.length > 64) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'correlation id is longer than 64 characters', { field: 'correlation_id', rule: 'max_length' });
-      }
+      const correlation = correlationIdProblem(request.correlationId);
+      if (correlation) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, correlation.message, { field: 'correlation_id', rule: correlation.rule });
       const notice: Notice = { subject: request.subject, text: request.text };
       try {
         validateNotice(notice);
@@ -151,7 +158,7 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
         oldestOutboxAgeMs: Math.round((await outboxOldestAgeSeconds(deps.store.sub.outbox, deps.clock)) * 1000),
       };
     }),
-    verifyAudit: guarded(async () => ({ result: await verifyAuditLog(deps.store, (keyId) => deps.identity.signingPublicKeyOf(keyId)) })),
+    verifyAudit: guarded(async () => ({ result: await deps.verifyAudit() })),
     setPeerPolicy: guarded(async (request) => {
       const policy = request.policy;
       if (!policy) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'policy is required', { field: 'policy', rule: 'required' });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { blake2b256, domain, sodium, toBuffer } from '../crypto/sodium.js';
 import type { Clock } from '../util/clock.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
+import { writeSignedHeadFile, type SignedHeadFile } from './head-file.js';
 
 const ENTRY_DOMAIN = domain('tracenet.v1/audit-entry');
 const CHECKPOINT_DOMAIN = domain('tracenet.v1/audit-checkpoint');
@@ -45,9 +46,13 @@ export type AuditType =
   | 'lookup.hit'
   | 'lookup.refused'
   | 'audit.broken'
+  | 'audit.damage_accepted'
   | 'keys.rotated'
   | 'keys.revoked'
+  | 'keys.erased'
   | 'peer.keys_revoked'
+  | 'peer.rotation_held'
+  | 'peer.removed'
   | 'roster.loaded'
   | 'refusals.counted';
 
@@ -133,10 +138,13 @@ export interface JournalOptions {
   readonly logger: Logger;
   readonly keyId: string;
   readonly signingSecretKey: Uint8Array;
-  /** The public key of a key id the node signed with before a rotation (the current key when absent). */
-  readonly signingPublicKeyOf?: (keyId: string) => Uint8Array | undefined;
   /** Write a signed checkpoint at least every this many entries. */
   readonly checkpointEvery: number;
+  /**
+   * Where the signed head is also kept outside the store (`<data>/audit-head.json`, 8.4): rewritten
+   * after every commit that adds entries, before the writers are told it is done.
+   */
+  readonly headFile?: SignedHeadFile;
 }
 
 /**
@@ -160,15 +168,12 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
   }
 
   /**
-   * Loads the chain head and the last checkpoint. Call once before writing.
-   *
-   * The chain must end exactly at the signed head that the last commit wrote. If it does not (entries
-   * removed or appended while the node was stopped, the head deleted or forged), the journal does
-   * not silently sign over the change: it appends an `audit.broken` entry naming what it expected
-   * and what it found, which every later verification reports (docs/protocol.md 8.6).
+   * Loads the chain head and the last checkpoint. Call once before writing, on a store whose audit
+   * log was checked before it was opened (`checkStoredAudit`, docs/protocol.md 8.6): the journal
+   * signs over whatever it finds.
    */
   async init(): Promise<void> {
-    const { audit, checkpoints, events, meta } = this.#options.store.sub;
+    const { audit, checkpoints, events } = this.#options.store.sub;
     for await (const [, value] of audit.iterator({ reverse: true, limit: 1 })) {
       const entry = value as unknown as StoredAuditEntry;
       let seq = 0;
@@ -179,24 +184,11 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
       }
       this.#head = { seq: Number.isSafeInteger(seq) ? seq : 0, hash: String(entry.hash) };
     }
-    for await (const [, value] of checkpoints.iterator({ reverse: true, limit: 1 })) {
+    // A checkpoint beyond the head names entries that are gone (damage accepted at start): not the last one.
+    for await (const [, value] of checkpoints.iterator({ reverse: true, limit: 1, lte: padNumber(this.#head.seq) })) {
       this.#checkpointed = (value as unknown as StoredCheckpoint).seq;
     }
     for await (const key of events.keys({ reverse: true, limit: 1 })) this.#eventSeq = Number(key);
-    const signed = (await meta.get(SIGNED_HEAD_KEY)) as Partial<StoredSignedHead> | undefined;
-    // The head names the key that signed it: after a key rotation that may be the previous key.
-    // A libsodium Ed25519 secret key is the seed followed by the public key.
-    const publicKey = (typeof signed?.keyId === 'string' ? this.#options.signingPublicKeyOf?.(signed.keyId) : undefined) ?? this.#options.signingSecretKey.subarray(32, 64);
-    const found = this.#head;
-    const verifies = signed !== undefined && signedHeadVerifies(signed, publicKey);
-    const intact = signed === undefined ? found.seq === 0 : verifies && signed.seq === found.seq && signed.hash === found.hash;
-    if (!intact) {
-      const reason = signed === undefined ? 'no signed head' : !verifies ? 'signed head does not verify' : 'log does not end at the signed head';
-      const headSeq = typeof signed?.seq === 'number' ? signed.seq : 0;
-      const headHash = typeof signed?.hash === 'string' ? signed.hash : '';
-      this.#logger.error({ headSeq, headHash, foundSeq: found.seq, foundHash: found.hash, reason }, 'the audit log was changed while the node was stopped; recording it');
-      await this.write([], [{ type: 'audit.broken', fields: { reason, headSeq, headHash, foundSeq: found.seq, foundHash: found.hash } }]);
-    }
   }
 
   /** Sequence number of the last node event written. */
@@ -259,10 +251,11 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
         }
       }
       const checkpoint = head.seq - this.#checkpointed >= this.#options.checkpointEvery;
+      // One signature per group commit: the log's end is always signed (docs/adr/0008-signed-audit-head.md).
+      const signed = head.seq !== this.#head.seq ? this.#signHead(head, at) : undefined;
       try {
         if (checkpoint) batch.push(this.#checkpointOperation(head));
-        // One signature per group commit: the log's end is always signed (docs/adr/0008-signed-audit-head.md).
-        if (head.seq !== this.#head.seq) batch.push(this.#signedHeadOperation(head, at));
+        if (signed) batch.push({ type: 'put', sublevel: this.#options.store.sub.meta, key: SIGNED_HEAD_KEY, value: { ...signed } });
         await this.#options.store.batch(batch);
       } catch (error) {
         this.#logger.error({ err: error, writes: group.length }, 'store write failed; nothing of these writes was stored');
@@ -272,6 +265,7 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
       this.#head = head;
       this.#eventSeq = eventSeq;
       if (checkpoint) this.#checkpointed = head.seq;
+      if (signed) await this.#writeHeadFile(signed);
       for (const item of group) item.resolve();
       for (const event of published) {
         try {
@@ -285,10 +279,25 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
     this.#draining = undefined;
   }
 
-  #signedHeadOperation(head: Head, at: number): Operation {
+  #signHead(head: Head, at: number): StoredSignedHead {
     const signature = sodium().crypto_sign_detached(headSignedBytes(head.seq, head.hash, at), this.#options.signingSecretKey);
-    const value: StoredSignedHead = { seq: head.seq, hash: head.hash, at, keyId: this.#options.keyId, signature: toBuffer(signature).toString('base64') };
-    return { type: 'put', sublevel: this.#options.store.sub.meta, key: SIGNED_HEAD_KEY, value: { ...value } };
+    return { seq: head.seq, hash: head.hash, at, keyId: this.#options.keyId, signature: toBuffer(signature).toString('base64') };
+  }
+
+  /**
+   * The same signed head, outside the store. After the store's batch: a crash in between leaves the
+   * file one commit behind the log, which verification allows; the reverse would be a false alarm.
+   * A file that cannot be written does not undo the commit (it is stored): the next commit writes
+   * the file again, and until then it names an earlier entry, which verification also allows.
+   */
+  async #writeHeadFile(head: StoredSignedHead): Promise<void> {
+    const file = this.#options.headFile;
+    if (!file) return;
+    try {
+      await writeSignedHeadFile(file, head);
+    } catch (error) {
+      this.#logger.error({ err: error, path: file.path, seq: head.seq }, 'the signed audit head could not be written outside the store');
+    }
   }
 
   #checkpointOperation(head: Head): Operation {

@@ -3,8 +3,10 @@ import { credentials } from '@grpc/grpc-js';
 import { Option } from 'commander';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import type { AuthorityChannel } from '../api/unary-client.js';
+import { NOT_AUTHENTICATED_HINT } from '../federation/envelope-opener.js';
 import { dataPaths, exists, readAuthorityToken } from '../identity/data-dir.js';
 import type { RuntimeInfo } from '../node.js';
+import { escapeUnsafe, safeJson } from '../util/unsafe-text.js';
 
 /** Data directory when --data is not given. */
 export const DEFAULT_DATA = process.env.TRACENET_DATA ?? './tracenet-data';
@@ -19,9 +21,32 @@ export function jsonOption(): Option {
   return new Option('--json', 'print machine-readable JSON');
 }
 
-/** Prints a result: JSON with --json, readable text otherwise. */
-export function output(json: boolean | undefined, value: unknown, text: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+/**
+ * Lines as the CLI prints them, each through {@link escapeUnsafe}: whatever a peer put in a value
+ * (or a value stored before control characters were refused), it stays on its line and cannot
+ * move the cursor or reorder the text. Every CLI printer goes through this function.
+ */
+export function printable(lines: readonly string[]): string {
+  return `${lines.map(escapeUnsafe).join('\n')}\n`;
+}
+
+/** A result as the CLI prints it: JSON with --json (unsafe characters escaped), {@link printable} lines otherwise. */
+export function render(json: boolean | undefined, value: unknown, lines: () => readonly string[]): string {
+  return json ? `${safeJson(value)}\n` : printable(lines());
+}
+
+/** Prints a result on standard output (see {@link render}). */
+export function output(json: boolean | undefined, value: unknown, lines: () => readonly string[]): void {
+  process.stdout.write(render(json, value, lines));
+}
+
+/**
+ * A code name the node reports as text (the last error of a queued message, a lookup's per-peer
+ * error). A peer that did not authenticate an envelope says nothing more (docs/protocol.md 4.4),
+ * so the operator is told what to compare.
+ */
+export function reportedCode(name: string): string {
+  return name === 'UNKNOWN_SENDER' ? `${name} (${NOT_AUTHENTICATED_HINT})` : name;
 }
 
 /** Reads a file the user pointed at; a missing file is NOT_FOUND with `missing` as its message. */

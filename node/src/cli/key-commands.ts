@@ -7,16 +7,16 @@ import { parseRosterFile } from '../federation/roster.js';
 import { toPeerCardFile } from '../identity/peer-card.js';
 import { dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
 
-function describeRoster(roster: RosterSummary | undefined, configured: boolean): string {
-  if (!configured) return 'No roster key configured (federation.rosterKey): peers are pinned by operators only.';
-  if (!roster) return 'A roster key is configured but no roster is loaded: no peer can be pinned. Run: tracenet roster load <file>';
+function describeRoster(roster: RosterSummary | undefined, configured: boolean): string[] {
+  if (!configured) return ['No roster key configured (federation.rosterKey): peers are pinned by operators only.'];
+  if (!roster) return ['A roster key is configured but no roster is loaded: no peer can be pinned. Run: tracenet roster load <file>'];
   const lines = [
     `Roster ${roster.federation || '(unnamed)'} serial ${roster.serial}: ${roster.state}`,
     `  issued ${new Date(roster.issuedAtMs).toISOString()}, expires ${new Date(roster.expiresAtMs).toISOString()}, peers refused from ${new Date(roster.graceUntilMs).toISOString()} unless renewed`,
     `  members: ${roster.members.join(', ') || 'none'}`,
   ];
   if (roster.revoked.length > 0) lines.push(`  revoked keys: ${roster.revoked.join(', ')}`);
-  return lines.join('\n');
+  return lines;
 }
 
 /**
@@ -48,7 +48,7 @@ export function registerKeyCommands(program: Command, deps: { connect: (dataDir:
           [
             `Keys rotated: ${result.previousKeyId} -> ${result.keyId}; the old keys are accepted until ${new Date(result.graceUntilMs).toISOString()}.`,
             `Announced to: ${result.announcedTo.join(', ') || 'no pinned peer'}.`,
-          ].join('\n'),
+          ],
         );
       } finally {
         client.close();
@@ -72,7 +72,7 @@ export function registerKeyCommands(program: Command, deps: { connect: (dataDir:
             `Key ${result.revokedKeyId} revoked; new key ${result.keyId}.`,
             `Give the new card to every peer out of band (tracenet peers export); they pin it with: tracenet peers add <card> --replace-keys`,
             `Revocation queued to: ${result.announcedTo.join(', ') || 'no pinned peer'}.`,
-          ].join('\n'),
+          ],
         );
       } finally {
         client.close();

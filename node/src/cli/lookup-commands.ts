@@ -21,7 +21,7 @@ import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { outcomeName } from '../lookup/lookup-client.js';
 import { categoryName, INTEREST_CATEGORIES } from '../records/interest.js';
 import { enumChoices, parseEnum, recordToJson, WEAPON_TYPE } from '../records/record-json.js';
-import { connection, dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
+import { connection, dataOption, jsonOption, output, parseDuration, printable, readInput, reportedCode } from './context.js';
 import { applyRequestFlags, caseText } from './trace-commands.js';
 
 /** Runs `work` with a client of one Authority service of the node in `dataDir`, closing it after. */
@@ -38,34 +38,31 @@ async function withService<S, T>(Ctor: new (address: string, credentials: Channe
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /** One line per peer of a lookup, then the peers that did not answer in time. */
-export function lookupText(response: LookupResponse): string {
+export function lookupText(response: LookupResponse): string[] {
   const hits = response.results.reduce((n, r) => n + r.hits.length, 0);
   const lines = [`Lookup ${response.queryId}: ${response.results.length} peer(s) asked, ${hits} hit(s), ${response.notAnswered.length} not answered in time`];
   for (const r of response.results) {
     const head = `  ${r.peer.padEnd(12)} ${outcomeName(r.outcome).toUpperCase().replace('_', ' ').padEnd(8)} ${String(r.elapsedMs).padStart(5)} ms`;
-    if (r.outcome === LookupOutcome.LOOKUP_OUTCOME_ERROR) lines.push(`${head}  ${r.errorCode}`);
+    if (r.outcome === LookupOutcome.LOOKUP_OUTCOME_ERROR) lines.push(`${head}  ${reportedCode(r.errorCode)}`);
     else lines.push(head);
     for (const h of r.hits) lines.push(`      ${hitLine(h)}`);
   }
   if (response.notAnswered.length > 0) lines.push(`Not answered in time: ${response.notAnswered.join(', ')}`);
   if (hits > 0) lines.push('A hit releases no details; to ask for them: tracenet lookups trace <reference> --owner <participant> ... (see --help)');
-  return lines.join('\n');
+  return lines;
 }
 
 function hitLine(h: LookupHit): string {
   return `${h.reference}  ${categoryName(h.category)}${h.partial ? '  PARTIAL (wildcard match: a candidate, not an identification)' : ''}${h.contactPoint ? `  contact: ${h.contactPoint}` : ''}`;
 }
 
-/** One line per hit notice. */
-export function hitNoticesText(hits: readonly HitNotice[]): string {
-  if (hits.length === 0) return 'No hits on this node\'s records.';
-  return hits
-    .map(
-      (h) =>
-        `${iso(h.atMs)}  by ${h.askedBy.padEnd(10)} ${categoryName(h.category).padEnd(10)} ${h.recordId}  ${h.reference}${h.partial ? '  partial' : ''}\n` +
-        `    purpose: ${h.purpose}${h.requestingAuthority ? `  (for ${h.requestingAuthority})` : ''}  query ${h.queryId}`,
-    )
-    .join('\n');
+/** Two lines per hit notice. */
+export function hitNoticesText(hits: readonly HitNotice[]): string[] {
+  if (hits.length === 0) return ["No hits on this node's records."];
+  return hits.flatMap((h) => [
+    `${iso(h.atMs)}  by ${h.askedBy.padEnd(10)} ${categoryName(h.category).padEnd(10)} ${h.recordId}  ${h.reference}${h.partial ? '  partial' : ''}`,
+    `    purpose: ${h.purpose}${h.requestingAuthority ? `  (for ${h.requestingAuthority})` : ''}  query ${h.queryId}`,
+  ]);
 }
 
 /** The hit with `reference` in a file that `lookups search --json` wrote (or a single hit as JSON). */
@@ -103,13 +100,13 @@ async function traceRequestFrom(options: Record<string, string | boolean | undef
   return base;
 }
 
-function reportText(record: WeaponRecord): string {
+function reportText(record: WeaponRecord): string[] {
   const r = record.interest;
-  if (!r || r.category === 0) return `${record.recordId} is not a record of interest: peers' lookups do not hit it.`;
+  if (!r || r.category === 0) return [`${record.recordId} is not a record of interest: peers' lookups do not hit it.`];
   return [
     `${record.recordId} is a record of interest: ${categoryName(r.category)} on ${r.date}, reported by ${r.agency}${r.reference ? ` (${r.reference})` : ''}.`,
     `Peers whose policy allows lookups get a hit on it${r.contactPoint ? ` naming the contact point "${r.contactPoint}"` : ''}; you are told of every hit (tracenet lookups hits).`,
-  ].join('\n');
+  ];
 }
 
 /**
@@ -184,7 +181,7 @@ export function registerLookupCommands(program: Command, records: Command): Comm
         client.call('listHits', { limit: options.limit, cursor: options.cursor ?? '' }),
       );
       output(options.json, { hits: page.hits.map((h) => HitNotice.toJSON(h)), nextCursor: page.nextCursor }, () =>
-        [hitNoticesText(page.hits), ...(page.nextCursor ? [`More: --cursor ${page.nextCursor}`] : [])].join('\n'),
+        [...hitNoticesText(page.hits), ...(page.nextCursor ? [`More: --cursor ${page.nextCursor}`] : [])],
       );
     });
 
@@ -282,11 +279,11 @@ export function registerLookupCommands(program: Command, records: Command): Comm
           return await client.call('loadAliases', { csv });
         } catch (error) {
           const failure = TracenetError.from(error);
-          if (failure.violations.length > 1) process.stderr.write(`${failure.violations.map((v) => `  ${v.field}: ${v.message}`).join('\n')}\n`);
+          if (failure.violations.length > 1) process.stderr.write(printable(failure.violations.map((v) => `  ${v.field}: ${v.message}`)));
           throw failure;
         }
       });
-      output(options.json, loaded, () => `Loaded ${loaded.names} manufacturer(s) with ${loaded.aliases} alias(es) from ${file}; lookups use them from now on.`);
+      output(options.json, loaded, () => [`Loaded ${loaded.names} manufacturer(s) with ${loaded.aliases} alias(es) from ${file}; lookups use them from now on.`]);
     });
 
   return lookups;

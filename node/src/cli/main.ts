@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { ErrorCode, MessageDirection, MessageKind, ParticipantKind, type PeerSummary, TracenetError } from '@tracenet/proto';
 import { connectAuthority, type LocalAuthorityClient } from '../api/authority-client.js';
 import { Journal } from '../audit/audit-log.js';
-import { verifyAuditLog } from '../audit/verify.js';
+import { checkBeforeOpen, checkStoredAudit } from '../audit/store-check.js';
 import { DEFAULT_CONFIG, loadConfig } from '../config/config.js';
 import { initSodium } from '../crypto/sodium.js';
 import { PeerRegistry, summarisePeer } from '../federation/peers.js';
@@ -17,9 +17,10 @@ import { TracenetNode } from '../node.js';
 import { openStore, type Store } from '../store/store.js';
 import { pino } from 'pino';
 import { VERSION } from '../version.js';
-import { authorityChannel, connection, dataOption, jsonOption, output, parseDuration, readInput, running } from './context.js';
+import { authorityChannel, connection, dataOption, jsonOption, output, parseDuration, printable, readInput, reportedCode, running } from './context.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
+import { registerPeerCardCommands } from './peer-commands.js';
 import { registerRecordCommands } from './records-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
 
@@ -40,19 +41,32 @@ async function requireAuthority(dataDir: string): Promise<LocalAuthorityClient> 
   return connectAuthority(address, token, channel);
 }
 
-/** Opens the store of a stopped node for an offline command. */
+/**
+ * Opens the store of a stopped node for an offline command, after the same check of its audit log
+ * as a start (a damaged log is refused: only `tracenet start --accept-audit-damage` accepts it).
+ */
 async function offline<T>(dataDir: string, work: (store: Store, journal: Journal, peers: PeerRegistry) => Promise<T>): Promise<T> {
   await initSodium();
   const identity = await loadIdentity(dataDir);
-  const store = await openStore(dataPaths(dataDir).store);
+  const paths = dataPaths(dataDir);
+  const config = await loadConfig({ file: paths.config, env: process.env });
+  const logger = pino({ level: 'silent' });
+  const clock = { now: Date.now };
+  await checkBeforeOpen({ paths, signingKeys: (keyId) => identity.signingPublicKeyOf(keyId), logger, accept: false, now: clock.now() });
+  const store = await openStore(paths.store, { sync: config.store.sync });
   try {
-    const logger = pino({ level: 'silent' });
-    const clock = { now: Date.now };
-    const journal = new Journal({ store, clock, logger, keyId: identity.keyId, signingSecretKey: identity.keys.signingSecretKey, checkpointEvery: 1000 });
+    const journal = new Journal({
+      store,
+      clock,
+      logger,
+      keyId: identity.keyId,
+      signingSecretKey: identity.keys.signingSecretKey,
+      checkpointEvery: config.audit.checkpointEvery,
+      headFile: { path: paths.auditHead, sync: config.store.sync },
+    });
     await journal.init();
     // Offline pins obey the roster exactly as the running node does.
-    const config = await loadConfig({ file: dataPaths(dataDir).config, env: process.env });
-    const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(dataDir, config), graceMs: config.federation.rosterGraceMs });
+    const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(dataDir, config), graceMs: config.federation.rosterGraceMs, federation: config.federation.name });
     await roster.load();
     const peers = new PeerRegistry({ store, journal, identity, roster });
     await peers.load();
@@ -66,7 +80,8 @@ async function offline<T>(dataDir: string, work: (store: Store, journal: Journal
 
 function describePeer(peer: PeerSummary): string {
   const kind = peer.kind === ParticipantKind.PARTICIPANT_KIND_ORGANISATION ? 'organisation' : 'state';
-  return `${peer.participantId.padEnd(12)} ${kind.padEnd(12)} key ${peer.keyId}  ${peer.endpoints.join(', ')}  valid until ${new Date(peer.validUntilMs).toISOString().slice(0, 10)}  ${peer.displayName}`;
+  const held = peer.heldKeyId ? `  (rotation to key ${peer.heldKeyId} held until the roster lists it)` : '';
+  return `${peer.participantId.padEnd(12)} ${kind.padEnd(12)} key ${peer.keyId}  ${peer.endpoints.join(', ')}  valid until ${new Date(peer.validUntilMs).toISOString().slice(0, 10)}  ${peer.displayName}${held}`;
 }
 
 const DIRECTIONS: Record<string, MessageDirection> = {
@@ -114,13 +129,11 @@ program
     if (options.endpoint) {
       await writeFile(dataPaths(options.data).config, `${JSON.stringify({ federation: { advertise: options.endpoint } }, null, 2)}\n`, { flag: 'wx' });
     }
-    output(Boolean(options.json), { participantId: identity.participantId, keyId: identity.keyId, dataDir: resolve(options.data) }, () =>
-      [
-        `Initialised ${identity.participantId} (key ${identity.keyId}) in ${resolve(options.data)}`,
-        `Next: tracenet peers export --data ${options.data} > ${identity.participantId.replace(':', '_')}.card.json   (give it to your peers)`,
-        `      tracenet start --data ${options.data}`,
-      ].join('\n'),
-    );
+    output(Boolean(options.json), { participantId: identity.participantId, keyId: identity.keyId, dataDir: resolve(options.data) }, () => [
+      `Initialised ${identity.participantId} (key ${identity.keyId}) in ${resolve(options.data)}`,
+      `Next: tracenet peers export --data ${options.data} > ${identity.participantId.replace(':', '_')}.card.json   (give it to your peers)`,
+      `      tracenet start --data ${options.data}`,
+    ]);
   });
 
 program
@@ -132,7 +145,8 @@ program
   .option('--advertise <host:port...>', 'endpoints to put in the peer card (default: the bound address)')
   .option('--metrics-listen <host:port>', 'address of the Prometheus endpoint; "" turns it off')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-  .action(async (options: { data: string; federationListen?: string; authorityListen?: string; advertise?: string[]; metricsListen?: string; logLevel?: string }) => {
+  .option('--accept-audit-damage', 'start although the audit log is damaged: record what was found in the log and go on (only after finding out what happened)')
+  .action(async (options: { data: string; federationListen?: string; authorityListen?: string; advertise?: string[]; metricsListen?: string; logLevel?: string; acceptAuditDamage?: boolean }) => {
     const config = await loadConfig({
       file: dataPaths(options.data).config,
       env: process.env,
@@ -144,7 +158,7 @@ program
         'log.level': options.logLevel,
       },
     });
-    const node = await TracenetNode.open({ dataDir: options.data, config });
+    const node = await TracenetNode.open({ dataDir: options.data, config, acceptAuditDamage: Boolean(options.acceptAuditDamage) });
     let stopping: Promise<void> | undefined;
     const stop = (signal: string) => {
       node.logger.info({ signal }, 'stopping');
@@ -166,7 +180,7 @@ program
     }
   });
 
-const peers = program.command('peers').description('pinned peers: export this node card, add and list peers');
+const peers = program.command('peers').description('pinned peers: export this node card, show a card file, add, list and remove peers');
 
 peers
   .command('export')
@@ -203,7 +217,7 @@ peers
         return { peer: summarisePeer(pinned.peer), replaced: pinned.replaced };
       });
     }
-    output(Boolean(options.json), result, () => `Pinned ${result.peer ? describePeer(result.peer) : ''}${result.replaced ? ' (replaced an older card)' : ''}`);
+    output(Boolean(options.json), result, () => [`Pinned ${result.peer ? describePeer(result.peer) : ''}${result.replaced ? ' (replaced an older card)' : ''}`]);
   });
 
 peers
@@ -223,7 +237,7 @@ peers
     } else {
       list = await offline(options.data, async (_s, _j, registry) => registry.list().map(summarisePeer));
     }
-    output(Boolean(options.json), list, () => (list.length === 0 ? 'No peers pinned.' : list.map(describePeer).join('\n')));
+    output(Boolean(options.json), list, () => (list.length === 0 ? ['No peers pinned.'] : list.map(describePeer)));
   });
 
 program
@@ -240,7 +254,7 @@ program
     const client = await requireAuthority(options.data);
     try {
       const result = await client.call('sendNotice', { recipient: options.to, subject: options.subject, text: options.text, correlationId: '' });
-      output(Boolean(options.json), result, () => `Queued ${result.messageId} for ${options.to}`);
+      output(Boolean(options.json), result, () => [`Queued ${result.messageId} for ${options.to}`]);
     } finally {
       client.close();
     }
@@ -259,10 +273,10 @@ program
       const result = await client.call('listMessages', { direction: DIRECTIONS[options.direction] ?? MessageDirection.UNRECOGNIZED, limit: options.limit, cursor: '' });
       output(Boolean(options.json), result.messages, () =>
         result.messages.length === 0
-          ? `No ${options.direction} messages.`
-          : result.messages
-              .map((m) => `${new Date(m.atMs || m.createdAtMs).toISOString()}  ${m.peer.padEnd(12)} ${(MessageKind[m.kind] ?? String(m.kind)).replace('MESSAGE_KIND_', '').padEnd(10)} ${m.messageId}${m.lastError ? `  ${m.lastError}` : ''}`)
-              .join('\n'),
+          ? [`No ${options.direction} messages.`]
+          : result.messages.map(
+              (m) => `${new Date(m.atMs || m.createdAtMs).toISOString()}  ${m.peer.padEnd(12)} ${(MessageKind[m.kind] ?? String(m.kind)).replace('MESSAGE_KIND_', '').padEnd(10)} ${m.messageId}${m.lastError ? `  ${reportedCode(m.lastError)}` : ''}`,
+            ),
       );
     } finally {
       client.close();
@@ -279,12 +293,10 @@ program
     try {
       const info = await client.call('getNodeInfo', {});
       const stats = await client.call('getDeliveryStats', {});
-      output(Boolean(options.json), { participantId: info.participantId, keyId: info.keyId, federationAddress: info.federationAddress, ...stats }, () =>
-        [
-          `${info.participantId} (key ${info.keyId}) federation ${info.federationAddress}, version ${info.softwareVersion}`,
-          `inbox ${stats.inbox}  outbox ${stats.outbox}  sent ${stats.sent}  failed ${stats.failed}  oldest queued ${Math.round(stats.oldestOutboxAgeMs / 1000)} s`,
-        ].join('\n'),
-      );
+      output(Boolean(options.json), { participantId: info.participantId, keyId: info.keyId, federationAddress: info.federationAddress, ...stats }, () => [
+        `${info.participantId} (key ${info.keyId}) federation ${info.federationAddress}, version ${info.softwareVersion}`,
+        `inbox ${stats.inbox}  outbox ${stats.outbox}  sent ${stats.sent}  failed ${stats.failed}  oldest queued ${Math.round(stats.oldestOutboxAgeMs / 1000)} s`,
+      ]);
     } finally {
       client.close();
     }
@@ -294,7 +306,7 @@ program
   .command('audit')
   .description('audit log')
   .command('verify')
-  .description('check the hash chain and signed checkpoints; exit code 1 when broken')
+  .description("check the hash chain, signed checkpoints and heads, and (node stopped) the store's files; exit code 1 when broken; never writes")
   .addOption(dataOption())
   .addOption(jsonOption())
   .action(async (options: { data: string; json?: boolean }) => {
@@ -307,22 +319,20 @@ program
         client.close();
       }
     } else {
+      // Reads the store's files without opening LevelDB, which would rewrite them (ADR 0010).
       await initSodium();
       const identity = await loadIdentity(options.data);
-      const store = await openStore(dataPaths(options.data).store);
-      try {
-        result = await verifyAuditLog(store, (keyId) => identity.signingPublicKeyOf(keyId));
-      } finally {
-        await store.close();
-      }
+      result = (await checkStoredAudit(dataPaths(options.data), (keyId) => identity.signingPublicKeyOf(keyId))).verification;
     }
     if (!result) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'no verification result');
     const verdict = result;
-    output(Boolean(options.json), verdict, () =>
+    output(Boolean(options.json), verdict, () => [
       verdict.ok
         ? `Audit log intact: ${verdict.entries} entries, ${verdict.checkpoints} signed checkpoints, head ${verdict.headSeq} ${verdict.headHash.slice(0, 16)}…`
-        : `Audit log BROKEN at entry ${verdict.firstBrokenSeq}: ${verdict.reason} (${verdict.entries} entries verified before it)`,
-    );
+        : verdict.firstBrokenSeq === 0
+          ? `Audit log BROKEN: ${verdict.reason}`
+          : `Audit log BROKEN at entry ${verdict.firstBrokenSeq}: ${verdict.reason} (${verdict.entries} entries verified before it)`,
+    ]);
     if (!verdict.ok) process.exitCode = 1;
   });
 
@@ -389,17 +399,18 @@ peers
         }
         const p = policy;
         const days = (ms: number, fallback: string) => (ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback);
-        output(options.json, p, () =>
+        output(options.json, p, () => [
           p
             ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? 'on' : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
             : 'no policy',
-        );
+        ]);
       } finally {
         client.close();
       }
     },
   );
 
+registerPeerCardCommands(peers, { authority, offline: (dataDir, work) => offline(dataDir, (_store, _journal, registry) => work(registry)) });
 registerTraceCommands(program);
 registerKeyCommands(program, { connect: requireAuthority });
 const recordsCommand = registerRecordCommands(program, { connect: connection });
@@ -408,6 +419,6 @@ registerLookupCommands(program, recordsCommand);
 program.parseAsync(process.argv).catch((error: unknown) => {
   const failure = TracenetError.from(error);
   const where = failure.field ? ` (${failure.field})` : '';
-  process.stderr.write(`tracenet: ${failure.codeName}: ${failure.message}${where}\n`);
+  process.stderr.write(printable([`tracenet: ${failure.codeName}: ${failure.message}${where}`]));
   process.exitCode = 1;
 });

@@ -18,7 +18,7 @@ import {
 import { recordFromJson, recordToJson, enumShortName, EVENT_TYPE, WEAPON_TYPE, COMPONENT_KIND, MANUFACTURE_METHOD, WEAPON_STATUS, parseEnum, enumChoices } from '../records/record-json.js';
 import { violationError } from '../records/validation.js';
 import { categoryName, isOfInterest } from '../records/interest.js';
-import type { AuthorityEndpoint } from './context.js';
+import { type AuthorityEndpoint, printable, render } from './context.js';
 
 /** What the record commands need from the CLI around them. */
 export interface RecordCommandContext {
@@ -229,8 +229,8 @@ function describeEvent(e: WeaponEvent): string {
   return parts.join('  ');
 }
 
-/** A record as an officer reads it (`records show`). Secondary marks are shown: this is the owner's own view. */
-export function describeRecord(r: WeaponRecord): string {
+/** A record as an officer reads it (`records show`), one line per element. Secondary marks are shown: this is the owner's own view. */
+export function describeRecord(r: WeaponRecord): string[] {
   const m = r.manufacture;
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const lines = [`${r.recordId}  (recorded ${day(r.recordedAtMs)}, updated ${day(r.updatedAtMs)})`];
@@ -251,7 +251,7 @@ export function describeRecord(r: WeaponRecord): string {
   if (isOfInterest(i)) {
     lines.push(`  of interest: ${categoryName(i.category)} on ${i.date}, reported by ${i.agency}${i.reference ? ` (${i.reference})` : ''}${i.contactPoint ? `; contact point ${i.contactPoint}` : ''}`);
   }
-  return lines.join('\n');
+  return lines;
 }
 
 const SEARCH_COLUMNS = [
@@ -265,7 +265,7 @@ const SEARCH_COLUMNS = [
 ] as const;
 
 /** One search result per line, in the columns of {@link SEARCH_COLUMNS}. */
-function searchTable(records: readonly WeaponRecord[]): string {
+function searchTable(records: readonly WeaponRecord[]): string[] {
   const row = (cells: readonly string[]) =>
     cells
       .map((cell, i) => cell.padEnd(SEARCH_COLUMNS[i]?.[1] ?? 0))
@@ -283,7 +283,7 @@ function searchTable(records: readonly WeaponRecord[]): string {
       r.status ? enumShortName(WEAPON_STATUS, r.status) : '',
     ]);
   });
-  return [row(SEARCH_COLUMNS.map(([name]) => name)), ...lines].join('\n');
+  return [row(SEARCH_COLUMNS.map(([name]) => name)), ...lines];
 }
 
 /**
@@ -302,7 +302,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
   const out = ctx.stdout ?? process.stdout;
   const err = ctx.stderr ?? process.stderr;
   const setExitCode = ctx.setExitCode ?? ((code: number) => void (process.exitCode = code));
-  const print = (json: boolean | undefined, value: unknown, text: () => string) => out.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
+  const print = (json: boolean | undefined, value: unknown, lines: () => readonly string[]) => out.write(render(json, value, lines));
   const dataOption = () => new Option('-d, --data <dir>', 'data directory of the running node (env TRACENET_DATA)').default(DEFAULT_DATA);
   const jsonOption = () => new Option('--json', 'print machine-readable JSON');
 
@@ -314,7 +314,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
       return await work(client, token);
     } catch (error) {
       const failure = TracenetError.from(error);
-      if (failure.violations.length > 1) err.write(`${failure.violations.map((v) => `  ${v.field}: ${v.message}`).join('\n')}\n`);
+      if (failure.violations.length > 1) err.write(printable(failure.violations.map((v) => `  ${v.field}: ${v.message}`)));
       throw failure;
     } finally {
       client.close();
@@ -356,7 +356,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
           : options.dryRun
             ? `Checked ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsRead - result.rowsRejected)} valid, ${n(result.rowsRejected)} rejected; nothing written (--dry-run).`
             : `Read ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsImported)} imported, ${n(result.rowsRejected)} rejected, in ${seconds.toFixed(1)} s.`;
-        return [head, ...(result.rowsRejected > 0 ? ['Rejected rows:', ...describeErrors(result.errors, result.rowsRejected)] : [])].join('\n');
+        return [head, ...(result.rowsRejected > 0 ? ['Rejected rows:', ...describeErrors(result.errors, result.rowsRejected)] : [])];
       });
       if (result.refused) setExitCode(IMPORT_EXIT.failed);
       else if (result.rowsRejected > 0) setExitCode(IMPORT_EXIT.someRejected);
@@ -389,7 +389,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
         type: options.type ? (parseEnum(WEAPON_TYPE, options.type) ?? 0) : 0,
       };
       const found = await withClient(options.data, (client, token) => unaryCall(client, client.searchRecords, { query, serialOnly: Boolean(options.serialOnly), limit: options.limit }, token));
-      print(options.json, found.records.map(recordToJson), () => (found.records.length === 0 ? 'No matching record.' : searchTable(found.records)));
+      print(options.json, found.records.map(recordToJson), () => (found.records.length === 0 ? ['No matching record.'] : searchTable(found.records)));
     });
 
   records
@@ -419,13 +419,13 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
       }
       const { record, violations } = recordFromJson(value);
       if (violations.length > 0) {
-        err.write(`${violations.map((v) => `  ${v.field}: ${v.message}`).join('\n')}\n`);
+        err.write(printable(violations.map((v) => `  ${v.field}: ${v.message}`)));
         throw violationError(violations, `${file} is not a record`);
       }
       const created = record.recordId === '';
       const stored = await withClient(options.data, (client, token) => unaryCall(client, client.putRecord, { record }, token));
       const id = stored.record?.recordId ?? '';
-      print(options.json, stored.record ? recordToJson(stored.record) : {}, () => `${created ? 'Created' : 'Replaced'} ${id}`);
+      print(options.json, stored.record ? recordToJson(stored.record) : {}, () => [`${created ? 'Created' : 'Replaced'} ${id}`]);
     });
 
   records
@@ -436,7 +436,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
     .addOption(jsonOption())
     .action(async (recordId: string, options: { data: string; json?: boolean }) => {
       const deleted = await withClient(options.data, (client, token) => unaryCall(client, client.deleteRecord, { recordId }, token));
-      print(options.json, deleted, () => `Deleted ${deleted.recordId}`);
+      print(options.json, deleted, () => [`Deleted ${deleted.recordId}`]);
     });
 
   return records;

@@ -45,8 +45,8 @@ function caseLine(c: Case): string {
   return `${c.caseId}  ${role} ${c.peer.padEnd(10)} ${stateName(c.state).padEnd(13)}${c.overdue ? ' OVERDUE' : '        '}${c.panel ? ' PANEL' : '      '}  ${c.localReference || c.request?.caseReference || ''}  ${what}`;
 }
 
-/** Readable full view of a case with its timeline. */
-export function caseText(c: Case): string {
+/** Readable full view of a case with its timeline, one line per element. */
+export function caseText(c: Case): string[] {
   const lines = [
     `${c.caseId}  ${roleText(c)}  state ${stateName(c.state)}${c.overdue ? '  OVERDUE' : ''}${c.panel ? '  PANEL' : ''}`,
     `trace ${c.traceId}  chain ${c.chainId}${c.previousCaseId ? `  follows ${c.previousCaseId}` : ''}${c.nextCaseIds.length ? `  followed by ${c.nextCaseIds.join(', ')}` : ''}`,
@@ -62,7 +62,7 @@ export function caseText(c: Case): string {
   for (const d of c.disclosures) lines.push(`disclosed to ${d.thirdParticipant} ${iso(d.disclosedAtMs)} (${d.basis})`);
   lines.push('timeline:');
   for (const t of c.timeline) lines.push(`  ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
-  return lines.join('\n');
+  return lines;
 }
 
 function roleText(c: Case): string {
@@ -265,7 +265,7 @@ export function registerTraceCommands(program: Command): void {
           limit: Number.parseInt(options.limit, 10),
           cursor: '',
         });
-        output(options.json, result.cases.map((c) => Case.toJSON(c)), () => (result.cases.length === 0 ? 'No cases.' : result.cases.map(caseLine).join('\n')));
+        output(options.json, result.cases.map((c) => Case.toJSON(c)), () => (result.cases.length === 0 ? ['No cases.'] : result.cases.map(caseLine)));
       } finally {
         cases.close();
       }
@@ -371,12 +371,12 @@ export function registerTraceCommands(program: Command): void {
     });
 }
 
-/** The line of supply as text: one block per case, in chain order. */
-export function chainText(chainId: string, cases: readonly Case[]): string {
+/** The line of supply as text: one block per case, in chain order, one line per element. */
+export function chainText(chainId: string, cases: readonly Case[]): string[] {
   const lines = [`trace chain ${chainId}: ${cases.map((c) => c.peer).join(' → ')}`];
   cases.forEach((c, i) => {
     lines.push('', `${i + 1}. ${c.caseId} → ${c.peer} (${stateName(c.state)})`);
     for (const t of c.timeline) lines.push(`   ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
   });
-  return lines.join('\n');
+  return lines;
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from '../envelope/envelope.js';
+import { unsafeCharacter } from '../util/unsafe-text.js';
 
 /** Node configuration. Every key can come from `<data>/config.json` or an environment variable. */
 export interface NodeConfig {
@@ -9,6 +10,11 @@ export interface NodeConfig {
     readonly listen: string;
     /** Endpoints advertised in the peer card; the bound address when empty. */
     readonly advertise: readonly string[];
+    /**
+     * Name of the federation this node belongs to; a roster must carry exactly this name
+     * (docs/protocol.md 15.4). Required with a roster key; "" for none.
+     */
+    readonly name: string;
     /**
      * The federation operator's Ed25519 public key (64 hex or 44 base64 characters) that signs
      * rosters (docs/protocol.md 15.4); "" for none: no roster, pinning by operators only.
@@ -141,6 +147,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   federation: {
     listen: '127.0.0.1:7443',
     advertise: [],
+    name: '',
     rosterKey: '',
     rosterKeyFile: '',
     rosterGraceMs: 3 * 86_400_000,
@@ -195,6 +202,7 @@ const oneOf = (values: readonly string[]): Rule => (v) => (typeof v === 'string'
 const RULES: Record<string, Rule> = {
   'federation.listen': hostPort,
   'federation.advertise': hostPorts,
+  'federation.name': (v) => (typeof v === 'string' && v.length <= 128 && unsafeCharacter(v) === undefined ? undefined : 'must be at most 128 characters without control or format characters, or ""'),
   'federation.rosterKey': (v) => (v === '' || (typeof v === 'string' && rosterKeyBytes(v) !== undefined) ? undefined : 'must be an Ed25519 public key: 64 hex or 44 base64 characters, or ""'),
   'federation.rosterKeyFile': optionalPath,
   'federation.rosterGraceMs': integer(0, 365 * 86_400_000),

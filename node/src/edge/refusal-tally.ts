@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { TracenetError } from '@tracenet/proto';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import type { Clock } from '../util/clock.js';
 
@@ -26,16 +25,6 @@ interface Interval {
   readonly fromMs: number;
   readonly untilMs: number;
   readonly sources: Map<string, { source: RefusalSource | 'other'; counts: Counts }>;
-}
-
-/**
- * The tally reason of a refusal: `CODE.rule` of the precise error — the failure's `cause` when
- * that is a TracenetError (the wire carries one public code before authentication), else the
- * failure itself.
- */
-export function refusalReason(failure: TracenetError): string {
-  const precise = failure.cause instanceof TracenetError ? failure.cause : failure;
-  return precise.rule ? `${precise.codeName}.${precise.rule}` : precise.codeName;
 }
 
 /**

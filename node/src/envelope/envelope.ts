@@ -8,6 +8,7 @@ import {
 } from '@tracenet/proto';
 import { blake2b256, domain, randomBytes, sodium, toBuffer, u32be } from '../crypto/sodium.js';
 import { isParticipantId } from '../identity/participant-id.js';
+import { decodeWithSafeIntegers } from './safe-integers.js';
 
 /** Envelope format version of tracenet.v1. */
 export const ENVELOPE_VERSION = 1;
@@ -21,6 +22,21 @@ const TAG_BYTES = 16;
 const SIGNATURE_DOMAIN = domain('tracenet.v1/envelope');
 const DIGEST_DOMAIN = domain('tracenet.v1/envelope-digest');
 const MESSAGE_ID = /^[A-Za-z0-9_-]{16,64}$/;
+/** The int64 fields of EnvelopeHeader, by field number. */
+const HEADER_INT64_FIELDS = { 6: 'header.created_at_ms', 7: 'header.expires_at_ms' };
+/** Visible ASCII, U+0021 to U+007E: no space, no control or format character, nothing a terminal or log reader could be fooled by. */
+const VISIBLE_ASCII = /^[!-~]*$/;
+
+/**
+ * Why `value` cannot be a correlation id (docs/protocol.md 3.2: at most 64 characters of visible
+ * ASCII, empty allowed), or undefined when it can. It appears in both sides' logs and travels as
+ * gRPC metadata (`x-correlation-id`), whose values are ASCII.
+ */
+export function correlationIdProblem(value: string): { rule: string; message: string } | undefined {
+  if (value.length > 64) return { rule: 'max_length', message: 'correlation id is longer than 64 characters' };
+  if (!VISIBLE_ASCII.test(value)) return { rule: 'visible_ascii', message: 'correlation id may hold visible ASCII characters only (! to ~): no space, control character or other script' };
+  return undefined;
+}
 
 /** What a sender puts into an envelope. */
 export interface SealInput {
@@ -140,7 +156,6 @@ export function parseEnvelope(raw: Uint8Array, maxEnvelopeBytes: number): Parsed
     );
   }
   let envelope: Envelope;
-  let header: EnvelopeHeader;
   try {
     envelope = Envelope.decode(raw);
   } catch (cause) {
@@ -151,11 +166,7 @@ export function parseEnvelope(raw: Uint8Array, maxEnvelopeBytes: number): Parsed
   if (envelope.ciphertext.length === 0) throw missing('envelope.ciphertext');
   if (envelope.nonce.length !== NONCE_BYTES) throw invalidField('envelope.nonce', 'length', `nonce must be ${NONCE_BYTES} bytes`);
   if (envelope.ciphertext.length < TAG_BYTES) throw invalidField('envelope.ciphertext', 'length', 'ciphertext is shorter than its tag');
-  try {
-    header = EnvelopeHeader.decode(envelope.header);
-  } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'header is not a valid EnvelopeHeader message', { field: 'envelope.header', rule: 'protobuf', cause });
-  }
+  const header = decodeWithSafeIntegers(EnvelopeHeader, envelope.header, 'EnvelopeHeader', 'envelope.header', HEADER_INT64_FIELDS);
   if (header.version !== ENVELOPE_VERSION) {
     throw new TracenetError(ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION, `envelope version ${header.version} is not supported; this node speaks ${ENVELOPE_VERSION}`, {
       field: 'header.version',
@@ -180,7 +191,8 @@ export function parseEnvelope(raw: Uint8Array, maxEnvelopeBytes: number): Parsed
     throw invalidField('header.kind', 'known_kind', `message kind ${header.kind} is not known to this node`);
   }
   if (header.expiresAtMs <= header.createdAtMs) throw invalidField('header.expires_at_ms', 'after_created', 'expiry must be after creation');
-  if (header.correlationId.length > 64) throw invalidField('header.correlation_id', 'max_length', 'correlation id is longer than 64 characters');
+  const correlation = correlationIdProblem(header.correlationId);
+  if (correlation) throw invalidField('header.correlation_id', correlation.rule, correlation.message);
   return { envelope, header, digest: envelopeDigest(envelope) };
 }
 

@@ -1,5 +1,6 @@
 import { ErrorCode, Receipt, ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
 import { domain, sodium, toBuffer } from '../crypto/sodium.js';
+import { decodeWithSafeIntegers } from './safe-integers.js';
 
 const RECEIPT_DOMAIN = domain('tracenet.v1/receipt');
 
@@ -15,35 +16,64 @@ export function encodeReceipt(receipt: Receipt): string {
   return Buffer.from(Receipt.encode(receipt).finish()).toString('base64');
 }
 
+/** A signing key of a receipt's issuer, with the key id a receipt signed with it names. */
+export interface IssuerKey {
+  readonly keyId: string;
+  readonly signingPublicKey: Uint8Array;
+}
+
 /** What the sender expects a receipt to say. */
 export interface ExpectedReceipt {
   readonly issuer: string;
-  /** Key id of the issuer's pinned card; the receipt must name it. */
+  /** Key id of the issuer's card the envelope was sealed to; the receipt must name it. */
   readonly issuerKeyId: string;
   readonly issuerSigningPublicKey: Uint8Array;
   readonly sender: string;
   readonly messageId: string;
+  /**
+   * Keys of the issuer's previous cards whose rotation grace has not ended (docs/protocol.md 15.2):
+   * a receipt the issuer remembered from before its rotation — the `original` of a DUPLICATE, a
+   * REJECTED receipt — may be signed with one of them (5.4). Never accepted for a new answer.
+   */
+  readonly previousIssuerKeys?: readonly IssuerKey[];
 }
 
 function badReceipt(message: string): TracenetError {
   return new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, message, { field: 'receipt', rule: 'receipt' });
 }
 
-/** Verifies one receipt's signature and that it is about the expected message. */
+/**
+ * Verifies one receipt's signature with the key of the card the envelope was sealed to, and that
+ * it is about the expected message.
+ */
 export function verifyReceipt(receipt: Receipt, expected: ExpectedReceipt): ReceiptBody {
+  return verifyWith(receipt, expected, [{ keyId: expected.issuerKeyId, signingPublicKey: expected.issuerSigningPublicKey }]);
+}
+
+/**
+ * Verifies a receipt that the issuer may have remembered from before a rotation of its keys (the
+ * `original` of a DUPLICATE, a REJECTED receipt): signed with the key of the card the envelope was
+ * sealed to, or with one of `expected.previousIssuerKeys`, and naming the key that verifies it
+ * (docs/protocol.md 5.4).
+ *
+ * @example
+ * ```ts
+ * const previousIssuerKeys = peers.previousKeys(peer, clock.now());
+ * const body = verifyRememberedReceipt(error.receipt, { ...expected, previousIssuerKeys });
+ * ```
+ */
+export function verifyRememberedReceipt(receipt: Receipt, expected: ExpectedReceipt): ReceiptBody {
+  return verifyWith(receipt, expected, [{ keyId: expected.issuerKeyId, signingPublicKey: expected.issuerSigningPublicKey }, ...(expected.previousIssuerKeys ?? [])]);
+}
+
+function verifyWith(receipt: Receipt, expected: ExpectedReceipt, keys: readonly IssuerKey[]): ReceiptBody {
   const s = sodium();
   const signed = Buffer.concat([RECEIPT_DOMAIN, receipt.body]);
-  if (receipt.signature.length !== s.crypto_sign_BYTES || !s.crypto_sign_verify_detached(receipt.signature, signed, expected.issuerSigningPublicKey)) {
-    throw badReceipt('receipt signature does not verify');
-  }
-  let body: ReceiptBody;
-  try {
-    body = ReceiptBody.decode(receipt.body);
-  } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'receipt body is not a ReceiptBody', { field: 'receipt.body', rule: 'protobuf', cause });
-  }
+  const key = receipt.signature.length === s.crypto_sign_BYTES ? keys.find((k) => s.crypto_sign_verify_detached(receipt.signature, signed, k.signingPublicKey)) : undefined;
+  if (!key) throw badReceipt('receipt signature does not verify');
+  const body = decodeWithSafeIntegers(ReceiptBody, receipt.body, 'ReceiptBody', 'receipt.body', { 7: 'receipt.body.received_at_ms' });
   if (body.version !== 1) throw badReceipt(`receipt version ${body.version} is not supported`);
-  if (body.issuer !== expected.issuer || body.issuerKeyId !== expected.issuerKeyId || body.sender !== expected.sender || body.messageId !== expected.messageId) {
+  if (body.issuer !== expected.issuer || body.issuerKeyId !== key.keyId || body.sender !== expected.sender || body.messageId !== expected.messageId) {
     throw badReceipt('receipt names another message, sender, issuer or issuer key');
   }
   return body;
@@ -61,7 +91,8 @@ export interface DeliveryProof {
 /**
  * Checks that a Deliver answer proves delivery of the envelope with `digest`: an ACCEPTED receipt
  * for this digest, or a DUPLICATE receipt for this digest carrying a valid ACCEPTED original for
- * the same message.
+ * the same message. The answer itself is signed with the keys the envelope was sealed to; the
+ * original may be signed with a previous key (see {@link verifyRememberedReceipt}).
  */
 export function verifyDeliveryReceipt(receipt: Receipt, expected: ExpectedReceipt, digest: Uint8Array): DeliveryProof {
   const body = verifyReceipt(receipt, expected);
@@ -71,7 +102,7 @@ export function verifyDeliveryReceipt(receipt: Receipt, expected: ExpectedReceip
   }
   if (body.status === ReceiptStatus.RECEIPT_STATUS_DUPLICATE) {
     if (!receipt.original) throw badReceipt('duplicate receipt without the original receipt');
-    const accepted = verifyReceipt(receipt.original, expected);
+    const accepted = verifyRememberedReceipt(receipt.original, expected);
     if (accepted.status !== ReceiptStatus.RECEIPT_STATUS_ACCEPTED) throw badReceipt('original receipt is not ACCEPTED');
     return { status: body.status, receipt, body, accepted };
   }

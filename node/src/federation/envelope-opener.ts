@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, type EnvelopeHeader, type PeerCardBody, type SealedContent, TracenetError } from '@tracenet/proto';
 import type { AuditEvent, AuditType } from '../audit/audit-log.js';
-import { refusalReason, type RefusalSource, type RefusalTally } from '../edge/refusal-tally.js';
+import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
 import { decryptEnvelope, parseEnvelope, verifyEnvelopeSignature, type ParsedEnvelope } from '../envelope/envelope.js';
 import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import type { Clock } from '../util/clock.js';
@@ -37,6 +37,47 @@ const RECIPIENT_REFUSALS = {
   rotation_grace: (self: string, used: string, current: string) => `${self} rotated key ${used} to ${current} and the grace for the old key has ended`,
   revoked_key: (self: string, used: string) => `${self} revoked key ${used}; it opens nothing any more`,
 } as const;
+
+/**
+ * The one answer to every envelope that names this node but does not authenticate (docs/protocol.md
+ * 4.4): unpinned sender, unknown or retired key ids, expired card, roster, failed AEAD check. One
+ * code, one text, no field: whoever sends junk learns nothing about whom this node works with or
+ * which keys it holds. The code is retryable, so that a peer whose new card is not pinned yet keeps
+ * retrying. The precise reason is the error's `cause`, for the audit log and the metrics only.
+ */
+export const NOT_AUTHENTICATED = { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, message: 'the envelope could not be authenticated', rule: 'authentication' } as const;
+
+/**
+ * What a sender's operator is told when a recipient answers {@link NOT_AUTHENTICATED}: the sender
+ * knows what it sent, the recipient does not say why it refused.
+ */
+export const NOT_AUTHENTICATED_HINT =
+  'the recipient did not authenticate the envelope: check that it pinned our current card and that the card we pinned for it is its current one';
+
+/** The public refusal with `precise` as its cause. */
+function notAuthenticated(precise: TracenetError): TracenetError {
+  return new TracenetError(NOT_AUTHENTICATED.code, NOT_AUTHENTICATED.message, { rule: NOT_AUTHENTICATED.rule, cause: precise });
+}
+
+/** The precise reason of a refusal: the cause of a {@link NOT_AUTHENTICATED} refusal, any other refusal itself. */
+export function preciseReason(failure: TracenetError): TracenetError {
+  return failure.rule === NOT_AUTHENTICATED.rule && failure.cause instanceof TracenetError ? failure.cause : failure;
+}
+
+/** The precise code and rule of a refusal, as the metrics count refusals before authentication. */
+export interface RefusalReason {
+  readonly code: string;
+  readonly rule: string;
+}
+
+/** The {@link RefusalReason} of `failure`: that of its precise reason. */
+export function refusalReason(failure: TracenetError): RefusalReason {
+  const precise = preciseReason(failure);
+  return { code: precise.codeName, rule: precise.rule };
+}
+
+/** A key no envelope is sealed under: the AEAD pass of a refused header runs with it (see `authenticate`). */
+const NO_PAIR_KEY = Buffer.alloc(32);
 
 /**
  * The checks every peer-facing RPC that takes an envelope applies, in the order of
@@ -77,10 +118,30 @@ export class EnvelopeOpener {
   /**
    * Steps 3–4: addressed to this node and its current key, from a pinned sender with its pinned
    * key and a card still valid, then one AEAD check that authenticates header and ciphertext.
+   * An envelope addressed to another participant is WRONG_RECIPIENT; every other refusal is
+   * {@link NOT_AUTHENTICATED} with the precise reason as its cause. A refused header still costs
+   * one AEAD pass, so that the time of the answer does not tell which check refused it either.
    */
-  authenticate(parsed: ParsedEnvelope): { peer: Peer; sealed: SealedContent; own: OwnKeySet; senderBody: PeerCardBody } {
-    const { peer, own, senderBody } = this.#authorise(parsed.header);
-    return { peer, own, senderBody, sealed: decryptEnvelope(parsed, this.deps.peers.pairKey(senderBody.encryptionPublicKey, own)) };
+  authenticate(parsed: ParsedEnvelope): AuthenticatedEnvelope {
+    this.#checkAddressee(parsed.header);
+    let keys: { peer: Peer; own: OwnKeySet; senderBody: PeerCardBody };
+    try {
+      keys = this.#authorise(parsed.header);
+    } catch (error) {
+      if (!(error instanceof TracenetError)) throw error;
+      try {
+        decryptEnvelope(parsed, NO_PAIR_KEY);
+      } catch {
+        // Expected: only the time it took matters.
+      }
+      throw notAuthenticated(error);
+    }
+    try {
+      return { parsed, ...keys, sealed: decryptEnvelope(parsed, this.deps.peers.pairKey(keys.senderBody.encryptionPublicKey, keys.own)) };
+    } catch (error) {
+      // An authenticated SealedContent that does not decode stays MALFORMED: only the pair could send it.
+      throw error instanceof TracenetError && error.code === ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED ? notAuthenticated(error) : error;
+    }
   }
 
   /** Step 6: created inside the replay window, not expired. */
@@ -105,15 +166,24 @@ export class EnvelopeOpener {
     verifyEnvelopeSignature(parsed, sealed, senderBody.signingPublicKey);
   }
 
-  #authorise(header: EnvelopeHeader): { peer: Peer; own: OwnKeySet; senderBody: PeerCardBody } {
-    const now = this.deps.clock.now();
-    const self = this.deps.identity;
-    if (header.recipient !== self.participantId) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `envelope is addressed to ${header.recipient}, this node is ${self.participantId}`, {
+  /**
+   * Step 3.1, answered precisely: it compares the header with this node's own participant id,
+   * which the node publishes (its card, its TLS certificate), so it tells nothing about its peers.
+   */
+  #checkAddressee(header: EnvelopeHeader): void {
+    const self = this.deps.identity.participantId;
+    if (header.recipient !== self) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `envelope is addressed to ${header.recipient}, this node is ${self}`, {
         field: 'header.recipient',
         rule: 'recipient',
       });
     }
+  }
+
+  /** Steps 3.2–3.5 with their precise refusals (the causes of NOT_AUTHENTICATED). */
+  #authorise(header: EnvelopeHeader): { peer: Peer; own: OwnKeySet; senderBody: PeerCardBody } {
+    const now = this.deps.clock.now();
+    const self = this.deps.identity;
     // The current keys, or keys retired by a rotation while their grace lasts (15.2).
     const own = self.keySet(header.recipientKeyId, now);
     if (typeof own === 'string') {
@@ -169,11 +239,14 @@ export function inboundAuditEvent(type: AuditType, parsed: ParsedEnvelope, extra
 export const IN_PROCESS: RefusalSource = { address: 'in-process' };
 
 /**
- * Counts a refusal before authentication (steps 1–4) in the refusal tally: the audit log gets one
- * entry per source and interval with a count per reason (4.13), not one entry per request, so
- * that junk cannot grow the store without bound. The single request is logged at debug level.
+ * Counts a refusal before authentication (steps 1–4) in the refusal tally under its precise
+ * reason ({@link preciseReason}, `CODE.rule`), which the answer on the wire does not carry: the
+ * audit log gets one entry per source and interval with a count per reason (4.13), not one entry
+ * per request, so that junk cannot grow the store without bound. The single request is logged at
+ * debug level.
  */
 export function countUnauthenticated(deps: { refusals: RefusalTally; logger: Logger }, source: RefusalSource, failure: TracenetError, parsed: ParsedEnvelope | undefined): void {
-  deps.refusals.count(source, refusalReason(failure));
-  deps.logger.debug({ source: source.address, peer: source.peer, sender: parsed?.header.sender, messageId: parsed?.header.messageId, code: failure.codeName, rule: failure.rule }, 'envelope refused before authentication');
+  const { code, rule } = refusalReason(failure);
+  deps.refusals.count(source, rule ? `${code}.${rule}` : code);
+  deps.logger.debug({ source: source.address, peer: source.peer, sender: parsed?.header.sender, messageId: parsed?.header.messageId, code, rule }, 'envelope refused before authentication');
 }

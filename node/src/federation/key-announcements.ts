@@ -20,7 +20,8 @@ function refuse(code: ErrorCode, message: string, field: string, rule: string): 
 /**
  * Processes the key messages of peers (docs/protocol.md 15.2, 15.3) inside Deliver: a
  * KEY_ROTATION signed by the pinned keys pins the new card and keeps the old keys for the
- * announced grace; a KEY_REVOCATION signed by the pinned keys refuses the named keys for ever.
+ * announced grace (with a roster key, only once the roster lists the new key: until then the
+ * rotation is held); a KEY_REVOCATION signed by the pinned keys refuses the named keys for ever.
  * The pin change is written in the receiver's batch, with the message and its audit entry; a
  * refusal is a rejection with a signed receipt. Every other kind goes to `next` (the workflow).
  */
@@ -86,6 +87,15 @@ export class KeyAnnouncements implements InboundHandler {
         throw new TracenetError(failure.code, failure.message, { field: `body.${failure.field}`, rule: failure.rule, cause: failure });
       }
       const graceUntilMs = Math.max(now, Math.min(rotation.graceUntilMs, now + this.deps.config.maxGraceMs));
+      // With a roster, the pinned key alone cannot bring in a key: a thief holding it would
+      // outlive the roster's revocation of it. The rotation waits for a roster that lists the key.
+      if (!this.deps.peers.rosterLists(body)) {
+        const held = this.deps.peers.holdRotation(peer, rotation.card, body, graceUntilMs, now);
+        await commit(held.operations, held.audit, []);
+        held.apply();
+        this.#logger.warn({ peer: message.sender, previousKeyId: peer.body.keyId, keyId: body.keyId }, 'peer rotated to a key the federation roster does not list; the rotation is held until a roster lists it');
+        return;
+      }
       const change = this.deps.peers.rotation(peer, rotation.card, body, graceUntilMs, now);
       await commit(change.operations, change.audit, []);
       change.apply();

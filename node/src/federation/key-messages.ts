@@ -1,21 +1,14 @@
 import { ErrorCode, KeyRevocation, KeyRotation, MessageKind, TracenetError } from '@tracenet/proto';
+import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 
 /** The message kinds of key management (docs/protocol.md section 15). */
 export const KEY_KINDS: readonly MessageKind[] = [MessageKind.MESSAGE_KIND_KEY_ROTATION, MessageKind.MESSAGE_KIND_KEY_REVOCATION];
 
 const KEY_ID = /^[0-9a-f]{16}$/;
 
-function decode<T>(decoder: { decode(bytes: Uint8Array): T }, body: Uint8Array, name: string): T {
-  try {
-    return decoder.decode(body);
-  } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, `body is not a valid ${name} message`, { field: 'body', rule: 'protobuf', cause });
-  }
-}
-
 /** Decodes a KeyRotation and checks what can be checked without the pinned card (15.2). */
 export function decodeKeyRotation(body: Uint8Array): KeyRotation & { card: NonNullable<KeyRotation['card']> } {
-  const rotation = decode(KeyRotation, body, 'KeyRotation');
+  const rotation = decodeWithSafeIntegers(KeyRotation, body, 'KeyRotation', 'body', { 3: 'body.grace_until_ms' });
   const card = rotation.card;
   if (!card || card.body.length === 0) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'body.card is required', { field: 'body.card', rule: 'required' });
   if (!KEY_ID.test(rotation.previousKeyId)) {
@@ -26,7 +19,7 @@ export function decodeKeyRotation(body: Uint8Array): KeyRotation & { card: NonNu
 
 /** Decodes a KeyRevocation and checks its fields (15.3). */
 export function decodeKeyRevocation(body: Uint8Array): KeyRevocation {
-  const revocation = decode(KeyRevocation, body, 'KeyRevocation');
+  const revocation = decodeWithSafeIntegers(KeyRevocation, body, 'KeyRevocation', 'body', { 2: 'body.revoked_at_ms' });
   if (revocation.revokedKeyIds.length === 0) {
     throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'body.revoked_key_ids is required', { field: 'body.revoked_key_ids', rule: 'required' });
   }

@@ -1,20 +1,18 @@
 import { ErrorCode, MessageKind, Notice, TracenetError } from '@tracenet/proto';
+import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS } from '../workflow/messages.js';
 import { decodeKeyRevocation, decodeKeyRotation } from './key-messages.js';
 
-function field(name: string, value: string, min: number, max: number): void {
-  if (value.length === 0 && min > 0) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, `${name} is required`, { field: name, rule: 'required' });
-  }
-  if (value.length < min || value.length > max) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${name} must be ${min} to ${max} characters`, { field: name, rule: 'length' });
-  }
+/** A required text: empty or only white space is MISSING_FIELD (docs/protocol.md 6.2), too long INVALID_FIELD. */
+function requiredText(name: string, value: string, max: number): void {
+  if (value.trim() === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, `${name} is required`, { field: name, rule: 'required' });
+  if (value.length > max) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${name} must be 1 to ${max} characters`, { field: name, rule: 'length' });
 }
 
 /** Validates a Notice (MESSAGE_KIND_NOTICE). */
 export function validateNotice(notice: Notice): void {
-  field('body.subject', notice.subject, 1, 200);
-  field('body.text', notice.text, 1, 100_000);
+  requiredText('body.subject', notice.subject, 200);
+  requiredText('body.text', notice.text, 100_000);
 }
 
 /**
@@ -25,13 +23,7 @@ export function validateNotice(notice: Notice): void {
 export function validateBody(kind: MessageKind, body: Uint8Array): void {
   switch (kind) {
     case MessageKind.MESSAGE_KIND_NOTICE: {
-      let notice: Notice;
-      try {
-        notice = Notice.decode(body);
-      } catch (cause) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'body is not a valid Notice message', { field: 'body', rule: 'protobuf', cause });
-      }
-      validateNotice(notice);
+      validateNotice(decodeWithSafeIntegers(Notice, body, 'Notice', 'body', {}));
       return;
     }
     case MessageKind.MESSAGE_KIND_KEY_ROTATION:

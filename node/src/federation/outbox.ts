@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { ErrorCode, type MessageKind, Receipt, ReceiptStatus, TracenetError } from '@tracenet/proto';
+import { ErrorCode, type MessageKind, Receipt, type ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
 import type { Journal } from '../audit/audit-log.js';
 import type { PreparedMessage } from '../workflow/workflow.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope } from '../envelope/envelope.js';
-import { encodeReceipt, verifyDeliveryReceipt, verifyReceipt } from '../envelope/receipt.js';
+import { type DeliveryProof, encodeReceipt, type ExpectedReceipt, verifyDeliveryReceipt, verifyRememberedReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import type { Store, StoredValue } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
+import { NOT_AUTHENTICATED_HINT } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
 import type { Transport } from './transport.js';
@@ -347,16 +348,20 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       expiresAtMs: entry.expiresAtMs,
       correlationId: entry.correlationId,
     });
-    const expected = { issuer: peer.participantId, issuerKeyId: peer.body.keyId, issuerSigningPublicKey: peer.body.signingPublicKey, sender: identity.participantId, messageId: entry.messageId };
     let receipt: Receipt;
     try {
       // The certificate of the keys that seal: a KEY_ROTATION reaches a peer that still pins the previous card (2.5).
       const tls = own.tls ?? identity.tls;
       receipt = await this.deps.transport.deliver(peer, sealed.bytes, { deadlineMs: this.deps.config.attemptTimeoutMs, correlationId: entry.correlationId, tls });
     } catch (error) {
-      return this.#refused(lane, entry, peer, TracenetError.from(error), expected, probe);
+      return this.#refused(lane, entry, peer, TracenetError.from(error), probe);
     }
-    const proof = verifyDeliveryReceipt(receipt, expected, sealed.digest);
+    let proof: DeliveryProof;
+    try {
+      proof = verifyDeliveryReceipt(receipt, this.#expected(peer, entry.messageId), sealed.digest);
+    } catch (error) {
+      return this.#unverified(lane, entry, peer, error, probe);
+    }
     const deliveredAt = this.deps.clock.now();
     await this.deps.journal.write(
       [
@@ -390,11 +395,32 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     return true;
   }
 
+  /**
+   * What a receipt from `peer` about `messageId` must say (docs/protocol.md 5.4): signed with the
+   * key of the card the attempt was sealed to (`peer` is the pin of that moment) or, for a receipt
+   * the peer remembered from before its rotation, with a key of a previous card still in grace.
+   */
+  #expected(peer: Peer, messageId: string): ExpectedReceipt {
+    return {
+      issuer: peer.participantId,
+      issuerKeyId: peer.body.keyId,
+      issuerSigningPublicKey: peer.body.signingPublicKey,
+      sender: this.deps.identity.participantId,
+      messageId,
+      previousIssuerKeys: this.deps.peers.previousKeys(peer, this.deps.clock.now()),
+    };
+  }
+
   /** The peer answered with an error, or could not be reached. */
-  async #refused(lane: Lane, entry: OutboxEntry, peer: Peer, error: TracenetError, expected: Parameters<typeof verifyReceipt>[1], probe: boolean): Promise<boolean> {
+  async #refused(lane: Lane, entry: OutboxEntry, peer: Peer, error: TracenetError, probe: boolean): Promise<boolean> {
     let retry = error.retryable;
     if (error.receipt) {
-      const body = verifyReceipt(error.receipt, expected);
+      let body: ReceiptBody;
+      try {
+        body = verifyRememberedReceipt(error.receipt, this.#expected(peer, entry.messageId));
+      } catch (failure) {
+        return this.#unverified(lane, entry, peer, failure, probe);
+      }
       // Clock rejections concern this envelope only: a later seal passes once the clocks agree.
       if (body.status === ReceiptStatus.RECEIPT_STATUS_REJECTED && body.errorCode === ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW) {
         this.#logger.error({ peer: peer.participantId, messageId: entry.messageId }, 'peer refused the creation time: check the clocks of both nodes; will retry');
@@ -408,9 +434,27 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       await this.#fail(entry, error.code, error.message, undefined);
       return true;
     }
-    this.#logger.info({ peer: peer.participantId, messageId: entry.messageId, code: error.codeName, failures: lane.failures + 1 }, 'delivery attempt failed; will retry');
+    const attempt = { peer: peer.participantId, messageId: entry.messageId, code: error.codeName, failures: lane.failures + 1 };
+    if (error.code === ErrorCode.ERROR_CODE_UNKNOWN_SENDER) {
+      // The recipient does not say why (docs/protocol.md 4.4); the key ids we used say what to compare. Said once per outage.
+      this.#logger[lane.down ? 'info' : 'warn']({ ...attempt, ourKeyId: this.deps.identity.keyId, theirKeyId: peer.body.keyId }, `${NOT_AUTHENTICATED_HINT}; will retry`);
+    } else {
+      this.#logger.info(attempt, 'delivery attempt failed; will retry');
+    }
+    return this.#retry(lane, entry, error.codeName, probe);
+  }
+
+  /** The receipt of an answer does not verify (5.4): it proves and ends nothing, and the message is retried. */
+  async #unverified(lane: Lane, entry: OutboxEntry, peer: Peer, failure: unknown, probe: boolean): Promise<false> {
+    const error = TracenetError.from(failure);
+    this.#logger.error({ peer: peer.participantId, messageId: entry.messageId, code: error.codeName, reason: error.message }, 'the receipt of the peer does not verify; will retry');
+    return this.#retry(lane, entry, error.codeName, probe);
+  }
+
+  /** Stores the failed attempt and takes the lane down: the message is retried after the backoff. */
+  async #retry(lane: Lane, entry: OutboxEntry, lastError: string, probe: boolean): Promise<false> {
     await this.deps.store.batch([
-      { type: 'put', sublevel: this.deps.store.sub.outbox, key: entry.messageId, value: { ...entry, attempts: entry.attempts + 1, lastError: error.codeName } },
+      { type: 'put', sublevel: this.deps.store.sub.outbox, key: entry.messageId, value: { ...entry, attempts: entry.attempts + 1, lastError } },
     ]);
     this.#markDown(lane, probe);
     return false;

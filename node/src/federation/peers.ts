@@ -1,5 +1,6 @@
 import { ErrorCode, PeerCard, PeerCardBody, type PeerSummary, TracenetError } from '@tracenet/proto';
 import { derivePairKey } from '../envelope/pair-key.js';
+import type { IssuerKey } from '../envelope/receipt.js';
 import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import { verifyPeerCard } from '../identity/peer-card.js';
 import { derToPem } from '../identity/tls.js';
@@ -15,6 +16,18 @@ export interface PreviousCard {
   readonly graceUntilMs: number;
 }
 
+/**
+ * A KEY_ROTATION whose new key the roster does not list (yet): stored, not applied, until a roster
+ * that lists it is installed (docs/protocol.md 15.2).
+ */
+export interface HeldRotation {
+  readonly card: PeerCard;
+  readonly body: PeerCardBody;
+  /** End of the previous keys' grace as granted when the rotation arrived (capped by `keys.maxGraceMs`). */
+  readonly graceUntilMs: number;
+  readonly receivedAtMs: number;
+}
+
 /** A pinned peer with everything needed to talk to it. */
 export interface Peer {
   readonly participantId: string;
@@ -28,6 +41,8 @@ export interface Peer {
   readonly previous: readonly PreviousCard[];
   /** Key ids the peer revoked itself (KEY_REVOCATION): refused for ever. */
   readonly revokedKeyIds: readonly string[];
+  /** A rotation waiting for the roster to list its key. */
+  readonly held: HeldRotation | undefined;
 }
 
 /** Summary of a pinned peer for listings. */
@@ -40,6 +55,7 @@ export function summarisePeer(peer: Peer): PeerSummary {
     keyId: peer.body.keyId,
     validUntilMs: peer.body.validUntilMs,
     tlsFingerprint: peer.body.tlsCertificateSha256.toString('hex'),
+    heldKeyId: peer.held?.body.keyId ?? '',
   };
 }
 
@@ -61,40 +77,59 @@ export interface PinChange {
 /** The keys a sender signed and sealed with, or why they are refused (ErrorDetail.rule). */
 export type SenderKeys = { readonly body: PeerCardBody } | { readonly refused: 'pinned_key' | 'rotation_grace' | 'revoked_key' };
 
+/** What the `peers` sublevel keeps per participant; without `card`, a removed peer's revoked key ids. */
 interface StoredPin {
-  readonly card: string;
-  readonly pinnedAt: number;
+  readonly card?: string;
+  readonly pinnedAt?: number;
   readonly previous?: ReadonlyArray<{ readonly card: string; readonly graceUntilMs: number }>;
   readonly revokedKeyIds?: readonly string[];
+  readonly held?: { readonly card: string; readonly graceUntilMs: number; readonly receivedAtMs: number };
+  readonly removedAt?: number;
+}
+
+/** The parts of a pin that a change carries over or replaces. */
+interface PinState {
+  readonly previous: readonly PreviousCard[];
+  readonly revokedKeyIds: readonly string[];
+  readonly held: HeldRotation | undefined;
 }
 
 const encodeCard = (card: PeerCard) => Buffer.from(PeerCard.encode(card).finish()).toString('base64');
-const decodeCard = (text: string) => PeerCard.decode(Buffer.from(text, 'base64'));
+const decodeCard = (text: string) => {
+  const card = PeerCard.decode(Buffer.from(text, 'base64'));
+  return { card, body: PeerCardBody.decode(card.body) };
+};
 
 /**
  * The pinned peers of a node. Deny by default: an envelope from a participant that is not pinned
  * here is refused. Pins are stored in the `peers` sublevel and cached in memory. A pin holds the
- * peer's current card, the cards it rotated away from while their grace lasts, and the key ids it
- * revoked (docs/protocol.md section 15).
+ * peer's current card, the cards it rotated away from while their grace lasts, the key ids it
+ * revoked, and a rotation held until the roster lists its key (docs/protocol.md section 15).
  */
 export class PeerRegistry {
   readonly #peers = new Map<string, Peer>();
   readonly #pairKeys = new Map<string, Buffer>();
+  /** Key ids revoked by participants that were pinned and removed: still refused if they come back. */
+  readonly #removed = new Map<string, readonly string[]>();
 
   constructor(
     private readonly deps: { store: Store; journal: Journal; identity: NodeIdentity; roster?: RosterGuard },
-  ) {}
+  ) {
+    deps.roster?.afterInstall((nowMs) => this.applyHeldRotations(nowMs));
+  }
 
   /** Loads the pins from the store. */
   async load(): Promise<void> {
     for await (const [id, value] of this.deps.store.sub.peers.iterator()) {
       const stored = value as unknown as StoredPin;
-      const card = decodeCard(stored.card);
-      const previous = (stored.previous ?? []).map((p) => {
-        const previousCard = decodeCard(p.card);
-        return { card: previousCard, body: PeerCardBody.decode(previousCard.body), graceUntilMs: p.graceUntilMs };
-      });
-      this.#peers.set(id, this.#toPeer(card, PeerCardBody.decode(card.body), previous, stored.revokedKeyIds ?? []));
+      if (stored.card === undefined) {
+        this.#removed.set(id, stored.revokedKeyIds ?? []);
+        continue;
+      }
+      const { card, body } = decodeCard(stored.card);
+      const previous = (stored.previous ?? []).map((p) => ({ ...decodeCard(p.card), graceUntilMs: p.graceUntilMs }));
+      const held = stored.held ? { ...decodeCard(stored.held.card), graceUntilMs: stored.held.graceUntilMs, receivedAtMs: stored.held.receivedAtMs } : undefined;
+      this.#peers.set(id, this.#toPeer(card, body, { previous, revokedKeyIds: stored.revokedKeyIds ?? [], held }));
     }
   }
 
@@ -123,7 +158,7 @@ export class PeerRegistry {
    * the roster) are refused first.
    */
   senderKeys(peer: Peer, keyId: string, nowMs: number): SenderKeys {
-    if (peer.revokedKeyIds.includes(keyId) || this.deps.roster?.isRevoked(peer.participantId, keyId)) return { refused: 'revoked_key' };
+    if (this.#isRevoked(peer, keyId)) return { refused: 'revoked_key' };
     if (keyId === peer.body.keyId) return { body: peer.body };
     const previous = peer.previous.find((p) => p.body.keyId === keyId);
     if (!previous) return { refused: 'pinned_key' };
@@ -141,9 +176,28 @@ export class PeerRegistry {
     );
   }
 
+  /**
+   * The signing keys of `peer`'s previous cards that are still accepted at `nowMs` (in grace, not
+   * revoked), for a receipt the peer remembered from before its rotation (docs/protocol.md 5.4).
+   */
+  previousKeys(peer: Peer, nowMs: number): IssuerKey[] {
+    return peer.previous
+      .filter((p) => 'body' in this.senderKeys(peer, p.body.keyId, nowMs))
+      .map((p) => ({ keyId: p.body.keyId, signingPublicKey: p.body.signingPublicKey }));
+  }
+
+  #isRevoked(peer: Peer, keyId: string): boolean {
+    return peer.revokedKeyIds.includes(keyId) || (this.deps.roster?.isRevoked(peer.participantId, keyId) ?? false);
+  }
+
   /** The roster's word on a sender (15.5): throws when it refuses `participantId` sending with `keyId` now. */
   checkRoster(participantId: string, keyId: string, nowMs: number): void {
     this.deps.roster?.checkSender(participantId, keyId, nowMs);
+  }
+
+  /** Whether a rotation to the keys of `body` may be applied now: no roster key, or the roster lists them (15.2). */
+  rosterLists(body: PeerCardBody): boolean {
+    return this.deps.roster?.lists(body) ?? true;
   }
 
   /**
@@ -159,7 +213,8 @@ export class PeerRegistry {
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'a node cannot pin its own card', { field: 'card.participant_id', rule: 'not_self' });
     }
     const existing = this.#peers.get(body.participantId);
-    if (existing?.revokedKeyIds.includes(body.keyId)) {
+    const revokedKeyIds = existing?.revokedKeyIds ?? this.#removed.get(body.participantId) ?? [];
+    if (revokedKeyIds.includes(body.keyId)) {
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, `${body.participantId} revoked key ${body.keyId}`, { field: 'card.key_id', rule: 'revoked_key' });
     }
     const newKeys = existing !== undefined && existing.body.keyId !== body.keyId;
@@ -174,8 +229,9 @@ export class PeerRegistry {
     // A newer card of the same keys was vouched for when its keys were pinned; new keys need the roster's word.
     if (!existing || newKeys) this.deps.roster?.checkPin(body, nowMs);
     this.pairKey(body.encryptionPublicKey, this.deps.identity); // refuses a low-order key before anything is written
-    const previous = newKeys ? [] : (existing?.previous ?? []);
-    const change = this.#change(card, body, previous, existing?.revokedKeyIds ?? [], nowMs, [
+    // New keys end the old ones' grace and the rotation held from them; a newer card of the same keys keeps both.
+    const state: PinState = { previous: newKeys ? [] : (existing?.previous ?? []), revokedKeyIds, held: newKeys ? undefined : existing?.held };
+    const change = this.#change(card, body, state, nowMs, [
       {
         type: 'peer.pinned',
         fields: {
@@ -189,16 +245,40 @@ export class PeerRegistry {
     ]);
     await this.deps.journal.write(change.operations, change.audit);
     change.apply();
+    this.#removed.delete(body.participantId);
     return { peer: this.#peers.get(body.participantId) as Peer, replaced: existing !== undefined };
   }
 
   /**
-   * The pin change of an accepted KEY_ROTATION (docs/protocol.md 15.2): `card` (verified by the
-   * caller) becomes the pinned card; the pinned one stays valid until `graceUntilMs`.
+   * Unpins a peer (`Authority/RemovePeer`, docs/protocol.md 2.4): its envelopes are refused and
+   * nothing is sent to it until a card of it is pinned again. The key ids it revoked stay refused;
+   * its policy, cases and messages stay (queued ones wait for a new pin, or expire). Audited as
+   * `peer.removed`. Throws NOT_FOUND for a participant that is not pinned.
    */
-  rotation(peer: Peer, card: PeerCard, body: PeerCardBody, graceUntilMs: number, nowMs: number): PinChange {
+  async remove(participantId: string, nowMs: number): Promise<{ peer: Peer; queued: number }> {
+    const peer = this.#peers.get(participantId);
+    if (!peer) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${participantId || 'participant_id'} is not a pinned peer`, { field: 'participant_id', rule: 'pinned_peer' });
+    let queued = 0;
+    for await (const message of this.deps.store.sub.outbox.values()) if (message.recipient === participantId) queued += 1;
+    const sub = this.deps.store.sub.peers;
+    const tombstone: StoredPin = { removedAt: nowMs, revokedKeyIds: [...peer.revokedKeyIds] };
+    await this.deps.journal.write(
+      [peer.revokedKeyIds.length > 0 ? { type: 'put', sublevel: sub, key: participantId, value: { ...tombstone } } : { type: 'del', sublevel: sub, key: participantId }],
+      [keyAuditEvent('peer.removed', { peer: participantId, keyId: peer.body.keyId, tlsFingerprint: peer.body.tlsCertificateSha256.toString('hex'), queued })],
+    );
+    this.#peers.delete(participantId);
+    if (peer.revokedKeyIds.length > 0) this.#removed.set(participantId, peer.revokedKeyIds);
+    return { peer, queued };
+  }
+
+  /**
+   * The pin change of an accepted KEY_ROTATION (docs/protocol.md 15.2): `card` (verified by the
+   * caller) becomes the pinned card; the pinned one stays valid until `graceUntilMs`. `audit`
+   * adds fields to the `peer.pinned` entry.
+   */
+  rotation(peer: Peer, card: PeerCard, body: PeerCardBody, graceUntilMs: number, nowMs: number, audit: Record<string, string | number | boolean> = {}): PinChange {
     const previous = [...peer.previous.filter((p) => nowMs < p.graceUntilMs), { card: peer.card, body: peer.body, graceUntilMs }];
-    return this.#change(card, body, previous, peer.revokedKeyIds, nowMs, [
+    return this.#change(card, body, { previous, revokedKeyIds: peer.revokedKeyIds, held: undefined }, nowMs, [
       {
         type: 'peer.pinned',
         fields: {
@@ -209,33 +289,76 @@ export class PeerRegistry {
           via: 'key_rotation',
           previousKeyId: peer.body.keyId,
           graceUntilMs,
+          ...audit,
         },
       },
     ]);
+  }
+
+  /**
+   * The pin change of a KEY_ROTATION whose new key the roster does not list (15.2): stored with the
+   * pin, replacing any rotation held before, and applied by {@link applyHeldRotations}.
+   */
+  holdRotation(peer: Peer, card: PeerCard, body: PeerCardBody, graceUntilMs: number, nowMs: number): PinChange {
+    const held: HeldRotation = { card, body, graceUntilMs, receivedAtMs: nowMs };
+    return this.#change(peer.card, peer.body, { previous: peer.previous, revokedKeyIds: peer.revokedKeyIds, held }, nowMs, [
+      keyAuditEvent('peer.rotation_held', { peer: peer.participantId, keyId: body.keyId, previousKeyId: peer.body.keyId, graceUntilMs }),
+    ]);
+  }
+
+  /**
+   * Applies every held rotation whose key the roster now lists, is not revoked and whose card is
+   * still valid, in one batch (after a roster is installed, and at start). Returns the peers.
+   */
+  async applyHeldRotations(nowMs: number): Promise<string[]> {
+    const changes: PinChange[] = [];
+    const applied: string[] = [];
+    for (const peer of this.#peers.values()) {
+      const held = peer.held;
+      if (!held || !this.rosterLists(held.body) || this.#isRevoked(peer, held.body.keyId)) continue;
+      try {
+        verifyPeerCard(held.card, nowMs);
+      } catch {
+        continue; // expired while held: the peer's next rotation, or the operator, replaces it
+      }
+      changes.push(this.rotation(peer, held.card, held.body, Math.max(nowMs, held.graceUntilMs), nowMs, { heldSinceMs: held.receivedAtMs }));
+      applied.push(peer.participantId);
+    }
+    if (changes.length === 0) return applied;
+    await this.deps.journal.write(
+      changes.flatMap((c) => c.operations),
+      changes.flatMap((c) => c.audit),
+    );
+    for (const change of changes) change.apply();
+    return applied;
   }
 
   /** The pin change of an accepted KEY_REVOCATION (docs/protocol.md 15.3): `keyIds` are refused for ever. */
   revocation(peer: Peer, keyIds: readonly string[], nowMs: number): PinChange {
     const revoked = [...new Set([...peer.revokedKeyIds, ...keyIds])];
     const previous = peer.previous.filter((p) => !revoked.includes(p.body.keyId));
-    return this.#change(peer.card, peer.body, previous, revoked, nowMs, [keyAuditEvent('peer.keys_revoked', { peer: peer.participantId, keyIds: keyIds.join(','), via: 'key_revocation' })]);
+    const held = peer.held && !revoked.includes(peer.held.body.keyId) ? peer.held : undefined;
+    return this.#change(peer.card, peer.body, { previous, revokedKeyIds: revoked, held }, nowMs, [
+      keyAuditEvent('peer.keys_revoked', { peer: peer.participantId, keyIds: keyIds.join(','), via: 'key_revocation' }),
+    ]);
   }
 
-  #change(card: PeerCard, body: PeerCardBody, previous: readonly PreviousCard[], revokedKeyIds: readonly string[], nowMs: number, audit: AuditEvent[]): PinChange {
+  #change(card: PeerCard, body: PeerCardBody, state: PinState, nowMs: number, audit: AuditEvent[]): PinChange {
     const stored: StoredPin = {
       card: encodeCard(card),
       pinnedAt: nowMs,
-      ...(previous.length > 0 ? { previous: previous.map((p) => ({ card: encodeCard(p.card), graceUntilMs: p.graceUntilMs })) } : {}),
-      ...(revokedKeyIds.length > 0 ? { revokedKeyIds: [...revokedKeyIds] } : {}),
+      ...(state.previous.length > 0 ? { previous: state.previous.map((p) => ({ card: encodeCard(p.card), graceUntilMs: p.graceUntilMs })) } : {}),
+      ...(state.revokedKeyIds.length > 0 ? { revokedKeyIds: [...state.revokedKeyIds] } : {}),
+      ...(state.held ? { held: { card: encodeCard(state.held.card), graceUntilMs: state.held.graceUntilMs, receivedAtMs: state.held.receivedAtMs } } : {}),
     };
     return {
       operations: [{ type: 'put', sublevel: this.deps.store.sub.peers, key: body.participantId, value: { ...stored } }],
       audit,
-      apply: () => this.#peers.set(body.participantId, this.#toPeer(card, body, previous, revokedKeyIds)),
+      apply: () => this.#peers.set(body.participantId, this.#toPeer(card, body, state)),
     };
   }
 
-  #toPeer(card: PeerCard, body: PeerCardBody, previous: readonly PreviousCard[], revokedKeyIds: readonly string[]): Peer {
+  #toPeer(card: PeerCard, body: PeerCardBody, state: PinState): Peer {
     const currentPairKey = () => this.pairKey(body.encryptionPublicKey, this.deps.identity);
     return {
       participantId: body.participantId,
@@ -246,8 +369,9 @@ export class PeerRegistry {
         return currentPairKey();
       },
       tlsCertificatePem: derToPem(body.tlsCertificate),
-      previous,
-      revokedKeyIds,
+      previous: state.previous,
+      revokedKeyIds: state.revokedKeyIds,
+      held: state.held,
     };
   }
 }

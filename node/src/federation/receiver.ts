@@ -18,7 +18,7 @@ import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
-import { countUnauthenticated, EnvelopeOpener, inboundAuditEvent, IN_PROCESS, type ReceiverConfig } from './envelope-opener.js';
+import { countUnauthenticated, EnvelopeOpener, inboundAuditEvent, IN_PROCESS, type ReceiverConfig, type RefusalReason, refusalReason } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
 
@@ -74,7 +74,8 @@ export interface InboundHandler {
 export interface ReceiverEvents {
   accepted: [InboxMessage];
   duplicate: [{ sender: string; messageId: string; kind: MessageKind }];
-  rejected: [{ code: string; kind?: MessageKind }];
+  /** `code` as answered; `unauthenticated`: refused before authentication, with the precise reason the answer does not carry. */
+  rejected: [{ code: string; kind?: MessageKind; unauthenticated?: RefusalReason }];
 }
 
 /**
@@ -135,8 +136,9 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       const failure = TracenetError.from(error);
       // Every refusal before authentication is counted, retryable ones (UNKNOWN_SENDER) included;
       // later failures without a receipt (STORAGE_UNAVAILABLE) wrote nothing and are not.
-      if (failure.receipt === undefined && !headerAuthenticated) countUnauthenticated({ refusals: this.deps.refusals, logger: this.#logger }, source, failure, parsed);
-      this.emit('rejected', { code: failure.codeName, ...(parsed ? { kind: parsed.header.kind } : {}) });
+      const unauthenticated = failure.receipt === undefined && !headerAuthenticated;
+      if (unauthenticated) countUnauthenticated({ refusals: this.deps.refusals, logger: this.#logger }, source, failure, parsed);
+      this.emit('rejected', { code: failure.codeName, ...(parsed ? { kind: parsed.header.kind } : {}), ...(unauthenticated ? { unauthenticated: refusalReason(failure) } : {}) });
       throw failure;
     }
   }

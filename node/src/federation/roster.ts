@@ -5,9 +5,12 @@ import { ErrorCode, type PeerCardBody, Roster, RosterBody, type RosterSummary, T
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { rosterKeyBytes, type NodeConfig } from '../config/config.js';
 import { blake2b256, domain, sodium, toBuffer } from '../crypto/sodium.js';
+import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { isParticipantId } from '../identity/participant-id.js';
 import type { Store } from '../store/store.js';
+import { strictBase64 } from '../util/base64.js';
 import type { Clock } from '../util/clock.js';
+import { unsafeCharacter } from '../util/unsafe-text.js';
 import { keyAuditEvent } from './key-audit.js';
 
 const ROSTER_DOMAIN = domain('tracenet.v1/roster');
@@ -18,13 +21,19 @@ const META_KEY = 'roster';
 /** Where a roster stands at some instant (docs/protocol.md 15.5). */
 export type RosterState = 'none' | 'valid' | 'expired' | 'lapsed';
 
-/** The operator's public key from `federation.rosterKey` or `federation.rosterKeyFile` (relative to the data directory), if any. */
+/**
+ * The operator's public key from `federation.rosterKey` or `federation.rosterKeyFile` (relative to
+ * the data directory), if any. A roster key needs `federation.name`: a roster is checked against it.
+ */
 export async function readRosterKey(dataDir: string, config: NodeConfig): Promise<Buffer | undefined> {
   const { rosterKey, rosterKeyFile } = config.federation;
   const text = rosterKey !== '' ? rosterKey : rosterKeyFile !== '' ? await readFile(join(dataDir, rosterKeyFile), 'utf8') : '';
   if (text === '') return undefined;
   const key = rosterKeyBytes(text);
   if (!key) throw invalid('the roster key must be an Ed25519 public key (64 hex or 44 base64 characters)', rosterKey !== '' ? 'federation.rosterKey' : 'federation.rosterKeyFile', 'config');
+  if (config.federation.name === '') {
+    throw invalid('a roster key needs the name of the federation whose rosters it signs: set federation.name as well (docs/protocol.md 15.4)', 'federation.name', 'config');
+  }
   return key;
 }
 
@@ -44,21 +53,23 @@ function invalid(message: string, field: string, rule: string): TracenetError {
 }
 
 /**
- * Verifies a roster with the operator's public key and returns its body (docs/protocol.md 15.4).
- * Throws INVALID_FIELD naming the field and rule.
+ * Verifies a roster of `federation` with the operator's public key and returns its body
+ * (docs/protocol.md 15.4). Throws INVALID_FIELD naming the field and rule.
  */
-export function verifyRoster(roster: Roster, operatorPublicKey: Uint8Array, nowMs: number): RosterBody {
+export function verifyRoster(roster: Roster, operatorPublicKey: Uint8Array, nowMs: number, federation: string): RosterBody {
   const s = sodium();
   if (roster.signature.length !== s.crypto_sign_BYTES || !s.crypto_sign_verify_detached(roster.signature, Buffer.concat([ROSTER_DOMAIN, roster.body]), operatorPublicKey)) {
     throw invalid('roster signature does not verify with the operator key (federation.rosterKey)', 'roster.signature', 'roster_signature');
   }
-  let body: RosterBody;
-  try {
-    body = RosterBody.decode(roster.body);
-  } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'roster body is not a RosterBody', { field: 'roster.body', rule: 'protobuf', cause });
-  }
+  const body = decodeWithSafeIntegers(RosterBody, roster.body, 'RosterBody', 'roster.body', { 4: 'roster.issued_at_ms', 5: 'roster.expires_at_ms' }, {
+    uint64Fields: { 3: 'roster.serial' },
+  });
   if (body.version !== 1) throw invalid(`roster version ${body.version} is not supported`, 'roster.version', 'version');
+  const unsafe = unsafeCharacter(body.federation);
+  if (unsafe) throw invalid(`the roster's federation name contains ${unsafe}, a control or format character`, 'roster.federation', 'control_character');
+  if (body.federation !== federation) {
+    throw invalid(`the roster is of federation "${body.federation}", not of this node's federation "${federation}" (federation.name)`, 'roster.federation', 'roster_federation');
+  }
   if (body.expiresAtMs <= nowMs) throw invalid('roster has expired', 'roster.expires_at_ms', 'roster_expiry');
   const seen = new Set<string>();
   for (const [i, member] of body.members.entries()) {
@@ -69,6 +80,9 @@ export function verifyRoster(roster: Roster, operatorPublicKey: Uint8Array, nowM
       if (key.keysDigest.length !== 32 || key.keysDigest.subarray(0, 8).toString('hex') !== key.keyId) {
         throw invalid('key id is not the first 8 bytes of keys_digest', `roster.members[${i}].keys[${j}]`, 'key_id');
       }
+    }
+    for (const [j, keyId] of member.revokedKeyIds.entries()) {
+      if (!/^[0-9a-f]{16}$/.test(keyId)) throw invalid('not a key id (16 lowercase hex characters)', `roster.members[${i}].revoked_key_ids[${j}]`, 'key_id');
     }
   }
   return body;
@@ -85,8 +99,10 @@ export function parseRosterFile(text: string): Roster {
   if (file.format !== ROSTER_FILE_FORMAT || typeof file.roster !== 'string') {
     throw invalid(`roster file must have format "${ROSTER_FILE_FORMAT}" and a roster`, 'roster', 'format');
   }
+  const bytes = strictBase64(file.roster);
+  if (!bytes) throw invalid('roster must be standard base64 with padding (RFC 4648 section 4)', 'roster', 'base64');
   try {
-    return Roster.decode(Buffer.from(file.roster, 'base64'));
+    return Roster.decode(bytes);
   } catch (cause) {
     throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'roster is not a Roster', { field: 'roster', rule: 'protobuf', cause });
   }
@@ -108,6 +124,7 @@ export class RosterGuard {
   #body: RosterBody | undefined;
   #raw: Roster | undefined;
   #alerted: RosterState = 'none';
+  readonly #afterInstall: Array<(nowMs: number) => Promise<unknown>> = [];
   readonly #logger: Logger;
 
   constructor(
@@ -120,6 +137,8 @@ export class RosterGuard {
       operatorKey: Buffer | undefined;
       /** How long peers keep working after the roster expired. */
       graceMs: number;
+      /** This node's federation (`federation.name`): only its rosters are installed. */
+      federation: string;
     },
   ) {
     this.#logger = deps.logger.child({ component: 'roster' });
@@ -139,11 +158,11 @@ export class RosterGuard {
     try {
       // Verified with an instant before its expiry: an expired roster is still the roster in force.
       const body = RosterBody.decode(roster.body);
-      verifyRoster(roster, this.deps.operatorKey, body.expiresAtMs - 1);
+      verifyRoster(roster, this.deps.operatorKey, body.expiresAtMs - 1, this.deps.federation);
       this.#body = body;
       this.#raw = roster;
     } catch (error) {
-      this.#logger.error({ err: error }, 'the stored roster does not verify with federation.rosterKey; no roster is in force');
+      this.#logger.error({ err: error }, 'the stored roster does not verify with federation.rosterKey and federation.name; no roster is in force');
     }
     this.check();
   }
@@ -154,7 +173,7 @@ export class RosterGuard {
       throw invalid('this node has no roster key; set federation.rosterKey (or federation.rosterKeyFile) first', 'federation.rosterKey', 'roster_key');
     }
     const now = this.deps.clock.now();
-    const body = verifyRoster(roster, this.deps.operatorKey, now);
+    const body = verifyRoster(roster, this.deps.operatorKey, now, this.deps.federation);
     if (this.#body && body.serial <= this.#body.serial) {
       throw invalid(`roster serial ${body.serial} is not newer than the installed ${this.#body.serial}`, 'roster.serial', 'roster_serial');
     }
@@ -175,6 +194,7 @@ export class RosterGuard {
     this.#raw = roster;
     this.#alerted = 'valid';
     this.#logger.info({ serial: body.serial, members: body.members.length, revoked }, 'roster loaded');
+    for (const hook of this.#afterInstall) await hook(now);
     return this.summary() as RosterSummary;
   }
 
@@ -221,6 +241,19 @@ export class RosterGuard {
     return this.#raw;
   }
 
+  /** Runs `hook` after each roster is installed (the pins apply rotations the new roster lists). */
+  afterInstall(hook: (nowMs: number) => Promise<unknown>): void {
+    this.#afterInstall.push(hook);
+  }
+
+  /** Whether the installed roster lists the keys of `body` (key id and digest) for its participant; true without a roster key. */
+  lists(body: PeerCardBody): boolean {
+    if (!this.deps.operatorKey) return true;
+    const member = this.#body?.members.find((m) => m.participantId === body.participantId);
+    const digest = keysDigest(body.signingPublicKey, body.encryptionPublicKey);
+    return member?.keys.some((k) => k.keyId === body.keyId && Buffer.from(k.keysDigest).equals(digest)) ?? false;
+  }
+
   /** Whether the roster revokes `keyId` of `participantId`. */
   isRevoked(participantId: string, keyId: string): boolean {
     return this.#body?.members.find((m) => m.participantId === participantId)?.revokedKeyIds.includes(keyId) ?? false;
@@ -238,12 +271,8 @@ export class RosterGuard {
     if (state === 'none') throw refuse('this node has a roster key but no roster; load one first (tracenet roster load)', 'roster', 'roster_missing');
     if (state !== 'valid') throw refuse('the federation roster has expired; no peer can be pinned until a newer roster is loaded', 'roster', 'roster_expired');
     if (this.isRevoked(body.participantId, body.keyId)) throw refuse(`the roster revokes key ${body.keyId} of ${body.participantId}`, 'card.key_id', 'revoked_key');
-    const member = this.#body?.members.find((m) => m.participantId === body.participantId);
-    if (!member) throw refuse(`${body.participantId} is not a member of the federation roster`, 'card.participant_id', 'roster_member');
-    const digest = keysDigest(body.signingPublicKey, body.encryptionPublicKey);
-    if (!member.keys.some((k) => k.keyId === body.keyId && Buffer.from(k.keysDigest).equals(digest))) {
-      throw refuse(`the roster does not list key ${body.keyId} for ${body.participantId}`, 'card.key_id', 'roster_key');
-    }
+    if (!this.#body?.members.some((m) => m.participantId === body.participantId)) throw refuse(`${body.participantId} is not a member of the federation roster`, 'card.participant_id', 'roster_member');
+    if (!this.lists(body)) throw refuse(`the roster does not list key ${body.keyId} for ${body.participantId}`, 'card.key_id', 'roster_key');
   }
 
   /**

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, type PeerCard, type ParticipantKind, TracenetError } from '@tracenet/proto';
 import { randomBytes } from '../crypto/sodium.js';
@@ -7,6 +7,7 @@ import { generateKeyPairs, keyIdOf, keyPairsFromSecrets, type KeyPairs } from '.
 import { participantKindOf } from './participant-id.js';
 import { signPeerCard, toPeerCardFile } from './peer-card.js';
 import { certificateFingerprint, createSelfSignedCertificate, pemToDer, type TlsMaterial } from './tls.js';
+import { unsafeCharacter } from '../util/unsafe-text.js';
 
 /** Where a node keeps its files inside its data directory. */
 export function dataPaths(dataDir: string) {
@@ -24,6 +25,8 @@ export function dataPaths(dataDir: string) {
     config: join(dataDir, 'config.json'),
     runtime: join(dataDir, 'node.json'),
     store: join(dataDir, 'store'),
+    /** The signed audit head kept outside the store (docs/protocol.md 8.4). */
+    auditHead: join(dataDir, 'audit-head.json'),
   } as const;
 }
 
@@ -173,6 +176,11 @@ class LocalIdentity implements NodeIdentity {
     return this.#retired.find((r) => r.keyId === keyId)?.signingPublicKey;
   }
 
+  /** Drops the secret keys and TLS keys of these retired key sets from memory (their files were erased). */
+  forgetSecrets(keyIds: readonly string[]): void {
+    this.#retired = this.#retired.map((r) => (keyIds.includes(r.keyId) ? { ...r, keys: undefined, tls: undefined } : r));
+  }
+
   /** Makes `next` current and `retired` the new list (after the files were written). */
   replace(next: CurrentKeys, retired: RetiredKeys[]): void {
     this.#current = next;
@@ -227,6 +235,10 @@ export async function initDataDir(options: InitOptions): Promise<{ identity: Nod
       field: 'id',
       rule: 'participant_id',
     });
+  }
+  const unsafe = unsafeCharacter(options.displayName ?? '');
+  if (unsafe) {
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the display name contains ${unsafe}, a control or format character that peers refuse`, { field: 'name', rule: 'control_character' });
   }
   const paths = dataPaths(options.dataDir);
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
@@ -406,6 +418,36 @@ export async function rotateKeys(dataDir: string, identity: NodeIdentity, option
     ],
   );
   return { previousKeyId: previous.keyId, keyId, graceUntilMs };
+}
+
+/**
+ * Erases the secret key files of retired keys whose grace has ended (docs/protocol.md 15.2): every
+ * `keys/retired/<key id>.*` file (signing, encryption and any TLS key kept for the grace) is
+ * unlinked, and the identity forgets those secrets. The public keys stay in `identity.json`
+ * (audit checkpoints name them). Files are unlinked, not overwritten first: on a journaling or
+ * copy-on-write file system, or an SSD, an overwrite does not reach the old blocks, so it would
+ * promise what it cannot do; disk encryption is what protects erased blocks. Returns the key ids
+ * whose files were erased.
+ */
+export async function eraseRetiredSecrets(dataDir: string, identity: NodeIdentity, nowMs: number): Promise<string[]> {
+  if (!(identity instanceof LocalIdentity)) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'only a loaded identity can erase its retired keys');
+  const dir = dataPaths(dataDir).retiredKeysDir;
+  let files: string[];
+  try {
+    files = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const ended = identity.retired.filter((r) => nowMs >= r.graceUntilMs).map((r) => r.keyId);
+  const erased: string[] = [];
+  for (const keyId of ended) {
+    const own = files.filter((file) => file.startsWith(`${keyId}.`));
+    for (const file of own) await rm(join(dir, file), { force: true });
+    if (own.length > 0) erased.push(keyId);
+  }
+  identity.forgetSecrets(ended);
+  return erased;
 }
 
 /** Writes a secret file (mode 0600) aside and renames it over `path`, so a reader never sees half of it. */

@@ -1,9 +1,13 @@
 import { X509Certificate } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { ErrorCode, ParticipantKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { domain, sodium, toBuffer } from '../crypto/sodium.js';
+import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { participantKindOf } from './participant-id.js';
 import { keyIdOf } from './keys.js';
 import { certificateFingerprint } from './tls.js';
+import { strictBase64 } from '../util/base64.js';
+import { unsafeCharacter } from '../util/unsafe-text.js';
 
 const CARD_DOMAIN = domain('tracenet.v1/peer-card');
 
@@ -21,28 +25,32 @@ function invalid(message: string, field: string, rule: string): TracenetError {
   return new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, message, { field, rule });
 }
 
+/**
+ * Decodes a card body: INVALID_PEER_CARD naming a time outside ±(2^53 − 1) (rule `safe_integer`),
+ * or `card.body` (rule `protobuf`) for any other decoding failure.
+ */
+function decodeCardBody(bytes: Uint8Array): PeerCardBody {
+  return decodeWithSafeIntegers(PeerCardBody, bytes, 'PeerCardBody', 'card.body', { 11: 'card.valid_from_ms', 12: 'card.valid_until_ms', 13: 'card.issued_at_ms' }, {
+    code: ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+  });
+}
+
 const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 
 /**
- * Verifies a card completely and returns its body: structure, participant id and kind, key
- * sizes, key id, TLS fingerprint, endpoints, validity at `nowMs`, and the self-signature.
- * Throws INVALID_PEER_CARD naming the field and rule.
+ * Verifies a card completely and returns its body: structure, participant id and kind, display
+ * name without control or format characters, key sizes, key id, TLS fingerprint, endpoints,
+ * validity at `nowMs`, and the self-signature. Throws INVALID_PEER_CARD naming the field and rule.
  */
 export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
-  let body: PeerCardBody;
-  try {
-    body = PeerCardBody.decode(card.body);
-  } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card body is not a PeerCardBody', {
-      field: 'card.body',
-      rule: 'protobuf',
-      cause,
-    });
-  }
+  const body = decodeCardBody(card.body);
   if (body.version !== 1) throw invalid(`card version ${body.version} is not supported`, 'card.version', 'version');
   const kind = participantKindOf(body.participantId);
   if (kind === undefined) throw invalid('participant id is not valid', 'card.participant_id', 'participant_id');
   if (kind !== body.kind) throw invalid('kind does not match the participant id', 'card.kind', 'kind');
+  // Endpoints and ids are held to their syntax below; the display name is the card's one free text.
+  const unsafe = unsafeCharacter(body.displayName);
+  if (unsafe) throw invalid(`display name contains ${unsafe}, a control or format character (docs/protocol.md 2.3)`, 'card.display_name', 'control_character');
   const s = sodium();
   if (body.signingPublicKey.length !== s.crypto_sign_PUBLICKEYBYTES) {
     throw invalid('signing key must be 32 bytes', 'card.signing_public_key', 'length');
@@ -95,7 +103,7 @@ export interface PeerCardFile {
 
 /** Renders a card as an exportable JSON document. */
 export function toPeerCardFile(card: PeerCard): PeerCardFile {
-  const body = PeerCardBody.decode(card.body);
+  const body = decodeCardBody(card.body);
   return {
     format: CARD_FILE_FORMAT,
     participantId: body.participantId,
@@ -109,7 +117,16 @@ export function toPeerCardFile(card: PeerCard): PeerCardFile {
   };
 }
 
-/** Reads the signed card out of an exported card file's text (not yet verified). */
+/** The members of a card file that people read; each must say what the signed card says (2.6). */
+const READABLE_MEMBERS = ['participantId', 'kind', 'displayName', 'endpoints', 'keyId', 'tlsFingerprint', 'validUntil'] as const;
+
+/**
+ * Reads the signed card out of an exported card file's text. The card itself is not verified
+ * yet (that is {@link verifyPeerCard}), but the file is refused unless `card` is standard base64
+ * with padding and every readable member equals what the signed card says: an operator who checks
+ * `keyId` and `tlsFingerprint` by telephone checks the keys that will be pinned (docs/protocol.md
+ * 2.6). Throws INVALID_PEER_CARD naming the member.
+ */
 export function parsePeerCardFile(text: string): PeerCard {
   let parsed: unknown;
   try {
@@ -117,16 +134,31 @@ export function parsePeerCardFile(text: string): PeerCard {
   } catch (cause) {
     throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card file is not JSON', { field: 'card', rule: 'json', cause });
   }
-  const file = parsed as Partial<PeerCardFile>;
+  const file = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
   if (file.format !== CARD_FILE_FORMAT || typeof file.card !== 'string') {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, `card file must have format "${CARD_FILE_FORMAT}" and a card`, {
-      field: 'card',
-      rule: 'format',
-    });
+    throw invalid(`card file must have format "${CARD_FILE_FORMAT}" and a card`, 'card', 'format');
   }
+  const bytes = strictBase64(file.card);
+  if (!bytes) throw invalid('card must be standard base64 with padding (RFC 4648 section 4)', 'card', 'base64');
+  let card: PeerCard;
+  let signed: PeerCardFile;
   try {
-    return PeerCard.decode(Buffer.from(file.card, 'base64'));
+    card = PeerCard.decode(bytes);
+    signed = toPeerCardFile(card);
   } catch (cause) {
+    // A time outside ±(2^53 − 1) is named; any other decoding failure, of the card or its body, is the card's.
+    if (cause instanceof TracenetError && cause.rule === 'safe_integer') throw cause;
     throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card is not a PeerCard', { field: 'card', rule: 'protobuf', cause });
   }
+  for (const member of READABLE_MEMBERS) {
+    if (!(member in file)) throw invalid(`the card file has no ${member}`, member, 'required');
+    if (!isDeepStrictEqual(file[member], signed[member])) {
+      throw invalid(
+        `the card file says ${member} ${JSON.stringify(file[member])}, but its signed card says ${JSON.stringify(signed[member])}: the file was altered; do not pin it, ask the participant for its card again`,
+        member,
+        'signed_content',
+      );
+    }
+  }
+  return card;
 }

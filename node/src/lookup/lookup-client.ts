@@ -15,7 +15,7 @@ import {
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope, type SealedEnvelope } from '../envelope/envelope.js';
-import { EnvelopeOpener, type ReceiverConfig } from '../federation/envelope-opener.js';
+import { EnvelopeOpener, NOT_AUTHENTICATED, NOT_AUTHENTICATED_HINT, preciseReason, type ReceiverConfig } from '../federation/envelope-opener.js';
 import type { Peer, PeerRegistry } from '../federation/peers.js';
 import type { Transport } from '../federation/transport.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
@@ -163,7 +163,8 @@ export class LookupClient {
     } catch (error) {
       const failure = TracenetError.from(error);
       if (failure.code === ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED) return result(LookupOutcome.LOOKUP_OUTCOME_TIMEOUT, []);
-      this.#logger.warn({ peer: peer.participantId, queryId, code: failure.codeName, rule: failure.rule }, 'lookup failed');
+      const notAuthenticated = failure.rule === NOT_AUTHENTICATED.rule;
+      this.#logger.warn({ peer: peer.participantId, queryId, code: failure.codeName, rule: failure.rule }, notAuthenticated ? `lookup failed: ${NOT_AUTHENTICATED_HINT}` : 'lookup failed');
       return result(LookupOutcome.LOOKUP_OUTCOME_ERROR, [], failure.codeName);
     } finally {
       clearTimeout(guard);
@@ -179,14 +180,22 @@ export class LookupClient {
    */
   #verify(raw: Uint8Array, peer: Peer, queryMessageId: string, queryId: string): Verified {
     const parsed = this.#opener.parse(raw);
-    const { peer: sender, sealed } = this.#opener.authenticate(parsed);
+    let opened: ReturnType<EnvelopeOpener['authenticate']>;
+    try {
+      opened = this.#opener.authenticate(parsed);
+    } catch (error) {
+      // Why this node did not authenticate an answer is its own to know: the precise reason.
+      throw preciseReason(TracenetError.from(error));
+    }
+    const { peer: sender, sealed, senderBody } = opened;
     const { header } = parsed;
     const mismatch = (what: string, rule: string) => new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, `the answer of ${peer.participantId} ${what}`, { field: 'answer', rule });
     if (sender.participantId !== peer.participantId) throw mismatch(`comes from ${sender.participantId}`, 'answering_peer');
     if (header.kind !== MessageKind.MESSAGE_KIND_LOOKUP_ANSWER) throw mismatch(`is of kind ${header.kind}, not LOOKUP_ANSWER`, 'answer_kind');
     if (header.correlationId !== queryMessageId) throw mismatch('answers another query envelope', 'correlation');
     this.#opener.checkTime(header);
-    this.#opener.verifySignature(parsed, sealed, sender);
+    // The owner's previous card in grace when it answered from the keys this query was sealed to (13.6).
+    this.#opener.verifySignature(parsed, sealed, sender, senderBody);
     let answer: LookupAnswer;
     try {
       answer = LookupAnswer.decode(sealed.body);

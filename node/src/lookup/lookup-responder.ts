@@ -7,14 +7,22 @@ import {
   LookupQuery,
   MessageKind,
   NodeEventType,
-  type SealedContent,
   TracenetError,
 } from '@tracenet/proto';
 import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { bodyDigest, sealEnvelope, type ParsedEnvelope } from '../envelope/envelope.js';
 import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
-import { countUnauthenticated, EnvelopeOpener, inboundAuditEvent, IN_PROCESS, type ReceiverConfig } from '../federation/envelope-opener.js';
+import {
+  type AuthenticatedEnvelope,
+  countUnauthenticated,
+  EnvelopeOpener,
+  inboundAuditEvent,
+  IN_PROCESS,
+  type ReceiverConfig,
+  type RefusalReason,
+  refusalReason,
+} from '../federation/envelope-opener.js';
 import type { Peer, PeerRegistry } from '../federation/peers.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { categoryName } from '../records/interest.js';
@@ -34,7 +42,8 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 /** What the responder tells about each call it answers or refuses. */
 export interface LookupResponderEvents {
   answered: [{ peer: string; queryId: string; hits: number }];
-  refused: [{ code: string; peer?: string }];
+  /** `code` as answered; `unauthenticated`: refused before authentication, with the precise reason the answer does not carry. */
+  refused: [{ code: string; peer?: string; unauthenticated?: RefusalReason }];
 }
 
 /** What the responder needs. */
@@ -56,6 +65,23 @@ export interface LookupResponderDeps {
 }
 
 const seenKey = (sender: string, messageId: string) => `${sender}\u0000${messageId}`;
+
+/** Every serialized answer is a multiple of this many bytes (docs/protocol.md 13.6). */
+export const ANSWER_BUCKET_BYTES = 4096;
+/** The least padding: from 128 to 16 383 bytes its length is a two-byte varint, so tag and length take exactly 3 bytes. */
+const MIN_PADDING = 128;
+
+/**
+ * The serialized answer with its `padding`: zero bytes, at least {@link MIN_PADDING}, up to the
+ * next multiple of {@link ANSWER_BUCKET_BYTES}. An answer's size then tells neither whether it
+ * hit nor how often, as long as its hits fit the same bucket (one at least, whatever their texts;
+ * about forty of usual length).
+ */
+export function encodePaddedAnswer(answer: Omit<LookupAnswer, 'padding'>): Buffer {
+  const bare = LookupAnswer.encode({ ...answer, padding: Buffer.alloc(0) }).finish().length;
+  const size = Math.ceil((bare + 3 + MIN_PADDING) / ANSWER_BUCKET_BYTES) * ANSWER_BUCKET_BYTES;
+  return Buffer.from(LookupAnswer.encode({ ...answer, padding: Buffer.alloc(size - bare - 3) }).finish());
+}
 
 /**
  * The record owner's side of `Federation.Lookup` (docs/protocol.md 13.6). The envelope is opened
@@ -124,20 +150,20 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     let peer: Peer | undefined;
     try {
       parsed = this.#opener.parse(raw);
-      const opened = this.#opener.authenticate(parsed);
-      peer = opened.peer;
-      const authenticated = { parsed, peer, sealed: opened.sealed };
-      return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () => this.#answer(authenticated.parsed, authenticated.sealed, authenticated.peer));
+      const authenticated = this.#opener.authenticate(parsed);
+      peer = authenticated.peer;
+      return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () => this.#answer(authenticated));
     } catch (error) {
       const failure = TracenetError.from(error);
       if (!peer) countUnauthenticated({ refusals: this.deps.refusals, logger: this.#logger }, source, failure, parsed);
       else if (parsed && failure.code !== ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE) await this.#auditRefusal(parsed, failure);
-      this.emit('refused', { code: failure.codeName, ...(peer ? { peer: peer.participantId } : {}) });
+      this.emit('refused', { code: failure.codeName, ...(peer ? { peer: peer.participantId } : { unauthenticated: refusalReason(failure) }) });
       throw failure;
     }
   }
 
-  async #answer(parsed: ParsedEnvelope, sealed: SealedContent, peer: Peer): Promise<Buffer> {
+  async #answer(opened: AuthenticatedEnvelope): Promise<Buffer> {
+    const { parsed, sealed, peer, own, senderBody } = opened;
     const { header } = parsed;
     if (header.kind !== MessageKind.MESSAGE_KIND_LOOKUP_QUERY) {
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `Federation.Lookup takes LOOKUP_QUERY envelopes, not kind ${MessageKind[header.kind] ?? header.kind}`, {
@@ -167,7 +193,7 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
         rule: 'lookups_per_minute',
       });
     }
-    this.#opener.verifySignature(parsed, sealed, peer);
+    this.#opener.verifySignature(parsed, sealed, peer, senderBody);
     let query: LookupQuery;
     try {
       query = LookupQuery.decode(sealed.body);
@@ -181,20 +207,22 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     const matches = await matchInterest(this.deps.records, weapon, this.deps.aliases.table);
     const self = this.deps.identity;
     const now = this.deps.clock.now();
-    const answer: LookupAnswer = {
+    const answer = {
       queryId: query.queryId,
       // Only these five fields: never the record (docs/protocol.md 13.6).
       hits: matches.map(({ entry, partial }) => ({ reference: entry.reference, category: entry.category, owner: self.participantId, contactPoint: entry.contactPoint, partial })),
     };
-    const body = LookupAnswer.encode(answer).finish();
+    const body = encodePaddedAnswer(answer);
     const answerId = randomBytes(16).toString('base64url');
+    // Between the keys of the query (13.6 step 14): from this node's keys it was sealed to, to the
+    // sender's keys that sealed it, so that a requester on either side of a rotation verifies it.
     const out = sealEnvelope({
       sender: self.participantId,
-      senderKeyId: self.keyId,
-      senderSigningSecretKey: self.keys.signingSecretKey,
+      senderKeyId: own.keyId,
+      senderSigningSecretKey: own.keys.signingSecretKey,
       recipient: header.sender,
-      recipientKeyId: peer.body.keyId,
-      pairKey: peer.pairKey,
+      recipientKeyId: senderBody.keyId,
+      pairKey: this.deps.peers.pairKey(senderBody.encryptionPublicKey, own),
       messageId: answerId,
       kind: MessageKind.MESSAGE_KIND_LOOKUP_ANSWER,
       body,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode, MessageKind, TracenetError } from '@tracenet/proto';
+import type { AuditDamageKind } from '../audit/verify.js';
 
 /**
  * Numbers read when Prometheus scrapes, not pushed by events. Each is optional: a metric whose
@@ -43,12 +44,19 @@ export interface Metrics {
   messageDuplicate(kind: string, peer?: string): void;
   /** An inbound envelope was refused with `code` (an error code name, e.g. `MALFORMED`). No peer: the sender may be unauthenticated. */
   messageRejected(code: string, kind?: string): void;
+  /**
+   * An envelope (`rpc`: `deliver` or `lookup`) was refused before authentication, for the precise
+   * reason `code` and `rule` — which the answer on the wire does not carry (docs/protocol.md 4.4).
+   */
+  envelopeUnauthenticated(rpc: 'deliver' | 'lookup', code: string, rule: string): void;
   /** An outbound message got a positive receipt `latencySeconds` after it was enqueued. */
   messageDelivered(kind: string, latencySeconds: number, peer?: string): void;
   /** An outbound message failed for good with `code`. */
   messageFailed(kind: string, code: string, peer?: string): void;
   /** A port closed a connection before any call: a cap, the TLS handshake or an unpinned client certificate (`reason`, e.g. `tls.unpinned_certificate`). */
   connectionRefused(port: 'federation' | 'authority', reason: string): void;
+  /** The running node found its audit log damaged (docs/protocol.md 8.6): `storage`, `truncated` or `changed`. */
+  auditDamaged(kind: AuditDamageKind): void;
   /** The exposition text, as GET /metrics returns it. */
   render(): Promise<string>;
 }
@@ -112,6 +120,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const codes = boundedLabel(64, LABEL_VALUE);
   const states = boundedLabel(64, LABEL_VALUE);
   const reasons = boundedLabel(64, LABEL_VALUE);
+  const rules = boundedLabel(64, LABEL_VALUE);
   // The peer label: participant ids come from the signed roster (a few hundred at most: UN member
   // states plus a few organisations), so it stays bounded, and "which peer fails" is the first
   // question an operator asks. It is only set for authenticated senders and for recipients the
@@ -130,6 +139,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
     labelNames: ['port', 'reason'] as const,
     registers: [registry],
   });
+  const unauthenticated = new Counter({
+    name: 'tracenet_envelopes_unauthenticated_total',
+    help: 'Envelopes refused before authentication (Deliver and Lookup), by RPC and precise reason (error code and rule); peers are answered one code for most of them.',
+    labelNames: ['rpc', 'code', 'rule'] as const,
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'tracenet_delivery_latency_seconds',
     help: 'Time from enqueueing an outbound message to its positive receipt, retries included, by kind.',
@@ -137,6 +152,14 @@ export function createMetrics(options: MetricsOptions): Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const auditDamage = new Gauge({
+    name: 'tracenet_audit_damaged',
+    help: 'Whether the running node found its audit log damaged (1) since it started, by kind: storage, truncated, changed.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  // Every kind is exposed from the start, so that an alert compares a value instead of a missing series.
+  for (const kind of ['storage', 'truncated', 'changed'] satisfies AuditDamageKind[]) auditDamage.set({ kind }, 0);
   const failures = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
   /** Runs a scrape-time read; on failure counts and logs it, and the gauge keeps its last value. */
@@ -298,6 +321,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     messageRejected(code, kind = 'unknown') {
       messages.inc({ direction: 'in', kind: kinds(kind), status: 'rejected', code: codes(code), peer: '' });
     },
+    envelopeUnauthenticated(rpc, code, rule) {
+      unauthenticated.inc({ rpc, code: codes(code), rule: rule === '' ? '' : rules(rule) });
+    },
     messageDelivered(kind, latencySeconds, peer) {
       const k = kinds(kind);
       messages.inc({ direction: 'out', kind: k, status: 'delivered', code: '', peer: peerLabel(peer) });
@@ -309,6 +335,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     connectionRefused(port, reason) {
       refusedConnections.inc({ port, reason: reasons(reason) });
+    },
+    auditDamaged(kind) {
+      auditDamage.set({ kind }, 1);
     },
     render() {
       return registry.metrics();

@@ -7,8 +7,9 @@ import type { WeaponRecord } from '@tracenet/proto';
 
 /**
  * Name aliases, keyed by the normalised variant and giving the normalised canonical name, e.g.
- * `new Map([['fabrique nationale', 'fn herstal']])`. Alias tables arrive in a later issue; until
- * then every caller passes none.
+ * `new Map([['fabrique nationale', 'fn herstal']])`. The node's manufacturer alias table
+ * (`AliasTable`, docs/protocol.md 13.5) is one; index keys are built without it, and matching maps
+ * both names through it when it compares — identity searches, automatic answers and lookups alike.
  */
 export interface NameAliases {
   readonly manufacturers?: ReadonlyMap<string, string>;

@@ -47,6 +47,9 @@ export interface RegistryAdapter {
    * normalised (docs/protocol.md 11.2) — that `serial` matches: equal when `serial.partial` is
    * false, else the wildcard pattern (13.4). Whatever the manufacturer. At most `limit` records;
    * which ones past the limit is the adapter's choice, but the same query gives the same records.
+   * The pattern comes from a peer or an officer: match with `serial.test` (linear, no
+   * backtracking) or an engine's `LIKE` with escaped literals, never with a regular expression
+   * built from `serial.pattern`, which a pattern like `*?*?*?X` makes backtrack for seconds.
    */
   findBySerial(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
   /** The record with this id (it starts with {@link idPrefix}), or undefined. */

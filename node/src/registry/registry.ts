@@ -1,7 +1,7 @@
 import { ErrorCode, type RecordQuery, TracenetError, type WeaponRecord } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AliasTable } from '../lookup/aliases.js';
-import { type SerialPattern, serialPattern, WILDCARD_MIN_KNOWN } from '../lookup/matcher.js';
+import { type SerialPattern, serialPattern, serialViolation } from '../lookup/matcher.js';
 import { indexedSerials, normaliseCalibre, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
 import { retentionDate, retentionOf, retentionRefusal } from '../records/retention.js';
 import type { Clock } from '../util/clock.js';
@@ -125,8 +125,8 @@ export class Registry {
    * Identity search, or with `serialOnly` every record whose serial matches. The serial may hold
    * wildcards (`?` one character, `*` any run; docs/protocol.md 13.4): the records are then
    * candidates, not identifications. MISSING_FIELD without a serial (or a manufacturer, unless
-   * serial-only); INVALID_FIELD for a wildcard serial with fewer than 3 known characters or a
-   * limit above 1000.
+   * serial-only); INVALID_FIELD for a wildcard serial with fewer than 3 known characters or more
+   * than 10 wildcards, or a limit above 1000.
    */
   async search(query: RecordQuery, options: SearchOptions = {}): Promise<WeaponRecord[]> {
     const limit = options.limit === undefined || options.limit === 0 ? SEARCH_LIMIT.default : options.limit;
@@ -174,8 +174,9 @@ export class Registry {
     for (const adapter of this.adapters) {
       const candidates = await this.#ask(adapter, () => adapter.findBySerial(serial, MAX_CANDIDATES));
       for (const record of candidates) {
-        // An adapter's own pre-filter may be looser than 11.2 (SQL normalisation): the rules decide.
-        if (!found.has(record.recordId) && indexedSerials(record).some((s) => serial.test(s)) && matches(record)) found.set(record.recordId, record);
+        // An adapter's own pre-filter may be looser than 11.2 (SQL normalisation): the rules decide,
+        // the equalities before the serial pattern, which costs more.
+        if (!found.has(record.recordId) && matches(record) && indexedSerials(record).some((s) => serial.test(s))) found.set(record.recordId, record);
         if (found.size >= limit) return [...found.values()];
       }
     }
@@ -249,16 +250,11 @@ function requireManufacturer(query: RecordQuery): void {
   }
 }
 
-/** The query's serial: required, with at least one letter or digit, and 3 known characters besides wildcards when `wildcards`. */
+/** The query's serial: required, and usable as 11.3 and 13.4 say ({@link serialViolation}); wildcards are read only when `wildcards`. */
 function querySerial(query: RecordQuery, wildcards: boolean): SerialPattern {
   if (query.serialNumber.trim() === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the serial number is required', { field: 'query.serial_number', rule: 'required' });
   const serial = wildcards ? serialPattern(query.serialNumber) : serialPattern(normaliseSerial(query.serialNumber));
-  if (serial.partial && serial.known < WILDCARD_MIN_KNOWN) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `a serial with wildcards needs at least ${WILDCARD_MIN_KNOWN} known letters or digits besides "?" and "*"`, {
-      field: 'query.serial_number',
-      rule: 'wildcard_known_characters',
-    });
-  }
-  if (serial.known === 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the serial number has no letter or digit', { field: 'query.serial_number', rule: 'serial' });
+  const problem = serialViolation(serial);
+  if (problem) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, problem.message, { field: 'query.serial_number', rule: problem.rule });
   return serial;
 }

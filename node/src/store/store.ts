@@ -1,5 +1,5 @@
 import { Level } from 'level';
-import type { AbstractSublevel, AbstractBatchOperation } from 'abstract-level';
+import type { AbstractBatchOperation, AbstractSnapshot, AbstractSublevel } from 'abstract-level';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 
 /** JSON values kept in the store. Binary fields are base64 strings. */
@@ -62,6 +62,12 @@ export interface Store {
    * recovered). Returns a function that removes the listener.
    */
   watchWritable(listener: (writable: boolean) => void): () => void;
+  /**
+   * Runs `work` on one consistent view of the store: reads that pass `{ snapshot }` see the store as
+   * it was when `work` started, whatever is written meanwhile (a verification of the audit log while
+   * the node writes).
+   */
+  snapshot<T>(work: (options: { readonly snapshot: AbstractSnapshot }) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -180,6 +186,14 @@ export async function openStore(location: string, options: StoreOptions = {}): P
     watchWritable(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    async snapshot(work) {
+      const snapshot = db.snapshot();
+      try {
+        return await work({ snapshot });
+      } finally {
+        await snapshot.close();
+      }
     },
     async batch(operations) {
       if (operations.length === 0) return;

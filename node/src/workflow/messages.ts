@@ -17,6 +17,7 @@ import {
   TracenetError,
   Withdrawal,
 } from '@tracenet/proto';
+import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { isParticipantId } from '../identity/participant-id.js';
 import { validateRestrictions } from './restrictions.js';
 import { requireDate, requireText, validateAnswer, validateReason, validateTraceRequest } from './validation.js';
@@ -36,22 +37,14 @@ export type WorkflowBody =
 
 const TRACE_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
-interface Codec<T> {
-  decode(bytes: Uint8Array): T;
-  encode(message: T): { finish(): Uint8Array };
+/** Decodes a body: MALFORMED (`body`) unless it decodes, INVALID_FIELD for an int64 beyond ±(2^53 − 1). */
+function decode<T>(codec: { decode(bytes: Uint8Array): T }, bytes: Uint8Array, name: string, int64Fields: Readonly<Record<number, string>> = {}): T {
+  return decodeWithSafeIntegers(codec, bytes, name, 'body', int64Fields);
 }
 
-function decode<T>(codec: Codec<T>, bytes: Uint8Array, name: string): T {
-  try {
-    return codec.decode(bytes);
-  } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, `body is not a valid ${name} message`, { field: 'body', rule: 'protobuf', cause });
-  }
-}
-
-function traceId(value: string): string {
+function traceId(value: string, field = 'body.trace_id'): string {
   if (!TRACE_ID.test(value)) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'trace id must be 16 to 64 characters of [A-Za-z0-9_-]', { field: 'body.trace_id', rule: 'trace_id' });
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'trace id must be 16 to 64 characters of [A-Za-z0-9_-]', { field, rule: 'trace_id' });
   }
   return value;
 }
@@ -184,7 +177,7 @@ export function decodeDisclosureBody(kind: MessageKind, bytes: Uint8Array): Disc
       return { kind, traceId: traceId(body.traceId), body };
     }
     case K.MESSAGE_KIND_DISCLOSURE_NOTICE: {
-      const body = decode(DisclosureNotice, bytes, 'DisclosureNotice');
+      const body = decode(DisclosureNotice, bytes, 'DisclosureNotice', { 3: 'body.disclosed_at_ms' });
       participant(body.thirdParticipant, 'body.third_participant');
       requireText(body.basis, 'body.basis', 'the basis', 200);
       return { kind, traceId: traceId(body.traceId), body };
@@ -196,7 +189,7 @@ export function decodeDisclosureBody(kind: MessageKind, bytes: Uint8Array): Disc
       validateAnswer(body.answer, 'body.answer');
       if (!body.restrictions) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'shared information carries its restrictions', { field: 'body.restrictions', rule: 'required' });
       validateRestrictions(body.restrictions, 'body.restrictions');
-      return { kind, traceId: traceId(body.providerTraceId), body };
+      return { kind, traceId: traceId(body.providerTraceId, 'body.provider_trace_id'), body };
     }
     default:
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `message kind ${kind} is not a use-restriction message`, { field: 'header.kind', rule: 'known_kind' });

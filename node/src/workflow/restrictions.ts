@@ -86,13 +86,12 @@ export function validateRestrictions(r: UseRestrictions, prefix: string): void {
 }
 
 /**
- * Restrictions of a received answer: validated when present; an answer from a node that sent
- * none is held as the state default (WITH_CONSENT, 5 years, the request's intended use).
+ * Restrictions of a received answer, which its body check validated when present
+ * (validateAnswer): an answer from a node that sent none is held as the state default
+ * (WITH_CONSENT, 5 years, the request's intended use).
  */
-export function receivedRestrictions(answer: TraceAnswer, prefix: string, intendedUse: string): UseRestrictions {
-  if (!answer.restrictions) return { purpose: intendedUse, onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: DEFAULT_RETENTION_DAYS };
-  validateRestrictions(answer.restrictions, `${prefix}.restrictions`);
-  return answer.restrictions;
+export function receivedRestrictions(answer: TraceAnswer, intendedUse: string): UseRestrictions {
+  return answer.restrictions ?? { purpose: intendedUse, onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: DEFAULT_RETENTION_DAYS };
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   WeaponType,
 } from '@tracenet/proto';
 import { isParticipantId } from '../identity/participant-id.js';
+import { validateRestrictions } from './restrictions.js';
 import { Violations as SharedViolations } from '../util/violations.js';
 
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -89,7 +90,10 @@ export function validateTraceRequest(request: TraceRequest, prefix = 'request'):
   v.throwIfAny('the trace request lacks required content', ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
 }
 
-/** An answer states its outcome, and a referral names the participant and the basis. */
+/**
+ * An answer states its outcome, and a referral names the participant and the basis; the use
+ * restrictions it carries, when it carries any, are valid (docs/protocol.md 14.2).
+ */
 export function validateAnswer(answer: TraceAnswer, prefix: string): void {
   const v = new Violations();
   if (answer.outcome === TraceOutcome.TRACE_OUTCOME_UNSPECIFIED || !(answer.outcome in TraceOutcome)) v.missing(`${prefix}.outcome`, 'the outcome is required');
@@ -103,6 +107,7 @@ export function validateAnswer(answer: TraceAnswer, prefix: string): void {
   }
   // protocol 12.2, kind 6: an incomplete answer is INVALID_FIELD whatever its first rule.
   v.throwIfAny('the answer is incomplete', ErrorCode.ERROR_CODE_INVALID_FIELD);
+  if (answer.restrictions) validateRestrictions(answer.restrictions, `${prefix}.restrictions`);
 }
 
 /** Delay, restriction and refusal need a reason code and an explanation. */

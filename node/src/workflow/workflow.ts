@@ -91,6 +91,8 @@ export type AnswerInput = Omit<TraceAnswer, 'traceId' | 'automatic'>;
 
 const S = CaseState;
 const K = MessageKind;
+/** Kinds that open a case on the receiving node: deny by default (docs/protocol.md 12.5). */
+const OPENS_A_CASE: readonly MessageKind[] = [K.MESSAGE_KIND_TRACE_REQUEST, K.MESSAGE_KIND_SHARED_INFORMATION];
 const WAITING_FOR_ACK = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED]);
 const WAITING_FOR_ANSWER = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_CLARIFICATION]);
 
@@ -422,8 +424,8 @@ export class Workflow {
    * case change in one batch.
    */
   async accept(message: InboundMessage, commit: CommitInbound): Promise<void> {
-    // Access control before content: a peer that may not open traces here learns nothing more.
-    if (message.kind === K.MESSAGE_KIND_TRACE_REQUEST) this.#requireAcceptsRequests(message.sender);
+    // Access control before content: a peer that may not open cases here learns nothing more.
+    if (OPENS_A_CASE.includes(message.kind)) this.#requireAcceptsRequests(message.sender, message.kind);
     if (DISCLOSURE_KINDS.includes(message.kind)) {
       await this.#acceptDisclosure(message, decodeDisclosureBody(message.kind, message.body), commit);
       return;
@@ -449,10 +451,10 @@ export class Workflow {
     });
   }
 
-  /** Deny by default: only a peer whose policy says accept_requests may open traces here. */
-  #requireAcceptsRequests(sender: string): void {
+  /** Deny by default: only a peer whose policy says accept_requests may open cases here. */
+  #requireAcceptsRequests(sender: string, kind: MessageKind): void {
     if (!this.deps.policies.get(sender).acceptRequests) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, `${this.deps.selfId} does not accept trace requests from ${sender}`, {
+      throw new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, `${this.deps.selfId} does not accept ${kindName(kind)} messages from ${sender} (peer policy: requests refused)`, {
         field: 'header.kind',
         rule: 'peer_policy',
       });
@@ -509,13 +511,13 @@ export class Workflow {
         return `clarification answered by ${c.peer}`;
       }
       case K.MESSAGE_KIND_TRACE_ANSWER:
-        c.answer = this.#holdReceived(c, decoded.body, 'body');
+        c.answer = this.#holdReceived(c, decoded.body);
         return `answer from ${c.peer}: ${describeAnswer(decoded.body)}`;
       case K.MESSAGE_KIND_TRACE_DELAY:
         this.#applyDelay(c, decoded.body);
         return `delayed by ${c.peer}: ${reasonName(decoded.body.reason)}`;
       case K.MESSAGE_KIND_TRACE_RESTRICTION: {
-        const partialAnswer = decoded.body.partialAnswer ? this.#holdReceived(c, decoded.body.partialAnswer, 'body.partial_answer') : undefined;
+        const partialAnswer = decoded.body.partialAnswer ? this.#holdReceived(c, decoded.body.partialAnswer) : undefined;
         c.restriction = { ...decoded.body, partialAnswer };
         return `restricted by ${c.peer}: ${reasonName(decoded.body.reason)}`;
       }
@@ -657,8 +659,8 @@ export class Workflow {
   }
 
   /** A received answer with its restrictions settled, and the case's retention started. */
-  #holdReceived(c: Case, answer: TraceAnswer, prefix: string): TraceAnswer {
-    const restrictions = receivedRestrictions(answer, prefix, c.request?.intendedUse ?? '');
+  #holdReceived(c: Case, answer: TraceAnswer): TraceAnswer {
+    const restrictions = receivedRestrictions(answer, c.request?.intendedUse ?? '');
     c.retainUntilMs = this.deps.clock.now() + restrictions.retentionDays * DAY_MS;
     return { ...answer, restrictions };
   }
@@ -745,10 +747,11 @@ export class Workflow {
     await this.#locks.run(caseId, async () => {
       const c = await this.get(caseId);
       if (c.peer !== message.sender) throw unknown();
-      if (c.state === S.CASE_STATE_WITHDRAWN) throw new TracenetError(ErrorCode.ERROR_CODE_CASE_CLOSED, 'the case is withdrawn', { field: 'body.trace_id', rule: 'case_open' });
+      // Named like the state machine's refusals (docs/protocol.md 12.3): the field is the case.
+      if (c.state === S.CASE_STATE_WITHDRAWN) throw new TracenetError(ErrorCode.ERROR_CODE_CASE_CLOSED, 'the case is withdrawn', { field: 'case_id', rule: 'case_open' });
       if (!(c.state === S.CASE_STATE_ANSWERED || c.state === S.CASE_STATE_RESTRICTED || c.state === S.CASE_STATE_CLOSED)) {
         throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, `a ${kindName(decoded.kind)} needs an answered case; the case is ${stateName(c.state)}`, {
-          field: 'body.trace_id',
+          field: 'case_id',
           rule: `${stateName(c.state)}+${kindName(decoded.kind).replace(/ /g, '_')}`,
         });
       }

@@ -3,7 +3,8 @@
  * writes its log into LevelDB and is killed (so that entries follow the last checkpoint) or stopped;
  * each test changes a copy of that store through `openStore`, as someone with disk access would,
  * and runs the verification. The signed head (ADR 0008) makes a truncation after the last
- * checkpoint, an appended entry and a deleted head detectable.
+ * checkpoint, an appended entry and a deleted head detectable. Damage to LevelDB's files
+ * themselves is in `storage-damage.test.ts`.
  */
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -213,21 +214,29 @@ describe('audit verification of a real node store', () => {
     expect(await verify(appended)).toMatchObject({ ok: false, firstBrokenSeq: next, reason: expect.stringMatching(/after the signed head/) });
   });
 
-  it('a node started on a truncated log records the break instead of signing over it', async () => {
+  it('a node refuses to start on a truncated log; accepted with --accept-audit-damage, the break is recorded, not signed over', async () => {
     const dir = await copyOf(crashed);
     const last = await withStore(dir, async (store) => {
       const last = await lastSeq(store);
       await store.sub.audit.del(padNumber(last));
       return last;
     });
-    const node = await bed.start(dir);
+    const refused = await bed.cli(['start', '--data', dir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(new RegExp(`the audit log is damaged: truncated: the signed head names entry ${last} but the log ends at ${last - 1}`));
+
+    const node = await bed.start(dir, { args: ['--accept-audit-damage'] });
     const live = (await node.client.call('verifyAudit', {})).result;
-    expect(live).toMatchObject({ ok: false, reason: expect.stringMatching(/at start the node found its log changed/) });
+    expect(live).toMatchObject({ ok: false, reason: expect.stringMatching(/at start the node found its audit log damaged: truncated.*the operator accepted this damage/) });
     await node.stop();
     const lines = await readAudit(dir);
     const broken = lines.find((line) => line.type === 'audit.broken');
-    expect(broken).toMatchObject({ seq: last, reason: 'log does not end at the signed head', headSeq: last, foundSeq: last - 1 });
-    // Stays broken after further commits and a stop: the new signed head covers the record of the break.
-    expect(await verify(dir)).toMatchObject({ ok: false, reason: expect.stringMatching(/found its log changed/) });
+    expect(broken).toMatchObject({ seq: last, kind: 'truncated', headSeq: last, foundSeq: last - 1 });
+    expect(lines.find((line) => line.type === 'audit.damage_accepted')).toMatchObject({ seq: last + 1, brokenSeq: last, setAside: '' });
+    // Stays reported after further commits and a stop: the new signed head covers the record of the break.
+    expect(await verify(dir)).toMatchObject({ ok: false, reason: expect.stringMatching(/found its audit log damaged/) });
+    // And the next start needs no flag: the damage is accepted.
+    const again = await bed.start(dir);
+    await again.stop();
   });
 });

@@ -121,6 +121,18 @@ describe('who reaches gRPC (docs/protocol.md 2.5)', () => {
       ]),
     );
   });
+
+  it('a removed peer\'s certificate is no longer admitted (docs/protocol.md 2.4, 2.5)', async () => {
+    const { bel, fra } = await bed();
+    const fingerprint = bel.node.peers.get('FRA')?.body.tlsCertificateSha256 as Buffer;
+    expect(bel.node.peers.byTlsFingerprint(fingerprint, Date.now())?.participantId).toBe('FRA');
+    expect(await session(bel, fra.identity.tls, '127.0.0.23').admitted).toBe(true);
+    await bel.node.peers.remove('FRA', Date.now());
+    expect(bel.node.peers.byTlsFingerprint(fingerprint, Date.now())).toBeUndefined();
+    expect(await session(bel, fra.identity.tls, '127.0.0.24').admitted).toBe(false);
+    await bel.node.refusals.flush({ now: true });
+    expect(await lastAudit(bel, 1)).toEqual([expect.objectContaining({ type: 'refusals.counted', source: '127.0.0.24', total: 1, 'refused.tls.unpinned_certificate': 1 })]);
+  });
 });
 
 describe('connection limits', () => {

@@ -5,16 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PeerCard } from '@tracenet/proto';
 import { dataPaths } from '../../src/identity/data-dir.js';
-import { type CliResult, isAlive, mapLimit, ProcessBed, requireBuiltCli } from './processes.js';
-
-/** A failure a person can read: exit code 1 and exactly one stderr line `tracenet: CODE: ...`. */
-function expectOneLineFailure(result: CliResult, code: string, text?: string | RegExp): void {
-  expect(result.code, result.stdout + result.stderr).toBe(1);
-  const lines = result.stderr.split('\n').filter((line) => line !== '');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(new RegExp(`^tracenet: ${code}: `));
-  if (text !== undefined) expect(lines[0]).toMatch(text);
-}
+import { type CliResult, expectOneLineFailure, isAlive, mapLimit, ProcessBed, requireBuiltCli } from './processes.js';
 
 function mode(info: { mode: number }): string {
   return (info.mode & 0o777).toString(8);
@@ -110,7 +101,7 @@ describe('tracenet CLI', () => {
     const body = Buffer.from(card.body);
     body[at + 6] = 'n'.charCodeAt(0);
     const tamperedFile = join(root, 'BEL.tampered.json');
-    await writeFile(tamperedFile, JSON.stringify({ ...file, card: Buffer.from(PeerCard.encode({ ...card, body }).finish()).toString('base64') }));
+    await writeFile(tamperedFile, JSON.stringify({ ...file, displayName: 'Belgiun', card: Buffer.from(PeerCard.encode({ ...card, body }).finish()).toString('base64') }));
     expectOneLineFailure(await bed.cli(['peers', 'add', tamperedFile, '--data', fraDir]), 'INVALID_PEER_CARD', /signature/);
     const notACard = join(root, 'not-a-card.json');
     await writeFile(notACard, '{"hello":"world"}');

@@ -2,17 +2,20 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { Envelope, EnvelopeHeader, ErrorCode, PeerCardBody, ReceiptBody, TracenetError } from '@tracenet/proto';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { Envelope, EnvelopeHeader, ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCard, PeerCardBody, ReceiptBody, ReceiptStatus, RosterBody, TracenetError } from '@tracenet/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/audit/verify.js';
-import { initSodium, sodium } from '../../src/crypto/sodium.js';
+import { domain, initSodium, sodium } from '../../src/crypto/sodium.js';
+import { preciseReason } from '../../src/federation/envelope-opener.js';
 import { keysDigest, signRoster, verifyRoster } from '../../src/federation/roster.js';
-import { dataPaths } from '../../src/identity/data-dir.js';
+import { PeerRegistry } from '../../src/federation/peers.js';
+import { dataPaths, issuePeerCard } from '../../src/identity/data-dir.js';
 import { certificateFingerprint, pemToDer } from '../../src/identity/tls.js';
 import { TracenetNode } from '../../src/node.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { makeDataDir, testConfig, waitFor } from '../support/nodes.js';
-import { countEntries, type Keyed, sealFrom } from '../support/parties.js';
+import { countEntries, type Keyed, makeParty, notice, sealFrom } from '../support/parties.js';
 
 const HOUR = 3_600_000;
 
@@ -42,7 +45,7 @@ async function start(id: string, clock: ManualClock, options: { dataDir?: string
     },
   });
   const config = testConfig({
-    federation: { ...(options.listen ? { listen: options.listen } : {}), ...(options.rosterKey ? { rosterKey: options.rosterKey } : {}), rosterGraceMs: 2 * HOUR },
+    federation: { ...(options.listen ? { listen: options.listen } : {}), ...(options.rosterKey ? { rosterKey: options.rosterKey, name: 'test' } : {}), rosterGraceMs: 2 * HOUR },
   });
   const node = await TracenetNode.open({ dataDir, config, clock, logger: pino({ level: 'info' }, sink) });
   await node.start();
@@ -75,14 +78,28 @@ async function refusal(promise: Promise<unknown>): Promise<TracenetError> {
   throw new Error('expected a refusal');
 }
 
+/**
+ * The precise reason of a refusal before authentication, after checking that the envelope was
+ * answered with the one public refusal (docs/protocol.md 4.4).
+ */
+async function unauthenticated(promise: Promise<unknown>): Promise<TracenetError> {
+  const answered = await refusal(promise);
+  expect([answered.codeName, answered.field, answered.rule, answered.retryable]).toEqual(['UNKNOWN_SENDER', '', 'authentication', true]);
+  return preciseReason(answered);
+}
+
 function headerOf(envelopeBase64: string): EnvelopeHeader {
   return EnvelopeHeader.decode(Envelope.decode(Buffer.from(envelopeBase64, 'base64')).header);
 }
 
+async function auditLines(node: TracenetNode): Promise<Array<Record<string, unknown>>> {
+  const lines: Array<Record<string, unknown>> = [];
+  for await (const value of node.store.sub.audit.values()) lines.push(JSON.parse(String(value.line)) as Record<string, unknown>);
+  return lines;
+}
+
 async function auditTypes(node: TracenetNode): Promise<string[]> {
-  const types: string[] = [];
-  for await (const value of node.store.sub.audit.values()) types.push(String((JSON.parse(String(value.line)) as { type: string }).type));
-  return types;
+  return (await auditLines(node)).map((line) => String(line.type));
 }
 
 describe('key rotation (docs/protocol.md 15.2)', () => {
@@ -126,9 +143,9 @@ describe('key rotation (docs/protocol.md 15.2)', () => {
 
     // After the grace: the old keys are refused by the peer (sender side) and by FRA itself (recipient side).
     clock.advance(HOUR + 1);
-    const late = await refusal(bel.node.receiver.deliver(sealFrom(fraOld, belKeys, clock.now()).bytes));
+    const late = await unauthenticated(bel.node.receiver.deliver(sealFrom(fraOld, belKeys, clock.now()).bytes));
     expect([late.codeName, late.field, late.rule]).toEqual(['SENDER_KEY_MISMATCH', 'header.sender_key_id', 'rotation_grace']);
-    const lateToOld = await refusal(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
+    const lateToOld = await unauthenticated(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
     expect([lateToOld.codeName, lateToOld.field, lateToOld.rule]).toEqual(['WRONG_RECIPIENT', 'header.recipient_key_id', 'rotation_grace']);
 
     // Audited on both sides.
@@ -215,7 +232,7 @@ describe('key revocation by the owner (docs/protocol.md 15.3)', () => {
 
     const revocation = await fra.node.revokeKeys({ reason: 'laptop stolen' });
     // FRA refuses its revoked key at once, without grace.
-    const toRevoked = await refusal(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
+    const toRevoked = await unauthenticated(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
     expect([toRevoked.codeName, toRevoked.rule]).toEqual(['WRONG_RECIPIENT', 'revoked_key']);
     // BEL admits no connection with the new keys' certificate before it pinned their card (2.5): the outbox keeps retrying.
     await waitFor(async () => ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(String((await fra.node.store.sub.outbox.values().all())[0]?.lastError)), 10_000, 'revocation refused until pinned');
@@ -223,10 +240,19 @@ describe('key revocation by the owner (docs/protocol.md 15.3)', () => {
     const replaced = await bel.node.peers.pin(revocation.card, clock.now(), { replaceKeys: true });
     expect(replaced.peer.body.keyId).toBe(revocation.keyId);
     await waitFor(() => (bel.node.peers.get('FRA')?.revokedKeyIds ?? []).includes(fraOld.keyId), 10_000, 'revocation accepted');
-    const withOld = await refusal(bel.node.receiver.deliver(sealFrom(fraOld, belKeys, clock.now()).bytes));
+    const withOld = await unauthenticated(bel.node.receiver.deliver(sealFrom(fraOld, belKeys, clock.now()).bytes));
     expect([withOld.codeName, withOld.field, withOld.rule]).toEqual(['SENDER_KEY_MISMATCH', 'header.sender_key_id', 'revoked_key']);
     const repin = await refusal(bel.node.peers.pin(oldCard, clock.now(), { replaceKeys: true }));
     expect([repin.codeName, repin.rule]).toEqual(['INVALID_PEER_CARD', 'revoked_key']);
+    // Unpinning FRA does not forget what it revoked: its old card stays refused, also after a restart.
+    await bel.node.peers.remove('FRA', clock.now());
+    const reloaded = new PeerRegistry({ store: bel.node.store, journal: bel.node.journal, identity: bel.node.identity });
+    await reloaded.load();
+    for (const registry of [bel.node.peers, reloaded]) {
+      const afterRemoval = await refusal(registry.pin(oldCard, clock.now()));
+      expect([afterRemoval.codeName, afterRemoval.rule]).toEqual(['INVALID_PEER_CARD', 'revoked_key']);
+    }
+    expect((await reloaded.pin(revocation.card, clock.now())).peer.revokedKeyIds).toEqual([fraOld.keyId]);
     expect(await auditTypes(fra.node)).toContain('keys.revoked');
     expect(await auditTypes(bel.node)).toContain('peer.keys_revoked');
   });
@@ -242,15 +268,19 @@ describe('key revocation by the owner (docs/protocol.md 15.3)', () => {
   });
 });
 
+/** A federation operator's signing keys. */
+function operator() {
+  const pair = sodium().crypto_sign_keypair();
+  return { publicHex: Buffer.from(pair.publicKey).toString('hex'), secret: pair.privateKey };
+}
+
+/** The roster entry of a participant with the given keys. */
+function member(keyed: Keyed, revoked: string[] = []) {
+  const { keyId, keys } = keyed;
+  return { participantId: keyed.participantId, keys: [{ keyId, keysDigest: keysDigest(keys.signingPublicKey, keys.encryptionPublicKey) }], revokedKeyIds: revoked };
+}
+
 describe('roster (docs/protocol.md 15.4, 15.5)', () => {
-  function operator() {
-    const pair = sodium().crypto_sign_keypair();
-    return { publicHex: Buffer.from(pair.publicKey).toString('hex'), secret: pair.privateKey };
-  }
-  function member(node: TracenetNode, revoked: string[] = []) {
-    const { keyId, keys } = node.identity;
-    return { participantId: node.identity.participantId, keys: [{ keyId, keysDigest: keysDigest(keys.signingPublicKey, keys.encryptionPublicKey) }], revokedKeyIds: revoked };
-  }
 
   it('admits what a signed roster vouches for, refuses tampering and roll-back, and refuses keys it revokes', async () => {
     const clock = new ManualClock(Date.now());
@@ -263,7 +293,7 @@ describe('roster (docs/protocol.md 15.4, 15.5)', () => {
     const missing = await refusal(bel.node.peers.pin(fra.node.card, clock.now()));
     expect([missing.codeName, missing.rule]).toEqual(['INVALID_PEER_CARD', 'roster_missing']);
 
-    const body = { version: 1, federation: 'test', serial: 1, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [member(fra.node), member(bel.node)] };
+    const body = { version: 1, federation: 'test', serial: 1, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [member(fra.node.identity), member(bel.node.identity)] };
     const roster = signRoster(body, op.secret);
     const tampered = { ...roster, body: Buffer.from(roster.body).fill(0x41, 3, 4) };
     const bad = await refusal(bel.node.roster.install(tampered));
@@ -280,8 +310,8 @@ describe('roster (docs/protocol.md 15.4, 15.5)', () => {
     const again = await refusal(bel.node.roster.install(roster));
     expect([again.codeName, again.rule]).toEqual(['INVALID_FIELD', 'roster_serial']);
 
-    await bel.node.roster.install(signRoster({ ...body, serial: 2, members: [member(fra.node, [fraKeys.keyId]), member(bel.node)] }, op.secret));
-    const revoked = await refusal(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now()).bytes));
+    await bel.node.roster.install(signRoster({ ...body, serial: 2, members: [member(fra.node.identity, [fraKeys.keyId]), member(bel.node.identity)] }, op.secret));
+    const revoked = await unauthenticated(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now()).bytes));
     expect([revoked.codeName, revoked.field, revoked.rule]).toEqual(['SENDER_KEY_MISMATCH', 'header.sender_key_id', 'revoked_key']);
     expect(await auditTypes(bel.node)).toContain('roster.loaded');
   });
@@ -292,7 +322,7 @@ describe('roster (docs/protocol.md 15.4, 15.5)', () => {
     const fra = await start('FRA', clock, { rosterKey: op.publicHex });
     const bel = await start('BEL', clock, { rosterKey: op.publicHex });
     const ken = await start('KEN', clock);
-    const roster = signRoster({ version: 1, federation: 'test', serial: 7, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [member(fra.node), member(bel.node), member(ken.node)] }, op.secret);
+    const roster = signRoster({ version: 1, federation: 'test', serial: 7, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [member(fra.node.identity), member(bel.node.identity), member(ken.node.identity)] }, op.secret);
     await bel.node.roster.install(roster);
     await bel.node.peers.pin(fra.node.card, clock.now());
     const fraKeys = snapshot(fra.node);
@@ -306,11 +336,195 @@ describe('roster (docs/protocol.md 15.4, 15.5)', () => {
     expect(bel.node.roster.summary()?.state).toBe('expired');
 
     clock.advance(2 * HOUR);
-    const lapsed = await refusal(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now()).bytes));
+    const lapsed = await unauthenticated(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now()).bytes));
     expect([lapsed.codeName, lapsed.field, lapsed.rule]).toEqual(['UNKNOWN_SENDER', 'header.sender', 'roster_expired']);
     expect(bel.logs.some((l) => l.alert === 'roster_lapsed')).toBe(true);
-    expect(lapsed.retryable).toBe(true);
     expect(ErrorCode.ERROR_CODE_UNKNOWN_SENDER).toBe(lapsed.code);
+  });
+});
+
+describe('rotations under a roster (docs/protocol.md 15.2, 15.5)', () => {
+  it('a key thief who rotates to its own key does not outlive the roster revoking the stolen key: the rotation is held, not applied', async () => {
+    const clock = new ManualClock(Date.now());
+    const op = operator();
+    const bel = await start('BEL', clock, { rosterKey: op.publicHex });
+    const [fra, thief] = await Promise.all([makeParty('FRA', clock.now()), makeParty('FRA', clock.now())]);
+    cleanups.push(fra.cleanup, thief.cleanup);
+    const belKeys = snapshot(bel.node);
+    const roster = { version: 1, federation: 'test', serial: 1, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [member(fra.identity), member(belKeys)] };
+    await bel.node.roster.install(signRoster(roster, op.secret));
+    await bel.node.peers.pin(fra.card, clock.now());
+
+    // The thief stole FRA's keys and announces, signed with them, a rotation to a key of its own.
+    const thiefCard = issuePeerCard(thief.identity, ['127.0.0.1:1'], clock.now() + 1);
+    const body = KeyRotation.encode({ card: thiefCard, previousKeyId: fra.identity.keyId, graceUntilMs: clock.now() + HOUR }).finish();
+    const receipt = await bel.node.receiver.deliver(sealFrom(fra.identity, belKeys, clock.now(), { kind: MessageKind.MESSAGE_KIND_KEY_ROTATION, body }).bytes);
+    expect(ReceiptBody.decode(receipt.body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    expect(bel.node.peers.get('FRA')?.body.keyId).toBe(fra.identity.keyId);
+    expect(bel.node.peers.get('FRA')?.held?.body.keyId).toBe(thief.identity.keyId);
+    const thiefSends = await unauthenticated(bel.node.receiver.deliver(sealFrom(thief.identity, belKeys, clock.now()).bytes));
+    expect([thiefSends.codeName, thiefSends.rule]).toEqual(['SENDER_KEY_MISMATCH', 'pinned_key']);
+
+    // FRA reports the theft; the operator's next roster revokes the stolen key. Nothing of the thief gets in.
+    await bel.node.roster.install(signRoster({ ...roster, serial: 2, members: [member(fra.identity, [fra.identity.keyId]), member(belKeys)] }, op.secret));
+    const stolen = await unauthenticated(bel.node.receiver.deliver(sealFrom(fra.identity, belKeys, clock.now()).bytes));
+    expect([stolen.codeName, stolen.rule]).toEqual(['SENDER_KEY_MISMATCH', 'revoked_key']);
+    const thiefAgain = await unauthenticated(bel.node.receiver.deliver(sealFrom(thief.identity, belKeys, clock.now()).bytes));
+    expect([thiefAgain.codeName, thiefAgain.rule]).toEqual(['SENDER_KEY_MISMATCH', 'pinned_key']);
+    expect(bel.node.peers.get('FRA')?.body.keyId).toBe(fra.identity.keyId);
+    const held = (await auditLines(bel.node)).find((e) => e.type === 'peer.rotation_held');
+    expect(held).toMatchObject({ peer: 'FRA', keyId: thief.identity.keyId, previousKeyId: fra.identity.keyId });
+  });
+
+  it('an honest rotation waits, stored, until a roster lists the new key, then applies by itself and the queued traffic flows', async () => {
+    const clock = new ManualClock(Date.now());
+    const op = operator();
+    const fra = await start('FRA', clock, { rosterKey: op.publicHex });
+    const bel = await start('BEL', clock, { rosterKey: op.publicHex });
+    const roster = { version: 1, federation: 'test', serial: 1, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [member(snapshot(fra.node)), member(snapshot(bel.node))] };
+    for (const node of [fra.node, bel.node]) await node.roster.install(signRoster(roster, op.secret));
+    await fra.node.peers.pin(bel.node.card, clock.now());
+    await bel.node.peers.pin(fra.node.card, clock.now());
+    const fraOld = snapshot(fra.node);
+
+    const rotation = await fra.node.rotateKeys({ graceMs: HOUR });
+    await waitFor(() => bel.node.peers.get('FRA')?.held?.body.keyId === rotation.keyId, 10_000, 'BEL holds the rotation');
+    expect(bel.node.peers.get('FRA')?.body.keyId).toBe(fraOld.keyId);
+    // Held means stored: a registry loaded from the store has it too.
+    const reloaded = new PeerRegistry({ store: bel.node.store, journal: bel.node.journal, identity: bel.node.identity });
+    await reloaded.load();
+    expect(reloaded.get('FRA')?.held?.body.keyId).toBe(rotation.keyId);
+    // FRA seals with its new keys from now on and presents their certificate: BEL admits no connection
+    // with it (a held card is not pinned, 2.5) until the roster catches up; the outbox keeps retrying.
+    const queued = await fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice() });
+    await waitFor(
+      async () => ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(String((await fra.node.store.sub.outbox.get(queued))?.lastError)),
+      10_000,
+      'the notice refused while the rotation is held',
+    );
+    expect(bel.node.peers.byTlsFingerprint(certificateFingerprint(pemToDer(fra.node.identity.tlsCertificatePem)), clock.now())).toBeUndefined();
+
+    await bel.node.roster.install(signRoster({ ...roster, serial: 2, members: [member(snapshot(fra.node)), member(snapshot(bel.node))] }, op.secret));
+    expect(bel.node.peers.get('FRA')?.body.keyId).toBe(rotation.keyId);
+    expect(bel.node.peers.get('FRA')?.held).toBeUndefined();
+    expect(bel.node.peers.get('FRA')?.previous.map((p) => [p.body.keyId, p.graceUntilMs])).toEqual([[fraOld.keyId, rotation.graceUntilMs]]);
+    await waitFor(async () => (await fra.node.store.sub.sent.get(queued)) !== undefined, 15_000, 'the notice delivered once the rotation applied');
+    const pinned = (await auditLines(bel.node)).find((e) => e.type === 'peer.pinned' && e.via === 'key_rotation');
+    expect(pinned).toMatchObject({ peer: 'FRA', keyId: rotation.keyId, previousKeyId: fraOld.keyId });
+    expect(typeof pinned?.heldSinceMs).toBe('number');
+  });
+
+  it("refuses a roster of another federation than the node's federation.name, and a roster key without that name", async () => {
+    const clock = new ManualClock(Date.now());
+    const op = operator();
+    const bel = await start('BEL', clock, { rosterKey: op.publicHex });
+    const body = { version: 1, federation: 'test', serial: 1, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [member(snapshot(bel.node))] };
+    for (const [federation, rule] of [['other', 'roster_federation'], ['Test', 'roster_federation'], ['', 'roster_federation'], ['test\u202e', 'control_character']] as const) {
+      const refused = await refusal(bel.node.roster.install(signRoster({ ...body, federation }, op.secret)));
+      expect([refused.codeName, refused.field, refused.rule], federation).toEqual(['INVALID_FIELD', 'roster.federation', rule]);
+    }
+    expect(bel.node.roster.summary()).toBeUndefined();
+    expect(await auditTypes(bel.node)).not.toContain('roster.loaded');
+    await bel.node.roster.install(signRoster(body, op.secret));
+
+    const dataDir = await makeDataDir('KEN', clock.now());
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const unnamed = await refusal(TracenetNode.open({ dataDir, config: testConfig({ federation: { rosterKey: op.publicHex } }), clock, logger: pino({ level: 'silent' }) }));
+    expect([unnamed.codeName, unnamed.field, unnamed.rule]).toEqual(['INVALID_FIELD', 'federation.name', 'config']);
+  });
+});
+
+/** `encoded` with `value` appended as int64 (or uint64) field `fieldNo`, by hand: the generated encoders take numbers only. */
+function withVarint(encoded: Uint8Array, fieldNo: number, value: bigint): Buffer {
+  const writer = new BinaryWriter();
+  writer.raw(encoded);
+  if (value < 0n) writer.tag(fieldNo, WireType.Varint).int64(value);
+  else writer.tag(fieldNo, WireType.Varint).uint64(value);
+  return Buffer.from(writer.finish());
+}
+
+describe('integers beyond ±(2^53 − 1) in key messages, cards and rosters (docs/protocol.md 0, 15.2–15.4)', () => {
+  const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+  it('a KEY_ROTATION or KEY_REVOCATION carrying one is rejected naming the field, with a REJECTED receipt', async () => {
+    const clock = new ManualClock(Date.now());
+    const fra = await start('FRA', clock);
+    const bel = await start('BEL', clock);
+    await bel.node.peers.pin(fra.node.card, clock.now());
+    const fraKeys = snapshot(fra.node);
+    const belKeys = snapshot(bel.node);
+    const rotation = { card: fra.node.card, previousKeyId: fraKeys.keyId, graceUntilMs: 0 };
+    // The new card's body carries a validity end beyond 2^53 − 1 (field 12 of PeerCardBody).
+    const cardBody = PeerCardBody.decode(fra.node.card.body);
+    const oversizedCard: PeerCard = { body: withVarint(PeerCardBody.encode({ ...cardBody, validUntilMs: 0 }).finish(), 12, SAFE + 1n), signature: fra.node.card.signature };
+    const cases = [
+      [MessageKind.MESSAGE_KIND_KEY_ROTATION, withVarint(KeyRotation.encode(rotation).finish(), 3, SAFE + 1n), 'INVALID_FIELD', 'body.grace_until_ms'],
+      [MessageKind.MESSAGE_KIND_KEY_ROTATION, withVarint(KeyRotation.encode(rotation).finish(), 3, -(2n ** 63n)), 'INVALID_FIELD', 'body.grace_until_ms'],
+      [MessageKind.MESSAGE_KIND_KEY_REVOCATION, withVarint(KeyRevocation.encode({ revokedKeyIds: ['0123456789abcdef'], revokedAtMs: 0, reason: '' }).finish(), 2, 2n ** 63n - 1n), 'INVALID_FIELD', 'body.revoked_at_ms'],
+      [MessageKind.MESSAGE_KIND_KEY_ROTATION, KeyRotation.encode({ ...rotation, card: oversizedCard, graceUntilMs: clock.now() + HOUR }).finish(), 'INVALID_PEER_CARD', 'body.card.valid_until_ms'],
+    ] as const;
+    for (const [kind, body, code, field] of cases) {
+      const rejected = await refusal(bel.node.receiver.deliver(sealFrom(fraKeys, belKeys, clock.now(), { kind, body }).bytes));
+      expect([rejected.codeName, rejected.field, rejected.rule], field).toEqual([code, field, 'safe_integer']);
+      expect(rejected.receipt && ReceiptBody.decode(rejected.receipt.body).status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
+    }
+    expect(bel.node.peers.get('FRA')?.body.keyId).toBe(fraKeys.keyId);
+  });
+
+  it('LoadRoster refuses a roster carrying one, naming the field, and installs nothing', async () => {
+    const clock = new ManualClock(Date.now());
+    const op = operator();
+    const bel = await start('BEL', clock, { rosterKey: op.publicHex });
+    const encoded = (body: Partial<RosterBody>) => RosterBody.encode({ version: 1, federation: 'test', serial: 1, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [], ...body }).finish();
+    const signed = (bytes: Buffer) => ({ body: bytes, signature: Buffer.from(sodium().crypto_sign_detached(Buffer.concat([domain('tracenet.v1/roster'), bytes]), op.secret)) });
+    for (const [bytes, field] of [
+      [withVarint(encoded({ serial: 0 }), 3, 2n ** 64n - 1n), 'roster.serial'],
+      [withVarint(encoded({ issuedAtMs: 0 }), 4, -SAFE - 1n), 'roster.issued_at_ms'],
+      [withVarint(encoded({ expiresAtMs: 0 }), 5, SAFE + 1n), 'roster.expires_at_ms'],
+    ] as const) {
+      const refused = await refusal(bel.node.roster.install(signed(bytes)));
+      expect([refused.codeName, refused.field, refused.rule], field).toEqual(['INVALID_FIELD', field, 'safe_integer']);
+    }
+    expect(bel.node.roster.summary()).toBeUndefined();
+  });
+});
+
+describe('retired secret keys (docs/protocol.md 15.2)', () => {
+  it('are erased once their grace has ended, by the running node and at start; their public keys stay for the audit log', async () => {
+    const clock = new ManualClock(Date.now());
+    const dataDir = await makeDataDir('FRA', clock.now());
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const fra = await start('FRA', clock, { dataDir });
+    await fra.node.journal.checkpoint();
+    const first = await fra.node.rotateKeys({ graceMs: HOUR });
+    await fra.node.journal.checkpoint();
+    const second = await fra.node.rotateKeys({ graceMs: 3 * HOUR });
+    const retiredDir = dataPaths(dataDir).retiredKeysDir;
+    const files = async () => (await readdir(retiredDir)).sort();
+    // The TLS certificate and key kept for the grace (presented as a client certificate, 2.5) are secrets of their key id too.
+    const keyFiles = (keyId: string) => [`${keyId}.encryption.key`, `${keyId}.signing.key`, `${keyId}.tls.pem`];
+    expect(await files()).toEqual([...keyFiles(first.previousKeyId), ...keyFiles(second.previousKeyId)].sort());
+    expect(fra.node.identity.keySet(first.previousKeyId, clock.now())).toMatchObject({ keyId: first.previousKeyId, tls: { certificatePem: expect.any(String) } });
+
+    clock.advance(HOUR - 1);
+    expect(await fra.node.eraseRetiredKeys()).toEqual([]);
+    expect(await files()).toHaveLength(6);
+    clock.advance(1);
+    expect(await fra.node.eraseRetiredKeys()).toEqual([first.previousKeyId]);
+    expect(await files()).toEqual(keyFiles(second.previousKeyId));
+    const erasedSet = fra.node.identity.retired.find((r) => r.keyId === first.previousKeyId);
+    expect([erasedSet?.keys, erasedSet?.tls]).toEqual([undefined, undefined]);
+    // Nothing is sealed with those keys any more, so their certificate is no longer presented.
+    expect(fra.node.identity.keySet(first.previousKeyId, clock.now())).toBe('rotation_grace');
+
+    await fra.stop();
+    clock.advance(2 * HOUR);
+    const again = await start('FRA', clock, { dataDir });
+    expect(await files()).toEqual([]);
+    const erased = (await auditLines(again.node)).filter((e) => e.type === 'keys.erased').map((e) => e.keyId);
+    expect(erased).toEqual([first.previousKeyId, second.previousKeyId]);
+    expect(again.node.identity.signingPublicKeyOf(first.previousKeyId)).toBeDefined();
+    expect(await verifyAuditLog(again.node.store, (keyId) => again.node.identity.signingPublicKeyOf(keyId))).toMatchObject({ ok: true });
   });
 });
 
@@ -333,6 +547,6 @@ describe('roster test vector (docs/protocol.md 15.4)', () => {
     expect(roster.signature.toString('hex')).toBe(
       '128e660a0cab01680522864e15dabd5115d94212162f9130d22021a6e55b16fe003acd454e0d84db1555fcc4cf4f9508a95e177de1a5da6f1937bcee6c8b1803',
     );
-    expect(verifyRoster(roster, operatorKeys.publicKey, 1767225600000).members[0]?.participantId).toBe('FRA');
+    expect(verifyRoster(roster, operatorKeys.publicKey, 1767225600000, 'test').members[0]?.participantId).toBe('FRA');
   });
 });

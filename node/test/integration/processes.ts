@@ -9,6 +9,7 @@ import { connectAuthority, type LocalAuthorityClient } from '../../src/api/autho
 import { dataPaths, readAuthorityToken } from '../../src/identity/data-dir.js';
 import type { RuntimeInfo } from '../../src/node.js';
 import { openStore } from '../../src/store/store.js';
+import { expect } from 'vitest';
 
 /** The built CLI that every process runs: `node node/dist/cli/main.js`. */
 export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -42,6 +43,15 @@ export async function until(predicate: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A failure a person can read: exit code 1 and exactly one stderr line `tracenet: CODE: ...`. */
+export function expectOneLineFailure(result: CliResult, code: string, text?: string | RegExp): void {
+  expect(result.code, result.stdout + result.stderr).toBe(1);
+  const lines = result.stderr.split('\n').filter((line) => line !== '');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^tracenet: ${code}: `));
+  if (text !== undefined) expect(lines[0]).toMatch(text);
 }
 
 /** Maps with at most `limit` calls in flight; results in input order. */
@@ -265,7 +275,10 @@ export class ProcessBed {
    * `tracenet start` as a separate process on loopback; resolves once `<data>/node.json` names this
    * process (a stale file of a killed predecessor does not count). Rejects if the process exits first.
    */
-  async start(dataDir: string, options: { federationListen?: string; authorityListen?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<NodeProcess> {
+  async start(
+    dataDir: string,
+    options: { federationListen?: string; authorityListen?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; args?: readonly string[] } = {},
+  ): Promise<NodeProcess> {
     const args = [
       'start',
       '--data',
@@ -274,6 +287,7 @@ export class ProcessBed {
       options.federationListen ?? '127.0.0.1:0',
       '--authority-listen',
       options.authorityListen ?? '127.0.0.1:0',
+      ...(options.args ?? []),
     ];
     const spawned = this.#spawn(args, options.env ?? {});
     const runtimePath = dataPaths(dataDir).runtime;

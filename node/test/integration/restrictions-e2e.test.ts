@@ -19,8 +19,8 @@ import { traceRequest } from '../support/requests.js';
 /**
  * Use restrictions, consent and panels (docs/protocol.md sections 13 and 14) across four
  * `tracenet start` processes on loopback: FRA, BEL, KEN and the UN panel `org:UN-POE`, driven
- * through their Cases APIs. BEL accepts requests of the panel and of FRA; KEN has no policy and
- * accepts nothing.
+ * through their Cases APIs. BEL accepts requests of the panel and of FRA, the panel accepts what
+ * FRA shares with it; KEN has no policy and accepts nothing.
  */
 
 const S = CaseState;
@@ -89,6 +89,8 @@ describe('use restrictions, consent and panels across four node processes', () =
       policies: [
         { of: 'BEL', policy: { participantId: PANEL, ...accepts } },
         { of: 'BEL', policy: { participantId: 'FRA', ...accepts } },
+        // Shared information opens a case at the panel: deny by default applies (protocol 12.5).
+        { of: PANEL, policy: { participantId: 'FRA', acceptRequests: true } },
       ],
     });
     fra = federation.node('FRA');

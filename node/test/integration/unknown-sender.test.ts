@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MessageDirection } from '@tracenet/proto';
+import { reportedCode } from '../../src/cli/context.js';
 import { dataPaths } from '../../src/identity/data-dir.js';
 import { isAlive, type NodeProcess, ProcessBed, readAudit, requireBuiltCli, until } from './processes.js';
 
@@ -88,4 +89,12 @@ describe('a sender whose card is not pinned', () => {
     expect(kenAudit.filter((e) => e.type === 'message.delivered').map((e) => e.messageId)).toEqual([messageId]);
     expect(kenAudit.filter((e) => e.type === 'message.failed')).toEqual([]);
   }, 60_000);
+
+  it('UNKNOWN_SENDER, which a sender still meets after the handshake (an expired pinned card, a roster), is printed with what to check', () => {
+    // BEL says no more (docs/protocol.md 4.4); `tracenet messages` and `lookups search` tell the operator what to compare.
+    expect(reportedCode('UNKNOWN_SENDER')).toBe(
+      'UNKNOWN_SENDER (the recipient did not authenticate the envelope: check that it pinned our current card and that the card we pinned for it is its current one)',
+    );
+    expect(reportedCode('UNAVAILABLE')).toBe('UNAVAILABLE');
+  });
 });

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, InterestCategory, type RecordQuery, WeaponType } from '@tracenet/proto';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initSodium } from '../../src/crypto/sodium.js';
 import { AliasTable, parseAliasCsv } from '../../src/lookup/aliases.js';
-import { compileLookup, lookupQueryViolations, serialPattern } from '../../src/lookup/matcher.js';
+import { compileLookup, lookupQueryViolations, MAX_WILDCARDS, serialPattern } from '../../src/lookup/matcher.js';
 import { RateLimiter } from '../../src/lookup/rate-limiter.js';
 import type { InterestEntry } from '../../src/records/record-store.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -56,6 +57,33 @@ describe('serial patterns', () => {
   it('separators around wildcards are dropped like any separator', () => {
     expect(serialPattern('FX 04-?? 22.31').test('FX04122231')).toBe(true);
   });
+
+  it('agrees with the rules of 13.4 read literally, on every small pattern and serial', () => {
+    // The rule as written: "?" one character, "*" any run, the whole serial covered. Exponential,
+    // so only for small inputs; the matcher under test must give the same answer in linear time.
+    const reference = (p: readonly string[], s: readonly string[]): boolean => {
+      const [c, ...rest] = p;
+      if (c === undefined) return s.length === 0;
+      if (c === '*') return reference(rest, s) || (s.length > 0 && reference(p, s.slice(1)));
+      return s.length > 0 && (c === '?' || c === s[0]) && reference(rest, s.slice(1));
+    };
+    // A small alphabet so that patterns often match; "𠀀" is a letter outside the BMP (one "?", two UTF-16 units).
+    const letters = ['A', 'B', '1', '𠀀'];
+    const serial = fc.array(fc.constantFrom(...letters), { maxLength: 12 }).map((cs) => cs.join(''));
+    const pattern = fc.array(fc.constantFrom(...letters, '?', '*', '-'), { minLength: 1, maxLength: 10 }).map((cs) => cs.join(''));
+    fc.assert(
+      fc.property(pattern, serial, (raw, s) => {
+        const p = serialPattern(raw);
+        expect(p.test(s)).toBe(reference([...p.pattern], [...s]));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('counts each "?" and each run of "*" as one wildcard', () => {
+    expect(serialPattern('AB*?**?*').wildcards).toBe(5);
+    expect(serialPattern('AB12').wildcards).toBe(0);
+  });
 });
 
 describe('query rules', () => {
@@ -84,6 +112,16 @@ describe('query rules', () => {
     expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '*?*' }) }, '')[0]?.rule).toBe('wildcard_known_characters');
     expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: 'A?B*C' }) }, '')).toEqual([]);
     expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '--' }) }, '')[0]?.rule).toBe('serial');
+  });
+
+  it(`a wildcard serial holds at most ${MAX_WILDCARDS} wildcards`, () => {
+    const at = (serialNumber: string) => lookupQueryViolations({ ...valid, weapon: query({ serialNumber }) }, 'body');
+    expect(at(`${'*?'.repeat(MAX_WILDCARDS / 2)}XYZ`)).toEqual([]);
+    expect(at(`FX0${'?'.repeat(MAX_WILDCARDS)}`)).toEqual([]);
+    // A run of "*" counts once: these are "*XYZ".
+    expect(at(`${'*'.repeat(150)}XYZ`)).toEqual([]);
+    expect(at(`${'*?'.repeat(MAX_WILDCARDS / 2)}?XYZ`)).toEqual([expect.objectContaining({ field: 'body.weapon.serial_number', rule: 'max_wildcards' })]);
+    expect(at(`${'*?'.repeat(60)}XYZ`)[0]?.message).toContain(`at most ${MAX_WILDCARDS} wildcards`);
   });
 
   it('refuses texts over their limits and unknown types', () => {

@@ -6,6 +6,7 @@ import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import {
   EnvelopeHeader,
   InterestCategory,
+  LookupAnswer,
   MessageKind,
   NodeEvent,
   NodeEventType,
@@ -17,6 +18,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/audit/verify.js';
 import { sealWithHeader } from '../../src/envelope/envelope.js';
+import { ANSWER_BUCKET_BYTES, encodePaddedAnswer } from '../../src/lookup/lookup-responder.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { startNode, testConfig, type TestNode } from '../support/nodes.js';
 import {
@@ -197,6 +199,40 @@ describe('answers', () => {
   });
 });
 
+describe('answer size (docs/protocol.md 13.6)', () => {
+  it('a hit, a no-hit and three hits are answered with envelopes of the same size', async () => {
+    for (const serialNumber of ['ZZ-7001-0001', 'ZZ-7001-0002', 'ZZ-7001-0003']) {
+      const { record } = await bel.node.records.put(stolenRifle({ serialNumber }));
+      await bel.node.records.report(record.recordId, theftReport());
+    }
+    const answerTo = async (serialNumber: string) => {
+      const sealed = sealQuery(fra.identity, self(), clock.now(), queryBody(rifleQuery({ serialNumber })));
+      const bytes = await client.lookup(sealed.bytes);
+      return { bytes: bytes.length, hits: openAnswer(bytes, fra.identity, self()).answer.hits.length };
+    };
+    const answers = [await answerTo('ZZ-7001-0009'), await answerTo('ZZ-7001-0001'), await answerTo('ZZ-7001-*')];
+    expect(answers.map((a) => a.hits)).toEqual([0, 1, 3]);
+    expect(new Set(answers.map((a) => a.bytes)).size).toBe(1);
+  });
+
+  it('every answer body is a multiple of 4096 bytes with at least 128 bytes of zeros, up to a hit with the longest contact point', () => {
+    for (let length = 0; length <= 500; length += 1) {
+      const hit = { reference: 'roi_0123456789012345678901', category: InterestCategory.INTEREST_CATEGORY_STOLEN, owner: 'org:UN-POE', contactPoint: '€'.repeat(length), partial: true };
+      const body = encodePaddedAnswer({ queryId: 'q'.repeat(64), hits: [hit] });
+      expect(body.length).toBe(ANSWER_BUCKET_BYTES);
+      const decoded = LookupAnswer.decode(body);
+      expect(decoded.hits).toEqual([hit]);
+      expect(decoded.padding.length).toBeGreaterThanOrEqual(128);
+    }
+    for (let hits = 0; hits <= 100; hits += 1) {
+      const body = encodePaddedAnswer({ queryId: 'q'.repeat(22), hits: Array.from({ length: hits }, () => ({ reference: 'roi_0123456789012345678901', category: 1, owner: 'BEL', contactPoint: 'NCB Brussels, +32 2 000 00 00', partial: false })) });
+      expect(body.length % ANSWER_BUCKET_BYTES).toBe(0);
+      expect(LookupAnswer.decode(body).padding.length).toBeGreaterThanOrEqual(128);
+      if (hits <= 40) expect(body.length).toBe(ANSWER_BUCKET_BYTES);
+    }
+  });
+});
+
 describe('policy and rate limit', () => {
   it('a peer whose policy does not allow lookups is refused with KIND_NOT_ALLOWED (PERMISSION_DENIED); no hit notice', async () => {
     const before = (await bel.node.lookups.hits.list()).hits.length;
@@ -241,15 +277,35 @@ describe('envelopes', () => {
   const query = (from: Party, overrides: Parameters<typeof sealQuery>[4] = {}) => sealQuery(from.identity, self(), clock.now(), body(), overrides);
 
   it('refused before authentication with the codes of Deliver', async () => {
-    await sameAsDeliver(flipHeaderByte(query(fra).envelope), 'HEADER_AUTH_FAILED');
+    await sameAsDeliver(flipHeaderByte(query(fra).envelope), 'UNKNOWN_SENDER', '');
     await sameAsDeliver(sealQuery(fra.identity, ken.identity, clock.now(), body()).bytes, 'WRONG_RECIPIENT', 'header.recipient');
-    await sameAsDeliver(query(deu).bytes, 'UNKNOWN_SENDER', 'header.sender');
-    await sameAsDeliver(query(fraOtherKeys).bytes, 'SENDER_KEY_MISMATCH', 'header.sender_key_id');
+    await sameAsDeliver(query(deu).bytes, 'UNKNOWN_SENDER', '');
+    await sameAsDeliver(query(fraOtherKeys).bytes, 'UNKNOWN_SENDER', '');
     await sameAsDeliver(Buffer.alloc(MAX_BYTES + 1, 0xff), 'ENVELOPE_TOO_LARGE');
     await sameAsDeliver(Buffer.from([0x0a, 0x10, 0x01]), 'MALFORMED', 'envelope');
     const noId = sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { messageId: '', kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY }), body());
     await sameAsDeliver(noId.bytes, 'MISSING_FIELD', 'header.message_id');
     await sameAsDeliver(sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { version: 2 }), body()).bytes, 'UNSUPPORTED_VERSION');
+  });
+
+  it('no oracle: pinned or not, right key id or wrong, the same answer byte for byte as Deliver\'s; the audit keeps the precise reason', async () => {
+    const onTheWire = async (call: Promise<unknown>) => {
+      const thrown = (await rejectionOf(call)) as ServiceError;
+      return { status: thrown.code, details: thrown.details, trailer: Buffer.from(thrown.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer).toString('hex') };
+    };
+    const probes = {
+      unpinned: [query(deu).bytes, 'UNKNOWN_SENDER', 'pinned_peer'],
+      pinnedOtherKeys: [query(fraOtherKeys).bytes, 'SENDER_KEY_MISMATCH', 'pinned_key'],
+      pinnedRightKeyId: [query(fraOtherKeys, { senderKeyId: fra.identity.keyId }).bytes, 'HEADER_AUTH_FAILED', 'aead'],
+      otherRecipientKeyId: [query(deu, { recipientKeyId: fra.identity.keyId }).bytes, 'WRONG_RECIPIENT', 'recipient_key'],
+    } as const;
+    const expected = await onTheWire(client.deliver(query(deu).bytes));
+    expect(expected.details).toBe('UNKNOWN_SENDER: the envelope could not be authenticated');
+    for (const [name, [bytes, code, rule]] of Object.entries(probes)) {
+      const seq = bel.node.journal.head.seq;
+      expect({ name, ...(await onTheWire(client.lookup(bytes))) }).toEqual({ name, ...expected });
+      expect(await auditSince(seq)).toEqual([expect.objectContaining({ type: 'message.rejected', rpc: 'lookup', code, rule, authenticated: false })]);
+    }
   });
 
   it('refused after authentication with the codes of Deliver: time window, expiry, signature', async () => {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import {
   type EnvelopeHeader,
@@ -14,6 +16,7 @@ import {
 import { expect } from 'vitest';
 import { randomBytes } from '../../src/crypto/sodium.js';
 import { decryptEnvelope, parseEnvelope, type SealedEnvelope } from '../../src/envelope/envelope.js';
+import { MAX_WILDCARDS } from '../../src/lookup/matcher.js';
 import { event, weapon } from '../records/support.js';
 import { type Keyed, pairKeyOf, sealFrom, type SealOverrides } from '../support/parties.js';
 
@@ -127,15 +130,16 @@ export function wireFields(bytes: Uint8Array): Array<{ field: number; wireType: 
 
 /**
  * Asserts that a decrypted LookupAnswer holds nothing but what docs/protocol.md 13.6 allows:
- * `query_id` (1) and hits (2), each hit only reference (1), category (2), owner (3), contact
- * point (4) and partial (5) — decoded from the wire, so an unknown field would show — and that
- * none of `secrets` occurs anywhere in the decrypted bytes.
+ * `query_id` (1), hits (2) and padding of zeros (3), each hit only reference (1), category (2),
+ * owner (3), contact point (4) and partial (5) — decoded from the wire, so an unknown field would
+ * show — and that none of `secrets` occurs anywhere in the decrypted bytes.
  */
 export function expectOnlyHitFields(opened: OpenedAnswer, secrets: readonly string[] = SECRETS): void {
   const top = wireFields(opened.body);
   for (const f of top) {
-    expect([1, 2], `LookupAnswer field ${f.field}`).toContain(f.field);
+    expect([1, 2, 3], `LookupAnswer field ${f.field}`).toContain(f.field);
     expect(f.wireType).toBe(WireType.LengthDelimited);
+    if (f.field === 3) expect(f.bytes?.every((b) => b === 0), 'padding is zeros').toBe(true);
   }
   const allowed: Record<number, WireType> = { 1: WireType.LengthDelimited, 2: WireType.Varint, 3: WireType.LengthDelimited, 4: WireType.LengthDelimited, 5: WireType.Varint };
   for (const hit of top.filter((f) => f.field === 2)) {
@@ -149,4 +153,57 @@ export function expectOnlyHitFields(opened: OpenedAnswer, secrets: readonly stri
   for (const secret of secrets) {
     expect(utf8.includes(secret) || text.includes(secret), `"${secret}" occurs in the decrypted answer`).toBe(false);
   }
+}
+
+/** Longest a node's event loop may be held while it answers a wildcard lookup or search (issue 14 section 2). */
+export const MAX_EVENT_LOOP_DELAY_MS = 50;
+/**
+ * Runs more of a test that watches the event loop. On a shared 2-core machine at a load of 10–15
+ * the scheduler now and then leaves the test process waiting 50–130 ms (6 of 206 watched runs,
+ * also of tests that match nothing); a matcher that backtracks holds the loop on every run, so
+ * it fails every one.
+ */
+export const WATCH_RETRIES = 2;
+
+const SERIAL_ALPHABET = 'ABCDEFGHJKLMNPRSTUVWXYZ0123456789';
+
+/** A 40-character serial: `FX` and 38 characters drawn from the hash of `i` (the same serials every run). */
+function hashedSerial(i: number): string {
+  const bytes = createHash('sha512').update(`serial ${i}`).digest();
+  return `FX${[...bytes.subarray(0, 38)].map((b) => SERIAL_ALPHABET[b % SERIAL_ALPHABET.length]).join('')}`;
+}
+
+/** The serial among {@link ATTACK_SERIALS} that some of the {@link AT_LIMIT_PATTERNS} match. */
+export const ATTACK_HIT = `FX${'7'.repeat(35)}XYZ`;
+
+/**
+ * 200 serials of 40 characters for the wildcard attacks of issue 14 section 2: 191 random, eight
+ * of one repeated digit (what a backtracking matcher likes least), and {@link ATTACK_HIT}.
+ */
+export const ATTACK_SERIALS: readonly string[] = [...Array.from({ length: 191 }, (_, i) => hashedSerial(i)), ...Array.from({ length: 8 }, (_, i) => `FX${'0'.repeat(37)}${i + 1}`), ATTACK_HIT];
+
+/**
+ * Patterns with exactly {@link MAX_WILDCARDS} wildcards — `*?` repeated, many `*`, many `?`, and
+ * both alternating — each with the serials of {@link ATTACK_SERIALS} it matches. A backtracking
+ * regular expression spent up to seconds on one of them against these serials.
+ */
+export const AT_LIMIT_PATTERNS: ReadonlyArray<{ readonly pattern: string; readonly matches: readonly string[] }> = [
+  { pattern: `${'*?'.repeat(MAX_WILDCARDS / 2)}XYZ`, matches: [ATTACK_HIT] },
+  { pattern: `${'?*'.repeat(MAX_WILDCARDS / 2)}XYZ`, matches: [ATTACK_HIT] },
+  { pattern: `${'*0'.repeat(MAX_WILDCARDS)}9`, matches: [] },
+  { pattern: `FX${'?'.repeat(MAX_WILDCARDS - 1)}*XYZ`, matches: [ATTACK_HIT] },
+  { pattern: `*${'0?'.repeat(MAX_WILDCARDS - 2)}*Q`, matches: [] },
+];
+
+/** Patterns past the limit, each with at least 3 known characters: refused with INVALID_FIELD, rule `max_wildcards`. */
+export const OVER_LIMIT_PATTERNS: readonly string[] = [`${'*?'.repeat(60)}XYZ`, `FX0${'?*'.repeat(MAX_WILDCARDS)}`, `${'*0'.repeat(MAX_WILDCARDS + 1)}X`];
+
+/**
+ * Watches this process's event loop (`monitorEventLoopDelay`, 5 ms resolution) from now on:
+ * `longestMs()` is the longest it was held, `stop()` ends the watch.
+ */
+export function watchEventLoop(): { longestMs(): number; stop(): void } {
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  return { longestMs: () => histogram.max / 1e6, stop: () => histogram.disable() };
 }

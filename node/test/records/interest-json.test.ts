@@ -44,8 +44,8 @@ describe('interest report in the JSON form of a record', () => {
   });
 
   it('shows in the readable form of `records show`', () => {
-    expect(describeRecord(weapon({ recordId: 'rec_x', interest: REPORT }))).toContain('of interest: stolen on 2025-05-30, reported by Police fédérale (PV-2025-1187); contact point NCB Brussels');
-    expect(describeRecord(weapon({ recordId: 'rec_x' }))).not.toContain('of interest');
+    expect(describeRecord(weapon({ recordId: 'rec_x', interest: REPORT })).join('\n')).toContain('of interest: stolen on 2025-05-30, reported by Police fédérale (PV-2025-1187); contact point NCB Brussels');
+    expect(describeRecord(weapon({ recordId: 'rec_x' })).join('\n')).not.toContain('of interest');
   });
 });
 

@@ -15,8 +15,8 @@ export interface Attempt {
 
 /**
  * The real gRPC transport with a recorder in front: every Deliver call is logged with its time and
- * outcome, a hook runs before each call, and receipts can be altered on their way back to the
- * outbox (to play a recipient that answers with a bad receipt).
+ * outcome, a hook runs before each call, and receipts and errors can be altered on their way back
+ * to the outbox (to play a recipient that answers with a bad receipt, or an answer lost).
  */
 export class RecordingTransport implements Transport {
   readonly attempts: Attempt[] = [];
@@ -24,6 +24,8 @@ export class RecordingTransport implements Transport {
   beforeAttempt: ((messageId: string) => Promise<void>) | undefined;
   /** Changes a receipt before the outbox sees it. */
   alterReceipt: ((receipt: Receipt) => Receipt) | undefined;
+  /** Changes an error answer before the outbox sees it: returns the error thrown instead. */
+  alterError: ((error: TracenetError) => TracenetError) | undefined;
   readonly #inner: Transport;
 
   constructor(inner: Transport = createGrpcTransport({ maxEnvelopeBytes: DEFAULT_MAX_ENVELOPE_BYTES })) {
@@ -40,8 +42,9 @@ export class RecordingTransport implements Transport {
       attempt.outcome = 'receipt';
       return this.alterReceipt ? this.alterReceipt(receipt) : receipt;
     } catch (error) {
-      attempt.outcome = TracenetError.from(error).codeName;
-      throw error;
+      const failure = TracenetError.from(error);
+      attempt.outcome = failure.codeName;
+      throw this.alterError ? this.alterError(failure) : error;
     }
   }
 

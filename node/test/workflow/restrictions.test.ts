@@ -246,6 +246,8 @@ describe('ShareCase: consent, disclosure notices, retention', () => {
   beforeAll(async () => {
     bed = await startBed(['FRA', 'BEL', PANEL]);
     await bed.policy('BEL', 'FRA', { acceptRequests: true });
+    // Shared information opens a case at the third participant: it too must accept the sharer.
+    await bed.policy(PANEL, 'FRA', { acceptRequests: true });
   });
   afterAll(() => bed?.cleanup());
 
@@ -311,6 +313,27 @@ describe('ShareCase: consent, disclosure notices, retention', () => {
     const { case: after } = await share(mine.caseId);
     expect(after?.disclosures.map((d) => d.basis)).toEqual(['listed']);
     await until(bed.node('BEL'), theirs.caseId, (c) => c.disclosures.length === 1, 'disclosure notified');
+  });
+
+  it('a third participant whose policy refuses requests from the sharer refuses the shared information: KIND_NOT_ALLOWED with a receipt, no case', async () => {
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [PANEL], retentionDays: 0 } });
+    await bed.policy(PANEL, 'FRA', { acceptRequests: false });
+    try {
+      const { mine } = await answered(bed);
+      const before = (await sharedWithPanel()).length;
+      await share(mine.caseId);
+      const fra = bed.node('FRA');
+      let failed: Record<string, unknown> | undefined;
+      await waitFor(async () => (failed = (await fra.store.sub.failed.values().all()).find((m) => m.kind === MessageKind.MESSAGE_KIND_SHARED_INFORMATION)) !== undefined, 10_000, 'shared information refused');
+      expect(failed).toMatchObject({ recipient: PANEL, lastError: 'KIND_NOT_ALLOWED' });
+      expect(failed?.receipt).toBeTruthy();
+      expect((await sharedWithPanel()).length).toBe(before);
+      expect((await auditTypes(bed.node(PANEL))).filter((a) => a.type === 'message.rejected' && a.kind === MessageKind.MESSAGE_KIND_SHARED_INFORMATION)).toEqual([
+        expect.objectContaining({ peer: 'FRA', code: 'KIND_NOT_ALLOWED', rule: 'peer_policy', authenticated: true }),
+      ]);
+    } finally {
+      await bed.policy(PANEL, 'FRA', { acceptRequests: true });
+    }
   });
 
   it('retention: received information is purged when its retention ends (ManualClock), logged, and can no longer be shared', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { credentials, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import {
   AuthorityClient,
@@ -8,20 +9,28 @@ import {
   CasesClient,
   type CasesServer,
   ClarificationReply,
+  ClarificationRequest,
   Closure,
+  ConsentDecision,
+  ConsentRequest,
   DelayNotice,
+  DisclosureNotice,
   ErrorCode,
   FindingKind,
   IllicitKind,
   MessageKind,
   NodeEvent,
   NodeEventType,
+  OnwardDisclosure,
   PeerPolicy,
   Priority,
   ReasonCode,
   ReceiptStatus,
+  RecordsClient,
+  type RecordsServer,
   Refusal,
   Restriction,
+  SharedInformation,
   TraceAcknowledgement,
   TraceAnswer,
   TraceOutcome,
@@ -250,8 +259,8 @@ async function deliverByHand(
   to: TracenetNode,
   kind: MessageKind,
   body: Uint8Array,
+  messageId = newMessageId(),
 ): Promise<{ status: 'accepted' } | { status: 'rejected'; error: TracenetError & { grpc: number | undefined } }> {
-  const messageId = newMessageId();
   const sealed = sealFrom(from, to.identity, bed.clock.now(), { kind, body, messageId });
   const client = new RawFederationClient(to.federationAddress, to.identity.tlsCertificatePem, from.tls);
   try {
@@ -527,6 +536,24 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
     expect(error.code).toBe(ErrorCode.ERROR_CODE_ALREADY_EXISTS);
     expect((await fra.workflow.get(first.caseId)).nextCaseIds).toHaveLength(1);
   });
+
+  it("the owner's manufacturer alias table applies to automatic answers and to SearchRecords, as to lookups (protocol 11.3, 13.5)", async () => {
+    const bel = bed.node('BEL');
+    const records = connectUnary<RecordsServer>(RecordsClient, bel.authorityAddress, await readAuthorityToken(bed.test('BEL').dataDir));
+    const search = async (manufacturer: string) =>
+      (await records.call('searchRecords', { query: { manufacturer, model: '', serialNumber: FNC.serialNumber, calibre: '', type: 0 }, serialOnly: false, limit: 0 })).records.length;
+    try {
+      expect(await search('Fabrique Nationale')).toBe(0);
+      await bel.lookups.aliases.load(Buffer.from('FN Herstal,FN,Fabrique Nationale\n'));
+      expect(await search('Fabrique Nationale')).toBe(1);
+      const { mine } = await send('BEL', markings({ ...FNC, manufacturer: 'Fabrique Nationale' }));
+      const answered = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ANSWERED]);
+      expect([answered.answer?.automatic, answered.answer?.lastLegalRecord]).toEqual([true, 'manufactured 2014-02-01']);
+    } finally {
+      await bel.lookups.aliases.load(Buffer.from(''));
+      records.close();
+    }
+  });
 });
 
 describe('officer steps and illegal transitions', () => {
@@ -736,6 +763,147 @@ describe('officer steps and illegal transitions', () => {
   });
 });
 
+
+describe('received messages: direction, bodies of kinds 14–17, received use restrictions', () => {
+  let bed: Bed;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL']);
+    await bed.policy('BEL', 'FRA', { acceptRequests: true });
+  });
+  afterAll(() => bed?.cleanup());
+
+  const NO_RECORD = { outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined };
+  const OTHER = { reason: ReasonCode.REASON_CODE_OTHER, explanation: 'ongoing proceedings' };
+
+  /** FRA asks BEL and BEL acknowledges; with `answer`, BEL also answers (no record). Both outboxes are drained. */
+  async function trace(answer: boolean): Promise<{ mine: Case; theirs: Case }> {
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
+    const mine = c as Case;
+    const theirs = await caseOfTrace(bed.node('BEL'), mine.traceId);
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
+    if (answer) await bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, ...NO_RECORD });
+    await until(bed.node('FRA'), mine.caseId, [answer ? S.CASE_STATE_ANSWERED : S.CASE_STATE_ACKNOWLEDGED]);
+    await drained(bed.node('FRA'));
+    await drained(bed.node('BEL'));
+    return { mine, theirs: await bed.node('BEL').workflow.get(theirs.caseId) };
+  }
+
+  /** Delivers by hand and returns the refusal's [code, field, rule]; fails when accepted. */
+  async function refused(from: string, to: string, kind: MessageKind, body: Uint8Array, messageId?: string): Promise<[string, string, string]> {
+    const result = await deliverByHand(bed, bed.node(from).identity, bed.node(to), kind, body, messageId);
+    if (result.status !== 'rejected') throw new Error(`${K[kind]} accepted`);
+    return [result.error.codeName, result.error.field, result.error.rule];
+  }
+
+  it('a kind sent in the wrong direction names no trace of the receiver: NOT_FOUND (known_trace) for every kind; nothing changes (protocol 12.1)', async () => {
+    const { mine, theirs } = await trace(true);
+    const t = mine.traceId;
+    const now = bed.clock.now();
+    // FRA requested the trace: it sends what only the requested side sends, naming it.
+    const fromRequester: Array<[MessageKind, Uint8Array]> = [
+      [K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, TraceAcknowledgement.encode({ traceId: t, requesterCaseReference: '', requestedCaseReference: 'FRA-1' }).finish()],
+      [K.MESSAGE_KIND_CLARIFICATION_REQUEST, ClarificationRequest.encode({ traceId: t, clarificationId: 'q-1', question: 'which variant?' }).finish()],
+      [K.MESSAGE_KIND_TRACE_ANSWER, TraceAnswer.encode({ traceId: t, ...NO_RECORD, automatic: false }).finish()],
+      [K.MESSAGE_KIND_TRACE_DELAY, DelayNotice.encode({ traceId: t, ...OTHER, expectedBy: '' }).finish()],
+      [K.MESSAGE_KIND_TRACE_RESTRICTION, Restriction.encode({ traceId: t, ...OTHER, partialAnswer: undefined }).finish()],
+      [K.MESSAGE_KIND_TRACE_REFUSAL, Refusal.encode({ traceId: t, ...OTHER }).finish()],
+      [K.MESSAGE_KIND_CONSENT_DECISION, ConsentDecision.encode({ traceId: t, consentId: 'consent-1', granted: true, conditions: '' }).finish()],
+    ];
+    // BEL was asked: it sends what only the requester sends, naming the same trace.
+    const fromRequested: Array<[MessageKind, Uint8Array]> = [
+      [K.MESSAGE_KIND_CLARIFICATION_REPLY, ClarificationReply.encode({ traceId: t, clarificationId: 'q-1', answer: 'the tactical one', weapon: undefined }).finish()],
+      [K.MESSAGE_KIND_TRACE_WITHDRAWAL, Withdrawal.encode({ traceId: t, reason: '' }).finish()],
+      [K.MESSAGE_KIND_TRACE_CLOSURE, Closure.encode({ traceId: t, useful: true, feedback: '' }).finish()],
+      [K.MESSAGE_KIND_CONSENT_REQUEST, ConsentRequest.encode({ traceId: t, consentId: 'consent-1', thirdParticipant: 'KEN', reason: 'the panel asks' }).finish()],
+      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, DisclosureNotice.encode({ traceId: t, thirdParticipant: 'KEN', disclosedAtMs: now, basis: 'listed' }).finish()],
+    ];
+    const before = [await bed.node('FRA').workflow.get(mine.caseId), await bed.node('BEL').workflow.get(theirs.caseId)];
+    for (const [from, to, messages] of [['FRA', 'BEL', fromRequester], ['BEL', 'FRA', fromRequested]] as const) {
+      for (const [kind, body] of messages) expect(await refused(from, to, kind, body), K[kind]).toEqual(['NOT_FOUND', 'body.trace_id', 'known_trace']);
+    }
+    expect([await bed.node('FRA').workflow.get(mine.caseId), await bed.node('BEL').workflow.get(theirs.caseId)]).toEqual(before);
+  });
+
+  it('kinds 14–17: each body rule is REJECTED naming its field, before the trace is looked up, and for good (protocol 14.4)', async () => {
+    const t = randomTraceId();
+    const restrictions = { purpose: '', onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: 30 };
+    const answer = { traceId: t, ...NO_RECORD, automatic: false };
+    const consent = (changes: Partial<ConsentRequest>) => ConsentRequest.encode({ traceId: t, consentId: 'consent-1', thirdParticipant: 'KEN', reason: 'the panel asks', ...changes }).finish();
+    const notice = (changes: Partial<DisclosureNotice>) => DisclosureNotice.encode({ traceId: t, thirdParticipant: 'KEN', disclosedAtMs: bed.clock.now(), basis: 'listed', ...changes }).finish();
+    const shared = (changes: Partial<SharedInformation>) => SharedInformation.encode({ provider: 'KEN', providerTraceId: t, answer, restrictions, note: '', ...changes }).finish();
+    // disclosed_at_ms = 2^53, encoded by hand: no JavaScript number holds it exactly.
+    const lateNotice = new BinaryWriter().raw(notice({ disclosedAtMs: 0 })).tag(3, WireType.Varint).int64(2n ** 53n).finish();
+    const cases: Array<[MessageKind, string, string, Uint8Array, [string, string, string]]> = [
+      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ consentId: ' ' }), ['MISSING_FIELD', 'body.consent_id', 'required']],
+      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ consentId: 'c'.repeat(65) }), ['MISSING_FIELD', 'body.consent_id', 'max_length']],
+      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ thirdParticipant: 'Kenya' }), ['INVALID_FIELD', 'body.third_participant', 'participant_id']],
+      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ reason: '\n\t' }), ['MISSING_FIELD', 'body.reason', 'required']],
+      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ reason: 'r'.repeat(5001) }), ['MISSING_FIELD', 'body.reason', 'max_length']],
+      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ traceId: 'short' }), ['INVALID_FIELD', 'body.trace_id', 'trace_id']],
+      [K.MESSAGE_KIND_CONSENT_DECISION, 'BEL', 'FRA', ConsentDecision.encode({ traceId: t, consentId: '', granted: true, conditions: '' }).finish(), ['MISSING_FIELD', 'body.consent_id', 'required']],
+      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, 'FRA', 'BEL', notice({ thirdParticipant: '' }), ['INVALID_FIELD', 'body.third_participant', 'participant_id']],
+      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, 'FRA', 'BEL', notice({ basis: ' ' }), ['MISSING_FIELD', 'body.basis', 'required']],
+      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, 'FRA', 'BEL', notice({ basis: 'b'.repeat(201) }), ['MISSING_FIELD', 'body.basis', 'max_length']],
+      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, 'FRA', 'BEL', lateNotice, ['INVALID_FIELD', 'body.disclosed_at_ms', 'safe_integer']],
+      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ provider: 'belgium' }), ['INVALID_FIELD', 'body.provider', 'participant_id']],
+      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ answer: undefined }), ['MISSING_FIELD', 'body.answer', 'required']],
+      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ answer: { ...answer, outcome: TraceOutcome.TRACE_OUTCOME_UNSPECIFIED } }), ['INVALID_FIELD', 'body.answer.outcome', 'required']],
+      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ restrictions: undefined }), ['MISSING_FIELD', 'body.restrictions', 'required']],
+      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ restrictions: { ...restrictions, onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED } }), ['INVALID_FIELD', 'body.restrictions.onward_disclosure', 'enum']],
+      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ restrictions: { ...restrictions, retentionDays: 0 } }), ['INVALID_FIELD', 'body.restrictions.retention_days', 'range']],
+      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ providerTraceId: 'x' }), ['INVALID_FIELD', 'body.provider_trace_id', 'trace_id']],
+    ];
+    const storage = async () => [await caseStorage(bed.node('FRA')), await caseStorage(bed.node('BEL'))];
+    const before = await storage();
+    for (const [kind, from, to, body, expected] of cases) expect(await refused(from, to, kind, body), `${K[kind]} ${expected[1]}`).toEqual(expected);
+    expect(await storage()).toEqual(before);
+    // For good: the same message id with a correct body gets the same refusal back (protocol 4.6).
+    const messageId = newMessageId();
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, consent({ reason: ' ' }), messageId)).toEqual(['MISSING_FIELD', 'body.reason', 'required']);
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, consent({}), messageId)).toEqual(['MISSING_FIELD', '', 'rejected_before']);
+  });
+
+  it('kinds 14–16: refused in a state without an answer as the state machine refuses (field case_id), a reused consent id and a decision on no open request too', async () => {
+    const acknowledged = await trace(false);
+    const ask = (traceId: string, consentId = 'consent-1') => ConsentRequest.encode({ traceId, consentId, thirdParticipant: 'KEN', reason: 'the panel asks' }).finish();
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, ask(acknowledged.mine.traceId))).toEqual(['ILLEGAL_TRANSITION', 'case_id', 'acknowledged+consent_request']);
+    await bed.cases('FRA').call('withdrawCase', { caseId: acknowledged.mine.caseId, reason: 'no longer needed' });
+    await until(bed.node('BEL'), acknowledged.theirs.caseId, [S.CASE_STATE_WITHDRAWN]);
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, ask(acknowledged.mine.traceId))).toEqual(['CASE_CLOSED', 'case_id', 'case_open']);
+
+    const answered = await trace(true);
+    expect((await deliverByHand(bed, bed.node('FRA').identity, bed.node('BEL'), K.MESSAGE_KIND_CONSENT_REQUEST, ask(answered.mine.traceId))).status).toBe('accepted');
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, ask(answered.mine.traceId))).toEqual(['ALREADY_EXISTS', 'body.consent_id', 'unique_consent']);
+    const decision = ConsentDecision.encode({ traceId: answered.mine.traceId, consentId: 'never-asked', granted: true, conditions: '' }).finish();
+    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_CONSENT_DECISION, decision)).toEqual(['INVALID_FIELD', 'body.consent_id', 'open_consent']);
+  });
+
+  it('received use restrictions: invalid ones (an UNSPECIFIED onward disclosure) are REJECTED as body rules; an answer without any is held as WITH_CONSENT, 5 years (protocol 14.2)', async () => {
+    const { mine } = await trace(false);
+    const unspecified = { purpose: '', onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED, listedParticipants: [], retentionDays: 30 };
+    const answer = (traceId: string, restrictions?: typeof unspecified) => TraceAnswer.encode({ traceId, ...NO_RECORD, automatic: false, restrictions }).finish();
+    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_ANSWER, answer(mine.traceId, unspecified))).toEqual(['INVALID_FIELD', 'body.restrictions.onward_disclosure', 'enum']);
+    // A body rule: checked before the trace is looked up.
+    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_ANSWER, answer(randomTraceId(), unspecified))).toEqual(['INVALID_FIELD', 'body.restrictions.onward_disclosure', 'enum']);
+    const partial = Restriction.encode({ traceId: mine.traceId, ...OTHER, partialAnswer: { traceId: '', ...NO_RECORD, automatic: false, restrictions: { ...unspecified, onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_NONE, retentionDays: 0 } } }).finish();
+    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_RESTRICTION, partial)).toEqual(['INVALID_FIELD', 'body.partial_answer.restrictions.retention_days', 'range']);
+    expect((await bed.node('FRA').workflow.get(mine.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+    // No restrictions at all (a node older than section 14): accepted, held under the state default.
+    expect((await deliverByHand(bed, bed.node('BEL').identity, bed.node('FRA'), K.MESSAGE_KIND_TRACE_ANSWER, answer(mine.traceId))).status).toBe('accepted');
+    const held = await bed.node('FRA').workflow.get(mine.caseId);
+    expect(held.answer?.restrictions).toEqual({ purpose: 'criminal investigation and prosecution', onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: 1825 });
+  });
+
+  it('a sender applies the same rules: an answer whose restrictions a receiver would refuse is refused at AnswerCase; nothing is sent', async () => {
+    const { theirs } = await trace(false);
+    const error = await failure(
+      bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, ...NO_RECORD, restrictions: { purpose: 'p'.repeat(2001), onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED, listedParticipants: [], retentionDays: 0 } }),
+    );
+    expect([error.code, error.field, error.rule]).toEqual([ErrorCode.ERROR_CODE_INVALID_FIELD, 'answer.restrictions.purpose', 'max_length']);
+    expect((await bed.node('BEL').workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+    expect(await countEntries(bed.node('BEL').store.sub.outbox)).toBe(0);
+  });
+});
 
 describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
   let bed: Bed;
@@ -1075,7 +1243,9 @@ describe('restart', () => {
     await bed.policy('BEL', 'FRA', { acceptRequests: true, autoAnswer: true });
   });
   afterAll(async () => {
-    await Promise.all(again.map((t) => t.cleanup()));
+    // One after the other, the running one first: they share BEL's data directory, and removing it
+    // while the running node stops (writing its last entries and audit-head.json) fails ENOTEMPTY.
+    for (const t of [...again].reverse()) await t.cleanup();
     await bed?.cleanup();
   });
 

@@ -141,6 +141,11 @@ export interface PeerSummary {
   validUntilMs: number;
   /** Hex of the pinned TLS certificate's SHA-256. */
   tlsFingerprint: string;
+  /**
+   * Key id of a KEY_ROTATION held until the roster lists its key (docs/protocol.md 15.2); empty
+   * when none is held.
+   */
+  heldKeyId: string;
 }
 
 /** SendNoticeRequest says what to send to whom. */
@@ -313,6 +318,20 @@ export interface RosterSummary {
   state: string;
   /** End of the grace after expiry (Unix ms). */
   graceUntilMs: number;
+}
+
+/** RemovePeerRequest names the peer to unpin. */
+export interface RemovePeerRequest {
+  participantId: string;
+}
+
+/** RemovePeerResponse describes the card that was pinned. */
+export interface RemovePeerResponse {
+  peer:
+    | PeerSummary
+    | undefined;
+  /** Messages queued to that participant: they wait for a new pin of it, or fail as EXPIRED. */
+  queuedMessages: number;
 }
 
 function createBaseGetNodeInfoRequest(): GetNodeInfoRequest {
@@ -814,7 +833,16 @@ export const ListPeersResponse: MessageFns<ListPeersResponse> = {
 };
 
 function createBasePeerSummary(): PeerSummary {
-  return { participantId: "", kind: 0, displayName: "", endpoints: [], keyId: "", validUntilMs: 0, tlsFingerprint: "" };
+  return {
+    participantId: "",
+    kind: 0,
+    displayName: "",
+    endpoints: [],
+    keyId: "",
+    validUntilMs: 0,
+    tlsFingerprint: "",
+    heldKeyId: "",
+  };
 }
 
 export const PeerSummary: MessageFns<PeerSummary> = {
@@ -839,6 +867,9 @@ export const PeerSummary: MessageFns<PeerSummary> = {
     }
     if (message.tlsFingerprint !== "") {
       writer.uint32(58).string(message.tlsFingerprint);
+    }
+    if (message.heldKeyId !== "") {
+      writer.uint32(66).string(message.heldKeyId);
     }
     return writer;
   },
@@ -912,6 +943,14 @@ export const PeerSummary: MessageFns<PeerSummary> = {
             message.tlsFingerprint = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.heldKeyId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -955,6 +994,11 @@ export const PeerSummary: MessageFns<PeerSummary> = {
         : isSet(object.tls_fingerprint)
         ? globalThis.String(object.tls_fingerprint)
         : "",
+      heldKeyId: isSet(object.heldKeyId)
+        ? globalThis.String(object.heldKeyId)
+        : isSet(object.held_key_id)
+        ? globalThis.String(object.held_key_id)
+        : "",
     };
   },
 
@@ -981,6 +1025,9 @@ export const PeerSummary: MessageFns<PeerSummary> = {
     if (message.tlsFingerprint !== "") {
       obj.tlsFingerprint = message.tlsFingerprint;
     }
+    if (message.heldKeyId !== "") {
+      obj.heldKeyId = message.heldKeyId;
+    }
     return obj;
   },
 
@@ -996,6 +1043,7 @@ export const PeerSummary: MessageFns<PeerSummary> = {
     message.keyId = object.keyId ?? "";
     message.validUntilMs = object.validUntilMs ?? 0;
     message.tlsFingerprint = object.tlsFingerprint ?? "";
+    message.heldKeyId = object.heldKeyId ?? "";
     return message;
   },
 };
@@ -3147,6 +3195,170 @@ export const RosterSummary: MessageFns<RosterSummary> = {
   },
 };
 
+function createBaseRemovePeerRequest(): RemovePeerRequest {
+  return { participantId: "" };
+}
+
+export const RemovePeerRequest: MessageFns<RemovePeerRequest> = {
+  encode(message: RemovePeerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.participantId !== "") {
+      writer.uint32(10).string(message.participantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemovePeerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemovePeerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemovePeerRequest {
+    return {
+      participantId: isSet(object.participantId)
+        ? globalThis.String(object.participantId)
+        : isSet(object.participant_id)
+        ? globalThis.String(object.participant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RemovePeerRequest): unknown {
+    const obj: any = {};
+    if (message.participantId !== "") {
+      obj.participantId = message.participantId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemovePeerRequest>): RemovePeerRequest {
+    return RemovePeerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemovePeerRequest>): RemovePeerRequest {
+    const message = createBaseRemovePeerRequest();
+    message.participantId = object.participantId ?? "";
+    return message;
+  },
+};
+
+function createBaseRemovePeerResponse(): RemovePeerResponse {
+  return { peer: undefined, queuedMessages: 0 };
+}
+
+export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
+  encode(message: RemovePeerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peer !== undefined) {
+      PeerSummary.encode(message.peer, writer.uint32(10).fork()).join();
+    }
+    if (message.queuedMessages !== 0) {
+      writer.uint32(16).uint32(message.queuedMessages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemovePeerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemovePeerResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peer = PeerSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.queuedMessages = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemovePeerResponse {
+    return {
+      peer: isSet(object.peer) ? PeerSummary.fromJSON(object.peer) : undefined,
+      queuedMessages: isSet(object.queuedMessages)
+        ? globalThis.Number(object.queuedMessages)
+        : isSet(object.queued_messages)
+        ? globalThis.Number(object.queued_messages)
+        : 0,
+    };
+  },
+
+  toJSON(message: RemovePeerResponse): unknown {
+    const obj: any = {};
+    if (message.peer !== undefined) {
+      obj.peer = PeerSummary.toJSON(message.peer);
+    }
+    if (message.queuedMessages !== 0) {
+      obj.queuedMessages = Math.round(message.queuedMessages);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemovePeerResponse>): RemovePeerResponse {
+    return RemovePeerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemovePeerResponse>): RemovePeerResponse {
+    const message = createBaseRemovePeerResponse();
+    message.peer = (object.peer !== undefined && object.peer !== null)
+      ? PeerSummary.fromPartial(object.peer)
+      : undefined;
+    message.queuedMessages = object.queuedMessages ?? 0;
+    return message;
+  },
+};
+
 /**
  * Authority is the node's local API for its own state's officers and systems. It listens on
  * loopback by default and requires "authorization: Bearer <token>" metadata on every call.
@@ -3315,6 +3527,20 @@ export const AuthorityService = {
     responseSerialize: (value: GetRosterResponse): Buffer => Buffer.from(GetRosterResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetRosterResponse => GetRosterResponse.decode(value),
   },
+  /**
+   * RemovePeer unpins a peer: its envelopes are refused and nothing is sent to it until a card of
+   * it is pinned again. Key ids it revoked stay refused; its policy, cases and messages are kept
+   * (docs/protocol.md 2.4).
+   */
+  removePeer: {
+    path: "/tracenet.v1.Authority/RemovePeer" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemovePeerRequest): Buffer => Buffer.from(RemovePeerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemovePeerRequest => RemovePeerRequest.decode(value),
+    responseSerialize: (value: RemovePeerResponse): Buffer => Buffer.from(RemovePeerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemovePeerResponse => RemovePeerResponse.decode(value),
+  },
 } as const;
 
 export interface AuthorityServer extends UntypedServiceImplementation {
@@ -3362,6 +3588,12 @@ export interface AuthorityServer extends UntypedServiceImplementation {
   loadRoster: handleUnaryCall<LoadRosterRequest, LoadRosterResponse>;
   /** GetRoster describes the installed roster. */
   getRoster: handleUnaryCall<GetRosterRequest, GetRosterResponse>;
+  /**
+   * RemovePeer unpins a peer: its envelopes are refused and nothing is sent to it until a card of
+   * it is pinned again. Key ids it revoked stay refused; its policy, cases and messages are kept
+   * (docs/protocol.md 2.4).
+   */
+  removePeer: handleUnaryCall<RemovePeerRequest, RemovePeerResponse>;
 }
 
 export interface AuthorityClient extends Client {
@@ -3595,6 +3827,26 @@ export interface AuthorityClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetRosterResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * RemovePeer unpins a peer: its envelopes are refused and nothing is sent to it until a card of
+   * it is pinned again. Key ids it revoked stay refused; its policy, cases and messages are kept
+   * (docs/protocol.md 2.4).
+   */
+  removePeer(
+    request: RemovePeerRequest,
+    callback: (error: ServiceError | null, response: RemovePeerResponse) => void,
+  ): ClientUnaryCall;
+  removePeer(
+    request: RemovePeerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemovePeerResponse) => void,
+  ): ClientUnaryCall;
+  removePeer(
+    request: RemovePeerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemovePeerResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -43,6 +43,13 @@ export interface LookupAnswer {
   queryId: string;
   /** Empty: no hit. */
   hits: LookupHit[];
+  /**
+   * Zero bytes that make every answer of up to a few dozen hits the same size on the wire, so that
+   * the size of the envelope does not tell a hit from a no-hit (docs/protocol.md 13.6). The owner
+   * sets the smallest length of at least 128 that makes the serialized LookupAnswer a multiple of
+   * 4096 bytes; the requester ignores it.
+   */
+  padding: Buffer;
 }
 
 function createBaseLookupQuery(): LookupQuery {
@@ -310,7 +317,7 @@ export const LookupHit: MessageFns<LookupHit> = {
 };
 
 function createBaseLookupAnswer(): LookupAnswer {
-  return { queryId: "", hits: [] };
+  return { queryId: "", hits: [], padding: Buffer.alloc(0) };
 }
 
 export const LookupAnswer: MessageFns<LookupAnswer> = {
@@ -320,6 +327,9 @@ export const LookupAnswer: MessageFns<LookupAnswer> = {
     }
     for (const v of message.hits) {
       LookupHit.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.padding.length !== 0) {
+      writer.uint32(26).bytes(message.padding);
     }
     return writer;
   },
@@ -353,6 +363,14 @@ export const LookupAnswer: MessageFns<LookupAnswer> = {
             message.hits.push(LookupHit.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.padding = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -373,6 +391,7 @@ export const LookupAnswer: MessageFns<LookupAnswer> = {
         ? globalThis.String(object.query_id)
         : "",
       hits: globalThis.Array.isArray(object?.hits) ? object.hits.map((e: any) => LookupHit.fromJSON(e)) : [],
+      padding: isSet(object.padding) ? Buffer.from(bytesFromBase64(object.padding)) : Buffer.alloc(0),
     };
   },
 
@@ -384,6 +403,9 @@ export const LookupAnswer: MessageFns<LookupAnswer> = {
     if (message.hits?.length) {
       obj.hits = message.hits.map((e) => LookupHit.toJSON(e));
     }
+    if (message.padding.length !== 0) {
+      obj.padding = base64FromBytes(message.padding);
+    }
     return obj;
   },
 
@@ -394,9 +416,18 @@ export const LookupAnswer: MessageFns<LookupAnswer> = {
     const message = createBaseLookupAnswer();
     message.queryId = object.queryId ?? "";
     message.hits = object.hits?.map((e) => LookupHit.fromPartial(e)) || [];
+    message.padding = object.padding ?? Buffer.alloc(0);
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

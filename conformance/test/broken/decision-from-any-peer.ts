@@ -1,0 +1,14 @@
+import { launchEdited } from './patch-source.js';
+
+/** Breaks protocol 14.4: a consent decision is taken from any pinned peer that names the trace, not only from the provider. */
+await launchEdited('decision-from-any-peer', [
+  {
+    file: 'workflow/workflow.js',
+    replace: [
+      [
+        'if (c.peer !== message.sender)\n                throw unknown();\n            if (c.state === S.CASE_STATE_WITHDRAWN)',
+        'if (c.peer !== message.sender && decoded.kind !== K.MESSAGE_KIND_CONSENT_DECISION)\n                throw unknown();\n            if (c.state === S.CASE_STATE_WITHDRAWN)',
+      ],
+    ],
+  },
+]);

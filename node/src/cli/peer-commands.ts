@@ -1,0 +1,123 @@
+import type { Command } from 'commander';
+import { ParticipantKind, type PeerCardBody, type RemovePeerResponse } from '@tracenet/proto';
+import type { LocalAuthorityClient } from '../api/authority-client.js';
+import { initSodium } from '../crypto/sodium.js';
+import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
+import { keyIdOf } from '../identity/keys.js';
+import { parsePeerCardFile, verifyPeerCard } from '../identity/peer-card.js';
+import { certificateFingerprint } from '../identity/tls.js';
+import { dataOption, jsonOption, output, readInput } from './context.js';
+
+/** What an operator reads aloud to the participant before pinning: computed from the signed card, never copied from the file. */
+export interface CardFingerprints {
+  readonly participantId: string;
+  readonly kind: 'state' | 'organisation';
+  readonly displayName: string;
+  readonly endpoints: readonly string[];
+  readonly validFrom: string;
+  readonly validUntil: string;
+  readonly issuedAt: string;
+  /** Key id computed from the two public keys (docs/protocol.md 2.2). */
+  readonly keyId: string;
+  /** SHA-256 of the TLS certificate DER, computed. */
+  readonly tlsFingerprint: string;
+  readonly signingPublicKey: string;
+  readonly encryptionPublicKey: string;
+}
+
+/** The fingerprints of a verified card body. */
+export function cardFingerprints(body: PeerCardBody): CardFingerprints {
+  return {
+    participantId: body.participantId,
+    kind: body.kind === ParticipantKind.PARTICIPANT_KIND_ORGANISATION ? 'organisation' : 'state',
+    displayName: body.displayName,
+    endpoints: body.endpoints,
+    validFrom: new Date(body.validFromMs).toISOString(),
+    validUntil: new Date(body.validUntilMs).toISOString(),
+    issuedAt: new Date(body.issuedAtMs).toISOString(),
+    keyId: keyIdOf(body.signingPublicKey, body.encryptionPublicKey),
+    tlsFingerprint: certificateFingerprint(body.tlsCertificate).toString('hex'),
+    signingPublicKey: body.signingPublicKey.toString('hex'),
+    encryptionPublicKey: body.encryptionPublicKey.toString('hex'),
+  };
+}
+
+/** Hex in groups of four, as it is read aloud: "548f ba50 e9ff d19c". */
+const grouped = (hex: string) => hex.replace(/(.{4})(?=.)/g, '$1 ');
+
+function fingerprintLines(file: string, f: CardFingerprints): string[] {
+  return [
+    `Card file ${file}: a card of ${f.participantId} (${f.kind}); its signature verifies and the readable fields of the file agree with it.`,
+    `  display name     ${f.displayName}`,
+    `  endpoints        ${f.endpoints.join(', ')}`,
+    `  valid            ${f.validFrom} to ${f.validUntil} (issued ${f.issuedAt})`,
+    `Before pinning, read these to ${f.participantId} over a second channel (telephone) and compare:`,
+    `  key id           ${grouped(f.keyId)}`,
+    `  TLS fingerprint  ${grouped(f.tlsFingerprint)}`,
+    `  signing key      ${grouped(f.signingPublicKey)}  (Ed25519)`,
+    `  encryption key   ${grouped(f.encryptionPublicKey)}  (X25519)`,
+  ];
+}
+
+/**
+ * Registers `tracenet peers show <card-file>` and `tracenet peers remove <participant>`
+ * (docs/operations.md section 2). `show` needs no node: it verifies the card file and prints the
+ * fingerprints computed from the signed card for the telephone check. `remove` goes through the
+ * running node, or opens the store of a stopped one, like `peers add`.
+ *
+ * @example
+ * ```ts
+ * registerPeerCardCommands(program.command('peers'), { authority, offline: (dataDir, work) => offline(dataDir, (_s, _j, peers) => work(peers)) });
+ * ```
+ */
+export function registerPeerCardCommands(
+  peers: Command,
+  deps: {
+    /** A client of the running node's Authority API, or undefined when no node runs on `dataDir`. */
+    authority: (dataDir: string) => Promise<LocalAuthorityClient | undefined>;
+    /** Runs `work` on the pins of the stopped node's store. */
+    offline: <T>(dataDir: string, work: (registry: PeerRegistry) => Promise<T>) => Promise<T>;
+  },
+): void {
+  peers
+    .command('show')
+    .description('verify a card file and print the fingerprints computed from its signed card (key id, TLS fingerprint, public keys), to compare with the participant by telephone before pinning')
+    .argument('<card-file>', 'card file exported by the peer with: tracenet peers export')
+    .addOption(jsonOption())
+    .action(async (file: string, options: { json?: boolean }) => {
+      await initSodium();
+      const card = parsePeerCardFile(await readInput(file, `card file ${file} does not exist`));
+      const fingerprints = cardFingerprints(verifyPeerCard(card, Date.now()));
+      output(options.json, fingerprints, () => fingerprintLines(file, fingerprints));
+    });
+
+  peers
+    .command('remove')
+    .description("unpin a peer, e.g. after pinning a wrong card: its envelopes are refused and nothing is sent to it until a card of it is pinned again; its policy, cases and queued messages stay (audited)")
+    .argument('<participant>', 'pinned peer, e.g. TCD')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (participantId: string, options: { data: string; json?: boolean }) => {
+      const client = await deps.authority(options.data);
+      let result: RemovePeerResponse;
+      if (client) {
+        try {
+          result = await client.call('removePeer', { participantId });
+        } finally {
+          client.close();
+        }
+      } else {
+        result = await deps.offline(options.data, async (registry) => {
+          const removed = await registry.remove(participantId, Date.now());
+          return { peer: summarisePeer(removed.peer), queuedMessages: removed.queued };
+        });
+      }
+      const { peer, queuedMessages } = result;
+      output(options.json, result, () => [
+        `Removed ${participantId} (key ${peer?.keyId ?? '?'}, TLS ${peer?.tlsFingerprint ?? '?'}): its envelopes are refused and nothing is sent to it until a card of it is pinned again.`,
+        queuedMessages > 0
+          ? `${queuedMessages} message(s) queued to ${participantId} wait for the next card of ${participantId} you pin (they are sealed to its keys then), or fail as EXPIRED at the end of their lifetime.`
+          : `No message was queued to ${participantId}.`,
+      ]);
+    });
+}
