@@ -83,14 +83,18 @@ export const KEY_CASES: ConformanceCase[] = [
     id: 'keys.grace-ends',
     section: '15.2',
     feature: 'keys',
-    title: 'after the grace of a rotation the previous keys are refused with the one refusal before authentication (precise reason rotation_grace in the audit only)',
+    cites: ['4.4'],
+    title: 'after the grace of a rotation the previous keys get the one refusal before authentication, byte for byte that of a sender never pinned (precise reason rotation_grace in the audit only)',
     async run(ctx) {
       const peer = await ctx.peer();
       const { sealed, outcome } = await rotate(ctx, peer, 1500);
       ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
       await sleep(1800);
-      const old = await noticeWith(ctx, peer, peer.previous[0] as KeySet);
-      ensureRefused(old.outcome, NOT_AUTHENTICATED);
+      const stranger = await ctx.peer({ pin: false });
+      ensureOneRefusal([
+        ['a sender never pinned', (await noticeWith(ctx, stranger, stranger.keySet)).outcome],
+        ['a previous key after its grace', (await noticeWith(ctx, peer, peer.previous[0] as KeySet)).outcome],
+      ]);
     },
   },
   {
@@ -120,7 +124,8 @@ export const KEY_CASES: ConformanceCase[] = [
     id: 'keys.revocation',
     section: '15.3',
     feature: 'keys',
-    title: 'a KEY_REVOCATION signed with the pinned keys revokes the previous key for ever: its envelopes get the one refusal (precise reason revoked_key in the audit only) and its card is never pinned again',
+    cites: ['4.4'],
+    title: 'a KEY_REVOCATION signed with the pinned keys revokes the previous key for ever: its envelopes get the one refusal, byte for byte that of a sender never pinned (precise reason revoked_key in the audit only), and its card is never pinned again',
     async run(ctx) {
       const peer = await ctx.peer();
       const first = await rotate(ctx, peer);
@@ -129,8 +134,11 @@ export const KEY_CASES: ConformanceCase[] = [
       const body = KeyRevocation.encode({ revokedKeyIds: [old.keyId], revokedAtMs: Date.now(), reason: 'compromised' }).finish();
       const revocation = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
       ensureAccepted(revocation.outcome, peer.receiptOf(revocation.sealed.header.messageId, revocation.sealed.digest));
-      const refused = await noticeWith(ctx, peer, old);
-      ensureRefused(refused.outcome, NOT_AUTHENTICATED);
+      const stranger = await ctx.peer({ pin: false });
+      ensureOneRefusal([
+        ['a sender never pinned', (await noticeWith(ctx, stranger, stranger.keySet)).outcome],
+        ['a revoked key', (await noticeWith(ctx, peer, old)).outcome],
+      ]);
       const repin = await ctx.call(ctx.target.authority.call('addPeer', { card: peer.makeCard(old.keys, { issuedAtMs: Date.now() + 1000 }), replaceKeys: true }));
       ensureRefused(repin, { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.key_id', rule: 'revoked_key' });
     },

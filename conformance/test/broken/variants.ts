@@ -52,4 +52,9 @@ export const VARIANTS: readonly BrokenVariant[] = [
   { name: 'lookup-without-purpose', breaks: 'protocol 13.3: a lookup query without purpose answered', caughtBy: ['required.lookup-fields'] },
   { name: 'import-format-may-change', breaks: 'protocol 11.5: an import stream may change its format', caughtBy: ['authority.import-format-fixed'] },
   { name: 'forgets-policies-on-restart', breaks: 'protocol 12.5: peer policies do not survive a restart', caughtBy: ['restart.pins-policies-cases'] },
+  { name: 'tells-recipient-key-apart', breaks: "protocol 4.4: an envelope sealed to a key id that is not the node's gets its precise reason, not the one refusal", caughtBy: ['envelope.one-refusal', 'lookups.one-refusal', 'envelope.wrong-recipient-key'] },
+  { name: 'correlation-id-any-characters', breaks: 'protocol 3.2: a correlation id may hold spaces, controls and bidirectional overrides', caughtBy: ['envelope.correlation-id-visible-ascii'] },
+  { name: 'unnamed-unsafe-integers', breaks: 'protocol 0: an integer beyond ±(2^53 − 1) refused without naming its field (safe_integer)', caughtBy: ['envelope.unsafe-integer'] },
+  { name: 'unlimited-wildcards', breaks: 'protocol 13.4: a serial pattern may hold more than 10 wildcards', caughtBy: ['lookups.max-wildcards'] },
+  { name: 'backtracking-wildcards', breaks: 'protocol 13.4: wildcard serials matched with a backtracking regular expression', caughtBy: ['lookups.adversarial-pattern'] },
 ];
