@@ -54,7 +54,10 @@ export const VARIANTS: readonly BrokenVariant[] = [
   { name: 'forgets-policies-on-restart', breaks: 'protocol 12.5: peer policies do not survive a restart', caughtBy: ['restart.pins-policies-cases'] },
   { name: 'tells-recipient-key-apart', breaks: "protocol 4.4: an envelope sealed to a key id that is not the node's gets its precise reason, not the one refusal", caughtBy: ['envelope.one-refusal', 'lookups.one-refusal', 'envelope.wrong-recipient-key'] },
   { name: 'correlation-id-any-characters', breaks: 'protocol 3.2: a correlation id may hold spaces, controls and bidirectional overrides', caughtBy: ['envelope.correlation-id-visible-ascii'] },
-  { name: 'unnamed-unsafe-integers', breaks: 'protocol 0: an integer beyond ±(2^53 − 1) refused without naming its field (safe_integer)', caughtBy: ['envelope.unsafe-integer'] },
+  { name: 'unnamed-unsafe-integers', breaks: 'protocol 0: an integer beyond ±(2^53 − 1) refused without naming its field (safe_integer)', caughtBy: ['envelope.unsafe-integer', 'required.use-restriction-fields'] },
   { name: 'unlimited-wildcards', breaks: 'protocol 13.4: a serial pattern may hold more than 10 wildcards', caughtBy: ['lookups.max-wildcards'] },
   { name: 'backtracking-wildcards', breaks: 'protocol 13.4: wildcard serials matched with a backtracking regular expression', caughtBy: ['lookups.adversarial-pattern'] },
+  { name: 'consent-request-without-reason', breaks: 'protocol 14.4: a consent request without reason passes the body rules', caughtBy: ['required.use-restriction-fields'] },
+  { name: 'shared-information-by-default', breaks: 'protocol 12.5: SHARED_INFORMATION accepted from a peer whose policy does not accept requests', caughtBy: ['restrictions.shared-information-denied-by-default'] },
+  { name: 'unpadded-lookup-answers', breaks: 'protocol 13.6: lookup answers not padded (a hit longer than a no-hit)', caughtBy: ['lookups.answer-size'] },
 ];
