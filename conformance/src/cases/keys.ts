@@ -308,6 +308,53 @@ export const ROSTER_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'roster.rotation-held',
+    section: '15.2',
+    cites: ['15.5'],
+    feature: 'keys',
+    title: 'with a roster key, a KEY_ROTATION to a key the roster does not list is accepted but held: the new key gets the one refusal, the pinned one still works, until a roster lists the new key; then the rotation applies',
+    async run(ctx) {
+      const { node, operator } = await rosterNode(ctx);
+      const peer = await unpinned(node);
+      ensureOk(await ctx.call(loadRoster(node, roster(operator, [member(peer)]))), 'LoadRoster');
+      ensureOk(await ctx.call(addPeer(node, peer)), 'AddPeer of a listed participant');
+      const pinned = peer.keySet;
+      const { sealed, outcome } = await rotate(node, peer);
+      ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
+      const held = (await node.target.authority.call('listPeers', {})).peers.find((p) => p.participantId === peer.participantId);
+      ensureEqual([held?.keyId, held?.heldKeyId], [pinned.keyId, peer.keyId], 'ListPeers key_id and held_key_id while the rotation is held');
+      const stranger = await unpinned(node);
+      ensureOneRefusal([
+        ['a sender never pinned', (await noticeWith(node, stranger, stranger.keySet)).outcome],
+        ['the new key of a held rotation', (await noticeWith(node, peer, peer.keySet)).outcome],
+      ]);
+      const old = await noticeWith(node, peer, pinned);
+      ensureAccepted(old.outcome, peer.receiptOf(old.sealed.header.messageId, old.sealed.digest));
+      ensureOk(await ctx.call(loadRoster(node, roster(operator, [member(peer, [pinned, peer.keySet])]))), 'LoadRoster of a roster listing the new key');
+      ensureEqual(await pinnedKeyId(node, peer), peer.keyId, 'the pinned key id once a roster lists the new key');
+      const fresh = await noticeWith(node, peer, peer.keySet);
+      ensureAccepted(fresh.outcome, peer.receiptOf(fresh.sealed.header.messageId, fresh.sealed.digest));
+    },
+  },
+  {
+    id: 'roster.other-federation',
+    section: '15.4',
+    feature: 'keys',
+    title: "LoadRoster refuses a roster of another federation (roster.federation, roster_federation) or whose federation name has a control character (control_character), even signed by the node's operator",
+    async run(ctx) {
+      const { node, operator } = await rosterNode(ctx);
+      const items: Array<[string, string, string]> = [
+        ['another federation', `${FEDERATION}-other`, 'roster_federation'],
+        ['the name in another case', FEDERATION.toUpperCase(), 'roster_federation'],
+        ['a control character in the name', `${FEDERATION}\u001b[2J`, 'control_character'],
+      ];
+      await ensureEach('each roster of another federation refused (protocol 15.4)', items, ([what]) => what, async ([, federation, rule]) => {
+        ensureRefused(await ctx.call(loadRoster(node, roster(operator, [], 86_400_000, { federation }))), { code: E.ERROR_CODE_INVALID_FIELD, field: 'roster.federation', rule });
+      });
+      ensureEqual((await node.target.authority.call('getRoster', {})).roster, undefined, 'the installed roster after the refusals');
+    },
+  },
+  {
     id: 'roster.expiry-and-grace',
     section: '15.5',
     feature: 'keys',

@@ -60,4 +60,6 @@ export const VARIANTS: readonly BrokenVariant[] = [
   { name: 'consent-request-without-reason', breaks: 'protocol 14.4: a consent request without reason passes the body rules', caughtBy: ['required.use-restriction-fields'] },
   { name: 'shared-information-by-default', breaks: 'protocol 12.5: SHARED_INFORMATION accepted from a peer whose policy does not accept requests', caughtBy: ['restrictions.shared-information-denied-by-default'] },
   { name: 'unpadded-lookup-answers', breaks: 'protocol 13.6: lookup answers not padded (a hit longer than a no-hit)', caughtBy: ['lookups.answer-size'] },
+  { name: 'applies-unlisted-rotation', breaks: 'protocol 15.2: with a roster, a rotation to a key the roster does not list applied at once, not held', caughtBy: ['roster.rotation-held'] },
+  { name: 'ignores-roster-federation', breaks: "protocol 15.4: a roster of another federation loaded (its name not compared with federation.name)", caughtBy: ['roster.other-federation'] },
 ];
