@@ -23,7 +23,7 @@ import {
 import type { CaseContext, ConformanceCase } from '../case.js';
 import { certificateSha256, participantKeys, signReceipt, verifyCard } from '../codec/index.js';
 import { serviceClient } from '../service-client.js';
-import { CaseFailure, describe, ensureEqual, ensureOk, ensureRefused, type Outcome, wireError } from '../check.js';
+import { CaseFailure, describe, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureOneRefusal, ensureRefused, type Outcome, wireError } from '../check.js';
 import { listedAs, sleep } from '../fixtures.js';
 import { type FakePeer, newMessageId, PeerHost, type ReceivedMessage } from '../fake-peer.js';
 
@@ -166,6 +166,67 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
       const signature = Buffer.from(peer.card.signature);
       signature[0] = (signature[0] ?? 0) ^ 0x01;
       ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: { body: peer.card.body, signature }, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.signature', rule: 'signature' });
+    },
+  },
+  {
+    id: 'authority.pin-control-characters',
+    section: '2.3',
+    feature: 'authority',
+    title: 'a card whose display name holds a control, format, bidirectional or line separator character is INVALID_PEER_CARD (card.display_name, control_character); the two joiners are allowed',
+    async run(ctx) {
+      const peer = ctx.host.createPeer();
+      const refused: Array<[string, string]> = [
+        ['ESC (a terminal escape sequence)', 'XAA\u001b[2J\u001b[1;1HFRA'],
+        ['TAB', 'XAA\tFRA'],
+        ['LF (a forged line)', 'XAA\nFRA  key 0123456789abcdef'],
+        ['DEL', 'XAA\u007f'],
+        ['U+009B CSI', 'XAA\u009b31m'],
+        ['U+0085 NEXT LINE', 'XAA\u0085FRA'],
+        ['U+202E RIGHT-TO-LEFT OVERRIDE', 'XAA\u202eARF'],
+        ['U+2066 LEFT-TO-RIGHT ISOLATE', 'XAA\u2066FRA'],
+        ['U+061C ARABIC LETTER MARK', 'XAA\u061c'],
+        ['U+200B ZERO WIDTH SPACE', 'X\u200bAA'],
+        ['U+00AD SOFT HYPHEN', 'X\u00adAA'],
+        ['U+FEFF ZERO WIDTH NO-BREAK SPACE', '\ufeffXAA'],
+        ['U+2028 LINE SEPARATOR', 'XAA\u2028FRA'],
+        ['U+2029 PARAGRAPH SEPARATOR', 'XAA\u2029FRA'],
+        ['U+E0041 TAG LATIN CAPITAL LETTER A (outside the BMP)', 'XAA\u{e0041}'],
+      ];
+      await ensureEach('each card with such a character in its display name refused at pinning (protocol 2.3 check 4)', refused, ([what]) => what, async ([, displayName]) => {
+        const outcome = await ctx.call(ctx.target.authority.call('addPeer', { card: peer.makeCard(peer.keys, { displayName }), replaceKeys: false }));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.display_name', rule: 'control_character' });
+      });
+      // Persian needs the joiners: U+200C ZERO WIDTH NON-JOINER in "می‌خواهم", U+200D in emoji.
+      const displayName = 'می\u200cخواهم \u{1f469}\u200d\u{1f52c}';
+      ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card: peer.makeCard(peer.keys, { displayName }), replaceKeys: false })), 'AddPeer of a card whose display name has the two joiners');
+      const pinned = (await ctx.target.authority.call('listPeers', {})).peers.find((p) => p.participantId === peer.participantId);
+      ensureEqual(pinned?.displayName, displayName, 'the pinned display name');
+    },
+  },
+  {
+    id: 'authority.remove-peer',
+    section: '2.4',
+    cites: ['4.4'],
+    feature: 'authority',
+    title: 'after RemovePeer the peer\'s envelopes get the one refusal, byte for byte that of a sender never pinned; removing it again is NOT_FOUND (participant_id, pinned_peer); pinned again, it is accepted again',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const before = peer.seal();
+      ensureAccepted(await ctx.host.deliverRaw(before.bytes), peer.receiptOf(before.header.messageId, before.digest));
+      const removed = ensureOk(await ctx.call(ctx.target.authority.call('removePeer', { participantId: peer.participantId })), 'RemovePeer of a pinned peer');
+      ensureEqual([removed.peer?.participantId, removed.peer?.keyId], [peer.participantId, peer.keyId], 'the card RemovePeer names');
+      const stranger = await ctx.peer({ pin: false });
+      ensureOneRefusal([
+        ['a sender never pinned', await ctx.host.deliverRaw(stranger.seal().bytes)],
+        ['a sender removed', await ctx.host.deliverRaw(peer.seal().bytes)],
+      ]);
+      const listed = (await ctx.target.authority.call('listPeers', {})).peers.some((p) => p.participantId === peer.participantId);
+      ensureEqual(listed, false, `${peer.participantId} in ListPeers after RemovePeer`);
+      ensureRefused(await ctx.call(ctx.target.authority.call('removePeer', { participantId: peer.participantId })), { code: E.ERROR_CODE_NOT_FOUND, field: 'participant_id', rule: 'pinned_peer' });
+      ensureRefused(await ctx.call(ctx.target.authority.call('removePeer', { participantId: '' })), { code: E.ERROR_CODE_MISSING_FIELD, field: 'participant_id' });
+      ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card: peer.card, replaceKeys: false })), 'AddPeer of the same card again');
+      const after = peer.seal();
+      ensureAccepted(await ctx.host.deliverRaw(after.bytes), peer.receiptOf(after.header.messageId, after.digest));
     },
   },
   {

@@ -58,7 +58,8 @@ export const KEY_CASES: ConformanceCase[] = [
     id: 'keys.rotation-checks',
     section: '15.2',
     feature: 'keys',
-    title: 'a KEY_ROTATION naming another previous key, carrying a card of another participant, of the same keys, not newer, or not verifying, is refused naming the check, and nothing changes',
+    cites: ['2.3'],
+    title: 'a KEY_ROTATION naming another previous key, carrying a card of another participant, of the same keys, not newer, not verifying or with a control character in its display name, is refused naming the check, and nothing changes',
     async run(ctx) {
       const peer = await ctx.peer();
       const other = ctx.host.freshId();
@@ -68,6 +69,7 @@ export const KEY_CASES: ConformanceCase[] = [
         ['a card of the pinned keys', (r, previous) => ({ ...r, card: peer.makeCard(previous.keys, { issuedAtMs: Date.now() + 1000 }) }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.key_id', rule: 'rotation_new_key' }],
         ['a card not newer than the pinned one', (r, previous, next) => ({ ...r, card: peer.makeCard(next, { issuedAtMs: issuedAt(previous) }) }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.issued_at_ms', rule: 'rotation_newer' }],
         ['a card whose signature does not verify', (r) => ({ ...r, card: r.card && { ...r.card, signature: flip(r.card.signature) } }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.signature', rule: 'signature' }],
+        ['a card whose display name holds a terminal escape sequence', (r, _p, next) => ({ ...r, card: peer.makeCard(next, { displayName: 'FRA\u001b[2K\rFRA' }) }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.display_name', rule: 'control_character' }],
       ];
       const pinned = peer.keySet;
       await ensureEach('each broken rotation refused with the check 15.2 names', items, ([what]) => what, async ([, change, expected]) => {

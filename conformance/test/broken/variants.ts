@@ -62,4 +62,6 @@ export const VARIANTS: readonly BrokenVariant[] = [
   { name: 'unpadded-lookup-answers', breaks: 'protocol 13.6: lookup answers not padded (a hit longer than a no-hit)', caughtBy: ['lookups.answer-size'] },
   { name: 'applies-unlisted-rotation', breaks: 'protocol 15.2: with a roster, a rotation to a key the roster does not list applied at once, not held', caughtBy: ['roster.rotation-held'] },
   { name: 'ignores-roster-federation', breaks: "protocol 15.4: a roster of another federation loaded (its name not compared with federation.name)", caughtBy: ['roster.other-federation'] },
+  { name: 'accepts-control-characters', breaks: 'protocol 2.3: a card whose display name holds control or format characters verifies', caughtBy: ['authority.pin-control-characters', 'keys.rotation-checks'] },
+  { name: 'remove-peer-keeps-pin', breaks: 'protocol 2.4: after RemovePeer the running node still authenticates the peer', caughtBy: ['authority.remove-peer'] },
 ];
