@@ -5,6 +5,7 @@ import {
   CaseState,
   FindingKind,
   IllicitKind,
+  KeyRotation,
   MessageDirection,
   MessageKind,
   type PeerPolicy,
@@ -22,7 +23,7 @@ import { BODY_TYPES } from './bodies.js';
 import type { CaseContext, NodeUnderTest } from './case.js';
 import { CaseFailure, describe, ensureAccepted, outcomeOf } from './check.js';
 import { pairKey, participantKeys } from './codec/index.js';
-import { type FakePeer, kindName, newMessageId, type ReceivedMessage, type SealOptions } from './fake-peer.js';
+import { type FakePeer, type KeySet, kindName, newMessageId, type PeerHost, type ReceivedMessage, type SealedEnvelope, type SealOptions } from './fake-peer.js';
 
 /** A trace id as a requester chooses it (protocol 12.1). */
 export const newTraceId = newMessageId;
@@ -181,6 +182,24 @@ export async function listedAs(node: Pick<NodeUnderTest, 'target'>, direction: M
 /** Waits `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Seals a key message of `peer` with `keySet` and delivers it to the node of `host`. */
+export async function sendKeyMessage(host: PeerHost, peer: FakePeer, kind: MessageKind, body: Uint8Array, keySet: KeySet): Promise<{ sealed: SealedEnvelope; outcome: Awaited<ReturnType<PeerHost['deliverRaw']>> }> {
+  const sealed = peer.seal({ kind, body, keySet });
+  return { sealed, outcome: await host.deliverRaw(sealed.bytes) };
+}
+
+/**
+ * The peer rotates to new keys and announces it as protocol 15.2 says: a KEY_ROTATION carrying the
+ * new card, sealed and signed with the keys the node pinned, with a grace of `graceMs`. Returns the
+ * node's answer.
+ */
+export async function announceRotation(host: PeerHost, peer: FakePeer, graceMs = 60_000) {
+  const next = peer.rotate();
+  const previous = peer.previous[0] as KeySet;
+  const body = KeyRotation.encode({ card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + graceMs }).finish();
+  return sendKeyMessage(host, peer, MessageKind.MESSAGE_KIND_KEY_ROTATION, body, previous);
 }
 
 /** Re-encodes an envelope after changing a copy of its three fields. */

@@ -21,11 +21,11 @@ import {
   PROTO_ROOT,
 } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { certificateSha256, participantKeys, signReceipt, verifyCard } from '../codec/index.js';
+import { certificateSha256, participantKeys, signReceipt, signReceiptBytes, verifyCard } from '../codec/index.js';
 import { serviceClient } from '../service-client.js';
 import { CaseFailure, describe, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureOneRefusal, ensureRefused, type Outcome, wireError } from '../check.js';
-import { listedAs, sleep } from '../fixtures.js';
-import { type FakePeer, newMessageId, PeerHost, type ReceivedMessage } from '../fake-peer.js';
+import { announceRotation, listedAs, sleep, withInt64 } from '../fixtures.js';
+import { type FakePeer, type KeySet, newMessageId, PeerHost, type ReceivedMessage } from '../fake-peer.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -377,6 +377,29 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'outbound.correlation-id-visible-ascii',
+    section: '3.2',
+    cites: ['7.2'],
+    feature: 'outbound',
+    title: 'SendNotice with a correlation id holding a space, a control or a bidirectional character is INVALID_FIELD (correlation_id, visible_ascii) and nothing is queued or sent',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const refused: Array<[string, string]> = [
+        ['a space', 'case 2026'],
+        ['a line break (a forged log line)', 'case\nlevel=error msg=forged'],
+        ['ESC', '\u001b[2Jcase'],
+        ['U+202E RIGHT-TO-LEFT OVERRIDE', 'case\u202e6202'],
+      ];
+      const before = (await messages(ctx, MessageDirection.MESSAGE_DIRECTION_OUTBOX)).length;
+      await ensureEach('each such correlation id refused before anything is queued (protocol 3.2)', refused, ([what]) => what, async ([, correlationId]) => {
+        const outcome = await ctx.call(ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 's', text: 't', correlationId }));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'correlation_id', rule: 'visible_ascii' });
+      });
+      ensureEqual((await messages(ctx, MessageDirection.MESSAGE_DIRECTION_OUTBOX)).length, before, 'messages in the outbox');
+      await peer.expectNothing(300, 'protocol 3.2');
+    },
+  },
+  {
     id: 'outbound.rejected-ends-message',
     section: '5.5',
     feature: 'outbound',
@@ -493,6 +516,78 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
       const peer = await ctx.peer();
       let attempts = 0;
       peer.responder = (message, digest) => (++attempts === 1 ? peer.signReceipt(message.header, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_DUPLICATE) : 'default');
+      await unprovenIsRetried(ctx, peer, 2);
+    },
+  },
+  {
+    id: 'outbound.receipt-unsafe-integer',
+    section: '0',
+    cites: ['5.4'],
+    feature: 'outbound',
+    title: 'an ACCEPTED receipt whose received_at_ms is 2^53 (beyond ±(2^53 − 1)) does not verify and proves nothing: the node retries',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = (message, digest) => {
+        if (++attempts > 1) return 'default';
+        const body = ReceiptBody.fromPartial({ version: 1, issuer: peer.participantId, issuerKeyId: peer.keyId, sender: message.header.sender, messageId: message.header.messageId, envelopeDigest: digest, receivedAtMs: Date.now(), status: ReceiptStatus.RECEIPT_STATUS_ACCEPTED });
+        return signReceiptBytes(withInt64(ReceiptBody.encode(body).finish(), 7, 2n ** 53n), peer.keys.signingSecretKey);
+      };
+      await unprovenIsRetried(ctx, peer, 2);
+    },
+  },
+  {
+    id: 'outbound.receipt-of-previous-key',
+    section: '5.4',
+    cites: ['15.2'],
+    feature: 'keys',
+    title: "after a peer's rotation, receipts it remembered from before, signed with its previous key in grace, still count: the ACCEPTED original of a DUPLICATE proves delivery, a REJECTED receipt ends the message",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const rotation = await announceRotation(ctx.host, peer);
+      ensureAccepted(rotation.outcome, peer.receiptOf(rotation.sealed.header.messageId, rotation.sealed.digest));
+      const previous = peer.previous[0] as KeySet;
+      peer.responder = (message, digest) => {
+        const now = Date.now();
+        if ((message.body as { subject?: string }).subject === 'rejected') {
+          // A remembered rejection (4.6): its receipt is the one signed back then, with the previous key.
+          const failure = new TracenetError(E.ERROR_CODE_KIND_NOT_ALLOWED, 'rejected before the rotation');
+          return new TracenetError(failure.code, failure.message, { rule: 'rejected_before', receipt: peer.signReceipt(message.header, digest, now, ReceiptStatus.RECEIPT_STATUS_REJECTED, failure, undefined, previous) });
+        }
+        const original = peer.signReceipt(message.header, digest, now, ReceiptStatus.RECEIPT_STATUS_ACCEPTED, undefined, undefined, previous);
+        return peer.signReceipt(message.header, digest, now, ReceiptStatus.RECEIPT_STATUS_DUPLICATE, undefined, original);
+      };
+      const accepted = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'duplicate', text: 'accepted before the rotation', correlationId: '' });
+      await peer.expect(K.MESSAGE_KIND_NOTICE);
+      if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, accepted.messageId))) {
+        throw new CaseFailure(`${accepted.messageId} listed as sent: a DUPLICATE whose ACCEPTED original is signed with the previous key in grace proves delivery`, 'not listed');
+      }
+      const rejected = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'rejected', text: 'rejected before the rotation', correlationId: '' });
+      await peer.expect(K.MESSAGE_KIND_NOTICE);
+      if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_FAILED, rejected.messageId))) {
+        throw new CaseFailure(`${rejected.messageId} listed as failed: a REJECTED receipt signed with the previous key in grace ends the message`, 'not listed');
+      }
+      await peer.expectNothing(300, 'protocol 5.4: no retry of a proven or ended message');
+    },
+  },
+  {
+    id: 'outbound.receipt-of-previous-key-after-grace',
+    section: '5.4',
+    cites: ['15.2'],
+    feature: 'keys',
+    title: "once the grace of a peer's rotation has ended, a DUPLICATE whose original is signed with the previous key proves nothing: the node retries",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const rotation = await announceRotation(ctx.host, peer, 1000);
+      ensureAccepted(rotation.outcome, peer.receiptOf(rotation.sealed.header.messageId, rotation.sealed.digest));
+      const previous = peer.previous[0] as KeySet;
+      await sleep(1300);
+      let attempts = 0;
+      peer.responder = (message, digest) => {
+        if (++attempts > 1) return 'default';
+        const original = peer.signReceipt(message.header, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_ACCEPTED, undefined, undefined, previous);
+        return peer.signReceipt(message.header, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_DUPLICATE, undefined, original);
+      };
       await unprovenIsRetried(ctx, peer, 2);
     },
   },

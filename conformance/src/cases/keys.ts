@@ -2,28 +2,11 @@ import { ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCardBody, type 
 import type { ConformanceCase, NodeUnderTest } from '../case.js';
 import { CaseFailure, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureOneRefusal, ensureRefused, type ExpectedRefusal, NOT_AUTHENTICATED } from '../check.js';
 import { keyIdOf, keysDigest, pairKey, participantKeys, type ParticipantKeys, signRoster, verifyCard } from '../codec/index.js';
-import type { FakePeer, KeySet, SealedEnvelope } from '../fake-peer.js';
-import { sendAccepted, sleep } from '../fixtures.js';
+import type { FakePeer, KeySet } from '../fake-peer.js';
+import { announceRotation, sendAccepted, sendKeyMessage, sleep } from '../fixtures.js';
 
 const E = ErrorCode;
 const K = MessageKind;
-
-/** Seals a key message of `peer` with `keySet` and delivers it. */
-async function sendKeyMessage(host: NodeUnderTest['host'], peer: FakePeer, kind: MessageKind, body: Uint8Array, keySet: KeySet): Promise<{ sealed: SealedEnvelope; outcome: Awaited<ReturnType<NodeUnderTest['host']['deliverRaw']>> }> {
-  const sealed = peer.seal({ kind, body, keySet });
-  return { sealed, outcome: await host.deliverRaw(sealed.bytes) };
-}
-
-/**
- * The peer rotates to new keys and announces it as 15.2 says: a KEY_ROTATION carrying the new card,
- * sealed and signed with the keys the node pinned. Returns the node's answer.
- */
-async function rotate(node: NodeUnderTest, peer: FakePeer, graceMs = 60_000) {
-  const next = peer.rotate();
-  const previous = peer.previous[0] as KeySet;
-  const body = KeyRotation.encode({ card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + graceMs }).finish();
-  return sendKeyMessage(node.host, peer, K.MESSAGE_KIND_KEY_ROTATION, body, previous);
-}
 
 /** The key id the node holds pinned for `peer` (`ListPeers`). */
 async function pinnedKeyId(node: NodeUnderTest, peer: FakePeer): Promise<string | undefined> {
@@ -45,7 +28,7 @@ export const KEY_CASES: ConformanceCase[] = [
     title: 'a KEY_ROTATION signed with the pinned keys pins the new card; envelopes under the new keys and, within the grace, the previous keys are accepted',
     async run(ctx) {
       const peer = await ctx.peer();
-      const { sealed, outcome } = await rotate(ctx, peer);
+      const { sealed, outcome } = await announceRotation(ctx.host, peer);
       ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
       ensureEqual(await pinnedKeyId(ctx, peer), peer.keyId, 'the pinned key id after the rotation');
       const fresh = await noticeWith(ctx, peer, peer.keySet);
@@ -89,7 +72,7 @@ export const KEY_CASES: ConformanceCase[] = [
     title: 'after the grace of a rotation the previous keys get the one refusal before authentication, byte for byte that of a sender never pinned (precise reason rotation_grace in the audit only)',
     async run(ctx) {
       const peer = await ctx.peer();
-      const { sealed, outcome } = await rotate(ctx, peer, 1500);
+      const { sealed, outcome } = await announceRotation(ctx.host, peer, 1500);
       ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
       await sleep(1800);
       const stranger = await ctx.peer({ pin: false });
@@ -106,7 +89,7 @@ export const KEY_CASES: ConformanceCase[] = [
     title: 'a KEY_ROTATION or KEY_REVOCATION sealed with previous keys still in their grace is INVALID_FIELD (header.sender_key_id, key_message_signer), with a receipt',
     async run(ctx) {
       const peer = await ctx.peer();
-      const first = await rotate(ctx, peer);
+      const first = await announceRotation(ctx.host, peer);
       ensureAccepted(first.outcome, peer.receiptOf(first.sealed.header.messageId, first.sealed.digest));
       const grace = peer.previous[0] as KeySet;
       const pinned = peer.keySet;
@@ -130,7 +113,7 @@ export const KEY_CASES: ConformanceCase[] = [
     title: 'a KEY_REVOCATION signed with the pinned keys revokes the previous key for ever: its envelopes get the one refusal, byte for byte that of a sender never pinned (precise reason revoked_key in the audit only), and its card is never pinned again',
     async run(ctx) {
       const peer = await ctx.peer();
-      const first = await rotate(ctx, peer);
+      const first = await announceRotation(ctx.host, peer);
       ensureAccepted(first.outcome, peer.receiptOf(first.sealed.header.messageId, first.sealed.digest));
       const old = peer.previous[0] as KeySet;
       const body = KeyRevocation.encode({ revokedKeyIds: [old.keyId], revokedAtMs: Date.now(), reason: 'compromised' }).finish();
@@ -321,7 +304,7 @@ export const ROSTER_CASES: ConformanceCase[] = [
       ensureOk(await ctx.call(loadRoster(node, roster(operator, [member(peer)]))), 'LoadRoster');
       ensureOk(await ctx.call(addPeer(node, peer)), 'AddPeer of a listed participant');
       const pinned = peer.keySet;
-      const { sealed, outcome } = await rotate(node, peer);
+      const { sealed, outcome } = await announceRotation(node.host, peer);
       ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
       const held = (await node.target.authority.call('listPeers', {})).peers.find((p) => p.participantId === peer.participantId);
       ensureEqual([held?.keyId, held?.heldKeyId], [pinned.keyId, peer.keyId], 'ListPeers key_id and held_key_id while the rotation is held');

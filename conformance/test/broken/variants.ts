@@ -64,4 +64,6 @@ export const VARIANTS: readonly BrokenVariant[] = [
   { name: 'ignores-roster-federation', breaks: "protocol 15.4: a roster of another federation loaded (its name not compared with federation.name)", caughtBy: ['roster.other-federation'] },
   { name: 'accepts-control-characters', breaks: 'protocol 2.3: a card whose display name holds control or format characters verifies', caughtBy: ['authority.pin-control-characters', 'keys.rotation-checks'] },
   { name: 'remove-peer-keeps-pin', breaks: 'protocol 2.4: after RemovePeer the running node still authenticates the peer', caughtBy: ['authority.remove-peer'] },
+  { name: 'refuses-previous-key-receipts', breaks: "protocol 5.4: receipts remembered by a peer from before its rotation (its previous key, in grace) neither prove delivery nor end a message", caughtBy: ['outbound.receipt-of-previous-key'] },
+  { name: 'previous-key-receipts-forever', breaks: "protocol 5.4: receipts signed with a peer's previous key accepted after the grace", caughtBy: ['outbound.receipt-of-previous-key-after-grace'] },
 ];
