@@ -141,6 +141,23 @@ export const KEY_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'keys.revocation-body-rules',
+    section: '15.3',
+    feature: 'keys',
+    title: 'a KEY_REVOCATION naming something that is not a key id is INVALID_FIELD (body.revoked_key_ids[i], key_id), one with a reason over 500 characters INVALID_FIELD (body.reason, max_length), both with a receipt and checked before not_signing_key',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const items: Array<[string, KeyRevocation, ExpectedRefusal]> = [
+        ['a revoked key id that is not a key id', { revokedKeyIds: [peer.keyId, 'not-a-key-id'], revokedAtMs: Date.now(), reason: 'compromised' }, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.revoked_key_ids[1]', rule: 'key_id' }],
+        ['a reason of 501 characters', { revokedKeyIds: [peer.keyId], revokedAtMs: Date.now(), reason: 'r'.repeat(501) }, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.reason', rule: 'max_length' }],
+      ];
+      await ensureEach('each revocation breaking a body rule refused as protocol 15.3 names it', items, ([what]) => what, async ([, revocation, expected]) => {
+        const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode(revocation).finish(), peer.keySet);
+        ensureRefused(outcome, { ...expected, receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+      });
+    },
+  },
+  {
     id: 'keys.node-rotation',
     section: '15.2',
     feature: 'keys',
