@@ -1,9 +1,9 @@
-import { ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCardBody, type Roster, RosterBody, type RosterMember } from '@tracenet/proto';
+import { ErrorCode, KeyRevocation, KeyRotation, MessageDirection, MessageKind, PeerCardBody, type Roster, RosterBody, type RosterMember } from '@tracenet/proto';
 import type { ConformanceCase, NodeUnderTest } from '../case.js';
 import { CaseFailure, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureOneRefusal, ensureRefused, type ExpectedRefusal, NOT_AUTHENTICATED } from '../check.js';
 import { keyIdOf, keysDigest, pairKey, participantKeys, type ParticipantKeys, signRoster, verifyCard } from '../codec/index.js';
 import type { FakePeer, KeySet } from '../fake-peer.js';
-import { announceRotation, sendAccepted, sendKeyMessage, sleep } from '../fixtures.js';
+import { announceRotation, listedAs, sendAccepted, sendKeyMessage, sleep } from '../fixtures.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -209,7 +209,9 @@ export const KEY_CASES: ConformanceCase[] = [
       // An orderly stop writes a checkpoint signed with the keys of the moment (8.3).
       await node.restart();
       await node.target.authority.call('rotateKeys', { graceMs: 60_000 });
-      await peer.expect(K.MESSAGE_KIND_KEY_ROTATION, { context: 'protocol 15.2 step 4' });
+      const announcement = await peer.expect(K.MESSAGE_KIND_KEY_ROTATION, { context: 'protocol 15.2 step 4' });
+      // Verify a quiet log: once the announcement's receipt is stored, nothing more is being written.
+      if (!(await listedAs(node, MessageDirection.MESSAGE_DIRECTION_SENT, announcement.header.messageId))) throw new CaseFailure('the KEY_ROTATION listed as sent once the peer receipted it', 'not listed', 'protocol 5.5');
       const { result } = await node.target.authority.call('verifyAudit', {});
       if (!result?.ok) throw new CaseFailure('an intact audit log after the rotation', `broken at seq ${result?.firstBrokenSeq ?? '?'}: ${result?.reason ?? 'no result'}`);
       if (result.checkpoints === 0) throw new CaseFailure('at least the checkpoint of the restart', 'no checkpoint checked');
