@@ -191,15 +191,18 @@ export async function sendKeyMessage(host: PeerHost, peer: FakePeer, kind: Messa
 }
 
 /**
- * The peer rotates to new keys and announces it as protocol 15.2 says: a KEY_ROTATION carrying the
- * new card, sealed and signed with the keys the node pinned, with a grace of `graceMs`. Returns the
- * node's answer.
+ * The peer rotates to new keys and announces it to its node as protocol 15.2 says: a KEY_ROTATION
+ * carrying the new card, sealed and signed with the keys the node pinned, with a grace of
+ * `graceMs`, which the node must accept with a signed receipt. Returns the key set rotated away from.
  */
-export async function announceRotation(host: PeerHost, peer: FakePeer, graceMs = 60_000) {
+export async function announceRotation(peer: FakePeer, graceMs = 60_000): Promise<KeySet> {
   const next = peer.rotate();
   const previous = peer.previous[0] as KeySet;
   const body = KeyRotation.encode({ card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + graceMs }).finish();
-  return sendKeyMessage(host, peer, MessageKind.MESSAGE_KIND_KEY_ROTATION, body, previous);
+  const { sealed, outcome } = await sendKeyMessage(peer.host, peer, MessageKind.MESSAGE_KIND_KEY_ROTATION, body, previous);
+  if (!outcome.ok) throw new CaseFailure('the KEY_ROTATION of a peer signed with its pinned keys to be accepted', describe(outcome), 'protocol 15.2');
+  ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
+  return previous;
 }
 
 /** Re-encodes an envelope after changing a copy of its three fields. */
