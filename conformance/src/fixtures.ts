@@ -1,13 +1,14 @@
 import {
   type Case,
   CaseRole,
-  Envelope,
   CaseState,
+  Envelope,
   FindingKind,
   IllicitKind,
   KeyRotation,
   MessageDirection,
   MessageKind,
+  PeerCardBody,
   type PeerPolicy,
   Priority,
   ReasonCode,
@@ -184,10 +185,10 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Seals a key message of `peer` with `keySet` and delivers it to the node of `host`. */
-export async function sendKeyMessage(host: PeerHost, peer: FakePeer, kind: MessageKind, body: Uint8Array, keySet: KeySet): Promise<{ sealed: SealedEnvelope; outcome: Awaited<ReturnType<PeerHost['deliverRaw']>> }> {
+/** Seals a key message of `peer` with `keySet` and delivers it to the peer's node. */
+export async function sendKeyMessage(peer: FakePeer, kind: MessageKind, body: Uint8Array, keySet: KeySet): Promise<{ sealed: SealedEnvelope; outcome: Awaited<ReturnType<PeerHost['deliverRaw']>> }> {
   const sealed = peer.seal({ kind, body, keySet });
-  return { sealed, outcome: await host.deliverRaw(sealed.bytes) };
+  return { sealed, outcome: await peer.host.deliverRaw(sealed.bytes) };
 }
 
 /**
@@ -199,7 +200,7 @@ export async function announceRotation(peer: FakePeer, graceMs = 60_000): Promis
   const next = peer.rotate();
   const previous = peer.previous[0] as KeySet;
   const body = KeyRotation.encode({ card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + graceMs }).finish();
-  const { sealed, outcome } = await sendKeyMessage(peer.host, peer, MessageKind.MESSAGE_KIND_KEY_ROTATION, body, previous);
+  const { sealed, outcome } = await sendKeyMessage(peer, MessageKind.MESSAGE_KIND_KEY_ROTATION, body, previous);
   if (!outcome.ok) throw new CaseFailure('the KEY_ROTATION of a peer signed with its pinned keys to be accepted', describe(outcome), 'protocol 15.2');
   ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
   return previous;
@@ -244,10 +245,9 @@ export async function unauthenticatedEnvelopes(ctx: CaseContext, kind: MessageKi
   const stranger = await ctx.peer({ pin: false });
   const peer = await ctx.peer();
   const shortLived = await ctx.peer({ validForMs: 1500 });
-  const validUntil = Date.now() + 1500;
   const other = participantKeys();
   const foreignPairKey = pairKey(other.encryptionSecretKey, other.encryptionPublicKey, ctx.target.cardBody.encryptionPublicKey);
-  await sleep(Math.max(0, validUntil + 300 - Date.now()));
+  await sleep(Math.max(0, PeerCardBody.decode(shortLived.card.body).validUntilMs + 300 - Date.now()));
   return [
     ['a sender that is not pinned', seal(stranger).bytes],
     ["a sender key id that is not the pinned card's", seal(peer, { header: { senderKeyId: 'fedcba9876543210' } }).bytes],

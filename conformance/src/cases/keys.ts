@@ -57,7 +57,7 @@ export const KEY_CASES: ConformanceCase[] = [
       await ensureEach('each broken rotation refused with the check 15.2 names', items, ([what]) => what, async ([, change, expected]) => {
         const next = participantKeys();
         const body = KeyRotation.encode(change({ card: peer.makeCard(next), previousKeyId: pinned.keyId, graceUntilMs: Date.now() + 60_000 }, pinned, next)).finish();
-        const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_ROTATION, body, pinned);
+        const { sealed, outcome } = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_ROTATION, body, pinned);
         ensureRefused(outcome, { ...expected, receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
       });
       ensureEqual(await pinnedKeyId(ctx, peer), pinned.keyId, 'the pinned key id after refused rotations');
@@ -71,12 +71,12 @@ export const KEY_CASES: ConformanceCase[] = [
     title: 'after the grace of a rotation the previous keys get the one refusal before authentication, byte for byte that of a sender never pinned (precise reason rotation_grace in the audit only)',
     async run(ctx) {
       const peer = await ctx.peer();
-      await announceRotation(peer, 1500);
+      const previous = await announceRotation(peer, 1500);
       await sleep(1800);
       const stranger = await ctx.peer({ pin: false });
       ensureOneRefusal([
         ['a sender never pinned', (await noticeWith(ctx, stranger, stranger.keySet)).outcome],
-        ['a previous key after its grace', (await noticeWith(ctx, peer, peer.previous[0] as KeySet)).outcome],
+        ['a previous key after its grace', (await noticeWith(ctx, peer, previous)).outcome],
       ]);
     },
   },
@@ -95,7 +95,7 @@ export const KEY_CASES: ConformanceCase[] = [
         ['KEY_REVOCATION', K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode({ revokedKeyIds: [pinned.keyId], revokedAtMs: Date.now(), reason: 'signed by the grace key' }).finish()],
       ];
       await ensureEach('key messages signed by a key in its grace refused', messages, ([what]) => what, async ([, kind, body]) => {
-        const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, kind, body, grace);
+        const { sealed, outcome } = await sendKeyMessage(peer, kind, body, grace);
         ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.sender_key_id', rule: 'key_message_signer', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
       });
       ensureEqual(await pinnedKeyId(ctx, peer), pinned.keyId, 'the pinned key id');
@@ -111,7 +111,7 @@ export const KEY_CASES: ConformanceCase[] = [
       const peer = await ctx.peer();
       const old = await announceRotation(peer);
       const body = KeyRevocation.encode({ revokedKeyIds: [old.keyId], revokedAtMs: Date.now(), reason: 'compromised' }).finish();
-      const revocation = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
+      const revocation = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
       ensureAccepted(revocation.outcome, peer.receiptOf(revocation.sealed.header.messageId, revocation.sealed.digest));
       const stranger = await ctx.peer({ pin: false });
       ensureOneRefusal([
@@ -130,7 +130,7 @@ export const KEY_CASES: ConformanceCase[] = [
     async run(ctx) {
       const peer = await ctx.peer();
       const body = KeyRevocation.encode({ revokedKeyIds: [peer.keyId], revokedAtMs: Date.now(), reason: 'self' }).finish();
-      const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
+      const { sealed, outcome } = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
       ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.revoked_key_ids', rule: 'not_signing_key', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
     },
   },
@@ -146,7 +146,7 @@ export const KEY_CASES: ConformanceCase[] = [
         ['a reason of 501 characters', { revokedKeyIds: [peer.keyId], revokedAtMs: Date.now(), reason: 'r'.repeat(501) }, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.reason', rule: 'max_length' }],
       ];
       await ensureEach('each revocation breaking a body rule refused as protocol 15.3 names it', items, ([what]) => what, async ([, revocation, expected]) => {
-        const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode(revocation).finish(), peer.keySet);
+        const { sealed, outcome } = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode(revocation).finish(), peer.keySet);
         ensureRefused(outcome, { ...expected, receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
       });
     },
