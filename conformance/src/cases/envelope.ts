@@ -2,18 +2,11 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
 import type { ConformanceCase } from '../case.js';
 import { pairKey as derivePairKey, participantKeys } from '../codec/index.js';
-import { CaseFailure, ensureAccepted, ensureRefused, NOT_AUTHENTICATED } from '../check.js';
+import { CaseFailure, ensureAccepted, ensureEach, ensureOneRefusal, ensureRefused, NOT_AUTHENTICATED } from '../check.js';
 import { newMessageId } from '../fake-peer.js';
-import { encodeBody, sleep, traceRequest } from '../fixtures.js';
+import { encodeBody, reencode, sleep, traceRequest, unauthenticatedEnvelopes, withInt64 } from '../fixtures.js';
 
 const E = ErrorCode;
-
-/** Re-encodes an envelope after changing a copy of its three fields. */
-function reencode(envelope: Envelope, change: (copy: { header: Buffer; nonce: Buffer; ciphertext: Buffer }) => void): Buffer {
-  const copy = { header: Buffer.from(envelope.header), nonce: Buffer.from(envelope.nonce), ciphertext: Buffer.from(envelope.ciphertext) };
-  change(copy);
-  return Buffer.from(Envelope.encode(copy).finish());
-}
 
 /** An envelope built field by field, without sealing (for the structure checks of step 2). */
 function rawEnvelope(header: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array): Buffer {
@@ -205,6 +198,51 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'envelope.correlation-id-visible-ascii',
+    section: '4.3',
+    cites: ['3.2'],
+    feature: 'envelope',
+    title: 'a correlation id with a space, a control, bidirectional or format character, or a letter of another script is INVALID_FIELD (header.correlation_id, visible_ascii), without receipt; 64 visible ASCII characters are accepted',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const refused: Array<[string, string]> = [
+        ['a space', 'case 2026'],
+        ['a line break', 'case\n2026'],
+        ['ESC (a terminal escape sequence)', '\u001b[31mcase'],
+        ['DEL', 'case\u007f'],
+        ['U+202E RIGHT-TO-LEFT OVERRIDE', 'case\u202e6202'],
+        ['U+200B ZERO WIDTH SPACE', 'case\u200b2026'],
+        ['U+0430 CYRILLIC SMALL LETTER A', 'c\u0430se-2026'],
+        ['U+00E9 LATIN SMALL LETTER E WITH ACUTE', 'r\u00e9f-2026'],
+      ];
+      await ensureEach('each correlation id that is not visible ASCII refused (protocol 3.2, 4.3 item 11)', refused, ([what]) => what, async ([, correlationId]) => {
+        ensureRefused(await ctx.host.deliverRaw(peer.seal({ correlationId }).bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.correlation_id', rule: 'visible_ascii', receipt: 'none' });
+      });
+      const visible = '!"#$%&\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~'.padEnd(64, 'x');
+      const sealed = peer.seal({ correlationId: visible });
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.unsafe-integer',
+    section: '0',
+    cites: ['4.3'],
+    feature: 'envelope',
+    title: 'a created_at_ms or expires_at_ms beyond ±(2^53 − 1) is INVALID_FIELD naming the field (safe_integer), before authentication, never rounded',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const items: Array<[string, number, bigint, string]> = [
+        ['created_at_ms = 2^53', 6, 2n ** 53n, 'header.created_at_ms'],
+        ['expires_at_ms = 2^63 − 1', 7, 2n ** 63n - 1n, 'header.expires_at_ms'],
+        ['created_at_ms = −2^53', 6, -(2n ** 53n), 'header.created_at_ms'],
+      ];
+      await ensureEach('each header integer beyond ±(2^53 − 1) refused naming its field (protocol 0, 4.3 item 4)', items, ([what]) => what, async ([, field, value, path]) => {
+        const sealed = peer.seal({ headerBytes: (header) => withInt64(EnvelopeHeader.encode(header).finish(), field, value) });
+        ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: path, rule: 'safe_integer', receipt: 'none' });
+      });
+    },
+  },
+  {
     id: 'envelope.wrong-recipient',
     section: '4.4',
     feature: 'envelope',
@@ -258,6 +296,19 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
       const peer = await ctx.peer({ validForMs: 1500 });
       await sleep(Math.max(0, PeerCardBody.decode(peer.card.body).validUntilMs + 200 - Date.now()));
       ensureRefused(await ctx.host.deliverRaw(peer.seal().bytes), NOT_AUTHENTICATED);
+    },
+  },
+  {
+    id: 'envelope.one-refusal',
+    section: '4.4',
+    cites: ['4.5', '9.5'],
+    feature: 'envelope',
+    title: 'every refusal before authentication — sender not pinned, sender or recipient key id, expired card, failed AEAD check, another pair key — is one answer, byte for byte: status, grpc-message and ErrorDetail',
+    async run(ctx) {
+      const envelopes = await unauthenticatedEnvelopes(ctx, MessageKind.MESSAGE_KIND_NOTICE, () => notice('conformance', 'one refusal'));
+      const outcomes: Array<[string, Awaited<ReturnType<typeof ctx.host.deliverRaw>>]> = [];
+      for (const [what, bytes] of envelopes) outcomes.push([what, await ctx.host.deliverRaw(bytes)]);
+      ensureOneRefusal(outcomes);
     },
   },
   {
