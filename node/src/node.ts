@@ -10,7 +10,6 @@ import { addFederationService } from './api/federation-service.js';
 import { addLookupsService } from './api/lookups-service.js';
 import { addRecordsService } from './api/records-service.js';
 import { Journal } from './audit/audit-log.js';
-import { readSignedHeadFile } from './audit/head-file.js';
 import { checkBeforeOpen, recordAcceptedDamage } from './audit/store-check.js';
 import { checkAuditLog, type AuditDamage } from './audit/verify.js';
 import type { NodeConfig } from './config/config.js';
@@ -527,9 +526,7 @@ export class TracenetNode {
    * `--accept-audit-damage`).
    */
   async verifyAudit(): Promise<AuditVerification> {
-    // The file first: it may lag the store's snapshot, which verification allows, never lead it.
-    const headFile = await readSignedHeadFile(dataPaths(this.options.dataDir).auditHead);
-    const findings = await checkAuditLog(this.store, (keyId) => this.identity.signingPublicKeyOf(keyId), { headFile });
+    const findings = await checkAuditLog(this.store, (keyId) => this.identity.signingPublicKeyOf(keyId), dataPaths(this.options.dataDir).auditHead);
     if (findings.damage && !this.#auditDamage) {
       this.#auditDamage = findings.damage;
       this.logger.error({ kind: findings.damage.kind, reason: findings.damage.reason, firstBrokenSeq: findings.verification.firstBrokenSeq }, 'the audit log is damaged; the node stops serving (NOT_SERVING)');
