@@ -206,6 +206,16 @@ export async function announceRotation(peer: FakePeer, graceMs = 60_000): Promis
   return previous;
 }
 
+/**
+ * `message` with a field that this version does not define appended: field number 100, a
+ * length-delimited string, as a later revision might add (protocol 16.2: receivers ignore it).
+ */
+export function withUnknownField(message: Uint8Array, text = 'a field of a later revision'): Buffer {
+  const value = Buffer.from(text);
+  // Tag (100 << 3 | 2) = 802 as a varint, then the length (one byte: the text is short).
+  return Buffer.concat([message, Buffer.from([0xa2, 0x06, value.length]), value]);
+}
+
 /** Re-encodes an envelope after changing a copy of its three fields. */
 export function reencode(envelope: Envelope, change: (copy: { header: Buffer; nonce: Buffer; ciphertext: Buffer }) => void): Buffer {
   const copy = { header: Buffer.from(envelope.header), nonce: Buffer.from(envelope.nonce), ciphertext: Buffer.from(envelope.ciphertext) };

@@ -21,14 +21,21 @@ import {
   PROTO_ROOT,
 } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { certificateSha256, participantKeys, signReceipt, signReceiptBytes, verifyCard } from '../codec/index.js';
+import { certificateSha256, participantKeys, signCardBytes, signReceipt, signReceiptBytes, verifyCard } from '../codec/index.js';
 import { serviceClient } from '../service-client.js';
 import { CaseFailure, describe, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureOneRefusal, ensureRefused, type Outcome, wireError } from '../check.js';
-import { announceRotation, listedAs, sleep, withInt64 } from '../fixtures.js';
+import { announceRotation, listedAs, sleep, withInt64, withUnknownField } from '../fixtures.js';
 import { type FakePeer, newMessageId, PeerHost, type ReceivedMessage } from '../fake-peer.js';
 
 const E = ErrorCode;
 const K = MessageKind;
+
+/** An error whose ErrorDetail says `retryable` whatever its code: what a peer of a later revision may send (protocol 16.2). */
+class RetryableInDetail extends TracenetError {
+  override get retryable(): boolean {
+    return true;
+  }
+}
 
 /** The node's messages of one direction (`ListMessages`). */
 async function messages(ctx: CaseContext, direction: MessageDirection) {
@@ -203,6 +210,20 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
       ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card: peer.makeCard(peer.keys, { displayName }), replaceKeys: false })), 'AddPeer of a card whose display name has the two joiners');
       const pinned = (await ctx.target.authority.call('listPeers', {})).peers.find((p) => p.participantId === peer.participantId);
       ensureEqual(pinned?.displayName, displayName, 'the pinned display name');
+    },
+  },
+  {
+    id: 'authority.pin-card-unknown-field',
+    section: '16.2',
+    cites: ['2.3'],
+    feature: 'authority',
+    title: 'a card whose signed body carries a field of a later revision verifies and is pinned, and its holder is accepted',
+    async run(ctx) {
+      const peer = ctx.host.createPeer();
+      const card = signCardBytes(withUnknownField(peer.card.body), peer.keys.signingSecretKey);
+      ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card, replaceKeys: false })), 'AddPeer of a card with a field of a later revision');
+      const sealed = peer.seal();
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
     },
   },
   {
@@ -416,6 +437,28 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
       const entry = failed.find((m) => m.messageId === messageId);
       if (!entry) throw new CaseFailure(`${messageId} listed as failed`, 'not listed', 'protocol 5.5');
       ensureEqual(entry.lastError, 'KIND_NOT_ALLOWED', 'last_error');
+    },
+  },
+  {
+    id: 'outbound.unknown-error-code',
+    section: '16.2',
+    cites: ['9.4', '5.5'],
+    feature: 'outbound',
+    title: 'an error code the node does not know ends the message for good, not retried: in a REJECTED receipt, and without receipt even when its ErrorDetail says retryable',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const later = 999 as ErrorCode;
+      peer.responder = (message) =>
+        (message.body as { subject?: string }).subject === 'with receipt' ? new TracenetError(later, 'a code of a later revision') : new RetryableInDetail(later, 'a code of a later revision, said to be retryable');
+      const ids: string[] = [];
+      for (const subject of ['with receipt', 'without receipt']) {
+        ids.push((await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject, text: 'answered with an unknown code', correlationId: '' })).messageId);
+        await peer.expect(K.MESSAGE_KIND_NOTICE);
+      }
+      await peer.expectNothing(900, 'protocol 16.2: a code the node does not know is not retried');
+      for (const [i, id] of ids.entries()) {
+        if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_FAILED, id))) throw new CaseFailure(`${id} (${i === 0 ? 'REJECTED receipt' : 'no receipt, retryable in the detail'}) listed as failed`, 'not listed', 'protocol 16.2');
+      }
     },
   },
   {

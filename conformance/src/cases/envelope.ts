@@ -1,10 +1,10 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
 import type { ConformanceCase } from '../case.js';
-import { pairKey as derivePairKey, participantKeys } from '../codec/index.js';
+import { pairKey as derivePairKey, participantKeys, randomBytes, sodium } from '../codec/index.js';
 import { CaseFailure, ensureAccepted, ensureEach, ensureOneRefusal, ensureRefused, NOT_AUTHENTICATED } from '../check.js';
 import { newMessageId } from '../fake-peer.js';
-import { encodeBody, reencode, sleep, traceRequest, unauthenticatedEnvelopes, withInt64 } from '../fixtures.js';
+import { encodeBody, reencode, sleep, traceRequest, unauthenticatedEnvelopes, withInt64, withUnknownField } from '../fixtures.js';
 
 const E = ErrorCode;
 
@@ -119,6 +119,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
   {
     id: 'envelope.unsupported-version',
     section: '4.3',
+    cites: ['16.2'],
     feature: 'envelope',
     title: 'header version 2 is UNSUPPORTED_VERSION',
     async run(ctx) {
@@ -159,11 +160,46 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
   {
     id: 'envelope.unknown-kind',
     section: '4.3',
+    cites: ['16.2'],
     feature: 'envelope',
     title: 'a kind the receiver does not know is INVALID_FIELD (header.kind, known_kind) before authentication',
     async run(ctx) {
       const peer = await ctx.peer();
       ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { kind: 999 as MessageKind } }).bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.kind', rule: 'known_kind', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.unknown-fields',
+    section: '16.2',
+    cites: ['0'],
+    feature: 'envelope',
+    title: 'a header and a body that carry a field of a later revision are read as without it: the notice is accepted, its receipt names the envelope as sent',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({
+        body: withUnknownField(notice('later', 'a notice with a field of a later revision')),
+        headerBytes: (header) => withUnknownField(EnvelopeHeader.encode(header).finish()),
+      });
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.undecodable-sealed-content',
+    section: '4.5',
+    cites: ['4.1'],
+    feature: 'envelope',
+    title: 'a ciphertext that authenticates but whose plaintext is no SealedContent is MALFORMED (sealed, protobuf) without receipt, and nothing is remembered: a correct seal of the same message id is accepted',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const header = peer.header();
+      const headerBytes = Buffer.from(EnvelopeHeader.encode(header).finish());
+      const nonce = randomBytes(24);
+      // Field 1, length-delimited, announcing 255 bytes that never come: no protobuf decoder reads it.
+      const plaintext = Buffer.from([0x0a, 0xff]);
+      const ciphertext = Buffer.from(sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, headerBytes, null, nonce, peer.pairKey()));
+      ensureRefused(await ctx.host.deliverRaw(rawEnvelope(headerBytes, nonce, ciphertext)), { code: E.ERROR_CODE_MALFORMED, field: 'sealed', rule: 'protobuf', receipt: 'none' });
+      const sealed = peer.seal({ messageId: header.messageId });
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(header.messageId, sealed.digest));
     },
   },
   {

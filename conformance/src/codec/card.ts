@@ -17,7 +17,12 @@ export function participantKindOf(id: string): ParticipantKind | undefined {
 
 /** Signs a card body with the signing key it names (protocol 2.3): Ed25519 over D("tracenet.v1/peer-card") || body. */
 export function signCard(body: PeerCardBody, signingSecretKey: Uint8Array): PeerCard {
-  const bytes = Buffer.from(PeerCardBody.encode(body).finish());
+  return signCardBytes(PeerCardBody.encode(body).finish(), signingSecretKey);
+}
+
+/** A card whose body is `body` as given (any valid encoding, unknown fields included), self-signed (protocol 2.3). */
+export function signCardBytes(body: Uint8Array, signingSecretKey: Uint8Array): PeerCard {
+  const bytes = Buffer.from(body);
   return { body: bytes, signature: ed25519Sign(Buffer.concat([CARD, bytes]), signingSecretKey) };
 }
 
