@@ -156,6 +156,44 @@ export const NOT_AUTHENTICATED: ExpectedRefusal = {
   message: 'the envelope could not be authenticated',
 };
 
+/** What a refusal looks like on the wire: gRPC status, `grpc-message`, and the bytes of the `grpc-status-details-bin` trailer. */
+function wireBytes(outcome: Outcome<unknown>): string {
+  if (outcome.ok) return 'a success answer';
+  const details = outcome.error.raw.metadata?.get('grpc-status-details-bin')[0];
+  return `status ${outcome.error.grpcCode}, grpc-message ${JSON.stringify(outcome.error.grpcMessage)}, details ${details === undefined ? 'none' : Buffer.from(details).toString('hex')}`;
+}
+
+/**
+ * Checks that each outcome (`[what was sent, the answer]`) is the one refusal before authentication
+ * (protocol 4.4) and that all of them are byte-identical on the wire: gRPC status, `grpc-message`
+ * and the serialized `google.rpc.Status` with its `ErrorDetail` (code, field, rule, message,
+ * `retryable`, no violations, no receipt). Fails once, naming every answer that differs.
+ *
+ * @example
+ * ```ts
+ * ensureOneRefusal([['unpinned sender', a], ['failed AEAD check', b]]);
+ * ```
+ */
+export function ensureOneRefusal(outcomes: ReadonlyArray<readonly [string, Outcome<unknown>]>): void {
+  const wrong: string[] = [];
+  for (const [what, outcome] of outcomes) {
+    try {
+      ensureRefused(outcome, NOT_AUTHENTICATED);
+      if (!outcome.ok && outcome.error.detail?.retryable !== true) throw new CaseFailure('retryable = true', 'retryable = false', 'protocol 9.2');
+      if (!outcome.ok && (outcome.error.detail?.violations.length ?? 0) > 0) throw new CaseFailure('no violations', `${outcome.error.detail?.violations.length} violations`);
+    } catch (error) {
+      if (!(error instanceof CaseFailure)) throw error;
+      wrong.push(`${what}: ${error.message}`);
+    }
+  }
+  const [first, ...rest] = outcomes;
+  if (first && wrong.length === 0) {
+    const reference = wireBytes(first[1]);
+    for (const [what, outcome] of rest) if (wireBytes(outcome) !== reference) wrong.push(`${what}: ${wireBytes(outcome)} where ${first[0]} got ${reference}`);
+  }
+  if (wrong.length > 0) throw new CaseFailure('the one refusal before authentication, byte for byte the same whatever the reason (UNKNOWN_SENDER, rule authentication, no field, retryable, no receipt)', wrong.join('; '), 'protocol 4.4');
+}
+
 /** Who must have signed a receipt, and about which message. */
 export interface ReceiptExpectation {
   readonly issuer: string;

@@ -81,8 +81,8 @@ export interface ReceivedMessage {
 /**
  * How a fake peer answers one Deliver: `'default'` accepts (a valid ACCEPTED receipt, remembered
  * for duplicates); a Receipt is sent as given (not remembered); a TracenetError is a refusal — with
- * a signed REJECTED receipt unless `retryable` (then no receipt and nothing remembered, like a
- * transient failure). `{ delayMs, then }` takes the envelope as `then` says at once but holds the
+ * its own `receipt` if it carries one, else a signed REJECTED receipt, unless `retryable` (then no
+ * receipt and nothing remembered, like a transient failure). `{ delayMs, then }` takes the envelope as `then` says at once but holds the
  * answer back for `delayMs`.
  */
 export type DeliverAnswer = 'default' | Receipt | TracenetError | { readonly delayMs: number; readonly then: Exclude<DeliverAnswer, { delayMs: number }> };
@@ -133,6 +133,9 @@ export class PeerHost {
       'grpc.max_receive_message_length': -1,
       'grpc.ssl_target_name_override': 'tracenet-peer',
       'grpc.enable_retries': 0,
+      // A handshake refused before any fake peer was pinned is tried again soon after.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
     });
   }
 
@@ -580,7 +583,8 @@ export class FakePeer {
         this.#record({ ...message, receipt: Receipt.fromPartial({}) });
         throw answer;
       }
-      const rejected = this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_REJECTED, answer);
+      // A refusal that carries a receipt sends it as it is (a rejection remembered from an earlier seal, 4.6).
+      const rejected = answer.receipt ?? this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_REJECTED, answer);
       this.#seen.set(header.messageId, { bodyDigest: `rejected:${digestOfBody}`, receipt: rejected });
       this.#record({ ...message, receipt: rejected });
       throw await late(new TracenetError(answer.code, answer.message, { field: answer.field, rule: answer.rule, receipt: rejected }));
@@ -617,15 +621,16 @@ export class FakePeer {
   }
 
   /**
-   * A receipt signed by this peer (protocol 4.12) for `header` and `digest`. Cases use it to answer
-   * with receipts that name another envelope, another message or another status.
+   * A receipt signed by this peer (protocol 4.12) for `header` and `digest`, with its current keys
+   * or `keySet`. Cases use it to answer with receipts that name another envelope, another message,
+   * another status or a previous key.
    */
-  signReceipt(header: Pick<EnvelopeHeader, 'sender' | 'messageId'>, digest: Uint8Array, receivedAtMs: number, status: ReceiptStatus, failure?: TracenetError, original?: Receipt): Receipt {
+  signReceipt(header: Pick<EnvelopeHeader, 'sender' | 'messageId'>, digest: Uint8Array, receivedAtMs: number, status: ReceiptStatus, failure?: TracenetError, original?: Receipt, keySet: KeySet = this.#current): Receipt {
     return signReceipt(
       {
         version: 1,
         issuer: this.participantId,
-        issuerKeyId: this.keyId,
+        issuerKeyId: keySet.keyId,
         sender: header.sender,
         messageId: header.messageId,
         envelopeDigest: Buffer.from(digest),
@@ -634,7 +639,7 @@ export class FakePeer {
         errorCode: failure?.code ?? ErrorCode.ERROR_CODE_UNSPECIFIED,
         errorMessage: failure?.message ?? '',
       },
-      this.keys.signingSecretKey,
+      keySet.keys.signingSecretKey,
       original,
     );
   }

@@ -2,10 +2,13 @@ import {
   type Case,
   CaseRole,
   CaseState,
+  Envelope,
   FindingKind,
   IllicitKind,
+  KeyRotation,
   MessageDirection,
   MessageKind,
+  PeerCardBody,
   type PeerPolicy,
   Priority,
   ReasonCode,
@@ -20,7 +23,8 @@ import {
 import { BODY_TYPES } from './bodies.js';
 import type { CaseContext, NodeUnderTest } from './case.js';
 import { CaseFailure, describe, ensureAccepted, outcomeOf } from './check.js';
-import { type FakePeer, kindName, newMessageId, type ReceivedMessage } from './fake-peer.js';
+import { pairKey, participantKeys } from './codec/index.js';
+import { type FakePeer, type KeySet, kindName, newMessageId, type PeerHost, type ReceivedMessage, type SealedEnvelope, type SealOptions } from './fake-peer.js';
 
 /** A trace id as a requester chooses it (protocol 12.1). */
 export const newTraceId = newMessageId;
@@ -179,6 +183,89 @@ export async function listedAs(node: Pick<NodeUnderTest, 'target'>, direction: M
 /** Waits `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Seals a key message of `peer` with `keySet` and delivers it to the peer's node. */
+export async function sendKeyMessage(peer: FakePeer, kind: MessageKind, body: Uint8Array, keySet: KeySet): Promise<{ sealed: SealedEnvelope; outcome: Awaited<ReturnType<PeerHost['deliverRaw']>> }> {
+  const sealed = peer.seal({ kind, body, keySet });
+  return { sealed, outcome: await peer.host.deliverRaw(sealed.bytes) };
+}
+
+/**
+ * The peer rotates to new keys and announces it to its node as protocol 15.2 says: a KEY_ROTATION
+ * carrying the new card, sealed and signed with the keys the node pinned, with a grace of
+ * `graceMs`, which the node must accept with a signed receipt. Returns the key set rotated away from.
+ */
+export async function announceRotation(peer: FakePeer, graceMs = 60_000): Promise<KeySet> {
+  const next = peer.rotate();
+  const previous = peer.previous[0] as KeySet;
+  const body = KeyRotation.encode({ card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + graceMs }).finish();
+  const { sealed, outcome } = await sendKeyMessage(peer, MessageKind.MESSAGE_KIND_KEY_ROTATION, body, previous);
+  if (!outcome.ok) throw new CaseFailure('the KEY_ROTATION of a peer signed with its pinned keys to be accepted', describe(outcome), 'protocol 15.2');
+  ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
+  return previous;
+}
+
+/**
+ * `message` with a field that this version does not define appended: field number 100, a
+ * length-delimited string, as a later revision might add (protocol 16.2: receivers ignore it).
+ */
+export function withUnknownField(message: Uint8Array, text = 'a field of a later revision'): Buffer {
+  const value = Buffer.from(text);
+  // Tag (100 << 3 | 2) = 802 as a varint, then the length (one byte: the text is short).
+  return Buffer.concat([message, Buffer.from([0xa2, 0x06, value.length]), value]);
+}
+
+/** Re-encodes an envelope after changing a copy of its three fields. */
+export function reencode(envelope: Envelope, change: (copy: { header: Buffer; nonce: Buffer; ciphertext: Buffer }) => void): Buffer {
+  const copy = { header: Buffer.from(envelope.header), nonce: Buffer.from(envelope.nonce), ciphertext: Buffer.from(envelope.ciphertext) };
+  change(copy);
+  return Buffer.from(Envelope.encode(copy).finish());
+}
+
+/**
+ * `message` with its field `field` (an `int64`) set to `value` by a varint appended at the end
+ * (proto3: the last value of a field wins), so that values beyond ±(2^53 − 1) — which no
+ * JavaScript number holds exactly — reach the node as written (protocol 0).
+ */
+export function withInt64(message: Uint8Array, field: number, value: bigint): Buffer {
+  const bytes: number[] = [];
+  const varint = (n: bigint) => {
+    let v = BigInt.asUintN(64, n);
+    do {
+      const low = Number(v & 0x7fn);
+      v >>= 7n;
+      bytes.push(v > 0n ? low | 0x80 : low);
+    } while (v > 0n);
+  };
+  varint(BigInt(field * 8));
+  varint(value);
+  return Buffer.concat([message, Buffer.from(bytes)]);
+}
+
+/**
+ * Envelopes that name the node but that it must not authenticate (protocol 4.4, 4.5), one per
+ * precise reason, each otherwise a correct envelope of `kind` with a fresh `body()`: from a
+ * participant that is not pinned, naming a sender key id the pinned card does not have or a
+ * recipient key id that is not the node's, from a sender whose pinned card has expired, with a
+ * ciphertext changed on the path, and sealed under another pair key. Waits for the card to expire.
+ */
+export async function unauthenticatedEnvelopes(ctx: CaseContext, kind: MessageKind, body: () => Uint8Array): Promise<Array<[string, Buffer]>> {
+  const seal = (peer: FakePeer, options: SealOptions = {}) => peer.seal({ kind, body: body(), expiresAtMs: Date.now() + 60_000, ...options });
+  const stranger = await ctx.peer({ pin: false });
+  const peer = await ctx.peer();
+  const shortLived = await ctx.peer({ validForMs: 1500 });
+  const other = participantKeys();
+  const foreignPairKey = pairKey(other.encryptionSecretKey, other.encryptionPublicKey, ctx.target.cardBody.encryptionPublicKey);
+  await sleep(Math.max(0, PeerCardBody.decode(shortLived.card.body).validUntilMs + 300 - Date.now()));
+  return [
+    ['a sender that is not pinned', seal(stranger).bytes],
+    ["a sender key id that is not the pinned card's", seal(peer, { header: { senderKeyId: 'fedcba9876543210' } }).bytes],
+    ["a recipient key id that is not the node's", seal(peer, { header: { recipientKeyId: '0123456789abcdef' } }).bytes],
+    ['a sender whose pinned card has expired', seal(shortLived).bytes],
+    ['a ciphertext changed on the path (AEAD check fails)', reencode(seal(peer).envelope, (c) => (c.ciphertext[3] = (c.ciphertext[3] ?? 0) ^ 0x01))],
+    ['sealed under a pair key of keys the node did not pin', seal(peer, { pairKey: foreignPairKey }).bytes],
+  ];
 }
 
 export { outcomeOf };

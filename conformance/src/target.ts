@@ -108,6 +108,8 @@ export interface SpawnIdentity {
   readonly keys?: { readonly signingSeed: Uint8Array; readonly encryptionSecretKey: Uint8Array };
   /** `TRACENET_CONFORMANCE_ROSTER_KEY`: the federation operator's Ed25519 public key (hex) the node trusts for rosters (15.4). */
   readonly rosterKey?: Uint8Array;
+  /** `TRACENET_CONFORMANCE_FEDERATION`: the name of the node's federation, which rosters must carry (15.4); given with `rosterKey`. */
+  readonly federation?: string;
   /** `TRACENET_CONFORMANCE_ROSTER_GRACE_MS`: the node's roster grace (15.5). */
   readonly rosterGraceMs?: number;
 }
@@ -118,6 +120,7 @@ export function spawnEnvironment(identity: SpawnIdentity): Record<string, string
   if (identity.participantId) env.TRACENET_CONFORMANCE_ID = identity.participantId;
   if (identity.keys) env.TRACENET_CONFORMANCE_KEYS = `${Buffer.from(identity.keys.signingSeed.subarray(0, 32)).toString('hex')}:${Buffer.from(identity.keys.encryptionSecretKey).toString('hex')}`;
   if (identity.rosterKey) env.TRACENET_CONFORMANCE_ROSTER_KEY = Buffer.from(identity.rosterKey).toString('hex');
+  if (identity.federation !== undefined) env.TRACENET_CONFORMANCE_FEDERATION = identity.federation;
   if (identity.rosterGraceMs !== undefined) env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS = String(identity.rosterGraceMs);
   return env;
 }

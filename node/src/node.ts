@@ -1,6 +1,7 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import { type AuditVerification, ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { addAuthorityService } from './api/authority-service.js';
@@ -9,21 +10,23 @@ import { addFederationService } from './api/federation-service.js';
 import { addLookupsService } from './api/lookups-service.js';
 import { addRecordsService } from './api/records-service.js';
 import { Journal } from './audit/audit-log.js';
-import { readSignedHeadFile } from './audit/head-file.js';
 import { checkBeforeOpen, recordAcceptedDamage } from './audit/store-check.js';
 import { checkAuditLog, type AuditDamage } from './audit/verify.js';
 import type { NodeConfig } from './config/config.js';
 import { initSodium } from './crypto/sodium.js';
+import { bearerInterceptor } from './edge/interceptors.js';
+import { RefusalTally, type RefusalSource } from './edge/refusal-tally.js';
+import { type Admission, type PortTls, ServicePort } from './edge/service-port.js';
 import { keyAuditEvent } from './federation/key-audit.js';
 import { KeyAnnouncements } from './federation/key-announcements.js';
 import { Outbox } from './federation/outbox.js';
 import { PeerRegistry } from './federation/peers.js';
 import { Receiver } from './federation/receiver.js';
 import { readRosterKey, RosterGuard } from './federation/roster.js';
-import { RenewableServerCredentials } from './federation/server-credentials.js';
 import { createGrpcTransport, type Transport } from './federation/transport.js';
-import { dataPaths, eraseRetiredSecrets, issuePeerCard, loadIdentity, readAuthorityToken, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
+import { dataPaths, eraseRetiredSecrets, issuePeerCard, loadIdentity, readAuthorityToken, readSecret, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
 import { parsePeerCardFile } from './identity/peer-card.js';
+import { certificateFingerprint } from './identity/tls.js';
 import { ManufacturerAliases } from './lookup/aliases.js';
 import { HitStore } from './lookup/hit-store.js';
 import { LookupClient } from './lookup/lookup-client.js';
@@ -76,31 +79,30 @@ export interface RuntimeInfo {
   readonly participantId: string;
   readonly federation: string;
   readonly authority: string;
+  /** With TLS on the Authority port: the certificate file it presents, which local tools trust (absolute path). */
+  readonly authorityCertificate?: string;
   readonly startedAt: string;
 }
 
-/** Binds `address`; a port that cannot be taken is UNAVAILABLE naming the address and its config key. */
-function bind(server: Server, address: string, credentials: ServerCredentials, key: 'federation.listen' | 'authority.listen'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, port) => {
-      if (!error) {
-        resolve(port);
-        return;
-      }
-      // grpc-js says "No address added out of total 1 resolved errors: [listen EADDRINUSE: ...]".
-      const reason = /errors: \[(.+)\]/.exec(error.message)?.[1] ?? error.message;
-      reject(new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `cannot listen on ${address}: ${reason}`, { field: key, rule: 'listen', cause: error }));
-    });
-  });
-}
+/** Largest request message of the Authority port (an import sends its rows in messages below it). */
+const AUTHORITY_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
 
 function withPort(address: string, port: number): string {
   return `${address.slice(0, address.lastIndexOf(':'))}:${port}`;
 }
 
+/** Whether "host:port" names a loopback address (127.0.0.0/8, ::1, localhost). */
+function isLoopback(address: string): boolean {
+  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(host);
+}
+
 /**
  * A Tracenet node: its identity, store, audit journal, pinned peers, receiver and outbox, served
- * over the Federation (TLS, peer-facing) and Authority (local, bearer token) ports.
+ * over the Federation (mutual TLS with pinned certificates, peer-facing) and Authority (local,
+ * bearer token) ports, each behind the limits of its {@link ServicePort}.
  *
  * @example
  * ```ts
@@ -130,16 +132,17 @@ export class TracenetNode {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly #health = createHealth();
+  /** Refusals before authentication, counted per source and interval into the audit log (docs/protocol.md 4.13). */
+  readonly refusals: RefusalTally;
   /** Damage a verification found while the node runs: health stays NOT_SERVING until a restart checks again. */
   #auditDamage: AuditDamage | undefined;
   #card: PeerCard;
-  #tls: RenewableServerCredentials | undefined;
   /** Once a minute: the roster's expiry alerts and the erasure of retired keys whose grace ended. */
   #minuteTimer: NodeJS.Timeout | undefined;
   /** Serializes key rotations and the erasure of retired keys. */
   #rotating: Promise<unknown> = Promise.resolve();
-  #federation: Server | undefined;
-  #authority: Server | undefined;
+  #federation: ServicePort | undefined;
+  #authority: ServicePort | undefined;
   #federationAddress = '';
   #authorityAddress = '';
   #state: 'stopped' | 'starting' | 'running' | 'stopping' = 'stopped';
@@ -148,7 +151,7 @@ export class TracenetNode {
 
   private constructor(
     private readonly options: NodeOptions & { clock: Clock; transport: Transport },
-    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'roster' | 'receiver' | 'outbox' | 'policies' | 'records' | 'registry' | 'workflow' | 'lookups' | 'metrics' | 'logger'> & { card: PeerCard },
+    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'roster' | 'receiver' | 'outbox' | 'policies' | 'records' | 'registry' | 'workflow' | 'lookups' | 'metrics' | 'logger' | 'refusals'> & { card: PeerCard },
   ) {
     this.identity = parts.identity;
     this.store = parts.store;
@@ -165,6 +168,7 @@ export class TracenetNode {
     this.metrics = parts.metrics;
     this.logger = parts.logger;
     this.#card = parts.card;
+    this.refusals = parts.refusals;
   }
 
   /** Loads identity and store of an initialised data directory. Nothing listens yet. */
@@ -211,6 +215,7 @@ export class TracenetNode {
       // A roster installed just before a crash may list keys of rotations still held.
       await peers.applyHeldRotations(clock.now());
       const transport = options.transport ?? createGrpcTransport({ maxEnvelopeBytes: options.config.envelope.maxBytes });
+      const refusals = new RefusalTally({ journal, clock, logger, config: { intervalMs: options.config.audit.refusalIntervalMs, maxSources: options.config.audit.refusalSources } });
       const receiver = new Receiver({
         identity,
         peers,
@@ -219,6 +224,7 @@ export class TracenetNode {
         clock,
         logger,
         config: { maxEnvelopeBytes: options.config.envelope.maxBytes, replayWindowMs: options.config.envelope.replayWindowMs },
+        refusals,
       });
       const outbox = new Outbox({
         identity,
@@ -255,7 +261,7 @@ export class TracenetNode {
       await hits.init();
       const history = new LookupHistory(store);
       const lookups: NodeLookups = {
-        responder: new LookupResponder({ identity, peers, policies, records, aliases, hits, journal, store, clock, logger, config: envelopeLimits }),
+        responder: new LookupResponder({ identity, peers, policies, records, aliases, hits, journal, store, clock, logger, config: envelopeLimits, refusals }),
         client: new LookupClient({ identity, peers, transport, history, journal, clock, logger, config: envelopeLimits }),
         hits,
         history,
@@ -281,7 +287,7 @@ export class TracenetNode {
       receiver.on('duplicate', (d) => metrics.messageDuplicate(kindLabel(d.kind), d.sender));
       outbox.on('delivered', (d) => metrics.messageDelivered(kindLabel(d.kind), (d.deliveredAtMs - d.createdAtMs) / 1000, d.recipient));
       outbox.on('failed', (f) => metrics.messageFailed(kindLabel(f.kind), f.code, f.recipient));
-      const parts = { identity, store, journal, peers, roster, receiver, outbox, policies, records, registry, workflow, lookups, metrics, logger, card };
+      const parts = { identity, store, journal, peers, roster, receiver, outbox, policies, records, registry, workflow, lookups, metrics, logger, card, refusals };
       return new TracenetNode({ ...options, clock, transport }, parts);
     } catch (error) {
       await store.close();
@@ -327,24 +333,43 @@ export class TracenetNode {
 
   async #start(): Promise<void> {
     const { config, dataDir } = this.options;
+    const authorityTls = await this.#authorityTls();
     await this.registry.open();
     await this.outbox.start();
     await this.workflow.start();
     await this.lookups.responder.start();
     await this.metrics.start();
+    this.refusals.start();
     await this.eraseRetiredKeys();
 
-    const maxReceive = config.envelope.maxBytes + 1024 * 1024;
-    this.#federation = new Server({ 'grpc.max_receive_message_length': maxReceive, 'grpc.max_concurrent_streams': 100 });
-    addFederationService(this.#federation, { receiver: this.receiver, lookups: this.lookups.responder, card: () => this.#card, logger: this.logger });
-    this.#health.addTo(this.#federation, ['tracenet.v1.Federation']);
-    this.#tls = new RenewableServerCredentials(this.identity.tlsCertificatePem, this.identity.tlsPrivateKeyPem);
-    const federationPort = await bind(this.#federation, config.federation.listen, this.#tls, 'federation.listen');
-    this.#federationAddress = withPort(config.federation.listen, federationPort);
+    const federation = config.federation;
+    this.#federation = new ServicePort({
+      key: 'federation.listen',
+      limits: { ...federation, maxReceiveBytes: config.envelope.maxBytes },
+      tls: { material: this.identity.tls, requestCertificate: true, admit: (socket) => this.#admitPeer(socket) },
+      maxConnectionsPerIdentity: federation.maxConnectionsPerPeer,
+      arrivingPerIdentity: federation.maxArrivingPerPeer,
+      onRefused: (source, reason) => this.#refused('federation', source, reason),
+      logger: this.logger,
+    });
+    const port = this.#federation;
+    addFederationService(port.server, { receiver: this.receiver, lookups: this.lookups.responder, card: () => this.#card, sourceOf: (call) => port.sourceOf(call), logger: this.logger });
+    this.#health.addTo(port.server, ['tracenet.v1.Federation']);
+    this.#federationAddress = withPort(federation.listen, await port.listen(federation.listen));
 
-    this.#authority = new Server();
     const token = await readAuthorityToken(dataDir);
-    addAuthorityService(this.#authority, {
+    const authority = config.authority;
+    this.#authority = new ServicePort({
+      key: 'authority.listen',
+      limits: { ...authority, maxReceiveBytes: AUTHORITY_MAX_RECEIVE_BYTES, maxConnectionAgeMs: 0 },
+      ...(authorityTls ? { tls: authorityTls } : {}),
+      // The token is checked from the metadata, before the request is read (7.1); health and reflection need none.
+      interceptors: [bearerInterceptor(token, (path) => path.startsWith('/tracenet.v1.'))],
+      onRefused: (source, reason) => this.#refused('authority', source, reason),
+      logger: this.logger,
+    });
+    const server = this.#authority.server;
+    addAuthorityService(server, {
       identity: this.identity,
       peers: this.peers,
       outbox: this.outbox,
@@ -361,13 +386,12 @@ export class TracenetNode {
       revokeKeys: (reason) => this.revokeKeys({ reason }),
       verifyAudit: () => this.verifyAudit(),
     });
-    addCasesService(this.#authority, { workflow: this.workflow, token, logger: this.logger });
-    addRecordsService(this.#authority, { records: this.records, registry: this.registry, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
-    addLookupsService(this.#authority, { client: this.lookups.client, hits: this.lookups.hits, history: this.lookups.history, workflow: this.workflow, logger: this.logger, token });
-    this.#health.addTo(this.#authority, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups']);
-    addReflection(this.#authority);
-    const authorityPort = await bind(this.#authority, config.authority.listen, ServerCredentials.createInsecure(), 'authority.listen');
-    this.#authorityAddress = withPort(config.authority.listen, authorityPort);
+    addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
+    addRecordsService(server, { records: this.records, registry: this.registry, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
+    addLookupsService(server, { client: this.lookups.client, hits: this.lookups.hits, history: this.lookups.history, workflow: this.workflow, logger: this.logger, token });
+    this.#health.addTo(server, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups']);
+    addReflection(server);
+    this.#authorityAddress = withPort(authority.listen, await this.#authority.listen(authority.listen));
 
     await this.#refreshCard(config.federation.advertise.length > 0 ? config.federation.advertise : [this.#federationAddress]);
     await this.journal.write([], [{ type: 'node.started', fields: { federation: this.#federationAddress, keyId: this.identity.keyId } }]);
@@ -376,6 +400,7 @@ export class TracenetNode {
       participantId: this.identity.participantId,
       federation: this.#federationAddress,
       authority: this.#authorityAddress,
+      ...(authorityTls ? { authorityCertificate: resolve(dataDir, config.authority.tls.certificate) } : {}),
       startedAt: new Date(this.options.clock.now()).toISOString(),
     };
     // Written aside and renamed, so that a reader never sees a half-written file.
@@ -397,6 +422,59 @@ export class TracenetNode {
       else this.#health.notServing();
     });
     this.logger.info({ federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId }, 'node ready');
+  }
+
+  /**
+   * Admits a Federation connection whose client certificate a pinned card names (docs/protocol.md
+   * 2.5); anyone else is closed before a byte of HTTP/2 is read.
+   */
+  #admitPeer(socket: TLSSocket): Admission {
+    const certificate = socket.getPeerCertificate();
+    if (!certificate.raw) return { refused: 'tls.no_certificate' };
+    const peer = this.peers.byTlsFingerprint(certificateFingerprint(certificate.raw), this.options.clock.now());
+    return peer ? { identity: peer.participantId } : { refused: 'tls.unpinned_certificate' };
+  }
+
+  /** A connection refused by a port: counted for the audit log (4.13) and the metrics. */
+  #refused(port: 'federation' | 'authority', source: RefusalSource, reason: string): void {
+    this.refusals.count(source, reason);
+    this.metrics.connectionRefused(port, reason);
+  }
+
+  /**
+   * The TLS of the Authority port from `authority.tls`, or undefined for plaintext, which is
+   * allowed on a loopback address only (docs/protocol.md 7.1): the port carries the node's whole
+   * authority. Checked before anything starts.
+   */
+  async #authorityTls(): Promise<PortTls | undefined> {
+    const { listen, tls } = this.options.config.authority;
+    const configError = (field: string, rule: string, message: string) => new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, message, { field, rule });
+    if (tls.certificate === '' && tls.key === '') {
+      if (tls.clientCa !== '') throw configError('authority.tls.clientCa', 'authority_tls', 'authority.tls.clientCa needs authority.tls.certificate and authority.tls.key');
+      if (isLoopback(listen)) return undefined;
+      throw configError(
+        'authority.listen',
+        'authority_loopback',
+        `authority.listen is ${listen}, not a loopback address, and authority.tls names no certificate: the Authority port carries the node's whole authority (cases, records, peers, keys) and is served in plaintext only on loopback. Set authority.tls.certificate and authority.tls.key (and authority.tls.clientCa to require client certificates), or listen on 127.0.0.1`,
+      );
+    }
+    if (tls.certificate === '' || tls.key === '') throw configError(tls.certificate === '' ? 'authority.tls.certificate' : 'authority.tls.key', 'authority_tls', 'authority.tls.certificate and authority.tls.key go together');
+    const read = async (key: string, path: string, secret: boolean) => {
+      const file = resolve(this.options.dataDir, path);
+      try {
+        return secret ? await readSecret(file) : await readFile(file, 'utf8');
+      } catch (cause) {
+        if (cause instanceof TracenetError) throw cause;
+        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${key}: cannot read ${file}: ${(cause as Error).message}`, { field: key, rule: 'exists', cause });
+      }
+    };
+    const clientCa = tls.clientCa === '' ? undefined : await read('authority.tls.clientCa', tls.clientCa, false);
+    return {
+      material: { certificatePem: await read('authority.tls.certificate', tls.certificate, false), privateKeyPem: await read('authority.tls.key', tls.key, true) },
+      requestCertificate: clientCa !== undefined,
+      ...(clientCa !== undefined ? { clientCa } : {}),
+      admit: (socket): Admission => (clientCa === undefined || socket.authorized ? {} : { refused: 'tls.client_certificate' }),
+    };
   }
 
   /**
@@ -429,13 +507,15 @@ export class TracenetNode {
     this.#minuteTimer = undefined;
     this.#health.notServing();
     this.#health.close();
-    await Promise.all([shutdown(this.#federation), shutdown(this.#authority)]);
+    await Promise.all([this.#federation?.shutdown(), this.#authority?.shutdown()]);
     await this.workflow.stop();
     this.lookups.responder.stop();
     await this.outbox.stop();
     await this.metrics.stop();
     await this.registry.close();
     this.options.transport.close();
+    // What was counted before authentication, the running interval included (4.13).
+    await this.refusals.stop();
   }
 
   /**
@@ -446,9 +526,7 @@ export class TracenetNode {
    * `--accept-audit-damage`).
    */
   async verifyAudit(): Promise<AuditVerification> {
-    // The file first: it may lag the store's snapshot, which verification allows, never lead it.
-    const headFile = await readSignedHeadFile(dataPaths(this.options.dataDir).auditHead);
-    const findings = await checkAuditLog(this.store, (keyId) => this.identity.signingPublicKeyOf(keyId), { headFile });
+    const findings = await checkAuditLog(this.store, (keyId) => this.identity.signingPublicKeyOf(keyId), dataPaths(this.options.dataDir).auditHead);
     if (findings.damage && !this.#auditDamage) {
       this.#auditDamage = findings.damage;
       this.logger.error({ kind: findings.damage.kind, reason: findings.damage.reason, firstBrokenSeq: findings.verification.firstBrokenSeq }, 'the audit log is damaged; the node stops serving (NOT_SERVING)');
@@ -531,7 +609,7 @@ export class TracenetNode {
     // Peers accept a rotation only to a newer card (15.2), even within the millisecond of the last one.
     this.#card = issuePeerCard(this.identity, previous.endpoints, Math.max(now, previous.issuedAtMs + 1));
     await writeCardFile(this.options.dataDir, this.#card);
-    this.#tls?.replace(this.identity.tlsCertificatePem, this.identity.tlsPrivateKeyPem);
+    this.#federation?.replaceCertificate(this.identity.tls);
     this.logger.warn({ previousKeyId: rotation.previousKeyId, keyId: rotation.keyId, revoked: revoke, graceUntil: new Date(rotation.graceUntilMs).toISOString() }, revoke ? 'keys revoked and replaced' : 'keys rotated');
     return rotation;
   }
@@ -556,18 +634,4 @@ export class TracenetNode {
     await writeCardFile(this.options.dataDir, this.#card);
     this.logger.info({ endpoints }, 'peer card re-issued');
   }
-}
-
-function shutdown(server: Server | undefined): Promise<void> {
-  if (!server) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => {
-      server.forceShutdown();
-      resolve();
-    }, 5000);
-    server.tryShutdown(() => {
-      clearTimeout(force);
-      resolve();
-    });
-  });
 }

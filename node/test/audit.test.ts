@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { entryHash, Journal, SIGNED_HEAD_KEY, type StoredAuditEntry, type StoredCheckpoint } from '../src/audit/audit-log.js';
-import { readSignedHeadFile } from '../src/audit/head-file.js';
+import { entryHash, Journal, SIGNED_HEAD_KEY, type StoredAuditEntry, type StoredCheckpoint, type StoredSignedHead } from '../src/audit/audit-log.js';
+import { encodeSlot, readSignedHeadFile } from '../src/audit/head-file.js';
 import { checkAuditLog, verifyAuditLog } from '../src/audit/verify.js';
 import { initSodium } from '../src/crypto/sodium.js';
 import { generateKeyPairs, keyIdOf, type KeyPairs } from '../src/identity/keys.js';
@@ -235,7 +235,7 @@ describe('audit chain', () => {
 });
 
 describe('the signed head outside the store, and accepted damage', () => {
-  const check = async (store: Store, dir: string) => checkAuditLog(store, keys.signingPublicKey, { headFile: await readSignedHeadFile(join(dir, 'audit-head.json')) });
+  const check = (store: Store, dir: string) => checkAuditLog(store, keys.signingPublicKey, join(dir, 'audit-head.json'));
 
   it('detects a store rolled back consistently (entries, checkpoint and its own head), which the store alone cannot show', async () => {
     const { store, journal, dir } = await chain();
@@ -253,18 +253,32 @@ describe('the signed head outside the store, and accepted damage', () => {
   it('allows the head outside the store to lag one commit behind (a crash between the two writes), and refuses one it cannot trust', async () => {
     const { store, journal, dir } = await chain();
     const file = join(dir, 'audit-head.json');
-    const lagging = await readFile(file, 'utf8');
+    const lagging = await readFile(file);
     await journal.write([], [{ type: 'message.received', fields: { n: 13 } }]);
     await writeFile(file, lagging);
     expect((await check(store, dir)).verification).toMatchObject({ ok: true, entries: ENTRIES + 1 });
 
-    const head = JSON.parse(lagging) as { at: number };
-    await writeFile(file, JSON.stringify({ ...head, at: head.at + 1 }));
+    const head = (await readSignedHeadFile(file)) as { head: StoredSignedHead };
+    await writeFile(file, encodeSlot(1, { ...head.head, at: head.head.at + 1 }));
     expect((await check(store, dir)).verification.reason).toBe('the signed head in audit-head.json signature does not verify');
     await writeFile(file, 'not json');
     expect((await check(store, dir)).verification.reason).toMatch(/audit-head\.json is not a signed head/);
     await rm(file);
     expect(await check(store, dir)).toMatchObject({ damage: { kind: 'truncated', reason: expect.stringMatching(/no audit-head\.json/) } });
+  });
+
+  it('does not see a commit made while it reads: the file is read before the snapshot, so it never names an entry the snapshot lacks (8.6)', async () => {
+    const { store, journal, dir } = await chain();
+    // A commit, its head file written, right after the snapshot is taken and before anything is read from it.
+    const busy: Store = {
+      ...store,
+      snapshot: (work) => store.snapshot(async (options) => {
+        await journal.write([], [{ type: 'message.received', fields: { n: ENTRIES + 1 } }]);
+        return work(options);
+      }),
+    };
+    expect((await check(busy, dir)).verification).toMatchObject({ ok: true, entries: ENTRIES });
+    expect((await check(store, dir)).verification).toMatchObject({ ok: true, entries: ENTRIES + 1 });
   });
 
   it('treats damage before an intact acceptance as accepted, and damage after it as new', async () => {

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +124,20 @@ describe('data directory', () => {
     await writeFile(dataPaths(a).encryptionKey, await readFile(dataPaths(b).encryptionKey), { mode: 0o600 });
     const error = expectCode(await rejectionOf(loadIdentity(a)), ErrorCode.ERROR_CODE_INVALID_FIELD);
     expect(error.rule).toBe('key_id');
+  });
+});
+
+describe('the TLS certificate (docs/protocol.md 2.5)', () => {
+  it('serves both ends of a Federation connection and names tracenet-peer, the server name clients send', async () => {
+    await initSodium();
+    const dataDir = join(await tempDir(), 'node');
+    const { identity } = await initDataDir({ dataDir, participantId: 'FRA', endpoints: ['127.0.0.1:7443'], nowMs: Date.now() });
+    const certificate = new X509Certificate(identity.tlsCertificatePem);
+    // serverAuth and clientAuth: gRPC C-core and OpenSSL refuse a client certificate without clientAuth.
+    expect(certificate.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
+    expect(certificate.subjectAltName).toBe('DNS:tracenet-peer, DNS:localhost, IP Address:127.0.0.1');
+    expect(certificate.checkHost('tracenet-peer')).toBe('tracenet-peer');
+    expect(certificate.ca).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, MessageKind, Receipt, ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
+import { domain, sodium } from '../src/crypto/sodium.js';
 import { verifyReceipt } from '../src/envelope/receipt.js';
 import { Outbox } from '../src/federation/outbox.js';
 import type { TracenetNode } from '../src/node.js';
@@ -325,5 +326,61 @@ describe('outbox', () => {
     expect(ReceiptBody.decode(Receipt.decode(Buffer.from(String((await n.store.sub.sent.get(id))?.receipt), 'base64')).body).status).toBe(
       ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
     );
+  });
+});
+
+/** Field 100, a length-delimited string: a field this version does not define. */
+const LATER_FIELD = Buffer.concat([Buffer.from([0xa2, 0x06, 5]), Buffer.from('later')]);
+
+/** `receipt` with its body changed and signed again by `issuer`, as the issuer would have sent it. */
+function resigned(receipt: Receipt, issuer: TracenetNode, change: (body: Buffer) => Buffer): Receipt {
+  const body = change(Buffer.from(receipt.body));
+  const signature = sodium().crypto_sign_detached(Buffer.concat([domain('tracenet.v1/receipt'), body]), issuer.identity.keys.signingSecretKey);
+  return { body, signature: Buffer.from(signature), original: receipt.original };
+}
+
+/** FRA (sending through `transport`) and BEL, pinned to each other. */
+async function pair(transport: RecordingTransport): Promise<{ fra: TracenetNode; bel: TracenetNode }> {
+  const fra = (await node('FRA', { transport })).node;
+  const bel = (await node('BEL')).node;
+  await pinAll([fra, bel]);
+  return { fra, bel };
+}
+
+async function sentReceipt(sender: TracenetNode, messageId: string): Promise<Receipt | undefined> {
+  const sent = await sender.store.sub.sent.get(messageId);
+  return sent ? Receipt.decode(Buffer.from(String(sent.receipt), 'base64')) : undefined;
+}
+
+/**
+ * What a sender does with receipts of a later revision of tracenet.v1 (docs/protocol.md 16.2): a
+ * field it does not know is ignored, so the receipt still proves delivery and is kept as received;
+ * a status it does not know proves and ends nothing, so the message is retried. (The receiving
+ * side is judged by the conformance cases that cite 16.2.)
+ */
+describe('receipts of a later revision (protocol 16.2)', () => {
+  it('a receipt body with a field this version does not define still proves delivery, and is kept as received', async () => {
+    const transport = new RecordingTransport();
+    const { fra, bel } = await pair(transport);
+    transport.alterReceipt = (receipt) => resigned(receipt, bel, (body) => Buffer.concat([body, LATER_FIELD]));
+    const id = await fra.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('later', 'a receipt with a field of a later revision') });
+    await waitFor(async () => (await sentReceipt(fra, id)) !== undefined, 5000, 'the message in sent');
+    expect(transport.attemptsOf(id)).toHaveLength(1);
+    const kept = await sentReceipt(fra, id);
+    expect(Buffer.from(kept?.body ?? []).subarray(-LATER_FIELD.length)).toEqual(LATER_FIELD);
+  });
+
+  it('a receipt of a status this version does not define proves nothing: the message is retried, and the next receipt proves it', async () => {
+    const transport = new RecordingTransport();
+    const { fra, bel } = await pair(transport);
+    let altered = 0;
+    transport.alterReceipt = (receipt) => {
+      if (altered++ > 0) return receipt;
+      return resigned(receipt, bel, (body) => Buffer.from(ReceiptBody.encode({ ...ReceiptBody.decode(body), status: 4 as ReceiptStatus }).finish()));
+    };
+    const id = await fra.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('status', 'a receipt of an unknown status') });
+    await waitFor(async () => (await sentReceipt(fra, id)) !== undefined, 5000, 'the message in sent');
+    expect(transport.attemptsOf(id).length).toBe(2);
+    expect(ReceiptBody.decode((await sentReceipt(fra, id))?.body ?? new Uint8Array()).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
   });
 });

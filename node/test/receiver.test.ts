@@ -69,7 +69,7 @@ beforeAll(async () => {
   await bel.node.peers.pin(fra.card, clock.now());
   await bel.node.peers.pin(ken.card, clock.now());
   bel.node.receiver.on('accepted', (m) => accepted.push(m));
-  client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem);
+  client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem, fra.identity.tls);
 });
 
 afterAll(async () => {
@@ -110,8 +110,8 @@ interface Refusal {
   readonly code: ErrorCode;
   readonly field?: string;
   /**
-   * 'none': refused before the header authenticated; nothing but the audit entry is written and
-   * no receipt is given. 'new': authenticated and refused; a signed REJECTED receipt is given and
+   * 'none': refused before the header authenticated; no receipt is given, nothing is written at
+   * once, and the refusal is counted for the source's `refusals.counted` entry (4.13). 'new': authenticated and refused; a signed REJECTED receipt is given and
    * remembered in `seen` so that no copy is ever accepted. 'again': a copy of a message refused
    * before; the remembered REJECTED receipt is given again and nothing new is stored.
    */
@@ -130,8 +130,9 @@ const NOT_AUTHENTICATED = { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, receipt: 
 
 /**
  * Delivers `bytes` straight to BEL's receiver and checks the refusal: its specific code and field,
- * that the inbox did not change and no message was processed, that exactly one audit entry was
- * added, what `seen` remembers, and that the node keeps serving.
+ * that the inbox did not change and no message was processed, the audit entry (at once after
+ * authentication; counted and written with the tally before), what `seen` remembers, and that the
+ * node keeps serving.
  */
 async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<TracenetError> {
   const node = bel.node;
@@ -147,16 +148,25 @@ async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<Trace
 
   const after = await storeCounts(node);
   expect(after.inbox).toBe(before.inbox);
-  expect(after.audit).toBe(before.audit + 1);
   expect(accepted.length).toBe(acceptedBefore);
-  const audit = await lastAudit(node);
-  expect(audit.type).toBe('message.rejected');
-  expect(audit.code).toBe(refusal.reason ? codeName(refusal.reason.code) : error.codeName);
-  if (refusal.reason) expect(audit.rule).toBe(refusal.reason.rule);
-  if (refusal.receipt === 'again') {
-    // protocol 4.6: the remembered code, rule rejected_before, and no field (none of this envelope is at fault).
-    expect([audit.rule, error.rule, error.field, error.violations]).toEqual(['rejected_before', 'rejected_before', '', []]);
-  } else expect(audit.rule).not.toBe('rejected_before');
+  if (refusal.receipt === 'none') {
+    // Counted, not written at once: the tally's entry records the precise reason the answer does not carry.
+    expect(after.audit).toBe(before.audit);
+    await node.refusals.flush({ now: true });
+    expect((await storeCounts(node)).audit).toBe(before.audit + 1);
+    const precise = refusal.reason ? `${codeName(refusal.reason.code)}.${refusal.reason.rule}` : `${error.codeName}.${error.rule}`;
+    expect(await lastAudit(node)).toMatchObject({ type: 'refusals.counted', source: 'in-process', total: 1, [`refused.${precise}`]: 1 });
+  } else {
+    expect(after.audit).toBe(before.audit + 1);
+    const audit = await lastAudit(node);
+    expect(audit.type).toBe('message.rejected');
+    expect(audit.code).toBe(error.codeName);
+    expect(audit.authenticated).toBe(true);
+    if (refusal.receipt === 'again') {
+      // protocol 4.6: the remembered code, rule rejected_before, and no field (none of this envelope is at fault).
+      expect([audit.rule, error.rule, error.field, error.violations]).toEqual(['rejected_before', 'rejected_before', '', []]);
+    } else expect(audit.rule).not.toBe('rejected_before');
+  }
 
   const seenAfter = await seenRecords(node);
   if (refusal.receipt === 'new') {
@@ -168,14 +178,12 @@ async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<Trace
   }
   if (refusal.receipt === 'none') {
     expect(error.receipt).toBeUndefined();
-    expect(audit.authenticated).toBe(false);
   } else {
     expect(error.receipt).toBeDefined();
     const body = ReceiptBody.decode((error.receipt as Receipt).body);
     expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
     expect(body.errorCode).toBe(refusal.code);
     expect(body.issuer).toBe('BEL');
-    expect(audit.authenticated).toBe(true);
   }
   await expectServing();
   return error;
@@ -185,10 +193,10 @@ async function deliverOk(bytes: Uint8Array): Promise<ReceiptBody> {
   return ReceiptBody.decode((await bel.node.receiver.deliver(bytes)).body);
 }
 
-describe('refused before authentication: only an audit entry is written', () => {
+describe('refused before authentication: only counted for the audit log', () => {
   const aead = { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead' };
 
-  it('a flipped byte in the header → not authenticated (HEADER_AUTH_FAILED in the audit)', async () => {
+  it('a flipped byte in the header → not authenticated (HEADER_AUTH_FAILED in the tally)', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now());
     await expectRefused(flipHeaderByte(sealed.envelope), { ...NOT_AUTHENTICATED, reason: aead });
   });
@@ -238,7 +246,9 @@ describe('refused before authentication: only an audit entry is written', () => 
       const error = TracenetError.from(await rejectionOf(later.node.receiver.deliver(sealed.bytes)));
       expect([error.codeName, error.rule]).toEqual(['UNKNOWN_SENDER', 'authentication']);
       expect(preciseReason(error)).toMatchObject({ codeName: 'UNKNOWN_SENDER', rule: 'card_validity' });
-      expect(await storeCounts(later.node)).toMatchObject({ inbox: 0, seen: 0, audit: auditBefore + 1 });
+      expect(await storeCounts(later.node)).toMatchObject({ inbox: 0, seen: 0, audit: auditBefore });
+      await later.node.refusals.flush({ now: true });
+      expect(await lastAudit(later.node)).toMatchObject({ type: 'refusals.counted', 'refused.UNKNOWN_SENDER.card_validity': 1 });
     } finally {
       await later.cleanup();
     }
@@ -487,7 +497,8 @@ describe('a copy of a rejected message never gets a positive receipt', () => {
 });
 
 describe('over gRPC: the error detail travels in grpc-status-details-bin', () => {
-  async function overWire(bytes: Uint8Array, grpc: GrpcStatus, code: ErrorCode, field?: string): Promise<TracenetError> {
+  /** `precise`: the reason counted for a refusal before authentication, when the answer carries another (4.4). */
+  async function overWire(bytes: Uint8Array, grpc: GrpcStatus, code: ErrorCode, field?: string, precise?: string): Promise<TracenetError> {
     const auditBefore = (await storeCounts(bel.node)).audit;
     const thrown = (await rejectionOf(client.deliver(bytes))) as ServiceError;
     expect(thrown.code).toBe(grpc);
@@ -496,7 +507,14 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     expect(error.codeName).toBe(codeName(code));
     expect(error.grpcStatus).toBe(grpc);
     if (field !== undefined) expect(error.field).toBe(field);
-    expect((await storeCounts(bel.node)).audit).toBe(auditBefore + 1);
+    if (error.receipt === undefined) {
+      // Refused before authentication: counted under the address and pinned peer of the connection, with the precise reason.
+      expect((await storeCounts(bel.node)).audit).toBe(auditBefore);
+      await bel.node.refusals.flush({ now: true });
+      expect(await lastAudit(bel.node)).toMatchObject({ type: 'refusals.counted', source: '127.0.0.1', peer: 'FRA', total: 1, [`refused.${precise ?? `${error.codeName}.${error.rule}`}`]: 1 });
+    } else {
+      expect((await storeCounts(bel.node)).audit).toBe(auditBefore + 1);
+    }
     // Still serving over the wire.
     const ok = sealFrom(fra.identity, self(), clock.now());
     expect(ReceiptBody.decode((await client.deliver(ok.bytes)).body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
@@ -516,7 +534,7 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
 
   it('a failed AEAD check → UNKNOWN_SENDER (UNAUTHENTICATED), like every refusal before authentication', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now());
-    await overWire(flipHeaderByte(sealed.envelope), GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_UNKNOWN_SENDER);
+    await overWire(flipHeaderByte(sealed.envelope), GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_UNKNOWN_SENDER, '', 'HEADER_AUTH_FAILED.aead');
   });
 
   it('BAD_SIGNATURE → UNAUTHENTICATED with the signed REJECTED receipt in the detail', async () => {
@@ -536,7 +554,7 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
   });
 
   it('UNKNOWN_SENDER → UNAUTHENTICATED, retryable', async () => {
-    const error = await overWire(sealFrom(deu.identity, self(), clock.now()).bytes, GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_UNKNOWN_SENDER);
+    const error = await overWire(sealFrom(deu.identity, self(), clock.now()).bytes, GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_UNKNOWN_SENDER, '', 'UNKNOWN_SENDER.pinned_peer');
     expect(error.retryable).toBe(true);
   });
 
@@ -573,11 +591,10 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     );
   });
 
-  it('ENVELOPE_TOO_LARGE → RESOURCE_EXHAUSTED, from the node and from the transport limit', async () => {
-    await overWire(Buffer.alloc(MAX_BYTES + 1, 0xff), GrpcStatus.RESOURCE_EXHAUSTED, ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE);
-    // Far beyond the limit gRPC itself refuses the message: no detail, the status maps to the same code.
+  it('ENVELOPE_TOO_LARGE → RESOURCE_EXHAUSTED from the transport limit, which is envelope.maxBytes', async () => {
+    // gRPC refuses the message as soon as its length prefix arrives: no detail, the status maps to the code.
     const auditBefore = (await storeCounts(bel.node)).audit;
-    const thrown = (await rejectionOf(client.deliver(Buffer.alloc(MAX_BYTES + 1024 * 1024 + 1)))) as ServiceError;
+    const thrown = (await rejectionOf(client.deliver(Buffer.alloc(MAX_BYTES + 1)))) as ServiceError;
     expect(thrown.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     expect(TracenetError.from(thrown).codeName).toBe('ENVELOPE_TOO_LARGE');
     expect((await storeCounts(bel.node)).audit).toBe(auditBefore);
@@ -671,7 +688,7 @@ describe('no oracle before authentication (docs/protocol.md 4.4)', () => {
     expect(error.toDetail()).toEqual({ code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, field: '', rule: 'authentication', message: 'the envelope could not be authenticated', violations: [], retryable: true, receipt: undefined });
   });
 
-  it('the audit log and the metric keep the precise reason', async () => {
+  it('the audit log (the refusal tally) and the metric keep the precise reason', async () => {
     const precise = {
       unpinnedSender: ['UNKNOWN_SENDER', 'pinned_peer'],
       pinnedSender: ['SENDER_KEY_MISMATCH', 'pinned_key'],
@@ -682,17 +699,15 @@ describe('no oracle before authentication (docs/protocol.md 4.4)', () => {
       tampered: ['HEADER_AUTH_FAILED', 'aead'],
     } as const;
     const counted = async () => ((await bel.node.metrics.registry.getSingleMetric('tracenet_envelopes_unauthenticated_total')?.get())?.values ?? []).map((v) => ({ ...v }));
+    await bel.node.refusals.flush({ now: true });
     const before = await counted();
     for (const [name, bytes] of Object.entries(probes())) {
       await rejectionOf(client.deliver(bytes));
-      const audit = await lastAudit(bel.node);
-      expect({ name, type: audit.type, code: audit.code, rule: audit.rule, authenticated: audit.authenticated }).toEqual({
-        name,
-        type: 'message.rejected',
-        code: precise[name as keyof typeof precise][0],
-        rule: precise[name as keyof typeof precise][1],
-        authenticated: false,
-      });
+      // Written with the running interval: one refusals.counted entry for the connection, the precise reason counted once.
+      await bel.node.refusals.flush({ now: true });
+      const [code, rule] = precise[name as keyof typeof precise];
+      const tally = await lastAudit(bel.node);
+      expect({ name, ...tally }).toMatchObject({ name, type: 'refusals.counted', source: '127.0.0.1', peer: 'FRA', total: 1, [`refused.${code}.${rule}`]: 1 });
     }
     const after = await counted();
     const value = (values: typeof after, code: string, rule: string) => values.find((v) => v.labels.rpc === 'deliver' && v.labels.code === code && v.labels.rule === rule)?.value ?? 0;

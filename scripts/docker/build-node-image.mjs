@@ -8,7 +8,8 @@
 // The image runs scripts/docker/entrypoint.sh: on first start it runs `tracenet init` into
 // /data/node (TRACENET_ID, TRACENET_ENDPOINT = the card's Federation endpoint, e.g. the container's
 // network alias `bel:7443`), then `exec tracenet start` with the Federation service on
-// 0.0.0.0:7443 and the Authority API on 0.0.0.0:7444. Mount /data on a volume or bind so that a
+// 0.0.0.0:7443 and the Authority API on 0.0.0.0:7444 over TLS (a self-signed certificate,
+// /data/node/authority.crt, made on first start). Mount /data on a volume or bind so that a
 // restarted container keeps its identity and store.
 //
 // Building is idempotent: the image carries a label with a digest of its inputs (paths, sizes and

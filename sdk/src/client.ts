@@ -22,13 +22,33 @@ export interface RetryOptions {
 
 /** How to reach a node's Authority API. */
 export interface ConnectOptions {
-  /** `host:port` of the node's Authority port (plaintext; it listens on loopback, docs/protocol.md 7.1). */
+  /** `host:port` of the node's Authority port (plaintext on loopback, TLS elsewhere: docs/protocol.md 7.1). */
   readonly address: string;
   /** Content of `<data>/keys/authority.token`. */
   readonly token: string;
+  /** TLS of a port that is not on loopback (`authority.tls` of the node); plaintext when absent. */
+  readonly tls?: AuthorityTlsOptions;
   /** Deadline of a call that gives none (default 30 000 ms). */
   readonly defaultDeadlineMs?: number;
   readonly retries?: RetryOptions;
+}
+
+/**
+ * How to reach an Authority port served over TLS (docs/protocol.md 7.1).
+ *
+ * @example
+ * ```ts
+ * const client = connect({ address: 'node.example.org:7444', token, tls: { ca: readFileSync('authority-ca.pem') } });
+ * ```
+ */
+export interface AuthorityTlsOptions {
+  /** PEM certificates to trust for the node's certificate (its CA, or a self-signed certificate itself); the system's CAs when absent. */
+  readonly ca?: string | Buffer;
+  /** PEM client certificate (chain) and its key, for a port that requires client certificates (`authority.tls.clientCa`). */
+  readonly certificate?: string | Buffer;
+  readonly privateKey?: string | Buffer;
+  /** The name the node's certificate is checked against, when the address's host is not in it. */
+  readonly serverName?: string;
 }
 
 /** Options of {@link TracenetClient.events}. */
@@ -183,9 +203,13 @@ export function connect(options: ConnectOptions): TracenetClient {
   const initialDelayMs = options.retries?.initialDelayMs ?? 100;
   const maxDelayMs = options.retries?.maxDelayMs ?? 2_000;
   // Short reconnect backoff of the channel itself, so that a restarted node is found again quickly.
-  const grpc = new Client(options.address, credentials.createInsecure(), {
+  const { tls } = options;
+  const pem = (value: string | Buffer | undefined) => (value === undefined ? null : Buffer.from(value));
+  const channel = tls ? credentials.createSsl(pem(tls.ca), pem(tls.privateKey), pem(tls.certificate)) : credentials.createInsecure();
+  const grpc = new Client(options.address, channel, {
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': 2_000,
+    ...(tls?.serverName !== undefined ? { 'grpc.ssl_target_name_override': tls.serverName } : {}),
   });
   /** Open streaming calls, cancelled by `close()`. */
   const streams = new Set<{ cancel(): void }>();

@@ -26,6 +26,7 @@ export {
   type RecordsClient,
   type ServiceClient,
   type CallOptions,
+  type AuthorityTlsOptions,
   type ConnectOptions,
   type RetryOptions,
   type EventsOptions,

@@ -40,8 +40,10 @@ export interface DeliveryResult {
   readonly targets: readonly Target[];
 }
 
-function client(address: string, certificatePem: string): Client {
-  return new Generic(address, credentials.createSsl(Buffer.from(certificatePem)), {
+/** A client trusting `serverCertificatePem` and presenting `presented` (the node admits pinned certificates only). */
+function client(address: string, serverCertificatePem: string, presented: { tlsCertificatePem: string; tlsPrivateKeyPem: string }): Client {
+  const tls = credentials.createSsl(Buffer.from(serverCertificatePem), Buffer.from(presented.tlsPrivateKeyPem), Buffer.from(presented.tlsCertificatePem));
+  return new Generic(address, tls, {
     'grpc.ssl_target_name_override': 'localhost',
     'grpc.max_send_message_length': -1,
     'grpc.max_receive_message_length': -1,
@@ -94,8 +96,8 @@ export async function benchDelivery(sizes: Sizes, log: (line: string) => void): 
       const { usage } = await ask<{ type: 'cpu'; usage: NodeJS.CpuUsage }>(echoChild, { type: 'cpu' });
       return (usage.user + usage.system) / 1000;
     };
-    const rawClient = client(`127.0.0.1:${port}`, sender.tlsCertificatePem);
-    const secureClient = client(bel.runtime.federation, recipient.tlsCertificatePem);
+    const rawClient = client(`127.0.0.1:${port}`, sender.tlsCertificatePem, sender);
+    const secureClient = client(bel.runtime.federation, recipient.tlsCertificatePem, sender);
     const nodePid = bel.runtime.pid;
 
     let used = 0;

@@ -21,14 +21,21 @@ import {
   PROTO_ROOT,
 } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { certificateSha256, participantKeys, signReceipt, verifyCard } from '../codec/index.js';
+import { certificateSha256, participantKeys, signCardBytes, signReceipt, signReceiptBytes, verifyCard } from '../codec/index.js';
 import { serviceClient } from '../service-client.js';
-import { CaseFailure, describe, ensureEqual, ensureOk, ensureRefused, type Outcome, wireError } from '../check.js';
-import { listedAs, sleep } from '../fixtures.js';
+import { CaseFailure, describe, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureOneRefusal, ensureRefused, type Outcome, wireError } from '../check.js';
+import { announceRotation, listedAs, sleep, withInt64, withUnknownField } from '../fixtures.js';
 import { type FakePeer, newMessageId, PeerHost, type ReceivedMessage } from '../fake-peer.js';
 
 const E = ErrorCode;
 const K = MessageKind;
+
+/** An error whose ErrorDetail says `retryable` whatever its code: what a peer of a later revision may send (protocol 16.2). */
+class RetryableInDetail extends TracenetError {
+  override get retryable(): boolean {
+    return true;
+  }
+}
 
 /** The node's messages of one direction (`ListMessages`). */
 async function messages(ctx: CaseContext, direction: MessageDirection) {
@@ -132,8 +139,10 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     id: 'authority.get-peer-card',
     section: '5.3',
     feature: 'authority',
-    title: "Federation.GetPeerCard needs no authentication and returns the node's current card, which verifies",
+    title: "Federation.GetPeerCard answers a client whose certificate a pinned card names with the node's current card, which verifies",
     async run(ctx) {
+      // The suite's client presents the certificate of its fake peers' cards: pinning one admits it (2.5).
+      await ctx.peer();
       const outcome = await ctx.host.getPeerCard();
       const { card } = ensureOk(outcome, 'GetPeerCard');
       if (!card) throw new CaseFailure('a card', 'none');
@@ -166,6 +175,81 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
       const signature = Buffer.from(peer.card.signature);
       signature[0] = (signature[0] ?? 0) ^ 0x01;
       ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: { body: peer.card.body, signature }, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.signature', rule: 'signature' });
+    },
+  },
+  {
+    id: 'authority.pin-control-characters',
+    section: '2.3',
+    feature: 'authority',
+    title: 'a card whose display name holds a control, format, bidirectional or line separator character is INVALID_PEER_CARD (card.display_name, control_character); the two joiners are allowed',
+    async run(ctx) {
+      const peer = ctx.host.createPeer();
+      const refused: Array<[string, string]> = [
+        ['ESC (a terminal escape sequence)', 'XAA\u001b[2J\u001b[1;1HFRA'],
+        ['TAB', 'XAA\tFRA'],
+        ['LF (a forged line)', 'XAA\nFRA  key 0123456789abcdef'],
+        ['DEL', 'XAA\u007f'],
+        ['U+009B CSI', 'XAA\u009b31m'],
+        ['U+0085 NEXT LINE', 'XAA\u0085FRA'],
+        ['U+202E RIGHT-TO-LEFT OVERRIDE', 'XAA\u202eARF'],
+        ['U+2066 LEFT-TO-RIGHT ISOLATE', 'XAA\u2066FRA'],
+        ['U+061C ARABIC LETTER MARK', 'XAA\u061c'],
+        ['U+200B ZERO WIDTH SPACE', 'X\u200bAA'],
+        ['U+00AD SOFT HYPHEN', 'X\u00adAA'],
+        ['U+FEFF ZERO WIDTH NO-BREAK SPACE', '\ufeffXAA'],
+        ['U+2028 LINE SEPARATOR', 'XAA\u2028FRA'],
+        ['U+2029 PARAGRAPH SEPARATOR', 'XAA\u2029FRA'],
+        ['U+E0041 TAG LATIN CAPITAL LETTER A (outside the BMP)', 'XAA\u{e0041}'],
+      ];
+      await ensureEach('each card with such a character in its display name refused at pinning (protocol 2.3 check 4)', refused, ([what]) => what, async ([, displayName]) => {
+        const outcome = await ctx.call(ctx.target.authority.call('addPeer', { card: peer.makeCard(peer.keys, { displayName }), replaceKeys: false }));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.display_name', rule: 'control_character' });
+      });
+      // Persian needs the joiners: U+200C ZERO WIDTH NON-JOINER in "می‌خواهم", U+200D in emoji.
+      const displayName = 'می\u200cخواهم \u{1f469}\u200d\u{1f52c}';
+      ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card: peer.makeCard(peer.keys, { displayName }), replaceKeys: false })), 'AddPeer of a card whose display name has the two joiners');
+      const pinned = (await ctx.target.authority.call('listPeers', {})).peers.find((p) => p.participantId === peer.participantId);
+      ensureEqual(pinned?.displayName, displayName, 'the pinned display name');
+    },
+  },
+  {
+    id: 'authority.pin-card-unknown-field',
+    section: '16.2',
+    cites: ['2.3'],
+    feature: 'authority',
+    title: 'a card whose signed body carries a field of a later revision verifies and is pinned, and its holder is accepted',
+    async run(ctx) {
+      const peer = ctx.host.createPeer();
+      const card = signCardBytes(withUnknownField(peer.card.body), peer.keys.signingSecretKey);
+      ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card, replaceKeys: false })), 'AddPeer of a card with a field of a later revision');
+      const sealed = peer.seal();
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'authority.remove-peer',
+    section: '2.4',
+    cites: ['4.4'],
+    feature: 'authority',
+    title: 'after RemovePeer the peer\'s envelopes get the one refusal, byte for byte that of a sender never pinned; removing it again is NOT_FOUND (participant_id, pinned_peer); pinned again, it is accepted again',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const before = peer.seal();
+      ensureAccepted(await ctx.host.deliverRaw(before.bytes), peer.receiptOf(before.header.messageId, before.digest));
+      const removed = ensureOk(await ctx.call(ctx.target.authority.call('removePeer', { participantId: peer.participantId })), 'RemovePeer of a pinned peer');
+      ensureEqual([removed.peer?.participantId, removed.peer?.keyId], [peer.participantId, peer.keyId], 'the card RemovePeer names');
+      const stranger = await ctx.peer({ pin: false });
+      ensureOneRefusal([
+        ['a sender never pinned', await ctx.host.deliverRaw(stranger.seal().bytes)],
+        ['a sender removed', await ctx.host.deliverRaw(peer.seal().bytes)],
+      ]);
+      const listed = (await ctx.target.authority.call('listPeers', {})).peers.some((p) => p.participantId === peer.participantId);
+      ensureEqual(listed, false, `${peer.participantId} in ListPeers after RemovePeer`);
+      ensureRefused(await ctx.call(ctx.target.authority.call('removePeer', { participantId: peer.participantId })), { code: E.ERROR_CODE_NOT_FOUND, field: 'participant_id', rule: 'pinned_peer' });
+      ensureRefused(await ctx.call(ctx.target.authority.call('removePeer', { participantId: '' })), { code: E.ERROR_CODE_MISSING_FIELD, field: 'participant_id' });
+      ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card: peer.card, replaceKeys: false })), 'AddPeer of the same card again');
+      const after = peer.seal();
+      ensureAccepted(await ctx.host.deliverRaw(after.bytes), peer.receiptOf(after.header.messageId, after.digest));
     },
   },
   {
@@ -316,6 +400,29 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'outbound.correlation-id-visible-ascii',
+    section: '3.2',
+    cites: ['7.2'],
+    feature: 'outbound',
+    title: 'SendNotice with a correlation id holding a space, a control or a bidirectional character is INVALID_FIELD (correlation_id, visible_ascii) and nothing is queued or sent',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const refused: Array<[string, string]> = [
+        ['a space', 'case 2026'],
+        ['a line break (a forged log line)', 'case\nlevel=error msg=forged'],
+        ['ESC', '\u001b[2Jcase'],
+        ['U+202E RIGHT-TO-LEFT OVERRIDE', 'case\u202e6202'],
+      ];
+      const before = (await messages(ctx, MessageDirection.MESSAGE_DIRECTION_OUTBOX)).length;
+      await ensureEach('each such correlation id refused before anything is queued (protocol 3.2)', refused, ([what]) => what, async ([, correlationId]) => {
+        const outcome = await ctx.call(ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 's', text: 't', correlationId }));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'correlation_id', rule: 'visible_ascii' });
+      });
+      ensureEqual((await messages(ctx, MessageDirection.MESSAGE_DIRECTION_OUTBOX)).length, before, 'messages in the outbox');
+      await peer.expectNothing(300, 'protocol 3.2');
+    },
+  },
+  {
     id: 'outbound.rejected-ends-message',
     section: '5.5',
     feature: 'outbound',
@@ -330,6 +437,28 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
       const entry = failed.find((m) => m.messageId === messageId);
       if (!entry) throw new CaseFailure(`${messageId} listed as failed`, 'not listed', 'protocol 5.5');
       ensureEqual(entry.lastError, 'KIND_NOT_ALLOWED', 'last_error');
+    },
+  },
+  {
+    id: 'outbound.unknown-error-code',
+    section: '16.2',
+    cites: ['9.4', '5.5'],
+    feature: 'outbound',
+    title: 'an error code the node does not know ends the message for good, not retried: in a REJECTED receipt, and without receipt even when its ErrorDetail says retryable',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const later = 999 as ErrorCode;
+      peer.responder = (message) =>
+        (message.body as { subject?: string }).subject === 'with receipt' ? new TracenetError(later, 'a code of a later revision') : new RetryableInDetail(later, 'a code of a later revision, said to be retryable');
+      const ids: string[] = [];
+      for (const subject of ['with receipt', 'without receipt']) {
+        ids.push((await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject, text: 'answered with an unknown code', correlationId: '' })).messageId);
+        await peer.expect(K.MESSAGE_KIND_NOTICE);
+      }
+      await peer.expectNothing(900, 'protocol 16.2: a code the node does not know is not retried');
+      for (const [i, id] of ids.entries()) {
+        if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_FAILED, id))) throw new CaseFailure(`${id} (${i === 0 ? 'REJECTED receipt' : 'no receipt, retryable in the detail'}) listed as failed`, 'not listed', 'protocol 16.2');
+      }
     },
   },
   {
@@ -432,6 +561,74 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
       const peer = await ctx.peer();
       let attempts = 0;
       peer.responder = (message, digest) => (++attempts === 1 ? peer.signReceipt(message.header, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_DUPLICATE) : 'default');
+      await unprovenIsRetried(ctx, peer, 2);
+    },
+  },
+  {
+    id: 'outbound.receipt-unsafe-integer',
+    section: '0',
+    cites: ['5.4'],
+    feature: 'outbound',
+    title: 'an ACCEPTED receipt whose received_at_ms is 2^53 (beyond ±(2^53 − 1)) does not verify and proves nothing: the node retries',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      let attempts = 0;
+      peer.responder = (message, digest) => {
+        if (++attempts > 1) return 'default';
+        const body = ReceiptBody.fromPartial({ version: 1, issuer: peer.participantId, issuerKeyId: peer.keyId, sender: message.header.sender, messageId: message.header.messageId, envelopeDigest: digest, receivedAtMs: Date.now(), status: ReceiptStatus.RECEIPT_STATUS_ACCEPTED });
+        return signReceiptBytes(withInt64(ReceiptBody.encode(body).finish(), 7, 2n ** 53n), peer.keys.signingSecretKey);
+      };
+      await unprovenIsRetried(ctx, peer, 2);
+    },
+  },
+  {
+    id: 'outbound.receipt-of-previous-key',
+    section: '5.4',
+    cites: ['15.2'],
+    feature: 'keys',
+    title: "after a peer's rotation, receipts it remembered from before, signed with its previous key in grace, still count: the ACCEPTED original of a DUPLICATE proves delivery, a REJECTED receipt ends the message",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const previous = await announceRotation(peer);
+      peer.responder = (message, digest) => {
+        const now = Date.now();
+        if ((message.body as { subject?: string }).subject === 'rejected') {
+          // A remembered rejection (4.6): its receipt is the one signed back then, with the previous key.
+          const failure = new TracenetError(E.ERROR_CODE_KIND_NOT_ALLOWED, 'rejected before the rotation');
+          return new TracenetError(failure.code, failure.message, { rule: 'rejected_before', receipt: peer.signReceipt(message.header, digest, now, ReceiptStatus.RECEIPT_STATUS_REJECTED, failure, undefined, previous) });
+        }
+        const original = peer.signReceipt(message.header, digest, now, ReceiptStatus.RECEIPT_STATUS_ACCEPTED, undefined, undefined, previous);
+        return peer.signReceipt(message.header, digest, now, ReceiptStatus.RECEIPT_STATUS_DUPLICATE, undefined, original);
+      };
+      const accepted = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'duplicate', text: 'accepted before the rotation', correlationId: '' });
+      await peer.expect(K.MESSAGE_KIND_NOTICE);
+      if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, accepted.messageId))) {
+        throw new CaseFailure(`${accepted.messageId} listed as sent: a DUPLICATE whose ACCEPTED original is signed with the previous key in grace proves delivery`, 'not listed');
+      }
+      const rejected = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'rejected', text: 'rejected before the rotation', correlationId: '' });
+      await peer.expect(K.MESSAGE_KIND_NOTICE);
+      if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_FAILED, rejected.messageId))) {
+        throw new CaseFailure(`${rejected.messageId} listed as failed: a REJECTED receipt signed with the previous key in grace ends the message`, 'not listed');
+      }
+      await peer.expectNothing(300, 'protocol 5.4: no retry of a proven or ended message');
+    },
+  },
+  {
+    id: 'outbound.receipt-of-previous-key-after-grace',
+    section: '5.4',
+    cites: ['15.2'],
+    feature: 'keys',
+    title: "once the grace of a peer's rotation has ended, a DUPLICATE whose original is signed with the previous key proves nothing: the node retries",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const previous = await announceRotation(peer, 1000);
+      await sleep(1300);
+      let attempts = 0;
+      peer.responder = (message, digest) => {
+        if (++attempts > 1) return 'default';
+        const original = peer.signReceipt(message.header, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_ACCEPTED, undefined, undefined, previous);
+        return peer.signReceipt(message.header, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_DUPLICATE, undefined, original);
+      };
       await unprovenIsRetried(ctx, peer, 2);
     },
   },

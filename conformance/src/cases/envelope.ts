@@ -1,18 +1,12 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Notice, PeerCardBody } from '@tracenet/proto';
 import type { ConformanceCase } from '../case.js';
-import { pairKey as derivePairKey, participantKeys } from '../codec/index.js';
-import { CaseFailure, ensureAccepted, ensureRefused, NOT_AUTHENTICATED } from '../check.js';
+import { pairKey as derivePairKey, participantKeys, randomBytes, sodium } from '../codec/index.js';
+import { CaseFailure, ensureAccepted, ensureEach, ensureOneRefusal, ensureRefused, NOT_AUTHENTICATED } from '../check.js';
 import { newMessageId } from '../fake-peer.js';
-import { encodeBody, sleep, traceRequest } from '../fixtures.js';
+import { encodeBody, reencode, sleep, traceRequest, unauthenticatedEnvelopes, withInt64, withUnknownField } from '../fixtures.js';
 
 const E = ErrorCode;
-
-/** Re-encodes an envelope after changing a copy of its three fields. */
-function reencode(envelope: Envelope, change: (copy: { header: Buffer; nonce: Buffer; ciphertext: Buffer }) => void): Buffer {
-  const copy = { header: Buffer.from(envelope.header), nonce: Buffer.from(envelope.nonce), ciphertext: Buffer.from(envelope.ciphertext) };
-  change(copy);
-  return Buffer.from(Envelope.encode(copy).finish());
-}
 
 /** An envelope built field by field, without sealing (for the structure checks of step 2). */
 function rawEnvelope(header: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array): Buffer {
@@ -55,7 +49,10 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
     async run(ctx) {
       // Not a protobuf at all: a node that parses first answers MALFORMED instead.
       const junk = Buffer.alloc(ctx.settings.maxEnvelopeBytes + 1, 0xff);
-      ensureRefused(await ctx.host.deliverRaw(junk), { code: E.ERROR_CODE_ENVELOPE_TOO_LARGE, rule: 'max_envelope_bytes', receipt: 'none' });
+      const outcome = await ctx.host.deliverRaw(junk);
+      // Its gRPC layer may refuse it as soon as the length prefix arrives, without detail (protocol 5.1, 9.3).
+      if (!outcome.ok && !outcome.error.detail && outcome.error.grpcCode === GrpcStatus.RESOURCE_EXHAUSTED) return;
+      ensureRefused(outcome, { code: E.ERROR_CODE_ENVELOPE_TOO_LARGE, rule: 'max_envelope_bytes', receipt: 'none' });
     },
   },
   {
@@ -122,6 +119,7 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
   {
     id: 'envelope.unsupported-version',
     section: '4.3',
+    cites: ['16.2'],
     feature: 'envelope',
     title: 'header version 2 is UNSUPPORTED_VERSION',
     async run(ctx) {
@@ -162,11 +160,46 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
   {
     id: 'envelope.unknown-kind',
     section: '4.3',
+    cites: ['16.2'],
     feature: 'envelope',
     title: 'a kind the receiver does not know is INVALID_FIELD (header.kind, known_kind) before authentication',
     async run(ctx) {
       const peer = await ctx.peer();
       ensureRefused(await ctx.host.deliverRaw(peer.seal({ header: { kind: 999 as MessageKind } }).bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.kind', rule: 'known_kind', receipt: 'none' });
+    },
+  },
+  {
+    id: 'envelope.unknown-fields',
+    section: '16.2',
+    cites: ['0'],
+    feature: 'envelope',
+    title: 'a header and a body that carry a field of a later revision are read as without it: the notice is accepted, its receipt names the envelope as sent',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sealed = peer.seal({
+        body: withUnknownField(notice('later', 'a notice with a field of a later revision')),
+        headerBytes: (header) => withUnknownField(EnvelopeHeader.encode(header).finish()),
+      });
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.undecodable-sealed-content',
+    section: '4.5',
+    cites: ['4.1'],
+    feature: 'envelope',
+    title: 'a ciphertext that authenticates but whose plaintext is no SealedContent is MALFORMED (sealed, protobuf) without receipt, and nothing is remembered: a correct seal of the same message id is accepted',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const header = peer.header();
+      const headerBytes = Buffer.from(EnvelopeHeader.encode(header).finish());
+      const nonce = randomBytes(24);
+      // Field 1, length-delimited, announcing 255 bytes that never come: no protobuf decoder reads it.
+      const plaintext = Buffer.from([0x0a, 0xff]);
+      const ciphertext = Buffer.from(sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, headerBytes, null, nonce, peer.pairKey()));
+      ensureRefused(await ctx.host.deliverRaw(rawEnvelope(headerBytes, nonce, ciphertext)), { code: E.ERROR_CODE_MALFORMED, field: 'sealed', rule: 'protobuf', receipt: 'none' });
+      const sealed = peer.seal({ messageId: header.messageId });
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(header.messageId, sealed.digest));
     },
   },
   {
@@ -197,6 +230,51 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
         field: 'header.correlation_id',
         rule: 'max_length',
         receipt: 'none',
+      });
+    },
+  },
+  {
+    id: 'envelope.correlation-id-visible-ascii',
+    section: '4.3',
+    cites: ['3.2'],
+    feature: 'envelope',
+    title: 'a correlation id with a space, a control, bidirectional or format character, or a letter of another script is INVALID_FIELD (header.correlation_id, visible_ascii), without receipt; 64 visible ASCII characters are accepted',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const refused: Array<[string, string]> = [
+        ['a space', 'case 2026'],
+        ['a line break', 'case\n2026'],
+        ['ESC (a terminal escape sequence)', '\u001b[31mcase'],
+        ['DEL', 'case\u007f'],
+        ['U+202E RIGHT-TO-LEFT OVERRIDE', 'case\u202e6202'],
+        ['U+200B ZERO WIDTH SPACE', 'case\u200b2026'],
+        ['U+0430 CYRILLIC SMALL LETTER A', 'c\u0430se-2026'],
+        ['U+00E9 LATIN SMALL LETTER E WITH ACUTE', 'r\u00e9f-2026'],
+      ];
+      await ensureEach('each correlation id that is not visible ASCII refused (protocol 3.2, 4.3 item 11)', refused, ([what]) => what, async ([, correlationId]) => {
+        ensureRefused(await ctx.host.deliverRaw(peer.seal({ correlationId }).bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.correlation_id', rule: 'visible_ascii', receipt: 'none' });
+      });
+      const visible = '!"#$%&\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~'.padEnd(64, 'x');
+      const sealed = peer.seal({ correlationId: visible });
+      ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.unsafe-integer',
+    section: '0',
+    cites: ['4.3'],
+    feature: 'envelope',
+    title: 'a created_at_ms or expires_at_ms beyond ±(2^53 − 1) is INVALID_FIELD naming the field (safe_integer), before authentication, never rounded',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const items: Array<[string, number, bigint, string]> = [
+        ['created_at_ms = 2^53', 6, 2n ** 53n, 'header.created_at_ms'],
+        ['expires_at_ms = 2^63 − 1', 7, 2n ** 63n - 1n, 'header.expires_at_ms'],
+        ['created_at_ms = −2^53', 6, -(2n ** 53n), 'header.created_at_ms'],
+      ];
+      await ensureEach('each header integer beyond ±(2^53 − 1) refused naming its field (protocol 0, 4.3 item 4)', items, ([what]) => what, async ([, field, value, path]) => {
+        const sealed = peer.seal({ headerBytes: (header) => withInt64(EnvelopeHeader.encode(header).finish(), field, value) });
+        ensureRefused(await ctx.host.deliverRaw(sealed.bytes), { code: E.ERROR_CODE_INVALID_FIELD, field: path, rule: 'safe_integer', receipt: 'none' });
       });
     },
   },
@@ -254,6 +332,19 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
       const peer = await ctx.peer({ validForMs: 1500 });
       await sleep(Math.max(0, PeerCardBody.decode(peer.card.body).validUntilMs + 200 - Date.now()));
       ensureRefused(await ctx.host.deliverRaw(peer.seal().bytes), NOT_AUTHENTICATED);
+    },
+  },
+  {
+    id: 'envelope.one-refusal',
+    section: '4.4',
+    cites: ['4.5', '9.5'],
+    feature: 'envelope',
+    title: 'every refusal before authentication — sender not pinned, sender or recipient key id, expired card, failed AEAD check, another pair key — is one answer, byte for byte: status, grpc-message and ErrorDetail',
+    async run(ctx) {
+      const envelopes = await unauthenticatedEnvelopes(ctx, MessageKind.MESSAGE_KIND_NOTICE, () => notice('conformance', 'one refusal'));
+      const outcomes: Array<[string, Awaited<ReturnType<typeof ctx.host.deliverRaw>>]> = [];
+      for (const [what, bytes] of envelopes) outcomes.push([what, await ctx.host.deliverRaw(bytes)]);
+      ensureOneRefusal(outcomes);
     },
   },
   {

@@ -1,29 +1,12 @@
-import { ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCardBody, type Roster, RosterBody, type RosterMember } from '@tracenet/proto';
+import { ErrorCode, KeyRevocation, KeyRotation, MessageDirection, MessageKind, PeerCardBody, type Roster, RosterBody, type RosterMember } from '@tracenet/proto';
 import type { ConformanceCase, NodeUnderTest } from '../case.js';
-import { CaseFailure, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureRefused, type ExpectedRefusal } from '../check.js';
+import { CaseFailure, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureOneRefusal, ensureRefused, type ExpectedRefusal, NOT_AUTHENTICATED } from '../check.js';
 import { keyIdOf, keysDigest, pairKey, participantKeys, type ParticipantKeys, signRoster, verifyCard } from '../codec/index.js';
-import type { FakePeer, KeySet, SealedEnvelope } from '../fake-peer.js';
-import { sendAccepted, sleep } from '../fixtures.js';
+import type { FakePeer, KeySet } from '../fake-peer.js';
+import { announceRotation, listedAs, sendAccepted, sendKeyMessage, sleep } from '../fixtures.js';
 
 const E = ErrorCode;
 const K = MessageKind;
-
-/** Seals a key message of `peer` with `keySet` and delivers it. */
-async function sendKeyMessage(host: NodeUnderTest['host'], peer: FakePeer, kind: MessageKind, body: Uint8Array, keySet: KeySet): Promise<{ sealed: SealedEnvelope; outcome: Awaited<ReturnType<NodeUnderTest['host']['deliverRaw']>> }> {
-  const sealed = peer.seal({ kind, body, keySet });
-  return { sealed, outcome: await host.deliverRaw(sealed.bytes) };
-}
-
-/**
- * The peer rotates to new keys and announces it as 15.2 says: a KEY_ROTATION carrying the new card,
- * sealed and signed with the keys the node pinned. Returns the node's answer.
- */
-async function rotate(node: NodeUnderTest, peer: FakePeer, graceMs = 60_000) {
-  const next = peer.rotate();
-  const previous = peer.previous[0] as KeySet;
-  const body = KeyRotation.encode({ card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + graceMs }).finish();
-  return sendKeyMessage(node.host, peer, K.MESSAGE_KIND_KEY_ROTATION, body, previous);
-}
 
 /** The key id the node holds pinned for `peer` (`ListPeers`). */
 async function pinnedKeyId(node: NodeUnderTest, peer: FakePeer): Promise<string | undefined> {
@@ -45,8 +28,7 @@ export const KEY_CASES: ConformanceCase[] = [
     title: 'a KEY_ROTATION signed with the pinned keys pins the new card; envelopes under the new keys and, within the grace, the previous keys are accepted',
     async run(ctx) {
       const peer = await ctx.peer();
-      const { sealed, outcome } = await rotate(ctx, peer);
-      ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
+      await announceRotation(peer);
       ensureEqual(await pinnedKeyId(ctx, peer), peer.keyId, 'the pinned key id after the rotation');
       const fresh = await noticeWith(ctx, peer, peer.keySet);
       ensureAccepted(fresh.outcome, peer.receiptOf(fresh.sealed.header.messageId, fresh.sealed.digest));
@@ -58,7 +40,8 @@ export const KEY_CASES: ConformanceCase[] = [
     id: 'keys.rotation-checks',
     section: '15.2',
     feature: 'keys',
-    title: 'a KEY_ROTATION naming another previous key, carrying a card of another participant, of the same keys, not newer, or not verifying, is refused naming the check, and nothing changes',
+    cites: ['2.3'],
+    title: 'a KEY_ROTATION naming another previous key, carrying a card of another participant, of the same keys, not newer, not verifying or with a control character in its display name, is refused naming the check, and nothing changes',
     async run(ctx) {
       const peer = await ctx.peer();
       const other = ctx.host.freshId();
@@ -68,12 +51,13 @@ export const KEY_CASES: ConformanceCase[] = [
         ['a card of the pinned keys', (r, previous) => ({ ...r, card: peer.makeCard(previous.keys, { issuedAtMs: Date.now() + 1000 }) }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.key_id', rule: 'rotation_new_key' }],
         ['a card not newer than the pinned one', (r, previous, next) => ({ ...r, card: peer.makeCard(next, { issuedAtMs: issuedAt(previous) }) }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.issued_at_ms', rule: 'rotation_newer' }],
         ['a card whose signature does not verify', (r) => ({ ...r, card: r.card && { ...r.card, signature: flip(r.card.signature) } }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.signature', rule: 'signature' }],
+        ['a card whose display name holds a terminal escape sequence', (r, _p, next) => ({ ...r, card: peer.makeCard(next, { displayName: 'FRA\u001b[2K\rFRA' }) }), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'body.card.display_name', rule: 'control_character' }],
       ];
       const pinned = peer.keySet;
       await ensureEach('each broken rotation refused with the check 15.2 names', items, ([what]) => what, async ([, change, expected]) => {
         const next = participantKeys();
         const body = KeyRotation.encode(change({ card: peer.makeCard(next), previousKeyId: pinned.keyId, graceUntilMs: Date.now() + 60_000 }, pinned, next)).finish();
-        const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_ROTATION, body, pinned);
+        const { sealed, outcome } = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_ROTATION, body, pinned);
         ensureRefused(outcome, { ...expected, receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
       });
       ensureEqual(await pinnedKeyId(ctx, peer), pinned.keyId, 'the pinned key id after refused rotations');
@@ -83,14 +67,17 @@ export const KEY_CASES: ConformanceCase[] = [
     id: 'keys.grace-ends',
     section: '15.2',
     feature: 'keys',
-    title: "after the grace of a rotation the previous keys are refused: SENDER_KEY_MISMATCH (header.sender_key_id, rotation_grace), without receipt",
+    cites: ['4.4'],
+    title: 'after the grace of a rotation the previous keys get the one refusal before authentication, byte for byte that of a sender never pinned (precise reason rotation_grace in the audit only)',
     async run(ctx) {
       const peer = await ctx.peer();
-      const { sealed, outcome } = await rotate(ctx, peer, 1500);
-      ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
+      const previous = await announceRotation(peer, 1500);
       await sleep(1800);
-      const old = await noticeWith(ctx, peer, peer.previous[0] as KeySet);
-      ensureRefused(old.outcome, { code: E.ERROR_CODE_SENDER_KEY_MISMATCH, field: 'header.sender_key_id', rule: 'rotation_grace', receipt: 'none' });
+      const stranger = await ctx.peer({ pin: false });
+      ensureOneRefusal([
+        ['a sender never pinned', (await noticeWith(ctx, stranger, stranger.keySet)).outcome],
+        ['a previous key after its grace', (await noticeWith(ctx, peer, previous)).outcome],
+      ]);
     },
   },
   {
@@ -100,9 +87,7 @@ export const KEY_CASES: ConformanceCase[] = [
     title: 'a KEY_ROTATION or KEY_REVOCATION sealed with previous keys still in their grace is INVALID_FIELD (header.sender_key_id, key_message_signer), with a receipt',
     async run(ctx) {
       const peer = await ctx.peer();
-      const first = await rotate(ctx, peer);
-      ensureAccepted(first.outcome, peer.receiptOf(first.sealed.header.messageId, first.sealed.digest));
-      const grace = peer.previous[0] as KeySet;
+      const grace = await announceRotation(peer);
       const pinned = peer.keySet;
       const third = participantKeys();
       const messages: Array<[string, MessageKind, Uint8Array]> = [
@@ -110,7 +95,7 @@ export const KEY_CASES: ConformanceCase[] = [
         ['KEY_REVOCATION', K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode({ revokedKeyIds: [pinned.keyId], revokedAtMs: Date.now(), reason: 'signed by the grace key' }).finish()],
       ];
       await ensureEach('key messages signed by a key in its grace refused', messages, ([what]) => what, async ([, kind, body]) => {
-        const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, kind, body, grace);
+        const { sealed, outcome } = await sendKeyMessage(peer, kind, body, grace);
         ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'header.sender_key_id', rule: 'key_message_signer', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
       });
       ensureEqual(await pinnedKeyId(ctx, peer), pinned.keyId, 'the pinned key id');
@@ -120,17 +105,19 @@ export const KEY_CASES: ConformanceCase[] = [
     id: 'keys.revocation',
     section: '15.3',
     feature: 'keys',
-    title: 'a KEY_REVOCATION signed with the pinned keys revokes the previous key for ever: its envelopes are SENDER_KEY_MISMATCH (revoked_key) and its card is never pinned again',
+    cites: ['4.4'],
+    title: 'a KEY_REVOCATION signed with the pinned keys revokes the previous key for ever: its envelopes get the one refusal, byte for byte that of a sender never pinned (precise reason revoked_key in the audit only), and its card is never pinned again',
     async run(ctx) {
       const peer = await ctx.peer();
-      const first = await rotate(ctx, peer);
-      ensureAccepted(first.outcome, peer.receiptOf(first.sealed.header.messageId, first.sealed.digest));
-      const old = peer.previous[0] as KeySet;
+      const old = await announceRotation(peer);
       const body = KeyRevocation.encode({ revokedKeyIds: [old.keyId], revokedAtMs: Date.now(), reason: 'compromised' }).finish();
-      const revocation = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
+      const revocation = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
       ensureAccepted(revocation.outcome, peer.receiptOf(revocation.sealed.header.messageId, revocation.sealed.digest));
-      const refused = await noticeWith(ctx, peer, old);
-      ensureRefused(refused.outcome, { code: E.ERROR_CODE_SENDER_KEY_MISMATCH, field: 'header.sender_key_id', rule: 'revoked_key', receipt: 'none' });
+      const stranger = await ctx.peer({ pin: false });
+      ensureOneRefusal([
+        ['a sender never pinned', (await noticeWith(ctx, stranger, stranger.keySet)).outcome],
+        ['a revoked key', (await noticeWith(ctx, peer, old)).outcome],
+      ]);
       const repin = await ctx.call(ctx.target.authority.call('addPeer', { card: peer.makeCard(old.keys, { issuedAtMs: Date.now() + 1000 }), replaceKeys: true }));
       ensureRefused(repin, { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.key_id', rule: 'revoked_key' });
     },
@@ -143,8 +130,25 @@ export const KEY_CASES: ConformanceCase[] = [
     async run(ctx) {
       const peer = await ctx.peer();
       const body = KeyRevocation.encode({ revokedKeyIds: [peer.keyId], revokedAtMs: Date.now(), reason: 'self' }).finish();
-      const { sealed, outcome } = await sendKeyMessage(ctx.host, peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
+      const { sealed, outcome } = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
       ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.revoked_key_ids', rule: 'not_signing_key', receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'keys.revocation-body-rules',
+    section: '15.3',
+    feature: 'keys',
+    title: 'a KEY_REVOCATION naming something that is not a key id is INVALID_FIELD (body.revoked_key_ids[i], key_id), one with a reason over 500 characters INVALID_FIELD (body.reason, max_length), both with a receipt and checked before not_signing_key',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const items: Array<[string, KeyRevocation, ExpectedRefusal]> = [
+        ['a revoked key id that is not a key id', { revokedKeyIds: [peer.keyId, 'not-a-key-id'], revokedAtMs: Date.now(), reason: 'compromised' }, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.revoked_key_ids[1]', rule: 'key_id' }],
+        ['a reason of 501 characters', { revokedKeyIds: [peer.keyId], revokedAtMs: Date.now(), reason: 'r'.repeat(501) }, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.reason', rule: 'max_length' }],
+      ];
+      await ensureEach('each revocation breaking a body rule refused as protocol 15.3 names it', items, ([what]) => what, async ([, revocation, expected]) => {
+        const { sealed, outcome } = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode(revocation).finish(), peer.keySet);
+        ensureRefused(outcome, { ...expected, receipt: 'rejected' }, peer.receiptOf(sealed.header.messageId, sealed.digest));
+      });
     },
   },
   {
@@ -199,13 +203,18 @@ export const KEY_CASES: ConformanceCase[] = [
       // An orderly stop writes a checkpoint signed with the keys of the moment (8.3).
       await node.restart();
       await node.target.authority.call('rotateKeys', { graceMs: 60_000 });
-      await peer.expect(K.MESSAGE_KIND_KEY_ROTATION, { context: 'protocol 15.2 step 4' });
+      const announcement = await peer.expect(K.MESSAGE_KIND_KEY_ROTATION, { context: 'protocol 15.2 step 4' });
+      // Verify a quiet log: once the announcement's receipt is stored, nothing more is being written.
+      if (!(await listedAs(node, MessageDirection.MESSAGE_DIRECTION_SENT, announcement.header.messageId))) throw new CaseFailure('the KEY_ROTATION listed as sent once the peer receipted it', 'not listed', 'protocol 5.5');
       const { result } = await node.target.authority.call('verifyAudit', {});
       if (!result?.ok) throw new CaseFailure('an intact audit log after the rotation', `broken at seq ${result?.firstBrokenSeq ?? '?'}: ${result?.reason ?? 'no result'}`);
       if (result.checkpoints === 0) throw new CaseFailure('at least the checkpoint of the restart', 'no checkpoint checked');
     },
   },
 ];
+
+/** The name of the federation of the suite's roster nodes (`federation.name`, 15.4): the rosters of its operators carry it. */
+const FEDERATION = 'conformance';
 
 /** A federation operator of the suite: its key signs rosters (15.4). */
 interface Operator {
@@ -222,13 +231,13 @@ function member(peer: FakePeer, keySets: ReadonlyArray<Pick<KeySet, 'keys' | 'ke
 function roster(operator: Operator, members: RosterMember[], expiresInMs = 86_400_000, changes: Partial<RosterBody> = {}): Roster {
   operator.serial += 1;
   const now = Date.now();
-  return signRoster(RosterBody.fromPartial({ version: 1, federation: 'conformance', serial: operator.serial, issuedAtMs: now, expiresAtMs: now + expiresInMs, members, ...changes }), operator.keys.signingSecretKey);
+  return signRoster(RosterBody.fromPartial({ version: 1, federation: FEDERATION, serial: operator.serial, issuedAtMs: now, expiresAtMs: now + expiresInMs, members, ...changes }), operator.keys.signingSecretKey);
 }
 
 /** A node of the case's own that trusts a new operator's rosters. */
 async function rosterNode(ctx: Parameters<ConformanceCase['run']>[0], rosterGraceMs?: number) {
   const operator: Operator = { keys: participantKeys(), serial: 0 };
-  const node = await ctx.node({ rosterKey: operator.keys.signingPublicKey, ...(rosterGraceMs !== undefined ? { rosterGraceMs } : {}) });
+  const node = await ctx.node({ rosterKey: operator.keys.signingPublicKey, federation: FEDERATION, ...(rosterGraceMs !== undefined ? { rosterGraceMs } : {}) });
   return { node, operator };
 }
 
@@ -277,7 +286,8 @@ export const ROSTER_CASES: ConformanceCase[] = [
     id: 'roster.envelopes',
     section: '15.5',
     feature: 'keys',
-    title: 'a pinned sender that a newer roster no longer lists is UNKNOWN_SENDER (roster_member); one whose key it revokes is SENDER_KEY_MISMATCH (revoked_key); both without receipt',
+    cites: ['4.4'],
+    title: 'a pinned sender that a newer roster no longer lists, and one whose key it revokes, get the one refusal before authentication, byte for byte that of a sender never pinned (precise reasons roster_member, revoked_key in the audit only)',
     async run(ctx) {
       const { node, operator } = await rosterNode(ctx);
       const a = await unpinned(node);
@@ -287,17 +297,65 @@ export const ROSTER_CASES: ConformanceCase[] = [
       const before = await noticeWith(node, a, a.keySet);
       ensureAccepted(before.outcome, a.receiptOf(before.sealed.header.messageId, before.sealed.digest));
       ensureOk(await ctx.call(loadRoster(node, roster(operator, [member(b, [b.keySet], [b.keyId])]))), 'LoadRoster of a newer roster');
-      const fromA = await noticeWith(node, a, a.keySet);
-      ensureRefused(fromA.outcome, { code: E.ERROR_CODE_UNKNOWN_SENDER, field: 'header.sender', rule: 'roster_member', receipt: 'none' });
-      const fromB = await noticeWith(node, b, b.keySet);
-      ensureRefused(fromB.outcome, { code: E.ERROR_CODE_SENDER_KEY_MISMATCH, field: 'header.sender_key_id', rule: 'revoked_key', receipt: 'none' });
+      const stranger = await unpinned(node);
+      ensureOneRefusal([
+        ['a sender never pinned', (await noticeWith(node, stranger, stranger.keySet)).outcome],
+        ['a sender the roster no longer lists', (await noticeWith(node, a, a.keySet)).outcome],
+        ['a key the roster revokes', (await noticeWith(node, b, b.keySet)).outcome],
+      ]);
+    },
+  },
+  {
+    id: 'roster.rotation-held',
+    section: '15.2',
+    cites: ['15.5'],
+    feature: 'keys',
+    title: 'with a roster key, a KEY_ROTATION to a key the roster does not list is accepted but held: the new key gets the one refusal, the pinned one still works, until a roster lists the new key; then the rotation applies',
+    async run(ctx) {
+      const { node, operator } = await rosterNode(ctx);
+      const peer = await unpinned(node);
+      ensureOk(await ctx.call(loadRoster(node, roster(operator, [member(peer)]))), 'LoadRoster');
+      ensureOk(await ctx.call(addPeer(node, peer)), 'AddPeer of a listed participant');
+      const pinned = peer.keySet;
+      await announceRotation(peer);
+      const held = (await node.target.authority.call('listPeers', {})).peers.find((p) => p.participantId === peer.participantId);
+      ensureEqual([held?.keyId, held?.heldKeyId], [pinned.keyId, peer.keyId], 'ListPeers key_id and held_key_id while the rotation is held');
+      const stranger = await unpinned(node);
+      ensureOneRefusal([
+        ['a sender never pinned', (await noticeWith(node, stranger, stranger.keySet)).outcome],
+        ['the new key of a held rotation', (await noticeWith(node, peer, peer.keySet)).outcome],
+      ]);
+      const old = await noticeWith(node, peer, pinned);
+      ensureAccepted(old.outcome, peer.receiptOf(old.sealed.header.messageId, old.sealed.digest));
+      ensureOk(await ctx.call(loadRoster(node, roster(operator, [member(peer, [pinned, peer.keySet])]))), 'LoadRoster of a roster listing the new key');
+      ensureEqual(await pinnedKeyId(node, peer), peer.keyId, 'the pinned key id once a roster lists the new key');
+      const fresh = await noticeWith(node, peer, peer.keySet);
+      ensureAccepted(fresh.outcome, peer.receiptOf(fresh.sealed.header.messageId, fresh.sealed.digest));
+    },
+  },
+  {
+    id: 'roster.other-federation',
+    section: '15.4',
+    feature: 'keys',
+    title: "LoadRoster refuses a roster of another federation (roster.federation, roster_federation) or whose federation name has a control character (control_character), even signed by the node's operator",
+    async run(ctx) {
+      const { node, operator } = await rosterNode(ctx);
+      const items: Array<[string, string, string]> = [
+        ['another federation', `${FEDERATION}-other`, 'roster_federation'],
+        ['the name in another case', FEDERATION.toUpperCase(), 'roster_federation'],
+        ['a control character in the name', `${FEDERATION}\u001b[2J`, 'control_character'],
+      ];
+      await ensureEach('each roster of another federation refused (protocol 15.4)', items, ([what]) => what, async ([, federation, rule]) => {
+        ensureRefused(await ctx.call(loadRoster(node, roster(operator, [], 86_400_000, { federation }))), { code: E.ERROR_CODE_INVALID_FIELD, field: 'roster.federation', rule });
+      });
+      ensureEqual((await node.target.authority.call('getRoster', {})).roster, undefined, 'the installed roster after the refusals');
     },
   },
   {
     id: 'roster.expiry-and-grace',
     section: '15.5',
     feature: 'keys',
-    title: 'an expired roster still lets pinned peers in during its grace but pins nobody new (roster_expired); once it lapses their envelopes are UNKNOWN_SENDER (roster_expired)',
+    title: 'an expired roster still lets pinned peers in during its grace but pins nobody new (roster_expired); once it lapses their envelopes get the one refusal (precise reason roster_expired in the audit only)',
     async run(ctx) {
       const graceMs = 1500;
       const { node, operator } = await rosterNode(ctx, graceMs);
@@ -312,7 +370,7 @@ export const ROSTER_CASES: ConformanceCase[] = [
       ensureRefused(await ctx.call(addPeer(node, b)), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'roster', rule: 'roster_expired' });
       await sleep(Math.max(0, expiresAt + graceMs + 200 - Date.now()));
       const lapsed = await noticeWith(node, a, a.keySet);
-      ensureRefused(lapsed.outcome, { code: E.ERROR_CODE_UNKNOWN_SENDER, field: 'header.sender', rule: 'roster_expired', receipt: 'none' });
+      ensureRefused(lapsed.outcome, NOT_AUTHENTICATED);
     },
   },
 ];

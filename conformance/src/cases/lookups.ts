@@ -1,9 +1,9 @@
 import { Envelope, ErrorCode, InterestCategory, LookupAnswer, LookupOutcome, LookupQuery, LookupRequest, MessageKind, WeaponRecord } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
 import { open, parse } from '../codec/index.js';
-import { CaseFailure, describe, ensureEqual, ensureRefused, NOT_AUTHENTICATED, type Outcome } from '../check.js';
+import { CaseFailure, describe, ensureEach, ensureEqual, ensureOneRefusal, ensureRefused, NOT_AUTHENTICATED, type Outcome } from '../check.js';
 import { type FakePeer, newMessageId } from '../fake-peer.js';
-import { weaponRecord } from '../fixtures.js';
+import { unauthenticatedEnvelopes, weaponRecord } from '../fixtures.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -23,6 +23,22 @@ async function recordOfInterest(ctx: CaseContext, serialNumber: string, category
   });
   if (!reported.record) throw new CaseFailure('ReportRecord to return the record', 'nothing');
   return reported.record;
+}
+
+/** The most wildcards a serial pattern may hold (protocol 13.4, rule `max_wildcards`). */
+const MAX_WILDCARDS = 10;
+
+/**
+ * The longest a node may take to answer one lookup with a pattern at the wildcard limit against a
+ * few 40-character serials (protocol 13.4: time proportional to pattern times serial). A linear
+ * matcher answers in milliseconds; a backtracking regular expression takes about a second per
+ * serial of {@link adversarialSerials}. Generous for a loaded machine.
+ */
+const PROMPT_ANSWER_MS = 2000;
+
+/** Eight serials of 40 characters, of one repeated digit but for the last (1–8): what a backtracking matcher likes least. */
+function adversarialSerials(): string[] {
+  return Array.from({ length: 8 }, (_, i) => `FX${'0'.repeat(37)}${i + 1}`);
 }
 
 /** A query body for `serialNumber` of the fixture's manufacturer. */
@@ -297,6 +313,84 @@ export const LOOKUP_CASES: ConformanceCase[] = [
       const peer = await ctx.peer({ policy: { allowLookups: true } });
       const { outcome } = await ask(ctx, peer, query('A*'));
       ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.weapon.serial_number', rule: 'wildcard_known_characters', receipt: 'none' });
+    },
+  },
+  {
+    id: 'lookups.max-wildcards',
+    section: '13.4',
+    cites: ['13.3', '13.10'],
+    feature: 'lookups',
+    title: 'a serial pattern with more than 10 wildcards (each ? and each run of * counting one) is INVALID_FIELD (weapon.serial_number, max_wildcards) on Federation.Lookup and on Lookups.Lookup',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { allowLookups: true, lookupsPerMinute: 1000 } });
+      const over = [`${'*0'.repeat(MAX_WILDCARDS + 1)}X`, `FX0${'?*'.repeat(6)}`, `FX0${'?'.repeat(MAX_WILDCARDS + 1)}`];
+      await ensureEach('each pattern past the wildcard limit refused before any record is read (protocol 13.3, 13.4)', over, (p) => p, async (pattern) => {
+        const { outcome } = await ask(ctx, peer, query(pattern));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.weapon.serial_number', rule: 'max_wildcards', receipt: 'none' });
+        const local = await ctx.call(ctx.target.lookups.call('lookup', LookupRequest.fromPartial({ weapon: { manufacturer: 'Conformance Arms', serialNumber: pattern }, purpose: 'check', peers: [peer.participantId], deadlineMs: 2000 })));
+        ensureRefused(local, { code: E.ERROR_CODE_INVALID_FIELD, field: 'weapon.serial_number', rule: 'max_wildcards' });
+      });
+      // The same patterns within the limit are queries like any other.
+      const { sealed, queryId, outcome } = await ask(ctx, peer, query(`FX0${'?'.repeat(MAX_WILDCARDS)}`));
+      openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId);
+    },
+  },
+  {
+    id: 'lookups.adversarial-pattern',
+    section: '13.4',
+    feature: 'lookups',
+    title: `a pattern at the wildcard limit that makes a backtracking matcher explode (*0 ten times, then a digit) is answered within ${PROMPT_ANSWER_MS} ms against 40-character serials, and matched as 13.4 says`,
+    async run(ctx) {
+      const serials = adversarialSerials();
+      for (const s of serials) await recordOfInterest(ctx, s);
+      const peer = await ctx.peer({ policy: { allowLookups: true, lookupsPerMinute: 1000 } });
+      const items: Array<[string, number]> = [
+        [`${'*0'.repeat(MAX_WILDCARDS)}9`, 0],
+        [`${'*0'.repeat(MAX_WILDCARDS)}8`, 1],
+      ];
+      for (const [pattern, hits] of items) {
+        const started = Date.now();
+        const { sealed, queryId, outcome } = await ask(ctx, peer, query(pattern));
+        const elapsed = Date.now() - started;
+        const { answer } = openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId);
+        if (elapsed > PROMPT_ANSWER_MS) throw new CaseFailure(`an answer within ${PROMPT_ANSWER_MS} ms (matching in time proportional to pattern times serial, no backtracking)`, `${elapsed} ms for ${pattern}`);
+        ensureEqual([answer.hits.length, answer.hits.every((h) => h.partial)], [hits, true], `hits (all partial) for ${pattern}`);
+      }
+    },
+  },
+  {
+    id: 'lookups.violations-code',
+    section: '13.6',
+    cites: ['13.3'],
+    feature: 'lookups',
+    title: 'a query breaking several rules lists every violation; the first decides the code: MISSING_FIELD when its rule is required, INVALID_FIELD otherwise',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { allowLookups: true, lookupsPerMinute: 1000 } });
+      const items: Array<[string, Buffer, ErrorCode, string[]]> = [
+        ['an invalid query id, then no purpose', query(serial(), { queryId: 'short', purpose: '' }), E.ERROR_CODE_INVALID_FIELD, ['body.query_id', 'body.purpose']],
+        ['no purpose, then a requesting authority over 500 characters', query(serial(), { purpose: ' ', requestingAuthority: 'a'.repeat(501) }), E.ERROR_CODE_MISSING_FIELD, ['body.purpose', 'body.requesting_authority']],
+      ];
+      await ensureEach('each query refused with the code of its first violation and every violation listed (protocol 13.6 step 11)', items, ([what]) => what, async ([, body, code, fields]) => {
+        const sealed = peer.seal({ kind: K.MESSAGE_KIND_LOOKUP_QUERY, body, expiresAtMs: Date.now() + 60_000 });
+        const outcome = await ctx.host.lookupRaw(sealed.bytes);
+        ensureRefused(outcome, { code, field: fields[0] as string, receipt: 'none' });
+        ensureEqual(outcome.ok ? [] : (outcome.error.detail?.violations ?? []).map((v) => v.field), fields, 'the violations listed');
+      });
+    },
+  },
+  {
+    id: 'lookups.one-refusal',
+    section: '13.6',
+    cites: ['4.4', '9.5'],
+    feature: 'lookups',
+    title: 'every query refused before authentication — sender not pinned, sender or recipient key id, expired card, failed AEAD check, another pair key — gets the one refusal, byte for byte that of Deliver',
+    async run(ctx) {
+      const envelopes = await unauthenticatedEnvelopes(ctx, K.MESSAGE_KIND_LOOKUP_QUERY, () => query(serial()));
+      const outcomes: Array<[string, Outcome<unknown>]> = [];
+      const stranger = await ctx.peer({ pin: false });
+      outcomes.push(['Deliver: a sender that is not pinned', await ctx.host.deliverRaw(stranger.seal().bytes)]);
+      for (const [what, bytes] of envelopes) outcomes.push([`Lookup: ${what}`, await ctx.host.lookupRaw(bytes)]);
+      ensureOneRefusal(outcomes);
     },
   },
   {

@@ -252,14 +252,14 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
     id: 'restrictions.decision-from-other-peer',
     section: '14.4',
     feature: 'restrictions',
-    title: 'a consent decision from a pinned peer that is not the provider is NOT_FOUND with a receipt, and grants nothing: sharing stays DISCLOSURE_NOT_ALLOWED',
+    title: 'a consent decision from a pinned peer that is not the provider is NOT_FOUND (body.trace_id, known_trace) with a receipt, and grants nothing: sharing stays DISCLOSURE_NOT_ALLOWED',
     async run(ctx) {
       const { trace, third } = await answeredWith(ctx, {});
       const intruder = await ctx.peer();
       ensureOk(await ctx.call(ctx.target.cases.call('requestConsent', { caseId: trace.caseId, thirdParticipant: third.participantId, reason: 'panel report' })), 'RequestConsent');
       const request = await trace.peer.expect<ConsentRequest>(K.MESSAGE_KIND_CONSENT_REQUEST);
       const { sealed, outcome } = await sendBody(intruder, K.MESSAGE_KIND_CONSENT_DECISION, { traceId: trace.traceId, consentId: request.body.consentId, granted: true, conditions: '' });
-      ensureRefused(outcome, { code: E.ERROR_CODE_NOT_FOUND, receipt: 'rejected' }, intruder.receiptOf(sealed.header.messageId, sealed.digest));
+      ensureRefused(outcome, { code: E.ERROR_CODE_NOT_FOUND, field: 'body.trace_id', rule: 'known_trace', receipt: 'rejected' }, intruder.receiptOf(sealed.header.messageId, sealed.digest));
       ensureRefused(await ctx.call(ctx.target.cases.call('shareCase', { caseId: trace.caseId, thirdParticipant: third.participantId, note: '' })), { code: E.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, rule: 'use_restrictions' });
       await third.expectNothing(300, 'protocol 14.3');
     },

@@ -6,6 +6,7 @@ import {
   KeyRotation,
   LookupQuery,
   MessageKind,
+  OnwardDisclosure,
   ReasonCode,
   TraceOutcome,
   type TraceRequest,
@@ -13,7 +14,7 @@ import {
 import type { ConformanceCase } from '../case.js';
 import { CaseFailure, ensureEach, ensureRefused, type ExpectedRefusal } from '../check.js';
 import type { FakePeer, SealedEnvelope } from '../fake-peer.js';
-import { encodeBody, newTraceId, REASON, traceRequest } from '../fixtures.js';
+import { encodeBody, newTraceId, REASON, tracedAnswer, traceRequest, withInt64 } from '../fixtures.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -180,10 +181,56 @@ export const REQUIRED_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'required.use-restriction-fields',
+    section: '14.4',
+    cites: ['0'],
+    feature: 'restrictions',
+    title: 'each body of kinds 14–17 without any one required field, or with a disclosed_at_ms beyond ±(2^53 − 1), is refused with the code, field and rule 14.4 names, with a receipt, before its trace is looked up',
+    async run(ctx) {
+      // SHARED_INFORMATION opens a case: only a peer that may open cases gets to its body (12.5).
+      const peer = await ctx.peer({ policy: { acceptRequests: true } });
+      const traceId = newTraceId();
+      const third = ctx.host.freshId();
+      const consent = { traceId, consentId: 'consent-1', thirdParticipant: third, reason: 'the customs of a third state ask' };
+      const notice = { traceId, thirdParticipant: third, disclosedAtMs: Date.now(), basis: 'listed' };
+      const restrictions = { purpose: 'p', onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 30 };
+      const shared = { provider: ctx.host.freshId(), providerTraceId: traceId, answer: tracedAnswer(traceId), restrictions, note: '' };
+      const noTrace = (kind: MessageKind, body: object): Omission => ({ what: `${MessageKind[kind]} without trace id`, kind, body: { ...body, traceId: '' }, expected: invalid('body.trace_id', 'trace_id') });
+      await refuseEach(
+        peer,
+        [
+          { what: 'consent request without consent id', kind: K.MESSAGE_KIND_CONSENT_REQUEST, body: { ...consent, consentId: '' }, expected: missing('body.consent_id') },
+          { what: 'consent request with a consent id of white space only', kind: K.MESSAGE_KIND_CONSENT_REQUEST, body: { ...consent, consentId: ' \t ' }, expected: missing('body.consent_id') },
+          { what: 'consent request without third participant', kind: K.MESSAGE_KIND_CONSENT_REQUEST, body: { ...consent, thirdParticipant: '' }, expected: invalid('body.third_participant', 'participant_id') },
+          { what: 'consent request without reason', kind: K.MESSAGE_KIND_CONSENT_REQUEST, body: { ...consent, reason: '' }, expected: missing('body.reason') },
+          noTrace(K.MESSAGE_KIND_CONSENT_REQUEST, consent),
+          { what: 'consent decision without consent id', kind: K.MESSAGE_KIND_CONSENT_DECISION, body: { traceId, consentId: '', granted: true, conditions: '' }, expected: missing('body.consent_id') },
+          noTrace(K.MESSAGE_KIND_CONSENT_DECISION, { consentId: 'consent-1', granted: true, conditions: '' }),
+          { what: 'disclosure notice without third participant', kind: K.MESSAGE_KIND_DISCLOSURE_NOTICE, body: { ...notice, thirdParticipant: '' }, expected: invalid('body.third_participant', 'participant_id') },
+          { what: 'disclosure notice without basis', kind: K.MESSAGE_KIND_DISCLOSURE_NOTICE, body: { ...notice, basis: '' }, expected: missing('body.basis') },
+          noTrace(K.MESSAGE_KIND_DISCLOSURE_NOTICE, notice),
+          { what: 'shared information without provider', kind: K.MESSAGE_KIND_SHARED_INFORMATION, body: { ...shared, provider: '' }, expected: invalid('body.provider', 'participant_id') },
+          { what: 'shared information without answer', kind: K.MESSAGE_KIND_SHARED_INFORMATION, body: { ...shared, answer: undefined }, expected: missing('body.answer') },
+          { what: 'shared information whose answer has no outcome', kind: K.MESSAGE_KIND_SHARED_INFORMATION, body: { ...shared, answer: tracedAnswer(traceId, { outcome: TraceOutcome.TRACE_OUTCOME_UNSPECIFIED }) }, expected: invalid('body.answer.outcome', 'required') },
+          { what: 'shared information without restrictions', kind: K.MESSAGE_KIND_SHARED_INFORMATION, body: { ...shared, restrictions: undefined }, expected: missing('body.restrictions') },
+          { what: 'shared information without provider trace id', kind: K.MESSAGE_KIND_SHARED_INFORMATION, body: { ...shared, providerTraceId: '' }, expected: invalid('body.provider_trace_id', 'trace_id') },
+          {
+            what: 'disclosure notice whose disclosed_at_ms is 2^53',
+            kind: K.MESSAGE_KIND_DISCLOSURE_NOTICE,
+            body: withInt64(encodeBody(K.MESSAGE_KIND_DISCLOSURE_NOTICE, notice), 3, 2n ** 53n),
+            expected: invalid('body.disclosed_at_ms', 'safe_integer'),
+          },
+        ],
+        '14.4',
+      );
+    },
+  },
+  {
     id: 'required.key-message-fields',
     section: '15.2',
     feature: 'keys',
-    title: 'a KEY_ROTATION without card or previous key id, and a KEY_REVOCATION without key ids, are refused naming the field, with a receipt',
+    cites: ['15.3'],
+    title: 'a KEY_ROTATION without card (or with a card of empty body) or previous key id, and a KEY_REVOCATION without key ids, are refused naming the field and rule, with a receipt',
     async run(ctx) {
       const peer = await ctx.peer();
       const next = peer.rotate();
@@ -191,9 +238,10 @@ export const REQUIRED_CASES: ConformanceCase[] = [
       if (!previous) throw new Error('rotate() keeps the previous key set');
       const rotation = { card: next.card, previousKeyId: previous.keyId, graceUntilMs: Date.now() + 60_000 };
       const items: Array<[string, MessageKind, Uint8Array, ExpectedRefusal]> = [
-        ['rotation without card', K.MESSAGE_KIND_KEY_ROTATION, KeyRotation.encode({ ...rotation, card: undefined }).finish(), { code: E.ERROR_CODE_MISSING_FIELD, field: 'body.card', receipt: 'rejected' }],
+        ['rotation without card', K.MESSAGE_KIND_KEY_ROTATION, KeyRotation.encode({ ...rotation, card: undefined }).finish(), missing('body.card')],
+        ['rotation with a card of empty body', K.MESSAGE_KIND_KEY_ROTATION, KeyRotation.encode({ ...rotation, card: { body: Buffer.alloc(0), signature: next.card.signature } }).finish(), missing('body.card')],
         ['rotation without previous key id', K.MESSAGE_KIND_KEY_ROTATION, KeyRotation.encode({ ...rotation, previousKeyId: '' }).finish(), invalid('body.previous_key_id', 'key_id')],
-        ['revocation without key ids', K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode({ revokedKeyIds: [], revokedAtMs: Date.now(), reason: 'compromised' }).finish(), { code: E.ERROR_CODE_MISSING_FIELD, field: 'body.revoked_key_ids', receipt: 'rejected' }],
+        ['revocation without key ids', K.MESSAGE_KIND_KEY_REVOCATION, KeyRevocation.encode({ revokedKeyIds: [], revokedAtMs: Date.now(), reason: 'compromised' }).finish(), missing('body.revoked_key_ids')],
       ];
       await ensureEach('each key message with a required field left out refused as protocol 15.2 and 15.3 name it', items, ([what]) => what, async ([, kind, body, expected]) => {
         // The node has not processed the rotation: the peer seals with the keys it pinned.

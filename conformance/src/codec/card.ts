@@ -17,7 +17,12 @@ export function participantKindOf(id: string): ParticipantKind | undefined {
 
 /** Signs a card body with the signing key it names (protocol 2.3): Ed25519 over D("tracenet.v1/peer-card") || body. */
 export function signCard(body: PeerCardBody, signingSecretKey: Uint8Array): PeerCard {
-  const bytes = Buffer.from(PeerCardBody.encode(body).finish());
+  return signCardBytes(PeerCardBody.encode(body).finish(), signingSecretKey);
+}
+
+/** A card whose body is `body` as given (any valid encoding, unknown fields included), self-signed (protocol 2.3). */
+export function signCardBytes(body: Uint8Array, signingSecretKey: Uint8Array): PeerCard {
+  const bytes = Buffer.from(body);
   return { body: bytes, signature: ed25519Sign(Buffer.concat([CARD, bytes]), signingSecretKey) };
 }
 
@@ -38,8 +43,21 @@ export class CardFailure extends Error {
   }
 }
 
+/** Characters a card's display name must not hold (protocol 2.3): categories Cc, Cf, Zl and Zp, but for U+200C and U+200D. */
+const REFUSED_IN_TEXT = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** The first character of `text` that protocol 2.3 refuses in a display name, as `U+XXXX at character n`, or undefined. */
+export function refusedCharacter(text: string): string | undefined {
+  let at = 0;
+  for (const c of text) {
+    at += 1;
+    if (c !== '\u200c' && c !== '\u200d' && REFUSED_IN_TEXT.test(c)) return `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at character ${at}`;
+  }
+  return undefined;
+}
+
 /**
- * Verifies a card at `nowMs` with the nine checks of protocol 2.3, in their order; returns the body.
+ * Verifies a card at `nowMs` with the ten checks of protocol 2.3, in their order; returns the body.
  *
  * @example
  * ```ts
@@ -57,6 +75,8 @@ export function verifyCard(card: PeerCard, nowMs: number): PeerCardBody {
   const kind = participantKindOf(body.participantId);
   if (kind === undefined) throw new CardFailure('card.participant_id', 'participant_id', `${JSON.stringify(body.participantId)} is not a participant id`);
   if (body.kind !== kind) throw new CardFailure('card.kind', 'kind', `kind ${body.kind} does not match ${body.participantId}`);
+  const refused = refusedCharacter(body.displayName);
+  if (refused) throw new CardFailure('card.display_name', 'control_character', `the display name holds ${refused}`);
   if (body.signingPublicKey.length !== 32) throw new CardFailure('card.signing_public_key', 'length', 'the signing key is not 32 bytes');
   if (body.encryptionPublicKey.length !== 32) throw new CardFailure('card.encryption_public_key', 'length', 'the encryption key is not 32 bytes');
   if (body.keyId !== keyId(body.signingPublicKey, body.encryptionPublicKey)) throw new CardFailure('card.key_id', 'key_id', `key id ${body.keyId} is not that of the card's keys`);
@@ -73,9 +93,53 @@ export function verifyCard(card: PeerCard, nowMs: number): PeerCardBody {
   return body;
 }
 
-/** Reads the `card` of a card file (protocol 2.6): `{ "format": "tracenet-peer-card/1", "card": "<base64>" }`. */
+/** The readable members of a card file and how each is written from the signed card (protocol 2.6), in the order a reader compares them. */
+const READABLE: ReadonlyArray<readonly [string, (body: PeerCardBody) => unknown]> = [
+  ['participantId', (b) => b.participantId],
+  ['kind', (b) => (b.kind === ParticipantKind.PARTICIPANT_KIND_STATE ? 'state' : b.kind === ParticipantKind.PARTICIPANT_KIND_ORGANISATION ? 'organisation' : String(b.kind))],
+  ['displayName', (b) => b.displayName],
+  ['endpoints', (b) => b.endpoints],
+  ['keyId', (b) => b.keyId],
+  ['tlsFingerprint', (b) => Buffer.from(b.tlsCertificateSha256).toString('hex')],
+  ['validUntil', (b) => new Date(b.validUntilMs).toISOString()],
+];
+
+/**
+ * Reads the card of a card file (protocol 2.6) as a reader must, refusing in this order with a
+ * {@link CardFailure}: not a JSON object with `format` `tracenet-peer-card/1` and a string `card`
+ * (`card`, `json` / `format`); `card` not standard base64 with padding exactly (`card`, `base64`) or
+ * not a `PeerCard` whose body decodes (`card`, `protobuf`); a readable member missing (the member,
+ * `required`) or other than the signed card says (the member, `signed_content`). The card itself
+ * is then verified by the caller (2.3, {@link verifyCard}).
+ *
+ * @example
+ * ```ts
+ * const card = cardOfFile(await readFile('bel.card.json', 'utf8'));
+ * ```
+ */
 export function cardOfFile(text: string): PeerCard {
-  const file = JSON.parse(text) as { format?: unknown; card?: unknown };
-  if (file.format !== 'tracenet-peer-card/1' || typeof file.card !== 'string') throw new Error('not a card file: needs "format": "tracenet-peer-card/1" and a string "card"');
-  return PeerCard.decode(Buffer.from(file.card, 'base64'));
+  let file: unknown;
+  try {
+    file = JSON.parse(text);
+  } catch {
+    throw new CardFailure('card', 'json', 'the card file is not JSON');
+  }
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new CardFailure('card', 'json', 'the card file is not a JSON object');
+  const members = file as Record<string, unknown>;
+  if (members.format !== 'tracenet-peer-card/1' || typeof members.card !== 'string') throw new CardFailure('card', 'format', 'a card file has "format": "tracenet-peer-card/1" and a string "card"');
+  const bytes = Buffer.from(members.card, 'base64');
+  if (members.card === '' || bytes.toString('base64') !== members.card) throw new CardFailure('card', 'base64', '"card" is not standard base64 with padding, without white space');
+  let card: PeerCard;
+  let body: PeerCardBody;
+  try {
+    card = PeerCard.decode(bytes);
+    body = PeerCardBody.decode(card.body);
+  } catch {
+    throw new CardFailure('card', 'protobuf', '"card" is not a PeerCard with a PeerCardBody');
+  }
+  for (const [member, value] of READABLE) {
+    if (!(member in members)) throw new CardFailure(member, 'required', `the card file has no "${member}"`);
+    if (JSON.stringify(members[member]) !== JSON.stringify(value(body))) throw new CardFailure(member, 'signed_content', `"${member}" is not what the signed card says`);
+  }
+  return card;
 }

@@ -5,7 +5,12 @@ const RECEIPT = domainLabel('tracenet.v1/receipt');
 
 /** Signs a receipt body (protocol 4.12): Ed25519 over D("tracenet.v1/receipt") || body bytes. */
 export function signReceipt(body: ReceiptBody, signingSecretKey: Uint8Array, original?: Receipt): Receipt {
-  const bytes = Buffer.from(ReceiptBody.encode(body).finish());
+  return signReceiptBytes(ReceiptBody.encode(body).finish(), signingSecretKey, original);
+}
+
+/** Signs the bytes of a receipt body as they are (protocol 0: a signer may use any encoding, or send what a decoder must refuse). */
+export function signReceiptBytes(body: Uint8Array, signingSecretKey: Uint8Array, original?: Receipt): Receipt {
+  const bytes = Buffer.from(body);
   return { body: bytes, signature: ed25519Sign(Buffer.concat([RECEIPT, bytes]), signingSecretKey), original };
 }
 

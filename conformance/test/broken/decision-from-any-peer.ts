@@ -6,8 +6,8 @@ await launchEdited('decision-from-any-peer', [
     file: 'workflow/workflow.js',
     replace: [
       [
-        'if (c.peer !== message.sender)\n                throw unknown();\n            if (c.state === S.CASE_STATE_WITHDRAWN)',
-        'if (c.peer !== message.sender && decoded.kind !== K.MESSAGE_KIND_CONSENT_DECISION)\n                throw unknown();\n            if (c.state === S.CASE_STATE_WITHDRAWN)',
+        'if (c.peer !== message.sender)\n                throw unknown();\n            // Named like',
+        'if (c.peer !== message.sender && decoded.kind !== K.MESSAGE_KIND_CONSENT_DECISION)\n                throw unknown();\n            // Named like',
       ],
     ],
   },

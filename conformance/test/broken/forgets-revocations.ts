@@ -4,6 +4,9 @@ import { launchEdited } from './patch-source.js';
 await launchEdited('forgets-revocations', [
   {
     file: 'federation/peers.js',
-    replace: [['if (peer.revokedKeyIds.includes(keyId) || this.deps.roster?.isRevoked(peer.participantId, keyId))', 'if (this.deps.roster?.isRevoked(peer.participantId, keyId))']],
+    replace: [
+      ['return peer.revokedKeyIds.includes(keyId) || (this.deps.roster?.isRevoked(peer.participantId, keyId) ?? false);', 'return this.deps.roster?.isRevoked(peer.participantId, keyId) ?? false;'],
+      ['if (revokedKeyIds.includes(body.keyId)) {', 'if (false) {'],
+    ],
   },
 ]);

@@ -39,6 +39,7 @@ export async function launchBroken(name: string, patch: (node: TracenetNode) => 
   const config = await loadConfig({
     env: {
       ...(env.TRACENET_CONFORMANCE_ROSTER_KEY ? { TRACENET_FEDERATION_ROSTER_KEY: env.TRACENET_CONFORMANCE_ROSTER_KEY } : {}),
+      ...(env.TRACENET_CONFORMANCE_FEDERATION ? { TRACENET_FEDERATION_NAME: env.TRACENET_CONFORMANCE_FEDERATION } : {}),
       ...(env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS ? { TRACENET_FEDERATION_ROSTER_GRACE_MS: env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS } : {}),
     },
     overrides: { 'federation.listen': '127.0.0.1:0', 'authority.listen': '127.0.0.1:0', 'metrics.listen': '', 'log.level': 'warn' },

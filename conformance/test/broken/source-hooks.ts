@@ -27,7 +27,7 @@ export async function load(url: string, context: object, nextLoad: (url: string,
   let source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
   for (const [from, to] of edit.replace) {
     if (!source.includes(from)) throw new Error(`broken variant: ${edit.file} no longer contains ${JSON.stringify(from)}; update the variant`);
-    source = source.replace(from, to);
+    source = source.replace(from, () => to);
   }
   return { ...loaded, source };
 }

@@ -48,12 +48,12 @@ export function requireDecoded(request: unknown): void {
 }
 
 /** Adapts a promise-returning handler to grpc-js's callback style; it never throws. */
-export function unary<Req, Res>(logger: Logger, handler: (request: Req, metadata: Metadata) => Promise<Res>) {
+export function unary<Req, Res>(logger: Logger, handler: (request: Req, metadata: Metadata, call: ServerUnaryCall<Req, Res>) => Promise<Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     let result: Promise<Res>;
     try {
       requireDecoded(call.request);
-      result = handler(call.request, call.metadata);
+      result = handler(call.request, call.metadata, call);
     } catch (error) {
       callback(toServiceError(error, logger));
       return;

@@ -1,4 +1,4 @@
-import { type Client, type ChannelCredentials, credentials, type handleUnaryCall, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { type Client, type ChannelCredentials, type ChannelOptions, credentials, type handleUnaryCall, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { TracenetError } from '@tracenet/proto';
 
 type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: number }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
@@ -24,13 +24,23 @@ export interface UnaryClient<TServer> {
   close(): void;
 }
 
-/** Connects to one service on a node's Authority port (plaintext; it listens on loopback). */
+/** How a client reaches an Authority port: its credentials (TLS or plaintext) and channel options. */
+export interface AuthorityChannel {
+  readonly credentials: ChannelCredentials;
+  readonly options?: ChannelOptions;
+}
+
+/**
+ * Connects to one service on a node's Authority port: plaintext (on loopback) unless `channel`
+ * gives the TLS of a port on another address (docs/protocol.md 7.1).
+ */
 export function connectUnary<TServer>(
-  Ctor: new (address: string, credentials: ChannelCredentials) => Client,
+  Ctor: new (address: string, credentials: ChannelCredentials, options?: ChannelOptions) => Client,
   address: string,
   token: string,
+  channel: AuthorityChannel = { credentials: credentials.createInsecure() },
 ): UnaryClient<TServer> {
-  const client = new Ctor(address, credentials.createInsecure());
+  const client = new Ctor(address, channel.credentials, channel.options);
   return {
     client,
     call(method, request, timeoutMs = 30_000) {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { blake2b256, domain, sodium, toBuffer } from '../crypto/sodium.js';
 import type { Clock } from '../util/clock.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
-import { writeSignedHeadFile, type SignedHeadFile } from './head-file.js';
+import { SignedHeadWriter, type SignedHeadFile } from './head-file.js';
 
 const ENTRY_DOMAIN = domain('tracenet.v1/audit-entry');
 const CHECKPOINT_DOMAIN = domain('tracenet.v1/audit-checkpoint');
@@ -53,7 +53,8 @@ export type AuditType =
   | 'peer.keys_revoked'
   | 'peer.rotation_held'
   | 'peer.removed'
-  | 'roster.loaded';
+  | 'roster.loaded'
+  | 'refusals.counted';
 
 /**
  * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message
@@ -154,6 +155,7 @@ export interface JournalOptions {
 export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
   readonly #options: JournalOptions;
   readonly #logger: Logger;
+  readonly #headFile: SignedHeadWriter | undefined;
   #head: Head = { seq: 0, hash: GENESIS_HASH };
   #checkpointed = 0;
   #eventSeq = 0;
@@ -164,6 +166,7 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
     super();
     this.#options = options;
     this.#logger = options.logger.child({ component: 'journal' });
+    this.#headFile = options.headFile && new SignedHeadWriter(options.headFile);
   }
 
   /**
@@ -290,12 +293,11 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
    * the file again, and until then it names an earlier entry, which verification also allows.
    */
   async #writeHeadFile(head: StoredSignedHead): Promise<void> {
-    const file = this.#options.headFile;
-    if (!file) return;
+    if (!this.#headFile) return;
     try {
-      await writeSignedHeadFile(file, head);
+      await this.#headFile.write(head);
     } catch (error) {
-      this.#logger.error({ err: error, path: file.path, seq: head.seq }, 'the signed audit head could not be written outside the store');
+      this.#logger.error({ err: error, path: this.#options.headFile?.path, seq: head.seq }, 'the signed audit head could not be written outside the store');
     }
   }
 

@@ -3,7 +3,7 @@ import { sodium } from '../crypto/sodium.js';
 import { describeDamage, type StoreDamage } from '../store/leveldb-files.js';
 import { padNumber, type Store } from '../store/store.js';
 import { checkpointSignedBytes, entryHash, GENESIS_HASH, SIGNED_HEAD_KEY, signedHeadVerifies, type StoredCheckpoint, type StoredSignedHead } from './audit-log.js';
-import type { HeadFileContent } from './head-file.js';
+import { readSignedHeadFile, type HeadFileContent } from './head-file.js';
 
 /**
  * The node's signing public keys: one key, or the key of a key id (the current one and those it
@@ -59,14 +59,25 @@ export interface AuditEvidence {
 
 /**
  * Checks the whole audit chain (docs/protocol.md 8.6) of a live store, on one consistent view of it.
- * See {@link checkAuditRecords}.
+ * See {@link checkAuditLog}.
  */
-export async function verifyAuditLog(store: Store, signingKeys: SigningKeys, evidence: AuditEvidence = {}): Promise<AuditVerification> {
-  return (await checkAuditLog(store, signingKeys, evidence)).verification;
+export async function verifyAuditLog(store: Store, signingKeys: SigningKeys, headFilePath?: string): Promise<AuditVerification> {
+  return (await checkAuditLog(store, signingKeys, headFilePath)).verification;
 }
 
-/** {@link checkAuditRecords} on a live store, reading entries, checkpoints and head from one snapshot. */
-export function checkAuditLog(store: Store, signingKeys: SigningKeys, evidence: AuditEvidence = {}): Promise<AuditFindings> {
+/**
+ * {@link checkAuditRecords} on a live store that the journal may be writing to (a running node,
+ * docs/protocol.md 8.6): the head kept outside the store (`headFilePath`, `<data>/audit-head.json`)
+ * is read first, then entries, checkpoints and the store's head from one snapshot taken after it.
+ *
+ * That order is what keeps concurrent commits from looking like damage. The journal writes the file
+ * only after the batch it names is committed, so the file read first names the snapshot's last
+ * entry or an earlier one, never a later one; a commit landing meanwhile is in neither. Read the
+ * other way round, the file can name a commit the snapshot lacks ("truncated"); reading the entries
+ * and the store's head at different moments makes a commit look appended after the head.
+ */
+export async function checkAuditLog(store: Store, signingKeys: SigningKeys, headFilePath?: string): Promise<AuditFindings> {
+  const evidence: AuditEvidence = headFilePath === undefined ? {} : { headFile: await readSignedHeadFile(headFilePath) };
   return store.snapshot(async (options) => {
     const checkpoints: unknown[] = [];
     for await (const value of store.sub.checkpoints.values(options)) checkpoints.push(value);

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { credentials } from '@grpc/grpc-js';
 import { Option } from 'commander';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
+import type { AuthorityChannel } from '../api/unary-client.js';
 import { NOT_AUTHENTICATED_HINT } from '../federation/envelope-opener.js';
 import { dataPaths, exists, readAuthorityToken } from '../identity/data-dir.js';
 import type { RuntimeInfo } from '../node.js';
@@ -70,13 +72,40 @@ export async function running(dataDir: string): Promise<RuntimeInfo | undefined>
   }
 }
 
-/** Address and token of the running node's Authority API, or a one-line error when none runs. */
-export async function connection(dataDir: string): Promise<{ address: string; token: string }> {
+/** How local tools reach a running node's Authority API. */
+export interface AuthorityEndpoint {
+  readonly address: string;
+  readonly token: string;
+  readonly channel: AuthorityChannel;
+}
+
+/**
+ * How to reach a running node's Authority port: plaintext on loopback; with TLS
+ * (`authority.tls`, docs/protocol.md 7.1) the certificate file the port presents is the trust
+ * anchor, and the client certificate and key named by TRACENET_CLI_CERTIFICATE and
+ * TRACENET_CLI_KEY (files) are presented when set (a port with `authority.tls.clientCa` needs them).
+ */
+export async function authorityChannel(info: RuntimeInfo): Promise<AuthorityChannel> {
+  if (!info.authorityCertificate) return { credentials: credentials.createInsecure() };
+  const file = (name: string) => (process.env[name] ? readInput(process.env[name], `${name} names ${process.env[name]}, which does not exist`, name) : undefined);
+  const [trusted, key, certificate] = await Promise.all([readFile(info.authorityCertificate), file('TRACENET_CLI_KEY'), file('TRACENET_CLI_CERTIFICATE')]);
+  return {
+    credentials: credentials.createSsl(trusted, key === undefined ? null : Buffer.from(key), certificate === undefined ? null : Buffer.from(certificate), {
+      // Trusting the node's own certificate file, a host name check adds nothing.
+      checkServerIdentity: () => undefined,
+    }),
+    // A server name, not the IP address of the port (TLS takes none).
+    options: { 'grpc.ssl_target_name_override': 'localhost' },
+  };
+}
+
+/** Address, token and channel credentials of the running node's Authority API, or a one-line error when none runs. */
+export async function connection(dataDir: string): Promise<AuthorityEndpoint> {
   const info = await running(dataDir);
   if (!info) {
     throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no node is running on ${dataDir}; start it with: tracenet start --data ${dataDir}`, { rule: 'node_running' });
   }
-  return { address: info.authority, token: await readAuthorityToken(dataDir) };
+  return { address: info.authority, token: await readAuthorityToken(dataDir), channel: await authorityChannel(info) };
 }
 
 /** Parses a duration such as 90s, 15m, 12h, 7d into milliseconds. */

@@ -26,8 +26,8 @@ import { applyRequestFlags, caseText } from './trace-commands.js';
 
 /** Runs `work` with a client of one Authority service of the node in `dataDir`, closing it after. */
 async function withService<S, T>(Ctor: new (address: string, credentials: ChannelCredentials) => Client, dataDir: string, work: (client: UnaryClient<S>) => Promise<T>): Promise<T> {
-  const { address, token } = await connection(dataDir);
-  const client = connectUnary<S>(Ctor, address, token);
+  const { address, token, channel } = await connection(dataDir);
+  const client = connectUnary<S>(Ctor, address, token, channel);
   try {
     return await work(client);
   } finally {

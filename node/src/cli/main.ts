@@ -17,7 +17,7 @@ import { TracenetNode } from '../node.js';
 import { openStore, type Store } from '../store/store.js';
 import { pino } from 'pino';
 import { VERSION } from '../version.js';
-import { connection, dataOption, jsonOption, output, parseDuration, printable, readInput, reportedCode, running } from './context.js';
+import { authorityChannel, connection, dataOption, jsonOption, output, parseDuration, printable, readInput, reportedCode, running } from './context.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
 import { registerPeerCardCommands } from './peer-commands.js';
@@ -33,12 +33,12 @@ process.umask(0o077);
 
 async function authority(dataDir: string): Promise<LocalAuthorityClient | undefined> {
   const info = await running(dataDir);
-  return info ? connectAuthority(info.authority, await readAuthorityToken(dataDir)) : undefined;
+  return info ? connectAuthority(info.authority, await readAuthorityToken(dataDir), await authorityChannel(info)) : undefined;
 }
 
 async function requireAuthority(dataDir: string): Promise<LocalAuthorityClient> {
-  const { address, token } = await connection(dataDir);
-  return connectAuthority(address, token);
+  const { address, token, channel } = await connection(dataDir);
+  return connectAuthority(address, token, channel);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { credentials, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import { Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import { type Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import {
@@ -18,12 +18,12 @@ import {
 import { recordFromJson, recordToJson, enumShortName, EVENT_TYPE, WEAPON_TYPE, COMPONENT_KIND, MANUFACTURE_METHOD, WEAPON_STATUS, parseEnum, enumChoices } from '../records/record-json.js';
 import { violationError } from '../records/validation.js';
 import { categoryName, isOfInterest } from '../records/interest.js';
-import { printable, render } from './context.js';
+import { type AuthorityEndpoint, printable, render } from './context.js';
 
 /** What the record commands need from the CLI around them. */
 export interface RecordCommandContext {
-  /** Address and Authority token of the node running on `dataDir` (fails when none runs). */
-  connect(dataDir: string): Promise<{ address: string; token: string }>;
+  /** Address, Authority token and channel credentials of the node running on `dataDir` (fails when none runs). */
+  connect(dataDir: string): Promise<AuthorityEndpoint>;
   /** Standard output; `process.stdout` by default. */
   readonly stdout?: OutputStream;
   /** Standard error (progress and problems); `process.stderr` by default. */
@@ -294,7 +294,7 @@ function searchTable(records: readonly WeaponRecord[]): string[] {
  * @example
  * ```ts
  * const program = new Command('tracenet');
- * registerRecordCommands(program, { connect: async (dataDir) => ({ address, token }) });
+ * registerRecordCommands(program, { connect: connection });
  * await program.parseAsync(['node', 'tracenet', 'records', 'show', 'rec_…']);
  * ```
  */
@@ -308,8 +308,8 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
 
   /** Connects, runs, closes; prints every field violation of a refused record before failing. */
   const withClient = async <T>(dataDir: string, work: (client: RecordsClient, token: string) => Promise<T>): Promise<T> => {
-    const { address, token } = await ctx.connect(dataDir);
-    const client = new RecordsClient(address, credentials.createInsecure());
+    const { address, token, channel } = await ctx.connect(dataDir);
+    const client = new RecordsClient(address, channel.credentials, channel.options);
     try {
       return await work(client, token);
     } catch (error) {

@@ -191,8 +191,8 @@ export function registerTraceCommands(program: Command): void {
       const command = all.at(-1) as Command;
       const options = command.opts<Record<string, string | undefined> & { data: string; json?: boolean }>();
       const args = all.slice(0, -2).map(String);
-      const { address, token } = await connection(options.data);
-      const cases = connectUnary<CasesServer>(CasesClient, address, token);
+      const { address, token, channel } = await connection(options.data);
+      const cases = connectUnary<CasesServer>(CasesClient, address, token, channel);
       try {
         const c = await work(cases, args, options);
         output(Boolean(options.json), Case.toJSON(c), () => caseText(c));
@@ -247,8 +247,8 @@ export function registerTraceCommands(program: Command): void {
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(async (options: { role?: string; state?: string; peer?: string; overdue?: boolean; limit: string; data: string; json?: boolean }) => {
-      const { address, token } = await connection(options.data);
-      const cases = connectUnary<CasesServer>(CasesClient, address, token);
+      const { address, token, channel } = await connection(options.data);
+      const cases = connectUnary<CasesServer>(CasesClient, address, token, channel);
       try {
         const result = await cases.call('listCases', {
           role:
@@ -360,8 +360,8 @@ export function registerTraceCommands(program: Command): void {
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(async (caseId: string, options: { data: string; json?: boolean }) => {
-      const { address, token } = await connection(options.data);
-      const cases = connectUnary<CasesServer>(CasesClient, address, token);
+      const { address, token, channel } = await connection(options.data);
+      const cases = connectUnary<CasesServer>(CasesClient, address, token, channel);
       try {
         const chain = await cases.call('getTraceChain', { caseId });
         output(options.json, GetTraceChainResponse.toJSON(chain), () => chainText(chain.chainId, chain.cases));

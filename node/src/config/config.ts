@@ -24,6 +24,27 @@ export interface NodeConfig {
     readonly rosterKeyFile: string;
     /** How long pinned peers keep working after the roster expired; then they are refused. */
     readonly rosterGraceMs: number;
+    /**
+     * Connections accepted at once, authenticated or not; more are closed on arrival. The other
+     * limits of the port are below (docs/reliability.md, section Security).
+     */
+    readonly maxConnections: number;
+    /** Connections from one source address whose TLS handshake has not finished (not yet authenticated). */
+    readonly maxConnectionsPerAddress: number;
+    /** Authenticated connections of one pinned peer (one client certificate). */
+    readonly maxConnectionsPerPeer: number;
+    /** A TLS handshake (with the client certificate check) not done after this is closed. */
+    readonly handshakeTimeoutMs: number;
+    /** HTTP/2 streams (calls) open at once on one connection. */
+    readonly maxStreamsPerConnection: number;
+    /** Requests of one pinned peer whose message is still arriving; later ones wait unread. */
+    readonly maxArrivingPerPeer: number;
+    /** A request whose message has not fully arrived after this is cancelled and its bytes freed. */
+    readonly arrivalTimeoutMs: number;
+    /** A connection without calls for this long is closed (`grpc.max_connection_idle_ms`). */
+    readonly idleTimeoutMs: number;
+    /** A connection is closed after this age, once its calls ended or 30 s later (`grpc.max_connection_age_ms`); 0: never. */
+    readonly maxConnectionAgeMs: number;
   };
   readonly keys: {
     /** Grace of the previous keys after `tracenet keys rotate` when the command names none. */
@@ -32,8 +53,32 @@ export interface NodeConfig {
     readonly maxGraceMs: number;
   };
   readonly authority: {
-    /** Address of the Authority API; loopback by default. */
+    /**
+     * Address of the Authority API; loopback by default. Any other address is refused at start
+     * unless `tls` names a certificate and key (docs/protocol.md 7.1).
+     */
     readonly listen: string;
+    /** TLS of the Authority port; all "" (the default): plaintext, loopback only. */
+    readonly tls: {
+      /** PEM certificate chain the port presents (relative to the data directory). */
+      readonly certificate: string;
+      /** Its PEM private key (relative to the data directory; mode 0600). */
+      readonly key: string;
+      /** PEM certificates of the authorities that sign client certificates; when set, a client without one is refused. */
+      readonly clientCa: string;
+    };
+    /** Connections accepted at once. */
+    readonly maxConnections: number;
+    /** With TLS: connections from one address whose handshake has not finished. */
+    readonly maxConnectionsPerAddress: number;
+    /** With TLS: a handshake not done after this is closed. */
+    readonly handshakeTimeoutMs: number;
+    /** HTTP/2 streams (calls) open at once on one connection. */
+    readonly maxStreamsPerConnection: number;
+    /** A request message (of any call, also each message of an import) not fully arrived after this is cancelled. */
+    readonly arrivalTimeoutMs: number;
+    /** A connection without calls for this long is closed. */
+    readonly idleTimeoutMs: number;
   };
   readonly envelope: {
     readonly maxBytes: number;
@@ -49,6 +94,10 @@ export interface NodeConfig {
   readonly audit: {
     /** A signed checkpoint at least every this many entries (and at every stop). */
     readonly checkpointEvery: number;
+    /** Refusals before authentication are written as one entry per source and interval of this length (docs/protocol.md 4.13). */
+    readonly refusalIntervalMs: number;
+    /** Sources counted apart per interval; further ones share one entry `other`. */
+    readonly refusalSources: number;
   };
   readonly log: {
     readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -95,12 +144,37 @@ export interface NodeConfig {
 
 /** Defaults of every key. */
 export const DEFAULT_CONFIG: NodeConfig = {
-  federation: { listen: '127.0.0.1:7443', advertise: [], name: '', rosterKey: '', rosterKeyFile: '', rosterGraceMs: 3 * 86_400_000 },
+  federation: {
+    listen: '127.0.0.1:7443',
+    advertise: [],
+    name: '',
+    rosterKey: '',
+    rosterKeyFile: '',
+    rosterGraceMs: 3 * 86_400_000,
+    maxConnections: 256,
+    maxConnectionsPerAddress: 8,
+    maxConnectionsPerPeer: 4,
+    handshakeTimeoutMs: 5000,
+    maxStreamsPerConnection: 16,
+    maxArrivingPerPeer: 2,
+    arrivalTimeoutMs: 10_000,
+    idleTimeoutMs: 300_000,
+    maxConnectionAgeMs: 3_600_000,
+  },
   keys: { rotationGraceMs: 86_400_000, maxGraceMs: 7 * 86_400_000 },
-  authority: { listen: '127.0.0.1:7444' },
+  authority: {
+    listen: '127.0.0.1:7444',
+    tls: { certificate: '', key: '', clientCa: '' },
+    maxConnections: 64,
+    maxConnectionsPerAddress: 8,
+    handshakeTimeoutMs: 5000,
+    maxStreamsPerConnection: 32,
+    arrivalTimeoutMs: 30_000,
+    idleTimeoutMs: 900_000,
+  },
   envelope: { maxBytes: DEFAULT_MAX_ENVELOPE_BYTES, replayWindowMs: 5 * 60_000, defaultTtlMs: 14 * 86_400_000 },
   outbox: { maxInFlightPerPeer: 32, initialBackoffMs: 200, maxBackoffMs: 5000, attemptTimeoutMs: 10_000 },
-  audit: { checkpointEvery: 1000 },
+  audit: { checkpointEvery: 1000, refusalIntervalMs: 60_000, refusalSources: 100 },
   log: { level: 'info' },
   store: { sync: true },
   workflow: { deadlineCheckIntervalMs: 60_000, autoAnswerRetryMs: 5000 },
@@ -121,6 +195,7 @@ const hostPorts: Rule = (v) => (Array.isArray(v) ? v.map(hostPort).find((e) => e
 const integer = (min: number, max: number): Rule => (v) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be an integer from ${min} to ${max}`);
 const boolean: Rule = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 const path: Rule = (v) => (typeof v === 'string' && v !== '' ? undefined : 'must be a path');
+const optionalPath: Rule = (v) => (typeof v === 'string' ? undefined : 'must be a path, or ""');
 const oneOf = (values: readonly string[]): Rule => (v) => (typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
 
 /** Every key with its rule. Keys are dotted paths; env var = TRACENET_ + path in UPPER_SNAKE. */
@@ -129,11 +204,29 @@ const RULES: Record<string, Rule> = {
   'federation.advertise': hostPorts,
   'federation.name': (v) => (typeof v === 'string' && v.length <= 128 && unsafeCharacter(v) === undefined ? undefined : 'must be at most 128 characters without control or format characters, or ""'),
   'federation.rosterKey': (v) => (v === '' || (typeof v === 'string' && rosterKeyBytes(v) !== undefined) ? undefined : 'must be an Ed25519 public key: 64 hex or 44 base64 characters, or ""'),
-  'federation.rosterKeyFile': (v) => (typeof v === 'string' ? undefined : 'must be a path, or ""'),
+  'federation.rosterKeyFile': optionalPath,
   'federation.rosterGraceMs': integer(0, 365 * 86_400_000),
+  'federation.maxConnections': integer(1, 65_536),
+  'federation.maxConnectionsPerAddress': integer(1, 65_536),
+  'federation.maxConnectionsPerPeer': integer(1, 65_536),
+  'federation.handshakeTimeoutMs': integer(100, 600_000),
+  'federation.maxStreamsPerConnection': integer(1, 1000),
+  'federation.maxArrivingPerPeer': integer(1, 1000),
+  'federation.arrivalTimeoutMs': integer(100, 600_000),
+  'federation.idleTimeoutMs': integer(1000, 86_400_000),
+  'federation.maxConnectionAgeMs': integer(0, 30 * 86_400_000),
   'keys.rotationGraceMs': integer(60_000, 30 * 86_400_000),
   'keys.maxGraceMs': integer(0, 30 * 86_400_000),
   'authority.listen': hostPort,
+  'authority.tls.certificate': optionalPath,
+  'authority.tls.key': optionalPath,
+  'authority.tls.clientCa': optionalPath,
+  'authority.maxConnections': integer(1, 65_536),
+  'authority.maxConnectionsPerAddress': integer(1, 65_536),
+  'authority.handshakeTimeoutMs': integer(100, 600_000),
+  'authority.maxStreamsPerConnection': integer(1, 1000),
+  'authority.arrivalTimeoutMs': integer(100, 600_000),
+  'authority.idleTimeoutMs': integer(1000, 86_400_000),
   'envelope.maxBytes': integer(1024, 64 * 1024 * 1024),
   'envelope.replayWindowMs': integer(1000, 86_400_000),
   'envelope.defaultTtlMs': integer(60_000, 365 * 86_400_000),
@@ -142,6 +235,8 @@ const RULES: Record<string, Rule> = {
   'outbox.maxBackoffMs': integer(100, 3_600_000),
   'outbox.attemptTimeoutMs': integer(100, 600_000),
   'audit.checkpointEvery': integer(1, 1_000_000),
+  'audit.refusalIntervalMs': integer(1000, 86_400_000),
+  'audit.refusalSources': integer(1, 100_000),
   'log.level': oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   'store.sync': boolean,
   'workflow.deadlineCheckIntervalMs': integer(0, 86_400_000),

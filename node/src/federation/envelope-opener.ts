@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, type EnvelopeHeader, type PeerCardBody, type SealedContent, TracenetError } from '@tracenet/proto';
-import type { AuditEvent, AuditType, Journal } from '../audit/audit-log.js';
-import { blake2b256 } from '../crypto/sodium.js';
+import type { AuditEvent, AuditType } from '../audit/audit-log.js';
+import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
 import { decryptEnvelope, parseEnvelope, verifyEnvelopeSignature, type ParsedEnvelope } from '../envelope/envelope.js';
 import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import type { Clock } from '../util/clock.js';
@@ -235,28 +235,18 @@ export function inboundAuditEvent(type: AuditType, parsed: ParsedEnvelope, extra
   };
 }
 
+/** The source of a request handed over in-process (tests, tools), not through a port. */
+export const IN_PROCESS: RefusalSource = { address: 'in-process' };
+
 /**
- * Audits a refusal before authentication (steps 1–4): with the header fields when the header
- * decoded, otherwise with the request size and the BLAKE2b-256 of the raw bytes, and with the
- * precise reason ({@link preciseReason}), which the answer on the wire does not carry. A failure
- * to write is logged and does not change the answer.
+ * Counts a refusal before authentication (steps 1–4) in the refusal tally under its precise
+ * reason ({@link preciseReason}, `CODE.rule`), which the answer on the wire does not carry: the
+ * audit log gets one entry per source and interval with a count per reason (4.13), not one entry
+ * per request, so that junk cannot grow the store without bound. The single request is logged at
+ * debug level.
  */
-export async function auditUnauthenticated(
-  deps: { journal: Journal; logger: Logger },
-  parsed: ParsedEnvelope | undefined,
-  raw: Uint8Array,
-  failure: TracenetError,
-  extra: Record<string, string | number | boolean> = {},
-): Promise<void> {
-  const precise = preciseReason(failure);
-  const fields = { ...extra, code: precise.codeName, rule: precise.rule, authenticated: false };
-  const event: AuditEvent = parsed
-    ? inboundAuditEvent('message.rejected', parsed, fields)
-    : { type: 'message.rejected', fields: { direction: 'in', bytes: raw.length, rawDigest: blake2b256(raw).toString('hex'), ...fields } };
-  try {
-    await deps.journal.write([], [event]);
-  } catch (error) {
-    deps.logger.error({ err: error }, 'could not audit a rejected envelope');
-  }
-  deps.logger.warn({ peer: parsed?.header.sender, messageId: parsed?.header.messageId, code: precise.codeName, rule: precise.rule }, 'envelope refused');
+export function countUnauthenticated(deps: { refusals: RefusalTally; logger: Logger }, source: RefusalSource, failure: TracenetError, parsed: ParsedEnvelope | undefined): void {
+  const { code, rule } = refusalReason(failure);
+  deps.refusals.count(source, rule ? `${code}.${rule}` : code);
+  deps.logger.debug({ source: source.address, peer: source.peer, sender: parsed?.header.sender, messageId: parsed?.header.messageId, code, rule }, 'envelope refused before authentication');
 }

@@ -350,7 +350,9 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     });
     let receipt: Receipt;
     try {
-      receipt = await this.deps.transport.deliver(peer, sealed.bytes, { deadlineMs: this.deps.config.attemptTimeoutMs, correlationId: entry.correlationId });
+      // The certificate of the keys that seal: a KEY_ROTATION reaches a peer that still pins the previous card (2.5).
+      const tls = own.tls ?? identity.tls;
+      receipt = await this.deps.transport.deliver(peer, sealed.bytes, { deadlineMs: this.deps.config.attemptTimeoutMs, correlationId: entry.correlationId, tls });
     } catch (error) {
       return this.#refused(lane, entry, peer, TracenetError.from(error), probe);
     }

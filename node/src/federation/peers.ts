@@ -166,6 +166,17 @@ export class PeerRegistry {
   }
 
   /**
+   * The pinned peer that may connect with the TLS certificate whose SHA-256 is `fingerprint` at
+   * `nowMs` (docs/protocol.md 2.5): the certificate of its pinned card, or of a previous card
+   * whose keys {@link senderKeys} still accepts (in grace, not revoked).
+   */
+  byTlsFingerprint(fingerprint: Uint8Array, nowMs: number): Peer | undefined {
+    return this.list().find((peer) =>
+      [peer.body, ...peer.previous.map((p) => p.body)].some((body) => body.tlsCertificateSha256.equals(fingerprint) && 'body' in this.senderKeys(peer, body.keyId, nowMs)),
+    );
+  }
+
+  /**
    * The signing keys of `peer`'s previous cards that are still accepted at `nowMs` (in grace, not
    * revoked), for a receipt the peer remembered from before its rotation (docs/protocol.md 5.4).
    */

@@ -17,7 +17,8 @@ import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
-import { auditUnauthenticated, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig, type RefusalReason, refusalReason } from './envelope-opener.js';
+import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
+import { countUnauthenticated, EnvelopeOpener, inboundAuditEvent, IN_PROCESS, type ReceiverConfig, type RefusalReason, refusalReason } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
 
@@ -81,7 +82,8 @@ export interface ReceiverEvents {
  * The receiving side of Deliver (docs/protocol.md section 4). Checks run cheapest first: size,
  * structure, addressing and pinning, then one AEAD check that authenticates header and
  * ciphertext, then the replay rules, then the Ed25519 signature, then the body. Every outcome is
- * audited; only an accepted message is stored, together with its receipt, in one batch.
+ * audited — refusals before authentication counted per source and interval — ; only an accepted
+ * message is stored, together with its receipt, in one batch.
  */
 export class Receiver extends EventEmitter<ReceiverEvents> {
   readonly #locks = new KeyedLock();
@@ -98,6 +100,8 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       clock: Clock;
       logger: Logger;
       config: ReceiverConfig;
+      /** Counts refusals before authentication (docs/protocol.md 4.13). */
+      refusals: RefusalTally;
     },
   ) {
     super();
@@ -113,8 +117,10 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   /**
    * Handles one envelope as received on the wire. Resolves with an ACCEPTED or DUPLICATE receipt;
    * throws a TracenetError otherwise (with a signed REJECTED receipt when the header authenticated).
+   * `source` is the caller (address and pinned peer of its connection), counted with a refusal
+   * before authentication.
    */
-  async deliver(raw: Uint8Array): Promise<Receipt> {
+  async deliver(raw: Uint8Array, source: RefusalSource = IN_PROCESS): Promise<Receipt> {
     const receivedAtMs = this.deps.clock.now();
     let parsed: ParsedEnvelope | undefined;
     let headerAuthenticated = false;
@@ -128,10 +134,10 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       );
     } catch (error) {
       const failure = TracenetError.from(error);
-      // Every refusal before authentication is audited, retryable ones (UNKNOWN_SENDER) included;
+      // Every refusal before authentication is counted, retryable ones (UNKNOWN_SENDER) included;
       // later failures without a receipt (STORAGE_UNAVAILABLE) wrote nothing and are not.
       const unauthenticated = failure.receipt === undefined && !headerAuthenticated;
-      if (unauthenticated) await auditUnauthenticated({ journal: this.deps.journal, logger: this.#logger }, parsed, raw, failure);
+      if (unauthenticated) countUnauthenticated({ refusals: this.deps.refusals, logger: this.#logger }, source, failure, parsed);
       this.emit('rejected', { code: failure.codeName, ...(parsed ? { kind: parsed.header.kind } : {}), ...(unauthenticated ? { unauthenticated: refusalReason(failure) } : {}) });
       throw failure;
     }

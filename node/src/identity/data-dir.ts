@@ -6,7 +6,7 @@ import { randomBytes } from '../crypto/sodium.js';
 import { generateKeyPairs, keyIdOf, keyPairsFromSecrets, type KeyPairs } from './keys.js';
 import { participantKindOf } from './participant-id.js';
 import { signPeerCard, toPeerCardFile } from './peer-card.js';
-import { certificateFingerprint, createSelfSignedCertificate, pemToDer } from './tls.js';
+import { certificateFingerprint, createSelfSignedCertificate, pemToDer, type TlsMaterial } from './tls.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';
 
 /** Where a node keeps its files inside its data directory. */
@@ -19,7 +19,7 @@ export function dataPaths(dataDir: string) {
     tlsKey: join(dataDir, 'keys', 'tls.key'),
     tlsCertificate: join(dataDir, 'tls.crt'),
     authorityToken: join(dataDir, 'keys', 'authority.token'),
-    /** Secret keys replaced by a rotation, `<key id>.signing.key` and `<key id>.encryption.key`. */
+    /** Secret keys replaced by a rotation, `<key id>.signing.key`, `<key id>.encryption.key` and `<key id>.tls.pem` (certificate and key). */
     retiredKeysDir: join(dataDir, 'keys', 'retired'),
     card: join(dataDir, 'card.json'),
     config: join(dataDir, 'config.json'),
@@ -34,6 +34,12 @@ export function dataPaths(dataDir: string) {
 export interface OwnKeySet {
   readonly keyId: string;
   readonly keys: KeyPairs;
+  /**
+   * The TLS certificate and key of these keys: what this node presents as a Federation client
+   * when it sends an envelope sealed with them (docs/protocol.md 2.5). Absent for keys retired
+   * before this was kept.
+   */
+  readonly tls?: TlsMaterial;
 }
 
 /**
@@ -52,6 +58,8 @@ export interface RetiredKeys {
   readonly revoked: boolean;
   /** The secret keys, while the grace lasts and the files are there. */
   readonly keys: KeyPairs | undefined;
+  /** The TLS certificate and key of these keys, while the grace lasts and the file is there. */
+  readonly tls: TlsMaterial | undefined;
 }
 
 /** Why an own key id cannot be used (ErrorDetail.rule). */
@@ -71,6 +79,8 @@ export interface NodeIdentity {
   readonly tlsCertificatePem: string;
   readonly tlsPrivateKeyPem: string;
   readonly tlsCertificateDer: Buffer;
+  /** The current TLS certificate and key, presented on the Federation port and to peers' ports. */
+  readonly tls: TlsMaterial;
   readonly cardValidityDays: number;
   /** Keys replaced by rotations, oldest first. */
   readonly retired: readonly RetiredKeys[];
@@ -144,17 +154,21 @@ class LocalIdentity implements NodeIdentity {
   get tlsCertificateDer(): Buffer {
     return this.#current.tlsCertificateDer;
   }
+  get tls(): TlsMaterial {
+    return tlsOf(this.#current);
+  }
   get retired(): readonly RetiredKeys[] {
     return this.#retired;
   }
 
   keySet(keyId: string, nowMs: number): OwnKeySet | OwnKeyRefusal {
-    if (keyId === this.#current.keyId) return this.#current;
+    const current = this.#current;
+    if (keyId === current.keyId) return { keyId, keys: current.keys, tls: tlsOf(current) };
     const retired = this.#retired.find((r) => r.keyId === keyId);
     if (!retired) return 'recipient_key';
     if (retired.revoked) return 'revoked_key';
     if (nowMs >= retired.graceUntilMs || !retired.keys) return 'rotation_grace';
-    return { keyId, keys: retired.keys };
+    return { keyId, keys: retired.keys, ...(retired.tls ? { tls: retired.tls } : {}) };
   }
 
   signingPublicKeyOf(keyId: string): Buffer | undefined {
@@ -162,9 +176,9 @@ class LocalIdentity implements NodeIdentity {
     return this.#retired.find((r) => r.keyId === keyId)?.signingPublicKey;
   }
 
-  /** Drops the secret keys of these retired key sets from memory (their files were erased). */
+  /** Drops the secret keys and TLS keys of these retired key sets from memory (their files were erased). */
   forgetSecrets(keyIds: readonly string[]): void {
-    this.#retired = this.#retired.map((r) => (keyIds.includes(r.keyId) ? { ...r, keys: undefined } : r));
+    this.#retired = this.#retired.map((r) => (keyIds.includes(r.keyId) ? { ...r, keys: undefined, tls: undefined } : r));
   }
 
   /** Makes `next` current and `retired` the new list (after the files were written). */
@@ -172,6 +186,10 @@ class LocalIdentity implements NodeIdentity {
     this.#current = next;
     this.#retired = retired;
   }
+}
+
+function tlsOf(current: CurrentKeys): TlsMaterial {
+  return { certificatePem: current.tlsCertificatePem, privateKeyPem: current.tlsPrivateKeyPem };
 }
 
 /** What `tracenet init` needs. */
@@ -192,7 +210,8 @@ async function writeSecret(path: string, data: string): Promise<void> {
   await chmod(path, 0o600);
 }
 
-async function readSecret(path: string): Promise<string> {
+/** Reads a secret file, refusing one readable by group or others (INVALID_FIELD naming the file, rule `key_file_mode`). */
+export async function readSecret(path: string): Promise<string> {
   const info = await stat(path);
   if ((info.mode & 0o077) !== 0) {
     throw new TracenetError(
@@ -297,14 +316,17 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
 /** Reads a retired key set; its secret keys only while they may still be used. */
 async function loadRetired(dir: string, entry: RetiredKeyFile): Promise<RetiredKeys> {
   let keys: KeyPairs | undefined;
+  let tls: TlsMaterial | undefined;
   if (!entry.revoked) {
     try {
       keys = keyPairsFromSecrets(
         Buffer.from(await readSecret(join(dir, `${entry.keyId}.signing.key`)), 'base64'),
         Buffer.from(await readSecret(join(dir, `${entry.keyId}.encryption.key`)), 'base64'),
       );
+      tls = parseTlsFile(await readSecret(join(dir, `${entry.keyId}.tls.pem`)));
     } catch (error) {
-      // A file readable by others is refused like the current keys; a deleted one ends the grace.
+      // A file readable by others is refused like the current keys; a deleted one ends the grace
+      // (a missing TLS file only: keys retired before it was kept).
       if (error instanceof TracenetError) throw error;
     }
   }
@@ -316,7 +338,15 @@ async function loadRetired(dir: string, entry: RetiredKeyFile): Promise<RetiredK
     graceUntilMs: entry.graceUntilMs,
     revoked: entry.revoked,
     keys,
+    tls,
   };
+}
+
+/** The certificate and private key of a `<key id>.tls.pem` file. */
+function parseTlsFile(text: string): TlsMaterial | undefined {
+  const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/.exec(text)?.[0];
+  const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n?/.exec(text)?.[0];
+  return certificate && key ? { certificatePem: certificate, privateKeyPem: key } : undefined;
 }
 
 /** What {@link rotateKeys} did. */
@@ -352,6 +382,8 @@ export async function rotateKeys(dataDir: string, identity: NodeIdentity, option
   if (!options.revoke) {
     await replaceSecret(join(paths.retiredKeysDir, `${previous.keyId}.signing.key`), previous.keys.signingSecretKey.toString('base64'));
     await replaceSecret(join(paths.retiredKeysDir, `${previous.keyId}.encryption.key`), previous.keys.encryptionSecretKey.toString('base64'));
+    // Presented to peers that have not processed the KEY_ROTATION yet (docs/protocol.md 2.5).
+    await replaceSecret(join(paths.retiredKeysDir, `${previous.keyId}.tls.pem`), `${previous.tlsCertificatePem}${previous.tlsPrivateKeyPem}`);
   }
   await replaceSecret(paths.signingKey, keys.signingSecretKey.toString('base64'));
   await replaceSecret(paths.encryptionKey, keys.encryptionSecretKey.toString('base64'));
@@ -381,6 +413,7 @@ export async function rotateKeys(dataDir: string, identity: NodeIdentity, option
         graceUntilMs,
         revoked: options.revoke,
         keys: options.revoke ? undefined : previous.keys,
+        tls: options.revoke ? undefined : tlsOf(previous),
       },
     ],
   );

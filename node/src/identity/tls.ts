@@ -13,8 +13,16 @@ export interface TlsMaterial {
 }
 
 /**
- * Creates a self-signed ECDSA P-256 certificate with CN = participant id. Peers do not check
- * host names: they pin the certificate itself (its SHA-256 is in the signed peer card).
+ * The TLS server name every Federation client sends, and a DNS name of every node certificate
+ * (docs/protocol.md 2.5): TLS stacks that always check the host name (gRPC C-core in Python or
+ * C++) connect with it as target name override.
+ */
+export const PEER_SERVER_NAME = 'tracenet-peer';
+
+/**
+ * Creates a self-signed ECDSA P-256 certificate with CN = participant id, for both ends of a
+ * Federation connection (extended key usages `serverAuth` and `clientAuth`). Peers do not rely
+ * on host names: they pin the certificate itself (its SHA-256 is in the signed peer card).
  */
 export async function createSelfSignedCertificate(participantId: string, validDays: number): Promise<TlsMaterial> {
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
@@ -29,8 +37,9 @@ export async function createSelfSignedCertificate(participantId: string, validDa
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
       new x509.SubjectAlternativeNameExtension([
+        { type: 'dns', value: PEER_SERVER_NAME },
         { type: 'dns', value: 'localhost' },
         { type: 'ip', value: '127.0.0.1' },
       ]),

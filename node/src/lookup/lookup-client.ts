@@ -153,7 +153,7 @@ export class LookupClient {
     let guard: NodeJS.Timeout | undefined;
     try {
       const answer = await Promise.race([
-        transport.lookup(peer, envelope.sealed.bytes, { deadlineMs }),
+        transport.lookup(peer, envelope.sealed.bytes, { deadlineMs, tls: this.deps.identity.tls }),
         new Promise<never>((_, reject) => {
           guard = setTimeout(() => reject(new TracenetError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `no answer within ${deadlineMs} ms`)), deadlineMs + GUARD_MS);
         }),

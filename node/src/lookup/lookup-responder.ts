@@ -12,7 +12,17 @@ import {
 import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { bodyDigest, sealEnvelope, type ParsedEnvelope } from '../envelope/envelope.js';
-import { auditUnauthenticated, type AuthenticatedEnvelope, EnvelopeOpener, inboundAuditEvent, type ReceiverConfig, type RefusalReason, refusalReason } from '../federation/envelope-opener.js';
+import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
+import {
+  type AuthenticatedEnvelope,
+  countUnauthenticated,
+  EnvelopeOpener,
+  inboundAuditEvent,
+  IN_PROCESS,
+  type ReceiverConfig,
+  type RefusalReason,
+  refusalReason,
+} from '../federation/envelope-opener.js';
 import type { Peer, PeerRegistry } from '../federation/peers.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { categoryName } from '../records/interest.js';
@@ -50,6 +60,8 @@ export interface LookupResponderDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly config: ReceiverConfig;
+  /** Counts refusals before authentication (docs/protocol.md 4.13). */
+  readonly refusals: RefusalTally;
 }
 
 const seenKey = (sender: string, messageId: string) => `${sender}\u0000${messageId}`;
@@ -83,7 +95,7 @@ export function encodePaddedAnswer(answer: Omit<LookupAnswer, 'padding'>): Buffe
  *
  * @example
  * ```ts
- * const responder = new LookupResponder({ identity, peers, policies, records, aliases, hits, journal, store, clock, logger, config });
+ * const responder = new LookupResponder({ identity, peers, policies, records, aliases, hits, journal, store, clock, logger, config, refusals });
  * const answerBytes = await responder.lookup(requestBytes); // the response of Federation.Lookup
  * ```
  */
@@ -131,8 +143,9 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
   /**
    * Answers one `Federation.Lookup` request: resolves with the serialized answer envelope, or
    * throws a TracenetError (KIND_NOT_ALLOWED, RATE_LIMITED, the envelope codes of Deliver, ...).
+   * `source` is the caller, counted with a refusal before authentication.
    */
-  async lookup(raw: Uint8Array): Promise<Buffer> {
+  async lookup(raw: Uint8Array, source: RefusalSource = IN_PROCESS): Promise<Buffer> {
     let parsed: ParsedEnvelope | undefined;
     let peer: Peer | undefined;
     try {
@@ -142,7 +155,7 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
       return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () => this.#answer(authenticated));
     } catch (error) {
       const failure = TracenetError.from(error);
-      if (!peer) await auditUnauthenticated({ journal: this.deps.journal, logger: this.#logger }, parsed, raw, failure, { rpc: 'lookup' });
+      if (!peer) countUnauthenticated({ refusals: this.deps.refusals, logger: this.#logger }, source, failure, parsed);
       else if (parsed && failure.code !== ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE) await this.#auditRefusal(parsed, failure);
       this.emit('refused', { code: failure.codeName, ...(peer ? { peer: peer.participantId } : { unauthenticated: refusalReason(failure) }) });
       throw failure;

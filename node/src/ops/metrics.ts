@@ -53,6 +53,8 @@ export interface Metrics {
   messageDelivered(kind: string, latencySeconds: number, peer?: string): void;
   /** An outbound message failed for good with `code`. */
   messageFailed(kind: string, code: string, peer?: string): void;
+  /** A port closed a connection before any call: a cap, the TLS handshake or an unpinned client certificate (`reason`, e.g. `tls.unpinned_certificate`). */
+  connectionRefused(port: 'federation' | 'authority', reason: string): void;
   /** The running node found its audit log damaged (docs/protocol.md 8.6): `storage`, `truncated` or `changed`. */
   auditDamaged(kind: AuditDamageKind): void;
   /** The exposition text, as GET /metrics returns it. */
@@ -117,6 +119,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const kinds = boundedLabel(64, LABEL_VALUE);
   const codes = boundedLabel(64, LABEL_VALUE);
   const states = boundedLabel(64, LABEL_VALUE);
+  const reasons = boundedLabel(64, LABEL_VALUE);
   const rules = boundedLabel(64, LABEL_VALUE);
   // The peer label: participant ids come from the signed roster (a few hundred at most: UN member
   // states plus a few organisations), so it stays bounded, and "which peer fails" is the first
@@ -128,6 +131,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
     name: 'tracenet_messages_total',
     help: 'Federation messages by direction (in, out), kind, status (in: accepted, duplicate, rejected; out: delivered, failed), error code and peer.',
     labelNames: ['direction', 'kind', 'status', 'code', 'peer'] as const,
+    registers: [registry],
+  });
+  const refusedConnections = new Counter({
+    name: 'tracenet_connections_refused_total',
+    help: 'Connections a port closed before any call, by port (federation, authority) and reason (a connection cap, tls.handshake_timeout, tls.unpinned_certificate, ...).',
+    labelNames: ['port', 'reason'] as const,
     registers: [registry],
   });
   const unauthenticated = new Counter({
@@ -323,6 +332,9 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     messageFailed(kind, code, peer) {
       messages.inc({ direction: 'out', kind: kinds(kind), status: 'failed', code: codes(code), peer: peerLabel(peer) });
+    },
+    connectionRefused(port, reason) {
+      refusedConnections.inc({ port, reason: reasons(reason) });
     },
     auditDamaged(kind) {
       auditDamage.set({ kind }, 1);

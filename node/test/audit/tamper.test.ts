@@ -15,26 +15,28 @@ import { initSodium } from '../../src/crypto/sodium.js';
 import { dataPaths, loadIdentity, type NodeIdentity } from '../../src/identity/data-dir.js';
 import { openStore, padNumber, type Store } from '../../src/store/store.js';
 import { ProcessBed, readAudit } from '../integration/processes.js';
-import { RawFederationClient } from '../support/parties.js';
+import { makeParty, RawFederationClient, sealFrom, type Party } from '../support/parties.js';
 
 const CHECKPOINT_EVERY = 10;
-/** Undecodable Deliver requests: each is refused before authentication and audited (one entry per commit). */
-const REFUSALS = 24;
+/** Notices a pinned party delivers: each is audited as received (one entry per commit). */
+const DELIVERIES = 24;
 
 const bed = new ProcessBed();
 let identity: NodeIdentity;
+/** Pinned on the node. */
+let party: Party;
 /** Data directory of the killed node: its log has entries after the last checkpoint. */
 let crashed: string;
 /** Data directory of a node stopped in order: a checkpoint covers its whole log. */
 let stopped: string;
 let copies = 0;
 
-/** Starts a node, has it audit REFUSALS refusals one after the other, and ends it. */
+/** Starts a node, delivers DELIVERIES notices to it one after the other, and ends it. */
 async function writeLog(dataDir: string, end: 'kill' | 'stop'): Promise<void> {
   const node = await bed.start(dataDir, { env: { TRACENET_AUDIT_CHECKPOINT_EVERY: String(CHECKPOINT_EVERY) } });
-  const client = new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem);
+  const client = new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem, party.identity.tls);
   try {
-    for (let i = 0; i < REFUSALS; i += 1) await client.deliver(Buffer.from([0xff, 0xff, i])).catch(() => undefined);
+    for (let i = 0; i < DELIVERIES; i += 1) await client.deliver(sealFrom(party.identity, identity, Date.now()).bytes);
   } finally {
     client.close();
   }
@@ -45,13 +47,18 @@ beforeAll(async () => {
   await initSodium();
   crashed = await bed.init('KEN');
   identity = await loadIdentity(crashed);
+  party = await makeParty('FRA', Date.now());
+  await bed.cliOk(['peers', 'add', dataPaths(party.dataDir).card, '--data', crashed]);
   await writeLog(crashed, 'kill');
   stopped = join(await bed.tempDir('stopped'), 'data');
   await cp(crashed, stopped, { recursive: true });
   await writeLog(stopped, 'stop');
 }, 60_000);
 
-afterAll(() => bed.cleanup());
+afterAll(async () => {
+  await bed.cleanup();
+  await party?.cleanup();
+});
 
 /** A copy of `source` to tamper with. */
 async function copyOf(source: string): Promise<string> {
@@ -91,8 +98,8 @@ describe('audit verification of a real node store', () => {
   it('verifies the untouched logs, and the CLI agrees', async () => {
     const crash = await verify(crashed);
     expect(crash).toMatchObject({ ok: true, reason: '' });
-    // node.started and the refusals; the crash left entries after the last checkpoint.
-    expect(crash.entries).toBe(REFUSALS + 1);
+    // peer.pinned, node.started and the deliveries; the crash left entries after the last checkpoint.
+    expect(crash.entries).toBe(DELIVERIES + 2);
     const tail = await withStore(crashed, async (store) => ({ last: await lastSeq(store), checkpoint: await lastCheckpoint(store) }));
     expect(tail.checkpoint).toBeGreaterThan(0);
     expect(tail.checkpoint).toBeLessThan(tail.last);

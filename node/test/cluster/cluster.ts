@@ -1,13 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
 import type Dockerode from 'dockerode';
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
 import { CasesClient, type CasesServer, type GetDeliveryStatsResponse, type MessageDirection, type MessageSummary, PeerPolicy } from '@tracenet/proto';
 import { buildNodeImage } from '../../../scripts/docker/build-node-image.mjs';
 import { ensureDockerEngine, engineVersion } from '../../../scripts/docker/engine.mjs';
 import { connectAuthority, type LocalAuthorityClient } from '../../src/api/authority-client.js';
-import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
+import { type AuthorityChannel, connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { listAllMessages, requireBuiltCli, until } from '../integration/processes.js';
 
@@ -82,15 +84,26 @@ export class ClusterNode {
     return this.docker.getContainer(this.id);
   }
 
+  /**
+   * The Authority port of the container listens on 0.0.0.0, so over TLS (protocol 7.1), with the
+   * certificate the entry point made in the data directory.
+   */
+  #channel(): AuthorityChannel {
+    return {
+      credentials: credentials.createSsl(readFileSync(join(this.dataDir, 'authority.crt'))),
+      options: { 'grpc.ssl_target_name_override': 'localhost' },
+    };
+  }
+
   /** The Authority API, through the port published on 127.0.0.1. */
   get client(): LocalAuthorityClient {
-    this.#authority ??= connectAuthority(`127.0.0.1:${this.#port}`, this.token);
+    this.#authority ??= connectAuthority(`127.0.0.1:${this.#port}`, this.token, this.#channel());
     return this.#authority;
   }
 
   /** The Cases service of the Authority API. */
   get cases(): UnaryClient<CasesServer> {
-    this.#cases ??= connectUnary<CasesServer>(CasesClient, `127.0.0.1:${this.#port}`, this.token);
+    this.#cases ??= connectUnary<CasesServer>(CasesClient, `127.0.0.1:${this.#port}`, this.token, this.#channel());
     return this.#cases;
   }
 

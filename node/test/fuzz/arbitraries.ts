@@ -86,8 +86,9 @@ const headerOverrides = fc.record(
 );
 
 /**
- * Huge fields, around the size limits (docs/protocol.md 4.2): 4 MiB + 1 MiB is where grpc-js
- * refuses by itself. Sent a few at a time, apart from the bulk: each is megabytes of crypto.
+ * Huge fields, around the size limit (docs/protocol.md 4.2, 5.1): above 4 MiB (`envelope.maxBytes`)
+ * the node's gRPC layer refuses by itself; sizes up to 6 MiB go well past it. Sent a few at a time,
+ * apart from the bulk: each is megabytes of crypto.
  */
 export const hugeCase: fc.Arbitrary<DeliverCase> = fc.record({
   t: fc.constant('huge' as const),

@@ -1,4 +1,4 @@
-import { readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -11,6 +11,7 @@ import { preciseReason } from '../../src/federation/envelope-opener.js';
 import { keysDigest, signRoster, verifyRoster } from '../../src/federation/roster.js';
 import { PeerRegistry } from '../../src/federation/peers.js';
 import { dataPaths, issuePeerCard } from '../../src/identity/data-dir.js';
+import { certificateFingerprint, pemToDer } from '../../src/identity/tls.js';
 import { TracenetNode } from '../../src/node.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { makeDataDir, testConfig, waitFor } from '../support/nodes.js';
@@ -186,6 +187,36 @@ describe('key rotation (docs/protocol.md 15.2)', () => {
     expect(files.length).toBeGreaterThanOrEqual(6);
     for (const file of files) expect(((await stat(file)).mode & 0o777).toString(8), file).toBe('600');
   });
+  it('presents the previous certificate to a peer until it has the KEY_ROTATION, also after a restart (2.5)', async () => {
+    const clock = new ManualClock(Date.now());
+    const [fraDir, belDir] = await Promise.all([makeDataDir('FRA', clock.now()), makeDataDir('BEL', clock.now())]);
+    cleanups.push(() => Promise.all([fraDir, belDir].map((dir) => rm(dir, { recursive: true, force: true }))).then(() => undefined));
+    const fra = await start('FRA', clock, { dataDir: fraDir });
+    const bel = await start('BEL', clock, { dataDir: belDir });
+    const belAddress = bel.node.federationAddress;
+    await fra.node.peers.pin(bel.node.card, clock.now());
+    await bel.node.peers.pin(fra.node.card, clock.now());
+    const previous = certificateFingerprint(pemToDer(fra.node.identity.tls.certificatePem));
+    await bel.stop();
+    const rotation = await fra.node.rotateKeys({ graceMs: HOUR });
+    await fra.stop();
+    // The previous certificate and key stay on disk, owner only, for the grace.
+    const kept = join(dataPaths(fraDir).retiredKeysDir, `${rotation.previousKeyId}.tls.pem`);
+    expect(((await stat(kept)).mode & 0o777).toString(8)).toBe('600');
+
+    // FRA comes back first: BEL, when it is back, admits only the certificate it pinned, the previous one.
+    const fraAgain = await start('FRA', clock, { dataDir: fraDir });
+    const belAgain = await start('BEL', clock, { dataDir: belDir, listen: belAddress });
+    await waitFor(() => belAgain.node.peers.get('FRA')?.body.keyId === rotation.keyId, 15_000, 'BEL pins the new card of FRA');
+    // From now on BEL admits the new certificate, and the previous one until the grace ends.
+    const current = certificateFingerprint(pemToDer(fraAgain.node.identity.tls.certificatePem));
+    expect(belAgain.node.peers.byTlsFingerprint(current, clock.now())?.participantId).toBe('FRA');
+    expect(belAgain.node.peers.byTlsFingerprint(previous, clock.now())?.participantId).toBe('FRA');
+    await fraAgain.node.outbox.enqueue({ recipient: 'BEL', kind: 1, body: Buffer.from('0a0173120174', 'hex') });
+    await waitFor(async () => (await countEntries(fraAgain.node.store.sub.sent)) === 2, 15_000, 'rotation and notice delivered');
+    clock.advance(HOUR + 1);
+    expect(belAgain.node.peers.byTlsFingerprint(previous, clock.now())).toBeUndefined();
+  });
 });
 
 describe('key revocation by the owner (docs/protocol.md 15.3)', () => {
@@ -203,8 +234,8 @@ describe('key revocation by the owner (docs/protocol.md 15.3)', () => {
     // FRA refuses its revoked key at once, without grace.
     const toRevoked = await unauthenticated(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
     expect([toRevoked.codeName, toRevoked.rule]).toEqual(['WRONG_RECIPIENT', 'revoked_key']);
-    // BEL cannot open a message of keys it has not pinned: it answers the public refusal, and the outbox keeps retrying.
-    await waitFor(async () => String((await fra.node.store.sub.outbox.values().all())[0]?.lastError) === 'UNKNOWN_SENDER', 10_000, 'revocation refused until pinned');
+    // BEL admits no connection with the new keys' certificate before it pinned their card (2.5): the outbox keeps retrying.
+    await waitFor(async () => ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(String((await fra.node.store.sub.outbox.values().all())[0]?.lastError)), 10_000, 'revocation refused until pinned');
     // The operator checks the new key id out of band and pins the card.
     const replaced = await bel.node.peers.pin(revocation.card, clock.now(), { replaceKeys: true });
     expect(replaced.peer.body.keyId).toBe(revocation.keyId);
@@ -363,9 +394,15 @@ describe('rotations under a roster (docs/protocol.md 15.2, 15.5)', () => {
     const reloaded = new PeerRegistry({ store: bel.node.store, journal: bel.node.journal, identity: bel.node.identity });
     await reloaded.load();
     expect(reloaded.get('FRA')?.held?.body.keyId).toBe(rotation.keyId);
-    // FRA seals with its new keys from now on: BEL refuses them (retryable) until the roster catches up.
+    // FRA seals with its new keys from now on and presents their certificate: BEL admits no connection
+    // with it (a held card is not pinned, 2.5) until the roster catches up; the outbox keeps retrying.
     const queued = await fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice() });
-    await waitFor(async () => String((await fra.node.store.sub.outbox.get(queued))?.lastError) === 'UNKNOWN_SENDER', 10_000, 'the notice refused while the rotation is held');
+    await waitFor(
+      async () => ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(String((await fra.node.store.sub.outbox.get(queued))?.lastError)),
+      10_000,
+      'the notice refused while the rotation is held',
+    );
+    expect(bel.node.peers.byTlsFingerprint(certificateFingerprint(pemToDer(fra.node.identity.tlsCertificatePem)), clock.now())).toBeUndefined();
 
     await bel.node.roster.install(signRoster({ ...roster, serial: 2, members: [member(snapshot(fra.node)), member(snapshot(bel.node))] }, op.secret));
     expect(bel.node.peers.get('FRA')?.body.keyId).toBe(rotation.keyId);
@@ -464,19 +501,22 @@ describe('retired secret keys (docs/protocol.md 15.2)', () => {
     const second = await fra.node.rotateKeys({ graceMs: 3 * HOUR });
     const retiredDir = dataPaths(dataDir).retiredKeysDir;
     const files = async () => (await readdir(retiredDir)).sort();
-    const keyFiles = (keyId: string) => [`${keyId}.encryption.key`, `${keyId}.signing.key`];
+    // The TLS certificate and key kept for the grace (presented as a client certificate, 2.5) are secrets of their key id too.
+    const keyFiles = (keyId: string) => [`${keyId}.encryption.key`, `${keyId}.signing.key`, `${keyId}.tls.pem`];
     expect(await files()).toEqual([...keyFiles(first.previousKeyId), ...keyFiles(second.previousKeyId)].sort());
+    expect(fra.node.identity.keySet(first.previousKeyId, clock.now())).toMatchObject({ keyId: first.previousKeyId, tls: { certificatePem: expect.any(String) } });
 
     clock.advance(HOUR - 1);
     expect(await fra.node.eraseRetiredKeys()).toEqual([]);
-    expect(await files()).toHaveLength(4);
+    expect(await files()).toHaveLength(6);
     clock.advance(1);
     expect(await fra.node.eraseRetiredKeys()).toEqual([first.previousKeyId]);
     expect(await files()).toEqual(keyFiles(second.previousKeyId));
-    expect(fra.node.identity.retired.find((r) => r.keyId === first.previousKeyId)?.keys).toBeUndefined();
+    const erasedSet = fra.node.identity.retired.find((r) => r.keyId === first.previousKeyId);
+    expect([erasedSet?.keys, erasedSet?.tls]).toEqual([undefined, undefined]);
+    // Nothing is sealed with those keys any more, so their certificate is no longer presented.
+    expect(fra.node.identity.keySet(first.previousKeyId, clock.now())).toBe('rotation_grace');
 
-    // A TLS key kept for the grace (as a client certificate) goes with the other secrets of its key id.
-    await writeFile(join(retiredDir, `${second.previousKeyId}.tls.key`), 'secret', { mode: 0o600 });
     await fra.stop();
     clock.advance(2 * HOUR);
     const again = await start('FRA', clock, { dataDir });

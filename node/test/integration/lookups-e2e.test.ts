@@ -60,7 +60,7 @@ describe('hit / no-hit lookups across five node processes', () => {
   /** Plays FRA (or another node whose identity is given) against `owner`'s Federation port and opens the answer. */
   const askAs = async (as: NodeIdentity, owner: LocalNode, body: Buffer) => {
     const ownerIdentity = await loadIdentity(owner.dataDir);
-    const client = new RawFederationClient(owner.runtime.federation, ownerIdentity.tlsCertificatePem);
+    const client = new RawFederationClient(owner.runtime.federation, ownerIdentity.tlsCertificatePem, as.tls);
     try {
       const bytes = await client.lookup(sealQuery(as, ownerIdentity, Date.now(), body).bytes);
       return openAnswer(bytes, as, ownerIdentity);
@@ -266,7 +266,7 @@ describe('hit / no-hit lookups across five node processes', () => {
     expect(byPeer(await asKen()).NLD?.outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
     expect(byPeer(await asKen()).NLD).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR, errorCode: 'RATE_LIMITED' });
     const nld = await loadIdentity(nodes.NLD.dataDir);
-    const client = new RawFederationClient(nodes.NLD.runtime.federation, nld.tlsCertificatePem);
+    const client = new RawFederationClient(nodes.NLD.runtime.federation, nld.tlsCertificatePem, kenIdentity.tls);
     try {
       const thrown = (await rejectionOf(client.lookup(sealQuery(kenIdentity, nld, Date.now(), queryBody(rifleQuery())).bytes))) as ServiceError;
       expect(thrown.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MessageDirection } from '@tracenet/proto';
+import { reportedCode } from '../../src/cli/context.js';
 import { dataPaths } from '../../src/identity/data-dir.js';
 import { isAlive, type NodeProcess, ProcessBed, readAudit, requireBuiltCli, until } from './processes.js';
 
@@ -24,10 +25,10 @@ describe('a sender whose card is not pinned', () => {
     for (const pid of bed.pids) expect(isAlive(pid), `process ${pid} outlived the suite`).toBe(false);
   });
 
-  it('is refused with UNKNOWN_SENDER and audited; KEN keeps retrying and delivers once BEL pins its card', async () => {
+  it('is refused at the TLS handshake and counted; KEN keeps retrying and delivers once BEL pins its card', async () => {
     const [belDir, kenDir] = await Promise.all([bed.init('BEL'), bed.init('KEN')]);
-    // A short backoff cap (through the environment) keeps KEN's retries quick to observe.
-    const [bel, ken] = await Promise.all([bed.start(belDir), bed.start(kenDir, { env: { TRACENET_OUTBOX_MAX_BACKOFF_MS: '1000' } })]);
+    // A short backoff cap and attempt deadline (through the environment) keep KEN's retries quick to observe.
+    const [bel, ken] = await Promise.all([bed.start(belDir), bed.start(kenDir, { env: { TRACENET_OUTBOX_MAX_BACKOFF_MS: '1000', TRACENET_OUTBOX_ATTEMPT_TIMEOUT_MS: '1000' } })]);
     // KEN pins BEL, so it can send; nobody pins KEN.
     await bed.cliOk(['peers', 'add', await exportCard(bed, bel), '--data', ken.dataDir]);
 
@@ -35,7 +36,8 @@ describe('a sender whose card is not pinned', () => {
     const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
     expect(messageId).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
 
-    // KEN's outbox keeps the message and retries: UNKNOWN_SENDER is retryable.
+    // BEL admits no connection with KEN's certificate (docs/protocol.md 2.5): KEN's outbox keeps the
+    // message and retries, as for any peer it cannot reach.
     await until(
       async () => {
         const [queued] = await ken.listAll(OUTBOX);
@@ -46,10 +48,8 @@ describe('a sender whose card is not pinned', () => {
       50,
     );
     const [queued] = await ken.listAll(OUTBOX);
-    expect(queued).toMatchObject({ messageId, peer: 'BEL', lastError: 'UNKNOWN_SENDER' });
-    // BEL says no more (docs/protocol.md 4.4); KEN's operator is told what to check.
-    const outbox = await bed.cliOk(['messages', '--data', ken.dataDir, '--direction', 'outbox']);
-    expect(outbox.stdout).toContain(`${messageId}  UNKNOWN_SENDER (the recipient did not authenticate the envelope: check that it pinned our current card`);
+    expect(queued).toMatchObject({ messageId, peer: 'BEL' });
+    expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain(queued?.lastError);
     expect(await ken.stats()).toMatchObject({ outbox: 1, sent: 0, failed: 0 });
     expect(await bel.stats()).toMatchObject({ inbox: 0 });
     expect(await bel.listAll(INBOX)).toEqual([]);
@@ -73,20 +73,28 @@ describe('a sender whose card is not pinned', () => {
       expect(existsSync(dataPaths(node.dataDir).runtime)).toBe(false);
     }
 
-    // BEL audited every refusal (unauthenticated: no receipt was signed), then one acceptance.
+    // BEL counted the refused handshakes of KEN's address (4.13) and wrote them at its stop, then one acceptance.
     const audit = await readAudit(belDir);
-    const refusals = audit.filter((e) => e.type === 'message.rejected' && e.messageId === messageId);
-    expect(refusals.length).toBeGreaterThanOrEqual(3);
-    for (const refusal of refusals) expect(refusal).toMatchObject({ peer: 'KEN', code: 'UNKNOWN_SENDER', rule: 'pinned_peer', authenticated: false });
+    expect(audit.filter((e) => e.type === 'message.rejected')).toEqual([]);
+    const counted = audit.filter((e) => e.type === 'refusals.counted');
+    expect(counted.length).toBeGreaterThanOrEqual(1);
+    for (const entry of counted) expect(entry).toMatchObject({ source: '127.0.0.1', total: entry['refused.tls.unpinned_certificate'] });
+    expect(counted.reduce((n, e) => n + Number(e['refused.tls.unpinned_certificate']), 0)).toBeGreaterThanOrEqual(3);
     const pinned = audit.find((e) => e.type === 'peer.pinned' && e.peer === 'KEN');
     const received = audit.filter((e) => e.type === 'message.received' && e.messageId === messageId);
     expect(received).toHaveLength(1);
-    // KEN retries one attempt at a time: the accepted one came after every refused one, and after the pin.
-    expect(received[0]?.seq).toBeGreaterThan(Math.max(...refusals.map((e) => e.seq)));
     expect(received[0]?.seq).toBeGreaterThan(pinned?.seq ?? Infinity);
 
     const kenAudit = await readAudit(kenDir);
     expect(kenAudit.filter((e) => e.type === 'message.delivered').map((e) => e.messageId)).toEqual([messageId]);
     expect(kenAudit.filter((e) => e.type === 'message.failed')).toEqual([]);
   }, 60_000);
+
+  it('UNKNOWN_SENDER, which a sender still meets after the handshake (an expired pinned card, a roster), is printed with what to check', () => {
+    // BEL says no more (docs/protocol.md 4.4); `tracenet messages` and `lookups search` tell the operator what to compare.
+    expect(reportedCode('UNKNOWN_SENDER')).toBe(
+      'UNKNOWN_SENDER (the recipient did not authenticate the envelope: check that it pinned our current card and that the card we pinned for it is its current one)',
+    );
+    expect(reportedCode('UNAVAILABLE')).toBe('UNAVAILABLE');
+  });
 });

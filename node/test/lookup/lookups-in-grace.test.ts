@@ -2,7 +2,8 @@ import { ErrorCode, LookupOutcome, type LookupRequest, PeerPolicy, type Receipt,
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from '../../src/envelope/envelope.js';
 import type { Peer } from '../../src/federation/peers.js';
-import { createGrpcTransport, type Transport } from '../../src/federation/transport.js';
+import { createGrpcTransport, type DeliverOptions, type Transport } from '../../src/federation/transport.js';
+import type { TlsMaterial } from '../../src/identity/tls.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { startNode, type TestNode, waitFor } from '../support/nodes.js';
 import { type Keyed, RawFederationClient } from '../support/parties.js';
@@ -26,10 +27,10 @@ afterEach(async () => {
 class HeldAnswers implements Transport {
   beforeAnswer: (() => Promise<void>) | undefined;
   readonly #inner = createGrpcTransport({ maxEnvelopeBytes: DEFAULT_MAX_ENVELOPE_BYTES });
-  deliver(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number; correlationId?: string }): Promise<Receipt> {
+  deliver(peer: Peer, envelope: Uint8Array, options: DeliverOptions): Promise<Receipt> {
     return this.#inner.deliver(peer, envelope, options);
   }
-  async lookup(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number }): Promise<Buffer> {
+  async lookup(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number; tls: TlsMaterial }): Promise<Buffer> {
     const answer = await (this.#inner.lookup as NonNullable<Transport['lookup']>)(peer, envelope, options);
     await this.beforeAnswer?.();
     return answer;
@@ -91,7 +92,7 @@ describe('lookups during a rotation grace (protocol 13.6, 15.2)', () => {
 
     // On the wire: the answer to a query sealed to BEL's previous keys names them as its sender's
     // keys, is signed with them and opens under the pair key of the query.
-    const client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem);
+    const client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem, fra.node.identity.tls);
     try {
       const requester = snapshot(fra.node);
       const answer = openAnswer(await client.lookup(sealQuery(requester, belPrevious, clock.now(), queryBody(rifleQuery())).bytes), requester, belPrevious);
@@ -131,7 +132,7 @@ describe('lookups during a rotation grace (protocol 13.6, 15.2)', () => {
     // A query FRA sealed before its rotation, still on its way: BEL verifies it with FRA's
     // previous card and answers to the previous keys, which FRA still opens during the grace.
     const owner = snapshot(bel.node);
-    const client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem);
+    const client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem, fra.node.identity.tls);
     try {
       const answer = openAnswer(await client.lookup(sealQuery(fraPrevious, owner, clock.now(), queryBody(rifleQuery())).bytes), fraPrevious, owner);
       expect([answer.header.senderKeyId, answer.header.recipientKeyId, answer.answer.hits.length]).toEqual([owner.keyId, fraPrevious.keyId, 1]);

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from '../../src/envelope/envelope.js';
 import type { Peer } from '../../src/federation/peers.js';
-import { createGrpcTransport, type Transport } from '../../src/federation/transport.js';
+import { createGrpcTransport, type DeliverOptions, type Transport } from '../../src/federation/transport.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { pinAll, startNode, type TestNode, waitFor } from '../support/nodes.js';
 import { expectOnlyHitFields, openAnswer, rifleQuery, SECRETS, stolenRifle, theftReport } from './support.js';
@@ -34,10 +34,10 @@ const SAMPLE_ALIASES = fileURLToPath(new URL('../../../docs/examples/manufacture
 class AnswerRecorder implements Transport {
   readonly answers: Array<{ peer: string; bytes: Buffer }> = [];
   readonly #inner = createGrpcTransport({ maxEnvelopeBytes: DEFAULT_MAX_ENVELOPE_BYTES });
-  deliver(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number; correlationId?: string }): Promise<Receipt> {
+  deliver(peer: Peer, envelope: Uint8Array, options: DeliverOptions): Promise<Receipt> {
     return this.#inner.deliver(peer, envelope, options);
   }
-  async lookup(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number }): Promise<Buffer> {
+  async lookup(peer: Peer, envelope: Uint8Array, options: Parameters<NonNullable<Transport['lookup']>>[2]): Promise<Buffer> {
     const bytes = await (this.#inner.lookup as NonNullable<Transport['lookup']>)(peer, envelope, options);
     this.answers.push({ peer: peer.participantId, bytes });
     return bytes;

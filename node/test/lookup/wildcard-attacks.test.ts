@@ -44,7 +44,7 @@ beforeAll(async () => {
   await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'FRA', allowLookups: true, lookupsPerMinute: 1000 }));
   const rows: WeaponRecord[] = ATTACK_SERIALS.map((serial) => ({ ...stolenRifle({ serialNumber: serial }), interest: theftReport() }));
   await bel.node.records.putMany(rows, { importId: 'wildcard-attacks', batch: 0 });
-  federation = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem);
+  federation = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem, fra.identity.tls);
   const token = await readAuthorityToken(bel.dataDir);
   records = connectUnary<RecordsServer>(RecordsClient, bel.node.authorityAddress, token);
   lookups = connectUnary<LookupsServer>(LookupsClient, bel.node.authorityAddress, token);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { ErrorCode, ImportFormat, type ImportRecordsProgress, TracenetError, WeaponEventType } from '@tracenet/proto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -130,7 +130,7 @@ describe('tracenet records commands', () => {
     let exitCode = 0;
     const program = new Command('tracenet').exitOverride().configureOutput({ writeOut: (s) => void (stdout += s), writeErr: (s) => void (stderr += s) });
     registerRecordCommands(program, {
-      connect: async () => ({ address: endpoint.address, token: endpoint.token }),
+      connect: async () => ({ address: endpoint.address, token: endpoint.token, channel: { credentials: credentials.createInsecure() } }),
       stdout: { write: (s: string) => void (stdout += s) },
       stderr: { write: (s: string) => void (stderr += s), isTTY: false },
       setExitCode: (code) => void (exitCode = code),

@@ -63,7 +63,7 @@ describe.skipIf(!mounted)('a node on a full disk (real tmpfs)', () => {
     party = await makeParty('FRA', Date.now());
     await bed.cliOk(['peers', 'add', dataPaths(party.dataDir).card, '--data', dataDir]);
     node = await bed.start(dataDir, { env: { TRACENET_LOG_LEVEL: 'warn' } });
-    client = new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem);
+    client = new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem, party.identity.tls);
   });
 
   afterAll(async () => {

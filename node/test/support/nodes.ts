@@ -19,7 +19,7 @@ export function testConfig(overrides: { [K in keyof NodeConfig]?: Partial<NodeCo
   const base: NodeConfig = {
     ...DEFAULT_CONFIG,
     federation: { ...DEFAULT_CONFIG.federation, listen: '127.0.0.1:0', advertise: [] },
-    authority: { listen: '127.0.0.1:0' },
+    authority: { ...DEFAULT_CONFIG.authority, listen: '127.0.0.1:0' },
     metrics: { listen: '' },
     workflow: { deadlineCheckIntervalMs: 0, autoAnswerRetryMs: 100 },
     outbox: { ...DEFAULT_CONFIG.outbox, initialBackoffMs: 50, maxBackoffMs: 500, attemptTimeoutMs: 2000 },

@@ -6,6 +6,7 @@ import { ENVELOPE_VERSION, sealEnvelope, sealWithHeader, type SealInput, type Se
 import { derivePairKey } from '../../src/envelope/pair-key.js';
 import { issuePeerCard, loadIdentity, type NodeIdentity } from '../../src/identity/data-dir.js';
 import { generateKeyPairs, keyIdOf } from '../../src/identity/keys.js';
+import { PEER_SERVER_NAME, type TlsMaterial } from '../../src/identity/tls.js';
 import type { Sublevel } from '../../src/store/store.js';
 import type { TracenetNode } from '../../src/node.js';
 import { makeDataDir } from './nodes.js';
@@ -126,17 +127,18 @@ const Generic = makeGenericClientConstructor({}, 'Federation');
 /**
  * A bare gRPC client of a node's Federation port: sends raw bytes to Deliver and returns the
  * decoded receipt (or to Lookup and returns the answer's bytes), or rejects with the grpc-js
- * ServiceError exactly as received.
+ * ServiceError exactly as received. It trusts the node's certificate and presents `client`, the
+ * TLS certificate of a party the node has pinned (docs/protocol.md 2.5): the envelopes it carries
+ * may claim any sender.
  */
 export class RawFederationClient {
   readonly #client: Client;
 
-  constructor(address: string, tlsCertificatePem: string) {
-    this.#client = new Generic(address, credentials.createSsl(Buffer.from(tlsCertificatePem)), {
+  constructor(address: string, serverCertificatePem: string, client: TlsMaterial) {
+    this.#client = new Generic(address, credentials.createSsl(Buffer.from(serverCertificatePem), Buffer.from(client.privateKeyPem), Buffer.from(client.certificatePem)), {
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': -1,
-      // The node's self-signed certificate names localhost and 127.0.0.1; TLS SNI takes no IP address.
-      'grpc.ssl_target_name_override': 'localhost',
+      'grpc.ssl_target_name_override': PEER_SERVER_NAME,
     });
   }
 

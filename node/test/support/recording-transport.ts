@@ -1,7 +1,7 @@
 import { Envelope, EnvelopeHeader, type Receipt, TracenetError } from '@tracenet/proto';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from '../../src/envelope/envelope.js';
 import type { Peer } from '../../src/federation/peers.js';
-import { createGrpcTransport, type Transport } from '../../src/federation/transport.js';
+import { createGrpcTransport, type DeliverOptions, type Transport } from '../../src/federation/transport.js';
 
 /** One Deliver call made through a {@link RecordingTransport}. */
 export interface Attempt {
@@ -32,7 +32,7 @@ export class RecordingTransport implements Transport {
     this.#inner = inner;
   }
 
-  async deliver(peer: Peer, envelope: Uint8Array, options: { deadlineMs: number; correlationId?: string }): Promise<Receipt> {
+  async deliver(peer: Peer, envelope: Uint8Array, options: DeliverOptions): Promise<Receipt> {
     const header = EnvelopeHeader.decode(Envelope.decode(envelope).header);
     const attempt: Attempt = { at: performance.now(), recipient: peer.participantId, messageId: header.messageId, outcome: 'pending' };
     this.attempts.push(attempt);

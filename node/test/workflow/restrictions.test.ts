@@ -223,7 +223,7 @@ describe('panels: an organisation asks; one state accepts, another refuses', () 
     const ken = bed.node('KEN');
     const body = TraceRequest.encode({ ...traceRequest(), traceId: 'panel-trace-0000000001', chainId: 'panel-trace-0000000001' }).finish();
     const sealed = sealFrom(un.identity, ken.identity, bed.clock.now(), { kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body, messageId: newMessageId() });
-    const client = new RawFederationClient(ken.federationAddress, ken.identity.tlsCertificatePem);
+    const client = new RawFederationClient(ken.federationAddress, ken.identity.tlsCertificatePem, un.identity.tls);
     try {
       const raw = await rejectionOf(client.deliver(sealed.bytes));
       expect([TracenetError.from(raw).code, (raw as Partial<ServiceError>).code]).toEqual([ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, GrpcStatus.PERMISSION_DENIED]);

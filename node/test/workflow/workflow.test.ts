@@ -46,7 +46,7 @@ import {
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { verifyReceipt } from '../../src/envelope/receipt.js';
 import type { Transport } from '../../src/federation/transport.js';
-import { dataPaths, readAuthorityToken } from '../../src/identity/data-dir.js';
+import { dataPaths, readAuthorityToken, type NodeIdentity } from '../../src/identity/data-dir.js';
 import { openStore } from '../../src/store/store.js';
 import type { TracenetNode } from '../../src/node.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -255,14 +255,14 @@ async function caseStorage(node: TracenetNode): Promise<{ cases: number; index: 
  */
 async function deliverByHand(
   bed: Bed,
-  from: Keyed,
+  from: Keyed & Pick<NodeIdentity, 'tls'>,
   to: TracenetNode,
   kind: MessageKind,
   body: Uint8Array,
   messageId = newMessageId(),
 ): Promise<{ status: 'accepted' } | { status: 'rejected'; error: TracenetError & { grpc: number | undefined } }> {
   const sealed = sealFrom(from, to.identity, bed.clock.now(), { kind, body, messageId });
-  const client = new RawFederationClient(to.federationAddress, to.identity.tlsCertificatePem);
+  const client = new RawFederationClient(to.federationAddress, to.identity.tlsCertificatePem, from.tls);
   try {
     const receipt = await client.deliver(sealed.bytes);
     const body = verifyReceipt(receipt, { issuer: to.identity.participantId, issuerKeyId: to.identity.keyId, issuerSigningPublicKey: to.identity.keys.signingPublicKey, sender: from.participantId, messageId });
