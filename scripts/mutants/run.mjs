@@ -3,14 +3,17 @@
 // conformance suite and the node's own tests notice (issue 14 section 9, docs/conformance.md
 // section 7). For each mutant, in a scratch copy of the tree (never this working tree): apply it,
 // `tsc -b node`, run the conformance suite against the mutated node as `npm run conformance` does,
-// then the node's tests (`vitest run node/test sdk/test --bail 1`), the mutant's likely test files
-// first and, when they all pass, the whole node suite. A failure counts only when it fails again on
-// the mutant and passes on an unmutated copy (so a flaky test on a loaded machine is no kill).
+// the cases of the mutant's sections first and, when they all pass, the whole suite; then the
+// node's tests (`vitest run node/test sdk/test --bail 1`), the mutant's likely test files first
+// and, when they all pass, the whole node suite. A failure counts only when it fails again on the
+// mutant and passes on an unmutated copy (so a flaky test on a loaded machine is no kill).
+// With --quick only the first (targeted) phases run; a later run without it completes the misses.
 //
 //   npm run mutants                          measure every mutant not yet measured for this source
 //   npm run mutants -- --only nonce-fixed    only these (comma-separated or repeated)
 //   npm run mutants -- --list                the catalogue and what is measured
 //   npm run mutants -- --fresh               measure again what was measured
+//   npm run mutants -- --quick               targeted phases only (a later full run completes the misses)
 //   npm run mutants -- --write-docs          put the figures into docs/conformance.md section 7
 //
 // Results go to scripts/mutants/results.json (not committed). A mutant measured for the same
@@ -28,7 +31,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS = join(ROOT, 'scripts/mutants/results.json');
 const DOCS = join(ROOT, 'docs/conformance.md');
 /** Bumped when the way of measuring changes: results of another version are measured again. */
-const RUNNER_VERSION = 1;
+const RUNNER_VERSION = 2;
 /** What a measurement depends on; docs and scripts are left out so that writing the figures keeps them. */
 const MEASURED = ['node/', 'sdk/', 'conformance/', 'proto/', 'package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.json', 'vitest.config.ts'];
 /** Kept in sync with the code by a unit test; it fails on every mutant by design, so it is never a kill. */
@@ -40,13 +43,14 @@ const NODE = process.execPath;
 // ---- options -------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const options = { only: [], list: false, fresh: false, writeDocs: false, keep: false, help: false };
+  const options = { only: [], list: false, fresh: false, quick: false, writeDocs: false, keep: false, help: false };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--only') options.only.push(...(argv[(i += 1)] ?? '').split(',').filter((s) => s !== ''));
     else if (arg.startsWith('--only=')) options.only.push(...arg.slice(7).split(',').filter((s) => s !== ''));
     else if (arg === '--list') options.list = true;
     else if (arg === '--fresh') options.fresh = true;
+    else if (arg === '--quick') options.quick = true;
     else if (arg === '--write-docs') options.writeDocs = true;
     else if (arg === '--keep') options.keep = true;
     else if (arg === '-h' || arg === '--help') options.help = true;
@@ -55,10 +59,12 @@ function parseArgs(argv) {
   return options;
 }
 
-const HELP = `usage: npm run mutants -- [--only <id,...>] [--list] [--fresh] [--write-docs] [--keep]
+const HELP = `usage: npm run mutants -- [--only <id,...>] [--list] [--fresh] [--quick] [--write-docs] [--keep]
   --only <ids>    measure only these mutants (comma-separated or repeated)
   --list          list the catalogue with what is measured, and exit
   --fresh         measure again mutants already measured for these sources
+  --quick         run only the targeted phases (the mutant's sections, its likely test files);
+                  a mutant they miss is measured completely by a later run without --quick
   --write-docs    write the figures into docs/conformance.md section 7 (every mutant measured)
   --keep          keep the scratch copies and logs (printed at the end)`;
 
@@ -211,40 +217,60 @@ async function runSuite(dir, log, { only = [], bail = 0, ignore = [] } = {}) {
   return { ran: true, failed, ms: result.ms, note: result.timedOut ? 'timed out' : '' };
 }
 
+/** Pristine outcomes already seen in this run, by case id or test: the unmutated copy does not change. */
+const pristineFailed = new Map();
+
+/** Which of `ids` fail on the unmutated copy (run once per id and remembered). */
+async function pristineSuiteFailures(copies, ids, log) {
+  const unknown = ids.filter((id) => !pristineFailed.has(`case ${id}`));
+  if (unknown.length > 0) {
+    const pristine = await runSuite(copies.pristine, log, { only: unknown });
+    const failed = new Set(pristine.failed.map((f) => f.id));
+    for (const id of unknown) pristineFailed.set(`case ${id}`, !pristine.ran || failed.has(id));
+  }
+  return new Set(ids.filter((id) => pristineFailed.get(`case ${id}`)));
+}
+
 /**
- * The suite against the mutant, stopping after {@link SUITE_BAIL} failed cases. A case counts only
- * when it fails again on the mutant and passes on the unmutated copy; cases that do not are left
- * out and the suite runs again (at most three times). A node the suite cannot run against at all,
- * twice, is noticed: the unmutated node passed the baseline.
+ * The suite against the mutant: the cases of its sections first ('targeted'), then, unless
+ * `quick`, the whole suite ('full'), stopping after {@link SUITE_BAIL} failed cases. A case counts
+ * only when it fails again on the mutant and passes on the unmutated copy; cases that do not are
+ * left out and the phase runs again (at most three times). A node the suite cannot run against at
+ * all, twice, is noticed: the unmutated node passed the baseline.
  */
-async function measureSuite(copies, mutant, logs, baseline) {
+async function measureSuite(copies, mutant, logs, baseline, quick) {
   const ignore = [...baseline];
   const unconfirmed = [];
   let ms = 0;
-  for (let attempt = 1; attempt <= 3; attempt += 1) {
-    let first = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-${attempt}.log`), { bail: SUITE_BAIL, ignore });
-    ms += first.ms;
-    if (!first.ran) {
-      const again = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-${attempt}-again.log`), { bail: SUITE_BAIL, ignore });
+  const sections = mutant.section.split(',').map((x) => x.trim()).filter((x) => x !== '0');
+  const phases = [...(sections.length > 0 ? ['targeted'] : []), ...(quick ? [] : ['full'])];
+  for (const phase of phases) {
+    const only = phase === 'targeted' ? sections : [];
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const name = `${mutant.id}-suite-${phase}-${attempt}`;
+      let first = await runSuite(copies.mutant, join(logs, `${name}.log`), { only, bail: SUITE_BAIL, ignore });
+      ms += first.ms;
+      if (!first.ran) {
+        const again = await runSuite(copies.mutant, join(logs, `${name}-again.log`), { only, bail: SUITE_BAIL, ignore });
+        ms += again.ms;
+        if (!again.ran) return { killed: true, scope: phase, cases: [], note: again.note, ms };
+        first = again;
+      }
+      const suspects = first.failed.filter((f) => !ignore.includes(f.id));
+      if (suspects.length === 0) break;
+      const ids = suspects.map((f) => f.id);
+      const again = await runSuite(copies.mutant, join(logs, `${name}-confirm.log`), { only: ids });
+      const failsUnmutated = await pristineSuiteFailures(copies, ids, join(logs, `${name}-pristine.log`));
       ms += again.ms;
-      if (!again.ran) return { killed: true, cases: [], note: again.note, ms };
-      first = again;
+      const failsAgain = new Map(again.failed.map((f) => [f.id, f]));
+      const cases = ids.filter((id) => failsAgain.has(id) && !failsUnmutated.has(id)).map((id) => failsAgain.get(id));
+      if (cases.length > 0) return { killed: true, scope: phase, cases, note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
+      unconfirmed.push(...ids);
+      ignore.push(...ids);
+      if (!first.note.startsWith('stopped')) break;
     }
-    const suspects = first.failed.filter((f) => !ignore.includes(f.id));
-    if (suspects.length === 0) break;
-    const ids = suspects.map((f) => f.id);
-    const again = await runSuite(copies.mutant, join(logs, `${mutant.id}-suite-${attempt}-confirm.log`), { only: ids });
-    const pristine = await runSuite(copies.pristine, join(logs, `${mutant.id}-suite-${attempt}-pristine.log`), { only: ids });
-    ms += again.ms + pristine.ms;
-    const failsAgain = new Map(again.failed.map((f) => [f.id, f]));
-    const failsUnmutated = new Set(pristine.failed.map((f) => f.id));
-    const cases = ids.filter((id) => failsAgain.has(id) && pristine.ran && !failsUnmutated.has(id)).map((id) => failsAgain.get(id));
-    if (cases.length > 0) return { killed: true, cases, note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
-    unconfirmed.push(...ids);
-    ignore.push(...ids);
-    if (!first.note.startsWith('stopped')) break;
   }
-  return { killed: false, cases: [], note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
+  return { killed: false, scope: quick ? 'targeted' : 'full', cases: [], note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
 }
 
 // ---- the node's tests ----------------------------------------------------------------------
@@ -273,25 +299,26 @@ async function runTests(dir, log, args, timeoutMs = LIMITS.confirm) {
   return { ok: result.code === 0 && failed.length === 0, failed, ms: result.ms, note: result.timedOut ? 'vitest timed out' : '' };
 }
 
-/** Whether a failure of the mutant is real: it fails again there and passes on the unmutated copy. */
+/** Whether a failure of the mutant is real: it fails again there and passes on the unmutated copy (remembered). */
 async function confirmTest(copies, mutant, logs, failure, n) {
   const select = [failure.file, ...(failure.name === '' ? [] : ['-t', `^${escapeRegExp(failure.name)}$`])];
   const again = await runTests(copies.mutant, join(logs, `${mutant.id}-tests-again-${n}.log`), select);
   if (again.ok) return { confirmed: false, ms: again.ms };
-  const pristine = await runTests(copies.pristine, join(logs, `${mutant.id}-tests-pristine-${n}.log`), select);
-  return { confirmed: pristine.ok, ms: again.ms + pristine.ms };
+  const key = `test ${failure.file} > ${failure.name}`;
+  if (!pristineFailed.has(key)) pristineFailed.set(key, !(await runTests(copies.pristine, join(logs, `${mutant.id}-tests-pristine-${n}.log`), select)).ok);
+  return { confirmed: !pristineFailed.get(key), ms: again.ms };
 }
 
 /**
  * The node's tests against the mutant: its likely test files first, then, when they all pass, the
- * whole node suite without them. A file whose failure is not confirmed is left out and the phase
- * runs again without it (at most three times).
+ * whole node suite without them (unless `quick`). A file whose failure is not confirmed is left out
+ * and the phase runs again without it (at most three times).
  */
-async function measureTests(copies, mutant, logs) {
+async function measureTests(copies, mutant, logs, quick) {
   const targeted = mutant.tests.filter((t) => t !== CATALOGUE_TEST);
   const unreliable = [];
   let ms = 0;
-  for (const phase of ['targeted', 'full']) {
+  for (const phase of quick ? ['targeted'] : ['targeted', 'full']) {
     for (let attempt = 1; attempt <= 3; attempt += 1) {
       const files = targeted.filter((f) => !unreliable.includes(f));
       if (phase === 'targeted' && files.length === 0) break;
@@ -311,7 +338,7 @@ async function measureTests(copies, mutant, logs) {
       unreliable.push(failure.file);
     }
   }
-  return { killed: false, phase: 'full', test: '', ms, note: unreliable.length > 0 ? `left out as unreliable: ${unreliable.join(', ')}` : '' };
+  return { killed: false, phase: quick ? 'targeted' : 'full', test: '', ms, note: unreliable.length > 0 ? `left out as unreliable: ${unreliable.join(', ')}` : '' };
 }
 
 // ---- results -------------------------------------------------------------------------------
@@ -344,6 +371,8 @@ function figures(catalogue, results, key) {
     testsMissed: measured.filter((r) => !r.result.tests.killed).map((r) => r.mutant),
     bothMissed: measured.filter((r) => !r.result.tests.killed && !(r.mutant.visibility === 'wire' && r.result.suite.killed)).map((r) => r.mutant),
     localNoticedBySuite: measured.filter((r) => r.mutant.visibility === 'local' && r.result.suite.killed).map((r) => r.mutant),
+    /** Missed by a side that ran only its targeted phase (--quick): not yet a measured miss. */
+    incomplete: measured.filter((r) => (!r.result.suite.killed && r.result.suite.scope === 'targeted') || (!r.result.tests.killed && r.result.tests.phase === 'targeted')).map((r) => r.mutant),
   };
 }
 
@@ -363,8 +392,9 @@ function printTable(f) {
       console.log(`${mutant.id.padEnd(width)}  ${vis}  INVALID: ${result.note}`);
       continue;
     }
-    const suite = result.suite.killed ? `noticed: ${result.suite.cases.map((c) => c.id).join(', ')}` : `missed${result.suite.note ? ` (${result.suite.note})` : ''}`;
-    const tests = result.tests.killed ? `noticed (${result.tests.phase}): ${result.tests.test}` : 'missed';
+    const partly = (scope) => (scope === 'targeted' ? ' in its sections only' : '');
+    const suite = result.suite.killed ? `noticed: ${result.suite.cases.map((c) => c.id).join(', ')}` : `missed${partly(result.suite.scope)}${result.suite.note ? ` (${result.suite.note})` : ''}`;
+    const tests = result.tests.killed ? `noticed (${result.tests.phase}): ${result.tests.test}` : `missed${partly(result.tests.phase)}`;
     console.log(`${mutant.id.padEnd(width)}  ${vis}  ${suite.slice(0, 44).padEnd(44)}  ${tests.slice(0, 54).padEnd(54)}  ${seconds(result.durationMs)}`);
   }
   console.log(`\nmeasured ${f.measured} of ${f.total} mutants (${f.wire} visible on the wire)`);
@@ -379,6 +409,7 @@ function printTable(f) {
   list('missed by the node tests', f.testsMissed);
   list('missed by both', f.bothMissed);
   list('local-only, yet noticed by the suite (visibility to check)', f.localNoticedBySuite);
+  list('missed by a targeted phase only (--quick): a run without --quick completes them', f.incomplete);
   if (f.invalid.length > 0) list('invalid (does not build)', f.invalid.map((r) => r.mutant));
 }
 
@@ -445,7 +476,11 @@ async function main() {
     return 0;
   }
   const selected = catalogue.mutants.filter((m) => options.only.length === 0 || options.only.includes(m.id));
-  const todo = selected.filter((m) => options.fresh || results.mutants[m.id]?.key !== keyOf(m));
+  // A side is done when it noticed the mutant or ran completely; --quick leaves the complete runs for later.
+  const recorded = (m) => (options.fresh || results.mutants[m.id]?.key !== keyOf(m) ? undefined : results.mutants[m.id]);
+  const suiteDone = (r) => r !== undefined && (r.status === 'invalid' || r.suite.killed || r.suite.scope === 'full' || options.quick);
+  const testsDone = (r) => r !== undefined && (r.status === 'invalid' || r.tests.killed || r.tests.phase === 'full' || options.quick);
+  const todo = selected.filter((m) => !suiteDone(recorded(m)) || !testsDone(recorded(m)));
   const commit = gitCommit();
   if (todo.length > 0) {
     console.log(`${todo.length} of ${selected.length} mutants to measure (sources ${key}, ${commit}); ${selected.length - todo.length} measured already`);
@@ -491,11 +526,12 @@ async function main() {
             continue;
           }
           process.stdout.write(`built ${seconds(build.ms)}; suite `);
-          const suite = await measureSuite(copies, mutant, logs, results.baseline.suiteFailures);
+          const before = recorded(mutant);
+          const suite = suiteDone(before) ? before.suite : await measureSuite(copies, mutant, logs, results.baseline.suiteFailures, options.quick);
           process.stdout.write(`${suite.killed ? `noticed (${suite.cases.map((c) => c.id).join(', ')})` : 'missed'} ${seconds(suite.ms)}; tests `);
-          const tests = await measureTests(copies, mutant, logs);
+          const tests = testsDone(before) ? before.tests : await measureTests(copies, mutant, logs, options.quick);
           console.log(`${tests.killed ? `noticed (${tests.phase}: ${tests.test})` : 'missed'} ${seconds(tests.ms)}`);
-          results.mutants[mutant.id] = { ...record, status: 'measured', suite, tests, durationMs: Date.now() - started };
+          results.mutants[mutant.id] = { ...record, status: 'measured', suite, tests, durationMs: (before?.durationMs ?? 0) + Date.now() - started };
         } finally {
           writeFileSync(file, original);
           writeResults(results);
@@ -510,8 +546,8 @@ async function main() {
   const f = figures(catalogue, results, key);
   printTable(f);
   if (options.writeDocs) {
-    if (f.measured + f.invalid.length < f.total) {
-      console.error(`\n--write-docs: ${f.total - f.measured - f.invalid.length} mutants are not measured for these sources yet; run npm run mutants first`);
+    if (f.measured + f.invalid.length < f.total || f.incomplete.length > 0) {
+      console.error(`\n--write-docs: ${f.total - f.measured - f.invalid.length + f.incomplete.length} mutants are not measured completely for these sources yet; run npm run mutants first`);
       return 1;
     }
     writeDocs(f);
