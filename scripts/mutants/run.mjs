@@ -14,6 +14,7 @@
 //   npm run mutants -- --list                the catalogue and what is measured
 //   npm run mutants -- --fresh               measure again what was measured
 //   npm run mutants -- --quick               targeted phases only (a later full run completes the misses)
+//   npm run mutants -- --carry               keep what earlier commits noticed when the node's code is the same
 //   npm run mutants -- --write-docs          put the figures into docs/conformance.md section 7
 //
 // Results go to scripts/mutants/results.json (not committed). A mutant measured for the same
@@ -43,7 +44,7 @@ const NODE = process.execPath;
 // ---- options -------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const options = { only: [], list: false, fresh: false, quick: false, writeDocs: false, keep: false, help: false };
+  const options = { only: [], list: false, fresh: false, quick: false, carry: false, writeDocs: false, keep: false, help: false };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--only') options.only.push(...(argv[(i += 1)] ?? '').split(',').filter((s) => s !== ''));
@@ -51,6 +52,7 @@ function parseArgs(argv) {
     else if (arg === '--list') options.list = true;
     else if (arg === '--fresh') options.fresh = true;
     else if (arg === '--quick') options.quick = true;
+    else if (arg === '--carry') options.carry = true;
     else if (arg === '--write-docs') options.writeDocs = true;
     else if (arg === '--keep') options.keep = true;
     else if (arg === '-h' || arg === '--help') options.help = true;
@@ -59,12 +61,15 @@ function parseArgs(argv) {
   return options;
 }
 
-const HELP = `usage: npm run mutants -- [--only <id,...>] [--list] [--fresh] [--quick] [--write-docs] [--keep]
+const HELP = `usage: npm run mutants -- [--only <id,...>] [--list] [--fresh] [--quick] [--carry] [--write-docs] [--keep]
   --only <ids>    measure only these mutants (comma-separated or repeated)
   --list          list the catalogue with what is measured, and exit
   --fresh         measure again mutants already measured for these sources
   --quick         run only the targeted phases (the mutant's sections, its likely test files);
                   a mutant they miss is measured completely by a later run without --quick
+  --carry         keep a side's "noticed" measured at an earlier commit whose node code (node/src,
+                  proto, package-lock.json) is this tree's: tests and cases added since cannot
+                  undo it; every miss is measured again
   --write-docs    write the figures into docs/conformance.md section 7 (every mutant measured)
   --keep          keep the scratch copies and logs (printed at the end)`;
 
@@ -153,6 +158,17 @@ function sourceKey(files) {
     hash.update(`${file}\n`).update(readFileSync(join(ROOT, file))).update('\n');
   }
   return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The git objects of the mutated code at `commit` (node/src, proto, package-lock.json), or
+ * undefined when it cannot be named (uncommitted changes there). Two commits with the same value
+ * run the same node: a mutant noticed at one is noticed at the other by the same test or case.
+ */
+function nodeCodeAt(commit) {
+  if (commit === undefined || commit.includes(' ')) return undefined;
+  const ids = ['node/src', 'proto', 'package-lock.json'].map((path) => spawnSync('git', ['rev-parse', `${commit}:${path}`], { cwd: ROOT, encoding: 'utf8' }));
+  return ids.every((r) => r.status === 0) ? ids.map((r) => r.stdout.trim()).join(' ') : undefined;
 }
 
 function gitCommit() {
@@ -353,8 +369,25 @@ function writeResults(results) {
 }
 
 /** The figures of the catalogue's mutants measured for `key`. */
-function figures(catalogue, results, key) {
-  const rows = catalogue.mutants.map((m) => ({ mutant: m, result: results.mutants[m.id]?.key === `${key}:${entryHash(m)}` ? results.mutants[m.id] : undefined }));
+/**
+ * What is known of a mutant for this tree: its result when measured for these sources (`key`);
+ * with `carry`, also a result of an earlier commit running the same node code, keeping only the
+ * sides that noticed it (each marked `carriedFrom`); undefined otherwise.
+ */
+function recordedResult(r, { key, entry, fresh, carry, sameCode }) {
+  if (r === undefined || fresh) return undefined;
+  if (r.key === key) return r;
+  if (!carry || !r.key.endsWith(`:${entry}`) || !sameCode(r.commit)) return undefined;
+  if (r.status === 'invalid') return r;
+  const keep = (side) => (side?.killed ? { ...side, carriedFrom: side.carriedFrom ?? r.commit } : undefined);
+  return { ...r, suite: keep(r.suite), tests: keep(r.tests) };
+}
+
+function figures(catalogue, recorded) {
+  const rows = catalogue.mutants.map((m) => {
+    const result = recorded(m);
+    return { mutant: m, result: result?.status === 'invalid' || (result?.suite && result?.tests) ? result : undefined };
+  });
   const measured = rows.filter((r) => r.result?.status === 'measured');
   const wire = measured.filter((r) => r.mutant.visibility === 'wire');
   const suiteKilled = wire.filter((r) => r.result.suite.killed);
@@ -413,6 +446,17 @@ function printTable(f) {
   if (f.invalid.length > 0) list('invalid (does not build)', f.invalid.map((r) => r.mutant));
 }
 
+/** A line naming the commits whose "noticed" was kept (--carry), if any. */
+function carriedNote(f) {
+  const from = new Map();
+  for (const { result } of f.rows) {
+    for (const side of [result?.suite, result?.tests]) if (side?.carriedFrom) from.set(side.carriedFrom, (from.get(side.carriedFrom) ?? 0) + 1);
+  }
+  if (from.size === 0) return [];
+  const list = [...from].map(([commit, n]) => `${n} at \`${commit}\``).join(', ');
+  return [`Noticed at an earlier commit that runs the same node code (node/src, proto and package-lock.json identical; only tests and cases were added since): ${list}; every miss was measured at the commit above.`];
+}
+
 const DOCS_BEGIN = '<!-- mutants:begin (written by npm run mutants -- --write-docs) -->';
 const DOCS_END = '<!-- mutants:end -->';
 
@@ -429,6 +473,7 @@ function docsBlock(f) {
     `| ${date} | \`${commit}\` | ${f.measured} | ${f.wire} | ${f.suiteKilled} (${percent(f.suiteKilled, f.wire)}) | ${f.testsKilled} (${percent(f.testsKilled, f.measured)}) | ${f.bothMissed.length} |`,
     '',
     `Goal (issue 14): the suite notices at least 90 % of the wire-visible mutants, the node tests at least 95 % of all.`,
+    ...carriedNote(f),
     `Missed by the suite: ${ids(f.suiteMissed)}. Missed by the node tests: ${ids(f.testsMissed)}.`,
     DOCS_END,
   ].join('\n');
@@ -467,19 +512,25 @@ async function main() {
   const key = sourceKey(files);
   const results = readResults();
   const keyOf = (m) => `${key}:${entryHash(m)}`;
+  const code = nodeCodeAt(gitCommit());
+  const codeOf = new Map();
+  const sameCode = (commit) => {
+    if (!codeOf.has(commit)) codeOf.set(commit, nodeCodeAt(commit));
+    return code !== undefined && codeOf.get(commit) === code;
+  };
+  const recorded = (m) => recordedResult(results.mutants[m.id], { key: keyOf(m), entry: entryHash(m), fresh: options.fresh, carry: options.carry, sameCode });
   if (options.list) {
     for (const m of catalogue.mutants) {
-      const r = results.mutants[m.id];
-      const state = r?.key !== keyOf(m) ? 'not measured' : r.status === 'invalid' ? 'invalid' : `suite ${r.suite.killed ? 'noticed' : 'missed'}, tests ${r.tests.killed ? 'noticed' : 'missed'}`;
+      const r = recorded(m);
+      const state = !r || (r.status !== 'invalid' && !(r.suite && r.tests)) ? 'not measured' : r.status === 'invalid' ? 'invalid' : `suite ${r.suite.killed ? 'noticed' : 'missed'}, tests ${r.tests.killed ? 'noticed' : 'missed'}`;
       console.log(`${m.id.padEnd(40)} ${m.section.padEnd(16)} ${m.visibility.padEnd(6)} ${m.file.padEnd(44)} ${state}`);
     }
     return 0;
   }
   const selected = catalogue.mutants.filter((m) => options.only.length === 0 || options.only.includes(m.id));
   // A side is done when it noticed the mutant or ran completely; --quick leaves the complete runs for later.
-  const recorded = (m) => (options.fresh || results.mutants[m.id]?.key !== keyOf(m) ? undefined : results.mutants[m.id]);
-  const suiteDone = (r) => r !== undefined && (r.status === 'invalid' || r.suite.killed || r.suite.scope === 'full' || options.quick);
-  const testsDone = (r) => r !== undefined && (r.status === 'invalid' || r.tests.killed || r.tests.phase === 'full' || options.quick);
+  const suiteDone = (r) => r !== undefined && (r.status === 'invalid' || (r.suite !== undefined && (r.suite.killed || r.suite.scope === 'full' || options.quick)));
+  const testsDone = (r) => r !== undefined && (r.status === 'invalid' || (r.tests !== undefined && (r.tests.killed || r.tests.phase === 'full' || options.quick)));
   const todo = selected.filter((m) => !suiteDone(recorded(m)) || !testsDone(recorded(m)));
   const commit = gitCommit();
   if (todo.length > 0) {
@@ -543,7 +594,7 @@ async function main() {
       else rmSync(scratchRoot, { recursive: true, force: true });
     }
   }
-  const f = figures(catalogue, results, key);
+  const f = figures(catalogue, recorded);
   printTable(f);
   if (options.writeDocs) {
     if (f.measured + f.invalid.length < f.total || f.incomplete.length > 0) {
