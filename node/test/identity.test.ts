@@ -335,10 +335,26 @@ describe('pinning', () => {
     return n;
   }
 
+  async function auditCount(): Promise<number> {
+    let n = 0;
+    for await (const _key of bel.node.store.sub.audit.keys()) n += 1;
+    return n;
+  }
+
   it("refuses the node's own card", async () => {
     const error = expectCode(await rejectionOf(bel.node.peers.pin(bel.node.card, Date.now())), ErrorCode.ERROR_CODE_INVALID_PEER_CARD);
     expect(error.rule).toBe('not_self');
     expect(bel.node.peers.get('BEL')).toBeUndefined();
+  });
+
+  it('refuses a card that names its participant id with other keys: an impostor of the node itself', async () => {
+    const impostor = await party('BEL');
+    expect(impostor.identity.keyId).not.toBe(bel.node.identity.keyId);
+    const before = await pinnedCount();
+    const error = expectCode(await rejectionOf(bel.node.peers.pin(impostor.card, Date.now())), ErrorCode.ERROR_CODE_INVALID_PEER_CARD);
+    expect([error.field, error.rule]).toEqual(['card.participant_id', 'not_self']);
+    expect(bel.node.peers.get('BEL')).toBeUndefined();
+    expect(await pinnedCount()).toBe(before);
   });
 
   it('refuses a card with other keys for a participant already pinned, and keeps the pinned one', async () => {
@@ -364,6 +380,22 @@ describe('pinning', () => {
     const newest = issuePeerCard(ken.identity, ['127.0.0.1:1003'], t + 1000);
     expect((await bel.node.peers.pin(newest, t + 1000)).replaced).toBe(true);
     expect(bel.node.peers.get('KEN')?.body.endpoints).toEqual(['127.0.0.1:1003']);
+  });
+
+  it('keeps the pinned card when the same card, or another of the same keys issued at the same time, comes again (replaced = false)', async () => {
+    const ita = await party('ITA');
+    const t = Date.now();
+    const card = issuePeerCard(ita.identity, ['127.0.0.1:2001'], t);
+    const sameTime = issuePeerCard(ita.identity, ['127.0.0.1:2002'], t);
+    expect((await bel.node.peers.pin(card, t)).replaced).toBe(false);
+    const audited = await auditCount();
+    expect((await bel.node.peers.pin(card, t + 1000)).replaced).toBe(false);
+    const again = await bel.node.peers.pin(sameTime, t + 1000);
+    expect(again.replaced).toBe(false);
+    expect(again.peer.body.endpoints).toEqual(['127.0.0.1:2001']);
+    expect(bel.node.peers.get('ITA')?.body.endpoints).toEqual(['127.0.0.1:2001']);
+    // Nothing changed, so nothing is written: no new `peer.pinned` entry.
+    expect(await auditCount()).toBe(audited);
   });
 
   it('refuses an expired card and a low-order encryption key', async () => {

@@ -289,6 +289,15 @@ describe('refused after authentication: a signed REJECTED receipt, remembered', 
     expect(Buffer.from(body.envelopeDigest).equals(bad.digest)).toBe(true);
   });
 
+  it("sealed by KEN under the KEN–BEL key but signed with FRA's key, also pinned → BAD_SIGNATURE (protocol 4.9 step 8)", async () => {
+    // The AEAD check ties the envelope to the KEN–BEL pair; only the signature says who wrote it, and only KEN's key may.
+    const header = EnvelopeHeader.encode(headerFrom(ken.identity, self(), clock.now())).finish();
+    const signedByFra = sealWithHeader(header, notice(), fra.identity.keys.signingSecretKey, pairKeyOf(ken.identity, self()));
+    const error = await expectRefused(signedByFra.bytes, { code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', receipt: 'new' });
+    const body = verifyReceipt(error.receipt as Receipt, expectedFor(ken, EnvelopeHeader.decode(header).messageId));
+    expect(body.errorCode).toBe(ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+  });
+
   it('a Notice with an empty subject → MISSING_FIELD body.subject', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now(), { body: Buffer.from(Notice.encode({ subject: '', text: 'no subject' }).finish()) });
     await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'body.subject', receipt: 'new' });
