@@ -12,7 +12,7 @@ const NAMED_BY_ISSUE_14 = [
   'signature-of-other-pinned-peer',
   'consent-decision-from-any-peer',
   'grace-key-signs-key-messages',
-  'lookups-skip-token',
+  'token-checked-after-request', // "an Authority service that skips the token check": the token is checked in one interceptor now
   'signature-over-reencoded-header',
   'purge-never-scheduled',
 ];
