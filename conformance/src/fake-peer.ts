@@ -81,9 +81,10 @@ export interface ReceivedMessage {
 /**
  * How a fake peer answers one Deliver: `'default'` accepts (a valid ACCEPTED receipt, remembered
  * for duplicates); a Receipt is sent as given (not remembered); a TracenetError is a refusal — with
- * its own `receipt` if it carries one, else a signed REJECTED receipt, unless `retryable` (then no
- * receipt and nothing remembered, like a transient failure). `{ delayMs, then }` takes the envelope as `then` says at once but holds the
- * answer back for `delayMs`.
+ * its own `receipt` if it carries one (sent as given, not remembered), else a signed REJECTED
+ * receipt (remembered: a retry of the message is a reuse), unless `retryable` (then no receipt and
+ * nothing remembered, like a transient failure). `{ delayMs, then }` takes the envelope as `then` says at once but holds the
+ * answer (a receipt or a refusal) back for `delayMs`.
  */
 export type DeliverAnswer = 'default' | Receipt | TracenetError | { readonly delayMs: number; readonly then: Exclude<DeliverAnswer, { delayMs: number }> };
 
@@ -581,11 +582,12 @@ export class FakePeer {
       if (answer.retryable) {
         // A transient failure: no receipt, nothing remembered; the node is expected to retry.
         this.#record({ ...message, receipt: Receipt.fromPartial({}) });
-        throw answer;
+        throw await late(answer);
       }
-      // A refusal that carries a receipt sends it as it is (a rejection remembered from an earlier seal, 4.6).
+      // A refusal that carries a receipt sends it as it is (a rejection remembered from an earlier
+      // seal, 4.6, or a broken one) and, like a custom receipt, is not remembered: the case's responder answers a retry.
       const rejected = answer.receipt ?? this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_REJECTED, answer);
-      this.#seen.set(header.messageId, { bodyDigest: `rejected:${digestOfBody}`, receipt: rejected });
+      if (!answer.receipt) this.#seen.set(header.messageId, { bodyDigest: `rejected:${digestOfBody}`, receipt: rejected });
       this.#record({ ...message, receipt: rejected });
       throw await late(new TracenetError(answer.code, answer.message, { field: answer.field, rule: answer.rule, receipt: rejected }));
     }

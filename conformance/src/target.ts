@@ -160,7 +160,10 @@ export interface SpawnOptions {
 interface Run {
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process group leader exited. */
+  /**
+   * SIGTERM, then SIGKILL after `graceMs`; resolves once every process of the group exited (a
+   * node started by the command's shell may still be closing its store after the shell ended).
+   */
   stop(graceMs: number): Promise<void>;
 }
 
@@ -176,6 +179,14 @@ function launch(command: string, dataDir: string, env: NodeJS.ProcessEnv, output
       // already gone
     }
   };
+  const groupAlive = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 0);
+      return child.pid !== undefined;
+    } catch {
+      return false;
+    }
+  };
   const onExit = () => killGroup('SIGKILL');
   process.once('exit', onExit);
   void exited.then(() => process.off('exit', onExit));
@@ -183,12 +194,11 @@ function launch(command: string, dataDir: string, env: NodeJS.ProcessEnv, output
     child,
     exited,
     async stop(graceMs) {
-      if (child.exitCode === null && child.signalCode === null) {
-        killGroup('SIGTERM');
-        const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
-        await exited;
-        clearTimeout(timer);
-      }
+      killGroup('SIGTERM');
+      const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
+      await exited;
+      while (groupAlive()) await new Promise((r) => setTimeout(r, 20));
+      clearTimeout(timer);
     },
   };
 }

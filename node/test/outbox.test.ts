@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, MessageKind, Receipt, ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
+import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Receipt, ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
 import { domain, sodium } from '../src/crypto/sodium.js';
 import { verifyReceipt } from '../src/envelope/receipt.js';
 import { Outbox } from '../src/federation/outbox.js';
@@ -212,6 +212,42 @@ describe('outbox', () => {
     expect(await countEntries(fraAgain.node.store.sub.outbox)).toBe(0);
   });
 
+  it('starts no attempt for a message of a trace while an earlier message of that trace to the peer is in flight (12.6)', async () => {
+    const transport = new RecordingTransport();
+    const fra = await node('FRA', { transport });
+    const bel = await node('BEL');
+    await pinAll([fra.node, bel.node]);
+    const accepted: string[] = [];
+    bel.node.receiver.on('accepted', (m) => accepted.push(m.messageId));
+    // The first attempt (of the first message) stays in flight until the test lets it go.
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    cleanups.push(async () => release());
+    let held: string | undefined;
+    transport.beforeAttempt = async (messageId) => {
+      held ??= messageId;
+      if (messageId === held) await gate;
+    };
+    const send = (subject: string, orderKey: string): Promise<string> =>
+      fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice(subject, 'a step of a trace'), orderKey });
+
+    const first = await send('first', 'trace-1');
+    await waitFor(() => transport.attemptsOf(first).length === 1, 5000, 'the first message in flight');
+    const second = await send('second', 'trace-1');
+    // Queued after the second: another trace, which nothing holds back.
+    const other = await send('other', 'trace-2');
+    await waitFor(async () => (await fra.node.store.sub.sent.get(other)) !== undefined, 5000, 'the message of the other trace delivered');
+    expect(transport.attemptsOf(first).map((a) => a.outcome)).toEqual(['pending']);
+    expect(transport.attemptsOf(second), 'attempts of the second message of trace-1 while the first is in flight').toEqual([]);
+
+    release();
+    await waitFor(async () => (await fra.node.store.sub.sent.get(second)) !== undefined, 5000, 'the second message delivered');
+    await expectSentWithReceipt(fra.node, bel.node, first);
+    await expectSentWithReceipt(fra.node, bel.node, second);
+    expect(transport.attemptsOf(second)).toHaveLength(1);
+    expect(accepted.filter((id) => id === first || id === second)).toEqual([first, second]);
+  });
+
   it('moves a message answered with a REJECTED receipt to failed', async () => {
     const transport = new RecordingTransport();
     const fra = await node('FRA', { transport });
@@ -265,6 +301,37 @@ describe('outbox', () => {
     belClock.set(fraClock.now());
     await waitFor(() => delivered.length === 1, 5000, 'delivery once the clocks agree');
     await expectSentWithReceipt(fra.node, bel.node, id);
+  });
+
+  it('seals every attempt anew with created_at_ms = now, so a retry after the replay window is still accepted (5.5)', async () => {
+    // Both clocks agree and stand still; only the test moves them.
+    const clock = new ManualClock();
+    const transport = new RecordingTransport();
+    const fra = await node('FRA', { clock, transport });
+    const bel = await node('BEL', { clock });
+    await pinAll([fra.node, bel.node], clock.now());
+    const queuedAt = clock.now();
+    // The first attempt does not get through; before the next one, ten minutes pass: twice the
+    // replay window (5 min), so an envelope still dated at queue time would be refused.
+    let calls = 0;
+    transport.beforeAttempt = async () => {
+      calls += 1;
+      if (calls > 1) return;
+      clock.advance(10 * 60_000);
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'connection refused');
+    };
+
+    const id = await enqueueNotice(fra.node, 'BEL', { subject: 'reseal' });
+    await waitFor(() => (transport.attemptsOf(id)[1]?.outcome ?? 'pending') !== 'pending', 5000, 'the outcome of the second attempt');
+    expect(transport.attemptsOf(id)[1]?.outcome, 'outcome of the retry, ten minutes after queueing').toBe('receipt');
+    await waitFor(async () => (await fra.node.store.sub.sent.get(id)) !== undefined, 5000, 'sent record');
+    await expectSentWithReceipt(fra.node, bel.node, id);
+    // The receipted envelope: same message id and expiry, created at the time of its own attempt.
+    const sent = await fra.node.store.sub.sent.get(id);
+    const header = EnvelopeHeader.decode(Envelope.decode(Buffer.from(String(sent?.envelope), 'base64')).header);
+    expect(header.messageId).toBe(id);
+    expect(Number(header.createdAtMs)).toBe(queuedAt + 10 * 60_000);
+    expect(Number(header.expiresAtMs)).toBe(queuedAt + testConfig().envelope.defaultTtlMs);
   });
 
   it('fails a message as EXPIRED when its lifetime ends before delivery', async () => {

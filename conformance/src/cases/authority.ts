@@ -9,6 +9,8 @@ import {
   ERROR_CODES,
   MessageDirection,
   MessageKind,
+  type PeerCard,
+  PeerCardBody,
   PeerPolicy,
   ReceiptBody,
   ReceiptStatus,
@@ -21,7 +23,7 @@ import {
   PROTO_ROOT,
 } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { certificateSha256, participantKeys, signCardBytes, signReceipt, signReceiptBytes, verifyCard } from '../codec/index.js';
+import { certificateSha256, createTlsIdentity, participantKeys, signCardBytes, signReceipt, signReceiptBytes, verifyCard } from '../codec/index.js';
 import { serviceClient } from '../service-client.js';
 import { CaseFailure, describe, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureOneRefusal, ensureRefused, type Outcome, wireError } from '../check.js';
 import { announceRotation, listedAs, sleep, withInt64, withUnknownField } from '../fixtures.js';
@@ -160,9 +162,19 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     id: 'authority.pin-self-refused',
     section: '2.4',
     feature: 'authority',
-    title: "pinning the node's own card is INVALID_PEER_CARD (card.participant_id, not_self)",
+    title: "pinning the node's own card, or any card naming the node's participant id (other keys), is INVALID_PEER_CARD (card.participant_id, not_self); nothing is pinned",
     async run(ctx) {
-      ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: ctx.target.card, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.participant_id', rule: 'not_self' });
+      // A card of the node's participant id with other keys: the rule is about the id, not the keys.
+      const impostor = ctx.host.createPeer().makeCard(participantKeys(), { participantId: ctx.target.participantId, kind: ctx.target.cardBody.kind });
+      const cards: Array<[string, PeerCard]> = [
+        ["the node's own card", ctx.target.card],
+        ["a card of the node's participant id with other keys", impostor],
+      ];
+      await ensureEach("each card naming the node's own participant id refused at pinning (protocol 2.4)", cards, ([what]) => what, async ([, card]) => {
+        ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.participant_id', rule: 'not_self' });
+      });
+      const { peers } = await ctx.target.authority.call('listPeers', {});
+      if (peers.some((p) => p.participantId === ctx.target.participantId)) throw new CaseFailure(`${ctx.target.participantId} not among the node's pinned peers`, 'pinned', 'protocol 2.4');
     },
   },
   {
@@ -210,6 +222,46 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
       ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card: peer.makeCard(peer.keys, { displayName }), replaceKeys: false })), 'AddPeer of a card whose display name has the two joiners');
       const pinned = (await ctx.target.authority.call('listPeers', {})).peers.find((p) => p.participantId === peer.participantId);
       ensureEqual(pinned?.displayName, displayName, 'the pinned display name');
+    },
+  },
+  {
+    id: 'authority.pin-wrong-fingerprint',
+    section: '2.3',
+    feature: 'authority',
+    title: 'a card whose tls_certificate_sha256 is not the SHA-256 of its tls_certificate (one bit changed, or the hash of another certificate) is INVALID_PEER_CARD (card.tls_certificate_sha256, fingerprint); nothing is pinned',
+    async run(ctx) {
+      const peer = ctx.host.createPeer();
+      const der = ctx.host.tls.certificateDer;
+      const flipped = certificateSha256(der);
+      flipped[31] = (flipped[31] ?? 0) ^ 0x01;
+      const other = (await createTlsIdentity('conformance other certificate', 86_400_000)).certificateDer;
+      const cards: Array<[string, PeerCard]> = [
+        ['a fingerprint with one bit changed', peer.makeCard(peer.keys, { tlsCertificateSha256: flipped })],
+        ["the fingerprint of another certificate than the card's", peer.makeCard(peer.keys, { tlsCertificateSha256: certificateSha256(other) })],
+      ];
+      await ensureEach('each card whose certificate fingerprint does not match refused at pinning (protocol 2.3 check 7)', cards, ([what]) => what, async ([, card]) => {
+        ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.tls_certificate_sha256', rule: 'fingerprint' });
+      });
+      await ensureNotPinned(ctx, peer.participantId);
+    },
+  },
+  {
+    id: 'authority.pin-card-validity',
+    section: '2.3',
+    feature: 'authority',
+    title: 'a card is verified only when valid_from_ms <= now < valid_until_ms: one valid from an hour ahead, and one whose validity ended, are INVALID_PEER_CARD (card.valid_until_ms, validity); nothing is pinned',
+    async run(ctx) {
+      const peer = ctx.host.createPeer();
+      const now = Date.now();
+      const hour = 3_600_000;
+      const cards: Array<[string, PeerCard]> = [
+        ['valid from an hour ahead', peer.makeCard(peer.keys, { issuedAtMs: now, validFromMs: now + hour, validUntilMs: now + 2 * hour })],
+        ['valid until a minute ago', peer.makeCard(peer.keys, { issuedAtMs: now - 2 * hour, validFromMs: now - 2 * hour, validUntilMs: now - 60_000 })],
+      ];
+      await ensureEach('each card outside its validity refused at pinning (protocol 2.3 check 9)', cards, ([what]) => what, async ([, card]) => {
+        ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.valid_until_ms', rule: 'validity' });
+      });
+      await ensureNotPinned(ctx, peer.participantId);
     },
   },
   {
@@ -261,6 +313,32 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
       const peer = await ctx.peer();
       const impostor = ctx.host.createPeer({ participantId: peer.participantId, keys: participantKeys() });
       ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: impostor.card, replaceKeys: false })), { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.key_id', rule: 'pinned_key' });
+    },
+  },
+  {
+    id: 'authority.pin-same-keys-not-newer',
+    section: '2.4',
+    feature: 'authority',
+    title: 'a card of the pinned keys replaces the pinned one only with a greater issued_at_ms: the same or an earlier issued_at_ms keeps it (replaced = false), a later one replaces it (replaced = true)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const issuedAtMs = PeerCardBody.decode(peer.card.body).issuedAtMs;
+      const pinnedName = async () => (await ctx.target.authority.call('listPeers', {})).peers.find((p) => p.participantId === peer.participantId)?.displayName;
+      const first = await pinnedName();
+      const kept: Array<[string, number]> = [
+        ['the same issued_at_ms', issuedAtMs],
+        ['an earlier issued_at_ms', issuedAtMs - 1000],
+      ];
+      await ensureEach('the pinned card kept for a card of the same keys that is not newer (protocol 2.4)', kept, ([what]) => what, async ([what, at]) => {
+        const card = peer.makeCard(peer.keys, { issuedAtMs: at, validFromMs: issuedAtMs - 60_000, displayName: `not newer: ${what}` });
+        const answer = ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card, replaceKeys: false })), 'AddPeer of a card of the pinned keys');
+        ensureEqual(answer.replaced, false, 'replaced');
+        ensureEqual(await pinnedName(), first, 'the pinned display name');
+      });
+      const newer = peer.makeCard(peer.keys, { issuedAtMs: issuedAtMs + 1000, validFromMs: issuedAtMs - 60_000, displayName: 'newer' });
+      const answer = ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card: newer, replaceKeys: false })), 'AddPeer of a newer card of the pinned keys');
+      ensureEqual(answer.replaced, true, 'replaced (a greater issued_at_ms)');
+      ensureEqual(await pinnedName(), 'newer', 'the pinned display name');
     },
   },
   {
@@ -335,6 +413,12 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
     },
   },
 ];
+
+/** Fails unless `participantId` is absent from the node's `ListPeers` (a refused pin wrote nothing). */
+async function ensureNotPinned(ctx: CaseContext, participantId: string): Promise<void> {
+  const { peers } = await ctx.target.authority.call('listPeers', {});
+  if (peers.some((p) => p.participantId === participantId)) throw new CaseFailure('no effect of a refused AddPeer', `${participantId} is pinned`);
+}
 
 /** Waits for `count` attempts of the node to deliver to `peer` (each consumed), in order. */
 async function attemptsOf(peer: FakePeer, count: number, context: string, timeoutMs = 8000): Promise<ReceivedMessage[]> {
@@ -505,6 +589,31 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'outbound.retry-fresh-creation-time',
+    section: '5.5',
+    feature: 'outbound',
+    title: 'a retry after a refusal is sealed anew with created_at_ms = the time of the retry (its creation times as far apart as the attempts, clock offset aside) and the same expires_at_ms',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const holdMs = 2000;
+      let attempts = 0;
+      // The first attempt is refused (retryable) only after holdMs: the retry is sealed at least holdMs later.
+      peer.responder = () => (++attempts === 1 ? { delayMs: holdMs, then: new TracenetError(E.ERROR_CODE_UNAVAILABLE, 'the fake peer is busy') } : 'default');
+      const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: 'fresh', text: 'sealed anew', correlationId: '' });
+      const [first, retry] = (await attemptsOf(peer, 2, 'protocol 5.5: a retryable refusal is retried', holdMs + 8000)) as [ReceivedMessage, ReceivedMessage];
+      ensureResealed(first, retry, messageId);
+      // Both differences are read on one clock each: the node's offset from the suite's cancels out.
+      const sealedApart = retry.header.createdAtMs - first.header.createdAtMs;
+      const arrivedApart = retry.receivedAtMs - first.receivedAtMs;
+      const slackMs = 1000;
+      if (sealedApart < arrivedApart - slackMs) {
+        throw new CaseFailure(`created_at_ms of the retry about ${arrivedApart} ms after that of the first attempt, as the attempts were (created_at_ms = now at each attempt)`, `${sealedApart} ms after`);
+      }
+      ensureEqual(retry.header.expiresAtMs, first.header.expiresAtMs, 'expires_at_ms of the retry (fixed at queueing)');
+      if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId))) throw new CaseFailure(`${messageId} listed as sent`, 'not listed', 'protocol 5.5');
+    },
+  },
+  {
     id: 'outbound.receipt-held-past-deadline',
     section: '5.5',
     feature: 'outbound',
@@ -550,6 +659,42 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
       let attempts = 0;
       peer.responder = (message, digest) => (++attempts === 1 ? peer.signReceipt({ ...message.header, messageId: newMessageIdLike(message) }, digest, Date.now(), ReceiptStatus.RECEIPT_STATUS_ACCEPTED) : 'default');
       await unprovenIsRetried(ctx, peer, 2);
+    },
+  },
+  {
+    id: 'outbound.receipt-of-another-issuer',
+    section: '5.4',
+    feature: 'outbound',
+    title: "a receipt whose issuer is not the recipient is no proof and ends nothing: an ACCEPTED and a REJECTED receipt signed with the recipient's key but naming another pinned participant as issuer, and one signed by that participant, are each retried",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const other = await ctx.peer();
+      const rejection = new TracenetError(E.ERROR_CODE_KIND_NOT_ALLOWED, 'rejected in the name of another issuer');
+      // issuer_key_id names the recipient's key, which signs: only the issuer field is wrong.
+      const naming = (issuer: FakePeer, signer: FakePeer, message: ReceivedMessage, digest: Buffer, status: ReceiptStatus) =>
+        signReceipt(
+          ReceiptBody.fromPartial({
+            version: 1,
+            issuer: issuer.participantId,
+            issuerKeyId: signer.keyId,
+            sender: message.header.sender,
+            messageId: message.header.messageId,
+            envelopeDigest: digest,
+            receivedAtMs: Date.now(),
+            status,
+            ...(status === ReceiptStatus.RECEIPT_STATUS_REJECTED ? { errorCode: rejection.code, errorMessage: rejection.message } : {}),
+          }),
+          signer.keys.signingSecretKey,
+        );
+      let attempts = 0;
+      peer.responder = (message, digest) => {
+        attempts += 1;
+        if (attempts === 1) return naming(other, peer, message, digest, ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+        if (attempts === 2) return new TracenetError(rejection.code, rejection.message, { field: 'header.kind', rule: 'peer_policy', receipt: naming(other, peer, message, digest, ReceiptStatus.RECEIPT_STATUS_REJECTED) });
+        if (attempts === 3) return naming(other, other, message, digest, ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+        return 'default';
+      };
+      await unprovenIsRetried(ctx, peer, 4);
     },
   },
   {

@@ -3,7 +3,7 @@ import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Notice, PeerCardBody 
 import type { ConformanceCase } from '../case.js';
 import { pairKey as derivePairKey, participantKeys, randomBytes, sodium } from '../codec/index.js';
 import { CaseFailure, ensureAccepted, ensureEach, ensureOneRefusal, ensureRefused, NOT_AUTHENTICATED } from '../check.js';
-import { newMessageId } from '../fake-peer.js';
+import { type FakePeer, newMessageId, type SealedEnvelope } from '../fake-peer.js';
 import { encodeBody, reencode, sleep, traceRequest, unauthenticatedEnvelopes, withInt64, withUnknownField } from '../fixtures.js';
 
 const E = ErrorCode;
@@ -22,6 +22,30 @@ const notice = (subject: string, text: string) => Buffer.from(Notice.encode({ su
 function reversedHeaderBytes(header: EnvelopeHeader): Buffer {
   const fields = (Object.keys(header) as Array<keyof EnvelopeHeader>).map((name) => Buffer.from(EnvelopeHeader.encode(EnvelopeHeader.fromPartial({ [name]: header[name] })).finish()));
   return Buffer.concat(fields.reverse());
+}
+
+/**
+ * A correct trace request from `peer` sealed into an envelope of exactly `size` bytes: photos of at
+ * most 1 MiB each (12.2), the last one grown or shrunk until the sealed envelope has the size.
+ */
+function exactlySized(peer: FakePeer, size: number): SealedEnvelope {
+  const base = traceRequest();
+  const sealWith = (last: number) => {
+    const photos = [];
+    let left = size - 32 * 1024;
+    for (; left > 1024 * 1024; left -= 1024 * 1024) photos.push({ mediaType: 'image/png', content: Buffer.alloc(1024 * 1024, photos.length + 1), caption: '' });
+    photos.push({ mediaType: 'image/png', content: Buffer.alloc(left + last, photos.length + 1), caption: '' });
+    const body = encodeBody(MessageKind.MESSAGE_KIND_TRACE_REQUEST, { ...base, weapon: { ...base.weapon, photos } });
+    return peer.seal({ kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body, messageId: newMessageId() });
+  };
+  // The length of a varint may change with the photo's: a few rounds settle it.
+  let extra = 0;
+  for (let round = 0; round < 8; round += 1) {
+    const sealed = sealWith(extra);
+    if (sealed.bytes.length === size) return sealed;
+    extra += size - sealed.bytes.length;
+  }
+  throw new Error(`no envelope of exactly ${size} bytes could be built`);
 }
 
 /**
@@ -453,6 +477,24 @@ export const ENVELOPE_CASES: ConformanceCase[] = [
       const sealed = peer.seal({ kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body });
       if (sealed.bytes.length > ctx.settings.maxEnvelopeBytes) throw new Error(`the large envelope is ${sealed.bytes.length} bytes, over the limit`);
       ensureAccepted(await ctx.host.deliverRaw(sealed.bytes, 60_000), peer.receiptOf(sealed.header.messageId, sealed.digest));
+    },
+  },
+  {
+    id: 'envelope.size-limit-exact',
+    section: '4.2',
+    cites: ['5.1'],
+    feature: 'envelope',
+    title: 'the limit is inclusive: a correct envelope of exactly max_envelope_bytes is accepted; a correct envelope one byte longer is ENVELOPE_TOO_LARGE (max_envelope_bytes) without receipt',
+    async run(ctx) {
+      const peer = await ctx.peer({ policy: { acceptRequests: true } });
+      const max = ctx.settings.maxEnvelopeBytes;
+      const accepted = exactlySized(peer, max);
+      ensureAccepted(await ctx.host.deliverRaw(accepted.bytes, 60_000), peer.receiptOf(accepted.header.messageId, accepted.digest));
+      const over = exactlySized(peer, max + 1);
+      const outcome = await ctx.host.deliverRaw(over.bytes, 60_000);
+      // Its gRPC layer may refuse it as soon as the length prefix arrives, without detail (protocol 5.1, 9.3).
+      if (!outcome.ok && !outcome.error.detail && outcome.error.grpcCode === GrpcStatus.RESOURCE_EXHAUSTED) return;
+      ensureRefused(outcome, { code: E.ERROR_CODE_ENVELOPE_TOO_LARGE, rule: 'max_envelope_bytes', receipt: 'none' });
     },
   },
   {

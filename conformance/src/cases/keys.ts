@@ -123,6 +123,29 @@ export const KEY_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'keys.revocation-survives-unpin',
+    section: '2.4',
+    cites: ['15.3'],
+    feature: 'keys',
+    title: 'the key ids a participant revoked stay refused after RemovePeer: a card of a revoked key is INVALID_PEER_CARD (card.key_id, revoked_key) while it is unpinned, and after its current card is pinned again (with replace_keys too)',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const old = await announceRotation(peer);
+      const body = KeyRevocation.encode({ revokedKeyIds: [old.keyId], revokedAtMs: Date.now(), reason: 'compromised' }).finish();
+      const revocation = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
+      ensureAccepted(revocation.outcome, peer.receiptOf(revocation.sealed.header.messageId, revocation.sealed.digest));
+      ensureOk(await ctx.call(ctx.target.authority.call('removePeer', { participantId: peer.participantId })), 'RemovePeer');
+      const revoked = peer.makeCard(old.keys, { issuedAtMs: Date.now() + 1000 });
+      const refusal: ExpectedRefusal = { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.key_id', rule: 'revoked_key' };
+      ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: revoked, replaceKeys: false })), refusal);
+      ensureOk(await ctx.call(ctx.target.authority.call('addPeer', { card: peer.card, replaceKeys: false })), 'AddPeer of the current card again');
+      ensureEqual(await pinnedKeyId(ctx, peer), peer.keyId, 'the pinned key id');
+      ensureRefused(await ctx.call(ctx.target.authority.call('addPeer', { card: revoked, replaceKeys: true })), refusal);
+      const fresh = await noticeWith(ctx, peer, peer.keySet);
+      ensureAccepted(fresh.outcome, peer.receiptOf(fresh.sealed.header.messageId, fresh.sealed.digest));
+    },
+  },
+  {
     id: 'keys.revocation-of-signing-key',
     section: '15.3',
     feature: 'keys',

@@ -12,7 +12,7 @@ import {
   type TraceRequest,
 } from '@tracenet/proto';
 import type { ConformanceCase } from '../case.js';
-import { CaseFailure, ensureEach, ensureRefused, type ExpectedRefusal } from '../check.js';
+import { CaseFailure, ensureAccepted, ensureEach, ensureRefused, type ExpectedRefusal } from '../check.js';
 import type { FakePeer, SealedEnvelope } from '../fake-peer.js';
 import { encodeBody, newTraceId, REASON, tracedAnswer, traceRequest, withInt64 } from '../fixtures.js';
 
@@ -104,6 +104,29 @@ export const REQUIRED_CASES: ConformanceCase[] = [
         ],
         '6.2',
       );
+    },
+  },
+  {
+    id: 'required.notice-white-space',
+    section: '0',
+    cites: ['6.2', '7.2'],
+    feature: 'envelope',
+    title: 'a Notice whose subject or text is only white space is MISSING_FIELD (body.subject / body.text, required) with a receipt, and SendNotice with such a subject is MISSING_FIELD (subject, required) with nothing sent; white space around other text is kept',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      await refuseEach(
+        peer,
+        [
+          { what: 'a subject of spaces, TAB, NO-BREAK SPACE, IDEOGRAPHIC SPACE and U+FEFF', kind: K.MESSAGE_KIND_NOTICE, body: { subject: ' \t\u00a0\u3000\ufeff ', text: 'text' }, expected: missing('body.subject') },
+          { what: 'a text of LF, LINE SEPARATOR and MEDIUM MATHEMATICAL SPACE', kind: K.MESSAGE_KIND_NOTICE, body: { subject: 'subject', text: '\n\u2028\u205f' }, expected: missing('body.text') },
+        ],
+        '0',
+      );
+      const outcome = await ctx.call(ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject: ' \t\u00a0 ', text: 'text', correlationId: '' }));
+      ensureRefused(outcome, { code: E.ERROR_CODE_MISSING_FIELD, field: 'subject', rule: 'required' });
+      await peer.expectNothing(300, 'protocol 6.2: senders apply the same rules before queueing');
+      const { sealed, outcome: padded } = await peer.send(K.MESSAGE_KIND_NOTICE, encodeBody(K.MESSAGE_KIND_NOTICE, { subject: '  padded subject  ', text: ' text ' }));
+      ensureAccepted(padded, peer.receiptOf(sealed.header.messageId, sealed.digest));
     },
   },
   {

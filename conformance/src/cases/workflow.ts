@@ -289,6 +289,32 @@ export const WORKFLOW_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'ack.answer-waits-for-ack-delivery',
+    section: '12.6',
+    cites: ['5.5'],
+    feature: 'workflow',
+    title: 'an answer given while the acknowledgement of its trace is still in flight (its receipt held back) is not attempted before that receipt was returned: messages of one trace go one after another',
+    async run(ctx) {
+      const trace = await receivedTrace(ctx);
+      const holdMs = 1500;
+      let ackReceiptAt = Number.POSITIVE_INFINITY;
+      trace.peer.responder = (message) => {
+        if (message.kind !== K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT) return 'default';
+        ackReceiptAt = Date.now() + holdMs;
+        return { delayMs: holdMs, then: 'default' };
+      };
+      ensureOk(await ctx.call(ctx.target.cases.call('acknowledgeCase', { caseId: trace.caseId, reference: '' })), 'AcknowledgeCase');
+      await trace.peer.expect(K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, { context: 'protocol 12.4 sending: AcknowledgeCase' });
+      // The acknowledgement is in flight now: the fake peer holds its receipt back for holdMs.
+      ensureOk(await ctx.call(ctx.target.cases.call('answerCase', AnswerCaseRequest.fromPartial({ caseId: trace.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD }))), 'AnswerCase');
+      const answer = await trace.peer.expect(K.MESSAGE_KIND_TRACE_ANSWER, { timeoutMs: holdMs + 8000, context: 'protocol 12.6: sent once the acknowledgement is delivered' });
+      // 50 ms for timers that fire a little early.
+      if (answer.receivedAtMs < ackReceiptAt - 50) {
+        throw new CaseFailure('the answer attempted only after the receipt of the acknowledgement was returned', `the answer arrived ${ackReceiptAt - answer.receivedAtMs} ms before that receipt was returned`);
+      }
+    },
+  },
+  {
     id: 'ack.twice',
     section: '12.3',
     feature: 'workflow',
