@@ -15,9 +15,11 @@
 //   npm run mutants -- --fresh               measure again what was measured
 //   npm run mutants -- --quick               targeted phases only (a later full run completes the misses)
 //   npm run mutants -- --carry               keep what earlier commits noticed when the node's code is the same
+//   npm run mutants -- --shard 2/3           every third mutant from the second (run the shards at once)
 //   npm run mutants -- --write-docs          put the figures into docs/conformance.md section 7
 //
-// Results go to scripts/mutants/results.json (not committed). A mutant measured for the same
+// Results go to scripts/mutants/results.json (not committed), a shard's to results.shard-<i>-of-<n>.json;
+// every results file there is read. A mutant measured for the same
 // sources (node, sdk, conformance, proto and the root build files) and the same catalogue entry is
 // skipped, so an interrupted run resumes where it stopped. Every command runs under `nice`.
 import { spawn, spawnSync } from 'node:child_process';
@@ -44,7 +46,7 @@ const NODE = process.execPath;
 // ---- options -------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const options = { only: [], list: false, fresh: false, quick: false, carry: false, writeDocs: false, keep: false, help: false };
+  const options = { only: [], list: false, fresh: false, quick: false, carry: false, shard: undefined, writeDocs: false, keep: false, help: false };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--only') options.only.push(...(argv[(i += 1)] ?? '').split(',').filter((s) => s !== ''));
@@ -53,6 +55,12 @@ function parseArgs(argv) {
     else if (arg === '--fresh') options.fresh = true;
     else if (arg === '--quick') options.quick = true;
     else if (arg === '--carry') options.carry = true;
+    else if (arg === '--shard' || arg.startsWith('--shard=')) {
+      const value = arg === '--shard' ? (argv[(i += 1)] ?? '') : arg.slice(8);
+      const match = /^(\d+)\/(\d+)$/.exec(value);
+      if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2])) throw new Error(`--shard takes <i>/<n> with 1 <= i <= n, not ${value}`);
+      options.shard = { index: Number(match[1]), count: Number(match[2]) };
+    }
     else if (arg === '--write-docs') options.writeDocs = true;
     else if (arg === '--keep') options.keep = true;
     else if (arg === '-h' || arg === '--help') options.help = true;
@@ -61,7 +69,7 @@ function parseArgs(argv) {
   return options;
 }
 
-const HELP = `usage: npm run mutants -- [--only <id,...>] [--list] [--fresh] [--quick] [--carry] [--write-docs] [--keep]
+const HELP = `usage: npm run mutants -- [--only <id,...>] [--list] [--fresh] [--quick] [--carry] [--shard <i>/<n>] [--write-docs] [--keep]
   --only <ids>    measure only these mutants (comma-separated or repeated)
   --list          list the catalogue with what is measured, and exit
   --fresh         measure again mutants already measured for these sources
@@ -70,6 +78,8 @@ const HELP = `usage: npm run mutants -- [--only <id,...>] [--list] [--fresh] [--
   --carry         keep a side's "noticed" measured at an earlier commit whose node code (node/src,
                   proto, package-lock.json) is this tree's: tests and cases added since cannot
                   undo it; every miss is measured again
+  --shard <i>/<n> measure only every n-th mutant from the i-th, into a results file of its own;
+                  the shards of one measurement run at the same time (their suites mostly wait)
   --write-docs    write the figures into docs/conformance.md section 7 (every mutant measured)
   --keep          keep the scratch copies and logs (printed at the end)`;
 
@@ -359,13 +369,22 @@ async function measureTests(copies, mutant, logs, quick) {
 
 // ---- results -------------------------------------------------------------------------------
 
+/** Every results file (results.json and the shards'), merged: of two results of a mutant, the later. */
 function readResults() {
-  if (!existsSync(RESULTS)) return { format: 'tracenet-mutants/1', baseline: undefined, mutants: {} };
-  return JSON.parse(readFileSync(RESULTS, 'utf8'));
+  const results = { format: 'tracenet-mutants/1', baseline: undefined, mutants: {} };
+  const dir = dirname(RESULTS);
+  for (const name of readdirSync(dir).filter((n) => /^results(\.shard-\d+-of-\d+)?\.json$/.test(n)).sort()) {
+    const file = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+    if (file.baseline && !(results.baseline?.measuredAt > file.baseline.measuredAt)) results.baseline = file.baseline;
+    for (const [id, r] of Object.entries(file.mutants ?? {})) if (!(results.mutants[id]?.measuredAt > r.measuredAt)) results.mutants[id] = r;
+  }
+  return results;
 }
 
-function writeResults(results) {
-  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+/** Writes the results of `ids` (and the baseline) to `file`. */
+function writeResults(results, file = RESULTS, ids = Object.keys(results.mutants)) {
+  const mutants = Object.fromEntries(ids.filter((id) => results.mutants[id] !== undefined).map((id) => [id, results.mutants[id]]));
+  writeFileSync(file, `${JSON.stringify({ ...results, mutants }, null, 2)}\n`);
 }
 
 /** The figures of the catalogue's mutants measured for `key`. */
@@ -527,7 +546,9 @@ async function main() {
     }
     return 0;
   }
-  const selected = catalogue.mutants.filter((m) => options.only.length === 0 || options.only.includes(m.id));
+  const selected = catalogue.mutants.filter((m, n) => (options.only.length === 0 || options.only.includes(m.id)) && (!options.shard || n % options.shard.count === options.shard.index - 1));
+  const own = options.shard ? join(dirname(RESULTS), `results.shard-${options.shard.index}-of-${options.shard.count}.json`) : RESULTS;
+  const save = () => (options.shard ? writeResults(results, own, selected.map((m) => m.id)) : writeResults(results));
   // A side is done when it noticed the mutant or ran completely; --quick leaves the complete runs for later.
   const suiteDone = (r) => r !== undefined && (r.status === 'invalid' || (r.suite !== undefined && (r.suite.killed || r.suite.scope === 'full' || options.quick)));
   const testsDone = (r) => r !== undefined && (r.status === 'invalid' || (r.tests !== undefined && (r.tests.killed || r.tests.phase === 'full' || options.quick)));
@@ -558,7 +579,7 @@ async function main() {
         const base = await runSuite(copies.pristine, join(logs, 'baseline-suite.log'));
         if (!base.ran) throw new Error(`the conformance suite does not run against the unmutated node: ${base.note}`);
         results.baseline = { key, suiteFailures: base.failed.map((f) => f.id), measuredAt: new Date().toISOString() };
-        writeResults(results);
+        save();
         if (base.failed.length > 0) console.log(`  the unmutated node fails ${base.failed.map((f) => f.id).join(', ')}: these cases are ignored`);
       }
       for (const [n, mutant] of todo.entries()) {
@@ -585,7 +606,7 @@ async function main() {
           results.mutants[mutant.id] = { ...record, status: 'measured', suite, tests, durationMs: (before?.durationMs ?? 0) + Date.now() - started };
         } finally {
           writeFileSync(file, original);
-          writeResults(results);
+          save();
         }
       }
     } finally {
