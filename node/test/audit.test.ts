@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { entryHash, Journal, SIGNED_HEAD_KEY, type StoredAuditEntry, type StoredCheckpoint, type StoredSignedHead } from '../src/audit/audit-log.js';
+import { checkpointSignedBytes, entryHash, headSignedBytes, Journal, SIGNED_HEAD_KEY, type StoredAuditEntry, type StoredCheckpoint, type StoredSignedHead } from '../src/audit/audit-log.js';
 import { encodeSlot, readSignedHeadFile } from '../src/audit/head-file.js';
 import { checkAuditLog, verifyAuditLog } from '../src/audit/verify.js';
 import { initSodium } from '../src/crypto/sodium.js';
@@ -76,6 +76,30 @@ async function rewrite(store: Store, seq: number, prev: string, change: (line: R
 }
 
 const verify = (store: Store) => verifyAuditLog(store, keys.signingPublicKey);
+
+/**
+ * Known answers for what an independent verifier of a stored log computes (docs/protocol.md 8.2,
+ * 8.3): the expected values were computed outside the node (Python's hashlib.blake2b and the
+ * layouts written out by hand), so a changed domain label, order or encoding fails here even
+ * though every other audit test would still agree with itself.
+ */
+describe('audit known answers (8.2, 8.3)', () => {
+  const zeros = '0'.repeat(64);
+  const line = `{"seq":1,"at":1767225600000,"type":"node.started","fields":{},"prev":"${zeros}"}`;
+
+  it('hash(1) = BLAKE2b-256(D("tracenet.v1/audit-entry") || 32 zero bytes || line)', () => {
+    expect(entryHash(zeros, line)).toBe('17713bc1c4befeb423a2ebc3047d9bc52df3ba50e0a80182929ddb10351b7073');
+  });
+
+  it('a checkpoint signs D("tracenet.v1/audit-checkpoint") || u64be(seq) || hash || u64be(at); a signed head the same under D("tracenet.v1/audit-head")', () => {
+    const hash = 'ab'.repeat(32);
+    const seq = '0000000000000007';
+    const at = '0000019b76daa800'; // 1767225600000
+    const ascii = (label: string) => Buffer.from(`${label}\0`, 'latin1').toString('hex');
+    expect(checkpointSignedBytes(7, hash, 1767225600000).toString('hex')).toBe(`${ascii('tracenet.v1/audit-checkpoint')}${seq}${hash}${at}`);
+    expect(headSignedBytes(7, hash, 1767225600000).toString('hex')).toBe(`${ascii('tracenet.v1/audit-head')}${seq}${hash}${at}`);
+  });
+});
 
 describe('audit chain', () => {
   it('verifies an intact chain with its signed checkpoints', async () => {

@@ -111,11 +111,19 @@ export const DEADLINE_CASES: ConformanceCase[] = [
     id: 'deadlines.negative-refused',
     section: '7.2',
     feature: 'deadlines',
-    title: 'SetPeerPolicy with a negative answer deadline is INVALID_FIELD (policy.answer_within_ms, non_negative)',
+    title: 'SetPeerPolicy with a negative acknowledgement or answer deadline is INVALID_FIELD (non_negative) naming that deadline, and the policy stays as it was',
     async run(ctx) {
       const peer = await ctx.peer();
-      const outcome = await ctx.call(ctx.target.authority.call('setPeerPolicy', { policy: PeerPolicy.fromPartial({ participantId: peer.participantId, answerWithinMs: -1 }) }));
-      ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'policy.answer_within_ms', rule: 'non_negative' });
+      const policyNow = async () => ensureOk(await ctx.call(ctx.target.authority.call('getPeerPolicy', { participantId: peer.participantId })), 'GetPeerPolicy');
+      const before = await policyNow();
+      for (const [field, policy] of [
+        ['policy.acknowledge_within_ms', { acknowledgeWithinMs: -1 }],
+        ['policy.answer_within_ms', { answerWithinMs: -1 }],
+      ] as const) {
+        const outcome = await ctx.call(ctx.target.authority.call('setPeerPolicy', { policy: PeerPolicy.fromPartial({ participantId: peer.participantId, acceptRequests: true, ...policy }) }));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field, rule: 'non_negative' });
+      }
+      ensureEqual(await policyNow(), before, 'the policy after the refused changes');
     },
   },
 ];

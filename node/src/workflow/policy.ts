@@ -46,8 +46,11 @@ export class PolicyStore {
 
   /** Sets a peer's policy. auto_answer implies auto_acknowledge. */
   async set(policy: PeerPolicy): Promise<PeerPolicy> {
-    if (policy.acknowledgeWithinMs < 0 || policy.answerWithinMs < 0) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'deadlines cannot be negative', { field: 'policy.answer_within_ms', rule: 'non_negative' });
+    for (const [field, value] of [
+      ['policy.acknowledge_within_ms', policy.acknowledgeWithinMs],
+      ['policy.answer_within_ms', policy.answerWithinMs],
+    ] as const) {
+      if (value < 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${field} cannot be negative`, { field, rule: 'non_negative' });
     }
     const stored: PeerPolicy = { ...policy, autoAcknowledge: policy.autoAcknowledge || policy.autoAnswer };
     await this.deps.journal.write(

@@ -357,6 +357,22 @@ describe('per-peer policy', () => {
     expect(await caseStorage(bel)).toEqual(before);
   });
 
+  it('a negative acknowledgement or answer deadline is INVALID_FIELD (non_negative) naming that deadline; the policy stays (protocol 7.2, 12.5)', async () => {
+    const bel = bed.node('BEL');
+    const before = bel.policies.get('DEU');
+    for (const [field, deadline] of [
+      ['policy.acknowledge_within_ms', { acknowledgeWithinMs: -1 }],
+      ['policy.answer_within_ms', { answerWithinMs: -1 }],
+    ] as const) {
+      await expect(bel.policies.set(PeerPolicy.fromPartial({ participantId: 'DEU', acceptRequests: true, ...deadline }))).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+        field,
+        rule: 'non_negative',
+      });
+    }
+    expect(bel.policies.get('DEU')).toEqual(before);
+  });
+
   it('a request to a node that does not accept ours fails for good in the outbox with KIND_NOT_ALLOWED', async () => {
     const fra = bed.node('FRA');
     const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
