@@ -132,7 +132,7 @@ function without(mutation: Mutation, traceId = ''): TraceRequest {
 
 /** A record whose last event decides the automatic answer. */
 function record(m: ManufactureMarking, events: WeaponRecord['events'], status = WeaponStatus.WEAPON_STATUS_REGISTERED): WeaponRecord {
-  return weaponRecord({ events, status, imports: [], components: [], secondaryMarks: [{ location: 'under the slide', value: 'SECRET-7' }] }, m);
+  return weaponRecord({ events, status, imports: [], components: [], secondaryMarks: [{ location: 'under the slide', value: 'SECRET-7' }], notes: 'INTERNAL-NOTE: informant 12' }, m);
 }
 
 const EXPORTED_TO_KEN = [
@@ -441,8 +441,11 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
     expect(answered.answer?.automatic).toBe(true);
     expect(answered.answer?.referral?.participant).toBe('KEN');
     expect(answered.answer?.referral?.basis).toBe('exported 2012-03-14 to KEN under licence BE-EXP-2012-0413, end user Kenya Police Service');
-    // Only events are released: never the secondary marks.
-    expect(JSON.stringify(TraceAnswer.toJSON(answered.answer as TraceAnswer))).not.toContain('SECRET-7');
+    // Only events are released: never the secondary marks or the record's notes (protocol 11.1, 12.8).
+    const sent = JSON.stringify(TraceAnswer.toJSON(answered.answer as TraceAnswer));
+    expect(sent).not.toContain('SECRET-7');
+    expect(sent).not.toContain('INTERNAL-NOTE');
+    expect(answered.answer?.details).toBe('');
     expect(answered.timeline.map((t) => t.toState)).toEqual([S.CASE_STATE_DRAFT, S.CASE_STATE_SENT, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_ANSWERED]);
   });
 
