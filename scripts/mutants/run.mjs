@@ -269,7 +269,8 @@ async function measureSuite(copies, mutant, logs, baseline, quick) {
   const unconfirmed = [];
   let ms = 0;
   const sections = mutant.section.split(',').map((x) => x.trim()).filter((x) => x !== '0');
-  const phases = [...(sections.length > 0 ? ['targeted'] : []), ...(quick ? [] : ['full'])];
+  // A local-only mutant does not count for the suite: its sections' cases only check that it is local.
+  const phases = [...(sections.length > 0 ? ['targeted'] : []), ...(quick || mutant.visibility === 'local' ? [] : ['full'])];
   for (const phase of phases) {
     const only = phase === 'targeted' ? sections : [];
     for (let attempt = 1; attempt <= 3; attempt += 1) {
@@ -296,7 +297,7 @@ async function measureSuite(copies, mutant, logs, baseline, quick) {
       if (!first.note.startsWith('stopped')) break;
     }
   }
-  return { killed: false, scope: quick ? 'targeted' : 'full', cases: [], note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
+  return { killed: false, scope: quick || mutant.visibility === 'local' ? 'targeted' : 'full', cases: [], note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
 }
 
 // ---- the node's tests ----------------------------------------------------------------------
@@ -424,7 +425,7 @@ function figures(catalogue, recorded) {
     bothMissed: measured.filter((r) => !r.result.tests.killed && !(r.mutant.visibility === 'wire' && r.result.suite.killed)).map((r) => r.mutant),
     localNoticedBySuite: measured.filter((r) => r.mutant.visibility === 'local' && r.result.suite.killed).map((r) => r.mutant),
     /** Missed by a side that ran only its targeted phase (--quick): not yet a measured miss. */
-    incomplete: measured.filter((r) => (!r.result.suite.killed && r.result.suite.scope === 'targeted') || (!r.result.tests.killed && r.result.tests.phase === 'targeted')).map((r) => r.mutant),
+    incomplete: measured.filter((r) => (!r.result.suite.killed && r.result.suite.scope === 'targeted' && r.mutant.visibility === 'wire') || (!r.result.tests.killed && r.result.tests.phase === 'targeted')).map((r) => r.mutant),
   };
 }
 
@@ -550,7 +551,7 @@ async function main() {
   const own = options.shard ? join(dirname(RESULTS), `results.shard-${options.shard.index}-of-${options.shard.count}.json`) : RESULTS;
   const save = () => (options.shard ? writeResults(results, own, selected.map((m) => m.id)) : writeResults(results));
   // A side is done when it noticed the mutant or ran completely; --quick leaves the complete runs for later.
-  const suiteDone = (r) => r !== undefined && (r.status === 'invalid' || (r.suite !== undefined && (r.suite.killed || r.suite.scope === 'full' || options.quick)));
+  const suiteDone = (r) => r !== undefined && (r.status === 'invalid' || (r.suite !== undefined && (r.suite.killed || r.suite.scope === 'full' || r.visibility === 'local' || options.quick)));
   const testsDone = (r) => r !== undefined && (r.status === 'invalid' || (r.tests !== undefined && (r.tests.killed || r.tests.phase === 'full' || options.quick)));
   const todo = selected.filter((m) => !suiteDone(recorded(m)) || !testsDone(recorded(m)));
   const commit = gitCommit();
