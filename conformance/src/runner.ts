@@ -127,6 +127,10 @@ export async function runSuite(target: Target, options: RunOptions = {}): Promis
   };
   const cases = (options.cases ?? ALL_CASES).filter((c) => selected(c, options.only));
   const host = await PeerHost.start(target, { replayWindowMs: settings.replayWindowMs });
+  // All fake peers share the host's TLS client certificate, which the node admits only once a
+  // pinned card names it (protocol 2.5): one fake peer is pinned first, so that a case that pins
+  // none of its own (raw bytes to Deliver) reaches the node whatever cases ran before it.
+  await target.authority.call('addPeer', { card: host.createPeer().card, replaceKeys: false });
   const results: CaseResult[] = [];
   const contexts = new Map<string, CaseContext>();
   const verdict = (c: ConformanceCase, failure: string | undefined, durationMs: number): CaseResult => {

@@ -1,5 +1,6 @@
 import { type Client, credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
+import { connect, type IncomingHttpHeaders } from 'node:http2';
 import {
   AuthorityClient,
   ImportFormat,
@@ -134,6 +135,39 @@ export const AUTHORITY_CASES: ConformanceCase[] = [
         if (failures.length > 0) throw new CaseFailure('UNAUTHORIZED (authorization, bearer_token) for every call without a valid token', failures.join('; '));
       } finally {
         client.close();
+      }
+    },
+  },
+  {
+    id: 'authority.token-before-request',
+    section: '7.1',
+    feature: 'authority',
+    title: 'a call without a token is refused UNAUTHORIZED from its metadata, at once, while its request message is still arriving: the node does not wait for (or buffer) the request of a caller without the token',
+    async run(ctx) {
+      const session = connect(`http://${ctx.target.authorityAddress}`);
+      session.on('error', () => undefined);
+      try {
+        const stream = session.request({ ':method': 'POST', ':path': '/tracenet.v1.Authority/ListPeers', 'content-type': 'application/grpc', te: 'trailers' });
+        stream.on('error', () => undefined);
+        // A gRPC message announcing 1 KiB, of which 8 bytes are sent; the stream stays open.
+        const prefix = Buffer.alloc(5);
+        prefix.writeUInt32BE(1024, 1);
+        stream.write(Buffer.concat([prefix, Buffer.alloc(8)]));
+        const status = await new Promise<string | undefined>((resolve) => {
+          const timer = setTimeout(() => resolve(undefined), 3000);
+          const take = (headers: IncomingHttpHeaders) => {
+            if (headers['grpc-status'] === undefined) return;
+            clearTimeout(timer);
+            resolve(String(headers['grpc-status']));
+          };
+          stream.on('response', take);
+          stream.on('trailers', take);
+        });
+        if (status !== '16') {
+          throw new CaseFailure('grpc-status 16 (UNAUTHENTICATED, the status of UNAUTHORIZED in errors.md) within 3 s, the request still incomplete', status === undefined ? 'no answer within 3 s' : `grpc-status ${status}`);
+        }
+      } finally {
+        session.destroy();
       }
     },
   },
