@@ -8,11 +8,14 @@ import { connectTarget, spawnEnvironment, type SpawnIdentity, spawnTarget, type 
  * What a case is about. A node may declare that it lacks an optional feature
  * (`--without lookups`); the cases of that feature are then skipped, never passed.
  */
-export const FEATURES = ['envelope', 'delivery', 'access', 'request', 'workflow', 'deadlines', 'lookups', 'restrictions', 'panels', 'keys', 'authority', 'outbound'] as const;
+export const FEATURES = ['envelope', 'delivery', 'access', 'request', 'workflow', 'deadlines', 'lookups', 'restrictions', 'panels', 'keys', 'limits', 'authority', 'outbound'] as const;
 export type Feature = (typeof FEATURES)[number];
 
-/** Features a node may lack and still be a Tracenet node; the others are the core of tracenet.v1. */
-export const OPTIONAL_FEATURES: readonly Feature[] = ['deadlines', 'lookups', 'restrictions', 'panels', 'keys'];
+/**
+ * Features a node may lack and still be a Tracenet node; the others are the core of tracenet.v1.
+ * `limits` are the Federation port's limits of protocol 5.1, which a node SHOULD apply.
+ */
+export const OPTIONAL_FEATURES: readonly Feature[] = ['deadlines', 'lookups', 'restrictions', 'panels', 'keys', 'limits'];
 
 /**
  * One black-box check of one rule of docs/protocol.md, run against the node under test over the
@@ -47,7 +50,30 @@ export interface SuiteSettings {
   readonly replayWindowMs: number;
   /** The node's `outbox.attemptTimeoutMs` (protocol 5.5); 10 s by default. */
   readonly attemptTimeoutMs: number;
+  /** Federation connections of one source address still in their TLS handshake (protocol 5.1); 8 by default. */
+  readonly maxConnectionsPerAddress: number;
+  /** How long a Federation TLS handshake may take from the connection (protocol 5.1); 5 s by default. */
+  readonly handshakeTimeoutMs: number;
+  /** Federation connections of one pinned peer's client certificate (protocol 5.1); 4 by default. */
+  readonly maxConnectionsPerPeer: number;
+  /** Requests of one pinned peer whose message is still arriving; the others wait unread (protocol 5.1); 2 by default. */
+  readonly maxArrivingPerPeer: number;
+  /** How long a Federation request message may take to arrive, from the call's start (protocol 5.1); 10 s by default. */
+  readonly arrivalTimeoutMs: number;
 }
+
+/**
+ * The Federation port limits the suite assumes of the node under test: the reference node's
+ * defaults (`federation.*` in docs/reliability.md, section Security). A node with others tells
+ * the suite (`--max-connections-per-address`, …) or declares `--without limits`.
+ */
+export const DEFAULT_PORT_LIMITS = {
+  maxConnectionsPerAddress: 8,
+  handshakeTimeoutMs: 5000,
+  maxConnectionsPerPeer: 4,
+  maxArrivingPerPeer: 2,
+  arrivalTimeoutMs: 10_000,
+} as const satisfies Partial<SuiteSettings>;
 
 /** How a case gets a fake peer: pinned on the node (default) and with a policy, if given. */
 export interface PeerOptions {

@@ -36,6 +36,11 @@ interface Options {
   maxEnvelopeBytes?: number;
   replayWindowMs?: number;
   attemptTimeoutMs?: number;
+  maxConnectionsPerAddress?: number;
+  handshakeTimeoutMs?: number;
+  maxConnectionsPerPeer?: number;
+  maxArrivingPerPeer?: number;
+  arrivalTimeoutMs?: number;
   caseTimeout: number;
 }
 
@@ -57,6 +62,11 @@ const program = new Command('tracenet-conformance')
   .option('--max-envelope-bytes <n>', "the node's envelope.maxBytes (default 4194304)", integer)
   .option('--replay-window-ms <n>', "the node's replay window (default 300000)", integer)
   .option('--attempt-timeout-ms <n>', "the node's outbox.attemptTimeoutMs (default 10000)", integer)
+  .option('--max-connections-per-address <n>', "the node's federation.maxConnectionsPerAddress: connections of one address in their TLS handshake (default 8)", integer)
+  .option('--handshake-timeout-ms <n>', "the node's federation.handshakeTimeoutMs (default 5000)", integer)
+  .option('--max-connections-per-peer <n>', "the node's federation.maxConnectionsPerPeer (default 4)", integer)
+  .option('--max-arriving-per-peer <n>', "the node's federation.maxArrivingPerPeer: requests of one peer still arriving (default 2)", integer)
+  .option('--arrival-timeout-ms <n>', "the node's federation.arrivalTimeoutMs (default 10000)", integer)
   .option('--case-timeout <ms>', 'longest time one case may take', integer, 30_000)
   .option('--list', 'list the cases and exit')
   .option('-q, --quiet', 'print only the summary')
@@ -96,6 +106,11 @@ const program = new Command('tracenet-conformance')
             ...(options.maxEnvelopeBytes ? { maxEnvelopeBytes: options.maxEnvelopeBytes } : {}),
             ...(options.replayWindowMs ? { replayWindowMs: options.replayWindowMs } : {}),
             ...(options.attemptTimeoutMs ? { attemptTimeoutMs: options.attemptTimeoutMs } : {}),
+            ...(options.maxConnectionsPerAddress ? { maxConnectionsPerAddress: options.maxConnectionsPerAddress } : {}),
+            ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
+            ...(options.maxConnectionsPerPeer ? { maxConnectionsPerPeer: options.maxConnectionsPerPeer } : {}),
+            ...(options.maxArrivingPerPeer ? { maxArrivingPerPeer: options.maxArrivingPerPeer } : {}),
+            ...(options.arrivalTimeoutMs ? { arrivalTimeoutMs: options.arrivalTimeoutMs } : {}),
           },
           ...(options.spawn ? { spawn: { command: options.spawn, readyTimeoutMs: options.readyTimeout } } : {}),
           ...(options.quiet ? {} : { onResult: (r) => process.stdout.write(`${progressLine(r)}\n`) }),

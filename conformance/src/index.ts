@@ -12,7 +12,7 @@
  * ```
  */
 export const PROTOCOL_VERSION = 'tracenet.v1';
-export { FEATURES, OPTIONAL_FEATURES, CaseSkipped, type ConformanceCase, type CaseContext, type Feature, type SuiteSettings, type PeerOptions, type NodeUnderTest, type OwnNode, type Spawner } from './case.js';
+export { FEATURES, OPTIONAL_FEATURES, DEFAULT_PORT_LIMITS, CaseSkipped, type ConformanceCase, type CaseContext, type Feature, type SuiteSettings, type PeerOptions, type NodeUnderTest, type OwnNode, type Spawner } from './case.js';
 export { ALL_CASES } from './cases/index.js';
 export { CaseFailure, type Outcome, type WireError } from './check.js';
 export { PeerHost, FakePeer, type ReceivedMessage, type SealOptions, type KeySet, type DeliverAnswer, type DeliverResponder } from './fake-peer.js';

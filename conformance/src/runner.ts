@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { caseContext, type CaseContext, CaseSkipped, type ConformanceCase, type Feature, FEATURES, OPTIONAL_FEATURES, type Spawner, type SuiteSettings } from './case.js';
+import { caseContext, type CaseContext, CaseSkipped, type ConformanceCase, DEFAULT_PORT_LIMITS, type Feature, FEATURES, OPTIONAL_FEATURES, type Spawner, type SuiteSettings } from './case.js';
 import { ALL_CASES } from './cases/index.js';
 import { CaseFailure, show } from './check.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_REPLAY_WINDOW_MS, type FakePeer, kindName, PeerHost } from './fake-peer.js';
@@ -124,6 +124,11 @@ export async function runSuite(target: Target, options: RunOptions = {}): Promis
     maxEnvelopeBytes: options.settings?.maxEnvelopeBytes ?? 4 * 1024 * 1024,
     replayWindowMs: options.settings?.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
     attemptTimeoutMs: options.settings?.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
+    maxConnectionsPerAddress: options.settings?.maxConnectionsPerAddress ?? DEFAULT_PORT_LIMITS.maxConnectionsPerAddress,
+    handshakeTimeoutMs: options.settings?.handshakeTimeoutMs ?? DEFAULT_PORT_LIMITS.handshakeTimeoutMs,
+    maxConnectionsPerPeer: options.settings?.maxConnectionsPerPeer ?? DEFAULT_PORT_LIMITS.maxConnectionsPerPeer,
+    maxArrivingPerPeer: options.settings?.maxArrivingPerPeer ?? DEFAULT_PORT_LIMITS.maxArrivingPerPeer,
+    arrivalTimeoutMs: options.settings?.arrivalTimeoutMs ?? DEFAULT_PORT_LIMITS.arrivalTimeoutMs,
   };
   const cases = (options.cases ?? ALL_CASES).filter((c) => selected(c, options.only));
   const host = await PeerHost.start(target, { replayWindowMs: settings.replayWindowMs });

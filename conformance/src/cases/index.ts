@@ -2,6 +2,7 @@ import type { ConformanceCase } from '../case.js';
 import { AUTHORITY_CASES, OUTBOUND_CASES } from './authority.js';
 import { DELIVERY_CASES } from './delivery.js';
 import { ENVELOPE_CASES } from './envelope.js';
+import { FEDERATION_PORT_CASES } from './federation-port.js';
 import { KEY_CASES, ROSTER_CASES } from './keys.js';
 import { LOOKUP_CASES } from './lookups.js';
 import { REQUIRED_CASES } from './required.js';
@@ -27,5 +28,6 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...ROSTER_CASES,
   ...AUTHORITY_CASES,
   ...OUTBOUND_CASES,
+  ...FEDERATION_PORT_CASES,
   ...RESTART_CASES,
 ];

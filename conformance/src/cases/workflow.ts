@@ -772,6 +772,39 @@ export const WORKFLOW_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'auto-answer.several-matches-wait',
+    section: '12.8',
+    feature: 'workflow',
+    title: 'with auto_answer and two records matching the requested weapon the node only acknowledges and waits for an officer: an automatic answer needs exactly one match',
+    async run(ctx) {
+      const serial = `AB-${newTraceId().replace(/[^A-Za-z0-9]/g, '').slice(0, 10)}`;
+      // Two records (PutRecord without id creates one each time) of the same weapon.
+      for (const notes of ['first record', 'second record']) await ctx.target.records.call('putRecord', { record: WeaponRecord.fromPartial(weaponRecord(serial, { notes })) });
+      const base = traceRequest();
+      const trace = await receivedTrace(ctx, { autoAnswer: true }, traceRequest({ weapon: { ...base.weapon, markings: { ...base.weapon?.markings, serialNumber: serial } } as TraceRequest['weapon'] }));
+      await trace.peer.expect(K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT);
+      await trace.peer.expectNothing(400, 'protocol 12.8: nothing is sent automatically when two records match');
+      ensureState(await getCase(ctx, trace.caseId), S.CASE_STATE_ACKNOWLEDGED, 'protocol 12.8');
+    },
+  },
+  {
+    id: 'auto-answer.serial-alone-no-match',
+    section: '12.8',
+    cites: ['11.3'],
+    feature: 'workflow',
+    title: "with auto_answer and a record of the requested serial number but another manufacturer the node only acknowledges: a serial number alone is not a weapon's identity",
+    async run(ctx) {
+      const serial = `AC-${newTraceId().replace(/[^A-Za-z0-9]/g, '').slice(0, 10)}`;
+      const record = weaponRecord(serial);
+      await ctx.target.records.call('putRecord', { record: WeaponRecord.fromPartial({ ...record, manufacture: { ...record.manufacture, manufacturer: 'Other Works' } as WeaponRecord['manufacture'] }) });
+      const base = traceRequest();
+      const trace = await receivedTrace(ctx, { autoAnswer: true }, traceRequest({ weapon: { ...base.weapon, markings: { ...base.weapon?.markings, serialNumber: serial } } as TraceRequest['weapon'] }));
+      await trace.peer.expect(K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT);
+      await trace.peer.expectNothing(400, 'protocol 11.3: the record of another manufacturer is no match');
+      ensureState(await getCase(ctx, trace.caseId), S.CASE_STATE_ACKNOWLEDGED, 'protocol 12.8');
+    },
+  },
+  {
     id: 'illegal.local-requester-answers',
     section: '12.3',
     feature: 'workflow',

@@ -116,6 +116,9 @@ const MISSING: ReadonlyArray<[string, Mutation, string[]]> = [
   ['case reference', (r) => (r.caseReference = ''), ['case_reference']],
   ['priority', (r) => (r.priority = Priority.PRIORITY_UNSPECIFIED), ['priority']],
   ['justification of an urgent request', (r) => (r.priority = Priority.PRIORITY_URGENT), ['urgency_justification']],
+  // White space alone is empty (protocol 6.2).
+  ['justification of an urgent request but white space', (r) => Object.assign(r, { priority: Priority.PRIORITY_URGENT, urgencyJustification: ' \t\n ' }), ['urgency_justification']],
+  ['intended use but white space', (r) => (r.intendedUse = '   '), ['intended_use']],
   [
     'everything',
     (r) => Object.assign(r, TraceRequest.fromPartial({ traceId: r.traceId })),
@@ -320,6 +323,18 @@ describe('request content (ITI: what a trace request must contain)', () => {
     expect(result.error.code).toBe(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
     expect(result.error.grpc).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect(result.error.violations.map((v) => v.field)).toEqual(fields.map((f) => `body.${f}`));
+    expect(await caseStorage(bel)).toEqual(before);
+  });
+
+  it("a peer's second request with a trace id it used already is REJECTED (ALREADY_EXISTS, body.trace_id, unique_trace); the first case stays alone (protocol 12.4)", async () => {
+    const bel = bed.node('BEL');
+    const traceId = randomTraceId();
+    const first = await deliverByHand(bed, party.identity, bel, K.MESSAGE_KIND_TRACE_REQUEST, TraceRequest.encode({ ...without(() => undefined, traceId) }).finish());
+    expect(first.status).toBe('accepted');
+    const before = await caseStorage(bel);
+    const again = await deliverByHand(bed, party.identity, bel, K.MESSAGE_KIND_TRACE_REQUEST, TraceRequest.encode({ ...without(() => undefined, traceId), caseReference: 'another case' }).finish());
+    if (again.status !== 'rejected') throw new Error('the reused trace id was accepted');
+    expect(again.error).toMatchObject({ code: ErrorCode.ERROR_CODE_ALREADY_EXISTS, field: 'body.trace_id', rule: 'unique_trace' });
     expect(await caseStorage(bel)).toEqual(before);
   });
 
