@@ -1,6 +1,6 @@
 import { Envelope, ErrorCode, InterestCategory, LookupAnswer, LookupOutcome, LookupQuery, LookupRequest, MessageKind, WeaponRecord } from '@tracenet/proto';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { open, parse } from '../codec/index.js';
+import { open, parse, randomBytes } from '../codec/index.js';
 import { CaseFailure, describe, ensureEach, ensureEqual, ensureOneRefusal, ensureRefused, NOT_AUTHENTICATED, type Outcome } from '../check.js';
 import { type FakePeer, newMessageId } from '../fake-peer.js';
 import { unauthenticatedEnvelopes, weaponRecord } from '../fixtures.js';
@@ -468,6 +468,54 @@ export const LOOKUP_CASES: ConformanceCase[] = [
       const response = await ctx.target.lookups.call('lookup', LookupRequest.fromPartial({ weapon: { manufacturer: 'Conformance Arms', serialNumber: 'RQ-1234' }, purpose: 'check', peers: [peer.participantId], deadlineMs: 600 }));
       ensureEqual(response.results[0]?.outcome, LookupOutcome.LOOKUP_OUTCOME_TIMEOUT, 'outcome');
       ensureEqual(response.notAnswered, [peer.participantId], 'not_answered');
+    },
+  },
+  {
+    id: 'lookups.signature-checked',
+    section: '13.6',
+    cites: ['10.2', '4.9'],
+    feature: 'lookups',
+    title: "a query sealed under the pair key but signed with another pinned peer's key is BAD_SIGNATURE (sealed.signature) and gets no answer: opening is not proof of origin",
+    async run(ctx) {
+      const s = serial();
+      await recordOfInterest(ctx, s);
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const other = await ctx.peer({ policy: { allowLookups: true } });
+      const sealed = peer.seal({ kind: K.MESSAGE_KIND_LOOKUP_QUERY, body: query(s), expiresAtMs: Date.now() + 60_000, signingSecretKey: other.keys.signingSecretKey });
+      ensureRefused(await ctx.host.lookupRaw(sealed.bytes), { code: E.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', rule: 'ed25519' });
+    },
+  },
+  {
+    id: 'lookups.aliases',
+    section: '13.5',
+    cites: ['13.4'],
+    feature: 'lookups',
+    title: "the owner's manufacturer alias table maps the record's maker as well as the query's: a record of interest kept under an alias is a hit for the canonical name, and the other way round",
+    async run(ctx) {
+      const tag = randomBytes(4).toString('hex').toUpperCase();
+      const canonical = `Alias Works ${tag}`;
+      const alias = `AW-${tag}`;
+      await ctx.target.records.call('loadAliases', { csv: Buffer.from(`# conformance case lookups.aliases\n${canonical},${alias}\n`) });
+      try {
+        const peer = await ctx.peer({ policy: { allowLookups: true } });
+        for (const [kept, asked] of [
+          [alias, canonical],
+          [canonical, alias],
+        ] as const) {
+          const s = serial();
+          const record = weaponRecord(s);
+          const { record: stored } = await ctx.target.records.call('putRecord', { record: WeaponRecord.fromPartial({ ...record, manufacture: { ...record.manufacture, manufacturer: kept } as WeaponRecord['manufacture'] }) });
+          await ctx.target.records.call('reportRecord', {
+            recordId: stored?.recordId ?? '',
+            report: { category: InterestCategory.INTEREST_CATEGORY_STOLEN, date: '2020-06-01', agency: 'Police', reference: 'REF-1', contactPoint: 'desk@conformance.example' },
+          });
+          const { sealed, queryId, outcome } = await ask(ctx, peer, query(s, { weapon: { manufacturer: asked, serialNumber: s, model: '', calibre: '', type: 0 } }));
+          ensureEqual(openAnswer(ctx, peer, outcome, sealed.header.messageId, queryId).answer.hits.length, 1, `hits for a record kept under "${kept}" asked as "${asked}"`);
+        }
+      } finally {
+        // The table is the node's own: the case leaves it empty, as a fresh node has it.
+        await ctx.target.records.call('loadAliases', { csv: Buffer.alloc(0) });
+      }
     },
   },
   {

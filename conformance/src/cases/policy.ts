@@ -170,16 +170,18 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
     id: 'restrictions.no-loosening',
     section: '14.2',
     feature: 'restrictions',
-    title: 'an officer may only tighten: LISTED over a policy default of NONE is INVALID_FIELD (restrictions.onward_disclosure, no_loosening); nothing is sent',
+    title:
+      'an officer may only tighten: LISTED over a policy default of NONE, or a retention longer than the default of 30 days, is INVALID_FIELD (no_loosening) naming that restriction; nothing is sent',
     async run(ctx) {
-      const trace = await acknowledgedTrace(ctx, { defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 0 } });
-      const outcome = await ctx.call(
-        ctx.target.cases.call(
-          'answerCase',
-          AnswerCaseRequest.fromPartial({ caseId: trace.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, restrictions: { onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['XAA'] } }),
-        ),
-      );
-      ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'restrictions.onward_disclosure', rule: 'no_loosening' });
+      const trace = await acknowledgedTrace(ctx, { defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 30 } });
+      const loosened: Array<[string, Partial<UseRestrictions>]> = [
+        ['restrictions.onward_disclosure', { onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['XAA'] }],
+        ['restrictions.retention_days', { onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, retentionDays: 31 }],
+      ];
+      for (const [field, restrictions] of loosened) {
+        const outcome = await ctx.call(ctx.target.cases.call('answerCase', AnswerCaseRequest.fromPartial({ caseId: trace.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, restrictions })));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field, rule: 'no_loosening' });
+      }
       await trace.peer.expectNothing(300, 'protocol 14.2: nothing is sent');
     },
   },

@@ -1003,6 +1003,21 @@ describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
     expect((await bed.node('FRA').workflow.get(mine.caseId)).overdue).toBe(false);
   });
 
+  it('a delay whose expected_by falls before the answer deadline leaves the deadline as it was on both sides (protocol 12.7)', async () => {
+    const { mine, theirs } = await received();
+    await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
+    const acknowledged = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+    const due = acknowledged.answerDueAtMs;
+    // The answer is due a day after the acknowledgement here: a date before it is yesterday's.
+    const expectedBy = new Date(bed.clock.now() - DAY).toISOString().slice(0, 10);
+    expect(Date.parse(`${expectedBy}T23:59:59.999Z`)).toBeLessThan(due);
+    await bed.cases('BEL').call('delayCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION, explanation: 'expected by a date already past', expectedBy });
+    const delayed = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_DELAYED]);
+    expect(delayed.delay?.expectedBy).toBe(expectedBy);
+    expect(delayed.answerDueAtMs).toBe(due);
+    expect((await bed.node('BEL').workflow.get(theirs.caseId)).answerDueAtMs).toBe(due);
+  });
+
   it('a late answer is overdue; a delay with expected_by extends the answer deadline on both sides', async () => {
     const { mine, theirs } = await received();
     await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
