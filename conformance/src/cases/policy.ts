@@ -376,6 +376,22 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'restrictions.unspecified-onward-received',
+    section: '14.2',
+    feature: 'restrictions',
+    title: 'an answer whose restrictions leave the onward disclosure UNSPECIFIED is INVALID_FIELD (body.restrictions.onward_disclosure, enum) with a receipt: the receiver cannot know what it may do with it; the case stays acknowledged',
+    async run(ctx) {
+      const trace = await acknowledgedSentTrace(ctx);
+      const { sealed, outcome } = await sendBody(
+        trace.peer,
+        K.MESSAGE_KIND_TRACE_ANSWER,
+        tracedAnswer(trace.traceId, { restrictions: { purpose: 'p', onwardDisclosure: O.ONWARD_DISCLOSURE_UNSPECIFIED, listedParticipants: [], retentionDays: 30 } }),
+      );
+      ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.restrictions.onward_disclosure', rule: 'enum', receipt: 'rejected' }, trace.peer.receiptOf(sealed.header.messageId, sealed.digest));
+      ensureEqual((await getCase(ctx, trace.caseId)).state, S.CASE_STATE_ACKNOWLEDGED, 'state (protocol 14.2)');
+    },
+  },
+  {
     id: 'restrictions.shared-information-received',
     section: '14.4',
     feature: 'restrictions',
