@@ -122,11 +122,12 @@ export const LOOKUP_CASES: ConformanceCase[] = [
     id: 'lookups.denied-by-default',
     section: '13.8',
     feature: 'lookups',
-    title: 'a lookup from a peer whose policy does not allow lookups is KIND_NOT_ALLOWED (peer_policy), without receipt',
+    title: 'a lookup from a peer whose policy does not allow lookups is KIND_NOT_ALLOWED (peer_policy), without receipt — also when the policy accepts its trace requests',
     async run(ctx) {
-      const peer = await ctx.peer();
-      const { outcome } = await ask(ctx, peer, query(serial()));
-      ensureRefused(outcome, { code: E.ERROR_CODE_KIND_NOT_ALLOWED, field: 'header.kind', rule: 'peer_policy', receipt: 'none' });
+      for (const peer of [await ctx.peer(), await ctx.peer({ policy: { acceptRequests: true } })]) {
+        const { outcome } = await ask(ctx, peer, query(serial()));
+        ensureRefused(outcome, { code: E.ERROR_CODE_KIND_NOT_ALLOWED, field: 'header.kind', rule: 'peer_policy', receipt: 'none' });
+      }
     },
   },
   {

@@ -245,13 +245,18 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
     id: 'restrictions.consent-then-share',
     section: '14.4',
     feature: 'restrictions',
-    title: 'RequestConsent reaches the provider; once it grants, sharing is allowed with basis consent:<id>',
+    title: 'RequestConsent reaches the provider; once it grants, sharing is allowed with basis consent:<id> — with the participant the consent names only',
     async run(ctx) {
       const { trace, third } = await answeredWith(ctx, { onwardDisclosure: O.ONWARD_DISCLOSURE_NONE });
+      const other = await ctx.peer();
       ensureOk(await ctx.call(ctx.target.cases.call('requestConsent', { caseId: trace.caseId, thirdParticipant: third.participantId, reason: 'panel report' })), 'RequestConsent');
       const request = await trace.peer.expect<ConsentRequest>(K.MESSAGE_KIND_CONSENT_REQUEST);
       ensureEqual(request.body.thirdParticipant, third.participantId, 'consent request third_participant');
       await sendAccepted(trace.peer, K.MESSAGE_KIND_CONSENT_DECISION, { traceId: trace.traceId, consentId: request.body.consentId, granted: true, conditions: '' }, 'protocol 14.4');
+      // The consent names `third`: it allows nothing towards another participant (14.3).
+      const elsewhere = await ctx.call(ctx.target.cases.call('shareCase', { caseId: trace.caseId, thirdParticipant: other.participantId, note: '' }));
+      ensureRefused(elsewhere, { code: E.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, rule: 'use_restrictions' });
+      await other.expectNothing(300, 'protocol 14.3: nothing is sent to a participant the consent does not name');
       ensureOk(await ctx.call(ctx.target.cases.call('shareCase', { caseId: trace.caseId, thirdParticipant: third.participantId, note: '' })), 'ShareCase after consent');
       await third.expect(K.MESSAGE_KIND_SHARED_INFORMATION);
       const notice = await trace.peer.expect<DisclosureNotice>(K.MESSAGE_KIND_DISCLOSURE_NOTICE);
