@@ -234,14 +234,18 @@ describe('answer size (docs/protocol.md 13.6)', () => {
 });
 
 describe('policy and rate limit', () => {
-  it('a peer whose policy does not allow lookups is refused with KIND_NOT_ALLOWED (PERMISSION_DENIED); no hit notice', async () => {
-    const before = (await bel.node.lookups.hits.list()).hits.length;
-    const seq = bel.node.journal.head.seq;
-    const thrown = (await rejectionOf(client.lookup(sealQuery(ken.identity, self(), clock.now(), queryBody(rifleQuery())).bytes))) as ServiceError;
-    expect(thrown.code).toBe(GrpcStatus.PERMISSION_DENIED);
-    expect(TracenetError.from(thrown)).toMatchObject({ codeName: 'KIND_NOT_ALLOWED', field: 'header.kind', rule: 'peer_policy' });
-    expect((await bel.node.lookups.hits.list()).hits.length).toBe(before);
-    expect(await auditSince(seq)).toEqual([expect.objectContaining({ type: 'lookup.refused', peer: 'KEN', code: 'KIND_NOT_ALLOWED', authenticated: true })]);
+  it('a peer whose policy does not allow lookups is refused with KIND_NOT_ALLOWED (PERMISSION_DENIED), also when its trace requests are accepted; no hit notice', async () => {
+    for (const acceptRequests of [false, true]) {
+      await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'KEN', acceptRequests }));
+      const before = (await bel.node.lookups.hits.list()).hits.length;
+      const seq = bel.node.journal.head.seq;
+      const thrown = (await rejectionOf(client.lookup(sealQuery(ken.identity, self(), clock.now(), queryBody(rifleQuery())).bytes))) as ServiceError;
+      expect(thrown.code, `accept_requests ${acceptRequests}`).toBe(GrpcStatus.PERMISSION_DENIED);
+      expect(TracenetError.from(thrown)).toMatchObject({ codeName: 'KIND_NOT_ALLOWED', field: 'header.kind', rule: 'peer_policy' });
+      expect((await bel.node.lookups.hits.list()).hits.length).toBe(before);
+      expect(await auditSince(seq)).toEqual([expect.objectContaining({ type: 'lookup.refused', peer: 'KEN', code: 'KIND_NOT_ALLOWED', authenticated: true })]);
+    }
+    await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'KEN' }));
   });
 
   it('over its rate limit a peer is refused with RATE_LIMITED (RESOURCE_EXHAUSTED, retryable); the bucket refills with time', async () => {

@@ -244,7 +244,8 @@ describe('panels: an organisation asks; one state accepts, another refuses', () 
 describe('ShareCase: consent, disclosure notices, retention', () => {
   let bed: Bed;
   beforeAll(async () => {
-    bed = await startBed(['FRA', 'BEL', PANEL]);
+    // KEN: a participant no consent or list names.
+    bed = await startBed(['FRA', 'BEL', PANEL, 'KEN']);
     await bed.policy('BEL', 'FRA', { acceptRequests: true });
     // Shared information opens a case at the third participant: it too must accept the sharer.
     await bed.policy(PANEL, 'FRA', { acceptRequests: true });
@@ -285,6 +286,9 @@ describe('ShareCase: consent, disclosure notices, retention', () => {
     const consentId = second.consents[1]?.consentId ?? '';
     await bed.cases('BEL').call('decideConsent', { caseId: theirs.caseId, consentId, granted: true, conditions: 'for the final report only' });
     await until(bed.node('FRA'), mine.caseId, (c) => c.consents[1]?.granted === true, 'consent granted');
+    // The consent names the panel: it allows nothing towards another participant (protocol 14.3).
+    const elsewhere = await failure(bed.cases('FRA').call('shareCase', { caseId: mine.caseId, thirdParticipant: 'KEN', note: 'not the panel' }));
+    expect([elsewhere.code, elsewhere.rule]).toEqual([ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, 'use_restrictions']);
     const { case: after } = await share(mine.caseId);
     expect(after?.disclosures.map((d) => [d.thirdParticipant, d.basis])).toEqual([[PANEL, `consent:${consentId}`]]);
 
