@@ -311,9 +311,11 @@ describe('ShareCase: consent, disclosure notices, retention', () => {
     expect((await auditTypes(bed.node('FRA'))).filter((a) => a.type === 'case.disclosed').map((a) => a.third)).toEqual([PANEL]);
   });
 
-  it('LISTED restrictions allow sharing with a listed participant without consent', async () => {
+  it('LISTED restrictions allow sharing with a listed participant without consent, and with no one else', async () => {
     await bed.policy('BEL', 'FRA', { acceptRequests: true, defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: [PANEL], retentionDays: 0 } });
     const { mine, theirs } = await answered(bed);
+    const unlisted = await failure(bed.cases('FRA').call('shareCase', { caseId: mine.caseId, thirdParticipant: 'KEN', note: 'not on the list' }));
+    expect([unlisted.code, unlisted.rule]).toEqual([ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, 'use_restrictions']);
     const { case: after } = await share(mine.caseId);
     expect(after?.disclosures.map((d) => d.basis)).toEqual(['listed']);
     await until(bed.node('BEL'), theirs.caseId, (c) => c.disclosures.length === 1, 'disclosure notified');
