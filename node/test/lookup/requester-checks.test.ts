@@ -36,6 +36,8 @@ function keysOf(node: TracenetNode): Keyed {
  */
 class ResealedAnswers implements Transport {
   rewrite: ((answer: LookupAnswer) => LookupAnswer) | undefined;
+  /** When set, the answer is sealed again with this correlation id instead of the query's message id. */
+  correlationId: string | undefined;
   /** Whose keys open and seal the answers; set once both nodes are started. */
   parties: { requester: Keyed; owner: Keyed } | undefined;
   readonly #inner = createGrpcTransport({ maxEnvelopeBytes: DEFAULT_MAX_ENVELOPE_BYTES });
@@ -66,7 +68,7 @@ class ResealedAnswers implements Transport {
       body,
       createdAtMs: header.createdAtMs,
       expiresAtMs: header.expiresAtMs,
-      correlationId: query.messageId,
+      correlationId: this.correlationId ?? query.messageId,
     }).bytes;
   }
 
@@ -157,5 +159,28 @@ describe('the requester checks the hits of an answer (protocol 13.6 step 14)', (
     ]);
     expect(await fra.node.lookups.history.hit('KEN', reference)).toBeUndefined();
     expect((await fra.node.lookups.history.hit('BEL', reference))?.queryId).toBe(resealed.queryId);
+  });
+
+  it('refuses an answer, correctly sealed and signed by the peer asked, whose correlation_id is not the query envelope\'s message id (rule correlation)', async () => {
+    const { fra, transport, lookup } = await startPair();
+
+    // Control: BEL's answer opened and sealed again unchanged, with the query's message id.
+    transport.rewrite = (answer) => answer;
+    const control = await lookup();
+    expect(control.result).toMatchObject({ peer: 'BEL', outcome: LookupOutcome.LOOKUP_OUTCOME_HIT, errorCode: '', hits: [{ owner: 'BEL' }] });
+    const reference = control.result?.hits[0]?.reference ?? '';
+    expect(reference).toMatch(/^roi_/);
+
+    // The same answer, body unchanged, sealed as an answer to another query envelope.
+    transport.correlationId = 'AAAAAAAAAAAAAAAAAAAAAA';
+    const forged = await lookup();
+    expect(forged.result).toMatchObject({ peer: 'BEL', outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR, errorCode: 'BAD_SIGNATURE', hits: [] });
+    const refusals = fra.logs.filter((l) => l.component === 'lookup-client' && l.queryId === forged.queryId);
+    expect(refusals).toEqual([expect.objectContaining({ peer: 'BEL', code: 'BAD_SIGNATURE', rule: 'correlation', msg: 'lookup failed' })]);
+
+    // No hit is kept from it: the audit counts none, and BEL's hit still points to the control.
+    const answers = await auditOf(fra, 'lookup.answer');
+    expect(answers.find((a) => a.queryId === forged.queryId)).toMatchObject({ peer: 'BEL', outcome: 'error', hits: 0, code: 'BAD_SIGNATURE' });
+    expect((await fra.node.lookups.history.hit('BEL', reference))?.queryId).toBe(control.queryId);
   });
 });

@@ -7,18 +7,21 @@ import {
   CaseState,
   CasesClient,
   type CasesServer,
+  ConsentDecision,
   ErrorCode,
   MessageKind,
   NodeEvent,
   NodeEventType,
   OnwardDisclosure as O,
   PeerPolicy,
+  ReceiptStatus,
   TraceOutcome,
   TraceRequest,
   TracenetError,
   type UseRestrictions,
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
+import { verifyReceipt } from '../../src/envelope/receipt.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import type { TracenetNode } from '../../src/node.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -35,6 +38,8 @@ import { traceRequest } from '../support/requests.js';
 const S = CaseState;
 const DAY = 86_400_000;
 const PANEL = 'org:UN-POE';
+/** An organisation whose name does not start like the UN's: a panel all the same (protocol 14.2). */
+const OTHER_PANEL = 'org:OSCE-SMM';
 
 
 /** A TRACED answer with optional officer restrictions. */
@@ -201,8 +206,9 @@ describe('use restrictions on answers: policy defaults, tightening only', () => 
 describe('panels: an organisation asks; one state accepts, another refuses', () => {
   let bed: Bed;
   beforeAll(async () => {
-    bed = await startBed([PANEL, 'BEL', 'KEN']);
+    bed = await startBed([PANEL, OTHER_PANEL, 'BEL', 'KEN']);
     await bed.policy('BEL', PANEL, { acceptRequests: true, autoAcknowledge: true });
+    await bed.policy('BEL', OTHER_PANEL, { acceptRequests: true, autoAcknowledge: true });
   });
   afterAll(() => bed?.cleanup());
 
@@ -216,6 +222,19 @@ describe('panels: an organisation asks; one state accepts, another refuses', () 
     await bed.cases('BEL').call('answerCase', traced(theirs.caseId));
     const mine = await until(bed.node(PANEL), (sent as Case).caseId, (c) => c.state === S.CASE_STATE_ANSWERED, 'answered');
     expect(mine.answer?.restrictions).toEqual({ purpose: 'criminal investigation and prosecution', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 365 });
+  });
+
+  it('any organisation is a panel: the answer to org:OSCE-SMM carries onward NONE and 365 days on both sides, not a state\'s defaults (protocol 14.2, 14.6)', async () => {
+    const { case: sent } = await bed.cases(OTHER_PANEL).call('createCase', { recipient: 'BEL', request: traceRequest({ requestingAuthority: 'OSCE Special Monitoring Mission' }), send: true });
+    const theirs = await caseOfTrace(bed.node('BEL'), (sent as Case).traceId);
+    expect(theirs.panel).toBe(true);
+    await until(bed.node('BEL'), theirs.caseId, (c) => c.state === S.CASE_STATE_ACKNOWLEDGED, 'acknowledged');
+    await bed.cases('BEL').call('answerCase', traced(theirs.caseId));
+    const mine = await until(bed.node(OTHER_PANEL), (sent as Case).caseId, (c) => c.state === S.CASE_STATE_ANSWERED, 'answered');
+    const strictest: UseRestrictions = { purpose: 'criminal investigation and prosecution', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 365 };
+    expect((await bed.node('BEL').workflow.get(theirs.caseId)).answer?.restrictions).toEqual(strictest);
+    expect(mine.answer?.restrictions).toEqual(strictest);
+    expect(mine.retainUntilMs).toBe(mine.updatedAtMs + 365 * DAY);
   });
 
   it('KEN does not accept: PERMISSION_DENIED (KIND_NOT_ALLOWED) over the wire, and nothing is stored', async () => {
@@ -309,6 +328,46 @@ describe('ShareCase: consent, disclosure notices, retention', () => {
     expect((await auditTypes(bel)).filter((a) => a.type === 'disclosure.notified')).toEqual([expect.objectContaining({ caseId: theirs.caseId, third: PANEL, authorised: true })]);
     expect((await events(bel)).filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED).map((e) => e.caseId)).toEqual([theirs.caseId]);
     expect((await auditTypes(bed.node('FRA'))).filter((a) => a.type === 'case.disclosed').map((a) => a.third)).toEqual([PANEL]);
+  });
+
+  it('a consent decision from anyone but the provider is REJECTED (NOT_FOUND, body.trace_id, known_trace) and decides nothing (protocol 14.4)', async () => {
+    const { mine, theirs } = await answered(bed);
+    await bed.cases('FRA').call('requestConsent', { caseId: mine.caseId, thirdParticipant: PANEL, reason: 'the panel investigates embargo breaches' });
+    await until(bed.node('BEL'), theirs.caseId, (c) => c.consents.length === 1, 'consent asked');
+    const fra = bed.node('FRA');
+    const asked = await fra.workflow.get(mine.caseId);
+    const consentId = asked.consents[0]?.consentId ?? '';
+    expect(consentId).not.toBe('');
+    expect(asked.consents[0]).toMatchObject({ thirdParticipant: PANEL, decidedAtMs: 0 });
+    // The third participant itself, and a participant no one named, each grant the consent in BEL's stead.
+    for (const forger of [PANEL, 'KEN']) {
+      const from = bed.node(forger).identity;
+      const body = ConsentDecision.encode({ traceId: mine.traceId, consentId, granted: true, conditions: `granted by ${forger}` }).finish();
+      const messageId = newMessageId();
+      const sealed = sealFrom(from, fra.identity, bed.clock.now(), { kind: MessageKind.MESSAGE_KIND_CONSENT_DECISION, body, messageId });
+      const client = new RawFederationClient(fra.federationAddress, fra.identity.tlsCertificatePem, from.tls);
+      try {
+        const error = TracenetError.from(await rejectionOf(client.deliver(sealed.bytes)));
+        expect([error.code, error.field, error.rule], forger).toEqual([ErrorCode.ERROR_CODE_NOT_FOUND, 'body.trace_id', 'known_trace']);
+        expect(error.receipt, `a signed REJECTED receipt for ${forger}`).toBeDefined();
+        const receipt = verifyReceipt(error.receipt as NonNullable<TracenetError['receipt']>, {
+          issuer: 'FRA',
+          issuerKeyId: fra.identity.keyId,
+          issuerSigningPublicKey: fra.identity.keys.signingPublicKey,
+          sender: forger,
+          messageId,
+        });
+        expect([receipt.status, receipt.errorCode]).toEqual([ReceiptStatus.RECEIPT_STATUS_REJECTED, ErrorCode.ERROR_CODE_NOT_FOUND]);
+      } finally {
+        client.close();
+      }
+    }
+    // The consent stays undecided, and sharing with the panel is still refused.
+    const after = await fra.workflow.get(mine.caseId);
+    expect(after.consents).toEqual(asked.consents);
+    expect(after.consents[0]).toMatchObject({ decidedAtMs: 0, granted: false, conditions: '' });
+    expect(after.timeline).toEqual(asked.timeline);
+    expect((await failure(share(mine.caseId))).code).toBe(ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED);
   });
 
   it('LISTED restrictions allow sharing with a listed participant without consent, and with no one else', async () => {
