@@ -308,12 +308,15 @@ export const LOOKUP_CASES: ConformanceCase[] = [
   {
     id: 'lookups.short-wildcard',
     section: '13.3',
+    cites: ['13.4'],
     feature: 'lookups',
-    title: 'a wildcard serial with fewer than 3 known characters is INVALID_FIELD (wildcard_known_characters)',
+    title: 'a wildcard serial with fewer than 3 known characters besides its wildcards is INVALID_FIELD (wildcard_known_characters), however many wildcards it holds',
     async run(ctx) {
       const peer = await ctx.peer({ policy: { allowLookups: true } });
-      const { outcome } = await ask(ctx, peer, query('A*'));
-      ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.weapon.serial_number', rule: 'wildcard_known_characters', receipt: 'none' });
+      for (const pattern of ['A*', 'AB*?', '*?*A']) {
+        const { outcome } = await ask(ctx, peer, query(pattern));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.weapon.serial_number', rule: 'wildcard_known_characters', receipt: 'none' });
+      }
     },
   },
   {
