@@ -3,7 +3,7 @@ import type { CaseContext, ConformanceCase } from '../case.js';
 import { open, parse, randomBytes } from '../codec/index.js';
 import { CaseFailure, describe, ensureEach, ensureEqual, ensureOneRefusal, ensureRefused, NOT_AUTHENTICATED, type Outcome } from '../check.js';
 import { type FakePeer, newMessageId } from '../fake-peer.js';
-import { unauthenticatedEnvelopes, weaponRecord } from '../fixtures.js';
+import { announceRotation, unauthenticatedEnvelopes, weaponRecord } from '../fixtures.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -308,12 +308,15 @@ export const LOOKUP_CASES: ConformanceCase[] = [
   {
     id: 'lookups.short-wildcard',
     section: '13.3',
+    cites: ['13.4'],
     feature: 'lookups',
-    title: 'a wildcard serial with fewer than 3 known characters is INVALID_FIELD (wildcard_known_characters)',
+    title: 'a wildcard serial with fewer than 3 known characters besides its wildcards is INVALID_FIELD (wildcard_known_characters), however many wildcards it holds',
     async run(ctx) {
       const peer = await ctx.peer({ policy: { allowLookups: true } });
-      const { outcome } = await ask(ctx, peer, query('A*'));
-      ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.weapon.serial_number', rule: 'wildcard_known_characters', receipt: 'none' });
+      for (const pattern of ['A*', 'AB*?', '*?*A']) {
+        const { outcome } = await ask(ctx, peer, query(pattern));
+        ensureRefused(outcome, { code: E.ERROR_CODE_INVALID_FIELD, field: 'body.weapon.serial_number', rule: 'wildcard_known_characters', receipt: 'none' });
+      }
     },
   },
   {
@@ -517,6 +520,32 @@ export const LOOKUP_CASES: ConformanceCase[] = [
         // The table is the node's own: the case leaves it empty, as a fresh node has it.
         await ctx.target.records.call('loadAliases', { csv: Buffer.alloc(0) });
       }
+    },
+  },
+  {
+    id: 'lookups.answer-to-query-keys',
+    section: '13.6',
+    cites: ['15.2'],
+    feature: 'lookups',
+    title: "during a peer's rotation grace, a query sealed with its previous keys is answered to those keys: recipient_key_id = the query's sender_key_id, sealed under that key's pair key",
+    async run(ctx) {
+      const s = serial();
+      await recordOfInterest(ctx, s);
+      const peer = await ctx.peer({ policy: { allowLookups: true } });
+      const previous = await announceRotation(peer);
+      const body = query(s);
+      const sealed = peer.seal({ kind: K.MESSAGE_KIND_LOOKUP_QUERY, body, expiresAtMs: Date.now() + 60_000, keySet: previous });
+      const outcome = await ctx.host.lookupRaw(sealed.bytes);
+      if (!outcome.ok) throw new CaseFailure('a LOOKUP_ANSWER to a query sealed with keys in their grace', describe(outcome), 'protocol 15.2');
+      const parsed = parse(outcome.value);
+      ensureEqual(parsed.header.recipientKeyId, previous.keyId, 'answer recipient_key_id (the key the query was sealed with)');
+      let opened;
+      try {
+        opened = open(parsed, peer.pairKey(previous), ctx.target.cardBody.signingPublicKey);
+      } catch (error) {
+        throw new CaseFailure("an answer sealed under the pair key of the query's keys", (error as Error).message, 'protocol 13.6 step 14');
+      }
+      ensureEqual(LookupAnswer.decode(opened.body).hits.length, 1, 'number of hits');
     },
   },
   {

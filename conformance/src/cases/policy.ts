@@ -397,6 +397,25 @@ export const RESTRICTION_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'restrictions.retention-from-receipt',
+    section: '14.2',
+    feature: 'restrictions',
+    title: "the requester keeps a received answer for the answer's retention_days from its receipt: GetCase's retain_until_ms is receipt time + 30 days for an answer restricted to 30 days",
+    async run(ctx) {
+      const trace = await acknowledgedSentTrace(ctx);
+      const before = Date.now();
+      await sendAccepted(trace.peer, K.MESSAGE_KIND_TRACE_ANSWER, tracedAnswer(trace.traceId, { restrictions: { purpose: 'p', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 30 } }), 'protocol 14.2');
+      const after = Date.now();
+      const kept = (await getCase(ctx, trace.caseId)).retainUntilMs;
+      const days = 30 * 86_400_000;
+      // The node's clock may differ from the suite's by the replay window's tolerance at most.
+      const slack = 60_000;
+      if (!(kept >= before + days - slack && kept <= after + days + slack)) {
+        throw new CaseFailure(`retain_until_ms between ${new Date(before + days).toISOString()} and ${new Date(after + days).toISOString()}`, kept === 0 ? 'none' : new Date(kept).toISOString(), 'protocol 14.2');
+      }
+    },
+  },
+  {
     id: 'restrictions.shared-information-received',
     section: '14.4',
     feature: 'restrictions',
