@@ -386,6 +386,8 @@ export class FakePeer {
    * returning the answer body to seal. Unset: a lookup to this peer is unexpected.
    */
   lookupResponder: ((query: LookupQuery) => LookupAnswer | TracenetError | 'silent') | undefined;
+  /** When set, the correlation id of this peer's lookup answers instead of the query envelope's message id (a misbehaving owner). */
+  lookupCorrelationId: string | undefined;
   /** Queries the node sent to this peer. */
   readonly lookups: LookupQuery[] = [];
   readonly #seen = new Map<string, { bodyDigest: string; receipt: Receipt }>();
@@ -629,7 +631,7 @@ export class FakePeer {
     if (answer === undefined || answer === 'silent') return undefined;
     if (answer instanceof TracenetError) return answer;
     const now = Date.now();
-    const out = EnvelopeHeader.encode(this.header({ kind: MessageKind.MESSAGE_KIND_LOOKUP_ANSWER, createdAtMs: now, expiresAtMs: now + 300_000, correlationId: header.messageId })).finish();
+    const out = EnvelopeHeader.encode(this.header({ kind: MessageKind.MESSAGE_KIND_LOOKUP_ANSWER, createdAtMs: now, expiresAtMs: now + 300_000, correlationId: this.lookupCorrelationId ?? header.messageId })).finish();
     return seal({ header: out, body: LookupAnswer.encode(answer).finish(), signingSecretKey: this.keys.signingSecretKey, pairKey: this.pairKey() }).bytes;
   }
 

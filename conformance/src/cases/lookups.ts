@@ -462,6 +462,19 @@ export const LOOKUP_CASES: ConformanceCase[] = [
     },
   },
   {
+    id: 'lookups.requester-wrong-correlation',
+    section: '13.6',
+    feature: 'lookups',
+    title: "an answer to this query whose correlation_id is not the query envelope's message id is not proof that it answers this envelope: ERROR with BAD_SIGNATURE",
+    async run(ctx) {
+      const peer = await ctx.peer();
+      peer.lookupResponder = (q) => LookupAnswer.fromPartial({ queryId: q.queryId, hits: [] });
+      peer.lookupCorrelationId = newMessageId();
+      const response = await ctx.target.lookups.call('lookup', LookupRequest.fromPartial({ weapon: { manufacturer: 'Conformance Arms', serialNumber: 'RQ-1234' }, purpose: 'check', peers: [peer.participantId], deadlineMs: 5000 }));
+      ensureEqual([response.results[0]?.outcome, response.results[0]?.errorCode], [LookupOutcome.LOOKUP_OUTCOME_ERROR, 'BAD_SIGNATURE'], 'outcome and error_code');
+    },
+  },
+  {
     id: 'lookups.requester-timeout',
     section: '13.6',
     feature: 'lookups',

@@ -24,8 +24,9 @@ import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { verifyReceipt } from '../../src/envelope/receipt.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import type { TracenetNode } from '../../src/node.js';
+import type { NodeConfig } from '../../src/config/config.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { pinAll, startNode, waitFor, type TestNode } from '../support/nodes.js';
+import { pinAll, startNode, testConfig, waitFor, type TestNode } from '../support/nodes.js';
 import { countEntries, newMessageId, RawFederationClient, rejectionOf, sealFrom } from '../support/parties.js';
 import { traceRequest } from '../support/requests.js';
 
@@ -64,7 +65,7 @@ interface Bed {
   cleanup(): Promise<void>;
 }
 
-async function startBed(ids: readonly string[]): Promise<Bed> {
+async function startBed(ids: readonly string[], config?: NodeConfig): Promise<Bed> {
   // Not before the real time: TLS certificates are issued with the real clock.
   const clock = new ManualClock(Math.max(Date.UTC(2026, 0, 5, 9), Date.now()));
   const tests = new Map<string, TestNode>();
@@ -74,7 +75,7 @@ async function startBed(ids: readonly string[]): Promise<Bed> {
     await Promise.all([...tests.values()].map((t) => t.cleanup()));
   };
   try {
-    for (const id of ids) tests.set(id, await startNode(id, { clock }));
+    for (const id of ids) tests.set(id, await startNode(id, { clock, ...(config ? { config } : {}) }));
     await pinAll([...tests.values()].map((t) => t.node), clock.now());
     for (const [id, t] of tests) clients.set(id, connectUnary<CasesServer>(CasesClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)));
   } catch (error) {
@@ -146,6 +147,23 @@ async function answered(bed: Bed, restrictions?: Partial<UseRestrictions>): Prom
   await bed.cases('BEL').call('answerCase', traced(theirs.caseId, restrictions));
   return { mine: await until(bed.node('FRA'), mine.caseId, (c) => c.state === S.CASE_STATE_ANSWERED, 'answered'), theirs: await bed.node('BEL').workflow.get(theirs.caseId) };
 }
+
+describe('the purge runs with the deadline sweep (protocol 14.5)', () => {
+  let bed: Bed;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL'], testConfig({ workflow: { deadlineCheckIntervalMs: 50 } }));
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 1 } });
+  });
+  afterAll(() => bed?.cleanup());
+
+  it('a node purges received information once its retention has ended, without being asked', async () => {
+    const { mine } = await answered(bed);
+    expect(mine.purgedAtMs).toBe(0);
+    bed.clock.advance(DAY + 1);
+    const purged = await until(bed.node('FRA'), mine.caseId, (c) => c.purgedAtMs > 0, 'purged by the deadline sweep');
+    expect(purged.answer?.lastLegalRecord).toBe('');
+  });
+});
 
 describe('use restrictions on answers: policy defaults, tightening only', () => {
   let bed: Bed;
