@@ -189,6 +189,22 @@ describe('requests still arriving', () => {
     expect(next.code).toBe(0);
   });
 
+  it('a request waiting unread for an arriving slot is cancelled at the same timeout, counted from its start', async () => {
+    const { bel, ken } = await bed({ arrivalTimeoutMs: 1000, maxArrivingPerPeer: 1 });
+    const { session: s } = session(bel, ken.identity.tls);
+    // The first stalled request takes KEN's one slot; the second waits for it, unread.
+    const ended: number[] = [];
+    const stalled = [0, 1].map(() => grpcRequest(s, '/tracenet.v1.Federation/Deliver', Buffer.alloc(1024), 1024 * 1024));
+    const answers = await Promise.all(stalled.map((r) => r.status.then((answer) => (ended.push(Date.now()), answer))));
+    for (const answer of answers) {
+      expect(answer.code).toBe(4);
+      expect(answer.detail).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, field: 'request', rule: 'arrival_timeout' });
+    }
+    // Both end at about the same time: the wait for the slot counted against the waiting one's
+    // timeout. Had its timer started only with the slot, it would end a whole timeout later.
+    expect(Math.abs((ended[1] ?? 0) - (ended[0] ?? 0))).toBeLessThan(600);
+  });
+
   it('refuses a message larger than envelope.maxBytes when its length arrives', async () => {
     const { bel, fra } = await bed();
     const client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem, fra.identity.tls);

@@ -30,7 +30,7 @@ const smuggledAk = () =>
       imports: [],
       events: [event(WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, '1989-01-10', { details: 'KEN-DETAIL-batch 12' })],
     },
-    { manufacturer: 'Izhmash', serialNumber: 'KA 1989-55173', model: 'AKM', calibre: '7.62x39mm', type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE, year: 1989, countryOfManufacture: '' },
+    { manufacturer: 'Izhmash', serialNumber: 'KA 1989-55173', model: 'AKM-M1989', calibre: '7.62x39mm', type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE, year: 1989, countryOfManufacture: '' },
   );
 /** NLD's lost pistol. */
 const lostPistol = () =>
@@ -38,7 +38,8 @@ const lostPistol = () =>
     { components: [], secondaryMarks: [{ location: 'slide', value: 'NLD-SECRET-9' }], notes: 'NLD-NOTE', imports: [], events: [] },
     { manufacturer: 'Glock', serialNumber: 'BXZ-771', model: '17', calibre: '9x19mm', type: WeaponType.WEAPON_TYPE_PISTOL, year: 2015, countryOfManufacture: 'AUT' },
   );
-const ALL_SECRETS = [...SECRETS, 'KA198955173', 'KA 1989-55173', 'AKM', 'KEN-SECRET-44', 'KEN-NOTE-informant', 'KEN-DETAIL-batch 12', 'BXZ771', 'BXZ-771', 'NLD-SECRET-9', 'NLD-NOTE'];
+// Secrets are long enough that no random roi_ reference (22 base64url characters) can hold one by chance.
+const ALL_SECRETS = [...SECRETS, 'KA198955173', 'KA 1989-55173', 'AKM-M1989', 'KEN-SECRET-44', 'KEN-NOTE-informant', 'KEN-DETAIL-batch 12', 'BXZ771', 'BXZ-771', 'NLD-SECRET-9', 'NLD-NOTE'];
 
 describe('hit / no-hit lookups across five node processes', () => {
   const bed = new ProcessBed();
