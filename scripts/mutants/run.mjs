@@ -399,8 +399,9 @@ function recordedResult(r, { key, entry, fresh, carry, sameCode }) {
   if (r.key === key) return r;
   if (!carry || !r.key.endsWith(`:${entry}`) || !sameCode(r.commit)) return undefined;
   if (r.status === 'invalid') return r;
-  const keep = (side) => (side?.killed ? { ...side, carriedFrom: side.carriedFrom ?? r.commit } : undefined);
-  return { ...r, suite: keep(r.suite), tests: keep(r.tests) };
+  const keep = (side, always = false) => (side?.killed || (always && side) ? { ...side, carriedFrom: side.carriedFrom ?? r.commit } : undefined);
+  // A local mutant's suite side does not count (its sections' cases only check that it is local).
+  return { ...r, suite: keep(r.suite, r.visibility === 'local'), tests: keep(r.tests) };
 }
 
 function figures(catalogue, recorded) {
