@@ -471,7 +471,7 @@ function printTable(f) {
 function carriedNote(f) {
   const from = new Map();
   for (const { result } of f.rows) {
-    for (const side of [result?.suite, result?.tests]) if (side?.carriedFrom) from.set(side.carriedFrom, (from.get(side.carriedFrom) ?? 0) + 1);
+    for (const side of [result?.suite, result?.tests]) if (side?.killed && side.carriedFrom) from.set(side.carriedFrom, (from.get(side.carriedFrom) ?? 0) + 1);
   }
   if (from.size === 0) return [];
   const list = [...from].map(([commit, n]) => `${n} at \`${commit}\``).join(', ');
