@@ -475,7 +475,7 @@ function carriedNote(f) {
   }
   if (from.size === 0) return [];
   const list = [...from].map(([commit, n]) => `${n} at \`${commit}\``).join(', ');
-  return [`Noticed at an earlier commit that runs the same node code (node/src, proto and package-lock.json identical; only tests and cases were added since): ${list}; every miss was measured at the commit above.`];
+  return [`Measured in passes from commit to commit while tests and cases were added: a side (suite or node tests) that noticed a mutant at an earlier commit running the same node code (node/src, proto and package-lock.json identical) is kept — ${list} (sides) — and every miss was measured again at the commit above.`];
 }
 
 const DOCS_BEGIN = '<!-- mutants:begin (written by npm run mutants -- --write-docs) -->';
