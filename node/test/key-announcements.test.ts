@@ -7,7 +7,7 @@ import { issuePeerCard } from '../src/identity/data-dir.js';
 import { TracenetNode } from '../src/node.js';
 import { ManualClock } from '../src/util/clock.js';
 import { makeDataDir, testConfig, testLogger } from './support/nodes.js';
-import { type Keyed, keysOnly, makeParty, type Party, sealFrom } from './support/parties.js';
+import { type Keyed, keysOnly, makeParty, type Party, rejectionOf, sealFrom } from './support/parties.js';
 
 /**
  * What a peer observes of another participant's key announcements (docs/protocol.md 15.2, 15.3):
@@ -72,14 +72,7 @@ function revocationBody(revokedKeyIds: string[], revokedAtMs: number): Buffer {
   return Buffer.from(KeyRevocation.encode({ revokedKeyIds, revokedAtMs, reason: 'test' }).finish());
 }
 
-async function refusal(promise: Promise<unknown>): Promise<TracenetError> {
-  try {
-    await promise;
-  } catch (error) {
-    return TracenetError.from(error);
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = async (promise: Promise<unknown>): Promise<TracenetError> => TracenetError.from(await rejectionOf(promise));
 
 /** A rejection after authentication: (code, field, rule) and a signed REJECTED receipt. */
 async function rejected(promise: Promise<unknown>): Promise<[string, string, string]> {

@@ -68,14 +68,20 @@ async function stopInPlace(n: TestNode): Promise<{ dataDir: string; address: str
   return { dataDir: n.dataDir, address };
 }
 
+/** FRA sending through a recording transport to BEL, pinned on each other; `accepted` lists the ids BEL accepts, in order. */
+async function fraToBel() {
+  const transport = new RecordingTransport();
+  const fra = await node('FRA', { transport });
+  const bel = await node('BEL');
+  await pinAll([fra.node, bel.node]);
+  const accepted: string[] = [];
+  bel.node.receiver.on('accepted', (m) => accepted.push(m.messageId));
+  return { transport, fra, bel, accepted };
+}
+
 describe('outbox', () => {
   it('stores a message before its first attempt and keeps it until a valid receipt is stored', async () => {
-    const transport = new RecordingTransport();
-    const fra = await node('FRA', { transport });
-    const bel = await node('BEL');
-    await pinAll([fra.node, bel.node]);
-    const accepted: string[] = [];
-    bel.node.receiver.on('accepted', (m) => accepted.push(m.messageId));
+    const { transport, fra, bel, accepted } = await fraToBel();
 
     const storedAtAttempt: boolean[] = [];
     transport.beforeAttempt = async (messageId) => {
@@ -213,12 +219,7 @@ describe('outbox', () => {
   });
 
   it('starts no attempt for a message of a trace while an earlier message of that trace to the peer is in flight (12.6)', async () => {
-    const transport = new RecordingTransport();
-    const fra = await node('FRA', { transport });
-    const bel = await node('BEL');
-    await pinAll([fra.node, bel.node]);
-    const accepted: string[] = [];
-    bel.node.receiver.on('accepted', (m) => accepted.push(m.messageId));
+    const { transport, fra, bel, accepted } = await fraToBel();
     // The first attempt (of the first message) stays in flight until the test lets it go.
     let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));

@@ -26,7 +26,7 @@ import type { Peer } from '../../src/federation/peers.js';
 import { createGrpcTransport, type DeliverOptions, type Transport } from '../../src/federation/transport.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { pinAll, startNode, type TestNode, waitFor } from '../support/nodes.js';
-import { expectOnlyHitFields, openAnswer, rifleQuery, SECRETS, stolenRifle, theftReport } from './support.js';
+import { auditOf, expectOnlyHitFields, openAnswer, rifleQuery, SECRETS, stolenRifle, theftReport } from './support.js';
 
 const SAMPLE_ALIASES = fileURLToPath(new URL('../../../docs/examples/manufacturer-aliases.csv', import.meta.url));
 
@@ -82,15 +82,6 @@ afterAll(async () => {
 
 function request(fields: Partial<LookupRequest> = {}): LookupRequest {
   return { weapon: rifleQuery(), purpose: 'seizure at Roissy, case 2026/77', peers: [], deadlineMs: 800, requestingAuthority: 'OCLCTIC', ...fields };
-}
-
-async function auditOf(test: TestNode, type: string): Promise<Array<Record<string, unknown>>> {
-  const lines: Array<Record<string, unknown>> = [];
-  for await (const [, value] of test.node.store.sub.audit.iterator()) {
-    const line = JSON.parse(String(value.line)) as Record<string, unknown>;
-    if (line.type === type) lines.push(line);
-  }
-  return lines;
 }
 
 let hit: LookupHit;

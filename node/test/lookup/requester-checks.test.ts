@@ -9,7 +9,7 @@ import type { TlsMaterial } from '../../src/identity/tls.js';
 import { TracenetNode } from '../../src/node.js';
 import { makeDataDir, startNode, type TestNode, testConfig } from '../support/nodes.js';
 import { type Keyed, pairKeyOf } from '../support/parties.js';
-import { openAnswer, rifleQuery, stolenRifle, theftReport } from './support.js';
+import { auditOf, openAnswer, rifleQuery, stolenRifle, theftReport } from './support.js';
 
 /**
  * The requester's checks of an answer's body (docs/protocol.md 13.6 step 14), over two real nodes:
@@ -96,15 +96,6 @@ async function startLoggedNode(participantId: string, transport: Transport): Pro
       await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function auditOf(test: TestNode, type: string): Promise<Array<Record<string, unknown>>> {
-  const lines: Array<Record<string, unknown>> = [];
-  for await (const [, value] of test.node.store.sub.audit.iterator()) {
-    const line = JSON.parse(String(value.line)) as Record<string, unknown>;
-    if (line.type === type) lines.push(line);
-  }
-  return lines;
 }
 
 /** BEL (the owner, holding the reported rifle) and FRA (the requester, through `transport`), pinned on each other. */

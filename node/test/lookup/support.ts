@@ -18,6 +18,7 @@ import { randomBytes } from '../../src/crypto/sodium.js';
 import { decryptEnvelope, parseEnvelope, type SealedEnvelope } from '../../src/envelope/envelope.js';
 import { MAX_WILDCARDS } from '../../src/lookup/matcher.js';
 import { event, weapon } from '../records/support.js';
+import type { TestNode } from '../support/nodes.js';
 import { type Keyed, pairKeyOf, sealFrom, type SealOverrides } from '../support/parties.js';
 
 /**
@@ -206,4 +207,14 @@ export function watchEventLoop(): { longestMs(): number; stop(): void } {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
   return { longestMs: () => histogram.max / 1e6, stop: () => histogram.disable() };
+}
+
+/** The audit lines of `type` in a test node's log, oldest first. */
+export async function auditOf(test: TestNode, type: string): Promise<Array<Record<string, unknown>>> {
+  const lines: Array<Record<string, unknown>> = [];
+  for await (const [, value] of test.node.store.sub.audit.iterator()) {
+    const line = JSON.parse(String(value.line)) as Record<string, unknown>;
+    if (line.type === type) lines.push(line);
+  }
+  return lines;
 }
