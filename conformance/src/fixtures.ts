@@ -5,6 +5,7 @@ import {
   Envelope,
   FindingKind,
   IllicitKind,
+  KeyRevocation,
   KeyRotation,
   MessageDirection,
   MessageKind,
@@ -204,6 +205,19 @@ export async function announceRotation(peer: FakePeer, graceMs = 60_000): Promis
   if (!outcome.ok) throw new CaseFailure('the KEY_ROTATION of a peer signed with its pinned keys to be accepted', describe(outcome), 'protocol 15.2');
   ensureAccepted(outcome, peer.receiptOf(sealed.header.messageId, sealed.digest));
   return previous;
+}
+
+/**
+ * Rotates `peer` (announceRotation), then revokes its previous keys with a KEY_REVOCATION signed by
+ * the new ones (protocol 15.3), which must be accepted; the revoked key set.
+ */
+export async function rotateAndRevokePrevious(peer: FakePeer): Promise<KeySet> {
+  const old = await announceRotation(peer);
+  const body = KeyRevocation.encode({ revokedKeyIds: [old.keyId], revokedAtMs: Date.now(), reason: 'compromised' }).finish();
+  const revocation = await sendKeyMessage(peer, MessageKind.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
+  if (!revocation.outcome.ok) throw new CaseFailure('the KEY_REVOCATION of the previous keys, signed with the new ones, to be accepted', describe(revocation.outcome), 'protocol 15.3');
+  ensureAccepted(revocation.outcome, peer.receiptOf(revocation.sealed.header.messageId, revocation.sealed.digest));
+  return old;
 }
 
 /**

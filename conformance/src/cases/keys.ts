@@ -3,7 +3,7 @@ import type { ConformanceCase, NodeUnderTest } from '../case.js';
 import { CaseFailure, ensureAccepted, ensureEach, ensureEqual, ensureOk, ensureOneRefusal, ensureRefused, type ExpectedRefusal, NOT_AUTHENTICATED } from '../check.js';
 import { keyIdOf, keysDigest, pairKey, participantKeys, type ParticipantKeys, signRoster, verifyCard } from '../codec/index.js';
 import type { FakePeer, KeySet } from '../fake-peer.js';
-import { announceRotation, listedAs, sendAccepted, sendKeyMessage, sleep } from '../fixtures.js';
+import { announceRotation, listedAs, rotateAndRevokePrevious, sendAccepted, sendKeyMessage, sleep } from '../fixtures.js';
 
 const E = ErrorCode;
 const K = MessageKind;
@@ -109,10 +109,7 @@ export const KEY_CASES: ConformanceCase[] = [
     title: 'a KEY_REVOCATION signed with the pinned keys revokes the previous key for ever: its envelopes get the one refusal, byte for byte that of a sender never pinned (precise reason revoked_key in the audit only), and its card is never pinned again',
     async run(ctx) {
       const peer = await ctx.peer();
-      const old = await announceRotation(peer);
-      const body = KeyRevocation.encode({ revokedKeyIds: [old.keyId], revokedAtMs: Date.now(), reason: 'compromised' }).finish();
-      const revocation = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
-      ensureAccepted(revocation.outcome, peer.receiptOf(revocation.sealed.header.messageId, revocation.sealed.digest));
+      const old = await rotateAndRevokePrevious(peer);
       const stranger = await ctx.peer({ pin: false });
       ensureOneRefusal([
         ['a sender never pinned', (await noticeWith(ctx, stranger, stranger.keySet)).outcome],
@@ -130,10 +127,7 @@ export const KEY_CASES: ConformanceCase[] = [
     title: 'the key ids a participant revoked stay refused after RemovePeer: a card of a revoked key is INVALID_PEER_CARD (card.key_id, revoked_key) while it is unpinned, and after its current card is pinned again (with replace_keys too)',
     async run(ctx) {
       const peer = await ctx.peer();
-      const old = await announceRotation(peer);
-      const body = KeyRevocation.encode({ revokedKeyIds: [old.keyId], revokedAtMs: Date.now(), reason: 'compromised' }).finish();
-      const revocation = await sendKeyMessage(peer, K.MESSAGE_KIND_KEY_REVOCATION, body, peer.keySet);
-      ensureAccepted(revocation.outcome, peer.receiptOf(revocation.sealed.header.messageId, revocation.sealed.digest));
+      const old = await rotateAndRevokePrevious(peer);
       ensureOk(await ctx.call(ctx.target.authority.call('removePeer', { participantId: peer.participantId })), 'RemovePeer');
       const revoked = peer.makeCard(old.keys, { issuedAtMs: Date.now() + 1000 });
       const refusal: ExpectedRefusal = { code: E.ERROR_CODE_INVALID_PEER_CARD, field: 'card.key_id', rule: 'revoked_key' };
