@@ -3,7 +3,7 @@ import { launchEdited } from './patch-source.js';
 /** Breaks protocol 14.4: a consent decision is taken from any pinned peer that names the trace, not only from the provider. */
 await launchEdited('decision-from-any-peer', [
   {
-    file: 'workflow/workflow.js',
+    file: 'workflow/disclosures.js',
     replace: [
       [
         'if (c.peer !== message.sender)\n                throw unknown();\n            // Named like',

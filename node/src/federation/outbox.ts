@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { ErrorCode, type MessageKind, Receipt, type ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
 import type { Journal } from '../audit/audit-log.js';
-import type { PreparedMessage } from '../workflow/workflow.js';
+import type { PreparedMessage } from '../ports/outbound.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope } from '../envelope/envelope.js';
 import { type DeliveryProof, encodeReceipt, type ExpectedReceipt, verifyDeliveryReceipt, verifyRememberedReceipt } from '../envelope/receipt.js';

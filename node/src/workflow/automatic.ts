@@ -1,0 +1,126 @@
+import { type Case, CaseRole, CaseState, TracenetError, type WeaponRecord } from '@tracenet/proto';
+import type { OutboundFailure } from '../ports/outbound.js';
+import { answerFromRecord } from './auto-answer.js';
+import { type CaseBook, traceKey, type WorkflowDeps } from './case-book.js';
+import { workflowHandles } from './inbound.js';
+import type { OfficerCommands } from './officer-commands.js';
+import { kindName, sends } from './state-machine.js';
+
+const S = CaseState;
+/** First and longest wait before an automatic answer is tried again after the registry failed. */
+const AUTO_RETRY_FIRST_MS = 5_000;
+const AUTO_RETRY_MAX_MS = 300_000;
+
+/**
+ * The steps the per-peer policy takes without an officer (docs/protocol.md 12.5): acknowledge a
+ * received request and answer it from the records, retried while the registry is down; and the
+ * note on a case whose message the outbox gave up on. Each runs in the background; stop() waits.
+ */
+export class AutomaticSteps {
+  #auto = new Set<Promise<void>>();
+  /** Automatic answers waiting for the registry to come back: case id → timer and attempts so far. */
+  readonly #retries = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
+  #stopped = false;
+
+  constructor(
+    private readonly deps: WorkflowDeps,
+    private readonly book: CaseBook,
+    private readonly commands: OfficerCommands,
+  ) {
+    deps.outbox.on?.('failed', (failure) => this.#track(this.#undelivered(failure)));
+  }
+
+  /** Lets retries be scheduled again after a stop. */
+  start(): void {
+    this.#stopped = false;
+  }
+
+  /** Runs the automatic steps of a case left waiting by a stop: a received or acknowledged request. */
+  resume(c: Case): void {
+    if (c.role === CaseRole.CASE_ROLE_REQUESTED && (c.state === S.CASE_STATE_RECEIVED || c.state === S.CASE_STATE_ACKNOWLEDGED)) this.run(c.caseId);
+  }
+
+  /** Cancels the retries and waits for automatic steps in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const { timer } of this.#retries.values()) clearTimeout(timer);
+    this.#retries.clear();
+    await Promise.allSettled([...this.#auto]);
+  }
+
+  run(caseId: string): void {
+    this.#track(this.#autoProcess(caseId).catch((error: unknown) => this.book.logger.error({ err: error, caseId }, 'automatic step failed; the case waits for an officer')));
+  }
+
+  /** Keeps a background step so that stop() waits for it. */
+  #track(run: Promise<void>): void {
+    this.#auto.add(run);
+    void run.finally(() => this.#auto.delete(run));
+  }
+
+  /**
+   * Notes on the case that one of its messages failed for good: a request the peer rejected
+   * (KIND_NOT_ALLOWED, REQUEST_INCOMPLETE) would otherwise leave the case SENT with no sign why.
+   * The state does not change; the officer decides (withdraw, or ask again).
+   */
+  async #undelivered(failure: OutboundFailure): Promise<void> {
+    try {
+      if (!workflowHandles(failure.kind)) return;
+      const stored = await this.deps.store.sub.failed.get(failure.messageId);
+      if (!stored) return;
+      const requester = sends(CaseRole.CASE_ROLE_REQUESTER, failure.kind) ? this.deps.selfId : failure.recipient;
+      const index = await this.deps.store.sub['case-traces'].get(traceKey(requester, String(stored.correlationId)));
+      if (!index) return;
+      const reason = typeof stored.reason === 'string' && stored.reason !== '' ? `: ${stored.reason}` : '';
+      await this.book.note(String(index.caseId), `${kindName(failure.kind)} not delivered to ${failure.recipient}: ${failure.code}${reason}`);
+    } catch (error) {
+      this.book.logger.warn({ err: error, messageId: failure.messageId }, 'could not note an undelivered message on its case');
+    }
+  }
+
+  /** Policy-driven steps on a received request: acknowledge, then answer from records. */
+  async #autoProcess(caseId: string): Promise<void> {
+    let c = await this.book.get(caseId);
+    const policy = this.deps.policies.get(c.peer);
+    if (c.state === S.CASE_STATE_RECEIVED && policy.autoAcknowledge) c = await this.commands.acknowledge(caseId);
+    if (c.state !== S.CASE_STATE_ACKNOWLEDGED || !policy.autoAnswer || !this.deps.records || c.answer) return;
+    const markings = c.request?.weapon?.markings;
+    const serial = markings?.serialNumber || c.request?.weapon?.controlComponent?.serialNumber || '';
+    let matches: WeaponRecord[] = [];
+    try {
+      matches = markings ? await this.deps.records.findExact({ manufacturer: markings.manufacturer, model: markings.model, serialNumber: serial, calibre: markings.calibre, type: markings.type }) : [];
+    } catch (error) {
+      // An unmarked weapon (no manufacturer or serial) has no composite identity to match.
+      const failure = TracenetError.from(error);
+      if (failure.retryable) {
+        await this.#retryAuto(caseId, failure);
+        return;
+      }
+      await this.book.note(caseId, `no composite identity to match records (${failure.message}); waiting for an officer`);
+      return;
+    }
+    this.#retries.delete(caseId);
+    const answer = matches.length === 1 ? answerFromRecord(matches[0] as WeaponRecord, c.traceId) : undefined;
+    if (!answer) {
+      await this.book.note(caseId, matches.length === 0 ? 'no exact record match; waiting for an officer' : `${matches.length} records match; waiting for an officer`);
+      return;
+    }
+    await this.commands.answer(caseId, answer, true);
+  }
+
+  /**
+   * The registry could not answer (a PostgreSQL registry down, say): notes it on the case once and
+   * tries the automatic answer again after 5 s, doubling up to 5 minutes, until it is given, an
+   * officer acts on the case, or the node stops (the next start tries again, 12.5).
+   */
+  async #retryAuto(caseId: string, failure: TracenetError): Promise<void> {
+    if (this.#stopped) return;
+    const attempt = (this.#retries.get(caseId)?.attempt ?? 0) + 1;
+    const delayMs = Math.min(AUTO_RETRY_MAX_MS, (this.deps.autoAnswerRetryMs ?? AUTO_RETRY_FIRST_MS) * 2 ** (attempt - 1));
+    this.book.logger.warn({ caseId, code: failure.codeName, attempt, delayMs }, 'registry unavailable for an automatic answer; retrying');
+    await this.book.note(caseId, `records unavailable (${failure.codeName}); the automatic answer is tried again until they are`);
+    const timer = setTimeout(() => this.run(caseId), delayMs);
+    timer.unref();
+    this.#retries.set(caseId, { timer, attempt });
+  }
+}

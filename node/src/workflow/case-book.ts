@@ -1,0 +1,217 @@
+import type { Logger } from 'pino';
+import { Case, CaseRole, CaseState, ErrorCode, NodeEventType, ReasonCode, type TraceAnswer, TraceOutcome, TracenetError } from '@tracenet/proto';
+import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
+import { randomBytes } from '../crypto/sodium.js';
+import type { OutboundPort } from '../ports/outbound.js';
+import type { RecordFinder } from '../ports/record-finder.js';
+import { padNumber, type Operation, type Store } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import { KeyedLock } from '../util/keyed-lock.js';
+import { deadlinesOf, type PolicyStore } from './policy.js';
+import { isOrganisation } from './restrictions.js';
+import { isFinal, stateName } from './state-machine.js';
+
+/** What the workflow and each of its parts are given. */
+export interface WorkflowDeps {
+  selfId: string;
+  store: Store;
+  journal: Journal;
+  outbox: OutboundPort;
+  policies: PolicyStore;
+  records: RecordFinder | undefined;
+  isPinned: (participantId: string) => boolean;
+  clock: Clock;
+  logger: Logger;
+  /** How often deadlines are checked; 0 disables the timer (tests call checkDeadlines). */
+  deadlineCheckIntervalMs: number;
+  /** First wait before an automatic answer is tried again after the records failed (default 5 s). */
+  autoAnswerRetryMs?: number;
+}
+
+/** Filters of {@link CaseBook.list}. */
+export interface CaseFilter {
+  readonly role?: CaseRole;
+  readonly state?: CaseState;
+  readonly peer?: string;
+  readonly overdueOnly?: boolean;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+const S = CaseState;
+export const WAITING_FOR_ACK = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED]);
+const WAITING_FOR_ANSWER = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_CLARIFICATION]);
+
+export const traceKey = (requester: string, traceId: string) => `t\u0000${requester}\u0000${traceId}`;
+/**
+ * Chain index key, scoped by the requester that chose the chain id: another peer naming the same
+ * chain id in its own request does not join that chain's listing.
+ */
+export const chainKey = (requester: string, chainId: string, caseId: string) => `c\u0000${requester}\u0000${chainId}\u0000${caseId}`;
+export const newId = () => randomBytes(16).toString('base64url');
+
+export function emptyCase(): Case {
+  return Case.decode(new Uint8Array());
+}
+
+/** End of a calendar day (UTC) in Unix milliseconds. */
+function endOfDay(date: string): number {
+  return Date.parse(`${date}T23:59:59.999Z`);
+}
+
+/**
+ * The cases of one node as every part of the workflow sees them: reading, the case lock, case
+ * numbers, state moves with their timeline entry, deadlines, and the one batch that writes cases
+ * with their audit entries and node events.
+ */
+export class CaseBook {
+  readonly locks = new KeyedLock();
+  readonly logger: Logger;
+  #caseSeq = 0;
+
+  constructor(private readonly deps: WorkflowDeps) {
+    this.logger = deps.logger.child({ component: 'workflow' });
+  }
+
+  /** One case with its timeline. Throws NOT_FOUND. */
+  async get(caseId: string): Promise<Case> {
+    const value = await this.deps.store.sub.cases.get(caseId);
+    if (!value) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no case ${caseId}`, { field: 'case_id', rule: 'exists' });
+    return this.withPanel(decodeCase(value));
+  }
+
+  /** Cases newest first, filtered; `overdue` is computed at the time of the call. */
+  async list(filter: CaseFilter = {}): Promise<{ cases: Case[]; nextCursor: string }> {
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 500);
+    const now = this.deps.clock.now();
+    const cases: Case[] = [];
+    const range = filter.cursor ? { lt: filter.cursor, reverse: true } : { reverse: true };
+    for await (const [key, value] of this.deps.store.sub.cases.iterator(range)) {
+      const c = this.withPanel(decodeCase(value));
+      c.overdue = c.overdue || this.isOverdue(c, now);
+      if (filter.role && c.role !== filter.role) continue;
+      if (filter.state && c.state !== filter.state) continue;
+      if (filter.peer && c.peer !== filter.peer) continue;
+      if (filter.overdueOnly && !c.overdue) continue;
+      if (cases.length === limit) return { cases, nextCursor: cases.at(-1)?.caseId ?? key };
+      c.timeline = [];
+      cases.push(c);
+    }
+    return { cases, nextCursor: '' };
+  }
+
+  /** Every case of the chain `caseId` belongs to, in the order they were opened. */
+  async chain(caseId: string): Promise<{ chainId: string; cases: Case[] }> {
+    const c = await this.get(caseId);
+    const cases: Case[] = [];
+    const prefix = chainKey(c.role === CaseRole.CASE_ROLE_REQUESTER ? this.deps.selfId : c.peer, c.chainId, '');
+    for await (const key of this.deps.store.sub['case-traces'].keys({ gte: prefix, lt: `${prefix}\uffff` })) {
+      cases.push(await this.get(key.slice(prefix.length)));
+    }
+    return { chainId: c.chainId, cases };
+  }
+
+  /** Counts a stored case, so that new case ids follow the highest one. */
+  countExisting(caseId: string): void {
+    this.#caseSeq = Math.max(this.#caseSeq, Number(caseId.slice('case-'.length)) || 0);
+  }
+
+  nextCaseId(): string {
+    this.#caseSeq += 1;
+    return `case-${padNumber(this.#caseSeq, 6)}`;
+  }
+
+  move(c: Case, to: CaseState, summary: string, messageId: string, actor: string): void {
+    const now = this.deps.clock.now();
+    c.timeline.push({ atMs: now, fromState: c.state, toState: to, summary, messageId, actor });
+    c.state = to;
+    c.updatedAtMs = now;
+    c.overdue = this.isOverdue(c, now);
+  }
+
+  startDeadlines(c: Case): void {
+    const { acknowledgeWithinMs, answerWithinMs } = deadlinesOf(this.deps.policies.get(c.peer));
+    const now = this.deps.clock.now();
+    c.acknowledgeDueAtMs = now + acknowledgeWithinMs;
+    c.answerDueAtMs = now + answerWithinMs;
+  }
+
+  applyDelay(c: Case, delay: NonNullable<Case['delay']>): void {
+    c.delay = delay;
+    if (delay.expectedBy) c.answerDueAtMs = Math.max(c.answerDueAtMs, endOfDay(delay.expectedBy));
+  }
+
+  isOverdue(c: Case, now: number): boolean {
+    if (isFinal(c.state)) return false;
+    return (WAITING_FOR_ACK.has(c.state) && c.acknowledgeDueAtMs > 0 && now > c.acknowledgeDueAtMs) || (WAITING_FOR_ANSWER.has(c.state) && c.answerDueAtMs > 0 && now > c.answerDueAtMs);
+  }
+
+  /** Panel requests are marked in every view of a case: the requester is an organisation. */
+  withPanel(c: Case): Case {
+    c.panel = (c.role === CaseRole.CASE_ROLE_REQUESTER && isOrganisation(this.deps.selfId)) || (c.role === CaseRole.CASE_ROLE_REQUESTED && isOrganisation(c.peer));
+    return c;
+  }
+
+  /**
+   * Adds a timeline entry without a state change. The same note twice in a row is written once:
+   * the automatic steps run again at every start (12.5) and must not repeat their note each time.
+   */
+  async note(caseId: string, summary: string): Promise<void> {
+    await this.locks.run(caseId, async () => {
+      const c = await this.get(caseId);
+      if (c.timeline.at(-1)?.summary === summary) return;
+      c.timeline.push({ atMs: this.deps.clock.now(), fromState: c.state, toState: c.state, summary, messageId: '', actor: 'local' });
+      await this.write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED);
+    });
+  }
+
+  async write(cases: Case[], operations: Operation[], eventType: NodeEventType, audit: AuditEvent[] = [], auditType: AuditEvent['type'] = 'case.changed'): Promise<void> {
+    const first = cases[0] as Case;
+    const summary = first.timeline.at(-1)?.summary ?? '';
+    await this.deps.journal.write(
+      [...operations, ...cases.map((c) => putCase(this.deps.store, c))],
+      [...audit, ...cases.map((c, i) => caseAudit(i === 0 ? auditType : 'case.changed', c))],
+      cases.map((c, i) => caseEvent(i === 0 ? eventType : NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, c.timeline.at(-1)?.summary ?? summary, c.timeline.at(-1)?.messageId ?? '')),
+    );
+  }
+}
+
+export function decodeCase(value: Record<string, unknown>): Case {
+  return Case.decode(Buffer.from(String(value.case), 'base64'));
+}
+
+export function putCase(store: Store, c: Case): Operation {
+  return { type: 'put', sublevel: store.sub.cases, key: c.caseId, value: { case: Buffer.from(Case.encode(c).finish()).toString('base64') } };
+}
+
+export function indexOp(store: Store, key: string, caseId: string): Operation {
+  return { type: 'put', sublevel: store.sub['case-traces'], key, value: { caseId } };
+}
+
+export function caseAudit(type: AuditEvent['type'], c: Case): AuditEvent {
+  return { type, fields: { caseId: c.caseId, traceId: c.traceId, peer: c.peer, role: c.role, state: stateName(c.state) } };
+}
+
+export function caseEvent(type: NodeEventType, c: Case, summary: string, messageId: string): NodeEventInput {
+  return { type, caseId: c.caseId, traceId: c.traceId, peer: c.peer, state: c.state, messageId, summary };
+}
+
+export function reasonName(reason: ReasonCode): string {
+  return (ReasonCode[reason] ?? 'other').replace('REASON_CODE_', '').toLowerCase().replace(/_/g, ' ');
+}
+
+/** One line describing an answer: "referred to KEN (exported 2012-03-14 to KEN ...)". */
+export function describeAnswer(answer: TraceAnswer): string {
+  switch (answer.outcome) {
+    case TraceOutcome.TRACE_OUTCOME_REFERRED:
+      return `referred to ${answer.referral?.participant ?? '?'} (${answer.referral?.basis ?? ''})`;
+    case TraceOutcome.TRACE_OUTCOME_TRACED:
+      return `traced: last legal record ${answer.lastLegalRecord}${answer.pointOfDiversion ? `; point of diversion ${answer.pointOfDiversion}` : ''}`;
+    case TraceOutcome.TRACE_OUTCOME_NO_RECORD:
+      return 'no record';
+    case TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION:
+      return 'insufficient information';
+    default:
+      return 'answer';
+  }
+}

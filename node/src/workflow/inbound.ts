@@ -1,0 +1,146 @@
+import { type Case, CaseRole, CaseState, ErrorCode, MessageKind, NodeEventType, type TraceRequest, TracenetError } from '@tracenet/proto';
+import type { CommitInbound, InboundMessage } from '../ports/inbound.js';
+import { type CaseBook, caseAudit, caseEvent, chainKey, describeAnswer, emptyCase, indexOp, putCase, reasonName, traceKey, type WorkflowDeps } from './case-book.js';
+import type { Disclosures } from './disclosures.js';
+import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from './messages.js';
+import { kindName, nextState, sends, WORKFLOW_KINDS } from './state-machine.js';
+
+const S = CaseState;
+const K = MessageKind;
+/** Kinds that open a case on the receiving node: deny by default (docs/protocol.md 12.5). */
+const OPENS_A_CASE: readonly MessageKind[] = [K.MESSAGE_KIND_TRACE_REQUEST, K.MESSAGE_KIND_SHARED_INFORMATION];
+
+/** The workflow takes the ITI message kinds; the receiver handles the others itself. */
+export function workflowHandles(kind: MessageKind): boolean {
+  return WORKFLOW_KINDS.includes(kind) || DISCLOSURE_KINDS.includes(kind);
+}
+
+/**
+ * Peers' workflow messages as the receiver hands them over (docs/protocol.md 12.4, 12.5): access
+ * control, then the trace and the state machine, then the case change in the receiver's batch.
+ */
+export class Inbound {
+  constructor(
+    private readonly deps: WorkflowDeps,
+    private readonly book: CaseBook,
+    private readonly disclosures: Disclosures,
+    /** Called with each case a peer's request opened, once it is committed. */
+    private readonly opened: (caseId: string) => void,
+  ) {}
+
+  /**
+   * Takes a peer's workflow message. Throws (and so rejects the message with a signed receipt)
+   * when the content is incomplete, the peer may not open traces here, the case is unknown or
+   * closed, or the step is illegal in the case's state. Otherwise commits the acceptance and the
+   * case change in one batch.
+   */
+  async accept(message: InboundMessage, commit: CommitInbound): Promise<void> {
+    // Access control before content: a peer that may not open cases here learns nothing more.
+    if (OPENS_A_CASE.includes(message.kind)) this.#requireAcceptsRequests(message.sender, message.kind);
+    if (DISCLOSURE_KINDS.includes(message.kind)) {
+      await this.disclosures.accept(message, decodeDisclosureBody(message.kind, message.body), commit);
+      return;
+    }
+    const decoded = decodeWorkflowBody(message.kind, message.body);
+    if (decoded.kind === K.MESSAGE_KIND_TRACE_REQUEST) {
+      await this.#acceptRequest(message, decoded.body, commit);
+      return;
+    }
+    const fromRequester = sends(CaseRole.CASE_ROLE_REQUESTER, decoded.kind);
+    const requester = fromRequester ? message.sender : this.deps.selfId;
+    const unknown = () => new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no trace ${decoded.traceId} with ${message.sender}`, { field: 'body.trace_id', rule: 'known_trace' });
+    const index = await this.deps.store.sub['case-traces'].get(traceKey(requester, decoded.traceId));
+    if (!index) throw unknown();
+    const caseId = String(index.caseId);
+    await this.book.locks.run(caseId, async () => {
+      const c = await this.book.get(caseId);
+      if (c.peer !== message.sender) throw unknown();
+      const next = nextState(c.role, c.state, decoded.kind, 'receive');
+      const summary = this.#applyInbound(c, decoded);
+      this.book.move(c, next, summary, message.messageId, message.sender);
+      await commit([putCase(this.deps.store, c)], [caseAudit('case.changed', c)], [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId)]);
+    });
+  }
+
+  /** Deny by default: only a peer whose policy says accept_requests may open cases here. */
+  #requireAcceptsRequests(sender: string, kind: MessageKind): void {
+    if (!this.deps.policies.get(sender).acceptRequests) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, `${this.deps.selfId} does not accept ${kindName(kind)} messages from ${sender} (peer policy: requests refused)`, {
+        field: 'header.kind',
+        rule: 'peer_policy',
+      });
+    }
+  }
+
+  async #acceptRequest(message: InboundMessage, request: TraceRequest, commit: CommitInbound): Promise<void> {
+    const key = traceKey(message.sender, request.traceId);
+    let created: Case | undefined;
+    await this.book.locks.run(key, async () => {
+      if (await this.deps.store.sub['case-traces'].get(key)) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `trace ${request.traceId} of ${message.sender} exists already`, { field: 'body.trace_id', rule: 'unique_trace' });
+      }
+      const now = this.deps.clock.now();
+      const c = emptyCase();
+      Object.assign(c, {
+        caseId: this.book.nextCaseId(),
+        role: CaseRole.CASE_ROLE_REQUESTED,
+        traceId: request.traceId,
+        peer: message.sender,
+        state: S.CASE_STATE_RECEIVED,
+        request,
+        peerReference: request.caseReference,
+        createdAtMs: now,
+        updatedAtMs: now,
+        chainId: request.chainId || request.traceId,
+      });
+      this.book.startDeadlines(c);
+      const summary = `request received from ${message.sender} (${request.caseReference})`;
+      c.timeline.push({ atMs: now, fromState: S.CASE_STATE_UNSPECIFIED, toState: c.state, summary, messageId: message.messageId, actor: message.sender });
+      await commit(
+        [putCase(this.deps.store, c), indexOp(this.deps.store, key, c.caseId), indexOp(this.deps.store, chainKey(message.sender, c.chainId, c.caseId), c.caseId)],
+        [caseAudit('case.created', c)],
+        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId)],
+      );
+      created = c;
+    });
+    if (created) this.opened(created.caseId);
+  }
+
+  #applyInbound(c: Case, decoded: Exclude<WorkflowBody, { kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST }>): string {
+    switch (decoded.kind) {
+      case K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT:
+        c.peerReference = decoded.body.requestedCaseReference;
+        return `acknowledged by ${c.peer} as ${decoded.body.requestedCaseReference}`;
+      case K.MESSAGE_KIND_CLARIFICATION_REQUEST:
+        c.clarifications.push({ clarificationId: decoded.body.clarificationId, question: decoded.body.question, answer: '', askedAtMs: this.deps.clock.now(), answeredAtMs: 0 });
+        return `clarification requested by ${c.peer}`;
+      case K.MESSAGE_KIND_CLARIFICATION_REPLY: {
+        const open = c.clarifications.find((q) => q.clarificationId === decoded.body.clarificationId && q.answeredAtMs === 0);
+        if (!open) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the reply names no open clarification', { field: 'body.clarification_id', rule: 'open_clarification' });
+        Object.assign(open, { answer: decoded.body.answer, answeredAtMs: this.deps.clock.now() });
+        if (decoded.body.weapon && c.request) c.request.weapon = decoded.body.weapon;
+        return `clarification answered by ${c.peer}`;
+      }
+      case K.MESSAGE_KIND_TRACE_ANSWER:
+        c.answer = this.disclosures.holdReceived(c, decoded.body);
+        return `answer from ${c.peer}: ${describeAnswer(decoded.body)}`;
+      case K.MESSAGE_KIND_TRACE_DELAY:
+        this.book.applyDelay(c, decoded.body);
+        return `delayed by ${c.peer}: ${reasonName(decoded.body.reason)}`;
+      case K.MESSAGE_KIND_TRACE_RESTRICTION: {
+        const partialAnswer = decoded.body.partialAnswer ? this.disclosures.holdReceived(c, decoded.body.partialAnswer) : undefined;
+        c.restriction = { ...decoded.body, partialAnswer };
+        return `restricted by ${c.peer}: ${reasonName(decoded.body.reason)}`;
+      }
+      case K.MESSAGE_KIND_TRACE_REFUSAL:
+        c.refusal = decoded.body;
+        return `refused by ${c.peer}: ${reasonName(decoded.body.reason)}`;
+      case K.MESSAGE_KIND_TRACE_WITHDRAWAL:
+        c.withdrawal = decoded.body;
+        return `withdrawn by ${c.peer}`;
+      case K.MESSAGE_KIND_TRACE_CLOSURE:
+        c.closure = decoded.body;
+        return `closed by ${c.peer} (${decoded.body.useful ? 'useful' : 'not useful'})`;
+    }
+  }
+}

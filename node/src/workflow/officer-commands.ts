@@ -1,0 +1,277 @@
+import {
+  type Case,
+  CaseRole,
+  CaseState,
+  ErrorCode,
+  MessageKind,
+  NodeEventType,
+  type ReasonCode,
+  type TraceAnswer,
+  type TraceRequest,
+  TracenetError,
+  type UseRestrictions,
+  type WeaponDescription,
+} from '@tracenet/proto';
+import { type CaseBook, chainKey, describeAnswer, emptyCase, indexOp, newId, reasonName, traceKey, type WorkflowDeps } from './case-book.js';
+import { encodeWorkflowBody, type WorkflowBody } from './messages.js';
+import { defaultRestrictions, tighten } from './restrictions.js';
+import { nextState, stateName } from './state-machine.js';
+import { validateAnswer, validateReason, validateTraceRequest, requireText } from './validation.js';
+
+/** An answer as an officer (or the auto-answer) gives it. */
+export type AnswerInput = Omit<TraceAnswer, 'traceId' | 'automatic'>;
+
+const S = CaseState;
+const K = MessageKind;
+
+/**
+ * The steps an officer takes on a case (docs/protocol.md 12.2 to 12.4, 12.9): each checks the
+ * state machine, changes the case and queues its message in the outbox in one batch.
+ */
+export class OfficerCommands {
+  constructor(
+    private readonly deps: WorkflowDeps,
+    private readonly book: CaseBook,
+  ) {}
+
+  // ---- requester side -------------------------------------------------------------------
+
+  /** Records a trace request to `recipient` as a draft, or sends it when `send` is set. */
+  async createCase(recipient: string, request: TraceRequest, send: boolean): Promise<Case> {
+    return this.#create(recipient, request, send, undefined);
+  }
+
+  /** Sends a draft. */
+  async sendCase(caseId: string): Promise<Case> {
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_REQUEST, (c) => ({
+      message: { kind: K.MESSAGE_KIND_TRACE_REQUEST, traceId: c.traceId, body: c.request as TraceRequest },
+      summary: `request sent to ${c.peer}`,
+      apply: (x) => this.book.startDeadlines(x),
+    }));
+  }
+
+  /** Answers the requested participant's open question. */
+  async replyClarification(caseId: string, answer: string, weapon: WeaponDescription | undefined): Promise<Case> {
+    requireText(answer, 'answer', 'the answer');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_CLARIFICATION_REPLY, (c) => {
+      const open = c.clarifications.find((q) => q.answeredAtMs === 0);
+      if (!open) throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, 'no clarification is open', { field: 'case_id', rule: 'open_clarification' });
+      return {
+        message: { kind: K.MESSAGE_KIND_CLARIFICATION_REPLY, traceId: c.traceId, body: { traceId: c.traceId, clarificationId: open.clarificationId, answer, weapon } },
+        summary: 'clarification answered',
+        apply: (x) => {
+          const q = x.clarifications.find((item) => item.clarificationId === open.clarificationId);
+          if (q) Object.assign(q, { answer, answeredAtMs: this.deps.clock.now() });
+          if (weapon && x.request) x.request.weapon = weapon;
+        },
+      };
+    });
+  }
+
+  /** Closes an answered, restricted or refused case with feedback. */
+  async close(caseId: string, useful: boolean, feedback: string): Promise<Case> {
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_CLOSURE, (c) => {
+      const closure = { traceId: c.traceId, useful, feedback };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_CLOSURE, traceId: c.traceId, body: closure }, summary: `closed (${useful ? 'useful' : 'not useful'})`, apply: (x) => (x.closure = closure) };
+    });
+  }
+
+  /** Withdraws a request; a draft is withdrawn without any message. */
+  async withdraw(caseId: string, reason: string): Promise<Case> {
+    // Decided under the case lock: a draft being sent at the same moment gets a real withdrawal.
+    const draft = await this.book.locks.run(caseId, async () => {
+      const c = await this.book.get(caseId);
+      if (c.state !== S.CASE_STATE_DRAFT) return undefined;
+      const next = nextState(c.role, c.state, K.MESSAGE_KIND_TRACE_WITHDRAWAL, 'send');
+      c.withdrawal = { traceId: c.traceId, reason };
+      this.book.move(c, next, 'draft withdrawn', '', 'local');
+      await this.book.write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED);
+      return c;
+    });
+    if (draft) return draft;
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_WITHDRAWAL, (c) => {
+      const withdrawal = { traceId: c.traceId, reason };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_WITHDRAWAL, traceId: c.traceId, body: withdrawal }, summary: 'withdrawn', apply: (x) => (x.withdrawal = withdrawal) };
+    });
+  }
+
+  /**
+   * Opens the follow-on case to the participant that a REFERRED answer names, with the request
+   * content copied, linked both ways and in the same chain. ILLEGAL_TRANSITION unless the answer
+   * referred; ALREADY_EXISTS when a follow-on that is not withdrawn exists.
+   */
+  async followOn(caseId: string, changes: { intendedUse?: string; otherInformation?: string }, send: boolean): Promise<Case> {
+    const c = await this.book.get(caseId);
+    const referral = c.answer?.referral ?? c.restriction?.partialAnswer?.referral;
+    if (c.role !== CaseRole.CASE_ROLE_REQUESTER || !referral || !(c.state === S.CASE_STATE_ANSWERED || c.state === S.CASE_STATE_RESTRICTED || c.state === S.CASE_STATE_CLOSED)) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, 'a follow-on needs a case of ours whose answer referred the trace to another participant', {
+        field: 'case_id',
+        rule: 'referred_answer',
+      });
+    }
+    const request = c.request as TraceRequest;
+    const weapon = request.weapon ? { ...request.weapon } : undefined;
+    if (weapon && changes.otherInformation) weapon.otherInformation = [weapon.otherInformation, changes.otherInformation].filter((s) => s !== '').join('\n');
+    return this.#create(
+      referral.participant,
+      { ...request, weapon, intendedUse: changes.intendedUse || request.intendedUse, previousTraceId: c.traceId, chainId: c.chainId },
+      send,
+      c,
+    );
+  }
+
+  // ---- requested side -------------------------------------------------------------------
+
+  /** Acknowledges a received request; assigns a case reference when none is given. */
+  async acknowledge(caseId: string, reference = ''): Promise<Case> {
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, (c) => {
+      const local = reference || `${this.deps.selfId.replace('org:', '')}-${new Date(this.deps.clock.now()).getUTCFullYear()}-${c.caseId.slice('case-'.length)}`;
+      return {
+        message: {
+          kind: K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
+          traceId: c.traceId,
+          body: { traceId: c.traceId, requesterCaseReference: c.peerReference, requestedCaseReference: local },
+        },
+        summary: `acknowledged as ${local}`,
+        apply: (x) => (x.localReference = local),
+      };
+    });
+  }
+
+  /** Answers a received request. */
+  async answer(caseId: string, input: AnswerInput, automatic = false): Promise<Case> {
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ANSWER, (c) => {
+      const answer: TraceAnswer = { ...input, traceId: c.traceId, automatic, restrictions: this.#answerRestrictions(c, input.restrictions, 'restrictions') };
+      validateAnswer(answer, 'answer');
+      return { message: { kind: K.MESSAGE_KIND_TRACE_ANSWER, traceId: c.traceId, body: answer }, summary: `answered: ${describeAnswer(answer)}`, apply: (x) => (x.answer = answer) };
+    });
+  }
+
+  /** Tells the requester the answer will be late, and why. */
+  async delay(caseId: string, reason: ReasonCode, explanation: string, expectedBy: string): Promise<Case> {
+    validateReason(reason, explanation, 'delay');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_DELAY, (c) => {
+      const delay = { traceId: c.traceId, reason, explanation, expectedBy };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_DELAY, traceId: c.traceId, body: delay }, summary: `delayed: ${reasonName(reason)}`, apply: (x) => this.book.applyDelay(x, delay) };
+    });
+  }
+
+  /** Answers with part of the information only, and says why. */
+  async restrict(caseId: string, reason: ReasonCode, explanation: string, partial: AnswerInput | undefined): Promise<Case> {
+    validateReason(reason, explanation, 'restriction');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_RESTRICTION, (c) => {
+      const partialAnswer = partial
+        ? { ...partial, traceId: c.traceId, automatic: false, restrictions: this.#answerRestrictions(c, partial.restrictions, 'partial_answer.restrictions') }
+        : undefined;
+      if (partialAnswer) validateAnswer(partialAnswer, 'partial_answer');
+      const restriction = { traceId: c.traceId, reason, explanation, partialAnswer };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_RESTRICTION, traceId: c.traceId, body: restriction }, summary: `restricted: ${reasonName(reason)}`, apply: (x) => (x.restriction = restriction) };
+    });
+  }
+
+  /** Refuses a received request, with its reason. */
+  async refuse(caseId: string, reason: ReasonCode, explanation: string): Promise<Case> {
+    validateReason(reason, explanation, 'refusal');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_REFUSAL, (c) => {
+      const refusal = { traceId: c.traceId, reason, explanation };
+      return { message: { kind: K.MESSAGE_KIND_TRACE_REFUSAL, traceId: c.traceId, body: refusal }, summary: `refused: ${reasonName(reason)}`, apply: (x) => (x.refusal = refusal) };
+    });
+  }
+
+  /** Asks the requester a question. */
+  async requestClarification(caseId: string, question: string): Promise<Case> {
+    requireText(question, 'question', 'the question');
+    return this.#sendStep(caseId, K.MESSAGE_KIND_CLARIFICATION_REQUEST, (c) => {
+      const clarificationId = newId();
+      return {
+        message: { kind: K.MESSAGE_KIND_CLARIFICATION_REQUEST, traceId: c.traceId, body: { traceId: c.traceId, clarificationId, question } },
+        summary: 'clarification requested',
+        apply: (x) => x.clarifications.push({ clarificationId, question, answer: '', askedAtMs: this.deps.clock.now(), answeredAtMs: 0 }),
+      };
+    });
+  }
+
+  // ---- mechanics ---------------------------------------------------------------------------
+
+  /** The restrictions of an answer we give: the policy's defaults for the peer, tightened by the officer. */
+  #answerRestrictions(c: Case, change: UseRestrictions | undefined, prefix: string): UseRestrictions {
+    return tighten(defaultRestrictions(c.peer, this.deps.policies.get(c.peer), c.request?.intendedUse ?? ''), change, prefix);
+  }
+
+  async #create(recipient: string, input: TraceRequest, send: boolean, previous: Case | undefined): Promise<Case> {
+    if (!this.deps.isPinned(recipient)) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${recipient} is not a pinned peer`, { field: 'recipient', rule: 'pinned_peer' });
+    }
+    if (recipient === this.deps.selfId) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a node cannot trace with itself', { field: 'recipient', rule: 'not_self' });
+    const traceId = newId();
+    const request: TraceRequest = { ...input, traceId, chainId: input.chainId || traceId };
+    validateTraceRequest(request);
+    const now = this.deps.clock.now();
+    const c = emptyCase();
+    Object.assign(c, {
+      caseId: this.book.nextCaseId(),
+      role: CaseRole.CASE_ROLE_REQUESTER,
+      traceId,
+      peer: recipient,
+      state: S.CASE_STATE_DRAFT,
+      request,
+      localReference: request.caseReference,
+      createdAtMs: now,
+      updatedAtMs: now,
+      chainId: request.chainId,
+      previousCaseId: previous?.caseId ?? '',
+    });
+    const summary = previous ? `follow-on of ${previous.caseId} (referred to ${recipient})` : `draft for ${recipient}`;
+    c.timeline.push({ atMs: now, fromState: S.CASE_STATE_UNSPECIFIED, toState: S.CASE_STATE_DRAFT, summary, messageId: '', actor: 'local' });
+    const operations = [indexOp(this.deps.store, traceKey(this.deps.selfId, traceId), c.caseId), indexOp(this.deps.store, chainKey(this.deps.selfId, c.chainId, c.caseId), c.caseId)];
+    const cases = [c];
+    if (previous) {
+      await this.book.locks.run(previous.caseId, async () => {
+        const p = await this.book.get(previous.caseId);
+        await this.#requireNoFollowOn(p);
+        p.nextCaseIds.push(c.caseId);
+        p.timeline.push({ atMs: now, fromState: p.state, toState: p.state, summary: `follow-on ${c.caseId} opened to ${recipient}`, messageId: '', actor: 'local' });
+        cases.push(p);
+        await this.book.write(cases, operations, NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, [], 'case.created');
+      });
+    } else {
+      await this.book.write(cases, operations, NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, [], 'case.created');
+    }
+    return send ? this.sendCase(c.caseId) : c;
+  }
+
+  /**
+   * One follow-on per referral: a repeated call (a retry after a timeout) must not send a second
+   * request to the next state. A withdrawn follow-on does not count.
+   */
+  async #requireNoFollowOn(p: Case): Promise<void> {
+    for (const id of p.nextCaseIds) {
+      const next = await this.book.get(id);
+      if (next.state !== S.CASE_STATE_WITHDRAWN) {
+        throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `${p.caseId} has the follow-on ${id} (${stateName(next.state)}) already; withdraw it to open another`, {
+          field: 'case_id',
+          rule: 'one_follow_on',
+        });
+      }
+    }
+  }
+
+  /** A local step that sends a message: state check, case change and message in one batch. */
+  async #sendStep(
+    caseId: string,
+    kind: MessageKind,
+    build: (c: Case) => { message: WorkflowBody; summary: string; apply: (c: Case) => void },
+  ): Promise<Case> {
+    return this.book.locks.run(caseId, async () => {
+      const c = await this.book.get(caseId);
+      const next = nextState(c.role, c.state, kind, 'send');
+      const { message, summary, apply } = build(c);
+      const prepared = this.deps.outbox.prepare({ recipient: c.peer, kind, body: encodeWorkflowBody(message), correlationId: c.traceId, orderKey: c.traceId });
+      apply(c);
+      this.book.move(c, next, summary, prepared.messageId, 'local');
+      await this.book.write([c], prepared.operations, NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, prepared.audit);
+      prepared.schedule();
+      return c;
+    });
+  }
+}
