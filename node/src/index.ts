@@ -35,6 +35,7 @@ export { isParticipantId, participantKindOf } from './identity/participant-id.js
 export { connectAuthority, type LocalAuthorityClient } from './api/authority-client.js';
 export { verifyAuditLog } from './audit/verify.js';
 export { ManualClock, systemClock, type Clock } from './util/clock.js';
+export { ManualScheduler, schedulerOf, systemScheduler, type Scheduler, type Timer } from './util/scheduler.js';
 export type { DeliverOptions, Transport } from './federation/transport.js';
 export { connectUnary, type AuthorityChannel, type UnaryClient } from './api/unary-client.js';
 export { startLocalFederation, CLI_PATH, type LocalFederation, type LocalNode, type LocalFederationOptions } from './dev/local-federation.js';
