@@ -40,7 +40,8 @@ import { RecordStore } from './records/record-store.js';
 import { createRegistry } from './registry/create.js';
 import type { Registry } from './registry/registry.js';
 import { openStore, type Store } from './store/store.js';
-import { systemClock, type Clock } from './util/clock.js';
+import type { Clock } from './util/clock.js';
+import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
 import { PolicyStore } from './workflow/policy.js';
 import { Workflow } from './workflow/workflow.js';
 
@@ -48,6 +49,10 @@ import { Workflow } from './workflow/workflow.js';
 export interface NodeOptions {
   readonly dataDir: string;
   readonly config: NodeConfig;
+  /**
+   * Time of the node. A {@link Scheduler} (a `ManualScheduler` in tests) drives its timers too; a
+   * plain {@link Clock} sets only the time, and the timers run on the system's.
+   */
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly transport?: Transport;
@@ -138,7 +143,7 @@ export class TracenetNode {
   #auditDamage: AuditDamage | undefined;
   #card: PeerCard;
   /** Once a minute: the roster's expiry alerts and the erasure of retired keys whose grace ended. */
-  #minuteTimer: NodeJS.Timeout | undefined;
+  #minuteTimer: Timer | undefined;
   /** Serializes key rotations and the erasure of retired keys. */
   #rotating: Promise<unknown> = Promise.resolve();
   #federation: ServicePort | undefined;
@@ -150,7 +155,7 @@ export class TracenetNode {
   #stopping: Promise<void> | undefined;
 
   private constructor(
-    private readonly options: NodeOptions & { clock: Clock; transport: Transport },
+    private readonly options: NodeOptions & { clock: Scheduler; transport: Transport },
     parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'roster' | 'receiver' | 'outbox' | 'policies' | 'records' | 'registry' | 'workflow' | 'lookups' | 'metrics' | 'logger' | 'refusals'> & { card: PeerCard },
   ) {
     this.identity = parts.identity;
@@ -174,7 +179,7 @@ export class TracenetNode {
   /** Loads identity and store of an initialised data directory. Nothing listens yet. */
   static async open(options: NodeOptions): Promise<TracenetNode> {
     await initSodium();
-    const clock = options.clock ?? systemClock;
+    const clock = schedulerOf(options.clock ?? systemScheduler);
     const identity = await loadIdentity(options.dataDir);
     const logger = (options.logger ?? pino({ level: options.config.log.level })).child({ node: identity.participantId });
     const card = parsePeerCardFile(await readFile(dataPaths(options.dataDir).card, 'utf8'));
@@ -189,7 +194,7 @@ export class TracenetNode {
       accept: options.acceptAuditDamage ?? false,
       now: clock.now(),
     });
-    const store = await openStore(paths.store, { sync: options.config.store.sync });
+    const store = await openStore(paths.store, { sync: options.config.store.sync, scheduler: clock });
     await chmod(paths.store, 0o700);
     try {
       const journal = new Journal({
@@ -408,11 +413,10 @@ export class TracenetNode {
     await writeFile(`${runtimePath}.tmp`, `${JSON.stringify(runtime, null, 2)}\n`);
     await rename(`${runtimePath}.tmp`, runtimePath);
     // The roster's expiry is an alert even without traffic; retired keys are erased when their grace ends.
-    this.#minuteTimer = setInterval(() => {
+    this.#minuteTimer = this.options.clock.setInterval(() => {
       if (this.roster.configured) this.roster.check();
       this.eraseRetiredKeys().catch((error: unknown) => this.logger.error({ err: error }, 'retired keys could not be erased; trying again in a minute'));
-    }, 60_000);
-    this.#minuteTimer.unref();
+    }, 60_000).unref();
     this.#state = 'running';
     this.#health.serving();
     // Storage faults (docs/operations.md): NOT_SERVING while the store refuses writes, SERVING once it has recovered.
@@ -503,7 +507,7 @@ export class TracenetNode {
 
   /** Stops serving and every background part; each step is harmless when already done. */
   async #halt(): Promise<void> {
-    if (this.#minuteTimer) clearInterval(this.#minuteTimer);
+    this.#minuteTimer?.cancel();
     this.#minuteTimer = undefined;
     this.#health.notServing();
     this.#health.close();

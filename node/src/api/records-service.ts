@@ -15,6 +15,7 @@ import type { ManufacturerAliases } from '../lookup/aliases.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { Registry } from '../registry/registry.js';
 import type { Clock } from '../util/clock.js';
+import { systemScheduler } from '../util/scheduler.js';
 import { decodingTolerantly, guardedUnary, requireBearer, requireDecoded, toServiceError } from './grpc-handlers.js';
 
 /** What the Records service needs from the node. */
@@ -60,11 +61,11 @@ function cancelGrace(call: ServerDuplexStream<ImportRecordsRequest, ImportRecord
   if (call.cancelled) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      timer.cancel();
       call.off('cancelled', done);
       resolve();
     };
-    const timer = setTimeout(done, CANCEL_GRACE_MS);
+    const timer = systemScheduler.setTimeout(done, CANCEL_GRACE_MS);
     call.once('cancelled', done);
   });
 }

@@ -18,6 +18,7 @@ import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { initSodium } from '../crypto/sodium.js';
 import { dataPaths, initDataDir, readAuthorityToken } from '../identity/data-dir.js';
 import type { RuntimeInfo } from '../node.js';
+import { systemScheduler } from '../util/scheduler.js';
 
 /**
  * The built `tracenet` CLI of this package: next to this module in `dist/`, or in `dist/` when this
@@ -87,7 +88,7 @@ async function waitForRuntime(dataDir: string, child: ChildProcess, output: stri
       // not written yet
     }
     if (Date.now() > deadline) throw new Error(`node in ${dataDir} was not ready after ${timeoutMs} ms:\n${output.join('')}`);
-    await new Promise((r) => setTimeout(r, 25));
+    await systemScheduler.sleep(25);
   }
 }
 
@@ -148,9 +149,9 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
           for (const client of clients.splice(0)) client.close();
           if (child.exitCode === null && child.signalCode === null) {
             child.kill('SIGTERM');
-            const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+            const timer = systemScheduler.setTimeout(() => child.kill('SIGKILL'), graceMs);
             await exited(child);
-            clearTimeout(timer);
+            timer.cancel();
           }
         };
         nodes.set(participantId, { participantId, dataDir, process: child, output, stop: stopNode } as unknown as LocalNode);

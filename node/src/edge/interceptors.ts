@@ -8,6 +8,7 @@ import {
 import { constants as http2 } from 'node:http2';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { requireBearer } from '../api/grpc-handlers.js';
+import { systemScheduler, type Timer } from '../util/scheduler.js';
 
 /**
  * A call whose reads are watched: `onRead` runs each time the handler asks for the next message.
@@ -97,11 +98,11 @@ export function arrivalInterceptor(timeoutMs: number, admission?: { slots: Arriv
     rule: 'arrival_timeout',
   });
   return (_method, call) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     let halfClosed = false;
     let release = () => {};
     const disarm = () => {
-      clearTimeout(timer);
+      timer?.cancel();
       timer = undefined;
     };
     const end = () => {
@@ -110,7 +111,7 @@ export function arrivalInterceptor(timeoutMs: number, admission?: { slots: Arriv
     };
     const arm = () => {
       disarm();
-      timer = setTimeout(() => {
+      timer = systemScheduler.setTimeout(() => {
         end();
         call.sendStatus(timedOut.toStatus());
         stopReading(call);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
-import type { Clock } from '../util/clock.js';
+import type { Scheduler, Timer } from '../util/scheduler.js';
 
 /** Where a refused request or connection came from. */
 export interface RefusalSource {
@@ -50,23 +50,22 @@ export class RefusalTally {
   /** When the last interval was written before its end: the next one starts there. */
   #cutAt = 0;
   #ended: Interval[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: { journal: Journal; clock: Clock; logger: Logger; config: RefusalTallyConfig }) {
+  constructor(private readonly deps: { journal: Journal; clock: Scheduler; logger: Logger; config: RefusalTallyConfig }) {
     this.#logger = deps.logger.child({ component: 'refusal-tally' });
   }
 
   /** Writes ended intervals every interval even without new refusals. Idempotent. */
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => void this.flush(), this.deps.config.intervalMs);
-    this.#timer.unref();
+    this.#timer = this.deps.clock.setInterval(() => void this.flush(), this.deps.config.intervalMs).unref();
   }
 
   /** Stops the timer and writes everything counted, the running interval included. Idempotent. */
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     await this.flush({ now: true });
   }

@@ -4,6 +4,7 @@ import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { TlsMaterial } from '../identity/tls.js';
+import { systemScheduler } from '../util/scheduler.js';
 import { ArrivalSlots, arrivalInterceptor } from './interceptors.js';
 import type { RefusalSource } from './refusal-tally.js';
 
@@ -166,12 +167,12 @@ export class ServicePort {
     if (this.#listener.listening) this.#listener.close();
     for (const socket of this.#pending.values()) socket.destroy();
     await new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
+      const force = systemScheduler.setTimeout(() => {
         this.server.forceShutdown();
         resolve();
       }, 5000);
       this.server.tryShutdown(() => {
-        clearTimeout(force);
+        force.cancel();
         resolve();
       });
     });
@@ -205,11 +206,11 @@ export class ServicePort {
     count(this.#handshaking, address, 1);
     // From the connection on, whatever the client sends meanwhile (Node's own handshake timeout
     // restarts with every byte, so a client dripping bytes would never meet it).
-    const timer = setTimeout(() => {
+    const timer = systemScheduler.setTimeout(() => {
       if (this.#pending.get(peer) !== socket) return;
       this.#refuse(socket, { address }, 'tls.handshake_timeout');
     }, limits.handshakeTimeoutMs);
-    socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => timer.cancel());
     this.#tls?.emit('connection', socket);
   }
 

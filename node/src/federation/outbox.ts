@@ -8,7 +8,7 @@ import { sealEnvelope } from '../envelope/envelope.js';
 import { type DeliveryProof, encodeReceipt, type ExpectedReceipt, verifyDeliveryReceipt, verifyRememberedReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import type { Store, StoredValue } from '../store/store.js';
-import type { Clock } from '../util/clock.js';
+import type { Scheduler, Timer } from '../util/scheduler.js';
 import { NOT_AUTHENTICATED_HINT } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
@@ -82,7 +82,7 @@ interface Lane {
   /** The last attempt failed for a reason that concerns the peer, not the message. */
   down: boolean;
   failures: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
 }
 
 /** What the outbox tells about each message that leaves it. */
@@ -119,7 +119,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       transport: Transport;
       journal: Journal;
       store: Store;
-      clock: Clock;
+      /** Time, the backoff timers and their jitter. */
+      clock: Scheduler;
       logger: Logger;
       config: OutboxConfig;
     },
@@ -152,7 +153,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   async stop(): Promise<void> {
     this.#running = false;
     for (const lane of this.#lanes.values()) {
-      if (lane.timer) clearTimeout(lane.timer);
+      lane.timer?.cancel();
       lane.timer = undefined;
     }
     await Promise.allSettled([...this.#attempts]);
@@ -261,8 +262,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     if (lane.down) {
       if (!lane.timer && lane.inFlight.size === 0 && lane.queue.length > 0) {
         const cap = Math.min(this.deps.config.maxBackoffMs, this.deps.config.initialBackoffMs * 2 ** Math.min(lane.failures - 1, 30));
-        const delay = Math.round(cap * (0.5 + Math.random() / 2));
-        lane.timer = setTimeout(() => {
+        const delay = Math.round(cap * (0.5 + this.deps.clock.random() / 2));
+        lane.timer = this.deps.clock.setTimeout(() => {
           lane.timer = undefined;
           const probe = lane.queue.shift();
           if (probe !== undefined) this.#track(this.#attempt(lane, probe));

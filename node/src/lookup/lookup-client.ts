@@ -19,7 +19,7 @@ import { EnvelopeOpener, NOT_AUTHENTICATED, NOT_AUTHENTICATED_HINT, preciseReaso
 import type { Peer, PeerRegistry } from '../federation/peers.js';
 import type { Transport } from '../federation/transport.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
-import type { Clock } from '../util/clock.js';
+import type { Scheduler, Timer } from '../util/scheduler.js';
 import type { LookupHistory } from './lookup-history.js';
 import { lookupQueryViolations, MAX_HITS, throwViolations } from './matcher.js';
 
@@ -37,7 +37,8 @@ export interface LookupClientDeps {
   readonly transport: Transport;
   readonly history: LookupHistory;
   readonly journal: Journal;
-  readonly clock: Clock;
+  /** Time, and the guard of each peer's deadline. */
+  readonly clock: Scheduler;
   readonly logger: Logger;
   readonly config: ReceiverConfig;
 }
@@ -150,12 +151,12 @@ export class LookupClient {
     });
     const transport = this.deps.transport;
     if (!transport.lookup) return result(LookupOutcome.LOOKUP_OUTCOME_ERROR, [], 'UNIMPLEMENTED');
-    let guard: NodeJS.Timeout | undefined;
+    let guard: Timer | undefined;
     try {
       const answer = await Promise.race([
         transport.lookup(peer, envelope.sealed.bytes, { deadlineMs, tls: this.deps.identity.tls }),
         new Promise<never>((_, reject) => {
-          guard = setTimeout(() => reject(new TracenetError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `no answer within ${deadlineMs} ms`)), deadlineMs + GUARD_MS);
+          guard = this.deps.clock.setTimeout(() => reject(new TracenetError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `no answer within ${deadlineMs} ms`)), deadlineMs + GUARD_MS);
         }),
       ]);
       const { hits } = this.#verify(answer, peer, envelope.messageId, queryId);
@@ -167,7 +168,7 @@ export class LookupClient {
       this.#logger.warn({ peer: peer.participantId, queryId, code: failure.codeName, rule: failure.rule }, notAuthenticated ? `lookup failed: ${NOT_AUTHENTICATED_HINT}` : 'lookup failed');
       return result(LookupOutcome.LOOKUP_OUTCOME_ERROR, [], failure.codeName);
     } finally {
-      clearTimeout(guard);
+      guard?.cancel();
     }
   }
 

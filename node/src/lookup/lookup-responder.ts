@@ -28,7 +28,7 @@ import type { NodeIdentity } from '../identity/data-dir.js';
 import { categoryName } from '../records/interest.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { Operation, Store } from '../store/store.js';
-import type { Clock } from '../util/clock.js';
+import type { Scheduler, Timer } from '../util/scheduler.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { lookupsPerMinuteOf, type PolicyStore } from '../workflow/policy.js';
 import type { AliasTable } from './aliases.js';
@@ -57,7 +57,8 @@ export interface LookupResponderDeps {
   readonly hits: HitStore;
   readonly journal: Journal;
   readonly store: Store;
-  readonly clock: Clock;
+  /** Time, and the interval of pruning. */
+  readonly clock: Scheduler;
   readonly logger: Logger;
   readonly config: ReceiverConfig;
   /** Counts refusals before authentication (docs/protocol.md 4.13). */
@@ -104,7 +105,7 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
   readonly #limiter: RateLimiter;
   readonly #locks = new KeyedLock();
   readonly #logger: Logger;
-  #pruneTimer: NodeJS.Timeout | undefined;
+  #pruneTimer: Timer | undefined;
 
   constructor(private readonly deps: LookupResponderDeps) {
     super();
@@ -116,14 +117,15 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
   /** Forgets stale query ids now and every ten minutes. Idempotent. */
   async start(): Promise<void> {
     if (this.#pruneTimer) return;
-    this.#pruneTimer = setInterval(() => void this.prune().catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune answered query ids')), PRUNE_EVERY_MS);
-    this.#pruneTimer.unref();
+    this.#pruneTimer = this.deps.clock
+      .setInterval(() => void this.prune().catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune answered query ids')), PRUNE_EVERY_MS)
+      .unref();
     await this.prune();
   }
 
   /** Stops the pruning timer. Idempotent. */
   stop(): void {
-    clearInterval(this.#pruneTimer);
+    this.#pruneTimer?.cancel();
     this.#pruneTimer = undefined;
   }
 

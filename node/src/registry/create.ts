@@ -6,6 +6,7 @@ import type { NodeConfig } from '../config/config.js';
 import type { AliasTable } from '../lookup/aliases.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { Clock } from '../util/clock.js';
+import type { Scheduler } from '../util/scheduler.js';
 import type { RegistryAdapter } from './adapter.js';
 import { CsvFolderAdapter } from './csv-folder.js';
 import { LocalRecordsAdapter } from './local.js';
@@ -34,7 +35,7 @@ export async function createRegistry(options: {
   readonly dataDir: string;
   readonly records: RecordStore;
   readonly aliases: () => AliasTable;
-  readonly clock: Clock;
+  readonly clock: Scheduler;
   readonly logger: Logger;
 }): Promise<Registry> {
   const { config, dataDir, records, clock, logger } = options;

@@ -7,7 +7,7 @@ import { blake2b256, domain } from '../crypto/sodium.js';
 import type { SerialPattern } from '../lookup/matcher.js';
 import { importRecords } from '../records/import.js';
 import { indexedSerials, normaliseName } from '../records/normalise.js';
-import type { Clock } from '../util/clock.js';
+import type { Scheduler, Timer } from '../util/scheduler.js';
 import type { RegistryAdapter } from './adapter.js';
 
 const IDS_DOMAIN = domain('tracenet.v1/csv-registry-ids');
@@ -18,7 +18,8 @@ const DEFAULT_RELOAD_DELAY_MS = 500;
 export interface CsvFolderOptions {
   /** The folder of `*.csv` files (not its subfolders), in the import format of docs/records.md 5.1. */
   readonly folder: string;
-  readonly clock: Clock;
+  /** Time, and the quiet time before a reload. */
+  readonly clock: Scheduler;
   readonly logger: Logger;
   /** Read the folder again after it changes (default true). */
   readonly watch?: boolean;
@@ -52,7 +53,7 @@ export class CsvFolderAdapter implements RegistryAdapter {
   #snapshot: Snapshot = EMPTY;
   #problem: string | undefined;
   #watcher: FSWatcher | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #loading: Promise<void> = Promise.resolve();
 
   constructor(options: CsvFolderOptions) {
@@ -81,7 +82,7 @@ export class CsvFolderAdapter implements RegistryAdapter {
   async close(): Promise<void> {
     this.#watcher?.close();
     this.#watcher = undefined;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     await this.#loading;
   }
 
@@ -117,8 +118,8 @@ export class CsvFolderAdapter implements RegistryAdapter {
   }
 
   #scheduleReload(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.reload(), this.#options.reloadDelayMs ?? DEFAULT_RELOAD_DELAY_MS);
+    this.#timer?.cancel();
+    this.#timer = this.#options.clock.setTimeout(() => void this.reload(), this.#options.reloadDelayMs ?? DEFAULT_RELOAD_DELAY_MS);
   }
 
   async #load(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Level } from 'level';
 import type { AbstractBatchOperation, AbstractSnapshot, AbstractSublevel } from 'abstract-level';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
+import { type Scheduler, systemScheduler, type Timer } from '../util/scheduler.js';
 
 /** JSON values kept in the store. Binary fields are base64 strings. */
 export type StoredValue = Record<string, unknown>;
@@ -77,6 +78,8 @@ export interface StoreOptions {
   readonly sync?: boolean;
   /** How often a store whose write failed tries to recover by itself (default 1000 ms). */
   readonly recoverEveryMs?: number;
+  /** Timers of the recovery (the system's unless given). */
+  readonly scheduler?: Scheduler;
   /**
    * Test seam: called before every LevelDB batch (probes included); an error it returns fails
    * that batch as if LevelDB had refused it. Production code never sets it.
@@ -111,6 +114,7 @@ const PROBE_KEY = 'store-probe';
 export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
   const writeOptions = { sync: options.sync ?? true };
   const recoverEveryMs = options.recoverEveryMs ?? 1000;
+  const scheduler = options.scheduler ?? systemScheduler;
   const db: Db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8', maxOpenFiles: OPEN_TABLES });
   try {
     await db.open();
@@ -130,7 +134,7 @@ export async function openStore(location: string, options: StoreOptions = {}): P
   let writable = true;
   let closing = false;
   let recovering: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const listeners = new Set<(writable: boolean) => void>();
   const setWritable = (next: boolean) => {
     if (next === writable) return;
@@ -166,16 +170,17 @@ export async function openStore(location: string, options: StoreOptions = {}): P
     return recovering;
   };
   const stopTimer = () => {
-    if (timer) clearInterval(timer);
+    timer?.cancel();
     timer = undefined;
   };
   const fail = () => {
     setWritable(false);
     if (timer || closing) return;
-    timer = setInterval(() => {
-      tryRecover().catch(() => undefined);
-    }, recoverEveryMs);
-    timer.unref();
+    timer = scheduler
+      .setInterval(() => {
+        tryRecover().catch(() => undefined);
+      }, recoverEveryMs)
+      .unref();
   };
 
   return {
