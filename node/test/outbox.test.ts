@@ -5,6 +5,7 @@ import { verifyReceipt } from '../src/envelope/receipt.js';
 import { Outbox } from '../src/federation/outbox.js';
 import type { TracenetNode } from '../src/node.js';
 import { ManualClock } from '../src/util/clock.js';
+import { ManualScheduler } from '../src/util/scheduler.js';
 import { pinAll, startNode, testConfig, testLogger, waitFor, type TestNode } from './support/nodes.js';
 import { countEntries, makeParty, notice, rejectionOf, sealFrom, type Party } from './support/parties.js';
 import { RecordingTransport } from './support/recording-transport.js';
@@ -68,10 +69,37 @@ async function stopInPlace(n: TestNode): Promise<{ dataDir: string; address: str
   return { dataDir: n.dataDir, address };
 }
 
+/**
+ * The outbox runs on logical time: FRA's scheduler moves only when a test says, so a retry happens
+ * when the test fires its backoff timer, never after a wait. Work on real I/O (LevelDB, gRPC) is
+ * waited for with a condition.
+ */
+function logicalTime(): ManualScheduler {
+  return new ManualScheduler(Date.now());
+}
+
+/** The delay of the retry timer the outbox has set, if any (a test node's only one-shot timers are the outbox's backoff). */
+function backoffWaiting(scheduler: ManualScheduler): number | undefined {
+  return scheduler.timers().find((t) => t.every === undefined)?.inMs;
+}
+
+/** Waits until the outbox has set its retry timer after a failed attempt, fires it, and returns its delay. */
+async function fireBackoff(scheduler: ManualScheduler): Promise<number> {
+  await waitFor(() => backoffWaiting(scheduler) !== undefined, 5000, 'the retry timer of the outbox');
+  const delay = Math.max(0, backoffWaiting(scheduler) ?? 0);
+  await scheduler.advance(delay);
+  return delay;
+}
+
+/** Time passes well beyond any backoff: a message still waiting would be tried again. */
+async function longAfter(scheduler: ManualScheduler): Promise<void> {
+  await scheduler.advance(10 * testConfig().outbox.maxBackoffMs);
+}
+
 /** FRA sending through a recording transport to BEL, pinned on each other; `accepted` lists the ids BEL accepts, in order. */
-async function fraToBel() {
+async function fraToBel(scheduler?: ManualScheduler) {
   const transport = new RecordingTransport();
-  const fra = await node('FRA', { transport });
+  const fra = await node('FRA', { transport, ...(scheduler ? { clock: scheduler } : {}) });
   const bel = await node('BEL');
   await pinAll([fra.node, bel.node]);
   const accepted: string[] = [];
@@ -81,7 +109,8 @@ async function fraToBel() {
 
 describe('outbox', () => {
   it('stores a message before its first attempt and keeps it until a valid receipt is stored', async () => {
-    const { transport, fra, bel, accepted } = await fraToBel();
+    const scheduler = logicalTime();
+    const { transport, fra, bel, accepted } = await fraToBel(scheduler);
 
     const storedAtAttempt: boolean[] = [];
     transport.beforeAttempt = async (messageId) => {
@@ -100,11 +129,14 @@ describe('outbox', () => {
     fra.node.outbox.on('delivered', (d) => delivered.push(d.messageId));
 
     const id = await enqueueNotice(fra.node, 'BEL');
-    await waitFor(() => transport.attemptsOf(id).length >= 1, 5000, 'first attempt');
-    await waitFor(() => spoil === 0 && transport.attemptsOf(id).length >= 2, 5000, 'two spoiled receipts');
+    await fireBackoff(scheduler);
+    await waitFor(() => backoffWaiting(scheduler) !== undefined, 5000, 'the second attempt');
+    expect(spoil).toBe(0);
     // After two attempts with spoiled receipts the message is still queued and not recorded as sent.
     expect(await fra.node.store.sub.sent.get(id)).toBeUndefined();
-    await waitFor(async () => (await fra.node.store.sub.sent.get(id)) !== undefined, 5000, 'sent record');
+    await fireBackoff(scheduler);
+    await waitFor(() => delivered.length === 1, 5000, 'delivery');
+    expect(transport.attemptsOf(id)).toHaveLength(3);
 
     expect(storedAtAttempt.length).toBeGreaterThanOrEqual(3);
     expect(storedAtAttempt.every(Boolean)).toBe(true);
@@ -138,7 +170,12 @@ describe('outbox', () => {
   });
 
   it('refuses a message too large for an envelope when it is queued, not at the peer', async () => {
-    const fra = await node('FRA', { config: testConfig({ envelope: { maxBytes: 4096 } }) });
+    // The peer cannot be reached (refused at once); the message that fits stays queued.
+    const transport = new RecordingTransport();
+    transport.beforeAttempt = async () => {
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'connection refused');
+    };
+    const fra = await node('FRA', { config: testConfig({ envelope: { maxBytes: 4096 } }), transport, clock: logicalTime() });
     const party = await makeParty('BEL', Date.now());
     cleanups.push(() => party.cleanup());
     await fra.node.peers.pin(party.card, Date.now());
@@ -153,8 +190,11 @@ describe('outbox', () => {
   });
 
   it('keeps one attempt waiting while the peer is down and delivers as soon as it is back, without new traffic', async () => {
+    const scheduler = logicalTime();
     const transport = new RecordingTransport();
-    const fra = await node('FRA', { transport });
+    // Attempts wait for a connection until their deadline (a real one, kept by gRPC: 300 ms here,
+    // 10 s by default), so that the one in flight gets through as soon as the peer is back.
+    const fra = await node('FRA', { transport, clock: scheduler, config: testConfig({ outbox: { attemptTimeoutMs: 300 } }) });
     const bel = await node('BEL');
     await pinAll([fra.node, bel.node]);
     const { dataDir, address } = await stopInPlace(bel);
@@ -162,47 +202,64 @@ describe('outbox', () => {
     const ids = [await enqueueNotice(fra.node, 'BEL', { subject: 'one' }), await enqueueNotice(fra.node, 'BEL', { subject: 'two' })];
     // Durable at once, while the peer cannot be reached.
     for (const id of ids) expect(await fra.node.store.sub.outbox.get(id)).toBeDefined();
-    // Attempts wait for a connection until their deadline (2 s here, 10 s by default), so that the
-    // one in flight gets through as soon as the peer is back; the outbox then backs off.
-    await waitFor(() => transport.attempts.filter((a) => a.outcome !== 'pending').length >= 3, 12_000, 'three failed attempts');
-    const failedAttempts = transport.attempts.filter((a) => a.outcome !== 'pending');
-    for (const a of failedAttempts) expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain(a.outcome);
-    const stored = await fra.node.store.sub.outbox.get(failedAttempts[0]?.messageId ?? '');
+    const failedAttempts = () => transport.attempts.filter((a) => a.outcome !== 'pending');
+    await waitFor(() => failedAttempts().length === 2, 5000, 'both first attempts failed');
+    // Then the outbox backs off: one attempt per backoff, for the head of the queue only.
+    await fireBackoff(scheduler);
+    await waitFor(() => failedAttempts().length === 3, 5000, 'the retry failed');
+    expect(transport.attempts).toHaveLength(3);
+    for (const a of failedAttempts()) expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain(a.outcome);
+    const stored = await fra.node.store.sub.outbox.get(failedAttempts()[0]?.messageId ?? '');
     expect(Number(stored?.attempts)).toBeGreaterThanOrEqual(1);
     expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain(stored?.lastError);
     expect(await countEntries(fra.node.store.sub.sent)).toBe(0);
 
     const back = await node('BEL', { dataDir, config: testConfig({ federation: { listen: address } }) });
     expect(back.node.federationAddress).toBe(address);
-    const backAt = performance.now();
-    await waitFor(async () => (await countEntries(fra.node.store.sub.sent)) === 2, 8000, 'both messages delivered');
-    const latency = performance.now() - backAt;
-    expect(latency).toBeLessThan(4000);
+    // No new traffic: the retry timer alone brings the queue through, within a backoff or two
+    // (gRPC reconnects to the address on its own schedule, in real time).
+    const delivered = async () => (await countEntries(fra.node.store.sub.sent)) === 2;
+    await waitFor(
+      async () => {
+        if (await delivered()) return true;
+        if (backoffWaiting(scheduler) !== undefined) await scheduler.advance(testConfig().outbox.maxBackoffMs);
+        return delivered();
+      },
+      8000,
+      'both messages delivered',
+    );
     for (const id of ids) await expectSentWithReceipt(fra.node, back.node, id);
     expect(await inboxIds(back.node)).toEqual([...ids].sort());
   });
 
-  it('backs off between failed attempts, the gaps growing up to the cap (50 ms initial, 500 ms cap here)', async () => {
+  it('backs off between failed attempts, the gaps doubling up to the cap, with jitter (50 ms initial, 500 ms cap here)', async () => {
+    const scheduler = logicalTime();
     const transport = new RecordingTransport();
     // Every attempt fails at once, as a refused connection does, so the gaps are the backoff alone.
     transport.beforeAttempt = async () => {
       throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'connection refused');
     };
-    const fra = await node('FRA', { transport });
+    const fra = await node('FRA', { transport, clock: scheduler });
     const bel = await node('BEL');
     await pinAll([fra.node, bel.node]);
     const id = await enqueueNotice(fra.node, 'BEL', { subject: 'backoff' });
-    await waitFor(() => transport.attemptsOf(id).length >= 8, 8000, 'eight attempts');
-    const at = transport.attemptsOf(id).map((a) => a.at);
-    const gaps = at.slice(1).map((t, i) => t - (at[i] ?? 0));
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(20);
-    expect(Math.max(...gaps)).toBeLessThan(1500);
-    expect(Math.max(...gaps.slice(-3))).toBeGreaterThan(Math.min(...gaps.slice(0, 2)));
+    const gaps: number[] = [];
+    for (let i = 0; i < 7; i += 1) gaps.push(await fireBackoff(scheduler));
+    await waitFor(() => transport.attemptsOf(id).length === 8, 5000, 'eight attempts');
+    // Each gap is between half its cap and the cap; the cap doubles from 50 ms up to 500 ms.
+    const caps = [50, 100, 200, 400, 500, 500, 500];
+    gaps.forEach((gap, i) => {
+      expect(gap, `gap ${i + 1} of ${gaps.join(', ')}`).toBeGreaterThanOrEqual((caps[i] ?? 0) / 2);
+      expect(gap, `gap ${i + 1} of ${gaps.join(', ')}`).toBeLessThanOrEqual(caps[i] ?? 0);
+    });
+    // Jittered: the gaps at the cap are not all the same.
+    expect(new Set(gaps.slice(-3)).size).toBeGreaterThan(1);
     expect((await fra.node.store.sub.outbox.get(id))?.lastError).toBe('UNAVAILABLE');
   });
 
   it('keeps its queue across a restart of the sender', async () => {
-    const fra = await node('FRA');
+    // Attempts to the stopped peer end at their (real) deadline; a stop waits for them.
+    const fra = await node('FRA', { config: testConfig({ outbox: { attemptTimeoutMs: 300 } }) });
     const bel = await node('BEL');
     await pinAll([fra.node, bel.node]);
     const belStopped = await stopInPlace(bel);
@@ -250,8 +307,9 @@ describe('outbox', () => {
   });
 
   it('moves a message answered with a REJECTED receipt to failed', async () => {
+    const scheduler = logicalTime();
     const transport = new RecordingTransport();
-    const fra = await node('FRA', { transport });
+    const fra = await node('FRA', { transport, clock: scheduler });
     const bel = await node('BEL');
     await pinAll([fra.node, bel.node]);
     const failed: Array<{ messageId: string; code: string }> = [];
@@ -279,15 +337,16 @@ describe('outbox', () => {
     expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
     expect(body.errorCode).toBe(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED);
     expect((await auditTypes(fra.node)).filter((t) => t === 'message.failed')).toHaveLength(1);
-    // Failed for good: no further attempt.
-    await new Promise((r) => setTimeout(r, 300));
+    // Failed for good: no retry is waiting, and none comes.
+    expect(backoffWaiting(scheduler)).toBeUndefined();
+    await longAfter(scheduler);
     expect(transport.attemptsOf(id)).toHaveLength(1);
   });
 
   it('retries a message refused for clock skew with a fresh seal, which passes once the clocks agree', async () => {
     // The sender's clock runs ten minutes ahead of the recipient's: its envelopes are outside the window.
     const belClock = new ManualClock();
-    const fraClock = new ManualClock(belClock.now() + 10 * 60_000);
+    const fraClock = new ManualScheduler(belClock.now() + 10 * 60_000);
     const transport = new RecordingTransport();
     const fra = await node('FRA', { clock: fraClock, transport });
     const bel = await node('BEL', { clock: belClock });
@@ -296,17 +355,20 @@ describe('outbox', () => {
     fra.node.outbox.on('delivered', (d) => delivered.push(d.messageId));
 
     const id = await enqueueNotice(fra.node, 'BEL');
-    await waitFor(() => transport.attemptsOf(id).filter((a) => a.outcome === 'OUTSIDE_TIME_WINDOW').length >= 2, 5000, 'two refused attempts');
+    await fireBackoff(fraClock);
+    await waitFor(() => backoffWaiting(fraClock) !== undefined, 5000, 'the second attempt');
+    expect(transport.attemptsOf(id).map((a) => a.outcome)).toEqual(['OUTSIDE_TIME_WINDOW', 'OUTSIDE_TIME_WINDOW']);
     expect(await fra.node.store.sub.outbox.get(id)).toBeDefined();
     expect(await countEntries(fra.node.store.sub.failed)).toBe(0);
     belClock.set(fraClock.now());
+    await fireBackoff(fraClock);
     await waitFor(() => delivered.length === 1, 5000, 'delivery once the clocks agree');
     await expectSentWithReceipt(fra.node, bel.node, id);
   });
 
   it('seals every attempt anew with created_at_ms = now, so a retry after the replay window is still accepted (5.5)', async () => {
     // Both clocks agree and stand still; only the test moves them.
-    const clock = new ManualClock();
+    const clock = new ManualScheduler();
     const transport = new RecordingTransport();
     const fra = await node('FRA', { clock, transport });
     const bel = await node('BEL', { clock });
@@ -318,11 +380,12 @@ describe('outbox', () => {
     transport.beforeAttempt = async () => {
       calls += 1;
       if (calls > 1) return;
-      clock.advance(10 * 60_000);
+      clock.set(clock.now() + 10 * 60_000);
       throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'connection refused');
     };
 
     const id = await enqueueNotice(fra.node, 'BEL', { subject: 'reseal' });
+    const backoff = await fireBackoff(clock);
     await waitFor(() => (transport.attemptsOf(id)[1]?.outcome ?? 'pending') !== 'pending', 5000, 'the outcome of the second attempt');
     expect(transport.attemptsOf(id)[1]?.outcome, 'outcome of the retry, ten minutes after queueing').toBe('receipt');
     await waitFor(async () => (await fra.node.store.sub.sent.get(id)) !== undefined, 5000, 'sent record');
@@ -331,13 +394,17 @@ describe('outbox', () => {
     const sent = await fra.node.store.sub.sent.get(id);
     const header = EnvelopeHeader.decode(Envelope.decode(Buffer.from(String(sent?.envelope), 'base64')).header);
     expect(header.messageId).toBe(id);
-    expect(Number(header.createdAtMs)).toBe(queuedAt + 10 * 60_000);
+    expect(Number(header.createdAtMs)).toBe(queuedAt + 10 * 60_000 + backoff);
     expect(Number(header.expiresAtMs)).toBe(queuedAt + testConfig().envelope.defaultTtlMs);
   });
 
   it('fails a message as EXPIRED when its lifetime ends before delivery', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualScheduler();
     const transport = new RecordingTransport();
+    // The peer is unreachable: every connection is refused at once.
+    transport.beforeAttempt = async () => {
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'connection refused');
+    };
     const fra = await node('FRA', { clock, transport });
     const unreachable: Party = await makeParty('BEL', clock.now());
     cleanups.push(() => unreachable.cleanup());
@@ -346,18 +413,23 @@ describe('outbox', () => {
     fra.node.outbox.on('failed', (f) => failed.push(f));
 
     const id = await enqueueNotice(fra.node, 'BEL', { ttlMs: 60_000 });
-    await waitFor(() => transport.attemptsOf(id).length >= 2, 5000, 'two attempts');
+    await fireBackoff(clock);
+    await waitFor(() => backoffWaiting(clock) !== undefined, 5000, 'the second attempt failed');
+    expect(transport.attemptsOf(id)).toHaveLength(2);
     expect(failed).toEqual([]);
-    clock.advance(60_000);
+    // The lifetime ends while the outbox backs off; the next retry finds the message expired.
+    clock.set(clock.now() + 60_000);
+    await fireBackoff(clock);
     await waitFor(() => failed.length === 1, 5000, 'failed event');
     expect(failed[0]).toMatchObject({ messageId: id, code: 'EXPIRED' });
     const record = await fra.node.store.sub.failed.get(id);
     expect(record?.lastError).toBe('EXPIRED');
     expect(await fra.node.store.sub.outbox.get(id)).toBeUndefined();
-    // No attempt is made for an expired message.
-    const attempts = transport.attemptsOf(id).length;
-    await new Promise((r) => setTimeout(r, 300));
-    expect(transport.attemptsOf(id).length).toBe(attempts);
+    // No attempt is made for an expired message, and none comes later.
+    expect(transport.attemptsOf(id)).toHaveLength(2);
+    expect(backoffWaiting(clock)).toBeUndefined();
+    await longAfter(clock);
+    expect(transport.attemptsOf(id)).toHaveLength(2);
   });
 
   it('sends a message queued before start once', async () => {
@@ -365,6 +437,7 @@ describe('outbox', () => {
     const bel = await node('BEL');
     await pinAll([fra.node, bel.node]);
     const transport = new RecordingTransport();
+    const scheduler = logicalTime();
     const n = fra.node;
     // A second outbox over the same store, as a node has between binding its ports and starting the outbox.
     const outbox = new Outbox({
@@ -373,7 +446,7 @@ describe('outbox', () => {
       transport,
       journal: n.journal,
       store: n.store,
-      clock: { now: () => Date.now() },
+      clock: scheduler,
       logger: testLogger(),
       config: { ...testConfig().outbox, defaultTtlMs: 60_000, maxEnvelopeBytes: testConfig().envelope.maxBytes },
     });
@@ -388,7 +461,7 @@ describe('outbox', () => {
     await outbox.start();
     await outbox.start();
     await waitFor(() => delivered.length > 0, 5000, 'delivery');
-    await new Promise((r) => setTimeout(r, 200));
+    await longAfter(scheduler);
     expect(delivered).toEqual([id]);
     expect(transport.attemptsOf(id)).toHaveLength(1);
     expect(ReceiptBody.decode(Receipt.decode(Buffer.from(String((await n.store.sub.sent.get(id))?.receipt), 'base64')).body).status).toBe(
@@ -408,8 +481,8 @@ function resigned(receipt: Receipt, issuer: TracenetNode, change: (body: Buffer)
 }
 
 /** FRA (sending through `transport`) and BEL, pinned to each other. */
-async function pair(transport: RecordingTransport): Promise<{ fra: TracenetNode; bel: TracenetNode }> {
-  const fra = (await node('FRA', { transport })).node;
+async function pair(transport: RecordingTransport, scheduler?: ManualScheduler): Promise<{ fra: TracenetNode; bel: TracenetNode }> {
+  const fra = (await node('FRA', { transport, ...(scheduler ? { clock: scheduler } : {}) })).node;
   const bel = (await node('BEL')).node;
   await pinAll([fra, bel]);
   return { fra, bel };
@@ -440,13 +513,15 @@ describe('receipts of a later revision (protocol 16.2)', () => {
 
   it('a receipt of a status this version does not define proves nothing: the message is retried, and the next receipt proves it', async () => {
     const transport = new RecordingTransport();
-    const { fra, bel } = await pair(transport);
+    const scheduler = logicalTime();
+    const { fra, bel } = await pair(transport, scheduler);
     let altered = 0;
     transport.alterReceipt = (receipt) => {
       if (altered++ > 0) return receipt;
       return resigned(receipt, bel, (body) => Buffer.from(ReceiptBody.encode({ ...ReceiptBody.decode(body), status: 4 as ReceiptStatus }).finish()));
     };
     const id = await fra.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('status', 'a receipt of an unknown status') });
+    await fireBackoff(scheduler);
     await waitFor(async () => (await sentReceipt(fra, id)) !== undefined, 5000, 'the message in sent');
     expect(transport.attemptsOf(id).length).toBe(2);
     expect(ReceiptBody.decode((await sentReceipt(fra, id))?.body ?? new Uint8Array()).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);

@@ -13,6 +13,7 @@ import type { AuditEvent, Journal } from '../../src/audit/audit-log.js';
 import { RefusalTally } from '../../src/edge/refusal-tally.js';
 import { createSelfSignedCertificate, PEER_SERVER_NAME, type TlsMaterial } from '../../src/identity/tls.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
 import { startNode, testConfig, testLogger, type TestNode, waitFor } from '../support/nodes.js';
 import { makeParty, RawFederationClient, rejectionOf, sealFrom } from '../support/parties.js';
 
@@ -244,13 +245,13 @@ describe('refusals before authentication in the audit log (docs/protocol.md 4.13
   });
 
   it('writes the running interval at stop, and an interval written early is not counted twice', async () => {
-    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0, 10));
+    const clock = new ManualScheduler(Date.UTC(2026, 0, 1, 12, 0, 10));
     const written: AuditEvent[] = [];
     const journal = { write: async (_operations: unknown[], events: readonly AuditEvent[]) => void written.push(...events) } as unknown as Journal;
     const tally = new RefusalTally({ journal, clock, logger: testLogger(), config: { intervalMs: 60_000, maxSources: 10 } });
     tally.count({ address: '192.0.2.1' }, 'tls.handshake_timeout');
     await tally.flush({ now: true });
-    clock.advance(20_000);
+    await clock.advance(20_000);
     tally.count({ address: '192.0.2.1' }, 'tls.handshake_timeout');
     tally.count({ address: '192.0.2.1' }, 'connection.max_connections');
     await tally.stop();
@@ -259,6 +260,24 @@ describe('refusals before authentication in the audit log (docs/protocol.md 4.13
       { source: '192.0.2.1', fromMs: start, untilMs: start + 10_000, total: 1, 'refused.tls.handshake_timeout': 1 },
       { source: '192.0.2.1', fromMs: start + 10_000, untilMs: start + 30_000, total: 2, 'refused.connection.max_connections': 1, 'refused.tls.handshake_timeout': 1 },
     ]);
+  });
+
+  it('writes an ended interval on its timer, without new refusals and without being asked', async () => {
+    const clock = new ManualScheduler(Date.UTC(2026, 0, 1, 12, 0, 10));
+    const written: AuditEvent[] = [];
+    const journal = { write: async (_operations: unknown[], events: readonly AuditEvent[]) => void written.push(...events) } as unknown as Journal;
+    const tally = new RefusalTally({ journal, clock, logger: testLogger(), config: { intervalMs: 60_000, maxSources: 10 } });
+    tally.start();
+    tally.count({ address: '192.0.2.1' }, 'tls.handshake_timeout');
+    // The interval ends at 12:01:00; the timer, started at 12:00:10, writes it at 12:01:10.
+    await clock.advance(59_999);
+    expect(written).toEqual([]);
+    await clock.advance(1);
+    const start = Date.UTC(2026, 0, 1, 12, 0, 0);
+    expect(written.map((e) => e.fields)).toEqual([{ source: '192.0.2.1', fromMs: start, untilMs: start + 60_000, total: 1, 'refused.tls.handshake_timeout': 1 }]);
+    await tally.stop();
+    await clock.advance(10 * 60_000);
+    expect(written).toHaveLength(1);
   });
 });
 

@@ -10,6 +10,7 @@ import { CsvFolderAdapter } from '../../src/registry/csv-folder.js';
 import { LocalRecordsAdapter } from '../../src/registry/local.js';
 import { Registry } from '../../src/registry/registry.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
 import { startRecordBed } from '../records/support.js';
 import { testLogger } from '../support/nodes.js';
 
@@ -191,7 +192,7 @@ export const SUBJECTS: readonly ContractSubject[] = [
       // Two files: the adapter reads the whole folder.
       await writeFile(join(folder, 'firearms-a.csv'), recordsToCsv(records.slice(0, 3)));
       await writeFile(join(folder, 'firearms-b.csv'), recordsToCsv(records.slice(3)));
-      return openBed(new CsvFolderAdapter({ folder, clock: new ManualClock(NOW), logger: testLogger(), watch: false }), () => rm(folder, { recursive: true, force: true }));
+      return openBed(new CsvFolderAdapter({ folder, clock: new ManualScheduler(NOW), logger: testLogger(), watch: false }), () => rm(folder, { recursive: true, force: true }));
     },
   },
 ];
