@@ -1,5 +1,6 @@
 import { type Case, CaseRole, CaseState, TracenetError, type WeaponRecord } from '@tracenet/proto';
 import type { OutboundFailure } from '../ports/outbound.js';
+import type { Timer } from '../util/scheduler.js';
 import { answerFromRecord } from './auto-answer.js';
 import { type CaseBook, traceKey, type WorkflowDeps } from './case-book.js';
 import { workflowHandles } from './inbound.js';
@@ -19,7 +20,7 @@ const AUTO_RETRY_MAX_MS = 300_000;
 export class AutomaticSteps {
   #auto = new Set<Promise<void>>();
   /** Automatic answers waiting for the registry to come back: case id → timer and attempts so far. */
-  readonly #retries = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
+  readonly #retries = new Map<string, { timer: Timer; attempt: number }>();
   #stopped = false;
 
   constructor(
@@ -43,7 +44,7 @@ export class AutomaticSteps {
   /** Cancels the retries and waits for automatic steps in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const { timer } of this.#retries.values()) clearTimeout(timer);
+    for (const { timer } of this.#retries.values()) timer.cancel();
     this.#retries.clear();
     await Promise.allSettled([...this.#auto]);
   }
@@ -119,8 +120,7 @@ export class AutomaticSteps {
     const delayMs = Math.min(AUTO_RETRY_MAX_MS, (this.deps.autoAnswerRetryMs ?? AUTO_RETRY_FIRST_MS) * 2 ** (attempt - 1));
     this.book.logger.warn({ caseId, code: failure.codeName, attempt, delayMs }, 'registry unavailable for an automatic answer; retrying');
     await this.book.note(caseId, `records unavailable (${failure.codeName}); the automatic answer is tried again until they are`);
-    const timer = setTimeout(() => this.run(caseId), delayMs);
-    timer.unref();
+    const timer = this.deps.clock.setTimeout(() => this.run(caseId), delayMs).unref();
     this.#retries.set(caseId, { timer, attempt });
   }
 }

@@ -5,7 +5,7 @@ import { randomBytes } from '../crypto/sodium.js';
 import type { OutboundPort } from '../ports/outbound.js';
 import type { RecordFinder } from '../ports/record-finder.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
-import type { Clock } from '../util/clock.js';
+import type { Scheduler } from '../util/scheduler.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { deadlinesOf, type PolicyStore } from './policy.js';
 import { isOrganisation } from './restrictions.js';
@@ -20,7 +20,8 @@ export interface WorkflowDeps {
   policies: PolicyStore;
   records: RecordFinder | undefined;
   isPinned: (participantId: string) => boolean;
-  clock: Clock;
+  /** Time, the deadline timer and the retries of automatic answers. */
+  clock: Scheduler;
   logger: Logger;
   /** How often deadlines are checked; 0 disables the timer (tests call checkDeadlines). */
   deadlineCheckIntervalMs: number;

@@ -1,5 +1,6 @@
 import { NodeEventType } from '@tracenet/proto';
 import type { Operation } from '../store/store.js';
+import type { Timer } from '../util/scheduler.js';
 import { type CaseBook, decodeCase, WAITING_FOR_ACK, type WorkflowDeps } from './case-book.js';
 import { purgedAnswer } from './restrictions.js';
 
@@ -9,7 +10,7 @@ import { purgedAnswer } from './restrictions.js';
  * runs.
  */
 export class DeadlineMonitor {
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
 
   constructor(
     private readonly deps: WorkflowDeps,
@@ -19,18 +20,19 @@ export class DeadlineMonitor {
   /** Starts the deadline timer, unless its interval is 0 (tests call checkDeadlines). */
   start(): void {
     if (this.deps.deadlineCheckIntervalMs > 0 && !this.#timer) {
-      this.#timer = setInterval(() => {
-        this.checkDeadlines()
-          .then(() => this.purgeExpired())
-          .catch((error: unknown) => this.book.logger.error({ err: error }, 'deadline check failed'));
-      }, this.deps.deadlineCheckIntervalMs);
-      this.#timer.unref();
+      this.#timer = this.deps.clock
+        .setInterval(() => {
+          this.checkDeadlines()
+            .then(() => this.purgeExpired())
+            .catch((error: unknown) => this.book.logger.error({ err: error }, 'deadline check failed'));
+        }, this.deps.deadlineCheckIntervalMs)
+        .unref();
     }
   }
 
   /** Stops the timer; a sweep in progress finishes on its own. */
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
