@@ -32,6 +32,18 @@ export default tseslint.config(
     },
   },
   {
+    // Time, timers and randomness of the node come from its injected scheduler (ADR 0012).
+    files: ['node/src/**/*.ts'],
+    ignores: ['node/src/util/scheduler.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'].map((name) => ({ name, message: 'Use the injected Scheduler (util/scheduler.ts), or systemScheduler for a real-time guard.' })),
+      ],
+      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use Scheduler.random(), or crypto/ for anything secret.' }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
   },
