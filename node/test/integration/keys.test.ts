@@ -14,6 +14,7 @@ import { dataPaths, issuePeerCard } from '../../src/identity/data-dir.js';
 import { certificateFingerprint, pemToDer } from '../../src/identity/tls.js';
 import { TracenetNode } from '../../src/node.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
 import { makeDataDir, testConfig, waitFor } from '../support/nodes.js';
 import { countEntries, type Keyed, makeParty, notice, sealFrom } from '../support/parties.js';
 
@@ -340,6 +341,23 @@ describe('roster (docs/protocol.md 15.4, 15.5)', () => {
     expect([lapsed.codeName, lapsed.field, lapsed.rule]).toEqual(['UNKNOWN_SENDER', 'header.sender', 'roster_expired']);
     expect(bel.logs.some((l) => l.alert === 'roster_lapsed')).toBe(true);
     expect(ErrorCode.ERROR_CODE_UNKNOWN_SENDER).toBe(lapsed.code);
+  });
+
+  it('the minute timer alerts on an expired roster without traffic, and erases retired keys whose grace ended (logical time)', async () => {
+    const clock = new ManualScheduler(Date.now());
+    const op = operator();
+    const bel = await start('BEL', clock, { rosterKey: op.publicHex });
+    await bel.node.roster.install(signRoster({ version: 1, federation: 'test', serial: 3, issuedAtMs: clock.now(), expiresAtMs: clock.now() + HOUR, members: [member(bel.node.identity)] }, op.secret));
+    const rotation = await bel.node.rotateKeys({ graceMs: HOUR });
+    const retired = dataPaths(bel.dataDir).retiredKeysDir;
+    expect(await readdir(retired)).toHaveLength(3);
+
+    // Both fall due; nothing happens until the timer runs.
+    clock.set(clock.now() + HOUR);
+    expect(bel.logs.some((l) => l.alert === 'roster_expired')).toBe(false);
+    await clock.advance(60_000);
+    expect(bel.logs.some((l) => l.alert === 'roster_expired' && l.level === 50)).toBe(true);
+    await waitFor(async () => (await readdir(retired)).length === 0, 5000, `the secret keys of ${rotation.previousKeyId} erased`);
   });
 });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/store.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
 import { waitFor } from '../support/nodes.js';
 
 const opened: Array<{ store: Store; dir: string }> = [];
@@ -19,22 +20,25 @@ afterEach(async () => {
   }
 });
 
-async function faultyStore(): Promise<{ store: Store; dir: string; fault: { on: boolean } }> {
+/** A store whose writes fail while `fault.on`; its recovery timer runs on `scheduler`. */
+async function faultyStore(): Promise<{ store: Store; dir: string; fault: { on: boolean }; scheduler: ManualScheduler }> {
   const dir = await mkdtemp(join(tmpdir(), 'tracenet-store-faults-'));
   const fault = { on: false };
+  const scheduler = new ManualScheduler();
   const store = await openStore(join(dir, 'store'), {
     recoverEveryMs: 20,
+    scheduler,
     writeFault: () => (fault.on ? Object.assign(new Error('IO error: No space left on device'), { code: 'LEVEL_IO_ERROR' }) : undefined),
   });
   opened.push({ store, dir });
-  return { store, dir, fault };
+  return { store, dir, fault, scheduler };
 }
 
 const put = (store: Store, key: string) => store.batch([{ type: 'put', sublevel: store.sub.inbox, key, value: { key } }]);
 
 describe('store write faults', () => {
   it('refuses with STORAGE_UNAVAILABLE, reports not writable, and recovers by itself', async () => {
-    const { store, fault } = await faultyStore();
+    const { store, fault, scheduler } = await faultyStore();
     const changes: boolean[] = [];
     store.watchWritable((writable) => changes.push(writable));
     await put(store, 'before');
@@ -54,7 +58,10 @@ describe('store write faults', () => {
 
     fault.on = false;
     // Recovery by the timer, without any write.
+    expect(store.writable).toBe(false);
+    await scheduler.advance(20);
     await waitFor(() => store.writable, 5000, 'the store to recover');
+    expect(scheduler.timers(), 'the recovery timer once recovered').toEqual([]);
     expect(changes).toEqual([false, true]);
     await put(store, 'after');
     expect(await store.sub.inbox.get('after')).toEqual({ key: 'after' });
@@ -78,12 +85,14 @@ describe('store write faults', () => {
   });
 
   it('stops trying to recover once closed', async () => {
-    const { store, fault } = await faultyStore();
+    const { store, fault, scheduler } = await faultyStore();
     fault.on = true;
     await expect(put(store, 'x')).rejects.toThrow();
+    expect(scheduler.timers()).toEqual([{ inMs: 20, every: 20 }]);
     await store.close();
     fault.on = false;
-    await new Promise((r) => setTimeout(r, 100));
+    expect(scheduler.timers()).toEqual([]);
+    await scheduler.advance(100);
     expect(store.writable).toBe(false);
   });
 });

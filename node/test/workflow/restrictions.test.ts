@@ -26,6 +26,7 @@ import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import type { TracenetNode } from '../../src/node.js';
 import type { NodeConfig } from '../../src/config/config.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
 import { pinAll, startNode, testConfig, waitFor, type TestNode } from '../support/nodes.js';
 import { countEntries, newMessageId, RawFederationClient, rejectionOf, sealFrom } from '../support/parties.js';
 import { traceRequest } from '../support/requests.js';
@@ -65,9 +66,11 @@ interface Bed {
   cleanup(): Promise<void>;
 }
 
-async function startBed(ids: readonly string[], config?: NodeConfig): Promise<Bed> {
-  // Not before the real time: TLS certificates are issued with the real clock.
-  const clock = new ManualClock(Math.max(Date.UTC(2026, 0, 5, 9), Date.now()));
+/** Not before the real time: TLS certificates are issued with the real clock. */
+const BED_START = Math.max(Date.UTC(2026, 0, 5, 9), Date.now());
+
+/** Nodes sharing `clock`: a ManualClock sets the time of real timers; a ManualScheduler runs their timers on logical time. */
+async function startBed(ids: readonly string[], config?: NodeConfig, clock: ManualClock = new ManualClock(BED_START)): Promise<Bed> {
   const tests = new Map<string, TestNode>();
   const clients = new Map<string, UnaryClient<CasesServer>>();
   const cleanup = async () => {
@@ -149,9 +152,11 @@ async function answered(bed: Bed, restrictions?: Partial<UseRestrictions>): Prom
 }
 
 describe('the purge runs with the deadline sweep (protocol 14.5)', () => {
+  const SWEEP_EVERY = 60_000;
+  const scheduler = new ManualScheduler(BED_START);
   let bed: Bed;
   beforeAll(async () => {
-    bed = await startBed(['FRA', 'BEL'], testConfig({ workflow: { deadlineCheckIntervalMs: 50 } }));
+    bed = await startBed(['FRA', 'BEL'], testConfig({ workflow: { deadlineCheckIntervalMs: SWEEP_EVERY } }), scheduler);
     await bed.policy('BEL', 'FRA', { acceptRequests: true, defaultRestrictions: { purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 1 } });
   });
   afterAll(() => bed?.cleanup());
@@ -159,7 +164,9 @@ describe('the purge runs with the deadline sweep (protocol 14.5)', () => {
   it('a node purges received information once its retention has ended, without being asked', async () => {
     const { mine } = await answered(bed);
     expect(mine.purgedAtMs).toBe(0);
-    bed.clock.advance(DAY + 1);
+    // The retention ends (nothing runs meanwhile); the next sweep of the timer purges.
+    scheduler.set(scheduler.now() + DAY + 1);
+    await scheduler.advance(SWEEP_EVERY);
     const purged = await until(bed.node('FRA'), mine.caseId, (c) => c.purgedAtMs > 0, 'purged by the deadline sweep');
     expect(purged.answer?.lastLegalRecord).toBe('');
   });
