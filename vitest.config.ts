@@ -1,12 +1,62 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The test tiers (README.md, "Tests"). A test file belongs to the first tier whose
+ * list names it; every other file is a unit test. A file that starts a process, needs PostgreSQL
+ * or Docker, or runs for minutes must be named here, or it slows down the inner loop.
+ *
+ * - unit: one process, no PostgreSQL, no Docker (real LevelDB, gRPC on loopback and crypto are
+ *   fine): `npm run test:unit`, the inner loop.
+ * - integration: `tracenet` processes, the conformance suite against spawned targets, packed
+ *   packages, the Python gRPC client; and, as the project `integration-postgres`, the tests that
+ *   need PostgreSQL, so that the PostgreSQL server starts only when one of them is selected.
+ * - cluster: nodes in Docker containers (node/test/cluster).
+ * - long: fuzzing a live node with 100,000 inputs, SIGKILL chaos.
+ */
+const POSTGRES = [
+  'node/test/registry/contract.test.ts',
+  'node/test/registry/integration-docs.test.ts',
+  'node/test/registry/postgres*.test.ts',
+];
+const PROCESSES = [
+  'bench/test/smoke.test.ts',
+  'conformance/test/broken-variants.test.ts',
+  'conformance/test/card-file.test.ts',
+  'conformance/test/reference-node.test.ts',
+  'node/test/audit/storage-damage.test.ts',
+  'node/test/audit/tamper.test.ts',
+  'node/test/edge/authority.test.ts',
+  'node/test/edge/flood.test.ts',
+  'node/test/integration/cli-peers.test.ts',
+  'node/test/integration/cli.test.ts',
+  'node/test/integration/delivery.test.ts',
+  'node/test/integration/lookups-e2e.test.ts',
+  'node/test/integration/restrictions-e2e.test.ts',
+  'node/test/integration/unknown-sender.test.ts',
+  'node/test/integration/workflow-e2e.test.ts',
+  'node/test/interop/c-core.test.ts',
+  'node/test/storage/full-disk.test.ts',
+  'sdk/test/errors.test.ts',
+  'sdk/test/events.test.ts',
+  'sdk/test/import.test.ts',
+  'sdk/test/package.test.ts',
+  'sdk/test/testing.test.ts',
+];
+const CLUSTER = ['node/test/cluster/**/*.test.ts'];
+const LONG = ['node/test/fuzz/**/*.test.ts', 'node/test/integration/chaos.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['*/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['./node/test/support/postgres-global.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['*/test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...POSTGRES, ...PROCESSES, ...CLUSTER, ...LONG] } },
+      { extends: true, test: { name: 'integration', include: PROCESSES } },
+      { extends: true, test: { name: 'integration-postgres', include: POSTGRES, globalSetup: ['./node/test/support/postgres-global.ts'] } },
+      { extends: true, test: { name: 'cluster', include: CLUSTER } },
+      { extends: true, test: { name: 'long', include: LONG } },
+    ],
   },
 });

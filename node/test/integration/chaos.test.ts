@@ -10,12 +10,15 @@ import { isAlive, type NodeProcess, ProcessBed, requireBuiltCli, until } from '.
  * SIGKILL at 20 random moments and restarted on the same ports. Afterwards every receipted
  * message must be in its receiver's inbox once, and audited once on both sides.
  *
- * The randomness is seeded; the seed is printed. Replay a failure with
- * `TRACENET_CHAOS_SEED=<seed> npx vitest run node/test/integration/chaos.test.ts`.
+ * The randomness is seeded; the seed is printed. It is fixed, so that CI runs the same schedule
+ * every time; `TRACENET_CHAOS_SEED=<seed>` replays another run and `TRACENET_CHAOS_SEED=random`
+ * draws a new one: `TRACENET_CHAOS_SEED=random npx vitest run node/test/integration/chaos.test.ts`.
  */
 
 const KILLS = Number(process.env.TRACENET_CHAOS_KILLS ?? 20);
-const SEED = Number(process.env.TRACENET_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** The seed CI runs with: the run whose figures docs/reliability.md gives (section 2). */
+const CI_SEED = 210_293_171;
+const SEED = process.env.TRACENET_CHAOS_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.TRACENET_CHAOS_SEED ?? CI_SEED);
 
 /** mulberry32: a small seeded generator, enough to replay a run. */
 function seeded(seed: number): () => number {
