@@ -13,7 +13,7 @@ import {
   WeaponStatus,
   WeaponType,
 } from '@tracenet/proto';
-import { chainText, startLocalFederation } from '@tracenet/node';
+import { chainText, startLocalFederation } from '@tracenet/node/dev';
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(2)} s`;

@@ -12,7 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { startLocalFederation } from '@tracenet/node';
+import { startLocalFederation } from '@tracenet/node/dev';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,6 +1,8 @@
 /**
  * @tracenet/node — a Tracenet node and the building blocks other packages reuse: the envelope
- * (seal, open, receipts), identities and peer cards, the audit log.
+ * (seal, open, receipts), identities and peer cards, the audit log, the registry adapters.
+ * Development helpers (a local federation of node processes, the CLI's text output) are the
+ * subpath `@tracenet/node/dev`.
  *
  * @example
  * ```ts
@@ -38,7 +40,6 @@ export { ManualClock, systemClock, type Clock } from './util/clock.js';
 export { ManualScheduler, schedulerOf, systemScheduler, type Scheduler, type Timer } from './util/scheduler.js';
 export type { DeliverOptions, Transport } from './federation/transport.js';
 export { connectUnary, type AuthorityChannel, type UnaryClient } from './api/unary-client.js';
-export { startLocalFederation, CLI_PATH, type LocalFederation, type LocalNode, type LocalFederationOptions } from './dev/local-federation.js';
 export { Workflow } from './workflow/workflow.js';
 export { parseAliasCsv, AliasTable } from './lookup/aliases.js';
 export { serialPattern, WILDCARD_MIN_KNOWN, type SerialPattern } from './lookup/matcher.js';
@@ -54,4 +55,3 @@ export { recordViolations } from './records/validation.js';
 export { importRecords, type ImportOptions, type ImportSummary } from './records/import.js';
 export { retentionOf, retentionDate } from './records/retention.js';
 export { nextState, WORKFLOW_KINDS } from './workflow/state-machine.js';
-export { caseText, chainText } from './cli/trace-commands.js';

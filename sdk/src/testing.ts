@@ -3,8 +3,22 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI_PATH, dataPaths, type LocalFederation, type LocalFederationOptions, readAuthorityToken, type RuntimeInfo, startLocalFederation } from '@tracenet/node';
+import { dataPaths, readAuthorityToken, type RuntimeInfo } from '@tracenet/node';
+import { CLI_PATH, type LocalFederation, type LocalFederationOptions, startLocalFederation } from '@tracenet/node/dev';
 import { connect, type TracenetClient } from './client.js';
+
+export {
+  registryAdapterContract,
+  CONTRACT_RECORDS,
+  CONTRACT_NOW,
+  CONTRACT_ALIASES_CSV,
+  type ContractRecordName,
+  type ContractAdapter,
+  type ContractCheck,
+  type AdapterContract,
+  type AdapterContractOptions,
+  type ContractRegistry,
+} from './adapter-contract.js';
 
 /** What a test needs to know about one node of a test federation. */
 export interface TestNodeInfo {
@@ -92,7 +106,7 @@ async function waitForRuntime(dataDir: string, child: ChildProcess, output: stri
  * Starts one real `tracenet` node process per participant on ephemeral loopback ports, each in its
  * own directory under a new temporary directory, pins every card on every other node, and returns
  * an SDK client per participant. Nodes run as separate processes (it wraps `startLocalFederation`
- * of `@tracenet/node`) rather than inside the test process: a test can then stop and restart a node
+ * of `@tracenet/node/dev`) rather than inside the test process: a test can then stop and restart a node
  * for real, a crashing node cannot take the test runner with it, and what is tested is what runs
  * in production. `stop()` removes everything; should a test run die before calling it, an exit
  * hook kills the nodes and deletes the directories.

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalNode, startLocalFederation } from '@tracenet/node';
+import { type LocalNode, startLocalFederation } from '@tracenet/node/dev';
 import {
   type Case,
   CaseState,

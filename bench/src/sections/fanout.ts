@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalFederation } from '@tracenet/node';
+import { startLocalFederation } from '@tracenet/node/dev';
 import { LookupOutcome, PeerCard } from '@tracenet/proto';
 import { ask, forkScript, stopChild } from '../child.js';
 import { FANOUT_WEAPON } from '../dataset.js';

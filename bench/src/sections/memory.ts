@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLI_PATH, startLocalFederation } from '@tracenet/node';
+import { CLI_PATH, startLocalFederation } from '@tracenet/node/dev';
 import { residentMiB } from '../proc.js';
 import type { Sizes } from '../sizes.js';
 import { round, target, type Target } from '../stats.js';
