@@ -22,11 +22,6 @@ export class CaseFailure extends Error {
   }
 }
 
-/** Fails the case unless `condition` holds. */
-export function ensure(condition: unknown, expected: string, got: string | (() => string), context = ''): asserts condition {
-  if (!condition) throw new CaseFailure(expected, typeof got === 'function' ? got() : got, context);
-}
-
 /**
  * Runs `check` on every item, also after one failed, and fails the case once, listing each item
  * whose check failed (`label` names it): for cases that try one rule many times.

@@ -23,7 +23,7 @@ import {
 } from '@tracenet/proto';
 import { BODY_TYPES } from './bodies.js';
 import type { CaseContext, NodeUnderTest } from './case.js';
-import { CaseFailure, describe, ensureAccepted, outcomeOf } from './check.js';
+import { CaseFailure, describe, ensureAccepted } from './check.js';
 import { pairKey, participantKeys } from './codec/index.js';
 import { type FakePeer, type KeySet, kindName, newMessageId, type PeerHost, type ReceivedMessage, type SealedEnvelope, type SealOptions } from './fake-peer.js';
 
@@ -281,5 +281,3 @@ export async function unauthenticatedEnvelopes(ctx: CaseContext, kind: MessageKi
     ['sealed under a pair key of keys the node did not pin', seal(peer, { pairKey: foreignPairKey }).bytes],
   ];
 }
-
-export { outcomeOf };
