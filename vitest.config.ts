@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
@@ -51,7 +52,11 @@ const LONG = ['node/test/fuzz/**/*.test.ts', 'node/test/integration/chaos.test.t
  * its own (4.1), as the unit project must: it gets them back from here.
  */
 function commandLineExcludes(argv: readonly string[]): string[] {
-  return argv.flatMap((arg, i) => (arg === '--exclude' ? [argv[i + 1] ?? ''] : arg.startsWith('--exclude=') ? [arg.slice('--exclude='.length)] : [])).filter(Boolean);
+  const globs = argv.flatMap((arg, i) => {
+    if (arg === '--exclude') return [argv[i + 1] ?? ''];
+    return arg.startsWith('--exclude=') ? [arg.slice('--exclude='.length)] : [];
+  });
+  return globs.filter(Boolean);
 }
 
 export default defineConfig({
@@ -61,11 +66,24 @@ export default defineConfig({
     pool: 'forks',
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['*/test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...commandLineExcludes(process.argv), ...POSTGRES, ...PROCESSES, ...CLUSTER, ...LONG] } },
-      { extends: true, test: { name: 'integration', include: PROCESSES } },
-      { extends: true, test: { name: 'integration-postgres', include: POSTGRES, globalSetup: ['./node/test/support/postgres-global.ts'] } },
-      { extends: true, test: { name: 'cluster', include: CLUSTER } },
-      { extends: true, test: { name: 'long', include: LONG } },
+      // Unit files wait more than they compute (LevelDB, loopback gRPC): one worker per core, at
+      // least two, instead of vitest's cores − 1, which is one worker on a 2-core machine. A
+      // project with its own maxWorkers runs as a group of its own (groupOrder): when several
+      // tiers run, the unit tier runs first, then the others as before.
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          maxWorkers: Math.max(2, availableParallelism()),
+          sequence: { groupOrder: 0 },
+          include: ['*/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...commandLineExcludes(process.argv), ...POSTGRES, ...PROCESSES, ...CLUSTER, ...LONG],
+        },
+      },
+      { extends: true, test: { name: 'integration', include: PROCESSES, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'integration-postgres', include: POSTGRES, globalSetup: ['./node/test/support/postgres-global.ts'], sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'cluster', include: CLUSTER, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'long', include: LONG, sequence: { groupOrder: 1 } } },
     ],
   },
 });
