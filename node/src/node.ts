@@ -35,6 +35,7 @@ import { LookupResponder } from './lookup/lookup-responder.js';
 import { createHealth } from './ops/health.js';
 import { createMetrics, kindLabel, type Metrics } from './ops/metrics.js';
 import { addReflection } from './ops/reflection.js';
+import { createBackup } from './ops/backup.js';
 import { createCaseStats, outboxOldestAgeSeconds } from './ops/sources.js';
 import { RecordStore } from './records/record-store.js';
 import { createRegistry } from './registry/create.js';
@@ -390,6 +391,7 @@ export class TracenetNode {
       rotateKeys: (graceMs) => this.rotateKeys({ graceMs }),
       revokeKeys: (reason) => this.revokeKeys({ reason }),
       verifyAudit: () => this.verifyAudit(),
+      createBackup: (includeKeys) => this.createBackup(includeKeys),
     });
     addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
     addRecordsService(server, { records: this.records, registry: this.registry, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
@@ -520,6 +522,16 @@ export class TracenetNode {
     this.options.transport.close();
     // What was counted before authentication, the running interval included (4.13).
     await this.refusals.stop();
+  }
+
+  /**
+   * A backup of the node while it runs (docs/protocol.md 7.5): the audit entry `backup.created`
+   * first, so that the backup holds it, then the store under one snapshot, the data directory's
+   * files (secret keys only with `includeKeys`) and the manifest signed with the current keys.
+   */
+  async *createBackup(includeKeys: boolean): AsyncGenerator<Buffer> {
+    await this.journal.write([], [{ type: 'backup.created', fields: { keys: includeKeys } }]);
+    yield* createBackup({ store: this.store, dataDir: this.options.dataDir, identity: this.identity, includeKeys, nowMs: () => this.options.clock.now() });
   }
 
   /**
