@@ -22,6 +22,7 @@ import { KeyAnnouncements } from './federation/key-announcements.js';
 import { Outbox } from './federation/outbox.js';
 import { PeerRegistry } from './federation/peers.js';
 import { Receiver } from './federation/receiver.js';
+import { requestResendAfterRestore, ResendRequests } from './federation/resend.js';
 import { readRosterKey, RosterGuard } from './federation/roster.js';
 import { createGrpcTransport, type Transport } from './federation/transport.js';
 import { dataPaths, eraseRetiredSecrets, issuePeerCard, loadIdentity, readAuthorityToken, readSecret, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
@@ -261,7 +262,8 @@ export class TracenetNode {
         deadlineCheckIntervalMs: options.config.workflow.deadlineCheckIntervalMs,
         autoAnswerRetryMs: options.config.workflow.autoAnswerRetryMs,
       });
-      receiver.setInboundHandler(new KeyAnnouncements({ identity, peers, clock, logger, config: { maxGraceMs: options.config.keys.maxGraceMs }, next: workflow }));
+      const keyAnnouncements = new KeyAnnouncements({ identity, peers, clock, logger, config: { maxGraceMs: options.config.keys.maxGraceMs }, next: workflow });
+      receiver.setInboundHandler(new ResendRequests({ outbox, logger, next: keyAnnouncements }));
       const envelopeLimits = { maxEnvelopeBytes: options.config.envelope.maxBytes, replayWindowMs: options.config.envelope.replayWindowMs };
       const hits = new HitStore(store);
       await hits.init();
@@ -342,6 +344,8 @@ export class TracenetNode {
     const authorityTls = await this.#authorityTls();
     await this.registry.open();
     await this.outbox.start();
+    // First start after a restore: peers deliver again what the backup lacks (docs/protocol.md 5.8).
+    await requestResendAfterRestore({ store: this.store, journal: this.journal, outbox: this.outbox, peers: this.peers, clockToleranceMs: config.envelope.replayWindowMs, logger: this.logger });
     await this.workflow.start();
     await this.lookups.responder.start();
     await this.metrics.start();

@@ -55,7 +55,8 @@ export type AuditType =
   | 'peer.removed'
   | 'roster.loaded'
   | 'refusals.counted'
-  | 'backup.created';
+  | 'backup.created'
+  | 'messages.resent';
 
 /**
  * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message

@@ -7,7 +7,7 @@ import { SignedHeadWriter } from '../audit/head-file.js';
 import { domain, sodium } from '../crypto/sodium.js';
 import { dataPaths, type NodeIdentity } from '../identity/data-dir.js';
 import { verifyPeerCard } from '../identity/peer-card.js';
-import { metaKey, openFreshStore, SCHEMA_VERSION_KEY, schemaVersionOf, snapshotEntries } from '../store/backup.js';
+import { metaKey, openFreshStore, RESTORED_KEY, SCHEMA_VERSION_KEY, schemaVersionOf, snapshotEntries } from '../store/backup.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 
@@ -437,6 +437,8 @@ async function writeRestore(path: string, dataDir: string, summary: BackupSummar
     });
     // The file changed between the two passes: what was written is not what was verified.
     if (manifest.contentSha256 !== summary.manifest.contentSha256) throw invalid('the backup file changed while it was restored', 'backup_hash');
+    // The mark that makes the first start ask the peers for what the backup lacks (docs/protocol.md 5.6).
+    await store.put(Buffer.from(metaKey(RESTORED_KEY), 'utf8'), Buffer.from(JSON.stringify({ backupCreatedAtMs: manifest.createdAtMs }), 'utf8'));
   } finally {
     await store.close();
   }

@@ -15,6 +15,12 @@ export interface RawEntry {
   readonly value: Buffer;
 }
 
+/**
+ * Key in the `meta` sublevel that a restore writes (`{ backupCreatedAtMs }`): the first start asks
+ * the peers to deliver again what the backup lacks, then removes it (docs/protocol.md 5.6).
+ */
+export const RESTORED_KEY = 'restored-from-backup';
+
 /** Key of the store's schema version in the `meta` sublevel; a store without one is version 1. */
 export const SCHEMA_VERSION_KEY = 'schema-version';
 
