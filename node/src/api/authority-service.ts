@@ -216,7 +216,7 @@ function streamBackup(call: ServerWritableStream<CreateBackupRequest, BackupChun
       for await (const chunk of deps.createBackup(includeKeys)) {
         if (call.cancelled) return;
         bytes += chunk.length;
-        if (!call.write({ data: chunk })) await new Promise<void>((resolve) => call.once('drain', resolve));
+        if (!call.write({ data: chunk })) await drainedOrGone(call);
       }
       call.end();
       logger.info({ bytes, includeKeys }, 'backup streamed');
@@ -225,6 +225,17 @@ function streamBackup(call: ServerWritableStream<CreateBackupRequest, BackupChun
       failStream(call, error, logger);
     }
   })();
+}
+
+/** Resolves when the caller has read what was written, or has gone (then the loop sees `cancelled`). */
+function drainedOrGone(call: ServerWritableStream<CreateBackupRequest, BackupChunk>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const name of ['drain', 'cancelled', 'close', 'error'] as const) call.off(name, done);
+      resolve();
+    };
+    for (const name of ['drain', 'cancelled', 'close', 'error'] as const) call.once(name, done);
+  });
 }
 
 /**
