@@ -119,6 +119,15 @@ describe('backup files (docs/protocol.md 7.5)', () => {
     await source.store.close();
   });
 
+  it("names the store's schema version from meta (the key another part of the store writes; 1 when absent)", async () => {
+    const source = await node();
+    await source.store.batch([{ type: 'put', sublevel: source.store.sub.meta, key: 'schema', value: { version: 3 } }]);
+    const file = join(await tempDir(), 'fra.backup');
+    await backupTo(file, source);
+    expect((await verifyBackup(file)).manifest.schemaVersion).toBe(3);
+    await source.store.close();
+  });
+
   it('with keys: copies keys/ and restores them with mode 0600', async () => {
     const source = await node();
     const file = join(await tempDir(), 'fra.backup');

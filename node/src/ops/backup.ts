@@ -62,7 +62,7 @@ export interface BackupManifest {
   /** Taken just before the store's snapshot: nothing the node committed after it is in the backup. */
   readonly createdAtMs: number;
   readonly softwareVersion: string;
-  /** The store's schema version (`meta` `schema-version`; 1 when absent). */
+  /** The store's schema version (`meta` `schema`, `{version}`; 1 when absent). */
   readonly schemaVersion: number;
   readonly storeEntries: number;
   readonly files: readonly BackupFile[];

@@ -22,7 +22,7 @@ export interface RawEntry {
 export const RESTORED_KEY = 'restored-from-backup';
 
 /** Key of the store's schema version in the `meta` sublevel; a store without one is version 1. */
-export const SCHEMA_VERSION_KEY = 'schema-version';
+export const SCHEMA_VERSION_KEY = 'schema';
 
 /** The raw key of `key` in the `meta` sublevel (the prefix abstract-level gives a sublevel). */
 export function metaKey(key: string): string {
