@@ -398,20 +398,22 @@ export interface RestoreResult extends BackupSummary {
  */
 export async function restoreBackup(path: string, dataDir: string, options: { card?: PeerCard } = {}): Promise<RestoreResult> {
   const summary = await verifyBackup(path, options);
-  let existing: string[] = [];
+  let existing: string[] | undefined;
   try {
     existing = await readdir(dataDir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  if (existing.length > 0) throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `${dataDir} is not empty; restore into a new directory`, { field: 'data', rule: 'empty_directory' });
+  if (existing && existing.length > 0) throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `${dataDir} is not empty; restore into a new directory`, { field: 'data', rule: 'empty_directory' });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700);
   try {
     return await writeRestore(path, dataDir, summary);
   } catch (error) {
-    // The directory was empty or absent: nothing of the operator's is lost by removing it.
-    await rm(dataDir, { recursive: true, force: true });
+    // The directory was empty or absent: what is in it now was written here. One that existed
+    // (perhaps a mount point) is kept, empty.
+    if (existing) await Promise.all((await readdir(dataDir)).map((name) => rm(join(dataDir, name), { recursive: true, force: true })));
+    else await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
 }
