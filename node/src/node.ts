@@ -344,7 +344,7 @@ export class TracenetNode {
     const authorityTls = await this.#authorityTls();
     await this.registry.open();
     await this.outbox.start();
-    // First start after a restore: peers deliver again what the backup lacks (docs/protocol.md 5.8).
+    // First start after a restore: peers deliver again what the backup lacks (docs/protocol.md 5.6).
     await requestResendAfterRestore({ store: this.store, journal: this.journal, outbox: this.outbox, peers: this.peers, clockToleranceMs: config.envelope.replayWindowMs, logger: this.logger });
     await this.workflow.start();
     await this.lookups.responder.start();

@@ -58,7 +58,7 @@ async function download(dataDir: string, file: string, includeKeys: boolean): Pr
 }
 
 /**
- * Registers `tracenet backup create|verify|restore` (docs/operations.md, "Backup and restore";
+ * Registers `tracenet backup create|verify|restore` (docs/operations.md section 10;
  * docs/protocol.md 7.5).
  *
  * @example

@@ -213,7 +213,7 @@ async function writeSecret(path: string, data: string): Promise<void> {
 /**
  * Refuses a data directory without its current key files (NOT_FOUND, rule `key_files`), naming
  * every missing one: a directory restored from a backup made without `--include-keys` holds none
- * until the operator puts them back (docs/operations.md, "Backup and restore").
+ * until the operator puts them back (docs/operations.md section 10).
  */
 async function requireKeyFiles(dataDir: string): Promise<void> {
   const paths = dataPaths(dataDir);
