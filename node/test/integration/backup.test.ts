@@ -1,4 +1,4 @@
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageDirection, MessageKind } from '@tracenet/proto';
@@ -124,6 +124,14 @@ describe('backup under traffic, restore into a new data directory, start (docs/a
     expect(lostAtRestore).toBeGreaterThan(0);
     console.info(`backup: ${backup.manifest.storeEntries} store entries; FRA->BEL ${fraSentBefore.size} delivered, ${fraSentAfter.length} known to the restored FRA; BEL->FRA ${belSentToFra.length} delivered, ${lostAtRestore} receipted after the backup's time`);
 
+    // A backup with keys: the CLI warns, the file is the owner's only and holds keys/.
+    const withKeys = join(dirname(file), 'with-keys.backup');
+    const keysBackup = await bed.cliOk(['backup', 'create', withKeys, '--include-keys', '--data', restoredDir, '--json']);
+    expect(keysBackup.stderr).toMatch(/^tracenet: warning: .* secret keys/);
+    expect(((await stat(withKeys)).mode & 0o777).toString(8)).toBe('600');
+    expect((JSON.parse(keysBackup.stdout) as BackupSummary).manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['keys/signing.key', 'keys/authority.token']));
+    expectOneLineFailure(await bed.cli(['backup', 'create', withKeys, '--data', restoredDir]), 'ALREADY_EXISTS', /exists/);
+
     // Still traffic both ways after the restore.
     const after = await bel.client.call('sendNotice', { recipient: 'FRA', subject: 'after', text: 'after the restore', correlationId: '' });
     await fra.client.call('sendNotice', { recipient: 'BEL', subject: 'after', text: 'after the restore', correlationId: '' });
@@ -132,6 +140,7 @@ describe('backup under traffic, restore into a new data directory, start (docs/a
 
     // Processed once: each audit log records each message id received at most once.
     await Promise.all([fra.stop(), bel.stop()]);
+    expectOneLineFailure(await bed.cli(['backup', 'create', join(dirname(file), 'stopped.backup'), '--data', restoredDir]), 'UNAVAILABLE', /no node is running/);
     for (const dir of [belDir, restoredDir]) {
       const lines = await readAudit(dir);
       const received = lines.filter((line) => line.type === 'message.received').map((line) => String(line.messageId));
