@@ -10,6 +10,7 @@ import {
   KeyRotation,
   Notice,
   Refusal,
+  ResendRequest,
   Restriction,
   SharedInformation,
   TraceAcknowledgement,
@@ -38,4 +39,5 @@ export const BODY_TYPES: Partial<Record<MessageKind, { encode(message: never): {
   [MessageKind.MESSAGE_KIND_SHARED_INFORMATION]: SharedInformation,
   [MessageKind.MESSAGE_KIND_KEY_ROTATION]: KeyRotation,
   [MessageKind.MESSAGE_KIND_KEY_REVOCATION]: KeyRevocation,
+  [MessageKind.MESSAGE_KIND_RESEND_REQUEST]: ResendRequest,
 };

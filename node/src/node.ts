@@ -22,6 +22,7 @@ import { KeyAnnouncements } from './federation/key-announcements.js';
 import { Outbox } from './federation/outbox.js';
 import { PeerRegistry } from './federation/peers.js';
 import { Receiver } from './federation/receiver.js';
+import { requestResendAfterRestore, ResendRequests } from './federation/resend.js';
 import { readRosterKey, RosterGuard } from './federation/roster.js';
 import { createGrpcTransport, type Transport } from './federation/transport.js';
 import { dataPaths, eraseRetiredSecrets, issuePeerCard, loadIdentity, readAuthorityToken, readSecret, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
@@ -35,6 +36,7 @@ import { LookupResponder } from './lookup/lookup-responder.js';
 import { createHealth } from './ops/health.js';
 import { createMetrics, kindLabel, type Metrics } from './ops/metrics.js';
 import { addReflection } from './ops/reflection.js';
+import { createBackup } from './ops/backup.js';
 import { createCaseStats, outboxOldestAgeSeconds } from './ops/sources.js';
 import { RecordStore } from './records/record-store.js';
 import { createRegistry } from './registry/create.js';
@@ -260,7 +262,8 @@ export class TracenetNode {
         deadlineCheckIntervalMs: options.config.workflow.deadlineCheckIntervalMs,
         autoAnswerRetryMs: options.config.workflow.autoAnswerRetryMs,
       });
-      receiver.setInboundHandler(new KeyAnnouncements({ identity, peers, clock, logger, config: { maxGraceMs: options.config.keys.maxGraceMs }, next: workflow }));
+      const keyAnnouncements = new KeyAnnouncements({ identity, peers, clock, logger, config: { maxGraceMs: options.config.keys.maxGraceMs }, next: workflow });
+      receiver.setInboundHandler(new ResendRequests({ outbox, logger, next: keyAnnouncements }));
       const envelopeLimits = { maxEnvelopeBytes: options.config.envelope.maxBytes, replayWindowMs: options.config.envelope.replayWindowMs };
       const hits = new HitStore(store);
       await hits.init();
@@ -341,6 +344,8 @@ export class TracenetNode {
     const authorityTls = await this.#authorityTls();
     await this.registry.open();
     await this.outbox.start();
+    // First start after a restore: peers deliver again what the backup lacks (docs/protocol.md 5.6).
+    await requestResendAfterRestore({ store: this.store, journal: this.journal, outbox: this.outbox, peers: this.peers, clockToleranceMs: config.envelope.replayWindowMs, logger: this.logger });
     await this.workflow.start();
     await this.lookups.responder.start();
     await this.metrics.start();
@@ -390,6 +395,7 @@ export class TracenetNode {
       rotateKeys: (graceMs) => this.rotateKeys({ graceMs }),
       revokeKeys: (reason) => this.revokeKeys({ reason }),
       verifyAudit: () => this.verifyAudit(),
+      createBackup: (includeKeys) => this.createBackup(includeKeys),
     });
     addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
     addRecordsService(server, { records: this.records, registry: this.registry, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
@@ -520,6 +526,16 @@ export class TracenetNode {
     this.options.transport.close();
     // What was counted before authentication, the running interval included (4.13).
     await this.refusals.stop();
+  }
+
+  /**
+   * A backup of the node while it runs (docs/protocol.md 7.5): the audit entry `backup.created`
+   * first, so that the backup holds it, then the store under one snapshot, the data directory's
+   * files (secret keys only with `includeKeys`) and the manifest signed with the current keys.
+   */
+  async *createBackup(includeKeys: boolean): AsyncGenerator<Buffer> {
+    await this.journal.write([], [{ type: 'backup.created', fields: { keys: includeKeys } }]);
+    yield* createBackup({ store: this.store, dataDir: this.options.dataDir, identity: this.identity, includeKeys, nowMs: () => this.options.clock.now() });
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   PeerPolicy,
   ReceiptBody,
   ReceiptStatus,
+  ResendRequest,
   RpcStatus,
   STATUS_DETAILS_KEY,
   TracenetError,
@@ -503,6 +504,41 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
       ensureEqual(received.body.subject, 'hello', 'subject');
       for (let i = 0; i < 40 && !(await messages(ctx, MessageDirection.MESSAGE_DIRECTION_SENT)).some((m) => m.messageId === messageId); i += 1) await sleep(50);
       if (!(await messages(ctx, MessageDirection.MESSAGE_DIRECTION_SENT)).some((m) => m.messageId === messageId)) throw new CaseFailure(`${messageId} listed as sent`, 'not listed', 'protocol 5.5');
+    },
+  },
+  {
+    id: 'outbound.resend-request',
+    section: '5.6',
+    feature: 'outbound',
+    title: 'a RESEND_REQUEST is receipted; the node delivers again, under their original ids, the messages it sent the requester whose receipt it stored since since_ms, and none for a since_ms after them',
+    async run(ctx) {
+      const peer = await ctx.peer();
+      const sent: string[] = [];
+      for (const subject of ['first', 'second']) {
+        const { messageId } = await ctx.target.authority.call('sendNotice', { recipient: peer.participantId, subject, text: 'to be delivered again', correlationId: '' });
+        await peer.expect(K.MESSAGE_KIND_NOTICE, { where: (m) => m.header.messageId === messageId });
+        if (!(await listedAs(ctx, MessageDirection.MESSAGE_DIRECTION_SENT, messageId))) throw new CaseFailure(`${messageId} listed as sent`, 'not listed', 'protocol 5.5');
+        sent.push(messageId);
+      }
+      // The copies are answered DUPLICATE by the fake peer (it has them): they are in `received`, not in its inbox.
+      const copiesAfter = (count: number) =>
+        peer.received
+          .slice(count)
+          .filter((m) => m.kind === K.MESSAGE_KIND_NOTICE)
+          .map((m) => m.header.messageId);
+      const ask = async (sinceMs: number) => {
+        const before = peer.received.length;
+        const outcome = await peer.host.deliverRaw(peer.seal({ kind: K.MESSAGE_KIND_RESEND_REQUEST, body: ResendRequest.encode({ sinceMs }).finish() }).bytes);
+        if (!outcome.ok) throw new CaseFailure('the RESEND_REQUEST accepted with a receipt', describe(outcome), 'protocol 5.6');
+        return before;
+      };
+      const none = await ask(Date.now() + 86_400_000);
+      await sleep(500);
+      ensureEqual(copiesAfter(none).join(' '), '', 'messages delivered again for a since_ms a day ahead (protocol 5.6)');
+      const all = await ask(0);
+      for (let i = 0; i < 80 && copiesAfter(all).length < sent.length; i += 1) await sleep(100);
+      await sleep(300);
+      ensureEqual(copiesAfter(all).sort().join(' '), [...sent].sort().join(' '), 'message ids delivered again, each once (protocol 5.6: the original ids)');
     },
   },
   {

@@ -37,6 +37,7 @@ export const VARIANTS: readonly BrokenVariant[] = [
   { name: 'does-not-require-case-reference', breaks: 'protocol 12.2: a trace request without case reference accepted', caughtBy: ['required.request-fields'] },
   { name: 'accepts-receipt-for-another-seal', breaks: 'protocol 5.4: a receipt naming another envelope digest taken as proof of delivery', caughtBy: ['outbound.receipt-for-another-seal'] },
   { name: 'forgets-seen-set-on-restart', breaks: 'protocol 4.6, 4.8: the seen-set does not survive a restart', caughtBy: ['restart.seen-set'] },
+  { name: 'ignores-resend-request', breaks: 'protocol 5.6: a RESEND_REQUEST receipted but nothing delivered again', caughtBy: ['outbound.resend-request'] },
   { name: 'loses-outbox-on-restart', breaks: 'protocol 5.5: queued messages do not survive a restart', caughtBy: ['restart.outbox-continues'] },
   { name: 'lookups-skip-token', breaks: 'protocol 7.1: an Authority service (Lookups) that skips the token check', caughtBy: ['authority.token-every-method'] },
   { name: 'decision-from-any-peer', breaks: 'protocol 14.4: a consent decision accepted from a peer that is not the provider', caughtBy: ['restrictions.decision-from-other-peer'] },

@@ -2,6 +2,8 @@ import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import {
   type AuditVerification,
   AuthorityService,
+  type BackupChunk,
+  type CreateBackupRequest,
   ErrorCode,
   MessageDirection,
   MessageKind,
@@ -49,6 +51,8 @@ export interface AuthorityDeps {
   readonly revokeKeys: (reason: string) => Promise<{ revokedKeyId: string; keyId: string; card: PeerCard; announcedTo: string[] }>;
   /** Verifies the audit log (8.6); damage it finds also turns the node's health NOT_SERVING. */
   readonly verifyAudit: () => Promise<AuditVerification>;
+  /** The bytes of a backup file of the node (7.5), in order; see `ops/backup.ts`. */
+  readonly createBackup: (includeKeys: boolean) => AsyncIterable<Buffer>;
 }
 
 function sublevelFor(store: Store, direction: MessageDirection): Sublevel {
@@ -181,8 +185,57 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       return { configured: deps.roster.configured, roster: deps.roster.summary() };
     }),
     watchEvents: (call: ServerWritableStream<WatchEventsRequest, NodeEvent>) => watchEvents(call, deps, logger),
+    createBackup: (call: ServerWritableStream<CreateBackupRequest, BackupChunk>) => streamBackup(call, deps, logger),
   };
   server.addService(decodingTolerantly(AuthorityService), implementation as unknown as import('@grpc/grpc-js').UntypedServiceImplementation);
+}
+
+/** Ends a server stream with a Tracenet status (see {@link watchEvents} for why `error` and not `destroy()`). */
+function failStream(call: ServerWritableStream<unknown, unknown>, error: unknown, logger: Logger): void {
+  const status = toServiceError(error, logger);
+  call.emit('error', Object.assign(new Error(status.details), status));
+}
+
+/**
+ * Streams a backup (7.5) chunk by chunk, waiting for the caller to read each one before taking the
+ * next (the store's snapshot stays open until the last chunk is sent). A caller that cancels ends
+ * the backup and releases the snapshot.
+ */
+function streamBackup(call: ServerWritableStream<CreateBackupRequest, BackupChunk>, deps: AuthorityDeps, logger: Logger): void {
+  try {
+    requireBearer(call.metadata, deps.token);
+    requireDecoded(call.request);
+  } catch (error) {
+    failStream(call, error, logger);
+    return;
+  }
+  const includeKeys = call.request.includeKeys;
+  void (async () => {
+    let bytes = 0;
+    try {
+      for await (const chunk of deps.createBackup(includeKeys)) {
+        if (call.cancelled) return;
+        bytes += chunk.length;
+        if (!call.write({ data: chunk })) await drainedOrGone(call);
+      }
+      call.end();
+      logger.info({ bytes, includeKeys }, 'backup streamed');
+    } catch (error) {
+      logger.error({ err: error }, 'backup failed');
+      failStream(call, error, logger);
+    }
+  })();
+}
+
+/** Resolves when the caller has read what was written, or has gone (then the loop sees `cancelled`). */
+function drainedOrGone(call: ServerWritableStream<CreateBackupRequest, BackupChunk>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const name of ['drain', 'cancelled', 'close', 'error'] as const) call.off(name, done);
+      resolve();
+    };
+    for (const name of ['drain', 'cancelled', 'close', 'error'] as const) call.once(name, done);
+  });
 }
 
 /**

@@ -54,7 +54,9 @@ export type AuditType =
   | 'peer.rotation_held'
   | 'peer.removed'
   | 'roster.loaded'
-  | 'refusals.counted';
+  | 'refusals.counted'
+  | 'backup.created'
+  | 'messages.resent';
 
 /**
  * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message

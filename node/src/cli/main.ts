@@ -18,6 +18,7 @@ import { openStore, type Store } from '../store/store.js';
 import { pino } from 'pino';
 import { VERSION } from '../version.js';
 import { authorityChannel, connection, dataOption, jsonOption, output, parseDuration, printable, readInput, reportedCode, running } from './context.js';
+import { registerBackupCommands } from './backup-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
 import { registerPeerCardCommands } from './peer-commands.js';
@@ -415,6 +416,7 @@ registerTraceCommands(program);
 registerKeyCommands(program, { connect: requireAuthority });
 const recordsCommand = registerRecordCommands(program, { connect: connection });
 registerLookupCommands(program, recordsCommand);
+registerBackupCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const failure = TracenetError.from(error);

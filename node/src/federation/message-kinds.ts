@@ -1,4 +1,4 @@
-import { ErrorCode, MessageKind, Notice, TracenetError } from '@tracenet/proto';
+import { ErrorCode, MessageKind, Notice, ResendRequest, TracenetError } from '@tracenet/proto';
 import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS } from '../workflow/messages.js';
 import { decodeKeyRevocation, decodeKeyRotation } from './key-messages.js';
@@ -13,6 +13,13 @@ function requiredText(name: string, value: string, max: number): void {
 export function validateNotice(notice: Notice): void {
   requiredText('body.subject', notice.subject, 200);
   requiredText('body.text', notice.text, 100_000);
+}
+
+/** Decodes a ResendRequest (MESSAGE_KIND_RESEND_REQUEST, docs/protocol.md 5.6): `since_ms` a safe, non-negative integer. */
+export function decodeResendRequest(body: Uint8Array): ResendRequest {
+  const request = decodeWithSafeIntegers(ResendRequest, body, 'ResendRequest', 'body', { 1: 'body.since_ms' });
+  if (request.sinceMs < 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'body.since_ms must not be negative', { field: 'body.since_ms', rule: 'non_negative' });
+  return request;
 }
 
 /**
@@ -31,6 +38,9 @@ export function validateBody(kind: MessageKind, body: Uint8Array): void {
       return;
     case MessageKind.MESSAGE_KIND_KEY_REVOCATION:
       decodeKeyRevocation(body);
+      return;
+    case MessageKind.MESSAGE_KIND_RESEND_REQUEST:
+      decodeResendRequest(body);
       return;
     case MessageKind.MESSAGE_KIND_LOOKUP_QUERY:
     case MessageKind.MESSAGE_KIND_LOOKUP_ANSWER:

@@ -7,7 +7,7 @@ import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope } from '../envelope/envelope.js';
 import { type DeliveryProof, encodeReceipt, type ExpectedReceipt, verifyDeliveryReceipt, verifyRememberedReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
-import type { Store, StoredValue } from '../store/store.js';
+import type { Operation, Store, StoredValue } from '../store/store.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';
 import { NOT_AUTHENTICATED_HINT } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
@@ -213,6 +213,53 @@ export class Outbox extends EventEmitter<OutboxEvents> {
         // A start() running concurrently may have loaded it from the store already.
         if (!this.#orderKeys.has(messageId)) this.#queue(message.recipient, messageId, entry.orderKey, entry.urgent ?? false);
         this.#pump(this.#lane(message.recipient));
+      },
+    };
+  }
+
+  /**
+   * Prepares the re-delivery of what this node sent to `recipient` and holds a receipt of since
+   * `sinceMs` (its receipt stored then or later), under the original message ids, in the order
+   * they were first sent (docs/protocol.md 5.6): the answer to a RESEND_REQUEST of a recipient
+   * restored from a backup. Messages already queued again, expired, or delivered before this
+   * node kept their bodies are left out (`skipped`). The caller writes `operations` (with the
+   * request's receipt) and then calls `schedule()`.
+   */
+  async prepareResend(recipient: string, sinceMs: number): Promise<{ operations: Operation[]; count: number; skipped: number; schedule: () => void }> {
+    const now = this.deps.clock.now();
+    const found: Array<OutboxEntry & { deliveredAtMs: number }> = [];
+    let skipped = 0;
+    for await (const value of this.deps.store.sub.sent.values()) {
+      if (value.recipient !== recipient || typeof value.deliveredAtMs !== 'number' || value.deliveredAtMs < sinceMs) continue;
+      const expiresAtMs = typeof value.expiresAtMs === 'number' ? value.expiresAtMs : 0;
+      if (typeof value.body !== 'string' || expiresAtMs <= now || this.#orderKeys.has(String(value.messageId))) {
+        skipped += 1;
+        continue;
+      }
+      found.push({
+        messageId: String(value.messageId),
+        recipient,
+        kind: value.kind as MessageKind,
+        body: value.body,
+        correlationId: String(value.correlationId),
+        createdAtMs: Number(value.createdAtMs),
+        expiresAtMs,
+        attempts: 0,
+        lastError: '',
+        seq: 0,
+        orderKey: typeof value.orderKey === 'string' ? value.orderKey : '',
+        deliveredAtMs: value.deliveredAtMs,
+      });
+    }
+    found.sort((a, b) => a.deliveredAtMs - b.deliveredAtMs);
+    const entries: OutboxEntry[] = found.map(({ deliveredAtMs: _, ...entry }) => ({ ...entry, seq: (this.#seq += 1) }));
+    return {
+      operations: entries.map((entry) => ({ type: 'put', sublevel: this.deps.store.sub.outbox, key: entry.messageId, value: { ...entry } })),
+      count: entries.length,
+      skipped,
+      schedule: () => {
+        for (const entry of entries) if (!this.#orderKeys.has(entry.messageId)) this.#queue(recipient, entry.messageId, entry.orderKey, false);
+        this.#pump(this.#lane(recipient));
       },
     };
   }
@@ -506,6 +553,10 @@ function sentRecord(entry: OutboxEntry, deliveredAtMs: number, receipt: Receipt,
     kind: entry.kind,
     correlationId: entry.correlationId,
     createdAtMs: entry.createdAtMs,
+    // What a re-delivery to a restored recipient needs (docs/protocol.md 5.6).
+    body: entry.body,
+    expiresAtMs: entry.expiresAtMs,
+    orderKey: entry.orderKey,
     deliveredAtMs,
     attempts: entry.attempts + 1,
     receipt: encodeReceipt(receipt.original ?? receipt),

@@ -210,6 +210,24 @@ async function writeSecret(path: string, data: string): Promise<void> {
   await chmod(path, 0o600);
 }
 
+/**
+ * Refuses a data directory without its current key files (NOT_FOUND, rule `key_files`), naming
+ * every missing one: a directory restored from a backup made without `--include-keys` holds none
+ * until the operator puts them back (docs/operations.md section 10).
+ */
+async function requireKeyFiles(dataDir: string): Promise<void> {
+  const paths = dataPaths(dataDir);
+  const required = [paths.signingKey, paths.encryptionKey, paths.tlsKey, paths.authorityToken];
+  const missing: string[] = [];
+  for (const path of required) if (!(await exists(path))) missing.push(path);
+  if (missing.length === 0) return;
+  throw new TracenetError(
+    ErrorCode.ERROR_CODE_NOT_FOUND,
+    `${dataDir} lacks the key files ${missing.join(', ')}; a directory restored from a backup without keys needs them put back (mode 0600) before the node can start`,
+    { field: 'keys', rule: 'key_files' },
+  );
+}
+
 /** Reads a secret file, refusing one readable by group or others (INVALID_FIELD naming the file, rule `key_file_mode`). */
 export async function readSecret(path: string): Promise<string> {
   const info = await stat(path);
@@ -287,6 +305,7 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
       cause,
     });
   }
+  await requireKeyFiles(dataDir);
   const keys = keyPairsFromSecrets(
     Buffer.from(await readSecret(paths.signingKey), 'base64'),
     Buffer.from(await readSecret(paths.encryptionKey), 'base64'),

@@ -52,6 +52,11 @@ export type Operation = AbstractBatchOperation<Db, string, StoredValue>;
 export interface Store {
   readonly sub: Readonly<Record<SublevelName, Sublevel>>;
   /**
+   * The root database under the sublevels: raw keys and values, byte for byte. Only
+   * `store/backup.ts` reads it (a backup copies the whole store under one snapshot).
+   */
+  readonly root: Level<string, string>;
+  /**
    * Writes all operations atomically or none. Throws STORAGE_UNAVAILABLE on failure. After a
    * failure the store recovers by itself (see {@link openStore}); until then every batch throws.
    */
@@ -185,6 +190,7 @@ export async function openStore(location: string, options: StoreOptions = {}): P
 
   return {
     sub,
+    root: db,
     get writable() {
       return writable;
     },

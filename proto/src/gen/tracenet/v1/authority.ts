@@ -334,6 +334,17 @@ export interface RemovePeerResponse {
   queuedMessages: number;
 }
 
+/** CreateBackupRequest says whether the secret key files go into the backup. */
+export interface CreateBackupRequest {
+  /** Include keys/ (signing, encryption and TLS keys, retired keys, the Authority token). */
+  includeKeys: boolean;
+}
+
+/** BackupChunk is the next part of the backup file; the caller concatenates them in order. */
+export interface BackupChunk {
+  data: Buffer;
+}
+
 function createBaseGetNodeInfoRequest(): GetNodeInfoRequest {
   return {};
 }
@@ -3359,6 +3370,146 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
   },
 };
 
+function createBaseCreateBackupRequest(): CreateBackupRequest {
+  return { includeKeys: false };
+}
+
+export const CreateBackupRequest: MessageFns<CreateBackupRequest> = {
+  encode(message: CreateBackupRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.includeKeys !== false) {
+      writer.uint32(8).bool(message.includeKeys);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateBackupRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateBackupRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.includeKeys = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateBackupRequest {
+    return {
+      includeKeys: isSet(object.includeKeys)
+        ? globalThis.Boolean(object.includeKeys)
+        : isSet(object.include_keys)
+        ? globalThis.Boolean(object.include_keys)
+        : false,
+    };
+  },
+
+  toJSON(message: CreateBackupRequest): unknown {
+    const obj: any = {};
+    if (message.includeKeys !== false) {
+      obj.includeKeys = message.includeKeys;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateBackupRequest>): CreateBackupRequest {
+    return CreateBackupRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateBackupRequest>): CreateBackupRequest {
+    const message = createBaseCreateBackupRequest();
+    message.includeKeys = object.includeKeys ?? false;
+    return message;
+  },
+};
+
+function createBaseBackupChunk(): BackupChunk {
+  return { data: Buffer.alloc(0) };
+}
+
+export const BackupChunk: MessageFns<BackupChunk> = {
+  encode(message: BackupChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackupChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackupChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackupChunk {
+    return { data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0) };
+  },
+
+  toJSON(message: BackupChunk): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BackupChunk>): BackupChunk {
+    return BackupChunk.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackupChunk>): BackupChunk {
+    const message = createBaseBackupChunk();
+    message.data = object.data ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
 /**
  * Authority is the node's local API for its own state's officers and systems. It listens on
  * loopback by default and requires "authorization: Bearer <token>" metadata on every call.
@@ -3541,6 +3692,20 @@ export const AuthorityService = {
     responseSerialize: (value: RemovePeerResponse): Buffer => Buffer.from(RemovePeerResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemovePeerResponse => RemovePeerResponse.decode(value),
   },
+  /**
+   * CreateBackup streams a consistent online backup of the node: the bytes of a backup file
+   * (docs/protocol.md 7.5), in order, ending with a manifest signed by the node's signing key.
+   * Secret key files are left out unless include_keys is set.
+   */
+  createBackup: {
+    path: "/tracenet.v1.Authority/CreateBackup" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: CreateBackupRequest): Buffer => Buffer.from(CreateBackupRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateBackupRequest => CreateBackupRequest.decode(value),
+    responseSerialize: (value: BackupChunk): Buffer => Buffer.from(BackupChunk.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackupChunk => BackupChunk.decode(value),
+  },
 } as const;
 
 export interface AuthorityServer extends UntypedServiceImplementation {
@@ -3594,6 +3759,12 @@ export interface AuthorityServer extends UntypedServiceImplementation {
    * (docs/protocol.md 2.4).
    */
   removePeer: handleUnaryCall<RemovePeerRequest, RemovePeerResponse>;
+  /**
+   * CreateBackup streams a consistent online backup of the node: the bytes of a backup file
+   * (docs/protocol.md 7.5), in order, ending with a manifest signed by the node's signing key.
+   * Secret key files are left out unless include_keys is set.
+   */
+  createBackup: handleServerStreamingCall<CreateBackupRequest, BackupChunk>;
 }
 
 export interface AuthorityClient extends Client {
@@ -3848,6 +4019,17 @@ export interface AuthorityClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemovePeerResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * CreateBackup streams a consistent online backup of the node: the bytes of a backup file
+   * (docs/protocol.md 7.5), in order, ending with a manifest signed by the node's signing key.
+   * Secret key files are left out unless include_keys is set.
+   */
+  createBackup(request: CreateBackupRequest, options?: Partial<CallOptions>): ClientReadableStream<BackupChunk>;
+  createBackup(
+    request: CreateBackupRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<BackupChunk>;
 }
 
 export const AuthorityClient = makeGenericClientConstructor(AuthorityService, "tracenet.v1.Authority") as unknown as {
@@ -3855,6 +4037,14 @@ export const AuthorityClient = makeGenericClientConstructor(AuthorityService, "t
   service: typeof AuthorityService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -60,6 +60,11 @@ export enum MessageKind {
   MESSAGE_KIND_KEY_ROTATION = 18,
   /** MESSAGE_KIND_KEY_REVOCATION - Body: KeyRevocation, sealed and signed with the sender's new keys. */
   MESSAGE_KIND_KEY_REVOCATION = 19,
+  /**
+   * MESSAGE_KIND_RESEND_REQUEST - Body: ResendRequest (messages.proto): a node restored from a backup asks a peer to deliver
+   * again what it sent since the backup (docs/protocol.md 5.6).
+   */
+  MESSAGE_KIND_RESEND_REQUEST = 20,
   UNRECOGNIZED = -1,
 }
 
@@ -125,6 +130,9 @@ export function messageKindFromJSON(object: any): MessageKind {
     case 19:
     case "MESSAGE_KIND_KEY_REVOCATION":
       return MessageKind.MESSAGE_KIND_KEY_REVOCATION;
+    case 20:
+    case "MESSAGE_KIND_RESEND_REQUEST":
+      return MessageKind.MESSAGE_KIND_RESEND_REQUEST;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -174,6 +182,8 @@ export function messageKindToJSON(object: MessageKind): string {
       return "MESSAGE_KIND_KEY_ROTATION";
     case MessageKind.MESSAGE_KIND_KEY_REVOCATION:
       return "MESSAGE_KIND_KEY_REVOCATION";
+    case MessageKind.MESSAGE_KIND_RESEND_REQUEST:
+      return "MESSAGE_KIND_RESEND_REQUEST";
     case MessageKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -18,6 +18,17 @@ export interface Notice {
   text: string;
 }
 
+/**
+ * ResendRequest is the body of MESSAGE_KIND_RESEND_REQUEST (docs/protocol.md 5.6): the sender was
+ * restored from a backup and has lost what it received after it. The recipient delivers again,
+ * under their original message ids, the messages it sent to the requester whose receipt it stored
+ * at or after since_ms; the requester's seen-set answers DUPLICATE for those it still has.
+ */
+export interface ResendRequest {
+  /** Milliseconds since the Unix epoch, on the recipient's clock: not negative. */
+  sinceMs: number;
+}
+
 function createBaseNotice(): Notice {
   return { subject: "", text: "" };
 }
@@ -103,6 +114,79 @@ export const Notice: MessageFns<Notice> = {
   },
 };
 
+function createBaseResendRequest(): ResendRequest {
+  return { sinceMs: 0 };
+}
+
+export const ResendRequest: MessageFns<ResendRequest> = {
+  encode(message: ResendRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sinceMs !== 0) {
+      writer.uint32(8).int64(message.sinceMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResendRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResendRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResendRequest {
+    return {
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ResendRequest): unknown {
+    const obj: any = {};
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResendRequest>): ResendRequest {
+    return ResendRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResendRequest>): ResendRequest {
+    const message = createBaseResendRequest();
+    message.sinceMs = object.sinceMs ?? 0;
+    return message;
+  },
+};
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 type DeepPartial<T> = T extends Builtin ? T
@@ -110,6 +194,17 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
