@@ -272,7 +272,7 @@ export class TracenetNode {
         listen: options.config.metrics.listen,
         logger,
         outboxDepth: () => outbox.depth(),
-        outboxOldestAgeSeconds: () => outboxOldestAgeSeconds(store.sub.outbox, clock),
+        outboxOldestAgeSeconds: () => outboxOldestAgeSeconds(store, clock),
         casesByState: cases.byState,
         overdueCases: cases.overdue,
       });
