@@ -116,6 +116,13 @@ export class Collection<T> {
     return n;
   }
 
+  /** The writes that delete every key of `range` (for a test or a broken node that forgets). */
+  async clear(range: Range = {}): Promise<Operation[]> {
+    const operations: Operation[] = [];
+    for await (const key of this.space.keys(range)) operations.push(this.del(key));
+    return operations;
+  }
+
   put(key: string, value: T): Operation {
     return operation('put', this.name, key, this.codec.encode(value));
   }

@@ -230,9 +230,13 @@ export interface MetaRepository {
   readonly schema: Cell<ReturnType<typeof schemaShape>>;
 }
 
-/** A page of a listing; `next` is empty on the last page, else the opaque token of the next page. */
+/**
+ * A page of a listing; `next` is empty on the last page, else the opaque token of the next page.
+ * `tokens[i]` resumes the listing right after `items[i]` (a caller that keeps only some items).
+ */
 export interface Page<T> {
   readonly items: T[];
+  readonly tokens: string[];
   readonly next: string;
 }
 
@@ -292,16 +296,27 @@ export class CasesRepository {
     return this.#cases.get(caseId);
   }
 
+  /** The trace or chain index entry under `key`, or undefined. */
+  async traced(key: string): Promise<string | undefined> {
+    return (await this.traces.get(key))?.caseId;
+  }
+
   /** Every case, newest first from `before` (a case id, exclusive). */
   all(range: { readonly before?: string } = {}): AsyncGenerator<Case> {
     return this.#cases.values(range.before === undefined ? { reverse: true } : { reverse: true, lt: range.before });
   }
 
   /**
-   * The writes that store `next` (in place of `previous`, the version on disk, if any) and move its
-   * index entries: for the caller's batch.
+   * The writes that store `next` and move its index entries from the version on disk: for the
+   * caller's batch. Call under the case's lock, so that no other write of it lands in between
+   * (a listing skips an index entry that no longer matches its case anyway).
    */
-  put(next: Case, previous: Case | undefined): Operation[] {
+  async put(next: Case): Promise<Operation[]> {
+    return this.indexed(next, await this.#cases.get(next.caseId));
+  }
+
+  /** The writes that store `next` in place of `previous` (undefined: a new case, or reindexing). */
+  indexed(next: Case, previous: Case | undefined): Operation[] {
     const keys = caseIndexKeys(next);
     const operations = [this.#cases.put(next.caseId, next)];
     if (previous) {
@@ -330,39 +345,40 @@ export class CasesRepository {
           : [undefined, ''];
     const after = query.token ? decodeToken(query.token) : undefined;
     const items: Case[] = [];
+    const tokens: string[] = [];
     const matches = (c: Case) => (query.state === undefined || query.state === S.CASE_STATE_UNSPECIFIED || c.state === query.state) && (!query.peer || c.peer === query.peer);
     if (index === undefined) {
       for await (const c of this.all(after === undefined ? {} : { before: after })) {
-        if (items.length === query.limit) return { items, next: encodeToken(items.at(-1)?.caseId ?? '') };
+        if (items.length === query.limit) return { items, tokens, next: tokens.at(-1) ?? '' };
         items.push(c);
+        tokens.push(encodeToken(c.caseId));
       }
-      return { items, next: '' };
+      return { items, tokens, next: '' };
     }
-    let last = '';
     for await (const [key, { caseId }] of index.entries({ reverse: true, gte: prefix, lt: after ?? `${prefix}\uffff` })) {
       const c = await this.#cases.get(caseId);
       if (!c || !matches(c)) continue;
-      if (items.length === query.limit) return { items, next: encodeToken(last) };
+      if (items.length === query.limit) return { items, tokens, next: tokens.at(-1) ?? '' };
       items.push(c);
-      last = key;
+      tokens.push(encodeToken(key));
     }
-    return { items, next: '' };
+    return { items, tokens, next: '' };
   }
 
   /** Cases whose next deadline is at or before `atMs`, earliest first, from their index. */
   async due(atMs: number, options: { readonly limit?: number; readonly token?: string } = {}): Promise<Page<Case>> {
     const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
     const items: Case[] = [];
-    let last = '';
+    const tokens: string[] = [];
     const from = options.token ? { gt: decodeToken(options.token) } : {};
     for await (const [key, { caseId }] of this.#deadlines.entries({ ...from, lt: `${padNumber(atMs)}${SEP}\uffff` })) {
       const c = await this.#cases.get(caseId);
       if (!c || caseIndexKeys(c).deadline !== key) continue;
-      if (items.length === limit) return { items, next: encodeToken(last) };
+      if (items.length === limit) return { items, tokens, next: tokens.at(-1) ?? '' };
       items.push(c);
-      last = key;
+      tokens.push(encodeToken(key));
     }
-    return { items, next: '' };
+    return { items, tokens, next: '' };
   }
 
   /** The earliest next deadline of any case, or undefined when none runs. */
@@ -406,14 +422,14 @@ export interface StoreRepositories {
 
 async function pageOf<T>(collection: Collection<T>, wrap: (record: T) => StoredMessage, options: { readonly limit: number; readonly token?: string }): Promise<Page<StoredMessage>> {
   const items: StoredMessage[] = [];
-  let last = '';
+  const tokens: string[] = [];
   const range = options.token ? { gt: decodeToken(options.token), limit: options.limit + 1 } : { limit: options.limit + 1 };
   for await (const [key, record] of collection.entries(range)) {
-    if (items.length === options.limit) return { items, next: encodeToken(last) };
+    if (items.length === options.limit) return { items, tokens, next: tokens.at(-1) ?? '' };
     items.push(wrap(record));
-    last = key;
+    tokens.push(encodeToken(key));
   }
-  return { items, next: '' };
+  return { items, tokens, next: '' };
 }
 
 /** The repositories over one engine. */

@@ -162,7 +162,7 @@ async function migrate(store: Store, from: number): Promise<void> {
     // 1 → 2: index every case by state, peer and next deadline.
     let pending: Operation[] = [];
     for await (const c of store.cases.all()) {
-      pending.push(...store.cases.put(c, undefined));
+      pending.push(...store.cases.indexed(c, undefined));
       if (pending.length >= MIGRATION_BATCH) {
         await store.batch(pending);
         pending = [];
