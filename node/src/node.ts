@@ -39,7 +39,7 @@ import { createCaseStats, outboxOldestAgeSeconds } from './ops/sources.js';
 import { RecordStore } from './records/record-store.js';
 import { createRegistry } from './registry/create.js';
 import type { Registry } from './registry/registry.js';
-import { openStore, type Store } from './store/store.js';
+import { openStore, STORE_SCHEMA_VERSION, type Store } from './store/store.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { PolicyStore } from './workflow/policy.js';
 import { Workflow } from './workflow/workflow.js';
@@ -191,6 +191,9 @@ export class TracenetNode {
     });
     const store = await openStore(paths.store, { sync: options.config.store.sync });
     await chmod(paths.store, 0o700);
+    if (store.opened.backup !== undefined) {
+      logger.warn({ fromVersion: store.opened.foundVersion, toVersion: STORE_SCHEMA_VERSION, backup: store.opened.backup }, 'store layout migrated; the store as it was is kept beside it');
+    }
     try {
       const journal = new Journal({
         store,
