@@ -12,8 +12,8 @@ export interface Codec<T> {
 export function jsonCodec<T>(check: Check<T>): Codec<T> {
   return {
     encode: (value) => {
-      // Like LevelDB's json encoding did: a value JSON cannot represent fails the batch.
-      const text = JSON.stringify(value) as string | undefined;
+      // As LevelDB's json encoding did: no null or undefined value, nothing JSON cannot represent.
+      const text = value === null ? undefined : (JSON.stringify(value) as string | undefined);
       if (text === undefined) throw new TypeError('the value cannot be stored');
       return text;
     },
@@ -98,6 +98,13 @@ export class Collection<T> {
 
   async *values(range: Range = {}): AsyncGenerator<T> {
     for await (const [key, text] of this.space.entries(range)) yield this.#decode(key, text);
+  }
+
+  /** Every value of `range`, in key order. */
+  async all(range: Range = {}): Promise<T[]> {
+    const values: T[] = [];
+    for await (const value of this.values(range)) values.push(value);
+    return values;
   }
 
   keys(range: Range = {}): AsyncGenerator<string> {
