@@ -57,6 +57,11 @@ export interface NodeOptions {
    * stops `open` with STORAGE_UNAVAILABLE (rule `audit_damaged`) and the store is left as it was.
    */
   readonly acceptAuditDamage?: boolean;
+  /**
+   * The store to use instead of `<data>/store`: unit tests whose subject is not storage pass
+   * `openMemoryStore()`. The check of the store's files before it opens is then not made.
+   */
+  readonly store?: Store;
 }
 
 /** The parts of a node that make hit / no-hit lookups (docs/protocol.md section 13). */
@@ -182,15 +187,17 @@ export class TracenetNode {
     await chmod(options.dataDir, 0o700);
     const paths = dataPaths(options.dataDir);
     // Before LevelDB opens the store, which would replay its log and drop damaged records silently.
-    const damage = await checkBeforeOpen({
-      paths,
-      signingKeys: (keyId) => identity.signingPublicKeyOf(keyId),
-      logger,
-      accept: options.acceptAuditDamage ?? false,
-      now: clock.now(),
-    });
-    const store = await openStore(paths.store, { sync: options.config.store.sync });
-    await chmod(paths.store, 0o700);
+    const damage = options.store
+      ? undefined
+      : await checkBeforeOpen({
+          paths,
+          signingKeys: (keyId) => identity.signingPublicKeyOf(keyId),
+          logger,
+          accept: options.acceptAuditDamage ?? false,
+          now: clock.now(),
+        });
+    const store = options.store ?? (await openStore(paths.store, { sync: options.config.store.sync }));
+    if (!options.store) await chmod(paths.store, 0o700);
     if (store.opened.backup !== undefined) {
       logger.warn({ fromVersion: store.opened.foundVersion, toVersion: STORE_SCHEMA_VERSION, backup: store.opened.backup }, 'store layout migrated; the store as it was is kept beside it');
     }

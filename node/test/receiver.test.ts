@@ -59,7 +59,7 @@ const accepted: InboxMessage[] = [];
 
 beforeAll(async () => {
   clock = new ManualClock();
-  bel = await startNode('BEL', { clock, config: testConfig({ envelope: { maxBytes: MAX_BYTES } }) });
+  bel = await startNode('BEL', { clock, memory: true, config: testConfig({ envelope: { maxBytes: MAX_BYTES } }) });
   [fra, ken, deu, fraOtherKeys] = await Promise.all([
     makeParty('FRA', clock.now()),
     makeParty('KEN', clock.now()),
@@ -236,7 +236,7 @@ describe('refused before authentication: only counted for the audit log', () => 
 
   it('from a sender whose pinned card has expired → not authenticated (UNKNOWN_SENDER, card_validity)', async () => {
     const laterClock = new ManualClock(clock.now());
-    const later = await startNode('BEL', { clock: laterClock });
+    const later = await startNode('BEL', { clock: laterClock, memory: true });
     try {
       await later.node.peers.pin(fra.card, laterClock.now());
       const validUntil = PeerCardBody.decode(fra.card.body).validUntilMs;
@@ -336,7 +336,7 @@ describe('refused after authentication: a signed REJECTED receipt, remembered', 
 
   it('the window is configurable', async () => {
     const narrowClock = new ManualClock(clock.now());
-    const narrow = await startNode('BEL', { clock: narrowClock, config: testConfig({ envelope: { replayWindowMs: 60_000 } }) });
+    const narrow = await startNode('BEL', { clock: narrowClock, memory: true, config: testConfig({ envelope: { replayWindowMs: 60_000 } }) });
     try {
       await narrow.node.peers.pin(fra.card, narrowClock.now());
       const now = narrowClock.now();

@@ -75,7 +75,7 @@ async function startBed(ids: readonly string[], config?: NodeConfig): Promise<Be
     await Promise.all([...tests.values()].map((t) => t.cleanup()));
   };
   try {
-    for (const id of ids) tests.set(id, await startNode(id, { clock, ...(config ? { config } : {}) }));
+    for (const id of ids) tests.set(id, await startNode(id, { clock, memory: true, ...(config ? { config } : {}) }));
     await pinAll([...tests.values()].map((t) => t.node), clock.now());
     for (const [id, t] of tests) clients.set(id, connectUnary<CasesServer>(CasesClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)));
   } catch (error) {
