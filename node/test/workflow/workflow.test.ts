@@ -163,7 +163,11 @@ interface Bed {
   cleanup(): Promise<void>;
 }
 
-async function startBed(ids: readonly string[], options: { transports?: Readonly<Record<string, Transport>> } = {}): Promise<Bed> {
+/**
+ * Nodes on the in-memory store, unless `leveldb` (the restart tests, whose subject is what a node
+ * finds in its store when it starts again).
+ */
+async function startBed(ids: readonly string[], options: { transports?: Readonly<Record<string, Transport>>; leveldb?: boolean } = {}): Promise<Bed> {
   // Not before the real time: TLS certificates are issued with the real clock and checked with this one.
   const clock = new ManualClock(Math.max(Date.UTC(2026, 0, 5, 9), Date.now()));
   const tests = new Map<string, TestNode>();
@@ -177,7 +181,7 @@ async function startBed(ids: readonly string[], options: { transports?: Readonly
   try {
     for (const id of ids) {
       const transport = options.transports?.[id];
-      tests.set(id, await startNode(id, { clock, ...(transport ? { transport } : {}) }));
+      tests.set(id, await startNode(id, { clock, memory: !options.leveldb, ...(transport ? { transport } : {}) }));
     }
     await pinAll([...tests.values()].map((t) => t.node), clock.now());
     for (const [id, t] of tests) clients.set(id, connectUnary<CasesServer>(CasesClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)));
@@ -1288,7 +1292,7 @@ describe('restart', () => {
   let bed: Bed;
   const again: TestNode[] = [];
   beforeAll(async () => {
-    bed = await startBed(['FRA', 'BEL']);
+    bed = await startBed(['FRA', 'BEL'], { leveldb: true });
     await bed.policy('BEL', 'FRA', { acceptRequests: true, autoAnswer: true });
   });
   afterAll(async () => {
