@@ -60,18 +60,18 @@ async function ceiling(count: number, sync: boolean, config: NodeConfig): Promis
     await initDataDir({ dataDir, participantId: 'BEL', endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
     const node = await TracenetNode.open({ dataDir, config: { ...config, store: { ...config.store, sync } } });
     try {
-      const { records, 'record-serials': serials } = node.store.sub;
+      const { records, serials } = node.store.records;
       // The size of a stored record of the generated data set: about 330 bytes of protobuf, in base64.
       const record = Buffer.alloc(330, 7).toString('base64');
       const started = performance.now();
       const cpuStart = process.cpuUsage();
       for (let start = 0; start < count; start += 1000) {
-        const operations: Parameters<typeof node.store.batch>[0] = [];
+        const operations: ReturnType<typeof records.put>[] = [];
         for (let i = start; i < Math.min(count, start + 1000); i += 1) {
           const id = `rec_${String(i).padStart(22, 'A')}`;
           const serialKey = `${serialOf(i).replace('-', '')}\0${id}`;
-          operations.push({ type: 'put', sublevel: records, key: id, value: { v: 1, record, retainUntilMs: 2_000_000_000_000, retainReason: '30 years from its manufacture on 1999-03-02', serialKeys: [serialKey] } });
-          operations.push({ type: 'put', sublevel: serials, key: serialKey, value: { recordId: id } });
+          operations.push(records.put(id, { v: 1, record, retainUntilMs: 2_000_000_000_000, retainReason: '30 years from its manufacture on 1999-03-02', serialKeys: [serialKey] }));
+          operations.push(serials.put(serialKey, { recordId: id }));
         }
         await node.store.batch(operations);
       }

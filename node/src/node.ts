@@ -41,7 +41,7 @@ import { createCaseStats, outboxOldestAgeSeconds } from './ops/sources.js';
 import { RecordStore } from './records/record-store.js';
 import { createRegistry } from './registry/create.js';
 import type { Registry } from './registry/registry.js';
-import { openStore, type Store } from './store/store.js';
+import { openStore, STORE_SCHEMA_VERSION, type Store } from './store/store.js';
 import type { Clock } from './util/clock.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
 import { PolicyStore } from './workflow/policy.js';
@@ -64,6 +64,11 @@ export interface NodeOptions {
    * stops `open` with STORAGE_UNAVAILABLE (rule `audit_damaged`) and the store is left as it was.
    */
   readonly acceptAuditDamage?: boolean;
+  /**
+   * The store to use instead of `<data>/store`: unit tests whose subject is not storage pass
+   * `openMemoryStore()`. The check of the store's files before it opens is then not made.
+   */
+  readonly store?: Store;
 }
 
 /** The parts of a node that make hit / no-hit lookups (docs/protocol.md section 13). */
@@ -189,15 +194,20 @@ export class TracenetNode {
     await chmod(options.dataDir, 0o700);
     const paths = dataPaths(options.dataDir);
     // Before LevelDB opens the store, which would replay its log and drop damaged records silently.
-    const damage = await checkBeforeOpen({
-      paths,
-      signingKeys: (keyId) => identity.signingPublicKeyOf(keyId),
-      logger,
-      accept: options.acceptAuditDamage ?? false,
-      now: clock.now(),
-    });
-    const store = await openStore(paths.store, { sync: options.config.store.sync, scheduler: clock });
-    await chmod(paths.store, 0o700);
+    const damage = options.store
+      ? undefined
+      : await checkBeforeOpen({
+          paths,
+          signingKeys: (keyId) => identity.signingPublicKeyOf(keyId),
+          logger,
+          accept: options.acceptAuditDamage ?? false,
+          now: clock.now(),
+        });
+    const store = options.store ?? (await openStore(paths.store, { sync: options.config.store.sync, scheduler: clock }));
+    if (!options.store) await chmod(paths.store, 0o700);
+    if (store.opened.backup !== undefined) {
+      logger.warn({ fromVersion: store.opened.foundVersion, toVersion: STORE_SCHEMA_VERSION, backup: store.opened.backup }, 'store layout migrated; the store as it was is kept beside it');
+    }
     try {
       const journal = new Journal({
         store,
@@ -280,7 +290,7 @@ export class TracenetNode {
         listen: options.config.metrics.listen,
         logger,
         outboxDepth: () => outbox.depth(),
-        outboxOldestAgeSeconds: () => outboxOldestAgeSeconds(store.sub.outbox, clock),
+        outboxOldestAgeSeconds: () => outboxOldestAgeSeconds(store, clock),
         casesByState: cases.byState,
         overdueCases: cases.overdue,
       });

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointSignedBytes, entryHash, headSignedBytes, Journal, SIGNED_HEAD_KEY, type StoredAuditEntry, type StoredCheckpoint, type StoredSignedHead } from '../src/audit/audit-log.js';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { checkpointSignedBytes, entryHash, headSignedBytes, Journal, type StoredAuditEntry, type StoredCheckpoint, type StoredSignedHead } from '../src/audit/audit-log.js';
 import { encodeSlot, readSignedHeadFile } from '../src/audit/head-file.js';
 import { checkAuditLog, verifyAuditLog } from '../src/audit/verify.js';
 import { initSodium } from '../src/crypto/sodium.js';
@@ -57,11 +57,11 @@ async function chain(): Promise<{ store: Store; journal: Journal; dir: string; c
 }
 
 async function entry(store: Store, seq: number): Promise<StoredAuditEntry> {
-  return (await store.sub.audit.get(padNumber(seq))) as unknown as StoredAuditEntry;
+  return (await store.audit.entries.get(padNumber(seq))) as unknown as StoredAuditEntry;
 }
 
 async function put(store: Store, seq: number, value: StoredAuditEntry): Promise<void> {
-  await store.sub.audit.put(padNumber(seq), { ...value });
+  await store.batch([store.audit.entries.put(padNumber(seq), { ...value })]);
 }
 
 /** Rewrites entry `seq` with `change` applied to its parsed line, recomputing its hash as an informed attacker would. */
@@ -127,15 +127,16 @@ describe('audit chain', () => {
 
   it('writes the audit entry in the same batch as the data it records', async () => {
     const { store, journal } = await chain();
-    await journal.write([{ type: 'put', sublevel: store.sub.inbox, key: 'k', value: { a: 1 } }], [{ type: 'message.received', fields: { messageId: 'k' } }]);
-    expect(await store.sub.inbox.get('k')).toEqual({ a: 1 });
+    const seen = { status: 'accepted', bodyDigest: 'd', receipt: '' } as const;
+    await journal.write([store.messages.seen.put('k', seen)], [{ type: 'message.received', fields: { messageId: 'k' } }]);
+    expect(await store.messages.seen.get('k')).toEqual(seen);
     expect(journal.head.seq).toBe(ENTRIES + 1);
     // A batch the store refuses writes neither the data nor the entry, and the chain stays usable.
-    await expect(
-      journal.write([{ type: 'put', sublevel: store.sub.inbox, key: 'bad', value: undefined as unknown as Record<string, unknown> }], [{ type: 'message.received', fields: {} }]),
-    ).rejects.toThrow();
-    expect(await store.sub.inbox.get('bad')).toBeUndefined();
-    expect(await store.sub.audit.get(padNumber(ENTRIES + 2))).toBeUndefined();
+    const refused = vi.spyOn(store, 'batch').mockRejectedValueOnce(new Error('refused'));
+    await expect(journal.write([store.messages.seen.put('bad', seen)], [{ type: 'message.received', fields: {} }])).rejects.toThrow('refused');
+    refused.mockRestore();
+    expect(await store.messages.seen.get('bad')).toBeUndefined();
+    expect(await store.audit.entries.get(padNumber(ENTRIES + 2))).toBeUndefined();
     await journal.write([], [{ type: 'node.stopped', fields: {} }]);
     expect(await verify(store)).toMatchObject({ ok: true, entries: ENTRIES + 2 });
   });
@@ -194,7 +195,7 @@ describe('audit chain', () => {
 
   it('detects a deleted entry', async () => {
     const { store } = await chain();
-    await store.sub.audit.del(padNumber(7));
+    await store.batch([store.audit.entries.del(padNumber(7))]);
     const result = await verify(store);
     expect(result.ok).toBe(false);
     expect(result.firstBrokenSeq).toBe(7);
@@ -213,7 +214,7 @@ describe('audit chain', () => {
 
   it('detects a truncation below a checkpoint', async () => {
     const { store } = await chain();
-    for (let seq = 8; seq <= ENTRIES; seq += 1) await store.sub.audit.del(padNumber(seq));
+    for (let seq = 8; seq <= ENTRIES; seq += 1) await store.batch([store.audit.entries.del(padNumber(seq))]);
     const result = await verify(store);
     expect(result.ok).toBe(false);
     expect(result.firstBrokenSeq).toBe(8);
@@ -234,8 +235,8 @@ describe('audit chain', () => {
     ];
     for (const change of cases) {
       const { store } = await chain();
-      const checkpoint = (await store.sub.checkpoints.get(padNumber(5))) as unknown as StoredCheckpoint;
-      await store.sub.checkpoints.put(padNumber(5), { ...change(checkpoint) });
+      const checkpoint = (await store.audit.checkpoints.get(padNumber(5))) as unknown as StoredCheckpoint;
+      await store.batch([store.audit.checkpoints.put(padNumber(5), { ...change(checkpoint) })]);
       const result = await verify(store);
       expect(result.ok).toBe(false);
       expect(result.firstBrokenSeq).toBe(5);
@@ -250,7 +251,7 @@ describe('audit chain', () => {
   it('reports entries that are not audit entries instead of throwing', async () => {
     for (const value of [{ line: 'not json', hash: 'x' }, { line: 'null', hash: 'x' }, { nothing: true }]) {
       const { store } = await chain();
-      await store.sub.audit.put(padNumber(4), value as unknown as Record<string, unknown>);
+      await store.batch([store.audit.evidence.put(padNumber(4), value)]);
       const result = await verify(store);
       expect(result.ok).toBe(false);
       expect(result.firstBrokenSeq).toBe(4);
@@ -263,11 +264,11 @@ describe('the signed head outside the store, and accepted damage', () => {
 
   it('detects a store rolled back consistently (entries, checkpoint and its own head), which the store alone cannot show', async () => {
     const { store, journal, dir } = await chain();
-    const headAt12 = await store.sub.meta.get(SIGNED_HEAD_KEY);
+    const headAt12 = await store.audit.signedHead.get();
     await journal.write([], [{ type: 'message.received', fields: { n: 13 } }]);
     // Entry 13 removed with the head that named it, the head of 12 put back: what losing the newest LevelDB record does.
-    await store.sub.audit.del(padNumber(13));
-    await store.sub.meta.put(SIGNED_HEAD_KEY, headAt12 as Record<string, unknown>);
+    await store.batch([store.audit.entries.del(padNumber(13))]);
+    await store.batch([store.audit.signedHead.put(headAt12 as NonNullable<typeof headAt12>)]);
     expect(await verify(store)).toMatchObject({ ok: true, entries: ENTRIES });
     const found = await check(store, dir);
     expect(found.verification).toMatchObject({ ok: false, firstBrokenSeq: ENTRIES + 1, reason: `truncated: audit-head.json names entry ${ENTRIES + 1} but the log ends at ${ENTRIES}` });
@@ -307,7 +308,7 @@ describe('the signed head outside the store, and accepted damage', () => {
 
   it('treats damage before an intact acceptance as accepted, and damage after it as new', async () => {
     const { store, journal, dir } = await chain();
-    await store.sub.audit.del(padNumber(7));
+    await store.batch([store.audit.entries.del(padNumber(7))]);
     expect((await check(store, dir)).damage).toMatchObject({ kind: 'changed', reason: expect.stringMatching(/sequence gap/) });
 
     // What a start with --accept-audit-damage writes after the damage.
@@ -329,7 +330,7 @@ describe('the signed head outside the store, and accepted damage', () => {
 
   it('does not take a changed acceptance entry as an acceptance', async () => {
     const { store, journal, dir } = await chain();
-    await store.sub.audit.del(padNumber(7));
+    await store.batch([store.audit.entries.del(padNumber(7))]);
     await journal.write([], [{ type: 'audit.damage_accepted', fields: { brokenSeq: 13 } }]);
     const acceptance = await entry(store, 13);
     await put(store, 13, { ...acceptance, line: acceptance.line.replace('"brokenSeq":13', '"brokenSeq":7') });

@@ -12,7 +12,8 @@ import { dataPaths, loadIdentity, type NodeIdentity } from '../src/identity/data
 import { parsePeerCardFile } from '../src/identity/peer-card.js';
 import { createBackup, restoreBackup, verifyBackup } from '../src/ops/backup.js';
 import { metaKey, RESTORED_KEY, snapshotEntries } from '../src/store/backup.js';
-import { openStore, type Store } from '../src/store/store.js';
+import { openStore, STORE_SCHEMA_VERSION, type Store } from '../src/store/store.js';
+import type { InboxRecord } from '../src/store/repositories.js';
 import { makeDataDir, testLogger } from './support/nodes.js';
 
 const dirs: string[] = [];
@@ -27,6 +28,12 @@ async function tempDir(): Promise<string> {
 }
 
 /** A data directory with a store holding audit entries (a signed head) and a few messages. */
+/** A received message as the inbox keeps it, with a body of `bytes` bytes. */
+function inboxRecord(messageId: string, bytes: number): InboxRecord {
+  const body = Buffer.alloc(bytes, bytes % 256).toString('base64');
+  return { sender: 'BEL', messageId, kind: 1, correlationId: '', createdAtMs: 0, expiresAtMs: 0, receivedAtMs: 0, body, digest: '' };
+}
+
 async function node(id = 'FRA'): Promise<{ dataDir: string; identity: NodeIdentity; store: Store }> {
   const dataDir = await makeDataDir(id);
   dirs.push(dataDir);
@@ -36,7 +43,7 @@ async function node(id = 'FRA'): Promise<{ dataDir: string; identity: NodeIdenti
   const journal = new Journal({ store, clock: { now: Date.now }, logger: testLogger(), keyId: identity.keyId, signingSecretKey: identity.keys.signingSecretKey, checkpointEvery: 1000, headFile: { path: paths.auditHead, sync: true } });
   await journal.init();
   for (let i = 0; i < 20; i += 1) {
-    await journal.write([{ type: 'put', sublevel: store.sub.inbox, key: `m${String(i).padStart(3, '0')}`, value: { messageId: `m${i}`, body: Buffer.alloc(i * 1000, i).toString('base64') } }], [{ type: 'message.received', fields: { messageId: `m${i}` } }]);
+    await journal.write([store.messages.inbox.put(`m${String(i).padStart(3, '0')}`, inboxRecord(`m${i}`, i * 1000))], [{ type: 'message.received', fields: { messageId: `m${i}` } }]);
   }
   return { dataDir, identity, store };
 }
@@ -79,7 +86,7 @@ describe('backup files (docs/protocol.md 7.5)', () => {
     await backupTo(file, source);
     const summary = await verifyBackup(file, { card: parsePeerCardFile(await readFile(dataPaths(source.dataDir).card, 'utf8')) });
     const original = await rawEntries(source.store);
-    expect(summary).toMatchObject({ auditHeadVerified: true, cardChecked: true, manifest: { participantId: 'FRA', keyId: source.identity.keyId, storeEntries: original.length, schemaVersion: 1, keysIncluded: false, auditHead: { seq: 20 } } });
+    expect(summary).toMatchObject({ auditHeadVerified: true, cardChecked: true, manifest: { participantId: 'FRA', keyId: source.identity.keyId, storeEntries: original.length, schemaVersion: STORE_SCHEMA_VERSION, keysIncluded: false, auditHead: { seq: 20 } } });
     expect(summary.manifest.files.map((f) => f.path).sort()).toEqual(['card.json', 'identity.json', 'tls.crt']);
     expect(summary.manifest.contentSha256).toBe(createHash('sha256').update((await readFile(file)).subarray(0, summary.bytes - (await manifestRecordLength(file)))).digest('hex'));
 
@@ -108,7 +115,7 @@ describe('backup files (docs/protocol.md 7.5)', () => {
     let first = true;
     for await (const chunk of createBackup({ ...source, includeKeys: false, nowMs: Date.now })) {
       chunks.push(chunk);
-      if (first) await source.store.batch([{ type: 'put', sublevel: source.store.sub.inbox, key: 'zzz-late', value: { late: true } }]);
+      if (first) await source.store.batch([source.store.messages.inbox.put('zzz-late', inboxRecord('late', 10))]);
       first = false;
     }
     // The write came while the backup was still reading the store.
@@ -119,9 +126,9 @@ describe('backup files (docs/protocol.md 7.5)', () => {
     await source.store.close();
   });
 
-  it("names the store's schema version from meta (the key another part of the store writes; 1 when absent)", async () => {
+  it("names the store's schema version from meta (1 when absent)", async () => {
     const source = await node();
-    await source.store.batch([{ type: 'put', sublevel: source.store.sub.meta, key: 'schema', value: { version: 3 } }]);
+    await source.store.batch([source.store.meta.schema.put({ version: 3 })]);
     const file = join(await tempDir(), 'fra.backup');
     await backupTo(file, source);
     expect((await verifyBackup(file)).manifest.schemaVersion).toBe(3);

@@ -83,7 +83,7 @@ describe('a node as client trusts only the pinned certificate of a peer (protoco
   it('sends nothing to an endpoint that presents another certificate; the message stays queued', async () => {
     const impostor = await standIn(ken.identity.tls);
     const messageId = await sendTo(deu, impostor.address);
-    const entry = async () => (await bel.node.store.sub.outbox.get(messageId)) as { attempts: number; lastError: string } | undefined;
+    const entry = async () => (await bel.node.store.outbox.queue.get(messageId)) as { attempts: number; lastError: string } | undefined;
     await waitFor(async () => ((await entry())?.attempts ?? 0) >= 2, 15_000, 'two failed attempts');
     expect(impostor.received).toEqual([]);
     expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain((await entry())?.lastError);

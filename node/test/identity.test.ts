@@ -331,13 +331,13 @@ describe('pinning', () => {
 
   async function pinnedCount(): Promise<number> {
     let n = 0;
-    for await (const _key of bel.node.store.sub.peers.keys()) n += 1;
+    for await (const _key of bel.node.store.peers.pins.keys()) n += 1;
     return n;
   }
 
   async function auditCount(): Promise<number> {
     let n = 0;
-    for await (const _key of bel.node.store.sub.audit.keys()) n += 1;
+    for await (const _key of bel.node.store.audit.entries.keys()) n += 1;
     return n;
   }
 

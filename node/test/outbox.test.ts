@@ -32,13 +32,13 @@ function enqueueNotice(from: TracenetNode, recipient: string, extra: { ttlMs?: n
 
 async function auditTypes(n: TracenetNode): Promise<string[]> {
   const types: string[] = [];
-  for await (const [, value] of n.store.sub.audit.iterator()) types.push(String((JSON.parse(String(value.line)) as { type: string }).type));
+  for await (const [, value] of n.store.audit.entries.entries()) types.push(String((JSON.parse(String(value.line)) as { type: string }).type));
   return types;
 }
 
 /** Checks that the `sent` record of `messageId` holds a valid ACCEPTED receipt signed by `recipient`. */
 async function expectSentWithReceipt(sender: TracenetNode, recipient: TracenetNode, messageId: string): Promise<void> {
-  const sent = await sender.store.sub.sent.get(messageId);
+  const sent = await sender.store.outbox.sent.get(messageId);
   expect(sent, `sent record of ${messageId}`).toBeDefined();
   const receipt = Receipt.decode(Buffer.from(String(sent?.receipt), 'base64'));
   const body = verifyReceipt(receipt, {
@@ -49,7 +49,7 @@ async function expectSentWithReceipt(sender: TracenetNode, recipient: TracenetNo
     messageId,
   });
   expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
-  expect(await sender.store.sub.outbox.get(messageId)).toBeUndefined();
+  expect(await sender.store.outbox.queue.get(messageId)).toBeUndefined();
 }
 
 /**
@@ -58,7 +58,7 @@ async function expectSentWithReceipt(sender: TracenetNode, recipient: TracenetNo
  */
 async function inboxIds(node: TracenetNode): Promise<string[]> {
   const ids: string[] = [];
-  for await (const value of node.store.sub.inbox.values()) ids.push(String(value.messageId));
+  for await (const value of node.store.messages.inbox.values()) ids.push(String(value.messageId));
   return ids.sort();
 }
 
@@ -114,7 +114,7 @@ describe('outbox', () => {
 
     const storedAtAttempt: boolean[] = [];
     transport.beforeAttempt = async (messageId) => {
-      storedAtAttempt.push((await fra.node.store.sub.outbox.get(messageId)) !== undefined);
+      storedAtAttempt.push((await fra.node.store.outbox.queue.get(messageId)) !== undefined);
     };
     // The first two answers come back with a broken signature: they prove nothing.
     let spoil = 2;
@@ -133,7 +133,7 @@ describe('outbox', () => {
     await waitFor(() => backoffWaiting(scheduler) !== undefined, 5000, 'the second attempt');
     expect(spoil).toBe(0);
     // After two attempts with spoiled receipts the message is still queued and not recorded as sent.
-    expect(await fra.node.store.sub.sent.get(id)).toBeUndefined();
+    expect(await fra.node.store.outbox.sent.get(id)).toBeUndefined();
     await fireBackoff(scheduler);
     await waitFor(() => delivered.length === 1, 5000, 'delivery');
     expect(transport.attemptsOf(id)).toHaveLength(3);
@@ -152,21 +152,21 @@ describe('outbox', () => {
 
   it('refuses an unpinned recipient or an invalid body and stores nothing', async () => {
     const fra = await node('FRA');
-    const before = await countEntries(fra.node.store.sub.audit);
+    const before = await countEntries(fra.node.store.audit.entries);
     const unpinned = TracenetError.from(await rejectionOf(enqueueNotice(fra.node, 'BEL')));
     expect(unpinned.codeName).toBe('NOT_FOUND');
     const party = await makeParty('BEL', Date.now());
     cleanups.push(() => party.cleanup());
     await fra.node.peers.pin(party.card, Date.now());
-    const afterPin = await countEntries(fra.node.store.sub.audit);
+    const afterPin = await countEntries(fra.node.store.audit.entries);
     expect(afterPin).toBe(before + 1);
     const invalid = TracenetError.from(
       await rejectionOf(fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('', 'no subject') })),
     );
     expect(invalid.codeName).toBe('MISSING_FIELD');
     expect(invalid.field).toBe('body.subject');
-    expect(await countEntries(fra.node.store.sub.outbox)).toBe(0);
-    expect(await countEntries(fra.node.store.sub.audit)).toBe(afterPin);
+    expect(await countEntries(fra.node.store.outbox.queue)).toBe(0);
+    expect(await countEntries(fra.node.store.audit.entries)).toBe(afterPin);
   });
 
   it('refuses a message too large for an envelope when it is queued, not at the peer', async () => {
@@ -183,10 +183,10 @@ describe('outbox', () => {
     const refused = TracenetError.from(await rejectionOf(big));
     expect(refused.codeName).toBe('ENVELOPE_TOO_LARGE');
     expect(refused.field).toBe('body');
-    expect(await countEntries(fra.node.store.sub.outbox)).toBe(0);
+    expect(await countEntries(fra.node.store.outbox.queue)).toBe(0);
     // Just under the limit is queued.
     await fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('fits', 'x'.repeat(2900)) });
-    expect(await countEntries(fra.node.store.sub.outbox)).toBe(1);
+    expect(await countEntries(fra.node.store.outbox.queue)).toBe(1);
   });
 
   it('keeps one attempt waiting while the peer is down and delivers as soon as it is back, without new traffic', async () => {
@@ -201,7 +201,7 @@ describe('outbox', () => {
 
     const ids = [await enqueueNotice(fra.node, 'BEL', { subject: 'one' }), await enqueueNotice(fra.node, 'BEL', { subject: 'two' })];
     // Durable at once, while the peer cannot be reached.
-    for (const id of ids) expect(await fra.node.store.sub.outbox.get(id)).toBeDefined();
+    for (const id of ids) expect(await fra.node.store.outbox.queue.get(id)).toBeDefined();
     const failedAttempts = () => transport.attempts.filter((a) => a.outcome !== 'pending');
     await waitFor(() => failedAttempts().length === 2, 5000, 'both first attempts failed');
     // Then the outbox backs off: one attempt per backoff, for the head of the queue only.
@@ -209,16 +209,16 @@ describe('outbox', () => {
     await waitFor(() => failedAttempts().length === 3, 5000, 'the retry failed');
     expect(transport.attempts).toHaveLength(3);
     for (const a of failedAttempts()) expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain(a.outcome);
-    const stored = await fra.node.store.sub.outbox.get(failedAttempts()[0]?.messageId ?? '');
+    const stored = await fra.node.store.outbox.queue.get(failedAttempts()[0]?.messageId ?? '');
     expect(Number(stored?.attempts)).toBeGreaterThanOrEqual(1);
     expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain(stored?.lastError);
-    expect(await countEntries(fra.node.store.sub.sent)).toBe(0);
+    expect(await countEntries(fra.node.store.outbox.sent)).toBe(0);
 
     const back = await node('BEL', { dataDir, config: testConfig({ federation: { listen: address } }) });
     expect(back.node.federationAddress).toBe(address);
     // No new traffic: the retry timer alone brings the queue through, within a backoff or two
     // (gRPC reconnects to the address on its own schedule, in real time).
-    const delivered = async () => (await countEntries(fra.node.store.sub.sent)) === 2;
+    const delivered = async () => (await countEntries(fra.node.store.outbox.sent)) === 2;
     await waitFor(
       async () => {
         if (await delivered()) return true;
@@ -254,7 +254,7 @@ describe('outbox', () => {
     });
     // Jittered: the gaps at the cap are not all the same.
     expect(new Set(gaps.slice(-3)).size).toBeGreaterThan(1);
-    expect((await fra.node.store.sub.outbox.get(id))?.lastError).toBe('UNAVAILABLE');
+    expect((await fra.node.store.outbox.queue.get(id))?.lastError).toBe('UNAVAILABLE');
   });
 
   it('keeps its queue across a restart of the sender', async () => {
@@ -267,12 +267,12 @@ describe('outbox', () => {
     const fraStopped = await stopInPlace(fra);
 
     const fraAgain = await node('FRA', { dataDir: fraStopped.dataDir });
-    expect(await countEntries(fraAgain.node.store.sub.outbox)).toBe(2);
+    expect(await countEntries(fraAgain.node.store.outbox.queue)).toBe(2);
     const belAgain = await node('BEL', { dataDir: belStopped.dataDir, config: testConfig({ federation: { listen: belStopped.address } }) });
-    await waitFor(async () => (await countEntries(fraAgain.node.store.sub.sent)) === 2, 8000, 'queued messages delivered after restart');
+    await waitFor(async () => (await countEntries(fraAgain.node.store.outbox.sent)) === 2, 8000, 'queued messages delivered after restart');
     for (const id of ids) await expectSentWithReceipt(fraAgain.node, belAgain.node, id);
     expect(await inboxIds(belAgain.node)).toEqual([...ids].sort());
-    expect(await countEntries(fraAgain.node.store.sub.outbox)).toBe(0);
+    expect(await countEntries(fraAgain.node.store.outbox.queue)).toBe(0);
   });
 
   it('starts no attempt for a message of a trace while an earlier message of that trace to the peer is in flight (12.6)', async () => {
@@ -294,12 +294,12 @@ describe('outbox', () => {
     const second = await send('second', 'trace-1');
     // Queued after the second: another trace, which nothing holds back.
     const other = await send('other', 'trace-2');
-    await waitFor(async () => (await fra.node.store.sub.sent.get(other)) !== undefined, 5000, 'the message of the other trace delivered');
+    await waitFor(async () => (await fra.node.store.outbox.sent.get(other)) !== undefined, 5000, 'the message of the other trace delivered');
     expect(transport.attemptsOf(first).map((a) => a.outcome)).toEqual(['pending']);
     expect(transport.attemptsOf(second), 'attempts of the second message of trace-1 while the first is in flight').toEqual([]);
 
     release();
-    await waitFor(async () => (await fra.node.store.sub.sent.get(second)) !== undefined, 5000, 'the second message delivered');
+    await waitFor(async () => (await fra.node.store.outbox.sent.get(second)) !== undefined, 5000, 'the second message delivered');
     await expectSentWithReceipt(fra.node, bel.node, first);
     await expectSentWithReceipt(fra.node, bel.node, second);
     expect(transport.attemptsOf(second)).toHaveLength(1);
@@ -328,9 +328,9 @@ describe('outbox', () => {
     await waitFor(() => failed.length === 1, 5000, 'failed event');
     expect(failed[0]).toMatchObject({ messageId: id, recipient: 'BEL', code: 'MESSAGE_ID_REUSED' });
     expect(transport.attemptsOf(id).map((a) => a.outcome)).toEqual(['MESSAGE_ID_REUSED']);
-    expect(await fra.node.store.sub.outbox.get(id)).toBeUndefined();
-    expect(await fra.node.store.sub.sent.get(id)).toBeUndefined();
-    const record = await fra.node.store.sub.failed.get(id);
+    expect(await fra.node.store.outbox.queue.get(id)).toBeUndefined();
+    expect(await fra.node.store.outbox.sent.get(id)).toBeUndefined();
+    const record = await fra.node.store.outbox.failed.get(id);
     expect(record?.lastError).toBe('MESSAGE_ID_REUSED');
     const receipt = Receipt.decode(Buffer.from(String(record?.receipt), 'base64'));
     const body = verifyReceipt(receipt, { issuer: 'BEL', issuerKeyId: bel.node.identity.keyId, issuerSigningPublicKey: bel.node.identity.keys.signingPublicKey, sender: 'FRA', messageId: id });
@@ -358,8 +358,8 @@ describe('outbox', () => {
     await fireBackoff(fraClock);
     await waitFor(() => backoffWaiting(fraClock) !== undefined, 5000, 'the second attempt');
     expect(transport.attemptsOf(id).map((a) => a.outcome)).toEqual(['OUTSIDE_TIME_WINDOW', 'OUTSIDE_TIME_WINDOW']);
-    expect(await fra.node.store.sub.outbox.get(id)).toBeDefined();
-    expect(await countEntries(fra.node.store.sub.failed)).toBe(0);
+    expect(await fra.node.store.outbox.queue.get(id)).toBeDefined();
+    expect(await countEntries(fra.node.store.outbox.failed)).toBe(0);
     belClock.set(fraClock.now());
     await fireBackoff(fraClock);
     await waitFor(() => delivered.length === 1, 5000, 'delivery once the clocks agree');
@@ -388,10 +388,10 @@ describe('outbox', () => {
     const backoff = await fireBackoff(clock);
     await waitFor(() => (transport.attemptsOf(id)[1]?.outcome ?? 'pending') !== 'pending', 5000, 'the outcome of the second attempt');
     expect(transport.attemptsOf(id)[1]?.outcome, 'outcome of the retry, ten minutes after queueing').toBe('receipt');
-    await waitFor(async () => (await fra.node.store.sub.sent.get(id)) !== undefined, 5000, 'sent record');
+    await waitFor(async () => (await fra.node.store.outbox.sent.get(id)) !== undefined, 5000, 'sent record');
     await expectSentWithReceipt(fra.node, bel.node, id);
     // The receipted envelope: same message id and expiry, created at the time of its own attempt.
-    const sent = await fra.node.store.sub.sent.get(id);
+    const sent = await fra.node.store.outbox.sent.get(id);
     const header = EnvelopeHeader.decode(Envelope.decode(Buffer.from(String(sent?.envelope), 'base64')).header);
     expect(header.messageId).toBe(id);
     expect(Number(header.createdAtMs)).toBe(queuedAt + 10 * 60_000 + backoff);
@@ -422,9 +422,9 @@ describe('outbox', () => {
     await fireBackoff(clock);
     await waitFor(() => failed.length === 1, 5000, 'failed event');
     expect(failed[0]).toMatchObject({ messageId: id, code: 'EXPIRED' });
-    const record = await fra.node.store.sub.failed.get(id);
+    const record = await fra.node.store.outbox.failed.get(id);
     expect(record?.lastError).toBe('EXPIRED');
-    expect(await fra.node.store.sub.outbox.get(id)).toBeUndefined();
+    expect(await fra.node.store.outbox.queue.get(id)).toBeUndefined();
     // No attempt is made for an expired message, and none comes later.
     expect(transport.attemptsOf(id)).toHaveLength(2);
     expect(backoffWaiting(clock)).toBeUndefined();
@@ -464,7 +464,7 @@ describe('outbox', () => {
     await longAfter(scheduler);
     expect(delivered).toEqual([id]);
     expect(transport.attemptsOf(id)).toHaveLength(1);
-    expect(ReceiptBody.decode(Receipt.decode(Buffer.from(String((await n.store.sub.sent.get(id))?.receipt), 'base64')).body).status).toBe(
+    expect(ReceiptBody.decode(Receipt.decode(Buffer.from(String((await n.store.outbox.sent.get(id))?.receipt), 'base64')).body).status).toBe(
       ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
     );
   });
@@ -489,7 +489,7 @@ async function pair(transport: RecordingTransport, scheduler?: ManualScheduler):
 }
 
 async function sentReceipt(sender: TracenetNode, messageId: string): Promise<Receipt | undefined> {
-  const sent = await sender.store.sub.sent.get(messageId);
+  const sent = await sender.store.outbox.sent.get(messageId);
   return sent ? Receipt.decode(Buffer.from(String(sent.receipt), 'base64')) : undefined;
 }
 

@@ -59,7 +59,7 @@ const accepted: InboxMessage[] = [];
 
 beforeAll(async () => {
   clock = new ManualClock();
-  bel = await startNode('BEL', { clock, config: testConfig({ envelope: { maxBytes: MAX_BYTES } }) });
+  bel = await startNode('BEL', { clock, memory: true, config: testConfig({ envelope: { maxBytes: MAX_BYTES } }) });
   [fra, ken, deu, fraOtherKeys] = await Promise.all([
     makeParty('FRA', clock.now()),
     makeParty('KEN', clock.now()),
@@ -83,13 +83,13 @@ const self = () => bel.node.identity;
 /** Seen records of the node, key → status. */
 async function seenRecords(node: TracenetNode): Promise<Map<string, string>> {
   const records = new Map<string, string>();
-  for await (const [key, value] of node.store.sub.seen.iterator()) records.set(key, String(value.status));
+  for await (const [key, value] of node.store.messages.seen.entries()) records.set(key, String(value.status));
   return records;
 }
 
 /** The last audit entry as its parsed line. */
 async function lastAudit(node: TracenetNode): Promise<Record<string, unknown>> {
-  for await (const [, value] of node.store.sub.audit.iterator({ reverse: true, limit: 1 })) return JSON.parse(String(value.line)) as Record<string, unknown>;
+  for await (const [, value] of node.store.audit.entries.entries({ reverse: true, limit: 1 })) return JSON.parse(String(value.line)) as Record<string, unknown>;
   throw new Error('empty audit log');
 }
 
@@ -236,7 +236,7 @@ describe('refused before authentication: only counted for the audit log', () => 
 
   it('from a sender whose pinned card has expired → not authenticated (UNKNOWN_SENDER, card_validity)', async () => {
     const laterClock = new ManualClock(clock.now());
-    const later = await startNode('BEL', { clock: laterClock });
+    const later = await startNode('BEL', { clock: laterClock, memory: true });
     try {
       await later.node.peers.pin(fra.card, laterClock.now());
       const validUntil = PeerCardBody.decode(fra.card.body).validUntilMs;
@@ -336,7 +336,7 @@ describe('refused after authentication: a signed REJECTED receipt, remembered', 
 
   it('the window is configurable', async () => {
     const narrowClock = new ManualClock(clock.now());
-    const narrow = await startNode('BEL', { clock: narrowClock, config: testConfig({ envelope: { replayWindowMs: 60_000 } }) });
+    const narrow = await startNode('BEL', { clock: narrowClock, memory: true, config: testConfig({ envelope: { replayWindowMs: 60_000 } }) });
     try {
       await narrow.node.peers.pin(fra.card, narrowClock.now());
       const now = narrowClock.now();
@@ -457,7 +457,7 @@ describe('replay protection', () => {
       ['KEN', messageId],
     ]);
     let inbox = 0;
-    for await (const [, value] of bel.node.store.sub.inbox.iterator()) if (value.messageId === messageId) inbox += 1;
+    for await (const [, value] of bel.node.store.messages.inbox.entries()) if (value.messageId === messageId) inbox += 1;
     expect(inbox).toBe(2);
   });
 });
@@ -650,10 +650,10 @@ describe('correlation id: visible ASCII only (docs/protocol.md 3.2)', () => {
   it('SendNotice refuses such a correlation id with INVALID_FIELD (correlation_id) and queues nothing', async () => {
     const authority = connectAuthority(bel.node.authorityAddress, await readAuthorityToken(bel.dataDir));
     try {
-      const outboxBefore = await countEntries(bel.node.store.sub.outbox);
+      const outboxBefore = await countEntries(bel.node.store.outbox.queue);
       const error = TracenetError.from(await rejectionOf(authority.call('sendNotice', { recipient: 'FRA', subject: 's', text: 't', correlationId: 'x\u001b[31my' })));
       expect([error.codeName, error.field, error.rule]).toEqual(['INVALID_FIELD', 'correlation_id', 'visible_ascii']);
-      expect(await countEntries(bel.node.store.sub.outbox)).toBe(outboxBefore);
+      expect(await countEntries(bel.node.store.outbox.queue)).toBe(outboxBefore);
     } finally {
       authority.close();
     }

@@ -21,8 +21,8 @@ describe('two in-process nodes', () => {
       kind: MessageKind.MESSAGE_KIND_NOTICE,
       body: Notice.encode({ subject: 'hello', text: 'a first notice' }).finish(),
     });
-    await waitFor(async () => (await fra.node.store.sub.sent.get(id)) !== undefined, 10_000, 'receipt stored');
+    await waitFor(async () => (await fra.node.store.outbox.sent.get(id)) !== undefined, 10_000, 'receipt stored');
     expect(received).toEqual([id]);
-    expect(await fra.node.store.sub.outbox.get(id)).toBeUndefined();
+    expect(await fra.node.store.outbox.queue.get(id)).toBeUndefined();
   });
 });

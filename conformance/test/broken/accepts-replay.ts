@@ -5,10 +5,10 @@ import { main } from './launch.js';
  * is accepted and processed again instead of being answered DUPLICATE.
  */
 main('accepts-replay', (node) => {
-  const seen = node.store.sub.seen;
+  const { seen } = node.store.messages;
   const get = seen.get.bind(seen);
-  (seen as { get: typeof seen.get }).get = (async (key: string) => {
+  seen.get = async (key: string) => {
     const record = await get(key);
     return record && record.status === 'accepted' ? undefined : record;
-  }) as typeof seen.get;
+  };
 });

@@ -1,4 +1,4 @@
-import { Case, CaseState } from '@tracenet/proto';
+import { CaseState } from '@tracenet/proto';
 import { main } from './launch.js';
 
 /**
@@ -11,7 +11,7 @@ main('answers-before-acknowledging', (node) => {
     const c = await node.workflow.get(caseId);
     if (c.state === CaseState.CASE_STATE_RECEIVED) {
       c.state = CaseState.CASE_STATE_ACKNOWLEDGED;
-      await node.store.sub.cases.put(caseId, { case: Buffer.from(Case.encode(c).finish()).toString('base64') });
+      await node.store.batch(await node.store.cases.put(c));
     }
     return answer(caseId, input, automatic);
   };

@@ -7,7 +7,7 @@ import { main } from './launch.js';
  */
 main('forgets-policies-on-restart', async (node) => {
   const forgotten = new Set<string>();
-  for await (const id of node.store.sub.policies.keys()) forgotten.add(id);
+  for await (const id of node.store.peers.policies.keys()) forgotten.add(id);
   const get = node.policies.get.bind(node.policies);
   const set = node.policies.set.bind(node.policies);
   node.policies.get = (participantId: string) => (forgotten.has(participantId) ? PeerPolicy.fromPartial({ participantId }) : get(participantId));

@@ -1,4 +1,3 @@
-import { Case } from '@tracenet/proto';
 import { main } from './launch.js';
 
 /**
@@ -12,7 +11,7 @@ main('shares-without-consent', (node) => {
     if (!c.consents.some((x) => x.thirdParticipant === third && x.granted)) {
       const now = Date.now();
       c.consents.push({ consentId: 'assumed', thirdParticipant: third, reason: '', requestedAtMs: now, decidedAtMs: now, granted: true, conditions: '' });
-      await node.store.sub.cases.put(caseId, { case: Buffer.from(Case.encode(c).finish()).toString('base64') });
+      await node.store.batch(await node.store.cases.put(c));
     }
     return share(caseId, third, note);
   };

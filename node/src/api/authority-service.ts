@@ -23,7 +23,8 @@ import { validateNotice } from '../federation/message-kinds.js';
 import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
 import type { RosterGuard } from '../federation/roster.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
-import { padNumber, type Store, type Sublevel, type StoredValue } from '../store/store.js';
+import { padNumber, type Store } from '../store/store.js';
+import type { MessageDirection as StoredDirection, StoredMessage } from '../store/repositories.js';
 import type { Clock } from '../util/clock.js';
 import { outboxOldestAgeSeconds } from '../ops/sources.js';
 import { VERSION } from '../version.js';
@@ -55,42 +56,40 @@ export interface AuthorityDeps {
   readonly createBackup: (includeKeys: boolean) => AsyncIterable<Buffer>;
 }
 
-function sublevelFor(store: Store, direction: MessageDirection): Sublevel {
+function directionOf(direction: MessageDirection): StoredDirection {
   switch (direction) {
     case MessageDirection.MESSAGE_DIRECTION_INBOX:
-      return store.sub.inbox;
+      return 'inbox';
     case MessageDirection.MESSAGE_DIRECTION_OUTBOX:
-      return store.sub.outbox;
+      return 'outbox';
     case MessageDirection.MESSAGE_DIRECTION_SENT:
-      return store.sub.sent;
+      return 'sent';
     case MessageDirection.MESSAGE_DIRECTION_FAILED:
-      return store.sub.failed;
+      return 'failed';
     default:
       throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'direction is required (inbox, outbox, sent or failed)', { field: 'direction', rule: 'required' });
   }
 }
 
-function summarise(direction: MessageDirection, v: StoredValue): MessageSummary {
-  const num = (x: unknown) => (typeof x === 'number' ? x : 0);
-  const str = (x: unknown) => (typeof x === 'string' ? x : '');
-  const inbox = direction === MessageDirection.MESSAGE_DIRECTION_INBOX;
-  const at = { [MessageDirection.MESSAGE_DIRECTION_INBOX]: v.receivedAtMs, [MessageDirection.MESSAGE_DIRECTION_OUTBOX]: v.createdAtMs, [MessageDirection.MESSAGE_DIRECTION_SENT]: v.deliveredAtMs, [MessageDirection.MESSAGE_DIRECTION_FAILED]: v.failedAtMs }[direction as number];
-  return {
-    messageId: str(v.messageId),
-    peer: str(inbox ? v.sender : v.recipient),
-    kind: num(v.kind) as MessageKind,
-    correlationId: str(v.correlationId),
-    createdAtMs: num(v.createdAtMs),
-    atMs: num(at),
-    attempts: num(v.attempts),
-    lastError: str(v.lastError),
-  };
-}
-
-async function countKeys(sub: Sublevel): Promise<number> {
-  let n = 0;
-  for await (const _ of sub.keys()) n += 1;
-  return n;
+function summarise(message: StoredMessage): MessageSummary {
+  switch (message.direction) {
+    case 'inbox': {
+      const v = message.record;
+      return { messageId: v.messageId, peer: v.sender, kind: v.kind, correlationId: v.correlationId, createdAtMs: v.createdAtMs, atMs: v.receivedAtMs, attempts: 0, lastError: '' };
+    }
+    case 'outbox': {
+      const v = message.record;
+      return { messageId: v.messageId, peer: v.recipient, kind: v.kind, correlationId: v.correlationId, createdAtMs: v.createdAtMs, atMs: v.createdAtMs, attempts: v.attempts, lastError: v.lastError };
+    }
+    case 'sent': {
+      const v = message.record;
+      return { messageId: v.messageId, peer: v.recipient, kind: v.kind, correlationId: v.correlationId, createdAtMs: v.createdAtMs, atMs: v.deliveredAtMs, attempts: v.attempts, lastError: '' };
+    }
+    case 'failed': {
+      const v = message.record;
+      return { messageId: v.messageId, peer: v.recipient, kind: v.kind, correlationId: v.correlationId, createdAtMs: v.createdAtMs, atMs: v.failedAtMs, attempts: v.attempts, lastError: v.lastError };
+    }
+  }
 }
 
 /**
@@ -140,26 +139,19 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       return { messageId };
     }),
     listMessages: guarded(async (request) => {
-      const sub = sublevelFor(deps.store, request.direction);
+      const direction = directionOf(request.direction);
       const limit = request.limit === 0 ? 100 : request.limit;
       if (limit > 1000) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'limit must be at most 1000', { field: 'limit', rule: 'max' });
-      const messages: MessageSummary[] = [];
-      let last = '';
-      const range = request.cursor ? { gt: Buffer.from(request.cursor, 'base64url').toString('utf8'), limit: limit + 1 } : { limit: limit + 1 };
-      for await (const [key, value] of sub.iterator(range)) {
-        if (messages.length === limit) return { messages, nextCursor: Buffer.from(last, 'utf8').toString('base64url') };
-        messages.push(summarise(request.direction, value));
-        last = key;
-      }
-      return { messages, nextCursor: '' };
+      const page = await deps.store.messagePage(direction, { limit, token: request.cursor });
+      return { messages: page.items.map(summarise), nextCursor: page.next };
     }),
     getDeliveryStats: guarded(async () => {
       return {
-        inbox: await countKeys(deps.store.sub.inbox),
-        outbox: await countKeys(deps.store.sub.outbox),
-        sent: await countKeys(deps.store.sub.sent),
-        failed: await countKeys(deps.store.sub.failed),
-        oldestOutboxAgeMs: Math.round((await outboxOldestAgeSeconds(deps.store.sub.outbox, deps.clock)) * 1000),
+        inbox: await deps.store.messages.inbox.count(),
+        outbox: await deps.store.outbox.queue.count(),
+        sent: await deps.store.outbox.sent.count(),
+        failed: await deps.store.outbox.failed.count(),
+        oldestOutboxAgeMs: Math.round((await outboxOldestAgeSeconds(deps.store, deps.clock)) * 1000),
       };
     }),
     verifyAudit: guarded(async () => ({ result: await deps.verifyAudit() })),
@@ -272,9 +264,9 @@ function watchEvents(call: ServerWritableStream<WatchEventsRequest, NodeEvent>, 
   call.on('error', end);
   void (async () => {
     try {
-      for await (const value of deps.store.sub.events.values({ gt: padNumber(last) })) {
+      for await (const event of deps.store.audit.events.values({ gt: padNumber(last) })) {
         if (call.cancelled) return;
-        send(NodeEvent.decode(Buffer.from(String(value.event), 'base64')));
+        send(event);
       }
       replaying = false;
       for (const event of buffered.splice(0)) send(event);

@@ -177,20 +177,22 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
    * signs over whatever it finds.
    */
   async init(): Promise<void> {
-    const { audit, checkpoints, events } = this.#options.store.sub;
-    for await (const [, value] of audit.iterator({ reverse: true, limit: 1 })) {
-      const entry = value as unknown as StoredAuditEntry;
-      let seq = 0;
+    const { evidence, checkpointEvidence, events } = this.#options.store.audit;
+    // Read as stored, not checked: a damaged last entry was reported by the check before the open.
+    for await (const value of evidence.values({ reverse: true, limit: 1 })) {
+      const entry: { line?: unknown; hash?: unknown } = typeof value === 'object' && value !== null ? value : {};
+      let seq: unknown = 0;
       try {
-        seq = (JSON.parse(entry.line) as { seq: number }).seq;
+        seq = typeof entry.line === 'string' ? (JSON.parse(entry.line) as { seq?: unknown }).seq : 0;
       } catch {
         // A last entry that is not JSON: the chain continues after it and verification reports it.
       }
-      this.#head = { seq: Number.isSafeInteger(seq) ? seq : 0, hash: String(entry.hash) };
+      this.#head = { seq: typeof seq === 'number' && Number.isSafeInteger(seq) ? seq : 0, hash: String(entry.hash) };
     }
     // A checkpoint beyond the head names entries that are gone (damage accepted at start): not the last one.
-    for await (const [, value] of checkpoints.iterator({ reverse: true, limit: 1, lte: padNumber(this.#head.seq) })) {
-      this.#checkpointed = (value as unknown as StoredCheckpoint).seq;
+    for await (const value of checkpointEvidence.values({ reverse: true, limit: 1, lte: padNumber(this.#head.seq) })) {
+      const seq: unknown = typeof value === 'object' && value !== null ? (value as { seq?: unknown }).seq : undefined;
+      this.#checkpointed = typeof seq === 'number' ? seq : 0;
     }
     for await (const key of events.keys({ reverse: true, limit: 1 })) this.#eventSeq = Number(key);
   }
@@ -243,14 +245,14 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
           eventSeq += 1;
           const event: NodeEvent = { ...input, sequence: eventSeq, atMs: at };
           published.push(event);
-          batch.push({ type: 'put', sublevel: this.#options.store.sub.events, key: padNumber(eventSeq), value: { event: Buffer.from(NodeEvent.encode(event).finish()).toString('base64') } });
+          batch.push(this.#options.store.audit.events.put(padNumber(eventSeq), event));
         }
         for (const event of item.events) {
           const seq = head.seq + 1;
           // The chain fields come last, so that no event field can stand in for them.
           const line = JSON.stringify({ ...event.fields, seq, at, type: event.type, prev: head.hash });
           const hash = entryHash(head.hash, line);
-          batch.push({ type: 'put', sublevel: this.#options.store.sub.audit, key: padNumber(seq), value: { line, hash } });
+          batch.push(this.#options.store.audit.entries.put(padNumber(seq), { line, hash }));
           head = { seq, hash };
         }
       }
@@ -259,7 +261,7 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
       const signed = head.seq !== this.#head.seq ? this.#signHead(head, at) : undefined;
       try {
         if (checkpoint) batch.push(this.#checkpointOperation(head));
-        if (signed) batch.push({ type: 'put', sublevel: this.#options.store.sub.meta, key: SIGNED_HEAD_KEY, value: { ...signed } });
+        if (signed) batch.push(this.#options.store.audit.signedHead.put(signed));
         await this.#options.store.batch(batch);
       } catch (error) {
         this.#logger.error({ err: error, writes: group.length }, 'store write failed; nothing of these writes was stored');
@@ -307,6 +309,6 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
     const at = this.#options.clock.now();
     const signature = sodium().crypto_sign_detached(checkpointSignedBytes(head.seq, head.hash, at), this.#options.signingSecretKey);
     const value: StoredCheckpoint = { seq: head.seq, hash: head.hash, at, keyId: this.#options.keyId, signature: toBuffer(signature).toString('base64') };
-    return { type: 'put', sublevel: this.#options.store.sub.checkpoints, key: padNumber(head.seq), value: { ...value } };
+    return this.#options.store.audit.checkpoints.put(padNumber(head.seq), value);
   }
 }

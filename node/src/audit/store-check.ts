@@ -145,7 +145,7 @@ export async function recordAcceptedDamage(journal: Journal, store: Store, accep
   const { damage, check, setAside } = accepted;
   const end = journal.head;
   const stale: Operation[] = [];
-  for await (const key of store.sub.checkpoints.keys({ gt: padNumber(end.seq) })) stale.push({ type: 'del', sublevel: store.sub.checkpoints, key });
+  for await (const key of store.audit.checkpoints.keys({ gt: padNumber(end.seq) })) stale.push(store.audit.checkpoints.del(key));
   await journal.write(stale, [
     {
       type: 'audit.broken',

@@ -2,7 +2,7 @@ import type { AuditVerification } from '@tracenet/proto';
 import { sodium } from '../crypto/sodium.js';
 import { describeDamage, type StoreDamage } from '../store/leveldb-files.js';
 import { padNumber, type Store } from '../store/store.js';
-import { checkpointSignedBytes, entryHash, GENESIS_HASH, SIGNED_HEAD_KEY, signedHeadVerifies, type StoredCheckpoint, type StoredSignedHead } from './audit-log.js';
+import { checkpointSignedBytes, entryHash, GENESIS_HASH, signedHeadVerifies, type StoredCheckpoint, type StoredSignedHead } from './audit-log.js';
 import { readSignedHeadFile, type HeadFileContent } from './head-file.js';
 
 /**
@@ -80,9 +80,9 @@ export async function checkAuditLog(store: Store, signingKeys: SigningKeys, head
   const evidence: AuditEvidence = headFilePath === undefined ? {} : { headFile: await readSignedHeadFile(headFilePath) };
   return store.snapshot(async (options) => {
     const checkpoints: unknown[] = [];
-    for await (const value of store.sub.checkpoints.values(options)) checkpoints.push(value);
-    const head = await store.sub.meta.get(SIGNED_HEAD_KEY, options);
-    return checkAuditRecords({ entries: store.sub.audit.iterator(options), checkpoints, head }, signingKeys, evidence);
+    for await (const value of store.audit.checkpointEvidence.values(options)) checkpoints.push(value);
+    const head = await store.audit.signedHeadEvidence.get(options);
+    return checkAuditRecords({ entries: store.audit.evidence.entries(options), checkpoints, head }, signingKeys, evidence);
   });
 }
 

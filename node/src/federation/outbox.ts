@@ -7,7 +7,8 @@ import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope } from '../envelope/envelope.js';
 import { type DeliveryProof, encodeReceipt, type ExpectedReceipt, verifyDeliveryReceipt, verifyRememberedReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
-import type { Operation, Store, StoredValue } from '../store/store.js';
+import type { Operation, Store } from '../store/store.js';
+import type { OutboxRecord, SentRecord } from '../store/repositories.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';
 import { NOT_AUTHENTICATED_HINT } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
@@ -54,24 +55,8 @@ export interface OutboundMessage {
 }
 
 /** An outbox entry as stored. */
-interface OutboxEntry {
-  readonly messageId: string;
-  readonly recipient: string;
-  readonly kind: MessageKind;
-  /** Base64 of the body. */
-  readonly body: string;
-  readonly correlationId: string;
-  readonly createdAtMs: number;
-  readonly expiresAtMs: number;
-  readonly attempts: number;
-  readonly lastError: string;
-  /** Queue order: increases with every message queued by this node. */
-  readonly seq: number;
-  readonly orderKey: string;
-  /** Own key id to seal with; absent: the current keys at each attempt. */
-  readonly senderKeyId?: string;
-  readonly urgent?: boolean;
-}
+/** A message waiting in the outbox (its stored record). */
+type OutboxEntry = OutboxRecord;
 
 /** Per-peer sending state, in memory only. */
 interface Lane {
@@ -137,8 +122,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     const known = new Set<string>();
     for (const lane of this.#lanes.values()) for (const id of [...lane.queue, ...lane.inFlight]) known.add(id);
     const stored: OutboxEntry[] = [];
-    for await (const [id, value] of this.deps.store.sub.outbox.iterator()) {
-      const entry = value as unknown as OutboxEntry;
+    for await (const [id, entry] of this.deps.store.outbox.queue.entries()) {
       this.#seq = Math.max(this.#seq, entry.seq ?? 0);
       if (!known.has(id)) stored.push(entry);
     }
@@ -207,7 +191,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     };
     return {
       messageId,
-      operations: [{ type: 'put', sublevel: this.deps.store.sub.outbox, key: messageId, value: { ...entry } }],
+      operations: [this.deps.store.outbox.queue.put(messageId, entry)],
       audit: [{ type: 'message.queued', fields: { direction: 'out', peer: message.recipient, messageId, kind: message.kind, correlationId: entry.correlationId } }],
       schedule: () => {
         // A start() running concurrently may have loaded it from the store already.
@@ -229,32 +213,32 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     const now = this.deps.clock.now();
     const found: Array<OutboxEntry & { deliveredAtMs: number }> = [];
     let skipped = 0;
-    for await (const value of this.deps.store.sub.sent.values()) {
-      if (value.recipient !== recipient || typeof value.deliveredAtMs !== 'number' || value.deliveredAtMs < sinceMs) continue;
-      const expiresAtMs = typeof value.expiresAtMs === 'number' ? value.expiresAtMs : 0;
-      if (typeof value.body !== 'string' || expiresAtMs <= now || this.#orderKeys.has(String(value.messageId))) {
+    for await (const value of this.deps.store.outbox.sent.values()) {
+      if (value.recipient !== recipient || value.deliveredAtMs < sinceMs) continue;
+      const expiresAtMs = value.expiresAtMs ?? 0;
+      if (value.body === undefined || expiresAtMs <= now || this.#orderKeys.has(value.messageId)) {
         skipped += 1;
         continue;
       }
       found.push({
-        messageId: String(value.messageId),
+        messageId: value.messageId,
         recipient,
         kind: value.kind as MessageKind,
         body: value.body,
-        correlationId: String(value.correlationId),
-        createdAtMs: Number(value.createdAtMs),
+        correlationId: value.correlationId,
+        createdAtMs: value.createdAtMs,
         expiresAtMs,
         attempts: 0,
         lastError: '',
         seq: 0,
-        orderKey: typeof value.orderKey === 'string' ? value.orderKey : '',
+        orderKey: value.orderKey ?? '',
         deliveredAtMs: value.deliveredAtMs,
       });
     }
     found.sort((a, b) => a.deliveredAtMs - b.deliveredAtMs);
     const entries: OutboxEntry[] = found.map(({ deliveredAtMs: _, ...entry }) => ({ ...entry, seq: (this.#seq += 1) }));
     return {
-      operations: entries.map((entry) => ({ type: 'put', sublevel: this.deps.store.sub.outbox, key: entry.messageId, value: { ...entry } })),
+      operations: entries.map((entry) => this.deps.store.outbox.queue.put(entry.messageId, entry)),
       count: entries.length,
       skipped,
       schedule: () => {
@@ -346,8 +330,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     if (key !== '') lane.busy.add(key);
     let done = false;
     try {
-      const stored = await this.deps.store.sub.outbox.get(messageId);
-      done = !stored || (await this.#send(lane, stored as unknown as OutboxEntry, probe));
+      const stored = await this.deps.store.outbox.queue.get(messageId);
+      done = !stored || (await this.#send(lane, stored, probe));
     } catch (error) {
       this.#logger.error({ err: error, messageId }, 'outbox attempt failed unexpectedly');
       this.#markDown(lane, probe);
@@ -413,13 +397,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     const deliveredAt = this.deps.clock.now();
     await this.deps.journal.write(
       [
-        { type: 'del', sublevel: this.deps.store.sub.outbox, key: entry.messageId },
-        {
-          type: 'put',
-          sublevel: this.deps.store.sub.sent,
-          key: entry.messageId,
-          value: sentRecord(entry, deliveredAt, receipt, sealed.bytes),
-        },
+        this.deps.store.outbox.queue.del(entry.messageId),
+        this.deps.store.outbox.sent.put(entry.messageId, sentRecord(entry, deliveredAt, receipt, sealed.bytes)),
       ],
       [
         {
@@ -501,9 +480,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   /** Stores the failed attempt and takes the lane down: the message is retried after the backoff. */
   async #retry(lane: Lane, entry: OutboxEntry, lastError: string, probe: boolean): Promise<false> {
-    await this.deps.store.batch([
-      { type: 'put', sublevel: this.deps.store.sub.outbox, key: entry.messageId, value: { ...entry, attempts: entry.attempts + 1, lastError } },
-    ]);
+    await this.deps.store.batch([this.deps.store.outbox.queue.put(entry.messageId, { ...entry, attempts: entry.attempts + 1, lastError })]);
     this.#markDown(lane, probe);
     return false;
   }
@@ -526,13 +503,15 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     const name = new TracenetError(code, message).codeName;
     await this.deps.journal.write(
       [
-        { type: 'del', sublevel: this.deps.store.sub.outbox, key: entry.messageId },
-        {
-          type: 'put',
-          sublevel: this.deps.store.sub.failed,
-          key: entry.messageId,
-          value: { ...entry, attempts: entry.attempts + 1, lastError: name, failedAtMs: this.deps.clock.now(), reason: message, receipt: receipt ? encodeReceipt(receipt) : '' },
-        },
+        this.deps.store.outbox.queue.del(entry.messageId),
+        this.deps.store.outbox.failed.put(entry.messageId, {
+          ...entry,
+          attempts: entry.attempts + 1,
+          lastError: name,
+          failedAtMs: this.deps.clock.now(),
+          reason: message,
+          receipt: receipt ? encodeReceipt(receipt) : '',
+        }),
       ],
       [{ type: 'message.failed', fields: { direction: 'out', peer: entry.recipient, messageId: entry.messageId, kind: entry.kind, code: name } }],
     );
@@ -546,7 +525,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
  * attempt with that attempt's receipt (the same one unless the attempt was a DUPLICATE) —
  * evidence of what was delivered.
  */
-function sentRecord(entry: OutboxEntry, deliveredAtMs: number, receipt: Receipt, envelope: Buffer): StoredValue {
+function sentRecord(entry: OutboxEntry, deliveredAtMs: number, receipt: Receipt, envelope: Buffer): SentRecord {
   return {
     messageId: entry.messageId,
     recipient: entry.recipient,

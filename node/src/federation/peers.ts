@@ -6,6 +6,7 @@ import { verifyPeerCard } from '../identity/peer-card.js';
 import { derToPem } from '../identity/tls.js';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import type { Operation, Store } from '../store/store.js';
+import type { PinRecord } from '../store/repositories.js';
 import { keyAuditEvent } from './key-audit.js';
 import type { RosterGuard } from './roster.js';
 
@@ -77,15 +78,8 @@ export interface PinChange {
 /** The keys a sender signed and sealed with, or why they are refused (ErrorDetail.rule). */
 export type SenderKeys = { readonly body: PeerCardBody } | { readonly refused: 'pinned_key' | 'rotation_grace' | 'revoked_key' };
 
-/** What the `peers` sublevel keeps per participant; without `card`, a removed peer's revoked key ids. */
-interface StoredPin {
-  readonly card?: string;
-  readonly pinnedAt?: number;
-  readonly previous?: ReadonlyArray<{ readonly card: string; readonly graceUntilMs: number }>;
-  readonly revokedKeyIds?: readonly string[];
-  readonly held?: { readonly card: string; readonly graceUntilMs: number; readonly receivedAtMs: number };
-  readonly removedAt?: number;
-}
+/** What the store keeps per participant; without `card`, a removed peer's revoked key ids. */
+type StoredPin = PinRecord;
 
 /** The parts of a pin that a change carries over or replaces. */
 interface PinState {
@@ -120,8 +114,7 @@ export class PeerRegistry {
 
   /** Loads the pins from the store. */
   async load(): Promise<void> {
-    for await (const [id, value] of this.deps.store.sub.peers.iterator()) {
-      const stored = value as unknown as StoredPin;
+    for await (const [id, stored] of this.deps.store.peers.pins.entries()) {
       if (stored.card === undefined) {
         this.#removed.set(id, stored.revokedKeyIds ?? []);
         continue;
@@ -259,11 +252,11 @@ export class PeerRegistry {
     const peer = this.#peers.get(participantId);
     if (!peer) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${participantId || 'participant_id'} is not a pinned peer`, { field: 'participant_id', rule: 'pinned_peer' });
     let queued = 0;
-    for await (const message of this.deps.store.sub.outbox.values()) if (message.recipient === participantId) queued += 1;
-    const sub = this.deps.store.sub.peers;
+    for await (const message of this.deps.store.outbox.queue.values()) if (message.recipient === participantId) queued += 1;
+    const { pins } = this.deps.store.peers;
     const tombstone: StoredPin = { removedAt: nowMs, revokedKeyIds: [...peer.revokedKeyIds] };
     await this.deps.journal.write(
-      [peer.revokedKeyIds.length > 0 ? { type: 'put', sublevel: sub, key: participantId, value: { ...tombstone } } : { type: 'del', sublevel: sub, key: participantId }],
+      [peer.revokedKeyIds.length > 0 ? pins.put(participantId, tombstone) : pins.del(participantId)],
       [keyAuditEvent('peer.removed', { peer: participantId, keyId: peer.body.keyId, tlsFingerprint: peer.body.tlsCertificateSha256.toString('hex'), queued })],
     );
     this.#peers.delete(participantId);
@@ -352,7 +345,7 @@ export class PeerRegistry {
       ...(state.held ? { held: { card: encodeCard(state.held.card), graceUntilMs: state.held.graceUntilMs, receivedAtMs: state.held.receivedAtMs } } : {}),
     };
     return {
-      operations: [{ type: 'put', sublevel: this.deps.store.sub.peers, key: body.participantId, value: { ...stored } }],
+      operations: [this.deps.store.peers.pins.put(body.participantId, stored)],
       audit,
       apply: () => this.#peers.set(body.participantId, this.#toPeer(card, body, state)),
     };

@@ -15,6 +15,7 @@ import { bodyDigest, type ParsedEnvelope } from '../envelope/envelope.js';
 import { encodeReceipt, signReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
+import type { SeenRecord } from '../store/repositories.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
@@ -37,14 +38,6 @@ export interface InboxMessage {
 export type { ReceiverConfig } from './envelope-opener.js';
 
 /** What is remembered about a (sender, message id) or a (sender, message id, digest). */
-interface SeenRecord {
-  readonly status: 'accepted' | 'rejected';
-  readonly bodyDigest?: string;
-  /** Base64 of the serialized receipt given. */
-  readonly receipt: string;
-  readonly code?: number;
-}
-
 /** Rejections that depend on the clock: remembered per envelope, so a fresh seal is judged anew. */
 const CLOCK_CODES = new Set<ErrorCode>([ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, ErrorCode.ERROR_CODE_EXPIRED]);
 
@@ -152,10 +145,10 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
   ): Promise<Receipt> {
     const { header, digest } = parsed;
     const { peer, own, senderBody } = keys;
-    const seen = this.deps.store.sub.seen;
-    const byId = (await seen.get(seenKey(header.sender, header.messageId))) as SeenRecord | undefined;
+    const { seen, inbox } = this.deps.store.messages;
+    const byId = await seen.get(seenKey(header.sender, header.messageId));
     // Always looked up: an envelope rejected once stays rejected even after its id was accepted.
-    const byEnvelope = (await seen.get(seenKey(header.sender, header.messageId, digest))) as SeenRecord | undefined;
+    const byEnvelope = await seen.get(seenKey(header.sender, header.messageId, digest));
     const rejected = byEnvelope ?? (byId?.status === 'rejected' ? byId : undefined);
     if (rejected) {
       // A copy of a rejected message is rejected again with the same code, never accepted.
@@ -200,14 +193,15 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     };
     const record: SeenRecord = { status: 'accepted', bodyDigest: thisBody, receipt: encodeReceipt(receipt) };
     const operations: Operation[] = [
-      { type: 'put', sublevel: seen, key: seenKey(header.sender, header.messageId), value: { ...record } },
-      {
-        type: 'put',
-        sublevel: this.deps.store.sub.inbox,
-        key: inboxKey(receivedAtMs, header.sender, header.messageId),
-        // Header bytes and signature are kept as evidence of origin (non-repudiation).
-        value: { ...message, body: body.toString('base64'), digest: digest.toString('hex'), header: parsed.envelope.header.toString('base64'), signature: signature.toString('base64') },
-      },
+      seen.put(seenKey(header.sender, header.messageId), record),
+      // Header bytes and signature are kept as evidence of origin (non-repudiation).
+      inbox.put(inboxKey(receivedAtMs, header.sender, header.messageId), {
+        ...message,
+        body: body.toString('base64'),
+        digest: digest.toString('hex'),
+        header: parsed.envelope.header.toString('base64'),
+        signature: signature.toString('base64'),
+      }),
     ];
     const audit = [inboundAuditEvent('message.received', parsed, { bodyDigest: thisBody })];
     const event: NodeEventInput = {
@@ -261,7 +255,7 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     // The id stays accepted when it was; clock rejections are remembered for this envelope only.
     const remember = idAccepted || CLOCK_CODES.has(failure.code) ? seenKey(header.sender, header.messageId, digest) : seenKey(header.sender, header.messageId);
     await this.deps.journal.write(
-      [{ type: 'put', sublevel: this.deps.store.sub.seen, key: remember, value: { ...record } }],
+      [this.deps.store.messages.seen.put(remember, record)],
       [inboundAuditEvent('message.rejected', parsed, { code: failure.codeName, rule: failure.rule, authenticated: true })],
     );
     this.#logger.warn({ peer: header.sender, messageId: header.messageId, code: failure.codeName, rule: failure.rule }, 'message rejected');

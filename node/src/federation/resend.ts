@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { MessageKind, ResendRequest } from '@tracenet/proto';
 import type { Journal } from '../audit/audit-log.js';
-import { RESTORED_KEY } from '../store/backup.js';
-import type { Store, StoredValue } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { decodeResendRequest } from './message-kinds.js';
 import type { Outbox } from './outbox.js';
 import type { PeerRegistry } from './peers.js';
@@ -42,15 +41,15 @@ export class ResendRequests implements InboundHandler {
  * asked (none when the store was not restored).
  */
 export async function requestResendAfterRestore(deps: { store: Store; journal: Journal; outbox: Outbox; peers: PeerRegistry; clockToleranceMs: number; logger: Logger }): Promise<string[]> {
-  const mark = (await deps.store.sub.meta.get(RESTORED_KEY)) as StoredValue | undefined;
+  const mark = await deps.store.meta.restored.get();
   if (!mark) return [];
-  const sinceMs = Math.max(0, Number(mark.backupCreatedAtMs) - deps.clockToleranceMs);
+  const sinceMs = Math.max(0, mark.backupCreatedAtMs - deps.clockToleranceMs);
   const peers = deps.peers.list().map((peer) => peer.participantId);
   const prepared = peers.map((recipient) =>
     deps.outbox.prepare({ recipient, kind: MessageKind.MESSAGE_KIND_RESEND_REQUEST, body: ResendRequest.encode({ sinceMs }).finish(), urgent: true }),
   );
   await deps.journal.write(
-    [...prepared.flatMap((p) => p.operations), { type: 'del', sublevel: deps.store.sub.meta, key: RESTORED_KEY }],
+    [...prepared.flatMap((p) => p.operations), deps.store.meta.restored.del()],
     prepared.flatMap((p) => p.audit),
   );
   for (const p of prepared) p.schedule();

@@ -16,7 +16,6 @@ import { keyAuditEvent } from './key-audit.js';
 const ROSTER_DOMAIN = domain('tracenet.v1/roster');
 /** Format tag of a roster file (`tracenet roster load <file>`). */
 export const ROSTER_FILE_FORMAT = 'tracenet-roster/1';
-const META_KEY = 'roster';
 
 /** Where a roster stands at some instant (docs/protocol.md 15.5). */
 export type RosterState = 'none' | 'valid' | 'expired' | 'lapsed';
@@ -152,7 +151,7 @@ export class RosterGuard {
   /** Loads the installed roster from the store (verified again; a bad one is dropped with an error log). */
   async load(): Promise<void> {
     if (!this.deps.operatorKey) return;
-    const stored = (await this.deps.store.sub.meta.get(META_KEY)) as { roster?: string } | undefined;
+    const stored = await this.deps.store.meta.roster.get();
     if (!stored?.roster) return;
     const roster = Roster.decode(Buffer.from(stored.roster, 'base64'));
     try {
@@ -187,7 +186,7 @@ export class RosterGuard {
       revoked,
     });
     await this.deps.journal.write(
-      [{ type: 'put', sublevel: this.deps.store.sub.meta, key: META_KEY, value: { roster: Buffer.from(Roster.encode(roster).finish()).toString('base64'), loadedAtMs: now } }],
+      [this.deps.store.meta.roster.put({ roster: Buffer.from(Roster.encode(roster).finish()).toString('base64'), loadedAtMs: now })],
       [audit],
     );
     this.#body = body;

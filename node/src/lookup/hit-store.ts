@@ -30,18 +30,13 @@ export class HitStore {
 
   /** Continues the order of the notices already stored. Call once before writing. */
   async init(): Promise<void> {
-    for await (const key of this.store.sub.hits.keys({ reverse: true, limit: 1 })) this.#sequence = Number(key.split('\u0000')[1] ?? 0) + 1;
+    for await (const key of this.store.lookups.hits.keys({ reverse: true, limit: 1 })) this.#sequence = Number(key.split('\u0000')[1] ?? 0) + 1;
   }
 
   /** The write that stores `notice`, for the caller's batch. */
   putOperation(notice: HitNotice): Operation {
     this.#sequence += 1;
-    return {
-      type: 'put',
-      sublevel: this.store.sub.hits,
-      key: `${padNumber(notice.atMs)}\u0000${padNumber(this.#sequence)}\u0000${notice.hitId}`,
-      value: { notice: Buffer.from(HitNotice.encode(notice).finish()).toString('base64') },
-    };
+    return this.store.lookups.hits.put(`${padNumber(notice.atMs)}\u0000${padNumber(this.#sequence)}\u0000${notice.hitId}`, notice);
   }
 
   /** One page of notices, newest first; `cursor` is the `nextCursor` of the previous page. */
@@ -53,9 +48,9 @@ export class HitStore {
     const before = options.cursor ? Buffer.from(options.cursor, 'base64url').toString('utf8') : undefined;
     const hits: HitNotice[] = [];
     let last = '';
-    for await (const [key, value] of this.store.sub.hits.iterator({ reverse: true, ...(before === undefined ? {} : { lt: before }), limit: limit + 1 })) {
+    for await (const [key, notice] of this.store.lookups.hits.entries({ reverse: true, ...(before === undefined ? {} : { lt: before }), limit: limit + 1 })) {
       if (hits.length === limit) return { hits, nextCursor: Buffer.from(last, 'utf8').toString('base64url') };
-      hits.push(HitNotice.decode(Buffer.from(String(value.notice), 'base64')));
+      hits.push(notice);
       last = key;
     }
     return { hits, nextCursor: '' };

@@ -135,9 +135,9 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
    */
   async prune(): Promise<number> {
     const before = this.deps.clock.now() - this.deps.config.replayWindowMs;
-    const sub = this.deps.store.sub['lookup-seen'];
+    const { answered } = this.deps.store.lookups;
     const stale: Operation[] = [];
-    for await (const [key, value] of sub.iterator()) if (Number(value.createdAtMs) < before) stale.push({ type: 'del', sublevel: sub, key });
+    for await (const [key, value] of answered.entries()) if (value.createdAtMs < before) stale.push(answered.del(key));
     if (stale.length > 0) await this.deps.journal.write(stale, []);
     return stale.length;
   }
@@ -174,8 +174,7 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
       });
     }
     this.#opener.checkTime(header);
-    const seen = this.deps.store.sub['lookup-seen'];
-    if ((await seen.get(seenKey(header.sender, header.messageId))) !== undefined) {
+    if ((await this.deps.store.lookups.answered.get(seenKey(header.sender, header.messageId))) !== undefined) {
       throw new TracenetError(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, `message id ${header.messageId} of ${header.sender} was answered already; a lookup is answered once`, {
         field: 'header.message_id',
         rule: 'unique_message_id',
@@ -246,7 +245,7 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
       partial,
     }));
     const operations: Operation[] = [
-      { type: 'put', sublevel: this.deps.store.sub['lookup-seen'], key: seenKey(header.sender, header.messageId), value: { createdAtMs: header.createdAtMs, queryId: query.queryId } },
+      this.deps.store.lookups.answered.put(seenKey(header.sender, header.messageId), { createdAtMs: header.createdAtMs, queryId: query.queryId }),
       ...notices.map((n) => this.deps.hits.putOperation(n)),
     ];
     const audit: AuditEvent[] = [

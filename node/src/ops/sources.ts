@@ -1,5 +1,5 @@
 import { CaseState } from '@tracenet/proto';
-import type { Sublevel } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { stateName } from '../workflow/state-machine.js';
 
@@ -76,18 +76,18 @@ export function createCaseStats(lister: CaseLister, options: { maxAgeMs?: number
 }
 
 /**
- * Age in seconds of the oldest message in the outbox sublevel (entries carry `createdAtMs`), or 0
+ * Age in seconds of the oldest message in the outbox queue (entries carry `createdAtMs`), or 0
  * when it is empty: one pass over the pending messages, which are few unless a peer is down.
  *
  * @example
  * ```ts
- * createMetrics({ ..., outboxOldestAgeSeconds: () => outboxOldestAgeSeconds(store.sub.outbox, clock) });
+ * createMetrics({ ..., outboxOldestAgeSeconds: () => outboxOldestAgeSeconds(store, clock) });
  * ```
  */
-export async function outboxOldestAgeSeconds(outbox: Sublevel, clock: Clock): Promise<number> {
+export async function outboxOldestAgeSeconds(store: Store, clock: Clock): Promise<number> {
   let oldest = Number.POSITIVE_INFINITY;
-  for await (const value of outbox.values()) {
-    const created = Number(value.createdAtMs);
+  for await (const value of store.outbox.queue.values()) {
+    const created = value.createdAtMs;
     if (Number.isFinite(created) && created < oldest) oldest = created;
   }
   return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, (clock.now() - oldest) / 1000);

@@ -2,7 +2,8 @@ import { ErrorCode, type InterestCategory, type InterestReport, TracenetError, t
 import type { Logger } from 'pino';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { blake2b256, domain, randomBytes } from '../crypto/sodium.js';
-import type { Operation, StoredValue, Store, Sublevel } from '../store/store.js';
+import type { Operation, Store } from '../store/store.js';
+import type { RecordValue } from '../store/repositories.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { categoryName, interestViolations, isOfInterest } from './interest.js';
@@ -18,8 +19,6 @@ const IDS_DOMAIN = domain('tracenet.v1/record-ids');
 export const IMPORT_BATCH_SIZE = 1000;
 /** Serial index entries read at most for one {@link RecordStore.bySerial} (a wildcard serial may scan them all). */
 export const MAX_SERIAL_SCAN = 100_000;
-/** Serial index keys read per call into LevelDB by {@link RecordStore.bySerial}. */
-const SERIAL_SCAN_BATCH = 1000;
 /** Entries of the records-of-interest index read at most for one lookup (a wildcard serial may scan them all). */
 export const MAX_INTEREST_SCAN = 100_000;
 /**
@@ -31,23 +30,7 @@ export const MAX_INTEREST_SCAN = 100_000;
 const SYNC_READS = 8;
 
 /** The value kept under `records/<record_id>` (docs/adr/0005-records-storage.md). */
-interface StoredRecord {
-  /** Layout version of this value. */
-  readonly v: 1;
-  /** Base64 of the serialized WeaponRecord. */
-  readonly record: string;
-  /** Retention floor: no later version may shorten it (Unix ms). */
-  readonly retainUntilMs: number;
-  readonly retainReason: string;
-  /** Index keys written with this version, deleted when it is replaced or deleted. */
-  readonly serialKeys: readonly string[];
-  /** Keys of the retired `record-identities` index, in values written before it was dropped. */
-  readonly identityKeys?: readonly string[];
-  /** Keys in `interest` written with this version (records of interest only). */
-  readonly interestKeys?: readonly string[];
-  /** Opaque reference of the record of interest, quoted in lookup hits; kept while it stays of interest. */
-  readonly reference?: string;
-}
+type StoredRecord = RecordValue;
 
 /**
  * One entry of the records-of-interest index (`interest` sublevel), per indexed serial of a record
@@ -113,8 +96,7 @@ export function newRecordId(): string {
   return `rec_${id}`;
 }
 
-function decode(value: StoredValue): { record: WeaponRecord; stored: StoredRecord } {
-  const stored = value as unknown as StoredRecord;
+function decode(stored: StoredRecord): { record: WeaponRecord; stored: StoredRecord } {
   return { record: WeaponRecord.decode(Buffer.from(stored.record, 'base64')), stored };
 }
 
@@ -184,8 +166,8 @@ export class RecordStore {
     this.#logger = options.logger.child({ component: 'records' });
   }
 
-  get #records(): Sublevel {
-    return this.#store.sub.records;
+  get #records() {
+    return this.#store.records.records;
   }
 
   /**
@@ -277,11 +259,12 @@ export class RecordStore {
       const { untilMs, reason } = this.#retention(found.record, found.stored);
       const deletableFrom = retentionDate(untilMs);
       if (this.#clock.now() < untilMs) throw retentionRefusal(recordId, reason, untilMs);
+      const { records, serials, identities, interest } = this.#store.records;
       const operations: Operation[] = [
-        { type: 'del', sublevel: this.#records, key: recordId },
-        ...found.stored.serialKeys.map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-serials'], key })),
-        ...(found.stored.identityKeys ?? []).map((key): Operation => ({ type: 'del', sublevel: this.#store.sub['record-identities'], key })),
-        ...(found.stored.interestKeys ?? []).map((key): Operation => ({ type: 'del', sublevel: this.#store.sub.interest, key })),
+        records.del(recordId),
+        ...found.stored.serialKeys.map((key) => serials.del(key)),
+        ...(found.stored.identityKeys ?? []).map((key) => identities.del(key)),
+        ...(found.stored.interestKeys ?? []).map((key) => interest.del(key)),
       ];
       await this.#journal.write(operations, [{ type: 'record.deleted', fields: { recordId, deletableFrom } }]);
       this.#logger.info({ recordId }, 'record deleted');
@@ -342,10 +325,10 @@ export class RecordStore {
     const prefix = scan.exact ? `s${SEP}${scan.serial}${SEP}` : `s${SEP}${scan.serial}`;
     const found = new Map<string, InterestEntry>();
     let read = 0;
-    for await (const [key, value] of this.#store.sub.interest.iterator({ gte: prefix })) {
+    for await (const [key, entry] of this.#store.records.interest.entries({ gte: prefix })) {
       if (!key.startsWith(prefix) || read >= MAX_INTEREST_SCAN) break;
       read += 1;
-      const entry = value as unknown as InterestEntry;
+      if (!('serial' in entry)) continue;
       if (!found.has(entry.recordId) && accept(entry)) found.set(entry.recordId, entry);
       if (found.size >= limit) break;
     }
@@ -354,8 +337,7 @@ export class RecordStore {
 
   /** The record id a reference of a record of interest names, or undefined. */
   async recordIdOfReference(reference: string): Promise<string | undefined> {
-    const value = await this.#store.sub.interest.get(referenceKey(reference));
-    return value === undefined ? undefined : String(value.recordId);
+    return (await this.#store.records.interest.get(referenceKey(reference)))?.recordId;
   }
 
   /** The first day a record may be deleted and why (NOT_FOUND when absent). */
@@ -380,22 +362,13 @@ export class RecordStore {
     // Bounded above, so that the iterator does not read ahead past the prefix (most lookups find
     // one key; an open-ended iterator fetched a whole batch of the keys after it).
     const range = prefix === '' ? {} : { lt: afterPrefix(prefix) };
-    // Read in batches: an exact serial's few keys come back from one call into LevelDB, which
-    // also learns there that the range has ended (key by key took two calls for one key). The
-    // iterator's limit stops a wildcard scan after MAX_SERIAL_SCAN keys.
-    const iterator = this.#store.sub['record-serials'].keys({ gte: prefix, ...range, limit: MAX_SERIAL_SCAN });
-    try {
-      while (ids.size < limit) {
-        const keys = await iterator.nextv(SERIAL_SCAN_BATCH);
-        if (keys.length === 0) break;
-        for (const key of keys) {
-          if (ids.size >= limit) break;
-          const at = key.indexOf(SEP);
-          if (serial.test(key.slice(0, at))) ids.add(key.slice(at + 1));
-        }
-      }
-    } finally {
-      await iterator.close();
+    // The store reads keys in batches: an exact serial's few keys come back from one call into
+    // LevelDB, which also learns there that the range has ended (key by key took two calls for
+    // one key). The limit stops a wildcard scan after MAX_SERIAL_SCAN keys.
+    for await (const key of this.#store.records.serials.keys({ gte: prefix, ...range, limit: MAX_SERIAL_SCAN })) {
+      if (ids.size >= limit) break;
+      const at = key.indexOf(SEP);
+      if (serial.test(key.slice(0, at))) ids.add(key.slice(at + 1));
     }
     return this.#loadAll([...ids]);
   }
@@ -403,9 +376,10 @@ export class RecordStore {
   async #loadAll(ids: string[]): Promise<WeaponRecord[]> {
     if (ids.length === 0) return [];
     const records = this.#records;
-    // While the store is not open (a reopen after a write failure) getSync would throw; getMany behaves as reads always did.
-    const values = ids.length <= SYNC_READS && records.status === 'open' ? ids.map((id) => records.getSync(id)) : await records.getMany(ids);
-    return values.filter((v): v is StoredValue => v !== undefined).map((v) => decode(v).record);
+    // While the store cannot read synchronously (a reopen after a write failure), getMany behaves as reads always did.
+    const sync = ids.length <= SYNC_READS ? ids.map((id) => records.getSync(id)) : [];
+    const values = sync.length > 0 && sync.every((read) => read !== undefined) ? sync.map((read) => read?.value) : await records.getMany(ids);
+    return values.filter((v): v is StoredRecord => v !== undefined).map((v) => decode(v).record);
   }
 
   async #load(recordId: string): Promise<{ record: WeaponRecord; stored: StoredRecord } | undefined> {
@@ -450,17 +424,15 @@ export class RecordStore {
       serialKeys,
       ...(interest ? { interestKeys, reference } : {}),
     };
-    const serialsSub = this.#store.sub['record-serials'];
-    const identitiesSub = this.#store.sub['record-identities'];
+    const { records, serials: serialIndex, identities, interest: interestIndex } = this.#store.records;
     const operations: Operation[] = [];
     if (previous) {
-      for (const key of previous.serialKeys) if (!serialKeys.includes(key)) operations.push({ type: 'del', sublevel: serialsSub, key });
-      for (const key of previous.identityKeys ?? []) operations.push({ type: 'del', sublevel: identitiesSub, key });
-      for (const key of previous.interestKeys ?? []) if (!interestKeys.includes(key)) operations.push({ type: 'del', sublevel: this.#store.sub.interest, key });
+      for (const key of previous.serialKeys) if (!serialKeys.includes(key)) operations.push(serialIndex.del(key));
+      for (const key of previous.identityKeys ?? []) operations.push(identities.del(key));
+      for (const key of previous.interestKeys ?? []) if (!interestKeys.includes(key)) operations.push(interestIndex.del(key));
     }
-    // `stored` is never changed after this: the value needs no copy of its own.
-    operations.push({ type: 'put', sublevel: this.#records, key: id, value: stored as unknown as StoredValue });
-    for (const key of serialKeys) operations.push({ type: 'put', sublevel: serialsSub, key, value: { recordId: id } });
+    operations.push(records.put(id, stored));
+    for (const key of serialKeys) operations.push(serialIndex.put(key, { recordId: id }));
     if (interest && reference) {
       const m = record.manufacture;
       for (const serial of serials) {
@@ -475,9 +447,9 @@ export class RecordStore {
           category: interest.category,
           contactPoint: interest.contactPoint,
         };
-        operations.push({ type: 'put', sublevel: this.#store.sub.interest, key: interestKey(serial, id), value: { ...entry } });
+        operations.push(interestIndex.put(interestKey(serial, id), entry));
       }
-      operations.push({ type: 'put', sublevel: this.#store.sub.interest, key: referenceKey(reference), value: { recordId: id } });
+      operations.push(interestIndex.put(referenceKey(reference), { recordId: id }));
     }
     return { record, stored, operations };
   }

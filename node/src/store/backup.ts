@@ -56,9 +56,11 @@ export function schemaVersionOf(value: Buffer | undefined): number {
  * ```
  */
 export async function* snapshotEntries(store: Pick<Store, 'root'>): AsyncGenerator<RawEntry> {
-  const snapshot = store.root.snapshot();
+  const { root } = store;
+  if (!root) throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'a store held in memory cannot be backed up', { rule: 'store_engine' });
+  const snapshot = root.snapshot();
   try {
-    const iterator = store.root.iterator({ snapshot, keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const iterator = root.iterator({ snapshot, keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
       for await (const [key, value] of iterator) yield { key: key as unknown as Buffer, value: value as unknown as Buffer };
     } finally {

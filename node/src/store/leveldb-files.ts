@@ -129,7 +129,10 @@ async function* liveEntries(location: string, layout: StoreLayout, prefixes?: re
   const logged: FileEntry[] = [];
   for (const file of layout.files) if (file.kind === 'log') logged.push(...(await readLiveFile(location, file, ignored, wanted)));
   logged.sort((a, b) => Buffer.compare(a.key, b.key) || b.seq - a.seq);
-  const sources: Array<AsyncIterator<FileEntry>> = [logged.values() as unknown as AsyncIterator<FileEntry>];
+  async function* inOrder(entries: readonly FileEntry[]): AsyncGenerator<FileEntry> {
+    yield* entries;
+  }
+  const sources: Array<AsyncIterator<FileEntry>> = [inOrder(logged)];
   const levels = new Map<number, LiveFile[]>();
   for (const file of layout.files) {
     if (file.kind !== 'table' || !holds(file)) continue;

@@ -67,13 +67,13 @@ export class AutomaticSteps {
   async #undelivered(failure: OutboundFailure): Promise<void> {
     try {
       if (!workflowHandles(failure.kind)) return;
-      const stored = await this.deps.store.sub.failed.get(failure.messageId);
+      const stored = await this.deps.store.outbox.failed.get(failure.messageId);
       if (!stored) return;
       const requester = sends(CaseRole.CASE_ROLE_REQUESTER, failure.kind) ? this.deps.selfId : failure.recipient;
-      const index = await this.deps.store.sub['case-traces'].get(traceKey(requester, String(stored.correlationId)));
-      if (!index) return;
-      const reason = typeof stored.reason === 'string' && stored.reason !== '' ? `: ${stored.reason}` : '';
-      await this.book.note(String(index.caseId), `${kindName(failure.kind)} not delivered to ${failure.recipient}: ${failure.code}${reason}`);
+      const caseId = await this.deps.store.cases.traced(traceKey(requester, stored.correlationId));
+      if (caseId === undefined) return;
+      const reason = stored.reason !== '' ? `: ${stored.reason}` : '';
+      await this.book.note(caseId, `${kindName(failure.kind)} not delivered to ${failure.recipient}: ${failure.code}${reason}`);
     } catch (error) {
       this.book.logger.warn({ err: error, messageId: failure.messageId }, 'could not note an undelivered message on its case');
     }

@@ -5,6 +5,7 @@ import { randomBytes } from '../crypto/sodium.js';
 import type { OutboundPort } from '../ports/outbound.js';
 import type { RecordFinder } from '../ports/record-finder.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
+import { WAITING_FOR_ACK, WAITING_FOR_ANSWER } from '../store/repositories.js';
 import type { Scheduler } from '../util/scheduler.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { deadlinesOf, type PolicyStore } from './policy.js';
@@ -39,9 +40,8 @@ export interface CaseFilter {
   readonly cursor?: string;
 }
 
-const S = CaseState;
-export const WAITING_FOR_ACK = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED]);
-const WAITING_FOR_ANSWER = new Set<CaseState>([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_CLARIFICATION]);
+// The states in which each deadline runs are the store's: its deadline index follows them.
+export { WAITING_FOR_ACK };
 
 export const traceKey = (requester: string, traceId: string) => `t\u0000${requester}\u0000${traceId}`;
 /**
@@ -76,28 +76,41 @@ export class CaseBook {
 
   /** One case with its timeline. Throws NOT_FOUND. */
   async get(caseId: string): Promise<Case> {
-    const value = await this.deps.store.sub.cases.get(caseId);
-    if (!value) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no case ${caseId}`, { field: 'case_id', rule: 'exists' });
-    return this.withPanel(decodeCase(value));
+    const c = await this.deps.store.cases.get(caseId);
+    if (!c) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no case ${caseId}`, { field: 'case_id', rule: 'exists' });
+    return this.withPanel(c);
   }
 
-  /** Cases newest first, filtered; `overdue` is computed at the time of the call. */
+  /**
+   * Cases newest first, filtered; `overdue` is computed at the time of the call. A state or a peer
+   * is read through the store's index of it; role and overdue filter the pages read.
+   */
   async list(filter: CaseFilter = {}): Promise<{ cases: Case[]; nextCursor: string }> {
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 500);
     const now = this.deps.clock.now();
     const cases: Case[] = [];
-    const range = filter.cursor ? { lt: filter.cursor, reverse: true } : { reverse: true };
-    for await (const [key, value] of this.deps.store.sub.cases.iterator(range)) {
-      const c = this.withPanel(decodeCase(value));
-      c.overdue = c.overdue || this.isOverdue(c, now);
-      if (filter.role && c.role !== filter.role) continue;
-      if (filter.state && c.state !== filter.state) continue;
-      if (filter.peer && c.peer !== filter.peer) continue;
-      if (filter.overdueOnly && !c.overdue) continue;
-      if (cases.length === limit) return { cases, nextCursor: cases.at(-1)?.caseId ?? key };
-      c.timeline = [];
-      cases.push(c);
-    }
+    let token = filter.cursor ?? '';
+    let after = '';
+    do {
+      const page = await this.deps.store.cases.page({
+        ...(filter.state ? { state: filter.state } : {}),
+        ...(filter.peer ? { peer: filter.peer } : {}),
+        limit,
+        ...(token === '' ? {} : { token }),
+      });
+      for (const [i, found] of page.items.entries()) {
+        const c = this.withPanel(found);
+        c.overdue = c.overdue || this.isOverdue(c, now);
+        if (filter.role && c.role !== filter.role) continue;
+        if (filter.overdueOnly && !c.overdue) continue;
+        // One more case matches: the listing goes on after the last one kept.
+        if (cases.length === limit) return { cases, nextCursor: after };
+        c.timeline = [];
+        cases.push(c);
+        after = page.tokens[i] ?? '';
+      }
+      token = page.next;
+    } while (token !== '');
     return { cases, nextCursor: '' };
   }
 
@@ -106,7 +119,7 @@ export class CaseBook {
     const c = await this.get(caseId);
     const cases: Case[] = [];
     const prefix = chainKey(c.role === CaseRole.CASE_ROLE_REQUESTER ? this.deps.selfId : c.peer, c.chainId, '');
-    for await (const key of this.deps.store.sub['case-traces'].keys({ gte: prefix, lt: `${prefix}\uffff` })) {
+    for await (const key of this.deps.store.cases.traces.keys({ gte: prefix, lt: `${prefix}\uffff` })) {
       cases.push(await this.get(key.slice(prefix.length)));
     }
     return { chainId: c.chainId, cases };
@@ -170,23 +183,22 @@ export class CaseBook {
     const first = cases[0] as Case;
     const summary = first.timeline.at(-1)?.summary ?? '';
     await this.deps.journal.write(
-      [...operations, ...cases.map((c) => putCase(this.deps.store, c))],
+      [...operations, ...(await putCases(this.deps.store, cases))],
       [...audit, ...cases.map((c, i) => caseAudit(i === 0 ? auditType : 'case.changed', c))],
       cases.map((c, i) => caseEvent(i === 0 ? eventType : NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, c.timeline.at(-1)?.summary ?? summary, c.timeline.at(-1)?.messageId ?? '')),
     );
   }
 }
 
-export function decodeCase(value: Record<string, unknown>): Case {
-  return Case.decode(Buffer.from(String(value.case), 'base64'));
-}
-
-export function putCase(store: Store, c: Case): Operation {
-  return { type: 'put', sublevel: store.sub.cases, key: c.caseId, value: { case: Buffer.from(Case.encode(c).finish()).toString('base64') } };
+/** The writes that store `cases` with their index entries (see `CasesRepository.put`). */
+export async function putCases(store: Store, cases: readonly Case[]): Promise<Operation[]> {
+  const operations: Operation[] = [];
+  for (const c of cases) operations.push(...(await store.cases.put(c)));
+  return operations;
 }
 
 export function indexOp(store: Store, key: string, caseId: string): Operation {
-  return { type: 'put', sublevel: store.sub['case-traces'], key, value: { caseId } };
+  return store.cases.traces.put(key, { caseId });
 }
 
 export function caseAudit(type: AuditEvent['type'], c: Case): AuditEvent {

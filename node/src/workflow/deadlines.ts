@@ -1,7 +1,8 @@
 import { NodeEventType } from '@tracenet/proto';
 import type { Operation } from '../store/store.js';
+import type { InboxRecord } from '../store/repositories.js';
 import type { Timer } from '../util/scheduler.js';
-import { type CaseBook, decodeCase, WAITING_FOR_ACK, type WorkflowDeps } from './case-book.js';
+import { type CaseBook, WAITING_FOR_ACK, type WorkflowDeps } from './case-book.js';
 import { purgedAnswer } from './restrictions.js';
 
 /**
@@ -43,10 +44,9 @@ export class DeadlineMonitor {
   async checkDeadlines(): Promise<number> {
     const now = this.deps.clock.now();
     const late: string[] = [];
-    for await (const value of this.deps.store.sub.cases.values()) {
-      const c = decodeCase(value);
-      if (!c.overdue && this.book.isOverdue(c, now)) late.push(c.caseId);
-    }
+    // The cases whose next deadline has come, from the store's deadline index: not every case.
+    const { items } = await this.deps.store.cases.due(now);
+    for (const c of items) if (!c.overdue && this.book.isOverdue(c, now)) late.push(c.caseId);
     let marked = 0;
     for (const caseId of late) {
       await this.book.locks.run(caseId, async () => {
@@ -74,14 +74,13 @@ export class DeadlineMonitor {
   async purgeExpired(): Promise<number> {
     const now = this.deps.clock.now();
     const due: string[] = [];
-    for await (const value of this.deps.store.sub.cases.values()) {
-      const c = decodeCase(value);
+    for await (const c of this.deps.store.cases.all()) {
       if (c.retainUntilMs > 0 && c.purgedAtMs === 0 && now >= c.retainUntilMs) due.push(c.caseId);
     }
     if (due.length === 0) return 0;
-    const inbox = new Map<string, [string, Record<string, unknown>]>();
-    for await (const [key, value] of this.deps.store.sub.inbox.iterator()) {
-      if (value.body !== '') inbox.set(`${String(value.sender)}\u0000${String(value.messageId)}`, [key, value]);
+    const inbox = new Map<string, [string, InboxRecord]>();
+    for await (const [key, value] of this.deps.store.messages.inbox.entries()) {
+      if (value.body !== '') inbox.set(`${value.sender}\u0000${value.messageId}`, [key, value]);
     }
     let purged = 0;
     for (const caseId of due) {
@@ -91,7 +90,7 @@ export class DeadlineMonitor {
         const operations: Operation[] = [];
         for (const entry of c.timeline) {
           const stored = entry.actor === c.peer && entry.messageId !== '' ? inbox.get(`${c.peer}\u0000${entry.messageId}`) : undefined;
-          if (stored) operations.push({ type: 'put', sublevel: this.deps.store.sub.inbox, key: stored[0], value: { ...stored[1], body: '', purgedAtMs: now } });
+          if (stored) operations.push(this.deps.store.messages.inbox.put(stored[0], { ...stored[1], body: '', purgedAtMs: now }));
         }
         if (c.answer) c.answer = purgedAnswer(c.answer);
         if (c.restriction) c.restriction = { ...c.restriction, explanation: '', partialAnswer: c.restriction.partialAnswer ? purgedAnswer(c.restriction.partialAnswer) : undefined };

@@ -15,7 +15,7 @@ import {
 import type { AuditEvent } from '../audit/audit-log.js';
 import { isParticipantId } from '../identity/participant-id.js';
 import type { CommitInbound, InboundMessage } from '../ports/inbound.js';
-import { type CaseBook, caseAudit, caseEvent, emptyCase, newId, putCase, traceKey, type WorkflowDeps } from './case-book.js';
+import { type CaseBook, caseAudit, caseEvent, emptyCase, newId, putCases, traceKey, type WorkflowDeps } from './case-book.js';
 import { type DisclosureBody, encodeDisclosureBody } from './messages.js';
 import { DAY_MS, disclosureBasis, onwardName, receivedRestrictions } from './restrictions.js';
 import { kindName, stateName } from './state-machine.js';
@@ -139,14 +139,13 @@ export class Disclosures {
       });
       const summary = `information of ${shared.provider} shared by ${message.sender}`;
       c.timeline.push({ atMs: now, fromState: S.CASE_STATE_UNSPECIFIED, toState: c.state, summary, messageId: message.messageId, actor: message.sender });
-      await commit([putCase(this.deps.store, c)], [caseAudit('case.created', c)], [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId)]);
+      await commit(await putCases(this.deps.store, [c]), [caseAudit('case.created', c)], [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId)]);
       return;
     }
     const fromRequester = decoded.kind !== K.MESSAGE_KIND_CONSENT_DECISION;
     const unknown = () => new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no trace ${decoded.traceId} with ${message.sender}`, { field: 'body.trace_id', rule: 'known_trace' });
-    const index = await this.deps.store.sub['case-traces'].get(traceKey(fromRequester ? message.sender : this.deps.selfId, decoded.traceId));
-    if (!index) throw unknown();
-    const caseId = String(index.caseId);
+    const caseId = await this.deps.store.cases.traced(traceKey(fromRequester ? message.sender : this.deps.selfId, decoded.traceId));
+    if (caseId === undefined) throw unknown();
     await this.book.locks.run(caseId, async () => {
       const c = await this.book.get(caseId);
       if (c.peer !== message.sender) throw unknown();
@@ -195,7 +194,7 @@ export class Disclosures {
       }
       c.timeline.push({ atMs: now, fromState: c.state, toState: c.state, summary, messageId: message.messageId, actor: message.sender });
       c.updatedAtMs = now;
-      await commit([putCase(this.deps.store, c)], [audit, caseAudit('case.changed', c)], [caseEvent(eventType, c, summary, message.messageId)]);
+      await commit(await putCases(this.deps.store, [c]), [audit, caseAudit('case.changed', c)], [caseEvent(eventType, c, summary, message.messageId)]);
     });
   }
 

@@ -1,6 +1,6 @@
 import { type Case, CaseRole, CaseState, ErrorCode, MessageKind, NodeEventType, type TraceRequest, TracenetError } from '@tracenet/proto';
 import type { CommitInbound, InboundMessage } from '../ports/inbound.js';
-import { type CaseBook, caseAudit, caseEvent, chainKey, describeAnswer, emptyCase, indexOp, putCase, reasonName, traceKey, type WorkflowDeps } from './case-book.js';
+import { type CaseBook, caseAudit, caseEvent, chainKey, describeAnswer, emptyCase, indexOp, putCases, reasonName, traceKey, type WorkflowDeps } from './case-book.js';
 import type { Disclosures } from './disclosures.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from './messages.js';
 import { kindName, nextState, sends, WORKFLOW_KINDS } from './state-machine.js';
@@ -49,16 +49,15 @@ export class Inbound {
     const fromRequester = sends(CaseRole.CASE_ROLE_REQUESTER, decoded.kind);
     const requester = fromRequester ? message.sender : this.deps.selfId;
     const unknown = () => new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no trace ${decoded.traceId} with ${message.sender}`, { field: 'body.trace_id', rule: 'known_trace' });
-    const index = await this.deps.store.sub['case-traces'].get(traceKey(requester, decoded.traceId));
-    if (!index) throw unknown();
-    const caseId = String(index.caseId);
+    const caseId = await this.deps.store.cases.traced(traceKey(requester, decoded.traceId));
+    if (caseId === undefined) throw unknown();
     await this.book.locks.run(caseId, async () => {
       const c = await this.book.get(caseId);
       if (c.peer !== message.sender) throw unknown();
       const next = nextState(c.role, c.state, decoded.kind, 'receive');
       const summary = this.#applyInbound(c, decoded);
       this.book.move(c, next, summary, message.messageId, message.sender);
-      await commit([putCase(this.deps.store, c)], [caseAudit('case.changed', c)], [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId)]);
+      await commit(await putCases(this.deps.store, [c]), [caseAudit('case.changed', c)], [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId)]);
     });
   }
 
@@ -76,7 +75,7 @@ export class Inbound {
     const key = traceKey(message.sender, request.traceId);
     let created: Case | undefined;
     await this.book.locks.run(key, async () => {
-      if (await this.deps.store.sub['case-traces'].get(key)) {
+      if ((await this.deps.store.cases.traced(key)) !== undefined) {
         throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `trace ${request.traceId} of ${message.sender} exists already`, { field: 'body.trace_id', rule: 'unique_trace' });
       }
       const now = this.deps.clock.now();
@@ -97,7 +96,7 @@ export class Inbound {
       const summary = `request received from ${message.sender} (${request.caseReference})`;
       c.timeline.push({ atMs: now, fromState: S.CASE_STATE_UNSPECIFIED, toState: c.state, summary, messageId: message.messageId, actor: message.sender });
       await commit(
-        [putCase(this.deps.store, c), indexOp(this.deps.store, key, c.caseId), indexOp(this.deps.store, chainKey(message.sender, c.chainId, c.caseId), c.caseId)],
+        [...(await putCases(this.deps.store, [c])), indexOp(this.deps.store, key, c.caseId), indexOp(this.deps.store, chainKey(message.sender, c.chainId, c.caseId), c.caseId)],
         [caseAudit('case.created', c)],
         [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId)],
       );

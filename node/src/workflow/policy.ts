@@ -27,16 +27,14 @@ export function lookupsPerMinuteOf(policy: PeerPolicy): number {
   return policy.lookupsPerMinute > 0 ? policy.lookupsPerMinute : DEFAULT_LOOKUPS_PER_MINUTE;
 }
 
-/** Per-peer policies, stored in the `policies` sublevel and cached in memory. */
+/** Per-peer policies, stored in the peers repository and cached in memory. */
 export class PolicyStore {
   readonly #policies = new Map<string, PeerPolicy>();
 
   constructor(private readonly deps: { store: Store; journal: Journal }) {}
 
   async load(): Promise<void> {
-    for await (const [id, value] of this.deps.store.sub.policies.iterator()) {
-      this.#policies.set(id, PeerPolicy.decode(Buffer.from(String(value.policy), 'base64')));
-    }
+    for await (const [id, policy] of this.deps.store.peers.policies.entries()) this.#policies.set(id, policy);
   }
 
   /** The policy of a peer (the default when none was set). */
@@ -54,7 +52,7 @@ export class PolicyStore {
     }
     const stored: PeerPolicy = { ...policy, autoAcknowledge: policy.autoAcknowledge || policy.autoAnswer };
     await this.deps.journal.write(
-      [{ type: 'put', sublevel: this.deps.store.sub.policies, key: stored.participantId, value: { policy: Buffer.from(PeerPolicy.encode(stored).finish()).toString('base64') } }],
+      [this.deps.store.peers.policies.put(stored.participantId, stored)],
       [
         {
           type: 'policy.set',

@@ -1,7 +1,7 @@
 import type { Case, MessageKind, ReasonCode, TraceRequest, WeaponDescription } from '@tracenet/proto';
 import type { CommitInbound, InboundMessage } from '../ports/inbound.js';
 import { AutomaticSteps } from './automatic.js';
-import { CaseBook, type CaseFilter, decodeCase, type WorkflowDeps } from './case-book.js';
+import { CaseBook, type CaseFilter, type WorkflowDeps } from './case-book.js';
 import { DeadlineMonitor } from './deadlines.js';
 import { Disclosures } from './disclosures.js';
 import { Inbound, workflowHandles } from './inbound.js';
@@ -43,8 +43,7 @@ export class Workflow {
   async start(): Promise<void> {
     this.#automatic.start();
     // The highest number, not the last key: past case-999999 the ids grow a digit and sort before it.
-    for await (const value of this.deps.store.sub.cases.values()) {
-      const c = decodeCase(value);
+    for await (const c of this.deps.store.cases.all()) {
       this.#book.countExisting(c.caseId);
       this.#automatic.resume(c);
     }

@@ -8,7 +8,6 @@ import { rm } from 'node:fs/promises';
 import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { TracenetNode } from '../../src/node.js';
-import { SIGNED_HEAD_KEY } from '../../src/audit/audit-log.js';
 import { padNumber } from '../../src/store/store.js';
 import { makeDataDir, testConfig } from '../support/nodes.js';
 import { checkHealth, NOT_SERVING, SERVING } from '../storage/health-client.js';
@@ -31,7 +30,7 @@ it('reports damage found while running: error log, metric, NOT_SERVING', async (
   expect(await checkHealth(node.authorityAddress)).toBe(SERVING);
   expect(await node.metrics.render()).toMatch(/^tracenet_audit_damaged\{kind="changed"\} 0$/m);
 
-  await node.store.sub.audit.del(padNumber(1));
+  await node.store.batch([node.store.audit.entries.del(padNumber(1))]);
   expect(await node.verifyAudit()).toMatchObject({ ok: false, firstBrokenSeq: 1, reason: expect.stringMatching(/sequence gap/) });
   expect(await checkHealth(node.authorityAddress)).toBe(NOT_SERVING);
   expect(await node.metrics.render()).toMatch(/^tracenet_audit_damaged\{kind="changed"\} 1$/m);
@@ -75,12 +74,12 @@ it('takes no commit made during a verification for damage, and still finds a tru
 
   // The store loses its newest commit together with the head that named it (the head before it put
   // back): the store alone looks intact, the head kept outside it still names the lost entry.
-  const earlier = await node.store.sub.meta.get(SIGNED_HEAD_KEY);
+  const earlier = await node.store.audit.signedHead.get();
   await node.journal.write([], [{ type: 'policy.set', fields: { peer: 'FRA', n: 'last' } }]);
   const last = node.journal.head.seq;
   await node.store.batch([
-    { type: 'del', sublevel: node.store.sub.audit, key: padNumber(last) },
-    { type: 'put', sublevel: node.store.sub.meta, key: SIGNED_HEAD_KEY, value: earlier as Record<string, unknown> },
+    node.store.audit.entries.del(padNumber(last)),
+    node.store.audit.signedHead.put(earlier as NonNullable<typeof earlier>),
   ]);
   expect(await node.verifyAudit()).toMatchObject({ ok: false, firstBrokenSeq: last, reason: `truncated: audit-head.json names entry ${last} but the log ends at ${last - 1}` });
   expect(await checkHealth(node.authorityAddress)).toBe(NOT_SERVING);
@@ -88,7 +87,7 @@ it('takes no commit made during a verification for damage, and still finds a tru
 
   // An entry changed in the middle of the log is reported first.
   const changed = Math.floor(last / 2);
-  const entry = (await node.store.sub.audit.get(padNumber(changed))) as { line: string; hash: string };
-  await node.store.sub.audit.put(padNumber(changed), { ...entry, line: entry.line.replace('"peer":"FRA"', '"peer":"DEU"') });
+  const entry = (await node.store.audit.entries.get(padNumber(changed))) as { line: string; hash: string };
+  await node.store.batch([node.store.audit.entries.put(padNumber(changed), { ...entry, line: entry.line.replace('"peer":"FRA"', '"peer":"DEU"') })]);
   expect(await node.verifyAudit()).toMatchObject({ ok: false, firstBrokenSeq: changed, reason: 'hash mismatch: the entry was changed' });
 });

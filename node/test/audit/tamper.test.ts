@@ -9,7 +9,7 @@
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryHash, SIGNED_HEAD_KEY, type StoredAuditEntry, type StoredSignedHead } from '../../src/audit/audit-log.js';
+import { entryHash, type StoredAuditEntry, type StoredSignedHead } from '../../src/audit/audit-log.js';
 import { verifyAuditLog } from '../../src/audit/verify.js';
 import { initSodium } from '../../src/crypto/sodium.js';
 import { dataPaths, loadIdentity, type NodeIdentity } from '../../src/identity/data-dir.js';
@@ -79,18 +79,18 @@ async function withStore<T>(dataDir: string, work: (store: Store) => Promise<T>)
 const verify = (dataDir: string) => withStore(dataDir, (store) => verifyAuditLog(store, identity.keys.signingPublicKey));
 
 async function entry(store: Store, seq: number): Promise<StoredAuditEntry> {
-  const value = await store.sub.audit.get(padNumber(seq));
+  const value = await store.audit.entries.get(padNumber(seq));
   if (!value) throw new Error(`no entry ${seq}`);
   return value as unknown as StoredAuditEntry;
 }
 
 async function lastSeq(store: Store): Promise<number> {
-  for await (const key of store.sub.audit.keys({ reverse: true, limit: 1 })) return Number(key);
+  for await (const key of store.audit.entries.keys({ reverse: true, limit: 1 })) return Number(key);
   return 0;
 }
 
 async function lastCheckpoint(store: Store): Promise<number> {
-  for await (const key of store.sub.checkpoints.keys({ reverse: true, limit: 1 })) return Number(key);
+  for await (const key of store.audit.checkpoints.keys({ reverse: true, limit: 1 })) return Number(key);
   return 0;
 }
 
@@ -114,7 +114,7 @@ describe('audit verification of a real node store', () => {
     const dir = await copyOf(crashed);
     await withStore(dir, async (store) => {
       const five = await entry(store, 5);
-      await store.sub.audit.put(padNumber(5), { ...five, line: five.line.replace('"in"', '"out"') });
+      await store.batch([store.audit.entries.put(padNumber(5), { ...five, line: five.line.replace('"in"', '"out"') })]);
     });
     expect(await verify(dir)).toMatchObject({ ok: false, firstBrokenSeq: 5, reason: expect.stringMatching(/hash mismatch/) });
     const result = await bed.cli(['audit', 'verify', '--data', dir]);
@@ -132,7 +132,7 @@ describe('audit verification of a real node store', () => {
         for (let seq = from; seq <= last; seq += 1) {
           const line = (await entry(store, seq)).line.replace(/"prev":"[0-9a-f]{64}"/, `"prev":"${prev}"`).replace('"in"', '"out"');
           const hash = entryHash(prev, line);
-          await store.sub.audit.put(padNumber(seq), { line, hash });
+          await store.batch([store.audit.entries.put(padNumber(seq), { line, hash })]);
           prev = hash;
         }
         return from;
@@ -146,7 +146,7 @@ describe('audit verification of a real node store', () => {
 
   it('detects a deleted entry', async () => {
     const dir = await copyOf(crashed);
-    await withStore(dir, (store) => store.sub.audit.del(padNumber(7)));
+    await withStore(dir, (store) => store.batch([store.audit.entries.del(padNumber(7))]));
     expect(await verify(dir)).toMatchObject({ ok: false, firstBrokenSeq: 7, entries: 6, reason: expect.stringMatching(/gap/) });
   });
 
@@ -154,8 +154,8 @@ describe('audit verification of a real node store', () => {
     const dir = await copyOf(crashed);
     await withStore(dir, async (store) => {
       const [eight, nine] = [await entry(store, 8), await entry(store, 9)];
-      await store.sub.audit.put(padNumber(8), { ...nine });
-      await store.sub.audit.put(padNumber(9), { ...eight });
+      await store.batch([store.audit.entries.put(padNumber(8), { ...nine })]);
+      await store.batch([store.audit.entries.put(padNumber(9), { ...eight })]);
     });
     expect(await verify(dir)).toMatchObject({ ok: false, firstBrokenSeq: 8 });
   });
@@ -164,7 +164,7 @@ describe('audit verification of a real node store', () => {
     const dir = await copyOf(crashed);
     const { last, checkpoint } = await withStore(dir, async (store) => {
       const tail = { last: await lastSeq(store), checkpoint: await lastCheckpoint(store) };
-      for (let seq = tail.checkpoint + 2; seq <= tail.last; seq += 1) await store.sub.audit.del(padNumber(seq));
+      for (let seq = tail.checkpoint + 2; seq <= tail.last; seq += 1) await store.batch([store.audit.entries.del(padNumber(seq))]);
       return tail;
     });
     expect(last - checkpoint).toBeGreaterThan(1);
@@ -176,8 +176,8 @@ describe('audit verification of a real node store', () => {
     await withStore(dir, async (store) => {
       const last = await lastSeq(store);
       for (let seq = 15; seq <= last; seq += 1) {
-        await store.sub.audit.del(padNumber(seq));
-        await store.sub.checkpoints.del(padNumber(seq));
+        await store.batch([store.audit.entries.del(padNumber(seq))]);
+        await store.batch([store.audit.checkpoints.del(padNumber(seq))]);
       }
     });
     expect(await verify(dir)).toMatchObject({ ok: false, firstBrokenSeq: 15, reason: expect.stringMatching(/truncated/) });
@@ -187,8 +187,8 @@ describe('audit verification of a real node store', () => {
     const noHead = await copyOf(crashed);
     await withStore(noHead, async (store) => {
       const last = await lastSeq(store);
-      await store.sub.audit.del(padNumber(last));
-      await store.sub.meta.del(SIGNED_HEAD_KEY);
+      await store.batch([store.audit.entries.del(padNumber(last))]);
+      await store.batch([store.audit.signedHead.del()]);
     });
     expect(await verify(noHead)).toMatchObject({ ok: false, reason: expect.stringMatching(/no signed head/) });
 
@@ -196,9 +196,9 @@ describe('audit verification of a real node store', () => {
     const forged = await copyOf(crashed);
     await withStore(forged, async (store) => {
       const last = await lastSeq(store);
-      await store.sub.audit.del(padNumber(last));
-      const head = (await store.sub.meta.get(SIGNED_HEAD_KEY)) as unknown as StoredSignedHead;
-      await store.sub.meta.put(SIGNED_HEAD_KEY, { ...head, seq: last - 1, hash: (await entry(store, last - 1)).hash });
+      await store.batch([store.audit.entries.del(padNumber(last))]);
+      const head = (await store.audit.signedHead.get()) as unknown as StoredSignedHead;
+      await store.batch([store.audit.signedHead.put({ ...head, seq: last - 1, hash: (await entry(store, last - 1)).hash })]);
     });
     expect(await verify(forged)).toMatchObject({ ok: false, reason: expect.stringMatching(/signed head signature/) });
 
@@ -208,7 +208,7 @@ describe('audit verification of a real node store', () => {
       const last = await lastSeq(store);
       const prev = (await entry(store, last)).hash;
       const line = JSON.stringify({ peer: 'FRA', seq: last + 1, at: Date.now(), type: 'peer.pinned', prev });
-      await store.sub.audit.put(padNumber(last + 1), { line, hash: entryHash(prev, line) });
+      await store.batch([store.audit.entries.put(padNumber(last + 1), { line, hash: entryHash(prev, line) })]);
       return last + 1;
     });
     expect(await verify(appended)).toMatchObject({ ok: false, firstBrokenSeq: next, reason: expect.stringMatching(/after the signed head/) });
@@ -218,7 +218,7 @@ describe('audit verification of a real node store', () => {
     const dir = await copyOf(crashed);
     const last = await withStore(dir, async (store) => {
       const last = await lastSeq(store);
-      await store.sub.audit.del(padNumber(last));
+      await store.batch([store.audit.entries.del(padNumber(last))]);
       return last;
     });
     const refused = await bed.cli(['start', '--data', dir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0']);

@@ -283,13 +283,13 @@ describe('refusals before authentication in the audit log (docs/protocol.md 4.13
 
 async function auditSize(test: TestNode): Promise<number> {
   let n = 0;
-  for await (const _ of test.node.store.sub.audit.keys()) n += 1;
+  for await (const _ of test.node.store.audit.entries.keys()) n += 1;
   return n;
 }
 
 /** The last `count` audit entries, oldest first, as their parsed lines. */
 async function lastAudit(test: TestNode, count: number): Promise<Array<Record<string, unknown>>> {
   const lines: Array<Record<string, unknown>> = [];
-  for await (const value of test.node.store.sub.audit.values({ reverse: true, limit: count })) lines.unshift(JSON.parse(String(value.line)) as Record<string, unknown>);
+  for await (const value of test.node.store.audit.entries.values({ reverse: true, limit: count })) lines.unshift(JSON.parse(String(value.line)) as Record<string, unknown>);
   return lines;
 }

@@ -134,7 +134,7 @@ describe('tracenet peers: card files an operator can trust (docs/protocol.md 2.4
     const card = signPeerCard({ ...body, displayName }, bel.keys.signingSecretKey);
     const store = await openStore(dataPaths(fraDir).store);
     try {
-      await store.sub.peers.put('BEL', { card: Buffer.from(PeerCard.encode(card).finish()).toString('base64'), pinnedAt: Date.now() });
+      await store.batch([store.peers.pins.put('BEL', { card: Buffer.from(PeerCard.encode(card).finish()).toString('base64'), pinnedAt: Date.now() })]);
     } finally {
       await store.close();
     }

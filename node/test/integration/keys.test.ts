@@ -95,7 +95,7 @@ function headerOf(envelopeBase64: string): EnvelopeHeader {
 
 async function auditLines(node: TracenetNode): Promise<Array<Record<string, unknown>>> {
   const lines: Array<Record<string, unknown>> = [];
-  for await (const value of node.store.sub.audit.values()) lines.push(JSON.parse(String(value.line)) as Record<string, unknown>);
+  for await (const value of node.store.audit.entries.values()) lines.push(JSON.parse(String(value.line)) as Record<string, unknown>);
   return lines;
 }
 
@@ -124,9 +124,9 @@ describe('key rotation (docs/protocol.md 15.2)', () => {
     const pinned = bel.node.peers.get('FRA');
     expect(pinned?.previous.map((p) => [p.body.keyId, p.graceUntilMs])).toEqual([[fraOld.keyId, rotation.graceUntilMs]]);
     // The rotation message itself was signed with the old keys.
-    await waitFor(async () => (await countEntries(fra.node.store.sub.sent)) === 1, 10_000, 'receipt of the rotation stored');
+    await waitFor(async () => (await countEntries(fra.node.store.outbox.sent)) === 1, 10_000, 'receipt of the rotation stored');
     const sent = [];
-    for await (const value of fra.node.store.sub.sent.values()) sent.push(value);
+    for await (const value of fra.node.store.outbox.sent.values()) sent.push(value);
     expect(sent.map((v) => headerOf(String(v.envelope)).senderKeyId)).toEqual([fraOld.keyId]);
 
     // A message FRA sealed with its old keys before the rotation, still on its way: accepted in the grace.
@@ -140,7 +140,7 @@ describe('key rotation (docs/protocol.md 15.2)', () => {
     // New traffic uses the new keys both ways.
     await bel.node.outbox.enqueue({ recipient: 'FRA', kind: 1, body: Buffer.from('0a0173120174', 'hex') });
     await fra.node.outbox.enqueue({ recipient: 'BEL', kind: 1, body: Buffer.from('0a0173120174', 'hex') });
-    await waitFor(async () => (await countEntries(bel.node.store.sub.sent)) === 1 && (await countEntries(fra.node.store.sub.sent)) === 2, 10_000, 'both notices delivered');
+    await waitFor(async () => (await countEntries(bel.node.store.outbox.sent)) === 1 && (await countEntries(fra.node.store.outbox.sent)) === 2, 10_000, 'both notices delivered');
 
     // After the grace: the old keys are refused by the peer (sender side) and by FRA itself (recipient side).
     clock.advance(HOUR + 1);
@@ -152,7 +152,7 @@ describe('key rotation (docs/protocol.md 15.2)', () => {
     // Audited on both sides.
     expect(await auditTypes(fra.node)).toContain('keys.rotated');
     const belAudit = [];
-    for await (const value of bel.node.store.sub.audit.values()) belAudit.push(JSON.parse(String(value.line)) as Record<string, unknown>);
+    for await (const value of bel.node.store.audit.entries.values()) belAudit.push(JSON.parse(String(value.line)) as Record<string, unknown>);
     expect(belAudit.find((e) => e.type === 'peer.pinned' && e.via === 'key_rotation')).toMatchObject({ peer: 'FRA', keyId: rotation.keyId, previousKeyId: fraOld.keyId });
     // Checkpoints and heads name their key: the log verifies across the rotation, not with the new key alone.
     expect(await verifyAuditLog(fra.node.store, (keyId) => fra.node.identity.signingPublicKeyOf(keyId))).toMatchObject({ ok: true });
@@ -171,15 +171,15 @@ describe('key rotation (docs/protocol.md 15.2)', () => {
     await bel.stop();
     const queued = await fra.node.outbox.enqueue({ recipient: 'BEL', kind: 1, body: Buffer.from('0a0173120174', 'hex') });
     // One attempt has failed: the notice was sealed with the old keys once already.
-    await waitFor(async () => Number((await fra.node.store.sub.outbox.get(queued))?.attempts) >= 1, 15_000, 'a failed attempt');
+    await waitFor(async () => Number((await fra.node.store.outbox.queue.get(queued))?.attempts) >= 1, 15_000, 'a failed attempt');
     const rotation = await fra.node.rotateKeys({ graceMs: HOUR });
     // An attempt sealed before the rotation may still be waiting for BEL (until its 2 s deadline):
     // it would be delivered with the old keys, which the grace allows. Let it end first.
     await new Promise((resolve) => setTimeout(resolve, 2500));
 
     const back = await start('BEL', clock, { dataDir: belDir, listen: address });
-    await waitFor(async () => (await countEntries(fra.node.store.sub.sent)) === 2, 15_000, 'rotation and notice delivered');
-    const notice = await fra.node.store.sub.sent.get(queued);
+    await waitFor(async () => (await countEntries(fra.node.store.outbox.sent)) === 2, 15_000, 'rotation and notice delivered');
+    const notice = await fra.node.store.outbox.sent.get(queued);
     expect(headerOf(String(notice?.envelope)).senderKeyId).toBe(rotation.keyId);
     expect(back.node.peers.get('FRA')?.body.keyId).toBe(rotation.keyId);
 
@@ -214,7 +214,7 @@ describe('key rotation (docs/protocol.md 15.2)', () => {
     expect(belAgain.node.peers.byTlsFingerprint(current, clock.now())?.participantId).toBe('FRA');
     expect(belAgain.node.peers.byTlsFingerprint(previous, clock.now())?.participantId).toBe('FRA');
     await fraAgain.node.outbox.enqueue({ recipient: 'BEL', kind: 1, body: Buffer.from('0a0173120174', 'hex') });
-    await waitFor(async () => (await countEntries(fraAgain.node.store.sub.sent)) === 2, 15_000, 'rotation and notice delivered');
+    await waitFor(async () => (await countEntries(fraAgain.node.store.outbox.sent)) === 2, 15_000, 'rotation and notice delivered');
     clock.advance(HOUR + 1);
     expect(belAgain.node.peers.byTlsFingerprint(previous, clock.now())).toBeUndefined();
   });
@@ -236,7 +236,7 @@ describe('key revocation by the owner (docs/protocol.md 15.3)', () => {
     const toRevoked = await unauthenticated(fra.node.receiver.deliver(sealFrom(belKeys, fraOld, clock.now()).bytes));
     expect([toRevoked.codeName, toRevoked.rule]).toEqual(['WRONG_RECIPIENT', 'revoked_key']);
     // BEL admits no connection with the new keys' certificate before it pinned their card (2.5): the outbox keeps retrying.
-    await waitFor(async () => ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(String((await fra.node.store.sub.outbox.values().all())[0]?.lastError)), 10_000, 'revocation refused until pinned');
+    await waitFor(async () => ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(String((await fra.node.store.outbox.queue.all())[0]?.lastError)), 10_000, 'revocation refused until pinned');
     // The operator checks the new key id out of band and pins the card.
     const replaced = await bel.node.peers.pin(revocation.card, clock.now(), { replaceKeys: true });
     expect(replaced.peer.body.keyId).toBe(revocation.keyId);
@@ -416,7 +416,7 @@ describe('rotations under a roster (docs/protocol.md 15.2, 15.5)', () => {
     // with it (a held card is not pinned, 2.5) until the roster catches up; the outbox keeps retrying.
     const queued = await fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice() });
     await waitFor(
-      async () => ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(String((await fra.node.store.sub.outbox.get(queued))?.lastError)),
+      async () => ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(String((await fra.node.store.outbox.queue.get(queued))?.lastError)),
       10_000,
       'the notice refused while the rotation is held',
     );
@@ -426,7 +426,7 @@ describe('rotations under a roster (docs/protocol.md 15.2, 15.5)', () => {
     expect(bel.node.peers.get('FRA')?.body.keyId).toBe(rotation.keyId);
     expect(bel.node.peers.get('FRA')?.held).toBeUndefined();
     expect(bel.node.peers.get('FRA')?.previous.map((p) => [p.body.keyId, p.graceUntilMs])).toEqual([[fraOld.keyId, rotation.graceUntilMs]]);
-    await waitFor(async () => (await fra.node.store.sub.sent.get(queued)) !== undefined, 15_000, 'the notice delivered once the rotation applied');
+    await waitFor(async () => (await fra.node.store.outbox.sent.get(queued)) !== undefined, 15_000, 'the notice delivered once the rotation applied');
     const pinned = (await auditLines(bel.node)).find((e) => e.type === 'peer.pinned' && e.via === 'key_rotation');
     expect(pinned).toMatchObject({ peer: 'FRA', keyId: rotation.keyId, previousKeyId: fraOld.keyId });
     expect(typeof pinned?.heldSinceMs).toBe('number');

@@ -336,7 +336,7 @@ export async function readAudit(dataDir: string): Promise<AuditLine[]> {
   const store = await openStore(dataPaths(dataDir).store);
   try {
     const lines: AuditLine[] = [];
-    for await (const value of store.sub.audit.values()) lines.push(JSON.parse(String(value.line)) as AuditLine);
+    for await (const value of store.audit.entries.values()) lines.push(JSON.parse(String(value.line)) as AuditLine);
     return lines;
   } finally {
     await store.close();
@@ -347,8 +347,9 @@ export async function readAudit(dataDir: string): Promise<AuditLine[]> {
 export async function readSublevel(dataDir: string, name: 'inbox' | 'sent' | 'outbox' | 'failed' | 'seen'): Promise<Array<Record<string, unknown>>> {
   const store = await openStore(dataPaths(dataDir).store);
   try {
+    const collection = { inbox: store.messages.inbox, seen: store.messages.seen, outbox: store.outbox.queue, sent: store.outbox.sent, failed: store.outbox.failed }[name];
     const values: Array<Record<string, unknown>> = [];
-    for await (const value of store.sub[name].values()) values.push(value);
+    for await (const value of collection.values()) values.push(value);
     return values;
   } finally {
     await store.close();
@@ -363,11 +364,11 @@ export async function tamperAuditEntry(dataDir: string, seq: number, change: (li
   const store = await openStore(dataPaths(dataDir).store);
   try {
     const key = String(seq).padStart(16, '0');
-    const entry = await store.sub.audit.get(key);
+    const entry = await store.audit.entries.get(key);
     if (!entry) throw new Error(`no audit entry ${seq}`);
     const before = String(entry.line);
     const after = change(before);
-    await store.batch([{ type: 'put', sublevel: store.sub.audit, key, value: { ...entry, line: after } }]);
+    await store.batch([store.audit.entries.put(key, { ...entry, line: after })]);
     return { before, after };
   } finally {
     await store.close();

@@ -22,8 +22,8 @@ afterEach(async () => {
 
 /** What BEL stored for a delivered message: the receipt it verified, and the envelope it sent. */
 async function delivered(node: TestNode['node'], messageId: string): Promise<{ receipt: ReceiptBody; signed: Receipt; recipientKeyId: string }> {
-  await waitFor(async () => (await node.store.sub.sent.get(messageId)) !== undefined, 10_000, `${messageId} delivered`);
-  const sent = await node.store.sub.sent.get(messageId);
+  await waitFor(async () => (await node.store.outbox.sent.get(messageId)) !== undefined, 10_000, `${messageId} delivered`);
+  const sent = await node.store.outbox.sent.get(messageId);
   const signed = Receipt.decode(Buffer.from(String(sent?.receipt), 'base64'));
   const header = EnvelopeHeader.decode(Envelope.decode(Buffer.from(String(sent?.envelope), 'base64')).header);
   return { receipt: ReceiptBody.decode(signed.body), signed, recipientKeyId: header.recipientKeyId };
@@ -116,7 +116,7 @@ describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
     await waitFor(() => bel.node.peers.get('FRA')?.body.keyId === rotation.keyId, 10_000, 'BEL pins the new card of FRA');
     const after = await delivered(bel.node, await notify(bel.node));
     expect([after.recipientKeyId, after.receipt.issuerKeyId]).toEqual([rotation.keyId, rotation.keyId]);
-    expect(await bel.node.store.sub.failed.get(inGrace)).toBeUndefined();
+    expect(await bel.node.store.outbox.failed.get(inGrace)).toBeUndefined();
   });
 
   it('a DUPLICATE whose original was signed with the previous key proves delivery to a sender that has pinned the new card since', async () => {
@@ -132,8 +132,8 @@ describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
     const request = (node: TestNode['node']) =>
       node.outbox.enqueue({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body: TraceRequest.encode({ ...traceRequest(), traceId: 'trace-across-rotation-1' }).finish() });
     const { bel, messageId, previousKeyId } = await answerLostAcrossRotation(request);
-    await waitFor(async () => (await bel.node.store.sub.failed.get(messageId)) !== undefined, 10_000, 'failed for good');
-    const failed = await bel.node.store.sub.failed.get(messageId);
+    await waitFor(async () => (await bel.node.store.outbox.failed.get(messageId)) !== undefined, 10_000, 'failed for good');
+    const failed = await bel.node.store.outbox.failed.get(messageId);
     expect(failed?.lastError).toBe('KIND_NOT_ALLOWED');
     const receipt = ReceiptBody.decode(Receipt.decode(Buffer.from(String(failed?.receipt), 'base64')).body);
     expect([receipt.status, receipt.errorCode, receipt.issuerKeyId]).toEqual([ReceiptStatus.RECEIPT_STATUS_REJECTED, ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, previousKeyId]);
@@ -145,10 +145,10 @@ describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
     clock.advance(HOUR);
     graceOver = true;
     await waitFor(() => answered() >= 2, 10_000, 'two DUPLICATE answers after the grace');
-    expect(await bel.node.store.sub.sent.get(messageId)).toBeUndefined();
-    expect((await bel.node.store.sub.outbox.get(messageId))?.lastError).toBe('BAD_SIGNATURE');
+    expect(await bel.node.store.outbox.sent.get(messageId)).toBeUndefined();
+    expect((await bel.node.store.outbox.queue.get(messageId))?.lastError).toBe('BAD_SIGNATURE');
     clock.advance(HOUR);
-    await waitFor(async () => (await bel.node.store.sub.failed.get(messageId)) !== undefined, 10_000, 'expired');
-    expect((await bel.node.store.sub.failed.get(messageId))?.lastError).toBe('EXPIRED');
+    await waitFor(async () => (await bel.node.store.outbox.failed.get(messageId)) !== undefined, 10_000, 'expired');
+    expect((await bel.node.store.outbox.failed.get(messageId))?.lastError).toBe('EXPIRED');
   });
 });

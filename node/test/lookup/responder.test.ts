@@ -86,7 +86,7 @@ const self = () => bel.node.identity;
 
 async function auditSince(seq: number): Promise<Array<Record<string, unknown>>> {
   const lines: Array<Record<string, unknown>> = [];
-  for await (const [, value] of bel.node.store.sub.audit.iterator()) {
+  for await (const [, value] of bel.node.store.audit.entries.entries()) {
     const line = JSON.parse(String(value.line)) as Record<string, unknown>;
     if (Number(line.seq) > seq) lines.push(line);
   }
@@ -95,8 +95,8 @@ async function auditSince(seq: number): Promise<Array<Record<string, unknown>>> 
 
 async function eventsSince(sequence: number): Promise<NodeEvent[]> {
   const events: NodeEvent[] = [];
-  for await (const [, value] of bel.node.store.sub.events.iterator()) {
-    const e = NodeEvent.decode(Buffer.from(String(value.event), 'base64'));
+  for await (const [, value] of bel.node.store.audit.events.entries()) {
+    const e = value;
     if (e.sequence > sequence) events.push(e);
   }
   return events;

@@ -212,7 +212,7 @@ export function watchEventLoop(): { longestMs(): number; stop(): void } {
 /** The audit lines of `type` in a test node's log, oldest first. */
 export async function auditOf(test: TestNode, type: string): Promise<Array<Record<string, unknown>>> {
   const lines: Array<Record<string, unknown>> = [];
-  for await (const [, value] of test.node.store.sub.audit.iterator()) {
+  for await (const [, value] of test.node.store.audit.entries.entries()) {
     const line = JSON.parse(String(value.line)) as Record<string, unknown>;
     if (line.type === type) lines.push(line);
   }

@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CaseState } from '@tracenet/proto';
 import { describe, expect, it } from 'vitest';
 import { createCaseStats, outboxOldestAgeSeconds, stateLabel, type CaseLister } from '../../src/ops/sources.js';
-import { openStore } from '../../src/store/store.js';
+import { openMemoryStore } from '../../src/store/memory-store.js';
+import type { OutboxRecord } from '../../src/store/repositories.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 type Listed = Awaited<ReturnType<CaseLister['list']>>['cases'][number];
@@ -61,21 +59,27 @@ describe('case stats for the metrics', () => {
   });
 });
 
+/** A queued message created at `createdAtMs`. */
+const queued = (messageId: string, createdAtMs: number): OutboxRecord => ({
+  messageId,
+  recipient: 'FRA',
+  kind: 1,
+  body: '',
+  correlationId: '',
+  createdAtMs,
+  expiresAtMs: createdAtMs + 60_000,
+  attempts: 0,
+  lastError: '',
+  seq: 1,
+  orderKey: '',
+});
+
 describe('outbox oldest age', () => {
   it('is the age of the oldest pending message, 0 when empty', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tracenet-ops-'));
-    const store = await openStore(join(dir, 'store'));
-    try {
-      const clock = new ManualClock(1_000_000);
-      expect(await outboxOldestAgeSeconds(store.sub.outbox, clock)).toBe(0);
-      await store.batch([
-        { type: 'put', sublevel: store.sub.outbox, key: 'm1', value: { messageId: 'm1', createdAtMs: 990_000 } },
-        { type: 'put', sublevel: store.sub.outbox, key: 'm2', value: { messageId: 'm2', createdAtMs: 940_000 } },
-      ]);
-      expect(await outboxOldestAgeSeconds(store.sub.outbox, clock)).toBe(60);
-    } finally {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    }
+    const store = await openMemoryStore();
+    const clock = new ManualClock(1_000_000);
+    expect(await outboxOldestAgeSeconds(store, clock)).toBe(0);
+    await store.batch([store.outbox.queue.put('m1', queued('m1', 990_000)), store.outbox.queue.put('m2', queued('m2', 940_000))]);
+    expect(await outboxOldestAgeSeconds(store, clock)).toBe(60);
   });
 });

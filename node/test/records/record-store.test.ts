@@ -11,7 +11,7 @@ function query(fields: Partial<RecordQuery>): RecordQuery {
 
 async function auditLines(bed: RecordBed): Promise<string[]> {
   const lines: string[] = [];
-  for await (const [, value] of bed.test.node.store.sub.audit.iterator()) lines.push(String(value.line));
+  for await (const [, value] of bed.test.node.store.audit.entries.entries()) lines.push(String(value.line));
   return lines;
 }
 
@@ -71,7 +71,7 @@ describe('indexes', () => {
     };
     const eight = await put('DUP-8', 8);
     const nine = await put('DUP-9', 9);
-    const { records } = bed.test.node.store.sub;
+    const { records } = bed.test.node.store.records;
     const getSync = vi.spyOn(records, 'getSync');
     const getMany = vi.spyOn(records, 'getMany');
     /** The record ids found for a serial, and how many reads each way that took. */

@@ -1,15 +1,15 @@
 /**
  * `Store.batch` writes its operations through one chained batch of the root database, with keys
- * and values encoded once (node/src/store/store.ts, `writeBatch`). These tests hold it to the
+ * and values encoded once by their repository (node/src/store/store.ts, `writeBatch`). These tests hold it to the
  * layout of docs/adr/0003-storage-layout.md: the same bytes as abstract-level's own sublevel batch.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode } from '@tracenet/proto';
 import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type Operation, type SublevelName } from '../../src/store/store.js';
+import { openStore } from '../../src/store/store.js';
+import { operation, type SpaceName } from '../../src/store/space.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -32,7 +32,7 @@ async function rawEntries(location: string): Promise<Array<[string, string]>> {
   }
 }
 
-type Write = { type: 'put'; sub: SublevelName; key: string; value: Record<string, unknown> } | { type: 'del'; sub: SublevelName; key: string };
+type Write = { type: 'put'; sub: SpaceName; key: string; value: Record<string, unknown> } | { type: 'del'; sub: SpaceName; key: string };
 
 /** A value with nested JSON and non-ASCII text. */
 const NESTED = { nested: { list: [1, 'two', null, true] }, text: 'ünïcode 🙂' };
@@ -47,7 +47,7 @@ const WRITES: Write[][] = [
   [
     { type: 'del', sub: 'record-serials', key: 'SN1\0rec_A' },
     { type: 'put', sub: 'record-serials', key: 'SN2\0rec_A', value: { recordId: 'rec_A' } },
-    { type: 'put', sub: 'records', key: 'rec_A', value: { v: 1, record: 'AAED', serialKeys: ['SN2\0rec_A'] } },
+    { type: 'put', sub: 'records', key: 'rec_A', value: { v: 1, record: 'AAED', retainUntilMs: 2_000_000_000_000, retainReason: 'r', serialKeys: ['SN2\0rec_A'] } },
     { type: 'del', sub: 'meta', key: 'absent' },
   ],
 ];
@@ -57,56 +57,45 @@ describe('Store.batch', () => {
     const dir = await tempDir();
     const store = await openStore(join(dir, 'store'), { sync: false });
     for (const writes of WRITES) {
-      await store.batch(writes.map((w): Operation => (w.type === 'put' ? { type: 'put', sublevel: store.sub[w.sub], key: w.key, value: w.value } : { type: 'del', sublevel: store.sub[w.sub], key: w.key })));
+      // The operations a repository makes: its space, its key and the JSON text of its value.
+      await store.batch(writes.map((w) => (w.type === 'put' ? operation('put', w.sub, w.key, JSON.stringify(w.value)) : operation('del', w.sub, w.key))));
     }
-    expect(await store.sub.records.get('rec_A')).toEqual({ v: 1, record: 'AAED', serialKeys: ['SN2\0rec_A'] });
-    expect(await store.sub['record-serials'].keys().all()).toEqual(['SN2\0rec_A']);
-    expect(await store.sub.meta.get('k')).toEqual(NESTED);
+    expect(await store.records.records.get('rec_A')).toEqual({ v: 1, record: 'AAED', retainUntilMs: 2_000_000_000_000, retainReason: 'r', serialKeys: ['SN2\0rec_A'] });
+    const serials: string[] = [];
+    for await (const key of store.records.serials.keys()) serials.push(key);
+    expect(serials).toEqual(['SN2\0rec_A']);
     await store.close();
 
     // The reference: the same writes through abstract-level's own array batch on sublevels.
     const reference = new Level<string, Record<string, unknown>>(join(dir, 'reference'), { valueEncoding: 'json' });
-    const subs = new Map<SublevelName, ReturnType<typeof reference.sublevel<string, Record<string, unknown>>>>();
-    const sub = (name: SublevelName) => subs.get(name) ?? subs.set(name, reference.sublevel<string, Record<string, unknown>>(name, { valueEncoding: 'json' })).get(name)!;
+    const subs = new Map<SpaceName, ReturnType<typeof reference.sublevel<string, Record<string, unknown>>>>();
+    const sub = (name: SpaceName) => subs.get(name) ?? subs.set(name, reference.sublevel<string, Record<string, unknown>>(name, { valueEncoding: 'json' })).get(name)!;
     for (const writes of WRITES) {
       await reference.batch(writes.map((w) => (w.type === 'put' ? { type: 'put' as const, sublevel: sub(w.sub), key: w.key, value: w.value } : { type: 'del' as const, sublevel: sub(w.sub), key: w.key })));
     }
     await reference.close();
 
+    // The store's own layout version (meta/schema, ADR 0011) is the one key the reference lacks.
     const written = await rawEntries(join(dir, 'store'));
-    expect(written).toEqual(await rawEntries(join(dir, 'reference')));
+    expect(written.find(([key]) => key === '!meta!schema')).toEqual(['!meta!schema', '{"version":2}']);
+    expect(written.filter(([key]) => key !== '!meta!schema')).toEqual(await rawEntries(join(dir, 'reference')));
     expect(written.map(([key]) => key)).toContain('!records!rec_A');
+    expect(written.find(([key]) => key === '!meta!k')?.[1]).toBe(JSON.stringify(NESTED));
   });
 
-  it('refuses an operation without a sublevel before writing anything, and stays writable', async () => {
+  it.each([undefined, null])('refuses a %s value when the operation is made, before anything is written, and stays writable', async (value) => {
     const dir = await tempDir();
     const store = await openStore(join(dir, 'store'), { sync: false });
     try {
-      const rootPut = { type: 'put', key: 'loose', value: { a: 1 } } as unknown as Operation;
-      await expect(store.batch([{ type: 'put', sublevel: store.sub.meta, key: 'good', value: { ok: true } }, rootPut])).rejects.toThrow(TypeError);
-      expect(await store.sub.meta.get('good')).toBeUndefined();
+      const good = store.messages.seen.put('good', { status: 'accepted', receipt: '' });
+      expect(() => [good, store.messages.seen.put('bad', value as never)]).toThrow(TypeError);
+      expect(await store.messages.seen.get('good')).toBeUndefined();
       expect(store.writable).toBe(true);
+      await store.batch([good]);
+      expect(await store.messages.seen.get('good')).toEqual({ status: 'accepted', receipt: '' });
     } finally {
       await store.close();
     }
-    expect((await rawEntries(join(dir, 'store'))).map(([key]) => key)).not.toContain('loose');
-  });
-
-  it.each([undefined, null])('writes nothing of a batch that holds a %s value, as abstract-level refuses it', async (value) => {
-    const dir = await tempDir();
-    const store = await openStore(join(dir, 'store'), { sync: false, recoverEveryMs: 20 });
-    try {
-      const bad = { type: 'put', sublevel: store.sub.meta, key: 'bad', value } as unknown as Operation;
-      await expect(store.batch([{ type: 'put', sublevel: store.sub.meta, key: 'good', value: { ok: true } }, bad])).rejects.toMatchObject({
-        code: ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE,
-      });
-      expect(await store.sub.meta.get('good')).toBeUndefined();
-      expect(await store.sub.meta.get('bad')).toBeUndefined();
-      // The store recovers and writes again through the same path.
-      await store.batch([{ type: 'put', sublevel: store.sub.meta, key: 'good', value: { ok: true } }]);
-      expect(await store.sub.meta.get('good')).toEqual({ ok: true });
-    } finally {
-      await store.close();
-    }
+    expect((await rawEntries(join(dir, 'store'))).map(([key]) => key)).not.toContain('!seen!bad');
   });
 });

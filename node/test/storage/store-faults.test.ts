@@ -34,7 +34,7 @@ async function faultyStore(): Promise<{ store: Store; dir: string; fault: { on: 
   return { store, dir, fault, scheduler };
 }
 
-const put = (store: Store, key: string) => store.batch([{ type: 'put', sublevel: store.sub.inbox, key, value: { key } }]);
+const put = (store: Store, key: string) => store.batch([store.messages.seen.put(key, { status: 'accepted', receipt: key })]);
 
 describe('store write faults', () => {
   it('refuses with STORAGE_UNAVAILABLE, reports not writable, and recovers by itself', async () => {
@@ -53,8 +53,8 @@ describe('store write faults', () => {
     expect(store.writable).toBe(false);
     // Still failing: refused again, and reads keep working.
     await expect(put(store, 'during-2')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE });
-    expect(await store.sub.inbox.get('before')).toEqual({ key: 'before' });
-    expect(await store.sub.inbox.get('during')).toBeUndefined();
+    expect(await store.messages.seen.get('before')).toEqual({ status: 'accepted', receipt: 'before' });
+    expect(await store.messages.seen.get('during')).toBeUndefined();
 
     fault.on = false;
     // Recovery by the timer, without any write.
@@ -64,8 +64,8 @@ describe('store write faults', () => {
     expect(scheduler.timers(), 'the recovery timer once recovered').toEqual([]);
     expect(changes).toEqual([false, true]);
     await put(store, 'after');
-    expect(await store.sub.inbox.get('after')).toEqual({ key: 'after' });
-    expect(await store.sub.inbox.get('before')).toEqual({ key: 'before' });
+    expect(await store.messages.seen.get('after')).toEqual({ status: 'accepted', receipt: 'after' });
+    expect(await store.messages.seen.get('before')).toEqual({ status: 'accepted', receipt: 'before' });
   });
 
   it('recovers on the next write too, and keeps what it acknowledged across a reopen', async () => {
@@ -80,7 +80,7 @@ describe('store write faults', () => {
     const again = await openStore(join(dir, 'store'));
     opened.push({ store: again, dir });
     const keys: string[] = [];
-    for await (const key of again.sub.inbox.keys()) keys.push(key);
+    for await (const key of again.messages.seen.keys()) keys.push(key);
     expect(keys).toEqual(['a', 'c']);
   });
 

@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG, type NodeConfig } from '../../src/config/config.js';
 import { initSodium } from '../../src/crypto/sodium.js';
 import { initDataDir } from '../../src/identity/data-dir.js';
 import { TracenetNode } from '../../src/node.js';
+import { openMemoryStore } from '../../src/store/memory-store.js';
 import type { Clock } from '../../src/util/clock.js';
 import type { Transport } from '../../src/federation/transport.js';
 
@@ -45,10 +46,13 @@ export interface TestNode {
   cleanup(): Promise<void>;
 }
 
-/** Starts a real node (real LevelDB, real gRPC with TLS, real crypto) in this process. */
+/**
+ * Starts a real node (real LevelDB, real gRPC with TLS, real crypto) in this process; with
+ * `memory`, on an in-memory store (a test whose subject is not storage).
+ */
 export async function startNode(
   participantId: string,
-  options: { clock?: Clock; config?: NodeConfig; transport?: Transport; dataDir?: string } = {},
+  options: { clock?: Clock; config?: NodeConfig; transport?: Transport; dataDir?: string; memory?: boolean } = {},
 ): Promise<TestNode> {
   const dataDir = options.dataDir ?? (await makeDataDir(participantId, options.clock?.now()));
   const node = await TracenetNode.open({
@@ -57,6 +61,7 @@ export async function startNode(
     logger: testLogger(),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.memory ? { store: await openMemoryStore() } : {}),
   });
   await node.start();
   let cleaned = false;

@@ -7,7 +7,6 @@ import { derivePairKey } from '../../src/envelope/pair-key.js';
 import { issuePeerCard, loadIdentity, type NodeIdentity } from '../../src/identity/data-dir.js';
 import { generateKeyPairs, keyIdOf } from '../../src/identity/keys.js';
 import { PEER_SERVER_NAME, type TlsMaterial } from '../../src/identity/tls.js';
-import type { Sublevel } from '../../src/store/store.js';
 import type { TracenetNode } from '../../src/node.js';
 import { makeDataDir } from './nodes.js';
 
@@ -102,10 +101,10 @@ export function sealHeader(from: Keyed, to: Keyed, header: EnvelopeHeader, body:
   return sealWithHeader(EnvelopeHeader.encode(header).finish(), body, from.keys.signingSecretKey, pairKeyOf(from, to));
 }
 
-/** Number of entries in a sublevel. */
-export async function countEntries(sub: Sublevel): Promise<number> {
+/** Number of entries of a repository's collection. */
+export async function countEntries(collection: { keys(): AsyncIterable<string> }): Promise<number> {
   let n = 0;
-  for await (const _key of sub.keys()) n += 1;
+  for await (const _key of collection.keys()) n += 1;
   return n;
 }
 
@@ -118,8 +117,8 @@ export interface StoreCounts {
 
 /** Counts inbox, seen and audit entries of a node. */
 export async function storeCounts(node: TracenetNode): Promise<StoreCounts> {
-  const { inbox, seen, audit } = node.store.sub;
-  return { inbox: await countEntries(inbox), seen: await countEntries(seen), audit: await countEntries(audit) };
+  const { inbox, seen } = node.store.messages;
+  return { inbox: await inbox.count(), seen: await seen.count(), audit: await node.store.audit.entries.count() };
 }
 
 const Generic = makeGenericClientConstructor({}, 'Federation');

@@ -78,7 +78,7 @@ async function startBed(ids: readonly string[], config?: NodeConfig, clock: Manu
     await Promise.all([...tests.values()].map((t) => t.cleanup()));
   };
   try {
-    for (const id of ids) tests.set(id, await startNode(id, { clock, ...(config ? { config } : {}) }));
+    for (const id of ids) tests.set(id, await startNode(id, { clock, memory: true, ...(config ? { config } : {}) }));
     await pinAll([...tests.values()].map((t) => t.node), clock.now());
     for (const [id, t] of tests) clients.set(id, connectUnary<CasesServer>(CasesClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)));
   } catch (error) {
@@ -114,7 +114,7 @@ async function caseOfTrace(node: TracenetNode, traceId: string, role = CaseRole.
 }
 
 async function drained(node: TracenetNode): Promise<void> {
-  await waitFor(async () => (await countEntries(node.store.sub.outbox)) === 0, 10_000, `${node.identity.participantId} outbox drained`);
+  await waitFor(async () => (await countEntries(node.store.outbox.queue)) === 0, 10_000, `${node.identity.participantId} outbox drained`);
 }
 
 async function failure(promise: Promise<unknown>): Promise<TracenetError & { grpc: number | undefined }> {
@@ -124,13 +124,13 @@ async function failure(promise: Promise<unknown>): Promise<TracenetError & { grp
 
 async function auditTypes(node: TracenetNode): Promise<Array<Record<string, unknown>>> {
   const lines: Array<Record<string, unknown>> = [];
-  for await (const value of node.store.sub.audit.values()) lines.push(JSON.parse(String(value.line)) as Record<string, unknown>);
+  for await (const value of node.store.audit.entries.values()) lines.push(JSON.parse(String(value.line)) as Record<string, unknown>);
   return lines;
 }
 
 async function events(node: TracenetNode): Promise<NodeEvent[]> {
   const list: NodeEvent[] = [];
-  for await (const value of node.store.sub.events.values()) list.push(NodeEvent.decode(Buffer.from(String(value.event), 'base64')));
+  for await (const event of node.store.audit.events.values()) list.push(event);
   return list;
 }
 
@@ -278,7 +278,7 @@ describe('panels: an organisation asks; one state accepts, another refuses', () 
     const { case: sent } = await bed.cases(PANEL).call('createCase', { recipient: 'KEN', request: traceRequest(), send: true });
     await drained(un);
     const failed: Array<Record<string, unknown>> = [];
-    for await (const value of un.store.sub.failed.values()) failed.push(value);
+    for await (const value of un.store.outbox.failed.values()) failed.push(value);
     expect(failed.map((f) => f.lastError)).toEqual(['KIND_NOT_ALLOWED']);
     expect((await ken.workflow.list()).cases).toEqual([]);
     expect((await un.workflow.get((sent as Case).caseId)).panel).toBe(true);
@@ -305,7 +305,7 @@ describe('ShareCase: consent, disclosure notices, retention', () => {
     const auditBefore = (await auditTypes(bed.node('FRA'))).length;
     const error = await failure(share(mine.caseId));
     expect([error.code, error.grpc, error.rule]).toEqual([ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, GrpcStatus.FAILED_PRECONDITION, 'use_restrictions']);
-    expect(await countEntries(bed.node('FRA').store.sub.outbox)).toBe(0);
+    expect(await countEntries(bed.node('FRA').store.outbox.queue)).toBe(0);
     expect((await bed.node('FRA').workflow.get(mine.caseId)).disclosures).toEqual([]);
     expect((await auditTypes(bed.node('FRA'))).length).toBe(auditBefore);
     expect((await bed.node('BEL').workflow.get(theirs.caseId)).disclosures).toEqual([]);
@@ -414,7 +414,7 @@ describe('ShareCase: consent, disclosure notices, retention', () => {
       await share(mine.caseId);
       const fra = bed.node('FRA');
       let failed: Record<string, unknown> | undefined;
-      await waitFor(async () => (failed = (await fra.store.sub.failed.values().all()).find((m) => m.kind === MessageKind.MESSAGE_KIND_SHARED_INFORMATION)) !== undefined, 10_000, 'shared information refused');
+      await waitFor(async () => (failed = (await fra.store.outbox.failed.all()).find((m) => m.kind === MessageKind.MESSAGE_KIND_SHARED_INFORMATION)) !== undefined, 10_000, 'shared information refused');
       expect(failed).toMatchObject({ recipient: PANEL, lastError: 'KIND_NOT_ALLOWED' });
       expect(failed?.receipt).toBeTruthy();
       expect((await sharedWithPanel()).length).toBe(before);
@@ -447,7 +447,7 @@ describe('ShareCase: consent, disclosure notices, retention', () => {
     // The inbox copy of the answer keeps its evidence (digest, header, signature) but not its body.
     const answerId = purged.timeline.find((t) => t.toState === S.CASE_STATE_ANSWERED)?.messageId;
     let inboxCopy: Record<string, unknown> | undefined;
-    for await (const value of fra.store.sub.inbox.values()) if (value.messageId === answerId) inboxCopy = value;
+    for await (const value of fra.store.messages.inbox.values()) if (value.messageId === answerId) inboxCopy = value;
     expect(inboxCopy).toMatchObject({ body: '', purgedAtMs: bed.clock.now() });
     expect(inboxCopy?.digest).toBeTruthy();
     expect((await failure(share(mine.caseId))).rule).toBe('purged');

@@ -163,7 +163,11 @@ interface Bed {
   cleanup(): Promise<void>;
 }
 
-async function startBed(ids: readonly string[], options: { transports?: Readonly<Record<string, Transport>> } = {}): Promise<Bed> {
+/**
+ * Nodes on the in-memory store, unless `leveldb` (the restart tests, whose subject is what a node
+ * finds in its store when it starts again).
+ */
+async function startBed(ids: readonly string[], options: { transports?: Readonly<Record<string, Transport>>; leveldb?: boolean } = {}): Promise<Bed> {
   // Not before the real time: TLS certificates are issued with the real clock and checked with this one.
   const clock = new ManualClock(Math.max(Date.UTC(2026, 0, 5, 9), Date.now()));
   const tests = new Map<string, TestNode>();
@@ -177,7 +181,7 @@ async function startBed(ids: readonly string[], options: { transports?: Readonly
   try {
     for (const id of ids) {
       const transport = options.transports?.[id];
-      tests.set(id, await startNode(id, { clock, ...(transport ? { transport } : {}) }));
+      tests.set(id, await startNode(id, { clock, memory: !options.leveldb, ...(transport ? { transport } : {}) }));
     }
     await pinAll([...tests.values()].map((t) => t.node), clock.now());
     for (const [id, t] of tests) clients.set(id, connectUnary<CasesServer>(CasesClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)));
@@ -231,13 +235,13 @@ async function caseOfTrace(node: TracenetNode, traceId: string): Promise<Case> {
 
 /** Waits until `node` has nothing left in its outbox. */
 async function drained(node: TracenetNode): Promise<void> {
-  await waitFor(async () => (await countEntries(node.store.sub.outbox)) === 0, 10_000, `${node.identity.participantId} outbox drained`);
+  await waitFor(async () => (await countEntries(node.store.outbox.queue)) === 0, 10_000, `${node.identity.participantId} outbox drained`);
 }
 
 /** Every stored event of a node, in sequence order. */
 async function storedEvents(node: TracenetNode): Promise<NodeEvent[]> {
   const events: NodeEvent[] = [];
-  for await (const value of node.store.sub.events.values()) events.push(NodeEvent.decode(Buffer.from(String(value.event), 'base64')));
+  for await (const event of node.store.audit.events.values()) events.push(event);
   return events;
 }
 
@@ -249,7 +253,7 @@ async function failure(promise: Promise<unknown>): Promise<TracenetError & { grp
 
 /** How much a node has stored about cases: cases, trace/chain index entries and inbox entries. */
 async function caseStorage(node: TracenetNode): Promise<{ cases: number; index: number; inbox: number }> {
-  return { cases: await countEntries(node.store.sub.cases), index: await countEntries(node.store.sub['case-traces']), inbox: await countEntries(node.store.sub.inbox) };
+  return { cases: (await node.store.cases.page({ limit: 1_000_000 })).items.length, index: await node.store.cases.traces.count(), inbox: await node.store.messages.inbox.count() };
 }
 
 /**
@@ -311,7 +315,7 @@ describe('request content (ITI: what a trace request must contain)', () => {
     expect(error.violations.map((v) => v.field)).toEqual(fields.map((f) => `request.${f}`));
     expect(error.field).toBe(`request.${fields[0]}`);
     expect(await caseStorage(bed.node('FRA'))).toEqual(before);
-    expect(await countEntries(bed.node('FRA').store.sub.outbox)).toBe(0);
+    expect(await countEntries(bed.node('FRA').store.outbox.queue)).toBe(0);
   });
 
   it.each(MISSING)("a peer's request without %s is REJECTED with a signed receipt naming it; nothing is stored", async (_what, mutation, fields) => {
@@ -393,7 +397,7 @@ describe('per-peer policy', () => {
     const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
     await drained(fra);
     const failed: Array<Record<string, unknown>> = [];
-    for await (const value of fra.store.sub.failed.values()) failed.push(value);
+    for await (const value of fra.store.outbox.failed.values()) failed.push(value);
     expect(failed.map((f) => [f.kind, f.lastError])).toEqual([[K.MESSAGE_KIND_TRACE_REQUEST, 'KIND_NOT_ALLOWED']]);
     expect((await bed.node('BEL').workflow.list()).cases).toEqual([]);
     // The requester's case tells the officer what happened.
@@ -415,7 +419,7 @@ describe('per-peer policy', () => {
     expect(mine.peerReference).toBe(theirs.localReference);
     // The message itself names both.
     let ack: TraceAcknowledgement | undefined;
-    for await (const value of fra.store.sub.inbox.values()) if (value.kind === K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT) ack = TraceAcknowledgement.decode(Buffer.from(String(value.body), 'base64'));
+    for await (const value of fra.store.messages.inbox.values()) if (value.kind === K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT) ack = TraceAcknowledgement.decode(Buffer.from(String(value.body), 'base64'));
     expect(ack).toEqual({ traceId: mine.traceId, requesterCaseReference: 'OCLCO-ACK-1', requestedCaseReference: theirs.localReference });
     await bel.workflow.stop(); // settles automatic steps in progress: none may answer
     expect((await bel.workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
@@ -935,7 +939,7 @@ describe('received messages: direction, bodies of kinds 14–17, received use re
     );
     expect([error.code, error.field, error.rule]).toEqual([ErrorCode.ERROR_CODE_INVALID_FIELD, 'answer.restrictions.purpose', 'max_length']);
     expect((await bed.node('BEL').workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
-    expect(await countEntries(bed.node('BEL').store.sub.outbox)).toBe(0);
+    expect(await countEntries(bed.node('BEL').store.outbox.queue)).toBe(0);
   });
 });
 
@@ -1257,12 +1261,12 @@ describe('out-of-order safety: messages of one trace leave in order', () => {
 
   it('auto-acknowledge then auto-answer, queued back to back: the answer waits for the acknowledgement receipt', async () => {
     const bel = bed.node('BEL');
-    const kindOf = async (messageId: string) => (await bel.store.sub.outbox.get(messageId))?.kind;
+    const kindOf = async (messageId: string) => (await bel.store.outbox.queue.get(messageId))?.kind;
     transport.beforeAttempt = async (messageId) => {
       if ((await kindOf(messageId)) !== K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT) return;
       // Hold the acknowledgement until the answer is queued behind it, then a little longer.
       await waitFor(async () => {
-        for await (const value of bel.store.sub.outbox.values()) if (value.kind === K.MESSAGE_KIND_TRACE_ANSWER) return true;
+        for await (const value of bel.store.outbox.queue.values()) if (value.kind === K.MESSAGE_KIND_TRACE_ANSWER) return true;
         return false;
       }, 5000, 'answer queued');
       answerQueuedBehindAck = true;
@@ -1274,11 +1278,11 @@ describe('out-of-order safety: messages of one trace leave in order', () => {
     expect(answerQueuedBehindAck).toBe(true);
     expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_REFERRED);
     await drained(bel);
-    expect(await countEntries(bel.store.sub.failed)).toBe(0);
+    expect(await countEntries(bel.store.outbox.failed)).toBe(0);
     // Exactly two deliveries, the answer's only after the acknowledgement was let go.
     expect(transport.attempts.map((a) => a.outcome)).toEqual(['receipt', 'receipt']);
     expect(transport.attempts[1]?.at).toBeGreaterThanOrEqual(ackReleasedAt);
-    const kinds = await Promise.all(transport.attempts.map(async (a) => (await bel.store.sub.sent.get(a.messageId))?.kind));
+    const kinds = await Promise.all(transport.attempts.map(async (a) => (await bel.store.outbox.sent.get(a.messageId))?.kind));
     expect(kinds).toEqual([K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, K.MESSAGE_KIND_TRACE_ANSWER]);
     expect(answered.timeline.map((t) => t.toState)).toEqual([S.CASE_STATE_DRAFT, S.CASE_STATE_SENT, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_ANSWERED]);
   });
@@ -1288,7 +1292,7 @@ describe('restart', () => {
   let bed: Bed;
   const again: TestNode[] = [];
   beforeAll(async () => {
-    bed = await startBed(['FRA', 'BEL']);
+    bed = await startBed(['FRA', 'BEL'], { leveldb: true });
     await bed.policy('BEL', 'FRA', { acceptRequests: true, autoAnswer: true });
   });
   afterAll(async () => {
@@ -1322,7 +1326,7 @@ describe('restart', () => {
     try {
       for (const caseId of ['case-999999', 'case-1000000']) {
         const c = Case.fromPartial({ caseId, role: CaseRole.CASE_ROLE_REQUESTER, state: S.CASE_STATE_DRAFT, peer: 'FRA', traceId: randomTraceId() });
-        await store.batch([{ type: 'put', sublevel: store.sub.cases, key: caseId, value: { case: Buffer.from(Case.encode(c).finish()).toString('base64') } }]);
+        await store.batch(await store.cases.put(c));
       }
     } finally {
       await store.close();
