@@ -12,7 +12,7 @@
  * ```
  */
 export { TracenetNode, type NodeOptions, type RuntimeInfo, type NodeLookups } from './node.js';
-export { loadConfig, DEFAULT_CONFIG, envName, type NodeConfig } from './config/config.js';
+export { loadConfig, DEFAULT_CONFIG, envName, type NodeConfig, DEFAULT_MAX_ENVELOPE_BYTES } from './config/config.js';
 export { initSodium, randomBytes } from './crypto/sodium.js';
 export {
   sealEnvelope,
@@ -22,7 +22,6 @@ export {
   verifyEnvelopeSignature,
   envelopeDigest,
   ENVELOPE_VERSION,
-  DEFAULT_MAX_ENVELOPE_BYTES,
   type SealInput,
   type SealedEnvelope,
   type ParsedEnvelope,
@@ -30,8 +29,8 @@ export {
 export { derivePairKey, PairKeyCache } from './envelope/pair-key.js';
 export { signReceipt, verifyReceipt, verifyRememberedReceipt, verifyDeliveryReceipt, type DeliveryProof } from './envelope/receipt.js';
 export { initDataDir, loadIdentity, issuePeerCard, dataPaths, readAuthorityToken, rotateKeys, type NodeIdentity, type OwnKeySet, type RetiredKeys } from './identity/data-dir.js';
-export { signRoster, verifyRoster, keysDigest, parseRosterFile, toRosterFile, ROSTER_FILE_FORMAT } from './federation/roster.js';
-export { generateKeyPairs, keyIdOf, type KeyPairs } from './identity/keys.js';
+export { signRoster, verifyRoster, keysDigest, parseRosterFile, toRosterFile, ROSTER_FILE_FORMAT } from './keys/roster.js';
+export { generateKeyPairs, keyIdOf, type KeyPairs } from './crypto/key-pairs.js';
 export { signPeerCard, verifyPeerCard, toPeerCardFile, parsePeerCardFile, type PeerCardFile } from './identity/peer-card.js';
 export { isParticipantId, participantKindOf } from './identity/participant-id.js';
 export { connectAuthority, type LocalAuthorityClient } from './api/authority-client.js';
@@ -41,8 +40,8 @@ export { ManualScheduler, schedulerOf, systemScheduler, type Scheduler, type Tim
 export type { DeliverOptions, Transport } from './federation/transport.js';
 export { connectUnary, type AuthorityChannel, type UnaryClient } from './api/unary-client.js';
 export { Workflow } from './workflow/workflow.js';
-export { parseAliasCsv, AliasTable } from './lookup/aliases.js';
-export { serialPattern, WILDCARD_MIN_KNOWN, type SerialPattern } from './lookup/matcher.js';
+export { parseAliasCsv, AliasTable } from './records/alias-table.js';
+export { serialPattern, WILDCARD_MIN_KNOWN, type SerialPattern } from './records/serial-pattern.js';
 export type { RegistryAdapter } from './registry/adapter.js';
 export { Registry, identityFilter, type SearchOptions, type AdapterHealth } from './registry/registry.js';
 export { createRegistry, type AdapterModule, type AdapterModuleContext } from './registry/create.js';

@@ -6,7 +6,7 @@ import { checkpointSignedBytes, entryHash, headSignedBytes, Journal, type Stored
 import { encodeSlot, readSignedHeadFile } from '../src/audit/head-file.js';
 import { checkAuditLog, verifyAuditLog } from '../src/audit/verify.js';
 import { initSodium } from '../src/crypto/sodium.js';
-import { generateKeyPairs, keyIdOf, type KeyPairs } from '../src/identity/keys.js';
+import { generateKeyPairs, keyIdOf, type KeyPairs } from '../src/crypto/key-pairs.js';
 import { openStore, padNumber, type Store } from '../src/store/store.js';
 import { ManualClock } from '../src/util/clock.js';
 import { testLogger } from './support/nodes.js';

@@ -7,7 +7,7 @@ import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { ErrorCode, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
 import { initSodium } from '../src/crypto/sodium.js';
 import { dataPaths, initDataDir, issuePeerCard, loadIdentity } from '../src/identity/data-dir.js';
-import { keyIdOf } from '../src/identity/keys.js';
+import { keyIdOf } from '../src/crypto/key-pairs.js';
 import { parsePeerCardFile, signPeerCard, toPeerCardFile, verifyPeerCard } from '../src/identity/peer-card.js';
 import { strictBase64 } from '../src/util/base64.js';
 import { startNode, type TestNode } from './support/nodes.js';

@@ -13,7 +13,7 @@ import { initSodium, sodium } from '../src/crypto/sodium.js';
 import { bodyDigest, decryptEnvelope, envelopeDigest, parseEnvelope, sealWithHeader, verifyEnvelopeSignature } from '../src/envelope/envelope.js';
 import { derivePairKey } from '../src/envelope/pair-key.js';
 import { signReceipt } from '../src/envelope/receipt.js';
-import { keyIdOf, keyPairsFromSecrets } from '../src/identity/keys.js';
+import { keyIdOf, keyPairsFromSecrets } from '../src/crypto/key-pairs.js';
 
 const PROTOCOL = fileURLToPath(new URL('../../docs/protocol.md', import.meta.url));
 

@@ -6,7 +6,7 @@ import { launchEdited } from './patch-source.js';
  */
 await launchEdited('backtracking-wildcards', [
   {
-    file: 'lookup/matcher.js',
+    file: 'records/serial-pattern.js',
     replace: [['test: (s) => wildcardMatch(chars, s)', "test: (s) => new RegExp(`^${chars.map((c) => (c === '?' ? '.' : c === '*' ? '.*' : c)).join('')}$`, 'u').test(s)"]],
   },
 ]);

@@ -21,7 +21,7 @@ import { correlationIdProblem } from '../envelope/envelope.js';
 import type { Outbox } from '../federation/outbox.js';
 import { validateNotice } from '../federation/message-kinds.js';
 import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
-import type { RosterGuard } from '../federation/roster.js';
+import type { RosterGuard } from '../keys/roster.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { padNumber, type Store } from '../store/store.js';
 import type { MessageDirection as StoredDirection, StoredMessage } from '../store/repositories.js';

@@ -1,7 +1,7 @@
 import type { Server } from '@grpc/grpc-js';
 import { ErrorCode, FederationService, TracenetError, type GetPeerCardRequest, type GetPeerCardResponse, type PeerCard, type Receipt } from '@tracenet/proto';
 import type { Logger } from 'pino';
-import type { RefusalSource } from '../edge/refusal-tally.js';
+import type { RefusalSource } from '../federation/refusal-tally.js';
 import type { Receiver } from '../federation/receiver.js';
 import type { LookupResponder } from '../lookup/lookup-responder.js';
 import { unary } from './grpc-handlers.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { PeerCard, RosterSummary } from '@tracenet/proto';
 import type { LocalAuthorityClient } from '../api/authority-client.js';
 import { initSodium } from '../crypto/sodium.js';
-import { parseRosterFile } from '../federation/roster.js';
+import { parseRosterFile } from '../keys/roster.js';
 import { toPeerCardFile } from '../identity/peer-card.js';
 import { dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
 

@@ -10,7 +10,7 @@ import { checkBeforeOpen, checkStoredAudit } from '../audit/store-check.js';
 import { DEFAULT_CONFIG, loadConfig } from '../config/config.js';
 import { initSodium } from '../crypto/sodium.js';
 import { PeerRegistry, summarisePeer } from '../federation/peers.js';
-import { readRosterKey, RosterGuard } from '../federation/roster.js';
+import { readRosterKey, RosterGuard } from '../keys/roster.js';
 import { dataPaths, exists, initDataDir, loadIdentity, readAuthorityToken } from '../identity/data-dir.js';
 import { parsePeerCardFile } from '../identity/peer-card.js';
 import { TracenetNode } from '../node.js';

@@ -3,7 +3,7 @@ import { ParticipantKind, type PeerCardBody, type RemovePeerResponse } from '@tr
 import type { LocalAuthorityClient } from '../api/authority-client.js';
 import { initSodium } from '../crypto/sodium.js';
 import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
-import { keyIdOf } from '../identity/keys.js';
+import { keyIdOf } from '../crypto/key-pairs.js';
 import { parsePeerCardFile, verifyPeerCard } from '../identity/peer-card.js';
 import { certificateFingerprint } from '../identity/tls.js';
 import { dataOption, jsonOption, output, readInput } from './context.js';

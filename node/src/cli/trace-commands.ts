@@ -20,7 +20,7 @@ import {
   WeaponType,
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../api/unary-client.js';
-import { onwardName } from '../workflow/restrictions.js';
+import { onwardName } from '../messages/restrictions.js';
 import { stateName } from '../workflow/state-machine.js';
 import { choice, connection, dataOption, jsonOption, output, readInput } from './context.js';
 

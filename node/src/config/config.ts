@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
-import { DEFAULT_MAX_ENVELOPE_BYTES } from '../envelope/envelope.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';
+
+/** Default largest serialized envelope a node accepts (`envelope.maxBytes`): 4 MiB. */
+export const DEFAULT_MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 
 /** Node configuration. Every key can come from `<data>/config.json` or an environment variable. */
 export interface NodeConfig {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { TlsMaterial } from '../identity/tls.js';
 import { systemScheduler } from '../util/scheduler.js';
 import { ArrivalSlots, arrivalInterceptor } from './interceptors.js';
-import type { RefusalSource } from './refusal-tally.js';
+import type { RefusalSource } from '../federation/refusal-tally.js';
 
 /** What one port accepts at most, and for how long (docs/reliability.md, section Security). */
 export interface PortLimits {

@@ -12,8 +12,6 @@ import { decodeWithSafeIntegers } from './safe-integers.js';
 
 /** Envelope format version of tracenet.v1. */
 export const ENVELOPE_VERSION = 1;
-/** Default largest serialized envelope a node accepts: 4 MiB. */
-export const DEFAULT_MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 /** XChaCha20-Poly1305 nonce length. */
 export const NONCE_BYTES = 24;
 /** Poly1305 tag length. */

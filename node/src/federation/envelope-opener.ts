@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, type EnvelopeHeader, type PeerCardBody, type SealedContent, TracenetError } from '@tracenet/proto';
 import type { AuditEvent, AuditType } from '../audit/audit-log.js';
-import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
+import type { RefusalSource, RefusalTally } from './refusal-tally.js';
 import { decryptEnvelope, parseEnvelope, verifyEnvelopeSignature, type ParsedEnvelope } from '../envelope/envelope.js';
 import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import type { Clock } from '../util/clock.js';

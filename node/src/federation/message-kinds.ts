@@ -1,7 +1,7 @@
 import { ErrorCode, MessageKind, Notice, ResendRequest, TracenetError } from '@tracenet/proto';
 import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
-import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS } from '../workflow/messages.js';
-import { decodeKeyRevocation, decodeKeyRotation } from './key-messages.js';
+import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS } from '../messages/bodies.js';
+import { decodeKeyRevocation, decodeKeyRotation } from '../keys/key-messages.js';
 
 /** A required text: empty or only white space is MISSING_FIELD (docs/protocol.md 6.2), too long INVALID_FIELD. */
 function requiredText(name: string, value: string, max: number): void {

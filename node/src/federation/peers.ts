@@ -5,10 +5,11 @@ import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
 import { verifyPeerCard } from '../identity/peer-card.js';
 import { derToPem } from '../identity/tls.js';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
-import type { Operation, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { PinRecord } from '../store/repositories.js';
-import { keyAuditEvent } from './key-audit.js';
-import type { RosterGuard } from './roster.js';
+import { keyAuditEvent } from '../keys/key-audit.js';
+import type { PeerKeys, PinChange, SenderKeys } from '../keys/peer-keys.js';
+import type { RosterGuard } from '../keys/roster.js';
 
 /** A card of a peer's keys before a rotation, accepted until `graceUntilMs` (docs/protocol.md 15.2). */
 export interface PreviousCard {
@@ -67,17 +68,6 @@ export interface PinResult {
   readonly replaced: boolean;
 }
 
-/** A change of a pin that the caller writes in its own batch, then applies. */
-export interface PinChange {
-  readonly operations: Operation[];
-  readonly audit: AuditEvent[];
-  /** Makes the change visible in memory; call after the batch was written. */
-  apply(): void;
-}
-
-/** The keys a sender signed and sealed with, or why they are refused (ErrorDetail.rule). */
-export type SenderKeys = { readonly body: PeerCardBody } | { readonly refused: 'pinned_key' | 'rotation_grace' | 'revoked_key' };
-
 /** What the store keeps per participant; without `card`, a removed peer's revoked key ids. */
 type StoredPin = PinRecord;
 
@@ -100,7 +90,7 @@ const decodeCard = (text: string) => {
  * peer's current card, the cards it rotated away from while their grace lasts, the key ids it
  * revoked, and a rotation held until the roster lists its key (docs/protocol.md section 15).
  */
-export class PeerRegistry {
+export class PeerRegistry implements PeerKeys<Peer> {
   readonly #peers = new Map<string, Peer>();
   readonly #pairKeys = new Map<string, Buffer>();
   /** Key ids revoked by participants that were pinned and removed: still refused if they come back. */

@@ -10,15 +10,16 @@ import {
   ReceiptStatus,
   TracenetError,
 } from '@tracenet/proto';
-import type { Journal, AuditEvent, NodeEventInput } from '../audit/audit-log.js';
+import type { Journal, NodeEventInput } from '../audit/audit-log.js';
 import { bodyDigest, type ParsedEnvelope } from '../envelope/envelope.js';
 import { encodeReceipt, signReceipt } from '../envelope/receipt.js';
 import type { NodeIdentity, OwnKeySet } from '../identity/data-dir.js';
+import type { InboundHandler } from '../ports/inbound.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { SeenRecord } from '../store/repositories.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
-import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
+import type { RefusalSource, RefusalTally } from './refusal-tally.js';
 import { countUnauthenticated, EnvelopeOpener, inboundAuditEvent, IN_PROCESS, type ReceiverConfig, type RefusalReason, refusalReason } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
@@ -48,19 +49,6 @@ function seenKey(sender: string, messageId: string, digest?: Buffer): string {
 /** Inbox key: receipt time first so listings come in arrival order. */
 export function inboxKey(receivedAtMs: number, sender: string, messageId: string): string {
   return `${padNumber(receivedAtMs)}\u0000${sender}\u0000${messageId}`;
-}
-
-/**
- * Takes accepted messages of some kinds (the ITI workflow) and may still refuse them. It must
- * call `commit` exactly once to accept: the receiver's own writes (inbox, seen-set, audit) and the
- * handler's go into one batch. Anything it throws before committing rejects the message.
- */
-export interface InboundHandler {
-  handles(kind: MessageKind): boolean;
-  accept(
-    message: { sender: string; messageId: string; kind: MessageKind; body: Uint8Array; senderKeyId?: string },
-    commit: (operations: Operation[], audit: AuditEvent[], events: NodeEventInput[]) => Promise<void>,
-  ): Promise<void>;
 }
 
 /** What the receiver tells about each envelope it answers. */

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { MessageKind, ResendRequest } from '@tracenet/proto';
 import type { Journal } from '../audit/audit-log.js';
+import type { InboundHandler } from '../ports/inbound.js';
 import type { Store } from '../store/store.js';
 import { decodeResendRequest } from './message-kinds.js';
 import type { Outbox } from './outbox.js';
 import type { PeerRegistry } from './peers.js';
-import type { InboundHandler } from './receiver.js';
 
 /**
  * Re-delivery after a restore (docs/protocol.md 5.6, docs/adr/0013-backup-and-restore.md). A node

@@ -3,7 +3,7 @@ import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'no
 import { join } from 'node:path';
 import { ErrorCode, type PeerCard, type ParticipantKind, TracenetError } from '@tracenet/proto';
 import { randomBytes } from '../crypto/sodium.js';
-import { generateKeyPairs, keyIdOf, keyPairsFromSecrets, type KeyPairs } from './keys.js';
+import { generateKeyPairs, keyIdOf, keyPairsFromSecrets, type KeyPairs } from '../crypto/key-pairs.js';
 import { participantKindOf } from './participant-id.js';
 import { signPeerCard, toPeerCardFile } from './peer-card.js';
 import { certificateFingerprint, createSelfSignedCertificate, pemToDer, type TlsMaterial } from './tls.js';

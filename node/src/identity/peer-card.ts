@@ -4,7 +4,7 @@ import { ErrorCode, ParticipantKind, PeerCard, PeerCardBody, TracenetError } fro
 import { domain, sodium, toBuffer } from '../crypto/sodium.js';
 import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { participantKindOf } from './participant-id.js';
-import { keyIdOf } from './keys.js';
+import { keyIdOf } from '../crypto/key-pairs.js';
 import { certificateFingerprint } from './tls.js';
 import { strictBase64 } from '../util/base64.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';

@@ -12,7 +12,7 @@ import {
 import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { bodyDigest, sealEnvelope, type ParsedEnvelope } from '../envelope/envelope.js';
-import type { RefusalSource, RefusalTally } from '../edge/refusal-tally.js';
+import type { RefusalSource, RefusalTally } from '../federation/refusal-tally.js';
 import {
   type AuthenticatedEnvelope,
   countUnauthenticated,
@@ -31,7 +31,7 @@ import type { Operation, Store } from '../store/store.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { lookupsPerMinuteOf, type PolicyStore } from '../workflow/policy.js';
-import type { AliasTable } from './aliases.js';
+import type { AliasTable } from '../records/alias-table.js';
 import { type HitStore, newHitId } from './hit-store.js';
 import { lookupQueryViolations, matchInterest, throwViolations } from './matcher.js';
 import { RateLimiter } from './rate-limiter.js';

@@ -12,3 +12,14 @@ export interface InboundMessage {
 
 /** Writes the receiver's acceptance together with the workflow's changes, atomically. */
 export type CommitInbound = (operations: Operation[], audit: AuditEvent[], events: NodeEventInput[]) => Promise<void>;
+
+/**
+ * Takes accepted messages of some kinds (the ITI workflow, key messages) and may still refuse
+ * them. It must call `commit` exactly once to accept: the receiver's own writes (inbox, seen-set,
+ * audit) and the handler's go into one batch. Anything it throws before committing rejects the
+ * message.
+ */
+export interface InboundHandler {
+  handles(kind: MessageKind): boolean;
+  accept(message: InboundMessage & { readonly senderKeyId?: string }, commit: CommitInbound): Promise<void>;
+}

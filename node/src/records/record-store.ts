@@ -7,7 +7,7 @@ import type { RecordValue } from '../store/repositories.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { categoryName, interestViolations, isOfInterest } from './interest.js';
-import type { SerialPattern } from '../lookup/matcher.js';
+import type { SerialPattern } from './serial-pattern.js';
 import { indexedSerials, normaliseCalibre, normaliseModel, normaliseName } from './normalise.js';
 import { retentionDate, retentionOf, retentionRefusal } from './retention.js';
 import { RECORD_ID, recordViolations, violationError } from './validation.js';

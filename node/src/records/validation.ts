@@ -1,5 +1,5 @@
 import { type FieldViolation, type ImportMarking, TracenetError, WeaponEventType, type WeaponEvent, type WeaponRecord } from '@tracenet/proto';
-import { isCalendarDate } from '../workflow/validation.js';
+import { isCalendarDate } from '../messages/validation.js';
 import { Violations as SharedViolations, violationError as listError } from '../util/violations.js';
 import { normaliseSerial } from './normalise.js';
 import { COMPONENT_KIND, enumShortName, EVENT_TYPE, isEnumMember, MANUFACTURE_METHOD, type EnumSpec, WEAPON_STATUS, WEAPON_TYPE } from './record-json.js';

@@ -1,5 +1,5 @@
 import type { WeaponRecord } from '@tracenet/proto';
-import type { SerialPattern } from '../lookup/matcher.js';
+import type { SerialPattern } from '../records/serial-pattern.js';
 
 /**
  * A source of weapon records the node answers from (docs/integration.md): the node's own LevelDB

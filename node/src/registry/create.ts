@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/config.js';
-import type { AliasTable } from '../lookup/aliases.js';
+import type { AliasTable } from '../records/alias-table.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { Clock } from '../util/clock.js';
 import type { Scheduler } from '../util/scheduler.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ErrorCode, TracenetError, type WeaponRecord } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import { blake2b256, domain } from '../crypto/sodium.js';
-import type { SerialPattern } from '../lookup/matcher.js';
+import type { SerialPattern } from '../records/serial-pattern.js';
 import { importRecords } from '../records/import.js';
 import { indexedSerials, normaliseName } from '../records/normalise.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';

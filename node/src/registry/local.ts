@@ -1,5 +1,5 @@
 import type { WeaponRecord } from '@tracenet/proto';
-import type { SerialPattern } from '../lookup/matcher.js';
+import type { SerialPattern } from '../records/serial-pattern.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { RegistryAdapter } from './adapter.js';
 

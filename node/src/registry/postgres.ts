@@ -1,7 +1,7 @@
 import { ErrorCode, type FieldViolation, TracenetError, WeaponEvent, WeaponEventType, WeaponRecord, WeaponStatus, WeaponType } from '@tracenet/proto';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { SerialPattern } from '../lookup/matcher.js';
+import type { SerialPattern } from '../records/serial-pattern.js';
 import { parseEnum } from '../records/record-json.js';
 import { normaliseSerial } from '../records/normalise.js';
 import { recordViolations } from '../records/validation.js';

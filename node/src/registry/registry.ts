@@ -1,7 +1,7 @@
 import { ErrorCode, type RecordQuery, TracenetError, type WeaponRecord } from '@tracenet/proto';
 import type { Logger } from 'pino';
-import type { AliasTable } from '../lookup/aliases.js';
-import { type SerialPattern, serialPattern, serialViolation } from '../lookup/matcher.js';
+import type { AliasTable } from '../records/alias-table.js';
+import { type SerialPattern, serialPattern, serialViolation } from '../records/serial-pattern.js';
 import { indexedSerials, normaliseCalibre, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
 import { retentionDate, retentionOf, retentionRefusal } from '../records/retention.js';
 import type { Clock } from '../util/clock.js';

@@ -9,7 +9,7 @@ import { WAITING_FOR_ACK, WAITING_FOR_ANSWER } from '../store/repositories.js';
 import type { Scheduler } from '../util/scheduler.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { deadlinesOf, type PolicyStore } from './policy.js';
-import { isOrganisation } from './restrictions.js';
+import { isOrganisation } from '../messages/restrictions.js';
 import { isFinal, stateName } from './state-machine.js';
 
 /** What the workflow and each of its parts are given. */

@@ -3,7 +3,7 @@ import type { Operation } from '../store/store.js';
 import type { InboxRecord } from '../store/repositories.js';
 import type { Timer } from '../util/scheduler.js';
 import { type CaseBook, WAITING_FOR_ACK, type WorkflowDeps } from './case-book.js';
-import { purgedAnswer } from './restrictions.js';
+import { purgedAnswer } from '../messages/restrictions.js';
 
 /**
  * The deadline monitor: marks cases whose acknowledgement or answer is overdue (docs/protocol.md

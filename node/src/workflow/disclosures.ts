@@ -16,10 +16,10 @@ import type { AuditEvent } from '../audit/audit-log.js';
 import { isParticipantId } from '../identity/participant-id.js';
 import type { CommitInbound, InboundMessage } from '../ports/inbound.js';
 import { type CaseBook, caseAudit, caseEvent, emptyCase, newId, putCases, traceKey, type WorkflowDeps } from './case-book.js';
-import { type DisclosureBody, encodeDisclosureBody } from './messages.js';
-import { DAY_MS, disclosureBasis, onwardName, receivedRestrictions } from './restrictions.js';
+import { type DisclosureBody, encodeDisclosureBody } from '../messages/bodies.js';
+import { DAY_MS, disclosureBasis, onwardName, receivedRestrictions } from '../messages/restrictions.js';
 import { kindName, stateName } from './state-machine.js';
-import { requireText } from './validation.js';
+import { requireText } from '../messages/validation.js';
 
 const S = CaseState;
 const K = MessageKind;

@@ -2,7 +2,7 @@ import { type Case, CaseRole, CaseState, ErrorCode, MessageKind, NodeEventType, 
 import type { CommitInbound, InboundMessage } from '../ports/inbound.js';
 import { type CaseBook, caseAudit, caseEvent, chainKey, describeAnswer, emptyCase, indexOp, putCases, reasonName, traceKey, type WorkflowDeps } from './case-book.js';
 import type { Disclosures } from './disclosures.js';
-import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from './messages.js';
+import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from '../messages/bodies.js';
 import { kindName, nextState, sends, WORKFLOW_KINDS } from './state-machine.js';
 
 const S = CaseState;

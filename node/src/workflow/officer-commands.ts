@@ -13,10 +13,10 @@ import {
   type WeaponDescription,
 } from '@tracenet/proto';
 import { type CaseBook, chainKey, describeAnswer, emptyCase, indexOp, newId, reasonName, traceKey, type WorkflowDeps } from './case-book.js';
-import { encodeWorkflowBody, type WorkflowBody } from './messages.js';
-import { defaultRestrictions, tighten } from './restrictions.js';
+import { encodeWorkflowBody, type WorkflowBody } from '../messages/bodies.js';
+import { defaultRestrictions, tighten } from '../messages/restrictions.js';
 import { nextState, stateName } from './state-machine.js';
-import { validateAnswer, validateReason, validateTraceRequest, requireText } from './validation.js';
+import { validateAnswer, validateReason, validateTraceRequest, requireText } from '../messages/validation.js';
 
 /** An answer as an officer (or the auto-answer) gives it. */
 export type AnswerInput = Omit<TraceAnswer, 'traceId' | 'automatic'>;

@@ -10,7 +10,7 @@ import { ErrorCode, type ErrorDetail, GetPeerCardResponse, readErrorDetail, Rece
 import { Metadata } from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent, Journal } from '../../src/audit/audit-log.js';
-import { RefusalTally } from '../../src/edge/refusal-tally.js';
+import { RefusalTally } from '../../src/federation/refusal-tally.js';
 import { createSelfSignedCertificate, PEER_SERVER_NAME, type TlsMaterial } from '../../src/identity/tls.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { ManualScheduler } from '../../src/util/scheduler.js';

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PeerCard, PeerCardBody } from '@tracenet/proto';
 import { initSodium } from '../../src/crypto/sodium.js';
 import { dataPaths, loadIdentity } from '../../src/identity/data-dir.js';
-import { keyIdOf } from '../../src/identity/keys.js';
+import { keyIdOf } from '../../src/crypto/key-pairs.js';
 import { signPeerCard } from '../../src/identity/peer-card.js';
 import { certificateFingerprint } from '../../src/identity/tls.js';
 import { openStore } from '../../src/store/store.js';

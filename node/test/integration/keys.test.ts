@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditLog } from '../../src/audit/verify.js';
 import { domain, initSodium, sodium } from '../../src/crypto/sodium.js';
 import { preciseReason } from '../../src/federation/envelope-opener.js';
-import { keysDigest, signRoster, verifyRoster } from '../../src/federation/roster.js';
+import { keysDigest, signRoster, verifyRoster } from '../../src/keys/roster.js';
 import { PeerRegistry } from '../../src/federation/peers.js';
 import { dataPaths, issuePeerCard } from '../../src/identity/data-dir.js';
 import { certificateFingerprint, pemToDer } from '../../src/identity/tls.js';

@@ -1,6 +1,6 @@
 import { ErrorCode, LookupOutcome, type LookupRequest, PeerPolicy, type Receipt, TracenetError } from '@tracenet/proto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_ENVELOPE_BYTES } from '../../src/envelope/envelope.js';
+import { DEFAULT_MAX_ENVELOPE_BYTES } from '../../src/config/config.js';
 import type { Peer } from '../../src/federation/peers.js';
 import { createGrpcTransport, type DeliverOptions, type Transport } from '../../src/federation/transport.js';
 import type { TlsMaterial } from '../../src/identity/tls.js';

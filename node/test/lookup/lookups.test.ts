@@ -21,7 +21,7 @@ import {
 } from '@tracenet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
-import { DEFAULT_MAX_ENVELOPE_BYTES } from '../../src/envelope/envelope.js';
+import { DEFAULT_MAX_ENVELOPE_BYTES } from '../../src/config/config.js';
 import type { Peer } from '../../src/federation/peers.js';
 import { createGrpcTransport, type DeliverOptions, type Transport } from '../../src/federation/transport.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';

@@ -4,8 +4,9 @@ import { ErrorCode, InterestCategory, type RecordQuery, WeaponType } from '@trac
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initSodium } from '../../src/crypto/sodium.js';
-import { AliasTable, parseAliasCsv } from '../../src/lookup/aliases.js';
-import { compileLookup, lookupQueryViolations, MAX_WILDCARDS, serialPattern } from '../../src/lookup/matcher.js';
+import { AliasTable, parseAliasCsv } from '../../src/records/alias-table.js';
+import { compileLookup, lookupQueryViolations } from '../../src/lookup/matcher.js';
+import { MAX_WILDCARDS, serialPattern } from '../../src/records/serial-pattern.js';
 import { RateLimiter } from '../../src/lookup/rate-limiter.js';
 import type { InterestEntry } from '../../src/records/record-store.js';
 import { ManualClock } from '../../src/util/clock.js';

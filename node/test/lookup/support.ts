@@ -16,7 +16,7 @@ import {
 import { expect } from 'vitest';
 import { randomBytes } from '../../src/crypto/sodium.js';
 import { decryptEnvelope, parseEnvelope, type SealedEnvelope } from '../../src/envelope/envelope.js';
-import { MAX_WILDCARDS } from '../../src/lookup/matcher.js';
+import { MAX_WILDCARDS } from '../../src/records/serial-pattern.js';
 import { event, weapon } from '../records/support.js';
 import type { TestNode } from '../support/nodes.js';
 import { type Keyed, pairKeyOf, sealFrom, type SealOverrides } from '../support/parties.js';

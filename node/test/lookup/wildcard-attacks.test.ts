@@ -3,7 +3,7 @@ import { ErrorCode, LookupsClient, type LookupsServer, PeerPolicy, RecordsClient
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
-import { MAX_WILDCARDS } from '../../src/lookup/matcher.js';
+import { MAX_WILDCARDS } from '../../src/records/serial-pattern.js';
 import { startNode, type TestNode } from '../support/nodes.js';
 import { makeParty, type Party, RawFederationClient, rejectionOf } from '../support/parties.js';
 import {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WeaponRecord } from '@tracenet/proto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serialPattern } from '../../src/lookup/matcher.js';
+import { serialPattern } from '../../src/records/serial-pattern.js';
 import { CsvFolderAdapter } from '../../src/registry/csv-folder.js';
 import { ManualScheduler } from '../../src/util/scheduler.js';
 import { testLogger, waitFor } from '../support/nodes.js';

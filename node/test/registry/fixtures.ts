@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { WeaponRecord } from '@tracenet/proto';
 import { CONTRACT_ALIASES_CSV, CONTRACT_NOW, CONTRACT_RECORDS, type ContractAdapter } from '@tracenet/sdk/testing';
 import { initSodium } from '../../src/crypto/sodium.js';
-import { parseAliasCsv } from '../../src/lookup/aliases.js';
+import { parseAliasCsv } from '../../src/records/alias-table.js';
 import { COMPONENT_KIND, enumShortName, EVENT_TYPE, WEAPON_STATUS, WEAPON_TYPE } from '../../src/records/record-json.js';
 import type { RegistryAdapter } from '../../src/registry/adapter.js';
 import { CsvFolderAdapter } from '../../src/registry/csv-folder.js';

@@ -1,7 +1,7 @@
 import { ErrorCode, type WeaponRecord } from '@tracenet/proto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AliasTable } from '../../src/lookup/aliases.js';
-import { MAX_WILDCARDS } from '../../src/lookup/matcher.js';
+import { AliasTable } from '../../src/records/alias-table.js';
+import { MAX_WILDCARDS } from '../../src/records/serial-pattern.js';
 import { parsePostgresMapping } from '../../src/registry/postgres-mapping.js';
 import type { RegistryAdapter } from '../../src/registry/adapter.js';
 import { PostgresAdapter } from '../../src/registry/postgres.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ComponentKind, ErrorCode, TracenetError, WeaponEvent, WeaponEventType, WeaponRecord, WeaponStatus, WeaponType } from '@tracenet/proto';
 import { type Logger, pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serialPattern } from '../../src/lookup/matcher.js';
+import { serialPattern } from '../../src/records/serial-pattern.js';
 import { recordViolations } from '../../src/records/validation.js';
 import { PostgresAdapter, likePattern, postgresRecordId, postgresRecordKey } from '../../src/registry/postgres.js';
 import { parsePostgresMapping, readPostgresMapping } from '../../src/registry/postgres-mapping.js';

@@ -5,7 +5,7 @@ import { randomBytes } from '../../src/crypto/sodium.js';
 import { ENVELOPE_VERSION, sealEnvelope, sealWithHeader, type SealInput, type SealedEnvelope } from '../../src/envelope/envelope.js';
 import { derivePairKey } from '../../src/envelope/pair-key.js';
 import { issuePeerCard, loadIdentity, type NodeIdentity } from '../../src/identity/data-dir.js';
-import { generateKeyPairs, keyIdOf } from '../../src/identity/keys.js';
+import { generateKeyPairs, keyIdOf } from '../../src/crypto/key-pairs.js';
 import { PEER_SERVER_NAME, type TlsMaterial } from '../../src/identity/tls.js';
 import type { TracenetNode } from '../../src/node.js';
 import { makeDataDir } from './nodes.js';

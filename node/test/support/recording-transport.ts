@@ -1,5 +1,5 @@
 import { Envelope, EnvelopeHeader, type Receipt, TracenetError } from '@tracenet/proto';
-import { DEFAULT_MAX_ENVELOPE_BYTES } from '../../src/envelope/envelope.js';
+import { DEFAULT_MAX_ENVELOPE_BYTES } from '../../src/config/config.js';
 import type { Peer } from '../../src/federation/peers.js';
 import { createGrpcTransport, type DeliverOptions, type Transport } from '../../src/federation/transport.js';
 

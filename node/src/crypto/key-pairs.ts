@@ -1,4 +1,4 @@
-import { sodium, blake2b256, toBuffer } from '../crypto/sodium.js';
+import { sodium, blake2b256, toBuffer } from './sodium.js';
 
 /** A participant's long-term keys: Ed25519 for signatures, X25519 for encryption. */
 export interface KeyPairs {

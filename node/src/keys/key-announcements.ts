@@ -3,9 +3,9 @@ import { ErrorCode, MessageKind, TracenetError } from '@tracenet/proto';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { verifyPeerCard } from '../identity/peer-card.js';
 import type { Clock } from '../util/clock.js';
+import type { InboundHandler } from '../ports/inbound.js';
 import { decodeKeyRevocation, decodeKeyRotation, KEY_KINDS } from './key-messages.js';
-import type { PeerRegistry } from './peers.js';
-import type { InboundHandler } from './receiver.js';
+import type { PeerKeys } from './peer-keys.js';
 
 /** Limits of what a node accepts from peers' key announcements. */
 export interface KeyAnnouncementConfig {
@@ -31,7 +31,7 @@ export class KeyAnnouncements implements InboundHandler {
   constructor(
     private readonly deps: {
       identity: NodeIdentity;
-      peers: PeerRegistry;
+      peers: PeerKeys;
       clock: Clock;
       logger: Logger;
       config: KeyAnnouncementConfig;
