@@ -43,6 +43,7 @@ import { createRegistry } from './registry/create.js';
 import type { Registry } from './registry/registry.js';
 import { openStore, STORE_SCHEMA_VERSION, type Store } from './store/store.js';
 import type { Clock } from './util/clock.js';
+import { ServiceGroup } from './util/lifecycle.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
 import { PolicyStore } from './workflow/policy.js';
 import { Workflow } from './workflow/workflow.js';
@@ -160,6 +161,7 @@ export class TracenetNode {
   #state: 'stopped' | 'starting' | 'running' | 'stopping' = 'stopped';
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  readonly #services: ServiceGroup;
 
   private constructor(
     private readonly options: NodeOptions & { clock: Scheduler; transport: Transport },
@@ -181,6 +183,33 @@ export class TracenetNode {
     this.logger = parts.logger;
     this.#card = parts.card;
     this.refusals = parts.refusals;
+    // The parts that work from the store, in the order they start; they stop in reverse.
+    this.#services = new ServiceGroup([
+      ['registry', { start: () => this.registry.open(), stop: () => this.registry.close() }],
+      ['outbox', this.outbox],
+      // A step rather than a service: on the first start after a restore, peers deliver again what
+      // the backup lacks (docs/protocol.md 5.6), queued before the workflow resumes its cases.
+      [
+        'resend after restore',
+        {
+          start: async () => {
+            await requestResendAfterRestore({
+              store: this.store,
+              journal: this.journal,
+              outbox: this.outbox,
+              peers: this.peers,
+              clockToleranceMs: this.options.config.envelope.replayWindowMs,
+              logger: this.logger,
+            });
+          },
+          stop: async () => undefined,
+        },
+      ],
+      ['workflow', this.workflow],
+      ['lookup responder', { start: () => this.lookups.responder.start(), stop: async () => this.lookups.responder.stop() }],
+      ['metrics', this.metrics],
+      ['refusal tally', { start: async () => this.refusals.start(), stop: () => this.refusals.stop() }],
+    ]);
   }
 
   /** Loads identity and store of an initialised data directory. Nothing listens yet. */
@@ -352,14 +381,7 @@ export class TracenetNode {
   async #start(): Promise<void> {
     const { config, dataDir } = this.options;
     const authorityTls = await this.#authorityTls();
-    await this.registry.open();
-    await this.outbox.start();
-    // First start after a restore: peers deliver again what the backup lacks (docs/protocol.md 5.6).
-    await requestResendAfterRestore({ store: this.store, journal: this.journal, outbox: this.outbox, peers: this.peers, clockToleranceMs: config.envelope.replayWindowMs, logger: this.logger });
-    await this.workflow.start();
-    await this.lookups.responder.start();
-    await this.metrics.start();
-    this.refusals.start();
+    await this.#services.start();
     await this.eraseRetiredKeys();
 
     const federation = config.federation;
@@ -528,14 +550,10 @@ export class TracenetNode {
     this.#health.notServing();
     this.#health.close();
     await Promise.all([this.#federation?.shutdown(), this.#authority?.shutdown()]);
-    await this.workflow.stop();
-    this.lookups.responder.stop();
-    await this.outbox.stop();
-    await this.metrics.stop();
-    await this.registry.close();
+    // In reverse order of start: the refusal tally first, which writes what was counted before
+    // authentication, the running interval included (4.13); the registry last.
+    await this.#services.stop();
     this.options.transport.close();
-    // What was counted before authentication, the running interval included (4.13).
-    await this.refusals.stop();
   }
 
   /**
