@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import { blake2b256, domain, sodium, toBuffer } from '../crypto/sodium.js';
 import type { Clock } from '../util/clock.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
-import { SignedHeadWriter, type SignedHeadFile } from './head-file.js';
+import { SignedHeadWriter, type SignedHeadFile, type StoredCheckpoint, type StoredSignedHead } from './head-file.js';
+
+export type { StoredCheckpoint, StoredSignedHead } from './head-file.js';
 
 const ENTRY_DOMAIN = domain('tracenet.v1/audit-entry');
 const CHECKPOINT_DOMAIN = domain('tracenet.v1/audit-checkpoint');
@@ -72,22 +74,6 @@ export interface StoredAuditEntry {
   readonly line: string;
   readonly hash: string;
 }
-
-/** A signed checkpoint over the chain head at `seq`. */
-export interface StoredCheckpoint {
-  readonly seq: number;
-  readonly hash: string;
-  readonly at: number;
-  readonly keyId: string;
-  /** Base64 Ed25519 signature, see {@link checkpointSignedBytes}. */
-  readonly signature: string;
-}
-
-/**
- * The signed end of the chain, rewritten with every group commit: the last `seq`, its hash and the
- * commit time, signed under its own domain so that a checkpoint cannot stand in for it.
- */
-export type StoredSignedHead = StoredCheckpoint;
 
 /** Hash of an entry: BLAKE2b-256(domain || prev hash bytes || UTF-8 line). */
 export function entryHash(prev: string, line: string): string {

@@ -1,7 +1,22 @@
 import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32c } from '../store/crc32c.js';
-import type { StoredSignedHead } from './audit-log.js';
+
+/** A signed checkpoint over the chain head at `seq`. */
+export interface StoredCheckpoint {
+  readonly seq: number;
+  readonly hash: string;
+  readonly at: number;
+  readonly keyId: string;
+  /** Base64 Ed25519 signature, see `checkpointSignedBytes` in audit-log.ts. */
+  readonly signature: string;
+}
+
+/**
+ * The signed end of the chain, rewritten with every group commit: the last `seq`, its hash and the
+ * commit time, signed under its own domain so that a checkpoint cannot stand in for it.
+ */
+export type StoredSignedHead = StoredCheckpoint;
 
 /**
  * The signed head kept outside the store (docs/protocol.md 8.4, ADR 0010): the same signed
