@@ -60,9 +60,9 @@ export async function* snapshotEntries(store: Pick<Store, 'root'>): AsyncGenerat
   if (!root) throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'a store held in memory cannot be backed up', { rule: 'store_engine' });
   const snapshot = root.snapshot();
   try {
-    const iterator = root.iterator({ snapshot, keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const iterator = root.iterator<Buffer, Buffer>({ snapshot, keyEncoding: 'buffer', valueEncoding: 'buffer' });
     try {
-      for await (const [key, value] of iterator) yield { key: key as unknown as Buffer, value: value as unknown as Buffer };
+      for await (const [key, value] of iterator) yield { key, value };
     } finally {
       await iterator.close();
     }

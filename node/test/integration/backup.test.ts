@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageDirection, MessageKind } from '@tracenet/proto';
 import { dataPaths } from '../../src/identity/data-dir.js';
 import type { BackupSummary } from '../../src/ops/backup.js';
+import { STORE_SCHEMA_VERSION } from '../../src/store/store.js';
 import { expectOneLineFailure, type NodeProcess, ProcessBed, readAudit, requireBuiltCli, until } from './processes.js';
 
 const { MESSAGE_DIRECTION_INBOX: INBOX, MESSAGE_DIRECTION_SENT: SENT } = MessageDirection;
@@ -69,7 +70,7 @@ describe('backup under traffic, restore into a new data directory, start (docs/a
     expect(belSentToFra).toHaveLength(belQueued.length);
 
     // The manifest: signed, keys left out, the store's own signed head, taken while both sides sent.
-    expect(backup.manifest).toMatchObject({ participantId: 'FRA', keysIncluded: false, schemaVersion: 1, auditHead: { keyId: backup.manifest.keyId } });
+    expect(backup.manifest).toMatchObject({ participantId: 'FRA', keysIncluded: false, schemaVersion: STORE_SCHEMA_VERSION, auditHead: { keyId: backup.manifest.keyId } });
     expect(backup.auditHeadVerified).toBe(true);
     expect(backup.manifest.files.map((f) => f.path)).toEqual(expect.arrayContaining(['identity.json', 'card.json', 'tls.crt']));
     expect(backup.manifest.files.some((f) => f.path.startsWith('keys/'))).toBe(false);
