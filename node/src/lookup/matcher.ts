@@ -95,7 +95,7 @@ function wildcardMatch(chars: readonly string[], serial: string): boolean {
     } else if (c === '?' || c === s[i]) {
       p += 1;
       i += 1;
-    } else if (resumeP >= 0) {
+    } else /* Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: resumeP is -1 or an index after a `*` (at least 1), and with -1 the loop only walks to the end and returns false */ if (resumeP >= 0) {
       p = resumeP;
       resumeI += 1;
       i = resumeI;
@@ -151,6 +151,7 @@ export function lookupQueryViolations(query: Pick<LookupQuery, 'weapon' | 'purpo
     }
     tooLong('weapon.model', w.model, QUERY_LIMITS.name);
     tooLong('weapon.calibre', w.calibre, QUERY_LIMITS.name);
+    // Stryker disable next-line ConditionalExpression: `w.type !== 0` → true is equivalent (0 is a member of WeaponType and not UNRECOGNIZED); the other conditions of this line are killed by the type -1 and 99 cases of matcher.test.ts
     if (w.type !== 0 && (!(w.type in WeaponType) || w.type === WeaponType.UNRECOGNIZED)) invalid('weapon.type', 'enum', `weapon type ${w.type} is not known`);
   }
   if (query.purpose.trim() === '') required('purpose', 'the purpose of the lookup is required; the owner of a hit records it');
