@@ -275,6 +275,58 @@ describe('parseEnvelope', () => {
   });
 });
 
+describe('what each refusal says (rule and text)', () => {
+  const refusal = (bytes: Uint8Array, max = MAX) => {
+    try {
+      parseEnvelope(bytes, max);
+    } catch (error) {
+      const { code, field, rule, message } = TracenetError.from(error);
+      return { code: ErrorCode[code], field, rule, message };
+    }
+    throw new Error('expected a refusal');
+  };
+  const withHeader = (overrides: Partial<Parameters<typeof headerFrom>[3]>) => sealHeader(fra, bel, headerFrom(fra, bel, NOW, overrides)).bytes;
+
+  it('parseEnvelope names the rule and says what is wrong', () => {
+    const { envelope, bytes } = sealFrom(fra, bel, NOW);
+    const reencoded = (fields: Partial<Envelope>) => Buffer.from(Envelope.encode({ ...envelope, ...fields }).finish());
+    const expected: Array<[Uint8Array, Partial<ReturnType<typeof refusal>>]> = [
+      [bytes, { rule: 'max_envelope_bytes', message: `envelope is ${bytes.length} bytes; the limit is 100` }],
+      [Buffer.from([0xff, 0xff, 0xff]), { field: 'envelope', rule: 'protobuf', message: 'envelope is not a valid Envelope message' }],
+      [reencoded({ nonce: Buffer.alloc(0) }), { field: 'envelope.nonce', rule: 'required', message: 'envelope.nonce is required' }],
+      [reencoded({ nonce: Buffer.alloc(12) }), { field: 'envelope.nonce', rule: 'length', message: 'nonce must be 24 bytes' }],
+      [reencoded({ ciphertext: Buffer.alloc(15) }), { field: 'envelope.ciphertext', rule: 'length', message: 'ciphertext is shorter than its tag' }],
+      [withHeader({ version: 2 }), { rule: 'version', message: 'envelope version 2 is not supported; this node speaks 1' }],
+      [withHeader({ sender: 'france' }), { field: 'header.sender', rule: 'participant_id', message: 'sender is not a participant id' }],
+      [withHeader({ recipient: 'BE' }), { field: 'header.recipient', rule: 'participant_id', message: 'recipient is not a participant id' }],
+      [withHeader({ messageId: 'short' }), { field: 'header.message_id', rule: 'message_id', message: 'message id must be 16 to 64 characters of [A-Za-z0-9_-]' }],
+      [withHeader({ kind: 99 as MessageKind }), { field: 'header.kind', rule: 'known_kind', message: 'message kind 99 is not known to this node' }],
+      [withHeader({ kind: MessageKind.UNRECOGNIZED }), { field: 'header.kind', rule: 'known_kind', message: 'message kind -1 is not known to this node' }],
+      [withHeader({ createdAtMs: NOW, expiresAtMs: NOW }), { field: 'header.expires_at_ms', rule: 'after_created', message: 'expiry must be after creation' }],
+      [withHeader({ correlationId: 'c'.repeat(65) }), { field: 'header.correlation_id', rule: 'max_length', message: 'correlation id is longer than 64 characters' }],
+      [withHeader({ correlationId: 'two words' }), { field: 'header.correlation_id', rule: 'visible_ascii', message: 'correlation id may hold visible ASCII characters only (! to ~): no space, control character or other script' }],
+    ];
+    for (const [raw, fields] of expected) expect(refusal(raw, raw === bytes ? 100 : MAX)).toMatchObject(fields);
+    // A ciphertext exactly as long as its tag is well formed (it seals an empty plaintext).
+    expect(() => parseEnvelope(reencoded({ ciphertext: Buffer.alloc(16) }), MAX)).not.toThrow();
+  });
+
+  it('decryption and signature failures name their rule; sealed content that authenticates but does not decode is MALFORMED', () => {
+    const sealed = sealFrom(fra, bel, NOW);
+    const parsed = parseEnvelope(sealed.bytes, MAX);
+    expect(() => decryptEnvelope(parsed, Buffer.alloc(32))).toThrow(expect.objectContaining({ rule: 'aead', message: 'header or ciphertext failed authentication' }));
+    const content = decryptEnvelope(parsed, pairKeyOf(bel, fra));
+    expect(() => verifyEnvelopeSignature(parsed, content, ken.keys.signingPublicKey)).toThrow(
+      expect.objectContaining({ field: 'sealed.signature', rule: 'ed25519', message: 'signature does not verify for this header and body' }),
+    );
+    const junk = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(Buffer.from([0xff, 0xff, 0xff]), sealed.envelope.header, null, sealed.envelope.nonce, pairKeyOf(fra, bel));
+    const authentic = parseEnvelope(Buffer.from(Envelope.encode({ ...sealed.envelope, ciphertext: Buffer.from(junk) }).finish()), MAX);
+    expect(() => decryptEnvelope(authentic, pairKeyOf(bel, fra))).toThrow(
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_MALFORMED, field: 'sealed', rule: 'protobuf', message: 'sealed content is not a valid SealedContent message' }),
+    );
+  });
+});
+
 describe('correlation id (docs/protocol.md 3.2)', () => {
   const refused = (correlationId: string) => () => parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX);
 
