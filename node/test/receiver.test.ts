@@ -20,8 +20,10 @@ import { connectAuthority } from '../src/api/authority-client.js';
 import type { Journal } from '../src/audit/audit-log.js';
 import { verifyAuditLog } from '../src/audit/verify.js';
 import { bodyDigest, decryptEnvelope, parseEnvelope, sealWithHeader } from '../src/envelope/envelope.js';
+import { sodium } from '../src/crypto/sodium.js';
 import { verifyDeliveryReceipt, verifyReceipt } from '../src/envelope/receipt.js';
-import { preciseReason } from '../src/federation/envelope-opener.js';
+import { EnvelopeOpener, preciseReason } from '../src/federation/envelope-opener.js';
+import type { PeerRegistry } from '../src/federation/peers.js';
 import { type InboxMessage, Receiver } from '../src/federation/receiver.js';
 import { readAuthorityToken } from '../src/identity/data-dir.js';
 import type { TracenetNode } from '../src/node.js';
@@ -248,7 +250,7 @@ describe('refused before authentication: only counted for the audit log', () => 
       const sealed = sealFrom(fra.identity, later.node.identity, laterClock.now());
       const error = TracenetError.from(await rejectionOf(later.node.receiver.deliver(sealed.bytes)));
       expect([error.codeName, error.rule]).toEqual(['UNKNOWN_SENDER', 'authentication']);
-      expect(preciseReason(error)).toMatchObject({ codeName: 'UNKNOWN_SENDER', rule: 'card_validity' });
+      expect(preciseReason(error)).toMatchObject({ codeName: 'UNKNOWN_SENDER', rule: 'card_validity', field: 'header.sender', message: 'the pinned card of FRA has expired' });
       expect(await storeCounts(later.node)).toMatchObject({ inbox: 0, seen: 0, audit: auditBefore });
       await later.node.refusals.flush({ now: true });
       expect(await lastAudit(later.node)).toMatchObject({ type: 'refusals.counted', 'refused.UNKNOWN_SENDER.card_validity': 1 });
@@ -733,6 +735,51 @@ describe('no oracle before authentication (docs/protocol.md 4.4)', () => {
   it('a misaddressed envelope is told so: this node\'s participant id is public', async () => {
     const error = TracenetError.from(await rejectionOf(client.deliver(sealFrom(deu.identity, ken.identity, clock.now()).bytes)));
     expect(error).toMatchObject({ codeName: 'WRONG_RECIPIENT', field: 'header.recipient', rule: 'recipient', retryable: false });
+  });
+});
+
+describe('the envelope opener: what each check says', () => {
+  const config = { maxEnvelopeBytes: MAX_BYTES, replayWindowMs: WINDOW_MS };
+  const opener = (peers: PeerRegistry = bel.node.peers) => new EnvelopeOpener({ identity: self(), peers, clock, config });
+  const refusalOf = (run: () => unknown): TracenetError => {
+    try {
+      run();
+    } catch (error) {
+      return error as TracenetError;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('the time window and the expiry, with how far off the envelope is', () => {
+    expect(opener().config).toBe(config);
+    const at = (createdAtMs: number, expiresAtMs = createdAtMs + 3_600_000) => () => opener().checkTime(headerFrom(fra.identity, self(), clock.now(), { createdAtMs, expiresAtMs }));
+    expect(refusalOf(at(clock.now() + 600_000))).toMatchObject({ code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, field: 'header.created_at_ms', rule: 'replay_window', message: 'envelope was created 600 s in the future; the window is ±300 s' });
+    expect(refusalOf(at(clock.now() - 600_000))).toMatchObject({ message: 'envelope was created 600 s ago; the window is ±300 s' });
+    expect(refusalOf(at(clock.now() - 1000, clock.now()))).toMatchObject({ code: ErrorCode.ERROR_CODE_EXPIRED, field: 'header.expires_at_ms', rule: 'expiry', message: 'envelope has expired' });
+    expect(at(clock.now() - 1000, clock.now() + 1)).not.toThrow();
+  });
+
+  it('precise reasons of refused headers; the refusal of another addressee is public', () => {
+    const parsed = (from: Party, overrides: Partial<EnvelopeHeader> = {}) => parseEnvelope(sealHeader(from.identity, self(), headerFrom(from.identity, self(), clock.now(), overrides)).bytes, MAX_BYTES);
+    expect(refusalOf(() => opener().authenticate(parsed(fra, { recipient: 'KEN' })))).toMatchObject({ code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, field: 'header.recipient', message: 'envelope is addressed to KEN, this node is BEL' });
+    expect(preciseReason(refusalOf(() => opener().authenticate(parsed(fra, { recipientKeyId: 'k'.repeat(16) }))))).toMatchObject({ field: 'header.recipient_key_id' });
+    expect(preciseReason(refusalOf(() => opener().authenticate(parsed(deu))))).toMatchObject({ field: 'header.sender', rule: 'pinned_peer', message: 'DEU is not a pinned peer of BEL' });
+  });
+
+  it('a precise reason is the cause of NOT_AUTHENTICATED only', () => {
+    const cause = new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'inner');
+    const other = new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'outer', { rule: 'protobuf', cause });
+    expect(preciseReason(other)).toBe(other);
+  });
+
+  it('sealed content from the pair that does not decode stays MALFORMED; a fault that is no refusal is passed on as it is', () => {
+    const sealed = sealFrom(fra.identity, self(), clock.now());
+    const junk = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(Buffer.from([0xff, 0xff, 0xff]), sealed.envelope.header, null, sealed.envelope.nonce, pairKeyOf(fra.identity, self()));
+    const authentic = parseEnvelope(reencode(sealed.envelope, (copy) => (copy.ciphertext = Buffer.from(junk))), MAX_BYTES);
+    expect(refusalOf(() => opener().authenticate(authentic))).toMatchObject({ code: ErrorCode.ERROR_CODE_MALFORMED, field: 'sealed' });
+    const fault = new Error('the peer registry is broken');
+    const broken = { get: () => { throw fault; } } as unknown as PeerRegistry;
+    expect(refusalOf(() => opener(broken).authenticate(parseEnvelope(sealed.bytes, MAX_BYTES)))).toBe(fault);
   });
 });
 
