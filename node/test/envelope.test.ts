@@ -460,6 +460,25 @@ describe('receipts', () => {
     expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
   });
 
+  it('says why a receipt proves nothing', () => {
+    const said = (run: () => unknown) => {
+      const { field, rule, message } = expectCode(run, ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+      return [field, rule, message];
+    };
+    const sign = (status: ReceiptStatus, overrides: Partial<ReceiptBody> = {}) => signReceipt(body(status, overrides), bel.keys.signingSecretKey);
+    expect(said(() => verifyReceipt(signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED), ken.keys.signingSecretKey), expected()))).toEqual(['receipt', 'receipt', 'receipt signature does not verify']);
+    expect(said(() => verifyReceipt(sign(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { version: 2 }), expected()))).toEqual(['receipt', 'receipt', 'receipt version 2 is not supported']);
+    expect(said(() => verifyReceipt(sign(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { sender: 'KEN' }), expected()))[2]).toBe('receipt names another message, sender, issuer or issuer key');
+    expect(said(() => verifyDeliveryReceipt(accepted(), expected(), Buffer.alloc(32, 8)))[2]).toBe('receipt digest does not match the envelope sent');
+    expect(said(() => verifyDeliveryReceipt(sign(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), expected(), digest))[2]).toBe('duplicate receipt without the original receipt');
+    const rejectedOriginal = sign(ReceiptStatus.RECEIPT_STATUS_REJECTED);
+    expect(said(() => verifyDeliveryReceipt({ ...sign(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), original: rejectedOriginal }, expected(), digest))[2]).toBe('original receipt is not ACCEPTED');
+    expect(said(() => verifyDeliveryReceipt(rejectedOriginal, expected(), digest))[2]).toBe('receipt status 3 does not prove delivery');
+    const bytes = Buffer.from([0x0a, 0x10, 0x01]);
+    const malformed = expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
+    expect([malformed.field, malformed.message]).toEqual(['receipt.body', 'receipt.body is not a valid ReceiptBody message']);
+  });
+
   it('refuses a receipt whose received_at_ms lies beyond 2^53 − 1, naming the field (protocol 0)', () => {
     const bytes = Buffer.from(new BinaryWriter().raw(ReceiptBody.encode(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { receivedAtMs: 0 })).finish()).tag(7, WireType.Varint).int64(2n ** 53n).finish());
     const error = expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_INVALID_FIELD, 'receipt.body.received_at_ms');
