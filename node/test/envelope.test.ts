@@ -19,7 +19,7 @@ import {
   sealWithHeader,
   verifyEnvelopeSignature,
 } from '../src/envelope/envelope.js';
-import { derivePairKey } from '../src/envelope/pair-key.js';
+import { derivePairKey, PairKeyCache } from '../src/envelope/pair-key.js';
 import { signReceipt, verifyDeliveryReceipt, verifyReceipt, verifyRememberedReceipt } from '../src/envelope/receipt.js';
 import {
   flipHeaderByte,
@@ -78,11 +78,20 @@ describe('pair key', () => {
   });
 
   it('refuses a low-order peer key', () => {
-    expectCode(
+    const error = expectCode(
       () => derivePairKey(fra.keys.encryptionSecretKey, fra.keys.encryptionPublicKey, Buffer.alloc(32)),
       ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
       'card.encryption_public_key',
     );
+    expect([error.rule, error.message]).toEqual(['x25519_low_order', 'encryption key is a low-order point']);
+  });
+
+  it('is derived once per peer key by the cache, and is the derived key', () => {
+    const cache = new PairKeyCache(fra.keys.encryptionSecretKey, fra.keys.encryptionPublicKey);
+    const withBel = cache.get(bel.keys.encryptionPublicKey);
+    expect(withBel.equals(pairKeyOf(fra, bel))).toBe(true);
+    expect(cache.get(bel.keys.encryptionPublicKey)).toBe(withBel);
+    expect(cache.get(ken.keys.encryptionPublicKey).equals(pairKeyOf(fra, ken))).toBe(true);
   });
 });
 
