@@ -144,6 +144,9 @@ describe('query rules', () => {
     // A manufacturer of separators only is refused as a name, unless it is already too long.
     expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-.-' }) }, '')).toEqual([{ field: 'weapon.manufacturer', rule: 'name', message: 'the manufacturer has no letter or digit' }]);
     expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-'.repeat(201) }) }, '').map((x) => x.rule)).toEqual(['max_length']);
+    // At exactly the limit, the content rules still apply.
+    expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-'.repeat(200) }) }, '').map((x) => x.rule)).toEqual(['name']);
+    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '-'.repeat(200) }) }, '').map((x) => x.rule)).toEqual(['serial']);
   });
 
   it('says in each violation what is wrong', () => {
