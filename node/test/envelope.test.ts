@@ -20,6 +20,7 @@ import {
   verifyEnvelopeSignature,
 } from '../src/envelope/envelope.js';
 import { derivePairKey, PairKeyCache } from '../src/envelope/pair-key.js';
+import { decodeWithSafeIntegers } from '../src/envelope/safe-integers.js';
 import { signReceipt, verifyDeliveryReceipt, verifyReceipt, verifyRememberedReceipt } from '../src/envelope/receipt.js';
 import {
   flipHeaderByte,
@@ -333,6 +334,41 @@ describe('what each refusal says (rule and text)', () => {
     expect(() => decryptEnvelope(authentic, pairKeyOf(bel, fra))).toThrow(
       expect.objectContaining({ code: ErrorCode.ERROR_CODE_MALFORMED, field: 'sealed', rule: 'protobuf', message: 'sealed content is not a valid SealedContent message' }),
     );
+  });
+});
+
+describe('integers beyond ±(2^53 − 1) are named, not rounded (protocol 0)', () => {
+  /** A codec that refuses everything, as the generated decoders refuse an unsafe integer: what is left to say is which field. */
+  const refusing = { decode: (): never => { throw new Error('not a safe integer'); } };
+  const named = (write: (w: BinaryWriter) => BinaryWriter, uint64Fields: Record<number, string> = {}) => {
+    try {
+      decodeWithSafeIntegers(refusing, write(new BinaryWriter()).finish(), 'Thing', 'thing', { 6: 'thing.created_at_ms', 7: 'thing.expires_at_ms' }, { uint64Fields });
+    } catch (error) {
+      const { code, field, rule, message } = TracenetError.from(error);
+      return { code: ErrorCode[code], field, rule, message };
+    }
+    throw new Error('expected a refusal');
+  };
+  const MAX_SAFE = 2n ** 53n - 1n;
+
+  it('names the first int64 or uint64 field outside the range, with the rule and why', () => {
+    expect(named((w) => w.tag(6, WireType.Varint).int64(MAX_SAFE + 1n))).toEqual({
+      code: 'ERROR_CODE_INVALID_FIELD',
+      field: 'thing.created_at_ms',
+      rule: 'safe_integer',
+      message: 'thing.created_at_ms lies outside ±(2^53 − 1), the integers this protocol carries exactly',
+    });
+    expect(named((w) => w.tag(6, WireType.Varint).int64(-MAX_SAFE - 1n)).field).toBe('thing.created_at_ms');
+    // -1 is safe as an int64, though its varint is 2^64 − 1 as a uint64; unknown fields and other wire types are skipped.
+    expect(named((w) => w.tag(6, WireType.Varint).int64(-1n).tag(99, WireType.Varint).uint64(2n ** 60n).tag(6, WireType.LengthDelimited).bytes(Buffer.alloc(3, 0xff)).tag(7, WireType.Varint).int64(MAX_SAFE + 1n)).field).toBe('thing.expires_at_ms');
+    expect(named((w) => w.tag(3, WireType.Varint).uint64(2n ** 64n - 1n), { 3: 'thing.serial' }).field).toBe('thing.serial');
+  });
+
+  it('the edges of the range are safe: a refusal then is MALFORMED, as any other', () => {
+    for (const edge of [MAX_SAFE, -MAX_SAFE]) {
+      expect(named((w) => w.tag(6, WireType.Varint).int64(edge))).toEqual({ code: 'ERROR_CODE_MALFORMED', field: 'thing', rule: 'protobuf', message: 'thing is not a valid Thing message' });
+    }
+    expect(named((w) => w.tag(3, WireType.Varint).uint64(MAX_SAFE), { 3: 'thing.serial' }).code).toBe('ERROR_CODE_MALFORMED');
   });
 });
 
