@@ -453,12 +453,12 @@ describe('each finding of the verification, in full', () => {
       firstBrokenSeq: 4,
       reason: 'entry 5: at start the node found its audit log damaged: damage 5',
     });
-    // Entry 4 missing and entry 5 not an entry at all; 6 and the acceptance at 7 are intact: the walk found its place again.
-    const c = chainOf(8, { type: (seq) => (seq === 7 ? 'audit.damage_accepted' : 'message.received') });
+    // Entry 4 missing and entry 5 not an entry at all; the acceptance right after it is intact: the walk found its place again.
+    const c = chainOf(8, { type: (seq) => (seq === 6 ? 'audit.damage_accepted' : 'message.received') });
     const entries = c.entries.filter(([key]) => key !== padNumber(4)).map(([key, value]): [string, unknown] => [key, key === padNumber(5) ? { nothing: true } : value]);
     const accepted = await findings({ entries, checkpoints: [], head: c.head(8) });
     expect(accepted.damage).toBeUndefined();
-    expect(accepted.verification).toMatchObject({ ok: false, firstBrokenSeq: 4, reason: expect.stringMatching(/; the operator accepted this damage at entry 7 and the log is intact since$/) });
+    expect(accepted.verification).toMatchObject({ ok: false, firstBrokenSeq: 4, reason: expect.stringMatching(/; the operator accepted this damage at entry 6 and the log is intact since$/) });
   });
 
   it("damage in the store's files is reported first, the first three of them by name", async () => {
