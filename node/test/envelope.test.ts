@@ -304,6 +304,7 @@ describe('what each refusal says (rule and text)', () => {
       [bytes, { rule: 'max_envelope_bytes', message: `envelope is ${bytes.length} bytes; the limit is 100` }],
       [Buffer.from([0xff, 0xff, 0xff]), { field: 'envelope', rule: 'protobuf', message: 'envelope is not a valid Envelope message' }],
       [reencoded({ nonce: Buffer.alloc(0) }), { field: 'envelope.nonce', rule: 'required', message: 'envelope.nonce is required' }],
+      [reencoded({ header: Buffer.from([0x12, 0x40, 0x41]) }), { field: 'envelope.header', rule: 'protobuf', message: 'envelope.header is not a valid EnvelopeHeader message' }],
       [reencoded({ nonce: Buffer.alloc(12) }), { field: 'envelope.nonce', rule: 'length', message: 'nonce must be 24 bytes' }],
       [reencoded({ ciphertext: Buffer.alloc(15) }), { field: 'envelope.ciphertext', rule: 'length', message: 'ciphertext is shorter than its tag' }],
       [withHeader({ version: 2 }), { rule: 'version', message: 'envelope version 2 is not supported; this node speaks 1' }],
