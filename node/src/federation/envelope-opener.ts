@@ -150,6 +150,7 @@ export class EnvelopeOpener {
     const now = this.deps.clock.now();
     const window = this.deps.config.replayWindowMs;
     if (Math.abs(header.createdAtMs - now) > window) {
+      // Stryker disable next-line EqualityOperator: equivalent: outside the window the creation time is never equal to now
       const future = header.createdAtMs > now;
       throw new TracenetError(
         ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW,
