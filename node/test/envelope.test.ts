@@ -19,7 +19,8 @@ import {
   sealWithHeader,
   verifyEnvelopeSignature,
 } from '../src/envelope/envelope.js';
-import { derivePairKey } from '../src/envelope/pair-key.js';
+import { derivePairKey, PairKeyCache } from '../src/envelope/pair-key.js';
+import { decodeWithSafeIntegers } from '../src/envelope/safe-integers.js';
 import { signReceipt, verifyDeliveryReceipt, verifyReceipt, verifyRememberedReceipt } from '../src/envelope/receipt.js';
 import {
   flipHeaderByte,
@@ -78,11 +79,20 @@ describe('pair key', () => {
   });
 
   it('refuses a low-order peer key', () => {
-    expectCode(
+    const error = expectCode(
       () => derivePairKey(fra.keys.encryptionSecretKey, fra.keys.encryptionPublicKey, Buffer.alloc(32)),
       ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
       'card.encryption_public_key',
     );
+    expect([error.rule, error.message]).toEqual(['x25519_low_order', 'encryption key is a low-order point']);
+  });
+
+  it('is derived once per peer key by the cache, and is the derived key', () => {
+    const cache = new PairKeyCache(fra.keys.encryptionSecretKey, fra.keys.encryptionPublicKey);
+    const withBel = cache.get(bel.keys.encryptionPublicKey);
+    expect(withBel.equals(pairKeyOf(fra, bel))).toBe(true);
+    expect(cache.get(bel.keys.encryptionPublicKey)).toBe(withBel);
+    expect(cache.get(ken.keys.encryptionPublicKey).equals(pairKeyOf(fra, ken))).toBe(true);
   });
 });
 
@@ -275,6 +285,94 @@ describe('parseEnvelope', () => {
   });
 });
 
+describe('what each refusal says (rule and text)', () => {
+  const refusal = (bytes: Uint8Array, max = MAX) => {
+    try {
+      parseEnvelope(bytes, max);
+    } catch (error) {
+      const { code, field, rule, message } = TracenetError.from(error);
+      return { code: ErrorCode[code], field, rule, message };
+    }
+    throw new Error('expected a refusal');
+  };
+  const withHeader = (overrides: Partial<Parameters<typeof headerFrom>[3]>) => sealHeader(fra, bel, headerFrom(fra, bel, NOW, overrides)).bytes;
+
+  it('parseEnvelope names the rule and says what is wrong', () => {
+    const { envelope, bytes } = sealFrom(fra, bel, NOW);
+    const reencoded = (fields: Partial<Envelope>) => Buffer.from(Envelope.encode({ ...envelope, ...fields }).finish());
+    const expected: Array<[Uint8Array, Partial<ReturnType<typeof refusal>>]> = [
+      [bytes, { rule: 'max_envelope_bytes', message: `envelope is ${bytes.length} bytes; the limit is 100` }],
+      [Buffer.from([0xff, 0xff, 0xff]), { field: 'envelope', rule: 'protobuf', message: 'envelope is not a valid Envelope message' }],
+      [reencoded({ nonce: Buffer.alloc(0) }), { field: 'envelope.nonce', rule: 'required', message: 'envelope.nonce is required' }],
+      [reencoded({ header: Buffer.from([0x12, 0x40, 0x41]) }), { field: 'envelope.header', rule: 'protobuf', message: 'envelope.header is not a valid EnvelopeHeader message' }],
+      [reencoded({ nonce: Buffer.alloc(12) }), { field: 'envelope.nonce', rule: 'length', message: 'nonce must be 24 bytes' }],
+      [reencoded({ ciphertext: Buffer.alloc(15) }), { field: 'envelope.ciphertext', rule: 'length', message: 'ciphertext is shorter than its tag' }],
+      [withHeader({ version: 2 }), { rule: 'version', message: 'envelope version 2 is not supported; this node speaks 1' }],
+      [withHeader({ sender: 'france' }), { field: 'header.sender', rule: 'participant_id', message: 'sender is not a participant id' }],
+      [withHeader({ recipient: 'BE' }), { field: 'header.recipient', rule: 'participant_id', message: 'recipient is not a participant id' }],
+      [withHeader({ messageId: 'short' }), { field: 'header.message_id', rule: 'message_id', message: 'message id must be 16 to 64 characters of [A-Za-z0-9_-]' }],
+      [withHeader({ kind: 99 as MessageKind }), { field: 'header.kind', rule: 'known_kind', message: 'message kind 99 is not known to this node' }],
+      [withHeader({ kind: MessageKind.UNRECOGNIZED }), { field: 'header.kind', rule: 'known_kind', message: 'message kind -1 is not known to this node' }],
+      [withHeader({ createdAtMs: NOW, expiresAtMs: NOW }), { field: 'header.expires_at_ms', rule: 'after_created', message: 'expiry must be after creation' }],
+      [withHeader({ correlationId: 'c'.repeat(65) }), { field: 'header.correlation_id', rule: 'max_length', message: 'correlation id is longer than 64 characters' }],
+      [withHeader({ correlationId: 'two words' }), { field: 'header.correlation_id', rule: 'visible_ascii', message: 'correlation id may hold visible ASCII characters only (! to ~): no space, control character or other script' }],
+    ];
+    for (const [raw, fields] of expected) expect(refusal(raw, raw === bytes ? 100 : MAX)).toMatchObject(fields);
+    // A ciphertext exactly as long as its tag is well formed (it seals an empty plaintext).
+    expect(() => parseEnvelope(reencoded({ ciphertext: Buffer.alloc(16) }), MAX)).not.toThrow();
+  });
+
+  it('decryption and signature failures name their rule; sealed content that authenticates but does not decode is MALFORMED', () => {
+    const sealed = sealFrom(fra, bel, NOW);
+    const parsed = parseEnvelope(sealed.bytes, MAX);
+    expect(() => decryptEnvelope(parsed, Buffer.alloc(32))).toThrow(expect.objectContaining({ rule: 'aead', message: 'header or ciphertext failed authentication' }));
+    const content = decryptEnvelope(parsed, pairKeyOf(bel, fra));
+    expect(() => verifyEnvelopeSignature(parsed, content, ken.keys.signingPublicKey)).toThrow(
+      expect.objectContaining({ field: 'sealed.signature', rule: 'ed25519', message: 'signature does not verify for this header and body' }),
+    );
+    const junk = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(Buffer.from([0xff, 0xff, 0xff]), sealed.envelope.header, null, sealed.envelope.nonce, pairKeyOf(fra, bel));
+    const authentic = parseEnvelope(Buffer.from(Envelope.encode({ ...sealed.envelope, ciphertext: Buffer.from(junk) }).finish()), MAX);
+    expect(() => decryptEnvelope(authentic, pairKeyOf(bel, fra))).toThrow(
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_MALFORMED, field: 'sealed', rule: 'protobuf', message: 'sealed content is not a valid SealedContent message' }),
+    );
+  });
+});
+
+describe('integers beyond ±(2^53 − 1) are named, not rounded (protocol 0)', () => {
+  /** A codec that refuses everything, as the generated decoders refuse an unsafe integer: what is left to say is which field. */
+  const refusing = { decode: (): never => { throw new Error('not a safe integer'); } };
+  const named = (write: (w: BinaryWriter) => BinaryWriter, uint64Fields: Record<number, string> = {}) => {
+    try {
+      decodeWithSafeIntegers(refusing, write(new BinaryWriter()).finish(), 'Thing', 'thing', { 6: 'thing.created_at_ms', 7: 'thing.expires_at_ms' }, { uint64Fields });
+    } catch (error) {
+      const { code, field, rule, message } = TracenetError.from(error);
+      return { code: ErrorCode[code], field, rule, message };
+    }
+    throw new Error('expected a refusal');
+  };
+  const MAX_SAFE = 2n ** 53n - 1n;
+
+  it('names the first int64 or uint64 field outside the range, with the rule and why', () => {
+    expect(named((w) => w.tag(6, WireType.Varint).int64(MAX_SAFE + 1n))).toEqual({
+      code: 'ERROR_CODE_INVALID_FIELD',
+      field: 'thing.created_at_ms',
+      rule: 'safe_integer',
+      message: 'thing.created_at_ms lies outside ±(2^53 − 1), the integers this protocol carries exactly',
+    });
+    expect(named((w) => w.tag(6, WireType.Varint).int64(-MAX_SAFE - 1n)).field).toBe('thing.created_at_ms');
+    // -1 is safe as an int64, though its varint is 2^64 − 1 as a uint64; unknown fields and other wire types are skipped.
+    expect(named((w) => w.tag(6, WireType.Varint).int64(-1n).tag(99, WireType.Varint).uint64(2n ** 60n).tag(6, WireType.LengthDelimited).bytes(Buffer.alloc(3, 0xff)).tag(7, WireType.Varint).int64(MAX_SAFE + 1n)).field).toBe('thing.expires_at_ms');
+    expect(named((w) => w.tag(3, WireType.Varint).uint64(2n ** 64n - 1n), { 3: 'thing.serial' }).field).toBe('thing.serial');
+  });
+
+  it('the edges of the range are safe: a refusal then is MALFORMED, as any other', () => {
+    for (const edge of [MAX_SAFE, -MAX_SAFE]) {
+      expect(named((w) => w.tag(6, WireType.Varint).int64(edge))).toEqual({ code: 'ERROR_CODE_MALFORMED', field: 'thing', rule: 'protobuf', message: 'thing is not a valid Thing message' });
+    }
+    expect(named((w) => w.tag(3, WireType.Varint).uint64(MAX_SAFE), { 3: 'thing.serial' }).code).toBe('ERROR_CODE_MALFORMED');
+  });
+});
+
 describe('correlation id (docs/protocol.md 3.2)', () => {
   const refused = (correlationId: string) => () => parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX);
 
@@ -406,6 +504,25 @@ describe('receipts', () => {
   it('refuses a receipt whose body is not a ReceiptBody', () => {
     const bytes = Buffer.from([0x0a, 0x10, 0x01]);
     expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
+  });
+
+  it('says why a receipt proves nothing', () => {
+    const said = (run: () => unknown) => {
+      const { field, rule, message } = expectCode(run, ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+      return [field, rule, message];
+    };
+    const sign = (status: ReceiptStatus, overrides: Partial<ReceiptBody> = {}) => signReceipt(body(status, overrides), bel.keys.signingSecretKey);
+    expect(said(() => verifyReceipt(signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED), ken.keys.signingSecretKey), expected()))).toEqual(['receipt', 'receipt', 'receipt signature does not verify']);
+    expect(said(() => verifyReceipt(sign(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { version: 2 }), expected()))).toEqual(['receipt', 'receipt', 'receipt version 2 is not supported']);
+    expect(said(() => verifyReceipt(sign(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { sender: 'KEN' }), expected()))[2]).toBe('receipt names another message, sender, issuer or issuer key');
+    expect(said(() => verifyDeliveryReceipt(accepted(), expected(), Buffer.alloc(32, 8)))[2]).toBe('receipt digest does not match the envelope sent');
+    expect(said(() => verifyDeliveryReceipt(sign(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), expected(), digest))[2]).toBe('duplicate receipt without the original receipt');
+    const rejectedOriginal = sign(ReceiptStatus.RECEIPT_STATUS_REJECTED);
+    expect(said(() => verifyDeliveryReceipt({ ...sign(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), original: rejectedOriginal }, expected(), digest))[2]).toBe('original receipt is not ACCEPTED');
+    expect(said(() => verifyDeliveryReceipt(rejectedOriginal, expected(), digest))[2]).toBe('receipt status 3 does not prove delivery');
+    const bytes = Buffer.from([0x0a, 0x10, 0x01]);
+    const malformed = expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
+    expect([malformed.field, malformed.message]).toEqual(['receipt.body', 'receipt.body is not a valid ReceiptBody message']);
   });
 
   it('refuses a receipt whose received_at_ms lies beyond 2^53 − 1, naming the field (protocol 0)', () => {

@@ -6,6 +6,8 @@ import {
   ErrorCode,
   EnvelopeHeader,
   MessageKind,
+  NodeEvent,
+  NodeEventType,
   Notice,
   type Receipt,
   PeerCardBody,
@@ -15,11 +17,14 @@ import {
   TracenetError,
 } from '@tracenet/proto';
 import { connectAuthority } from '../src/api/authority-client.js';
+import type { Journal } from '../src/audit/audit-log.js';
 import { verifyAuditLog } from '../src/audit/verify.js';
-import { decryptEnvelope, parseEnvelope, sealWithHeader } from '../src/envelope/envelope.js';
+import { bodyDigest, decryptEnvelope, parseEnvelope, sealWithHeader } from '../src/envelope/envelope.js';
+import { sodium } from '../src/crypto/sodium.js';
 import { verifyDeliveryReceipt, verifyReceipt } from '../src/envelope/receipt.js';
-import { preciseReason } from '../src/federation/envelope-opener.js';
-import type { InboxMessage } from '../src/federation/receiver.js';
+import { EnvelopeOpener, preciseReason } from '../src/federation/envelope-opener.js';
+import type { PeerRegistry } from '../src/federation/peers.js';
+import { type InboxMessage, Receiver } from '../src/federation/receiver.js';
 import { readAuthorityToken } from '../src/identity/data-dir.js';
 import type { TracenetNode } from '../src/node.js';
 import { ManualClock } from '../src/util/clock.js';
@@ -245,7 +250,7 @@ describe('refused before authentication: only counted for the audit log', () => 
       const sealed = sealFrom(fra.identity, later.node.identity, laterClock.now());
       const error = TracenetError.from(await rejectionOf(later.node.receiver.deliver(sealed.bytes)));
       expect([error.codeName, error.rule]).toEqual(['UNKNOWN_SENDER', 'authentication']);
-      expect(preciseReason(error)).toMatchObject({ codeName: 'UNKNOWN_SENDER', rule: 'card_validity' });
+      expect(preciseReason(error)).toMatchObject({ codeName: 'UNKNOWN_SENDER', rule: 'card_validity', field: 'header.sender', message: 'the pinned card of FRA has expired' });
       expect(await storeCounts(later.node)).toMatchObject({ inbox: 0, seen: 0, audit: auditBefore });
       await later.node.refusals.flush({ now: true });
       expect(await lastAudit(later.node)).toMatchObject({ type: 'refusals.counted', 'refused.UNKNOWN_SENDER.card_validity': 1 });
@@ -730,6 +735,191 @@ describe('no oracle before authentication (docs/protocol.md 4.4)', () => {
   it('a misaddressed envelope is told so: this node\'s participant id is public', async () => {
     const error = TracenetError.from(await rejectionOf(client.deliver(sealFrom(deu.identity, ken.identity, clock.now()).bytes)));
     expect(error).toMatchObject({ codeName: 'WRONG_RECIPIENT', field: 'header.recipient', rule: 'recipient', retryable: false });
+  });
+});
+
+describe('the envelope opener: what each check says', () => {
+  const config = { maxEnvelopeBytes: MAX_BYTES, replayWindowMs: WINDOW_MS };
+  const opener = (peers: PeerRegistry = bel.node.peers) => new EnvelopeOpener({ identity: self(), peers, clock, config });
+  const refusalOf = (run: () => unknown): TracenetError => {
+    try {
+      run();
+    } catch (error) {
+      return error as TracenetError;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('the time window and the expiry, with how far off the envelope is', () => {
+    expect(opener().config).toBe(config);
+    const at = (createdAtMs: number, expiresAtMs = createdAtMs + 3_600_000) => () => opener().checkTime(headerFrom(fra.identity, self(), clock.now(), { createdAtMs, expiresAtMs }));
+    expect(refusalOf(at(clock.now() + 600_000))).toMatchObject({ code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, field: 'header.created_at_ms', rule: 'replay_window', message: 'envelope was created 600 s in the future; the window is ±300 s' });
+    expect(refusalOf(at(clock.now() - 600_000))).toMatchObject({ message: 'envelope was created 600 s ago; the window is ±300 s' });
+    expect(refusalOf(at(clock.now() - 1000, clock.now()))).toMatchObject({ code: ErrorCode.ERROR_CODE_EXPIRED, field: 'header.expires_at_ms', rule: 'expiry', message: 'envelope has expired' });
+    expect(at(clock.now() - 1000, clock.now() + 1)).not.toThrow();
+  });
+
+  it('precise reasons of refused headers; the refusal of another addressee is public', () => {
+    const parsed = (from: Party, overrides: Partial<EnvelopeHeader> = {}) => parseEnvelope(sealHeader(from.identity, self(), headerFrom(from.identity, self(), clock.now(), overrides)).bytes, MAX_BYTES);
+    expect(refusalOf(() => opener().authenticate(parsed(fra, { recipient: 'KEN' })))).toMatchObject({ code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, field: 'header.recipient', message: 'envelope is addressed to KEN, this node is BEL' });
+    expect(preciseReason(refusalOf(() => opener().authenticate(parsed(fra, { recipientKeyId: 'k'.repeat(16) }))))).toMatchObject({ field: 'header.recipient_key_id' });
+    expect(preciseReason(refusalOf(() => opener().authenticate(parsed(deu))))).toMatchObject({ field: 'header.sender', rule: 'pinned_peer', message: 'DEU is not a pinned peer of BEL' });
+  });
+
+  it('a precise reason is the cause of NOT_AUTHENTICATED only', () => {
+    const cause = new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'inner');
+    const other = new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'outer', { rule: 'protobuf', cause });
+    expect(preciseReason(other)).toBe(other);
+  });
+
+  it('sealed content from the pair that does not decode stays MALFORMED; a fault that is no refusal is passed on as it is', () => {
+    const sealed = sealFrom(fra.identity, self(), clock.now());
+    const junk = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(Buffer.from([0xff, 0xff, 0xff]), sealed.envelope.header, null, sealed.envelope.nonce, pairKeyOf(fra.identity, self()));
+    const authentic = parseEnvelope(reencode(sealed.envelope, (copy) => (copy.ciphertext = Buffer.from(junk))), MAX_BYTES);
+    expect(refusalOf(() => opener().authenticate(authentic))).toMatchObject({ code: ErrorCode.ERROR_CODE_MALFORMED, field: 'sealed' });
+    const fault = new Error('the peer registry is broken');
+    const broken = { get: () => { throw fault; } } as unknown as PeerRegistry;
+    expect(refusalOf(() => opener(broken).authenticate(parseEnvelope(sealed.bytes, MAX_BYTES)))).toBe(fault);
+  });
+});
+
+describe("the receiver's own outcomes: audit entry, node event, listeners, receipts, the handler's decision", () => {
+  const ACCEPTED = ReceiptStatus.RECEIPT_STATUS_ACCEPTED;
+  const DUPLICATE = ReceiptStatus.RECEIPT_STATUS_DUPLICATE;
+  const statusOf = (receipt: Receipt) => ReceiptBody.decode(receipt.body).status;
+  const refusalOf = async (promise: Promise<unknown>) => TracenetError.from(await rejectionOf(promise));
+
+  /** The newest node event of BEL. */
+  async function lastEvent(): Promise<NodeEvent> {
+    for await (const event of bel.node.store.audit.events.values({ reverse: true, limit: 1 })) return event;
+    throw new Error('no node event');
+  }
+
+  /**
+   * A receiver on BEL's identity, peers, store and journal but without BEL's workflow (no handler
+   * until a test sets one), whose journal can be made to fail once as a full disk would.
+   */
+  function bareReceiver(): { receiver: Receiver; failNextWrite: () => void } {
+    let fail = false;
+    const journal = {
+      write: async (...args: Parameters<Journal['write']>) => {
+        if (fail) {
+          fail = false;
+          throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the store refused the batch');
+        }
+        await bel.node.journal.write(...args);
+      },
+    } as unknown as Journal;
+    const receiver = new Receiver({
+      identity: self(),
+      peers: bel.node.peers,
+      journal,
+      store: bel.node.store,
+      clock,
+      logger: bel.node.logger,
+      config: { maxEnvelopeBytes: MAX_BYTES, replayWindowMs: WINDOW_MS },
+      refusals: bel.node.refusals,
+    });
+    return { receiver, failNextWrite: () => (fail = true) };
+  }
+
+  it('an accepted notice is audited with its body digest and announced as a node event of no case', async () => {
+    const body = notice('audited', 'with its body digest');
+    const sealed = sealFrom(fra.identity, self(), clock.now(), { body });
+    const { messageId } = EnvelopeHeader.decode(sealed.envelope.header);
+    expect(await deliverOk(sealed.bytes)).toMatchObject({ status: ACCEPTED, errorCode: ErrorCode.ERROR_CODE_UNSPECIFIED, errorMessage: '' });
+    expect(await lastAudit(bel.node)).toMatchObject({ type: 'message.received', direction: 'in', peer: 'FRA', messageId, bodyDigest: bodyDigest(MessageKind.MESSAGE_KIND_NOTICE, body) });
+    expect(await lastEvent()).toMatchObject({ type: NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED, caseId: '', traceId: '', peer: 'FRA', messageId, summary: 'message received from FRA' });
+  });
+
+  it("tells its listeners each duplicate and rejection with the message's kind; a REJECTED receipt carries the error's text", async () => {
+    const duplicates: unknown[] = [];
+    const rejections: unknown[] = [];
+    const onDuplicate = (d: unknown) => duplicates.push(d);
+    const onRejected = (r: unknown) => rejections.push(r);
+    bel.node.receiver.on('duplicate', onDuplicate);
+    bel.node.receiver.on('rejected', onRejected);
+    try {
+      const messageId = newMessageId();
+      const first = sealFrom(fra.identity, self(), clock.now(), { messageId, body: notice('one', 'first body') });
+      await deliverOk(first.bytes);
+      expect((await deliverOk(first.bytes)).status).toBe(DUPLICATE);
+      expect(duplicates).toEqual([{ sender: 'FRA', messageId, kind: MessageKind.MESSAGE_KIND_NOTICE }]);
+
+      const other = sealFrom(fra.identity, self(), clock.now(), { messageId, body: notice('two', 'second body') });
+      const reused = await refusalOf(bel.node.receiver.deliver(other.bytes));
+      expect(reused).toMatchObject({ field: 'header.message_id', rule: 'unique_message_id', message: `message id ${messageId} was already used by FRA for other content` });
+      expect(ReceiptBody.decode((reused.receipt as Receipt).body)).toMatchObject({ errorCode: ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, errorMessage: reused.message });
+      const again = await refusalOf(bel.node.receiver.deliver(other.bytes));
+      expect(again).toMatchObject({ rule: 'rejected_before', message: 'this message was rejected before; it is not processed again' });
+      const unparsed = await refusalOf(bel.node.receiver.deliver(Buffer.from([0xff, 0xff, 0xff])));
+      expect(rejections).toEqual([
+        { code: 'MESSAGE_ID_REUSED', kind: MessageKind.MESSAGE_KIND_NOTICE },
+        { code: 'MESSAGE_ID_REUSED', kind: MessageKind.MESSAGE_KIND_NOTICE },
+        { code: 'MALFORMED', unauthenticated: { code: 'MALFORMED', rule: unparsed.rule } },
+      ]);
+    } finally {
+      bel.node.receiver.off('duplicate', onDuplicate);
+      bel.node.receiver.off('rejected', onRejected);
+    }
+  });
+
+  it('without a handler every kind is checked by its body rules; a storage failure on a copy is passed on, not remembered', async () => {
+    const { receiver, failNextWrite } = bareReceiver();
+    const sealed = sealFrom(fra.identity, self(), clock.now());
+    expect(statusOf(await receiver.deliver(sealed.bytes))).toBe(ACCEPTED);
+    expect((await refusalOf(receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { body: notice('', '') }).bytes))).code).toBe(ErrorCode.ERROR_CODE_MISSING_FIELD);
+    failNextWrite();
+    const storage = await refusalOf(receiver.deliver(sealed.bytes));
+    expect(storage.code).toBe(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE);
+    expect(storage.receipt).toBeUndefined();
+    // The sender retries and gets its DUPLICATE: the failure was neither receipted nor remembered.
+    expect(statusOf(await receiver.deliver(sealed.bytes))).toBe(DUPLICATE);
+  });
+
+  it("the handler decides: it commits, refuses (remembered by message id), fails for a moment, or neither (INTERNAL), and a failure after its commit keeps the message", async () => {
+    const { receiver } = bareReceiver();
+    let decision: 'commit' | 'refuse' | 'retry' | 'nothing' | 'fail after commit' = 'commit';
+    receiver.setInboundHandler({
+      handles: (kind) => kind === MessageKind.MESSAGE_KIND_NOTICE,
+      async accept(_message, commit) {
+        if (decision === 'refuse') throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the case refuses it', { field: 'body.trace_id', rule: 'known_trace' });
+        if (decision === 'retry') throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the case store is busy');
+        if (decision === 'nothing') return;
+        await commit([], [], []);
+        if (decision === 'fail after commit') throw new Error('after the commit');
+      },
+    });
+    const rejections: unknown[] = [];
+    receiver.on('rejected', (r) => rejections.push(r));
+
+    // The handler's kinds are judged by the handler alone: a notice the body rules refuse is its to accept.
+    expect(statusOf(await receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { body: notice('', '') }).bytes))).toBe(ACCEPTED);
+
+    decision = 'retry';
+    const sealed = sealFrom(fra.identity, self(), clock.now());
+    const busy = await refusalOf(receiver.deliver(sealed.bytes));
+    expect([busy.code, busy.receipt]).toEqual([ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, undefined]);
+    // Authenticated, so not counted as a refusal before authentication.
+    expect(rejections).toEqual([{ code: 'STORAGE_UNAVAILABLE', kind: MessageKind.MESSAGE_KIND_NOTICE }]);
+    decision = 'nothing';
+    const internal = await refusalOf(receiver.deliver(sealed.bytes));
+    expect(internal).toMatchObject({ code: ErrorCode.ERROR_CODE_INTERNAL, message: 'the workflow neither accepted nor refused the message', receipt: undefined });
+    decision = 'fail after commit';
+    expect((await refusalOf(receiver.deliver(sealed.bytes))).receipt).toBeUndefined();
+    decision = 'commit';
+    expect(statusOf(await receiver.deliver(sealed.bytes))).toBe(DUPLICATE);
+
+    decision = 'refuse';
+    const messageId = newMessageId();
+    const refused = await refusalOf(receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { messageId }).bytes));
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'known_trace' });
+    expect(statusOf(refused.receipt as Receipt)).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
+    // Remembered for the message id, not only these bytes: a fresh seal of it is refused as before, unasked.
+    decision = 'commit';
+    clock.advance(1_000);
+    const resealed = await refusalOf(receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { messageId }).bytes));
+    expect(resealed).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'rejected_before' });
   });
 });
 

@@ -55,6 +55,7 @@ export function decodeWithSafeIntegers<T>(
 function unsafeIntegerField(bytes: Uint8Array, int64Fields: Readonly<Record<number, string>>, uint64Fields: Readonly<Record<number, string>>): string | undefined {
   const reader = new BinaryReader(bytes);
   try {
+    // Stryker disable next-line EqualityOperator: equivalent: at the end a further read throws, and the catch below returns undefined as the loop's end does
     while (reader.pos < reader.len) {
       const [fieldNo, wireType] = reader.tag();
       const signed = int64Fields[fieldNo];

@@ -40,6 +40,7 @@ export function lookupQueryViolations(query: Pick<LookupQuery, 'weapon' | 'purpo
     }
     tooLong('weapon.model', w.model, QUERY_LIMITS.name);
     tooLong('weapon.calibre', w.calibre, QUERY_LIMITS.name);
+    // Stryker disable next-line ConditionalExpression: `w.type !== 0` → true is equivalent (0 is a member of WeaponType and not UNRECOGNIZED); the other conditions of this line are killed by the type -1 and 99 cases of matcher.test.ts
     if (w.type !== 0 && (!(w.type in WeaponType) || w.type === WeaponType.UNRECOGNIZED)) invalid('weapon.type', 'enum', `weapon type ${w.type} is not known`);
   }
   if (query.purpose.trim() === '') required('purpose', 'the purpose of the lookup is required; the owner of a hit records it');

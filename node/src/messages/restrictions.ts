@@ -42,6 +42,7 @@ export function defaultRestrictions(requester: string, policy: PeerPolicy, inten
   return {
     purpose: p?.purpose.trim() || intendedUse,
     onwardDisclosure: onward,
+    // Stryker disable next-line OptionalChaining,ArrayDeclaration: equivalent: onward is LISTED only when the policy's defaults say so, so `p` is defined and its list (a repeated field) never missing; the line's last `[]` is pinned by the restrictions.test.ts defaults cases
     listedParticipants: onward === O.ONWARD_DISCLOSURE_LISTED ? [...(p?.listedParticipants ?? [])] : [],
     retentionDays: p && p.retentionDays > 0 ? Math.min(p.retentionDays, MAX_RETENTION_DAYS) : panel ? PANEL_RETENTION_DAYS : DEFAULT_RETENTION_DAYS,
   };

@@ -85,7 +85,7 @@ function wildcardMatch(chars: readonly string[], serial: string): boolean {
     } else if (c === '?' || c === s[i]) {
       p += 1;
       i += 1;
-    } else if (resumeP >= 0) {
+    } else /* Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: resumeP is -1 or an index after a `*` (at least 1), and with -1 the loop only walks to the end and returns false */ if (resumeP >= 0) {
       p = resumeP;
       resumeI += 1;
       i = resumeI;

@@ -5,10 +5,10 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initSodium } from '../../src/crypto/sodium.js';
 import { AliasTable, parseAliasCsv } from '../../src/records/alias-table.js';
-import { compileLookup, lookupQueryViolations } from '../../src/lookup/matcher.js';
+import { compileLookup, lookupQueryViolations, matchInterest, MAX_HITS, throwViolations } from '../../src/lookup/matcher.js';
 import { MAX_WILDCARDS, serialPattern } from '../../src/records/serial-pattern.js';
 import { RateLimiter } from '../../src/lookup/rate-limiter.js';
-import type { InterestEntry } from '../../src/records/record-store.js';
+import type { InterestEntry, RecordStore } from '../../src/records/record-store.js';
 import { ManualClock } from '../../src/util/clock.js';
 
 const SAMPLE = fileURLToPath(new URL('../../../docs/examples/manufacturer-aliases.csv', import.meta.url));
@@ -129,6 +129,60 @@ describe('query rules', () => {
     const v = lookupQueryViolations({ ...valid, purpose: 'p'.repeat(501), weapon: query({ model: 'm'.repeat(201), type: 99 as WeaponType }) }, '');
     expect(v.map((x) => x.field)).toEqual(['weapon.model', 'weapon.type', 'purpose']);
   });
+
+  it('texts may reach their limits exactly; one character more is refused, each under its own field', () => {
+    const atLimit = { weapon: query({ manufacturer: 'm'.repeat(200), serialNumber: `FX${'1'.repeat(198)}`, model: 'm'.repeat(200), calibre: 'c'.repeat(200) }), purpose: 'p'.repeat(500), requestingAuthority: 'a'.repeat(500) };
+    expect(lookupQueryViolations(atLimit, '')).toEqual([]);
+    const over = { weapon: query({ manufacturer: 'm'.repeat(201), serialNumber: 'F'.repeat(201), model: 'm'.repeat(201), calibre: 'c'.repeat(201) }), purpose: 'p'.repeat(501), requestingAuthority: 'a'.repeat(501) };
+    expect(lookupQueryViolations(over, 'body')).toEqual([
+      { field: 'body.weapon.manufacturer', rule: 'max_length', message: 'weapon.manufacturer is longer than 200 characters' },
+      { field: 'body.weapon.serial_number', rule: 'max_length', message: 'weapon.serial_number is longer than 200 characters' },
+      { field: 'body.weapon.model', rule: 'max_length', message: 'weapon.model is longer than 200 characters' },
+      { field: 'body.weapon.calibre', rule: 'max_length', message: 'weapon.calibre is longer than 200 characters' },
+      { field: 'body.purpose', rule: 'max_length', message: 'purpose is longer than 500 characters' },
+      { field: 'body.requesting_authority', rule: 'max_length', message: 'requesting_authority is longer than 500 characters' },
+    ]);
+    // A manufacturer of separators only is refused as a name, unless it is already too long.
+    expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-.-' }) }, '')).toEqual([{ field: 'weapon.manufacturer', rule: 'name', message: 'the manufacturer has no letter or digit' }]);
+    expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-'.repeat(201) }) }, '').map((x) => x.rule)).toEqual(['max_length']);
+    // At exactly the limit, the content rules still apply.
+    expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-'.repeat(200) }) }, '').map((x) => x.rule)).toEqual(['name']);
+    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '-'.repeat(200) }) }, '').map((x) => x.rule)).toEqual(['serial']);
+  });
+
+  it('says in each violation what is wrong', () => {
+    const v = lookupQueryViolations({ weapon: query({ manufacturer: ' ', serialNumber: ' ', type: WeaponType.UNRECOGNIZED }), purpose: ' ', requestingAuthority: '', queryId: 'q' }, '');
+    expect(v).toEqual([
+      { field: 'query_id', rule: 'query_id', message: 'a query id is 16 to 64 characters of [A-Za-z0-9_-]' },
+      { field: 'weapon.manufacturer', rule: 'required', message: 'the manufacturer is required (a serial alone is not an identity)' },
+      { field: 'weapon.serial_number', rule: 'required', message: 'the serial number is required' },
+      { field: 'weapon.type', rule: 'enum', message: 'weapon type -1 is not known' },
+      { field: 'purpose', rule: 'required', message: 'the purpose of the lookup is required; the owner of a hit records it' },
+    ]);
+    expect(lookupQueryViolations({ ...valid, weapon: undefined }, '')).toEqual([{ field: 'weapon', rule: 'required', message: 'the weapon (manufacturer and serial number) is required' }]);
+    const serial = (serialNumber: string) => lookupQueryViolations({ ...valid, weapon: query({ serialNumber }) }, '')[0]?.message;
+    expect(serial('A?B')).toBe('a serial with wildcards needs at least 3 known letters or digits besides "?" and "*"');
+    expect(serial(`XYZ${'?'.repeat(11)}`)).toBe('a serial holds at most 10 wildcards ("?" and each run of "*" count one each), not 11');
+    expect(serial('-/-')).toBe('the serial number has no letter or digit');
+    // An exact serial needs no 3 known characters: short serials exist.
+    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: 'A7' }) }, '')).toEqual([]);
+  });
+
+  it('throws MISSING_FIELD when the first violation is a missing field, INVALID_FIELD otherwise, listing them all', () => {
+    expect(() => throwViolations([], 'the lookup is not valid')).not.toThrow();
+    const missing = { field: 'purpose', rule: 'required', message: 'the purpose is required' };
+    const invalid = { field: 'weapon.type', rule: 'enum', message: 'weapon type 99 is not known' };
+    expect(() => throwViolations([missing, invalid], 'the lookup is not valid')).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.ERROR_CODE_MISSING_FIELD,
+        message: 'the lookup is not valid: purpose: the purpose is required; weapon.type: weapon type 99 is not known',
+        field: 'purpose',
+        rule: 'required',
+        violations: [missing, invalid],
+      }),
+    );
+    expect(() => throwViolations([invalid, missing], 'x')).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'weapon.type', rule: 'enum' }));
+  });
 });
 
 describe('matching', () => {
@@ -168,6 +222,29 @@ describe('matching', () => {
     expect(m.accepts(entry())).toBe(true);
     expect(m.accepts(entry({ serial: 'FY04122231' }))).toBe(false);
     expect(compileLookup(query({ serialNumber: 'FX-04?2-*', type: WeaponType.WEAPON_TYPE_PISTOL }), none).accepts(entry())).toBe(false);
+  });
+});
+
+describe('running a query against the records of interest', () => {
+  /** A record store that records the scan it was asked for and offers `entries` to the matcher. */
+  function records(entries: InterestEntry[]) {
+    const scans: Array<{ serial: string; exact: boolean; limit: number }> = [];
+    const store = {
+      findInterest: async (scan: { serial: string; exact: boolean }, accept: (entry: InterestEntry) => boolean, limit: number) => {
+        scans.push({ ...scan, limit });
+        return entries.filter(accept).slice(0, limit);
+      },
+    } as unknown as RecordStore;
+    return { store, scans };
+  }
+
+  it('an exact serial scans its own range; a wildcard serial the range of its prefix, its hits marked partial', async () => {
+    const exact = records([entry(), entry({ recordId: `rec_${'C'.repeat(22)}`, serial: 'FX04122232' })]);
+    expect(await matchInterest(exact.store, query({}), AliasTable.EMPTY)).toEqual([{ entry: entry(), partial: false }]);
+    expect(exact.scans).toEqual([{ serial: 'FX04122231', exact: true, limit: MAX_HITS }]);
+    const partial = records([entry()]);
+    expect(await matchInterest(partial.store, query({ serialNumber: 'FX-04?2*' }), AliasTable.EMPTY, 5)).toEqual([{ entry: entry(), partial: true }]);
+    expect(partial.scans).toEqual([{ serial: 'FX04', exact: false, limit: 5 }]);
   });
 });
 

@@ -22,6 +22,16 @@ import {
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { verifyReceipt } from '../../src/envelope/receipt.js';
+import {
+  defaultRestrictions,
+  disclosureBasis,
+  isOrganisation,
+  onwardName,
+  purgedAnswer,
+  receivedRestrictions,
+  tighten,
+  validateRestrictions,
+} from '../../src/messages/restrictions.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import type { TracenetNode } from '../../src/node.js';
 import type { NodeConfig } from '../../src/config/config.js';
@@ -150,6 +160,145 @@ async function answered(bed: Bed, restrictions?: Partial<UseRestrictions>): Prom
   await bed.cases('BEL').call('answerCase', traced(theirs.caseId, restrictions));
   return { mine: await until(bed.node('FRA'), mine.caseId, (c) => c.state === S.CASE_STATE_ANSWERED, 'answered'), theirs: await bed.node('BEL').workflow.get(theirs.caseId) };
 }
+
+/**
+ * The rules of restrictions.ts called directly, every boundary once (the tests above drive the
+ * same rules through nodes; these pin each comparison and default, see docs/reliability.md 9).
+ */
+describe('the restriction rules themselves', () => {
+  const restrictions = (fields: Partial<UseRestrictions> = {}): UseRestrictions => ({
+    purpose: 'investigation 2026/17',
+    onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT,
+    listedParticipants: [],
+    retentionDays: 100,
+    ...fields,
+  });
+  const caught = (run: () => unknown): TracenetError => {
+    try {
+      run();
+    } catch (error) {
+      return TracenetError.from(error);
+    }
+    throw new Error('expected a refusal');
+  };
+  const policy = (defaults?: Partial<UseRestrictions>) =>
+    PeerPolicy.fromPartial({ participantId: 'FRA', ...(defaults ? { defaultRestrictions: restrictions({ purpose: '', onwardDisclosure: O.ONWARD_DISCLOSURE_UNSPECIFIED, retentionDays: 0, ...defaults }) } : {}) });
+
+  it('tells organisations from states and names onward disclosures plainly', () => {
+    expect(isOrganisation(PANEL)).toBe(true);
+    expect(isOrganisation('FRA')).toBe(false);
+    expect(onwardName(O.ONWARD_DISCLOSURE_WITH_CONSENT)).toBe('with consent');
+    expect(onwardName(O.ONWARD_DISCLOSURE_LISTED)).toBe('listed');
+    expect(onwardName(O.ONWARD_DISCLOSURE_NONE)).toBe('none');
+    expect(onwardName(99 as O)).toBe('unspecified');
+  });
+
+  it('defaults: WITH_CONSENT and 5 years for a state, NONE and 1 year for a panel, the intended use as purpose', () => {
+    expect(defaultRestrictions('FRA', policy(), 'seizure')).toEqual({ purpose: 'seizure', onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: 5 * 365 });
+    expect(defaultRestrictions(PANEL, policy(), 'panel work')).toEqual({ purpose: 'panel work', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 365 });
+    // Policy defaults left empty (no onward disclosure, retention 0, a blank purpose) fall back field by field.
+    expect(defaultRestrictions(PANEL, policy({ purpose: '  ' }), 'panel work')).toEqual({ purpose: 'panel work', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 365 });
+    expect(defaultRestrictions('FRA', policy({ onwardDisclosure: 9 as O }), 'seizure').onwardDisclosure).toBe(O.ONWARD_DISCLOSURE_WITH_CONSENT);
+  });
+
+  it("defaults: the policy's fields win, trimmed, with retention capped at 100 years and the list kept only for LISTED", () => {
+    const listed = defaultRestrictions('FRA', policy({ purpose: ' export control ', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['BEL', 'KEN'], retentionDays: 30 }), 'seizure');
+    expect(listed).toEqual({ purpose: 'export control', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['BEL', 'KEN'], retentionDays: 30 });
+    const none = defaultRestrictions(PANEL, policy({ onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: ['BEL'], retentionDays: 40_000 }), 'x');
+    expect(none).toEqual({ purpose: 'x', onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: [], retentionDays: 36_500 });
+    expect(defaultRestrictions('FRA', policy({ retentionDays: 1 }), 'x').retentionDays).toBe(1);
+  });
+
+  it('tightening: no change keeps the base; empty fields keep theirs; stricter and equal values are taken', () => {
+    const base = restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['BEL', 'KEN'] });
+    expect(tighten(base, undefined, 'restrictions')).toBe(base);
+    const empty = restrictions({ purpose: '  ', onwardDisclosure: O.ONWARD_DISCLOSURE_UNSPECIFIED, retentionDays: 0 });
+    expect(tighten(base, empty, 'restrictions')).toEqual(base);
+    expect(tighten(base, restrictions({ purpose: ' narrower ', onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['KEN'], retentionDays: 100 }), 'r')).toEqual({
+      purpose: 'narrower',
+      onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED,
+      listedParticipants: ['KEN'],
+      retentionDays: 100,
+    });
+    // Away from LISTED, no list is kept, whatever the change names.
+    expect(tighten(base, restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, listedParticipants: ['BEL'], retentionDays: 99 }), 'r')).toEqual({
+      purpose: 'investigation 2026/17',
+      onwardDisclosure: O.ONWARD_DISCLOSURE_NONE,
+      listedParticipants: [],
+      retentionDays: 99,
+    });
+    expect(tighten(restrictions(), restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT }), 'r').onwardDisclosure).toBe(O.ONWARD_DISCLOSURE_WITH_CONSENT);
+  });
+
+  it('tightening: every loosening is refused at once, naming each field under the prefix', () => {
+    const base = restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_NONE, retentionDays: 100 });
+    const failure = caught(() => tighten(base, restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT, retentionDays: 101 }), 'answer.restrictions'));
+    expect(failure).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'answer.restrictions.onward_disclosure', rule: 'no_loosening' });
+    expect(failure.message).toMatch(/^use restrictions may only be tightened/);
+    expect(failure.violations.map((v) => [v.field, v.rule])).toEqual([
+      ['answer.restrictions.onward_disclosure', 'no_loosening'],
+      ['answer.restrictions.retention_days', 'no_loosening'],
+    ]);
+    expect(failure.violations[0]?.message).toBe("onward disclosure with consent is looser than the policy's none");
+    expect(failure.violations[1]?.message).toBe("retention of 101 days is longer than the policy's 100");
+    // Listed participants only fewer: a name the base does not list is refused, by name.
+    const listed = restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['BEL'] });
+    const outside = caught(() => tighten(listed, restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['BEL', 'KEN', 'USA'] }), 'r'));
+    expect(outside.violations).toEqual([{ field: 'r.listed_participants', rule: 'no_loosening', message: 'KEN, USA not among the participants the policy lists' }]);
+    // A base of unknown looseness counts as the strictest; an unknown change is not a disclosure at all.
+    expect(caught(() => tighten(restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_UNSPECIFIED }), restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT }), 'r')).rule).toBe('no_loosening');
+    expect(caught(() => tighten(base, restrictions({ onwardDisclosure: 7 as O }), 'r')).violations).toEqual([{ field: 'r.onward_disclosure', rule: 'enum', message: 'onward disclosure is not known' }]);
+  });
+
+  it('received restrictions are checked: known onward disclosure, 1 to 36,500 days, participant ids, purpose up to 2,000 characters', () => {
+    expect(() => validateRestrictions(restrictions({ retentionDays: 1, purpose: 'p'.repeat(2000), onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['BEL', PANEL] }), 'r')).not.toThrow();
+    expect(() => validateRestrictions(restrictions({ retentionDays: 36_500, onwardDisclosure: O.ONWARD_DISCLOSURE_NONE }), 'r')).not.toThrow();
+    const failure = caught(() => validateRestrictions(restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_UNSPECIFIED, retentionDays: 0, listedParticipants: ['BEL', 'nobody'], purpose: 'p'.repeat(2001) }), 'body.restrictions'));
+    expect(failure).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'body.restrictions.onward_disclosure', rule: 'enum' });
+    expect(failure.message).toMatch(/^the use restrictions are invalid/);
+    expect(failure.violations).toEqual([
+      { field: 'body.restrictions.onward_disclosure', rule: 'enum', message: 'onward disclosure must be none, with consent or listed' },
+      { field: 'body.restrictions.retention_days', rule: 'range', message: 'retention must be 1 to 36500 days' },
+      { field: 'body.restrictions.listed_participants[1]', rule: 'participant_id', message: 'nobody is not a participant id' },
+      { field: 'body.restrictions.purpose', rule: 'max_length', message: 'purpose is longer than 2000 characters' },
+    ]);
+    expect(caught(() => validateRestrictions(restrictions({ retentionDays: 36_501 }), 'r')).violations.map((v) => v.field)).toEqual(['r.retention_days']);
+  });
+
+  it('an answer without restrictions is held under the state default; one with them keeps them', () => {
+    const answer = purgedAnswer({ traceId: 't', outcome: TraceOutcome.TRACE_OUTCOME_TRACED, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', automatic: false, restrictions: undefined });
+    expect(receivedRestrictions(answer, 'seizure')).toEqual({ purpose: 'seizure', onwardDisclosure: O.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: 5 * 365 });
+    const own = restrictions({ retentionDays: 3 });
+    expect(receivedRestrictions({ ...answer, restrictions: own }, 'seizure')).toBe(own);
+  });
+
+  it('onward disclosure: listed participants under LISTED, otherwise only a granted consent for that participant', () => {
+    const consent = (thirdParticipant: string, granted: boolean) => ({ consentId: `c-${thirdParticipant}-${granted}`, thirdParticipant, reason: '', requestedAtMs: 1, decidedAtMs: 2, granted, conditions: '' });
+    const listed = restrictions({ onwardDisclosure: O.ONWARD_DISCLOSURE_LISTED, listedParticipants: ['KEN'] });
+    expect(disclosureBasis(listed, [], 'KEN', 'BEL')).toBe('listed');
+    expect(disclosureBasis(listed, [consent('USA', false), consent('USA', true)], 'USA', 'BEL')).toBe('consent:c-USA-true');
+    // A list counts only under LISTED.
+    const withConsent = restrictions({ listedParticipants: ['KEN'] });
+    const refused = caught(() => disclosureBasis(withConsent, [consent('KEN', false), consent('USA', true)], 'KEN', 'BEL'));
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED, field: 'third_participant', rule: 'use_restrictions' });
+    expect(refused.message).toBe("BEL's restrictions (onward disclosure with consent) do not allow disclosure to KEN and no consent of BEL for it is on record");
+  });
+
+  it('a purged answer keeps its outcome, restrictions and whether it was automatic, nothing else', () => {
+    const full = {
+      traceId: 'trace-1',
+      outcome: TraceOutcome.TRACE_OUTCOME_REFERRED,
+      lastLegalRecord: 'sold',
+      pointOfDiversion: 'lost',
+      referral: { participant: 'KEN', basis: 'export', event: undefined },
+      history: [{ type: 1, atMs: 1, participant: 'BEL', description: 'made', reference: '' }] as never[],
+      details: 'details',
+      automatic: true,
+      restrictions: restrictions(),
+    };
+    expect(purgedAnswer(full)).toEqual({ traceId: 'trace-1', outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', automatic: true, restrictions: restrictions() });
+  });
+});
 
 describe('the purge runs with the deadline sweep (protocol 14.5)', () => {
   const SWEEP_EVERY = 60_000;
