@@ -23,11 +23,14 @@ const LAYERS = [
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const pathsOf = (parts) => `^node/src/(${parts.map((p) => (p.endsWith('.ts') ? `${escape(p)}$` : `${escape(p)}/`)).join('|')})`;
+const pathsOf = (parts) =>
+  `^node/src/(${parts.map((p) => (p.endsWith('.ts') ? `${escape(p)}$` : `${escape(p)}/`)).join('|')})`;
 
 const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `layer-${layer.name.replace(/ /g, '-')}`,
-  comment: `${layer.name} (${layer.parts.join(', ')}) imports only from its own layer and below: not from ${LAYERS.slice(i + 1)
+  comment: `${layer.name} (${layer.parts.join(', ')}) imports only from its own layer and below: not from ${LAYERS.slice(
+    i + 1,
+  )
     .map((l) => l.name)
     .join(', ')} (docs/architecture.md)`,
   severity: 'error',

@@ -64,12 +64,18 @@ if (!commit) {
 const dir = mkdtempSync(join(tmpdir(), 'tracenet-buf-breaking-'));
 try {
   const present = CONTRACT.filter((path) => git('cat-file', '-e', `${commit}:${path}`) !== undefined);
-  const archive = spawnSync('git', ['archive', '--format=tar', commit, '--', ...present], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  const archive = spawnSync('git', ['archive', '--format=tar', commit, '--', ...present], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (archive.status !== 0) throw new Error(`git archive ${commit}: ${archive.stderr}`);
   const untar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout });
   if (untar.status !== 0) throw new Error(`tar: ${untar.stderr}`);
   console.log(`buf breaking: proto/ against ${revision} (${why}, ${commit.slice(0, 12)})`);
-  const buf = spawnSync('npx', ['buf', 'breaking', 'proto', '--against', join(dir, 'proto')], { cwd: ROOT, stdio: 'inherit' });
+  const buf = spawnSync('npx', ['buf', 'breaking', 'proto', '--against', join(dir, 'proto')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   process.exitCode = buf.status ?? 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

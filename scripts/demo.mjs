@@ -19,8 +19,26 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(2)} s`;
 const say = (text) => process.stdout.write(`[${elapsed().padStart(7)}] ${text}\n`);
 
-const weapon = { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: 'FX-0412-2231', model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 };
-const event = (fields) => ({ date: '', place: '', agency: '', destination: '', origin: '', licence: '', endUser: '', details: '', ...fields });
+const weapon = {
+  manufacturer: 'FN Herstal',
+  countryOfManufacture: 'BEL',
+  serialNumber: 'FX-0412-2231',
+  model: 'FNX-45',
+  type: WeaponType.WEAPON_TYPE_PISTOL,
+  calibre: '.45 ACP',
+  year: 2011,
+};
+const event = (fields) => ({
+  date: '',
+  place: '',
+  agency: '',
+  destination: '',
+  origin: '',
+  licence: '',
+  endUser: '',
+  details: '',
+  ...fields,
+});
 const record = (fields) => ({
   recordId: '',
   manufacture: weapon,
@@ -56,12 +74,18 @@ const federation = await startLocalFederation({
   policies: [
     { of: 'BEL', policy: { participantId: 'FRA', ...autoAnswer } },
     { of: 'KEN', policy: { participantId: 'FRA', ...autoAnswer } },
-    { of: 'BEL', policy: { participantId: 'org:UN-POE', acceptRequests: true, autoAcknowledge: true, autoAnswer: false } },
+    {
+      of: 'BEL',
+      policy: { participantId: 'org:UN-POE', acceptRequests: true, autoAcknowledge: true, autoAnswer: false },
+    },
   ],
 });
 let exitCode = 0;
 try {
-  for (const node of federation.nodes.values()) say(`  ${node.participantId.padEnd(11)} federation ${node.runtime.federation}  authority ${node.runtime.authority}  (pid ${node.runtime.pid})`);
+  for (const node of federation.nodes.values())
+    say(
+      `  ${node.participantId.padEnd(11)} federation ${node.runtime.federation}  authority ${node.runtime.authority}  (pid ${node.runtime.pid})`,
+    );
   say('every node pinned the signed peer cards of the others; BEL and KEN accept and auto-answer requests from FRA');
 
   const bel = federation.node('BEL');
@@ -72,7 +96,13 @@ try {
       status: WeaponStatus.WEAPON_STATUS_EXPORTED,
       events: [
         event({ type: E.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2011-05-17', place: 'Herstal', agency: 'FN Herstal' }),
-        event({ type: E.WEAPON_EVENT_TYPE_EXPORTED, date: '2012-03-14', destination: 'KEN', licence: 'BE-EXP-2012-0413', endUser: 'Kenya Police Service' }),
+        event({
+          type: E.WEAPON_EVENT_TYPE_EXPORTED,
+          date: '2012-03-14',
+          destination: 'KEN',
+          licence: 'BE-EXP-2012-0413',
+          endUser: 'Kenya Police Service',
+        }),
       ],
     }),
   });
@@ -82,12 +112,23 @@ try {
       status: WeaponStatus.WEAPON_STATUS_STOLEN,
       events: [
         event({ type: E.WEAPON_EVENT_TYPE_IMPORTED, date: '2012-04-02', origin: 'BEL', licence: 'KE-IMP-2012-117' }),
-        event({ type: E.WEAPON_EVENT_TYPE_TRANSFERRED, date: '2012-06-20', endUser: 'Kenya Police Service, Nairobi armoury' }),
-        event({ type: E.WEAPON_EVENT_TYPE_STOLEN, date: '2019-08-03', place: 'Nairobi', agency: 'Kenya Police Service' }),
+        event({
+          type: E.WEAPON_EVENT_TYPE_TRANSFERRED,
+          date: '2012-06-20',
+          endUser: 'Kenya Police Service, Nairobi armoury',
+        }),
+        event({
+          type: E.WEAPON_EVENT_TYPE_STOLEN,
+          date: '2019-08-03',
+          place: 'Nairobi',
+          agency: 'Kenya Police Service',
+        }),
       ],
     }),
   });
-  say('seeded records: BEL manufactured and exported the FNX-45 FX-0412-2231 to KEN; KEN imported it and reports it stolen');
+  say(
+    'seeded records: BEL manufactured and exported the FNX-45 FX-0412-2231 to KEN; KEN imported it and reports it stolen',
+  );
 
   const request = {
     traceId: '',
@@ -95,32 +136,68 @@ try {
     caseReference: 'OCLCO-2026-0147',
     priority: Priority.PRIORITY_ROUTINE,
     urgencyJustification: '',
-    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' }],
-    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2026-10-02', place: 'Marseille', agency: 'Police judiciaire', description: 'seized during a search' },
-    weapon: { markings: weapon, imports: [{ country: 'KEN', year: 2012 }], governmentTransfer: undefined, controlComponent: undefined, components: [], manufactureMethod: 1, photos: [], otherInformation: '' },
+    illicitCriteria: [
+      { kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' },
+    ],
+    circumstances: {
+      kind: FindingKind.FINDING_KIND_SEIZED,
+      date: '2026-10-02',
+      place: 'Marseille',
+      agency: 'Police judiciaire',
+      description: 'seized during a search',
+    },
+    weapon: {
+      markings: weapon,
+      imports: [{ country: 'KEN', year: 2012 }],
+      governmentTransfer: undefined,
+      controlComponent: undefined,
+      components: [],
+      manufactureMethod: 1,
+      photos: [],
+      otherInformation: '',
+    },
     intendedUse: 'criminal investigation and prosecution',
     previousTraceId: '',
     chainId: '',
   };
   const first = (await fra.cases.call('createCase', { recipient: 'BEL', request, send: true })).case;
   say(`FRA sent trace request ${first.caseId} to BEL (trace ${first.traceId})`);
-  const referred = await until(fra, first.caseId, [CaseState.CASE_STATE_ANSWERED, CaseState.CASE_STATE_REFUSED, CaseState.CASE_STATE_RESTRICTED]);
+  const referred = await until(fra, first.caseId, [
+    CaseState.CASE_STATE_ANSWERED,
+    CaseState.CASE_STATE_REFUSED,
+    CaseState.CASE_STATE_RESTRICTED,
+  ]);
   say(`BEL answered: ${referred.timeline.at(-1).summary}`);
 
-  const second = (await fra.cases.call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: 'follow-on of the referral by BEL', send: true })).case;
+  const second = (
+    await fra.cases.call('followOn', {
+      caseId: first.caseId,
+      intendedUse: '',
+      otherInformation: 'follow-on of the referral by BEL',
+      send: true,
+    })
+  ).case;
   say(`FRA opened follow-on ${second.caseId} to KEN`);
-  const traced = await until(fra, second.caseId, [CaseState.CASE_STATE_ANSWERED, CaseState.CASE_STATE_REFUSED, CaseState.CASE_STATE_RESTRICTED]);
+  const traced = await until(fra, second.caseId, [
+    CaseState.CASE_STATE_ANSWERED,
+    CaseState.CASE_STATE_REFUSED,
+    CaseState.CASE_STATE_RESTRICTED,
+  ]);
   say(`KEN answered: ${traced.timeline.at(-1).summary}`);
 
   const chain = await fra.cases.call('getTraceChain', { caseId: second.caseId });
   process.stdout.write(`\n${chainText(chain.chainId, chain.cases).join('\n')}\n\n`);
   const wall = (traced.updatedAtMs - first.createdAtMs) / 1000;
-  say(`line of supply BEL → KEN → point of diversion established in ${wall.toFixed(2)} s of node time (by letter: weeks)`);
-  if (traced.answer?.outcome !== 1 || referred.answer?.outcome !== 2) throw new Error('the chain did not end as traced after a referral');
+  say(
+    `line of supply BEL → KEN → point of diversion established in ${wall.toFixed(2)} s of node time (by letter: weeks)`,
+  );
+  if (traced.answer?.outcome !== 1 || referred.answer?.outcome !== 2)
+    throw new Error('the chain did not end as traced after a referral');
 } catch (error) {
   exitCode = 1;
   process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  for (const node of federation.nodes.values()) process.stderr.write(`--- ${node.participantId} log ---\n${node.output.join('').slice(-4000)}\n`);
+  for (const node of federation.nodes.values())
+    process.stderr.write(`--- ${node.participantId} log ---\n${node.output.join('').slice(-4000)}\n`);
 } finally {
   await federation.stop();
   say(exitCode === 0 ? 'all nodes stopped; demo finished' : 'all nodes stopped');

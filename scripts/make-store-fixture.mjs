@@ -12,19 +12,48 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const [root, target] = process.argv.slice(2);
-if (!root || !target) throw new Error('usage: node scripts/make-store-fixture.mjs <checkout of a79a564, built> <fixture directory>');
+if (!root || !target)
+  throw new Error('usage: node scripts/make-store-fixture.mjs <checkout of a79a564, built> <fixture directory>');
 const { startLocalFederation } = await import(pathToFileURL(resolve(root, 'node/dist/index.js')).href);
-const { CaseState, WeaponEventType: E, WeaponStatus, WeaponType, Priority, IllicitKind, FindingKind } = await import(pathToFileURL(resolve(root, 'proto/dist/index.js')).href);
+const {
+  CaseState,
+  WeaponEventType: E,
+  WeaponStatus,
+  WeaponType,
+  Priority,
+  IllicitKind,
+  FindingKind,
+} = await import(pathToFileURL(resolve(root, 'proto/dist/index.js')).href);
 
-const weapon = { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: 'FX-0412-2231', model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 };
-const event = (fields) => ({ date: '', place: '', agency: '', destination: '', origin: '', licence: '', endUser: '', details: '', ...fields });
+const weapon = {
+  manufacturer: 'FN Herstal',
+  countryOfManufacture: 'BEL',
+  serialNumber: 'FX-0412-2231',
+  model: 'FNX-45',
+  type: WeaponType.WEAPON_TYPE_PISTOL,
+  calibre: '.45 ACP',
+  year: 2011,
+};
+const event = (fields) => ({
+  date: '',
+  place: '',
+  agency: '',
+  destination: '',
+  origin: '',
+  licence: '',
+  endUser: '',
+  details: '',
+  ...fields,
+});
 
 const base = await mkdtemp(join(tmpdir(), 'tracenet-fixture-'));
 const federation = await startLocalFederation({
   participants: ['BEL', 'FRA'],
   baseDir: base,
   keep: true,
-  policies: [{ of: 'BEL', policy: { participantId: 'FRA', acceptRequests: true, autoAcknowledge: true, autoAnswer: true } }],
+  policies: [
+    { of: 'BEL', policy: { participantId: 'FRA', acceptRequests: true, autoAcknowledge: true, autoAnswer: true } },
+  ],
 });
 try {
   const bel = federation.node('BEL');
@@ -42,7 +71,13 @@ try {
       status: WeaponStatus.WEAPON_STATUS_EXPORTED,
       events: [
         event({ type: E.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2011-05-17', place: 'Herstal', agency: 'FN Herstal' }),
-        event({ type: E.WEAPON_EVENT_TYPE_EXPORTED, date: '2012-03-14', destination: 'KEN', licence: 'BE-EXP-2012-0413', endUser: 'Kenya Police Service' }),
+        event({
+          type: E.WEAPON_EVENT_TYPE_EXPORTED,
+          date: '2012-03-14',
+          destination: 'KEN',
+          licence: 'BE-EXP-2012-0413',
+          endUser: 'Kenya Police Service',
+        }),
       ],
       recordedAtMs: 0,
       updatedAtMs: 0,
@@ -56,8 +91,23 @@ try {
     priority: Priority.PRIORITY_ROUTINE,
     urgencyJustification: '',
     illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'art. L317-8' }],
-    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2026-10-02', place: 'Marseille', agency: 'Police judiciaire', description: 'seized' },
-    weapon: { markings: weapon, imports: [], governmentTransfer: undefined, controlComponent: undefined, components: [], manufactureMethod: 1, photos: [], otherInformation: '' },
+    circumstances: {
+      kind: FindingKind.FINDING_KIND_SEIZED,
+      date: '2026-10-02',
+      place: 'Marseille',
+      agency: 'Police judiciaire',
+      description: 'seized',
+    },
+    weapon: {
+      markings: weapon,
+      imports: [],
+      governmentTransfer: undefined,
+      controlComponent: undefined,
+      components: [],
+      manufactureMethod: 1,
+      photos: [],
+      otherInformation: '',
+    },
     intendedUse: 'criminal investigation',
     previousTraceId: '',
     chainId: '',
@@ -70,7 +120,12 @@ try {
     if (Date.now() > deadline) throw new Error(`the case stayed ${CaseState[c.state]}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  await bel.authority.call('sendNotice', { recipient: 'FRA', subject: 'fixture', text: 'a notice from BEL', correlationId: '' });
+  await bel.authority.call('sendNotice', {
+    recipient: 'FRA',
+    subject: 'fixture',
+    text: 'a notice from BEL',
+    correlationId: '',
+  });
   for (;;) {
     const stats = await bel.authority.call('getDeliveryStats', {});
     if (stats.outbox === 0) break;

@@ -46,7 +46,12 @@ export async function startPostgres(options = {}) {
   try {
     if (owner) await chown(dir, owner.uid, owner.gid);
     const data = join(dir, 'data');
-    run(owner, join(bin, 'initdb'), ['-D', data, '--auth=trust', '-U', 'tracenet', '-E', 'UTF8', '--locale=C', '--no-sync'], dir);
+    run(
+      owner,
+      join(bin, 'initdb'),
+      ['-D', data, '--auth=trust', '-U', 'tracenet', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      dir,
+    );
     // A free port can be taken between the probe and the bind: try a few.
     for (let attempt = 1; !server; attempt++) {
       const port = await freePort();
@@ -87,7 +92,11 @@ function installBinaries() {
     );
   }
   console.log('PostgreSQL not found: installing the Debian package "postgresql" with apt-get (once)…');
-  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    }).status === 0;
   if (!install()) {
     spawnSync('apt-get', ['update'], { stdio: 'ignore' });
     if (!install()) throw new Error('apt-get install postgresql failed; install the PostgreSQL server by hand');
@@ -105,7 +114,9 @@ function clusterOwner() {
     .find((l) => l.startsWith('postgres:'));
   const [, , uid, gid] = line?.split(':') ?? [];
   if (uid === undefined || gid === undefined) {
-    throw new Error('running as root, but there is no "postgres" system user to own the test cluster (PostgreSQL refuses to run as root): create one, or run as another user');
+    throw new Error(
+      'running as root, but there is no "postgres" system user to own the test cluster (PostgreSQL refuses to run as root): create one, or run as another user',
+    );
   }
   return { uid: Number(uid), gid: Number(gid) };
 }
@@ -135,8 +146,24 @@ function freePort() {
 }
 
 async function launch(bin, owner, dir, data, port) {
-  const args = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`];
-  for (const setting of ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'max_connections=200', 'lc_messages=C']) args.push('-c', setting);
+  const args = [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    `unix_socket_directories=${dir}`,
+  ];
+  for (const setting of [
+    'fsync=off',
+    'synchronous_commit=off',
+    'full_page_writes=off',
+    'max_connections=200',
+    'lc_messages=C',
+  ])
+    args.push('-c', setting);
   const child = spawn(join(bin, 'postgres'), args, { ...as(owner, dir), stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (chunk) => {
@@ -145,16 +172,30 @@ async function launch(bin, owner, dir, data, port) {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const stopSync = () => {
     // The process is ending: no time for promises. pg_ctl waits for the fast shutdown.
-    if (child.exitCode === null && child.signalCode === null) spawnSync(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-t', '10'], { ...as(owner, dir), stdio: 'ignore' });
+    if (child.exitCode === null && child.signalCode === null)
+      spawnSync(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-t', '10'], {
+        ...as(owner, dir),
+        stdio: 'ignore',
+      });
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stopSync);
   // Should this process die without running its exit handlers (SIGKILL, a crash), a watchdog
   // that sees our end of its stdin close stops the server and removes the directory.
-  const watchdog = spawn('sh', ['-c', 'trap "" INT TERM HUP; cat >/dev/null; [ -d "$2" ] && kill -INT "$1" 2>/dev/null; while kill -0 "$1" 2>/dev/null; do sleep 0.1; done; rm -rf "$2"', 'watchdog', String(child.pid), dir], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
+  const watchdog = spawn(
+    'sh',
+    [
+      '-c',
+      'trap "" INT TERM HUP; cat >/dev/null; [ -d "$2" ] && kill -INT "$1" 2>/dev/null; while kill -0 "$1" 2>/dev/null; do sleep 0.1; done; rm -rf "$2"',
+      'watchdog',
+      String(child.pid),
+      dir,
+    ],
+    {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    },
+  );
   watchdog.unref();
   watchdog.stdin.on('error', () => {});
   /** @type {{ unref?: () => void }} */ (watchdog.stdin).unref?.();
@@ -228,7 +269,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const server = await startPostgres();
   console.log(server.url);
   const shutdown = () => {
-    server.stop().then(() => process.exit(0), () => process.exit(1));
+    server.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -27,9 +27,14 @@ const { values: args } = parseArgs({
 const minutes = Number(args.minutes);
 const measureSeconds = Number(args['measure-seconds']);
 const sampleSeconds = Number(args['sample-seconds']);
-const participants = args.participants.split(',').map((p) => p.trim()).filter(Boolean);
+const participants = args.participants
+  .split(',')
+  .map((p) => p.trim())
+  .filter(Boolean);
 if (!(minutes > 0) || !(measureSeconds > 0) || !(sampleSeconds > 0) || participants.length < 2) {
-  console.error('usage: soak.mjs [--minutes N] [--rate msgs/s] [--measure-seconds N] [--participants FRA,BEL] [--sample-seconds N] [--out FILE]');
+  console.error(
+    'usage: soak.mjs [--minutes N] [--rate msgs/s] [--measure-seconds N] [--participants FRA,BEL] [--sample-seconds N] [--out FILE]',
+  );
   process.exit(2);
 }
 
@@ -75,10 +80,23 @@ process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
 
 let counter = 0;
 const send = (from, to) =>
-  federation.node(from).authority.call('sendNotice', { recipient: to, subject: `soak ${counter}`, text: `soak notice ${counter++} from ${from} to ${to}`, correlationId: '' }, 10_000);
+  federation.node(from).authority.call(
+    'sendNotice',
+    {
+      recipient: to,
+      subject: `soak ${counter}`,
+      text: `soak notice ${counter++} from ${from} to ${to}`,
+      correlationId: '',
+    },
+    10_000,
+  );
 const totals = async () => {
   const stats = await Promise.all(nodes.map((n) => n.authority.call('getDeliveryStats', {})));
-  return stats.reduce((t, s) => ({ sent: t.sent + s.sent, outbox: t.outbox + s.outbox, failed: t.failed + s.failed }), { sent: 0, outbox: 0, failed: 0 });
+  return stats.reduce((t, s) => ({ sent: t.sent + s.sent, outbox: t.outbox + s.outbox, failed: t.failed + s.failed }), {
+    sent: 0,
+    outbox: 0,
+    failed: 0,
+  });
 };
 const drain = async (timeoutMs) => {
   const deadline = Date.now() + timeoutMs;
@@ -112,9 +130,15 @@ try {
     // time the outboxes were empty again.
     const after = await drain(120_000);
     const seconds = (performance.now() - started) / 1000;
-    measured = { seconds: measureSeconds, acceptedPerSecond: accepted / acceptedSeconds, deliveredPerSecond: (after.sent - before.sent) / seconds };
+    measured = {
+      seconds: measureSeconds,
+      acceptedPerSecond: accepted / acceptedSeconds,
+      deliveredPerSecond: (after.sent - before.sent) / seconds,
+    };
     rate = Math.max(1, Math.round(measured.deliveredPerSecond / 2));
-    log(`maximum: ${accepted} notices accepted in ${acceptedSeconds.toFixed(1)} s (${measured.acceptedPerSecond.toFixed(0)}/s), all delivered after ${seconds.toFixed(1)} s: ${measured.deliveredPerSecond.toFixed(0)}/s end to end; soaking at ${rate} msgs/s`);
+    log(
+      `maximum: ${accepted} notices accepted in ${acceptedSeconds.toFixed(1)} s (${measured.acceptedPerSecond.toFixed(0)}/s), all delivered after ${seconds.toFixed(1)} s: ${measured.deliveredPerSecond.toFixed(0)}/s end to end; soaking at ${rate} msgs/s`,
+    );
   } else {
     log(`soaking at ${rate} msgs/s (--rate)`);
   }
@@ -157,7 +181,11 @@ try {
     if (elapsed >= nextProgress) {
       nextProgress += 60;
       const last = samples.at(-1);
-      log(`${(elapsed / 60).toFixed(0)} min: ${accepted} accepted, backlog ${last.outbox}, RSS ${Object.entries(last.rss).map(([id, mb]) => `${id} ${mb.toFixed(0)} MB`).join(', ')}, errors ${errors.apiCalls - measureErrors}`);
+      log(
+        `${(elapsed / 60).toFixed(0)} min: ${accepted} accepted, backlog ${last.outbox}, RSS ${Object.entries(last.rss)
+          .map(([id, mb]) => `${id} ${mb.toFixed(0)} MB`)
+          .join(', ')}, errors ${errors.apiCalls - measureErrors}`,
+      );
     }
     await sleep(100);
   }
@@ -190,15 +218,28 @@ try {
     accepted,
     achievedPerSecond: accepted / soakSeconds,
     delivered: end.sent - startTotals.sent,
-    errors: { apiCalls: errors.apiCalls - measureErrors, skippedSends: errors.skipped, measurePhaseApiCalls: measureErrors, failedMessages: errors.failedMessages, undelivered: errors.undelivered, firstErrors: errors.firstErrors },
+    errors: {
+      apiCalls: errors.apiCalls - measureErrors,
+      skippedSends: errors.skipped,
+      measurePhaseApiCalls: measureErrors,
+      failedMessages: errors.failedMessages,
+      undelivered: errors.undelivered,
+      firstErrors: errors.firstErrors,
+    },
     memory,
     samples,
   };
   const errorCount = report.errors.apiCalls + report.errors.failedMessages + report.errors.undelivered;
-  log(`done: ${accepted} notices in ${(soakSeconds / 60).toFixed(1)} min (${report.achievedPerSecond.toFixed(0)}/s), ${report.delivered} delivered`);
-  log(`errors: ${errorCount} (API calls refused ${report.errors.apiCalls}, failed ${report.errors.failedMessages}, undelivered ${report.errors.undelivered}); sends skipped because 64 were in flight: ${errors.skipped}`);
+  log(
+    `done: ${accepted} notices in ${(soakSeconds / 60).toFixed(1)} min (${report.achievedPerSecond.toFixed(0)}/s), ${report.delivered} delivered`,
+  );
+  log(
+    `errors: ${errorCount} (API calls refused ${report.errors.apiCalls}, failed ${report.errors.failedMessages}, undelivered ${report.errors.undelivered}); sends skipped because 64 were in flight: ${errors.skipped}`,
+  );
   for (const m of memory) {
-    log(`RSS ${m.node}: ${m.startMb.toFixed(1)} MB -> ${m.endMb.toFixed(1)} MB (max ${m.maxMb.toFixed(1)}), slope ${m.slopeMbPerMin.toFixed(2)} MB/min overall, ${m.secondHalfSlopeMbPerMin.toFixed(2)} MB/min in the second half`);
+    log(
+      `RSS ${m.node}: ${m.startMb.toFixed(1)} MB -> ${m.endMb.toFixed(1)} MB (max ${m.maxMb.toFixed(1)}), slope ${m.slopeMbPerMin.toFixed(2)} MB/min overall, ${m.secondHalfSlopeMbPerMin.toFixed(2)} MB/min in the second half`,
+    );
   }
   if (args.out) writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
   process.exitCode = errorCount === 0 ? 0 : 1;

@@ -10,7 +10,11 @@ process.once('exit', () => {
  * Forks one of the bench's own scripts (a sibling of this module in dist/) with an IPC channel;
  * its stdout and stderr go to the parent's stderr so that failures are visible.
  */
-export function forkScript(name: string, args: readonly string[] = [], options: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+export function forkScript(
+  name: string,
+  args: readonly string[] = [],
+  options: { execArgv?: string[]; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess {
   const child = fork(new URL(`./${name}`, import.meta.url), [...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: options.execArgv ?? [],
@@ -22,14 +26,22 @@ export function forkScript(name: string, args: readonly string[] = [], options: 
 }
 
 /** The next IPC message of `type` from a child; rejects if it exits first or after `timeoutMs`. */
-export function nextMessage<T extends { type: string }>(child: ChildProcess, type: T['type'], timeoutMs = 600_000): Promise<T> {
+export function nextMessage<T extends { type: string }>(
+  child: ChildProcess,
+  type: T['type'],
+  timeoutMs = 600_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`no ${type} message from child ${child.pid} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`no ${type} message from child ${child.pid} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const onMessage = (message: { type?: string; error?: string }) => {
       if (message.type === 'error') done(new Error(`child ${child.pid} failed: ${message.error ?? 'unknown error'}`));
       else if (message.type === type) done(undefined, message as T);
     };
-    const onExit = (code: number | null, signal: string | null) => done(new Error(`child ${child.pid} exited (${code ?? signal}) before sending ${type}`));
+    const onExit = (code: number | null, signal: string | null) =>
+      done(new Error(`child ${child.pid} exited (${code ?? signal}) before sending ${type}`));
     const done = (error?: Error, message?: T) => {
       clearTimeout(timer);
       child.off('message', onMessage);

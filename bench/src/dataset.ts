@@ -6,7 +6,13 @@ import { WeaponType } from '@tracenet/proto';
 export const ECHO_METHOD = '/bench.v1.Echo/Echo';
 
 /** The weapon the fan-out benchmark looks up; every tenth responder holds it as stolen. */
-export const FANOUT_WEAPON = { manufacturer: 'Glock', serialNumber: 'GLK-7781-BENCH', model: '17', calibre: '9x19mm', type: WeaponType.WEAPON_TYPE_PISTOL } as const;
+export const FANOUT_WEAPON = {
+  manufacturer: 'Glock',
+  serialNumber: 'GLK-7781-BENCH',
+  model: '17',
+  calibre: '9x19mm',
+  type: WeaponType.WEAPON_TYPE_PISTOL,
+} as const;
 
 /**
  * The generated registry of the records benchmarks: four manufacturers in turn, one unique serial
@@ -15,7 +21,14 @@ export const FANOUT_WEAPON = { manufacturer: 'Glock', serialNumber: 'GLK-7781-BE
  */
 const MAKERS = [
   { manufacturer: 'FN Herstal', country: 'BEL', model: 'FAL', type: 'rifle', calibre: '7.62x51mm', place: 'Herstal' },
-  { manufacturer: 'Heckler & Koch', country: 'DEU', model: 'G3', type: 'rifle', calibre: '7.62x51mm', place: 'Oberndorf' },
+  {
+    manufacturer: 'Heckler & Koch',
+    country: 'DEU',
+    model: 'G3',
+    type: 'rifle',
+    calibre: '7.62x51mm',
+    place: 'Oberndorf',
+  },
   { manufacturer: 'Glock', country: 'AUT', model: '17', type: 'pistol', calibre: '9x19mm', place: 'Deutsch-Wagram' },
   { manufacturer: 'Beretta', country: 'ITA', model: '92FS', type: 'pistol', calibre: '9x19mm', place: 'Gardone' },
 ] as const;

@@ -8,11 +8,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { ECHO_METHOD } from './dataset.js';
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
-
+import {
+  Server,
+  ServerCredentials,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 
 const [certPath, keyPath] = process.argv.slice(2);
-if (!certPath || !keyPath || !process.send) throw new Error('usage: fork(echo-server.js, [certificate, key]) with an IPC channel');
+if (!certPath || !keyPath || !process.send)
+  throw new Error('usage: fork(echo-server.js, [certificate, key]) with an IPC channel');
 
 const passthrough = (b: Buffer) => b;
 const server = new Server({ 'grpc.max_concurrent_streams': 100 });
@@ -33,7 +39,11 @@ server.addService(
   },
   implementation,
 );
-const tls = ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(certPath), private_key: readFileSync(keyPath) }], false);
+const tls = ServerCredentials.createSsl(
+  null,
+  [{ cert_chain: readFileSync(certPath), private_key: readFileSync(keyPath) }],
+  false,
+);
 server.bindAsync('127.0.0.1:0', tls, (error, port) => {
   if (error) throw error;
   process.send?.({ type: 'listening', port });

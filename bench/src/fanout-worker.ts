@@ -9,16 +9,29 @@
  */
 import { join } from 'node:path';
 import { initDataDir, initSodium, loadConfig, TracenetNode } from '@tracenet/node';
-import { InterestCategory, PeerCard, PeerCardBody, PeerPolicy, WeaponRecord, WeaponStatus, WeaponEventType } from '@tracenet/proto';
+import {
+  InterestCategory,
+  PeerCard,
+  PeerCardBody,
+  PeerPolicy,
+  WeaponRecord,
+  WeaponStatus,
+  WeaponEventType,
+} from '@tracenet/proto';
 import { FANOUT_WEAPON } from './dataset.js';
-
 
 const nodes: TracenetNode[] = [];
 
 async function start(ids: readonly string[], baseDir: string, hitEvery: number): Promise<string[]> {
   await initSodium();
   const config = await loadConfig({
-    overrides: { 'federation.listen': '127.0.0.1:0', 'authority.listen': '127.0.0.1:0', 'metrics.listen': '', 'log.level': 'silent', 'store.sync': false },
+    overrides: {
+      'federation.listen': '127.0.0.1:0',
+      'authority.listen': '127.0.0.1:0',
+      'metrics.listen': '',
+      'log.level': 'silent',
+      'store.sync': false,
+    },
   });
   const cards: string[] = [];
   for (const [k, participantId] of ids.entries()) {
@@ -33,10 +46,28 @@ async function start(ids: readonly string[], baseDir: string, hitEvery: number):
           manufacture: { ...FANOUT_WEAPON, countryOfManufacture: 'AUT', year: 2015 },
           manufactureMethod: 1,
           status: WeaponStatus.WEAPON_STATUS_STOLEN,
-          events: [{ type: WeaponEventType.WEAPON_EVENT_TYPE_STOLEN, date: '2020-02-02', place: 'armoury', agency: 'police', destination: '', origin: '', licence: '', endUser: '', details: '' }],
+          events: [
+            {
+              type: WeaponEventType.WEAPON_EVENT_TYPE_STOLEN,
+              date: '2020-02-02',
+              place: 'armoury',
+              agency: 'police',
+              destination: '',
+              origin: '',
+              licence: '',
+              endUser: '',
+              details: '',
+            },
+          ],
         }),
       );
-      await node.records.report(record.recordId, { category: InterestCategory.INTEREST_CATEGORY_STOLEN, date: '2020-02-02', agency: 'police', reference: `R-${participantId}`, contactPoint: `NCB ${participantId}` });
+      await node.records.report(record.recordId, {
+        category: InterestCategory.INTEREST_CATEGORY_STOLEN,
+        date: '2020-02-02',
+        agency: 'police',
+        reference: `R-${participantId}`,
+        contactPoint: `NCB ${participantId}`,
+      });
     }
     cards.push(Buffer.from(PeerCard.encode(node.card).finish()).toString('base64'));
   }
@@ -48,25 +79,36 @@ async function pin(cardBase64: string): Promise<void> {
   const asker = PeerCardBody.decode(card.body).participantId;
   for (const node of nodes) {
     await node.peers.pin(card, Date.now());
-    await node.policies.set(PeerPolicy.fromPartial({ participantId: asker, allowLookups: true, lookupsPerMinute: 1_000_000 }));
+    await node.policies.set(
+      PeerPolicy.fromPartial({ participantId: asker, allowLookups: true, lookupsPerMinute: 1_000_000 }),
+    );
   }
 }
 
 const reply = (message: object) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
 
-process.on('message', (message: { type: string; ids?: string[]; baseDir?: string; hitEvery?: number; card?: string }) => {
-  const run = async () => {
-    if (message.type === 'start') await reply({ type: 'started', cards: await start(message.ids ?? [], message.baseDir ?? '', message.hitEvery ?? 0) });
-    else if (message.type === 'pin') {
-      await pin(message.card ?? '');
-      await reply({ type: 'pinned' });
-    } else if (message.type === 'rss') await reply({ type: 'rss', rss: process.memoryUsage().rss });
-    else if (message.type === 'stop') {
-      await Promise.all(nodes.map((n) => n.stop()));
-      await reply({ type: 'stopped' });
-      process.exit(0);
-    }
-  };
-  run().catch((error: unknown) => reply({ type: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
-});
+process.on(
+  'message',
+  (message: { type: string; ids?: string[]; baseDir?: string; hitEvery?: number; card?: string }) => {
+    const run = async () => {
+      if (message.type === 'start')
+        await reply({
+          type: 'started',
+          cards: await start(message.ids ?? [], message.baseDir ?? '', message.hitEvery ?? 0),
+        });
+      else if (message.type === 'pin') {
+        await pin(message.card ?? '');
+        await reply({ type: 'pinned' });
+      } else if (message.type === 'rss') await reply({ type: 'rss', rss: process.memoryUsage().rss });
+      else if (message.type === 'stop') {
+        await Promise.all(nodes.map((n) => n.stop()));
+        await reply({ type: 'stopped' });
+        process.exit(0);
+      }
+    };
+    run().catch((error: unknown) =>
+      reply({ type: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+    );
+  },
+);
 process.on('disconnect', () => process.exit(0));

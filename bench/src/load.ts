@@ -72,7 +72,11 @@ export async function closedLoop(
 }
 
 /** Runs `op` repeatedly for at least `ms` milliseconds (and at least `min` times); operations per second. */
-export function opsPerSecond(ms: number, op: (i: number) => void, min = 10): { ops: number; seconds: number; perSecond: number } {
+export function opsPerSecond(
+  ms: number,
+  op: (i: number) => void,
+  min = 10,
+): { ops: number; seconds: number; perSecond: number } {
   const started = performance.now();
   let i = 0;
   while (i < min || performance.now() - started < ms) {

@@ -47,7 +47,15 @@ async function main(): Promise<LookupComparison> {
       }
       const s = latency(smallTimes);
       const l = latency(largeTimes);
-      return { smallRows, largeRows, warmup, settleSeconds: round(settleSeconds, 1), small: s, large: l, p99Ratio: round(l.p99Ms / s.p99Ms, 2) };
+      return {
+        smallRows,
+        largeRows,
+        warmup,
+        settleSeconds: round(settleSeconds, 1),
+        small: s,
+        large: l,
+        p99Ratio: round(l.p99Ms / s.p99Ms, 2),
+      };
     } finally {
       await large.stop();
     }
@@ -59,6 +67,9 @@ async function main(): Promise<LookupComparison> {
 main().then(
   (result) => process.send?.({ type: 'result', result }, () => process.exit(0)),
   (error: unknown) => {
-    process.send?.({ type: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }, () => process.exit(1));
+    process.send?.(
+      { type: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) },
+      () => process.exit(1),
+    );
   },
 );

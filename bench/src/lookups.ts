@@ -14,7 +14,13 @@ export function pickRow(k: number, rows: number): number {
 export async function pointLookup(node: TracenetNode, rows: number, k: number): Promise<number> {
   const i = pickRow(k, rows);
   const started = performance.now();
-  const found = await node.registry.findExact({ manufacturer: manufacturerOf(i), serialNumber: serialOf(i), model: '', calibre: '', type: 0 });
+  const found = await node.registry.findExact({
+    manufacturer: manufacturerOf(i),
+    serialNumber: serialOf(i),
+    model: '',
+    calibre: '',
+    type: 0,
+  });
   const ms = performance.now() - started;
   if (found.length !== 1) throw new Error(`lookup of row ${i} found ${found.length} records`);
   return ms;

@@ -55,9 +55,15 @@ function parseArgs(argv: readonly string[]) {
     return next !== undefined && !next.startsWith('--') ? next : undefined;
   };
   const scaleValue = value('--scale');
-  const scale = has('--scale') ? (scaleValue === undefined || scaleValue === 'all' ? ['10m', '193'] : scaleValue.split(',')) : [];
+  const scale = has('--scale')
+    ? scaleValue === undefined || scaleValue === 'all'
+      ? ['10m', '193']
+      : scaleValue.split(',')
+    : [];
   const only = value('--only')?.split(',') ?? [...SECTIONS];
-  for (const name of only) if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`unknown section ${name}; sections: ${SECTIONS.join(', ')}`);
+  for (const name of only)
+    if (!(SECTIONS as readonly string[]).includes(name))
+      throw new Error(`unknown section ${name}; sections: ${SECTIONS.join(', ')}`);
   const smoke = has('--smoke');
   return {
     smoke,
@@ -69,12 +75,17 @@ function parseArgs(argv: readonly string[]) {
 }
 
 /** Runs the benchmarks; returns the results object that was written. */
-export async function runBench(argv: readonly string[], log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<BenchResults> {
+export async function runBench(
+  argv: readonly string[],
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<BenchResults> {
   const args = parseArgs(argv);
   const sizes = withScale(args.smoke ? SMOKE_SIZES : DEFAULT_SIZES, args.scale);
   const machine = machineInfo();
   const started = performance.now();
-  log(`tracenet bench (${sizes.name}${args.scale.length ? `, scale ${args.scale.join('+')}` : ''}): ${machine.cores} cores, load ${machine.loadAtStart}, node ${machine.node}`);
+  log(
+    `tracenet bench (${sizes.name}${args.scale.length ? `, scale ${args.scale.join('+')}` : ''}): ${machine.cores} cores, load ${machine.loadAtStart}, node ${machine.node}`,
+  );
   const work = await mkdtemp(join(tmpdir(), 'tracenet-bench-'));
   const files = new Map<number, Promise<string>>();
   const dataset = (rows: number) => {
@@ -83,7 +94,9 @@ export async function runBench(argv: readonly string[], log: (line: string) => v
       const path = join(work, `records-${rows}.csv`);
       const t0 = performance.now();
       file = writeDataset(path, rows).then((bytes) => {
-        log(`  generated ${rows.toLocaleString('en')} rows (${Math.round(bytes / 2 ** 20)} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        log(
+          `  generated ${rows.toLocaleString('en')} rows (${Math.round(bytes / 2 ** 20)} MiB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        );
         return path;
       });
       files.set(rows, file);
@@ -106,17 +119,31 @@ export async function runBench(argv: readonly string[], log: (line: string) => v
       const loadBefore = load1();
       try {
         const result = await runners[name]();
-        sections[name] = { ok: true, result, seconds: Math.round((performance.now() - t0) / 100) / 10, loadBefore, loadAfter: load1() };
+        sections[name] = {
+          ok: true,
+          result,
+          seconds: Math.round((performance.now() - t0) / 100) / 10,
+          loadBefore,
+          loadAfter: load1(),
+        };
       } catch (error) {
         const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
         log(`  FAILED: ${message}`);
-        sections[name] = { ok: false, error: message, seconds: Math.round((performance.now() - t0) / 100) / 10, loadBefore, loadAfter: load1() };
+        sections[name] = {
+          ok: false,
+          error: message,
+          seconds: Math.round((performance.now() - t0) / 100) / 10,
+          loadBefore,
+          loadAfter: load1(),
+        };
       }
     }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  const targets = Object.entries(sections).flatMap(([name, s]) => (s.ok ? (s.result.targets ?? []).map((t) => ({ ...t, section: name as SectionName })) : []));
+  const targets = Object.entries(sections).flatMap(([name, s]) =>
+    s.ok ? (s.result.targets ?? []).map((t) => ({ ...t, section: name as SectionName })) : [],
+  );
   const results: BenchResults = {
     schema: 1,
     date: new Date().toISOString(),
@@ -135,7 +162,10 @@ export async function runBench(argv: readonly string[], log: (line: string) => v
     await writeFile(docs, renderMarkdown(results));
     log(`updated ${docs}`);
   }
-  for (const t of targets) log(`  ${t.met === null ? '?' : t.met ? 'met' : 'MISSED'}  ${t.section}: ${t.name} = ${t.value ?? 'n/a'} (target ${t.goal})`);
+  for (const t of targets)
+    log(
+      `  ${t.met === null ? '?' : t.met ? 'met' : 'MISSED'}  ${t.section}: ${t.name} = ${t.value ?? 'n/a'} (target ${t.goal})`,
+    );
   return results;
 }
 

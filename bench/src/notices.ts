@@ -14,7 +14,11 @@ export interface BenchParty {
  * envelope benchmarks send and open.
  */
 export function noticeSealer(sender: BenchParty, recipient: BenchParty, bodyBytes: number): () => SealedEnvelope {
-  const pairKey = derivePairKey(sender.keys.encryptionSecretKey, sender.keys.encryptionPublicKey, recipient.keys.encryptionPublicKey);
+  const pairKey = derivePairKey(
+    sender.keys.encryptionSecretKey,
+    sender.keys.encryptionPublicKey,
+    recipient.keys.encryptionPublicKey,
+  );
   const body = Buffer.from(Notice.encode({ subject: 'bench', text: 'x'.repeat(bodyBytes) }).finish());
   const now = Date.now();
   return () =>

@@ -50,7 +50,9 @@ export function packageVersion(name: string): string | null {
       const entry = require.resolve(name);
       const at = entry.lastIndexOf(`/node_modules/${name}/`);
       if (at < 0) return null;
-      const pkg = JSON.parse(readFileSync(`${entry.slice(0, at)}/node_modules/${name}/package.json`, 'utf8')) as { version: string };
+      const pkg = JSON.parse(readFileSync(`${entry.slice(0, at)}/node_modules/${name}/package.json`, 'utf8')) as {
+        version: string;
+      };
       return pkg.version;
     } catch {
       return null;
@@ -74,10 +76,13 @@ export interface MachineInfo {
 export function machineInfo(): MachineInfo {
   let gitCommit: string | null = null;
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     gitCommit = git('rev-parse', '--short', 'HEAD').trim();
     // The report itself is rewritten by every run; any other change means the code measured is not the commit's.
-    const changed = git('status', '--porcelain').split('\n').filter((line) => line.trim() !== '' && !line.endsWith('docs/benchmarks.md'));
+    const changed = git('status', '--porcelain')
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.endsWith('docs/benchmarks.md'));
     if (changed.length > 0) gitCommit += ' with uncommitted changes';
   } catch {
     gitCommit = null;
@@ -88,7 +93,12 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
-    versions: Object.fromEntries(['@grpc/grpc-js', 'libsodium-wrappers', 'sodium-native', 'level', 'classic-level', 'csv-parse'].map((n) => [n, packageVersion(n)])),
+    versions: Object.fromEntries(
+      ['@grpc/grpc-js', 'libsodium-wrappers', 'sodium-native', 'level', 'classic-level', 'csv-parse'].map((n) => [
+        n,
+        packageVersion(n),
+      ]),
+    ),
     gitCommit,
     loadAtStart: load1(),
   };

@@ -46,7 +46,11 @@ export interface RecordsRun {
    * straight through the node's Store into a fresh store, with no parsing, validation or audit.
    * Measured on at most 200,000 records.
    */
-  readonly storeCeiling: { readonly records: number; readonly recordsPerSecond: number; readonly recordsPerCpuSecond: number };
+  readonly storeCeiling: {
+    readonly records: number;
+    readonly recordsPerSecond: number;
+    readonly recordsPerCpuSecond: number;
+  };
   readonly rssAfterOpenMiB: number;
   readonly rssAfterImportMiB: number;
 }
@@ -70,14 +74,26 @@ async function ceiling(count: number, sync: boolean, config: NodeConfig): Promis
         for (let i = start; i < Math.min(count, start + 1000); i += 1) {
           const id = `rec_${String(i).padStart(22, 'A')}`;
           const serialKey = `${serialOf(i).replace('-', '')}\0${id}`;
-          operations.push(records.put(id, { v: 1, record, retainUntilMs: 2_000_000_000_000, retainReason: '30 years from its manufacture on 1999-03-02', serialKeys: [serialKey] }));
+          operations.push(
+            records.put(id, {
+              v: 1,
+              record,
+              retainUntilMs: 2_000_000_000_000,
+              retainReason: '30 years from its manufacture on 1999-03-02',
+              serialKeys: [serialKey],
+            }),
+          );
           operations.push(serials.put(serialKey, { recordId: id }));
         }
         await node.store.batch(operations);
       }
       const seconds = (performance.now() - started) / 1000;
       const cpu = process.cpuUsage(cpuStart);
-      return { records: count, recordsPerSecond: round(count / seconds, 0), recordsPerCpuSecond: round(count / ((cpu.user + cpu.system) / 1e6), 0) };
+      return {
+        records: count,
+        recordsPerSecond: round(count / seconds, 0),
+        recordsPerCpuSecond: round(count / ((cpu.user + cpu.system) / 1e6), 0),
+      };
     } finally {
       await node.stop();
     }
@@ -101,7 +117,11 @@ async function main(): Promise<RecordsRun> {
       const rssAfterOpen = process.memoryUsage().rss;
       const started = performance.now();
       const cpuStart = process.cpuUsage();
-      const summary = await importRecords(createReadStream(file ?? ''), { format: 'csv', records: node.records, nowMs: Date.now() });
+      const summary = await importRecords(createReadStream(file ?? ''), {
+        format: 'csv',
+        records: node.records,
+        nowMs: Date.now(),
+      });
       const importSeconds = (performance.now() - started) / 1000;
       const cpu = process.cpuUsage(cpuStart);
       const importCpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -123,14 +143,29 @@ async function main(): Promise<RecordsRun> {
         // SN-0012345? … : the literal prefix SN00123 (7 characters), then one unknown digit, then "4*".
         const serial = serialOf(i);
         const t0 = performance.now();
-        await registry.search({ manufacturer: '', serialNumber: `${serial.slice(0, 8)}?${serial.slice(9, 10)}*`, model: '', calibre: '', type: 0 }, { serialOnly: true, limit: 100 });
+        await registry.search(
+          {
+            manufacturer: '',
+            serialNumber: `${serial.slice(0, 8)}?${serial.slice(9, 10)}*`,
+            model: '',
+            calibre: '',
+            type: 0,
+          },
+          { serialOnly: true, limit: 100 },
+        );
         prefix.push(performance.now() - t0);
         const t1 = performance.now();
-        leadingFound += (await registry.search({ manufacturer: '', serialNumber: `*${serial.slice(-5)}`, model: '', calibre: '', type: 0 }, { serialOnly: true, limit: 100 })).length;
+        leadingFound += (
+          await registry.search(
+            { manufacturer: '', serialNumber: `*${serial.slice(-5)}`, model: '', calibre: '', type: 0 },
+            { serialOnly: true, limit: 100 },
+          )
+        ).length;
         leading.push(performance.now() - t1);
       }
       const storeCeiling = await ceiling(Math.min(rows, 200_000), sync, config);
-      const storeMiB = Number(execFileSync('du', ['-sk', join(dataDir, 'store')], { encoding: 'utf8' }).split('\t')[0]) / 1024;
+      const storeMiB =
+        Number(execFileSync('du', ['-sk', join(dataDir, 'store')], { encoding: 'utf8' }).split('\t')[0]) / 1024;
       return {
         rows,
         storeSync: sync,
@@ -161,6 +196,9 @@ async function main(): Promise<RecordsRun> {
 main().then(
   (result) => process.send?.({ type: 'result', result }, () => process.exit(0)),
   (error: unknown) => {
-    process.send?.({ type: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }, () => process.exit(1));
+    process.send?.(
+      { type: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) },
+      () => process.exit(1),
+    );
   },
 );

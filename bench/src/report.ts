@@ -7,11 +7,16 @@ import type { MemoryResult } from './sections/memory.js';
 import type { RecordsResult } from './sections/records.js';
 import type { Target } from './stats.js';
 
-const n = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toLocaleString('en'));
+const n = (x: number | null | undefined) =>
+  x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toLocaleString('en');
 const mark = (t: Target) => (t.met === null ? 'not measured' : t.met ? '**met**' : '**missed**');
 
 function table(head: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map((c) => (typeof c === 'number' ? n(c) : c)).join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map((c) => (typeof c === 'number' ? n(c) : c)).join(' | ')} |`),
+  ].join('\n');
 }
 
 function resultOf<T>(outcome: SectionOutcome | undefined): T | string {
@@ -54,8 +59,26 @@ read per request (~10–15 µs), and sodium-native for Ed25519 (verify 179 → 8
 server's CPU, a ratio near 0.4; not a dependency).`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const rows = r.levels.flatMap((l) => [
-    [String(l.concurrency), 'raw echo', l.raw.requestsPerSecond, l.raw.latency.p50Ms, l.raw.latency.p99Ms, l.raw.serverCpuUsPerRequest, l.raw.errors, ''],
-    [String(l.concurrency), 'secure Deliver', l.secure.requestsPerSecond, l.secure.latency.p50Ms, l.secure.latency.p99Ms, l.secure.serverCpuUsPerRequest, l.secure.errors, String(l.ratio)],
+    [
+      String(l.concurrency),
+      'raw echo',
+      l.raw.requestsPerSecond,
+      l.raw.latency.p50Ms,
+      l.raw.latency.p99Ms,
+      l.raw.serverCpuUsPerRequest,
+      l.raw.errors,
+      '',
+    ],
+    [
+      String(l.concurrency),
+      'secure Deliver',
+      l.secure.requestsPerSecond,
+      l.secure.latency.p50Ms,
+      l.secure.latency.p99Ms,
+      l.secure.serverCpuUsPerRequest,
+      l.secure.errors,
+      String(l.ratio),
+    ],
   ]);
   return `${head}\n\nEnvelope size on the wire: ${r.envelopeBytes} bytes.\n\n${table(['concurrency', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'server CPU µs/request', 'errors', 'secure ÷ raw'], rows)}`;
 }
@@ -130,14 +153,46 @@ table files (LevelDB opens each on its first use), so the settled p99 there can 
     x.rssAfterImportMiB,
   ]);
   const runs = table(
-    ['records', 'store.sync', 'import records/s', 'import s', 'records per CPU-second', 'store alone records/s', 'lookup right after import p50 / p99 ms', 'compaction settled after s', 'lookup settled p50 / p99 ms', 'prefix wildcard p50 / p99 ms', 'leading wildcard p50 / p99 ms', 'store MiB', 'process RSS MiB'],
+    [
+      'records',
+      'store.sync',
+      'import records/s',
+      'import s',
+      'records per CPU-second',
+      'store alone records/s',
+      'lookup right after import p50 / p99 ms',
+      'compaction settled after s',
+      'lookup settled p50 / p99 ms',
+      'prefix wildcard p50 / p99 ms',
+      'leading wildcard p50 / p99 ms',
+      'store MiB',
+      'process RSS MiB',
+    ],
     rows,
   );
   const c = r.sideBySide;
   const sideBySide = c
     ? `\n\nSide by side:\n\n${table(
-        ['stores', 'compaction settled after s', 'warm-up lookups on each', 'lookups on each', 'smaller store p50 / p99 ms', 'larger store p50 / p99 ms', 'p99 ratio'],
-        [[`${c.smallRows.toLocaleString('en')} and ${c.largeRows.toLocaleString('en')}`, c.settleSeconds, c.warmup, c.small.count, `${c.small.p50Ms} / ${c.small.p99Ms}`, `${c.large.p50Ms} / ${c.large.p99Ms}`, `${c.p99Ratio}×`]],
+        [
+          'stores',
+          'compaction settled after s',
+          'warm-up lookups on each',
+          'lookups on each',
+          'smaller store p50 / p99 ms',
+          'larger store p50 / p99 ms',
+          'p99 ratio',
+        ],
+        [
+          [
+            `${c.smallRows.toLocaleString('en')} and ${c.largeRows.toLocaleString('en')}`,
+            c.settleSeconds,
+            c.warmup,
+            c.small.count,
+            `${c.small.p50Ms} / ${c.small.p99Ms}`,
+            `${c.large.p50Ms} / ${c.large.p99Ms}`,
+            `${c.p99Ratio}×`,
+          ],
+        ],
       )}`
     : '';
   return `${head}\n\nDataset: ${r.dataset}.\n\n${runs}${sideBySide}`;
@@ -172,7 +227,17 @@ responder process, their stores have \`store.sync\` off, and all share the machi
 asker: there is no network latency, and the answers of 193 participants are computed on 2 cores rather than 193
 machines, which makes the figure pessimistic on CPU and optimistic on network.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
-  const rows = r.runs.map((x) => [x.participants, x.responderProcesses, x.lookups, x.allAnswered.p50Ms, x.allAnswered.p99Ms, x.hitsPerLookup, x.notAnswered, x.askerCpuMsPerLookup, x.responderRssMiBPerNode]);
+  const rows = r.runs.map((x) => [
+    x.participants,
+    x.responderProcesses,
+    x.lookups,
+    x.allAnswered.p50Ms,
+    x.allAnswered.p99Ms,
+    x.hitsPerLookup,
+    x.notAnswered,
+    x.askerCpuMsPerLookup,
+    x.responderRssMiBPerNode,
+  ]);
   return `${head}\n\n${table(['participants', 'responder processes', 'lookups', 'all answered p50 ms', 'p99 ms', 'hits/lookup', 'not answered', 'asker CPU ms/lookup', 'responder RSS MiB/participant'], rows)}`;
 }
 

@@ -2,7 +2,12 @@
 export interface Sizes {
   readonly name: 'smoke' | 'default';
   /** Secure delivery vs raw gRPC: concurrency levels and requests per level (after warm-up). */
-  readonly delivery: { readonly levels: readonly number[]; readonly requests: Readonly<Record<number, number>>; readonly warmup: number; readonly bodyBytes: number };
+  readonly delivery: {
+    readonly levels: readonly number[];
+    readonly requests: Readonly<Record<number, number>>;
+    readonly warmup: number;
+    readonly bodyBytes: number;
+  };
   /** Envelope seal/open: milliseconds per operation kind. */
   readonly envelopeMs: number;
   /**
@@ -10,7 +15,13 @@ export interface Sizes {
    * wildcard searches, and the warm-up lookups on each store before the side-by-side lookups of
    * the smallest and largest store (when more than one size is imported).
    */
-  readonly records: { readonly rows: readonly number[]; readonly lookups: number; readonly wildcards: number; readonly syncOn: boolean; readonly sideBySideWarmup: number };
+  readonly records: {
+    readonly rows: readonly number[];
+    readonly lookups: number;
+    readonly wildcards: number;
+    readonly syncOn: boolean;
+    readonly sideBySideWarmup: number;
+  };
   /** Trace chains FRA → BEL (referred) → KEN (traced). */
   readonly chains: number;
   /** Federated lookup: participants asked, lookups measured, responder processes. */
@@ -44,7 +55,11 @@ export const SMOKE_SIZES: Sizes = {
 
 /** `--scale 10m` adds a 10,000,000-row import; `--scale 193` a lookup to 193 participants; `--scale` alone both. */
 export function withScale(sizes: Sizes, scale: readonly string[]): Sizes {
-  const records = scale.includes('10m') ? { ...sizes.records, rows: [...sizes.records.rows, 10_000_000] } : sizes.records;
-  const fanout = scale.includes('193') ? { ...sizes.fanout, participants: [...sizes.fanout.participants, 193], workers: 4 } : sizes.fanout;
+  const records = scale.includes('10m')
+    ? { ...sizes.records, rows: [...sizes.records.rows, 10_000_000] }
+    : sizes.records;
+  const fanout = scale.includes('193')
+    ? { ...sizes.fanout, participants: [...sizes.fanout.participants, 193], workers: 4 }
+    : sizes.fanout;
   return { ...sizes, records, fanout };
 }

@@ -56,8 +56,21 @@ export interface Target {
 }
 
 /** A target of the form value ≥ / < threshold; `met` is null when the value could not be measured. */
-export function target(name: string, value: number | null | undefined, op: '>=' | '<' | '<=', threshold: number, unit: string, note?: string): Target {
+export function target(
+  name: string,
+  value: number | null | undefined,
+  op: '>=' | '<' | '<=',
+  threshold: number,
+  unit: string,
+  note?: string,
+): Target {
   const v = value === undefined || value === null || Number.isNaN(value) ? null : value;
   const met = v === null ? null : op === '>=' ? v >= threshold : op === '<' ? v < threshold : v <= threshold;
-  return { name, goal: `${op === '>=' ? '≥' : op === '<' ? '<' : '≤'} ${threshold}${unit}`, value: v, met, ...(note === undefined ? {} : { note }) };
+  return {
+    name,
+    goal: `${op === '>=' ? '≥' : op === '<' ? '<' : '≤'} ${threshold}${unit}`,
+    value: v,
+    met,
+    ...(note === undefined ? {} : { note }),
+  };
 }

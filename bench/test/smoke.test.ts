@@ -21,16 +21,26 @@ describe('npm run bench -- --smoke', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tracenet-bench-smoke-'));
     dirs.push(dir);
     const out = join(dir, 'results.json');
-    await promisify(execFile)(process.execPath, [MAIN, '--smoke', '--out', out], { timeout: 170_000, maxBuffer: 16 * 2 ** 20 });
+    await promisify(execFile)(process.execPath, [MAIN, '--smoke', '--out', out], {
+      timeout: 170_000,
+      maxBuffer: 16 * 2 ** 20,
+    });
     const results = JSON.parse(await readFile(out, 'utf8'));
 
     expect(results.schema).toBe(1);
     expect(results.run).toBe('smoke');
     expect(results.machine.cores).toBeGreaterThan(0);
     expect(Object.keys(results.sections).sort()).toEqual([...SECTIONS].sort());
-    for (const name of SECTIONS) expect({ name, ok: results.sections[name].ok, error: results.sections[name].error }).toEqual({ name, ok: true, error: undefined });
+    for (const name of SECTIONS)
+      expect({ name, ok: results.sections[name].ok, error: results.sections[name].error }).toEqual({
+        name,
+        ok: true,
+        error: undefined,
+      });
 
-    const { delivery, envelope, records, chain, fanout, memory } = Object.fromEntries(SECTIONS.map((s) => [s, results.sections[s].result]));
+    const { delivery, envelope, records, chain, fanout, memory } = Object.fromEntries(
+      SECTIONS.map((s) => [s, results.sections[s].result]),
+    );
     expect(delivery.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 16, 64]);
     for (const level of delivery.levels) {
       for (const side of [level.raw, level.secure]) {
@@ -54,7 +64,13 @@ describe('npm run bench -- --smoke', () => {
       expect(run.pointLookup.count).toBeGreaterThan(0);
       expect(run.pointLookupAfterImport.count).toBe(run.pointLookup.count);
     }
-    expect(records.sideBySide).toMatchObject({ smallRows: 2000, largeRows: 4000, warmup: 100, small: { count: 200 }, large: { count: 200 } });
+    expect(records.sideBySide).toMatchObject({
+      smallRows: 2000,
+      largeRows: 4000,
+      warmup: 100,
+      small: { count: 200 },
+      large: { count: 200 },
+    });
     expect(records.sideBySide.p99Ratio).toBeGreaterThan(0);
     expect(chain.wall.count).toBe(chain.chains);
     expect(fanout.runs[0].notAnswered).toBe(0);

@@ -21,7 +21,12 @@ await initSodium();
 const signing = sodium.crypto_sign_seed_keypair(Buffer.from(seedHex, 'hex'));
 const encryptionSecret = Buffer.from(encryptionHex, 'hex');
 const keyId = keyIdOf(Buffer.from(signing.publicKey), Buffer.from(sodium.crypto_scalarmult_base(encryptionSecret)));
-writeFileSync(join(dataDir, 'keys', 'signing.key'), Buffer.from(signing.privateKey).toString('base64'), { mode: 0o600 });
+writeFileSync(join(dataDir, 'keys', 'signing.key'), Buffer.from(signing.privateKey).toString('base64'), {
+  mode: 0o600,
+});
 writeFileSync(join(dataDir, 'keys', 'encryption.key'), encryptionSecret.toString('base64'), { mode: 0o600 });
 const identityFile = join(dataDir, 'identity.json');
-writeFileSync(identityFile, `${JSON.stringify({ ...JSON.parse(readFileSync(identityFile, 'utf8')), keyId }, null, 2)}\n`);
+writeFileSync(
+  identityFile,
+  `${JSON.stringify({ ...JSON.parse(readFileSync(identityFile, 'utf8')), keyId }, null, 2)}\n`,
+);

@@ -21,7 +21,9 @@ import {
 } from '@tracenet/proto';
 
 /** The body type of each kind a peer sends or receives with Deliver (protocol 6.1, 12.1, 14.1, 15.1), to encode and decode. */
-export const BODY_TYPES: Partial<Record<MessageKind, { encode(message: never): { finish(): Uint8Array }; decode(bytes: Uint8Array): unknown }>> = {
+export const BODY_TYPES: Partial<
+  Record<MessageKind, { encode(message: never): { finish(): Uint8Array }; decode(bytes: Uint8Array): unknown }>
+> = {
   [MessageKind.MESSAGE_KIND_NOTICE]: Notice,
   [MessageKind.MESSAGE_KIND_TRACE_REQUEST]: TraceRequest,
   [MessageKind.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT]: TraceAcknowledgement,

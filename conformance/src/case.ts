@@ -8,14 +8,35 @@ import { connectTarget, spawnEnvironment, type SpawnIdentity, spawnTarget, type 
  * What a case is about. A node may declare that it lacks an optional feature
  * (`--without lookups`); the cases of that feature are then skipped, never passed.
  */
-export const FEATURES = ['envelope', 'delivery', 'access', 'request', 'workflow', 'deadlines', 'lookups', 'restrictions', 'panels', 'keys', 'limits', 'authority', 'outbound'] as const;
+export const FEATURES = [
+  'envelope',
+  'delivery',
+  'access',
+  'request',
+  'workflow',
+  'deadlines',
+  'lookups',
+  'restrictions',
+  'panels',
+  'keys',
+  'limits',
+  'authority',
+  'outbound',
+] as const;
 export type Feature = (typeof FEATURES)[number];
 
 /**
  * Features a node may lack and still be a Tracenet node; the others are the core of tracenet.v1.
  * `limits` are the Federation port's limits of protocol 5.1, which a node SHOULD apply.
  */
-export const OPTIONAL_FEATURES: readonly Feature[] = ['deadlines', 'lookups', 'restrictions', 'panels', 'keys', 'limits'];
+export const OPTIONAL_FEATURES: readonly Feature[] = [
+  'deadlines',
+  'lookups',
+  'restrictions',
+  'panels',
+  'keys',
+  'limits',
+];
 
 /**
  * One black-box check of one rule of docs/protocol.md, run against the node under test over the
@@ -137,7 +158,9 @@ export interface CaseContext extends NodeUnderTest {
 /** Fake peers of `host` against `target`, each pushed to `peers`. */
 function attach(host: PeerHost, peers: FakePeer[]): NodeUnderTest {
   const setPolicy = async (peer: FakePeer, policy: Partial<PeerPolicy>) => {
-    await host.target.authority.call('setPeerPolicy', { policy: PeerPolicy.fromPartial({ ...policy, participantId: peer.participantId }) });
+    await host.target.authority.call('setPeerPolicy', {
+      policy: PeerPolicy.fromPartial({ ...policy, participantId: peer.participantId }),
+    });
   };
   return {
     get target() {
@@ -177,7 +200,10 @@ export function caseContext(target: Target, host: PeerHost, settings: SuiteSetti
     call: outcomeOf,
     async node(identity = {}) {
       if (!spawner) throw new CaseSkipped('this case starts a node of its own: run the suite with --spawn');
-      const spawned = await spawnTarget(spawner.command, { env: spawnEnvironment(identity), ...(spawner.readyTimeoutMs ? { readyTimeoutMs: spawner.readyTimeoutMs } : {}) });
+      const spawned = await spawnTarget(spawner.command, {
+        env: spawnEnvironment(identity),
+        ...(spawner.readyTimeoutMs ? { readyTimeoutMs: spawner.readyTimeoutMs } : {}),
+      });
       // What to close when the case ends; filled as the node comes up.
       const own: { target?: Target; host?: PeerHost } = {};
       cleanups.push(async () => {

@@ -1,5 +1,14 @@
 import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
-import { ERROR_CODES, ErrorCode, type ErrorDetail, errorCodeName, readErrorDetail, type Receipt, ReceiptBody, ReceiptStatus } from '@tracenet/proto';
+import {
+  ERROR_CODES,
+  ErrorCode,
+  type ErrorDetail,
+  errorCodeName,
+  readErrorDetail,
+  type Receipt,
+  ReceiptBody,
+  ReceiptStatus,
+} from '@tracenet/proto';
 import { verifyReceipt } from './codec/index.js';
 
 /**
@@ -31,7 +40,12 @@ export class CaseFailure extends Error {
  * await ensureEach('each field refused', ['subject', 'text'], (f) => `no ${f}`, async (f) => ensureRefused(await send(f), missing(f)));
  * ```
  */
-export async function ensureEach<T>(expected: string, items: readonly T[], label: (item: T) => string, check: (item: T) => Promise<void>): Promise<void> {
+export async function ensureEach<T>(
+  expected: string,
+  items: readonly T[],
+  label: (item: T) => string,
+  check: (item: T) => Promise<void>,
+): Promise<void> {
   const wrong: string[] = [];
   for (const item of items) {
     try {
@@ -46,7 +60,10 @@ export async function ensureEach<T>(expected: string, items: readonly T[], label
 
 /** Fails the case unless `got` equals `expected` (strict, or by JSON for objects). */
 export function ensureEqual<T>(got: T, expected: T, what: string): void {
-  const same = typeof expected === 'object' && expected !== null ? JSON.stringify(got) === JSON.stringify(expected) : got === expected;
+  const same =
+    typeof expected === 'object' && expected !== null
+      ? JSON.stringify(got) === JSON.stringify(expected)
+      : got === expected;
   if (!same) throw new CaseFailure(`${what} = ${show(expected)}`, `${what} = ${show(got)}`);
 }
 
@@ -55,7 +72,11 @@ export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value instanceof Uint8Array) return `<${value.length} bytes>`;
   try {
-    return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array || (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer') ? '<bytes>' : v));
+    return JSON.stringify(value, (_k, v: unknown) =>
+      v instanceof Uint8Array || (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer')
+        ? '<bytes>'
+        : v,
+    );
   } catch {
     return String(value);
   }
@@ -94,7 +115,11 @@ export function wireError(error: unknown): WireError {
 }
 
 function isService(error: unknown): error is ServiceError {
-  return error instanceof Error && typeof (error as Partial<ServiceError>).code === 'number' && (error as Partial<ServiceError>).metadata !== undefined;
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<ServiceError>).code === 'number' &&
+    (error as Partial<ServiceError>).metadata !== undefined
+  );
 }
 
 /** Short description of an outcome, for "got …". */
@@ -117,7 +142,7 @@ export function describe(outcome: Outcome<unknown>): string {
 
 function receiptStatusName(receipt: Receipt): string {
   try {
-    return ReceiptStatus[(decodeReceiptBody(receipt)).status] ?? '?';
+    return ReceiptStatus[decodeReceiptBody(receipt).status] ?? '?';
   } catch {
     return 'undecodable';
   }
@@ -174,8 +199,10 @@ export function ensureOneRefusal(outcomes: ReadonlyArray<readonly [string, Outco
   for (const [what, outcome] of outcomes) {
     try {
       ensureRefused(outcome, NOT_AUTHENTICATED);
-      if (!outcome.ok && outcome.error.detail?.retryable !== true) throw new CaseFailure('retryable = true', 'retryable = false', 'protocol 9.2');
-      if (!outcome.ok && (outcome.error.detail?.violations.length ?? 0) > 0) throw new CaseFailure('no violations', `${outcome.error.detail?.violations.length} violations`);
+      if (!outcome.ok && outcome.error.detail?.retryable !== true)
+        throw new CaseFailure('retryable = true', 'retryable = false', 'protocol 9.2');
+      if (!outcome.ok && (outcome.error.detail?.violations.length ?? 0) > 0)
+        throw new CaseFailure('no violations', `${outcome.error.detail?.violations.length} violations`);
     } catch (error) {
       if (!(error instanceof CaseFailure)) throw error;
       wrong.push(`${what}: ${error.message}`);
@@ -184,9 +211,16 @@ export function ensureOneRefusal(outcomes: ReadonlyArray<readonly [string, Outco
   const [first, ...rest] = outcomes;
   if (first && wrong.length === 0) {
     const reference = wireBytes(first[1]);
-    for (const [what, outcome] of rest) if (wireBytes(outcome) !== reference) wrong.push(`${what}: ${wireBytes(outcome)} where ${first[0]} got ${reference}`);
+    for (const [what, outcome] of rest)
+      if (wireBytes(outcome) !== reference)
+        wrong.push(`${what}: ${wireBytes(outcome)} where ${first[0]} got ${reference}`);
   }
-  if (wrong.length > 0) throw new CaseFailure('the one refusal before authentication, byte for byte the same whatever the reason (UNKNOWN_SENDER, rule authentication, no field, retryable, no receipt)', wrong.join('; '), 'protocol 4.4');
+  if (wrong.length > 0)
+    throw new CaseFailure(
+      'the one refusal before authentication, byte for byte the same whatever the reason (UNKNOWN_SENDER, rule authentication, no field, retryable, no receipt)',
+      wrong.join('; '),
+      'protocol 4.4',
+    );
 }
 
 /** Who must have signed a receipt, and about which message. */
@@ -204,8 +238,21 @@ export interface ReceiptExpectation {
  * Checks that a call was refused as the protocol says: code, field, rule, the gRPC status of the
  * code (9.2), and the receipt rule. Returns the decoded REJECTED receipt body, if any.
  */
-export function ensureRefused(outcome: Outcome<unknown>, expected: ExpectedRefusal, receiptOf?: ReceiptExpectation): ReceiptBody | undefined {
-  const want = [errorCodeName(expected.code), expected.field ? `field ${expected.field}` : '', expected.rule ? `rule ${expected.rule}` : '', expected.receipt === 'rejected' ? 'with a signed REJECTED receipt' : expected.receipt === 'none' ? 'without receipt' : '']
+export function ensureRefused(
+  outcome: Outcome<unknown>,
+  expected: ExpectedRefusal,
+  receiptOf?: ReceiptExpectation,
+): ReceiptBody | undefined {
+  const want = [
+    errorCodeName(expected.code),
+    expected.field ? `field ${expected.field}` : '',
+    expected.rule ? `rule ${expected.rule}` : '',
+    expected.receipt === 'rejected'
+      ? 'with a signed REJECTED receipt'
+      : expected.receipt === 'none'
+        ? 'without receipt'
+        : '',
+  ]
     .filter((s) => s !== '')
     .join(', ');
   if (outcome.ok) throw new CaseFailure(want, describe(outcome));
@@ -213,17 +260,28 @@ export function ensureRefused(outcome: Outcome<unknown>, expected: ExpectedRefus
   if (!detail || detail.code !== expected.code) throw new CaseFailure(want, describe(outcome));
   if (expected.field !== undefined && detail.field !== expected.field) throw new CaseFailure(want, describe(outcome));
   if (expected.rule !== undefined && detail.rule !== expected.rule) throw new CaseFailure(want, describe(outcome));
-  if (expected.message !== undefined && detail.message !== expected.message) throw new CaseFailure(`${want}, message "${expected.message}"`, `message "${detail.message}"`);
+  if (expected.message !== undefined && detail.message !== expected.message)
+    throw new CaseFailure(`${want}, message "${expected.message}"`, `message "${detail.message}"`);
   const status = ERROR_CODES[expected.code as keyof typeof ERROR_CODES]?.grpc;
   if (status !== undefined && grpcCode !== status) {
-    throw new CaseFailure(`${want} sent with gRPC status ${GrpcStatus[status]}`, `gRPC status ${GrpcStatus[grpcCode] ?? grpcCode}`, 'protocol 9.2');
+    throw new CaseFailure(
+      `${want} sent with gRPC status ${GrpcStatus[status]}`,
+      `gRPC status ${GrpcStatus[grpcCode] ?? grpcCode}`,
+      'protocol 9.2',
+    );
   }
-  if (expected.receipt === 'none' && detail.receipt) throw new CaseFailure(want, `${describe(outcome)}: a receipt for an envelope that was not authenticated`);
+  if (expected.receipt === 'none' && detail.receipt)
+    throw new CaseFailure(want, `${describe(outcome)}: a receipt for an envelope that was not authenticated`);
   if (expected.receipt === 'rejected') {
     if (!detail.receipt) throw new CaseFailure(want, describe(outcome));
     if (!receiptOf) return undefined;
     const body = ensureReceipt(detail.receipt, receiptOf, ReceiptStatus.RECEIPT_STATUS_REJECTED);
-    if (body.errorCode !== expected.code) throw new CaseFailure(`REJECTED receipt with error_code ${errorCodeName(expected.code)}`, `error_code ${errorCodeName(body.errorCode)}`, 'protocol 4.11');
+    if (body.errorCode !== expected.code)
+      throw new CaseFailure(
+        `REJECTED receipt with error_code ${errorCodeName(expected.code)}`,
+        `error_code ${errorCodeName(body.errorCode)}`,
+        'protocol 4.11',
+      );
     return body;
   }
   return undefined;
@@ -235,18 +293,37 @@ export function ensureReceipt(receipt: Receipt, expected: ReceiptExpectation, st
   try {
     body = verifyReceipt(receipt, expected);
   } catch (error) {
-    throw new CaseFailure('a receipt signed by the node over D("tracenet.v1/receipt") || body, naming issuer, issuer key, sender and message id', (error as Error).message, 'protocol 4.12');
+    throw new CaseFailure(
+      'a receipt signed by the node over D("tracenet.v1/receipt") || body, naming issuer, issuer key, sender and message id',
+      (error as Error).message,
+      'protocol 4.12',
+    );
   }
-  if (body.status !== status) throw new CaseFailure(`receipt status ${ReceiptStatus[status]}`, `${ReceiptStatus[body.status] ?? body.status}`, 'protocol 4.12');
+  if (body.status !== status)
+    throw new CaseFailure(
+      `receipt status ${ReceiptStatus[status]}`,
+      `${ReceiptStatus[body.status] ?? body.status}`,
+      'protocol 4.12',
+    );
   if (expected.digest && !Buffer.from(body.envelopeDigest).equals(Buffer.from(expected.digest))) {
     throw new CaseFailure('envelope_digest of the envelope answered', 'another digest', 'protocol 4.12');
   }
   if (status !== ReceiptStatus.RECEIPT_STATUS_REJECTED && body.errorCode !== ErrorCode.ERROR_CODE_UNSPECIFIED) {
-    throw new CaseFailure('error_code 0 on an ACCEPTED or DUPLICATE receipt', errorCodeName(body.errorCode), 'protocol 4.12');
+    throw new CaseFailure(
+      'error_code 0 on an ACCEPTED or DUPLICATE receipt',
+      errorCodeName(body.errorCode),
+      'protocol 4.12',
+    );
   }
-  if (status === ReceiptStatus.RECEIPT_STATUS_REJECTED && body.errorMessage === '') throw new CaseFailure('a REJECTED receipt with an error_message', 'an empty error_message', 'protocol 4.12');
+  if (status === ReceiptStatus.RECEIPT_STATUS_REJECTED && body.errorMessage === '')
+    throw new CaseFailure('a REJECTED receipt with an error_message', 'an empty error_message', 'protocol 4.12');
   const skew = Math.abs(body.receivedAtMs - Date.now());
-  if (skew > 120_000) throw new CaseFailure('received_at_ms = the time the envelope arrived', `${skew} ms away from now`, 'protocol 4.12');
+  if (skew > 120_000)
+    throw new CaseFailure(
+      'received_at_ms = the time the envelope arrived',
+      `${skew} ms away from now`,
+      'protocol 4.12',
+    );
   return body;
 }
 

@@ -86,7 +86,11 @@ export interface ReceivedMessage {
  * nothing remembered, like a transient failure). `{ delayMs, then }` takes the envelope as `then` says at once but holds the
  * answer (a receipt or a refusal) back for `delayMs`.
  */
-export type DeliverAnswer = 'default' | Receipt | TracenetError | { readonly delayMs: number; readonly then: Exclude<DeliverAnswer, { delayMs: number }> };
+export type DeliverAnswer =
+  | 'default'
+  | Receipt
+  | TracenetError
+  | { readonly delayMs: number; readonly then: Exclude<DeliverAnswer, { delayMs: number }> };
 
 /** How a fake peer answers a Deliver: the default is a valid ACCEPTED receipt. */
 export type DeliverResponder = (message: ReceivedMessage, digest: Buffer) => DeliverAnswer;
@@ -128,7 +132,12 @@ export class PeerHost {
   }
 
   #connect(target: Target): Client {
-    const tls = credentials.createSsl(Buffer.from(target.tlsCertificatePem), Buffer.from(this.tls.privateKeyPem), Buffer.from(this.tls.certificatePem), { checkServerIdentity: () => undefined });
+    const tls = credentials.createSsl(
+      Buffer.from(target.tlsCertificatePem),
+      Buffer.from(this.tls.privateKeyPem),
+      Buffer.from(this.tls.certificatePem),
+      { checkServerIdentity: () => undefined },
+    );
     return new Generic(target.federation, tls, {
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': -1,
@@ -169,34 +178,73 @@ export class PeerHost {
           if (answer instanceof TracenetError) callback(answer.toStatus() as ServiceError);
           else if (answer) callback(null, answer);
           // undefined: no answer before the caller's deadline; the call is closed a while later.
-          else setTimeout(() => callback(new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the fake peer stayed silent').toStatus() as ServiceError), 5000).unref();
+          else
+            setTimeout(
+              () =>
+                callback(
+                  new TracenetError(
+                    ErrorCode.ERROR_CODE_UNAVAILABLE,
+                    'the fake peer stayed silent',
+                  ).toStatus() as ServiceError,
+                ),
+              5000,
+            ).unref();
         };
         try {
           const recipient = parse(call.request).header.recipient;
           const peer = host?.peer(recipient);
           if (!peer?.lookupResponder) {
-            host?.strays.push(`the node called Federation.Lookup on ${recipient}, which no case asked to answer lookups`);
-            reply(new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, 'this fake peer answers no lookups', { field: 'header.kind', rule: 'peer_policy' }));
+            host?.strays.push(
+              `the node called Federation.Lookup on ${recipient}, which no case asked to answer lookups`,
+            );
+            reply(
+              new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, 'this fake peer answers no lookups', {
+                field: 'header.kind',
+                rule: 'peer_policy',
+              }),
+            );
             return;
           }
-          void Promise.resolve(peer.answerLookup(call.request)).then(reply, (error: unknown) => reply(TracenetError.from(error)));
+          void Promise.resolve(peer.answerLookup(call.request)).then(reply, (error: unknown) =>
+            reply(TracenetError.from(error)),
+          );
         } catch (error) {
           reply(TracenetError.from(error));
         }
       },
-      getPeerCard: (_call: ServerUnaryCall<unknown, GetPeerCardResponse>, callback: sendUnaryData<GetPeerCardResponse>) => callback(null, { card: undefined }),
+      getPeerCard: (
+        _call: ServerUnaryCall<unknown, GetPeerCardResponse>,
+        callback: sendUnaryData<GetPeerCardResponse>,
+      ) => callback(null, { card: undefined }),
     };
     server.addService(
       {
         deliver: { ...FederationService.deliver, requestDeserialize: (bytes: Buffer): Buffer => bytes },
-        lookup: { ...FederationService.lookup, requestDeserialize: (bytes: Buffer): Buffer => bytes, responseSerialize: (bytes: Buffer): Buffer => bytes },
+        lookup: {
+          ...FederationService.lookup,
+          requestDeserialize: (bytes: Buffer): Buffer => bytes,
+          responseSerialize: (bytes: Buffer): Buffer => bytes,
+        },
         getPeerCard: FederationService.getPeerCard,
       },
       handlers,
     );
-    const credentialsOfServer = ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.certificatePem), private_key: Buffer.from(tls.privateKeyPem) }], false);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentialsOfServer, (error, p) => (error ? reject(error) : resolve(p))));
-    const host = new PeerHost(target, `127.0.0.1:${port}`, tls, server, options.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS, [target.participantId, ...pinned.peers.map((p) => p.participantId)]);
+    const credentialsOfServer = ServerCredentials.createSsl(
+      null,
+      [{ cert_chain: Buffer.from(tls.certificatePem), private_key: Buffer.from(tls.privateKeyPem) }],
+      false,
+    );
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', credentialsOfServer, (error, p) => (error ? reject(error) : resolve(p))),
+    );
+    const host = new PeerHost(
+      target,
+      `127.0.0.1:${port}`,
+      tls,
+      server,
+      options.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
+      [target.participantId, ...pinned.peers.map((p) => p.participantId)],
+    );
     ref.host = host;
     return host;
   }
@@ -229,10 +277,18 @@ export class PeerHost {
   }
 
   /** Creates a fake peer (keys and a signed card naming this host); it is not pinned anywhere yet. */
-  createPeer(options: { participantId?: string; kind?: ParticipantKind; validForMs?: number; keys?: ParticipantKeys } = {}): FakePeer {
+  createPeer(
+    options: { participantId?: string; kind?: ParticipantKind; validForMs?: number; keys?: ParticipantKeys } = {},
+  ): FakePeer {
     const kind = options.kind ?? ParticipantKind.PARTICIPANT_KIND_STATE;
     const participantId = options.participantId ?? this.freshId(kind);
-    const peer = new FakePeer(this, participantId, kind, options.keys ?? participantKeys(), options.validForMs ?? 86_400_000);
+    const peer = new FakePeer(
+      this,
+      participantId,
+      kind,
+      options.keys ?? participantKeys(),
+      options.validForMs ?? 86_400_000,
+    );
     this.#peers.set(participantId, peer);
     return peer;
   }
@@ -268,7 +324,8 @@ export class PeerHost {
           bytes,
           new Metadata(),
           { deadline: Date.now() + deadlineMs },
-          (error: ServiceError | null, answer?: T) => (error ? reject(error) : answer !== undefined ? resolve(answer) : reject(new Error('empty answer'))),
+          (error: ServiceError | null, answer?: T) =>
+            error ? reject(error) : answer !== undefined ? resolve(answer) : reject(new Error('empty answer')),
         );
       }),
     );
@@ -286,7 +343,12 @@ export class PeerHost {
 
   /** Calls the node's `Federation.GetPeerCard`. */
   getPeerCard(): Promise<Outcome<GetPeerCardResponse>> {
-    return this.#unary(FederationService.getPeerCard.path, new Uint8Array(0), (b) => GetPeerCardResponse.decode(b), 10_000);
+    return this.#unary(
+      FederationService.getPeerCard.path,
+      new Uint8Array(0),
+      (b) => GetPeerCardResponse.decode(b),
+      10_000,
+    );
   }
 
   async #deliver(raw: Buffer): Promise<Receipt> {
@@ -300,7 +362,10 @@ export class PeerHost {
     const peer = this.#peers.get(recipient);
     if (!peer) {
       this.strays.push(`the node delivered an envelope to ${recipient}, which is no fake peer of this run`);
-      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `no fake peer ${recipient}`, { field: 'header.recipient', rule: 'recipient' });
+      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `no fake peer ${recipient}`, {
+        field: 'header.recipient',
+        rule: 'recipient',
+      });
     }
     return peer.receive(raw);
   }
@@ -463,7 +528,10 @@ export class FakePeer {
    */
   rotate(keys: ParticipantKeys = participantKeys()): KeySet {
     this.previous.unshift(this.#current);
-    this.#current = this.#keySet(keys, Math.max(Date.now(), (this.previous[0]?.card ? issuedAt(this.previous[0]) : 0) + 1));
+    this.#current = this.#keySet(
+      keys,
+      Math.max(Date.now(), (this.previous[0]?.card ? issuedAt(this.previous[0]) : 0) + 1),
+    );
     return this.#current;
   }
 
@@ -499,11 +567,15 @@ export class FakePeer {
       correlationId: options.correlationId ?? '',
       ...options.header,
     });
-    const body = options.body ?? Buffer.from(Notice.encode({ subject: 'conformance', text: 'a notice from the conformance suite' }).finish());
+    const body =
+      options.body ??
+      Buffer.from(Notice.encode({ subject: 'conformance', text: 'a notice from the conformance suite' }).finish());
     const headerBytes = options.headerBytes ? options.headerBytes(header) : EnvelopeHeader.encode(header).finish();
     const signingSecretKey = options.signingSecretKey ?? keySet.keys.signingSecretKey;
     // With signHeader, the signature covers other header bytes than the ones sent.
-    const signature = options.signHeader ? signEnvelope(EnvelopeHeader.encode({ ...header, ...options.signHeader }).finish(), body, signingSecretKey) : undefined;
+    const signature = options.signHeader
+      ? signEnvelope(EnvelopeHeader.encode({ ...header, ...options.signHeader }).finish(), body, signingSecretKey)
+      : undefined;
     const sealed = seal({
       header: headerBytes,
       body,
@@ -516,7 +588,11 @@ export class FakePeer {
   }
 
   /** Seals and delivers a message of `kind` with `body`; returns the envelope sent and the answer. */
-  async send(kind: MessageKind, body: Uint8Array, options: Omit<SealOptions, 'kind' | 'body'> = {}): Promise<{ sealed: SealedEnvelope; outcome: Outcome<Receipt> }> {
+  async send(
+    kind: MessageKind,
+    body: Uint8Array,
+    options: Omit<SealOptions, 'kind' | 'body'> = {},
+  ): Promise<{ sealed: SealedEnvelope; outcome: Outcome<Receipt> }> {
     const sealed = this.seal({ ...options, kind, body });
     return { sealed, outcome: await this.host.deliverRaw(sealed.bytes) };
   }
@@ -547,32 +623,63 @@ export class FakePeer {
     const { header } = parsed;
     const where = `${kindName(header.kind)} ${header.messageId} from the node`;
     if (raw.length > MAX_PARSE_BYTES) this.violations.push(`${where}: ${raw.length} bytes`);
-    if (header.sender !== target.participantId) this.violations.push(`${where}: header.sender is ${header.sender}, not ${target.participantId} (protocol 3.2)`);
-    if (header.senderKeyId !== target.keyId) this.violations.push(`${where}: sender_key_id ${header.senderKeyId} is not the key id of its card (protocol 3.1)`);
+    if (header.sender !== target.participantId)
+      this.violations.push(`${where}: header.sender is ${header.sender}, not ${target.participantId} (protocol 3.2)`);
+    if (header.senderKeyId !== target.keyId)
+      this.violations.push(
+        `${where}: sender_key_id ${header.senderKeyId} is not the key id of its card (protocol 3.1)`,
+      );
     const nonce = Buffer.from(parsed.envelope.nonce).toString('hex');
-    if (this.#nonces.has(nonce)) this.violations.push(`${where}: nonce ${nonce} used before with this pair key (protocol 3.5: every seal draws a new nonce)`);
+    if (this.#nonces.has(nonce))
+      this.violations.push(
+        `${where}: nonce ${nonce} used before with this pair key (protocol 3.5: every seal draws a new nonce)`,
+      );
     this.#nonces.add(nonce);
     const keySet = this.keySetOf(header.recipientKeyId);
-    if (header.recipientKeyId !== this.keyId) this.violations.push(`${where}: recipient_key_id ${header.recipientKeyId} is not ${this.keyId} (protocol 5.5)`);
+    if (header.recipientKeyId !== this.keyId)
+      this.violations.push(`${where}: recipient_key_id ${header.recipientKeyId} is not ${this.keyId} (protocol 5.5)`);
     let opened;
     try {
       opened = open(parsed, this.pairKey(keySet ?? this.#current), target.cardBody.signingPublicKey);
     } catch (error) {
       this.violations.push(`${where}: ${(error as Error).message} (protocol 3.4, 3.5)`);
-      throw error instanceof OpenFailure ? new TracenetError(ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, error.message, { rule: error.step }) : error;
+      throw error instanceof OpenFailure
+        ? new TracenetError(ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, error.message, { rule: error.step })
+        : error;
     }
-    if (Math.abs(header.createdAtMs - now) > this.host.replayWindowMs) this.violations.push(`${where}: created_at_ms is ${header.createdAtMs - now} ms from now (protocol 4.7, 5.5)`);
+    if (Math.abs(header.createdAtMs - now) > this.host.replayWindowMs)
+      this.violations.push(`${where}: created_at_ms is ${header.createdAtMs - now} ms from now (protocol 4.7, 5.5)`);
     if (header.expiresAtMs <= now) this.violations.push(`${where}: delivered after its expiry (protocol 5.5)`);
     const digestOfBody = bodyDigest(header.kind, opened.body).toString('hex');
     const seen = this.#seen.get(header.messageId);
     if (seen) {
       if (seen.bodyDigest !== digestOfBody) {
-        this.violations.push(`${where}: the node reused message id ${header.messageId} for other content (protocol 3.2)`);
-        throw new TracenetError(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, 'message id reused', { field: 'header.message_id', rule: 'unique_message_id' });
+        this.violations.push(
+          `${where}: the node reused message id ${header.messageId} for other content (protocol 3.2)`,
+        );
+        throw new TracenetError(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, 'message id reused', {
+          field: 'header.message_id',
+          rule: 'unique_message_id',
+        });
       }
-      const duplicate = this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_DUPLICATE, undefined, seen.receipt);
+      const duplicate = this.signReceipt(
+        header,
+        parsed.digest,
+        now,
+        ReceiptStatus.RECEIPT_STATUS_DUPLICATE,
+        undefined,
+        seen.receipt,
+      );
       // A copy is no new message: it is not put in the inbox, only counted among what was received.
-      this.received.push({ header, kind: header.kind, bodyBytes: opened.body, body: undefined, receivedAtMs: now, receipt: duplicate, digest: parsed.digest });
+      this.received.push({
+        header,
+        kind: header.kind,
+        bodyBytes: opened.body,
+        body: undefined,
+        receivedAtMs: now,
+        receipt: duplicate,
+        digest: parsed.digest,
+      });
       this.#wake();
       return duplicate;
     }
@@ -584,13 +691,28 @@ export class FakePeer {
       this.violations.push(`${where}: the body does not decode as ${kindName(header.kind)} (protocol 6.1)`);
       throw error;
     }
-    if (!decoder) this.violations.push(`${where}: a node delivers no ${kindName(header.kind)} with Federation.Deliver (protocol 6.1, 13.1)`);
-    else for (const problem of senderProblems(header.kind, body, header.correlationId)) this.violations.push(`${where}: ${problem}`);
-    const message: ReceivedMessage = { header, kind: header.kind, bodyBytes: opened.body, body, receivedAtMs: now, receipt: Receipt.fromPartial({}), digest: parsed.digest };
+    if (!decoder)
+      this.violations.push(
+        `${where}: a node delivers no ${kindName(header.kind)} with Federation.Deliver (protocol 6.1, 13.1)`,
+      );
+    else
+      for (const problem of senderProblems(header.kind, body, header.correlationId))
+        this.violations.push(`${where}: ${problem}`);
+    const message: ReceivedMessage = {
+      header,
+      kind: header.kind,
+      bodyBytes: opened.body,
+      body,
+      receivedAtMs: now,
+      receipt: Receipt.fromPartial({}),
+      digest: parsed.digest,
+    };
     const given = this.responder(message, parsed.digest);
-    const [answer, delayMs] = typeof given === 'object' && 'delayMs' in given ? [given.then, given.delayMs] : [given, 0];
+    const [answer, delayMs] =
+      typeof given === 'object' && 'delayMs' in given ? [given.then, given.delayMs] : [given, 0];
     // A held answer: the peer takes the envelope at once (a copy is then a duplicate) and answers late.
-    const late = <T>(value: T): Promise<T> => (delayMs > 0 ? new Promise((r) => setTimeout(() => r(value), delayMs)) : Promise.resolve(value));
+    const late = <T>(value: T): Promise<T> =>
+      delayMs > 0 ? new Promise((r) => setTimeout(() => r(value), delayMs)) : Promise.resolve(value);
     if (answer instanceof TracenetError) {
       if (answer.retryable) {
         // A transient failure: no receipt, nothing remembered; the node is expected to retry.
@@ -599,10 +721,14 @@ export class FakePeer {
       }
       // A refusal that carries a receipt sends it as it is (a rejection remembered from an earlier
       // seal, 4.6, or a broken one) and, like a custom receipt, is not remembered: the case's responder answers a retry.
-      const rejected = answer.receipt ?? this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_REJECTED, answer);
-      if (!answer.receipt) this.#seen.set(header.messageId, { bodyDigest: `rejected:${digestOfBody}`, receipt: rejected });
+      const rejected =
+        answer.receipt ?? this.signReceipt(header, parsed.digest, now, ReceiptStatus.RECEIPT_STATUS_REJECTED, answer);
+      if (!answer.receipt)
+        this.#seen.set(header.messageId, { bodyDigest: `rejected:${digestOfBody}`, receipt: rejected });
       this.#record({ ...message, receipt: rejected });
-      throw await late(new TracenetError(answer.code, answer.message, { field: answer.field, rule: answer.rule, receipt: rejected }));
+      throw await late(
+        new TracenetError(answer.code, answer.message, { field: answer.field, rule: answer.rule, receipt: rejected }),
+      );
     }
     if (answer !== 'default') {
       // A custom answer (a broken receipt) is not remembered: the peer behaves as if it lost it.
@@ -621,9 +747,14 @@ export class FakePeer {
     const parsed = parse(raw);
     const { header } = parsed;
     const where = `LOOKUP_QUERY ${header.messageId} from the node`;
-    if (header.kind !== MessageKind.MESSAGE_KIND_LOOKUP_QUERY) this.violations.push(`${where}: kind ${kindName(header.kind)} on Federation.Lookup (protocol 13.6)`);
-    if (header.sender !== target.participantId || header.recipientKeyId !== this.keyId) this.violations.push(`${where}: not addressed from the node to this peer's key (protocol 13.6)`);
-    if (header.expiresAtMs - header.createdAtMs > 60_000) this.violations.push(`${where}: expires ${header.expiresAtMs - header.createdAtMs} ms after creation, not 60 000 (protocol 13.6)`);
+    if (header.kind !== MessageKind.MESSAGE_KIND_LOOKUP_QUERY)
+      this.violations.push(`${where}: kind ${kindName(header.kind)} on Federation.Lookup (protocol 13.6)`);
+    if (header.sender !== target.participantId || header.recipientKeyId !== this.keyId)
+      this.violations.push(`${where}: not addressed from the node to this peer's key (protocol 13.6)`);
+    if (header.expiresAtMs - header.createdAtMs > 60_000)
+      this.violations.push(
+        `${where}: expires ${header.expiresAtMs - header.createdAtMs} ms after creation, not 60 000 (protocol 13.6)`,
+      );
     const opened = open(parsed, this.pairKey(), target.cardBody.signingPublicKey);
     const query = LookupQuery.decode(opened.body);
     this.lookups.push(query);
@@ -631,8 +762,20 @@ export class FakePeer {
     if (answer === undefined || answer === 'silent') return undefined;
     if (answer instanceof TracenetError) return answer;
     const now = Date.now();
-    const out = EnvelopeHeader.encode(this.header({ kind: MessageKind.MESSAGE_KIND_LOOKUP_ANSWER, createdAtMs: now, expiresAtMs: now + 300_000, correlationId: this.lookupCorrelationId ?? header.messageId })).finish();
-    return seal({ header: out, body: LookupAnswer.encode(answer).finish(), signingSecretKey: this.keys.signingSecretKey, pairKey: this.pairKey() }).bytes;
+    const out = EnvelopeHeader.encode(
+      this.header({
+        kind: MessageKind.MESSAGE_KIND_LOOKUP_ANSWER,
+        createdAtMs: now,
+        expiresAtMs: now + 300_000,
+        correlationId: this.lookupCorrelationId ?? header.messageId,
+      }),
+    ).finish();
+    return seal({
+      header: out,
+      body: LookupAnswer.encode(answer).finish(),
+      signingSecretKey: this.keys.signingSecretKey,
+      pairKey: this.pairKey(),
+    }).bytes;
   }
 
   /**
@@ -640,7 +783,15 @@ export class FakePeer {
    * or `keySet`. Cases use it to answer with receipts that name another envelope, another message,
    * another status or a previous key.
    */
-  signReceipt(header: Pick<EnvelopeHeader, 'sender' | 'messageId'>, digest: Uint8Array, receivedAtMs: number, status: ReceiptStatus, failure?: TracenetError, original?: Receipt, keySet: KeySet = this.#current): Receipt {
+  signReceipt(
+    header: Pick<EnvelopeHeader, 'sender' | 'messageId'>,
+    digest: Uint8Array,
+    receivedAtMs: number,
+    status: ReceiptStatus,
+    failure?: TracenetError,
+    original?: Receipt,
+    keySet: KeySet = this.#current,
+  ): Receipt {
     return signReceipt(
       {
         version: 1,
@@ -692,12 +843,19 @@ export class FakePeer {
    * Waits for the node to deliver a message of `kind` (that `where` accepts) and consumes it.
    * Fails the case after `timeoutMs` naming what arrived instead.
    */
-  async expect<T = unknown>(kind: MessageKind, options: { timeoutMs?: number; where?: (m: ReceivedMessage) => boolean; context?: string } = {}): Promise<ReceivedMessage & { body: T }> {
+  async expect<T = unknown>(
+    kind: MessageKind,
+    options: { timeoutMs?: number; where?: (m: ReceivedMessage) => boolean; context?: string } = {},
+  ): Promise<ReceivedMessage & { body: T }> {
     const timeoutMs = options.timeoutMs ?? 8000;
     const matches = (m: ReceivedMessage) => m.kind === kind && (options.where?.(m) ?? true);
     if (!(await this.until(() => this.inbox.some(matches), timeoutMs))) {
       const others = this.inbox.map((m) => kindName(m.kind));
-      throw new CaseFailure(`the node to deliver a ${kindName(kind)} to ${this.participantId} within ${timeoutMs} ms`, others.length > 0 ? `only ${others.join(', ')}` : 'nothing', options.context ?? '');
+      throw new CaseFailure(
+        `the node to deliver a ${kindName(kind)} to ${this.participantId} within ${timeoutMs} ms`,
+        others.length > 0 ? `only ${others.join(', ')}` : 'nothing',
+        options.context ?? '',
+      );
     }
     const [message] = this.inbox.splice(this.inbox.findIndex(matches), 1);
     return message as ReceivedMessage & { body: T };
@@ -707,7 +865,11 @@ export class FakePeer {
   async expectNothing(ms: number, context = ''): Promise<void> {
     await new Promise((r) => setTimeout(r, ms));
     if (this.inbox.length > 0) {
-      throw new CaseFailure(`nothing delivered to ${this.participantId}`, `${this.inbox.map((m) => kindName(m.kind)).join(', ')}`, context);
+      throw new CaseFailure(
+        `nothing delivered to ${this.participantId}`,
+        `${this.inbox.map((m) => kindName(m.kind)).join(', ')}`,
+        context,
+      );
     }
   }
 }

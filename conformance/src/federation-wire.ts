@@ -1,5 +1,10 @@
 import { Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
-import { connect as connectHttp2, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import {
+  connect as connectHttp2,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+} from 'node:http2';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { FederationService } from '@tracenet/proto';
@@ -53,7 +58,9 @@ export function openConnection(target: Target): Promise<RawConnection> {
       await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
       socket.destroy();
     };
-    socket.once('connect', () => resolve({ socket, connectedAt: Date.now(), closed, isClosed: () => closedAt !== undefined, end }));
+    socket.once('connect', () =>
+      resolve({ socket, connectedAt: Date.now(), closed, isClosed: () => closedAt !== undefined, end }),
+    );
     socket.once('close', () => reject(new Error(`the connection to ${target.federation} failed`)));
   });
 }
@@ -120,7 +127,8 @@ export function openSession(target: Target, client?: TlsIdentity): Promise<RawSe
       settingsReceived: () => settings,
       closed,
       call: (request) => rawCall(session, request),
-      getPeerCard: (timeoutMs = 5000) => rawCall(session, { path: FederationService.getPeerCard.path, message: new Uint8Array(0), timeoutMs }),
+      getPeerCard: (timeoutMs = 5000) =>
+        rawCall(session, { path: FederationService.getPeerCard.path, message: new Uint8Array(0), timeoutMs }),
       close: () => session.destroy(),
     };
     // A connection the node closes during the handshake is a session whose calls get no answer.
@@ -133,7 +141,11 @@ export function openSession(target: Target, client?: TlsIdentity): Promise<RawSe
 function outcomeOfHeaders(status: number, headers: IncomingHttpHeaders, data: Buffer): Outcome<Buffer> {
   if (status === GrpcStatus.OK) return { ok: true, value: data.subarray(5) };
   const message = typeof headers['grpc-message'] === 'string' ? decodeURIComponent(headers['grpc-message']) : '';
-  const error = Object.assign(new Error(message), { code: status, details: message, metadata: Metadata.fromHttp2Headers(headers) }) as ServiceError;
+  const error = Object.assign(new Error(message), {
+    code: status,
+    details: message,
+    metadata: Metadata.fromHttp2Headers(headers),
+  }) as ServiceError;
   return { ok: false, error: wireError(error) };
 }
 
@@ -159,9 +171,16 @@ function rawCall(session: ClientHttp2Session, request: RawRequest): Promise<RawA
     const chunks: Buffer[] = [];
     let opened: ClientHttp2Stream;
     try {
-      opened = session.request({ ':method': 'POST', ':path': request.path, 'content-type': 'application/grpc', te: 'trailers' }, { endStream: false });
+      opened = session.request(
+        { ':method': 'POST', ':path': request.path, 'content-type': 'application/grpc', te: 'trailers' },
+        { endStream: false },
+      );
     } catch (error) {
-      settle({ answered: false, failure: `no gRPC answer: the connection was closed (${(error as Error).message})`, afterMs: Date.now() - started });
+      settle({
+        answered: false,
+        failure: `no gRPC answer: the connection was closed (${(error as Error).message})`,
+        afterMs: Date.now() - started,
+      });
       return;
     }
     opened.on('response', (h) => {
@@ -179,7 +198,11 @@ function rawCall(session: ClientHttp2Session, request: RawRequest): Promise<RawA
       const end = trailers ?? headers;
       const status = end['grpc-status'];
       if (status === undefined) {
-        const why = problem ?? (session.destroyed || session.closed ? 'the connection was closed' : `the stream was reset (RST_STREAM ${opened.rstCode ?? '?'})`);
+        const why =
+          problem ??
+          (session.destroyed || session.closed
+            ? 'the connection was closed'
+            : `the stream was reset (RST_STREAM ${opened.rstCode ?? '?'})`);
         settle({ answered: false, failure: `no gRPC answer: ${why}`, afterMs });
         return;
       }
@@ -194,5 +217,7 @@ function rawCall(session: ClientHttp2Session, request: RawRequest): Promise<RawA
 
 /** Short description of a raw answer, for "got …". */
 export function describeAnswer(answer: RawAnswer): string {
-  return answer.answered ? `${describe(answer.outcome)} after ${answer.afterMs} ms` : `${answer.failure} (after ${answer.afterMs} ms)`;
+  return answer.answered
+    ? `${describe(answer.outcome)} after ${answer.afterMs} ms`
+    : `${answer.failure} (after ${answer.afterMs} ms)`;
 }

@@ -1,8 +1,25 @@
 import { readFile } from 'node:fs/promises';
-import { caseContext, type CaseContext, CaseSkipped, type ConformanceCase, DEFAULT_PORT_LIMITS, type Feature, FEATURES, OPTIONAL_FEATURES, type Spawner, type SuiteSettings } from './case.js';
+import {
+  caseContext,
+  type CaseContext,
+  CaseSkipped,
+  type ConformanceCase,
+  DEFAULT_PORT_LIMITS,
+  type Feature,
+  FEATURES,
+  OPTIONAL_FEATURES,
+  type Spawner,
+  type SuiteSettings,
+} from './case.js';
 import { ALL_CASES } from './cases/index.js';
 import { CaseFailure, show } from './check.js';
-import { DEFAULT_ATTEMPT_TIMEOUT_MS, DEFAULT_REPLAY_WINDOW_MS, type FakePeer, kindName, PeerHost } from './fake-peer.js';
+import {
+  DEFAULT_ATTEMPT_TIMEOUT_MS,
+  DEFAULT_REPLAY_WINDOW_MS,
+  type FakePeer,
+  kindName,
+  PeerHost,
+} from './fake-peer.js';
 import type { Target } from './target.js';
 
 /** How one case ended. `xfail`: failed as the expected-failures list says; `xpass`: listed there but passed. */
@@ -43,7 +60,8 @@ export async function readExpectedFailures(path: string): Promise<ExpectedFailur
   if (!Array.isArray(parsed.expectedFailures)) throw new Error(`${path}: "expectedFailures" must be a list`);
   return parsed.expectedFailures.map((entry: unknown, i) => {
     const e = entry as Partial<ExpectedFailure>;
-    if (typeof e.id !== 'string' || typeof e.reason !== 'string' || e.reason.trim() === '') throw new Error(`${path}: expectedFailures[${i}] needs an "id" and a "reason"`);
+    if (typeof e.id !== 'string' || typeof e.reason !== 'string' || e.reason.trim() === '')
+      throw new Error(`${path}: expectedFailures[${i}] needs an "id" and a "reason"`);
     return { id: e.id, reason: e.reason };
   });
 }
@@ -69,8 +87,12 @@ export interface RunOptions {
 /** Refuses an unknown feature or a core feature in `--without`. */
 export function checkWithout(without: readonly string[]): Feature[] {
   for (const f of without) {
-    if (!(FEATURES as readonly string[]).includes(f)) throw new Error(`unknown feature "${f}"; features: ${FEATURES.join(', ')}`);
-    if (!OPTIONAL_FEATURES.includes(f as Feature)) throw new Error(`"${f}" is a core feature of tracenet.v1 and cannot be left out; optional: ${OPTIONAL_FEATURES.join(', ')}`);
+    if (!(FEATURES as readonly string[]).includes(f))
+      throw new Error(`unknown feature "${f}"; features: ${FEATURES.join(', ')}`);
+    if (!OPTIONAL_FEATURES.includes(f as Feature))
+      throw new Error(
+        `"${f}" is a core feature of tracenet.v1 and cannot be left out; optional: ${OPTIONAL_FEATURES.join(', ')}`,
+      );
   }
   return without as Feature[];
 }
@@ -78,11 +100,20 @@ export function checkWithout(without: readonly string[]): Feature[] {
 /** Whether a case is selected by `--only`. */
 export function selected(c: ConformanceCase, only: readonly string[] | undefined): boolean {
   if (!only || only.length === 0) return true;
-  return only.some((o) => c.id === o || (o.endsWith('.') && c.id.startsWith(o)) || c.id.startsWith(`${o}.`) || c.section === o || (c.cites ?? []).includes(o));
+  return only.some(
+    (o) =>
+      c.id === o ||
+      (o.endsWith('.') && c.id.startsWith(o)) ||
+      c.id.startsWith(`${o}.`) ||
+      c.section === o ||
+      (c.cites ?? []).includes(o),
+  );
 }
 
 function timeout(ms: number, id: string): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new CaseFailure(`case ${id} to finish within ${ms} ms`, 'no end (timed out)')), ms).unref());
+  return new Promise((_, reject) =>
+    setTimeout(() => reject(new CaseFailure(`case ${id} to finish within ${ms} ms`, 'no end (timed out)')), ms).unref(),
+  );
 }
 
 function messageOf(error: unknown): string {
@@ -97,7 +128,9 @@ function peerProblems(peers: readonly FakePeer[]): string[] {
   for (const peer of peers) {
     problems.push(...peer.violations.map((v) => `${peer.participantId}: ${v}`));
     if (peer.inbox.length > 0) {
-      problems.push(`${peer.participantId} received what no step of the case expected: ${peer.inbox.map((m) => kindName(m.kind)).join(', ')} (a fake peer treats any unexpected message as a failure)`);
+      problems.push(
+        `${peer.participantId} received what no step of the case expected: ${peer.inbox.map((m) => kindName(m.kind)).join(', ')} (a fake peer treats any unexpected message as a failure)`,
+      );
     }
   }
   return problems;
@@ -124,7 +157,8 @@ export async function runSuite(target: Target, options: RunOptions = {}): Promis
     maxEnvelopeBytes: options.settings?.maxEnvelopeBytes ?? 4 * 1024 * 1024,
     replayWindowMs: options.settings?.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS,
     attemptTimeoutMs: options.settings?.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
-    maxConnectionsPerAddress: options.settings?.maxConnectionsPerAddress ?? DEFAULT_PORT_LIMITS.maxConnectionsPerAddress,
+    maxConnectionsPerAddress:
+      options.settings?.maxConnectionsPerAddress ?? DEFAULT_PORT_LIMITS.maxConnectionsPerAddress,
     handshakeTimeoutMs: options.settings?.handshakeTimeoutMs ?? DEFAULT_PORT_LIMITS.handshakeTimeoutMs,
     maxConnectionsPerPeer: options.settings?.maxConnectionsPerPeer ?? DEFAULT_PORT_LIMITS.maxConnectionsPerPeer,
     maxArrivingPerPeer: options.settings?.maxArrivingPerPeer ?? DEFAULT_PORT_LIMITS.maxArrivingPerPeer,
@@ -142,14 +176,30 @@ export async function runSuite(target: Target, options: RunOptions = {}): Promis
     const reason = expected.get(c.id);
     const base = { id: c.id, section: c.section, feature: c.feature, title: c.title, durationMs };
     if (failure === undefined) {
-      return reason === undefined ? { ...base, status: 'passed', message: '' } : { ...base, status: 'xpass', message: `listed as an expected failure (${reason}) but passed: remove it from the list` };
+      return reason === undefined
+        ? { ...base, status: 'passed', message: '' }
+        : {
+            ...base,
+            status: 'xpass',
+            message: `listed as an expected failure (${reason}) but passed: remove it from the list`,
+          };
     }
-    return reason === undefined ? { ...base, status: 'failed', message: failure } : { ...base, status: 'xfail', message: `${failure} [expected: ${reason}]` };
+    return reason === undefined
+      ? { ...base, status: 'failed', message: failure }
+      : { ...base, status: 'xfail', message: `${failure} [expected: ${reason}]` };
   };
   try {
     for (const c of cases) {
       if (without.includes(c.feature)) {
-        const result: CaseResult = { id: c.id, section: c.section, feature: c.feature, title: c.title, status: 'skipped', message: `the node declares it lacks "${c.feature}"`, durationMs: 0 };
+        const result: CaseResult = {
+          id: c.id,
+          section: c.section,
+          feature: c.feature,
+          title: c.title,
+          status: 'skipped',
+          message: `the node declares it lacks "${c.feature}"`,
+          durationMs: 0,
+        };
         results.push(result);
         options.onResult?.(result);
         continue;
@@ -175,7 +225,18 @@ export async function runSuite(target: Target, options: RunOptions = {}): Promis
       } finally {
         await ctx.dispose();
       }
-      const result: CaseResult = skipped === undefined ? verdict(c, failure, Date.now() - t0) : { id: c.id, section: c.section, feature: c.feature, title: c.title, status: 'skipped', message: skipped, durationMs: Date.now() - t0 };
+      const result: CaseResult =
+        skipped === undefined
+          ? verdict(c, failure, Date.now() - t0)
+          : {
+              id: c.id,
+              section: c.section,
+              feature: c.feature,
+              title: c.title,
+              status: 'skipped',
+              message: skipped,
+              durationMs: Date.now() - t0,
+            };
       results.push(result);
       options.onResult?.(result);
     }
@@ -191,7 +252,15 @@ export async function runSuite(target: Target, options: RunOptions = {}): Promis
     }
     if (host.strays.length > 0) {
       // Deliveries no case could own are reported on a synthetic result so they are not lost.
-      results.push({ id: 'suite.stray-messages', section: '5.5', feature: 'outbound', title: 'the node sent nothing to participants that no case created', status: 'failed', message: host.strays.join('; '), durationMs: 0 });
+      results.push({
+        id: 'suite.stray-messages',
+        section: '5.5',
+        feature: 'outbound',
+        title: 'the node sent nothing to participants that no case created',
+        status: 'failed',
+        message: host.strays.join('; '),
+        durationMs: 0,
+      });
     }
   } finally {
     await host.stop();

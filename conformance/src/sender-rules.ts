@@ -24,10 +24,22 @@ const knownReason = (r: ReasonCode) => r > ReasonCode.REASON_CODE_UNSPECIFIED &&
 
 function answerProblems(a: TraceAnswer, path: string): string[] {
   const out: string[] = [];
-  if (!(a.outcome > TraceOutcome.TRACE_OUTCOME_UNSPECIFIED && a.outcome <= TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION)) out.push(`${path}.outcome is not a known outcome`);
-  if (a.outcome === TraceOutcome.TRACE_OUTCOME_REFERRED && (!PARTICIPANT.test(a.referral?.participant ?? '') || blank(a.referral?.basis))) out.push(`${path}.referral needs a participant and a basis`);
-  if (a.outcome === TraceOutcome.TRACE_OUTCOME_TRACED && blank(a.lastLegalRecord)) out.push(`${path}.last_legal_record is required for TRACED`);
-  if (!a.restrictions) out.push(`${path}.restrictions missing: a node sets use restrictions on every answer (protocol 14.2)`);
+  if (
+    !(
+      a.outcome > TraceOutcome.TRACE_OUTCOME_UNSPECIFIED &&
+      a.outcome <= TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION
+    )
+  )
+    out.push(`${path}.outcome is not a known outcome`);
+  if (
+    a.outcome === TraceOutcome.TRACE_OUTCOME_REFERRED &&
+    (!PARTICIPANT.test(a.referral?.participant ?? '') || blank(a.referral?.basis))
+  )
+    out.push(`${path}.referral needs a participant and a basis`);
+  if (a.outcome === TraceOutcome.TRACE_OUTCOME_TRACED && blank(a.lastLegalRecord))
+    out.push(`${path}.last_legal_record is required for TRACED`);
+  if (!a.restrictions)
+    out.push(`${path}.restrictions missing: a node sets use restrictions on every answer (protocol 14.2)`);
   return out;
 }
 
@@ -37,13 +49,22 @@ function requestProblems(r: TraceRequest): string[] {
   if (blank(r.caseReference)) out.push('case_reference is required');
   if (r.priority === 0) out.push('priority is required');
   if (r.illicitCriteria.length === 0) out.push('at least one illicit criterion is required');
-  for (const c of r.illicitCriteria) if (c.kind === IllicitKind.ILLICIT_KIND_UNSPECIFIED || blank(c.legalBasis)) out.push('each illicit criterion needs a kind and a legal basis');
-  if (!r.circumstances || r.circumstances.kind === 0 || !DATE.test(r.circumstances.date) || blank(r.circumstances.place)) out.push('circumstances need a kind, a date and a place');
+  for (const c of r.illicitCriteria)
+    if (c.kind === IllicitKind.ILLICIT_KIND_UNSPECIFIED || blank(c.legalBasis))
+      out.push('each illicit criterion needs a kind and a legal basis');
+  if (
+    !r.circumstances ||
+    r.circumstances.kind === 0 ||
+    !DATE.test(r.circumstances.date) ||
+    blank(r.circumstances.place)
+  )
+    out.push('circumstances need a kind, a date and a place');
   const m = r.weapon?.markings;
   const unmarked = r.illicitCriteria.some((c) => c.kind === IllicitKind.ILLICIT_KIND_NOT_MARKED);
   if (!m) out.push('weapon.markings is required');
   else {
-    if (!unmarked && blank(m.serialNumber) && blank(r.weapon?.controlComponent?.serialNumber)) out.push('a serial number is required');
+    if (!unmarked && blank(m.serialNumber) && blank(r.weapon?.controlComponent?.serialNumber))
+      out.push('a serial number is required');
     if (!unmarked && blank(m.manufacturer)) out.push('the manufacturer is required');
     if (m.type === WeaponType.WEAPON_TYPE_UNSPECIFIED) out.push('the weapon type is required');
   }
@@ -62,20 +83,24 @@ export function senderProblems(kind: MessageKind, body: unknown, correlationId: 
   const workflow = kind >= K.MESSAGE_KIND_TRACE_REQUEST && kind <= K.MESSAGE_KIND_TRACE_CLOSURE;
   if (workflow || (kind >= K.MESSAGE_KIND_CONSENT_REQUEST && kind <= K.MESSAGE_KIND_DISCLOSURE_NOTICE)) {
     if (!TRACE_ID.test(traceId ?? '')) out.push(`trace_id ${JSON.stringify(traceId)} is not a trace id`);
-    if (workflow && correlationId !== traceId) out.push(`correlation_id ${JSON.stringify(correlationId)} is not the trace id (protocol 12.4)`);
+    if (workflow && correlationId !== traceId)
+      out.push(`correlation_id ${JSON.stringify(correlationId)} is not the trace id (protocol 12.4)`);
   }
   switch (kind) {
     case K.MESSAGE_KIND_TRACE_REQUEST:
       out.push(...requestProblems(body as TraceRequest));
       break;
     case K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT:
-      if (blank((body as TraceAcknowledgement).requestedCaseReference)) out.push('requested_case_reference is required');
+      if (blank((body as TraceAcknowledgement).requestedCaseReference))
+        out.push('requested_case_reference is required');
       break;
     case K.MESSAGE_KIND_CLARIFICATION_REQUEST:
-      if (blank((body as ClarificationRequest).clarificationId) || blank((body as ClarificationRequest).question)) out.push('a clarification request needs an id and a question');
+      if (blank((body as ClarificationRequest).clarificationId) || blank((body as ClarificationRequest).question))
+        out.push('a clarification request needs an id and a question');
       break;
     case K.MESSAGE_KIND_CLARIFICATION_REPLY:
-      if (blank((body as ClarificationReply).clarificationId) || blank((body as ClarificationReply).answer)) out.push('a clarification reply needs an id and an answer');
+      if (blank((body as ClarificationReply).clarificationId) || blank((body as ClarificationReply).answer))
+        out.push('a clarification reply needs an id and an answer');
       break;
     case K.MESSAGE_KIND_TRACE_ANSWER:
       out.push(...answerProblems(body as TraceAnswer, 'answer'));
@@ -84,9 +109,13 @@ export function senderProblems(kind: MessageKind, body: unknown, correlationId: 
     case K.MESSAGE_KIND_TRACE_RESTRICTION:
     case K.MESSAGE_KIND_TRACE_REFUSAL: {
       const b = body as DelayNotice | Restriction | Refusal;
-      if (!knownReason(b.reason)) out.push('the reason (ReasonCode) is required: a state that delays, restricts or refuses gives its reason (ITI; protocol 12.1)');
+      if (!knownReason(b.reason))
+        out.push(
+          'the reason (ReasonCode) is required: a state that delays, restricts or refuses gives its reason (ITI; protocol 12.1)',
+        );
       if (blank(b.explanation)) out.push('the explanation is required');
-      if (kind === K.MESSAGE_KIND_TRACE_RESTRICTION && (b as Restriction).partialAnswer) out.push(...answerProblems((b as Restriction).partialAnswer as TraceAnswer, 'partial_answer'));
+      if (kind === K.MESSAGE_KIND_TRACE_RESTRICTION && (b as Restriction).partialAnswer)
+        out.push(...answerProblems((b as Restriction).partialAnswer as TraceAnswer, 'partial_answer'));
       break;
     }
     default:

@@ -118,7 +118,8 @@ export interface SpawnIdentity {
 export function spawnEnvironment(identity: SpawnIdentity): Record<string, string> {
   const env: Record<string, string> = {};
   if (identity.participantId) env.TRACENET_CONFORMANCE_ID = identity.participantId;
-  if (identity.keys) env.TRACENET_CONFORMANCE_KEYS = `${Buffer.from(identity.keys.signingSeed.subarray(0, 32)).toString('hex')}:${Buffer.from(identity.keys.encryptionSecretKey).toString('hex')}`;
+  if (identity.keys)
+    env.TRACENET_CONFORMANCE_KEYS = `${Buffer.from(identity.keys.signingSeed.subarray(0, 32)).toString('hex')}:${Buffer.from(identity.keys.encryptionSecretKey).toString('hex')}`;
   if (identity.rosterKey) env.TRACENET_CONFORMANCE_ROSTER_KEY = Buffer.from(identity.rosterKey).toString('hex');
   if (identity.federation !== undefined) env.TRACENET_CONFORMANCE_FEDERATION = identity.federation;
   if (identity.rosterGraceMs !== undefined) env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS = String(identity.rosterGraceMs);
@@ -168,7 +169,11 @@ interface Run {
 }
 
 function launch(command: string, dataDir: string, env: NodeJS.ProcessEnv, output: string[]): Run {
-  const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...env, [DATA_ENV]: dataDir }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('/bin/sh', ['-c', command], {
+    env: { ...process.env, ...env, [DATA_ENV]: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -207,11 +212,16 @@ async function waitReady(run: Run, dataDir: string, readyTimeoutMs: number, outp
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (run.child.exitCode !== null || run.child.signalCode !== null) {
-      throw new Error(`the node command exited (${run.child.exitCode ?? run.child.signalCode}) before it was ready:\n${output.join('')}`);
+      throw new Error(
+        `the node command exited (${run.child.exitCode ?? run.child.signalCode}) before it was ready:\n${output.join('')}`,
+      );
     }
     const ready = await readReady(dataDir);
     if (ready) return ready;
-    if (Date.now() > deadline) throw new Error(`the node was not ready (no ${join(dataDir, 'node.json')}) after ${readyTimeoutMs} ms:\n${output.join('')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the node was not ready (no ${join(dataDir, 'node.json')}) after ${readyTimeoutMs} ms:\n${output.join('')}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -19,7 +19,9 @@ describe('the suite fails every broken node on the right case', () => {
 
   for (const variant of VARIANTS) {
     it(`${variant.name} (${variant.breaks}) fails ${variant.caughtBy.join(', ')}`, async () => {
-      const { result, output } = await runAgainst(brokenCommand(variant.name), { only: variant.only ?? variant.caughtBy });
+      const { result, output } = await runAgainst(brokenCommand(variant.name), {
+        only: variant.only ?? variant.caughtBy,
+      });
       for (const id of variant.caughtBy) {
         const r = result.results.find((x) => x.id === id);
         expect(r, `${id} ran against ${variant.name}\n${output}`).toBeDefined();

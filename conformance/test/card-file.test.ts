@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PeerCardBody } from '@tracenet/proto';
-import { CardFailure, cardOfFile, initCodec, keyIdOf, participantKeys, signCard, verifyCard } from '../src/codec/index.js';
+import {
+  CardFailure,
+  cardOfFile,
+  initCodec,
+  keyIdOf,
+  participantKeys,
+  signCard,
+  verifyCard,
+} from '../src/codec/index.js';
 import { CLI, requireBuilt } from './support.js';
 
 const run = promisify(execFile);
@@ -26,7 +34,10 @@ describe("the suite's card file reader (protocol 2.6)", () => {
     await initCodec();
     dir = await mkdtemp(join(tmpdir(), 'tracenet-conformance-card-'));
     await run(process.execPath, [CLI, 'init', '--id', 'BEL', '--data', dir]);
-    exported = JSON.parse((await run(process.execPath, [CLI, 'peers', 'export', '--data', dir])).stdout) as Record<string, unknown>;
+    exported = JSON.parse((await run(process.execPath, [CLI, 'peers', 'export', '--data', dir])).stdout) as Record<
+      string,
+      unknown
+    >;
   });
 
   afterAll(async () => {
@@ -59,7 +70,8 @@ describe("the suite's card file reader (protocol 2.6)", () => {
       tlsFingerprint: (exported.tlsFingerprint as string).toUpperCase(),
       validUntil: new Date(Date.parse(exported.validUntil as string) + 1).toISOString(),
     };
-    for (const [member, value] of Object.entries(changed)) expect(refusal({ ...exported, [member]: value }), member).toEqual([member, 'signed_content']);
+    for (const [member, value] of Object.entries(changed))
+      expect(refusal({ ...exported, [member]: value }), member).toEqual([member, 'signed_content']);
     const { keyId: _keyId, ...withoutKeyId } = exported;
     expect(refusal(withoutKeyId)).toEqual(['keyId', 'required']);
   });
@@ -71,7 +83,8 @@ describe("the suite's card file reader (protocol 2.6)", () => {
     expect(refusal({ ...exported, format: 'tracenet-peer-card/2' })).toEqual(['card', 'format']);
     const bytes = Buffer.from(card, 'base64');
     const wrong = [`${card}=`, `${card.slice(0, 20)}\n${card.slice(20)}`, ` ${card}`, bytes.toString('base64url'), ''];
-    for (const text of wrong.filter((t) => t !== card)) expect(refusal({ ...exported, card: text }), JSON.stringify(text.slice(-4))).toEqual(['card', 'base64']);
+    for (const text of wrong.filter((t) => t !== card))
+      expect(refusal({ ...exported, card: text }), JSON.stringify(text.slice(-4))).toEqual(['card', 'base64']);
     expect(refusal({ ...exported, card: Buffer.from('not a card').toString('base64') })).toEqual(['card', 'protobuf']);
   });
 
@@ -80,7 +93,13 @@ describe("the suite's card file reader (protocol 2.6)", () => {
     const body = PeerCardBody.decode(card.body);
     const keys = participantKeys();
     const resigned = (displayName: string) => {
-      const bel = { ...body, displayName, signingPublicKey: keys.signingPublicKey, encryptionPublicKey: keys.encryptionPublicKey, keyId: keyIdOf(keys) };
+      const bel = {
+        ...body,
+        displayName,
+        signingPublicKey: keys.signingPublicKey,
+        encryptionPublicKey: keys.encryptionPublicKey,
+        keyId: keyIdOf(keys),
+      };
       try {
         verifyCard(signCard(bel, keys.signingSecretKey), Date.now());
         return 'verifies';
@@ -88,7 +107,8 @@ describe("the suite's card file reader (protocol 2.6)", () => {
         return error instanceof CardFailure ? `${error.field} ${error.rule}` : String(error);
       }
     };
-    for (const c of ['\u001b', '\u0085', '\u202e', '\u2066', '\u200b', '\ufeff', '\u2028', '\u{e0041}']) expect(resigned(`BEL${c}`), c).toBe('card.display_name control_character');
+    for (const c of ['\u001b', '\u0085', '\u202e', '\u2066', '\u200b', '\ufeff', '\u2028', '\u{e0041}'])
+      expect(resigned(`BEL${c}`), c).toBe('card.display_name control_character');
     expect(resigned('BEL \u200c\u200d')).toBe('verifies');
   });
 });

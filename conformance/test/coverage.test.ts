@@ -27,7 +27,11 @@ function localOnly(): Map<string, string[]> {
   const next = CONFORMANCE.indexOf('\n## ', start + 1);
   const table = CONFORMANCE.slice(start, next < 0 ? undefined : next);
   const rows = new Map<string, string[]>();
-  for (const [, section, covered] of table.matchAll(/^\| (\d+(?:\.\d+)?) \|[^|]*\|([^|]*)\|$/gm)) rows.set(section as string, [...(covered as string).matchAll(/`([^`]+\.test\.ts)`/g)].map((m) => m[1] as string));
+  for (const [, section, covered] of table.matchAll(/^\| (\d+(?:\.\d+)?) \|[^|]*\|([^|]*)\|$/gm))
+    rows.set(
+      section as string,
+      [...(covered as string).matchAll(/`([^`]+\.test\.ts)`/g)].map((m) => m[1] as string),
+    );
   return rows;
 }
 
@@ -43,21 +47,27 @@ describe('every MUST of protocol.md is judged', () => {
     const must = sectionsWithMust();
     expect(must.length).toBeGreaterThan(20);
     const uncovered = must.filter((s) => !cited.has(s) && !local.has(s));
-    expect(uncovered, 'subsections with a MUST that no case cites and section 9 of docs/conformance.md does not list').toEqual([]);
+    expect(
+      uncovered,
+      'subsections with a MUST that no case cites and section 9 of docs/conformance.md does not list',
+    ).toEqual([]);
     for (const [section, tests] of local) {
       expect(must, `docs/conformance.md lists ${section}, which carries no MUST`).toContain(section);
       expect(tests.length, `docs/conformance.md names the node tests covering ${section}`).toBeGreaterThan(0);
-      for (const test of tests) expect(existsSync(`${ROOT}${test}`), `${test} (named for ${section}) exists`).toBe(true);
+      for (const test of tests)
+        expect(existsSync(`${ROOT}${test}`), `${test} (named for ${section}) exists`).toBe(true);
     }
   });
 
   it('every case cites sections that exist', () => {
     const sections = new Set([...PROTOCOL.matchAll(/^#{2,3} (\d+(?:\.\d+)?) /gm)].map((m) => m[1]));
-    for (const c of ALL_CASES) for (const s of [c.section, ...(c.cites ?? [])]) expect(sections.has(s), `${c.id} cites ${s}`).toBe(true);
+    for (const c of ALL_CASES)
+      for (const s of [c.section, ...(c.cites ?? [])]) expect(sections.has(s), `${c.id} cites ${s}`).toBe(true);
   });
 
   it('docs/conformance.md lists every area of cases and every broken variant, and counts them right', () => {
-    for (const area of new Set(ALL_CASES.map((c) => c.id.split('.')[0]))) expect(CONFORMANCE, `area ${area}`).toContain(`\`${area}.*\``);
+    for (const area of new Set(ALL_CASES.map((c) => c.id.split('.')[0])))
+      expect(CONFORMANCE, `area ${area}`).toContain(`\`${area}.*\``);
     for (const v of VARIANTS) expect(CONFORMANCE, `variant ${v.name}`).toContain(`| \`${v.name}\``);
     expect(CONFORMANCE).toContain(`holds ${VARIANTS.length} launchers`);
     expect(CONFORMANCE).toContain(`fails ${VARIANTS.length} deliberately broken nodes`);

@@ -5,7 +5,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_CASES, checkWithout, connectTarget, jsonReport, junitReport, readExpectedFailures, runSuite, spawnTarget, textSummary, type SpawnedTarget, type Target } from '../src/index.js';
+import {
+  ALL_CASES,
+  checkWithout,
+  connectTarget,
+  jsonReport,
+  junitReport,
+  readExpectedFailures,
+  runSuite,
+  spawnTarget,
+  textSummary,
+  type SpawnedTarget,
+  type Target,
+} from '../src/index.js';
 import { REFERENCE_COMMAND, requireBuilt } from './support.js';
 
 const EXPECTED_FAILURES = fileURLToPath(new URL('../expected-failures.json', import.meta.url));
@@ -37,7 +49,9 @@ describe('the reference node conforms', () => {
     const expectedFailures = await readExpectedFailures(EXPECTED_FAILURES);
     const result = await runSuite(target, { expectedFailures, spawn: { command: REFERENCE_COMMAND } });
     const summary = textSummary(result);
-    expect(result.results.filter((r) => r.id !== 'suite.stray-messages').map((r) => r.id)).toEqual(ALL_CASES.map((c) => c.id));
+    expect(result.results.filter((r) => r.id !== 'suite.stray-messages').map((r) => r.id)).toEqual(
+      ALL_CASES.map((c) => c.id),
+    );
     expect(result.counts.skipped, summary).toBe(0);
     expect(result.unexpected, summary).toBe(0);
     // Every listed expected failure really fails (an unexpected pass would count above).
@@ -72,13 +86,31 @@ describe('the reference node conforms', () => {
   it('the CLI takes a target by address and token, writes --json and --junit, and exits 1 on an unexpected result', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tracenet-conformance-cli-'));
     try {
-      const args = [CLI, '--authority', spawned.address.authority, '--token', spawned.address.token, '--only', 'envelope.valid-notice', '-q', '--json', join(dir, 'r.json'), '--junit', join(dir, 'r.xml')];
+      const args = [
+        CLI,
+        '--authority',
+        spawned.address.authority,
+        '--token',
+        spawned.address.token,
+        '--only',
+        'envelope.valid-notice',
+        '-q',
+        '--json',
+        join(dir, 'r.json'),
+        '--junit',
+        join(dir, 'r.xml'),
+      ];
       const ok = await run(process.execPath, args);
       expect(ok.stdout).toContain('CONFORMS');
       expect(JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')).counts.passed).toBe(1);
       expect(await readFile(join(dir, 'r.xml'), 'utf8')).toContain('name="envelope.valid-notice (protocol 4.10)"');
-      await writeFile(join(dir, 'xf.json'), JSON.stringify({ expectedFailures: [{ id: 'envelope.valid-notice', reason: 'pretend' }] }));
-      const failed = await run(process.execPath, [...args, '--expected-failures', join(dir, 'xf.json')]).catch((error: { code: number; stdout: string }) => error);
+      await writeFile(
+        join(dir, 'xf.json'),
+        JSON.stringify({ expectedFailures: [{ id: 'envelope.valid-notice', reason: 'pretend' }] }),
+      );
+      const failed = await run(process.execPath, [...args, '--expected-failures', join(dir, 'xf.json')]).catch(
+        (error: { code: number; stdout: string }) => error,
+      );
       expect((failed as { code: number }).code).toBe(1);
       expect((failed as { stdout: string }).stdout).toContain('DOES NOT CONFORM');
     } finally {

@@ -11,7 +11,8 @@ export const REFERENCE_COMMAND = `sh "${fileURLToPath(new URL('../bin/reference-
 /** The `--spawn` command of a broken variant (built by `tsc -b` to broken/dist). */
 export function brokenCommand(name: string): string {
   const launcher = fileURLToPath(new URL(`./broken/dist/${name}.js`, import.meta.url));
-  if (!existsSync(launcher)) throw new Error(`${launcher} is missing: build first with "npx tsc -b" (npm test does it)`);
+  if (!existsSync(launcher))
+    throw new Error(`${launcher} is missing: build first with "npx tsc -b" (npm test does it)`);
   return `exec "${process.execPath}" "${launcher}"`;
 }
 
@@ -21,7 +22,10 @@ export function requireBuilt(): void {
 }
 
 /** Spawns a node with `command`, runs the suite against it with `options`, stops the node. */
-export async function runAgainst(command: string, options: RunOptions = {}): Promise<{ result: SuiteResult; output: string }> {
+export async function runAgainst(
+  command: string,
+  options: RunOptions = {},
+): Promise<{ result: SuiteResult; output: string }> {
   const spawned = await spawnTarget(command, { readyTimeoutMs: 30_000 });
   try {
     const target = await connectTarget(spawned.address);

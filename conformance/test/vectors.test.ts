@@ -67,9 +67,15 @@ describe('the conformance codec rebuilds the protocol test vectors', () => {
     expect(bel.encryptionPublicKey.toString('hex')).toBe(V.bel.encryptionPublicKey);
     expect(keyIdOf(fra)).toBe(V.fra.keyId);
     expect(keyIdOf(bel)).toBe(V.bel.keyId);
-    expect(Buffer.from(sodium().crypto_scalarmult(fra.encryptionSecretKey, bel.encryptionPublicKey)).toString('hex')).toBe(V.sharedSecret);
-    expect(pairKey(fra.encryptionSecretKey, fra.encryptionPublicKey, bel.encryptionPublicKey).toString('hex')).toBe(V.pairKey);
-    expect(pairKey(bel.encryptionSecretKey, bel.encryptionPublicKey, fra.encryptionPublicKey).toString('hex')).toBe(V.pairKey);
+    expect(
+      Buffer.from(sodium().crypto_scalarmult(fra.encryptionSecretKey, bel.encryptionPublicKey)).toString('hex'),
+    ).toBe(V.sharedSecret);
+    expect(pairKey(fra.encryptionSecretKey, fra.encryptionPublicKey, bel.encryptionPublicKey).toString('hex')).toBe(
+      V.pairKey,
+    );
+    expect(pairKey(bel.encryptionSecretKey, bel.encryptionPublicKey, fra.encryptionPublicKey).toString('hex')).toBe(
+      V.pairKey,
+    );
   });
 
   it('header, body, signature, sealed content, ciphertext, envelope and digests (3.1–3.7)', () => {
@@ -81,12 +87,20 @@ describe('the conformance codec rebuilds the protocol test vectors', () => {
     expect(body.toString('hex')).toBe(V.body);
     expect(envelopeSignedBytes(header, body).subarray(0, 25).toString('hex')).toBe(V.signedBytesPrefix);
     expect(signEnvelope(header, body, fra.signingSecretKey).toString('hex')).toBe(V.signature);
-    const sealed = seal({ header, body, signingSecretKey: fra.signingSecretKey, pairKey: hex(V.pairKey), nonce: hex(V.nonce) });
+    const sealed = seal({
+      header,
+      body,
+      signingSecretKey: fra.signingSecretKey,
+      pairKey: hex(V.pairKey),
+      nonce: hex(V.nonce),
+    });
     expect(sealed.plaintext.toString('hex')).toBe(V.sealedContent);
     expect(Buffer.from(sealed.envelope.ciphertext).toString('hex')).toBe(V.ciphertext);
     expect(sealed.bytes.toString('hex')).toBe(V.envelope);
     expect(sealed.digest.toString('hex')).toBe(V.envelopeDigest);
-    expect(envelopeDigest({ header, nonce: hex(V.nonce), ciphertext: hex(V.ciphertext) }).toString('hex')).toBe(V.envelopeDigest);
+    expect(envelopeDigest({ header, nonce: hex(V.nonce), ciphertext: hex(V.ciphertext) }).toString('hex')).toBe(
+      V.envelopeDigest,
+    );
     expect(bodyDigest(V.header.kind, body).toString('hex')).toBe(V.bodyDigest);
     const opened = open(hex(V.envelope), hex(V.pairKey), fra.signingPublicKey);
     expect(opened.body.toString('hex')).toBe(V.body);
@@ -108,8 +122,16 @@ describe('the conformance codec rebuilds the protocol test vectors', () => {
     const receipt = signReceipt(body, bel.signingSecretKey);
     expect(Buffer.from(receipt.body).toString('hex')).toBe(V.receipt.body);
     expect(Buffer.from(receipt.signature).toString('hex')).toBe(V.receipt.signature);
-    const issuer = { issuer: 'BEL', issuerKeyId: V.bel.keyId, issuerSigningPublicKey: bel.signingPublicKey, sender: 'FRA', messageId: V.header.messageId };
-    expect(verifyReceipt({ body: hex(V.receipt.body), signature: hex(V.receipt.signature), original: undefined }, issuer)).toEqual(body);
+    const issuer = {
+      issuer: 'BEL',
+      issuerKeyId: V.bel.keyId,
+      issuerSigningPublicKey: bel.signingPublicKey,
+      sender: 'FRA',
+      messageId: V.header.messageId,
+    };
+    expect(
+      verifyReceipt({ body: hex(V.receipt.body), signature: hex(V.receipt.signature), original: undefined }, issuer),
+    ).toEqual(body);
   });
 
   it('the audit entry hash and checkpoint (8.2, 8.3)', () => {
@@ -117,7 +139,9 @@ describe('the conformance codec rebuilds the protocol test vectors', () => {
     const hash = auditEntryHash('00'.repeat(32), V.audit.line);
     expect(hash.toString('hex')).toBe(V.audit.hash);
     expect(checkpointSignedBytes(1, hash, V.audit.checkpointAtMs).toString('hex')).toBe(V.audit.checkpointSignedBytes);
-    expect(signCheckpoint(1, hash, V.audit.checkpointAtMs, fra.signingSecretKey).toString('hex')).toBe(V.audit.checkpointSignature);
+    expect(signCheckpoint(1, hash, V.audit.checkpointAtMs, fra.signingSecretKey).toString('hex')).toBe(
+      V.audit.checkpointSignature,
+    );
   });
 
   it('the roster (15.4)', () => {
@@ -131,7 +155,13 @@ describe('the conformance codec rebuilds the protocol test vectors', () => {
       serial: V.roster.serial,
       issuedAtMs: V.roster.issuedAtMs,
       expiresAtMs: V.roster.expiresAtMs,
-      members: [{ participantId: 'FRA', keys: [{ keyId: V.fra.keyId, keysDigest: hex(V.roster.fraKeysDigest) }], revokedKeyIds: [] }],
+      members: [
+        {
+          participantId: 'FRA',
+          keys: [{ keyId: V.fra.keyId, keysDigest: hex(V.roster.fraKeysDigest) }],
+          revokedKeyIds: [],
+        },
+      ],
     });
     const roster = signRoster(body, operator.privateKey);
     expect(Buffer.from(roster.body).toString('hex')).toBe(V.roster.body);

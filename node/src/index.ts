@@ -27,11 +27,40 @@ export {
   type ParsedEnvelope,
 } from './envelope/envelope.js';
 export { derivePairKey, PairKeyCache } from './envelope/pair-key.js';
-export { signReceipt, verifyReceipt, verifyRememberedReceipt, verifyDeliveryReceipt, type DeliveryProof } from './envelope/receipt.js';
-export { initDataDir, loadIdentity, issuePeerCard, dataPaths, readAuthorityToken, rotateKeys, type NodeIdentity, type OwnKeySet, type RetiredKeys } from './identity/data-dir.js';
-export { signRoster, verifyRoster, keysDigest, parseRosterFile, toRosterFile, ROSTER_FILE_FORMAT } from './keys/roster.js';
+export {
+  signReceipt,
+  verifyReceipt,
+  verifyRememberedReceipt,
+  verifyDeliveryReceipt,
+  type DeliveryProof,
+} from './envelope/receipt.js';
+export {
+  initDataDir,
+  loadIdentity,
+  issuePeerCard,
+  dataPaths,
+  readAuthorityToken,
+  rotateKeys,
+  type NodeIdentity,
+  type OwnKeySet,
+  type RetiredKeys,
+} from './identity/data-dir.js';
+export {
+  signRoster,
+  verifyRoster,
+  keysDigest,
+  parseRosterFile,
+  toRosterFile,
+  ROSTER_FILE_FORMAT,
+} from './keys/roster.js';
 export { generateKeyPairs, keyIdOf, type KeyPairs } from './crypto/key-pairs.js';
-export { signPeerCard, verifyPeerCard, toPeerCardFile, parsePeerCardFile, type PeerCardFile } from './identity/peer-card.js';
+export {
+  signPeerCard,
+  verifyPeerCard,
+  toPeerCardFile,
+  parsePeerCardFile,
+  type PeerCardFile,
+} from './identity/peer-card.js';
 export { isParticipantId, participantKindOf } from './identity/participant-id.js';
 export { connectAuthority, type LocalAuthorityClient } from './api/authority-client.js';
 export { verifyAuditLog } from './audit/verify.js';
@@ -48,7 +77,14 @@ export { createRegistry, type AdapterModule, type AdapterModuleContext } from '.
 export { LocalRecordsAdapter } from './registry/local.js';
 export { CsvFolderAdapter, type CsvFolderOptions } from './registry/csv-folder.js';
 export { PostgresAdapter } from './registry/postgres.js';
-export { normaliseSerial, normaliseName, normaliseManufacturer, normaliseModel, normaliseCalibre, indexedSerials } from './records/normalise.js';
+export {
+  normaliseSerial,
+  normaliseName,
+  normaliseManufacturer,
+  normaliseModel,
+  normaliseCalibre,
+  indexedSerials,
+} from './records/normalise.js';
 export { recordFromJson, recordToJson } from './records/record-json.js';
 export { recordViolations } from './records/validation.js';
 export { importRecords, type ImportOptions, type ImportSummary } from './records/import.js';

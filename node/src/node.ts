@@ -3,7 +3,16 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { pino, type Logger } from 'pino';
-import { type AuditVerification, ErrorCode, KeyRevocation, KeyRotation, MessageKind, PeerCard, PeerCardBody, TracenetError } from '@tracenet/proto';
+import {
+  type AuditVerification,
+  ErrorCode,
+  KeyRevocation,
+  KeyRotation,
+  MessageKind,
+  PeerCard,
+  PeerCardBody,
+  TracenetError,
+} from '@tracenet/proto';
 import { addAuthorityService } from './api/authority-service.js';
 import { addCasesService } from './api/cases-service.js';
 import { addFederationService } from './api/federation-service.js';
@@ -25,7 +34,17 @@ import { Receiver } from './federation/receiver.js';
 import { requestResendAfterRestore, ResendRequests } from './federation/resend.js';
 import { readRosterKey, RosterGuard } from './keys/roster.js';
 import { createGrpcTransport, type Transport } from './federation/transport.js';
-import { dataPaths, eraseRetiredSecrets, issuePeerCard, loadIdentity, readAuthorityToken, readSecret, rotateKeys, writeCardFile, type NodeIdentity } from './identity/data-dir.js';
+import {
+  dataPaths,
+  eraseRetiredSecrets,
+  issuePeerCard,
+  loadIdentity,
+  readAuthorityToken,
+  readSecret,
+  rotateKeys,
+  writeCardFile,
+  type NodeIdentity,
+} from './identity/data-dir.js';
 import { parsePeerCardFile } from './identity/peer-card.js';
 import { certificateFingerprint } from './identity/tls.js';
 import { ManufacturerAliases } from './lookup/aliases.js';
@@ -106,7 +125,10 @@ function withPort(address: string, port: number): string {
 
 /** Whether "host:port" names a loopback address (127.0.0.0/8, ::1, localhost). */
 function isLoopback(address: string): boolean {
-  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const host = address
+    .slice(0, address.lastIndexOf(':'))
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1' || host === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(host);
@@ -165,7 +187,24 @@ export class TracenetNode {
 
   private constructor(
     private readonly options: NodeOptions & { clock: Scheduler; transport: Transport },
-    parts: Pick<TracenetNode, 'identity' | 'store' | 'journal' | 'peers' | 'roster' | 'receiver' | 'outbox' | 'policies' | 'records' | 'registry' | 'workflow' | 'lookups' | 'metrics' | 'logger' | 'refusals'> & { card: PeerCard },
+    parts: Pick<
+      TracenetNode,
+      | 'identity'
+      | 'store'
+      | 'journal'
+      | 'peers'
+      | 'roster'
+      | 'receiver'
+      | 'outbox'
+      | 'policies'
+      | 'records'
+      | 'registry'
+      | 'workflow'
+      | 'lookups'
+      | 'metrics'
+      | 'logger'
+      | 'refusals'
+    > & { card: PeerCard },
   ) {
     this.identity = parts.identity;
     this.store = parts.store;
@@ -206,7 +245,10 @@ export class TracenetNode {
         },
       ],
       ['workflow', this.workflow],
-      ['lookup responder', { start: () => this.lookups.responder.start(), stop: async () => this.lookups.responder.stop() }],
+      [
+        'lookup responder',
+        { start: () => this.lookups.responder.start(), stop: async () => this.lookups.responder.stop() },
+      ],
       ['metrics', this.metrics],
       ['refusal tally', { start: async () => this.refusals.start(), stop: () => this.refusals.stop() }],
     ]);
@@ -217,7 +259,9 @@ export class TracenetNode {
     await initSodium();
     const clock = schedulerOf(options.clock ?? systemScheduler);
     const identity = await loadIdentity(options.dataDir);
-    const logger = (options.logger ?? pino({ level: options.config.log.level })).child({ node: identity.participantId });
+    const logger = (options.logger ?? pino({ level: options.config.log.level })).child({
+      node: identity.participantId,
+    });
     const card = parsePeerCardFile(await readFile(dataPaths(options.dataDir).card, 'utf8'));
     // The store holds received bodies and cases in clear: owner only, whatever the umask.
     await chmod(options.dataDir, 0o700);
@@ -232,10 +276,14 @@ export class TracenetNode {
           accept: options.acceptAuditDamage ?? false,
           now: clock.now(),
         });
-    const store = options.store ?? (await openStore(paths.store, { sync: options.config.store.sync, scheduler: clock }));
+    const store =
+      options.store ?? (await openStore(paths.store, { sync: options.config.store.sync, scheduler: clock }));
     if (!options.store) await chmod(paths.store, 0o700);
     if (store.opened.backup !== undefined) {
-      logger.warn({ fromVersion: store.opened.foundVersion, toVersion: STORE_SCHEMA_VERSION, backup: store.opened.backup }, 'store layout migrated; the store as it was is kept beside it');
+      logger.warn(
+        { fromVersion: store.opened.foundVersion, toVersion: STORE_SCHEMA_VERSION, backup: store.opened.backup },
+        'store layout migrated; the store as it was is kept beside it',
+      );
     }
     try {
       const journal = new Journal({
@@ -254,14 +302,28 @@ export class TracenetNode {
       });
       await journal.init();
       if (damage) await recordAcceptedDamage(journal, store, damage);
-      const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(options.dataDir, options.config), graceMs: options.config.federation.rosterGraceMs, federation: options.config.federation.name });
+      const roster = new RosterGuard({
+        store,
+        journal,
+        clock,
+        logger,
+        operatorKey: await readRosterKey(options.dataDir, options.config),
+        graceMs: options.config.federation.rosterGraceMs,
+        federation: options.config.federation.name,
+      });
       await roster.load();
       const peers = new PeerRegistry({ store, journal, identity, roster });
       await peers.load();
       // A roster installed just before a crash may list keys of rotations still held.
       await peers.applyHeldRotations(clock.now());
-      const transport = options.transport ?? createGrpcTransport({ maxEnvelopeBytes: options.config.envelope.maxBytes });
-      const refusals = new RefusalTally({ journal, clock, logger, config: { intervalMs: options.config.audit.refusalIntervalMs, maxSources: options.config.audit.refusalSources } });
+      const transport =
+        options.transport ?? createGrpcTransport({ maxEnvelopeBytes: options.config.envelope.maxBytes });
+      const refusals = new RefusalTally({
+        journal,
+        clock,
+        logger,
+        config: { intervalMs: options.config.audit.refusalIntervalMs, maxSources: options.config.audit.refusalSources },
+      });
       const receiver = new Receiver({
         identity,
         peers,
@@ -269,7 +331,10 @@ export class TracenetNode {
         store,
         clock,
         logger,
-        config: { maxEnvelopeBytes: options.config.envelope.maxBytes, replayWindowMs: options.config.envelope.replayWindowMs },
+        config: {
+          maxEnvelopeBytes: options.config.envelope.maxBytes,
+          replayWindowMs: options.config.envelope.replayWindowMs,
+        },
         refusals,
       });
       const outbox = new Outbox({
@@ -280,14 +345,25 @@ export class TracenetNode {
         store,
         clock,
         logger,
-        config: { ...options.config.outbox, defaultTtlMs: options.config.envelope.defaultTtlMs, maxEnvelopeBytes: options.config.envelope.maxBytes },
+        config: {
+          ...options.config.outbox,
+          defaultTtlMs: options.config.envelope.defaultTtlMs,
+          maxEnvelopeBytes: options.config.envelope.maxBytes,
+        },
       });
       const policies = new PolicyStore({ store, journal });
       await policies.load();
       const records = new RecordStore({ store, journal, clock, logger });
       const aliases = new ManufacturerAliases({ path: join(options.dataDir, 'aliases.csv'), journal, logger });
       await aliases.init();
-      const registry = await createRegistry({ config: options.config.registry, dataDir: options.dataDir, records, aliases: () => aliases.table, clock, logger });
+      const registry = await createRegistry({
+        config: options.config.registry,
+        dataDir: options.dataDir,
+        records,
+        aliases: () => aliases.table,
+        clock,
+        logger,
+      });
       const workflow = new Workflow({
         selfId: identity.participantId,
         store,
@@ -301,15 +377,47 @@ export class TracenetNode {
         deadlineCheckIntervalMs: options.config.workflow.deadlineCheckIntervalMs,
         autoAnswerRetryMs: options.config.workflow.autoAnswerRetryMs,
       });
-      const keyAnnouncements = new KeyAnnouncements({ identity, peers, clock, logger, config: { maxGraceMs: options.config.keys.maxGraceMs }, next: workflow });
+      const keyAnnouncements = new KeyAnnouncements({
+        identity,
+        peers,
+        clock,
+        logger,
+        config: { maxGraceMs: options.config.keys.maxGraceMs },
+        next: workflow,
+      });
       receiver.setInboundHandler(new ResendRequests({ outbox, logger, next: keyAnnouncements }));
-      const envelopeLimits = { maxEnvelopeBytes: options.config.envelope.maxBytes, replayWindowMs: options.config.envelope.replayWindowMs };
+      const envelopeLimits = {
+        maxEnvelopeBytes: options.config.envelope.maxBytes,
+        replayWindowMs: options.config.envelope.replayWindowMs,
+      };
       const hits = new HitStore(store);
       await hits.init();
       const history = new LookupHistory(store);
       const lookups: NodeLookups = {
-        responder: new LookupResponder({ identity, peers, policies, records, aliases, hits, journal, store, clock, logger, config: envelopeLimits, refusals }),
-        client: new LookupClient({ identity, peers, transport, history, journal, clock, logger, config: envelopeLimits }),
+        responder: new LookupResponder({
+          identity,
+          peers,
+          policies,
+          records,
+          aliases,
+          hits,
+          journal,
+          store,
+          clock,
+          logger,
+          config: envelopeLimits,
+          refusals,
+        }),
+        client: new LookupClient({
+          identity,
+          peers,
+          transport,
+          history,
+          journal,
+          clock,
+          logger,
+          config: envelopeLimits,
+        }),
         hits,
         history,
         aliases,
@@ -326,15 +434,36 @@ export class TracenetNode {
       receiver.on('accepted', (m) => metrics.messageReceived(kindLabel(m.kind), m.sender));
       receiver.on('rejected', (r) => {
         metrics.messageRejected(r.code, r.kind === undefined ? undefined : kindLabel(r.kind));
-        if (r.unauthenticated) metrics.envelopeUnauthenticated('deliver', r.unauthenticated.code, r.unauthenticated.rule);
+        if (r.unauthenticated)
+          metrics.envelopeUnauthenticated('deliver', r.unauthenticated.code, r.unauthenticated.rule);
       });
       lookups.responder.on('refused', (r) => {
-        if (r.unauthenticated) metrics.envelopeUnauthenticated('lookup', r.unauthenticated.code, r.unauthenticated.rule);
+        if (r.unauthenticated)
+          metrics.envelopeUnauthenticated('lookup', r.unauthenticated.code, r.unauthenticated.rule);
       });
       receiver.on('duplicate', (d) => metrics.messageDuplicate(kindLabel(d.kind), d.sender));
-      outbox.on('delivered', (d) => metrics.messageDelivered(kindLabel(d.kind), (d.deliveredAtMs - d.createdAtMs) / 1000, d.recipient));
+      outbox.on('delivered', (d) =>
+        metrics.messageDelivered(kindLabel(d.kind), (d.deliveredAtMs - d.createdAtMs) / 1000, d.recipient),
+      );
       outbox.on('failed', (f) => metrics.messageFailed(kindLabel(f.kind), f.code, f.recipient));
-      const parts = { identity, store, journal, peers, roster, receiver, outbox, policies, records, registry, workflow, lookups, metrics, logger, card, refusals };
+      const parts = {
+        identity,
+        store,
+        journal,
+        peers,
+        roster,
+        receiver,
+        outbox,
+        policies,
+        records,
+        registry,
+        workflow,
+        lookups,
+        metrics,
+        logger,
+        card,
+        refusals,
+      };
       return new TracenetNode({ ...options, clock, transport }, parts);
     } catch (error) {
       await store.close();
@@ -395,7 +524,13 @@ export class TracenetNode {
       logger: this.logger,
     });
     const port = this.#federation;
-    addFederationService(port.server, { receiver: this.receiver, lookups: this.lookups.responder, card: () => this.#card, sourceOf: (call) => port.sourceOf(call), logger: this.logger });
+    addFederationService(port.server, {
+      receiver: this.receiver,
+      lookups: this.lookups.responder,
+      card: () => this.#card,
+      sourceOf: (call) => port.sourceOf(call),
+      logger: this.logger,
+    });
     this.#health.addTo(port.server, ['tracenet.v1.Federation']);
     this.#federationAddress = withPort(federation.listen, await port.listen(federation.listen));
 
@@ -430,14 +565,38 @@ export class TracenetNode {
       createBackup: (includeKeys) => this.createBackup(includeKeys),
     });
     addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
-    addRecordsService(server, { records: this.records, registry: this.registry, aliases: this.lookups.aliases, clock: this.options.clock, logger: this.logger, token });
-    addLookupsService(server, { client: this.lookups.client, hits: this.lookups.hits, history: this.lookups.history, workflow: this.workflow, logger: this.logger, token });
-    this.#health.addTo(server, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups']);
+    addRecordsService(server, {
+      records: this.records,
+      registry: this.registry,
+      aliases: this.lookups.aliases,
+      clock: this.options.clock,
+      logger: this.logger,
+      token,
+    });
+    addLookupsService(server, {
+      client: this.lookups.client,
+      hits: this.lookups.hits,
+      history: this.lookups.history,
+      workflow: this.workflow,
+      logger: this.logger,
+      token,
+    });
+    this.#health.addTo(server, [
+      'tracenet.v1.Authority',
+      'tracenet.v1.Cases',
+      'tracenet.v1.Records',
+      'tracenet.v1.Lookups',
+    ]);
     addReflection(server);
     this.#authorityAddress = withPort(authority.listen, await this.#authority.listen(authority.listen));
 
-    await this.#refreshCard(config.federation.advertise.length > 0 ? config.federation.advertise : [this.#federationAddress]);
-    await this.journal.write([], [{ type: 'node.started', fields: { federation: this.#federationAddress, keyId: this.identity.keyId } }]);
+    await this.#refreshCard(
+      config.federation.advertise.length > 0 ? config.federation.advertise : [this.#federationAddress],
+    );
+    await this.journal.write(
+      [],
+      [{ type: 'node.started', fields: { federation: this.#federationAddress, keyId: this.identity.keyId } }],
+    );
     const runtime: RuntimeInfo = {
       pid: process.pid,
       participantId: this.identity.participantId,
@@ -451,10 +610,14 @@ export class TracenetNode {
     await writeFile(`${runtimePath}.tmp`, `${JSON.stringify(runtime, null, 2)}\n`);
     await rename(`${runtimePath}.tmp`, runtimePath);
     // The roster's expiry is an alert even without traffic; retired keys are erased when their grace ends.
-    this.#minuteTimer = this.options.clock.setInterval(() => {
-      if (this.roster.configured) this.roster.check();
-      this.eraseRetiredKeys().catch((error: unknown) => this.logger.error({ err: error }, 'retired keys could not be erased; trying again in a minute'));
-    }, 60_000).unref();
+    this.#minuteTimer = this.options.clock
+      .setInterval(() => {
+        if (this.roster.configured) this.roster.check();
+        this.eraseRetiredKeys().catch((error: unknown) =>
+          this.logger.error({ err: error }, 'retired keys could not be erased; trying again in a minute'),
+        );
+      }, 60_000)
+      .unref();
     this.#state = 'running';
     this.#health.serving();
     // Storage faults (docs/operations.md): NOT_SERVING while the store refuses writes, SERVING once it has recovered.
@@ -463,7 +626,10 @@ export class TracenetNode {
       if (writable && !this.#auditDamage) this.#health.serving();
       else this.#health.notServing();
     });
-    this.logger.info({ federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId }, 'node ready');
+    this.logger.info(
+      { federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId },
+      'node ready',
+    );
   }
 
   /**
@@ -490,9 +656,15 @@ export class TracenetNode {
    */
   async #authorityTls(): Promise<PortTls | undefined> {
     const { listen, tls } = this.options.config.authority;
-    const configError = (field: string, rule: string, message: string) => new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, message, { field, rule });
+    const configError = (field: string, rule: string, message: string) =>
+      new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, message, { field, rule });
     if (tls.certificate === '' && tls.key === '') {
-      if (tls.clientCa !== '') throw configError('authority.tls.clientCa', 'authority_tls', 'authority.tls.clientCa needs authority.tls.certificate and authority.tls.key');
+      if (tls.clientCa !== '')
+        throw configError(
+          'authority.tls.clientCa',
+          'authority_tls',
+          'authority.tls.clientCa needs authority.tls.certificate and authority.tls.key',
+        );
       if (isLoopback(listen)) return undefined;
       throw configError(
         'authority.listen',
@@ -500,22 +672,35 @@ export class TracenetNode {
         `authority.listen is ${listen}, not a loopback address, and authority.tls names no certificate: the Authority port carries the node's whole authority (cases, records, peers, keys) and is served in plaintext only on loopback. Set authority.tls.certificate and authority.tls.key (and authority.tls.clientCa to require client certificates), or listen on 127.0.0.1`,
       );
     }
-    if (tls.certificate === '' || tls.key === '') throw configError(tls.certificate === '' ? 'authority.tls.certificate' : 'authority.tls.key', 'authority_tls', 'authority.tls.certificate and authority.tls.key go together');
+    if (tls.certificate === '' || tls.key === '')
+      throw configError(
+        tls.certificate === '' ? 'authority.tls.certificate' : 'authority.tls.key',
+        'authority_tls',
+        'authority.tls.certificate and authority.tls.key go together',
+      );
     const read = async (key: string, path: string, secret: boolean) => {
       const file = resolve(this.options.dataDir, path);
       try {
         return secret ? await readSecret(file) : await readFile(file, 'utf8');
       } catch (cause) {
         if (cause instanceof TracenetError) throw cause;
-        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${key}: cannot read ${file}: ${(cause as Error).message}`, { field: key, rule: 'exists', cause });
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_NOT_FOUND,
+          `${key}: cannot read ${file}: ${(cause as Error).message}`,
+          { field: key, rule: 'exists', cause },
+        );
       }
     };
     const clientCa = tls.clientCa === '' ? undefined : await read('authority.tls.clientCa', tls.clientCa, false);
     return {
-      material: { certificatePem: await read('authority.tls.certificate', tls.certificate, false), privateKeyPem: await read('authority.tls.key', tls.key, true) },
+      material: {
+        certificatePem: await read('authority.tls.certificate', tls.certificate, false),
+        privateKeyPem: await read('authority.tls.key', tls.key, true),
+      },
       requestCertificate: clientCa !== undefined,
       ...(clientCa !== undefined ? { clientCa } : {}),
-      admit: (socket): Admission => (clientCa === undefined || socket.authorized ? {} : { refused: 'tls.client_certificate' }),
+      admit: (socket): Admission =>
+        clientCa === undefined || socket.authorized ? {} : { refused: 'tls.client_certificate' },
     };
   }
 
@@ -563,7 +748,13 @@ export class TracenetNode {
    */
   async *createBackup(includeKeys: boolean): AsyncGenerator<Buffer> {
     await this.journal.write([], [{ type: 'backup.created', fields: { keys: includeKeys } }]);
-    yield* createBackup({ store: this.store, dataDir: this.options.dataDir, identity: this.identity, includeKeys, nowMs: () => this.options.clock.now() });
+    yield* createBackup({
+      store: this.store,
+      dataDir: this.options.dataDir,
+      identity: this.identity,
+      includeKeys,
+      nowMs: () => this.options.clock.now(),
+    });
   }
 
   /**
@@ -574,10 +765,21 @@ export class TracenetNode {
    * `--accept-audit-damage`).
    */
   async verifyAudit(): Promise<AuditVerification> {
-    const findings = await checkAuditLog(this.store, (keyId) => this.identity.signingPublicKeyOf(keyId), dataPaths(this.options.dataDir).auditHead);
+    const findings = await checkAuditLog(
+      this.store,
+      (keyId) => this.identity.signingPublicKeyOf(keyId),
+      dataPaths(this.options.dataDir).auditHead,
+    );
     if (findings.damage && !this.#auditDamage) {
       this.#auditDamage = findings.damage;
-      this.logger.error({ kind: findings.damage.kind, reason: findings.damage.reason, firstBrokenSeq: findings.verification.firstBrokenSeq }, 'the audit log is damaged; the node stops serving (NOT_SERVING)');
+      this.logger.error(
+        {
+          kind: findings.damage.kind,
+          reason: findings.damage.reason,
+          firstBrokenSeq: findings.verification.firstBrokenSeq,
+        },
+        'the audit log is damaged; the node stops serving (NOT_SERVING)',
+      );
       this.metrics.auditDamaged(findings.damage.kind);
       this.#health.notServing();
     }
@@ -595,17 +797,41 @@ export class TracenetNode {
    * const { keyId, graceUntilMs } = await node.rotateKeys({ graceMs: 86_400_000 });
    * ```
    */
-  rotateKeys(options: { graceMs?: number } = {}): Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number; card: PeerCard; announcedTo: string[] }> {
+  rotateKeys(
+    options: { graceMs?: number } = {},
+  ): Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number; card: PeerCard; announcedTo: string[] }> {
     const graceMs = options.graceMs && options.graceMs > 0 ? options.graceMs : this.options.config.keys.rotationGraceMs;
     if (graceMs < 60_000) {
-      return Promise.reject(new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the grace must be at least one minute; use a revocation to drop keys at once', { field: 'grace_ms', rule: 'min_grace' }));
+      return Promise.reject(
+        new TracenetError(
+          ErrorCode.ERROR_CODE_INVALID_FIELD,
+          'the grace must be at least one minute; use a revocation to drop keys at once',
+          { field: 'grace_ms', rule: 'min_grace' },
+        ),
+      );
     }
     return this.#serialize(async () => {
       const rotation = await this.#replaceKeys(graceMs, false);
-      const body = (card: PeerCard) => KeyRotation.encode({ card, previousKeyId: rotation.previousKeyId, graceUntilMs: rotation.graceUntilMs }).finish();
-      const announcedTo = await this.#announce(MessageKind.MESSAGE_KIND_KEY_ROTATION, body(this.#card), rotation.previousKeyId, graceMs, [
-        keyAuditEvent('keys.rotated', { previousKeyId: rotation.previousKeyId, keyId: rotation.keyId, graceUntilMs: rotation.graceUntilMs, tlsFingerprint: PeerCardBody.decode(this.#card.body).tlsCertificateSha256.toString('hex') }),
-      ]);
+      const body = (card: PeerCard) =>
+        KeyRotation.encode({
+          card,
+          previousKeyId: rotation.previousKeyId,
+          graceUntilMs: rotation.graceUntilMs,
+        }).finish();
+      const announcedTo = await this.#announce(
+        MessageKind.MESSAGE_KIND_KEY_ROTATION,
+        body(this.#card),
+        rotation.previousKeyId,
+        graceMs,
+        [
+          keyAuditEvent('keys.rotated', {
+            previousKeyId: rotation.previousKeyId,
+            keyId: rotation.keyId,
+            graceUntilMs: rotation.graceUntilMs,
+            tlsFingerprint: PeerCardBody.decode(this.#card.body).tlsCertificateSha256.toString('hex'),
+          }),
+        ],
+      );
       return { ...rotation, card: this.#card, announcedTo };
     });
   }
@@ -616,15 +842,31 @@ export class TracenetNode {
    * signed with the new keys. Peers can open it only once they pinned the new card out of band
    * (`tracenet peers add --replace-keys`) or on the word of a roster; the outbox retries until then.
    */
-  revokeKeys(options: { reason?: string } = {}): Promise<{ revokedKeyId: string; keyId: string; card: PeerCard; announcedTo: string[] }> {
+  revokeKeys(
+    options: { reason?: string } = {},
+  ): Promise<{ revokedKeyId: string; keyId: string; card: PeerCard; announcedTo: string[] }> {
     const reason = options.reason ?? '';
-    if (reason.length > 500) return Promise.reject(new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'reason is longer than 500 characters', { field: 'reason', rule: 'max_length' }));
+    if (reason.length > 500)
+      return Promise.reject(
+        new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'reason is longer than 500 characters', {
+          field: 'reason',
+          rule: 'max_length',
+        }),
+      );
     return this.#serialize(async () => {
       const rotation = await this.#replaceKeys(0, true);
-      const body = KeyRevocation.encode({ revokedKeyIds: [rotation.previousKeyId], revokedAtMs: this.options.clock.now(), reason }).finish();
-      const announcedTo = await this.#announce(MessageKind.MESSAGE_KIND_KEY_REVOCATION, body, undefined, this.options.config.envelope.defaultTtlMs, [
-        keyAuditEvent('keys.revoked', { revokedKeyId: rotation.previousKeyId, keyId: rotation.keyId }),
-      ]);
+      const body = KeyRevocation.encode({
+        revokedKeyIds: [rotation.previousKeyId],
+        revokedAtMs: this.options.clock.now(),
+        reason,
+      }).finish();
+      const announcedTo = await this.#announce(
+        MessageKind.MESSAGE_KIND_KEY_REVOCATION,
+        body,
+        undefined,
+        this.options.config.envelope.defaultTtlMs,
+        [keyAuditEvent('keys.revoked', { revokedKeyId: rotation.previousKeyId, keyId: rotation.keyId })],
+      );
       return { revokedKeyId: rotation.previousKeyId, keyId: rotation.keyId, card: this.#card, announcedTo };
     });
   }
@@ -637,7 +879,10 @@ export class TracenetNode {
     return this.#serialize(async () => {
       const erased = await eraseRetiredSecrets(this.options.dataDir, this.identity, this.options.clock.now());
       if (erased.length === 0) return erased;
-      await this.journal.write([], erased.map((keyId) => keyAuditEvent('keys.erased', { keyId })));
+      await this.journal.write(
+        [],
+        erased.map((keyId) => keyAuditEvent('keys.erased', { keyId })),
+      );
       this.logger.info({ keyIds: erased }, 'secret keys of retired keys erased: their grace has ended');
       return erased;
     });
@@ -650,7 +895,10 @@ export class TracenetNode {
   }
 
   /** New key files, new card, new TLS certificate on the Federation port. */
-  async #replaceKeys(graceMs: number, revoke: boolean): Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number }> {
+  async #replaceKeys(
+    graceMs: number,
+    revoke: boolean,
+  ): Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number }> {
     const now = this.options.clock.now();
     const previous = PeerCardBody.decode(this.#card.body);
     const rotation = await rotateKeys(this.options.dataDir, this.identity, { nowMs: now, graceMs, revoke });
@@ -658,16 +906,40 @@ export class TracenetNode {
     this.#card = issuePeerCard(this.identity, previous.endpoints, Math.max(now, previous.issuedAtMs + 1));
     await writeCardFile(this.options.dataDir, this.#card);
     this.#federation?.replaceCertificate(this.identity.tls);
-    this.logger.warn({ previousKeyId: rotation.previousKeyId, keyId: rotation.keyId, revoked: revoke, graceUntil: new Date(rotation.graceUntilMs).toISOString() }, revoke ? 'keys revoked and replaced' : 'keys rotated');
+    this.logger.warn(
+      {
+        previousKeyId: rotation.previousKeyId,
+        keyId: rotation.keyId,
+        revoked: revoke,
+        graceUntil: new Date(rotation.graceUntilMs).toISOString(),
+      },
+      revoke ? 'keys revoked and replaced' : 'keys rotated',
+    );
     return rotation;
   }
 
   /** Queues one key message per pinned peer, with the audit entry of the change, in one batch. */
-  async #announce(kind: MessageKind, body: Uint8Array, senderKeyId: string | undefined, ttlMs: number, audit: ReturnType<typeof keyAuditEvent>[]): Promise<string[]> {
+  async #announce(
+    kind: MessageKind,
+    body: Uint8Array,
+    senderKeyId: string | undefined,
+    ttlMs: number,
+    audit: ReturnType<typeof keyAuditEvent>[],
+  ): Promise<string[]> {
     const prepared = this.peers.list().map((peer) =>
-      this.outbox.prepare({ recipient: peer.participantId, kind, body, ttlMs, urgent: true, ...(senderKeyId !== undefined ? { senderKeyId } : {}) }),
+      this.outbox.prepare({
+        recipient: peer.participantId,
+        kind,
+        body,
+        ttlMs,
+        urgent: true,
+        ...(senderKeyId !== undefined ? { senderKeyId } : {}),
+      }),
     );
-    await this.journal.write(prepared.flatMap((p) => p.operations), [...audit, ...prepared.flatMap((p) => p.audit)]);
+    await this.journal.write(
+      prepared.flatMap((p) => p.operations),
+      [...audit, ...prepared.flatMap((p) => p.audit)],
+    );
     for (const p of prepared) p.schedule();
     return this.peers.list().map((peer) => peer.participantId);
   }
@@ -675,8 +947,10 @@ export class TracenetNode {
   async #refreshCard(endpoints: readonly string[]): Promise<void> {
     const body = PeerCardBody.decode(this.#card.body);
     const now = this.options.clock.now();
-    const sameEndpoints = body.endpoints.length === endpoints.length && body.endpoints.every((e, i) => e === endpoints[i]);
-    const fresh = body.keyId === this.identity.keyId && body.validUntilMs - now > ((body.validUntilMs - body.validFromMs) / 2);
+    const sameEndpoints =
+      body.endpoints.length === endpoints.length && body.endpoints.every((e, i) => e === endpoints[i]);
+    const fresh =
+      body.keyId === this.identity.keyId && body.validUntilMs - now > (body.validUntilMs - body.validFromMs) / 2;
     if (sameEndpoints && fresh) return;
     this.#card = issuePeerCard(this.identity, endpoints, now);
     await writeCardFile(this.options.dataDir, this.#card);

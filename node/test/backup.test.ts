@@ -31,7 +31,17 @@ async function tempDir(): Promise<string> {
 /** A received message as the inbox keeps it, with a body of `bytes` bytes. */
 function inboxRecord(messageId: string, bytes: number): InboxRecord {
   const body = Buffer.alloc(bytes, bytes % 256).toString('base64');
-  return { sender: 'BEL', messageId, kind: 1, correlationId: '', createdAtMs: 0, expiresAtMs: 0, receivedAtMs: 0, body, digest: '' };
+  return {
+    sender: 'BEL',
+    messageId,
+    kind: 1,
+    correlationId: '',
+    createdAtMs: 0,
+    expiresAtMs: 0,
+    receivedAtMs: 0,
+    body,
+    digest: '',
+  };
 }
 
 async function node(id = 'FRA'): Promise<{ dataDir: string; identity: NodeIdentity; store: Store }> {
@@ -40,15 +50,30 @@ async function node(id = 'FRA'): Promise<{ dataDir: string; identity: NodeIdenti
   const identity = await loadIdentity(dataDir);
   const paths = dataPaths(dataDir);
   const store = await openStore(paths.store);
-  const journal = new Journal({ store, clock: { now: Date.now }, logger: testLogger(), keyId: identity.keyId, signingSecretKey: identity.keys.signingSecretKey, checkpointEvery: 1000, headFile: { path: paths.auditHead, sync: true } });
+  const journal = new Journal({
+    store,
+    clock: { now: Date.now },
+    logger: testLogger(),
+    keyId: identity.keyId,
+    signingSecretKey: identity.keys.signingSecretKey,
+    checkpointEvery: 1000,
+    headFile: { path: paths.auditHead, sync: true },
+  });
   await journal.init();
   for (let i = 0; i < 20; i += 1) {
-    await journal.write([store.messages.inbox.put(`m${String(i).padStart(3, '0')}`, inboxRecord(`m${i}`, i * 1000))], [{ type: 'message.received', fields: { messageId: `m${i}` } }]);
+    await journal.write(
+      [store.messages.inbox.put(`m${String(i).padStart(3, '0')}`, inboxRecord(`m${i}`, i * 1000))],
+      [{ type: 'message.received', fields: { messageId: `m${i}` } }],
+    );
   }
   return { dataDir, identity, store };
 }
 
-async function backupTo(file: string, source: { dataDir: string; identity: NodeIdentity; store: Store }, includeKeys = false): Promise<void> {
+async function backupTo(
+  file: string,
+  source: { dataDir: string; identity: NodeIdentity; store: Store },
+  includeKeys = false,
+): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of createBackup({ ...source, includeKeys, nowMs: Date.now })) chunks.push(chunk);
   await writeFile(file, Buffer.concat(chunks));
@@ -84,27 +109,59 @@ describe('backup files (docs/protocol.md 7.5)', () => {
     const source = await node();
     const file = join(await tempDir(), 'fra.backup');
     await backupTo(file, source);
-    const summary = await verifyBackup(file, { card: parsePeerCardFile(await readFile(dataPaths(source.dataDir).card, 'utf8')) });
+    const summary = await verifyBackup(file, {
+      card: parsePeerCardFile(await readFile(dataPaths(source.dataDir).card, 'utf8')),
+    });
     const original = await rawEntries(source.store);
-    expect(summary).toMatchObject({ auditHeadVerified: true, cardChecked: true, manifest: { participantId: 'FRA', keyId: source.identity.keyId, storeEntries: original.length, schemaVersion: STORE_SCHEMA_VERSION, keysIncluded: false, auditHead: { seq: 20 } } });
+    expect(summary).toMatchObject({
+      auditHeadVerified: true,
+      cardChecked: true,
+      manifest: {
+        participantId: 'FRA',
+        keyId: source.identity.keyId,
+        storeEntries: original.length,
+        schemaVersion: STORE_SCHEMA_VERSION,
+        keysIncluded: false,
+        auditHead: { seq: 20 },
+      },
+    });
     expect(summary.manifest.files.map((f) => f.path).sort()).toEqual(['card.json', 'identity.json', 'tls.crt']);
-    expect(summary.manifest.contentSha256).toBe(createHash('sha256').update((await readFile(file)).subarray(0, summary.bytes - (await manifestRecordLength(file)))).digest('hex'));
+    expect(summary.manifest.contentSha256).toBe(
+      createHash('sha256')
+        .update((await readFile(file)).subarray(0, summary.bytes - (await manifestRecordLength(file))))
+        .digest('hex'),
+    );
 
     const target = join(await tempDir(), 'restored');
     const restored = await restoreBackup(file, target);
-    expect(restored.missingKeyFiles).toEqual(['keys/signing.key', 'keys/encryption.key', 'keys/tls.key', 'keys/authority.token']);
+    expect(restored.missingKeyFiles).toEqual([
+      'keys/signing.key',
+      'keys/encryption.key',
+      'keys/tls.key',
+      'keys/authority.token',
+    ]);
     const copy = await openStore(dataPaths(target).store);
     try {
       const entries = await rawEntries(copy);
       const mark = Buffer.from(metaKey(RESTORED_KEY)).toString('hex');
       expect(entries.filter(([key]) => key !== mark)).toEqual(original);
-      expect(JSON.parse(Buffer.from(entries.find(([key]) => key === mark)?.[1] ?? '', 'hex').toString())).toEqual({ backupCreatedAtMs: summary.manifest.createdAtMs });
+      expect(JSON.parse(Buffer.from(entries.find(([key]) => key === mark)?.[1] ?? '', 'hex').toString())).toEqual({
+        backupCreatedAtMs: summary.manifest.createdAtMs,
+      });
     } finally {
       await copy.close();
     }
-    expect(await readSignedHeadFile(dataPaths(target).auditHead)).toEqual({ state: 'present', head: summary.manifest.auditHead });
-    expect(await readFile(join(target, 'identity.json'), 'utf8')).toBe(await readFile(join(source.dataDir, 'identity.json'), 'utf8'));
-    await expect(loadIdentity(target)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND, rule: 'key_files' });
+    expect(await readSignedHeadFile(dataPaths(target).auditHead)).toEqual({
+      state: 'present',
+      head: summary.manifest.auditHead,
+    });
+    expect(await readFile(join(target, 'identity.json'), 'utf8')).toBe(
+      await readFile(join(source.dataDir, 'identity.json'), 'utf8'),
+    );
+    await expect(loadIdentity(target)).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_NOT_FOUND,
+      rule: 'key_files',
+    });
     await source.store.close();
   });
 
@@ -158,18 +215,33 @@ describe('backup files (docs/protocol.md 7.5)', () => {
     await writeFile(join(dir, 'cut'), bytes.subarray(0, bytes.length - 10));
     await writeFile(join(dir, 'long'), Buffer.concat([bytes, Buffer.from([0])]));
     await writeFile(join(dir, 'magic'), Buffer.concat([Buffer.from('X'), bytes.subarray(1)]));
-    expect(await rejection(verifyBackup(join(dir, 'cut')))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'backup_truncated' });
-    expect(await rejection(verifyBackup(join(dir, 'long')))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'backup_trailing' });
-    expect(await rejection(verifyBackup(join(dir, 'magic')))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'backup_magic' });
+    expect(await rejection(verifyBackup(join(dir, 'cut')))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      rule: 'backup_truncated',
+    });
+    expect(await rejection(verifyBackup(join(dir, 'long')))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      rule: 'backup_trailing',
+    });
+    expect(await rejection(verifyBackup(join(dir, 'magic')))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      rule: 'backup_magic',
+    });
     const belCard = parsePeerCardFile(await readFile(dataPaths(other.dataDir).card, 'utf8'));
-    expect(await rejection(verifyBackup(file, { card: belCard }))).toMatchObject({ code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, rule: 'backup_signer' });
+    expect(await rejection(verifyBackup(file, { card: belCard }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+      rule: 'backup_signer',
+    });
 
     const target = join(await tempDir(), 'restored');
     expect(await rejection(restoreBackup(join(dir, 'cut'), target))).toMatchObject({ rule: 'backup_truncated' });
     await expect(readdir(target)).rejects.toMatchObject({ code: 'ENOENT' });
     await mkdir(target);
     await writeFile(join(target, 'notes.txt'), 'mine');
-    expect(await rejection(restoreBackup(file, target))).toMatchObject({ code: ErrorCode.ERROR_CODE_ALREADY_EXISTS, rule: 'empty_directory' });
+    expect(await rejection(restoreBackup(file, target))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_ALREADY_EXISTS,
+      rule: 'empty_directory',
+    });
     expect(await readdir(target)).toEqual(['notes.txt']);
     await Promise.all([source.store.close(), other.store.close()]);
   });
@@ -177,7 +249,10 @@ describe('backup files (docs/protocol.md 7.5)', () => {
   it('refuses a validly signed backup whose file name leaves the data directory, before writing anything', async () => {
     const s = sodium();
     const keys = s.crypto_sign_keypair();
-    const content = Buffer.concat([Buffer.from('TRACENET-BACKUP/1\n'), record('F', Buffer.from('../escaped'), Buffer.from('x'))]);
+    const content = Buffer.concat([
+      Buffer.from('TRACENET-BACKUP/1\n'),
+      record('F', Buffer.from('../escaped'), Buffer.from('x')),
+    ]);
     const manifest = Buffer.from(
       JSON.stringify({
         format: 'tracenet-backup/1',
@@ -194,12 +269,17 @@ describe('backup files (docs/protocol.md 7.5)', () => {
         auditHead: null,
       }),
     );
-    const signature = Buffer.from(s.crypto_sign_detached(Buffer.concat([domain('tracenet.v1/backup-manifest'), manifest]), keys.privateKey));
+    const signature = Buffer.from(
+      s.crypto_sign_detached(Buffer.concat([domain('tracenet.v1/backup-manifest'), manifest]), keys.privateKey),
+    );
     const dir = await tempDir();
     const file = join(dir, 'evil.backup');
     await writeFile(file, Buffer.concat([content, record('M', manifest, signature)]));
     const target = join(dir, 'a', 'data');
-    expect(await rejection(restoreBackup(file, target))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'backup_path' });
+    expect(await rejection(restoreBackup(file, target))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      rule: 'backup_path',
+    });
     await expect(stat(join(dir, 'a'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
@@ -207,8 +287,14 @@ describe('backup files (docs/protocol.md 7.5)', () => {
 describe('RESEND_REQUEST bodies (docs/protocol.md 5.6)', () => {
   it('takes a non-negative since_ms and refuses a negative one', () => {
     expect(decodeResendRequest(ResendRequest.encode({ sinceMs: 1234 }).finish())).toEqual({ sinceMs: 1234 });
-    expect(() => validateBody(MessageKind.MESSAGE_KIND_RESEND_REQUEST, ResendRequest.encode({ sinceMs: -1 }).finish())).toThrow(
-      expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'body.since_ms', rule: 'non_negative' }),
+    expect(() =>
+      validateBody(MessageKind.MESSAGE_KIND_RESEND_REQUEST, ResendRequest.encode({ sinceMs: -1 }).finish()),
+    ).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+        field: 'body.since_ms',
+        rule: 'non_negative',
+      }),
     );
   });
 });

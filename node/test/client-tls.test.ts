@@ -28,14 +28,23 @@ async function startStandIn(tls: TlsMaterial): Promise<StandIn> {
   server.addService(
     { deliver: FederationService.deliver },
     {
-      deliver: (call: { request: { header: Uint8Array } }, callback: (error: { code: status; details: string }) => void) => {
+      deliver: (
+        call: { request: { header: Uint8Array } },
+        callback: (error: { code: status; details: string }) => void,
+      ) => {
         received.push(EnvelopeHeader.decode(call.request.header));
         callback({ code: status.UNAVAILABLE, details: 'stand-in' });
       },
     },
   );
-  const credentials = ServerCredentials.createSsl(null, [{ private_key: Buffer.from(tls.privateKeyPem), cert_chain: Buffer.from(tls.certificatePem) }], false);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+  const credentials = ServerCredentials.createSsl(
+    null,
+    [{ private_key: Buffer.from(tls.privateKeyPem), cert_chain: Buffer.from(tls.certificatePem) }],
+    false,
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
   return {
     address: `127.0.0.1:${port}`,
     received,
@@ -53,7 +62,11 @@ describe('a node as client trusts only the pinned certificate of a peer (protoco
 
   beforeAll(async () => {
     bel = await startNode('BEL', { config: testConfig({ outbox: { attemptTimeoutMs: 500 } }) });
-    [fra, deu, ken] = await Promise.all([makeParty('FRA', Date.now()), makeParty('DEU', Date.now()), makeParty('KEN', Date.now())]);
+    [fra, deu, ken] = await Promise.all([
+      makeParty('FRA', Date.now()),
+      makeParty('DEU', Date.now()),
+      makeParty('KEN', Date.now()),
+    ]);
   });
   afterAll(async () => {
     await bel.cleanup();
@@ -70,7 +83,11 @@ describe('a node as client trusts only the pinned certificate of a peer (protoco
   /** Pins `peer` with a card whose only endpoint is `address` and queues a Notice to it. */
   async function sendTo(peer: Party, address: string): Promise<string> {
     await bel.node.peers.pin(issuePeerCard(peer.identity, [address], Date.now()), Date.now());
-    return bel.node.outbox.enqueue({ recipient: peer.identity.participantId, kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice() });
+    return bel.node.outbox.enqueue({
+      recipient: peer.identity.participantId,
+      kind: MessageKind.MESSAGE_KIND_NOTICE,
+      body: notice(),
+    });
   }
 
   it('delivers to an endpoint that presents the certificate pinned in the card', async () => {
@@ -83,7 +100,8 @@ describe('a node as client trusts only the pinned certificate of a peer (protoco
   it('sends nothing to an endpoint that presents another certificate; the message stays queued', async () => {
     const impostor = await standIn(ken.identity.tls);
     const messageId = await sendTo(deu, impostor.address);
-    const entry = async () => (await bel.node.store.outbox.queue.get(messageId)) as { attempts: number; lastError: string } | undefined;
+    const entry = async () =>
+      (await bel.node.store.outbox.queue.get(messageId)) as { attempts: number; lastError: string } | undefined;
     await waitFor(async () => ((await entry())?.attempts ?? 0) >= 2, 15_000, 'two failed attempts');
     expect(impostor.received).toEqual([]);
     expect(['UNAVAILABLE', 'DEADLINE_EXCEEDED']).toContain((await entry())?.lastError);

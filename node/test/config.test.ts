@@ -24,7 +24,11 @@ async function configFile(content: unknown): Promise<string> {
 }
 
 /** Expects loadConfig to refuse with INVALID_FIELD naming `key` and `source`. */
-async function expectRefused(options: Parameters<typeof loadConfig>[0], key: string, source: string): Promise<TracenetError> {
+async function expectRefused(
+  options: Parameters<typeof loadConfig>[0],
+  key: string,
+  source: string,
+): Promise<TracenetError> {
   const thrown = await rejectionOf(loadConfig(options));
   expect(thrown).toBeInstanceOf(TracenetError);
   const error = thrown as TracenetError;
@@ -42,10 +46,18 @@ describe('loadConfig', () => {
   });
 
   it('applies file, then environment, then flags', async () => {
-    const file = await configFile({ outbox: { maxBackoffMs: 1000, initialBackoffMs: 100 }, log: { level: 'debug' }, federation: { advertise: ['node.example:7443'] } });
+    const file = await configFile({
+      outbox: { maxBackoffMs: 1000, initialBackoffMs: 100 },
+      log: { level: 'debug' },
+      federation: { advertise: ['node.example:7443'] },
+    });
     const config = await loadConfig({
       file,
-      env: { TRACENET_OUTBOX_MAX_BACKOFF_MS: '2000', TRACENET_ENVELOPE_REPLAY_WINDOW_MS: '60000', TRACENET_FEDERATION_ADVERTISE: 'a.example:1, b.example:2' },
+      env: {
+        TRACENET_OUTBOX_MAX_BACKOFF_MS: '2000',
+        TRACENET_ENVELOPE_REPLAY_WINDOW_MS: '60000',
+        TRACENET_FEDERATION_ADVERTISE: 'a.example:1, b.example:2',
+      },
       overrides: { 'outbox.maxBackoffMs': 3000, 'log.level': undefined },
     });
     expect(config.outbox).toEqual({ ...DEFAULT_CONFIG.outbox, maxBackoffMs: 3000, initialBackoffMs: 100 });
@@ -67,18 +79,50 @@ describe('loadConfig', () => {
     const file = await configFile({ envelope: { replayWindowMs: 'five minutes' } });
     const error = await expectRefused({ file }, 'envelope.replayWindowMs', file);
     expect(error.message).toContain('must be an integer');
-    await expectRefused({ file: await configFile({ federation: { listen: 'localhost' } }) }, 'federation.listen', join(dir, `config-${counter}.json`));
-    await expectRefused({ file: await configFile({ federation: { listen: '127.0.0.1:65536' } }) }, 'federation.listen', join(dir, `config-${counter}.json`));
-    await expectRefused({ file: await configFile({ log: { level: 'loud' } }) }, 'log.level', join(dir, `config-${counter}.json`));
-    await expectRefused({ file: await configFile({ audit: { checkpointEvery: 1.5 } }) }, 'audit.checkpointEvery', join(dir, `config-${counter}.json`));
+    await expectRefused(
+      { file: await configFile({ federation: { listen: 'localhost' } }) },
+      'federation.listen',
+      join(dir, `config-${counter}.json`),
+    );
+    await expectRefused(
+      { file: await configFile({ federation: { listen: '127.0.0.1:65536' } }) },
+      'federation.listen',
+      join(dir, `config-${counter}.json`),
+    );
+    await expectRefused(
+      { file: await configFile({ log: { level: 'loud' } }) },
+      'log.level',
+      join(dir, `config-${counter}.json`),
+    );
+    await expectRefused(
+      { file: await configFile({ audit: { checkpointEvery: 1.5 } }) },
+      'audit.checkpointEvery',
+      join(dir, `config-${counter}.json`),
+    );
   });
 
   it('refuses a bad value in an environment variable, naming the key and the variable', async () => {
-    const error = await expectRefused({ env: { TRACENET_OUTBOX_MAX_BACKOFF_MS: 'soon' } }, 'outbox.maxBackoffMs', 'TRACENET_OUTBOX_MAX_BACKOFF_MS');
+    const error = await expectRefused(
+      { env: { TRACENET_OUTBOX_MAX_BACKOFF_MS: 'soon' } },
+      'outbox.maxBackoffMs',
+      'TRACENET_OUTBOX_MAX_BACKOFF_MS',
+    );
     expect(error.message).toContain('must be an integer from 100 to 3600000');
-    await expectRefused({ env: { TRACENET_ENVELOPE_MAX_BYTES: '' } }, 'envelope.maxBytes', 'TRACENET_ENVELOPE_MAX_BYTES');
-    await expectRefused({ env: { TRACENET_OUTBOX_MAX_IN_FLIGHT_PER_PEER: '0' } }, 'outbox.maxInFlightPerPeer', 'TRACENET_OUTBOX_MAX_IN_FLIGHT_PER_PEER');
-    await expectRefused({ env: { TRACENET_FEDERATION_ADVERTISE: 'a.example:1,nonsense' } }, 'federation.advertise', 'TRACENET_FEDERATION_ADVERTISE');
+    await expectRefused(
+      { env: { TRACENET_ENVELOPE_MAX_BYTES: '' } },
+      'envelope.maxBytes',
+      'TRACENET_ENVELOPE_MAX_BYTES',
+    );
+    await expectRefused(
+      { env: { TRACENET_OUTBOX_MAX_IN_FLIGHT_PER_PEER: '0' } },
+      'outbox.maxInFlightPerPeer',
+      'TRACENET_OUTBOX_MAX_IN_FLIGHT_PER_PEER',
+    );
+    await expectRefused(
+      { env: { TRACENET_FEDERATION_ADVERTISE: 'a.example:1,nonsense' } },
+      'federation.advertise',
+      'TRACENET_FEDERATION_ADVERTISE',
+    );
   });
 
   it('refuses an unknown key or a bad value given as a flag', async () => {
@@ -91,7 +135,11 @@ describe('loadConfig', () => {
       await expectRefused({ file: await configFile(`{"${key}": 1}`) }, key, join(dir, `config-${counter}.json`));
       await expectRefused({ overrides: { [key]: 1 } }, key, 'command line');
     }
-    await expectRefused({ file: await configFile('{"__proto__": {"polluted": 1}}') }, '__proto__.polluted', join(dir, `config-${counter}.json`));
+    await expectRefused(
+      { file: await configFile('{"__proto__": {"polluted": 1}}') },
+      '__proto__.polluted',
+      join(dir, `config-${counter}.json`),
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 

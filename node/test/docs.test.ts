@@ -31,7 +31,13 @@ function readTable(markdown: string): DocRow[] {
   const lines = markdown.split('\n');
   const start = lines.findIndex((line) => /^\|\s*code\s*\|\s*gRPC status\s*\|/.test(line));
   if (start < 0) throw new Error('docs/errors.md has no table starting with "| code | gRPC status |"');
-  expect(cells(lines[start] ?? '')).toEqual(['code', 'gRPC status', 'when it happens', 'what the caller should do', 'retryable']);
+  expect(cells(lines[start] ?? '')).toEqual([
+    'code',
+    'gRPC status',
+    'when it happens',
+    'what the caller should do',
+    'retryable',
+  ]);
   expect(lines[start + 1]).toMatch(/^\|(\s*:?-+:?\s*\|)+$/);
   const rows: DocRow[] = [];
   for (const line of lines.slice(start + 2)) {
@@ -45,7 +51,10 @@ function readTable(markdown: string): DocRow[] {
 }
 
 const table = readTable(readFileSync(ERRORS_MD, 'utf8'));
-const codes = Object.entries(ERROR_CODES).map(([value, info]) => ({ name: errorCodeName(Number(value) as ErrorCode), ...info }));
+const codes = Object.entries(ERROR_CODES).map(([value, info]) => ({
+  name: errorCodeName(Number(value) as ErrorCode),
+  ...info,
+}));
 
 describe('docs/errors.md', () => {
   it('lists every error code of ERROR_CODES exactly once and nothing else', () => {
@@ -120,7 +129,10 @@ describe('docs/protocol.md', () => {
       .filter((line) => line.trimStart().startsWith('- '))
       .map((line) => {
         const m = /^( *)- \[(.+)\]\(#([^)]+)\)$/.exec(line);
-        expect(m, `a contents line "${line}" is "- [heading](#anchor)", indented two spaces for a subsection`).not.toBeNull();
+        expect(
+          m,
+          `a contents line "${line}" is "- [heading](#anchor)", indented two spaces for a subsection`,
+        ).not.toBeNull();
         return { level: (m?.[1] ?? '').length === 0 ? 2 : 3, text: m?.[2] ?? '', anchor: m?.[3] ?? '' };
       });
     const listed = headings(PROTOCOL.slice(end));
@@ -132,10 +144,17 @@ describe('docs/protocol.md', () => {
   it('links only to anchors that exist, and so do the other docs that link into it', () => {
     const anchors = new Set(headings(PROTOCOL).map((h) => anchorOf(h.text)));
     const broken: string[] = [];
-    for (const [, anchor] of PROTOCOL.matchAll(/\]\(#([^)]+)\)/g)) if (!anchors.has(anchor as string)) broken.push(`protocol.md: #${anchor}`);
-    const others = [...readdirSync(DOCS).filter((f) => f.endsWith('.md')).map((f) => `${DOCS}${f}`), fileURLToPath(new URL('../../README.md', import.meta.url))];
+    for (const [, anchor] of PROTOCOL.matchAll(/\]\(#([^)]+)\)/g))
+      if (!anchors.has(anchor as string)) broken.push(`protocol.md: #${anchor}`);
+    const others = [
+      ...readdirSync(DOCS)
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `${DOCS}${f}`),
+      fileURLToPath(new URL('../../README.md', import.meta.url)),
+    ];
     for (const file of others) {
-      for (const [, anchor] of readFileSync(file, 'utf8').matchAll(/protocol\.md#([^)\s]+)\)/g)) if (!anchors.has(anchor as string)) broken.push(`${file}: protocol.md#${anchor}`);
+      for (const [, anchor] of readFileSync(file, 'utf8').matchAll(/protocol\.md#([^)\s]+)\)/g))
+        if (!anchors.has(anchor as string)) broken.push(`${file}: protocol.md#${anchor}`);
     }
     expect(broken).toEqual([]);
   });
@@ -175,7 +194,10 @@ describe('docs/operations.md', () => {
       }
     };
     walk(DEFAULT_CONFIG, '');
-    const documented = captured(tableAfter(readFileSync(`${DOCS}operations.md`, 'utf8'), '### 3.1 Configuration'), /^\| `([A-Za-z.]+)` \|/);
+    const documented = captured(
+      tableAfter(readFileSync(`${DOCS}operations.md`, 'utf8'), '### 3.1 Configuration'),
+      /^\| `([A-Za-z.]+)` \|/,
+    );
     expect(new Set(documented).size).toBe(documented.length);
     expect([...documented].sort()).toEqual([...keys].sort());
   });

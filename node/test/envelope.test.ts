@@ -101,7 +101,10 @@ describe('seal and open', () => {
     const body = notice('hello', 'first');
     const sealed = sealFrom(fra, bel, NOW, { body });
     expect(open(sealed.bytes, fra, bel).equals(body)).toBe(true);
-    expectCode(() => decryptEnvelope(parseEnvelope(sealed.bytes, MAX), pairKeyOf(ken, fra)), ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED);
+    expectCode(
+      () => decryptEnvelope(parseEnvelope(sealed.bytes, MAX), pairKeyOf(ken, fra)),
+      ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED,
+    );
   });
 
   it('uses a fresh nonce per seal', () => {
@@ -115,7 +118,8 @@ describe('seal and open', () => {
   it('computes the digest from the fields, not from how the protobuf was written', () => {
     const sealed = sealFrom(fra, bel, NOW);
     // Same fields written in reverse order plus an unknown field: other bytes, same envelope.
-    const field = (no: number, value: Uint8Array) => Buffer.concat([Buffer.from([(no << 3) | 2]), varint(value.length), value]);
+    const field = (no: number, value: Uint8Array) =>
+      Buffer.concat([Buffer.from([(no << 3) | 2]), varint(value.length), value]);
     const other = Buffer.concat([
       field(3, sealed.envelope.ciphertext),
       field(2, sealed.envelope.nonce),
@@ -153,11 +157,15 @@ describe('tampering', () => {
     const sealed = sealFrom(fra, bel, NOW);
     for (const change of [
       (c: { ciphertext: Buffer }) => (c.ciphertext[0] = (c.ciphertext[0] ?? 0) ^ 0x01),
-      (c: { ciphertext: Buffer }) => (c.ciphertext[c.ciphertext.length - 1] = (c.ciphertext[c.ciphertext.length - 1] ?? 0) ^ 0x80),
+      (c: { ciphertext: Buffer }) =>
+        (c.ciphertext[c.ciphertext.length - 1] = (c.ciphertext[c.ciphertext.length - 1] ?? 0) ^ 0x80),
       (c: { nonce: Buffer }) => (c.nonce[5] = (c.nonce[5] ?? 0) ^ 0x01),
     ]) {
       const bytes = reencode(sealed.envelope, change);
-      expectCode(() => decryptEnvelope(parseEnvelope(bytes, MAX), pairKeyOf(bel, fra)), ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED);
+      expectCode(
+        () => decryptEnvelope(parseEnvelope(bytes, MAX), pairKeyOf(bel, fra)),
+        ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED,
+      );
     }
   });
 
@@ -171,12 +179,27 @@ describe('tampering', () => {
     const sealed = sealWithHeader(headerBytes, notice(), fra.keys.signingSecretKey, pairKeyOf(fra, bel), bad);
     const parsed = parseEnvelope(sealed.bytes, MAX);
     const content = decryptEnvelope(parsed, pairKeyOf(bel, fra));
-    expectCode(() => verifyEnvelopeSignature(parsed, content, fra.keys.signingPublicKey), ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'sealed.signature');
+    expectCode(
+      () => verifyEnvelopeSignature(parsed, content, fra.keys.signingPublicKey),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+      'sealed.signature',
+    );
     // A signature of the wrong length is refused the same way, not thrown as an internal error.
-    const short = sealWithHeader(headerBytes, notice(), fra.keys.signingSecretKey, pairKeyOf(fra, bel), bad.subarray(0, 10));
+    const short = sealWithHeader(
+      headerBytes,
+      notice(),
+      fra.keys.signingSecretKey,
+      pairKeyOf(fra, bel),
+      bad.subarray(0, 10),
+    );
     const shortParsed = parseEnvelope(short.bytes, MAX);
     expectCode(
-      () => verifyEnvelopeSignature(shortParsed, decryptEnvelope(shortParsed, pairKeyOf(bel, fra)), fra.keys.signingPublicKey),
+      () =>
+        verifyEnvelopeSignature(
+          shortParsed,
+          decryptEnvelope(shortParsed, pairKeyOf(bel, fra)),
+          fra.keys.signingPublicKey,
+        ),
       ErrorCode.ERROR_CODE_BAD_SIGNATURE,
     );
   });
@@ -184,7 +207,10 @@ describe('tampering', () => {
   it('a signature by another key does not verify', () => {
     const sealed = sealFrom(fra, bel, NOW);
     const parsed = parseEnvelope(sealed.bytes, MAX);
-    expectCode(() => verifyEnvelopeSignature(parsed, decryptEnvelope(parsed, pairKeyOf(bel, fra)), ken.keys.signingPublicKey), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(
+      () => verifyEnvelopeSignature(parsed, decryptEnvelope(parsed, pairKeyOf(bel, fra)), ken.keys.signingPublicKey),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+    );
   });
 
   it('a body and signature re-sealed under another header do not verify (surreptitious forwarding)', () => {
@@ -200,7 +226,10 @@ describe('tampering', () => {
       content.signature,
     );
     // BEL looks up the FRA–BEL key for a header naming FRA: KEN cannot have made it.
-    expectCode(() => decryptEnvelope(parseEnvelope(forwarded.bytes, MAX), pairKeyOf(bel, fra)), ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED);
+    expectCode(
+      () => decryptEnvelope(parseEnvelope(forwarded.bytes, MAX), pairKeyOf(bel, fra)),
+      ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED,
+    );
   });
 });
 
@@ -218,7 +247,13 @@ describe('parseEnvelope', () => {
   it('refuses bytes that are not an Envelope as MALFORMED', () => {
     expectCode(() => parseEnvelope(Buffer.from([0x0a, 0x10, 0x01]), MAX), ErrorCode.ERROR_CODE_MALFORMED, 'envelope');
     expectCode(() => parseEnvelope(Buffer.from([0xff, 0xff, 0xff]), MAX), ErrorCode.ERROR_CODE_MALFORMED);
-    const badHeader = Buffer.from(Envelope.encode({ header: Buffer.from([0x12, 0x40, 0x41]), nonce: Buffer.alloc(24), ciphertext: Buffer.alloc(32) }).finish());
+    const badHeader = Buffer.from(
+      Envelope.encode({
+        header: Buffer.from([0x12, 0x40, 0x41]),
+        nonce: Buffer.alloc(24),
+        ciphertext: Buffer.alloc(32),
+      }).finish(),
+    );
     expectCode(() => parseEnvelope(badHeader, MAX), ErrorCode.ERROR_CODE_MALFORMED, 'envelope.header');
   });
 
@@ -295,27 +330,83 @@ describe('what each refusal says (rule and text)', () => {
     }
     throw new Error('expected a refusal');
   };
-  const withHeader = (overrides: Partial<Parameters<typeof headerFrom>[3]>) => sealHeader(fra, bel, headerFrom(fra, bel, NOW, overrides)).bytes;
+  const withHeader = (overrides: Partial<Parameters<typeof headerFrom>[3]>) =>
+    sealHeader(fra, bel, headerFrom(fra, bel, NOW, overrides)).bytes;
 
   it('parseEnvelope names the rule and says what is wrong', () => {
     const { envelope, bytes } = sealFrom(fra, bel, NOW);
     const reencoded = (fields: Partial<Envelope>) => Buffer.from(Envelope.encode({ ...envelope, ...fields }).finish());
     const expected: Array<[Uint8Array, Partial<ReturnType<typeof refusal>>]> = [
       [bytes, { rule: 'max_envelope_bytes', message: `envelope is ${bytes.length} bytes; the limit is 100` }],
-      [Buffer.from([0xff, 0xff, 0xff]), { field: 'envelope', rule: 'protobuf', message: 'envelope is not a valid Envelope message' }],
-      [reencoded({ nonce: Buffer.alloc(0) }), { field: 'envelope.nonce', rule: 'required', message: 'envelope.nonce is required' }],
-      [reencoded({ header: Buffer.from([0x12, 0x40, 0x41]) }), { field: 'envelope.header', rule: 'protobuf', message: 'envelope.header is not a valid EnvelopeHeader message' }],
-      [reencoded({ nonce: Buffer.alloc(12) }), { field: 'envelope.nonce', rule: 'length', message: 'nonce must be 24 bytes' }],
-      [reencoded({ ciphertext: Buffer.alloc(15) }), { field: 'envelope.ciphertext', rule: 'length', message: 'ciphertext is shorter than its tag' }],
-      [withHeader({ version: 2 }), { rule: 'version', message: 'envelope version 2 is not supported; this node speaks 1' }],
-      [withHeader({ sender: 'france' }), { field: 'header.sender', rule: 'participant_id', message: 'sender is not a participant id' }],
-      [withHeader({ recipient: 'BE' }), { field: 'header.recipient', rule: 'participant_id', message: 'recipient is not a participant id' }],
-      [withHeader({ messageId: 'short' }), { field: 'header.message_id', rule: 'message_id', message: 'message id must be 16 to 64 characters of [A-Za-z0-9_-]' }],
-      [withHeader({ kind: 99 as MessageKind }), { field: 'header.kind', rule: 'known_kind', message: 'message kind 99 is not known to this node' }],
-      [withHeader({ kind: MessageKind.UNRECOGNIZED }), { field: 'header.kind', rule: 'known_kind', message: 'message kind -1 is not known to this node' }],
-      [withHeader({ createdAtMs: NOW, expiresAtMs: NOW }), { field: 'header.expires_at_ms', rule: 'after_created', message: 'expiry must be after creation' }],
-      [withHeader({ correlationId: 'c'.repeat(65) }), { field: 'header.correlation_id', rule: 'max_length', message: 'correlation id is longer than 64 characters' }],
-      [withHeader({ correlationId: 'two words' }), { field: 'header.correlation_id', rule: 'visible_ascii', message: 'correlation id may hold visible ASCII characters only (! to ~): no space, control character or other script' }],
+      [
+        Buffer.from([0xff, 0xff, 0xff]),
+        { field: 'envelope', rule: 'protobuf', message: 'envelope is not a valid Envelope message' },
+      ],
+      [
+        reencoded({ nonce: Buffer.alloc(0) }),
+        { field: 'envelope.nonce', rule: 'required', message: 'envelope.nonce is required' },
+      ],
+      [
+        reencoded({ header: Buffer.from([0x12, 0x40, 0x41]) }),
+        {
+          field: 'envelope.header',
+          rule: 'protobuf',
+          message: 'envelope.header is not a valid EnvelopeHeader message',
+        },
+      ],
+      [
+        reencoded({ nonce: Buffer.alloc(12) }),
+        { field: 'envelope.nonce', rule: 'length', message: 'nonce must be 24 bytes' },
+      ],
+      [
+        reencoded({ ciphertext: Buffer.alloc(15) }),
+        { field: 'envelope.ciphertext', rule: 'length', message: 'ciphertext is shorter than its tag' },
+      ],
+      [
+        withHeader({ version: 2 }),
+        { rule: 'version', message: 'envelope version 2 is not supported; this node speaks 1' },
+      ],
+      [
+        withHeader({ sender: 'france' }),
+        { field: 'header.sender', rule: 'participant_id', message: 'sender is not a participant id' },
+      ],
+      [
+        withHeader({ recipient: 'BE' }),
+        { field: 'header.recipient', rule: 'participant_id', message: 'recipient is not a participant id' },
+      ],
+      [
+        withHeader({ messageId: 'short' }),
+        {
+          field: 'header.message_id',
+          rule: 'message_id',
+          message: 'message id must be 16 to 64 characters of [A-Za-z0-9_-]',
+        },
+      ],
+      [
+        withHeader({ kind: 99 as MessageKind }),
+        { field: 'header.kind', rule: 'known_kind', message: 'message kind 99 is not known to this node' },
+      ],
+      [
+        withHeader({ kind: MessageKind.UNRECOGNIZED }),
+        { field: 'header.kind', rule: 'known_kind', message: 'message kind -1 is not known to this node' },
+      ],
+      [
+        withHeader({ createdAtMs: NOW, expiresAtMs: NOW }),
+        { field: 'header.expires_at_ms', rule: 'after_created', message: 'expiry must be after creation' },
+      ],
+      [
+        withHeader({ correlationId: 'c'.repeat(65) }),
+        { field: 'header.correlation_id', rule: 'max_length', message: 'correlation id is longer than 64 characters' },
+      ],
+      [
+        withHeader({ correlationId: 'two words' }),
+        {
+          field: 'header.correlation_id',
+          rule: 'visible_ascii',
+          message:
+            'correlation id may hold visible ASCII characters only (! to ~): no space, control character or other script',
+        },
+      ],
     ];
     for (const [raw, fields] of expected) expect(refusal(raw, raw === bytes ? 100 : MAX)).toMatchObject(fields);
     // A ciphertext exactly as long as its tag is well formed (it seals an empty plaintext).
@@ -325,25 +416,56 @@ describe('what each refusal says (rule and text)', () => {
   it('decryption and signature failures name their rule; sealed content that authenticates but does not decode is MALFORMED', () => {
     const sealed = sealFrom(fra, bel, NOW);
     const parsed = parseEnvelope(sealed.bytes, MAX);
-    expect(() => decryptEnvelope(parsed, Buffer.alloc(32))).toThrow(expect.objectContaining({ rule: 'aead', message: 'header or ciphertext failed authentication' }));
+    expect(() => decryptEnvelope(parsed, Buffer.alloc(32))).toThrow(
+      expect.objectContaining({ rule: 'aead', message: 'header or ciphertext failed authentication' }),
+    );
     const content = decryptEnvelope(parsed, pairKeyOf(bel, fra));
     expect(() => verifyEnvelopeSignature(parsed, content, ken.keys.signingPublicKey)).toThrow(
-      expect.objectContaining({ field: 'sealed.signature', rule: 'ed25519', message: 'signature does not verify for this header and body' }),
+      expect.objectContaining({
+        field: 'sealed.signature',
+        rule: 'ed25519',
+        message: 'signature does not verify for this header and body',
+      }),
     );
-    const junk = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(Buffer.from([0xff, 0xff, 0xff]), sealed.envelope.header, null, sealed.envelope.nonce, pairKeyOf(fra, bel));
-    const authentic = parseEnvelope(Buffer.from(Envelope.encode({ ...sealed.envelope, ciphertext: Buffer.from(junk) }).finish()), MAX);
+    const junk = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(
+      Buffer.from([0xff, 0xff, 0xff]),
+      sealed.envelope.header,
+      null,
+      sealed.envelope.nonce,
+      pairKeyOf(fra, bel),
+    );
+    const authentic = parseEnvelope(
+      Buffer.from(Envelope.encode({ ...sealed.envelope, ciphertext: Buffer.from(junk) }).finish()),
+      MAX,
+    );
     expect(() => decryptEnvelope(authentic, pairKeyOf(bel, fra))).toThrow(
-      expect.objectContaining({ code: ErrorCode.ERROR_CODE_MALFORMED, field: 'sealed', rule: 'protobuf', message: 'sealed content is not a valid SealedContent message' }),
+      expect.objectContaining({
+        code: ErrorCode.ERROR_CODE_MALFORMED,
+        field: 'sealed',
+        rule: 'protobuf',
+        message: 'sealed content is not a valid SealedContent message',
+      }),
     );
   });
 });
 
 describe('integers beyond ±(2^53 − 1) are named, not rounded (protocol 0)', () => {
   /** A codec that refuses everything, as the generated decoders refuse an unsafe integer: what is left to say is which field. */
-  const refusing = { decode: (): never => { throw new Error('not a safe integer'); } };
+  const refusing = {
+    decode: (): never => {
+      throw new Error('not a safe integer');
+    },
+  };
   const named = (write: (w: BinaryWriter) => BinaryWriter, uint64Fields: Record<number, string> = {}) => {
     try {
-      decodeWithSafeIntegers(refusing, write(new BinaryWriter()).finish(), 'Thing', 'thing', { 6: 'thing.created_at_ms', 7: 'thing.expires_at_ms' }, { uint64Fields });
+      decodeWithSafeIntegers(
+        refusing,
+        write(new BinaryWriter()).finish(),
+        'Thing',
+        'thing',
+        { 6: 'thing.created_at_ms', 7: 'thing.expires_at_ms' },
+        { uint64Fields },
+      );
     } catch (error) {
       const { code, field, rule, message } = TracenetError.from(error);
       return { code: ErrorCode[code], field, rule, message };
@@ -361,25 +483,50 @@ describe('integers beyond ±(2^53 − 1) are named, not rounded (protocol 0)', (
     });
     expect(named((w) => w.tag(6, WireType.Varint).int64(-MAX_SAFE - 1n)).field).toBe('thing.created_at_ms');
     // -1 is safe as an int64, though its varint is 2^64 − 1 as a uint64; unknown fields and other wire types are skipped.
-    expect(named((w) => w.tag(6, WireType.Varint).int64(-1n).tag(99, WireType.Varint).uint64(2n ** 60n).tag(6, WireType.LengthDelimited).bytes(Buffer.alloc(3, 0xff)).tag(7, WireType.Varint).int64(MAX_SAFE + 1n)).field).toBe('thing.expires_at_ms');
-    expect(named((w) => w.tag(3, WireType.Varint).uint64(2n ** 64n - 1n), { 3: 'thing.serial' }).field).toBe('thing.serial');
+    expect(
+      named((w) =>
+        w
+          .tag(6, WireType.Varint)
+          .int64(-1n)
+          .tag(99, WireType.Varint)
+          .uint64(2n ** 60n)
+          .tag(6, WireType.LengthDelimited)
+          .bytes(Buffer.alloc(3, 0xff))
+          .tag(7, WireType.Varint)
+          .int64(MAX_SAFE + 1n),
+      ).field,
+    ).toBe('thing.expires_at_ms');
+    expect(named((w) => w.tag(3, WireType.Varint).uint64(2n ** 64n - 1n), { 3: 'thing.serial' }).field).toBe(
+      'thing.serial',
+    );
   });
 
   it('the edges of the range are safe: a refusal then is MALFORMED, as any other', () => {
     for (const edge of [MAX_SAFE, -MAX_SAFE]) {
-      expect(named((w) => w.tag(6, WireType.Varint).int64(edge))).toEqual({ code: 'ERROR_CODE_MALFORMED', field: 'thing', rule: 'protobuf', message: 'thing is not a valid Thing message' });
+      expect(named((w) => w.tag(6, WireType.Varint).int64(edge))).toEqual({
+        code: 'ERROR_CODE_MALFORMED',
+        field: 'thing',
+        rule: 'protobuf',
+        message: 'thing is not a valid Thing message',
+      });
     }
-    expect(named((w) => w.tag(3, WireType.Varint).uint64(MAX_SAFE), { 3: 'thing.serial' }).code).toBe('ERROR_CODE_MALFORMED');
+    expect(named((w) => w.tag(3, WireType.Varint).uint64(MAX_SAFE), { 3: 'thing.serial' }).code).toBe(
+      'ERROR_CODE_MALFORMED',
+    );
   });
 });
 
 describe('correlation id (docs/protocol.md 3.2)', () => {
-  const refused = (correlationId: string) => () => parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX);
+  const refused = (correlationId: string) => () =>
+    parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX);
 
   it('takes up to 64 visible ASCII characters, or none', () => {
     const visible = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
     for (const correlationId of ['', 'Xq3-trace_id.42', visible.slice(0, 64), visible.slice(30, 94)]) {
-      expect(parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX).header.correlationId).toBe(correlationId);
+      expect(
+        parseEnvelope(sealHeader(fra, bel, headerFrom(fra, bel, NOW, { correlationId })).bytes, MAX).header
+          .correlationId,
+      ).toBe(correlationId);
     }
   });
 
@@ -406,7 +553,13 @@ describe('correlation id (docs/protocol.md 3.2)', () => {
 
 describe('receipts', () => {
   const digest = Buffer.alloc(32, 7);
-  const expected = () => ({ issuer: 'BEL', issuerKeyId: bel.keyId, issuerSigningPublicKey: bel.keys.signingPublicKey, sender: 'FRA', messageId: 'message-id-0123456789' });
+  const expected = () => ({
+    issuer: 'BEL',
+    issuerKeyId: bel.keyId,
+    issuerSigningPublicKey: bel.keys.signingPublicKey,
+    sender: 'FRA',
+    messageId: 'message-id-0123456789',
+  });
   const body = (status: ReceiptStatus, overrides: Partial<ReceiptBody> = {}): ReceiptBody => ({
     version: 1,
     issuer: 'BEL',
@@ -430,8 +583,14 @@ describe('receipts', () => {
 
   it('accepts a DUPLICATE receipt for the digest sent that carries the ACCEPTED original', () => {
     const firstDigest = Buffer.alloc(32, 1);
-    const original = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: firstDigest, receivedAtMs: NOW - 5000 }), bel.keys.signingSecretKey);
-    const duplicate: Receipt = { ...signReceipt(body(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), bel.keys.signingSecretKey), original };
+    const original = signReceipt(
+      body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: firstDigest, receivedAtMs: NOW - 5000 }),
+      bel.keys.signingSecretKey,
+    );
+    const duplicate: Receipt = {
+      ...signReceipt(body(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), bel.keys.signingSecretKey),
+      original,
+    };
     // As it travels: serialized and parsed again.
     const proof = verifyDeliveryReceipt(Receipt.decode(Receipt.encode(duplicate).finish()), expected(), digest);
     expect(proof.status).toBe(ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
@@ -445,12 +604,24 @@ describe('receipts', () => {
     const tampered = accepted();
     tampered.signature[0] = (tampered.signature[0] ?? 0) ^ 1;
     expectCode(() => verifyDeliveryReceipt(tampered, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
-    expectCode(() => verifyDeliveryReceipt({ ...accepted(), signature: Buffer.alloc(0) }, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(
+      () => verifyDeliveryReceipt({ ...accepted(), signature: Buffer.alloc(0) }, expected(), digest),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+    );
   });
 
   it('refuses a receipt for another digest, message, sender or issuer', () => {
-    expectCode(() => verifyDeliveryReceipt(accepted(), expected(), Buffer.alloc(32, 8)), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
-    for (const overrides of [{ messageId: 'another-message-id-000' }, { sender: 'KEN' }, { issuer: 'KEN' }, { issuerKeyId: 'ffffffffffffffff' }, { version: 2 }]) {
+    expectCode(
+      () => verifyDeliveryReceipt(accepted(), expected(), Buffer.alloc(32, 8)),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+    );
+    for (const overrides of [
+      { messageId: 'another-message-id-000' },
+      { sender: 'KEN' },
+      { issuer: 'KEN' },
+      { issuerKeyId: 'ffffffffffffffff' },
+      { version: 2 },
+    ]) {
       const receipt = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, overrides), bel.keys.signingSecretKey);
       expectCode(() => verifyDeliveryReceipt(receipt, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
     }
@@ -463,15 +634,30 @@ describe('receipts', () => {
       body(ReceiptStatus.RECEIPT_STATUS_REJECTED, { errorCode: ErrorCode.ERROR_CODE_BAD_SIGNATURE }),
       bel.keys.signingSecretKey,
     );
-    expectCode(() => verifyDeliveryReceipt({ ...duplicate, original: rejectedOriginal }, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
-    const otherMessage = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { messageId: 'another-message-id-000' }), bel.keys.signingSecretKey);
-    expectCode(() => verifyDeliveryReceipt({ ...duplicate, original: otherMessage }, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(
+      () => verifyDeliveryReceipt({ ...duplicate, original: rejectedOriginal }, expected(), digest),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+    );
+    const otherMessage = signReceipt(
+      body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { messageId: 'another-message-id-000' }),
+      bel.keys.signingSecretKey,
+    );
+    expectCode(
+      () => verifyDeliveryReceipt({ ...duplicate, original: otherMessage }, expected(), digest),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+    );
     const forgedOriginal = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED), ken.keys.signingSecretKey);
-    expectCode(() => verifyDeliveryReceipt({ ...duplicate, original: forgedOriginal }, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(
+      () => verifyDeliveryReceipt({ ...duplicate, original: forgedOriginal }, expected(), digest),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+    );
   });
 
   it('a REJECTED receipt is a valid receipt but never proof of delivery', () => {
-    const rejected = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_REJECTED, { errorCode: ErrorCode.ERROR_CODE_EXPIRED }), bel.keys.signingSecretKey);
+    const rejected = signReceipt(
+      body(ReceiptStatus.RECEIPT_STATUS_REJECTED, { errorCode: ErrorCode.ERROR_CODE_EXPIRED }),
+      bel.keys.signingSecretKey,
+    );
     expect(verifyReceipt(rejected, expected()).errorCode).toBe(ErrorCode.ERROR_CODE_EXPIRED);
     expectCode(() => verifyDeliveryReceipt(rejected, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
   });
@@ -479,31 +665,71 @@ describe('receipts', () => {
   it('a receipt remembered from before a rotation may be signed with a previous key in grace, a new answer only with the key sealed to (protocol 5.4)', () => {
     // BEL's keys before its rotation, still in grace at the sender: `previousIssuerKeys`.
     const before = keysOnly('BEL');
-    const inGrace = { ...expected(), previousIssuerKeys: [{ keyId: before.keyId, signingPublicKey: before.keys.signingPublicKey }] };
-    const original = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: Buffer.alloc(32, 1), issuerKeyId: before.keyId }), before.keys.signingSecretKey);
-    const duplicate: Receipt = { ...signReceipt(body(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), bel.keys.signingSecretKey), original };
+    const inGrace = {
+      ...expected(),
+      previousIssuerKeys: [{ keyId: before.keyId, signingPublicKey: before.keys.signingPublicKey }],
+    };
+    const original = signReceipt(
+      body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: Buffer.alloc(32, 1), issuerKeyId: before.keyId }),
+      before.keys.signingSecretKey,
+    );
+    const duplicate: Receipt = {
+      ...signReceipt(body(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), bel.keys.signingSecretKey),
+      original,
+    };
     expect(verifyDeliveryReceipt(duplicate, inGrace, digest).accepted.issuerKeyId).toBe(before.keyId);
     // The grace over (the key no longer listed), the original proves nothing.
-    expectCode(() => verifyDeliveryReceipt(duplicate, expected(), digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'receipt');
+    expectCode(
+      () => verifyDeliveryReceipt(duplicate, expected(), digest),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+      'receipt',
+    );
     // The receipt must name the key that verifies it.
-    const misnamed = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: Buffer.alloc(32, 1) }), before.keys.signingSecretKey);
-    expectCode(() => verifyDeliveryReceipt({ ...duplicate, original: misnamed }, inGrace, digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    const misnamed = signReceipt(
+      body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { envelopeDigest: Buffer.alloc(32, 1) }),
+      before.keys.signingSecretKey,
+    );
+    expectCode(
+      () => verifyDeliveryReceipt({ ...duplicate, original: misnamed }, inGrace, digest),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+    );
     // An answer to this attempt (ACCEPTED, or the DUPLICATE itself) is signed with the key sealed to.
-    const newUnderOld = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { issuerKeyId: before.keyId }), before.keys.signingSecretKey);
+    const newUnderOld = signReceipt(
+      body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { issuerKeyId: before.keyId }),
+      before.keys.signingSecretKey,
+    );
     expectCode(() => verifyDeliveryReceipt(newUnderOld, inGrace, digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
-    expectCode(() => verifyDeliveryReceipt({ ...newUnderOld, original }, inGrace, digest), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
+    expectCode(
+      () => verifyDeliveryReceipt({ ...newUnderOld, original }, inGrace, digest),
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+    );
     // A REJECTED receipt may be a remembered one.
-    const rejected = signReceipt(body(ReceiptStatus.RECEIPT_STATUS_REJECTED, { issuerKeyId: before.keyId, errorCode: ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED }), before.keys.signingSecretKey);
+    const rejected = signReceipt(
+      body(ReceiptStatus.RECEIPT_STATUS_REJECTED, {
+        issuerKeyId: before.keyId,
+        errorCode: ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED,
+      }),
+      before.keys.signingSecretKey,
+    );
     expect(verifyRememberedReceipt(rejected, inGrace).errorCode).toBe(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED);
     expectCode(() => verifyRememberedReceipt(rejected, expected()), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
     expectCode(() => verifyReceipt(rejected, inGrace), ErrorCode.ERROR_CODE_BAD_SIGNATURE);
   });
 
-  const signedBy = (bytes: Uint8Array) => Buffer.from(sodium().crypto_sign_detached(Buffer.concat([Buffer.from('tracenet.v1/receipt\0', 'ascii'), bytes]), bel.keys.signingSecretKey));
+  const signedBy = (bytes: Uint8Array) =>
+    Buffer.from(
+      sodium().crypto_sign_detached(
+        Buffer.concat([Buffer.from('tracenet.v1/receipt\0', 'ascii'), bytes]),
+        bel.keys.signingSecretKey,
+      ),
+    );
 
   it('refuses a receipt whose body is not a ReceiptBody', () => {
     const bytes = Buffer.from([0x0a, 0x10, 0x01]);
-    expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
+    expectCode(
+      () => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()),
+      ErrorCode.ERROR_CODE_MALFORMED,
+    );
   });
 
   it('says why a receipt proves nothing', () => {
@@ -511,23 +737,64 @@ describe('receipts', () => {
       const { field, rule, message } = expectCode(run, ErrorCode.ERROR_CODE_BAD_SIGNATURE);
       return [field, rule, message];
     };
-    const sign = (status: ReceiptStatus, overrides: Partial<ReceiptBody> = {}) => signReceipt(body(status, overrides), bel.keys.signingSecretKey);
-    expect(said(() => verifyReceipt(signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED), ken.keys.signingSecretKey), expected()))).toEqual(['receipt', 'receipt', 'receipt signature does not verify']);
-    expect(said(() => verifyReceipt(sign(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { version: 2 }), expected()))).toEqual(['receipt', 'receipt', 'receipt version 2 is not supported']);
-    expect(said(() => verifyReceipt(sign(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { sender: 'KEN' }), expected()))[2]).toBe('receipt names another message, sender, issuer or issuer key');
-    expect(said(() => verifyDeliveryReceipt(accepted(), expected(), Buffer.alloc(32, 8)))[2]).toBe('receipt digest does not match the envelope sent');
-    expect(said(() => verifyDeliveryReceipt(sign(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), expected(), digest))[2]).toBe('duplicate receipt without the original receipt');
+    const sign = (status: ReceiptStatus, overrides: Partial<ReceiptBody> = {}) =>
+      signReceipt(body(status, overrides), bel.keys.signingSecretKey);
+    expect(
+      said(() =>
+        verifyReceipt(signReceipt(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED), ken.keys.signingSecretKey), expected()),
+      ),
+    ).toEqual(['receipt', 'receipt', 'receipt signature does not verify']);
+    expect(said(() => verifyReceipt(sign(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { version: 2 }), expected()))).toEqual([
+      'receipt',
+      'receipt',
+      'receipt version 2 is not supported',
+    ]);
+    expect(
+      said(() => verifyReceipt(sign(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { sender: 'KEN' }), expected()))[2],
+    ).toBe('receipt names another message, sender, issuer or issuer key');
+    expect(said(() => verifyDeliveryReceipt(accepted(), expected(), Buffer.alloc(32, 8)))[2]).toBe(
+      'receipt digest does not match the envelope sent',
+    );
+    expect(said(() => verifyDeliveryReceipt(sign(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), expected(), digest))[2]).toBe(
+      'duplicate receipt without the original receipt',
+    );
     const rejectedOriginal = sign(ReceiptStatus.RECEIPT_STATUS_REJECTED);
-    expect(said(() => verifyDeliveryReceipt({ ...sign(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), original: rejectedOriginal }, expected(), digest))[2]).toBe('original receipt is not ACCEPTED');
-    expect(said(() => verifyDeliveryReceipt(rejectedOriginal, expected(), digest))[2]).toBe('receipt status 3 does not prove delivery');
+    expect(
+      said(() =>
+        verifyDeliveryReceipt(
+          { ...sign(ReceiptStatus.RECEIPT_STATUS_DUPLICATE), original: rejectedOriginal },
+          expected(),
+          digest,
+        ),
+      )[2],
+    ).toBe('original receipt is not ACCEPTED');
+    expect(said(() => verifyDeliveryReceipt(rejectedOriginal, expected(), digest))[2]).toBe(
+      'receipt status 3 does not prove delivery',
+    );
     const bytes = Buffer.from([0x0a, 0x10, 0x01]);
-    const malformed = expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_MALFORMED);
-    expect([malformed.field, malformed.message]).toEqual(['receipt.body', 'receipt.body is not a valid ReceiptBody message']);
+    const malformed = expectCode(
+      () => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()),
+      ErrorCode.ERROR_CODE_MALFORMED,
+    );
+    expect([malformed.field, malformed.message]).toEqual([
+      'receipt.body',
+      'receipt.body is not a valid ReceiptBody message',
+    ]);
   });
 
   it('refuses a receipt whose received_at_ms lies beyond 2^53 − 1, naming the field (protocol 0)', () => {
-    const bytes = Buffer.from(new BinaryWriter().raw(ReceiptBody.encode(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { receivedAtMs: 0 })).finish()).tag(7, WireType.Varint).int64(2n ** 53n).finish());
-    const error = expectCode(() => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()), ErrorCode.ERROR_CODE_INVALID_FIELD, 'receipt.body.received_at_ms');
+    const bytes = Buffer.from(
+      new BinaryWriter()
+        .raw(ReceiptBody.encode(body(ReceiptStatus.RECEIPT_STATUS_ACCEPTED, { receivedAtMs: 0 })).finish())
+        .tag(7, WireType.Varint)
+        .int64(2n ** 53n)
+        .finish(),
+    );
+    const error = expectCode(
+      () => verifyReceipt({ body: bytes, signature: signedBy(bytes), original: undefined }, expected()),
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      'receipt.body.received_at_ms',
+    );
     expect(error.rule).toBe('safe_integer');
   });
 });

@@ -53,7 +53,10 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * the first check (2.3), so the signature is never looked at.
  */
 function cardWithInt64(body: PeerCardBody, fieldNo: 11 | 12 | 13, value: bigint): PeerCard {
-  const cleared = { ...body, ...(fieldNo === 11 ? { validFromMs: 0 } : fieldNo === 12 ? { validUntilMs: 0 } : { issuedAtMs: 0 }) };
+  const cleared = {
+    ...body,
+    ...(fieldNo === 11 ? { validFromMs: 0 } : fieldNo === 12 ? { validUntilMs: 0 } : { issuedAtMs: 0 }),
+  };
   const writer = new BinaryWriter();
   writer.raw(PeerCardBody.encode(cleared).finish());
   writer.tag(fieldNo, WireType.Varint).int64(value);
@@ -73,7 +76,8 @@ describe('data directory', () => {
     const paths = dataPaths(dataDir);
     expect(await mode(dataDir)).toBe(0o700);
     expect(await mode(paths.keysDir)).toBe(0o700);
-    for (const file of [paths.signingKey, paths.encryptionKey, paths.tlsKey, paths.authorityToken]) expect(await mode(file), file).toBe(0o600);
+    for (const file of [paths.signingKey, paths.encryptionKey, paths.tlsKey, paths.authorityToken])
+      expect(await mode(file), file).toBe(0o600);
     const identity = await loadIdentity(dataDir);
     expect(identity.participantId).toBe('FRA');
     expect(identity.keyId).toMatch(/^[0-9a-f]{16}$/);
@@ -106,12 +110,31 @@ describe('data directory', () => {
     const dataDir = join(dir, 'node');
     await initDataDir({ dataDir, participantId: 'org:UN-POE', endpoints: ['127.0.0.1:7443'], nowMs: NOW });
     const signingKey = await readFile(dataPaths(dataDir).signingKey, 'utf8');
-    const again = expectCode(await rejectionOf(initDataDir({ dataDir, participantId: 'FRA', endpoints: ['127.0.0.1:7443'], nowMs: NOW })), ErrorCode.ERROR_CODE_INVALID_FIELD);
+    const again = expectCode(
+      await rejectionOf(initDataDir({ dataDir, participantId: 'FRA', endpoints: ['127.0.0.1:7443'], nowMs: NOW })),
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+    );
     expect(again.rule).toBe('already_initialised');
     expect(await readFile(dataPaths(dataDir).signingKey, 'utf8')).toBe(signingKey);
-    const bad = expectCode(await rejectionOf(initDataDir({ dataDir: join(dir, 'other'), participantId: 'France', endpoints: [], nowMs: NOW })), ErrorCode.ERROR_CODE_INVALID_FIELD);
+    const bad = expectCode(
+      await rejectionOf(
+        initDataDir({ dataDir: join(dir, 'other'), participantId: 'France', endpoints: [], nowMs: NOW }),
+      ),
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+    );
     expect(bad.rule).toBe('participant_id');
-    const name = expectCode(await rejectionOf(initDataDir({ dataDir: join(dir, 'named'), participantId: 'FRA', displayName: 'France\u001b[2J', endpoints: [], nowMs: NOW })), ErrorCode.ERROR_CODE_INVALID_FIELD);
+    const name = expectCode(
+      await rejectionOf(
+        initDataDir({
+          dataDir: join(dir, 'named'),
+          participantId: 'FRA',
+          displayName: 'France\u001b[2J',
+          endpoints: [],
+          nowMs: NOW,
+        }),
+      ),
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+    );
     expect([name.field, name.rule]).toEqual(['name', 'control_character']);
     expectCode(await rejectionOf(loadIdentity(join(dir, 'named'))), ErrorCode.ERROR_CODE_NOT_FOUND);
   });
@@ -131,7 +154,12 @@ describe('the TLS certificate (docs/protocol.md 2.5)', () => {
   it('serves both ends of a Federation connection and names tracenet-peer, the server name clients send', async () => {
     await initSodium();
     const dataDir = join(await tempDir(), 'node');
-    const { identity } = await initDataDir({ dataDir, participantId: 'FRA', endpoints: ['127.0.0.1:7443'], nowMs: Date.now() });
+    const { identity } = await initDataDir({
+      dataDir,
+      participantId: 'FRA',
+      endpoints: ['127.0.0.1:7443'],
+      nowMs: Date.now(),
+    });
     const certificate = new X509Certificate(identity.tlsCertificatePem);
     // serverAuth and clientAuth: gRPC C-core and OpenSSL refuse a client certificate without clientAuth.
     expect(certificate.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
@@ -213,13 +241,41 @@ describe('peer cards', () => {
   });
 
   it('refuses other broken fields', () => {
-    expectInvalid(resigned((b) => ({ ...b, version: 2 })), 'card.version', 'version');
-    expectInvalid(resigned((b) => ({ ...b, participantId: 'France' })), 'card.participant_id', 'participant_id');
-    expectInvalid(resigned((b) => ({ ...b, participantId: 'org:x' })), 'card.kind', 'kind');
-    expectInvalid(resigned((b) => ({ ...b, endpoints: [] })), 'card.endpoints', 'required');
-    expectInvalid(resigned((b) => ({ ...b, endpoints: ['127.0.0.1:1', 'no-port'] })), 'card.endpoints[1]', 'host_port');
-    expectInvalid(resigned((b) => ({ ...b, endpoints: ['127.0.0.1:70000'] })), 'card.endpoints[0]', 'host_port');
-    expectInvalid(resigned((b) => ({ ...b, signingPublicKey: Buffer.alloc(31) })), 'card.signing_public_key', 'length');
+    expectInvalid(
+      resigned((b) => ({ ...b, version: 2 })),
+      'card.version',
+      'version',
+    );
+    expectInvalid(
+      resigned((b) => ({ ...b, participantId: 'France' })),
+      'card.participant_id',
+      'participant_id',
+    );
+    expectInvalid(
+      resigned((b) => ({ ...b, participantId: 'org:x' })),
+      'card.kind',
+      'kind',
+    );
+    expectInvalid(
+      resigned((b) => ({ ...b, endpoints: [] })),
+      'card.endpoints',
+      'required',
+    );
+    expectInvalid(
+      resigned((b) => ({ ...b, endpoints: ['127.0.0.1:1', 'no-port'] })),
+      'card.endpoints[1]',
+      'host_port',
+    );
+    expectInvalid(
+      resigned((b) => ({ ...b, endpoints: ['127.0.0.1:70000'] })),
+      'card.endpoints[0]',
+      'host_port',
+    );
+    expectInvalid(
+      resigned((b) => ({ ...b, signingPublicKey: Buffer.alloc(31) })),
+      'card.signing_public_key',
+      'length',
+    );
     expectInvalid({ body: Buffer.from([0x0a, 0x10, 0x01]), signature: fra.card.signature }, 'card.body', 'protobuf');
   });
 
@@ -236,10 +292,27 @@ describe('peer cards', () => {
   });
 
   it('refuses control and format characters in the display name, which could forge lines of `tracenet peers list`', () => {
-    for (const displayName of ['France\u001b[2J', 'France\nKEN          state        key 0000000000000000', 'France\u009b31m', 'France\u202e', 'France\u2066', 'France\u200b', 'France\u007f']) {
-      expectInvalid(resigned((b) => ({ ...b, displayName })), 'card.display_name', 'control_character');
+    for (const displayName of [
+      'France\u001b[2J',
+      'France\nKEN          state        key 0000000000000000',
+      'France\u009b31m',
+      'France\u202e',
+      'France\u2066',
+      'France\u200b',
+      'France\u007f',
+    ]) {
+      expectInvalid(
+        resigned((b) => ({ ...b, displayName })),
+        'card.display_name',
+        'control_character',
+      );
     }
-    expect(verifyPeerCard(resigned((b) => ({ ...b, displayName: 'République française — المراقب' })), NOW).displayName).toBe('République française — المراقب');
+    expect(
+      verifyPeerCard(
+        resigned((b) => ({ ...b, displayName: 'République française — المراقب' })),
+        NOW,
+      ).displayName,
+    ).toBe('République française — المراقب');
   });
 });
 
@@ -263,7 +336,9 @@ describe('card files (docs/protocol.md 2.6)', () => {
   }
 
   it('reads the card of a file as exported', () => {
-    expect(PeerCard.encode(parsePeerCardFile(JSON.stringify(toPeerCardFile(tcd.card)))).finish()).toEqual(PeerCard.encode(tcd.card).finish());
+    expect(PeerCard.encode(parsePeerCardFile(JSON.stringify(toPeerCardFile(tcd.card)))).finish()).toEqual(
+      PeerCard.encode(tcd.card).finish(),
+    );
   });
 
   it("refuses a file whose readable members disagree with its signed card, naming the member: a forged file cannot show TCD's key id over other keys", () => {
@@ -271,8 +346,15 @@ describe('card files (docs/protocol.md 2.6)', () => {
     const forged = toPeerCardFile(forger.card);
     expectRefused({ ...forged, keyId: real.keyId, tlsFingerprint: real.tlsFingerprint }, 'keyId', 'signed_content');
     expectRefused({ ...forged, tlsFingerprint: real.tlsFingerprint }, 'tlsFingerprint', 'signed_content');
-    const changed = { participantId: 'KEN', kind: 'organisation', displayName: 'Tchad', endpoints: ['127.0.0.1:2'], validUntil: new Date(NOW + 400 * DAY).toISOString() };
-    for (const [member, value] of Object.entries(changed)) expectRefused({ ...real, [member]: value }, member, 'signed_content');
+    const changed = {
+      participantId: 'KEN',
+      kind: 'organisation',
+      displayName: 'Tchad',
+      endpoints: ['127.0.0.1:2'],
+      validUntil: new Date(NOW + 400 * DAY).toISOString(),
+    };
+    for (const [member, value] of Object.entries(changed))
+      expectRefused({ ...real, [member]: value }, member, 'signed_content');
     expectRefused({ ...real, endpoints: [...real.endpoints, '127.0.0.1:2'] }, 'endpoints', 'signed_content');
     const { keyId: _dropped, ...withoutKeyId } = real;
     expectRefused(withoutKeyId, 'keyId', 'required');
@@ -283,21 +365,36 @@ describe('card files (docs/protocol.md 2.6)', () => {
     const real = toPeerCardFile(tcd.card);
     const urlSafe = real.card.replace(/\+/g, '-').replace(/\//g, '_');
     expect(urlSafe).not.toBe(real.card);
-    for (const card of [urlSafe, real.card.endsWith('=') ? real.card.replace(/=+$/, '') : `${real.card}=`, real.card.replace(/(.{76})/g, '$1\n'), ` ${real.card}`, `${real.card}!`]) {
+    for (const card of [
+      urlSafe,
+      real.card.endsWith('=') ? real.card.replace(/=+$/, '') : `${real.card}=`,
+      real.card.replace(/(.{76})/g, '$1\n'),
+      ` ${real.card}`,
+      `${real.card}!`,
+    ]) {
       expectRefused({ ...real, card }, 'card', 'base64');
     }
     expect(strictBase64('AQID')).toEqual(Buffer.from([1, 2, 3]));
     expect(strictBase64('AQ==')).toEqual(Buffer.from([1]));
     expect(strictBase64('')).toEqual(Buffer.alloc(0));
-    for (const text of ['AQ', 'AR==', 'AQI', 'A-8=', 'A_8=', 'AQ ID', 'AQID\n', 'AQ=\n=', '*AQID']) expect(strictBase64(text), text).toBeUndefined();
+    for (const text of ['AQ', 'AR==', 'AQI', 'A-8=', 'A_8=', 'AQ ID', 'AQID\n', 'AQ=\n=', '*AQID'])
+      expect(strictBase64(text), text).toBeUndefined();
   });
 
-  it('names a time beyond ±(2^53 − 1) in the signed card; a body that does not decode is the card\'s', () => {
+  it("names a time beyond ±(2^53 − 1) in the signed card; a body that does not decode is the card's", () => {
     const real = toPeerCardFile(tcd.card);
     const oversized = cardWithInt64(PeerCardBody.decode(tcd.card.body), 12, SAFE + 1n);
-    expectRefused({ ...real, card: Buffer.from(PeerCard.encode(oversized).finish()).toString('base64') }, 'card.valid_until_ms', 'safe_integer');
+    expectRefused(
+      { ...real, card: Buffer.from(PeerCard.encode(oversized).finish()).toString('base64') },
+      'card.valid_until_ms',
+      'safe_integer',
+    );
     const broken = { body: Buffer.from([0x0a, 0x10, 0x01]), signature: tcd.card.signature };
-    expectRefused({ ...real, card: Buffer.from(PeerCard.encode(broken).finish()).toString('base64') }, 'card', 'protobuf');
+    expectRefused(
+      { ...real, card: Buffer.from(PeerCard.encode(broken).finish()).toString('base64') },
+      'card',
+      'protobuf',
+    );
   });
 
   it('refuses a file that is not an object with the format and a card', () => {
@@ -342,7 +439,10 @@ describe('pinning', () => {
   }
 
   it("refuses the node's own card", async () => {
-    const error = expectCode(await rejectionOf(bel.node.peers.pin(bel.node.card, Date.now())), ErrorCode.ERROR_CODE_INVALID_PEER_CARD);
+    const error = expectCode(
+      await rejectionOf(bel.node.peers.pin(bel.node.card, Date.now())),
+      ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+    );
     expect(error.rule).toBe('not_self');
     expect(bel.node.peers.get('BEL')).toBeUndefined();
   });
@@ -351,7 +451,10 @@ describe('pinning', () => {
     const impostor = await party('BEL');
     expect(impostor.identity.keyId).not.toBe(bel.node.identity.keyId);
     const before = await pinnedCount();
-    const error = expectCode(await rejectionOf(bel.node.peers.pin(impostor.card, Date.now())), ErrorCode.ERROR_CODE_INVALID_PEER_CARD);
+    const error = expectCode(
+      await rejectionOf(bel.node.peers.pin(impostor.card, Date.now())),
+      ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+    );
     expect([error.field, error.rule]).toEqual(['card.participant_id', 'not_self']);
     expect(bel.node.peers.get('BEL')).toBeUndefined();
     expect(await pinnedCount()).toBe(before);
@@ -362,7 +465,10 @@ describe('pinning', () => {
     const impostor = await party('FRA');
     await bel.node.peers.pin(first.card, Date.now());
     const before = await pinnedCount();
-    const error = expectCode(await rejectionOf(bel.node.peers.pin(impostor.card, Date.now())), ErrorCode.ERROR_CODE_INVALID_PEER_CARD);
+    const error = expectCode(
+      await rejectionOf(bel.node.peers.pin(impostor.card, Date.now())),
+      ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+    );
     expect(error.field).toBe('card.key_id');
     expect(error.rule).toBe('pinned_key');
     expect(bel.node.peers.get('FRA')?.body.keyId).toBe(first.identity.keyId);
@@ -406,8 +512,14 @@ describe('pinning', () => {
     // Key id and signature are right; only the X25519 key is a low-order point.
     const lowOrder = Buffer.alloc(32);
     lowOrder[0] = 1;
-    const card = signPeerCard({ ...body, encryptionPublicKey: lowOrder, keyId: keyIdOf(body.signingPublicKey, lowOrder) }, deu.identity.keys.signingSecretKey);
-    const error = expectCode(await rejectionOf(bel.node.peers.pin(card, Date.now())), ErrorCode.ERROR_CODE_INVALID_PEER_CARD);
+    const card = signPeerCard(
+      { ...body, encryptionPublicKey: lowOrder, keyId: keyIdOf(body.signingPublicKey, lowOrder) },
+      deu.identity.keys.signingSecretKey,
+    );
+    const error = expectCode(
+      await rejectionOf(bel.node.peers.pin(card, Date.now())),
+      ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+    );
     expect(error.field).toBe('card.encryption_public_key');
     expect(bel.node.peers.get('DEU')).toBeUndefined();
   });

@@ -60,7 +60,11 @@ async function setup() {
   const fra2 = await party('FRA', clock.now());
   const fra2Card = issuePeerCard(fra2.identity, ['127.0.0.1:1'], clock.now() + 1);
   await bel.peers.pin(fra1.card, clock.now());
-  const belKeys: Keyed = { participantId: bel.identity.participantId, keyId: bel.identity.keyId, keys: bel.identity.keys };
+  const belKeys: Keyed = {
+    participantId: bel.identity.participantId,
+    keyId: bel.identity.keyId,
+    keys: bel.identity.keys,
+  };
   return { clock, dataDir, bel, belKeys, fra1: fra1.identity, fra2: fra2.identity, fra2Card };
 }
 
@@ -72,7 +76,8 @@ function revocationBody(revokedKeyIds: string[], revokedAtMs: number): Buffer {
   return Buffer.from(KeyRevocation.encode({ revokedKeyIds, revokedAtMs, reason: 'test' }).finish());
 }
 
-const refusal = async (promise: Promise<unknown>): Promise<TracenetError> => TracenetError.from(await rejectionOf(promise));
+const refusal = async (promise: Promise<unknown>): Promise<TracenetError> =>
+  TracenetError.from(await rejectionOf(promise));
 
 /** A rejection after authentication: (code, field, rule) and a signed REJECTED receipt. */
 async function rejected(promise: Promise<unknown>): Promise<[string, string, string]> {
@@ -97,31 +102,66 @@ describe('KEY_ROTATION received from a peer (docs/protocol.md 15.2)', () => {
   it('a key message signed with a previous key still in its grace is refused (key_message_signer)', async () => {
     const { clock, bel, belKeys, fra1, fra2, fra2Card } = await setup();
     // FRA rotates from fra1 to fra2, signed with fra1 (the pinned key): accepted, fra1 enters its grace.
-    await accepted(bel.receiver.deliver(sealFrom(fra1, belKeys, clock.now(), { kind: MessageKind.MESSAGE_KIND_KEY_ROTATION, body: rotationBody(fra2Card, fra1.keyId, clock.now() + HOUR) }).bytes));
+    await accepted(
+      bel.receiver.deliver(
+        sealFrom(fra1, belKeys, clock.now(), {
+          kind: MessageKind.MESSAGE_KIND_KEY_ROTATION,
+          body: rotationBody(fra2Card, fra1.keyId, clock.now() + HOUR),
+        }).bytes,
+      ),
+    );
     expect(bel.peers.get('FRA')?.body.keyId).toBe(fra2.keyId);
     // In the grace fra1 still carries messages...
     await accepted(bel.receiver.deliver(sealFrom(fra1, belKeys, clock.now()).bytes));
     // ...but not key changes: neither a rotation onward from the pinned key, nor a revocation.
     const fra3 = await party('FRA', clock.now());
     const fra3Card = issuePeerCard(fra3.identity, ['127.0.0.1:1'], clock.now() + 2);
-    const onward = sealFrom(fra1, belKeys, clock.now(), { kind: MessageKind.MESSAGE_KIND_KEY_ROTATION, body: rotationBody(fra3Card, fra2.keyId, clock.now() + HOUR) });
-    expect(await rejected(bel.receiver.deliver(onward.bytes))).toEqual(['INVALID_FIELD', 'header.sender_key_id', 'key_message_signer']);
+    const onward = sealFrom(fra1, belKeys, clock.now(), {
+      kind: MessageKind.MESSAGE_KIND_KEY_ROTATION,
+      body: rotationBody(fra3Card, fra2.keyId, clock.now() + HOUR),
+    });
+    expect(await rejected(bel.receiver.deliver(onward.bytes))).toEqual([
+      'INVALID_FIELD',
+      'header.sender_key_id',
+      'key_message_signer',
+    ]);
     const other = keysOnly('FRA').keyId;
-    const revoking = sealFrom(fra1, belKeys, clock.now(), { kind: MessageKind.MESSAGE_KIND_KEY_REVOCATION, body: revocationBody([other], clock.now()) });
-    expect(await rejected(bel.receiver.deliver(revoking.bytes))).toEqual(['INVALID_FIELD', 'header.sender_key_id', 'key_message_signer']);
+    const revoking = sealFrom(fra1, belKeys, clock.now(), {
+      kind: MessageKind.MESSAGE_KIND_KEY_REVOCATION,
+      body: revocationBody([other], clock.now()),
+    });
+    expect(await rejected(bel.receiver.deliver(revoking.bytes))).toEqual([
+      'INVALID_FIELD',
+      'header.sender_key_id',
+      'key_message_signer',
+    ]);
     const peer = bel.peers.get('FRA');
     expect([peer?.body.keyId, peer?.revokedKeyIds]).toEqual([fra2.keyId, []]);
   });
 
-  it("a rotation whose previous_key_id is not the pinned key id is refused (rotation_previous_key)", async () => {
+  it('a rotation whose previous_key_id is not the pinned key id is refused (rotation_previous_key)', async () => {
     const { clock, bel, belKeys, fra1, fra2, fra2Card } = await setup();
     for (const previousKeyId of [keysOnly('FRA').keyId, fra2.keyId]) {
-      const sealed = sealFrom(fra1, belKeys, clock.now(), { kind: MessageKind.MESSAGE_KIND_KEY_ROTATION, body: rotationBody(fra2Card, previousKeyId, clock.now() + HOUR) });
-      expect(await rejected(bel.receiver.deliver(sealed.bytes)), previousKeyId).toEqual(['INVALID_FIELD', 'body.previous_key_id', 'rotation_previous_key']);
+      const sealed = sealFrom(fra1, belKeys, clock.now(), {
+        kind: MessageKind.MESSAGE_KIND_KEY_ROTATION,
+        body: rotationBody(fra2Card, previousKeyId, clock.now() + HOUR),
+      });
+      expect(await rejected(bel.receiver.deliver(sealed.bytes)), previousKeyId).toEqual([
+        'INVALID_FIELD',
+        'body.previous_key_id',
+        'rotation_previous_key',
+      ]);
     }
     expect(bel.peers.get('FRA')?.body.keyId).toBe(fra1.keyId);
     // The same rotation naming the pinned key is accepted.
-    await accepted(bel.receiver.deliver(sealFrom(fra1, belKeys, clock.now(), { kind: MessageKind.MESSAGE_KIND_KEY_ROTATION, body: rotationBody(fra2Card, fra1.keyId, clock.now() + HOUR) }).bytes));
+    await accepted(
+      bel.receiver.deliver(
+        sealFrom(fra1, belKeys, clock.now(), {
+          kind: MessageKind.MESSAGE_KIND_KEY_ROTATION,
+          body: rotationBody(fra2Card, fra1.keyId, clock.now() + HOUR),
+        }).bytes,
+      ),
+    );
     expect(bel.peers.get('FRA')?.body.keyId).toBe(fra2.keyId);
   });
 });
@@ -131,8 +171,15 @@ describe('KEY_REVOCATION received from a peer (docs/protocol.md 15.3)', () => {
     const { clock, bel, belKeys, fra1 } = await setup();
     const other = keysOnly('FRA').keyId;
     for (const revoked of [[fra1.keyId], [other, fra1.keyId]]) {
-      const sealed = sealFrom(fra1, belKeys, clock.now(), { kind: MessageKind.MESSAGE_KIND_KEY_REVOCATION, body: revocationBody(revoked, clock.now()) });
-      expect(await rejected(bel.receiver.deliver(sealed.bytes)), revoked.join()).toEqual(['INVALID_FIELD', 'body.revoked_key_ids', 'not_signing_key']);
+      const sealed = sealFrom(fra1, belKeys, clock.now(), {
+        kind: MessageKind.MESSAGE_KIND_KEY_REVOCATION,
+        body: revocationBody(revoked, clock.now()),
+      });
+      expect(await rejected(bel.receiver.deliver(sealed.bytes)), revoked.join()).toEqual([
+        'INVALID_FIELD',
+        'body.revoked_key_ids',
+        'not_signing_key',
+      ]);
     }
     expect(bel.peers.get('FRA')?.revokedKeyIds).toEqual([]);
     await accepted(bel.receiver.deliver(sealFrom(fra1, belKeys, clock.now()).bytes));
@@ -143,12 +190,27 @@ describe('KEY_REVOCATION received from a peer (docs/protocol.md 15.3)', () => {
     const fra1Card = bel.peers.get('FRA')?.card;
     // FRA's key fra1 is compromised: the operator pins fra2 out of band, then FRA revokes fra1, signed with fra2.
     await bel.peers.pin(fra2Card, clock.now(), { replaceKeys: true });
-    await accepted(bel.receiver.deliver(sealFrom(fra2, belKeys, clock.now(), { kind: MessageKind.MESSAGE_KIND_KEY_REVOCATION, body: revocationBody([fra1.keyId], clock.now()) }).bytes));
-    expect(await unauthenticated(bel.receiver.deliver(sealFrom(fra1, belKeys, clock.now()).bytes))).toEqual(['SENDER_KEY_MISMATCH', 'header.sender_key_id', 'revoked_key']);
+    await accepted(
+      bel.receiver.deliver(
+        sealFrom(fra2, belKeys, clock.now(), {
+          kind: MessageKind.MESSAGE_KIND_KEY_REVOCATION,
+          body: revocationBody([fra1.keyId], clock.now()),
+        }).bytes,
+      ),
+    );
+    expect(await unauthenticated(bel.receiver.deliver(sealFrom(fra1, belKeys, clock.now()).bytes))).toEqual([
+      'SENDER_KEY_MISMATCH',
+      'header.sender_key_id',
+      'revoked_key',
+    ]);
 
     await stop(bel);
     const again = await open(dataDir, clock);
-    expect(await unauthenticated(again.receiver.deliver(sealFrom(fra1, belKeys, clock.now()).bytes))).toEqual(['SENDER_KEY_MISMATCH', 'header.sender_key_id', 'revoked_key']);
+    expect(await unauthenticated(again.receiver.deliver(sealFrom(fra1, belKeys, clock.now()).bytes))).toEqual([
+      'SENDER_KEY_MISMATCH',
+      'header.sender_key_id',
+      'revoked_key',
+    ]);
     const repin = await refusal(again.peers.pin(fra1Card!, clock.now(), { replaceKeys: true }));
     expect([repin.codeName, repin.field, repin.rule]).toEqual(['INVALID_PEER_CARD', 'card.key_id', 'revoked_key']);
     // fra2 still speaks for FRA.

@@ -34,17 +34,23 @@ describe('the mutant catalogue stays in step with the code', () => {
     const ids = catalogue.mutants.map((m) => m.id);
     for (const id of NAMED_BY_ISSUE_14) expect(ids, id).toContain(id);
     const chapters = new Set(catalogue.mutants.flatMap((m) => m.section.split(',').map((s) => Number.parseInt(s, 10))));
-    for (const chapter of [2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15]) expect(chapters, `section ${chapter}`).toContain(chapter);
+    for (const chapter of [2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15])
+      expect(chapters, `section ${chapter}`).toContain(chapter);
   });
 
   it('changes the source of every mutant', () => {
-    for (const m of catalogue.mutants) expect(applyMutant(readFileSync(join(ROOT, m.file), 'utf8'), m), m.id).not.toBe(readFileSync(join(ROOT, m.file), 'utf8'));
+    for (const m of catalogue.mutants)
+      expect(applyMutant(readFileSync(join(ROOT, m.file), 'utf8'), m), m.id).not.toBe(
+        readFileSync(join(ROOT, m.file), 'utf8'),
+      );
   });
 
   it('reports a search text that the code no longer has, or has twice', () => {
     const base: Mutant = catalogue.mutants[0] as Mutant;
     const drifted = { mutants: [{ ...base, search: 'a text that is in no source file' }] };
-    expect(checkCatalogue(drifted, ROOT)).toEqual([`${base.id}: its search text occurs 0 times in ${base.file}, not once`]);
+    expect(checkCatalogue(drifted, ROOT)).toEqual([
+      `${base.id}: its search text occurs 0 times in ${base.file}, not once`,
+    ]);
     const twice = { mutants: [{ ...base, search: 'import ' }] };
     expect(checkCatalogue(twice, ROOT)[0]).toMatch(/its search text occurs \d+ times/);
     expect(() => applyMutant('x', { ...base, search: 'y' })).toThrow(/occurs 0 times/);

@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Receipt, ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
+import {
+  Envelope,
+  EnvelopeHeader,
+  ErrorCode,
+  MessageKind,
+  Receipt,
+  ReceiptBody,
+  ReceiptStatus,
+  TracenetError,
+} from '@tracenet/proto';
 import { domain, sodium } from '../src/crypto/sodium.js';
 import { verifyReceipt } from '../src/envelope/receipt.js';
 import { Outbox } from '../src/federation/outbox.js';
@@ -21,7 +30,11 @@ async function node(id: string, options: Parameters<typeof startNode>[1] = {}): 
   return started;
 }
 
-function enqueueNotice(from: TracenetNode, recipient: string, extra: { ttlMs?: number; subject?: string } = {}): Promise<string> {
+function enqueueNotice(
+  from: TracenetNode,
+  recipient: string,
+  extra: { ttlMs?: number; subject?: string } = {},
+): Promise<string> {
   return from.outbox.enqueue({
     recipient,
     kind: MessageKind.MESSAGE_KIND_NOTICE,
@@ -32,7 +45,8 @@ function enqueueNotice(from: TracenetNode, recipient: string, extra: { ttlMs?: n
 
 async function auditTypes(n: TracenetNode): Promise<string[]> {
   const types: string[] = [];
-  for await (const [, value] of n.store.audit.entries.entries()) types.push(String((JSON.parse(String(value.line)) as { type: string }).type));
+  for await (const [, value] of n.store.audit.entries.entries())
+    types.push(String((JSON.parse(String(value.line)) as { type: string }).type));
   return types;
 }
 
@@ -161,7 +175,13 @@ describe('outbox', () => {
     const afterPin = await countEntries(fra.node.store.audit.entries);
     expect(afterPin).toBe(before + 1);
     const invalid = TracenetError.from(
-      await rejectionOf(fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('', 'no subject') })),
+      await rejectionOf(
+        fra.node.outbox.enqueue({
+          recipient: 'BEL',
+          kind: MessageKind.MESSAGE_KIND_NOTICE,
+          body: notice('', 'no subject'),
+        }),
+      ),
     );
     expect(invalid.codeName).toBe('MISSING_FIELD');
     expect(invalid.field).toBe('body.subject');
@@ -175,17 +195,29 @@ describe('outbox', () => {
     transport.beforeAttempt = async () => {
       throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'connection refused');
     };
-    const fra = await node('FRA', { config: testConfig({ envelope: { maxBytes: 4096 } }), transport, clock: logicalTime() });
+    const fra = await node('FRA', {
+      config: testConfig({ envelope: { maxBytes: 4096 } }),
+      transport,
+      clock: logicalTime(),
+    });
     const party = await makeParty('BEL', Date.now());
     cleanups.push(() => party.cleanup());
     await fra.node.peers.pin(party.card, Date.now());
-    const big = fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('large', 'x'.repeat(3500)) });
+    const big = fra.node.outbox.enqueue({
+      recipient: 'BEL',
+      kind: MessageKind.MESSAGE_KIND_NOTICE,
+      body: notice('large', 'x'.repeat(3500)),
+    });
     const refused = TracenetError.from(await rejectionOf(big));
     expect(refused.codeName).toBe('ENVELOPE_TOO_LARGE');
     expect(refused.field).toBe('body');
     expect(await countEntries(fra.node.store.outbox.queue)).toBe(0);
     // Just under the limit is queued.
-    await fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('fits', 'x'.repeat(2900)) });
+    await fra.node.outbox.enqueue({
+      recipient: 'BEL',
+      kind: MessageKind.MESSAGE_KIND_NOTICE,
+      body: notice('fits', 'x'.repeat(2900)),
+    });
     expect(await countEntries(fra.node.store.outbox.queue)).toBe(1);
   });
 
@@ -194,12 +226,19 @@ describe('outbox', () => {
     const transport = new RecordingTransport();
     // Attempts wait for a connection until their deadline (a real one, kept by gRPC: 300 ms here,
     // 10 s by default), so that the one in flight gets through as soon as the peer is back.
-    const fra = await node('FRA', { transport, clock: scheduler, config: testConfig({ outbox: { attemptTimeoutMs: 300 } }) });
+    const fra = await node('FRA', {
+      transport,
+      clock: scheduler,
+      config: testConfig({ outbox: { attemptTimeoutMs: 300 } }),
+    });
     const bel = await node('BEL');
     await pinAll([fra.node, bel.node]);
     const { dataDir, address } = await stopInPlace(bel);
 
-    const ids = [await enqueueNotice(fra.node, 'BEL', { subject: 'one' }), await enqueueNotice(fra.node, 'BEL', { subject: 'two' })];
+    const ids = [
+      await enqueueNotice(fra.node, 'BEL', { subject: 'one' }),
+      await enqueueNotice(fra.node, 'BEL', { subject: 'two' }),
+    ];
     // Durable at once, while the peer cannot be reached.
     for (const id of ids) expect(await fra.node.store.outbox.queue.get(id)).toBeDefined();
     const failedAttempts = () => transport.attempts.filter((a) => a.outcome !== 'pending');
@@ -263,13 +302,23 @@ describe('outbox', () => {
     const bel = await node('BEL');
     await pinAll([fra.node, bel.node]);
     const belStopped = await stopInPlace(bel);
-    const ids = [await enqueueNotice(fra.node, 'BEL', { subject: 'one' }), await enqueueNotice(fra.node, 'BEL', { subject: 'two' })];
+    const ids = [
+      await enqueueNotice(fra.node, 'BEL', { subject: 'one' }),
+      await enqueueNotice(fra.node, 'BEL', { subject: 'two' }),
+    ];
     const fraStopped = await stopInPlace(fra);
 
     const fraAgain = await node('FRA', { dataDir: fraStopped.dataDir });
     expect(await countEntries(fraAgain.node.store.outbox.queue)).toBe(2);
-    const belAgain = await node('BEL', { dataDir: belStopped.dataDir, config: testConfig({ federation: { listen: belStopped.address } }) });
-    await waitFor(async () => (await countEntries(fraAgain.node.store.outbox.sent)) === 2, 8000, 'queued messages delivered after restart');
+    const belAgain = await node('BEL', {
+      dataDir: belStopped.dataDir,
+      config: testConfig({ federation: { listen: belStopped.address } }),
+    });
+    await waitFor(
+      async () => (await countEntries(fraAgain.node.store.outbox.sent)) === 2,
+      8000,
+      'queued messages delivered after restart',
+    );
     for (const id of ids) await expectSentWithReceipt(fraAgain.node, belAgain.node, id);
     expect(await inboxIds(belAgain.node)).toEqual([...ids].sort());
     expect(await countEntries(fraAgain.node.store.outbox.queue)).toBe(0);
@@ -287,19 +336,35 @@ describe('outbox', () => {
       if (messageId === held) await gate;
     };
     const send = (subject: string, orderKey: string): Promise<string> =>
-      fra.node.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice(subject, 'a step of a trace'), orderKey });
+      fra.node.outbox.enqueue({
+        recipient: 'BEL',
+        kind: MessageKind.MESSAGE_KIND_NOTICE,
+        body: notice(subject, 'a step of a trace'),
+        orderKey,
+      });
 
     const first = await send('first', 'trace-1');
     await waitFor(() => transport.attemptsOf(first).length === 1, 5000, 'the first message in flight');
     const second = await send('second', 'trace-1');
     // Queued after the second: another trace, which nothing holds back.
     const other = await send('other', 'trace-2');
-    await waitFor(async () => (await fra.node.store.outbox.sent.get(other)) !== undefined, 5000, 'the message of the other trace delivered');
+    await waitFor(
+      async () => (await fra.node.store.outbox.sent.get(other)) !== undefined,
+      5000,
+      'the message of the other trace delivered',
+    );
     expect(transport.attemptsOf(first).map((a) => a.outcome)).toEqual(['pending']);
-    expect(transport.attemptsOf(second), 'attempts of the second message of trace-1 while the first is in flight').toEqual([]);
+    expect(
+      transport.attemptsOf(second),
+      'attempts of the second message of trace-1 while the first is in flight',
+    ).toEqual([]);
 
     release();
-    await waitFor(async () => (await fra.node.store.outbox.sent.get(second)) !== undefined, 5000, 'the second message delivered');
+    await waitFor(
+      async () => (await fra.node.store.outbox.sent.get(second)) !== undefined,
+      5000,
+      'the second message delivered',
+    );
     await expectSentWithReceipt(fra.node, bel.node, first);
     await expectSentWithReceipt(fra.node, bel.node, second);
     expect(transport.attemptsOf(second)).toHaveLength(1);
@@ -320,7 +385,10 @@ describe('outbox', () => {
     transport.beforeAttempt = async (messageId) => {
       if (!first) return;
       first = false;
-      const other = sealFrom(fra.node.identity, bel.node.identity, Date.now(), { messageId, body: notice('other', 'other content') });
+      const other = sealFrom(fra.node.identity, bel.node.identity, Date.now(), {
+        messageId,
+        body: notice('other', 'other content'),
+      });
       await bel.node.receiver.deliver(other.bytes);
     };
 
@@ -333,7 +401,13 @@ describe('outbox', () => {
     const record = await fra.node.store.outbox.failed.get(id);
     expect(record?.lastError).toBe('MESSAGE_ID_REUSED');
     const receipt = Receipt.decode(Buffer.from(String(record?.receipt), 'base64'));
-    const body = verifyReceipt(receipt, { issuer: 'BEL', issuerKeyId: bel.node.identity.keyId, issuerSigningPublicKey: bel.node.identity.keys.signingPublicKey, sender: 'FRA', messageId: id });
+    const body = verifyReceipt(receipt, {
+      issuer: 'BEL',
+      issuerKeyId: bel.node.identity.keyId,
+      issuerSigningPublicKey: bel.node.identity.keys.signingPublicKey,
+      sender: 'FRA',
+      messageId: id,
+    });
     expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
     expect(body.errorCode).toBe(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED);
     expect((await auditTypes(fra.node)).filter((t) => t === 'message.failed')).toHaveLength(1);
@@ -386,7 +460,11 @@ describe('outbox', () => {
 
     const id = await enqueueNotice(fra.node, 'BEL', { subject: 'reseal' });
     const backoff = await fireBackoff(clock);
-    await waitFor(() => (transport.attemptsOf(id)[1]?.outcome ?? 'pending') !== 'pending', 5000, 'the outcome of the second attempt');
+    await waitFor(
+      () => (transport.attemptsOf(id)[1]?.outcome ?? 'pending') !== 'pending',
+      5000,
+      'the outcome of the second attempt',
+    );
     expect(transport.attemptsOf(id)[1]?.outcome, 'outcome of the retry, ten minutes after queueing').toBe('receipt');
     await waitFor(async () => (await fra.node.store.outbox.sent.get(id)) !== undefined, 5000, 'sent record');
     await expectSentWithReceipt(fra.node, bel.node, id);
@@ -464,9 +542,11 @@ describe('outbox', () => {
     await longAfter(scheduler);
     expect(delivered).toEqual([id]);
     expect(transport.attemptsOf(id)).toHaveLength(1);
-    expect(ReceiptBody.decode(Receipt.decode(Buffer.from(String((await n.store.outbox.sent.get(id))?.receipt), 'base64')).body).status).toBe(
-      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
-    );
+    expect(
+      ReceiptBody.decode(
+        Receipt.decode(Buffer.from(String((await n.store.outbox.sent.get(id))?.receipt), 'base64')).body,
+      ).status,
+    ).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
   });
 });
 
@@ -476,12 +556,18 @@ const LATER_FIELD = Buffer.concat([Buffer.from([0xa2, 0x06, 5]), Buffer.from('la
 /** `receipt` with its body changed and signed again by `issuer`, as the issuer would have sent it. */
 function resigned(receipt: Receipt, issuer: TracenetNode, change: (body: Buffer) => Buffer): Receipt {
   const body = change(Buffer.from(receipt.body));
-  const signature = sodium().crypto_sign_detached(Buffer.concat([domain('tracenet.v1/receipt'), body]), issuer.identity.keys.signingSecretKey);
+  const signature = sodium().crypto_sign_detached(
+    Buffer.concat([domain('tracenet.v1/receipt'), body]),
+    issuer.identity.keys.signingSecretKey,
+  );
   return { body, signature: Buffer.from(signature), original: receipt.original };
 }
 
 /** FRA (sending through `transport`) and BEL, pinned to each other. */
-async function pair(transport: RecordingTransport, scheduler?: ManualScheduler): Promise<{ fra: TracenetNode; bel: TracenetNode }> {
+async function pair(
+  transport: RecordingTransport,
+  scheduler?: ManualScheduler,
+): Promise<{ fra: TracenetNode; bel: TracenetNode }> {
   const fra = (await node('FRA', { transport, ...(scheduler ? { clock: scheduler } : {}) })).node;
   const bel = (await node('BEL')).node;
   await pinAll([fra, bel]);
@@ -504,7 +590,11 @@ describe('receipts of a later revision (protocol 16.2)', () => {
     const transport = new RecordingTransport();
     const { fra, bel } = await pair(transport);
     transport.alterReceipt = (receipt) => resigned(receipt, bel, (body) => Buffer.concat([body, LATER_FIELD]));
-    const id = await fra.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('later', 'a receipt with a field of a later revision') });
+    const id = await fra.outbox.enqueue({
+      recipient: 'BEL',
+      kind: MessageKind.MESSAGE_KIND_NOTICE,
+      body: notice('later', 'a receipt with a field of a later revision'),
+    });
     await waitFor(async () => (await sentReceipt(fra, id)) !== undefined, 5000, 'the message in sent');
     expect(transport.attemptsOf(id)).toHaveLength(1);
     const kept = await sentReceipt(fra, id);
@@ -518,12 +608,20 @@ describe('receipts of a later revision (protocol 16.2)', () => {
     let altered = 0;
     transport.alterReceipt = (receipt) => {
       if (altered++ > 0) return receipt;
-      return resigned(receipt, bel, (body) => Buffer.from(ReceiptBody.encode({ ...ReceiptBody.decode(body), status: 4 as ReceiptStatus }).finish()));
+      return resigned(receipt, bel, (body) =>
+        Buffer.from(ReceiptBody.encode({ ...ReceiptBody.decode(body), status: 4 as ReceiptStatus }).finish()),
+      );
     };
-    const id = await fra.outbox.enqueue({ recipient: 'BEL', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('status', 'a receipt of an unknown status') });
+    const id = await fra.outbox.enqueue({
+      recipient: 'BEL',
+      kind: MessageKind.MESSAGE_KIND_NOTICE,
+      body: notice('status', 'a receipt of an unknown status'),
+    });
     await fireBackoff(scheduler);
     await waitFor(async () => (await sentReceipt(fra, id)) !== undefined, 5000, 'the message in sent');
     expect(transport.attemptsOf(id).length).toBe(2);
-    expect(ReceiptBody.decode((await sentReceipt(fra, id))?.body ?? new Uint8Array()).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    expect(ReceiptBody.decode((await sentReceipt(fra, id))?.body ?? new Uint8Array()).status).toBe(
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+    );
   });
 });

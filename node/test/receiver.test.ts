@@ -94,7 +94,8 @@ async function seenRecords(node: TracenetNode): Promise<Map<string, string>> {
 
 /** The last audit entry as its parsed line. */
 async function lastAudit(node: TracenetNode): Promise<Record<string, unknown>> {
-  for await (const [, value] of node.store.audit.entries.entries({ reverse: true, limit: 1 })) return JSON.parse(String(value.line)) as Record<string, unknown>;
+  for await (const [, value] of node.store.audit.entries.entries({ reverse: true, limit: 1 }))
+    return JSON.parse(String(value.line)) as Record<string, unknown>;
   throw new Error('empty audit log');
 }
 
@@ -108,7 +109,13 @@ async function expectServing(): Promise<void> {
 }
 
 function expectedFor(sender: Party, messageId: string) {
-  return { issuer: 'BEL', issuerKeyId: self().keyId, issuerSigningPublicKey: self().keys.signingPublicKey, sender: sender.identity.participantId, messageId };
+  return {
+    issuer: 'BEL',
+    issuerKeyId: self().keyId,
+    issuerSigningPublicKey: self().keys.signingPublicKey,
+    sender: sender.identity.participantId,
+    messageId,
+  };
 }
 
 interface Refusal {
@@ -149,7 +156,13 @@ async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<Trace
   const error = thrown as TracenetError;
   expect(error.codeName).toBe(codeName(refusal.code));
   if (refusal.field !== undefined) expect(error.field).toBe(refusal.field);
-  if (refusal.reason) expect(error).toMatchObject({ field: '', rule: 'authentication', message: 'the envelope could not be authenticated', retryable: true });
+  if (refusal.reason)
+    expect(error).toMatchObject({
+      field: '',
+      rule: 'authentication',
+      message: 'the envelope could not be authenticated',
+      retryable: true,
+    });
 
   const after = await storeCounts(node);
   expect(after.inbox).toBe(before.inbox);
@@ -159,8 +172,15 @@ async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<Trace
     expect(after.audit).toBe(before.audit);
     await node.refusals.flush({ now: true });
     expect((await storeCounts(node)).audit).toBe(before.audit + 1);
-    const precise = refusal.reason ? `${codeName(refusal.reason.code)}.${refusal.reason.rule}` : `${error.codeName}.${error.rule}`;
-    expect(await lastAudit(node)).toMatchObject({ type: 'refusals.counted', source: 'in-process', total: 1, [`refused.${precise}`]: 1 });
+    const precise = refusal.reason
+      ? `${codeName(refusal.reason.code)}.${refusal.reason.rule}`
+      : `${error.codeName}.${error.rule}`;
+    expect(await lastAudit(node)).toMatchObject({
+      type: 'refusals.counted',
+      source: 'in-process',
+      total: 1,
+      [`refused.${precise}`]: 1,
+    });
   } else {
     expect(after.audit).toBe(before.audit + 1);
     const audit = await lastAudit(node);
@@ -169,7 +189,12 @@ async function expectRefused(bytes: Uint8Array, refusal: Refusal): Promise<Trace
     expect(audit.authenticated).toBe(true);
     if (refusal.receipt === 'again') {
       // protocol 4.6: the remembered code, rule rejected_before, and no field (none of this envelope is at fault).
-      expect([audit.rule, error.rule, error.field, error.violations]).toEqual(['rejected_before', 'rejected_before', '', []]);
+      expect([audit.rule, error.rule, error.field, error.violations]).toEqual([
+        'rejected_before',
+        'rejected_before',
+        '',
+        [],
+      ]);
     } else expect(audit.rule).not.toBe('rejected_before');
   }
 
@@ -220,23 +245,36 @@ describe('refused before authentication: only counted for the audit log', () => 
 
   it('addressed to another participant → WRONG_RECIPIENT', async () => {
     const sealed = sealFrom(fra.identity, ken.identity, clock.now());
-    await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, field: 'header.recipient', receipt: 'none' });
+    await expectRefused(sealed.bytes, {
+      code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT,
+      field: 'header.recipient',
+      receipt: 'none',
+    });
   });
 
   it('sealed to another key of this participant → not authenticated (WRONG_RECIPIENT, recipient_key in the audit)', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now(), { recipientKeyId: ken.identity.keyId });
-    await expectRefused(sealed.bytes, { ...NOT_AUTHENTICATED, reason: { code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, rule: 'recipient_key' } });
+    await expectRefused(sealed.bytes, {
+      ...NOT_AUTHENTICATED,
+      reason: { code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, rule: 'recipient_key' },
+    });
   });
 
   it('from a participant that is not pinned → not authenticated (UNKNOWN_SENDER, pinned_peer)', async () => {
     const sealed = sealFrom(deu.identity, self(), clock.now());
-    await expectRefused(sealed.bytes, { ...NOT_AUTHENTICATED, reason: { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, rule: 'pinned_peer' } });
+    await expectRefused(sealed.bytes, {
+      ...NOT_AUTHENTICATED,
+      reason: { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, rule: 'pinned_peer' },
+    });
   });
 
   it('from a pinned participant with another key id → not authenticated (SENDER_KEY_MISMATCH, pinned_key)', async () => {
     const sealed = sealFrom(fraOtherKeys.identity, self(), clock.now());
     expect(fraOtherKeys.identity.keyId).not.toBe(fra.identity.keyId);
-    await expectRefused(sealed.bytes, { ...NOT_AUTHENTICATED, reason: { code: ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, rule: 'pinned_key' } });
+    await expectRefused(sealed.bytes, {
+      ...NOT_AUTHENTICATED,
+      reason: { code: ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, rule: 'pinned_key' },
+    });
   });
 
   it('from a sender whose pinned card has expired → not authenticated (UNKNOWN_SENDER, card_validity)', async () => {
@@ -250,35 +288,62 @@ describe('refused before authentication: only counted for the audit log', () => 
       const sealed = sealFrom(fra.identity, later.node.identity, laterClock.now());
       const error = TracenetError.from(await rejectionOf(later.node.receiver.deliver(sealed.bytes)));
       expect([error.codeName, error.rule]).toEqual(['UNKNOWN_SENDER', 'authentication']);
-      expect(preciseReason(error)).toMatchObject({ codeName: 'UNKNOWN_SENDER', rule: 'card_validity', field: 'header.sender', message: 'the pinned card of FRA has expired' });
+      expect(preciseReason(error)).toMatchObject({
+        codeName: 'UNKNOWN_SENDER',
+        rule: 'card_validity',
+        field: 'header.sender',
+        message: 'the pinned card of FRA has expired',
+      });
       expect(await storeCounts(later.node)).toMatchObject({ inbox: 0, seen: 0, audit: auditBefore });
       await later.node.refusals.flush({ now: true });
-      expect(await lastAudit(later.node)).toMatchObject({ type: 'refusals.counted', 'refused.UNKNOWN_SENDER.card_validity': 1 });
+      expect(await lastAudit(later.node)).toMatchObject({
+        type: 'refusals.counted',
+        'refused.UNKNOWN_SENDER.card_validity': 1,
+      });
     } finally {
       await later.cleanup();
     }
   });
 
   it('larger than the limit → ENVELOPE_TOO_LARGE, before parsing', async () => {
-    await expectRefused(Buffer.alloc(MAX_BYTES + 1, 0xff), { code: ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE, receipt: 'none' });
+    await expectRefused(Buffer.alloc(MAX_BYTES + 1, 0xff), {
+      code: ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE,
+      receipt: 'none',
+    });
     const big = sealFrom(fra.identity, self(), clock.now(), { body: notice('big', 'x'.repeat(MAX_BYTES)) });
     await expectRefused(big.bytes, { code: ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE, receipt: 'none' });
   });
 
   it('not a protobuf Envelope → MALFORMED', async () => {
-    await expectRefused(Buffer.from([0x0a, 0x10, 0x01]), { code: ErrorCode.ERROR_CODE_MALFORMED, field: 'envelope', receipt: 'none' });
+    await expectRefused(Buffer.from([0x0a, 0x10, 0x01]), {
+      code: ErrorCode.ERROR_CODE_MALFORMED,
+      field: 'envelope',
+      receipt: 'none',
+    });
   });
 
   it('an empty required field → MISSING_FIELD naming it', async () => {
     const noId = sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { messageId: '' }));
-    await expectRefused(noId.bytes, { code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'header.message_id', receipt: 'none' });
+    await expectRefused(noId.bytes, {
+      code: ErrorCode.ERROR_CODE_MISSING_FIELD,
+      field: 'header.message_id',
+      receipt: 'none',
+    });
     const noSender = sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { sender: '' }));
-    await expectRefused(noSender.bytes, { code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'header.sender', receipt: 'none' });
+    await expectRefused(noSender.bytes, {
+      code: ErrorCode.ERROR_CODE_MISSING_FIELD,
+      field: 'header.sender',
+      receipt: 'none',
+    });
   });
 
   it('another envelope version → UNSUPPORTED_VERSION', async () => {
     const sealed = sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { version: 2 }));
-    await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION, field: 'header.version', receipt: 'none' });
+    await expectRefused(sealed.bytes, {
+      code: ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION,
+      field: 'header.version',
+      receipt: 'none',
+    });
   });
 });
 
@@ -286,10 +351,22 @@ describe('refused after authentication: a signed REJECTED receipt, remembered', 
   it('a flipped byte in the inner signature → BAD_SIGNATURE', async () => {
     const header = EnvelopeHeader.encode(headerFrom(fra.identity, self(), clock.now())).finish();
     const good = sealWithHeader(header, notice(), fra.identity.keys.signingSecretKey, pairKeyOf(fra.identity, self()));
-    const signature = Buffer.from(decryptEnvelope(parseEnvelope(good.bytes, MAX_BYTES), pairKeyOf(self(), fra.identity)).signature);
+    const signature = Buffer.from(
+      decryptEnvelope(parseEnvelope(good.bytes, MAX_BYTES), pairKeyOf(self(), fra.identity)).signature,
+    );
     signature[0] = (signature[0] ?? 0) ^ 0x01;
-    const bad = sealWithHeader(header, notice(), fra.identity.keys.signingSecretKey, pairKeyOf(fra.identity, self()), signature);
-    const error = await expectRefused(bad.bytes, { code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', receipt: 'new' });
+    const bad = sealWithHeader(
+      header,
+      notice(),
+      fra.identity.keys.signingSecretKey,
+      pairKeyOf(fra.identity, self()),
+      signature,
+    );
+    const error = await expectRefused(bad.bytes, {
+      code: ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+      field: 'sealed.signature',
+      receipt: 'new',
+    });
     const body = verifyReceipt(error.receipt as Receipt, expectedFor(fra, EnvelopeHeader.decode(header).messageId));
     expect(Buffer.from(body.envelopeDigest).equals(bad.digest)).toBe(true);
   });
@@ -297,25 +374,49 @@ describe('refused after authentication: a signed REJECTED receipt, remembered', 
   it("sealed by KEN under the KEN–BEL key but signed with FRA's key, also pinned → BAD_SIGNATURE (protocol 4.9 step 8)", async () => {
     // The AEAD check ties the envelope to the KEN–BEL pair; only the signature says who wrote it, and only KEN's key may.
     const header = EnvelopeHeader.encode(headerFrom(ken.identity, self(), clock.now())).finish();
-    const signedByFra = sealWithHeader(header, notice(), fra.identity.keys.signingSecretKey, pairKeyOf(ken.identity, self()));
-    const error = await expectRefused(signedByFra.bytes, { code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, field: 'sealed.signature', receipt: 'new' });
+    const signedByFra = sealWithHeader(
+      header,
+      notice(),
+      fra.identity.keys.signingSecretKey,
+      pairKeyOf(ken.identity, self()),
+    );
+    const error = await expectRefused(signedByFra.bytes, {
+      code: ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+      field: 'sealed.signature',
+      receipt: 'new',
+    });
     const body = verifyReceipt(error.receipt as Receipt, expectedFor(ken, EnvelopeHeader.decode(header).messageId));
     expect(body.errorCode).toBe(ErrorCode.ERROR_CODE_BAD_SIGNATURE);
   });
 
   it('a Notice with an empty subject → MISSING_FIELD body.subject', async () => {
-    const sealed = sealFrom(fra.identity, self(), clock.now(), { body: Buffer.from(Notice.encode({ subject: '', text: 'no subject' }).finish()) });
-    await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'body.subject', receipt: 'new' });
+    const sealed = sealFrom(fra.identity, self(), clock.now(), {
+      body: Buffer.from(Notice.encode({ subject: '', text: 'no subject' }).finish()),
+    });
+    await expectRefused(sealed.bytes, {
+      code: ErrorCode.ERROR_CODE_MISSING_FIELD,
+      field: 'body.subject',
+      receipt: 'new',
+    });
   });
 
   it('a Notice whose subject or text is only white space → MISSING_FIELD, as an empty one (protocol 0, 6.2)', async () => {
-    for (const [subject, text, field] of [[' \t\u3000', 'text', 'body.subject'], ['subject', '\n\u00a0\r\n', 'body.text']] as const) {
+    for (const [subject, text, field] of [
+      [' \t\u3000', 'text', 'body.subject'],
+      ['subject', '\n\u00a0\r\n', 'body.text'],
+    ] as const) {
       const sealed = sealFrom(fra.identity, self(), clock.now(), { body: notice(subject, text) });
-      const error = await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_MISSING_FIELD, field, receipt: 'new' });
+      const error = await expectRefused(sealed.bytes, {
+        code: ErrorCode.ERROR_CODE_MISSING_FIELD,
+        field,
+        receipt: 'new',
+      });
       expect(error.rule).toBe('required');
     }
     // The sender applies the same rule: the outbox does not queue it.
-    expect(() => bel.node.outbox.prepare({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('  ', 'text') })).toThrow(expect.objectContaining({ field: 'body.subject', rule: 'required' }));
+    expect(() =>
+      bel.node.outbox.prepare({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice('  ', 'text') }),
+    ).toThrow(expect.objectContaining({ field: 'body.subject', rule: 'required' }));
   });
 
   it('a body that is not a Notice → MALFORMED', async () => {
@@ -326,22 +427,42 @@ describe('refused after authentication: a signed REJECTED receipt, remembered', 
   it('expired → EXPIRED', async () => {
     const now = clock.now();
     const sealed = sealFrom(fra.identity, self(), now, { createdAtMs: now - 10_000, expiresAtMs: now });
-    await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_EXPIRED, field: 'header.expires_at_ms', receipt: 'new' });
+    await expectRefused(sealed.bytes, {
+      code: ErrorCode.ERROR_CODE_EXPIRED,
+      field: 'header.expires_at_ms',
+      receipt: 'new',
+    });
   });
 
   it('created beyond the window in the future or in the past → OUTSIDE_TIME_WINDOW; the edges are inside', async () => {
     const now = clock.now();
     const future = sealFrom(fra.identity, self(), now, { createdAtMs: now + WINDOW_MS + 1 });
-    await expectRefused(future.bytes, { code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, field: 'header.created_at_ms', receipt: 'new' });
+    await expectRefused(future.bytes, {
+      code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW,
+      field: 'header.created_at_ms',
+      receipt: 'new',
+    });
     const past = sealFrom(fra.identity, self(), now, { createdAtMs: now - WINDOW_MS - 1 });
-    await expectRefused(past.bytes, { code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, field: 'header.created_at_ms', receipt: 'new' });
-    expect((await deliverOk(sealFrom(fra.identity, self(), now, { createdAtMs: now + WINDOW_MS }).bytes)).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
-    expect((await deliverOk(sealFrom(fra.identity, self(), now, { createdAtMs: now - WINDOW_MS }).bytes)).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    await expectRefused(past.bytes, {
+      code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW,
+      field: 'header.created_at_ms',
+      receipt: 'new',
+    });
+    expect((await deliverOk(sealFrom(fra.identity, self(), now, { createdAtMs: now + WINDOW_MS }).bytes)).status).toBe(
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+    );
+    expect((await deliverOk(sealFrom(fra.identity, self(), now, { createdAtMs: now - WINDOW_MS }).bytes)).status).toBe(
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+    );
   });
 
   it('the window is configurable', async () => {
     const narrowClock = new ManualClock(clock.now());
-    const narrow = await startNode('BEL', { clock: narrowClock, memory: true, config: testConfig({ envelope: { replayWindowMs: 60_000 } }) });
+    const narrow = await startNode('BEL', {
+      clock: narrowClock,
+      memory: true,
+      config: testConfig({ envelope: { replayWindowMs: 60_000 } }),
+    });
     try {
       await narrow.node.peers.pin(fra.card, narrowClock.now());
       const now = narrowClock.now();
@@ -349,11 +470,14 @@ describe('refused after authentication: a signed REJECTED receipt, remembered', 
       const error = TracenetError.from(await rejectionOf(narrow.node.receiver.deliver(twoMinutesOld.bytes)));
       expect(error.codeName).toBe('OUTSIDE_TIME_WINDOW');
       const fiftySecondsOld = sealFrom(fra.identity, narrow.node.identity, now, { createdAtMs: now - 50_000 });
-      expect(ReceiptBody.decode((await narrow.node.receiver.deliver(fiftySecondsOld.bytes)).body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
-      // The default window of the main node takes a two-minute-old envelope.
-      expect((await deliverOk(sealFrom(fra.identity, self(), clock.now(), { createdAtMs: clock.now() - 120_000 }).bytes)).status).toBe(
+      expect(ReceiptBody.decode((await narrow.node.receiver.deliver(fiftySecondsOld.bytes)).body).status).toBe(
         ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
       );
+      // The default window of the main node takes a two-minute-old envelope.
+      expect(
+        (await deliverOk(sealFrom(fra.identity, self(), clock.now(), { createdAtMs: clock.now() - 120_000 }).bytes))
+          .status,
+      ).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
     } finally {
       await narrow.cleanup();
     }
@@ -372,20 +496,41 @@ describe('surreptitious forwarding: FRA signs for KEN, KEN passes it on to BEL',
   it('re-sealed by KEN under the KEN–BEL key with sender KEN → BAD_SIGNATURE', async () => {
     const { parsed, content } = signedForKen();
     const header = headerFrom(ken.identity, self(), clock.now(), { messageId: parsed.header.messageId });
-    const forwarded = sealWithHeader(EnvelopeHeader.encode(header).finish(), content.body, ken.identity.keys.signingSecretKey, pairKeyOf(ken.identity, self()), content.signature);
+    const forwarded = sealWithHeader(
+      EnvelopeHeader.encode(header).finish(),
+      content.body,
+      ken.identity.keys.signingSecretKey,
+      pairKeyOf(ken.identity, self()),
+      content.signature,
+    );
     await expectRefused(forwarded.bytes, { code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, receipt: 'new' });
   });
 
   it('re-sealed by KEN under the KEN–BEL key with sender FRA → not authenticated (HEADER_AUTH_FAILED)', async () => {
     const { parsed, content } = signedForKen();
     const header = headerFrom(fra.identity, self(), clock.now(), { messageId: parsed.header.messageId });
-    const forwarded = sealWithHeader(EnvelopeHeader.encode(header).finish(), content.body, ken.identity.keys.signingSecretKey, pairKeyOf(ken.identity, self()), content.signature);
-    await expectRefused(forwarded.bytes, { ...NOT_AUTHENTICATED, reason: { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead' } });
+    const forwarded = sealWithHeader(
+      EnvelopeHeader.encode(header).finish(),
+      content.body,
+      ken.identity.keys.signingSecretKey,
+      pairKeyOf(ken.identity, self()),
+      content.signature,
+    );
+    await expectRefused(forwarded.bytes, {
+      ...NOT_AUTHENTICATED,
+      reason: { code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, rule: 'aead' },
+    });
   });
 
   it("re-sealed by KEN with FRA's original header bytes → WRONG_RECIPIENT", async () => {
     const { parsed, content } = signedForKen();
-    const forwarded = sealWithHeader(parsed.envelope.header, content.body, ken.identity.keys.signingSecretKey, pairKeyOf(ken.identity, self()), content.signature);
+    const forwarded = sealWithHeader(
+      parsed.envelope.header,
+      content.body,
+      ken.identity.keys.signingSecretKey,
+      pairKeyOf(ken.identity, self()),
+      content.signature,
+    );
     await expectRefused(forwarded.bytes, { code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, receipt: 'none' });
   });
 });
@@ -419,7 +564,10 @@ describe('replay protection', () => {
     const before = accepted.length;
     const receipts = await Promise.all(Array.from({ length: 8 }, () => bel.node.receiver.deliver(sealed.bytes)));
     const statuses = receipts.map((r) => ReceiptBody.decode(r.body).status).sort();
-    expect(statuses).toEqual([ReceiptStatus.RECEIPT_STATUS_ACCEPTED, ...Array<ReceiptStatus>(7).fill(ReceiptStatus.RECEIPT_STATUS_DUPLICATE)]);
+    expect(statuses).toEqual([
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+      ...Array<ReceiptStatus>(7).fill(ReceiptStatus.RECEIPT_STATUS_DUPLICATE),
+    ]);
     expect(accepted.length).toBe(before + 1);
   });
 
@@ -445,7 +593,11 @@ describe('replay protection', () => {
     const first = sealFrom(fra.identity, self(), clock.now(), { messageId, body: notice('one', 'first body') });
     await bel.node.receiver.deliver(first.bytes);
     const other = sealFrom(fra.identity, self(), clock.now(), { messageId, body: notice('two', 'second body') });
-    await expectRefused(other.bytes, { code: ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, field: 'header.message_id', receipt: 'new' });
+    await expectRefused(other.bytes, {
+      code: ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED,
+      field: 'header.message_id',
+      receipt: 'new',
+    });
     await expectRefused(other.bytes, { code: ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, receipt: 'again' });
     expect((await deliverOk(first.bytes)).status).toBe(ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
   });
@@ -462,7 +614,8 @@ describe('replay protection', () => {
       ['KEN', messageId],
     ]);
     let inbox = 0;
-    for await (const [, value] of bel.node.store.messages.inbox.entries()) if (value.messageId === messageId) inbox += 1;
+    for await (const [, value] of bel.node.store.messages.inbox.entries())
+      if (value.messageId === messageId) inbox += 1;
     expect(inbox).toBe(2);
   });
 });
@@ -471,7 +624,13 @@ describe('a copy of a rejected message never gets a positive receipt', () => {
   it('rejected for a bad signature, then sent correctly with the same id → still REJECTED BAD_SIGNATURE', async () => {
     const messageId = newMessageId();
     const header = EnvelopeHeader.encode(headerFrom(fra.identity, self(), clock.now(), { messageId })).finish();
-    const bad = sealWithHeader(header, notice(), fra.identity.keys.signingSecretKey, pairKeyOf(fra.identity, self()), Buffer.alloc(64, 1));
+    const bad = sealWithHeader(
+      header,
+      notice(),
+      fra.identity.keys.signingSecretKey,
+      pairKeyOf(fra.identity, self()),
+      Buffer.alloc(64, 1),
+    );
     await expectRefused(bad.bytes, { code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, receipt: 'new' });
     const correct = sealFrom(fra.identity, self(), clock.now(), { messageId });
     const error = await expectRefused(correct.bytes, { code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, receipt: 'again' });
@@ -504,7 +663,11 @@ describe('a copy of a rejected message never gets a positive receipt', () => {
     const messageId = newMessageId();
     const first = sealFrom(fra.identity, self(), clock.now(), { messageId, body: notice('one', 'a') });
     await deliverOk(first.bytes);
-    const stale = sealFrom(fra.identity, self(), clock.now(), { messageId, body: notice('one', 'a'), createdAtMs: clock.now() - WINDOW_MS - 1 });
+    const stale = sealFrom(fra.identity, self(), clock.now(), {
+      messageId,
+      body: notice('one', 'a'),
+      createdAtMs: clock.now() - WINDOW_MS - 1,
+    });
     await expectRefused(stale.bytes, { code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, receipt: 'new' });
     await expectRefused(stale.bytes, { code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, receipt: 'again' });
   });
@@ -512,7 +675,13 @@ describe('a copy of a rejected message never gets a positive receipt', () => {
 
 describe('over gRPC: the error detail travels in grpc-status-details-bin', () => {
   /** `precise`: the reason counted for a refusal before authentication, when the answer carries another (4.4). */
-  async function overWire(bytes: Uint8Array, grpc: GrpcStatus, code: ErrorCode, field?: string, precise?: string): Promise<TracenetError> {
+  async function overWire(
+    bytes: Uint8Array,
+    grpc: GrpcStatus,
+    code: ErrorCode,
+    field?: string,
+    precise?: string,
+  ): Promise<TracenetError> {
     const auditBefore = (await storeCounts(bel.node)).audit;
     const thrown = (await rejectionOf(client.deliver(bytes))) as ServiceError;
     expect(thrown.code).toBe(grpc);
@@ -525,13 +694,21 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
       // Refused before authentication: counted under the address and pinned peer of the connection, with the precise reason.
       expect((await storeCounts(bel.node)).audit).toBe(auditBefore);
       await bel.node.refusals.flush({ now: true });
-      expect(await lastAudit(bel.node)).toMatchObject({ type: 'refusals.counted', source: '127.0.0.1', peer: 'FRA', total: 1, [`refused.${precise ?? `${error.codeName}.${error.rule}`}`]: 1 });
+      expect(await lastAudit(bel.node)).toMatchObject({
+        type: 'refusals.counted',
+        source: '127.0.0.1',
+        peer: 'FRA',
+        total: 1,
+        [`refused.${precise ?? `${error.codeName}.${error.rule}`}`]: 1,
+      });
     } else {
       expect((await storeCounts(bel.node)).audit).toBe(auditBefore + 1);
     }
     // Still serving over the wire.
     const ok = sealFrom(fra.identity, self(), clock.now());
-    expect(ReceiptBody.decode((await client.deliver(ok.bytes)).body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    expect(ReceiptBody.decode((await client.deliver(ok.bytes)).body).status).toBe(
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+    );
     return error;
   }
 
@@ -539,7 +716,9 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     const sealed = sealFrom(fra.identity, self(), clock.now());
     const messageId = EnvelopeHeader.decode(sealed.envelope.header).messageId;
     const first = await client.deliver(sealed.bytes);
-    expect(verifyDeliveryReceipt(first, expectedFor(fra, messageId), sealed.digest).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    expect(verifyDeliveryReceipt(first, expectedFor(fra, messageId), sealed.digest).status).toBe(
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+    );
     const again = await client.deliver(sealed.bytes);
     const proof = verifyDeliveryReceipt(again, expectedFor(fra, messageId), sealed.digest);
     expect(proof.status).toBe(ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
@@ -548,13 +727,30 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
 
   it('a failed AEAD check → UNKNOWN_SENDER (UNAUTHENTICATED), like every refusal before authentication', async () => {
     const sealed = sealFrom(fra.identity, self(), clock.now());
-    await overWire(flipHeaderByte(sealed.envelope), GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_UNKNOWN_SENDER, '', 'HEADER_AUTH_FAILED.aead');
+    await overWire(
+      flipHeaderByte(sealed.envelope),
+      GrpcStatus.UNAUTHENTICATED,
+      ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+      '',
+      'HEADER_AUTH_FAILED.aead',
+    );
   });
 
   it('BAD_SIGNATURE → UNAUTHENTICATED with the signed REJECTED receipt in the detail', async () => {
     const header = EnvelopeHeader.encode(headerFrom(fra.identity, self(), clock.now())).finish();
-    const bad = sealWithHeader(header, notice(), fra.identity.keys.signingSecretKey, pairKeyOf(fra.identity, self()), Buffer.alloc(64, 2));
-    const error = await overWire(bad.bytes, GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'sealed.signature');
+    const bad = sealWithHeader(
+      header,
+      notice(),
+      fra.identity.keys.signingSecretKey,
+      pairKeyOf(fra.identity, self()),
+      Buffer.alloc(64, 2),
+    );
+    const error = await overWire(
+      bad.bytes,
+      GrpcStatus.UNAUTHENTICATED,
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+      'sealed.signature',
+    );
     expect(error.receipt).toBeDefined();
     const body = verifyReceipt(error.receipt as Receipt, expectedFor(fra, EnvelopeHeader.decode(header).messageId));
     expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_REJECTED);
@@ -568,7 +764,13 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
   });
 
   it('UNKNOWN_SENDER → UNAUTHENTICATED, retryable', async () => {
-    const error = await overWire(sealFrom(deu.identity, self(), clock.now()).bytes, GrpcStatus.UNAUTHENTICATED, ErrorCode.ERROR_CODE_UNKNOWN_SENDER, '', 'UNKNOWN_SENDER.pinned_peer');
+    const error = await overWire(
+      sealFrom(deu.identity, self(), clock.now()).bytes,
+      GrpcStatus.UNAUTHENTICATED,
+      ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+      '',
+      'UNKNOWN_SENDER.pinned_peer',
+    );
     expect(error.retryable).toBe(true);
   });
 
@@ -578,7 +780,12 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
   });
 
   it('MALFORMED → INVALID_ARGUMENT', async () => {
-    await overWire(Buffer.from([0x0a, 0x10, 0x01]), GrpcStatus.INVALID_ARGUMENT, ErrorCode.ERROR_CODE_MALFORMED, 'envelope');
+    await overWire(
+      Buffer.from([0x0a, 0x10, 0x01]),
+      GrpcStatus.INVALID_ARGUMENT,
+      ErrorCode.ERROR_CODE_MALFORMED,
+      'envelope',
+    );
   });
 
   it('EXPIRED and OUTSIDE_TIME_WINDOW → FAILED_PRECONDITION', async () => {
@@ -613,18 +820,30 @@ describe('over gRPC: the error detail travels in grpc-status-details-bin', () =>
     expect(TracenetError.from(thrown).codeName).toBe('ENVELOPE_TOO_LARGE');
     expect((await storeCounts(bel.node)).audit).toBe(auditBefore);
     const ok = sealFrom(fra.identity, self(), clock.now());
-    expect(ReceiptBody.decode((await client.deliver(ok.bytes)).body).status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
+    expect(ReceiptBody.decode((await client.deliver(ok.bytes)).body).status).toBe(
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+    );
   });
 });
 
 describe('integers beyond ±(2^53 − 1) in the header are refused naming the field, never rounded (protocol 0, 4.3)', () => {
   /** A sealed envelope whose header carries `value` in int64 field `fieldNo`, encoded by hand. */
   function withInt64(fieldNo: 6 | 7, value: bigint): Uint8Array {
-    const header = headerFrom(fra.identity, self(), clock.now(), fieldNo === 6 ? { createdAtMs: 0 } : { expiresAtMs: 0 });
+    const header = headerFrom(
+      fra.identity,
+      self(),
+      clock.now(),
+      fieldNo === 6 ? { createdAtMs: 0 } : { expiresAtMs: 0 },
+    );
     const writer = new BinaryWriter();
     writer.raw(EnvelopeHeader.encode(header).finish());
     writer.tag(fieldNo, WireType.Varint).int64(value);
-    return sealWithHeader(writer.finish(), notice(), fra.identity.keys.signingSecretKey, pairKeyOf(fra.identity, self())).bytes;
+    return sealWithHeader(
+      writer.finish(),
+      notice(),
+      fra.identity.keys.signingSecretKey,
+      pairKeyOf(fra.identity, self()),
+    ).bytes;
   }
   const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -634,7 +853,11 @@ describe('integers beyond ±(2^53 − 1) in the header are refused naming the fi
     ['expires_at_ms', 7, SAFE + 2n],
     ['expires_at_ms', 7, 2n ** 63n - 1n],
   ] as const)('%s = %s → INVALID_FIELD (safe_integer), before authentication', async (name, fieldNo, value) => {
-    const error = await expectRefused(withInt64(fieldNo, value), { code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: `header.${name}`, receipt: 'none' });
+    const error = await expectRefused(withInt64(fieldNo, value), {
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      field: `header.${name}`,
+      receipt: 'none',
+    });
     expect(error.rule).toBe('safe_integer');
   });
 
@@ -647,7 +870,11 @@ describe('correlation id: visible ASCII only (docs/protocol.md 3.2)', () => {
   it('a correlation id with a right-to-left override or a line break → INVALID_FIELD (header.correlation_id), before authentication', async () => {
     for (const correlationId of ['case\u202E7102', 'ok\nBEL accepted everything']) {
       const sealed = sealFrom(fra.identity, self(), clock.now(), { correlationId });
-      const error = await expectRefused(sealed.bytes, { code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'header.correlation_id', receipt: 'none' });
+      const error = await expectRefused(sealed.bytes, {
+        code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+        field: 'header.correlation_id',
+        receipt: 'none',
+      });
       expect(error.rule).toBe('visible_ascii');
     }
   });
@@ -656,7 +883,11 @@ describe('correlation id: visible ASCII only (docs/protocol.md 3.2)', () => {
     const authority = connectAuthority(bel.node.authorityAddress, await readAuthorityToken(bel.dataDir));
     try {
       const outboxBefore = await countEntries(bel.node.store.outbox.queue);
-      const error = TracenetError.from(await rejectionOf(authority.call('sendNotice', { recipient: 'FRA', subject: 's', text: 't', correlationId: 'x\u001b[31my' })));
+      const error = TracenetError.from(
+        await rejectionOf(
+          authority.call('sendNotice', { recipient: 'FRA', subject: 's', text: 't', correlationId: 'x\u001b[31my' }),
+        ),
+      );
       expect([error.codeName, error.field, error.rule]).toEqual(['INVALID_FIELD', 'correlation_id', 'visible_ascii']);
       expect(await countEntries(bel.node.store.outbox.queue)).toBe(outboxBefore);
     } finally {
@@ -699,7 +930,15 @@ describe('no oracle before authentication (docs/protocol.md 4.4)', () => {
     expect(first?.status).toBe(GrpcStatus.UNAUTHENTICATED);
     expect(first?.details).toBe('UNKNOWN_SENDER: the envelope could not be authenticated');
     const error = TracenetError.from(await rejectionOf(client.deliver(probes().pinnedSender)));
-    expect(error.toDetail()).toEqual({ code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, field: '', rule: 'authentication', message: 'the envelope could not be authenticated', violations: [], retryable: true, receipt: undefined });
+    expect(error.toDetail()).toEqual({
+      code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+      field: '',
+      rule: 'authentication',
+      message: 'the envelope could not be authenticated',
+      violations: [],
+      retryable: true,
+      receipt: undefined,
+    });
   });
 
   it('the audit log (the refusal tally) and the metric keep the precise reason', async () => {
@@ -712,7 +951,11 @@ describe('no oracle before authentication (docs/protocol.md 4.4)', () => {
       rightRecipientKeyId: ['UNKNOWN_SENDER', 'pinned_peer'],
       tampered: ['HEADER_AUTH_FAILED', 'aead'],
     } as const;
-    const counted = async () => ((await bel.node.metrics.registry.getSingleMetric('tracenet_envelopes_unauthenticated_total')?.get())?.values ?? []).map((v) => ({ ...v }));
+    const counted = async () =>
+      (
+        (await bel.node.metrics.registry.getSingleMetric('tracenet_envelopes_unauthenticated_total')?.get())?.values ??
+        []
+      ).map((v) => ({ ...v }));
     await bel.node.refusals.flush({ now: true });
     const before = await counted();
     for (const [name, bytes] of Object.entries(probes())) {
@@ -721,10 +964,18 @@ describe('no oracle before authentication (docs/protocol.md 4.4)', () => {
       await bel.node.refusals.flush({ now: true });
       const [code, rule] = precise[name as keyof typeof precise];
       const tally = await lastAudit(bel.node);
-      expect({ name, ...tally }).toMatchObject({ name, type: 'refusals.counted', source: '127.0.0.1', peer: 'FRA', total: 1, [`refused.${code}.${rule}`]: 1 });
+      expect({ name, ...tally }).toMatchObject({
+        name,
+        type: 'refusals.counted',
+        source: '127.0.0.1',
+        peer: 'FRA',
+        total: 1,
+        [`refused.${code}.${rule}`]: 1,
+      });
     }
     const after = await counted();
-    const value = (values: typeof after, code: string, rule: string) => values.find((v) => v.labels.rpc === 'deliver' && v.labels.code === code && v.labels.rule === rule)?.value ?? 0;
+    const value = (values: typeof after, code: string, rule: string) =>
+      values.find((v) => v.labels.rpc === 'deliver' && v.labels.code === code && v.labels.rule === rule)?.value ?? 0;
     const increase = (code: string, rule: string) => value(after, code, rule) - value(before, code, rule);
     expect(increase('SENDER_KEY_MISMATCH', 'pinned_key')).toBe(2);
     expect(increase('HEADER_AUTH_FAILED', 'aead')).toBe(2);
@@ -732,15 +983,23 @@ describe('no oracle before authentication (docs/protocol.md 4.4)', () => {
     expect(increase('UNKNOWN_SENDER', 'pinned_peer')).toBe(2);
   });
 
-  it('a misaddressed envelope is told so: this node\'s participant id is public', async () => {
-    const error = TracenetError.from(await rejectionOf(client.deliver(sealFrom(deu.identity, ken.identity, clock.now()).bytes)));
-    expect(error).toMatchObject({ codeName: 'WRONG_RECIPIENT', field: 'header.recipient', rule: 'recipient', retryable: false });
+  it("a misaddressed envelope is told so: this node's participant id is public", async () => {
+    const error = TracenetError.from(
+      await rejectionOf(client.deliver(sealFrom(deu.identity, ken.identity, clock.now()).bytes)),
+    );
+    expect(error).toMatchObject({
+      codeName: 'WRONG_RECIPIENT',
+      field: 'header.recipient',
+      rule: 'recipient',
+      retryable: false,
+    });
   });
 });
 
 describe('the envelope opener: what each check says', () => {
   const config = { maxEnvelopeBytes: MAX_BYTES, replayWindowMs: WINDOW_MS };
-  const opener = (peers: PeerRegistry = bel.node.peers) => new EnvelopeOpener({ identity: self(), peers, clock, config });
+  const opener = (peers: PeerRegistry = bel.node.peers) =>
+    new EnvelopeOpener({ identity: self(), peers, clock, config });
   const refusalOf = (run: () => unknown): TracenetError => {
     try {
       run();
@@ -752,18 +1011,47 @@ describe('the envelope opener: what each check says', () => {
 
   it('the time window and the expiry, with how far off the envelope is', () => {
     expect(opener().config).toBe(config);
-    const at = (createdAtMs: number, expiresAtMs = createdAtMs + 3_600_000) => () => opener().checkTime(headerFrom(fra.identity, self(), clock.now(), { createdAtMs, expiresAtMs }));
-    expect(refusalOf(at(clock.now() + 600_000))).toMatchObject({ code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, field: 'header.created_at_ms', rule: 'replay_window', message: 'envelope was created 600 s in the future; the window is ±300 s' });
-    expect(refusalOf(at(clock.now() - 600_000))).toMatchObject({ message: 'envelope was created 600 s ago; the window is ±300 s' });
-    expect(refusalOf(at(clock.now() - 1000, clock.now()))).toMatchObject({ code: ErrorCode.ERROR_CODE_EXPIRED, field: 'header.expires_at_ms', rule: 'expiry', message: 'envelope has expired' });
+    const at =
+      (createdAtMs: number, expiresAtMs = createdAtMs + 3_600_000) =>
+      () =>
+        opener().checkTime(headerFrom(fra.identity, self(), clock.now(), { createdAtMs, expiresAtMs }));
+    expect(refusalOf(at(clock.now() + 600_000))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW,
+      field: 'header.created_at_ms',
+      rule: 'replay_window',
+      message: 'envelope was created 600 s in the future; the window is ±300 s',
+    });
+    expect(refusalOf(at(clock.now() - 600_000))).toMatchObject({
+      message: 'envelope was created 600 s ago; the window is ±300 s',
+    });
+    expect(refusalOf(at(clock.now() - 1000, clock.now()))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_EXPIRED,
+      field: 'header.expires_at_ms',
+      rule: 'expiry',
+      message: 'envelope has expired',
+    });
     expect(at(clock.now() - 1000, clock.now() + 1)).not.toThrow();
   });
 
   it('precise reasons of refused headers; the refusal of another addressee is public', () => {
-    const parsed = (from: Party, overrides: Partial<EnvelopeHeader> = {}) => parseEnvelope(sealHeader(from.identity, self(), headerFrom(from.identity, self(), clock.now(), overrides)).bytes, MAX_BYTES);
-    expect(refusalOf(() => opener().authenticate(parsed(fra, { recipient: 'KEN' })))).toMatchObject({ code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT, field: 'header.recipient', message: 'envelope is addressed to KEN, this node is BEL' });
-    expect(preciseReason(refusalOf(() => opener().authenticate(parsed(fra, { recipientKeyId: 'k'.repeat(16) }))))).toMatchObject({ field: 'header.recipient_key_id' });
-    expect(preciseReason(refusalOf(() => opener().authenticate(parsed(deu))))).toMatchObject({ field: 'header.sender', rule: 'pinned_peer', message: 'DEU is not a pinned peer of BEL' });
+    const parsed = (from: Party, overrides: Partial<EnvelopeHeader> = {}) =>
+      parseEnvelope(
+        sealHeader(from.identity, self(), headerFrom(from.identity, self(), clock.now(), overrides)).bytes,
+        MAX_BYTES,
+      );
+    expect(refusalOf(() => opener().authenticate(parsed(fra, { recipient: 'KEN' })))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT,
+      field: 'header.recipient',
+      message: 'envelope is addressed to KEN, this node is BEL',
+    });
+    expect(
+      preciseReason(refusalOf(() => opener().authenticate(parsed(fra, { recipientKeyId: 'k'.repeat(16) })))),
+    ).toMatchObject({ field: 'header.recipient_key_id' });
+    expect(preciseReason(refusalOf(() => opener().authenticate(parsed(deu))))).toMatchObject({
+      field: 'header.sender',
+      rule: 'pinned_peer',
+      message: 'DEU is not a pinned peer of BEL',
+    });
   });
 
   it('a precise reason is the cause of NOT_AUTHENTICATED only', () => {
@@ -774,11 +1062,27 @@ describe('the envelope opener: what each check says', () => {
 
   it('sealed content from the pair that does not decode stays MALFORMED; a fault that is no refusal is passed on as it is', () => {
     const sealed = sealFrom(fra.identity, self(), clock.now());
-    const junk = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(Buffer.from([0xff, 0xff, 0xff]), sealed.envelope.header, null, sealed.envelope.nonce, pairKeyOf(fra.identity, self()));
-    const authentic = parseEnvelope(reencode(sealed.envelope, (copy) => (copy.ciphertext = Buffer.from(junk))), MAX_BYTES);
-    expect(refusalOf(() => opener().authenticate(authentic))).toMatchObject({ code: ErrorCode.ERROR_CODE_MALFORMED, field: 'sealed' });
+    const junk = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(
+      Buffer.from([0xff, 0xff, 0xff]),
+      sealed.envelope.header,
+      null,
+      sealed.envelope.nonce,
+      pairKeyOf(fra.identity, self()),
+    );
+    const authentic = parseEnvelope(
+      reencode(sealed.envelope, (copy) => (copy.ciphertext = Buffer.from(junk))),
+      MAX_BYTES,
+    );
+    expect(refusalOf(() => opener().authenticate(authentic))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_MALFORMED,
+      field: 'sealed',
+    });
     const fault = new Error('the peer registry is broken');
-    const broken = { get: () => { throw fault; } } as unknown as PeerRegistry;
+    const broken = {
+      get: () => {
+        throw fault;
+      },
+    } as unknown as PeerRegistry;
     expect(refusalOf(() => opener(broken).authenticate(parseEnvelope(sealed.bytes, MAX_BYTES)))).toBe(fault);
   });
 });
@@ -827,9 +1131,26 @@ describe("the receiver's own outcomes: audit entry, node event, listeners, recei
     const body = notice('audited', 'with its body digest');
     const sealed = sealFrom(fra.identity, self(), clock.now(), { body });
     const { messageId } = EnvelopeHeader.decode(sealed.envelope.header);
-    expect(await deliverOk(sealed.bytes)).toMatchObject({ status: ACCEPTED, errorCode: ErrorCode.ERROR_CODE_UNSPECIFIED, errorMessage: '' });
-    expect(await lastAudit(bel.node)).toMatchObject({ type: 'message.received', direction: 'in', peer: 'FRA', messageId, bodyDigest: bodyDigest(MessageKind.MESSAGE_KIND_NOTICE, body) });
-    expect(await lastEvent()).toMatchObject({ type: NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED, caseId: '', traceId: '', peer: 'FRA', messageId, summary: 'message received from FRA' });
+    expect(await deliverOk(sealed.bytes)).toMatchObject({
+      status: ACCEPTED,
+      errorCode: ErrorCode.ERROR_CODE_UNSPECIFIED,
+      errorMessage: '',
+    });
+    expect(await lastAudit(bel.node)).toMatchObject({
+      type: 'message.received',
+      direction: 'in',
+      peer: 'FRA',
+      messageId,
+      bodyDigest: bodyDigest(MessageKind.MESSAGE_KIND_NOTICE, body),
+    });
+    expect(await lastEvent()).toMatchObject({
+      type: NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED,
+      caseId: '',
+      traceId: '',
+      peer: 'FRA',
+      messageId,
+      summary: 'message received from FRA',
+    });
   });
 
   it("tells its listeners each duplicate and rejection with the message's kind; a REJECTED receipt carries the error's text", async () => {
@@ -848,10 +1169,20 @@ describe("the receiver's own outcomes: audit entry, node event, listeners, recei
 
       const other = sealFrom(fra.identity, self(), clock.now(), { messageId, body: notice('two', 'second body') });
       const reused = await refusalOf(bel.node.receiver.deliver(other.bytes));
-      expect(reused).toMatchObject({ field: 'header.message_id', rule: 'unique_message_id', message: `message id ${messageId} was already used by FRA for other content` });
-      expect(ReceiptBody.decode((reused.receipt as Receipt).body)).toMatchObject({ errorCode: ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, errorMessage: reused.message });
+      expect(reused).toMatchObject({
+        field: 'header.message_id',
+        rule: 'unique_message_id',
+        message: `message id ${messageId} was already used by FRA for other content`,
+      });
+      expect(ReceiptBody.decode((reused.receipt as Receipt).body)).toMatchObject({
+        errorCode: ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED,
+        errorMessage: reused.message,
+      });
       const again = await refusalOf(bel.node.receiver.deliver(other.bytes));
-      expect(again).toMatchObject({ rule: 'rejected_before', message: 'this message was rejected before; it is not processed again' });
+      expect(again).toMatchObject({
+        rule: 'rejected_before',
+        message: 'this message was rejected before; it is not processed again',
+      });
       const unparsed = await refusalOf(bel.node.receiver.deliver(Buffer.from([0xff, 0xff, 0xff])));
       expect(rejections).toEqual([
         { code: 'MESSAGE_ID_REUSED', kind: MessageKind.MESSAGE_KIND_NOTICE },
@@ -868,7 +1199,10 @@ describe("the receiver's own outcomes: audit entry, node event, listeners, recei
     const { receiver, failNextWrite } = bareReceiver();
     const sealed = sealFrom(fra.identity, self(), clock.now());
     expect(statusOf(await receiver.deliver(sealed.bytes))).toBe(ACCEPTED);
-    expect((await refusalOf(receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { body: notice('', '') }).bytes))).code).toBe(ErrorCode.ERROR_CODE_MISSING_FIELD);
+    expect(
+      (await refusalOf(receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { body: notice('', '') }).bytes)))
+        .code,
+    ).toBe(ErrorCode.ERROR_CODE_MISSING_FIELD);
     failNextWrite();
     const storage = await refusalOf(receiver.deliver(sealed.bytes));
     expect(storage.code).toBe(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE);
@@ -877,14 +1211,19 @@ describe("the receiver's own outcomes: audit entry, node event, listeners, recei
     expect(statusOf(await receiver.deliver(sealed.bytes))).toBe(DUPLICATE);
   });
 
-  it("the handler decides: it commits, refuses (remembered by message id), fails for a moment, or neither (INTERNAL), and a failure after its commit keeps the message", async () => {
+  it('the handler decides: it commits, refuses (remembered by message id), fails for a moment, or neither (INTERNAL), and a failure after its commit keeps the message', async () => {
     const { receiver } = bareReceiver();
     let decision: 'commit' | 'refuse' | 'retry' | 'nothing' | 'fail after commit' = 'commit';
     receiver.setInboundHandler({
       handles: (kind) => kind === MessageKind.MESSAGE_KIND_NOTICE,
       async accept(_message, commit) {
-        if (decision === 'refuse') throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the case refuses it', { field: 'body.trace_id', rule: 'known_trace' });
-        if (decision === 'retry') throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the case store is busy');
+        if (decision === 'refuse')
+          throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the case refuses it', {
+            field: 'body.trace_id',
+            rule: 'known_trace',
+          });
+        if (decision === 'retry')
+          throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the case store is busy');
         if (decision === 'nothing') return;
         await commit([], [], []);
         if (decision === 'fail after commit') throw new Error('after the commit');
@@ -894,7 +1233,9 @@ describe("the receiver's own outcomes: audit entry, node event, listeners, recei
     receiver.on('rejected', (r) => rejections.push(r));
 
     // The handler's kinds are judged by the handler alone: a notice the body rules refuse is its to accept.
-    expect(statusOf(await receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { body: notice('', '') }).bytes))).toBe(ACCEPTED);
+    expect(
+      statusOf(await receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { body: notice('', '') }).bytes)),
+    ).toBe(ACCEPTED);
 
     decision = 'retry';
     const sealed = sealFrom(fra.identity, self(), clock.now());
@@ -904,7 +1245,11 @@ describe("the receiver's own outcomes: audit entry, node event, listeners, recei
     expect(rejections).toEqual([{ code: 'STORAGE_UNAVAILABLE', kind: MessageKind.MESSAGE_KIND_NOTICE }]);
     decision = 'nothing';
     const internal = await refusalOf(receiver.deliver(sealed.bytes));
-    expect(internal).toMatchObject({ code: ErrorCode.ERROR_CODE_INTERNAL, message: 'the workflow neither accepted nor refused the message', receipt: undefined });
+    expect(internal).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INTERNAL,
+      message: 'the workflow neither accepted nor refused the message',
+      receipt: undefined,
+    });
     decision = 'fail after commit';
     expect((await refusalOf(receiver.deliver(sealed.bytes))).receipt).toBeUndefined();
     decision = 'commit';
@@ -918,7 +1263,9 @@ describe("the receiver's own outcomes: audit entry, node event, listeners, recei
     // Remembered for the message id, not only these bytes: a fresh seal of it is refused as before, unasked.
     decision = 'commit';
     clock.advance(1_000);
-    const resealed = await refusalOf(receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { messageId }).bytes));
+    const resealed = await refusalOf(
+      receiver.deliver(sealFrom(fra.identity, self(), clock.now(), { messageId }).bytes),
+    );
     expect(resealed).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'rejected_before' });
   });
 });
@@ -934,7 +1281,9 @@ describe('audit', () => {
 
 describe('error codes', () => {
   it('every ErrorCode has a gRPC status and a retry rule', () => {
-    const codes = Object.values(ErrorCode).filter((v): v is ErrorCode => typeof v === 'number' && v !== ErrorCode.UNRECOGNIZED);
+    const codes = Object.values(ErrorCode).filter(
+      (v): v is ErrorCode => typeof v === 'number' && v !== ErrorCode.UNRECOGNIZED,
+    );
     expect(codes.length).toBeGreaterThan(20);
     for (const code of codes) {
       const info = (ERROR_CODES as Record<number, { grpc: number; retryable: boolean } | undefined>)[code];
@@ -942,13 +1291,24 @@ describe('error codes', () => {
       expect(Object.values(GrpcStatus)).toContain(info?.grpc);
       expect(typeof info?.retryable).toBe('boolean');
     }
-    expect(Object.keys(ERROR_CODES).map(Number).sort((a, b) => a - b)).toEqual([...codes].sort((a, b) => a - b));
+    expect(
+      Object.keys(ERROR_CODES)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([...codes].sort((a, b) => a - b));
   });
 
   it('a TracenetError survives the trip through a gRPC status', () => {
-    const original = new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'subject is required', { field: 'body.subject', rule: 'required' });
+    const original = new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'subject is required', {
+      field: 'body.subject',
+      rule: 'required',
+    });
     const status = original.toStatus();
-    const serviceError = Object.assign(new Error(status.details), { code: status.code, details: status.details, metadata: status.metadata });
+    const serviceError = Object.assign(new Error(status.details), {
+      code: status.code,
+      details: status.details,
+      metadata: status.metadata,
+    });
     const back = TracenetError.from(serviceError);
     expect(back.code).toBe(ErrorCode.ERROR_CODE_MISSING_FIELD);
     expect(back.field).toBe('body.subject');

@@ -29,11 +29,22 @@ const UNSAFE = {
 
 describe('unsafe characters (docs/protocol.md 2.3)', () => {
   it.each(Object.entries(UNSAFE))('refuses %s', (_name, char) => {
-    expect(unsafeCharacter(`Ministère${char}x`)).toBe(`U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at character 10`);
+    expect(unsafeCharacter(`Ministère${char}x`)).toBe(
+      `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at character 10`,
+    );
   });
 
   it('accepts the text of every UN language, with the joiners some scripts need', () => {
-    for (const name of ['République française', 'Российская Федерация', 'الجمهورية العربية السورية', '中华人民共和国', 'España', 'می\u200cخواهم', 'क्ष\u200dि', "Côte d'Ivoire / Panel of Experts (1267)"]) {
+    for (const name of [
+      'République française',
+      'Российская Федерация',
+      'الجمهورية العربية السورية',
+      '中华人民共和国',
+      'España',
+      'می\u200cخواهم',
+      'क्ष\u200dि',
+      "Côte d'Ivoire / Panel of Experts (1267)",
+    ]) {
       expect(unsafeCharacter(name), name).toBeUndefined();
     }
   });

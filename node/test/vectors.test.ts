@@ -10,7 +10,14 @@ import { EnvelopeHeader, MessageKind, Notice, ReceiptBody, ReceiptStatus, Sealed
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkpointSignedBytes, entryHash, GENESIS_HASH } from '../src/audit/audit-log.js';
 import { initSodium, sodium } from '../src/crypto/sodium.js';
-import { bodyDigest, decryptEnvelope, envelopeDigest, parseEnvelope, sealWithHeader, verifyEnvelopeSignature } from '../src/envelope/envelope.js';
+import {
+  bodyDigest,
+  decryptEnvelope,
+  envelopeDigest,
+  parseEnvelope,
+  sealWithHeader,
+  verifyEnvelopeSignature,
+} from '../src/envelope/envelope.js';
 import { derivePairKey } from '../src/envelope/pair-key.js';
 import { signReceipt } from '../src/envelope/receipt.js';
 import { keyIdOf, keyPairsFromSecrets } from '../src/crypto/key-pairs.js';
@@ -29,7 +36,10 @@ function section38(): string {
 function valueAfter(text: string, label: string): string {
   const line = text.split('\n').find((l) => l.startsWith(label));
   expect(line, `3.8 prints "${label}"`).toBeDefined();
-  return (line ?? '').slice(label.length).trim().replace(/^"(.*)"$/, '$1');
+  return (line ?? '')
+    .slice(label.length)
+    .trim()
+    .replace(/^"(.*)"$/, '$1');
 }
 
 /** A hex block: the indented lines after the line that starts with `label`, joined. */
@@ -69,8 +79,12 @@ describe('the node reproduces the test vectors of protocol 3.8', () => {
     const fra = keys('FRA');
     const bel = keys('BEL');
     const pair = valueAfter(v, 'pair key (FRA, BEL)');
-    expect(derivePairKey(fra.encryptionSecretKey, fra.encryptionPublicKey, bel.encryptionPublicKey).toString('hex')).toBe(pair);
-    expect(derivePairKey(bel.encryptionSecretKey, bel.encryptionPublicKey, fra.encryptionPublicKey).toString('hex')).toBe(pair);
+    expect(
+      derivePairKey(fra.encryptionSecretKey, fra.encryptionPublicKey, bel.encryptionPublicKey).toString('hex'),
+    ).toBe(pair);
+    expect(
+      derivePairKey(bel.encryptionSecretKey, bel.encryptionPublicKey, fra.encryptionPublicKey).toString('hex'),
+    ).toBe(pair);
   });
 
   it('the header and body encode as printed', () => {
@@ -87,7 +101,9 @@ describe('the node reproduces the test vectors of protocol 3.8', () => {
       correlationId: 'case-2026-0001',
     }).finish();
     expect(Buffer.from(header).toString('hex')).toBe(blockAfter(v, 'header (104 bytes)').toString('hex'));
-    expect(Buffer.from(Notice.encode({ subject: 'Test', text: 'Hello from FRA' }).finish()).toString('hex')).toBe(blockAfter(v, 'body (Notice)').toString('hex'));
+    expect(Buffer.from(Notice.encode({ subject: 'Test', text: 'Hello from FRA' }).finish()).toString('hex')).toBe(
+      blockAfter(v, 'body (Notice)').toString('hex'),
+    );
   });
 
   it('the signature, the sealed content, the envelope digest and the body digest (3.4–3.7)', () => {
@@ -99,17 +115,21 @@ describe('the node reproduces the test vectors of protocol 3.8', () => {
     const parsedOwn = parseEnvelope(sealed.bytes, 1 << 20);
     const content = decryptEnvelope(parsedOwn, hex(valueAfter(v, 'pair key (FRA, BEL)')));
     expect(Buffer.from(content.signature).toString('hex')).toBe(blockAfter(v, 'signature').toString('hex'));
-    expect(Buffer.from(SealedContent.encode(content).finish()).toString('hex')).toBe(blockAfter(v, 'SealedContent (plaintext)').toString('hex'));
+    expect(Buffer.from(SealedContent.encode(content).finish()).toString('hex')).toBe(
+      blockAfter(v, 'SealedContent (plaintext)').toString('hex'),
+    );
 
     const envelope = blockAfter(v, 'Envelope (serialized)');
     const parsed = parseEnvelope(envelope, 1 << 20);
     expect(Buffer.from(parsed.envelope.nonce).toString('hex')).toBe(blockAfter(v, 'nonce').toString('hex'));
-    expect(Buffer.from(parsed.envelope.ciphertext).toString('hex')).toBe(blockAfter(v, 'ciphertext (plaintext + 16-byte tag)').toString('hex'));
+    expect(Buffer.from(parsed.envelope.ciphertext).toString('hex')).toBe(
+      blockAfter(v, 'ciphertext (plaintext + 16-byte tag)').toString('hex'),
+    );
     expect(envelopeDigest(parsed.envelope).toString('hex')).toBe(blockAfter(v, 'envelope digest').toString('hex'));
     expect(bodyDigest(MessageKind.MESSAGE_KIND_NOTICE, body)).toBe(blockAfter(v, 'body digest (3.7)').toString('hex'));
   });
 
-  it('BEL opens the printed envelope and verifies FRA\'s signature; one changed header byte fails the AEAD check', () => {
+  it("BEL opens the printed envelope and verifies FRA's signature; one changed header byte fails the AEAD check", () => {
     const bel = keys('BEL');
     const fra = keys('FRA');
     const pairKey = derivePairKey(bel.encryptionSecretKey, bel.encryptionPublicKey, fra.encryptionPublicKey);
@@ -123,7 +143,7 @@ describe('the node reproduces the test vectors of protocol 3.8', () => {
     expect(() => decryptEnvelope({ ...parsed, envelope: { ...parsed.envelope, header } }, pairKey)).toThrow();
   });
 
-  it('BEL\'s receipt (4.12)', () => {
+  it("BEL's receipt (4.12)", () => {
     const body = {
       version: 1,
       issuer: 'BEL',
@@ -138,8 +158,13 @@ describe('the node reproduces the test vectors of protocol 3.8', () => {
     };
     const receipt = signReceipt(body, keys('BEL').signingSecretKey);
     expect(Buffer.from(receipt.body).toString('hex')).toBe(blockAfter(v, 'ReceiptBody').toString('hex'));
-    expect(Buffer.from(receipt.signature).toString('hex')).toBe(blockAfter(v, 'signature = Ed25519-Sign(BEL').toString('hex'));
-    expect(ReceiptBody.decode(receipt.body)).toMatchObject({ issuer: 'BEL', status: ReceiptStatus.RECEIPT_STATUS_ACCEPTED });
+    expect(Buffer.from(receipt.signature).toString('hex')).toBe(
+      blockAfter(v, 'signature = Ed25519-Sign(BEL').toString('hex'),
+    );
+    expect(ReceiptBody.decode(receipt.body)).toMatchObject({
+      issuer: 'BEL',
+      status: ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+    });
   });
 
   it('the audit entry hash and the checkpoint signature (8.2, 8.3)', () => {

@@ -4,4 +4,7 @@
 export const DEFAULT_IMAGE: string;
 
 /** Builds the node image from the host's node binary, busybox and the built repo, unless up to date. */
-export function buildNodeImage(options?: { readonly image?: string; readonly log?: (line: string) => void }): Promise<{ image: string; built: boolean; ms: number; bytes: number }>;
+export function buildNodeImage(options?: {
+  readonly image?: string;
+  readonly log?: (line: string) => void;
+}): Promise<{ image: string; built: boolean; ms: number; bytes: number }>;

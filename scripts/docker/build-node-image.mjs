@@ -16,7 +16,20 @@
 // modification times); when an image of that name has the same digest, nothing is rebuilt.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
@@ -122,7 +135,10 @@ function inputsDigest(sources) {
 
 function existingDigest(image) {
   try {
-    return execFileSync('docker', ['image', 'inspect', '--format', `{{ index .Config.Labels "${LABEL}" }}`, image], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('docker', ['image', 'inspect', '--format', `{{ index .Config.Labels "${LABEL}" }}`, image], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return '';
   }
@@ -142,11 +158,16 @@ export async function buildNodeImage(options = {}) {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first with "npx tsc -b node"`);
 
   const { packages, links } = runtimeClosure();
-  const addons = packages.flatMap((pkg) => listFiles(realpathSync(join(REPO, pkg))).filter((f) => f.endsWith('.node') && wanted(f)));
+  const addons = packages.flatMap((pkg) =>
+    listFiles(realpathSync(join(REPO, pkg))).filter((f) => f.endsWith('.node') && wanted(f)),
+  );
   const natives = nativeFiles(addons);
   const busybox = busyboxPath();
   const sources = [
-    ...WORKSPACES.flatMap(({ dir, folders }) => [join(REPO, dir, 'package.json'), ...folders.map((f) => join(REPO, dir, f))]),
+    ...WORKSPACES.flatMap(({ dir, folders }) => [
+      join(REPO, dir, 'package.json'),
+      ...folders.map((f) => join(REPO, dir, f)),
+    ]),
     ...packages.map((pkg) => realpathSync(join(REPO, pkg))),
     ...natives,
     busybox,
@@ -169,11 +190,16 @@ export async function buildNodeImage(options = {}) {
       }
     }
     for (const pkg of packages) {
-      cpSync(realpathSync(join(REPO, pkg)), join(app, pkg), { recursive: true, verbatimSymlinks: true, filter: (src) => wanted(src) && !/[\\/]node_modules[\\/]\.bin([\\/]|$)/.test(src) });
+      cpSync(realpathSync(join(REPO, pkg)), join(app, pkg), {
+        recursive: true,
+        verbatimSymlinks: true,
+        filter: (src) => wanted(src) && !/[\\/]node_modules[\\/]\.bin([\\/]|$)/.test(src),
+      });
     }
     for (const [link, target] of links) {
       mkdirSync(dirname(join(app, link)), { recursive: true });
-      if (!existsSync(join(app, link))) symlinkSync(relative(dirname(join(app, link)), join(app, target)), join(app, link));
+      if (!existsSync(join(app, link)))
+        symlinkSync(relative(dirname(join(app, link)), join(app, target)), join(app, link));
     }
     // The node binary, its loader and libraries, at the paths ldd named.
     for (const file of natives) {
@@ -185,7 +211,22 @@ export async function buildNodeImage(options = {}) {
     mkdirSync(join(root, 'bin'), { recursive: true });
     copyFileSync(busybox, join(root, 'bin/busybox'));
     chmodSync(join(root, 'bin/busybox'), 0o755);
-    for (const applet of ['sh', 'ls', 'cat', 'kill', 'sleep', 'mkdir', 'rm', 'ps', 'du', 'env', 'test', '[', 'hostname']) symlinkSync('busybox', join(root, 'bin', applet));
+    for (const applet of [
+      'sh',
+      'ls',
+      'cat',
+      'kill',
+      'sleep',
+      'mkdir',
+      'rm',
+      'ps',
+      'du',
+      'env',
+      'test',
+      '[',
+      'hostname',
+    ])
+      symlinkSync('busybox', join(root, 'bin', applet));
     mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
     copyFileSync(ENTRYPOINT, join(root, 'usr/local/bin/tracenet-entrypoint'));
     chmodSync(join(root, 'usr/local/bin/tracenet-entrypoint'), 0o755);
@@ -208,7 +249,9 @@ export async function buildNodeImage(options = {}) {
 
 function imageBytes(image) {
   try {
-    return Number(execFileSync('docker', ['image', 'inspect', '--format', '{{ .Size }}', image], { encoding: 'utf8' }).trim());
+    return Number(
+      execFileSync('docker', ['image', 'inspect', '--format', '{{ .Size }}', image], { encoding: 'utf8' }).trim(),
+    );
   } catch {
     return 0;
   }
@@ -218,20 +261,26 @@ function imageBytes(image) {
 function importRoot(root, image, changes) {
   return new Promise((resolve, reject) => {
     const tar = spawn('tar', ['-C', root, '--owner=0', '--group=0', '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const dockerImport = spawn('docker', ['import', ...changes.flatMap((c) => ['--change', c]), '-', image], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const dockerImport = spawn('docker', ['import', ...changes.flatMap((c) => ['--change', c]), '-', image], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     tar.stdout.pipe(dockerImport.stdin);
     const errors = [];
     tar.stderr.on('data', (d) => errors.push(String(d)));
     dockerImport.stderr.on('data', (d) => errors.push(String(d)));
     tar.once('error', reject);
     dockerImport.once('error', reject);
-    dockerImport.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`docker import exited ${code}: ${errors.join('')}`))));
+    dockerImport.once('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`docker import exited ${code}: ${errors.join('')}`)),
+    );
   });
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const image = process.argv[2] ?? DEFAULT_IMAGE;
   const result = await buildNodeImage({ image, log: (line) => console.error(line) });
-  console.error(`${result.image}: ${result.built ? 'built' : 'up to date'} in ${result.ms} ms, ${(result.bytes / 1e6).toFixed(1)} MB`);
+  console.error(
+    `${result.image}: ${result.built ? 'built' : 'up to date'} in ${result.ms} ms, ${(result.bytes / 1e6).toFixed(1)} MB`,
+  );
   console.log(result.image);
 }

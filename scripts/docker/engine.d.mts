@@ -1,9 +1,14 @@
 /** Types of engine.mjs (plain JavaScript so that CI runs it before anything is built). */
 
-export type EngineOutcome = { readonly ok: true; readonly started: boolean; readonly ms: number } | { readonly ok: false; readonly reason: string; readonly ms: number };
+export type EngineOutcome =
+  | { readonly ok: true; readonly started: boolean; readonly ms: number }
+  | { readonly ok: false; readonly reason: string; readonly ms: number };
 
 /** Resolves once a Docker engine answers, installing (apt-get) and starting dockerd when root. */
-export function ensureDockerEngine(options?: { readonly log?: (line: string) => void; readonly install?: boolean }): Promise<EngineOutcome>;
+export function ensureDockerEngine(options?: {
+  readonly log?: (line: string) => void;
+  readonly install?: boolean;
+}): Promise<EngineOutcome>;
 
 /** Whether `docker info` answers. */
 export function engineAnswers(): boolean;

@@ -21,7 +21,9 @@ const PACKAGES = ['docker.io', 'iptables', 'busybox-static'];
 
 /** Whether `docker info` answers. */
 export function engineAnswers() {
-  return spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  return (
+    spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', timeout: 10_000 }).status === 0
+  );
 }
 
 function has(command) {
@@ -67,7 +69,10 @@ export async function withEngineLock(work, staleMs = 180_000) {
 function aptInstall(packages, log) {
   log(`installing ${packages.join(', ')} with apt-get…`);
   const install = () =>
-    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    }).status === 0;
   if (install()) return;
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
   if (!install()) throw new Error(`apt-get install ${packages.join(' ')} failed`);
@@ -85,7 +90,11 @@ export async function ensureDockerEngine(options = {}) {
   const started = Date.now();
   const result = (value) => ({ ...value, ms: Date.now() - started });
   if (engineAnswers() && hasBusybox()) return result({ ok: true, started: false });
-  if (options.install === false) return result({ ok: false, reason: 'no Docker engine answers (`docker info` fails) and installing one was not allowed' });
+  if (options.install === false)
+    return result({
+      ok: false,
+      reason: 'no Docker engine answers (`docker info` fails) and installing one was not allowed',
+    });
   if (process.getuid?.() !== 0) {
     return result({
       ok: false,
@@ -95,11 +104,16 @@ export async function ensureDockerEngine(options = {}) {
     });
   }
   if (!has('apt-get') && (!has('dockerd') || !has('docker') || !hasBusybox())) {
-    return result({ ok: false, reason: 'no Docker engine answers and there is no apt-get to install docker.io, iptables and busybox-static' });
+    return result({
+      ok: false,
+      reason: 'no Docker engine answers and there is no apt-get to install docker.io, iptables and busybox-static',
+    });
   }
   try {
     return await withEngineLock(async () => {
-      const missing = PACKAGES.filter((p) => (p === 'docker.io' ? !has('dockerd') || !has('docker') : p === 'iptables' ? !has('iptables') : !hasBusybox()));
+      const missing = PACKAGES.filter((p) =>
+        p === 'docker.io' ? !has('dockerd') || !has('docker') : p === 'iptables' ? !has('iptables') : !hasBusybox(),
+      );
       if (missing.length > 0) aptInstall(missing, log);
       if (engineAnswers()) return result({ ok: true, started: false });
       mkdirSync(DATA_ROOT, { recursive: true });
@@ -123,7 +137,11 @@ export async function ensureDockerEngine(options = {}) {
 /** The version the engine reports, for logs. */
 export function engineVersion() {
   try {
-    return execFileSync('docker', ['info', '--format', '{{.ServerVersion}} ({{.Driver}}, cgroup v{{.CgroupVersion}})'], { encoding: 'utf8' }).trim();
+    return execFileSync(
+      'docker',
+      ['info', '--format', '{{.ServerVersion}} ({{.Driver}}, cgroup v{{.CgroupVersion}})'],
+      { encoding: 'utf8' },
+    ).trim();
   } catch {
     return 'unknown';
   }
@@ -132,7 +150,9 @@ export function engineVersion() {
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const outcome = await ensureDockerEngine({ log: (line) => console.log(`docker: ${line}`) });
   if (outcome.ok) {
-    console.log(`docker: engine ${engineVersion()} ${outcome.started ? 'started' : 'already running'}; ready in ${(outcome.ms / 1000).toFixed(1)} s`);
+    console.log(
+      `docker: engine ${engineVersion()} ${outcome.started ? 'started' : 'already running'}; ready in ${(outcome.ms / 1000).toFixed(1)} s`,
+    );
   } else {
     console.error(`docker: no engine: ${outcome.reason}`);
     process.exit(1);

@@ -59,11 +59,15 @@ export function checkCatalogue(catalogue, root) {
     if (typeof m?.rule !== 'string' || m.rule.trim() === '') fail('rule is required');
     const cited = typeof m?.section === 'string' ? m.section.split(',').map((s) => s.trim()) : [];
     if (cited.length === 0) fail('section is required');
-    for (const s of cited) if (!SECTION.test(s) || !sections.has(s)) fail(`section ${s} is not a section of docs/protocol.md`);
+    for (const s of cited)
+      if (!SECTION.test(s) || !sections.has(s)) fail(`section ${s} is not a section of docs/protocol.md`);
     if (m?.visibility !== 'wire' && m?.visibility !== 'local') fail('visibility must be "wire" or "local"');
-    if (m?.visibility === 'local' && (typeof m.why !== 'string' || m.why.trim() === '')) fail('a local-only mutant says why no peer or Authority client can see it ("why")');
-    for (const test of Array.isArray(m?.tests) ? m.tests : []) if (!existsSync(join(root, test))) fail(`test file ${test} does not exist`);
-    if (!Array.isArray(m?.tests) || m.tests.length === 0) fail('tests lists the node test files most likely to notice it');
+    if (m?.visibility === 'local' && (typeof m.why !== 'string' || m.why.trim() === ''))
+      fail('a local-only mutant says why no peer or Authority client can see it ("why")');
+    for (const test of Array.isArray(m?.tests) ? m.tests : [])
+      if (!existsSync(join(root, test))) fail(`test file ${test} does not exist`);
+    if (!Array.isArray(m?.tests) || m.tests.length === 0)
+      fail('tests lists the node test files most likely to notice it');
     const search = textOf(m?.search);
     const replace = textOf(m?.replace);
     if (typeof search !== 'string' || search === '') fail('search is required');

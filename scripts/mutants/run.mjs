@@ -24,7 +24,18 @@
 // skipped, so an interrupted run resumes where it stopped. Every command runs under `nice`.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, URL } from 'node:url';
@@ -36,21 +47,53 @@ const DOCS = join(ROOT, 'docs/conformance.md');
 /** Bumped when the way of measuring changes: results of another version are measured again. */
 const RUNNER_VERSION = 2;
 /** What a measurement depends on; docs and scripts are left out so that writing the figures keeps them. */
-const MEASURED = ['node/', 'sdk/', 'conformance/', 'proto/', 'package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.json', 'vitest.config.ts'];
+const MEASURED = [
+  'node/',
+  'sdk/',
+  'conformance/',
+  'proto/',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.base.json',
+  'tsconfig.json',
+  'vitest.config.ts',
+];
 /** Kept in sync with the code by a unit test; it fails on every mutant by design, so it is never a kill. */
 const CATALOGUE_TEST = 'node/test/mutants-catalogue.test.ts';
 const MINUTE = 60_000;
-const LIMITS = { build: 10 * MINUTE, suite: 40 * MINUTE, confirm: 15 * MINUTE, targeted: 40 * MINUTE, full: 120 * MINUTE };
+const LIMITS = {
+  build: 10 * MINUTE,
+  suite: 40 * MINUTE,
+  confirm: 15 * MINUTE,
+  targeted: 40 * MINUTE,
+  full: 120 * MINUTE,
+};
 const NODE = process.execPath;
 
 // ---- options -------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const options = { only: [], list: false, fresh: false, quick: false, carry: false, shard: undefined, writeDocs: false, keep: false, help: false };
+  const options = {
+    only: [],
+    list: false,
+    fresh: false,
+    quick: false,
+    carry: false,
+    shard: undefined,
+    writeDocs: false,
+    keep: false,
+    help: false,
+  };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--only') options.only.push(...(argv[(i += 1)] ?? '').split(',').filter((s) => s !== ''));
-    else if (arg.startsWith('--only=')) options.only.push(...arg.slice(7).split(',').filter((s) => s !== ''));
+    else if (arg.startsWith('--only='))
+      options.only.push(
+        ...arg
+          .slice(7)
+          .split(',')
+          .filter((s) => s !== ''),
+      );
     else if (arg === '--list') options.list = true;
     else if (arg === '--fresh') options.fresh = true;
     else if (arg === '--quick') options.quick = true;
@@ -58,10 +101,10 @@ function parseArgs(argv) {
     else if (arg === '--shard' || arg.startsWith('--shard=')) {
       const value = arg === '--shard' ? (argv[(i += 1)] ?? '') : arg.slice(8);
       const match = /^(\d+)\/(\d+)$/.exec(value);
-      if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2])) throw new Error(`--shard takes <i>/<n> with 1 <= i <= n, not ${value}`);
+      if (!match || Number(match[1]) < 1 || Number(match[1]) > Number(match[2]))
+        throw new Error(`--shard takes <i>/<n> with 1 <= i <= n, not ${value}`);
       options.shard = { index: Number(match[1]), count: Number(match[2]) };
-    }
-    else if (arg === '--write-docs') options.writeDocs = true;
+    } else if (arg === '--write-docs') options.writeDocs = true;
     else if (arg === '--keep') options.keep = true;
     else if (arg === '-h' || arg === '--help') options.help = true;
     else throw new Error(`unknown option ${arg} (see --help)`);
@@ -96,7 +139,12 @@ function run(args, { cwd, log, timeoutMs, env = {}, onLine }) {
   return new Promise((resolve) => {
     const started = Date.now();
     const out = [];
-    const child = spawn('nice', ['-n', '10', ...args], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
+    const child = spawn('nice', ['-n', '10', ...args], {
+      cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0', ...env },
+    });
     current = child;
     let partial = '';
     let stopped = false;
@@ -145,7 +193,11 @@ function killStragglers() {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(scratchRoot) || readlinkSync(`/proc/${pid}/cwd`).startsWith(scratchRoot)) process.kill(pid, 'SIGKILL');
+      if (
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(scratchRoot) ||
+        readlinkSync(`/proc/${pid}/cwd`).startsWith(scratchRoot)
+      )
+        process.kill(pid, 'SIGKILL');
     } catch {
       // gone, or not ours to read
     }
@@ -165,7 +217,10 @@ function treeFiles() {
 function sourceKey(files) {
   const hash = createHash('sha256').update(`runner ${RUNNER_VERSION}\n`);
   for (const file of files.filter((f) => MEASURED.some((m) => (m.endsWith('/') ? f.startsWith(m) : f === m))).sort()) {
-    hash.update(`${file}\n`).update(readFileSync(join(ROOT, file))).update('\n');
+    hash
+      .update(`${file}\n`)
+      .update(readFileSync(join(ROOT, file)))
+      .update('\n');
   }
   return hash.digest('hex').slice(0, 16);
 }
@@ -177,13 +232,17 @@ function sourceKey(files) {
  */
 function nodeCodeAt(commit) {
   if (commit === undefined || commit.includes(' ')) return undefined;
-  const ids = ['node/src', 'proto', 'package-lock.json'].map((path) => spawnSync('git', ['rev-parse', `${commit}:${path}`], { cwd: ROOT, encoding: 'utf8' }));
+  const ids = ['node/src', 'proto', 'package-lock.json'].map((path) =>
+    spawnSync('git', ['rev-parse', `${commit}:${path}`], { cwd: ROOT, encoding: 'utf8' }),
+  );
   return ids.every((r) => r.status === 0) ? ids.map((r) => r.stdout.trim()).join(' ') : undefined;
 }
 
 function gitCommit() {
   const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
-  const dirty = spawnSync('git', ['status', '--porcelain', '--', ...MEASURED], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() !== '';
+  const dirty =
+    spawnSync('git', ['status', '--porcelain', '--', ...MEASURED], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() !==
+    '';
   return dirty ? `${head} with uncommitted changes` : head;
 }
 
@@ -202,14 +261,27 @@ async function makeCopy(dir, files, logs) {
     if (entry === '@tracenet' || entry.startsWith('.vite') || entry === '.cache') continue;
     symlinkSync(join(ROOT, 'node_modules', entry), join(modules, entry));
   }
-  for (const pkg of readdirSync(join(ROOT, 'node_modules/@tracenet'))) symlinkSync(`../../${pkg}`, join(modules, '@tracenet', pkg));
-  const built = await run([NODE, 'node_modules/typescript/bin/tsc', '-b'], { cwd: dir, log: join(logs, `build-${relative(scratchRoot, dir)}.log`), timeoutMs: LIMITS.build * 2 });
+  for (const pkg of readdirSync(join(ROOT, 'node_modules/@tracenet')))
+    symlinkSync(`../../${pkg}`, join(modules, '@tracenet', pkg));
+  const built = await run([NODE, 'node_modules/typescript/bin/tsc', '-b'], {
+    cwd: dir,
+    log: join(logs, `build-${relative(scratchRoot, dir)}.log`),
+    timeoutMs: LIMITS.build * 2,
+  });
   if (built.code !== 0) throw new Error(`the scratch copy ${dir} does not build:\n${built.output.slice(-3000)}`);
 }
 
 // ---- the conformance suite -----------------------------------------------------------------
 
-const SUITE_ARGS = ['conformance/dist/cli.js', '--spawn', 'sh conformance/bin/reference-node.sh', '--expected-failures', 'conformance/expected-failures.json', '--ready-timeout', '60000'];
+const SUITE_ARGS = [
+  'conformance/dist/cli.js',
+  '--spawn',
+  'sh conformance/bin/reference-node.sh',
+  '--expected-failures',
+  'conformance/expected-failures.json',
+  '--ready-timeout',
+  '60000',
+];
 /** The suite stops after this many cases failed (that the unmutated node passes): enough to confirm and name them. */
 const SUITE_BAIL = 3;
 /** A failed or unexpectedly passing case in the suite's progress output (docs/conformance.md section 1). */
@@ -231,15 +303,28 @@ async function runSuite(dir, log, { only = [], bail = 0, ignore = [] } = {}) {
   };
   // The nodes the suite starts keep their data under the scratch directory: ended and removed with it.
   const env = { TMPDIR: join(scratchRoot, 'tmp') };
-  const result = await run(args, { cwd: dir, log, env, onLine, timeoutMs: only.length > 0 ? LIMITS.confirm : LIMITS.suite });
+  const result = await run(args, {
+    cwd: dir,
+    log,
+    env,
+    onLine,
+    timeoutMs: only.length > 0 ? LIMITS.confirm : LIMITS.suite,
+  });
   killStragglers();
   if (result.stopped) return { ran: true, failed: seen, ms: result.ms, note: `stopped after ${bail} failed cases` };
   if (!existsSync(json)) {
     const tail = result.output.trim().split('\n').slice(-3).join(' ').slice(0, 300);
-    return { ran: false, failed: [], ms: result.ms, note: result.timedOut ? 'the suite timed out' : `the suite could not run (exit ${result.code}): ${tail}` };
+    return {
+      ran: false,
+      failed: [],
+      ms: result.ms,
+      note: result.timedOut ? 'the suite timed out' : `the suite could not run (exit ${result.code}): ${tail}`,
+    };
   }
   const report = JSON.parse(readFileSync(json, 'utf8'));
-  const failed = report.results.filter((r) => r.status === 'failed' || r.status === 'xpass').map((r) => ({ id: r.id, section: r.section, message: String(r.message).slice(0, 300) }));
+  const failed = report.results
+    .filter((r) => r.status === 'failed' || r.status === 'xpass')
+    .map((r) => ({ id: r.id, section: r.section, message: String(r.message).slice(0, 300) }));
   return { ran: true, failed, ms: result.ms, note: result.timedOut ? 'timed out' : '' };
 }
 
@@ -268,9 +353,15 @@ async function measureSuite(copies, mutant, logs, baseline, quick) {
   const ignore = [...baseline];
   const unconfirmed = [];
   let ms = 0;
-  const sections = mutant.section.split(',').map((x) => x.trim()).filter((x) => x !== '0');
+  const sections = mutant.section
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '0');
   // A local-only mutant does not count for the suite: its sections' cases only check that it is local.
-  const phases = [...(sections.length > 0 ? ['targeted'] : []), ...(quick || mutant.visibility === 'local' ? [] : ['full'])];
+  const phases = [
+    ...(sections.length > 0 ? ['targeted'] : []),
+    ...(quick || mutant.visibility === 'local' ? [] : ['full']),
+  ];
   for (const phase of phases) {
     const only = phase === 'targeted' ? sections : [];
     for (let attempt = 1; attempt <= 3; attempt += 1) {
@@ -278,7 +369,11 @@ async function measureSuite(copies, mutant, logs, baseline, quick) {
       let first = await runSuite(copies.mutant, join(logs, `${name}.log`), { only, bail: SUITE_BAIL, ignore });
       ms += first.ms;
       if (!first.ran) {
-        const again = await runSuite(copies.mutant, join(logs, `${name}-again.log`), { only, bail: SUITE_BAIL, ignore });
+        const again = await runSuite(copies.mutant, join(logs, `${name}-again.log`), {
+          only,
+          bail: SUITE_BAIL,
+          ignore,
+        });
         ms += again.ms;
         if (!again.ran) return { killed: true, scope: phase, cases: [], note: again.note, ms };
         first = again;
@@ -291,13 +386,26 @@ async function measureSuite(copies, mutant, logs, baseline, quick) {
       ms += again.ms;
       const failsAgain = new Map(again.failed.map((f) => [f.id, f]));
       const cases = ids.filter((id) => failsAgain.has(id) && !failsUnmutated.has(id)).map((id) => failsAgain.get(id));
-      if (cases.length > 0) return { killed: true, scope: phase, cases, note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
+      if (cases.length > 0)
+        return {
+          killed: true,
+          scope: phase,
+          cases,
+          note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '',
+          ms,
+        };
       unconfirmed.push(...ids);
       ignore.push(...ids);
       if (!first.note.startsWith('stopped')) break;
     }
   }
-  return { killed: false, scope: quick || mutant.visibility === 'local' ? 'targeted' : 'full', cases: [], note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '', ms };
+  return {
+    killed: false,
+    scope: quick || mutant.visibility === 'local' ? 'targeted' : 'full',
+    cases: [],
+    note: unconfirmed.length > 0 ? `not confirmed: ${unconfirmed.join(', ')}` : '',
+    ms,
+  };
 }
 
 // ---- the node's tests ----------------------------------------------------------------------
@@ -308,22 +416,59 @@ const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 async function runTests(dir, log, args, timeoutMs = LIMITS.confirm) {
   const json = `${log}.json`;
   rmSync(json, { force: true });
-  const result = await run([NODE, 'node_modules/vitest/vitest.mjs', 'run', ...args, '--exclude', CATALOGUE_TEST, '--reporter=json', `--outputFile=${json}`], {
-    cwd: dir,
-    log,
-    timeoutMs,
-  });
+  const result = await run(
+    [
+      NODE,
+      'node_modules/vitest/vitest.mjs',
+      'run',
+      ...args,
+      '--exclude',
+      CATALOGUE_TEST,
+      '--reporter=json',
+      `--outputFile=${json}`,
+    ],
+    {
+      cwd: dir,
+      log,
+      timeoutMs,
+    },
+  );
   killStragglers();
-  if (!existsSync(json)) return { ok: false, failed: [], ms: result.ms, note: result.timedOut ? 'vitest timed out' : `vitest ended without a report (exit ${result.code})` };
+  if (!existsSync(json))
+    return {
+      ok: false,
+      failed: [],
+      ms: result.ms,
+      note: result.timedOut ? 'vitest timed out' : `vitest ended without a report (exit ${result.code})`,
+    };
   const report = JSON.parse(readFileSync(json, 'utf8'));
   const failed = [];
   for (const file of report.testResults) {
     const name = relative(dir, file.name);
     const tests = file.assertionResults.filter((t) => t.status === 'failed');
-    for (const t of tests) failed.push({ file: name, name: t.fullName, message: String(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300) });
-    if (tests.length === 0 && file.status === 'failed') failed.push({ file: name, name: '', message: String(file.message ?? '').split('\n')[0].slice(0, 300) });
+    for (const t of tests)
+      failed.push({
+        file: name,
+        name: t.fullName,
+        message: String(t.failureMessages?.[0] ?? '')
+          .split('\n')[0]
+          .slice(0, 300),
+      });
+    if (tests.length === 0 && file.status === 'failed')
+      failed.push({
+        file: name,
+        name: '',
+        message: String(file.message ?? '')
+          .split('\n')[0]
+          .slice(0, 300),
+      });
   }
-  return { ok: result.code === 0 && failed.length === 0, failed, ms: result.ms, note: result.timedOut ? 'vitest timed out' : '' };
+  return {
+    ok: result.code === 0 && failed.length === 0,
+    failed,
+    ms: result.ms,
+    note: result.timedOut ? 'vitest timed out' : '',
+  };
 }
 
 /** Whether a failure of the mutant is real: it fails again there and passes on the unmutated copy (remembered). */
@@ -332,7 +477,11 @@ async function confirmTest(copies, mutant, logs, failure, n) {
   const again = await runTests(copies.mutant, join(logs, `${mutant.id}-tests-again-${n}.log`), select);
   if (again.ok) return { confirmed: false, ms: again.ms };
   const key = `test ${failure.file} > ${failure.name}`;
-  if (!pristineFailed.has(key)) pristineFailed.set(key, !(await runTests(copies.pristine, join(logs, `${mutant.id}-tests-pristine-${n}.log`), select)).ok);
+  if (!pristineFailed.has(key))
+    pristineFailed.set(
+      key,
+      !(await runTests(copies.pristine, join(logs, `${mutant.id}-tests-pristine-${n}.log`), select)).ok,
+    );
   return { confirmed: !pristineFailed.get(key), ms: again.ms };
 }
 
@@ -350,8 +499,18 @@ async function measureTests(copies, mutant, logs, quick) {
       const files = targeted.filter((f) => !unreliable.includes(f));
       if (phase === 'targeted' && files.length === 0) break;
       const excluded = phase === 'full' ? [...targeted, ...unreliable] : [];
-      const args = [...(phase === 'targeted' ? files : ['node/test', 'sdk/test']), '--bail', '1', ...excluded.flatMap((f) => ['--exclude', f])];
-      const result = await runTests(copies.mutant, join(logs, `${mutant.id}-tests-${phase}-${attempt}.log`), args, LIMITS[phase]);
+      const args = [
+        ...(phase === 'targeted' ? files : ['node/test', 'sdk/test']),
+        '--bail',
+        '1',
+        ...excluded.flatMap((f) => ['--exclude', f]),
+      ];
+      const result = await runTests(
+        copies.mutant,
+        join(logs, `${mutant.id}-tests-${phase}-${attempt}.log`),
+        args,
+        LIMITS[phase],
+      );
       ms += result.ms;
       if (result.ok) break;
       const failure = result.failed[0];
@@ -359,13 +518,29 @@ async function measureTests(copies, mutant, logs, quick) {
       const confirmation = await confirmTest(copies, mutant, logs, failure, `${phase}-${attempt}`);
       ms += confirmation.ms;
       if (confirmation.confirmed) {
-        const test = failure.name === '' ? `${failure.file} (the file fails: ${failure.message})` : `${failure.file} > ${failure.name}`;
-        return { killed: true, phase, test, message: failure.message, ms, note: unreliable.length > 0 ? `left out as unreliable: ${unreliable.join(', ')}` : '' };
+        const test =
+          failure.name === ''
+            ? `${failure.file} (the file fails: ${failure.message})`
+            : `${failure.file} > ${failure.name}`;
+        return {
+          killed: true,
+          phase,
+          test,
+          message: failure.message,
+          ms,
+          note: unreliable.length > 0 ? `left out as unreliable: ${unreliable.join(', ')}` : '',
+        };
       }
       unreliable.push(failure.file);
     }
   }
-  return { killed: false, phase: quick ? 'targeted' : 'full', test: '', ms, note: unreliable.length > 0 ? `left out as unreliable: ${unreliable.join(', ')}` : '' };
+  return {
+    killed: false,
+    phase: quick ? 'targeted' : 'full',
+    test: '',
+    ms,
+    note: unreliable.length > 0 ? `left out as unreliable: ${unreliable.join(', ')}` : '',
+  };
 }
 
 // ---- results -------------------------------------------------------------------------------
@@ -374,17 +549,22 @@ async function measureTests(copies, mutant, logs, quick) {
 function readResults() {
   const results = { format: 'tracenet-mutants/1', baseline: undefined, mutants: {} };
   const dir = dirname(RESULTS);
-  for (const name of readdirSync(dir).filter((n) => /^results(\.shard-\d+-of-\d+)?\.json$/.test(n)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => /^results(\.shard-\d+-of-\d+)?\.json$/.test(n))
+    .sort()) {
     const file = JSON.parse(readFileSync(join(dir, name), 'utf8'));
     if (file.baseline && !(results.baseline?.measuredAt > file.baseline.measuredAt)) results.baseline = file.baseline;
-    for (const [id, r] of Object.entries(file.mutants ?? {})) if (!(results.mutants[id]?.measuredAt > r.measuredAt)) results.mutants[id] = r;
+    for (const [id, r] of Object.entries(file.mutants ?? {}))
+      if (!(results.mutants[id]?.measuredAt > r.measuredAt)) results.mutants[id] = r;
   }
   return results;
 }
 
 /** Writes the results of `ids` (and the baseline) to `file`. */
 function writeResults(results, file = RESULTS, ids = Object.keys(results.mutants)) {
-  const mutants = Object.fromEntries(ids.filter((id) => results.mutants[id] !== undefined).map((id) => [id, results.mutants[id]]));
+  const mutants = Object.fromEntries(
+    ids.filter((id) => results.mutants[id] !== undefined).map((id) => [id, results.mutants[id]]),
+  );
   writeFileSync(file, `${JSON.stringify({ ...results, mutants }, null, 2)}\n`);
 }
 
@@ -399,7 +579,8 @@ function recordedResult(r, { key, entry, fresh, carry, sameCode }) {
   if (r.key === key) return r;
   if (!carry || !r.key.endsWith(`:${entry}`) || !sameCode(r.commit)) return undefined;
   if (r.status === 'invalid') return r;
-  const keep = (side, always = false) => (side?.killed || (always && side) ? { ...side, carriedFrom: side.carriedFrom ?? r.commit } : undefined);
+  const keep = (side, always = false) =>
+    side?.killed || (always && side) ? { ...side, carriedFrom: side.carriedFrom ?? r.commit } : undefined;
   // A local mutant's suite side does not count (its sections' cases only check that it is local).
   return { ...r, suite: keep(r.suite, r.visibility === 'local'), tests: keep(r.tests) };
 }
@@ -423,10 +604,20 @@ function figures(catalogue, recorded) {
     testsKilled: testsKilled.length,
     suiteMissed: wire.filter((r) => !r.result.suite.killed).map((r) => r.mutant),
     testsMissed: measured.filter((r) => !r.result.tests.killed).map((r) => r.mutant),
-    bothMissed: measured.filter((r) => !r.result.tests.killed && !(r.mutant.visibility === 'wire' && r.result.suite.killed)).map((r) => r.mutant),
-    localNoticedBySuite: measured.filter((r) => r.mutant.visibility === 'local' && r.result.suite.killed).map((r) => r.mutant),
+    bothMissed: measured
+      .filter((r) => !r.result.tests.killed && !(r.mutant.visibility === 'wire' && r.result.suite.killed))
+      .map((r) => r.mutant),
+    localNoticedBySuite: measured
+      .filter((r) => r.mutant.visibility === 'local' && r.result.suite.killed)
+      .map((r) => r.mutant),
     /** Missed by a side that ran only its targeted phase (--quick): not yet a measured miss. */
-    incomplete: measured.filter((r) => (!r.result.suite.killed && r.result.suite.scope === 'targeted' && r.mutant.visibility === 'wire') || (!r.result.tests.killed && r.result.tests.phase === 'targeted')).map((r) => r.mutant),
+    incomplete: measured
+      .filter(
+        (r) =>
+          (!r.result.suite.killed && r.result.suite.scope === 'targeted' && r.mutant.visibility === 'wire') ||
+          (!r.result.tests.killed && r.result.tests.phase === 'targeted'),
+      )
+      .map((r) => r.mutant),
   };
 }
 
@@ -435,7 +626,9 @@ const seconds = (ms) => `${Math.round(ms / 1000)} s`;
 
 function printTable(f) {
   const width = Math.max(...f.rows.map((r) => r.mutant.id.length));
-  console.log(`\n${'mutant'.padEnd(width)}  vis    suite                                         node tests                                              time`);
+  console.log(
+    `\n${'mutant'.padEnd(width)}  vis    suite                                         node tests                                              time`,
+  );
   for (const { mutant, result } of f.rows) {
     const vis = mutant.visibility.padEnd(5);
     if (!result) {
@@ -447,13 +640,23 @@ function printTable(f) {
       continue;
     }
     const partly = (scope) => (scope === 'targeted' ? ' in its sections only' : '');
-    const suite = result.suite.killed ? `noticed: ${result.suite.cases.map((c) => c.id).join(', ')}` : `missed${partly(result.suite.scope)}${result.suite.note ? ` (${result.suite.note})` : ''}`;
-    const tests = result.tests.killed ? `noticed (${result.tests.phase}): ${result.tests.test}` : `missed${partly(result.tests.phase)}`;
-    console.log(`${mutant.id.padEnd(width)}  ${vis}  ${suite.slice(0, 44).padEnd(44)}  ${tests.slice(0, 54).padEnd(54)}  ${seconds(result.durationMs)}`);
+    const suite = result.suite.killed
+      ? `noticed: ${result.suite.cases.map((c) => c.id).join(', ')}`
+      : `missed${partly(result.suite.scope)}${result.suite.note ? ` (${result.suite.note})` : ''}`;
+    const tests = result.tests.killed
+      ? `noticed (${result.tests.phase}): ${result.tests.test}`
+      : `missed${partly(result.tests.phase)}`;
+    console.log(
+      `${mutant.id.padEnd(width)}  ${vis}  ${suite.slice(0, 44).padEnd(44)}  ${tests.slice(0, 54).padEnd(54)}  ${seconds(result.durationMs)}`,
+    );
   }
   console.log(`\nmeasured ${f.measured} of ${f.total} mutants (${f.wire} visible on the wire)`);
-  console.log(`conformance suite: ${f.suiteKilled} / ${f.wire} wire-visible mutants noticed (${percent(f.suiteKilled, f.wire)}; goal 90 %)`);
-  console.log(`node tests:        ${f.testsKilled} / ${f.measured} mutants noticed (${percent(f.testsKilled, f.measured)}; goal 95 %)`);
+  console.log(
+    `conformance suite: ${f.suiteKilled} / ${f.wire} wire-visible mutants noticed (${percent(f.suiteKilled, f.wire)}; goal 90 %)`,
+  );
+  console.log(
+    `node tests:        ${f.testsKilled} / ${f.measured} mutants noticed (${percent(f.testsKilled, f.measured)}; goal 95 %)`,
+  );
   const list = (title, mutants) => {
     if (mutants.length === 0) return;
     console.log(`\n${title}:`);
@@ -464,18 +667,25 @@ function printTable(f) {
   list('missed by both', f.bothMissed);
   list('local-only, yet noticed by the suite (visibility to check)', f.localNoticedBySuite);
   list('missed by a targeted phase only (--quick): a run without --quick completes them', f.incomplete);
-  if (f.invalid.length > 0) list('invalid (does not build)', f.invalid.map((r) => r.mutant));
+  if (f.invalid.length > 0)
+    list(
+      'invalid (does not build)',
+      f.invalid.map((r) => r.mutant),
+    );
 }
 
 /** A line naming the commits whose "noticed" was kept (--carry), if any. */
 function carriedNote(f) {
   const from = new Map();
   for (const { result } of f.rows) {
-    for (const side of [result?.suite, result?.tests]) if (side?.killed && side.carriedFrom) from.set(side.carriedFrom, (from.get(side.carriedFrom) ?? 0) + 1);
+    for (const side of [result?.suite, result?.tests])
+      if (side?.killed && side.carriedFrom) from.set(side.carriedFrom, (from.get(side.carriedFrom) ?? 0) + 1);
   }
   if (from.size === 0) return [];
   const list = [...from].map(([commit, n]) => `${n} at \`${commit}\``).join(', ');
-  return [`Measured in passes from commit to commit while tests and cases were added: a side (suite or node tests) that noticed a mutant at an earlier commit running the same node code (node/src, proto and package-lock.json identical) is kept — ${list} (sides) — and every miss was measured again at the commit above.`];
+  return [
+    `Measured in passes from commit to commit while tests and cases were added: a side (suite or node tests) that noticed a mutant at an earlier commit running the same node code (node/src, proto and package-lock.json identical) is kept — ${list} (sides) — and every miss was measured again at the commit above.`,
+  ];
 }
 
 const DOCS_BEGIN = '<!-- mutants:begin (written by npm run mutants -- --write-docs) -->';
@@ -483,7 +693,10 @@ const DOCS_END = '<!-- mutants:end -->';
 
 /** The block of docs/conformance.md section 7 that `--write-docs` replaces. */
 function docsBlock(f) {
-  const latest = f.rows.map((r) => r.result).filter((r) => r !== undefined).reduce((a, b) => (b.measuredAt > a.measuredAt ? b : a));
+  const latest = f.rows
+    .map((r) => r.result)
+    .filter((r) => r !== undefined)
+    .reduce((a, b) => (b.measuredAt > a.measuredAt ? b : a));
   const date = latest.measuredAt.slice(0, 10);
   const commit = latest.commit;
   const ids = (mutants) => (mutants.length === 0 ? 'none' : mutants.map((m) => `\`${m.id}\``).join(', '));
@@ -505,7 +718,8 @@ function writeDocs(f) {
   const block = docsBlock(f);
   const begin = text.indexOf(DOCS_BEGIN);
   const end = text.indexOf(DOCS_END);
-  if (begin === -1 || end === -1) throw new Error(`docs/conformance.md has no block between "${DOCS_BEGIN}" and "${DOCS_END}" in section 7`);
+  if (begin === -1 || end === -1)
+    throw new Error(`docs/conformance.md has no block between "${DOCS_BEGIN}" and "${DOCS_END}" in section 7`);
   writeFileSync(DOCS, text.slice(0, begin) + block + text.slice(end + DOCS_END.length));
   console.log('docs/conformance.md section 7: figures written');
 }
@@ -539,25 +753,59 @@ async function main() {
     if (!codeOf.has(commit)) codeOf.set(commit, nodeCodeAt(commit));
     return code !== undefined && codeOf.get(commit) === code;
   };
-  const recorded = (m) => recordedResult(results.mutants[m.id], { key: keyOf(m), entry: entryHash(m), fresh: options.fresh, carry: options.carry, sameCode });
+  const recorded = (m) =>
+    recordedResult(results.mutants[m.id], {
+      key: keyOf(m),
+      entry: entryHash(m),
+      fresh: options.fresh,
+      carry: options.carry,
+      sameCode,
+    });
   if (options.list) {
     for (const m of catalogue.mutants) {
       const r = recorded(m);
-      const state = !r || (r.status !== 'invalid' && !(r.suite && r.tests)) ? 'not measured' : r.status === 'invalid' ? 'invalid' : `suite ${r.suite.killed ? 'noticed' : 'missed'}, tests ${r.tests.killed ? 'noticed' : 'missed'}`;
+      const state =
+        !r || (r.status !== 'invalid' && !(r.suite && r.tests))
+          ? 'not measured'
+          : r.status === 'invalid'
+            ? 'invalid'
+            : `suite ${r.suite.killed ? 'noticed' : 'missed'}, tests ${r.tests.killed ? 'noticed' : 'missed'}`;
       console.log(`${m.id.padEnd(40)} ${m.section.padEnd(16)} ${m.visibility.padEnd(6)} ${m.file.padEnd(44)} ${state}`);
     }
     return 0;
   }
-  const selected = catalogue.mutants.filter((m, n) => (options.only.length === 0 || options.only.includes(m.id)) && (!options.shard || n % options.shard.count === options.shard.index - 1));
-  const own = options.shard ? join(dirname(RESULTS), `results.shard-${options.shard.index}-of-${options.shard.count}.json`) : RESULTS;
-  const save = () => (options.shard ? writeResults(results, own, selected.map((m) => m.id)) : writeResults(results));
+  const selected = catalogue.mutants.filter(
+    (m, n) =>
+      (options.only.length === 0 || options.only.includes(m.id)) &&
+      (!options.shard || n % options.shard.count === options.shard.index - 1),
+  );
+  const own = options.shard
+    ? join(dirname(RESULTS), `results.shard-${options.shard.index}-of-${options.shard.count}.json`)
+    : RESULTS;
+  const save = () =>
+    options.shard
+      ? writeResults(
+          results,
+          own,
+          selected.map((m) => m.id),
+        )
+      : writeResults(results);
   // A side is done when it noticed the mutant or ran completely; --quick leaves the complete runs for later.
-  const suiteDone = (r) => r !== undefined && (r.status === 'invalid' || (r.suite !== undefined && (r.suite.killed || r.suite.scope === 'full' || r.visibility === 'local' || options.quick)));
-  const testsDone = (r) => r !== undefined && (r.status === 'invalid' || (r.tests !== undefined && (r.tests.killed || r.tests.phase === 'full' || options.quick)));
+  const suiteDone = (r) =>
+    r !== undefined &&
+    (r.status === 'invalid' ||
+      (r.suite !== undefined &&
+        (r.suite.killed || r.suite.scope === 'full' || r.visibility === 'local' || options.quick)));
+  const testsDone = (r) =>
+    r !== undefined &&
+    (r.status === 'invalid' ||
+      (r.tests !== undefined && (r.tests.killed || r.tests.phase === 'full' || options.quick)));
   const todo = selected.filter((m) => !suiteDone(recorded(m)) || !testsDone(recorded(m)));
   const commit = gitCommit();
   if (todo.length > 0) {
-    console.log(`${todo.length} of ${selected.length} mutants to measure (sources ${key}, ${commit}); ${selected.length - todo.length} measured already`);
+    console.log(
+      `${todo.length} of ${selected.length} mutants to measure (sources ${key}, ${commit}); ${selected.length - todo.length} measured already`,
+    );
     scratchRoot = mkdtempSync(join(tmpdir(), 'tracenet-mutants-'));
     const logs = join(scratchRoot, 'logs');
     mkdirSync(logs);
@@ -582,30 +830,57 @@ async function main() {
         if (!base.ran) throw new Error(`the conformance suite does not run against the unmutated node: ${base.note}`);
         results.baseline = { key, suiteFailures: base.failed.map((f) => f.id), measuredAt: new Date().toISOString() };
         save();
-        if (base.failed.length > 0) console.log(`  the unmutated node fails ${base.failed.map((f) => f.id).join(', ')}: these cases are ignored`);
+        if (base.failed.length > 0)
+          console.log(`  the unmutated node fails ${base.failed.map((f) => f.id).join(', ')}: these cases are ignored`);
       }
       for (const [n, mutant] of todo.entries()) {
         const started = Date.now();
         const file = join(copies.mutant, mutant.file);
         const original = readFileSync(file, 'utf8');
         process.stdout.write(`[${n + 1}/${todo.length}] ${mutant.id} (${mutant.section}, ${mutant.visibility}): `);
-        const record = { key: keyOf(mutant), commit, measuredAt: new Date().toISOString(), section: mutant.section, visibility: mutant.visibility, rule: mutant.rule };
+        const record = {
+          key: keyOf(mutant),
+          commit,
+          measuredAt: new Date().toISOString(),
+          section: mutant.section,
+          visibility: mutant.visibility,
+          rule: mutant.rule,
+        };
         try {
           writeFileSync(file, applyMutant(original, mutant));
-          const build = await run([NODE, 'node_modules/typescript/bin/tsc', '-b', 'node'], { cwd: copies.mutant, log: join(logs, `${mutant.id}-build.log`), timeoutMs: LIMITS.build });
+          const build = await run([NODE, 'node_modules/typescript/bin/tsc', '-b', 'node'], {
+            cwd: copies.mutant,
+            log: join(logs, `${mutant.id}-build.log`),
+            timeoutMs: LIMITS.build,
+          });
           if (build.code !== 0) {
             const error = build.output.split('\n').find((l) => l.includes('error')) ?? build.output.slice(0, 300);
-            results.mutants[mutant.id] = { ...record, status: 'invalid', note: `does not build: ${error.trim()}`, durationMs: Date.now() - started };
+            results.mutants[mutant.id] = {
+              ...record,
+              status: 'invalid',
+              note: `does not build: ${error.trim()}`,
+              durationMs: Date.now() - started,
+            };
             console.log(`INVALID (does not build: ${error.trim()})`);
             continue;
           }
           process.stdout.write(`built ${seconds(build.ms)}; suite `);
           const before = recorded(mutant);
-          const suite = suiteDone(before) ? before.suite : await measureSuite(copies, mutant, logs, results.baseline.suiteFailures, options.quick);
-          process.stdout.write(`${suite.killed ? `noticed (${suite.cases.map((c) => c.id).join(', ')})` : 'missed'} ${seconds(suite.ms)}; tests `);
+          const suite = suiteDone(before)
+            ? before.suite
+            : await measureSuite(copies, mutant, logs, results.baseline.suiteFailures, options.quick);
+          process.stdout.write(
+            `${suite.killed ? `noticed (${suite.cases.map((c) => c.id).join(', ')})` : 'missed'} ${seconds(suite.ms)}; tests `,
+          );
           const tests = testsDone(before) ? before.tests : await measureTests(copies, mutant, logs, options.quick);
           console.log(`${tests.killed ? `noticed (${tests.phase}: ${tests.test})` : 'missed'} ${seconds(tests.ms)}`);
-          results.mutants[mutant.id] = { ...record, status: 'measured', suite, tests, durationMs: (before?.durationMs ?? 0) + Date.now() - started };
+          results.mutants[mutant.id] = {
+            ...record,
+            status: 'measured',
+            suite,
+            tests,
+            durationMs: (before?.durationMs ?? 0) + Date.now() - started,
+          };
         } finally {
           writeFileSync(file, original);
           save();
@@ -621,7 +896,9 @@ async function main() {
   printTable(f);
   if (options.writeDocs) {
     if (f.measured + f.invalid.length < f.total || f.incomplete.length > 0) {
-      console.error(`\n--write-docs: ${f.total - f.measured - f.invalid.length + f.incomplete.length} mutants are not measured completely for these sources yet; run npm run mutants first`);
+      console.error(
+        `\n--write-docs: ${f.total - f.measured - f.invalid.length + f.incomplete.length} mutants are not measured completely for these sources yet; run npm run mutants first`,
+      );
       return 1;
     }
     writeDocs(f);

@@ -1,5 +1,15 @@
 import { Client, type ClientUnaryCall, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { AuthorityService, CasesService, ErrorCode, type ImportRecordsProgress, type ImportRecordsRequest, LookupsService, type NodeEvent, RecordsService, TracenetError } from '@tracenet/proto';
+import {
+  AuthorityService,
+  CasesService,
+  ErrorCode,
+  type ImportRecordsProgress,
+  type ImportRecordsRequest,
+  LookupsService,
+  type NodeEvent,
+  RecordsService,
+  TracenetError,
+} from '@tracenet/proto';
 import { importRecords, type ImportRecordsOptions, type ImportSource, type ImportSummary } from './import-records.js';
 
 /** Options every call takes. */
@@ -77,7 +87,10 @@ type ResponseOf<D> = D extends { responseDeserialize: (bytes: Buffer) => infer R
  * ({@link TracenetClient.events}, {@link RecordsClient.importRecords}).
  */
 export type ServiceClient<S> = {
-  readonly [K in keyof S as S[K] extends { requestStream: false; responseStream: false } ? K : never]: (request: RequestOf<S[K]>, options?: CallOptions) => Promise<ResponseOf<S[K]>>;
+  readonly [K in keyof S as S[K] extends { requestStream: false; responseStream: false } ? K : never]: (
+    request: RequestOf<S[K]>,
+    options?: CallOptions,
+  ) => Promise<ResponseOf<S[K]>>;
 };
 
 /** The Records service: its unary calls, and the streaming import. */
@@ -205,7 +218,9 @@ export function connect(options: ConnectOptions): TracenetClient {
   // Short reconnect backoff of the channel itself, so that a restarted node is found again quickly.
   const { tls } = options;
   const pem = (value: string | Buffer | undefined) => (value === undefined ? null : Buffer.from(value));
-  const channel = tls ? credentials.createSsl(pem(tls.ca), pem(tls.privateKey), pem(tls.certificate)) : credentials.createInsecure();
+  const channel = tls
+    ? credentials.createSsl(pem(tls.ca), pem(tls.privateKey), pem(tls.certificate))
+    : credentials.createInsecure();
   const grpc = new Client(options.address, channel, {
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': 2_000,
@@ -225,7 +240,12 @@ export function connect(options: ConnectOptions): TracenetClient {
     return m;
   };
 
-  const attempt = <Req, Res>(definition: MethodDefinition, request: Req, deadline: number, signal: AbortSignal | undefined) =>
+  const attempt = <Req, Res>(
+    definition: MethodDefinition,
+    request: Req,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ) =>
     new Promise<Res>((resolve, reject) => {
       let call: ClientUnaryCall | undefined = undefined;
       const onAbort = () => call?.cancel();
@@ -246,7 +266,11 @@ export function connect(options: ConnectOptions): TracenetClient {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
 
-  const unary = async <Req, Res>(definition: MethodDefinition, request: Req, callOptions: CallOptions = {}): Promise<Res> => {
+  const unary = async <Req, Res>(
+    definition: MethodDefinition,
+    request: Req,
+    callOptions: CallOptions = {},
+  ): Promise<Res> => {
     const { signal } = callOptions;
     signal?.throwIfAborted();
     if (closed) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the client is closed');

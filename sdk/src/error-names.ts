@@ -1,7 +1,9 @@
 import { ERROR_CODES, ErrorCode, errorCodeName, TracenetError } from '@tracenet/proto';
 
 /** Code names without prefix (`RATE_LIMITED`) to their codes. */
-const BY_NAME: ReadonlyMap<string, ErrorCode> = new Map(Object.keys(ERROR_CODES).map((value) => [errorCodeName(Number(value) as ErrorCode), Number(value) as ErrorCode]));
+const BY_NAME: ReadonlyMap<string, ErrorCode> = new Map(
+  Object.keys(ERROR_CODES).map((value) => [errorCodeName(Number(value) as ErrorCode), Number(value) as ErrorCode]),
+);
 
 /**
  * The typed error behind a code name that a node reports as text rather than as a failed call:

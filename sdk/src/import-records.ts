@@ -1,5 +1,12 @@
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
-import { ErrorCode, ImportFormat, type ImportRecordsProgress, type ImportRecordsRequest, type RowError, TracenetError } from '@tracenet/proto';
+import {
+  ErrorCode,
+  ImportFormat,
+  type ImportRecordsProgress,
+  type ImportRecordsRequest,
+  type RowError,
+  TracenetError,
+} from '@tracenet/proto';
 
 /**
  * The file to import, as its contents: a stream of chunks (`fs.createReadStream(path)`, a web
@@ -10,7 +17,11 @@ import { ErrorCode, ImportFormat, type ImportRecordsProgress, type ImportRecords
  * once, so the SDK keeps what the check read in memory for the second pass; pass a function to
  * keep memory flat with large files.
  */
-export type ImportSource = AsyncIterable<Uint8Array | string> | Uint8Array | string | (() => AsyncIterable<Uint8Array | string>);
+export type ImportSource =
+  | AsyncIterable<Uint8Array | string>
+  | Uint8Array
+  | string
+  | (() => AsyncIterable<Uint8Array | string>);
 
 /** The pass an import is in: `check` validates without writing (strict or dry run), `import` writes. */
 export type ImportPass = 'check' | 'import';
@@ -72,18 +83,27 @@ export interface ImportSummary {
 }
 
 /** Opens one ImportRecords stream with an optional absolute deadline. */
-export type OpenImportStream = (deadline: number | undefined) => ClientDuplexStream<ImportRecordsRequest, ImportRecordsProgress>;
+export type OpenImportStream = (
+  deadline: number | undefined,
+) => ClientDuplexStream<ImportRecordsRequest, ImportRecordsProgress>;
 
 /** Largest chunk sent in one message; the Authority server accepts messages up to 4 MiB. */
 const CHUNK_BYTES = 256 * 1024;
 
-const FORMATS: Readonly<Record<string, ImportFormat>> = { csv: ImportFormat.IMPORT_FORMAT_CSV, jsonl: ImportFormat.IMPORT_FORMAT_JSONL };
+const FORMATS: Readonly<Record<string, ImportFormat>> = {
+  csv: ImportFormat.IMPORT_FORMAT_CSV,
+  jsonl: ImportFormat.IMPORT_FORMAT_JSONL,
+};
 
 /** The bytes of a chunk as a Buffer (a view, not a copy). */
-const toBytes = (chunk: Uint8Array | string): Buffer => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+const toBytes = (chunk: Uint8Array | string): Buffer =>
+  typeof chunk === 'string'
+    ? Buffer.from(chunk, 'utf8')
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 
 function* slices(bytes: Buffer): Generator<Buffer> {
-  for (let offset = 0; offset < bytes.byteLength; offset += CHUNK_BYTES) yield bytes.subarray(offset, offset + CHUNK_BYTES);
+  for (let offset = 0; offset < bytes.byteLength; offset += CHUNK_BYTES)
+    yield bytes.subarray(offset, offset + CHUNK_BYTES);
 }
 
 async function* chunksOf(iterable: AsyncIterable<Uint8Array | string>, record?: Buffer[]): AsyncGenerator<Buffer> {
@@ -133,7 +153,10 @@ function passesOf(source: ImportSource, twice: boolean): { first: () => PassSour
     return { first: open, second: open };
   }
   const recorded: Buffer[] | undefined = twice ? [] : undefined;
-  return { first: () => ({ chunks: chunksOf(source, recorded), release: release(source) }), second: () => ({ chunks: fromArray(recorded ?? []), release: nothingToRelease }) };
+  return {
+    first: () => ({ chunks: chunksOf(source, recorded), release: release(source) }),
+    second: () => ({ chunks: fromArray(recorded ?? []), release: nothingToRelease }),
+  };
 }
 
 const STOPPED = Symbol('stopped');
@@ -178,7 +201,8 @@ function runPass(options: PassOptions): Promise<PassResult> {
       signal?.removeEventListener('abort', onAbort);
       if ('error' in outcome || outcome.early) call.cancel();
       if ('error' in outcome) reject(outcome.error);
-      else if (!last || (!last.done && !outcome.early)) reject(new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node ended the import without a summary'));
+      else if (!last || (!last.done && !outcome.early))
+        reject(new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node ended the import without a summary'));
       else resolve({ last, errors });
     };
     const onAbort = () => finish({ error: signal?.reason });
@@ -213,7 +237,11 @@ function runPass(options: PassOptions): Promise<PassResult> {
           exhausted = true;
           break;
         }
-        const drained = call.write({ format: ImportFormat.IMPORT_FORMAT_UNSPECIFIED, dryRun: false, chunk: next.value });
+        const drained = call.write({
+          format: ImportFormat.IMPORT_FORMAT_UNSPECIFIED,
+          dryRun: false,
+          chunk: next.value,
+        });
         if (!drained) await Promise.race([new Promise((resolve) => call.once('drain', resolve)), stopped]);
       }
       if (!settled) call.end();
@@ -242,7 +270,11 @@ function summaryOf(result: PassResult, dryRun: boolean, refused: boolean): Impor
  * INVALID_FIELD, ...), with `signal.reason` when aborted, or with the source's own error when
  * reading it fails.
  */
-export async function importRecords(open: OpenImportStream, source: ImportSource, options: ImportRecordsOptions): Promise<ImportSummary> {
+export async function importRecords(
+  open: OpenImportStream,
+  source: ImportSource,
+  options: ImportRecordsOptions,
+): Promise<ImportSummary> {
   options.signal?.throwIfAborted();
   const strict = options.strict ?? false;
   const dryRun = options.dryRun ?? false;
@@ -252,10 +284,22 @@ export async function importRecords(open: OpenImportStream, source: ImportSource
   const passes = passesOf(source, strict && !dryRun);
   const common = { open, format, deadline, signal: options.signal, onProgress: options.onProgress };
   if (strict || dryRun) {
-    const check = await runPass({ ...common, pass: 'check', dryRun: true, stopAtFirstError: strict, source: passes.first() });
+    const check = await runPass({
+      ...common,
+      pass: 'check',
+      dryRun: true,
+      stopAtFirstError: strict,
+      source: passes.first(),
+    });
     const refused = strict && check.last.rowsRejected > 0;
     if (dryRun || refused) return summaryOf(check, true, refused);
   }
-  const written = await runPass({ ...common, pass: 'import', dryRun: false, stopAtFirstError: false, source: strict ? passes.second() : passes.first() });
+  const written = await runPass({
+    ...common,
+    pass: 'import',
+    dryRun: false,
+    stopAtFirstError: false,
+    source: strict ? passes.second() : passes.first(),
+  });
   return summaryOf(written, false, false);
 }

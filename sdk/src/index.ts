@@ -32,4 +32,10 @@ export {
   type EventsOptions,
 } from './client.js';
 export { errorFromCodeName } from './error-names.js';
-export type { ImportSource, ImportRecordsOptions, ImportProgress, ImportSummary, ImportPass } from './import-records.js';
+export type {
+  ImportSource,
+  ImportRecordsOptions,
+  ImportProgress,
+  ImportSummary,
+  ImportPass,
+} from './import-records.js';

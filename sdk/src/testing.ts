@@ -70,13 +70,16 @@ export interface TestFederation {
 const live = new Set<{ baseDir: string; processes: () => ChildProcess[] }>();
 process.once('exit', () => {
   for (const federation of live) {
-    for (const child of federation.processes()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of federation.processes())
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     rmSync(federation.baseDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   }
 });
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
@@ -87,17 +90,24 @@ async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void>
   clearTimeout(timer);
 }
 
-async function waitForRuntime(dataDir: string, child: ChildProcess, output: string[], timeoutMs = 20_000): Promise<RuntimeInfo> {
+async function waitForRuntime(
+  dataDir: string,
+  child: ChildProcess,
+  output: string[],
+  timeoutMs = 20_000,
+): Promise<RuntimeInfo> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`node in ${dataDir} exited before it was ready:\n${output.join('')}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`node in ${dataDir} exited before it was ready:\n${output.join('')}`);
     try {
       const runtime = JSON.parse(await readFile(dataPaths(dataDir).runtime, 'utf8')) as RuntimeInfo;
       if (runtime.pid === child.pid) return runtime;
     } catch {
       // not written yet
     }
-    if (Date.now() > deadline) throw new Error(`node in ${dataDir} was not ready after ${timeoutMs} ms:\n${output.join('')}`);
+    if (Date.now() > deadline)
+      throw new Error(`node in ${dataDir} was not ready after ${timeoutMs} ms:\n${output.join('')}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -196,8 +206,24 @@ export async function createTestFederation(options: TestFederationOptions): Prom
       const output: string[] = [];
       const child = spawn(
         process.execPath,
-        [CLI_PATH, 'start', '--data', current.dataDir, '--federation-listen', current.federationAddress, '--authority-listen', current.authorityAddress, '--metrics-listen', '', '--log-level', options.logLevel ?? 'warn'],
-        { env: { ...process.env, ...options.env, ...options.nodeEnv?.[participantId] }, stdio: ['ignore', 'pipe', 'pipe'] },
+        [
+          CLI_PATH,
+          'start',
+          '--data',
+          current.dataDir,
+          '--federation-listen',
+          current.federationAddress,
+          '--authority-listen',
+          current.authorityAddress,
+          '--metrics-listen',
+          '',
+          '--log-level',
+          options.logLevel ?? 'warn',
+        ],
+        {
+          env: { ...process.env, ...options.env, ...options.nodeEnv?.[participantId] },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
       restarted.set(participantId, child);
       child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));

@@ -15,7 +15,16 @@ import {
   WeaponEventType,
 } from '@tracenet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ERROR_CODES, ErrorCode, errorCodeName, errorFromCodeName, readErrorDetail, type TracenetClient, TracenetError } from '../src/index.js';
+import {
+  connect,
+  ERROR_CODES,
+  ErrorCode,
+  errorCodeName,
+  errorFromCodeName,
+  readErrorDetail,
+  type TracenetClient,
+  TracenetError,
+} from '../src/index.js';
 import { createTestFederation, type TestFederation } from '../src/testing.js';
 import { documentedCodes } from './support/error-docs.js';
 import { rifle } from './support/records.js';
@@ -89,7 +98,12 @@ async function thrown(promise: Promise<unknown>): Promise<Observed> {
 }
 
 /** Polls `read` until `done` holds. */
-async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+async function poll<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -100,14 +114,21 @@ async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what
 }
 
 /** The error a message in `direction` carries once it has one: how `listMessages` shows a refusal. */
-async function messageError(client: TracenetClient, direction: MessageDirection, find: (m: { messageId: string; correlationId: string }) => boolean): Promise<Observed> {
+async function messageError(
+  client: TracenetClient,
+  direction: MessageDirection,
+  find: (m: { messageId: string; correlationId: string }) => boolean,
+): Promise<Observed> {
   const messages = await poll(
     async () => (await client.authority.listMessages({ direction, limit: 1000, cursor: '' })).messages,
     (list) => list.some((m) => find(m) && m.lastError !== ''),
     `a message with an error in direction ${MessageDirection[direction]}`,
   );
   const message = messages.find((m) => find(m) && m.lastError !== '');
-  return { error: errorFromCodeName(message?.lastError ?? ''), channel: direction === MessageDirection.MESSAGE_DIRECTION_FAILED ? 'failed message' : 'queued message' };
+  return {
+    error: errorFromCodeName(message?.lastError ?? ''),
+    channel: direction === MessageDirection.MESSAGE_DIRECTION_FAILED ? 'failed message' : 'queued message',
+  };
 }
 
 function peerError(response: LookupResponse, peer: string): Observed {
@@ -117,14 +138,22 @@ function peerError(response: LookupResponse, peer: string): Observed {
 }
 
 /** Checks an observed error against the docs table. */
-function expectDocumented(observed: Observed, code: ErrorCode, expected: { field?: string; rule?: string; violations?: boolean } = {}): void {
+function expectDocumented(
+  observed: Observed,
+  code: ErrorCode,
+  expected: { field?: string; rule?: string; violations?: boolean } = {},
+): void {
   const { error, channel } = observed;
   const row = doc(code);
   expect(error).toBeInstanceOf(TracenetError);
   expect([error.code, error.codeName]).toEqual([code, row.code]);
   expect(error.retryable, `${row.code}: retryable as docs/errors.md says`).toBe(row.retryable);
   // The outbox keeps retrying exactly the retryable codes (and OUTSIDE_TIME_WINDOW, with new seals); the others fail for good.
-  if (channel === 'queued message') expect(row.retryable || code === ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW, `${row.code} is retried by the outbox`).toBe(true);
+  if (channel === 'queued message')
+    expect(
+      row.retryable || code === ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW,
+      `${row.code} is retried by the outbox`,
+    ).toBe(true);
   if (channel === 'failed message') expect(row.retryable, `${row.code} failed the message for good`).toBe(false);
   if (channel !== 'thrown by the call') return;
   // The status on the wire is the one the docs name, and the detail the node sent agrees.
@@ -159,13 +188,28 @@ describe('the client surfaces a typed error for each documented code', () => {
     [main, outsiders] = await Promise.all([
       createTestFederation({
         participants: ['FRA', 'BEL', 'KEN'],
-        policies: [{ of: 'BEL', policy: { participantId: 'FRA', acceptRequests: true, autoAcknowledge: true, allowLookups: true, lookupsPerMinute: 1 } }],
+        policies: [
+          {
+            of: 'BEL',
+            policy: {
+              participantId: 'FRA',
+              acceptRequests: true,
+              autoAcknowledge: true,
+              allowLookups: true,
+              lookupsPerMinute: 1,
+            },
+          },
+        ],
         // Envelopes of at most 64 KiB, so that a long notice is too large.
         env: { TRACENET_ENVELOPE_MAX_BYTES: '65536' },
       }),
       createTestFederation({
         participants: ['FRA', 'NLD'],
-        env: { TRACENET_ENVELOPE_REPLAY_WINDOW_MS: '1000', TRACENET_OUTBOX_INITIAL_BACKOFF_MS: '60000', TRACENET_OUTBOX_MAX_BACKOFF_MS: '60000' },
+        env: {
+          TRACENET_ENVELOPE_REPLAY_WINDOW_MS: '1000',
+          TRACENET_OUTBOX_INITIAL_BACKOFF_MS: '60000',
+          TRACENET_OUTBOX_MAX_BACKOFF_MS: '60000',
+        },
       }),
     ]);
   });
@@ -175,14 +219,28 @@ describe('the client surfaces a typed error for each documented code', () => {
 
   const fra = () => main.client('FRA');
   const bel = () => main.client('BEL');
-  const draft = async (): Promise<Case> => (await fra().cases.createCase({ recipient: 'BEL', request: traceRequest(), send: false })).case as Case;
-  const getCase = async (client: TracenetClient, caseId: string) => (await client.cases.getCase({ caseId })).case as Case;
+  const draft = async (): Promise<Case> =>
+    (await fra().cases.createCase({ recipient: 'BEL', request: traceRequest(), send: false })).case as Case;
+  const getCase = async (client: TracenetClient, caseId: string) =>
+    (await client.cases.getCase({ caseId })).case as Case;
 
   /** A request of FRA to BEL, acknowledged by BEL's policy and answered by BEL's officer; FRA's case once answered. */
-  async function answered(outcome: TraceOutcome.TRACE_OUTCOME_TRACED | TraceOutcome.TRACE_OUTCOME_REFERRED): Promise<Case> {
+  async function answered(
+    outcome: TraceOutcome.TRACE_OUTCOME_TRACED | TraceOutcome.TRACE_OUTCOME_REFERRED,
+  ): Promise<Case> {
     const mine = (await fra().cases.createCase({ recipient: 'BEL', request: traceRequest(), send: true })).case as Case;
     const theirs = await poll(
-      async () => (await bel().cases.listCases({ role: CaseRole.CASE_ROLE_REQUESTED, state: 0, peer: 'FRA', overdueOnly: false, limit: 500, cursor: '' })).cases.find((c) => c.traceId === mine.traceId),
+      async () =>
+        (
+          await bel().cases.listCases({
+            role: CaseRole.CASE_ROLE_REQUESTED,
+            state: 0,
+            peer: 'FRA',
+            overdueOnly: false,
+            limit: 500,
+            cursor: '',
+          })
+        ).cases.find((c) => c.traceId === mine.traceId),
       (c) => c?.state === CaseState.CASE_STATE_ACKNOWLEDGED,
       'the request acknowledged at BEL',
     );
@@ -196,14 +254,28 @@ describe('the client surfaces a typed error for each documented code', () => {
         ? {
             participant: 'KEN',
             basis: 'exported 2012-03-14 to KEN under licence BE-EXP-2012-0413',
-            event: { type: WeaponEventType.WEAPON_EVENT_TYPE_EXPORTED, date: '2012-03-14', place: '', agency: '', destination: 'KEN', origin: '', licence: 'BE-EXP-2012-0413', endUser: 'Kenya Police Service', details: '' },
+            event: {
+              type: WeaponEventType.WEAPON_EVENT_TYPE_EXPORTED,
+              date: '2012-03-14',
+              place: '',
+              agency: '',
+              destination: 'KEN',
+              origin: '',
+              licence: 'BE-EXP-2012-0413',
+              endUser: 'Kenya Police Service',
+              details: '',
+            },
           }
         : undefined,
       history: [],
       details: 'from our export register',
       restrictions: undefined,
     });
-    return poll(() => getCase(fra(), mine.caseId), (c) => c.state === CaseState.CASE_STATE_ANSWERED, 'the answer at FRA');
+    return poll(
+      () => getCase(fra(), mine.caseId),
+      (c) => c.state === CaseState.CASE_STATE_ANSWERED,
+      'the answer at FRA',
+    );
   }
 
   /** Runs `during` while KEN's process is stopped (SIGSTOP): it accepts connections but answers nothing. */
@@ -221,14 +293,30 @@ describe('the client surfaces a typed error for each documented code', () => {
     {
       code: ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE,
       how: 'a notice longer than the envelopes the node sends (envelope.maxBytes 64 KiB here)',
-      provoke: () => thrown(fra().authority.sendNotice({ recipient: 'BEL', subject: 'register extract', text: 'x'.repeat(70_000), correlationId: '' })),
+      provoke: () =>
+        thrown(
+          fra().authority.sendNotice({
+            recipient: 'BEL',
+            subject: 'register extract',
+            text: 'x'.repeat(70_000),
+            correlationId: '',
+          }),
+        ),
       field: 'body',
       rule: 'max_envelope_bytes',
     },
     {
       code: ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE,
       how: 'a request larger than the Authority port accepts (4 MiB): grpc-js refuses it without a detail',
-      provoke: () => thrown(fra().authority.sendNotice({ recipient: 'BEL', subject: 'register extract', text: 'x'.repeat(5 * 1024 * 1024), correlationId: '' })),
+      provoke: () =>
+        thrown(
+          fra().authority.sendNotice({
+            recipient: 'BEL',
+            subject: 'register extract',
+            text: 'x'.repeat(5 * 1024 * 1024),
+            correlationId: '',
+          }),
+        ),
       field: '',
       rule: '',
     },
@@ -255,9 +343,18 @@ describe('the client surfaces a typed error for each documented code', () => {
       code: ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED,
       how: 'a trace request to KEN, whose policy accepts no requests: the message fails for good, the case says why',
       provoke: async () => {
-        const sent = (await fra().cases.createCase({ recipient: 'KEN', request: traceRequest('FX-KEN-1'), send: true })).case as Case;
-        const observed = await messageError(fra(), MessageDirection.MESSAGE_DIRECTION_FAILED, (m) => m.correlationId === sent.traceId);
-        const noted = await poll(() => getCase(fra(), sent.caseId), (c) => c.timeline.some((t) => t.summary.includes('not delivered')), 'the refusal noted on the case');
+        const sent = (await fra().cases.createCase({ recipient: 'KEN', request: traceRequest('FX-KEN-1'), send: true }))
+          .case as Case;
+        const observed = await messageError(
+          fra(),
+          MessageDirection.MESSAGE_DIRECTION_FAILED,
+          (m) => m.correlationId === sent.traceId,
+        );
+        const noted = await poll(
+          () => getCase(fra(), sent.caseId),
+          (c) => c.timeline.some((t) => t.summary.includes('not delivered')),
+          'the refusal noted on the case',
+        );
         expect(noted.timeline.at(-1)?.summary).toMatch(/^trace request not delivered to KEN: KIND_NOT_ALLOWED/);
         return observed;
       },
@@ -286,7 +383,8 @@ describe('the client surfaces a typed error for each documented code', () => {
     {
       code: ErrorCode.ERROR_CODE_NOT_FOUND,
       how: 'a policy for a peer that is not pinned',
-      provoke: () => thrown(fra().authority.setPeerPolicy({ policy: PeerPolicy.fromPartial({ participantId: 'DEU' }) })),
+      provoke: () =>
+        thrown(fra().authority.setPeerPolicy({ policy: PeerPolicy.fromPartial({ participantId: 'DEU' }) })),
       field: 'policy.participant_id',
       rule: 'pinned_peer',
     },
@@ -308,7 +406,11 @@ describe('the client surfaces a typed error for each documented code', () => {
       code: ErrorCode.ERROR_CODE_UNAVAILABLE,
       how: 'a call in flight when the node dies (SIGKILL), without retries',
       provoke: async () => {
-        const client = connect({ address: main.node('KEN').authorityAddress, token: main.node('KEN').token, retries: { maxRetries: 0 } });
+        const client = connect({
+          address: main.node('KEN').authorityAddress,
+          token: main.node('KEN').token,
+          retries: { maxRetries: 0 },
+        });
         try {
           await client.authority.getNodeInfo({}); // connected
           const { pid } = main.node('KEN');
@@ -358,7 +460,8 @@ describe('the client surfaces a typed error for each documented code', () => {
     {
       code: ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE,
       how: 'an empty trace request',
-      provoke: () => thrown(fra().cases.createCase({ recipient: 'BEL', request: TraceRequest.fromPartial({}), send: true })),
+      provoke: () =>
+        thrown(fra().cases.createCase({ recipient: 'BEL', request: TraceRequest.fromPartial({}), send: true })),
       violations: true,
     },
     {
@@ -366,8 +469,15 @@ describe('the client surfaces a typed error for each documented code', () => {
       how: 'a second follow-on of a referred case',
       provoke: async () => {
         const c = await answered(TraceOutcome.TRACE_OUTCOME_REFERRED);
-        await fra().cases.followOn({ caseId: c.caseId, intendedUse: '', otherInformation: 'referred by BEL', send: true });
-        return thrown(fra().cases.followOn({ caseId: c.caseId, intendedUse: '', otherInformation: 'again', send: true }));
+        await fra().cases.followOn({
+          caseId: c.caseId,
+          intendedUse: '',
+          otherInformation: 'referred by BEL',
+          send: true,
+        });
+        return thrown(
+          fra().cases.followOn({ caseId: c.caseId, intendedUse: '', otherInformation: 'again', send: true }),
+        );
       },
       field: 'case_id',
       rule: 'one_follow_on',
@@ -386,7 +496,9 @@ describe('the client surfaces a typed error for each documented code', () => {
       how: "sharing BEL's answer with KEN without BEL's consent",
       provoke: async () => {
         const c = await answered(TraceOutcome.TRACE_OUTCOME_TRACED);
-        return thrown(fra().cases.shareCase({ caseId: c.caseId, thirdParticipant: 'KEN', note: 'for the joint investigation' }));
+        return thrown(
+          fra().cases.shareCase({ caseId: c.caseId, thirdParticipant: 'KEN', note: 'for the joint investigation' }),
+        );
       },
       field: 'third_participant',
       rule: 'use_restrictions',
@@ -399,35 +511,70 @@ describe('the client surfaces a typed error for each documented code', () => {
     const identity = await loadIdentity(bel.dataDir);
     const keys = generateKeyPairs();
     const { kind, displayName, tlsCertificateDer, cardValidityDays } = identity;
-    return issuePeerCard({ participantId, kind, displayName, tlsCertificateDer, cardValidityDays, keys, keyId: keyIdOf(keys.signingPublicKey, keys.encryptionPublicKey) }, [bel.federationAddress], Date.now());
+    return issuePeerCard(
+      {
+        participantId,
+        kind,
+        displayName,
+        tlsCertificateDer,
+        cardValidityDays,
+        keys,
+        keyId: keyIdOf(keys.signingPublicKey, keys.encryptionPublicKey),
+      },
+      [bel.federationAddress],
+      Date.now(),
+    );
   }
 
   const FEDERATION_ONLY = 'only the Federation service and receipts carry it';
   const NEVER_FROM_THE_AUTHORITY_API: readonly Unreturnable[] = [
-    { code: ErrorCode.ERROR_CODE_UNSPECIFIED, reason: 'never raised: it is the error code of ACCEPTED and DUPLICATE receipts; a code name this SDK does not know decodes to it' },
-    { code: ErrorCode.ERROR_CODE_MALFORMED, reason: `${FEDERATION_ONLY} (bytes that are not the expected protobuf); the SDK only sends what it encoded, and a reference node never sends such bytes` },
-    { code: ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION, reason: `${FEDERATION_ONLY}; a reference node seals version 1 only` },
+    {
+      code: ErrorCode.ERROR_CODE_UNSPECIFIED,
+      reason:
+        'never raised: it is the error code of ACCEPTED and DUPLICATE receipts; a code name this SDK does not know decodes to it',
+    },
+    {
+      code: ErrorCode.ERROR_CODE_MALFORMED,
+      reason: `${FEDERATION_ONLY} (bytes that are not the expected protobuf); the SDK only sends what it encoded, and a reference node never sends such bytes`,
+    },
+    {
+      code: ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION,
+      reason: `${FEDERATION_ONLY}; a reference node seals version 1 only`,
+    },
     {
       code: ErrorCode.ERROR_CODE_WRONG_RECIPIENT,
       reason: `${FEDERATION_ONLY}; an SDK user sees it as the lastError of a failed message`,
       seen: async () => {
         // FRA pins a card for ESP whose endpoint and certificate are BEL's: BEL receives ESP's envelope.
         await fra().authority.addPeer({ card: await misdirectedCard('ESP') });
-        const { messageId } = await fra().authority.sendNotice({ recipient: 'ESP', subject: 'hello', text: 'to the wrong node', correlationId: '' });
+        const { messageId } = await fra().authority.sendNotice({
+          recipient: 'ESP',
+          subject: 'hello',
+          text: 'to the wrong node',
+          correlationId: '',
+        });
         return messageError(fra(), MessageDirection.MESSAGE_DIRECTION_FAILED, (m) => m.messageId === messageId);
       },
     },
     // Between reference nodes a sender whose certificate the receiver has not pinned gets no connection (protocol 2.5): UNAVAILABLE.
-    { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, reason: `${FEDERATION_ONLY}; between reference nodes it comes once the sender's pinned card has expired or a roster no longer lists it (a day at least, too long to wait for here), as the lastError of a message still queued` },
+    {
+      code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+      reason: `${FEDERATION_ONLY}; between reference nodes it comes once the sender's pinned card has expired or a roster no longer lists it (a day at least, too long to wait for here), as the lastError of a message still queued`,
+    },
     {
       code: ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH,
-      reason: 'a precise reason a receiver keeps for its audit log and metrics: it answers UNKNOWN_SENDER (protocol 4.4); nodes of earlier versions sent it',
+      reason:
+        'a precise reason a receiver keeps for its audit log and metrics: it answers UNKNOWN_SENDER (protocol 4.4); nodes of earlier versions sent it',
     },
     {
       code: ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED,
-      reason: 'a precise reason a receiver keeps for its audit log and metrics: it answers UNKNOWN_SENDER (protocol 4.4); a lookup reports it for an answer that fails the AEAD check, which needs a forged answer',
+      reason:
+        'a precise reason a receiver keeps for its audit log and metrics: it answers UNKNOWN_SENDER (protocol 4.4); a lookup reports it for an answer that fails the AEAD check, which needs a forged answer',
     },
-    { code: ErrorCode.ERROR_CODE_BAD_SIGNATURE, reason: `${FEDERATION_ONLY} (and a lookup answer's per-peer result); it needs a forged signature or answer, which a reference node never sends` },
+    {
+      code: ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+      reason: `${FEDERATION_ONLY} (and a lookup answer's per-peer result); it needs a forged signature or answer, which a reference node never sends`,
+    },
     {
       code: ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW,
       reason: `${FEDERATION_ONLY}; the outbox retries it with new seals, so an SDK user sees it as the lastError of a message still queued`,
@@ -437,36 +584,66 @@ describe('the client surfaces a typed error for each documented code', () => {
         process.kill(nld.pid, 'SIGSTOP');
         let messageId = '';
         try {
-          ({ messageId } = await outsiders.client('FRA').authority.sendNotice({ recipient: 'NLD', subject: 'late', text: 'sealed 2 s before it is read', correlationId: '' }));
+          ({ messageId } = await outsiders.client('FRA').authority.sendNotice({
+            recipient: 'NLD',
+            subject: 'late',
+            text: 'sealed 2 s before it is read',
+            correlationId: '',
+          }));
           await new Promise((r) => setTimeout(r, 2000));
         } finally {
           process.kill(nld.pid, 'SIGCONT');
         }
-        return messageError(outsiders.client('FRA'), MessageDirection.MESSAGE_DIRECTION_OUTBOX, (m) => m.messageId === messageId);
+        return messageError(
+          outsiders.client('FRA'),
+          MessageDirection.MESSAGE_DIRECTION_OUTBOX,
+          (m) => m.messageId === messageId,
+        );
       },
     },
-    { code: ErrorCode.ERROR_CODE_EXPIRED, reason: `${FEDERATION_ONLY} and failed messages; a message lives at least 60 s (envelope.defaultTtlMs), too long to wait for here, and a receiver sees it only with a skewed clock` },
-    { code: ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, reason: `${FEDERATION_ONLY}; it needs a sender that reuses a message id, which the reference outbox never does` },
-    { code: ErrorCode.ERROR_CODE_SHUTTING_DOWN, reason: 'reserved, not raised by this version: a stopping node refuses calls with a plain UNAVAILABLE' },
+    {
+      code: ErrorCode.ERROR_CODE_EXPIRED,
+      reason: `${FEDERATION_ONLY} and failed messages; a message lives at least 60 s (envelope.defaultTtlMs), too long to wait for here, and a receiver sees it only with a skewed clock`,
+    },
+    {
+      code: ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED,
+      reason: `${FEDERATION_ONLY}; it needs a sender that reuses a message id, which the reference outbox never does`,
+    },
+    {
+      code: ErrorCode.ERROR_CODE_SHUTTING_DOWN,
+      reason: 'reserved, not raised by this version: a stopping node refuses calls with a plain UNAVAILABLE',
+    },
   ];
 
   const NOT_ON_DEMAND: readonly NotOnDemand[] = [
     {
       code: ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE,
       reason: 'LevelDB refusing a write (full disk, lost permissions) cannot be caused from outside a running node',
-      answer: new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the store refused a write', { rule: 'store_write' }),
+      answer: new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the store refused a write', {
+        rule: 'store_write',
+      }),
     },
     {
       code: ErrorCode.ERROR_CODE_INTERNAL,
       reason: 'a bug in the node; the node answers it without its message',
-      answer: new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error; nothing was written', { rule: 'internal' }),
+      answer: new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error; nothing was written', {
+        rule: 'internal',
+      }),
     },
-    { code: ErrorCode.ERROR_CODE_UNIMPLEMENTED, reason: 'every method of this SDK is served by a node of this version; an older node answers it', answer: 'not served' },
+    {
+      code: ErrorCode.ERROR_CODE_UNIMPLEMENTED,
+      reason: 'every method of this SDK is served by a node of this version; an older node answers it',
+      answer: 'not served',
+    },
   ];
 
   it('the three tables hold every code of ERROR_CODES exactly once, and docs/errors.md documents each', () => {
     const provoked = new Set(PROVOKED.map((p) => p.code));
-    const listed = [...provoked, ...NEVER_FROM_THE_AUTHORITY_API.map((u) => u.code), ...NOT_ON_DEMAND.map((n) => n.code)].map(errorCodeName);
+    const listed = [
+      ...provoked,
+      ...NEVER_FROM_THE_AUTHORITY_API.map((u) => u.code),
+      ...NOT_ON_DEMAND.map((n) => n.code),
+    ].map(errorCodeName);
     expect(new Set(listed).size, `a code is in two tables: ${listed.join(', ')}`).toBe(listed.length);
     expect([...listed].sort()).toEqual(ALL_CODES.map(errorCodeName).sort());
     expect([...DOCS.keys()].sort()).toEqual(ALL_CODES.map(errorCodeName).sort());
@@ -475,32 +652,50 @@ describe('the client surfaces a typed error for each documented code', () => {
   it.each(PROVOKED.map((p) => [`${errorCodeName(p.code)}: ${p.how}`, p] as const))('%s', async (_name, p) => {
     const observed = await p.provoke();
     expectDocumented(observed, p.code, p);
-    if (observed.channel === 'thrown by the call') expect(p.field !== undefined || p.violations, 'a thrown error names its field').toBeTruthy();
+    if (observed.channel === 'thrown by the call')
+      expect(p.field !== undefined || p.violations, 'a thrown error names its field').toBeTruthy();
   });
 
-  it.each(NEVER_FROM_THE_AUTHORITY_API.filter((u) => u.seen).map((u) => [`${errorCodeName(u.code)}: ${u.reason}`, u] as const))('%s', async (_name, u) => {
+  it.each(
+    NEVER_FROM_THE_AUTHORITY_API.filter((u) => u.seen).map(
+      (u) => [`${errorCodeName(u.code)}: ${u.reason}`, u] as const,
+    ),
+  )('%s', async (_name, u) => {
     const observed = await (u.seen as () => Promise<Observed>)();
     expect(observed.channel).not.toBe('thrown by the call');
     expectDocumented(observed, u.code);
   });
 
-  it.each(NOT_ON_DEMAND.map((n) => [`${errorCodeName(n.code)}: ${n.reason}`, n] as const))('%s (decoded from a stand-in server)', async (_name, n) => {
-    // A server that offers the Authority service only, answering GetNodeInfo with the node's status.
-    const server = new Server();
-    server.addService(AuthorityService, {
-      getNodeInfo: (_call: unknown, callback: (error: unknown) => void) => callback(n.answer === 'not served' ? null : n.answer.toStatus()),
-    } as unknown as UntypedServiceImplementation);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
-    const client = connect({ address: `127.0.0.1:${port}`, token: 't', retries: { maxRetries: 0 } });
-    try {
-      const call = n.answer === 'not served' ? client.records.getRecord({ recordId: 'rec_1' }) : client.authority.getNodeInfo({});
-      const observed = await thrown(call);
-      expectDocumented(observed, n.code, n.answer === 'not served' ? { field: '', rule: '' } : { rule: n.answer.rule });
-    } finally {
-      client.close();
-      server.forceShutdown();
-    }
-  });
+  it.each(NOT_ON_DEMAND.map((n) => [`${errorCodeName(n.code)}: ${n.reason}`, n] as const))(
+    '%s (decoded from a stand-in server)',
+    async (_name, n) => {
+      // A server that offers the Authority service only, answering GetNodeInfo with the node's status.
+      const server = new Server();
+      server.addService(AuthorityService, {
+        getNodeInfo: (_call: unknown, callback: (error: unknown) => void) =>
+          callback(n.answer === 'not served' ? null : n.answer.toStatus()),
+      } as unknown as UntypedServiceImplementation);
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+      );
+      const client = connect({ address: `127.0.0.1:${port}`, token: 't', retries: { maxRetries: 0 } });
+      try {
+        const call =
+          n.answer === 'not served'
+            ? client.records.getRecord({ recordId: 'rec_1' })
+            : client.authority.getNodeInfo({});
+        const observed = await thrown(call);
+        expectDocumented(
+          observed,
+          n.code,
+          n.answer === 'not served' ? { field: '', rule: '' } : { rule: n.answer.rule },
+        );
+      } finally {
+        client.close();
+        server.forceShutdown();
+      }
+    },
+  );
 
   it('a code name the SDK does not know (a newer node) decodes to UNSPECIFIED; every documented name decodes to its code', () => {
     expect(errorFromCodeName('A_CODE_FROM_A_NEWER_NODE').code).toBe(ErrorCode.ERROR_CODE_UNSPECIFIED);

@@ -15,7 +15,10 @@ describe('the event stream', () => {
   let federation: TestFederation;
   beforeAll(async () => {
     // BEL retries its deliveries quickly, so that notices queued while FRA is down arrive soon after.
-    federation = await createTestFederation({ participants: ['FRA', 'BEL'], env: { TRACENET_OUTBOX_INITIAL_BACKOFF_MS: '50', TRACENET_OUTBOX_MAX_BACKOFF_MS: '300' } });
+    federation = await createTestFederation({
+      participants: ['FRA', 'BEL'],
+      env: { TRACENET_OUTBOX_INITIAL_BACKOFF_MS: '50', TRACENET_OUTBOX_MAX_BACKOFF_MS: '300' },
+    });
   });
   afterAll(async () => {
     await federation?.stop();
@@ -27,10 +30,17 @@ describe('the event stream', () => {
     const seen: NodeEvent[] = [];
     const controller = new AbortController();
     const consuming = (async () => {
-      for await (const event of fra.events({ afterSequence: 0, signal: controller.signal, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } })) seen.push(event);
+      for await (const event of fra.events({
+        afterSequence: 0,
+        signal: controller.signal,
+        reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
+      }))
+        seen.push(event);
     })();
-    const draft = (n: number) => fra.cases.createCase({ recipient: 'BEL', request: traceRequest(`FX-${n}`), send: false });
-    const notice = (n: number) => bel.authority.sendNotice({ recipient: 'FRA', subject: `notice ${n}`, text: 'hello', correlationId: '' });
+    const draft = (n: number) =>
+      fra.cases.createCase({ recipient: 'BEL', request: traceRequest(`FX-${n}`), send: false });
+    const notice = (n: number) =>
+      bel.authority.sendNotice({ recipient: 'FRA', subject: `notice ${n}`, text: 'hello', correlationId: '' });
 
     await draft(1);
     await draft(2);
@@ -45,14 +55,23 @@ describe('the event stream', () => {
 
     await draft(3);
     await draft(4);
-    await until(() => seen.filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED).length >= 3 && seen.filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_CASE_CREATED).length >= 4, 'every event');
+    await until(
+      () =>
+        seen.filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED).length >= 3 &&
+        seen.filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_CASE_CREATED).length >= 4,
+      'every event',
+    );
     await new Promise((r) => setTimeout(r, 200));
     controller.abort();
     await consuming;
 
     const sequences = seen.map((e) => e.sequence);
     expect(sequences).toEqual(Array.from({ length: sequences.length }, (_, i) => i + 1));
-    expect(seen.filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED).map((e) => e.peer)).toEqual(['BEL', 'BEL', 'BEL']);
+    expect(seen.filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED).map((e) => e.peer)).toEqual([
+      'BEL',
+      'BEL',
+      'BEL',
+    ]);
     expect(seen.filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_CASE_CREATED)).toHaveLength(4);
   });
 

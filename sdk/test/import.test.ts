@@ -17,7 +17,10 @@ describe('client.records.importRecords', () => {
   let federation: TestFederation;
   let dir: string;
   beforeAll(async () => {
-    [federation, dir] = await Promise.all([createTestFederation({ participants: ['FRA'] }), mkdtemp(join(tmpdir(), 'tracenet-sdk-import-'))]);
+    [federation, dir] = await Promise.all([
+      createTestFederation({ participants: ['FRA'] }),
+      mkdtemp(join(tmpdir(), 'tracenet-sdk-import-')),
+    ]);
   });
   afterAll(async () => {
     await federation?.stop();
@@ -27,7 +30,13 @@ describe('client.records.importRecords', () => {
   const fra = () => federation.client('FRA');
   /** How many records the node holds with this serial. */
   const count = async (serial: string) =>
-    (await fra().records.searchRecords({ query: { manufacturer: '', serialNumber: serial, model: '', calibre: '', type: 0 }, serialOnly: true, limit: 10 })).records.length;
+    (
+      await fra().records.searchRecords({
+        query: { manufacturer: '', serialNumber: serial, model: '', calibre: '', type: 0 },
+        serialOnly: true,
+        limit: 10,
+      })
+    ).records.length;
   const counts = (serials: readonly string[]) => Promise.all(serials.map(count));
   const file = async (name: string, text: string) => {
     const path = join(dir, name);
@@ -56,8 +65,19 @@ describe('client.records.importRecords', () => {
     // 16-byte chunks: rows arrive cut anywhere, line numbers still count from the file's start.
     const path = await file('mixed.csv', mixed('IMP-A'));
     const progress: ImportProgress[] = [];
-    const summary = await fra().records.importRecords(createReadStream(path, { highWaterMark: 16 }), { format: 'csv', onProgress: (p) => progress.push(p) });
-    expect(summary).toEqual({ bytesProcessed: Buffer.byteLength(mixed('IMP-A')), rowsRead: 5, rowsImported: 3, rowsRejected: 2, errors: mixedErrors, refused: false, dryRun: false });
+    const summary = await fra().records.importRecords(createReadStream(path, { highWaterMark: 16 }), {
+      format: 'csv',
+      onProgress: (p) => progress.push(p),
+    });
+    expect(summary).toEqual({
+      bytesProcessed: Buffer.byteLength(mixed('IMP-A')),
+      rowsRead: 5,
+      rowsImported: 3,
+      rowsRejected: 2,
+      errors: mixedErrors,
+      refused: false,
+      dryRun: false,
+    });
     expect(progress.at(-1)).toMatchObject({ pass: 'import', done: true, rowsImported: 3 });
     expect(progress.flatMap((p) => p.errors)).toEqual(summary.errors);
     expect(await counts(['IMP-A-1', 'IMP-A-2', 'IMP-A-3', 'IMP-A-4', 'IMP-A-5'])).toEqual([1, 0, 1, 0, 1]);
@@ -69,13 +89,19 @@ describe('client.records.importRecords', () => {
       yield CSV_HEADER;
       for (let chunk = 0; chunk < 12; chunk += 1) {
         let text = '';
-        for (let i = chunk * 1000; i < (chunk + 1) * 1000; i += 1) text += i === 7000 ? `FN Herstal,BEL,IMP-B-${i},FAL,ray gun,,1998,,\n` : goodRow(`IMP-B-${i}`);
+        for (let i = chunk * 1000; i < (chunk + 1) * 1000; i += 1)
+          text += i === 7000 ? `FN Herstal,BEL,IMP-B-${i},FAL,ray gun,,1998,,\n` : goodRow(`IMP-B-${i}`);
         yield text;
       }
     }
     const progress: ImportProgress[] = [];
     const summary = await fra().records.importRecords(rows(), { format: 'csv', onProgress: (p) => progress.push(p) });
-    expect(summary).toMatchObject({ rowsRead: 12_000, rowsImported: 11_999, rowsRejected: 1, errors: [{ line: 7002, field: 'type' }] });
+    expect(summary).toMatchObject({
+      rowsRead: 12_000,
+      rowsImported: 11_999,
+      rowsRejected: 1,
+      errors: [{ line: 7002, field: 'type' }],
+    });
     // Messages come at least every 5,000 rows (sooner when a second has passed) and at the end; each carries the bad rows since the previous one.
     expect(progress.at(-1)).toMatchObject({ rowsRead: 12_000, done: true });
     const interim = progress.filter((p) => !p.done);
@@ -96,8 +122,18 @@ describe('client.records.importRecords', () => {
 
   it('strict: a file with a bad row is refused after the check and nothing of it is written', async () => {
     const progress: ImportProgress[] = [];
-    const summary = await fra().records.importRecords(Buffer.from(mixed('IMP-C')), { format: 'csv', strict: true, onProgress: (p) => progress.push(p) });
-    expect(summary).toMatchObject({ refused: true, dryRun: true, rowsImported: 0, rowsRejected: 2, errors: mixedErrors });
+    const summary = await fra().records.importRecords(Buffer.from(mixed('IMP-C')), {
+      format: 'csv',
+      strict: true,
+      onProgress: (p) => progress.push(p),
+    });
+    expect(summary).toMatchObject({
+      refused: true,
+      dryRun: true,
+      rowsImported: 0,
+      rowsRejected: 2,
+      errors: mixedErrors,
+    });
     expect(new Set(progress.map((p) => p.pass))).toEqual(new Set(['check']));
     expect(await counts(['IMP-C-1', 'IMP-C-3', 'IMP-C-5'])).toEqual([0, 0, 0]);
   });
@@ -109,8 +145,18 @@ describe('client.records.importRecords', () => {
       if (p.done) passes.push(`${p.pass} ${p.rowsRead} read, ${p.rowsImported} imported`);
     };
     // A stream can be read once: the check's chunks are replayed for the import.
-    const once = await fra().records.importRecords(Readable.from([clean('IMP-D').slice(0, 50), clean('IMP-D').slice(50)]), { format: 'csv', strict: true, onProgress });
-    expect(once).toMatchObject({ refused: false, dryRun: false, rowsRead: 2, rowsImported: 2, rowsRejected: 0, errors: [] });
+    const once = await fra().records.importRecords(
+      Readable.from([clean('IMP-D').slice(0, 50), clean('IMP-D').slice(50)]),
+      { format: 'csv', strict: true, onProgress },
+    );
+    expect(once).toMatchObject({
+      refused: false,
+      dryRun: false,
+      rowsRead: 2,
+      rowsImported: 2,
+      rowsRejected: 0,
+      errors: [],
+    });
     expect(passes.splice(0)).toEqual(['check 2 read, 0 imported', 'import 2 read, 2 imported']);
 
     const path = await file('clean.csv', clean('IMP-E'));
@@ -119,7 +165,10 @@ describe('client.records.importRecords', () => {
       opened += 1;
       return createReadStream(path);
     };
-    expect(await fra().records.importRecords(opens, { format: 'csv', strict: true, onProgress })).toMatchObject({ refused: false, rowsImported: 2 });
+    expect(await fra().records.importRecords(opens, { format: 'csv', strict: true, onProgress })).toMatchObject({
+      refused: false,
+      rowsImported: 2,
+    });
     expect(passes).toEqual(['check 2 read, 0 imported', 'import 2 read, 2 imported']);
     expect(opened).toBe(2);
     expect(await counts(['IMP-D-1', 'IMP-D-2', 'IMP-E-1', 'IMP-E-2'])).toEqual([1, 1, 1, 1]);
@@ -127,7 +176,15 @@ describe('client.records.importRecords', () => {
 
   it('dry run: every row is checked and nothing is written', async () => {
     const summary = await fra().records.importRecords(mixed('IMP-F'), { format: 'csv', dryRun: true });
-    expect(summary).toEqual({ bytesProcessed: Buffer.byteLength(mixed('IMP-F')), rowsRead: 5, rowsImported: 0, rowsRejected: 2, errors: mixedErrors, refused: false, dryRun: true });
+    expect(summary).toEqual({
+      bytesProcessed: Buffer.byteLength(mixed('IMP-F')),
+      rowsRead: 5,
+      rowsImported: 0,
+      rowsRejected: 2,
+      errors: mixedErrors,
+      refused: false,
+      dryRun: true,
+    });
     expect(await counts(['IMP-F-1', 'IMP-F-3', 'IMP-F-5'])).toEqual([0, 0, 0]);
   });
 
@@ -135,7 +192,12 @@ describe('client.records.importRecords', () => {
   const stalled = (rows: string, signal: AbortSignal) => {
     const source = new PassThrough();
     source.write(CSV_HEADER + rows);
-    return { source, pending: fra().records.importRecords(source, { format: 'csv', signal }).catch((e: unknown) => e) };
+    return {
+      source,
+      pending: fra()
+        .records.importRecords(source, { format: 'csv', signal })
+        .catch((e: unknown) => e),
+    };
   };
 
   it('aborting cancels the stream at once: the promise rejects with the reason, the source stream is destroyed, the node takes the next import', async () => {
@@ -147,9 +209,13 @@ describe('client.records.importRecords', () => {
     expect(((await pending) as Error).message).toBe('the officer cancelled the import');
     expect(performance.now() - started).toBeLessThan(500);
     expect(source.destroyed).toBe(true);
-    expect((await fra().records.importRecords(CSV_HEADER + goodRow('IMP-G-3'), { format: 'csv' })).rowsImported).toBe(1);
+    expect((await fra().records.importRecords(CSV_HEADER + goodRow('IMP-G-3'), { format: 'csv' })).rowsImported).toBe(
+      1,
+    );
     // An aborted signal never opens a stream.
-    await expect(fra().records.importRecords(CSV_HEADER, { format: 'csv', signal: AbortSignal.abort(new Error('too late')) })).rejects.toThrow('too late');
+    await expect(
+      fra().records.importRecords(CSV_HEADER, { format: 'csv', signal: AbortSignal.abort(new Error('too late')) }),
+    ).rejects.toThrow('too late');
   });
 
   // grpc-js ends the request stream of a cancelled call a few milliseconds before the cancel
@@ -167,21 +233,27 @@ describe('client.records.importRecords', () => {
   it('a deadline ends an import that takes too long with DEADLINE_EXCEEDED', async () => {
     const source = new PassThrough();
     source.write(CSV_HEADER);
-    const error = await fra().records.importRecords(source, { format: 'csv', deadlineMs: 300 }).catch((e: unknown) => e);
+    const error = await fra()
+      .records.importRecords(source, { format: 'csv', deadlineMs: 300 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TracenetError);
     expect((error as TracenetError).code).toBe(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     expect(source.destroyed).toBe(true);
   });
 
   it('the node refusing the import itself is a typed error: an unreadable CSV header, a wrong token', async () => {
-    const header = (await fra().records.importRecords('manufacturer,colour\nFN,red\n', { format: 'csv' }).catch((e: unknown) => e)) as TracenetError;
+    const header = (await fra()
+      .records.importRecords('manufacturer,colour\nFN,red\n', { format: 'csv' })
+      .catch((e: unknown) => e)) as TracenetError;
     expect(header).toBeInstanceOf(TracenetError);
     expect([header.codeName, header.field, header.rule]).toEqual(['INVALID_FIELD', 'header', 'csv_header']);
     expect(header.message).toContain('"colour" is not a known column');
 
     const stranger = connect({ address: federation.node('FRA').authorityAddress, token: 'x'.repeat(43) });
     try {
-      const denied = (await stranger.records.importRecords(CSV_HEADER + goodRow('IMP-H-1'), { format: 'csv' }).catch((e: unknown) => e)) as TracenetError;
+      const denied = (await stranger.records
+        .importRecords(CSV_HEADER + goodRow('IMP-H-1'), { format: 'csv' })
+        .catch((e: unknown) => e)) as TracenetError;
       expect([denied.codeName, denied.field, denied.retryable]).toEqual(['UNAUTHORIZED', 'authorization', false]);
     } finally {
       stranger.close();
@@ -197,7 +269,9 @@ describe('client.records.importRecords', () => {
     const nobody = connect({ address: `127.0.0.1:${port}`, token: 't' });
     try {
       const started = performance.now();
-      const down = (await nobody.records.importRecords(CSV_HEADER, { format: 'csv' }).catch((e: unknown) => e)) as TracenetError;
+      const down = (await nobody.records
+        .importRecords(CSV_HEADER, { format: 'csv' })
+        .catch((e: unknown) => e)) as TracenetError;
       expect([down.codeName, down.retryable]).toEqual(['UNAVAILABLE', true]);
       expect(performance.now() - started).toBeLessThan(5_000);
     } finally {

@@ -25,14 +25,29 @@ beforeAll(async () => {
     if (!existsSync(join(ROOT, built))) throw new Error(`${built} is missing: run \`npx tsc -b\` first`);
   }
   dir = await mkdtemp(join(tmpdir(), 'tracenet-sdk-package-'));
-  await run(NPM, ['pack', '--workspace', '@tracenet/proto', '--workspace', '@tracenet/sdk', '--pack-destination', dir, '--silent'], { cwd: ROOT });
+  await run(
+    NPM,
+    ['pack', '--workspace', '@tracenet/proto', '--workspace', '@tracenet/sdk', '--pack-destination', dir, '--silent'],
+    { cwd: ROOT },
+  );
   const tarballs = (await readdir(dir)).filter((name) => name.endsWith('.tgz'));
   expect(tarballs.sort()).toEqual(['tracenet-proto-0.1.0.tgz', 'tracenet-sdk-0.1.0.tgz']);
   const app = join(dir, 'app');
   await mkdir(app);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'integrator-app', private: true, type: 'module' }));
   // From the local cache when it has the packages (as it does after `npm ci` here), else the registry.
-  await run(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs.map((t) => join(dir, t))], { cwd: app, timeout: 240_000 });
+  await run(
+    NPM,
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      ...tarballs.map((t) => join(dir, t)),
+    ],
+    { cwd: app, timeout: 240_000 },
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -41,7 +56,10 @@ afterAll(async () => {
 
 /** Runs an ES module in the integrator's project; its stdout, parsed as JSON. */
 async function inApp(source: string): Promise<unknown> {
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', source], { cwd: join(dir, 'app'), timeout: 30_000 });
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', source], {
+    cwd: join(dir, 'app'),
+    timeout: 30_000,
+  });
   return JSON.parse(stdout);
 }
 
@@ -50,7 +68,15 @@ describe('@tracenet/sdk installed without @tracenet/node', () => {
     const modules = join(dir, 'app', 'node_modules');
     expect(existsSync(join(modules, '@tracenet', 'sdk', 'dist', 'index.js'))).toBe(true);
     expect(existsSync(join(modules, '@grpc', 'grpc-js'))).toBe(true);
-    for (const absent of ['@tracenet/node', 'pg', 'level', 'classic-level', 'libsodium-wrappers', 'prom-client', 'pino']) {
+    for (const absent of [
+      '@tracenet/node',
+      'pg',
+      'level',
+      'classic-level',
+      'libsodium-wrappers',
+      'prom-client',
+      'pino',
+    ]) {
       expect(existsSync(join(modules, absent)), `${absent} was installed`).toBe(false);
     }
   });

@@ -15,7 +15,9 @@ describe('the test kit', () => {
     const federation = await createTestFederation({ participants: ['FRA', 'BEL'] });
     const nodes = federation.participants.map((p) => federation.node(p));
     try {
-      expect((await federation.client('FRA').authority.listPeers({})).peers.map((p) => p.participantId)).toEqual(['BEL']);
+      expect((await federation.client('FRA').authority.listPeers({})).peers.map((p) => p.participantId)).toEqual([
+        'BEL',
+      ]);
       expect((await federation.client('BEL').authority.getNodeInfo({})).participantId).toBe('BEL');
       for (const node of nodes) expect(isAlive(node.pid)).toBe(true);
     } finally {
@@ -36,7 +38,11 @@ describe('the test kit', () => {
       console.log(JSON.stringify({ baseDir: federation.baseDir, pids: [first, federation.node('FRA').pid, federation.node('BEL').pid] }));
       throw new Error('the test failed');
     `;
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', program], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', program], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(result.status, result.stderr).toBe(1);
     expect(result.stderr).toContain('the test failed');
     const started = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { baseDir: string; pids: number[] };
@@ -49,10 +55,22 @@ describe('the test kit', () => {
 
   it('gives one node its own environment, also across a restart: BEL answers from a CSV registry, FRA does not', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'tracenet-kit-registry-'));
-    await writeFile(join(folder, 'weapons.csv'), 'manufacturer,serial_number,type,event1_type,event1_date\nFN Herstal,FN-1998-0042,rifle,manufactured,1998-03-02\n');
-    const federation = await createTestFederation({ participants: ['FRA', 'BEL'], nodeEnv: { BEL: { TRACENET_REGISTRY_ADAPTER: 'csv', TRACENET_REGISTRY_CSV_FOLDER: folder } } });
+    await writeFile(
+      join(folder, 'weapons.csv'),
+      'manufacturer,serial_number,type,event1_type,event1_date\nFN Herstal,FN-1998-0042,rifle,manufactured,1998-03-02\n',
+    );
+    const federation = await createTestFederation({
+      participants: ['FRA', 'BEL'],
+      nodeEnv: { BEL: { TRACENET_REGISTRY_ADAPTER: 'csv', TRACENET_REGISTRY_CSV_FOLDER: folder } },
+    });
     const search = async (id: string) =>
-      (await federation.client(id).records.searchRecords({ query: { manufacturer: 'FN Herstal', serialNumber: 'fn19980042', model: '', calibre: '', type: 0 }, serialOnly: false, limit: 0 })).records.map((r) => r.recordId.slice(0, 4));
+      (
+        await federation.client(id).records.searchRecords({
+          query: { manufacturer: 'FN Herstal', serialNumber: 'fn19980042', model: '', calibre: '', type: 0 },
+          serialOnly: false,
+          limit: 0,
+        })
+      ).records.map((r) => r.recordId.slice(0, 4));
     try {
       expect(await search('BEL')).toEqual(['csv_']);
       expect(await search('FRA')).toEqual([]);

@@ -37,13 +37,22 @@ async function until(node: LocalNode, caseId: string, timeoutMs = 30_000): Promi
   for (;;) {
     const { case: c } = await node.cases.call('getCase', { caseId });
     if (c && FINAL.includes(c.state)) return c;
-    if (Date.now() > deadline) throw new Error(`${node.participantId} ${caseId} stayed ${c ? CaseState[c.state] : 'absent'}`);
+    if (Date.now() > deadline)
+      throw new Error(`${node.participantId} ${caseId} stayed ${c ? CaseState[c.state] : 'absent'}`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
 function weapon(i: number) {
-  return { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: `FX-BENCH-${String(i).padStart(5, '0')}`, model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 };
+  return {
+    manufacturer: 'FN Herstal',
+    countryOfManufacture: 'BEL',
+    serialNumber: `FX-BENCH-${String(i).padStart(5, '0')}`,
+    model: 'FNX-45',
+    type: WeaponType.WEAPON_TYPE_PISTOL,
+    calibre: '.45 ACP',
+    year: 2011,
+  };
 }
 
 /**
@@ -71,7 +80,18 @@ export async function benchChain(sizes: Sizes, log: (line: string) => void): Pro
     const bel = federation.node('BEL');
     const ken = federation.node('KEN');
     const fra = federation.node('FRA');
-    const event = (fields: Partial<WeaponRecord['events'][number]>) => ({ date: '', place: '', agency: '', destination: '', origin: '', licence: '', endUser: '', details: '', type: 0, ...fields });
+    const event = (fields: Partial<WeaponRecord['events'][number]>) => ({
+      date: '',
+      place: '',
+      agency: '',
+      destination: '',
+      origin: '',
+      licence: '',
+      endUser: '',
+      details: '',
+      type: 0,
+      ...fields,
+    });
     for (let i = 0; i < sizes.chains; i += 1) {
       await bel.records.call('putRecord', {
         record: WeaponRecord.fromPartial({
@@ -79,8 +99,19 @@ export async function benchChain(sizes: Sizes, log: (line: string) => void): Pro
           manufactureMethod: 1,
           status: WeaponStatus.WEAPON_STATUS_EXPORTED,
           events: [
-            event({ type: E.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2011-05-17', place: 'Herstal', agency: 'FN Herstal' }),
-            event({ type: E.WEAPON_EVENT_TYPE_EXPORTED, date: '2012-03-14', destination: 'KEN', licence: 'BE-EXP-2012-0413', endUser: 'Kenya Police Service' }),
+            event({
+              type: E.WEAPON_EVENT_TYPE_MANUFACTURED,
+              date: '2011-05-17',
+              place: 'Herstal',
+              agency: 'FN Herstal',
+            }),
+            event({
+              type: E.WEAPON_EVENT_TYPE_EXPORTED,
+              date: '2012-03-14',
+              destination: 'KEN',
+              licence: 'BE-EXP-2012-0413',
+              endUser: 'Kenya Police Service',
+            }),
           ],
         }),
       });
@@ -91,8 +122,18 @@ export async function benchChain(sizes: Sizes, log: (line: string) => void): Pro
           imports: [{ country: 'KEN', year: 2012 }],
           status: WeaponStatus.WEAPON_STATUS_STOLEN,
           events: [
-            event({ type: E.WEAPON_EVENT_TYPE_IMPORTED, date: '2012-04-02', origin: 'BEL', licence: 'KE-IMP-2012-117' }),
-            event({ type: E.WEAPON_EVENT_TYPE_STOLEN, date: '2019-08-03', place: 'Nairobi', agency: 'Kenya Police Service' }),
+            event({
+              type: E.WEAPON_EVENT_TYPE_IMPORTED,
+              date: '2012-04-02',
+              origin: 'BEL',
+              licence: 'KE-IMP-2012-117',
+            }),
+            event({
+              type: E.WEAPON_EVENT_TYPE_STOLEN,
+              date: '2019-08-03',
+              place: 'Nairobi',
+              agency: 'Kenya Police Service',
+            }),
           ],
         }),
       });
@@ -105,8 +146,16 @@ export async function benchChain(sizes: Sizes, log: (line: string) => void): Pro
         requestingAuthority: 'Office central de lutte contre le crime organisé (OCLCO)',
         caseReference: `OCLCO-BENCH-${i}`,
         priority: Priority.PRIORITY_ROUTINE,
-        illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' }],
-        circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2026-10-02', place: 'Marseille', agency: 'Police judiciaire', description: 'seized during a search' },
+        illicitCriteria: [
+          { kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' },
+        ],
+        circumstances: {
+          kind: FindingKind.FINDING_KIND_SEIZED,
+          date: '2026-10-02',
+          place: 'Marseille',
+          agency: 'Police judiciaire',
+          description: 'seized during a search',
+        },
         weapon: { markings: weapon(i), imports: [{ country: 'KEN', year: 2012 }], manufactureMethod: 1 },
         intendedUse: 'criminal investigation and prosecution',
       });
@@ -115,19 +164,32 @@ export async function benchChain(sizes: Sizes, log: (line: string) => void): Pro
       if (!created) throw new Error('createCase returned no case');
       const referred = await until(fra, created.caseId);
       const t1 = performance.now();
-      if (referred.answer?.outcome !== 2) throw new Error(`chain ${i}: BEL did not refer (state ${CaseState[referred.state]}, outcome ${referred.answer?.outcome})`);
-      const follow = (await fra.cases.call('followOn', { caseId: created.caseId, intendedUse: '', otherInformation: 'follow-on of the referral by BEL', send: true })).case;
+      if (referred.answer?.outcome !== 2)
+        throw new Error(
+          `chain ${i}: BEL did not refer (state ${CaseState[referred.state]}, outcome ${referred.answer?.outcome})`,
+        );
+      const follow = (
+        await fra.cases.call('followOn', {
+          caseId: created.caseId,
+          intendedUse: '',
+          otherInformation: 'follow-on of the referral by BEL',
+          send: true,
+        })
+      ).case;
       if (!follow) throw new Error('followOn returned no case');
       const t2 = performance.now();
       const traced = await until(fra, follow.caseId);
       const t3 = performance.now();
-      if (traced.answer?.outcome !== 1) throw new Error(`chain ${i}: KEN did not answer traced (state ${CaseState[traced.state]})`);
+      if (traced.answer?.outcome !== 1)
+        throw new Error(`chain ${i}: KEN did not answer traced (state ${CaseState[traced.state]})`);
       wall.push(t3 - t0);
       first.push(t1 - t0);
       second.push(t3 - t2);
     }
     const result = latency(wall);
-    log(`  ${sizes.chains} chains: wall p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms (first hop p50 ${latency(first).p50Ms} ms, second hop p50 ${latency(second).p50Ms} ms)`);
+    log(
+      `  ${sizes.chains} chains: wall p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms (first hop p50 ${latency(first).p50Ms} ms, second hop p50 ${latency(second).p50Ms} ms)`,
+    );
     return {
       chains: sizes.chains,
       pollIntervalMs: POLL_MS,

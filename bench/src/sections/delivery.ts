@@ -42,8 +42,16 @@ export interface DeliveryResult {
 }
 
 /** A client trusting `serverCertificatePem` and presenting `presented` (the node admits pinned certificates only). */
-function client(address: string, serverCertificatePem: string, presented: { tlsCertificatePem: string; tlsPrivateKeyPem: string }): Client {
-  const tls = credentials.createSsl(Buffer.from(serverCertificatePem), Buffer.from(presented.tlsPrivateKeyPem), Buffer.from(presented.tlsCertificatePem));
+function client(
+  address: string,
+  serverCertificatePem: string,
+  presented: { tlsCertificatePem: string; tlsPrivateKeyPem: string },
+): Client {
+  const tls = credentials.createSsl(
+    Buffer.from(serverCertificatePem),
+    Buffer.from(presented.tlsPrivateKeyPem),
+    Buffer.from(presented.tlsCertificatePem),
+  );
   return new Generic(address, tls, {
     'grpc.ssl_target_name_override': 'localhost',
     'grpc.max_send_message_length': -1,
@@ -53,8 +61,15 @@ function client(address: string, serverCertificatePem: string, presented: { tlsC
 
 function unary(c: Client, method: string, bytes: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    c.makeUnaryRequest(method, passthrough, passthrough, bytes, new Metadata(), { deadline: Date.now() + 30_000 }, (error: ServiceError | null, answer?: Buffer) =>
-      error ? reject(error) : answer ? resolve(answer) : reject(new Error('empty answer')),
+    c.makeUnaryRequest(
+      method,
+      passthrough,
+      passthrough,
+      bytes,
+      new Metadata(),
+      { deadline: Date.now() + 30_000 },
+      (error: ServiceError | null, answer?: Buffer) =>
+        error ? reject(error) : answer ? resolve(answer) : reject(new Error('empty answer')),
     );
   });
 }
@@ -72,21 +87,30 @@ function unary(c: Client, method: string, bytes: Buffer): Promise<Buffer> {
 export async function benchDelivery(sizes: Sizes, log: (line: string) => void): Promise<DeliveryResult> {
   const { levels, requests, warmup, bodyBytes } = sizes.delivery;
   const dir = await mkdtemp(join(tmpdir(), 'tracenet-bench-delivery-'));
-  const federation = await startLocalFederation({ participants: ['BEL'], baseDir: join(dir, 'nodes') }).catch(async (error: unknown) => {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  });
+  const federation = await startLocalFederation({ participants: ['BEL'], baseDir: join(dir, 'nodes') }).catch(
+    async (error: unknown) => {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    },
+  );
   const echo = { child: undefined as ReturnType<typeof forkScript> | undefined };
   try {
     const bel = federation.node('BEL');
     const recipient = await loadIdentity(bel.dataDir);
-    const { identity: sender, card } = await initDataDir({ dataDir: join(dir, 'sender'), participantId: 'FRA', endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
+    const { identity: sender, card } = await initDataDir({
+      dataDir: join(dir, 'sender'),
+      participantId: 'FRA',
+      endpoints: ['127.0.0.1:1'],
+      nowMs: Date.now(),
+    });
     await bel.authority.call('addPeer', { card, replaceKeys: false });
     const seal = noticeSealer(sender, recipient, bodyBytes);
     const total = levels.reduce((n, c) => n + (requests[c] ?? 0) + warmup, 0);
     const sealStarted = performance.now();
     const envelopes = Array.from({ length: total }, () => seal().bytes);
-    log(`  sealed ${total} unique envelopes of ${envelopes[0]?.length ?? 0} bytes in ${((performance.now() - sealStarted) / 1000).toFixed(1)} s`);
+    log(
+      `  sealed ${total} unique envelopes of ${envelopes[0]?.length ?? 0} bytes in ${((performance.now() - sealStarted) / 1000).toFixed(1)} s`,
+    );
 
     await writeFile(join(dir, 'echo.crt'), sender.tlsCertificatePem);
     await writeFile(join(dir, 'echo.key'), sender.tlsPrivateKeyPem, { mode: 0o600 });
@@ -124,7 +148,11 @@ export async function benchDelivery(sizes: Sizes, log: (line: string) => void): 
       );
       const serverCpuMs = (await cpu()) - cpuStart;
       const answered = result.requests - result.errors;
-      return { ...result, serverCpuMs: round(serverCpuMs, 0), serverCpuUsPerRequest: round((serverCpuMs * 1000) / Math.max(1, answered), 0) };
+      return {
+        ...result,
+        serverCpuMs: round(serverCpuMs, 0),
+        serverCpuUsPerRequest: round((serverCpuMs * 1000) / Math.max(1, answered), 0),
+      };
     };
 
     const results: DeliveryLevel[] = [];

@@ -1,4 +1,13 @@
-import { decryptEnvelope, generateKeyPairs, derivePairKey, initSodium, keyIdOf, parseEnvelope, verifyEnvelopeSignature, DEFAULT_MAX_ENVELOPE_BYTES } from '@tracenet/node';
+import {
+  decryptEnvelope,
+  generateKeyPairs,
+  derivePairKey,
+  initSodium,
+  keyIdOf,
+  parseEnvelope,
+  verifyEnvelopeSignature,
+  DEFAULT_MAX_ENVELOPE_BYTES,
+} from '@tracenet/node';
 import { opsPerSecond } from '../load.js';
 import { noticeSealer } from '../notices.js';
 import type { Sizes } from '../sizes.js';
@@ -12,7 +21,11 @@ export interface EnvelopeResult {
   /** parseEnvelope + decryptEnvelope + verifyEnvelopeSignature: what a recipient does before storing. */
   readonly openPerSecond: number;
   /** The same primitives with sodium-native, when that package happens to be installed (it is not a dependency). */
-  readonly sodiumNative: { readonly installed: boolean; readonly signPerSecond?: number; readonly verifyPerSecond?: number };
+  readonly sodiumNative: {
+    readonly installed: boolean;
+    readonly signPerSecond?: number;
+    readonly verifyPerSecond?: number;
+  };
 }
 
 /** sodium-native's functions used here (the package ships no types). */
@@ -46,10 +59,18 @@ export async function benchEnvelope(sizes: Sizes, log: (line: string) => void): 
   const bodyBytes = 1024;
   const seal = noticeSealer(
     { participantId: 'FRA', keyId: keyIdOf(sender.signingPublicKey, sender.encryptionPublicKey), keys: sender },
-    { participantId: 'BEL', keyId: keyIdOf(recipient.signingPublicKey, recipient.encryptionPublicKey), keys: recipient },
+    {
+      participantId: 'BEL',
+      keyId: keyIdOf(recipient.signingPublicKey, recipient.encryptionPublicKey),
+      keys: recipient,
+    },
     bodyBytes,
   );
-  const openKey = derivePairKey(recipient.encryptionSecretKey, recipient.encryptionPublicKey, sender.encryptionPublicKey);
+  const openKey = derivePairKey(
+    recipient.encryptionSecretKey,
+    recipient.encryptionPublicKey,
+    sender.encryptionPublicKey,
+  );
   const sealed = seal();
   const sealRate = opsPerSecond(sizes.envelopeMs, () => seal());
   const pool = Array.from({ length: 256 }, () => seal().bytes);
@@ -58,7 +79,9 @@ export async function benchEnvelope(sizes: Sizes, log: (line: string) => void): 
     const content = decryptEnvelope(parsed, openKey);
     verifyEnvelopeSignature(parsed, content, sender.signingPublicKey);
   });
-  log(`  seal ${sealRate.perSecond}/s, open ${openRate.perSecond}/s (libsodium-wrappers, ${sealed.bytes.length}-byte envelopes)`);
+  log(
+    `  seal ${sealRate.perSecond}/s, open ${openRate.perSecond}/s (libsodium-wrappers, ${sealed.bytes.length}-byte envelopes)`,
+  );
 
   const native = await sodiumNative();
   let nativeResult: EnvelopeResult['sodiumNative'] = { installed: false };
@@ -74,5 +97,12 @@ export async function benchEnvelope(sizes: Sizes, log: (line: string) => void): 
     nativeResult = { installed: true, signPerSecond: sign.perSecond, verifyPerSecond: verify.perSecond };
     log(`  sodium-native Ed25519 sign ${sign.perSecond}/s, verify ${verify.perSecond}/s`);
   } else log('  sodium-native is not installed: not measured');
-  return { library: 'libsodium-wrappers (WASM)', bodyBytes, envelopeBytes: sealed.bytes.length, sealPerSecond: sealRate.perSecond, openPerSecond: openRate.perSecond, sodiumNative: nativeResult };
+  return {
+    library: 'libsodium-wrappers (WASM)',
+    bodyBytes,
+    envelopeBytes: sealed.bytes.length,
+    sealPerSecond: sealRate.perSecond,
+    openPerSecond: openRate.perSecond,
+    sodiumNative: nativeResult,
+  };
 }

@@ -26,25 +26,38 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * store.sync on) idle after start, then after `tracenet records import` of the generated file
  * through its Records API. RSS from /proc/<pid>/status (VmRSS; VmHWM for the peak).
  */
-export async function benchMemory(sizes: Sizes, dataset: (rows: number) => Promise<string>, log: (line: string) => void): Promise<MemoryResult> {
+export async function benchMemory(
+  sizes: Sizes,
+  dataset: (rows: number) => Promise<string>,
+  log: (line: string) => void,
+): Promise<MemoryResult> {
   const file = await dataset(sizes.memoryRows);
   const dir = await mkdtemp(join(tmpdir(), 'tracenet-bench-memory-'));
-  const federation = await startLocalFederation({ participants: ['BEL'], baseDir: dir }).catch(async (error: unknown) => {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  });
+  const federation = await startLocalFederation({ participants: ['BEL'], baseDir: dir }).catch(
+    async (error: unknown) => {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    },
+  );
   try {
     const bel = federation.node('BEL');
     await settle(2000);
     const idle = residentMiB(bel.runtime.pid);
     const t0 = performance.now();
-    const { stdout } = await promisify(execFile)(process.execPath, [CLI_PATH, 'records', 'import', file, '--data', bel.dataDir, '--json'], { maxBuffer: 64 * 2 ** 20 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [CLI_PATH, 'records', 'import', file, '--data', bel.dataDir, '--json'],
+      { maxBuffer: 64 * 2 ** 20 },
+    );
     const seconds = (performance.now() - t0) / 1000;
     const summary = JSON.parse(stdout) as { rowsImported: number };
-    if (summary.rowsImported !== sizes.memoryRows) throw new Error(`the node imported ${summary.rowsImported} of ${sizes.memoryRows} rows`);
+    if (summary.rowsImported !== sizes.memoryRows)
+      throw new Error(`the node imported ${summary.rowsImported} of ${sizes.memoryRows} rows`);
     await settle(2000);
     const after = residentMiB(bel.runtime.pid);
-    log(`  node RSS idle ${idle.rssMiB} MiB, after importing ${sizes.memoryRows.toLocaleString('en')} records ${after.rssMiB} MiB (peak ${after.peakMiB} MiB); API import ${round(summary.rowsImported / seconds, 0)} records/s`);
+    log(
+      `  node RSS idle ${idle.rssMiB} MiB, after importing ${sizes.memoryRows.toLocaleString('en')} records ${after.rssMiB} MiB (peak ${after.peakMiB} MiB); API import ${round(summary.rowsImported / seconds, 0)} records/s`,
+    );
     return {
       rows: sizes.memoryRows,
       idleRssMiB: idle.rssMiB,
@@ -53,7 +66,13 @@ export async function benchMemory(sizes: Sizes, dataset: (rows: number) => Promi
       apiImportSeconds: round(seconds, 2),
       apiRecordsPerSecond: round(summary.rowsImported / seconds, 0),
       targets: [
-        target(`node RSS after importing ${sizes.memoryRows.toLocaleString('en')} records`, after.rssMiB, '<', 300, ' MiB'),
+        target(
+          `node RSS after importing ${sizes.memoryRows.toLocaleString('en')} records`,
+          after.rssMiB,
+          '<',
+          300,
+          ' MiB',
+        ),
         target(`node peak RSS during the import`, after.peakMiB, '<', 300, ' MiB'),
       ],
     };

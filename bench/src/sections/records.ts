@@ -22,7 +22,11 @@ export interface RecordsResult {
  * With more than one size, the stores of the smallest and the largest (sync off) are kept and
  * their point lookups are then measured side by side in one process (lookup-compare-worker.ts).
  */
-export async function benchRecords(sizes: Sizes, dataset: (rows: number) => Promise<string>, log: (line: string) => void): Promise<RecordsResult> {
+export async function benchRecords(
+  sizes: Sizes,
+  dataset: (rows: number) => Promise<string>,
+  log: (line: string) => void,
+): Promise<RecordsResult> {
   const sizesRun = sizes.records.rows;
   const [smallest, largest] = [Math.min(...sizesRun), Math.max(...sizesRun)];
   const kept = smallest < largest ? await mkdtemp(join(tmpdir(), 'tracenet-bench-stores-')) : undefined;
@@ -35,8 +39,17 @@ export async function benchRecords(sizes: Sizes, dataset: (rows: number) => Prom
       const modes = rows !== sizesRun[0] || !sizes.records.syncOn ? ['off'] : ['off', 'on'];
       for (const mode of modes) {
         const keep = mode === 'off' && (rows === smallest || rows === largest) ? keptDir(rows) : undefined;
-        const args = [file, String(rows), mode, String(sizes.records.lookups), String(sizes.records.wildcards), ...(keep === undefined ? [] : [keep])];
-        const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+        const args = [
+          file,
+          String(rows),
+          mode,
+          String(sizes.records.lookups),
+          String(sizes.records.wildcards),
+          ...(keep === undefined ? [] : [keep]),
+        ];
+        const execArgv = process.env.BENCH_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+          : [];
         const result = await workerResult<RecordsRun>('records-worker.js', args, 3 * 3600_000, execArgv);
         runs.push(result);
         log(
@@ -48,21 +61,39 @@ export async function benchRecords(sizes: Sizes, dataset: (rows: number) => Prom
     }
     let sideBySide: LookupComparison | undefined;
     if (kept !== undefined) {
-      const args = [keptDir(smallest), smallest, keptDir(largest), largest, sizes.records.lookups, sizes.records.sideBySideWarmup].map(String);
+      const args = [
+        keptDir(smallest),
+        smallest,
+        keptDir(largest),
+        largest,
+        sizes.records.lookups,
+        sizes.records.sideBySideWarmup,
+      ].map(String);
       sideBySide = await workerResult<LookupComparison>('lookup-compare-worker.js', args, 3600_000);
       log(
         `  side by side (settled ${sideBySide.settleSeconds} s): ${smallest.toLocaleString('en')} p50 ${sideBySide.small.p50Ms} ms p99 ${sideBySide.small.p99Ms} ms, ` +
           `${largest.toLocaleString('en')} p50 ${sideBySide.large.p50Ms} ms p99 ${sideBySide.large.p99Ms} ms: ${sideBySide.p99Ratio}×`,
       );
     }
-    return { dataset: 'generated CSV: 4 manufacturers in turn, unique serial per row, 1 import marking, 2 events (manufactured, exported), 10 % with a quoted note', runs, ...(sideBySide ? { sideBySide } : {}), targets: targets(sizesRun[0] ?? 0, runs, sideBySide) };
+    return {
+      dataset:
+        'generated CSV: 4 manufacturers in turn, unique serial per row, 1 import marking, 2 events (manufactured, exported), 10 % with a quoted note',
+      runs,
+      ...(sideBySide ? { sideBySide } : {}),
+      targets: targets(sizesRun[0] ?? 0, runs, sideBySide),
+    };
   } finally {
     if (kept !== undefined) await rm(kept, { recursive: true, force: true });
   }
 }
 
 /** What a worker sends as its result. A worker that fails or times out is stopped first, so that the store it may have kept can be removed. */
-async function workerResult<T>(script: string, args: readonly string[], timeoutMs: number, execArgv: string[] = []): Promise<T> {
+async function workerResult<T>(
+  script: string,
+  args: readonly string[],
+  timeoutMs: number,
+  execArgv: string[] = [],
+): Promise<T> {
   const child = forkScript(script, args, { execArgv });
   try {
     return (await nextMessage<{ type: 'result'; result: T }>(child, 'result', timeoutMs)).result;
@@ -75,10 +106,37 @@ async function workerResult<T>(script: string, args: readonly string[], timeoutM
 function targets(base: number, runs: readonly RecordsRun[], sideBySide: LookupComparison | undefined): Target[] {
   const at = (sync: boolean) => runs.find((r) => r.rows === base && r.storeSync === sync);
   const list: Target[] = [
-    target(`import of ${base.toLocaleString('en')} records, store.sync off (records/s)`, at(false)?.recordsPerSecond, '>=', 50_000, ''),
-    target(`import of ${base.toLocaleString('en')} records, store.sync on (records/s)`, at(true)?.recordsPerSecond, '>=', 50_000, ''),
-    target(`point lookup p99 at ${base.toLocaleString('en')}, settled (ms)`, at(false)?.pointLookup.p99Ms, '<', 1, ' ms'),
+    target(
+      `import of ${base.toLocaleString('en')} records, store.sync off (records/s)`,
+      at(false)?.recordsPerSecond,
+      '>=',
+      50_000,
+      '',
+    ),
+    target(
+      `import of ${base.toLocaleString('en')} records, store.sync on (records/s)`,
+      at(true)?.recordsPerSecond,
+      '>=',
+      50_000,
+      '',
+    ),
+    target(
+      `point lookup p99 at ${base.toLocaleString('en')}, settled (ms)`,
+      at(false)?.pointLookup.p99Ms,
+      '<',
+      1,
+      ' ms',
+    ),
   ];
-  if (sideBySide?.largeRows === 10_000_000) list.push(target(`point lookup p99 at 10M ÷ p99 at ${round(sideBySide.smallRows / 1e6, 1)}M, side by side`, sideBySide.p99Ratio, '<=', 2, '×'));
+  if (sideBySide?.largeRows === 10_000_000)
+    list.push(
+      target(
+        `point lookup p99 at 10M ÷ p99 at ${round(sideBySide.smallRows / 1e6, 1)}M, side by side`,
+        sideBySide.p99Ratio,
+        '<=',
+        2,
+        '×',
+      ),
+    );
   return list;
 }

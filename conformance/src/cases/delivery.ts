@@ -20,13 +20,26 @@ export const DELIVERY_CASES: ConformanceCase[] = [
     async run(ctx) {
       const peer = await ctx.peer();
       const sealed = peer.seal();
-      const first = ensureAccepted(await ctx.host.deliverRaw(sealed.bytes), peer.receiptOf(sealed.header.messageId, sealed.digest));
+      const first = ensureAccepted(
+        await ctx.host.deliverRaw(sealed.bytes),
+        peer.receiptOf(sealed.header.messageId, sealed.digest),
+      );
       const again = await ctx.host.deliverRaw(sealed.bytes);
       if (!again.ok) throw new CaseFailure('a DUPLICATE receipt', describe(again));
-      ensureReceipt(again.value, peer.receiptOf(sealed.header.messageId, sealed.digest), ReceiptStatus.RECEIPT_STATUS_DUPLICATE);
-      if (!again.value.original) throw new CaseFailure('Receipt.original = the ACCEPTED receipt', 'no original', 'protocol 4.8');
-      const original = ensureReceipt(again.value.original, peer.receiptOf(sealed.header.messageId, sealed.digest), ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
-      if (original.receivedAtMs !== first.receivedAtMs) throw new CaseFailure('the stored ACCEPTED receipt as original', 'another ACCEPTED receipt', 'protocol 4.8');
+      ensureReceipt(
+        again.value,
+        peer.receiptOf(sealed.header.messageId, sealed.digest),
+        ReceiptStatus.RECEIPT_STATUS_DUPLICATE,
+      );
+      if (!again.value.original)
+        throw new CaseFailure('Receipt.original = the ACCEPTED receipt', 'no original', 'protocol 4.8');
+      const original = ensureReceipt(
+        again.value.original,
+        peer.receiptOf(sealed.header.messageId, sealed.digest),
+        ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+      );
+      if (original.receivedAtMs !== first.receivedAtMs)
+        throw new CaseFailure('the stored ACCEPTED receipt as original', 'another ACCEPTED receipt', 'protocol 4.8');
     },
   },
   {
@@ -59,7 +72,12 @@ export const DELIVERY_CASES: ConformanceCase[] = [
       const other = peer.seal({ messageId, body: notice('two', 'other content') });
       ensureRefused(
         await ctx.host.deliverRaw(other.bytes),
-        { code: E.ERROR_CODE_MESSAGE_ID_REUSED, field: 'header.message_id', rule: 'unique_message_id', receipt: 'rejected' },
+        {
+          code: E.ERROR_CODE_MESSAGE_ID_REUSED,
+          field: 'header.message_id',
+          rule: 'unique_message_id',
+          receipt: 'rejected',
+        },
         peer.receiptOf(messageId, other.digest),
       );
       const copy = await ctx.host.deliverRaw(original.bytes);
@@ -71,17 +89,30 @@ export const DELIVERY_CASES: ConformanceCase[] = [
     id: 'delivery.rejected-stays-rejected',
     section: '4.6',
     feature: 'delivery',
-    title: 'after a rejection for good, a corrected message with the same id is refused again with the remembered receipt (rejected_before)',
+    title:
+      'after a rejection for good, a corrected message with the same id is refused again with the remembered receipt (rejected_before)',
     async run(ctx) {
       const peer = await ctx.peer();
       const messageId = newMessageId();
       const bad = peer.seal({ messageId, body: notice('', 'no subject') });
-      const first = ensureRefused(await ctx.host.deliverRaw(bad.bytes), { code: E.ERROR_CODE_MISSING_FIELD, receipt: 'rejected' }, peer.receiptOf(messageId, bad.digest));
+      const first = ensureRefused(
+        await ctx.host.deliverRaw(bad.bytes),
+        { code: E.ERROR_CODE_MISSING_FIELD, receipt: 'rejected' },
+        peer.receiptOf(messageId, bad.digest),
+      );
       const good = peer.seal({ messageId, body: notice('fixed', 'now complete') });
       const again = await ctx.host.deliverRaw(good.bytes);
-      const body = ensureRefused(again, { code: E.ERROR_CODE_MISSING_FIELD, rule: 'rejected_before', receipt: 'rejected' }, peer.receiptOf(messageId));
+      const body = ensureRefused(
+        again,
+        { code: E.ERROR_CODE_MISSING_FIELD, rule: 'rejected_before', receipt: 'rejected' },
+        peer.receiptOf(messageId),
+      );
       if (first && body && !Buffer.from(body.envelopeDigest).equals(Buffer.from(first.envelopeDigest))) {
-        throw new CaseFailure('the remembered REJECTED receipt unchanged (digest of the first envelope)', 'a receipt naming another digest', 'protocol 4.6');
+        throw new CaseFailure(
+          'the remembered REJECTED receipt unchanged (digest of the first envelope)',
+          'a receipt naming another digest',
+          'protocol 4.6',
+        );
       }
     },
   },
@@ -105,15 +136,25 @@ export const DELIVERY_CASES: ConformanceCase[] = [
     section: '4.7',
     cites: ['4'],
     feature: 'delivery',
-    title: 'a copy of an accepted message sealed outside the window is rejected (OUTSIDE_TIME_WINDOW), not answered DUPLICATE',
+    title:
+      'a copy of an accepted message sealed outside the window is rejected (OUTSIDE_TIME_WINDOW), not answered DUPLICATE',
     async run(ctx) {
       const peer = await ctx.peer();
       const messageId = newMessageId();
       const body = notice('once', 'accepted once');
       const first = peer.seal({ messageId, body });
       ensureAccepted(await ctx.host.deliverRaw(first.bytes), peer.receiptOf(messageId, first.digest));
-      const old = peer.seal({ messageId, body, createdAtMs: Date.now() - ctx.settings.replayWindowMs - 60_000, expiresAtMs: Date.now() + 3_600_000 });
-      ensureRefused(await ctx.host.deliverRaw(old.bytes), { code: E.ERROR_CODE_OUTSIDE_TIME_WINDOW, receipt: 'rejected' }, peer.receiptOf(messageId, old.digest));
+      const old = peer.seal({
+        messageId,
+        body,
+        createdAtMs: Date.now() - ctx.settings.replayWindowMs - 60_000,
+        expiresAtMs: Date.now() + 3_600_000,
+      });
+      ensureRefused(
+        await ctx.host.deliverRaw(old.bytes),
+        { code: E.ERROR_CODE_OUTSIDE_TIME_WINDOW, receipt: 'rejected' },
+        peer.receiptOf(messageId, old.digest),
+      );
     },
   },
 ];

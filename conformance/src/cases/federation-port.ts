@@ -3,7 +3,14 @@ import type { CaseContext, ConformanceCase } from '../case.js';
 import { CaseFailure, ensureEach, ensureRefused } from '../check.js';
 import { certificateSha256, createTlsIdentity, randomBytes, type TlsIdentity } from '../codec/index.js';
 import type { FakePeer } from '../fake-peer.js';
-import { describeAnswer, openConnection, openSession, type RawAnswer, type RawConnection, type RawSession } from '../federation-wire.js';
+import {
+  describeAnswer,
+  openConnection,
+  openSession,
+  type RawAnswer,
+  type RawConnection,
+  type RawSession,
+} from '../federation-wire.js';
 import { sleep } from '../fixtures.js';
 
 /**
@@ -11,10 +18,16 @@ import { sleep } from '../fixtures.js';
  * its connections are told apart from the suite's own client (which presents the certificate all
  * other fake peers share), so that a case can count them against the limits of one peer.
  */
-async function peerWithOwnCertificate(ctx: CaseContext, purpose: string): Promise<{ peer: FakePeer; tls: TlsIdentity }> {
+async function peerWithOwnCertificate(
+  ctx: CaseContext,
+  purpose: string,
+): Promise<{ peer: FakePeer; tls: TlsIdentity }> {
   const tls = await createTlsIdentity(`conformance ${purpose}`, 86_400_000);
   const peer = await ctx.peer({ pin: false });
-  const card = peer.makeCard(peer.keys, { tlsCertificate: tls.certificateDer, tlsCertificateSha256: certificateSha256(tls.certificateDer) });
+  const card = peer.makeCard(peer.keys, {
+    tlsCertificate: tls.certificateDer,
+    tlsCertificateSha256: certificateSha256(tls.certificateDer),
+  });
   await ctx.target.authority.call('addPeer', { card, replaceKeys: false });
   return { peer, tls };
 }
@@ -45,7 +58,11 @@ export const FEDERATION_PORT_CASES: ConformanceCase[] = [
       const control = await openSession(ctx.target, tls);
       try {
         const answer = await control.getPeerCard();
-        if (!answeredOk(answer)) throw new CaseFailure('GetPeerCard answered over a connection whose client certificate a pinned card names', describeAnswer(answer));
+        if (!answeredOk(answer))
+          throw new CaseFailure(
+            'GetPeerCard answered over a connection whose client certificate a pinned card names',
+            describeAnswer(answer),
+          );
       } finally {
         control.close();
       }
@@ -54,25 +71,32 @@ export const FEDERATION_PORT_CASES: ConformanceCase[] = [
         ['a client certificate no pinned card names', unpinned],
         ['no client certificate', undefined],
       ];
-      await ensureEach('each such connection closed at the handshake, before any HTTP/2 data: no SETTINGS from the node, no answer to GetPeerCard', clients, ([what]) => what, async ([, client]) => {
-        const session = await openSession(ctx.target, client);
-        try {
-          const answer = await session.getPeerCard(3000);
-          const closed = await within(session.closed, 1000);
-          if (answer.answered) throw new CaseFailure('no answer', describeAnswer(answer));
-          if (session.settingsReceived()) throw new CaseFailure('no HTTP/2 session', `the node sent its HTTP/2 SETTINGS, then ${answer.failure}`);
-          if (!closed) throw new CaseFailure('the connection closed', `still open; ${answer.failure}`);
-        } finally {
-          session.close();
-        }
-      });
+      await ensureEach(
+        'each such connection closed at the handshake, before any HTTP/2 data: no SETTINGS from the node, no answer to GetPeerCard',
+        clients,
+        ([what]) => what,
+        async ([, client]) => {
+          const session = await openSession(ctx.target, client);
+          try {
+            const answer = await session.getPeerCard(3000);
+            const closed = await within(session.closed, 1000);
+            if (answer.answered) throw new CaseFailure('no answer', describeAnswer(answer));
+            if (session.settingsReceived())
+              throw new CaseFailure('no HTTP/2 session', `the node sent its HTTP/2 SETTINGS, then ${answer.failure}`);
+            if (!closed) throw new CaseFailure('the connection closed', `still open; ${answer.failure}`);
+          } finally {
+            session.close();
+          }
+        },
+      );
     },
   },
   {
     id: 'limits.handshakes-per-address',
     section: '5.1',
     feature: 'limits',
-    title: 'a connection from a source address that already has federation.maxConnectionsPerAddress connections in their TLS handshake is closed at once; those under the cap stay open',
+    title:
+      'a connection from a source address that already has federation.maxConnectionsPerAddress connections in their TLS handshake is closed at once; those under the cap stay open',
     async run(ctx) {
       const cap = ctx.settings.maxConnectionsPerAddress;
       const waitMs = Math.min(2000, Math.floor(ctx.settings.handshakeTimeoutMs / 2));
@@ -90,7 +114,11 @@ export const FEDERATION_PORT_CASES: ConformanceCase[] = [
           );
         }
         const [first] = connections;
-        if (first?.isClosed()) throw new CaseFailure('the connections under the cap kept until their handshake timeout', `the first one closed too, ${Date.now() - first.connectedAt} ms after it was made`);
+        if (first?.isClosed())
+          throw new CaseFailure(
+            'the connections under the cap kept until their handshake timeout',
+            `the first one closed too, ${Date.now() - first.connectedAt} ms after it was made`,
+          );
       } finally {
         await Promise.all(connections.map((c) => c.end()));
       }
@@ -100,7 +128,8 @@ export const FEDERATION_PORT_CASES: ConformanceCase[] = [
     id: 'limits.handshake-timeout',
     section: '5.1',
     feature: 'limits',
-    title: 'a TLS handshake not finished federation.handshakeTimeoutMs after the connection is closed, although the client keeps sending a byte of its ClientHello now and then',
+    title:
+      'a TLS handshake not finished federation.handshakeTimeoutMs after the connection is closed, although the client keeps sending a byte of its ClientHello now and then',
     async run(ctx) {
       const timeoutMs = ctx.settings.handshakeTimeoutMs;
       const waitMs = timeoutMs + 2000;
@@ -117,10 +146,15 @@ export const FEDERATION_PORT_CASES: ConformanceCase[] = [
       }, everyMs);
       try {
         const expected = `the connection closed ${timeoutMs} ms after it was made (federation.handshakeTimeoutMs; another value: --handshake-timeout-ms), whatever the client sends meanwhile`;
-        if (!(await within(connection.closed, waitMs))) throw new CaseFailure(expected, `still open after ${waitMs} ms, the client having sent a byte of its ClientHello every ${everyMs} ms`);
+        if (!(await within(connection.closed, waitMs)))
+          throw new CaseFailure(
+            expected,
+            `still open after ${waitMs} ms, the client having sent a byte of its ClientHello every ${everyMs} ms`,
+          );
         // Closed long before the timeout, it was closed for another reason (a cap, a malformed byte): the timeout is not shown.
         const afterMs = (await connection.closed) - connection.connectedAt;
-        if (afterMs < timeoutMs * 0.9) throw new CaseFailure(expected, `closed after ${afterMs} ms, before the timeout`);
+        if (afterMs < timeoutMs * 0.9)
+          throw new CaseFailure(expected, `closed after ${afterMs} ms, before the timeout`);
       } finally {
         clearInterval(drip);
         await connection.end();
@@ -131,7 +165,8 @@ export const FEDERATION_PORT_CASES: ConformanceCase[] = [
     id: 'limits.connections-per-peer',
     section: '5.1',
     feature: 'limits',
-    title: "with federation.maxConnectionsPerPeer connections of one pinned peer's client certificate open and answered, one more connection of it is closed after the handshake and gets no answer",
+    title:
+      "with federation.maxConnectionsPerPeer connections of one pinned peer's client certificate open and answered, one more connection of it is closed after the handshake and gets no answer",
     async run(ctx) {
       const cap = ctx.settings.maxConnectionsPerPeer;
       const { tls } = await peerWithOwnCertificate(ctx, 'connections per peer');
@@ -139,8 +174,14 @@ export const FEDERATION_PORT_CASES: ConformanceCase[] = [
       try {
         for (let i = 0; i < cap; i += 1) sessions.push(await openSession(ctx.target, tls));
         const answers = await Promise.all(sessions.map((s) => s.getPeerCard()));
-        const refused = answers.flatMap((answer, i) => (answeredOk(answer) ? [] : [`connection ${i + 1}: ${describeAnswer(answer)}`]));
-        if (refused.length > 0) throw new CaseFailure(`${cap} connections of one pinned peer's certificate admitted and answered (federation.maxConnectionsPerPeer = ${cap}; another value: --max-connections-per-peer)`, refused.join('; '));
+        const refused = answers.flatMap((answer, i) =>
+          answeredOk(answer) ? [] : [`connection ${i + 1}: ${describeAnswer(answer)}`],
+        );
+        if (refused.length > 0)
+          throw new CaseFailure(
+            `${cap} connections of one pinned peer's certificate admitted and answered (federation.maxConnectionsPerPeer = ${cap}; another value: --max-connections-per-peer)`,
+            refused.join('; '),
+          );
         const over = await openSession(ctx.target, tls);
         sessions.push(over);
         const answer = await over.getPeerCard(3000);
@@ -166,19 +207,34 @@ export const FEDERATION_PORT_CASES: ConformanceCase[] = [
       try {
         // Each Deliver announces a message of 1 KiB and sends 8 bytes of it; the streams stay open.
         const answers = await Promise.all(
-          Array.from({ length: maxArrivingPerPeer + 1 }, () => session.call({ path: FederationService.deliver.path, message: Buffer.alloc(8), announced: 1024, timeoutMs: arrivalTimeoutMs + 3000 })),
+          Array.from({ length: maxArrivingPerPeer + 1 }, () =>
+            session.call({
+              path: FederationService.deliver.path,
+              message: Buffer.alloc(8),
+              announced: 1024,
+              timeoutMs: arrivalTimeoutMs + 3000,
+            }),
+          ),
         );
         const wrong: string[] = [];
         answers.forEach((answer, i) => {
-          const which = i < maxArrivingPerPeer ? `request ${i + 1}` : `request ${i + 1} (over federation.maxArrivingPerPeer = ${maxArrivingPerPeer}: waiting)`;
+          const which =
+            i < maxArrivingPerPeer
+              ? `request ${i + 1}`
+              : `request ${i + 1} (over federation.maxArrivingPerPeer = ${maxArrivingPerPeer}: waiting)`;
           if (!answer.answered) return wrong.push(`${which}: ${describeAnswer(answer)}`);
           try {
-            ensureRefused(answer.outcome, { code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, field: 'request', rule: 'arrival_timeout' });
+            ensureRefused(answer.outcome, {
+              code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+              field: 'request',
+              rule: 'arrival_timeout',
+            });
           } catch (error) {
             if (!(error instanceof CaseFailure)) throw error;
             return wrong.push(`${which}: ${error.got} after ${answer.afterMs} ms`);
           }
-          if (answer.afterMs < arrivalTimeoutMs - 500) return wrong.push(`${which}: cancelled after ${answer.afterMs} ms, before its timeout`);
+          if (answer.afterMs < arrivalTimeoutMs - 500)
+            return wrong.push(`${which}: cancelled after ${answer.afterMs} ms, before its timeout`);
           return undefined;
         });
         if (wrong.length > 0) {

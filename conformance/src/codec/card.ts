@@ -51,7 +51,8 @@ export function refusedCharacter(text: string): string | undefined {
   let at = 0;
   for (const c of text) {
     at += 1;
-    if (c !== '\u200c' && c !== '\u200d' && REFUSED_IN_TEXT.test(c)) return `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at character ${at}`;
+    if (c !== '\u200c' && c !== '\u200d' && REFUSED_IN_TEXT.test(c))
+      return `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at character ${at}`;
   }
   return undefined;
 }
@@ -73,30 +74,55 @@ export function verifyCard(card: PeerCard, nowMs: number): PeerCardBody {
   }
   if (body.version !== 1) throw new CardFailure('card.version', 'version', `version ${body.version}`);
   const kind = participantKindOf(body.participantId);
-  if (kind === undefined) throw new CardFailure('card.participant_id', 'participant_id', `${JSON.stringify(body.participantId)} is not a participant id`);
-  if (body.kind !== kind) throw new CardFailure('card.kind', 'kind', `kind ${body.kind} does not match ${body.participantId}`);
+  if (kind === undefined)
+    throw new CardFailure(
+      'card.participant_id',
+      'participant_id',
+      `${JSON.stringify(body.participantId)} is not a participant id`,
+    );
+  if (body.kind !== kind)
+    throw new CardFailure('card.kind', 'kind', `kind ${body.kind} does not match ${body.participantId}`);
   const refused = refusedCharacter(body.displayName);
   if (refused) throw new CardFailure('card.display_name', 'control_character', `the display name holds ${refused}`);
-  if (body.signingPublicKey.length !== 32) throw new CardFailure('card.signing_public_key', 'length', 'the signing key is not 32 bytes');
-  if (body.encryptionPublicKey.length !== 32) throw new CardFailure('card.encryption_public_key', 'length', 'the encryption key is not 32 bytes');
-  if (body.keyId !== keyId(body.signingPublicKey, body.encryptionPublicKey)) throw new CardFailure('card.key_id', 'key_id', `key id ${body.keyId} is not that of the card's keys`);
+  if (body.signingPublicKey.length !== 32)
+    throw new CardFailure('card.signing_public_key', 'length', 'the signing key is not 32 bytes');
+  if (body.encryptionPublicKey.length !== 32)
+    throw new CardFailure('card.encryption_public_key', 'length', 'the encryption key is not 32 bytes');
+  if (body.keyId !== keyId(body.signingPublicKey, body.encryptionPublicKey))
+    throw new CardFailure('card.key_id', 'key_id', `key id ${body.keyId} is not that of the card's keys`);
   if (body.tlsCertificate.length === 0) throw new CardFailure('card.tls_certificate', 'required', 'no TLS certificate');
-  if (!certificateSha256(body.tlsCertificate).equals(Buffer.from(body.tlsCertificateSha256))) throw new CardFailure('card.tls_certificate_sha256', 'fingerprint', 'the fingerprint is not the SHA-256 of the certificate');
+  if (!certificateSha256(body.tlsCertificate).equals(Buffer.from(body.tlsCertificateSha256)))
+    throw new CardFailure(
+      'card.tls_certificate_sha256',
+      'fingerprint',
+      'the fingerprint is not the SHA-256 of the certificate',
+    );
   if (body.endpoints.length === 0) throw new CardFailure('card.endpoints', 'required', 'no endpoint');
   body.endpoints.forEach((endpoint, i) => {
     const match = HOST_PORT.exec(endpoint);
     const port = match ? Number(match[2]) : 0;
-    if (!match || port < 1 || port > 65_535) throw new CardFailure(`card.endpoints[${i}]`, 'host_port', `${JSON.stringify(endpoint)} is not host:port`);
+    if (!match || port < 1 || port > 65_535)
+      throw new CardFailure(`card.endpoints[${i}]`, 'host_port', `${JSON.stringify(endpoint)} is not host:port`);
   });
-  if (!(body.validFromMs <= nowMs && nowMs < body.validUntilMs)) throw new CardFailure('card.valid_until_ms', 'validity', `not valid at ${new Date(nowMs).toISOString()}`);
-  if (!ed25519Verify(card.signature, Buffer.concat([CARD, card.body]), body.signingPublicKey)) throw new CardFailure('card.signature', 'signature', 'the card signature does not verify');
+  if (!(body.validFromMs <= nowMs && nowMs < body.validUntilMs))
+    throw new CardFailure('card.valid_until_ms', 'validity', `not valid at ${new Date(nowMs).toISOString()}`);
+  if (!ed25519Verify(card.signature, Buffer.concat([CARD, card.body]), body.signingPublicKey))
+    throw new CardFailure('card.signature', 'signature', 'the card signature does not verify');
   return body;
 }
 
 /** The readable members of a card file and how each is written from the signed card (protocol 2.6), in the order a reader compares them. */
 const READABLE: ReadonlyArray<readonly [string, (body: PeerCardBody) => unknown]> = [
   ['participantId', (b) => b.participantId],
-  ['kind', (b) => (b.kind === ParticipantKind.PARTICIPANT_KIND_STATE ? 'state' : b.kind === ParticipantKind.PARTICIPANT_KIND_ORGANISATION ? 'organisation' : String(b.kind))],
+  [
+    'kind',
+    (b) =>
+      b.kind === ParticipantKind.PARTICIPANT_KIND_STATE
+        ? 'state'
+        : b.kind === ParticipantKind.PARTICIPANT_KIND_ORGANISATION
+          ? 'organisation'
+          : String(b.kind),
+  ],
   ['displayName', (b) => b.displayName],
   ['endpoints', (b) => b.endpoints],
   ['keyId', (b) => b.keyId],
@@ -124,11 +150,14 @@ export function cardOfFile(text: string): PeerCard {
   } catch {
     throw new CardFailure('card', 'json', 'the card file is not JSON');
   }
-  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new CardFailure('card', 'json', 'the card file is not a JSON object');
+  if (typeof file !== 'object' || file === null || Array.isArray(file))
+    throw new CardFailure('card', 'json', 'the card file is not a JSON object');
   const members = file as Record<string, unknown>;
-  if (members.format !== 'tracenet-peer-card/1' || typeof members.card !== 'string') throw new CardFailure('card', 'format', 'a card file has "format": "tracenet-peer-card/1" and a string "card"');
+  if (members.format !== 'tracenet-peer-card/1' || typeof members.card !== 'string')
+    throw new CardFailure('card', 'format', 'a card file has "format": "tracenet-peer-card/1" and a string "card"');
   const bytes = Buffer.from(members.card, 'base64');
-  if (members.card === '' || bytes.toString('base64') !== members.card) throw new CardFailure('card', 'base64', '"card" is not standard base64 with padding, without white space');
+  if (members.card === '' || bytes.toString('base64') !== members.card)
+    throw new CardFailure('card', 'base64', '"card" is not standard base64 with padding, without white space');
   let card: PeerCard;
   let body: PeerCardBody;
   try {
@@ -139,7 +168,8 @@ export function cardOfFile(text: string): PeerCard {
   }
   for (const [member, value] of READABLE) {
     if (!(member in members)) throw new CardFailure(member, 'required', `the card file has no "${member}"`);
-    if (JSON.stringify(members[member]) !== JSON.stringify(value(body))) throw new CardFailure(member, 'signed_content', `"${member}" is not what the signed card says`);
+    if (JSON.stringify(members[member]) !== JSON.stringify(value(body)))
+      throw new CardFailure(member, 'signed_content', `"${member}" is not what the signed card says`);
   }
   return card;
 }

@@ -16,7 +16,10 @@ export const ENVELOPE_VERSION = 1;
 export function pairKey(mySecretKey: Uint8Array, myPublicKey: Uint8Array, peerPublicKey: Uint8Array): Buffer {
   const shared = Buffer.from(sodium().crypto_scalarmult(mySecretKey, peerPublicKey));
   if (shared.every((b) => b === 0)) throw new Error('X25519 shared secret is all zeros (low-order public key)');
-  const [low, high] = Buffer.compare(Buffer.from(myPublicKey), Buffer.from(peerPublicKey)) <= 0 ? [myPublicKey, peerPublicKey] : [peerPublicKey, myPublicKey];
+  const [low, high] =
+    Buffer.compare(Buffer.from(myPublicKey), Buffer.from(peerPublicKey)) <= 0
+      ? [myPublicKey, peerPublicKey]
+      : [peerPublicKey, myPublicKey];
   const key = blake2b256(PAIR_KEY, shared, low, high);
   shared.fill(0);
   return key;
@@ -34,7 +37,15 @@ export function signEnvelope(header: Uint8Array, body: Uint8Array, signingSecret
 
 /** The envelope digest of protocol 3.6, over the three fields with their lengths. */
 export function envelopeDigest(envelope: { header: Uint8Array; nonce: Uint8Array; ciphertext: Uint8Array }): Buffer {
-  return blake2b256(DIGEST, u32be(envelope.header.length), envelope.header, u32be(envelope.nonce.length), envelope.nonce, u32be(envelope.ciphertext.length), envelope.ciphertext);
+  return blake2b256(
+    DIGEST,
+    u32be(envelope.header.length),
+    envelope.header,
+    u32be(envelope.nonce.length),
+    envelope.nonce,
+    u32be(envelope.ciphertext.length),
+    envelope.ciphertext,
+  );
 }
 
 /** The body digest of protocol 3.7: BLAKE2b-256(u32be(kind) || body), no domain label. */
@@ -78,9 +89,17 @@ export function seal(input: SealInput): Sealed {
   const signature = Buffer.from(input.signature ?? signEnvelope(header, input.body, input.signingSecretKey));
   const plaintext = Buffer.from(SealedContent.encode({ body: Buffer.from(input.body), signature }).finish());
   const nonce = Buffer.from(input.nonce ?? randomBytes(24));
-  const ciphertext = Buffer.from(sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, header, null, nonce, input.pairKey));
+  const ciphertext = Buffer.from(
+    sodium().crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, header, null, nonce, input.pairKey),
+  );
   const envelope: Envelope = { header, nonce, ciphertext };
-  return { envelope, bytes: Buffer.from(Envelope.encode(envelope).finish()), digest: envelopeDigest(envelope), plaintext, signature };
+  return {
+    envelope,
+    bytes: Buffer.from(Envelope.encode(envelope).finish()),
+    digest: envelopeDigest(envelope),
+    plaintext,
+    signature,
+  };
 }
 
 /** Why an envelope could not be opened: the step of protocol 4 that failed. */
@@ -145,7 +164,10 @@ export function open(raw: Uint8Array | Parsed, pairKeyBytes: Uint8Array, signing
     throw new OpenFailure('sealed', `the plaintext is not a SealedContent: ${(error as Error).message}`);
   }
   if (!ed25519Verify(sealed.signature, envelopeSignedBytes(header, sealed.body), signingPublicKey)) {
-    throw new OpenFailure('signature', 'the signature does not verify over D("tracenet.v1/envelope") || u32be(len(header)) || header || body');
+    throw new OpenFailure(
+      'signature',
+      'the signature does not verify over D("tracenet.v1/envelope") || u32be(len(header)) || header || body',
+    );
   }
   return { ...parsed, body: Buffer.from(sealed.body), signature: Buffer.from(sealed.signature) };
 }

@@ -19,7 +19,10 @@ export interface ParticipantKeys {
  * keyIdOf(fra); // '548fba50e9ffd19c'
  * ```
  */
-export function participantKeys(signingSeed: Uint8Array = randomBytes(32), encryptionSecretKey: Uint8Array = randomBytes(32)): ParticipantKeys {
+export function participantKeys(
+  signingSeed: Uint8Array = randomBytes(32),
+  encryptionSecretKey: Uint8Array = randomBytes(32),
+): ParticipantKeys {
   const s = sodium();
   const signing = s.crypto_sign_seed_keypair(signingSeed);
   return {

@@ -35,7 +35,9 @@ export class ReceiptFailure extends Error {
  */
 export function verifyReceipt(receipt: Receipt, expected: ReceiptIssuer): ReceiptBody {
   if (!ed25519Verify(receipt.signature, Buffer.concat([RECEIPT, receipt.body]), expected.issuerSigningPublicKey)) {
-    throw new ReceiptFailure(`the receipt signature does not verify under ${expected.issuer}'s key over D("tracenet.v1/receipt") || body`);
+    throw new ReceiptFailure(
+      `the receipt signature does not verify under ${expected.issuer}'s key over D("tracenet.v1/receipt") || body`,
+    );
   }
   let body: ReceiptBody;
   try {
@@ -50,7 +52,9 @@ export function verifyReceipt(receipt: Receipt, expected: ReceiptIssuer): Receip
   if (body.sender !== expected.sender) wrong.push(`sender ${JSON.stringify(body.sender)}`);
   if (body.messageId !== expected.messageId) wrong.push(`message_id ${JSON.stringify(body.messageId)}`);
   if (wrong.length > 0) {
-    throw new ReceiptFailure(`the receipt names ${wrong.join(', ')}; expected version 1, issuer ${expected.issuer}, key ${expected.issuerKeyId}, sender ${expected.sender}, message ${expected.messageId}`);
+    throw new ReceiptFailure(
+      `the receipt names ${wrong.join(', ')}; expected version 1, issuer ${expected.issuer}, key ${expected.issuerKeyId}, sender ${expected.sender}, message ${expected.messageId}`,
+    );
   }
   return body;
 }

@@ -39,11 +39,18 @@ export async function createTlsIdentity(commonName: string, validForMs: number):
     ],
   });
   const der = Buffer.from(certificate.rawData);
-  return { certificatePem: pem('CERTIFICATE', der), certificateDer: der, privateKeyPem: pem('PRIVATE KEY', Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))) };
+  return {
+    certificatePem: pem('CERTIFICATE', der),
+    certificateDer: der,
+    privateKeyPem: pem('PRIVATE KEY', Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey))),
+  };
 }
 
 /** PEM text of DER bytes. */
 export function pem(label: string, der: Uint8Array): string {
-  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  const lines =
+    Buffer.from(der)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }

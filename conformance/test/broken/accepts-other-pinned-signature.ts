@@ -10,7 +10,13 @@ type Deps = { deps: { peers: { list(): Peer[] } } };
 /** Breaks protocol 4.9 step 8: a signature is accepted when it verifies under the key of any pinned peer. */
 main('accepts-other-pinned-signature', () => {
   const verify = EnvelopeOpener.prototype.verifySignature;
-  EnvelopeOpener.prototype.verifySignature = function (this: EnvelopeOpener, parsed: ParsedEnvelope, sealed: Parameters<Verify>[1], peer: Peer, senderBody?: Parameters<Verify>[3]) {
+  EnvelopeOpener.prototype.verifySignature = function (
+    this: EnvelopeOpener,
+    parsed: ParsedEnvelope,
+    sealed: Parameters<Verify>[1],
+    peer: Peer,
+    senderBody?: Parameters<Verify>[3],
+  ) {
     try {
       verify.call(this, parsed, sealed, peer, senderBody);
     } catch (error) {

@@ -7,6 +7,11 @@ import { launchEdited } from './patch-source.js';
 await launchEdited('backtracking-wildcards', [
   {
     file: 'records/serial-pattern.js',
-    replace: [['test: (s) => wildcardMatch(chars, s)', "test: (s) => new RegExp(`^${chars.map((c) => (c === '?' ? '.' : c === '*' ? '.*' : c)).join('')}$`, 'u').test(s)"]],
+    replace: [
+      [
+        'test: (s) => wildcardMatch(chars, s)',
+        "test: (s) => new RegExp(`^${chars.map((c) => (c === '?' ? '.' : c === '*' ? '.*' : c)).join('')}$`, 'u').test(s)",
+      ],
+    ],
   },
 ]);

@@ -10,7 +10,8 @@ main('forgets-policies-on-restart', async (node) => {
   for await (const id of node.store.peers.policies.keys()) forgotten.add(id);
   const get = node.policies.get.bind(node.policies);
   const set = node.policies.set.bind(node.policies);
-  node.policies.get = (participantId: string) => (forgotten.has(participantId) ? PeerPolicy.fromPartial({ participantId }) : get(participantId));
+  node.policies.get = (participantId: string) =>
+    forgotten.has(participantId) ? PeerPolicy.fromPartial({ participantId }) : get(participantId);
   node.policies.set = (policy: PeerPolicy) => {
     forgotten.delete(policy.participantId);
     return set(policy);

@@ -5,7 +5,10 @@ await launchEdited('forgets-revocations', [
   {
     file: 'federation/peers.js',
     replace: [
-      ['return peer.revokedKeyIds.includes(keyId) || (this.deps.roster?.isRevoked(peer.participantId, keyId) ?? false);', 'return this.deps.roster?.isRevoked(peer.participantId, keyId) ?? false;'],
+      [
+        'return peer.revokedKeyIds.includes(keyId) || (this.deps.roster?.isRevoked(peer.participantId, keyId) ?? false);',
+        'return this.deps.roster?.isRevoked(peer.participantId, keyId) ?? false;',
+      ],
       ['if (revokedKeyIds.includes(body.keyId)) {', 'if (false) {'],
     ],
   },

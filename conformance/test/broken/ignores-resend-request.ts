@@ -5,5 +5,10 @@ import { main } from './launch.js';
  * restored from a backup loses what it receipted after the backup.
  */
 main('ignores-resend-request', (node) => {
-  (node.outbox as { prepareResend: typeof node.outbox.prepareResend }).prepareResend = async () => ({ operations: [], count: 0, skipped: 0, schedule: () => undefined });
+  (node.outbox as { prepareResend: typeof node.outbox.prepareResend }).prepareResend = async () => ({
+    operations: [],
+    count: 0,
+    skipped: 0,
+    schedule: () => undefined,
+  });
 });

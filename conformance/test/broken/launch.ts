@@ -28,21 +28,38 @@ const USE_KEYS = fileURLToPath(new URL('../../../bin/use-keys.mjs', import.meta.
  */
 export async function launchBroken(name: string, patch: (node: TracenetNode) => void | Promise<void>): Promise<void> {
   const dataDir = process.env.TRACENET_CONFORMANCE_DATA;
-  if (!dataDir) throw new Error(`${name}: TRACENET_CONFORMANCE_DATA is not set (run it with tracenet-conformance --spawn)`);
+  if (!dataDir)
+    throw new Error(`${name}: TRACENET_CONFORMANCE_DATA is not set (run it with tracenet-conformance --spawn)`);
   process.umask(0o077);
   await initSodium();
   const env = process.env;
   if (!existsSync(join(dataDir, 'identity.json'))) {
-    await initDataDir({ dataDir, participantId: env.TRACENET_CONFORMANCE_ID ?? BROKEN_ID, displayName: `broken: ${name}`, endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
-    if (env.TRACENET_CONFORMANCE_KEYS) execFileSync(process.execPath, [USE_KEYS, dataDir, env.TRACENET_CONFORMANCE_KEYS]);
+    await initDataDir({
+      dataDir,
+      participantId: env.TRACENET_CONFORMANCE_ID ?? BROKEN_ID,
+      displayName: `broken: ${name}`,
+      endpoints: ['127.0.0.1:1'],
+      nowMs: Date.now(),
+    });
+    if (env.TRACENET_CONFORMANCE_KEYS)
+      execFileSync(process.execPath, [USE_KEYS, dataDir, env.TRACENET_CONFORMANCE_KEYS]);
   }
   const config = await loadConfig({
     env: {
-      ...(env.TRACENET_CONFORMANCE_ROSTER_KEY ? { TRACENET_FEDERATION_ROSTER_KEY: env.TRACENET_CONFORMANCE_ROSTER_KEY } : {}),
+      ...(env.TRACENET_CONFORMANCE_ROSTER_KEY
+        ? { TRACENET_FEDERATION_ROSTER_KEY: env.TRACENET_CONFORMANCE_ROSTER_KEY }
+        : {}),
       ...(env.TRACENET_CONFORMANCE_FEDERATION ? { TRACENET_FEDERATION_NAME: env.TRACENET_CONFORMANCE_FEDERATION } : {}),
-      ...(env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS ? { TRACENET_FEDERATION_ROSTER_GRACE_MS: env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS } : {}),
+      ...(env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS
+        ? { TRACENET_FEDERATION_ROSTER_GRACE_MS: env.TRACENET_CONFORMANCE_ROSTER_GRACE_MS }
+        : {}),
     },
-    overrides: { 'federation.listen': '127.0.0.1:0', 'authority.listen': '127.0.0.1:0', 'metrics.listen': '', 'log.level': 'warn' },
+    overrides: {
+      'federation.listen': '127.0.0.1:0',
+      'authority.listen': '127.0.0.1:0',
+      'metrics.listen': '',
+      'log.level': 'warn',
+    },
   });
   const node = await TracenetNode.open({ dataDir, config });
   await patch(node);

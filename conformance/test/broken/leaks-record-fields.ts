@@ -20,6 +20,11 @@ main('leaks-record-fields', (node) => {
       const record = recordId ? await node.records.get(recordId) : undefined;
       hit.contactPoint = `${hit.contactPoint} (serial ${record?.manufacture?.serialNumber ?? '?'})`;
     }
-    return sealWithHeader(parsed.envelope.header, LookupAnswer.encode(answer).finish(), node.identity.keys.signingSecretKey, peer.pairKey).bytes;
+    return sealWithHeader(
+      parsed.envelope.header,
+      LookupAnswer.encode(answer).finish(),
+      node.identity.keys.signingSecretKey,
+      peer.pairKey,
+    ).bytes;
   };
 });

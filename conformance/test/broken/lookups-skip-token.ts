@@ -8,10 +8,20 @@ import { launchEdited } from './patch-source.js';
 await launchEdited('lookups-skip-token', [
   {
     file: 'api/lookups-service.js',
-    replace: [["import { decodingTolerantly, guardedUnary } from './grpc-handlers.js';", "import { decodingTolerantly, unary } from './grpc-handlers.js';\nconst guardedUnary = (logger) => (handler) => unary(logger, async (request) => handler(request));"]],
+    replace: [
+      [
+        "import { decodingTolerantly, guardedUnary } from './grpc-handlers.js';",
+        "import { decodingTolerantly, unary } from './grpc-handlers.js';\nconst guardedUnary = (logger) => (handler) => unary(logger, async (request) => handler(request));",
+      ],
+    ],
   },
   {
     file: 'node.js',
-    replace: [["bearerInterceptor(token, (path) => path.startsWith('/tracenet.v1.'))", "bearerInterceptor(token, (path) => path.startsWith('/tracenet.v1.') && !path.startsWith('/tracenet.v1.Lookups/'))"]],
+    replace: [
+      [
+        "bearerInterceptor(token, (path) => path.startsWith('/tracenet.v1.'))",
+        "bearerInterceptor(token, (path) => path.startsWith('/tracenet.v1.') && !path.startsWith('/tracenet.v1.Lookups/'))",
+      ],
+    ],
   },
 ]);

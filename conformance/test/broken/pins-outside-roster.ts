@@ -4,6 +4,11 @@ import { launchEdited } from './patch-source.js';
 await launchEdited('pins-outside-roster', [
   {
     file: 'keys/roster.js',
-    replace: [["if (!this.#body?.members.some((m) => m.participantId === body.participantId))\n            throw refuse(`${body.participantId} is not a member of the federation roster`, 'card.participant_id', 'roster_member');", 'if (!this.#body?.members.some((m) => m.participantId === body.participantId))\n            return;']],
+    replace: [
+      [
+        "if (!this.#body?.members.some((m) => m.participantId === body.participantId))\n            throw refuse(`${body.participantId} is not a member of the federation roster`, 'card.participant_id', 'roster_member');",
+        'if (!this.#body?.members.some((m) => m.participantId === body.participantId))\n            return;',
+      ],
+    ],
   },
 ]);

@@ -5,4 +5,11 @@ import { launchEdited } from './patch-source.js';
  * only, so a receipt a peer remembered from before its rotation (signed with its previous key,
  * still in grace) neither proves delivery nor ends the message.
  */
-await launchEdited('refuses-previous-key-receipts', [{ file: 'federation/outbox.js', replace: [['previousIssuerKeys: this.deps.peers.previousKeys(peer, this.deps.clock.now()),', 'previousIssuerKeys: [],']] }]);
+await launchEdited('refuses-previous-key-receipts', [
+  {
+    file: 'federation/outbox.js',
+    replace: [
+      ['previousIssuerKeys: this.deps.peers.previousKeys(peer, this.deps.clock.now()),', 'previousIssuerKeys: [],'],
+    ],
+  },
+]);

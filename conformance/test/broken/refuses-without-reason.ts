@@ -14,6 +14,10 @@ main('refuses-without-reason', (node) => {
     if (parsed.header.kind !== MessageKind.MESSAGE_KIND_TRACE_REFUSAL) return deliver(peer, envelope, options);
     const sealed = decryptEnvelope(parsed, peer.pairKey);
     const body = Refusal.encode({ ...Refusal.decode(sealed.body), reason: 0, explanation: '' }).finish();
-    return deliver(peer, sealWithHeader(parsed.envelope.header, body, node.identity.keys.signingSecretKey, peer.pairKey).bytes, options);
+    return deliver(
+      peer,
+      sealWithHeader(parsed.envelope.header, body, node.identity.keys.signingSecretKey, peer.pairKey).bytes,
+      options,
+    );
   };
 });

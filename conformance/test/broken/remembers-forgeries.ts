@@ -17,11 +17,15 @@ main('remembers-forgeries', (node) => {
     } catch {
       // not even a header: nothing to remember
     }
-    if (forged.has(key)) throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, 'the envelope could not be authenticated', { rule: 'authentication' });
+    if (forged.has(key))
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, 'the envelope could not be authenticated', {
+        rule: 'authentication',
+      });
     try {
       return await deliver(raw);
     } catch (error) {
-      if ((error as { cause?: { code?: unknown } }).cause?.code === ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED && key) forged.add(key);
+      if ((error as { cause?: { code?: unknown } }).cause?.code === ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED && key)
+        forged.add(key);
       throw error;
     }
   };

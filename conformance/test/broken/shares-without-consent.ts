@@ -10,7 +10,15 @@ main('shares-without-consent', (node) => {
     const c = await node.workflow.get(caseId);
     if (!c.consents.some((x) => x.thirdParticipant === third && x.granted)) {
       const now = Date.now();
-      c.consents.push({ consentId: 'assumed', thirdParticipant: third, reason: '', requestedAtMs: now, decidedAtMs: now, granted: true, conditions: '' });
+      c.consents.push({
+        consentId: 'assumed',
+        thirdParticipant: third,
+        reason: '',
+        requestedAtMs: now,
+        decidedAtMs: now,
+        granted: true,
+        conditions: '',
+      });
       await node.store.batch(await node.store.cases.put(c));
     }
     return share(caseId, third, note);

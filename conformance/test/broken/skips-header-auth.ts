@@ -13,17 +13,27 @@ type Deps = { deps: { peers: { get(id: string): { pairKey: Buffer } | undefined 
  */
 main('skips-header-auth', () => {
   const authenticate = EnvelopeOpener.prototype.authenticate;
-  EnvelopeOpener.prototype.authenticate = function (this: EnvelopeOpener, parsed: ParsedEnvelope): ReturnType<Authenticate> {
+  EnvelopeOpener.prototype.authenticate = function (
+    this: EnvelopeOpener,
+    parsed: ParsedEnvelope,
+  ): ReturnType<Authenticate> {
     try {
       return authenticate.call(this, parsed);
     } catch (error) {
       // The one refusal before authentication (protocol 4.4) carries the precise reason as its cause.
-      if ((error as { cause?: { code?: unknown } }).cause?.code !== ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED) throw error;
+      if ((error as { cause?: { code?: unknown } }).cause?.code !== ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED)
+        throw error;
       const peer = (this as unknown as Deps).deps.peers.get(parsed.header.sender);
       if (!peer) throw error;
       const { ciphertext, nonce } = parsed.envelope;
       // AEAD "encryption" of the ciphertext without its tag XORs the same key stream back off.
-      const plain = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt_detached(ciphertext.subarray(0, ciphertext.length - 16), null, null, nonce, peer.pairKey).ciphertext;
+      const plain = sodium().crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+        ciphertext.subarray(0, ciphertext.length - 16),
+        null,
+        null,
+        nonce,
+        peer.pairKey,
+      ).ciphertext;
       return { peer, sealed: SealedContent.decode(plain) } as ReturnType<Authenticate>;
     }
   };

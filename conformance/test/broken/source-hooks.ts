@@ -20,13 +20,19 @@ export function initialize(data: { edits: readonly SourceEdit[] }): void {
 
 type Loaded = { format?: string | null; source?: string | ArrayBuffer | Uint8Array | null; shortCircuit?: boolean };
 
-export async function load(url: string, context: object, nextLoad: (url: string, context: object) => Promise<Loaded>): Promise<Loaded> {
+export async function load(
+  url: string,
+  context: object,
+  nextLoad: (url: string, context: object) => Promise<Loaded>,
+): Promise<Loaded> {
   const loaded = await nextLoad(url, context);
   const edit = edits.find((e) => url.endsWith(`/node/dist/${e.file}`));
   if (!edit || loaded.source === undefined || loaded.source === null) return loaded;
-  let source = typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
+  let source =
+    typeof loaded.source === 'string' ? loaded.source : Buffer.from(loaded.source as Uint8Array).toString('utf8');
   for (const [from, to] of edit.replace) {
-    if (!source.includes(from)) throw new Error(`broken variant: ${edit.file} no longer contains ${JSON.stringify(from)}; update the variant`);
+    if (!source.includes(from))
+      throw new Error(`broken variant: ${edit.file} no longer contains ${JSON.stringify(from)}; update the variant`);
     source = source.replace(from, () => to);
   }
   return { ...loaded, source };

@@ -7,5 +7,13 @@ import { launchEdited } from './patch-source.js';
  * rotations.
  */
 await launchEdited('tells-recipient-key-apart', [
-  { file: 'federation/envelope-opener.js', replace: [['throw notAuthenticated(error);', "throw error.field === 'header.recipient_key_id' ? error : notAuthenticated(error);"]] },
+  {
+    file: 'federation/envelope-opener.js',
+    replace: [
+      [
+        'throw notAuthenticated(error);',
+        "throw error.field === 'header.recipient_key_id' ? error : notAuthenticated(error);",
+      ],
+    ],
+  },
 ]);

@@ -7,7 +7,14 @@
  * (`docs/examples/integration/dist/my-adapter.js`); set `MY_REGISTRY_FILE` to the JSON export.
  */
 import { readFile } from 'node:fs/promises';
-import { type AdapterModuleContext, normaliseSerial, recordFromJson, type RegistryAdapter, type SerialPattern, type WeaponRecord } from '@tracenet/sdk/registry';
+import {
+  type AdapterModuleContext,
+  normaliseSerial,
+  recordFromJson,
+  type RegistryAdapter,
+  type SerialPattern,
+  type WeaponRecord,
+} from '@tracenet/sdk/registry';
 
 export async function createAdapter(context: AdapterModuleContext): Promise<RegistryAdapter> {
   const file = process.env.MY_REGISTRY_FILE ?? `${context.dataDir}/my-registry.json`;
@@ -33,7 +40,8 @@ export async function createAdapter(context: AdapterModuleContext): Promise<Regi
     async check() {},
     // Only the serial is the adapter's job; the node applies manufacturer, aliases, model, calibre, type.
     async findBySerial(serial: SerialPattern, limit: number) {
-      const serialsOf = (r: WeaponRecord) => [r.manufacture?.serialNumber ?? '', r.controlComponent?.serialNumber ?? ''].map(normaliseSerial);
+      const serialsOf = (r: WeaponRecord) =>
+        [r.manufacture?.serialNumber ?? '', r.controlComponent?.serialNumber ?? ''].map(normaliseSerial);
       return records.filter((r) => serialsOf(r).some((s) => s !== '' && serial.test(s))).slice(0, limit);
     },
     async get(recordId: string) {

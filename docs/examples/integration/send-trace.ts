@@ -9,7 +9,17 @@
  * Prints one JSON line: the case id, its final state and the answer's outcome.
  */
 import { readFile } from 'node:fs/promises';
-import { CaseState, connect, FindingKind, IllicitKind, Priority, TraceOutcome, TraceRequest, TracenetError, WeaponType } from '@tracenet/sdk';
+import {
+  CaseState,
+  connect,
+  FindingKind,
+  IllicitKind,
+  Priority,
+  TraceOutcome,
+  TraceRequest,
+  TracenetError,
+  WeaponType,
+} from '@tracenet/sdk';
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
@@ -26,8 +36,16 @@ const request = TraceRequest.fromPartial({
   requestingAuthority: env('TRACE_AUTHORITY', 'Office central de lutte contre le crime organisé (OCLCO)'),
   caseReference: env('TRACE_REFERENCE', 'OCLCO-2026-0147'),
   priority: Priority.PRIORITY_ROUTINE,
-  illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' }],
-  circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2026-10-02', place: 'Marseille', agency: 'Police judiciaire', description: '' },
+  illicitCriteria: [
+    { kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' },
+  ],
+  circumstances: {
+    kind: FindingKind.FINDING_KIND_SEIZED,
+    date: '2026-10-02',
+    place: 'Marseille',
+    agency: 'Police judiciaire',
+    description: '',
+  },
   weapon: {
     markings: {
       manufacturer: env('TRACE_MANUFACTURER'),
@@ -42,16 +60,27 @@ const request = TraceRequest.fromPartial({
   intendedUse: 'criminal investigation and prosecution',
 });
 
-const finished = new Set<CaseState>([CaseState.CASE_STATE_ANSWERED, CaseState.CASE_STATE_REFUSED, CaseState.CASE_STATE_RESTRICTED, CaseState.CASE_STATE_CLOSED]);
+const finished = new Set<CaseState>([
+  CaseState.CASE_STATE_ANSWERED,
+  CaseState.CASE_STATE_REFUSED,
+  CaseState.CASE_STATE_RESTRICTED,
+  CaseState.CASE_STATE_CLOSED,
+]);
 const deadline = AbortSignal.timeout(Number(process.env.TRACE_WAIT_MS ?? 60_000));
 
 try {
-  const { case: created } = await client.cases.createCase({ recipient: env('TRACE_TO'), request, send: true }, { deadlineMs: 10_000 });
+  const { case: created } = await client.cases.createCase(
+    { recipient: env('TRACE_TO'), request, send: true },
+    { deadlineMs: 10_000 },
+  );
   if (!created) throw new Error('the node returned no case');
   let state = created.state;
   // A case system keeps the last sequence it handled and resumes after it; 0 replays the node's
   // history first. The iterator reconnects by itself if the node restarts meanwhile.
-  for await (const event of client.events({ afterSequence: Number(process.env.TRACENET_AFTER_SEQUENCE ?? 0), signal: deadline })) {
+  for await (const event of client.events({
+    afterSequence: Number(process.env.TRACENET_AFTER_SEQUENCE ?? 0),
+    signal: deadline,
+  })) {
     if (event.caseId !== created.caseId) continue;
     state = event.state;
     if (finished.has(state)) break;

@@ -47,9 +47,13 @@ export interface AuthorityDeps {
   /** The roster this node enforces (docs/protocol.md 15.4). */
   readonly roster: RosterGuard;
   /** Rotates the node's keys (15.2); `graceMs` 0 uses `keys.rotationGraceMs`. */
-  readonly rotateKeys: (graceMs: number) => Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number; card: PeerCard; announcedTo: string[] }>;
+  readonly rotateKeys: (
+    graceMs: number,
+  ) => Promise<{ previousKeyId: string; keyId: string; graceUntilMs: number; card: PeerCard; announcedTo: string[] }>;
   /** Revokes the node's keys and replaces them (15.3). */
-  readonly revokeKeys: (reason: string) => Promise<{ revokedKeyId: string; keyId: string; card: PeerCard; announcedTo: string[] }>;
+  readonly revokeKeys: (
+    reason: string,
+  ) => Promise<{ revokedKeyId: string; keyId: string; card: PeerCard; announcedTo: string[] }>;
   /** Verifies the audit log (8.6); damage it finds also turns the node's health NOT_SERVING. */
   readonly verifyAudit: () => Promise<AuditVerification>;
   /** The bytes of a backup file of the node (7.5), in order; see `ops/backup.ts`. */
@@ -67,7 +71,11 @@ function directionOf(direction: MessageDirection): StoredDirection {
     case MessageDirection.MESSAGE_DIRECTION_FAILED:
       return 'failed';
     default:
-      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'direction is required (inbox, outbox, sent or failed)', { field: 'direction', rule: 'required' });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_MISSING_FIELD,
+        'direction is required (inbox, outbox, sent or failed)',
+        { field: 'direction', rule: 'required' },
+      );
   }
 }
 
@@ -75,19 +83,55 @@ function summarise(message: StoredMessage): MessageSummary {
   switch (message.direction) {
     case 'inbox': {
       const v = message.record;
-      return { messageId: v.messageId, peer: v.sender, kind: v.kind, correlationId: v.correlationId, createdAtMs: v.createdAtMs, atMs: v.receivedAtMs, attempts: 0, lastError: '' };
+      return {
+        messageId: v.messageId,
+        peer: v.sender,
+        kind: v.kind,
+        correlationId: v.correlationId,
+        createdAtMs: v.createdAtMs,
+        atMs: v.receivedAtMs,
+        attempts: 0,
+        lastError: '',
+      };
     }
     case 'outbox': {
       const v = message.record;
-      return { messageId: v.messageId, peer: v.recipient, kind: v.kind, correlationId: v.correlationId, createdAtMs: v.createdAtMs, atMs: v.createdAtMs, attempts: v.attempts, lastError: v.lastError };
+      return {
+        messageId: v.messageId,
+        peer: v.recipient,
+        kind: v.kind,
+        correlationId: v.correlationId,
+        createdAtMs: v.createdAtMs,
+        atMs: v.createdAtMs,
+        attempts: v.attempts,
+        lastError: v.lastError,
+      };
     }
     case 'sent': {
       const v = message.record;
-      return { messageId: v.messageId, peer: v.recipient, kind: v.kind, correlationId: v.correlationId, createdAtMs: v.createdAtMs, atMs: v.deliveredAtMs, attempts: v.attempts, lastError: '' };
+      return {
+        messageId: v.messageId,
+        peer: v.recipient,
+        kind: v.kind,
+        correlationId: v.correlationId,
+        createdAtMs: v.createdAtMs,
+        atMs: v.deliveredAtMs,
+        attempts: v.attempts,
+        lastError: '',
+      };
     }
     case 'failed': {
       const v = message.record;
-      return { messageId: v.messageId, peer: v.recipient, kind: v.kind, correlationId: v.correlationId, createdAtMs: v.createdAtMs, atMs: v.failedAtMs, attempts: v.attempts, lastError: v.lastError };
+      return {
+        messageId: v.messageId,
+        peer: v.recipient,
+        kind: v.kind,
+        correlationId: v.correlationId,
+        createdAtMs: v.createdAtMs,
+        atMs: v.failedAtMs,
+        attempts: v.attempts,
+        lastError: v.lastError,
+      };
     }
   }
 }
@@ -109,26 +153,47 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       softwareVersion: VERSION,
     })),
     addPeer: guarded(async (request) => {
-      if (!request.card) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'card is required', { field: 'card', rule: 'required' });
-      const result = await deps.peers.pin(request.card, deps.clock.now(), { replaceKeys: request.replaceKeys ?? false });
+      if (!request.card)
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'card is required', {
+          field: 'card',
+          rule: 'required',
+        });
+      const result = await deps.peers.pin(request.card, deps.clock.now(), {
+        replaceKeys: request.replaceKeys ?? false,
+      });
       return { peer: summarisePeer(result.peer), replaced: result.replaced };
     }),
     listPeers: guarded(async () => ({ peers: deps.peers.list().map(summarisePeer) })),
     removePeer: guarded(async (request) => {
-      if (request.participantId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'participant_id is required', { field: 'participant_id', rule: 'required' });
+      if (request.participantId === '')
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'participant_id is required', {
+          field: 'participant_id',
+          rule: 'required',
+        });
       const { peer, queued } = await deps.peers.remove(request.participantId, deps.clock.now());
       return { peer: summarisePeer(peer), queuedMessages: queued };
     }),
     sendNotice: guarded(async (request) => {
-      if (request.recipient === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', { field: 'recipient', rule: 'required' });
+      if (request.recipient === '')
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', {
+          field: 'recipient',
+          rule: 'required',
+        });
       const correlation = correlationIdProblem(request.correlationId);
-      if (correlation) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, correlation.message, { field: 'correlation_id', rule: correlation.rule });
+      if (correlation)
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, correlation.message, {
+          field: 'correlation_id',
+          rule: correlation.rule,
+        });
       const notice: Notice = { subject: request.subject, text: request.text };
       try {
         validateNotice(notice);
       } catch (error) {
         const failure = TracenetError.from(error);
-        throw new TracenetError(failure.code, failure.message.replace('body.', ''), { field: failure.field.replace('body.', ''), rule: failure.rule });
+        throw new TracenetError(failure.code, failure.message.replace('body.', ''), {
+          field: failure.field.replace('body.', ''),
+          rule: failure.rule,
+        });
       }
       const messageId = await deps.outbox.enqueue({
         recipient: request.recipient,
@@ -141,7 +206,11 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
     listMessages: guarded(async (request) => {
       const direction = directionOf(request.direction);
       const limit = request.limit === 0 ? 100 : request.limit;
-      if (limit > 1000) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'limit must be at most 1000', { field: 'limit', rule: 'max' });
+      if (limit > 1000)
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'limit must be at most 1000', {
+          field: 'limit',
+          rule: 'max',
+        });
       const page = await deps.store.messagePage(direction, { limit, token: request.cursor });
       return { messages: page.items.map(summarise), nextCursor: page.next };
     }),
@@ -157,20 +226,36 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
     verifyAudit: guarded(async () => ({ result: await deps.verifyAudit() })),
     setPeerPolicy: guarded(async (request) => {
       const policy = request.policy;
-      if (!policy) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'policy is required', { field: 'policy', rule: 'required' });
+      if (!policy)
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'policy is required', {
+          field: 'policy',
+          rule: 'required',
+        });
       if (!deps.peers.get(policy.participantId)) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${policy.participantId || 'participant_id'} is not a pinned peer`, { field: 'policy.participant_id', rule: 'pinned_peer' });
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_NOT_FOUND,
+          `${policy.participantId || 'participant_id'} is not a pinned peer`,
+          { field: 'policy.participant_id', rule: 'pinned_peer' },
+        );
       }
       return { policy: await deps.policies.set(policy) };
     }),
     getPeerPolicy: guarded(async (request) => ({ policy: deps.policies.get(request.participantId) })),
     rotateKeys: guarded(async (request) => {
-      if (request.graceMs < 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'grace_ms must not be negative', { field: 'grace_ms', rule: 'non_negative' });
+      if (request.graceMs < 0)
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'grace_ms must not be negative', {
+          field: 'grace_ms',
+          rule: 'non_negative',
+        });
       return deps.rotateKeys(request.graceMs);
     }),
     revokeKeys: guarded(async (request) => deps.revokeKeys(request.reason)),
     loadRoster: guarded(async (request) => {
-      if (!request.roster) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'roster is required', { field: 'roster', rule: 'required' });
+      if (!request.roster)
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'roster is required', {
+          field: 'roster',
+          rule: 'required',
+        });
       return { roster: await deps.roster.install(request.roster) };
     }),
     getRoster: guarded(async () => {
@@ -179,7 +264,10 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
     watchEvents: (call: ServerWritableStream<WatchEventsRequest, NodeEvent>) => watchEvents(call, deps, logger),
     createBackup: (call: ServerWritableStream<CreateBackupRequest, BackupChunk>) => streamBackup(call, deps, logger),
   };
-  server.addService(decodingTolerantly(AuthorityService), implementation as unknown as import('@grpc/grpc-js').UntypedServiceImplementation);
+  server.addService(
+    decodingTolerantly(AuthorityService),
+    implementation as unknown as import('@grpc/grpc-js').UntypedServiceImplementation,
+  );
 }
 
 /** Ends a server stream with a Tracenet status (see {@link watchEvents} for why `error` and not `destroy()`). */
@@ -193,7 +281,11 @@ function failStream(call: ServerWritableStream<unknown, unknown>, error: unknown
  * next (the store's snapshot stays open until the last chunk is sent). A caller that cancels ends
  * the backup and releases the snapshot.
  */
-function streamBackup(call: ServerWritableStream<CreateBackupRequest, BackupChunk>, deps: AuthorityDeps, logger: Logger): void {
+function streamBackup(
+  call: ServerWritableStream<CreateBackupRequest, BackupChunk>,
+  deps: AuthorityDeps,
+  logger: Logger,
+): void {
   try {
     requireBearer(call.metadata, deps.token);
     requireDecoded(call.request);
@@ -236,7 +328,11 @@ function drainedOrGone(call: ServerWritableStream<CreateBackupRequest, BackupChu
  * A failure ends the stream with a Tracenet status: grpc-js sends the status of a server stream
  * only when the stream ends after an `error` event (`destroy()` would leave the caller waiting).
  */
-function watchEvents(call: ServerWritableStream<WatchEventsRequest, NodeEvent>, deps: AuthorityDeps, logger: Logger): void {
+function watchEvents(
+  call: ServerWritableStream<WatchEventsRequest, NodeEvent>,
+  deps: AuthorityDeps,
+  logger: Logger,
+): void {
   const fail = (error: unknown) => {
     const status = toServiceError(error, logger);
     call.emit('error', Object.assign(new Error(status.details), status));

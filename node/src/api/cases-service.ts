@@ -1,16 +1,31 @@
 import type { Server, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { type AnswerCaseRequest, type Case, type CasesServer, CasesService, ErrorCode, TracenetError } from '@tracenet/proto';
+import {
+  type AnswerCaseRequest,
+  type Case,
+  type CasesServer,
+  CasesService,
+  ErrorCode,
+  TracenetError,
+} from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AnswerInput, Workflow } from '../workflow/workflow.js';
 import { decodingTolerantly, guardedUnary } from './grpc-handlers.js';
 
 function requireCaseId(caseId: string): string {
-  if (caseId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'case_id is required', { field: 'case_id', rule: 'required' });
+  if (caseId === '')
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'case_id is required', {
+      field: 'case_id',
+      rule: 'required',
+    });
   return caseId;
 }
 
 function requireThird(participant: string): string {
-  if (participant === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'third_participant is required', { field: 'third_participant', rule: 'required' });
+  if (participant === '')
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'third_participant is required', {
+      field: 'third_participant',
+      rule: 'required',
+    });
   return participant;
 }
 
@@ -38,13 +53,25 @@ export function addCasesService(server: Server, deps: { workflow: Workflow; toke
 
   const implementation: CasesServer = {
     createCase: guarded(async (r) => {
-      if (r.recipient === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', { field: 'recipient', rule: 'required' });
-      if (!r.request) throw new TracenetError(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE, 'request is required', { field: 'request', rule: 'required' });
+      if (r.recipient === '')
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', {
+          field: 'recipient',
+          rule: 'required',
+        });
+      if (!r.request)
+        throw new TracenetError(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE, 'request is required', {
+          field: 'request',
+          rule: 'required',
+        });
       return one(await w.createCase(r.recipient, r.request, r.send));
     }),
     sendCase: guarded(async (r) => one(await w.sendCase(requireCaseId(r.caseId)))),
     listCases: guarded(async (r) => {
-      if (r.limit > 500) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'limit must be at most 500', { field: 'limit', rule: 'max' });
+      if (r.limit > 500)
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'limit must be at most 500', {
+          field: 'limit',
+          rule: 'max',
+        });
       return w.list({
         ...(r.role ? { role: r.role } : {}),
         ...(r.state ? { state: r.state } : {}),
@@ -58,17 +85,42 @@ export function addCasesService(server: Server, deps: { workflow: Workflow; toke
     acknowledgeCase: guarded(async (r) => one(await w.acknowledge(requireCaseId(r.caseId), r.reference))),
     answerCase: guarded(async (r) => one(await w.answer(requireCaseId(r.caseId), answerInput(r)))),
     delayCase: guarded(async (r) => one(await w.delay(requireCaseId(r.caseId), r.reason, r.explanation, r.expectedBy))),
-    restrictCase: guarded(async (r) => one(await w.restrict(requireCaseId(r.caseId), r.reason, r.explanation, r.partialAnswer ? answerInput(r.partialAnswer) : undefined))),
+    restrictCase: guarded(async (r) =>
+      one(
+        await w.restrict(
+          requireCaseId(r.caseId),
+          r.reason,
+          r.explanation,
+          r.partialAnswer ? answerInput(r.partialAnswer) : undefined,
+        ),
+      ),
+    ),
     refuseCase: guarded(async (r) => one(await w.refuse(requireCaseId(r.caseId), r.reason, r.explanation))),
     requestClarification: guarded(async (r) => one(await w.requestClarification(requireCaseId(r.caseId), r.question))),
-    replyClarification: guarded(async (r) => one(await w.replyClarification(requireCaseId(r.caseId), r.answer, r.weapon))),
+    replyClarification: guarded(async (r) =>
+      one(await w.replyClarification(requireCaseId(r.caseId), r.answer, r.weapon)),
+    ),
     closeCase: guarded(async (r) => one(await w.close(requireCaseId(r.caseId), r.useful, r.feedback))),
     withdrawCase: guarded(async (r) => one(await w.withdraw(requireCaseId(r.caseId), r.reason))),
-    followOn: guarded(async (r) => one(await w.followOn(requireCaseId(r.caseId), { intendedUse: r.intendedUse, otherInformation: r.otherInformation }, r.send))),
+    followOn: guarded(async (r) =>
+      one(
+        await w.followOn(
+          requireCaseId(r.caseId),
+          { intendedUse: r.intendedUse, otherInformation: r.otherInformation },
+          r.send,
+        ),
+      ),
+    ),
     getTraceChain: guarded(async (r) => w.chain(requireCaseId(r.caseId))),
-    shareCase: guarded(async (r) => one(await w.shareCase(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.note))),
-    requestConsent: guarded(async (r) => one(await w.requestConsent(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.reason))),
-    decideConsent: guarded(async (r) => one(await w.decideConsent(requireCaseId(r.caseId), r.consentId, r.granted, r.conditions))),
+    shareCase: guarded(async (r) =>
+      one(await w.shareCase(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.note)),
+    ),
+    requestConsent: guarded(async (r) =>
+      one(await w.requestConsent(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.reason)),
+    ),
+    decideConsent: guarded(async (r) =>
+      one(await w.decideConsent(requireCaseId(r.caseId), r.consentId, r.granted, r.conditions)),
+    ),
   };
   server.addService(decodingTolerantly(CasesService), implementation as unknown as UntypedServiceImplementation);
 }

@@ -11,7 +11,9 @@ export function toServiceError(error: unknown, logger: Logger) {
   const failure = TracenetError.from(error);
   if (failure.code === ErrorCode.ERROR_CODE_INTERNAL) {
     logger.error({ err: error }, 'internal error in a handler');
-    return new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error; nothing was written', { rule: 'internal' }).toStatus();
+    return new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error; nothing was written', {
+      rule: 'internal',
+    }).toStatus();
   }
   return failure.toStatus();
 }
@@ -43,12 +45,19 @@ export function decodingTolerantly<D extends ServiceDefinition>(definition: D): 
 /** Throws MALFORMED (field `request`, rule `protobuf`) for a request whose bytes did not decode. */
 export function requireDecoded(request: unknown): void {
   if (typeof request === 'object' && request !== null && UNDECODABLE in request) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'the request is not a valid protobuf message of the method\'s request type', { field: 'request', rule: 'protobuf' });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_MALFORMED,
+      "the request is not a valid protobuf message of the method's request type",
+      { field: 'request', rule: 'protobuf' },
+    );
   }
 }
 
 /** Adapts a promise-returning handler to grpc-js's callback style; it never throws. */
-export function unary<Req, Res>(logger: Logger, handler: (request: Req, metadata: Metadata, call: ServerUnaryCall<Req, Res>) => Promise<Res>) {
+export function unary<Req, Res>(
+  logger: Logger,
+  handler: (request: Req, metadata: Metadata, call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     let result: Promise<Res>;
     try {
@@ -68,10 +77,14 @@ export function unary<Req, Res>(logger: Logger, handler: (request: Req, metadata
 /** Checks `authorization: Bearer <token>` in constant time. Throws UNAUTHORIZED. */
 export function requireBearer(metadata: Metadata, token: string): void {
   const header = metadata.get('authorization')[0];
-  const presented = typeof header === 'string' && header.startsWith('Bearer ') ? Buffer.from(header.slice(7)) : Buffer.alloc(0);
+  const presented =
+    typeof header === 'string' && header.startsWith('Bearer ') ? Buffer.from(header.slice(7)) : Buffer.alloc(0);
   const expected = Buffer.from(token);
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_UNAUTHORIZED, 'missing or wrong bearer token', { field: 'authorization', rule: 'bearer_token' });
+    throw new TracenetError(ErrorCode.ERROR_CODE_UNAUTHORIZED, 'missing or wrong bearer token', {
+      field: 'authorization',
+      rule: 'bearer_token',
+    });
   }
 }
 

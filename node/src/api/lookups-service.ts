@@ -34,7 +34,9 @@ export function addLookupsService(server: Server, deps: LookupsServiceDeps): voi
   const implementation: LookupsServer = {
     lookup: guarded((request) => deps.client.lookup(request)),
     listHits: guarded((request) => deps.hits.list({ limit: request.limit, cursor: request.cursor })),
-    traceFromHit: guarded(async (request) => ({ case: await traceFromHit(deps, request.hit, request.request, request.send) })),
+    traceFromHit: guarded(async (request) => ({
+      case: await traceFromHit(deps, request.hit, request.request, request.send),
+    })),
   };
   server.addService(decodingTolerantly(LookupsService), implementation);
 }

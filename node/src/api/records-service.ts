@@ -74,7 +74,11 @@ function cancelGrace(call: ServerDuplexStream<ImportRecordsRequest, ImportRecord
  * The file chunks of an ImportRecords stream after its first message. A later message may repeat
  * the format but not change it. Ends when the client half-closes; throws when it cancels.
  */
-async function* chunksOf(first: ImportRecordsRequest, rest: AsyncIterator<ImportRecordsRequest>, call: ServerDuplexStream<ImportRecordsRequest, ImportRecordsProgress>): AsyncGenerator<Uint8Array> {
+async function* chunksOf(
+  first: ImportRecordsRequest,
+  rest: AsyncIterator<ImportRecordsRequest>,
+  call: ServerDuplexStream<ImportRecordsRequest, ImportRecordsProgress>,
+): AsyncGenerator<Uint8Array> {
   if (first.chunk.byteLength > 0) yield first.chunk;
   for (;;) {
     const next = await rest.next();
@@ -83,13 +87,20 @@ async function* chunksOf(first: ImportRecordsRequest, rest: AsyncIterator<Import
       // later (measured): wait for it a little before taking the end as the end of the file, so
       // that the rows of a cancelled import are not written.
       await cancelGrace(call);
-      if (call.cancelled) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the client cancelled the import', { rule: 'cancelled' });
+      if (call.cancelled)
+        throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the client cancelled the import', {
+          rule: 'cancelled',
+        });
       return;
     }
     const message = next.value;
     requireDecoded(message);
     if (message.format !== ImportFormat.IMPORT_FORMAT_UNSPECIFIED && message.format !== first.format) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the format is named by the first message and cannot change', { field: 'format', rule: 'import_stream' });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        'the format is named by the first message and cannot change',
+        { field: 'format', rule: 'import_stream' },
+      );
     }
     if (message.chunk.byteLength > 0) yield message.chunk;
   }
@@ -102,16 +113,30 @@ async function* chunksOf(first: ImportRecordsRequest, rest: AsyncIterator<Import
  * that is not an import (no format, wrong token, unreadable CSV header) ends with a
  * TracenetError status; what was written before a failure stays written.
  */
-async function handleImport(call: ServerDuplexStream<ImportRecordsRequest, ImportRecordsProgress>, deps: RecordsServiceDeps, logger: Logger): Promise<void> {
+async function handleImport(
+  call: ServerDuplexStream<ImportRecordsRequest, ImportRecordsProgress>,
+  deps: RecordsServiceDeps,
+  logger: Logger,
+): Promise<void> {
   try {
     requireBearer(call.metadata, deps.token);
     const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<ImportRecordsRequest>;
     const opening = await messages.next();
-    if (opening.done) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the first message must name the format (csv or jsonl)', { field: 'format', rule: 'required' });
+    if (opening.done)
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_MISSING_FIELD,
+        'the first message must name the format (csv or jsonl)',
+        { field: 'format', rule: 'required' },
+      );
     const first = opening.value;
     requireDecoded(first);
     const format = FORMATS[first.format];
-    if (!format) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the first message must name the format (csv or jsonl)', { field: 'format', rule: 'required' });
+    if (!format)
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_MISSING_FIELD,
+        'the first message must name the format (csv or jsonl)',
+        { field: 'format', rule: 'required' },
+      );
     const started = Date.now();
     const summary = await importRecords(chunksOf(first, messages, call), {
       format,
@@ -125,7 +150,15 @@ async function handleImport(call: ServerDuplexStream<ImportRecordsRequest, Impor
       },
     });
     logger.info(
-      { importId: summary.importId, format, dryRun: summary.dryRun, rowsRead: summary.rowsRead, rowsImported: summary.rowsImported, rowsRejected: summary.rowsRejected, ms: Date.now() - started },
+      {
+        importId: summary.importId,
+        format,
+        dryRun: summary.dryRun,
+        rowsRead: summary.rowsRead,
+        rowsImported: summary.rowsImported,
+        rowsRejected: summary.rowsRejected,
+        ms: Date.now() - started,
+      },
       'records import finished',
     );
     call.end();
@@ -155,28 +188,46 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
 
   const implementation: RecordsServer = {
     putRecord: guarded(async (request) => {
-      if (!request.record) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record is required', { field: 'record', rule: 'required' });
+      if (!request.record)
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record is required', {
+          field: 'record',
+          rule: 'required',
+        });
       return { record: (await deps.records.put(request.record)).record };
     }),
     getRecord: guarded(async (request) => {
       const record = await deps.registry.get(request.recordId);
-      if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${request.recordId}`, { field: 'record_id', rule: 'exists' });
+      if (!record)
+        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${request.recordId}`, {
+          field: 'record_id',
+          rule: 'exists',
+        });
       return { record };
     }),
     searchRecords: guarded(async (request) => ({
-      records: await deps.registry.search(request.query ?? EMPTY_QUERY, { serialOnly: request.serialOnly, limit: request.limit }),
+      records: await deps.registry.search(request.query ?? EMPTY_QUERY, {
+        serialOnly: request.serialOnly,
+        limit: request.limit,
+      }),
     })),
     deleteRecord: guarded(async (request) => ({ recordId: (await deps.registry.delete(request.recordId)).recordId })),
     importRecords: (call) => {
       void handleImport(call, deps, logger);
     },
     reportRecord: guarded(async (request) => {
-      if (!request.report) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'report is required', { field: 'report', rule: 'required' });
+      if (!request.report)
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'report is required', {
+          field: 'report',
+          rule: 'required',
+        });
       return { record: await deps.records.report(request.recordId, request.report) };
     }),
     clearReport: guarded(async (request) => ({ record: await deps.records.clearReport(request.recordId) })),
     loadAliases: guarded(async (request) => {
-      if (!deps.aliases) throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node has no alias table', { rule: 'aliases' });
+      if (!deps.aliases)
+        throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node has no alias table', {
+          rule: 'aliases',
+        });
       const table = await deps.aliases.load(request.csv);
       return { names: table.names, aliases: table.aliases };
     }),

@@ -1,10 +1,26 @@
-import { type Client, type ChannelCredentials, type ChannelOptions, credentials, type handleUnaryCall, Metadata, type ServiceError } from '@grpc/grpc-js';
+import {
+  type Client,
+  type ChannelCredentials,
+  type ChannelOptions,
+  credentials,
+  type handleUnaryCall,
+  Metadata,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { TracenetError } from '@tracenet/proto';
 
-type Unary<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: number }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: { deadline: number },
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
 /** Generated server interfaces carry an index signature; only the named methods count. */
 type Named<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
-type UnaryKeys<T> = { [K in keyof Named<T>]: Named<T>[K] extends handleUnaryCall<infer _Req, infer _Res> ? K : never }[keyof Named<T>] & string;
+type UnaryKeys<T> = {
+  [K in keyof Named<T>]: Named<T>[K] extends handleUnaryCall<infer _Req, infer _Res> ? K : never;
+}[keyof Named<T>] &
+  string;
 type RequestOf<M> = M extends handleUnaryCall<infer Req, unknown> ? Req : never;
 type ResponseOf<M> = M extends handleUnaryCall<never, infer Res> ? Res : never;
 
@@ -19,7 +35,11 @@ type ResponseOf<M> = M extends handleUnaryCall<never, infer Res> ? Res : never;
  * ```
  */
 export interface UnaryClient<TServer> {
-  call<K extends UnaryKeys<TServer>>(method: K, request: RequestOf<TServer[K]>, timeoutMs?: number): Promise<ResponseOf<TServer[K]>>;
+  call<K extends UnaryKeys<TServer>>(
+    method: K,
+    request: RequestOf<TServer[K]>,
+    timeoutMs?: number,
+  ): Promise<ResponseOf<TServer[K]>>;
   readonly client: Client;
   close(): void;
 }
@@ -46,9 +66,14 @@ export function connectUnary<TServer>(
     call(method, request, timeoutMs = 30_000) {
       const metadata = new Metadata();
       metadata.set('authorization', `Bearer ${token}`);
-      const fn = (client as unknown as Record<string, Unary<typeof request, never>>)[method] as Unary<typeof request, never>;
+      const fn = (client as unknown as Record<string, Unary<typeof request, never>>)[method] as Unary<
+        typeof request,
+        never
+      >;
       return new Promise((resolve, reject) => {
-        fn.call(client, request, metadata, { deadline: Date.now() + timeoutMs }, (error, response) => (error ? reject(TracenetError.from(error)) : resolve(response)));
+        fn.call(client, request, metadata, { deadline: Date.now() + timeoutMs }, (error, response) =>
+          error ? reject(TracenetError.from(error)) : resolve(response),
+        );
       });
     },
     close: () => client.close(),

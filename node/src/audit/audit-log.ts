@@ -96,11 +96,27 @@ export function headSignedBytes(seq: number, hash: string, at: number): Buffer {
 
 /** Whether `head` is a signed head of `seq` and `hash` under `signingPublicKey`. */
 export function signedHeadVerifies(head: Partial<StoredSignedHead>, signingPublicKey: Uint8Array): boolean {
-  if (typeof head.seq !== 'number' || typeof head.hash !== 'string' || typeof head.at !== 'number' || typeof head.signature !== 'string') return false;
-  if (!Number.isSafeInteger(head.seq) || head.seq < 0 || !/^[0-9a-f]{64}$/.test(head.hash) || !Number.isSafeInteger(head.at) || head.at < 0) return false;
+  if (
+    typeof head.seq !== 'number' ||
+    typeof head.hash !== 'string' ||
+    typeof head.at !== 'number' ||
+    typeof head.signature !== 'string'
+  )
+    return false;
+  if (
+    !Number.isSafeInteger(head.seq) ||
+    head.seq < 0 ||
+    !/^[0-9a-f]{64}$/.test(head.hash) ||
+    !Number.isSafeInteger(head.at) ||
+    head.at < 0
+  )
+    return false;
   const s = sodium();
   const signature = Buffer.from(head.signature, 'base64');
-  return signature.length === s.crypto_sign_BYTES && s.crypto_sign_verify_detached(signature, headSignedBytes(head.seq, head.hash, head.at), signingPublicKey);
+  return (
+    signature.length === s.crypto_sign_BYTES &&
+    s.crypto_sign_verify_detached(signature, headSignedBytes(head.seq, head.hash, head.at), signingPublicKey)
+  );
 }
 
 interface Head {
@@ -198,7 +214,11 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
    * stream, atomically. Resolves when all are on disk; rejects (STORAGE_UNAVAILABLE) when none
    * is. Node events are emitted (`event`) only after they are stored, in sequence order.
    */
-  write(operations: Operation[], events: readonly AuditEvent[], nodeEvents: readonly NodeEventInput[] = []): Promise<void> {
+  write(
+    operations: Operation[],
+    events: readonly AuditEvent[],
+    nodeEvents: readonly NodeEventInput[] = [],
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ operations, events, nodeEvents, resolve, reject });
       this.#draining ??= this.#drain();
@@ -250,7 +270,10 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
         if (signed) batch.push(this.#options.store.audit.signedHead.put(signed));
         await this.#options.store.batch(batch);
       } catch (error) {
-        this.#logger.error({ err: error, writes: group.length }, 'store write failed; nothing of these writes was stored');
+        this.#logger.error(
+          { err: error, writes: group.length },
+          'store write failed; nothing of these writes was stored',
+        );
         for (const item of group) item.reject(error);
         continue;
       }
@@ -272,8 +295,17 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
   }
 
   #signHead(head: Head, at: number): StoredSignedHead {
-    const signature = sodium().crypto_sign_detached(headSignedBytes(head.seq, head.hash, at), this.#options.signingSecretKey);
-    return { seq: head.seq, hash: head.hash, at, keyId: this.#options.keyId, signature: toBuffer(signature).toString('base64') };
+    const signature = sodium().crypto_sign_detached(
+      headSignedBytes(head.seq, head.hash, at),
+      this.#options.signingSecretKey,
+    );
+    return {
+      seq: head.seq,
+      hash: head.hash,
+      at,
+      keyId: this.#options.keyId,
+      signature: toBuffer(signature).toString('base64'),
+    };
   }
 
   /**
@@ -287,14 +319,26 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
     try {
       await this.#headFile.write(head);
     } catch (error) {
-      this.#logger.error({ err: error, path: this.#options.headFile?.path, seq: head.seq }, 'the signed audit head could not be written outside the store');
+      this.#logger.error(
+        { err: error, path: this.#options.headFile?.path, seq: head.seq },
+        'the signed audit head could not be written outside the store',
+      );
     }
   }
 
   #checkpointOperation(head: Head): Operation {
     const at = this.#options.clock.now();
-    const signature = sodium().crypto_sign_detached(checkpointSignedBytes(head.seq, head.hash, at), this.#options.signingSecretKey);
-    const value: StoredCheckpoint = { seq: head.seq, hash: head.hash, at, keyId: this.#options.keyId, signature: toBuffer(signature).toString('base64') };
+    const signature = sodium().crypto_sign_detached(
+      checkpointSignedBytes(head.seq, head.hash, at),
+      this.#options.signingSecretKey,
+    );
+    const value: StoredCheckpoint = {
+      seq: head.seq,
+      hash: head.hash,
+      at,
+      keyId: this.#options.keyId,
+      signature: toBuffer(signature).toString('base64'),
+    };
     return this.#options.store.audit.checkpoints.put(padNumber(head.seq), value);
   }
 }

@@ -45,7 +45,10 @@ export const SLOT_BYTES = 4096;
 const EMPTY_SLOT = Buffer.concat([Buffer.alloc(SLOT_BYTES - 1, ' '), Buffer.from('\n')]);
 
 /** What is on disk: a head, no file, or a file without an intact slot. */
-export type HeadFileContent = { readonly state: 'present'; readonly head: Partial<StoredSignedHead> } | { readonly state: 'missing' } | { readonly state: 'unreadable'; readonly problem: string };
+export type HeadFileContent =
+  | { readonly state: 'present'; readonly head: Partial<StoredSignedHead> }
+  | { readonly state: 'missing' }
+  | { readonly state: 'unreadable'; readonly problem: string };
 
 /** An intact slot: where it is, its generation and its head. */
 interface Slot {
@@ -75,7 +78,14 @@ function decodeSlot(bytes: Buffer, index: 0 | 1): Slot | undefined {
   if (!/^[0-9a-f]{8}$/.test(check) || Number.parseInt(check, 16) !== crc32c(slot, 9, end)) return undefined;
   try {
     const { generation, head } = JSON.parse(slot.toString('utf8', 9, end)) as { generation?: unknown; head?: unknown };
-    if (!Number.isSafeInteger(generation) || (generation as number) < 1 || typeof head !== 'object' || head === null || Array.isArray(head)) return undefined;
+    if (
+      !Number.isSafeInteger(generation) ||
+      (generation as number) < 1 ||
+      typeof head !== 'object' ||
+      head === null ||
+      Array.isArray(head)
+    )
+      return undefined;
     return { index, generation: generation as number, head: head as Partial<StoredSignedHead> };
   } catch {
     return undefined;
@@ -124,8 +134,14 @@ export class SignedHeadWriter {
       return;
     }
     try {
-      const { bytesWritten } = await handle.write(encodeSlot(next.generation, head), 0, SLOT_BYTES, next.index * SLOT_BYTES);
-      if (bytesWritten !== SLOT_BYTES) throw new Error(`wrote ${bytesWritten} of the ${SLOT_BYTES} bytes of a slot of ${this.#file.path}`);
+      const { bytesWritten } = await handle.write(
+        encodeSlot(next.generation, head),
+        0,
+        SLOT_BYTES,
+        next.index * SLOT_BYTES,
+      );
+      if (bytesWritten !== SLOT_BYTES)
+        throw new Error(`wrote ${bytesWritten} of the ${SLOT_BYTES} bytes of a slot of ${this.#file.path}`);
       if (this.#file.sync) await handle.datasync();
     } finally {
       await handle.close();

@@ -62,10 +62,19 @@ export async function checkStoredAudit(paths: AuditPaths, signingKeys: SigningKe
   async function* entries(): AsyncGenerator<[string, unknown]> {
     for await (const [key, text] of scan.entries(['!audit!'])) yield [key.slice('!audit!'.length), parsed(text)];
   }
-  const findings = await checkAuditRecords({ entries: entries(), checkpoints, head }, signingKeys, { headFile, storage: scan.damage });
+  const findings = await checkAuditRecords({ entries: entries(), checkpoints, head }, signingKeys, {
+    headFile,
+    storage: scan.damage,
+  });
   const fileHead = headFile.state === 'present' ? headFile.head : undefined;
-  const named = [fileHead, head as Partial<StoredSignedHead> | undefined].find((h) => typeof h?.seq === 'number' && typeof h.hash === 'string');
-  return { ...findings, storage: scan.damage, signedHead: named ? { seq: named.seq as number, hash: named.hash as string } : undefined };
+  const named = [fileHead, head as Partial<StoredSignedHead> | undefined].find(
+    (h) => typeof h?.seq === 'number' && typeof h.hash === 'string',
+  );
+  return {
+    ...findings,
+    storage: scan.damage,
+    signedHead: named ? { seq: named.seq as number, hash: named.hash as string } : undefined,
+  };
 }
 
 /** A stored JSON value, or its text when it is not JSON (verification then reports it). */
@@ -85,14 +94,24 @@ function parsed(text: string): unknown {
  * (the damaged one kept beside it as `store.damaged-<time>`), and the damage is returned, to be
  * recorded with {@link recordAcceptedDamage} once the journal is open.
  */
-export async function checkBeforeOpen(options: { paths: AuditPaths; signingKeys: SigningKeys; logger: Logger; accept: boolean; now: number }): Promise<AcceptedDamage | undefined> {
+export async function checkBeforeOpen(options: {
+  paths: AuditPaths;
+  signingKeys: SigningKeys;
+  logger: Logger;
+  accept: boolean;
+  now: number;
+}): Promise<AcceptedDamage | undefined> {
   const check = await checkStoredAudit(options.paths, options.signingKeys);
   if (!check.damage) return undefined;
   // Files that a running node is writing can look damaged (a table compacted away while read):
   // say that it runs (as LevelDB's lock would), and never rebuild a store under it.
   const pid = options.paths.runtime === undefined ? undefined : await otherProcessRunning(options.paths.runtime);
   if (pid !== undefined) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, `the store in ${options.paths.store} is in use by a running node (pid ${pid})`, { rule: 'store_locked' });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE,
+      `the store in ${options.paths.store} is in use by a running node (pid ${pid})`,
+      { rule: 'store_locked' },
+    );
   }
   const { kind, reason } = check.damage;
   const fields = {
@@ -104,18 +123,27 @@ export async function checkBeforeOpen(options: { paths: AuditPaths; signingKeys:
     storage: check.storage.slice(0, 20).map(describeDamage),
   };
   if (!options.accept) {
-    options.logger.error(fields, 'the audit log is damaged; refusing to start (start with --accept-audit-damage to record the damage and go on)');
+    options.logger.error(
+      fields,
+      'the audit log is damaged; refusing to start (start with --accept-audit-damage to record the damage and go on)',
+    );
     throw new TracenetError(
       ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE,
       `the audit log is damaged: ${reason}. Nothing was changed. Find out what happened (tracenet audit verify, backups), then start with --accept-audit-damage to record the damage in the log and go on`,
       { rule: 'audit_damaged' },
     );
   }
-  options.logger.error(fields, 'the audit log is damaged; the operator accepted it (--accept-audit-damage): recording it and going on');
+  options.logger.error(
+    fields,
+    'the audit log is damaged; the operator accepted it (--accept-audit-damage): recording it and going on',
+  );
   if (check.storage.length === 0) return { damage: check.damage, check, setAside: '' };
   const aside = `${options.paths.store}.damaged-${new Date(options.now).toISOString().replace(/[:.]/g, '-')}`;
   await rebuildStore(options.paths.store, aside);
-  options.logger.warn({ setAside: aside }, 'the damaged store was set aside and the store rebuilt from what was intact');
+  options.logger.warn(
+    { setAside: aside },
+    'the damaged store was set aside and the store rebuilt from what was intact',
+  );
   return { damage: check.damage, check, setAside: basename(aside) };
 }
 
@@ -145,7 +173,8 @@ export async function recordAcceptedDamage(journal: Journal, store: Store, accep
   const { damage, check, setAside } = accepted;
   const end = journal.head;
   const stale: Operation[] = [];
-  for await (const key of store.audit.checkpoints.keys({ gt: padNumber(end.seq) })) stale.push(store.audit.checkpoints.del(key));
+  for await (const key of store.audit.checkpoints.keys({ gt: padNumber(end.seq) }))
+    stale.push(store.audit.checkpoints.del(key));
   await journal.write(stale, [
     {
       type: 'audit.broken',

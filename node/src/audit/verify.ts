@@ -2,7 +2,14 @@ import type { AuditVerification } from '@tracenet/proto';
 import { sodium } from '../crypto/sodium.js';
 import { describeDamage, type StoreDamage } from '../store/leveldb-files.js';
 import { padNumber, type Store } from '../store/store.js';
-import { checkpointSignedBytes, entryHash, GENESIS_HASH, signedHeadVerifies, type StoredCheckpoint, type StoredSignedHead } from './audit-log.js';
+import {
+  checkpointSignedBytes,
+  entryHash,
+  GENESIS_HASH,
+  signedHeadVerifies,
+  type StoredCheckpoint,
+  type StoredSignedHead,
+} from './audit-log.js';
 import { readSignedHeadFile, type HeadFileContent } from './head-file.js';
 
 /**
@@ -61,7 +68,11 @@ export interface AuditEvidence {
  * Checks the whole audit chain (docs/protocol.md 8.6) of a live store, on one consistent view of it.
  * See {@link checkAuditLog}.
  */
-export async function verifyAuditLog(store: Store, signingKeys: SigningKeys, headFilePath?: string): Promise<AuditVerification> {
+export async function verifyAuditLog(
+  store: Store,
+  signingKeys: SigningKeys,
+  headFilePath?: string,
+): Promise<AuditVerification> {
   return (await checkAuditLog(store, signingKeys, headFilePath)).verification;
 }
 
@@ -76,13 +87,22 @@ export async function verifyAuditLog(store: Store, signingKeys: SigningKeys, hea
  * other way round, the file can name a commit the snapshot lacks ("truncated"); reading the entries
  * and the store's head at different moments makes a commit look appended after the head.
  */
-export async function checkAuditLog(store: Store, signingKeys: SigningKeys, headFilePath?: string): Promise<AuditFindings> {
-  const evidence: AuditEvidence = headFilePath === undefined ? {} : { headFile: await readSignedHeadFile(headFilePath) };
+export async function checkAuditLog(
+  store: Store,
+  signingKeys: SigningKeys,
+  headFilePath?: string,
+): Promise<AuditFindings> {
+  const evidence: AuditEvidence =
+    headFilePath === undefined ? {} : { headFile: await readSignedHeadFile(headFilePath) };
   return store.snapshot(async (options) => {
     const checkpoints: unknown[] = [];
     for await (const value of store.audit.checkpointEvidence.values(options)) checkpoints.push(value);
     const head = await store.audit.signedHeadEvidence.get(options);
-    return checkAuditRecords({ entries: store.audit.evidence.entries(options), checkpoints, head }, signingKeys, evidence);
+    return checkAuditRecords(
+      { entries: store.audit.evidence.entries(options), checkpoints, head },
+      signingKeys,
+      evidence,
+    );
   });
 }
 
@@ -119,8 +139,13 @@ interface Problem {
  * at a start with `--accept-audit-damage`) stays reported, but only a problem after the last
  * acceptance is new damage ({@link AuditFindings.damage}), and it is then the one reported.
  */
-export async function checkAuditRecords(records: AuditRecords, signingKeys: SigningKeys, evidence: AuditEvidence = {}): Promise<AuditFindings> {
-  const keyOf = (keyId: unknown): Uint8Array | undefined => (typeof signingKeys === 'function' ? (typeof keyId === 'string' ? signingKeys(keyId) : undefined) : signingKeys);
+export async function checkAuditRecords(
+  records: AuditRecords,
+  signingKeys: SigningKeys,
+  evidence: AuditEvidence = {},
+): Promise<AuditFindings> {
+  const keyOf = (keyId: unknown): Uint8Array | undefined =>
+    typeof signingKeys === 'function' ? (typeof keyId === 'string' ? signingKeys(keyId) : undefined) : signingKeys;
   const checkpoints = new Map<number, Partial<StoredCheckpoint>>();
   for (const value of records.checkpoints) {
     const checkpoint = value as Partial<StoredCheckpoint>;
@@ -128,10 +153,17 @@ export async function checkAuditRecords(records: AuditRecords, signingKeys: Sign
   }
   const heads = [
     { name: 'the signed head', head: records.head as Partial<StoredSignedHead> | undefined },
-    { name: 'the signed head in audit-head.json', head: evidence.headFile?.state === 'present' ? evidence.headFile.head : undefined },
+    {
+      name: 'the signed head in audit-head.json',
+      head: evidence.headFile?.state === 'present' ? evidence.headFile.head : undefined,
+    },
   ].map(({ name, head }) => {
     const signingKey = head === undefined ? undefined : keyOf(head.keyId);
-    return { name, head, verifies: head !== undefined && signingKey !== undefined && signedHeadVerifies(head, signingKey) };
+    return {
+      name,
+      head,
+      verifies: head !== undefined && signingKey !== undefined && signedHeadVerifies(head, signingKey),
+    };
   });
 
   let expected = 1;
@@ -163,8 +195,20 @@ export async function checkAuditRecords(records: AuditRecords, signingKeys: Sign
     } catch {
       // Reported below.
     }
-    if (typeof entry.line !== 'string' || typeof entry.hash !== 'string' || typeof parsed !== 'object' || parsed === null || typeof parsed.prev !== 'string' || !/^[0-9a-f]{64}$/.test(parsed.prev)) {
-      problem(expected, typeof entry.line !== 'string' || typeof entry.hash !== 'string' ? 'entry is not an audit entry' : 'entry line is not a JSON audit entry');
+    if (
+      typeof entry.line !== 'string' ||
+      typeof entry.hash !== 'string' ||
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      typeof parsed.prev !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(parsed.prev)
+    ) {
+      problem(
+        expected,
+        typeof entry.line !== 'string' || typeof entry.hash !== 'string'
+          ? 'entry is not an audit entry'
+          : 'entry line is not a JSON audit entry',
+      );
       // Go on after it, not knowing what the next entry must link to.
       expected = Number.isSafeInteger(at) && at >= expected ? at + 1 : expected + 1;
       prev = undefined;
@@ -172,7 +216,10 @@ export async function checkAuditRecords(records: AuditRecords, signingKeys: Sign
     }
     const line = entry.line;
     if (key !== padNumber(expected) || parsed.seq !== expected) {
-      problem(expected, `sequence gap or reorder: expected entry ${expected}, found key ${at} with seq ${String(parsed.seq)}`);
+      problem(
+        expected,
+        `sequence gap or reorder: expected entry ${expected}, found key ${at} with seq ${String(parsed.seq)}`,
+      );
       if (Number.isSafeInteger(at) && at >= expected) expected = at;
       prev = undefined;
     }
@@ -202,9 +249,17 @@ export async function checkAuditRecords(records: AuditRecords, signingKeys: Sign
         /^[0-9a-f]{64}$/.test(checkpoint.hash) &&
         Number.isSafeInteger(checkpoint.at) &&
         signature.length === s.crypto_sign_BYTES &&
-        s.crypto_sign_verify_detached(signature, checkpointSignedBytes(expected, checkpoint.hash, checkpoint.at as number), signingKey);
+        s.crypto_sign_verify_detached(
+          signature,
+          checkpointSignedBytes(expected, checkpoint.hash, checkpoint.at as number),
+          signingKey,
+        );
       if (!verifies) problem(expected, 'checkpoint signature does not verify');
-      else if (checkpoint.hash !== hash) problem(proven + 1, `the chain no longer reaches the signed checkpoint at entry ${expected}: an entry after ${proven} was changed`);
+      else if (checkpoint.hash !== hash)
+        problem(
+          proven + 1,
+          `the chain no longer reaches the signed checkpoint at entry ${expected}: an entry after ${proven} was changed`,
+        );
       else {
         checked += 1;
         proven = expected;
@@ -212,7 +267,11 @@ export async function checkAuditRecords(records: AuditRecords, signingKeys: Sign
     }
     // A head whose signature does not verify is reported after the walk.
     for (const { name, head, verifies } of heads) {
-      if (verifies && head?.seq === expected && head.hash !== hash) problem(proven + 1, `the chain no longer reaches ${name} at entry ${expected}: an entry after ${proven} was changed`);
+      if (verifies && head?.seq === expected && head.hash !== hash)
+        problem(
+          proven + 1,
+          `the chain no longer reaches ${name} at entry ${expected}: an entry after ${proven} was changed`,
+        );
     }
     // Go on from the stored hash: the next entry links to it unless it was changed too.
     prev = entry.hash;
@@ -223,33 +282,66 @@ export async function checkAuditRecords(records: AuditRecords, signingKeys: Sign
   const last = expected - 1;
   const [stored, file] = heads as [(typeof heads)[number], (typeof heads)[number]];
   if (stored.head === undefined) {
-    if (last > 0) problem(proven + 1, `no signed head: the end of the log cannot be checked (entries after ${proven} may have been removed)`);
+    if (last > 0)
+      problem(
+        proven + 1,
+        `no signed head: the end of the log cannot be checked (entries after ${proven} may have been removed)`,
+      );
   } else if (!stored.verifies) {
     problem(Math.min(proven + 1, last + 1), 'signed head signature does not verify');
   } else if ((stored.head.seq ?? 0) > last) {
-    problem(last + 1, `truncated: the signed head names entry ${String(stored.head.seq)} but the log ends at ${last}`, 'truncated');
+    problem(
+      last + 1,
+      `truncated: the signed head names entry ${String(stored.head.seq)} but the log ends at ${last}`,
+      'truncated',
+    );
   } else if ((stored.head.seq ?? 0) < last) {
-    problem((stored.head.seq ?? 0) + 1, `entries after the signed head: it names entry ${String(stored.head.seq)} but the log goes on to ${last}`);
+    problem(
+      (stored.head.seq ?? 0) + 1,
+      `entries after the signed head: it names entry ${String(stored.head.seq)} but the log goes on to ${last}`,
+    );
   }
   // The head kept outside the store may lag behind the log (a crash between the two writes), never lead it.
   if (evidence.headFile?.state === 'missing' && last > 0) {
-    problem(proven + 1, `no audit-head.json: the signed head kept outside the store is missing (entries after ${proven} may have been removed)`, 'truncated');
+    problem(
+      proven + 1,
+      `no audit-head.json: the signed head kept outside the store is missing (entries after ${proven} may have been removed)`,
+      'truncated',
+    );
   } else if (evidence.headFile?.state === 'unreadable') {
     problem(Math.min(proven + 1, last + 1), `audit-head.json is not a signed head (${evidence.headFile.problem})`);
   } else if (file.head !== undefined && !file.verifies) {
     problem(Math.min(proven + 1, last + 1), 'the signed head in audit-head.json signature does not verify');
   } else if (file.head !== undefined && (file.head.seq ?? 0) > last) {
-    problem(last + 1, `truncated: audit-head.json names entry ${String(file.head.seq)} but the log ends at ${last}`, 'truncated');
+    problem(
+      last + 1,
+      `truncated: audit-head.json names entry ${String(file.head.seq)} but the log ends at ${last}`,
+      'truncated',
+    );
   }
   const beyond = [...checkpoints.keys()].filter((seq) => seq > last);
-  if (beyond.length > 0) problem(last + 1, `truncated: a signed checkpoint covers entry ${Math.max(...beyond)} but the log ends at ${last}`, 'truncated');
+  if (beyond.length > 0)
+    problem(
+      last + 1,
+      `truncated: a signed checkpoint covers entry ${Math.max(...beyond)} but the log ends at ${last}`,
+      'truncated',
+    );
 
   const storage = evidence.storage ?? [];
   const storageReason =
-    storage.length === 0 ? '' : `the store's files are damaged: ${storage.slice(0, 3).map(describeDamage).join('; ')}${storage.length > 3 ? `; and ${storage.length - 3} more` : ''}`;
+    storage.length === 0
+      ? ''
+      : `the store's files are damaged: ${storage.slice(0, 3).map(describeDamage).join('; ')}${storage.length > 3 ? `; and ${storage.length - 3} more` : ''}`;
   const reported = sinceAccepted ?? first;
-  const acceptance = accepted === 0 ? '' : sinceAccepted ? ` (damage before entry ${accepted} was accepted by the operator)` : `; the operator accepted this damage at entry ${accepted} and the log is intact since`;
-  const reason = [storageReason, reported ? `${reported.reason}${acceptance}` : ''].filter((r) => r !== '').join('; then ');
+  const acceptance =
+    accepted === 0
+      ? ''
+      : sinceAccepted
+        ? ` (damage before entry ${accepted} was accepted by the operator)`
+        : `; the operator accepted this damage at entry ${accepted} and the log is intact since`;
+  const reason = [storageReason, reported ? `${reported.reason}${acceptance}` : '']
+    .filter((r) => r !== '')
+    .join('; then ');
   const verification: AuditVerification =
     reported || storage.length > 0
       ? {
@@ -261,7 +353,15 @@ export async function checkAuditRecords(records: AuditRecords, signingKeys: Sign
           headSeq: reported ? reported.headSeq : last,
           headHash: reported ? reported.headHash : lastHash,
         }
-      : { ok: true, entries: last, checkpoints: checked, firstBrokenSeq: 0, reason: '', headSeq: last, headHash: lastHash };
+      : {
+          ok: true,
+          entries: last,
+          checkpoints: checked,
+          firstBrokenSeq: 0,
+          reason: '',
+          headSeq: last,
+          headHash: lastHash,
+        };
   const damage: AuditDamage | undefined =
     storage.length > 0 ? { kind: 'storage', reason } : sinceAccepted ? { kind: sinceAccepted.kind, reason } : undefined;
   return { verification, damage, last: { seq: last, hash: lastHash } };

@@ -23,7 +23,9 @@ function describe(file: string, summary: BackupSummary): string[] {
 }
 
 async function readCard(file: string | undefined): Promise<PeerCard | undefined> {
-  return file === undefined ? undefined : parsePeerCardFile(await readInput(file, `card file ${file} does not exist`, 'card'));
+  return file === undefined
+    ? undefined
+    : parsePeerCardFile(await readInput(file, `card file ${file} does not exist`, 'card'));
 }
 
 /**
@@ -38,7 +40,12 @@ async function download(dataDir: string, file: string, includeKeys: boolean): Pr
     handle = await open(file, 'wx', 0o600);
   } catch (cause) {
     client.close();
-    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `${file} exists; choose a new file`, { field: 'file', rule: 'new_file', cause });
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `${file} exists; choose a new file`, {
+        field: 'file',
+        rule: 'new_file',
+        cause,
+      });
     throw cause;
   }
   try {
@@ -67,19 +74,29 @@ async function download(dataDir: string, file: string, includeKeys: boolean): Pr
  * ```
  */
 export function registerBackupCommands(program: Command): void {
-  const backup = program.command('backup').description('online backups: create one from the running node, verify one, restore one into a new data directory');
+  const backup = program
+    .command('backup')
+    .description('online backups: create one from the running node, verify one, restore one into a new data directory');
 
   backup
     .command('create')
-    .description('write a consistent backup of the running node (store, audit head, configuration, cards) into a new file, mode 0600; secret keys only with --include-keys')
+    .description(
+      'write a consistent backup of the running node (store, audit head, configuration, cards) into a new file, mode 0600; secret keys only with --include-keys',
+    )
     .argument('<file>', 'the backup file to create')
-    .option('--include-keys', "also copy keys/ (the node's secret keys and Authority token): the file then opens everything the node can")
+    .option(
+      '--include-keys',
+      "also copy keys/ (the node's secret keys and Authority token): the file then opens everything the node can",
+    )
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(async (file: string, options: { data: string; includeKeys?: boolean; json?: boolean }) => {
       await initSodium();
       const includeKeys = Boolean(options.includeKeys);
-      if (includeKeys) process.stderr.write(`tracenet: warning: ${file} will hold the node's secret keys; keep it as safe as the keys themselves (it is created with mode 0600)\n`);
+      if (includeKeys)
+        process.stderr.write(
+          `tracenet: warning: ${file} will hold the node's secret keys; keep it as safe as the keys themselves (it is created with mode 0600)\n`,
+        );
       await download(options.data, file, includeKeys);
       const summary = await verifyBackup(file);
       output(Boolean(options.json), { file: resolve(file), ...summary }, () => describe(file, summary));
@@ -87,7 +104,9 @@ export function registerBackupCommands(program: Command): void {
 
   backup
     .command('verify')
-    .description("check a backup file: structure, manifest signature, SHA-256 and counts, and the signed audit head; exit code 1 when it does not verify")
+    .description(
+      'check a backup file: structure, manifest signature, SHA-256 and counts, and the signed audit head; exit code 1 when it does not verify',
+    )
     .argument('<file>', 'the backup file')
     .option('--card <file>', "the node's peer card: check that the backup is signed by its key")
     .addOption(jsonOption())

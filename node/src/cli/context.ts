@@ -55,7 +55,11 @@ export async function readInput(path: string, missing: string, field?: string): 
     return await readFile(path, 'utf8');
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
-    throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, missing, { ...(field ? { field } : {}), rule: 'exists', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, missing, {
+      ...(field ? { field } : {}),
+      rule: 'exists',
+      cause,
+    });
   }
 }
 
@@ -87,13 +91,25 @@ export interface AuthorityEndpoint {
  */
 export async function authorityChannel(info: RuntimeInfo): Promise<AuthorityChannel> {
   if (!info.authorityCertificate) return { credentials: credentials.createInsecure() };
-  const file = (name: string) => (process.env[name] ? readInput(process.env[name], `${name} names ${process.env[name]}, which does not exist`, name) : undefined);
-  const [trusted, key, certificate] = await Promise.all([readFile(info.authorityCertificate), file('TRACENET_CLI_KEY'), file('TRACENET_CLI_CERTIFICATE')]);
+  const file = (name: string) =>
+    process.env[name]
+      ? readInput(process.env[name], `${name} names ${process.env[name]}, which does not exist`, name)
+      : undefined;
+  const [trusted, key, certificate] = await Promise.all([
+    readFile(info.authorityCertificate),
+    file('TRACENET_CLI_KEY'),
+    file('TRACENET_CLI_CERTIFICATE'),
+  ]);
   return {
-    credentials: credentials.createSsl(trusted, key === undefined ? null : Buffer.from(key), certificate === undefined ? null : Buffer.from(certificate), {
-      // Trusting the node's own certificate file, a host name check adds nothing.
-      checkServerIdentity: () => undefined,
-    }),
+    credentials: credentials.createSsl(
+      trusted,
+      key === undefined ? null : Buffer.from(key),
+      certificate === undefined ? null : Buffer.from(certificate),
+      {
+        // Trusting the node's own certificate file, a host name check adds nothing.
+        checkServerIdentity: () => undefined,
+      },
+    ),
     // A server name, not the IP address of the port (TLS takes none).
     options: { 'grpc.ssl_target_name_override': 'localhost' },
   };
@@ -103,7 +119,11 @@ export async function authorityChannel(info: RuntimeInfo): Promise<AuthorityChan
 export async function connection(dataDir: string): Promise<AuthorityEndpoint> {
   const info = await running(dataDir);
   if (!info) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no node is running on ${dataDir}; start it with: tracenet start --data ${dataDir}`, { rule: 'node_running' });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_UNAVAILABLE,
+      `no node is running on ${dataDir}; start it with: tracenet start --data ${dataDir}`,
+      { rule: 'node_running' },
+    );
   }
   return { address: info.authority, token: await readAuthorityToken(dataDir), channel: await authorityChannel(info) };
 }
@@ -111,7 +131,12 @@ export async function connection(dataDir: string): Promise<AuthorityEndpoint> {
 /** Parses a duration such as 90s, 15m, 12h, 7d into milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `"${text}" is not a duration such as 90s, 15m, 12h or 7d`, { rule: 'duration' });
+  if (!m)
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `"${text}" is not a duration such as 90s, 15m, 12h or 7d`,
+      { rule: 'duration' },
+    );
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
 }
@@ -120,13 +145,21 @@ export function parseDuration(text: string): number {
  * An option value naming an enum member, e.g. "referred" for TRACE_OUTCOME_REFERRED: lowercase,
  * dashes for underscores, without the prefix. Anything else is INVALID_FIELD listing the choices.
  */
-export function choice<T extends number>(enumObject: Record<string, string | number>, prefix: string, value: string, field: string): T {
+export function choice<T extends number>(
+  enumObject: Record<string, string | number>,
+  prefix: string,
+  value: string,
+  field: string,
+): T {
   const found = enumObject[`${prefix}${value.toUpperCase().replace(/-/g, '_')}`];
   if (typeof found !== 'number' || found === 0) {
     const names = Object.keys(enumObject)
       .filter((k) => k.startsWith(prefix) && !k.endsWith('UNSPECIFIED'))
       .map((k) => k.slice(prefix.length).toLowerCase().replace(/_/g, '-'));
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `--${field} must be one of ${names.join(', ')}`, { field, rule: 'choice' });
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `--${field} must be one of ${names.join(', ')}`, {
+      field,
+      rule: 'choice',
+    });
   }
   return found as T;
 }

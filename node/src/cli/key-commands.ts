@@ -9,7 +9,10 @@ import { dataOption, jsonOption, output, parseDuration, readInput } from './cont
 
 function describeRoster(roster: RosterSummary | undefined, configured: boolean): string[] {
   if (!configured) return ['No roster key configured (federation.rosterKey): peers are pinned by operators only.'];
-  if (!roster) return ['A roster key is configured but no roster is loaded: no peer can be pinned. Run: tracenet roster load <file>'];
+  if (!roster)
+    return [
+      'A roster key is configured but no roster is loaded: no peer can be pinned. Run: tracenet roster load <file>',
+    ];
   const lines = [
     `Roster ${roster.federation || '(unnamed)'} serial ${roster.serial}: ${roster.state}`,
     `  issued ${new Date(roster.issuedAtMs).toISOString()}, expires ${new Date(roster.expiresAtMs).toISOString()}, peers refused from ${new Date(roster.graceUntilMs).toISOString()} unless renewed`,
@@ -29,13 +32,21 @@ function describeRoster(roster: RosterSummary | undefined, configured: boolean):
  * registerKeyCommands(program, { connect: requireAuthority });
  * ```
  */
-export function registerKeyCommands(program: Command, deps: { connect: (dataDir: string) => Promise<LocalAuthorityClient> }): void {
+export function registerKeyCommands(
+  program: Command,
+  deps: { connect: (dataDir: string) => Promise<LocalAuthorityClient> },
+): void {
   const keys = program.command('keys').description("rotate or revoke this node's keys");
 
   keys
     .command('rotate')
-    .description('new signing, encryption and TLS keys and a new card, announced to every pinned peer with a message signed by the old keys; the old keys stay valid for the grace')
-    .option('--grace <duration>', 'how long the old keys stay valid for messages in flight, e.g. 24h (default keys.rotationGraceMs)')
+    .description(
+      'new signing, encryption and TLS keys and a new card, announced to every pinned peer with a message signed by the old keys; the old keys stay valid for the grace',
+    )
+    .option(
+      '--grace <duration>',
+      'how long the old keys stay valid for messages in flight, e.g. 24h (default keys.rotationGraceMs)',
+    )
     .option('-o, --out <file>', 'also write the new card file here, to give to peers out of band')
     .addOption(dataOption())
     .addOption(jsonOption())
@@ -44,8 +55,10 @@ export function registerKeyCommands(program: Command, deps: { connect: (dataDir:
       try {
         const result = await client.call('rotateKeys', { graceMs: options.grace ? parseDuration(options.grace) : 0 });
         if (options.out && result.card) await writeCard(options.out, result.card);
-        output(Boolean(options.json), { ...result, card: result.card ? toPeerCardFile(result.card) : undefined }, () =>
-          [
+        output(
+          Boolean(options.json),
+          { ...result, card: result.card ? toPeerCardFile(result.card) : undefined },
+          () => [
             `Keys rotated: ${result.previousKeyId} -> ${result.keyId}; the old keys are accepted until ${new Date(result.graceUntilMs).toISOString()}.`,
             `Announced to: ${result.announcedTo.join(', ') || 'no pinned peer'}.`,
           ],
@@ -57,7 +70,9 @@ export function registerKeyCommands(program: Command, deps: { connect: (dataDir:
 
   keys
     .command('revoke')
-    .description('declare the current keys compromised: new keys at once, the old ones refused at once, and a revocation signed by the new keys sent to every peer (peers open it after pinning the new card out of band or from a roster)')
+    .description(
+      'declare the current keys compromised: new keys at once, the old ones refused at once, and a revocation signed by the new keys sent to every peer (peers open it after pinning the new card out of band or from a roster)',
+    )
     .option('--reason <text>', 'why, for the peers (no secrets)', '')
     .option('-o, --out <file>', 'write the new card file here, to give to peers out of band')
     .addOption(dataOption())
@@ -67,8 +82,10 @@ export function registerKeyCommands(program: Command, deps: { connect: (dataDir:
       try {
         const result = await client.call('revokeKeys', { reason: options.reason });
         if (options.out && result.card) await writeCard(options.out, result.card);
-        output(Boolean(options.json), { ...result, card: result.card ? toPeerCardFile(result.card) : undefined }, () =>
-          [
+        output(
+          Boolean(options.json),
+          { ...result, card: result.card ? toPeerCardFile(result.card) : undefined },
+          () => [
             `Key ${result.revokedKeyId} revoked; new key ${result.keyId}.`,
             `Give the new card to every peer out of band (tracenet peers export); they pin it with: tracenet peers add <card> --replace-keys`,
             `Revocation queued to: ${result.announcedTo.join(', ') || 'no pinned peer'}.`,

@@ -21,11 +21,24 @@ import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { outcomeName } from '../lookup/lookup-client.js';
 import { categoryName, INTEREST_CATEGORIES } from '../records/interest.js';
 import { enumChoices, parseEnum, recordToJson, WEAPON_TYPE } from '../records/record-json.js';
-import { connection, dataOption, jsonOption, output, parseDuration, printable, readInput, reportedCode } from './context.js';
+import {
+  connection,
+  dataOption,
+  jsonOption,
+  output,
+  parseDuration,
+  printable,
+  readInput,
+  reportedCode,
+} from './context.js';
 import { applyRequestFlags, caseText } from './trace-commands.js';
 
 /** Runs `work` with a client of one Authority service of the node in `dataDir`, closing it after. */
-async function withService<S, T>(Ctor: new (address: string, credentials: ChannelCredentials) => Client, dataDir: string, work: (client: UnaryClient<S>) => Promise<T>): Promise<T> {
+async function withService<S, T>(
+  Ctor: new (address: string, credentials: ChannelCredentials) => Client,
+  dataDir: string,
+  work: (client: UnaryClient<S>) => Promise<T>,
+): Promise<T> {
   const { address, token, channel } = await connection(dataDir);
   const client = connectUnary<S>(Ctor, address, token, channel);
   try {
@@ -40,7 +53,9 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 /** One line per peer of a lookup, then the peers that did not answer in time. */
 export function lookupText(response: LookupResponse): string[] {
   const hits = response.results.reduce((n, r) => n + r.hits.length, 0);
-  const lines = [`Lookup ${response.queryId}: ${response.results.length} peer(s) asked, ${hits} hit(s), ${response.notAnswered.length} not answered in time`];
+  const lines = [
+    `Lookup ${response.queryId}: ${response.results.length} peer(s) asked, ${hits} hit(s), ${response.notAnswered.length} not answered in time`,
+  ];
   for (const r of response.results) {
     const head = `  ${r.peer.padEnd(12)} ${outcomeName(r.outcome).toUpperCase().replace('_', ' ').padEnd(8)} ${String(r.elapsedMs).padStart(5)} ms`;
     if (r.outcome === LookupOutcome.LOOKUP_OUTCOME_ERROR) lines.push(`${head}  ${reportedCode(r.errorCode)}`);
@@ -48,7 +63,10 @@ export function lookupText(response: LookupResponse): string[] {
     for (const h of r.hits) lines.push(`      ${hitLine(h)}`);
   }
   if (response.notAnswered.length > 0) lines.push(`Not answered in time: ${response.notAnswered.join(', ')}`);
-  if (hits > 0) lines.push('A hit releases no details; to ask for them: tracenet lookups trace <reference> --owner <participant> ... (see --help)');
+  if (hits > 0)
+    lines.push(
+      'A hit releases no details; to ask for them: tracenet lookups trace <reference> --owner <participant> ... (see --help)',
+    );
   return lines;
 }
 
@@ -72,10 +90,18 @@ async function hitFromFile(file: string, reference: string): Promise<LookupHit |
     value = JSON.parse(await readInput(file, `file ${file} does not exist`, 'from'));
   } catch (cause) {
     if (cause instanceof TracenetError) throw cause;
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, `${file} is not JSON: ${(cause as Error).message}`, { field: 'from', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, `${file} is not JSON: ${(cause as Error).message}`, {
+      field: 'from',
+      cause,
+    });
   }
   const response = LookupResponse.fromJSON(value);
-  const all = response.results.length > 0 ? response.results.flatMap((r) => r.hits) : [LookupResponse.fromJSON({ results: [{ hits: [value] }] }).results[0]?.hits[0]].filter((h): h is LookupHit => h !== undefined);
+  const all =
+    response.results.length > 0
+      ? response.results.flatMap((r) => r.hits)
+      : [LookupResponse.fromJSON({ results: [{ hits: [value] }] }).results[0]?.hits[0]].filter(
+          (h): h is LookupHit => h !== undefined,
+        );
   return all.find((h) => h.reference === reference);
 }
 
@@ -83,13 +109,23 @@ async function hitFromFile(file: string, reference: string): Promise<LookupHit |
 async function traceRequestFrom(options: Record<string, string | boolean | undefined>): Promise<TraceRequest> {
   const text = (name: string) => (typeof options[name] === 'string' ? (options[name] as string) : undefined);
   const file = text('file');
-  const base = file ? TraceRequest.fromJSON(JSON.parse(await readInput(file, `request file ${file} does not exist`, 'file'))) : TraceRequest.fromPartial({});
+  const base = file
+    ? TraceRequest.fromJSON(JSON.parse(await readInput(file, `request file ${file} does not exist`, 'file')))
+    : TraceRequest.fromPartial({});
   const calibre = text('calibre');
   const type = text('type');
   if (calibre || type) {
     const weapon = base.weapon ?? TraceRequest.fromPartial({ weapon: {} }).weapon;
     if (weapon) {
-      const markings = weapon.markings ?? { manufacturer: '', countryOfManufacture: '', serialNumber: '', model: '', type: 0, calibre: '', year: 0 };
+      const markings = weapon.markings ?? {
+        manufacturer: '',
+        countryOfManufacture: '',
+        serialNumber: '',
+        model: '',
+        type: 0,
+        calibre: '',
+        year: 0,
+      };
       if (calibre) markings.calibre = calibre;
       if (type) markings.type = parseEnum(WEAPON_TYPE, type) ?? 0;
       weapon.markings = markings;
@@ -122,13 +158,25 @@ function reportText(record: WeaponRecord): string[] {
  * ```
  */
 export function registerLookupCommands(program: Command, records: Command): Command {
-  const lookups = program.command('lookups').description("hit / no-hit lookups of weapons in other states' records of interest, and the hits peers made on yours");
+  const lookups = program
+    .command('lookups')
+    .description(
+      "hit / no-hit lookups of weapons in other states' records of interest, and the hits peers made on yours",
+    );
 
   lookups
     .command('search')
-    .description('ask peers whether a weapon is among their records of interest (lost, stolen, trafficked, smuggled); answers are hit or no hit, never the record')
-    .requiredOption('--manufacturer <name>', 'manufacturer as marked (aliases such as "FN" / "FN Herstal" match when the peer has them)')
-    .requiredOption('--serial <serial>', 'serial as marked; "?" stands for one obliterated character, "*" for any run (at least 3 known characters)')
+    .description(
+      'ask peers whether a weapon is among their records of interest (lost, stolen, trafficked, smuggled); answers are hit or no hit, never the record',
+    )
+    .requiredOption(
+      '--manufacturer <name>',
+      'manufacturer as marked (aliases such as "FN" / "FN Herstal" match when the peer has them)',
+    )
+    .requiredOption(
+      '--serial <serial>',
+      'serial as marked; "?" stands for one obliterated character, "*" for any run (at least 3 known characters)',
+    )
     .option('--model <model>', 'narrow to this model')
     .option('--calibre <calibre>', 'narrow to this calibre')
     .addOption(new Option('--type <type>', 'narrow to this weapon type').choices(enumChoices(WEAPON_TYPE)))
@@ -138,9 +186,24 @@ export function registerLookupCommands(program: Command, records: Command): Comm
     .option('--deadline <duration>', 'how long to wait for each peer, e.g. 2s, 500ms (at most 60s)', '2s')
     .addOption(dataOption())
     .addOption(jsonOption())
-    .addHelpText('after', '\nExample:\n  tracenet lookups search --manufacturer "FN Herstal" --serial "FX-04?2-*" --purpose "seizure, case 2024/118" --peers BEL,KEN')
+    .addHelpText(
+      'after',
+      '\nExample:\n  tracenet lookups search --manufacturer "FN Herstal" --serial "FX-04?2-*" --purpose "seizure, case 2024/118" --peers BEL,KEN',
+    )
     .action(
-      async (options: { manufacturer: string; serial: string; model?: string; calibre?: string; type?: string; purpose: string; authority?: string; peers?: string; deadline: string; data: string; json?: boolean }) => {
+      async (options: {
+        manufacturer: string;
+        serial: string;
+        model?: string;
+        calibre?: string;
+        type?: string;
+        purpose: string;
+        authority?: string;
+        peers?: string;
+        deadline: string;
+        data: string;
+        json?: boolean;
+      }) => {
         const deadlineMs = parseDuration(options.deadline);
         const peers = (options.peers ?? '')
           .split(',')
@@ -171,30 +234,45 @@ export function registerLookupCommands(program: Command, records: Command): Comm
 
   lookups
     .command('hits')
-    .description("list the hits peers' lookups made on this node's records of interest, newest first: who asked, when, and the purpose they stated")
+    .description(
+      "list the hits peers' lookups made on this node's records of interest, newest first: who asked, when, and the purpose they stated",
+    )
     .option('--limit <n>', 'at most this many (1 to 500)', (v) => Number.parseInt(v, 10), 100)
     .option('--cursor <cursor>', 'continue after the previous page (its next cursor)')
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(async (options: { limit: number; cursor?: string; data: string; json?: boolean }) => {
-      const page = await withService<LookupsServer, { hits: HitNotice[]; nextCursor: string }>(LookupsClient, options.data, (client) =>
-        client.call('listHits', { limit: options.limit, cursor: options.cursor ?? '' }),
+      const page = await withService<LookupsServer, { hits: HitNotice[]; nextCursor: string }>(
+        LookupsClient,
+        options.data,
+        (client) => client.call('listHits', { limit: options.limit, cursor: options.cursor ?? '' }),
       );
-      output(options.json, { hits: page.hits.map((h) => HitNotice.toJSON(h)), nextCursor: page.nextCursor }, () =>
-        [...hitNoticesText(page.hits), ...(page.nextCursor ? [`More: --cursor ${page.nextCursor}`] : [])],
-      );
+      output(options.json, { hits: page.hits.map((h) => HitNotice.toJSON(h)), nextCursor: page.nextCursor }, () => [
+        ...hitNoticesText(page.hits),
+        ...(page.nextCursor ? [`More: --cursor ${page.nextCursor}`] : []),
+      ]);
     });
 
   lookups
     .command('trace')
-    .description('open a trace request to the owner of a hit, quoting its reference; the weapon of the lookup fills the markings the request leaves empty')
+    .description(
+      'open a trace request to the owner of a hit, quoting its reference; the weapon of the lookup fills the markings the request leaves empty',
+    )
     .argument('<hit-reference>', 'reference of the hit (roi_…), as `lookups search` printed it')
     .option('--owner <participant>', 'participant that answered with the hit')
-    .option('--from <json>', 'file written by `lookups search --json`: the owner is taken from the hit with this reference')
+    .option(
+      '--from <json>',
+      'file written by `lookups search --json`: the owner is taken from the hit with this reference',
+    )
     .option('--file <json>', 'request content as JSON (TraceRequest fields); flags override it')
     .option('--calibre <calibre>', 'calibre as marked, when the lookup did not give it')
-    .addOption(new Option('--type <type>', 'weapon type, when the lookup did not give it').choices(enumChoices(WEAPON_TYPE)))
-    .option('--criterion <kind:legal basis>', 'illicit criterion and its legal basis, e.g. "national-law:Code pénal art. 222-52"')
+    .addOption(
+      new Option('--type <type>', 'weapon type, when the lookup did not give it').choices(enumChoices(WEAPON_TYPE)),
+    )
+    .option(
+      '--criterion <kind:legal basis>',
+      'illicit criterion and its legal basis, e.g. "national-law:Code pénal art. 222-52"',
+    )
     .option('--finding <kind>', 'seized, found or surrendered')
     .option('--date <YYYY-MM-DD>', 'date of the finding')
     .option('--place <place>', 'place of the finding')
@@ -207,54 +285,98 @@ export function registerLookupCommands(program: Command, records: Command): Comm
     .option('--draft', 'keep as a draft instead of sending')
     .addOption(dataOption())
     .addOption(jsonOption())
-    .action(async (reference: string, options: Record<string, string | boolean | undefined> & { owner?: string; from?: string; draft?: boolean; data: string; json?: boolean }) => {
-      let owner = options.owner;
-      if (!owner && options.from) owner = (await hitFromFile(options.from, reference))?.owner;
-      if (!owner) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, `--owner is required (or --from naming a search result with the hit ${reference})`, { field: 'hit.owner', rule: 'required' });
-      }
-      const request = await traceRequestFrom(options);
-      const hit: LookupHit = { reference, owner, category: 0, contactPoint: '', partial: false };
-      const response = await withService<LookupsServer, { case?: Case | undefined }>(LookupsClient, options.data, (client) =>
-        client.call('traceFromHit', { hit, request, send: !options.draft }),
-      );
-      const c = response.case;
-      if (!c) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no case');
-      output(options.json, Case.toJSON(c), () => caseText(c));
-    });
+    .action(
+      async (
+        reference: string,
+        options: Record<string, string | boolean | undefined> & {
+          owner?: string;
+          from?: string;
+          draft?: boolean;
+          data: string;
+          json?: boolean;
+        },
+      ) => {
+        let owner = options.owner;
+        if (!owner && options.from) owner = (await hitFromFile(options.from, reference))?.owner;
+        if (!owner) {
+          throw new TracenetError(
+            ErrorCode.ERROR_CODE_MISSING_FIELD,
+            `--owner is required (or --from naming a search result with the hit ${reference})`,
+            { field: 'hit.owner', rule: 'required' },
+          );
+        }
+        const request = await traceRequestFrom(options);
+        const hit: LookupHit = { reference, owner, category: 0, contactPoint: '', partial: false };
+        const response = await withService<LookupsServer, { case?: Case | undefined }>(
+          LookupsClient,
+          options.data,
+          (client) => client.call('traceFromHit', { hit, request, send: !options.draft }),
+        );
+        const c = response.case;
+        if (!c) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no case');
+        output(options.json, Case.toJSON(c), () => caseText(c));
+      },
+    );
 
   records
     .command('report')
-    .description('report a record as lost, stolen, trafficked or smuggled: peers\' lookups can then hit it (hit or no hit only, never the record)')
+    .description(
+      "report a record as lost, stolen, trafficked or smuggled: peers' lookups can then hit it (hit or no hit only, never the record)",
+    )
     .argument('<record-id>', 'record id (rec_…)')
-    .addOption(new Option('--category <category>', 'why the weapon is of interest').choices(Object.keys(INTEREST_CATEGORIES)).makeOptionMandatory())
+    .addOption(
+      new Option('--category <category>', 'why the weapon is of interest')
+        .choices(Object.keys(INTEREST_CATEGORIES))
+        .makeOptionMandatory(),
+    )
     .requiredOption('--date <YYYY-MM-DD>', 'date of the loss, theft or finding')
     .requiredOption('--agency <name>', 'reporting agency')
     .option('--reference <ref>', "the agency's own reference of the report (stays on this node)")
     .option('--contact <text>', 'contact point peers see with a hit, e.g. "NCB Brussels, +32 ..., ncb@example.org"')
     .addOption(dataOption())
     .addOption(jsonOption())
-    .action(async (recordId: string, options: { category: string; date: string; agency: string; reference?: string; contact?: string; data: string; json?: boolean }) => {
-      const report: InterestReport = {
-        category: INTEREST_CATEGORIES[options.category] ?? 0,
-        date: options.date,
-        agency: options.agency,
-        reference: options.reference ?? '',
-        contactPoint: options.contact ?? '',
-      };
-      const { record } = await withService<RecordsServer, { record?: WeaponRecord | undefined }>(RecordsClient, options.data, (client) => client.call('reportRecord', { recordId, report }));
-      if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no record');
-      output(options.json, recordToJson(record), () => reportText(record));
-    });
+    .action(
+      async (
+        recordId: string,
+        options: {
+          category: string;
+          date: string;
+          agency: string;
+          reference?: string;
+          contact?: string;
+          data: string;
+          json?: boolean;
+        },
+      ) => {
+        const report: InterestReport = {
+          category: INTEREST_CATEGORIES[options.category] ?? 0,
+          date: options.date,
+          agency: options.agency,
+          reference: options.reference ?? '',
+          contactPoint: options.contact ?? '',
+        };
+        const { record } = await withService<RecordsServer, { record?: WeaponRecord | undefined }>(
+          RecordsClient,
+          options.data,
+          (client) => client.call('reportRecord', { recordId, report }),
+        );
+        if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no record');
+        output(options.json, recordToJson(record), () => reportText(record));
+      },
+    );
 
   records
     .command('clear-report')
-    .description('withdraw the report of a record: peers\' lookups no longer hit it')
+    .description("withdraw the report of a record: peers' lookups no longer hit it")
     .argument('<record-id>', 'record id (rec_…)')
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(async (recordId: string, options: { data: string; json?: boolean }) => {
-      const { record } = await withService<RecordsServer, { record?: WeaponRecord | undefined }>(RecordsClient, options.data, (client) => client.call('clearReport', { recordId }));
+      const { record } = await withService<RecordsServer, { record?: WeaponRecord | undefined }>(
+        RecordsClient,
+        options.data,
+        (client) => client.call('clearReport', { recordId }),
+      );
       if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no record');
       output(options.json, recordToJson(record), () => reportText(record));
     });
@@ -263,7 +385,9 @@ export function registerLookupCommands(program: Command, records: Command): Comm
     .command('aliases')
     .description('the manufacturer alias table lookups match with')
     .command('load')
-    .description('replace the manufacturer alias table with a CSV file: on each line a canonical name, then its other spellings (kept as <data>/aliases.csv)')
+    .description(
+      'replace the manufacturer alias table with a CSV file: on each line a canonical name, then its other spellings (kept as <data>/aliases.csv)',
+    )
     .argument('<file>', 'CSV file, e.g. docs/examples/manufacturer-aliases.csv')
     .addOption(dataOption())
     .addOption(jsonOption())
@@ -272,18 +396,29 @@ export function registerLookupCommands(program: Command, records: Command): Comm
       try {
         csv = await readFile(file);
       } catch (cause) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `alias file ${file} cannot be read: ${(cause as Error).message}`, { field: 'file', rule: 'exists', cause });
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_NOT_FOUND,
+          `alias file ${file} cannot be read: ${(cause as Error).message}`,
+          { field: 'file', rule: 'exists', cause },
+        );
       }
-      const loaded = await withService<RecordsServer, { names: number; aliases: number }>(RecordsClient, options.data, async (client) => {
-        try {
-          return await client.call('loadAliases', { csv });
-        } catch (error) {
-          const failure = TracenetError.from(error);
-          if (failure.violations.length > 1) process.stderr.write(printable(failure.violations.map((v) => `  ${v.field}: ${v.message}`)));
-          throw failure;
-        }
-      });
-      output(options.json, loaded, () => [`Loaded ${loaded.names} manufacturer(s) with ${loaded.aliases} alias(es) from ${file}; lookups use them from now on.`]);
+      const loaded = await withService<RecordsServer, { names: number; aliases: number }>(
+        RecordsClient,
+        options.data,
+        async (client) => {
+          try {
+            return await client.call('loadAliases', { csv });
+          } catch (error) {
+            const failure = TracenetError.from(error);
+            if (failure.violations.length > 1)
+              process.stderr.write(printable(failure.violations.map((v) => `  ${v.field}: ${v.message}`)));
+            throw failure;
+          }
+        },
+      );
+      output(options.json, loaded, () => [
+        `Loaded ${loaded.names} manufacturer(s) with ${loaded.aliases} alias(es) from ${file}; lookups use them from now on.`,
+      ]);
     });
 
   return lookups;

@@ -3,7 +3,14 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
-import { ErrorCode, MessageDirection, MessageKind, ParticipantKind, type PeerSummary, TracenetError } from '@tracenet/proto';
+import {
+  ErrorCode,
+  MessageDirection,
+  MessageKind,
+  ParticipantKind,
+  type PeerSummary,
+  TracenetError,
+} from '@tracenet/proto';
 import { connectAuthority, type LocalAuthorityClient } from '../api/authority-client.js';
 import { Journal } from '../audit/audit-log.js';
 import { checkBeforeOpen, checkStoredAudit } from '../audit/store-check.js';
@@ -17,7 +24,18 @@ import { TracenetNode } from '../node.js';
 import { openStore, type Store } from '../store/store.js';
 import { pino } from 'pino';
 import { VERSION } from '../version.js';
-import { authorityChannel, connection, dataOption, jsonOption, output, parseDuration, printable, readInput, reportedCode, running } from './context.js';
+import {
+  authorityChannel,
+  connection,
+  dataOption,
+  jsonOption,
+  output,
+  parseDuration,
+  printable,
+  readInput,
+  reportedCode,
+  running,
+} from './context.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
@@ -27,14 +45,17 @@ import { registerTraceCommands } from './trace-commands.js';
 
 // grpc-js prints its own errors on stderr ("E No address added ..."); every command reports its
 // failure itself in one line, so grpc-js stays quiet unless GRPC_VERBOSITY asks otherwise.
-if (process.env.GRPC_VERBOSITY === undefined && process.env.GRPC_NODE_VERBOSITY === undefined) setLogVerbosity(logVerbosity.NONE);
+if (process.env.GRPC_VERBOSITY === undefined && process.env.GRPC_NODE_VERBOSITY === undefined)
+  setLogVerbosity(logVerbosity.NONE);
 
 // Files the node creates (store, runtime file) are readable by their owner only.
 process.umask(0o077);
 
 async function authority(dataDir: string): Promise<LocalAuthorityClient | undefined> {
   const info = await running(dataDir);
-  return info ? connectAuthority(info.authority, await readAuthorityToken(dataDir), await authorityChannel(info)) : undefined;
+  return info
+    ? connectAuthority(info.authority, await readAuthorityToken(dataDir), await authorityChannel(info))
+    : undefined;
 }
 
 async function requireAuthority(dataDir: string): Promise<LocalAuthorityClient> {
@@ -46,14 +67,23 @@ async function requireAuthority(dataDir: string): Promise<LocalAuthorityClient> 
  * Opens the store of a stopped node for an offline command, after the same check of its audit log
  * as a start (a damaged log is refused: only `tracenet start --accept-audit-damage` accepts it).
  */
-async function offline<T>(dataDir: string, work: (store: Store, journal: Journal, peers: PeerRegistry) => Promise<T>): Promise<T> {
+async function offline<T>(
+  dataDir: string,
+  work: (store: Store, journal: Journal, peers: PeerRegistry) => Promise<T>,
+): Promise<T> {
   await initSodium();
   const identity = await loadIdentity(dataDir);
   const paths = dataPaths(dataDir);
   const config = await loadConfig({ file: paths.config, env: process.env });
   const logger = pino({ level: 'silent' });
   const clock = { now: Date.now };
-  await checkBeforeOpen({ paths, signingKeys: (keyId) => identity.signingPublicKeyOf(keyId), logger, accept: false, now: clock.now() });
+  await checkBeforeOpen({
+    paths,
+    signingKeys: (keyId) => identity.signingPublicKeyOf(keyId),
+    logger,
+    accept: false,
+    now: clock.now(),
+  });
   const store = await openStore(paths.store, { sync: config.store.sync });
   try {
     const journal = new Journal({
@@ -67,7 +97,15 @@ async function offline<T>(dataDir: string, work: (store: Store, journal: Journal
     });
     await journal.init();
     // Offline pins obey the roster exactly as the running node does.
-    const roster = new RosterGuard({ store, journal, clock, logger, operatorKey: await readRosterKey(dataDir, config), graceMs: config.federation.rosterGraceMs, federation: config.federation.name });
+    const roster = new RosterGuard({
+      store,
+      journal,
+      clock,
+      logger,
+      operatorKey: await readRosterKey(dataDir, config),
+      graceMs: config.federation.rosterGraceMs,
+      federation: config.federation.name,
+    });
     await roster.load();
     const peers = new PeerRegistry({ store, journal, identity, roster });
     await peers.load();
@@ -99,43 +137,69 @@ const program = new Command('tracenet')
 
 program
   .command('init')
-  .description('create the identity of a new node: keys (mode 0600), TLS certificate, Authority token and signed peer card')
+  .description(
+    'create the identity of a new node: keys (mode 0600), TLS certificate, Authority token and signed peer card',
+  )
   .requiredOption('--id <participant>', 'participant id: ISO 3166-1 alpha-3 (FRA) or org:<name> (org:UN-POE)')
   .addOption(dataOption())
   .option('--name <text>', 'display name in the peer card')
-  .option('--endpoint <host:port...>', 'Federation endpoints to advertise in the card (kept in config.json; default: the address the node binds)')
+  .option(
+    '--endpoint <host:port...>',
+    'Federation endpoints to advertise in the card (kept in config.json; default: the address the node binds)',
+  )
   .option('--validity-days <n>', 'validity of card and certificate in days', (v) => Number.parseInt(v, 10), 365)
   .addOption(jsonOption())
-  .action(async (options: { id: string; data: string; name?: string; endpoint?: string[]; validityDays: number; json?: boolean }) => {
-    await initSodium();
-    // Check the endpoints and the config file before anything is created.
-    if (options.endpoint) {
-      await loadConfig({ overrides: { 'federation.advertise': options.endpoint } });
-      if (await exists(dataPaths(options.data).config)) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `${dataPaths(options.data).config} exists; set federation.advertise there instead of --endpoint`, {
-          field: 'endpoint',
-          rule: 'config_exists',
-        });
+  .action(
+    async (options: {
+      id: string;
+      data: string;
+      name?: string;
+      endpoint?: string[];
+      validityDays: number;
+      json?: boolean;
+    }) => {
+      await initSodium();
+      // Check the endpoints and the config file before anything is created.
+      if (options.endpoint) {
+        await loadConfig({ overrides: { 'federation.advertise': options.endpoint } });
+        if (await exists(dataPaths(options.data).config)) {
+          throw new TracenetError(
+            ErrorCode.ERROR_CODE_ALREADY_EXISTS,
+            `${dataPaths(options.data).config} exists; set federation.advertise there instead of --endpoint`,
+            {
+              field: 'endpoint',
+              rule: 'config_exists',
+            },
+          );
+        }
       }
-    }
-    const { identity } = await initDataDir({
-      dataDir: options.data,
-      participantId: options.id,
-      ...(options.name ? { displayName: options.name } : {}),
-      endpoints: options.endpoint ?? [DEFAULT_CONFIG.federation.listen],
-      validityDays: options.validityDays,
-      nowMs: Date.now(),
-    });
-    // Explicit endpoints are configuration: every start advertises them, whatever it binds.
-    if (options.endpoint) {
-      await writeFile(dataPaths(options.data).config, `${JSON.stringify({ federation: { advertise: options.endpoint } }, null, 2)}\n`, { flag: 'wx' });
-    }
-    output(Boolean(options.json), { participantId: identity.participantId, keyId: identity.keyId, dataDir: resolve(options.data) }, () => [
-      `Initialised ${identity.participantId} (key ${identity.keyId}) in ${resolve(options.data)}`,
-      `Next: tracenet peers export --data ${options.data} > ${identity.participantId.replace(':', '_')}.card.json   (give it to your peers)`,
-      `      tracenet start --data ${options.data}`,
-    ]);
-  });
+      const { identity } = await initDataDir({
+        dataDir: options.data,
+        participantId: options.id,
+        ...(options.name ? { displayName: options.name } : {}),
+        endpoints: options.endpoint ?? [DEFAULT_CONFIG.federation.listen],
+        validityDays: options.validityDays,
+        nowMs: Date.now(),
+      });
+      // Explicit endpoints are configuration: every start advertises them, whatever it binds.
+      if (options.endpoint) {
+        await writeFile(
+          dataPaths(options.data).config,
+          `${JSON.stringify({ federation: { advertise: options.endpoint } }, null, 2)}\n`,
+          { flag: 'wx' },
+        );
+      }
+      output(
+        Boolean(options.json),
+        { participantId: identity.participantId, keyId: identity.keyId, dataDir: resolve(options.data) },
+        () => [
+          `Initialised ${identity.participantId} (key ${identity.keyId}) in ${resolve(options.data)}`,
+          `Next: tracenet peers export --data ${options.data} > ${identity.participantId.replace(':', '_')}.card.json   (give it to your peers)`,
+          `      tracenet start --data ${options.data}`,
+        ],
+      );
+    },
+  );
 
 program
   .command('start')
@@ -146,42 +210,61 @@ program
   .option('--advertise <host:port...>', 'endpoints to put in the peer card (default: the bound address)')
   .option('--metrics-listen <host:port>', 'address of the Prometheus endpoint; "" turns it off')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-  .option('--accept-audit-damage', 'start although the audit log is damaged: record what was found in the log and go on (only after finding out what happened)')
-  .action(async (options: { data: string; federationListen?: string; authorityListen?: string; advertise?: string[]; metricsListen?: string; logLevel?: string; acceptAuditDamage?: boolean }) => {
-    const config = await loadConfig({
-      file: dataPaths(options.data).config,
-      env: process.env,
-      overrides: {
-        'federation.listen': options.federationListen,
-        'authority.listen': options.authorityListen,
-        'federation.advertise': options.advertise,
-        'metrics.listen': options.metricsListen,
-        'log.level': options.logLevel,
-      },
-    });
-    const node = await TracenetNode.open({ dataDir: options.data, config, acceptAuditDamage: Boolean(options.acceptAuditDamage) });
-    let stopping: Promise<void> | undefined;
-    const stop = (signal: string) => {
-      node.logger.info({ signal }, 'stopping');
-      stopping ??= node.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          node.logger.error({ err: error }, 'stop failed');
-          process.exit(1);
+  .option(
+    '--accept-audit-damage',
+    'start although the audit log is damaged: record what was found in the log and go on (only after finding out what happened)',
+  )
+  .action(
+    async (options: {
+      data: string;
+      federationListen?: string;
+      authorityListen?: string;
+      advertise?: string[];
+      metricsListen?: string;
+      logLevel?: string;
+      acceptAuditDamage?: boolean;
+    }) => {
+      const config = await loadConfig({
+        file: dataPaths(options.data).config,
+        env: process.env,
+        overrides: {
+          'federation.listen': options.federationListen,
+          'authority.listen': options.authorityListen,
+          'federation.advertise': options.advertise,
+          'metrics.listen': options.metricsListen,
+          'log.level': options.logLevel,
         },
-      );
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    try {
-      await node.start();
-    } catch (error) {
-      await node.stop().catch(() => undefined);
-      throw error;
-    }
-  });
+      });
+      const node = await TracenetNode.open({
+        dataDir: options.data,
+        config,
+        acceptAuditDamage: Boolean(options.acceptAuditDamage),
+      });
+      let stopping: Promise<void> | undefined;
+      const stop = (signal: string) => {
+        node.logger.info({ signal }, 'stopping');
+        stopping ??= node.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            node.logger.error({ err: error }, 'stop failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      try {
+        await node.start();
+      } catch (error) {
+        await node.stop().catch(() => undefined);
+        throw error;
+      }
+    },
+  );
 
-const peers = program.command('peers').description('pinned peers: export this node card, show a card file, add, list and remove peers');
+const peers = program
+  .command('peers')
+  .description('pinned peers: export this node card, show a card file, add, list and remove peers');
 
 peers
   .command('export')
@@ -189,7 +272,11 @@ peers
   .addOption(dataOption())
   .option('-o, --out <file>', 'write to a file instead of standard output')
   .action(async (options: { data: string; out?: string }) => {
-    const text = await readInput(dataPaths(options.data).card, `${options.data} holds no node identity; run: tracenet init --id <ID> --data ${options.data}`, 'data');
+    const text = await readInput(
+      dataPaths(options.data).card,
+      `${options.data} holds no node identity; run: tracenet init --id <ID> --data ${options.data}`,
+      'data',
+    );
     if (options.out) await writeFile(options.out, text);
     else process.stdout.write(text);
   });
@@ -198,7 +285,10 @@ peers
   .command('add')
   .description('verify a peer card file and pin the peer (through the running node, or offline)')
   .argument('<card-file>', 'card file exported by the peer with: tracenet peers export')
-  .option('--replace-keys', 'pin a card with other keys than the pinned one, refusing the old keys at once: only after checking the new key id with the participant out of band (after a revocation)')
+  .option(
+    '--replace-keys',
+    'pin a card with other keys than the pinned one, refusing the old keys at once: only after checking the new key id with the participant out of band (after a revocation)',
+  )
   .addOption(dataOption())
   .addOption(jsonOption())
   .action(async (file: string, options: { data: string; json?: boolean; replaceKeys?: boolean }) => {
@@ -218,7 +308,9 @@ peers
         return { peer: summarisePeer(pinned.peer), replaced: pinned.replaced };
       });
     }
-    output(Boolean(options.json), result, () => [`Pinned ${result.peer ? describePeer(result.peer) : ''}${result.replaced ? ' (replaced an older card)' : ''}`]);
+    output(Boolean(options.json), result, () => [
+      `Pinned ${result.peer ? describePeer(result.peer) : ''}${result.replaced ? ' (replaced an older card)' : ''}`,
+    ]);
   });
 
 peers
@@ -254,7 +346,12 @@ program
   .action(async (options: { to: string; subject: string; text: string; data: string; json?: boolean }) => {
     const client = await requireAuthority(options.data);
     try {
-      const result = await client.call('sendNotice', { recipient: options.to, subject: options.subject, text: options.text, correlationId: '' });
+      const result = await client.call('sendNotice', {
+        recipient: options.to,
+        subject: options.subject,
+        text: options.text,
+        correlationId: '',
+      });
       output(Boolean(options.json), result, () => [`Queued ${result.messageId} for ${options.to}`]);
     } finally {
       client.close();
@@ -271,12 +368,17 @@ program
   .action(async (options: { direction: string; limit: number; data: string; json?: boolean }) => {
     const client = await requireAuthority(options.data);
     try {
-      const result = await client.call('listMessages', { direction: DIRECTIONS[options.direction] ?? MessageDirection.UNRECOGNIZED, limit: options.limit, cursor: '' });
+      const result = await client.call('listMessages', {
+        direction: DIRECTIONS[options.direction] ?? MessageDirection.UNRECOGNIZED,
+        limit: options.limit,
+        cursor: '',
+      });
       output(Boolean(options.json), result.messages, () =>
         result.messages.length === 0
           ? [`No ${options.direction} messages.`]
           : result.messages.map(
-              (m) => `${new Date(m.atMs || m.createdAtMs).toISOString()}  ${m.peer.padEnd(12)} ${(MessageKind[m.kind] ?? String(m.kind)).replace('MESSAGE_KIND_', '').padEnd(10)} ${m.messageId}${m.lastError ? `  ${reportedCode(m.lastError)}` : ''}`,
+              (m) =>
+                `${new Date(m.atMs || m.createdAtMs).toISOString()}  ${m.peer.padEnd(12)} ${(MessageKind[m.kind] ?? String(m.kind)).replace('MESSAGE_KIND_', '').padEnd(10)} ${m.messageId}${m.lastError ? `  ${reportedCode(m.lastError)}` : ''}`,
             ),
       );
     } finally {
@@ -294,10 +396,14 @@ program
     try {
       const info = await client.call('getNodeInfo', {});
       const stats = await client.call('getDeliveryStats', {});
-      output(Boolean(options.json), { participantId: info.participantId, keyId: info.keyId, federationAddress: info.federationAddress, ...stats }, () => [
-        `${info.participantId} (key ${info.keyId}) federation ${info.federationAddress}, version ${info.softwareVersion}`,
-        `inbox ${stats.inbox}  outbox ${stats.outbox}  sent ${stats.sent}  failed ${stats.failed}  oldest queued ${Math.round(stats.oldestOutboxAgeMs / 1000)} s`,
-      ]);
+      output(
+        Boolean(options.json),
+        { participantId: info.participantId, keyId: info.keyId, federationAddress: info.federationAddress, ...stats },
+        () => [
+          `${info.participantId} (key ${info.keyId}) federation ${info.federationAddress}, version ${info.softwareVersion}`,
+          `inbox ${stats.inbox}  outbox ${stats.outbox}  sent ${stats.sent}  failed ${stats.failed}  oldest queued ${Math.round(stats.oldestOutboxAgeMs / 1000)} s`,
+        ],
+      );
     } finally {
       client.close();
     }
@@ -307,7 +413,9 @@ program
   .command('audit')
   .description('audit log')
   .command('verify')
-  .description("check the hash chain, signed checkpoints and heads, and (node stopped) the store's files; exit code 1 when broken; never writes")
+  .description(
+    "check the hash chain, signed checkpoints and heads, and (node stopped) the store's files; exit code 1 when broken; never writes",
+  )
   .addOption(dataOption())
   .addOption(jsonOption())
   .action(async (options: { data: string; json?: boolean }) => {
@@ -323,7 +431,8 @@ program
       // Reads the store's files without opening LevelDB, which would rewrite them (ADR 0010).
       await initSodium();
       const identity = await loadIdentity(options.data);
-      result = (await checkStoredAudit(dataPaths(options.data), (keyId) => identity.signingPublicKeyOf(keyId))).verification;
+      result = (await checkStoredAudit(dataPaths(options.data), (keyId) => identity.signingPublicKeyOf(keyId)))
+        .verification;
     }
     if (!result) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'no verification result');
     const verdict = result;
@@ -353,7 +462,12 @@ peers
   .option('--deny-lookups', 'the peer may not look up records here')
   .option('--lookups-per-minute <n>', 'lookups the peer may make per minute (0: the default, 60)', (v) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 1_000_000) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `--lookups-per-minute must be a whole number from 0 to 1000000, not "${v}"`, { field: 'lookups_per_minute', rule: 'range' });
+    if (!Number.isInteger(n) || n < 0 || n > 1_000_000)
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `--lookups-per-minute must be a whole number from 0 to 1000000, not "${v}"`,
+        { field: 'lookups_per_minute', rule: 'range' },
+      );
     return n;
   })
   .addOption(dataOption())
@@ -381,7 +495,15 @@ peers
         let policy = (await client.call('getPeerPolicy', { participantId: participant })).policy;
         const given = (name: string) => command.getOptionValueSource(name) === 'cli';
         const changes =
-          given('acceptRequests') || given('denyRequests') || given('autoAck') || given('autoAnswer') || options.ackWithin || options.answerWithin || given('allowLookups') || given('denyLookups') || given('lookupsPerMinute');
+          given('acceptRequests') ||
+          given('denyRequests') ||
+          given('autoAck') ||
+          given('autoAnswer') ||
+          options.ackWithin ||
+          options.answerWithin ||
+          given('allowLookups') ||
+          given('denyLookups') ||
+          given('lookupsPerMinute');
         if (policy && changes) {
           policy = (
             await client.call('setPeerPolicy', {
@@ -399,7 +521,8 @@ peers
           ).policy;
         }
         const p = policy;
-        const days = (ms: number, fallback: string) => (ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback);
+        const days = (ms: number, fallback: string) =>
+          ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback;
         output(options.json, p, () => [
           p
             ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? 'on' : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
@@ -411,7 +534,10 @@ peers
     },
   );
 
-registerPeerCardCommands(peers, { authority, offline: (dataDir, work) => offline(dataDir, (_store, _journal, registry) => work(registry)) });
+registerPeerCardCommands(peers, {
+  authority,
+  offline: (dataDir, work) => offline(dataDir, (_store, _journal, registry) => work(registry)),
+});
 registerTraceCommands(program);
 registerKeyCommands(program, { connect: requireAuthority });
 const recordsCommand = registerRecordCommands(program, { connect: connection });

@@ -81,7 +81,9 @@ export function registerPeerCardCommands(
 ): void {
   peers
     .command('show')
-    .description('verify a card file and print the fingerprints computed from its signed card (key id, TLS fingerprint, public keys), to compare with the participant by telephone before pinning')
+    .description(
+      'verify a card file and print the fingerprints computed from its signed card (key id, TLS fingerprint, public keys), to compare with the participant by telephone before pinning',
+    )
     .argument('<card-file>', 'card file exported by the peer with: tracenet peers export')
     .addOption(jsonOption())
     .action(async (file: string, options: { json?: boolean }) => {
@@ -93,7 +95,9 @@ export function registerPeerCardCommands(
 
   peers
     .command('remove')
-    .description("unpin a peer, e.g. after pinning a wrong card: its envelopes are refused and nothing is sent to it until a card of it is pinned again; its policy, cases and queued messages stay (audited)")
+    .description(
+      'unpin a peer, e.g. after pinning a wrong card: its envelopes are refused and nothing is sent to it until a card of it is pinned again; its policy, cases and queued messages stay (audited)',
+    )
     .argument('<participant>', 'pinned peer, e.g. TCD')
     .addOption(dataOption())
     .addOption(jsonOption())

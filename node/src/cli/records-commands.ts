@@ -15,7 +15,18 @@ import {
   type WeaponEvent,
   type WeaponRecord,
 } from '@tracenet/proto';
-import { recordFromJson, recordToJson, enumShortName, EVENT_TYPE, WEAPON_TYPE, COMPONENT_KIND, MANUFACTURE_METHOD, WEAPON_STATUS, parseEnum, enumChoices } from '../records/record-json.js';
+import {
+  recordFromJson,
+  recordToJson,
+  enumShortName,
+  EVENT_TYPE,
+  WEAPON_TYPE,
+  COMPONENT_KIND,
+  MANUFACTURE_METHOD,
+  WEAPON_STATUS,
+  parseEnum,
+  enumChoices,
+} from '../records/record-json.js';
 import { violationError } from '../records/validation.js';
 import { categoryName, isOfInterest } from '../records/interest.js';
 import { type AuthorityEndpoint, printable, render } from './context.js';
@@ -52,11 +63,23 @@ function authMetadata(token: string): Metadata {
   return metadata;
 }
 
-type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: { deadline: number }, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: { deadline: number },
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
 
-function unaryCall<Req, Res>(client: RecordsClient, method: UnaryMethod<Req, Res>, request: Req, token: string): Promise<Res> {
+function unaryCall<Req, Res>(
+  client: RecordsClient,
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  token: string,
+): Promise<Res> {
   return new Promise((resolve, reject) => {
-    method.call(client, request, authMetadata(token), { deadline: Date.now() + UNARY_TIMEOUT_MS }, (error, response) => (error ? reject(TracenetError.from(error)) : resolve(response)));
+    method.call(client, request, authMetadata(token), { deadline: Date.now() + UNARY_TIMEOUT_MS }, (error, response) =>
+      error ? reject(TracenetError.from(error)) : resolve(response),
+    );
   });
 }
 
@@ -102,8 +125,16 @@ async function streamImport(
   const result = new Promise<ImportFileResult>((resolve, reject) => {
     const finish = () => {
       const p = last;
-      if (!p) return reject(new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node ended the import without a summary'));
-      resolve({ bytesProcessed: p.bytesProcessed, rowsRead: p.rowsRead, rowsImported: p.rowsImported, rowsRejected: p.rowsRejected, errors, refused: stopped });
+      if (!p)
+        return reject(new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node ended the import without a summary'));
+      resolve({
+        bytesProcessed: p.bytesProcessed,
+        rowsRead: p.rowsRead,
+        rowsImported: p.rowsImported,
+        rowsRejected: p.rowsRejected,
+        errors,
+        refused: stopped,
+      });
     };
     call.on('data', (progress: ImportRecordsProgress) => {
       last = progress;
@@ -114,7 +145,9 @@ async function streamImport(
         call.cancel();
       }
     });
-    call.on('error', (error: ServiceError) => (stopped && error.code === GrpcStatus.CANCELLED ? finish() : reject(TracenetError.from(error))));
+    call.on('error', (error: ServiceError) =>
+      stopped && error.code === GrpcStatus.CANCELLED ? finish() : reject(TracenetError.from(error)),
+    );
     call.on('end', () => (stopped ? undefined : finish()));
   });
   let failed = false;
@@ -134,10 +167,13 @@ async function streamImport(
     }
     if (!failed && !stopped) call.end();
   };
-  await Promise.all([send().catch((error: unknown) => {
-    call.cancel();
-    throw error;
-  }), result]);
+  await Promise.all([
+    send().catch((error: unknown) => {
+      call.cancel();
+      throw error;
+    }),
+    result,
+  ]);
   return result;
 }
 
@@ -152,13 +188,21 @@ async function streamImport(
  * if (result.refused) console.log(result.errors);
  * ```
  */
-export async function importFile(client: RecordsClient, token: string, path: string, options: ImportFileOptions): Promise<ImportFileResult> {
+export async function importFile(
+  client: RecordsClient,
+  token: string,
+  path: string,
+  options: ImportFileOptions,
+): Promise<ImportFileResult> {
   const format = options.format === 'csv' ? ImportFormat.IMPORT_FORMAT_CSV : ImportFormat.IMPORT_FORMAT_JSONL;
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const onProgress = options.onProgress ?? (() => undefined);
   if (options.strict || options.dryRun) {
-    const check = await streamImport(client, token, path, format, true, Boolean(options.strict), chunkBytes, (p) => onProgress(p, 'check'));
-    if (options.dryRun || check.rowsRejected > 0) return { ...check, refused: Boolean(options.strict) && check.rowsRejected > 0 };
+    const check = await streamImport(client, token, path, format, true, Boolean(options.strict), chunkBytes, (p) =>
+      onProgress(p, 'check'),
+    );
+    if (options.dryRun || check.rowsRejected > 0)
+      return { ...check, refused: Boolean(options.strict) && check.rowsRejected > 0 };
   }
   return streamImport(client, token, path, format, false, false, chunkBytes, (p) => onProgress(p, 'import'));
 }
@@ -168,18 +212,26 @@ function formatOf(file: string, given: string | undefined): 'csv' | 'jsonl' {
   const ext = extname(file).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
-  throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, `cannot tell the format of ${file} from its name; add --format csv or --format jsonl`, { field: 'format', rule: 'required' });
+  throw new TracenetError(
+    ErrorCode.ERROR_CODE_MISSING_FIELD,
+    `cannot tell the format of ${file} from its name; add --format csv or --format jsonl`,
+    { field: 'format', rule: 'required' },
+  );
 }
 
 const n = (value: number) => value.toLocaleString('en-GB');
 const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
 
 /** Progress on a terminal: a bar by bytes with row counts; elsewhere: one plain line per report. */
-function progressDisplay(err: OutputStream, totalBytes: number): { update(p: ImportRecordsProgress, pass: 'check' | 'import'): void; stop(): void } {
+function progressDisplay(
+  err: OutputStream,
+  totalBytes: number,
+): { update(p: ImportRecordsProgress, pass: 'check' | 'import'): void; stop(): void } {
   if (err.isTTY && typeof (err as Partial<NodeJS.WriteStream>).cursorTo === 'function') {
     const bar = new SingleBar({
       stream: err as unknown as NodeJS.WritableStream,
-      format: '{pass} [{bar}] {percentage}% | {rows} rows, {imported} imported, {rejected} rejected | ETA {eta_formatted}',
+      format:
+        '{pass} [{bar}] {percentage}% | {rows} rows, {imported} imported, {rejected} rejected | ETA {eta_formatted}',
       hideCursor: true,
       clearOnComplete: true,
       etaBuffer: 20,
@@ -193,7 +245,11 @@ function progressDisplay(err: OutputStream, totalBytes: number): { update(p: Imp
           bar.start(Math.max(totalBytes, 1), 0, { pass: label, rows: '0', imported: '0', rejected: '0' });
           pass = label;
         }
-        bar.update(Math.min(p.bytesProcessed, totalBytes), { rows: n(p.rowsRead), imported: n(p.rowsImported), rejected: n(p.rowsRejected) });
+        bar.update(Math.min(p.bytesProcessed, totalBytes), {
+          rows: n(p.rowsRead),
+          imported: n(p.rowsImported),
+          rejected: n(p.rowsRejected),
+        });
       },
       stop: () => (pass ? bar.stop() : undefined),
     };
@@ -203,14 +259,18 @@ function progressDisplay(err: OutputStream, totalBytes: number): { update(p: Imp
       const percent = totalBytes > 0 ? Math.floor((100 * Math.min(p.bytesProcessed, totalBytes)) / totalBytes) : 100;
       const verb = pass === 'check' ? 'checked' : 'imported';
       const done = pass === 'check' ? p.rowsRead - p.rowsRejected : p.rowsImported;
-      err.write(`progress: ${n(p.rowsRead)} rows read, ${n(done)} ${verb}, ${n(p.rowsRejected)} rejected (${percent}% of ${mb(totalBytes)})\n`);
+      err.write(
+        `progress: ${n(p.rowsRead)} rows read, ${n(done)} ${verb}, ${n(p.rowsRejected)} rejected (${percent}% of ${mb(totalBytes)})\n`,
+      );
     },
     stop: () => undefined,
   };
 }
 
 function describeErrors(errors: readonly RowError[], total: number): string[] {
-  const lines = errors.slice(0, ERRORS_SHOWN).map((e) => `  line ${e.line}${e.field ? `  ${e.field}` : ''}: ${e.reason}`);
+  const lines = errors
+    .slice(0, ERRORS_SHOWN)
+    .map((e) => `  line ${e.line}${e.field ? `  ${e.field}` : ''}: ${e.reason}`);
   const rest = errors.length - Math.min(errors.length, ERRORS_SHOWN);
   if (rest > 0) lines.push(`  … ${n(rest)} more reported errors (--json lists every reported error)`);
   if (total > 0 && errors.length === 0) lines.push('  (no details reported)');
@@ -237,19 +297,36 @@ export function describeRecord(r: WeaponRecord): string[] {
   if (m) {
     const what = [m.manufacturer, m.model].filter(Boolean).join(' ') || '(no manufacturer)';
     const made = [m.countryOfManufacture, m.year ? String(m.year) : ''].filter(Boolean).join(' ');
-    lines.push(`  ${what}, ${enumShortName(WEAPON_TYPE, m.type)}${m.calibre ? `, ${m.calibre}` : ''}, serial ${m.serialNumber || r.controlComponent?.serialNumber || '—'}${made ? `, made ${made}` : ''}`);
+    lines.push(
+      `  ${what}, ${enumShortName(WEAPON_TYPE, m.type)}${m.calibre ? `, ${m.calibre}` : ''}, serial ${m.serialNumber || r.controlComponent?.serialNumber || '—'}${made ? `, made ${made}` : ''}`,
+    );
   }
-  lines.push(`  manufacture method: ${r.manufactureMethod ? enumShortName(MANUFACTURE_METHOD, r.manufactureMethod) : '—'}   status: ${r.status ? enumShortName(WEAPON_STATUS, r.status) : '—'}`);
-  if (r.imports.length > 0) lines.push(`  import markings: ${r.imports.map((i) => `${i.country}${i.year ? ` ${i.year}` : ''}`).join(', ')}`);
-  if (r.governmentTransfer) lines.push(`  government transfer: ${r.governmentTransfer.country}${r.governmentTransfer.year ? ` ${r.governmentTransfer.year}` : ''}`);
-  if (r.controlComponent) lines.push(`  control component: ${enumShortName(COMPONENT_KIND, r.controlComponent.kind)}, serial ${r.controlComponent.serialNumber}${r.controlComponent.marking ? ` (${r.controlComponent.marking})` : ''}`);
-  for (const c of r.components) lines.push(`  component: ${enumShortName(COMPONENT_KIND, c.kind)}, serial ${c.serialNumber}${c.marking ? ` (${c.marking})` : ''}`);
-  for (const s of r.secondaryMarks) lines.push(`  secondary mark (CONFIDENTIAL): ${s.value}${s.location ? ` at ${s.location}` : ''}`);
+  lines.push(
+    `  manufacture method: ${r.manufactureMethod ? enumShortName(MANUFACTURE_METHOD, r.manufactureMethod) : '—'}   status: ${r.status ? enumShortName(WEAPON_STATUS, r.status) : '—'}`,
+  );
+  if (r.imports.length > 0)
+    lines.push(`  import markings: ${r.imports.map((i) => `${i.country}${i.year ? ` ${i.year}` : ''}`).join(', ')}`);
+  if (r.governmentTransfer)
+    lines.push(
+      `  government transfer: ${r.governmentTransfer.country}${r.governmentTransfer.year ? ` ${r.governmentTransfer.year}` : ''}`,
+    );
+  if (r.controlComponent)
+    lines.push(
+      `  control component: ${enumShortName(COMPONENT_KIND, r.controlComponent.kind)}, serial ${r.controlComponent.serialNumber}${r.controlComponent.marking ? ` (${r.controlComponent.marking})` : ''}`,
+    );
+  for (const c of r.components)
+    lines.push(
+      `  component: ${enumShortName(COMPONENT_KIND, c.kind)}, serial ${c.serialNumber}${c.marking ? ` (${c.marking})` : ''}`,
+    );
+  for (const s of r.secondaryMarks)
+    lines.push(`  secondary mark (CONFIDENTIAL): ${s.value}${s.location ? ` at ${s.location}` : ''}`);
   if (r.events.length > 0) lines.push('  history:', ...r.events.map((e) => `    ${describeEvent(e)}`));
   if (r.notes) lines.push(`  notes: ${r.notes}`);
   const i = r.interest;
   if (isOfInterest(i)) {
-    lines.push(`  of interest: ${categoryName(i.category)} on ${i.date}, reported by ${i.agency}${i.reference ? ` (${i.reference})` : ''}${i.contactPoint ? `; contact point ${i.contactPoint}` : ''}`);
+    lines.push(
+      `  of interest: ${categoryName(i.category)} on ${i.date}, reported by ${i.agency}${i.reference ? ` (${i.reference})` : ''}${i.contactPoint ? `; contact point ${i.contactPoint}` : ''}`,
+    );
   }
   return lines;
 }
@@ -302,19 +379,25 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
   const out = ctx.stdout ?? process.stdout;
   const err = ctx.stderr ?? process.stderr;
   const setExitCode = ctx.setExitCode ?? ((code: number) => void (process.exitCode = code));
-  const print = (json: boolean | undefined, value: unknown, lines: () => readonly string[]) => out.write(render(json, value, lines));
-  const dataOption = () => new Option('-d, --data <dir>', 'data directory of the running node (env TRACENET_DATA)').default(DEFAULT_DATA);
+  const print = (json: boolean | undefined, value: unknown, lines: () => readonly string[]) =>
+    out.write(render(json, value, lines));
+  const dataOption = () =>
+    new Option('-d, --data <dir>', 'data directory of the running node (env TRACENET_DATA)').default(DEFAULT_DATA);
   const jsonOption = () => new Option('--json', 'print machine-readable JSON');
 
   /** Connects, runs, closes; prints every field violation of a refused record before failing. */
-  const withClient = async <T>(dataDir: string, work: (client: RecordsClient, token: string) => Promise<T>): Promise<T> => {
+  const withClient = async <T>(
+    dataDir: string,
+    work: (client: RecordsClient, token: string) => Promise<T>,
+  ): Promise<T> => {
     const { address, token, channel } = await ctx.connect(dataDir);
     const client = new RecordsClient(address, channel.credentials, channel.options);
     try {
       return await work(client, token);
     } catch (error) {
       const failure = TracenetError.from(error);
-      if (failure.violations.length > 1) err.write(printable(failure.violations.map((v) => `  ${v.field}: ${v.message}`)));
+      if (failure.violations.length > 1)
+        err.write(printable(failure.violations.map((v) => `  ${v.field}: ${v.message}`)));
       throw failure;
     } finally {
       client.close();
@@ -327,70 +410,130 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
 
   records
     .command('import')
-    .description('import a CSV or JSON Lines file of records (columns and format: docs/records.md); bad rows are reported with their line number and skipped')
+    .description(
+      'import a CSV or JSON Lines file of records (columns and format: docs/records.md); bad rows are reported with their line number and skipped',
+    )
     .argument('<file>', 'the file; .csv, .jsonl or .ndjson, or name the format with --format')
     .addOption(new Option('--format <format>', 'file format').choices(['csv', 'jsonl']))
     .option('--strict', 'check the whole file first and import nothing if any row is bad')
     .option('--dry-run', 'only check the file; write nothing')
     .addOption(dataOption())
     .addOption(jsonOption())
-    .addHelpText('after', '\nExit codes: 0 every row imported, 1 failure or (with --strict) bad rows so nothing imported, 2 some rows rejected and the others imported.')
-    .action(async (file: string, options: { format?: string; strict?: boolean; dryRun?: boolean; data: string; json?: boolean }) => {
-      const format = formatOf(file, options.format);
-      const totalBytes = (await stat(file)).size;
-      const started = Date.now();
-      const display = progressDisplay(err, totalBytes);
-      let result: ImportFileResult;
-      try {
-        result = await withClient(options.data, (client, token) =>
-          importFile(client, token, file, { format, strict: Boolean(options.strict), dryRun: Boolean(options.dryRun), onProgress: (p, pass) => display.update(p, pass) }),
-        );
-      } finally {
-        display.stop();
-      }
-      const seconds = (Date.now() - started) / 1000;
-      const summary = { file, format, strict: Boolean(options.strict), dryRun: Boolean(options.dryRun), ...result, seconds };
-      print(options.json, summary, () => {
-        const head = result.refused
-          ? `Nothing imported from ${file}: --strict and the file has bad rows (stopped checking after ${n(result.rowsRead)} rows, ${n(result.rowsRejected)} rejected).`
-          : options.dryRun
-            ? `Checked ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsRead - result.rowsRejected)} valid, ${n(result.rowsRejected)} rejected; nothing written (--dry-run).`
-            : `Read ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsImported)} imported, ${n(result.rowsRejected)} rejected, in ${seconds.toFixed(1)} s.`;
-        return [head, ...(result.rowsRejected > 0 ? ['Rejected rows:', ...describeErrors(result.errors, result.rowsRejected)] : [])];
-      });
-      if (result.refused) setExitCode(IMPORT_EXIT.failed);
-      else if (result.rowsRejected > 0) setExitCode(IMPORT_EXIT.someRejected);
-    });
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every row imported, 1 failure or (with --strict) bad rows so nothing imported, 2 some rows rejected and the others imported.',
+    )
+    .action(
+      async (
+        file: string,
+        options: { format?: string; strict?: boolean; dryRun?: boolean; data: string; json?: boolean },
+      ) => {
+        const format = formatOf(file, options.format);
+        const totalBytes = (await stat(file)).size;
+        const started = Date.now();
+        const display = progressDisplay(err, totalBytes);
+        let result: ImportFileResult;
+        try {
+          result = await withClient(options.data, (client, token) =>
+            importFile(client, token, file, {
+              format,
+              strict: Boolean(options.strict),
+              dryRun: Boolean(options.dryRun),
+              onProgress: (p, pass) => display.update(p, pass),
+            }),
+          );
+        } finally {
+          display.stop();
+        }
+        const seconds = (Date.now() - started) / 1000;
+        const summary = {
+          file,
+          format,
+          strict: Boolean(options.strict),
+          dryRun: Boolean(options.dryRun),
+          ...result,
+          seconds,
+        };
+        print(options.json, summary, () => {
+          const head = result.refused
+            ? `Nothing imported from ${file}: --strict and the file has bad rows (stopped checking after ${n(result.rowsRead)} rows, ${n(result.rowsRejected)} rejected).`
+            : options.dryRun
+              ? `Checked ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsRead - result.rowsRejected)} valid, ${n(result.rowsRejected)} rejected; nothing written (--dry-run).`
+              : `Read ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsImported)} imported, ${n(result.rowsRejected)} rejected, in ${seconds.toFixed(1)} s.`;
+          return [
+            head,
+            ...(result.rowsRejected > 0
+              ? ['Rejected rows:', ...describeErrors(result.errors, result.rowsRejected)]
+              : []),
+          ];
+        });
+        if (result.refused) setExitCode(IMPORT_EXIT.failed);
+        else if (result.rowsRejected > 0) setExitCode(IMPORT_EXIT.someRejected);
+      },
+    );
 
   records
     .command('search')
-    .description('find records by identity (manufacturer + serial, narrowed by model, calibre, type), or by serial alone with --serial-only')
-    .requiredOption('--serial <serial>', 'serial number as marked (compared normalised: case, spaces and separators ignored)')
+    .description(
+      'find records by identity (manufacturer + serial, narrowed by model, calibre, type), or by serial alone with --serial-only',
+    )
+    .requiredOption(
+      '--serial <serial>',
+      'serial number as marked (compared normalised: case, spaces and separators ignored)',
+    )
     .option('--manufacturer <name>', 'manufacturer as marked (required unless --serial-only)')
     .option('--model <model>', 'narrow to this model')
     .option('--calibre <calibre>', 'narrow to this calibre')
     .addOption(new Option('--type <type>', 'narrow to this weapon type').choices(enumChoices(WEAPON_TYPE)))
-    .option('--serial-only', 'every record with this serial, whatever the manufacturer (serials repeat across manufacturers)')
+    .option(
+      '--serial-only',
+      'every record with this serial, whatever the manufacturer (serials repeat across manufacturers)',
+    )
     .option('--limit <n>', 'at most this many (1 to 1000)', (v) => Number.parseInt(v, 10), 100)
     .addOption(dataOption())
     .addOption(jsonOption())
-    .action(async (options: { serial: string; manufacturer?: string; model?: string; calibre?: string; type?: string; serialOnly?: boolean; limit: number; data: string; json?: boolean }) => {
-      if (!options.serialOnly && !options.manufacturer) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, '--manufacturer is required (a serial alone is not an identity); use --serial-only to list every record with this serial', {
-          field: 'query.manufacturer',
-          rule: 'required',
-        });
-      }
-      const query: RecordQuery = {
-        manufacturer: options.manufacturer ?? '',
-        model: options.model ?? '',
-        serialNumber: options.serial,
-        calibre: options.calibre ?? '',
-        type: options.type ? (parseEnum(WEAPON_TYPE, options.type) ?? 0) : 0,
-      };
-      const found = await withClient(options.data, (client, token) => unaryCall(client, client.searchRecords, { query, serialOnly: Boolean(options.serialOnly), limit: options.limit }, token));
-      print(options.json, found.records.map(recordToJson), () => (found.records.length === 0 ? ['No matching record.'] : searchTable(found.records)));
-    });
+    .action(
+      async (options: {
+        serial: string;
+        manufacturer?: string;
+        model?: string;
+        calibre?: string;
+        type?: string;
+        serialOnly?: boolean;
+        limit: number;
+        data: string;
+        json?: boolean;
+      }) => {
+        if (!options.serialOnly && !options.manufacturer) {
+          throw new TracenetError(
+            ErrorCode.ERROR_CODE_MISSING_FIELD,
+            '--manufacturer is required (a serial alone is not an identity); use --serial-only to list every record with this serial',
+            {
+              field: 'query.manufacturer',
+              rule: 'required',
+            },
+          );
+        }
+        const query: RecordQuery = {
+          manufacturer: options.manufacturer ?? '',
+          model: options.model ?? '',
+          serialNumber: options.serial,
+          calibre: options.calibre ?? '',
+          type: options.type ? (parseEnum(WEAPON_TYPE, options.type) ?? 0) : 0,
+        };
+        const found = await withClient(options.data, (client, token) =>
+          unaryCall(
+            client,
+            client.searchRecords,
+            { query, serialOnly: Boolean(options.serialOnly), limit: options.limit },
+            token,
+          ),
+        );
+        print(options.json, found.records.map(recordToJson), () =>
+          found.records.length === 0 ? ['No matching record.'] : searchTable(found.records),
+        );
+      },
+    );
 
   records
     .command('show')
@@ -399,14 +542,19 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(async (recordId: string, options: { data: string; json?: boolean }) => {
-      const { record } = await withClient(options.data, (client, token) => unaryCall(client, client.getRecord, { recordId }, token));
-      if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, { field: 'record_id' });
+      const { record } = await withClient(options.data, (client, token) =>
+        unaryCall(client, client.getRecord, { recordId }, token),
+      );
+      if (!record)
+        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, { field: 'record_id' });
       print(options.json, recordToJson(record), () => describeRecord(record));
     });
 
   records
     .command('put')
-    .description('create a record from a JSON file (without recordId), or replace the record it names (with recordId); the format is in docs/records.md')
+    .description(
+      'create a record from a JSON file (without recordId), or replace the record it names (with recordId); the format is in docs/records.md',
+    )
     .argument('<json-file>', 'one record as JSON (the proto3 JSON form, as `records show --json` prints it)')
     .addOption(dataOption())
     .addOption(jsonOption())
@@ -415,7 +563,11 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
       try {
         value = JSON.parse(await readFile(file, 'utf8'));
       } catch (cause) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, `${file} is not a JSON file: ${(cause as Error).message}`, { field: 'file', cause });
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_MALFORMED,
+          `${file} is not a JSON file: ${(cause as Error).message}`,
+          { field: 'file', cause },
+        );
       }
       const { record, violations } = recordFromJson(value);
       if (violations.length > 0) {
@@ -423,19 +575,27 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
         throw violationError(violations, `${file} is not a record`);
       }
       const created = record.recordId === '';
-      const stored = await withClient(options.data, (client, token) => unaryCall(client, client.putRecord, { record }, token));
+      const stored = await withClient(options.data, (client, token) =>
+        unaryCall(client, client.putRecord, { record }, token),
+      );
       const id = stored.record?.recordId ?? '';
-      print(options.json, stored.record ? recordToJson(stored.record) : {}, () => [`${created ? 'Created' : 'Replaced'} ${id}`]);
+      print(options.json, stored.record ? recordToJson(stored.record) : {}, () => [
+        `${created ? 'Created' : 'Replaced'} ${id}`,
+      ]);
     });
 
   records
     .command('delete')
-    .description('delete a record; refused while its retention period runs (ITI para 12: 30 years for manufacturing records, 20 for others)')
+    .description(
+      'delete a record; refused while its retention period runs (ITI para 12: 30 years for manufacturing records, 20 for others)',
+    )
     .argument('<record-id>', 'record id (rec_…)')
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(async (recordId: string, options: { data: string; json?: boolean }) => {
-      const deleted = await withClient(options.data, (client, token) => unaryCall(client, client.deleteRecord, { recordId }, token));
+      const deleted = await withClient(options.data, (client, token) =>
+        unaryCall(client, client.deleteRecord, { recordId }, token),
+      );
       print(options.json, deleted, () => [`Deleted ${deleted.recordId}`]);
     });
 

@@ -32,14 +32,18 @@ const REASONS: Record<string, ReasonCode> = {
 };
 
 function reasonOption(): Option {
-  return new Option('--reason <reason>', 'ground: investigation (ongoing criminal investigation), confidentiality (legal), security (national), other')
+  return new Option(
+    '--reason <reason>',
+    'ground: investigation (ongoing criminal investigation), confidentiality (legal), security (national), other',
+  )
     .choices(Object.keys(REASONS))
     .makeOptionMandatory();
 }
 
 /** Readable one-line summary of a case. */
 function caseLine(c: Case): string {
-  const role = c.role === CaseRole.CASE_ROLE_REQUESTER ? 'to  ' : c.role === CaseRole.CASE_ROLE_SHARED ? 'via ' : 'from';
+  const role =
+    c.role === CaseRole.CASE_ROLE_REQUESTER ? 'to  ' : c.role === CaseRole.CASE_ROLE_SHARED ? 'via ' : 'from';
   const weapon = c.request?.weapon?.markings;
   const what = weapon ? `${weapon.manufacturer} ${weapon.model} ${weapon.serialNumber}`.trim() : '';
   return `${c.caseId}  ${role} ${c.peer.padEnd(10)} ${stateName(c.state).padEnd(13)}${c.overdue ? ' OVERDUE' : '        '}${c.panel ? ' PANEL' : '      '}  ${c.localReference || c.request?.caseReference || ''}  ${what}`;
@@ -53,12 +57,22 @@ export function caseText(c: Case): string[] {
     `references: ours ${c.localReference || '-'}, theirs ${c.peerReference || '-'}`,
   ];
   const m = c.request?.weapon?.markings;
-  if (m) lines.push(`weapon: ${m.manufacturer} ${m.model}, serial ${m.serialNumber}, ${(WeaponType[m.type] ?? '').replace('WEAPON_TYPE_', '').toLowerCase()}, ${m.calibre}`);
-  if (c.acknowledgeDueAtMs || c.answerDueAtMs) lines.push(`due: acknowledgement ${iso(c.acknowledgeDueAtMs)}, answer ${iso(c.answerDueAtMs)}`);
+  if (m)
+    lines.push(
+      `weapon: ${m.manufacturer} ${m.model}, serial ${m.serialNumber}, ${(WeaponType[m.type] ?? '').replace('WEAPON_TYPE_', '').toLowerCase()}, ${m.calibre}`,
+    );
+  if (c.acknowledgeDueAtMs || c.answerDueAtMs)
+    lines.push(`due: acknowledgement ${iso(c.acknowledgeDueAtMs)}, answer ${iso(c.answerDueAtMs)}`);
   const restrictions = c.answer?.restrictions ?? c.restriction?.partialAnswer?.restrictions ?? c.shared?.restrictions;
-  if (restrictions) lines.push(`use restrictions: ${restrictionsText(restrictions)}${c.retainUntilMs ? `; held until ${iso(c.retainUntilMs)}` : ''}`);
+  if (restrictions)
+    lines.push(
+      `use restrictions: ${restrictionsText(restrictions)}${c.retainUntilMs ? `; held until ${iso(c.retainUntilMs)}` : ''}`,
+    );
   if (c.purgedAtMs) lines.push(`purged ${iso(c.purgedAtMs)} at the end of its retention`);
-  for (const x of c.consents) lines.push(`consent ${x.consentId} for ${x.thirdParticipant}: ${x.decidedAtMs ? (x.granted ? 'granted' : 'refused') : 'open'}${x.conditions ? ` (${x.conditions})` : ''}`);
+  for (const x of c.consents)
+    lines.push(
+      `consent ${x.consentId} for ${x.thirdParticipant}: ${x.decidedAtMs ? (x.granted ? 'granted' : 'refused') : 'open'}${x.conditions ? ` (${x.conditions})` : ''}`,
+    );
   for (const d of c.disclosures) lines.push(`disclosed to ${d.thirdParticipant} ${iso(d.disclosedAtMs)} (${d.basis})`);
   lines.push('timeline:');
   for (const t of c.timeline) lines.push(`  ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
@@ -87,11 +101,24 @@ const ONWARD: Record<string, OnwardDisclosure> = {
 function restrictionsFrom(options: Record<string, string | undefined>): UseRestrictions | undefined {
   if (!options.onward && !options.listed && !options.retentionDays && !options.purpose) return undefined;
   const retentionDays = options.retentionDays ? Number.parseInt(options.retentionDays, 10) : 0;
-  if (!Number.isInteger(retentionDays) || retentionDays < 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, '--retention-days must be a whole number of days', { field: 'retention-days', rule: 'integer' });
-  const listed = options.listed ? options.listed.split(',').map((p) => p.trim()).filter((p) => p !== '') : [];
+  if (!Number.isInteger(retentionDays) || retentionDays < 0)
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, '--retention-days must be a whole number of days', {
+      field: 'retention-days',
+      rule: 'integer',
+    });
+  const listed = options.listed
+    ? options.listed
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+    : [];
   return {
     purpose: options.purpose ?? '',
-    onwardDisclosure: options.onward ? (ONWARD[options.onward] ?? 0) : listed.length ? OnwardDisclosure.ONWARD_DISCLOSURE_LISTED : 0,
+    onwardDisclosure: options.onward
+      ? (ONWARD[options.onward] ?? 0)
+      : listed.length
+        ? OnwardDisclosure.ONWARD_DISCLOSURE_LISTED
+        : 0,
     listedParticipants: listed,
     retentionDays,
   };
@@ -109,12 +136,17 @@ export function applyRequestFlags(base: TraceRequest, flag: (name: string) => st
   const criterion = flag('criterion');
   if (criterion) {
     const [kind = '', ...basis] = criterion.split(':');
-    base.illicitCriteria.push({ kind: choice<IllicitKind>(IllicitKind, 'ILLICIT_KIND_', kind, 'criterion'), legalBasis: basis.join(':').trim() });
+    base.illicitCriteria.push({
+      kind: choice<IllicitKind>(IllicitKind, 'ILLICIT_KIND_', kind, 'criterion'),
+      legalBasis: basis.join(':').trim(),
+    });
   }
   const finding = flag('finding');
   if (finding || flag('date') || flag('place') || flag('agency')) {
     base.circumstances = {
-      kind: finding ? choice<FindingKind>(FindingKind, 'FINDING_KIND_', finding, 'finding') : (base.circumstances?.kind ?? 0),
+      kind: finding
+        ? choice<FindingKind>(FindingKind, 'FINDING_KIND_', finding, 'finding')
+        : (base.circumstances?.kind ?? 0),
       date: flag('date') ?? base.circumstances?.date ?? '',
       place: flag('place') ?? base.circumstances?.place ?? '',
       agency: flag('agency') ?? base.circumstances?.agency ?? '',
@@ -134,9 +166,30 @@ export function applyRequestFlags(base: TraceRequest, flag: (name: string) => st
 
 /** Builds the request content from flags, on top of an optional JSON file. */
 async function requestFrom(options: Record<string, string | undefined>): Promise<TraceRequest> {
-  const base = options.file ? TraceRequest.fromJSON(JSON.parse(await readInput(options.file, `request file ${options.file} does not exist`, 'file'))) : TraceRequest.fromJSON({});
-  const weapon = base.weapon ?? { markings: undefined, imports: [], governmentTransfer: undefined, controlComponent: undefined, components: [], manufactureMethod: 0, photos: [], otherInformation: '' };
-  const markings = weapon.markings ?? { manufacturer: '', countryOfManufacture: '', serialNumber: '', model: '', type: 0, calibre: '', year: 0 };
+  const base = options.file
+    ? TraceRequest.fromJSON(
+        JSON.parse(await readInput(options.file, `request file ${options.file} does not exist`, 'file')),
+      )
+    : TraceRequest.fromJSON({});
+  const weapon = base.weapon ?? {
+    markings: undefined,
+    imports: [],
+    governmentTransfer: undefined,
+    controlComponent: undefined,
+    components: [],
+    manufactureMethod: 0,
+    photos: [],
+    otherInformation: '',
+  };
+  const markings = weapon.markings ?? {
+    manufacturer: '',
+    countryOfManufacture: '',
+    serialNumber: '',
+    model: '',
+    type: 0,
+    calibre: '',
+    year: 0,
+  };
   if (options.manufacturer) markings.manufacturer = options.manufacturer;
   if (options.model) markings.model = options.model;
   if (options.serial) markings.serialNumber = options.serial;
@@ -155,7 +208,9 @@ function answerFrom(options: Record<string, string | undefined>): Omit<AnswerCas
     outcome,
     lastLegalRecord: options.lastLegalRecord ?? '',
     pointOfDiversion: options.pointOfDiversion ?? '',
-    referral: options.referredTo ? { participant: options.referredTo, basis: options.basis ?? '', event: undefined } : undefined,
+    referral: options.referredTo
+      ? { participant: options.referredTo, basis: options.basis ?? '', event: undefined }
+      : undefined,
     history: [],
     details: options.details ?? '',
     restrictions: restrictionsFrom(options),
@@ -171,8 +226,16 @@ function answerOptions(command: Command, required: boolean): Command {
     .option('--referred-to <participant>', 'referred: the next participant in the line of supply')
     .option('--basis <text>', 'referred: why, e.g. "exported to KEN on 2012-03-14 under licence L"')
     .option('--details <text>', 'free text')
-    .addOption(new Option('--onward <disclosure>', "tighten onward disclosure: none, consent or listed (never looser than the peer's policy)").choices(Object.keys(ONWARD)))
-    .option('--listed <participants>', 'listed: comma-separated participants that may receive the answer, e.g. org:UN-POE')
+    .addOption(
+      new Option(
+        '--onward <disclosure>',
+        "tighten onward disclosure: none, consent or listed (never looser than the peer's policy)",
+      ).choices(Object.keys(ONWARD)),
+    )
+    .option(
+      '--listed <participants>',
+      'listed: comma-separated participants that may receive the answer, e.g. org:UN-POE',
+    )
     .option('--retention-days <n>', "shorter retention than the peer's policy, in days")
     .option('--purpose <text>', 'what the answer may be used for (default: the intended use of the request)');
 }
@@ -186,7 +249,14 @@ export function registerTraceCommands(program: Command): void {
   const trace = program.command('trace').description('ITI traces: create, follow and answer trace requests');
 
   /** Runs `work` with a Cases client of the node in --data, printing the resulting case. */
-  const withCases = (work: (cases: UnaryClient<CasesServer>, args: string[], options: Record<string, string | undefined>) => Promise<Case>) =>
+  const withCases =
+    (
+      work: (
+        cases: UnaryClient<CasesServer>,
+        args: string[],
+        options: Record<string, string | undefined>,
+      ) => Promise<Case>,
+    ) =>
     async (...all: unknown[]) => {
       const command = all.at(-1) as Command;
       const options = command.opts<Record<string, string | undefined> & { data: string; json?: boolean }>();
@@ -200,7 +270,13 @@ export function registerTraceCommands(program: Command): void {
         cases.close();
       }
     };
-  const caseCommand = (name: string, description: string) => trace.command(name).description(description).argument('<case>', 'case id, e.g. case-000001').addOption(dataOption()).addOption(jsonOption());
+  const caseCommand = (name: string, description: string) =>
+    trace
+      .command(name)
+      .description(description)
+      .argument('<case>', 'case id, e.g. case-000001')
+      .addOption(dataOption())
+      .addOption(jsonOption());
 
   trace
     .command('create')
@@ -210,10 +286,16 @@ export function registerTraceCommands(program: Command): void {
     .option('--manufacturer <name>', 'manufacturer as marked')
     .option('--model <model>', 'model as marked')
     .option('--serial <serial>', 'serial number as marked')
-    .option('--type <type>', 'pistol, revolver, rifle, carbine, shotgun, submachine-gun, assault-rifle, machine-gun, ...')
+    .option(
+      '--type <type>',
+      'pistol, revolver, rifle, carbine, shotgun, submachine-gun, assault-rifle, machine-gun, ...',
+    )
     .option('--calibre <calibre>', 'calibre as marked, e.g. 9x19mm')
     .option('--country <iso3>', 'country of manufacture as marked')
-    .option('--criterion <kind:legal basis>', 'illicit criterion and its legal basis, e.g. "national-law:Code pénal art. 222-52"')
+    .option(
+      '--criterion <kind:legal basis>',
+      'illicit criterion and its legal basis, e.g. "national-law:Code pénal art. 222-52"',
+    )
     .option('--finding <kind>', 'seized, found or surrendered')
     .option('--date <YYYY-MM-DD>', 'date of the finding')
     .option('--place <place>', 'place of the finding')
@@ -229,54 +311,94 @@ export function registerTraceCommands(program: Command): void {
     .action(
       withCases(async (cases, _args, options) => {
         const request = await requestFrom(options);
-        return (await cases.call('createCase', { recipient: options.to ?? '', request, send: !options.draft })).case as Case;
+        return (await cases.call('createCase', { recipient: options.to ?? '', request, send: !options.draft }))
+          .case as Case;
       }),
     );
 
-  caseCommand('send', 'send a draft').action(withCases(async (cases, [caseId = '']) => (await cases.call('sendCase', { caseId })).case as Case));
-  caseCommand('show', 'show a case with its timeline').action(withCases(async (cases, [caseId = '']) => (await cases.call('getCase', { caseId })).case as Case));
+  caseCommand('send', 'send a draft').action(
+    withCases(async (cases, [caseId = '']) => (await cases.call('sendCase', { caseId })).case as Case),
+  );
+  caseCommand('show', 'show a case with its timeline').action(
+    withCases(async (cases, [caseId = '']) => (await cases.call('getCase', { caseId })).case as Case),
+  );
 
   trace
     .command('list')
     .description('list cases, newest first')
-    .addOption(new Option('--role <role>', 'requester (ours), requested (theirs) or shared (shared with us)').choices(['requester', 'requested', 'shared']))
-    .addOption(new Option('--state <state>', 'only cases in this state').choices(Object.keys(CaseState).filter((k) => k.startsWith('CASE_STATE_') && !k.endsWith('UNSPECIFIED')).map((k) => stateName(CaseState[k as keyof typeof CaseState] as CaseState))))
+    .addOption(
+      new Option('--role <role>', 'requester (ours), requested (theirs) or shared (shared with us)').choices([
+        'requester',
+        'requested',
+        'shared',
+      ]),
+    )
+    .addOption(
+      new Option('--state <state>', 'only cases in this state').choices(
+        Object.keys(CaseState)
+          .filter((k) => k.startsWith('CASE_STATE_') && !k.endsWith('UNSPECIFIED'))
+          .map((k) => stateName(CaseState[k as keyof typeof CaseState] as CaseState)),
+      ),
+    )
     .option('--peer <participant>', 'only cases with this participant')
     .option('--overdue', 'only overdue cases')
     .option('--limit <n>', 'at most this many', '100')
     .addOption(dataOption())
     .addOption(jsonOption())
-    .action(async (options: { role?: string; state?: string; peer?: string; overdue?: boolean; limit: string; data: string; json?: boolean }) => {
-      const { address, token, channel } = await connection(options.data);
-      const cases = connectUnary<CasesServer>(CasesClient, address, token, channel);
-      try {
-        const result = await cases.call('listCases', {
-          role:
-            options.role === 'requester'
-              ? CaseRole.CASE_ROLE_REQUESTER
-              : options.role === 'requested'
-                ? CaseRole.CASE_ROLE_REQUESTED
-                : options.role === 'shared'
-                  ? CaseRole.CASE_ROLE_SHARED
-                  : CaseRole.CASE_ROLE_UNSPECIFIED,
-          state: options.state ? (CaseState[`CASE_STATE_${options.state.toUpperCase()}` as keyof typeof CaseState] as CaseState) : CaseState.CASE_STATE_UNSPECIFIED,
-          peer: options.peer ?? '',
-          overdueOnly: Boolean(options.overdue),
-          limit: Number.parseInt(options.limit, 10),
-          cursor: '',
-        });
-        output(options.json, result.cases.map((c) => Case.toJSON(c)), () => (result.cases.length === 0 ? ['No cases.'] : result.cases.map(caseLine)));
-      } finally {
-        cases.close();
-      }
-    });
+    .action(
+      async (options: {
+        role?: string;
+        state?: string;
+        peer?: string;
+        overdue?: boolean;
+        limit: string;
+        data: string;
+        json?: boolean;
+      }) => {
+        const { address, token, channel } = await connection(options.data);
+        const cases = connectUnary<CasesServer>(CasesClient, address, token, channel);
+        try {
+          const result = await cases.call('listCases', {
+            role:
+              options.role === 'requester'
+                ? CaseRole.CASE_ROLE_REQUESTER
+                : options.role === 'requested'
+                  ? CaseRole.CASE_ROLE_REQUESTED
+                  : options.role === 'shared'
+                    ? CaseRole.CASE_ROLE_SHARED
+                    : CaseRole.CASE_ROLE_UNSPECIFIED,
+            state: options.state
+              ? (CaseState[`CASE_STATE_${options.state.toUpperCase()}` as keyof typeof CaseState] as CaseState)
+              : CaseState.CASE_STATE_UNSPECIFIED,
+            peer: options.peer ?? '',
+            overdueOnly: Boolean(options.overdue),
+            limit: Number.parseInt(options.limit, 10),
+            cursor: '',
+          });
+          output(
+            options.json,
+            result.cases.map((c) => Case.toJSON(c)),
+            () => (result.cases.length === 0 ? ['No cases.'] : result.cases.map(caseLine)),
+          );
+        } finally {
+          cases.close();
+        }
+      },
+    );
 
   caseCommand('ack', 'acknowledge a received request')
     .option('--reference <ref>', 'your case reference (assigned when absent)')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('acknowledgeCase', { caseId, reference: o.reference ?? '' })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (await cases.call('acknowledgeCase', { caseId, reference: o.reference ?? '' })).case as Case,
+      ),
+    );
 
   answerOptions(caseCommand('answer', 'answer a received request'), true).action(
-    withCases(async (cases, [caseId = ''], o) => (await cases.call('answerCase', { caseId, ...answerFrom(o) })).case as Case),
+    withCases(
+      async (cases, [caseId = ''], o) => (await cases.call('answerCase', { caseId, ...answerFrom(o) })).case as Case,
+    ),
   );
 
   caseCommand('delay', 'tell the requester the answer will be late, and why')
@@ -286,7 +408,14 @@ export function registerTraceCommands(program: Command): void {
     .action(
       withCases(
         async (cases, [caseId = ''], o) =>
-          (await cases.call('delayCase', { caseId, reason: REASONS[o.reason ?? ''] ?? 0, explanation: o.explanation ?? '', expectedBy: o.expectedBy ?? '' })).case as Case,
+          (
+            await cases.call('delayCase', {
+              caseId,
+              reason: REASONS[o.reason ?? ''] ?? 0,
+              explanation: o.explanation ?? '',
+              expectedBy: o.expectedBy ?? '',
+            })
+          ).case as Case,
       ),
     );
 
@@ -296,31 +425,69 @@ export function registerTraceCommands(program: Command): void {
     .action(
       withCases(async (cases, [caseId = ''], o) => {
         const partialAnswer = o.outcome ? { caseId, ...answerFrom(o) } : undefined;
-        return (await cases.call('restrictCase', { caseId, reason: REASONS[o.reason ?? ''] ?? 0, explanation: o.explanation ?? '', partialAnswer })).case as Case;
+        return (
+          await cases.call('restrictCase', {
+            caseId,
+            reason: REASONS[o.reason ?? ''] ?? 0,
+            explanation: o.explanation ?? '',
+            partialAnswer,
+          })
+        ).case as Case;
       }),
     );
 
   caseCommand('refuse', 'refuse a received request, with its reason')
     .addOption(reasonOption())
     .requiredOption('--explanation <text>', 'explanation for the requester')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('refuseCase', { caseId, reason: REASONS[o.reason ?? ''] ?? 0, explanation: o.explanation ?? '' })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (
+            await cases.call('refuseCase', {
+              caseId,
+              reason: REASONS[o.reason ?? ''] ?? 0,
+              explanation: o.explanation ?? '',
+            })
+          ).case as Case,
+      ),
+    );
 
   caseCommand('clarify', 'ask the requester a question (requested side)')
     .requiredOption('--question <text>', 'the question')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('requestClarification', { caseId, question: o.question ?? '' })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (await cases.call('requestClarification', { caseId, question: o.question ?? '' })).case as Case,
+      ),
+    );
 
   caseCommand('reply', "answer the requested participant's question (requester side)")
     .requiredOption('--answer <text>', 'the answer')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('replyClarification', { caseId, answer: o.answer ?? '', weapon: undefined })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (await cases.call('replyClarification', { caseId, answer: o.answer ?? '', weapon: undefined })).case as Case,
+      ),
+    );
 
   caseCommand('close', 'close an answered, restricted or refused case with feedback')
     .option('--not-useful', 'the answer did not help')
     .option('--feedback <text>', 'feedback for the requested participant')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('closeCase', { caseId, useful: !o.notUseful, feedback: o.feedback ?? '' })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (await cases.call('closeCase', { caseId, useful: !o.notUseful, feedback: o.feedback ?? '' })).case as Case,
+      ),
+    );
 
   caseCommand('withdraw', 'withdraw a request')
     .option('--reason <text>', 'why')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('withdrawCase', { caseId, reason: o.reason ?? '' })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (await cases.call('withdrawCase', { caseId, reason: o.reason ?? '' })).case as Case,
+      ),
+    );
 
   caseCommand('follow-on', 'open the follow-on case to the participant a referred answer names')
     .option('--intended-use <text>', 'changed intended use')
@@ -329,29 +496,82 @@ export function registerTraceCommands(program: Command): void {
     .action(
       withCases(
         async (cases, [caseId = ''], o) =>
-          (await cases.call('followOn', { caseId, intendedUse: o.intendedUse ?? '', otherInformation: o.information ?? '', send: !o.draft })).case as Case,
+          (
+            await cases.call('followOn', {
+              caseId,
+              intendedUse: o.intendedUse ?? '',
+              otherInformation: o.information ?? '',
+              send: !o.draft,
+            })
+          ).case as Case,
       ),
     );
 
-  caseCommand('share', "pass an answer on to a third participant, as its use restrictions or the provider's consent allow; the provider is notified")
+  caseCommand(
+    'share',
+    "pass an answer on to a third participant, as its use restrictions or the provider's consent allow; the provider is notified",
+  )
     .requiredOption('--to <participant>', 'third participant, e.g. org:UN-POE')
     .option('--note <text>', 'note for the third participant')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('shareCase', { caseId, thirdParticipant: o.to ?? '', note: o.note ?? '' })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (await cases.call('shareCase', { caseId, thirdParticipant: o.to ?? '', note: o.note ?? '' })).case as Case,
+      ),
+    );
 
-  const consent = trace.command('consent').description("consent of an answer's provider to its disclosure to a third participant");
-  const consentCommand = (name: string, description: string) => consent.command(name).description(description).argument('<case>', 'case id').addOption(dataOption()).addOption(jsonOption());
+  const consent = trace
+    .command('consent')
+    .description("consent of an answer's provider to its disclosure to a third participant");
+  const consentCommand = (name: string, description: string) =>
+    consent
+      .command(name)
+      .description(description)
+      .argument('<case>', 'case id')
+      .addOption(dataOption())
+      .addOption(jsonOption());
   consentCommand('request', 'ask the provider of the answer to consent to its disclosure (requester side)')
     .requiredOption('--to <participant>', 'third participant, e.g. org:UN-POE')
     .requiredOption('--reason <text>', 'why the information should go to it')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('requestConsent', { caseId, thirdParticipant: o.to ?? '', reason: o.reason ?? '' })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (await cases.call('requestConsent', { caseId, thirdParticipant: o.to ?? '', reason: o.reason ?? '' }))
+            .case as Case,
+      ),
+    );
   consentCommand('grant', 'grant the open consent request (provider side)')
     .option('--consent-id <id>', 'the request to decide (needed when several are open)')
     .option('--conditions <text>', 'conditions of the consent')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('decideConsent', { caseId, consentId: o.consentId ?? '', granted: true, conditions: o.conditions ?? '' })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (
+            await cases.call('decideConsent', {
+              caseId,
+              consentId: o.consentId ?? '',
+              granted: true,
+              conditions: o.conditions ?? '',
+            })
+          ).case as Case,
+      ),
+    );
   consentCommand('deny', 'refuse the open consent request (provider side)')
     .option('--consent-id <id>', 'the request to decide (needed when several are open)')
     .option('--reason <text>', 'why')
-    .action(withCases(async (cases, [caseId = ''], o) => (await cases.call('decideConsent', { caseId, consentId: o.consentId ?? '', granted: false, conditions: o.reason ?? '' })).case as Case));
+    .action(
+      withCases(
+        async (cases, [caseId = ''], o) =>
+          (
+            await cases.call('decideConsent', {
+              caseId,
+              consentId: o.consentId ?? '',
+              granted: false,
+              conditions: o.reason ?? '',
+            })
+          ).case as Case,
+      ),
+    );
 
   trace
     .command('chain')

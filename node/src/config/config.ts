@@ -192,20 +192,40 @@ export const DEFAULT_CONFIG: NodeConfig = {
 
 type Rule = (value: unknown) => string | undefined;
 
-const hostPort: Rule = (v) => (typeof v === 'string' && /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/.test(v) && Number(v.split(':').pop()) <= 65535 ? undefined : 'must be "host:port"');
-const hostPorts: Rule = (v) => (Array.isArray(v) ? v.map(hostPort).find((e) => e !== undefined) : 'must be a list of "host:port"');
-const integer = (min: number, max: number): Rule => (v) => (Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? undefined : `must be an integer from ${min} to ${max}`);
+const hostPort: Rule = (v) =>
+  typeof v === 'string' &&
+  /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/.test(v) &&
+  Number(v.split(':').pop()) <= 65535
+    ? undefined
+    : 'must be "host:port"';
+const hostPorts: Rule = (v) =>
+  Array.isArray(v) ? v.map(hostPort).find((e) => e !== undefined) : 'must be a list of "host:port"';
+const integer =
+  (min: number, max: number): Rule =>
+  (v) =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+      ? undefined
+      : `must be an integer from ${min} to ${max}`;
 const boolean: Rule = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
 const path: Rule = (v) => (typeof v === 'string' && v !== '' ? undefined : 'must be a path');
 const optionalPath: Rule = (v) => (typeof v === 'string' ? undefined : 'must be a path, or ""');
-const oneOf = (values: readonly string[]): Rule => (v) => (typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}`);
+const oneOf =
+  (values: readonly string[]): Rule =>
+  (v) =>
+    typeof v === 'string' && values.includes(v) ? undefined : `must be one of ${values.join(', ')}`;
 
 /** Every key with its rule. Keys are dotted paths; env var = TRACENET_ + path in UPPER_SNAKE. */
 const RULES: Record<string, Rule> = {
   'federation.listen': hostPort,
   'federation.advertise': hostPorts,
-  'federation.name': (v) => (typeof v === 'string' && v.length <= 128 && unsafeCharacter(v) === undefined ? undefined : 'must be at most 128 characters without control or format characters, or ""'),
-  'federation.rosterKey': (v) => (v === '' || (typeof v === 'string' && rosterKeyBytes(v) !== undefined) ? undefined : 'must be an Ed25519 public key: 64 hex or 44 base64 characters, or ""'),
+  'federation.name': (v) =>
+    typeof v === 'string' && v.length <= 128 && unsafeCharacter(v) === undefined
+      ? undefined
+      : 'must be at most 128 characters without control or format characters, or ""',
+  'federation.rosterKey': (v) =>
+    v === '' || (typeof v === 'string' && rosterKeyBytes(v) !== undefined)
+      ? undefined
+      : 'must be an Ed25519 public key: 64 hex or 44 base64 characters, or ""',
   'federation.rosterKeyFile': optionalPath,
   'federation.rosterGraceMs': integer(0, 365 * 86_400_000),
   'federation.maxConnections': integer(1, 65_536),
@@ -246,7 +266,10 @@ const RULES: Record<string, Rule> = {
   'metrics.listen': (v) => (v === '' ? undefined : hostPort(v) && 'must be "host:port", or "" to disable'),
   'registry.adapter': oneOf(['leveldb', 'postgres', 'csv', 'module']),
   'registry.includeLocal': boolean,
-  'registry.postgres.url': (v) => (typeof v === 'string' && (v === '' || /^postgres(ql)?:\/\//.test(v)) ? undefined : 'must be a postgres:// URL, or "" for the PG* environment variables'),
+  'registry.postgres.url': (v) =>
+    typeof v === 'string' && (v === '' || /^postgres(ql)?:\/\//.test(v))
+      ? undefined
+      : 'must be a postgres:// URL, or "" for the PG* environment variables',
   'registry.postgres.mapping': path,
   'registry.postgres.poolSize': integer(1, 100),
   'registry.postgres.statementTimeoutMs': integer(100, 600_000),
@@ -257,29 +280,49 @@ const RULES: Record<string, Rule> = {
 /** The 32 bytes of a roster key written as hex or base64, or undefined when it is neither. */
 export function rosterKeyBytes(text: string): Buffer | undefined {
   const trimmed = text.trim();
-  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : /^[A-Za-z0-9+/]{43}=?$/.test(trimmed) ? Buffer.from(trimmed, 'base64') : undefined;
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : /^[A-Za-z0-9+/]{43}=?$/.test(trimmed)
+      ? Buffer.from(trimmed, 'base64')
+      : undefined;
   return bytes?.length === 32 ? bytes : undefined;
 }
 
 /** The environment variable of a key: `outbox.maxBackoffMs` → `TRACENET_OUTBOX_MAX_BACKOFF_MS`. */
 export function envName(key: string): string {
-  return `TRACENET_${key.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+  return `TRACENET_${key
+    .replace(/\./g, '_')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toUpperCase()}`;
 }
 
 function configError(key: string, source: string, problem: string): TracenetError {
-  return new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `configuration key ${key} (from ${source}) ${problem}`, { field: key, rule: 'config' });
+  return new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `configuration key ${key} (from ${source}) ${problem}`, {
+    field: key,
+    rule: 'config',
+  });
 }
 
 function parseEnv(key: string, raw: string): unknown {
   const sample = getPath(DEFAULT_CONFIG, key);
   if (typeof sample === 'number') return raw.trim() === '' ? Number.NaN : Number(raw);
-  if (Array.isArray(sample)) return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (typeof sample === 'boolean') return ({ true: true, false: false } as Record<string, boolean>)[raw.trim().toLowerCase()] ?? raw;
+  if (Array.isArray(sample))
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  if (typeof sample === 'boolean')
+    return ({ true: true, false: false } as Record<string, boolean>)[raw.trim().toLowerCase()] ?? raw;
   return raw;
 }
 
 function getPath(object: unknown, key: string): unknown {
-  return key.split('.').reduce<unknown>((o, part) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[part] : undefined), object);
+  return key
+    .split('.')
+    .reduce<unknown>(
+      (o, part) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[part] : undefined),
+      object,
+    );
 }
 
 function setPath(object: Record<string, unknown>, key: string, value: unknown): void {
@@ -321,7 +364,11 @@ export async function loadConfig(options: {
       try {
         parsed = JSON.parse(text);
       } catch (cause) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${options.file} is not valid JSON`, { field: options.file, rule: 'config', cause });
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${options.file} is not valid JSON`, {
+          field: options.file,
+          rule: 'config',
+          cause,
+        });
       }
       const flatten = (value: unknown, prefix: string): void => {
         if (value && typeof value === 'object' && !Array.isArray(value)) {

@@ -29,7 +29,8 @@ export function keyPairsFromSecrets(signingSecretKey: Uint8Array, encryptionSecr
   if (encryptionSecretKey.length !== s.crypto_box_SECRETKEYBYTES) throw new Error('encryption key must be 32 bytes');
   // libsodium's secret key is seed || public key; rebuild from the seed so a damaged file is caught.
   const signing = s.crypto_sign_seed_keypair(signingSecretKey.subarray(0, 32));
-  if (!Buffer.from(signing.privateKey).equals(Buffer.from(signingSecretKey))) throw new Error('signing key file is damaged');
+  if (!Buffer.from(signing.privateKey).equals(Buffer.from(signingSecretKey)))
+    throw new Error('signing key file is damaged');
   return {
     signingPublicKey: toBuffer(signing.publicKey),
     signingSecretKey: toBuffer(signingSecretKey),

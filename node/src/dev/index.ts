@@ -13,7 +13,13 @@
  */
 import { pino, type Logger } from 'pino';
 
-export { startLocalFederation, CLI_PATH, type LocalFederation, type LocalNode, type LocalFederationOptions } from './local-federation.js';
+export {
+  startLocalFederation,
+  CLI_PATH,
+  type LocalFederation,
+  type LocalNode,
+  type LocalFederationOptions,
+} from './local-federation.js';
 export { caseText, chainText } from '../cli/trace-commands.js';
 
 /** A pino logger at level `silent`: what a registry or store built in a test logs to. */

@@ -25,7 +25,9 @@ import { systemScheduler } from '../util/scheduler.js';
  * module runs from its TypeScript source (tests run `src/` directly; a child process needs the
  * build).
  */
-export const CLI_PATH = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../dist/cli/main.js' : '../cli/main.js', import.meta.url));
+export const CLI_PATH = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../../dist/cli/main.js' : '../cli/main.js', import.meta.url),
+);
 
 /** Children of every federation of this process that have not exited yet. */
 const children = new Set<ChildProcess>();
@@ -75,11 +77,18 @@ export interface LocalFederationOptions {
   readonly readyTimeoutMs?: number;
 }
 
-async function waitForRuntime(dataDir: string, child: ChildProcess, output: string[], timeoutMs: number): Promise<RuntimeInfo> {
+async function waitForRuntime(
+  dataDir: string,
+  child: ChildProcess,
+  output: string[],
+  timeoutMs: number,
+): Promise<RuntimeInfo> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`node in ${dataDir} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.join('')}`);
+      throw new Error(
+        `node in ${dataDir} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.join('')}`,
+      );
     }
     try {
       const runtime = JSON.parse(await readFile(dataPaths(dataDir).runtime, 'utf8')) as RuntimeInfo;
@@ -87,13 +96,16 @@ async function waitForRuntime(dataDir: string, child: ChildProcess, output: stri
     } catch {
       // not written yet
     }
-    if (Date.now() > deadline) throw new Error(`node in ${dataDir} was not ready after ${timeoutMs} ms:\n${output.join('')}`);
+    if (Date.now() > deadline)
+      throw new Error(`node in ${dataDir} was not ready after ${timeoutMs} ms:\n${output.join('')}`);
     await systemScheduler.sleep(25);
   }
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /**
@@ -137,8 +149,24 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
         const output: string[] = [];
         const child = spawn(
           process.execPath,
-          [CLI_PATH, 'start', '--data', dataDir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0', '--metrics-listen', '', '--log-level', options.logLevel ?? 'warn'],
-          { env: { ...process.env, ...options.env, ...options.nodeEnv?.[participantId] }, stdio: ['ignore', 'pipe', 'pipe'] },
+          [
+            CLI_PATH,
+            'start',
+            '--data',
+            dataDir,
+            '--federation-listen',
+            '127.0.0.1:0',
+            '--authority-listen',
+            '127.0.0.1:0',
+            '--metrics-listen',
+            '',
+            '--log-level',
+            options.logLevel ?? 'warn',
+          ],
+          {
+            env: { ...process.env, ...options.env, ...options.nodeEnv?.[participantId] },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
         );
         children.add(child);
         child.once('exit', () => children.delete(child));
@@ -154,7 +182,13 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
             timer.cancel();
           }
         };
-        nodes.set(participantId, { participantId, dataDir, process: child, output, stop: stopNode } as unknown as LocalNode);
+        nodes.set(participantId, {
+          participantId,
+          dataDir,
+          process: child,
+          output,
+          stop: stopNode,
+        } as unknown as LocalNode);
         const runtime = await waitForRuntime(dataDir, child, output, options.readyTimeoutMs ?? 20_000);
         const token = await readAuthorityToken(dataDir);
         const node: LocalNode = {
@@ -174,8 +208,18 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
         return node;
       }),
     );
-    const cards = await Promise.all(started.map(async (n) => ({ id: n.participantId, card: (await n.authority.call('getNodeInfo', {})).card })));
-    await Promise.all(started.map((n) => Promise.all(cards.filter((c) => c.id !== n.participantId).map((c) => n.authority.call('addPeer', { card: c.card, replaceKeys: false })))));
+    const cards = await Promise.all(
+      started.map(async (n) => ({ id: n.participantId, card: (await n.authority.call('getNodeInfo', {})).card })),
+    );
+    await Promise.all(
+      started.map((n) =>
+        Promise.all(
+          cards
+            .filter((c) => c.id !== n.participantId)
+            .map((c) => n.authority.call('addPeer', { card: c.card, replaceKeys: false })),
+        ),
+      ),
+    );
     for (const { of, policy } of options.policies ?? []) {
       await federation.node(of).authority.call('setPeerPolicy', { policy: PeerPolicy.fromPartial(policy) });
     }

@@ -92,11 +92,18 @@ export class ArrivalSlots {
  * const server = new Server({ interceptors: [arrivalInterceptor(10_000, { slots: new ArrivalSlots(4), keyOf: (call) => call.getPeer() })] });
  * ```
  */
-export function arrivalInterceptor(timeoutMs: number, admission?: { slots: ArrivalSlots; keyOf: (call: ServerInterceptingCallInterface) => string }): ServerInterceptor {
-  const timedOut = new TracenetError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the request did not arrive within ${timeoutMs / 1000} s; it was cancelled`, {
-    field: 'request',
-    rule: 'arrival_timeout',
-  });
+export function arrivalInterceptor(
+  timeoutMs: number,
+  admission?: { slots: ArrivalSlots; keyOf: (call: ServerInterceptingCallInterface) => string },
+): ServerInterceptor {
+  const timedOut = new TracenetError(
+    ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+    `the request did not arrive within ${timeoutMs / 1000} s; it was cancelled`,
+    {
+      field: 'request',
+      rule: 'arrival_timeout',
+    },
+  );
   return (_method, call) => {
     let timer: Timer | undefined;
     let halfClosed = false;

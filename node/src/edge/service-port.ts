@@ -107,13 +107,21 @@ export class ServicePort {
     const { limits } = options;
     this.#options = options;
     const admission = options.arrivingPerIdentity
-      ? { slots: new ArrivalSlots(options.arrivingPerIdentity), keyOf: (call: { getPeer(): string }) => this.identityOf(call.getPeer()) ?? call.getPeer() }
+      ? {
+          slots: new ArrivalSlots(options.arrivingPerIdentity),
+          keyOf: (call: { getPeer(): string }) => this.identityOf(call.getPeer()) ?? call.getPeer(),
+        }
       : undefined;
     this.server = new Server({
       'grpc.max_receive_message_length': limits.maxReceiveBytes,
       'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
       'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
-      ...(limits.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': limits.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': CONNECTION_AGE_GRACE_MS } : {}),
+      ...(limits.maxConnectionAgeMs > 0
+        ? {
+            'grpc.max_connection_age_ms': limits.maxConnectionAgeMs,
+            'grpc.max_connection_age_grace_ms': CONNECTION_AGE_GRACE_MS,
+          }
+        : {}),
       interceptors: [arrivalInterceptor(limits.arrivalTimeoutMs, admission), ...(options.interceptors ?? [])],
     });
     const injector = this.server.createConnectionInjector(ServerCredentials.createInsecure());
@@ -122,7 +130,9 @@ export class ServicePort {
     this.#listener = createServer((socket) => this.#accept(socket));
     // Over the cap Node closes a connection before it becomes a socket object: the cheapest refusal.
     this.#listener.maxConnections = limits.maxConnections;
-    this.#listener.on('drop', (dropped?: { remoteAddress?: string }) => options.onRefused({ address: plainAddress(dropped?.remoteAddress) }, 'connection.max_connections'));
+    this.#listener.on('drop', (dropped?: { remoteAddress?: string }) =>
+      options.onRefused({ address: plainAddress(dropped?.remoteAddress) }, 'connection.max_connections'),
+    );
   }
 
   /** Binds "host:port" (port 0 picks one) and resolves with the bound port; UNAVAILABLE naming the key when it cannot. */
@@ -131,11 +141,20 @@ export class ServicePort {
     const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
     const port = Number(address.slice(at + 1));
     return new Promise((resolve, reject) => {
-      const failed = (error: Error) => reject(new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `cannot listen on ${address}: ${error.message}`, { field: this.#options.key, rule: 'listen', cause: error }));
+      const failed = (error: Error) =>
+        reject(
+          new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `cannot listen on ${address}: ${error.message}`, {
+            field: this.#options.key,
+            rule: 'listen',
+            cause: error,
+          }),
+        );
       this.#listener.once('error', failed);
       this.#listener.listen({ host, port }, () => {
         this.#listener.off('error', failed);
-        this.#listener.on('error', (error) => this.#options.logger.error({ err: error, port: this.#options.key }, 'listening socket failed'));
+        this.#listener.on('error', (error) =>
+          this.#options.logger.error({ err: error, port: this.#options.key }, 'listening socket failed'),
+        );
         resolve((this.#listener.address() as { port: number }).port);
       });
     });
@@ -143,7 +162,11 @@ export class ServicePort {
 
   /** Presents `material` to every new connection from now on (a key rotation renews the certificate, 15.2). */
   replaceCertificate(material: TlsMaterial): void {
-    this.#tls?.setSecureContext({ cert: material.certificatePem, key: material.privateKeyPem, ...(this.#options.tls?.clientCa ? { ca: this.#options.tls.clientCa } : {}) });
+    this.#tls?.setSecureContext({
+      cert: material.certificatePem,
+      key: material.privateKeyPem,
+      ...(this.#options.tls?.clientCa ? { ca: this.#options.tls.clientCa } : {}),
+    });
   }
 
   /** The identity admitted for the connection of a call (`call.getPeer()`), if any. */
@@ -155,7 +178,10 @@ export class ServicePort {
   sourceOf(call: { getPeer(): string }): RefusalSource {
     const peer = call.getPeer();
     const identity = this.identityOf(peer);
-    return { address: plainAddress(peer.slice(0, peer.lastIndexOf(':'))), ...(identity !== undefined ? { peer: identity } : {}) };
+    return {
+      address: plainAddress(peer.slice(0, peer.lastIndexOf(':'))),
+      ...(identity !== undefined ? { peer: identity } : {}),
+    };
   }
 
   /**
@@ -188,7 +214,8 @@ export class ServicePort {
     const address = sourceAddress(socket);
     socket.on('error', () => undefined);
     const { limits, tls } = this.#options;
-    if (tls && (this.#handshaking.get(address) ?? 0) >= limits.maxConnectionsPerAddress) return this.#refuse(socket, { address }, 'connection.max_connections_per_address');
+    if (tls && (this.#handshaking.get(address) ?? 0) >= limits.maxConnectionsPerAddress)
+      return this.#refuse(socket, { address }, 'connection.max_connections_per_address');
     this.#sockets.add(socket);
     const peer = peerOf(socket);
     socket.once('close', () => {
@@ -234,7 +261,9 @@ export class ServicePort {
       handshakeTimeout: 0,
     });
     // Not destroyed by Node itself: a failed handshake would otherwise hold its connection.
-    server.on('tlsClientError', (_error: Error, socket: TLSSocket) => this.#refuse(socket, { address: sourceAddress(socket) }, 'tls.handshake_failed'));
+    server.on('tlsClientError', (_error: Error, socket: TLSSocket) =>
+      this.#refuse(socket, { address: sourceAddress(socket) }, 'tls.handshake_failed'),
+    );
     server.on('secureConnection', (socket: TLSSocket) => this.#admit(tls, socket));
     return server;
   }

@@ -1,11 +1,4 @@
-import {
-  Envelope,
-  EnvelopeHeader,
-  ErrorCode,
-  MessageKind,
-  SealedContent,
-  TracenetError,
-} from '@tracenet/proto';
+import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, SealedContent, TracenetError } from '@tracenet/proto';
 import { blake2b256, domain, randomBytes, sodium, toBuffer, u32be } from '../crypto/sodium.js';
 import { isParticipantId } from '../identity/participant-id.js';
 import { decodeWithSafeIntegers } from './safe-integers.js';
@@ -32,7 +25,12 @@ const VISIBLE_ASCII = /^[!-~]*$/;
  */
 export function correlationIdProblem(value: string): { rule: string; message: string } | undefined {
   if (value.length > 64) return { rule: 'max_length', message: 'correlation id is longer than 64 characters' };
-  if (!VISIBLE_ASCII.test(value)) return { rule: 'visible_ascii', message: 'correlation id may hold visible ASCII characters only (! to ~): no space, control character or other script' };
+  if (!VISIBLE_ASCII.test(value))
+    return {
+      rule: 'visible_ascii',
+      message:
+        'correlation id may hold visible ASCII characters only (! to ~): no space, control character or other script',
+    };
   return undefined;
 }
 
@@ -157,19 +155,35 @@ export function parseEnvelope(raw: Uint8Array, maxEnvelopeBytes: number): Parsed
   try {
     envelope = Envelope.decode(raw);
   } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'envelope is not a valid Envelope message', { field: 'envelope', rule: 'protobuf', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'envelope is not a valid Envelope message', {
+      field: 'envelope',
+      rule: 'protobuf',
+      cause,
+    });
   }
   if (envelope.header.length === 0) throw missing('envelope.header');
   if (envelope.nonce.length === 0) throw missing('envelope.nonce');
   if (envelope.ciphertext.length === 0) throw missing('envelope.ciphertext');
-  if (envelope.nonce.length !== NONCE_BYTES) throw invalidField('envelope.nonce', 'length', `nonce must be ${NONCE_BYTES} bytes`);
-  if (envelope.ciphertext.length < TAG_BYTES) throw invalidField('envelope.ciphertext', 'length', 'ciphertext is shorter than its tag');
-  const header = decodeWithSafeIntegers(EnvelopeHeader, envelope.header, 'EnvelopeHeader', 'envelope.header', HEADER_INT64_FIELDS);
+  if (envelope.nonce.length !== NONCE_BYTES)
+    throw invalidField('envelope.nonce', 'length', `nonce must be ${NONCE_BYTES} bytes`);
+  if (envelope.ciphertext.length < TAG_BYTES)
+    throw invalidField('envelope.ciphertext', 'length', 'ciphertext is shorter than its tag');
+  const header = decodeWithSafeIntegers(
+    EnvelopeHeader,
+    envelope.header,
+    'EnvelopeHeader',
+    'envelope.header',
+    HEADER_INT64_FIELDS,
+  );
   if (header.version !== ENVELOPE_VERSION) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION, `envelope version ${header.version} is not supported; this node speaks ${ENVELOPE_VERSION}`, {
-      field: 'header.version',
-      rule: 'version',
-    });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_UNSUPPORTED_VERSION,
+      `envelope version ${header.version} is not supported; this node speaks ${ENVELOPE_VERSION}`,
+      {
+        field: 'header.version',
+        rule: 'version',
+      },
+    );
   }
   const required: Array<[string, string]> = [
     ['header.sender', header.sender],
@@ -182,13 +196,17 @@ export function parseEnvelope(raw: Uint8Array, maxEnvelopeBytes: number): Parsed
   if (header.kind === MessageKind.MESSAGE_KIND_UNSPECIFIED) throw missing('header.kind');
   if (header.createdAtMs === 0) throw missing('header.created_at_ms');
   if (header.expiresAtMs === 0) throw missing('header.expires_at_ms');
-  if (!isParticipantId(header.sender)) throw invalidField('header.sender', 'participant_id', 'sender is not a participant id');
-  if (!isParticipantId(header.recipient)) throw invalidField('header.recipient', 'participant_id', 'recipient is not a participant id');
-  if (!MESSAGE_ID.test(header.messageId)) throw invalidField('header.message_id', 'message_id', 'message id must be 16 to 64 characters of [A-Za-z0-9_-]');
+  if (!isParticipantId(header.sender))
+    throw invalidField('header.sender', 'participant_id', 'sender is not a participant id');
+  if (!isParticipantId(header.recipient))
+    throw invalidField('header.recipient', 'participant_id', 'recipient is not a participant id');
+  if (!MESSAGE_ID.test(header.messageId))
+    throw invalidField('header.message_id', 'message_id', 'message id must be 16 to 64 characters of [A-Za-z0-9_-]');
   if (!(header.kind in MessageKind) || header.kind === MessageKind.UNRECOGNIZED) {
     throw invalidField('header.kind', 'known_kind', `message kind ${header.kind} is not known to this node`);
   }
-  if (header.expiresAtMs <= header.createdAtMs) throw invalidField('header.expires_at_ms', 'after_created', 'expiry must be after creation');
+  if (header.expiresAtMs <= header.createdAtMs)
+    throw invalidField('header.expires_at_ms', 'after_created', 'expiry must be after creation');
   const correlation = correlationIdProblem(header.correlationId);
   if (correlation) throw invalidField('header.correlation_id', correlation.rule, correlation.message);
   return { envelope, header, digest: envelopeDigest(envelope) };
@@ -201,25 +219,45 @@ export function parseEnvelope(raw: Uint8Array, maxEnvelopeBytes: number): Parsed
 export function decryptEnvelope(parsed: ParsedEnvelope, pairKey: Uint8Array): SealedContent {
   let plaintext: Uint8Array;
   try {
-    plaintext = sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(null, parsed.envelope.ciphertext, parsed.envelope.header, parsed.envelope.nonce, pairKey);
+    plaintext = sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(
+      null,
+      parsed.envelope.ciphertext,
+      parsed.envelope.header,
+      parsed.envelope.nonce,
+      pairKey,
+    );
   } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, 'header or ciphertext failed authentication', { rule: 'aead', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED, 'header or ciphertext failed authentication', {
+      rule: 'aead',
+      cause,
+    });
   }
   try {
     return SealedContent.decode(plaintext);
   } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'sealed content is not a valid SealedContent message', { field: 'sealed', rule: 'protobuf', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'sealed content is not a valid SealedContent message', {
+      field: 'sealed',
+      rule: 'protobuf',
+      cause,
+    });
   }
 }
 
 /** Step 3: the sender's Ed25519 signature over exactly the header bytes received and the body. */
-export function verifyEnvelopeSignature(parsed: ParsedEnvelope, sealed: SealedContent, signingPublicKey: Uint8Array): void {
+export function verifyEnvelopeSignature(
+  parsed: ParsedEnvelope,
+  sealed: SealedContent,
+  signingPublicKey: Uint8Array,
+): void {
   const s = sodium();
   const ok =
     sealed.signature.length === s.crypto_sign_BYTES &&
     s.crypto_sign_verify_detached(sealed.signature, signedBytes(parsed.envelope.header, sealed.body), signingPublicKey);
   if (!ok) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'signature does not verify for this header and body', { field: 'sealed.signature', rule: 'ed25519' });
+    throw new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'signature does not verify for this header and body', {
+      field: 'sealed.signature',
+      rule: 'ed25519',
+    });
   }
 }
 

@@ -47,7 +47,9 @@ function badReceipt(message: string): TracenetError {
  * it is about the expected message.
  */
 export function verifyReceipt(receipt: Receipt, expected: ExpectedReceipt): ReceiptBody {
-  return verifyWith(receipt, expected, [{ keyId: expected.issuerKeyId, signingPublicKey: expected.issuerSigningPublicKey }]);
+  return verifyWith(receipt, expected, [
+    { keyId: expected.issuerKeyId, signingPublicKey: expected.issuerSigningPublicKey },
+  ]);
 }
 
 /**
@@ -63,17 +65,30 @@ export function verifyReceipt(receipt: Receipt, expected: ExpectedReceipt): Rece
  * ```
  */
 export function verifyRememberedReceipt(receipt: Receipt, expected: ExpectedReceipt): ReceiptBody {
-  return verifyWith(receipt, expected, [{ keyId: expected.issuerKeyId, signingPublicKey: expected.issuerSigningPublicKey }, ...(expected.previousIssuerKeys ?? [])]);
+  return verifyWith(receipt, expected, [
+    { keyId: expected.issuerKeyId, signingPublicKey: expected.issuerSigningPublicKey },
+    ...(expected.previousIssuerKeys ?? []),
+  ]);
 }
 
 function verifyWith(receipt: Receipt, expected: ExpectedReceipt, keys: readonly IssuerKey[]): ReceiptBody {
   const s = sodium();
   const signed = Buffer.concat([RECEIPT_DOMAIN, receipt.body]);
-  const key = receipt.signature.length === s.crypto_sign_BYTES ? keys.find((k) => s.crypto_sign_verify_detached(receipt.signature, signed, k.signingPublicKey)) : undefined;
+  const key =
+    receipt.signature.length === s.crypto_sign_BYTES
+      ? keys.find((k) => s.crypto_sign_verify_detached(receipt.signature, signed, k.signingPublicKey))
+      : undefined;
   if (!key) throw badReceipt('receipt signature does not verify');
-  const body = decodeWithSafeIntegers(ReceiptBody, receipt.body, 'ReceiptBody', 'receipt.body', { 7: 'receipt.body.received_at_ms' });
+  const body = decodeWithSafeIntegers(ReceiptBody, receipt.body, 'ReceiptBody', 'receipt.body', {
+    7: 'receipt.body.received_at_ms',
+  });
   if (body.version !== 1) throw badReceipt(`receipt version ${body.version} is not supported`);
-  if (body.issuer !== expected.issuer || body.issuerKeyId !== key.keyId || body.sender !== expected.sender || body.messageId !== expected.messageId) {
+  if (
+    body.issuer !== expected.issuer ||
+    body.issuerKeyId !== key.keyId ||
+    body.sender !== expected.sender ||
+    body.messageId !== expected.messageId
+  ) {
     throw badReceipt('receipt names another message, sender, issuer or issuer key');
   }
   return body;
@@ -96,7 +111,8 @@ export interface DeliveryProof {
  */
 export function verifyDeliveryReceipt(receipt: Receipt, expected: ExpectedReceipt, digest: Uint8Array): DeliveryProof {
   const body = verifyReceipt(receipt, expected);
-  if (!Buffer.from(body.envelopeDigest).equals(Buffer.from(digest))) throw badReceipt('receipt digest does not match the envelope sent');
+  if (!Buffer.from(body.envelopeDigest).equals(Buffer.from(digest)))
+    throw badReceipt('receipt digest does not match the envelope sent');
   if (body.status === ReceiptStatus.RECEIPT_STATUS_ACCEPTED) {
     return { status: body.status, receipt, body, accepted: body };
   }

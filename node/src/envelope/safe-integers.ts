@@ -41,18 +41,30 @@ export function decodeWithSafeIntegers<T>(
   } catch (cause) {
     const field = unsafeIntegerField(bytes, int64Fields, options.uint64Fields ?? {});
     if (field !== undefined) {
-      throw new TracenetError(options.code ?? ErrorCode.ERROR_CODE_INVALID_FIELD, `${field} lies outside ±(2^53 − 1), the integers this protocol carries exactly`, {
-        field,
-        rule: 'safe_integer',
-        cause,
-      });
+      throw new TracenetError(
+        options.code ?? ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `${field} lies outside ±(2^53 − 1), the integers this protocol carries exactly`,
+        {
+          field,
+          rule: 'safe_integer',
+          cause,
+        },
+      );
     }
-    throw new TracenetError(options.code ?? ErrorCode.ERROR_CODE_MALFORMED, `${malformedField} is not a valid ${name} message`, { field: malformedField, rule: 'protobuf', cause });
+    throw new TracenetError(
+      options.code ?? ErrorCode.ERROR_CODE_MALFORMED,
+      `${malformedField} is not a valid ${name} message`,
+      { field: malformedField, rule: 'protobuf', cause },
+    );
   }
 }
 
 /** The path of the first listed integer field holding a value outside ±(2^53 − 1), if any. */
-function unsafeIntegerField(bytes: Uint8Array, int64Fields: Readonly<Record<number, string>>, uint64Fields: Readonly<Record<number, string>>): string | undefined {
+function unsafeIntegerField(
+  bytes: Uint8Array,
+  int64Fields: Readonly<Record<number, string>>,
+  uint64Fields: Readonly<Record<number, string>>,
+): string | undefined {
   const reader = new BinaryReader(bytes);
   try {
     // Stryker disable next-line EqualityOperator: equivalent: at the end a further read throws, and the catch below returns undefined as the loop's end does

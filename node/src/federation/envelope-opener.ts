@@ -28,13 +28,16 @@ export interface AuthenticatedEnvelope {
 
 const SENDER_REFUSALS = {
   pinned_key: (sender: string, pinned: string, used: string) => `${sender} is pinned with key ${pinned}, not ${used}`,
-  rotation_grace: (sender: string, pinned: string, used: string) => `${sender} rotated key ${used} to ${pinned} and the grace for the old key has ended`,
+  rotation_grace: (sender: string, pinned: string, used: string) =>
+    `${sender} rotated key ${used} to ${pinned} and the grace for the old key has ended`,
   revoked_key: (sender: string, _pinned: string, used: string) => `key ${used} of ${sender} is revoked`,
 } as const;
 
 const RECIPIENT_REFUSALS = {
-  recipient_key: (self: string, used: string, current: string) => `envelope is sealed to key ${used}, this node's key is ${current}`,
-  rotation_grace: (self: string, used: string, current: string) => `${self} rotated key ${used} to ${current} and the grace for the old key has ended`,
+  recipient_key: (self: string, used: string, current: string) =>
+    `envelope is sealed to key ${used}, this node's key is ${current}`,
+  rotation_grace: (self: string, used: string, current: string) =>
+    `${self} rotated key ${used} to ${current} and the grace for the old key has ended`,
   revoked_key: (self: string, used: string) => `${self} revoked key ${used}; it opens nothing any more`,
 } as const;
 
@@ -45,7 +48,11 @@ const RECIPIENT_REFUSALS = {
  * which keys it holds. The code is retryable, so that a peer whose new card is not pinned yet keeps
  * retrying. The precise reason is the error's `cause`, for the audit log and the metrics only.
  */
-export const NOT_AUTHENTICATED = { code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER, message: 'the envelope could not be authenticated', rule: 'authentication' } as const;
+export const NOT_AUTHENTICATED = {
+  code: ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+  message: 'the envelope could not be authenticated',
+  rule: 'authentication',
+} as const;
 
 /**
  * What a sender's operator is told when a recipient answers {@link NOT_AUTHENTICATED}: the sender
@@ -56,7 +63,10 @@ export const NOT_AUTHENTICATED_HINT =
 
 /** The public refusal with `precise` as its cause. */
 function notAuthenticated(precise: TracenetError): TracenetError {
-  return new TracenetError(NOT_AUTHENTICATED.code, NOT_AUTHENTICATED.message, { rule: NOT_AUTHENTICATED.rule, cause: precise });
+  return new TracenetError(NOT_AUTHENTICATED.code, NOT_AUTHENTICATED.message, {
+    rule: NOT_AUTHENTICATED.rule,
+    cause: precise,
+  });
 }
 
 /** The precise reason of a refusal: the cause of a {@link NOT_AUTHENTICATED} refusal, any other refusal itself. */
@@ -138,10 +148,16 @@ export class EnvelopeOpener {
       throw notAuthenticated(error);
     }
     try {
-      return { parsed, ...keys, sealed: decryptEnvelope(parsed, this.deps.peers.pairKey(keys.senderBody.encryptionPublicKey, keys.own)) };
+      return {
+        parsed,
+        ...keys,
+        sealed: decryptEnvelope(parsed, this.deps.peers.pairKey(keys.senderBody.encryptionPublicKey, keys.own)),
+      };
     } catch (error) {
       // An authenticated SealedContent that does not decode stays MALFORMED: only the pair could send it.
-      throw error instanceof TracenetError && error.code === ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED ? notAuthenticated(error) : error;
+      throw error instanceof TracenetError && error.code === ErrorCode.ERROR_CODE_HEADER_AUTH_FAILED
+        ? notAuthenticated(error)
+        : error;
     }
   }
 
@@ -159,12 +175,20 @@ export class EnvelopeOpener {
       );
     }
     if (header.expiresAtMs <= now) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_EXPIRED, 'envelope has expired', { field: 'header.expires_at_ms', rule: 'expiry' });
+      throw new TracenetError(ErrorCode.ERROR_CODE_EXPIRED, 'envelope has expired', {
+        field: 'header.expires_at_ms',
+        rule: 'expiry',
+      });
     }
   }
 
   /** Step 8: the sender's Ed25519 signature under its pinned signing key (or the previous card's, in grace). */
-  verifySignature(parsed: ParsedEnvelope, sealed: SealedContent, peer: Peer, senderBody: PeerCardBody = peer.body): void {
+  verifySignature(
+    parsed: ParsedEnvelope,
+    sealed: SealedContent,
+    peer: Peer,
+    senderBody: PeerCardBody = peer.body,
+  ): void {
     verifyEnvelopeSignature(parsed, sealed, senderBody.signingPublicKey);
   }
 
@@ -175,10 +199,14 @@ export class EnvelopeOpener {
   #checkAddressee(header: EnvelopeHeader): void {
     const self = this.deps.identity.participantId;
     if (header.recipient !== self) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, `envelope is addressed to ${header.recipient}, this node is ${self}`, {
-        field: 'header.recipient',
-        rule: 'recipient',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_WRONG_RECIPIENT,
+        `envelope is addressed to ${header.recipient}, this node is ${self}`,
+        {
+          field: 'header.recipient',
+          rule: 'recipient',
+        },
+      );
     }
   }
 
@@ -189,25 +217,37 @@ export class EnvelopeOpener {
     // The current keys, or keys retired by a rotation while their grace lasts (15.2).
     const own = self.keySet(header.recipientKeyId, now);
     if (typeof own === 'string') {
-      throw new TracenetError(ErrorCode.ERROR_CODE_WRONG_RECIPIENT, RECIPIENT_REFUSALS[own](self.participantId, header.recipientKeyId, self.keyId), {
-        field: 'header.recipient_key_id',
-        rule: own,
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_WRONG_RECIPIENT,
+        RECIPIENT_REFUSALS[own](self.participantId, header.recipientKeyId, self.keyId),
+        {
+          field: 'header.recipient_key_id',
+          rule: own,
+        },
+      );
     }
     const peer = this.deps.peers.get(header.sender);
     if (!peer) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, `${header.sender} is not a pinned peer of ${self.participantId}`, {
-        field: 'header.sender',
-        rule: 'pinned_peer',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+        `${header.sender} is not a pinned peer of ${self.participantId}`,
+        {
+          field: 'header.sender',
+          rule: 'pinned_peer',
+        },
+      );
     }
     // The pinned card, or a card the sender rotated away from while its grace lasts (15.2).
     const keys = this.deps.peers.senderKeys(peer, header.senderKeyId, now);
     if ('refused' in keys) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, SENDER_REFUSALS[keys.refused](header.sender, peer.body.keyId, header.senderKeyId), {
-        field: 'header.sender_key_id',
-        rule: keys.refused,
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH,
+        SENDER_REFUSALS[keys.refused](header.sender, peer.body.keyId, header.senderKeyId),
+        {
+          field: 'header.sender_key_id',
+          rule: keys.refused,
+        },
+      );
     }
     this.deps.peers.checkRoster(header.sender, header.senderKeyId, now);
     if (now >= keys.body.validUntilMs) {
@@ -221,7 +261,11 @@ export class EnvelopeOpener {
 }
 
 /** An audit entry about a received envelope: its header fields and digest, plus `extra`. */
-export function inboundAuditEvent(type: AuditType, parsed: ParsedEnvelope, extra: Record<string, string | number | boolean>): AuditEvent {
+export function inboundAuditEvent(
+  type: AuditType,
+  parsed: ParsedEnvelope,
+  extra: Record<string, string | number | boolean>,
+): AuditEvent {
   const { header, digest } = parsed;
   return {
     type,
@@ -247,9 +291,24 @@ export const IN_PROCESS: RefusalSource = { address: 'in-process' };
  * per request, so that junk cannot grow the store without bound. The single request is logged at
  * debug level.
  */
-export function countUnauthenticated(deps: { refusals: RefusalTally; logger: Logger }, source: RefusalSource, failure: TracenetError, parsed: ParsedEnvelope | undefined): void {
+export function countUnauthenticated(
+  deps: { refusals: RefusalTally; logger: Logger },
+  source: RefusalSource,
+  failure: TracenetError,
+  parsed: ParsedEnvelope | undefined,
+): void {
   const { code, rule } = refusalReason(failure);
   deps.refusals.count(source, rule ? `${code}.${rule}` : code);
   // Stryker disable next-line ObjectLiteral,StringLiteral: log context and text, which no test reads
-  deps.logger.debug({ source: source.address, peer: source.peer, sender: parsed?.header.sender, messageId: parsed?.header.messageId, code, rule }, 'envelope refused before authentication');
+  deps.logger.debug(
+    {
+      source: source.address,
+      peer: source.peer,
+      sender: parsed?.header.sender,
+      messageId: parsed?.header.messageId,
+      code,
+      rule,
+    },
+    'envelope refused before authentication',
+  );
 }

@@ -5,8 +5,16 @@ import { decodeKeyRevocation, decodeKeyRotation } from '../keys/key-messages.js'
 
 /** A required text: empty or only white space is MISSING_FIELD (docs/protocol.md 6.2), too long INVALID_FIELD. */
 function requiredText(name: string, value: string, max: number): void {
-  if (value.trim() === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, `${name} is required`, { field: name, rule: 'required' });
-  if (value.length > max) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${name} must be 1 to ${max} characters`, { field: name, rule: 'length' });
+  if (value.trim() === '')
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, `${name} is required`, {
+      field: name,
+      rule: 'required',
+    });
+  if (value.length > max)
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${name} must be 1 to ${max} characters`, {
+      field: name,
+      rule: 'length',
+    });
 }
 
 /** Validates a Notice (MESSAGE_KIND_NOTICE). */
@@ -18,7 +26,11 @@ export function validateNotice(notice: Notice): void {
 /** Decodes a ResendRequest (MESSAGE_KIND_RESEND_REQUEST, docs/protocol.md 5.6): `since_ms` a safe, non-negative integer. */
 export function decodeResendRequest(body: Uint8Array): ResendRequest {
   const request = decodeWithSafeIntegers(ResendRequest, body, 'ResendRequest', 'body', { 1: 'body.since_ms' });
-  if (request.sinceMs < 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'body.since_ms must not be negative', { field: 'body.since_ms', rule: 'non_negative' });
+  if (request.sinceMs < 0)
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'body.since_ms must not be negative', {
+      field: 'body.since_ms',
+      rule: 'non_negative',
+    });
   return request;
 }
 

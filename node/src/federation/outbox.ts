@@ -5,7 +5,13 @@ import type { Journal } from '../audit/audit-log.js';
 import type { PreparedMessage } from '../ports/outbound.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope } from '../envelope/envelope.js';
-import { type DeliveryProof, encodeReceipt, type ExpectedReceipt, verifyDeliveryReceipt, verifyRememberedReceipt } from '../envelope/receipt.js';
+import {
+  type DeliveryProof,
+  encodeReceipt,
+  type ExpectedReceipt,
+  verifyDeliveryReceipt,
+  verifyRememberedReceipt,
+} from '../envelope/receipt.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import type { Operation, Store } from '../store/store.js';
 import type { OutboxRecord, SentRecord } from '../store/repositories.js';
@@ -128,7 +134,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     }
     // Keys are message ids; the queue order is the order the messages were queued in.
     stored.sort((a, b) => Number(b.urgent ?? false) - Number(a.urgent ?? false) || (a.seq ?? 0) - (b.seq ?? 0));
-    for (const entry of stored) this.#queue(entry.recipient, entry.messageId, entry.orderKey ?? '', entry.urgent ?? false);
+    for (const entry of stored)
+      this.#queue(entry.recipient, entry.messageId, entry.orderKey ?? '', entry.urgent ?? false);
     if (stored.length > 0) this.#logger.info({ messages: stored.length }, 'outbox reloaded');
     for (const lane of this.#lanes.values()) this.#pump(lane);
   }
@@ -162,15 +169,22 @@ export class Outbox extends EventEmitter<OutboxEvents> {
    */
   prepare(message: OutboundMessage): PreparedMessage {
     if (!this.deps.peers.get(message.recipient)) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${message.recipient} is not a pinned peer`, { field: 'recipient', rule: 'pinned_peer' });
+      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${message.recipient} is not a pinned peer`, {
+        field: 'recipient',
+        rule: 'pinned_peer',
+      });
     }
     validateBody(message.kind, message.body);
     // Header, nonce, signature, tag and framing take well under 1 KiB; the rest is the body.
     if (message.body.length > this.deps.config.maxEnvelopeBytes - 1024) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE, `the message is ${message.body.length} bytes; envelopes are limited to ${this.deps.config.maxEnvelopeBytes}`, {
-        field: 'body',
-        rule: 'max_envelope_bytes',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE,
+        `the message is ${message.body.length} bytes; envelopes are limited to ${this.deps.config.maxEnvelopeBytes}`,
+        {
+          field: 'body',
+          rule: 'max_envelope_bytes',
+        },
+      );
     }
     const now = this.deps.clock.now();
     const messageId = randomBytes(16).toString('base64url');
@@ -192,10 +206,22 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     return {
       messageId,
       operations: [this.deps.store.outbox.queue.put(messageId, entry)],
-      audit: [{ type: 'message.queued', fields: { direction: 'out', peer: message.recipient, messageId, kind: message.kind, correlationId: entry.correlationId } }],
+      audit: [
+        {
+          type: 'message.queued',
+          fields: {
+            direction: 'out',
+            peer: message.recipient,
+            messageId,
+            kind: message.kind,
+            correlationId: entry.correlationId,
+          },
+        },
+      ],
       schedule: () => {
         // A start() running concurrently may have loaded it from the store already.
-        if (!this.#orderKeys.has(messageId)) this.#queue(message.recipient, messageId, entry.orderKey, entry.urgent ?? false);
+        if (!this.#orderKeys.has(messageId))
+          this.#queue(message.recipient, messageId, entry.orderKey, entry.urgent ?? false);
         this.#pump(this.#lane(message.recipient));
       },
     };
@@ -209,7 +235,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
    * node kept their bodies are left out (`skipped`). The caller writes `operations` (with the
    * request's receipt) and then calls `schedule()`.
    */
-  async prepareResend(recipient: string, sinceMs: number): Promise<{ operations: Operation[]; count: number; skipped: number; schedule: () => void }> {
+  async prepareResend(
+    recipient: string,
+    sinceMs: number,
+  ): Promise<{ operations: Operation[]; count: number; skipped: number; schedule: () => void }> {
     const now = this.deps.clock.now();
     const found: Array<OutboxEntry & { deliveredAtMs: number }> = [];
     let skipped = 0;
@@ -242,7 +271,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       count: entries.length,
       skipped,
       schedule: () => {
-        for (const entry of entries) if (!this.#orderKeys.has(entry.messageId)) this.#queue(recipient, entry.messageId, entry.orderKey, false);
+        for (const entry of entries)
+          if (!this.#orderKeys.has(entry.messageId)) this.#queue(recipient, entry.messageId, entry.orderKey, false);
         this.#pump(this.#lane(recipient));
       },
     };
@@ -292,7 +322,10 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     if (!this.#running) return;
     if (lane.down) {
       if (!lane.timer && lane.inFlight.size === 0 && lane.queue.length > 0) {
-        const cap = Math.min(this.deps.config.maxBackoffMs, this.deps.config.initialBackoffMs * 2 ** Math.min(lane.failures - 1, 30));
+        const cap = Math.min(
+          this.deps.config.maxBackoffMs,
+          this.deps.config.initialBackoffMs * 2 ** Math.min(lane.failures - 1, 30),
+        );
         const delay = Math.round(cap * (0.5 + this.deps.clock.random() / 2));
         lane.timer = this.deps.clock.setTimeout(() => {
           lane.timer = undefined;
@@ -363,7 +396,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     // queued; only a key announcement names the keys it must be signed with (15.2).
     const own = entry.senderKeyId === undefined ? identity : identity.keySet(entry.senderKeyId, now);
     if (typeof own === 'string') {
-      await this.#fail(entry, ErrorCode.ERROR_CODE_EXPIRED, `the keys ${entry.senderKeyId ?? ''} this message must be sealed with are no longer usable (${own})`, undefined);
+      await this.#fail(
+        entry,
+        ErrorCode.ERROR_CODE_EXPIRED,
+        `the keys ${entry.senderKeyId ?? ''} this message must be sealed with are no longer usable (${own})`,
+        undefined,
+      );
       return true;
     }
     const sealed = sealEnvelope({
@@ -384,7 +422,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     try {
       // The certificate of the keys that seal: a KEY_ROTATION reaches a peer that still pins the previous card (2.5).
       const tls = own.tls ?? identity.tls;
-      receipt = await this.deps.transport.deliver(peer, sealed.bytes, { deadlineMs: this.deps.config.attemptTimeoutMs, correlationId: entry.correlationId, tls });
+      receipt = await this.deps.transport.deliver(peer, sealed.bytes, {
+        deadlineMs: this.deps.config.attemptTimeoutMs,
+        correlationId: entry.correlationId,
+        tls,
+      });
     } catch (error) {
       return this.#refused(lane, entry, peer, TracenetError.from(error), probe);
     }
@@ -417,8 +459,17 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     );
     lane.down = false;
     lane.failures = 0;
-    this.#logger.debug({ peer: entry.recipient, messageId: entry.messageId, correlationId: entry.correlationId }, 'delivered');
-    this.emit('delivered', { messageId: entry.messageId, recipient: entry.recipient, kind: entry.kind, createdAtMs: entry.createdAtMs, deliveredAtMs: deliveredAt });
+    this.#logger.debug(
+      { peer: entry.recipient, messageId: entry.messageId, correlationId: entry.correlationId },
+      'delivered',
+    );
+    this.emit('delivered', {
+      messageId: entry.messageId,
+      recipient: entry.recipient,
+      kind: entry.kind,
+      createdAtMs: entry.createdAtMs,
+      deliveredAtMs: deliveredAt,
+    });
     return true;
   }
 
@@ -449,8 +500,14 @@ export class Outbox extends EventEmitter<OutboxEvents> {
         return this.#unverified(lane, entry, peer, failure, probe);
       }
       // Clock rejections concern this envelope only: a later seal passes once the clocks agree.
-      if (body.status === ReceiptStatus.RECEIPT_STATUS_REJECTED && body.errorCode === ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW) {
-        this.#logger.error({ peer: peer.participantId, messageId: entry.messageId }, 'peer refused the creation time: check the clocks of both nodes; will retry');
+      if (
+        body.status === ReceiptStatus.RECEIPT_STATUS_REJECTED &&
+        body.errorCode === ErrorCode.ERROR_CODE_OUTSIDE_TIME_WINDOW
+      ) {
+        this.#logger.error(
+          { peer: peer.participantId, messageId: entry.messageId },
+          'peer refused the creation time: check the clocks of both nodes; will retry',
+        );
         retry = true;
       } else if (body.status === ReceiptStatus.RECEIPT_STATUS_REJECTED) {
         await this.#fail(entry, body.errorCode, body.errorMessage, error.receipt);
@@ -461,10 +518,18 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       await this.#fail(entry, error.code, error.message, undefined);
       return true;
     }
-    const attempt = { peer: peer.participantId, messageId: entry.messageId, code: error.codeName, failures: lane.failures + 1 };
+    const attempt = {
+      peer: peer.participantId,
+      messageId: entry.messageId,
+      code: error.codeName,
+      failures: lane.failures + 1,
+    };
     if (error.code === ErrorCode.ERROR_CODE_UNKNOWN_SENDER) {
       // The recipient does not say why (docs/protocol.md 4.4); the key ids we used say what to compare. Said once per outage.
-      this.#logger[lane.down ? 'info' : 'warn']({ ...attempt, ourKeyId: this.deps.identity.keyId, theirKeyId: peer.body.keyId }, `${NOT_AUTHENTICATED_HINT}; will retry`);
+      this.#logger[lane.down ? 'info' : 'warn'](
+        { ...attempt, ourKeyId: this.deps.identity.keyId, theirKeyId: peer.body.keyId },
+        `${NOT_AUTHENTICATED_HINT}; will retry`,
+      );
     } else {
       this.#logger.info(attempt, 'delivery attempt failed; will retry');
     }
@@ -474,13 +539,18 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   /** The receipt of an answer does not verify (5.4): it proves and ends nothing, and the message is retried. */
   async #unverified(lane: Lane, entry: OutboxEntry, peer: Peer, failure: unknown, probe: boolean): Promise<false> {
     const error = TracenetError.from(failure);
-    this.#logger.error({ peer: peer.participantId, messageId: entry.messageId, code: error.codeName, reason: error.message }, 'the receipt of the peer does not verify; will retry');
+    this.#logger.error(
+      { peer: peer.participantId, messageId: entry.messageId, code: error.codeName, reason: error.message },
+      'the receipt of the peer does not verify; will retry',
+    );
     return this.#retry(lane, entry, error.codeName, probe);
   }
 
   /** Stores the failed attempt and takes the lane down: the message is retried after the backoff. */
   async #retry(lane: Lane, entry: OutboxEntry, lastError: string, probe: boolean): Promise<false> {
-    await this.deps.store.batch([this.deps.store.outbox.queue.put(entry.messageId, { ...entry, attempts: entry.attempts + 1, lastError })]);
+    await this.deps.store.batch([
+      this.deps.store.outbox.queue.put(entry.messageId, { ...entry, attempts: entry.attempts + 1, lastError }),
+    ]);
     this.#markDown(lane, probe);
     return false;
   }
@@ -513,7 +583,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
           receipt: receipt ? encodeReceipt(receipt) : '',
         }),
       ],
-      [{ type: 'message.failed', fields: { direction: 'out', peer: entry.recipient, messageId: entry.messageId, kind: entry.kind, code: name } }],
+      [
+        {
+          type: 'message.failed',
+          fields: { direction: 'out', peer: entry.recipient, messageId: entry.messageId, kind: entry.kind, code: name },
+        },
+      ],
     );
     this.#logger.warn({ peer: entry.recipient, messageId: entry.messageId, code: name }, 'message failed for good');
     this.emit('failed', { messageId: entry.messageId, recipient: entry.recipient, kind: entry.kind, code: name });

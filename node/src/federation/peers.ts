@@ -96,9 +96,7 @@ export class PeerRegistry implements PeerKeys<Peer> {
   /** Key ids revoked by participants that were pinned and removed: still refused if they come back. */
   readonly #removed = new Map<string, readonly string[]>();
 
-  constructor(
-    private readonly deps: { store: Store; journal: Journal; identity: NodeIdentity; roster?: RosterGuard },
-  ) {
+  constructor(private readonly deps: { store: Store; journal: Journal; identity: NodeIdentity; roster?: RosterGuard }) {
     deps.roster?.afterInstall((nowMs) => this.applyHeldRotations(nowMs));
   }
 
@@ -111,7 +109,13 @@ export class PeerRegistry implements PeerKeys<Peer> {
       }
       const { card, body } = decodeCard(stored.card);
       const previous = (stored.previous ?? []).map((p) => ({ ...decodeCard(p.card), graceUntilMs: p.graceUntilMs }));
-      const held = stored.held ? { ...decodeCard(stored.held.card), graceUntilMs: stored.held.graceUntilMs, receivedAtMs: stored.held.receivedAtMs } : undefined;
+      const held = stored.held
+        ? {
+            ...decodeCard(stored.held.card),
+            graceUntilMs: stored.held.graceUntilMs,
+            receivedAtMs: stored.held.receivedAtMs,
+          }
+        : undefined;
       this.#peers.set(id, this.#toPeer(card, body, { previous, revokedKeyIds: stored.revokedKeyIds ?? [], held }));
     }
   }
@@ -155,7 +159,9 @@ export class PeerRegistry implements PeerKeys<Peer> {
    */
   byTlsFingerprint(fingerprint: Uint8Array, nowMs: number): Peer | undefined {
     return this.list().find((peer) =>
-      [peer.body, ...peer.previous.map((p) => p.body)].some((body) => body.tlsCertificateSha256.equals(fingerprint) && 'body' in this.senderKeys(peer, body.keyId, nowMs)),
+      [peer.body, ...peer.previous.map((p) => p.body)].some(
+        (body) => body.tlsCertificateSha256.equals(fingerprint) && 'body' in this.senderKeys(peer, body.keyId, nowMs),
+      ),
     );
   }
 
@@ -193,12 +199,19 @@ export class PeerRegistry implements PeerKeys<Peer> {
   async pin(card: PeerCard, nowMs: number, options: { replaceKeys?: boolean } = {}): Promise<PinResult> {
     const body = verifyPeerCard(card, nowMs);
     if (body.participantId === this.deps.identity.participantId) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'a node cannot pin its own card', { field: 'card.participant_id', rule: 'not_self' });
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'a node cannot pin its own card', {
+        field: 'card.participant_id',
+        rule: 'not_self',
+      });
     }
     const existing = this.#peers.get(body.participantId);
     const revokedKeyIds = existing?.revokedKeyIds ?? this.#removed.get(body.participantId) ?? [];
     if (revokedKeyIds.includes(body.keyId)) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, `${body.participantId} revoked key ${body.keyId}`, { field: 'card.key_id', rule: 'revoked_key' });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+        `${body.participantId} revoked key ${body.keyId}`,
+        { field: 'card.key_id', rule: 'revoked_key' },
+      );
     }
     const newKeys = existing !== undefined && existing.body.keyId !== body.keyId;
     if (newKeys && !options.replaceKeys) {
@@ -213,7 +226,11 @@ export class PeerRegistry implements PeerKeys<Peer> {
     if (!existing || newKeys) this.deps.roster?.checkPin(body, nowMs);
     this.pairKey(body.encryptionPublicKey, this.deps.identity); // refuses a low-order key before anything is written
     // New keys end the old ones' grace and the rotation held from them; a newer card of the same keys keeps both.
-    const state: PinState = { previous: newKeys ? [] : (existing?.previous ?? []), revokedKeyIds, held: newKeys ? undefined : existing?.held };
+    const state: PinState = {
+      previous: newKeys ? [] : (existing?.previous ?? []),
+      revokedKeyIds,
+      held: newKeys ? undefined : existing?.held,
+    };
     const change = this.#change(card, body, state, nowMs, [
       {
         type: 'peer.pinned',
@@ -240,14 +257,27 @@ export class PeerRegistry implements PeerKeys<Peer> {
    */
   async remove(participantId: string, nowMs: number): Promise<{ peer: Peer; queued: number }> {
     const peer = this.#peers.get(participantId);
-    if (!peer) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${participantId || 'participant_id'} is not a pinned peer`, { field: 'participant_id', rule: 'pinned_peer' });
+    if (!peer)
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_NOT_FOUND,
+        `${participantId || 'participant_id'} is not a pinned peer`,
+        { field: 'participant_id', rule: 'pinned_peer' },
+      );
     let queued = 0;
-    for await (const message of this.deps.store.outbox.queue.values()) if (message.recipient === participantId) queued += 1;
+    for await (const message of this.deps.store.outbox.queue.values())
+      if (message.recipient === participantId) queued += 1;
     const { pins } = this.deps.store.peers;
     const tombstone: StoredPin = { removedAt: nowMs, revokedKeyIds: [...peer.revokedKeyIds] };
     await this.deps.journal.write(
       [peer.revokedKeyIds.length > 0 ? pins.put(participantId, tombstone) : pins.del(participantId)],
-      [keyAuditEvent('peer.removed', { peer: participantId, keyId: peer.body.keyId, tlsFingerprint: peer.body.tlsCertificateSha256.toString('hex'), queued })],
+      [
+        keyAuditEvent('peer.removed', {
+          peer: participantId,
+          keyId: peer.body.keyId,
+          tlsFingerprint: peer.body.tlsCertificateSha256.toString('hex'),
+          queued,
+        }),
+      ],
     );
     this.#peers.delete(participantId);
     if (peer.revokedKeyIds.length > 0) this.#removed.set(participantId, peer.revokedKeyIds);
@@ -259,8 +289,18 @@ export class PeerRegistry implements PeerKeys<Peer> {
    * caller) becomes the pinned card; the pinned one stays valid until `graceUntilMs`. `audit`
    * adds fields to the `peer.pinned` entry.
    */
-  rotation(peer: Peer, card: PeerCard, body: PeerCardBody, graceUntilMs: number, nowMs: number, audit: Record<string, string | number | boolean> = {}): PinChange {
-    const previous = [...peer.previous.filter((p) => nowMs < p.graceUntilMs), { card: peer.card, body: peer.body, graceUntilMs }];
+  rotation(
+    peer: Peer,
+    card: PeerCard,
+    body: PeerCardBody,
+    graceUntilMs: number,
+    nowMs: number,
+    audit: Record<string, string | number | boolean> = {},
+  ): PinChange {
+    const previous = [
+      ...peer.previous.filter((p) => nowMs < p.graceUntilMs),
+      { card: peer.card, body: peer.body, graceUntilMs },
+    ];
     return this.#change(card, body, { previous, revokedKeyIds: peer.revokedKeyIds, held: undefined }, nowMs, [
       {
         type: 'peer.pinned',
@@ -284,9 +324,20 @@ export class PeerRegistry implements PeerKeys<Peer> {
    */
   holdRotation(peer: Peer, card: PeerCard, body: PeerCardBody, graceUntilMs: number, nowMs: number): PinChange {
     const held: HeldRotation = { card, body, graceUntilMs, receivedAtMs: nowMs };
-    return this.#change(peer.card, peer.body, { previous: peer.previous, revokedKeyIds: peer.revokedKeyIds, held }, nowMs, [
-      keyAuditEvent('peer.rotation_held', { peer: peer.participantId, keyId: body.keyId, previousKeyId: peer.body.keyId, graceUntilMs }),
-    ]);
+    return this.#change(
+      peer.card,
+      peer.body,
+      { previous: peer.previous, revokedKeyIds: peer.revokedKeyIds, held },
+      nowMs,
+      [
+        keyAuditEvent('peer.rotation_held', {
+          peer: peer.participantId,
+          keyId: body.keyId,
+          previousKeyId: peer.body.keyId,
+          graceUntilMs,
+        }),
+      ],
+    );
   }
 
   /**
@@ -304,7 +355,11 @@ export class PeerRegistry implements PeerKeys<Peer> {
       } catch {
         continue; // expired while held: the peer's next rotation, or the operator, replaces it
       }
-      changes.push(this.rotation(peer, held.card, held.body, Math.max(nowMs, held.graceUntilMs), nowMs, { heldSinceMs: held.receivedAtMs }));
+      changes.push(
+        this.rotation(peer, held.card, held.body, Math.max(nowMs, held.graceUntilMs), nowMs, {
+          heldSinceMs: held.receivedAtMs,
+        }),
+      );
       applied.push(peer.participantId);
     }
     if (changes.length === 0) return applied;
@@ -330,9 +385,19 @@ export class PeerRegistry implements PeerKeys<Peer> {
     const stored: StoredPin = {
       card: encodeCard(card),
       pinnedAt: nowMs,
-      ...(state.previous.length > 0 ? { previous: state.previous.map((p) => ({ card: encodeCard(p.card), graceUntilMs: p.graceUntilMs })) } : {}),
+      ...(state.previous.length > 0
+        ? { previous: state.previous.map((p) => ({ card: encodeCard(p.card), graceUntilMs: p.graceUntilMs })) }
+        : {}),
       ...(state.revokedKeyIds.length > 0 ? { revokedKeyIds: [...state.revokedKeyIds] } : {}),
-      ...(state.held ? { held: { card: encodeCard(state.held.card), graceUntilMs: state.held.graceUntilMs, receivedAtMs: state.held.receivedAtMs } } : {}),
+      ...(state.held
+        ? {
+            held: {
+              card: encodeCard(state.held.card),
+              graceUntilMs: state.held.graceUntilMs,
+              receivedAtMs: state.held.receivedAtMs,
+            },
+          }
+        : {}),
     };
     return {
       operations: [this.deps.store.peers.pins.put(body.participantId, stored)],

@@ -20,7 +20,15 @@ import type { SeenRecord } from '../store/repositories.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import type { RefusalSource, RefusalTally } from './refusal-tally.js';
-import { countUnauthenticated, EnvelopeOpener, inboundAuditEvent, IN_PROCESS, type ReceiverConfig, type RefusalReason, refusalReason } from './envelope-opener.js';
+import {
+  countUnauthenticated,
+  EnvelopeOpener,
+  inboundAuditEvent,
+  IN_PROCESS,
+  type ReceiverConfig,
+  type RefusalReason,
+  refusalReason,
+} from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
 
@@ -112,7 +120,13 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       headerAuthenticated = true;
       const authenticated = parsed;
       return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () =>
-        this.#deliverAuthenticated(authenticated, sealed.body, sealed.signature, { peer, own, senderBody }, receivedAtMs),
+        this.#deliverAuthenticated(
+          authenticated,
+          sealed.body,
+          sealed.signature,
+          { peer, own, senderBody },
+          receivedAtMs,
+        ),
       );
     } catch (error) {
       const failure = TracenetError.from(error);
@@ -120,8 +134,13 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       // later failures without a receipt (STORAGE_UNAVAILABLE) wrote nothing and are not.
       // Stryker disable next-line ConditionalExpression: `failure.receipt === undefined` → true is equivalent: no receipt exists before the header authenticated; the line's other mutants are killed in receiver.test.ts
       const unauthenticated = failure.receipt === undefined && !headerAuthenticated;
-      if (unauthenticated) countUnauthenticated({ refusals: this.deps.refusals, logger: this.#logger }, source, failure, parsed);
-      this.emit('rejected', { code: failure.codeName, ...(parsed ? { kind: parsed.header.kind } : {}), ...(unauthenticated ? { unauthenticated: refusalReason(failure) } : {}) });
+      if (unauthenticated)
+        countUnauthenticated({ refusals: this.deps.refusals, logger: this.#logger }, source, failure, parsed);
+      this.emit('rejected', {
+        code: failure.codeName,
+        ...(parsed ? { kind: parsed.header.kind } : {}),
+        ...(unauthenticated ? { unauthenticated: refusalReason(failure) } : {}),
+      });
       throw failure;
     }
   }
@@ -142,11 +161,24 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     const rejected = byEnvelope ?? (byId?.status === 'rejected' ? byId : undefined);
     if (rejected) {
       // A copy of a rejected message is rejected again with the same code, never accepted.
-      const again = new TracenetError(rejected.code ?? ErrorCode.ERROR_CODE_UNSPECIFIED, 'this message was rejected before; it is not processed again', {
-        rule: 'rejected_before',
-        receipt: Receipt.decode(Buffer.from(rejected.receipt, 'base64')),
-      });
-      await this.deps.journal.write([], [inboundAuditEvent('message.rejected', parsed, { code: again.codeName, rule: again.rule, authenticated: true })]);
+      const again = new TracenetError(
+        rejected.code ?? ErrorCode.ERROR_CODE_UNSPECIFIED,
+        'this message was rejected before; it is not processed again',
+        {
+          rule: 'rejected_before',
+          receipt: Receipt.decode(Buffer.from(rejected.receipt, 'base64')),
+        },
+      );
+      await this.deps.journal.write(
+        [],
+        [
+          inboundAuditEvent('message.rejected', parsed, {
+            code: again.codeName,
+            rule: again.rule,
+            authenticated: true,
+          }),
+        ],
+      );
       throw again;
     }
     const thisBody = bodyDigest(header.kind, body);
@@ -154,10 +186,14 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       this.#opener.checkTime(header);
       if (byId) {
         if (byId.bodyDigest !== thisBody) {
-          throw new TracenetError(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, `message id ${header.messageId} was already used by ${header.sender} for other content`, {
-            field: 'header.message_id',
-            rule: 'unique_message_id',
-          });
+          throw new TracenetError(
+            ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED,
+            `message id ${header.messageId} was already used by ${header.sender} for other content`,
+            {
+              field: 'header.message_id',
+              rule: 'unique_message_id',
+            },
+          );
         }
         return await this.#duplicate(parsed, byId, receivedAtMs, own);
       }
@@ -208,11 +244,24 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     if (handler) {
       let committed = false;
       try {
-        await handler.accept({ sender: header.sender, messageId: header.messageId, kind: header.kind, body, senderKeyId: header.senderKeyId }, async (more, moreAudit, events) => {
-          await this.deps.journal.write([...operations, ...more], [...audit, ...moreAudit], [event, ...events]);
-          committed = true;
-        });
-        if (!committed) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the workflow neither accepted nor refused the message');
+        await handler.accept(
+          {
+            sender: header.sender,
+            messageId: header.messageId,
+            kind: header.kind,
+            body,
+            senderKeyId: header.senderKeyId,
+          },
+          async (more, moreAudit, events) => {
+            await this.deps.journal.write([...operations, ...more], [...audit, ...moreAudit], [event, ...events]);
+            committed = true;
+          },
+        );
+        if (!committed)
+          throw new TracenetError(
+            ErrorCode.ERROR_CODE_INTERNAL,
+            'the workflow neither accepted nor refused the message',
+          );
       } catch (error) {
         const failure = TracenetError.from(error);
         if (committed || failure.retryable) throw failure;
@@ -222,18 +271,39 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
       await this.deps.journal.write(operations, audit, [event]);
     }
     // Stryker disable next-line ObjectLiteral,StringLiteral: log context and text, which no test reads
-    this.#logger.info({ peer: header.sender, messageId: header.messageId, correlationId: header.correlationId, kind: header.kind }, 'message accepted');
+    this.#logger.info(
+      { peer: header.sender, messageId: header.messageId, correlationId: header.correlationId, kind: header.kind },
+      'message accepted',
+    );
     this.emit('accepted', message);
     return receipt;
   }
 
-  async #duplicate(parsed: ParsedEnvelope, original: SeenRecord, receivedAtMs: number, own: OwnKeySet): Promise<Receipt> {
-    const receipt = this.#receipt(parsed.header, parsed.digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_DUPLICATE, own);
+  async #duplicate(
+    parsed: ParsedEnvelope,
+    original: SeenRecord,
+    receivedAtMs: number,
+    own: OwnKeySet,
+  ): Promise<Receipt> {
+    const receipt = this.#receipt(
+      parsed.header,
+      parsed.digest,
+      receivedAtMs,
+      ReceiptStatus.RECEIPT_STATUS_DUPLICATE,
+      own,
+    );
     receipt.original = Receipt.decode(Buffer.from(original.receipt, 'base64'));
     await this.deps.journal.write([], [inboundAuditEvent('message.duplicate', parsed, {})]);
-    this.emit('duplicate', { sender: parsed.header.sender, messageId: parsed.header.messageId, kind: parsed.header.kind });
+    this.emit('duplicate', {
+      sender: parsed.header.sender,
+      messageId: parsed.header.messageId,
+      kind: parsed.header.kind,
+    });
     // Stryker disable next-line ObjectLiteral,StringLiteral: log context and text, which no test reads
-    this.#logger.info({ peer: parsed.header.sender, messageId: parsed.header.messageId }, 'duplicate answered with the original receipt');
+    this.#logger.info(
+      { peer: parsed.header.sender, messageId: parsed.header.messageId },
+      'duplicate answered with the original receipt',
+    );
     return receipt;
   }
 
@@ -241,26 +311,57 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
    * Rejects an authenticated envelope: signs a REJECTED receipt and remembers it, so that no copy
    * of this message is ever accepted. Returns the error to throw.
    */
-  async #reject(parsed: ParsedEnvelope, failure: TracenetError, receivedAtMs: number, idAccepted: boolean, own: OwnKeySet): Promise<TracenetError> {
+  async #reject(
+    parsed: ParsedEnvelope,
+    failure: TracenetError,
+    receivedAtMs: number,
+    idAccepted: boolean,
+    own: OwnKeySet,
+  ): Promise<TracenetError> {
     const { header, digest } = parsed;
     const receipt = this.#receipt(header, digest, receivedAtMs, ReceiptStatus.RECEIPT_STATUS_REJECTED, own, failure);
     const record: SeenRecord = { status: 'rejected', receipt: encodeReceipt(receipt), code: failure.code };
     // The id stays accepted when it was; clock rejections are remembered for this envelope only.
-    const remember = idAccepted || CLOCK_CODES.has(failure.code) ? seenKey(header.sender, header.messageId, digest) : seenKey(header.sender, header.messageId);
+    const remember =
+      idAccepted || CLOCK_CODES.has(failure.code)
+        ? seenKey(header.sender, header.messageId, digest)
+        : seenKey(header.sender, header.messageId);
     await this.deps.journal.write(
       [this.deps.store.messages.seen.put(remember, record)],
-      [inboundAuditEvent('message.rejected', parsed, { code: failure.codeName, rule: failure.rule, authenticated: true })],
+      [
+        inboundAuditEvent('message.rejected', parsed, {
+          code: failure.codeName,
+          rule: failure.rule,
+          authenticated: true,
+        }),
+      ],
     );
     // Stryker disable next-line ObjectLiteral,StringLiteral: log context and text, which no test reads
-    this.#logger.warn({ peer: header.sender, messageId: header.messageId, code: failure.codeName, rule: failure.rule }, 'message rejected');
-    return new TracenetError(failure.code, failure.message, { field: failure.field, rule: failure.rule, violations: failure.violations, receipt, cause: failure });
+    this.#logger.warn(
+      { peer: header.sender, messageId: header.messageId, code: failure.codeName, rule: failure.rule },
+      'message rejected',
+    );
+    return new TracenetError(failure.code, failure.message, {
+      field: failure.field,
+      rule: failure.rule,
+      violations: failure.violations,
+      receipt,
+      cause: failure,
+    });
   }
 
   /**
    * A receipt signed with the keys the envelope was addressed to: during the grace after a
    * rotation, a peer that still pins the previous card can verify it (docs/protocol.md 15.2).
    */
-  #receipt(header: EnvelopeHeader, digest: Buffer, receivedAtMs: number, status: ReceiptStatus, own: OwnKeySet, failure?: TracenetError): Receipt {
+  #receipt(
+    header: EnvelopeHeader,
+    digest: Buffer,
+    receivedAtMs: number,
+    status: ReceiptStatus,
+    own: OwnKeySet,
+    failure?: TracenetError,
+  ): Receipt {
     const self = this.deps.identity;
     return signReceipt(
       {
@@ -279,4 +380,3 @@ export class Receiver extends EventEmitter<ReceiverEvents> {
     );
   }
 }
-

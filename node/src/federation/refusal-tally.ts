@@ -53,7 +53,9 @@ export class RefusalTally {
   #timer: Timer | undefined;
   #writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: { journal: Journal; clock: Scheduler; logger: Logger; config: RefusalTallyConfig }) {
+  constructor(
+    private readonly deps: { journal: Journal; clock: Scheduler; logger: Logger; config: RefusalTallyConfig },
+  ) {
     this.#logger = deps.logger.child({ component: 'refusal-tally' });
   }
 
@@ -97,12 +99,17 @@ export class RefusalTally {
     const ended = this.#ended;
     this.#ended = [];
     if (ended.length === 0) return this.#writing;
-    const events = ended.flatMap((interval) => [...interval.sources.values()].map(({ source, counts }) => entryOf(interval, source, counts)));
+    const events = ended.flatMap((interval) =>
+      [...interval.sources.values()].map(({ source, counts }) => entryOf(interval, source, counts)),
+    );
     this.#writing = this.#writing.then(async () => {
       try {
         await this.deps.journal.write([], events);
       } catch (error) {
-        this.#logger.error({ err: error, entries: events.length }, 'could not audit the refusals counted before authentication');
+        this.#logger.error(
+          { err: error, entries: events.length },
+          'could not audit the refusals counted before authentication',
+        );
       }
       for (const event of events) this.#logger.warn(event.fields, 'requests refused before authentication');
     });
@@ -115,7 +122,11 @@ export class RefusalTally {
     if (this.#current && now < this.#current.untilMs) return this.#current;
     if (this.#current) this.#ended.push(this.#current);
     const start = now - (now % this.deps.config.intervalMs);
-    this.#current = { fromMs: Math.max(start, this.#cutAt), untilMs: start + this.deps.config.intervalMs, sources: new Map() };
+    this.#current = {
+      fromMs: Math.max(start, this.#cutAt),
+      untilMs: start + this.deps.config.intervalMs,
+      sources: new Map(),
+    };
     return this.#current;
   }
 }

@@ -24,13 +24,34 @@ export class ResendRequests implements InboundHandler {
     return kind === MessageKind.MESSAGE_KIND_RESEND_REQUEST || this.deps.next.handles(kind);
   }
 
-  async accept(message: Parameters<InboundHandler['accept']>[0], commit: Parameters<InboundHandler['accept']>[1]): Promise<void> {
+  async accept(
+    message: Parameters<InboundHandler['accept']>[0],
+    commit: Parameters<InboundHandler['accept']>[1],
+  ): Promise<void> {
     if (message.kind !== MessageKind.MESSAGE_KIND_RESEND_REQUEST) return this.deps.next.accept(message, commit);
     const { sinceMs } = decodeResendRequest(message.body);
     const resend = await this.deps.outbox.prepareResend(message.sender, sinceMs);
-    await commit(resend.operations, [{ type: 'messages.resent', fields: { peer: message.sender, requestId: message.messageId, sinceMs, count: resend.count, skipped: resend.skipped } }], []);
+    await commit(
+      resend.operations,
+      [
+        {
+          type: 'messages.resent',
+          fields: {
+            peer: message.sender,
+            requestId: message.messageId,
+            sinceMs,
+            count: resend.count,
+            skipped: resend.skipped,
+          },
+        },
+      ],
+      [],
+    );
     resend.schedule();
-    this.deps.logger.info({ peer: message.sender, sinceMs, count: resend.count, skipped: resend.skipped }, 'delivering again what a restored peer lost');
+    this.deps.logger.info(
+      { peer: message.sender, sinceMs, count: resend.count, skipped: resend.skipped },
+      'delivering again what a restored peer lost',
+    );
   }
 }
 
@@ -40,19 +61,34 @@ export class ResendRequests implements InboundHandler {
  * removes the restore's mark in the same batch, so the requests are made once. Returns the peers
  * asked (none when the store was not restored).
  */
-export async function requestResendAfterRestore(deps: { store: Store; journal: Journal; outbox: Outbox; peers: PeerRegistry; clockToleranceMs: number; logger: Logger }): Promise<string[]> {
+export async function requestResendAfterRestore(deps: {
+  store: Store;
+  journal: Journal;
+  outbox: Outbox;
+  peers: PeerRegistry;
+  clockToleranceMs: number;
+  logger: Logger;
+}): Promise<string[]> {
   const mark = await deps.store.meta.restored.get();
   if (!mark) return [];
   const sinceMs = Math.max(0, mark.backupCreatedAtMs - deps.clockToleranceMs);
   const peers = deps.peers.list().map((peer) => peer.participantId);
   const prepared = peers.map((recipient) =>
-    deps.outbox.prepare({ recipient, kind: MessageKind.MESSAGE_KIND_RESEND_REQUEST, body: ResendRequest.encode({ sinceMs }).finish(), urgent: true }),
+    deps.outbox.prepare({
+      recipient,
+      kind: MessageKind.MESSAGE_KIND_RESEND_REQUEST,
+      body: ResendRequest.encode({ sinceMs }).finish(),
+      urgent: true,
+    }),
   );
   await deps.journal.write(
     [...prepared.flatMap((p) => p.operations), deps.store.meta.restored.del()],
     prepared.flatMap((p) => p.audit),
   );
   for (const p of prepared) p.schedule();
-  deps.logger.warn({ peers, sinceMs }, 'restored from a backup: asked every peer to deliver again what it sent since the backup');
+  deps.logger.warn(
+    { peers, sinceMs },
+    'restored from a backup: asked every peer to deliver again what it sent since the backup',
+  );
   return peers;
 }

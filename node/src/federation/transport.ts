@@ -1,4 +1,11 @@
-import { credentials, type Client, Metadata, makeGenericClientConstructor, type ServiceError, status } from '@grpc/grpc-js';
+import {
+  credentials,
+  type Client,
+  Metadata,
+  makeGenericClientConstructor,
+  type ServiceError,
+  status,
+} from '@grpc/grpc-js';
 import { checkServerIdentity as defaultCheck, type PeerCertificate } from 'node:tls';
 import { FederationService, Receipt } from '@tracenet/proto';
 import { PEER_SERVER_NAME, type TlsMaterial } from '../identity/tls.js';
@@ -37,7 +44,11 @@ export interface Transport {
 /** Checks that the server presented exactly the pinned certificate; host names are not used. */
 function pinnedIdentity(fingerprint: Buffer) {
   return (hostname: string, certificate: PeerCertificate): Error | undefined => {
-    if (certificate.fingerprint256 && Buffer.from(certificate.fingerprint256.replace(/:/g, ''), 'hex').equals(fingerprint)) return undefined;
+    if (
+      certificate.fingerprint256 &&
+      Buffer.from(certificate.fingerprint256.replace(/:/g, ''), 'hex').equals(fingerprint)
+    )
+      return undefined;
     return defaultCheck(hostname, certificate) ?? new Error('TLS certificate does not match the pinned fingerprint');
   };
 }
@@ -58,14 +69,22 @@ export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Tran
     const cached = clients.get(key);
     if (cached && cached.fingerprint === fingerprint && cached.endpoint === endpoint) return cached.client;
     for (const [other, entry] of clients) {
-      if (other.startsWith(`${peer.participantId}\u0000`) && (entry.fingerprint !== fingerprint || entry.endpoint !== endpoint)) {
+      if (
+        other.startsWith(`${peer.participantId}\u0000`) &&
+        (entry.fingerprint !== fingerprint || entry.endpoint !== endpoint)
+      ) {
         entry.client.close();
         clients.delete(other);
       }
     }
-    const creds = credentials.createSsl(Buffer.from(peer.tlsCertificatePem), Buffer.from(tls.privateKeyPem), Buffer.from(tls.certificatePem), {
-      checkServerIdentity: pinnedIdentity(peer.body.tlsCertificateSha256),
-    });
+    const creds = credentials.createSsl(
+      Buffer.from(peer.tlsCertificatePem),
+      Buffer.from(tls.privateKeyPem),
+      Buffer.from(tls.certificatePem),
+      {
+        checkServerIdentity: pinnedIdentity(peer.body.tlsCertificateSha256),
+      },
+    );
     const client = new Generic(endpoint, creds, {
       'grpc.max_send_message_length': options.maxEnvelopeBytes + 65_536,
       'grpc.max_receive_message_length': 1024 * 1024,
@@ -115,7 +134,14 @@ export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Tran
               dropStale(client, error);
               reject(error);
             } else if (receipt) resolve(receipt);
-            else reject(Object.assign(new Error('empty response'), { code: status.INTERNAL, details: 'empty response', metadata: new Metadata() }));
+            else
+              reject(
+                Object.assign(new Error('empty response'), {
+                  code: status.INTERNAL,
+                  details: 'empty response',
+                  metadata: new Metadata(),
+                }),
+              );
           },
         );
       });
@@ -134,7 +160,14 @@ export function createGrpcTransport(options: { maxEnvelopeBytes: number }): Tran
           (error: ServiceError | null, answer?: Buffer) => {
             if (error) reject(error);
             else if (answer) resolve(answer);
-            else reject(Object.assign(new Error('empty response'), { code: status.INTERNAL, details: 'empty response', metadata: new Metadata() }));
+            else
+              reject(
+                Object.assign(new Error('empty response'), {
+                  code: status.INTERNAL,
+                  details: 'empty response',
+                  metadata: new Metadata(),
+                }),
+              );
           },
         );
       });

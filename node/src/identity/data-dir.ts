@@ -178,7 +178,9 @@ class LocalIdentity implements NodeIdentity {
 
   /** Drops the secret keys and TLS keys of these retired key sets from memory (their files were erased). */
   forgetSecrets(keyIds: readonly string[]): void {
-    this.#retired = this.#retired.map((r) => (keyIds.includes(r.keyId) ? { ...r, keys: undefined, tls: undefined } : r));
+    this.#retired = this.#retired.map((r) =>
+      keyIds.includes(r.keyId) ? { ...r, keys: undefined, tls: undefined } : r,
+    );
   }
 
   /** Makes `next` current and `retired` the new list (after the files were written). */
@@ -249,20 +251,31 @@ export async function readSecret(path: string): Promise<string> {
 export async function initDataDir(options: InitOptions): Promise<{ identity: NodeIdentity; card: PeerCard }> {
   const kind = participantKindOf(options.participantId);
   if (kind === undefined) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `"${options.participantId}" is not a participant id (ISO 3166-1 alpha-3 such as FRA, or org:<name>)`, {
-      field: 'id',
-      rule: 'participant_id',
-    });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `"${options.participantId}" is not a participant id (ISO 3166-1 alpha-3 such as FRA, or org:<name>)`,
+      {
+        field: 'id',
+        rule: 'participant_id',
+      },
+    );
   }
   const unsafe = unsafeCharacter(options.displayName ?? '');
   if (unsafe) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the display name contains ${unsafe}, a control or format character that peers refuse`, { field: 'name', rule: 'control_character' });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `the display name contains ${unsafe}, a control or format character that peers refuse`,
+      { field: 'name', rule: 'control_character' },
+    );
   }
   const paths = dataPaths(options.dataDir);
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   try {
     await stat(paths.identity);
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${options.dataDir} already holds a node identity`, { field: 'data', rule: 'already_initialised' });
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${options.dataDir} already holds a node identity`, {
+      field: 'data',
+      rule: 'already_initialised',
+    });
   } catch (error) {
     if (error instanceof TracenetError) throw error;
   }
@@ -299,11 +312,15 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
   try {
     file = JSON.parse(await readFile(paths.identity, 'utf8')) as IdentityFile;
   } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${dataDir} holds no node identity; run: tracenet init --id <ID> --data ${dataDir}`, {
-      field: 'data',
-      rule: 'initialised',
-      cause,
-    });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_NOT_FOUND,
+      `${dataDir} holds no node identity; run: tracenet init --id <ID> --data ${dataDir}`,
+      {
+        field: 'data',
+        rule: 'initialised',
+        cause,
+      },
+    );
   }
   await requireKeyFiles(dataDir);
   const keys = keyPairsFromSecrets(
@@ -312,14 +329,22 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
   );
   const keyId = keyIdOf(keys.signingPublicKey, keys.encryptionPublicKey);
   if (keyId !== file.keyId) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `key files do not match identity.json (key id ${keyId}, expected ${file.keyId})`, {
-      field: 'keys',
-      rule: 'key_id',
-    });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `key files do not match identity.json (key id ${keyId}, expected ${file.keyId})`,
+      {
+        field: 'keys',
+        rule: 'key_id',
+      },
+    );
   }
   const tlsCertificatePem = await readFile(paths.tlsCertificate, 'utf8');
   const kind = participantKindOf(file.participantId);
-  if (kind === undefined) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'identity.json names no valid participant', { field: 'participantId', rule: 'participant_id' });
+  if (kind === undefined)
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'identity.json names no valid participant', {
+      field: 'participantId',
+      rule: 'participant_id',
+    });
   const retired: RetiredKeys[] = [];
   for (const entry of file.retired ?? []) retired.push(await loadRetired(paths.retiredKeysDir, entry));
   return new LocalIdentity(
@@ -327,7 +352,13 @@ export async function loadIdentity(dataDir: string): Promise<NodeIdentity> {
     kind,
     file.displayName,
     file.cardValidityDays,
-    { keys, keyId, tlsCertificatePem, tlsPrivateKeyPem: await readSecret(paths.tlsKey), tlsCertificateDer: pemToDer(tlsCertificatePem) },
+    {
+      keys,
+      keyId,
+      tlsCertificatePem,
+      tlsPrivateKeyPem: await readSecret(paths.tlsKey),
+      tlsCertificateDer: pemToDer(tlsCertificatePem),
+    },
     retired,
   );
 }
@@ -387,11 +418,22 @@ export interface Rotation {
  * const { previousKeyId, keyId } = await rotateKeys(dataDir, identity, { nowMs, graceMs: 86_400_000, revoke: false });
  * ```
  */
-export async function rotateKeys(dataDir: string, identity: NodeIdentity, options: { nowMs: number; graceMs: number; revoke: boolean }): Promise<Rotation> {
-  if (!(identity instanceof LocalIdentity)) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'only a loaded identity can rotate its keys');
+export async function rotateKeys(
+  dataDir: string,
+  identity: NodeIdentity,
+  options: { nowMs: number; graceMs: number; revoke: boolean },
+): Promise<Rotation> {
+  if (!(identity instanceof LocalIdentity))
+    throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'only a loaded identity can rotate its keys');
   const paths = dataPaths(dataDir);
   const file = JSON.parse(await readFile(paths.identity, 'utf8')) as IdentityFile;
-  const previous: CurrentKeys = { keys: identity.keys, keyId: identity.keyId, tlsCertificatePem: identity.tlsCertificatePem, tlsPrivateKeyPem: identity.tlsPrivateKeyPem, tlsCertificateDer: identity.tlsCertificateDer };
+  const previous: CurrentKeys = {
+    keys: identity.keys,
+    keyId: identity.keyId,
+    tlsCertificatePem: identity.tlsCertificatePem,
+    tlsPrivateKeyPem: identity.tlsPrivateKeyPem,
+    tlsCertificateDer: identity.tlsCertificateDer,
+  };
   const keys = generateKeyPairs();
   const keyId = keyIdOf(keys.signingPublicKey, keys.encryptionPublicKey);
   const tls = await createSelfSignedCertificate(identity.participantId, identity.cardValidityDays);
@@ -399,10 +441,19 @@ export async function rotateKeys(dataDir: string, identity: NodeIdentity, option
   await chmod(paths.retiredKeysDir, 0o700);
   const graceUntilMs = options.revoke ? options.nowMs : options.nowMs + options.graceMs;
   if (!options.revoke) {
-    await replaceSecret(join(paths.retiredKeysDir, `${previous.keyId}.signing.key`), previous.keys.signingSecretKey.toString('base64'));
-    await replaceSecret(join(paths.retiredKeysDir, `${previous.keyId}.encryption.key`), previous.keys.encryptionSecretKey.toString('base64'));
+    await replaceSecret(
+      join(paths.retiredKeysDir, `${previous.keyId}.signing.key`),
+      previous.keys.signingSecretKey.toString('base64'),
+    );
+    await replaceSecret(
+      join(paths.retiredKeysDir, `${previous.keyId}.encryption.key`),
+      previous.keys.encryptionSecretKey.toString('base64'),
+    );
     // Presented to peers that have not processed the KEY_ROTATION yet (docs/protocol.md 2.5).
-    await replaceSecret(join(paths.retiredKeysDir, `${previous.keyId}.tls.pem`), `${previous.tlsCertificatePem}${previous.tlsPrivateKeyPem}`);
+    await replaceSecret(
+      join(paths.retiredKeysDir, `${previous.keyId}.tls.pem`),
+      `${previous.tlsCertificatePem}${previous.tlsPrivateKeyPem}`,
+    );
   }
   await replaceSecret(paths.signingKey, keys.signingSecretKey.toString('base64'));
   await replaceSecret(paths.encryptionKey, keys.encryptionSecretKey.toString('base64'));
@@ -421,7 +472,13 @@ export async function rotateKeys(dataDir: string, identity: NodeIdentity, option
   await writeFile(`${paths.identity}.tmp`, `${JSON.stringify(updated, null, 2)}\n`, { mode: 0o644 });
   await rename(`${paths.identity}.tmp`, paths.identity);
   identity.replace(
-    { keys, keyId, tlsCertificatePem: tls.certificatePem, tlsPrivateKeyPem: tls.privateKeyPem, tlsCertificateDer: pemToDer(tls.certificatePem) },
+    {
+      keys,
+      keyId,
+      tlsCertificatePem: tls.certificatePem,
+      tlsPrivateKeyPem: tls.privateKeyPem,
+      tlsCertificateDer: pemToDer(tls.certificatePem),
+    },
     [
       ...identity.retired,
       {
@@ -449,7 +506,8 @@ export async function rotateKeys(dataDir: string, identity: NodeIdentity, option
  * whose files were erased.
  */
 export async function eraseRetiredSecrets(dataDir: string, identity: NodeIdentity, nowMs: number): Promise<string[]> {
-  if (!(identity instanceof LocalIdentity)) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'only a loaded identity can erase its retired keys');
+  if (!(identity instanceof LocalIdentity))
+    throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'only a loaded identity can erase its retired keys');
   const dir = dataPaths(dataDir).retiredKeysDir;
   let files: string[];
   try {
@@ -483,7 +541,10 @@ async function replaceSecret(path: string, data: string): Promise<void> {
  * rotation, {@link rotateKeys}).
  */
 export function issuePeerCard(
-  identity: Pick<NodeIdentity, 'participantId' | 'kind' | 'displayName' | 'keys' | 'keyId' | 'tlsCertificateDer' | 'cardValidityDays'>,
+  identity: Pick<
+    NodeIdentity,
+    'participantId' | 'kind' | 'displayName' | 'keys' | 'keyId' | 'tlsCertificateDer' | 'cardValidityDays'
+  >,
   endpoints: readonly string[],
   nowMs: number,
 ): PeerCard {
@@ -501,7 +562,10 @@ export function issuePeerCard(
       tlsCertificateSha256: certificateFingerprint(identity.tlsCertificateDer),
       validFromMs: nowMs - 60_000,
       // Never beyond the TLS certificate the card pins: peers would refuse the port before then.
-      validUntilMs: Math.min(nowMs + identity.cardValidityDays * 86_400_000, Date.parse(new X509Certificate(identity.tlsCertificateDer).validTo)),
+      validUntilMs: Math.min(
+        nowMs + identity.cardValidityDays * 86_400_000,
+        Date.parse(new X509Certificate(identity.tlsCertificateDer).validTo),
+      ),
       issuedAtMs: nowMs,
     },
     identity.keys.signingSecretKey,
@@ -527,4 +591,3 @@ export async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
-

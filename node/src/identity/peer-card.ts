@@ -30,9 +30,16 @@ function invalid(message: string, field: string, rule: string): TracenetError {
  * or `card.body` (rule `protobuf`) for any other decoding failure.
  */
 function decodeCardBody(bytes: Uint8Array): PeerCardBody {
-  return decodeWithSafeIntegers(PeerCardBody, bytes, 'PeerCardBody', 'card.body', { 11: 'card.valid_from_ms', 12: 'card.valid_until_ms', 13: 'card.issued_at_ms' }, {
-    code: ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
-  });
+  return decodeWithSafeIntegers(
+    PeerCardBody,
+    bytes,
+    'PeerCardBody',
+    'card.body',
+    { 11: 'card.valid_from_ms', 12: 'card.valid_until_ms', 13: 'card.issued_at_ms' },
+    {
+      code: ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+    },
+  );
 }
 
 const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
@@ -50,7 +57,12 @@ export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
   if (kind !== body.kind) throw invalid('kind does not match the participant id', 'card.kind', 'kind');
   // Endpoints and ids are held to their syntax below; the display name is the card's one free text.
   const unsafe = unsafeCharacter(body.displayName);
-  if (unsafe) throw invalid(`display name contains ${unsafe}, a control or format character (docs/protocol.md 2.3)`, 'card.display_name', 'control_character');
+  if (unsafe)
+    throw invalid(
+      `display name contains ${unsafe}, a control or format character (docs/protocol.md 2.3)`,
+      'card.display_name',
+      'control_character',
+    );
   const s = sodium();
   if (body.signingPublicKey.length !== s.crypto_sign_PUBLICKEYBYTES) {
     throw invalid('signing key must be 32 bytes', 'card.signing_public_key', 'length');
@@ -75,13 +87,17 @@ export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
   if (body.endpoints.length === 0) throw invalid('at least one endpoint is required', 'card.endpoints', 'required');
   for (const [i, endpoint] of body.endpoints.entries()) {
     const port = Number(ENDPOINT.exec(endpoint)?.[2] ?? 0);
-    if (port < 1 || port > 65535) throw invalid(`endpoint "${endpoint}" is not host:port`, `card.endpoints[${i}]`, 'host_port');
+    if (port < 1 || port > 65535)
+      throw invalid(`endpoint "${endpoint}" is not host:port`, `card.endpoints[${i}]`, 'host_port');
   }
   if (!(body.validFromMs <= nowMs && nowMs < body.validUntilMs)) {
     throw invalid('card is outside its validity period', 'card.valid_until_ms', 'validity');
   }
   const signed = Buffer.concat([CARD_DOMAIN, card.body]);
-  if (card.signature.length !== s.crypto_sign_BYTES || !s.crypto_sign_verify_detached(card.signature, signed, body.signingPublicKey)) {
+  if (
+    card.signature.length !== s.crypto_sign_BYTES ||
+    !s.crypto_sign_verify_detached(card.signature, signed, body.signingPublicKey)
+  ) {
     throw invalid('card signature does not verify', 'card.signature', 'signature');
   }
   return body;
@@ -118,7 +134,15 @@ export function toPeerCardFile(card: PeerCard): PeerCardFile {
 }
 
 /** The members of a card file that people read; each must say what the signed card says (2.6). */
-const READABLE_MEMBERS = ['participantId', 'kind', 'displayName', 'endpoints', 'keyId', 'tlsFingerprint', 'validUntil'] as const;
+const READABLE_MEMBERS = [
+  'participantId',
+  'kind',
+  'displayName',
+  'endpoints',
+  'keyId',
+  'tlsFingerprint',
+  'validUntil',
+] as const;
 
 /**
  * Reads the signed card out of an exported card file's text. The card itself is not verified
@@ -132,7 +156,11 @@ export function parsePeerCardFile(text: string): PeerCard {
   try {
     parsed = JSON.parse(text);
   } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card file is not JSON', { field: 'card', rule: 'json', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card file is not JSON', {
+      field: 'card',
+      rule: 'json',
+      cause,
+    });
   }
   const file = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
   if (file.format !== CARD_FILE_FORMAT || typeof file.card !== 'string') {
@@ -148,7 +176,11 @@ export function parsePeerCardFile(text: string): PeerCard {
   } catch (cause) {
     // A time outside ±(2^53 − 1) is named; any other decoding failure, of the card or its body, is the card's.
     if (cause instanceof TracenetError && cause.rule === 'safe_integer') throw cause;
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card is not a PeerCard', { field: 'card', rule: 'protobuf', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'card is not a PeerCard', {
+      field: 'card',
+      rule: 'protobuf',
+      cause,
+    });
   }
   for (const member of READABLE_MEMBERS) {
     if (!(member in file)) throw invalid(`the card file has no ${member}`, member, 'required');

@@ -28,12 +28,15 @@ export async function createSelfSignedCertificate(participantId: string, validDa
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const now = Date.now();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: webcrypto.getRandomValues(Buffer.alloc(8)).toString('hex').replace(/^[89a-f]/, '1'),
+    serialNumber: webcrypto
+      .getRandomValues(Buffer.alloc(8))
+      .toString('hex')
+      .replace(/^[89a-f]/, '1'),
     name: `CN=${participantId.replace(/[,=+<>#;"\\]/g, '_')}, O=Tracenet`,
     notBefore: new Date(now - 60_000),
     notAfter: new Date(now + validDays * 86_400_000),
     signingAlgorithm: ALGORITHM,
-    keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams["keys"],
+    keys: keys as unknown as x509.X509CertificateCreateSelfSignedParams['keys'],
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),

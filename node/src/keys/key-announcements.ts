@@ -45,16 +45,31 @@ export class KeyAnnouncements implements InboundHandler {
     return KEY_KINDS.includes(kind) || (this.deps.next?.handles(kind) ?? false);
   }
 
-  async accept(message: Parameters<InboundHandler['accept']>[0], commit: Parameters<InboundHandler['accept']>[1]): Promise<void> {
+  async accept(
+    message: Parameters<InboundHandler['accept']>[0],
+    commit: Parameters<InboundHandler['accept']>[1],
+  ): Promise<void> {
     if (!KEY_KINDS.includes(message.kind)) {
-      if (!this.deps.next) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, `no handler for kind ${message.kind}`);
+      if (!this.deps.next)
+        throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, `no handler for kind ${message.kind}`);
       return this.deps.next.accept(message, commit);
     }
     const peer = this.deps.peers.get(message.sender);
-    if (!peer) throw refuse(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, `${message.sender} is not pinned`, 'header.sender', 'pinned_peer');
+    if (!peer)
+      throw refuse(
+        ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+        `${message.sender} is not pinned`,
+        'header.sender',
+        'pinned_peer',
+      );
     // Only the pinned keys speak for the peer: keys kept for a grace carry messages, not key changes.
     if (message.senderKeyId !== undefined && message.senderKeyId !== peer.body.keyId) {
-      throw refuse(ErrorCode.ERROR_CODE_INVALID_FIELD, `key messages must be signed with the pinned key ${peer.body.keyId}`, 'header.sender_key_id', 'key_message_signer');
+      throw refuse(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `key messages must be signed with the pinned key ${peer.body.keyId}`,
+        'header.sender_key_id',
+        'key_message_signer',
+      );
     }
     const now = this.deps.clock.now();
     if (message.kind === MessageKind.MESSAGE_KIND_KEY_ROTATION) {
@@ -64,27 +79,61 @@ export class KeyAnnouncements implements InboundHandler {
         body = verifyPeerCard(rotation.card, now);
       } catch (error) {
         const failure = TracenetError.from(error);
-        throw new TracenetError(failure.code, failure.message, { field: `body.${failure.field}`, rule: failure.rule, cause: failure });
+        throw new TracenetError(failure.code, failure.message, {
+          field: `body.${failure.field}`,
+          rule: failure.rule,
+          cause: failure,
+        });
       }
       if (body.participantId !== message.sender) {
-        throw refuse(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, `the new card names ${body.participantId}, not the sender`, 'body.card.participant_id', 'rotation_participant');
+        throw refuse(
+          ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+          `the new card names ${body.participantId}, not the sender`,
+          'body.card.participant_id',
+          'rotation_participant',
+        );
       }
       if (rotation.previousKeyId !== peer.body.keyId) {
-        throw refuse(ErrorCode.ERROR_CODE_INVALID_FIELD, `previous_key_id ${rotation.previousKeyId} is not the pinned key ${peer.body.keyId}`, 'body.previous_key_id', 'rotation_previous_key');
+        throw refuse(
+          ErrorCode.ERROR_CODE_INVALID_FIELD,
+          `previous_key_id ${rotation.previousKeyId} is not the pinned key ${peer.body.keyId}`,
+          'body.previous_key_id',
+          'rotation_previous_key',
+        );
       }
-      if (body.keyId === peer.body.keyId) throw refuse(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'the new card has the pinned keys', 'body.card.key_id', 'rotation_new_key');
+      if (body.keyId === peer.body.keyId)
+        throw refuse(
+          ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+          'the new card has the pinned keys',
+          'body.card.key_id',
+          'rotation_new_key',
+        );
       if (body.issuedAtMs <= peer.body.issuedAtMs) {
-        throw refuse(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, 'the new card is not newer than the pinned card', 'body.card.issued_at_ms', 'rotation_newer');
+        throw refuse(
+          ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+          'the new card is not newer than the pinned card',
+          'body.card.issued_at_ms',
+          'rotation_newer',
+        );
       }
       const verdict = this.deps.peers.senderKeys(peer, body.keyId, now);
       if ('refused' in verdict && verdict.refused === 'revoked_key') {
-        throw refuse(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, `key ${body.keyId} of ${message.sender} is revoked`, 'body.card.key_id', 'revoked_key');
+        throw refuse(
+          ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+          `key ${body.keyId} of ${message.sender} is revoked`,
+          'body.card.key_id',
+          'revoked_key',
+        );
       }
       try {
         this.deps.peers.pairKey(body.encryptionPublicKey, this.deps.identity);
       } catch (error) {
         const failure = TracenetError.from(error);
-        throw new TracenetError(failure.code, failure.message, { field: `body.${failure.field}`, rule: failure.rule, cause: failure });
+        throw new TracenetError(failure.code, failure.message, {
+          field: `body.${failure.field}`,
+          rule: failure.rule,
+          cause: failure,
+        });
       }
       const graceUntilMs = Math.max(now, Math.min(rotation.graceUntilMs, now + this.deps.config.maxGraceMs));
       // With a roster, the pinned key alone cannot bring in a key: a thief holding it would
@@ -93,22 +142,41 @@ export class KeyAnnouncements implements InboundHandler {
         const held = this.deps.peers.holdRotation(peer, rotation.card, body, graceUntilMs, now);
         await commit(held.operations, held.audit, []);
         held.apply();
-        this.#logger.warn({ peer: message.sender, previousKeyId: peer.body.keyId, keyId: body.keyId }, 'peer rotated to a key the federation roster does not list; the rotation is held until a roster lists it');
+        this.#logger.warn(
+          { peer: message.sender, previousKeyId: peer.body.keyId, keyId: body.keyId },
+          'peer rotated to a key the federation roster does not list; the rotation is held until a roster lists it',
+        );
         return;
       }
       const change = this.deps.peers.rotation(peer, rotation.card, body, graceUntilMs, now);
       await commit(change.operations, change.audit, []);
       change.apply();
-      this.#logger.info({ peer: message.sender, previousKeyId: peer.body.keyId, keyId: body.keyId, graceUntil: new Date(graceUntilMs).toISOString() }, 'peer rotated its keys; new card pinned');
+      this.#logger.info(
+        {
+          peer: message.sender,
+          previousKeyId: peer.body.keyId,
+          keyId: body.keyId,
+          graceUntil: new Date(graceUntilMs).toISOString(),
+        },
+        'peer rotated its keys; new card pinned',
+      );
       return;
     }
     const revocation = decodeKeyRevocation(message.body);
     if (revocation.revokedKeyIds.includes(peer.body.keyId)) {
-      throw refuse(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a revocation cannot revoke the key that signs it', 'body.revoked_key_ids', 'not_signing_key');
+      throw refuse(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        'a revocation cannot revoke the key that signs it',
+        'body.revoked_key_ids',
+        'not_signing_key',
+      );
     }
     const change = this.deps.peers.revocation(peer, revocation.revokedKeyIds, now);
     await commit(change.operations, change.audit, []);
     change.apply();
-    this.#logger.warn({ peer: message.sender, revoked: revocation.revokedKeyIds }, 'peer revoked keys; they are refused from now on');
+    this.#logger.warn(
+      { peer: message.sender, revoked: revocation.revokedKeyIds },
+      'peer revoked keys; they are refused from now on',
+    );
   }
 }

@@ -17,7 +17,9 @@ export interface KeyedPeer {
 }
 
 /** The keys a sender signed and sealed with, or why they are refused (ErrorDetail.rule). */
-export type SenderKeys = { readonly body: PeerCardBody } | { readonly refused: 'pinned_key' | 'rotation_grace' | 'revoked_key' };
+export type SenderKeys =
+  | { readonly body: PeerCardBody }
+  | { readonly refused: 'pinned_key' | 'rotation_grace' | 'revoked_key' };
 
 /**
  * What key management needs of the registry of pinned peers (`federation/peers.ts` implements

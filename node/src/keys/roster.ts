@@ -26,12 +26,22 @@ export type RosterState = 'none' | 'valid' | 'expired' | 'lapsed';
  */
 export async function readRosterKey(dataDir: string, config: NodeConfig): Promise<Buffer | undefined> {
   const { rosterKey, rosterKeyFile } = config.federation;
-  const text = rosterKey !== '' ? rosterKey : rosterKeyFile !== '' ? await readFile(join(dataDir, rosterKeyFile), 'utf8') : '';
+  const text =
+    rosterKey !== '' ? rosterKey : rosterKeyFile !== '' ? await readFile(join(dataDir, rosterKeyFile), 'utf8') : '';
   if (text === '') return undefined;
   const key = rosterKeyBytes(text);
-  if (!key) throw invalid('the roster key must be an Ed25519 public key (64 hex or 44 base64 characters)', rosterKey !== '' ? 'federation.rosterKey' : 'federation.rosterKeyFile', 'config');
+  if (!key)
+    throw invalid(
+      'the roster key must be an Ed25519 public key (64 hex or 44 base64 characters)',
+      rosterKey !== '' ? 'federation.rosterKey' : 'federation.rosterKeyFile',
+      'config',
+    );
   if (config.federation.name === '') {
-    throw invalid('a roster key needs the name of the federation whose rosters it signs: set federation.name as well (docs/protocol.md 15.4)', 'federation.name', 'config');
+    throw invalid(
+      'a roster key needs the name of the federation whose rosters it signs: set federation.name as well (docs/protocol.md 15.4)',
+      'federation.name',
+      'config',
+    );
   }
   return key;
 }
@@ -39,7 +49,10 @@ export async function readRosterKey(dataDir: string, config: NodeConfig): Promis
 /** Signs a roster body with the federation operator's Ed25519 secret key. */
 export function signRoster(body: RosterBody, operatorSecretKey: Uint8Array): Roster {
   const bytes = Buffer.from(RosterBody.encode(body).finish());
-  return { body: bytes, signature: toBuffer(sodium().crypto_sign_detached(Buffer.concat([ROSTER_DOMAIN, bytes]), operatorSecretKey)) };
+  return {
+    body: bytes,
+    signature: toBuffer(sodium().crypto_sign_detached(Buffer.concat([ROSTER_DOMAIN, bytes]), operatorSecretKey)),
+  };
 }
 
 /** BLAKE2b-256 of the two public keys: what a roster binds a key id to (its first 8 bytes are the key id). */
@@ -55,25 +68,55 @@ function invalid(message: string, field: string, rule: string): TracenetError {
  * Verifies a roster of `federation` with the operator's public key and returns its body
  * (docs/protocol.md 15.4). Throws INVALID_FIELD naming the field and rule.
  */
-export function verifyRoster(roster: Roster, operatorPublicKey: Uint8Array, nowMs: number, federation: string): RosterBody {
+export function verifyRoster(
+  roster: Roster,
+  operatorPublicKey: Uint8Array,
+  nowMs: number,
+  federation: string,
+): RosterBody {
   const s = sodium();
-  if (roster.signature.length !== s.crypto_sign_BYTES || !s.crypto_sign_verify_detached(roster.signature, Buffer.concat([ROSTER_DOMAIN, roster.body]), operatorPublicKey)) {
-    throw invalid('roster signature does not verify with the operator key (federation.rosterKey)', 'roster.signature', 'roster_signature');
+  if (
+    roster.signature.length !== s.crypto_sign_BYTES ||
+    !s.crypto_sign_verify_detached(roster.signature, Buffer.concat([ROSTER_DOMAIN, roster.body]), operatorPublicKey)
+  ) {
+    throw invalid(
+      'roster signature does not verify with the operator key (federation.rosterKey)',
+      'roster.signature',
+      'roster_signature',
+    );
   }
-  const body = decodeWithSafeIntegers(RosterBody, roster.body, 'RosterBody', 'roster.body', { 4: 'roster.issued_at_ms', 5: 'roster.expires_at_ms' }, {
-    uint64Fields: { 3: 'roster.serial' },
-  });
+  const body = decodeWithSafeIntegers(
+    RosterBody,
+    roster.body,
+    'RosterBody',
+    'roster.body',
+    { 4: 'roster.issued_at_ms', 5: 'roster.expires_at_ms' },
+    {
+      uint64Fields: { 3: 'roster.serial' },
+    },
+  );
   if (body.version !== 1) throw invalid(`roster version ${body.version} is not supported`, 'roster.version', 'version');
   const unsafe = unsafeCharacter(body.federation);
-  if (unsafe) throw invalid(`the roster's federation name contains ${unsafe}, a control or format character`, 'roster.federation', 'control_character');
+  if (unsafe)
+    throw invalid(
+      `the roster's federation name contains ${unsafe}, a control or format character`,
+      'roster.federation',
+      'control_character',
+    );
   if (body.federation !== federation) {
-    throw invalid(`the roster is of federation "${body.federation}", not of this node's federation "${federation}" (federation.name)`, 'roster.federation', 'roster_federation');
+    throw invalid(
+      `the roster is of federation "${body.federation}", not of this node's federation "${federation}" (federation.name)`,
+      'roster.federation',
+      'roster_federation',
+    );
   }
   if (body.expiresAtMs <= nowMs) throw invalid('roster has expired', 'roster.expires_at_ms', 'roster_expiry');
   const seen = new Set<string>();
   for (const [i, member] of body.members.entries()) {
-    if (!isParticipantId(member.participantId)) throw invalid('not a participant id', `roster.members[${i}].participant_id`, 'participant_id');
-    if (seen.has(member.participantId)) throw invalid(`${member.participantId} is listed twice`, `roster.members[${i}].participant_id`, 'unique_member');
+    if (!isParticipantId(member.participantId))
+      throw invalid('not a participant id', `roster.members[${i}].participant_id`, 'participant_id');
+    if (seen.has(member.participantId))
+      throw invalid(`${member.participantId} is listed twice`, `roster.members[${i}].participant_id`, 'unique_member');
     seen.add(member.participantId);
     for (const [j, key] of member.keys.entries()) {
       if (key.keysDigest.length !== 32 || key.keysDigest.subarray(0, 8).toString('hex') !== key.keyId) {
@@ -81,7 +124,12 @@ export function verifyRoster(roster: Roster, operatorPublicKey: Uint8Array, nowM
       }
     }
     for (const [j, keyId] of member.revokedKeyIds.entries()) {
-      if (!/^[0-9a-f]{16}$/.test(keyId)) throw invalid('not a key id (16 lowercase hex characters)', `roster.members[${i}].revoked_key_ids[${j}]`, 'key_id');
+      if (!/^[0-9a-f]{16}$/.test(keyId))
+        throw invalid(
+          'not a key id (16 lowercase hex characters)',
+          `roster.members[${i}].revoked_key_ids[${j}]`,
+          'key_id',
+        );
     }
   }
   return body;
@@ -93,7 +141,11 @@ export function parseRosterFile(text: string): Roster {
   try {
     file = JSON.parse(text) as typeof file;
   } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'roster file is not JSON', { field: 'roster', rule: 'json', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'roster file is not JSON', {
+      field: 'roster',
+      rule: 'json',
+      cause,
+    });
   }
   if (file.format !== ROSTER_FILE_FORMAT || typeof file.roster !== 'string') {
     throw invalid(`roster file must have format "${ROSTER_FILE_FORMAT}" and a roster`, 'roster', 'format');
@@ -103,7 +155,11 @@ export function parseRosterFile(text: string): Roster {
   try {
     return Roster.decode(bytes);
   } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'roster is not a Roster', { field: 'roster', rule: 'protobuf', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'roster is not a Roster', {
+      field: 'roster',
+      rule: 'protobuf',
+      cause,
+    });
   }
 }
 
@@ -161,7 +217,10 @@ export class RosterGuard {
       this.#body = body;
       this.#raw = roster;
     } catch (error) {
-      this.#logger.error({ err: error }, 'the stored roster does not verify with federation.rosterKey and federation.name; no roster is in force');
+      this.#logger.error(
+        { err: error },
+        'the stored roster does not verify with federation.rosterKey and federation.name; no roster is in force',
+      );
     }
     this.check();
   }
@@ -169,12 +228,20 @@ export class RosterGuard {
   /** Verifies and installs a roster; refuses one that is not newer than the installed one. */
   async install(roster: Roster): Promise<RosterSummary> {
     if (!this.deps.operatorKey) {
-      throw invalid('this node has no roster key; set federation.rosterKey (or federation.rosterKeyFile) first', 'federation.rosterKey', 'roster_key');
+      throw invalid(
+        'this node has no roster key; set federation.rosterKey (or federation.rosterKeyFile) first',
+        'federation.rosterKey',
+        'roster_key',
+      );
     }
     const now = this.deps.clock.now();
     const body = verifyRoster(roster, this.deps.operatorKey, now, this.deps.federation);
     if (this.#body && body.serial <= this.#body.serial) {
-      throw invalid(`roster serial ${body.serial} is not newer than the installed ${this.#body.serial}`, 'roster.serial', 'roster_serial');
+      throw invalid(
+        `roster serial ${body.serial} is not newer than the installed ${this.#body.serial}`,
+        'roster.serial',
+        'roster_serial',
+      );
     }
     const revoked = body.members.reduce((n, m) => n + m.revokedKeyIds.length, 0);
     const audit: AuditEvent = keyAuditEvent('roster.loaded', {
@@ -186,7 +253,12 @@ export class RosterGuard {
       revoked,
     });
     await this.deps.journal.write(
-      [this.deps.store.meta.roster.put({ roster: Buffer.from(Roster.encode(roster).finish()).toString('base64'), loadedAtMs: now })],
+      [
+        this.deps.store.meta.roster.put({
+          roster: Buffer.from(Roster.encode(roster).finish()).toString('base64'),
+          loadedAtMs: now,
+        }),
+      ],
       [audit],
     );
     this.#body = body;
@@ -210,9 +282,15 @@ export class RosterGuard {
     if (state !== this.#alerted && (state === 'expired' || state === 'lapsed') && this.#body) {
       const graceUntil = new Date(this.#body.expiresAtMs + this.deps.graceMs).toISOString();
       if (state === 'expired') {
-        this.#logger.error({ alert: 'roster_expired', serial: this.#body.serial, graceUntil }, `ALERT: the federation roster expired; no peer can be pinned, and pinned peers are refused from ${graceUntil} unless a newer roster is loaded`);
+        this.#logger.error(
+          { alert: 'roster_expired', serial: this.#body.serial, graceUntil },
+          `ALERT: the federation roster expired; no peer can be pinned, and pinned peers are refused from ${graceUntil} unless a newer roster is loaded`,
+        );
       } else {
-        this.#logger.error({ alert: 'roster_lapsed', serial: this.#body.serial }, 'ALERT: the federation roster expired and its grace has ended; every peer is refused until a newer roster is loaded');
+        this.#logger.error(
+          { alert: 'roster_lapsed', serial: this.#body.serial },
+          'ALERT: the federation roster expired and its grace has ended; every peer is refused until a newer roster is loaded',
+        );
       }
     }
     this.#alerted = state;
@@ -265,13 +343,31 @@ export class RosterGuard {
    */
   checkPin(body: PeerCardBody, nowMs: number): void {
     if (!this.deps.operatorKey) return;
-    const refuse = (message: string, field: string, rule: string) => new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, message, { field, rule });
+    const refuse = (message: string, field: string, rule: string) =>
+      new TracenetError(ErrorCode.ERROR_CODE_INVALID_PEER_CARD, message, { field, rule });
     const state = this.check(nowMs);
-    if (state === 'none') throw refuse('this node has a roster key but no roster; load one first (tracenet roster load)', 'roster', 'roster_missing');
-    if (state !== 'valid') throw refuse('the federation roster has expired; no peer can be pinned until a newer roster is loaded', 'roster', 'roster_expired');
-    if (this.isRevoked(body.participantId, body.keyId)) throw refuse(`the roster revokes key ${body.keyId} of ${body.participantId}`, 'card.key_id', 'revoked_key');
-    if (!this.#body?.members.some((m) => m.participantId === body.participantId)) throw refuse(`${body.participantId} is not a member of the federation roster`, 'card.participant_id', 'roster_member');
-    if (!this.lists(body)) throw refuse(`the roster does not list key ${body.keyId} for ${body.participantId}`, 'card.key_id', 'roster_key');
+    if (state === 'none')
+      throw refuse(
+        'this node has a roster key but no roster; load one first (tracenet roster load)',
+        'roster',
+        'roster_missing',
+      );
+    if (state !== 'valid')
+      throw refuse(
+        'the federation roster has expired; no peer can be pinned until a newer roster is loaded',
+        'roster',
+        'roster_expired',
+      );
+    if (this.isRevoked(body.participantId, body.keyId))
+      throw refuse(`the roster revokes key ${body.keyId} of ${body.participantId}`, 'card.key_id', 'revoked_key');
+    if (!this.#body?.members.some((m) => m.participantId === body.participantId))
+      throw refuse(
+        `${body.participantId} is not a member of the federation roster`,
+        'card.participant_id',
+        'roster_member',
+      );
+    if (!this.lists(body))
+      throw refuse(`the roster does not list key ${body.keyId} for ${body.participantId}`, 'card.key_id', 'roster_key');
   }
 
   /**
@@ -282,16 +378,28 @@ export class RosterGuard {
   checkSender(participantId: string, keyId: string, nowMs: number): void {
     if (!this.deps.operatorKey || !this.#body) return;
     if (this.isRevoked(participantId, keyId)) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH, `the federation roster revokes key ${keyId} of ${participantId}`, { field: 'header.sender_key_id', rule: 'revoked_key' });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_SENDER_KEY_MISMATCH,
+        `the federation roster revokes key ${keyId} of ${participantId}`,
+        { field: 'header.sender_key_id', rule: 'revoked_key' },
+      );
     }
     if (this.check(nowMs) === 'lapsed') {
-      throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, 'the federation roster expired and its grace has ended; peers are refused until a newer roster is loaded', {
-        field: 'header.sender',
-        rule: 'roster_expired',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+        'the federation roster expired and its grace has ended; peers are refused until a newer roster is loaded',
+        {
+          field: 'header.sender',
+          rule: 'roster_expired',
+        },
+      );
     }
     if (!this.#body.members.some((m) => m.participantId === participantId)) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_UNKNOWN_SENDER, `${participantId} is not a member of the federation roster`, { field: 'header.sender', rule: 'roster_member' });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_UNKNOWN_SENDER,
+        `${participantId} is not a member of the federation roster`,
+        { field: 'header.sender', rule: 'roster_member' },
+      );
     }
   }
 }

@@ -40,7 +40,12 @@ export class ManufacturerAliases {
       this.#table = parseAliasCsv(text);
     } catch (cause) {
       const failure = TracenetError.from(cause);
-      throw new TracenetError(failure.code, `${this.deps.path}: ${failure.message}`, { field: failure.field, rule: failure.rule, violations: failure.violations, cause });
+      throw new TracenetError(failure.code, `${this.deps.path}: ${failure.message}`, {
+        field: failure.field,
+        rule: failure.rule,
+        violations: failure.violations,
+        cause,
+      });
     }
     this.deps.logger.info({ names: this.#table.names, aliases: this.#table.aliases }, 'manufacturer aliases loaded');
   }
@@ -61,7 +66,10 @@ export class ManufacturerAliases {
     const table = parseAliasCsv(csv);
     const aside = `${this.deps.path}.tmp`;
     await writeFile(aside, csv, { mode: 0o600 });
-    await this.deps.journal.write([], [{ type: 'aliases.loaded', fields: { names: table.names, aliases: table.aliases, digest: table.digest } }]);
+    await this.deps.journal.write(
+      [],
+      [{ type: 'aliases.loaded', fields: { names: table.names, aliases: table.aliases, digest: table.digest } }],
+    );
     await rename(aside, this.deps.path);
     this.#table = table;
     this.deps.logger.info({ names: table.names, aliases: table.aliases }, 'manufacturer aliases replaced');

@@ -30,25 +30,36 @@ export class HitStore {
 
   /** Continues the order of the notices already stored. Call once before writing. */
   async init(): Promise<void> {
-    for await (const key of this.store.lookups.hits.keys({ reverse: true, limit: 1 })) this.#sequence = Number(key.split('\u0000')[1] ?? 0) + 1;
+    for await (const key of this.store.lookups.hits.keys({ reverse: true, limit: 1 }))
+      this.#sequence = Number(key.split('\u0000')[1] ?? 0) + 1;
   }
 
   /** The write that stores `notice`, for the caller's batch. */
   putOperation(notice: HitNotice): Operation {
     this.#sequence += 1;
-    return this.store.lookups.hits.put(`${padNumber(notice.atMs)}\u0000${padNumber(this.#sequence)}\u0000${notice.hitId}`, notice);
+    return this.store.lookups.hits.put(
+      `${padNumber(notice.atMs)}\u0000${padNumber(this.#sequence)}\u0000${notice.hitId}`,
+      notice,
+    );
   }
 
   /** One page of notices, newest first; `cursor` is the `nextCursor` of the previous page. */
   async list(options: { limit?: number; cursor?: string } = {}): Promise<{ hits: HitNotice[]; nextCursor: string }> {
     const limit = options.limit === undefined || options.limit === 0 ? HIT_PAGE.default : options.limit;
     if (!Number.isInteger(limit) || limit < 1 || limit > HIT_PAGE.max) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `limit must be from 1 to ${HIT_PAGE.max}`, { field: 'limit', rule: 'range' });
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `limit must be from 1 to ${HIT_PAGE.max}`, {
+        field: 'limit',
+        rule: 'range',
+      });
     }
     const before = options.cursor ? Buffer.from(options.cursor, 'base64url').toString('utf8') : undefined;
     const hits: HitNotice[] = [];
     let last = '';
-    for await (const [key, notice] of this.store.lookups.hits.entries({ reverse: true, ...(before === undefined ? {} : { lt: before }), limit: limit + 1 })) {
+    for await (const [key, notice] of this.store.lookups.hits.entries({
+      reverse: true,
+      ...(before === undefined ? {} : { lt: before }),
+      limit: limit + 1,
+    })) {
       if (hits.length === limit) return { hits, nextCursor: Buffer.from(last, 'utf8').toString('base64url') };
       hits.push(notice);
       last = key;

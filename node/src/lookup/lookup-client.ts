@@ -15,7 +15,13 @@ import {
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import { sealEnvelope, type SealedEnvelope } from '../envelope/envelope.js';
-import { EnvelopeOpener, NOT_AUTHENTICATED, NOT_AUTHENTICATED_HINT, preciseReason, type ReceiverConfig } from '../federation/envelope-opener.js';
+import {
+  EnvelopeOpener,
+  NOT_AUTHENTICATED,
+  NOT_AUTHENTICATED_HINT,
+  preciseReason,
+  type ReceiverConfig,
+} from '../federation/envelope-opener.js';
 import type { Peer, PeerRegistry } from '../federation/peers.js';
 import type { Transport } from '../federation/transport.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
@@ -75,7 +81,11 @@ export class LookupClient {
     throwViolations(lookupQueryViolations(request, ''), 'the lookup is not valid');
     const deadlineMs = request.deadlineMs === 0 ? LOOKUP_DEADLINE.defaultMs : request.deadlineMs;
     if (deadlineMs > LOOKUP_DEADLINE.maxMs) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `deadline_ms must be at most ${LOOKUP_DEADLINE.maxMs}`, { field: 'deadline_ms', rule: 'range' });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `deadline_ms must be at most ${LOOKUP_DEADLINE.maxMs}`,
+        { field: 'deadline_ms', rule: 'range' },
+      );
     }
     const peers = this.#peersOf(request.peers);
     const query: LookupQuery = {
@@ -91,14 +101,33 @@ export class LookupClient {
       [],
       sealed.map(({ peer, envelope }) => ({
         type: 'lookup.query',
-        fields: { direction: 'out', peer: peer.participantId, messageId: envelope.messageId, kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY, queryId: query.queryId, digest: envelope.sealed.digest.toString('hex') },
+        fields: {
+          direction: 'out',
+          peer: peer.participantId,
+          messageId: envelope.messageId,
+          kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY,
+          queryId: query.queryId,
+          digest: envelope.sealed.digest.toString('hex'),
+        },
       })),
     );
-    const results = await Promise.all(sealed.map(({ peer, envelope }) => this.#ask(peer, envelope, query.queryId, deadlineMs)));
-    const hits = results.flatMap((r) => r.hits.map((h) => ({ owner: h.owner, reference: h.reference, partial: h.partial })));
+    const results = await Promise.all(
+      sealed.map(({ peer, envelope }) => this.#ask(peer, envelope, query.queryId, deadlineMs)),
+    );
+    const hits = results.flatMap((r) =>
+      r.hits.map((h) => ({ owner: h.owner, reference: h.reference, partial: h.partial })),
+    );
     const audit: AuditEvent[] = results.map((r) => ({
       type: 'lookup.answer',
-      fields: { direction: 'in', peer: r.peer, queryId: query.queryId, outcome: outcomeName(r.outcome), hits: r.hits.length, code: r.errorCode, elapsedMs: r.elapsedMs },
+      fields: {
+        direction: 'in',
+        peer: r.peer,
+        queryId: query.queryId,
+        outcome: outcomeName(r.outcome),
+        hits: r.hits.length,
+        code: r.errorCode,
+        elapsedMs: r.elapsedMs,
+      },
     }));
     await this.deps.journal.write(await this.deps.history.operations(query, now, hits), audit);
     const notAnswered = results.filter((r) => r.outcome === LookupOutcome.LOOKUP_OUTCOME_TIMEOUT).map((r) => r.peer);
@@ -112,10 +141,18 @@ export class LookupClient {
     const peers: Peer[] = [];
     for (const name of new Set(names)) {
       if (name === this.deps.identity.participantId) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a node does not look up its own records through the federation; use records search', { field: 'peers', rule: 'not_self' });
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_INVALID_FIELD,
+          'a node does not look up its own records through the federation; use records search',
+          { field: 'peers', rule: 'not_self' },
+        );
       }
       const peer = this.deps.peers.get(name);
-      if (!peer) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${name} is not a pinned peer`, { field: 'peers', rule: 'pinned_peer' });
+      if (!peer)
+        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${name} is not a pinned peer`, {
+          field: 'peers',
+          rule: 'pinned_peer',
+        });
       peers.push(peer);
     }
     return peers;
@@ -140,7 +177,12 @@ export class LookupClient {
     return { messageId, sealed };
   }
 
-  async #ask(peer: Peer, envelope: { messageId: string; sealed: SealedEnvelope }, queryId: string, deadlineMs: number): Promise<PeerLookupResult> {
+  async #ask(
+    peer: Peer,
+    envelope: { messageId: string; sealed: SealedEnvelope },
+    queryId: string,
+    deadlineMs: number,
+  ): Promise<PeerLookupResult> {
     const started = performance.now();
     const result = (outcome: LookupOutcome, hits: LookupHit[], errorCode = ''): PeerLookupResult => ({
       peer: peer.participantId,
@@ -156,16 +198,24 @@ export class LookupClient {
       const answer = await Promise.race([
         transport.lookup(peer, envelope.sealed.bytes, { deadlineMs, tls: this.deps.identity.tls }),
         new Promise<never>((_, reject) => {
-          guard = this.deps.clock.setTimeout(() => reject(new TracenetError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `no answer within ${deadlineMs} ms`)), deadlineMs + GUARD_MS);
+          guard = this.deps.clock.setTimeout(
+            () =>
+              reject(new TracenetError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `no answer within ${deadlineMs} ms`)),
+            deadlineMs + GUARD_MS,
+          );
         }),
       ]);
       const { hits } = this.#verify(answer, peer, envelope.messageId, queryId);
       return result(hits.length > 0 ? LookupOutcome.LOOKUP_OUTCOME_HIT : LookupOutcome.LOOKUP_OUTCOME_NO_HIT, hits);
     } catch (error) {
       const failure = TracenetError.from(error);
-      if (failure.code === ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED) return result(LookupOutcome.LOOKUP_OUTCOME_TIMEOUT, []);
+      if (failure.code === ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)
+        return result(LookupOutcome.LOOKUP_OUTCOME_TIMEOUT, []);
       const notAuthenticated = failure.rule === NOT_AUTHENTICATED.rule;
-      this.#logger.warn({ peer: peer.participantId, queryId, code: failure.codeName, rule: failure.rule }, notAuthenticated ? `lookup failed: ${NOT_AUTHENTICATED_HINT}` : 'lookup failed');
+      this.#logger.warn(
+        { peer: peer.participantId, queryId, code: failure.codeName, rule: failure.rule },
+        notAuthenticated ? `lookup failed: ${NOT_AUTHENTICATED_HINT}` : 'lookup failed',
+      );
       return result(LookupOutcome.LOOKUP_OUTCOME_ERROR, [], failure.codeName);
     } finally {
       guard?.cancel();
@@ -190,9 +240,15 @@ export class LookupClient {
     }
     const { peer: sender, sealed, senderBody } = opened;
     const { header } = parsed;
-    const mismatch = (what: string, rule: string) => new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, `the answer of ${peer.participantId} ${what}`, { field: 'answer', rule });
-    if (sender.participantId !== peer.participantId) throw mismatch(`comes from ${sender.participantId}`, 'answering_peer');
-    if (header.kind !== MessageKind.MESSAGE_KIND_LOOKUP_ANSWER) throw mismatch(`is of kind ${header.kind}, not LOOKUP_ANSWER`, 'answer_kind');
+    const mismatch = (what: string, rule: string) =>
+      new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, `the answer of ${peer.participantId} ${what}`, {
+        field: 'answer',
+        rule,
+      });
+    if (sender.participantId !== peer.participantId)
+      throw mismatch(`comes from ${sender.participantId}`, 'answering_peer');
+    if (header.kind !== MessageKind.MESSAGE_KIND_LOOKUP_ANSWER)
+      throw mismatch(`is of kind ${header.kind}, not LOOKUP_ANSWER`, 'answer_kind');
     if (header.correlationId !== queryMessageId) throw mismatch('answers another query envelope', 'correlation');
     this.#opener.checkTime(header);
     // The owner's previous card in grace when it answered from the keys this query was sealed to (13.6).
@@ -201,14 +257,24 @@ export class LookupClient {
     try {
       answer = LookupAnswer.decode(sealed.body);
     } catch (cause) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, `the answer of ${peer.participantId} is not a LookupAnswer`, { field: 'body', rule: 'protobuf', cause });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_MALFORMED,
+        `the answer of ${peer.participantId} is not a LookupAnswer`,
+        { field: 'body', rule: 'protobuf', cause },
+      );
     }
     if (answer.queryId !== queryId) throw mismatch('answers another query', 'query_id');
-    if (answer.hits.length > MAX_HITS) throw mismatch(`has ${answer.hits.length} hits, more than ${MAX_HITS}`, 'max_hits');
+    if (answer.hits.length > MAX_HITS)
+      throw mismatch(`has ${answer.hits.length} hits, more than ${MAX_HITS}`, 'max_hits');
     for (const hit of answer.hits) {
       if (hit.owner !== peer.participantId) throw mismatch(`names ${hit.owner} as the owner of a hit`, 'hit_owner');
-      if (hit.reference === '' || hit.reference.length > 64) throw mismatch('has a hit without a valid reference', 'hit_reference');
-      if (hit.category === InterestCategory.INTEREST_CATEGORY_UNSPECIFIED || !(hit.category in InterestCategory) || hit.category === InterestCategory.UNRECOGNIZED) {
+      if (hit.reference === '' || hit.reference.length > 64)
+        throw mismatch('has a hit without a valid reference', 'hit_reference');
+      if (
+        hit.category === InterestCategory.INTEREST_CATEGORY_UNSPECIFIED ||
+        !(hit.category in InterestCategory) ||
+        hit.category === InterestCategory.UNRECOGNIZED
+      ) {
         throw mismatch('has a hit without a known category', 'hit_category');
       }
     }

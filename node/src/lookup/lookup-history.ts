@@ -27,9 +27,18 @@ export class LookupHistory {
    * latest lookup that received it, except that a partial (wildcard) hit does not replace a
    * lookup that hit the same record exactly: the exact query describes the weapon better.
    */
-  async operations(query: LookupQuery, atMs: number, hits: ReadonlyArray<{ owner: string; reference: string; partial: boolean }>): Promise<Operation[]> {
+  async operations(
+    query: LookupQuery,
+    atMs: number,
+    hits: ReadonlyArray<{ owner: string; reference: string; partial: boolean }>,
+  ): Promise<Operation[]> {
     const { made, received } = this.store.lookups;
-    const operations: Operation[] = [made.put(queryKey(query.queryId), { atMs, query: Buffer.from(LookupQuery.encode(query).finish()).toString('base64') })];
+    const operations: Operation[] = [
+      made.put(queryKey(query.queryId), {
+        atMs,
+        query: Buffer.from(LookupQuery.encode(query).finish()).toString('base64'),
+      }),
+    ];
     for (const h of hits) {
       const key = hitKey(h.owner, h.reference);
       if (h.partial && (await received.get(key))?.partial === false) continue;
@@ -45,6 +54,11 @@ export class LookupHistory {
     if (pointer === undefined) return undefined;
     const stored = await made.get(queryKey(pointer.queryId));
     if (stored === undefined) return undefined;
-    return { queryId: pointer.queryId, atMs: stored.atMs, query: LookupQuery.decode(Buffer.from(stored.query, 'base64')), partial: pointer.partial };
+    return {
+      queryId: pointer.queryId,
+      atMs: stored.atMs,
+      query: LookupQuery.decode(Buffer.from(stored.query, 'base64')),
+      partial: pointer.partial,
+    };
   }
 }

@@ -118,7 +118,13 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
   async start(): Promise<void> {
     if (this.#pruneTimer) return;
     this.#pruneTimer = this.deps.clock
-      .setInterval(() => void this.prune().catch((error: unknown) => this.#logger.warn({ err: error }, 'could not prune answered query ids')), PRUNE_EVERY_MS)
+      .setInterval(
+        () =>
+          void this.prune().catch((error: unknown) =>
+            this.#logger.warn({ err: error }, 'could not prune answered query ids'),
+          ),
+        PRUNE_EVERY_MS,
+      )
       .unref();
     await this.prune();
   }
@@ -154,12 +160,18 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
       parsed = this.#opener.parse(raw);
       const authenticated = this.#opener.authenticate(parsed);
       peer = authenticated.peer;
-      return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () => this.#answer(authenticated));
+      return await this.#locks.run(seenKey(parsed.header.sender, parsed.header.messageId), () =>
+        this.#answer(authenticated),
+      );
     } catch (error) {
       const failure = TracenetError.from(error);
       if (!peer) countUnauthenticated({ refusals: this.deps.refusals, logger: this.#logger }, source, failure, parsed);
-      else if (parsed && failure.code !== ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE) await this.#auditRefusal(parsed, failure);
-      this.emit('refused', { code: failure.codeName, ...(peer ? { peer: peer.participantId } : { unauthenticated: refusalReason(failure) }) });
+      else if (parsed && failure.code !== ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE)
+        await this.#auditRefusal(parsed, failure);
+      this.emit('refused', {
+        code: failure.codeName,
+        ...(peer ? { peer: peer.participantId } : { unauthenticated: refusalReason(failure) }),
+      });
       throw failure;
     }
   }
@@ -168,42 +180,66 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     const { parsed, sealed, peer, own, senderBody } = opened;
     const { header } = parsed;
     if (header.kind !== MessageKind.MESSAGE_KIND_LOOKUP_QUERY) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `Federation.Lookup takes LOOKUP_QUERY envelopes, not kind ${MessageKind[header.kind] ?? header.kind}`, {
-        field: 'header.kind',
-        rule: 'lookup_kind',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `Federation.Lookup takes LOOKUP_QUERY envelopes, not kind ${MessageKind[header.kind] ?? header.kind}`,
+        {
+          field: 'header.kind',
+          rule: 'lookup_kind',
+        },
+      );
     }
     this.#opener.checkTime(header);
     if ((await this.deps.store.lookups.answered.get(seenKey(header.sender, header.messageId))) !== undefined) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED, `message id ${header.messageId} of ${header.sender} was answered already; a lookup is answered once`, {
-        field: 'header.message_id',
-        rule: 'unique_message_id',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_MESSAGE_ID_REUSED,
+        `message id ${header.messageId} of ${header.sender} was answered already; a lookup is answered once`,
+        {
+          field: 'header.message_id',
+          rule: 'unique_message_id',
+        },
+      );
     }
     const policy = this.deps.policies.get(header.sender);
     if (!policy.allowLookups) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, `${header.sender} may not look up records of ${this.deps.identity.participantId} (peer policy)`, {
-        field: 'header.kind',
-        rule: 'peer_policy',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED,
+        `${header.sender} may not look up records of ${this.deps.identity.participantId} (peer policy)`,
+        {
+          field: 'header.kind',
+          rule: 'peer_policy',
+        },
+      );
     }
     const perMinute = lookupsPerMinuteOf(policy);
     if (!this.#limiter.take(header.sender, perMinute)) {
       const wait = this.#limiter.waitMs(header.sender, perMinute);
-      throw new TracenetError(ErrorCode.ERROR_CODE_RATE_LIMITED, `${header.sender} may make ${perMinute} lookups per minute; try again in ${Math.ceil(wait / 1000)} s`, {
-        rule: 'lookups_per_minute',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_RATE_LIMITED,
+        `${header.sender} may make ${perMinute} lookups per minute; try again in ${Math.ceil(wait / 1000)} s`,
+        {
+          rule: 'lookups_per_minute',
+        },
+      );
     }
     this.#opener.verifySignature(parsed, sealed, peer, senderBody);
     let query: LookupQuery;
     try {
       query = LookupQuery.decode(sealed.body);
     } catch (cause) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'body is not a valid LookupQuery message', { field: 'body', rule: 'protobuf', cause });
+      throw new TracenetError(ErrorCode.ERROR_CODE_MALFORMED, 'body is not a valid LookupQuery message', {
+        field: 'body',
+        rule: 'protobuf',
+        cause,
+      });
     }
     throwViolations(lookupQueryViolations(query, 'body'), 'the lookup query is not valid');
     const weapon = query.weapon;
-    if (!weapon) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'body.weapon is required', { field: 'body.weapon', rule: 'required' });
+    if (!weapon)
+      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'body.weapon is required', {
+        field: 'body.weapon',
+        rule: 'required',
+      });
 
     const matches = await matchInterest(this.deps.records, weapon, this.deps.aliases.table);
     const self = this.deps.identity;
@@ -211,7 +247,13 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     const answer = {
       queryId: query.queryId,
       // Only these five fields: never the record (docs/protocol.md 13.6).
-      hits: matches.map(({ entry, partial }) => ({ reference: entry.reference, category: entry.category, owner: self.participantId, contactPoint: entry.contactPoint, partial })),
+      hits: matches.map(({ entry, partial }) => ({
+        reference: entry.reference,
+        category: entry.category,
+        owner: self.participantId,
+        contactPoint: entry.contactPoint,
+        partial,
+      })),
     };
     const body = encodePaddedAnswer(answer);
     const answerId = randomBytes(16).toString('base64url');
@@ -245,15 +287,29 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
       partial,
     }));
     const operations: Operation[] = [
-      this.deps.store.lookups.answered.put(seenKey(header.sender, header.messageId), { createdAtMs: header.createdAtMs, queryId: query.queryId }),
+      this.deps.store.lookups.answered.put(seenKey(header.sender, header.messageId), {
+        createdAtMs: header.createdAtMs,
+        queryId: query.queryId,
+      }),
       ...notices.map((n) => this.deps.hits.putOperation(n)),
     ];
     const audit: AuditEvent[] = [
-      inboundAuditEvent('lookup.query', parsed, { queryId: query.queryId, bodyDigest: bodyDigest(header.kind, sealed.body) }),
+      inboundAuditEvent('lookup.query', parsed, {
+        queryId: query.queryId,
+        bodyDigest: bodyDigest(header.kind, sealed.body),
+      }),
       ...notices.map(
         (n): AuditEvent => ({
           type: 'lookup.hit',
-          fields: { peer: n.askedBy, queryId: n.queryId, hitId: n.hitId, recordId: n.recordId, reference: n.reference, category: categoryName(n.category), partial: n.partial },
+          fields: {
+            peer: n.askedBy,
+            queryId: n.queryId,
+            hitId: n.hitId,
+            recordId: n.recordId,
+            reference: n.reference,
+            category: categoryName(n.category),
+            partial: n.partial,
+          },
         }),
       ),
       {
@@ -287,10 +343,22 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
 
   async #auditRefusal(parsed: ParsedEnvelope, failure: TracenetError): Promise<void> {
     try {
-      await this.deps.journal.write([], [inboundAuditEvent('lookup.refused', parsed, { code: failure.codeName, rule: failure.rule, authenticated: true })]);
+      await this.deps.journal.write(
+        [],
+        [
+          inboundAuditEvent('lookup.refused', parsed, {
+            code: failure.codeName,
+            rule: failure.rule,
+            authenticated: true,
+          }),
+        ],
+      );
     } catch (error) {
       this.#logger.error({ err: error }, 'could not audit a refused lookup');
     }
-    this.#logger.warn({ peer: parsed.header.sender, messageId: parsed.header.messageId, code: failure.codeName, rule: failure.rule }, 'lookup refused');
+    this.#logger.warn(
+      { peer: parsed.header.sender, messageId: parsed.header.messageId, code: failure.codeName, rule: failure.rule },
+      'lookup refused',
+    );
   }
 }

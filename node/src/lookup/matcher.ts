@@ -1,4 +1,11 @@
-import { ErrorCode, type FieldViolation, type LookupQuery, type RecordQuery, TracenetError, WeaponType } from '@tracenet/proto';
+import {
+  ErrorCode,
+  type FieldViolation,
+  type LookupQuery,
+  type RecordQuery,
+  TracenetError,
+  WeaponType,
+} from '@tracenet/proto';
 import type { AliasTable } from '../records/alias-table.js';
 import { normaliseCalibre, normaliseModel, normaliseName } from '../records/normalise.js';
 import type { InterestEntry, RecordStore } from '../records/record-store.js';
@@ -17,7 +24,10 @@ export const QUERY_LIMITS = { name: 200, purpose: 500, requestingAuthority: 500 
  * with manufacturer and serial (a wildcard serial with at least `WILDCARD_MIN_KNOWN` known
  * characters), a known type, the purpose, and — when `queryId` is checked — a query id.
  */
-export function lookupQueryViolations(query: Pick<LookupQuery, 'weapon' | 'purpose' | 'requestingAuthority'> & { queryId?: string }, prefix: string): FieldViolation[] {
+export function lookupQueryViolations(
+  query: Pick<LookupQuery, 'weapon' | 'purpose' | 'requestingAuthority'> & { queryId?: string },
+  prefix: string,
+): FieldViolation[] {
   const at = (name: string) => (prefix === '' ? name : `${prefix}.${name}`);
   const list: FieldViolation[] = [];
   const required = (field: string, message: string) => list.push({ field: at(field), rule: 'required', message });
@@ -25,15 +35,19 @@ export function lookupQueryViolations(query: Pick<LookupQuery, 'weapon' | 'purpo
   const tooLong = (field: string, value: string, max: number) => {
     if (value.length > max) invalid(field, 'max_length', `${field} is longer than ${max} characters`);
   };
-  if (query.queryId !== undefined && !QUERY_ID.test(query.queryId)) invalid('query_id', 'query_id', 'a query id is 16 to 64 characters of [A-Za-z0-9_-]');
+  if (query.queryId !== undefined && !QUERY_ID.test(query.queryId))
+    invalid('query_id', 'query_id', 'a query id is 16 to 64 characters of [A-Za-z0-9_-]');
   const w = query.weapon;
   if (!w) required('weapon', 'the weapon (manufacturer and serial number) is required');
   else {
-    if (w.manufacturer.trim() === '') required('weapon.manufacturer', 'the manufacturer is required (a serial alone is not an identity)');
-    else if (w.manufacturer.length <= QUERY_LIMITS.name && normaliseName(w.manufacturer) === '') invalid('weapon.manufacturer', 'name', 'the manufacturer has no letter or digit');
+    if (w.manufacturer.trim() === '')
+      required('weapon.manufacturer', 'the manufacturer is required (a serial alone is not an identity)');
+    else if (w.manufacturer.length <= QUERY_LIMITS.name && normaliseName(w.manufacturer) === '')
+      invalid('weapon.manufacturer', 'name', 'the manufacturer has no letter or digit');
     tooLong('weapon.manufacturer', w.manufacturer, QUERY_LIMITS.name);
     if (w.serialNumber.trim() === '') required('weapon.serial_number', 'the serial number is required');
-    else if (w.serialNumber.length > QUERY_LIMITS.name) tooLong('weapon.serial_number', w.serialNumber, QUERY_LIMITS.name);
+    else if (w.serialNumber.length > QUERY_LIMITS.name)
+      tooLong('weapon.serial_number', w.serialNumber, QUERY_LIMITS.name);
     else {
       const problem = serialViolation(serialPattern(w.serialNumber));
       if (problem) invalid('weapon.serial_number', problem.rule, problem.message);
@@ -41,9 +55,11 @@ export function lookupQueryViolations(query: Pick<LookupQuery, 'weapon' | 'purpo
     tooLong('weapon.model', w.model, QUERY_LIMITS.name);
     tooLong('weapon.calibre', w.calibre, QUERY_LIMITS.name);
     // Stryker disable next-line ConditionalExpression: `w.type !== 0` → true is equivalent (0 is a member of WeaponType and not UNRECOGNIZED); the other conditions of this line are killed by the type -1 and 99 cases of matcher.test.ts
-    if (w.type !== 0 && (!(w.type in WeaponType) || w.type === WeaponType.UNRECOGNIZED)) invalid('weapon.type', 'enum', `weapon type ${w.type} is not known`);
+    if (w.type !== 0 && (!(w.type in WeaponType) || w.type === WeaponType.UNRECOGNIZED))
+      invalid('weapon.type', 'enum', `weapon type ${w.type} is not known`);
   }
-  if (query.purpose.trim() === '') required('purpose', 'the purpose of the lookup is required; the owner of a hit records it');
+  if (query.purpose.trim() === '')
+    required('purpose', 'the purpose of the lookup is required; the owner of a hit records it');
   tooLong('purpose', query.purpose, QUERY_LIMITS.purpose);
   tooLong('requesting_authority', query.requestingAuthority, QUERY_LIMITS.requestingAuthority);
   return list;
@@ -54,7 +70,11 @@ export function throwViolations(violations: readonly FieldViolation[], summary: 
   const first = violations[0];
   if (!first) return;
   const code = first.rule === 'required' ? ErrorCode.ERROR_CODE_MISSING_FIELD : ErrorCode.ERROR_CODE_INVALID_FIELD;
-  throw new TracenetError(code, `${summary}: ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`, { field: first.field, rule: first.rule, violations: [...violations] });
+  throw new TracenetError(code, `${summary}: ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`, {
+    field: first.field,
+    rule: first.rule,
+    violations: [...violations],
+  });
 }
 
 /** A query made ready to run against the records-of-interest index. */
@@ -104,8 +124,17 @@ export interface InterestMatch {
  * index range; a wildcard serial reads the range of its literal prefix (every entry when it
  * starts with a wildcard). At most {@link MAX_HITS} records, one match per record.
  */
-export async function matchInterest(records: RecordStore, weapon: RecordQuery, aliases: AliasTable, limit = MAX_HITS): Promise<InterestMatch[]> {
+export async function matchInterest(
+  records: RecordStore,
+  weapon: RecordQuery,
+  aliases: AliasTable,
+  limit = MAX_HITS,
+): Promise<InterestMatch[]> {
   const matcher = compileLookup(weapon, aliases);
-  const entries = await records.findInterest({ serial: matcher.serial.prefix, exact: !matcher.serial.partial }, matcher.accepts, limit);
+  const entries = await records.findInterest(
+    { serial: matcher.serial.prefix, exact: !matcher.serial.partial },
+    matcher.accepts,
+    limit,
+  );
   return entries.map((entry) => ({ entry, partial: matcher.serial.partial }));
 }

@@ -1,4 +1,11 @@
-import { ErrorCode, type LookupHit, type ManufactureMarking, TraceRequest, TracenetError, type WeaponDescription } from '@tracenet/proto';
+import {
+  ErrorCode,
+  type LookupHit,
+  type ManufactureMarking,
+  TraceRequest,
+  TracenetError,
+  type WeaponDescription,
+} from '@tracenet/proto';
 import type { Case } from '@tracenet/proto';
 import type { LookupHistory } from './lookup-history.js';
 
@@ -38,16 +45,36 @@ export async function traceFromHit(
   request: TraceRequest | undefined,
   send: boolean,
 ): Promise<Case> {
-  if (!hit || hit.owner === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the hit and its owner are required', { field: 'hit.owner', rule: 'required' });
-  if (hit.reference === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the reference of the hit is required', { field: 'hit.reference', rule: 'required' });
+  if (!hit || hit.owner === '')
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the hit and its owner are required', {
+      field: 'hit.owner',
+      rule: 'required',
+    });
+  if (hit.reference === '')
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the reference of the hit is required', {
+      field: 'hit.reference',
+      rule: 'required',
+    });
   const remembered = await deps.history.hit(hit.owner, hit.reference);
   if (!remembered) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no lookup of this node received the hit ${hit.reference} from ${hit.owner}`, { field: 'hit.reference', rule: 'known_hit' });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_NOT_FOUND,
+      `no lookup of this node received the hit ${hit.reference} from ${hit.owner}`,
+      { field: 'hit.reference', rule: 'known_hit' },
+    );
   }
   const asked = remembered.query.weapon;
   const base = request ?? TraceRequest.fromPartial({});
   const weapon = base.weapon ?? EMPTY_WEAPON;
-  const given: ManufactureMarking = weapon.markings ?? { manufacturer: '', countryOfManufacture: '', serialNumber: '', model: '', type: 0, calibre: '', year: 0 };
+  const given: ManufactureMarking = weapon.markings ?? {
+    manufacturer: '',
+    countryOfManufacture: '',
+    serialNumber: '',
+    model: '',
+    type: 0,
+    calibre: '',
+    year: 0,
+  };
   const markings: ManufactureMarking = {
     ...given,
     manufacturer: given.manufacturer || (asked?.manufacturer ?? ''),

@@ -38,13 +38,22 @@ export type WorkflowBody =
 const TRACE_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 /** Decodes a body: MALFORMED (`body`) unless it decodes, INVALID_FIELD for an int64 beyond ±(2^53 − 1). */
-function decode<T>(codec: { decode(bytes: Uint8Array): T }, bytes: Uint8Array, name: string, int64Fields: Readonly<Record<number, string>> = {}): T {
+function decode<T>(
+  codec: { decode(bytes: Uint8Array): T },
+  bytes: Uint8Array,
+  name: string,
+  int64Fields: Readonly<Record<number, string>> = {},
+): T {
   return decodeWithSafeIntegers(codec, bytes, name, 'body', int64Fields);
 }
 
 function traceId(value: string, field = 'body.trace_id'): string {
   if (!TRACE_ID.test(value)) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'trace id must be 16 to 64 characters of [A-Za-z0-9_-]', { field, rule: 'trace_id' });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      'trace id must be 16 to 64 characters of [A-Za-z0-9_-]',
+      { field, rule: 'trace_id' },
+    );
   }
   return value;
 }
@@ -109,7 +118,10 @@ export function decodeWorkflowBody(kind: MessageKind, bytes: Uint8Array): Workfl
       return { kind, traceId: traceId(body.traceId), body };
     }
     default:
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `message kind ${kind} is not a workflow message`, { field: 'header.kind', rule: 'known_kind' });
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `message kind ${kind} is not a workflow message`, {
+        field: 'header.kind',
+        rule: 'known_kind',
+      });
   }
 }
 
@@ -140,7 +152,6 @@ export function encodeWorkflowBody(message: WorkflowBody): Uint8Array {
   }
 }
 
-
 /** A decoded, validated use-restriction message body (docs/protocol.md section 14). */
 export type DisclosureBody =
   | { kind: MessageKind.MESSAGE_KIND_CONSENT_REQUEST; traceId: string; body: ConsentRequest }
@@ -157,7 +168,11 @@ export const DISCLOSURE_KINDS: readonly MessageKind[] = [
 ];
 
 function participant(value: string, field: string): void {
-  if (!isParticipantId(value)) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${field} must be a participant id`, { field, rule: 'participant_id' });
+  if (!isParticipantId(value))
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${field} must be a participant id`, {
+      field,
+      rule: 'participant_id',
+    });
 }
 
 /** Decodes and validates the body of a use-restriction message (docs/protocol.md 14.6). */
@@ -185,14 +200,26 @@ export function decodeDisclosureBody(kind: MessageKind, bytes: Uint8Array): Disc
     case K.MESSAGE_KIND_SHARED_INFORMATION: {
       const body = decode(SharedInformation, bytes, 'SharedInformation');
       participant(body.provider, 'body.provider');
-      if (!body.answer) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'shared information carries the answer', { field: 'body.answer', rule: 'required' });
+      if (!body.answer)
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'shared information carries the answer', {
+          field: 'body.answer',
+          rule: 'required',
+        });
       validateAnswer(body.answer, 'body.answer');
-      if (!body.restrictions) throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'shared information carries its restrictions', { field: 'body.restrictions', rule: 'required' });
+      if (!body.restrictions)
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'shared information carries its restrictions', {
+          field: 'body.restrictions',
+          rule: 'required',
+        });
       validateRestrictions(body.restrictions, 'body.restrictions');
       return { kind, traceId: traceId(body.providerTraceId, 'body.provider_trace_id'), body };
     }
     default:
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `message kind ${kind} is not a use-restriction message`, { field: 'header.kind', rule: 'known_kind' });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `message kind ${kind} is not a use-restriction message`,
+        { field: 'header.kind', rule: 'known_kind' },
+      );
   }
 }
 

@@ -48,18 +48,24 @@ class Violations extends SharedViolations {
 export function validateTraceRequest(request: TraceRequest, prefix = 'request'): void {
   const v = new Violations();
   const f = (name: string) => `${prefix}.${name}`;
-  if (!ID.test(request.traceId)) v.invalid(f('trace_id'), 'trace_id', 'trace id must be 16 to 64 characters of [A-Za-z0-9_-]');
-  if (request.chainId !== '' && !ID.test(request.chainId)) v.invalid(f('chain_id'), 'trace_id', 'chain id must be a trace id');
+  if (!ID.test(request.traceId))
+    v.invalid(f('trace_id'), 'trace_id', 'trace id must be 16 to 64 characters of [A-Za-z0-9_-]');
+  if (request.chainId !== '' && !ID.test(request.chainId))
+    v.invalid(f('chain_id'), 'trace_id', 'chain id must be a trace id');
   v.text(f('requesting_authority'), request.requestingAuthority, 'requesting authority', 500);
   v.text(f('case_reference'), request.caseReference, 'case reference', 200);
-  if (request.priority === Priority.PRIORITY_UNSPECIFIED) v.missing(f('priority'), 'priority is required (routine or urgent)');
-  else if (!(request.priority in Priority) || request.priority === Priority.UNRECOGNIZED) v.invalid(f('priority'), 'enum', 'priority is not known');
+  if (request.priority === Priority.PRIORITY_UNSPECIFIED)
+    v.missing(f('priority'), 'priority is required (routine or urgent)');
+  else if (!(request.priority in Priority) || request.priority === Priority.UNRECOGNIZED)
+    v.invalid(f('priority'), 'enum', 'priority is not known');
   if (request.priority === Priority.PRIORITY_URGENT && request.urgencyJustification.trim() === '') {
     v.missing(f('urgency_justification'), 'an urgent request needs a justification');
   }
-  if (request.illicitCriteria.length === 0) v.missing(f('illicit_criteria'), 'at least one illicit criterion (ITI para 6) is required');
+  if (request.illicitCriteria.length === 0)
+    v.missing(f('illicit_criteria'), 'at least one illicit criterion (ITI para 6) is required');
   request.illicitCriteria.forEach((c, i) => {
-    if (c.kind === IllicitKind.ILLICIT_KIND_UNSPECIFIED || !(c.kind in IllicitKind)) v.missing(f(`illicit_criteria[${i}].kind`), 'the illicit criterion is required');
+    if (c.kind === IllicitKind.ILLICIT_KIND_UNSPECIFIED || !(c.kind in IllicitKind))
+      v.missing(f(`illicit_criteria[${i}].kind`), 'the illicit criterion is required');
     v.text(f(`illicit_criteria[${i}].legal_basis`), c.legalBasis, 'legal basis', 1000);
   });
   const circumstances = request.circumstances;
@@ -77,14 +83,22 @@ export function validateTraceRequest(request: TraceRequest, prefix = 'request'):
   else {
     const m = weapon.markings;
     const serial = m.serialNumber.trim() !== '' || (weapon.controlComponent?.serialNumber.trim() ?? '') !== '';
-    if (!serial && !unmarked) v.missing(f('weapon.markings.serial_number'), 'a serial number is required unless the weapon is not marked');
-    if (m.manufacturer.trim() === '' && !unmarked) v.missing(f('weapon.markings.manufacturer'), 'the manufacturer marking is required unless the weapon is not marked');
-    if (m.type === WeaponType.WEAPON_TYPE_UNSPECIFIED) v.missing(f('weapon.markings.type'), 'the weapon type is required');
+    if (!serial && !unmarked)
+      v.missing(f('weapon.markings.serial_number'), 'a serial number is required unless the weapon is not marked');
+    if (m.manufacturer.trim() === '' && !unmarked)
+      v.missing(
+        f('weapon.markings.manufacturer'),
+        'the manufacturer marking is required unless the weapon is not marked',
+      );
+    if (m.type === WeaponType.WEAPON_TYPE_UNSPECIFIED)
+      v.missing(f('weapon.markings.type'), 'the weapon type is required');
     v.text(f('weapon.markings.calibre'), m.calibre, 'calibre', 100);
   }
   weapon?.photos.forEach((p, i) => {
-    if (!PHOTO_TYPES.has(p.mediaType)) v.invalid(f(`weapon.photos[${i}].media_type`), 'media_type', 'photos must be image/jpeg or image/png');
-    if (p.content.length === 0 || p.content.length > MAX_PHOTO_BYTES) v.invalid(f(`weapon.photos[${i}].content`), 'size', 'a photo must be 1 byte to 1 MiB');
+    if (!PHOTO_TYPES.has(p.mediaType))
+      v.invalid(f(`weapon.photos[${i}].media_type`), 'media_type', 'photos must be image/jpeg or image/png');
+    if (p.content.length === 0 || p.content.length > MAX_PHOTO_BYTES)
+      v.invalid(f(`weapon.photos[${i}].content`), 'size', 'a photo must be 1 byte to 1 MiB');
   });
   v.text(f('intended_use'), request.intendedUse, 'intended use of the information', 2000);
   v.throwIfAny('the trace request lacks required content', ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
@@ -96,11 +110,14 @@ export function validateTraceRequest(request: TraceRequest, prefix = 'request'):
  */
 export function validateAnswer(answer: TraceAnswer, prefix: string): void {
   const v = new Violations();
-  if (answer.outcome === TraceOutcome.TRACE_OUTCOME_UNSPECIFIED || !(answer.outcome in TraceOutcome)) v.missing(`${prefix}.outcome`, 'the outcome is required');
+  if (answer.outcome === TraceOutcome.TRACE_OUTCOME_UNSPECIFIED || !(answer.outcome in TraceOutcome))
+    v.missing(`${prefix}.outcome`, 'the outcome is required');
   if (answer.outcome === TraceOutcome.TRACE_OUTCOME_REFERRED) {
     const referral = answer.referral;
-    if (!referral || !isParticipantId(referral.participant)) v.missing(`${prefix}.referral.participant`, 'a referral names the participant referred to');
-    if (!referral || referral.basis.trim() === '') v.missing(`${prefix}.referral.basis`, 'a referral states its basis, e.g. the export');
+    if (!referral || !isParticipantId(referral.participant))
+      v.missing(`${prefix}.referral.participant`, 'a referral names the participant referred to');
+    if (!referral || referral.basis.trim() === '')
+      v.missing(`${prefix}.referral.basis`, 'a referral states its basis, e.g. the export');
   }
   if (answer.outcome === TraceOutcome.TRACE_OUTCOME_TRACED && answer.lastLegalRecord.trim() === '') {
     v.missing(`${prefix}.last_legal_record`, 'a traced answer states the last legal record');
@@ -114,7 +131,10 @@ export function validateAnswer(answer: TraceAnswer, prefix: string): void {
 export function validateReason(reason: ReasonCode, explanation: string, prefix: string): void {
   const v = new Violations();
   if (reason === ReasonCode.REASON_CODE_UNSPECIFIED || !(reason in ReasonCode)) {
-    v.missing(`${prefix}.reason`, 'a reason code is required (ongoing criminal investigation, legal confidentiality, national security, other)');
+    v.missing(
+      `${prefix}.reason`,
+      'a reason code is required (ongoing criminal investigation, legal confidentiality, national security, other)',
+    );
   }
   v.text(`${prefix}.explanation`, explanation, 'an explanation', 5000);
   // protocol 12.2, kinds 7–9: MISSING_FIELD, also for an explanation that is too long.

@@ -7,7 +7,14 @@ import { SignedHeadWriter } from '../audit/head-file.js';
 import { domain, sodium } from '../crypto/sodium.js';
 import { dataPaths, type NodeIdentity } from '../identity/data-dir.js';
 import { verifyPeerCard } from '../identity/peer-card.js';
-import { metaKey, openFreshStore, RESTORED_KEY, SCHEMA_VERSION_KEY, schemaVersionOf, snapshotEntries } from '../store/backup.js';
+import {
+  metaKey,
+  openFreshStore,
+  RESTORED_KEY,
+  SCHEMA_VERSION_KEY,
+  schemaVersionOf,
+  snapshotEntries,
+} from '../store/backup.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 
@@ -40,7 +47,12 @@ const NOT_COPIED = [/^store$/, /^store\.damaged-/, /^node\.json$/, /^audit-head\
 /** The directory of secret files, copied only with `includeKeys`. */
 const KEYS_DIR = 'keys';
 /** Key files a node cannot start without (relative paths); restored without keys, they must be put back. */
-export const REQUIRED_KEY_FILES = ['keys/signing.key', 'keys/encryption.key', 'keys/tls.key', 'keys/authority.token'] as const;
+export const REQUIRED_KEY_FILES = [
+  'keys/signing.key',
+  'keys/encryption.key',
+  'keys/tls.key',
+  'keys/authority.token',
+] as const;
 
 /** A file of the data directory in a backup. */
 export interface BackupFile {
@@ -109,7 +121,9 @@ function manifestSignedBytes(json: Buffer): Buffer {
 async function dataFiles(dataDir: string, includeKeys: boolean): Promise<Array<{ path: string; mode: number }>> {
   const found: Array<{ path: string; mode: number }> = [];
   const walk = async (dir: string, prefix: string) => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     for (const entry of entries) {
       const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
       if (NOT_COPIED.some((pattern) => pattern.test(path))) continue;
@@ -221,7 +235,11 @@ class FileReader {
       else this.#buffer = Buffer.concat([this.#buffer, chunk.subarray(0, bytesRead)]);
     }
     if (this.#buffer.length === 0 && length > 0 && this.#ended) return undefined;
-    if (this.#buffer.length < length) throw invalid(`the backup ends in the middle of a record (offset ${this.#offset + this.#buffer.length})`, 'backup_truncated');
+    if (this.#buffer.length < length)
+      throw invalid(
+        `the backup ends in the middle of a record (offset ${this.#offset + this.#buffer.length})`,
+        'backup_truncated',
+      );
     const piece = this.#buffer.subarray(0, length);
     this.#buffer = this.#buffer.subarray(length);
     this.#offset += length;
@@ -230,7 +248,9 @@ class FileReader {
 }
 
 /** One record of a backup file, in file order. */
-type BackupRecord = { readonly type: 'store'; readonly key: Buffer; readonly value: Buffer } | { readonly type: 'file'; readonly path: string; readonly value: Buffer };
+type BackupRecord =
+  | { readonly type: 'store'; readonly key: Buffer; readonly value: Buffer }
+  | { readonly type: 'file'; readonly path: string; readonly value: Buffer };
 
 /** Whether `path` is a plain relative path that stays inside the data directory. */
 function safeRelativePath(path: string): boolean {
@@ -243,19 +263,31 @@ function safeRelativePath(path: string): boolean {
  * manifest once everything is checked (see {@link verifyBackup}). `visit` sees records before the
  * manifest is checked: a caller that writes them must undo its writes when this throws.
  */
-async function readBackup(path: string, visit: (entry: BackupRecord) => Promise<void>): Promise<{ manifest: BackupManifest; bytes: number }> {
+async function readBackup(
+  path: string,
+  visit: (entry: BackupRecord) => Promise<void>,
+): Promise<{ manifest: BackupManifest; bytes: number }> {
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `backup file ${path} does not exist`, { field: 'backup', rule: 'exists', cause });
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `backup file ${path} does not exist`, {
+        field: 'backup',
+        rule: 'exists',
+        cause,
+      });
     throw cause;
   }
   try {
     const reader = new FileReader(handle);
     const hash = createHash('sha256');
     const magic = await reader.exactly(MAGIC.length);
-    if (!magic?.equals(MAGIC)) throw invalid(`${path} is not a Tracenet backup (it does not start with ${JSON.stringify(MAGIC.toString('ascii').trim())})`, 'backup_magic');
+    if (!magic?.equals(MAGIC))
+      throw invalid(
+        `${path} is not a Tracenet backup (it does not start with ${JSON.stringify(MAGIC.toString('ascii').trim())})`,
+        'backup_magic',
+      );
     hash.update(magic);
     let previousKey: Buffer | undefined;
     let storeEntries = 0;
@@ -268,35 +300,50 @@ async function readBackup(path: string, visit: (entry: BackupRecord) => Promise<
       if (head === undefined) throw invalid('the backup ends without its manifest', 'backup_truncated');
       const type = head.readUInt8(0);
       const keyLength = head.readUInt32BE(1);
-      if (type !== RECORD.store && type !== RECORD.file && type !== RECORD.manifest) throw invalid(`unknown record type 0x${type.toString(16)} at offset ${at}`, 'backup_record');
-      if (keyLength > MAX_KEY_BYTES) throw invalid(`a record key of ${keyLength} bytes at offset ${at}`, 'backup_record');
+      if (type !== RECORD.store && type !== RECORD.file && type !== RECORD.manifest)
+        throw invalid(`unknown record type 0x${type.toString(16)} at offset ${at}`, 'backup_record');
+      if (keyLength > MAX_KEY_BYTES)
+        throw invalid(`a record key of ${keyLength} bytes at offset ${at}`, 'backup_record');
       const key = (await reader.exactly(keyLength)) ?? Buffer.alloc(0);
       const lengthBytes = await reader.exactly(4);
-      if (lengthBytes === undefined) throw invalid(`the backup ends in the middle of a record (offset ${reader.offset})`, 'backup_truncated');
+      if (lengthBytes === undefined)
+        throw invalid(`the backup ends in the middle of a record (offset ${reader.offset})`, 'backup_truncated');
       const valueLength = lengthBytes.readUInt32BE(0);
-      if (valueLength > MAX_VALUE_BYTES) throw invalid(`a record value of ${valueLength} bytes at offset ${at}`, 'backup_record');
+      if (valueLength > MAX_VALUE_BYTES)
+        throw invalid(`a record value of ${valueLength} bytes at offset ${at}`, 'backup_record');
       const value = (await reader.exactly(valueLength)) ?? Buffer.alloc(0);
       if (type === RECORD.manifest) {
         if ((await reader.exactly(1)) !== undefined) throw invalid('bytes follow the manifest', 'backup_trailing');
         const manifest = checkManifest(key, value, hash.digest('hex'));
-        if (manifest.storeEntries !== storeEntries) throw invalid(`the manifest counts ${manifest.storeEntries} store entries, the backup holds ${storeEntries}`, 'backup_count');
+        if (manifest.storeEntries !== storeEntries)
+          throw invalid(
+            `the manifest counts ${manifest.storeEntries} store entries, the backup holds ${storeEntries}`,
+            'backup_count',
+          );
         const listed = manifest.files.map((f) => `${f.path}:${f.bytes}`).join('\n');
-        if (listed !== files.map((f) => `${f.path}:${f.bytes}`).join('\n')) throw invalid('the files of the backup are not those its manifest lists', 'backup_files');
+        if (listed !== files.map((f) => `${f.path}:${f.bytes}`).join('\n'))
+          throw invalid('the files of the backup are not those its manifest lists', 'backup_files');
         const stored = storedHead === undefined ? null : (JSON.parse(storedHead.toString('utf8')) as StoredSignedHead);
-        if (JSON.stringify(stored) !== JSON.stringify(manifest.auditHead)) throw invalid("the manifest's audit head is not the one in the store", 'backup_audit_head');
+        if (JSON.stringify(stored) !== JSON.stringify(manifest.auditHead))
+          throw invalid("the manifest's audit head is not the one in the store", 'backup_audit_head');
         return { manifest, bytes: reader.offset };
       }
       hash.update(head).update(key).update(lengthBytes).update(value);
       if (type === RECORD.store) {
         if (files.length > 0) throw invalid(`a store entry after the files at offset ${at}`, 'backup_order');
-        if (previousKey && Buffer.compare(previousKey, key) >= 0) throw invalid(`store entries out of key order at offset ${at}`, 'backup_order');
+        if (previousKey && Buffer.compare(previousKey, key) >= 0)
+          throw invalid(`store entries out of key order at offset ${at}`, 'backup_order');
         previousKey = key;
         storeEntries += 1;
         if (key.equals(headKey)) storedHead = value;
         await visit({ type: 'store', key, value });
       } else {
         const filePath = key.toString('utf8');
-        if (!safeRelativePath(filePath) || filePath === 'store' || filePath.startsWith('store/')) throw invalid(`the file name ${JSON.stringify(filePath)} at offset ${at} leaves the data directory or names the store`, 'backup_path');
+        if (!safeRelativePath(filePath) || filePath === 'store' || filePath.startsWith('store/'))
+          throw invalid(
+            `the file name ${JSON.stringify(filePath)} at offset ${at} leaves the data directory or names the store`,
+            'backup_path',
+          );
         files.push({ path: filePath, mode: 0, bytes: value.length });
         await visit({ type: 'file', path: filePath, value });
       }
@@ -312,9 +359,14 @@ function checkManifest(json: Buffer, signature: Buffer, contentSha256: string): 
   try {
     manifest = JSON.parse(json.toString('utf8')) as BackupManifest;
   } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the manifest is not JSON', { field: 'backup', rule: 'backup_manifest', cause });
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the manifest is not JSON', {
+      field: 'backup',
+      rule: 'backup_manifest',
+      cause,
+    });
   }
-  if (typeof manifest !== 'object' || manifest === null || manifest.format !== BACKUP_FORMAT) throw invalid(`the manifest is not ${BACKUP_FORMAT}`, 'backup_manifest');
+  if (typeof manifest !== 'object' || manifest === null || manifest.format !== BACKUP_FORMAT)
+    throw invalid(`the manifest is not ${BACKUP_FORMAT}`, 'backup_manifest');
   const fields: Array<[string, boolean]> = [
     ['participantId', typeof manifest.participantId === 'string'],
     ['keyId', typeof manifest.keyId === 'string'],
@@ -322,19 +374,40 @@ function checkManifest(json: Buffer, signature: Buffer, contentSha256: string): 
     ['createdAtMs', Number.isSafeInteger(manifest.createdAtMs)],
     ['schemaVersion', Number.isSafeInteger(manifest.schemaVersion)],
     ['storeEntries', Number.isSafeInteger(manifest.storeEntries)],
-    ['files', Array.isArray(manifest.files) && manifest.files.every((f) => typeof f?.path === 'string' && Number.isSafeInteger(f.mode) && Number.isSafeInteger(f.bytes))],
+    [
+      'files',
+      Array.isArray(manifest.files) &&
+        manifest.files.every(
+          (f) => typeof f?.path === 'string' && Number.isSafeInteger(f.mode) && Number.isSafeInteger(f.bytes),
+        ),
+    ],
     ['keysIncluded', typeof manifest.keysIncluded === 'boolean'],
     ['contentSha256', typeof manifest.contentSha256 === 'string'],
-    ['auditHead', manifest.auditHead === null || (typeof manifest.auditHead === 'object' && !Array.isArray(manifest.auditHead))],
+    [
+      'auditHead',
+      manifest.auditHead === null || (typeof manifest.auditHead === 'object' && !Array.isArray(manifest.auditHead)),
+    ],
   ];
   const wrong = fields.find(([, ok]) => !ok);
   if (wrong) throw invalid(`the manifest's ${wrong[0]} is missing or of the wrong type`, 'backup_manifest');
   const publicKey = Buffer.from(manifest.signingPublicKey, 'base64');
   const s = sodium();
-  if (publicKey.length !== s.crypto_sign_PUBLICKEYBYTES || signature.length !== s.crypto_sign_BYTES || !s.crypto_sign_verify_detached(signature, manifestSignedBytes(json), publicKey)) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'the signature of the manifest does not verify under the key it names', { field: 'backup', rule: 'backup_signature' });
+  if (
+    publicKey.length !== s.crypto_sign_PUBLICKEYBYTES ||
+    signature.length !== s.crypto_sign_BYTES ||
+    !s.crypto_sign_verify_detached(signature, manifestSignedBytes(json), publicKey)
+  ) {
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+      'the signature of the manifest does not verify under the key it names',
+      { field: 'backup', rule: 'backup_signature' },
+    );
   }
-  if (manifest.contentSha256 !== contentSha256) throw invalid(`the content's SHA-256 is ${contentSha256}, the manifest says ${manifest.contentSha256}`, 'backup_hash');
+  if (manifest.contentSha256 !== contentSha256)
+    throw invalid(
+      `the content's SHA-256 is ${contentSha256}, the manifest says ${manifest.contentSha256}`,
+      'backup_hash',
+    );
   return manifest;
 }
 
@@ -361,22 +434,38 @@ export async function verifyBackup(path: string, options: { card?: PeerCard } = 
   return { manifest, bytes, ...checkSigner(manifest, options.card) };
 }
 
-function checkSigner(manifest: BackupManifest, card: PeerCard | undefined): Pick<BackupSummary, 'auditHeadVerified' | 'cardChecked'> {
+function checkSigner(
+  manifest: BackupManifest,
+  card: PeerCard | undefined,
+): Pick<BackupSummary, 'auditHeadVerified' | 'cardChecked'> {
   const publicKey = Buffer.from(manifest.signingPublicKey, 'base64');
   if (card) {
     // The card must have been valid when the backup was made, and name the key that signed it.
     const body: PeerCardBody = verifyPeerCard(card, manifest.createdAtMs);
     if (body.participantId !== manifest.participantId) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, `the backup is of ${manifest.participantId}, the card of ${body.participantId}`, { field: 'card', rule: 'backup_signer' });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+        `the backup is of ${manifest.participantId}, the card of ${body.participantId}`,
+        { field: 'card', rule: 'backup_signer' },
+      );
     }
     if (!Buffer.from(body.signingPublicKey).equals(publicKey) || body.keyId !== manifest.keyId) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, `the backup is signed by key ${manifest.keyId}, the card names key ${body.keyId}`, { field: 'card', rule: 'backup_signer' });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+        `the backup is signed by key ${manifest.keyId}, the card names key ${body.keyId}`,
+        { field: 'card', rule: 'backup_signer' },
+      );
     }
   }
   const head = manifest.auditHead;
   let auditHeadVerified = false;
   if (head && head.keyId === manifest.keyId) {
-    if (!signedHeadVerifies(head, publicKey)) throw new TracenetError(ErrorCode.ERROR_CODE_BAD_SIGNATURE, 'the audit head in the backup is not signed by the node', { field: 'backup', rule: 'backup_audit_head' });
+    if (!signedHeadVerifies(head, publicKey))
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_BAD_SIGNATURE,
+        'the audit head in the backup is not signed by the node',
+        { field: 'backup', rule: 'backup_audit_head' },
+      );
     auditHeadVerified = true;
   }
   return { auditHeadVerified, cardChecked: card !== undefined };
@@ -396,7 +485,11 @@ export interface RestoreResult extends BackupSummary {
  * written from the manifest's audit head, so that `tracenet start` finds a store whose files and
  * chain agree with its head. Refuses a non-empty directory with ALREADY_EXISTS.
  */
-export async function restoreBackup(path: string, dataDir: string, options: { card?: PeerCard } = {}): Promise<RestoreResult> {
+export async function restoreBackup(
+  path: string,
+  dataDir: string,
+  options: { card?: PeerCard } = {},
+): Promise<RestoreResult> {
   const summary = await verifyBackup(path, options);
   let existing: string[] | undefined;
   try {
@@ -404,7 +497,12 @@ export async function restoreBackup(path: string, dataDir: string, options: { ca
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  if (existing && existing.length > 0) throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `${dataDir} is not empty; restore into a new directory`, { field: 'data', rule: 'empty_directory' });
+  if (existing && existing.length > 0)
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_ALREADY_EXISTS,
+      `${dataDir} is not empty; restore into a new directory`,
+      { field: 'data', rule: 'empty_directory' },
+    );
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chmod(dataDir, 0o700);
   try {
@@ -412,7 +510,10 @@ export async function restoreBackup(path: string, dataDir: string, options: { ca
   } catch (error) {
     // The directory was empty or absent: what is in it now was written here. One that existed
     // (perhaps a mount point) is kept, empty.
-    if (existing) await Promise.all((await readdir(dataDir)).map((name) => rm(join(dataDir, name), { recursive: true, force: true })));
+    if (existing)
+      await Promise.all(
+        (await readdir(dataDir)).map((name) => rm(join(dataDir, name), { recursive: true, force: true })),
+      );
     else await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
@@ -438,14 +539,20 @@ async function writeRestore(path: string, dataDir: string, summary: BackupSummar
       await chmod(target, mode);
     });
     // The file changed between the two passes: what was written is not what was verified.
-    if (manifest.contentSha256 !== summary.manifest.contentSha256) throw invalid('the backup file changed while it was restored', 'backup_hash');
+    if (manifest.contentSha256 !== summary.manifest.contentSha256)
+      throw invalid('the backup file changed while it was restored', 'backup_hash');
     // The mark that makes the first start ask the peers for what the backup lacks (docs/protocol.md 5.6).
-    await store.put(Buffer.from(metaKey(RESTORED_KEY), 'utf8'), Buffer.from(JSON.stringify({ backupCreatedAtMs: manifest.createdAtMs }), 'utf8'));
+    await store.put(
+      Buffer.from(metaKey(RESTORED_KEY), 'utf8'),
+      Buffer.from(JSON.stringify({ backupCreatedAtMs: manifest.createdAtMs }), 'utf8'),
+    );
   } finally {
     await store.close();
   }
-  if (written !== summary.manifest.storeEntries) throw invalid(`wrote ${written} of ${summary.manifest.storeEntries} store entries`, 'backup_count');
-  if (summary.manifest.auditHead) await new SignedHeadWriter({ path: paths.auditHead, sync: true }).write(summary.manifest.auditHead);
+  if (written !== summary.manifest.storeEntries)
+    throw invalid(`wrote ${written} of ${summary.manifest.storeEntries} store entries`, 'backup_count');
+  if (summary.manifest.auditHead)
+    await new SignedHeadWriter({ path: paths.auditHead, sync: true }).write(summary.manifest.auditHead);
   const present = new Set(summary.manifest.files.map((f) => f.path));
   return { ...summary, dataDir, missingKeyFiles: REQUIRED_KEY_FILES.filter((file) => !present.has(file)) };
 }

@@ -2,7 +2,13 @@ import type { Server, ServerWritableStream, UntypedServiceImplementation } from 
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 
 /** The tracenet.v1 services a node serves, by their fully qualified names. */
-export const TRACENET_SERVICES = ['tracenet.v1.Federation', 'tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups'] as const;
+export const TRACENET_SERVICES = [
+  'tracenet.v1.Federation',
+  'tracenet.v1.Authority',
+  'tracenet.v1.Cases',
+  'tracenet.v1.Records',
+  'tracenet.v1.Lookups',
+] as const;
 
 /** One of {@link TRACENET_SERVICES}. */
 export type TracenetServiceName = (typeof TRACENET_SERVICES)[number];

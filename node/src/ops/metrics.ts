@@ -246,11 +246,15 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path !== '/metrics') {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found; metrics are at /metrics\n');
+      response
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end('not found; metrics are at /metrics\n');
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+      response
+        .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+        .end('method not allowed\n');
       return;
     }
     registry.metrics().then(
@@ -270,7 +274,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
     const http = createServer(handle);
     await new Promise<void>((resolve, reject) => {
       http.once('error', (error) => {
-        reject(new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `cannot listen on ${options.listen}: ${error.message}`, { field: 'metrics.listen', rule: 'listen', cause: error }));
+        reject(
+          new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `cannot listen on ${options.listen}: ${error.message}`, {
+            field: 'metrics.listen',
+            rule: 'listen',
+            cause: error,
+          }),
+        );
       });
       http.listen({ host, port }, () => resolve());
     });

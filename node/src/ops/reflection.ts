@@ -36,7 +36,10 @@ function contract(): PackageDefinition {
  * // grpcurl -plaintext 127.0.0.1:7444 list
  * ```
  */
-export function addReflection(server: Pick<Server, 'addService'>, options: { services?: readonly string[] } = {}): void {
+export function addReflection(
+  server: Pick<Server, 'addService'>,
+  options: { services?: readonly string[] } = {},
+): void {
   const services = options.services ?? [...TRACENET_SERVICES, HEALTH_SERVICE];
   new ReflectionService(contract(), { services: [...services] }).addToServer(server);
 }

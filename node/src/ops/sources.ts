@@ -10,7 +10,10 @@ export function stateLabel(state: CaseState): string {
 
 /** What {@link createCaseStats} reads: `Workflow.list` has this shape. */
 export interface CaseLister {
-  list(filter: { readonly limit?: number; readonly cursor?: string }): Promise<{ cases: ReadonlyArray<{ readonly state: CaseState; readonly overdue: boolean }>; nextCursor: string }>;
+  list(filter: {
+    readonly limit?: number;
+    readonly cursor?: string;
+  }): Promise<{ cases: ReadonlyArray<{ readonly state: CaseState; readonly overdue: boolean }>; nextCursor: string }>;
 }
 
 /** Case counts for the `tracenet_cases` and `tracenet_cases_overdue` gauges. */
@@ -32,7 +35,10 @@ export interface CaseStats {
  * createMetrics({ ..., casesByState: cases.byState, overdueCases: cases.overdue });
  * ```
  */
-export function createCaseStats(lister: CaseLister, options: { maxAgeMs?: number; now?: () => number } = {}): CaseStats {
+export function createCaseStats(
+  lister: CaseLister,
+  options: { maxAgeMs?: number; now?: () => number } = {},
+): CaseStats {
   const maxAgeMs = options.maxAgeMs ?? 1000;
   const now = options.now ?? Date.now;
   let last: { at: number; counts: Promise<{ byState: Record<string, number>; overdue: number }> } | undefined;
@@ -40,7 +46,8 @@ export function createCaseStats(lister: CaseLister, options: { maxAgeMs?: number
   const count = async () => {
     const byState: Record<string, number> = {};
     for (const value of Object.values(CaseState)) {
-      if (typeof value === 'number' && value !== CaseState.CASE_STATE_UNSPECIFIED && value !== CaseState.UNRECOGNIZED) byState[stateLabel(value)] = 0;
+      if (typeof value === 'number' && value !== CaseState.CASE_STATE_UNSPECIFIED && value !== CaseState.UNRECOGNIZED)
+        byState[stateLabel(value)] = 0;
     }
     let overdue = 0;
     let cursor = '';

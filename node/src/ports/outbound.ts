@@ -22,7 +22,13 @@ export interface OutboundFailure {
 
 /** What the workflow needs from the outbox. */
 export interface OutboundPort {
-  prepare(message: { recipient: string; kind: MessageKind; body: Uint8Array; correlationId: string; orderKey: string }): PreparedMessage;
+  prepare(message: {
+    recipient: string;
+    kind: MessageKind;
+    body: Uint8Array;
+    correlationId: string;
+    orderKey: string;
+  }): PreparedMessage;
   /**
    * Tells about messages that failed for good, so that the case says so on its timeline instead
    * of waiting for an acknowledgement that cannot come. Optional for fakes.

@@ -58,7 +58,11 @@ export class AliasTable implements NameAliases {
 export function parseAliasCsv(text: string | Uint8Array): AliasTable {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text);
   if (bytes.length > MAX_ALIAS_FILE_BYTES) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the alias table is ${bytes.length} bytes; the limit is ${MAX_ALIAS_FILE_BYTES}`, { field: 'aliases', rule: 'max_bytes' });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `the alias table is ${bytes.length} bytes; the limit is ${MAX_ALIAS_FILE_BYTES}`,
+      { field: 'aliases', rule: 'max_bytes' },
+    );
   }
   let rows: Array<{ record: string[]; info: { lines: number } }>;
   try {
@@ -72,7 +76,11 @@ export function parseAliasCsv(text: string | Uint8Array): AliasTable {
       info: true,
     }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
   } catch (cause) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the alias table is not valid CSV: ${(cause as Error).message}`, { field: 'aliases', rule: 'csv', cause });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `the alias table is not valid CSV: ${(cause as Error).message}`,
+      { field: 'aliases', rule: 'csv', cause },
+    );
   }
   const violations: FieldViolation[] = [];
   const map = new Map<string, string>();
@@ -85,18 +93,30 @@ export function parseAliasCsv(text: string | Uint8Array): AliasTable {
     const line = info.lines;
     count += 1;
     if (count > MAX_ALIAS_ROWS) {
-      violations.push({ field: `aliases[line ${line}]`, rule: 'max_rows', message: `an alias table has at most ${MAX_ALIAS_ROWS} names` });
+      violations.push({
+        field: `aliases[line ${line}]`,
+        rule: 'max_rows',
+        message: `an alias table has at most ${MAX_ALIAS_ROWS} names`,
+      });
       break;
     }
     const forms = names.map(normaliseName);
     const canonical = forms[0] ?? '';
     if (canonical === '') {
-      violations.push({ field: `aliases[line ${line}]`, rule: 'name', message: `the canonical name ${JSON.stringify(names[0])} has no letter or digit` });
+      violations.push({
+        field: `aliases[line ${line}]`,
+        rule: 'name',
+        message: `the canonical name ${JSON.stringify(names[0])} has no letter or digit`,
+      });
       continue;
     }
     forms.forEach((form, i) => {
       if (form === '') {
-        violations.push({ field: `aliases[line ${line}]`, rule: 'name', message: `${JSON.stringify(names[i])} has no letter or digit` });
+        violations.push({
+          field: `aliases[line ${line}]`,
+          rule: 'name',
+          message: `${JSON.stringify(names[i])} has no letter or digit`,
+        });
         return;
       }
       const owner = map.get(form);
@@ -114,11 +134,18 @@ export function parseAliasCsv(text: string | Uint8Array): AliasTable {
   }
   if (violations.length > 0) {
     const first = violations[0];
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the alias table is not valid: ${violations.slice(0, 5).map((v) => `${v.field}: ${v.message}`).join('; ')}`, {
-      field: first?.field ?? 'aliases',
-      rule: first?.rule ?? '',
-      violations,
-    });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `the alias table is not valid: ${violations
+        .slice(0, 5)
+        .map((v) => `${v.field}: ${v.message}`)
+        .join('; ')}`,
+      {
+        field: first?.field ?? 'aliases',
+        rule: first?.rule ?? '',
+        violations,
+      },
+    );
   }
   return new AliasTable(map, blake2b256(ALIASES_DOMAIN, bytes).toString('hex'));
 }

@@ -9,7 +9,16 @@ import {
   type WeaponEvent,
   type WeaponRecord,
 } from '@tracenet/proto';
-import { COMPONENT_KIND, enumChoices, EVENT_TYPE, MANUFACTURE_METHOD, parseEnum, type EnumSpec, WEAPON_STATUS, WEAPON_TYPE } from './record-json.js';
+import {
+  COMPONENT_KIND,
+  enumChoices,
+  EVENT_TYPE,
+  MANUFACTURE_METHOD,
+  parseEnum,
+  type EnumSpec,
+  WEAPON_STATUS,
+  WEAPON_TYPE,
+} from './record-json.js';
 
 /**
  * The CSV column format of record imports (docs/records.md, "CSV"): a header row naming the
@@ -44,7 +53,10 @@ const GROUPS = {
   import: { list: 'imports', fields: ['country', 'year'] },
   component: { list: 'components', fields: ['kind', 'serial_number', 'marking'] },
   secondary_mark: { list: 'secondary_marks', fields: ['location', 'value'] },
-  event: { list: 'events', fields: ['type', 'date', 'place', 'agency', 'destination', 'origin', 'licence', 'end_user', 'details'] },
+  event: {
+    list: 'events',
+    fields: ['type', 'date', 'place', 'agency', 'destination', 'origin', 'licence', 'end_user', 'details'],
+  },
 } as const;
 type GroupName = keyof typeof GROUPS;
 
@@ -53,7 +65,9 @@ const GROUP_COLUMN = /^(import|component|secondary_mark|event)([1-9]\d{0,3})_([a
 /** Every single-field column name, in the order docs/records.md lists them. */
 export const CSV_SCALAR_COLUMNS = Object.keys(SCALAR_COLUMNS) as ScalarColumn[];
 
-type ColumnRef = { readonly scalar: ScalarColumn } | { readonly group: GroupName; readonly n: number; readonly field: string };
+type ColumnRef =
+  | { readonly scalar: ScalarColumn }
+  | { readonly group: GroupName; readonly n: number; readonly field: string };
 
 /** A parsed header row: what each column position holds. */
 export interface CsvLayout {
@@ -75,17 +89,23 @@ export function parseCsvHeader(cells: readonly string[]): CsvLayout {
     if (name in SCALAR_COLUMNS) return { scalar: name as ScalarColumn };
     const m = GROUP_COLUMN.exec(name);
     const group = m?.[1] as GroupName | undefined;
-    if (m && group && (GROUPS[group].fields as readonly string[]).includes(m[3] ?? '')) return { group, n: Number(m[2]), field: m[3] ?? '' };
+    if (m && group && (GROUPS[group].fields as readonly string[]).includes(m[3] ?? ''))
+      return { group, n: Number(m[2]), field: m[3] ?? '' };
     problems.push(`column ${i + 1} ${JSON.stringify(cells[i])} is not a known column`);
     return { scalar: 'notes' };
   });
   if (!seen.has('type')) problems.push('the type column is missing');
-  if (!seen.has('serial_number') && !seen.has('control_component_serial_number')) problems.push('a serial_number (or control_component_serial_number) column is required');
+  if (!seen.has('serial_number') && !seen.has('control_component_serial_number'))
+    problems.push('a serial_number (or control_component_serial_number) column is required');
   if (problems.length > 0) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the header row (line 1) is not valid: ${problems.join('; ')} (docs/records.md lists the columns)`, {
-      field: 'header',
-      rule: 'csv_header',
-    });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `the header row (line 1) is not valid: ${problems.join('; ')} (docs/records.md lists the columns)`,
+      {
+        field: 'header',
+        rule: 'csv_header',
+      },
+    );
   }
   return { columns, names };
 }
@@ -101,7 +121,11 @@ export interface CsvRow {
 function enumCell(spec: EnumSpec, value: string, column: string, out: FieldViolation[]): number {
   const parsed = parseEnum(spec, value);
   if (parsed !== undefined) return parsed;
-  out.push({ field: column, rule: 'enum', message: `${JSON.stringify(value)} is not a known ${spec.what}; use one of ${enumChoices(spec).join(', ')}` });
+  out.push({
+    field: column,
+    rule: 'enum',
+    message: `${JSON.stringify(value)} is not a known ${spec.what}; use one of ${enumChoices(spec).join(', ')}`,
+  });
   return 0;
 }
 
@@ -121,10 +145,19 @@ function yearCell(value: string, column: string, out: FieldViolation[]): number 
 export function csvRowToRecord(layout: CsvLayout, cells: readonly string[]): CsvRow {
   const violations: FieldViolation[] = [];
   if (cells.length !== layout.columns.length) {
-    violations.push({ field: 'row', rule: 'cell_count', message: `the row has ${cells.length} cells but the header has ${layout.columns.length} columns` });
+    violations.push({
+      field: 'row',
+      rule: 'cell_count',
+      message: `the row has ${cells.length} cells but the header has ${layout.columns.length} columns`,
+    });
   }
   const scalar: Partial<Record<ScalarColumn, string>> = {};
-  const groups: Record<GroupName, Map<number, Record<string, string>>> = { import: new Map(), component: new Map(), secondary_mark: new Map(), event: new Map() };
+  const groups: Record<GroupName, Map<number, Record<string, string>>> = {
+    import: new Map(),
+    component: new Map(),
+    secondary_mark: new Map(),
+    event: new Map(),
+  };
   layout.columns.forEach((ref, i) => {
     const value = (cells[i] ?? '').trim();
     if ('scalar' in ref) scalar[ref.scalar] = value;
@@ -146,16 +179,27 @@ export function csvRowToRecord(layout: CsvLayout, cells: readonly string[]): Csv
     year: yearCell(s('year'), 'year', violations),
   };
   const numbers = (group: GroupName) => [...groups[group].keys()].sort((a, b) => a - b);
-  const order: Record<GroupName, number[]> = { import: numbers('import'), component: numbers('component'), secondary_mark: numbers('secondary_mark'), event: numbers('event') };
+  const order: Record<GroupName, number[]> = {
+    import: numbers('import'),
+    component: numbers('component'),
+    secondary_mark: numbers('secondary_mark'),
+    event: numbers('event'),
+  };
   const items = (group: GroupName) => order[group].map((n) => ({ n, cells: groups[group].get(n) ?? {} }));
 
-  const imports: ImportMarking[] = items('import').map(({ n, cells: c }) => ({ country: c.country ?? '', year: yearCell(c.year ?? '', `import${n}_year`, violations) }));
+  const imports: ImportMarking[] = items('import').map(({ n, cells: c }) => ({
+    country: c.country ?? '',
+    year: yearCell(c.year ?? '', `import${n}_year`, violations),
+  }));
   const components: Component[] = items('component').map(({ n, cells: c }) => ({
     kind: enumCell(COMPONENT_KIND, c.kind ?? '', `component${n}_kind`, violations),
     serialNumber: c.serial_number ?? '',
     marking: c.marking ?? '',
   }));
-  const secondaryMarks: SecondaryMark[] = items('secondary_mark').map(({ cells: c }) => ({ location: c.location ?? '', value: c.value ?? '' }));
+  const secondaryMarks: SecondaryMark[] = items('secondary_mark').map(({ cells: c }) => ({
+    location: c.location ?? '',
+    value: c.value ?? '',
+  }));
   const events: WeaponEvent[] = items('event').map(({ n, cells: c }) => ({
     type: enumCell(EVENT_TYPE, c.type ?? '', `event${n}_type`, violations),
     date: c.date ?? '',
@@ -168,16 +212,26 @@ export function csvRowToRecord(layout: CsvLayout, cells: readonly string[]): Csv
     details: c.details ?? '',
   }));
   const hasGovernmentTransfer = s('government_transfer_country') !== '' || s('government_transfer_year') !== '';
-  const hasControl = s('control_component_kind') !== '' || s('control_component_serial_number') !== '' || s('control_component_marking') !== '';
+  const hasControl =
+    s('control_component_kind') !== '' ||
+    s('control_component_serial_number') !== '' ||
+    s('control_component_marking') !== '';
   const record: WeaponRecord = {
     recordId: s('record_id'),
     manufacture,
     imports,
     governmentTransfer: hasGovernmentTransfer
-      ? { country: s('government_transfer_country'), year: yearCell(s('government_transfer_year'), 'government_transfer_year', violations) }
+      ? {
+          country: s('government_transfer_country'),
+          year: yearCell(s('government_transfer_year'), 'government_transfer_year', violations),
+        }
       : undefined,
     controlComponent: hasControl
-      ? { kind: enumCell(COMPONENT_KIND, s('control_component_kind'), 'control_component_kind', violations), serialNumber: s('control_component_serial_number'), marking: s('control_component_marking') }
+      ? {
+          kind: enumCell(COMPONENT_KIND, s('control_component_kind'), 'control_component_kind', violations),
+          serialNumber: s('control_component_serial_number'),
+          marking: s('control_component_marking'),
+        }
       : undefined,
     components,
     manufactureMethod: enumCell(MANUFACTURE_METHOD, s('manufacture_method'), 'manufacture_method', violations),
@@ -191,11 +245,22 @@ export function csvRowToRecord(layout: CsvLayout, cells: readonly string[]): Csv
   };
   // With cells missing or extra, every later cell is in the wrong column: the count is the one problem to report.
   const cellCount = violations.filter((v) => v.rule === 'cell_count');
-  return { record, violations: cellCount.length > 0 ? cellCount : violations, columnOf: (path) => columnOf(path, order) };
+  return {
+    record,
+    violations: cellCount.length > 0 ? cellCount : violations,
+    columnOf: (path) => columnOf(path, order),
+  };
 }
 
-const SCALAR_BY_PATH = new Map<string, string>(Object.entries(SCALAR_COLUMNS).map(([column, path]) => [`record.${path}`, column]));
-const LIST_TO_GROUP: Record<string, GroupName> = { imports: 'import', components: 'component', secondary_marks: 'secondary_mark', events: 'event' };
+const SCALAR_BY_PATH = new Map<string, string>(
+  Object.entries(SCALAR_COLUMNS).map(([column, path]) => [`record.${path}`, column]),
+);
+const LIST_TO_GROUP: Record<string, GroupName> = {
+  imports: 'import',
+  components: 'component',
+  secondary_marks: 'secondary_mark',
+  events: 'event',
+};
 const LIST_ITEM = /^record\.(imports|components|secondary_marks|events)\[(\d+)\](?:\.(.+))?$/;
 
 function columnOf(path: string, order: Record<GroupName, number[]>): string {

@@ -120,7 +120,10 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
       yield chunk;
     }
   };
-  const rows = options.format === 'csv' ? csvRows(counted(), options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES) : jsonlRows(counted(), options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES);
+  const rows =
+    options.format === 'csv'
+      ? csvRows(counted(), options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES)
+      : jsonlRows(counted(), options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES);
 
   const report = async (done: boolean) => {
     lastReportRows = counters.rowsRead;
@@ -173,10 +176,25 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
       if (violations.length === 0 && row.record) {
         violations = recordViolations(row.record, { nowMs: options.nowMs });
         // A JSON row may carry an interest report; a bad one rejects the row, not its batch.
-        if (row.record.interest !== undefined) violations = [...violations, ...interestViolations(row.record.interest, { prefix: 'record.interest', nowMs: options.nowMs })];
+        if (row.record.interest !== undefined)
+          violations = [
+            ...violations,
+            ...interestViolations(row.record.interest, { prefix: 'record.interest', nowMs: options.nowMs }),
+          ];
       }
-      if (violations.length === 0 && row.record && row.record.recordId !== '' && !(await options.records.get(row.record.recordId))) {
-        violations = [{ field: 'record.record_id', rule: 'exists', message: `no record ${row.record.recordId} to replace (leave record_id empty to create a record)` }];
+      if (
+        violations.length === 0 &&
+        row.record &&
+        row.record.recordId !== '' &&
+        !(await options.records.get(row.record.recordId))
+      ) {
+        violations = [
+          {
+            field: 'record.record_id',
+            rule: 'exists',
+            message: `no record ${row.record.recordId} to replace (leave record_id empty to create a record)`,
+          },
+        ];
       }
       if (violations.length > 0 || !row.record) {
         reject(violations.map((v) => ({ line: row.line, field: row.fieldName(v.field), reason: v.message })));
@@ -314,11 +332,27 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
       error.code === 'CSV_QUOTE_NOT_CLOSED' || error.code === 'CSV_MAX_RECORD_SIZE'
         ? `a quoted cell opened in the record starting on this line is never closed (or the record is longer than ${maxRowBytes} bytes); the rest of the file was not read`
         : `the file cannot be read from this line on: ${error.message}`;
-    if (!layout) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the header row cannot be read: ${reason}`, { field: 'header', rule: 'csv', cause: failure });
-    yield { line, end: consumed, record: undefined, violations: [{ field: 'row', rule: 'csv', message: reason }], fieldName: identity };
+    if (!layout)
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the header row cannot be read: ${reason}`, {
+        field: 'header',
+        rule: 'csv',
+        cause: failure,
+      });
+    yield {
+      line,
+      end: consumed,
+      record: undefined,
+      violations: [{ field: 'row', rule: 'csv', message: reason }],
+      fieldName: identity,
+    };
     return;
   }
-  if (!layout) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the file is empty: a CSV file starts with a header row (docs/records.md)', { field: 'header', rule: 'csv_header' });
+  if (!layout)
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      'the file is empty: a CSV file starts with a header row (docs/records.md)',
+      { field: 'header', rule: 'csv_header' },
+    );
 }
 
 /** Rows of a JSON Lines file: one JSON record per line; blank lines are skipped. */
@@ -333,7 +367,13 @@ async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number
     line += 1;
     if (tooLong) {
       tooLong = false;
-      return { line, end, record: undefined, violations: [{ field: 'line', rule: 'max_length', message: `the line is longer than ${maxRowBytes} bytes` }], fieldName: identity };
+      return {
+        line,
+        end,
+        record: undefined,
+        violations: [{ field: 'line', rule: 'max_length', message: `the line is longer than ${maxRowBytes} bytes` }],
+        fieldName: identity,
+      };
     }
     const body = (line === 1 ? text.replace(/^\uFEFF/, '') : text).trim();
     if (body === '') return undefined;
@@ -341,7 +381,13 @@ async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number
     try {
       value = JSON.parse(body);
     } catch (error) {
-      return { line, end, record: undefined, violations: [{ field: 'line', rule: 'json', message: `not valid JSON: ${(error as Error).message}` }], fieldName: identity };
+      return {
+        line,
+        end,
+        record: undefined,
+        violations: [{ field: 'line', rule: 'json', message: `not valid JSON: ${(error as Error).message}` }],
+        fieldName: identity,
+      };
     }
     const { record, violations } = recordFromJson(value);
     return { line, end, record, violations, fieldName: identity };

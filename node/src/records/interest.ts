@@ -34,27 +34,53 @@ export function isOfInterest(report: InterestReport | undefined): report is Inte
  * // report.category (required), report.date (date), report.agency (required)
  * ```
  */
-export function interestViolations(report: InterestReport, options: { prefix: string; nowMs?: number }): FieldViolation[] {
+export function interestViolations(
+  report: InterestReport,
+  options: { prefix: string; nowMs?: number },
+): FieldViolation[] {
   const p = options.prefix;
   const list: FieldViolation[] = [];
   if (report.category === InterestCategory.INTEREST_CATEGORY_UNSPECIFIED) {
-    list.push({ field: `${p}.category`, rule: 'required', message: 'the category is required: lost, stolen, trafficked or smuggled' });
+    list.push({
+      field: `${p}.category`,
+      rule: 'required',
+      message: 'the category is required: lost, stolen, trafficked or smuggled',
+    });
   } else if (!Object.values(INTEREST_CATEGORIES).includes(report.category)) {
     list.push({ field: `${p}.category`, rule: 'enum', message: `category ${report.category} is not known` });
   }
-  if (report.date === '') list.push({ field: `${p}.date`, rule: 'required', message: 'the date of the loss, theft or finding is required (YYYY-MM-DD)' });
-  else if (!isValidDate(report.date)) list.push({ field: `${p}.date`, rule: 'date', message: `the date must be a calendar date YYYY-MM-DD, not ${JSON.stringify(report.date)}` });
-  else if (options.nowMs !== undefined && report.date > new Date(options.nowMs + 86_400_000).toISOString().slice(0, 10)) {
+  if (report.date === '')
+    list.push({
+      field: `${p}.date`,
+      rule: 'required',
+      message: 'the date of the loss, theft or finding is required (YYYY-MM-DD)',
+    });
+  else if (!isValidDate(report.date))
+    list.push({
+      field: `${p}.date`,
+      rule: 'date',
+      message: `the date must be a calendar date YYYY-MM-DD, not ${JSON.stringify(report.date)}`,
+    });
+  else if (
+    options.nowMs !== undefined &&
+    report.date > new Date(options.nowMs + 86_400_000).toISOString().slice(0, 10)
+  ) {
     list.push({ field: `${p}.date`, rule: 'not_in_future', message: `the date ${report.date} is in the future` });
   }
-  if (report.agency.trim() === '') list.push({ field: `${p}.agency`, rule: 'required', message: 'the reporting agency is required' });
+  if (report.agency.trim() === '')
+    list.push({ field: `${p}.agency`, rule: 'required', message: 'the reporting agency is required' });
   const lengths: Array<[string, string, number]> = [
     ['agency', report.agency, INTEREST_LIMITS.agency],
     ['reference', report.reference, INTEREST_LIMITS.reference],
     ['contact_point', report.contactPoint, INTEREST_LIMITS.contactPoint],
   ];
   for (const [name, value, max] of lengths) {
-    if (value.length > max) list.push({ field: `${p}.${name}`, rule: 'max_length', message: `the ${name.replace('_', ' ')} is longer than ${max} characters` });
+    if (value.length > max)
+      list.push({
+        field: `${p}.${name}`,
+        rule: 'max_length',
+        message: `the ${name.replace('_', ' ')} is longer than ${max} characters`,
+      });
   }
   return list;
 }

@@ -121,5 +121,11 @@ export function normaliseCalibre(calibre: string): string {
  * the control component's serial (docs/records.md 2.3); serials of other components are not.
  */
 export function indexedSerials(record: WeaponRecord): string[] {
-  return [...new Set([record.manufacture?.serialNumber ?? '', record.controlComponent?.serialNumber ?? ''].map(normaliseSerial).filter((s) => s !== ''))];
+  return [
+    ...new Set(
+      [record.manufacture?.serialNumber ?? '', record.controlComponent?.serialNumber ?? '']
+        .map(normaliseSerial)
+        .filter((s) => s !== ''),
+    ),
+  ];
 }

@@ -32,11 +32,19 @@ export interface EnumSpec {
 
 /** The enums of a record, for {@link parseEnum}, {@link enumShortName} and {@link enumChoices}. */
 export const WEAPON_TYPE: EnumSpec = { what: 'weapon type', prefix: 'WEAPON_TYPE_', values: WeaponType };
-export const MANUFACTURE_METHOD: EnumSpec = { what: 'manufacture method', prefix: 'MANUFACTURE_METHOD_', values: ManufactureMethod };
+export const MANUFACTURE_METHOD: EnumSpec = {
+  what: 'manufacture method',
+  prefix: 'MANUFACTURE_METHOD_',
+  values: ManufactureMethod,
+};
 export const WEAPON_STATUS: EnumSpec = { what: 'status', prefix: 'WEAPON_STATUS_', values: WeaponStatus };
 export const EVENT_TYPE: EnumSpec = { what: 'event type', prefix: 'WEAPON_EVENT_TYPE_', values: WeaponEventType };
 export const COMPONENT_KIND: EnumSpec = { what: 'component kind', prefix: 'COMPONENT_KIND_', values: ComponentKind };
-export const INTEREST_CATEGORY: EnumSpec = { what: 'interest category', prefix: 'INTEREST_CATEGORY_', values: InterestCategory };
+export const INTEREST_CATEGORY: EnumSpec = {
+  what: 'interest category',
+  prefix: 'INTEREST_CATEGORY_',
+  values: InterestCategory,
+};
 
 /** Whether `value` is a named member of the enum other than UNRECOGNIZED (-1). */
 export function isEnumMember(spec: EnumSpec, value: number): boolean {
@@ -60,7 +68,10 @@ export function parseEnum(spec: EnumSpec, raw: unknown): number | undefined {
   let known = parsedNames.get(spec);
   if (!known) parsedNames.set(spec, (known = new Map()));
   if (known.has(raw)) return known.get(raw);
-  const text = raw.trim().toUpperCase().replace(/[\s_-]+/g, '');
+  const text = raw
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_-]+/g, '');
   let result: number | undefined;
   if (text === '') result = 0;
   else if (/^\d+$/.test(text)) result = parseEnum(spec, Number(text));
@@ -118,7 +129,12 @@ interface MessageSpec {
 }
 
 const camel = (proto: string) => proto.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-const field = (proto: string, kind: Kind, repeated = false): FieldSpec => ({ proto, json: camel(proto), kind, repeated });
+const field = (proto: string, kind: Kind, repeated = false): FieldSpec => ({
+  proto,
+  json: camel(proto),
+  kind,
+  repeated,
+});
 
 const MANUFACTURE: MessageSpec = {
   fields: [
@@ -130,7 +146,15 @@ const MANUFACTURE: MessageSpec = {
     field('calibre', 'string'),
     field('year', 'uint32'),
   ],
-  create: () => ({ manufacturer: '', countryOfManufacture: '', serialNumber: '', model: '', type: 0, calibre: '', year: 0 }),
+  create: () => ({
+    manufacturer: '',
+    countryOfManufacture: '',
+    serialNumber: '',
+    model: '',
+    type: 0,
+    calibre: '',
+    year: 0,
+  }),
 };
 const COUNTRY_YEAR: MessageSpec = {
   fields: [field('country', 'string'), field('year', 'uint32')],
@@ -156,11 +180,27 @@ const EVENT: MessageSpec = {
     field('end_user', 'string'),
     field('details', 'string'),
   ],
-  create: () => ({ type: 0, date: '', place: '', agency: '', destination: '', origin: '', licence: '', endUser: '', details: '' }),
+  create: () => ({
+    type: 0,
+    date: '',
+    place: '',
+    agency: '',
+    destination: '',
+    origin: '',
+    licence: '',
+    endUser: '',
+    details: '',
+  }),
 };
 /** The report that makes a record a record of interest (docs/protocol.md section 13). */
 const INTEREST: MessageSpec = {
-  fields: [field('category', INTEREST_CATEGORY), field('date', 'string'), field('agency', 'string'), field('reference', 'string'), field('contact_point', 'string')],
+  fields: [
+    field('category', INTEREST_CATEGORY),
+    field('date', 'string'),
+    field('agency', 'string'),
+    field('reference', 'string'),
+    field('contact_point', 'string'),
+  ],
   create: () => ({ category: 0, date: '', agency: '', reference: '', contactPoint: '' }),
 };
 const RECORD: MessageSpec = {
@@ -198,7 +238,8 @@ const RECORD: MessageSpec = {
   }),
 };
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const typeOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
 function readScalar(kind: Kind, value: unknown, path: string, out: FieldViolation[]): unknown {
@@ -217,7 +258,11 @@ function readScalar(kind: Kind, value: unknown, path: string, out: FieldViolatio
   if ('prefix' in kind) {
     const parsed = parseEnum(kind, value);
     if (parsed !== undefined) return parsed;
-    out.push({ field: path, rule: 'enum', message: `${JSON.stringify(value)} is not a known ${kind.what}; use one of ${enumChoices(kind).join(', ')}` });
+    out.push({
+      field: path,
+      rule: 'enum',
+      message: `${JSON.stringify(value)} is not a known ${kind.what}; use one of ${enumChoices(kind).join(', ')}`,
+    });
     return 0;
   }
   return readMessage(kind, value, path, out);
@@ -261,7 +306,10 @@ function readMessage(spec: MessageSpec, value: unknown, path: string, out: Field
  * if (violations.length === 0) validateRecord(record);
  * ```
  */
-export function recordFromJson(value: unknown, path = 'record'): { record: WeaponRecord; violations: FieldViolation[] } {
+export function recordFromJson(
+  value: unknown,
+  path = 'record',
+): { record: WeaponRecord; violations: FieldViolation[] } {
   const violations: FieldViolation[] = [];
   const record = readMessage(RECORD, value, path, violations) as unknown as WeaponRecord;
   return { record, violations };

@@ -1,4 +1,11 @@
-import { ErrorCode, type InterestCategory, type InterestReport, TracenetError, type WeaponType, WeaponRecord } from '@tracenet/proto';
+import {
+  ErrorCode,
+  type InterestCategory,
+  type InterestReport,
+  TracenetError,
+  type WeaponType,
+  WeaponRecord,
+} from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { blake2b256, domain, randomBytes } from '../crypto/sodium.js';
@@ -101,7 +108,10 @@ function decode(stored: StoredRecord): { record: WeaponRecord; stored: StoredRec
 }
 
 function notFound(recordId: string): TracenetError {
-  return new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, { field: 'record_id', rule: 'exists' });
+  return new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, {
+    field: 'record_id',
+    rule: 'exists',
+  });
 }
 
 /**
@@ -130,12 +140,23 @@ const referenceKey = (reference: string) => `r${SEP}${reference}`;
  * that replacing a record (an edit, a re-import) never silently withdraws one.
  */
 function keepReport(input: WeaponRecord, previous: WeaponRecord | undefined): WeaponRecord {
-  return input.interest === undefined && previous?.interest !== undefined ? { ...input, interest: previous.interest } : input;
+  return input.interest === undefined && previous?.interest !== undefined
+    ? { ...input, interest: previous.interest }
+    : input;
 }
 
 function checkRecordId(recordId: string): void {
-  if (recordId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record_id is required', { field: 'record_id', rule: 'required' });
-  if (!RECORD_ID.test(recordId)) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a record id is "rec_" and 22 characters of [A-Za-z0-9_-]', { field: 'record_id', rule: 'record_id' });
+  if (recordId === '')
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record_id is required', {
+      field: 'record_id',
+      rule: 'required',
+    });
+  if (!RECORD_ID.test(recordId))
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      'a record id is "rec_" and 22 characters of [A-Za-z0-9_-]',
+      { field: 'record_id', rule: 'record_id' },
+    );
 }
 
 /**
@@ -182,9 +203,17 @@ export class RecordStore {
     const write = async (): Promise<PutResult> => {
       const previous = id === '' ? undefined : await this.#load(id);
       if (id !== '' && !previous) throw notFound(id);
-      const prepared = this.#prepare(keepReport(input, previous?.record), previous?.stored, previous?.record.recordedAtMs, now);
+      const prepared = this.#prepare(
+        keepReport(input, previous?.record),
+        previous?.stored,
+        previous?.record.recordedAtMs,
+        now,
+      );
       await this.#journal.write(prepared.operations, [
-        { type: 'record.put', fields: { recordId: prepared.record.recordId, created: !previous, events: prepared.record.events.length } },
+        {
+          type: 'record.put',
+          fields: { recordId: prepared.record.recordId, created: !previous, events: prepared.record.events.length },
+        },
       ]);
       return { record: prepared.record, created: !previous };
     };
@@ -201,7 +230,13 @@ export class RecordStore {
     const results: PutResult[] = [];
     for (let start = 0; start < inputs.length; start += IMPORT_BATCH_SIZE) {
       const slice = inputs.slice(start, start + IMPORT_BATCH_SIZE);
-      results.push(...(await this.#putBatch(slice, { importId: info.importId, batch: info.batch + start / IMPORT_BATCH_SIZE }, info.validated === true)));
+      results.push(
+        ...(await this.#putBatch(
+          slice,
+          { importId: info.importId, batch: info.batch + start / IMPORT_BATCH_SIZE },
+          info.validated === true,
+        )),
+      );
     }
     return results;
   }
@@ -224,17 +259,31 @@ export class RecordStore {
       for (const input of inputs) {
         const previous = input.recordId === '' ? undefined : existing.get(input.recordId);
         if (input.recordId !== '' && !previous) throw notFound(input.recordId);
-        const prepared = this.#prepare(keepReport(input, previous?.record), previous?.stored, previous?.record.recordedAtMs, now);
+        const prepared = this.#prepare(
+          keepReport(input, previous?.record),
+          previous?.stored,
+          previous?.record.recordedAtMs,
+          now,
+        );
         for (const operation of prepared.operations) operations.push(operation);
         results.push({ record: prepared.record, created: !previous });
         // A later row of the same batch replaces this version, not the one on disk.
         if (input.recordId !== '') existing.set(input.recordId, { record: prepared.record, stored: prepared.stored });
       }
       const created = results.filter((r) => r.created).length;
-      const digest = blake2b256(IDS_DOMAIN, Buffer.from(results.map((r) => r.record.recordId).join('\n'))).toString('hex');
+      const digest = blake2b256(IDS_DOMAIN, Buffer.from(results.map((r) => r.record.recordId).join('\n'))).toString(
+        'hex',
+      );
       const event: AuditEvent = {
         type: 'records.imported',
-        fields: { importId: info.importId, batch: info.batch, count: results.length, created, replaced: results.length - created, idsDigest: digest },
+        fields: {
+          importId: info.importId,
+          batch: info.batch,
+          count: results.length,
+          created,
+          replaced: results.length - created,
+          idsDigest: digest,
+        },
       };
       await this.#journal.write(operations, [event]);
       return results;
@@ -287,9 +336,22 @@ export class RecordStore {
       const found = await this.#load(recordId);
       if (!found) throw notFound(recordId);
       const replaced = isOfInterest(found.record.interest);
-      const prepared = this.#prepare({ ...found.record, interest: { ...report } }, found.stored, found.record.recordedAtMs, this.#clock.now());
+      const prepared = this.#prepare(
+        { ...found.record, interest: { ...report } },
+        found.stored,
+        found.record.recordedAtMs,
+        this.#clock.now(),
+      );
       await this.#journal.write(prepared.operations, [
-        { type: 'record.reported', fields: { recordId, category: categoryName(report.category), reference: prepared.stored.reference ?? '', replaced } },
+        {
+          type: 'record.reported',
+          fields: {
+            recordId,
+            category: categoryName(report.category),
+            reference: prepared.stored.reference ?? '',
+            replaced,
+          },
+        },
       ]);
       this.#logger.info({ recordId, category: categoryName(report.category) }, 'record reported as of interest');
       return prepared.record;
@@ -307,8 +369,15 @@ export class RecordStore {
       const found = await this.#load(recordId);
       if (!found) throw notFound(recordId);
       if (!isOfInterest(found.record.interest)) return found.record;
-      const prepared = this.#prepare({ ...found.record, interest: undefined }, found.stored, found.record.recordedAtMs, this.#clock.now());
-      await this.#journal.write(prepared.operations, [{ type: 'record.report_cleared', fields: { recordId, reference: found.stored.reference ?? '' } }]);
+      const prepared = this.#prepare(
+        { ...found.record, interest: undefined },
+        found.stored,
+        found.record.recordedAtMs,
+        this.#clock.now(),
+      );
+      await this.#journal.write(prepared.operations, [
+        { type: 'record.report_cleared', fields: { recordId, reference: found.stored.reference ?? '' } },
+      ]);
       this.#logger.info({ recordId }, 'report of interest withdrawn');
       return prepared.record;
     });
@@ -321,7 +390,11 @@ export class RecordStore {
    * {@link MAX_INTEREST_SCAN} entries. The matching rules themselves are the lookup's
    * (node/src/lookup/matcher.ts).
    */
-  async findInterest(scan: { serial: string; exact: boolean }, accept: (entry: InterestEntry) => boolean, limit: number): Promise<InterestEntry[]> {
+  async findInterest(
+    scan: { serial: string; exact: boolean },
+    accept: (entry: InterestEntry) => boolean,
+    limit: number,
+  ): Promise<InterestEntry[]> {
     const prefix = scan.exact ? `s${SEP}${scan.serial}${SEP}` : `s${SEP}${scan.serial}`;
     const found = new Map<string, InterestEntry>();
     let read = 0;
@@ -378,7 +451,10 @@ export class RecordStore {
     const records = this.#records;
     // While the store cannot read synchronously (a reopen after a write failure), getMany behaves as reads always did.
     const sync = ids.length <= SYNC_READS ? ids.map((id) => records.getSync(id)) : [];
-    const values = sync.length > 0 && sync.every((read) => read !== undefined) ? sync.map((read) => read?.value) : await records.getMany(ids);
+    const values =
+      sync.length > 0 && sync.every((read) => read !== undefined)
+        ? sync.map((read) => read?.value)
+        : await records.getMany(ids);
     return values.filter((v): v is StoredRecord => v !== undefined).map((v) => decode(v).record);
   }
 
@@ -389,13 +465,18 @@ export class RecordStore {
 
   #validate(record: WeaponRecord, nowMs: number): void {
     const violations = recordViolations(record, { nowMs });
-    if (record.interest !== undefined) violations.push(...interestViolations(record.interest, { prefix: 'record.interest', nowMs }));
+    if (record.interest !== undefined)
+      violations.push(...interestViolations(record.interest, { prefix: 'record.interest', nowMs }));
     if (violations.length > 0) throw violationError(violations);
   }
 
   #retention(record: WeaponRecord, stored: StoredRecord | undefined): { untilMs: number; reason: string } {
     const computed = retentionOf(record);
-    if (stored && stored.retainUntilMs > computed.untilMs) return { untilMs: stored.retainUntilMs, reason: `${stored.retainReason} (an earlier version of the record; changes never shorten retention)` };
+    if (stored && stored.retainUntilMs > computed.untilMs)
+      return {
+        untilMs: stored.retainUntilMs,
+        reason: `${stored.retainReason} (an earlier version of the record; changes never shorten retention)`,
+      };
     return computed;
   }
 
@@ -406,14 +487,20 @@ export class RecordStore {
     recordedAtMs: number | undefined,
     now: number,
   ): { record: WeaponRecord; stored: StoredRecord; operations: Operation[] } {
-    const record: WeaponRecord = { ...input, recordId: input.recordId || newRecordId(), recordedAtMs: recordedAtMs ?? now, updatedAtMs: now };
+    const record: WeaponRecord = {
+      ...input,
+      recordId: input.recordId || newRecordId(),
+      recordedAtMs: recordedAtMs ?? now,
+      updatedAtMs: now,
+    };
     const id = record.recordId;
     const serials = indexedSerials(record);
     const serialKeys = serials.map((s) => s + SEP + id);
     const retention = this.#retention(record, previous);
     const interest = isOfInterest(record.interest) ? record.interest : undefined;
     const reference = interest ? (previous?.reference ?? newReference()) : '';
-    const interestKeys = interest && reference ? [...serials.map((s) => interestKey(s, id)), referenceKey(reference)] : [];
+    const interestKeys =
+      interest && reference ? [...serials.map((s) => interestKey(s, id)), referenceKey(reference)] : [];
     const encoded = WeaponRecord.encode(record).finish();
     const stored: StoredRecord = {
       v: 1,
@@ -429,7 +516,8 @@ export class RecordStore {
     if (previous) {
       for (const key of previous.serialKeys) if (!serialKeys.includes(key)) operations.push(serialIndex.del(key));
       for (const key of previous.identityKeys ?? []) operations.push(identities.del(key));
-      for (const key of previous.interestKeys ?? []) if (!interestKeys.includes(key)) operations.push(interestIndex.del(key));
+      for (const key of previous.interestKeys ?? [])
+        if (!interestKeys.includes(key)) operations.push(interestIndex.del(key));
     }
     operations.push(records.put(id, stored));
     for (const key of serialKeys) operations.push(serialIndex.put(key, { recordId: id }));

@@ -39,7 +39,9 @@ const dayMs = (date: string) => Date.parse(`${date}T00:00:00Z`);
  */
 export function retentionOf(record: WeaponRecord): Retention {
   const candidates: Retention[] = [];
-  const made = record.events.find((e) => e.type === WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED && isValidDate(e.date));
+  const made = record.events.find(
+    (e) => e.type === WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED && isValidDate(e.date),
+  );
   if (made) {
     candidates.push({
       untilMs: addYears(dayMs(made.date), MANUFACTURING_RETENTION_YEARS),
@@ -57,10 +59,18 @@ export function retentionOf(record: WeaponRecord): Retention {
   const dated = record.events.filter((e) => isValidDate(e.date)).map((e) => e.date);
   const latest = dated.length > 0 ? dated.reduce((a, b) => (b > a ? b : a)) : undefined;
   if (latest !== undefined) {
-    candidates.push({ untilMs: addYears(dayMs(latest), OTHER_RETENTION_YEARS), rule: 'record', reason: `${OTHER_RETENTION_YEARS} years from its latest event on ${latest}` });
+    candidates.push({
+      untilMs: addYears(dayMs(latest), OTHER_RETENTION_YEARS),
+      rule: 'record',
+      reason: `${OTHER_RETENTION_YEARS} years from its latest event on ${latest}`,
+    });
   } else {
     const recorded = new Date(record.recordedAtMs).toISOString().slice(0, 10);
-    candidates.push({ untilMs: addYears(record.recordedAtMs, OTHER_RETENTION_YEARS), rule: 'record', reason: `${OTHER_RETENTION_YEARS} years from when it was recorded on ${recorded}` });
+    candidates.push({
+      untilMs: addYears(record.recordedAtMs, OTHER_RETENTION_YEARS),
+      rule: 'record',
+      reason: `${OTHER_RETENTION_YEARS} years from when it was recorded on ${recorded}`,
+    });
   }
   return candidates.reduce((a, b) => (b.untilMs > a.untilMs ? b : a));
 }

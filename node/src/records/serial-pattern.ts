@@ -45,7 +45,14 @@ export interface SerialPattern {
 export function serialPattern(serial: string): SerialPattern {
   if (!WILDCARD.test(serial)) {
     const normal = normaliseSerial(serial);
-    return { pattern: normal, partial: false, known: [...normal].length, wildcards: 0, prefix: normal, test: (s) => s === normal };
+    return {
+      pattern: normal,
+      partial: false,
+      known: [...normal].length,
+      wildcards: 0,
+      prefix: normal,
+      test: (s) => s === normal,
+    };
   }
   const parts = serial.split(/([?*])/);
   let pattern = '';
@@ -59,7 +66,14 @@ export function serialPattern(serial: string): SerialPattern {
   const wildcards = chars.filter((c) => c === '?' || c === '*').length;
   const firstWildcard = chars.findIndex((c) => c === '?' || c === '*');
   const prefix = chars.slice(0, firstWildcard).join('');
-  return { pattern, partial: true, known: chars.length - wildcards, wildcards, prefix, test: (s) => wildcardMatch(chars, s) };
+  return {
+    pattern,
+    partial: true,
+    known: chars.length - wildcards,
+    wildcards,
+    prefix,
+    test: (s) => wildcardMatch(chars, s),
+  };
 }
 
 /**
@@ -85,7 +99,9 @@ function wildcardMatch(chars: readonly string[], serial: string): boolean {
     } else if (c === '?' || c === s[i]) {
       p += 1;
       i += 1;
-    } else /* Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: resumeP is -1 or an index after a `*` (at least 1), and with -1 the loop only walks to the end and returns false */ if (resumeP >= 0) {
+    } /* Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent: resumeP is -1 or an index after a `*` (at least 1), and with -1 the loop only walks to the end and returns false */ else if (
+      resumeP >= 0
+    ) {
       p = resumeP;
       resumeI += 1;
       i = resumeI;
@@ -101,12 +117,20 @@ function wildcardMatch(chars: readonly string[], serial: string): boolean {
  * (`wildcard_known_characters`), a pattern with more than {@link MAX_WILDCARDS} wildcards
  * (`max_wildcards`), a serial without a letter or digit (`serial`). Undefined when it is usable.
  */
-export function serialViolation(serial: SerialPattern): { readonly rule: string; readonly message: string } | undefined {
+export function serialViolation(
+  serial: SerialPattern,
+): { readonly rule: string; readonly message: string } | undefined {
   if (serial.partial && serial.known < WILDCARD_MIN_KNOWN) {
-    return { rule: 'wildcard_known_characters', message: `a serial with wildcards needs at least ${WILDCARD_MIN_KNOWN} known letters or digits besides "?" and "*"` };
+    return {
+      rule: 'wildcard_known_characters',
+      message: `a serial with wildcards needs at least ${WILDCARD_MIN_KNOWN} known letters or digits besides "?" and "*"`,
+    };
   }
   if (serial.wildcards > MAX_WILDCARDS) {
-    return { rule: 'max_wildcards', message: `a serial holds at most ${MAX_WILDCARDS} wildcards ("?" and each run of "*" count one each), not ${serial.wildcards}` };
+    return {
+      rule: 'max_wildcards',
+      message: `a serial holds at most ${MAX_WILDCARDS} wildcards ("?" and each run of "*" count one each), not ${serial.wildcards}`,
+    };
   }
   if (serial.known === 0) return { rule: 'serial', message: 'the serial number has no letter or digit' };
   return undefined;

@@ -1,8 +1,24 @@
-import { type FieldViolation, type ImportMarking, TracenetError, WeaponEventType, type WeaponEvent, type WeaponRecord } from '@tracenet/proto';
+import {
+  type FieldViolation,
+  type ImportMarking,
+  TracenetError,
+  WeaponEventType,
+  type WeaponEvent,
+  type WeaponRecord,
+} from '@tracenet/proto';
 import { isCalendarDate } from '../messages/validation.js';
 import { Violations as SharedViolations, violationError as listError } from '../util/violations.js';
 import { normaliseSerial } from './normalise.js';
-import { COMPONENT_KIND, enumShortName, EVENT_TYPE, isEnumMember, MANUFACTURE_METHOD, type EnumSpec, WEAPON_STATUS, WEAPON_TYPE } from './record-json.js';
+import {
+  COMPONENT_KIND,
+  enumShortName,
+  EVENT_TYPE,
+  isEnumMember,
+  MANUFACTURE_METHOD,
+  type EnumSpec,
+  WEAPON_STATUS,
+  WEAPON_TYPE,
+} from './record-json.js';
 
 /** Record ids the node assigns: "rec_" and 22 base64url characters (16 random bytes). */
 export const RECORD_ID = /^rec_[A-Za-z0-9_-]{22}$/;
@@ -30,7 +46,10 @@ interface EventRule {
 const COMMON: readonly EventField[] = ['place', 'agency'];
 const EVENT_RULES: Readonly<Record<number, EventRule>> = {
   [WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED]: { required: [], optional: COMMON },
-  [WeaponEventType.WEAPON_EVENT_TYPE_EXPORTED]: { required: ['destination'], optional: [...COMMON, 'licence', 'end_user'] },
+  [WeaponEventType.WEAPON_EVENT_TYPE_EXPORTED]: {
+    required: ['destination'],
+    optional: [...COMMON, 'licence', 'end_user'],
+  },
   [WeaponEventType.WEAPON_EVENT_TYPE_IMPORTED]: { required: ['origin'], optional: [...COMMON, 'licence'] },
   [WeaponEventType.WEAPON_EVENT_TYPE_TRANSFERRED]: { required: ['end_user'], optional: [...COMMON, 'licence'] },
   [WeaponEventType.WEAPON_EVENT_TYPE_SEIZED]: { required: ['place', 'agency'], optional: [] },
@@ -72,10 +91,16 @@ class Violations extends SharedViolations {
   country(field: string, value: string, what: string, required: boolean): void {
     if (value === '') {
       if (required) this.missing(field, `${what} is required (ISO 3166-1 alpha-3, e.g. BEL)`);
-    } else if (!COUNTRY.test(value)) this.invalid(field, 'country', `${what} must be an ISO 3166-1 alpha-3 code in capitals, e.g. BEL, not ${JSON.stringify(value)}`);
+    } else if (!COUNTRY.test(value))
+      this.invalid(
+        field,
+        'country',
+        `${what} must be an ISO 3166-1 alpha-3 code in capitals, e.g. BEL, not ${JSON.stringify(value)}`,
+      );
   }
   year(field: string, value: number, what: string, maxYear: number): void {
-    if (value !== 0 && (value < MIN_YEAR || value > maxYear)) this.invalid(field, 'year', `${what} must be from ${MIN_YEAR} to ${maxYear} (0 when unknown), not ${value}`);
+    if (value !== 0 && (value < MIN_YEAR || value > maxYear))
+      this.invalid(field, 'year', `${what} must be from ${MIN_YEAR} to ${maxYear} (0 when unknown), not ${value}`);
   }
   enumValue(field: string, spec: EnumSpec, value: number, required: boolean): void {
     if (value === 0) {
@@ -113,10 +138,13 @@ function tomorrow(nowMs: number): string {
 }
 
 function checkEvent(v: Violations, event: WeaponEvent, at: string, latestDate: string | undefined): void {
-  if (event.type === 0 || !isEnumMember(EVENT_TYPE, event.type)) v.enumValue(`${at}.type`, EVENT_TYPE, event.type, true);
+  if (event.type === 0 || !isEnumMember(EVENT_TYPE, event.type))
+    v.enumValue(`${at}.type`, EVENT_TYPE, event.type, true);
   if (event.date === '') v.missing(`${at}.date`, 'the date of the event is required (YYYY-MM-DD)');
-  else if (!isValidDate(event.date)) v.invalid(`${at}.date`, 'date', `the date must be a calendar date YYYY-MM-DD, not ${JSON.stringify(event.date)}`);
-  else if (latestDate !== undefined && event.date > latestDate) v.invalid(`${at}.date`, 'not_in_future', `the date ${event.date} is in the future`);
+  else if (!isValidDate(event.date))
+    v.invalid(`${at}.date`, 'date', `the date must be a calendar date YYYY-MM-DD, not ${JSON.stringify(event.date)}`);
+  else if (latestDate !== undefined && event.date > latestDate)
+    v.invalid(`${at}.date`, 'not_in_future', `the date ${event.date} is in the future`);
   const rule = EVENT_RULES[event.type];
   const name = () => enumShortName(EVENT_TYPE, event.type);
   for (const [key, { prop, what }] of EVENT_FIELDS) {
@@ -126,11 +154,13 @@ function checkEvent(v: Violations, event: WeaponEvent, at: string, latestDate: s
     if (value === '' && !required) continue;
     const path = `${at}.${key}`;
     if (required) v.required(path, value, `the ${what} of a ${name()} event`);
-    else if (value !== '' && rule && !rule.optional.includes(key)) v.invalid(path, 'not_applicable', `a ${name()} event has no ${what}`);
+    else if (value !== '' && rule && !rule.optional.includes(key))
+      v.invalid(path, 'not_applicable', `a ${name()} event has no ${what}`);
     else v.maxLength(path, value, what);
     if ((key === 'destination' || key === 'origin') && value !== '') v.country(path, value, `the ${what}`, false);
   }
-  if (event.details.length > RECORD_LIMITS.details) v.maxLength(`${at}.details`, event.details, 'details', RECORD_LIMITS.details);
+  if (event.details.length > RECORD_LIMITS.details)
+    v.maxLength(`${at}.details`, event.details, 'details', RECORD_LIMITS.details);
 }
 
 function checkEvents(v: Violations, record: WeaponRecord, p: string, latestDate: string | undefined): void {
@@ -141,23 +171,46 @@ function checkEvents(v: Violations, record: WeaponRecord, p: string, latestDate:
     const at = `${p}.events[${i}]`;
     checkEvent(v, event, at, latestDate);
     if (event.type === WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED && i > 0) {
-      v.invalid(`${at}.type`, 'manufactured_first', 'the MANUFACTURED event must be the first event, and there can be only one');
+      v.invalid(
+        `${at}.type`,
+        'manufactured_first',
+        'the MANUFACTURED event must be the first event, and there can be only one',
+      );
     }
     if (isValidDate(event.date)) {
       if (previous && event.date < previous.date) {
-        v.invalid(`${at}.date`, 'chronological', `events are listed in the order they happened, but ${event.date} is before events[${previous.index}].date ${previous.date}`);
+        v.invalid(
+          `${at}.date`,
+          'chronological',
+          `events are listed in the order they happened, but ${event.date} is before events[${previous.index}].date ${previous.date}`,
+        );
       }
       previous = { date: event.date, index: i };
     }
   });
   const made = events[0];
   const year = record.manufacture?.year ?? 0;
-  if (made?.type === WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED && isValidDate(made.date) && year !== 0 && Number(made.date.slice(0, 4)) !== year) {
-    v.invalid(`${p}.manufacture.year`, 'consistent', `the year of manufacture ${year} differs from the MANUFACTURED event of ${made.date}`);
+  if (
+    made?.type === WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED &&
+    isValidDate(made.date) &&
+    year !== 0 &&
+    Number(made.date.slice(0, 4)) !== year
+  ) {
+    v.invalid(
+      `${p}.manufacture.year`,
+      'consistent',
+      `the year of manufacture ${year} differs from the MANUFACTURED event of ${made.date}`,
+    );
   }
 }
 
-function checkCountryYears(v: Violations, items: readonly ImportMarking[], at: (i: number) => string, what: string, maxYear: number): void {
+function checkCountryYears(
+  v: Violations,
+  items: readonly ImportMarking[],
+  at: (i: number) => string,
+  what: string,
+  maxYear: number,
+): void {
   items.forEach((item, i) => {
     v.country(`${at(i)}.country`, item.country, `the ${what} country`, true);
     v.year(`${at(i)}.year`, item.year, `the ${what} year`, maxYear);
@@ -180,7 +233,12 @@ export function recordViolations(record: WeaponRecord, options: RecordValidation
   const latestDate = options.nowMs === undefined ? undefined : tomorrow(options.nowMs);
   const maxYear = options.nowMs === undefined ? 9999 : new Date(options.nowMs).getUTCFullYear();
 
-  if (record.recordId !== '' && !RECORD_ID.test(record.recordId)) v.invalid(`${p}.record_id`, 'record_id', 'a record id is "rec_" and 22 characters of [A-Za-z0-9_-], as the node assigned it');
+  if (record.recordId !== '' && !RECORD_ID.test(record.recordId))
+    v.invalid(
+      `${p}.record_id`,
+      'record_id',
+      'a record id is "rec_" and 22 characters of [A-Za-z0-9_-], as the node assigned it',
+    );
 
   const m = record.manufacture;
   const control = record.controlComponent;
@@ -192,7 +250,8 @@ export function recordViolations(record: WeaponRecord, options: RecordValidation
   } else v.maxLength(`${mp}.manufacturer`, m.manufacturer, 'the manufacturer');
   if (m === undefined || m.serialNumber.trim() === '') {
     if (!modular) v.missing(`${mp}.serial_number`, `the serial number is required${identity}`);
-  } else if (normaliseSerial(m.serialNumber) === '') v.invalid(`${mp}.serial_number`, 'serial', 'the serial number has no letter or digit');
+  } else if (normaliseSerial(m.serialNumber) === '')
+    v.invalid(`${mp}.serial_number`, 'serial', 'the serial number has no letter or digit');
   else v.maxLength(`${mp}.serial_number`, m.serialNumber, 'the serial number');
   v.enumValue(`${mp}.type`, WEAPON_TYPE, m?.type ?? 0, true);
   if (m) {
@@ -204,13 +263,15 @@ export function recordViolations(record: WeaponRecord, options: RecordValidation
 
   v.count(`${p}.imports`, record.imports, 'import markings', RECORD_LIMITS.imports);
   checkCountryYears(v, record.imports, (i) => `${p}.imports[${i}]`, 'import', maxYear);
-  if (record.governmentTransfer) checkCountryYears(v, [record.governmentTransfer], () => `${p}.government_transfer`, 'government transfer', maxYear);
+  if (record.governmentTransfer)
+    checkCountryYears(v, [record.governmentTransfer], () => `${p}.government_transfer`, 'government transfer', maxYear);
 
   if (control) {
     const cp = `${p}.control_component`;
     v.enumValue(`${cp}.kind`, COMPONENT_KIND, control.kind, true);
     v.required(`${cp}.serial_number`, control.serialNumber, 'the serial number of the control component');
-    if (modular && normaliseSerial(control.serialNumber) === '') v.invalid(`${cp}.serial_number`, 'serial', 'the serial number has no letter or digit');
+    if (modular && normaliseSerial(control.serialNumber) === '')
+      v.invalid(`${cp}.serial_number`, 'serial', 'the serial number has no letter or digit');
     v.maxLength(`${cp}.marking`, control.marking, 'the marking', RECORD_LIMITS.details);
   }
   v.count(`${p}.components`, record.components, 'components', RECORD_LIMITS.components);
@@ -233,7 +294,10 @@ export function recordViolations(record: WeaponRecord, options: RecordValidation
 }
 
 /** The error for a record's violations: MISSING_FIELD or INVALID_FIELD after the first one, listing all. */
-export function violationError(violations: readonly FieldViolation[], summary = 'the record is not valid'): TracenetError {
+export function violationError(
+  violations: readonly FieldViolation[],
+  summary = 'the record is not valid',
+): TracenetError {
   return listError(violations, summary);
 }
 

@@ -56,7 +56,11 @@ export async function createRegistry(options: {
 
 async function loadAdapterModule(path: string, context: AdapterModuleContext): Promise<RegistryAdapter> {
   const fail = (problem: string, cause?: unknown) =>
-    new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `registry adapter module ${path} ${problem} (configuration key registry.module)`, { field: 'registry.module', rule: 'adapter_module', cause });
+    new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `registry adapter module ${path} ${problem} (configuration key registry.module)`,
+      { field: 'registry.module', rule: 'adapter_module', cause },
+    );
   let loaded: Partial<AdapterModule>;
   try {
     loaded = (await import(pathToFileURL(path).href)) as Partial<AdapterModule>;
@@ -68,7 +72,11 @@ async function loadAdapterModule(path: string, context: AdapterModuleContext): P
   for (const method of ['open', 'close', 'check', 'findBySerial', 'get'] as const) {
     if (typeof adapter?.[method] !== 'function') throw fail(`gave an adapter without ${method}()`);
   }
-  if (typeof adapter.idPrefix !== 'string' || !/^[a-z][a-z0-9]*_$/.test(adapter.idPrefix) || adapter.idPrefix === 'rec_') {
+  if (
+    typeof adapter.idPrefix !== 'string' ||
+    !/^[a-z][a-z0-9]*_$/.test(adapter.idPrefix) ||
+    adapter.idPrefix === 'rec_'
+  ) {
     throw fail('gave an adapter whose idPrefix is not lower-case letters and digits ending in "_" (and not "rec_")');
   }
   return adapter;

@@ -65,10 +65,14 @@ export class CsvFolderAdapter implements RegistryAdapter {
   async open(): Promise<void> {
     const info = await stat(this.#options.folder).catch(() => undefined);
     if (!info?.isDirectory()) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${this.#options.folder} is not a folder (configuration key registry.csv.folder)`, {
-        field: 'registry.csv.folder',
-        rule: 'folder',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `${this.#options.folder} is not a folder (configuration key registry.csv.folder)`,
+        {
+          field: 'registry.csv.folder',
+          rule: 'folder',
+        },
+      );
     }
     await this.reload();
     if (this.#options.watch ?? true) {
@@ -87,7 +91,11 @@ export class CsvFolderAdapter implements RegistryAdapter {
   }
 
   async check(): Promise<void> {
-    if (this.#problem !== undefined) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `CSV registry ${this.#options.folder}: ${this.#problem}`);
+    if (this.#problem !== undefined)
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_UNAVAILABLE,
+        `CSV registry ${this.#options.folder}: ${this.#problem}`,
+      );
   }
 
   /** Reads every file again and swaps the records in at once; queries meanwhile see the previous reading. */
@@ -119,17 +127,26 @@ export class CsvFolderAdapter implements RegistryAdapter {
 
   #scheduleReload(): void {
     this.#timer?.cancel();
-    this.#timer = this.#options.clock.setTimeout(() => void this.reload(), this.#options.reloadDelayMs ?? DEFAULT_RELOAD_DELAY_MS);
+    this.#timer = this.#options.clock.setTimeout(
+      () => void this.reload(),
+      this.#options.reloadDelayMs ?? DEFAULT_RELOAD_DELAY_MS,
+    );
   }
 
   async #load(): Promise<void> {
     const started = Date.now();
     let names: string[];
     try {
-      names = (await readdir(this.#options.folder, { withFileTypes: true })).filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.csv')).map((e) => e.name).sort();
+      names = (await readdir(this.#options.folder, { withFileTypes: true }))
+        .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.csv'))
+        .map((e) => e.name)
+        .sort();
     } catch (error) {
       this.#problem = `the folder cannot be read: ${(error as Error).message}`;
-      this.#logger.error({ folder: this.#options.folder, err: error }, 'CSV registry folder unreadable; keeping the records read before');
+      this.#logger.error(
+        { folder: this.#options.folder, err: error },
+        'CSV registry folder unreadable; keeping the records read before',
+      );
       return;
     }
     const byId = new Map<string, WeaponRecord>();
@@ -145,20 +162,34 @@ export class CsvFolderAdapter implements RegistryAdapter {
             get: async () => undefined,
             putMany: async (records) =>
               records.map((input) => {
-                const identity = [normaliseName(input.manufacture?.manufacturer ?? ''), ...indexedSerials(input)].join('\0');
+                const identity = [normaliseName(input.manufacture?.manufacturer ?? ''), ...indexedSerials(input)].join(
+                  '\0',
+                );
                 const seen = occurrences.get(identity) ?? 0;
                 occurrences.set(identity, seen + 1);
-                const record: WeaponRecord = { ...input, recordId: `csv_${blake2b256(IDS_DOMAIN, Buffer.from(`${name}\0${identity}\0${seen}`)).toString('base64url').slice(0, 22)}` };
+                const record: WeaponRecord = {
+                  ...input,
+                  recordId: `csv_${blake2b256(IDS_DOMAIN, Buffer.from(`${name}\0${identity}\0${seen}`))
+                    .toString('base64url')
+                    .slice(0, 22)}`,
+                };
                 byId.set(record.recordId, record);
                 return { record, created: true };
               }),
           },
         });
         rejected += summary.rowsRejected;
-        for (const error of summary.errors) this.#logger.warn({ file: name, line: error.line, field: error.field }, 'CSV registry row left out: it breaks the record rules');
+        for (const error of summary.errors)
+          this.#logger.warn(
+            { file: name, line: error.line, field: error.field },
+            'CSV registry row left out: it breaks the record rules',
+          );
       } catch (error) {
         const failure = TracenetError.from(error);
-        this.#logger.error({ file: name, field: failure.field, rule: failure.rule }, `CSV registry file left out: ${failure.message}`);
+        this.#logger.error(
+          { file: name, field: failure.field, rule: failure.rule },
+          `CSV registry file left out: ${failure.message}`,
+        );
         rejected += 1;
       }
     }
@@ -172,7 +203,10 @@ export class CsvFolderAdapter implements RegistryAdapter {
     }
     this.#snapshot = { byId, bySerial, serials: [...bySerial.keys()].sort() };
     this.#problem = undefined;
-    this.#logger.info({ files: names.length, records: byId.size, rejected, ms: Date.now() - started }, 'CSV registry read');
+    this.#logger.info(
+      { files: names.length, records: byId.size, rejected, ms: Date.now() - started },
+      'CSV registry read',
+    );
   }
 }
 

@@ -1,6 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
-import { COMPONENT_KIND, EVENT_TYPE, MANUFACTURE_METHOD, WEAPON_STATUS, WEAPON_TYPE, enumChoices, parseEnum, type EnumSpec } from '../records/record-json.js';
+import {
+  COMPONENT_KIND,
+  EVENT_TYPE,
+  MANUFACTURE_METHOD,
+  WEAPON_STATUS,
+  WEAPON_TYPE,
+  enumChoices,
+  parseEnum,
+  type EnumSpec,
+} from '../records/record-json.js';
 
 /**
  * The mapping file of the PostgreSQL registry adapter: which tables and columns of an existing
@@ -203,7 +212,10 @@ export function columnSql(ref: ColumnRef): string {
 
 /** A table of a FROM or JOIN clause: `"schema"."table" AS "alias"`. */
 export function tableSql(mapping: PostgresMapping, ref: TableRef): string {
-  const table = mapping.schema === undefined ? quoteIdentifier(ref.table) : `${quoteIdentifier(mapping.schema)}.${quoteIdentifier(ref.table)}`;
+  const table =
+    mapping.schema === undefined
+      ? quoteIdentifier(ref.table)
+      : `${quoteIdentifier(mapping.schema)}.${quoteIdentifier(ref.table)}`;
   return `${table} AS ${quoteIdentifier(ref.alias)}`;
 }
 
@@ -218,7 +230,11 @@ export interface ReferencedColumn {
 export function referencedColumns(mapping: PostgresMapping): { tables: TableRef[]; columns: ReferencedColumn[] } {
   const tables: TableRef[] = [];
   const columns: ReferencedColumn[] = [];
-  const section = (s: SectionMapping, values: readonly (MappedValue | undefined)[], extra: readonly (ColumnRef | undefined)[]) => {
+  const section = (
+    s: SectionMapping,
+    values: readonly (MappedValue | undefined)[],
+    extra: readonly (ColumnRef | undefined)[],
+  ) => {
     const byAlias = new Map<string, TableRef>([[s.from.alias, s.from]]);
     tables.push(s.from);
     for (const join of s.joins) {
@@ -238,7 +254,11 @@ export function referencedColumns(mapping: PostgresMapping): { tables: TableRef[
     for (const value of values) if (value?.source === 'column') add(value.column);
   };
   const w = mapping.weapons;
-  section(w, [...Object.values(w.columns), ...Object.values(w.manufactureEvent ?? {})], [w.serialNormalised, w.controlComponentSerialNormalised]);
+  section(
+    w,
+    [...Object.values(w.columns), ...Object.values(w.manufactureEvent ?? {})],
+    [w.serialNormalised, w.controlComponentSerialNormalised],
+  );
   const e = mapping.events;
   if (e) section(e, Object.values(e.columns), [e.weapon]);
   return { tables, columns };
@@ -246,7 +266,11 @@ export function referencedColumns(mapping: PostgresMapping): { tables: TableRef[
 
 /** The error of a mistake in the mapping at `path`. */
 export function mappingError(path: string, message: string): TracenetError {
-  return new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `registry mapping ${path === '' ? '' : `${path}: `}${message}`, { field: path, rule: 'mapping' });
+  return new TracenetError(
+    ErrorCode.ERROR_CODE_INVALID_FIELD,
+    `registry mapping ${path === '' ? '' : `${path}: `}${message}`,
+    { field: path, rule: 'mapping' },
+  );
 }
 
 /**
@@ -260,7 +284,8 @@ export function mappingError(path: string, message: string): TracenetError {
  */
 export function parsePostgresMapping(json: unknown): PostgresMapping {
   const root = object(json, '', ['version', 'schema', 'weapons', 'events']);
-  if (root.version !== undefined && root.version !== 1) throw mappingError('version', `only version 1 is known, not ${JSON.stringify(root.version)}`);
+  if (root.version !== undefined && root.version !== 1)
+    throw mappingError('version', `only version 1 is known, not ${JSON.stringify(root.version)}`);
   const schema = root.schema === undefined ? undefined : identifier(root.schema, 'schema');
   if (root.weapons === undefined) throw mappingError('weapons', 'the weapons section is required');
   const weapons = parseWeapons(root.weapons);
@@ -304,10 +329,12 @@ function at(path: string, key: string | number): string {
 }
 
 function object(value: unknown, path: string, keys: readonly string[]): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw mappingError(path, `must be a JSON object, not ${describe(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw mappingError(path, `must be a JSON object, not ${describe(value)}`);
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (key !== '$comment' && !keys.includes(key)) throw mappingError(at(path, key), `unknown key (known: ${keys.join(', ')})`);
+    if (key !== '$comment' && !keys.includes(key))
+      throw mappingError(at(path, key), `unknown key (known: ${keys.join(', ')})`);
   }
   return record;
 }
@@ -320,7 +347,11 @@ function describe(value: unknown): string {
 
 function identifier(value: unknown, path: string): string {
   if (typeof value !== 'string') throw mappingError(path, `must be a name (text), not ${describe(value)}`);
-  if (!IDENTIFIER.test(value)) throw mappingError(path, `${JSON.stringify(value)} is not an identifier: letters, digits and _, not starting with a digit`);
+  if (!IDENTIFIER.test(value))
+    throw mappingError(
+      path,
+      `${JSON.stringify(value)} is not an identifier: letters, digits and _, not starting with a digit`,
+    );
   return value;
 }
 
@@ -331,13 +362,18 @@ interface Scope {
 }
 
 function columnRef(value: unknown, path: string, scope: Scope): ColumnRef {
-  if (typeof value !== 'string') throw mappingError(path, `must be a column name ("column" or "alias.column"), not ${describe(value)}`);
+  if (typeof value !== 'string')
+    throw mappingError(path, `must be a column name ("column" or "alias.column"), not ${describe(value)}`);
   const parts = value.split('.');
   if (parts.length > 2) throw mappingError(path, `${JSON.stringify(value)} is not "column" or "alias.column"`);
   const [first = '', second] = parts;
   const alias = second === undefined ? scope.main : identifier(first, path);
   const column = identifier(second ?? first, path);
-  if (!scope.aliases.has(alias)) throw mappingError(path, `no table is called ${JSON.stringify(alias)} here (known: ${[...scope.aliases].join(', ')})`);
+  if (!scope.aliases.has(alias))
+    throw mappingError(
+      path,
+      `no table is called ${JSON.stringify(alias)} here (known: ${[...scope.aliases].join(', ')})`,
+    );
   return { alias, column, path };
 }
 
@@ -355,23 +391,33 @@ function parseSection(section: Record<string, unknown>, path: string): { base: S
   const joins: JoinMapping[] = [];
   if (section.joins !== undefined) {
     const jp = at(path, 'joins');
-    if (!Array.isArray(section.joins)) throw mappingError(jp, `must be a list of joins, not ${describe(section.joins)}`);
+    if (!Array.isArray(section.joins))
+      throw mappingError(jp, `must be a list of joins, not ${describe(section.joins)}`);
     section.joins.forEach((raw: unknown, i) => {
       const p = at(jp, i);
       const join = object(raw, p, ['table', 'as', 'type', 'on']);
       if (join.table === undefined) throw mappingError(at(p, 'table'), 'the table is required');
       const table = tableRef(join, p, 'as');
-      if (aliases.has(table.alias)) throw mappingError(join.as === undefined ? at(p, 'table') : at(p, 'as'), `the name ${JSON.stringify(table.alias)} is taken: give this join another "as"`);
+      if (aliases.has(table.alias))
+        throw mappingError(
+          join.as === undefined ? at(p, 'table') : at(p, 'as'),
+          `the name ${JSON.stringify(table.alias)} is taken: give this join another "as"`,
+        );
       aliases.add(table.alias);
       const type = join.type ?? 'left';
-      if (type !== 'left' && type !== 'inner') throw mappingError(at(p, 'type'), `must be "left" or "inner", not ${describe(type)}`);
+      if (type !== 'left' && type !== 'inner')
+        throw mappingError(at(p, 'type'), `must be "left" or "inner", not ${describe(type)}`);
       const onPath = at(p, 'on');
-      if (typeof join.on !== 'object' || join.on === null || Array.isArray(join.on)) throw mappingError(onPath, `must be a JSON object of "column": "column" pairs, not ${describe(join.on)}`);
+      if (typeof join.on !== 'object' || join.on === null || Array.isArray(join.on))
+        throw mappingError(onPath, `must be a JSON object of "column": "column" pairs, not ${describe(join.on)}`);
       const on = join.on as Record<string, unknown>;
       const scope = { main: from.alias, aliases };
       const pairs = Object.entries(on)
         .filter(([key]) => key !== '$comment')
-        .map(([left, right]) => ({ left: columnRef(left, at(onPath, left), scope), right: columnRef(right, at(onPath, left), scope) }));
+        .map(([left, right]) => ({
+          left: columnRef(left, at(onPath, left), scope),
+          right: columnRef(right, at(onPath, left), scope),
+        }));
       if (pairs.length === 0) throw mappingError(onPath, 'name at least one pair of columns that must be equal');
       joins.push({ table, type, on: pairs });
     });
@@ -386,7 +432,10 @@ function enumValue(spec: EnumSpec, raw: unknown, path: string, skippable: boolea
   const value = typeof raw === 'string' ? parseEnum(spec, raw) : undefined;
   if (value === undefined || value === 0) {
     const skip = skippable ? ', or null to skip such rows' : '';
-    throw mappingError(path, `${describe(raw)} is not a ${spec.what}: one of ${enumChoices(spec).join(', ')} (in capitals or not)${skip}`);
+    throw mappingError(
+      path,
+      `${describe(raw)} is not a ${spec.what}: one of ${enumChoices(spec).join(', ')} (in capitals or not)${skip}`,
+    );
   }
   return value;
 }
@@ -394,16 +443,19 @@ function enumValue(spec: EnumSpec, raw: unknown, path: string, skippable: boolea
 function mappedValue(raw: unknown, path: string, spec: FieldSpec, scope: Scope): MappedValue {
   const enumSpec = spec.enumSpec;
   const common = { path, kind: spec.kind, enumSpec };
-  if (typeof raw === 'string') return { ...common, source: 'column', column: columnRef(raw, path, scope), values: new Map() };
+  if (typeof raw === 'string')
+    return { ...common, source: 'column', column: columnRef(raw, path, scope), values: new Map() };
   const o = object(raw, path, ['column', 'values', 'const']);
   if (o.const !== undefined) {
-    if (o.column !== undefined || o.values !== undefined) throw mappingError(path, 'a field is a "column" (with "values") or a "const", not both');
+    if (o.column !== undefined || o.values !== undefined)
+      throw mappingError(path, 'a field is a "column" (with "values") or a "const", not both');
     const cp = at(path, 'const');
     if (spec.columnOnly) throw mappingError(cp, 'this field is searched, so it must be a column');
     let value: string | number;
     if (enumSpec) value = enumValue(enumSpec, o.const, cp, false) as number;
     else if (spec.kind === 'integer') {
-      if (typeof o.const !== 'number' || !Number.isInteger(o.const) || o.const < 0) throw mappingError(cp, `must be a whole number, not ${describe(o.const)}`);
+      if (typeof o.const !== 'number' || !Number.isInteger(o.const) || o.const < 0)
+        throw mappingError(cp, `must be a whole number, not ${describe(o.const)}`);
       value = o.const;
     } else if (spec.kind === 'timestamp') throw mappingError(cp, 'a time must be a column');
     else {
@@ -412,13 +464,16 @@ function mappedValue(raw: unknown, path: string, spec: FieldSpec, scope: Scope):
     }
     return { ...common, source: 'const', value };
   }
-  if (o.column === undefined) throw mappingError(at(path, 'column'), 'a field is a column name, { "column": … } or { "const": … }');
+  if (o.column === undefined)
+    throw mappingError(at(path, 'column'), 'a field is a column name, { "column": … } or { "const": … }');
   const column = columnRef(o.column, at(path, 'column'), scope);
   const values = new Map<string, number | null>();
   if (o.values !== undefined) {
     const vp = at(path, 'values');
-    if (!enumSpec) throw mappingError(vp, 'only fields with a fixed set of values (type, kind, status, method) translate codes');
-    if (typeof o.values !== 'object' || o.values === null || Array.isArray(o.values)) throw mappingError(vp, `must be a JSON object of code: name, not ${describe(o.values)}`);
+    if (!enumSpec)
+      throw mappingError(vp, 'only fields with a fixed set of values (type, kind, status, method) translate codes');
+    if (typeof o.values !== 'object' || o.values === null || Array.isArray(o.values))
+      throw mappingError(vp, `must be a JSON object of code: name, not ${describe(o.values)}`);
     for (const [code, name] of Object.entries(o.values)) {
       if (code === '$comment') continue;
       values.set(code, enumValue(enumSpec, name, at(vp, code), spec.skippable === true));
@@ -427,7 +482,12 @@ function mappedValue(raw: unknown, path: string, spec: FieldSpec, scope: Scope):
   return { ...common, source: 'column', column, values };
 }
 
-function fields<K extends string>(raw: unknown, path: string, specs: Readonly<Record<K, FieldSpec>>, scope: Scope): Partial<Record<K, MappedValue>> {
+function fields<K extends string>(
+  raw: unknown,
+  path: string,
+  specs: Readonly<Record<K, FieldSpec>>,
+  scope: Scope,
+): Partial<Record<K, MappedValue>> {
   const names = Object.keys(specs) as K[];
   const o = object(raw, path, names);
   const result: Partial<Record<K, MappedValue>> = {};
@@ -444,7 +504,16 @@ function fields<K extends string>(raw: unknown, path: string, specs: Readonly<Re
 
 function parseWeapons(raw: unknown): WeaponsMapping {
   const path = 'weapons';
-  const w = object(raw, path, ['table', 'as', 'key', 'joins', 'serialNormalised', 'controlComponentSerialNormalised', 'columns', 'manufactureEvent']);
+  const w = object(raw, path, [
+    'table',
+    'as',
+    'key',
+    'joins',
+    'serialNormalised',
+    'controlComponentSerialNormalised',
+    'columns',
+    'manufactureEvent',
+  ]);
   const { base, scope } = parseSection(w, path);
   const optionalRef = (key: string) => (w[key] === undefined ? undefined : columnRef(w[key], at(path, key), scope));
   const serialNormalised = optionalRef('serialNormalised');
@@ -453,15 +522,20 @@ function parseWeapons(raw: unknown): WeaponsMapping {
   const columns = fields(w.columns, at(path, 'columns'), WEAPON_FIELDS, scope);
   const cp = at(path, 'columns');
   const needs = (field: WeaponField, other: WeaponField) => {
-    if (columns[other] !== undefined && columns[field] === undefined) throw mappingError(at(cp, field), `required when ${other} is mapped`);
+    if (columns[other] !== undefined && columns[field] === undefined)
+      throw mappingError(at(cp, field), `required when ${other} is mapped`);
   };
   needs('controlComponentKind', 'controlComponentSerial');
   needs('controlComponentSerial', 'controlComponentKind');
   needs('controlComponentSerial', 'controlComponentMarking');
   needs('importCountry', 'importYear');
   needs('governmentTransferCountry', 'governmentTransferYear');
-  if (controlComponentSerialNormalised && !columns.controlComponentSerial) throw mappingError(at(path, 'controlComponentSerialNormalised'), 'needs columns.controlComponentSerial');
-  const manufactureEvent = w.manufactureEvent === undefined ? undefined : fields(w.manufactureEvent, at(path, 'manufactureEvent'), MANUFACTURE_EVENT_FIELDS, scope);
+  if (controlComponentSerialNormalised && !columns.controlComponentSerial)
+    throw mappingError(at(path, 'controlComponentSerialNormalised'), 'needs columns.controlComponentSerial');
+  const manufactureEvent =
+    w.manufactureEvent === undefined
+      ? undefined
+      : fields(w.manufactureEvent, at(path, 'manufactureEvent'), MANUFACTURE_EVENT_FIELDS, scope);
   return { ...base, serialNormalised, controlComponentSerialNormalised, columns, manufactureEvent };
 }
 

@@ -1,4 +1,13 @@
-import { ErrorCode, type FieldViolation, TracenetError, WeaponEvent, WeaponEventType, WeaponRecord, WeaponStatus, WeaponType } from '@tracenet/proto';
+import {
+  ErrorCode,
+  type FieldViolation,
+  TracenetError,
+  WeaponEvent,
+  WeaponEventType,
+  WeaponRecord,
+  WeaponStatus,
+  WeaponType,
+} from '@tracenet/proto';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { SerialPattern } from '../records/serial-pattern.js';
@@ -48,7 +57,9 @@ const ENCODED_MARKER = '_';
  * and every key has exactly one id.
  */
 export function postgresRecordId(key: string): string {
-  return PLAIN_KEY.test(key) ? `${POSTGRES_ID_PREFIX}${key}` : `${POSTGRES_ID_PREFIX}${ENCODED_MARKER}${Buffer.from(key, 'utf8').toString('base64url')}`;
+  return PLAIN_KEY.test(key)
+    ? `${POSTGRES_ID_PREFIX}${key}`
+    : `${POSTGRES_ID_PREFIX}${ENCODED_MARKER}${Buffer.from(key, 'utf8').toString('base64url')}`;
 }
 
 /** The weapon key of a record id of this adapter; undefined when the id is not one. */
@@ -78,7 +89,14 @@ const STATUS_AFTER: Readonly<Record<number, WeaponStatus>> = {
 };
 
 /** Event fields that only some event types carry (docs/records.md, events), with their proto names. */
-const TYPED_EVENT_FIELDS = { place: 'place', agency: 'agency', destination: 'destination', origin: 'origin', licence: 'licence', endUser: 'end_user' } as const;
+const TYPED_EVENT_FIELDS = {
+  place: 'place',
+  agency: 'agency',
+  destination: 'destination',
+  origin: 'origin',
+  licence: 'licence',
+  endUser: 'end_user',
+} as const;
 type TypedEventField = keyof typeof TYPED_EVENT_FIELDS;
 const applicableByType = new Map<number, ReadonlySet<TypedEventField>>();
 
@@ -92,9 +110,25 @@ const applicableByType = new Map<number, ReadonlySet<TypedEventField>>();
 function applicableFields(type: number): ReadonlySet<TypedEventField> {
   let fields = applicableByType.get(type);
   if (!fields) {
-    const event = WeaponEvent.fromPartial({ type, date: '2000-01-01', place: 'p', agency: 'a', destination: 'AAA', origin: 'AAA', licence: 'l', endUser: 'u' });
-    const probe = WeaponRecord.fromPartial({ manufacture: { manufacturer: 'm', serialNumber: 's1', type: WeaponType.WEAPON_TYPE_OTHER }, events: [event] });
-    const refused = new Set(recordViolations(probe).filter((v) => v.rule === 'not_applicable').map((v) => v.field));
+    const event = WeaponEvent.fromPartial({
+      type,
+      date: '2000-01-01',
+      place: 'p',
+      agency: 'a',
+      destination: 'AAA',
+      origin: 'AAA',
+      licence: 'l',
+      endUser: 'u',
+    });
+    const probe = WeaponRecord.fromPartial({
+      manufacture: { manufacturer: 'm', serialNumber: 's1', type: WeaponType.WEAPON_TYPE_OTHER },
+      events: [event],
+    });
+    const refused = new Set(
+      recordViolations(probe)
+        .filter((v) => v.rule === 'not_applicable')
+        .map((v) => v.field),
+    );
     const names = Object.keys(TYPED_EVENT_FIELDS) as TypedEventField[];
     fields = new Set(names.filter((name) => !refused.has(`record.events[0].${TYPED_EVENT_FIELDS[name]}`)));
     applicableByType.set(type, fields);
@@ -106,7 +140,9 @@ function applicableFields(type: number): ReadonlySet<TypedEventField> {
 type Row = Record<string, string | null>;
 
 /** Every value as the server's text, so that dates stay calendar dates and bigints stay exact. */
-const RAW_TEXT: pg.CustomTypesConfig = { getTypeParser: (() => (value: string) => value) as unknown as pg.CustomTypesConfig['getTypeParser'] };
+const RAW_TEXT: pg.CustomTypesConfig = {
+  getTypeParser: (() => (value: string) => value) as unknown as pg.CustomTypesConfig['getTypeParser'],
+};
 
 /** SQLSTATEs of a key that is not of the key column's type: no such record. */
 const NOT_A_KEY = new Set(['22P02', '22003', '22007', '22008', '22021']);
@@ -199,17 +235,22 @@ export class PostgresAdapter implements RegistryAdapter {
 
   async #verify(pool: pg.Pool): Promise<void> {
     const { tables, columns } = referencedColumns(this.#mapping);
-    const found = await this.#run(pool, 'SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = COALESCE($1::text, current_schema()) AND table_name = ANY($2::text[])', [
-      this.#mapping.schema ?? null,
-      [...new Set(tables.map((t) => t.table))],
-    ], 'connecting to the registry');
+    const found = await this.#run(
+      pool,
+      'SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = COALESCE($1::text, current_schema()) AND table_name = ANY($2::text[])',
+      [this.#mapping.schema ?? null, [...new Set(tables.map((t) => t.table))]],
+      'connecting to the registry',
+    );
     const existing = new Set(found.map((r) => `${r.table_name}.${r.column_name}`));
-    const inSchema = this.#mapping.schema === undefined ? 'in the current schema' : `in schema "${this.#mapping.schema}"`;
+    const inSchema =
+      this.#mapping.schema === undefined ? 'in the current schema' : `in schema "${this.#mapping.schema}"`;
     for (const table of tables) {
-      if (!found.some((r) => r.table_name === table.table)) throw mappingError(table.path, `no table "${table.table}" ${inSchema} (or no right to read it)`);
+      if (!found.some((r) => r.table_name === table.table))
+        throw mappingError(table.path, `no table "${table.table}" ${inSchema} (or no right to read it)`);
     }
     for (const { table, column, path } of columns) {
-      if (!existing.has(`${table.table}.${column}`)) throw mappingError(path, `table "${table.table}" has no column "${column}"`);
+      if (!existing.has(`${table.table}.${column}`))
+        throw mappingError(path, `table "${table.table}" has no column "${column}"`);
     }
     // The columns exist; the queries must also make sense (types: upper() of a number, extract() of text).
     const tryQuery = async (section: string, sql: string, params: unknown[]) => {
@@ -217,7 +258,11 @@ export class PostgresAdapter implements RegistryAdapter {
         await pool.query(`SELECT * FROM (${sql}) AS probe LIMIT 0`, params);
       } catch (error) {
         const code = errorCode(error);
-        if (code?.startsWith('42')) throw mappingError(section, `the registry cannot answer the query of this section: ${this.#redact(String((error as Error).message))} (${code})`);
+        if (code?.startsWith('42'))
+          throw mappingError(
+            section,
+            `the registry cannot answer the query of this section: ${this.#redact(String((error as Error).message))} (${code})`,
+          );
         throw this.#unavailable(error, 'checking the registry');
       }
     };
@@ -244,9 +289,15 @@ export class PostgresAdapter implements RegistryAdapter {
 
   async findBySerial(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
     if (limit <= 0) return [];
-    const rows = serial.partial ? await this.#query(this.#sql.search.partial, [likePattern(serial.pattern), limit]) : await this.#query(this.#sql.search.exact, [serial.pattern, limit]);
+    const rows = serial.partial
+      ? await this.#query(this.#sql.search.partial, [likePattern(serial.pattern), limit])
+      : await this.#query(this.#sql.search.exact, [serial.pattern, limit]);
     // The SQL normalisation knows neither NFKC nor every alphabet: the node's normalisation decides.
-    const matching = rows.filter((row) => [row.c_serialNumber, row.c_controlComponentSerial].some((value) => value != null && serial.test(normaliseSerial(value))));
+    const matching = rows.filter((row) =>
+      [row.c_serialNumber, row.c_controlComponentSerial].some(
+        (value) => value != null && serial.test(normaliseSerial(value)),
+      ),
+    );
     return this.#records(matching);
   }
 
@@ -257,7 +308,11 @@ export class PostgresAdapter implements RegistryAdapter {
     try {
       rows = await this.#query(this.#sql.byKey, [key]);
     } catch (error) {
-      if (error instanceof TracenetError && NOT_A_KEY.has(String((error.cause as { code?: unknown } | undefined)?.code))) return undefined;
+      if (
+        error instanceof TracenetError &&
+        NOT_A_KEY.has(String((error.cause as { code?: unknown } | undefined)?.code))
+      )
+        return undefined;
       throw error;
     }
     return (await this.#records(rows))[0];
@@ -281,7 +336,11 @@ export class PostgresAdapter implements RegistryAdapter {
     for (const [key, row] of weapons) {
       const built = this.#record(key, row, events.get(key) ?? []);
       if ('record' in built) records.push(built.record);
-      else this.#log.warn({ weaponKey: key, violations: built.violations }, 'registry weapon skipped: its rows do not make a valid record');
+      else
+        this.#log.warn(
+          { weaponKey: key, violations: built.violations },
+          'registry weapon skipped: its rows do not make a valid record',
+        );
     }
     return records;
   }
@@ -298,7 +357,13 @@ export class PostgresAdapter implements RegistryAdapter {
       const date = r.date(made.date, 'm_date');
       if (date !== '') {
         events.push(
-          WeaponEvent.fromPartial({ type: WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, date, place: r.text(made.place, 'm_place'), agency: r.text(made.agency, 'm_agency'), details: r.text(made.details, 'm_details') }),
+          WeaponEvent.fromPartial({
+            type: WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED,
+            date,
+            place: r.text(made.place, 'm_place'),
+            agency: r.text(made.agency, 'm_agency'),
+            details: r.text(made.details, 'm_details'),
+          }),
         );
       }
     }
@@ -328,7 +393,10 @@ export class PostgresAdapter implements RegistryAdapter {
     const importCountry = r.text(c.importCountry, 'c_importCountry');
     const transferCountry = r.text(c.governmentTransferCountry, 'c_governmentTransferCountry');
     const last = events.at(-1);
-    const status = r.enum(c.status, 'c_status') || (last ? STATUS_AFTER[last.type] : undefined) || WeaponStatus.WEAPON_STATUS_REGISTERED;
+    const status =
+      r.enum(c.status, 'c_status') ||
+      (last ? STATUS_AFTER[last.type] : undefined) ||
+      WeaponStatus.WEAPON_STATUS_REGISTERED;
     const record = WeaponRecord.fromPartial({
       recordId: postgresRecordId(key),
       manufacture: {
@@ -341,10 +409,23 @@ export class PostgresAdapter implements RegistryAdapter {
         year: r.integer(c.year, 'c_year'),
       },
       imports: importCountry === '' ? [] : [{ country: importCountry, year: r.integer(c.importYear, 'c_importYear') }],
-      ...(transferCountry === '' ? {} : { governmentTransfer: { country: transferCountry, year: r.integer(c.governmentTransferYear, 'c_governmentTransferYear') } }),
+      ...(transferCountry === ''
+        ? {}
+        : {
+            governmentTransfer: {
+              country: transferCountry,
+              year: r.integer(c.governmentTransferYear, 'c_governmentTransferYear'),
+            },
+          }),
       ...(controlSerial === ''
         ? {}
-        : { controlComponent: { kind: r.enum(c.controlComponentKind, 'c_controlComponentKind') ?? 0, serialNumber: controlSerial, marking: r.text(c.controlComponentMarking, 'c_controlComponentMarking') } }),
+        : {
+            controlComponent: {
+              kind: r.enum(c.controlComponentKind, 'c_controlComponentKind') ?? 0,
+              serialNumber: controlSerial,
+              marking: r.text(c.controlComponentMarking, 'c_controlComponentMarking'),
+            },
+          }),
       manufactureMethod: r.enum(c.manufactureMethod, 'c_manufactureMethod') ?? 0,
       status,
       events,
@@ -381,7 +462,11 @@ export class PostgresAdapter implements RegistryAdapter {
     if (error instanceof TracenetError) return error;
     const code = errorCode(error);
     const message = this.#redact(error instanceof Error ? error.message : String(error));
-    return new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `the PostgreSQL registry is unavailable: ${what} failed: ${message}${code ? ` (${code})` : ''}`, { cause: { code } });
+    return new TracenetError(
+      ErrorCode.ERROR_CODE_UNAVAILABLE,
+      `the PostgreSQL registry is unavailable: ${what} failed: ${message}${code ? ` (${code})` : ''}`,
+      { cause: { code } },
+    );
   }
 
   #redact(message: string): string {
@@ -502,19 +587,26 @@ function fromClause(mapping: PostgresMapping, section: SectionMapping): string {
 
 /** The normalised serial in SQL: the registry's own normalised column, else upper case without anything but letters and digits. */
 function normalisedSerialSql(column: ColumnRef, normalised: ColumnRef | undefined): string {
-  return normalised ? columnSql(normalised) : `regexp_replace(upper((${columnSql(column)})::text), '[^[:alnum:]]', '', 'g')`;
+  return normalised
+    ? columnSql(normalised)
+    : `regexp_replace(upper((${columnSql(column)})::text), '[^[:alnum:]]', '', 'g')`;
 }
 
 function buildQueries(mapping: PostgresMapping): Queries {
   const w = mapping.weapons;
   const key = columnSql(w.key);
-  const select = [`(${key})::text AS "k"`, ...selectList(w.columns, 'c_'), ...selectList(w.manufactureEvent ?? {}, 'm_')].join(', ');
+  const select = [
+    `(${key})::text AS "k"`,
+    ...selectList(w.columns, 'c_'),
+    ...selectList(w.manufactureEvent ?? {}, 'm_'),
+  ].join(', ');
   const base = `SELECT ${select} ${fromClause(mapping, w)}`;
   const serials: string[] = [];
   const serialColumn = w.columns.serialNumber;
   if (serialColumn?.source === 'column') serials.push(normalisedSerialSql(serialColumn.column, w.serialNormalised));
   const control = w.columns.controlComponentSerial;
-  if (control?.source === 'column') serials.push(normalisedSerialSql(control.column, w.controlComponentSerialNormalised));
+  if (control?.source === 'column')
+    serials.push(normalisedSerialSql(control.column, w.controlComponentSerialNormalised));
   const where = (op: string) => serials.map((s) => `${s} ${op}`).join(' OR ');
   const search = (op: string) => `${base} WHERE ${where(op)} ORDER BY ${key} LIMIT $2`;
 
@@ -524,7 +616,10 @@ function buildQueries(mapping: PostgresMapping): Queries {
     const weapon = columnSql(e.weapon);
     const date = e.columns.date;
     const order = [weapon, ...(date?.source === 'column' ? [columnSql(date.column)] : []), columnSql(e.key)].join(', ');
-    const list = [`(${weapon})::text AS "w"`, ...selectList(e.columns as Readonly<Partial<Record<EventField, MappedValue>>>, 'c_')].join(', ');
+    const list = [
+      `(${weapon})::text AS "w"`,
+      ...selectList(e.columns as Readonly<Partial<Record<EventField, MappedValue>>>, 'c_'),
+    ].join(', ');
     events = `SELECT ${list} ${fromClause(mapping, e)} WHERE ${weapon} = ANY($1) ORDER BY ${order}`;
   }
   return {

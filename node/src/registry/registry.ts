@@ -2,7 +2,13 @@ import { ErrorCode, type RecordQuery, TracenetError, type WeaponRecord } from '@
 import type { Logger } from 'pino';
 import type { AliasTable } from '../records/alias-table.js';
 import { type SerialPattern, serialPattern, serialViolation } from '../records/serial-pattern.js';
-import { indexedSerials, normaliseCalibre, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
+import {
+  indexedSerials,
+  normaliseCalibre,
+  normaliseModel,
+  normaliseName,
+  normaliseSerial,
+} from '../records/normalise.js';
 import { retentionDate, retentionOf, retentionRefusal } from '../records/retention.js';
 import type { Clock } from '../util/clock.js';
 import type { RegistryAdapter } from './adapter.js';
@@ -61,7 +67,9 @@ export class Registry {
   constructor(options: RegistryOptions) {
     const prefixes = options.adapters.map((a) => a.idPrefix);
     if (prefixes.some((p, i) => p === '' || prefixes.some((q, j) => i !== j && q.startsWith(p)))) {
-      throw new Error(`registry adapters need distinct id prefixes, none a prefix of another (got ${prefixes.join(', ')})`);
+      throw new Error(
+        `registry adapters need distinct id prefixes, none a prefix of another (got ${prefixes.join(', ')})`,
+      );
     }
     this.adapters = options.adapters;
     this.#options = options;
@@ -81,7 +89,10 @@ export class Registry {
       } catch (error) {
         const failure = TracenetError.from(error);
         if (failure.retryable) {
-          this.#logger.error({ adapter: adapter.kind, code: failure.codeName, problem: failure.message }, 'registry unreachable at start; it is tried again at its next use');
+          this.#logger.error(
+            { adapter: adapter.kind, code: failure.codeName, problem: failure.message },
+            'registry unreachable at start; it is tried again at its next use',
+          );
           continue;
         }
         await this.close();
@@ -131,7 +142,10 @@ export class Registry {
   async search(query: RecordQuery, options: SearchOptions = {}): Promise<WeaponRecord[]> {
     const limit = options.limit === undefined || options.limit === 0 ? SEARCH_LIMIT.default : options.limit;
     if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT.max) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `limit must be from 1 to ${SEARCH_LIMIT.max}`, { field: 'limit', rule: 'range' });
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `limit must be from 1 to ${SEARCH_LIMIT.max}`, {
+        field: 'limit',
+        rule: 'range',
+      });
     }
     const serial = querySerial(query, true);
     if (!options.serialOnly) requireManufacturer(query);
@@ -162,10 +176,14 @@ export class Registry {
     if (adapter instanceof LocalRecordsAdapter) return adapter.records.delete(recordId);
     const { untilMs, reason } = retentionOf(await this.#existing(adapter, recordId));
     if (this.#options.clock.now() < untilMs) throw retentionRefusal(recordId, reason, untilMs);
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `record ${recordId} belongs to the ${adapter.kind} registry, which the node only reads: delete it there`, {
-      field: 'record_id',
-      rule: 'read_only_registry',
-    });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `record ${recordId} belongs to the ${adapter.kind} registry, which the node only reads: delete it there`,
+      {
+        field: 'record_id',
+        rule: 'read_only_registry',
+      },
+    );
   }
 
   async #find(query: RecordQuery, serial: SerialPattern, serialOnly: boolean, limit: number): Promise<WeaponRecord[]> {
@@ -176,7 +194,8 @@ export class Registry {
       for (const record of candidates) {
         // An adapter's own pre-filter may be looser than 11.2 (SQL normalisation): the rules decide,
         // the equalities before the serial pattern, which costs more.
-        if (!found.has(record.recordId) && matches(record) && indexedSerials(record).some((s) => serial.test(s))) found.set(record.recordId, record);
+        if (!found.has(record.recordId) && matches(record) && indexedSerials(record).some((s) => serial.test(s)))
+          found.set(record.recordId, record);
         if (found.size >= limit) return [...found.values()];
       }
     }
@@ -194,7 +213,11 @@ export class Registry {
       return await call();
     } catch (error) {
       if (error instanceof TracenetError) throw error;
-      throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_UNAVAILABLE,
+        `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -207,16 +230,28 @@ export class Registry {
   #adapterOf(recordId: string): RegistryAdapter {
     const adapter = this.adapters.find((a) => recordId.startsWith(a.idPrefix));
     if (adapter) return adapter;
-    if (recordId === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record_id is required', { field: 'record_id', rule: 'required' });
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `a record id of this node starts with ${this.adapters.map((a) => `"${a.idPrefix}"`).join(' or ')}`, {
-      field: 'record_id',
-      rule: 'record_id',
-    });
+    if (recordId === '')
+      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record_id is required', {
+        field: 'record_id',
+        rule: 'required',
+      });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `a record id of this node starts with ${this.adapters.map((a) => `"${a.idPrefix}"`).join(' or ')}`,
+      {
+        field: 'record_id',
+        rule: 'record_id',
+      },
+    );
   }
 
   async #existing(adapter: RegistryAdapter, recordId: string): Promise<WeaponRecord> {
     const record = await this.#ask(adapter, () => adapter.get(recordId));
-    if (!record) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, { field: 'record_id', rule: 'exists' });
+    if (!record)
+      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, {
+        field: 'record_id',
+        rule: 'exists',
+      });
     return record;
   }
 }
@@ -226,7 +261,11 @@ export class Registry {
  * manufacturer after aliases (unless serial-only), and the same model, calibre and type where the
  * query gives them; a record without a model does not match a query that names one.
  */
-export function identityFilter(query: RecordQuery, aliases: AliasTable, serialOnly: boolean): (record: WeaponRecord) => boolean {
+export function identityFilter(
+  query: RecordQuery,
+  aliases: AliasTable,
+  serialOnly: boolean,
+): (record: WeaponRecord) => boolean {
   const manufacturer = serialOnly ? '' : aliases.canonical(query.manufacturer);
   const model = normaliseModel(query.model);
   const calibre = normaliseCalibre(query.calibre);
@@ -243,18 +282,30 @@ export function identityFilter(query: RecordQuery, aliases: AliasTable, serialOn
 
 function requireManufacturer(query: RecordQuery): void {
   if (normaliseName(query.manufacturer) === '') {
-    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the manufacturer is required to find a weapon by identity (a serial alone is not an identity)', {
-      field: 'query.manufacturer',
-      rule: 'required',
-    });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_MISSING_FIELD,
+      'the manufacturer is required to find a weapon by identity (a serial alone is not an identity)',
+      {
+        field: 'query.manufacturer',
+        rule: 'required',
+      },
+    );
   }
 }
 
 /** The query's serial: required, and usable as 11.3 and 13.4 say ({@link serialViolation}); wildcards are read only when `wildcards`. */
 function querySerial(query: RecordQuery, wildcards: boolean): SerialPattern {
-  if (query.serialNumber.trim() === '') throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the serial number is required', { field: 'query.serial_number', rule: 'required' });
+  if (query.serialNumber.trim() === '')
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'the serial number is required', {
+      field: 'query.serial_number',
+      rule: 'required',
+    });
   const serial = wildcards ? serialPattern(query.serialNumber) : serialPattern(normaliseSerial(query.serialNumber));
   const problem = serialViolation(serial);
-  if (problem) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, problem.message, { field: 'query.serial_number', rule: problem.rule });
+  if (problem)
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, problem.message, {
+      field: 'query.serial_number',
+      rule: problem.rule,
+    });
   return serial;
 }

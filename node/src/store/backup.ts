@@ -42,7 +42,11 @@ export function schemaVersionOf(value: Buffer | undefined): number {
   } catch {
     // Not JSON: reported below.
   }
-  throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the store's ${SCHEMA_VERSION_KEY} is not a version number`, { field: SCHEMA_VERSION_KEY, rule: 'schema_version' });
+  throw new TracenetError(
+    ErrorCode.ERROR_CODE_INVALID_FIELD,
+    `the store's ${SCHEMA_VERSION_KEY} is not a version number`,
+    { field: SCHEMA_VERSION_KEY, rule: 'schema_version' },
+  );
 }
 
 /**
@@ -57,7 +61,10 @@ export function schemaVersionOf(value: Buffer | undefined): number {
  */
 export async function* snapshotEntries(store: Pick<Store, 'root'>): AsyncGenerator<RawEntry> {
   const { root } = store;
-  if (!root) throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'a store held in memory cannot be backed up', { rule: 'store_engine' });
+  if (!root)
+    throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'a store held in memory cannot be backed up', {
+      rule: 'store_engine',
+    });
   const snapshot = root.snapshot();
   try {
     const iterator = root.iterator<Buffer, Buffer>({ snapshot, keyEncoding: 'buffer', valueEncoding: 'buffer' });
@@ -88,7 +95,12 @@ export interface FreshStore {
  * resolves.
  */
 export async function openFreshStore(location: string): Promise<FreshStore> {
-  const db = new Level<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer', createIfMissing: true, errorIfExists: true });
+  const db = new Level<Buffer, Buffer>(location, {
+    keyEncoding: 'buffer',
+    valueEncoding: 'buffer',
+    createIfMissing: true,
+    errorIfExists: true,
+  });
   await db.open();
   let batch = db.batch();
   let bytes = 0;

@@ -49,7 +49,8 @@ export function protoCodec<T>(field: string, type: MessageType<T>): Codec<T> {
       } catch {
         throw badValue(path, 'JSON');
       }
-      const encoded = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)[field] : undefined;
+      const encoded =
+        typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)[field] : undefined;
       if (typeof encoded !== 'string') throw badValue(`${path}.${field}`, 'a base64 string');
       try {
         return type.decode(Buffer.from(encoded, 'base64'));

@@ -15,18 +15,33 @@ const TABLES: Uint32Array[] = (() => {
   for (let t = 1; t < 8; t += 1) {
     const previous = tables[t - 1] as Uint32Array;
     const table = tables[t] as Uint32Array;
-    for (let n = 0; n < 256; n += 1) table[n] = (first[(previous[n] as number) & 0xff] as number) ^ ((previous[n] as number) >>> 8);
+    for (let n = 0; n < 256; n += 1)
+      table[n] = (first[(previous[n] as number) & 0xff] as number) ^ ((previous[n] as number) >>> 8);
   }
   return tables;
 })();
 
 /** CRC-32C of `bytes[start, end)`. */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
   let crc = 0xffffffff;
   let i = start;
   for (; i + 8 <= end; i += 8) {
-    const lo = crc ^ ((bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24));
+    const lo =
+      crc ^
+      ((bytes[i] as number) |
+        ((bytes[i + 1] as number) << 8) |
+        ((bytes[i + 2] as number) << 16) |
+        ((bytes[i + 3] as number) << 24));
     crc =
       (t7[lo & 0xff] as number) ^
       (t6[(lo >>> 8) & 0xff] as number) ^

@@ -115,19 +115,26 @@ export async function readStoreFiles(location: string, prefixes?: readonly strin
  * the tables that can hold such keys. For each key the write with the highest sequence number wins,
  * as in LevelDB. Damage is not reported again (the scan did).
  */
-async function* liveEntries(location: string, layout: StoreLayout, prefixes?: readonly string[]): AsyncGenerator<readonly [string, string]> {
+async function* liveEntries(
+  location: string,
+  layout: StoreLayout,
+  prefixes?: readonly string[],
+): AsyncGenerator<readonly [string, string]> {
   const wanted = prefixes?.map((p) => Buffer.from(p, 'utf8'));
   const ignored: StoreDamage[] = [];
   const holds = (file: LiveFile) =>
     wanted === undefined ||
     file.smallest === undefined ||
     file.largest === undefined ||
-    wanted.some((p) => Buffer.compare(file.largest as Buffer, p) >= 0 && Buffer.compare(file.smallest as Buffer, after(p)) < 0);
+    wanted.some(
+      (p) => Buffer.compare(file.largest as Buffer, p) >= 0 && Buffer.compare(file.smallest as Buffer, after(p)) < 0,
+    );
   async function* tables(files: readonly LiveFile[]): AsyncGenerator<FileEntry> {
     for (const file of files) yield* await readLiveFile(location, file, ignored, wanted);
   }
   const logged: FileEntry[] = [];
-  for (const file of layout.files) if (file.kind === 'log') logged.push(...(await readLiveFile(location, file, ignored, wanted)));
+  for (const file of layout.files)
+    if (file.kind === 'log') logged.push(...(await readLiveFile(location, file, ignored, wanted)));
   logged.sort((a, b) => Buffer.compare(a.key, b.key) || b.seq - a.seq);
   async function* inOrder(entries: readonly FileEntry[]): AsyncGenerator<FileEntry> {
     yield* entries;
@@ -140,7 +147,10 @@ async function* liveEntries(location: string, layout: StoreLayout, prefixes?: re
     if (file.level <= 0) sources.push(tables([file]));
     else levels.set(file.level, [...(levels.get(file.level) ?? []), file]);
   }
-  for (const files of levels.values()) sources.push(tables(files.sort((a, b) => Buffer.compare(a.smallest ?? Buffer.alloc(0), b.smallest ?? Buffer.alloc(0)))));
+  for (const files of levels.values())
+    sources.push(
+      tables(files.sort((a, b) => Buffer.compare(a.smallest ?? Buffer.alloc(0), b.smallest ?? Buffer.alloc(0)))),
+    );
   const heads = await Promise.all(sources.map((source) => source.next()));
   for (;;) {
     let newest: FileEntry | undefined;
@@ -151,7 +161,11 @@ async function* liveEntries(location: string, layout: StoreLayout, prefixes?: re
     }
     if (newest === undefined) return;
     for (let i = 0; i < heads.length; i += 1) {
-      while (!(heads[i] as IteratorResult<FileEntry>).done && (heads[i] as IteratorYieldResult<FileEntry>).value.key.equals(newest.key)) heads[i] = await (sources[i] as AsyncIterator<FileEntry>).next();
+      while (
+        !(heads[i] as IteratorResult<FileEntry>).done &&
+        (heads[i] as IteratorYieldResult<FileEntry>).value.key.equals(newest.key)
+      )
+        heads[i] = await (sources[i] as AsyncIterator<FileEntry>).next();
     }
     if (newest.value !== undefined) yield [newest.key.toString('utf8'), newest.value.toString('utf8')];
   }
@@ -187,7 +201,8 @@ export async function readStoreLayout(location: string): Promise<StoreLayout> {
   const tables: LiveFile[] = [];
   for (const [number, { level, ...recorded }] of manifest.tables) {
     const name = [`${pad(number)}.ldb`, `${pad(number)}.sst`].find((n) => present.has(n));
-    if (name === undefined) damage.push({ file: `${pad(number)}.ldb`, problem: `missing: the MANIFEST lists this table (level ${level})` });
+    if (name === undefined)
+      damage.push({ file: `${pad(number)}.ldb`, problem: `missing: the MANIFEST lists this table (level ${level})` });
     else tables.push({ name, kind: 'table', number, level, ...recorded });
   }
   tables.sort((a, b) => b.level - a.level || a.number - b.number);
@@ -198,7 +213,10 @@ export async function readStoreLayout(location: string): Promise<StoreLayout> {
   // The MANIFEST names the log that was current when it was last written; LevelDB keeps it until a
   // newer log is recorded, so it is there unless someone removed it (LevelDB would not notice).
   if (manifest.logNumber > 0 && !present.has(`${pad(manifest.logNumber)}.log`)) {
-    damage.push({ file: `${pad(manifest.logNumber)}.log`, problem: 'missing: the MANIFEST names it as the current log' });
+    damage.push({
+      file: `${pad(manifest.logNumber)}.log`,
+      problem: 'missing: the MANIFEST names it as the current log',
+    });
   }
   return { files: [...tables, ...logs], damage };
 }
@@ -208,7 +226,12 @@ export async function readStoreLayout(location: string): Promise<StoreLayout> {
  * A table gives the newest version of each key it holds, in key order; a log gives its writes in
  * order. With `prefixes`, only keys under them (and only the table blocks that can hold them).
  */
-export async function readLiveFile(location: string, file: LiveFile, damage: StoreDamage[], prefixes?: readonly Buffer[]): Promise<FileEntry[]> {
+export async function readLiveFile(
+  location: string,
+  file: LiveFile,
+  damage: StoreDamage[],
+  prefixes?: readonly Buffer[],
+): Promise<FileEntry[]> {
   let bytes: Buffer;
   try {
     bytes = await readFile(join(location, file.name), { flag: 'r' });
@@ -216,7 +239,8 @@ export async function readLiveFile(location: string, file: LiveFile, damage: Sto
     damage.push({ file: file.name, problem: `unreadable: ${(error as Error).message}` });
     return [];
   }
-  const keep = (key: Buffer) => prefixes === undefined || prefixes.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
+  const keep = (key: Buffer) =>
+    prefixes === undefined || prefixes.some((p) => key.length >= p.length && key.subarray(0, p.length).equals(p));
   if (file.kind === 'log') {
     const entries: FileEntry[] = [];
     for (const { offset, record } of readLogRecords(bytes, file.name, damage)) {
@@ -245,9 +269,14 @@ interface Manifest {
 }
 
 /** The MANIFEST that `CURRENT` names, replayed; undefined (with damage) when it cannot be read. */
-async function readManifest(location: string, names: readonly string[], damage: StoreDamage[]): Promise<Manifest | undefined> {
+async function readManifest(
+  location: string,
+  names: readonly string[],
+  damage: StoreDamage[],
+): Promise<Manifest | undefined> {
   if (!names.includes('CURRENT')) {
-    if (names.some((n) => FILE_NAME.test(n) || n.startsWith('MANIFEST-'))) damage.push({ file: 'CURRENT', problem: 'missing' });
+    if (names.some((n) => FILE_NAME.test(n) || n.startsWith('MANIFEST-')))
+      damage.push({ file: 'CURRENT', problem: 'missing' });
     return undefined;
   }
   const current = (await readFile(join(location, 'CURRENT'), { flag: 'r' })).toString('latin1');
@@ -324,7 +353,11 @@ function applyVersionEdit(manifest: Manifest, record: Buffer): void {
  * a record cut off by the end of the file is what a writer that died leaves and is not damage
  * (nothing it held was acknowledged). Zero-filled space is skipped, as LevelDB does.
  */
-function* readLogRecords(bytes: Buffer, file: string, damage: StoreDamage[]): Generator<{ offset: number; record: Buffer }> {
+function* readLogRecords(
+  bytes: Buffer,
+  file: string,
+  damage: StoreDamage[],
+): Generator<{ offset: number; record: Buffer }> {
   let pending: Buffer[] | undefined;
   let pendingOffset = 0;
   for (let block = 0; block < bytes.length; block += LOG_BLOCK) {
@@ -348,11 +381,13 @@ function* readLogRecords(bytes: Buffer, file: string, damage: StoreDamage[]): Ge
       }
       const fragment = bytes.subarray(pos + LOG_HEADER, pos + LOG_HEADER + length);
       if (type === 1) {
-        if (pending && pending.length > 0) damage.push({ file, offset: pendingOffset, problem: 'partial record without end' });
+        if (pending && pending.length > 0)
+          damage.push({ file, offset: pendingOffset, problem: 'partial record without end' });
         pending = undefined;
         yield { offset: pos, record: fragment };
       } else if (type === 2) {
-        if (pending && pending.length > 0) damage.push({ file, offset: pendingOffset, problem: 'partial record without end' });
+        if (pending && pending.length > 0)
+          damage.push({ file, offset: pendingOffset, problem: 'partial record without end' });
         pending = [fragment];
         pendingOffset = pos;
       } else if (type === 3 || type === 4) {
@@ -456,7 +491,11 @@ function readTable(bytes: Buffer, file: string, damage: StoreDamage[], prefixes?
     for (const [separator, value] of blockEntries(indexBlock)) {
       const handle = new Reader(value).handle();
       const highest = separator.subarray(0, separator.length - 8);
-      const wanted = prefixes === undefined || prefixes.some((p) => Buffer.compare(highest, p) >= 0 && (lowest === undefined || Buffer.compare(lowest, after(p)) < 0));
+      const wanted =
+        prefixes === undefined ||
+        prefixes.some(
+          (p) => Buffer.compare(highest, p) >= 0 && (lowest === undefined || Buffer.compare(lowest, after(p)) < 0),
+        );
       lowest = highest;
       // Every block's checksum is checked; only the blocks that can hold wanted keys are decompressed.
       const data = block(handle, 'data', wanted);
@@ -467,7 +506,11 @@ function readTable(bytes: Buffer, file: string, damage: StoreDamage[], prefixes?
           // Versions of one key are stored newest first: keep the first.
           if (lastKey?.equals(entry.key)) continue;
           lastKey = entry.key;
-          if (prefixes === undefined || prefixes.some((p) => entry.key.length >= p.length && entry.key.subarray(0, p.length).equals(p))) entries.push(entry);
+          if (
+            prefixes === undefined ||
+            prefixes.some((p) => entry.key.length >= p.length && entry.key.subarray(0, p.length).equals(p))
+          )
+            entries.push(entry);
         }
       } catch (error) {
         damage.push({ file, offset: handle.offset, problem: `data block: ${(error as Error).message}` });

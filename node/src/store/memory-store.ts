@@ -1,4 +1,14 @@
-import { compareKeys, inRange, SPACES, type Engine, type Operation, type Range, type Snapshot, type Space, type SpaceName } from './space.js';
+import {
+  compareKeys,
+  inRange,
+  SPACES,
+  type Engine,
+  type Operation,
+  type Range,
+  type Snapshot,
+  type Space,
+  type SpaceName,
+} from './space.js';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { createStore, STORE_SCHEMA_VERSION, type Store } from './store.js';
 
@@ -62,7 +72,10 @@ export async function openMemoryStore(options: MemoryStoreOptions = {}): Promise
       if (fault) {
         if (writable) for (const listener of listeners) listener(false);
         writable = false;
-        throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the store refused a write', { rule: 'store_write', cause: fault });
+        throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the store refused a write', {
+          rule: 'store_write',
+          cause: fault,
+        });
       }
       if (!writable) for (const listener of listeners) listener(true);
       writable = true;

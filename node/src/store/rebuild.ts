@@ -29,7 +29,17 @@ export async function rebuildStore(location: string, aside: string): Promise<rea
   try {
     const pending: FileEntry[] = [];
     // The last write is synced, which flushes the log with everything written before it.
-    const flush = (sync: boolean) => db.batch(pending.splice(0).map((e) => (e.value === undefined ? { type: 'del' as const, key: e.key } : { type: 'put' as const, key: e.key, value: e.value })), { sync });
+    const flush = (sync: boolean) =>
+      db.batch(
+        pending
+          .splice(0)
+          .map((e) =>
+            e.value === undefined
+              ? { type: 'del' as const, key: e.key }
+              : { type: 'put' as const, key: e.key, value: e.value },
+          ),
+        { sync },
+      );
     for (const file of layout.files) {
       for (const entry of await readLiveFile(location, file, damage)) {
         if (pending.length === BATCH) await flush(false);

@@ -15,7 +15,12 @@ const anyJson: Check<unknown> = (value) => value;
 
 // ---- seen-set and inbox (federation/receiver.ts) ----
 
-const seenShape = object({ status: literal('accepted', 'rejected'), bodyDigest: optional(string), receipt: string, code: optional(number) });
+const seenShape = object({
+  status: literal('accepted', 'rejected'),
+  bodyDigest: optional(string),
+  receipt: string,
+  code: optional(number),
+});
 /** The seen-set record of a message id (or of one envelope): accepted with its body digest, or rejected. */
 export type SeenRecord = ReturnType<typeof seenShape>;
 
@@ -84,7 +89,14 @@ const sentShape = object({
 /** A delivered message: its ACCEPTED receipt and the envelope of the receipted attempt. */
 export type SentRecord = ReturnType<typeof sentShape>;
 
-const failedShape = object({ ...outboxFields, seq: optional(number), orderKey: optional(string), failedAtMs: number, reason: string, receipt: string });
+const failedShape = object({
+  ...outboxFields,
+  seq: optional(number),
+  orderKey: optional(string),
+  failedAtMs: number,
+  reason: string,
+  receipt: string,
+});
 /** A message that failed for good, with the REJECTED receipt (or empty). */
 export type FailedRecord = ReturnType<typeof failedShape>;
 
@@ -151,7 +163,13 @@ const rosterShape = object({ roster: string, loadedAtMs: number });
 const schemaShape = object({ version: number });
 
 /** The meta keys. */
-const META = { signedHead: 'audit-head', roster: 'roster', probe: 'store-probe', schema: 'schema', restored: 'restored-from-backup' } as const;
+const META = {
+  signedHead: 'audit-head',
+  roster: 'roster',
+  probe: 'store-probe',
+  schema: 'schema',
+  restored: 'restored-from-backup',
+} as const;
 
 /** The mark a restore leaves until the peers are asked to deliver again (docs/protocol.md 5.6). */
 const restoredShape = object({ backupCreatedAtMs: number });
@@ -264,11 +282,20 @@ const S = CaseState;
 /** States in which the acknowledgement deadline runs (docs/protocol.md 12.4). */
 export const WAITING_FOR_ACK: ReadonlySet<CaseState> = new Set([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED]);
 /** States in which the answer deadline runs. */
-export const WAITING_FOR_ANSWER: ReadonlySet<CaseState> = new Set([S.CASE_STATE_SENT, S.CASE_STATE_RECEIVED, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_CLARIFICATION]);
+export const WAITING_FOR_ANSWER: ReadonlySet<CaseState> = new Set([
+  S.CASE_STATE_SENT,
+  S.CASE_STATE_RECEIVED,
+  S.CASE_STATE_ACKNOWLEDGED,
+  S.CASE_STATE_DELAYED,
+  S.CASE_STATE_CLARIFICATION,
+]);
 
 /** The next deadline of a case (acknowledgement or answer, whichever runs and comes first), or 0. */
 export function nextDeadline(c: Case): number {
-  const due = [WAITING_FOR_ACK.has(c.state) ? c.acknowledgeDueAtMs : 0, WAITING_FOR_ANSWER.has(c.state) ? c.answerDueAtMs : 0].filter((ms) => ms > 0);
+  const due = [
+    WAITING_FOR_ACK.has(c.state) ? c.acknowledgeDueAtMs : 0,
+    WAITING_FOR_ANSWER.has(c.state) ? c.answerDueAtMs : 0,
+  ].filter((ms) => ms > 0);
   return due.length === 0 ? 0 : Math.min(...due);
 }
 
@@ -334,7 +361,8 @@ export class CasesRepository {
       const old = caseIndexKeys(previous);
       if (old.state !== keys.state) operations.push(this.#states.del(old.state));
       if (old.peer !== keys.peer) operations.push(this.#peers.del(old.peer));
-      if (old.deadline !== undefined && old.deadline !== keys.deadline) operations.push(this.#deadlines.del(old.deadline));
+      if (old.deadline !== undefined && old.deadline !== keys.deadline)
+        operations.push(this.#deadlines.del(old.deadline));
     }
     const value = { caseId: next.caseId };
     operations.push(this.#states.put(keys.state, value), this.#peers.put(keys.peer, value));
@@ -357,7 +385,9 @@ export class CasesRepository {
     const after = query.token ? decodeToken(query.token) : undefined;
     const items: Case[] = [];
     const tokens: string[] = [];
-    const matches = (c: Case) => (query.state === undefined || query.state === S.CASE_STATE_UNSPECIFIED || c.state === query.state) && (!query.peer || c.peer === query.peer);
+    const matches = (c: Case) =>
+      (query.state === undefined || query.state === S.CASE_STATE_UNSPECIFIED || c.state === query.state) &&
+      (!query.peer || c.peer === query.peer);
     if (index === undefined) {
       for await (const c of this.all(after === undefined ? {} : { before: after })) {
         if (items.length === query.limit) return { items, tokens, next: tokens.at(-1) ?? '' };
@@ -366,7 +396,11 @@ export class CasesRepository {
       }
       return { items, tokens, next: '' };
     }
-    for await (const [key, { caseId }] of index.entries({ reverse: true, gte: prefix, lt: after ?? `${prefix}\uffff` })) {
+    for await (const [key, { caseId }] of index.entries({
+      reverse: true,
+      gte: prefix,
+      lt: after ?? `${prefix}\uffff`,
+    })) {
       const c = await this.#cases.get(caseId);
       if (!c || !matches(c)) continue;
       if (items.length === query.limit) return { items, tokens, next: tokens.at(-1) ?? '' };
@@ -428,13 +462,22 @@ export interface StoreRepositories {
    * One page of the messages of a direction, in key order (the inbox by arrival, the others by
    * message id); `token` is `next` of the previous page.
    */
-  messagePage(direction: MessageDirection, options: { readonly limit: number; readonly token?: string }): Promise<Page<StoredMessage>>;
+  messagePage(
+    direction: MessageDirection,
+    options: { readonly limit: number; readonly token?: string },
+  ): Promise<Page<StoredMessage>>;
 }
 
-async function pageOf<T>(collection: Collection<T>, wrap: (record: T) => StoredMessage, options: { readonly limit: number; readonly token?: string }): Promise<Page<StoredMessage>> {
+async function pageOf<T>(
+  collection: Collection<T>,
+  wrap: (record: T) => StoredMessage,
+  options: { readonly limit: number; readonly token?: string },
+): Promise<Page<StoredMessage>> {
   const items: StoredMessage[] = [];
   const tokens: string[] = [];
-  const range = options.token ? { gt: decodeToken(options.token), limit: options.limit + 1 } : { limit: options.limit + 1 };
+  const range = options.token
+    ? { gt: decodeToken(options.token), limit: options.limit + 1 }
+    : { limit: options.limit + 1 };
   for await (const [key, record] of collection.entries(range)) {
     if (items.length === options.limit) return { items, tokens, next: tokens.at(-1) ?? '' };
     items.push(wrap(record));
@@ -449,7 +492,11 @@ export function createRepositories(engine: Engine): StoreRepositories {
   const json = <T>(name: SpaceName, check: Check<T>) => collection(name, jsonCodec(check));
   const meta = <T>(key: string, check: Check<T>) => new Cell(json('meta', check), key);
   const messages = { seen: json('seen', seenShape), inbox: json('inbox', inboxShape) };
-  const outbox = { queue: json('outbox', outboxShape), sent: json('sent', sentShape), failed: json('failed', failedShape) };
+  const outbox = {
+    queue: json('outbox', outboxShape),
+    sent: json('sent', sentShape),
+    failed: json('failed', failedShape),
+  };
   return {
     messages,
     outbox,
@@ -486,8 +533,16 @@ export function createRepositories(engine: Engine): StoreRepositories {
       records: json('records', recordShape),
       serials: json('record-serials', recordIdShape),
       identities: json('record-identities', anyJson),
-      interest: json('interest', either<ReturnType<typeof interestShape>, ReturnType<typeof recordIdShape>>(interestShape, recordIdShape)),
+      interest: json(
+        'interest',
+        either<ReturnType<typeof interestShape>, ReturnType<typeof recordIdShape>>(interestShape, recordIdShape),
+      ),
     },
-    meta: { roster: meta(META.roster, rosterShape), probe: meta(META.probe, object({ at: number })), schema: meta(META.schema, schemaShape), restored: meta(META.restored, restoredShape) },
+    meta: {
+      roster: meta(META.roster, rosterShape),
+      probe: meta(META.probe, object({ at: number })),
+      schema: meta(META.schema, schemaShape),
+      restored: meta(META.restored, restoredShape),
+    },
   };
 }

@@ -23,7 +23,9 @@ export type ShapeOf<S extends Shape> = {
 
 /** The error of a value that is not what its repository wrote. */
 export function badValue(path: string, expected: string): TracenetError {
-  return new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, `stored value ${path} is not ${expected}`, { rule: 'store_value' });
+  return new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, `stored value ${path} is not ${expected}`, {
+    rule: 'store_value',
+  });
 }
 
 export const string: Check<string> = (value, path) => {

@@ -58,7 +58,9 @@ export function snappyUncompress(input: Uint8Array): Uint8Array {
     } else {
       if (pos + 4 > input.length) fail();
       copy = 1 + (tag >>> 2);
-      offset = ((input[pos] as number) | ((input[pos + 1] as number) << 8) | ((input[pos + 2] as number) << 16)) + (input[pos + 3] as number) * 2 ** 24;
+      offset =
+        ((input[pos] as number) | ((input[pos + 1] as number) << 8) | ((input[pos + 2] as number) << 16)) +
+        (input[pos + 3] as number) * 2 ** 24;
       pos += 4;
     }
     if (offset === 0 || offset > out || out + copy > length) fail();

@@ -4,7 +4,16 @@ import type { AbstractBatchOperation, AbstractSnapshot, AbstractSublevel } from 
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { type Scheduler, systemScheduler, type Timer } from '../util/scheduler.js';
 import { createRepositories, type StoreRepositories } from './repositories.js';
-import { operation, SPACES, type Engine, type Operation, type Range, type Snapshot, type Space, type SpaceName } from './space.js';
+import {
+  operation,
+  SPACES,
+  type Engine,
+  type Operation,
+  type Range,
+  type Snapshot,
+  type Space,
+  type SpaceName,
+} from './space.js';
 
 export { padNumber, type Operation, type Snapshot } from './space.js';
 
@@ -73,7 +82,10 @@ export interface Store extends StoreRepositories {
 }
 
 /** The store over an engine. */
-export function createStore(engine: Engine, opened: { readonly foundVersion: number; readonly backup?: string }): Store {
+export function createStore(
+  engine: Engine,
+  opened: { readonly foundVersion: number; readonly backup?: string },
+): Store {
   return {
     ...createRepositories(engine),
     batch: async (operations) => {
@@ -186,7 +198,11 @@ async function openLevel(location: string, options: StoreOptions): Promise<Engin
   const writeOptions = { sync: options.sync ?? true };
   const recoverEveryMs = options.recoverEveryMs ?? 1000;
   const scheduler = options.scheduler ?? systemScheduler;
-  const db: Db = new Level<string, string>(location, { keyEncoding: 'utf8', valueEncoding: 'utf8', maxOpenFiles: OPEN_TABLES });
+  const db: Db = new Level<string, string>(location, {
+    keyEncoding: 'utf8',
+    valueEncoding: 'utf8',
+    maxOpenFiles: OPEN_TABLES,
+  });
   try {
     await db.open();
   } catch (cause) {
@@ -197,7 +213,9 @@ async function openLevel(location: string, options: StoreOptions): Promise<Engin
       { rule: locked ? 'store_locked' : 'store_open', cause },
     );
   }
-  const sub = new Map<SpaceName, Sublevel>(SPACES.map((name) => [name, db.sublevel<string, string>(name, { valueEncoding: 'utf8' })]));
+  const sub = new Map<SpaceName, Sublevel>(
+    SPACES.map((name) => [name, db.sublevel<string, string>(name, { valueEncoding: 'utf8' })]),
+  );
   const sublevel = (name: SpaceName) => sub.get(name) as Sublevel;
 
   let writable = true;
@@ -215,7 +233,8 @@ async function openLevel(location: string, options: StoreOptions): Promise<Engin
     if (fault) throw fault;
     await writeBatch(db, sublevel, operations, writeOptions);
   };
-  const refused = (cause: unknown, rule: string, message: string) => new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, message, { rule, cause });
+  const refused = (cause: unknown, rule: string, message: string) =>
+    new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, message, { rule, cause });
 
   const recover = async () => {
     if (db.status === 'open') {
@@ -304,7 +323,8 @@ function levelOptions(range: Range): Record<string, unknown> {
 
 function levelSpace(sub: Sublevel): Space {
   return {
-    get: (key, snapshot) => sub.get(key, snapshot === undefined ? {} : { snapshot: snapshot.handle as AbstractSnapshot }),
+    get: (key, snapshot) =>
+      sub.get(key, snapshot === undefined ? {} : { snapshot: snapshot.handle as AbstractSnapshot }),
     getMany: (keys) => sub.getMany([...keys]),
     // While the store is not open (a reopen after a write failure) getSync would throw.
     getSync: (key) => (sub.status === 'open' ? { value: sub.getSync(key) } : undefined),
@@ -344,10 +364,17 @@ function levelSpace(sub: Sublevel): Space {
  * one batch. A database that is not open (it is reopening after a failure) gets the array batch,
  * which waits for it.
  */
-async function writeBatch(db: Db, sublevel: (name: SpaceName) => Sublevel, operations: readonly Operation[], writeOptions: { sync: boolean }): Promise<void> {
+async function writeBatch(
+  db: Db,
+  sublevel: (name: SpaceName) => Sublevel,
+  operations: readonly Operation[],
+  writeOptions: { sync: boolean },
+): Promise<void> {
   if (db.status !== 'open') {
     const array: AbstractBatchOperation<Db, string, string>[] = operations.map((op) =>
-      op.type === 'put' ? { type: 'put', sublevel: sublevel(op.space), key: op.key, value: op.value ?? '' } : { type: 'del', sublevel: sublevel(op.space), key: op.key },
+      op.type === 'put'
+        ? { type: 'put', sublevel: sublevel(op.space), key: op.key, value: op.value ?? '' }
+        : { type: 'del', sublevel: sublevel(op.space), key: op.key },
     );
     await db.batch(array, writeOptions);
     return;

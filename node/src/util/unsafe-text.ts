@@ -58,5 +58,10 @@ const UNSAFE_IN_JSON = /[\x7f-\x9f\p{Zl}\p{Zp}]|(?![\u200C\u200D])\p{Cf}/gu;
  */
 export function safeJson(value: unknown): string {
   const json = JSON.stringify(value, null, 2) ?? 'null';
-  return json.replace(UNSAFE_IN_JSON, (char) => char.split('').map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
+  return json.replace(UNSAFE_IN_JSON, (char) =>
+    char
+      .split('')
+      .map((unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
+      .join(''),
+  );
 }

@@ -36,10 +36,19 @@ export class Violations {
  * `code` when given (e.g. REQUEST_INCOMPLETE), otherwise MISSING_FIELD or INVALID_FIELD after the
  * first violation; its field and rule are the first violation's.
  */
-export function violationError(violations: readonly FieldViolation[], summary: string, code?: ErrorCode): TracenetError {
+export function violationError(
+  violations: readonly FieldViolation[],
+  summary: string,
+  code?: ErrorCode,
+): TracenetError {
   const first = violations[0];
-  const chosen = code ?? (first?.rule === 'required' ? ErrorCode.ERROR_CODE_MISSING_FIELD : ErrorCode.ERROR_CODE_INVALID_FIELD);
+  const chosen =
+    code ?? (first?.rule === 'required' ? ErrorCode.ERROR_CODE_MISSING_FIELD : ErrorCode.ERROR_CODE_INVALID_FIELD);
   const shown = violations.slice(0, 5).map((x) => `${x.field}: ${x.message}`);
   const more = violations.length > 5 ? `; and ${violations.length - 5} more` : '';
-  return new TracenetError(chosen, `${summary}: ${shown.join('; ')}${more}`, { field: first?.field ?? '', rule: first?.rule ?? '', violations: [...violations] });
+  return new TracenetError(chosen, `${summary}: ${shown.join('; ')}${more}`, {
+    field: first?.field ?? '',
+    rule: first?.rule ?? '',
+    violations: [...violations],
+  });
 }

@@ -4,7 +4,11 @@ const E = WeaponEventType;
 /** Events after which the weapon is no longer under legal control. */
 const DIVERSIONS = new Set<WeaponEventType>([E.WEAPON_EVENT_TYPE_LOST, E.WEAPON_EVENT_TYPE_STOLEN]);
 /** Events recording that authorities recovered the weapon: not part of the legal line of supply. */
-const RECOVERIES = new Set<WeaponEventType>([E.WEAPON_EVENT_TYPE_SEIZED, E.WEAPON_EVENT_TYPE_FOUND, E.WEAPON_EVENT_TYPE_SURRENDERED]);
+const RECOVERIES = new Set<WeaponEventType>([
+  E.WEAPON_EVENT_TYPE_SEIZED,
+  E.WEAPON_EVENT_TYPE_FOUND,
+  E.WEAPON_EVENT_TYPE_SURRENDERED,
+]);
 
 /** One line describing an event: "exported 2012-03-14 to KEN under licence L, end user E". */
 export function describeEvent(event: WeaponEvent): string {
@@ -31,7 +35,15 @@ export function answerFromRecord(record: WeaponRecord, traceId: string): Omit<Tr
   const events = record.events;
   const last = events.at(-1);
   if (!last) return undefined;
-  const base = { traceId, history: events, details: '', lastLegalRecord: '', pointOfDiversion: '', referral: undefined, restrictions: undefined };
+  const base = {
+    traceId,
+    history: events,
+    details: '',
+    lastLegalRecord: '',
+    pointOfDiversion: '',
+    referral: undefined,
+    restrictions: undefined,
+  };
   if (last.type === E.WEAPON_EVENT_TYPE_EXPORTED && last.destination) {
     return {
       ...base,

@@ -38,7 +38,11 @@ export class AutomaticSteps {
 
   /** Runs the automatic steps of a case left waiting by a stop: a received or acknowledged request. */
   resume(c: Case): void {
-    if (c.role === CaseRole.CASE_ROLE_REQUESTED && (c.state === S.CASE_STATE_RECEIVED || c.state === S.CASE_STATE_ACKNOWLEDGED)) this.run(c.caseId);
+    if (
+      c.role === CaseRole.CASE_ROLE_REQUESTED &&
+      (c.state === S.CASE_STATE_RECEIVED || c.state === S.CASE_STATE_ACKNOWLEDGED)
+    )
+      this.run(c.caseId);
   }
 
   /** Cancels the retries and waits for automatic steps in progress. */
@@ -50,7 +54,11 @@ export class AutomaticSteps {
   }
 
   run(caseId: string): void {
-    this.#track(this.#autoProcess(caseId).catch((error: unknown) => this.book.logger.error({ err: error, caseId }, 'automatic step failed; the case waits for an officer')));
+    this.#track(
+      this.#autoProcess(caseId).catch((error: unknown) =>
+        this.book.logger.error({ err: error, caseId }, 'automatic step failed; the case waits for an officer'),
+      ),
+    );
   }
 
   /** Keeps a background step so that stop() waits for it. */
@@ -73,9 +81,15 @@ export class AutomaticSteps {
       const caseId = await this.deps.store.cases.traced(traceKey(requester, stored.correlationId));
       if (caseId === undefined) return;
       const reason = stored.reason !== '' ? `: ${stored.reason}` : '';
-      await this.book.note(caseId, `${kindName(failure.kind)} not delivered to ${failure.recipient}: ${failure.code}${reason}`);
+      await this.book.note(
+        caseId,
+        `${kindName(failure.kind)} not delivered to ${failure.recipient}: ${failure.code}${reason}`,
+      );
     } catch (error) {
-      this.book.logger.warn({ err: error, messageId: failure.messageId }, 'could not note an undelivered message on its case');
+      this.book.logger.warn(
+        { err: error, messageId: failure.messageId },
+        'could not note an undelivered message on its case',
+      );
     }
   }
 
@@ -89,7 +103,15 @@ export class AutomaticSteps {
     const serial = markings?.serialNumber || c.request?.weapon?.controlComponent?.serialNumber || '';
     let matches: WeaponRecord[] = [];
     try {
-      matches = markings ? await this.deps.records.findExact({ manufacturer: markings.manufacturer, model: markings.model, serialNumber: serial, calibre: markings.calibre, type: markings.type }) : [];
+      matches = markings
+        ? await this.deps.records.findExact({
+            manufacturer: markings.manufacturer,
+            model: markings.model,
+            serialNumber: serial,
+            calibre: markings.calibre,
+            type: markings.type,
+          })
+        : [];
     } catch (error) {
       // An unmarked weapon (no manufacturer or serial) has no composite identity to match.
       const failure = TracenetError.from(error);
@@ -97,13 +119,21 @@ export class AutomaticSteps {
         await this.#retryAuto(caseId, failure);
         return;
       }
-      await this.book.note(caseId, `no composite identity to match records (${failure.message}); waiting for an officer`);
+      await this.book.note(
+        caseId,
+        `no composite identity to match records (${failure.message}); waiting for an officer`,
+      );
       return;
     }
     this.#retries.delete(caseId);
     const answer = matches.length === 1 ? answerFromRecord(matches[0] as WeaponRecord, c.traceId) : undefined;
     if (!answer) {
-      await this.book.note(caseId, matches.length === 0 ? 'no exact record match; waiting for an officer' : `${matches.length} records match; waiting for an officer`);
+      await this.book.note(
+        caseId,
+        matches.length === 0
+          ? 'no exact record match; waiting for an officer'
+          : `${matches.length} records match; waiting for an officer`,
+      );
       return;
     }
     await this.commands.answer(caseId, answer, true);
@@ -117,9 +147,18 @@ export class AutomaticSteps {
   async #retryAuto(caseId: string, failure: TracenetError): Promise<void> {
     if (this.#stopped) return;
     const attempt = (this.#retries.get(caseId)?.attempt ?? 0) + 1;
-    const delayMs = Math.min(AUTO_RETRY_MAX_MS, (this.deps.autoAnswerRetryMs ?? AUTO_RETRY_FIRST_MS) * 2 ** (attempt - 1));
-    this.book.logger.warn({ caseId, code: failure.codeName, attempt, delayMs }, 'registry unavailable for an automatic answer; retrying');
-    await this.book.note(caseId, `records unavailable (${failure.codeName}); the automatic answer is tried again until they are`);
+    const delayMs = Math.min(
+      AUTO_RETRY_MAX_MS,
+      (this.deps.autoAnswerRetryMs ?? AUTO_RETRY_FIRST_MS) * 2 ** (attempt - 1),
+    );
+    this.book.logger.warn(
+      { caseId, code: failure.codeName, attempt, delayMs },
+      'registry unavailable for an automatic answer; retrying',
+    );
+    await this.book.note(
+      caseId,
+      `records unavailable (${failure.codeName}); the automatic answer is tried again until they are`,
+    );
     const timer = this.deps.clock.setTimeout(() => this.run(caseId), delayMs).unref();
     this.#retries.set(caseId, { timer, attempt });
   }

@@ -1,5 +1,15 @@
 import type { Logger } from 'pino';
-import { Case, CaseRole, CaseState, ErrorCode, NodeEventType, ReasonCode, type TraceAnswer, TraceOutcome, TracenetError } from '@tracenet/proto';
+import {
+  Case,
+  CaseRole,
+  CaseState,
+  ErrorCode,
+  NodeEventType,
+  ReasonCode,
+  type TraceAnswer,
+  TraceOutcome,
+  TracenetError,
+} from '@tracenet/proto';
 import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
 import type { OutboundPort } from '../ports/outbound.js';
@@ -48,7 +58,8 @@ export const traceKey = (requester: string, traceId: string) => `t\u0000${reques
  * Chain index key, scoped by the requester that chose the chain id: another peer naming the same
  * chain id in its own request does not join that chain's listing.
  */
-export const chainKey = (requester: string, chainId: string, caseId: string) => `c\u0000${requester}\u0000${chainId}\u0000${caseId}`;
+export const chainKey = (requester: string, chainId: string, caseId: string) =>
+  `c\u0000${requester}\u0000${chainId}\u0000${caseId}`;
 export const newId = () => randomBytes(16).toString('base64url');
 
 export function emptyCase(): Case {
@@ -77,7 +88,11 @@ export class CaseBook {
   /** One case with its timeline. Throws NOT_FOUND. */
   async get(caseId: string): Promise<Case> {
     const c = await this.deps.store.cases.get(caseId);
-    if (!c) throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no case ${caseId}`, { field: 'case_id', rule: 'exists' });
+    if (!c)
+      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no case ${caseId}`, {
+        field: 'case_id',
+        rule: 'exists',
+      });
     return this.withPanel(c);
   }
 
@@ -157,12 +172,17 @@ export class CaseBook {
 
   isOverdue(c: Case, now: number): boolean {
     if (isFinal(c.state)) return false;
-    return (WAITING_FOR_ACK.has(c.state) && c.acknowledgeDueAtMs > 0 && now > c.acknowledgeDueAtMs) || (WAITING_FOR_ANSWER.has(c.state) && c.answerDueAtMs > 0 && now > c.answerDueAtMs);
+    return (
+      (WAITING_FOR_ACK.has(c.state) && c.acknowledgeDueAtMs > 0 && now > c.acknowledgeDueAtMs) ||
+      (WAITING_FOR_ANSWER.has(c.state) && c.answerDueAtMs > 0 && now > c.answerDueAtMs)
+    );
   }
 
   /** Panel requests are marked in every view of a case: the requester is an organisation. */
   withPanel(c: Case): Case {
-    c.panel = (c.role === CaseRole.CASE_ROLE_REQUESTER && isOrganisation(this.deps.selfId)) || (c.role === CaseRole.CASE_ROLE_REQUESTED && isOrganisation(c.peer));
+    c.panel =
+      (c.role === CaseRole.CASE_ROLE_REQUESTER && isOrganisation(this.deps.selfId)) ||
+      (c.role === CaseRole.CASE_ROLE_REQUESTED && isOrganisation(c.peer));
     return c;
   }
 
@@ -174,18 +194,38 @@ export class CaseBook {
     await this.locks.run(caseId, async () => {
       const c = await this.get(caseId);
       if (c.timeline.at(-1)?.summary === summary) return;
-      c.timeline.push({ atMs: this.deps.clock.now(), fromState: c.state, toState: c.state, summary, messageId: '', actor: 'local' });
+      c.timeline.push({
+        atMs: this.deps.clock.now(),
+        fromState: c.state,
+        toState: c.state,
+        summary,
+        messageId: '',
+        actor: 'local',
+      });
       await this.write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED);
     });
   }
 
-  async write(cases: Case[], operations: Operation[], eventType: NodeEventType, audit: AuditEvent[] = [], auditType: AuditEvent['type'] = 'case.changed'): Promise<void> {
+  async write(
+    cases: Case[],
+    operations: Operation[],
+    eventType: NodeEventType,
+    audit: AuditEvent[] = [],
+    auditType: AuditEvent['type'] = 'case.changed',
+  ): Promise<void> {
     const first = cases[0] as Case;
     const summary = first.timeline.at(-1)?.summary ?? '';
     await this.deps.journal.write(
       [...operations, ...(await putCases(this.deps.store, cases))],
       [...audit, ...cases.map((c, i) => caseAudit(i === 0 ? auditType : 'case.changed', c))],
-      cases.map((c, i) => caseEvent(i === 0 ? eventType : NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, c.timeline.at(-1)?.summary ?? summary, c.timeline.at(-1)?.messageId ?? '')),
+      cases.map((c, i) =>
+        caseEvent(
+          i === 0 ? eventType : NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
+          c,
+          c.timeline.at(-1)?.summary ?? summary,
+          c.timeline.at(-1)?.messageId ?? '',
+        ),
+      ),
     );
   }
 }
@@ -202,7 +242,10 @@ export function indexOp(store: Store, key: string, caseId: string): Operation {
 }
 
 export function caseAudit(type: AuditEvent['type'], c: Case): AuditEvent {
-  return { type, fields: { caseId: c.caseId, traceId: c.traceId, peer: c.peer, role: c.role, state: stateName(c.state) } };
+  return {
+    type,
+    fields: { caseId: c.caseId, traceId: c.traceId, peer: c.peer, role: c.role, state: stateName(c.state) },
+  };
 }
 
 export function caseEvent(type: NodeEventType, c: Case, summary: string, messageId: string): NodeEventInput {

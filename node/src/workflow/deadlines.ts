@@ -52,10 +52,20 @@ export class DeadlineMonitor {
       await this.book.locks.run(caseId, async () => {
         const c = await this.book.get(caseId);
         if (c.overdue || !this.book.isOverdue(c, now)) return;
-        const what = WAITING_FOR_ACK.has(c.state) && c.acknowledgeDueAtMs > 0 && now > c.acknowledgeDueAtMs ? 'acknowledgement' : 'answer';
+        const what =
+          WAITING_FOR_ACK.has(c.state) && c.acknowledgeDueAtMs > 0 && now > c.acknowledgeDueAtMs
+            ? 'acknowledgement'
+            : 'answer';
         const due = what === 'acknowledgement' ? c.acknowledgeDueAtMs : c.answerDueAtMs;
         c.overdue = true;
-        c.timeline.push({ atMs: now, fromState: c.state, toState: c.state, summary: `overdue: ${what} was due ${new Date(due).toISOString()}`, messageId: '', actor: 'local' });
+        c.timeline.push({
+          atMs: now,
+          fromState: c.state,
+          toState: c.state,
+          summary: `overdue: ${what} was due ${new Date(due).toISOString()}`,
+          messageId: '',
+          actor: 'local',
+        });
         await this.book.write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_OVERDUE, [], 'case.overdue');
         marked += 1;
       });
@@ -89,16 +99,33 @@ export class DeadlineMonitor {
         if (c.purgedAtMs !== 0 || now < c.retainUntilMs) return;
         const operations: Operation[] = [];
         for (const entry of c.timeline) {
-          const stored = entry.actor === c.peer && entry.messageId !== '' ? inbox.get(`${c.peer}\u0000${entry.messageId}`) : undefined;
-          if (stored) operations.push(this.deps.store.messages.inbox.put(stored[0], { ...stored[1], body: '', purgedAtMs: now }));
+          const stored =
+            entry.actor === c.peer && entry.messageId !== ''
+              ? inbox.get(`${c.peer}\u0000${entry.messageId}`)
+              : undefined;
+          if (stored)
+            operations.push(this.deps.store.messages.inbox.put(stored[0], { ...stored[1], body: '', purgedAtMs: now }));
         }
         if (c.answer) c.answer = purgedAnswer(c.answer);
-        if (c.restriction) c.restriction = { ...c.restriction, explanation: '', partialAnswer: c.restriction.partialAnswer ? purgedAnswer(c.restriction.partialAnswer) : undefined };
-        if (c.shared) c.shared = { ...c.shared, answer: c.shared.answer ? purgedAnswer(c.shared.answer) : undefined, note: '' };
+        if (c.restriction)
+          c.restriction = {
+            ...c.restriction,
+            explanation: '',
+            partialAnswer: c.restriction.partialAnswer ? purgedAnswer(c.restriction.partialAnswer) : undefined,
+          };
+        if (c.shared)
+          c.shared = { ...c.shared, answer: c.shared.answer ? purgedAnswer(c.shared.answer) : undefined, note: '' };
         const provider = c.shared?.provider ?? c.peer;
         c.purgedAtMs = now;
         c.updatedAtMs = now;
-        c.timeline.push({ atMs: now, fromState: c.state, toState: c.state, summary: `purged: retention of ${provider}'s information ended`, messageId: '', actor: 'local' });
+        c.timeline.push({
+          atMs: now,
+          fromState: c.state,
+          toState: c.state,
+          summary: `purged: retention of ${provider}'s information ended`,
+          messageId: '',
+          actor: 'local',
+        });
         await this.book.write([c], operations, NodeEventType.NODE_EVENT_TYPE_CASE_PURGED, [], 'case.purged');
         purged += 1;
       });

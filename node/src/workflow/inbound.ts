@@ -1,6 +1,27 @@
-import { type Case, CaseRole, CaseState, ErrorCode, MessageKind, NodeEventType, type TraceRequest, TracenetError } from '@tracenet/proto';
+import {
+  type Case,
+  CaseRole,
+  CaseState,
+  ErrorCode,
+  MessageKind,
+  NodeEventType,
+  type TraceRequest,
+  TracenetError,
+} from '@tracenet/proto';
 import type { CommitInbound, InboundMessage } from '../ports/inbound.js';
-import { type CaseBook, caseAudit, caseEvent, chainKey, describeAnswer, emptyCase, indexOp, putCases, reasonName, traceKey, type WorkflowDeps } from './case-book.js';
+import {
+  type CaseBook,
+  caseAudit,
+  caseEvent,
+  chainKey,
+  describeAnswer,
+  emptyCase,
+  indexOp,
+  putCases,
+  reasonName,
+  traceKey,
+  type WorkflowDeps,
+} from './case-book.js';
 import type { Disclosures } from './disclosures.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from '../messages/bodies.js';
 import { kindName, nextState, sends, WORKFLOW_KINDS } from './state-machine.js';
@@ -48,7 +69,11 @@ export class Inbound {
     }
     const fromRequester = sends(CaseRole.CASE_ROLE_REQUESTER, decoded.kind);
     const requester = fromRequester ? message.sender : this.deps.selfId;
-    const unknown = () => new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no trace ${decoded.traceId} with ${message.sender}`, { field: 'body.trace_id', rule: 'known_trace' });
+    const unknown = () =>
+      new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no trace ${decoded.traceId} with ${message.sender}`, {
+        field: 'body.trace_id',
+        rule: 'known_trace',
+      });
     const caseId = await this.deps.store.cases.traced(traceKey(requester, decoded.traceId));
     if (caseId === undefined) throw unknown();
     await this.book.locks.run(caseId, async () => {
@@ -57,17 +82,25 @@ export class Inbound {
       const next = nextState(c.role, c.state, decoded.kind, 'receive');
       const summary = this.#applyInbound(c, decoded);
       this.book.move(c, next, summary, message.messageId, message.sender);
-      await commit(await putCases(this.deps.store, [c]), [caseAudit('case.changed', c)], [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId)]);
+      await commit(
+        await putCases(this.deps.store, [c]),
+        [caseAudit('case.changed', c)],
+        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId)],
+      );
     });
   }
 
   /** Deny by default: only a peer whose policy says accept_requests may open cases here. */
   #requireAcceptsRequests(sender: string, kind: MessageKind): void {
     if (!this.deps.policies.get(sender).acceptRequests) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, `${this.deps.selfId} does not accept ${kindName(kind)} messages from ${sender} (peer policy: requests refused)`, {
-        field: 'header.kind',
-        rule: 'peer_policy',
-      });
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED,
+        `${this.deps.selfId} does not accept ${kindName(kind)} messages from ${sender} (peer policy: requests refused)`,
+        {
+          field: 'header.kind',
+          rule: 'peer_policy',
+        },
+      );
     }
   }
 
@@ -76,7 +109,11 @@ export class Inbound {
     let created: Case | undefined;
     await this.book.locks.run(key, async () => {
       if ((await this.deps.store.cases.traced(key)) !== undefined) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `trace ${request.traceId} of ${message.sender} exists already`, { field: 'body.trace_id', rule: 'unique_trace' });
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_ALREADY_EXISTS,
+          `trace ${request.traceId} of ${message.sender} exists already`,
+          { field: 'body.trace_id', rule: 'unique_trace' },
+        );
       }
       const now = this.deps.clock.now();
       const c = emptyCase();
@@ -94,9 +131,20 @@ export class Inbound {
       });
       this.book.startDeadlines(c);
       const summary = `request received from ${message.sender} (${request.caseReference})`;
-      c.timeline.push({ atMs: now, fromState: S.CASE_STATE_UNSPECIFIED, toState: c.state, summary, messageId: message.messageId, actor: message.sender });
+      c.timeline.push({
+        atMs: now,
+        fromState: S.CASE_STATE_UNSPECIFIED,
+        toState: c.state,
+        summary,
+        messageId: message.messageId,
+        actor: message.sender,
+      });
       await commit(
-        [...(await putCases(this.deps.store, [c])), indexOp(this.deps.store, key, c.caseId), indexOp(this.deps.store, chainKey(message.sender, c.chainId, c.caseId), c.caseId)],
+        [
+          ...(await putCases(this.deps.store, [c])),
+          indexOp(this.deps.store, key, c.caseId),
+          indexOp(this.deps.store, chainKey(message.sender, c.chainId, c.caseId), c.caseId),
+        ],
         [caseAudit('case.created', c)],
         [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId)],
       );
@@ -111,11 +159,23 @@ export class Inbound {
         c.peerReference = decoded.body.requestedCaseReference;
         return `acknowledged by ${c.peer} as ${decoded.body.requestedCaseReference}`;
       case K.MESSAGE_KIND_CLARIFICATION_REQUEST:
-        c.clarifications.push({ clarificationId: decoded.body.clarificationId, question: decoded.body.question, answer: '', askedAtMs: this.deps.clock.now(), answeredAtMs: 0 });
+        c.clarifications.push({
+          clarificationId: decoded.body.clarificationId,
+          question: decoded.body.question,
+          answer: '',
+          askedAtMs: this.deps.clock.now(),
+          answeredAtMs: 0,
+        });
         return `clarification requested by ${c.peer}`;
       case K.MESSAGE_KIND_CLARIFICATION_REPLY: {
-        const open = c.clarifications.find((q) => q.clarificationId === decoded.body.clarificationId && q.answeredAtMs === 0);
-        if (!open) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the reply names no open clarification', { field: 'body.clarification_id', rule: 'open_clarification' });
+        const open = c.clarifications.find(
+          (q) => q.clarificationId === decoded.body.clarificationId && q.answeredAtMs === 0,
+        );
+        if (!open)
+          throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'the reply names no open clarification', {
+            field: 'body.clarification_id',
+            rule: 'open_clarification',
+          });
         Object.assign(open, { answer: decoded.body.answer, answeredAtMs: this.deps.clock.now() });
         if (decoded.body.weapon && c.request) c.request.weapon = decoded.body.weapon;
         return `clarification answered by ${c.peer}`;
@@ -127,7 +187,9 @@ export class Inbound {
         this.book.applyDelay(c, decoded.body);
         return `delayed by ${c.peer}: ${reasonName(decoded.body.reason)}`;
       case K.MESSAGE_KIND_TRACE_RESTRICTION: {
-        const partialAnswer = decoded.body.partialAnswer ? this.disclosures.holdReceived(c, decoded.body.partialAnswer) : undefined;
+        const partialAnswer = decoded.body.partialAnswer
+          ? this.disclosures.holdReceived(c, decoded.body.partialAnswer)
+          : undefined;
         c.restriction = { ...decoded.body, partialAnswer };
         return `restricted by ${c.peer}: ${reasonName(decoded.body.reason)}`;
       }

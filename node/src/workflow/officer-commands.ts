@@ -12,7 +12,17 @@ import {
   type UseRestrictions,
   type WeaponDescription,
 } from '@tracenet/proto';
-import { type CaseBook, chainKey, describeAnswer, emptyCase, indexOp, newId, reasonName, traceKey, type WorkflowDeps } from './case-book.js';
+import {
+  type CaseBook,
+  chainKey,
+  describeAnswer,
+  emptyCase,
+  indexOp,
+  newId,
+  reasonName,
+  traceKey,
+  type WorkflowDeps,
+} from './case-book.js';
 import { encodeWorkflowBody, type WorkflowBody } from '../messages/bodies.js';
 import { defaultRestrictions, tighten } from '../messages/restrictions.js';
 import { nextState, stateName } from './state-machine.js';
@@ -55,9 +65,17 @@ export class OfficerCommands {
     requireText(answer, 'answer', 'the answer');
     return this.#sendStep(caseId, K.MESSAGE_KIND_CLARIFICATION_REPLY, (c) => {
       const open = c.clarifications.find((q) => q.answeredAtMs === 0);
-      if (!open) throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, 'no clarification is open', { field: 'case_id', rule: 'open_clarification' });
+      if (!open)
+        throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, 'no clarification is open', {
+          field: 'case_id',
+          rule: 'open_clarification',
+        });
       return {
-        message: { kind: K.MESSAGE_KIND_CLARIFICATION_REPLY, traceId: c.traceId, body: { traceId: c.traceId, clarificationId: open.clarificationId, answer, weapon } },
+        message: {
+          kind: K.MESSAGE_KIND_CLARIFICATION_REPLY,
+          traceId: c.traceId,
+          body: { traceId: c.traceId, clarificationId: open.clarificationId, answer, weapon },
+        },
         summary: 'clarification answered',
         apply: (x) => {
           const q = x.clarifications.find((item) => item.clarificationId === open.clarificationId);
@@ -72,7 +90,11 @@ export class OfficerCommands {
   async close(caseId: string, useful: boolean, feedback: string): Promise<Case> {
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_CLOSURE, (c) => {
       const closure = { traceId: c.traceId, useful, feedback };
-      return { message: { kind: K.MESSAGE_KIND_TRACE_CLOSURE, traceId: c.traceId, body: closure }, summary: `closed (${useful ? 'useful' : 'not useful'})`, apply: (x) => (x.closure = closure) };
+      return {
+        message: { kind: K.MESSAGE_KIND_TRACE_CLOSURE, traceId: c.traceId, body: closure },
+        summary: `closed (${useful ? 'useful' : 'not useful'})`,
+        apply: (x) => (x.closure = closure),
+      };
     });
   }
 
@@ -91,7 +113,11 @@ export class OfficerCommands {
     if (draft) return draft;
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_WITHDRAWAL, (c) => {
       const withdrawal = { traceId: c.traceId, reason };
-      return { message: { kind: K.MESSAGE_KIND_TRACE_WITHDRAWAL, traceId: c.traceId, body: withdrawal }, summary: 'withdrawn', apply: (x) => (x.withdrawal = withdrawal) };
+      return {
+        message: { kind: K.MESSAGE_KIND_TRACE_WITHDRAWAL, traceId: c.traceId, body: withdrawal },
+        summary: 'withdrawn',
+        apply: (x) => (x.withdrawal = withdrawal),
+      };
     });
   }
 
@@ -100,21 +126,40 @@ export class OfficerCommands {
    * content copied, linked both ways and in the same chain. ILLEGAL_TRANSITION unless the answer
    * referred; ALREADY_EXISTS when a follow-on that is not withdrawn exists.
    */
-  async followOn(caseId: string, changes: { intendedUse?: string; otherInformation?: string }, send: boolean): Promise<Case> {
+  async followOn(
+    caseId: string,
+    changes: { intendedUse?: string; otherInformation?: string },
+    send: boolean,
+  ): Promise<Case> {
     const c = await this.book.get(caseId);
     const referral = c.answer?.referral ?? c.restriction?.partialAnswer?.referral;
-    if (c.role !== CaseRole.CASE_ROLE_REQUESTER || !referral || !(c.state === S.CASE_STATE_ANSWERED || c.state === S.CASE_STATE_RESTRICTED || c.state === S.CASE_STATE_CLOSED)) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, 'a follow-on needs a case of ours whose answer referred the trace to another participant', {
-        field: 'case_id',
-        rule: 'referred_answer',
-      });
+    if (
+      c.role !== CaseRole.CASE_ROLE_REQUESTER ||
+      !referral ||
+      !(c.state === S.CASE_STATE_ANSWERED || c.state === S.CASE_STATE_RESTRICTED || c.state === S.CASE_STATE_CLOSED)
+    ) {
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION,
+        'a follow-on needs a case of ours whose answer referred the trace to another participant',
+        {
+          field: 'case_id',
+          rule: 'referred_answer',
+        },
+      );
     }
     const request = c.request as TraceRequest;
     const weapon = request.weapon ? { ...request.weapon } : undefined;
-    if (weapon && changes.otherInformation) weapon.otherInformation = [weapon.otherInformation, changes.otherInformation].filter((s) => s !== '').join('\n');
+    if (weapon && changes.otherInformation)
+      weapon.otherInformation = [weapon.otherInformation, changes.otherInformation].filter((s) => s !== '').join('\n');
     return this.#create(
       referral.participant,
-      { ...request, weapon, intendedUse: changes.intendedUse || request.intendedUse, previousTraceId: c.traceId, chainId: c.chainId },
+      {
+        ...request,
+        weapon,
+        intendedUse: changes.intendedUse || request.intendedUse,
+        previousTraceId: c.traceId,
+        chainId: c.chainId,
+      },
       send,
       c,
     );
@@ -125,7 +170,9 @@ export class OfficerCommands {
   /** Acknowledges a received request; assigns a case reference when none is given. */
   async acknowledge(caseId: string, reference = ''): Promise<Case> {
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, (c) => {
-      const local = reference || `${this.deps.selfId.replace('org:', '')}-${new Date(this.deps.clock.now()).getUTCFullYear()}-${c.caseId.slice('case-'.length)}`;
+      const local =
+        reference ||
+        `${this.deps.selfId.replace('org:', '')}-${new Date(this.deps.clock.now()).getUTCFullYear()}-${c.caseId.slice('case-'.length)}`;
       return {
         message: {
           kind: K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
@@ -141,9 +188,18 @@ export class OfficerCommands {
   /** Answers a received request. */
   async answer(caseId: string, input: AnswerInput, automatic = false): Promise<Case> {
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ANSWER, (c) => {
-      const answer: TraceAnswer = { ...input, traceId: c.traceId, automatic, restrictions: this.#answerRestrictions(c, input.restrictions, 'restrictions') };
+      const answer: TraceAnswer = {
+        ...input,
+        traceId: c.traceId,
+        automatic,
+        restrictions: this.#answerRestrictions(c, input.restrictions, 'restrictions'),
+      };
       validateAnswer(answer, 'answer');
-      return { message: { kind: K.MESSAGE_KIND_TRACE_ANSWER, traceId: c.traceId, body: answer }, summary: `answered: ${describeAnswer(answer)}`, apply: (x) => (x.answer = answer) };
+      return {
+        message: { kind: K.MESSAGE_KIND_TRACE_ANSWER, traceId: c.traceId, body: answer },
+        summary: `answered: ${describeAnswer(answer)}`,
+        apply: (x) => (x.answer = answer),
+      };
     });
   }
 
@@ -152,20 +208,38 @@ export class OfficerCommands {
     validateReason(reason, explanation, 'delay');
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_DELAY, (c) => {
       const delay = { traceId: c.traceId, reason, explanation, expectedBy };
-      return { message: { kind: K.MESSAGE_KIND_TRACE_DELAY, traceId: c.traceId, body: delay }, summary: `delayed: ${reasonName(reason)}`, apply: (x) => this.book.applyDelay(x, delay) };
+      return {
+        message: { kind: K.MESSAGE_KIND_TRACE_DELAY, traceId: c.traceId, body: delay },
+        summary: `delayed: ${reasonName(reason)}`,
+        apply: (x) => this.book.applyDelay(x, delay),
+      };
     });
   }
 
   /** Answers with part of the information only, and says why. */
-  async restrict(caseId: string, reason: ReasonCode, explanation: string, partial: AnswerInput | undefined): Promise<Case> {
+  async restrict(
+    caseId: string,
+    reason: ReasonCode,
+    explanation: string,
+    partial: AnswerInput | undefined,
+  ): Promise<Case> {
     validateReason(reason, explanation, 'restriction');
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_RESTRICTION, (c) => {
       const partialAnswer = partial
-        ? { ...partial, traceId: c.traceId, automatic: false, restrictions: this.#answerRestrictions(c, partial.restrictions, 'partial_answer.restrictions') }
+        ? {
+            ...partial,
+            traceId: c.traceId,
+            automatic: false,
+            restrictions: this.#answerRestrictions(c, partial.restrictions, 'partial_answer.restrictions'),
+          }
         : undefined;
       if (partialAnswer) validateAnswer(partialAnswer, 'partial_answer');
       const restriction = { traceId: c.traceId, reason, explanation, partialAnswer };
-      return { message: { kind: K.MESSAGE_KIND_TRACE_RESTRICTION, traceId: c.traceId, body: restriction }, summary: `restricted: ${reasonName(reason)}`, apply: (x) => (x.restriction = restriction) };
+      return {
+        message: { kind: K.MESSAGE_KIND_TRACE_RESTRICTION, traceId: c.traceId, body: restriction },
+        summary: `restricted: ${reasonName(reason)}`,
+        apply: (x) => (x.restriction = restriction),
+      };
     });
   }
 
@@ -174,7 +248,11 @@ export class OfficerCommands {
     validateReason(reason, explanation, 'refusal');
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_REFUSAL, (c) => {
       const refusal = { traceId: c.traceId, reason, explanation };
-      return { message: { kind: K.MESSAGE_KIND_TRACE_REFUSAL, traceId: c.traceId, body: refusal }, summary: `refused: ${reasonName(reason)}`, apply: (x) => (x.refusal = refusal) };
+      return {
+        message: { kind: K.MESSAGE_KIND_TRACE_REFUSAL, traceId: c.traceId, body: refusal },
+        summary: `refused: ${reasonName(reason)}`,
+        apply: (x) => (x.refusal = refusal),
+      };
     });
   }
 
@@ -184,9 +262,20 @@ export class OfficerCommands {
     return this.#sendStep(caseId, K.MESSAGE_KIND_CLARIFICATION_REQUEST, (c) => {
       const clarificationId = newId();
       return {
-        message: { kind: K.MESSAGE_KIND_CLARIFICATION_REQUEST, traceId: c.traceId, body: { traceId: c.traceId, clarificationId, question } },
+        message: {
+          kind: K.MESSAGE_KIND_CLARIFICATION_REQUEST,
+          traceId: c.traceId,
+          body: { traceId: c.traceId, clarificationId, question },
+        },
         summary: 'clarification requested',
-        apply: (x) => x.clarifications.push({ clarificationId, question, answer: '', askedAtMs: this.deps.clock.now(), answeredAtMs: 0 }),
+        apply: (x) =>
+          x.clarifications.push({
+            clarificationId,
+            question,
+            answer: '',
+            askedAtMs: this.deps.clock.now(),
+            answeredAtMs: 0,
+          }),
       };
     });
   }
@@ -195,14 +284,25 @@ export class OfficerCommands {
 
   /** The restrictions of an answer we give: the policy's defaults for the peer, tightened by the officer. */
   #answerRestrictions(c: Case, change: UseRestrictions | undefined, prefix: string): UseRestrictions {
-    return tighten(defaultRestrictions(c.peer, this.deps.policies.get(c.peer), c.request?.intendedUse ?? ''), change, prefix);
+    return tighten(
+      defaultRestrictions(c.peer, this.deps.policies.get(c.peer), c.request?.intendedUse ?? ''),
+      change,
+      prefix,
+    );
   }
 
   async #create(recipient: string, input: TraceRequest, send: boolean, previous: Case | undefined): Promise<Case> {
     if (!this.deps.isPinned(recipient)) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${recipient} is not a pinned peer`, { field: 'recipient', rule: 'pinned_peer' });
+      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${recipient} is not a pinned peer`, {
+        field: 'recipient',
+        rule: 'pinned_peer',
+      });
     }
-    if (recipient === this.deps.selfId) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a node cannot trace with itself', { field: 'recipient', rule: 'not_self' });
+    if (recipient === this.deps.selfId)
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a node cannot trace with itself', {
+        field: 'recipient',
+        rule: 'not_self',
+      });
     const traceId = newId();
     const request: TraceRequest = { ...input, traceId, chainId: input.chainId || traceId };
     validateTraceRequest(request);
@@ -222,15 +322,32 @@ export class OfficerCommands {
       previousCaseId: previous?.caseId ?? '',
     });
     const summary = previous ? `follow-on of ${previous.caseId} (referred to ${recipient})` : `draft for ${recipient}`;
-    c.timeline.push({ atMs: now, fromState: S.CASE_STATE_UNSPECIFIED, toState: S.CASE_STATE_DRAFT, summary, messageId: '', actor: 'local' });
-    const operations = [indexOp(this.deps.store, traceKey(this.deps.selfId, traceId), c.caseId), indexOp(this.deps.store, chainKey(this.deps.selfId, c.chainId, c.caseId), c.caseId)];
+    c.timeline.push({
+      atMs: now,
+      fromState: S.CASE_STATE_UNSPECIFIED,
+      toState: S.CASE_STATE_DRAFT,
+      summary,
+      messageId: '',
+      actor: 'local',
+    });
+    const operations = [
+      indexOp(this.deps.store, traceKey(this.deps.selfId, traceId), c.caseId),
+      indexOp(this.deps.store, chainKey(this.deps.selfId, c.chainId, c.caseId), c.caseId),
+    ];
     const cases = [c];
     if (previous) {
       await this.book.locks.run(previous.caseId, async () => {
         const p = await this.book.get(previous.caseId);
         await this.#requireNoFollowOn(p);
         p.nextCaseIds.push(c.caseId);
-        p.timeline.push({ atMs: now, fromState: p.state, toState: p.state, summary: `follow-on ${c.caseId} opened to ${recipient}`, messageId: '', actor: 'local' });
+        p.timeline.push({
+          atMs: now,
+          fromState: p.state,
+          toState: p.state,
+          summary: `follow-on ${c.caseId} opened to ${recipient}`,
+          messageId: '',
+          actor: 'local',
+        });
         cases.push(p);
         await this.book.write(cases, operations, NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, [], 'case.created');
       });
@@ -248,10 +365,14 @@ export class OfficerCommands {
     for (const id of p.nextCaseIds) {
       const next = await this.book.get(id);
       if (next.state !== S.CASE_STATE_WITHDRAWN) {
-        throw new TracenetError(ErrorCode.ERROR_CODE_ALREADY_EXISTS, `${p.caseId} has the follow-on ${id} (${stateName(next.state)}) already; withdraw it to open another`, {
-          field: 'case_id',
-          rule: 'one_follow_on',
-        });
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_ALREADY_EXISTS,
+          `${p.caseId} has the follow-on ${id} (${stateName(next.state)}) already; withdraw it to open another`,
+          {
+            field: 'case_id',
+            rule: 'one_follow_on',
+          },
+        );
       }
     }
   }
@@ -266,7 +387,13 @@ export class OfficerCommands {
       const c = await this.book.get(caseId);
       const next = nextState(c.role, c.state, kind, 'send');
       const { message, summary, apply } = build(c);
-      const prepared = this.deps.outbox.prepare({ recipient: c.peer, kind, body: encodeWorkflowBody(message), correlationId: c.traceId, orderKey: c.traceId });
+      const prepared = this.deps.outbox.prepare({
+        recipient: c.peer,
+        kind,
+        body: encodeWorkflowBody(message),
+        correlationId: c.traceId,
+        orderKey: c.traceId,
+      });
       apply(c);
       this.book.move(c, next, summary, prepared.messageId, 'local');
       await this.book.write([c], prepared.operations, NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, prepared.audit);

@@ -8,7 +8,17 @@ export const DEFAULT_ANSWER_WITHIN_MS = 30 * 86_400_000;
 
 /** The policy of a peer without one: deny requests, nothing automatic, default deadlines. */
 export function defaultPolicy(participantId: string): PeerPolicy {
-  return { participantId, acceptRequests: false, autoAcknowledge: false, autoAnswer: false, acknowledgeWithinMs: 0, answerWithinMs: 0, allowLookups: false, lookupsPerMinute: 0, defaultRestrictions: undefined };
+  return {
+    participantId,
+    acceptRequests: false,
+    autoAcknowledge: false,
+    autoAnswer: false,
+    acknowledgeWithinMs: 0,
+    answerWithinMs: 0,
+    allowLookups: false,
+    lookupsPerMinute: 0,
+    defaultRestrictions: undefined,
+  };
 }
 
 /** Deadlines of a policy with the defaults filled in. */
@@ -48,7 +58,11 @@ export class PolicyStore {
       ['policy.acknowledge_within_ms', policy.acknowledgeWithinMs],
       ['policy.answer_within_ms', policy.answerWithinMs],
     ] as const) {
-      if (value < 0) throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${field} cannot be negative`, { field, rule: 'non_negative' });
+      if (value < 0)
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${field} cannot be negative`, {
+          field,
+          rule: 'non_negative',
+        });
     }
     const stored: PeerPolicy = { ...policy, autoAcknowledge: policy.autoAcknowledge || policy.autoAnswer };
     await this.deps.journal.write(

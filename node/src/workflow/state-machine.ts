@@ -26,7 +26,12 @@ function table(rows: ReadonlyArray<[CaseState[], MessageKind, CaseState]>): Tabl
 }
 
 const OPEN_REQUESTER = [S.CASE_STATE_SENT, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_CLARIFICATION];
-const OPEN_REQUESTED = [S.CASE_STATE_RECEIVED, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_CLARIFICATION];
+const OPEN_REQUESTED = [
+  S.CASE_STATE_RECEIVED,
+  S.CASE_STATE_ACKNOWLEDGED,
+  S.CASE_STATE_DELAYED,
+  S.CASE_STATE_CLARIFICATION,
+];
 const AWAITING_ANSWER = [S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED];
 const ANSWERED = [S.CASE_STATE_ANSWERED, S.CASE_STATE_RESTRICTED, S.CASE_STATE_REFUSED];
 
@@ -106,15 +111,31 @@ export function kindName(kind: MessageKind): string {
  * for a closed or withdrawn case and ILLEGAL_TRANSITION (FAILED_PRECONDITION) for any other step
  * the table does not allow, including a kind travelling in the wrong direction.
  */
-export function nextState(role: CaseRole, state: CaseState, kind: MessageKind, direction: 'send' | 'receive'): CaseState {
+export function nextState(
+  role: CaseRole,
+  state: CaseState,
+  kind: MessageKind,
+  direction: 'send' | 'receive',
+): CaseState {
   if (isFinal(state)) {
-    throw new TracenetError(ErrorCode.ERROR_CODE_CASE_CLOSED, `the case is ${stateName(state)}; nothing more can happen in it`, { field: 'case_id', rule: 'case_open' });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_CASE_CLOSED,
+      `the case is ${stateName(state)}; nothing more can happen in it`,
+      { field: 'case_id', rule: 'case_open' },
+    );
   }
   if (role !== CaseRole.CASE_ROLE_REQUESTER && role !== CaseRole.CASE_ROLE_REQUESTED) {
     // A SHARED case (docs/protocol.md 14.4) holds information only; no workflow step applies.
-    throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, 'information shared with this node is not a trace; no workflow step applies to it', { field: 'case_id', rule: 'shared_case' });
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION,
+      'information shared with this node is not a trace; no workflow step applies to it',
+      { field: 'case_id', rule: 'shared_case' },
+    );
   }
-  const next = sends(role, kind) === (direction === 'send') ? (role === CaseRole.CASE_ROLE_REQUESTER ? REQUESTER : REQUESTED).get(state)?.get(kind) : undefined;
+  const next =
+    sends(role, kind) === (direction === 'send')
+      ? (role === CaseRole.CASE_ROLE_REQUESTER ? REQUESTER : REQUESTED).get(state)?.get(kind)
+      : undefined;
   if (next === undefined) {
     const side = role === CaseRole.CASE_ROLE_REQUESTER ? 'requester' : 'requested participant';
     throw new TracenetError(

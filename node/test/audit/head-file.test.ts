@@ -18,7 +18,13 @@ afterEach(async () => {
 });
 
 /** A head for `seq`; the file's reader does not check signatures (verification does, 8.6). */
-const head = (seq: number): StoredSignedHead => ({ seq, hash: seq.toString(16).padStart(64, '0'), at: 1_700_000_000_000 + seq, keyId: 'k'.repeat(16), signature: 's'.repeat(88) });
+const head = (seq: number): StoredSignedHead => ({
+  seq,
+  hash: seq.toString(16).padStart(64, '0'),
+  at: 1_700_000_000_000 + seq,
+  keyId: 'k'.repeat(16),
+  signature: 's'.repeat(88),
+});
 
 async function file(): Promise<{ path: string; writer: SignedHeadWriter }> {
   const dir = await mkdtemp(join(tmpdir(), 'tracenet-head-file-'));
@@ -35,7 +41,9 @@ async function seqOf(path: string): Promise<number | string> {
 /** The slot (0 or 1) in which `before` and `after` differ: the one the write went to. */
 function writtenSlot(before: Buffer, after: Buffer): 0 | 1 {
   const index = before.subarray(0, SLOT_BYTES).equals(after.subarray(0, SLOT_BYTES)) ? 1 : 0;
-  expect(before.subarray((1 - index) * SLOT_BYTES, (2 - index) * SLOT_BYTES)).toEqual(after.subarray((1 - index) * SLOT_BYTES, (2 - index) * SLOT_BYTES));
+  expect(before.subarray((1 - index) * SLOT_BYTES, (2 - index) * SLOT_BYTES)).toEqual(
+    after.subarray((1 - index) * SLOT_BYTES, (2 - index) * SLOT_BYTES),
+  );
   return index;
 }
 
@@ -78,7 +86,8 @@ it('leaves the previous head when a write is cut short at any byte, written out 
     await check(Buffer.concat([fresh.subarray(0, cut), old.subarray(cut)]));
     await check(Buffer.concat([old.subarray(0, cut), fresh.subarray(cut)]));
   }
-  for (const cut of [SLOT_BYTES / 2, SLOT_BYTES - 1]) await check(Buffer.concat([fresh.subarray(0, cut), old.subarray(cut)]));
+  for (const cut of [SLOT_BYTES / 2, SLOT_BYTES - 1])
+    await check(Buffer.concat([fresh.subarray(0, cut), old.subarray(cut)]));
   // A page lost in a power cut can read back as zeros.
   await check(Buffer.alloc(SLOT_BYTES));
   expect(await seqOf(path)).toBe(11);
@@ -110,7 +119,9 @@ it('never writes over the newest head: not after a restart, not after a failed w
   /** The slot holding `seq` (written as generation `seq`) and its bytes. */
   const slotOf = async (seq: number) => {
     const bytes = await readFile(path);
-    const index = [0, 1].find((i) => bytes.subarray(i * SLOT_BYTES, (i + 1) * SLOT_BYTES).equals(encodeSlot(seq, head(seq)))) as number;
+    const index = [0, 1].find((i) =>
+      bytes.subarray(i * SLOT_BYTES, (i + 1) * SLOT_BYTES).equals(encodeSlot(seq, head(seq))),
+    ) as number;
     expect(index).toBeDefined();
     return () => readFile(path).then((now) => now.subarray(index * SLOT_BYTES, (index + 1) * SLOT_BYTES));
   };

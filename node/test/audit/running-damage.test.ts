@@ -20,7 +20,10 @@ afterEach(async () => {
 it('reports damage found while running: error log, metric, NOT_SERVING', async () => {
   const dataDir = await makeDataDir('KEN');
   const lines: Array<{ level: number; msg: string; kind?: string }> = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) },
+  );
   const node = await TracenetNode.open({ dataDir, config: testConfig(), logger });
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   await node.start();
@@ -31,7 +34,11 @@ it('reports damage found while running: error log, metric, NOT_SERVING', async (
   expect(await node.metrics.render()).toMatch(/^tracenet_audit_damaged\{kind="changed"\} 0$/m);
 
   await node.store.batch([node.store.audit.entries.del(padNumber(1))]);
-  expect(await node.verifyAudit()).toMatchObject({ ok: false, firstBrokenSeq: 1, reason: expect.stringMatching(/sequence gap/) });
+  expect(await node.verifyAudit()).toMatchObject({
+    ok: false,
+    firstBrokenSeq: 1,
+    reason: expect.stringMatching(/sequence gap/),
+  });
   expect(await checkHealth(node.authorityAddress)).toBe(NOT_SERVING);
   expect(await node.metrics.render()).toMatch(/^tracenet_audit_damaged\{kind="changed"\} 1$/m);
   expect(lines.filter((line) => line.level === 50 && /audit log is damaged/.test(line.msg))).toHaveLength(1);
@@ -41,7 +48,11 @@ it('takes no commit made during a verification for damage, and still finds a tru
   const dataDir = await makeDataDir('KEN');
   // Checkpoints every 50 entries: verifications also meet checkpoints written meanwhile. Unsynced
   // commits come faster, so more of them land during a verification; durability plays no part here.
-  const node = await TracenetNode.open({ dataDir, config: testConfig({ audit: { checkpointEvery: 50 }, store: { sync: false } }), logger: pino({ level: 'silent' }) });
+  const node = await TracenetNode.open({
+    dataDir,
+    config: testConfig({ audit: { checkpointEvery: 50 }, store: { sync: false } }),
+    logger: pino({ level: 'silent' }),
+  });
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   await node.start();
   cleanups.push(() => node.stop());
@@ -81,13 +92,26 @@ it('takes no commit made during a verification for damage, and still finds a tru
     node.store.audit.entries.del(padNumber(last)),
     node.store.audit.signedHead.put(earlier as NonNullable<typeof earlier>),
   ]);
-  expect(await node.verifyAudit()).toMatchObject({ ok: false, firstBrokenSeq: last, reason: `truncated: audit-head.json names entry ${last} but the log ends at ${last - 1}` });
+  expect(await node.verifyAudit()).toMatchObject({
+    ok: false,
+    firstBrokenSeq: last,
+    reason: `truncated: audit-head.json names entry ${last} but the log ends at ${last - 1}`,
+  });
   expect(await checkHealth(node.authorityAddress)).toBe(NOT_SERVING);
   expect(await node.metrics.render()).toMatch(/^tracenet_audit_damaged\{kind="truncated"\} 1$/m);
 
   // An entry changed in the middle of the log is reported first.
   const changed = Math.floor(last / 2);
   const entry = (await node.store.audit.entries.get(padNumber(changed))) as { line: string; hash: string };
-  await node.store.batch([node.store.audit.entries.put(padNumber(changed), { ...entry, line: entry.line.replace('"peer":"FRA"', '"peer":"DEU"') })]);
-  expect(await node.verifyAudit()).toMatchObject({ ok: false, firstBrokenSeq: changed, reason: 'hash mismatch: the entry was changed' });
+  await node.store.batch([
+    node.store.audit.entries.put(padNumber(changed), {
+      ...entry,
+      line: entry.line.replace('"peer":"FRA"', '"peer":"DEU"'),
+    }),
+  ]);
+  expect(await node.verifyAudit()).toMatchObject({
+    ok: false,
+    firstBrokenSeq: changed,
+    reason: 'hash mismatch: the entry was changed',
+  });
 });

@@ -66,7 +66,9 @@ async function hashes(dir: string): Promise<Record<string, string>> {
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
-    out[relative(dir, path)] = createHash('sha256').update(await readFile(path)).digest('hex');
+    out[relative(dir, path)] = createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
   }
   return out;
 }
@@ -89,7 +91,10 @@ function verify(dataDir: string, json = true): Promise<CliResult> {
 
 /** `tracenet start` run to its end (a refused start exits; an accepted one would run on). */
 function startOnce(dataDir: string, extra: readonly string[] = []): Promise<CliResult> {
-  return bed.cli(['start', '--data', dataDir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0', ...extra], { env: ENV });
+  return bed.cli(
+    ['start', '--data', dataDir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0', ...extra],
+    { env: ENV },
+  );
 }
 
 /**
@@ -114,7 +119,9 @@ async function expectRefused(dataDir: string, expected: RegExp[]): Promise<void>
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { level: number; msg: string; reason?: string });
-  expect(logged.find((line) => line.level === 50 && /audit log is damaged; refusing to start/.test(line.msg))?.reason).toBe(result.reason);
+  expect(
+    logged.find((line) => line.level === 50 && /audit log is damaged; refusing to start/.test(line.msg))?.reason,
+  ).toBe(result.reason);
   expect(await hashes(dataDir)).toEqual(before);
 }
 
@@ -132,7 +139,11 @@ describe('tamper evidence below the audit chain, on a real node store', () => {
     const before = await hashes(dir);
     const verdict = await verify(dir);
     expect(verdict.code, verdict.stderr).toBe(0);
-    expect(JSON.parse(verdict.stdout)).toMatchObject({ ok: true, entries: intact.entries, checkpoints: intact.checkpoints });
+    expect(JSON.parse(verdict.stdout)).toMatchObject({
+      ok: true,
+      entries: intact.entries,
+      checkpoints: intact.checkpoints,
+    });
     expect(await hashes(dir)).toEqual(before);
 
     const node = await bed.start(dir, { env: ENV });
@@ -152,7 +163,10 @@ describe('tamper evidence below the audit chain, on a real node store', () => {
     // In the last 32 KiB block, well before its end: LevelDB drops the rest of the block.
     const offset = Math.max(Math.floor((size - 1) / 32_768) * 32_768 + 7, size - 1500);
     await flipByte(log, offset);
-    await expectRefused(dir, [/\d{6}\.log at byte \d+: checksum mismatch/, new RegExp(`truncated: audit-head\\.json names entry ${intact.entries} but the log ends at \\d+`)]);
+    await expectRefused(dir, [
+      /\d{6}\.log at byte \d+: checksum mismatch/,
+      new RegExp(`truncated: audit-head\\.json names entry ${intact.entries} but the log ends at \\d+`),
+    ]);
   });
 
   it('detects a byte flipped in a .ldb table', async () => {
@@ -165,10 +179,13 @@ describe('tamper evidence below the audit chain, on a real node store', () => {
   it('detects the newest .log deleted', async () => {
     const dir = await copyOf(original);
     await rm((await storeFiles(dir, 'log')).at(-1) ?? '');
-    await expectRefused(dir, [/\d{6}\.log: missing: the MANIFEST names it as the current log/, /truncated: audit-head\.json names entry/]);
+    await expectRefused(dir, [
+      /\d{6}\.log: missing: the MANIFEST names it as the current log/,
+      /truncated: audit-head\.json names entry/,
+    ]);
   });
 
-  it('never takes a running node\'s store for damaged, not even with --accept-audit-damage', async () => {
+  it("never takes a running node's store for damaged, not even with --accept-audit-damage", async () => {
     const dir = await copyOf(original);
     const node = await bed.start(dir, { env: ENV });
     // Damage that a second start finds while the first runs (or a table compacted away as it reads).
@@ -176,7 +193,9 @@ describe('tamper evidence below the audit chain, on a real node store', () => {
     await flipByte(table, Math.floor((await stat(table)).size / 2));
     const second = await startOnce(dir, ['--accept-audit-damage']);
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`STORAGE_UNAVAILABLE: the store in .* is in use by a running node \\(pid ${node.pid}\\)`));
+    expect(second.stderr).toMatch(
+      new RegExp(`STORAGE_UNAVAILABLE: the store in .* is in use by a running node \\(pid ${node.pid}\\)`),
+    );
     expect((await readdir(dir)).filter((name) => name.startsWith('store.'))).toEqual([]);
     expect(await node.stop()).toEqual({ code: 0, signal: null });
   });
@@ -191,13 +210,25 @@ describe('tamper evidence below the audit chain, on a real node store', () => {
     const node = await bed.start(dir, { env: ENV, args: ['--accept-audit-damage'] });
     expect(node.logLines.some((line) => /"level":50.*the operator accepted it/.test(line))).toBe(true);
     const live = (await node.client.call('verifyAudit', {})).result;
-    expect(live).toMatchObject({ ok: false, reason: expect.stringMatching(/the operator accepted this damage at entry \d+ and the log is intact since/) });
+    expect(live).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/the operator accepted this damage at entry \d+ and the log is intact since/),
+    });
     expect(await node.stop()).toEqual({ code: 0, signal: null });
 
     const lines = await readAudit(dir);
     const broken = lines.findIndex((line) => line.type === 'audit.broken');
-    expect(lines[broken]).toMatchObject({ kind: 'storage', headSeq: intact.entries, storageDamage: 1, reason: expect.stringMatching(/checksum mismatch/) });
-    expect(lines[broken + 1]).toMatchObject({ type: 'audit.damage_accepted', brokenSeq: lines[broken]?.seq, setAside: expect.stringMatching(/^store\.damaged-/) });
+    expect(lines[broken]).toMatchObject({
+      kind: 'storage',
+      headSeq: intact.entries,
+      storageDamage: 1,
+      reason: expect.stringMatching(/checksum mismatch/),
+    });
+    expect(lines[broken + 1]).toMatchObject({
+      type: 'audit.damage_accepted',
+      brokenSeq: lines[broken]?.seq,
+      setAside: expect.stringMatching(/^store\.damaged-/),
+    });
     // The entries the damaged record held are gone; the acknowledgement follows the last one left.
     expect(lines[broken]?.seq).toBeLessThan(intact.entries);
     const aside = (await readdir(dir)).find((name) => name.startsWith('store.damaged-')) ?? '';
@@ -205,7 +236,10 @@ describe('tamper evidence below the audit chain, on a real node store', () => {
 
     const verdict = await verify(dir);
     expect(verdict.code).toBe(1);
-    expect(JSON.parse(verdict.stdout)).toMatchObject({ ok: false, reason: expect.stringMatching(/accepted this damage at entry \d+ and the log is intact since/) });
+    expect(JSON.parse(verdict.stdout)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/accepted this damage at entry \d+ and the log is intact since/),
+    });
     const again = await bed.start(dir, { env: ENV });
     expect(await again.stop()).toEqual({ code: 0, signal: null });
   });

@@ -76,7 +76,8 @@ async function withStore<T>(dataDir: string, work: (store: Store) => Promise<T>)
   }
 }
 
-const verify = (dataDir: string) => withStore(dataDir, (store) => verifyAuditLog(store, identity.keys.signingPublicKey));
+const verify = (dataDir: string) =>
+  withStore(dataDir, (store) => verifyAuditLog(store, identity.keys.signingPublicKey));
 
 async function entry(store: Store, seq: number): Promise<StoredAuditEntry> {
   const value = await store.audit.entries.get(padNumber(seq));
@@ -100,7 +101,10 @@ describe('audit verification of a real node store', () => {
     expect(crash).toMatchObject({ ok: true, reason: '' });
     // peer.pinned, node.started and the deliveries; the crash left entries after the last checkpoint.
     expect(crash.entries).toBe(DELIVERIES + 2);
-    const tail = await withStore(crashed, async (store) => ({ last: await lastSeq(store), checkpoint: await lastCheckpoint(store) }));
+    const tail = await withStore(crashed, async (store) => ({
+      last: await lastSeq(store),
+      checkpoint: await lastCheckpoint(store),
+    }));
     expect(tail.checkpoint).toBeGreaterThan(0);
     expect(tail.checkpoint).toBeLessThan(tail.last);
     const stop = await verify(stopped);
@@ -116,7 +120,11 @@ describe('audit verification of a real node store', () => {
       const five = await entry(store, 5);
       await store.batch([store.audit.entries.put(padNumber(5), { ...five, line: five.line.replace('"in"', '"out"') })]);
     });
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBrokenSeq: 5, reason: expect.stringMatching(/hash mismatch/) });
+    expect(await verify(dir)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: 5,
+      reason: expect.stringMatching(/hash mismatch/),
+    });
     const result = await bed.cli(['audit', 'verify', '--data', dir]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/BROKEN at entry 5/);
@@ -130,7 +138,9 @@ describe('audit verification of a real node store', () => {
         const from = last - 2;
         let prev = (await entry(store, from - 1)).hash;
         for (let seq = from; seq <= last; seq += 1) {
-          const line = (await entry(store, seq)).line.replace(/"prev":"[0-9a-f]{64}"/, `"prev":"${prev}"`).replace('"in"', '"out"');
+          const line = (await entry(store, seq)).line
+            .replace(/"prev":"[0-9a-f]{64}"/, `"prev":"${prev}"`)
+            .replace('"in"', '"out"');
           const hash = entryHash(prev, line);
           await store.batch([store.audit.entries.put(padNumber(seq), { line, hash })]);
           prev = hash;
@@ -147,7 +157,12 @@ describe('audit verification of a real node store', () => {
   it('detects a deleted entry', async () => {
     const dir = await copyOf(crashed);
     await withStore(dir, (store) => store.batch([store.audit.entries.del(padNumber(7))]));
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBrokenSeq: 7, entries: 6, reason: expect.stringMatching(/gap/) });
+    expect(await verify(dir)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: 7,
+      entries: 6,
+      reason: expect.stringMatching(/gap/),
+    });
   });
 
   it('detects reordered entries', async () => {
@@ -164,11 +179,17 @@ describe('audit verification of a real node store', () => {
     const dir = await copyOf(crashed);
     const { last, checkpoint } = await withStore(dir, async (store) => {
       const tail = { last: await lastSeq(store), checkpoint: await lastCheckpoint(store) };
-      for (let seq = tail.checkpoint + 2; seq <= tail.last; seq += 1) await store.batch([store.audit.entries.del(padNumber(seq))]);
+      for (let seq = tail.checkpoint + 2; seq <= tail.last; seq += 1)
+        await store.batch([store.audit.entries.del(padNumber(seq))]);
       return tail;
     });
     expect(last - checkpoint).toBeGreaterThan(1);
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBrokenSeq: checkpoint + 2, entries: checkpoint + 1, reason: expect.stringMatching(/truncated/) });
+    expect(await verify(dir)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: checkpoint + 2,
+      entries: checkpoint + 1,
+      reason: expect.stringMatching(/truncated/),
+    });
   });
 
   it('detects a truncation together with the checkpoints that cover it', async () => {
@@ -180,7 +201,11 @@ describe('audit verification of a real node store', () => {
         await store.batch([store.audit.checkpoints.del(padNumber(seq))]);
       }
     });
-    expect(await verify(dir)).toMatchObject({ ok: false, firstBrokenSeq: 15, reason: expect.stringMatching(/truncated/) });
+    expect(await verify(dir)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: 15,
+      reason: expect.stringMatching(/truncated/),
+    });
   });
 
   it('detects a deleted head, a forged head and entries appended after the head', async () => {
@@ -198,7 +223,9 @@ describe('audit verification of a real node store', () => {
       const last = await lastSeq(store);
       await store.batch([store.audit.entries.del(padNumber(last))]);
       const head = (await store.audit.signedHead.get()) as unknown as StoredSignedHead;
-      await store.batch([store.audit.signedHead.put({ ...head, seq: last - 1, hash: (await entry(store, last - 1)).hash })]);
+      await store.batch([
+        store.audit.signedHead.put({ ...head, seq: last - 1, hash: (await entry(store, last - 1)).hash }),
+      ]);
     });
     expect(await verify(forged)).toMatchObject({ ok: false, reason: expect.stringMatching(/signed head signature/) });
 
@@ -211,7 +238,11 @@ describe('audit verification of a real node store', () => {
       await store.batch([store.audit.entries.put(padNumber(last + 1), { line, hash: entryHash(prev, line) })]);
       return last + 1;
     });
-    expect(await verify(appended)).toMatchObject({ ok: false, firstBrokenSeq: next, reason: expect.stringMatching(/after the signed head/) });
+    expect(await verify(appended)).toMatchObject({
+      ok: false,
+      firstBrokenSeq: next,
+      reason: expect.stringMatching(/after the signed head/),
+    });
   });
 
   it('a node refuses to start on a truncated log; accepted with --accept-audit-damage, the break is recorded, not signed over', async () => {
@@ -221,20 +252,44 @@ describe('audit verification of a real node store', () => {
       await store.batch([store.audit.entries.del(padNumber(last))]);
       return last;
     });
-    const refused = await bed.cli(['start', '--data', dir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0']);
+    const refused = await bed.cli([
+      'start',
+      '--data',
+      dir,
+      '--federation-listen',
+      '127.0.0.1:0',
+      '--authority-listen',
+      '127.0.0.1:0',
+    ]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`the audit log is damaged: truncated: the signed head names entry ${last} but the log ends at ${last - 1}`));
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `the audit log is damaged: truncated: the signed head names entry ${last} but the log ends at ${last - 1}`,
+      ),
+    );
 
     const node = await bed.start(dir, { args: ['--accept-audit-damage'] });
     const live = (await node.client.call('verifyAudit', {})).result;
-    expect(live).toMatchObject({ ok: false, reason: expect.stringMatching(/at start the node found its audit log damaged: truncated.*the operator accepted this damage/) });
+    expect(live).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(
+        /at start the node found its audit log damaged: truncated.*the operator accepted this damage/,
+      ),
+    });
     await node.stop();
     const lines = await readAudit(dir);
     const broken = lines.find((line) => line.type === 'audit.broken');
     expect(broken).toMatchObject({ seq: last, kind: 'truncated', headSeq: last, foundSeq: last - 1 });
-    expect(lines.find((line) => line.type === 'audit.damage_accepted')).toMatchObject({ seq: last + 1, brokenSeq: last, setAside: '' });
+    expect(lines.find((line) => line.type === 'audit.damage_accepted')).toMatchObject({
+      seq: last + 1,
+      brokenSeq: last,
+      setAside: '',
+    });
     // Stays reported after further commits and a stop: the new signed head covers the record of the break.
-    expect(await verify(dir)).toMatchObject({ ok: false, reason: expect.stringMatching(/found its audit log damaged/) });
+    expect(await verify(dir)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/found its audit log damaged/),
+    });
     // And the next start needs no flag: the damage is accepted.
     const again = await bed.start(dir);
     await again.stop();

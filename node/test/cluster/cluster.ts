@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import type Dockerode from 'dockerode';
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
-import { CasesClient, type CasesServer, type GetDeliveryStatsResponse, type MessageDirection, type MessageSummary, PeerPolicy } from '@tracenet/proto';
+import {
+  CasesClient,
+  type CasesServer,
+  type GetDeliveryStatsResponse,
+  type MessageDirection,
+  type MessageSummary,
+  PeerPolicy,
+} from '@tracenet/proto';
 import { buildNodeImage } from '../../../scripts/docker/build-node-image.mjs';
 import { ensureDockerEngine, engineVersion } from '../../../scripts/docker/engine.mjs';
 import { connectAuthority, type LocalAuthorityClient } from '../../src/api/authority-client.js';
@@ -24,7 +31,9 @@ export const FEDERATION_PORT = 7443;
 export const AUTHORITY_PORT = 7444;
 
 /** Whether the cluster tier can run here, and why not. */
-export type DockerAvailability = { readonly ok: true; readonly image: string; readonly setupMs: number; readonly engine: string } | { readonly ok: false; readonly reason: string };
+export type DockerAvailability =
+  | { readonly ok: true; readonly image: string; readonly setupMs: number; readonly engine: string }
+  | { readonly ok: false; readonly reason: string };
 
 let availability: Promise<DockerAvailability> | undefined;
 
@@ -38,7 +47,8 @@ export function dockerForTests(): Promise<DockerAvailability> {
     const started = Date.now();
     const engine = await ensureDockerEngine({ log: (line) => console.info(`[cluster] ${line}`) });
     if (!engine.ok) {
-      if (process.env.CI) throw new Error(`cluster tier: CI must run it, but there is no Docker engine: ${engine.reason}`);
+      if (process.env.CI)
+        throw new Error(`cluster tier: CI must run it, but there is no Docker engine: ${engine.reason}`);
       return { ok: false, reason: engine.reason };
     }
     requireBuiltCli();
@@ -52,7 +62,10 @@ export function dockerForTests(): Promise<DockerAvailability> {
 class NodeContainer extends GenericContainer {
   withLoopbackPort(port: number): this {
     this.withExposedPorts(port);
-    this.hostConfig.PortBindings = { ...this.hostConfig.PortBindings, [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '0' }] };
+    this.hostConfig.PortBindings = {
+      ...this.hostConfig.PortBindings,
+      [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '0' }],
+    };
     return this;
   }
 }
@@ -196,7 +209,10 @@ export class ClusterNode {
 
   /** Joins the network again with the same address and alias: the partition heals. */
   async reconnect(address: string): Promise<void> {
-    await this.network.connect({ Container: this.id, EndpointConfig: { Aliases: [this.alias], IPAMConfig: { IPv4Address: address } } });
+    await this.network.connect({
+      Container: this.id,
+      EndpointConfig: { Aliases: [this.alias], IPAMConfig: { IPv4Address: address } },
+    });
   }
 
   /** The node's log (pino JSON lines and stderr), for failure messages. */
@@ -250,7 +266,13 @@ export class Cluster {
     for (let attempt = 0; !network; attempt++) {
       const subnet = `10.213.${Math.floor(Math.random() * 250) + 1}.0/24`;
       try {
-        network = await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, IPAM: { Config: [{ Subnet: subnet }] }, Labels: { 'tracenet.test': 'cluster' } });
+        network = await docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          IPAM: { Config: [{ Subnet: subnet }] },
+          Labels: { 'tracenet.test': 'cluster' },
+        });
       } catch (error) {
         if (attempt >= 10 || !/overlap|in use/i.test(String(error))) throw error;
       }
@@ -260,12 +282,25 @@ export class Cluster {
       cluster.#baseDir = await mkdtemp(join(tmpdir(), 'tracenet-cluster-'));
       await Promise.all(options.participants.map((id) => cluster.#startNode(options, id)));
       const all = [...cluster.nodes.values()];
-      const cards = await Promise.all(all.map(async (n) => ({ id: n.participantId, card: (await n.client.call('getNodeInfo', {})).card })));
-      await Promise.all(all.map((n) => Promise.all(cards.filter((c) => c.id !== n.participantId).map((c) => n.client.call('addPeer', { card: c.card, replaceKeys: false })))));
-      for (const { of, policy } of options.policies ?? []) await cluster.node(of).client.call('setPeerPolicy', { policy: PeerPolicy.fromPartial(policy) });
+      const cards = await Promise.all(
+        all.map(async (n) => ({ id: n.participantId, card: (await n.client.call('getNodeInfo', {})).card })),
+      );
+      await Promise.all(
+        all.map((n) =>
+          Promise.all(
+            cards
+              .filter((c) => c.id !== n.participantId)
+              .map((c) => n.client.call('addPeer', { card: c.card, replaceKeys: false })),
+          ),
+        ),
+      );
+      for (const { of, policy } of options.policies ?? [])
+        await cluster.node(of).client.call('setPeerPolicy', { policy: PeerPolicy.fromPartial(policy) });
       return cluster;
     } catch (error) {
-      const logs = await Promise.all([...cluster.nodes.values()].map(async (n) => `--- ${n.participantId}\n${await n.logs(15).catch(() => '')}`));
+      const logs = await Promise.all(
+        [...cluster.nodes.values()].map(async (n) => `--- ${n.participantId}\n${await n.logs(15).catch(() => '')}`),
+      );
       await cluster.stop();
       throw new Error(`cluster did not start: ${String(error)}\n${logs.join('\n')}`, { cause: error });
     }
@@ -286,7 +321,16 @@ export class Cluster {
       .withStartupTimeout(30_000)
       .start();
     const dataDir = join(bind, 'node');
-    const node = new ClusterNode(participantId, alias, dataDir, container, this.docker, this.network, this.networkName, await readAuthorityToken(dataDir));
+    const node = new ClusterNode(
+      participantId,
+      alias,
+      dataDir,
+      container,
+      this.docker,
+      this.network,
+      this.networkName,
+      await readAuthorityToken(dataDir),
+    );
     this.nodes.set(participantId, node);
     await node.ready();
   }
@@ -307,7 +351,14 @@ export class Cluster {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const node of this.nodes.values()) node.closeClients();
-    await Promise.all([...this.nodes.values()].map((n) => this.docker.getContainer(n.id).remove({ force: true, v: true }).catch(() => undefined)));
+    await Promise.all(
+      [...this.nodes.values()].map((n) =>
+        this.docker
+          .getContainer(n.id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined),
+      ),
+    );
     await this.network.remove().catch(() => undefined);
     if (this.#baseDir) await rm(this.#baseDir, { recursive: true, force: true });
   }

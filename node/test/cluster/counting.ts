@@ -46,20 +46,36 @@ const sorted = (values: Iterable<string>) => [...values].sort();
  * A sender killed during an API call may have queued a message whose id the caller never learnt:
  * such a message must still be delivered exactly once, so `sent` may hold more ids than `ids`.
  */
-export async function exactlyOnce(options: { senders: readonly StoppedNode[]; receiver: StoppedNode; ids: readonly string[] }): Promise<Tally> {
+export async function exactlyOnce(options: {
+  senders: readonly StoppedNode[];
+  receiver: StoppedNode;
+  ids: readonly string[];
+}): Promise<Tally> {
   const { senders, receiver } = options;
   const senderIds = new Set(senders.map((s) => s.participantId));
   const sentIds: string[] = [];
   const deliveredIds: string[] = [];
   for (const sender of senders) {
-    const toReceiver = (records: Array<Record<string, unknown>>) => records.filter((r) => r.recipient === receiver.participantId);
+    const toReceiver = (records: Array<Record<string, unknown>>) =>
+      records.filter((r) => r.recipient === receiver.participantId);
     const sent = toReceiver(await readSublevel(sender.dataDir, 'sent'));
-    expect(toReceiver(await readSublevel(sender.dataDir, 'outbox')), `${sender.participantId} still holds messages for ${receiver.participantId}`).toEqual([]);
-    expect(toReceiver(await readSublevel(sender.dataDir, 'failed')), `${sender.participantId} gave up messages for ${receiver.participantId}`).toEqual([]);
-    for (const record of sent) expect(String(record.receipt ?? ''), `receipt of ${String(record.messageId)}`).not.toBe('');
+    expect(
+      toReceiver(await readSublevel(sender.dataDir, 'outbox')),
+      `${sender.participantId} still holds messages for ${receiver.participantId}`,
+    ).toEqual([]);
+    expect(
+      toReceiver(await readSublevel(sender.dataDir, 'failed')),
+      `${sender.participantId} gave up messages for ${receiver.participantId}`,
+    ).toEqual([]);
+    for (const record of sent)
+      expect(String(record.receipt ?? ''), `receipt of ${String(record.messageId)}`).not.toBe('');
     sentIds.push(...sent.map((r) => String(r.messageId)));
     const audit = await readAudit(sender.dataDir);
-    deliveredIds.push(...audit.filter((l) => l.type === 'message.delivered' && l.peer === receiver.participantId).map((l) => String(l.messageId)));
+    deliveredIds.push(
+      ...audit
+        .filter((l) => l.type === 'message.delivered' && l.peer === receiver.participantId)
+        .map((l) => String(l.messageId)),
+    );
   }
   const sentSet = new Set(sentIds);
   expect(repeated(sentIds), 'ids sent twice').toEqual([]);
@@ -70,24 +86,29 @@ export async function exactlyOnce(options: { senders: readonly StoppedNode[]; re
   expect(repeated(deliveredIds), 'message.delivered twice at the sender').toEqual([]);
   expect(sorted(deliveredIds)).toEqual(sorted(sentSet));
 
-  const fromSenders = (lines: readonly AuditLine[], type: string) => lines.filter((l) => l.type === type && senderIds.has(String(l.peer))).map((l) => String(l.messageId));
-  const inboxIds = (await readSublevel(receiver.dataDir, 'inbox')).filter((m) => senderIds.has(String(m.sender))).map((m) => String(m.messageId));
+  const fromSenders = (lines: readonly AuditLine[], type: string) =>
+    lines.filter((l) => l.type === type && senderIds.has(String(l.peer))).map((l) => String(l.messageId));
+  const inboxIds = (await readSublevel(receiver.dataDir, 'inbox'))
+    .filter((m) => senderIds.has(String(m.sender)))
+    .map((m) => String(m.messageId));
   const audit = await readAudit(receiver.dataDir);
   const receivedIds = fromSenders(audit, 'message.received');
   const duplicateIds = fromSenders(audit, 'message.duplicate');
   expect(repeated(inboxIds), `stored twice in ${receiver.participantId}'s inbox`).toEqual([]);
   expect(repeated(receivedIds), `audited message.received twice by ${receiver.participantId}`).toEqual([]);
-  expect(
-    sorted(inboxIds.filter((id) => !sentSet.has(id))),
-    'in the inbox but not receipted at any sender',
-  ).toEqual([]);
-  expect(
-    sorted(sentIds.filter((id) => !inboxIds.includes(id))),
-    'receipted but missing from the inbox (lost)',
-  ).toEqual([]);
+  expect(sorted(inboxIds.filter((id) => !sentSet.has(id))), 'in the inbox but not receipted at any sender').toEqual([]);
+  expect(sorted(sentIds.filter((id) => !inboxIds.includes(id))), 'receipted but missing from the inbox (lost)').toEqual(
+    [],
+  );
   expect(sorted(receivedIds)).toEqual(sorted(sentSet));
   expect(duplicateIds.filter((id) => !sentSet.has(id))).toEqual([]);
-  return { receipted: sentIds.length, inbox: inboxIds.length, received: receivedIds.length, duplicates: duplicateIds.length, delivered: deliveredIds.length };
+  return {
+    receipted: sentIds.length,
+    inbox: inboxIds.length,
+    received: receivedIds.length,
+    duplicates: duplicateIds.length,
+    delivered: deliveredIds.length,
+  };
 }
 
 /** One line of both sides' counts. */

@@ -45,7 +45,10 @@ describe.skipIf(!docker.ok)(skipTitle('cluster tier: SIGKILL of a node container
       await bel.kill();
       return performance.now();
     })();
-    const [traceIds, noticeIds] = await Promise.all([sendTraces(fra.cases, 'BEL', TRACES, 16), sendNotices(ken.client, 'BEL', NOTICES, 4)]);
+    const [traceIds, noticeIds] = await Promise.all([
+      sendTraces(fra.cases, 'BEL', TRACES, 16),
+      sendNotices(ken.client, 'BEL', NOTICES, 4),
+    ]);
     const killedAt = await crash;
     const sentMs = performance.now() - started;
     expect(await bel.exitCode()).toBe(137);
@@ -64,11 +67,18 @@ describe.skipIf(!docker.ok)(skipTitle('cluster tier: SIGKILL of a node container
       100,
     );
     // Every request was acknowledged: BEL's acknowledgements reached FRA.
-    await until(async () => (await listAllCases(fra.cases)).every((c) => c.state === CaseState.CASE_STATE_ACKNOWLEDGED), 'all of FRA’s cases acknowledged', 30_000, 200);
+    await until(
+      async () => (await listAllCases(fra.cases)).every((c) => c.state === CaseState.CASE_STATE_ACKNOWLEDGED),
+      'all of FRA’s cases acknowledged',
+      30_000,
+      200,
+    );
     const drainedAt = performance.now();
 
     const fraCases = await listAllCases(fra.cases);
-    const belCases = (await listAllCases(bel.cases)).filter((c) => c.role === CaseRole.CASE_ROLE_REQUESTED && c.peer === 'FRA');
+    const belCases = (await listAllCases(bel.cases)).filter(
+      (c) => c.role === CaseRole.CASE_ROLE_REQUESTED && c.peer === 'FRA',
+    );
     expect(fraCases).toHaveLength(TRACES);
     expect(new Set(fraCases.map((c) => c.traceId))).toEqual(new Set(traceIds));
     // One case per trace at BEL: no request opened a second case.

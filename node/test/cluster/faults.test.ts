@@ -34,7 +34,13 @@ class Traffic {
     this.ids.set(`${from}>${to}`, ids);
     for (let i = 0; this.#running; i++) {
       try {
-        const { messageId } = await this.cluster.node(from).client.call('sendNotice', { recipient: to, subject: `traffic ${i}`, text: `from ${from} to ${to}, number ${i}`, correlationId: '' }, 2000);
+        const { messageId } = await this.cluster
+          .node(from)
+          .client.call(
+            'sendNotice',
+            { recipient: to, subject: `traffic ${i}`, text: `from ${from} to ${to}, number ${i}`, correlationId: '' },
+            2000,
+          );
         ids.push(messageId);
         await new Promise((r) => setTimeout(r, this.pauseMs));
       } catch {
@@ -56,7 +62,15 @@ class Traffic {
 
 async function drained(cluster: Cluster, what: string): Promise<number> {
   const since = performance.now();
-  await until(async () => (await Promise.all([...cluster.nodes.values()].map((n) => n.stats()))).every((s) => s.outbox === 0 && s.failed === 0), what, 60_000, 100);
+  await until(
+    async () =>
+      (await Promise.all([...cluster.nodes.values()].map((n) => n.stats()))).every(
+        (s) => s.outbox === 0 && s.failed === 0,
+      ),
+    what,
+    60_000,
+    100,
+  );
   return performance.now() - since;
 }
 
@@ -67,7 +81,11 @@ async function everyPairExactlyOnce(cluster: Cluster, traffic: Traffic): Promise
   for (const to of IDS) {
     for (const from of IDS) {
       if (from === to) continue;
-      const tally = await exactlyOnce({ senders: [cluster.node(from)], receiver: cluster.node(to), ids: traffic.ids.get(`${from}>${to}`) ?? [] });
+      const tally = await exactlyOnce({
+        senders: [cluster.node(from)],
+        receiver: cluster.node(to),
+        ids: traffic.ids.get(`${from}>${to}`) ?? [],
+      });
       receipted += tally.receipted;
       duplicates += tally.duplicates;
     }
@@ -99,7 +117,10 @@ describe.skipIf(!docker.ok)(skipTitle('cluster tier: pause and rolling restart u
     await traffic.stop();
     const drainMs = await drained(cluster, 'all outboxes drained after the unpause');
     // The freeze was real: FRA and KEN had to queue for BEL.
-    expect(queued.every((n) => n > 0), `FRA and KEN queued messages for the frozen BEL: ${queued.join(', ')}`).toBe(true);
+    expect(
+      queued.every((n) => n > 0),
+      `FRA and KEN queued messages for the frozen BEL: ${queued.join(', ')}`,
+    ).toBe(true);
     await cluster.stopNodes();
     const summary = await everyPairExactlyOnce(cluster, traffic);
     figure(

@@ -26,11 +26,20 @@ describe.skipIf(!docker.ok)(skipTitle('cluster tier: network partition', docker)
   it('delivers every message queued for a partitioned node exactly once after reconnection, without new traffic', async () => {
     if (!docker.ok) return;
     cluster = await Cluster.start({ image: docker.image, participants: ['FRA', 'BEL', 'KEN'] });
-    const [fra, bel, ken] = ['FRA', 'BEL', 'KEN'].map((id) => cluster!.node(id)) as [ReturnType<Cluster['node']>, ReturnType<Cluster['node']>, ReturnType<Cluster['node']>];
+    const [fra, bel, ken] = ['FRA', 'BEL', 'KEN'].map((id) => cluster!.node(id)) as [
+      ReturnType<Cluster['node']>,
+      ReturnType<Cluster['node']>,
+      ReturnType<Cluster['node']>,
+    ];
 
     // Warm channels: both senders have a live connection to KEN when it is cut off.
     const warm = [...(await sendNotices(fra.client, 'KEN', 10)), ...(await sendNotices(bel.client, 'KEN', 10))];
-    await until(async () => (await fra.stats()).sent === 10 && (await bel.stats()).sent === 10, 'warm-up delivered', 20_000, 50);
+    await until(
+      async () => (await fra.stats()).sent === 10 && (await bel.stats()).sent === 10,
+      'warm-up delivered',
+      20_000,
+      50,
+    );
 
     const address = await ken.disconnect();
     const cutAt = performance.now();
@@ -70,14 +79,21 @@ describe.skipIf(!docker.ok)(skipTitle('cluster tier: network partition', docker)
         .split('\n')
         .filter((l) => l.includes('delivery attempt failed'))
         .map((l) => JSON.parse(l) as { time: number; code: string; failures: number });
-      figure(`  ${n.participantId} failed attempts (ms from reconnection: code): ${attempts.slice(-6).map((a) => `${Math.round(a.time - healedWall)}: ${a.code}`).join(', ')}`);
+      figure(
+        `  ${n.participantId} failed attempts (ms from reconnection: code): ${attempts
+          .slice(-6)
+          .map((a) => `${Math.round(a.time - healedWall)}: ${a.code}`)
+          .join(', ')}`,
+      );
     }
 
     await ken.ready();
     const inbox = await ken.listAll(INBOX);
     expect(inbox).toHaveLength(warm.length + queued.length);
     await cluster.stopNodes();
-    figure(`  FRA+BEL -> KEN: ${describeTally(await exactlyOnce({ senders: [fra, bel], receiver: ken, ids: [...warm, ...queued] }))}`);
+    figure(
+      `  FRA+BEL -> KEN: ${describeTally(await exactlyOnce({ senders: [fra, bel], receiver: ken, ids: [...warm, ...queued] }))}`,
+    );
   }, 120_000);
 
   // The budget of issue 8. It held only once the transport waited for the channel (waitForReady)
@@ -85,6 +101,8 @@ describe.skipIf(!docker.ok)(skipTitle('cluster tier: network partition', docker)
   // died in the partition waited out its 10 s and delivery resumed about 13 s after reconnection.
   it('delivers them within 10 s of reconnection', () => {
     expect(slowestMs, 'the partition test above did not measure a delivery time').toBeDefined();
-    expect(slowestMs, `slowest outbox drained ${Math.round(slowestMs ?? 0)} ms after reconnection`).toBeLessThan(DELIVERY_BUDGET_MS);
+    expect(slowestMs, `slowest outbox drained ${Math.round(slowestMs ?? 0)} ms after reconnection`).toBeLessThan(
+      DELIVERY_BUDGET_MS,
+    );
   });
 });

@@ -9,19 +9,44 @@ export function traceRequest(i: number): TraceRequest {
     requestingAuthority: 'Office central de lutte contre le crime organisé (OCLCO)',
     caseReference: `CHAOS-${i}`,
     priority: Priority.PRIORITY_ROUTINE,
-    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' }],
-    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2026-10-02', place: 'Marseille', agency: 'Police judiciaire', description: '' },
-    weapon: { markings: { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: `FX-${String(i).padStart(6, '0')}`, model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 } },
+    illicitCriteria: [
+      { kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' },
+    ],
+    circumstances: {
+      kind: FindingKind.FINDING_KIND_SEIZED,
+      date: '2026-10-02',
+      place: 'Marseille',
+      agency: 'Police judiciaire',
+      description: '',
+    },
+    weapon: {
+      markings: {
+        manufacturer: 'FN Herstal',
+        countryOfManufacture: 'BEL',
+        serialNumber: `FX-${String(i).padStart(6, '0')}`,
+        model: 'FNX-45',
+        type: WeaponType.WEAPON_TYPE_PISTOL,
+        calibre: '.45 ACP',
+        year: 2011,
+      },
+    },
     intendedUse: 'criminal investigation and prosecution',
   });
 }
 
 /** Creates and sends `count` traces to `recipient` with `concurrency` calls in flight; trace ids in order. */
-export function sendTraces(cases: UnaryClient<CasesServer>, recipient: string, count: number, concurrency = 16, first = 0): Promise<string[]> {
+export function sendTraces(
+  cases: UnaryClient<CasesServer>,
+  recipient: string,
+  count: number,
+  concurrency = 16,
+  first = 0,
+): Promise<string[]> {
   return mapLimit(
     Array.from({ length: count }, (_, i) => first + i),
     concurrency,
-    async (i) => ((await cases.call('createCase', { recipient, request: traceRequest(i), send: true })).case as Case).traceId,
+    async (i) =>
+      ((await cases.call('createCase', { recipient, request: traceRequest(i), send: true })).case as Case).traceId,
   );
 }
 

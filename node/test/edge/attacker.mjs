@@ -16,7 +16,10 @@ import { connect as http2Connect } from 'node:http2';
 import { setInterval, clearInterval, setTimeout } from 'node:timers';
 
 const plan = JSON.parse(process.argv[2]);
-const [host, port] = [plan.target.slice(0, plan.target.lastIndexOf(':')), Number(plan.target.slice(plan.target.lastIndexOf(':') + 1))];
+const [host, port] = [
+  plan.target.slice(0, plan.target.lastIndexOf(':')),
+  Number(plan.target.slice(plan.target.lastIndexOf(':') + 1)),
+];
 const stats = {
   type: 'stats',
   /** Connections made (TCP accepted by the node). */
@@ -92,7 +95,12 @@ function stallStream(session) {
   if (!running || session.closed || session.destroyed) return;
   let stream;
   try {
-    stream = session.request({ ':method': 'POST', ':path': plan.path ?? '/tracenet.v1.Federation/Deliver', 'content-type': 'application/grpc', te: 'trailers' });
+    stream = session.request({
+      ':method': 'POST',
+      ':path': plan.path ?? '/tracenet.v1.Federation/Deliver',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
   } catch {
     return;
   }
@@ -134,7 +142,14 @@ function stall(index) {
   const tls = plan.tls;
   const authority = `${tls ? 'https' : 'http'}://${plan.target}`;
   const session = http2Connect(authority, {
-    ...(tls ? { ca: tls.ca, ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}), servername: 'tracenet-peer', checkServerIdentity: () => undefined } : {}),
+    ...(tls
+      ? {
+          ca: tls.ca,
+          ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
+          servername: 'tracenet-peer',
+          checkServerIdentity: () => undefined,
+        }
+      : {}),
     localAddress: source(index),
   });
   let established = false;

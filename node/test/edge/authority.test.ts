@@ -30,7 +30,15 @@ describe('the Authority port (issue 14, sections 1 and 4)', () => {
     const baseline = await rssMiB(node.pid);
     const rss = sampleRss(node.pid);
     // 5 connections × 30 streams, each announcing a message of 4 MiB - 1 bytes and stalling before its end.
-    const flood = attack({ target: node.runtime.authority, mode: 'stall', connections: 5, addresses: 5, streams: 30, path: '/tracenet.v1.Authority/GetNodeInfo', durationMs: 8000 });
+    const flood = attack({
+      target: node.runtime.authority,
+      mode: 'stall',
+      connections: 5,
+      addresses: 5,
+      streams: 30,
+      path: '/tracenet.v1.Authority/GetNodeInfo',
+      durationMs: 8000,
+    });
     await until(() => (flood.latest()?.streams ?? 0) >= 150, '150 streams opened');
     // Still serving meanwhile.
     expect((await node.client.call('getNodeInfo', {})).participantId).toBe('BEL');
@@ -44,11 +52,23 @@ describe('the Authority port (issue 14, sections 1 and 4)', () => {
 
   it('refuses to start with a non-loopback authority.listen without TLS, and says why', async () => {
     const dataDir = await bed.init('KEN');
-    const refused = await bed.cli(['start', '--data', dataDir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '0.0.0.0:0']);
+    const refused = await bed.cli([
+      'start',
+      '--data',
+      dataDir,
+      '--federation-listen',
+      '127.0.0.1:0',
+      '--authority-listen',
+      '0.0.0.0:0',
+    ]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^tracenet: INVALID_FIELD: authority\.listen is 0\.0\.0\.0:0, not a loopback address, and authority\.tls names no certificate: the Authority port carries the node's whole authority/);
+    expect(refused.stderr).toMatch(
+      /^tracenet: INVALID_FIELD: authority\.listen is 0\.0\.0\.0:0, not a loopback address, and authority\.tls names no certificate: the Authority port carries the node's whole authority/,
+    );
     // A certificate without its key is refused too.
-    const half = await bed.cli(['start', '--data', dataDir, '--authority-listen', '127.0.0.1:0'], { env: { TRACENET_AUTHORITY_TLS_CERTIFICATE: 'tls.crt' } });
+    const half = await bed.cli(['start', '--data', dataDir, '--authority-listen', '127.0.0.1:0'], {
+      env: { TRACENET_AUTHORITY_TLS_CERTIFICATE: 'tls.crt' },
+    });
     expect(half.code).toBe(1);
     expect(half.stderr).toContain('authority.tls.certificate and authority.tls.key go together');
   });
@@ -61,15 +81,26 @@ describe('the Authority port (issue 14, sections 1 and 4)', () => {
     await writeFile(join(dataDir, 'authority.crt'), server.certificatePem);
     await writeFile(join(dataDir, 'keys', 'authority.key'), server.privateKeyPem, { mode: 0o600 });
     await writeFile(join(dataDir, 'clients.pem'), client.certificatePem);
-    for (const [name, material] of [['officer', client], ['stranger', stranger]] as const) {
+    for (const [name, material] of [
+      ['officer', client],
+      ['stranger', stranger],
+    ] as const) {
       await writeFile(join(dataDir, `${name}.crt`), material.certificatePem);
       await writeFile(join(dataDir, `${name}.key`), material.privateKeyPem, { mode: 0o600 });
     }
-    await writeFile(join(dataDir, 'config.json'), JSON.stringify({ authority: { tls: { certificate: 'authority.crt', key: 'keys/authority.key', clientCa: 'clients.pem' } } }));
+    await writeFile(
+      join(dataDir, 'config.json'),
+      JSON.stringify({
+        authority: { tls: { certificate: 'authority.crt', key: 'keys/authority.key', clientCa: 'clients.pem' } },
+      }),
+    );
     const node = await bed.start(dataDir, { env: { TRACENET_LOG_LEVEL: 'error' } });
     expect(node.runtime.authorityCertificate).toBe(join(dataDir, 'authority.crt'));
 
-    const as = (name: string) => ({ TRACENET_CLI_CERTIFICATE: join(dataDir, `${name}.crt`), TRACENET_CLI_KEY: join(dataDir, `${name}.key`) });
+    const as = (name: string) => ({
+      TRACENET_CLI_CERTIFICATE: join(dataDir, `${name}.crt`),
+      TRACENET_CLI_KEY: join(dataDir, `${name}.key`),
+    });
     const status = await bed.cli(['status', '--data', dataDir, '--json'], { env: as('officer') });
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ participantId: 'NLD' });

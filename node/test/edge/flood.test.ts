@@ -67,11 +67,21 @@ const PACE_MS = 50;
  * until they end, sampling the node's memory. Returns the latencies, the memory growth and the
  * attacks' reports.
  */
-async function underAttack(attacks: Array<{ attack: Attack; ready: (s: NonNullable<ReturnType<Attack['latest']>>) => boolean; what: string }>) {
+async function underAttack(
+  attacks: Array<{ attack: Attack; ready: (s: NonNullable<ReturnType<Attack['latest']>>) => boolean; what: string }>,
+) {
   const baseline = await rssMiB(node.pid);
   const rss = sampleRss(node.pid);
   try {
-    for (const a of attacks) await until(() => { const s = a.attack.latest(); return s !== undefined && a.ready(s); }, a.what, ATTACK_MS);
+    for (const a of attacks)
+      await until(
+        () => {
+          const s = a.attack.latest();
+          return s !== undefined && a.ready(s);
+        },
+        a.what,
+        ATTACK_MS,
+      );
     const latencies: number[] = [];
     let ended = false;
     const all = Promise.all(attacks.map((a) => a.attack.done));
@@ -94,7 +104,14 @@ describe('the Federation port under attack (issue 14, section 1)', () => {
   it('800 idle TCP connections and half-open TLS handshakes from 100 addresses: capped, timed out, and a pinned peer still delivers', async () => {
     const target = node.runtime.federation;
     const idle = attack({ target, mode: 'idle', firstAddress: 2, addresses: 50, perAddress: 8, durationMs: ATTACK_MS });
-    const partial = attack({ target, mode: 'partial', firstAddress: 52, addresses: 50, perAddress: 8, durationMs: ATTACK_MS });
+    const partial = attack({
+      target,
+      mode: 'partial',
+      firstAddress: 52,
+      addresses: 50,
+      perAddress: 8,
+      durationMs: ATTACK_MS,
+    });
     const { latencies, growthMiB, reports } = await underAttack([
       { attack: idle, ready: (s) => s.connected >= 300, what: 'idle connections' },
       { attack: partial, ready: (s) => s.connected >= 300, what: 'half-open handshakes' },
@@ -117,15 +134,31 @@ describe('the Federation port under attack (issue 14, section 1)', () => {
       connections: 12,
       addresses: 12,
       streams: 32,
-      tls: { ca: identity.tlsCertificatePem, cert: ken.identity.tls.certificatePem, key: ken.identity.tls.privateKeyPem },
+      tls: {
+        ca: identity.tlsCertificatePem,
+        cert: ken.identity.tls.certificatePem,
+        key: ken.identity.tls.privateKeyPem,
+      },
       durationMs: ATTACK_MS,
     });
-    const outsider = attack({ target, mode: 'stall', connections: 8, firstAddress: 20, addresses: 8, streams: 32, tls: { ca: identity.tlsCertificatePem }, durationMs: ATTACK_MS });
+    const outsider = attack({
+      target,
+      mode: 'stall',
+      connections: 8,
+      firstAddress: 20,
+      addresses: 8,
+      streams: 32,
+      tls: { ca: identity.tlsCertificatePem },
+      durationMs: ATTACK_MS,
+    });
     const { latencies, growthMiB, reports } = await underAttack([
       { attack: misbehaving, ready: (s) => s.bytesSent >= 8 * 1024 * 1024, what: '8 MiB of stalled messages sent' },
       { attack: outsider, ready: (s) => s.sessionErrors >= 8, what: 'outsider handshakes' },
     ]);
-    const [bad, stranger] = reports as [NonNullable<ReturnType<Attack['latest']>>, NonNullable<ReturnType<Attack['latest']>>];
+    const [bad, stranger] = reports as [
+      NonNullable<ReturnType<Attack['latest']>>,
+      NonNullable<ReturnType<Attack['latest']>>,
+    ];
     // The outsider never got an HTTP/2 session, let alone a gRPC answer.
     expect([stranger.sessions, stranger.statuses]).toEqual([0, {}]);
     // The pinned peer's connections over its cap were closed; its stalled messages were cancelled (DEADLINE_EXCEEDED).
@@ -141,7 +174,8 @@ describe('the Federation port under attack (issue 14, section 1)', () => {
     expect(await node.stop()).toEqual({ code: 0, signal: null });
     const counted = (await readAudit(dataDir)).filter((e) => e.type === 'refusals.counted');
     const perInterval = new Map<number, number>();
-    for (const entry of counted) perInterval.set(Number(entry.fromMs), (perInterval.get(Number(entry.fromMs)) ?? 0) + 1);
+    for (const entry of counted)
+      perInterval.set(Number(entry.fromMs), (perInterval.get(Number(entry.fromMs)) ?? 0) + 1);
     expect(counted.length).toBeGreaterThan(0);
     for (const entries of perInterval.values()) expect(entries).toBeLessThanOrEqual(101);
     const reasons = new Set(counted.flatMap((e) => Object.keys(e).filter((k) => k.startsWith('refused.'))));

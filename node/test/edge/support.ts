@@ -53,7 +53,9 @@ process.once('exit', () => {
 
 /** Starts an attacker process with `plan`. */
 export function attack(plan: AttackPlan): Attack {
-  const child = fork(ATTACKER, [JSON.stringify({ addresses: 1, ...plan })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(ATTACKER, [JSON.stringify({ addresses: 1, ...plan })], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   running.add(child);
   let latest: AttackStats | undefined;
   child.on('message', (message) => {

@@ -50,7 +50,10 @@ const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.constantFrom('', 'FRA', 'KEN', 'fra', 'FRA:', 'XX:1', '\u0000', 'A'.repeat(65), newMessageId()),
 );
-const integer = fc.oneof(fc.integer(), fc.constantFrom(0, -1, 1, 2 ** 31, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER));
+const integer = fc.oneof(
+  fc.integer(),
+  fc.constantFrom(0, -1, 1, 2 ** 31, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER),
+);
 
 /** A request to Deliver, as a description. */
 export type DeliverCase =
@@ -59,8 +62,18 @@ export type DeliverCase =
   | { readonly t: 'flip'; readonly base: number; readonly bits: readonly number[] }
   | { readonly t: 'truncate'; readonly base: number; readonly keep: number }
   | { readonly t: 'swap'; readonly base: number; readonly order: readonly [number, number, number] }
-  | { readonly t: 'sealed'; readonly kind: number; readonly header: Readonly<Record<string, string | number>>; readonly body: Uint8Array; readonly otherTypeBody: boolean }
-  | { readonly t: 'huge'; readonly field: 'header' | 'nonce' | 'ciphertext' | 'correlationId' | 'body'; readonly size: number }
+  | {
+      readonly t: 'sealed';
+      readonly kind: number;
+      readonly header: Readonly<Record<string, string | number>>;
+      readonly body: Uint8Array;
+      readonly otherTypeBody: boolean;
+    }
+  | {
+      readonly t: 'huge';
+      readonly field: 'header' | 'nonce' | 'ciphertext' | 'correlationId' | 'body';
+      readonly size: number;
+    }
   | { readonly t: 'replay'; readonly base: number }
   | { readonly t: 'fresh' };
 
@@ -72,7 +85,10 @@ const base = fc.nat({ max: BASE_ENVELOPES - 1 });
 /** Header fields that a sealed case may override, with hostile values. */
 const headerOverrides = fc.record(
   {
-    version: fc.oneof(fc.constant(ENVELOPE_VERSION), integer.map((n) => n >>> 0)),
+    version: fc.oneof(
+      fc.constant(ENVELOPE_VERSION),
+      integer.map((n) => n >>> 0),
+    ),
     sender: text,
     recipient: text,
     messageId: text,
@@ -92,7 +108,13 @@ const headerOverrides = fc.record(
  */
 export const hugeCase: fc.Arbitrary<DeliverCase> = fc.record({
   t: fc.constant('huge' as const),
-  field: fc.constantFrom('header' as const, 'nonce' as const, 'ciphertext' as const, 'correlationId' as const, 'body' as const),
+  field: fc.constantFrom(
+    'header' as const,
+    'nonce' as const,
+    'ciphertext' as const,
+    'correlationId' as const,
+    'body' as const,
+  ),
   size: fc.oneof(
     fc.integer({ min: 64 * 1024, max: 4 * 1024 * 1024 - 1024 }),
     fc.integer({ min: 4 * 1024 * 1024 - 64, max: 4 * 1024 * 1024 + 64 }),
@@ -102,16 +124,44 @@ export const hugeCase: fc.Arbitrary<DeliverCase> = fc.record({
 
 /** Every kind of Deliver request the fuzz test sends in bulk, weighted. */
 export const deliverCase: fc.Arbitrary<DeliverCase> = fc.oneof(
-  { weight: 12, arbitrary: fc.record({ t: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 1024 }) }) },
+  {
+    weight: 12,
+    arbitrary: fc.record({ t: fc.constant('random' as const), bytes: fc.uint8Array({ maxLength: 1024 }) }),
+  },
   { weight: 8, arbitrary: fc.record({ t: fc.constant('protobuf' as const), bytes: protobufBytes }) },
-  { weight: 14, arbitrary: fc.record({ t: fc.constant('flip' as const), base, bits: fc.array(fc.nat({ max: 4000 }), { minLength: 1, maxLength: 4 }) }) },
+  {
+    weight: 14,
+    arbitrary: fc.record({
+      t: fc.constant('flip' as const),
+      base,
+      bits: fc.array(fc.nat({ max: 4000 }), { minLength: 1, maxLength: 4 }),
+    }),
+  },
   { weight: 8, arbitrary: fc.record({ t: fc.constant('truncate' as const), base, keep: fc.nat({ max: 600 }) }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('swap' as const), base, order: fc.constantFrom<[number, number, number]>([1, 0, 2], [2, 1, 0], [0, 2, 1], [1, 2, 0], [2, 0, 1], [0, 0, 0], [2, 2, 2]) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('swap' as const),
+      base,
+      order: fc.constantFrom<[number, number, number]>(
+        [1, 0, 2],
+        [2, 1, 0],
+        [0, 2, 1],
+        [1, 2, 0],
+        [2, 0, 1],
+        [0, 0, 0],
+        [2, 2, 2],
+      ),
+    }),
+  },
   {
     weight: 40,
     arbitrary: fc.record({
       t: fc.constant('sealed' as const),
-      kind: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: KNOWN_KINDS }) }, { weight: 1, arbitrary: fc.integer({ min: KNOWN_KINDS + 1, max: 1 << 20 }) }),
+      kind: fc.oneof(
+        { weight: 8, arbitrary: fc.integer({ min: 0, max: KNOWN_KINDS }) },
+        { weight: 1, arbitrary: fc.integer({ min: KNOWN_KINDS + 1, max: 1 << 20 }) },
+      ),
       // Most sealed cases keep a correct header so that the body rules are reached.
       header: fc.oneof({ weight: 3, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: headerOverrides }),
       body: fc.oneof(fc.uint8Array({ maxLength: 512 }), protobufBytes),
@@ -146,7 +196,7 @@ export function buildDeliver(c: DeliverCase, ctx: DeliverContext): Buffer {
       const bytes = Buffer.from(ctx.baseBytes[c.base % ctx.baseBytes.length] ?? Buffer.alloc(1));
       for (const bit of c.bits) {
         const at = Math.floor(bit / 8) % bytes.length;
-        bytes[at] = (bytes[at] ?? 0) ^ (1 << bit % 8);
+        bytes[at] = (bytes[at] ?? 0) ^ (1 << (bit % 8));
       }
       return bytes;
     }
@@ -157,11 +207,20 @@ export function buildDeliver(c: DeliverCase, ctx: DeliverContext): Buffer {
     case 'swap': {
       const e = baseOf(ctx, c.base);
       const fields = [e.header, e.nonce, e.ciphertext];
-      return Buffer.from(Envelope.encode({ header: fields[c.order[0]] ?? e.header, nonce: fields[c.order[1]] ?? e.nonce, ciphertext: fields[c.order[2]] ?? e.ciphertext }).finish());
+      return Buffer.from(
+        Envelope.encode({
+          header: fields[c.order[0]] ?? e.header,
+          nonce: fields[c.order[1]] ?? e.nonce,
+          ciphertext: fields[c.order[2]] ?? e.ciphertext,
+        }).finish(),
+      );
     }
     case 'sealed': {
       const now = Date.now();
-      const header = EnvelopeHeader.fromPartial({ ...headerFrom(ctx.from, ctx.to, now, { kind: c.kind }), ...c.header });
+      const header = EnvelopeHeader.fromPartial({
+        ...headerFrom(ctx.from, ctx.to, now, { kind: c.kind }),
+        ...c.header,
+      });
       // "Wrong type": the body of another kind (a Notice) under this kind, or bytes of no type at all.
       const body = c.otherTypeBody ? notice() : c.body;
       return sealHeader(ctx.from, ctx.to, header, body).bytes;
@@ -169,7 +228,12 @@ export function buildDeliver(c: DeliverCase, ctx: DeliverContext): Buffer {
     case 'huge': {
       const big = Buffer.alloc(c.size, 0x41);
       const now = Date.now();
-      if (c.field === 'correlationId') return sealHeader(ctx.from, ctx.to, headerFrom(ctx.from, ctx.to, now, { correlationId: big.toString('latin1') })).bytes;
+      if (c.field === 'correlationId')
+        return sealHeader(
+          ctx.from,
+          ctx.to,
+          headerFrom(ctx.from, ctx.to, now, { correlationId: big.toString('latin1') }),
+        ).bytes;
       if (c.field === 'body') return sealFrom(ctx.from, ctx.to, now, { body: big }).bytes;
       const e = baseOf(ctx, c.size);
       return Buffer.from(Envelope.encode({ ...e, [c.field]: big }).finish());
@@ -199,8 +263,16 @@ export interface UnaryMethod {
  * of its request (read from the generated serializer), less the ones in `exclude`.
  */
 export function unaryMethods(exclude: ReadonlySet<string>): UnaryMethod[] {
-  const services = [proto.AuthorityService, proto.CasesService, proto.RecordsService, proto.LookupsService] as unknown as Array<
-    Record<string, { path: string; requestStream: boolean; responseStream: boolean; requestSerialize: { toString(): string } }>
+  const services = [
+    proto.AuthorityService,
+    proto.CasesService,
+    proto.RecordsService,
+    proto.LookupsService,
+  ] as unknown as Array<
+    Record<
+      string,
+      { path: string; requestStream: boolean; responseStream: boolean; requestSerialize: { toString(): string } }
+    >
   >;
   const types = proto as unknown as Record<string, MessageType | undefined>;
   const methods: UnaryMethod[] = [];
@@ -230,7 +302,22 @@ const fieldValue = fc.oneof(
   fc.boolean(),
   fc.uint8Array({ maxLength: 64 }),
   fc.array(text, { maxLength: 4 }),
-  fc.dictionary(fc.constantFrom('card', 'body', 'signature', 'subject', 'text', 'manufacturer', 'serialNumber', 'recordId', 'id', 'category', 'date'), fc.oneof(text, integer, fc.uint8Array({ maxLength: 32 }))),
+  fc.dictionary(
+    fc.constantFrom(
+      'card',
+      'body',
+      'signature',
+      'subject',
+      'text',
+      'manufacturer',
+      'serialNumber',
+      'recordId',
+      'id',
+      'category',
+      'date',
+    ),
+    fc.oneof(text, integer, fc.uint8Array({ maxLength: 32 })),
+  ),
   fc.constant(undefined),
 );
 
@@ -239,7 +326,10 @@ export function authorityCase(methods: number): fc.Arbitrary<AuthorityCase> {
   return fc.record({
     method: fc.nat({ max: methods - 1 }),
     token: fc.constantFrom<AuthorityCase['token']>('valid', 'valid', 'valid', 'valid', 'none', 'wrong'),
-    values: fc.oneof({ weight: 3, arbitrary: fc.array(fieldValue, { maxLength: 12 }) }, { weight: 1, arbitrary: fc.oneof(fc.uint8Array({ maxLength: 256 }), protobufBytes) }),
+    values: fc.oneof(
+      { weight: 3, arbitrary: fc.array(fieldValue, { maxLength: 12 }) },
+      { weight: 1, arbitrary: fc.oneof(fc.uint8Array({ maxLength: 256 }), protobufBytes) },
+    ),
   });
 }
 

@@ -12,10 +12,25 @@
  * node's resident memory stays within a stated bound. Generation is fast-check with a fixed seed
  * (printed, and TRACENET_FUZZ_SEED to replay); failing inputs are shrunk by fast-check and printed.
  */
-import { credentials, type Client, makeGenericClientConstructor, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  credentials,
+  type Client,
+  makeGenericClientConstructor,
+  Metadata,
+  type ServiceError,
+  status as GrpcStatus,
+} from '@grpc/grpc-js';
 import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
-import { ERROR_CODES, ErrorCode, errorCodeName, readErrorDetail, Receipt, ReceiptBody, ReceiptStatus } from '@tracenet/proto';
+import {
+  ERROR_CODES,
+  ErrorCode,
+  errorCodeName,
+  readErrorDetail,
+  Receipt,
+  ReceiptBody,
+  ReceiptStatus,
+} from '@tracenet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initSodium } from '../../src/crypto/sodium.js';
 import { dataPaths, loadIdentity, readAuthorityToken, type NodeIdentity } from '../../src/identity/data-dir.js';
@@ -85,9 +100,11 @@ function judge(error: ServiceError | undefined, size: number, maxBytes: number):
   if (error.code === GrpcStatus.RESOURCE_EXHAUSTED && size > maxBytes) return undefined;
   const detail = readErrorDetail(error.metadata);
   if (!detail) return `status ${GrpcStatus[error.code]} without a Tracenet detail: ${error.details}`;
-  if (!ANSWERABLE.has(detail.code)) return `code ${errorCodeName(detail.code)} (${detail.code}) is not an answerable documented code: ${detail.message}`;
+  if (!ANSWERABLE.has(detail.code))
+    return `code ${errorCodeName(detail.code)} (${detail.code}) is not an answerable documented code: ${detail.message}`;
   const expected = ERROR_CODES[detail.code as keyof typeof ERROR_CODES].grpc;
-  if (error.code !== expected) return `code ${errorCodeName(detail.code)} came with status ${GrpcStatus[error.code]}, documented ${GrpcStatus[expected]}`;
+  if (error.code !== expected)
+    return `code ${errorCodeName(detail.code)} came with status ${GrpcStatus[error.code]}, documented ${GrpcStatus[expected]}`;
   return undefined;
 }
 
@@ -120,7 +137,12 @@ beforeAll(async () => {
   await bed.cliOk(['peers', 'add', dataPaths(party.dataDir).card, '--data', dataDir]);
   token = await readAuthorityToken(dataDir);
   // Quiet logs: the test process keeps a node's whole stdout in memory. Durable writes stay on.
-  node = await bed.start(dataDir, { env: { TRACENET_LOG_LEVEL: 'error', ...(process.env.TRACENET_FUZZ_SYNC === 'false' ? { TRACENET_STORE_SYNC: 'false' } : {}) } });
+  node = await bed.start(dataDir, {
+    env: {
+      TRACENET_LOG_LEVEL: 'error',
+      ...(process.env.TRACENET_FUZZ_SYNC === 'false' ? { TRACENET_STORE_SYNC: 'false' } : {}),
+    },
+  });
 });
 
 afterAll(async () => {
@@ -134,7 +156,12 @@ describe('fuzzing a live node', () => {
     const maxBytes = 4 * 1024 * 1024;
     const methods: UnaryMethod[] = unaryMethods(EXCLUDED);
     const bases = Array.from({ length: BASE_ENVELOPES }, () => sealFrom(party.identity, identity, Date.now()));
-    const ctx: DeliverContext = { from: party.identity, to: identity, bases: bases.map((b) => b.envelope), baseBytes: bases.map((b) => b.bytes) };
+    const ctx: DeliverContext = {
+      from: party.identity,
+      to: identity,
+      bases: bases.map((b) => b.envelope),
+      baseBytes: bases.map((b) => b.bytes),
+    };
 
     const generatedAt = Date.now();
     const deliverCount = Math.round(COUNT * DELIVER_SHARE);
@@ -150,8 +177,17 @@ describe('fuzzing a live node', () => {
     }
     const generationMs = Date.now() - generatedAt;
 
-    const federation = Array.from({ length: 4 }, () => new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem, party.identity.tls));
-    const authority = Array.from({ length: 2 }, () => new Generic(node.runtime.authority, credentials.createInsecure(), { 'grpc.max_send_message_length': -1 }) as Client);
+    const federation = Array.from(
+      { length: 4 },
+      () => new RawFederationClient(node.runtime.federation, identity.tlsCertificatePem, party.identity.tls),
+    );
+    const authority = Array.from(
+      { length: 2 },
+      () =>
+        new Generic(node.runtime.authority, credentials.createInsecure(), {
+          'grpc.max_send_message_length': -1,
+        }) as Client,
+    );
     const metadataOf = (kind: AuthorityCase['token']) => {
       const metadata = new Metadata();
       if (kind === 'valid') metadata.set('authorization', `Bearer ${token}`);
@@ -178,7 +214,9 @@ describe('fuzzing a live node', () => {
         count(`deliver ${detail ? errorCodeName(detail.code) : GrpcStatus[error.code]}`);
       }
       const problem = judge(error, bytes.length, maxBytes);
-      const input = JSON.stringify(c, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)).slice(0, 600);
+      const input = JSON.stringify(c, (_k, v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+      ).slice(0, 600);
       if (problem) findings.push({ index, what: `Deliver ${c.t}`, input, problem });
       done += 1;
     };
@@ -191,11 +229,22 @@ describe('fuzzing a live node', () => {
       }
       const method = methods[item.a.method] as UnaryMethod;
       const bytes = buildAuthority(item.a, method);
-      const error = await callRaw(authority[index % authority.length] as Client, method.path, bytes, metadataOf(item.a.token));
+      const error = await callRaw(
+        authority[index % authority.length] as Client,
+        method.path,
+        bytes,
+        metadataOf(item.a.token),
+      );
       const detail = error ? readErrorDetail(error.metadata) : undefined;
       count(`authority ${error ? (detail ? errorCodeName(detail.code) : GrpcStatus[error.code]) : 'OK'}`);
       const problem = judge(error, bytes.length, maxBytes);
-      if (problem) findings.push({ index, what: `${method.path} token=${item.a.token}`, input: bytes.toString('hex').slice(0, 600), problem });
+      if (problem)
+        findings.push({
+          index,
+          what: `${method.path} token=${item.a.token}`,
+          input: bytes.toString('hex').slice(0, 600),
+          problem,
+        });
       done += 1;
     };
 
@@ -204,7 +253,11 @@ describe('fuzzing a live node', () => {
     // count and however fast the requests go, it is never left at 0 or taken during the warm-up.
     let baseline = 0;
     let sampler: NodeJS.Timeout | undefined;
-    const sample = () => rssKiB(node.pid).then((kib) => void samples.push(kib), () => undefined);
+    const sample = () =>
+      rssKiB(node.pid).then(
+        (kib) => void samples.push(kib),
+        () => undefined,
+      );
     try {
       await mapLimit(work.slice(0, WARM_UP), CONCURRENCY, run);
       baseline = await rssKiB(node.pid);
@@ -220,7 +273,9 @@ describe('fuzzing a live node', () => {
     }
     const elapsedMs = Date.now() - started;
     const peak = Math.max(baseline, ...samples);
-    const held = samples.map((_, i) => Math.min(...samples.slice(i, i + SUSTAINED))).slice(0, Math.max(1, samples.length - SUSTAINED + 1));
+    const held = samples
+      .map((_, i) => Math.min(...samples.slice(i, i + SUSTAINED)))
+      .slice(0, Math.max(1, samples.length - SUSTAINED + 1));
     const sustained = Math.max(baseline, ...held);
     const growthMiB = (sustained - baseline) / 1024;
 
@@ -251,8 +306,13 @@ describe('fuzzing a live node', () => {
         const key = `${f.what.split(' token=')[0] ?? f.what}: ${f.problem.replace(/: .*/, '')}`;
         byProblem.set(key, [...(byProblem.get(key) ?? []), f]);
       }
-      const report = [...byProblem].map(([key, list]) => `${list.length} × ${key}\n  first: #${list[0]?.index} ${list[0]?.problem}\n  input: ${list[0]?.input}`);
-      expect.fail(`${findings.length} requests broke the properties (${seedNote}):\n${report.join('\n')}\nnode log tail:\n${node.tail(10)}`);
+      const report = [...byProblem].map(
+        ([key, list]) =>
+          `${list.length} × ${key}\n  first: #${list[0]?.index} ${list[0]?.problem}\n  input: ${list[0]?.input}`,
+      );
+      expect.fail(
+        `${findings.length} requests broke the properties (${seedNote}):\n${report.join('\n')}\nnode log tail:\n${node.tail(10)}`,
+      );
     }
     expect(growthMiB, `resident memory grew ${growthMiB.toFixed(0)} MiB`).toBeLessThan(RSS_GROWTH_BOUND_MIB);
     expect(done).toBe(COUNT);

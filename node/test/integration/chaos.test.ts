@@ -18,7 +18,10 @@ import { isAlive, type NodeProcess, ProcessBed, requireBuiltCli, until } from '.
 const KILLS = Number(process.env.TRACENET_CHAOS_KILLS ?? 20);
 /** The seed CI runs with: the run whose figures docs/reliability.md gives (section 2). */
 const CI_SEED = 210_293_171;
-const SEED = process.env.TRACENET_CHAOS_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.TRACENET_CHAOS_SEED ?? CI_SEED);
+const SEED =
+  process.env.TRACENET_CHAOS_SEED === 'random'
+    ? Math.floor(Math.random() * 2 ** 31)
+    : Number(process.env.TRACENET_CHAOS_SEED ?? CI_SEED);
 
 /** mulberry32: a small seeded generator, enough to replay a run. */
 function seeded(seed: number): () => number {
@@ -58,8 +61,12 @@ describe(`process tier: SIGKILL at ${KILLS} random points under load (seed ${SEE
     // A restarted node binds its Federation port again (the card pinned by its peer names it) and a
     // new Authority port, so that the test's client never reuses a channel that saw the old one die.
     const federationPorts = new Map(ids.map((id) => [id, node(id).runtime.federation]));
-    const cards = await Promise.all(ids.map(async (id) => ({ id, card: (await node(id).client.call('getNodeInfo', {})).card })));
-    for (const id of ids) for (const { card } of cards.filter((c) => c.id !== id)) await node(id).client.call('addPeer', { card, replaceKeys: false });
+    const cards = await Promise.all(
+      ids.map(async (id) => ({ id, card: (await node(id).client.call('getNodeInfo', {})).card })),
+    );
+    for (const id of ids)
+      for (const { card } of cards.filter((c) => c.id !== id))
+        await node(id).client.call('addPeer', { card, replaceKeys: false });
 
     // Load: two lanes each way, each pausing 30 ms after a call (at most about 60 notices/s each
     // way, so that the backlog a kill leaves drains in seconds even on a busy machine); a call to a
@@ -78,7 +85,11 @@ describe(`process tier: SIGKILL at ${KILLS} random points under load (seed ${SEE
           continue;
         }
         try {
-          const { messageId } = await node(from).client.call('sendNotice', { recipient: to, subject: `chaos ${lane}.${i}`, text: `from ${from} to ${to}`, correlationId: '' }, 2000);
+          const { messageId } = await node(from).client.call(
+            'sendNotice',
+            { recipient: to, subject: `chaos ${lane}.${i}`, text: `from ${from} to ${to}`, correlationId: '' },
+            2000,
+          );
           accepted.get(`${from}>${to}`)?.push(messageId);
           await new Promise((r) => setTimeout(r, 30));
         } catch {
@@ -120,7 +131,9 @@ describe(`process tier: SIGKILL at ${KILLS} random points under load (seed ${SEE
             node(id)
               .stats()
               .catch((error: unknown) => {
-                throw new Error(`${id} (running: ${node(id).running}) did not answer: ${String(error)}\n${node(id).tail(10)}`);
+                throw new Error(
+                  `${id} (running: ${node(id).running}) did not answer: ${String(error)}\n${node(id).tail(10)}`,
+                );
               }),
           ),
         );
@@ -131,11 +144,21 @@ describe(`process tier: SIGKILL at ${KILLS} random points under load (seed ${SEE
       100,
     );
     const drainedMs = performance.now() - started - killedMs;
-    await Promise.all(ids.map(async (id) => expect(await node(id).stop(), node(id).tail()).toEqual({ code: 0, signal: null })));
+    await Promise.all(
+      ids.map(async (id) => expect(await node(id).stop(), node(id).tail()).toEqual({ code: 0, signal: null })),
+    );
 
     const stopped = (id: string) => ({ participantId: id, dataDir: dirs.get(id) as string });
-    const fraToBel = await exactlyOnce({ senders: [stopped('FRA')], receiver: stopped('BEL'), ids: accepted.get('FRA>BEL') ?? [] });
-    const belToFra = await exactlyOnce({ senders: [stopped('BEL')], receiver: stopped('FRA'), ids: accepted.get('BEL>FRA') ?? [] });
+    const fraToBel = await exactlyOnce({
+      senders: [stopped('FRA')],
+      receiver: stopped('BEL'),
+      ids: accepted.get('FRA>BEL') ?? [],
+    });
+    const belToFra = await exactlyOnce({
+      senders: [stopped('BEL')],
+      receiver: stopped('FRA'),
+      ids: accepted.get('BEL>FRA') ?? [],
+    });
     figure(
       `chaos (seed ${SEED}): ${KILLS} SIGKILLs in ${Math.round(killedMs)} ms [${plan.join(' ')}]; ` +
         `${(accepted.get('FRA>BEL')?.length ?? 0) + (accepted.get('BEL>FRA')?.length ?? 0)} notices accepted, ${refused} calls refused while a node was down; drained ${Math.round(drainedMs)} ms after the last restart`,

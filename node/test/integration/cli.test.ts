@@ -12,7 +12,20 @@ function mode(info: { mode: number }): string {
 }
 
 /** Commands the foundation must offer, as the words typed after `tracenet`; more may exist. */
-const KNOWN_COMMANDS = ['init', 'start', 'peers', 'peers export', 'peers add', 'peers list', 'notice', 'notice send', 'messages', 'status', 'audit', 'audit verify'];
+const KNOWN_COMMANDS = [
+  'init',
+  'start',
+  'peers',
+  'peers export',
+  'peers add',
+  'peers list',
+  'notice',
+  'notice send',
+  'messages',
+  'status',
+  'audit',
+  'audit verify',
+];
 
 /** Subcommand names listed under "Commands:" in a help text (the implicit `help` left out). */
 function subcommands(help: string): string[] {
@@ -77,7 +90,11 @@ describe('tracenet CLI', () => {
     expect(await readFile(paths.signingKey, 'utf8')).toBe(signingKey);
     expect(await readFile(paths.card, 'utf8')).toBe(card);
 
-    expectOneLineFailure(await bed.cli(['init', '--id', 'FRANCE', '--data', join(root, 'bad')]), 'INVALID_FIELD', /not a participant id/);
+    expectOneLineFailure(
+      await bed.cli(['init', '--id', 'FRANCE', '--data', join(root, 'bad')]),
+      'INVALID_FIELD',
+      /not a participant id/,
+    );
   });
 
   it('works offline on a stopped node: peers add/list, audit verify, --json; a tampered card is refused', async () => {
@@ -101,17 +118,37 @@ describe('tracenet CLI', () => {
     const body = Buffer.from(card.body);
     body[at + 6] = 'n'.charCodeAt(0);
     const tamperedFile = join(root, 'BEL.tampered.json');
-    await writeFile(tamperedFile, JSON.stringify({ ...file, displayName: 'Belgiun', card: Buffer.from(PeerCard.encode({ ...card, body }).finish()).toString('base64') }));
-    expectOneLineFailure(await bed.cli(['peers', 'add', tamperedFile, '--data', fraDir]), 'INVALID_PEER_CARD', /signature/);
+    await writeFile(
+      tamperedFile,
+      JSON.stringify({
+        ...file,
+        displayName: 'Belgiun',
+        card: Buffer.from(PeerCard.encode({ ...card, body }).finish()).toString('base64'),
+      }),
+    );
+    expectOneLineFailure(
+      await bed.cli(['peers', 'add', tamperedFile, '--data', fraDir]),
+      'INVALID_PEER_CARD',
+      /signature/,
+    );
     const notACard = join(root, 'not-a-card.json');
     await writeFile(notACard, '{"hello":"world"}');
     expectOneLineFailure(await bed.cli(['peers', 'add', notACard, '--data', fraDir]), 'INVALID_PEER_CARD');
-    expectOneLineFailure(await bed.cli(['peers', 'add', join(root, 'missing.json'), '--data', fraDir]), 'NOT_FOUND', /missing\.json/);
+    expectOneLineFailure(
+      await bed.cli(['peers', 'add', join(root, 'missing.json'), '--data', fraDir]),
+      'NOT_FOUND',
+      /missing\.json/,
+    );
     expect(JSON.parse((await bed.cliOk(['peers', 'list', '--data', fraDir, '--json'])).stdout)).toEqual([]);
 
     const added = await bed.cliOk(['peers', 'add', cardFile, '--data', fraDir, '--json']);
-    expect(JSON.parse(added.stdout)).toMatchObject({ peer: { participantId: 'BEL', displayName: 'Belgium' }, replaced: false });
-    const listed = JSON.parse((await bed.cliOk(['peers', 'list', '--data', fraDir, '--json'])).stdout) as Array<{ participantId: string }>;
+    expect(JSON.parse(added.stdout)).toMatchObject({
+      peer: { participantId: 'BEL', displayName: 'Belgium' },
+      replaced: false,
+    });
+    const listed = JSON.parse((await bed.cliOk(['peers', 'list', '--data', fraDir, '--json'])).stdout) as Array<{
+      participantId: string;
+    }>;
     expect(listed.map((p) => p.participantId)).toEqual(['BEL']);
 
     const verdict = await bed.cliOk(['audit', 'verify', '--data', fraDir, '--json']);
@@ -129,7 +166,11 @@ describe('tracenet CLI', () => {
     ];
     // None of these opens the store, so they may run side by side.
     const missing = join(dirname(dataDir), 'nothing');
-    const [start, exported, ...results] = await Promise.all([bed.cli(['start', '--data', missing]), bed.cli(['peers', 'export', '--data', missing]), ...commands.map((args) => bed.cli(args))]);
+    const [start, exported, ...results] = await Promise.all([
+      bed.cli(['start', '--data', missing]),
+      bed.cli(['peers', 'export', '--data', missing]),
+      ...commands.map((args) => bed.cli(args)),
+    ]);
     for (const result of results) {
       expectOneLineFailure(result, 'UNAVAILABLE');
       expect(result.stderr).toBe(`tracenet: UNAVAILABLE: ${hint}\n`);
@@ -142,12 +183,22 @@ describe('tracenet CLI', () => {
     const dataDir = await bed.init('FRA');
     // The first log line comes while the node is still starting; a stop must not race the start.
     for (let round = 0; round < 3; round += 1) {
-      const node = bed.launch(['start', '--data', dataDir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0']);
+      const node = bed.launch([
+        'start',
+        '--data',
+        dataDir,
+        '--federation-listen',
+        '127.0.0.1:0',
+        '--authority-listen',
+        '127.0.0.1:0',
+      ]);
       node.child.stdout?.once('data', () => node.child.kill('SIGTERM'));
       expect(await node.exit(), node.output()).toEqual({ code: 0, signal: null });
       expect(existsSync(dataPaths(dataDir).runtime), `round ${round}: node.json left behind`).toBe(false);
     }
-    expect(JSON.parse((await bed.cliOk(['audit', 'verify', '--data', dataDir, '--json'])).stdout)).toMatchObject({ ok: true });
+    expect(JSON.parse((await bed.cliOk(['audit', 'verify', '--data', dataDir, '--json'])).stdout)).toMatchObject({
+      ok: true,
+    });
   });
 
   it('talks to a running node; refuses a second node on the same data or a busy port; sees through a stale node.json', async () => {
@@ -156,8 +207,17 @@ describe('tracenet CLI', () => {
     const runtime = await readFile(dataPaths(fraDir).runtime, 'utf8');
 
     const status = await bed.cliOk(['status', '--data', fraDir, '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ participantId: 'FRA', federationAddress: fra.runtime.federation, inbox: 0, outbox: 0, sent: 0, failed: 0 });
-    expect((await bed.cliOk(['status', '--data', fraDir])).stdout).toMatch(/^FRA \(key [0-9a-f]{16}\) federation 127\.0\.0\.1:\d+/);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      participantId: 'FRA',
+      federationAddress: fra.runtime.federation,
+      inbox: 0,
+      outbox: 0,
+      sent: 0,
+      failed: 0,
+    });
+    expect((await bed.cliOk(['status', '--data', fraDir])).stdout).toMatch(
+      /^FRA \(key [0-9a-f]{16}\) federation 127\.0\.0\.1:\d+/,
+    );
 
     // A tampered card is refused by the running node too, with the same code.
     const exported = JSON.parse((await bed.cliOk(['peers', 'export', '--data', belDir])).stdout) as { card: string };
@@ -165,24 +225,60 @@ describe('tracenet CLI', () => {
     const signature = Buffer.from(card.signature);
     signature[0] = (signature[0] ?? 0) ^ 1;
     const tamperedFile = join(dirname(belDir), 'tampered.json');
-    await writeFile(tamperedFile, JSON.stringify({ ...exported, card: Buffer.from(PeerCard.encode({ ...card, signature }).finish()).toString('base64') }));
-    expectOneLineFailure(await bed.cli(['peers', 'add', tamperedFile, '--data', fraDir]), 'INVALID_PEER_CARD', /signature/);
+    await writeFile(
+      tamperedFile,
+      JSON.stringify({
+        ...exported,
+        card: Buffer.from(PeerCard.encode({ ...card, signature }).finish()).toString('base64'),
+      }),
+    );
+    expectOneLineFailure(
+      await bed.cli(['peers', 'add', tamperedFile, '--data', fraDir]),
+      'INVALID_PEER_CARD',
+      /signature/,
+    );
 
     const cardFile = join(dirname(belDir), 'bel.json');
     await bed.cliOk(['peers', 'export', '--data', belDir, '--out', cardFile]);
     await bed.cliOk(['peers', 'add', cardFile, '--data', fraDir]);
-    const peers = JSON.parse((await bed.cliOk(['peers', 'list', '--data', fraDir, '--json'])).stdout) as Array<{ participantId: string }>;
+    const peers = JSON.parse((await bed.cliOk(['peers', 'list', '--data', fraDir, '--json'])).stdout) as Array<{
+      participantId: string;
+    }>;
     expect(peers.map((p) => p.participantId)).toEqual(['BEL']);
-    const verdict = JSON.parse((await bed.cliOk(['audit', 'verify', '--data', fraDir, '--json'])).stdout) as { ok: boolean; entries: number };
+    const verdict = JSON.parse((await bed.cliOk(['audit', 'verify', '--data', fraDir, '--json'])).stdout) as {
+      ok: boolean;
+      entries: number;
+    };
     expect(verdict).toMatchObject({ ok: true });
     expect(verdict.entries).toBeGreaterThanOrEqual(2); // node.started, peer.pinned
-    const queued = JSON.parse((await bed.cliOk(['notice', 'send', '--data', fraDir, '--to', 'BEL', '--subject', 's', '--text', 't', '--json'])).stdout) as { messageId: string };
-    const outbox = JSON.parse((await bed.cliOk(['messages', '--data', fraDir, '--direction', 'outbox', '--json'])).stdout) as Array<{ messageId: string }>;
+    const queued = JSON.parse(
+      (await bed.cliOk(['notice', 'send', '--data', fraDir, '--to', 'BEL', '--subject', 's', '--text', 't', '--json']))
+        .stdout,
+    ) as { messageId: string };
+    const outbox = JSON.parse(
+      (await bed.cliOk(['messages', '--data', fraDir, '--direction', 'outbox', '--json'])).stdout,
+    ) as Array<{ messageId: string }>;
     expect(outbox.map((m) => m.messageId)).toEqual([queued.messageId]);
-    expectOneLineFailure(await bed.cli(['notice', 'send', '--data', fraDir, '--to', 'KEN', '--subject', 's', '--text', 't']), 'NOT_FOUND', /KEN is not a pinned peer/);
+    expectOneLineFailure(
+      await bed.cli(['notice', 'send', '--data', fraDir, '--to', 'KEN', '--subject', 's', '--text', 't']),
+      'NOT_FOUND',
+      /KEN is not a pinned peer/,
+    );
 
     // A second node on the same data directory is refused and leaves the first one alone.
-    expectOneLineFailure(await bed.cli(['start', '--data', fraDir, '--federation-listen', '127.0.0.1:0', '--authority-listen', '127.0.0.1:0']), 'STORAGE_UNAVAILABLE', /in use by a running node/);
+    expectOneLineFailure(
+      await bed.cli([
+        'start',
+        '--data',
+        fraDir,
+        '--federation-listen',
+        '127.0.0.1:0',
+        '--authority-listen',
+        '127.0.0.1:0',
+      ]),
+      'STORAGE_UNAVAILABLE',
+      /in use by a running node/,
+    );
     expect(await readFile(dataPaths(fraDir).runtime, 'utf8')).toBe(runtime);
     expect(fra.running).toBe(true);
 
@@ -191,7 +287,15 @@ describe('tracenet CLI', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
       const port = (blocker.address() as { port: number }).port;
-      const busy = await bed.cli(['start', '--data', belDir, '--federation-listen', `127.0.0.1:${port}`, '--authority-listen', '127.0.0.1:0']);
+      const busy = await bed.cli([
+        'start',
+        '--data',
+        belDir,
+        '--federation-listen',
+        `127.0.0.1:${port}`,
+        '--authority-listen',
+        '127.0.0.1:0',
+      ]);
       expectOneLineFailure(busy, 'UNAVAILABLE', new RegExp(`127\\.0\\.0\\.1:${port}`));
       expect(existsSync(dataPaths(belDir).runtime)).toBe(false);
     } finally {
@@ -204,6 +308,8 @@ describe('tracenet CLI', () => {
     expectOneLineFailure(await bed.cli(['status', '--data', fraDir]), 'UNAVAILABLE', /no node is running/);
     // Offline commands work on the crashed node's store.
     expect(JSON.parse((await bed.cliOk(['peers', 'list', '--data', fraDir, '--json'])).stdout)).toHaveLength(1);
-    expect(JSON.parse((await bed.cliOk(['audit', 'verify', '--data', fraDir, '--json'])).stdout)).toMatchObject({ ok: true });
+    expect(JSON.parse((await bed.cliOk(['audit', 'verify', '--data', fraDir, '--json'])).stdout)).toMatchObject({
+      ok: true,
+    });
   });
 });

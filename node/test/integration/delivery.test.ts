@@ -66,13 +66,21 @@ async function stopGracefully(node: NodeProcess): Promise<void> {
 async function expectReceiptsOfBel(fraDir: string, belDir: string): Promise<void> {
   const belCard = PeerCardBody.decode(parsePeerCardFile(await readFile(dataPaths(belDir).card, 'utf8')).body);
   const belKey = belCard.signingPublicKey;
-  const digestAtBel = new Map((await readSublevel(belDir, 'inbox')).map((m) => [String(m.messageId), String(m.digest)]));
+  const digestAtBel = new Map(
+    (await readSublevel(belDir, 'inbox')).map((m) => [String(m.messageId), String(m.digest)]),
+  );
   const sent = await readSublevel(fraDir, 'sent');
   expect(sent).toHaveLength(COUNT);
   for (const record of sent) {
     const messageId = String(record.messageId);
     const receipt = Receipt.decode(Buffer.from(String(record.receipt), 'base64'));
-    const body = verifyReceipt(receipt, { issuer: 'BEL', issuerKeyId: belCard.keyId, issuerSigningPublicKey: belKey, sender: 'FRA', messageId });
+    const body = verifyReceipt(receipt, {
+      issuer: 'BEL',
+      issuerKeyId: belCard.keyId,
+      issuerSigningPublicKey: belKey,
+      sender: 'FRA',
+      messageId,
+    });
     expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
     expect(Buffer.from(body.envelopeDigest).toString('hex')).toBe(digestAtBel.get(messageId));
   }
@@ -110,7 +118,9 @@ describe('FRA and BEL as separate processes', () => {
     const queuedMs = performance.now() - started;
     await until(async () => (await fra.stats()).sent === COUNT, `FRA: ${COUNT} sent`, 30_000, 50);
     const deliveredMs = performance.now() - started;
-    figures.push(`1,000 notices FRA -> BEL: queued in ${Math.round(queuedMs)} ms, all receipted in ${Math.round(deliveredMs)} ms`);
+    figures.push(
+      `1,000 notices FRA -> BEL: queued in ${Math.round(queuedMs)} ms, all receipted in ${Math.round(deliveredMs)} ms`,
+    );
 
     expect(await fra.stats()).toMatchObject({ sent: COUNT, outbox: 0, failed: 0 });
     expect(await bel.stats()).toMatchObject({ inbox: COUNT, outbox: 0 });
@@ -125,7 +135,9 @@ describe('FRA and BEL as separate processes', () => {
     await expectReceiptsOfBel(fra.dataDir, bel.dataDir);
 
     // Offline verification of both hash chains.
-    for (const verdict of await Promise.all([fra, bel].map((node) => bed.cli(['audit', 'verify', '--data', node.dataDir])))) {
+    for (const verdict of await Promise.all(
+      [fra, bel].map((node) => bed.cli(['audit', 'verify', '--data', node.dataDir])),
+    )) {
       expect(verdict.code, verdict.stderr).toBe(0);
       expect(verdict.stdout).toMatch(/^Audit log intact: \d+ entries/);
     }
@@ -135,7 +147,9 @@ describe('FRA and BEL as separate processes', () => {
 
     // One character of one entry in the middle of BEL's log is changed; its stored hash is kept.
     const target = received[COUNT / 2]?.seq ?? 0;
-    const { before, after } = await tamperAuditEntry(bel.dataDir, target, (line) => line.replace('"type":"message.received"', '"type":"message.receivee"'));
+    const { before, after } = await tamperAuditEntry(bel.dataDir, target, (line) =>
+      line.replace('"type":"message.received"', '"type":"message.receivee"'),
+    );
     expect(after).toHaveLength(before.length);
     expect([...after].filter((c, i) => c !== before[i])).toHaveLength(1);
 
@@ -228,7 +242,9 @@ describe('FRA and BEL as separate processes', () => {
     );
 
     // The crash did not break either hash chain.
-    for (const verdict of await Promise.all([fra, bel2].map((node) => bed.cli(['audit', 'verify', '--data', node.dataDir, '--json'])))) {
+    for (const verdict of await Promise.all(
+      [fra, bel2].map((node) => bed.cli(['audit', 'verify', '--data', node.dataDir, '--json'])),
+    )) {
       expect(verdict.code, verdict.stdout + verdict.stderr).toBe(0);
       expect(JSON.parse(verdict.stdout)).toMatchObject({ ok: true });
     }

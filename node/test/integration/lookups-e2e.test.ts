@@ -2,11 +2,29 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
-import { CaseState, InterestCategory, LookupOutcome, type LookupRequest, type LookupResponse, type PeerLookupResult, WeaponEventType, WeaponType } from '@tracenet/proto';
+import {
+  CaseState,
+  InterestCategory,
+  LookupOutcome,
+  type LookupRequest,
+  type LookupResponse,
+  type PeerLookupResult,
+  WeaponEventType,
+  WeaponType,
+} from '@tracenet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalFederation, type LocalNode, startLocalFederation } from '../../src/dev/local-federation.js';
 import { loadIdentity, type NodeIdentity } from '../../src/identity/data-dir.js';
-import { expectOnlyHitFields, openAnswer, queryBody, rifleQuery, SECRETS, sealQuery, stolenRifle, theftReport } from '../lookup/support.js';
+import {
+  expectOnlyHitFields,
+  openAnswer,
+  queryBody,
+  rifleQuery,
+  SECRETS,
+  sealQuery,
+  stolenRifle,
+  theftReport,
+} from '../lookup/support.js';
 import { event, weapon } from '../records/support.js';
 import { RawFederationClient, rejectionOf } from '../support/parties.js';
 import { isAlive, ProcessBed, readAudit, requireBuiltCli } from './processes.js';
@@ -30,16 +48,50 @@ const smuggledAk = () =>
       imports: [],
       events: [event(WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, '1989-01-10', { details: 'KEN-DETAIL-batch 12' })],
     },
-    { manufacturer: 'Izhmash', serialNumber: 'KA 1989-55173', model: 'AKM-M1989', calibre: '7.62x39mm', type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE, year: 1989, countryOfManufacture: '' },
+    {
+      manufacturer: 'Izhmash',
+      serialNumber: 'KA 1989-55173',
+      model: 'AKM-M1989',
+      calibre: '7.62x39mm',
+      type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE,
+      year: 1989,
+      countryOfManufacture: '',
+    },
   );
 /** NLD's lost pistol. */
 const lostPistol = () =>
   weapon(
-    { components: [], secondaryMarks: [{ location: 'slide', value: 'NLD-SECRET-9' }], notes: 'NLD-NOTE', imports: [], events: [] },
-    { manufacturer: 'Glock', serialNumber: 'BXZ-771', model: '17', calibre: '9x19mm', type: WeaponType.WEAPON_TYPE_PISTOL, year: 2015, countryOfManufacture: 'AUT' },
+    {
+      components: [],
+      secondaryMarks: [{ location: 'slide', value: 'NLD-SECRET-9' }],
+      notes: 'NLD-NOTE',
+      imports: [],
+      events: [],
+    },
+    {
+      manufacturer: 'Glock',
+      serialNumber: 'BXZ-771',
+      model: '17',
+      calibre: '9x19mm',
+      type: WeaponType.WEAPON_TYPE_PISTOL,
+      year: 2015,
+      countryOfManufacture: 'AUT',
+    },
   );
 // Secrets are long enough that no random roi_ reference (22 base64url characters) can hold one by chance.
-const ALL_SECRETS = [...SECRETS, 'KA198955173', 'KA 1989-55173', 'AKM-M1989', 'KEN-SECRET-44', 'KEN-NOTE-informant', 'KEN-DETAIL-batch 12', 'BXZ771', 'BXZ-771', 'NLD-SECRET-9', 'NLD-NOTE'];
+const ALL_SECRETS = [
+  ...SECRETS,
+  'KA198955173',
+  'KA 1989-55173',
+  'AKM-M1989',
+  'KEN-SECRET-44',
+  'KEN-NOTE-informant',
+  'KEN-DETAIL-batch 12',
+  'BXZ771',
+  'BXZ-771',
+  'NLD-SECRET-9',
+  'NLD-NOTE',
+];
 
 describe('hit / no-hit lookups across five node processes', () => {
   const bed = new ProcessBed();
@@ -52,12 +104,22 @@ describe('hit / no-hit lookups across five node processes', () => {
   let started = 0;
 
   const cli = (node: LocalNode, args: readonly string[]) => bed.cliOk([...args, '--data', node.dataDir]);
-  const cliJson = async <T>(node: LocalNode, args: readonly string[]) => JSON.parse((await cli(node, [...args, '--json'])).stdout) as T;
-  const search = (args: readonly string[]) => cliJson<Record<string, unknown>>(nodes.FRA, ['lookups', 'search', '--purpose', PURPOSE, ...args]);
+  const cliJson = async <T>(node: LocalNode, args: readonly string[]) =>
+    JSON.parse((await cli(node, [...args, '--json'])).stdout) as T;
+  const search = (args: readonly string[]) =>
+    cliJson<Record<string, unknown>>(nodes.FRA, ['lookups', 'search', '--purpose', PURPOSE, ...args]);
   /** The API form of a lookup, for exact assertions. */
   const lookup = (node: LocalNode, fields: Partial<LookupRequest>): Promise<LookupResponse> =>
-    node.lookups.call('lookup', { weapon: rifleQuery(), purpose: PURPOSE, peers: [], deadlineMs: 3000, requestingAuthority: 'OCLCO', ...fields });
-  const byPeer = (response: LookupResponse): Record<string, PeerLookupResult> => Object.fromEntries(response.results.map((r) => [r.peer, r]));
+    node.lookups.call('lookup', {
+      weapon: rifleQuery(),
+      purpose: PURPOSE,
+      peers: [],
+      deadlineMs: 3000,
+      requestingAuthority: 'OCLCO',
+      ...fields,
+    });
+  const byPeer = (response: LookupResponse): Record<string, PeerLookupResult> =>
+    Object.fromEntries(response.results.map((r) => [r.peer, r]));
   /** Plays FRA (or another node whose identity is given) against `owner`'s Federation port and opens the answer. */
   const askAs = async (as: NodeIdentity, owner: LocalNode, body: Buffer) => {
     const ownerIdentity = await loadIdentity(owner.dataDir);
@@ -101,9 +163,39 @@ describe('hit / no-hit lookups across five node processes', () => {
     const pistol = await put(nodes.NLD, lostPistol());
     // Reports: BEL's through the CLI, the others through the Records service.
     const report = theftReport();
-    await cli(nodes.BEL, ['records', 'report', rifle, '--category', 'stolen', '--date', report.date, '--agency', report.agency, '--reference', report.reference, '--contact', report.contactPoint]);
-    await nodes.KEN.records.call('reportRecord', { recordId: ak, report: theftReport({ category: InterestCategory.INTEREST_CATEGORY_SMUGGLED, contactPoint: 'NCB Nairobi', agency: 'DCI Kenya', reference: 'KEN-REF-77' }) });
-    await nodes.NLD.records.call('reportRecord', { recordId: pistol, report: theftReport({ category: InterestCategory.INTEREST_CATEGORY_LOST, contactPoint: 'NCB The Hague', agency: 'Politie', reference: 'NLD-REF-3' }) });
+    await cli(nodes.BEL, [
+      'records',
+      'report',
+      rifle,
+      '--category',
+      'stolen',
+      '--date',
+      report.date,
+      '--agency',
+      report.agency,
+      '--reference',
+      report.reference,
+      '--contact',
+      report.contactPoint,
+    ]);
+    await nodes.KEN.records.call('reportRecord', {
+      recordId: ak,
+      report: theftReport({
+        category: InterestCategory.INTEREST_CATEGORY_SMUGGLED,
+        contactPoint: 'NCB Nairobi',
+        agency: 'DCI Kenya',
+        reference: 'KEN-REF-77',
+      }),
+    });
+    await nodes.NLD.records.call('reportRecord', {
+      recordId: pistol,
+      report: theftReport({
+        category: InterestCategory.INTEREST_CATEGORY_LOST,
+        contactPoint: 'NCB The Hague',
+        agency: 'Politie',
+        reference: 'NLD-REF-3',
+      }),
+    });
   });
 
   afterAll(async () => {
@@ -121,7 +213,12 @@ describe('hit / no-hit lookups across five node processes', () => {
 
   it('hit and no hit: FRA asks every peer; a peer whose policy does not allow lookups refuses; the CLI sets the policy', async () => {
     const first = byPeer(await lookup(nodes.FRA, {}));
-    expect(first.BEL).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_HIT, hits: [expect.objectContaining({ owner: 'BEL', category: InterestCategory.INTEREST_CATEGORY_STOLEN, partial: false })] });
+    expect(first.BEL).toMatchObject({
+      outcome: LookupOutcome.LOOKUP_OUTCOME_HIT,
+      hits: [
+        expect.objectContaining({ owner: 'BEL', category: InterestCategory.INTEREST_CATEGORY_STOLEN, partial: false }),
+      ],
+    });
     expect(first.KEN).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_NO_HIT });
     expect(first.DEU).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_NO_HIT });
     expect(first.NLD).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR, errorCode: 'KIND_NOT_ALLOWED' });
@@ -137,7 +234,20 @@ describe('hit / no-hit lookups across five node processes', () => {
       NLD: 'LOOKUP_OUTCOME_NO_HIT',
     });
     // The readable form names the hit and says it releases nothing.
-    const text = (await cli(nodes.FRA, ['lookups', 'search', '--manufacturer', 'FN Herstal', '--serial', 'FX-0412-2231', '--purpose', PURPOSE, '--peers', 'BEL,KEN'])).stdout;
+    const text = (
+      await cli(nodes.FRA, [
+        'lookups',
+        'search',
+        '--manufacturer',
+        'FN Herstal',
+        '--serial',
+        'FX-0412-2231',
+        '--purpose',
+        PURPOSE,
+        '--peers',
+        'BEL,KEN',
+      ])
+    ).stdout;
     expect(text).toMatch(/BEL\s+HIT/);
     expect(text).toMatch(/KEN\s+NO HIT/);
     expect(text).toContain('stolen');
@@ -148,7 +258,8 @@ describe('hit / no-hit lookups across five node processes', () => {
     expect(wild.BEL?.hits).toEqual([expect.objectContaining({ partial: true, owner: 'BEL' })]);
     expect(wild.KEN?.outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
 
-    const spelled = () => lookup(nodes.FRA, { weapon: rifleQuery({ manufacturer: 'Fabrique Nationale' }), peers: ['BEL'] });
+    const spelled = () =>
+      lookup(nodes.FRA, { weapon: rifleQuery({ manufacturer: 'Fabrique Nationale' }), peers: ['BEL'] });
     expect(byPeer(await spelled()).BEL?.outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
     const loaded = await cli(nodes.BEL, ['records', 'aliases', 'load', ALIASES]);
     expect(loaded.stdout).toMatch(/Loaded 6 manufacturer/);
@@ -156,10 +267,16 @@ describe('hit / no-hit lookups across five node processes', () => {
     expect(byPeer(await spelled()).BEL?.hits).toEqual([expect.objectContaining({ partial: false })]);
 
     // KEN recorded the AK under "Izhmash"; FRA asks for the Kalashnikov Concern.
-    const ak = () => lookup(nodes.FRA, { weapon: rifleQuery({ manufacturer: 'Kalashnikov Concern', serialNumber: 'KA-1989-55173' }), peers: ['KEN'] });
+    const ak = () =>
+      lookup(nodes.FRA, {
+        weapon: rifleQuery({ manufacturer: 'Kalashnikov Concern', serialNumber: 'KA-1989-55173' }),
+        peers: ['KEN'],
+      });
     expect(byPeer(await ak()).KEN?.outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
     await cli(nodes.KEN, ['records', 'aliases', 'load', ALIASES]);
-    expect(byPeer(await ak()).KEN?.hits).toEqual([expect.objectContaining({ category: InterestCategory.INTEREST_CATEGORY_SMUGGLED, contactPoint: 'NCB Nairobi' })]);
+    expect(byPeer(await ak()).KEN?.hits).toEqual([
+      expect.objectContaining({ category: InterestCategory.INTEREST_CATEGORY_SMUGGLED, contactPoint: 'NCB Nairobi' }),
+    ]);
   });
 
   it('a peer that does not answer in time is reported as such, and the others are not held up', async () => {
@@ -176,7 +293,20 @@ describe('hit / no-hit lookups across five node processes', () => {
       expect(r.KEN?.outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
       expect(r.NLD?.outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
       expect(elapsed).toBeLessThan(700 + 1500);
-      const text = (await cli(nodes.FRA, ['lookups', 'search', '--manufacturer', 'FN Herstal', '--serial', 'FX-0412-2231', '--purpose', PURPOSE, '--deadline', '500ms'])).stdout;
+      const text = (
+        await cli(nodes.FRA, [
+          'lookups',
+          'search',
+          '--manufacturer',
+          'FN Herstal',
+          '--serial',
+          'FX-0412-2231',
+          '--purpose',
+          PURPOSE,
+          '--deadline',
+          '500ms',
+        ])
+      ).stdout;
       expect(text).toContain('Not answered in time: DEU');
     } finally {
       process.kill(deu, 'SIGCONT');
@@ -212,8 +342,15 @@ describe('hit / no-hit lookups across five node processes', () => {
     const listed = await cliJson<{ hits: Array<Record<string, unknown>> }>(nodes.BEL, ['lookups', 'hits']);
     expect(listed.hits.length).toBeGreaterThanOrEqual(6);
     const newest = listed.hits[0] ?? {};
-    expect(newest).toMatchObject({ askedBy: 'FRA', purpose: 'seizure at Zaventem, case 2026/118', recordId: recordIds[0], category: 'INTEREST_CATEGORY_STOLEN' });
-    expect(listed.hits.some((h) => h.purpose === PURPOSE && h.requestingAuthority === 'OCLCO' && h.partial === true)).toBe(true);
+    expect(newest).toMatchObject({
+      askedBy: 'FRA',
+      purpose: 'seizure at Zaventem, case 2026/118',
+      recordId: recordIds[0],
+      category: 'INTEREST_CATEGORY_STOLEN',
+    });
+    expect(
+      listed.hits.some((h) => h.purpose === PURPOSE && h.requestingAuthority === 'OCLCO' && h.partial === true),
+    ).toBe(true);
     expect(Math.abs(Number(newest.atMs) - Date.now())).toBeLessThan(120_000);
     const text = (await cli(nodes.BEL, ['lookups', 'hits', '--limit', '2'])).stdout;
     expect(text).toContain('by FRA');
@@ -222,22 +359,60 @@ describe('hit / no-hit lookups across five node processes', () => {
   });
 
   it('a hit opens a trace request to its owner with one command, quoting the reference', async () => {
-    const found = await search(['--manufacturer', 'FN Herstal', '--serial', 'FX-0412-2231', '--peers', 'BEL', '--authority', 'OCLCO']);
-    const reference = String(((found.results as Array<{ hits: Array<{ reference: string }> }>)[0]?.hits[0] ?? { reference: '' }).reference);
+    const found = await search([
+      '--manufacturer',
+      'FN Herstal',
+      '--serial',
+      'FX-0412-2231',
+      '--peers',
+      'BEL',
+      '--authority',
+      'OCLCO',
+    ]);
+    const reference = String(
+      ((found.results as Array<{ hits: Array<{ reference: string }> }>)[0]?.hits[0] ?? { reference: '' }).reference,
+    );
     expect(reference).toMatch(/^roi_/);
     const created = await cliJson<Record<string, unknown>>(nodes.FRA, [
-      'lookups', 'trace', reference, '--owner', 'BEL',
-      '--type', 'rifle', '--calibre', '7.62x51mm',
-      '--criterion', 'national-law:Code de la sécurité intérieure, art. L317-8',
-      '--finding', 'seized', '--date', '2025-05-30', '--place', 'Marseille',
-      '--reference', 'OCLCO-2026-0211',
+      'lookups',
+      'trace',
+      reference,
+      '--owner',
+      'BEL',
+      '--type',
+      'rifle',
+      '--calibre',
+      '7.62x51mm',
+      '--criterion',
+      'national-law:Code de la sécurité intérieure, art. L317-8',
+      '--finding',
+      'seized',
+      '--date',
+      '2025-05-30',
+      '--place',
+      'Marseille',
+      '--reference',
+      'OCLCO-2026-0211',
     ]);
-    expect(created).toMatchObject({ peer: 'BEL', state: 'CASE_STATE_SENT', request: expect.objectContaining({ hitReference: reference, intendedUse: PURPOSE, requestingAuthority: 'OCLCO' }) });
+    expect(created).toMatchObject({
+      peer: 'BEL',
+      state: 'CASE_STATE_SENT',
+      request: expect.objectContaining({ hitReference: reference, intendedUse: PURPOSE, requestingAuthority: 'OCLCO' }),
+    });
     const traceId = String(created.traceId);
     const deadline = Date.now() + 15_000;
     let theirs;
     while (!theirs) {
-      theirs = (await nodes.BEL.cases.call('listCases', { role: 0, state: 0, peer: 'FRA', overdueOnly: false, limit: 100, cursor: '' })).cases.find((c) => c.traceId === traceId);
+      theirs = (
+        await nodes.BEL.cases.call('listCases', {
+          role: 0,
+          state: 0,
+          peer: 'FRA',
+          overdueOnly: false,
+          limit: 100,
+          cursor: '',
+        })
+      ).cases.find((c) => c.traceId === traceId);
       if (!theirs && Date.now() > deadline) throw new Error('the request did not reach BEL');
       if (!theirs) await new Promise((r) => setTimeout(r, 25));
     }
@@ -249,11 +424,32 @@ describe('hit / no-hit lookups across five node processes', () => {
     const saved = `${await bed.tempDir('search')}/search.json`;
     await writeFile(saved, JSON.stringify(found));
     const draft = await cliJson<Record<string, unknown>>(nodes.FRA, [
-      'lookups', 'trace', reference, '--from', saved, '--draft',
-      '--type', 'rifle', '--calibre', '7.62x51mm', '--criterion', 'national-law:CSI art. L317-8',
-      '--finding', 'seized', '--date', '2025-05-30', '--place', 'Marseille', '--reference', 'OCLCO-2026-0212',
+      'lookups',
+      'trace',
+      reference,
+      '--from',
+      saved,
+      '--draft',
+      '--type',
+      'rifle',
+      '--calibre',
+      '7.62x51mm',
+      '--criterion',
+      'national-law:CSI art. L317-8',
+      '--finding',
+      'seized',
+      '--date',
+      '2025-05-30',
+      '--place',
+      'Marseille',
+      '--reference',
+      'OCLCO-2026-0212',
     ]);
-    expect(draft).toMatchObject({ peer: 'BEL', state: 'CASE_STATE_DRAFT', request: expect.objectContaining({ hitReference: reference }) });
+    expect(draft).toMatchObject({
+      peer: 'BEL',
+      state: 'CASE_STATE_DRAFT',
+      request: expect.objectContaining({ hitReference: reference }),
+    });
     // An unknown reference is a one-line failure.
     const bad = await bed.cli(['lookups', 'trace', 'roi_unknown', '--owner', 'BEL', '--data', nodes.FRA.dataDir]);
     expect(bad.code).toBe(1);
@@ -262,14 +458,20 @@ describe('hit / no-hit lookups across five node processes', () => {
 
   it('over the rate limit a peer is answered RESOURCE_EXHAUSTED, and the requester reports RATE_LIMITED for that peer', async () => {
     // NLD allows KEN two lookups a minute.
-    const asKen = () => lookup(nodes.KEN, { peers: ['NLD'], weapon: rifleQuery({ manufacturer: 'Glock', serialNumber: 'BXZ-771' }) });
+    const asKen = () =>
+      lookup(nodes.KEN, { peers: ['NLD'], weapon: rifleQuery({ manufacturer: 'Glock', serialNumber: 'BXZ-771' }) });
     expect(byPeer(await asKen()).NLD?.outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
     expect(byPeer(await asKen()).NLD?.outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
-    expect(byPeer(await asKen()).NLD).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR, errorCode: 'RATE_LIMITED' });
+    expect(byPeer(await asKen()).NLD).toMatchObject({
+      outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR,
+      errorCode: 'RATE_LIMITED',
+    });
     const nld = await loadIdentity(nodes.NLD.dataDir);
     const client = new RawFederationClient(nodes.NLD.runtime.federation, nld.tlsCertificatePem, kenIdentity.tls);
     try {
-      const thrown = (await rejectionOf(client.lookup(sealQuery(kenIdentity, nld, Date.now(), queryBody(rifleQuery())).bytes))) as ServiceError;
+      const thrown = (await rejectionOf(
+        client.lookup(sealQuery(kenIdentity, nld, Date.now(), queryBody(rifleQuery())).bytes),
+      )) as ServiceError;
       expect(thrown.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     } finally {
       client.close();
@@ -288,7 +490,9 @@ describe('hit / no-hit lookups across five node processes', () => {
     }
     times.sort((a, b) => a - b);
     const p50 = times[Math.floor(times.length / 2)] ?? 0;
-    console.log(`lookups-e2e: lookup across 4 peers, p50 ${p50.toFixed(1)} ms, min ${times[0]?.toFixed(1)} ms, max ${times.at(-1)?.toFixed(1)} ms (Authority API call, ${times.length} runs)`);
+    console.log(
+      `lookups-e2e: lookup across 4 peers, p50 ${p50.toFixed(1)} ms, min ${times[0]?.toFixed(1)} ms, max ${times.at(-1)?.toFixed(1)} ms (Authority API call, ${times.length} runs)`,
+    );
     expect(p50).toBeLessThan(1000);
   });
 

@@ -16,7 +16,8 @@ export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.m
 
 /** Throws a readable error when the CLI has not been built. */
 export function requireBuiltCli(): void {
-  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: build first with "npx tsc -b" (npm test does it)`);
+  if (!existsSync(CLI_PATH))
+    throw new Error(`${CLI_PATH} is missing: build first with "npx tsc -b" (npm test does it)`);
 }
 
 /** Every child spawned by this test process that has not exited yet. */
@@ -37,7 +38,12 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Resolves when `predicate` holds, polling every `intervalMs`; rejects after `timeoutMs`. */
-export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000, intervalMs = 25): Promise<void> {
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 20_000,
+  intervalMs = 25,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -85,7 +91,10 @@ interface Spawned {
 }
 
 function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv): Spawned {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   alive.add(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -130,7 +139,11 @@ export interface Launched {
 
 /** Environment for every spawned process: no TRACENET_* settings inherited from the test's shell. */
 const BASE_ENV: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('TRACENET_')).map((k) => [k, undefined])),
+  ...Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith('TRACENET_'))
+      .map((k) => [k, undefined]),
+  ),
   // Several nodes run at once: none serves metrics on the default port.
   TRACENET_METRICS_LISTEN: '',
 };
@@ -167,7 +180,10 @@ export class NodeProcess {
 
   /** Lines the node wrote to stdout. */
   get logLines(): string[] {
-    return this.spawned.stdout.join('').split('\n').filter((line) => line !== '');
+    return this.spawned.stdout
+      .join('')
+      .split('\n')
+      .filter((line) => line !== '');
   }
 
   get stderr(): string {
@@ -251,7 +267,10 @@ export class ProcessBed {
   }
 
   /** Runs one `tracenet` command to its end. */
-  async cli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  async cli(
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ): Promise<CliResult> {
     const spawned = this.#spawn(args, options.env ?? {});
     const exit = await waitExit(spawned, options.timeoutMs ?? 20_000, `tracenet ${args.join(' ')}`);
     return { ...exit, stdout: spawned.stdout.join(''), stderr: spawned.stderr.join('') };
@@ -260,7 +279,8 @@ export class ProcessBed {
   /** Runs a command that must succeed; throws with its stderr otherwise. */
   async cliOk(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
     const result = await this.cli(args, options);
-    if (result.code !== 0) throw new Error(`tracenet ${args.join(' ')} exited ${result.code ?? result.signal}: ${result.stderr}`);
+    if (result.code !== 0)
+      throw new Error(`tracenet ${args.join(' ')} exited ${result.code ?? result.signal}: ${result.stderr}`);
     return result;
   }
 
@@ -277,7 +297,13 @@ export class ProcessBed {
    */
   async start(
     dataDir: string,
-    options: { federationListen?: string; authorityListen?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; args?: readonly string[] } = {},
+    options: {
+      federationListen?: string;
+      authorityListen?: string;
+      env?: NodeJS.ProcessEnv;
+      timeoutMs?: number;
+      args?: readonly string[];
+    } = {},
   ): Promise<NodeProcess> {
     const args = [
       'start',
@@ -298,10 +324,15 @@ export class ProcessBed {
     });
     const deadline = Date.now() + (options.timeoutMs ?? 20_000);
     while (runtime === undefined) {
-      if (exit) throw new Error(`tracenet start --data ${dataDir} exited (${exit.code ?? exit.signal}) before it was ready:\n${spawned.stdout.join('')}${spawned.stderr.join('')}`);
+      if (exit)
+        throw new Error(
+          `tracenet start --data ${dataDir} exited (${exit.code ?? exit.signal}) before it was ready:\n${spawned.stdout.join('')}${spawned.stderr.join('')}`,
+        );
       if (Date.now() > deadline) {
         spawned.child.kill('SIGKILL');
-        throw new Error(`tracenet start --data ${dataDir} was not ready in time:\n${spawned.stdout.join('')}${spawned.stderr.join('')}`);
+        throw new Error(
+          `tracenet start --data ${dataDir} was not ready in time:\n${spawned.stdout.join('')}${spawned.stderr.join('')}`,
+        );
       }
       try {
         const info = JSON.parse(await readFile(runtimePath, 'utf8')) as RuntimeInfo;
@@ -344,10 +375,19 @@ export async function readAudit(dataDir: string): Promise<AuditLine[]> {
 }
 
 /** Reads every value of one sublevel of a stopped node's store. */
-export async function readSublevel(dataDir: string, name: 'inbox' | 'sent' | 'outbox' | 'failed' | 'seen'): Promise<Array<Record<string, unknown>>> {
+export async function readSublevel(
+  dataDir: string,
+  name: 'inbox' | 'sent' | 'outbox' | 'failed' | 'seen',
+): Promise<Array<Record<string, unknown>>> {
   const store = await openStore(dataPaths(dataDir).store);
   try {
-    const collection = { inbox: store.messages.inbox, seen: store.messages.seen, outbox: store.outbox.queue, sent: store.outbox.sent, failed: store.outbox.failed }[name];
+    const collection = {
+      inbox: store.messages.inbox,
+      seen: store.messages.seen,
+      outbox: store.outbox.queue,
+      sent: store.outbox.sent,
+      failed: store.outbox.failed,
+    }[name];
     const values: Array<Record<string, unknown>> = [];
     for await (const value of collection.values()) values.push(value);
     return values;
@@ -360,7 +400,11 @@ export async function readSublevel(dataDir: string, name: 'inbox' | 'sent' | 'ou
  * Rewrites the stored line of audit entry `seq` of a stopped node, keeping its stored hash: what an
  * attacker with disk access would do. Returns the old and new line.
  */
-export async function tamperAuditEntry(dataDir: string, seq: number, change: (line: string) => string): Promise<{ before: string; after: string }> {
+export async function tamperAuditEntry(
+  dataDir: string,
+  seq: number,
+  change: (line: string) => string,
+): Promise<{ before: string; after: string }> {
   const store = await openStore(dataPaths(dataDir).store);
   try {
     const key = String(seq).padStart(16, '0');
@@ -376,16 +420,29 @@ export async function tamperAuditEntry(dataDir: string, seq: number, change: (li
 }
 
 /** Sends `count` notices through the Authority API with `concurrency` calls in flight; ids in order. */
-export function sendNotices(client: LocalAuthorityClient, recipient: string, count: number, concurrency = 16): Promise<string[]> {
+export function sendNotices(
+  client: LocalAuthorityClient,
+  recipient: string,
+  count: number,
+  concurrency = 16,
+): Promise<string[]> {
   const numbers = Array.from({ length: count }, (_, i) => i);
   return mapLimit(numbers, concurrency, async (i) => {
-    const { messageId } = await client.call('sendNotice', { recipient, subject: `notice ${i}`, text: `test notice number ${i}`, correlationId: '' });
+    const { messageId } = await client.call('sendNotice', {
+      recipient,
+      subject: `notice ${i}`,
+      text: `test notice number ${i}`,
+      correlationId: '',
+    });
     return messageId;
   });
 }
 
 /** Every message of one direction on a node's Authority API, paging with the API's cursor. */
-export async function listAllMessages(client: Pick<LocalAuthorityClient, 'call'>, direction: MessageDirection): Promise<MessageSummary[]> {
+export async function listAllMessages(
+  client: Pick<LocalAuthorityClient, 'call'>,
+  direction: MessageDirection,
+): Promise<MessageSummary[]> {
   const all: MessageSummary[] = [];
   let cursor = '';
   do {

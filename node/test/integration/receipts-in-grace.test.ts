@@ -1,4 +1,14 @@
-import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, Receipt, ReceiptBody, ReceiptStatus, TraceRequest, TracenetError } from '@tracenet/proto';
+import {
+  Envelope,
+  EnvelopeHeader,
+  ErrorCode,
+  MessageKind,
+  Receipt,
+  ReceiptBody,
+  ReceiptStatus,
+  TraceRequest,
+  TracenetError,
+} from '@tracenet/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyReceipt } from '../../src/envelope/receipt.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -21,8 +31,15 @@ afterEach(async () => {
 });
 
 /** What BEL stored for a delivered message: the receipt it verified, and the envelope it sent. */
-async function delivered(node: TestNode['node'], messageId: string): Promise<{ receipt: ReceiptBody; signed: Receipt; recipientKeyId: string }> {
-  await waitFor(async () => (await node.store.outbox.sent.get(messageId)) !== undefined, 10_000, `${messageId} delivered`);
+async function delivered(
+  node: TestNode['node'],
+  messageId: string,
+): Promise<{ receipt: ReceiptBody; signed: Receipt; recipientKeyId: string }> {
+  await waitFor(
+    async () => (await node.store.outbox.sent.get(messageId)) !== undefined,
+    10_000,
+    `${messageId} delivered`,
+  );
   const sent = await node.store.outbox.sent.get(messageId);
   const signed = Receipt.decode(Buffer.from(String(sent?.receipt), 'base64'));
   const header = EnvelopeHeader.decode(Envelope.decode(Buffer.from(String(sent?.envelope), 'base64')).header);
@@ -34,7 +51,9 @@ async function delivered(node: TestNode['node'], messageId: string): Promise<{ r
  * FRA is open (and keeps FRA's certificate when FRA rotates). While `hold` is set, FRA's transport
  * holds back everything to BEL, its key announcement included.
  */
-async function startPair(belTransport?: RecordingTransport): Promise<{ fra: TestNode; bel: TestNode; hold: { on: boolean }; clock: ManualClock }> {
+async function startPair(
+  belTransport?: RecordingTransport,
+): Promise<{ fra: TestNode; bel: TestNode; hold: { on: boolean }; clock: ManualClock }> {
   const clock = new ManualClock(Date.now());
   const hold = { on: false };
   const fraTransport = new RecordingTransport();
@@ -53,7 +72,12 @@ async function startPair(belTransport?: RecordingTransport): Promise<{ fra: Test
 
 /** Queues a notice from `node` to FRA; returns its message id. */
 function notify(node: TestNode['node'], ttlMs?: number): Promise<string> {
-  return node.outbox.enqueue({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_NOTICE, body: notice(), ...(ttlMs !== undefined ? { ttlMs } : {}) });
+  return node.outbox.enqueue({
+    recipient: 'FRA',
+    kind: MessageKind.MESSAGE_KIND_NOTICE,
+    body: notice(),
+    ...(ttlMs !== undefined ? { ttlMs } : {}),
+  });
 }
 
 /**
@@ -63,7 +87,10 @@ function notify(node: TestNode['node'], ttlMs?: number): Promise<string> {
  * sealed to the new keys, and FRA answers it with what it remembered — a DUPLICATE carrying the
  * ACCEPTED original, or the REJECTED receipt — signed with its previous key.
  */
-async function answerLostAcrossRotation(send: (bel: TestNode['node']) => Promise<string>, ready: () => boolean = () => true) {
+async function answerLostAcrossRotation(
+  send: (bel: TestNode['node']) => Promise<string>,
+  ready: () => boolean = () => true,
+) {
   const transport = new RecordingTransport();
   const { bel, hold, fra, clock } = await startPair(transport);
   hold.on = true;
@@ -80,7 +107,8 @@ async function answerLostAcrossRotation(send: (bel: TestNode['node']) => Promise
   };
   transport.alterError = (error) => (lost ? error : lose());
   transport.beforeAttempt = async () => {
-    if (lost && !(rotated() && ready())) throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'waiting for the rotation');
+    if (lost && !(rotated() && ready()))
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'waiting for the rotation');
   };
   const messageId = await send(bel.node);
   await waitFor(() => lost, 10_000, 'answer lost');
@@ -92,9 +120,12 @@ async function answerLostAcrossRotation(send: (bel: TestNode['node']) => Promise
 }
 
 describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
-  it("a receipt is signed with the keys its envelope was sealed to: a sender still pinning the previous card gets one it verifies with that card", async () => {
+  it('a receipt is signed with the keys its envelope was sealed to: a sender still pinning the previous card gets one it verifies with that card', async () => {
     const { fra, bel, hold } = await startPair();
-    const previous = { keyId: fra.node.identity.keyId, signingPublicKey: Buffer.from(fra.node.identity.keys.signingPublicKey) };
+    const previous = {
+      keyId: fra.node.identity.keyId,
+      signingPublicKey: Buffer.from(fra.node.identity.keys.signingPublicKey),
+    };
     hold.on = true;
     const rotation = await fra.node.rotateKeys({ graceMs: HOUR });
 
@@ -104,16 +135,33 @@ describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
     const inGrace = await notify(bel.node);
     const old = await delivered(bel.node, inGrace);
     expect(old.recipientKeyId).toBe(previous.keyId);
-    expect([old.receipt.status, old.receipt.issuerKeyId]).toEqual([ReceiptStatus.RECEIPT_STATUS_ACCEPTED, previous.keyId]);
+    expect([old.receipt.status, old.receipt.issuerKeyId]).toEqual([
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+      previous.keyId,
+    ]);
     const expected = { issuer: 'FRA', sender: 'BEL', messageId: inGrace };
-    expect(verifyReceipt(old.signed, { ...expected, issuerKeyId: previous.keyId, issuerSigningPublicKey: previous.signingPublicKey }).issuerKeyId).toBe(previous.keyId);
-    expect(() => verifyReceipt(old.signed, { ...expected, issuerKeyId: rotation.keyId, issuerSigningPublicKey: fra.node.identity.keys.signingPublicKey })).toThrow(
-      expect.objectContaining({ code: ErrorCode.ERROR_CODE_BAD_SIGNATURE }),
-    );
+    expect(
+      verifyReceipt(old.signed, {
+        ...expected,
+        issuerKeyId: previous.keyId,
+        issuerSigningPublicKey: previous.signingPublicKey,
+      }).issuerKeyId,
+    ).toBe(previous.keyId);
+    expect(() =>
+      verifyReceipt(old.signed, {
+        ...expected,
+        issuerKeyId: rotation.keyId,
+        issuerSigningPublicKey: fra.node.identity.keys.signingPublicKey,
+      }),
+    ).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_BAD_SIGNATURE }));
 
     // Once BEL has processed the rotation it seals to the new keys, and the receipts name them.
     hold.on = false;
-    await waitFor(() => bel.node.peers.get('FRA')?.body.keyId === rotation.keyId, 10_000, 'BEL pins the new card of FRA');
+    await waitFor(
+      () => bel.node.peers.get('FRA')?.body.keyId === rotation.keyId,
+      10_000,
+      'BEL pins the new card of FRA',
+    );
     const after = await delivered(bel.node, await notify(bel.node));
     expect([after.recipientKeyId, after.receipt.issuerKeyId]).toEqual([rotation.keyId, rotation.keyId]);
     expect(await bel.node.store.outbox.failed.get(inGrace)).toBeUndefined();
@@ -123,25 +171,43 @@ describe('receipts during a rotation grace (protocol 4.12, 5.4, 15.2)', () => {
     const { bel, messageId, previousKeyId } = await answerLostAcrossRotation((node) => notify(node));
     const proof = await delivered(bel.node, messageId);
     // What BEL keeps as proof is the ACCEPTED original, signed with FRA's previous key.
-    expect([proof.receipt.status, proof.receipt.issuerKeyId]).toEqual([ReceiptStatus.RECEIPT_STATUS_ACCEPTED, previousKeyId]);
+    expect([proof.receipt.status, proof.receipt.issuerKeyId]).toEqual([
+      ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+      previousKeyId,
+    ]);
   });
 
   it('a remembered REJECTED receipt signed with the previous key ends the message with its code', async () => {
     // FRA's default policy refuses BEL's trace requests (KIND_NOT_ALLOWED), and remembers the
     // refusal for the message id (4.6): the retry gets the same receipt back.
     const request = (node: TestNode['node']) =>
-      node.outbox.enqueue({ recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST, body: TraceRequest.encode({ ...traceRequest(), traceId: 'trace-across-rotation-1' }).finish() });
+      node.outbox.enqueue({
+        recipient: 'FRA',
+        kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST,
+        body: TraceRequest.encode({ ...traceRequest(), traceId: 'trace-across-rotation-1' }).finish(),
+      });
     const { bel, messageId, previousKeyId } = await answerLostAcrossRotation(request);
-    await waitFor(async () => (await bel.node.store.outbox.failed.get(messageId)) !== undefined, 10_000, 'failed for good');
+    await waitFor(
+      async () => (await bel.node.store.outbox.failed.get(messageId)) !== undefined,
+      10_000,
+      'failed for good',
+    );
     const failed = await bel.node.store.outbox.failed.get(messageId);
     expect(failed?.lastError).toBe('KIND_NOT_ALLOWED');
     const receipt = ReceiptBody.decode(Receipt.decode(Buffer.from(String(failed?.receipt), 'base64')).body);
-    expect([receipt.status, receipt.errorCode, receipt.issuerKeyId]).toEqual([ReceiptStatus.RECEIPT_STATUS_REJECTED, ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED, previousKeyId]);
+    expect([receipt.status, receipt.errorCode, receipt.issuerKeyId]).toEqual([
+      ReceiptStatus.RECEIPT_STATUS_REJECTED,
+      ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED,
+      previousKeyId,
+    ]);
   });
 
   it('after the grace, a receipt signed with the previous key proves nothing: the message is retried until it expires', async () => {
     let graceOver = false;
-    const { bel, clock, messageId, answered } = await answerLostAcrossRotation((node) => notify(node, 2 * HOUR), () => graceOver);
+    const { bel, clock, messageId, answered } = await answerLostAcrossRotation(
+      (node) => notify(node, 2 * HOUR),
+      () => graceOver,
+    );
     clock.advance(HOUR);
     graceOver = true;
     await waitFor(() => answered() >= 2, 10_000, 'two DUPLICATE answers after the grace');

@@ -6,7 +6,11 @@ import { reportedCode } from '../../src/cli/context.js';
 import { dataPaths } from '../../src/identity/data-dir.js';
 import { isAlive, type NodeProcess, ProcessBed, readAudit, requireBuiltCli, until } from './processes.js';
 
-const { MESSAGE_DIRECTION_INBOX: INBOX, MESSAGE_DIRECTION_OUTBOX: OUTBOX, MESSAGE_DIRECTION_SENT: SENT } = MessageDirection;
+const {
+  MESSAGE_DIRECTION_INBOX: INBOX,
+  MESSAGE_DIRECTION_OUTBOX: OUTBOX,
+  MESSAGE_DIRECTION_SENT: SENT,
+} = MessageDirection;
 
 async function exportCard(bed: ProcessBed, node: NodeProcess): Promise<string> {
   const file = join(dirname(node.dataDir), `${node.runtime.participantId}.card.json`);
@@ -28,11 +32,28 @@ describe('a sender whose card is not pinned', () => {
   it('is refused at the TLS handshake and counted; KEN keeps retrying and delivers once BEL pins its card', async () => {
     const [belDir, kenDir] = await Promise.all([bed.init('BEL'), bed.init('KEN')]);
     // A short backoff cap and attempt deadline (through the environment) keep KEN's retries quick to observe.
-    const [bel, ken] = await Promise.all([bed.start(belDir), bed.start(kenDir, { env: { TRACENET_OUTBOX_MAX_BACKOFF_MS: '1000', TRACENET_OUTBOX_ATTEMPT_TIMEOUT_MS: '1000' } })]);
+    const [bel, ken] = await Promise.all([
+      bed.start(belDir),
+      bed.start(kenDir, {
+        env: { TRACENET_OUTBOX_MAX_BACKOFF_MS: '1000', TRACENET_OUTBOX_ATTEMPT_TIMEOUT_MS: '1000' },
+      }),
+    ]);
     // KEN pins BEL, so it can send; nobody pins KEN.
     await bed.cliOk(['peers', 'add', await exportCard(bed, bel), '--data', ken.dataDir]);
 
-    const sent = await bed.cliOk(['notice', 'send', '--data', ken.dataDir, '--to', 'BEL', '--subject', 'weapon found', '--text', 'serial 12345', '--json']);
+    const sent = await bed.cliOk([
+      'notice',
+      'send',
+      '--data',
+      ken.dataDir,
+      '--to',
+      'BEL',
+      '--subject',
+      'weapon found',
+      '--text',
+      'serial 12345',
+      '--json',
+    ]);
     const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
     expect(messageId).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
 
@@ -64,7 +85,9 @@ describe('a sender whose card is not pinned', () => {
     expect(delivered).toMatchObject({ messageId, peer: 'BEL' });
     expect(delivered?.attempts).toBeGreaterThanOrEqual(4);
     const inbox = await bed.cliOk(['messages', '--data', bel.dataDir, '--direction', 'inbox', '--json']);
-    expect((JSON.parse(inbox.stdout) as Array<{ messageId: string; peer: string }>).map((m) => [m.messageId, m.peer])).toEqual([[messageId, 'KEN']]);
+    expect(
+      (JSON.parse(inbox.stdout) as Array<{ messageId: string; peer: string }>).map((m) => [m.messageId, m.peer]),
+    ).toEqual([[messageId, 'KEN']]);
     // The next probe comes within the backoff cap (1 s here), plus scheduling slack.
     expect(deliveredMs).toBeLessThan(4_000);
 
@@ -78,7 +101,8 @@ describe('a sender whose card is not pinned', () => {
     expect(audit.filter((e) => e.type === 'message.rejected')).toEqual([]);
     const counted = audit.filter((e) => e.type === 'refusals.counted');
     expect(counted.length).toBeGreaterThanOrEqual(1);
-    for (const entry of counted) expect(entry).toMatchObject({ source: '127.0.0.1', total: entry['refused.tls.unpinned_certificate'] });
+    for (const entry of counted)
+      expect(entry).toMatchObject({ source: '127.0.0.1', total: entry['refused.tls.unpinned_certificate'] });
     expect(counted.reduce((n, e) => n + Number(e['refused.tls.unpinned_certificate']), 0)).toBeGreaterThanOrEqual(3);
     const pinned = audit.find((e) => e.type === 'peer.pinned' && e.peer === 'KEN');
     const received = audit.filter((e) => e.type === 'message.received' && e.messageId === messageId);

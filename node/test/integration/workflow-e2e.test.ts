@@ -26,9 +26,28 @@ import { type CliResult, isAlive, ProcessBed, requireBuiltCli } from './processe
  */
 
 const S = CaseState;
-const FNX: ManufactureMarking = { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: 'FX-0412-2231', model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 };
+const FNX: ManufactureMarking = {
+  manufacturer: 'FN Herstal',
+  countryOfManufacture: 'BEL',
+  serialNumber: 'FX-0412-2231',
+  model: 'FNX-45',
+  type: WeaponType.WEAPON_TYPE_PISTOL,
+  calibre: '.45 ACP',
+  year: 2011,
+};
 
-const event = (type: E, date: string, fields: Partial<WeaponEvent> = {}): WeaponEvent => ({ type, date, place: '', agency: '', destination: '', origin: '', licence: '', endUser: '', details: '', ...fields });
+const event = (type: E, date: string, fields: Partial<WeaponEvent> = {}): WeaponEvent => ({
+  type,
+  date,
+  place: '',
+  agency: '',
+  destination: '',
+  origin: '',
+  licence: '',
+  endUser: '',
+  details: '',
+  ...fields,
+});
 const record = (events: WeaponEvent[], status: WeaponStatus, imports: WeaponRecord['imports'] = []): WeaponRecord =>
   WeaponRecord.fromPartial({ manufacture: FNX, imports, manufactureMethod: 1, status, events });
 
@@ -38,8 +57,16 @@ function request(serial: string, reference: string): TraceRequest {
     requestingAuthority: 'Office central de lutte contre le crime organisé (OCLCO)',
     caseReference: reference,
     priority: Priority.PRIORITY_ROUTINE,
-    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' }],
-    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2026-10-02', place: 'Marseille', agency: 'Police judiciaire', description: '' },
+    illicitCriteria: [
+      { kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' },
+    ],
+    circumstances: {
+      kind: FindingKind.FINDING_KIND_SEIZED,
+      date: '2026-10-02',
+      place: 'Marseille',
+      agency: 'Police judiciaire',
+      description: '',
+    },
     weapon: { markings: { ...FNX, serialNumber: serial } },
     intendedUse: 'criminal investigation and prosecution',
   });
@@ -51,7 +78,10 @@ async function until(node: LocalNode, caseId: string, states: readonly CaseState
   for (;;) {
     const c = (await node.cases.call('getCase', { caseId })).case as Case;
     if (states.includes(c.state)) return c;
-    if (Date.now() > deadline) throw new Error(`${node.participantId} ${caseId} stayed ${S[c.state]}: ${c.timeline.map((t) => t.summary).join(' | ')}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${node.participantId} ${caseId} stayed ${S[c.state]}: ${c.timeline.map((t) => t.summary).join(' | ')}`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -60,7 +90,9 @@ async function until(node: LocalNode, caseId: string, states: readonly CaseState
 async function caseOfTrace(node: LocalNode, traceId: string, states: readonly CaseState[]): Promise<Case> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const found = (await node.cases.call('listCases', { role: 0, state: 0, peer: '', overdueOnly: false, limit: 500, cursor: '' })).cases.find((c) => c.traceId === traceId);
+    const found = (
+      await node.cases.call('listCases', { role: 0, state: 0, peer: '', overdueOnly: false, limit: 500, cursor: '' })
+    ).cases.find((c) => c.traceId === traceId);
     if (found) return until(node, found.caseId, states);
     if (Date.now() > deadline) throw new Error(`no case of trace ${traceId} on ${node.participantId}`);
     await new Promise((r) => setTimeout(r, 25));
@@ -89,10 +121,15 @@ describe('ITI workflow across separate node processes', () => {
 
   /** `tracenet trace ...` against the node's data directory; must succeed. */
   const trace = (node: LocalNode, args: readonly string[]) => bed.cliOk(['trace', ...args, '--data', node.dataDir]);
-  const traceJson = async (node: LocalNode, args: readonly string[]) => JSON.parse((await trace(node, [...args, '--json'])).stdout) as Record<string, unknown>;
+  const traceJson = async (node: LocalNode, args: readonly string[]) =>
+    JSON.parse((await trace(node, [...args, '--json'])).stdout) as Record<string, unknown>;
   /** Sends a request from FRA to BEL for a weapon BEL has no record of: BEL acknowledges, then waits for an officer. */
   const waitingAtBel = async (serial: string, reference: string): Promise<{ mine: Case; theirs: Case }> => {
-    const { case: c } = await fra.cases.call('createCase', { recipient: 'BEL', request: request(serial, reference), send: true });
+    const { case: c } = await fra.cases.call('createCase', {
+      recipient: 'BEL',
+      request: request(serial, reference),
+      send: true,
+    });
     const mine = await until(fra, (c as Case).caseId, [S.CASE_STATE_ACKNOWLEDGED]);
     const theirs = await caseOfTrace(bel, mine.traceId, [S.CASE_STATE_ACKNOWLEDGED]);
     expect(summaries(theirs)).toContain('no exact record match; waiting for an officer');
@@ -117,7 +154,11 @@ describe('ITI workflow across separate node processes', () => {
       record: record(
         [
           event(E.WEAPON_EVENT_TYPE_MANUFACTURED, '2011-05-17', { place: 'Herstal', agency: 'FN Herstal' }),
-          event(E.WEAPON_EVENT_TYPE_EXPORTED, '2012-03-14', { destination: 'KEN', licence: 'BE-EXP-2012-0413', endUser: 'Kenya Police Service' }),
+          event(E.WEAPON_EVENT_TYPE_EXPORTED, '2012-03-14', {
+            destination: 'KEN',
+            licence: 'BE-EXP-2012-0413',
+            endUser: 'Kenya Police Service',
+          }),
         ],
         WeaponStatus.WEAPON_STATUS_EXPORTED,
       ),
@@ -149,12 +190,34 @@ describe('ITI workflow across separate node processes', () => {
     // Created with the CLI, from flags.
     const created = await traceJson(fra, [
       'create',
-      '--to', 'BEL',
-      '--manufacturer', 'FN Herstal', '--model', 'FNX-45', '--serial', 'FX-0412-2231', '--type', 'pistol', '--calibre', '.45 ACP', '--country', 'BEL',
-      '--criterion', 'national-law:Code de la sécurité intérieure, art. L317-8',
-      '--finding', 'seized', '--date', '2026-10-02', '--place', 'Marseille',
-      '--intended-use', 'criminal investigation and prosecution',
-      '--authority', 'OCLCO', '--reference', 'OCLCO-2026-0147',
+      '--to',
+      'BEL',
+      '--manufacturer',
+      'FN Herstal',
+      '--model',
+      'FNX-45',
+      '--serial',
+      'FX-0412-2231',
+      '--type',
+      'pistol',
+      '--calibre',
+      '.45 ACP',
+      '--country',
+      'BEL',
+      '--criterion',
+      'national-law:Code de la sécurité intérieure, art. L317-8',
+      '--finding',
+      'seized',
+      '--date',
+      '2026-10-02',
+      '--place',
+      'Marseille',
+      '--intended-use',
+      'criminal investigation and prosecution',
+      '--authority',
+      'OCLCO',
+      '--reference',
+      'OCLCO-2026-0147',
     ]);
     expect(created.state).toBe('CASE_STATE_SENT');
     const firstId = String(created.caseId);
@@ -162,7 +225,12 @@ describe('ITI workflow across separate node processes', () => {
     expect(first.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_REFERRED);
     expect(first.answer?.referral?.participant).toBe('KEN');
     expect(first.answer?.automatic).toBe(true);
-    expect(states(first)).toEqual([S.CASE_STATE_DRAFT, S.CASE_STATE_SENT, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_ANSWERED]);
+    expect(states(first)).toEqual([
+      S.CASE_STATE_DRAFT,
+      S.CASE_STATE_SENT,
+      S.CASE_STATE_ACKNOWLEDGED,
+      S.CASE_STATE_ANSWERED,
+    ]);
 
     const atBel = await caseOfTrace(bel, first.traceId, [S.CASE_STATE_ANSWERED]);
     expect(atBel.peer).toBe('FRA');
@@ -175,14 +243,21 @@ describe('ITI workflow across separate node processes', () => {
     ]);
 
     // One call opens the follow-on to the referred participant.
-    const next = await traceJson(fra, ['follow-on', firstId, '--information', 'referred by BEL: export licence BE-EXP-2012-0413']);
+    const next = await traceJson(fra, [
+      'follow-on',
+      firstId,
+      '--information',
+      'referred by BEL: export licence BE-EXP-2012-0413',
+    ]);
     expect(next.peer).toBe('KEN');
     expect(next.previousCaseId).toBe(firstId);
     const second = await until(fra, String(next.caseId), [S.CASE_STATE_ANSWERED]);
     expect(second.chainId).toBe(first.traceId);
     expect(second.request?.previousTraceId).toBe(first.traceId);
     expect(second.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_TRACED);
-    expect(second.answer?.lastLegalRecord).toBe('transferred 2012-06-20, end user Kenya Police Service, Nairobi armoury');
+    expect(second.answer?.lastLegalRecord).toBe(
+      'transferred 2012-06-20, end user Kenya Police Service, Nairobi armoury',
+    );
     expect(second.answer?.pointOfDiversion).toBe('stolen 2019-08-03 at Nairobi by Kenya Police Service');
 
     const atKen = await caseOfTrace(ken, second.traceId, [S.CASE_STATE_ANSWERED]);
@@ -199,7 +274,9 @@ describe('ITI workflow across separate node processes', () => {
     expect(lines[0]).toBe(`trace chain ${first.traceId}: BEL → KEN`);
     expect(text).toContain(`1. ${firstId} → BEL (answered)`);
     expect(text).toContain(`2. ${second.caseId} → KEN (answered)`);
-    expect(text.indexOf('referred to KEN')).toBeLessThan(text.indexOf('point of diversion stolen 2019-08-03 at Nairobi'));
+    expect(text.indexOf('referred to KEN')).toBeLessThan(
+      text.indexOf('point of diversion stolen 2019-08-03 at Nairobi'),
+    );
     const chain = await traceJson(fra, ['chain', second.caseId]);
     expect(chain.chainId).toBe(first.traceId);
     expect((chain.cases as Array<Record<string, unknown>>).map((c) => [c.caseId, c.peer, c.state])).toEqual([
@@ -216,33 +293,84 @@ describe('ITI workflow across separate node processes', () => {
 
   it('delay, then answer: the requester sees the reason and the extended deadline, then the answer', async () => {
     const { mine, theirs } = await waitingAtBel('FX-0000-0001', 'OCLCO-2026-0201');
-    const delayed = await traceJson(bel, ['delay', theirs.caseId, '--reason', 'investigation', '--explanation', 'the export file is with the prosecutor', '--expected-by', '2030-01-31']);
+    const delayed = await traceJson(bel, [
+      'delay',
+      theirs.caseId,
+      '--reason',
+      'investigation',
+      '--explanation',
+      'the export file is with the prosecutor',
+      '--expected-by',
+      '2030-01-31',
+    ]);
     expect(delayed.state).toBe('CASE_STATE_DELAYED');
     const waiting = await until(fra, mine.caseId, [S.CASE_STATE_DELAYED]);
-    expect(waiting.delay).toEqual({ traceId: mine.traceId, reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION, explanation: 'the export file is with the prosecutor', expectedBy: '2030-01-31' });
+    expect(waiting.delay).toEqual({
+      traceId: mine.traceId,
+      reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION,
+      explanation: 'the export file is with the prosecutor',
+      expectedBy: '2030-01-31',
+    });
     expect(waiting.answerDueAtMs).toBe(Date.parse('2030-01-31T23:59:59.999Z'));
     expect(summaries(waiting).at(-1)).toBe('delayed by BEL: ongoing criminal investigation');
 
     // The answer, by an officer with the CLI (text output).
-    const answered = await trace(bel, ['answer', theirs.caseId, '--outcome', 'no-record', '--details', 'no record under this serial after all']);
+    const answered = await trace(bel, [
+      'answer',
+      theirs.caseId,
+      '--outcome',
+      'no-record',
+      '--details',
+      'no record under this serial after all',
+    ]);
     expect(answered.stdout).toMatch(/state answered/);
     expect(answered.stdout).toContain('answered: no record');
     const done = await until(fra, mine.caseId, [S.CASE_STATE_ANSWERED]);
     expect(done.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_NO_RECORD);
     expect(done.answer?.details).toBe('no record under this serial after all');
     expect(done.answer?.automatic).toBe(false);
-    expect(states(done)).toEqual([S.CASE_STATE_DRAFT, S.CASE_STATE_SENT, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_ANSWERED]);
+    expect(states(done)).toEqual([
+      S.CASE_STATE_DRAFT,
+      S.CASE_STATE_SENT,
+      S.CASE_STATE_ACKNOWLEDGED,
+      S.CASE_STATE_DELAYED,
+      S.CASE_STATE_ANSWERED,
+    ]);
     const atBel = await until(bel, theirs.caseId, [S.CASE_STATE_ANSWERED]);
-    expect(states(atBel)).toEqual([S.CASE_STATE_RECEIVED, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_DELAYED, S.CASE_STATE_ANSWERED]);
+    expect(states(atBel)).toEqual([
+      S.CASE_STATE_RECEIVED,
+      S.CASE_STATE_ACKNOWLEDGED,
+      S.CASE_STATE_ACKNOWLEDGED,
+      S.CASE_STATE_DELAYED,
+      S.CASE_STATE_ANSWERED,
+    ]);
   });
 
   it('refusal with its reason; a refusal without an explanation is refused with one readable line', async () => {
     const { mine, theirs } = await waitingAtBel('FX-0000-0002', 'OCLCO-2026-0202');
-    const bad = await bed.cli(['trace', 'refuse', theirs.caseId, '--reason', 'security', '--explanation', ' ', '--data', bel.dataDir]);
+    const bad = await bed.cli([
+      'trace',
+      'refuse',
+      theirs.caseId,
+      '--reason',
+      'security',
+      '--explanation',
+      ' ',
+      '--data',
+      bel.dataDir,
+    ]);
     expect(expectOneLineFailure(bad, 'MISSING_FIELD')).toContain('refusal.explanation');
-    await bel.cases.call('refuseCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_NATIONAL_SECURITY, explanation: 'the weapon belongs to a classified stock' });
+    await bel.cases.call('refuseCase', {
+      caseId: theirs.caseId,
+      reason: ReasonCode.REASON_CODE_NATIONAL_SECURITY,
+      explanation: 'the weapon belongs to a classified stock',
+    });
     const refused = await until(fra, mine.caseId, [S.CASE_STATE_REFUSED]);
-    expect(refused.refusal).toEqual({ traceId: mine.traceId, reason: ReasonCode.REASON_CODE_NATIONAL_SECURITY, explanation: 'the weapon belongs to a classified stock' });
+    expect(refused.refusal).toEqual({
+      traceId: mine.traceId,
+      reason: ReasonCode.REASON_CODE_NATIONAL_SECURITY,
+      explanation: 'the weapon belongs to a classified stock',
+    });
     expect(summaries(refused).at(-1)).toBe('refused by BEL: national security');
     // After a refusal the requester can only close.
     const followOn = await bed.cli(['trace', 'follow-on', mine.caseId, '--data', fra.dataDir]);
@@ -253,17 +381,42 @@ describe('ITI workflow across separate node processes', () => {
 
   it('a clarification round: BEL asks, FRA replies, BEL answers', async () => {
     const { mine, theirs } = await waitingAtBel('FX-0000-0003', 'OCLCO-2026-0203');
-    await trace(bel, ['clarify', theirs.caseId, '--question', 'Is the serial on the frame FX-0000-0003 or FX-0000-0008?']);
+    await trace(bel, [
+      'clarify',
+      theirs.caseId,
+      '--question',
+      'Is the serial on the frame FX-0000-0003 or FX-0000-0008?',
+    ]);
     const asked = await until(fra, mine.caseId, [S.CASE_STATE_CLARIFICATION]);
-    expect(asked.clarifications.map((q) => q.question)).toEqual(['Is the serial on the frame FX-0000-0003 or FX-0000-0008?']);
+    expect(asked.clarifications.map((q) => q.question)).toEqual([
+      'Is the serial on the frame FX-0000-0003 or FX-0000-0008?',
+    ]);
     await trace(fra, ['reply', mine.caseId, '--answer', 'FX-0000-0003, confirmed on the photo']);
     const replied = await until(bel, theirs.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
-    expect(replied.clarifications).toEqual([expect.objectContaining({ question: 'Is the serial on the frame FX-0000-0003 or FX-0000-0008?', answer: 'FX-0000-0003, confirmed on the photo' })]);
+    expect(replied.clarifications).toEqual([
+      expect.objectContaining({
+        question: 'Is the serial on the frame FX-0000-0003 or FX-0000-0008?',
+        answer: 'FX-0000-0003, confirmed on the photo',
+      }),
+    ]);
     expect(replied.clarifications[0]?.answeredAtMs).toBeGreaterThan(0);
-    await bel.cases.call('answerCase', { caseId: theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: 'not in our production records', restrictions: undefined });
+    await bel.cases.call('answerCase', {
+      caseId: theirs.caseId,
+      outcome: TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION,
+      lastLegalRecord: '',
+      pointOfDiversion: '',
+      referral: undefined,
+      history: [],
+      details: 'not in our production records',
+      restrictions: undefined,
+    });
     const answered = await until(fra, mine.caseId, [S.CASE_STATE_ANSWERED]);
     expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION);
-    expect(summaries(answered).slice(-3)).toEqual(['clarification requested by BEL', 'clarification answered', 'answer from BEL: insufficient information']);
+    expect(summaries(answered).slice(-3)).toEqual([
+      'clarification requested by BEL',
+      'clarification answered',
+      'answer from BEL: insufficient information',
+    ]);
   });
 
   it('a withdrawal: BEL’s case becomes withdrawn and every further step is refused on both sides', async () => {
@@ -279,11 +432,15 @@ describe('ITI workflow across separate node processes', () => {
     expectOneLineFailure(answer, 'CASE_CLOSED');
     expect(answer.stdout).toBe('');
     expectOneLineFailure(await bed.cli(['trace', 'close', mine.caseId, '--data', fra.dataDir]), 'CASE_CLOSED');
-    const refuse = await bel.cases.call('refuseCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_OTHER, explanation: 'x' }).catch((error: unknown) => error);
+    const refuse = await bel.cases
+      .call('refuseCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_OTHER, explanation: 'x' })
+      .catch((error: unknown) => error);
     expect(refuse).toMatchObject({ codeName: 'CASE_CLOSED' });
     expect((await bel.cases.call('getCase', { caseId: theirs.caseId })).case?.state).toBe(S.CASE_STATE_WITHDRAWN);
     // The listing filters by state with the CLI too.
-    const listed = JSON.parse((await trace(bel, ['list', '--state', 'withdrawn', '--json'])).stdout) as Array<Record<string, unknown>>;
+    const listed = JSON.parse((await trace(bel, ['list', '--state', 'withdrawn', '--json'])).stdout) as Array<
+      Record<string, unknown>
+    >;
     expect(listed.map((c) => c.caseId)).toEqual([theirs.caseId]);
   });
 });

@@ -36,14 +36,22 @@ describe('the deadline of a lookup (docs/protocol.md 13), on logical time', () =
 
     let response: LookupResponse | undefined;
     const lookup = fra.node.lookups.client
-      .lookup({ weapon: rifleQuery(), purpose: 'seizure at Roissy, case 2026/77', peers: [], deadlineMs: 800, requestingAuthority: 'OCLCTIC' })
+      .lookup({
+        weapon: rifleQuery(),
+        purpose: 'seizure at Roissy, case 2026/77',
+        peers: [],
+        deadlineMs: 800,
+        requestingAuthority: 'OCLCTIC',
+      })
       .then((r) => (response = r));
     await waitFor(() => transport.asked === 1, 5000, 'the query sent');
     await scheduler.advance(800);
     expect(response, 'the answer at the deadline itself').toBeUndefined();
     await scheduler.advance(1000);
     await lookup;
-    expect(response?.results).toEqual([expect.objectContaining({ peer: 'BEL', outcome: LookupOutcome.LOOKUP_OUTCOME_TIMEOUT, hits: [] })]);
+    expect(response?.results).toEqual([
+      expect.objectContaining({ peer: 'BEL', outcome: LookupOutcome.LOOKUP_OUTCOME_TIMEOUT, hits: [] }),
+    ]);
     expect(response?.notAnswered).toEqual(['BEL']);
   });
 });

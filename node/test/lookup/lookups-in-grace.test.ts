@@ -64,9 +64,18 @@ async function startPair(fraTransport: Transport = new HeldAnswers()) {
   cleanups.push(() => fra.cleanup());
   await bel.node.peers.pin(fra.node.card, clock.now());
   await fra.node.peers.pin(bel.node.card, clock.now());
-  await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'FRA', allowLookups: true, lookupsPerMinute: 1000 }));
+  await bel.node.policies.set(
+    PeerPolicy.fromPartial({ participantId: 'FRA', allowLookups: true, lookupsPerMinute: 1000 }),
+  );
   const lookup = async (fields: Partial<LookupRequest> = {}) => {
-    const response = await fra.node.lookups.client.lookup({ weapon: rifleQuery(), purpose: 'seizure at Zaventem, case 2026/118', peers: ['BEL'], deadlineMs: 5000, requestingAuthority: 'OCRC', ...fields });
+    const response = await fra.node.lookups.client.lookup({
+      weapon: rifleQuery(),
+      purpose: 'seizure at Zaventem, case 2026/118',
+      peers: ['BEL'],
+      deadlineMs: 5000,
+      requestingAuthority: 'OCRC',
+      ...fields,
+    });
     return response.results[0];
   };
   expect(await lookup()).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_NO_HIT });
@@ -79,7 +88,7 @@ async function reportRifle(owner: TestNode): Promise<void> {
 }
 
 describe('lookups during a rotation grace (protocol 13.6, 15.2)', () => {
-  it('a requester that has not yet processed the owner\'s rotation gets NO_HIT and HIT, not ERROR: the answer comes from the keys the query was sealed to', async () => {
+  it("a requester that has not yet processed the owner's rotation gets NO_HIT and HIT, not ERROR: the answer comes from the keys the query was sealed to", async () => {
     const { bel, fra, hold, clock, lookup } = await startPair();
     const belPrevious = snapshot(bel.node);
     hold.on = true;
@@ -88,22 +97,42 @@ describe('lookups during a rotation grace (protocol 13.6, 15.2)', () => {
 
     expect(await lookup()).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_NO_HIT, errorCode: '' });
     await reportRifle(bel);
-    expect(await lookup()).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_HIT, errorCode: '', hits: [{ owner: 'BEL' }] });
+    expect(await lookup()).toMatchObject({
+      outcome: LookupOutcome.LOOKUP_OUTCOME_HIT,
+      errorCode: '',
+      hits: [{ owner: 'BEL' }],
+    });
 
     // On the wire: the answer to a query sealed to BEL's previous keys names them as its sender's
     // keys, is signed with them and opens under the pair key of the query.
-    const client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem, fra.node.identity.tls);
+    const client = new RawFederationClient(
+      bel.node.federationAddress,
+      bel.node.identity.tlsCertificatePem,
+      fra.node.identity.tls,
+    );
     try {
       const requester = snapshot(fra.node);
-      const answer = openAnswer(await client.lookup(sealQuery(requester, belPrevious, clock.now(), queryBody(rifleQuery())).bytes), requester, belPrevious);
-      expect([answer.header.senderKeyId, answer.header.recipientKeyId, answer.answer.hits.length]).toEqual([belPrevious.keyId, requester.keyId, 1]);
+      const answer = openAnswer(
+        await client.lookup(sealQuery(requester, belPrevious, clock.now(), queryBody(rifleQuery())).bytes),
+        requester,
+        belPrevious,
+      );
+      expect([answer.header.senderKeyId, answer.header.recipientKeyId, answer.answer.hits.length]).toEqual([
+        belPrevious.keyId,
+        requester.keyId,
+        1,
+      ]);
     } finally {
       client.close();
     }
 
     // Once FRA has pinned BEL's new card, queries and answers use the new keys.
     hold.on = false;
-    await waitFor(() => fra.node.peers.get('BEL')?.body.keyId === rotation.keyId, 10_000, 'FRA pins the new card of BEL');
+    await waitFor(
+      () => fra.node.peers.get('BEL')?.body.keyId === rotation.keyId,
+      10_000,
+      'FRA pins the new card of BEL',
+    );
     expect(await lookup()).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_HIT, errorCode: '' });
   });
 
@@ -117,25 +146,48 @@ describe('lookups during a rotation grace (protocol 13.6, 15.2)', () => {
     transport.beforeAnswer = async () => {
       transport.beforeAnswer = undefined;
       hold.on = false;
-      await waitFor(() => fra.node.peers.get('BEL')?.body.keyId === rotation.keyId, 4_000, 'FRA pins the new card of BEL');
+      await waitFor(
+        () => fra.node.peers.get('BEL')?.body.keyId === rotation.keyId,
+        4_000,
+        'FRA pins the new card of BEL',
+      );
     };
-    expect(await lookup({ deadlineMs: 10_000 })).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_NO_HIT, errorCode: '' });
+    expect(await lookup({ deadlineMs: 10_000 })).toMatchObject({
+      outcome: LookupOutcome.LOOKUP_OUTCOME_NO_HIT,
+      errorCode: '',
+    });
   });
 
-  it('a query sealed with the requester\'s previous keys in grace is answered to those keys', async () => {
+  it("a query sealed with the requester's previous keys in grace is answered to those keys", async () => {
     const { bel, fra, clock } = await startPair();
     const fraPrevious = snapshot(fra.node);
     const rotation = await fra.node.rotateKeys({ graceMs: HOUR });
-    await waitFor(() => bel.node.peers.get('FRA')?.body.keyId === rotation.keyId, 10_000, 'BEL pins the new card of FRA');
+    await waitFor(
+      () => bel.node.peers.get('FRA')?.body.keyId === rotation.keyId,
+      10_000,
+      'BEL pins the new card of FRA',
+    );
     await reportRifle(bel);
 
     // A query FRA sealed before its rotation, still on its way: BEL verifies it with FRA's
     // previous card and answers to the previous keys, which FRA still opens during the grace.
     const owner = snapshot(bel.node);
-    const client = new RawFederationClient(bel.node.federationAddress, bel.node.identity.tlsCertificatePem, fra.node.identity.tls);
+    const client = new RawFederationClient(
+      bel.node.federationAddress,
+      bel.node.identity.tlsCertificatePem,
+      fra.node.identity.tls,
+    );
     try {
-      const answer = openAnswer(await client.lookup(sealQuery(fraPrevious, owner, clock.now(), queryBody(rifleQuery())).bytes), fraPrevious, owner);
-      expect([answer.header.senderKeyId, answer.header.recipientKeyId, answer.answer.hits.length]).toEqual([owner.keyId, fraPrevious.keyId, 1]);
+      const answer = openAnswer(
+        await client.lookup(sealQuery(fraPrevious, owner, clock.now(), queryBody(rifleQuery())).bytes),
+        fraPrevious,
+        owner,
+      );
+      expect([answer.header.senderKeyId, answer.header.recipientKeyId, answer.answer.hits.length]).toEqual([
+        owner.keyId,
+        fraPrevious.keyId,
+        1,
+      ]);
     } finally {
       client.close();
     }

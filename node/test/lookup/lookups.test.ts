@@ -37,7 +37,11 @@ class AnswerRecorder implements Transport {
   deliver(peer: Peer, envelope: Uint8Array, options: DeliverOptions): Promise<Receipt> {
     return this.#inner.deliver(peer, envelope, options);
   }
-  async lookup(peer: Peer, envelope: Uint8Array, options: Parameters<NonNullable<Transport['lookup']>>[2]): Promise<Buffer> {
+  async lookup(
+    peer: Peer,
+    envelope: Uint8Array,
+    options: Parameters<NonNullable<Transport['lookup']>>[2],
+  ): Promise<Buffer> {
     const bytes = await (this.#inner.lookup as NonNullable<Transport['lookup']>)(peer, envelope, options);
     this.answers.push({ peer: peer.participantId, bytes });
     return bytes;
@@ -60,9 +64,18 @@ let recordId: string;
 
 beforeAll(async () => {
   recorder = new AnswerRecorder();
-  [fra, bel, ken, nld, deu] = await Promise.all([startNode('FRA', { transport: recorder }), startNode('BEL'), startNode('KEN'), startNode('NLD'), startNode('DEU')]);
+  [fra, bel, ken, nld, deu] = await Promise.all([
+    startNode('FRA', { transport: recorder }),
+    startNode('BEL'),
+    startNode('KEN'),
+    startNode('NLD'),
+    startNode('DEU'),
+  ]);
   await pinAll([fra, bel, ken, nld, deu].map((t) => t.node));
-  for (const owner of [bel, ken, deu]) await owner.node.policies.set(PeerPolicy.fromPartial({ participantId: 'FRA', allowLookups: true, acceptRequests: true }));
+  for (const owner of [bel, ken, deu])
+    await owner.node.policies.set(
+      PeerPolicy.fromPartial({ participantId: 'FRA', allowLookups: true, acceptRequests: true }),
+    );
   const { record } = await bel.node.records.put(stolenRifle());
   recordId = record.recordId;
   await bel.node.records.report(recordId, theftReport());
@@ -70,9 +83,21 @@ beforeAll(async () => {
   await ken.node.records.put(stolenRifle());
   // DEU is down: its port no longer answers.
   await deu.cleanup();
-  lookups = connectUnary<LookupsServer>(LookupsClient, fra.node.authorityAddress, await readAuthorityToken(fra.dataDir));
-  belLookups = connectUnary<LookupsServer>(LookupsClient, bel.node.authorityAddress, await readAuthorityToken(bel.dataDir));
-  belRecords = connectUnary<RecordsServer>(RecordsClient, bel.node.authorityAddress, await readAuthorityToken(bel.dataDir));
+  lookups = connectUnary<LookupsServer>(
+    LookupsClient,
+    fra.node.authorityAddress,
+    await readAuthorityToken(fra.dataDir),
+  );
+  belLookups = connectUnary<LookupsServer>(
+    LookupsClient,
+    bel.node.authorityAddress,
+    await readAuthorityToken(bel.dataDir),
+  );
+  belRecords = connectUnary<RecordsServer>(
+    RecordsClient,
+    bel.node.authorityAddress,
+    await readAuthorityToken(bel.dataDir),
+  );
 });
 
 afterAll(async () => {
@@ -81,7 +106,14 @@ afterAll(async () => {
 });
 
 function request(fields: Partial<LookupRequest> = {}): LookupRequest {
-  return { weapon: rifleQuery(), purpose: 'seizure at Roissy, case 2026/77', peers: [], deadlineMs: 800, requestingAuthority: 'OCLCTIC', ...fields };
+  return {
+    weapon: rifleQuery(),
+    purpose: 'seizure at Roissy, case 2026/77',
+    peers: [],
+    deadlineMs: 800,
+    requestingAuthority: 'OCLCTIC',
+    ...fields,
+  };
 }
 
 let hit: LookupHit;
@@ -93,7 +125,17 @@ describe('a federated lookup', () => {
     const elapsed = performance.now() - started;
     const byPeer = Object.fromEntries(response.results.map((r) => [r.peer, r]));
     expect(Object.keys(byPeer).sort()).toEqual(['BEL', 'DEU', 'KEN', 'NLD']);
-    expect(byPeer.BEL).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_HIT, hits: [{ owner: 'BEL', category: InterestCategory.INTEREST_CATEGORY_STOLEN, contactPoint: 'NCB Brussels, +32 2 000 00 00', partial: false }] });
+    expect(byPeer.BEL).toMatchObject({
+      outcome: LookupOutcome.LOOKUP_OUTCOME_HIT,
+      hits: [
+        {
+          owner: 'BEL',
+          category: InterestCategory.INTEREST_CATEGORY_STOLEN,
+          contactPoint: 'NCB Brussels, +32 2 000 00 00',
+          partial: false,
+        },
+      ],
+    });
     expect(byPeer.KEN).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_NO_HIT, hits: [] });
     expect(byPeer.NLD).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR, errorCode: 'KIND_NOT_ALLOWED' });
     expect(byPeer.DEU).toMatchObject({ outcome: LookupOutcome.LOOKUP_OUTCOME_TIMEOUT, hits: [] });
@@ -119,7 +161,12 @@ describe('a federated lookup', () => {
     expect(queries.map((q) => q.peer).sort()).toEqual(['BEL', 'DEU', 'KEN', 'NLD']);
     expect(queries.every((q) => q.direction === 'out')).toBe(true);
     const answers = await auditOf(fra, 'lookup.answer');
-    expect(Object.fromEntries(answers.map((a) => [a.peer, a.outcome]))).toEqual({ BEL: 'hit', KEN: 'no_hit', NLD: 'error', DEU: 'timeout' });
+    expect(Object.fromEntries(answers.map((a) => [a.peer, a.outcome]))).toEqual({
+      BEL: 'hit',
+      KEN: 'no_hit',
+      NLD: 'error',
+      DEU: 'timeout',
+    });
     expect(Math.max(...queries.map((q) => Number(q.seq)))).toBeLessThan(Math.min(...answers.map((a) => Number(a.seq))));
     expect(JSON.stringify([...queries, ...answers])).not.toContain('Roissy');
   });
@@ -127,7 +174,14 @@ describe('a federated lookup', () => {
   it('the owner lists the hit with who asked, when and the stated purpose', async () => {
     const page = await belLookups.call('listHits', { limit: 0, cursor: '' });
     expect(page.hits).toEqual([
-      expect.objectContaining({ askedBy: 'FRA', purpose: 'seizure at Roissy, case 2026/77', requestingAuthority: 'OCLCTIC', recordId, reference: hit.reference, partial: false }),
+      expect.objectContaining({
+        askedBy: 'FRA',
+        purpose: 'seizure at Roissy, case 2026/77',
+        requestingAuthority: 'OCLCTIC',
+        recordId,
+        reference: hit.reference,
+        partial: false,
+      }),
     ]);
     expect(Math.abs(Number(page.hits[0]?.atMs) - Date.now())).toBeLessThan(60_000);
     expect(await bel.node.records.recordIdOfReference(hit.reference)).toBe(recordId);
@@ -141,15 +195,32 @@ describe('a federated lookup', () => {
     const second = await belLookups.call('listHits', { limit: 1, cursor: first.nextCursor });
     expect(second.hits).toEqual([expect.objectContaining({ partial: false })]);
     expect(second.nextCursor).toBe('');
-    await expect(belLookups.call('listHits', { limit: 501, cursor: '' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'limit' });
+    await expect(belLookups.call('listHits', { limit: 501, cursor: '' })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      field: 'limit',
+    });
   });
 
   it('refuses a lookup that names a peer that is not pinned, itself, a deadline above a minute, or no purpose', async () => {
-    await expect(lookups.call('lookup', request({ peers: ['BEL', 'ZZZ'] }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND, field: 'peers' });
-    await expect(lookups.call('lookup', request({ peers: ['FRA'] }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'peers' });
-    await expect(lookups.call('lookup', request({ deadlineMs: 60_001 }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'deadline_ms' });
-    await expect(lookups.call('lookup', request({ purpose: ' ' }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'purpose' });
-    await expect(lookups.call('lookup', request({ weapon: rifleQuery({ serialNumber: 'F*X' }) }))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'wildcard_known_characters' });
+    await expect(lookups.call('lookup', request({ peers: ['BEL', 'ZZZ'] }))).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_NOT_FOUND,
+      field: 'peers',
+    });
+    await expect(lookups.call('lookup', request({ peers: ['FRA'] }))).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      field: 'peers',
+    });
+    await expect(lookups.call('lookup', request({ deadlineMs: 60_001 }))).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      field: 'deadline_ms',
+    });
+    await expect(lookups.call('lookup', request({ purpose: ' ' }))).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_MISSING_FIELD,
+      field: 'purpose',
+    });
+    await expect(
+      lookups.call('lookup', request({ weapon: rifleQuery({ serialNumber: 'F*X' }) })),
+    ).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'wildcard_known_characters' });
     const noToken = connectUnary<LookupsServer>(LookupsClient, fra.node.authorityAddress, 'wrong');
     await expect(noToken.call('lookup', request())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAUTHORIZED });
     noToken.close();
@@ -162,7 +233,13 @@ describe('a trace from a hit', () => {
       caseReference: 'OCLCTIC-2026-77',
       priority: Priority.PRIORITY_ROUTINE,
       illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code pénal art. 222-52' }],
-      circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2025-05-30', place: 'Roissy', agency: 'Douane', description: '' },
+      circumstances: {
+        kind: FindingKind.FINDING_KIND_SEIZED,
+        date: '2025-05-30',
+        place: 'Roissy',
+        agency: 'Douane',
+        description: '',
+      },
       weapon: { markings: { type: WeaponType.WEAPON_TYPE_RIFLE, calibre: '7.62x51mm' } },
     });
 
@@ -173,10 +250,21 @@ describe('a trace from a hit', () => {
       hitReference: hit.reference,
       intendedUse: 'seizure at Roissy, case 2026/77',
       requestingAuthority: 'OCLCTIC',
-      weapon: { markings: expect.objectContaining({ manufacturer: 'FN Herstal', serialNumber: 'FX-0412-2231', calibre: '7.62x51mm', type: WeaponType.WEAPON_TYPE_RIFLE }) },
+      weapon: {
+        markings: expect.objectContaining({
+          manufacturer: 'FN Herstal',
+          serialNumber: 'FX-0412-2231',
+          calibre: '7.62x51mm',
+          type: WeaponType.WEAPON_TYPE_RIFLE,
+        }),
+      },
     });
     // The owner receives it with the reference and finds its record from it.
-    await waitFor(async () => (await bel.node.workflow.list({})).cases.some((x) => x.traceId === c?.traceId), 10_000, 'the request on BEL');
+    await waitFor(
+      async () => (await bel.node.workflow.list({})).cases.some((x) => x.traceId === c?.traceId),
+      10_000,
+      'the request on BEL',
+    );
     const received = (await bel.node.workflow.list({})).cases.find((x) => x.traceId === c?.traceId);
     const full = await bel.node.workflow.get(received?.caseId ?? '');
     expect(full.request?.hitReference).toBe(hit.reference);
@@ -184,13 +272,25 @@ describe('a trace from a hit', () => {
   });
 
   it('refuses a hit this node never received, a hit without owner, and an incomplete request', async () => {
-    await expect(lookups.call('traceFromHit', { hit: { ...hit, reference: `roi_${'x'.repeat(22)}` }, request: content(), send: false })).rejects.toMatchObject({
+    await expect(
+      lookups.call('traceFromHit', {
+        hit: { ...hit, reference: `roi_${'x'.repeat(22)}` },
+        request: content(),
+        send: false,
+      }),
+    ).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_NOT_FOUND,
       field: 'hit.reference',
     });
-    await expect(lookups.call('traceFromHit', { hit: { ...hit, owner: 'KEN' }, request: content(), send: false })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND });
-    await expect(lookups.call('traceFromHit', { hit: { ...hit, owner: '' }, request: content(), send: false })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'hit.owner' });
-    await expect(lookups.call('traceFromHit', { hit, request: undefined, send: false })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE });
+    await expect(
+      lookups.call('traceFromHit', { hit: { ...hit, owner: 'KEN' }, request: content(), send: false }),
+    ).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND });
+    await expect(
+      lookups.call('traceFromHit', { hit: { ...hit, owner: '' }, request: content(), send: false }),
+    ).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'hit.owner' });
+    await expect(lookups.call('traceFromHit', { hit, request: undefined, send: false })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE,
+    });
   });
 });
 
@@ -198,17 +298,35 @@ describe('records of interest through the Records service', () => {
   it('ReportRecord checks the report and lists every problem; ClearReport withdraws it; PutRecord keeps it', async () => {
     const { record } = await belRecords.call('putRecord', { record: stolenRifle({ serialNumber: 'FX-7777' }) });
     const id = record?.recordId ?? '';
-    await expect(belRecords.call('reportRecord', { recordId: id, report: theftReport({ category: 0, date: '2026-02-30', agency: '' }) })).rejects.toMatchObject({
+    await expect(
+      belRecords.call('reportRecord', {
+        recordId: id,
+        report: theftReport({ category: 0, date: '2026-02-30', agency: '' }),
+      }),
+    ).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_MISSING_FIELD,
-      violations: [expect.objectContaining({ field: 'report.category' }), expect.objectContaining({ field: 'report.date', rule: 'date' }), expect.objectContaining({ field: 'report.agency' })],
+      violations: [
+        expect.objectContaining({ field: 'report.category' }),
+        expect.objectContaining({ field: 'report.date', rule: 'date' }),
+        expect.objectContaining({ field: 'report.agency' }),
+      ],
     });
-    await expect(belRecords.call('reportRecord', { recordId: `rec_${'Z'.repeat(22)}`, report: theftReport() })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND });
-    const reported = await belRecords.call('reportRecord', { recordId: id, report: theftReport({ category: InterestCategory.INTEREST_CATEGORY_LOST }) });
+    await expect(
+      belRecords.call('reportRecord', { recordId: `rec_${'Z'.repeat(22)}`, report: theftReport() }),
+    ).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NOT_FOUND });
+    const reported = await belRecords.call('reportRecord', {
+      recordId: id,
+      report: theftReport({ category: InterestCategory.INTEREST_CATEGORY_LOST }),
+    });
     expect(reported.record?.interest?.category).toBe(InterestCategory.INTEREST_CATEGORY_LOST);
-    const ask = async () => (await lookups.call('lookup', request({ peers: ['BEL'], weapon: rifleQuery({ serialNumber: 'FX-7777' }) }))).results[0]?.outcome;
+    const ask = async () =>
+      (await lookups.call('lookup', request({ peers: ['BEL'], weapon: rifleQuery({ serialNumber: 'FX-7777' }) })))
+        .results[0]?.outcome;
     expect(await ask()).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
     // An edit that does not carry the report keeps it.
-    await belRecords.call('putRecord', { record: { ...stolenRifle({ serialNumber: 'FX-7777' }), recordId: id, notes: 'edited' } });
+    await belRecords.call('putRecord', {
+      record: { ...stolenRifle({ serialNumber: 'FX-7777' }), recordId: id, notes: 'edited' },
+    });
     expect(await ask()).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
     const cleared = await belRecords.call('clearReport', { recordId: id });
     expect(cleared.record?.interest).toBeUndefined();
@@ -218,9 +336,17 @@ describe('records of interest through the Records service', () => {
   });
 
   it('LoadAliases replaces the table at once and the node reads it again after a restart', async () => {
-    const ask = async () => (await lookups.call('lookup', request({ peers: ['BEL'], weapon: rifleQuery({ manufacturer: 'Fabrique Nationale' }) }))).results[0]?.outcome;
+    const ask = async () =>
+      (
+        await lookups.call(
+          'lookup',
+          request({ peers: ['BEL'], weapon: rifleQuery({ manufacturer: 'Fabrique Nationale' }) }),
+        )
+      ).results[0]?.outcome;
     expect(await ask()).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
-    await expect(belRecords.call('loadAliases', { csv: Buffer.from('FN Herstal,FN\nOther,fn\n') })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'alias_conflict' });
+    await expect(
+      belRecords.call('loadAliases', { csv: Buffer.from('FN Herstal,FN\nOther,fn\n') }),
+    ).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'alias_conflict' });
     expect(await belRecords.call('loadAliases', { csv: readFileSync(SAMPLE_ALIASES) })).toMatchObject({ names: 6 });
     expect(await ask()).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
     const dataDir = bel.dataDir;

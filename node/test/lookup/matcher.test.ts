@@ -5,7 +5,13 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initSodium } from '../../src/crypto/sodium.js';
 import { AliasTable, parseAliasCsv } from '../../src/records/alias-table.js';
-import { compileLookup, lookupQueryViolations, matchInterest, MAX_HITS, throwViolations } from '../../src/lookup/matcher.js';
+import {
+  compileLookup,
+  lookupQueryViolations,
+  matchInterest,
+  MAX_HITS,
+  throwViolations,
+} from '../../src/lookup/matcher.js';
 import { MAX_WILDCARDS, serialPattern } from '../../src/records/serial-pattern.js';
 import { RateLimiter } from '../../src/lookup/rate-limiter.js';
 import type { InterestEntry, RecordStore } from '../../src/records/record-store.js';
@@ -71,7 +77,9 @@ describe('serial patterns', () => {
     // A small alphabet so that patterns often match; "𠀀" is a letter outside the BMP (one "?", two UTF-16 units).
     const letters = ['A', 'B', '1', '𠀀'];
     const serial = fc.array(fc.constantFrom(...letters), { maxLength: 12 }).map((cs) => cs.join(''));
-    const pattern = fc.array(fc.constantFrom(...letters, '?', '*', '-'), { minLength: 1, maxLength: 10 }).map((cs) => cs.join(''));
+    const pattern = fc
+      .array(fc.constantFrom(...letters, '?', '*', '-'), { minLength: 1, maxLength: 10 })
+      .map((cs) => cs.join(''));
     fc.assert(
       fc.property(pattern, serial, (raw, s) => {
         const p = serialPattern(raw);
@@ -96,21 +104,34 @@ describe('query rules', () => {
   });
 
   it('names every missing or invalid field under the prefix', () => {
-    const v = lookupQueryViolations({ weapon: query({ manufacturer: ' ', serialNumber: '' }), purpose: '', requestingAuthority: '', queryId: 'short' }, 'body');
+    const v = lookupQueryViolations(
+      {
+        weapon: query({ manufacturer: ' ', serialNumber: '' }),
+        purpose: '',
+        requestingAuthority: '',
+        queryId: 'short',
+      },
+      'body',
+    );
     expect(v.map((x) => [x.field, x.rule])).toEqual([
       ['body.query_id', 'query_id'],
       ['body.weapon.manufacturer', 'required'],
       ['body.weapon.serial_number', 'required'],
       ['body.purpose', 'required'],
     ]);
-    expect(lookupQueryViolations({ ...valid, weapon: undefined }, '')[0]).toMatchObject({ field: 'weapon', rule: 'required' });
+    expect(lookupQueryViolations({ ...valid, weapon: undefined }, '')[0]).toMatchObject({
+      field: 'weapon',
+      rule: 'required',
+    });
   });
 
   it('a wildcard serial needs at least 3 known characters', () => {
     expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: 'A-?-B*' }) }, '')).toEqual([
       expect.objectContaining({ field: 'weapon.serial_number', rule: 'wildcard_known_characters' }),
     ]);
-    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '*?*' }) }, '')[0]?.rule).toBe('wildcard_known_characters');
+    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '*?*' }) }, '')[0]?.rule).toBe(
+      'wildcard_known_characters',
+    );
     expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: 'A?B*C' }) }, '')).toEqual([]);
     expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '--' }) }, '')[0]?.rule).toBe('serial');
   });
@@ -121,48 +142,112 @@ describe('query rules', () => {
     expect(at(`FX0${'?'.repeat(MAX_WILDCARDS)}`)).toEqual([]);
     // A run of "*" counts once: these are "*XYZ".
     expect(at(`${'*'.repeat(150)}XYZ`)).toEqual([]);
-    expect(at(`${'*?'.repeat(MAX_WILDCARDS / 2)}?XYZ`)).toEqual([expect.objectContaining({ field: 'body.weapon.serial_number', rule: 'max_wildcards' })]);
+    expect(at(`${'*?'.repeat(MAX_WILDCARDS / 2)}?XYZ`)).toEqual([
+      expect.objectContaining({ field: 'body.weapon.serial_number', rule: 'max_wildcards' }),
+    ]);
     expect(at(`${'*?'.repeat(60)}XYZ`)[0]?.message).toContain(`at most ${MAX_WILDCARDS} wildcards`);
   });
 
   it('refuses texts over their limits and unknown types', () => {
-    const v = lookupQueryViolations({ ...valid, purpose: 'p'.repeat(501), weapon: query({ model: 'm'.repeat(201), type: 99 as WeaponType }) }, '');
+    const v = lookupQueryViolations(
+      { ...valid, purpose: 'p'.repeat(501), weapon: query({ model: 'm'.repeat(201), type: 99 as WeaponType }) },
+      '',
+    );
     expect(v.map((x) => x.field)).toEqual(['weapon.model', 'weapon.type', 'purpose']);
   });
 
   it('texts may reach their limits exactly; one character more is refused, each under its own field', () => {
-    const atLimit = { weapon: query({ manufacturer: 'm'.repeat(200), serialNumber: `FX${'1'.repeat(198)}`, model: 'm'.repeat(200), calibre: 'c'.repeat(200) }), purpose: 'p'.repeat(500), requestingAuthority: 'a'.repeat(500) };
+    const atLimit = {
+      weapon: query({
+        manufacturer: 'm'.repeat(200),
+        serialNumber: `FX${'1'.repeat(198)}`,
+        model: 'm'.repeat(200),
+        calibre: 'c'.repeat(200),
+      }),
+      purpose: 'p'.repeat(500),
+      requestingAuthority: 'a'.repeat(500),
+    };
     expect(lookupQueryViolations(atLimit, '')).toEqual([]);
-    const over = { weapon: query({ manufacturer: 'm'.repeat(201), serialNumber: 'F'.repeat(201), model: 'm'.repeat(201), calibre: 'c'.repeat(201) }), purpose: 'p'.repeat(501), requestingAuthority: 'a'.repeat(501) };
+    const over = {
+      weapon: query({
+        manufacturer: 'm'.repeat(201),
+        serialNumber: 'F'.repeat(201),
+        model: 'm'.repeat(201),
+        calibre: 'c'.repeat(201),
+      }),
+      purpose: 'p'.repeat(501),
+      requestingAuthority: 'a'.repeat(501),
+    };
     expect(lookupQueryViolations(over, 'body')).toEqual([
-      { field: 'body.weapon.manufacturer', rule: 'max_length', message: 'weapon.manufacturer is longer than 200 characters' },
-      { field: 'body.weapon.serial_number', rule: 'max_length', message: 'weapon.serial_number is longer than 200 characters' },
+      {
+        field: 'body.weapon.manufacturer',
+        rule: 'max_length',
+        message: 'weapon.manufacturer is longer than 200 characters',
+      },
+      {
+        field: 'body.weapon.serial_number',
+        rule: 'max_length',
+        message: 'weapon.serial_number is longer than 200 characters',
+      },
       { field: 'body.weapon.model', rule: 'max_length', message: 'weapon.model is longer than 200 characters' },
       { field: 'body.weapon.calibre', rule: 'max_length', message: 'weapon.calibre is longer than 200 characters' },
       { field: 'body.purpose', rule: 'max_length', message: 'purpose is longer than 500 characters' },
-      { field: 'body.requesting_authority', rule: 'max_length', message: 'requesting_authority is longer than 500 characters' },
+      {
+        field: 'body.requesting_authority',
+        rule: 'max_length',
+        message: 'requesting_authority is longer than 500 characters',
+      },
     ]);
     // A manufacturer of separators only is refused as a name, unless it is already too long.
-    expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-.-' }) }, '')).toEqual([{ field: 'weapon.manufacturer', rule: 'name', message: 'the manufacturer has no letter or digit' }]);
-    expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-'.repeat(201) }) }, '').map((x) => x.rule)).toEqual(['max_length']);
+    expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-.-' }) }, '')).toEqual([
+      { field: 'weapon.manufacturer', rule: 'name', message: 'the manufacturer has no letter or digit' },
+    ]);
+    expect(
+      lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-'.repeat(201) }) }, '').map((x) => x.rule),
+    ).toEqual(['max_length']);
     // At exactly the limit, the content rules still apply.
-    expect(lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-'.repeat(200) }) }, '').map((x) => x.rule)).toEqual(['name']);
-    expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '-'.repeat(200) }) }, '').map((x) => x.rule)).toEqual(['serial']);
+    expect(
+      lookupQueryViolations({ ...valid, weapon: query({ manufacturer: '-'.repeat(200) }) }, '').map((x) => x.rule),
+    ).toEqual(['name']);
+    expect(
+      lookupQueryViolations({ ...valid, weapon: query({ serialNumber: '-'.repeat(200) }) }, '').map((x) => x.rule),
+    ).toEqual(['serial']);
   });
 
   it('says in each violation what is wrong', () => {
-    const v = lookupQueryViolations({ weapon: query({ manufacturer: ' ', serialNumber: ' ', type: WeaponType.UNRECOGNIZED }), purpose: ' ', requestingAuthority: '', queryId: 'q' }, '');
+    const v = lookupQueryViolations(
+      {
+        weapon: query({ manufacturer: ' ', serialNumber: ' ', type: WeaponType.UNRECOGNIZED }),
+        purpose: ' ',
+        requestingAuthority: '',
+        queryId: 'q',
+      },
+      '',
+    );
     expect(v).toEqual([
       { field: 'query_id', rule: 'query_id', message: 'a query id is 16 to 64 characters of [A-Za-z0-9_-]' },
-      { field: 'weapon.manufacturer', rule: 'required', message: 'the manufacturer is required (a serial alone is not an identity)' },
+      {
+        field: 'weapon.manufacturer',
+        rule: 'required',
+        message: 'the manufacturer is required (a serial alone is not an identity)',
+      },
       { field: 'weapon.serial_number', rule: 'required', message: 'the serial number is required' },
       { field: 'weapon.type', rule: 'enum', message: 'weapon type -1 is not known' },
-      { field: 'purpose', rule: 'required', message: 'the purpose of the lookup is required; the owner of a hit records it' },
+      {
+        field: 'purpose',
+        rule: 'required',
+        message: 'the purpose of the lookup is required; the owner of a hit records it',
+      },
     ]);
-    expect(lookupQueryViolations({ ...valid, weapon: undefined }, '')).toEqual([{ field: 'weapon', rule: 'required', message: 'the weapon (manufacturer and serial number) is required' }]);
-    const serial = (serialNumber: string) => lookupQueryViolations({ ...valid, weapon: query({ serialNumber }) }, '')[0]?.message;
+    expect(lookupQueryViolations({ ...valid, weapon: undefined }, '')).toEqual([
+      { field: 'weapon', rule: 'required', message: 'the weapon (manufacturer and serial number) is required' },
+    ]);
+    const serial = (serialNumber: string) =>
+      lookupQueryViolations({ ...valid, weapon: query({ serialNumber }) }, '')[0]?.message;
     expect(serial('A?B')).toBe('a serial with wildcards needs at least 3 known letters or digits besides "?" and "*"');
-    expect(serial(`XYZ${'?'.repeat(11)}`)).toBe('a serial holds at most 10 wildcards ("?" and each run of "*" count one each), not 11');
+    expect(serial(`XYZ${'?'.repeat(11)}`)).toBe(
+      'a serial holds at most 10 wildcards ("?" and each run of "*" count one each), not 11',
+    );
     expect(serial('-/-')).toBe('the serial number has no letter or digit');
     // An exact serial needs no 3 known characters: short serials exist.
     expect(lookupQueryViolations({ ...valid, weapon: query({ serialNumber: 'A7' }) }, '')).toEqual([]);
@@ -181,7 +266,9 @@ describe('query rules', () => {
         violations: [missing, invalid],
       }),
     );
-    expect(() => throwViolations([invalid, missing], 'x')).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'weapon.type', rule: 'enum' }));
+    expect(() => throwViolations([invalid, missing], 'x')).toThrow(
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'weapon.type', rule: 'enum' }),
+    );
   });
 });
 
@@ -211,8 +298,12 @@ describe('matching', () => {
       expect(compileLookup(query({ manufacturer: spelling }), table).accepts(entry()), spelling).toBe(true);
     }
     // The record was entered under an alias and the query names the canonical maker.
-    expect(compileLookup(query({ manufacturer: 'Heckler & Koch' }), table).accepts(entry({ manufacturer: 'h k' }))).toBe(true);
-    expect(compileLookup(query({ manufacturer: 'HK' }), table).accepts(entry({ manufacturer: 'heckler und koch' }))).toBe(true);
+    expect(
+      compileLookup(query({ manufacturer: 'Heckler & Koch' }), table).accepts(entry({ manufacturer: 'h k' })),
+    ).toBe(true);
+    expect(
+      compileLookup(query({ manufacturer: 'HK' }), table).accepts(entry({ manufacturer: 'heckler und koch' })),
+    ).toBe(true);
     expect(compileLookup(query({ manufacturer: 'Norinco' }), table).accepts(entry())).toBe(false);
   });
 
@@ -221,7 +312,9 @@ describe('matching', () => {
     expect(m.serial.partial).toBe(true);
     expect(m.accepts(entry())).toBe(true);
     expect(m.accepts(entry({ serial: 'FY04122231' }))).toBe(false);
-    expect(compileLookup(query({ serialNumber: 'FX-04?2-*', type: WeaponType.WEAPON_TYPE_PISTOL }), none).accepts(entry())).toBe(false);
+    expect(
+      compileLookup(query({ serialNumber: 'FX-04?2-*', type: WeaponType.WEAPON_TYPE_PISTOL }), none).accepts(entry()),
+    ).toBe(false);
   });
 });
 
@@ -230,7 +323,11 @@ describe('running a query against the records of interest', () => {
   function records(entries: InterestEntry[]) {
     const scans: Array<{ serial: string; exact: boolean; limit: number }> = [];
     const store = {
-      findInterest: async (scan: { serial: string; exact: boolean }, accept: (entry: InterestEntry) => boolean, limit: number) => {
+      findInterest: async (
+        scan: { serial: string; exact: boolean },
+        accept: (entry: InterestEntry) => boolean,
+        limit: number,
+      ) => {
         scans.push({ ...scan, limit });
         return entries.filter(accept).slice(0, limit);
       },
@@ -243,7 +340,9 @@ describe('running a query against the records of interest', () => {
     expect(await matchInterest(exact.store, query({}), AliasTable.EMPTY)).toEqual([{ entry: entry(), partial: false }]);
     expect(exact.scans).toEqual([{ serial: 'FX04122231', exact: true, limit: MAX_HITS }]);
     const partial = records([entry()]);
-    expect(await matchInterest(partial.store, query({ serialNumber: 'FX-04?2*' }), AliasTable.EMPTY, 5)).toEqual([{ entry: entry(), partial: true }]);
+    expect(await matchInterest(partial.store, query({ serialNumber: 'FX-04?2*' }), AliasTable.EMPTY, 5)).toEqual([
+      { entry: entry(), partial: true },
+    ]);
     expect(partial.scans).toEqual([{ serial: 'FX04', exact: false, limit: 5 }]);
   });
 });
@@ -273,12 +372,17 @@ describe('alias tables', () => {
       code: ErrorCode.ERROR_CODE_INVALID_FIELD,
       field: 'aliases[line 4]',
       rule: 'alias_conflict',
-      violations: [expect.objectContaining({ rule: 'alias_conflict' }), expect.objectContaining({ rule: 'name', field: 'aliases[line 4]' })],
+      violations: [
+        expect.objectContaining({ rule: 'alias_conflict' }),
+        expect.objectContaining({ rule: 'name', field: 'aliases[line 4]' }),
+      ],
     });
   });
 
   it('refuses a file that is not CSV', () => {
-    expect(() => parseAliasCsv('FN,"unclosed\n')).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'csv' }));
+    expect(() => parseAliasCsv('FN,"unclosed\n')).toThrow(
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'csv' }),
+    );
   });
 });
 

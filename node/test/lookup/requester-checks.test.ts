@@ -55,7 +55,12 @@ class ResealedAnswers implements Transport {
     const opened = openAnswer(bytes, requester, owner);
     const query = parseEnvelope(envelope, DEFAULT_MAX_ENVELOPE_BYTES).header;
     const { header } = opened;
-    expect([header.sender, header.recipient, header.kind, header.correlationId]).toEqual([owner.participantId, requester.participantId, MessageKind.MESSAGE_KIND_LOOKUP_ANSWER, query.messageId]);
+    expect([header.sender, header.recipient, header.kind, header.correlationId]).toEqual([
+      owner.participantId,
+      requester.participantId,
+      MessageKind.MESSAGE_KIND_LOOKUP_ANSWER,
+      query.messageId,
+    ]);
     const body = Buffer.from(LookupAnswer.encode(this.rewrite(LookupAnswer.decode(opened.body))).finish());
     return sealEnvelope({
       sender: owner.participantId,
@@ -79,10 +84,16 @@ class ResealedAnswers implements Transport {
 }
 
 /** A real node whose log lines (warn and up) are kept in `logs`. */
-async function startLoggedNode(participantId: string, transport: Transport): Promise<TestNode & { logs: Array<Record<string, unknown>> }> {
+async function startLoggedNode(
+  participantId: string,
+  transport: Transport,
+): Promise<TestNode & { logs: Array<Record<string, unknown>> }> {
   const logs: Array<Record<string, unknown>> = [];
   const dataDir = await makeDataDir(participantId);
-  const logger = pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'warn' },
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const node = await TracenetNode.open({ dataDir, config: testConfig(), logger, transport });
   await node.start();
   let cleaned = false;
@@ -109,11 +120,19 @@ async function startPair() {
   transport.parties = { requester: keysOf(fra.node), owner: keysOf(bel.node) };
   await bel.node.peers.pin(fra.node.card, Date.now());
   await fra.node.peers.pin(bel.node.card, Date.now());
-  await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'FRA', allowLookups: true, lookupsPerMinute: 1000 }));
+  await bel.node.policies.set(
+    PeerPolicy.fromPartial({ participantId: 'FRA', allowLookups: true, lookupsPerMinute: 1000 }),
+  );
   const { record } = await bel.node.records.put(stolenRifle());
   await bel.node.records.report(record.recordId, theftReport());
   const lookup = async () => {
-    const response = await fra.node.lookups.client.lookup({ weapon: rifleQuery(), purpose: 'seizure at Zaventem, case 2026/118', peers: ['BEL'], deadlineMs: 5000, requestingAuthority: 'OCRC' });
+    const response = await fra.node.lookups.client.lookup({
+      weapon: rifleQuery(),
+      purpose: 'seizure at Zaventem, case 2026/118',
+      peers: ['BEL'],
+      deadlineMs: 5000,
+      requestingAuthority: 'OCRC',
+    });
     expect(response.results).toHaveLength(1);
     return { queryId: response.queryId, result: response.results[0] };
   };
@@ -126,25 +145,47 @@ describe('the requester checks the hits of an answer (protocol 13.6 step 14)', (
 
     // Control: BEL's answer as sent, and BEL's answer opened and sealed again unchanged.
     const passed = await lookup();
-    expect(passed.result).toMatchObject({ peer: 'BEL', outcome: LookupOutcome.LOOKUP_OUTCOME_HIT, errorCode: '', hits: [{ owner: 'BEL' }] });
+    expect(passed.result).toMatchObject({
+      peer: 'BEL',
+      outcome: LookupOutcome.LOOKUP_OUTCOME_HIT,
+      errorCode: '',
+      hits: [{ owner: 'BEL' }],
+    });
     const reference = passed.result?.hits[0]?.reference ?? '';
     expect(reference).toMatch(/^roi_/);
     transport.rewrite = (answer) => answer;
     const resealed = await lookup();
-    expect(resealed.result).toMatchObject({ peer: 'BEL', outcome: LookupOutcome.LOOKUP_OUTCOME_HIT, errorCode: '', hits: [{ owner: 'BEL', reference }] });
+    expect(resealed.result).toMatchObject({
+      peer: 'BEL',
+      outcome: LookupOutcome.LOOKUP_OUTCOME_HIT,
+      errorCode: '',
+      hits: [{ owner: 'BEL', reference }],
+    });
     expect((await fra.node.lookups.history.hit('BEL', reference))?.queryId).toBe(resealed.queryId);
 
     // The same answer, its hit now naming KEN as owner.
     transport.rewrite = (answer) => ({ ...answer, hits: answer.hits.map((h) => ({ ...h, owner: 'KEN' })) });
     const forged = await lookup();
-    expect(forged.result).toMatchObject({ peer: 'BEL', outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR, errorCode: 'BAD_SIGNATURE', hits: [] });
+    expect(forged.result).toMatchObject({
+      peer: 'BEL',
+      outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR,
+      errorCode: 'BAD_SIGNATURE',
+      hits: [],
+    });
     const refusals = fra.logs.filter((l) => l.component === 'lookup-client' && l.queryId === forged.queryId);
-    expect(refusals).toEqual([expect.objectContaining({ peer: 'BEL', code: 'BAD_SIGNATURE', rule: 'hit_owner', msg: 'lookup failed' })]);
+    expect(refusals).toEqual([
+      expect.objectContaining({ peer: 'BEL', code: 'BAD_SIGNATURE', rule: 'hit_owner', msg: 'lookup failed' }),
+    ]);
 
     // Nothing of the forged answer is kept as a hit: the audit counts none, and no hit of KEN or
     // BEL points to the forged lookup (BEL's still points to the control).
     const answers = await auditOf(fra, 'lookup.answer');
-    expect(answers.find((a) => a.queryId === forged.queryId)).toMatchObject({ peer: 'BEL', outcome: 'error', hits: 0, code: 'BAD_SIGNATURE' });
+    expect(answers.find((a) => a.queryId === forged.queryId)).toMatchObject({
+      peer: 'BEL',
+      outcome: 'error',
+      hits: 0,
+      code: 'BAD_SIGNATURE',
+    });
     expect(answers.filter((a) => a.queryId !== forged.queryId).map((a) => [a.outcome, a.hits])).toEqual([
       ['hit', 1],
       ['hit', 1],
@@ -153,26 +194,43 @@ describe('the requester checks the hits of an answer (protocol 13.6 step 14)', (
     expect((await fra.node.lookups.history.hit('BEL', reference))?.queryId).toBe(resealed.queryId);
   });
 
-  it('refuses an answer, correctly sealed and signed by the peer asked, whose correlation_id is not the query envelope\'s message id (rule correlation)', async () => {
+  it("refuses an answer, correctly sealed and signed by the peer asked, whose correlation_id is not the query envelope's message id (rule correlation)", async () => {
     const { fra, transport, lookup } = await startPair();
 
     // Control: BEL's answer opened and sealed again unchanged, with the query's message id.
     transport.rewrite = (answer) => answer;
     const control = await lookup();
-    expect(control.result).toMatchObject({ peer: 'BEL', outcome: LookupOutcome.LOOKUP_OUTCOME_HIT, errorCode: '', hits: [{ owner: 'BEL' }] });
+    expect(control.result).toMatchObject({
+      peer: 'BEL',
+      outcome: LookupOutcome.LOOKUP_OUTCOME_HIT,
+      errorCode: '',
+      hits: [{ owner: 'BEL' }],
+    });
     const reference = control.result?.hits[0]?.reference ?? '';
     expect(reference).toMatch(/^roi_/);
 
     // The same answer, body unchanged, sealed as an answer to another query envelope.
     transport.correlationId = 'AAAAAAAAAAAAAAAAAAAAAA';
     const forged = await lookup();
-    expect(forged.result).toMatchObject({ peer: 'BEL', outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR, errorCode: 'BAD_SIGNATURE', hits: [] });
+    expect(forged.result).toMatchObject({
+      peer: 'BEL',
+      outcome: LookupOutcome.LOOKUP_OUTCOME_ERROR,
+      errorCode: 'BAD_SIGNATURE',
+      hits: [],
+    });
     const refusals = fra.logs.filter((l) => l.component === 'lookup-client' && l.queryId === forged.queryId);
-    expect(refusals).toEqual([expect.objectContaining({ peer: 'BEL', code: 'BAD_SIGNATURE', rule: 'correlation', msg: 'lookup failed' })]);
+    expect(refusals).toEqual([
+      expect.objectContaining({ peer: 'BEL', code: 'BAD_SIGNATURE', rule: 'correlation', msg: 'lookup failed' }),
+    ]);
 
     // No hit is kept from it: the audit counts none, and BEL's hit still points to the control.
     const answers = await auditOf(fra, 'lookup.answer');
-    expect(answers.find((a) => a.queryId === forged.queryId)).toMatchObject({ peer: 'BEL', outcome: 'error', hits: 0, code: 'BAD_SIGNATURE' });
+    expect(answers.find((a) => a.queryId === forged.queryId)).toMatchObject({
+      peer: 'BEL',
+      outcome: 'error',
+      hits: 0,
+      code: 'BAD_SIGNATURE',
+    });
     expect((await fra.node.lookups.history.hit('BEL', reference))?.queryId).toBe(control.queryId);
   });
 });

@@ -32,7 +32,16 @@ import {
   sealFrom,
   sealHeader,
 } from '../support/parties.js';
-import { expectOnlyHitFields, openAnswer, queryBody, rifleQuery, SECRETS, sealQuery, stolenRifle, theftReport } from './support.js';
+import {
+  expectOnlyHitFields,
+  openAnswer,
+  queryBody,
+  rifleQuery,
+  SECRETS,
+  sealQuery,
+  stolenRifle,
+  theftReport,
+} from './support.js';
 
 const SAMPLE_ALIASES = fileURLToPath(new URL('../../../docs/examples/manufacturer-aliases.csv', import.meta.url));
 const MAX_BYTES = 16 * 1024;
@@ -65,8 +74,12 @@ beforeAll(async () => {
     makeParty('FRA', clock.now()),
   ]);
   for (const p of [fra, ken, nld]) await bel.node.peers.pin(p.card, clock.now());
-  await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'FRA', allowLookups: true, lookupsPerMinute: 1000 }));
-  await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'NLD', allowLookups: true, lookupsPerMinute: 2 }));
+  await bel.node.policies.set(
+    PeerPolicy.fromPartial({ participantId: 'FRA', allowLookups: true, lookupsPerMinute: 1000 }),
+  );
+  await bel.node.policies.set(
+    PeerPolicy.fromPartial({ participantId: 'NLD', allowLookups: true, lookupsPerMinute: 2 }),
+  );
   const { record } = await bel.node.records.put(stolenRifle());
   recordId = record.recordId;
   await bel.node.records.report(recordId, theftReport());
@@ -116,9 +129,21 @@ describe('answers', () => {
     const body = queryBody(rifleQuery({ type: WeaponType.WEAPON_TYPE_RIFLE }));
     const { sealed, opened } = await ask(fra, body);
     const queryMessageId = EnvelopeHeader.decode(sealed.envelope.header).messageId;
-    expect(opened.header).toMatchObject({ sender: 'BEL', recipient: 'FRA', kind: MessageKind.MESSAGE_KIND_LOOKUP_ANSWER, correlationId: queryMessageId, recipientKeyId: fra.identity.keyId });
+    expect(opened.header).toMatchObject({
+      sender: 'BEL',
+      recipient: 'FRA',
+      kind: MessageKind.MESSAGE_KIND_LOOKUP_ANSWER,
+      correlationId: queryMessageId,
+      recipientKeyId: fra.identity.keyId,
+    });
     expect(opened.answer.hits).toEqual([
-      { reference: expect.stringMatching(/^roi_[A-Za-z0-9_-]{22}$/), category: InterestCategory.INTEREST_CATEGORY_STOLEN, owner: 'BEL', contactPoint: 'NCB Brussels, +32 2 000 00 00', partial: false },
+      {
+        reference: expect.stringMatching(/^roi_[A-Za-z0-9_-]{22}$/),
+        category: InterestCategory.INTEREST_CATEGORY_STOLEN,
+        owner: 'BEL',
+        contactPoint: 'NCB Brussels, +32 2 000 00 00',
+        partial: false,
+      },
     ]);
     expectOnlyHitFields(opened, secrets);
 
@@ -136,12 +161,30 @@ describe('answers', () => {
     });
     const audit = await auditSince(seq);
     expect(audit.map((a) => a.type)).toEqual(['lookup.query', 'lookup.hit', 'lookup.answer']);
-    expect(audit[0]).toMatchObject({ direction: 'in', peer: 'FRA', messageId: queryMessageId, queryId: opened.answer.queryId });
+    expect(audit[0]).toMatchObject({
+      direction: 'in',
+      peer: 'FRA',
+      messageId: queryMessageId,
+      queryId: opened.answer.queryId,
+    });
     expect(audit[1]).toMatchObject({ peer: 'FRA', recordId, category: 'stolen', partial: false });
-    expect(audit[2]).toMatchObject({ direction: 'out', peer: 'FRA', hits: 1, correlationId: queryMessageId, messageId: opened.header.messageId });
-    for (const secret of ['FX-0412-2231', 'seizure at Zaventem', 'NCB Brussels']) expect(JSON.stringify(audit)).not.toContain(secret);
+    expect(audit[2]).toMatchObject({
+      direction: 'out',
+      peer: 'FRA',
+      hits: 1,
+      correlationId: queryMessageId,
+      messageId: opened.header.messageId,
+    });
+    for (const secret of ['FX-0412-2231', 'seizure at Zaventem', 'NCB Brussels'])
+      expect(JSON.stringify(audit)).not.toContain(secret);
     const events = await eventsSince(eventSeq);
-    expect(events).toEqual([expect.objectContaining({ type: NodeEventType.NODE_EVENT_TYPE_LOOKUP_HIT, peer: 'FRA', summary: expect.stringContaining(recordId) })]);
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: NodeEventType.NODE_EVENT_TYPE_LOOKUP_HIT,
+        peer: 'FRA',
+        summary: expect.stringContaining(recordId),
+      }),
+    ]);
   });
 
   it('no hit: an empty answer, no hit notice; query and answer are audited', async () => {
@@ -163,9 +206,13 @@ describe('answers', () => {
   });
 
   it('calibre and type narrow the match', async () => {
-    expect((await ask(fra, queryBody(rifleQuery({ calibre: '7.62 x 51mm', model: 'FAL 50-63' })))).opened.answer.hits).toHaveLength(1);
+    expect(
+      (await ask(fra, queryBody(rifleQuery({ calibre: '7.62 x 51mm', model: 'FAL 50-63' })))).opened.answer.hits,
+    ).toHaveLength(1);
     expect((await ask(fra, queryBody(rifleQuery({ calibre: '5.56x45mm' })))).opened.answer.hits).toEqual([]);
-    expect((await ask(fra, queryBody(rifleQuery({ type: WeaponType.WEAPON_TYPE_PISTOL })))).opened.answer.hits).toEqual([]);
+    expect((await ask(fra, queryBody(rifleQuery({ type: WeaponType.WEAPON_TYPE_PISTOL })))).opened.answer.hits).toEqual(
+      [],
+    );
   });
 
   it('a wildcard serial gives a candidate hit marked partial, and the notice says so', async () => {
@@ -183,11 +230,18 @@ describe('answers', () => {
     const table = await bel.node.lookups.aliases.load(csv);
     expect(table.names).toBe(6);
     expect(await readFile(join(bel.dataDir, 'aliases.csv'))).toEqual(csv);
-    expect((await auditSince(seq))[0]).toMatchObject({ type: 'aliases.loaded', names: 6, aliases: table.aliases, digest: table.digest });
+    expect((await auditSince(seq))[0]).toMatchObject({
+      type: 'aliases.loaded',
+      names: 6,
+      aliases: table.aliases,
+      digest: table.digest,
+    });
     expect((await ask(fra, body())).opened.answer.hits).toEqual([expect.objectContaining({ partial: false })]);
     expect((await ask(fra, queryBody(rifleQuery({ manufacturer: 'FN' })))).opened.answer.hits).toHaveLength(1);
     // A table that is not valid changes nothing.
-    await expect(bel.node.lookups.aliases.load(Buffer.from('FN Herstal,FN\nOther,FN\n'))).rejects.toMatchObject({ rule: 'alias_conflict' });
+    await expect(bel.node.lookups.aliases.load(Buffer.from('FN Herstal,FN\nOther,FN\n'))).rejects.toMatchObject({
+      rule: 'alias_conflict',
+    });
     expect((await ask(fra, queryBody(rifleQuery({ manufacturer: 'FN' })))).opened.answer.hits).toHaveLength(1);
   });
 
@@ -195,7 +249,9 @@ describe('answers', () => {
     await bel.node.records.clearReport(recordId);
     expect((await ask(fra, queryBody(rifleQuery()))).opened.answer.hits).toEqual([]);
     await bel.node.records.report(recordId, theftReport({ category: InterestCategory.INTEREST_CATEGORY_TRAFFICKED }));
-    expect((await ask(fra, queryBody(rifleQuery()))).opened.answer.hits).toEqual([expect.objectContaining({ category: InterestCategory.INTEREST_CATEGORY_TRAFFICKED })]);
+    expect((await ask(fra, queryBody(rifleQuery()))).opened.answer.hits).toEqual([
+      expect.objectContaining({ category: InterestCategory.INTEREST_CATEGORY_TRAFFICKED }),
+    ]);
   });
 });
 
@@ -217,7 +273,13 @@ describe('answer size (docs/protocol.md 13.6)', () => {
 
   it('every answer body is a multiple of 4096 bytes with at least 128 bytes of zeros, up to a hit with the longest contact point', () => {
     for (let length = 0; length <= 500; length += 1) {
-      const hit = { reference: 'roi_0123456789012345678901', category: InterestCategory.INTEREST_CATEGORY_STOLEN, owner: 'org:UN-POE', contactPoint: '€'.repeat(length), partial: true };
+      const hit = {
+        reference: 'roi_0123456789012345678901',
+        category: InterestCategory.INTEREST_CATEGORY_STOLEN,
+        owner: 'org:UN-POE',
+        contactPoint: '€'.repeat(length),
+        partial: true,
+      };
       const body = encodePaddedAnswer({ queryId: 'q'.repeat(64), hits: [hit] });
       expect(body.length).toBe(ANSWER_BUCKET_BYTES);
       const decoded = LookupAnswer.decode(body);
@@ -225,7 +287,16 @@ describe('answer size (docs/protocol.md 13.6)', () => {
       expect(decoded.padding.length).toBeGreaterThanOrEqual(128);
     }
     for (let hits = 0; hits <= 100; hits += 1) {
-      const body = encodePaddedAnswer({ queryId: 'q'.repeat(22), hits: Array.from({ length: hits }, () => ({ reference: 'roi_0123456789012345678901', category: 1, owner: 'BEL', contactPoint: 'NCB Brussels, +32 2 000 00 00', partial: false })) });
+      const body = encodePaddedAnswer({
+        queryId: 'q'.repeat(22),
+        hits: Array.from({ length: hits }, () => ({
+          reference: 'roi_0123456789012345678901',
+          category: 1,
+          owner: 'BEL',
+          contactPoint: 'NCB Brussels, +32 2 000 00 00',
+          partial: false,
+        })),
+      });
       expect(body.length % ANSWER_BUCKET_BYTES).toBe(0);
       expect(LookupAnswer.decode(body).padding.length).toBeGreaterThanOrEqual(128);
       if (hits <= 40) expect(body.length).toBe(ANSWER_BUCKET_BYTES);
@@ -239,11 +310,19 @@ describe('policy and rate limit', () => {
       await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'KEN', acceptRequests }));
       const before = (await bel.node.lookups.hits.list()).hits.length;
       const seq = bel.node.journal.head.seq;
-      const thrown = (await rejectionOf(client.lookup(sealQuery(ken.identity, self(), clock.now(), queryBody(rifleQuery())).bytes))) as ServiceError;
+      const thrown = (await rejectionOf(
+        client.lookup(sealQuery(ken.identity, self(), clock.now(), queryBody(rifleQuery())).bytes),
+      )) as ServiceError;
       expect(thrown.code, `accept_requests ${acceptRequests}`).toBe(GrpcStatus.PERMISSION_DENIED);
-      expect(TracenetError.from(thrown)).toMatchObject({ codeName: 'KIND_NOT_ALLOWED', field: 'header.kind', rule: 'peer_policy' });
+      expect(TracenetError.from(thrown)).toMatchObject({
+        codeName: 'KIND_NOT_ALLOWED',
+        field: 'header.kind',
+        rule: 'peer_policy',
+      });
       expect((await bel.node.lookups.hits.list()).hits.length).toBe(before);
-      expect(await auditSince(seq)).toEqual([expect.objectContaining({ type: 'lookup.refused', peer: 'KEN', code: 'KIND_NOT_ALLOWED', authenticated: true })]);
+      expect(await auditSince(seq)).toEqual([
+        expect.objectContaining({ type: 'lookup.refused', peer: 'KEN', code: 'KIND_NOT_ALLOWED', authenticated: true }),
+      ]);
     }
     await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'KEN' }));
   });
@@ -255,7 +334,11 @@ describe('policy and rate limit', () => {
     const thrown = (await rejectionOf(sendOne())) as ServiceError;
     expect(thrown.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     expect(thrown.metadata.get(STATUS_DETAILS_KEY)).toHaveLength(1);
-    expect(TracenetError.from(thrown)).toMatchObject({ codeName: 'RATE_LIMITED', rule: 'lookups_per_minute', retryable: true });
+    expect(TracenetError.from(thrown)).toMatchObject({
+      codeName: 'RATE_LIMITED',
+      rule: 'lookups_per_minute',
+      retryable: true,
+    });
     // FRA has its own bucket.
     await client.lookup(sealQuery(fra.identity, self(), clock.now(), queryBody(rifleQuery())).bytes);
     clock.advance(30_000);
@@ -278,35 +361,59 @@ describe('envelopes', () => {
     expect(viaLookup.receipt).toBeUndefined();
   }
   const body = () => queryBody(rifleQuery());
-  const query = (from: Party, overrides: Parameters<typeof sealQuery>[4] = {}) => sealQuery(from.identity, self(), clock.now(), body(), overrides);
+  const query = (from: Party, overrides: Parameters<typeof sealQuery>[4] = {}) =>
+    sealQuery(from.identity, self(), clock.now(), body(), overrides);
 
   it('refused before authentication with the codes of Deliver', async () => {
     await sameAsDeliver(flipHeaderByte(query(fra).envelope), 'UNKNOWN_SENDER', '');
-    await sameAsDeliver(sealQuery(fra.identity, ken.identity, clock.now(), body()).bytes, 'WRONG_RECIPIENT', 'header.recipient');
+    await sameAsDeliver(
+      sealQuery(fra.identity, ken.identity, clock.now(), body()).bytes,
+      'WRONG_RECIPIENT',
+      'header.recipient',
+    );
     await sameAsDeliver(query(deu).bytes, 'UNKNOWN_SENDER', '');
     await sameAsDeliver(query(fraOtherKeys).bytes, 'UNKNOWN_SENDER', '');
     await sameAsDeliver(Buffer.alloc(MAX_BYTES + 1, 0xff), 'ENVELOPE_TOO_LARGE');
     await sameAsDeliver(Buffer.from([0x0a, 0x10, 0x01]), 'MALFORMED', 'envelope');
-    const noId = sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { messageId: '', kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY }), body());
+    const noId = sealHeader(
+      fra.identity,
+      self(),
+      headerFrom(fra.identity, self(), clock.now(), { messageId: '', kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY }),
+      body(),
+    );
     await sameAsDeliver(noId.bytes, 'MISSING_FIELD', 'header.message_id');
-    await sameAsDeliver(sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { version: 2 }), body()).bytes, 'UNSUPPORTED_VERSION');
+    await sameAsDeliver(
+      sealHeader(fra.identity, self(), headerFrom(fra.identity, self(), clock.now(), { version: 2 }), body()).bytes,
+      'UNSUPPORTED_VERSION',
+    );
   });
 
-  it('no oracle: pinned or not, right key id or wrong, the same answer byte for byte as Deliver\'s; the tally and the metric keep the precise reason', async () => {
+  it("no oracle: pinned or not, right key id or wrong, the same answer byte for byte as Deliver's; the tally and the metric keep the precise reason", async () => {
     const onTheWire = async (call: Promise<unknown>) => {
       const thrown = (await rejectionOf(call)) as ServiceError;
-      return { status: thrown.code, details: thrown.details, trailer: Buffer.from(thrown.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer).toString('hex') };
+      return {
+        status: thrown.code,
+        details: thrown.details,
+        trailer: Buffer.from(thrown.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer).toString('hex'),
+      };
     };
     const probes = {
       unpinned: [query(deu).bytes, 'UNKNOWN_SENDER', 'pinned_peer'],
       pinnedOtherKeys: [query(fraOtherKeys).bytes, 'SENDER_KEY_MISMATCH', 'pinned_key'],
       pinnedRightKeyId: [query(fraOtherKeys, { senderKeyId: fra.identity.keyId }).bytes, 'HEADER_AUTH_FAILED', 'aead'],
-      otherRecipientKeyId: [query(deu, { recipientKeyId: fra.identity.keyId }).bytes, 'WRONG_RECIPIENT', 'recipient_key'],
+      otherRecipientKeyId: [
+        query(deu, { recipientKeyId: fra.identity.keyId }).bytes,
+        'WRONG_RECIPIENT',
+        'recipient_key',
+      ],
     } as const;
     const expected = await onTheWire(client.deliver(query(deu).bytes));
     expect(expected.details).toBe('UNKNOWN_SENDER: the envelope could not be authenticated');
     const counted = async (code: string, rule: string) =>
-      ((await bel.node.metrics.registry.getSingleMetric('tracenet_envelopes_unauthenticated_total')?.get())?.values ?? []).find((v) => v.labels.rpc === 'lookup' && v.labels.code === code && v.labels.rule === rule)?.value ?? 0;
+      (
+        (await bel.node.metrics.registry.getSingleMetric('tracenet_envelopes_unauthenticated_total')?.get())?.values ??
+        []
+      ).find((v) => v.labels.rpc === 'lookup' && v.labels.code === code && v.labels.rule === rule)?.value ?? 0;
     await bel.node.refusals.flush({ now: true });
     for (const [name, [bytes, code, rule]] of Object.entries(probes)) {
       const before = await counted(code, rule);
@@ -317,7 +424,15 @@ describe('envelopes', () => {
       await bel.node.refusals.flush({ now: true });
       expect({ name, entries: await auditSince(seq) }).toEqual({
         name,
-        entries: [expect.objectContaining({ type: 'refusals.counted', source: '127.0.0.1', peer: 'FRA', total: 1, [`refused.${code}.${rule}`]: 1 })],
+        entries: [
+          expect.objectContaining({
+            type: 'refusals.counted',
+            source: '127.0.0.1',
+            peer: 'FRA',
+            total: 1,
+            [`refused.${code}.${rule}`]: 1,
+          }),
+        ],
       });
       expect(await counted(code, rule)).toBe(before + 1);
     }
@@ -325,10 +440,26 @@ describe('envelopes', () => {
 
   it('refused after authentication with the codes of Deliver: time window, expiry, signature', async () => {
     const now = clock.now();
-    await sameAsDeliver(query(fra, { createdAtMs: now - 2000, expiresAtMs: now - 1 }).bytes, 'EXPIRED', 'header.expires_at_ms');
-    await sameAsDeliver(query(fra, { createdAtMs: now + WINDOW_MS + 1000, expiresAtMs: now + WINDOW_MS + 60_000 }).bytes, 'OUTSIDE_TIME_WINDOW', 'header.created_at_ms');
-    const header = EnvelopeHeader.encode(headerFrom(fra.identity, self(), now, { kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY })).finish();
-    const forged = sealWithHeader(header, body(), fra.identity.keys.signingSecretKey, pairKeyOf(fra.identity, self()), Buffer.alloc(64, 7));
+    await sameAsDeliver(
+      query(fra, { createdAtMs: now - 2000, expiresAtMs: now - 1 }).bytes,
+      'EXPIRED',
+      'header.expires_at_ms',
+    );
+    await sameAsDeliver(
+      query(fra, { createdAtMs: now + WINDOW_MS + 1000, expiresAtMs: now + WINDOW_MS + 60_000 }).bytes,
+      'OUTSIDE_TIME_WINDOW',
+      'header.created_at_ms',
+    );
+    const header = EnvelopeHeader.encode(
+      headerFrom(fra.identity, self(), now, { kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY }),
+    ).finish();
+    const forged = sealWithHeader(
+      header,
+      body(),
+      fra.identity.keys.signingSecretKey,
+      pairKeyOf(fra.identity, self()),
+      Buffer.alloc(64, 7),
+    );
     await sameAsDeliver(forged.bytes, 'BAD_SIGNATURE', 'sealed.signature');
   });
 
@@ -353,19 +484,37 @@ describe('envelopes', () => {
 
   it('Lookup takes only LOOKUP_QUERY envelopes, and Deliver refuses lookup kinds', async () => {
     const noticeEnvelope = sealFrom(fra.identity, self(), clock.now());
-    expect(TracenetError.from(await rejectionOf(client.lookup(noticeEnvelope.bytes)))).toMatchObject({ codeName: 'INVALID_FIELD', field: 'header.kind', rule: 'lookup_kind' });
+    expect(TracenetError.from(await rejectionOf(client.lookup(noticeEnvelope.bytes)))).toMatchObject({
+      codeName: 'INVALID_FIELD',
+      field: 'header.kind',
+      rule: 'lookup_kind',
+    });
     const viaDeliver = TracenetError.from(await rejectionOf(client.deliver(query(fra).bytes)));
     expect(viaDeliver).toMatchObject({ codeName: 'INVALID_FIELD', field: 'header.kind', rule: 'deliverable_kind' });
-    expect(viaDeliver.message).toBe('message kind 12 (lookup query) is not delivered with Deliver: lookups travel with Federation.Lookup');
+    expect(viaDeliver.message).toBe(
+      'message kind 12 (lookup query) is not delivered with Deliver: lookups travel with Federation.Lookup',
+    );
     expect(viaDeliver.receipt).toBeDefined();
   });
 
   it('a query body that breaks the rules is refused naming the field', async () => {
     const bad = (b: Buffer) => client.lookup(sealQuery(fra.identity, self(), clock.now(), b).bytes);
-    expect(TracenetError.from(await rejectionOf(bad(queryBody(rifleQuery(), { purpose: '' }))))).toMatchObject({ codeName: 'MISSING_FIELD', field: 'body.purpose' });
-    expect(TracenetError.from(await rejectionOf(bad(queryBody(rifleQuery({ serialNumber: 'F?*X' })))))).toMatchObject({ codeName: 'INVALID_FIELD', rule: 'wildcard_known_characters' });
-    expect(TracenetError.from(await rejectionOf(bad(queryBody(rifleQuery({ manufacturer: '' })))))).toMatchObject({ codeName: 'MISSING_FIELD', field: 'body.weapon.manufacturer' });
-    expect(TracenetError.from(await rejectionOf(bad(Buffer.from([0x0a, 0xff]))))).toMatchObject({ codeName: 'MALFORMED', field: 'body' });
+    expect(TracenetError.from(await rejectionOf(bad(queryBody(rifleQuery(), { purpose: '' }))))).toMatchObject({
+      codeName: 'MISSING_FIELD',
+      field: 'body.purpose',
+    });
+    expect(TracenetError.from(await rejectionOf(bad(queryBody(rifleQuery({ serialNumber: 'F?*X' })))))).toMatchObject({
+      codeName: 'INVALID_FIELD',
+      rule: 'wildcard_known_characters',
+    });
+    expect(TracenetError.from(await rejectionOf(bad(queryBody(rifleQuery({ manufacturer: '' })))))).toMatchObject({
+      codeName: 'MISSING_FIELD',
+      field: 'body.weapon.manufacturer',
+    });
+    expect(TracenetError.from(await rejectionOf(bad(Buffer.from([0x0a, 0xff]))))).toMatchObject({
+      codeName: 'MALFORMED',
+      field: 'body',
+    });
   });
 
   it('the audit chain verifies after all of the above', async () => {

@@ -51,12 +51,26 @@ export function stolenRifle(manufacture: Partial<NonNullable<WeaponRecord['manuf
       secondaryMarks: [{ location: 'under the trigger guard', value: 'CVT-9Q7' }],
       notes: 'NOTE-only-for-officers',
       events: [
-        event(WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, '2004-02-11', { place: 'Herstal', details: 'EVENT-DETAIL-depot 7' }),
-        event(WeaponEventType.WEAPON_EVENT_TYPE_TRANSFERRED, '2004-06-01', { endUser: 'END-USER-Ministry', licence: 'BE-EX-2004-0077' }),
+        event(WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, '2004-02-11', {
+          place: 'Herstal',
+          details: 'EVENT-DETAIL-depot 7',
+        }),
+        event(WeaponEventType.WEAPON_EVENT_TYPE_TRANSFERRED, '2004-06-01', {
+          endUser: 'END-USER-Ministry',
+          licence: 'BE-EX-2004-0077',
+        }),
         event(WeaponEventType.WEAPON_EVENT_TYPE_STOLEN, '2025-01-20', { place: 'Liège' }),
       ],
     },
-    { manufacturer: 'FN Herstal', serialNumber: 'FX-0412-2231', model: 'FAL-50.63', calibre: '7.62x51mm', year: 2004, countryOfManufacture: 'BEL', ...manufacture },
+    {
+      manufacturer: 'FN Herstal',
+      serialNumber: 'FX-0412-2231',
+      model: 'FAL-50.63',
+      calibre: '7.62x51mm',
+      year: 2004,
+      countryOfManufacture: 'BEL',
+      ...manufacture,
+    },
   );
 }
 
@@ -84,12 +98,31 @@ export function newQueryId(): string {
 
 /** The serialized LookupQuery body. */
 export function queryBody(weaponQuery: RecordQuery, fields: Partial<LookupQuery> = {}): Buffer {
-  return Buffer.from(LookupQuery.encode({ queryId: newQueryId(), weapon: weaponQuery, purpose: 'seizure at Zaventem, case 2026/118', requestingAuthority: 'OCRC', ...fields }).finish());
+  return Buffer.from(
+    LookupQuery.encode({
+      queryId: newQueryId(),
+      weapon: weaponQuery,
+      purpose: 'seizure at Zaventem, case 2026/118',
+      requestingAuthority: 'OCRC',
+      ...fields,
+    }).finish(),
+  );
 }
 
 /** A correct LOOKUP_QUERY envelope from `from` to `to`, unless overridden. */
-export function sealQuery(from: Keyed, to: Keyed, nowMs: number, body: Uint8Array, overrides: SealOverrides = {}): SealedEnvelope {
-  return sealFrom(from, to, nowMs, { kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY, body, expiresAtMs: nowMs + 60_000, ...overrides });
+export function sealQuery(
+  from: Keyed,
+  to: Keyed,
+  nowMs: number,
+  body: Uint8Array,
+  overrides: SealOverrides = {},
+): SealedEnvelope {
+  return sealFrom(from, to, nowMs, {
+    kind: MessageKind.MESSAGE_KIND_LOOKUP_QUERY,
+    body,
+    expiresAtMs: nowMs + 60_000,
+    ...overrides,
+  });
 }
 
 /** An answer envelope opened with the pair key of requester and owner: its header, the decrypted bytes and the answer. */
@@ -140,9 +173,19 @@ export function expectOnlyHitFields(opened: OpenedAnswer, secrets: readonly stri
   for (const f of top) {
     expect([1, 2, 3], `LookupAnswer field ${f.field}`).toContain(f.field);
     expect(f.wireType).toBe(WireType.LengthDelimited);
-    if (f.field === 3) expect(f.bytes?.every((b) => b === 0), 'padding is zeros').toBe(true);
+    if (f.field === 3)
+      expect(
+        f.bytes?.every((b) => b === 0),
+        'padding is zeros',
+      ).toBe(true);
   }
-  const allowed: Record<number, WireType> = { 1: WireType.LengthDelimited, 2: WireType.Varint, 3: WireType.LengthDelimited, 4: WireType.LengthDelimited, 5: WireType.Varint };
+  const allowed: Record<number, WireType> = {
+    1: WireType.LengthDelimited,
+    2: WireType.Varint,
+    3: WireType.LengthDelimited,
+    4: WireType.LengthDelimited,
+    5: WireType.Varint,
+  };
   for (const hit of top.filter((f) => f.field === 2)) {
     for (const f of wireFields(hit.bytes ?? new Uint8Array())) {
       expect(Object.keys(allowed).map(Number), `LookupHit field ${f.field}`).toContain(f.field);
@@ -181,7 +224,11 @@ export const ATTACK_HIT = `FX${'7'.repeat(35)}XYZ`;
  * 200 serials of 40 characters for the wildcard attacks of issue 14 section 2: 191 random, eight
  * of one repeated digit (what a backtracking matcher likes least), and {@link ATTACK_HIT}.
  */
-export const ATTACK_SERIALS: readonly string[] = [...Array.from({ length: 191 }, (_, i) => hashedSerial(i)), ...Array.from({ length: 8 }, (_, i) => `FX${'0'.repeat(37)}${i + 1}`), ATTACK_HIT];
+export const ATTACK_SERIALS: readonly string[] = [
+  ...Array.from({ length: 191 }, (_, i) => hashedSerial(i)),
+  ...Array.from({ length: 8 }, (_, i) => `FX${'0'.repeat(37)}${i + 1}`),
+  ATTACK_HIT,
+];
 
 /**
  * Patterns with exactly {@link MAX_WILDCARDS} wildcards — `*?` repeated, many `*`, many `?`, and
@@ -197,7 +244,11 @@ export const AT_LIMIT_PATTERNS: ReadonlyArray<{ readonly pattern: string; readon
 ];
 
 /** Patterns past the limit, each with at least 3 known characters: refused with INVALID_FIELD, rule `max_wildcards`. */
-export const OVER_LIMIT_PATTERNS: readonly string[] = [`${'*?'.repeat(60)}XYZ`, `FX0${'?*'.repeat(MAX_WILDCARDS)}`, `${'*0'.repeat(MAX_WILDCARDS + 1)}X`];
+export const OVER_LIMIT_PATTERNS: readonly string[] = [
+  `${'*?'.repeat(60)}XYZ`,
+  `FX0${'?*'.repeat(MAX_WILDCARDS)}`,
+  `${'*0'.repeat(MAX_WILDCARDS + 1)}X`,
+];
 
 /**
  * Watches this process's event loop (`monitorEventLoopDelay`, 5 ms resolution) from now on:

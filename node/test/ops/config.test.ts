@@ -15,7 +15,9 @@ describe('metrics.listen configuration', () => {
     expect((await loadConfig({})).metrics.listen).toBe('127.0.0.1:9464');
     expect(envName('metrics.listen')).toBe('TRACENET_METRICS_LISTEN');
     expect((await loadConfig({ env: { TRACENET_METRICS_LISTEN: '' } })).metrics.listen).toBe('');
-    expect((await loadConfig({ env: { TRACENET_METRICS_LISTEN: '0.0.0.0:9100' } })).metrics.listen).toBe('0.0.0.0:9100');
+    expect((await loadConfig({ env: { TRACENET_METRICS_LISTEN: '0.0.0.0:9100' } })).metrics.listen).toBe(
+      '0.0.0.0:9100',
+    );
   });
 
   it('refuses a bad value from the environment, naming the key and the variable', async () => {
@@ -31,7 +33,10 @@ describe('metrics.listen configuration', () => {
     dirs.push(dir);
     const file = join(dir, 'config.json');
     await writeFile(file, JSON.stringify({ metrics: { listen: 9464 } }));
-    await expect(loadConfig({ file })).rejects.toMatchObject({ field: 'metrics.listen', message: expect.stringContaining(`metrics.listen (from ${file})`) });
+    await expect(loadConfig({ file })).rejects.toMatchObject({
+      field: 'metrics.listen',
+      message: expect.stringContaining(`metrics.listen (from ${file})`),
+    });
     await writeFile(file, JSON.stringify({ metrics: { listen: '127.0.0.1:70000' } }));
     await expect(loadConfig({ file })).rejects.toMatchObject({ field: 'metrics.listen' });
   });

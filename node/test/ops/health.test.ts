@@ -1,16 +1,31 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { credentials, makeClientConstructor, Server, status, type Client, type ClientReadableStream, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  makeClientConstructor,
+  Server,
+  status,
+  type Client,
+  type ClientReadableStream,
+  type ServiceDefinition,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHealth } from '../../src/ops/health.js';
 import { bindLocal, shutdown } from './grpc-helpers.js';
 
 type HealthClient = Client & {
-  Check(request: { service: string }, callback: (error: ServiceError | null, response?: { status: string }) => void): void;
+  Check(
+    request: { service: string },
+    callback: (error: ServiceError | null, response?: { status: string }) => void,
+  ): void;
   Watch(request: { service: string }): ClientReadableStream<{ status: string }>;
 };
 
-const HealthClientConstructor = makeClientConstructor(healthService as unknown as ServiceDefinition, 'grpc.health.v1.Health');
+const HealthClientConstructor = makeClientConstructor(
+  healthService as unknown as ServiceDefinition,
+  'grpc.health.v1.Health',
+);
 
 const cleanups: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -22,7 +37,10 @@ async function serve(setup: (server: Server) => void): Promise<{ server: Server;
   setup(server);
   const address = await bindLocal(server);
   const client = new HealthClientConstructor(address, credentials.createInsecure()) as unknown as HealthClient;
-  cleanups.push(() => server.forceShutdown(), () => client.close());
+  cleanups.push(
+    () => server.forceShutdown(),
+    () => client.close(),
+  );
   return { server, client };
 }
 
@@ -39,7 +57,14 @@ describe('health (grpc.health.v1.Health)', () => {
 
     expect(await check(client, '')).toBe('NOT_SERVING');
     health.serving();
-    for (const name of ['', 'tracenet.v1.Federation', 'tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups']) {
+    for (const name of [
+      '',
+      'tracenet.v1.Federation',
+      'tracenet.v1.Authority',
+      'tracenet.v1.Cases',
+      'tracenet.v1.Records',
+      'tracenet.v1.Lookups',
+    ]) {
       expect(await check(client, name)).toBe('SERVING');
     }
     health.notServing();
@@ -50,7 +75,14 @@ describe('health (grpc.health.v1.Health)', () => {
   it('serves each port for its own services and flips both together', async () => {
     const health = createHealth();
     const federation = await serve((server) => health.addTo(server, ['tracenet.v1.Federation']));
-    const authority = await serve((server) => health.addTo(server, ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups']));
+    const authority = await serve((server) =>
+      health.addTo(server, [
+        'tracenet.v1.Authority',
+        'tracenet.v1.Cases',
+        'tracenet.v1.Records',
+        'tracenet.v1.Lookups',
+      ]),
+    );
     health.serving();
 
     expect(await check(federation.client, 'tracenet.v1.Federation')).toBe('SERVING');

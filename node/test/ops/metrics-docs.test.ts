@@ -15,7 +15,12 @@ function table(header: RegExp): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.replace(/^\||\|$/g, '').split('|').map((cell) => cell.trim().replace(/^`(.*)`$/, '$1')));
+    rows.push(
+      line
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((cell) => cell.trim().replace(/^`(.*)`$/, '$1')),
+    );
   }
   return rows;
 }
@@ -32,13 +37,29 @@ describe('docs/operations-metrics.md', () => {
     });
     const exposed = (await metrics.registry.getMetricsAsJSON())
       .filter((m) => m.name.startsWith('tracenet_'))
-      .map((m) => ({ name: m.name, type: String(m.type), labels: [...((metrics.registry.getSingleMetric(m.name) as unknown as { labelNames: string[] }).labelNames)].sort() }));
-    const documented = table(/^\|\s*metric\s*\|\s*type\s*\|\s*labels\s*\|\s*meaning\s*\|/).map(([name = '', type = '', labels = '']) => ({
-      name,
-      type,
-      labels: labels === '—' ? [] : labels.split(',').map((l) => l.trim().replace(/`/g, '')).sort(),
-    }));
-    expect(documented.sort((a, b) => a.name.localeCompare(b.name))).toEqual(exposed.sort((a, b) => a.name.localeCompare(b.name)));
+      .map((m) => ({
+        name: m.name,
+        type: String(m.type),
+        labels: [
+          ...(metrics.registry.getSingleMetric(m.name) as unknown as { labelNames: string[] }).labelNames,
+        ].sort(),
+      }));
+    const documented = table(/^\|\s*metric\s*\|\s*type\s*\|\s*labels\s*\|\s*meaning\s*\|/).map(
+      ([name = '', type = '', labels = '']) => ({
+        name,
+        type,
+        labels:
+          labels === '—'
+            ? []
+            : labels
+                .split(',')
+                .map((l) => l.trim().replace(/`/g, ''))
+                .sort(),
+      }),
+    );
+    expect(documented.sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+      exposed.sort((a, b) => a.name.localeCompare(b.name)),
+    );
   });
 
   it('gives the default and environment variable of metrics.listen', () => {

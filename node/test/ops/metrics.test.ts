@@ -20,7 +20,10 @@ async function started(options: Partial<MetricsOptions> = {}): Promise<Metrics> 
 /** A plain HTTP request (no connection reuse), as a scraper makes it. */
 function get(address: string, path: string, method = 'GET'): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+    const [host, port] = [
+      address.slice(0, address.lastIndexOf(':')),
+      Number(address.slice(address.lastIndexOf(':') + 1)),
+    ];
     const req = request({ host, port, path, method, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -60,12 +63,30 @@ describe('metrics endpoint', () => {
     expect(response.type).toContain('text/plain');
     const text = response.body;
 
-    expect(value(text, 'tracenet_messages_total{direction="in",kind="notice",status="accepted",code="",peer="FRA"}')).toBe(2);
-    expect(value(text, 'tracenet_messages_total{direction="in",kind="trace_request",status="accepted",code="",peer="org:UN-POE"}')).toBe(1);
-    expect(value(text, 'tracenet_messages_total{direction="in",kind="notice",status="duplicate",code="",peer="FRA"}')).toBe(1);
-    expect(value(text, 'tracenet_messages_total{direction="in",kind="unknown",status="rejected",code="BAD_SIGNATURE",peer=""}')).toBe(1);
-    expect(value(text, 'tracenet_messages_total{direction="out",kind="trace_answer",status="delivered",code="",peer="KEN"}')).toBe(2);
-    expect(value(text, 'tracenet_messages_total{direction="out",kind="notice",status="failed",code="EXPIRED",peer="BEL"}')).toBe(1);
+    expect(
+      value(text, 'tracenet_messages_total{direction="in",kind="notice",status="accepted",code="",peer="FRA"}'),
+    ).toBe(2);
+    expect(
+      value(
+        text,
+        'tracenet_messages_total{direction="in",kind="trace_request",status="accepted",code="",peer="org:UN-POE"}',
+      ),
+    ).toBe(1);
+    expect(
+      value(text, 'tracenet_messages_total{direction="in",kind="notice",status="duplicate",code="",peer="FRA"}'),
+    ).toBe(1);
+    expect(
+      value(
+        text,
+        'tracenet_messages_total{direction="in",kind="unknown",status="rejected",code="BAD_SIGNATURE",peer=""}',
+      ),
+    ).toBe(1);
+    expect(
+      value(text, 'tracenet_messages_total{direction="out",kind="trace_answer",status="delivered",code="",peer="KEN"}'),
+    ).toBe(2);
+    expect(
+      value(text, 'tracenet_messages_total{direction="out",kind="notice",status="failed",code="EXPIRED",peer="BEL"}'),
+    ).toBe(1);
 
     expect(value(text, 'tracenet_delivery_latency_seconds_count{kind="trace_answer"}')).toBe(2);
     expect(value(text, 'tracenet_delivery_latency_seconds_sum{kind="trace_answer"}')).toBe(7200.3);
@@ -81,7 +102,14 @@ describe('metrics endpoint', () => {
     expect(value(text, 'tracenet_cases{state="closed"}')).toBe(0);
     expect(value(text, 'tracenet_cases_overdue')).toBe(1);
 
-    for (const name of ['tracenet_messages_total', 'tracenet_delivery_latency_seconds', 'tracenet_outbox_depth', 'tracenet_outbox_oldest_age_seconds', 'tracenet_cases', 'tracenet_cases_overdue']) {
+    for (const name of [
+      'tracenet_messages_total',
+      'tracenet_delivery_latency_seconds',
+      'tracenet_outbox_depth',
+      'tracenet_outbox_oldest_age_seconds',
+      'tracenet_cases',
+      'tracenet_cases_overdue',
+    ]) {
       expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
     }
     // Default process metrics live in the same registry.
@@ -103,9 +131,15 @@ describe('metrics endpoint', () => {
     metrics.messageReceived('notice', 'fra');
     for (let i = 0; i < 70; i += 1) metrics.messageFailed('notice', `CODE_${i}`);
     const text = await metrics.render();
-    expect(value(text, 'tracenet_messages_total{direction="in",kind="notice",status="accepted",code="",peer="other"}')).toBe(2);
-    expect(value(text, 'tracenet_messages_total{direction="out",kind="notice",status="failed",code="CODE_63",peer=""}')).toBe(1);
-    expect(value(text, 'tracenet_messages_total{direction="out",kind="notice",status="failed",code="other",peer=""}')).toBe(6);
+    expect(
+      value(text, 'tracenet_messages_total{direction="in",kind="notice",status="accepted",code="",peer="other"}'),
+    ).toBe(2);
+    expect(
+      value(text, 'tracenet_messages_total{direction="out",kind="notice",status="failed",code="CODE_63",peer=""}'),
+    ).toBe(1);
+    expect(
+      value(text, 'tracenet_messages_total{direction="out",kind="notice",status="failed",code="other",peer=""}'),
+    ).toBe(6);
     expect(text).not.toContain('CODE_64');
   });
 
@@ -153,14 +187,20 @@ describe('metrics endpoint', () => {
     const metrics = await started({ listen: '' });
     expect(metrics.address).toBe('');
     metrics.messageReceived('notice', 'FRA');
-    expect(await metrics.render()).toContain('tracenet_messages_total{direction="in",kind="notice",status="accepted",code="",peer="FRA"} 1');
+    expect(await metrics.render()).toContain(
+      'tracenet_messages_total{direction="in",kind="notice",status="accepted",code="",peer="FRA"} 1',
+    );
   });
 
   it('refuses a port in use with UNAVAILABLE naming metrics.listen', async () => {
     const first = await started();
     const second = createMetrics({ listen: first.address, logger });
     running.push(second);
-    await expect(second.start()).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, field: 'metrics.listen', message: expect.stringContaining('EADDRINUSE') });
+    await expect(second.start()).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      field: 'metrics.listen',
+      message: expect.stringContaining('EADDRINUSE'),
+    });
     expect(second.address).toBe('');
   });
 });

@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { credentials, loadPackageDefinition, Server, type Client, type ClientDuplexStream, type ServiceClientConstructor } from '@grpc/grpc-js';
+import {
+  credentials,
+  loadPackageDefinition,
+  Server,
+  type Client,
+  type ClientDuplexStream,
+  type ServiceClientConstructor,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
@@ -11,8 +18,13 @@ import { addReflection } from '../../src/ops/reflection.js';
 import { bindLocal } from './grpc-helpers.js';
 
 /** The standard reflection contract as @grpc/reflection ships it; the client below is a plain grpc-js client of it. */
-const reflectionProto = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')), 'build/proto/grpc/reflection/v1/reflection.proto');
-const reflectionPackage = loadPackageDefinition(loadSync(reflectionProto, { keepCase: true, oneofs: true })) as unknown as {
+const reflectionProto = join(
+  dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')),
+  'build/proto/grpc/reflection/v1/reflection.proto',
+);
+const reflectionPackage = loadPackageDefinition(
+  loadSync(reflectionProto, { keepCase: true, oneofs: true }),
+) as unknown as {
   grpc: { reflection: { v1: { ServerReflection: ServiceClientConstructor } } };
 };
 
@@ -23,19 +35,29 @@ interface ReflectionResponse {
   error_response?: { error_code: number; error_message: string };
 }
 
-type ReflectionClient = Client & { ServerReflectionInfo(): ClientDuplexStream<Record<string, string>, ReflectionResponse> };
+type ReflectionClient = Client & {
+  ServerReflectionInfo(): ClientDuplexStream<Record<string, string>, ReflectionResponse>;
+};
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-async function reflect(setup: (server: Server) => void): Promise<(request: Record<string, string>) => Promise<ReflectionResponse>> {
+async function reflect(
+  setup: (server: Server) => void,
+): Promise<(request: Record<string, string>) => Promise<ReflectionResponse>> {
   const server = new Server();
   setup(server);
   const address = await bindLocal(server);
-  const client = new reflectionPackage.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure()) as unknown as ReflectionClient;
-  cleanups.push(() => server.forceShutdown(), () => client.close());
+  const client = new reflectionPackage.grpc.reflection.v1.ServerReflection(
+    address,
+    credentials.createInsecure(),
+  ) as unknown as ReflectionClient;
+  cleanups.push(
+    () => server.forceShutdown(),
+    () => client.close(),
+  );
   return (request) =>
     new Promise((resolve, reject) => {
       const stream = client.ServerReflectionInfo();
@@ -53,13 +75,22 @@ describe('server reflection', () => {
     const ask = await reflect((server) => addReflection(server));
     const response = await ask({ list_services: '*' });
     const names = response.list_services_response?.service.map((s) => s.name) ?? [];
-    expect(names.sort()).toEqual(['grpc.health.v1.Health', 'tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Federation', 'tracenet.v1.Lookups', 'tracenet.v1.Records']);
+    expect(names.sort()).toEqual([
+      'grpc.health.v1.Health',
+      'tracenet.v1.Authority',
+      'tracenet.v1.Cases',
+      'tracenet.v1.Federation',
+      'tracenet.v1.Lookups',
+      'tracenet.v1.Records',
+    ]);
   });
 
   it('resolves the file containing a symbol into descriptors a client can build calls from', async () => {
     const ask = await reflect((server) => addReflection(server));
     const response = await ask({ file_containing_symbol: 'tracenet.v1.Authority' });
-    const files = (response.file_descriptor_response?.file_descriptor_proto ?? []).map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+    const files = (response.file_descriptor_response?.file_descriptor_proto ?? []).map((bytes) =>
+      fromBinary(FileDescriptorProtoSchema, bytes),
+    );
     // @grpc/proto-loader merges the files of one package into one descriptor, named after the
     // package (docs/operations-metrics.md): tools that work by symbol (grpcurl) are unaffected.
     expect(files[0]?.name).toBe('tracenet_v1.proto');
@@ -69,7 +100,11 @@ describe('server reflection', () => {
 
     // Every type a method or field refers to is among the returned descriptors.
     const defined = new Set<string>();
-    const collect = (prefix: string, messages: (typeof files)[number]['messageType'], enums: (typeof files)[number]['enumType']) => {
+    const collect = (
+      prefix: string,
+      messages: (typeof files)[number]['messageType'],
+      enums: (typeof files)[number]['enumType'],
+    ) => {
       for (const e of enums) defined.add(`${prefix}.${e.name}`);
       for (const m of messages) {
         defined.add(`${prefix}.${m.name}`);
@@ -104,7 +139,10 @@ describe('server reflection', () => {
     expect(unresolved).toEqual([]);
 
     const message = await ask({ file_containing_symbol: 'tracenet.v1.Envelope' });
-    const envelopeFile = fromBinary(FileDescriptorProtoSchema, message.file_descriptor_response?.file_descriptor_proto[0] ?? new Uint8Array());
+    const envelopeFile = fromBinary(
+      FileDescriptorProtoSchema,
+      message.file_descriptor_response?.file_descriptor_proto[0] ?? new Uint8Array(),
+    );
     expect(envelopeFile.messageType.map((m) => m.name)).toContain('Envelope');
   });
 
@@ -129,7 +167,10 @@ describe('@tracenet/proto ships its .proto files', () => {
   });
 
   it('the package "files" include the proto directories reflection reads', () => {
-    const manifest = JSON.parse(readFileSync(join(PROTO_ROOT, 'package.json'), 'utf8')) as { name: string; files: string[] };
+    const manifest = JSON.parse(readFileSync(join(PROTO_ROOT, 'package.json'), 'utf8')) as {
+      name: string;
+      files: string[];
+    };
     expect(manifest.name).toBe('@tracenet/proto');
     expect(manifest.files).toEqual(expect.arrayContaining(['dist', 'tracenet', 'google']));
   });

@@ -79,7 +79,10 @@ describe('outbox oldest age', () => {
     const store = await openMemoryStore();
     const clock = new ManualClock(1_000_000);
     expect(await outboxOldestAgeSeconds(store, clock)).toBe(0);
-    await store.batch([store.outbox.queue.put('m1', queued('m1', 990_000)), store.outbox.queue.put('m2', queued('m2', 940_000))]);
+    await store.batch([
+      store.outbox.queue.put('m1', queued('m1', 990_000)),
+      store.outbox.queue.put('m2', queued('m2', 940_000)),
+    ]);
     expect(await outboxOldestAgeSeconds(store, clock)).toBe(60);
   });
 });

@@ -6,7 +6,15 @@ import { performance } from 'node:perf_hooks';
 import { ErrorCode, type RecordQuery, TracenetError, WeaponEventType, WeaponType } from '@tracenet/proto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { importRecords, type ImportProgressReport } from '../../src/records/import.js';
-import { countEntries, generatedRow, NOW, type RecordBed, startRecordBed, weapon, writeGeneratedFile } from './support.js';
+import {
+  countEntries,
+  generatedRow,
+  NOW,
+  type RecordBed,
+  startRecordBed,
+  weapon,
+  writeGeneratedFile,
+} from './support.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -52,7 +60,9 @@ describe('importing a large file', () => {
       onProgress: (r) => void reports.push(r),
     });
     const seconds = (performance.now() - started) / 1000;
-    console.info(`CSV import: 100,000 rows in ${seconds.toFixed(2)} s = ${Math.round(100_000 / seconds)} rows/s; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
+    console.info(
+      `CSV import: 100,000 rows in ${seconds.toFixed(2)} s = ${Math.round(100_000 / seconds)} rows/s; rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`,
+    );
 
     expect(file.badLines.length).toBe(100);
     expect(summary.rowsRead).toBe(100_000);
@@ -61,9 +71,21 @@ describe('importing a large file', () => {
     expect([...new Set(summary.errors.map((e) => e.line))]).toEqual(file.badLines);
     // Every kind of bad row was injected and reported, named by its column.
     expect(new Set(summary.errors.map((e) => e.field))).toEqual(
-      new Set(['serial_number', 'event1_date', 'country_of_manufacture', 'type', 'event2_destination', 'year', 'event2_date', 'row']),
+      new Set([
+        'serial_number',
+        'event1_date',
+        'country_of_manufacture',
+        'type',
+        'event2_destination',
+        'year',
+        'event2_date',
+        'row',
+      ]),
     );
-    expect(summary.errors.find((e) => e.line === file.badLines[1])).toMatchObject({ field: 'event1_date', reason: expect.stringContaining('2001-02-30') });
+    expect(summary.errors.find((e) => e.line === file.badLines[1])).toMatchObject({
+      field: 'event1_date',
+      reason: expect.stringContaining('2001-02-30'),
+    });
 
     // Progress came every 5,000 rows (or second), the errors of each report only once, and a final done.
     expect(reports.length).toBeGreaterThanOrEqual(20);
@@ -76,7 +98,13 @@ describe('importing a large file', () => {
     const sample = file.goodRows.filter((_, k) => k % 200 === 0);
     for (const i of sample) {
       const { maker, serial } = generatedRow(i);
-      const query: RecordQuery = { manufacturer: maker.manufacturer.toUpperCase(), model: '', serialNumber: serial.replace(/-/g, ' '), calibre: '', type: 0 };
+      const query: RecordQuery = {
+        manufacturer: maker.manufacturer.toUpperCase(),
+        model: '',
+        serialNumber: serial.replace(/-/g, ' '),
+        calibre: '',
+        type: 0,
+      };
       const found = await bed.registry.findExact(query);
       expect(found).toHaveLength(1);
       expect(found[0]?.manufacture).toMatchObject({ manufacturer: maker.manufacturer, serialNumber: serial });
@@ -89,7 +117,11 @@ describe('importing a large file', () => {
     const before = await countEntries(bed.test, 'records');
     const file = await writeGeneratedFile(join(dir, 'registry.jsonl'), 'jsonl', 20_000, 199);
     const started = performance.now();
-    const summary = await importRecords(createReadStream(file.path), { format: 'jsonl', records: bed.records, nowMs: NOW });
+    const summary = await importRecords(createReadStream(file.path), {
+      format: 'jsonl',
+      records: bed.records,
+      nowMs: NOW,
+    });
     const seconds = (performance.now() - started) / 1000;
     console.info(`JSONL import: 20,000 rows in ${seconds.toFixed(2)} s = ${Math.round(20_000 / seconds)} rows/s`);
     expect(summary.rowsRead).toBe(20_000);
@@ -97,7 +129,10 @@ describe('importing a large file', () => {
     expect(summary.rowsImported).toBe(19_900);
     expect([...new Set(summary.errors.map((e) => e.line))]).toEqual(file.badLines);
     expect(summary.errors.find((e) => e.line === file.badLines[1])).toMatchObject({ field: 'record.events[0].date' });
-    expect(summary.errors.find((e) => e.line === file.badLines[8])).toMatchObject({ field: 'line', reason: expect.stringContaining('not valid JSON') });
+    expect(summary.errors.find((e) => e.line === file.badLines[8])).toMatchObject({
+      field: 'line',
+      reason: expect.stringContaining('not valid JSON'),
+    });
     expect(await countEntries(bed.test, 'records')).toBe(before + 19_900);
   });
 });
@@ -111,7 +146,12 @@ describe('import rules', () => {
 
   it('a dry run writes nothing and reports the same rows', async () => {
     const file = await writeGeneratedFile(join(dir, 'dry.csv'), 'csv', 3000, 100);
-    const summary = await importRecords(createReadStream(file.path), { format: 'csv', records: bed.records, nowMs: NOW, dryRun: true });
+    const summary = await importRecords(createReadStream(file.path), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: NOW,
+      dryRun: true,
+    });
     expect(summary).toMatchObject({ rowsRead: 3000, rowsRejected: 30, rowsImported: 0, rowsValid: 2970, dryRun: true });
     expect(await countEntries(bed.test, 'records')).toBe(0);
     expect(await countEntries(bed.test, 'record-serials')).toBe(0);
@@ -141,10 +181,25 @@ describe('import rules', () => {
       [13, 'event1_agency'],
     ]);
     expect(summary).toMatchObject({ rowsRead: 6, rowsImported: 3, rowsRejected: 3 });
-    const [multi] = await bed.registry.search({ manufacturer: 'fn herstal', serialNumber: 'a3', model: '', calibre: '', type: 0 });
+    const [multi] = await bed.registry.search({
+      manufacturer: 'fn herstal',
+      serialNumber: 'a3',
+      model: '',
+      calibre: '',
+      type: 0,
+    });
     expect(multi?.manufacture?.calibre).toBe('7.62\r\nx51mm');
-    const [czech] = await bed.registry.search({ manufacturer: 'CESKA ZBROJOVKA', serialNumber: 'A5', model: '', calibre: '', type: 0 });
-    expect(czech?.manufacture).toMatchObject({ manufacturer: 'Česká zbrojovka', type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE });
+    const [czech] = await bed.registry.search({
+      manufacturer: 'CESKA ZBROJOVKA',
+      serialNumber: 'A5',
+      model: '',
+      calibre: '',
+      type: 0,
+    });
+    expect(czech?.manufacture).toMatchObject({
+      manufacturer: 'Česká zbrojovka',
+      type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE,
+    });
   });
 
   it('reports a stray quote on its own line and keeps reading; an unclosed quote ends the import at the line where it opens', async () => {
@@ -166,31 +221,68 @@ describe('import rules', () => {
   });
 
   it('refuses a file whose header is not the documented format before reading any row', async () => {
-    const attempt = importRecords(bytes('manufacturer,serial,type\nFN,1,rifle\n'), { format: 'csv', records: bed.records, nowMs: NOW });
-    await expect(attempt).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'header', message: expect.stringContaining('"serial" is not a known column') });
-    await expect(importRecords(bytes(''), { format: 'csv', records: bed.records, nowMs: NOW })).rejects.toMatchObject({ field: 'header' });
+    const attempt = importRecords(bytes('manufacturer,serial,type\nFN,1,rifle\n'), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: NOW,
+    });
+    await expect(attempt).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      field: 'header',
+      message: expect.stringContaining('"serial" is not a known column'),
+    });
+    await expect(importRecords(bytes(''), { format: 'csv', records: bed.records, nowMs: NOW })).rejects.toMatchObject({
+      field: 'header',
+    });
   });
 
   it('JSON Lines: line numbers count blank lines, a line too long is rejected without being buffered, split UTF-8 survives', async () => {
-    const good = (serial: string) => JSON.stringify({ manufacture: { manufacturer: 'Škoda', serialNumber: serial, type: 'PISTOL' } });
-    const text = ['', good('C1'), '   ', `{"manufacture": {"manufacturer": "x", "serialNumber": "${'9'.repeat(300)}", "type": "PISTOL"}}`, good('C2'), '{"manufacture": 5}', '{"serial": "C3"}', good('C4')].join('\n');
-    const summary = await importRecords(chunked(text, 5), { format: 'jsonl', records: bed.records, nowMs: NOW, maxRowBytes: 200 });
+    const good = (serial: string) =>
+      JSON.stringify({ manufacture: { manufacturer: 'Škoda', serialNumber: serial, type: 'PISTOL' } });
+    const text = [
+      '',
+      good('C1'),
+      '   ',
+      `{"manufacture": {"manufacturer": "x", "serialNumber": "${'9'.repeat(300)}", "type": "PISTOL"}}`,
+      good('C2'),
+      '{"manufacture": 5}',
+      '{"serial": "C3"}',
+      good('C4'),
+    ].join('\n');
+    const summary = await importRecords(chunked(text, 5), {
+      format: 'jsonl',
+      records: bed.records,
+      nowMs: NOW,
+      maxRowBytes: 200,
+    });
     expect(summary.errors.map((e) => [e.line, e.field, e.reason])).toEqual([
       [4, 'line', 'the line is longer than 200 bytes'],
       [6, 'record.manufacture', 'must be a JSON object, not number'],
       [7, 'record.serial', 'serial is not a field of this object'],
     ]);
     expect(summary).toMatchObject({ rowsRead: 6, rowsImported: 3, rowsRejected: 3 });
-    expect((await bed.registry.search({ manufacturer: 'skoda', serialNumber: 'c2', model: '', calibre: '', type: 0 }))[0]?.manufacture?.manufacturer).toBe('Škoda');
+    expect(
+      (await bed.registry.search({ manufacturer: 'skoda', serialNumber: 'c2', model: '', calibre: '', type: 0 }))[0]
+        ?.manufacture?.manufacturer,
+    ).toBe('Škoda');
   });
 
   it('replaces records named by record_id, and rejects a row naming a record that does not exist', async () => {
     const { record } = await bed.records.put(weapon());
-    const header = 'record_id,manufacturer,serial_number,model,type,status,event1_type,event1_date,event1_place,event1_agency';
-    const text = [header, `${record.recordId},FN Herstal,FN-1998-0042,FAL,rifle,seized,seized,2025-02-03,Lyon,Police nationale`, `rec_${'A'.repeat(22)},FN,1,FAL,rifle,,,,,`].join('\n');
+    const header =
+      'record_id,manufacturer,serial_number,model,type,status,event1_type,event1_date,event1_place,event1_agency';
+    const text = [
+      header,
+      `${record.recordId},FN Herstal,FN-1998-0042,FAL,rifle,seized,seized,2025-02-03,Lyon,Police nationale`,
+      `rec_${'A'.repeat(22)},FN,1,FAL,rifle,,,,,`,
+    ].join('\n');
     const summary = await importRecords(bytes(text), { format: 'csv', records: bed.records, nowMs: NOW });
     expect(summary).toMatchObject({ rowsImported: 1, rowsRejected: 1 });
-    expect(summary.errors[0]).toMatchObject({ line: 3, field: 'record_id', reason: expect.stringContaining('no record') });
+    expect(summary.errors[0]).toMatchObject({
+      line: 3,
+      field: 'record_id',
+      reason: expect.stringContaining('no record'),
+    });
     const replaced = await bed.records.get(record.recordId);
     expect(replaced?.events.map((e) => e.type)).toEqual([WeaponEventType.WEAPON_EVENT_TYPE_SEIZED]);
     expect(replaced?.recordedAtMs).toBe(record.recordedAtMs);
@@ -198,7 +290,12 @@ describe('import rules', () => {
 
   it('caps reported errors but counts every bad row', async () => {
     const rows = Array.from({ length: 30 }, (_, i) => `FN Herstal,,FAL,rifle,,,,,${i}`);
-    const summary = await importRecords(bytes([HEADER, ...rows].join('\n')), { format: 'csv', records: bed.records, nowMs: NOW, maxReportedErrors: 10 });
+    const summary = await importRecords(bytes([HEADER, ...rows].join('\n')), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: NOW,
+      maxReportedErrors: 10,
+    });
     expect(summary.rowsRejected).toBe(30);
     expect(summary.errors).toHaveLength(10);
   });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseCalibre, normaliseManufacturer, normaliseModel, normaliseName, normaliseSerial } from '../../src/records/normalise.js';
+import {
+  normaliseCalibre,
+  normaliseManufacturer,
+  normaliseModel,
+  normaliseName,
+  normaliseSerial,
+} from '../../src/records/normalise.js';
 
 describe('normaliseSerial', () => {
   it.each([

@@ -34,11 +34,25 @@ export const NOW = Date.UTC(2026, 5, 1);
 
 /** An event with every field empty except those given. */
 export function event(type: WeaponEventType, date: string, fields: Partial<WeaponEvent> = {}): WeaponEvent {
-  return { type, date, place: '', agency: '', destination: '', origin: '', licence: '', endUser: '', details: '', ...fields };
+  return {
+    type,
+    date,
+    place: '',
+    agency: '',
+    destination: '',
+    origin: '',
+    licence: '',
+    endUser: '',
+    details: '',
+    ...fields,
+  };
 }
 
 /** A valid record of an FN rifle made in 1998 and exported to KEN, with `overrides` applied. */
-export function weapon(overrides: Partial<WeaponRecord> = {}, manufacture: Partial<NonNullable<WeaponRecord['manufacture']>> = {}): WeaponRecord {
+export function weapon(
+  overrides: Partial<WeaponRecord> = {},
+  manufacture: Partial<NonNullable<WeaponRecord['manufacture']>> = {},
+): WeaponRecord {
   return {
     recordId: '',
     manufacture: {
@@ -61,7 +75,11 @@ export function weapon(overrides: Partial<WeaponRecord> = {}, manufacture: Parti
     status: WeaponStatus.WEAPON_STATUS_EXPORTED,
     events: [
       event(WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, '1998-03-02', { place: 'Herstal' }),
-      event(WeaponEventType.WEAPON_EVENT_TYPE_EXPORTED, '1999-05-10', { destination: 'KEN', licence: 'BE-EX-1999-17', endUser: 'Kenya Police' }),
+      event(WeaponEventType.WEAPON_EVENT_TYPE_EXPORTED, '1999-05-10', {
+        destination: 'KEN',
+        licence: 'BE-EX-1999-17',
+        endUser: 'Kenya Police',
+      }),
     ],
     recordedAtMs: 0,
     updatedAtMs: 0,
@@ -84,14 +102,21 @@ export async function startRecordBed(): Promise<RecordBed> {
   const test = await startNode('FRA');
   const clock = new ManualClock(NOW);
   const records = new RecordStore({ store: test.node.store, journal: test.node.journal, clock, logger: testLogger() });
-  const registry = new Registry({ adapters: [new LocalRecordsAdapter(records)], aliases: () => AliasTable.EMPTY, clock, logger: testLogger() });
+  const registry = new Registry({
+    adapters: [new LocalRecordsAdapter(records)],
+    aliases: () => AliasTable.EMPTY,
+    clock,
+    logger: testLogger(),
+  });
   return { test, clock, records, registry, cleanup: () => test.cleanup() };
 }
 
 /** Entries of the node's records, their serial index or its audit log. */
 export async function countEntries(test: TestNode, name: 'records' | 'record-serials' | 'audit'): Promise<number> {
   const { store } = test.node;
-  return (name === 'records' ? store.records.records : name === 'record-serials' ? store.records.serials : store.audit.entries).count();
+  return (
+    name === 'records' ? store.records.records : name === 'record-serials' ? store.records.serials : store.audit.entries
+  ).count();
 }
 
 /** The Records service on its own loopback gRPC server over the bed's store and journal. */
@@ -102,11 +127,23 @@ export interface RecordsEndpoint {
   close(): Promise<void>;
 }
 
-export async function startRecordsServer(bed: RecordBed, options: { progressEveryRows?: number } = {}): Promise<RecordsEndpoint> {
+export async function startRecordsServer(
+  bed: RecordBed,
+  options: { progressEveryRows?: number } = {},
+): Promise<RecordsEndpoint> {
   const server = new Server();
   const token = await readAuthorityToken(bed.test.dataDir);
-  addRecordsService(server, { records: bed.records, registry: bed.registry, clock: bed.clock, logger: testLogger(), token, ...options });
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  addRecordsService(server, {
+    records: bed.records,
+    registry: bed.registry,
+    clock: bed.clock,
+    logger: testLogger(),
+    token,
+    ...options,
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
   const address = `127.0.0.1:${port}`;
   const client = new RecordsClient(address, credentials.createInsecure());
   return {
@@ -121,11 +158,36 @@ export async function startRecordsServer(bed: RecordBed, options: { progressEver
 }
 
 /** Calls a unary Records method by name with the bearer token; rejects with a TracenetError. */
-export function call(endpoint: RecordsEndpoint, method: 'putRecord', request: Partial<PutRecordRequest>, token?: string): Promise<RecordResponse>;
-export function call(endpoint: RecordsEndpoint, method: 'getRecord', request: GetRecordRequest, token?: string): Promise<RecordResponse>;
-export function call(endpoint: RecordsEndpoint, method: 'searchRecords', request: SearchRecordsRequest, token?: string): Promise<SearchRecordsResponse>;
-export function call(endpoint: RecordsEndpoint, method: 'deleteRecord', request: DeleteRecordRequest, token?: string): Promise<DeleteRecordResponse>;
-export async function call(endpoint: RecordsEndpoint, method: 'putRecord' | 'getRecord' | 'searchRecords' | 'deleteRecord', request: object, token = endpoint.token): Promise<unknown> {
+export function call(
+  endpoint: RecordsEndpoint,
+  method: 'putRecord',
+  request: Partial<PutRecordRequest>,
+  token?: string,
+): Promise<RecordResponse>;
+export function call(
+  endpoint: RecordsEndpoint,
+  method: 'getRecord',
+  request: GetRecordRequest,
+  token?: string,
+): Promise<RecordResponse>;
+export function call(
+  endpoint: RecordsEndpoint,
+  method: 'searchRecords',
+  request: SearchRecordsRequest,
+  token?: string,
+): Promise<SearchRecordsResponse>;
+export function call(
+  endpoint: RecordsEndpoint,
+  method: 'deleteRecord',
+  request: DeleteRecordRequest,
+  token?: string,
+): Promise<DeleteRecordResponse>;
+export async function call(
+  endpoint: RecordsEndpoint,
+  method: 'putRecord' | 'getRecord' | 'searchRecords' | 'deleteRecord',
+  request: object,
+  token = endpoint.token,
+): Promise<unknown> {
   const client = connectUnary<RecordsServer>(RecordsClient, endpoint.address, token);
   try {
     return await (client.call as (m: string, r: object) => Promise<unknown>)(method, request);
@@ -238,7 +300,12 @@ function jsonRecord(cells: readonly string[]): Record<string, unknown> {
     imports: [{ country: c('import1_country'), year: Number(c('import1_year')) }],
     events: [
       { type: c('event1_type'), date: c('event1_date'), place: c('event1_place') },
-      { type: c('event2_type'), date: c('event2_date'), destination: c('event2_destination'), licence: c('event2_licence') },
+      {
+        type: c('event2_type'),
+        date: c('event2_date'),
+        destination: c('event2_destination'),
+        licence: c('event2_licence'),
+      },
     ],
     notes: c('notes'),
   };
@@ -259,7 +326,12 @@ export interface GeneratedFile {
  * Writes `rows` generated rows to `path` (streaming), every `badEvery`-th row spoiled with the
  * next kind of {@link BAD_KINDS}. In JSONL, the "missing cells" kind becomes a line of broken JSON.
  */
-export async function writeGeneratedFile(path: string, format: 'csv' | 'jsonl', rows: number, badEvery: number): Promise<GeneratedFile> {
+export async function writeGeneratedFile(
+  path: string,
+  format: 'csv' | 'jsonl',
+  rows: number,
+  badEvery: number,
+): Promise<GeneratedFile> {
   const out = createWriteStream(path);
   const write = async (text: string) => {
     if (!out.write(text)) await once(out, 'drain');

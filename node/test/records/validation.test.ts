@@ -1,11 +1,30 @@
-import { ComponentKind, ErrorCode, type FieldViolation, ManufactureMethod, TracenetError, WeaponEventType, WeaponStatus, WeaponType } from '@tracenet/proto';
+import {
+  ComponentKind,
+  ErrorCode,
+  type FieldViolation,
+  ManufactureMethod,
+  TracenetError,
+  WeaponEventType,
+  WeaponStatus,
+  WeaponType,
+} from '@tracenet/proto';
 import { describe, expect, it } from 'vitest';
 import { csvRowToRecord, parseCsvHeader } from '../../src/records/csv-columns.js';
-import { parseEnum, recordFromJson, recordToJson, WEAPON_TYPE, MANUFACTURE_METHOD } from '../../src/records/record-json.js';
+import {
+  parseEnum,
+  recordFromJson,
+  recordToJson,
+  WEAPON_TYPE,
+  MANUFACTURE_METHOD,
+} from '../../src/records/record-json.js';
 import { recordViolations, validateRecord } from '../../src/records/validation.js';
 import { event, NOW, weapon } from './support.js';
 
-const { WEAPON_EVENT_TYPE_EXPORTED: EXPORTED, WEAPON_EVENT_TYPE_SEIZED: SEIZED, WEAPON_EVENT_TYPE_MANUFACTURED: MANUFACTURED } = WeaponEventType;
+const {
+  WEAPON_EVENT_TYPE_EXPORTED: EXPORTED,
+  WEAPON_EVENT_TYPE_SEIZED: SEIZED,
+  WEAPON_EVENT_TYPE_MANUFACTURED: MANUFACTURED,
+} = WeaponEventType;
 
 /** field → rule of every violation. */
 function rules(violations: readonly FieldViolation[]): Record<string, string> {
@@ -32,19 +51,30 @@ describe('record validation', () => {
   });
 
   it('accepts a modular weapon identified by its control component serial instead', () => {
-    const modular = weapon({ controlComponent: { kind: ComponentKind.COMPONENT_KIND_LOWER_RECEIVER, serialNumber: 'LR-1', marking: '' } }, { manufacturer: '', serialNumber: '' });
+    const modular = weapon(
+      { controlComponent: { kind: ComponentKind.COMPONENT_KIND_LOWER_RECEIVER, serialNumber: 'LR-1', marking: '' } },
+      { manufacturer: '', serialNumber: '' },
+    );
     expect(recordViolations(modular, { nowMs: NOW })).toEqual([]);
     const noKind = weapon({ controlComponent: { kind: 0, serialNumber: 'LR-1', marking: '' } }, { serialNumber: '' });
     expect(rules(recordViolations(noKind))).toEqual({ 'record.control_component.kind': 'required' });
   });
 
   it('refuses a serial with no letter or digit', () => {
-    expect(rules(recordViolations(weapon({}, { serialNumber: '--/--' })))).toEqual({ 'record.manufacture.serial_number': 'serial' });
+    expect(rules(recordViolations(weapon({}, { serialNumber: '--/--' })))).toEqual({
+      'record.manufacture.serial_number': 'serial',
+    });
   });
 
   it('checks ISO 3166-1 alpha-3 countries everywhere they appear', () => {
     const record = weapon(
-      { imports: [{ country: 'KEN', year: 1999 }, { country: 'ke', year: 0 }], governmentTransfer: { country: 'France', year: 2001 } },
+      {
+        imports: [
+          { country: 'KEN', year: 1999 },
+          { country: 'ke', year: 0 },
+        ],
+        governmentTransfer: { country: 'France', year: 2001 },
+      },
       { countryOfManufacture: 'BE' },
     );
     record.events[1] = event(EXPORTED, '1999-05-10', { destination: 'KENYA' });
@@ -100,7 +130,11 @@ describe('record validation', () => {
     const inconsistent = weapon({}, { year: 1997 });
     expect(rules(recordViolations(inconsistent, { nowMs: NOW }))).toEqual({ 'record.manufacture.year': 'consistent' });
     // Tomorrow is accepted (time zones ahead of UTC), the day after is not.
-    expect(recordViolations(weapon({ events: [event(SEIZED, '2026-06-02', { place: 'Nouméa', agency: 'Gendarmerie' })] }), { nowMs: NOW })).toEqual([]);
+    expect(
+      recordViolations(weapon({ events: [event(SEIZED, '2026-06-02', { place: 'Nouméa', agency: 'Gendarmerie' })] }), {
+        nowMs: NOW,
+      }),
+    ).toEqual([]);
   });
 
   it('requires serials of components and values of secondary marks, and checks record ids and enums', () => {
@@ -131,9 +165,18 @@ describe('record validation', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(TracenetError);
-    expect(thrown).toMatchObject({ code: ErrorCode.ERROR_CODE_MISSING_FIELD, field: 'record.manufacture.serial_number', rule: 'required' });
-    expect((thrown as TracenetError).violations.map((v) => v.field)).toEqual(['record.manufacture.serial_number', 'record.events[0].date']);
-    expect(() => validateRecord(weapon({}, { countryOfManufacture: 'Belgium' }))).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD }));
+    expect(thrown).toMatchObject({
+      code: ErrorCode.ERROR_CODE_MISSING_FIELD,
+      field: 'record.manufacture.serial_number',
+      rule: 'required',
+    });
+    expect((thrown as TracenetError).violations.map((v) => v.field)).toEqual([
+      'record.manufacture.serial_number',
+      'record.events[0].date',
+    ]);
+    expect(() => validateRecord(weapon({}, { countryOfManufacture: 'Belgium' }))).toThrow(
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD }),
+    );
   });
 });
 
@@ -141,7 +184,11 @@ describe('JSON form of a record', () => {
   it('round-trips a record through proto3 JSON', () => {
     const record = weapon({ recordId: `rec_${'a'.repeat(22)}`, recordedAtMs: NOW, updatedAtMs: NOW, notes: 'n' });
     const json = recordToJson(record);
-    expect(json).toMatchObject({ recordedAtMs: String(NOW), manufacture: { type: 'WEAPON_TYPE_RIFLE' }, manufactureMethod: 'MANUFACTURE_METHOD_INDUSTRIAL' });
+    expect(json).toMatchObject({
+      recordedAtMs: String(NOW),
+      manufacture: { type: 'WEAPON_TYPE_RIFLE' },
+      manufactureMethod: 'MANUFACTURE_METHOD_INDUSTRIAL',
+    });
     expect(json).not.toHaveProperty('governmentTransfer');
     expect(recordFromJson(JSON.parse(JSON.stringify(json)))).toEqual({ record, violations: [] });
   });
@@ -159,7 +206,11 @@ describe('JSON form of a record', () => {
   });
 
   it('refuses unknown fields, wrong types and unknown enum names with their paths', () => {
-    const { violations } = recordFromJson({ manufacture: { manufacturer: 7, serial: 'x', type: 'musket', year: -1 }, events: {}, imports: [3] });
+    const { violations } = recordFromJson({
+      manufacture: { manufacturer: 7, serial: 'x', type: 'musket', year: -1 },
+      events: {},
+      imports: [3],
+    });
     expect(rules(violations)).toEqual({
       'record.manufacture.manufacturer': 'type',
       'record.manufacture.serial': 'unknown_field',
@@ -169,7 +220,9 @@ describe('JSON form of a record', () => {
       'record.imports[0]': 'type',
     });
     expect(violations.find((v) => v.rule === 'enum')?.message).toContain('assault_rifle');
-    expect(recordFromJson([1]).violations).toEqual([{ field: 'record', rule: 'type', message: 'must be a JSON object, not array' }]);
+    expect(recordFromJson([1]).violations).toEqual([
+      { field: 'record', rule: 'type', message: 'must be a JSON object, not array' },
+    ]);
   });
 
   it('parses enum spellings', () => {
@@ -185,14 +238,28 @@ describe('JSON form of a record', () => {
 });
 
 describe('CSV columns', () => {
-  const header = ['record_id', 'Manufacturer', 'serial_number', 'type', 'event1_type', 'event1_date', 'event1_destination', 'event3_type', 'event3_date', 'component2_kind', 'component2_serial_number'];
+  const header = [
+    'record_id',
+    'Manufacturer',
+    'serial_number',
+    'type',
+    'event1_type',
+    'event1_date',
+    'event1_destination',
+    'event3_type',
+    'event3_date',
+    'component2_kind',
+    'component2_serial_number',
+  ];
 
   it('maps numbered groups, leaves out empty groups, and names problems by column', () => {
     const layout = parseCsvHeader(header);
     const row = csvRowToRecord(layout, ['', 'FN', 'A1', 'rifle', '', '', '', 'exported', '2001-13-01', 'barrel', 'B1']);
     expect(row.violations).toEqual([]);
     expect(row.record.events).toHaveLength(1);
-    expect(row.record.components).toEqual([{ kind: ComponentKind.COMPONENT_KIND_BARREL, serialNumber: 'B1', marking: '' }]);
+    expect(row.record.components).toEqual([
+      { kind: ComponentKind.COMPONENT_KIND_BARREL, serialNumber: 'B1', marking: '' },
+    ]);
     const problems = recordViolations(row.record).map((v) => [row.columnOf(v.field), v.rule]);
     expect(problems).toEqual([
       ['event3_date', 'date'],
@@ -207,11 +274,15 @@ describe('CSV columns', () => {
     const unreadable = csvRowToRecord(layout, ['', 'FN', 'A1', 'musket', 'robbed', '2001-01-01', '', '', '', '', '']);
     expect(rules(unreadable.violations)).toEqual({ type: 'enum', event1_type: 'enum' });
     const short = csvRowToRecord(layout, ['', 'FN', 'A1', 'musket', 'robbed', '2001-01-01']);
-    expect(short.violations).toEqual([{ field: 'row', rule: 'cell_count', message: 'the row has 6 cells but the header has 11 columns' }]);
+    expect(short.violations).toEqual([
+      { field: 'row', rule: 'cell_count', message: 'the row has 6 cells but the header has 11 columns' },
+    ]);
   });
 
   it('refuses unknown and repeated columns, and headers without type or serial', () => {
-    expect(() => parseCsvHeader(['manufacturer', 'serial_number', 'type', 'colour', 'event1_colour'])).toThrow(/"colour" is not a known column.*"event1_colour"/);
+    expect(() => parseCsvHeader(['manufacturer', 'serial_number', 'type', 'colour', 'event1_colour'])).toThrow(
+      /"colour" is not a known column.*"event1_colour"/,
+    );
     expect(() => parseCsvHeader(['serial_number', 'type', 'SERIAL_NUMBER'])).toThrow(/"serial_number" appears twice/);
     expect(() => parseCsvHeader(['manufacturer', 'serial_number'])).toThrow(/type column is missing/);
     expect(() => parseCsvHeader(['manufacturer', 'type'])).toThrow(/serial_number/);

@@ -11,7 +11,10 @@ import { contractRegistry, SUBJECTS } from './fixtures.js';
  * same answers. The registry around each adapter is built from the node's sources.
  */
 describe.each(SUBJECTS)('registry contract: $name', (subject) => {
-  const contract = registryAdapterContract({ createAdapter: (records) => subject.createAdapter(records), registry: contractRegistry });
+  const contract = registryAdapterContract({
+    createAdapter: (records) => subject.createAdapter(records),
+    registry: contractRegistry,
+  });
   beforeAll(() => contract.setup());
   afterAll(() => contract.teardown());
   for (const check of contract.checks) it(check.name, () => check.run());
@@ -43,7 +46,9 @@ function contractOfBroken(change: (records: WeaponRecord[]) => WeaponRecord[]) {
 
 describe('the published contract fails an adapter that breaks it', () => {
   it('an adapter that loses records is refused before the checks run', async () => {
-    const forgetful = contractOfBroken((records) => records.filter((r) => !r.manufacture?.serialNumber.startsWith('GK')));
+    const forgetful = contractOfBroken((records) =>
+      records.filter((r) => !r.manufacture?.serialNumber.startsWith('GK')),
+    );
     // The contract looks every record up first: a registry that does not hold them all is refused.
     await expect(forgetful.setup()).rejects.toThrow(/does not hold exactly one glock/);
     await forgetful.teardown();

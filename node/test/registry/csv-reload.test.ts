@@ -30,7 +30,8 @@ describe('the CSV folder adapter reads its folder again after a change (docs/int
     const adapter = new CsvFolderAdapter({ folder, clock: scheduler, logger: testLogger(), reloadDelayMs: 500 });
     await adapter.open();
     cleanups.push(() => adapter.close());
-    const holds = async (record: WeaponRecord) => (await adapter.findBySerial(serialPattern(record.manufacture?.serialNumber ?? ''), 10)).length > 0;
+    const holds = async (record: WeaponRecord) =>
+      (await adapter.findBySerial(serialPattern(record.manufacture?.serialNumber ?? ''), 10)).length > 0;
     expect(await holds(first)).toBe(true);
     expect(await holds(added)).toBe(false);
 

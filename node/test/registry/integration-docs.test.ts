@@ -28,9 +28,17 @@ describe('docs/integration.md, step by step', () => {
     federation = await startLocalFederation({
       participants: ['FRA', 'BEL', 'KEN'],
       // Steps 3 and 4: BEL reads the example registry through the example mapping.
-      nodeEnv: { BEL: { TRACENET_REGISTRY_ADAPTER: 'postgres', TRACENET_REGISTRY_POSTGRES_URL: db.url, TRACENET_REGISTRY_POSTGRES_MAPPING: EXAMPLE_MAPPING_PATH } },
+      nodeEnv: {
+        BEL: {
+          TRACENET_REGISTRY_ADAPTER: 'postgres',
+          TRACENET_REGISTRY_POSTGRES_URL: db.url,
+          TRACENET_REGISTRY_POSTGRES_MAPPING: EXAMPLE_MAPPING_PATH,
+        },
+      },
       // Step 6: BEL answers FRA's requests automatically.
-      policies: [{ of: 'BEL', policy: { participantId: 'FRA', acceptRequests: true, autoAcknowledge: true, autoAnswer: true } }],
+      policies: [
+        { of: 'BEL', policy: { participantId: 'FRA', acceptRequests: true, autoAcknowledge: true, autoAnswer: true } },
+      ],
     });
   });
   afterAll(async () => {
@@ -39,7 +47,11 @@ describe('docs/integration.md, step by step', () => {
   });
 
   it('step 5: the node finds a registry weapon however its serial is written, with its transfers as events', async () => {
-    const { records: found } = await federation.node('BEL').records.call('searchRecords', { query: { manufacturer: 'FN Herstal', serialNumber: 'FN-1998-0042', model: '', calibre: '', type: 0 }, serialOnly: false, limit: 0 });
+    const { records: found } = await federation.node('BEL').records.call('searchRecords', {
+      query: { manufacturer: 'FN Herstal', serialNumber: 'FN-1998-0042', model: '', calibre: '', type: 0 },
+      serialOnly: false,
+      limit: 0,
+    });
     expect(found).toHaveLength(1);
     expect(found[0]?.recordId).toBe('pg_1');
     expect(found[0]?.events.map((e) => [e.date, e.destination])).toEqual([
@@ -65,7 +77,9 @@ describe('docs/integration.md, step by step', () => {
       },
     });
     const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-    console.info(`send-trace.js: request to automatic answer from PostgreSQL in ${Math.round(performance.now() - started)} ms (process start included)`);
+    console.info(
+      `send-trace.js: request to automatic answer from PostgreSQL in ${Math.round(performance.now() - started)} ms (process start included)`,
+    );
     expect(result).toMatchObject({
       state: CaseState[CaseState.CASE_STATE_ANSWERED],
       outcome: TraceOutcome[TraceOutcome.TRACE_OUTCOME_REFERRED],
@@ -81,11 +95,19 @@ describe('docs/integration.md, step by step', () => {
     await writeFile(exportFile, JSON.stringify([{ id: 'fal-1', record: recordToJson(FIXTURE.fal) }]));
     const own = await startLocalFederation({
       participants: ['NLD'],
-      env: { TRACENET_REGISTRY_ADAPTER: 'module', TRACENET_REGISTRY_MODULE: join(EXAMPLES, 'my-adapter.js'), MY_REGISTRY_FILE: exportFile },
+      env: {
+        TRACENET_REGISTRY_ADAPTER: 'module',
+        TRACENET_REGISTRY_MODULE: join(EXAMPLES, 'my-adapter.js'),
+        MY_REGISTRY_FILE: exportFile,
+      },
     });
     const { records } = own.node('NLD');
     try {
-      const { records: found } = await records.call('searchRecords', { query: { manufacturer: 'FN Herstal', serialNumber: 'fn19980042', model: '', calibre: '', type: 0 }, serialOnly: false, limit: 0 });
+      const { records: found } = await records.call('searchRecords', {
+        query: { manufacturer: 'FN Herstal', serialNumber: 'fn19980042', model: '', calibre: '', type: 0 },
+        serialOnly: false,
+        limit: 0,
+      });
       expect(found.map((r) => r.recordId)).toEqual(['my_fal-1']);
       expect(found[0]?.events).toEqual(FIXTURE.fal.events);
       const { record } = await records.call('getRecord', { recordId: 'my_fal-1' });

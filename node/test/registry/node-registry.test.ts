@@ -22,7 +22,13 @@ import { traceRequest } from '../support/requests.js';
  * answer retried while the registry cannot answer.
  */
 
-const query = (manufacturer: string, serialNumber: string) => ({ manufacturer, serialNumber, model: '', calibre: '', type: 0 });
+const query = (manufacturer: string, serialNumber: string) => ({
+  manufacturer,
+  serialNumber,
+  model: '',
+  calibre: '',
+  type: 0,
+});
 
 /**
  * An adapter module holding one record, as an integrator would write it (plain JavaScript, no
@@ -49,7 +55,6 @@ export async function createAdapter(context) {
 }
 `;
 
-
 describe('a node with a CSV folder registry', () => {
   let folder: string;
   let bel: TestNode;
@@ -64,22 +69,37 @@ describe('a node with a CSV folder registry', () => {
   });
 
   it('searches the folder and its own records together, reads CSV records by id and refuses to delete them', async () => {
-    const { record: own } = await bel.node.records.put({ ...FIXTURE.glock, manufacture: { ...FIXTURE.glock.manufacture!, serialNumber: 'GK-99001' } });
+    const { record: own } = await bel.node.records.put({
+      ...FIXTURE.glock,
+      manufacture: { ...FIXTURE.glock.manufacture!, serialNumber: 'GK-99001' },
+    });
     const fals = await bel.node.registry.search(query('fn herstal', 'FN-1998-0042'));
     expect(fals).toHaveLength(1);
     const fal = fals[0] as WeaponRecord;
     expect(fal.recordId).toMatch(/^csv_[A-Za-z0-9_-]{22}$/);
-    expect((await bel.node.registry.search(query('Glock', 'GK*1*'))).map((r) => r.recordId.slice(0, 4)).sort()).toEqual(['csv_', 'rec_']);
+    expect((await bel.node.registry.search(query('Glock', 'GK*1*'))).map((r) => r.recordId.slice(0, 4)).sort()).toEqual(
+      ['csv_', 'rec_'],
+    );
     expect(await bel.node.registry.get(fal.recordId)).toEqual(fal);
     expect(await bel.node.registry.get(own.recordId)).toEqual(own);
-    await expect(bel.node.registry.delete(fal.recordId)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_RETENTION_PERIOD });
-    await expect(bel.node.registry.get('pg_1')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'record_id', rule: 'record_id' });
+    await expect(bel.node.registry.delete(fal.recordId)).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_RETENTION_PERIOD,
+    });
+    await expect(bel.node.registry.get('pg_1')).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+      field: 'record_id',
+      rule: 'record_id',
+    });
   });
 
   it('reads the folder again when a file changes, keeping the ids of unchanged rows', async () => {
     const [before] = await bel.node.registry.findExact(query('FN Herstal', 'FN19980042'));
     await writeFile(join(folder, 'more.csv'), recordsToCsv([FIXTURE.minimi]));
-    await waitFor(async () => (await bel.node.registry.findExact(query('Fabrique Nationale', 'MN4471'))).length === 1, 10_000, 'the new file read');
+    await waitFor(
+      async () => (await bel.node.registry.findExact(query('Fabrique Nationale', 'MN4471'))).length === 1,
+      10_000,
+      'the new file read',
+    );
     const [after] = await bel.node.registry.findExact(query('FN Herstal', 'FN19980042'));
     expect(after?.recordId).toBe(before?.recordId);
   });
@@ -93,9 +113,13 @@ describe('a node with an adapter module, while its registry is down', () => {
     dir = await mkdtemp(join(tmpdir(), 'tracenet-adapter-module-'));
     await writeFile(join(dir, 'flaky.mjs'), FLAKY_MODULE(FIXTURE.fal, 'FN19980042'));
     fra = await startNode('FRA');
-    bel = await startNode('BEL', { config: testConfig({ registry: { adapter: 'module', module: join(dir, 'flaky.mjs') } }) });
+    bel = await startNode('BEL', {
+      config: testConfig({ registry: { adapter: 'module', module: join(dir, 'flaky.mjs') } }),
+    });
     await pinAll([fra.node, bel.node]);
-    await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: true, autoAcknowledge: true, autoAnswer: true }));
+    await bel.node.policies.set(
+      PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: true, autoAcknowledge: true, autoAnswer: true }),
+    );
   });
   afterAll(async () => {
     await Promise.all([fra?.cleanup(), bel?.cleanup()]);
@@ -105,11 +129,35 @@ describe('a node with an adapter module, while its registry is down', () => {
 
   it('notes that the records are unavailable, retries, and answers automatically once they are back', async () => {
     (globalThis as { registryDown?: number }).registryDown = 3;
-    const mine = await fra.node.workflow.createCase('BEL', traceRequest({}, { manufacturer: 'F.N. Herstal', serialNumber: 'FN 1998 0042', model: 'FAL', calibre: '7.62x51mm', type: WeaponType.WEAPON_TYPE_RIFLE }), true);
-    await waitFor(async () => (await fra.node.workflow.get(mine.caseId)).state === CaseState.CASE_STATE_ANSWERED, 20_000, 'the automatic answer');
+    const mine = await fra.node.workflow.createCase(
+      'BEL',
+      traceRequest(
+        {},
+        {
+          manufacturer: 'F.N. Herstal',
+          serialNumber: 'FN 1998 0042',
+          model: 'FAL',
+          calibre: '7.62x51mm',
+          type: WeaponType.WEAPON_TYPE_RIFLE,
+        },
+      ),
+      true,
+    );
+    await waitFor(
+      async () => (await fra.node.workflow.get(mine.caseId)).state === CaseState.CASE_STATE_ANSWERED,
+      20_000,
+      'the automatic answer',
+    );
     const answered = await fra.node.workflow.get(mine.caseId);
-    expect(answered.answer).toMatchObject({ outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, automatic: true, referral: { participant: 'KEN' } });
-    expect(answered.answer?.history.map((e) => e.type)).toEqual([E.WEAPON_EVENT_TYPE_MANUFACTURED, E.WEAPON_EVENT_TYPE_EXPORTED]);
+    expect(answered.answer).toMatchObject({
+      outcome: TraceOutcome.TRACE_OUTCOME_REFERRED,
+      automatic: true,
+      referral: { participant: 'KEN' },
+    });
+    expect(answered.answer?.history.map((e) => e.type)).toEqual([
+      E.WEAPON_EVENT_TYPE_MANUFACTURED,
+      E.WEAPON_EVENT_TYPE_EXPORTED,
+    ]);
     const [listed] = (await bel.node.workflow.list({ limit: 10 })).cases;
     const theirs = await bel.node.workflow.get(listed?.caseId ?? '');
     expect(theirs?.timeline.filter((t) => /records unavailable \(UNAVAILABLE\)/.test(t.summary))).toHaveLength(1);
@@ -131,13 +179,26 @@ describe('registry configuration mistakes stop the node before it serves', () =>
     await writeFile(join(dir, 'empty.mjs'), 'export const nothing = 1;\n');
     const dataDir = await makeDataDir('BEL');
     try {
-      await expect(TracenetNode.open({ dataDir, config: testConfig({ registry: { adapter: 'module', module: join(dir, 'empty.mjs') } }), logger: testLogger() })).rejects.toMatchObject({
+      await expect(
+        TracenetNode.open({
+          dataDir,
+          config: testConfig({ registry: { adapter: 'module', module: join(dir, 'empty.mjs') } }),
+          logger: testLogger(),
+        }),
+      ).rejects.toMatchObject({
         code: ErrorCode.ERROR_CODE_INVALID_FIELD,
         field: 'registry.module',
         message: expect.stringContaining('does not export a createAdapter(context) function'),
       });
-      const node = await TracenetNode.open({ dataDir, config: testConfig({ registry: { adapter: 'csv', csv: { folder: join(dir, 'missing') } } }), logger: testLogger() });
-      await expect(node.start()).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'registry.csv.folder' });
+      const node = await TracenetNode.open({
+        dataDir,
+        config: testConfig({ registry: { adapter: 'csv', csv: { folder: join(dir, 'missing') } } }),
+        logger: testLogger(),
+      });
+      await expect(node.start()).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+        field: 'registry.csv.folder',
+      });
       await node.stop();
     } finally {
       await rm(dir, { recursive: true, force: true });

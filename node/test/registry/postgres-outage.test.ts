@@ -59,7 +59,12 @@ describe('a PostgreSQL registry that comes and goes', () => {
     const viaRelay = new URL(db.url);
     viaRelay.port = String(relay.port);
     const adapter = exampleAdapter({ url: databaseUrl(viaRelay.toString(), db.name) }, testLogger());
-    registry = new Registry({ adapters: [adapter], aliases: () => ALIASES, clock: new ManualClock(NOW), logger: testLogger() });
+    registry = new Registry({
+      adapters: [adapter],
+      aliases: () => ALIASES,
+      clock: new ManualClock(NOW),
+      logger: testLogger(),
+    });
   });
   afterAll(async () => {
     await registry?.close();
@@ -71,7 +76,10 @@ describe('a PostgreSQL registry that comes and goes', () => {
 
   it('does not stop the start while the database is down, and answers once it is up', async () => {
     await expect(registry.open()).resolves.toBeUndefined();
-    await expect(registry.findExact(fal)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+    await expect(registry.findExact(fal)).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      retryable: true,
+    });
     expect((await registry.health())[0]).toMatchObject({ kind: 'postgres', ok: false });
     await relay.up();
     expect((await registry.findExact(fal)).map((r) => r.recordId)).toEqual(['pg_1']);
@@ -80,7 +88,10 @@ describe('a PostgreSQL registry that comes and goes', () => {
 
   it('fails UNAVAILABLE while the database is away, and answers again when it is back, without a restart', async () => {
     await relay.down();
-    await expect(registry.findExact(fal)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+    await expect(registry.findExact(fal)).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      retryable: true,
+    });
     await relay.up();
     // The pool drops the broken connections and opens new ones.
     let found: string[] = [];

@@ -35,7 +35,10 @@ function tryMount(dir: string): boolean {
   }
 }
 
-const mounted = process.platform === 'linux' && process.getuid?.() === 0 && tryMount((mountPoint = join('/tmp', `tracenet-full-disk-${process.pid}`)));
+const mounted =
+  process.platform === 'linux' &&
+  process.getuid?.() === 0 &&
+  tryMount((mountPoint = join('/tmp', `tracenet-full-disk-${process.pid}`)));
 
 /** Fills the file system with `filler` until it refuses even a single byte. */
 function fillDisk(filler: string): void {
@@ -78,7 +81,8 @@ describe.skipIf(!mounted)('a node on a full disk (real tmpfs)', () => {
     }
   });
 
-  const accepted = (receipt: Receipt) => ReceiptBody.decode(receipt.body).status === ReceiptStatus.RECEIPT_STATUS_ACCEPTED;
+  const accepted = (receipt: Receipt) =>
+    ReceiptBody.decode(receipt.body).status === ReceiptStatus.RECEIPT_STATUS_ACCEPTED;
   const deliver = () => {
     const sealed = sealFrom(party.identity, identity, Date.now());
     return { sealed, result: client.deliver(sealed.bytes) };
@@ -120,7 +124,11 @@ describe.skipIf(!mounted)('a node on a full disk (real tmpfs)', () => {
 
     rmSync(filler());
     // No restart: the store recovers by itself and health follows.
-    await until(async () => (await checkHealth(node.runtime.authority)) === SERVING, 'health SERVING after space was freed', 10_000);
+    await until(
+      async () => (await checkHealth(node.runtime.authority)) === SERVING,
+      'health SERVING after space was freed',
+      10_000,
+    );
     // The envelope refused during the outage was not remembered: its retry is accepted now.
     const retried = await client.deliver(refusedBytes ?? Buffer.alloc(0));
     expect(accepted(retried)).toBe(true);

@@ -39,14 +39,18 @@ async function leveldbView(location: string): Promise<Map<string, string>> {
 
 async function hashes(location: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const name of await readdir(location)) out[name] = createHash('sha256').update(await readFile(join(location, name))).digest('hex');
+  for (const name of await readdir(location))
+    out[name] = createHash('sha256')
+      .update(await readFile(join(location, name)))
+      .digest('hex');
   return out;
 }
 
-const value = (n: number, version: number) => JSON.stringify({ n, version, text: `record ${n} version ${version} `.repeat(4) });
+const value = (n: number, version: number) =>
+  JSON.stringify({ n, version, text: `record ${n} version ${version} `.repeat(4) });
 
 describe('crc32c and snappy', () => {
-  it('computes CRC-32C (Castagnoli) and undoes LevelDB\'s mask', () => {
+  it("computes CRC-32C (Castagnoli) and undoes LevelDB's mask", () => {
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
     expect(crc32c(Buffer.alloc(32))).toBe(0x8a9136aa);
     // LevelDB's Mask(crc) = ((crc >> 15) | (crc << 17)) + 0xa282ead8.
@@ -77,11 +81,13 @@ describe('reading a store without LevelDB', () => {
     // compaction: tables on more than one level, and a log on top.
     for (let round = 0; round < 4; round += 1) {
       await withDb(location, async (db) => {
-        for (let n = 0; n < 3000; n += 1) if (n % 4 === round) await db.put(`!records!${String(n).padStart(6, '0')}`, value(n, round));
+        for (let n = 0; n < 3000; n += 1)
+          if (n % 4 === round) await db.put(`!records!${String(n).padStart(6, '0')}`, value(n, round));
         for (let n = round; n < 3000; n += 97) await db.del(`!records!${String(n).padStart(6, '0')}`);
         await db.put(`!meta!round`, String(round));
         // `level` is classic-level in Node, whose compactRange its types do not declare.
-        if (round === 2) await (db as unknown as { compactRange(start: string, end: string): Promise<void> }).compactRange('!', '~');
+        if (round === 2)
+          await (db as unknown as { compactRange(start: string, end: string): Promise<void> }).compactRange('!', '~');
       });
     }
   });
@@ -154,10 +160,19 @@ describe('reading a store without LevelDB', () => {
     await withDb(small, async (db) => db.put('!audit!2', 'two'));
     const names = await readdir(small);
     const table = names.find((name) => name.endsWith('.ldb')) ?? '';
-    const log = names.filter((name) => name.endsWith('.log')).sort().at(-1) ?? '';
+    const log =
+      names
+        .filter((name) => name.endsWith('.log'))
+        .sort()
+        .at(-1) ?? '';
     await rm(join(small, log));
-    expect((await readStoreFiles(small)).damage).toEqual([{ file: log, problem: 'missing: the MANIFEST names it as the current log' }]);
+    expect((await readStoreFiles(small)).damage).toEqual([
+      { file: log, problem: 'missing: the MANIFEST names it as the current log' },
+    ]);
     await rm(join(small, table));
-    expect((await readStoreFiles(small)).damage).toContainEqual({ file: table, problem: 'missing: the MANIFEST lists this table (level 0)' });
+    expect((await readStoreFiles(small)).damage).toContainEqual({
+      file: table,
+      problem: 'missing: the MANIFEST lists this table (level 0)',
+    });
   });
 });

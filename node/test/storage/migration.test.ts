@@ -49,16 +49,22 @@ it('migrates a store of layout 1 at open, after copying it aside, and keeps ever
   expect(all.items).toHaveLength(1);
   const [answered] = all.items;
   expect(answered).toMatchObject({ peer: 'FRA', state: CaseState.CASE_STATE_ANSWERED });
-  expect((await store.cases.page({ state: CaseState.CASE_STATE_ANSWERED, limit: 10 })).items.map((c) => c.caseId)).toEqual([answered?.caseId]);
+  expect(
+    (await store.cases.page({ state: CaseState.CASE_STATE_ANSWERED, limit: 10 })).items.map((c) => c.caseId),
+  ).toEqual([answered?.caseId]);
   expect((await store.cases.page({ peer: 'FRA', limit: 10 })).items.map((c) => c.caseId)).toEqual([answered?.caseId]);
   expect((await store.cases.page({ peer: 'KEN', limit: 10 })).items).toEqual([]);
-  expect((await node.workflow.list({ state: CaseState.CASE_STATE_ANSWERED })).cases.map((c) => c.caseId)).toEqual([answered?.caseId]);
+  expect((await node.workflow.list({ state: CaseState.CASE_STATE_ANSWERED })).cases.map((c) => c.caseId)).toEqual([
+    answered?.caseId,
+  ]);
 
   // Messages: the request received; the answer and the notice delivered with their receipts.
   const inbox = await store.messagePage('inbox', { limit: 10 });
   expect(inbox.items.map((m) => m.record.kind)).toContain(MessageKind.MESSAGE_KIND_TRACE_REQUEST);
   const sent = await store.messagePage('sent', { limit: 10 });
-  expect(sent.items.map((m) => m.record.kind)).toEqual(expect.arrayContaining([MessageKind.MESSAGE_KIND_TRACE_ANSWER, MessageKind.MESSAGE_KIND_NOTICE]));
+  expect(sent.items.map((m) => m.record.kind)).toEqual(
+    expect.arrayContaining([MessageKind.MESSAGE_KIND_TRACE_ANSWER, MessageKind.MESSAGE_KIND_NOTICE]),
+  );
   for (const m of sent.items) if (m.direction === 'sent') expect(m.record.receipt).not.toBe('');
   expect(await store.outbox.queue.count()).toBe(0);
 
@@ -96,7 +102,9 @@ it('refuses a store of a later layout, naming both versions, and leaves it as it
     found: STORE_SCHEMA_VERSION + 1,
     supported: STORE_SCHEMA_VERSION,
     rule: 'store_version',
-    message: expect.stringContaining(`layout version ${STORE_SCHEMA_VERSION + 1}, but this node reads versions up to ${STORE_SCHEMA_VERSION}`),
+    message: expect.stringContaining(
+      `layout version ${STORE_SCHEMA_VERSION + 1}, but this node reads versions up to ${STORE_SCHEMA_VERSION}`,
+    ),
   });
   expect(await readdir(base)).toEqual(['store']);
 });

@@ -32,7 +32,12 @@ async function memoryStore(options: { writeFault?: () => Error | undefined } = {
   return openMemoryStore(options);
 }
 
-const aCase = (caseId: string, fields: Partial<Case> = {}): Case => ({ ...Case.decode(new Uint8Array()), caseId, role: CaseRole.CASE_ROLE_REQUESTED, ...fields });
+const aCase = (caseId: string, fields: Partial<Case> = {}): Case => ({
+  ...Case.decode(new Uint8Array()),
+  caseId,
+  role: CaseRole.CASE_ROLE_REQUESTED,
+  ...fields,
+});
 const inbox = (n: number): InboxRecord => ({
   sender: 'FRA',
   messageId: `m${n}`,
@@ -52,9 +57,16 @@ describe.each([
   it('writes a batch across repositories at once, and nothing of a refused one', async () => {
     let fail = false;
     const store = await open({ writeFault: () => (fail ? new Error('disk full') : undefined) });
-    await store.batch([store.messages.inbox.put('k1', inbox(1)), store.messages.seen.put('FRA\u0000m1', { status: 'accepted', bodyDigest: 'd', receipt: 'cg==' })]);
+    await store.batch([
+      store.messages.inbox.put('k1', inbox(1)),
+      store.messages.seen.put('FRA\u0000m1', { status: 'accepted', bodyDigest: 'd', receipt: 'cg==' }),
+    ]);
     expect(await store.messages.inbox.get('k1')).toEqual(inbox(1));
-    expect(await store.messages.seen.get('FRA\u0000m1')).toEqual({ status: 'accepted', bodyDigest: 'd', receipt: 'cg==' });
+    expect(await store.messages.seen.get('FRA\u0000m1')).toEqual({
+      status: 'accepted',
+      bodyDigest: 'd',
+      receipt: 'cg==',
+    });
 
     fail = true;
     const refused = store.batch([store.messages.inbox.put('k2', inbox(2)), store.messages.seen.del('FRA\u0000m1')]);
@@ -81,13 +93,25 @@ describe.each([
     const second = await store.cases.page({ state: CaseState.CASE_STATE_RECEIVED, limit: 2, token: first.next });
     expect(ids(second)).toEqual(['case-000001']);
     expect(second.next).toBe('');
-    expect(ids(await store.cases.page({ peer: 'FRA', limit: 10 }))).toEqual(['case-000004', 'case-000002', 'case-000001']);
-    expect(ids(await store.cases.page({ state: CaseState.CASE_STATE_RECEIVED, peer: 'FRA', limit: 10 }))).toEqual(['case-000004', 'case-000001']);
+    expect(ids(await store.cases.page({ peer: 'FRA', limit: 10 }))).toEqual([
+      'case-000004',
+      'case-000002',
+      'case-000001',
+    ]);
+    expect(ids(await store.cases.page({ state: CaseState.CASE_STATE_RECEIVED, peer: 'FRA', limit: 10 }))).toEqual([
+      'case-000004',
+      'case-000001',
+    ]);
     expect(ids(await store.cases.page({ limit: 3 }))).toEqual(['case-000004', 'case-000003', 'case-000002']);
 
     // The case moves: it leaves the index of its old state and peer in the same batch.
-    await store.batch(await store.cases.put({ ...(cases[3] as Case), state: CaseState.CASE_STATE_CLOSED, peer: 'KEN' }));
-    expect(ids(await store.cases.page({ state: CaseState.CASE_STATE_RECEIVED, limit: 10 }))).toEqual(['case-000003', 'case-000001']);
+    await store.batch(
+      await store.cases.put({ ...(cases[3] as Case), state: CaseState.CASE_STATE_CLOSED, peer: 'KEN' }),
+    );
+    expect(ids(await store.cases.page({ state: CaseState.CASE_STATE_RECEIVED, limit: 10 }))).toEqual([
+      'case-000003',
+      'case-000001',
+    ]);
     expect(ids(await store.cases.page({ state: CaseState.CASE_STATE_CLOSED, limit: 10 }))).toEqual(['case-000004']);
     expect(ids(await store.cases.page({ peer: 'FRA', limit: 10 }))).toEqual(['case-000002', 'case-000001']);
   });
@@ -95,9 +119,15 @@ describe.each([
   it('finds the cases whose deadline has come, earliest first, and the next deadline', async () => {
     const store = await open();
     await store.batch([
-      ...(await store.cases.put(aCase('case-000001', { state: CaseState.CASE_STATE_RECEIVED, acknowledgeDueAtMs: 300, answerDueAtMs: 900 }))),
-      ...(await store.cases.put(aCase('case-000002', { state: CaseState.CASE_STATE_ACKNOWLEDGED, acknowledgeDueAtMs: 100, answerDueAtMs: 500 }))),
-      ...(await store.cases.put(aCase('case-000003', { state: CaseState.CASE_STATE_CLOSED, acknowledgeDueAtMs: 50, answerDueAtMs: 60 }))),
+      ...(await store.cases.put(
+        aCase('case-000001', { state: CaseState.CASE_STATE_RECEIVED, acknowledgeDueAtMs: 300, answerDueAtMs: 900 }),
+      )),
+      ...(await store.cases.put(
+        aCase('case-000002', { state: CaseState.CASE_STATE_ACKNOWLEDGED, acknowledgeDueAtMs: 100, answerDueAtMs: 500 }),
+      )),
+      ...(await store.cases.put(
+        aCase('case-000003', { state: CaseState.CASE_STATE_CLOSED, acknowledgeDueAtMs: 50, answerDueAtMs: 60 }),
+      )),
     ]);
     // case-000002 is acknowledged: its acknowledgement deadline no longer runs; a closed case has none.
     expect(await store.cases.nextDeadline()).toEqual({ caseId: 'case-000001', atMs: 300 });
@@ -106,7 +136,11 @@ describe.each([
     expect(page.items.map((c) => c.caseId)).toEqual(['case-000001']);
     expect((await store.cases.due(1000, { token: page.next })).items.map((c) => c.caseId)).toEqual(['case-000002']);
 
-    await store.batch(await store.cases.put(aCase('case-000001', { state: CaseState.CASE_STATE_ACKNOWLEDGED, acknowledgeDueAtMs: 300, answerDueAtMs: 900 })));
+    await store.batch(
+      await store.cases.put(
+        aCase('case-000001', { state: CaseState.CASE_STATE_ACKNOWLEDGED, acknowledgeDueAtMs: 300, answerDueAtMs: 900 }),
+      ),
+    );
     expect(await store.cases.nextDeadline()).toEqual({ caseId: 'case-000002', atMs: 500 });
   });
 
@@ -148,7 +182,13 @@ describe('LevelDB store', () => {
     cleanups.push(() => store.close());
     const read = store.messages.seen.get('FRA\u0000m1');
     await expect(read).rejects.toBeInstanceOf(TracenetError);
-    await expect(store.messages.seen.get('FRA\u0000m1')).rejects.toMatchObject({ rule: 'store_value', message: expect.stringMatching(/seen\/FRA\\u0000m1\.status is not one of accepted, rejected/) });
-    await expect(store.outbox.queue.get('m2')).rejects.toMatchObject({ rule: 'store_value', message: expect.stringMatching(/outbox\/m2 is not JSON/) });
+    await expect(store.messages.seen.get('FRA\u0000m1')).rejects.toMatchObject({
+      rule: 'store_value',
+      message: expect.stringMatching(/seen\/FRA\\u0000m1\.status is not one of accepted, rejected/),
+    });
+    await expect(store.outbox.queue.get('m2')).rejects.toMatchObject({
+      rule: 'store_value',
+      message: expect.stringMatching(/outbox\/m2 is not JSON/),
+    });
   });
 });

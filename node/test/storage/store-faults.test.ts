@@ -21,20 +21,27 @@ afterEach(async () => {
 });
 
 /** A store whose writes fail while `fault.on`; its recovery timer runs on `scheduler`. */
-async function faultyStore(): Promise<{ store: Store; dir: string; fault: { on: boolean }; scheduler: ManualScheduler }> {
+async function faultyStore(): Promise<{
+  store: Store;
+  dir: string;
+  fault: { on: boolean };
+  scheduler: ManualScheduler;
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'tracenet-store-faults-'));
   const fault = { on: false };
   const scheduler = new ManualScheduler();
   const store = await openStore(join(dir, 'store'), {
     recoverEveryMs: 20,
     scheduler,
-    writeFault: () => (fault.on ? Object.assign(new Error('IO error: No space left on device'), { code: 'LEVEL_IO_ERROR' }) : undefined),
+    writeFault: () =>
+      fault.on ? Object.assign(new Error('IO error: No space left on device'), { code: 'LEVEL_IO_ERROR' }) : undefined,
   });
   opened.push({ store, dir });
   return { store, dir, fault, scheduler };
 }
 
-const put = (store: Store, key: string) => store.batch([store.messages.seen.put(key, { status: 'accepted', receipt: key })]);
+const put = (store: Store, key: string) =>
+  store.batch([store.messages.seen.put(key, { status: 'accepted', receipt: key })]);
 
 describe('store write faults', () => {
   it('refuses with STORAGE_UNAVAILABLE, reports not writable, and recovers by itself', async () => {

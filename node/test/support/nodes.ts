@@ -26,7 +26,8 @@ export function testConfig(overrides: { [K in keyof NodeConfig]?: Partial<NodeCo
     outbox: { ...DEFAULT_CONFIG.outbox, initialBackoffMs: 50, maxBackoffMs: 500, attemptTimeoutMs: 2000 },
   };
   const merged = { ...base } as Record<string, unknown>;
-  for (const [key, value] of Object.entries(overrides)) merged[key] = { ...(base as unknown as Record<string, object>)[key], ...value };
+  for (const [key, value] of Object.entries(overrides))
+    merged[key] = { ...(base as unknown as Record<string, object>)[key], ...value };
   return merged as unknown as NodeConfig;
 }
 
@@ -83,7 +84,11 @@ export async function pinAll(nodes: readonly TracenetNode[], nowMs = Date.now())
 }
 
 /** Resolves when `predicate` holds, polling every 20 ms; rejects after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

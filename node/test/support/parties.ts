@@ -2,7 +2,13 @@ import { credentials, type Client, makeGenericClientConstructor, Metadata, type 
 import { rm } from 'node:fs/promises';
 import { Envelope, EnvelopeHeader, MessageKind, Notice, type PeerCard, Receipt } from '@tracenet/proto';
 import { randomBytes } from '../../src/crypto/sodium.js';
-import { ENVELOPE_VERSION, sealEnvelope, sealWithHeader, type SealInput, type SealedEnvelope } from '../../src/envelope/envelope.js';
+import {
+  ENVELOPE_VERSION,
+  sealEnvelope,
+  sealWithHeader,
+  type SealInput,
+  type SealedEnvelope,
+} from '../../src/envelope/envelope.js';
 import { derivePairKey } from '../../src/envelope/pair-key.js';
 import { issuePeerCard, loadIdentity, type NodeIdentity } from '../../src/identity/data-dir.js';
 import { generateKeyPairs, keyIdOf } from '../../src/crypto/key-pairs.js';
@@ -80,7 +86,12 @@ export function sealFrom(from: Keyed, to: Keyed, nowMs: number, overrides: SealO
 }
 
 /** A correct header from `from` to `to`, as an object, for tests that encode it themselves. */
-export function headerFrom(from: Keyed, to: Keyed, nowMs: number, overrides: Partial<EnvelopeHeader> = {}): EnvelopeHeader {
+export function headerFrom(
+  from: Keyed,
+  to: Keyed,
+  nowMs: number,
+  overrides: Partial<EnvelopeHeader> = {},
+): EnvelopeHeader {
   return {
     version: ENVELOPE_VERSION,
     sender: from.participantId,
@@ -97,7 +108,12 @@ export function headerFrom(from: Keyed, to: Keyed, nowMs: number, overrides: Par
 }
 
 /** Seals an arbitrary header object with `from`'s keys under the `from`–`to` pair key. */
-export function sealHeader(from: Keyed, to: Keyed, header: EnvelopeHeader, body: Uint8Array = notice()): SealedEnvelope {
+export function sealHeader(
+  from: Keyed,
+  to: Keyed,
+  header: EnvelopeHeader,
+  body: Uint8Array = notice(),
+): SealedEnvelope {
   return sealWithHeader(EnvelopeHeader.encode(header).finish(), body, from.keys.signingSecretKey, pairKeyOf(from, to));
 }
 
@@ -134,11 +150,19 @@ export class RawFederationClient {
   readonly #client: Client;
 
   constructor(address: string, serverCertificatePem: string, client: TlsMaterial) {
-    this.#client = new Generic(address, credentials.createSsl(Buffer.from(serverCertificatePem), Buffer.from(client.privateKeyPem), Buffer.from(client.certificatePem)), {
-      'grpc.max_send_message_length': -1,
-      'grpc.max_receive_message_length': -1,
-      'grpc.ssl_target_name_override': PEER_SERVER_NAME,
-    });
+    this.#client = new Generic(
+      address,
+      credentials.createSsl(
+        Buffer.from(serverCertificatePem),
+        Buffer.from(client.privateKeyPem),
+        Buffer.from(client.certificatePem),
+      ),
+      {
+        'grpc.max_send_message_length': -1,
+        'grpc.max_receive_message_length': -1,
+        'grpc.ssl_target_name_override': PEER_SERVER_NAME,
+      },
+    );
   }
 
   deliver(bytes: Uint8Array): Promise<Receipt> {
@@ -150,7 +174,8 @@ export class RawFederationClient {
         bytes,
         new Metadata(),
         { deadline: Date.now() + 10_000 },
-        (error: ServiceError | null, receipt?: Receipt) => (error ? reject(error) : receipt ? resolve(receipt) : reject(new Error('empty answer'))),
+        (error: ServiceError | null, receipt?: Receipt) =>
+          error ? reject(error) : receipt ? resolve(receipt) : reject(new Error('empty answer')),
       );
     });
   }
@@ -165,7 +190,8 @@ export class RawFederationClient {
         bytes,
         new Metadata(),
         { deadline: Date.now() + deadlineMs },
-        (error: ServiceError | null, answer?: Buffer) => (error ? reject(error) : answer ? resolve(answer) : reject(new Error('empty answer'))),
+        (error: ServiceError | null, answer?: Buffer) =>
+          error ? reject(error) : answer ? resolve(answer) : reject(new Error('empty answer')),
       );
     });
   }
@@ -186,8 +212,15 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /** Re-encodes an envelope after `change` edited a copy of it. */
-export function reencode(envelope: Envelope, change: (copy: { header: Buffer; nonce: Buffer; ciphertext: Buffer }) => void): Buffer {
-  const copy = { header: Buffer.from(envelope.header), nonce: Buffer.from(envelope.nonce), ciphertext: Buffer.from(envelope.ciphertext) };
+export function reencode(
+  envelope: Envelope,
+  change: (copy: { header: Buffer; nonce: Buffer; ciphertext: Buffer }) => void,
+): Buffer {
+  const copy = {
+    header: Buffer.from(envelope.header),
+    nonce: Buffer.from(envelope.nonce),
+    ciphertext: Buffer.from(envelope.ciphertext),
+  };
   change(copy);
   return Buffer.from(Envelope.encode(copy).finish());
 }

@@ -102,7 +102,11 @@ export async function createTestDatabase(options: { readonly seed?: boolean } = 
  * A PostgresAdapter (not opened) on the database with the example mapping, or `mapping`.
  * `url` replaces the database's URL (e.g. one with a password).
  */
-export function exampleAdapter(db: Pick<TestDatabase, 'url'>, logger: Logger, options: { readonly mapping?: PostgresMapping; readonly url?: string } = {}): PostgresAdapter {
+export function exampleAdapter(
+  db: Pick<TestDatabase, 'url'>,
+  logger: Logger,
+  options: { readonly mapping?: PostgresMapping; readonly url?: string } = {},
+): PostgresAdapter {
   return new PostgresAdapter({
     url: options.url ?? db.url,
     mapping: options.mapping ?? parsePostgresMapping(exampleMappingJson()),
@@ -117,10 +121,15 @@ function registryCodes(): { category: Map<number, string>; part: Map<number, str
   const mapping = parsePostgresMapping(exampleMappingJson());
   const invert = (value: { source: string; values?: ReadonlyMap<string, number | null> } | undefined) => {
     const codes = new Map<number, string>();
-    for (const [code, number] of value?.values ?? []) if (number !== null && !codes.has(number)) codes.set(number, code);
+    for (const [code, number] of value?.values ?? [])
+      if (number !== null && !codes.has(number)) codes.set(number, code);
     return codes;
   };
-  return { category: invert(mapping.weapons.columns.type), part: invert(mapping.weapons.columns.controlComponentKind), transfer: invert(mapping.events?.columns.type) };
+  return {
+    category: invert(mapping.weapons.columns.type),
+    part: invert(mapping.weapons.columns.controlComponentKind),
+    transfer: invert(mapping.events?.columns.type),
+  };
 }
 
 /**
@@ -132,7 +141,10 @@ function registryCodes(): { category: Map<number, string>; part: Map<number, str
  * more than one import marking, a government transfer, an interest report or a status (derived
  * from the last event when read back): those are not written.
  */
-export async function insertRegistryRecords(db: Pick<TestDatabase, 'pool'>, records: readonly WeaponRecord[]): Promise<string[]> {
+export async function insertRegistryRecords(
+  db: Pick<TestDatabase, 'pool'>,
+  records: readonly WeaponRecord[],
+): Promise<string[]> {
   const codes = registryCodes();
   const client = await db.pool.connect();
   const or = (text: string) => (text === '' ? null : text);
@@ -148,7 +160,14 @@ export async function insertRegistryRecords(db: Pick<TestDatabase, 'pool'>, reco
       if (name === '') return null;
       let id = owners.get(name);
       if (id === undefined) {
-        id = String((await client.query<{ owner_id: string }>('INSERT INTO owners (kind, name) VALUES ($1, $2) RETURNING owner_id', [kind, name])).rows[0]?.owner_id);
+        id = String(
+          (
+            await client.query<{ owner_id: string }>(
+              'INSERT INTO owners (kind, name) VALUES ($1, $2) RETURNING owner_id',
+              [kind, name],
+            )
+          ).rows[0]?.owner_id,
+        );
         owners.set(name, id);
       }
       return id;
@@ -178,7 +197,10 @@ export async function insertRegistryRecords(db: Pick<TestDatabase, 'pool'>, reco
       );
       const weaponId = String(weapon.rows[0]?.weapon_id);
       for (const event of record.events) {
-        const recipient = await owner(event.endUser, event.type === WeaponEventType.WEAPON_EVENT_TYPE_TRANSFERRED ? 'person' : 'agency');
+        const recipient = await owner(
+          event.endUser,
+          event.type === WeaponEventType.WEAPON_EVENT_TYPE_TRANSFERRED ? 'person' : 'agency',
+        );
         let licenceId: string | null = null;
         if (event.licence !== '') {
           const licence = await client.query<{ licence_id: string }>(
@@ -190,7 +212,18 @@ export async function insertRegistryRecords(db: Pick<TestDatabase, 'pool'>, reco
         await client.query(
           `INSERT INTO transfers (weapon_id, transfer_date, kind, to_owner_id, licence_id, from_country, to_country, place, agency, remarks)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [weaponId, event.date, code(codes.transfer, event.type, 'event type'), recipient, licenceId, or(event.origin), or(event.destination), or(event.place), or(event.agency), or(event.details)],
+          [
+            weaponId,
+            event.date,
+            code(codes.transfer, event.type, 'event type'),
+            recipient,
+            licenceId,
+            or(event.origin),
+            or(event.destination),
+            or(event.place),
+            or(event.agency),
+            or(event.details),
+          ],
         );
       }
       ids.push(postgresRecordId(weaponId));

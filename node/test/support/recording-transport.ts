@@ -34,7 +34,12 @@ export class RecordingTransport implements Transport {
 
   async deliver(peer: Peer, envelope: Uint8Array, options: DeliverOptions): Promise<Receipt> {
     const header = EnvelopeHeader.decode(Envelope.decode(envelope).header);
-    const attempt: Attempt = { at: performance.now(), recipient: peer.participantId, messageId: header.messageId, outcome: 'pending' };
+    const attempt: Attempt = {
+      at: performance.now(),
+      recipient: peer.participantId,
+      messageId: header.messageId,
+      outcome: 'pending',
+    };
     this.attempts.push(attempt);
     await this.beforeAttempt?.(header.messageId);
     try {

@@ -57,9 +57,19 @@ const REQUESTED: Record<string, CaseState> = {
 };
 
 /** Which kinds the requester sends (the requested side receives them), per the ITI workflow. */
-const REQUESTER_SENDS = new Set([K.MESSAGE_KIND_TRACE_REQUEST, K.MESSAGE_KIND_CLARIFICATION_REPLY, K.MESSAGE_KIND_TRACE_WITHDRAWAL, K.MESSAGE_KIND_TRACE_CLOSURE]);
+const REQUESTER_SENDS = new Set([
+  K.MESSAGE_KIND_TRACE_REQUEST,
+  K.MESSAGE_KIND_CLARIFICATION_REPLY,
+  K.MESSAGE_KIND_TRACE_WITHDRAWAL,
+  K.MESSAGE_KIND_TRACE_CLOSURE,
+]);
 
-function outcome(role: CaseRole, state: CaseState, kind: MessageKind, direction: 'send' | 'receive'): CaseState | ErrorCode {
+function outcome(
+  role: CaseRole,
+  state: CaseState,
+  kind: MessageKind,
+  direction: 'send' | 'receive',
+): CaseState | ErrorCode {
   try {
     return nextState(role, state, kind, direction);
   } catch (error) {
@@ -76,28 +86,38 @@ const cases: Array<[string, CaseRole, Record<string, CaseState>]> = [
 describe.each(cases)('case state machine, %s side', (_name, role, expected) => {
   const rows = STATES.flatMap((state) => WORKFLOW_KINDS.map((kind) => [state, kind] as const));
 
-  it.each(rows.map(([state, kind]) => [CaseState[state], MessageKind[kind], state, kind] as const))('%s + %s', (_s, _k, state, kind) => {
-    const mine = (role === CaseRole.CASE_ROLE_REQUESTER) === REQUESTER_SENDS.has(kind);
-    expect(sends(role, kind)).toBe(mine);
-    const direction = mine ? 'send' : 'receive';
-    const wrongWay = mine ? 'receive' : 'send';
-    const want = expected[`${state}:${kind}`];
-    const final = state === S.CASE_STATE_CLOSED || state === S.CASE_STATE_WITHDRAWN;
-    if (final) {
-      expect(outcome(role, state, kind, direction)).toBe(ErrorCode.ERROR_CODE_CASE_CLOSED);
-    } else if (want !== undefined) {
-      expect(outcome(role, state, kind, direction)).toBe(want);
-    } else {
-      expect(outcome(role, state, kind, direction)).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
-    }
-    // A kind travelling the wrong way is never a legal step.
-    expect(outcome(role, state, kind, wrongWay)).toBe(final ? ErrorCode.ERROR_CODE_CASE_CLOSED : ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
-  });
+  it.each(rows.map(([state, kind]) => [CaseState[state], MessageKind[kind], state, kind] as const))(
+    '%s + %s',
+    (_s, _k, state, kind) => {
+      const mine = (role === CaseRole.CASE_ROLE_REQUESTER) === REQUESTER_SENDS.has(kind);
+      expect(sends(role, kind)).toBe(mine);
+      const direction = mine ? 'send' : 'receive';
+      const wrongWay = mine ? 'receive' : 'send';
+      const want = expected[`${state}:${kind}`];
+      const final = state === S.CASE_STATE_CLOSED || state === S.CASE_STATE_WITHDRAWN;
+      if (final) {
+        expect(outcome(role, state, kind, direction)).toBe(ErrorCode.ERROR_CODE_CASE_CLOSED);
+      } else if (want !== undefined) {
+        expect(outcome(role, state, kind, direction)).toBe(want);
+      } else {
+        expect(outcome(role, state, kind, direction)).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
+      }
+      // A kind travelling the wrong way is never a legal step.
+      expect(outcome(role, state, kind, wrongWay)).toBe(
+        final ? ErrorCode.ERROR_CODE_CASE_CLOSED : ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION,
+      );
+    },
+  );
 
   it('illegal steps carry FAILED_PRECONDITION', () => {
     const error = (() => {
       try {
-        nextState(role, S.CASE_STATE_ANSWERED, K.MESSAGE_KIND_TRACE_ANSWER, role === CaseRole.CASE_ROLE_REQUESTER ? 'receive' : 'send');
+        nextState(
+          role,
+          S.CASE_STATE_ANSWERED,
+          K.MESSAGE_KIND_TRACE_ANSWER,
+          role === CaseRole.CASE_ROLE_REQUESTER ? 'receive' : 'send',
+        );
       } catch (e) {
         return e as TracenetError;
       }

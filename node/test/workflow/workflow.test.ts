@@ -52,7 +52,16 @@ import type { TracenetNode } from '../../src/node.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { event as weaponEvent, weapon as weaponRecord } from '../records/support.js';
 import { pinAll, startNode, waitFor, type TestNode } from '../support/nodes.js';
-import { countEntries, makeParty, newMessageId, type Party, RawFederationClient, rejectionOf, sealFrom, type Keyed } from '../support/parties.js';
+import {
+  countEntries,
+  makeParty,
+  newMessageId,
+  type Party,
+  RawFederationClient,
+  rejectionOf,
+  sealFrom,
+  type Keyed,
+} from '../support/parties.js';
 import { RecordingTransport } from '../support/recording-transport.js';
 
 /**
@@ -70,7 +79,15 @@ const DAY = 24 * HOUR;
 // ---- fixtures -------------------------------------------------------------------------------
 
 /** The FNX-45 of the demo chain: made by FN Herstal in BEL, exported to KEN, stolen there. */
-const FNX: ManufactureMarking = { manufacturer: 'FN Herstal', countryOfManufacture: 'BEL', serialNumber: 'FX-0412-2231', model: 'FNX-45', type: WeaponType.WEAPON_TYPE_PISTOL, calibre: '.45 ACP', year: 2011 };
+const FNX: ManufactureMarking = {
+  manufacturer: 'FN Herstal',
+  countryOfManufacture: 'BEL',
+  serialNumber: 'FX-0412-2231',
+  model: 'FNX-45',
+  type: WeaponType.WEAPON_TYPE_PISTOL,
+  calibre: '.45 ACP',
+  year: 2011,
+};
 
 function markings(changes: Partial<ManufactureMarking> = {}): ManufactureMarking {
   return { ...FNX, ...changes };
@@ -83,9 +100,26 @@ function request(m: ManufactureMarking = FNX, changes: Partial<TraceRequest> = {
     caseReference: 'OCLCO-2026-0147',
     priority: Priority.PRIORITY_ROUTINE,
     urgencyJustification: '',
-    illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' }],
-    circumstances: { kind: FindingKind.FINDING_KIND_SEIZED, date: '2025-12-02', place: 'Marseille', agency: 'Police judiciaire', description: '' },
-    weapon: { markings: { ...m }, imports: [], governmentTransfer: undefined, controlComponent: undefined, components: [], manufactureMethod: 0, photos: [], otherInformation: '' },
+    illicitCriteria: [
+      { kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' },
+    ],
+    circumstances: {
+      kind: FindingKind.FINDING_KIND_SEIZED,
+      date: '2025-12-02',
+      place: 'Marseille',
+      agency: 'Police judiciaire',
+      description: '',
+    },
+    weapon: {
+      markings: { ...m },
+      imports: [],
+      governmentTransfer: undefined,
+      controlComponent: undefined,
+      components: [],
+      manufactureMethod: 0,
+      photos: [],
+      otherInformation: '',
+    },
     intendedUse: 'criminal investigation and prosecution',
     ...changes,
   });
@@ -100,16 +134,40 @@ type Mutation = (r: TraceRequest) => void;
  */
 const MISSING: ReadonlyArray<[string, Mutation, string[]]> = [
   ['illicit criterion', (r) => (r.illicitCriteria = []), ['illicit_criteria']],
-  ['criterion kind', (r) => ((r.illicitCriteria[0] as { kind: IllicitKind }).kind = IllicitKind.ILLICIT_KIND_UNSPECIFIED), ['illicit_criteria[0].kind']],
-  ['legal basis', (r) => ((r.illicitCriteria[0] as { legalBasis: string }).legalBasis = ' '), ['illicit_criteria[0].legal_basis']],
+  [
+    'criterion kind',
+    (r) => ((r.illicitCriteria[0] as { kind: IllicitKind }).kind = IllicitKind.ILLICIT_KIND_UNSPECIFIED),
+    ['illicit_criteria[0].kind'],
+  ],
+  [
+    'legal basis',
+    (r) => ((r.illicitCriteria[0] as { legalBasis: string }).legalBasis = ' '),
+    ['illicit_criteria[0].legal_basis'],
+  ],
   ['circumstances', (r) => (r.circumstances = undefined), ['circumstances']],
-  ['seized / found / surrendered', (r) => r.circumstances && (r.circumstances.kind = FindingKind.FINDING_KIND_UNSPECIFIED), ['circumstances.kind']],
+  [
+    'seized / found / surrendered',
+    (r) => r.circumstances && (r.circumstances.kind = FindingKind.FINDING_KIND_UNSPECIFIED),
+    ['circumstances.kind'],
+  ],
   ['date of the finding', (r) => r.circumstances && (r.circumstances.date = ''), ['circumstances.date']],
   ['place of the finding', (r) => r.circumstances && (r.circumstances.place = ''), ['circumstances.place']],
   ['markings', (r) => (r.weapon = undefined), ['weapon.markings']],
-  ['serial number', (r) => r.weapon?.markings && (r.weapon.markings.serialNumber = ''), ['weapon.markings.serial_number']],
-  ['manufacturer', (r) => r.weapon?.markings && (r.weapon.markings.manufacturer = ''), ['weapon.markings.manufacturer']],
-  ['type', (r) => r.weapon?.markings && (r.weapon.markings.type = WeaponType.WEAPON_TYPE_UNSPECIFIED), ['weapon.markings.type']],
+  [
+    'serial number',
+    (r) => r.weapon?.markings && (r.weapon.markings.serialNumber = ''),
+    ['weapon.markings.serial_number'],
+  ],
+  [
+    'manufacturer',
+    (r) => r.weapon?.markings && (r.weapon.markings.manufacturer = ''),
+    ['weapon.markings.manufacturer'],
+  ],
+  [
+    'type',
+    (r) => r.weapon?.markings && (r.weapon.markings.type = WeaponType.WEAPON_TYPE_UNSPECIFIED),
+    ['weapon.markings.type'],
+  ],
   ['calibre', (r) => r.weapon?.markings && (r.weapon.markings.calibre = ''), ['weapon.markings.calibre']],
   ['intended use', (r) => (r.intendedUse = ''), ['intended_use']],
   ['requesting authority', (r) => (r.requestingAuthority = ''), ['requesting_authority']],
@@ -117,12 +175,24 @@ const MISSING: ReadonlyArray<[string, Mutation, string[]]> = [
   ['priority', (r) => (r.priority = Priority.PRIORITY_UNSPECIFIED), ['priority']],
   ['justification of an urgent request', (r) => (r.priority = Priority.PRIORITY_URGENT), ['urgency_justification']],
   // White space alone is empty (protocol 6.2).
-  ['justification of an urgent request but white space', (r) => Object.assign(r, { priority: Priority.PRIORITY_URGENT, urgencyJustification: ' \t\n ' }), ['urgency_justification']],
+  [
+    'justification of an urgent request but white space',
+    (r) => Object.assign(r, { priority: Priority.PRIORITY_URGENT, urgencyJustification: ' \t\n ' }),
+    ['urgency_justification'],
+  ],
   ['intended use but white space', (r) => (r.intendedUse = '   '), ['intended_use']],
   [
     'everything',
     (r) => Object.assign(r, TraceRequest.fromPartial({ traceId: r.traceId })),
-    ['requesting_authority', 'case_reference', 'priority', 'illicit_criteria', 'circumstances', 'weapon.markings', 'intended_use'],
+    [
+      'requesting_authority',
+      'case_reference',
+      'priority',
+      'illicit_criteria',
+      'circumstances',
+      'weapon.markings',
+      'intended_use',
+    ],
   ],
 ];
 
@@ -134,13 +204,31 @@ function without(mutation: Mutation, traceId = ''): TraceRequest {
 }
 
 /** A record whose last event decides the automatic answer. */
-function record(m: ManufactureMarking, events: WeaponRecord['events'], status = WeaponStatus.WEAPON_STATUS_REGISTERED): WeaponRecord {
-  return weaponRecord({ events, status, imports: [], components: [], secondaryMarks: [{ location: 'under the slide', value: 'SECRET-7' }], notes: 'INTERNAL-NOTE: informant 12' }, m);
+function record(
+  m: ManufactureMarking,
+  events: WeaponRecord['events'],
+  status = WeaponStatus.WEAPON_STATUS_REGISTERED,
+): WeaponRecord {
+  return weaponRecord(
+    {
+      events,
+      status,
+      imports: [],
+      components: [],
+      secondaryMarks: [{ location: 'under the slide', value: 'SECRET-7' }],
+      notes: 'INTERNAL-NOTE: informant 12',
+    },
+    m,
+  );
 }
 
 const EXPORTED_TO_KEN = [
   weaponEvent(E.WEAPON_EVENT_TYPE_MANUFACTURED, '2011-05-17', { place: 'Herstal', agency: 'FN Herstal' }),
-  weaponEvent(E.WEAPON_EVENT_TYPE_EXPORTED, '2012-03-14', { destination: 'KEN', licence: 'BE-EXP-2012-0413', endUser: 'Kenya Police Service' }),
+  weaponEvent(E.WEAPON_EVENT_TYPE_EXPORTED, '2012-03-14', {
+    destination: 'KEN',
+    licence: 'BE-EXP-2012-0413',
+    endUser: 'Kenya Police Service',
+  }),
 ];
 const STOLEN_IN_KEN = [
   weaponEvent(E.WEAPON_EVENT_TYPE_IMPORTED, '2012-04-02', { origin: 'BEL', licence: 'KE-IMP-2012-117' }),
@@ -167,7 +255,10 @@ interface Bed {
  * Nodes on the in-memory store, unless `leveldb` (the restart tests, whose subject is what a node
  * finds in its store when it starts again).
  */
-async function startBed(ids: readonly string[], options: { transports?: Readonly<Record<string, Transport>>; leveldb?: boolean } = {}): Promise<Bed> {
+async function startBed(
+  ids: readonly string[],
+  options: { transports?: Readonly<Record<string, Transport>>; leveldb?: boolean } = {},
+): Promise<Bed> {
   // Not before the real time: TLS certificates are issued with the real clock and checked with this one.
   const clock = new ManualClock(Math.max(Date.UTC(2026, 0, 5, 9), Date.now()));
   const tests = new Map<string, TestNode>();
@@ -183,8 +274,15 @@ async function startBed(ids: readonly string[], options: { transports?: Readonly
       const transport = options.transports?.[id];
       tests.set(id, await startNode(id, { clock, memory: !options.leveldb, ...(transport ? { transport } : {}) }));
     }
-    await pinAll([...tests.values()].map((t) => t.node), clock.now());
-    for (const [id, t] of tests) clients.set(id, connectUnary<CasesServer>(CasesClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)));
+    await pinAll(
+      [...tests.values()].map((t) => t.node),
+      clock.now(),
+    );
+    for (const [id, t] of tests)
+      clients.set(
+        id,
+        connectUnary<CasesServer>(CasesClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)),
+      );
   } catch (error) {
     await cleanup();
     throw error;
@@ -215,7 +313,11 @@ async function startBed(ids: readonly string[], options: { transports?: Readonly
 /** Case `caseId` on `node` once it is in one of `states`. */
 async function until(node: TracenetNode, caseId: string, states: readonly CaseState[]): Promise<Case> {
   let c = await node.workflow.get(caseId);
-  await waitFor(async () => states.includes((c = await node.workflow.get(caseId)).state), 10_000, `${node.identity.participantId} ${caseId} in ${states.map((s) => S[s]).join('/')}`);
+  await waitFor(
+    async () => states.includes((c = await node.workflow.get(caseId)).state),
+    10_000,
+    `${node.identity.participantId} ${caseId} in ${states.map((s) => S[s]).join('/')}`,
+  );
   return c;
 }
 
@@ -235,7 +337,11 @@ async function caseOfTrace(node: TracenetNode, traceId: string): Promise<Case> {
 
 /** Waits until `node` has nothing left in its outbox. */
 async function drained(node: TracenetNode): Promise<void> {
-  await waitFor(async () => (await countEntries(node.store.outbox.queue)) === 0, 10_000, `${node.identity.participantId} outbox drained`);
+  await waitFor(
+    async () => (await countEntries(node.store.outbox.queue)) === 0,
+    10_000,
+    `${node.identity.participantId} outbox drained`,
+  );
 }
 
 /** Every stored event of a node, in sequence order. */
@@ -253,7 +359,11 @@ async function failure(promise: Promise<unknown>): Promise<TracenetError & { grp
 
 /** How much a node has stored about cases: cases, trace/chain index entries and inbox entries. */
 async function caseStorage(node: TracenetNode): Promise<{ cases: number; index: number; inbox: number }> {
-  return { cases: (await node.store.cases.page({ limit: 1_000_000 })).items.length, index: await node.store.cases.traces.count(), inbox: await node.store.messages.inbox.count() };
+  return {
+    cases: (await node.store.cases.page({ limit: 1_000_000 })).items.length,
+    index: await node.store.cases.traces.count(),
+    inbox: await node.store.messages.inbox.count(),
+  };
 }
 
 /**
@@ -272,7 +382,13 @@ async function deliverByHand(
   const client = new RawFederationClient(to.federationAddress, to.identity.tlsCertificatePem, from.tls);
   try {
     const receipt = await client.deliver(sealed.bytes);
-    const body = verifyReceipt(receipt, { issuer: to.identity.participantId, issuerKeyId: to.identity.keyId, issuerSigningPublicKey: to.identity.keys.signingPublicKey, sender: from.participantId, messageId });
+    const body = verifyReceipt(receipt, {
+      issuer: to.identity.participantId,
+      issuerKeyId: to.identity.keyId,
+      issuerSigningPublicKey: to.identity.keys.signingPublicKey,
+      sender: from.participantId,
+      messageId,
+    });
     expect(body.status).toBe(ReceiptStatus.RECEIPT_STATUS_ACCEPTED);
     return { status: 'accepted' };
   } catch (raw) {
@@ -293,7 +409,8 @@ async function deliverByHand(
   }
 }
 
-const randomTraceId = () => `t${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`.slice(0, 24).padEnd(16, 'x');
+const randomTraceId = () =>
+  `t${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`.slice(0, 24).padEnd(16, 'x');
 
 // ---- tests ----------------------------------------------------------------------------------
 
@@ -307,49 +424,78 @@ describe('request content (ITI: what a trace request must contain)', () => {
   });
   afterAll(() => bed?.cleanup());
 
-  it.each(MISSING)('Cases API: a request without %s is refused naming it; nothing is stored', async (_what, mutation, fields) => {
-    const before = await caseStorage(bed.node('FRA'));
-    const error = await failure(bed.cases('FRA').call('createCase', { recipient: 'BEL', request: without(mutation), send: true }));
-    expect(error.code, error.message).toBe(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
-    expect(error.grpc).toBe(GrpcStatus.INVALID_ARGUMENT);
-    expect(error.violations.map((v) => v.field)).toEqual(fields.map((f) => `request.${f}`));
-    expect(error.field).toBe(`request.${fields[0]}`);
-    expect(await caseStorage(bed.node('FRA'))).toEqual(before);
-    expect(await countEntries(bed.node('FRA').store.outbox.queue)).toBe(0);
-  });
+  it.each(MISSING)(
+    'Cases API: a request without %s is refused naming it; nothing is stored',
+    async (_what, mutation, fields) => {
+      const before = await caseStorage(bed.node('FRA'));
+      const error = await failure(
+        bed.cases('FRA').call('createCase', { recipient: 'BEL', request: without(mutation), send: true }),
+      );
+      expect(error.code, error.message).toBe(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
+      expect(error.grpc).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect(error.violations.map((v) => v.field)).toEqual(fields.map((f) => `request.${f}`));
+      expect(error.field).toBe(`request.${fields[0]}`);
+      expect(await caseStorage(bed.node('FRA'))).toEqual(before);
+      expect(await countEntries(bed.node('FRA').store.outbox.queue)).toBe(0);
+    },
+  );
 
-  it.each(MISSING)("a peer's request without %s is REJECTED with a signed receipt naming it; nothing is stored", async (_what, mutation, fields) => {
-    const bel = bed.node('BEL');
-    const before = await caseStorage(bel);
-    const body = TraceRequest.encode(without(mutation, randomTraceId())).finish();
-    const result = await deliverByHand(bed, party.identity, bel, K.MESSAGE_KIND_TRACE_REQUEST, body);
-    if (result.status !== 'rejected') throw new Error('accepted');
-    expect(result.error.code).toBe(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
-    expect(result.error.grpc).toBe(GrpcStatus.INVALID_ARGUMENT);
-    expect(result.error.violations.map((v) => v.field)).toEqual(fields.map((f) => `body.${f}`));
-    expect(await caseStorage(bel)).toEqual(before);
-  });
+  it.each(MISSING)(
+    "a peer's request without %s is REJECTED with a signed receipt naming it; nothing is stored",
+    async (_what, mutation, fields) => {
+      const bel = bed.node('BEL');
+      const before = await caseStorage(bel);
+      const body = TraceRequest.encode(without(mutation, randomTraceId())).finish();
+      const result = await deliverByHand(bed, party.identity, bel, K.MESSAGE_KIND_TRACE_REQUEST, body);
+      if (result.status !== 'rejected') throw new Error('accepted');
+      expect(result.error.code).toBe(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE);
+      expect(result.error.grpc).toBe(GrpcStatus.INVALID_ARGUMENT);
+      expect(result.error.violations.map((v) => v.field)).toEqual(fields.map((f) => `body.${f}`));
+      expect(await caseStorage(bel)).toEqual(before);
+    },
+  );
 
   it("a peer's second request with a trace id it used already is REJECTED (ALREADY_EXISTS, body.trace_id, unique_trace); the first case stays alone (protocol 12.4)", async () => {
     const bel = bed.node('BEL');
     const traceId = randomTraceId();
-    const first = await deliverByHand(bed, party.identity, bel, K.MESSAGE_KIND_TRACE_REQUEST, TraceRequest.encode({ ...without(() => undefined, traceId) }).finish());
+    const first = await deliverByHand(
+      bed,
+      party.identity,
+      bel,
+      K.MESSAGE_KIND_TRACE_REQUEST,
+      TraceRequest.encode({ ...without(() => undefined, traceId) }).finish(),
+    );
     expect(first.status).toBe('accepted');
     const before = await caseStorage(bel);
-    const again = await deliverByHand(bed, party.identity, bel, K.MESSAGE_KIND_TRACE_REQUEST, TraceRequest.encode({ ...without(() => undefined, traceId), caseReference: 'another case' }).finish());
+    const again = await deliverByHand(
+      bed,
+      party.identity,
+      bel,
+      K.MESSAGE_KIND_TRACE_REQUEST,
+      TraceRequest.encode({ ...without(() => undefined, traceId), caseReference: 'another case' }).finish(),
+    );
     if (again.status !== 'rejected') throw new Error('the reused trace id was accepted');
-    expect(again.error).toMatchObject({ code: ErrorCode.ERROR_CODE_ALREADY_EXISTS, field: 'body.trace_id', rule: 'unique_trace' });
+    expect(again.error).toMatchObject({
+      code: ErrorCode.ERROR_CODE_ALREADY_EXISTS,
+      field: 'body.trace_id',
+      rule: 'unique_trace',
+    });
     expect(await caseStorage(bel)).toEqual(before);
   });
 
   it('an unmarked weapon (ITI para 6, not marked) needs no serial number or manufacturer', async () => {
-    const unmarked = request(markings({ serialNumber: '', manufacturer: '' }), { illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NOT_MARKED, legalBasis: 'ITI para 8' }] });
+    const unmarked = request(markings({ serialNumber: '', manufacturer: '' }), {
+      illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NOT_MARKED, legalBasis: 'ITI para 8' }],
+    });
     const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: unmarked, send: false });
     expect(c?.state).toBe(S.CASE_STATE_DRAFT);
   });
 
   it('an urgent request with a justification is accepted', async () => {
-    const urgent = request(FNX, { priority: Priority.PRIORITY_URGENT, urgencyJustification: 'suspect in custody until Friday' });
+    const urgent = request(FNX, {
+      priority: Priority.PRIORITY_URGENT,
+      urgencyJustification: 'suspect in custody until Friday',
+    });
     const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: urgent, send: false });
     expect(c?.request?.priority).toBe(Priority.PRIORITY_URGENT);
   });
@@ -368,7 +514,13 @@ describe('per-peer policy', () => {
     const bel = bed.node('BEL');
     const before = await caseStorage(bel);
     for (const body of [request(), without((r) => (r.intendedUse = ''))]) {
-      const result = await deliverByHand(bed, party.identity, bel, K.MESSAGE_KIND_TRACE_REQUEST, TraceRequest.encode({ ...body, traceId: randomTraceId() }).finish());
+      const result = await deliverByHand(
+        bed,
+        party.identity,
+        bel,
+        K.MESSAGE_KIND_TRACE_REQUEST,
+        TraceRequest.encode({ ...body, traceId: randomTraceId() }).finish(),
+      );
       if (result.status !== 'rejected') throw new Error('accepted');
       expect(result.error.code).toBe(ErrorCode.ERROR_CODE_KIND_NOT_ALLOWED);
       expect(result.error.grpc).toBe(GrpcStatus.PERMISSION_DENIED);
@@ -383,7 +535,9 @@ describe('per-peer policy', () => {
       ['policy.acknowledge_within_ms', { acknowledgeWithinMs: -1 }],
       ['policy.answer_within_ms', { answerWithinMs: -1 }],
     ] as const) {
-      await expect(bel.policies.set(PeerPolicy.fromPartial({ participantId: 'DEU', acceptRequests: true, ...deadline }))).rejects.toMatchObject({
+      await expect(
+        bel.policies.set(PeerPolicy.fromPartial({ participantId: 'DEU', acceptRequests: true, ...deadline })),
+      ).rejects.toMatchObject({
         code: ErrorCode.ERROR_CODE_INVALID_FIELD,
         field,
         rule: 'non_negative',
@@ -402,7 +556,11 @@ describe('per-peer policy', () => {
     expect((await bed.node('BEL').workflow.list()).cases).toEqual([]);
     // The requester's case tells the officer what happened.
     // (noted after the failure is stored, so wait for it rather than race it)
-    await waitFor(async () => /KIND_NOT_ALLOWED/.test((await fra.workflow.get(c?.caseId ?? '')).timeline.at(-1)?.summary ?? ''), 5_000, 'the undelivered note');
+    await waitFor(
+      async () => /KIND_NOT_ALLOWED/.test((await fra.workflow.get(c?.caseId ?? '')).timeline.at(-1)?.summary ?? ''),
+      5_000,
+      'the undelivered note',
+    );
   });
 
   it('auto-acknowledge only: acknowledged at once, the answer waits for an officer; the acknowledgement carries both references', async () => {
@@ -410,7 +568,9 @@ describe('per-peer policy', () => {
     const fra = bed.node('FRA');
     const bel = bed.node('BEL');
     await bel.records.put(record(FNX, EXPORTED_TO_KEN));
-    const { case: sent } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(FNX, { caseReference: 'OCLCO-ACK-1' }), send: true });
+    const { case: sent } = await bed
+      .cases('FRA')
+      .call('createCase', { recipient: 'BEL', request: request(FNX, { caseReference: 'OCLCO-ACK-1' }), send: true });
     const mine = await until(fra, sent?.caseId ?? '', [S.CASE_STATE_ACKNOWLEDGED]);
     const theirs = await until(bel, (await caseOfTrace(bel, mine.traceId)).caseId, [S.CASE_STATE_ACKNOWLEDGED]);
     expect(theirs.localReference).toMatch(/^BEL-2026-\d{6}$/);
@@ -419,8 +579,14 @@ describe('per-peer policy', () => {
     expect(mine.peerReference).toBe(theirs.localReference);
     // The message itself names both.
     let ack: TraceAcknowledgement | undefined;
-    for await (const value of fra.store.messages.inbox.values()) if (value.kind === K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT) ack = TraceAcknowledgement.decode(Buffer.from(String(value.body), 'base64'));
-    expect(ack).toEqual({ traceId: mine.traceId, requesterCaseReference: 'OCLCO-ACK-1', requestedCaseReference: theirs.localReference });
+    for await (const value of fra.store.messages.inbox.values())
+      if (value.kind === K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT)
+        ack = TraceAcknowledgement.decode(Buffer.from(String(value.body), 'base64'));
+    expect(ack).toEqual({
+      traceId: mine.traceId,
+      requesterCaseReference: 'OCLCO-ACK-1',
+      requestedCaseReference: theirs.localReference,
+    });
     await bel.workflow.stop(); // settles automatic steps in progress: none may answer
     expect((await bel.workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
     expect((await bel.workflow.get(theirs.caseId)).answer).toBeUndefined();
@@ -429,7 +595,13 @@ describe('per-peer policy', () => {
 
 describe('auto-answer from records (composite identity, exactly one match)', () => {
   let bed: Bed;
-  const FNC = markings({ model: 'FNC', serialNumber: 'FNC-0001', type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE, calibre: '5.56x45mm', year: 2014 });
+  const FNC = markings({
+    model: 'FNC',
+    serialNumber: 'FNC-0001',
+    type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE,
+    calibre: '5.56x45mm',
+    year: 2014,
+  });
   const TWICE = markings({ serialNumber: 'DUP-0007' });
   beforeAll(async () => {
     bed = await startBed(['FRA', 'BEL', 'KEN']);
@@ -437,9 +609,20 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
     await bed.policy('KEN', 'FRA', { acceptRequests: true, autoAnswer: true });
     const bel = bed.node('BEL');
     await bel.records.put(record(FNX, EXPORTED_TO_KEN, WeaponStatus.WEAPON_STATUS_EXPORTED));
-    await bel.records.put(record(FNC, [weaponEvent(E.WEAPON_EVENT_TYPE_MANUFACTURED, '2014-02-01'), weaponEvent(E.WEAPON_EVENT_TYPE_STOLEN, '2020-01-09', { place: 'Liège' })], WeaponStatus.WEAPON_STATUS_STOLEN));
+    await bel.records.put(
+      record(
+        FNC,
+        [
+          weaponEvent(E.WEAPON_EVENT_TYPE_MANUFACTURED, '2014-02-01'),
+          weaponEvent(E.WEAPON_EVENT_TYPE_STOLEN, '2020-01-09', { place: 'Liège' }),
+        ],
+        WeaponStatus.WEAPON_STATUS_STOLEN,
+      ),
+    );
     // Same serial, another manufacturer: a serial alone is not an identity.
-    await bel.records.put(record(markings({ manufacturer: 'Glock', model: 'G17', calibre: '9x19mm' }), EXPORTED_TO_KEN));
+    await bel.records.put(
+      record(markings({ manufacturer: 'Glock', model: 'G17', calibre: '9x19mm' }), EXPORTED_TO_KEN),
+    );
     await bel.records.put(record(TWICE, EXPORTED_TO_KEN));
     await bel.records.put(record(TWICE, [weaponEvent(E.WEAPON_EVENT_TYPE_MANUFACTURED, '2011-05-17')]));
     await bed.node('KEN').records.put(record(FNX, STOLEN_IN_KEN, WeaponStatus.WEAPON_STATUS_STOLEN));
@@ -459,13 +642,20 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
     expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_REFERRED);
     expect(answered.answer?.automatic).toBe(true);
     expect(answered.answer?.referral?.participant).toBe('KEN');
-    expect(answered.answer?.referral?.basis).toBe('exported 2012-03-14 to KEN under licence BE-EXP-2012-0413, end user Kenya Police Service');
+    expect(answered.answer?.referral?.basis).toBe(
+      'exported 2012-03-14 to KEN under licence BE-EXP-2012-0413, end user Kenya Police Service',
+    );
     // Only events are released: never the secondary marks or the record's notes (protocol 11.1, 12.8).
     const sent = JSON.stringify(TraceAnswer.toJSON(answered.answer as TraceAnswer));
     expect(sent).not.toContain('SECRET-7');
     expect(sent).not.toContain('INTERNAL-NOTE');
     expect(answered.answer?.details).toBe('');
-    expect(answered.timeline.map((t) => t.toState)).toEqual([S.CASE_STATE_DRAFT, S.CASE_STATE_SENT, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_ANSWERED]);
+    expect(answered.timeline.map((t) => t.toState)).toEqual([
+      S.CASE_STATE_DRAFT,
+      S.CASE_STATE_SENT,
+      S.CASE_STATE_ACKNOWLEDGED,
+      S.CASE_STATE_ANSWERED,
+    ]);
   });
 
   it('theft after the last legal event: TRACED with the point of diversion', async () => {
@@ -478,7 +668,14 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
 
   it('no exact match (other model): the case waits for an officer, with a note on its timeline', async () => {
     const { theirs } = await send('BEL', markings({ model: 'FNX-9' }));
-    await waitFor(async () => (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) => /no exact record match; waiting for an officer/.test(t.summary)), 10_000, 'note');
+    await waitFor(
+      async () =>
+        (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) =>
+          /no exact record match; waiting for an officer/.test(t.summary),
+        ),
+      10_000,
+      'note',
+    );
     const c = await bed.node('BEL').workflow.get(theirs.caseId);
     expect(c.state).toBe(S.CASE_STATE_ACKNOWLEDGED);
     expect(c.answer).toBeUndefined();
@@ -486,15 +683,31 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
 
   it('two matching records: the case waits for an officer', async () => {
     const { theirs } = await send('BEL', TWICE);
-    await waitFor(async () => (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) => /2 records match; waiting for an officer/.test(t.summary)), 10_000, 'note');
+    await waitFor(
+      async () =>
+        (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) =>
+          /2 records match; waiting for an officer/.test(t.summary),
+        ),
+      10_000,
+      'note',
+    );
     expect((await bed.node('BEL').workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
   });
 
   it('an unmarked weapon cannot be matched: the case waits for an officer, with a note', async () => {
-    const unmarked = request(markings({ serialNumber: '', manufacturer: '' }), { illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NOT_MARKED, legalBasis: 'ITI para 8' }] });
+    const unmarked = request(markings({ serialNumber: '', manufacturer: '' }), {
+      illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NOT_MARKED, legalBasis: 'ITI para 8' }],
+    });
     const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: unmarked, send: true });
     const theirs = await caseOfTrace(bed.node('BEL'), (c as Case).traceId);
-    await waitFor(async () => (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) => /waiting for an officer/.test(t.summary)), 10_000, 'note');
+    await waitFor(
+      async () =>
+        (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) =>
+          /waiting for an officer/.test(t.summary),
+        ),
+      10_000,
+      'note',
+    );
     expect((await bed.node('BEL').workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
   });
 
@@ -502,7 +715,9 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
     const fra = bed.node('FRA');
     const { mine: first } = await send('BEL', FNX);
     await until(fra, first.caseId, [S.CASE_STATE_ANSWERED]);
-    const { case: next } = await bed.cases('FRA').call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: 'referred by BEL', send: true });
+    const { case: next } = await bed
+      .cases('FRA')
+      .call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: 'referred by BEL', send: true });
     const second = next as Case;
     expect(second.peer).toBe('KEN');
     expect(second.previousCaseId).toBe(first.caseId);
@@ -524,11 +739,17 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
     expect(atKen.chainId).toBe(first.traceId);
     // Another requester naming the same chain id does not join FRA's chain on KEN.
     await bed.policy('KEN', 'BEL', { acceptRequests: true });
-    const { case: other } = await bed.cases('BEL').call('createCase', { recipient: 'KEN', request: request(FNX, { chainId: first.traceId }), send: true });
+    const { case: other } = await bed
+      .cases('BEL')
+      .call('createCase', { recipient: 'KEN', request: request(FNX, { chainId: first.traceId }), send: true });
     const otherAtKen = await caseOfTrace(bed.node('KEN'), (other as Case).traceId);
     expect(otherAtKen.chainId).toBe(first.traceId);
-    expect((await bed.cases('KEN').call('getTraceChain', { caseId: atKen.caseId })).cases.map((c) => c.caseId)).toEqual([atKen.caseId]);
-    expect((await bed.cases('KEN').call('getTraceChain', { caseId: otherAtKen.caseId })).cases.map((c) => c.caseId)).toEqual([otherAtKen.caseId]);
+    expect((await bed.cases('KEN').call('getTraceChain', { caseId: atKen.caseId })).cases.map((c) => c.caseId)).toEqual(
+      [atKen.caseId],
+    );
+    expect(
+      (await bed.cases('KEN').call('getTraceChain', { caseId: otherAtKen.caseId })).cases.map((c) => c.caseId),
+    ).toEqual([otherAtKen.caseId]);
   });
 
   it('a restriction whose partial answer refers the trace allows the follow-on', async () => {
@@ -539,12 +760,23 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
       caseId: theirs.caseId,
       reason: ReasonCode.REASON_CODE_LEGAL_CONFIDENTIALITY,
       explanation: 'the end user is protected by commercial confidentiality',
-      partialAnswer: { caseId: '', outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, lastLegalRecord: '', pointOfDiversion: '', referral: { participant: 'KEN', basis: 'exported to KEN in 2012', event: undefined }, history: [], details: '', restrictions: undefined },
+      partialAnswer: {
+        caseId: '',
+        outcome: TraceOutcome.TRACE_OUTCOME_REFERRED,
+        lastLegalRecord: '',
+        pointOfDiversion: '',
+        referral: { participant: 'KEN', basis: 'exported to KEN in 2012', event: undefined },
+        history: [],
+        details: '',
+        restrictions: undefined,
+      },
     });
     const restricted = await until(fra, mine.caseId, [S.CASE_STATE_RESTRICTED]);
     expect(restricted.restriction?.reason).toBe(ReasonCode.REASON_CODE_LEGAL_CONFIDENTIALITY);
     expect(restricted.restriction?.partialAnswer?.referral?.participant).toBe('KEN');
-    const { case: next } = await bed.cases('FRA').call('followOn', { caseId: mine.caseId, intendedUse: '', otherInformation: '', send: false });
+    const { case: next } = await bed
+      .cases('FRA')
+      .call('followOn', { caseId: mine.caseId, intendedUse: '', otherInformation: '', send: false });
     expect([next?.peer, next?.previousCaseId, next?.state]).toEqual(['KEN', mine.caseId, S.CASE_STATE_DRAFT]);
   });
 
@@ -555,12 +787,16 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
     const { mine: waiting, theirs } = await send('BEL', markings({ model: 'FNX-9' }));
     await until(fra, waiting.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
     for (const caseId of [traced.caseId, waiting.caseId]) {
-      const error = await failure(bed.cases('FRA').call('followOn', { caseId, intendedUse: '', otherInformation: '', send: true }));
+      const error = await failure(
+        bed.cases('FRA').call('followOn', { caseId, intendedUse: '', otherInformation: '', send: true }),
+      );
       expect(error.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
       expect(error.grpc).toBe(GrpcStatus.FAILED_PRECONDITION);
     }
     // Nor from the requested side's case.
-    const error = await failure(bed.cases('BEL').call('followOn', { caseId: theirs.caseId, intendedUse: '', otherInformation: '', send: true }));
+    const error = await failure(
+      bed.cases('BEL').call('followOn', { caseId: theirs.caseId, intendedUse: '', otherInformation: '', send: true }),
+    );
     expect(error.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
     expect((await fra.workflow.get(traced.caseId)).nextCaseIds).toEqual([]);
   });
@@ -569,17 +805,31 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
     const fra = bed.node('FRA');
     const { mine: first } = await send('BEL', FNX);
     await until(fra, first.caseId, [S.CASE_STATE_ANSWERED]);
-    await bed.cases('FRA').call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: '', send: false });
-    const error = await failure(bed.cases('FRA').call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: '', send: false }));
+    await bed
+      .cases('FRA')
+      .call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: '', send: false });
+    const error = await failure(
+      bed.cases('FRA').call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: '', send: false }),
+    );
     expect(error.code).toBe(ErrorCode.ERROR_CODE_ALREADY_EXISTS);
     expect((await fra.workflow.get(first.caseId)).nextCaseIds).toHaveLength(1);
   });
 
   it("the owner's manufacturer alias table applies to automatic answers and to SearchRecords, as to lookups (protocol 11.3, 13.5)", async () => {
     const bel = bed.node('BEL');
-    const records = connectUnary<RecordsServer>(RecordsClient, bel.authorityAddress, await readAuthorityToken(bed.test('BEL').dataDir));
+    const records = connectUnary<RecordsServer>(
+      RecordsClient,
+      bel.authorityAddress,
+      await readAuthorityToken(bed.test('BEL').dataDir),
+    );
     const search = async (manufacturer: string) =>
-      (await records.call('searchRecords', { query: { manufacturer, model: '', serialNumber: FNC.serialNumber, calibre: '', type: 0 }, serialOnly: false, limit: 0 })).records.length;
+      (
+        await records.call('searchRecords', {
+          query: { manufacturer, model: '', serialNumber: FNC.serialNumber, calibre: '', type: 0 },
+          serialOnly: false,
+          limit: 0,
+        })
+      ).records.length;
     try {
       expect(await search('Fabrique Nationale')).toBe(0);
       await bel.lookups.aliases.load(Buffer.from('FN Herstal,FN,Fabrique Nationale\n'));
@@ -610,7 +860,18 @@ describe('officer steps and illegal transitions', () => {
 
   it('answering before acknowledging is refused with FAILED_PRECONDITION over gRPC; nothing changes', async () => {
     const { theirs } = await received();
-    const error = await failure(bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined }));
+    const error = await failure(
+      bed.cases('BEL').call('answerCase', {
+        caseId: theirs.caseId,
+        outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD,
+        lastLegalRecord: '',
+        pointOfDiversion: '',
+        referral: undefined,
+        history: [],
+        details: '',
+        restrictions: undefined,
+      }),
+    );
     expect(error.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
     expect(error.grpc).toBe(GrpcStatus.FAILED_PRECONDITION);
     expect(error.rule).toBe('received+trace_answer');
@@ -618,7 +879,12 @@ describe('officer steps and illegal transitions', () => {
     expect(after.state).toBe(S.CASE_STATE_RECEIVED);
     expect(after.timeline).toHaveLength(1);
     // The requester cannot answer its own request either.
-    const wrongSide = await failure(bed.cases('FRA').call('acknowledgeCase', { caseId: (await bed.node('FRA').workflow.list({ role: CaseRole.CASE_ROLE_REQUESTER })).cases[0]?.caseId ?? '', reference: '' }));
+    const wrongSide = await failure(
+      bed.cases('FRA').call('acknowledgeCase', {
+        caseId: (await bed.node('FRA').workflow.list({ role: CaseRole.CASE_ROLE_REQUESTER })).cases[0]?.caseId ?? '',
+        reference: '',
+      }),
+    );
     expect(wrongSide.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
   });
 
@@ -631,8 +897,16 @@ describe('officer steps and illegal transitions', () => {
     const why = ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION;
     const attempts: Array<[string, Promise<unknown>, string[]]> = [
       ['delay', cases.call('delayCase', { caseId, reason: none, explanation: 'x', expectedBy: '' }), ['delay.reason']],
-      ['delay', cases.call('delayCase', { caseId, reason: why, explanation: '  ', expectedBy: '' }), ['delay.explanation']],
-      ['restriction', cases.call('restrictCase', { caseId, reason: none, explanation: '', partialAnswer: undefined }), ['restriction.reason', 'restriction.explanation']],
+      [
+        'delay',
+        cases.call('delayCase', { caseId, reason: why, explanation: '  ', expectedBy: '' }),
+        ['delay.explanation'],
+      ],
+      [
+        'restriction',
+        cases.call('restrictCase', { caseId, reason: none, explanation: '', partialAnswer: undefined }),
+        ['restriction.reason', 'restriction.explanation'],
+      ],
       ['refusal', cases.call('refuseCase', { caseId, reason: none, explanation: 'x' }), ['refusal.reason']],
       ['refusal', cases.call('refuseCase', { caseId, reason: why, explanation: '' }), ['refusal.explanation']],
     ];
@@ -650,12 +924,29 @@ describe('officer steps and illegal transitions', () => {
   it('an answer without its outcome, or a referral without participant and basis, is refused', async () => {
     const { theirs } = await received();
     await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
-    const base = { caseId: theirs.caseId, lastLegalRecord: '', pointOfDiversion: '', history: [], details: '', restrictions: undefined };
-    const noOutcome = await failure(bed.cases('BEL').call('answerCase', { ...base, outcome: TraceOutcome.TRACE_OUTCOME_UNSPECIFIED, referral: undefined }));
+    const base = {
+      caseId: theirs.caseId,
+      lastLegalRecord: '',
+      pointOfDiversion: '',
+      history: [],
+      details: '',
+      restrictions: undefined,
+    };
+    const noOutcome = await failure(
+      bed
+        .cases('BEL')
+        .call('answerCase', { ...base, outcome: TraceOutcome.TRACE_OUTCOME_UNSPECIFIED, referral: undefined }),
+    );
     expect(noOutcome.violations.map((v) => v.field)).toEqual(['answer.outcome']);
-    const referral = await failure(bed.cases('BEL').call('answerCase', { ...base, outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, referral: undefined }));
+    const referral = await failure(
+      bed
+        .cases('BEL')
+        .call('answerCase', { ...base, outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, referral: undefined }),
+    );
     expect(referral.violations.map((v) => v.field)).toEqual(['answer.referral.participant', 'answer.referral.basis']);
-    const traced = await failure(bed.cases('BEL').call('answerCase', { ...base, outcome: TraceOutcome.TRACE_OUTCOME_TRACED, referral: undefined }));
+    const traced = await failure(
+      bed.cases('BEL').call('answerCase', { ...base, outcome: TraceOutcome.TRACE_OUTCOME_TRACED, referral: undefined }),
+    );
     expect(traced.violations.map((v) => v.field)).toEqual(['answer.last_legal_record']);
     expect((await bed.node('BEL').workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
   });
@@ -666,9 +957,28 @@ describe('officer steps and illegal transitions', () => {
     const before = await caseStorage(bel);
     const traceId = randomTraceId();
     const bodies: Array<[MessageKind, Uint8Array]> = [
-      [K.MESSAGE_KIND_TRACE_DELAY, DelayNotice.encode({ traceId, reason: ReasonCode.REASON_CODE_UNSPECIFIED, explanation: '', expectedBy: '' }).finish()],
-      [K.MESSAGE_KIND_TRACE_RESTRICTION, Restriction.encode({ traceId, reason: ReasonCode.REASON_CODE_UNSPECIFIED, explanation: '', partialAnswer: undefined }).finish()],
-      [K.MESSAGE_KIND_TRACE_REFUSAL, Refusal.encode({ traceId, reason: ReasonCode.REASON_CODE_UNSPECIFIED, explanation: ' ' }).finish()],
+      [
+        K.MESSAGE_KIND_TRACE_DELAY,
+        DelayNotice.encode({
+          traceId,
+          reason: ReasonCode.REASON_CODE_UNSPECIFIED,
+          explanation: '',
+          expectedBy: '',
+        }).finish(),
+      ],
+      [
+        K.MESSAGE_KIND_TRACE_RESTRICTION,
+        Restriction.encode({
+          traceId,
+          reason: ReasonCode.REASON_CODE_UNSPECIFIED,
+          explanation: '',
+          partialAnswer: undefined,
+        }).finish(),
+      ],
+      [
+        K.MESSAGE_KIND_TRACE_REFUSAL,
+        Refusal.encode({ traceId, reason: ReasonCode.REASON_CODE_UNSPECIFIED, explanation: ' ' }).finish(),
+      ],
     ];
     for (const [kind, body] of bodies) {
       const result = await deliverByHand(bed, fra.identity, bel, kind, body);
@@ -679,7 +989,7 @@ describe('officer steps and illegal transitions', () => {
     expect(await caseStorage(bel)).toEqual(before);
   });
 
-  it("messages about an unknown trace are REJECTED with NOT_FOUND and a signed receipt", async () => {
+  it('messages about an unknown trace are REJECTED with NOT_FOUND and a signed receipt', async () => {
     const fra = bed.node('FRA');
     const bel = bed.node('BEL');
     const before = await caseStorage(bel);
@@ -687,8 +997,24 @@ describe('officer steps and illegal transitions', () => {
     const bodies: Array<[MessageKind, Uint8Array]> = [
       [K.MESSAGE_KIND_TRACE_WITHDRAWAL, Withdrawal.encode({ traceId, reason: 'no longer needed' }).finish()],
       [K.MESSAGE_KIND_TRACE_CLOSURE, Closure.encode({ traceId, useful: true, feedback: '' }).finish()],
-      [K.MESSAGE_KIND_TRACE_ANSWER, TraceAnswer.encode({ traceId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', automatic: false, restrictions: undefined }).finish()],
-      [K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, TraceAcknowledgement.encode({ traceId, requesterCaseReference: '', requestedCaseReference: 'X-1' }).finish()],
+      [
+        K.MESSAGE_KIND_TRACE_ANSWER,
+        TraceAnswer.encode({
+          traceId,
+          outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD,
+          lastLegalRecord: '',
+          pointOfDiversion: '',
+          referral: undefined,
+          history: [],
+          details: '',
+          automatic: false,
+          restrictions: undefined,
+        }).finish(),
+      ],
+      [
+        K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
+        TraceAcknowledgement.encode({ traceId, requesterCaseReference: '', requestedCaseReference: 'X-1' }).finish(),
+      ],
     ];
     for (const [kind, body] of bodies) {
       const result = await deliverByHand(bed, fra.identity, bel, kind, body);
@@ -699,18 +1025,28 @@ describe('officer steps and illegal transitions', () => {
     expect(await caseStorage(bel)).toEqual(before);
   });
 
-  it("a message about a trace with another participant is NOT_FOUND, as if the trace did not exist", async () => {
+  it('a message about a trace with another participant is NOT_FOUND, as if the trace did not exist', async () => {
     const bel = bed.node('BEL');
     const party = await bed.party('KEN', ['BEL']);
     // A trace FRA opened with BEL: KEN claims to withdraw it.
     const { mine } = await received();
     // A trace BEL opened with FRA: KEN claims to acknowledge and answer it.
-    const { case: ours } = await bed.cases('BEL').call('createCase', { recipient: 'FRA', request: request(), send: true });
+    const { case: ours } = await bed
+      .cases('BEL')
+      .call('createCase', { recipient: 'FRA', request: request(), send: true });
     const traceId = (ours as Case).traceId;
     const attempts: Array<[MessageKind, Uint8Array]> = [
       [K.MESSAGE_KIND_TRACE_WITHDRAWAL, Withdrawal.encode({ traceId: mine.traceId, reason: 'hijack' }).finish()],
-      [K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, TraceAcknowledgement.encode({ traceId, requesterCaseReference: '', requestedCaseReference: 'KEN-1' }).finish()],
-      [K.MESSAGE_KIND_TRACE_ANSWER, TraceAnswer.encode(TraceAnswer.fromPartial({ traceId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD })).finish()],
+      [
+        K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
+        TraceAcknowledgement.encode({ traceId, requesterCaseReference: '', requestedCaseReference: 'KEN-1' }).finish(),
+      ],
+      [
+        K.MESSAGE_KIND_TRACE_ANSWER,
+        TraceAnswer.encode(
+          TraceAnswer.fromPartial({ traceId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD }),
+        ).finish(),
+      ],
     ];
     for (const [kind, body] of attempts) {
       const result = await deliverByHand(bed, party.identity, bel, kind, body);
@@ -728,7 +1064,16 @@ describe('officer steps and illegal transitions', () => {
     // Closed: acknowledged, answered, closed by FRA.
     const closed = await received();
     await bed.cases('BEL').call('acknowledgeCase', { caseId: closed.theirs.caseId, reference: '' });
-    await bed.cases('BEL').call('answerCase', { caseId: closed.theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined });
+    await bed.cases('BEL').call('answerCase', {
+      caseId: closed.theirs.caseId,
+      outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD,
+      lastLegalRecord: '',
+      pointOfDiversion: '',
+      referral: undefined,
+      history: [],
+      details: '',
+      restrictions: undefined,
+    });
     await until(fra, closed.mine.caseId, [S.CASE_STATE_ANSWERED]);
     await bed.cases('FRA').call('closeCase', { caseId: closed.mine.caseId, useful: false, feedback: 'no record' });
     await until(bel, closed.theirs.caseId, [S.CASE_STATE_CLOSED]);
@@ -754,7 +1099,11 @@ describe('officer steps and illegal transitions', () => {
       }
       expect(await bel.workflow.get(theirs.caseId)).toEqual(before);
       // And locally: every step is refused.
-      const local = await failure(bed.cases('BEL').call('refuseCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_OTHER, explanation: 'x' }));
+      const local = await failure(
+        bed
+          .cases('BEL')
+          .call('refuseCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_OTHER, explanation: 'x' }),
+      );
       expect(local.code).toBe(ErrorCode.ERROR_CODE_CASE_CLOSED);
       expect(local.grpc).toBe(GrpcStatus.FAILED_PRECONDITION);
     }
@@ -765,27 +1114,67 @@ describe('officer steps and illegal transitions', () => {
     const bel = bed.node('BEL');
     const { mine, theirs } = await received();
     await bed.cases('BEL').call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
-    await bed.cases('BEL').call('requestClarification', { caseId: theirs.caseId, question: 'Is the slide marked FNX-45 or FNX-45 Tactical?' });
+    await bed.cases('BEL').call('requestClarification', {
+      caseId: theirs.caseId,
+      question: 'Is the slide marked FNX-45 or FNX-45 Tactical?',
+    });
     const asked = await until(fra, mine.caseId, [S.CASE_STATE_CLARIFICATION]);
     expect(asked.clarifications.map((q) => q.question)).toEqual(['Is the slide marked FNX-45 or FNX-45 Tactical?']);
     // BEL cannot answer while its question is open.
-    const early = await failure(bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined }));
+    const early = await failure(
+      bed.cases('BEL').call('answerCase', {
+        caseId: theirs.caseId,
+        outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD,
+        lastLegalRecord: '',
+        pointOfDiversion: '',
+        referral: undefined,
+        history: [],
+        details: '',
+        restrictions: undefined,
+      }),
+    );
     expect(early.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
-    await bed.cases('FRA').call('replyClarification', { caseId: mine.caseId, answer: 'FNX-45 Tactical', weapon: undefined });
+    await bed
+      .cases('FRA')
+      .call('replyClarification', { caseId: mine.caseId, answer: 'FNX-45 Tactical', weapon: undefined });
     const replied = await until(bel, theirs.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
     expect(replied.clarifications.map((q) => q.answer)).toEqual(['FNX-45 Tactical']);
     // A reply when no question is open is refused.
-    const again = await failure(bed.cases('FRA').call('replyClarification', { caseId: mine.caseId, answer: 'again', weapon: undefined }));
+    const again = await failure(
+      bed.cases('FRA').call('replyClarification', { caseId: mine.caseId, answer: 'again', weapon: undefined }),
+    );
     expect(again.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
     // A reply naming no open question, sealed by hand, is rejected.
     await drained(fra);
     await bed.cases('BEL').call('requestClarification', { caseId: theirs.caseId, question: 'Photo of the frame?' });
     await until(fra, mine.caseId, [S.CASE_STATE_CLARIFICATION]);
-    const forged = await deliverByHand(bed, fra.identity, bel, K.MESSAGE_KIND_CLARIFICATION_REPLY, ClarificationReply.encode({ traceId: mine.traceId, clarificationId: 'not-a-question', answer: 'x', weapon: undefined }).finish());
+    const forged = await deliverByHand(
+      bed,
+      fra.identity,
+      bel,
+      K.MESSAGE_KIND_CLARIFICATION_REPLY,
+      ClarificationReply.encode({
+        traceId: mine.traceId,
+        clarificationId: 'not-a-question',
+        answer: 'x',
+        weapon: undefined,
+      }).finish(),
+    );
     expect(forged.status === 'rejected' && forged.error.code).toBe(ErrorCode.ERROR_CODE_INVALID_FIELD);
-    await bed.cases('FRA').call('replyClarification', { caseId: mine.caseId, answer: 'none available', weapon: undefined });
+    await bed
+      .cases('FRA')
+      .call('replyClarification', { caseId: mine.caseId, answer: 'none available', weapon: undefined });
     await until(bel, theirs.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
-    await bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: 'no such variant', restrictions: undefined });
+    await bed.cases('BEL').call('answerCase', {
+      caseId: theirs.caseId,
+      outcome: TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION,
+      lastLegalRecord: '',
+      pointOfDiversion: '',
+      referral: undefined,
+      history: [],
+      details: 'no such variant',
+      restrictions: undefined,
+    });
     const answered = await until(fra, mine.caseId, [S.CASE_STATE_ANSWERED]);
     expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION);
     expect(answered.timeline.map((t) => t.toState)).toEqual([
@@ -801,7 +1190,6 @@ describe('officer steps and illegal transitions', () => {
   });
 });
 
-
 describe('received messages: direction, bodies of kinds 14–17, received use restrictions', () => {
   let bed: Bed;
   beforeAll(async () => {
@@ -810,7 +1198,15 @@ describe('received messages: direction, bodies of kinds 14–17, received use re
   });
   afterAll(() => bed?.cleanup());
 
-  const NO_RECORD = { outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined };
+  const NO_RECORD = {
+    outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD,
+    lastLegalRecord: '',
+    pointOfDiversion: '',
+    referral: undefined,
+    history: [],
+    details: '',
+    restrictions: undefined,
+  };
   const OTHER = { reason: ReasonCode.REASON_CODE_OTHER, explanation: 'ongoing proceedings' };
 
   /** FRA asks BEL and BEL acknowledges; with `answer`, BEL also answers (no record). Both outboxes are drained. */
@@ -827,7 +1223,13 @@ describe('received messages: direction, bodies of kinds 14–17, received use re
   }
 
   /** Delivers by hand and returns the refusal's [code, field, rule]; fails when accepted. */
-  async function refused(from: string, to: string, kind: MessageKind, body: Uint8Array, messageId?: string): Promise<[string, string, string]> {
+  async function refused(
+    from: string,
+    to: string,
+    kind: MessageKind,
+    body: Uint8Array,
+    messageId?: string,
+  ): Promise<[string, string, string]> {
     const result = await deliverByHand(bed, bed.node(from).identity, bed.node(to), kind, body, messageId);
     if (result.status !== 'rejected') throw new Error(`${K[kind]} accepted`);
     return [result.error.codeName, result.error.field, result.error.rule];
@@ -839,105 +1241,382 @@ describe('received messages: direction, bodies of kinds 14–17, received use re
     const now = bed.clock.now();
     // FRA requested the trace: it sends what only the requested side sends, naming it.
     const fromRequester: Array<[MessageKind, Uint8Array]> = [
-      [K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, TraceAcknowledgement.encode({ traceId: t, requesterCaseReference: '', requestedCaseReference: 'FRA-1' }).finish()],
-      [K.MESSAGE_KIND_CLARIFICATION_REQUEST, ClarificationRequest.encode({ traceId: t, clarificationId: 'q-1', question: 'which variant?' }).finish()],
+      [
+        K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
+        TraceAcknowledgement.encode({
+          traceId: t,
+          requesterCaseReference: '',
+          requestedCaseReference: 'FRA-1',
+        }).finish(),
+      ],
+      [
+        K.MESSAGE_KIND_CLARIFICATION_REQUEST,
+        ClarificationRequest.encode({ traceId: t, clarificationId: 'q-1', question: 'which variant?' }).finish(),
+      ],
       [K.MESSAGE_KIND_TRACE_ANSWER, TraceAnswer.encode({ traceId: t, ...NO_RECORD, automatic: false }).finish()],
       [K.MESSAGE_KIND_TRACE_DELAY, DelayNotice.encode({ traceId: t, ...OTHER, expectedBy: '' }).finish()],
-      [K.MESSAGE_KIND_TRACE_RESTRICTION, Restriction.encode({ traceId: t, ...OTHER, partialAnswer: undefined }).finish()],
+      [
+        K.MESSAGE_KIND_TRACE_RESTRICTION,
+        Restriction.encode({ traceId: t, ...OTHER, partialAnswer: undefined }).finish(),
+      ],
       [K.MESSAGE_KIND_TRACE_REFUSAL, Refusal.encode({ traceId: t, ...OTHER }).finish()],
-      [K.MESSAGE_KIND_CONSENT_DECISION, ConsentDecision.encode({ traceId: t, consentId: 'consent-1', granted: true, conditions: '' }).finish()],
+      [
+        K.MESSAGE_KIND_CONSENT_DECISION,
+        ConsentDecision.encode({ traceId: t, consentId: 'consent-1', granted: true, conditions: '' }).finish(),
+      ],
     ];
     // BEL was asked: it sends what only the requester sends, naming the same trace.
     const fromRequested: Array<[MessageKind, Uint8Array]> = [
-      [K.MESSAGE_KIND_CLARIFICATION_REPLY, ClarificationReply.encode({ traceId: t, clarificationId: 'q-1', answer: 'the tactical one', weapon: undefined }).finish()],
+      [
+        K.MESSAGE_KIND_CLARIFICATION_REPLY,
+        ClarificationReply.encode({
+          traceId: t,
+          clarificationId: 'q-1',
+          answer: 'the tactical one',
+          weapon: undefined,
+        }).finish(),
+      ],
       [K.MESSAGE_KIND_TRACE_WITHDRAWAL, Withdrawal.encode({ traceId: t, reason: '' }).finish()],
       [K.MESSAGE_KIND_TRACE_CLOSURE, Closure.encode({ traceId: t, useful: true, feedback: '' }).finish()],
-      [K.MESSAGE_KIND_CONSENT_REQUEST, ConsentRequest.encode({ traceId: t, consentId: 'consent-1', thirdParticipant: 'KEN', reason: 'the panel asks' }).finish()],
-      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, DisclosureNotice.encode({ traceId: t, thirdParticipant: 'KEN', disclosedAtMs: now, basis: 'listed' }).finish()],
+      [
+        K.MESSAGE_KIND_CONSENT_REQUEST,
+        ConsentRequest.encode({
+          traceId: t,
+          consentId: 'consent-1',
+          thirdParticipant: 'KEN',
+          reason: 'the panel asks',
+        }).finish(),
+      ],
+      [
+        K.MESSAGE_KIND_DISCLOSURE_NOTICE,
+        DisclosureNotice.encode({ traceId: t, thirdParticipant: 'KEN', disclosedAtMs: now, basis: 'listed' }).finish(),
+      ],
     ];
     const before = [await bed.node('FRA').workflow.get(mine.caseId), await bed.node('BEL').workflow.get(theirs.caseId)];
-    for (const [from, to, messages] of [['FRA', 'BEL', fromRequester], ['BEL', 'FRA', fromRequested]] as const) {
-      for (const [kind, body] of messages) expect(await refused(from, to, kind, body), K[kind]).toEqual(['NOT_FOUND', 'body.trace_id', 'known_trace']);
+    for (const [from, to, messages] of [
+      ['FRA', 'BEL', fromRequester],
+      ['BEL', 'FRA', fromRequested],
+    ] as const) {
+      for (const [kind, body] of messages)
+        expect(await refused(from, to, kind, body), K[kind]).toEqual(['NOT_FOUND', 'body.trace_id', 'known_trace']);
     }
-    expect([await bed.node('FRA').workflow.get(mine.caseId), await bed.node('BEL').workflow.get(theirs.caseId)]).toEqual(before);
+    expect([
+      await bed.node('FRA').workflow.get(mine.caseId),
+      await bed.node('BEL').workflow.get(theirs.caseId),
+    ]).toEqual(before);
   });
 
   it('kinds 14–17: each body rule is REJECTED naming its field, before the trace is looked up, and for good (protocol 14.4)', async () => {
     const t = randomTraceId();
-    const restrictions = { purpose: '', onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: 30 };
+    const restrictions = {
+      purpose: '',
+      onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT,
+      listedParticipants: [],
+      retentionDays: 30,
+    };
     const answer = { traceId: t, ...NO_RECORD, automatic: false };
-    const consent = (changes: Partial<ConsentRequest>) => ConsentRequest.encode({ traceId: t, consentId: 'consent-1', thirdParticipant: 'KEN', reason: 'the panel asks', ...changes }).finish();
-    const notice = (changes: Partial<DisclosureNotice>) => DisclosureNotice.encode({ traceId: t, thirdParticipant: 'KEN', disclosedAtMs: bed.clock.now(), basis: 'listed', ...changes }).finish();
-    const shared = (changes: Partial<SharedInformation>) => SharedInformation.encode({ provider: 'KEN', providerTraceId: t, answer, restrictions, note: '', ...changes }).finish();
+    const consent = (changes: Partial<ConsentRequest>) =>
+      ConsentRequest.encode({
+        traceId: t,
+        consentId: 'consent-1',
+        thirdParticipant: 'KEN',
+        reason: 'the panel asks',
+        ...changes,
+      }).finish();
+    const notice = (changes: Partial<DisclosureNotice>) =>
+      DisclosureNotice.encode({
+        traceId: t,
+        thirdParticipant: 'KEN',
+        disclosedAtMs: bed.clock.now(),
+        basis: 'listed',
+        ...changes,
+      }).finish();
+    const shared = (changes: Partial<SharedInformation>) =>
+      SharedInformation.encode({
+        provider: 'KEN',
+        providerTraceId: t,
+        answer,
+        restrictions,
+        note: '',
+        ...changes,
+      }).finish();
     // disclosed_at_ms = 2^53, encoded by hand: no JavaScript number holds it exactly.
-    const lateNotice = new BinaryWriter().raw(notice({ disclosedAtMs: 0 })).tag(3, WireType.Varint).int64(2n ** 53n).finish();
+    const lateNotice = new BinaryWriter()
+      .raw(notice({ disclosedAtMs: 0 }))
+      .tag(3, WireType.Varint)
+      .int64(2n ** 53n)
+      .finish();
     const cases: Array<[MessageKind, string, string, Uint8Array, [string, string, string]]> = [
-      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ consentId: ' ' }), ['MISSING_FIELD', 'body.consent_id', 'required']],
-      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ consentId: 'c'.repeat(65) }), ['MISSING_FIELD', 'body.consent_id', 'max_length']],
-      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ thirdParticipant: 'Kenya' }), ['INVALID_FIELD', 'body.third_participant', 'participant_id']],
-      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ reason: '\n\t' }), ['MISSING_FIELD', 'body.reason', 'required']],
-      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ reason: 'r'.repeat(5001) }), ['MISSING_FIELD', 'body.reason', 'max_length']],
-      [K.MESSAGE_KIND_CONSENT_REQUEST, 'FRA', 'BEL', consent({ traceId: 'short' }), ['INVALID_FIELD', 'body.trace_id', 'trace_id']],
-      [K.MESSAGE_KIND_CONSENT_DECISION, 'BEL', 'FRA', ConsentDecision.encode({ traceId: t, consentId: '', granted: true, conditions: '' }).finish(), ['MISSING_FIELD', 'body.consent_id', 'required']],
-      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, 'FRA', 'BEL', notice({ thirdParticipant: '' }), ['INVALID_FIELD', 'body.third_participant', 'participant_id']],
-      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, 'FRA', 'BEL', notice({ basis: ' ' }), ['MISSING_FIELD', 'body.basis', 'required']],
-      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, 'FRA', 'BEL', notice({ basis: 'b'.repeat(201) }), ['MISSING_FIELD', 'body.basis', 'max_length']],
-      [K.MESSAGE_KIND_DISCLOSURE_NOTICE, 'FRA', 'BEL', lateNotice, ['INVALID_FIELD', 'body.disclosed_at_ms', 'safe_integer']],
-      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ provider: 'belgium' }), ['INVALID_FIELD', 'body.provider', 'participant_id']],
-      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ answer: undefined }), ['MISSING_FIELD', 'body.answer', 'required']],
-      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ answer: { ...answer, outcome: TraceOutcome.TRACE_OUTCOME_UNSPECIFIED } }), ['INVALID_FIELD', 'body.answer.outcome', 'required']],
-      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ restrictions: undefined }), ['MISSING_FIELD', 'body.restrictions', 'required']],
-      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ restrictions: { ...restrictions, onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED } }), ['INVALID_FIELD', 'body.restrictions.onward_disclosure', 'enum']],
-      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ restrictions: { ...restrictions, retentionDays: 0 } }), ['INVALID_FIELD', 'body.restrictions.retention_days', 'range']],
-      [K.MESSAGE_KIND_SHARED_INFORMATION, 'FRA', 'BEL', shared({ providerTraceId: 'x' }), ['INVALID_FIELD', 'body.provider_trace_id', 'trace_id']],
+      [
+        K.MESSAGE_KIND_CONSENT_REQUEST,
+        'FRA',
+        'BEL',
+        consent({ consentId: ' ' }),
+        ['MISSING_FIELD', 'body.consent_id', 'required'],
+      ],
+      [
+        K.MESSAGE_KIND_CONSENT_REQUEST,
+        'FRA',
+        'BEL',
+        consent({ consentId: 'c'.repeat(65) }),
+        ['MISSING_FIELD', 'body.consent_id', 'max_length'],
+      ],
+      [
+        K.MESSAGE_KIND_CONSENT_REQUEST,
+        'FRA',
+        'BEL',
+        consent({ thirdParticipant: 'Kenya' }),
+        ['INVALID_FIELD', 'body.third_participant', 'participant_id'],
+      ],
+      [
+        K.MESSAGE_KIND_CONSENT_REQUEST,
+        'FRA',
+        'BEL',
+        consent({ reason: '\n\t' }),
+        ['MISSING_FIELD', 'body.reason', 'required'],
+      ],
+      [
+        K.MESSAGE_KIND_CONSENT_REQUEST,
+        'FRA',
+        'BEL',
+        consent({ reason: 'r'.repeat(5001) }),
+        ['MISSING_FIELD', 'body.reason', 'max_length'],
+      ],
+      [
+        K.MESSAGE_KIND_CONSENT_REQUEST,
+        'FRA',
+        'BEL',
+        consent({ traceId: 'short' }),
+        ['INVALID_FIELD', 'body.trace_id', 'trace_id'],
+      ],
+      [
+        K.MESSAGE_KIND_CONSENT_DECISION,
+        'BEL',
+        'FRA',
+        ConsentDecision.encode({ traceId: t, consentId: '', granted: true, conditions: '' }).finish(),
+        ['MISSING_FIELD', 'body.consent_id', 'required'],
+      ],
+      [
+        K.MESSAGE_KIND_DISCLOSURE_NOTICE,
+        'FRA',
+        'BEL',
+        notice({ thirdParticipant: '' }),
+        ['INVALID_FIELD', 'body.third_participant', 'participant_id'],
+      ],
+      [
+        K.MESSAGE_KIND_DISCLOSURE_NOTICE,
+        'FRA',
+        'BEL',
+        notice({ basis: ' ' }),
+        ['MISSING_FIELD', 'body.basis', 'required'],
+      ],
+      [
+        K.MESSAGE_KIND_DISCLOSURE_NOTICE,
+        'FRA',
+        'BEL',
+        notice({ basis: 'b'.repeat(201) }),
+        ['MISSING_FIELD', 'body.basis', 'max_length'],
+      ],
+      [
+        K.MESSAGE_KIND_DISCLOSURE_NOTICE,
+        'FRA',
+        'BEL',
+        lateNotice,
+        ['INVALID_FIELD', 'body.disclosed_at_ms', 'safe_integer'],
+      ],
+      [
+        K.MESSAGE_KIND_SHARED_INFORMATION,
+        'FRA',
+        'BEL',
+        shared({ provider: 'belgium' }),
+        ['INVALID_FIELD', 'body.provider', 'participant_id'],
+      ],
+      [
+        K.MESSAGE_KIND_SHARED_INFORMATION,
+        'FRA',
+        'BEL',
+        shared({ answer: undefined }),
+        ['MISSING_FIELD', 'body.answer', 'required'],
+      ],
+      [
+        K.MESSAGE_KIND_SHARED_INFORMATION,
+        'FRA',
+        'BEL',
+        shared({ answer: { ...answer, outcome: TraceOutcome.TRACE_OUTCOME_UNSPECIFIED } }),
+        ['INVALID_FIELD', 'body.answer.outcome', 'required'],
+      ],
+      [
+        K.MESSAGE_KIND_SHARED_INFORMATION,
+        'FRA',
+        'BEL',
+        shared({ restrictions: undefined }),
+        ['MISSING_FIELD', 'body.restrictions', 'required'],
+      ],
+      [
+        K.MESSAGE_KIND_SHARED_INFORMATION,
+        'FRA',
+        'BEL',
+        shared({ restrictions: { ...restrictions, onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED } }),
+        ['INVALID_FIELD', 'body.restrictions.onward_disclosure', 'enum'],
+      ],
+      [
+        K.MESSAGE_KIND_SHARED_INFORMATION,
+        'FRA',
+        'BEL',
+        shared({ restrictions: { ...restrictions, retentionDays: 0 } }),
+        ['INVALID_FIELD', 'body.restrictions.retention_days', 'range'],
+      ],
+      [
+        K.MESSAGE_KIND_SHARED_INFORMATION,
+        'FRA',
+        'BEL',
+        shared({ providerTraceId: 'x' }),
+        ['INVALID_FIELD', 'body.provider_trace_id', 'trace_id'],
+      ],
     ];
     const storage = async () => [await caseStorage(bed.node('FRA')), await caseStorage(bed.node('BEL'))];
     const before = await storage();
-    for (const [kind, from, to, body, expected] of cases) expect(await refused(from, to, kind, body), `${K[kind]} ${expected[1]}`).toEqual(expected);
+    for (const [kind, from, to, body, expected] of cases)
+      expect(await refused(from, to, kind, body), `${K[kind]} ${expected[1]}`).toEqual(expected);
     expect(await storage()).toEqual(before);
     // For good: the same message id with a correct body gets the same refusal back (protocol 4.6).
     const messageId = newMessageId();
-    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, consent({ reason: ' ' }), messageId)).toEqual(['MISSING_FIELD', 'body.reason', 'required']);
-    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, consent({}), messageId)).toEqual(['MISSING_FIELD', '', 'rejected_before']);
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, consent({ reason: ' ' }), messageId)).toEqual([
+      'MISSING_FIELD',
+      'body.reason',
+      'required',
+    ]);
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, consent({}), messageId)).toEqual([
+      'MISSING_FIELD',
+      '',
+      'rejected_before',
+    ]);
   });
 
   it('kinds 14–16: refused in a state without an answer as the state machine refuses (field case_id), a reused consent id and a decision on no open request too', async () => {
     const acknowledged = await trace(false);
-    const ask = (traceId: string, consentId = 'consent-1') => ConsentRequest.encode({ traceId, consentId, thirdParticipant: 'KEN', reason: 'the panel asks' }).finish();
-    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, ask(acknowledged.mine.traceId))).toEqual(['ILLEGAL_TRANSITION', 'case_id', 'acknowledged+consent_request']);
+    const ask = (traceId: string, consentId = 'consent-1') =>
+      ConsentRequest.encode({ traceId, consentId, thirdParticipant: 'KEN', reason: 'the panel asks' }).finish();
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, ask(acknowledged.mine.traceId))).toEqual([
+      'ILLEGAL_TRANSITION',
+      'case_id',
+      'acknowledged+consent_request',
+    ]);
     await bed.cases('FRA').call('withdrawCase', { caseId: acknowledged.mine.caseId, reason: 'no longer needed' });
     await until(bed.node('BEL'), acknowledged.theirs.caseId, [S.CASE_STATE_WITHDRAWN]);
-    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, ask(acknowledged.mine.traceId))).toEqual(['CASE_CLOSED', 'case_id', 'case_open']);
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, ask(acknowledged.mine.traceId))).toEqual([
+      'CASE_CLOSED',
+      'case_id',
+      'case_open',
+    ]);
 
     const answered = await trace(true);
-    expect((await deliverByHand(bed, bed.node('FRA').identity, bed.node('BEL'), K.MESSAGE_KIND_CONSENT_REQUEST, ask(answered.mine.traceId))).status).toBe('accepted');
-    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, ask(answered.mine.traceId))).toEqual(['ALREADY_EXISTS', 'body.consent_id', 'unique_consent']);
-    const decision = ConsentDecision.encode({ traceId: answered.mine.traceId, consentId: 'never-asked', granted: true, conditions: '' }).finish();
-    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_CONSENT_DECISION, decision)).toEqual(['INVALID_FIELD', 'body.consent_id', 'open_consent']);
+    expect(
+      (
+        await deliverByHand(
+          bed,
+          bed.node('FRA').identity,
+          bed.node('BEL'),
+          K.MESSAGE_KIND_CONSENT_REQUEST,
+          ask(answered.mine.traceId),
+        )
+      ).status,
+    ).toBe('accepted');
+    expect(await refused('FRA', 'BEL', K.MESSAGE_KIND_CONSENT_REQUEST, ask(answered.mine.traceId))).toEqual([
+      'ALREADY_EXISTS',
+      'body.consent_id',
+      'unique_consent',
+    ]);
+    const decision = ConsentDecision.encode({
+      traceId: answered.mine.traceId,
+      consentId: 'never-asked',
+      granted: true,
+      conditions: '',
+    }).finish();
+    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_CONSENT_DECISION, decision)).toEqual([
+      'INVALID_FIELD',
+      'body.consent_id',
+      'open_consent',
+    ]);
   });
 
   it('received use restrictions: invalid ones (an UNSPECIFIED onward disclosure) are REJECTED as body rules; an answer without any is held as WITH_CONSENT, 5 years (protocol 14.2)', async () => {
     const { mine } = await trace(false);
-    const unspecified = { purpose: '', onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED, listedParticipants: [], retentionDays: 30 };
-    const answer = (traceId: string, restrictions?: typeof unspecified) => TraceAnswer.encode({ traceId, ...NO_RECORD, automatic: false, restrictions }).finish();
-    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_ANSWER, answer(mine.traceId, unspecified))).toEqual(['INVALID_FIELD', 'body.restrictions.onward_disclosure', 'enum']);
+    const unspecified = {
+      purpose: '',
+      onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED,
+      listedParticipants: [],
+      retentionDays: 30,
+    };
+    const answer = (traceId: string, restrictions?: typeof unspecified) =>
+      TraceAnswer.encode({ traceId, ...NO_RECORD, automatic: false, restrictions }).finish();
+    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_ANSWER, answer(mine.traceId, unspecified))).toEqual([
+      'INVALID_FIELD',
+      'body.restrictions.onward_disclosure',
+      'enum',
+    ]);
     // A body rule: checked before the trace is looked up.
-    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_ANSWER, answer(randomTraceId(), unspecified))).toEqual(['INVALID_FIELD', 'body.restrictions.onward_disclosure', 'enum']);
-    const partial = Restriction.encode({ traceId: mine.traceId, ...OTHER, partialAnswer: { traceId: '', ...NO_RECORD, automatic: false, restrictions: { ...unspecified, onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_NONE, retentionDays: 0 } } }).finish();
-    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_RESTRICTION, partial)).toEqual(['INVALID_FIELD', 'body.partial_answer.restrictions.retention_days', 'range']);
+    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_ANSWER, answer(randomTraceId(), unspecified))).toEqual([
+      'INVALID_FIELD',
+      'body.restrictions.onward_disclosure',
+      'enum',
+    ]);
+    const partial = Restriction.encode({
+      traceId: mine.traceId,
+      ...OTHER,
+      partialAnswer: {
+        traceId: '',
+        ...NO_RECORD,
+        automatic: false,
+        restrictions: { ...unspecified, onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_NONE, retentionDays: 0 },
+      },
+    }).finish();
+    expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_RESTRICTION, partial)).toEqual([
+      'INVALID_FIELD',
+      'body.partial_answer.restrictions.retention_days',
+      'range',
+    ]);
     expect((await bed.node('FRA').workflow.get(mine.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
     // No restrictions at all (a node older than section 14): accepted, held under the state default.
-    expect((await deliverByHand(bed, bed.node('BEL').identity, bed.node('FRA'), K.MESSAGE_KIND_TRACE_ANSWER, answer(mine.traceId))).status).toBe('accepted');
+    expect(
+      (
+        await deliverByHand(
+          bed,
+          bed.node('BEL').identity,
+          bed.node('FRA'),
+          K.MESSAGE_KIND_TRACE_ANSWER,
+          answer(mine.traceId),
+        )
+      ).status,
+    ).toBe('accepted');
     const held = await bed.node('FRA').workflow.get(mine.caseId);
-    expect(held.answer?.restrictions).toEqual({ purpose: 'criminal investigation and prosecution', onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT, listedParticipants: [], retentionDays: 1825 });
+    expect(held.answer?.restrictions).toEqual({
+      purpose: 'criminal investigation and prosecution',
+      onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT,
+      listedParticipants: [],
+      retentionDays: 1825,
+    });
   });
 
   it('a sender applies the same rules: an answer whose restrictions a receiver would refuse is refused at AnswerCase; nothing is sent', async () => {
     const { theirs } = await trace(false);
     const error = await failure(
-      bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, ...NO_RECORD, restrictions: { purpose: 'p'.repeat(2001), onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED, listedParticipants: [], retentionDays: 0 } }),
+      bed.cases('BEL').call('answerCase', {
+        caseId: theirs.caseId,
+        ...NO_RECORD,
+        restrictions: {
+          purpose: 'p'.repeat(2001),
+          onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_UNSPECIFIED,
+          listedParticipants: [],
+          retentionDays: 0,
+        },
+      }),
     );
-    expect([error.code, error.field, error.rule]).toEqual([ErrorCode.ERROR_CODE_INVALID_FIELD, 'answer.restrictions.purpose', 'max_length']);
+    expect([error.code, error.field, error.rule]).toEqual([
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      'answer.restrictions.purpose',
+      'max_length',
+    ]);
     expect((await bed.node('BEL').workflow.get(theirs.caseId)).state).toBe(S.CASE_STATE_ACKNOWLEDGED);
     expect(await countEntries(bed.node('BEL').store.outbox.queue)).toBe(0);
   });
@@ -949,7 +1628,11 @@ describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
   const ANSWER_WITHIN = DAY;
   beforeAll(async () => {
     bed = await startBed(['FRA', 'BEL']);
-    await bed.policy('BEL', 'FRA', { acceptRequests: true, acknowledgeWithinMs: ACK_WITHIN, answerWithinMs: ANSWER_WITHIN });
+    await bed.policy('BEL', 'FRA', {
+      acceptRequests: true,
+      acknowledgeWithinMs: ACK_WITHIN,
+      answerWithinMs: ANSWER_WITHIN,
+    });
     await bed.policy('FRA', 'BEL', { acknowledgeWithinMs: ACK_WITHIN, answerWithinMs: ANSWER_WITHIN });
   });
   afterAll(() => bed?.cleanup());
@@ -962,8 +1645,14 @@ describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
     return { mine, theirs };
   }
 
-  const overdueEvents = async (node: TracenetNode, caseId: string) => (await storedEvents(node)).filter((e) => e.type === NodeEventType.NODE_EVENT_TYPE_CASE_OVERDUE && e.caseId === caseId);
-  const overdueIds = async (id: string) => (await bed.cases(id).call('listCases', { role: 0, state: 0, peer: '', overdueOnly: true, limit: 0, cursor: '' })).cases.map((c) => c.caseId);
+  const overdueEvents = async (node: TracenetNode, caseId: string) =>
+    (await storedEvents(node)).filter(
+      (e) => e.type === NodeEventType.NODE_EVENT_TYPE_CASE_OVERDUE && e.caseId === caseId,
+    );
+  const overdueIds = async (id: string) =>
+    (
+      await bed.cases(id).call('listCases', { role: 0, state: 0, peer: '', overdueOnly: true, limit: 0, cursor: '' })
+    ).cases.map((c) => c.caseId);
   const checkBoth = async () => {
     await bed.node('FRA').workflow.checkDeadlines();
     await bed.node('BEL').workflow.checkDeadlines();
@@ -992,7 +1681,10 @@ describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
     await checkBoth();
     bed.clock.advance(HOUR);
     await checkBoth();
-    for (const [node, caseId] of [[bed.node('FRA'), mine.caseId], [bed.node('BEL'), theirs.caseId]] as const) {
+    for (const [node, caseId] of [
+      [bed.node('FRA'), mine.caseId],
+      [bed.node('BEL'), theirs.caseId],
+    ] as const) {
       const events = await overdueEvents(node, caseId);
       expect(events, node.identity.participantId).toHaveLength(1);
       expect(events[0]?.summary).toMatch(/^overdue: acknowledgement was due /);
@@ -1015,7 +1707,12 @@ describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
     // The answer is due a day after the acknowledgement here: a date before it is yesterday's.
     const expectedBy = new Date(bed.clock.now() - DAY).toISOString().slice(0, 10);
     expect(Date.parse(`${expectedBy}T23:59:59.999Z`)).toBeLessThan(due);
-    await bed.cases('BEL').call('delayCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION, explanation: 'expected by a date already past', expectedBy });
+    await bed.cases('BEL').call('delayCase', {
+      caseId: theirs.caseId,
+      reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION,
+      explanation: 'expected by a date already past',
+      expectedBy,
+    });
     const delayed = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_DELAYED]);
     expect(delayed.delay?.expectedBy).toBe(expectedBy);
     expect(delayed.answerDueAtMs).toBe(due);
@@ -1033,7 +1730,12 @@ describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
 
     const expectedBy = new Date(bed.clock.now() + 3 * DAY).toISOString().slice(0, 10);
     const endOfExpected = Date.parse(`${expectedBy}T23:59:59.999Z`);
-    await bed.cases('BEL').call('delayCase', { caseId: theirs.caseId, reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION, explanation: 'the export file is with the prosecutor', expectedBy });
+    await bed.cases('BEL').call('delayCase', {
+      caseId: theirs.caseId,
+      reason: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION,
+      explanation: 'the export file is with the prosecutor',
+      expectedBy,
+    });
     const delayed = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_DELAYED]);
     expect(delayed.delay?.expectedBy).toBe(expectedBy);
     expect(delayed.answerDueAtMs).toBe(endOfExpected);
@@ -1046,7 +1748,9 @@ describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
     expect(await overdueIds('BEL')).toContain(plain.theirs.caseId);
     expect(await overdueIds('FRA')).not.toContain(mine.caseId);
     expect(await overdueIds('BEL')).not.toContain(theirs.caseId);
-    expect((await overdueEvents(bed.node('BEL'), plain.theirs.caseId)).map((e) => e.summary)).toEqual([expect.stringMatching(/^overdue: answer was due /)]);
+    expect((await overdueEvents(bed.node('BEL'), plain.theirs.caseId)).map((e) => e.summary)).toEqual([
+      expect.stringMatching(/^overdue: answer was due /),
+    ]);
 
     bed.clock.set(endOfExpected + 1);
     await checkBoth();
@@ -1055,7 +1759,16 @@ describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
     expect(await overdueEvents(bed.node('FRA'), mine.caseId)).toHaveLength(1);
     expect(await overdueEvents(bed.node('BEL'), theirs.caseId)).toHaveLength(1);
 
-    await bed.cases('BEL').call('answerCase', { caseId: theirs.caseId, outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD, lastLegalRecord: '', pointOfDiversion: '', referral: undefined, history: [], details: '', restrictions: undefined });
+    await bed.cases('BEL').call('answerCase', {
+      caseId: theirs.caseId,
+      outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD,
+      lastLegalRecord: '',
+      pointOfDiversion: '',
+      referral: undefined,
+      history: [],
+      details: '',
+      restrictions: undefined,
+    });
     const answered = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ANSWERED]);
     expect(answered.overdue).toBe(false);
     expect(await overdueIds('FRA')).not.toContain(mine.caseId);
@@ -1086,7 +1799,12 @@ describe('WatchEvents', () => {
       get error() {
         return error;
       },
-      reached: (sequence: number) => waitFor(() => (events.at(-1)?.sequence ?? after) >= sequence || error !== undefined, 10_000, `event ${sequence}`),
+      reached: (sequence: number) =>
+        waitFor(
+          () => (events.at(-1)?.sequence ?? after) >= sequence || error !== undefined,
+          10_000,
+          `event ${sequence}`,
+        ),
       close() {
         stream.cancel();
         client.close();
@@ -1095,7 +1813,8 @@ describe('WatchEvents', () => {
   }
 
   /** `count` new draft cases on BEL: one CASE_CREATED event each. */
-  const drafts = (count: number) => Promise.all(Array.from({ length: count }, () => bed.node('BEL').workflow.createCase('FRA', request(), false)));
+  const drafts = (count: number) =>
+    Promise.all(Array.from({ length: count }, () => bed.node('BEL').workflow.createCase('FRA', request(), false)));
   const last = () => bed.node('BEL').journal.lastEventSequence;
   const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -1184,41 +1903,68 @@ describe('ListCases filters and paging', () => {
   });
   afterAll(() => bed?.cleanup());
 
-  const list = (fields: { role?: CaseRole; state?: CaseState; peer?: string; overdueOnly?: boolean; limit?: number; cursor?: string }) =>
-    bed.cases('BEL').call('listCases', { role: 0, state: 0, peer: '', overdueOnly: false, limit: 0, cursor: '', ...fields });
+  const list = (fields: {
+    role?: CaseRole;
+    state?: CaseState;
+    peer?: string;
+    overdueOnly?: boolean;
+    limit?: number;
+    cursor?: string;
+  }) =>
+    bed
+      .cases('BEL')
+      .call('listCases', { role: 0, state: 0, peer: '', overdueOnly: false, limit: 0, cursor: '', ...fields });
   const ids = async (fields: Parameters<typeof list>[0]) => (await list(fields)).cases.map((c) => c.caseId);
 
   it('filters by role, state, peer and overdue, and pages newest first', async () => {
     const bel = bed.node('BEL');
     const fromFra: Case[] = [];
     for (let i = 0; i < 3; i += 1) {
-      const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
+      const { case: c } = await bed
+        .cases('FRA')
+        .call('createCase', { recipient: 'BEL', request: request(), send: true });
       fromFra.push(await caseOfTrace(bel, (c as Case).traceId));
     }
     const fromKen: Case[] = [];
     for (let i = 0; i < 2; i += 1) {
-      const { case: c } = await bed.cases('KEN').call('createCase', { recipient: 'BEL', request: request(), send: true });
+      const { case: c } = await bed
+        .cases('KEN')
+        .call('createCase', { recipient: 'BEL', request: request(), send: true });
       fromKen.push(await caseOfTrace(bel, (c as Case).traceId));
     }
-    const { case: toKen } = await bed.cases('BEL').call('createCase', { recipient: 'KEN', request: request(), send: true });
+    const { case: toKen } = await bed
+      .cases('BEL')
+      .call('createCase', { recipient: 'KEN', request: request(), send: true });
     await caseOfTrace(bed.node('KEN'), (toKen as Case).traceId);
     await bed.cases('BEL').call('acknowledgeCase', { caseId: fromFra[0]?.caseId ?? '', reference: '' });
-    const all = [...fromFra, ...fromKen, toKen as Case].map((c) => c.caseId).sort().reverse();
+    const all = [...fromFra, ...fromKen, toKen as Case]
+      .map((c) => c.caseId)
+      .sort()
+      .reverse();
 
     expect(await ids({})).toEqual(all);
     expect(await ids({ role: CaseRole.CASE_ROLE_REQUESTER })).toEqual([toKen?.caseId]);
     expect(await ids({ role: CaseRole.CASE_ROLE_REQUESTED })).toEqual(all.filter((id) => id !== toKen?.caseId));
     expect(await ids({ state: S.CASE_STATE_ACKNOWLEDGED })).toEqual([fromFra[0]?.caseId]);
-    expect(await ids({ state: S.CASE_STATE_RECEIVED })).toEqual([...fromFra.slice(1), ...fromKen].map((c) => c.caseId).sort().reverse());
+    expect(await ids({ state: S.CASE_STATE_RECEIVED })).toEqual(
+      [...fromFra.slice(1), ...fromKen]
+        .map((c) => c.caseId)
+        .sort()
+        .reverse(),
+    );
     expect(await ids({ peer: 'KEN' })).toEqual([toKen?.caseId, ...fromKen.map((c) => c.caseId).reverse()]);
-    expect(await ids({ peer: 'KEN', role: CaseRole.CASE_ROLE_REQUESTED })).toEqual(fromKen.map((c) => c.caseId).reverse());
+    expect(await ids({ peer: 'KEN', role: CaseRole.CASE_ROLE_REQUESTED })).toEqual(
+      fromKen.map((c) => c.caseId).reverse(),
+    );
     expect(await ids({ overdueOnly: true })).toEqual([]);
 
     // KEN's deadline (one hour, both directions) passes; FRA's (default seven days) does not.
     await drained(bed.node('KEN'));
     bed.clock.advance(HOUR + 1);
     expect(await ids({ overdueOnly: true })).toEqual([toKen?.caseId, ...fromKen.map((c) => c.caseId).reverse()]);
-    expect(await ids({ overdueOnly: true, role: CaseRole.CASE_ROLE_REQUESTED })).toEqual(fromKen.map((c) => c.caseId).reverse());
+    expect(await ids({ overdueOnly: true, role: CaseRole.CASE_ROLE_REQUESTED })).toEqual(
+      fromKen.map((c) => c.caseId).reverse(),
+    );
     expect(await ids({ overdueOnly: true, peer: 'FRA' })).toEqual([]);
     expect((await list({ overdueOnly: true })).cases.every((c) => c.overdue)).toBe(true);
 
@@ -1265,10 +2011,15 @@ describe('out-of-order safety: messages of one trace leave in order', () => {
     transport.beforeAttempt = async (messageId) => {
       if ((await kindOf(messageId)) !== K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT) return;
       // Hold the acknowledgement until the answer is queued behind it, then a little longer.
-      await waitFor(async () => {
-        for await (const value of bel.store.outbox.queue.values()) if (value.kind === K.MESSAGE_KIND_TRACE_ANSWER) return true;
-        return false;
-      }, 5000, 'answer queued');
+      await waitFor(
+        async () => {
+          for await (const value of bel.store.outbox.queue.values())
+            if (value.kind === K.MESSAGE_KIND_TRACE_ANSWER) return true;
+          return false;
+        },
+        5000,
+        'answer queued',
+      );
       answerQueuedBehindAck = true;
       await new Promise((r) => setTimeout(r, 150));
       ackReleasedAt = performance.now();
@@ -1282,9 +2033,16 @@ describe('out-of-order safety: messages of one trace leave in order', () => {
     // Exactly two deliveries, the answer's only after the acknowledgement was let go.
     expect(transport.attempts.map((a) => a.outcome)).toEqual(['receipt', 'receipt']);
     expect(transport.attempts[1]?.at).toBeGreaterThanOrEqual(ackReleasedAt);
-    const kinds = await Promise.all(transport.attempts.map(async (a) => (await bel.store.outbox.sent.get(a.messageId))?.kind));
+    const kinds = await Promise.all(
+      transport.attempts.map(async (a) => (await bel.store.outbox.sent.get(a.messageId))?.kind),
+    );
     expect(kinds).toEqual([K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, K.MESSAGE_KIND_TRACE_ANSWER]);
-    expect(answered.timeline.map((t) => t.toState)).toEqual([S.CASE_STATE_DRAFT, S.CASE_STATE_SENT, S.CASE_STATE_ACKNOWLEDGED, S.CASE_STATE_ANSWERED]);
+    expect(answered.timeline.map((t) => t.toState)).toEqual([
+      S.CASE_STATE_DRAFT,
+      S.CASE_STATE_SENT,
+      S.CASE_STATE_ACKNOWLEDGED,
+      S.CASE_STATE_ANSWERED,
+    ]);
   });
 });
 
@@ -1306,7 +2064,11 @@ describe('restart', () => {
     const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: request(), send: true });
     const theirs = await caseOfTrace(bed.node('BEL'), (c as Case).traceId);
     const note = 'no exact record match; waiting for an officer';
-    await waitFor(async () => (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) => t.summary === note), 10_000, 'note');
+    await waitFor(
+      async () => (await bed.node('BEL').workflow.get(theirs.caseId)).timeline.some((t) => t.summary === note),
+      10_000,
+      'note',
+    );
     for (let i = 0; i < 2; i += 1) {
       const previous = again.at(-1)?.node ?? bed.node('BEL');
       await previous.stop();
@@ -1325,7 +2087,13 @@ describe('restart', () => {
     const store = await openStore(dataPaths(last.dataDir).store);
     try {
       for (const caseId of ['case-999999', 'case-1000000']) {
-        const c = Case.fromPartial({ caseId, role: CaseRole.CASE_ROLE_REQUESTER, state: S.CASE_STATE_DRAFT, peer: 'FRA', traceId: randomTraceId() });
+        const c = Case.fromPartial({
+          caseId,
+          role: CaseRole.CASE_ROLE_REQUESTER,
+          state: S.CASE_STATE_DRAFT,
+          peer: 'FRA',
+          traceId: randomTraceId(),
+        });
         await store.batch(await store.cases.put(c));
       }
     } finally {

@@ -33,7 +33,8 @@ export function documentedCodes(path = ERRORS_MD): ReadonlyMap<string, Documente
   const start = lines.findIndex((line) => /^\|\s*code\s*\|\s*gRPC status\s*\|/.test(line));
   if (start < 0) throw new Error(`${path} has no table starting with "| code | gRPC status |"`);
   const header = cells(lines[start] ?? '');
-  if (header.at(-1) !== 'retryable') throw new Error(`the last column of the table in ${path} is "${header.at(-1)}", not "retryable"`);
+  if (header.at(-1) !== 'retryable')
+    throw new Error(`the last column of the table in ${path} is "${header.at(-1)}", not "retryable"`);
   const rows = new Map<string, DocumentedCode>();
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
@@ -41,7 +42,8 @@ export function documentedCodes(path = ERRORS_MD): ReadonlyMap<string, Documente
     const [code = '', grpcName = ''] = row;
     const retryable = row.at(-1);
     const grpc = GrpcStatus[grpcName as keyof typeof GrpcStatus] as GrpcStatus | undefined;
-    if (row.length !== header.length || grpc === undefined || (retryable !== 'yes' && retryable !== 'no')) throw new Error(`${path}: a row that does not read: ${line}`);
+    if (row.length !== header.length || grpc === undefined || (retryable !== 'yes' && retryable !== 'no'))
+      throw new Error(`${path}: a row that does not read: ${line}`);
     if (rows.has(code)) throw new Error(`${path} lists ${code} twice`);
     rows.set(code, { code, grpc, retryable: retryable === 'yes' });
   }
