@@ -88,18 +88,22 @@ export default defineConfig({
           ],
         },
       },
-      { extends: true, test: { name: 'integration', include: PROCESSES, sequence: { groupOrder: 1 } } },
+      {
+        extends: true,
+        test: { name: 'integration', include: PROCESSES, maxWorkers: 2, sequence: { groupOrder: 1 } },
+      },
       {
         extends: true,
         test: {
           name: 'integration-postgres',
           include: POSTGRES,
           globalSetup: ['./node/test/support/postgres-global.ts'],
+          maxWorkers: 2,
           sequence: { groupOrder: 1 },
         },
       },
-      { extends: true, test: { name: 'cluster', include: CLUSTER, sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'long', include: LONG, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'cluster', include: CLUSTER, sequence: { groupOrder: 2 } } },
+      { extends: true, test: { name: 'long', include: LONG, sequence: { groupOrder: 2 } } },
     ],
   },
 });
