@@ -68,9 +68,10 @@ export default defineConfig({
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       // Unit files wait more than they compute (LevelDB, loopback gRPC): one worker per core, at
-      // least two, instead of vitest's cores − 1, which is one worker on a 2-core machine. A
-      // project with its own maxWorkers runs as a group of its own (groupOrder): when several
-      // tiers run, the unit tier runs first, then the others as before.
+      // least two, instead of vitest's cores − 1, which is one worker on a 2-core machine. Projects
+      // with different maxWorkers must run in different groups (groupOrder): when several tiers
+      // run, the unit tier runs first, then both integration projects on two workers (they wait
+      // on their processes), then cluster and long on one.
       {
         extends: true,
         test: {
