@@ -87,6 +87,20 @@ describe('pair key', () => {
     expect([error.rule, error.message]).toEqual(['x25519_low_order', 'encryption key is a low-order point']);
   });
 
+  it('takes a shared secret that merely holds a zero byte (only an all-zero one is refused)', () => {
+    // About one X25519 secret in eight holds a zero byte; a check of "some byte is zero" instead
+    // of "every byte is zero" would refuse those peers. Draw key pairs until one such secret.
+    const s = sodium();
+    const mine = s.crypto_box_keypair();
+    for (let tries = 0; tries < 1000; tries += 1) {
+      const peer = s.crypto_box_keypair();
+      if (!s.crypto_scalarmult(mine.privateKey, peer.publicKey).includes(0)) continue;
+      expect(derivePairKey(mine.privateKey, mine.publicKey, peer.publicKey)).toHaveLength(32);
+      return;
+    }
+    throw new Error('no shared secret with a zero byte in 1000 key pairs');
+  });
+
   it('is derived once per peer key by the cache, and is the derived key', () => {
     const cache = new PairKeyCache(fra.keys.encryptionSecretKey, fra.keys.encryptionPublicKey);
     const withBel = cache.get(bel.keys.encryptionPublicKey);

@@ -25,11 +25,12 @@ export function derivePairKey(mySecretKey: Uint8Array, myPublicKey: Uint8Array, 
   }
   // Stryker disable next-line ConditionalExpression,ArrowFunction: defence in depth, equivalent with this libsodium, which refuses every low-order point itself (above)
   if (shared.every((b) => b === 0)) throw lowOrder();
-  // Stryker disable next-line EqualityOperator: equivalent: the two keys compare equal only when they are the same key, and then either order gives the same bytes
+  // Stryker disable EqualityOperator: equivalent: the two keys compare equal only when they are the same key, and then either order gives the same bytes
   const [low, high] =
     Buffer.compare(Buffer.from(myPublicKey), Buffer.from(peerPublicKey)) <= 0
       ? [myPublicKey, peerPublicKey]
       : [peerPublicKey, myPublicKey];
+  // Stryker restore EqualityOperator
   const key = blake2b256(PAIR_KEY_DOMAIN, shared, low, high);
   s.memzero(shared);
   return key;
