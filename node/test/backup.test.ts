@@ -11,7 +11,8 @@ import { decodeResendRequest, validateBody } from '../src/federation/message-kin
 import { dataPaths, loadIdentity, type NodeIdentity } from '../src/identity/data-dir.js';
 import { parsePeerCardFile } from '../src/identity/peer-card.js';
 import { createBackup, restoreBackup, verifyBackup } from '../src/ops/backup.js';
-import { metaKey, RESTORED_KEY, snapshotEntries } from '../src/store/backup.js';
+import { rawMetaKey, snapshotEntries } from '../src/store/backup.js';
+import { META } from '../src/store/repositories.js';
 import { openStore, STORE_SCHEMA_VERSION, type Store } from '../src/store/store.js';
 import type { InboxRecord } from '../src/store/repositories.js';
 import { makeDataDir, testLogger } from './support/nodes.js';
@@ -143,7 +144,7 @@ describe('backup files (docs/protocol.md 7.5)', () => {
     const copy = await openStore(dataPaths(target).store);
     try {
       const entries = await rawEntries(copy);
-      const mark = Buffer.from(metaKey(RESTORED_KEY)).toString('hex');
+      const mark = Buffer.from(rawMetaKey(META.restored)).toString('hex');
       expect(entries.filter(([key]) => key !== mark)).toEqual(original);
       expect(JSON.parse(Buffer.from(entries.find(([key]) => key === mark)?.[1] ?? '', 'hex').toString())).toEqual({
         backupCreatedAtMs: summary.manifest.createdAtMs,

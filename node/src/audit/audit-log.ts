@@ -12,7 +12,6 @@ const ENTRY_DOMAIN = domain('tracenet.v1/audit-entry');
 const CHECKPOINT_DOMAIN = domain('tracenet.v1/audit-checkpoint');
 const HEAD_DOMAIN = domain('tracenet.v1/audit-head');
 /** Key of the signed head (docs/protocol.md 8.4) in the `meta` sublevel. */
-export const SIGNED_HEAD_KEY = 'audit-head';
 /** `prev` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 

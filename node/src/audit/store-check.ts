@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { describeDamage, scanStore, type StoreDamage } from '../store/leveldb-files.js';
 import { rebuildStore } from '../store/rebuild.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
-import { SIGNED_HEAD_KEY, type Journal, type StoredSignedHead } from './audit-log.js';
+import type { Journal, StoredSignedHead } from './audit-log.js';
+import { rawMetaKey } from '../store/backup.js';
+import { META } from '../store/repositories.js';
 import { readSignedHeadFile } from './head-file.js';
 import { checkAuditRecords, type AuditDamage, type AuditFindings, type SigningKeys } from './verify.js';
 
@@ -34,7 +36,7 @@ export interface AcceptedDamage {
 }
 
 /** The store's key of its signed head (the `meta` sublevel's `audit-head`). */
-const HEAD_KEY = `!meta!${SIGNED_HEAD_KEY}`;
+const HEAD_KEY = rawMetaKey(META.signedHead);
 
 /**
  * Verifies a stopped node's audit log without opening the store (docs/protocol.md 8.6,

@@ -2,19 +2,13 @@ import { createHash } from 'node:crypto';
 import { chmod, type FileHandle, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ErrorCode, type PeerCard, type PeerCardBody, TracenetError } from '@tracenet/proto';
-import { SIGNED_HEAD_KEY, signedHeadVerifies, type StoredSignedHead } from '../audit/audit-log.js';
+import { signedHeadVerifies, type StoredSignedHead } from '../audit/audit-log.js';
 import { SignedHeadWriter } from '../audit/head-file.js';
 import { domain, sodium } from '../crypto/sodium.js';
 import { dataPaths, type NodeIdentity } from '../identity/data-dir.js';
 import { verifyPeerCard } from '../identity/peer-card.js';
-import {
-  metaKey,
-  openFreshStore,
-  RESTORED_KEY,
-  SCHEMA_VERSION_KEY,
-  schemaVersionOf,
-  snapshotEntries,
-} from '../store/backup.js';
+import { openFreshStore, rawMetaKey, schemaVersionOf, snapshotEntries } from '../store/backup.js';
+import { META } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 
@@ -170,8 +164,8 @@ export async function* createBackup(source: BackupSource): AsyncGenerator<Buffer
   let storeEntries = 0;
   let auditHead: StoredSignedHead | null = null;
   let schemaValue: Buffer | undefined;
-  const headKey = Buffer.from(metaKey(SIGNED_HEAD_KEY), 'utf8');
-  const schemaKey = Buffer.from(metaKey(SCHEMA_VERSION_KEY), 'utf8');
+  const headKey = Buffer.from(rawMetaKey(META.signedHead), 'utf8');
+  const schemaKey = Buffer.from(rawMetaKey(META.schema), 'utf8');
   for await (const { key, value } of snapshotEntries(source.store)) {
     if (key.equals(headKey)) auditHead = JSON.parse(value.toString('utf8')) as StoredSignedHead;
     if (key.equals(schemaKey)) schemaValue = value;
@@ -292,7 +286,7 @@ async function readBackup(
     let previousKey: Buffer | undefined;
     let storeEntries = 0;
     let storedHead: Buffer | undefined;
-    const headKey = Buffer.from(metaKey(SIGNED_HEAD_KEY), 'utf8');
+    const headKey = Buffer.from(rawMetaKey(META.signedHead), 'utf8');
     const files: BackupFile[] = [];
     for (;;) {
       const at = reader.offset;
@@ -543,7 +537,7 @@ async function writeRestore(path: string, dataDir: string, summary: BackupSummar
       throw invalid('the backup file changed while it was restored', 'backup_hash');
     // The mark that makes the first start ask the peers for what the backup lacks (docs/protocol.md 5.6).
     await store.put(
-      Buffer.from(metaKey(RESTORED_KEY), 'utf8'),
+      Buffer.from(rawMetaKey(META.restored), 'utf8'),
       Buffer.from(JSON.stringify({ backupCreatedAtMs: manifest.createdAtMs }), 'utf8'),
     );
   } finally {

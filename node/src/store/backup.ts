@@ -1,5 +1,6 @@
 import { Level } from 'level';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
+import { META } from './repositories.js';
 import type { Store } from './store.js';
 
 /**
@@ -16,16 +17,11 @@ export interface RawEntry {
 }
 
 /**
- * Key in the `meta` sublevel that a restore writes (`{ backupCreatedAtMs }`): the first start asks
- * the peers to deliver again what the backup lacks, then removes it (docs/protocol.md 5.6).
+ * The raw key of a key of the `meta` sublevel (the prefix abstract-level gives a sublevel): a
+ * backup reads the signed head and the layout version raw, and a restore writes the mark
+ * (`META.restored`, `{ backupCreatedAtMs }`) the first start acts on (docs/protocol.md 5.6).
  */
-export const RESTORED_KEY = 'restored-from-backup';
-
-/** Key of the store's schema version in the `meta` sublevel; a store without one is version 1. */
-export const SCHEMA_VERSION_KEY = 'schema';
-
-/** The raw key of `key` in the `meta` sublevel (the prefix abstract-level gives a sublevel). */
-export function metaKey(key: string): string {
+export function rawMetaKey(key: (typeof META)[keyof typeof META]): string {
   return `!meta!${key}`;
 }
 
@@ -42,11 +38,10 @@ export function schemaVersionOf(value: Buffer | undefined): number {
   } catch {
     // Not JSON: reported below.
   }
-  throw new TracenetError(
-    ErrorCode.ERROR_CODE_INVALID_FIELD,
-    `the store's ${SCHEMA_VERSION_KEY} is not a version number`,
-    { field: SCHEMA_VERSION_KEY, rule: 'schema_version' },
-  );
+  throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `the store's ${META.schema} is not a version number`, {
+    field: META.schema,
+    rule: 'schema_version',
+  });
 }
 
 /**

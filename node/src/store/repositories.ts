@@ -162,8 +162,11 @@ const lookupSeenShape = object({ createdAtMs: number, queryId: string });
 const rosterShape = object({ roster: string, loadedAtMs: number });
 const schemaShape = object({ version: number });
 
-/** The meta keys. */
-const META = {
+/**
+ * The keys of the `meta` sublevel: the one list of them (a backup reads some raw, see
+ * `rawMetaKey` in backup.ts).
+ */
+export const META = {
   signedHead: 'audit-head',
   roster: 'roster',
   probe: 'store-probe',
