@@ -1,4 +1,4 @@
-import type { WeaponRecord } from '@tracenet/proto';
+import type { IncompleteRecord, WeaponRecord } from '@tracenet/proto';
 import type { SerialPattern } from '../records/serial-pattern.js';
 
 /**
@@ -51,7 +51,23 @@ export interface RegistryAdapter {
    * backtracking) or an engine's `LIKE` with escaped literals, never with a regular expression
    * built from `serial.pattern`, which a pattern like `*?*?*?X` makes backtrack for seconds.
    */
-  findBySerial(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
+  findBySerial(serial: SerialPattern, limit: number): Promise<RegistryEntry[]>;
   /** The record with this id (it starts with {@link idPrefix}), or undefined. */
-  get(recordId: string): Promise<WeaponRecord | undefined>;
+  get(recordId: string): Promise<RegistryEntry | undefined>;
+}
+
+/**
+ * What an adapter finds: a complete record, or — when the registry's rows for a weapon do not make
+ * a valid record (a required value missing or unreadable) — an {@link IncompleteRecord} tagged
+ * `incomplete: true`, so that the weapon is still found and reported as "held but incomplete",
+ * never as no record (docs/integration.md, section 1). An adapter never drops such a weapon.
+ */
+export type RegistryEntry = WeaponRecord | HeldIncomplete;
+
+/** An {@link IncompleteRecord} as an adapter returns it. */
+export type HeldIncomplete = IncompleteRecord & { readonly incomplete: true };
+
+/** Whether an adapter's entry is a weapon held but incomplete. */
+export function isIncomplete(entry: RegistryEntry): entry is HeldIncomplete {
+  return (entry as Partial<HeldIncomplete>).incomplete === true;
 }

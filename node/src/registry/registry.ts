@@ -1,4 +1,4 @@
-import { ErrorCode, type RecordQuery, TracenetError, type WeaponRecord } from '@tracenet/proto';
+import { ErrorCode, type IncompleteRecord, type RecordQuery, TracenetError, type WeaponRecord } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AliasTable } from '../records/alias-table.js';
 import { type SerialPattern, serialPattern, serialViolation } from '../records/serial-pattern.js';
@@ -11,7 +11,8 @@ import {
 } from '../records/normalise.js';
 import { retentionDate, retentionOf, retentionRefusal } from '../records/retention.js';
 import type { Clock } from '../util/clock.js';
-import type { RegistryAdapter } from './adapter.js';
+import type { Identification, RecordFinder } from '../ports/record-finder.js';
+import { type HeldIncomplete, isIncomplete, type RegistryAdapter, type RegistryEntry } from './adapter.js';
 import { LocalRecordsAdapter } from './local.js';
 
 /** Default and maximum number of records a search returns. */
@@ -58,7 +59,7 @@ export interface AdapterHealth {
  * const [record] = await registry.findExact({ manufacturer: 'FN Herstal', serialNumber: 'FN-1998-0042', model: '', calibre: '', type: 0 });
  * ```
  */
-export class Registry {
+export class Registry implements RecordFinder {
   readonly adapters: readonly RegistryAdapter[];
   readonly #options: RegistryOptions;
   readonly #logger: Logger;
@@ -127,9 +128,18 @@ export class Registry {
    * calibre and type narrowing when given. Used by automatic answers, which need one match.
    */
   async findExact(query: RecordQuery): Promise<WeaponRecord[]> {
+    return (await this.identify(query)).records;
+  }
+
+  /**
+   * As {@link findExact}, with the weapons held but incomplete that may be the one asked for.
+   * Used by automatic answers: an incomplete match must never read as "no record".
+   */
+  async identify(query: RecordQuery): Promise<Identification> {
     const serial = querySerial(query, false);
     requireManufacturer(query);
-    return this.#find(query, serial, false, MAX_CANDIDATES);
+    const found = await this.#find(query, serial, false, MAX_CANDIDATES);
+    return split(found);
   }
 
   /**
@@ -140,6 +150,11 @@ export class Registry {
    * than 10 wildcards, or a limit above 1000.
    */
   async search(query: RecordQuery, options: SearchOptions = {}): Promise<WeaponRecord[]> {
+    return (await this.searchAll(query, options)).records;
+  }
+
+  /** As {@link search}, with the weapons held but incomplete that match (within the same limit). */
+  async searchAll(query: RecordQuery, options: SearchOptions = {}): Promise<Identification> {
     const limit = options.limit === undefined || options.limit === 0 ? SEARCH_LIMIT.default : options.limit;
     if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT.max) {
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `limit must be from 1 to ${SEARCH_LIMIT.max}`, {
@@ -149,11 +164,18 @@ export class Registry {
     }
     const serial = querySerial(query, true);
     if (!options.serialOnly) requireManufacturer(query);
-    return this.#find(query, serial, options.serialOnly ?? false, limit);
+    return split(await this.#find(query, serial, options.serialOnly ?? false, limit));
   }
 
   /** The record with this id, from the adapter its prefix names; undefined when there is none. */
   async get(recordId: string): Promise<WeaponRecord | undefined> {
+    const entry = await this.getEntry(recordId);
+    if (entry && isIncomplete(entry)) throw heldIncomplete(entry);
+    return entry;
+  }
+
+  /** The record with this id, or the weapon held but incomplete under it; undefined when there is none. */
+  async getEntry(recordId: string): Promise<RegistryEntry | undefined> {
     const adapter = this.#adapterOf(recordId);
     return this.#ask(adapter, () => adapter.get(recordId));
   }
@@ -186,16 +208,15 @@ export class Registry {
     );
   }
 
-  async #find(query: RecordQuery, serial: SerialPattern, serialOnly: boolean, limit: number): Promise<WeaponRecord[]> {
-    const matches = identityFilter(query, this.#options.aliases(), serialOnly);
-    const found = new Map<string, WeaponRecord>();
+  async #find(query: RecordQuery, serial: SerialPattern, serialOnly: boolean, limit: number): Promise<RegistryEntry[]> {
+    const filters = identityFilters(query, this.#options.aliases(), serialOnly);
+    const found = new Map<string, RegistryEntry>();
     for (const adapter of this.adapters) {
       const candidates = await this.#ask(adapter, () => adapter.findBySerial(serial, MAX_CANDIDATES));
-      for (const record of candidates) {
+      for (const entry of candidates) {
         // An adapter's own pre-filter may be looser than 11.2 (SQL normalisation): the rules decide,
         // the equalities before the serial pattern, which costs more.
-        if (!found.has(record.recordId) && matches(record) && indexedSerials(record).some((s) => serial.test(s)))
-          found.set(record.recordId, record);
+        if (!found.has(entry.recordId) && accepts(entry, filters, serial)) found.set(entry.recordId, entry);
         if (found.size >= limit) return [...found.values()];
       }
     }
@@ -252,6 +273,7 @@ export class Registry {
         field: 'record_id',
         rule: 'exists',
       });
+    if (isIncomplete(record)) throw heldIncomplete(record);
     return record;
   }
 }
@@ -278,6 +300,61 @@ export function identityFilter(
       (query.type === 0 || m?.type === query.type)
     );
   };
+}
+
+/**
+ * Whether an adapter's entry is a weapon the query may describe: a record by the identity rules;
+ * a weapon held but incomplete by its serial and by those parts of its identity it could read
+ * (an unreadable manufacturer or type does not exclude it).
+ */
+function accepts(entry: RegistryEntry, filters: IdentityFilters, serial: SerialPattern): boolean {
+  if (!isIncomplete(entry)) return filters.record(entry) && indexedSerials(entry).some((s) => serial.test(s));
+  const serials = [entry.identity?.serialNumber ?? '', entry.controlComponentSerial].filter((s) => s !== '');
+  return serials.some((s) => serial.test(normaliseSerial(s))) && filters.held(entry);
+}
+
+interface IdentityFilters {
+  readonly record: (record: WeaponRecord) => boolean;
+  readonly held: (entry: IncompleteRecord) => boolean;
+}
+
+function identityFilters(query: RecordQuery, aliases: AliasTable, serialOnly: boolean): IdentityFilters {
+  const record = identityFilter(query, aliases, serialOnly);
+  const manufacturer = serialOnly ? '' : aliases.canonical(query.manufacturer);
+  const model = normaliseModel(query.model);
+  const calibre = normaliseCalibre(query.calibre);
+  // What a weapon held but incomplete could not read does not exclude it.
+  const same = (wanted: string, held: string) => wanted === '' || held === '' || held === wanted;
+  return {
+    record,
+    held: ({ identity }) =>
+      same(manufacturer, identity?.manufacturer ? aliases.canonical(identity.manufacturer) : '') &&
+      same(model, normaliseModel(identity?.model ?? '')) &&
+      same(calibre, normaliseCalibre(identity?.calibre ?? '')) &&
+      (query.type === 0 || !identity?.type || identity.type === query.type),
+  };
+}
+
+function split(entries: readonly RegistryEntry[]): Identification {
+  const records: WeaponRecord[] = [];
+  const incomplete: IncompleteRecord[] = [];
+  for (const entry of entries) {
+    if (isIncomplete(entry)) {
+      const { incomplete: _tag, ...held } = entry;
+      incomplete.push(held);
+    } else records.push(entry);
+  }
+  return { records, incomplete };
+}
+
+/** The refusal to use a weapon held but incomplete as a record. */
+function heldIncomplete(entry: HeldIncomplete): TracenetError {
+  const fields = entry.problems.map((p) => p.field).join(', ');
+  return new TracenetError(
+    ErrorCode.ERROR_CODE_INVALID_FIELD,
+    `record ${entry.recordId} is held by the ${entry.source} registry but incomplete: ${fields}`,
+    { field: 'record_id', rule: 'held_incomplete' },
+  );
 }
 
 function requireManufacturer(query: RecordQuery): void {

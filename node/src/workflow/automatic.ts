@@ -1,5 +1,6 @@
 import { type Case, CaseRole, CaseState, TracenetError, type WeaponRecord } from '@tracenet/proto';
 import type { OutboundFailure } from '../ports/outbound.js';
+import type { Identification } from '../ports/record-finder.js';
 import type { Timer } from '../util/scheduler.js';
 import { answerFromRecord } from './auto-answer.js';
 import { type CaseBook, traceKey, type WorkflowDeps } from './case-book.js';
@@ -101,17 +102,16 @@ export class AutomaticSteps {
     if (c.state !== S.CASE_STATE_ACKNOWLEDGED || !policy.autoAnswer || !this.deps.records || c.answer) return;
     const markings = c.request?.weapon?.markings;
     const serial = markings?.serialNumber || c.request?.weapon?.controlComponent?.serialNumber || '';
-    let matches: WeaponRecord[] = [];
+    let found: Identification = { records: [], incomplete: [] };
     try {
-      matches = markings
-        ? await this.deps.records.findExact({
-            manufacturer: markings.manufacturer,
-            model: markings.model,
-            serialNumber: serial,
-            calibre: markings.calibre,
-            type: markings.type,
-          })
-        : [];
+      if (markings)
+        found = await this.deps.records.identify({
+          manufacturer: markings.manufacturer,
+          model: markings.model,
+          serialNumber: serial,
+          calibre: markings.calibre,
+          type: markings.type,
+        });
     } catch (error) {
       // An unmarked weapon (no manufacturer or serial) has no composite identity to match.
       const failure = TracenetError.from(error);
@@ -126,6 +126,13 @@ export class AutomaticSteps {
       return;
     }
     this.#retries.delete(caseId);
+    const { records: matches, incomplete } = found;
+    if (incomplete.length > 0) {
+      // A weapon the registry holds but cannot describe fully is never answered as "no record".
+      const held = incomplete.map((h) => `${h.recordId} (${h.problems.map((p) => p.field).join(', ')})`);
+      await this.book.note(caseId, `held but incomplete: ${held.join('; ')}; waiting for an officer`);
+      return;
+    }
     const answer = matches.length === 1 ? answerFromRecord(matches[0] as WeaponRecord, c.traceId) : undefined;
     if (!answer) {
       await this.book.note(

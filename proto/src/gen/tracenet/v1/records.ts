@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { FieldViolation } from "./errors.js";
 
 /** InterestCategory says why a weapon is of interest to other states (INTERPOL iARMS categories). */
 export enum InterestCategory {
@@ -602,6 +603,30 @@ export interface WeaponEvent {
   endUser: string;
   /** Free text. */
   details: string;
+}
+
+/**
+ * IncompleteRecord is a weapon a registry holds whose rows do not make a valid WeaponRecord (a
+ * value the record rules require is missing or unreadable). It is found by identity like a record
+ * and shown to officers as "held but incomplete", never taken for "no record"; an automatic
+ * answer waits for an officer when one matches (docs/integration.md, section 1).
+ */
+export interface IncompleteRecord {
+  /** The id the complete record would have (e.g. "pg_1042"). */
+  recordId: string;
+  /** What the rows give of the weapon's identity; what could not be read is empty. */
+  identity:
+    | RecordQuery
+    | undefined;
+  /** The serial of the control component, normalised or as read; empty when none. */
+  controlComponentSerial: string;
+  /**
+   * Each missing or invalid value, by the record's field path ("record.manufacture.type") and
+   * rule, with the registry column it comes from in the message.
+   */
+  problems: FieldViolation[];
+  /** The adapter that holds it ("postgres", "csv", an integrator's kind). */
+  source: string;
 }
 
 /**
@@ -1825,6 +1850,151 @@ export const WeaponEvent: MessageFns<WeaponEvent> = {
     message.licence = object.licence ?? "";
     message.endUser = object.endUser ?? "";
     message.details = object.details ?? "";
+    return message;
+  },
+};
+
+function createBaseIncompleteRecord(): IncompleteRecord {
+  return { recordId: "", identity: undefined, controlComponentSerial: "", problems: [], source: "" };
+}
+
+export const IncompleteRecord: MessageFns<IncompleteRecord> = {
+  encode(message: IncompleteRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== "") {
+      writer.uint32(10).string(message.recordId);
+    }
+    if (message.identity !== undefined) {
+      RecordQuery.encode(message.identity, writer.uint32(18).fork()).join();
+    }
+    if (message.controlComponentSerial !== "") {
+      writer.uint32(26).string(message.controlComponentSerial);
+    }
+    for (const v of message.problems) {
+      FieldViolation.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.source !== "") {
+      writer.uint32(42).string(message.source);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IncompleteRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIncompleteRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.identity = RecordQuery.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.controlComponentSerial = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.problems.push(FieldViolation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IncompleteRecord {
+    return {
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+      identity: isSet(object.identity) ? RecordQuery.fromJSON(object.identity) : undefined,
+      controlComponentSerial: isSet(object.controlComponentSerial)
+        ? globalThis.String(object.controlComponentSerial)
+        : isSet(object.control_component_serial)
+        ? globalThis.String(object.control_component_serial)
+        : "",
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => FieldViolation.fromJSON(e))
+        : [],
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+    };
+  },
+
+  toJSON(message: IncompleteRecord): unknown {
+    const obj: any = {};
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    if (message.identity !== undefined) {
+      obj.identity = RecordQuery.toJSON(message.identity);
+    }
+    if (message.controlComponentSerial !== "") {
+      obj.controlComponentSerial = message.controlComponentSerial;
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems.map((e) => FieldViolation.toJSON(e));
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IncompleteRecord>): IncompleteRecord {
+    return IncompleteRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IncompleteRecord>): IncompleteRecord {
+    const message = createBaseIncompleteRecord();
+    message.recordId = object.recordId ?? "";
+    message.identity = (object.identity !== undefined && object.identity !== null)
+      ? RecordQuery.fromPartial(object.identity)
+      : undefined;
+    message.controlComponentSerial = object.controlComponentSerial ?? "";
+    message.problems = object.problems?.map((e) => FieldViolation.fromPartial(e)) || [];
+    message.source = object.source ?? "";
     return message;
   },
 };
