@@ -204,12 +204,14 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
         });
       return { record };
     }),
-    searchRecords: guarded(async (request) => ({
-      records: await deps.registry.search(request.query ?? EMPTY_QUERY, {
+    // Weapons held but incomplete are listed beside the records: never "no record" for a weapon the state holds.
+    searchRecords: guarded(async (request) => {
+      const found = await deps.registry.searchAll(request.query ?? EMPTY_QUERY, {
         serialOnly: request.serialOnly,
         limit: request.limit,
-      }),
-    })),
+      });
+      return { records: found.records, incomplete: found.incomplete };
+    }),
     deleteRecord: guarded(async (request) => ({ recordId: (await deps.registry.delete(request.recordId)).recordId })),
     importRecords: (call) => {
       void handleImport(call, deps, logger);

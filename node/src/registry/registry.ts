@@ -14,6 +14,7 @@ import type { Clock } from '../util/clock.js';
 import type { Identification, RecordFinder } from '../ports/record-finder.js';
 import { type HeldIncomplete, isIncomplete, type RegistryAdapter, type RegistryEntry } from './adapter.js';
 import { LocalRecordsAdapter } from './local.js';
+import { RegistryMonitor } from './monitor.js';
 
 /** Default and maximum number of records a search returns. */
 export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
@@ -61,6 +62,8 @@ export interface AdapterHealth {
  */
 export class Registry implements RecordFinder {
   readonly adapters: readonly RegistryAdapter[];
+  /** What every adapter call and check showed: up or down, since when, last error and latency. */
+  readonly monitor: RegistryMonitor;
   readonly #options: RegistryOptions;
   readonly #logger: Logger;
   readonly #opened = new Set<RegistryAdapter>();
@@ -75,6 +78,11 @@ export class Registry implements RecordFinder {
     this.adapters = options.adapters;
     this.#options = options;
     this.#logger = options.logger.child({ component: 'registry' });
+    this.monitor = new RegistryMonitor({
+      kinds: options.adapters.map((a) => a.kind),
+      clock: options.clock,
+      logger: options.logger,
+    });
   }
 
   /**
@@ -226,20 +234,29 @@ export class Registry implements RecordFinder {
   /**
    * Runs one call of an adapter. A TracenetError passes as it is; anything else (a driver's
    * connection error, an adapter's bug) means the registry could not answer: UNAVAILABLE, which
-   * automatic answers retry (12.8).
+   * automatic answers retry (12.8). Every call is reported to {@link monitor}: its latency, and
+   * whether the registry answered.
    */
   async #ask<T>(adapter: RegistryAdapter, call: () => Promise<T>): Promise<T> {
+    const stopwatch = this.monitor.stopwatch();
+    let failure: TracenetError;
     try {
       if (!this.#opened.has(adapter)) await this.#openAdapter(adapter);
-      return await call();
+      const result = await call();
+      this.monitor.succeeded(adapter.kind, stopwatch, result);
+      return result;
     } catch (error) {
-      if (error instanceof TracenetError) throw error;
-      throw new TracenetError(
-        ErrorCode.ERROR_CODE_UNAVAILABLE,
-        `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
-        { cause: error },
-      );
+      failure =
+        error instanceof TracenetError
+          ? error
+          : new TracenetError(
+              ErrorCode.ERROR_CODE_UNAVAILABLE,
+              `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
+              { cause: error },
+            );
     }
+    this.monitor.failed(adapter.kind, stopwatch, failure);
+    throw failure;
   }
 
   async #openAdapter(adapter: RegistryAdapter): Promise<void> {

@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { InterestReport, RecordQuery, WeaponRecord } from "./records.js";
+import { IncompleteRecord, InterestReport, RecordQuery, WeaponRecord } from "./records.js";
 
 /** ImportFormat is the file format. */
 export enum ImportFormat {
@@ -90,9 +90,14 @@ export interface SearchRecordsRequest {
   limit: number;
 }
 
-/** SearchRecordsResponse lists matches. */
+/**
+ * SearchRecordsResponse lists matches: complete records, and weapons a registry holds whose rows
+ * do not make a valid record ("held but incomplete", docs/integration.md section 1), which match by
+ * serial and by the parts of their identity that could be read. Both count towards the limit.
+ */
 export interface SearchRecordsResponse {
   records: WeaponRecord[];
+  incomplete: IncompleteRecord[];
 }
 
 /** DeleteRecordRequest names a record. */
@@ -482,13 +487,16 @@ export const SearchRecordsRequest: MessageFns<SearchRecordsRequest> = {
 };
 
 function createBaseSearchRecordsResponse(): SearchRecordsResponse {
-  return { records: [] };
+  return { records: [], incomplete: [] };
 }
 
 export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
   encode(message: SearchRecordsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.records) {
       WeaponRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.incomplete) {
+      IncompleteRecord.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -514,6 +522,14 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
             message.records.push(WeaponRecord.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.incomplete.push(IncompleteRecord.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -531,6 +547,9 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
       records: globalThis.Array.isArray(object?.records)
         ? object.records.map((e: any) => WeaponRecord.fromJSON(e))
         : [],
+      incomplete: globalThis.Array.isArray(object?.incomplete)
+        ? object.incomplete.map((e: any) => IncompleteRecord.fromJSON(e))
+        : [],
     };
   },
 
@@ -538,6 +557,9 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
     const obj: any = {};
     if (message.records?.length) {
       obj.records = message.records.map((e) => WeaponRecord.toJSON(e));
+    }
+    if (message.incomplete?.length) {
+      obj.incomplete = message.incomplete.map((e) => IncompleteRecord.toJSON(e));
     }
     return obj;
   },
@@ -548,6 +570,7 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
   fromPartial(object: DeepPartial<SearchRecordsResponse>): SearchRecordsResponse {
     const message = createBaseSearchRecordsResponse();
     message.records = object.records?.map((e) => WeaponRecord.fromPartial(e)) || [];
+    message.incomplete = object.incomplete?.map((e) => IncompleteRecord.fromPartial(e)) || [];
     return message;
   },
 };
