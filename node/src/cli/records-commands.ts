@@ -529,9 +529,15 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
             token,
           ),
         );
-        print(options.json, found.records.map(recordToJson), () =>
-          found.records.length === 0 ? ['No matching record.'] : searchTable(found.records),
-        );
+        print(options.json, found.records.map(recordToJson), () => [
+          ...(found.records.length === 0 ? ['No matching record.'] : searchTable(found.records)),
+          ...(found.near.length === 0
+            ? []
+            : [
+                `Near matches (a close weapon type, docs/records.md 2.3; for an officer to judge, never answered automatically):`,
+                ...searchTable(found.near),
+              ]),
+        ]);
       },
     );
 
