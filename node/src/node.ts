@@ -47,7 +47,7 @@ import {
 } from './identity/data-dir.js';
 import { parsePeerCardFile } from './identity/peer-card.js';
 import { certificateFingerprint } from './identity/tls.js';
-import { ManufacturerAliases } from './lookup/aliases.js';
+import { AliasTables } from './lookup/aliases.js';
 import { HitStore } from './lookup/hit-store.js';
 import { LookupClient } from './lookup/lookup-client.js';
 import { LookupHistory } from './lookup/lookup-history.js';
@@ -103,7 +103,7 @@ export interface NodeLookups {
   /** This node's own lookups and the hits it received. */
   readonly history: LookupHistory;
   /** The manufacturer alias table (`<data>/aliases.csv`). */
-  readonly aliases: ManufacturerAliases;
+  readonly aliases: AliasTables;
 }
 
 /** What `<data>/node.json` says while a node runs: how local tools reach it. */
@@ -366,7 +366,12 @@ export class TracenetNode {
       const policies = new PolicyStore({ store, journal });
       await policies.load();
       const records = new RecordStore({ store, journal, clock, logger });
-      const aliases = new ManufacturerAliases({ path: join(options.dataDir, 'aliases.csv'), journal, logger });
+      const aliases = new AliasTables({
+        path: join(options.dataDir, 'aliases.csv'),
+        calibrePath: join(options.dataDir, 'calibre-aliases.csv'),
+        journal,
+        logger,
+      });
       await aliases.init();
       const registry = await createRegistry({
         config: options.config.registry,

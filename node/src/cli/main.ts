@@ -493,6 +493,11 @@ peers
   .option('--no-auto-ack', 'do not acknowledge automatically')
   .option('--auto-answer', 'answer its requests from records when exactly one record matches (implies --auto-ack)')
   .option('--no-auto-answer', 'do not answer automatically')
+  .option(
+    '--auto-no-record',
+    'with --auto-answer: answer "no record" automatically when the registry is healthy and holds nothing that may be the weapon',
+  )
+  .option('--no-auto-no-record', 'leave "no record" to an officer (the default)')
   .option('--ack-within <duration>', 'acknowledgement deadline, e.g. 2d (both directions)')
   .option('--answer-within <duration>', 'answer deadline, e.g. 30d (both directions)')
   .option('--allow-lookups', "the peer may look up this node's records of interest (hit / no hit)")
@@ -517,6 +522,7 @@ peers
         denyRequests?: boolean;
         autoAck?: boolean;
         autoAnswer?: boolean;
+        autoNoRecord?: boolean;
         ackWithin?: string;
         answerWithin?: string;
         allowLookups?: boolean;
@@ -536,6 +542,7 @@ peers
           given('denyRequests') ||
           given('autoAck') ||
           given('autoAnswer') ||
+          given('autoNoRecord') ||
           options.ackWithin ||
           options.answerWithin ||
           given('allowLookups') ||
@@ -549,6 +556,7 @@ peers
                 acceptRequests: options.denyRequests ? false : options.acceptRequests ? true : policy.acceptRequests,
                 autoAcknowledge: given('autoAck') ? Boolean(options.autoAck) : policy.autoAcknowledge,
                 autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
+                autoAnswerNoRecord: given('autoNoRecord') ? Boolean(options.autoNoRecord) : policy.autoAnswerNoRecord,
                 acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
                 answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
                 allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
@@ -562,7 +570,7 @@ peers
           ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback;
         output(options.json, p, () => [
           p
-            ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? 'on' : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
+            ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? `on${p.autoAnswerNoRecord ? ' (no record too)' : ''}` : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
             : 'no policy',
         ]);
       } finally {

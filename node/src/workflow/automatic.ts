@@ -6,11 +6,12 @@ import {
   type TimelineEntry,
   TracenetError,
   type WeaponRecord,
+  WeaponType,
 } from '@tracenet/proto';
 import type { OutboundFailure } from '../ports/outbound.js';
-import type { Identification } from '../ports/record-finder.js';
+import type { Identification, SourceHealth } from '../ports/record-finder.js';
 import type { Timer } from '../util/scheduler.js';
-import { answerFromRecord } from './auto-answer.js';
+import { answerFromRecord, noRecordAnswer } from './auto-answer.js';
 import { type CaseBook, traceKey, type WorkflowDeps } from './case-book.js';
 import { workflowHandles } from './inbound.js';
 import type { OfficerCommands } from './officer-commands.js';
@@ -118,7 +119,7 @@ export class AutomaticSteps {
     if (!awaitsAutomaticAnswer(c) || !policy.autoAnswer || !this.deps.records || c.answer) return;
     const markings = c.request?.weapon?.markings;
     const serial = markings?.serialNumber || c.request?.weapon?.controlComponent?.serialNumber || '';
-    let found: Identification = { records: [], incomplete: [] };
+    let found: Identification = { records: [], incomplete: [], near: [] };
     try {
       if (markings)
         found = await this.deps.records.identify({
@@ -142,24 +143,59 @@ export class AutomaticSteps {
       return;
     }
     this.#retries.delete(caseId);
-    const { records: matches, incomplete } = found;
+    const { records: matches, incomplete, near } = found;
     if (incomplete.length > 0) {
       // A weapon the registry holds but cannot describe fully is never answered as "no record".
       const held = incomplete.map((h) => `${h.recordId} (${h.problems.map((p) => p.field).join(', ')})`);
       await this.book.note(caseId, `held but incomplete: ${held.join('; ')}; waiting for an officer`);
       return;
     }
+    if (near.length > 0) {
+      // A close type (a carbine for a rifle) is for an officer to judge, even beside an exact match.
+      const asked = typeName(markings?.type ?? 0);
+      const close = near.map(
+        (r) => `${r.recordId} is a ${typeName(r.manufacture?.type ?? 0)}, the request says ${asked}`,
+      );
+      const exact = matches.length > 0 ? ` (and ${matches.length} exact match${matches.length > 1 ? 'es' : ''})` : '';
+      await this.book.note(caseId, `near match: ${close.join('; ')}${exact}; waiting for an officer`);
+      return;
+    }
+    if (matches.length === 0) {
+      // "No record" is an officer's answer unless the peer's policy opts in and every registry answers.
+      const searched = policy.autoAnswerNoRecord && markings ? await this.#allHealthy() : { problem: '' };
+      if ('sources' in searched) {
+        await this.commands.answer(caseId, noRecordAnswer(c.traceId, searched.sources), true);
+        return;
+      }
+      const why = searched.problem === '' ? '' : `; no automatic "no record" while ${searched.problem}`;
+      await this.book.note(caseId, `no exact record match${why}; waiting for an officer`);
+      return;
+    }
     const answer = matches.length === 1 ? answerFromRecord(matches[0] as WeaponRecord, c.traceId) : undefined;
     if (!answer) {
-      await this.book.note(
-        caseId,
-        matches.length === 0
-          ? 'no exact record match; waiting for an officer'
-          : `${matches.length} records match; waiting for an officer`,
-      );
+      await this.book.note(caseId, `${matches.length} records match; waiting for an officer`);
       return;
     }
     await this.commands.answer(caseId, answer, true);
+  }
+
+  /**
+   * Whether every source of records answers its health check now (the condition of an automatic
+   * "no record", 12.8): the sources searched, or the problem that prevents it.
+   */
+  async #allHealthy(): Promise<{ sources: string[] } | { problem: string }> {
+    const records = this.deps.records;
+    if (!records?.health) return { problem: 'the records cannot report their health' };
+    let sources: readonly SourceHealth[];
+    try {
+      sources = await records.health();
+    } catch (error) {
+      return { problem: `the registry health cannot be read (${TracenetError.from(error).codeName})` };
+    }
+    // Only the kinds: an adapter's problem text may name hosts, which a case note does not keep.
+    const down = sources.filter((s) => !s.ok).map((s) => s.kind);
+    if (down.length > 0) return { problem: `the ${down.join(', ')} registry cannot answer` };
+    return { sources: sources.map((s) => s.kind) };
   }
 
   /**
@@ -242,4 +278,9 @@ function outageNote(c: Case): TimelineEntry | undefined {
       return undefined;
   }
   return undefined;
+}
+
+/** `CARBINE` for WEAPON_TYPE_CARBINE; `weapon of unknown type` for none. */
+function typeName(type: WeaponType): string {
+  return type === 0 ? 'weapon of unknown type' : (WeaponType[type] ?? String(type)).replace('WEAPON_TYPE_', '');
 }
