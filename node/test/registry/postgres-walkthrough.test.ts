@@ -10,7 +10,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseState, TraceOutcome } from '@tracenet/proto';
 import { CLI_PATH, type LocalFederation, startLocalFederation } from '../../src/dev/local-federation.js';
-import { checkHealth, SERVING } from '../storage/health-client.js';
+import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { databaseUrl, testServerUrl } from '../support/postgres.js';
 
 /**
@@ -100,6 +101,31 @@ class Relay {
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
     this.#server = undefined;
   }
+}
+
+/**
+ * `grpc.health.v1.Health/Check` of one service on a node's Authority port; 1 SERVING, 2 NOT_SERVING
+ * (messages encoded by hand).
+ */
+function healthOf(address: string, token: string, service: string): Promise<number> {
+  const client = new (makeGenericClientConstructor({}, 'Health'))(address, credentials.createInsecure());
+  const name = Buffer.from(service);
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return new Promise<number>((resolve, reject) => {
+    client.makeUnaryRequest(
+      '/grpc.health.v1.Health/Check',
+      () => Buffer.concat([Buffer.from([0x0a, name.length]), name]),
+      (bytes: Buffer) => bytes,
+      {},
+      metadata,
+      { deadline: Date.now() + 5_000 },
+      (error: ServiceError | null, response?: Buffer) => {
+        if (error) reject(error);
+        else resolve(response && response.length >= 2 && response[0] === 0x08 ? (response[1] ?? 0) : 0);
+      },
+    );
+  }).finally(() => client.close());
 }
 
 async function freePort(): Promise<number> {
@@ -336,6 +362,7 @@ describe('docs/integration.md section 7: the French registry, command by command
 
   it('step 8: with the database gone the node keeps running and says so in health, status and metrics', async () => {
     const fra = (federation as LocalFederation).node('FRA');
+    const token = await readAuthorityToken(fra.dataDir);
     await relay.down();
     try {
       // A search makes the node ask the registry, which cannot answer.
@@ -347,11 +374,22 @@ describe('docs/integration.md section 7: the French registry, command by command
         }),
       ).rejects.toMatchObject({ codeName: 'UNAVAILABLE' });
       const { stdout } = await block(8);
-      expect(stdout).toMatch(/registry[^\n]*(down|unavailable)/i);
-      expect(stdout).toMatch(/^tracenet_registry_up\{[^}]*\} 0$/m);
-      expect(await checkHealth(fra.runtime.federation)).not.toBe(SERVING);
+      console.info(`the registry down:\n${stdout}`);
+      expect(stdout).toMatch(/^registry postgres DOWN since /m);
+      expect(stdout).toMatch(/^tracenet_registry_up\{adapter="postgres"\} 0$/m);
+      expect(stdout).not.toContain('postgres://'); // no connection URL in status
+      expect(await healthOf(fra.runtime.authority, token, 'tracenet.v1.Registry')).toBe(2);
+      expect(await healthOf(fra.runtime.authority, token, '')).toBe(1);
     } finally {
       await relay.up();
     }
+    // Back: the next search answers, and health says so.
+    const { records } = await fra.records.call('searchRecords', {
+      query: { manufacturer: 'Beretta', serialNumber: 'BER 92-04471', model: '', calibre: '', type: 0 },
+      serialOnly: false,
+      limit: 0,
+    });
+    expect(records.map((r) => r.recordId)).toEqual(['pg_1']);
+    expect(await healthOf(fra.runtime.authority, token, 'tracenet.v1.Registry')).toBe(1);
   });
 });
