@@ -399,6 +399,7 @@ export class TracenetNode {
           peers,
           policies,
           records,
+          registry,
           aliases,
           hits,
           journal,

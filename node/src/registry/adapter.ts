@@ -54,6 +54,13 @@ export interface RegistryAdapter {
   findBySerial(serial: SerialPattern, limit: number): Promise<RegistryEntry[]>;
   /** The record with this id (it starts with {@link idPrefix}), or undefined. */
   get(recordId: string): Promise<RegistryEntry | undefined>;
+  /**
+   * Records with an active report of loss or theft (`record.interest` set) whose indexed serial
+   * `serial` matches, as {@link findBySerial} matches: what hit/no-hit lookups read of this
+   * registry (docs/protocol.md 13.2). Optional: without it the node calls `findBySerial` and keeps
+   * the records with `interest`.
+   */
+  findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
 }
 
 /**
