@@ -460,7 +460,10 @@ export class RecordStore {
       const reference = newReference();
       const { interest } = this.#store.records;
       await this.#journal.write(
-        [interest.put(registryKey(recordId), { recordId, reference }), interest.put(referenceKey(reference), { recordId })],
+        [
+          interest.put(registryKey(recordId), { recordId, reference }),
+          interest.put(referenceKey(reference), { recordId }),
+        ],
         [],
       );
       return reference;
@@ -516,7 +519,12 @@ export class RecordStore {
       await this.#journal.write(operations, [
         {
           type: 'record.reported',
-          fields: { recordId, category: categoryName(report.category), reference, replaced: kept?.report !== undefined },
+          fields: {
+            recordId,
+            category: categoryName(report.category),
+            reference,
+            replaced: kept?.report !== undefined,
+          },
         },
       ]);
       this.#logger.info(

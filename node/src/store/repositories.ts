@@ -155,9 +155,7 @@ const interestShape = object({
 const registryInterestShape = object({
   recordId: string,
   reference: string,
-  report: optional(
-    object({ category: number, date: string, agency: string, reference: string, contactPoint: string }),
-  ),
+  report: optional(object({ category: number, date: string, agency: string, reference: string, contactPoint: string })),
   interestKeys: optional(array(string)),
 });
 /** What the node keeps of a record of another registry: its reference and the node's own report on it. */
