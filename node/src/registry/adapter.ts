@@ -55,10 +55,11 @@ export interface RegistryAdapter {
   /** The record with this id (it starts with {@link idPrefix}), or undefined. */
   get(recordId: string): Promise<RegistryEntry | undefined>;
   /**
-   * Records with an active report of loss or theft (`record.interest` set) whose indexed serial
-   * `serial` matches, as {@link findBySerial} matches: what hit/no-hit lookups read of this
-   * registry (docs/protocol.md 13.2). Optional: without it the node calls `findBySerial` and keeps
-   * the records with `interest`.
+   * Optional: the records with an active report of loss or theft (`record.interest` set) whose
+   * indexed serial `serial` matches, as {@link findBySerial} matches, at most `limit`. For lookups
+   * (docs/protocol.md 13), which only need reported weapons: an adapter that can ask its registry
+   * for those alone (the PostgreSQL adapter's `reports` section) saves reading every weapon of a
+   * wildcard serial. Without it the node uses {@link findBySerial} and keeps records with `interest`.
    */
   findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
 }
