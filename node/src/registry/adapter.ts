@@ -54,14 +54,6 @@ export interface RegistryAdapter {
   findBySerial(serial: SerialPattern, limit: number): Promise<RegistryEntry[]>;
   /** The record with this id (it starts with {@link idPrefix}), or undefined. */
   get(recordId: string): Promise<RegistryEntry | undefined>;
-  /**
-   * Optional: the records with an active report of loss or theft (`record.interest` set) whose
-   * indexed serial `serial` matches, as {@link findBySerial} matches, at most `limit`. For lookups
-   * (docs/protocol.md 13), which only need reported weapons: an adapter that can ask its registry
-   * for those alone (the PostgreSQL adapter's `reports` section) saves reading every weapon of a
-   * wildcard serial. Without it the node uses {@link findBySerial} and keeps records with `interest`.
-   */
-  findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
 }
 
 /**
