@@ -2,8 +2,8 @@ import { ErrorCode, type RecordQuery, TracenetError } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AliasTable } from '../records/alias-table.js';
 import { type InterestEntry, interestEntriesOf, type RecordStore } from '../records/record-store.js';
-import { MAX_CANDIDATES, type Registry, WeaponsSeen } from '../registry/registry.js';
-import { identityOfRecord, type WeaponIdentity } from '../registry/same-weapon.js';
+import { MAX_CANDIDATES, type Registry } from '../registry/registry.js';
+import { identityOfRecord, type WeaponIdentity, WeaponsSeen } from '../registry/same-weapon.js';
 import { compileLookup, type InterestMatch, MAX_HITS, matchInterest } from './matcher.js';
 
 /** Where a lookup finds records of interest. */

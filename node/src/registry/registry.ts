@@ -1,15 +1,9 @@
-import {
-  ErrorCode,
-  type IncompleteRecord,
-  type InterestReport,
-  type RecordQuery,
-  TracenetError,
-  type WeaponRecord,
-} from '@tracenet/proto';
+import { ErrorCode, type IncompleteRecord, type RecordQuery, TracenetError, type WeaponRecord } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AliasTable } from '../records/alias-table.js';
 import { isOfInterest } from '../records/interest.js';
 import type { RecordStore } from '../records/record-store.js';
+import { identityOfIncomplete, identityOfRecord, WeaponsSeen } from './same-weapon.js';
 import { type SerialPattern, serialPattern, serialViolation } from '../records/serial-pattern.js';
 import {
   indexedSerials,
@@ -23,7 +17,6 @@ import type { Clock } from '../util/clock.js';
 import type { Identification, RecordFinder } from '../ports/record-finder.js';
 import { type HeldIncomplete, isIncomplete, type RegistryAdapter, type RegistryEntry } from './adapter.js';
 import { LocalRecordsAdapter } from './local.js';
-import { identityOfIncomplete, identityOfRecord, sameWeapon, type WeaponIdentity } from './same-weapon.js';
 
 /** Default and maximum number of records a search returns. */
 export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
@@ -248,7 +241,7 @@ export class Registry implements RecordFinder {
    * INVALID_FIELD `held_incomplete` when it cannot be read whole) with the report kept by the
    * node over it (`RecordStore.reportRegistryRecord`). Returns the record with the report.
    */
-  async report(recordId: string, report: InterestReport): Promise<WeaponRecord> {
+  async report(recordId: string, report: Parameters<RecordStore['report']>[1]): Promise<WeaponRecord> {
     const store = this.#reportStore();
     if (this.#isOwn(recordId)) return store.report(recordId, report);
     const record = await this.#existing(this.#adapterOf(recordId), recordId);
@@ -328,7 +321,7 @@ export class Registry implements RecordFinder {
     const aliases = this.#options.aliases();
     const filters = identityFilters(query, aliases, serialOnly);
     const found = new Map<string, RegistryEntry>();
-    const weapons = new WeaponsSeen();
+    const weapons = new WeaponsSeen<RegistryAdapter>();
     for (const adapter of this.#ordered) {
       const candidates = await this.#ask(adapter, () => adapter.findBySerial(serial, MAX_CANDIDATES));
       for (const entry of candidates) {
@@ -397,33 +390,6 @@ export class Registry implements RecordFinder {
       });
     if (isIncomplete(record)) throw heldIncomplete(record);
     return record;
-  }
-}
-
-/**
- * The weapons one search has kept so far, by adapter, indexed by manufacturer and serial so that
- * a wide wildcard search does not compare every pair.
- */
-export class WeaponsSeen<S = RegistryAdapter> {
-  readonly #byKey = new Map<string, Array<{ source: S; identity: WeaponIdentity }>>();
-
-  add(source: S, identity: WeaponIdentity): void {
-    if (identity.manufacturer === '') return;
-    for (const serial of identity.serials) {
-      const key = `${identity.manufacturer}\u0000${serial}`;
-      const list = this.#byKey.get(key);
-      if (list) list.push({ source, identity });
-      else this.#byKey.set(key, [{ source, identity }]);
-    }
-  }
-
-  /** Whether a source other than `source` gave a weapon that is the same as `identity`. */
-  heldElsewhere(source: S, identity: WeaponIdentity): boolean {
-    return identity.serials.some((serial) =>
-      (this.#byKey.get(`${identity.manufacturer}\u0000${serial}`) ?? []).some(
-        (seen) => seen.source !== source && sameWeapon(seen.identity, identity),
-      ),
-    );
   }
 }
 

@@ -62,3 +62,30 @@ export function sameWeapon(a: WeaponIdentity, b: WeaponIdentity): boolean {
     (a.type === 0 || b.type === 0 || a.type === b.type)
   );
 }
+
+/**
+ * The weapons one search has kept so far, by adapter, indexed by manufacturer and serial so that
+ * a wide wildcard search does not compare every pair.
+ */
+export class WeaponsSeen<S> {
+  readonly #byKey = new Map<string, Array<{ source: S; identity: WeaponIdentity }>>();
+
+  add(source: S, identity: WeaponIdentity): void {
+    if (identity.manufacturer === '') return;
+    for (const serial of identity.serials) {
+      const key = `${identity.manufacturer}\u0000${serial}`;
+      const list = this.#byKey.get(key);
+      if (list) list.push({ source, identity });
+      else this.#byKey.set(key, [{ source, identity }]);
+    }
+  }
+
+  /** Whether a source other than `source` gave a weapon that is the same as `identity`. */
+  heldElsewhere(source: S, identity: WeaponIdentity): boolean {
+    return identity.serials.some((serial) =>
+      (this.#byKey.get(`${identity.manufacturer}\u0000${serial}`) ?? []).some(
+        (seen) => seen.source !== source && sameWeapon(seen.identity, identity),
+      ),
+    );
+  }
+}
