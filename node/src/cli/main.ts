@@ -52,6 +52,13 @@ if (process.env.GRPC_VERBOSITY === undefined && process.env.GRPC_NODE_VERBOSITY 
 // Files the node creates (store, runtime file) are readable by their owner only.
 process.umask(0o077);
 
+// `tracenet … | head -1`: the reader went away, nobody reads what is left, and that is not a
+// failure. Exit quietly with 0 instead of crashing on the unhandled EPIPE of the stream.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 async function authority(dataDir: string): Promise<LocalAuthorityClient | undefined> {
   const info = await running(dataDir);
   return info
