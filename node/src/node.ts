@@ -417,6 +417,7 @@ export class TracenetNode {
           peers,
           policies,
           records,
+          registry,
           aliases,
           hits,
           journal,

@@ -222,9 +222,9 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
           field: 'report',
           rule: 'required',
         });
-      return { record: await deps.records.report(request.recordId, request.report) };
+      return { record: await deps.registry.report(request.recordId, request.report) };
     }),
-    clearReport: guarded(async (request) => ({ record: await deps.records.clearReport(request.recordId) })),
+    clearReport: guarded(async (request) => ({ record: await deps.registry.clearReport(request.recordId) })),
     loadAliases: guarded(async (request) => {
       if (!deps.aliases)
         throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node has no alias table', {
