@@ -332,6 +332,7 @@ describe('docs/integration.md section 7: the French registry, command by command
       .node('FRA')
       .authority.call('getPeerPolicy', { participantId: 'BEL' });
     expect(policy).toMatchObject({ participantId: 'BEL', acceptRequests: true, autoAnswer: true, allowLookups: true });
+    expect(JSON.stringify(policy)).toContain('history.end_user');
   });
 
   it('step 5: the node finds the Beretta with its movements as events, and the MAS 49/56 as held but incomplete', async () => {
