@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -175,6 +175,18 @@ describe('@tracenet/sdk installed without @tracenet/node', () => {
     }
     expect(sizes.client.packages).toBeLessThan(sizes.kit.packages);
     expect(sizes.client.megabytes).toBeLessThan(sizes.kit.megabytes);
+    // docs/integration.md section 3 states what was measured here: the same package counts, and
+    // sizes within 20 % (they grow with the code).
+    const guide = readFileSync(join(ROOT, 'docs', 'integration.md'), 'utf8').replace(/\s+/g, ' ');
+    const stated =
+      /installs (\d+) packages, about (\d+) MB; with `@tracenet\/node` as a devDependency, (\d+) packages, about (\d+) MB/.exec(
+        guide,
+      );
+    expect(stated, 'integration.md section 3 states the install footprint').not.toBeNull();
+    const [, clientPackages, clientMb, kitPackages, kitMb] = (stated ?? []).map(Number);
+    expect([clientPackages, kitPackages]).toEqual([sizes.client.packages, sizes.kit.packages]);
+    expect(Math.abs((clientMb ?? 0) - sizes.client.megabytes)).toBeLessThan(sizes.client.megabytes * 0.2);
+    expect(Math.abs((kitMb ?? 0) - sizes.kit.megabytes)).toBeLessThan(sizes.kit.megabytes * 0.2);
   });
 
   it('loads the client, which fails a call to a closed port with a typed error', async () => {
