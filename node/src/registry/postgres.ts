@@ -453,7 +453,10 @@ export class PostgresAdapter implements RegistryAdapter {
       for (const weapon of await this.#entries(rows, (sql, params) => this.#query(sql, params))) {
         const entry = entryOf(weapon);
         const held = 'held' in weapon.built ? weapon.built.held : undefined;
-        if (held && held.identity?.serialNumber === '' && held.controlComponentSerial === '')
+        if (
+          held &&
+          [held.identity?.serialNumber ?? '', held.controlComponentSerial].every((v) => normaliseSerial(v) === '')
+        )
           await visit({ unreadable: true, key: weapon.key, problems: held.problems });
         else await visit(entry);
       }
