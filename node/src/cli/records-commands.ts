@@ -542,6 +542,12 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
             (e) =>
               `held but incomplete: ${e.recordId} ${e.identity?.manufacturer ?? ''} ${e.identity?.serialNumber || e.controlComponentSerial} (${[...new Set(e.problems.map((p) => p.field))].join(', ')})`,
           ),
+          ...(found.near.length === 0
+            ? []
+            : [
+                `Near matches (a close weapon type, docs/records.md 2.3; for an officer to judge, never answered automatically):`,
+                ...searchTable(found.near),
+              ]),
         ]);
       },
     );

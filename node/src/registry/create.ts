@@ -42,7 +42,7 @@ export async function createRegistry(options: {
   const external = await createExternalAdapter(options);
   const local = !external || config.includeLocal ? new LocalRecordsAdapter(records) : undefined;
   const adapters = [local, external].filter((a): a is RegistryAdapter => a !== undefined);
-  return new Registry({ adapters, aliases: options.aliases, clock, logger });
+  return new Registry({ adapters, aliases: options.aliases, clock, logger, records });
 }
 
 /**

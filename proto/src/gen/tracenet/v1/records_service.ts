@@ -98,6 +98,12 @@ export interface SearchRecordsRequest {
 export interface SearchRecordsResponse {
   records: WeaponRecord[];
   incomplete: IncompleteRecord[];
+  /**
+   * Near matches: records that are the weapon asked for except that their type is close to the
+   * query's, not the same (rifle for carbine; docs/records.md 2.3). For an officer to look at;
+   * never answered automatically.
+   */
+  near: WeaponRecord[];
 }
 
 /** DeleteRecordRequest names a record. */
@@ -153,11 +159,14 @@ export interface ClearReportRequest {
 }
 
 /**
- * LoadAliasesRequest carries an alias table as CSV: on each line a canonical manufacturer name,
- * then its aliases; "#" starts a comment line (docs/protocol.md 13.5).
+ * LoadAliasesRequest carries an alias table as CSV: on each line a canonical manufacturer name
+ * (a canonical calibre designation with calibres), then its aliases; "#" starts a comment line
+ * (docs/protocol.md 13.5).
  */
 export interface LoadAliasesRequest {
   csv: Buffer;
+  /** The CSV is the calibre alias table (kept in <data>/calibre-aliases.csv), not the manufacturer one. */
+  calibres: boolean;
 }
 
 /** LoadAliasesResponse says what the table now holds. */
@@ -487,7 +496,7 @@ export const SearchRecordsRequest: MessageFns<SearchRecordsRequest> = {
 };
 
 function createBaseSearchRecordsResponse(): SearchRecordsResponse {
-  return { records: [], incomplete: [] };
+  return { records: [], incomplete: [], near: [] };
 }
 
 export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
@@ -497,6 +506,9 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
     }
     for (const v of message.incomplete) {
       IncompleteRecord.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.near) {
+      WeaponRecord.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -530,6 +542,14 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
             message.incomplete.push(IncompleteRecord.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.near.push(WeaponRecord.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -550,6 +570,7 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
       incomplete: globalThis.Array.isArray(object?.incomplete)
         ? object.incomplete.map((e: any) => IncompleteRecord.fromJSON(e))
         : [],
+      near: globalThis.Array.isArray(object?.near) ? object.near.map((e: any) => WeaponRecord.fromJSON(e)) : [],
     };
   },
 
@@ -561,6 +582,9 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
     if (message.incomplete?.length) {
       obj.incomplete = message.incomplete.map((e) => IncompleteRecord.toJSON(e));
     }
+    if (message.near?.length) {
+      obj.near = message.near.map((e) => WeaponRecord.toJSON(e));
+    }
     return obj;
   },
 
@@ -571,6 +595,7 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
     const message = createBaseSearchRecordsResponse();
     message.records = object.records?.map((e) => WeaponRecord.fromPartial(e)) || [];
     message.incomplete = object.incomplete?.map((e) => IncompleteRecord.fromPartial(e)) || [];
+    message.near = object.near?.map((e) => WeaponRecord.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1259,13 +1284,16 @@ export const ClearReportRequest: MessageFns<ClearReportRequest> = {
 };
 
 function createBaseLoadAliasesRequest(): LoadAliasesRequest {
-  return { csv: Buffer.alloc(0) };
+  return { csv: Buffer.alloc(0), calibres: false };
 }
 
 export const LoadAliasesRequest: MessageFns<LoadAliasesRequest> = {
   encode(message: LoadAliasesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.csv.length !== 0) {
       writer.uint32(10).bytes(message.csv);
+    }
+    if (message.calibres !== false) {
+      writer.uint32(16).bool(message.calibres);
     }
     return writer;
   },
@@ -1291,6 +1319,14 @@ export const LoadAliasesRequest: MessageFns<LoadAliasesRequest> = {
             message.csv = Buffer.from(reader.bytes());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.calibres = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1304,13 +1340,19 @@ export const LoadAliasesRequest: MessageFns<LoadAliasesRequest> = {
   },
 
   fromJSON(object: any): LoadAliasesRequest {
-    return { csv: isSet(object.csv) ? Buffer.from(bytesFromBase64(object.csv)) : Buffer.alloc(0) };
+    return {
+      csv: isSet(object.csv) ? Buffer.from(bytesFromBase64(object.csv)) : Buffer.alloc(0),
+      calibres: isSet(object.calibres) ? globalThis.Boolean(object.calibres) : false,
+    };
   },
 
   toJSON(message: LoadAliasesRequest): unknown {
     const obj: any = {};
     if (message.csv.length !== 0) {
       obj.csv = base64FromBytes(message.csv);
+    }
+    if (message.calibres !== false) {
+      obj.calibres = message.calibres;
     }
     return obj;
   },
@@ -1321,6 +1363,7 @@ export const LoadAliasesRequest: MessageFns<LoadAliasesRequest> = {
   fromPartial(object: DeepPartial<LoadAliasesRequest>): LoadAliasesRequest {
     const message = createBaseLoadAliasesRequest();
     message.csv = object.csv ?? Buffer.alloc(0);
+    message.calibres = object.calibres ?? false;
     return message;
   },
 };
@@ -1499,8 +1542,9 @@ export const RecordsService = {
     responseDeserialize: (value: Buffer): RecordResponse => RecordResponse.decode(value),
   },
   /**
-   * LoadAliases replaces the manufacturer alias table that lookups match with (docs/protocol.md
-   * 13.5). The node keeps it in <data>/aliases.csv, so it survives restarts.
+   * LoadAliases replaces the manufacturer (or calibre) alias table that identity searches,
+   * automatic answers and lookups match with (docs/protocol.md 13.5). The node keeps it in
+   * <data>/aliases.csv (<data>/calibre-aliases.csv), so it survives restarts.
    */
   loadAliases: {
     path: "/tracenet.v1.Records/LoadAliases" as const,
@@ -1538,8 +1582,9 @@ export interface RecordsServer extends UntypedServiceImplementation {
   /** ClearReport withdraws the report: the record is no longer a record of interest. */
   clearReport: handleUnaryCall<ClearReportRequest, RecordResponse>;
   /**
-   * LoadAliases replaces the manufacturer alias table that lookups match with (docs/protocol.md
-   * 13.5). The node keeps it in <data>/aliases.csv, so it survives restarts.
+   * LoadAliases replaces the manufacturer (or calibre) alias table that identity searches,
+   * automatic answers and lookups match with (docs/protocol.md 13.5). The node keeps it in
+   * <data>/aliases.csv (<data>/calibre-aliases.csv), so it survives restarts.
    */
   loadAliases: handleUnaryCall<LoadAliasesRequest, LoadAliasesResponse>;
 }
@@ -1658,8 +1703,9 @@ export interface RecordsClient extends Client {
     callback: (error: ServiceError | null, response: RecordResponse) => void,
   ): ClientUnaryCall;
   /**
-   * LoadAliases replaces the manufacturer alias table that lookups match with (docs/protocol.md
-   * 13.5). The node keeps it in <data>/aliases.csv, so it survives restarts.
+   * LoadAliases replaces the manufacturer (or calibre) alias table that identity searches,
+   * automatic answers and lookups match with (docs/protocol.md 13.5). The node keeps it in
+   * <data>/aliases.csv (<data>/calibre-aliases.csv), so it survives restarts.
    */
   loadAliases(
     request: LoadAliasesRequest,
