@@ -119,9 +119,9 @@ export function checkLines(check: RegistryCheck, top: number): string[] {
   const n = (value: number) => String(value).padStart(width);
   const lines = [
     `Registry ${check.adapter}: ${check.rows} rows read in ${(check.ms / 1000).toFixed(1)} s`,
-    `  valid       ${n(check.valid)}`,
-    `  incomplete  ${n(check.incomplete)}${eg(check.examples.incomplete)}`,
-    `  unreadable  ${n(check.unreadable)}${eg(check.examples.unreadable)}`,
+    `  ${n(check.valid)}  valid`,
+    `  ${n(check.incomplete)}  incomplete${eg(check.examples.incomplete)}`,
+    `  ${n(check.unreadable)}  unreadable${eg(check.examples.unreadable)}`,
     `Reports of loss or theft: ${check.reports.valid} weapons with a valid active report, ${check.reports.invalid} with an invalid one`,
   ];
   if (check.problems.length > 0) {

@@ -91,9 +91,9 @@ describe('tracenet registry check on PostgreSQL', () => {
     const lines = stdout.split('\n');
     expect(lines[0]).toMatch(/^Registry postgres: 201 rows read in \d+\.\d s$/);
     expect(lines.slice(1, 5)).toEqual([
-      '  valid       194',
-      '  incomplete    5  e.g. pg_7, pg_8, pg_9, pg_23, pg_24',
-      '  unreadable    2  e.g. 10, (no key)',
+      '  194  valid',
+      '    5  incomplete  e.g. pg_7, pg_8, pg_9, pg_23, pg_24',
+      '    2  unreadable  e.g. 10, (no key)',
       'Reports of loss or theft: 2 weapons with a valid active report, 2 with an invalid one',
     ]);
     expect(lines[5]).toBe('Problems (rows, record field, rule, registry column):');
