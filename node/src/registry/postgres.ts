@@ -509,12 +509,13 @@ export class PostgresAdapter implements RegistryAdapter {
         : rule === 'code'
           ? 'hold a code the mapping does not translate'
           : `break the rule "${rule}"`;
-    const source =
-      path === 'weapons.key' ? `column "${this.#mapping.weapons.key.name}"` : mappedSource(this.#values.get(path));
-    throw mappingError(
-      path,
-      `${source}: ${worst.weapons} of ${total} weapon rows ${what} (the first ${total} by key were read); fix the mapping or the registry`,
-    );
+    const value = this.#values.get(path);
+    const source = path === 'weapons.key' ? `column "${this.#mapping.weapons.key.name}"` : mappedSource(value);
+    const unmapped = !value && /\.(?:columns|manufactureEvent)\./.test(path);
+    const found = unmapped
+      ? `not mapped, but ${worst.weapons} of ${total} weapon rows need it (rule "${rule}")`
+      : `${value || path === 'weapons.key' ? `${source}: ` : ''}${worst.weapons} of ${total} weapon rows ${what}`;
+    throw mappingError(path, `${found} (the first ${total} by key were read); fix the mapping or the registry`);
   }
 
   /**
