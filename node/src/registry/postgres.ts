@@ -450,7 +450,7 @@ export class PostgresAdapter implements RegistryAdapter {
         after === undefined
           ? await this.#query(this.#sql.page.first, [page])
           : await this.#query(this.#sql.page.after, [after, page]);
-      for (const weapon of await this.#entries(rows, (sql, params) => this.#query(sql, params))) {
+      for (const weapon of await this.#entries(rows, { quiet: true })) {
         const entry = entryOf(weapon);
         const held = 'held' in weapon.built ? weapon.built.held : undefined;
         if (
@@ -493,7 +493,7 @@ export class PostgresAdapter implements RegistryAdapter {
     };
     const keyless = rows.filter((row) => row.k == null).length;
     for (let i = 0; i < keyless; i += 1) fail('weapons.key', 'required');
-    const weapons = await this.#entries(rows, run);
+    const weapons = await this.#entries(rows, { run, quiet: true });
     for (const { built } of weapons) {
       const rules = new Map<string, string>();
       for (const problem of built.problems) if (!rules.has(problem.path)) rules.set(problem.path, problem.rule);
@@ -520,14 +520,14 @@ export class PostgresAdapter implements RegistryAdapter {
 
   /**
    * What the weapon rows make (first row of each key), with the events and reports of all in one
-   * query each. A weapon held but incomplete is logged unless `run` is given (the checks of
-   * `open()` and {@link scan} report them themselves).
+   * query each, through `run` (the open pool's by default). A weapon held but incomplete is logged
+   * unless `quiet` (the checks of `open()` and {@link scan} report them themselves).
    */
   async #entries(
     rows: readonly Row[],
-    run?: (sql: string, params: unknown[]) => Promise<Row[]>,
+    options: { run?: (sql: string, params: unknown[]) => Promise<Row[]>; quiet?: boolean } = {},
   ): Promise<WeaponRows[]> {
-    const query = run ?? ((sql: string, params: unknown[]) => this.#query(sql, params));
+    const query = options.run ?? ((sql: string, params: unknown[]) => this.#query(sql, params));
     const weapons = new Map<string, Row>();
     for (const row of rows) if (row.k != null && !weapons.has(row.k)) weapons.set(row.k, row);
     if (weapons.size === 0) return [];
@@ -547,7 +547,7 @@ export class PostgresAdapter implements RegistryAdapter {
     const result: WeaponRows[] = [];
     for (const [key, row] of weapons) {
       const built = this.#build(key, row, events.get(key) ?? [], reports.get(key) ?? []);
-      if ('held' in built && !run)
+      if ('held' in built && !options.quiet)
         this.#log.warn(
           { weaponKey: key, problems: built.problems.map((p) => ({ field: p.field, rule: p.rule, mapping: p.path })) },
           'registry weapon held but incomplete: its rows do not make a valid record',
