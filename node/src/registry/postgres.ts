@@ -165,7 +165,8 @@ const NOT_A_KEY = new Set(['22P02', '22003', '22007', '22008', '22021']);
 /**
  * A problem of a weapon's rows: the record's field (`record.manufacture.type`,
  * `record.events[2].date`), the rule, and the mapping path whose column the value comes from
- * (`weapons.columns.type`). Its message never holds the row's values: it is logged.
+ * (`weapons.columns.type`). Logs get the field, rule and path only: the message of a record rule
+ * may quote the row's value, which officers may see but logs must not hold.
  */
 interface RowProblem {
   readonly field: string;
