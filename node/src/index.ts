@@ -71,7 +71,14 @@ export { connectUnary, type AuthorityChannel, type UnaryClient } from './api/una
 export { Workflow } from './workflow/workflow.js';
 export { parseAliasCsv, AliasTable } from './records/alias-table.js';
 export { serialPattern, WILDCARD_MIN_KNOWN, type SerialPattern } from './records/serial-pattern.js';
-export type { RegistryAdapter } from './registry/adapter.js';
+export {
+  type HeldIncomplete,
+  isIncomplete,
+  isUnreadable,
+  type RegistryAdapter,
+  type RegistryEntry,
+  type UnreadableRow,
+} from './registry/adapter.js';
 export { Registry, identityFilter, type SearchOptions, type AdapterHealth } from './registry/registry.js';
 export { createRegistry, type AdapterModule, type AdapterModuleContext } from './registry/create.js';
 export { LocalRecordsAdapter } from './registry/local.js';

@@ -25,6 +25,8 @@ const KNOWN_COMMANDS = [
   'status',
   'audit',
   'audit verify',
+  'registry',
+  'registry check',
 ];
 
 /** Subcommand names listed under "Commands:" in a help text (the implicit `help` left out). */
