@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaseState, TraceOutcome } from '@tracenet/proto';
+import { CaseRole, CaseState, TraceOutcome } from '@tracenet/proto';
 import { CLI_PATH, type LocalFederation, startLocalFederation } from '../../src/dev/local-federation.js';
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
@@ -41,21 +41,21 @@ const DOC = {
 } as const;
 
 /** The section's text, its ```sh blocks by the number of their `# n ·` title, and its ```json blocks. */
-function walkthrough(): { text: string; sh: Map<number, string>; json: unknown[] } {
+function walkthrough(): { text: string; sh: Map<string, string>; json: unknown[] } {
   const doc = readFileSync(GUIDE, 'utf8');
   const start = doc.indexOf("\n## 7 A registry that looks nothing like Tracenet's");
   if (start < 0)
     throw new Error('docs/integration.md has no section 7 "A registry that looks nothing like Tracenet\'s"');
   const next = doc.indexOf('\n## ', start + 1);
   const text = doc.slice(start, next < 0 ? undefined : next);
-  const sh = new Map<number, string>();
+  const sh = new Map<string, string>();
   const json: unknown[] = [];
   for (const [, lang, body] of text.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)) {
     if (lang === 'json') json.push(JSON.parse(body ?? ''));
     if (lang !== 'sh') continue;
-    const title = /^# (\d+) · /.exec(body ?? '');
+    const title = /^# (\d+[a-z]?) · /.exec(body ?? '');
     if (!title) throw new Error(`a sh block of section 7 has no "# n · title" first line:\n${body}`);
-    sh.set(Number(title[1]), body ?? '');
+    sh.set(title[1] ?? '', body ?? '');
   }
   return { text, sh, json };
 }
@@ -150,10 +150,10 @@ describe('docs/integration.md section 7: the French registry, command by command
 
   /** Runs section 7's block `n` through bash, as written but for the placeholders; its output. */
   async function block(
-    n: number,
+    n: number | string,
     options: { cwd?: string; allowFailure?: boolean } = {},
   ): Promise<{ stdout: string; stderr: string; code: number }> {
-    let script = sh.get(n);
+    let script = sh.get(String(n));
     if (script === undefined) throw new Error(`section 7 has no block "# ${n} ·"`);
     for (const [from, to] of replaced) script = script.split(from).join(to);
     try {
@@ -174,8 +174,8 @@ describe('docs/integration.md section 7: the French registry, command by command
 
   /** What `export NAME=value` lines of block `n` set, as bash evaluates them. */
   async function exportsOf(n: number): Promise<Record<string, string>> {
-    const names = [...(sh.get(n) ?? '').matchAll(/^export (\w+)=/gm)].map((m) => m[1] ?? '');
-    let script = (sh.get(n) ?? '')
+    const names = [...(sh.get(String(n)) ?? '').matchAll(/^export (\w+)=/gm)].map((m) => m[1] ?? '');
+    let script = (sh.get(String(n)) ?? '')
       .split('\n')
       .filter((line) => line.startsWith('export '))
       .join('\n');
@@ -371,6 +371,34 @@ describe('docs/integration.md section 7: the French registry, command by command
     expect(JSON.stringify(answer)).not.toContain('Martin');
     expect(answer.withheld).toEqual([expect.stringContaining('end_user')]);
   }, 120_000);
+
+  it('step 6b: the MAS 49/56, held but incomplete, is acknowledged and waits for an officer, never "no record"', async () => {
+    const { stdout } = await block('6b', { cwd: join(base, 'case-system') });
+    const answer = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    expect(answer).toMatchObject({
+      state: CaseState[CaseState.CASE_STATE_ACKNOWLEDGED],
+      outcome: TraceOutcome[TraceOutcome.TRACE_OUTCOME_UNSPECIFIED],
+    });
+    const fra = (federation as LocalFederation).node('FRA');
+    const { cases } = await fra.cases.call('listCases', {
+      role: CaseRole.CASE_ROLE_REQUESTED,
+      state: CaseState.CASE_STATE_ACKNOWLEDGED,
+      peer: 'BEL',
+      overdueOnly: false,
+      limit: 0,
+      cursor: '',
+    });
+    expect(cases).toHaveLength(1);
+    const { case: waiting } = await fra.cases.call('getCase', { caseId: cases[0]?.caseId ?? '' });
+    const notes = waiting?.timeline.map((t) => t.summary) ?? [];
+    expect(notes).toContainEqual(
+      expect.stringMatching(/^held but incomplete: pg_9 .*\(record\.manufacture\.type\)\S*; waiting for an officer$/),
+    );
+    expect(notes.join('\n')).not.toMatch(/no record/i);
+    expect(text.replace(/\s+/g, ' ')).toContain(
+      'held but incomplete: pg_9 … (record.manufacture.type); waiting for an officer',
+    );
+  }, 60_000);
 
   it('step 7: a lookup hits the Glock reported stolen in signalement; the Sako whose report was lifted does not', async () => {
     const { stdout } = await block(7);
