@@ -1,22 +1,24 @@
-import { ErrorCode, type IncompleteRecord, type RecordQuery, TracenetError, type WeaponRecord } from '@tracenet/proto';
+import {
+  ErrorCode,
+  type IncompleteRecord,
+  type RecordQuery,
+  TracenetError,
+  type WeaponRecord,
+  WeaponType,
+} from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AliasTable } from '../records/alias-table.js';
 import { isOfInterest } from '../records/interest.js';
 import type { RecordStore } from '../records/record-store.js';
 import { identityOfIncomplete, identityOfRecord, WeaponsSeen } from './same-weapon.js';
 import { type SerialPattern, serialPattern, serialViolation } from '../records/serial-pattern.js';
-import {
-  indexedSerials,
-  normaliseCalibre,
-  normaliseModel,
-  normaliseName,
-  normaliseSerial,
-} from '../records/normalise.js';
+import { indexedSerials, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
 import { retentionDate, retentionOf, retentionRefusal } from '../records/retention.js';
 import type { Clock } from '../util/clock.js';
 import type { Identification, RecordFinder } from '../ports/record-finder.js';
 import { type HeldIncomplete, isIncomplete, type RegistryAdapter, type RegistryEntry } from './adapter.js';
 import { LocalRecordsAdapter } from './local.js';
+import { RegistryMonitor } from './monitor.js';
 
 /** Default and maximum number of records a search returns. */
 export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
@@ -77,6 +79,8 @@ export interface AdapterHealth {
  */
 export class Registry implements RecordFinder {
   readonly adapters: readonly RegistryAdapter[];
+  /** What every adapter call and check showed: up or down, since when, last error and latency. */
+  readonly monitor: RegistryMonitor;
   readonly #options: RegistryOptions;
   readonly #logger: Logger;
   readonly #opened = new Set<RegistryAdapter>();
@@ -97,6 +101,11 @@ export class Registry implements RecordFinder {
     ];
     this.#options = options;
     this.#logger = options.logger.child({ component: 'registry' });
+    this.monitor = new RegistryMonitor({
+      kinds: options.adapters.map((a) => a.kind),
+      clock: options.clock,
+      logger: options.logger,
+    });
   }
 
   /**
@@ -154,14 +163,16 @@ export class Registry implements RecordFinder {
   }
 
   /**
-   * As {@link findExact}, with the weapons held but incomplete that may be the one asked for.
-   * Used by automatic answers: an incomplete match must never read as "no record".
+   * As {@link findExact}, with the weapons held but incomplete that may be the one asked for and
+   * the near matches (records whose type is close to the query's, {@link closeTypes}). Used by
+   * automatic answers: an incomplete match must never read as "no record", and a near match is
+   * for an officer to judge.
    */
   async identify(query: RecordQuery): Promise<Identification> {
     const serial = querySerial(query, false);
     requireManufacturer(query);
     const found = await this.#find(query, serial, false, MAX_CANDIDATES);
-    return split(found);
+    return split(found, query);
   }
 
   /**
@@ -175,7 +186,10 @@ export class Registry implements RecordFinder {
     return (await this.searchAll(query, options)).records;
   }
 
-  /** As {@link search}, with the weapons held but incomplete that match (within the same limit). */
+  /**
+   * As {@link search}, with the weapons held but incomplete that match and the near matches (a
+   * type close to the query's), all within the same limit.
+   */
   async searchAll(query: RecordQuery, options: SearchOptions = {}): Promise<Identification> {
     const limit = options.limit === undefined || options.limit === 0 ? SEARCH_LIMIT.default : options.limit;
     if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT.max) {
@@ -186,7 +200,7 @@ export class Registry implements RecordFinder {
     }
     const serial = querySerial(query, true);
     if (!options.serialOnly) requireManufacturer(query);
-    return split(await this.#find(query, serial, options.serialOnly ?? false, limit));
+    return split(await this.#find(query, serial, options.serialOnly ?? false, limit), query);
   }
 
   /** The record with this id, from the adapter its prefix names; undefined when there is none. */
@@ -341,20 +355,29 @@ export class Registry implements RecordFinder {
   /**
    * Runs one call of an adapter. A TracenetError passes as it is; anything else (a driver's
    * connection error, an adapter's bug) means the registry could not answer: UNAVAILABLE, which
-   * automatic answers retry (12.8).
+   * automatic answers retry (12.8). Every call is reported to {@link monitor}: its latency, and
+   * whether the registry answered.
    */
   async #ask<T>(adapter: RegistryAdapter, call: () => Promise<T>): Promise<T> {
+    const stopwatch = this.monitor.stopwatch();
+    let failure: TracenetError;
     try {
       if (!this.#opened.has(adapter)) await this.#openAdapter(adapter);
-      return await call();
+      const result = await call();
+      this.monitor.succeeded(adapter.kind, stopwatch, result);
+      return result;
     } catch (error) {
-      if (error instanceof TracenetError) throw error;
-      throw new TracenetError(
-        ErrorCode.ERROR_CODE_UNAVAILABLE,
-        `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
-        { cause: error },
-      );
+      failure =
+        error instanceof TracenetError
+          ? error
+          : new TracenetError(
+              ErrorCode.ERROR_CODE_UNAVAILABLE,
+              `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
+              { cause: error },
+            );
     }
+    this.monitor.failed(adapter.kind, stopwatch, failure);
+    throw failure;
   }
 
   async #openAdapter(adapter: RegistryAdapter): Promise<void> {
@@ -394,33 +417,69 @@ export class Registry implements RecordFinder {
 }
 
 /**
+ * Weapon types that registries and markings confuse (docs/records.md 2.3, "close types"): a record
+ * whose type differs from the query's but is in the same group is a **near match** — offered to
+ * the officer, never answered automatically. Every other pair of types is different.
+ */
+export const CLOSE_TYPE_GROUPS: readonly (readonly WeaponType[])[] = [
+  [WeaponType.WEAPON_TYPE_RIFLE, WeaponType.WEAPON_TYPE_CARBINE, WeaponType.WEAPON_TYPE_ASSAULT_RIFLE],
+  [WeaponType.WEAPON_TYPE_PISTOL, WeaponType.WEAPON_TYPE_REVOLVER],
+];
+
+/** Whether two different weapon types are close ({@link CLOSE_TYPE_GROUPS}); a type is not close to itself. */
+export function closeTypes(a: WeaponType, b: WeaponType): boolean {
+  return a !== b && CLOSE_TYPE_GROUPS.some((group) => group.includes(a) && group.includes(b));
+}
+
+/** How a record compares with a query: the weapon asked for, a near match (close type), or neither. */
+export type IdentityMatch = 'match' | 'near' | false;
+
+/**
  * Whether a record is the weapon of a query apart from its serial (docs/records.md 2.3): the same
- * manufacturer after aliases (unless serial-only), and the same model, calibre and type where the
- * query gives them; a record without a model does not match a query that names one.
+ * manufacturer after aliases (unless serial-only), and the same model, calibre (after aliases) and
+ * type where the query gives them; a record without a model does not match a query that names
+ * one. With `near`, a record that is all this but for a type close to the query's is accepted too
+ * ({@link identityMatch} tells which).
  */
 export function identityFilter(
   query: RecordQuery,
   aliases: AliasTable,
   serialOnly: boolean,
+  near = false,
 ): (record: WeaponRecord) => boolean {
+  const match = identityMatch(query, aliases, serialOnly);
+  return near ? (record) => match(record) !== false : (record) => match(record) === 'match';
+}
+
+/** How each record compares with a query (docs/records.md 2.3): `match`, `near` (close type) or false. */
+export function identityMatch(
+  query: RecordQuery,
+  aliases: AliasTable,
+  serialOnly: boolean,
+): (record: WeaponRecord) => IdentityMatch {
   const manufacturer = serialOnly ? '' : aliases.canonical(query.manufacturer);
   const model = normaliseModel(query.model);
-  const calibre = normaliseCalibre(query.calibre);
+  const calibre = aliases.canonicalCalibre(query.calibre);
   return (record) => {
     const m = record.manufacture;
-    return (
-      (manufacturer === '' || aliases.canonical(m?.manufacturer ?? '') === manufacturer) &&
-      (model === '' || normaliseModel(m?.model ?? '') === model) &&
-      (calibre === '' || normaliseCalibre(m?.calibre ?? '') === calibre) &&
-      (query.type === 0 || m?.type === query.type)
-    );
+    if (
+      !(
+        (manufacturer === '' || aliases.canonical(m?.manufacturer ?? '') === manufacturer) &&
+        (model === '' || normaliseModel(m?.model ?? '') === model) &&
+        (calibre === '' || aliases.canonicalCalibre(m?.calibre ?? '') === calibre)
+      )
+    )
+      return false;
+    const type = m?.type ?? 0;
+    if (query.type === 0 || type === query.type) return 'match';
+    return closeTypes(type, query.type) ? 'near' : false;
   };
 }
 
 /**
- * Whether an adapter's entry is a weapon the query may describe: a record by the identity rules;
- * a weapon held but incomplete by its serial and by those parts of its identity it could read
- * (an unreadable manufacturer or type does not exclude it).
+ * Whether an adapter's entry is a weapon the query may describe: a record by the identity rules
+ * (near matches included); a weapon held but incomplete by its serial and by those parts of its
+ * identity it could read (an unreadable manufacturer or type does not exclude it).
  */
 function accepts(entry: RegistryEntry, filters: IdentityFilters, serial: SerialPattern): boolean {
   if (!isIncomplete(entry)) return filters.record(entry) && indexedSerials(entry).some((s) => serial.test(s));
@@ -429,37 +488,41 @@ function accepts(entry: RegistryEntry, filters: IdentityFilters, serial: SerialP
 }
 
 interface IdentityFilters {
+  /** A record that is the weapon asked for, or a near match ({@link split} tells them apart). */
   readonly record: (record: WeaponRecord) => boolean;
   readonly held: (entry: IncompleteRecord) => boolean;
 }
 
 function identityFilters(query: RecordQuery, aliases: AliasTable, serialOnly: boolean): IdentityFilters {
-  const record = identityFilter(query, aliases, serialOnly);
+  const record = identityFilter(query, aliases, serialOnly, true);
   const manufacturer = serialOnly ? '' : aliases.canonical(query.manufacturer);
   const model = normaliseModel(query.model);
-  const calibre = normaliseCalibre(query.calibre);
-  // What a weapon held but incomplete could not read does not exclude it.
+  const calibre = aliases.canonicalCalibre(query.calibre);
+  // What a weapon held but incomplete could not read does not exclude it; a close type does not either.
   const same = (wanted: string, held: string) => wanted === '' || held === '' || held === wanted;
   return {
     record,
     held: ({ identity }) =>
       same(manufacturer, identity?.manufacturer ? aliases.canonical(identity.manufacturer) : '') &&
       same(model, normaliseModel(identity?.model ?? '')) &&
-      same(calibre, normaliseCalibre(identity?.calibre ?? '')) &&
-      (query.type === 0 || !identity?.type || identity.type === query.type),
+      same(calibre, aliases.canonicalCalibre(identity?.calibre ?? '')) &&
+      (query.type === 0 || !identity?.type || identity.type === query.type || closeTypes(identity.type, query.type)),
   };
 }
 
-function split(entries: readonly RegistryEntry[]): Identification {
+/** Sorts entries found for `query` into records that are the weapon, weapons held but incomplete and near matches. */
+function split(entries: readonly RegistryEntry[], query: RecordQuery): Identification {
   const records: WeaponRecord[] = [];
   const incomplete: IncompleteRecord[] = [];
+  const near: WeaponRecord[] = [];
   for (const entry of entries) {
     if (isIncomplete(entry)) {
       const { incomplete: _tag, ...held } = entry;
       incomplete.push(held);
-    } else records.push(entry);
+    } else if (query.type !== 0 && closeTypes(entry.manufacture?.type ?? 0, query.type)) near.push(entry);
+    else records.push(entry);
   }
-  return { records, incomplete };
+  return { records, incomplete, near };
 }
 
 /** The refusal to use a weapon held but incomplete as a record. */

@@ -39,7 +39,15 @@ export interface PeerPolicy {
    * tighten them. Unset: onward disclosure WITH_CONSENT, 5 years, purpose = intended use; for an
    * organisation: NONE, 1 year.
    */
-  defaultRestrictions: UseRestrictions | undefined;
+  defaultRestrictions:
+    | UseRestrictions
+    | undefined;
+  /**
+   * With auto_answer: a request from the peer for which the registry is healthy and holds no
+   * record, no incomplete entry and no near match is answered NO_RECORD automatically
+   * (docs/protocol.md 12.8). Off by default: no record is otherwise an officer's answer.
+   */
+  autoAnswerNoRecord: boolean;
 }
 
 function createBasePeerPolicy(): PeerPolicy {
@@ -53,6 +61,7 @@ function createBasePeerPolicy(): PeerPolicy {
     allowLookups: false,
     lookupsPerMinute: 0,
     defaultRestrictions: undefined,
+    autoAnswerNoRecord: false,
   };
 }
 
@@ -84,6 +93,9 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     }
     if (message.defaultRestrictions !== undefined) {
       UseRestrictions.encode(message.defaultRestrictions, writer.uint32(74).fork()).join();
+    }
+    if (message.autoAnswerNoRecord !== false) {
+      writer.uint32(88).bool(message.autoAnswerNoRecord);
     }
     return writer;
   },
@@ -173,6 +185,14 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
             message.defaultRestrictions = UseRestrictions.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.autoAnswerNoRecord = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -232,6 +252,11 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
         : isSet(object.default_restrictions)
         ? UseRestrictions.fromJSON(object.default_restrictions)
         : undefined,
+      autoAnswerNoRecord: isSet(object.autoAnswerNoRecord)
+        ? globalThis.Boolean(object.autoAnswerNoRecord)
+        : isSet(object.auto_answer_no_record)
+        ? globalThis.Boolean(object.auto_answer_no_record)
+        : false,
     };
   },
 
@@ -264,6 +289,9 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     if (message.defaultRestrictions !== undefined) {
       obj.defaultRestrictions = UseRestrictions.toJSON(message.defaultRestrictions);
     }
+    if (message.autoAnswerNoRecord !== false) {
+      obj.autoAnswerNoRecord = message.autoAnswerNoRecord;
+    }
     return obj;
   },
 
@@ -283,6 +311,7 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     message.defaultRestrictions = (object.defaultRestrictions !== undefined && object.defaultRestrictions !== null)
       ? UseRestrictions.fromPartial(object.defaultRestrictions)
       : undefined;
+    message.autoAnswerNoRecord = object.autoAnswerNoRecord ?? false;
     return message;
   },
 };
