@@ -48,14 +48,6 @@ export interface RegistryOptions {
   readonly records?: RecordStore;
 }
 
-/**
- * An adapter with the optional `findReported` of the adapter interface (docs/integration.md):
- * its registry's records with an active report whose serial matches.
- */
-type ReportingAdapter = RegistryAdapter & {
-  findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
-};
-
 /** The state of one adapter, for health. */
 export interface AdapterHealth {
   readonly kind: string;
@@ -235,9 +227,8 @@ export class Registry implements RecordFinder {
     const found = new Map<string, WeaponRecord>();
     for (const adapter of this.#ordered) {
       if (adapter instanceof LocalRecordsAdapter) continue;
-      const reporting = adapter as ReportingAdapter;
       const candidates = await this.#ask(adapter, async () =>
-        reporting.findReported ? reporting.findReported(serial, limit) : adapter.findBySerial(serial, MAX_CANDIDATES),
+        adapter.findReported ? adapter.findReported(serial, limit) : adapter.findBySerial(serial, MAX_CANDIDATES),
       );
       for (const entry of candidates) {
         if (isIncomplete(entry) || !isOfInterest(entry.interest) || found.has(entry.recordId)) continue;
