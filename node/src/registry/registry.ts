@@ -3,7 +3,7 @@ import {
   type IncompleteRecord,
   type RecordQuery,
   TracenetError,
-  type WeaponRecord,
+  WeaponRecord,
   WeaponType,
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
@@ -256,15 +256,26 @@ export class Registry implements RecordFinder {
   /**
    * Withdraws this node's report of a record; returns the record as it is then — for a record of
    * another registry, with the registry's own report if the registry holds one (the node cannot
-   * withdraw that: it is withdrawn in the registry).
+   * withdraw that: it is withdrawn in the registry). The node's report on a registry record is
+   * withdrawn even when the registry no longer holds the record, holds it incomplete or cannot
+   * answer: then only its id is returned. Without a report of the node, those are the errors of
+   * {@link get}.
    */
   async clearReport(recordId: string): Promise<WeaponRecord> {
     const store = this.#reportStore();
     if (this.#isOwn(recordId)) return store.clearReport(recordId);
     const adapter = this.#adapterOf(recordId);
-    const record = await this.#existing(adapter, recordId);
-    await store.clearRegistryReport(recordId);
-    return record;
+    const withdrawn = await store.clearRegistryReport(recordId);
+    try {
+      return await this.#existing(adapter, recordId);
+    } catch (error) {
+      if (!withdrawn) throw error;
+      this.#logger.warn(
+        { recordId, code: TracenetError.from(error).codeName },
+        "this node's report withdrawn; the registry record could not be read",
+      );
+      return WeaponRecord.fromPartial({ recordId });
+    }
   }
 
   #isOwn(recordId: string): boolean {

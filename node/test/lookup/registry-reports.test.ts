@@ -296,6 +296,22 @@ describe('lookups from the registry', () => {
     expect(await auditOf(bel, 'record.report_cleared')).toHaveLength(audited);
   });
 
+  it('a report of the node on a weapon the registry no longer holds is still withdrawn by clear-report', async () => {
+    memory.set('mem_gone', stolenRifle({ serialNumber: 'GN-4000' }));
+    await belRecords.call('reportRecord', { recordId: 'mem_gone', report: officerDesk });
+    memory.records = memory.records.filter((r) => r.recordId !== 'mem_gone');
+    // The node's report stays until it is withdrawn (docs/protocol.md 13.12).
+    expect((await ask({ serialNumber: 'GN-4000' })).outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
+    expect((await belRecords.call('clearReport', { recordId: 'mem_gone' })).record).toMatchObject({
+      recordId: 'mem_gone',
+      interest: undefined,
+    });
+    expect((await ask({ serialNumber: 'GN-4000' })).outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
+    await expect(belRecords.call('clearReport', { recordId: 'mem_gone' })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_NOT_FOUND,
+    });
+  });
+
   it('while the registry is down a lookup is refused UNAVAILABLE, never answered "no hit", and nothing is noted', async () => {
     const notices = (await bel.node.lookups.hits.list({ limit: 500 })).hits.length;
     memory.down = true;
