@@ -344,9 +344,14 @@ export class Registry implements RecordFinder {
         // An adapter's own pre-filter may be looser than 11.2 (SQL normalisation): the rules decide,
         // the equalities before the serial pattern, which costs more.
         if (found.has(entry.recordId) || !accepts(entry, filters, serial)) continue;
-        const identity = isIncomplete(entry) ? identityOfIncomplete(entry, aliases) : identityOfRecord(entry, aliases);
-        if (weapons.heldElsewhere(adapter, identity)) continue;
-        weapons.add(adapter, identity);
+        // One source cannot hold a weapon "elsewhere": a node with one adapter skips the identities.
+        if (this.#ordered.length > 1) {
+          const identity = isIncomplete(entry)
+            ? identityOfIncomplete(entry, aliases)
+            : identityOfRecord(entry, aliases);
+          if (weapons.heldElsewhere(adapter, identity)) continue;
+          weapons.add(adapter, identity);
+        }
         found.set(entry.recordId, entry);
         if (found.size >= limit) return [...found.values()];
       }
