@@ -9,6 +9,7 @@ import {
   MessageKind,
   ParticipantKind,
   type PeerSummary,
+  type ReleaseRule,
   TracenetError,
 } from '@tracenet/proto';
 import { connectAuthority, type LocalAuthorityClient } from '../api/authority-client.js';
@@ -39,7 +40,13 @@ import {
 import { registerBackupCommands } from './backup-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
-import { registerPeerCardCommands } from './peer-commands.js';
+import {
+  addReleaseRuleOptions,
+  registerPeerCardCommands,
+  releaseRuleLines,
+  releaseRulesFrom,
+} from './peer-commands.js';
+import { NODE_POLICY_ID } from '../workflow/release.js';
 import { registerRecordCommands } from './records-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
 
@@ -446,9 +453,11 @@ program
     if (!verdict.ok) process.exitCode = 1;
   });
 
-peers
+const policyCommand = peers
   .command('policy')
-  .description('show or set what a pinned peer may do here and what happens automatically')
+  .description(
+    'show or set what a pinned peer may do here, what happens automatically and what answers release ("*": release rules of every peer)',
+  )
   .argument('<participant>', 'pinned peer, e.g. FRA')
   .option('--accept-requests', 'the peer may send trace requests')
   .option('--deny-requests', 'the peer may not send trace requests')
@@ -471,68 +480,76 @@ peers
     return n;
   })
   .addOption(dataOption())
-  .addOption(jsonOption())
-  .action(
-    async (
-      participant: string,
-      options: {
-        acceptRequests?: boolean;
-        denyRequests?: boolean;
-        autoAck?: boolean;
-        autoAnswer?: boolean;
-        ackWithin?: string;
-        answerWithin?: string;
-        allowLookups?: boolean;
-        denyLookups?: boolean;
-        lookupsPerMinute?: number;
-        data: string;
-        json?: boolean;
-      },
-      command: Command,
-    ) => {
-      const client = await requireAuthority(options.data);
-      try {
-        let policy = (await client.call('getPeerPolicy', { participantId: participant })).policy;
-        const given = (name: string) => command.getOptionValueSource(name) === 'cli';
-        const changes =
-          given('acceptRequests') ||
-          given('denyRequests') ||
-          given('autoAck') ||
-          given('autoAnswer') ||
-          options.ackWithin ||
-          options.answerWithin ||
-          given('allowLookups') ||
-          given('denyLookups') ||
-          given('lookupsPerMinute');
-        if (policy && changes) {
-          policy = (
-            await client.call('setPeerPolicy', {
-              policy: {
-                ...policy,
-                acceptRequests: options.denyRequests ? false : options.acceptRequests ? true : policy.acceptRequests,
-                autoAcknowledge: given('autoAck') ? Boolean(options.autoAck) : policy.autoAcknowledge,
-                autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
-                acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
-                answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
-                allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
-                lookupsPerMinute: options.lookupsPerMinute ?? policy.lookupsPerMinute,
-              },
-            })
-          ).policy;
-        }
-        const p = policy;
-        const days = (ms: number, fallback: string) =>
-          ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback;
-        output(options.json, p, () => [
-          p
+  .addOption(jsonOption());
+addReleaseRuleOptions(policyCommand).action(
+  async (
+    participant: string,
+    options: {
+      releaseRule?: ReleaseRule[];
+      clearReleaseRules?: boolean;
+      acceptRequests?: boolean;
+      denyRequests?: boolean;
+      autoAck?: boolean;
+      autoAnswer?: boolean;
+      ackWithin?: string;
+      answerWithin?: string;
+      allowLookups?: boolean;
+      denyLookups?: boolean;
+      lookupsPerMinute?: number;
+      data: string;
+      json?: boolean;
+    },
+    command: Command,
+  ) => {
+    const client = await requireAuthority(options.data);
+    try {
+      let policy = (await client.call('getPeerPolicy', { participantId: participant })).policy;
+      const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+      const changes =
+        given('acceptRequests') ||
+        given('denyRequests') ||
+        given('autoAck') ||
+        given('autoAnswer') ||
+        options.ackWithin ||
+        options.answerWithin ||
+        given('allowLookups') ||
+        given('denyLookups') ||
+        given('lookupsPerMinute') ||
+        given('releaseRule') ||
+        given('clearReleaseRules');
+      if (policy && changes) {
+        policy = (
+          await client.call('setPeerPolicy', {
+            policy: {
+              ...policy,
+              acceptRequests: options.denyRequests ? false : options.acceptRequests ? true : policy.acceptRequests,
+              autoAcknowledge: given('autoAck') ? Boolean(options.autoAck) : policy.autoAcknowledge,
+              autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
+              acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
+              answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
+              allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
+              lookupsPerMinute: options.lookupsPerMinute ?? policy.lookupsPerMinute,
+              releaseRules: releaseRulesFrom(options, policy.releaseRules),
+            },
+          })
+        ).policy;
+      }
+      const p = policy;
+      const days = (ms: number, fallback: string) =>
+        ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback;
+      output(options.json, p, () => [
+        p?.participantId === NODE_POLICY_ID
+          ? 'node-wide policy "*" (release rules of every peer; a peer\'s own rules for a field replace them):'
+          : p
             ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? 'on' : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
             : 'no policy',
-        ]);
-      } finally {
-        client.close();
-      }
-    },
-  );
+        ...(p ? releaseRuleLines(p.releaseRules) : []),
+      ]);
+    } finally {
+      client.close();
+    }
+  },
+);
 
 registerPeerCardCommands(peers, {
   authority,

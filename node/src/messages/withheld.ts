@@ -27,7 +27,8 @@ const MAX_WITHHELD_PATH = 100;
 export const MAX_WITHHELD_REASON = 500;
 
 /** A withheld path: dot-separated names, each with an optional index (docs/protocol.md 12.12). */
-export const WITHHELD_PATH = /^[a-z][a-z0-9_]{0,39}(\[(0|[1-9][0-9]{0,4})\])?(\.[a-z][a-z0-9_]{0,39}(\[(0|[1-9][0-9]{0,4})\])?){0,3}$/;
+export const WITHHELD_PATH =
+  /^[a-z][a-z0-9_]{0,39}(\[(0|[1-9][0-9]{0,4})\])?(\.[a-z][a-z0-9_]{0,39}(\[(0|[1-9][0-9]{0,4})\])?){0,3}$/;
 
 /** The value at a withheld path of an answer, when the path names a text this version knows. */
 function valueAt(answer: TraceAnswer, path: string): string | undefined {

@@ -11,7 +11,13 @@ import {
   type WithheldField,
 } from '@tracenet/proto';
 import { Violations, violationError } from '../util/violations.js';
-import { EVENT_FIELDS, type EventField, MAX_WITHHELD_REASON, TEXT_FIELDS, WITHHELD_PATH } from '../messages/withheld.js';
+import {
+  EVENT_FIELDS,
+  type EventField,
+  MAX_WITHHELD_REASON,
+  TEXT_FIELDS,
+  WITHHELD_PATH,
+} from '../messages/withheld.js';
 import { deriveAnswer } from './auto-answer.js';
 
 /** The participant id of the node-wide policy, whose release rules apply to every peer (12.12). */
@@ -175,7 +181,8 @@ export function applyRelease<T extends AnswerParts>(input: T, policy: ReleasePol
   }
   if (answer.referral && answer.referral.basis !== '' && !keep('referral.basis', 'referral.basis', undefined))
     answer.referral.basis = '';
-  if (refused.length > 0) throw violationError(refused, 'the release policy forbids it', ErrorCode.ERROR_CODE_INVALID_FIELD);
+  if (refused.length > 0)
+    throw violationError(refused, 'the release policy forbids it', ErrorCode.ERROR_CODE_INVALID_FIELD);
   return { answer, pending };
 }
 
