@@ -409,6 +409,7 @@ describe('ITI workflow across separate node processes', () => {
       history: [],
       details: 'not in our production records',
       restrictions: undefined,
+      release: [],
     });
     const answered = await until(fra, mine.caseId, [S.CASE_STATE_ANSWERED]);
     expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION);
