@@ -232,7 +232,7 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
           field: 'policy',
           rule: 'required',
         });
-      // "*" is the node-wide policy of release rules (docs/protocol.md 12.12), not a peer.
+      // "*" is the node-wide policy of release rules (docs/protocol.md 12.11), not a peer.
       if (policy.participantId !== NODE_POLICY_ID && !deps.peers.get(policy.participantId)) {
         throw new TracenetError(
           ErrorCode.ERROR_CODE_NOT_FOUND,

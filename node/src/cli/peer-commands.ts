@@ -144,7 +144,7 @@ const spelled = (names: Record<number, string>, prefix: string, value: number): 
  * One release rule as written on the command line (docs/operations.md section 6):
  * `<field>=<action>[;events=<type>,…][;outcomes=<outcome>,…][;reason=<text>]`, e.g.
  * `history.end_user=on-request;events=transferred;reason=Data protection act, art. 9`. The
- * action is release, withhold, on-request or approval. The node checks the field (12.12).
+ * action is release, withhold, on-request or approval. The node checks the field (12.11).
  *
  * @example
  * ```ts

@@ -68,7 +68,7 @@ export function caseText(c: Case): string[] {
     lines.push(
       `use restrictions: ${restrictionsText(restrictions)}${c.retainUntilMs ? `; held until ${iso(c.retainUntilMs)}` : ''}`,
     );
-  // Values the answering state's release policy withheld: shown, never silently missing (protocol 12.12).
+  // Values the answering state's release policy withheld: shown, never silently missing (protocol 12.11).
   for (const w of (c.answer ?? c.restriction?.partialAnswer)?.withheld ?? [])
     lines.push(
       `withheld: ${w.field}${w.availableOnRequest ? ' (available on request)' : ''}${w.reason ? `: ${w.reason}` : ''}`,

@@ -107,14 +107,14 @@ export function validateTraceRequest(request: TraceRequest, prefix = 'request'):
 
 /**
  * An answer states its outcome, and a referral names the participant and the basis; its
- * `withheld` list is well formed (docs/protocol.md 12.12); the use restrictions it carries, when
+ * `withheld` list is well formed (docs/protocol.md 12.11); the use restrictions it carries, when
  * it carries any, are valid (docs/protocol.md 14.2).
  */
 export function validateAnswer(answer: TraceAnswer, prefix: string): void {
   const v = new Violations();
   if (answer.outcome === TraceOutcome.TRACE_OUTCOME_UNSPECIFIED || !(answer.outcome in TraceOutcome))
     v.missing(`${prefix}.outcome`, 'the outcome is required');
-  // A text the release policy withheld is listed in `withheld` rather than missing (12.12).
+  // A text the release policy withheld is listed in `withheld` rather than missing (12.11).
   const withheld = (field: string) => answer.withheld.some((w) => w.field === field);
   if (answer.outcome === TraceOutcome.TRACE_OUTCOME_REFERRED) {
     const referral = answer.referral;

@@ -21,12 +21,12 @@ export const TEXT_FIELDS = {
   details: 'details',
 } as const satisfies Record<string, keyof TraceAnswer>;
 
-/** Limits of a received `withheld` list (docs/protocol.md 12.12). */
+/** Limits of a received `withheld` list (docs/protocol.md 12.11). */
 const MAX_WITHHELD = 2000;
 const MAX_WITHHELD_PATH = 100;
 export const MAX_WITHHELD_REASON = 500;
 
-/** A withheld path: dot-separated names, each with an optional index (docs/protocol.md 12.12). */
+/** A withheld path: dot-separated names, each with an optional index (docs/protocol.md 12.11). */
 export const WITHHELD_PATH =
   /^[a-z][a-z0-9_]{0,39}(\[(0|[1-9][0-9]{0,4})\])?(\.[a-z][a-z0-9_]{0,39}(\[(0|[1-9][0-9]{0,4})\])?){0,3}$/;
 
@@ -45,7 +45,7 @@ function valueAt(answer: TraceAnswer, path: string): string | undefined {
 
 /**
  * The rules of a `withheld` list, also on answers received from a peer, which may send anything
- * (docs/protocol.md 12.12): at most 2000 entries; each path well formed (WITHHELD_PATH, 100 characters at
+ * (docs/protocol.md 12.11): at most 2000 entries; each path well formed (WITHHELD_PATH, 100 characters at
  * most), a history index within the history, no path twice, and the value it names empty; a
  * reason of at most 500 characters. Violations are added to `v` under `prefix.withheld[i]`.
  */

@@ -32,7 +32,7 @@ export type DerivedAnswer = Pick<TraceAnswer, 'outcome' | 'lastLegalRecord' | 'p
  * export refers the trace to the destination with the export as its basis; otherwise the weapon is
  * traced to its last legal record, with the point of diversion when a loss or theft is recorded
  * after it. The texts describe the events of `shown` at the same places — the released events
- * when a release policy emptied some of their fields (docs/protocol.md 12.12), so that a derived
+ * when a release policy emptied some of their fields (docs/protocol.md 12.11), so that a derived
  * text never carries a withheld value. Undefined when there are no events.
  *
  * @example

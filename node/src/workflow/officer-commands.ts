@@ -31,7 +31,7 @@ import { applyRelease, approvalError, NODE_POLICY_ID, type ReleasePolicy } from 
 
 /**
  * An answer as an officer (or the auto-answer) gives it; `release` lists the fields the officer
- * confirms for release against the release policy (docs/protocol.md 12.12).
+ * confirms for release against the release policy (docs/protocol.md 12.11).
  */
 export type AnswerInput = Omit<TraceAnswer, 'traceId' | 'automatic' | 'withheld'> & { release?: readonly string[] };
 
@@ -190,7 +190,7 @@ export class OfficerCommands {
   }
 
   /**
-   * Answers a received request, after the release policy (docs/protocol.md 12.12): withheld values
+   * Answers a received request, after the release policy (docs/protocol.md 12.11): withheld values
    * are emptied and listed. A manual answer that would release an APPROVAL value the officer did not
    * confirm in `input.release` is refused (INVALID_FIELD, `release_policy`); an automatic one is not
    * sent: the case gets a note naming the values and rules, and waits for an officer.
@@ -310,7 +310,7 @@ export class OfficerCommands {
 
   // ---- mechanics ---------------------------------------------------------------------------
 
-  /** The release rules of the answers to `peer`: its policy's, then the node-wide policy's (12.12). */
+  /** The release rules of the answers to `peer`: its policy's, then the node-wide policy's (12.11). */
   #releasePolicy(peer: string): ReleasePolicy {
     return {
       peer,

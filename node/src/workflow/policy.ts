@@ -62,7 +62,7 @@ export class PolicyStore {
 
   /**
    * Sets a peer's policy, or with participant "*" the node-wide release rules (docs/protocol.md
-   * 12.12). auto_answer implies auto_acknowledge. Every change is journaled (`policy.set`), the
+   * 12.11). auto_answer implies auto_acknowledge. Every change is journaled (`policy.set`), the
    * release rules included.
    */
   async set(policy: PeerPolicy): Promise<PeerPolicy> {
@@ -77,7 +77,7 @@ export class PolicyStore {
         });
     }
     validateReleaseRules(policy.releaseRules, 'policy.release_rules');
-    // The node-wide policy only carries release rules (docs/protocol.md 12.12).
+    // The node-wide policy only carries release rules (docs/protocol.md 12.11).
     if (policy.participantId === NODE_POLICY_ID && !onlyReleaseRules(policy))
       throw new TracenetError(
         ErrorCode.ERROR_CODE_INVALID_FIELD,

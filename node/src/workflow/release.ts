@@ -20,7 +20,7 @@ import {
 } from '../messages/withheld.js';
 import { deriveAnswer } from './auto-answer.js';
 
-/** The participant id of the node-wide policy, whose release rules apply to every peer (12.12). */
+/** The participant id of the node-wide policy, whose release rules apply to every peer (12.11). */
 export const NODE_POLICY_ID = '*';
 
 /** The rule fields: "history.<event field>", the answer texts and "referral.basis". */
@@ -91,7 +91,7 @@ function decide(
 }
 
 /**
- * Applies a release policy to an answer (docs/protocol.md 12.12) — the same for automatic and
+ * Applies a release policy to an answer (docs/protocol.md 12.11) — the same for automatic and
  * manual answers, whatever registry the record came from, since it works on the answer. Every
  * non-empty value a rule withholds (WITHHOLD; ON_REQUEST unless confirmed) is emptied and listed
  * in `withheld`; APPROVAL values not confirmed are returned in `pending`. Event-field rules

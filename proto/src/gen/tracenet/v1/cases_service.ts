@@ -123,7 +123,7 @@ export interface AnswerCaseRequest {
     | undefined;
   /**
    * Fields the officer confirms for release although the release policy asks for approval or
-   * keeps them for a request (docs/protocol.md 12.12): a rule field ("history.end_user") or a
+   * keeps them for a request (docs/protocol.md 12.11): a rule field ("history.end_user") or a
    * withheld path ("history[2].end_user").
    */
   release: string[];

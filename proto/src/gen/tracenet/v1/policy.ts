@@ -9,7 +9,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { WeaponEventType, weaponEventTypeFromJSON, weaponEventTypeToJSON } from "./records.js";
 import { TraceOutcome, traceOutcomeFromJSON, traceOutcomeToJSON, UseRestrictions } from "./tracing.js";
 
-/** ReleaseAction is what an answer does with a value a release rule matches (12.12). */
+/** ReleaseAction is what an answer does with a value a release rule matches (12.11). */
 export enum ReleaseAction {
   RELEASE_ACTION_UNSPECIFIED = 0,
   /** RELEASE_ACTION_RELEASE - Released as it is. */
@@ -103,14 +103,14 @@ export interface PeerPolicy {
     | UseRestrictions
     | undefined;
   /**
-   * What the answers to the peer release, field by field (docs/protocol.md 12.12). The first rule
+   * What the answers to the peer release, field by field (docs/protocol.md 12.11). The first rule
    * that matches a value decides; a field the peer's rules do not name takes the rules of the
    * node-wide policy (participant_id "*"); a value no rule matches is released.
    */
   releaseRules: ReleaseRule[];
 }
 
-/** ReleaseRule says what answers do with one field (12.12). */
+/** ReleaseRule says what answers do with one field (12.11). */
 export interface ReleaseRule {
   /**
    * The field: "history.<event field>" (e.g. "history.end_user": that field of every event the

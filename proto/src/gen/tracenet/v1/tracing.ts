@@ -451,13 +451,13 @@ export interface TraceAnswer {
     | UseRestrictions
     | undefined;
   /**
-   * The values the answering node's release policy withheld (docs/protocol.md 12.12): each is
+   * The values the answering node's release policy withheld (docs/protocol.md 12.11): each is
    * empty in the answer and listed here, so that a missing value is never silent.
    */
   withheld: WithheldField[];
 }
 
-/** WithheldField names one value an answer withholds (docs/protocol.md 12.12). */
+/** WithheldField names one value an answer withholds (docs/protocol.md 12.11). */
 export interface WithheldField {
   /** Where the value was: "history[2].end_user", "referral.event.end_user", "last_legal_record" … */
   field: string;
