@@ -3,11 +3,14 @@ import {
   ErrorCode,
   ReleaseAction as A,
   type ReleaseRule,
+  TraceAnswer,
   TraceOutcome as O,
   TracenetError,
   WeaponEventType as E,
   type WeaponRecord,
 } from '@tracenet/proto';
+import { parseReleaseRule, releaseRuleText } from '../../src/cli/peer-commands.js';
+import { validateAnswer } from '../../src/messages/validation.js';
 import { answerFromRecord } from '../../src/workflow/auto-answer.js';
 import { applyRelease, type ReleasePolicy, validateReleaseRules } from '../../src/workflow/release.js';
 import { event, weapon } from '../records/support.js';
@@ -323,5 +326,128 @@ describe('validateReleaseRules', () => {
     expect(fails(Array.from({ length: 201 }, () => rule('history.place', A.RELEASE_ACTION_RELEASE)))).toEqual([
       'policy.release_rules max_items',
     ]);
+  });
+});
+
+describe('validateAnswer: the withheld list of a received answer (protocol 12.11 item 7)', () => {
+  const base = (changes: Partial<TraceAnswer>): TraceAnswer =>
+    TraceAnswer.fromPartial({
+      traceId: 'trace-0000000000000001',
+      outcome: O.TRACE_OUTCOME_TRACED,
+      lastLegalRecord: 'transferred 2019-03-11',
+      history: [event(E.WEAPON_EVENT_TYPE_TRANSFERRED, '2019-03-11')],
+      ...changes,
+    });
+  const broken = (answer: TraceAnswer) => {
+    try {
+      validateAnswer(answer, 'body');
+    } catch (e) {
+      return TracenetError.from(e).violations.map((v) => `${v.field} ${v.rule}`);
+    }
+    return [];
+  };
+  const w = (field: string, reason = '') => ({ field, reason, availableOnRequest: false });
+
+  it('accepts what a node writes, and well-formed paths a later version may write', () => {
+    expect(
+      broken(
+        base({
+          withheld: [
+            w('history[0].end_user'),
+            w('history[0].serial_suffix'),
+            w('point_of_diversion'),
+            w('photos[3].content'),
+          ],
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('a withheld last legal record or referral basis may be empty; otherwise they are still required', () => {
+    expect(broken(base({ lastLegalRecord: '', withheld: [w('last_legal_record')] }))).toEqual([]);
+    expect(broken(base({ lastLegalRecord: '', withheld: [w('point_of_diversion')] }))).toEqual([
+      'body.last_legal_record required',
+    ]);
+    const referred = base({
+      outcome: O.TRACE_OUTCOME_REFERRED,
+      referral: { participant: 'KEN', basis: '', event: undefined },
+    });
+    expect(broken({ ...referred, withheld: [w('referral.basis')] })).toEqual([]);
+    expect(broken(referred)).toEqual(['body.referral.basis required']);
+  });
+
+  it('refuses paths out of the grammar, out of the history, listed twice, or naming a value that is there', () => {
+    expect(
+      broken(
+        base({
+          history: [event(E.WEAPON_EVENT_TYPE_TRANSFERRED, '2019-03-11', { endUser: 'Jean Martin' })],
+          referral: {
+            participant: 'KEN',
+            basis: 'b',
+            event: event(E.WEAPON_EVENT_TYPE_EXPORTED, '', { endUser: 'x' }),
+          },
+          withheld: [
+            w(''),
+            w('History[0].end_user'),
+            w('history[01].end_user'),
+            w('history[-1].end_user'),
+            w('history[1].end_user'),
+            w('history[0].end_user'),
+            w('referral.event.end_user'),
+            w('details'),
+            w('details'),
+            w(`x${'y'.repeat(100)}`),
+            w('a.b.c.d.e'),
+            w('details\n'),
+          ],
+        }),
+      ),
+    ).toEqual([
+      'body.withheld[0].field field_path',
+      'body.withheld[1].field field_path',
+      'body.withheld[2].field field_path',
+      'body.withheld[3].field field_path',
+      'body.withheld[4].field field_path',
+      'body.withheld[5].field withheld_empty',
+      'body.withheld[6].field withheld_empty',
+      'body.withheld[8].field unique',
+      'body.withheld[9].field field_path',
+      'body.withheld[10].field field_path',
+      'body.withheld[11].field field_path',
+    ]);
+  });
+
+  it('bounds the list and its reasons', () => {
+    expect(broken(base({ withheld: [w('details', 'r'.repeat(501))] }))).toEqual(['body.withheld[0].reason max_length']);
+    const many = Array.from({ length: 2001 }, (_, i) => w(`extra_${i}`));
+    expect(broken(base({ withheld: many }))).toEqual(['body.withheld max_items']);
+    expect(broken(base({ withheld: many.slice(0, 2000) }))).toEqual([]);
+  });
+});
+
+describe('the CLI form of a release rule', () => {
+  it('reads what it prints', () => {
+    const text = 'history.end_user=on-request;events=transferred,exported;outcomes=traced;reason=Loi 78-17, art. 9';
+    const parsed = parseReleaseRule(text);
+    expect(parsed).toEqual({
+      field: 'history.end_user',
+      action: A.RELEASE_ACTION_ON_REQUEST,
+      eventTypes: [E.WEAPON_EVENT_TYPE_TRANSFERRED, E.WEAPON_EVENT_TYPE_EXPORTED],
+      outcomes: [O.TRACE_OUTCOME_TRACED],
+      reason: 'Loi 78-17, art. 9',
+    });
+    expect(releaseRuleText(parsed)).toBe(text);
+  });
+
+  it('refuses another form, an unknown action, event type or key', () => {
+    for (const text of [
+      'history.end_user',
+      'history.end_user=hide',
+      'history.end_user=withhold;events=sold',
+      'history.end_user=withhold;when=always',
+    ])
+      expect(() => parseReleaseRule(text), text).toThrow(
+        expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_FIELD }),
+      );
   });
 });
