@@ -252,6 +252,7 @@ export class OfficerCommands {
         const { answer: released, pending } = applyRelease(parts, this.#releasePolicy(c.peer), {
           derived: false,
           confirmed: release,
+          prefix: 'partial_answer',
         });
         if (pending.length > 0) throw approvalError(pending, 'partial_answer');
         partialAnswer = {

@@ -69,6 +69,8 @@ interface Options {
   readonly derived: boolean;
   /** Fields the officer confirms for release: rule fields ("history.end_user") or paths. */
   readonly confirmed: readonly string[];
+  /** The path of the answer in errors: "answer" (the default) or "partial_answer". */
+  readonly prefix?: string;
 }
 
 /** The rule deciding one value: the peer's rules for the field, else the node's; the first that matches. */
@@ -100,7 +102,8 @@ function decide(
  * value never shows in them. Pure: the input is not changed.
  *
  * Throws INVALID_FIELD (`release[i]`, `release_field`) for a confirmation that is not a rule field
- * or a path, and (`…`, `release_policy`) for one that would release a WITHHOLD value.
+ * or a path, and (`answer.<path>`, `release_policy`) for a path confirmed whose value a rule
+ * withholds (WITHHOLD). A rule field confirmed never releases a WITHHOLD value.
  *
  * @example
  * ```ts
@@ -123,17 +126,19 @@ export function applyRelease<T extends AnswerParts>(input: T, policy: ReleasePol
   const withheld: WithheldField[] = [];
   const pending: PendingApproval[] = [];
   const refused: FieldViolation[] = [];
+  const prefix = options.prefix ?? 'answer';
   /** Whether the value at `path` (rule field `field`) stays in the answer. */
   const keep = (path: string, field: string, eventType: WeaponEventType | undefined): boolean => {
     const found = decide(policy, field, input.outcome, eventType);
-    const confirmed = options.confirmed.includes(path) || options.confirmed.includes(field);
     if (!found) return true;
     const { rule, name } = found;
+    const named = options.confirmed.includes(path);
+    const confirmed = named || options.confirmed.includes(field);
     switch (rule.action) {
       case ReleaseAction.RELEASE_ACTION_WITHHOLD:
-        if (confirmed)
+        if (named)
           refused.push({
-            field: `answer.${path}`,
+            field: `${prefix}.${path}`,
             rule: 'release_policy',
             message: `${path} is withheld by ${name}${rule.reason ? ` (${rule.reason})` : ''} and cannot be released`,
           });
@@ -176,7 +181,8 @@ export function applyRelease<T extends AnswerParts>(input: T, policy: ReleasePol
       if (answer.referral && texts.referral) answer.referral.basis = texts.referral.basis;
     }
   }
-  for (const [name, key] of Object.entries(TEXT_FIELDS) as [keyof typeof TEXT_FIELDS, 'lastLegalRecord'][]) {
+  type TextField = keyof typeof TEXT_FIELDS;
+  for (const [name, key] of Object.entries(TEXT_FIELDS) as [TextField, (typeof TEXT_FIELDS)[TextField]][]) {
     if (answer[key] !== '' && !keep(name, name, undefined)) answer[key] = '';
   }
   if (answer.referral && answer.referral.basis !== '' && !keep('referral.basis', 'referral.basis', undefined))

@@ -153,6 +153,22 @@ describe('applyRelease: actions', () => {
     expect(error?.rule).toBe('release_policy');
   });
 
+  it('a rule field confirmed releases the APPROVAL values it names, never the WITHHOLD ones', () => {
+    const rules = policy([
+      rule('history.end_user', A.RELEASE_ACTION_WITHHOLD, { eventTypes: [E.WEAPON_EVENT_TYPE_TRANSFERRED] }),
+      rule('history.end_user', A.RELEASE_ACTION_APPROVAL),
+    ]);
+    const mixed = { ...automatic(PRIVATE_SALE), referral: { participant: 'KEN', basis: 'b', event: EXPORT.events[1] } };
+    const { answer, pending } = applyRelease(mixed, rules, { derived: false, confirmed: ['history.end_user'] });
+    expect(pending).toEqual([]);
+    expect(answer.referral?.event?.endUser).toBe('Kenya Police Service');
+    expect(answer.withheld.map((w) => w.field)).toEqual(['history[1].end_user', 'history[2].end_user']);
+    // Named by its path in a partial answer: refused under that prefix.
+    expect(() =>
+      applyRelease(mixed, rules, { derived: false, confirmed: ['history[2].end_user'], prefix: 'partial_answer' }),
+    ).toThrow(expect.objectContaining({ field: 'partial_answer.history[2].end_user', rule: 'release_policy' }));
+  });
+
   it('a confirmation that is not a field is refused (release[i], release_field)', () => {
     expect(() =>
       applyRelease(automatic(PRIVATE_SALE), policy([]), {
