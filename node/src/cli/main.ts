@@ -41,10 +41,11 @@ import { registerBackupCommands } from './backup-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
 import {
-  addReleaseRuleOptions,
+  collectReleaseRule,
   registerPeerCardCommands,
   releaseRuleLines,
   releaseRulesFrom,
+  RELEASE_RULE_HELP,
 } from './peer-commands.js';
 import { NODE_POLICY_ID } from '../workflow/release.js';
 import { registerRecordCommands } from './records-commands.js';
@@ -453,7 +454,7 @@ program
     if (!verdict.ok) process.exitCode = 1;
   });
 
-const policyCommand = peers
+peers
   .command('policy')
   .description(
     'show or set what a pinned peer may do here, what happens automatically and what answers release ("*": release rules of every peer)',
@@ -479,77 +480,84 @@ const policyCommand = peers
       );
     return n;
   })
+  .option('--release-rule <rule>', RELEASE_RULE_HELP, collectReleaseRule)
+  .option('--clear-release-rules', 'remove every release rule of the policy')
   .addOption(dataOption())
-  .addOption(jsonOption());
-addReleaseRuleOptions(policyCommand).action(
-  async (
-    participant: string,
-    options: {
-      releaseRule?: ReleaseRule[];
-      clearReleaseRules?: boolean;
-      acceptRequests?: boolean;
-      denyRequests?: boolean;
-      autoAck?: boolean;
-      autoAnswer?: boolean;
-      ackWithin?: string;
-      answerWithin?: string;
-      allowLookups?: boolean;
-      denyLookups?: boolean;
-      lookupsPerMinute?: number;
-      data: string;
-      json?: boolean;
-    },
-    command: Command,
-  ) => {
-    const client = await requireAuthority(options.data);
-    try {
-      let policy = (await client.call('getPeerPolicy', { participantId: participant })).policy;
-      const given = (name: string) => command.getOptionValueSource(name) === 'cli';
-      const changes =
-        given('acceptRequests') ||
-        given('denyRequests') ||
-        given('autoAck') ||
-        given('autoAnswer') ||
-        options.ackWithin ||
-        options.answerWithin ||
-        given('allowLookups') ||
-        given('denyLookups') ||
-        given('lookupsPerMinute') ||
-        given('releaseRule') ||
-        given('clearReleaseRules');
-      if (policy && changes) {
-        policy = (
-          await client.call('setPeerPolicy', {
-            policy: {
-              ...policy,
-              acceptRequests: options.denyRequests ? false : options.acceptRequests ? true : policy.acceptRequests,
-              autoAcknowledge: given('autoAck') ? Boolean(options.autoAck) : policy.autoAcknowledge,
-              autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
-              acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
-              answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
-              allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
-              lookupsPerMinute: options.lookupsPerMinute ?? policy.lookupsPerMinute,
-              releaseRules: releaseRulesFrom(options, policy.releaseRules),
-            },
-          })
-        ).policy;
-      }
-      const p = policy;
-      const days = (ms: number, fallback: string) =>
-        ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback;
-      output(options.json, p, () => [
-        p?.participantId === NODE_POLICY_ID
-          ? 'node-wide policy "*" (release rules of every peer; a peer\'s own rules for a field replace them):'
-          : p
+  .addOption(jsonOption())
+  .action(
+    async (
+      participant: string,
+      options: {
+        releaseRule?: ReleaseRule[];
+        clearReleaseRules?: boolean;
+        acceptRequests?: boolean;
+        denyRequests?: boolean;
+        autoAck?: boolean;
+        autoAnswer?: boolean;
+        ackWithin?: string;
+        answerWithin?: string;
+        allowLookups?: boolean;
+        denyLookups?: boolean;
+        lookupsPerMinute?: number;
+        data: string;
+        json?: boolean;
+      },
+      command: Command,
+    ) => {
+      const client = await requireAuthority(options.data);
+      try {
+        let policy = (await client.call('getPeerPolicy', { participantId: participant })).policy;
+        const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+        const changes =
+          given('acceptRequests') ||
+          given('denyRequests') ||
+          given('autoAck') ||
+          given('autoAnswer') ||
+          options.ackWithin ||
+          options.answerWithin ||
+          given('allowLookups') ||
+          given('denyLookups') ||
+          given('lookupsPerMinute') ||
+          given('releaseRule') ||
+          given('clearReleaseRules');
+        if (policy && changes) {
+          policy = (
+            await client.call('setPeerPolicy', {
+              policy: {
+                ...policy,
+                acceptRequests: options.denyRequests ? false : options.acceptRequests ? true : policy.acceptRequests,
+                autoAcknowledge: given('autoAck') ? Boolean(options.autoAck) : policy.autoAcknowledge,
+                autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
+                acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
+                answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
+                allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
+                lookupsPerMinute: options.lookupsPerMinute ?? policy.lookupsPerMinute,
+                releaseRules: releaseRulesFrom(options, policy.releaseRules),
+              },
+            })
+          ).policy;
+        }
+        const p = policy;
+        if (p?.participantId === NODE_POLICY_ID) {
+          output(options.json, p, () => [
+            'node-wide policy "*": release rules of every peer (a peer\'s own rules for a field replace them)',
+            ...releaseRuleLines(p.releaseRules),
+          ]);
+          return;
+        }
+        const days = (ms: number, fallback: string) =>
+          ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback;
+        output(options.json, p, () => [
+          p
             ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? 'on' : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
             : 'no policy',
-        ...(p ? releaseRuleLines(p.releaseRules) : []),
-      ]);
-    } finally {
-      client.close();
-    }
-  },
-);
+          ...(p ? releaseRuleLines(p.releaseRules) : []),
+        ]);
+      } finally {
+        client.close();
+      }
+    },
+  );
 
 registerPeerCardCommands(peers, {
   authority,

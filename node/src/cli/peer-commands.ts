@@ -206,18 +206,13 @@ export function releaseRuleText(rule: ReleaseRule): string {
   return parts.join(';');
 }
 
-/**
- * Adds the release-rule options to `tracenet peers policy`: `--release-rule` (repeatable; the
- * rules given replace the policy's, in order) and `--clear-release-rules`.
- */
-export function addReleaseRuleOptions(command: Command): Command {
-  return command
-    .option(
-      '--release-rule <rule>',
-      'what answers to the peer release, repeatable, first match wins; replaces the rules: <field>=<release|withhold|on-request|approval>[;events=transferred,…][;outcomes=traced,…][;reason=text]; participant "*" sets the rules of every peer',
-      (value: string, previous: ReleaseRule[] | undefined) => [...(previous ?? []), parseReleaseRule(value)],
-    )
-    .option('--clear-release-rules', 'remove every release rule of the policy');
+/** The help of `tracenet peers policy --release-rule`. */
+export const RELEASE_RULE_HELP =
+  'what answers to the peer release, repeatable, first match wins; replaces the rules: <field>=<release|withhold|on-request|approval>[;events=transferred,…][;outcomes=traced,…][;reason=text]; participant "*" sets the rules of every peer';
+
+/** Commander's collector of the repeatable `--release-rule`: each value parsed and appended. */
+export function collectReleaseRule(value: string, previous: ReleaseRule[] | undefined): ReleaseRule[] {
+  return [...(previous ?? []), parseReleaseRule(value)];
 }
 
 /** The release rules after the options: the given ones, none, or the policy's unchanged. */
