@@ -11,7 +11,7 @@ import {
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import { importRecords, type ImportFileFormat, type ImportProgressReport } from '../records/import.js';
-import type { ManufacturerAliases } from '../lookup/aliases.js';
+import type { AliasTables } from '../lookup/aliases.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { Registry } from '../registry/registry.js';
 import type { Clock } from '../util/clock.js';
@@ -28,8 +28,8 @@ export interface RecordsServiceDeps {
   readonly logger: Logger;
   /** The Authority bearer token (`<data>/keys/authority.token`). */
   readonly token: string;
-  /** The manufacturer alias table of lookups (LoadAliases); without it LoadAliases is UNIMPLEMENTED. */
-  readonly aliases?: ManufacturerAliases;
+  /** The alias tables of matching (LoadAliases); without them LoadAliases is UNIMPLEMENTED. */
+  readonly aliases?: AliasTables;
   /** Rows between progress messages of an import; 5,000 by default. */
   readonly progressEveryRows?: number;
   /** Milliseconds between progress messages of an import; 1,000 by default. */
@@ -204,12 +204,14 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
         });
       return { record };
     }),
-    searchRecords: guarded(async (request) => ({
-      records: await deps.registry.search(request.query ?? EMPTY_QUERY, {
+    // Weapons held but incomplete are listed beside the records: never "no record" for a weapon the state holds.
+    searchRecords: guarded(async (request) => {
+      const found = await deps.registry.searchAll(request.query ?? EMPTY_QUERY, {
         serialOnly: request.serialOnly,
         limit: request.limit,
-      }),
-    })),
+      });
+      return { records: found.records, incomplete: found.incomplete, near: found.near };
+    }),
     deleteRecord: guarded(async (request) => ({ recordId: (await deps.registry.delete(request.recordId)).recordId })),
     importRecords: (call) => {
       void handleImport(call, deps, logger);
@@ -220,15 +222,15 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
           field: 'report',
           rule: 'required',
         });
-      return { record: await deps.records.report(request.recordId, request.report) };
+      return { record: await deps.registry.report(request.recordId, request.report) };
     }),
-    clearReport: guarded(async (request) => ({ record: await deps.records.clearReport(request.recordId) })),
+    clearReport: guarded(async (request) => ({ record: await deps.registry.clearReport(request.recordId) })),
     loadAliases: guarded(async (request) => {
       if (!deps.aliases)
         throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node has no alias table', {
           rule: 'aliases',
         });
-      const table = await deps.aliases.load(request.csv);
+      const table = await deps.aliases.load(request.csv, request.calibres ? 'calibre' : 'manufacturer');
       return { names: table.names, aliases: table.aliases };
     }),
   };

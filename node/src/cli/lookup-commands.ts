@@ -323,7 +323,10 @@ export function registerLookupCommands(program: Command, records: Command): Comm
     .description(
       "report a record as lost, stolen, trafficked or smuggled: peers' lookups can then hit it (hit or no hit only, never the record)",
     )
-    .argument('<record-id>', 'record id (rec_…)')
+    .argument(
+      '<record-id>',
+      "record id: rec_… of the node's own store, or a registry's (pg_…: the node keeps the report over the registry)",
+    )
     .addOption(
       new Option('--category <category>', 'why the weapon is of interest')
         .choices(Object.keys(INTEREST_CATEGORIES))
@@ -367,8 +370,10 @@ export function registerLookupCommands(program: Command, records: Command): Comm
 
   records
     .command('clear-report')
-    .description("withdraw the report of a record: peers' lookups no longer hit it")
-    .argument('<record-id>', 'record id (rec_…)')
+    .description(
+      "withdraw this node's report of a record: peers' lookups no longer hit it (a registry's own report is withdrawn in the registry)",
+    )
+    .argument('<record-id>', "record id (rec_…, or a registry's, e.g. pg_…)")
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(async (recordId: string, options: { data: string; json?: boolean }) => {
@@ -383,15 +388,16 @@ export function registerLookupCommands(program: Command, records: Command): Comm
 
   records
     .command('aliases')
-    .description('the manufacturer alias table lookups match with')
+    .description('the manufacturer and calibre alias tables weapons are matched with')
     .command('load')
     .description(
-      'replace the manufacturer alias table with a CSV file: on each line a canonical name, then its other spellings (kept as <data>/aliases.csv)',
+      'replace the manufacturer alias table (kept as <data>/aliases.csv), or with --calibres the calibre alias table (<data>/calibre-aliases.csv), with a CSV file: on each line a canonical name, then its other spellings',
     )
-    .argument('<file>', 'CSV file, e.g. docs/examples/manufacturer-aliases.csv')
+    .argument('<file>', 'CSV file, e.g. docs/examples/manufacturer-aliases.csv or docs/examples/calibre-aliases.csv')
+    .option('--calibres', 'the file is the calibre alias table (replaces the default one the node ships with)')
     .addOption(dataOption())
     .addOption(jsonOption())
-    .action(async (file: string, options: { data: string; json?: boolean }) => {
+    .action(async (file: string, options: { data: string; json?: boolean; calibres?: boolean }) => {
       let csv: Buffer;
       try {
         csv = await readFile(file);
@@ -402,12 +408,13 @@ export function registerLookupCommands(program: Command, records: Command): Comm
           { field: 'file', rule: 'exists', cause },
         );
       }
+      const calibres = options.calibres === true;
       const loaded = await withService<RecordsServer, { names: number; aliases: number }>(
         RecordsClient,
         options.data,
         async (client) => {
           try {
-            return await client.call('loadAliases', { csv });
+            return await client.call('loadAliases', { csv, calibres });
           } catch (error) {
             const failure = TracenetError.from(error);
             if (failure.violations.length > 1)
@@ -417,7 +424,7 @@ export function registerLookupCommands(program: Command, records: Command): Comm
         },
       );
       output(options.json, loaded, () => [
-        `Loaded ${loaded.names} manufacturer(s) with ${loaded.aliases} alias(es) from ${file}; lookups use them from now on.`,
+        `Loaded ${loaded.names} ${calibres ? 'calibre' : 'manufacturer'}(s) with ${loaded.aliases} alias(es) from ${file}; identity searches, automatic answers and lookups use them from now on.`,
       ]);
     });
 

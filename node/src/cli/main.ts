@@ -9,6 +9,7 @@ import {
   MessageKind,
   ParticipantKind,
   type PeerSummary,
+  type RegistryAdapterStatus,
   type ReleaseRule,
   TracenetError,
 } from '@tracenet/proto';
@@ -58,6 +59,13 @@ if (process.env.GRPC_VERBOSITY === undefined && process.env.GRPC_NODE_VERBOSITY 
 
 // Files the node creates (store, runtime file) are readable by their owner only.
 process.umask(0o077);
+
+// `tracenet … | head -1`: the reader went away, nobody reads what is left, and that is not a
+// failure. Exit quietly with 0 instead of crashing on the unhandled EPIPE of the stream.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 async function authority(dataDir: string): Promise<LocalAuthorityClient | undefined> {
   const info = await running(dataDir);
@@ -396,7 +404,7 @@ program
 
 program
   .command('status')
-  .description('show the running node and its delivery counts')
+  .description('show the running node, its delivery counts and the state of its registry')
   .addOption(dataOption())
   .addOption(jsonOption())
   .action(async (options: { data: string; json?: boolean }) => {
@@ -406,16 +414,45 @@ program
       const stats = await client.call('getDeliveryStats', {});
       output(
         Boolean(options.json),
-        { participantId: info.participantId, keyId: info.keyId, federationAddress: info.federationAddress, ...stats },
+        {
+          participantId: info.participantId,
+          keyId: info.keyId,
+          federationAddress: info.federationAddress,
+          ...stats,
+          registry: info.registry,
+        },
         () => [
           `${info.participantId} (key ${info.keyId}) federation ${info.federationAddress}, version ${info.softwareVersion}`,
           `inbox ${stats.inbox}  outbox ${stats.outbox}  sent ${stats.sent}  failed ${stats.failed}  oldest queued ${Math.round(stats.oldestOutboxAgeMs / 1000)} s`,
+          ...info.registry.flatMap(registryLines),
         ],
       );
     } finally {
       client.close();
     }
   });
+
+/**
+ * One adapter of the registry in `tracenet status`: `registry postgres  DOWN since <time>
+ * (12 min)  latency 5003 ms`, then its last error on a line of its own.
+ */
+function registryLines(a: RegistryAdapterStatus): string[] {
+  const since =
+    a.sinceMs === 0 ? '' : ` since ${new Date(a.sinceMs).toISOString()} (${elapsed(Date.now() - a.sinceMs)})`;
+  const state = a.sinceMs === 0 ? 'not checked yet' : a.up ? 'up' : 'DOWN';
+  const lines = [`registry ${a.kind.padEnd(8)} ${state}${since}  latency ${Math.round(a.latencyMs)} ms`];
+  if (a.lastError !== '') lines.push(`  last error ${new Date(a.lastErrorAtMs).toISOString()}: ${a.lastError}`);
+  return lines;
+}
+
+/** A duration for people: `42 s`, `12 min`, `3 h`, `2 days`. */
+function elapsed(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} days`;
+}
 
 program
   .command('audit')
@@ -466,6 +503,11 @@ peers
   .option('--no-auto-ack', 'do not acknowledge automatically')
   .option('--auto-answer', 'answer its requests from records when exactly one record matches (implies --auto-ack)')
   .option('--no-auto-answer', 'do not answer automatically')
+  .option(
+    '--auto-no-record',
+    'with --auto-answer: answer "no record" automatically when the registry is healthy and holds nothing that may be the weapon',
+  )
+  .option('--no-auto-no-record', 'leave "no record" to an officer (the default)')
   .option('--ack-within <duration>', 'acknowledgement deadline, e.g. 2d (both directions)')
   .option('--answer-within <duration>', 'answer deadline, e.g. 30d (both directions)')
   .option('--allow-lookups', "the peer may look up this node's records of interest (hit / no hit)")
@@ -494,6 +536,7 @@ peers
         denyRequests?: boolean;
         autoAck?: boolean;
         autoAnswer?: boolean;
+        autoNoRecord?: boolean;
         ackWithin?: string;
         answerWithin?: string;
         allowLookups?: boolean;
@@ -513,6 +556,7 @@ peers
           given('denyRequests') ||
           given('autoAck') ||
           given('autoAnswer') ||
+          given('autoNoRecord') ||
           options.ackWithin ||
           options.answerWithin ||
           given('allowLookups') ||
@@ -528,6 +572,7 @@ peers
                 acceptRequests: options.denyRequests ? false : options.acceptRequests ? true : policy.acceptRequests,
                 autoAcknowledge: given('autoAck') ? Boolean(options.autoAck) : policy.autoAcknowledge,
                 autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
+                autoAnswerNoRecord: given('autoNoRecord') ? Boolean(options.autoNoRecord) : policy.autoAnswerNoRecord,
                 acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
                 answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
                 allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
@@ -549,7 +594,7 @@ peers
           ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback;
         output(options.json, p, () => [
           p
-            ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? 'on' : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
+            ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? `on${p.autoAnswerNoRecord ? ' (no record too)' : ''}` : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
             : 'no policy',
           ...(p ? releaseRuleLines(p.releaseRules) : []),
         ]);

@@ -7,7 +7,7 @@ import {
   WeaponType,
 } from '@tracenet/proto';
 import type { AliasTable } from '../records/alias-table.js';
-import { normaliseCalibre, normaliseModel, normaliseName } from '../records/normalise.js';
+import { normaliseModel, normaliseName } from '../records/normalise.js';
 import type { InterestEntry, RecordStore } from '../records/record-store.js';
 import { type SerialPattern, serialPattern, serialViolation } from '../records/serial-pattern.js';
 
@@ -86,8 +86,10 @@ export interface LookupMatcher {
 
 /**
  * Compiles the weapon of a (valid) query. An entry matches when its serial matches (equal, or the
- * wildcard pattern), its manufacturer is the same after aliases (both sides mapped through
- * `aliases`), and the model, calibre and type equal the query's where the query gives them.
+ * wildcard pattern), its manufacturer and its calibre are the same after aliases (both sides
+ * mapped through `aliases` when the query runs: the index holds them without, so a new table
+ * applies without re-indexing), and the model, calibre and type equal the query's where the query
+ * gives them. A close type (11.3) is not a hit: lookups compare types exactly.
  *
  * @example
  * ```ts
@@ -99,7 +101,7 @@ export function compileLookup(weapon: RecordQuery, aliases: AliasTable): LookupM
   const serial = serialPattern(weapon.serialNumber);
   const manufacturer = aliases.canonical(weapon.manufacturer);
   const model = normaliseModel(weapon.model);
-  const calibre = normaliseCalibre(weapon.calibre);
+  const calibre = aliases.canonicalCalibre(weapon.calibre);
   const type = weapon.type;
   return {
     serial,
@@ -107,7 +109,8 @@ export function compileLookup(weapon: RecordQuery, aliases: AliasTable): LookupM
     accepts: (entry) =>
       (aliases.manufacturers.get(entry.manufacturer) ?? entry.manufacturer) === manufacturer &&
       (model === '' || entry.model === model) &&
-      (calibre === '' || entry.calibre === calibre) &&
+      // The entry's calibre is normalised again: an index written by an earlier calibre rule reads as today's.
+      (calibre === '' || aliases.canonicalCalibre(entry.calibre) === calibre) &&
       (type === 0 || entry.type === type) &&
       serial.test(entry.serial),
   };

@@ -1,28 +1,44 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { ErrorCode, type FieldViolation, TracenetError } from '@tracenet/proto';
 import { blake2b256, domain } from '../crypto/sodium.js';
-import { normaliseName, type NameAliases } from './normalise.js';
+import { type NameAliases, normaliseCalibre, normaliseName } from './normalise.js';
 
 /** Largest alias file accepted: 1 MiB. */
 export const MAX_ALIAS_FILE_BYTES = 1024 * 1024;
 /** Most rows (canonical names) of an alias table. */
 export const MAX_ALIAS_ROWS = 10_000;
-const ALIASES_DOMAIN = domain('tracenet.v1/manufacturer-aliases');
+const DOMAINS = {
+  manufacturer: domain('tracenet.v1/manufacturer-aliases'),
+  calibre: domain('tracenet.v1/calibre-aliases'),
+} as const;
+
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /**
- * A manufacturer alias table: every spelling, in its name form (docs/protocol.md 11.2), mapped to
- * the name form of its canonical name. Immutable; loading a new table replaces the whole one.
+ * What an alias table names: manufacturers (docs/protocol.md 13.5, compared in their name form) or
+ * calibres (compared in their calibre form, 11.2).
+ */
+export type AliasKind = 'manufacturer' | 'calibre';
+
+/**
+ * The alias tables of a node: every spelling of a manufacturer, in its name form (docs/protocol.md
+ * 11.2), mapped to the name form of its canonical name, and every designation of a calibre, in its
+ * calibre form, mapped to the calibre form of its canonical designation. Immutable; loading a new
+ * table replaces the whole one. `names`, `aliases` and `digest` describe the file it was read from.
  *
  * @example
  * ```ts
  * const table = parseAliasCsv('FN Herstal,FN,Fabrique Nationale\n');
  * table.canonical('Fabrique  Nationale'); // 'fn herstal'
  * table.canonical('Glock');               // 'glock' (not in the table: its own name form)
+ * table.withCalibres(defaultCalibreAliases()).canonicalCalibre('.30-06 Springfield'); // '.30-06'
  * ```
  */
 export class AliasTable implements NameAliases {
   /** Name form of every spelling (canonical names included) → name form of the canonical name. */
   readonly manufacturers: ReadonlyMap<string, string>;
+  /** Calibre form of every designation (canonical ones included) → calibre form of the canonical one. */
+  readonly calibres: ReadonlyMap<string, string>;
   /** Canonical names in the table. */
   readonly names: number;
   /** Aliases (spellings other than the canonical name) in all. */
@@ -30,10 +46,15 @@ export class AliasTable implements NameAliases {
   /** BLAKE2b-256 (hex) of the file the table was read from; empty for the empty table. */
   readonly digest: string;
 
-  constructor(manufacturers: ReadonlyMap<string, string>, digest = '') {
+  constructor(
+    manufacturers: ReadonlyMap<string, string>,
+    digest = '',
+    calibres: ReadonlyMap<string, string> = new Map(),
+  ) {
     this.manufacturers = manufacturers;
-    this.names = new Set(manufacturers.values()).size;
-    this.aliases = manufacturers.size - this.names;
+    this.calibres = calibres;
+    this.names = new Set(manufacturers.values()).size + new Set(calibres.values()).size;
+    this.aliases = manufacturers.size + calibres.size - this.names;
     this.digest = digest;
   }
 
@@ -43,19 +64,32 @@ export class AliasTable implements NameAliases {
     return this.manufacturers.get(normal) ?? normal;
   }
 
-  /** A table without aliases: every manufacturer is only itself. */
+  /** The calibre form of the calibre `calibre` designates: its canonical designation when it is in the table. */
+  canonicalCalibre(calibre: string): string {
+    return normaliseCalibre(calibre, this);
+  }
+
+  /** This table's manufacturers with the calibres of `table` (the tables in force of a node). */
+  withCalibres(table: AliasTable): AliasTable {
+    return new AliasTable(this.manufacturers, this.digest, table.calibres);
+  }
+
+  /** A table without aliases: every manufacturer and calibre is only itself. */
   static readonly EMPTY = new AliasTable(new Map());
 }
 
 /**
  * Reads an alias table from CSV (docs/protocol.md 13.5): on each line a canonical manufacturer
- * name, then its aliases, comma-separated; cells may be double-quoted (RFC 4180); a line whose
- * first character is `#` is a comment; blank lines and empty cells are ignored. Names compare in
- * their name form, so `F.N. Herstal` and `FN Herstal` are one spelling. A spelling that belongs to
- * two canonical names is refused. Throws INVALID_FIELD (field `aliases`) listing every problem
- * with its line number; nothing is loaded then.
+ * name (or, for `kind` `calibre`, a canonical calibre designation), then its aliases,
+ * comma-separated; cells may be double-quoted (RFC 4180); a line whose first character is `#` is a
+ * comment; blank lines and empty cells are ignored. Names compare in their name form, so
+ * `F.N. Herstal` and `FN Herstal` are one spelling; calibres in their calibre form, so `7,62x39`
+ * and `7.62×39mm` are one designation. A spelling that belongs to two canonical names is refused.
+ * Throws INVALID_FIELD (field `aliases`) listing every problem with its line number; nothing is
+ * loaded then.
  */
-export function parseAliasCsv(text: string | Uint8Array): AliasTable {
+export function parseAliasCsv(text: string | Uint8Array, kind: AliasKind = 'manufacturer'): AliasTable {
+  const form = kind === 'calibre' ? (calibre: string) => normaliseCalibre(calibre) : normaliseName;
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text);
   if (bytes.length > MAX_ALIAS_FILE_BYTES) {
     throw new TracenetError(
@@ -100,9 +134,9 @@ export function parseAliasCsv(text: string | Uint8Array): AliasTable {
       });
       break;
     }
-    const forms = names.map(normaliseName);
+    const forms = names.map(form);
     const canonical = forms[0] ?? '';
-    if (canonical === '') {
+    if (!LETTER_OR_DIGIT.test(canonical)) {
       violations.push({
         field: `aliases[line ${line}]`,
         rule: 'name',
@@ -110,8 +144,8 @@ export function parseAliasCsv(text: string | Uint8Array): AliasTable {
       });
       continue;
     }
-    forms.forEach((form, i) => {
-      if (form === '') {
+    forms.forEach((spelling, i) => {
+      if (!LETTER_OR_DIGIT.test(spelling)) {
         violations.push({
           field: `aliases[line ${line}]`,
           rule: 'name',
@@ -119,17 +153,17 @@ export function parseAliasCsv(text: string | Uint8Array): AliasTable {
         });
         return;
       }
-      const owner = map.get(form);
+      const owner = map.get(spelling);
       if (owner !== undefined && owner !== canonical) {
         violations.push({
           field: `aliases[line ${line}]`,
           rule: 'alias_conflict',
-          message: `${JSON.stringify(names[i])} (${form}) is already a spelling of "${owner}" (line ${where.get(form) ?? '?'})`,
+          message: `${JSON.stringify(names[i])} (${spelling}) is already a spelling of "${owner}" (line ${where.get(spelling) ?? '?'})`,
         });
         return;
       }
-      map.set(form, canonical);
-      if (!where.has(form)) where.set(form, line);
+      map.set(spelling, canonical);
+      if (!where.has(spelling)) where.set(spelling, line);
     });
   }
   if (violations.length > 0) {
@@ -147,5 +181,6 @@ export function parseAliasCsv(text: string | Uint8Array): AliasTable {
       },
     );
   }
-  return new AliasTable(map, blake2b256(ALIASES_DOMAIN, bytes).toString('hex'));
+  const digest = blake2b256(DOMAINS[kind], bytes).toString('hex');
+  return kind === 'calibre' ? new AliasTable(new Map(), digest, map) : new AliasTable(map, digest);
 }

@@ -14,6 +14,8 @@ import type { WeaponRecord } from '@tracenet/proto';
 export interface NameAliases {
   readonly manufacturers?: ReadonlyMap<string, string>;
   readonly models?: ReadonlyMap<string, string>;
+  /** Calibre designations, keyed by the calibre form of a variant, giving the canonical calibre form. */
+  readonly calibres?: ReadonlyMap<string, string>;
 }
 
 const NOT_LETTER_OR_DIGIT = /[^\p{L}\p{N}]+/gu;
@@ -108,13 +110,39 @@ export function normaliseModel(model: string, aliases?: NameAliases): string {
 }
 
 /**
- * Calibre as compared when a query narrows by it: lower case, `×` read as `x`, `,` as `.`, all
- * spaces removed (`9 × 19 mm` → `9x19mm`). Different designations of one calibre
- * (`9mm Parabellum`, `9x19mm`) are not merged here; that is the alias tables' job.
+ * Calibre as compared (docs/protocol.md 11.2): Unicode NFKC, lower case, `×` read as `x`, `,` as
+ * `.`, all white space removed, and `mm` removed where it follows a digit — so `7,62 × 39 mm`,
+ * `7.62x39mm` and `7.62×39` are all `7.62x39`. Different designations of one calibre
+ * (`.30-06 Springfield` and `.30-06`, `9mm Parabellum` and `9x19mm`) are not merged here; that is
+ * the calibre alias table's job, given as `aliases`. The form is idempotent, and an index key
+ * built by an earlier version of this rule normalises again to the current form.
+ *
+ * @example
+ * ```ts
+ * normaliseCalibre('7,62 × 39 mm');   // '7.62x39'
+ * normaliseCalibre('5.56×45mm NATO'); // '5.56x45nato'
+ * normaliseCalibre('.30-06 Springfield', { calibres: new Map([['.30-06springfield', '.30-06']]) }); // '.30-06'
+ * ```
  */
-export function normaliseCalibre(calibre: string): string {
-  return calibre.normalize('NFKC').toLowerCase().replace(/×/g, 'x').replace(/,/g, '.').replace(WHITESPACE, '');
+export function normaliseCalibre(calibre: string, aliases?: NameAliases): string {
+  let normal = calibreCache.get(calibre);
+  if (normal === undefined) {
+    normal = calibre
+      .normalize('NFKC')
+      .toLowerCase()
+      .replace(/×/g, 'x')
+      .replace(/,/g, '.')
+      .replace(WHITESPACE, '')
+      .replace(MM_AFTER_DIGIT, '$1');
+    if (calibreCache.size >= 10_000) calibreCache.clear();
+    calibreCache.set(calibre, normal);
+  }
+  return aliases?.calibres?.get(normal) ?? normal;
 }
+
+const calibreCache = new Map<string, string>();
+/** `mm` after a digit: the unit of a metric designation, written or not. */
+const MM_AFTER_DIGIT = /(\p{N})(?:mm)+/gu;
 
 /**
  * The serials a record is found by, normalised and without repeats: the manufacture serial and

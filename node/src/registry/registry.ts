@@ -1,19 +1,24 @@
-import { ErrorCode, type IncompleteRecord, type RecordQuery, TracenetError, type WeaponRecord } from '@tracenet/proto';
+import {
+  ErrorCode,
+  type IncompleteRecord,
+  type RecordQuery,
+  TracenetError,
+  type WeaponRecord,
+  WeaponType,
+} from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AliasTable } from '../records/alias-table.js';
+import { isOfInterest } from '../records/interest.js';
+import type { RecordStore } from '../records/record-store.js';
+import { identityOfIncomplete, identityOfRecord, WeaponsSeen } from './same-weapon.js';
 import { type SerialPattern, serialPattern, serialViolation } from '../records/serial-pattern.js';
-import {
-  indexedSerials,
-  normaliseCalibre,
-  normaliseModel,
-  normaliseName,
-  normaliseSerial,
-} from '../records/normalise.js';
+import { indexedSerials, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
 import { retentionDate, retentionOf, retentionRefusal } from '../records/retention.js';
 import type { Clock } from '../util/clock.js';
 import type { Identification, RecordFinder } from '../ports/record-finder.js';
 import { type HeldIncomplete, isIncomplete, type RegistryAdapter, type RegistryEntry } from './adapter.js';
 import { LocalRecordsAdapter } from './local.js';
+import { RegistryMonitor } from './monitor.js';
 
 /** Default and maximum number of records a search returns. */
 export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
@@ -36,7 +41,20 @@ export interface RegistryOptions {
   readonly aliases: () => AliasTable;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * The node's own store, which keeps the node's reports on records of other registries and
+   * their references (docs/protocol.md 13.2); the local adapter's store when absent.
+   */
+  readonly records?: RecordStore;
 }
+
+/**
+ * An adapter with the optional `findReported` of the adapter interface (docs/integration.md):
+ * its registry's records with an active report whose serial matches.
+ */
+type ReportingAdapter = RegistryAdapter & {
+  findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
+};
 
 /** The state of one adapter, for health. */
 export interface AdapterHealth {
@@ -61,9 +79,13 @@ export interface AdapterHealth {
  */
 export class Registry implements RecordFinder {
   readonly adapters: readonly RegistryAdapter[];
+  /** What every adapter call and check showed: up or down, since when, last error and latency. */
+  readonly monitor: RegistryMonitor;
   readonly #options: RegistryOptions;
   readonly #logger: Logger;
   readonly #opened = new Set<RegistryAdapter>();
+  /** The adapters in the order their records win a tie of one weapon: the node's own store first. */
+  readonly #ordered: readonly RegistryAdapter[];
 
   constructor(options: RegistryOptions) {
     const prefixes = options.adapters.map((a) => a.idPrefix);
@@ -73,8 +95,17 @@ export class Registry implements RecordFinder {
       );
     }
     this.adapters = options.adapters;
+    this.#ordered = [
+      ...options.adapters.filter((a) => a instanceof LocalRecordsAdapter),
+      ...options.adapters.filter((a) => !(a instanceof LocalRecordsAdapter)),
+    ];
     this.#options = options;
     this.#logger = options.logger.child({ component: 'registry' });
+    this.monitor = new RegistryMonitor({
+      kinds: options.adapters.map((a) => a.kind),
+      clock: options.clock,
+      logger: options.logger,
+    });
   }
 
   /**
@@ -132,14 +163,16 @@ export class Registry implements RecordFinder {
   }
 
   /**
-   * As {@link findExact}, with the weapons held but incomplete that may be the one asked for.
-   * Used by automatic answers: an incomplete match must never read as "no record".
+   * As {@link findExact}, with the weapons held but incomplete that may be the one asked for and
+   * the near matches (records whose type is close to the query's, {@link closeTypes}). Used by
+   * automatic answers: an incomplete match must never read as "no record", and a near match is
+   * for an officer to judge.
    */
   async identify(query: RecordQuery): Promise<Identification> {
     const serial = querySerial(query, false);
     requireManufacturer(query);
     const found = await this.#find(query, serial, false, MAX_CANDIDATES);
-    return split(found);
+    return split(found, query);
   }
 
   /**
@@ -153,7 +186,10 @@ export class Registry implements RecordFinder {
     return (await this.searchAll(query, options)).records;
   }
 
-  /** As {@link search}, with the weapons held but incomplete that match (within the same limit). */
+  /**
+   * As {@link search}, with the weapons held but incomplete that match and the near matches (a
+   * type close to the query's), all within the same limit.
+   */
   async searchAll(query: RecordQuery, options: SearchOptions = {}): Promise<Identification> {
     const limit = options.limit === undefined || options.limit === 0 ? SEARCH_LIMIT.default : options.limit;
     if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT.max) {
@@ -164,7 +200,7 @@ export class Registry implements RecordFinder {
     }
     const serial = querySerial(query, true);
     if (!options.serialOnly) requireManufacturer(query);
-    return split(await this.#find(query, serial, options.serialOnly ?? false, limit));
+    return split(await this.#find(query, serial, options.serialOnly ?? false, limit), query);
   }
 
   /** The record with this id, from the adapter its prefix names; undefined when there is none. */
@@ -174,10 +210,90 @@ export class Registry implements RecordFinder {
     return entry;
   }
 
-  /** The record with this id, or the weapon held but incomplete under it; undefined when there is none. */
+  /**
+   * The record with this id, or the weapon held but incomplete under it; undefined when there is
+   * none. A record of another registry that an officer of this node reported carries this node's
+   * report as its `interest` (docs/protocol.md 13.2).
+   */
   async getEntry(recordId: string): Promise<RegistryEntry | undefined> {
     const adapter = this.#adapterOf(recordId);
-    return this.#ask(adapter, () => adapter.get(recordId));
+    const entry = await this.#ask(adapter, () => adapter.get(recordId));
+    if (!entry || isIncomplete(entry) || adapter instanceof LocalRecordsAdapter) return entry;
+    const own = await this.#store()?.registryReport(recordId);
+    return own ? { ...entry, interest: own } : entry;
+  }
+
+  /**
+   * Records of interest of the registries other than the node's own store: their records with an
+   * active report of loss or theft (`interest` set) whose indexed serial `serial` matches — by
+   * each adapter's `findReported`, or its `findBySerial` keeping the records with a report. At
+   * most `limit`, one per record id. A registry that cannot answer fails the whole call
+   * (UNAVAILABLE): a lookup must not answer "no hit" for a registry it could not read
+   * (docs/protocol.md 13.4). The node's own records of interest are in its index (RecordStore).
+   */
+  async findOfInterest(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
+    const found = new Map<string, WeaponRecord>();
+    for (const adapter of this.#ordered) {
+      if (adapter instanceof LocalRecordsAdapter) continue;
+      const reporting = adapter as ReportingAdapter;
+      const candidates = await this.#ask(adapter, async () =>
+        reporting.findReported ? reporting.findReported(serial, limit) : adapter.findBySerial(serial, MAX_CANDIDATES),
+      );
+      for (const entry of candidates) {
+        if (isIncomplete(entry) || !isOfInterest(entry.interest) || found.has(entry.recordId)) continue;
+        if (!indexedSerials(entry).some((s) => serial.test(s))) continue;
+        found.set(entry.recordId, entry);
+        if (found.size >= limit) return [...found.values()];
+      }
+    }
+    return [...found.values()];
+  }
+
+  /**
+   * Reports a record as of interest (docs/protocol.md 13.2): a record of the node's own store as
+   * `RecordStore.report` does; a record of another registry (read here: NOT_FOUND when absent,
+   * INVALID_FIELD `held_incomplete` when it cannot be read whole) with the report kept by the
+   * node over it (`RecordStore.reportRegistryRecord`). Returns the record with the report.
+   */
+  async report(recordId: string, report: Parameters<RecordStore['report']>[1]): Promise<WeaponRecord> {
+    const store = this.#reportStore();
+    if (this.#isOwn(recordId)) return store.report(recordId, report);
+    const record = await this.#existing(this.#adapterOf(recordId), recordId);
+    return store.reportRegistryRecord(record, report);
+  }
+
+  /**
+   * Withdraws this node's report of a record; returns the record as it is then — for a record of
+   * another registry, with the registry's own report if the registry holds one (the node cannot
+   * withdraw that: it is withdrawn in the registry).
+   */
+  async clearReport(recordId: string): Promise<WeaponRecord> {
+    const store = this.#reportStore();
+    if (this.#isOwn(recordId)) return store.clearReport(recordId);
+    const adapter = this.#adapterOf(recordId);
+    const record = await this.#existing(adapter, recordId);
+    await store.clearRegistryReport(recordId);
+    return record;
+  }
+
+  #isOwn(recordId: string): boolean {
+    return recordId.startsWith('rec_') || recordId === '';
+  }
+
+  #store(): RecordStore | undefined {
+    return (
+      this.#options.records ??
+      this.adapters.find((a): a is LocalRecordsAdapter => a instanceof LocalRecordsAdapter)?.records
+    );
+  }
+
+  #reportStore(): RecordStore {
+    const store = this.#store();
+    if (!store)
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node keeps no reports of interest', {
+        rule: 'reports',
+      });
+    return store;
   }
 
   /** The first day a record may be deleted and why (NOT_FOUND when absent). */
@@ -208,15 +324,28 @@ export class Registry implements RecordFinder {
     );
   }
 
+  /**
+   * The entries of every adapter that the query accepts, the node's own store first, one per
+   * weapon across adapters (docs/records.md 2.3): an entry that is the same weapon
+   * ({@link sameWeapon}) as one an earlier adapter gave is left out — the node's own record wins,
+   * being the officers' correction of the registry. Two entries of one weapon in one adapter both
+   * stay: a duplicate an officer must see.
+   */
   async #find(query: RecordQuery, serial: SerialPattern, serialOnly: boolean, limit: number): Promise<RegistryEntry[]> {
-    const filters = identityFilters(query, this.#options.aliases(), serialOnly);
+    const aliases = this.#options.aliases();
+    const filters = identityFilters(query, aliases, serialOnly);
     const found = new Map<string, RegistryEntry>();
-    for (const adapter of this.adapters) {
+    const weapons = new WeaponsSeen<RegistryAdapter>();
+    for (const adapter of this.#ordered) {
       const candidates = await this.#ask(adapter, () => adapter.findBySerial(serial, MAX_CANDIDATES));
       for (const entry of candidates) {
         // An adapter's own pre-filter may be looser than 11.2 (SQL normalisation): the rules decide,
         // the equalities before the serial pattern, which costs more.
-        if (!found.has(entry.recordId) && accepts(entry, filters, serial)) found.set(entry.recordId, entry);
+        if (found.has(entry.recordId) || !accepts(entry, filters, serial)) continue;
+        const identity = isIncomplete(entry) ? identityOfIncomplete(entry, aliases) : identityOfRecord(entry, aliases);
+        if (weapons.heldElsewhere(adapter, identity)) continue;
+        weapons.add(adapter, identity);
+        found.set(entry.recordId, entry);
         if (found.size >= limit) return [...found.values()];
       }
     }
@@ -226,20 +355,29 @@ export class Registry implements RecordFinder {
   /**
    * Runs one call of an adapter. A TracenetError passes as it is; anything else (a driver's
    * connection error, an adapter's bug) means the registry could not answer: UNAVAILABLE, which
-   * automatic answers retry (12.8).
+   * automatic answers retry (12.8). Every call is reported to {@link monitor}: its latency, and
+   * whether the registry answered.
    */
   async #ask<T>(adapter: RegistryAdapter, call: () => Promise<T>): Promise<T> {
+    const stopwatch = this.monitor.stopwatch();
+    let failure: TracenetError;
     try {
       if (!this.#opened.has(adapter)) await this.#openAdapter(adapter);
-      return await call();
+      const result = await call();
+      this.monitor.succeeded(adapter.kind, stopwatch, result);
+      return result;
     } catch (error) {
-      if (error instanceof TracenetError) throw error;
-      throw new TracenetError(
-        ErrorCode.ERROR_CODE_UNAVAILABLE,
-        `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
-        { cause: error },
-      );
+      failure =
+        error instanceof TracenetError
+          ? error
+          : new TracenetError(
+              ErrorCode.ERROR_CODE_UNAVAILABLE,
+              `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
+              { cause: error },
+            );
     }
+    this.monitor.failed(adapter.kind, stopwatch, failure);
+    throw failure;
   }
 
   async #openAdapter(adapter: RegistryAdapter): Promise<void> {
@@ -279,33 +417,69 @@ export class Registry implements RecordFinder {
 }
 
 /**
+ * Weapon types that registries and markings confuse (docs/records.md 2.3, "close types"): a record
+ * whose type differs from the query's but is in the same group is a **near match** — offered to
+ * the officer, never answered automatically. Every other pair of types is different.
+ */
+export const CLOSE_TYPE_GROUPS: readonly (readonly WeaponType[])[] = [
+  [WeaponType.WEAPON_TYPE_RIFLE, WeaponType.WEAPON_TYPE_CARBINE, WeaponType.WEAPON_TYPE_ASSAULT_RIFLE],
+  [WeaponType.WEAPON_TYPE_PISTOL, WeaponType.WEAPON_TYPE_REVOLVER],
+];
+
+/** Whether two different weapon types are close ({@link CLOSE_TYPE_GROUPS}); a type is not close to itself. */
+export function closeTypes(a: WeaponType, b: WeaponType): boolean {
+  return a !== b && CLOSE_TYPE_GROUPS.some((group) => group.includes(a) && group.includes(b));
+}
+
+/** How a record compares with a query: the weapon asked for, a near match (close type), or neither. */
+export type IdentityMatch = 'match' | 'near' | false;
+
+/**
  * Whether a record is the weapon of a query apart from its serial (docs/records.md 2.3): the same
- * manufacturer after aliases (unless serial-only), and the same model, calibre and type where the
- * query gives them; a record without a model does not match a query that names one.
+ * manufacturer after aliases (unless serial-only), and the same model, calibre (after aliases) and
+ * type where the query gives them; a record without a model does not match a query that names
+ * one. With `near`, a record that is all this but for a type close to the query's is accepted too
+ * ({@link identityMatch} tells which).
  */
 export function identityFilter(
   query: RecordQuery,
   aliases: AliasTable,
   serialOnly: boolean,
+  near = false,
 ): (record: WeaponRecord) => boolean {
+  const match = identityMatch(query, aliases, serialOnly);
+  return near ? (record) => match(record) !== false : (record) => match(record) === 'match';
+}
+
+/** How each record compares with a query (docs/records.md 2.3): `match`, `near` (close type) or false. */
+export function identityMatch(
+  query: RecordQuery,
+  aliases: AliasTable,
+  serialOnly: boolean,
+): (record: WeaponRecord) => IdentityMatch {
   const manufacturer = serialOnly ? '' : aliases.canonical(query.manufacturer);
   const model = normaliseModel(query.model);
-  const calibre = normaliseCalibre(query.calibre);
+  const calibre = aliases.canonicalCalibre(query.calibre);
   return (record) => {
     const m = record.manufacture;
-    return (
-      (manufacturer === '' || aliases.canonical(m?.manufacturer ?? '') === manufacturer) &&
-      (model === '' || normaliseModel(m?.model ?? '') === model) &&
-      (calibre === '' || normaliseCalibre(m?.calibre ?? '') === calibre) &&
-      (query.type === 0 || m?.type === query.type)
-    );
+    if (
+      !(
+        (manufacturer === '' || aliases.canonical(m?.manufacturer ?? '') === manufacturer) &&
+        (model === '' || normaliseModel(m?.model ?? '') === model) &&
+        (calibre === '' || aliases.canonicalCalibre(m?.calibre ?? '') === calibre)
+      )
+    )
+      return false;
+    const type = m?.type ?? 0;
+    if (query.type === 0 || type === query.type) return 'match';
+    return closeTypes(type, query.type) ? 'near' : false;
   };
 }
 
 /**
- * Whether an adapter's entry is a weapon the query may describe: a record by the identity rules;
- * a weapon held but incomplete by its serial and by those parts of its identity it could read
- * (an unreadable manufacturer or type does not exclude it).
+ * Whether an adapter's entry is a weapon the query may describe: a record by the identity rules
+ * (near matches included); a weapon held but incomplete by its serial and by those parts of its
+ * identity it could read (an unreadable manufacturer or type does not exclude it).
  */
 function accepts(entry: RegistryEntry, filters: IdentityFilters, serial: SerialPattern): boolean {
   if (!isIncomplete(entry)) return filters.record(entry) && indexedSerials(entry).some((s) => serial.test(s));
@@ -314,37 +488,41 @@ function accepts(entry: RegistryEntry, filters: IdentityFilters, serial: SerialP
 }
 
 interface IdentityFilters {
+  /** A record that is the weapon asked for, or a near match ({@link split} tells them apart). */
   readonly record: (record: WeaponRecord) => boolean;
   readonly held: (entry: IncompleteRecord) => boolean;
 }
 
 function identityFilters(query: RecordQuery, aliases: AliasTable, serialOnly: boolean): IdentityFilters {
-  const record = identityFilter(query, aliases, serialOnly);
+  const record = identityFilter(query, aliases, serialOnly, true);
   const manufacturer = serialOnly ? '' : aliases.canonical(query.manufacturer);
   const model = normaliseModel(query.model);
-  const calibre = normaliseCalibre(query.calibre);
-  // What a weapon held but incomplete could not read does not exclude it.
+  const calibre = aliases.canonicalCalibre(query.calibre);
+  // What a weapon held but incomplete could not read does not exclude it; a close type does not either.
   const same = (wanted: string, held: string) => wanted === '' || held === '' || held === wanted;
   return {
     record,
     held: ({ identity }) =>
       same(manufacturer, identity?.manufacturer ? aliases.canonical(identity.manufacturer) : '') &&
       same(model, normaliseModel(identity?.model ?? '')) &&
-      same(calibre, normaliseCalibre(identity?.calibre ?? '')) &&
-      (query.type === 0 || !identity?.type || identity.type === query.type),
+      same(calibre, aliases.canonicalCalibre(identity?.calibre ?? '')) &&
+      (query.type === 0 || !identity?.type || identity.type === query.type || closeTypes(identity.type, query.type)),
   };
 }
 
-function split(entries: readonly RegistryEntry[]): Identification {
+/** Sorts entries found for `query` into records that are the weapon, weapons held but incomplete and near matches. */
+function split(entries: readonly RegistryEntry[], query: RecordQuery): Identification {
   const records: WeaponRecord[] = [];
   const incomplete: IncompleteRecord[] = [];
+  const near: WeaponRecord[] = [];
   for (const entry of entries) {
     if (isIncomplete(entry)) {
       const { incomplete: _tag, ...held } = entry;
       incomplete.push(held);
-    } else records.push(entry);
+    } else if (query.type !== 0 && closeTypes(entry.manufacture?.type ?? 0, query.type)) near.push(entry);
+    else records.push(entry);
   }
-  return { records, incomplete };
+  return { records, incomplete, near };
 }
 
 /** The refusal to use a weapon held but incomplete as a record. */

@@ -86,3 +86,25 @@ export function answerFromRecord(
   if (!derived) return undefined;
   return { traceId, history: record.events, details: '', restrictions: undefined, ...derived };
 }
+
+/**
+ * The automatic "no record" answer (docs/protocol.md 12.8), given only with the peer's opt-in
+ * `auto_answer_no_record`, when every registry of the node answered its health check and none
+ * holds a record, an incomplete entry or a near match of the weapon. `details` names the
+ * registries searched, so the requester knows what "no record" covers.
+ */
+export function noRecordAnswer(
+  traceId: string,
+  searched: readonly string[],
+): Omit<TraceAnswer, 'automatic' | 'withheld'> {
+  return {
+    traceId,
+    outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD,
+    history: [],
+    details: `no record of this weapon in the registries searched: ${searched.join(', ')}`,
+    lastLegalRecord: '',
+    pointOfDiversion: '',
+    referral: undefined,
+    restrictions: undefined,
+  };
+}

@@ -345,9 +345,9 @@ describe('records of interest through the Records service', () => {
       ).results[0]?.outcome;
     expect(await ask()).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
     await expect(
-      belRecords.call('loadAliases', { csv: Buffer.from('FN Herstal,FN\nOther,fn\n') }),
+      belRecords.call('loadAliases', { csv: Buffer.from('FN Herstal,FN\nOther,fn\n'), calibres: false }),
     ).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'alias_conflict' });
-    expect(await belRecords.call('loadAliases', { csv: readFileSync(SAMPLE_ALIASES) })).toMatchObject({ names: 6 });
+    expect(await belRecords.call('loadAliases', { csv: readFileSync(SAMPLE_ALIASES), calibres: false })).toMatchObject({ names: 6 });
     expect(await ask()).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
     const dataDir = bel.dataDir;
     await bel.node.stop();

@@ -75,9 +75,18 @@ describe('normaliseModel', () => {
 
 describe('normaliseCalibre', () => {
   it.each([
-    ['9x19mm', '9x19mm'],
-    ['9 × 19 mm', '9x19mm'],
-    ['7,62X51 MM', '7.62x51mm'],
+    ['9x19mm', '9x19'],
+    ['9 × 19 mm', '9x19'],
+    ['7,62X51 MM', '7.62x51'],
+    ['7,62x39', '7.62x39'],
+    ['7.62×39mm', '7.62x39'],
+    ['７.６２×３９ｍｍ', '7.62x39'],
+    ['5.56×45mm NATO', '5.56x45nato'],
+    ['9 mm Luger', '9luger'],
+    ['.30-06 Springfield', '.30-06springfield'],
+    ['12.7x108mmmm', '12.7x108'],
+    ['.22 LR', '.22lr'],
+    ['  ', ''],
   ])('%j → %j', (input, expected) => {
     expect(normaliseCalibre(input)).toBe(expected);
   });

@@ -108,6 +108,12 @@ export interface PeerPolicy {
    * node-wide policy (participant_id "*"); a value no rule matches is released.
    */
   releaseRules: ReleaseRule[];
+  /**
+   * With auto_answer: a request from the peer for which the registry is healthy and holds no
+   * record, no incomplete entry and no near match is answered NO_RECORD automatically
+   * (docs/protocol.md 12.8). Off by default: no record is otherwise an officer's answer.
+   */
+  autoAnswerNoRecord: boolean;
 }
 
 /** ReleaseRule says what answers do with one field (12.11). */
@@ -139,6 +145,7 @@ function createBasePeerPolicy(): PeerPolicy {
     lookupsPerMinute: 0,
     defaultRestrictions: undefined,
     releaseRules: [],
+    autoAnswerNoRecord: false,
   };
 }
 
@@ -173,6 +180,9 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     }
     for (const v of message.releaseRules) {
       ReleaseRule.encode(v!, writer.uint32(82).fork()).join();
+    }
+    if (message.autoAnswerNoRecord !== false) {
+      writer.uint32(88).bool(message.autoAnswerNoRecord);
     }
     return writer;
   },
@@ -270,6 +280,14 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
             message.releaseRules.push(ReleaseRule.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.autoAnswerNoRecord = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -334,6 +352,11 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
         : globalThis.Array.isArray(object?.release_rules)
         ? object.release_rules.map((e: any) => ReleaseRule.fromJSON(e))
         : [],
+      autoAnswerNoRecord: isSet(object.autoAnswerNoRecord)
+        ? globalThis.Boolean(object.autoAnswerNoRecord)
+        : isSet(object.auto_answer_no_record)
+        ? globalThis.Boolean(object.auto_answer_no_record)
+        : false,
     };
   },
 
@@ -369,6 +392,9 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     if (message.releaseRules?.length) {
       obj.releaseRules = message.releaseRules.map((e) => ReleaseRule.toJSON(e));
     }
+    if (message.autoAnswerNoRecord !== false) {
+      obj.autoAnswerNoRecord = message.autoAnswerNoRecord;
+    }
     return obj;
   },
 
@@ -389,6 +415,7 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
       ? UseRestrictions.fromPartial(object.defaultRestrictions)
       : undefined;
     message.releaseRules = object.releaseRules?.map((e) => ReleaseRule.fromPartial(e)) || [];
+    message.autoAnswerNoRecord = object.autoAnswerNoRecord ?? false;
     return message;
   },
 };

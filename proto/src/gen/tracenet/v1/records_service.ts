@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { InterestReport, RecordQuery, WeaponRecord } from "./records.js";
+import { IncompleteRecord, InterestReport, RecordQuery, WeaponRecord } from "./records.js";
 
 /** ImportFormat is the file format. */
 export enum ImportFormat {
@@ -90,9 +90,20 @@ export interface SearchRecordsRequest {
   limit: number;
 }
 
-/** SearchRecordsResponse lists matches. */
+/**
+ * SearchRecordsResponse lists matches: complete records, and weapons a registry holds whose rows
+ * do not make a valid record ("held but incomplete", docs/integration.md section 1), which match by
+ * serial and by the parts of their identity that could be read. Both count towards the limit.
+ */
 export interface SearchRecordsResponse {
   records: WeaponRecord[];
+  incomplete: IncompleteRecord[];
+  /**
+   * Near matches: records that are the weapon asked for except that their type is close to the
+   * query's, not the same (rifle for carbine; docs/records.md 2.3). For an officer to look at;
+   * never answered automatically.
+   */
+  near: WeaponRecord[];
 }
 
 /** DeleteRecordRequest names a record. */
@@ -148,11 +159,14 @@ export interface ClearReportRequest {
 }
 
 /**
- * LoadAliasesRequest carries an alias table as CSV: on each line a canonical manufacturer name,
- * then its aliases; "#" starts a comment line (docs/protocol.md 13.5).
+ * LoadAliasesRequest carries an alias table as CSV: on each line a canonical manufacturer name
+ * (a canonical calibre designation with calibres), then its aliases; "#" starts a comment line
+ * (docs/protocol.md 13.5).
  */
 export interface LoadAliasesRequest {
   csv: Buffer;
+  /** The CSV is the calibre alias table (kept in <data>/calibre-aliases.csv), not the manufacturer one. */
+  calibres: boolean;
 }
 
 /** LoadAliasesResponse says what the table now holds. */
@@ -482,13 +496,19 @@ export const SearchRecordsRequest: MessageFns<SearchRecordsRequest> = {
 };
 
 function createBaseSearchRecordsResponse(): SearchRecordsResponse {
-  return { records: [] };
+  return { records: [], incomplete: [], near: [] };
 }
 
 export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
   encode(message: SearchRecordsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.records) {
       WeaponRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.incomplete) {
+      IncompleteRecord.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.near) {
+      WeaponRecord.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -514,6 +534,22 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
             message.records.push(WeaponRecord.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.incomplete.push(IncompleteRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.near.push(WeaponRecord.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -531,6 +567,10 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
       records: globalThis.Array.isArray(object?.records)
         ? object.records.map((e: any) => WeaponRecord.fromJSON(e))
         : [],
+      incomplete: globalThis.Array.isArray(object?.incomplete)
+        ? object.incomplete.map((e: any) => IncompleteRecord.fromJSON(e))
+        : [],
+      near: globalThis.Array.isArray(object?.near) ? object.near.map((e: any) => WeaponRecord.fromJSON(e)) : [],
     };
   },
 
@@ -538,6 +578,12 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
     const obj: any = {};
     if (message.records?.length) {
       obj.records = message.records.map((e) => WeaponRecord.toJSON(e));
+    }
+    if (message.incomplete?.length) {
+      obj.incomplete = message.incomplete.map((e) => IncompleteRecord.toJSON(e));
+    }
+    if (message.near?.length) {
+      obj.near = message.near.map((e) => WeaponRecord.toJSON(e));
     }
     return obj;
   },
@@ -548,6 +594,8 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
   fromPartial(object: DeepPartial<SearchRecordsResponse>): SearchRecordsResponse {
     const message = createBaseSearchRecordsResponse();
     message.records = object.records?.map((e) => WeaponRecord.fromPartial(e)) || [];
+    message.incomplete = object.incomplete?.map((e) => IncompleteRecord.fromPartial(e)) || [];
+    message.near = object.near?.map((e) => WeaponRecord.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1236,13 +1284,16 @@ export const ClearReportRequest: MessageFns<ClearReportRequest> = {
 };
 
 function createBaseLoadAliasesRequest(): LoadAliasesRequest {
-  return { csv: Buffer.alloc(0) };
+  return { csv: Buffer.alloc(0), calibres: false };
 }
 
 export const LoadAliasesRequest: MessageFns<LoadAliasesRequest> = {
   encode(message: LoadAliasesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.csv.length !== 0) {
       writer.uint32(10).bytes(message.csv);
+    }
+    if (message.calibres !== false) {
+      writer.uint32(16).bool(message.calibres);
     }
     return writer;
   },
@@ -1268,6 +1319,14 @@ export const LoadAliasesRequest: MessageFns<LoadAliasesRequest> = {
             message.csv = Buffer.from(reader.bytes());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.calibres = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1281,13 +1340,19 @@ export const LoadAliasesRequest: MessageFns<LoadAliasesRequest> = {
   },
 
   fromJSON(object: any): LoadAliasesRequest {
-    return { csv: isSet(object.csv) ? Buffer.from(bytesFromBase64(object.csv)) : Buffer.alloc(0) };
+    return {
+      csv: isSet(object.csv) ? Buffer.from(bytesFromBase64(object.csv)) : Buffer.alloc(0),
+      calibres: isSet(object.calibres) ? globalThis.Boolean(object.calibres) : false,
+    };
   },
 
   toJSON(message: LoadAliasesRequest): unknown {
     const obj: any = {};
     if (message.csv.length !== 0) {
       obj.csv = base64FromBytes(message.csv);
+    }
+    if (message.calibres !== false) {
+      obj.calibres = message.calibres;
     }
     return obj;
   },
@@ -1298,6 +1363,7 @@ export const LoadAliasesRequest: MessageFns<LoadAliasesRequest> = {
   fromPartial(object: DeepPartial<LoadAliasesRequest>): LoadAliasesRequest {
     const message = createBaseLoadAliasesRequest();
     message.csv = object.csv ?? Buffer.alloc(0);
+    message.calibres = object.calibres ?? false;
     return message;
   },
 };
@@ -1476,8 +1542,9 @@ export const RecordsService = {
     responseDeserialize: (value: Buffer): RecordResponse => RecordResponse.decode(value),
   },
   /**
-   * LoadAliases replaces the manufacturer alias table that lookups match with (docs/protocol.md
-   * 13.5). The node keeps it in <data>/aliases.csv, so it survives restarts.
+   * LoadAliases replaces the manufacturer (or calibre) alias table that identity searches,
+   * automatic answers and lookups match with (docs/protocol.md 13.5). The node keeps it in
+   * <data>/aliases.csv (<data>/calibre-aliases.csv), so it survives restarts.
    */
   loadAliases: {
     path: "/tracenet.v1.Records/LoadAliases" as const,
@@ -1515,8 +1582,9 @@ export interface RecordsServer extends UntypedServiceImplementation {
   /** ClearReport withdraws the report: the record is no longer a record of interest. */
   clearReport: handleUnaryCall<ClearReportRequest, RecordResponse>;
   /**
-   * LoadAliases replaces the manufacturer alias table that lookups match with (docs/protocol.md
-   * 13.5). The node keeps it in <data>/aliases.csv, so it survives restarts.
+   * LoadAliases replaces the manufacturer (or calibre) alias table that identity searches,
+   * automatic answers and lookups match with (docs/protocol.md 13.5). The node keeps it in
+   * <data>/aliases.csv (<data>/calibre-aliases.csv), so it survives restarts.
    */
   loadAliases: handleUnaryCall<LoadAliasesRequest, LoadAliasesResponse>;
 }
@@ -1635,8 +1703,9 @@ export interface RecordsClient extends Client {
     callback: (error: ServiceError | null, response: RecordResponse) => void,
   ): ClientUnaryCall;
   /**
-   * LoadAliases replaces the manufacturer alias table that lookups match with (docs/protocol.md
-   * 13.5). The node keeps it in <data>/aliases.csv, so it survives restarts.
+   * LoadAliases replaces the manufacturer (or calibre) alias table that identity searches,
+   * automatic answers and lookups match with (docs/protocol.md 13.5). The node keeps it in
+   * <data>/aliases.csv (<data>/calibre-aliases.csv), so it survives restarts.
    */
   loadAliases(
     request: LoadAliasesRequest,
