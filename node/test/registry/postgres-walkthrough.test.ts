@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaseState, TraceOutcome } from '@tracenet/proto';
+import { CaseState, TraceOutcome, WeaponEventType as E } from '@tracenet/proto';
 import { CLI_PATH, type LocalFederation, startLocalFederation } from '../../src/dev/local-federation.js';
 import { checkHealth, SERVING } from '../storage/health-client.js';
 import { databaseUrl, testServerUrl } from '../support/postgres.js';
@@ -303,6 +303,9 @@ describe('docs/integration.md section 7: the French registry, command by command
       .node('FRA')
       .authority.call('getPeerPolicy', { participantId: 'BEL' });
     expect(policy).toMatchObject({ participantId: 'BEL', acceptRequests: true, autoAnswer: true, allowLookups: true });
+    expect(policy?.releaseRules).toEqual([
+      expect.objectContaining({ field: 'history.end_user', eventTypes: [E.WEAPON_EVENT_TYPE_TRANSFERRED] }),
+    ]);
   });
 
   it('step 5: the node finds the Beretta with its movements as events, and the MAS 49/56 as held but incomplete', async () => {
