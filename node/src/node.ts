@@ -59,6 +59,7 @@ import { createBackup } from './ops/backup.js';
 import { createCaseStats, outboxOldestAgeSeconds } from './ops/sources.js';
 import { RecordStore } from './records/record-store.js';
 import { createRegistry } from './registry/create.js';
+import { PeriodicRegistryCheck } from './registry/monitor.js';
 import type { Registry } from './registry/registry.js';
 import { openStore, STORE_SCHEMA_VERSION, type Store } from './store/store.js';
 import type { Clock } from './util/clock.js';
@@ -223,8 +224,19 @@ export class TracenetNode {
     this.#card = parts.card;
     this.refusals = parts.refusals;
     // The parts that work from the store, in the order they start; they stop in reverse.
+    // Registry outages turn `tracenet.v1.Registry` NOT_SERVING; the node itself keeps serving.
+    this.registry.monitor.on('change', () => this.#health.dependency('tracenet.v1.Registry', this.registry.monitor.up));
     this.#services = new ServiceGroup([
       ['registry', { start: () => this.registry.open(), stop: () => this.registry.close() }],
+      [
+        'registry check',
+        new PeriodicRegistryCheck({
+          scheduler: this.options.clock,
+          intervalMs: this.options.config.registry.healthCheckIntervalMs,
+          check: () => this.registry.health(),
+          logger: this.logger,
+        }),
+      ],
       ['outbox', this.outbox],
       // A step rather than a service: on the first start after a restore, peers deliver again what
       // the backup lacks (docs/protocol.md 5.6), queued before the workflow resumes its cases.
@@ -381,6 +393,7 @@ export class TracenetNode {
         logger,
         deadlineCheckIntervalMs: options.config.workflow.deadlineCheckIntervalMs,
         autoAnswerRetryMs: options.config.workflow.autoAnswerRetryMs,
+        outageDelayAfterMs: options.config.registry.outageDelayAfterMs,
       });
       const keyAnnouncements = new KeyAnnouncements({
         identity,
@@ -404,6 +417,7 @@ export class TracenetNode {
           peers,
           policies,
           records,
+          registry,
           aliases,
           hits,
           journal,
@@ -435,7 +449,9 @@ export class TracenetNode {
         outboxOldestAgeSeconds: () => outboxOldestAgeSeconds(store, clock),
         casesByState: cases.byState,
         overdueCases: cases.overdue,
+        registryAdapters: () => registry.monitor.statuses(),
       });
+      registry.monitor.on('call', (call) => metrics.registryCall(call));
       receiver.on('accepted', (m) => metrics.messageReceived(kindLabel(m.kind), m.sender));
       receiver.on('rejected', (r) => {
         metrics.messageRejected(r.code, r.kind === undefined ? undefined : kindLabel(r.kind));
@@ -568,6 +584,7 @@ export class TracenetNode {
       revokeKeys: (reason) => this.revokeKeys({ reason }),
       verifyAudit: () => this.verifyAudit(),
       createBackup: (includeKeys) => this.createBackup(includeKeys),
+      registry: () => this.registry.monitor.statuses(),
     });
     addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
     addRecordsService(server, {
@@ -586,12 +603,11 @@ export class TracenetNode {
       logger: this.logger,
       token,
     });
-    this.#health.addTo(server, [
-      'tracenet.v1.Authority',
-      'tracenet.v1.Cases',
-      'tracenet.v1.Records',
-      'tracenet.v1.Lookups',
-    ]);
+    this.#health.addTo(
+      server,
+      ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups'],
+      ['tracenet.v1.Registry'],
+    );
     addReflection(server);
     this.#authorityAddress = withPort(authority.listen, await this.#authority.listen(authority.listen));
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ManualClock, parseAliasCsv, Registry, type RegistryAdapter } from '@tracenet/node';
+import { initSodium, ManualClock, parseAliasCsv, Registry, type RegistryAdapter } from '@tracenet/node';
 import { silentLogger } from '@tracenet/node/dev';
 import {
   ComponentKind,
@@ -454,6 +454,8 @@ export function registryAdapterContract(options: AdapterContractOptions): Adapte
 
   return {
     async setup() {
+      // The alias table and record ids hash with libsodium: ready it, as a node does at start.
+      await initSodium();
       const { adapter, cleanup } = await options.createAdapter(Object.values(CONTRACT_RECORDS));
       const registry = (options.registry ?? contractRegistry)(adapter);
       try {

@@ -4,9 +4,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataPaths, readAuthorityToken, type RuntimeInfo } from '@tracenet/node';
-import { CLI_PATH, type LocalFederation, type LocalFederationOptions, startLocalFederation } from '@tracenet/node/dev';
+import {
+  CLI_PATH,
+  type LocalFederation,
+  type LocalFederationOptions,
+  type LocalNodePorts,
+  startLocalFederation,
+} from '@tracenet/node/dev';
 import { connect, type TracenetClient } from './client.js';
 
+export type { LocalNodePorts } from '@tracenet/node/dev';
 export {
   registryAdapterContract,
   CONTRACT_RECORDS,
@@ -47,6 +54,12 @@ export interface TestFederationOptions {
    * PostgreSQL registry, `{ BEL: { TRACENET_REGISTRY_ADAPTER: 'postgres', TRACENET_REGISTRY_POSTGRES_URL: url } }`.
    */
   readonly nodeEnv?: Readonly<Record<string, NodeJS.ProcessEnv>>;
+  /**
+   * Fixed loopback ports of a node, by participant id, e.g. `{ BEL: { authority: 7444, metrics: 9464 } }`;
+   * ports not given are ephemeral, metrics off. A port that is taken fails the start with an error
+   * naming the participant and the port, before any node starts.
+   */
+  readonly ports?: Readonly<Record<string, LocalNodePorts>>;
 }
 
 /** Real nodes on loopback, pinned to each other, with one SDK client per participant. */
@@ -166,6 +179,7 @@ export async function createTestFederation(options: TestFederationOptions): Prom
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.nodeEnv ? { nodeEnv: options.nodeEnv } : {}),
+      ...(options.ports ? { ports: options.ports } : {}),
     });
     for (const node of local.nodes.values()) {
       const token = await readAuthorityToken(node.dataDir);
@@ -216,7 +230,9 @@ export async function createTestFederation(options: TestFederationOptions): Prom
           '--authority-listen',
           current.authorityAddress,
           '--metrics-listen',
-          '',
+          options.ports?.[participantId]?.metrics === undefined
+            ? ''
+            : `127.0.0.1:${options.ports[participantId].metrics}`,
           '--log-level',
           options.logLevel ?? 'warn',
         ],

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,20 @@ import { createTestFederation } from '../src/testing.js';
 import { isAlive } from './support/requests.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A loopback server on a port the system chose: holds the port until closed. */
+async function listening(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** Ports free a moment ago (the system gave them, then they were released). */
+async function freePorts(count: number): Promise<number[]> {
+  const held = await Promise.all(Array.from({ length: count }, listening));
+  await Promise.all(held.map(({ server }) => new Promise((resolve) => server.close(resolve))));
+  return held.map(({ port }) => port);
+}
 
 describe('the test kit', () => {
   it('starts pinned nodes with a client each, and stop() leaves no process or directory behind', async () => {
@@ -79,6 +94,44 @@ describe('the test kit', () => {
     } finally {
       await federation.stop();
       await rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('takes fixed ports when asked, keeps them across a restart, and serves metrics on the one given', async () => {
+    const [authority = 0, federationPort = 0, metrics = 0] = await freePorts(3);
+    const federation = await createTestFederation({
+      participants: ['FRA', 'BEL'],
+      ports: { BEL: { authority, federation: federationPort, metrics } },
+    });
+    try {
+      expect(federation.node('BEL').authorityAddress).toBe(`127.0.0.1:${authority}`);
+      expect(federation.node('BEL').federationAddress).toBe(`127.0.0.1:${federationPort}`);
+      expect(federation.node('FRA').authorityAddress).not.toBe(`127.0.0.1:${authority}`);
+      expect((await fetch(`http://127.0.0.1:${metrics}/metrics`)).status).toBe(200);
+      await federation.restart('BEL');
+      expect((await federation.client('BEL').authority.getNodeInfo({})).participantId).toBe('BEL');
+      expect((await fetch(`http://127.0.0.1:${metrics}/metrics`)).status).toBe(200);
+    } finally {
+      await federation.stop();
+    }
+  });
+
+  it('refuses a taken port with an error naming the participant, the port and its use, starting nothing', async () => {
+    const { server, port } = await listening();
+    try {
+      await expect(
+        createTestFederation({ participants: ['FRA', 'BEL'], ports: { BEL: { authority: port } } }),
+      ).rejects.toThrow(
+        `ports.BEL.authority: port ${port} on 127.0.0.1, asked for the authority port of BEL, is taken (EADDRINUSE)`,
+      );
+      await expect(createTestFederation({ participants: ['FRA'], ports: { FRA: { authority: 0 } } })).rejects.toThrow(
+        'ports.FRA.authority: 0 is not a port number',
+      );
+      await expect(
+        createTestFederation({ participants: ['FRA'], ports: { BEL: { authority: 7444 } } }),
+      ).rejects.toThrow('ports.BEL: BEL is not one of the participants');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

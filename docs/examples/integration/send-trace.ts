@@ -4,6 +4,7 @@
  *
  *   TRACENET_ADDRESS=127.0.0.1:7444 TRACENET_TOKEN_FILE=<data>/keys/authority.token \
  *   TRACE_TO=BEL TRACE_MANUFACTURER="FN Herstal" TRACE_SERIAL=FN-1998-0042 TRACE_CALIBRE=7.62x51mm \
+ *   TRACE_TYPE=rifle \
  *   node docs/examples/integration/dist/send-trace.js
  *
  * Prints one JSON line: the case id, its final state and the answer's outcome.
@@ -25,6 +26,13 @@ const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
   if (value === undefined) throw new Error(`set ${name}`);
   return value;
+};
+
+/** `pistol`, `rifle`, `assault_rifle` … as the WeaponType of the contract. */
+const weaponType = (name: string): WeaponType => {
+  const type = WeaponType[`WEAPON_TYPE_${name.toUpperCase()}` as keyof typeof WeaponType];
+  if (type === undefined) throw new Error(`TRACE_TYPE ${name} is not a weapon type`);
+  return type;
 };
 
 const token = process.env.TRACENET_TOKEN ?? (await readFile(env('TRACENET_TOKEN_FILE'), 'utf8')).trim();
@@ -52,7 +60,7 @@ const request = TraceRequest.fromPartial({
       serialNumber: env('TRACE_SERIAL'),
       model: process.env.TRACE_MODEL ?? '',
       countryOfManufacture: process.env.TRACE_COUNTRY ?? '',
-      type: WeaponType.WEAPON_TYPE_RIFLE,
+      type: weaponType(process.env.TRACE_TYPE ?? 'rifle'),
       calibre: env('TRACE_CALIBRE'),
       year: 0,
     },

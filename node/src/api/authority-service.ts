@@ -22,6 +22,7 @@ import type { Outbox } from '../federation/outbox.js';
 import { validateNotice } from '../federation/message-kinds.js';
 import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
 import type { RosterGuard } from '../keys/roster.js';
+import type { AdapterStatus } from '../registry/monitor.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { padNumber, type Store } from '../store/store.js';
 import type { MessageDirection as StoredDirection, StoredMessage } from '../store/repositories.js';
@@ -58,6 +59,8 @@ export interface AuthorityDeps {
   readonly verifyAudit: () => Promise<AuditVerification>;
   /** The bytes of a backup file of the node (7.5), in order; see `ops/backup.ts`. */
   readonly createBackup: (includeKeys: boolean) => AsyncIterable<Buffer>;
+  /** The registry adapters as the node last saw them (`Registry.monitor`), for `GetNodeInfo`. */
+  readonly registry?: () => readonly AdapterStatus[];
 }
 
 function directionOf(direction: MessageDirection): StoredDirection {
@@ -151,6 +154,15 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       card: deps.card(),
       federationAddress: deps.federationAddress(),
       softwareVersion: VERSION,
+      registry: (deps.registry?.() ?? []).map((a) => ({
+        kind: a.kind,
+        up: a.up === true,
+        sinceMs: a.sinceMs,
+        lastError: a.lastError,
+        lastErrorAtMs: a.lastErrorAtMs,
+        latencyMs: a.latencyMs,
+        checkedAtMs: a.checkedAtMs,
+      })),
     })),
     addPeer: guarded(async (request) => {
       if (!request.card)

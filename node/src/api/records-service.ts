@@ -204,12 +204,13 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
         });
       return { record };
     }),
+    // Weapons held but incomplete are listed beside the records: never "no record" for a weapon the state holds.
     searchRecords: guarded(async (request) => {
       const found = await deps.registry.searchAll(request.query ?? EMPTY_QUERY, {
         serialOnly: request.serialOnly,
         limit: request.limit,
       });
-      return { records: found.records, near: found.near };
+      return { records: found.records, incomplete: found.incomplete, near: found.near };
     }),
     deleteRecord: guarded(async (request) => ({ recordId: (await deps.registry.delete(request.recordId)).recordId })),
     importRecords: (call) => {
@@ -221,9 +222,9 @@ export function addRecordsService(server: Server, deps: RecordsServiceDeps): voi
           field: 'report',
           rule: 'required',
         });
-      return { record: await deps.records.report(request.recordId, request.report) };
+      return { record: await deps.registry.report(request.recordId, request.report) };
     }),
-    clearReport: guarded(async (request) => ({ record: await deps.records.clearReport(request.recordId) })),
+    clearReport: guarded(async (request) => ({ record: await deps.registry.clearReport(request.recordId) })),
     loadAliases: guarded(async (request) => {
       if (!deps.aliases)
         throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node has no alias table', {

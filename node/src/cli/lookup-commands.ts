@@ -323,7 +323,10 @@ export function registerLookupCommands(program: Command, records: Command): Comm
     .description(
       "report a record as lost, stolen, trafficked or smuggled: peers' lookups can then hit it (hit or no hit only, never the record)",
     )
-    .argument('<record-id>', 'record id (rec_…)')
+    .argument(
+      '<record-id>',
+      "record id: rec_… of the node's own store, or a registry's (pg_…: the node keeps the report over the registry)",
+    )
     .addOption(
       new Option('--category <category>', 'why the weapon is of interest')
         .choices(Object.keys(INTEREST_CATEGORIES))
@@ -367,8 +370,10 @@ export function registerLookupCommands(program: Command, records: Command): Comm
 
   records
     .command('clear-report')
-    .description("withdraw the report of a record: peers' lookups no longer hit it")
-    .argument('<record-id>', 'record id (rec_…)')
+    .description(
+      "withdraw this node's report of a record: peers' lookups no longer hit it (a registry's own report is withdrawn in the registry)",
+    )
+    .argument('<record-id>', "record id (rec_…, or a registry's, e.g. pg_…)")
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(async (recordId: string, options: { data: string; json?: boolean }) => {

@@ -9,6 +9,7 @@ import {
   MessageKind,
   ParticipantKind,
   type PeerSummary,
+  type RegistryAdapterStatus,
   TracenetError,
 } from '@tracenet/proto';
 import { connectAuthority, type LocalAuthorityClient } from '../api/authority-client.js';
@@ -50,6 +51,13 @@ if (process.env.GRPC_VERBOSITY === undefined && process.env.GRPC_NODE_VERBOSITY 
 
 // Files the node creates (store, runtime file) are readable by their owner only.
 process.umask(0o077);
+
+// `tracenet … | head -1`: the reader went away, nobody reads what is left, and that is not a
+// failure. Exit quietly with 0 instead of crashing on the unhandled EPIPE of the stream.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 async function authority(dataDir: string): Promise<LocalAuthorityClient | undefined> {
   const info = await running(dataDir);
@@ -388,7 +396,7 @@ program
 
 program
   .command('status')
-  .description('show the running node and its delivery counts')
+  .description('show the running node, its delivery counts and the state of its registry')
   .addOption(dataOption())
   .addOption(jsonOption())
   .action(async (options: { data: string; json?: boolean }) => {
@@ -398,16 +406,45 @@ program
       const stats = await client.call('getDeliveryStats', {});
       output(
         Boolean(options.json),
-        { participantId: info.participantId, keyId: info.keyId, federationAddress: info.federationAddress, ...stats },
+        {
+          participantId: info.participantId,
+          keyId: info.keyId,
+          federationAddress: info.federationAddress,
+          ...stats,
+          registry: info.registry,
+        },
         () => [
           `${info.participantId} (key ${info.keyId}) federation ${info.federationAddress}, version ${info.softwareVersion}`,
           `inbox ${stats.inbox}  outbox ${stats.outbox}  sent ${stats.sent}  failed ${stats.failed}  oldest queued ${Math.round(stats.oldestOutboxAgeMs / 1000)} s`,
+          ...info.registry.flatMap(registryLines),
         ],
       );
     } finally {
       client.close();
     }
   });
+
+/**
+ * One adapter of the registry in `tracenet status`: `registry postgres  DOWN since <time>
+ * (12 min)  latency 5003 ms`, then its last error on a line of its own.
+ */
+function registryLines(a: RegistryAdapterStatus): string[] {
+  const since =
+    a.sinceMs === 0 ? '' : ` since ${new Date(a.sinceMs).toISOString()} (${elapsed(Date.now() - a.sinceMs)})`;
+  const state = a.sinceMs === 0 ? 'not checked yet' : a.up ? 'up' : 'DOWN';
+  const lines = [`registry ${a.kind.padEnd(8)} ${state}${since}  latency ${Math.round(a.latencyMs)} ms`];
+  if (a.lastError !== '') lines.push(`  last error ${new Date(a.lastErrorAtMs).toISOString()}: ${a.lastError}`);
+  return lines;
+}
+
+/** A duration for people: `42 s`, `12 min`, `3 h`, `2 days`. */
+function elapsed(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} days`;
+}
 
 program
   .command('audit')

@@ -7,6 +7,7 @@ import { SingleBar } from 'cli-progress';
 import {
   ErrorCode,
   ImportFormat,
+  IncompleteRecord,
   type ImportRecordsProgress,
   type RecordQuery,
   RecordsClient,
@@ -529,8 +530,18 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
             token,
           ),
         );
-        print(options.json, found.records.map(recordToJson), () => [
-          ...(found.records.length === 0 ? ['No matching record.'] : searchTable(found.records)),
+        // Weapons held but incomplete follow the records: in JSON as items with "incomplete": true.
+        const held = found.incomplete.map((e) => ({ ...(IncompleteRecord.toJSON(e) as object), incomplete: true }));
+        print(options.json, [...found.records.map(recordToJson), ...held], () => [
+          ...(found.records.length === 0 && found.incomplete.length === 0
+            ? ['No matching record.']
+            : found.records.length === 0
+              ? []
+              : searchTable(found.records)),
+          ...found.incomplete.map(
+            (e) =>
+              `held but incomplete: ${e.recordId} ${e.identity?.manufacturer ?? ''} ${e.identity?.serialNumber || e.controlComponentSerial} (${[...new Set(e.problems.map((p) => p.field))].join(', ')})`,
+          ),
           ...(found.near.length === 0
             ? []
             : [

@@ -127,6 +127,16 @@ export interface NodeConfig {
     readonly adapter: 'leveldb' | 'postgres' | 'csv' | 'module';
     /** With another adapter, also consult the node's own records (asked first). */
     readonly includeLocal: boolean;
+    /**
+     * How often every adapter is checked, so that an outage shows in health, `tracenet status` and
+     * the metrics while nobody searches; 0: only at start (calls still report it).
+     */
+    readonly healthCheckIntervalMs: number;
+    /**
+     * An automatic answer waiting this long for the registry sends the requester one delay notice
+     * (reason OTHER, "the records are temporarily unavailable"); 0: never.
+     */
+    readonly outageDelayAfterMs: number;
     readonly postgres: {
       /** Connection URL; "" uses the PG* environment variables of libpq. May hold a password: never logged. */
       readonly url: string;
@@ -184,6 +194,8 @@ export const DEFAULT_CONFIG: NodeConfig = {
   registry: {
     adapter: 'leveldb',
     includeLocal: true,
+    healthCheckIntervalMs: 30_000,
+    outageDelayAfterMs: 15 * 60_000,
     postgres: { url: '', mapping: 'registry-mapping.json', poolSize: 4, statementTimeoutMs: 5000 },
     csv: { folder: 'registry' },
     module: 'registry-adapter.js',
@@ -266,6 +278,9 @@ const RULES: Record<string, Rule> = {
   'metrics.listen': (v) => (v === '' ? undefined : hostPort(v) && 'must be "host:port", or "" to disable'),
   'registry.adapter': oneOf(['leveldb', 'postgres', 'csv', 'module']),
   'registry.includeLocal': boolean,
+  'registry.healthCheckIntervalMs': (v) =>
+    v === 0 || integer(1000, 86_400_000)(v) === undefined ? undefined : 'must be 0 or an integer from 1000 to 86400000',
+  'registry.outageDelayAfterMs': integer(0, 30 * 86_400_000),
   'registry.postgres.url': (v) =>
     typeof v === 'string' && (v === '' || /^postgres(ql)?:\/\//.test(v))
       ? undefined

@@ -19,6 +19,7 @@ export {
   type LocalFederation,
   type LocalNode,
   type LocalFederationOptions,
+  type LocalNodePorts,
 } from './local-federation.js';
 export { caseText, chainText } from '../cli/trace-commands.js';
 

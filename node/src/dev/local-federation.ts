@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +76,57 @@ export interface LocalFederationOptions {
   /** Policies to set once all are pinned: on node `of`, for peer `policy.participantId`; fields not given are off (deadlines: the defaults). */
   readonly policies?: ReadonlyArray<{ of: string; policy: Pick<PeerPolicy, 'participantId'> & Partial<PeerPolicy> }>;
   readonly readyTimeoutMs?: number;
+  /**
+   * Fixed loopback ports of a participant, by participant id, e.g. `{ BEL: { authority: 7444 } }`
+   * for a case system configured with a fixed address. A port not given is ephemeral; the
+   * metrics endpoint is off unless given. A port that is taken stops the start with an error
+   * naming the participant, the port and what it was for, before any node starts.
+   */
+  readonly ports?: Readonly<Record<string, LocalNodePorts>>;
+}
+
+/** Fixed loopback ports of one node of a local federation (ephemeral or off when absent). */
+export interface LocalNodePorts {
+  readonly federation?: number;
+  readonly authority?: number;
+  /** The Prometheus endpoint (`/metrics`); off when absent. */
+  readonly metrics?: number;
+}
+
+/** Resolves when nothing listens on 127.0.0.1:`port`; rejects with the listen error otherwise. */
+function probePort(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve()));
+  });
+}
+
+/** Checks every fixed port asked for: a valid number, asked once, and free now. */
+async function checkFixedPorts(options: LocalFederationOptions): Promise<void> {
+  const seen = new Map<number, string>();
+  for (const [participantId, ports] of Object.entries(options.ports ?? {})) {
+    if (!options.participants.includes(participantId))
+      throw new Error(`ports.${participantId}: ${participantId} is not one of the participants`);
+    for (const [use, port] of Object.entries(ports) as Array<[keyof LocalNodePorts, number | undefined]>) {
+      if (port === undefined) continue;
+      const where = `ports.${participantId}.${use}`;
+      if (!Number.isInteger(port) || port < 1 || port > 65_535)
+        throw new Error(`${where}: ${port} is not a port number (1-65535)`);
+      const other = seen.get(port);
+      if (other) throw new Error(`${where}: port ${port} is already asked for by ${other}`);
+      seen.set(port, where);
+      try {
+        await probePort(port);
+      } catch (cause) {
+        const code = (cause as NodeJS.ErrnoException).code ?? String(cause);
+        throw new Error(
+          `${where}: port ${port} on 127.0.0.1, asked for the ${use} port of ${participantId}, is taken (${code}): stop what listens there or choose another port`,
+          { cause },
+        );
+      }
+    }
+  }
 }
 
 async function waitForRuntime(
@@ -109,8 +161,8 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts real nodes as separate processes on loopback (ephemeral ports, metrics off), pins every
- * card on every other node and sets the given policies. Used by `npm run demo` and the end-to-end
+ * Starts real nodes as separate processes on loopback (ephemeral ports and metrics off, unless
+ * `ports` fixes them), pins every card on every other node and sets the given policies. Used by `npm run demo` and the end-to-end
  * tests; a failure part-way stops what was started.
  *
  * @example
@@ -121,6 +173,7 @@ function exited(child: ChildProcess): Promise<void> {
  * ```
  */
 export async function startLocalFederation(options: LocalFederationOptions): Promise<LocalFederation> {
+  await checkFixedPorts(options);
   await initSodium();
   const ownBase = options.baseDir === undefined;
   const baseDir = options.baseDir ?? (await mkdtemp(join(tmpdir(), 'tracenet-federation-')));
@@ -147,6 +200,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
         const dataDir = join(baseDir, participantId.replace(':', '_'));
         await initDataDir({ dataDir, participantId, endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
         const output: string[] = [];
+        const ports = options.ports?.[participantId] ?? {};
         const child = spawn(
           process.execPath,
           [
@@ -155,11 +209,11 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
             '--data',
             dataDir,
             '--federation-listen',
-            '127.0.0.1:0',
+            `127.0.0.1:${ports.federation ?? 0}`,
             '--authority-listen',
-            '127.0.0.1:0',
+            `127.0.0.1:${ports.authority ?? 0}`,
             '--metrics-listen',
-            '',
+            ports.metrics === undefined ? '' : `127.0.0.1:${ports.metrics}`,
             '--log-level',
             options.logLevel ?? 'warn',
           ],

@@ -27,13 +27,15 @@ import type { Peer, PeerRegistry } from '../federation/peers.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
 import { categoryName } from '../records/interest.js';
 import type { RecordStore } from '../records/record-store.js';
+import type { Registry } from '../registry/registry.js';
 import type { Operation, Store } from '../store/store.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { lookupsPerMinuteOf, type PolicyStore } from '../workflow/policy.js';
 import type { AliasTable } from '../records/alias-table.js';
 import { type HitStore, newHitId } from './hit-store.js';
-import { lookupQueryViolations, matchInterest, throwViolations } from './matcher.js';
+import { lookupQueryViolations, throwViolations } from './matcher.js';
+import { findHits } from './registry-hits.js';
 import { RateLimiter } from './rate-limiter.js';
 
 /** How often answered query ids older than the replay window are forgotten. */
@@ -52,6 +54,11 @@ export interface LookupResponderDeps {
   readonly peers: PeerRegistry;
   readonly policies: PolicyStore;
   readonly records: RecordStore;
+  /**
+   * The registries the node answers from: their own reports of loss and theft are records of
+   * interest too (docs/protocol.md 13.2). Without it only the node's index is matched.
+   */
+  readonly registry?: Pick<Registry, 'findOfInterest'>;
   /** The alias table in force, read at every query. */
   readonly aliases: { readonly table: AliasTable };
   readonly hits: HitStore;
@@ -89,7 +96,8 @@ export function encodePaddedAnswer(answer: Omit<LookupAnswer, 'padding'>): Buffe
  * with the same checks as Deliver (size, structure, addressing and pinning, AEAD); then, in this
  * order: the kind is LOOKUP_QUERY, the time window, a query id not answered before, the peer's
  * policy allows lookups, its rate limit, the signature, the body. The query is matched against the
- * records of interest and answered with a LOOKUP_ANSWER envelope sealed to the requester that
+ * records of interest — the node's index and the registries' own reports ({@link findHits}; a
+ * registry that cannot answer refuses the query UNAVAILABLE) — and answered with a LOOKUP_ANSWER envelope sealed to the requester that
  * carries, per hit, only reference, category, owner, contact point and whether it is partial.
  * The hit notices, the node events and the audit entries of query, hits and answer are written
  * in one batch before the answer leaves.
@@ -241,7 +249,11 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
         rule: 'required',
       });
 
-    const matches = await matchInterest(this.deps.records, weapon, this.deps.aliases.table);
+    const matches = await findHits(
+      { records: this.deps.records, registry: this.deps.registry, logger: this.#logger },
+      weapon,
+      this.deps.aliases.table,
+    );
     const self = this.deps.identity;
     const now = this.deps.clock.now();
     const answer = {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorCode, MessageKind, TracenetError } from '@tracenet/proto';
 import type { AuditDamageKind } from '../audit/verify.js';
+import type { AdapterStatus, RegistryCall } from '../registry/monitor.js';
 
 /**
  * Numbers read when Prometheus scrapes, not pushed by events. Each is optional: a metric whose
@@ -19,6 +20,8 @@ export interface MetricsSources {
   readonly casesByState?: () => Promise<Record<string, number>>;
   /** Cases whose acknowledgement or answer is past its deadline. */
   readonly overdueCases?: () => Promise<number>;
+  /** The registry adapters as the node last saw them (`Registry.monitor.statuses`). */
+  readonly registryAdapters?: () => readonly Pick<AdapterStatus, 'kind' | 'up'>[];
 }
 
 /** What {@link createMetrics} needs. */
@@ -57,6 +60,8 @@ export interface Metrics {
   connectionRefused(port: 'federation' | 'authority', reason: string): void;
   /** The running node found its audit log damaged (docs/protocol.md 8.6): `storage`, `truncated` or `changed`. */
   auditDamaged(kind: AuditDamageKind): void;
+  /** A registry adapter was called (a search, a read or a check), as `Registry.monitor` reports it. */
+  registryCall(call: RegistryCall): void;
   /** The exposition text, as GET /metrics returns it. */
   render(): Promise<string>;
 }
@@ -72,6 +77,12 @@ export function kindLabel(kind: MessageKind): string {
  * (the outbox keeps retrying, so the tail is long).
  */
 const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400];
+
+/**
+ * Registry call buckets, in seconds: from an index lookup in the node's own store to a database
+ * that answers only at its statement timeout (`registry.postgres.statementTimeoutMs`, up to 10 min).
+ */
+const REGISTRY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 600];
 
 const PARTICIPANT_ID = /^([A-Z]{3}|org:[A-Za-z0-9][A-Za-z0-9._-]{0,62})$/;
 const LABEL_VALUE = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -121,6 +132,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const states = boundedLabel(64, LABEL_VALUE);
   const reasons = boundedLabel(64, LABEL_VALUE);
   const rules = boundedLabel(64, LABEL_VALUE);
+  // Adapter kinds: the node's own store and one registry, so a handful at most.
+  const adapters = boundedLabel(16, LABEL_VALUE);
   // The peer label: participant ids come from the signed roster (a few hundred at most: UN member
   // states plus a few organisations), so it stays bounded, and "which peer fails" is the first
   // question an operator asks. It is only set for authenticated senders and for recipients the
@@ -160,6 +173,25 @@ export function createMetrics(options: MetricsOptions): Metrics {
   });
   // Every kind is exposed from the start, so that an alert compares a value instead of a missing series.
   for (const kind of ['storage', 'truncated', 'changed'] satisfies AuditDamageKind[]) auditDamage.set({ kind }, 0);
+  const registryLatency = new Histogram({
+    name: 'tracenet_registry_latency_seconds',
+    help: 'Time of each call of a registry adapter (searches, reads by id, periodic checks), by adapter kind and result (ok, error).',
+    labelNames: ['adapter', 'result'] as const,
+    buckets: REGISTRY_BUCKETS,
+    registers: [registry],
+  });
+  const registryErrors = new Counter({
+    name: 'tracenet_registry_errors_total',
+    help: 'Registry adapter calls the registry could not answer (it counts as down), by adapter kind and error code.',
+    labelNames: ['adapter', 'code'] as const,
+    registers: [registry],
+  });
+  const registryIncomplete = new Counter({
+    name: 'tracenet_registry_incomplete_total',
+    help: 'Weapons held but incomplete (registry rows that do not make a valid record) among the entries registry searches returned, by adapter kind.',
+    labelNames: ['adapter'] as const,
+    registers: [registry],
+  });
   const failures = new Map<string, number>();
   const inFlight = new Set<Promise<void>>();
   /** Runs a scrape-time read; on failure counts and logs it, and the gauge keeps its last value. */
@@ -177,7 +209,22 @@ export function createMetrics(options: MetricsOptions): Metrics {
     return reading;
   };
 
-  const { outboxDepth, outboxOldestAgeSeconds, casesByState, overdueCases } = options;
+  const { outboxDepth, outboxOldestAgeSeconds, casesByState, overdueCases, registryAdapters } = options;
+  if (registryAdapters) {
+    new Gauge({
+      name: 'tracenet_registry_up',
+      help: 'Whether a registry adapter answered its last call or check (1) or could not (0), by adapter kind; absent before the first one.',
+      labelNames: ['adapter'] as const,
+      registers: [registry],
+      collect() {
+        return read('tracenet_registry_up', async () => {
+          this.reset();
+          for (const { kind, up } of registryAdapters())
+            if (up !== undefined) this.set({ adapter: adapters(kind) }, up ? 1 : 0);
+        });
+      },
+    });
+  }
   if (outboxDepth) {
     new Gauge({
       name: 'tracenet_outbox_depth',
@@ -348,6 +395,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
     },
     auditDamaged(kind) {
       auditDamage.set({ kind }, 1);
+    },
+    registryCall({ kind, ok, seconds, code, incomplete }) {
+      const adapter = adapters(kind);
+      if (Number.isFinite(seconds))
+        registryLatency.observe({ adapter, result: ok ? 'ok' : 'error' }, Math.max(0, seconds));
+      if (!ok) registryErrors.inc({ adapter, code: codes(code) });
+      if (incomplete > 0) registryIncomplete.inc({ adapter }, incomplete);
     },
     render() {
       return registry.metrics();

@@ -69,6 +69,21 @@ export interface ImportOptions {
   readonly maxRowBytes?: number;
   /** Id that ties the audit entries of this import together; random when absent. */
   readonly importId?: string;
+  /**
+   * Called with every rejected row, as far as it could be read, and its violations. The CSV
+   * registry adapter keeps such rows as weapons held but incomplete.
+   */
+  readonly onRejected?: (row: RejectedRow) => void;
+}
+
+/** A row {@link importRecords} rejects, for {@link ImportOptions.onRejected}. */
+export interface RejectedRow {
+  readonly line: number;
+  /** What the row gives of the record; undefined when the row cannot be read at all. */
+  readonly record: WeaponRecord | undefined;
+  readonly violations: readonly FieldViolation[];
+  /** The file's name of a violation's field: its CSV column (`event2_date`), or the path itself in JSON Lines. */
+  readonly fieldName: (path: string) => string;
 }
 
 /** One row as parsed, before the record rules. */
@@ -198,6 +213,12 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
       }
       if (violations.length > 0 || !row.record) {
         reject(violations.map((v) => ({ line: row.line, field: row.fieldName(v.field), reason: v.message })));
+        options.onRejected?.({
+          line: row.line,
+          record: row.record,
+          violations,
+          fieldName: row.fieldName,
+        });
       } else {
         rowsValid += 1;
         batch.push(row.record);

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { blake2b256, domain, randomBytes } from '../crypto/sodium.js';
 import type { Operation, Store } from '../store/store.js';
-import type { RecordValue } from '../store/repositories.js';
+import type { RecordValue, RegistryInterestRecord } from '../store/repositories.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { categoryName, interestViolations, isOfInterest } from './interest.js';
@@ -129,6 +129,29 @@ function newReference(): string {
   return `roi_${randomBytes(16).toString('base64url')}`;
 }
 
+/**
+ * The records-of-interest index entries of a record with `report`, one per indexed serial (11.3):
+ * what a lookup matches (node/src/lookup/matcher.ts) — the node's own records, its reports on
+ * records of another registry, and the views of a registry's own reports are all matched as these.
+ */
+export function interestEntriesOf(record: WeaponRecord, reference: string, report: InterestReport): InterestEntry[] {
+  const m = record.manufacture;
+  return indexedSerials(record).map((serial) => ({
+    recordId: record.recordId,
+    serial,
+    reference,
+    manufacturer: normaliseName(m?.manufacturer ?? ''),
+    model: normaliseModel(m?.model ?? ''),
+    calibre: normaliseCalibre(m?.calibre ?? ''),
+    type: m?.type ?? 0,
+    category: report.category,
+    contactPoint: report.contactPoint,
+  }));
+}
+
+/** Key of what the node keeps of a record of another registry: `g` NUL record id. */
+const registryKey = (recordId: string) => `g${SEP}${recordId}`;
+
 /** Key of an index entry of a record of interest: `s` NUL serial NUL record id. */
 const interestKey = (serial: string, recordId: string) => `s${SEP}${serial}${SEP}${recordId}`;
 /** Key that resolves a reference to its record: `r` NUL reference. */
@@ -157,6 +180,20 @@ function checkRecordId(recordId: string): void {
       'a record id is "rec_" and 22 characters of [A-Za-z0-9_-]',
       { field: 'record_id', rule: 'record_id' },
     );
+}
+
+/** A record id of another registry: not empty, not one of the node's own (`rec_`). */
+function checkRegistryId(recordId: string): void {
+  if (recordId === '')
+    throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record_id is required', {
+      field: 'record_id',
+      rule: 'required',
+    });
+  if (recordId.startsWith('rec_'))
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, `${recordId} is a record of this node's own store`, {
+      field: 'record_id',
+      rule: 'record_id',
+    });
 }
 
 /**
@@ -408,6 +445,126 @@ export class RecordStore {
     return [...found.values()];
   }
 
+  /**
+   * The opaque reference of a record of another registry (its id does not start with `rec_`),
+   * given to peers in its hits instead of the registry's key (docs/protocol.md 13.2): made of 16
+   * random bytes at its first use and kept, with the pointer that resolves it
+   * ({@link recordIdOfReference}), before the caller answers with it — so it stays the same for
+   * the record, across reports, withdrawals and restarts.
+   */
+  async registryReference(recordId: string): Promise<string> {
+    checkRegistryId(recordId);
+    return this.#locks.run(recordId, async () => {
+      const kept = await this.#registryState(recordId);
+      if (kept) return kept.reference;
+      const reference = newReference();
+      const { interest } = this.#store.records;
+      await this.#journal.write(
+        [
+          interest.put(registryKey(recordId), { recordId, reference }),
+          interest.put(referenceKey(reference), { recordId }),
+        ],
+        [],
+      );
+      return reference;
+    });
+  }
+
+  /**
+   * The report an officer of this node made on a record of another registry, or undefined
+   * ({@link reportRegistryRecord}).
+   */
+  async registryReport(recordId: string): Promise<InterestReport | undefined> {
+    const report = (await this.#registryState(recordId))?.report;
+    return report === undefined ? undefined : { ...report };
+  }
+
+  /**
+   * Reports a record of another registry (a `pg_…` record, read by the caller from its adapter)
+   * as lost, stolen, trafficked or smuggled: the node keeps the report as its own layer over the
+   * registry, keyed by the record id, with records-of-interest index entries built from the
+   * record's identity as it is now (docs/protocol.md 13.2) — lookups then hit it like a record of
+   * the node's own store. Replaces an earlier report of this node; the registry is never written.
+   * Validated as {@link report}; audited as `record.reported` in the same batch. Returns the
+   * record with the report as its `interest`.
+   */
+  async reportRegistryRecord(record: WeaponRecord, report: InterestReport): Promise<WeaponRecord> {
+    const recordId = record.recordId;
+    checkRegistryId(recordId);
+    const violations = interestViolations(report, { prefix: 'report', nowMs: this.#clock.now() });
+    if (violations.length > 0) throw violationError(violations, 'the report is not valid');
+    return this.#locks.run(recordId, async () => {
+      const kept = await this.#registryState(recordId);
+      const reference = kept?.reference ?? newReference();
+      const entries = interestEntriesOf(record, reference, report);
+      const interestKeys = entries.map((e) => interestKey(e.serial, recordId));
+      const { interest } = this.#store.records;
+      const operations: Operation[] = [
+        ...(kept?.interestKeys ?? []).filter((key) => !interestKeys.includes(key)).map((key) => interest.del(key)),
+        ...entries.map((entry) => interest.put(interestKey(entry.serial, recordId), entry)),
+        interest.put(referenceKey(reference), { recordId }),
+        interest.put(registryKey(recordId), {
+          recordId,
+          reference,
+          report: {
+            category: report.category,
+            date: report.date,
+            agency: report.agency,
+            reference: report.reference,
+            contactPoint: report.contactPoint,
+          },
+          interestKeys,
+        }),
+      ];
+      await this.#journal.write(operations, [
+        {
+          type: 'record.reported',
+          fields: {
+            recordId,
+            category: categoryName(report.category),
+            reference,
+            replaced: kept?.report !== undefined,
+          },
+        },
+      ]);
+      this.#logger.info(
+        { recordId, category: categoryName(report.category) },
+        'registry record reported as of interest by this node',
+      );
+      return { ...record, interest: { ...report } };
+    });
+  }
+
+  /**
+   * Withdraws this node's report on a record of another registry ({@link reportRegistryRecord}):
+   * its index entries go, its reference stays (a later report or a hit on the registry's own
+   * report gives the same one). Without such a report nothing is written. Audited as
+   * `record.report_cleared`. A report the registry itself holds is not touched: it is withdrawn
+   * in the registry. Returns whether a report was withdrawn.
+   */
+  async clearRegistryReport(recordId: string): Promise<boolean> {
+    checkRegistryId(recordId);
+    return this.#locks.run(recordId, async () => {
+      const kept = await this.#registryState(recordId);
+      if (kept?.report === undefined) return false;
+      const { interest } = this.#store.records;
+      await this.#journal.write(
+        [
+          ...(kept.interestKeys ?? []).map((key) => interest.del(key)),
+          interest.put(registryKey(recordId), { recordId, reference: kept.reference }),
+        ],
+        [{ type: 'record.report_cleared', fields: { recordId, reference: kept.reference } }],
+      );
+      this.#logger.info({ recordId }, "this node's report on a registry record withdrawn");
+      return true;
+    });
+  }
+
+  async #registryState(recordId: string): Promise<RegistryInterestRecord | undefined> {
+    const value = await this.#store.records.interest.get(registryKey(recordId));
+    return value !== undefined && 'reference' in value && !('serial' in value) ? value : undefined;
+  }
+
   /** The record id a reference of a record of interest names, or undefined. */
   async recordIdOfReference(reference: string): Promise<string | undefined> {
     return (await this.#store.records.interest.get(referenceKey(reference)))?.recordId;
@@ -522,21 +679,8 @@ export class RecordStore {
     operations.push(records.put(id, stored));
     for (const key of serialKeys) operations.push(serialIndex.put(key, { recordId: id }));
     if (interest && reference) {
-      const m = record.manufacture;
-      for (const serial of serials) {
-        const entry: InterestEntry = {
-          recordId: id,
-          serial,
-          reference,
-          manufacturer: normaliseName(m?.manufacturer ?? ''),
-          model: normaliseModel(m?.model ?? ''),
-          calibre: normaliseCalibre(m?.calibre ?? ''),
-          type: m?.type ?? 0,
-          category: interest.category,
-          contactPoint: interest.contactPoint,
-        };
-        operations.push(interestIndex.put(interestKey(serial, id), entry));
-      }
+      for (const entry of interestEntriesOf(record, reference, interest))
+        operations.push(interestIndex.put(interestKey(entry.serial, id), entry));
       operations.push(interestIndex.put(referenceKey(reference), { recordId: id }));
     }
     return { record, stored, operations };

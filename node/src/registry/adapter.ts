@@ -1,4 +1,4 @@
-import type { IncompleteRecord, WeaponRecord } from '@tracenet/proto';
+import type { FieldViolation, IncompleteRecord, WeaponRecord } from '@tracenet/proto';
 import type { SerialPattern } from '../records/serial-pattern.js';
 
 /**
@@ -54,6 +54,37 @@ export interface RegistryAdapter {
   findBySerial(serial: SerialPattern, limit: number): Promise<RegistryEntry[]>;
   /** The record with this id (it starts with {@link idPrefix}), or undefined. */
   get(recordId: string): Promise<RegistryEntry | undefined>;
+  /**
+   * Optional: the records with an active report of loss or theft (`record.interest` set) whose
+   * indexed serial `serial` matches, as {@link findBySerial} matches, at most `limit`. For lookups
+   * (docs/protocol.md 13), which only need reported weapons: an adapter that can ask its registry
+   * for those alone (the PostgreSQL adapter's `reports` section) saves reading every weapon of a
+   * wildcard serial. Without it the node uses {@link findBySerial} and keeps records with `interest`.
+   */
+  findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
+  /**
+   * Optional: every row of the registry, in key order, as an entry or — when not even its key or a
+   * serial can be read, so that no search can find it — an {@link UnreadableRow}. Memory stays
+   * bounded whatever the registry's size (the adapter pages through it). `visit` is awaited before
+   * the next row. Used by `tracenet registry check`.
+   */
+  scan?(visit: (entry: RegistryEntry | UnreadableRow) => void | Promise<void>): Promise<void>;
+}
+
+/**
+ * A registry row that no search can find: its key or every serial is missing. Only
+ * `tracenet registry check` sees it; `key` is '' when the key itself is missing.
+ */
+export interface UnreadableRow {
+  readonly unreadable: true;
+  readonly key: string;
+  /** Why, by the record's field path, with the registry column in the message. */
+  readonly problems: readonly FieldViolation[];
+}
+
+/** Whether a scanned row is an {@link UnreadableRow}. */
+export function isUnreadable(entry: RegistryEntry | UnreadableRow): entry is UnreadableRow {
+  return (entry as Partial<UnreadableRow>).unreadable === true;
 }
 
 /**

@@ -51,7 +51,7 @@ export async function createRegistry(options: {
   }
   const local = !external || config.includeLocal ? new LocalRecordsAdapter(records) : undefined;
   const adapters = [local, external].filter((a): a is RegistryAdapter => a !== undefined);
-  return new Registry({ adapters, aliases: options.aliases, clock, logger });
+  return new Registry({ adapters, aliases: options.aliases, clock, logger, records });
 }
 
 async function loadAdapterModule(path: string, context: AdapterModuleContext): Promise<RegistryAdapter> {

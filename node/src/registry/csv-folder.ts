@@ -1,14 +1,20 @@
 import { createReadStream, type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorCode, TracenetError, type WeaponRecord } from '@tracenet/proto';
+import { ErrorCode, type FieldViolation, TracenetError, type WeaponRecord } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import { blake2b256, domain } from '../crypto/sodium.js';
 import type { SerialPattern } from '../records/serial-pattern.js';
-import { importRecords } from '../records/import.js';
+import { importRecords, type RejectedRow } from '../records/import.js';
 import { indexedSerials, normaliseName } from '../records/normalise.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';
-import type { RegistryAdapter } from './adapter.js';
+import {
+  type HeldIncomplete,
+  isIncomplete,
+  type RegistryAdapter,
+  type RegistryEntry,
+  type UnreadableRow,
+} from './adapter.js';
 
 const IDS_DOMAIN = domain('tracenet.v1/csv-registry-ids');
 /** Quiet time after the last change in the folder before it is read again. */
@@ -28,19 +34,37 @@ export interface CsvFolderOptions {
 
 /** The records of one reading of the folder. */
 interface Snapshot {
-  readonly byId: ReadonlyMap<string, WeaponRecord>;
-  readonly bySerial: ReadonlyMap<string, readonly WeaponRecord[]>;
+  readonly byId: ReadonlyMap<string, RegistryEntry>;
+  readonly bySerial: ReadonlyMap<string, readonly RegistryEntry[]>;
   /** Keys of `bySerial`, sorted: wildcard serials scan the range of their literal prefix. */
   readonly serials: readonly string[];
+  /** Every row, file by file: what {@link CsvFolderAdapter.scan} visits. */
+  readonly rows: readonly (RegistryEntry | UnreadableRow)[];
 }
 
-const EMPTY: Snapshot = { byId: new Map(), bySerial: new Map(), serials: [] };
+const EMPTY: Snapshot = { byId: new Map(), bySerial: new Map(), serials: [], rows: [] };
+
+/** The normalised serials a weapon held but incomplete is found by. */
+function heldSerials(entry: HeldIncomplete): string[] {
+  return indexedSerials({
+    manufacture: { serialNumber: entry.identity?.serialNumber ?? '' },
+    controlComponent: { serialNumber: entry.controlComponentSerial },
+  } as WeaponRecord);
+}
+
+/** The serials an entry is indexed by. */
+function entrySerials(entry: RegistryEntry): string[] {
+  return isIncomplete(entry) ? heldSerials(entry) : indexedSerials(entry);
+}
 
 /**
  * A read-only folder of CSV exports of a registry (docs/integration.md): every `*.csv` file in the
  * folder, in the column format of record imports (docs/records.md 5.1), read into memory at open
- * and again whenever the folder changes. Rows that break the record rules are left out and
- * logged with their file and line (never their content). Record ids are `csv_` and 22 characters
+ * and again whenever the folder changes. A row that breaks the record rules is kept as a weapon
+ * held but incomplete (its identity as read, the problems with their CSV column), found by its
+ * serial like a record, and logged with its file and line (never its content); a row without any
+ * serial cannot be found and is only counted ({@link scan}). The CSV format has no columns for
+ * reports of loss or theft: records of this adapter have no `interest`. Record ids are `csv_` and 22 characters
  * derived from the file name and the row's identity, so they stay the same when rows move or the
  * folder is read again. Meant for registries of up to a few hundred thousand weapons; larger ones
  * belong in a database.
@@ -104,10 +128,10 @@ export class CsvFolderAdapter implements RegistryAdapter {
     return this.#loading;
   }
 
-  async findBySerial(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
+  async findBySerial(serial: SerialPattern, limit: number): Promise<RegistryEntry[]> {
     const { bySerial, serials } = this.#snapshot;
-    const found = new Map<string, WeaponRecord>();
-    const add = (records: readonly WeaponRecord[] | undefined) => {
+    const found = new Map<string, RegistryEntry>();
+    const add = (records: readonly RegistryEntry[] | undefined) => {
       for (const record of records ?? []) if (found.size < limit) found.set(record.recordId, record);
     };
     if (!serial.partial) add(bySerial.get(serial.pattern));
@@ -121,8 +145,13 @@ export class CsvFolderAdapter implements RegistryAdapter {
     return [...found.values()];
   }
 
-  async get(recordId: string): Promise<WeaponRecord | undefined> {
+  async get(recordId: string): Promise<RegistryEntry | undefined> {
     return this.#snapshot.byId.get(recordId);
+  }
+
+  /** Every row of the last reading, file by file in name order; unreadable rows keyed `file:line`, or the file's name when it could not be read. */
+  async scan(visit: (entry: RegistryEntry | UnreadableRow) => void | Promise<void>): Promise<void> {
+    for (const row of this.#snapshot.rows) await visit(row);
   }
 
   #scheduleReload(): void {
@@ -149,31 +178,62 @@ export class CsvFolderAdapter implements RegistryAdapter {
       );
       return;
     }
-    const byId = new Map<string, WeaponRecord>();
+    const byId = new Map<string, RegistryEntry>();
+    const rows: (RegistryEntry | UnreadableRow)[] = [];
     let rejected = 0;
     for (const name of names) {
       const occurrences = new Map<string, number>();
+      /** `csv_` and 22 characters of the file name and the row's identity (and how often it came before). */
+      const idOf = (input: WeaponRecord) => {
+        const identity = [normaliseName(input.manufacture?.manufacturer ?? ''), ...indexedSerials(input)].join('\0');
+        const seen = occurrences.get(identity) ?? 0;
+        occurrences.set(identity, seen + 1);
+        return `csv_${blake2b256(IDS_DOMAIN, Buffer.from(`${name}\0${identity}\0${seen}`))
+          .toString('base64url')
+          .slice(0, 22)}`;
+      };
+      const held = (row: RejectedRow) => {
+        const problems: FieldViolation[] = row.violations.map((v) => ({
+          field: v.field,
+          rule: v.rule,
+          message: `column "${row.fieldName(v.field)}": ${v.message}`,
+        }));
+        const input = row.record;
+        if (!input || indexedSerials(input).length === 0) {
+          rows.push({ unreadable: true, key: `${name}:${row.line}`, problems });
+          return;
+        }
+        const m = input.manufacture;
+        const entry: HeldIncomplete = {
+          incomplete: true,
+          recordId: idOf(input),
+          identity: {
+            manufacturer: m?.manufacturer ?? '',
+            model: m?.model ?? '',
+            serialNumber: m?.serialNumber ?? '',
+            calibre: m?.calibre ?? '',
+            type: m?.type ?? 0,
+          },
+          controlComponentSerial: input.controlComponent?.serialNumber ?? '',
+          problems,
+          source: this.kind,
+        };
+        byId.set(entry.recordId, entry);
+        rows.push(entry);
+      };
       try {
         const summary = await importRecords(createReadStream(join(this.#options.folder, name)), {
           format: 'csv',
           nowMs: this.#options.clock.now(),
           maxReportedErrors: 100,
+          onRejected: held,
           records: {
             get: async () => undefined,
             putMany: async (records) =>
               records.map((input) => {
-                const identity = [normaliseName(input.manufacture?.manufacturer ?? ''), ...indexedSerials(input)].join(
-                  '\0',
-                );
-                const seen = occurrences.get(identity) ?? 0;
-                occurrences.set(identity, seen + 1);
-                const record: WeaponRecord = {
-                  ...input,
-                  recordId: `csv_${blake2b256(IDS_DOMAIN, Buffer.from(`${name}\0${identity}\0${seen}`))
-                    .toString('base64url')
-                    .slice(0, 22)}`,
-                };
+                const record: WeaponRecord = { ...input, recordId: idOf(input) };
                 byId.set(record.recordId, record);
+                rows.push(record);
                 return { record, created: true };
               }),
           },
@@ -182,7 +242,7 @@ export class CsvFolderAdapter implements RegistryAdapter {
         for (const error of summary.errors)
           this.#logger.warn(
             { file: name, line: error.line, field: error.field },
-            'CSV registry row left out: it breaks the record rules',
+            'CSV registry row held but incomplete: it breaks the record rules',
           );
       } catch (error) {
         const failure = TracenetError.from(error);
@@ -191,20 +251,25 @@ export class CsvFolderAdapter implements RegistryAdapter {
           `CSV registry file left out: ${failure.message}`,
         );
         rejected += 1;
+        rows.push({
+          unreadable: true,
+          key: name,
+          problems: [{ field: failure.field || 'file', rule: failure.rule || 'csv', message: failure.message }],
+        });
       }
     }
-    const bySerial = new Map<string, WeaponRecord[]>();
+    const bySerial = new Map<string, RegistryEntry[]>();
     for (const record of byId.values()) {
-      for (const serial of indexedSerials(record)) {
+      for (const serial of entrySerials(record)) {
         const list = bySerial.get(serial);
         if (list) list.push(record);
         else bySerial.set(serial, [record]);
       }
     }
-    this.#snapshot = { byId, bySerial, serials: [...bySerial.keys()].sort() };
+    this.#snapshot = { byId, bySerial, serials: [...bySerial.keys()].sort(), rows };
     this.#problem = undefined;
     this.#logger.info(
-      { files: names.length, records: byId.size, rejected, ms: Date.now() - started },
+      { files: names.length, entries: byId.size, rejected, ms: Date.now() - started },
       'CSV registry read',
     );
   }

@@ -3,6 +3,7 @@ import { ErrorCode, TracenetError } from '@tracenet/proto';
 import {
   COMPONENT_KIND,
   EVENT_TYPE,
+  INTEREST_CATEGORY,
   MANUFACTURE_METHOD,
   WEAPON_STATUS,
   WEAPON_TYPE,
@@ -31,7 +32,15 @@ import {
  *     "joins": [{ "table": "licences", "as": "l", "type": "left", "on": { "transfers.licence_id": "l.licence_id" } }],
  *     "columns": {
  *       "type": { "column": "kind", "values": { "EXPORT": "EXPORTED", "REPAIR": null } },
- *       "date": "transfer_date", "destination": "to_country", "licence": "l.licence_no"
+ *       "date": "transfer_date", "destination": { "column": "to_country", "values": { "KE": "KEN" } },
+ *       "licence": "l.licence_no"
+ *     }
+ *   },
+ *   "reports": {
+ *     "table": "signalement", "key": "id_signalement", "weapon": "id_arme",
+ *     "columns": {
+ *       "category": { "column": "nature", "values": { "VOL": "STOLEN", "PERTE": "LOST", "LEVEE": null } },
+ *       "date": "date_faits", "agency": "service", "withdrawn": "date_levee"
  *     }
  *   }
  * }
@@ -40,10 +49,15 @@ import {
  * - A column is `"column"` (of the section's own table) or `"alias.column"` (a table of `joins`,
  *   named by its `as`, else by its table name). Joins are structural — table, alias, `inner` or
  *   `left`, and column pairs that must be equal — never SQL text.
- * - A field is a column, `{ "column": …, "values": { code: name } }` to translate the registry's
- *   codes into a Tracenet enum (codes not listed are read as enum names, `"pistol"`), or
- *   `{ "const": value }`. An event code mapped to `null` is a row that is not a weapon event
- *   and is skipped.
+ * - A field is a column, `{ "column": …, "values": { code: value } }` to translate the registry's
+ *   codes (into a Tracenet enum name for an enum field, into text such as `"FRA"` for `"FR"` for a
+ *   text field, into a whole number for a number field; codes not listed are read as they are, an
+ *   enum's as enum names, `"pistol"`), or `{ "const": value }`. An event code mapped to `null` is
+ *   a row that is not a weapon event and is skipped; a report category mapped to `null` is a
+ *   report that is not active (withdrawn). Searched fields (the serials) translate nothing.
+ * - `reports` (optional) names the registry's reports of loss and theft: category, date and
+ *   agency required, reference, contact point and `withdrawn` (a non-empty value: not active)
+ *   optional. The most recent active report of a weapon becomes its `interest`.
  * - `weapons.serialNormalised` / `weapons.controlComponentSerialNormalised` name columns where the
  *   registry keeps the serial already normalised (upper case, letters and digits only), e.g.
  *   behind an index; without them the SQL normalises the serial column itself.
@@ -62,6 +76,8 @@ export interface PostgresMapping {
   readonly weapons: WeaponsMapping;
   /** Undefined when the registry keeps no history (records then have no events but the derived ones). */
   readonly events: EventsMapping | undefined;
+  /** Undefined when the registry keeps no reports of loss and theft (records then have no `interest`). */
+  readonly reports: ReportsMapping | undefined;
 }
 
 /** A column of a section's query, by table alias, with where the mapping names it. */
@@ -69,6 +85,8 @@ export interface ColumnRef {
   readonly alias: string;
   readonly column: string;
   readonly path: string;
+  /** As the mapping writes it: `categorie`, `l.licence_no`. */
+  readonly name: string;
 }
 
 /** A table of a section's query. */
@@ -89,7 +107,7 @@ export interface JoinMapping {
 /** How a field's value is read: `text` as is (trimmed), `integer`, `date` (YYYY-MM-DD), `timestamp` (Unix ms), `enum`. */
 export type FieldKind = 'text' | 'integer' | 'date' | 'timestamp' | 'enum';
 
-/** One mapped field: a column (with its code translation for enums) or a constant. */
+/** One mapped field: a column (with its code translation) or a constant. */
 export type MappedValue =
   | {
       readonly source: 'column';
@@ -97,8 +115,11 @@ export type MappedValue =
       readonly kind: FieldKind;
       readonly enumSpec: EnumSpec | undefined;
       readonly column: ColumnRef;
-      /** Registry code → enum value, or null for "skip this row" (event types only). */
-      readonly values: ReadonlyMap<string, number | null>;
+      /**
+       * Registry code (trimmed) → value: an enum's number, or null for "skip this row" (event
+       * types, report categories); text for a text or date field; a number for an integer field.
+       */
+      readonly values: ReadonlyMap<string, string | number | null>;
     }
   | {
       readonly source: 'const';
@@ -117,6 +138,12 @@ interface FieldSpec {
   readonly columnOnly?: boolean;
   /** A code may map to null: the row is skipped. */
   readonly skippable?: boolean;
+}
+
+/** Where a mapped value comes from, for messages: `column "categorie"` (`"a.column"` when joined), `a constant`. */
+export function mappedSource(value: MappedValue | undefined): string {
+  if (!value) return 'not mapped';
+  return value.source === 'const' ? 'a constant' : `column "${value.column.name}"`;
 }
 
 const TEXT: FieldSpec = { kind: 'text' };
@@ -166,12 +193,24 @@ export const MANUFACTURE_EVENT_FIELDS = {
   details: TEXT,
 } as const satisfies Record<string, FieldSpec>;
 
+/** The fields of `reports.columns`. */
+export const REPORT_FIELDS = {
+  category: { kind: 'enum', enumSpec: INTEREST_CATEGORY, required: true, skippable: true },
+  date: { kind: 'date', required: true },
+  agency: { kind: 'text', required: true },
+  reference: TEXT,
+  contactPoint: TEXT,
+  withdrawn: TEXT,
+} as const satisfies Record<string, FieldSpec>;
+
 /** A field of `weapons.columns`: `manufacturer`, `serialNumber`, `type`, … */
 export type WeaponField = keyof typeof WEAPON_FIELDS;
 /** A field of `events.columns`: `type`, `date`, `destination`, … */
 export type EventField = keyof typeof EVENT_FIELDS;
 /** A field of `weapons.manufactureEvent`. */
 export type ManufactureEventField = keyof typeof MANUFACTURE_EVENT_FIELDS;
+/** A field of `reports.columns`. */
+export type ReportField = keyof typeof REPORT_FIELDS;
 
 /** What the weapons and events sections share: the table, its joins and the key of a row. */
 export interface SectionMapping {
@@ -194,6 +233,16 @@ export interface EventsMapping extends SectionMapping {
   /** The column holding the key of the event's weapon. */
   readonly weapon: ColumnRef;
   readonly columns: Readonly<Partial<Record<EventField, MappedValue>>>;
+}
+
+/**
+ * The `reports` section: one row per report of loss or theft of a weapon. Active are the rows
+ * whose category is not mapped to null and whose `withdrawn` column is empty.
+ */
+export interface ReportsMapping extends SectionMapping {
+  /** The column holding the key of the reported weapon. */
+  readonly weapon: ColumnRef;
+  readonly columns: Readonly<Partial<Record<ReportField, MappedValue>>>;
 }
 
 /** Identifiers the mapping accepts for tables, columns, aliases and the schema. */
@@ -261,6 +310,8 @@ export function referencedColumns(mapping: PostgresMapping): { tables: TableRef[
   );
   const e = mapping.events;
   if (e) section(e, Object.values(e.columns), [e.weapon]);
+  const r = mapping.reports;
+  if (r) section(r, Object.values(r.columns), [r.weapon]);
   return { tables, columns };
 }
 
@@ -283,14 +334,15 @@ export function mappingError(path: string, message: string): TracenetError {
  * ```
  */
 export function parsePostgresMapping(json: unknown): PostgresMapping {
-  const root = object(json, '', ['version', 'schema', 'weapons', 'events']);
+  const root = object(json, '', ['version', 'schema', 'weapons', 'events', 'reports']);
   if (root.version !== undefined && root.version !== 1)
     throw mappingError('version', `only version 1 is known, not ${JSON.stringify(root.version)}`);
   const schema = root.schema === undefined ? undefined : identifier(root.schema, 'schema');
   if (root.weapons === undefined) throw mappingError('weapons', 'the weapons section is required');
   const weapons = parseWeapons(root.weapons);
   const events = root.events === undefined ? undefined : parseEvents(root.events);
-  return { schema, weapons, events };
+  const reports = root.reports === undefined ? undefined : parseReports(root.reports);
+  return { schema, weapons, events, reports };
 }
 
 /**
@@ -374,7 +426,7 @@ function columnRef(value: unknown, path: string, scope: Scope): ColumnRef {
       path,
       `no table is called ${JSON.stringify(alias)} here (known: ${[...scope.aliases].join(', ')})`,
     );
-  return { alias, column, path };
+  return { alias, column, path, name: value };
 }
 
 function tableRef(section: Record<string, unknown>, path: string, asKey: 'as'): TableRef {
@@ -467,16 +519,26 @@ function mappedValue(raw: unknown, path: string, spec: FieldSpec, scope: Scope):
   if (o.column === undefined)
     throw mappingError(at(path, 'column'), 'a field is a column name, { "column": … } or { "const": … }');
   const column = columnRef(o.column, at(path, 'column'), scope);
-  const values = new Map<string, number | null>();
+  const values = new Map<string, string | number | null>();
   if (o.values !== undefined) {
     const vp = at(path, 'values');
-    if (!enumSpec)
-      throw mappingError(vp, 'only fields with a fixed set of values (type, kind, status, method) translate codes');
+    if (spec.columnOnly)
+      throw mappingError(vp, 'this field is searched as the registry holds it: no codes to translate');
+    if (spec.kind === 'timestamp') throw mappingError(vp, 'a time is read as it is: no codes to translate');
     if (typeof o.values !== 'object' || o.values === null || Array.isArray(o.values))
-      throw mappingError(vp, `must be a JSON object of code: name, not ${describe(o.values)}`);
-    for (const [code, name] of Object.entries(o.values)) {
+      throw mappingError(vp, `must be a JSON object of code: value, not ${describe(o.values)}`);
+    for (const [code, to] of Object.entries(o.values)) {
       if (code === '$comment') continue;
-      values.set(code, enumValue(enumSpec, name, at(vp, code), spec.skippable === true));
+      const cp = at(vp, code);
+      if (enumSpec) values.set(code.trim(), enumValue(enumSpec, to, cp, spec.skippable === true));
+      else if (spec.kind === 'integer') {
+        if (typeof to !== 'number' || !Number.isSafeInteger(to) || to < 0)
+          throw mappingError(cp, `must be a whole number, not ${describe(to)}`);
+        values.set(code.trim(), to);
+      } else {
+        if (typeof to !== 'string') throw mappingError(cp, `must be text, not ${describe(to)}`);
+        values.set(code.trim(), to);
+      }
     }
   }
   return { ...common, source: 'column', column, values };
@@ -547,4 +609,15 @@ function parseEvents(raw: unknown): EventsMapping {
   const weapon = columnRef(e.weapon, at(path, 'weapon'), scope);
   if (e.columns === undefined) throw mappingError(at(path, 'columns'), 'the columns of an event are required');
   return { ...base, weapon, columns: fields(e.columns, at(path, 'columns'), EVENT_FIELDS, scope) };
+}
+
+function parseReports(raw: unknown): ReportsMapping {
+  const path = 'reports';
+  const r = object(raw, path, ['table', 'as', 'key', 'weapon', 'joins', 'columns']);
+  const { base, scope } = parseSection(r, path);
+  if (r.weapon === undefined)
+    throw mappingError(at(path, 'weapon'), "the column holding the reported weapon's key is required");
+  const weapon = columnRef(r.weapon, at(path, 'weapon'), scope);
+  if (r.columns === undefined) throw mappingError(at(path, 'columns'), 'the columns of a report are required');
+  return { ...base, weapon, columns: fields(r.columns, at(path, 'columns'), REPORT_FIELDS, scope) };
 }

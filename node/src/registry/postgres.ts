@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   type FieldViolation,
+  type InterestReport,
   TracenetError,
   WeaponEvent,
   WeaponEventType,
@@ -11,22 +12,26 @@ import {
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { SerialPattern } from '../records/serial-pattern.js';
+import { interestViolations } from '../records/interest.js';
 import { parseEnum } from '../records/record-json.js';
 import { normaliseSerial } from '../records/normalise.js';
 import { recordViolations } from '../records/validation.js';
-import type { RegistryAdapter } from './adapter.js';
+import type { HeldIncomplete, RegistryAdapter, RegistryEntry, UnreadableRow } from './adapter.js';
 import {
   columnSql,
   type ColumnRef,
   type EventField,
+  mappedSource,
   mappingError,
   type MappedValue,
   type PostgresMapping,
   quoteIdentifier,
   readPostgresMapping,
   referencedColumns,
+  type ReportField,
   type SectionMapping,
   tableSql,
+  type WeaponField,
 } from './postgres-mapping.js';
 
 /** What {@link PostgresAdapter} needs. */
@@ -43,7 +48,17 @@ export interface PostgresAdapterOptions {
   /** Longest a statement may run, and a connection may take to open, in ms. */
   readonly statementTimeoutMs: number;
   readonly logger: Logger;
+  /**
+   * Weapon rows read at `open()` to check the mapping (the first by key); 1,000 by default, 0 for
+   * none. When more than half of them fail on the same mapping field, the adapter does not open.
+   */
+  readonly sampleRows?: number;
+  /** Weapon rows per page of {@link PostgresAdapter.scan}; 1,000 by default. */
+  readonly pageRows?: number;
 }
+
+const DEFAULT_SAMPLE_ROWS = 1_000;
+const DEFAULT_PAGE_ROWS = 1_000;
 
 /** Record ids of this adapter start with it. */
 export const POSTGRES_ID_PREFIX = 'pg_';
@@ -147,8 +162,80 @@ const RAW_TEXT: pg.CustomTypesConfig = {
 /** SQLSTATEs of a key that is not of the key column's type: no such record. */
 const NOT_A_KEY = new Set(['22P02', '22003', '22007', '22008', '22021']);
 
-/** A violation of a row, named by the mapping's path; never with the row's values. */
-type RowViolation = Pick<FieldViolation, 'field' | 'rule'>;
+/**
+ * A problem of a weapon's rows: the record's field (`record.manufacture.type`,
+ * `record.events[2].date`), the rule, and the mapping path whose column the value comes from
+ * (`weapons.columns.type`). Its message never holds the row's values: it is logged.
+ */
+interface RowProblem {
+  readonly field: string;
+  readonly rule: string;
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The record field each field of `weapons.columns` fills. */
+const WEAPON_RECORD_FIELD: Readonly<Record<WeaponField, string>> = {
+  manufacturer: 'record.manufacture.manufacturer',
+  serialNumber: 'record.manufacture.serial_number',
+  model: 'record.manufacture.model',
+  calibre: 'record.manufacture.calibre',
+  type: 'record.manufacture.type',
+  countryOfManufacture: 'record.manufacture.country_of_manufacture',
+  year: 'record.manufacture.year',
+  importCountry: 'record.imports[0].country',
+  importYear: 'record.imports[0].year',
+  governmentTransferCountry: 'record.government_transfer.country',
+  governmentTransferYear: 'record.government_transfer.year',
+  controlComponentKind: 'record.control_component.kind',
+  controlComponentSerial: 'record.control_component.serial_number',
+  controlComponentMarking: 'record.control_component.marking',
+  manufactureMethod: 'record.manufacture_method',
+  status: 'record.status',
+  notes: 'record.notes',
+  recordedAt: 'record.recorded_at_ms',
+  updatedAt: 'record.updated_at_ms',
+};
+const MAPPED_WEAPON_FIELD = new Map(Object.entries(WEAPON_RECORD_FIELD).map(([field, path]) => [path, field]));
+
+/** `contactPoint` → `contact_point`. */
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** `contact_point` → `contactPoint`. */
+const camel = (name: string) => name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+/** The last step of a mapping path: `events.columns.date` → `date`. */
+const lastStep = (path: string) => path.slice(path.lastIndexOf('.') + 1);
+
+/**
+ * The mapping path a record field's value comes from: `record.events[2].date` →
+ * `events.columns.date` (or `weapons.manufactureEvent.date` for the `derived` first events),
+ * `record.interest.contact_point` → `reports.columns.contactPoint`; the section when no single
+ * field is at fault.
+ */
+function mappingPathOf(field: string, derived: number): string {
+  const event = /^record\.events\[(\d+)\](?:\.(\w+))?/.exec(field);
+  if (event) {
+    if (event[2] === undefined) return 'events';
+    return Number(event[1]) < derived
+      ? `weapons.manufactureEvent.${camel(event[2])}`
+      : `events.columns.${camel(event[2])}`;
+  }
+  if (field.startsWith('record.events')) return 'events';
+  const report = /^record\.interest\.(\w+)/.exec(field);
+  if (report) return `reports.columns.${camel(report[1] ?? '')}`;
+  const weapon = MAPPED_WEAPON_FIELD.get(field);
+  return weapon === undefined ? 'weapons' : `weapons.columns.${weapon}`;
+}
+
+/** What a weapon's rows make: a record, or the weapon held but incomplete, with the problems by mapping path. */
+type Built =
+  | { readonly record: WeaponRecord; readonly problems: readonly [] }
+  | { readonly held: HeldIncomplete; readonly problems: readonly RowProblem[] };
+
+/** The key and rows of one weapon as read. */
+interface WeaponRows {
+  readonly key: string;
+  readonly built: Built;
+}
 
 /**
  * Answers traces from an existing national registry in PostgreSQL, read-only, through a mapping
@@ -160,9 +247,11 @@ type RowViolation = Pick<FieldViolation, 'field' | 'rule'>;
  * pattern, on the manufacture serial and the control component's; the SQL is only a pre-filter and
  * each row found is checked again with the node's own normalisation (which also applies Unicode
  * NFKC). Events of all found weapons come in one query, oldest first, same-day events in the order
- * of the event table's key. A weapon whose row cannot make a valid record is skipped with a
- * warning that names its key and the broken rules, never its contents: owners' names are personal
- * data.
+ * of the event table's key; reports (the optional `reports` section) likewise, the most recent
+ * active one becoming the record's `interest`. A weapon whose rows cannot make a valid record is
+ * never dropped: it is returned held but incomplete ({@link HeldIncomplete}: its identity as read,
+ * each problem by record field and rule with the registry column in the message) and logged with
+ * its key and the broken rules, never its contents: owners' names are personal data.
  *
  * @example
  * ```ts
@@ -182,6 +271,8 @@ export class PostgresAdapter implements RegistryAdapter {
   readonly #mapping: PostgresMapping;
   readonly #log: Logger;
   readonly #sql: Queries;
+  /** Every mapped value by its mapping path (`weapons.columns.type`), to name its column. */
+  readonly #values: ReadonlyMap<string, MappedValue>;
   #pool: pg.Pool | undefined;
   #opening: Promise<void> | undefined;
 
@@ -190,6 +281,15 @@ export class PostgresAdapter implements RegistryAdapter {
     this.#mapping = options.mapping;
     this.#log = options.logger.child({ component: 'registry-postgres' });
     this.#sql = buildQueries(options.mapping);
+    const m = options.mapping;
+    this.#values = new Map(
+      [
+        ...Object.values(m.weapons.columns),
+        ...Object.values(m.weapons.manufactureEvent ?? {}),
+        ...Object.values(m.events?.columns ?? {}),
+        ...Object.values(m.reports?.columns ?? {}),
+      ].flatMap((value) => (value ? [[value.path, value] as const] : [])),
+    );
   }
 
   /** Reads the mapping file (errors name it, and the JSON path at fault) and makes the adapter. */
@@ -199,8 +299,11 @@ export class PostgresAdapter implements RegistryAdapter {
 
   /**
    * Opens the pool and checks the registry: every table and column the mapping names exists
-   * (INVALID_FIELD, `field` = the mapping's path, when one does not), and the queries made from
-   * the mapping run. UNAVAILABLE when the server cannot be reached. Idempotent.
+   * (INVALID_FIELD, `field` = the mapping's path, when one does not), the queries made from
+   * the mapping run, and the mapping makes records of most rows (see
+   * {@link PostgresAdapterOptions.sampleRows}: INVALID_FIELD naming the field and its column when
+   * more than half of the first rows fail on it). UNAVAILABLE when the server cannot be reached.
+   * Idempotent.
    */
   async open(): Promise<void> {
     if (this.#pool) return;
@@ -225,6 +328,7 @@ export class PostgresAdapter implements RegistryAdapter {
     pool.on('error', (error) => this.#log.warn({ code: errorCode(error) }, 'an idle registry connection failed'));
     try {
       await this.#verify(pool);
+      await this.#checkSample(pool);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -269,6 +373,8 @@ export class PostgresAdapter implements RegistryAdapter {
     await tryQuery('weapons', this.#sql.search.partial, ['', 0]);
     await tryQuery('weapons', this.#sql.search.exact, ['', 0]);
     if (this.#sql.events) await tryQuery('events', this.#sql.events, [[]]);
+    if (this.#sql.reports) await tryQuery('reports', this.#sql.reports, [[]]);
+    if (this.#sql.reported) await tryQuery('reports', this.#sql.reported.exact, ['', 0, []]);
   }
 
   /** Releases the pool; idempotent. Later calls fail UNAVAILABLE until `open()` again. */
@@ -287,21 +393,32 @@ export class PostgresAdapter implements RegistryAdapter {
     await this.#query('SELECT 1', []);
   }
 
-  async findBySerial(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
+  async findBySerial(serial: SerialPattern, limit: number): Promise<RegistryEntry[]> {
     if (limit <= 0) return [];
     const rows = serial.partial
       ? await this.#query(this.#sql.search.partial, [likePattern(serial.pattern), limit])
       : await this.#query(this.#sql.search.exact, [serial.pattern, limit]);
-    // The SQL normalisation knows neither NFKC nor every alphabet: the node's normalisation decides.
-    const matching = rows.filter((row) =>
-      [row.c_serialNumber, row.c_controlComponentSerial].some(
-        (value) => value != null && serial.test(normaliseSerial(value)),
-      ),
-    );
-    return this.#records(matching);
+    return (await this.#entries(matchingRows(rows, serial))).map(entryOf);
   }
 
-  async get(recordId: string): Promise<WeaponRecord | undefined> {
+  /**
+   * The records with an active report (the `reports` section) whose serial `serial` matches: the
+   * SQL keeps only weapons with an active report, so a wildcard serial reads those alone. A weapon
+   * held but incomplete is not among them (a search finds it). Nothing without a `reports` section.
+   */
+  async findReported(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
+    const reported = this.#sql.reported;
+    if (limit <= 0 || !reported) return [];
+    const rows = serial.partial
+      ? await this.#query(reported.partial, [likePattern(serial.pattern), limit, this.#sql.inactiveCodes])
+      : await this.#query(reported.exact, [serial.pattern, limit, this.#sql.inactiveCodes]);
+    const records: WeaponRecord[] = [];
+    for (const { built } of await this.#entries(matchingRows(rows, serial)))
+      if ('record' in built && built.record.interest) records.push(built.record);
+    return records;
+  }
+
+  async get(recordId: string): Promise<RegistryEntry | undefined> {
     const key = postgresRecordKey(recordId);
     if (key === undefined) return undefined;
     let rows: Row[];
@@ -315,61 +432,155 @@ export class PostgresAdapter implements RegistryAdapter {
         return undefined;
       throw error;
     }
-    return (await this.#records(rows))[0];
+    const [found] = await this.#entries(rows);
+    return found && entryOf(found);
   }
 
-  /** Complete records of weapon rows (first row of each key), with the events of all in one query. */
-  async #records(rows: readonly Row[]): Promise<WeaponRecord[]> {
+  /**
+   * Every weapon row in key order, a page of {@link PostgresAdapterOptions.pageRows} at a time
+   * (keyset paging: `key > last key of the page before`), with the events and reports of each
+   * page; then one {@link UnreadableRow} per row without a key. A weapon with neither serial is
+   * unreadable too: no search can find it.
+   */
+  async scan(visit: (entry: RegistryEntry | UnreadableRow) => void | Promise<void>): Promise<void> {
+    const page = Math.max(1, this.#options.pageRows ?? DEFAULT_PAGE_ROWS);
+    let after: string | undefined;
+    for (;;) {
+      const rows =
+        after === undefined
+          ? await this.#query(this.#sql.page.first, [page])
+          : await this.#query(this.#sql.page.after, [after, page]);
+      for (const weapon of await this.#entries(rows, (sql, params) => this.#query(sql, params))) {
+        const entry = entryOf(weapon);
+        const held = 'held' in weapon.built ? weapon.built.held : undefined;
+        if (held && held.identity?.serialNumber === '' && held.controlComponentSerial === '')
+          await visit({ unreadable: true, key: weapon.key, problems: held.problems });
+        else await visit(entry);
+      }
+      const last = rows.at(-1)?.k;
+      if (rows.length < page || last == null) break;
+      after = last;
+    }
+    const [count] = await this.#query(this.#sql.nullKeys, []);
+    const problem = this.#problem({
+      field: 'record.record_id',
+      rule: 'required',
+      path: 'weapons.key',
+      message: 'the row has no key',
+    });
+    for (let i = 0; i < Number(count?.n ?? 0); i += 1) await visit({ unreadable: true, key: '', problems: [problem] });
+  }
+
+  /**
+   * Refuses a mapping that makes most rows of the registry useless: reads the first weapon rows
+   * by key (with their events and reports) and throws INVALID_FIELD, rule `mapping`, naming the
+   * field and its column, when more than half of them fail on the same mapping field.
+   */
+  async #checkSample(pool: pg.Pool): Promise<void> {
+    const size = this.#options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
+    if (size <= 0) return;
+    const run = (sql: string, params: unknown[]) => this.#run(pool, sql, params, 'checking the mapping');
+    const rows = await run(this.#sql.sample, [size]);
+    const failing = new Map<string, { weapons: number; rules: Map<string, number> }>();
+    const fail = (path: string, rule: string) => {
+      let entry = failing.get(path);
+      if (!entry) failing.set(path, (entry = { weapons: 0, rules: new Map() }));
+      entry.weapons += 1;
+      entry.rules.set(rule, (entry.rules.get(rule) ?? 0) + 1);
+    };
+    const keyless = rows.filter((row) => row.k == null).length;
+    for (let i = 0; i < keyless; i += 1) fail('weapons.key', 'required');
+    const weapons = await this.#entries(rows, run);
+    for (const { built } of weapons) {
+      const rules = new Map<string, string>();
+      for (const problem of built.problems) if (!rules.has(problem.path)) rules.set(problem.path, problem.rule);
+      for (const [path, rule] of rules) fail(path, rule);
+    }
+    const total = weapons.length + keyless;
+    const [path, worst] = [...failing].sort((a, b) => b[1].weapons - a[1].weapons)[0] ?? [];
+    if (path === undefined || !worst || worst.weapons * 2 <= total) return;
+    const rule = [...worst.rules].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+    const what =
+      rule === 'required'
+        ? 'have no value'
+        : rule === 'code'
+          ? 'hold a code the mapping does not translate'
+          : `break the rule "${rule}"`;
+    const source =
+      path === 'weapons.key' ? `column "${this.#mapping.weapons.key.name}"` : mappedSource(this.#values.get(path));
+    throw mappingError(
+      path,
+      `${source}: ${worst.weapons} of ${total} weapon rows ${what} (the first ${total} by key were read); fix the mapping or the registry`,
+    );
+  }
+
+  /**
+   * What the weapon rows make (first row of each key), with the events and reports of all in one
+   * query each. A weapon held but incomplete is logged unless `run` is given (the checks of
+   * `open()` and {@link scan} report them themselves).
+   */
+  async #entries(
+    rows: readonly Row[],
+    run?: (sql: string, params: unknown[]) => Promise<Row[]>,
+  ): Promise<WeaponRows[]> {
+    const query = run ?? ((sql: string, params: unknown[]) => this.#query(sql, params));
     const weapons = new Map<string, Row>();
     for (const row of rows) if (row.k != null && !weapons.has(row.k)) weapons.set(row.k, row);
     if (weapons.size === 0) return [];
-    const events = new Map<string, Row[]>();
-    if (this.#sql.events) {
-      for (const row of await this.#query(this.#sql.events, [[...weapons.keys()]])) {
+    const byWeapon = async (sql: string | undefined) => {
+      const found = new Map<string, Row[]>();
+      if (!sql) return found;
+      for (const row of await query(sql, [[...weapons.keys()]])) {
         if (row.w == null) continue;
-        const list = events.get(row.w);
+        const list = found.get(row.w);
         if (list) list.push(row);
-        else events.set(row.w, [row]);
+        else found.set(row.w, [row]);
       }
-    }
-    const records: WeaponRecord[] = [];
+      return found;
+    };
+    const events = await byWeapon(this.#sql.events);
+    const reports = await byWeapon(this.#sql.reports);
+    const result: WeaponRows[] = [];
     for (const [key, row] of weapons) {
-      const built = this.#record(key, row, events.get(key) ?? []);
-      if ('record' in built) records.push(built.record);
-      else
+      const built = this.#build(key, row, events.get(key) ?? [], reports.get(key) ?? []);
+      if ('held' in built && !run)
         this.#log.warn(
-          { weaponKey: key, violations: built.violations },
-          'registry weapon skipped: its rows do not make a valid record',
+          { weaponKey: key, problems: built.problems.map((p) => ({ field: p.field, rule: p.rule, mapping: p.path })) },
+          'registry weapon held but incomplete: its rows do not make a valid record',
         );
+      result.push({ key, built });
     }
-    return records;
+    return result;
   }
 
-  #record(key: string, row: Row, eventRows: readonly Row[]): { record: WeaponRecord } | { violations: RowViolation[] } {
-    const violations: RowViolation[] = [];
-    const r = new RowReader(row, violations);
+  #build(key: string, row: Row, eventRows: readonly Row[], reportRows: readonly Row[]): Built {
+    const problems: RowProblem[] = [];
     const w = this.#mapping.weapons;
     const c = w.columns;
+    const r = new RowReader(row, problems, (value) => WEAPON_RECORD_FIELD[lastStep(value.path) as WeaponField]);
 
     const events: WeaponEvent[] = [];
     const made = w.manufactureEvent;
     if (made?.date) {
-      const date = r.date(made.date, 'm_date');
+      const m = new RowReader(row, problems, (value) => `record.events[0].${snake(lastStep(value.path))}`);
+      const date = m.date(made.date, 'm_date');
       if (date !== '') {
         events.push(
           WeaponEvent.fromPartial({
             type: WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED,
             date,
-            place: r.text(made.place, 'm_place'),
-            agency: r.text(made.agency, 'm_agency'),
-            details: r.text(made.details, 'm_details'),
+            place: m.text(made.place, 'm_place'),
+            agency: m.text(made.agency, 'm_agency'),
+            details: m.text(made.details, 'm_details'),
           }),
         );
       }
     }
+    const derived = events.length;
     const ec = this.#mapping.events?.columns;
     for (const eventRow of ec ? eventRows : []) {
-      const e = new RowReader(eventRow, violations);
+      const at = `record.events[${events.length}]`;
+      const e = new RowReader(eventRow, problems, (value) => `${at}.${snake(lastStep(value.path))}`);
       const type = e.enum(ec?.type, 'c_type');
       if (type === null) continue; // a code mapped to null: not a weapon event
       const applies = applicableFields(type);
@@ -389,6 +600,7 @@ export class PostgresAdapter implements RegistryAdapter {
       );
     }
 
+    const interest = this.#interest(reportRows, problems);
     const controlSerial = r.text(c.controlComponentSerial, 'c_controlComponentSerial');
     const importCountry = r.text(c.importCountry, 'c_importCountry');
     const transferCountry = r.text(c.governmentTransferCountry, 'c_governmentTransferCountry');
@@ -432,10 +644,70 @@ export class PostgresAdapter implements RegistryAdapter {
       recordedAtMs: r.integer(c.recordedAt, 'c_recordedAt'),
       updatedAtMs: r.integer(c.updatedAt, 'c_updatedAt'),
       notes: r.text(c.notes, 'c_notes'),
+      ...(interest ? { interest } : {}),
     });
     // The record rules, but for the id: `pg_` ids are this adapter's, not the node store's `rec_`.
-    for (const v of recordViolations({ ...record, recordId: '' })) violations.push({ field: v.field, rule: v.rule });
-    return violations.length === 0 ? { record } : { violations };
+    for (const v of recordViolations({ ...record, recordId: '' }))
+      problems.push({ field: v.field, rule: v.rule, path: mappingPathOf(v.field, derived), message: v.message });
+    if (problems.length === 0) return { record, problems: [] };
+    // One problem per record field: a code the mapping cannot read is also a missing value.
+    const seen = new Set<string>();
+    const unique = problems.filter((p) => !seen.has(p.field) && seen.add(p.field));
+    const m = record.manufacture;
+    return {
+      held: {
+        incomplete: true,
+        recordId: record.recordId,
+        identity: {
+          manufacturer: m?.manufacturer ?? '',
+          model: m?.model ?? '',
+          serialNumber: m?.serialNumber ?? '',
+          calibre: m?.calibre ?? '',
+          type: m?.type ?? 0,
+        },
+        controlComponentSerial: controlSerial,
+        problems: unique.map((p) => this.#problem(p)),
+        source: this.kind,
+      },
+      problems: unique,
+    };
+  }
+
+  /**
+   * The most recent active report of a weapon's report rows (ordered by date, then key): a row
+   * whose category is not mapped to null and whose `withdrawn` is empty. An active row that
+   * breaks the report rules (docs/protocol.md 13.2) adds its problems: the weapon is then held
+   * but incomplete, never shown as unreported.
+   */
+  #interest(rows: readonly Row[], problems: RowProblem[]): InterestReport | undefined {
+    const rc = this.#mapping.reports?.columns;
+    if (!rc) return undefined;
+    let interest: InterestReport | undefined;
+    for (const row of rows) {
+      const found: RowProblem[] = [];
+      const q = new RowReader(row, found, (value) => `record.interest.${snake(lastStep(value.path))}`);
+      const category = q.enum(rc.category, 'c_category');
+      if (category === null || q.text(rc.withdrawn, 'c_withdrawn') !== '') continue;
+      const report: InterestReport = {
+        category,
+        date: q.date(rc.date, 'c_date'),
+        agency: q.text(rc.agency, 'c_agency'),
+        reference: q.text(rc.reference, 'c_reference'),
+        contactPoint: q.text(rc.contactPoint, 'c_contactPoint'),
+      };
+      for (const v of interestViolations(report, { prefix: 'record.interest' }))
+        found.push({ field: v.field, rule: v.rule, path: mappingPathOf(v.field, 0), message: v.message });
+      if (found.length === 0) interest = report;
+      problems.push(...found);
+    }
+    return interest;
+  }
+
+  /** A problem as an officer reads it: the record field and rule, the registry column and mapping path in the message. */
+  #problem(p: RowProblem): FieldViolation {
+    const source =
+      p.path === 'weapons.key' ? `column "${this.#mapping.weapons.key.name}"` : mappedSource(this.#values.get(p.path));
+    return { field: p.field, rule: p.rule, message: `${source} (${p.path}): ${p.message}` };
   }
 
   /** A query on the open pool; driver errors become UNAVAILABLE. */
@@ -511,11 +783,26 @@ export function likePattern(pattern: string): string {
   return like;
 }
 
-/** Reads the mapped fields of one row; a value that cannot be read adds a violation. */
+/** Rows whose serial the node's own normalisation matches: the SQL normalisation knows neither NFKC nor every alphabet. */
+function matchingRows(rows: readonly Row[], serial: SerialPattern): Row[] {
+  return rows.filter((row) =>
+    [row.c_serialNumber, row.c_controlComponentSerial].some(
+      (value) => value != null && serial.test(normaliseSerial(value)),
+    ),
+  );
+}
+
+function entryOf({ built }: WeaponRows): RegistryEntry {
+  return 'record' in built ? built.record : built.held;
+}
+
+/** Reads the mapped fields of one row; a value that cannot be read adds a problem. */
 class RowReader {
   constructor(
     private readonly row: Row,
-    private readonly violations: RowViolation[],
+    private readonly problems: RowProblem[],
+    /** The record field a mapped value fills. */
+    private readonly fieldOf: (value: MappedValue) => string,
   ) {}
 
   #raw(value: MappedValue | undefined, alias: string): string | number | null {
@@ -524,17 +811,30 @@ class RowReader {
     return this.row[alias] ?? null;
   }
 
+  /** The mapping's translation of a code, when it lists it. */
+  #translated(value: MappedValue, code: string): { to: string | number | null } | undefined {
+    return value.source === 'column' && value.values.has(code) ? { to: value.values.get(code) ?? null } : undefined;
+  }
+
+  #fail(value: MappedValue, rule: string, message: string): void {
+    this.problems.push({ field: this.fieldOf(value), rule, path: value.path, message });
+  }
+
   text(value: MappedValue | undefined, alias: string): string {
     const raw = this.#raw(value, alias);
-    return raw === null ? '' : String(raw).trim();
+    if (!value || raw === null) return '';
+    const text = String(raw).trim();
+    const translated = this.#translated(value, text);
+    return translated ? String(translated.to ?? '') : text;
   }
 
   integer(value: MappedValue | undefined, alias: string): number {
     const raw = this.#raw(value, alias);
-    if (raw === null || raw === '') return 0;
-    const n = Number(raw);
+    if (!value || raw === null || raw === '') return 0;
+    const translated = this.#translated(value, String(raw).trim());
+    const n = Number(translated ? translated.to : raw);
     if (Number.isSafeInteger(n) && n >= 0) return n;
-    this.violations.push({ field: value?.path ?? alias, rule: 'integer' });
+    this.#fail(value, 'integer', 'the registry value is not a whole number');
     return 0;
   }
 
@@ -550,10 +850,15 @@ class RowReader {
     if (!value || raw === null) return 0;
     if (typeof raw === 'number') return raw;
     const code = raw.trim();
-    if (value.source === 'column' && value.values.has(code)) return value.values.get(code) ?? null;
+    const translated = this.#translated(value, code);
+    if (translated) return translated.to === null ? null : Number(translated.to);
     const parsed = value.enumSpec ? parseEnum(value.enumSpec, code) : undefined;
     if (parsed !== undefined) return parsed;
-    this.violations.push({ field: value.path, rule: 'code' });
+    this.#fail(
+      value,
+      'code',
+      `the registry code is neither in the mapping's values nor a known ${value.enumSpec?.what ?? 'value'}`,
+    );
     return 0;
   }
 }
@@ -563,6 +868,18 @@ interface Queries {
   readonly search: { readonly exact: string; readonly partial: string };
   readonly byKey: string;
   readonly events: string | undefined;
+  /** Report rows of weapons ($1: their keys), oldest first. */
+  readonly reports: string | undefined;
+  /** As `search`, only weapons with an active report ($3: the category codes mapped to null). */
+  readonly reported: { readonly exact: string; readonly partial: string } | undefined;
+  /** Category codes mapped to null: not an active report. */
+  readonly inactiveCodes: readonly string[];
+  /** The first weapon rows by key ($1: how many), rows without a key last. */
+  readonly sample: string;
+  /** Keyset pages of weapon rows: the first ($1: size), the next after a key ($1: key, $2: size). */
+  readonly page: { readonly first: string; readonly after: string };
+  /** How many weapon rows have no key (`n`). */
+  readonly nullKeys: string;
 }
 
 /** The select list of mapped columns, `<expr> AS "c_<field>"`: timestamps as Unix ms, everything else as stored. */
@@ -609,6 +926,8 @@ function buildQueries(mapping: PostgresMapping): Queries {
     serials.push(normalisedSerialSql(control.column, w.controlComponentSerialNormalised));
   const where = (op: string) => serials.map((s) => `${s} ${op}`).join(' OR ');
   const search = (op: string) => `${base} WHERE ${where(op)} ORDER BY ${key} LIMIT $2`;
+  const exact = '= $1';
+  const partial = `LIKE $1 ESCAPE '!'`;
 
   let events: string | undefined;
   const e = mapping.events;
@@ -622,9 +941,46 @@ function buildQueries(mapping: PostgresMapping): Queries {
     ].join(', ');
     events = `SELECT ${list} ${fromClause(mapping, e)} WHERE ${weapon} = ANY($1) ORDER BY ${order}`;
   }
+
+  let reports: string | undefined;
+  let reported: Queries['reported'];
+  const inactiveCodes: string[] = [];
+  const r = mapping.reports;
+  if (r) {
+    const weapon = columnSql(r.weapon);
+    const { category, date, withdrawn } = r.columns;
+    const order = [weapon, ...(date?.source === 'column' ? [columnSql(date.column)] : []), columnSql(r.key)].join(', ');
+    const list = [
+      `(${weapon})::text AS "w"`,
+      ...selectList(r.columns as Readonly<Partial<Record<ReportField, MappedValue>>>, 'c_'),
+    ].join(', ');
+    reports = `SELECT ${list} ${fromClause(mapping, r)} WHERE ${weapon} = ANY($1) ORDER BY ${order}`;
+    // Active: not withdrawn, and a category not mapped to null (the adapter checks the rest).
+    const active: string[] = [];
+    if (withdrawn?.source === 'column') {
+      const column = columnSql(withdrawn.column);
+      active.push(`(${column} IS NULL OR btrim((${column})::text) = '')`);
+    } else if (withdrawn?.source === 'const' && String(withdrawn.value).trim() !== '') active.push('FALSE');
+    if (category?.source === 'column') {
+      for (const [code, value] of category.values) if (value === null) inactiveCodes.push(code);
+      active.push(`btrim((${columnSql(category.column)})::text) <> ALL($3::text[])`);
+    } else active.push('cardinality($3::text[]) >= 0');
+    const withReport = `(${key})::text IN (SELECT (${weapon})::text ${fromClause(mapping, r)} WHERE ${active.join(' AND ')})`;
+    const searchReported = (op: string) => `${base} WHERE (${where(op)}) AND ${withReport} ORDER BY ${key} LIMIT $2`;
+    reported = { exact: searchReported(exact), partial: searchReported(partial) };
+  }
   return {
-    search: { exact: search('= $1'), partial: search(`LIKE $1 ESCAPE '!'`) },
+    search: { exact: search(exact), partial: search(partial) },
     byKey: `${base} WHERE ${key} = $1`,
     events,
+    reports,
+    reported,
+    inactiveCodes,
+    sample: `${base} ORDER BY ${key} LIMIT $1`,
+    page: {
+      first: `${base} WHERE ${key} IS NOT NULL ORDER BY ${key} LIMIT $1`,
+      after: `${base} WHERE ${key} > $1 ORDER BY ${key} LIMIT $2`,
+    },
+    nullKeys: `SELECT count(*) AS "n" ${fromClause(mapping, w)} WHERE ${key} IS NULL`,
   };
 }

@@ -8,6 +8,9 @@ import {
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AliasTable } from '../records/alias-table.js';
+import { isOfInterest } from '../records/interest.js';
+import type { RecordStore } from '../records/record-store.js';
+import { identityOfIncomplete, identityOfRecord, WeaponsSeen } from './same-weapon.js';
 import { type SerialPattern, serialPattern, serialViolation } from '../records/serial-pattern.js';
 import { indexedSerials, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
 import { retentionDate, retentionOf, retentionRefusal } from '../records/retention.js';
@@ -15,6 +18,7 @@ import type { Clock } from '../util/clock.js';
 import type { Identification, RecordFinder } from '../ports/record-finder.js';
 import { type HeldIncomplete, isIncomplete, type RegistryAdapter, type RegistryEntry } from './adapter.js';
 import { LocalRecordsAdapter } from './local.js';
+import { RegistryMonitor } from './monitor.js';
 
 /** Default and maximum number of records a search returns. */
 export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
@@ -37,7 +41,20 @@ export interface RegistryOptions {
   readonly aliases: () => AliasTable;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * The node's own store, which keeps the node's reports on records of other registries and
+   * their references (docs/protocol.md 13.2); the local adapter's store when absent.
+   */
+  readonly records?: RecordStore;
 }
+
+/**
+ * An adapter with the optional `findReported` of the adapter interface (docs/integration.md):
+ * its registry's records with an active report whose serial matches.
+ */
+type ReportingAdapter = RegistryAdapter & {
+  findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
+};
 
 /** The state of one adapter, for health. */
 export interface AdapterHealth {
@@ -62,9 +79,13 @@ export interface AdapterHealth {
  */
 export class Registry implements RecordFinder {
   readonly adapters: readonly RegistryAdapter[];
+  /** What every adapter call and check showed: up or down, since when, last error and latency. */
+  readonly monitor: RegistryMonitor;
   readonly #options: RegistryOptions;
   readonly #logger: Logger;
   readonly #opened = new Set<RegistryAdapter>();
+  /** The adapters in the order their records win a tie of one weapon: the node's own store first. */
+  readonly #ordered: readonly RegistryAdapter[];
 
   constructor(options: RegistryOptions) {
     const prefixes = options.adapters.map((a) => a.idPrefix);
@@ -74,8 +95,17 @@ export class Registry implements RecordFinder {
       );
     }
     this.adapters = options.adapters;
+    this.#ordered = [
+      ...options.adapters.filter((a) => a instanceof LocalRecordsAdapter),
+      ...options.adapters.filter((a) => !(a instanceof LocalRecordsAdapter)),
+    ];
     this.#options = options;
     this.#logger = options.logger.child({ component: 'registry' });
+    this.monitor = new RegistryMonitor({
+      kinds: options.adapters.map((a) => a.kind),
+      clock: options.clock,
+      logger: options.logger,
+    });
   }
 
   /**
@@ -180,10 +210,90 @@ export class Registry implements RecordFinder {
     return entry;
   }
 
-  /** The record with this id, or the weapon held but incomplete under it; undefined when there is none. */
+  /**
+   * The record with this id, or the weapon held but incomplete under it; undefined when there is
+   * none. A record of another registry that an officer of this node reported carries this node's
+   * report as its `interest` (docs/protocol.md 13.2).
+   */
   async getEntry(recordId: string): Promise<RegistryEntry | undefined> {
     const adapter = this.#adapterOf(recordId);
-    return this.#ask(adapter, () => adapter.get(recordId));
+    const entry = await this.#ask(adapter, () => adapter.get(recordId));
+    if (!entry || isIncomplete(entry) || adapter instanceof LocalRecordsAdapter) return entry;
+    const own = await this.#store()?.registryReport(recordId);
+    return own ? { ...entry, interest: own } : entry;
+  }
+
+  /**
+   * Records of interest of the registries other than the node's own store: their records with an
+   * active report of loss or theft (`interest` set) whose indexed serial `serial` matches — by
+   * each adapter's `findReported`, or its `findBySerial` keeping the records with a report. At
+   * most `limit`, one per record id. A registry that cannot answer fails the whole call
+   * (UNAVAILABLE): a lookup must not answer "no hit" for a registry it could not read
+   * (docs/protocol.md 13.4). The node's own records of interest are in its index (RecordStore).
+   */
+  async findOfInterest(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
+    const found = new Map<string, WeaponRecord>();
+    for (const adapter of this.#ordered) {
+      if (adapter instanceof LocalRecordsAdapter) continue;
+      const reporting = adapter as ReportingAdapter;
+      const candidates = await this.#ask(adapter, async () =>
+        reporting.findReported ? reporting.findReported(serial, limit) : adapter.findBySerial(serial, MAX_CANDIDATES),
+      );
+      for (const entry of candidates) {
+        if (isIncomplete(entry) || !isOfInterest(entry.interest) || found.has(entry.recordId)) continue;
+        if (!indexedSerials(entry).some((s) => serial.test(s))) continue;
+        found.set(entry.recordId, entry);
+        if (found.size >= limit) return [...found.values()];
+      }
+    }
+    return [...found.values()];
+  }
+
+  /**
+   * Reports a record as of interest (docs/protocol.md 13.2): a record of the node's own store as
+   * `RecordStore.report` does; a record of another registry (read here: NOT_FOUND when absent,
+   * INVALID_FIELD `held_incomplete` when it cannot be read whole) with the report kept by the
+   * node over it (`RecordStore.reportRegistryRecord`). Returns the record with the report.
+   */
+  async report(recordId: string, report: Parameters<RecordStore['report']>[1]): Promise<WeaponRecord> {
+    const store = this.#reportStore();
+    if (this.#isOwn(recordId)) return store.report(recordId, report);
+    const record = await this.#existing(this.#adapterOf(recordId), recordId);
+    return store.reportRegistryRecord(record, report);
+  }
+
+  /**
+   * Withdraws this node's report of a record; returns the record as it is then — for a record of
+   * another registry, with the registry's own report if the registry holds one (the node cannot
+   * withdraw that: it is withdrawn in the registry).
+   */
+  async clearReport(recordId: string): Promise<WeaponRecord> {
+    const store = this.#reportStore();
+    if (this.#isOwn(recordId)) return store.clearReport(recordId);
+    const adapter = this.#adapterOf(recordId);
+    const record = await this.#existing(adapter, recordId);
+    await store.clearRegistryReport(recordId);
+    return record;
+  }
+
+  #isOwn(recordId: string): boolean {
+    return recordId.startsWith('rec_') || recordId === '';
+  }
+
+  #store(): RecordStore | undefined {
+    return (
+      this.#options.records ??
+      this.adapters.find((a): a is LocalRecordsAdapter => a instanceof LocalRecordsAdapter)?.records
+    );
+  }
+
+  #reportStore(): RecordStore {
+    const store = this.#store();
+    if (!store)
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node keeps no reports of interest', {
+        rule: 'reports',
+      });
+    return store;
   }
 
   /** The first day a record may be deleted and why (NOT_FOUND when absent). */
@@ -214,15 +324,28 @@ export class Registry implements RecordFinder {
     );
   }
 
+  /**
+   * The entries of every adapter that the query accepts, the node's own store first, one per
+   * weapon across adapters (docs/records.md 2.3): an entry that is the same weapon
+   * ({@link sameWeapon}) as one an earlier adapter gave is left out — the node's own record wins,
+   * being the officers' correction of the registry. Two entries of one weapon in one adapter both
+   * stay: a duplicate an officer must see.
+   */
   async #find(query: RecordQuery, serial: SerialPattern, serialOnly: boolean, limit: number): Promise<RegistryEntry[]> {
-    const filters = identityFilters(query, this.#options.aliases(), serialOnly);
+    const aliases = this.#options.aliases();
+    const filters = identityFilters(query, aliases, serialOnly);
     const found = new Map<string, RegistryEntry>();
-    for (const adapter of this.adapters) {
+    const weapons = new WeaponsSeen<RegistryAdapter>();
+    for (const adapter of this.#ordered) {
       const candidates = await this.#ask(adapter, () => adapter.findBySerial(serial, MAX_CANDIDATES));
       for (const entry of candidates) {
         // An adapter's own pre-filter may be looser than 11.2 (SQL normalisation): the rules decide,
         // the equalities before the serial pattern, which costs more.
-        if (!found.has(entry.recordId) && accepts(entry, filters, serial)) found.set(entry.recordId, entry);
+        if (found.has(entry.recordId) || !accepts(entry, filters, serial)) continue;
+        const identity = isIncomplete(entry) ? identityOfIncomplete(entry, aliases) : identityOfRecord(entry, aliases);
+        if (weapons.heldElsewhere(adapter, identity)) continue;
+        weapons.add(adapter, identity);
+        found.set(entry.recordId, entry);
         if (found.size >= limit) return [...found.values()];
       }
     }
@@ -232,20 +355,29 @@ export class Registry implements RecordFinder {
   /**
    * Runs one call of an adapter. A TracenetError passes as it is; anything else (a driver's
    * connection error, an adapter's bug) means the registry could not answer: UNAVAILABLE, which
-   * automatic answers retry (12.8).
+   * automatic answers retry (12.8). Every call is reported to {@link monitor}: its latency, and
+   * whether the registry answered.
    */
   async #ask<T>(adapter: RegistryAdapter, call: () => Promise<T>): Promise<T> {
+    const stopwatch = this.monitor.stopwatch();
+    let failure: TracenetError;
     try {
       if (!this.#opened.has(adapter)) await this.#openAdapter(adapter);
-      return await call();
+      const result = await call();
+      this.monitor.succeeded(adapter.kind, stopwatch, result);
+      return result;
     } catch (error) {
-      if (error instanceof TracenetError) throw error;
-      throw new TracenetError(
-        ErrorCode.ERROR_CODE_UNAVAILABLE,
-        `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
-        { cause: error },
-      );
+      failure =
+        error instanceof TracenetError
+          ? error
+          : new TracenetError(
+              ErrorCode.ERROR_CODE_UNAVAILABLE,
+              `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
+              { cause: error },
+            );
     }
+    this.monitor.failed(adapter.kind, stopwatch, failure);
+    throw failure;
   }
 
   async #openAdapter(adapter: RegistryAdapter): Promise<void> {

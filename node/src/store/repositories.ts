@@ -148,8 +148,23 @@ const interestShape = object({
   category: number,
   contactPoint: string,
 });
-/** An entry of the records-of-interest index (`s` keys), or a reference's pointer (`r` keys). */
-export type InterestRecord = ReturnType<typeof interestShape> | ReturnType<typeof recordIdShape>;
+/**
+ * What the node keeps of a record of another registry (`g` keys, docs/protocol.md 13.2): its
+ * opaque reference, and the report an officer of this node made on it with its index keys.
+ */
+const registryInterestShape = object({
+  recordId: string,
+  reference: string,
+  report: optional(object({ category: number, date: string, agency: string, reference: string, contactPoint: string })),
+  interestKeys: optional(array(string)),
+});
+/** What the node keeps of a record of another registry: its reference and the node's own report on it. */
+export type RegistryInterestRecord = ReturnType<typeof registryInterestShape>;
+/** An entry of the records-of-interest index (`s` keys), a reference's pointer (`r` keys), or a registry record's state (`g` keys). */
+export type InterestRecord =
+  | ReturnType<typeof interestShape>
+  | RegistryInterestRecord
+  | ReturnType<typeof recordIdShape>;
 
 // ---- lookups (lookup/*.ts) ----
 
@@ -249,7 +264,10 @@ export interface RecordsRepository {
   readonly serials: Collection<ReturnType<typeof recordIdShape>>;
   /** The retired identity index: only deleted. */
   readonly identities: Collection<unknown>;
-  /** Records of interest: `s \0 serial \0 recordId` → entry; `r \0 reference` → `{recordId}`. */
+  /**
+   * Records of interest: `s \0 serial \0 recordId` → entry; `r \0 reference` → `{recordId}`;
+   * `g \0 recordId` → reference and report of a record of another registry.
+   */
   readonly interest: Collection<InterestRecord>;
 }
 
@@ -538,7 +556,10 @@ export function createRepositories(engine: Engine): StoreRepositories {
       identities: json('record-identities', anyJson),
       interest: json(
         'interest',
-        either<ReturnType<typeof interestShape>, ReturnType<typeof recordIdShape>>(interestShape, recordIdShape),
+        either<ReturnType<typeof interestShape>, RegistryInterestRecord | ReturnType<typeof recordIdShape>>(
+          interestShape,
+          either(registryInterestShape, recordIdShape),
+        ),
       ),
     },
     meta: {

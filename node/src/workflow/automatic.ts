@@ -1,4 +1,13 @@
-import { type Case, CaseRole, CaseState, TracenetError, type WeaponRecord, WeaponType } from '@tracenet/proto';
+import {
+  type Case,
+  CaseRole,
+  CaseState,
+  ReasonCode,
+  type TimelineEntry,
+  TracenetError,
+  type WeaponRecord,
+  WeaponType,
+} from '@tracenet/proto';
 import type { OutboundFailure } from '../ports/outbound.js';
 import type { Identification, SourceHealth } from '../ports/record-finder.js';
 import type { Timer } from '../util/scheduler.js';
@@ -12,6 +21,17 @@ const S = CaseState;
 /** First and longest wait before an automatic answer is tried again after the registry failed. */
 const AUTO_RETRY_FIRST_MS = 5_000;
 const AUTO_RETRY_MAX_MS = 300_000;
+
+/**
+ * The explanation of the delay notice the node sends, once per case, when an automatic answer has
+ * waited `registry.outageDelayAfterMs` for the records (docs/protocol.md 12.8). A case the node
+ * delayed so is still answered automatically once the records are back; a delay of an officer
+ * hands the case to officers.
+ */
+export const RECORDS_UNAVAILABLE_DELAY = 'the records are temporarily unavailable; the answer follows when they are';
+
+/** How the note of an outage starts: "records unavailable (UNAVAILABLE); …". */
+const UNAVAILABLE_NOTE = 'records unavailable';
 
 /**
  * The steps the per-peer policy takes without an officer (docs/protocol.md 12.5): acknowledge a
@@ -39,10 +59,7 @@ export class AutomaticSteps {
 
   /** Runs the automatic steps of a case left waiting by a stop: a received or acknowledged request. */
   resume(c: Case): void {
-    if (
-      c.role === CaseRole.CASE_ROLE_REQUESTED &&
-      (c.state === S.CASE_STATE_RECEIVED || c.state === S.CASE_STATE_ACKNOWLEDGED)
-    )
+    if (c.role === CaseRole.CASE_ROLE_REQUESTED && (c.state === S.CASE_STATE_RECEIVED || awaitsAutomaticAnswer(c)))
       this.run(c.caseId);
   }
 
@@ -99,7 +116,7 @@ export class AutomaticSteps {
     let c = await this.book.get(caseId);
     const policy = this.deps.policies.get(c.peer);
     if (c.state === S.CASE_STATE_RECEIVED && policy.autoAcknowledge) c = await this.commands.acknowledge(caseId);
-    if (c.state !== S.CASE_STATE_ACKNOWLEDGED || !policy.autoAnswer || !this.deps.records || c.answer) return;
+    if (!awaitsAutomaticAnswer(c) || !policy.autoAnswer || !this.deps.records || c.answer) return;
     const markings = c.request?.weapon?.markings;
     const serial = markings?.serialNumber || c.request?.weapon?.controlComponent?.serialNumber || '';
     let found: Identification = { records: [], incomplete: [], near: [] };
@@ -182,28 +199,85 @@ export class AutomaticSteps {
   }
 
   /**
-   * The registry could not answer (a PostgreSQL registry down, say): notes it on the case once and
-   * tries the automatic answer again after 5 s, doubling up to 5 minutes, until it is given, an
-   * officer acts on the case, or the node stops (the next start tries again, 12.5).
+   * The registry could not answer (a PostgreSQL registry down, say): notes it on the case once per
+   * outage — not at every attempt, nor at every start — and tries the automatic answer again after
+   * 5 s, doubling up to 5 minutes, until it is given, an officer acts on the case, or the node stops
+   * (the next start tries again, 12.5). Once the case has waited `outageDelayAfterMs` since the
+   * note, the requester gets one delay notice ({@link RECORDS_UNAVAILABLE_DELAY}).
    */
   async #retryAuto(caseId: string, failure: TracenetError): Promise<void> {
     if (this.#stopped) return;
     const attempt = (this.#retries.get(caseId)?.attempt ?? 0) + 1;
-    const delayMs = Math.min(
+    let delayMs = Math.min(
       AUTO_RETRY_MAX_MS,
       (this.deps.autoAnswerRetryMs ?? AUTO_RETRY_FIRST_MS) * 2 ** (attempt - 1),
     );
+    const c = await this.book.noteUnless(
+      caseId,
+      `${UNAVAILABLE_NOTE} (${failure.codeName}); the automatic answer is tried again until they are`,
+      (x) => outageNote(x) !== undefined,
+    );
+    const waitingSinceMs = outageNote(c)?.atMs ?? this.deps.clock.now();
+    const delayAfterMs = this.deps.outageDelayAfterMs ?? 0;
+    if (delayAfterMs > 0 && !c.delay && c.state === S.CASE_STATE_ACKNOWLEDGED) {
+      const dueInMs = waitingSinceMs + delayAfterMs - this.deps.clock.now();
+      if (dueInMs <= 0) await this.#delayForRecords(caseId, waitingSinceMs);
+      // The next attempt comes no later than the delay is due, so that it is sent on time.
+      else delayMs = Math.min(delayMs, dueInMs);
+    }
     this.book.logger.warn(
-      { caseId, code: failure.codeName, attempt, delayMs },
+      { caseId, code: failure.codeName, attempt, delayMs, waitingMs: this.deps.clock.now() - waitingSinceMs },
       'registry unavailable for an automatic answer; retrying',
     );
-    await this.book.note(
-      caseId,
-      `records unavailable (${failure.codeName}); the automatic answer is tried again until they are`,
-    );
+    // A stop may have come while the note was written: it cancelled the timers it saw.
+    if (this.#stopped) return;
     const timer = this.deps.clock.setTimeout(() => this.run(caseId), delayMs).unref();
     this.#retries.set(caseId, { timer, attempt });
   }
+
+  /** Tells the requester that the answer waits for the records (once per case: the case keeps its delay). */
+  async #delayForRecords(caseId: string, waitingSinceMs: number): Promise<void> {
+    try {
+      await this.commands.delay(caseId, ReasonCode.REASON_CODE_OTHER, RECORDS_UNAVAILABLE_DELAY, '');
+      this.book.logger.warn(
+        { caseId, waitingMs: this.deps.clock.now() - waitingSinceMs },
+        'the records are still unavailable: the requester was sent a delay notice',
+      );
+    } catch (error) {
+      // An officer acted meanwhile (the state changed): the next attempt sees it and stops.
+      this.book.logger.warn({ err: error, caseId }, 'could not send the delay notice for unavailable records');
+    }
+  }
+}
+
+/**
+ * Whether the automatic answer of a requested case is still to be tried: the case is acknowledged,
+ * or delayed by the node itself because the records were unavailable ({@link RECORDS_UNAVAILABLE_DELAY}).
+ */
+function awaitsAutomaticAnswer(c: Case): boolean {
+  return (
+    c.state === S.CASE_STATE_ACKNOWLEDGED ||
+    (c.state === S.CASE_STATE_DELAYED &&
+      c.delay?.reason === ReasonCode.REASON_CODE_OTHER &&
+      c.delay.explanation === RECORDS_UNAVAILABLE_DELAY)
+  );
+}
+
+/**
+ * The note of the outage the case waits through, read from its timeline, so that it holds across
+ * restarts: the last "records unavailable" note, unless an attempt got through since — which ends
+ * in a note "…; waiting for an officer" or moves the case (an answer, an officer's step). Notes of
+ * other steps (overdue, undelivered) and the move to DELAYED of the node's own delay pass.
+ */
+function outageNote(c: Case): TimelineEntry | undefined {
+  for (let i = c.timeline.length - 1; i >= 0; i -= 1) {
+    const entry = c.timeline[i] as TimelineEntry;
+    const note = entry.fromState === entry.toState;
+    if (note && entry.summary.startsWith(UNAVAILABLE_NOTE)) return entry;
+    if (note ? entry.summary.endsWith('waiting for an officer') : entry.toState !== S.CASE_STATE_DELAYED)
+      return undefined;
+  }
+  return undefined;
 }
 
 /** `CARBINE` for WEAPON_TYPE_CARBINE; `weapon of unknown type` for none. */

@@ -38,6 +38,11 @@ export interface WorkflowDeps {
   deadlineCheckIntervalMs: number;
   /** First wait before an automatic answer is tried again after the records failed (default 5 s). */
   autoAnswerRetryMs?: number;
+  /**
+   * An automatic answer waiting this long for the records sends the requester one delay notice
+   * (`registry.outageDelayAfterMs`); 0 or absent: never.
+   */
+  outageDelayAfterMs?: number;
 }
 
 /** Filters of {@link CaseBook.list}. */
@@ -191,9 +196,18 @@ export class CaseBook {
    * the automatic steps run again at every start (12.5) and must not repeat their note each time.
    */
   async note(caseId: string, summary: string): Promise<void> {
-    await this.locks.run(caseId, async () => {
+    await this.noteUnless(caseId, summary, () => false);
+  }
+
+  /**
+   * Adds a timeline entry without a state change unless `noted(c)` says the case already has it
+   * (decided under the case lock, so that two steps never both write it). Returns the case as it
+   * is afterwards.
+   */
+  async noteUnless(caseId: string, summary: string, noted: (c: Case) => boolean): Promise<Case> {
+    return this.locks.run(caseId, async () => {
       const c = await this.get(caseId);
-      if (c.timeline.at(-1)?.summary === summary) return;
+      if (noted(c) || c.timeline.at(-1)?.summary === summary) return c;
       c.timeline.push({
         atMs: this.deps.clock.now(),
         fromState: c.state,
@@ -203,6 +217,7 @@ export class CaseBook {
         actor: 'local',
       });
       await this.write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED);
+      return c;
     });
   }
 

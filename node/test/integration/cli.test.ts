@@ -215,9 +215,21 @@ describe('tracenet CLI', () => {
       sent: 0,
       failed: 0,
     });
-    expect((await bed.cliOk(['status', '--data', fraDir])).stdout).toMatch(
-      /^FRA \(key [0-9a-f]{16}\) federation 127\.0\.0\.1:\d+/,
-    );
+    expect(JSON.parse(status.stdout).registry).toEqual([
+      {
+        kind: 'leveldb',
+        up: true,
+        sinceMs: expect.any(Number),
+        lastError: '',
+        lastErrorAtMs: 0,
+        latencyMs: expect.any(Number),
+        checkedAtMs: expect.any(Number),
+      },
+    ]);
+    const text = (await bed.cliOk(['status', '--data', fraDir])).stdout;
+    expect(text).toMatch(/^FRA \(key [0-9a-f]{16}\) federation 127\.0\.0\.1:\d+/);
+    // The registry the node answers from, checked at start (docs/operations.md section 5).
+    expect(text).toMatch(/^registry leveldb  up since \d{4}-\d\d-\d\dT[\d:.]+Z \(\d+ s\)  latency \d+ ms$/m);
 
     // A tampered card is refused by the running node too, with the same code.
     const exported = JSON.parse((await bed.cliOk(['peers', 'export', '--data', belDir])).stdout) as { card: string };
@@ -311,5 +323,33 @@ describe('tracenet CLI', () => {
     expect(JSON.parse((await bed.cliOk(['audit', 'verify', '--data', fraDir, '--json'])).stdout)).toMatchObject({
       ok: true,
     });
+  });
+
+  it('status: a registry that cannot answer shows DOWN with its last error, its password removed', async () => {
+    const dataDir = await bed.init('BEL');
+    // An integrator's adapter whose database is unreachable; its driver names the URL, password included.
+    const module = join(dirname(dataDir), 'down.mjs');
+    await writeFile(
+      module,
+      `export async function createAdapter() {
+        const down = async () => { throw new Error('connect ECONNREFUSED 10.0.0.7:5432 (postgres://app:s3cret@10.0.0.7/reg)'); };
+        return { kind: 'national', idPrefix: 'nat_', open: async () => {}, close: async () => {}, check: down, findBySerial: down, get: down };
+      }\n`,
+    );
+    await bed.start(dataDir, {
+      env: { TRACENET_REGISTRY_ADAPTER: 'module', TRACENET_REGISTRY_MODULE: module },
+    });
+    const text = (await bed.cliOk(['status', '--data', dataDir])).stdout;
+    expect(text).toMatch(/^registry leveldb  up since /m);
+    expect(text).toMatch(/^registry national DOWN since \d{4}-\d\d-\d\dT[\d:.]+Z \(\d+ s\)  latency \d+ ms$/m);
+    expect(text).toMatch(
+      /^ {2}last error \S+Z: UNAVAILABLE: the national registry could not answer: connect ECONNREFUSED 10\.0\.0\.7:5432 \(<url>$/m,
+    );
+    const json = (await bed.cliOk(['status', '--data', dataDir, '--json'])).stdout;
+    expect(JSON.parse(json).registry.map((a: { kind: string; up: boolean }) => [a.kind, a.up])).toEqual([
+      ['leveldb', true],
+      ['national', false],
+    ]);
+    expect(text + json).not.toContain('s3cret');
   });
 });

@@ -97,6 +97,32 @@ describe('health (grpc.health.v1.Health)', () => {
     expect(await check(authority.client, '')).toBe('NOT_SERVING');
   });
 
+  it('reports a dependency apart: NOT_SERVING while it is down or the node does not serve, the node unchanged', async () => {
+    const health = createHealth();
+    const federation = await serve((server) => health.addTo(server, ['tracenet.v1.Federation']));
+    const authority = await serve((server) =>
+      health.addTo(server, ['tracenet.v1.Authority'], ['tracenet.v1.Registry']),
+    );
+    expect(await check(authority.client, 'tracenet.v1.Registry')).toBe('NOT_SERVING');
+    health.serving();
+    expect(await check(authority.client, 'tracenet.v1.Registry')).toBe('SERVING');
+    await expect(check(federation.client, 'tracenet.v1.Registry')).rejects.toMatchObject({ code: status.NOT_FOUND });
+
+    health.dependency('tracenet.v1.Registry', false);
+    expect(await check(authority.client, 'tracenet.v1.Registry')).toBe('NOT_SERVING');
+    for (const name of ['', 'tracenet.v1.Authority']) expect(await check(authority.client, name)).toBe('SERVING');
+    expect(await check(federation.client, '')).toBe('SERVING');
+
+    // The node stops serving and comes back while the registry is still down: it stays NOT_SERVING.
+    health.notServing();
+    health.serving();
+    expect(await check(authority.client, 'tracenet.v1.Registry')).toBe('NOT_SERVING');
+    health.dependency('tracenet.v1.Registry', true);
+    expect(await check(authority.client, 'tracenet.v1.Registry')).toBe('SERVING');
+    health.notServing();
+    expect(await check(authority.client, 'tracenet.v1.Registry')).toBe('NOT_SERVING');
+  });
+
   it('streams changes to a Watch, and close() ends it so that shutdown is not held up', async () => {
     const health = createHealth();
     const { server, client } = await serve((s) => health.addTo(s));

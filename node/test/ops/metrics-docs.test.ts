@@ -34,6 +34,7 @@ describe('docs/operations-metrics.md', () => {
       outboxOldestAgeSeconds: async () => 0,
       casesByState: async () => ({}),
       overdueCases: async () => 0,
+      registryAdapters: () => [{ kind: 'leveldb', up: true }],
     });
     const exposed = (await metrics.registry.getMetricsAsJSON())
       .filter((m) => m.name.startsWith('tracenet_'))

@@ -125,6 +125,33 @@ describe('metrics endpoint', () => {
     expect(value((await get(metrics.address, '/metrics')).body, 'tracenet_outbox_depth')).toBe(17);
   });
 
+  it('counts registry calls by adapter: latency by result, errors by code, weapons held but incomplete; up read at scrape', async () => {
+    let flaky: boolean | undefined;
+    const metrics = await started({
+      registryAdapters: () => [
+        { kind: 'leveldb', up: true },
+        { kind: 'postgres', up: flaky },
+      ],
+    });
+    const before = (await get(metrics.address, '/metrics')).body;
+    expect(value(before, 'tracenet_registry_up{adapter="leveldb"}')).toBe(1);
+    // Not called yet: no series rather than a guess.
+    expect(value(before, 'tracenet_registry_up{adapter="postgres"}')).toBeUndefined();
+
+    metrics.registryCall({ kind: 'postgres', ok: true, seconds: 0.004, code: '', incomplete: 2 });
+    metrics.registryCall({ kind: 'postgres', ok: false, seconds: 5.001, code: 'UNAVAILABLE', incomplete: 0 });
+    metrics.registryCall({ kind: 'postgres', ok: false, seconds: 5.002, code: 'UNAVAILABLE', incomplete: 0 });
+    flaky = false;
+    const text = (await get(metrics.address, '/metrics')).body;
+    expect(value(text, 'tracenet_registry_up{adapter="postgres"}')).toBe(0);
+    expect(value(text, 'tracenet_registry_errors_total{adapter="postgres",code="UNAVAILABLE"}')).toBe(2);
+    expect(value(text, 'tracenet_registry_incomplete_total{adapter="postgres"}')).toBe(2);
+    expect(value(text, 'tracenet_registry_latency_seconds_count{adapter="postgres",result="ok"}')).toBe(1);
+    expect(value(text, 'tracenet_registry_latency_seconds_bucket{le="0.005",adapter="postgres",result="ok"}')).toBe(1);
+    expect(value(text, 'tracenet_registry_latency_seconds_bucket{le="5",adapter="postgres",result="error"}')).toBe(0);
+    expect(value(text, 'tracenet_registry_latency_seconds_bucket{le="10",adapter="postgres",result="error"}')).toBe(2);
+  });
+
   it('keeps labels bounded: ids that are not participant ids and values past the cap count as "other"', async () => {
     const metrics = await started();
     metrics.messageReceived('notice', 'not a participant');

@@ -81,9 +81,16 @@ describe('a PostgreSQL registry that comes and goes', () => {
       retryable: true,
     });
     expect((await registry.health())[0]).toMatchObject({ kind: 'postgres', ok: false });
+    // What the monitor keeps for status and health: down, the driver's reason, never the URL.
+    const [down] = registry.monitor.statuses();
+    expect(down).toMatchObject({ kind: 'postgres', up: false, lastError: expect.stringMatching(/^UNAVAILABLE: /) });
+    const password = new URL(db.url).password;
+    if (password !== '') expect(down?.lastError).not.toContain(password);
+    expect(down?.lastError).not.toContain('postgres://');
     await relay.up();
     expect((await registry.findExact(fal)).map((r) => r.recordId)).toEqual(['pg_1']);
     expect((await registry.health())[0]).toEqual({ kind: 'postgres', ok: true });
+    expect(registry.monitor.statuses()[0]).toMatchObject({ up: true, lastError: down?.lastError });
   });
 
   it('fails UNAVAILABLE while the database is away, and answers again when it is back, without a restart', async () => {

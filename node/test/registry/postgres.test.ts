@@ -139,10 +139,34 @@ describe('PostgreSQL registry mapping', () => {
       /not a weapon type/,
     ],
     [
-      'codes for a text field',
-      (j: MappingJson) => (j.events.columns.place = { column: 'place', values: { a: 'b' } }),
-      'events.columns.place.values',
-      /fixed set of values/,
+      'codes for a searched field',
+      (j: MappingJson) => (j.weapons.columns.serialNumber = { column: 'serial_no', values: { a: 'b' } }),
+      'weapons.columns.serialNumber.values',
+      /searched/,
+    ],
+    [
+      'a number as the translation of a text code',
+      (j: MappingJson) => (j.events.columns.place = { column: 'place', values: { a: 7 } }),
+      'events.columns.place.values.a',
+      /must be text/,
+    ],
+    [
+      'text as the translation of a year',
+      (j: MappingJson) => (j.weapons.columns.year = { column: 'year_made', values: { '98': 'nineteen' } }),
+      'weapons.columns.year.values["98"]',
+      /whole number/,
+    ],
+    [
+      'a report section without its agency',
+      (j: MappingJson) =>
+        (j.reports = {
+          table: 'weapons',
+          key: 'weapon_id',
+          weapon: 'weapon_id',
+          columns: { category: 'notes', date: 'made_in' },
+        }),
+      'reports.columns.agency',
+      /required/,
     ],
     [
       'a required field left out',
@@ -367,7 +391,7 @@ describe('PostgresAdapter with registry rows to skip and other mappings', () => 
     await db?.drop();
   });
 
-  it('skips a weapon whose rows make no valid record, naming its key and rules but none of its data', async () => {
+  it('holds a weapon whose rows make no valid record as incomplete, logging its key and rules but none of its data', async () => {
     await db.pool.query(
       `INSERT INTO weapons (weapon_id, make, serial_no, category, made_in) VALUES (100, 'Walther', 'QQ-7001', 'banana', 'be'), (101, 'Walther', 'QQ-7002', 'pistol', 'DEU')`,
     );
@@ -379,19 +403,51 @@ describe('PostgresAdapter with registry rows to skip and other mappings', () => 
     const adapter = exampleAdapter(db, logger);
     await adapter.open();
     try {
-      expect(await find(adapter, 'QQ700*')).toEqual([]);
-      expect(await adapter.get('pg_100')).toBeUndefined();
+      const [banana, gift, ...others] = await find(adapter, 'QQ700*');
+      expect(others).toEqual([]);
+      expect(banana).toEqual({
+        incomplete: true,
+        recordId: 'pg_100',
+        identity: { manufacturer: 'Walther', model: '', serialNumber: 'QQ-7001', calibre: '', type: 0 },
+        controlComponentSerial: '',
+        problems: [
+          {
+            field: 'record.manufacture.type',
+            rule: 'code',
+            message:
+              'column "category" (weapons.columns.type): the registry code is neither in the mapping\'s values nor a known weapon type',
+          },
+          {
+            field: 'record.manufacture.country_of_manufacture',
+            rule: 'country',
+            message: expect.stringMatching(/^column "made_in" \(weapons.columns.countryOfManufacture\): /) as string,
+          },
+        ],
+        source: 'postgres',
+      });
+      expect(gift?.problems).toEqual([
+        {
+          field: 'record.events[1].type',
+          rule: 'code',
+          message: expect.stringMatching(/^column "kind" \(events.columns.type\): /) as string,
+        },
+      ]);
+      expect(await adapter.get('pg_100')).toEqual(banana);
       const warnings = lines.map(
-        (l) => JSON.parse(l) as { weaponKey: string; violations: { field: string; rule: string }[] },
+        (l) => JSON.parse(l) as { weaponKey: string; problems: { field: string; rule: string; mapping: string }[] },
       );
       expect(warnings.map((w) => w.weaponKey)).toEqual(['100', '101', '100']);
-      expect(warnings[0]?.violations).toEqual(
-        expect.arrayContaining([
-          { field: 'weapons.columns.type', rule: 'code' },
-          { field: 'record.manufacture.country_of_manufacture', rule: 'country' },
-        ]),
-      );
-      expect(warnings[1]?.violations).toContainEqual({ field: 'events.columns.type', rule: 'code' });
+      expect(warnings[0]?.problems).toEqual([
+        { field: 'record.manufacture.type', rule: 'code', mapping: 'weapons.columns.type' },
+        {
+          field: 'record.manufacture.country_of_manufacture',
+          rule: 'country',
+          mapping: 'weapons.columns.countryOfManufacture',
+        },
+      ]);
+      expect(warnings[1]?.problems).toEqual([
+        { field: 'record.events[1].type', rule: 'code', mapping: 'events.columns.type' },
+      ]);
       for (const text of ['"be"', 'banana', 'GIFT', 'QQ-700', 'Secretperson', 'Walther'])
         expect(lines.join('\n')).not.toContain(text);
     } finally {

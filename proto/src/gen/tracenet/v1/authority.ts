@@ -97,6 +97,39 @@ export interface GetNodeInfoResponse {
   /** Address the Federation service is bound to, "host:port". */
   federationAddress: string;
   softwareVersion: string;
+  /**
+   * Each source of records the node answers from, in the order it asks them, as the node last saw
+   * it (docs/operations-metrics.md 1.1).
+   */
+  registry: RegistryAdapterStatus[];
+}
+
+/**
+ * RegistryAdapterStatus is what the node last saw of one registry adapter: from every call it
+ * made and from its periodic check (registry.healthCheckIntervalMs).
+ */
+export interface RegistryAdapterStatus {
+  /** The adapter's kind: "leveldb" (the node's own records), "postgres", "csv", or a module's own. */
+  kind: string;
+  /** Whether its last call or check was answered. False while it cannot be reached. */
+  up: boolean;
+  /**
+   * When it was first seen in its current state, Unix ms; 0 before its first call or check
+   * (then up means nothing yet).
+   */
+  sinceMs: number;
+  /**
+   * The last failure, e.g. "UNAVAILABLE: the postgres registry could not answer: connect
+   * ECONNREFUSED 127.0.0.1:5432"; connection URLs and passwords are removed. Empty when none
+   * since the node started.
+   */
+  lastError: string;
+  /** When that failure happened, Unix ms; 0 when none. */
+  lastErrorAtMs: number;
+  /** How long the last call or check took, in milliseconds. */
+  latencyMs: number;
+  /** When the last call or check ended, Unix ms; 0 before the first one. */
+  checkedAtMs: number;
 }
 
 /** AddPeerRequest carries a card to pin. */
@@ -398,7 +431,7 @@ export const GetNodeInfoRequest: MessageFns<GetNodeInfoRequest> = {
 };
 
 function createBaseGetNodeInfoResponse(): GetNodeInfoResponse {
-  return { participantId: "", keyId: "", card: undefined, federationAddress: "", softwareVersion: "" };
+  return { participantId: "", keyId: "", card: undefined, federationAddress: "", softwareVersion: "", registry: [] };
 }
 
 export const GetNodeInfoResponse: MessageFns<GetNodeInfoResponse> = {
@@ -417,6 +450,9 @@ export const GetNodeInfoResponse: MessageFns<GetNodeInfoResponse> = {
     }
     if (message.softwareVersion !== "") {
       writer.uint32(42).string(message.softwareVersion);
+    }
+    for (const v of message.registry) {
+      RegistryAdapterStatus.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -474,6 +510,14 @@ export const GetNodeInfoResponse: MessageFns<GetNodeInfoResponse> = {
             message.softwareVersion = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.registry.push(RegistryAdapterStatus.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -509,6 +553,9 @@ export const GetNodeInfoResponse: MessageFns<GetNodeInfoResponse> = {
         : isSet(object.software_version)
         ? globalThis.String(object.software_version)
         : "",
+      registry: globalThis.Array.isArray(object?.registry)
+        ? object.registry.map((e: any) => RegistryAdapterStatus.fromJSON(e))
+        : [],
     };
   },
 
@@ -529,6 +576,9 @@ export const GetNodeInfoResponse: MessageFns<GetNodeInfoResponse> = {
     if (message.softwareVersion !== "") {
       obj.softwareVersion = message.softwareVersion;
     }
+    if (message.registry?.length) {
+      obj.registry = message.registry.map((e) => RegistryAdapterStatus.toJSON(e));
+    }
     return obj;
   },
 
@@ -542,6 +592,192 @@ export const GetNodeInfoResponse: MessageFns<GetNodeInfoResponse> = {
     message.card = (object.card !== undefined && object.card !== null) ? PeerCard.fromPartial(object.card) : undefined;
     message.federationAddress = object.federationAddress ?? "";
     message.softwareVersion = object.softwareVersion ?? "";
+    message.registry = object.registry?.map((e) => RegistryAdapterStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRegistryAdapterStatus(): RegistryAdapterStatus {
+  return { kind: "", up: false, sinceMs: 0, lastError: "", lastErrorAtMs: 0, latencyMs: 0, checkedAtMs: 0 };
+}
+
+export const RegistryAdapterStatus: MessageFns<RegistryAdapterStatus> = {
+  encode(message: RegistryAdapterStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.up !== false) {
+      writer.uint32(16).bool(message.up);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(24).int64(message.sinceMs);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(34).string(message.lastError);
+    }
+    if (message.lastErrorAtMs !== 0) {
+      writer.uint32(40).int64(message.lastErrorAtMs);
+    }
+    if (message.latencyMs !== 0) {
+      writer.uint32(49).double(message.latencyMs);
+    }
+    if (message.checkedAtMs !== 0) {
+      writer.uint32(56).int64(message.checkedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegistryAdapterStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegistryAdapterStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.up = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.lastErrorAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.latencyMs = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.checkedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegistryAdapterStatus {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      up: isSet(object.up) ? globalThis.Boolean(object.up) : false,
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      lastErrorAtMs: isSet(object.lastErrorAtMs)
+        ? globalThis.Number(object.lastErrorAtMs)
+        : isSet(object.last_error_at_ms)
+        ? globalThis.Number(object.last_error_at_ms)
+        : 0,
+      latencyMs: isSet(object.latencyMs)
+        ? globalThis.Number(object.latencyMs)
+        : isSet(object.latency_ms)
+        ? globalThis.Number(object.latency_ms)
+        : 0,
+      checkedAtMs: isSet(object.checkedAtMs)
+        ? globalThis.Number(object.checkedAtMs)
+        : isSet(object.checked_at_ms)
+        ? globalThis.Number(object.checked_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: RegistryAdapterStatus): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.up !== false) {
+      obj.up = message.up;
+    }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.lastErrorAtMs !== 0) {
+      obj.lastErrorAtMs = Math.round(message.lastErrorAtMs);
+    }
+    if (message.latencyMs !== 0) {
+      obj.latencyMs = floatToJson(message.latencyMs);
+    }
+    if (message.checkedAtMs !== 0) {
+      obj.checkedAtMs = Math.round(message.checkedAtMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegistryAdapterStatus>): RegistryAdapterStatus {
+    return RegistryAdapterStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegistryAdapterStatus>): RegistryAdapterStatus {
+    const message = createBaseRegistryAdapterStatus();
+    message.kind = object.kind ?? "";
+    message.up = object.up ?? false;
+    message.sinceMs = object.sinceMs ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.lastErrorAtMs = object.lastErrorAtMs ?? 0;
+    message.latencyMs = object.latencyMs ?? 0;
+    message.checkedAtMs = object.checkedAtMs ?? 0;
     return message;
   },
 };
@@ -4044,6 +4280,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

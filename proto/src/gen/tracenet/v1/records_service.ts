@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { InterestReport, RecordQuery, WeaponRecord } from "./records.js";
+import { IncompleteRecord, InterestReport, RecordQuery, WeaponRecord } from "./records.js";
 
 /** ImportFormat is the file format. */
 export enum ImportFormat {
@@ -90,9 +90,14 @@ export interface SearchRecordsRequest {
   limit: number;
 }
 
-/** SearchRecordsResponse lists matches. */
+/**
+ * SearchRecordsResponse lists matches: complete records, and weapons a registry holds whose rows
+ * do not make a valid record ("held but incomplete", docs/integration.md section 1), which match by
+ * serial and by the parts of their identity that could be read. Both count towards the limit.
+ */
 export interface SearchRecordsResponse {
   records: WeaponRecord[];
+  incomplete: IncompleteRecord[];
   /**
    * Near matches: records that are the weapon asked for except that their type is close to the
    * query's, not the same (rifle for carbine; docs/records.md 2.3). For an officer to look at;
@@ -491,13 +496,16 @@ export const SearchRecordsRequest: MessageFns<SearchRecordsRequest> = {
 };
 
 function createBaseSearchRecordsResponse(): SearchRecordsResponse {
-  return { records: [], near: [] };
+  return { records: [], incomplete: [], near: [] };
 }
 
 export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
   encode(message: SearchRecordsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.records) {
       WeaponRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.incomplete) {
+      IncompleteRecord.encode(v!, writer.uint32(18).fork()).join();
     }
     for (const v of message.near) {
       WeaponRecord.encode(v!, writer.uint32(26).fork()).join();
@@ -526,6 +534,14 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
             message.records.push(WeaponRecord.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.incomplete.push(IncompleteRecord.decode(reader, reader.uint32()));
+            continue;
+          }
           case 3: {
             if (tag !== 26) {
               break;
@@ -551,6 +567,9 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
       records: globalThis.Array.isArray(object?.records)
         ? object.records.map((e: any) => WeaponRecord.fromJSON(e))
         : [],
+      incomplete: globalThis.Array.isArray(object?.incomplete)
+        ? object.incomplete.map((e: any) => IncompleteRecord.fromJSON(e))
+        : [],
       near: globalThis.Array.isArray(object?.near) ? object.near.map((e: any) => WeaponRecord.fromJSON(e)) : [],
     };
   },
@@ -559,6 +578,9 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
     const obj: any = {};
     if (message.records?.length) {
       obj.records = message.records.map((e) => WeaponRecord.toJSON(e));
+    }
+    if (message.incomplete?.length) {
+      obj.incomplete = message.incomplete.map((e) => IncompleteRecord.toJSON(e));
     }
     if (message.near?.length) {
       obj.near = message.near.map((e) => WeaponRecord.toJSON(e));
@@ -572,6 +594,7 @@ export const SearchRecordsResponse: MessageFns<SearchRecordsResponse> = {
   fromPartial(object: DeepPartial<SearchRecordsResponse>): SearchRecordsResponse {
     const message = createBaseSearchRecordsResponse();
     message.records = object.records?.map((e) => WeaponRecord.fromPartial(e)) || [];
+    message.incomplete = object.incomplete?.map((e) => IncompleteRecord.fromPartial(e)) || [];
     message.near = object.near?.map((e) => WeaponRecord.fromPartial(e)) || [];
     return message;
   },

@@ -1,0 +1,76 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WeaponType } from '@tracenet/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serialPattern } from '../../src/records/serial-pattern.js';
+import { isIncomplete, isUnreadable, type RegistryEntry, type UnreadableRow } from '../../src/registry/adapter.js';
+import { CsvFolderAdapter } from '../../src/registry/csv-folder.js';
+import { ManualScheduler } from '../../src/util/scheduler.js';
+import { testLogger } from '../support/nodes.js';
+import { NOW } from './fixtures.js';
+
+/** Four rows: one good, one without a type, one with a type the format does not know, one without any serial. */
+const CSV = [
+  'manufacturer,serial_number,model,type,calibre',
+  'Glock,BDX512,17,pistol,9x19mm',
+  'Glock,BDX513,17,,9x19mm',
+  'Glock,BDX514,17,blunderbuss,9x19mm',
+  'Glock,,17,pistol,9x19mm',
+].join('\n');
+
+describe('the CSV folder adapter keeps rows that break the record rules as held but incomplete', () => {
+  let folder: string;
+  let adapter: CsvFolderAdapter;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'tracenet-csv-incomplete-'));
+    await writeFile(join(folder, 'registry.csv'), `${CSV}\n`);
+    adapter = new CsvFolderAdapter({ folder, clock: new ManualScheduler(NOW), logger: testLogger(), watch: false });
+    await adapter.open();
+  });
+  afterAll(async () => {
+    await adapter?.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('finds them by serial, with their identity as read and the CSV column of each problem', async () => {
+    const [missingType] = await adapter.findBySerial(serialPattern('BDX513'), 10);
+    expect(missingType && isIncomplete(missingType)).toBe(true);
+    expect(missingType).toMatchObject({
+      incomplete: true,
+      identity: { manufacturer: 'Glock', serialNumber: 'BDX513', model: '17', calibre: '9x19mm', type: 0 },
+      source: 'csv',
+      problems: [
+        {
+          field: 'record.manufacture.type',
+          rule: 'required',
+          message: expect.stringMatching(/^column "type": /) as string,
+        },
+      ],
+    });
+    expect(missingType?.recordId).toMatch(/^csv_[A-Za-z0-9_-]{22}$/);
+    expect(await adapter.get(missingType?.recordId ?? '')).toEqual(missingType);
+    const [unknownType] = await adapter.findBySerial(serialPattern('BDX514'), 10);
+    expect(unknownType && isIncomplete(unknownType) && unknownType.problems.map((p) => [p.field, p.rule])).toEqual([
+      ['type', 'enum'],
+    ]);
+    const all = await adapter.findBySerial(serialPattern('BDX5*'), 10);
+    expect(all.map((e) => (isIncomplete(e) ? 'held' : e.manufacture?.type))).toEqual([
+      WeaponType.WEAPON_TYPE_PISTOL,
+      'held',
+      'held',
+    ]);
+  });
+
+  it('scans every row, the one without a serial as unreadable by file and line', async () => {
+    const seen: (RegistryEntry | UnreadableRow)[] = [];
+    await adapter.scan((entry) => {
+      seen.push(entry);
+    });
+    expect(seen).toHaveLength(4);
+    const unreadable = seen.filter(isUnreadable);
+    expect(unreadable.map((u) => u.key)).toEqual(['registry.csv:5']);
+    expect(unreadable[0]?.problems.map((p) => p.field)).toEqual(['record.manufacture.serial_number']);
+    expect(seen.filter((e) => !isUnreadable(e) && isIncomplete(e))).toHaveLength(2);
+  });
+});
