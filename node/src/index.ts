@@ -72,7 +72,14 @@ export { Workflow } from './workflow/workflow.js';
 export { parseAliasCsv, AliasTable, type AliasKind } from './records/alias-table.js';
 export { defaultCalibreAliases, DEFAULT_CALIBRE_ALIASES_CSV } from './records/calibre-aliases.js';
 export { serialPattern, WILDCARD_MIN_KNOWN, type SerialPattern } from './records/serial-pattern.js';
-export type { RegistryAdapter } from './registry/adapter.js';
+export {
+  type HeldIncomplete,
+  isIncomplete,
+  isUnreadable,
+  type RegistryAdapter,
+  type RegistryEntry,
+  type UnreadableRow,
+} from './registry/adapter.js';
 export {
   Registry,
   identityFilter,

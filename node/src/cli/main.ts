@@ -42,6 +42,7 @@ import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
 import { registerPeerCardCommands } from './peer-commands.js';
 import { registerRecordCommands } from './records-commands.js';
+import { registerRegistryCommands } from './registry-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
 
 // grpc-js prints its own errors on stderr ("E No address added ..."); every command reports its
@@ -588,6 +589,7 @@ registerKeyCommands(program, { connect: requireAuthority });
 const recordsCommand = registerRecordCommands(program, { connect: connection });
 registerLookupCommands(program, recordsCommand);
 registerBackupCommands(program);
+registerRegistryCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const failure = TracenetError.from(error);

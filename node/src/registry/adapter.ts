@@ -9,7 +9,8 @@ import type { SerialPattern } from '../records/serial-pattern.js';
  * identity search itself (manufacturer after aliases, model, calibre, type: docs/records.md 2.3),
  * so that every adapter answers the same question the same way. Records are returned complete —
  * markings and events, events oldest first — as `WeaponRecord`s that pass the node's record
- * validation (docs/records.md 3).
+ * validation (docs/records.md 3); a weapon whose rows do not make one is returned as a
+ * {@link HeldIncomplete}, never left out.
  *
  * @example
  * ```ts

@@ -38,20 +38,48 @@ export async function createRegistry(options: {
   readonly clock: Scheduler;
   readonly logger: Logger;
 }): Promise<Registry> {
-  const { config, dataDir, records, clock, logger } = options;
-  const inData = (path: string) => (isAbsolute(path) ? path : join(dataDir, path));
-  let external: RegistryAdapter | undefined;
-  if (config.adapter === 'postgres') {
-    const { url, mapping, poolSize, statementTimeoutMs } = config.postgres;
-    external = await PostgresAdapter.fromFile(inData(mapping), { url, poolSize, statementTimeoutMs, logger });
-  } else if (config.adapter === 'csv') {
-    external = new CsvFolderAdapter({ folder: inData(config.csv.folder), clock, logger });
-  } else if (config.adapter === 'module') {
-    external = await loadAdapterModule(inData(config.module), { dataDir, clock, logger });
-  }
+  const { config, records, clock, logger } = options;
+  const external = await createExternalAdapter(options);
   const local = !external || config.includeLocal ? new LocalRecordsAdapter(records) : undefined;
   const adapters = [local, external].filter((a): a is RegistryAdapter => a !== undefined);
   return new Registry({ adapters, aliases: options.aliases, clock, logger, records });
+}
+
+/**
+ * The adapter of the registry `registry.adapter` names (`postgres`, `csv`, `module`), not opened;
+ * undefined for `leveldb` (the node's own records only). `sampleRows` is the PostgreSQL adapter's
+ * start check (0: none, as `tracenet registry check` wants, to count every row of a bad mapping);
+ * `watch` the CSV adapter's.
+ */
+export async function createExternalAdapter(options: {
+  readonly config: NodeConfig['registry'];
+  readonly dataDir: string;
+  readonly clock: Scheduler;
+  readonly logger: Logger;
+  readonly sampleRows?: number;
+  readonly watch?: boolean;
+}): Promise<RegistryAdapter | undefined> {
+  const { config, dataDir, clock, logger } = options;
+  const inData = (path: string) => (isAbsolute(path) ? path : join(dataDir, path));
+  if (config.adapter === 'postgres') {
+    const { url, mapping, poolSize, statementTimeoutMs } = config.postgres;
+    return PostgresAdapter.fromFile(inData(mapping), {
+      url,
+      poolSize,
+      statementTimeoutMs,
+      logger,
+      ...(options.sampleRows === undefined ? {} : { sampleRows: options.sampleRows }),
+    });
+  }
+  if (config.adapter === 'csv')
+    return new CsvFolderAdapter({
+      folder: inData(config.csv.folder),
+      clock,
+      logger,
+      ...(options.watch === undefined ? {} : { watch: options.watch }),
+    });
+  if (config.adapter === 'module') return loadAdapterModule(inData(config.module), { dataDir, clock, logger });
+  return undefined;
 }
 
 async function loadAdapterModule(path: string, context: AdapterModuleContext): Promise<RegistryAdapter> {

@@ -165,7 +165,8 @@ const NOT_A_KEY = new Set(['22P02', '22003', '22007', '22008', '22021']);
 /**
  * A problem of a weapon's rows: the record's field (`record.manufacture.type`,
  * `record.events[2].date`), the rule, and the mapping path whose column the value comes from
- * (`weapons.columns.type`). Its message never holds the row's values: it is logged.
+ * (`weapons.columns.type`). Logs get the field, rule and path only: the message of a record rule
+ * may quote the row's value, which officers may see but logs must not hold.
  */
 interface RowProblem {
   readonly field: string;
@@ -450,10 +451,13 @@ export class PostgresAdapter implements RegistryAdapter {
         after === undefined
           ? await this.#query(this.#sql.page.first, [page])
           : await this.#query(this.#sql.page.after, [after, page]);
-      for (const weapon of await this.#entries(rows, (sql, params) => this.#query(sql, params))) {
+      for (const weapon of await this.#entries(rows, { quiet: true })) {
         const entry = entryOf(weapon);
         const held = 'held' in weapon.built ? weapon.built.held : undefined;
-        if (held && held.identity?.serialNumber === '' && held.controlComponentSerial === '')
+        if (
+          held &&
+          [held.identity?.serialNumber ?? '', held.controlComponentSerial].every((v) => normaliseSerial(v) === '')
+        )
           await visit({ unreadable: true, key: weapon.key, problems: held.problems });
         else await visit(entry);
       }
@@ -490,7 +494,7 @@ export class PostgresAdapter implements RegistryAdapter {
     };
     const keyless = rows.filter((row) => row.k == null).length;
     for (let i = 0; i < keyless; i += 1) fail('weapons.key', 'required');
-    const weapons = await this.#entries(rows, run);
+    const weapons = await this.#entries(rows, { run, quiet: true });
     for (const { built } of weapons) {
       const rules = new Map<string, string>();
       for (const problem of built.problems) if (!rules.has(problem.path)) rules.set(problem.path, problem.rule);
@@ -506,24 +510,25 @@ export class PostgresAdapter implements RegistryAdapter {
         : rule === 'code'
           ? 'hold a code the mapping does not translate'
           : `break the rule "${rule}"`;
-    const source =
-      path === 'weapons.key' ? `column "${this.#mapping.weapons.key.name}"` : mappedSource(this.#values.get(path));
-    throw mappingError(
-      path,
-      `${source}: ${worst.weapons} of ${total} weapon rows ${what} (the first ${total} by key were read); fix the mapping or the registry`,
-    );
+    const value = this.#values.get(path);
+    const source = path === 'weapons.key' ? `column "${this.#mapping.weapons.key.name}"` : mappedSource(value);
+    const unmapped = !value && /\.(?:columns|manufactureEvent)\./.test(path);
+    const found = unmapped
+      ? `not mapped, but ${worst.weapons} of ${total} weapon rows need it (rule "${rule}")`
+      : `${value || path === 'weapons.key' ? `${source}: ` : ''}${worst.weapons} of ${total} weapon rows ${what}`;
+    throw mappingError(path, `${found} (the first ${total} by key were read); fix the mapping or the registry`);
   }
 
   /**
    * What the weapon rows make (first row of each key), with the events and reports of all in one
-   * query each. A weapon held but incomplete is logged unless `run` is given (the checks of
-   * `open()` and {@link scan} report them themselves).
+   * query each, through `run` (the open pool's by default). A weapon held but incomplete is logged
+   * unless `quiet` (the checks of `open()` and {@link scan} report them themselves).
    */
   async #entries(
     rows: readonly Row[],
-    run?: (sql: string, params: unknown[]) => Promise<Row[]>,
+    options: { run?: (sql: string, params: unknown[]) => Promise<Row[]>; quiet?: boolean } = {},
   ): Promise<WeaponRows[]> {
-    const query = run ?? ((sql: string, params: unknown[]) => this.#query(sql, params));
+    const query = options.run ?? ((sql: string, params: unknown[]) => this.#query(sql, params));
     const weapons = new Map<string, Row>();
     for (const row of rows) if (row.k != null && !weapons.has(row.k)) weapons.set(row.k, row);
     if (weapons.size === 0) return [];
@@ -543,7 +548,7 @@ export class PostgresAdapter implements RegistryAdapter {
     const result: WeaponRows[] = [];
     for (const [key, row] of weapons) {
       const built = this.#build(key, row, events.get(key) ?? [], reports.get(key) ?? []);
-      if ('held' in built && !run)
+      if ('held' in built && !options.quiet)
         this.#log.warn(
           { weaponKey: key, problems: built.problems.map((p) => ({ field: p.field, rule: p.rule, mapping: p.path })) },
           'registry weapon held but incomplete: its rows do not make a valid record',

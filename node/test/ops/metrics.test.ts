@@ -126,12 +126,9 @@ describe('metrics endpoint', () => {
   });
 
   it('counts registry calls by adapter: latency by result, errors by code, weapons held but incomplete; up read at scrape', async () => {
-    let flaky: boolean | undefined;
+    const postgres: { kind: string; up: boolean | undefined } = { kind: 'postgres', up: undefined };
     const metrics = await started({
-      registryAdapters: () => [
-        { kind: 'leveldb', up: true },
-        { kind: 'postgres', up: flaky },
-      ],
+      registryAdapters: () => [{ kind: 'leveldb', up: true }, postgres],
     });
     const before = (await get(metrics.address, '/metrics')).body;
     expect(value(before, 'tracenet_registry_up{adapter="leveldb"}')).toBe(1);
@@ -141,7 +138,7 @@ describe('metrics endpoint', () => {
     metrics.registryCall({ kind: 'postgres', ok: true, seconds: 0.004, code: '', incomplete: 2 });
     metrics.registryCall({ kind: 'postgres', ok: false, seconds: 5.001, code: 'UNAVAILABLE', incomplete: 0 });
     metrics.registryCall({ kind: 'postgres', ok: false, seconds: 5.002, code: 'UNAVAILABLE', incomplete: 0 });
-    flaky = false;
+    postgres.up = false;
     const text = (await get(metrics.address, '/metrics')).body;
     expect(value(text, 'tracenet_registry_up{adapter="postgres"}')).toBe(0);
     expect(value(text, 'tracenet_registry_errors_total{adapter="postgres",code="UNAVAILABLE"}')).toBe(2);

@@ -1,8 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WeaponType } from '@tracenet/proto';
+import { Command } from 'commander';
+import { ErrorCode, TracenetError, WeaponType } from '@tracenet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REGISTRY_CHECK_EXIT, registerRegistryCommands } from '../../src/cli/registry-commands.js';
 import { serialPattern } from '../../src/records/serial-pattern.js';
 import { isIncomplete, isUnreadable, type RegistryEntry, type UnreadableRow } from '../../src/registry/adapter.js';
 import { CsvFolderAdapter } from '../../src/registry/csv-folder.js';
@@ -72,5 +74,48 @@ describe('the CSV folder adapter keeps rows that break the record rules as held 
     expect(unreadable.map((u) => u.key)).toEqual(['registry.csv:5']);
     expect(unreadable[0]?.problems.map((p) => p.field)).toEqual(['record.manufacture.serial_number']);
     expect(seen.filter((e) => !isUnreadable(e) && isIncomplete(e))).toHaveLength(2);
+  });
+
+  it('tracenet registry check counts the folder: 1 valid, 2 incomplete, 1 unreadable, exit 2', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'tracenet-csv-check-'));
+    try {
+      const run = async (config: object) => {
+        await writeFile(join(data, 'config.json'), JSON.stringify(config));
+        let stdout = '';
+        let exitCode = 0;
+        const program = new Command('tracenet').exitOverride();
+        registerRegistryCommands(program, {
+          stdout: { write: (s: string) => void (stdout += s) },
+          setExitCode: (code) => void (exitCode = code),
+        });
+        await program.parseAsync(['node', 'tracenet', 'registry', 'check', '--json', '--data', data]);
+        return { result: JSON.parse(stdout) as Record<string, unknown>, exitCode };
+      };
+      const { result, exitCode } = await run({ registry: { adapter: 'csv', csv: { folder } } });
+      expect(exitCode).toBe(REGISTRY_CHECK_EXIT.rowsNotValid);
+      expect(result).toMatchObject({
+        adapter: 'csv',
+        rows: 4,
+        valid: 1,
+        incomplete: 2,
+        unreadable: 1,
+        examples: { unreadable: ['registry.csv:5'] },
+      });
+      expect(result.problems).toContainEqual(
+        expect.objectContaining({
+          field: 'record.manufacture.type',
+          rule: 'required',
+          where: 'column "type"',
+          rows: 1,
+        }),
+      );
+      const local = await run({ registry: { adapter: 'leveldb' } }).then(
+        () => undefined,
+        (e: unknown) => TracenetError.from(e),
+      );
+      expect(local).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'registry.adapter' });
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
   });
 });

@@ -268,3 +268,29 @@ describe('PostgresAdapter on a French registry with broken rows', () => {
     await refused.close();
   });
 });
+
+describe('PostgresAdapter on a registry where most weapons were exported', () => {
+  it('refuses a mapping that leaves out the destination, naming the field', async () => {
+    const db = await createTestDatabase();
+    try {
+      await db.pool.query(FRENCH_REGISTRY_SQL);
+      await db.pool.query(
+        `INSERT INTO mouvements SELECT 2000 + i, i, DATE '2010-01-01', 'EXP', 'KE' FROM generate_series(1, 200) AS i`,
+      );
+      const complete = adapterOn(db);
+      await complete.open();
+      await complete.close();
+      const mapping = frenchMapping() as { events: { columns: Record<string, unknown> } };
+      delete mapping.events.columns.destination;
+      const refused = adapterOn(db, mapping);
+      const error = await rejection(refused.open());
+      expect([error.field, error.rule]).toEqual(['events.columns.destination', 'mapping']);
+      expect(error.message).toMatch(
+        /^registry mapping events\.columns\.destination: not mapped, but 200 of 201 weapon rows need it \(rule "required"\)/,
+      );
+      await refused.close();
+    } finally {
+      await db.drop();
+    }
+  });
+});

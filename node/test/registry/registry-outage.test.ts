@@ -118,6 +118,8 @@ describe('a registry outage', () => {
   async function restartBel(): Promise<void> {
     await bel().node.stop();
     bels.push(await startNode('BEL', { clock: scheduler, config: config(), dataDir: bel().dataDir }));
+    // Its Federation port changed: FRA pins the card that names the new one.
+    await fra.node.peers.pin(bel().node.card, scheduler.now());
   }
 
   /** The retry of an automatic answer: the only one-shot timer these nodes set while nothing is being delivered. */
@@ -269,5 +271,45 @@ describe('a registry outage', () => {
     expect(answered.answer).toMatchObject({ outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, automatic: true });
     expect(delays(answered)).toHaveLength(1);
     expect(notes(await belCase())).toHaveLength(1);
+  });
+
+  it('an outage ends for a case when an attempt gets through: a later outage is noted again', async () => {
+    outage(true);
+    const mine = await fra.node.workflow.createCase(
+      'BEL',
+      traceRequest({}, { manufacturer: 'FN Herstal', serialNumber: 'FN-2001-7777', model: 'FAL' }),
+      true,
+    );
+    let theirs = '';
+    await waitFor(
+      async () => {
+        const found = (await bel().node.workflow.list({ limit: 10 })).cases.find((c) => c.traceId === mine.traceId);
+        theirs = found?.caseId ?? '';
+        return theirs !== '' && notes(await bel().node.workflow.get(theirs)).length > 0;
+      },
+      10_000,
+      'the note on the received case',
+    );
+    const belCase = () => bel().node.workflow.get(theirs);
+    outage(false);
+    await nextAttempt();
+    const waiting = 'no exact record match; waiting for an officer';
+    await waitFor(
+      async () => (await belCase()).timeline.some((t) => t.summary === waiting),
+      10_000,
+      'the attempt that got through',
+    );
+    // The next start tries again (12.5) during a new outage: a new note, then none at the start after.
+    outage(true);
+    await restartBel();
+    await waitFor(async () => notes(await belCase()).length === 2, 10_000, 'the note of the new outage');
+    await restartBel();
+    await waitFor(() => retryInMs() !== undefined, 10_000, 'the attempt at start');
+    expect((await belCase()).timeline.map((t) => t.summary).slice(-3)).toEqual([
+      expect.stringMatching(UNAVAILABLE_NOTE),
+      waiting,
+      expect.stringMatching(UNAVAILABLE_NOTE),
+    ]);
+    expect(delays(await belCase())).toEqual([]);
   });
 });
