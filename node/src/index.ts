@@ -69,7 +69,8 @@ export { ManualScheduler, schedulerOf, systemScheduler, type Scheduler, type Tim
 export type { DeliverOptions, Transport } from './federation/transport.js';
 export { connectUnary, type AuthorityChannel, type UnaryClient } from './api/unary-client.js';
 export { Workflow } from './workflow/workflow.js';
-export { parseAliasCsv, AliasTable } from './records/alias-table.js';
+export { parseAliasCsv, AliasTable, type AliasKind } from './records/alias-table.js';
+export { defaultCalibreAliases, DEFAULT_CALIBRE_ALIASES_CSV } from './records/calibre-aliases.js';
 export { serialPattern, WILDCARD_MIN_KNOWN, type SerialPattern } from './records/serial-pattern.js';
 export {
   type HeldIncomplete,
@@ -79,7 +80,14 @@ export {
   type RegistryEntry,
   type UnreadableRow,
 } from './registry/adapter.js';
-export { Registry, identityFilter, type SearchOptions, type AdapterHealth } from './registry/registry.js';
+export {
+  Registry,
+  identityFilter,
+  closeTypes,
+  CLOSE_TYPE_GROUPS,
+  type SearchOptions,
+  type AdapterHealth,
+} from './registry/registry.js';
 export { createRegistry, type AdapterModule, type AdapterModuleContext } from './registry/create.js';
 export { LocalRecordsAdapter } from './registry/local.js';
 export { CsvFolderAdapter, type CsvFolderOptions } from './registry/csv-folder.js';

@@ -270,6 +270,7 @@ describe('the client surfaces a typed error for each documented code', () => {
       history: [],
       details: 'from our export register',
       restrictions: undefined,
+      release: [],
     });
     return poll(
       () => getCase(fra(), mine.caseId),

@@ -102,6 +102,8 @@ try {
       automatic: final?.answer?.automatic ?? false,
       referral: final?.answer?.referral?.participant ?? '',
       lastLegalRecord: final?.answer?.lastLegalRecord ?? '',
+      // Values the answering state's release policy withheld (docs/protocol.md 12.11).
+      withheld: final?.answer?.withheld.map((w) => w.field) ?? [],
     }),
   );
 } catch (error) {

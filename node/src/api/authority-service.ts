@@ -30,6 +30,7 @@ import type { Clock } from '../util/clock.js';
 import { outboxOldestAgeSeconds } from '../ops/sources.js';
 import { VERSION } from '../version.js';
 import type { PolicyStore } from '../workflow/policy.js';
+import { NODE_POLICY_ID } from '../workflow/release.js';
 import { decodingTolerantly, guardedUnary, requireBearer, requireDecoded, toServiceError } from './grpc-handlers.js';
 
 /** What the Authority API needs from the node. */
@@ -243,7 +244,8 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
           field: 'policy',
           rule: 'required',
         });
-      if (!deps.peers.get(policy.participantId)) {
+      // "*" is the node-wide policy of release rules (docs/protocol.md 12.11), not a peer.
+      if (policy.participantId !== NODE_POLICY_ID && !deps.peers.get(policy.participantId)) {
         throw new TracenetError(
           ErrorCode.ERROR_CODE_NOT_FOUND,
           `${policy.participantId || 'participant_id'} is not a pinned peer`,

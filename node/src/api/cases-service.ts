@@ -38,6 +38,7 @@ function answerInput(request: AnswerCaseRequest): AnswerInput {
     history: request.history,
     details: request.details,
     restrictions: request.restrictions,
+    release: request.release,
   };
 }
 

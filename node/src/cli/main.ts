@@ -10,6 +10,7 @@ import {
   ParticipantKind,
   type PeerSummary,
   type RegistryAdapterStatus,
+  type ReleaseRule,
   TracenetError,
 } from '@tracenet/proto';
 import { connectAuthority, type LocalAuthorityClient } from '../api/authority-client.js';
@@ -40,7 +41,14 @@ import {
 import { registerBackupCommands } from './backup-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
-import { registerPeerCardCommands } from './peer-commands.js';
+import {
+  collectReleaseRule,
+  registerPeerCardCommands,
+  releaseRuleLines,
+  releaseRulesFrom,
+  RELEASE_RULE_HELP,
+} from './peer-commands.js';
+import { NODE_POLICY_ID } from '../workflow/release.js';
 import { registerRecordCommands } from './records-commands.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
@@ -486,7 +494,9 @@ program
 
 peers
   .command('policy')
-  .description('show or set what a pinned peer may do here and what happens automatically')
+  .description(
+    'show or set what a pinned peer may do here, what happens automatically and what answers release ("*": release rules of every peer)',
+  )
   .argument('<participant>', 'pinned peer, e.g. FRA')
   .option('--accept-requests', 'the peer may send trace requests')
   .option('--deny-requests', 'the peer may not send trace requests')
@@ -513,12 +523,16 @@ peers
       );
     return n;
   })
+  .option('--release-rule <rule>', RELEASE_RULE_HELP, collectReleaseRule)
+  .option('--clear-release-rules', 'remove every release rule of the policy')
   .addOption(dataOption())
   .addOption(jsonOption())
   .action(
     async (
       participant: string,
       options: {
+        releaseRule?: ReleaseRule[];
+        clearReleaseRules?: boolean;
         acceptRequests?: boolean;
         denyRequests?: boolean;
         autoAck?: boolean;
@@ -548,7 +562,9 @@ peers
           options.answerWithin ||
           given('allowLookups') ||
           given('denyLookups') ||
-          given('lookupsPerMinute');
+          given('lookupsPerMinute') ||
+          given('releaseRule') ||
+          given('clearReleaseRules');
         if (policy && changes) {
           policy = (
             await client.call('setPeerPolicy', {
@@ -562,17 +578,26 @@ peers
                 answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
                 allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
                 lookupsPerMinute: options.lookupsPerMinute ?? policy.lookupsPerMinute,
+                releaseRules: releaseRulesFrom(options, policy.releaseRules),
               },
             })
           ).policy;
         }
         const p = policy;
+        if (p?.participantId === NODE_POLICY_ID) {
+          output(options.json, p, () => [
+            'node-wide policy "*": release rules of every peer (a peer\'s own rules for a field replace them)',
+            ...releaseRuleLines(p.releaseRules),
+          ]);
+          return;
+        }
         const days = (ms: number, fallback: string) =>
           ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback;
         output(options.json, p, () => [
           p
             ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? `on${p.autoAnswerNoRecord ? ' (no record too)' : ''}` : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
             : 'no policy',
+          ...(p ? releaseRuleLines(p.releaseRules) : []),
         ]);
       } finally {
         client.close();

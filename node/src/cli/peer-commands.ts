@@ -1,12 +1,22 @@
 import type { Command } from 'commander';
-import { ParticipantKind, type PeerCardBody, type RemovePeerResponse } from '@tracenet/proto';
+import {
+  ErrorCode,
+  ParticipantKind,
+  type PeerCardBody,
+  ReleaseAction,
+  type ReleaseRule,
+  type RemovePeerResponse,
+  TraceOutcome,
+  TracenetError,
+  WeaponEventType,
+} from '@tracenet/proto';
 import type { LocalAuthorityClient } from '../api/authority-client.js';
 import { initSodium } from '../crypto/sodium.js';
 import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
 import { keyIdOf } from '../crypto/key-pairs.js';
 import { parsePeerCardFile, verifyPeerCard } from '../identity/peer-card.js';
 import { certificateFingerprint } from '../identity/tls.js';
-import { dataOption, jsonOption, output, readInput } from './context.js';
+import { choice, dataOption, jsonOption, output, readInput } from './context.js';
 
 /** What an operator reads aloud to the participant before pinning: computed from the signed card, never copied from the file. */
 export interface CardFingerprints {
@@ -124,4 +134,98 @@ export function registerPeerCardCommands(
           : `No message was queued to ${participantId}.`,
       ]);
     });
+}
+
+/** "transferred" for WEAPON_EVENT_TYPE_TRANSFERRED: the CLI spelling of an enum member. */
+const spelled = (names: Record<number, string>, prefix: string, value: number): string =>
+  (names[value] ?? String(value)).replace(prefix, '').toLowerCase().replace(/_/g, '-');
+
+/**
+ * One release rule as written on the command line (docs/operations.md section 6):
+ * `<field>=<action>[;events=<type>,…][;outcomes=<outcome>,…][;reason=<text>]`, e.g.
+ * `history.end_user=on-request;events=transferred;reason=Data protection act, art. 9`. The
+ * action is release, withhold, on-request or approval. The node checks the field (12.11).
+ *
+ * @example
+ * ```ts
+ * parseReleaseRule('history.end_user=withhold;events=transferred').eventTypes; // [WEAPON_EVENT_TYPE_TRANSFERRED]
+ * ```
+ */
+export function parseReleaseRule(text: string): ReleaseRule {
+  const [head = '', ...parts] = text.split(';');
+  const m = /^\s*([a-z_.]+)\s*=\s*([a-z-]+)\s*$/.exec(head);
+  if (!m)
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_INVALID_FIELD,
+      `--release-rule "${text}" must read <field>=<action>[;events=…][;outcomes=…][;reason=…], e.g. history.end_user=on-request;events=transferred`,
+      { field: 'release-rule', rule: 'format' },
+    );
+  const rule: ReleaseRule = {
+    field: m[1] as string,
+    action: choice<ReleaseAction>(ReleaseAction, 'RELEASE_ACTION_', m[2] as string, 'release-rule action'),
+    eventTypes: [],
+    outcomes: [],
+    reason: '',
+  };
+  for (const part of parts) {
+    const at = part.indexOf('=');
+    const key = part.slice(0, at).trim();
+    const value = part.slice(at + 1);
+    const list = () =>
+      value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
+    if (at > 0 && key === 'events')
+      rule.eventTypes = list().map((v) =>
+        choice<WeaponEventType>(WeaponEventType, 'WEAPON_EVENT_TYPE_', v, 'release-rule events'),
+      );
+    else if (at > 0 && key === 'outcomes')
+      rule.outcomes = list().map((v) =>
+        choice<TraceOutcome>(TraceOutcome, 'TRACE_OUTCOME_', v, 'release-rule outcomes'),
+      );
+    else if (at > 0 && key === 'reason') rule.reason = value.trim();
+    else
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `--release-rule "${text}": "${part}" is not events=…, outcomes=… or reason=…`,
+        { field: 'release-rule', rule: 'format' },
+      );
+  }
+  return rule;
+}
+
+/** A release rule as the policy command lists it, in the syntax parseReleaseRule reads. */
+export function releaseRuleText(rule: ReleaseRule): string {
+  const parts = [`${rule.field}=${spelled(ReleaseAction, 'RELEASE_ACTION_', rule.action)}`];
+  if (rule.eventTypes.length > 0)
+    parts.push(`events=${rule.eventTypes.map((t) => spelled(WeaponEventType, 'WEAPON_EVENT_TYPE_', t)).join(',')}`);
+  if (rule.outcomes.length > 0)
+    parts.push(`outcomes=${rule.outcomes.map((o) => spelled(TraceOutcome, 'TRACE_OUTCOME_', o)).join(',')}`);
+  if (rule.reason !== '') parts.push(`reason=${rule.reason}`);
+  return parts.join(';');
+}
+
+/** The help of `tracenet peers policy --release-rule`. */
+export const RELEASE_RULE_HELP =
+  'what answers to the peer release, repeatable, first match wins; replaces the rules: <field>=<release|withhold|on-request|approval>[;events=transferred,…][;outcomes=traced,…][;reason=text]; participant "*" sets the rules of every peer';
+
+/** Commander's collector of the repeatable `--release-rule`: each value parsed and appended. */
+export function collectReleaseRule(value: string, previous: ReleaseRule[] | undefined): ReleaseRule[] {
+  return [...(previous ?? []), parseReleaseRule(value)];
+}
+
+/** The release rules after the options: the given ones, none, or the policy's unchanged. */
+export function releaseRulesFrom(
+  options: { releaseRule?: ReleaseRule[]; clearReleaseRules?: boolean },
+  current: readonly ReleaseRule[],
+): ReleaseRule[] {
+  if (options.releaseRule) return options.releaseRule;
+  return options.clearReleaseRules ? [] : [...current];
+}
+
+/** The lines listing a policy's release rules, numbered as `release_rules[i]` in notes and errors. */
+export function releaseRuleLines(rules: readonly ReleaseRule[]): string[] {
+  if (rules.length === 0) return ['  release rules: none (every value is released)'];
+  return ['  release rules (first match wins):', ...rules.map((r, i) => `    [${i}] ${releaseRuleText(r)}`)];
 }

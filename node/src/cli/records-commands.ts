@@ -530,9 +530,11 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
             token,
           ),
         );
-        // Weapons held but incomplete follow the records: in JSON as items with "incomplete": true.
+        // Weapons held but incomplete follow the records: in JSON as items with "incomplete": true;
+        // then near matches (a close type), as items with "near": true.
         const held = found.incomplete.map((e) => ({ ...(IncompleteRecord.toJSON(e) as object), incomplete: true }));
-        print(options.json, [...found.records.map(recordToJson), ...held], () => [
+        const near = found.near.map((r) => ({ ...recordToJson(r), near: true }));
+        print(options.json, [...found.records.map(recordToJson), ...held, ...near], () => [
           ...(found.records.length === 0 && found.incomplete.length === 0
             ? ['No matching record.']
             : found.records.length === 0

@@ -68,6 +68,11 @@ export function caseText(c: Case): string[] {
     lines.push(
       `use restrictions: ${restrictionsText(restrictions)}${c.retainUntilMs ? `; held until ${iso(c.retainUntilMs)}` : ''}`,
     );
+  // Values the answering state's release policy withheld: shown, never silently missing (protocol 12.11).
+  for (const w of (c.answer ?? c.restriction?.partialAnswer)?.withheld ?? [])
+    lines.push(
+      `withheld: ${w.field}${w.availableOnRequest ? ' (available on request)' : ''}${w.reason ? `: ${w.reason}` : ''}`,
+    );
   if (c.purgedAtMs) lines.push(`purged ${iso(c.purgedAtMs)} at the end of its retention`);
   for (const x of c.consents)
     lines.push(
@@ -214,6 +219,10 @@ function answerFrom(options: Record<string, string | undefined>): Omit<AnswerCas
     history: [],
     details: options.details ?? '',
     restrictions: restrictionsFrom(options),
+    release: (options.release ?? '')
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => f !== ''),
   };
 }
 
@@ -226,6 +235,10 @@ function answerOptions(command: Command, required: boolean): Command {
     .option('--referred-to <participant>', 'referred: the next participant in the line of supply')
     .option('--basis <text>', 'referred: why, e.g. "exported to KEN on 2012-03-14 under licence L"')
     .option('--details <text>', 'free text')
+    .option(
+      '--release <fields>',
+      'comma-separated fields you confirm for release although the release policy asks for approval or keeps them for a request, e.g. history.end_user',
+    )
     .addOption(
       new Option(
         '--onward <disclosure>',

@@ -181,5 +181,6 @@ export function purgedAnswer(answer: TraceAnswer): TraceAnswer {
     details: '',
     automatic: answer.automatic,
     restrictions: answer.restrictions,
+    withheld: [],
   };
 }

@@ -11,6 +11,7 @@ import {
 } from '@tracenet/proto';
 import { isParticipantId } from '../identity/participant-id.js';
 import { validateRestrictions } from './restrictions.js';
+import { checkWithheld } from './withheld.js';
 import { Violations as SharedViolations } from '../util/violations.js';
 
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -105,23 +106,31 @@ export function validateTraceRequest(request: TraceRequest, prefix = 'request'):
 }
 
 /**
- * An answer states its outcome, and a referral names the participant and the basis; the use
- * restrictions it carries, when it carries any, are valid (docs/protocol.md 14.2).
+ * An answer states its outcome, and a referral names the participant and the basis; its
+ * `withheld` list is well formed (docs/protocol.md 12.11); the use restrictions it carries, when
+ * it carries any, are valid (docs/protocol.md 14.2).
  */
 export function validateAnswer(answer: TraceAnswer, prefix: string): void {
   const v = new Violations();
   if (answer.outcome === TraceOutcome.TRACE_OUTCOME_UNSPECIFIED || !(answer.outcome in TraceOutcome))
     v.missing(`${prefix}.outcome`, 'the outcome is required');
+  // A text the release policy withheld is listed in `withheld` rather than missing (12.11).
+  const withheld = (field: string) => answer.withheld.some((w) => w.field === field);
   if (answer.outcome === TraceOutcome.TRACE_OUTCOME_REFERRED) {
     const referral = answer.referral;
     if (!referral || !isParticipantId(referral.participant))
       v.missing(`${prefix}.referral.participant`, 'a referral names the participant referred to');
-    if (!referral || referral.basis.trim() === '')
+    if (!referral || (referral.basis.trim() === '' && !withheld('referral.basis')))
       v.missing(`${prefix}.referral.basis`, 'a referral states its basis, e.g. the export');
   }
-  if (answer.outcome === TraceOutcome.TRACE_OUTCOME_TRACED && answer.lastLegalRecord.trim() === '') {
+  if (
+    answer.outcome === TraceOutcome.TRACE_OUTCOME_TRACED &&
+    answer.lastLegalRecord.trim() === '' &&
+    !withheld('last_legal_record')
+  ) {
     v.missing(`${prefix}.last_legal_record`, 'a traced answer states the last legal record');
   }
+  checkWithheld(answer, prefix, v);
   // protocol 12.2, kind 6: an incomplete answer is INVALID_FIELD whatever its first rule.
   v.throwIfAny('the answer is incomplete', ErrorCode.ERROR_CODE_INVALID_FIELD);
   if (answer.restrictions) validateRestrictions(answer.restrictions, `${prefix}.restrictions`);

@@ -3,7 +3,7 @@ import {
   type IncompleteRecord,
   type RecordQuery,
   TracenetError,
-  type WeaponRecord,
+  WeaponRecord,
   WeaponType,
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
@@ -47,14 +47,6 @@ export interface RegistryOptions {
    */
   readonly records?: RecordStore;
 }
-
-/**
- * An adapter with the optional `findReported` of the adapter interface (docs/integration.md):
- * its registry's records with an active report whose serial matches.
- */
-type ReportingAdapter = RegistryAdapter & {
-  findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
-};
 
 /** The state of one adapter, for health. */
 export interface AdapterHealth {
@@ -235,9 +227,8 @@ export class Registry implements RecordFinder {
     const found = new Map<string, WeaponRecord>();
     for (const adapter of this.#ordered) {
       if (adapter instanceof LocalRecordsAdapter) continue;
-      const reporting = adapter as ReportingAdapter;
       const candidates = await this.#ask(adapter, async () =>
-        reporting.findReported ? reporting.findReported(serial, limit) : adapter.findBySerial(serial, MAX_CANDIDATES),
+        adapter.findReported ? adapter.findReported(serial, limit) : adapter.findBySerial(serial, MAX_CANDIDATES),
       );
       for (const entry of candidates) {
         if (isIncomplete(entry) || !isOfInterest(entry.interest) || found.has(entry.recordId)) continue;
@@ -265,15 +256,26 @@ export class Registry implements RecordFinder {
   /**
    * Withdraws this node's report of a record; returns the record as it is then — for a record of
    * another registry, with the registry's own report if the registry holds one (the node cannot
-   * withdraw that: it is withdrawn in the registry).
+   * withdraw that: it is withdrawn in the registry). The node's report on a registry record is
+   * withdrawn even when the registry no longer holds the record, holds it incomplete or cannot
+   * answer: then only its id is returned. Without a report of the node, those are the errors of
+   * {@link get}.
    */
   async clearReport(recordId: string): Promise<WeaponRecord> {
     const store = this.#reportStore();
     if (this.#isOwn(recordId)) return store.clearReport(recordId);
     const adapter = this.#adapterOf(recordId);
-    const record = await this.#existing(adapter, recordId);
-    await store.clearRegistryReport(recordId);
-    return record;
+    const withdrawn = await store.clearRegistryReport(recordId);
+    try {
+      return await this.#existing(adapter, recordId);
+    } catch (error) {
+      if (!withdrawn) throw error;
+      this.#logger.warn(
+        { recordId, code: TracenetError.from(error).codeName },
+        "this node's report withdrawn; the registry record could not be read",
+      );
+      return WeaponRecord.fromPartial({ recordId });
+    }
   }
 
   #isOwn(recordId: string): boolean {
@@ -342,9 +344,14 @@ export class Registry implements RecordFinder {
         // An adapter's own pre-filter may be looser than 11.2 (SQL normalisation): the rules decide,
         // the equalities before the serial pattern, which costs more.
         if (found.has(entry.recordId) || !accepts(entry, filters, serial)) continue;
-        const identity = isIncomplete(entry) ? identityOfIncomplete(entry, aliases) : identityOfRecord(entry, aliases);
-        if (weapons.heldElsewhere(adapter, identity)) continue;
-        weapons.add(adapter, identity);
+        // One source cannot hold a weapon "elsewhere": a node with one adapter skips the identities.
+        if (this.#ordered.length > 1) {
+          const identity = isIncomplete(entry)
+            ? identityOfIncomplete(entry, aliases)
+            : identityOfRecord(entry, aliases);
+          if (weapons.heldElsewhere(adapter, identity)) continue;
+          weapons.add(adapter, identity);
+        }
         found.set(entry.recordId, entry);
         if (found.size >= limit) return [...found.values()];
       }

@@ -24,32 +24,36 @@ export function describeEvent(event: WeaponEvent): string {
   return text;
 }
 
+/** The texts an automatic answer derives from the events of a record (docs/protocol.md 12.8). */
+export type DerivedAnswer = Pick<TraceAnswer, 'outcome' | 'lastLegalRecord' | 'pointOfDiversion' | 'referral'>;
+
 /**
- * The answer a node gives automatically from one exactly matching record: the last recorded
- * event decides. An export refers the trace to the destination with the export as its basis;
- * otherwise the weapon is traced to its last legal record, with the point of diversion when a
- * loss or theft is recorded after it. Returns undefined when the record has no events (an officer
- * must answer). Only events are released — never secondary marks or notes.
+ * The outcome and texts of an automatic answer: the last recorded event of `events` decides. An
+ * export refers the trace to the destination with the export as its basis; otherwise the weapon is
+ * traced to its last legal record, with the point of diversion when a loss or theft is recorded
+ * after it. The texts describe the events of `shown` at the same places — the released events
+ * when a release policy emptied some of their fields (docs/protocol.md 12.11), so that a derived
+ * text never carries a withheld value. Undefined when there are no events.
+ *
+ * @example
+ * ```ts
+ * deriveAnswer(record.events, releasedHistory)?.lastLegalRecord; // "transferred 2015-06-02 at Liège"
+ * ```
  */
-export function answerFromRecord(record: WeaponRecord, traceId: string): Omit<TraceAnswer, 'automatic'> | undefined {
-  const events = record.events;
-  const last = events.at(-1);
+export function deriveAnswer(
+  events: readonly WeaponEvent[],
+  shown: readonly WeaponEvent[] = events,
+): DerivedAnswer | undefined {
+  const at = events.length - 1;
+  const last = events[at];
   if (!last) return undefined;
-  const base = {
-    traceId,
-    history: events,
-    details: '',
-    lastLegalRecord: '',
-    pointOfDiversion: '',
-    referral: undefined,
-    restrictions: undefined,
-  };
+  const describe = (i: number) => describeEvent(shown[i] ?? (events[i] as WeaponEvent));
   if (last.type === E.WEAPON_EVENT_TYPE_EXPORTED && last.destination) {
     return {
-      ...base,
       outcome: TraceOutcome.TRACE_OUTCOME_REFERRED,
-      lastLegalRecord: describeEvent(last),
-      referral: { participant: last.destination, basis: describeEvent(last), event: last },
+      lastLegalRecord: describe(at),
+      pointOfDiversion: '',
+      referral: { participant: last.destination, basis: describe(at), event: shown[at] ?? last },
     };
   }
   let legal = -1;
@@ -60,14 +64,27 @@ export function answerFromRecord(record: WeaponRecord, traceId: string): Omit<Tr
       break;
     }
   }
-  const lastLegal = events[legal];
-  const diversion = events.slice(legal + 1).find((e) => DIVERSIONS.has(e.type));
+  const diversion = events.findIndex((e, i) => i > legal && DIVERSIONS.has(e.type));
   return {
-    ...base,
     outcome: TraceOutcome.TRACE_OUTCOME_TRACED,
-    lastLegalRecord: lastLegal ? describeEvent(lastLegal) : 'no legal transfer recorded',
-    pointOfDiversion: diversion ? describeEvent(diversion) : '',
+    lastLegalRecord: legal >= 0 ? describe(legal) : 'no legal transfer recorded',
+    pointOfDiversion: diversion >= 0 ? describe(diversion) : '',
+    referral: undefined,
   };
+}
+
+/**
+ * The answer a node gives automatically from one exactly matching record (deriveAnswer). Returns
+ * undefined when the record has no events (an officer must answer). Only events are released —
+ * never secondary marks or notes; the release policy applies afterwards, when the answer is given.
+ */
+export function answerFromRecord(
+  record: WeaponRecord,
+  traceId: string,
+): Omit<TraceAnswer, 'automatic' | 'withheld'> | undefined {
+  const derived = deriveAnswer(record.events);
+  if (!derived) return undefined;
+  return { traceId, history: record.events, details: '', restrictions: undefined, ...derived };
 }
 
 /**
@@ -76,7 +93,10 @@ export function answerFromRecord(record: WeaponRecord, traceId: string): Omit<Tr
  * holds a record, an incomplete entry or a near match of the weapon. `details` names the
  * registries searched, so the requester knows what "no record" covers.
  */
-export function noRecordAnswer(traceId: string, searched: readonly string[]): Omit<TraceAnswer, 'automatic'> {
+export function noRecordAnswer(
+  traceId: string,
+  searched: readonly string[],
+): Omit<TraceAnswer, 'automatic' | 'withheld'> {
   return {
     traceId,
     outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD,

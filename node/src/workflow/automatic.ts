@@ -154,7 +154,7 @@ export class AutomaticSteps {
       // A close type (a carbine for a rifle) is for an officer to judge, even beside an exact match.
       const asked = typeName(markings?.type ?? 0);
       const close = near.map(
-        (r) => `${r.recordId} is a ${typeName(r.manufacture?.type ?? 0)}, the request says ${asked}`,
+        (r) => `${r.recordId} is ${withArticle(typeName(r.manufacture?.type ?? 0))}, the request says ${asked}`,
       );
       const exact = matches.length > 0 ? ` (and ${matches.length} exact match${matches.length > 1 ? 'es' : ''})` : '';
       await this.book.note(caseId, `near match: ${close.join('; ')}${exact}; waiting for an officer`);
@@ -283,4 +283,9 @@ function outageNote(c: Case): TimelineEntry | undefined {
 /** `CARBINE` for WEAPON_TYPE_CARBINE; `weapon of unknown type` for none. */
 function typeName(type: WeaponType): string {
   return type === 0 ? 'weapon of unknown type' : (WeaponType[type] ?? String(type)).replace('WEAPON_TYPE_', '');
+}
+
+/** `a CARBINE`, `an ASSAULT_RIFLE`. */
+function withArticle(name: string): string {
+  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
 }

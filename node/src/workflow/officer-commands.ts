@@ -27,9 +27,13 @@ import { encodeWorkflowBody, type WorkflowBody } from '../messages/bodies.js';
 import { defaultRestrictions, tighten } from '../messages/restrictions.js';
 import { nextState, stateName } from './state-machine.js';
 import { validateAnswer, validateReason, validateTraceRequest, requireText } from '../messages/validation.js';
+import { applyRelease, approvalError, NODE_POLICY_ID, type ReleasePolicy } from './release.js';
 
-/** An answer as an officer (or the auto-answer) gives it. */
-export type AnswerInput = Omit<TraceAnswer, 'traceId' | 'automatic'>;
+/**
+ * An answer as an officer (or the auto-answer) gives it; `release` lists the fields the officer
+ * confirms for release against the release policy (docs/protocol.md 12.11).
+ */
+export type AnswerInput = Omit<TraceAnswer, 'traceId' | 'automatic' | 'withheld'> & { release?: readonly string[] };
 
 const S = CaseState;
 const K = MessageKind;
@@ -185,11 +189,28 @@ export class OfficerCommands {
     });
   }
 
-  /** Answers a received request. */
+  /**
+   * Answers a received request, after the release policy (docs/protocol.md 12.11): withheld values
+   * are emptied and listed. A manual answer that would release an APPROVAL value the officer did not
+   * confirm in `input.release` is refused (INVALID_FIELD, `release_policy`); an automatic one is not
+   * sent: the case gets a note naming the values and rules, and waits for an officer.
+   */
   async answer(caseId: string, input: AnswerInput, automatic = false): Promise<Case> {
+    const { release = [], ...parts } = input;
+    const options = { derived: automatic, confirmed: automatic ? [] : release };
+    if (automatic) {
+      const { pending } = applyRelease(parts, this.#releasePolicy((await this.book.get(caseId)).peer), options);
+      if (pending.length > 0) {
+        const named = pending.map((p) => `${p.field} (${p.rule}${p.reason ? `: ${p.reason}` : ''})`);
+        await this.book.note(caseId, `release needs approval: ${named.join('; ')}; waiting for an officer`);
+        return this.book.get(caseId);
+      }
+    }
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ANSWER, (c) => {
+      const { answer: released, pending } = applyRelease(parts, this.#releasePolicy(c.peer), options);
+      if (pending.length > 0) throw approvalError(pending, 'answer');
       const answer: TraceAnswer = {
-        ...input,
+        ...released,
         traceId: c.traceId,
         automatic,
         restrictions: this.#answerRestrictions(c, input.restrictions, 'restrictions'),
@@ -225,14 +246,22 @@ export class OfficerCommands {
   ): Promise<Case> {
     validateReason(reason, explanation, 'restriction');
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_RESTRICTION, (c) => {
-      const partialAnswer = partial
-        ? {
-            ...partial,
-            traceId: c.traceId,
-            automatic: false,
-            restrictions: this.#answerRestrictions(c, partial.restrictions, 'partial_answer.restrictions'),
-          }
-        : undefined;
+      let partialAnswer: TraceAnswer | undefined;
+      if (partial) {
+        const { release = [], ...parts } = partial;
+        const { answer: released, pending } = applyRelease(parts, this.#releasePolicy(c.peer), {
+          derived: false,
+          confirmed: release,
+          prefix: 'partial_answer',
+        });
+        if (pending.length > 0) throw approvalError(pending, 'partial_answer');
+        partialAnswer = {
+          ...released,
+          traceId: c.traceId,
+          automatic: false,
+          restrictions: this.#answerRestrictions(c, partial.restrictions, 'partial_answer.restrictions'),
+        };
+      }
       if (partialAnswer) validateAnswer(partialAnswer, 'partial_answer');
       const restriction = { traceId: c.traceId, reason, explanation, partialAnswer };
       return {
@@ -281,6 +310,15 @@ export class OfficerCommands {
   }
 
   // ---- mechanics ---------------------------------------------------------------------------
+
+  /** The release rules of the answers to `peer`: its policy's, then the node-wide policy's (12.11). */
+  #releasePolicy(peer: string): ReleasePolicy {
+    return {
+      peer,
+      peerRules: this.deps.policies.get(peer).releaseRules,
+      nodeRules: this.deps.policies.get(NODE_POLICY_ID).releaseRules,
+    };
+  }
 
   /** The restrictions of an answer we give: the policy's defaults for the peer, tightened by the officer. */
   #answerRestrictions(c: Case, change: UseRestrictions | undefined, prefix: string): UseRestrictions {

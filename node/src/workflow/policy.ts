@@ -1,6 +1,7 @@
-import { ErrorCode, PeerPolicy, TracenetError } from '@tracenet/proto';
+import { ErrorCode, PeerPolicy, ReleaseRule, TracenetError } from '@tracenet/proto';
 import type { Journal } from '../audit/audit-log.js';
 import type { Store } from '../store/store.js';
+import { NODE_POLICY_ID, validateReleaseRules } from './release.js';
 
 /** Default deadlines when a policy sets none: acknowledge within 7 days, answer within 30. */
 export const DEFAULT_ACKNOWLEDGE_WITHIN_MS = 7 * 86_400_000;
@@ -19,6 +20,7 @@ export function defaultPolicy(participantId: string): PeerPolicy {
     allowLookups: false,
     lookupsPerMinute: 0,
     defaultRestrictions: undefined,
+    releaseRules: [],
   };
 }
 
@@ -38,6 +40,12 @@ export function lookupsPerMinuteOf(policy: PeerPolicy): number {
   return policy.lookupsPerMinute > 0 ? policy.lookupsPerMinute : DEFAULT_LOOKUPS_PER_MINUTE;
 }
 
+/** Whether every field of the node-wide policy but its release rules has its default value. */
+function onlyReleaseRules(policy: PeerPolicy): boolean {
+  const json = (p: PeerPolicy) => JSON.stringify(PeerPolicy.toJSON({ ...p, releaseRules: [] }));
+  return json(policy) === json(defaultPolicy(NODE_POLICY_ID));
+}
+
 /** Per-peer policies, stored in the peers repository and cached in memory. */
 export class PolicyStore {
   readonly #policies = new Map<string, PeerPolicy>();
@@ -53,7 +61,11 @@ export class PolicyStore {
     return this.#policies.get(participantId) ?? defaultPolicy(participantId);
   }
 
-  /** Sets a peer's policy. auto_answer implies auto_acknowledge. */
+  /**
+   * Sets a peer's policy, or with participant "*" the node-wide release rules (docs/protocol.md
+   * 12.11). auto_answer implies auto_acknowledge. Every change is journaled (`policy.set`), the
+   * release rules included.
+   */
   async set(policy: PeerPolicy): Promise<PeerPolicy> {
     for (const [field, value] of [
       ['policy.acknowledge_within_ms', policy.acknowledgeWithinMs],
@@ -65,6 +77,14 @@ export class PolicyStore {
           rule: 'non_negative',
         });
     }
+    validateReleaseRules(policy.releaseRules, 'policy.release_rules');
+    // The node-wide policy only carries release rules (docs/protocol.md 12.11).
+    if (policy.participantId === NODE_POLICY_ID && !onlyReleaseRules(policy))
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        'the node-wide policy "*" has release rules only; set the other fields per peer',
+        { field: 'policy.participant_id', rule: 'node_policy_release_only' },
+      );
     const stored: PeerPolicy = { ...policy, autoAcknowledge: policy.autoAcknowledge || policy.autoAnswer };
     await this.deps.journal.write(
       [this.deps.store.peers.policies.put(stored.participantId, stored)],
@@ -81,6 +101,7 @@ export class PolicyStore {
             answerWithinMs: stored.answerWithinMs,
             allowLookups: stored.allowLookups,
             lookupsPerMinute: stored.lookupsPerMinute,
+            releaseRules: JSON.stringify(stored.releaseRules.map((r) => ReleaseRule.toJSON(r))),
           },
         },
       ],

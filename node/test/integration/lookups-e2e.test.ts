@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import {
@@ -36,6 +37,7 @@ import { isAlive, ProcessBed, readAudit, requireBuiltCli } from './processes.js'
  */
 
 const ALIASES = fileURLToPath(new URL('../../../docs/examples/manufacturer-aliases.csv', import.meta.url));
+const CALIBRES = fileURLToPath(new URL('../../../docs/examples/calibre-aliases.csv', import.meta.url));
 const PURPOSE = 'seizure at the port of Marseille, case OCLCO-2026-0211';
 
 /** KEN's smuggled rifle, entered under the maker's old name. */
@@ -225,6 +227,9 @@ describe('hit / no-hit lookups across five node processes', () => {
 
     const policy = await cli(nodes.NLD, ['peers', 'policy', 'FRA', '--allow-lookups', '--lookups-per-minute', '100']);
     expect(policy.stdout).toContain('lookups allowed, 100 per minute');
+    const noRecord = await cli(nodes.NLD, ['peers', 'policy', 'FRA', '--auto-answer', '--auto-no-record']);
+    expect(noRecord.stdout).toContain('auto-answer on (no record too)');
+    expect((await cli(nodes.NLD, ['peers', 'policy', 'FRA', '--no-auto-answer'])).stdout).toContain('auto-answer off');
     const result = await search(['--manufacturer', 'FN Herstal', '--serial', 'FX-0412-2231']);
     const results = result.results as Array<Record<string, unknown>>;
     expect(Object.fromEntries(results.map((r) => [r.peer, r.outcome]))).toEqual({
@@ -277,6 +282,21 @@ describe('hit / no-hit lookups across five node processes', () => {
     expect(byPeer(await ak()).KEN?.hits).toEqual([
       expect.objectContaining({ category: InterestCategory.INTEREST_CATEGORY_SMUGGLED, contactPoint: 'NCB Nairobi' }),
     ]);
+  });
+
+  it('calibre designations hit through the default calibre table, and `records aliases load --calibres` replaces it', async () => {
+    // BEL recorded the rifle as 7.62x51mm; "7.62 NATO" is the same calibre in the default table.
+    const nato = async () =>
+      byPeer(await lookup(nodes.FRA, { weapon: rifleQuery({ calibre: '7.62 NATO' }), peers: ['BEL'] })).BEL?.outcome;
+    expect(await nato()).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
+    const own = join(nodes.BEL.dataDir, 'my-calibres.csv');
+    await writeFile(own, '9x19,9 mm Luger\n');
+    const loaded = await cli(nodes.BEL, ['records', 'aliases', 'load', '--calibres', own]);
+    expect(loaded.stdout).toMatch(/Loaded 1 calibre\(s\) with 1 alias\(es\)/);
+    expect(readFileSync(join(nodes.BEL.dataDir, 'calibre-aliases.csv'), 'utf8')).toBe('9x19,9 mm Luger\n');
+    expect(await nato()).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
+    await cli(nodes.BEL, ['records', 'aliases', 'load', '--calibres', CALIBRES]);
+    expect(await nato()).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
   });
 
   it('a peer that does not answer in time is reported as such, and the others are not held up', async () => {

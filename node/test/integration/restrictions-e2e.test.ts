@@ -37,6 +37,7 @@ const traced = (caseId: string): AnswerCaseRequest => ({
   history: [],
   details: 'from our export register',
   restrictions: undefined,
+  release: [],
 });
 
 /** Polls `read` until `done` holds; fails with the last value's description after the deadline. */

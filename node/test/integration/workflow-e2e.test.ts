@@ -409,6 +409,7 @@ describe('ITI workflow across separate node processes', () => {
       history: [],
       details: 'not in our production records',
       restrictions: undefined,
+      release: [],
     });
     const answered = await until(fra, mine.caseId, [S.CASE_STATE_ANSWERED]);
     expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION);
@@ -442,5 +443,40 @@ describe('ITI workflow across separate node processes', () => {
       Record<string, unknown>
     >;
     expect(listed.map((c) => c.caseId)).toEqual([theirs.caseId]);
+  });
+
+  it("release rules set with the CLI: KEN withholds transfers' end users from every peer; FRA sees them listed as withheld", async () => {
+    const peersPolicy = (args: readonly string[]) => bed.cli(['peers', 'policy', ...args, '--data', ken.dataDir]);
+    const set = await peersPolicy([
+      '*',
+      '--release-rule',
+      'history.end_user=on-request;events=transferred;reason=Data Protection Act, s. 25',
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain(
+      '[0] history.end_user=on-request;events=transferred;reason=Data Protection Act, s. 25',
+    );
+    // The node-wide policy carries release rules only; a rule that is not one is refused before it is sent.
+    expectOneLineFailure(await peersPolicy(['*', '--accept-requests']), 'INVALID_FIELD');
+    expectOneLineFailure(await peersPolicy(['FRA', '--release-rule', 'history.end_user=hide']), 'INVALID_FIELD');
+    expectOneLineFailure(await peersPolicy(['FRA', '--release-rule', 'history.serial=withhold']), 'INVALID_FIELD');
+
+    const { case: c } = await fra.cases.call('createCase', {
+      recipient: 'KEN',
+      request: request('FX-0412-2231', 'OCLCO-2026-0205'),
+      send: true,
+    });
+    const answered = await until(fra, (c as Case).caseId, [S.CASE_STATE_ANSWERED]);
+    expect(answered.answer?.automatic).toBe(true);
+    expect(answered.answer?.withheld).toEqual([
+      { field: 'history[1].end_user', reason: 'Data Protection Act, s. 25', availableOnRequest: true },
+    ]);
+    expect(answered.answer?.history[1]?.endUser).toBe('');
+    expect(answered.answer?.lastLegalRecord).toBe('transferred 2012-06-20');
+    const shown = (await trace(fra, ['show', answered.caseId])).stdout;
+    expect(shown).toContain('withheld: history[1].end_user (available on request): Data Protection Act, s. 25');
+
+    const cleared = await peersPolicy(['*', '--clear-release-rules']);
+    expect(cleared.stdout).toContain('release rules: none');
   });
 });

@@ -347,7 +347,9 @@ describe('records of interest through the Records service', () => {
     await expect(
       belRecords.call('loadAliases', { csv: Buffer.from('FN Herstal,FN\nOther,fn\n'), calibres: false }),
     ).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, rule: 'alias_conflict' });
-    expect(await belRecords.call('loadAliases', { csv: readFileSync(SAMPLE_ALIASES), calibres: false })).toMatchObject({ names: 6 });
+    expect(await belRecords.call('loadAliases', { csv: readFileSync(SAMPLE_ALIASES), calibres: false })).toMatchObject({
+      names: 6,
+    });
     expect(await ask()).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
     const dataDir = bel.dataDir;
     await bel.node.stop();

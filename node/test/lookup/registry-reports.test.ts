@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  CaseState,
   ErrorCode,
   FindingKind,
   IllicitKind,
@@ -28,6 +29,7 @@ import { serialPattern } from '../../src/records/serial-pattern.js';
 import { Registry } from '../../src/registry/registry.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { pinAll, startNode, testConfig, testLogger, type TestNode, waitFor } from '../support/nodes.js';
+import { traceRequest } from '../support/requests.js';
 import { MemoryRegistry, writeMemoryModule } from './memory-registry.js';
 import {
   auditOf,
@@ -93,6 +95,8 @@ beforeAll(async () => {
       allowLookups: true,
       lookupsPerMinute: 1000,
       acceptRequests: true,
+      autoAcknowledge: true,
+      autoAnswer: true,
     }),
   );
   await bel.node.lookups.aliases.load(readFileSync(SAMPLE_ALIASES));
@@ -219,6 +223,29 @@ describe('lookups from the registry', () => {
     ]);
   });
 
+  it('an automatic answer finds one record of a weapon the node copied from the registry, not two', async () => {
+    const mine = await fra.node.workflow.createCase(
+      'BEL',
+      traceRequest(
+        {},
+        {
+          manufacturer: 'FN',
+          serialNumber: 'CP 1000',
+          model: 'FAL-50.63',
+          calibre: '7.62x51mm',
+          type: WeaponType.WEAPON_TYPE_RIFLE,
+        },
+      ),
+      true,
+    );
+    await waitFor(
+      async () => (await fra.node.workflow.get(mine.caseId)).state === CaseState.CASE_STATE_ANSWERED,
+      20_000,
+      'the automatic answer',
+    );
+    expect((await fra.node.workflow.get(mine.caseId)).answer?.automatic).toBe(true);
+  });
+
   it('an officer reports a registry record: one hit, the registry reporting it too gives no second, clear-report withdraws only the node’s', async () => {
     expect((await ask({ serialNumber: 'OF-3000' })).outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
     await expect(
@@ -267,6 +294,22 @@ describe('lookups from the registry', () => {
     const audited = (await auditOf(bel, 'record.report_cleared')).length;
     expect((await belRecords.call('clearReport', { recordId: 'mem_officer' })).record?.interest).toBeUndefined();
     expect(await auditOf(bel, 'record.report_cleared')).toHaveLength(audited);
+  });
+
+  it('a report of the node on a weapon the registry no longer holds is still withdrawn by clear-report', async () => {
+    memory.set('mem_gone', stolenRifle({ serialNumber: 'GN-4000' }));
+    await belRecords.call('reportRecord', { recordId: 'mem_gone', report: officerDesk });
+    memory.records = memory.records.filter((r) => r.recordId !== 'mem_gone');
+    // The node's report stays until it is withdrawn (docs/protocol.md 13.12).
+    expect((await ask({ serialNumber: 'GN-4000' })).outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
+    expect((await belRecords.call('clearReport', { recordId: 'mem_gone' })).record).toMatchObject({
+      recordId: 'mem_gone',
+      interest: undefined,
+    });
+    expect((await ask({ serialNumber: 'GN-4000' })).outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_NO_HIT);
+    await expect(belRecords.call('clearReport', { recordId: 'mem_gone' })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_NOT_FOUND,
+    });
   });
 
   it('while the registry is down a lookup is refused UNAVAILABLE, never answered "no hit", and nothing is noted', async () => {

@@ -36,8 +36,10 @@ function contractOfBroken(change: (records: WeaponRecord[]) => WeaponRecord[]) {
         open: () => adapter.open(),
         close: () => adapter.close(),
         check: () => adapter.check(),
-        findBySerial: async (serial, limit) => change(await adapter.findBySerial(serial, limit)),
-        get: async (recordId) => change([await adapter.get(recordId)].filter((r) => r !== undefined))[0],
+        // The node's own store holds only complete records (its import refuses the others).
+        findBySerial: async (serial, limit) => change((await adapter.findBySerial(serial, limit)) as WeaponRecord[]),
+        get: async (recordId) =>
+          change([(await adapter.get(recordId)) as WeaponRecord | undefined].filter((r) => r !== undefined))[0],
       };
       return { adapter: broken, cleanup };
     },

@@ -4,7 +4,7 @@ import { AliasTable, parseAliasCsv } from '../../src/records/alias-table.js';
 import { defaultCalibreAliases } from '../../src/records/calibre-aliases.js';
 import { LocalRecordsAdapter } from '../../src/registry/local.js';
 import { CLOSE_TYPE_GROUPS, closeTypes, identityFilter, Registry } from '../../src/registry/registry.js';
-import { type RecordBed, startRecordBed, weapon } from '../records/support.js';
+import { call, type RecordBed, startRecordBed, startRecordsServer, weapon } from '../records/support.js';
 import { testLogger } from '../support/nodes.js';
 
 /**
@@ -105,6 +105,27 @@ describe('identify and searchAll on the node records', () => {
     expect(found.near.map((r) => r.recordId).sort()).toEqual([carbineId, rifleId].sort());
     const one = await registry.searchAll(query({ serialNumber: 'F*000?', type: T.WEAPON_TYPE_RIFLE }), { limit: 1 });
     expect(one.records.length + one.near.length).toBe(1);
+  });
+
+  it('SearchRecords on the Authority API returns near matches in their own field', async () => {
+    const endpoint = await startRecordsServer(bed);
+    try {
+      const response = await call(endpoint, 'searchRecords', {
+        query: query({ serialNumber: 'fnc0001', type: T.WEAPON_TYPE_ASSAULT_RIFLE }),
+        serialOnly: false,
+        limit: 0,
+      });
+      expect(response.records).toEqual([]);
+      expect(response.near.map((r) => r.recordId)).toEqual([carbineId]);
+      const exact = await call(endpoint, 'searchRecords', {
+        query: query({ serialNumber: 'fnc0001', type: T.WEAPON_TYPE_CARBINE }),
+        serialOnly: false,
+        limit: 0,
+      });
+      expect([exact.records.map((r) => r.recordId), exact.near]).toEqual([[carbineId], []]);
+    } finally {
+      await endpoint.close();
+    }
   });
 
   it('compares calibres in the calibre form and through the alias table in force, read at every search', async () => {

@@ -61,9 +61,7 @@ describe('automatic answers from a PostgreSQL registry with broken rows', () => 
     let theirs: Awaited<ReturnType<typeof fra.node.workflow.get>> | undefined;
     await waitFor(
       async () => {
-        const listed = (await fra.node.workflow.list({ limit: 100 })).cases.find(
-          (c) => c.caseId === mine.caseId || c.peerCaseId === mine.caseId,
-        );
+        const listed = (await fra.node.workflow.list({ limit: 100 })).cases.find((c) => c.traceId === mine.traceId);
         theirs = listed && (await fra.node.workflow.get(listed.caseId));
         return (
           theirs?.state === CaseState.CASE_STATE_ANSWERED ||

@@ -1,11 +1,7 @@
 /**
  * Hit/no-hit lookups from a PostgreSQL registry's own reports of loss and theft (issue 16,
- * section 2): the mapping's `reports` section (helper A's part of issue 16) read by a real node,
- * with the node's own copy of a reported weapon giving one hit, not two.
- *
- * Needs the `reports` section of the PostgreSQL mapping: until that part of issue 16 is on the
- * branch, the mapping is refused and these tests are skipped (HAS_REPORTS_MAPPING); once it is,
- * they run and must pass.
+ * section 2): the mapping's `reports` section read by a real node, with the node's own copy of
+ * a reported weapon giving one hit, not two.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,7 +20,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
-import { parsePostgresMapping } from '../../src/registry/postgres-mapping.js';
 import { pinAll, startNode, testConfig, type TestNode } from '../support/nodes.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { weapon } from '../records/support.js';
@@ -89,17 +84,7 @@ const MAPPING = {
   },
 };
 
-/** Whether this branch's mapping parser knows the `reports` section (see the file's comment). */
-const HAS_REPORTS_MAPPING = (() => {
-  try {
-    parsePostgresMapping(MAPPING);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-describe.skipIf(!HAS_REPORTS_MAPPING)('lookups from a PostgreSQL registry with reports', () => {
+describe('lookups from a PostgreSQL registry with reports', () => {
   let db: TestDatabase;
   let dir: string;
   let fra: TestNode;

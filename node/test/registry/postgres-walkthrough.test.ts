@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaseRole, CaseState, TraceOutcome } from '@tracenet/proto';
+import { CaseRole, CaseState, TraceOutcome, WeaponEventType as E } from '@tracenet/proto';
 import { CLI_PATH, type LocalFederation, startLocalFederation } from '../../src/dev/local-federation.js';
 import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
@@ -342,7 +342,13 @@ describe('docs/integration.md section 7: the French registry, command by command
       .node('FRA')
       .authority.call('getPeerPolicy', { participantId: 'BEL' });
     expect(policy).toMatchObject({ participantId: 'BEL', acceptRequests: true, autoAnswer: true, allowLookups: true });
-    expect(JSON.stringify(policy)).toContain('history.end_user');
+    expect(policy?.releaseRules).toEqual([
+      expect.objectContaining({
+        field: 'history.end_user',
+        eventTypes: [E.WEAPON_EVENT_TYPE_TRANSFERRED],
+        reason: 'loi Informatique et libertés, art. 6',
+      }),
+    ]);
   });
 
   it('step 5: the node finds the Beretta with its movements as events, and the MAS 49/56 as held but incomplete', async () => {

@@ -119,10 +119,10 @@ export function exampleAdapter(
 /** The example mapping's codes, read backwards: enum value → the registry's code. */
 function registryCodes(): { category: Map<number, string>; part: Map<number, string>; transfer: Map<number, string> } {
   const mapping = parsePostgresMapping(exampleMappingJson());
-  const invert = (value: { source: string; values?: ReadonlyMap<string, number | null> } | undefined) => {
+  const invert = (value: { source: string; values?: ReadonlyMap<string, string | number | null> } | undefined) => {
     const codes = new Map<number, string>();
     for (const [code, number] of value?.values ?? [])
-      if (number !== null && !codes.has(number)) codes.set(number, code);
+      if (typeof number === 'number' && !codes.has(number)) codes.set(number, code);
     return codes;
   };
   return {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CaseState,
+  IllicitKind,
   LookupOutcome,
   PeerPolicy,
   TraceOutcome,
@@ -86,6 +87,19 @@ describe('automatic answers with near matches and the opt-in "no record"', () =>
     expect((await fra.node.workflow.get(mine.caseId)).answer).toBeUndefined();
   });
 
+  it('a near match beside an exact one still waits for an officer, and the note counts the exact one', async () => {
+    const rifleRecord = await bel.node.records.put(weapon({}, { serialNumber: 'FAL-7002' }));
+    const carbine = await bel.node.records.put(
+      weapon({}, { serialNumber: 'FAL 7002', type: WeaponType.WEAPON_TYPE_ASSAULT_RIFLE }),
+    );
+    expect(rifleRecord.record.manufacture?.type).toBe(WeaponType.WEAPON_TYPE_RIFLE);
+    const { theirs } = await sent(fra, bel, rifle('fal7002'), (s) => s.startsWith('near match'));
+    expect(theirs.answer).toBeUndefined();
+    expect(theirs.timeline.map((t) => t.summary)).toContain(
+      `near match: ${carbine.record.recordId} is an ASSAULT_RIFLE, the request says RIFLE (and 1 exact match); waiting for an officer`,
+    );
+  });
+
   it('with the opt-in and a healthy registry, a weapon nobody holds is answered NO_RECORD automatically', async () => {
     const { mine } = await sent(fra, bel, rifle('ZZ-404-404'), () => false);
     await waitFor(
@@ -99,6 +113,16 @@ describe('automatic answers with near matches and the opt-in "no record"', () =>
       history: [],
       details: 'no record of this weapon in the registries searched: leveldb',
     });
+  });
+
+  it('with the opt-in, an unmarked weapon is never answered "no record": it has no identity to search', async () => {
+    const unmarked = traceRequest(
+      { illicitCriteria: [{ kind: IllicitKind.ILLICIT_KIND_NOT_MARKED, legalBasis: 'ITI para 8' }] },
+      { serialNumber: '', manufacturer: '' },
+    );
+    const { theirs } = await sent(fra, bel, unmarked, (s) => s.startsWith('no composite identity'));
+    expect(theirs.answer).toBeUndefined();
+    expect(theirs.state).toBe(CaseState.CASE_STATE_ACKNOWLEDGED);
   });
 
   it('without the opt-in, the same request waits for an officer', async () => {

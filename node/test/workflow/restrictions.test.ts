@@ -63,6 +63,7 @@ function traced(caseId: string, restrictions?: Partial<UseRestrictions>): Answer
     referral: undefined,
     history: [],
     details: 'from our export register',
+    release: [],
     restrictions: restrictions
       ? {
           purpose: '',
@@ -460,6 +461,7 @@ describe('the restriction rules themselves', () => {
       details: '',
       automatic: false,
       restrictions: undefined,
+      withheld: [],
     });
     expect(receivedRestrictions(answer, 'seizure')).toEqual({
       purpose: 'seizure',
@@ -512,6 +514,7 @@ describe('the restriction rules themselves', () => {
       details: 'details',
       automatic: true,
       restrictions: restrictions(),
+      withheld: [{ field: 'history[0].end_user', reason: 'private', availableOnRequest: true }],
     };
     expect(purgedAnswer(full)).toEqual({
       traceId: 'trace-1',
@@ -523,6 +526,7 @@ describe('the restriction rules themselves', () => {
       details: '',
       automatic: true,
       restrictions: restrictions(),
+      withheld: [],
     });
   });
 });

@@ -769,6 +769,7 @@ describe('auto-answer from records (composite identity, exactly one match)', () 
         history: [],
         details: '',
         restrictions: undefined,
+        release: [],
       },
     });
     const restricted = await until(fra, mine.caseId, [S.CASE_STATE_RESTRICTED]);
@@ -870,6 +871,7 @@ describe('officer steps and illegal transitions', () => {
         history: [],
         details: '',
         restrictions: undefined,
+        release: [],
       }),
     );
     expect(error.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
@@ -931,6 +933,7 @@ describe('officer steps and illegal transitions', () => {
       history: [],
       details: '',
       restrictions: undefined,
+      release: [],
     };
     const noOutcome = await failure(
       bed
@@ -1009,6 +1012,7 @@ describe('officer steps and illegal transitions', () => {
           details: '',
           automatic: false,
           restrictions: undefined,
+          withheld: [],
         }).finish(),
       ],
       [
@@ -1073,6 +1077,7 @@ describe('officer steps and illegal transitions', () => {
       history: [],
       details: '',
       restrictions: undefined,
+      release: [],
     });
     await until(fra, closed.mine.caseId, [S.CASE_STATE_ANSWERED]);
     await bed.cases('FRA').call('closeCase', { caseId: closed.mine.caseId, useful: false, feedback: 'no record' });
@@ -1131,6 +1136,7 @@ describe('officer steps and illegal transitions', () => {
         history: [],
         details: '',
         restrictions: undefined,
+        release: [],
       }),
     );
     expect(early.code).toBe(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION);
@@ -1174,6 +1180,7 @@ describe('officer steps and illegal transitions', () => {
       history: [],
       details: 'no such variant',
       restrictions: undefined,
+      release: [],
     });
     const answered = await until(fra, mine.caseId, [S.CASE_STATE_ANSWERED]);
     expect(answered.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION);
@@ -1198,6 +1205,7 @@ describe('received messages: direction, bodies of kinds 14–17, received use re
   });
   afterAll(() => bed?.cleanup());
 
+  // Both an AnswerCaseRequest (release) and a TraceAnswer (withheld) spread it.
   const NO_RECORD = {
     outcome: TraceOutcome.TRACE_OUTCOME_NO_RECORD,
     lastLegalRecord: '',
@@ -1206,6 +1214,8 @@ describe('received messages: direction, bodies of kinds 14–17, received use re
     history: [],
     details: '',
     restrictions: undefined,
+    release: [] as string[],
+    withheld: [],
   };
   const OTHER = { reason: ReasonCode.REASON_CODE_OTHER, explanation: 'ongoing proceedings' };
 
@@ -1569,6 +1579,7 @@ describe('received messages: direction, bodies of kinds 14–17, received use re
         ...NO_RECORD,
         automatic: false,
         restrictions: { ...unspecified, onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_NONE, retentionDays: 0 },
+        withheld: [],
       },
     }).finish();
     expect(await refused('BEL', 'FRA', K.MESSAGE_KIND_TRACE_RESTRICTION, partial)).toEqual([
@@ -1768,6 +1779,7 @@ describe('deadlines from per-peer policy (ManualClock, no sleeping)', () => {
       history: [],
       details: '',
       restrictions: undefined,
+      release: [],
     });
     const answered = await until(bed.node('FRA'), mine.caseId, [S.CASE_STATE_ANSWERED]);
     expect(answered.overdue).toBe(false);

@@ -118,7 +118,15 @@ export interface AnswerCaseRequest {
   history: WeaponEvent[];
   details: string;
   /** Tightens the policy's default use restrictions (docs/protocol.md 14.2); unset keeps them. */
-  restrictions: UseRestrictions | undefined;
+  restrictions:
+    | UseRestrictions
+    | undefined;
+  /**
+   * Fields the officer confirms for release although the release policy asks for approval or
+   * keeps them for a request (docs/protocol.md 12.11): a rule field ("history.end_user") or a
+   * withheld path ("history[2].end_user").
+   */
+  release: string[];
 }
 
 /** DelayCaseRequest gives the reason for a delay. */
@@ -1116,6 +1124,7 @@ function createBaseAnswerCaseRequest(): AnswerCaseRequest {
     history: [],
     details: "",
     restrictions: undefined,
+    release: [],
   };
 }
 
@@ -1144,6 +1153,9 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
     }
     if (message.restrictions !== undefined) {
       UseRestrictions.encode(message.restrictions, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.release) {
+      writer.uint32(74).string(v!);
     }
     return writer;
   },
@@ -1225,6 +1237,14 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
             message.restrictions = UseRestrictions.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.release.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1259,6 +1279,7 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
       history: globalThis.Array.isArray(object?.history) ? object.history.map((e: any) => WeaponEvent.fromJSON(e)) : [],
       details: isSet(object.details) ? globalThis.String(object.details) : "",
       restrictions: isSet(object.restrictions) ? UseRestrictions.fromJSON(object.restrictions) : undefined,
+      release: globalThis.Array.isArray(object?.release) ? object.release.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -1288,6 +1309,9 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
     if (message.restrictions !== undefined) {
       obj.restrictions = UseRestrictions.toJSON(message.restrictions);
     }
+    if (message.release?.length) {
+      obj.release = message.release;
+    }
     return obj;
   },
 
@@ -1308,6 +1332,7 @@ export const AnswerCaseRequest: MessageFns<AnswerCaseRequest> = {
     message.restrictions = (object.restrictions !== undefined && object.restrictions !== null)
       ? UseRestrictions.fromPartial(object.restrictions)
       : undefined;
+    message.release = object.release?.map((e) => e) || [];
     return message;
   },
 };

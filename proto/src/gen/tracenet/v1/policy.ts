@@ -6,7 +6,67 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { UseRestrictions } from "./tracing.js";
+import { WeaponEventType, weaponEventTypeFromJSON, weaponEventTypeToJSON } from "./records.js";
+import { TraceOutcome, traceOutcomeFromJSON, traceOutcomeToJSON, UseRestrictions } from "./tracing.js";
+
+/** ReleaseAction is what an answer does with a value a release rule matches (12.11). */
+export enum ReleaseAction {
+  RELEASE_ACTION_UNSPECIFIED = 0,
+  /** RELEASE_ACTION_RELEASE - Released as it is. */
+  RELEASE_ACTION_RELEASE = 1,
+  /** RELEASE_ACTION_WITHHOLD - Emptied and listed in TraceAnswer.withheld; never released by this node in an answer. */
+  RELEASE_ACTION_WITHHOLD = 2,
+  /** RELEASE_ACTION_ON_REQUEST - Emptied and listed as available on request; an officer may release it in a manual answer. */
+  RELEASE_ACTION_ON_REQUEST = 3,
+  /**
+   * RELEASE_ACTION_APPROVAL - Released only when an officer confirms it: an automatic answer waits for an officer, a manual
+   * answer is refused unless the officer lists the field in AnswerCaseRequest.release.
+   */
+  RELEASE_ACTION_APPROVAL = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function releaseActionFromJSON(object: any): ReleaseAction {
+  switch (object) {
+    case 0:
+    case "RELEASE_ACTION_UNSPECIFIED":
+      return ReleaseAction.RELEASE_ACTION_UNSPECIFIED;
+    case 1:
+    case "RELEASE_ACTION_RELEASE":
+      return ReleaseAction.RELEASE_ACTION_RELEASE;
+    case 2:
+    case "RELEASE_ACTION_WITHHOLD":
+      return ReleaseAction.RELEASE_ACTION_WITHHOLD;
+    case 3:
+    case "RELEASE_ACTION_ON_REQUEST":
+      return ReleaseAction.RELEASE_ACTION_ON_REQUEST;
+    case 4:
+    case "RELEASE_ACTION_APPROVAL":
+      return ReleaseAction.RELEASE_ACTION_APPROVAL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReleaseAction.UNRECOGNIZED;
+  }
+}
+
+export function releaseActionToJSON(object: ReleaseAction): string {
+  switch (object) {
+    case ReleaseAction.RELEASE_ACTION_UNSPECIFIED:
+      return "RELEASE_ACTION_UNSPECIFIED";
+    case ReleaseAction.RELEASE_ACTION_RELEASE:
+      return "RELEASE_ACTION_RELEASE";
+    case ReleaseAction.RELEASE_ACTION_WITHHOLD:
+      return "RELEASE_ACTION_WITHHOLD";
+    case ReleaseAction.RELEASE_ACTION_ON_REQUEST:
+      return "RELEASE_ACTION_ON_REQUEST";
+    case ReleaseAction.RELEASE_ACTION_APPROVAL:
+      return "RELEASE_ACTION_APPROVAL";
+    case ReleaseAction.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /**
  * PeerPolicy is what this node allows a peer and promises it (docs/protocol.md 12.5). Deny by
@@ -43,11 +103,34 @@ export interface PeerPolicy {
     | UseRestrictions
     | undefined;
   /**
+   * What the answers to the peer release, field by field (docs/protocol.md 12.11). The first rule
+   * that matches a value decides; a field the peer's rules do not name takes the rules of the
+   * node-wide policy (participant_id "*"); a value no rule matches is released.
+   */
+  releaseRules: ReleaseRule[];
+  /**
    * With auto_answer: a request from the peer for which the registry is healthy and holds no
    * record, no incomplete entry and no near match is answered NO_RECORD automatically
    * (docs/protocol.md 12.8). Off by default: no record is otherwise an officer's answer.
    */
   autoAnswerNoRecord: boolean;
+}
+
+/** ReleaseRule says what answers do with one field (12.11). */
+export interface ReleaseRule {
+  /**
+   * The field: "history.<event field>" (e.g. "history.end_user": that field of every event the
+   * answer carries, in history and referral.event), or one of "last_legal_record",
+   * "point_of_diversion", "details", "referral.basis".
+   */
+  field: string;
+  /** The types of the events it applies to; empty = every event. Only for "history.*" fields. */
+  eventTypes: WeaponEventType[];
+  /** The outcomes of the answers it applies to; empty = every outcome. */
+  outcomes: TraceOutcome[];
+  action: ReleaseAction;
+  /** Why, shown to the requester with a withheld value, e.g. "data protection act, art. 9". */
+  reason: string;
 }
 
 function createBasePeerPolicy(): PeerPolicy {
@@ -61,6 +144,7 @@ function createBasePeerPolicy(): PeerPolicy {
     allowLookups: false,
     lookupsPerMinute: 0,
     defaultRestrictions: undefined,
+    releaseRules: [],
     autoAnswerNoRecord: false,
   };
 }
@@ -93,6 +177,9 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     }
     if (message.defaultRestrictions !== undefined) {
       UseRestrictions.encode(message.defaultRestrictions, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.releaseRules) {
+      ReleaseRule.encode(v!, writer.uint32(82).fork()).join();
     }
     if (message.autoAnswerNoRecord !== false) {
       writer.uint32(88).bool(message.autoAnswerNoRecord);
@@ -185,6 +272,14 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
             message.defaultRestrictions = UseRestrictions.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.releaseRules.push(ReleaseRule.decode(reader, reader.uint32()));
+            continue;
+          }
           case 11: {
             if (tag !== 88) {
               break;
@@ -252,6 +347,11 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
         : isSet(object.default_restrictions)
         ? UseRestrictions.fromJSON(object.default_restrictions)
         : undefined,
+      releaseRules: globalThis.Array.isArray(object?.releaseRules)
+        ? object.releaseRules.map((e: any) => ReleaseRule.fromJSON(e))
+        : globalThis.Array.isArray(object?.release_rules)
+        ? object.release_rules.map((e: any) => ReleaseRule.fromJSON(e))
+        : [],
       autoAnswerNoRecord: isSet(object.autoAnswerNoRecord)
         ? globalThis.Boolean(object.autoAnswerNoRecord)
         : isSet(object.auto_answer_no_record)
@@ -289,6 +389,9 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     if (message.defaultRestrictions !== undefined) {
       obj.defaultRestrictions = UseRestrictions.toJSON(message.defaultRestrictions);
     }
+    if (message.releaseRules?.length) {
+      obj.releaseRules = message.releaseRules.map((e) => ReleaseRule.toJSON(e));
+    }
     if (message.autoAnswerNoRecord !== false) {
       obj.autoAnswerNoRecord = message.autoAnswerNoRecord;
     }
@@ -311,7 +414,175 @@ export const PeerPolicy: MessageFns<PeerPolicy> = {
     message.defaultRestrictions = (object.defaultRestrictions !== undefined && object.defaultRestrictions !== null)
       ? UseRestrictions.fromPartial(object.defaultRestrictions)
       : undefined;
+    message.releaseRules = object.releaseRules?.map((e) => ReleaseRule.fromPartial(e)) || [];
     message.autoAnswerNoRecord = object.autoAnswerNoRecord ?? false;
+    return message;
+  },
+};
+
+function createBaseReleaseRule(): ReleaseRule {
+  return { field: "", eventTypes: [], outcomes: [], action: 0, reason: "" };
+}
+
+export const ReleaseRule: MessageFns<ReleaseRule> = {
+  encode(message: ReleaseRule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.field !== "") {
+      writer.uint32(10).string(message.field);
+    }
+    if (message.eventTypes.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.eventTypes) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.outcomes.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.outcomes) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.action !== 0) {
+      writer.uint32(32).int32(message.action);
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseRule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseRule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.eventTypes.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.eventTypes.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.outcomes.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.outcomes.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.action = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseRule {
+    return {
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      eventTypes: globalThis.Array.isArray(object?.eventTypes)
+        ? object.eventTypes.map((e: any) => weaponEventTypeFromJSON(e))
+        : globalThis.Array.isArray(object?.event_types)
+        ? object.event_types.map((e: any) => weaponEventTypeFromJSON(e))
+        : [],
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => traceOutcomeFromJSON(e))
+        : [],
+      action: isSet(object.action) ? releaseActionFromJSON(object.action) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ReleaseRule): unknown {
+    const obj: any = {};
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.eventTypes?.length) {
+      obj.eventTypes = message.eventTypes.map((e) => weaponEventTypeToJSON(e));
+    }
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => traceOutcomeToJSON(e));
+    }
+    if (message.action !== 0) {
+      obj.action = releaseActionToJSON(message.action);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReleaseRule>): ReleaseRule {
+    return ReleaseRule.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReleaseRule>): ReleaseRule {
+    const message = createBaseReleaseRule();
+    message.field = object.field ?? "";
+    message.eventTypes = object.eventTypes?.map((e) => e) || [];
+    message.outcomes = object.outcomes?.map((e) => e) || [];
+    message.action = object.action ?? 0;
+    message.reason = object.reason ?? "";
     return message;
   },
 };

@@ -447,7 +447,24 @@ export interface TraceAnswer {
   /** The answer was produced automatically from records (policy auto-answer). */
   automatic: boolean;
   /** How the requester may use the answer (docs/protocol.md section 14). Always set by a node. */
-  restrictions: UseRestrictions | undefined;
+  restrictions:
+    | UseRestrictions
+    | undefined;
+  /**
+   * The values the answering node's release policy withheld (docs/protocol.md 12.11): each is
+   * empty in the answer and listed here, so that a missing value is never silent.
+   */
+  withheld: WithheldField[];
+}
+
+/** WithheldField names one value an answer withholds (docs/protocol.md 12.11). */
+export interface WithheldField {
+  /** Where the value was: "history[2].end_user", "referral.event.end_user", "last_legal_record" … */
+  field: string;
+  /** Why, as the answering node's policy states it; may be empty. */
+  reason: string;
+  /** The answering state may release it on request (by a new request or its contact point). */
+  availableOnRequest: boolean;
 }
 
 /** DelayNotice says the answer will come later, and why (MESSAGE_KIND_TRACE_DELAY). */
@@ -1866,6 +1883,7 @@ function createBaseTraceAnswer(): TraceAnswer {
     details: "",
     automatic: false,
     restrictions: undefined,
+    withheld: [],
   };
 }
 
@@ -1897,6 +1915,9 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
     }
     if (message.restrictions !== undefined) {
       UseRestrictions.encode(message.restrictions, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.withheld) {
+      WithheldField.encode(v!, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -1986,6 +2007,14 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
             message.restrictions = UseRestrictions.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.withheld.push(WithheldField.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2021,6 +2050,9 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
       details: isSet(object.details) ? globalThis.String(object.details) : "",
       automatic: isSet(object.automatic) ? globalThis.Boolean(object.automatic) : false,
       restrictions: isSet(object.restrictions) ? UseRestrictions.fromJSON(object.restrictions) : undefined,
+      withheld: globalThis.Array.isArray(object?.withheld)
+        ? object.withheld.map((e: any) => WithheldField.fromJSON(e))
+        : [],
     };
   },
 
@@ -2053,6 +2085,9 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
     if (message.restrictions !== undefined) {
       obj.restrictions = UseRestrictions.toJSON(message.restrictions);
     }
+    if (message.withheld?.length) {
+      obj.withheld = message.withheld.map((e) => WithheldField.toJSON(e));
+    }
     return obj;
   },
 
@@ -2074,6 +2109,112 @@ export const TraceAnswer: MessageFns<TraceAnswer> = {
     message.restrictions = (object.restrictions !== undefined && object.restrictions !== null)
       ? UseRestrictions.fromPartial(object.restrictions)
       : undefined;
+    message.withheld = object.withheld?.map((e) => WithheldField.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseWithheldField(): WithheldField {
+  return { field: "", reason: "", availableOnRequest: false };
+}
+
+export const WithheldField: MessageFns<WithheldField> = {
+  encode(message: WithheldField, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.field !== "") {
+      writer.uint32(10).string(message.field);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.availableOnRequest !== false) {
+      writer.uint32(24).bool(message.availableOnRequest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithheldField {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithheldField();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.availableOnRequest = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WithheldField {
+    return {
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      availableOnRequest: isSet(object.availableOnRequest)
+        ? globalThis.Boolean(object.availableOnRequest)
+        : isSet(object.available_on_request)
+        ? globalThis.Boolean(object.available_on_request)
+        : false,
+    };
+  },
+
+  toJSON(message: WithheldField): unknown {
+    const obj: any = {};
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.availableOnRequest !== false) {
+      obj.availableOnRequest = message.availableOnRequest;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WithheldField>): WithheldField {
+    return WithheldField.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WithheldField>): WithheldField {
+    const message = createBaseWithheldField();
+    message.field = object.field ?? "";
+    message.reason = object.reason ?? "";
+    message.availableOnRequest = object.availableOnRequest ?? false;
     return message;
   },
 };
