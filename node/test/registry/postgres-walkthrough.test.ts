@@ -282,12 +282,13 @@ describe('docs/integration.md section 7: the French registry, command by command
         SELECT (SELECT count(*) FROM arme) AS weapons,
                (SELECT count(*) FROM arme WHERE code_categorie IS NULL) AS no_type,
                (SELECT count(*) FROM arme WHERE numero_serie IS NULL) AS no_serial,
-               (SELECT count(*) FROM signalement) AS reports`);
-      expect(rows[0]).toEqual({ weapons: '4008', no_type: '41', no_serial: '9', reports: '122' });
+               (SELECT count(*) FROM signalement) AS reports,
+               (SELECT count(*) FROM mouvement) AS movements`);
+      expect(rows[0]).toEqual({ weapons: '4008', no_type: '41', no_serial: '9', reports: '122', movements: '15256' });
     } finally {
       await db.end();
     }
-    expect(text).toContain('4,008 weapons');
+    expect(text).toContain('4,008 weapons with 15,256 movements and');
     expect(text).toContain('41 weapons have no weapon type');
     expect(text).toContain('9 no serial');
   });
