@@ -18,7 +18,7 @@ import type { Clock } from '../util/clock.js';
 import type { Identification, RecordFinder } from '../ports/record-finder.js';
 import { type HeldIncomplete, isIncomplete, type RegistryAdapter, type RegistryEntry } from './adapter.js';
 import { LocalRecordsAdapter } from './local.js';
-import { RegistryMonitor } from './monitor.js';
+import { RegistryMonitor, redactProblem } from './monitor.js';
 
 /** Default and maximum number of records a search returns. */
 export const SEARCH_LIMIT = { default: 100, max: 1000 } as const;
@@ -114,7 +114,7 @@ export class Registry implements RecordFinder {
         const failure = TracenetError.from(error);
         if (failure.retryable) {
           this.#logger.error(
-            { adapter: adapter.kind, code: failure.codeName, problem: failure.message },
+            { adapter: adapter.kind, code: failure.codeName, problem: redactProblem(failure.message) },
             'registry unreachable at start; it is tried again at its next use',
           );
           continue;
@@ -139,7 +139,7 @@ export class Registry implements RecordFinder {
           await this.#ask(adapter, () => adapter.check());
           return { kind: adapter.kind, ok: true };
         } catch (error) {
-          return { kind: adapter.kind, ok: false, problem: TracenetError.from(error).message };
+          return { kind: adapter.kind, ok: false, problem: redactProblem(TracenetError.from(error).message) };
         }
       }),
     );
