@@ -230,8 +230,11 @@ export class Registry implements RecordFinder {
       const candidates = await this.#ask(adapter, async () =>
         adapter.findReported ? adapter.findReported(serial, limit) : adapter.findBySerial(serial, MAX_CANDIDATES),
       );
-      for (const entry of candidates) {
-        if (isIncomplete(entry) || !isOfInterest(entry.interest) || found.has(entry.recordId)) continue;
+      for (const candidate of candidates) {
+        // A weapon held but incomplete with a valid report is still of interest: what its rows
+        // give of its identity is matched like a record's (docs/protocol.md 13.4).
+        const entry = isIncomplete(candidate) ? heldAsRecord(candidate) : candidate;
+        if (!isOfInterest(entry.interest) || found.has(entry.recordId)) continue;
         if (!indexedSerials(entry).some((s) => serial.test(s))) continue;
         found.set(entry.recordId, entry);
         if (found.size >= limit) return [...found.values()];
@@ -362,7 +365,7 @@ export class Registry implements RecordFinder {
   /**
    * Runs one call of an adapter. A TracenetError passes as it is; anything else (a driver's
    * connection error, an adapter's bug) means the registry could not answer: UNAVAILABLE, which
-   * automatic answers retry (12.8). Every call is reported to {@link monitor}: its latency, and
+   * automatic answers retry (12.8), with the message redacted ({@link redactProblem}). Every call is reported to {@link monitor}: its latency, and
    * whether the registry answered.
    */
   async #ask<T>(adapter: RegistryAdapter, call: () => Promise<T>): Promise<T> {
@@ -374,13 +377,15 @@ export class Registry implements RecordFinder {
       this.monitor.succeeded(adapter.kind, stopwatch, result);
       return result;
     } catch (error) {
+      // A driver's message may carry its connection URL and password, and its error object the
+      // connection parameters: the error keeps the redacted message and, as cause, the code only.
       failure =
         error instanceof TracenetError
           ? error
           : new TracenetError(
               ErrorCode.ERROR_CODE_UNAVAILABLE,
-              `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
-              { cause: error },
+              `the ${adapter.kind} registry could not answer: ${redactProblem((error as Error)?.message ?? String(error))}`,
+              { cause: { code: (error as { code?: unknown } | null)?.code } },
             );
     }
     this.monitor.failed(adapter.kind, stopwatch, failure);
@@ -530,6 +535,26 @@ function split(entries: readonly RegistryEntry[], query: RecordQuery): Identific
     else records.push(entry);
   }
   return { records, incomplete, near };
+}
+
+/**
+ * The identity and report of a weapon held but incomplete, shaped as a record so that lookups
+ * match it by the same rules: only what its rows give (no events, nothing else).
+ */
+function heldAsRecord(held: HeldIncomplete): WeaponRecord {
+  const identity = held.identity;
+  return WeaponRecord.fromPartial({
+    recordId: held.recordId,
+    manufacture: {
+      manufacturer: identity?.manufacturer ?? '',
+      serialNumber: identity?.serialNumber ?? '',
+      model: identity?.model ?? '',
+      calibre: identity?.calibre ?? '',
+      type: identity?.type ?? 0,
+    },
+    ...(held.controlComponentSerial === '' ? {} : { controlComponent: { serialNumber: held.controlComponentSerial } }),
+    interest: held.interest,
+  });
 }
 
 /** The refusal to use a weapon held but incomplete as a record. */

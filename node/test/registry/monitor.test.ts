@@ -34,6 +34,11 @@ class FlakyAdapter implements RegistryAdapter {
     return this.entries;
   }
   async get(recordId: string): Promise<RegistryEntry | undefined> {
+    if (recordId === 'mem_mapping')
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'no column "categorie" in table "arme"', {
+        field: 'weapons.columns.type',
+        rule: 'mapping',
+      });
     if (recordId === 'mem_refused')
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'not a record id of this registry', {
         field: 'record_id',
@@ -120,6 +125,30 @@ describe('registry monitor', () => {
       [true, ''],
     ]);
     expect(JSON.stringify(registry.monitor.statuses())).not.toContain('s3cret');
+  });
+
+  it('throws the failure of an adapter redacted, with only its code as cause: officers and logs see no password', async () => {
+    const { adapter, registry } = bed();
+    adapter.down = true;
+    const failure = await registry.findExact(fal).then(
+      () => undefined,
+      (error: unknown) => error as TracenetError,
+    );
+    expect(failure).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+    expect(failure?.message).toBe(
+      'the memory registry could not answer: connect ECONNREFUSED 10.0.0.7:5432 (<url> password=<redacted>',
+    );
+    expect(JSON.stringify(failure?.cause)).not.toContain('s3cret');
+    expect(String((failure?.cause as Error | undefined)?.message)).not.toContain('s3cret');
+  });
+
+  it('counts a mapping the registry refuses at first use as down: every search fails until it is fixed', async () => {
+    const { registry } = bed();
+    await registry.health();
+    expect(registry.monitor.up).toBe(true);
+    await expect(registry.getEntry('mem_mapping')).rejects.toMatchObject({ rule: 'mapping' });
+    expect(registry.monitor.statuses()[0]).toMatchObject({ up: false });
+    expect(registry.monitor.up).toBe(false);
   });
 
   it('counts the weapons held but incomplete that a search returns', async () => {
