@@ -652,6 +652,11 @@ export class TracenetNode {
         this.eraseRetiredKeys().catch((error: unknown) =>
           this.logger.error({ err: error }, 'retired keys could not be erased; trying again in a minute'),
         );
+        this.access
+          .purgeEnded()
+          .catch((error: unknown) =>
+            this.logger.error({ err: error }, 'ended sessions could not be removed; trying again in a minute'),
+          );
       }, 60_000)
       .unref();
     this.#state = 'running';

@@ -157,6 +157,23 @@ export class AccessControl {
     if (ended.length > 0) await this.#options.store.batch(ended);
   }
 
+  /**
+   * Removes sessions that ended (expired or revoked) more than a session lifetime ago, from memory
+   * and the store; until then their tokens are still refused with the precise rule. Returns how
+   * many went. The node calls it every minute.
+   */
+  async purgeEnded(): Promise<number> {
+    const before = this.#options.clock.now() - (this.#options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS);
+    const gone = [...this.#sessions.entries()].filter(([, s]) => {
+      const endedAt = s.revokedAtMs > 0 ? Math.min(s.revokedAtMs, s.expiresAtMs) : s.expiresAtMs;
+      return endedAt <= before;
+    });
+    if (gone.length === 0) return 0;
+    await this.#options.store.batch(gone.map(([hash]) => this.#options.store.access.sessions.del(hash)));
+    for (const [hash] of gone) this.#sessions.delete(hash);
+    return gone.length;
+  }
+
   /** Whether the node is in setup mode: no administrator account exists, the bootstrap token works. */
   get setupMode(): boolean {
     for (const officer of this.#officers.values()) if (officer.roles.includes('administrator')) return false;

@@ -460,6 +460,15 @@ describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
     const again = await signIn('olga', 'a fresh officer password');
     expect((await access(again).call('logout', {})).sessionId).toMatch(/^ses_/);
     expect(await refusal(access(again).call('whoAmI', {}))).toMatchObject({ rule: 'session_revoked' });
+    // A session lifetime after they ended, ended sessions leave memory and the store.
+    await node.access.purgeEnded();
+    const storedBefore = await node.store.access.sessions.count();
+    // Still refused precisely within a session lifetime after it ended.
+    expect(await node.access.purgeEnded()).toBe(0);
+    clock.advance(60 * 60_000);
+    expect(await node.access.purgeEnded()).toBeGreaterThanOrEqual(2);
+    expect(await node.store.access.sessions.count()).toBeLessThan(storedBefore);
+    expect(await refusal(access(again).call('whoAmI', {}))).toMatchObject({ rule: 'bearer_token' });
     expect(await refusal(access(`tns_${'A'.repeat(43)}`).call('whoAmI', {}))).toMatchObject({ rule: 'bearer_token' });
   });
 
