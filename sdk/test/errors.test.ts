@@ -382,6 +382,27 @@ describe('the client surfaces a typed error for each documented code', () => {
       rule: 'bearer_token',
     },
     {
+      code: ErrorCode.ERROR_CODE_FORBIDDEN,
+      how: "an auditor client's API key on a write (a client does not end setup mode)",
+      provoke: async () => {
+        const { apiKey } = await fra().access.addClient({
+          clientId: 'errors-auditor',
+          roles: ['auditor'],
+          expiresAtMs: Date.now() + 3_600_000,
+        });
+        const auditor = connect({ address: main.node('FRA').authorityAddress, apiKey });
+        try {
+          return await thrown(
+            auditor.authority.setPeerPolicy({ policy: PeerPolicy.fromPartial({ participantId: 'BEL' }) }),
+          );
+        } finally {
+          auditor.close();
+        }
+      },
+      field: 'authorization',
+      rule: 'role',
+    },
+    {
       code: ErrorCode.ERROR_CODE_NOT_FOUND,
       how: 'a policy for a peer that is not pinned',
       provoke: () =>
