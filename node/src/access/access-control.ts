@@ -295,7 +295,8 @@ export class AccessControl {
             type: 'officer.locked',
             fields: { officerId: current.officerId, untilMs: next.lockedUntilMs },
           });
-        await this.#saveOfficer(next, events, this.#actorOf(current, ''));
+        // Written as the node: nobody is authenticated yet; the entry names the account tried.
+        await this.#saveOfficer(next, events);
         if (passwordOk && request.totpCode === '')
           throw new TracenetError(ErrorCode.ERROR_CODE_UNAUTHORIZED, 'this account needs a TOTP code', {
             field: 'totp_code',
