@@ -8,7 +8,13 @@ import {
   type Officer,
   TracenetError,
 } from '@tracenet/proto';
+import { pino } from 'pino';
+import { AccessControl } from '../access/access-control.js';
+import { officerView } from '../api/access-service.js';
 import { connectUnary, type UnaryClient } from '../api/unary-client.js';
+import type { Journal } from '../audit/audit-log.js';
+import type { Store } from '../store/store.js';
+import { systemClock } from '../util/clock.js';
 import {
   authorityChannel,
   connection,
@@ -166,7 +172,13 @@ export async function inSetupMode(dataDir: string): Promise<boolean> {
  * registerAccessCommands(program);
  * ```
  */
-export function registerAccessCommands(program: Command): void {
+export function registerAccessCommands(
+  program: Command,
+  deps: {
+    /** Runs `work` on the store of a stopped node, as every offline command does. */
+    offline: <T>(dataDir: string, work: (store: Store, journal: Journal) => Promise<T>) => Promise<T>;
+  },
+): void {
   const officers = program.command('officers').description('officer accounts and their roles (administrators)');
 
   officers
@@ -256,18 +268,40 @@ export function registerAccessCommands(program: Command): void {
       "set a new password for an officer (administrators only); it ends the officer's sessions and a lockout; --reset-totp issues a new TOTP secret",
     )
     .option('--reset-totp', 'issue a new TOTP secret too')
+    .option(
+      '--offline',
+      'on a stopped node, from its data directory (recovery when no administrator can sign in); audited as the node',
+    )
     .addOption(passwordFileOption())
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(
       async (
         officerId: string,
-        options: { resetTotp?: boolean; passwordFile?: string; data: string; json?: boolean },
+        options: { resetTotp?: boolean; offline?: boolean; passwordFile?: string; data: string; json?: boolean },
       ) => {
         const secret = await password(options.passwordFile, `New password for ${officerId}: `);
-        const reset = await withAccess(options.data, (c) =>
-          c.call('resetOfficerPassword', { officerId, password: secret, resetTotp: Boolean(options.resetTotp) }),
-        );
+        const resetTotp = Boolean(options.resetTotp);
+        const reset = options.offline
+          ? await deps.offline(options.data, async (store, journal) => {
+              const access = new AccessControl({
+                store,
+                journal,
+                clock: systemClock,
+                logger: pino({ level: 'silent' }),
+                bootstrapToken: '',
+              });
+              await access.start();
+              const done = await access.resetPassword(officerId, secret, resetTotp);
+              return {
+                officer: officerView(done.officer),
+                totpSecret: done.totp?.secret ?? '',
+                totpUri: done.totp?.uri ?? '',
+              };
+            })
+          : await withAccess(options.data, (c) =>
+              c.call('resetOfficerPassword', { officerId, password: secret, resetTotp }),
+            );
         output(Boolean(options.json), reset, () => [
           `Password of ${officerId} reset; the officer's sessions ended.`,
           ...totpLines(reset.totpSecret, reset.totpUri),

@@ -634,7 +634,9 @@ const recordsCommand = registerRecordCommands(program, { connect: connection });
 registerLookupCommands(program, recordsCommand);
 registerBackupCommands(program);
 registerRegistryCommands(program);
-registerAccessCommands(program);
+registerAccessCommands(program, {
+  offline: (dataDir, work) => offline(dataDir, (store, journal) => work(store, journal)),
+});
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const failure = TracenetError.from(error);

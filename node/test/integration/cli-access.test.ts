@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totp } from '../../src/access/totp.js';
 import { initSodium } from '../../src/crypto/sodium.js';
-import { ProcessBed, requireBuiltCli } from './processes.js';
+import { ProcessBed, readAudit, requireBuiltCli } from './processes.js';
 
 const bed = new ProcessBed();
 
@@ -142,5 +142,70 @@ describe('tracenet officers, clients, login and logout', () => {
     await expect(stat(env.TRACENET_LOGIN_FILE)).rejects.toMatchObject({ code: 'ENOENT' });
     // Back to the bootstrap token, which stays refused.
     expect((await bed.cli(['whoami', '--data', dataDir], { env })).stderr).toContain('UNAUTHORIZED');
+  }, 90_000);
+
+  it('resets an administrator password offline on a stopped node, and audits it', async () => {
+    const dataDir = await bed.init('BEL');
+    const node = await bed.start(dataDir, { env: { TRACENET_LOG_LEVEL: 'error' } });
+    const home = await bed.tempDir('cli-home-offline');
+    const env = { TRACENET_LOGIN_FILE: join(home, 'logins.json') };
+    const first = join(home, 'first');
+    const second = join(home, 'second');
+    await writeFile(first, 'the forgotten password\n');
+    await writeFile(second, 'the recovered password\n');
+    await bed.cliOk(
+      ['officers', 'add', 'root', '--role', 'administrator', '--password-file', first, '--data', dataDir],
+      { env },
+    );
+    // Not while the node runs: it holds the store.
+    const busy = await bed.cli(
+      ['officers', 'reset', 'root', '--offline', '--password-file', second, '--data', dataDir],
+      { env },
+    );
+    expect(busy.code).not.toBe(0);
+    await node.stop();
+    const reset = JSON.parse(
+      (
+        await bed.cliOk(
+          [
+            'officers',
+            'reset',
+            'root',
+            '--offline',
+            '--reset-totp',
+            '--password-file',
+            second,
+            '--json',
+            '--data',
+            dataDir,
+          ],
+          { env },
+        )
+      ).stdout,
+    ) as { totpSecret: string };
+    expect(reset.totpSecret).toMatch(/^[A-Z2-7]{32}$/);
+    const audit = await readAudit(dataDir);
+    expect(JSON.stringify(audit.filter((e) => e.type === 'officer.password_reset'))).toContain('"root"');
+    expect(JSON.stringify(audit)).not.toContain('the recovered password');
+    await bed.start(dataDir, { env: { TRACENET_LOG_LEVEL: 'error' } });
+    const code = totp(base32Decode(reset.totpSecret), Date.now());
+    expect(
+      (await bed.cli(['login', 'root', '--password-file', first, '--totp', code, '--data', dataDir], { env })).code,
+    ).not.toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await bed.cliOk(
+      [
+        'login',
+        'root',
+        '--password-file',
+        second,
+        '--totp',
+        totp(base32Decode(reset.totpSecret), Date.now()),
+        '--data',
+        dataDir,
+      ],
+      { env },
+    );
+    expect((await bed.cliOk(['whoami', '--data', dataDir], { env })).stdout).toContain('officer root');
   }, 90_000);
 });
