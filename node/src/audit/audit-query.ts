@@ -27,9 +27,9 @@ export interface AuditPage {
 
 /**
  * Checks a query at the edge and names every broken rule at once (INVALID_FIELD with a
- * FieldViolation per problem); returns the page size.
+ * FieldViolation per problem); returns the page size and the `seq` the page starts after.
  */
-function validate(query: AuditQuery): { limit: number; after: number } {
+export function validateAuditQuery(query: AuditQuery): { limit: number; after: number } {
   const v = new Violations();
   if (query.limit > AUDIT_PAGE_MAX) v.invalid('limit', 'max', `limit must be at most ${AUDIT_PAGE_MAX}`);
   if (query.sinceMs < 0) v.invalid('since_ms', 'non_negative', 'since_ms must not be negative');
@@ -45,26 +45,53 @@ function validate(query: AuditQuery): { limit: number; after: number } {
 }
 
 /**
+ * The stored entries after `after` (a `seq`; 0 for all), in key order: the key (the zero-padded
+ * `seq`) and the stored value, read as it is.
+ */
+export type AuditEntrySource = (after: number) => AsyncIterable<readonly [string, unknown]>;
+
+/** The entries of a live store. */
+export function storeAuditEntries(store: Store): AuditEntrySource {
+  return (after) => store.audit.evidence.entries(after > 0 ? { gt: padNumber(after) } : {});
+}
+
+/**
  * Lists audit entries in sequence order with the actor each names (docs/protocol.md 8.1):
  * `officerId` and `clientId` select the entries of that officer or client (either, when both are
  * given), `sinceMs` (inclusive) and `untilMs` (exclusive) the time of their commit. An entry
  * written before accounts existed names no actor: no actor filter selects it. Reads; verifies
- * nothing ({@link checkAuditLog} does): an entry that is not an audit entry is listed with type
- * `unreadable` when no filter excludes it.
+ * nothing (`checkAuditLog` does): an entry that is not an audit entry is listed with type
+ * `unreadable` when no filter excludes it. Bad input is INVALID_FIELD naming every problem.
  *
  * @example
  * ```ts
- * const page = await listAuditEntries(store, { officerId: 'o-ana', clientId: '', sinceMs: 0, untilMs: 0, limit: 50, cursor: '' });
+ * const query = { officerId: 'o-ana', clientId: '', sinceMs: 0, untilMs: 0, limit: 50, cursor: '' };
+ * const page = await listAuditEntries(storeAuditEntries(store), query);
  * for (const e of page.entries) console.log(e.seq, e.type, e.actor?.id);
  * ```
  */
-export async function listAuditEntries(store: Store, query: AuditQuery): Promise<AuditPage> {
-  const { limit, after } = validate(query);
+export async function listAuditEntries(source: AuditEntrySource, query: AuditQuery): Promise<AuditPage> {
+  const { limit, after } = validateAuditQuery(query);
+  return scanAuditEntries(source, query, after, limit);
+}
+
+/**
+ * {@link listAuditEntries} without the checks, for a caller that validated the query and may ask
+ * for every entry at once (`limit` Infinity: an offline listing reads the store's files once).
+ */
+export async function scanAuditEntries(
+  source: AuditEntrySource,
+  query: Omit<AuditQuery, 'limit' | 'cursor'>,
+  after: number,
+  limit: number,
+): Promise<AuditPage> {
   const entries: AuditEntry[] = [];
   let last = after;
   const byActor = query.officerId !== '' || query.clientId !== '';
-  for await (const [key, value] of store.audit.evidence.entries(after > 0 ? { gt: padNumber(after) } : {})) {
+  for await (const [key, value] of source(after)) {
     const seq = Number(key);
+    // A source that cannot seek (the store's files) starts from the first entry.
+    if (!(seq > after)) continue;
     if (entries.length === limit) return { entries, nextCursor: String(last) };
     last = seq;
     const stored = (typeof value === 'object' && value !== null ? value : {}) as { line?: unknown; hash?: unknown };

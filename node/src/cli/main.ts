@@ -38,6 +38,7 @@ import {
   reportedCode,
   running,
 } from './context.js';
+import { registerAuditListCommand } from './audit-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
@@ -455,9 +456,9 @@ function elapsed(ms: number): string {
   return `${Math.round(s / 86_400)} days`;
 }
 
-program
-  .command('audit')
-  .description('audit log')
+const audit = program.command('audit').description('audit log: verify it, list who did what');
+registerAuditListCommand(audit);
+audit
   .command('verify')
   .description(
     "check the hash chain, signed checkpoints and heads, and (node stopped) the store's files; exit code 1 when broken; never writes",
