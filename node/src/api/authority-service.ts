@@ -278,7 +278,7 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
     }),
     watchEvents: (call: ServerWritableStream<WatchEventsRequest, NodeEvent>) => watchEvents(call, deps, logger),
     createBackup: (call: ServerWritableStream<CreateBackupRequest, BackupChunk>) => streamBackup(call, deps, logger),
-    listAuditEntries: guarded(async (request) => listAuditEntries(storeAuditEntries(deps.store), request)),
+    listAudit: guarded(async (request) => listAuditEntries(storeAuditEntries(deps.store), request)),
   };
   server.addService(
     decodingTolerantly(AuthorityService),

@@ -1,4 +1,4 @@
-import type { AuditEntry, ListAuditEntriesRequest } from '@tracenet/proto';
+import type { AuditEntry, ListAuditRequest } from '@tracenet/proto';
 import { padNumber, type Store } from '../store/store.js';
 import { Violations } from '../util/violations.js';
 import { actorOfLine } from './audit-log.js';
@@ -13,11 +13,8 @@ const MAX_ID_LENGTH = 200;
 /** Members of an entry's line that are not the event's fields (docs/protocol.md 8.1). */
 const NOT_FIELDS = new Set(['actor', 'seq', 'at', 'type', 'prev']);
 
-/** Which entries to list (docs/protocol.md 8.1, `ListAuditEntries`); see {@link listAuditEntries}. */
-export type AuditQuery = Pick<
-  ListAuditEntriesRequest,
-  'officerId' | 'clientId' | 'sinceMs' | 'untilMs' | 'limit' | 'cursor'
->;
+/** Which entries to list (docs/protocol.md 8.1, `ListAudit`); see {@link listAuditEntries}. */
+export type AuditQuery = Pick<ListAuditRequest, 'officerId' | 'clientId' | 'sinceMs' | 'untilMs' | 'limit' | 'cursor'>;
 
 /** One page of entries and where the next one starts ('' on the last page). */
 export interface AuditPage {

@@ -172,7 +172,7 @@ export function registerAuditListCommand(audit: Command): void {
           const entries: AuditEntry[] = [];
           let cursor = first.cursor;
           for (;;) {
-            const next = await client.call('listAuditEntries', { ...filter, limit: options.limit, cursor });
+            const next = await client.call('listAudit', { ...filter, limit: options.limit, cursor });
             entries.push(...next.entries);
             cursor = next.nextCursor;
             if (!options.all || cursor === '') break;

@@ -102,11 +102,11 @@ describe('the requested node: the received message names its sender', () => {
   });
 });
 
-describe('Authority API: ListAuditEntries', () => {
+describe('Authority API: ListAudit', () => {
   it('lists the entries of one officer over gRPC, with actor and fields', async () => {
     const authority = connectAuthority(fra.node.authorityAddress, await readAuthorityToken(fra.dataDir));
     try {
-      const page = await authority.call('listAuditEntries', { ...everything, officerId: 'o-ana', limit: 0 });
+      const page = await authority.call('listAudit', { ...everything, officerId: 'o-ana', limit: 0 });
       // Drafted, sent, and the request queued: her three steps, nothing of the node's.
       expect(page.entries.map((e) => [e.type, (JSON.parse(e.fieldsJson) as { state?: string }).state])).toEqual([
         ['case.created', 'draft'],
@@ -115,12 +115,12 @@ describe('Authority API: ListAuditEntries', () => {
       ]);
       for (const e of page.entries) expect(e.actor).toEqual({ kind: 'officer', id: 'o-ana', session: 's-ana-1' });
       expect(page.nextCursor).toBe('');
-      const none = await authority.call('listAuditEntries', { ...everything, clientId: 'o-ana' });
+      const none = await authority.call('listAudit', { ...everything, clientId: 'o-ana' });
       expect(none.entries).toEqual([]);
       // Time: nothing before the first entry's time and after now.
-      const all = await authority.call('listAuditEntries', everything);
+      const all = await authority.call('listAudit', everything);
       const last = all.entries.at(-1)?.atMs ?? 0;
-      const later = await authority.call('listAuditEntries', { ...everything, sinceMs: last + 1 });
+      const later = await authority.call('listAudit', { ...everything, sinceMs: last + 1 });
       expect(later.entries).toEqual([]);
     } finally {
       authority.close();
@@ -131,7 +131,7 @@ describe('Authority API: ListAuditEntries', () => {
     const authority = connectAuthority(fra.node.authorityAddress, await readAuthorityToken(fra.dataDir));
     try {
       const error = TracenetError.from(
-        await rejectionOf(authority.call('listAuditEntries', { ...everything, sinceMs: 20, untilMs: 10 })),
+        await rejectionOf(authority.call('listAudit', { ...everything, sinceMs: 20, untilMs: 10 })),
       );
       expect([error.code, error.field, error.rule]).toEqual([
         ErrorCode.ERROR_CODE_INVALID_FIELD,
@@ -139,7 +139,7 @@ describe('Authority API: ListAuditEntries', () => {
         'after_since',
       ]);
       const cursor = TracenetError.from(
-        await rejectionOf(authority.call('listAuditEntries', { ...everything, cursor: '-1' })),
+        await rejectionOf(authority.call('listAudit', { ...everything, cursor: '-1' })),
       );
       expect([cursor.field, cursor.rule]).toEqual(['cursor', 'format']);
     } finally {

@@ -250,7 +250,7 @@ describe('the verification covers the actor (8.6)', () => {
   });
 });
 
-describe('listing by who and when (ListAuditEntries)', () => {
+describe('listing by who and when (ListAudit)', () => {
   const T0 = Date.UTC(2026, 11, 5, 9);
   const query = (q: Partial<AuditQuery>): AuditQuery => ({
     officerId: '',

@@ -379,10 +379,10 @@ export interface BackupChunk {
 }
 
 /**
- * ListAuditEntriesRequest selects entries; the filters given must all hold. officer_id and
+ * ListAuditRequest selects entries; the filters given must all hold. officer_id and
  * client_id together select the entries of either.
  */
-export interface ListAuditEntriesRequest {
+export interface ListAuditRequest {
   /** Entries of local actions by this officer (actor kind "officer"). */
   officerId: string;
   /** Entries of local actions by this client's API keys (actor kind "client"). */
@@ -397,8 +397,8 @@ export interface ListAuditEntriesRequest {
   cursor: string;
 }
 
-/** ListAuditEntriesResponse is one page. */
-export interface ListAuditEntriesResponse {
+/** ListAuditResponse is one page. */
+export interface ListAuditResponse {
   entries: AuditEntry[];
   /** Empty on the last page. */
   nextCursor: string;
@@ -3772,12 +3772,12 @@ export const BackupChunk: MessageFns<BackupChunk> = {
   },
 };
 
-function createBaseListAuditEntriesRequest(): ListAuditEntriesRequest {
+function createBaseListAuditRequest(): ListAuditRequest {
   return { officerId: "", clientId: "", sinceMs: 0, untilMs: 0, limit: 0, cursor: "" };
 }
 
-export const ListAuditEntriesRequest: MessageFns<ListAuditEntriesRequest> = {
-  encode(message: ListAuditEntriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const ListAuditRequest: MessageFns<ListAuditRequest> = {
+  encode(message: ListAuditRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.officerId !== "") {
       writer.uint32(10).string(message.officerId);
     }
@@ -3799,7 +3799,7 @@ export const ListAuditEntriesRequest: MessageFns<ListAuditEntriesRequest> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEntriesRequest {
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -3808,7 +3808,7 @@ export const ListAuditEntriesRequest: MessageFns<ListAuditEntriesRequest> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseListAuditEntriesRequest();
+      const message = createBaseListAuditRequest();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -3872,7 +3872,7 @@ export const ListAuditEntriesRequest: MessageFns<ListAuditEntriesRequest> = {
     }
   },
 
-  fromJSON(object: any): ListAuditEntriesRequest {
+  fromJSON(object: any): ListAuditRequest {
     return {
       officerId: isSet(object.officerId)
         ? globalThis.String(object.officerId)
@@ -3899,7 +3899,7 @@ export const ListAuditEntriesRequest: MessageFns<ListAuditEntriesRequest> = {
     };
   },
 
-  toJSON(message: ListAuditEntriesRequest): unknown {
+  toJSON(message: ListAuditRequest): unknown {
     const obj: any = {};
     if (message.officerId !== "") {
       obj.officerId = message.officerId;
@@ -3922,11 +3922,11 @@ export const ListAuditEntriesRequest: MessageFns<ListAuditEntriesRequest> = {
     return obj;
   },
 
-  create(base?: DeepPartial<ListAuditEntriesRequest>): ListAuditEntriesRequest {
-    return ListAuditEntriesRequest.fromPartial(base ?? {});
+  create(base?: DeepPartial<ListAuditRequest>): ListAuditRequest {
+    return ListAuditRequest.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<ListAuditEntriesRequest>): ListAuditEntriesRequest {
-    const message = createBaseListAuditEntriesRequest();
+  fromPartial(object: DeepPartial<ListAuditRequest>): ListAuditRequest {
+    const message = createBaseListAuditRequest();
     message.officerId = object.officerId ?? "";
     message.clientId = object.clientId ?? "";
     message.sinceMs = object.sinceMs ?? 0;
@@ -3937,12 +3937,12 @@ export const ListAuditEntriesRequest: MessageFns<ListAuditEntriesRequest> = {
   },
 };
 
-function createBaseListAuditEntriesResponse(): ListAuditEntriesResponse {
+function createBaseListAuditResponse(): ListAuditResponse {
   return { entries: [], nextCursor: "" };
 }
 
-export const ListAuditEntriesResponse: MessageFns<ListAuditEntriesResponse> = {
-  encode(message: ListAuditEntriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const ListAuditResponse: MessageFns<ListAuditResponse> = {
+  encode(message: ListAuditResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.entries) {
       AuditEntry.encode(v!, writer.uint32(10).fork()).join();
     }
@@ -3952,7 +3952,7 @@ export const ListAuditEntriesResponse: MessageFns<ListAuditEntriesResponse> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEntriesResponse {
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -3961,7 +3961,7 @@ export const ListAuditEntriesResponse: MessageFns<ListAuditEntriesResponse> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseListAuditEntriesResponse();
+      const message = createBaseListAuditResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -3993,7 +3993,7 @@ export const ListAuditEntriesResponse: MessageFns<ListAuditEntriesResponse> = {
     }
   },
 
-  fromJSON(object: any): ListAuditEntriesResponse {
+  fromJSON(object: any): ListAuditResponse {
     return {
       entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => AuditEntry.fromJSON(e)) : [],
       nextCursor: isSet(object.nextCursor)
@@ -4004,7 +4004,7 @@ export const ListAuditEntriesResponse: MessageFns<ListAuditEntriesResponse> = {
     };
   },
 
-  toJSON(message: ListAuditEntriesResponse): unknown {
+  toJSON(message: ListAuditResponse): unknown {
     const obj: any = {};
     if (message.entries?.length) {
       obj.entries = message.entries.map((e) => AuditEntry.toJSON(e));
@@ -4015,11 +4015,11 @@ export const ListAuditEntriesResponse: MessageFns<ListAuditEntriesResponse> = {
     return obj;
   },
 
-  create(base?: DeepPartial<ListAuditEntriesResponse>): ListAuditEntriesResponse {
-    return ListAuditEntriesResponse.fromPartial(base ?? {});
+  create(base?: DeepPartial<ListAuditResponse>): ListAuditResponse {
+    return ListAuditResponse.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<ListAuditEntriesResponse>): ListAuditEntriesResponse {
-    const message = createBaseListAuditEntriesResponse();
+  fromPartial(object: DeepPartial<ListAuditResponse>): ListAuditResponse {
+    const message = createBaseListAuditResponse();
     message.entries = object.entries?.map((e) => AuditEntry.fromPartial(e)) || [];
     message.nextCursor = object.nextCursor ?? "";
     return message;
@@ -4223,20 +4223,18 @@ export const AuthorityService = {
     responseDeserialize: (value: Buffer): BackupChunk => BackupChunk.decode(value),
   },
   /**
-   * ListAuditEntries pages through the audit log in sequence order, each entry with the actor it
+   * ListAudit pages through the audit log in sequence order, each entry with the actor it
    * names (docs/protocol.md 8.1), filtered by officer, client and time. It reads; it does not
    * verify (VerifyAudit does).
    */
-  listAuditEntries: {
-    path: "/tracenet.v1.Authority/ListAuditEntries" as const,
+  listAudit: {
+    path: "/tracenet.v1.Authority/ListAudit" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: ListAuditEntriesRequest): Buffer =>
-      Buffer.from(ListAuditEntriesRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): ListAuditEntriesRequest => ListAuditEntriesRequest.decode(value),
-    responseSerialize: (value: ListAuditEntriesResponse): Buffer =>
-      Buffer.from(ListAuditEntriesResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ListAuditEntriesResponse => ListAuditEntriesResponse.decode(value),
+    requestSerialize: (value: ListAuditRequest): Buffer => Buffer.from(ListAuditRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAuditRequest => ListAuditRequest.decode(value),
+    responseSerialize: (value: ListAuditResponse): Buffer => Buffer.from(ListAuditResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAuditResponse => ListAuditResponse.decode(value),
   },
 } as const;
 
@@ -4298,11 +4296,11 @@ export interface AuthorityServer extends UntypedServiceImplementation {
    */
   createBackup: handleServerStreamingCall<CreateBackupRequest, BackupChunk>;
   /**
-   * ListAuditEntries pages through the audit log in sequence order, each entry with the actor it
+   * ListAudit pages through the audit log in sequence order, each entry with the actor it
    * names (docs/protocol.md 8.1), filtered by officer, client and time. It reads; it does not
    * verify (VerifyAudit does).
    */
-  listAuditEntries: handleUnaryCall<ListAuditEntriesRequest, ListAuditEntriesResponse>;
+  listAudit: handleUnaryCall<ListAuditRequest, ListAuditResponse>;
 }
 
 export interface AuthorityClient extends Client {
@@ -4569,24 +4567,24 @@ export interface AuthorityClient extends Client {
     options?: Partial<CallOptions>,
   ): ClientReadableStream<BackupChunk>;
   /**
-   * ListAuditEntries pages through the audit log in sequence order, each entry with the actor it
+   * ListAudit pages through the audit log in sequence order, each entry with the actor it
    * names (docs/protocol.md 8.1), filtered by officer, client and time. It reads; it does not
    * verify (VerifyAudit does).
    */
-  listAuditEntries(
-    request: ListAuditEntriesRequest,
-    callback: (error: ServiceError | null, response: ListAuditEntriesResponse) => void,
+  listAudit(
+    request: ListAuditRequest,
+    callback: (error: ServiceError | null, response: ListAuditResponse) => void,
   ): ClientUnaryCall;
-  listAuditEntries(
-    request: ListAuditEntriesRequest,
+  listAudit(
+    request: ListAuditRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: ListAuditEntriesResponse) => void,
+    callback: (error: ServiceError | null, response: ListAuditResponse) => void,
   ): ClientUnaryCall;
-  listAuditEntries(
-    request: ListAuditEntriesRequest,
+  listAudit(
+    request: ListAuditRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ListAuditEntriesResponse) => void,
+    callback: (error: ServiceError | null, response: ListAuditResponse) => void,
   ): ClientUnaryCall;
 }
 
