@@ -7,6 +7,11 @@ import { actorOfLine } from './audit-log.js';
 export const AUDIT_PAGE_DEFAULT = 100;
 /** The most entries one page holds. */
 export const AUDIT_PAGE_MAX = 1000;
+/**
+ * The most entries one call reads: a filter that matches little does not make one call read a
+ * whole log of millions of entries; the page then ends early with a cursor to go on from.
+ */
+export const AUDIT_SCAN_BUDGET = 20_000;
 /** The longest officer or client id a filter takes. */
 const MAX_ID_LENGTH = 200;
 
@@ -56,7 +61,9 @@ export function storeAuditEntries(store: Store): AuditEntrySource {
  * Lists audit entries in sequence order with the actor each names (docs/protocol.md 8.1):
  * `officerId` and `clientId` select the entries of that officer or client (either, when both are
  * given), `sinceMs` (inclusive) and `untilMs` (exclusive) the time of their commit. An entry
- * written before accounts existed names no actor: no actor filter selects it. Reads; verifies
+ * written before accounts existed names no actor: no actor filter selects it. A page reads at most
+{@link AUDIT_SCAN_BUDGET} entries, so one may end with fewer entries than `limit`, even none, and a
+cursor: follow `nextCursor` until it is empty. Reads; verifies
  * nothing (`checkAuditLog` does): an entry that is not an audit entry is listed with type
  * `unreadable` when no filter excludes it. Bad input is INVALID_FIELD naming every problem.
  *
@@ -69,27 +76,32 @@ export function storeAuditEntries(store: Store): AuditEntrySource {
  */
 export async function listAuditEntries(source: AuditEntrySource, query: AuditQuery): Promise<AuditPage> {
   const { limit, after } = validateAuditQuery(query);
-  return scanAuditEntries(source, query, after, limit);
+  return scanAuditEntries(source, query, after, limit, AUDIT_SCAN_BUDGET);
 }
 
 /**
  * {@link listAuditEntries} without the checks, for a caller that validated the query and may ask
- * for every entry at once (`limit` Infinity: an offline listing reads the store's files once).
+ * for every entry at once (`limit` and `budget` Infinity: an offline listing reads the store's
+ * files once). Reads at most `budget` entries after `after`; when more follow, the page ends there
+ * with a cursor, however few entries it holds.
  */
 export async function scanAuditEntries(
   source: AuditEntrySource,
   query: Omit<AuditQuery, 'limit' | 'cursor'>,
   after: number,
   limit: number,
+  budget = Number.POSITIVE_INFINITY,
 ): Promise<AuditPage> {
   const entries: AuditEntry[] = [];
   let last = after;
+  let read = 0;
   const byActor = query.officerId !== '' || query.clientId !== '';
   for await (const [key, value] of source(after)) {
     const seq = Number(key);
     // A source that cannot seek (the store's files) starts from the first entry.
     if (!(seq > after)) continue;
-    if (entries.length === limit) return { entries, nextCursor: String(last) };
+    if (entries.length === limit || read === budget) return { entries, nextCursor: String(last) };
+    read += 1;
     last = seq;
     const stored = (typeof value === 'object' && value !== null ? value : {}) as { line?: unknown; hash?: unknown };
     let parsed: Record<string, unknown> | undefined;

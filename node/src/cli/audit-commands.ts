@@ -171,11 +171,13 @@ export function registerAuditListCommand(audit: Command): void {
         try {
           const entries: AuditEntry[] = [];
           let cursor = first.cursor;
+          // A page of the node may end early (its read budget); the CLI fills its page, or reads to the end with --all.
           for (;;) {
-            const next = await client.call('listAudit', { ...filter, limit: options.limit, cursor });
+            const limit = options.all ? options.limit : options.limit - entries.length;
+            const next = await client.call('listAudit', { ...filter, limit, cursor });
             entries.push(...next.entries);
             cursor = next.nextCursor;
-            if (!options.all || cursor === '') break;
+            if (cursor === '' || (!options.all && entries.length >= options.limit)) break;
           }
           page = { entries, nextCursor: cursor };
         } finally {

@@ -14,7 +14,14 @@ import { TracenetError } from '@tracenet/proto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Actor, currentActor, runAs } from '../../src/access/actor.js';
 import { actorOfLine, entryHash, Journal, type StoredAuditEntry } from '../../src/audit/audit-log.js';
-import { type AuditQuery, listAuditEntries, storeAuditEntries } from '../../src/audit/audit-query.js';
+import {
+  AUDIT_PAGE_MAX,
+  AUDIT_SCAN_BUDGET,
+  type AuditQuery,
+  listAuditEntries,
+  scanAuditEntries,
+  storeAuditEntries,
+} from '../../src/audit/audit-query.js';
 import { checkStoredAudit } from '../../src/audit/store-check.js';
 import { verifyAuditLog } from '../../src/audit/verify.js';
 import { generateKeyPairs, keyIdOf, type KeyPairs } from '../../src/crypto/key-pairs.js';
@@ -332,6 +339,19 @@ describe('listing by who and when (ListAudit)', () => {
     expect(
       seqs(await listAuditEntries(source, query({ officerId: 'o-ana', limit: 2, cursor: ana.nextCursor }))),
     ).toEqual([7, 10]);
+  });
+
+  it('a page reads at most its budget of entries: it may end early, even empty, with a cursor that goes on', async () => {
+    const store = await listed();
+    const source = storeAuditEntries(store);
+    const filter = { officerId: 'o-ana', clientId: '', sinceMs: 0, untilMs: 0 };
+    expect(await scanAuditEntries(source, filter, 0, 100, 5)).toMatchObject({ nextCursor: '5' });
+    expect(seqs(await scanAuditEntries(source, filter, 0, 100, 5))).toEqual([1, 4]);
+    const nobody = { ...filter, officerId: 'o-nobody' };
+    expect(await scanAuditEntries(source, nobody, 5, 100, 5)).toEqual({ entries: [], nextCursor: '10' });
+    expect(await scanAuditEntries(source, nobody, 10, 100, 5)).toEqual({ entries: [], nextCursor: '' });
+    expect(seqs(await scanAuditEntries(source, filter, 5, 100, 5))).toEqual([7, 10]);
+    expect(AUDIT_SCAN_BUDGET).toBeGreaterThanOrEqual(10 * AUDIT_PAGE_MAX);
   });
 
   it('bad input is INVALID_FIELD naming every problem', async () => {
