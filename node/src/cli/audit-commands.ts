@@ -8,7 +8,8 @@ import {
   scanAuditEntries,
   validateAuditQuery,
 } from '../audit/audit-query.js';
-import { dataPaths } from '../identity/data-dir.js';
+import { initSodium } from '../crypto/sodium.js';
+import { dataPaths, loadIdentity } from '../identity/data-dir.js';
 import { scanStore } from '../store/leveldb-files.js';
 import { connection, dataOption, jsonOption, output, parseDuration, running } from './context.js';
 
@@ -184,6 +185,9 @@ export function registerAuditListCommand(audit: Command): void {
           client.close();
         }
       } else {
+        // As `audit verify`: a directory that holds no node (a mistyped --data) says so, not "no entries".
+        await initSodium();
+        await loadIdentity(options.data);
         page = await scanAuditEntries(
           await fileEntries(dataPaths(options.data).store),
           filter,

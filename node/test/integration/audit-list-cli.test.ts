@@ -60,6 +60,12 @@ describe('a stopped node: read from the store files', () => {
     expect(entryLines(rest).map((line) => line.split(' ')[0])).toEqual(['#2', '#3']);
     expect(rest.stdout).not.toContain('More:');
   });
+  it('a directory that holds no node says so, instead of listing nothing', async () => {
+    const result = await bed.cli(['audit', 'list', '--data', `${dataDir}-mistyped`]);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/NOT_FOUND: .*-mistyped holds no node/);
+  });
 });
 
 describe('a running node: through the Authority API', () => {
