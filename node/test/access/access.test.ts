@@ -7,6 +7,7 @@
  * the bootstrap token works only until the first administrator exists. Nothing secret reaches
  * the log or the audit log.
  */
+import { connect as http2Connect } from 'node:http2';
 import { Writable } from 'node:stream';
 import { Client, credentials, Metadata, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import {
@@ -621,6 +622,37 @@ describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
       kind: 'officer',
       id: 'auditor-1',
     });
+  });
+
+  it('refuses a caller without the role from the metadata, while its request is still arriving', async () => {
+    clock.advance(60_000);
+    const auditor = await signIn('auditor-1', 'password of the auditor');
+    const session = http2Connect(`http://${address}`);
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/tracenet.v1.Records/PutRecord',
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        authorization: `Bearer ${auditor}`,
+      });
+      // A message announced as 1 MiB, of which only the length prefix is ever sent.
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(1024 * 1024, 1);
+      stream.write(prefix);
+      const status = await new Promise<string>((resolve) => {
+        const take = (headers: Record<string, unknown>) => {
+          if (headers['grpc-status'] !== undefined) resolve(String(headers['grpc-status']));
+        };
+        stream.on('response', take);
+        stream.on('trailers', take);
+      });
+      // PERMISSION_DENIED, answered although the request never finished arriving.
+      expect(status).toBe('7');
+      stream.close();
+    } finally {
+      session.close();
+    }
   });
 
   it('names the actor of a handler: runAs gives the audit the officer and session', async () => {
