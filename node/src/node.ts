@@ -497,6 +497,7 @@ export class TracenetNode {
           clock,
           logger,
           bootstrapToken: await readAuthorityToken(options.dataDir),
+          sessionTtlMs: options.config.access.sessionTtlMs,
         }),
       };
       return new TracenetNode({ ...options, clock, transport }, parts);

@@ -48,6 +48,11 @@ export interface NodeConfig {
     /** A connection is closed after this age, once its calls ended or 30 s later (`grpc.max_connection_age_ms`); 0: never. */
     readonly maxConnectionAgeMs: number;
   };
+  /** Officer accounts and sessions (docs/protocol.md 7.6). */
+  readonly access: {
+    /** Lifetime of an officer's session; the officer signs in again after it. */
+    readonly sessionTtlMs: number;
+  };
   readonly keys: {
     /** Grace of the previous keys after `tracenet keys rotate` when the command names none. */
     readonly rotationGraceMs: number;
@@ -173,6 +178,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     idleTimeoutMs: 300_000,
     maxConnectionAgeMs: 3_600_000,
   },
+  access: { sessionTtlMs: 3_600_000 },
   keys: { rotationGraceMs: 86_400_000, maxGraceMs: 7 * 86_400_000 },
   authority: {
     listen: '127.0.0.1:7444',
@@ -249,6 +255,7 @@ const RULES: Record<string, Rule> = {
   'federation.arrivalTimeoutMs': integer(100, 600_000),
   'federation.idleTimeoutMs': integer(1000, 86_400_000),
   'federation.maxConnectionAgeMs': integer(0, 30 * 86_400_000),
+  'access.sessionTtlMs': integer(60_000, 86_400_000),
   'keys.rotationGraceMs': integer(60_000, 30 * 86_400_000),
   'keys.maxGraceMs': integer(0, 30 * 86_400_000),
   'authority.listen': hostPort,

@@ -685,11 +685,23 @@ describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
     clock.advance(60_000);
     const officer = await signIn('officer-1', 'password of the officer');
     await node.stop();
-    node = await TracenetNode.open({ dataDir, config: testConfig(), logger: pino({ level: 'silent' }), clock });
+    node = await TracenetNode.open({
+      dataDir,
+      config: testConfig({ access: { sessionTtlMs: 120_000 } }),
+      logger: pino({ level: 'silent' }),
+      clock,
+    });
     await node.start();
     address = node.authorityAddress;
     expect((await access(officer).call('whoAmI', {})).id).toBe('officer-1');
     expect(await refusal(access(bootstrap).call('whoAmI', {}))).toMatchObject({ rule: 'bootstrap_retired' });
     expect(node.access.setupMode).toBe(false);
+    // access.sessionTtlMs sets the lifetime of new sessions.
+    const short = await access('').call('login', {
+      officerId: 'officer-1',
+      password: 'password of the officer',
+      totpCode: '',
+    });
+    expect(short.expiresAtMs).toBe(clock.now() + 120_000);
   });
 });
