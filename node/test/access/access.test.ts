@@ -281,6 +281,11 @@ describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
   it('is in setup mode until the first administrator exists, then refuses the bootstrap token', async () => {
     const who = await access(bootstrap).call('whoAmI', {});
     expect(who).toMatchObject({ kind: 'bootstrap', setupMode: true });
+    // Even in setup mode, a call without a token is refused.
+    expect(await refusal(access('').call('whoAmI', {}))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAUTHORIZED,
+      rule: 'bearer_token',
+    });
     expect(who.roles).toEqual(['officer', 'supervisor', 'auditor', 'administrator']);
     // An officer does not end setup mode.
     await access(bootstrap).call('addOfficer', {
