@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
@@ -15,25 +16,22 @@ export const OIDC_SIGN_IN_TTL_MS = 10 * 60_000;
 /** Sign-ins begun and not yet completed that the node keeps; beyond it the oldest is forgotten. */
 export const OIDC_MAX_PENDING = 1000;
 
-/** The session the node opened for an officer signed in through the identity provider. */
-export interface OidcSession {
-  /** The bearer token (`tns_…`); shown once, to the officer who signed in. */
-  readonly token: string;
-  readonly sessionId: string;
-  /** Unix milliseconds. */
-  readonly expiresAt: number;
-}
-
 /**
- * Opens a session for an officer whom the identity provider vouched for. The node's accounts
- * (node/src/access/) implement it: the officer is `oidc:<sub>`, with the roles the claim mapped to.
+ * Opens a session for an officer whom the identity provider vouched for: the node's accounts
+ * (`AccessControl.signInExternal`) create the account or update its name and roles, refuse a
+ * disabled one, and audit the sign-in.
  */
-export interface OidcSessionOpener {
-  openOidcSession(officer: {
-    readonly id: string;
-    readonly name: string;
+export interface ExternalSignIn {
+  signInExternal(request: {
+    readonly officerId: string;
+    readonly displayName: string;
     readonly roles: readonly Role[];
-  }): Promise<OidcSession>;
+    /** How the officer signed in, as the audit log and the session name it: `oidc`. */
+    readonly method: string;
+  }): Promise<{
+    readonly token: string;
+    readonly session: { readonly sessionId: string; readonly expiresAtMs: number };
+  }>;
 }
 
 /** What {@link OidcSignIn.begin} returns: where to send the user, and where the provider will send them back. */
@@ -49,13 +47,17 @@ export interface CompletedSignIn {
   readonly officerId: string;
   readonly name: string;
   readonly roles: readonly Role[];
-  readonly session: OidcSession;
+  /** The bearer token (`tns_…`); shown once, to the officer who signed in. */
+  readonly token: string;
+  readonly sessionId: string;
+  /** Unix milliseconds. */
+  readonly expiresAt: number;
 }
 
 /** What {@link OidcSignIn} needs. */
 export interface OidcSignInDeps {
   readonly settings: OidcSettings;
-  readonly sessions: OidcSessionOpener;
+  readonly accounts: ExternalSignIn;
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -88,9 +90,9 @@ const ROLE_ORDER: readonly Role[] = ['officer', 'supervisor', 'auditor', 'admini
  *
  * @example
  * ```ts
- * const signIn = new OidcSignIn({ settings: config.access.oidc, sessions, clock, logger });
+ * const signIn = new OidcSignIn({ settings: config.access.oidc, accounts, clock, logger });
  * const { authorizationUrl } = await signIn.begin();           // the user opens it
- * const done = await signIn.complete(urlTheProviderRedirectedTo); // done.session.token
+ * const done = await signIn.complete(urlTheProviderRedirectedTo); // done.token
  * ```
  */
 export class OidcSignIn {
@@ -183,7 +185,7 @@ export class OidcSignIn {
       values = claimValues(profile, settings.rolesClaim);
     }
     const roles = mapRoles(values ?? [], settings.roleMap);
-    const officerId = `oidc:${sub}`;
+    const officerId = officerIdOf(sub);
     if (roles.length === 0) {
       this.#logger.info({ officer: officerId }, 'sign-in through the identity provider refused: no mapped role');
       throw new TracenetError(
@@ -200,12 +202,15 @@ export class OidcSignIn {
       );
     }
     const name = displayName(profile);
-    const session = await this.#deps.sessions.openOidcSession({ id: officerId, name, roles });
-    this.#logger.info(
-      { officer: officerId, roles, session: session.sessionId },
-      'signed in through the identity provider',
-    );
-    return { officerId, name, roles, session };
+    const opened = await this.#deps.accounts.signInExternal({ officerId, displayName: name, roles, method: 'oidc' });
+    return {
+      officerId,
+      name,
+      roles,
+      token: opened.token,
+      sessionId: opened.session.sessionId,
+      expiresAt: opened.session.expiresAtMs,
+    };
   }
 
   /** Forgets every begun sign-in (the node stops). */
@@ -368,6 +373,18 @@ export function mapRoles(values: readonly string[], roleMap: OidcSettings['roleM
     for (const role of mapped ?? []) roles.add(role);
   }
   return ROLE_ORDER.filter((r) => roles.has(r));
+}
+
+/**
+ * The officer id of a subject of the identity provider: `<sub>@oidc` when the subject is already
+ * an account id (lowercase letters, digits, `._-`), else a digest of it, `<24 hex>@oidc` (a
+ * subject is case-sensitive and may hold any character). The suffix keeps it apart from local
+ * accounts; the name the provider gives is the account's display name.
+ */
+export function officerIdOf(sub: string): string {
+  return /^[a-z0-9][a-z0-9._-]{0,58}$/.test(sub)
+    ? `${sub}@oidc`
+    : `${createHash('sha256').update(sub, 'utf8').digest('hex').slice(0, 24)}@oidc`;
 }
 
 function displayName(claims: Readonly<Record<string, unknown>>): string {

@@ -2,7 +2,7 @@ import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/access/actor.js';
-import { claimValues, mapRoles, OidcSignIn, type OidcSessionOpener } from '../../src/access/oidc-sign-in.js';
+import { claimValues, type ExternalSignIn, mapRoles, OidcSignIn, officerIdOf } from '../../src/access/oidc-sign-in.js';
 import { DEFAULT_CONFIG, loadConfig } from '../../src/config/config.js';
 import { ManualScheduler } from '../../src/util/scheduler.js';
 import { signInAsUser, startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.js';
@@ -10,13 +10,13 @@ import { signInAsUser, startIdentityProvider, type TestIdentityProvider } from '
 const REDIRECT = 'http://127.0.0.1:7450/oidc/callback';
 const ROLE_MAP = { 'tracing-officers': ['officer'], 'tracing-supervisors': ['officer', 'supervisor'] } as const;
 
-/** Sessions as the node's accounts would open them, recorded. */
+/** The node's accounts as the sign-in sees them, recording each session opened. */
 function recordingSessions() {
-  const opened: { id: string; name: string; roles: readonly Role[] }[] = [];
-  const sessions: OidcSessionOpener = {
-    openOidcSession: async (officer) => {
-      opened.push({ ...officer });
-      return { token: `tns_${'a'.repeat(43)}`, sessionId: `s${opened.length}`, expiresAt: 1 };
+  const opened: { officerId: string; displayName: string; roles: readonly Role[]; method: string }[] = [];
+  const sessions: ExternalSignIn = {
+    signInExternal: async (request) => {
+      opened.push({ ...request });
+      return { token: `tns_${'a'.repeat(43)}`, session: { sessionId: `ses_${opened.length}`, expiresAtMs: 1 } };
     },
   };
   return { opened, sessions };
@@ -34,7 +34,7 @@ async function rejection(promise: Promise<unknown>): Promise<TracenetError> {
 describe('sign-in through an OpenID provider (oidc-provider on loopback)', () => {
   let idp: TestIdentityProvider;
   const clock = new ManualScheduler(Date.now());
-  const signInFor = (sessions: OidcSessionOpener, overrides: Partial<typeof DEFAULT_CONFIG.access.oidc> = {}) =>
+  const signInFor = (accounts: ExternalSignIn, overrides: Partial<typeof DEFAULT_CONFIG.access.oidc> = {}) =>
     new OidcSignIn({
       settings: {
         ...DEFAULT_CONFIG.access.oidc,
@@ -47,7 +47,7 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
         scopes: ['openid', 'profile', 'groups'],
         ...overrides,
       },
-      sessions,
+      accounts,
       clock,
       logger: pino({ level: 'silent' }),
     });
@@ -80,8 +80,15 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
 
     const callback = await signInAsUser(begun.authorizationUrl, REDIRECT, 'sam');
     const done = await signIn.complete(callback);
-    expect(done).toMatchObject({ officerId: 'oidc:sam', name: 'Sam Supervisor', roles: ['officer', 'supervisor'] });
-    expect(opened).toEqual([{ id: 'oidc:sam', name: 'Sam Supervisor', roles: ['officer', 'supervisor'] }]);
+    expect(done).toMatchObject({
+      officerId: 'sam@oidc',
+      name: 'Sam Supervisor',
+      roles: ['officer', 'supervisor'],
+      sessionId: 'ses_1',
+    });
+    expect(opened).toEqual([
+      { officerId: 'sam@oidc', displayName: 'Sam Supervisor', roles: ['officer', 'supervisor'], method: 'oidc' },
+    ]);
   });
 
   it('refuses a wrong state, and the same callback twice (a replayed code)', async () => {
@@ -147,7 +154,7 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
         'access.oidc.rolesClaim',
         'oidc_no_role',
       ]);
-      expect(error.message).toContain(`oidc:${login}`);
+      expect(error.message).toContain(`${login}@oidc`);
       expect(error.message).toContain(`"groups" ${says}`);
     }
     expect(opened).toHaveLength(0);
@@ -217,6 +224,13 @@ describe('roles from a claim', () => {
     ]);
     expect(claimValues({}, 'groups')).toBeUndefined();
     expect(claimValues({ groups: { a: 1 } }, 'groups')).toEqual([]);
+  });
+
+  it('names the officer after the subject, or a digest of a subject that is no account id', () => {
+    expect(officerIdOf('ana.lopez')).toBe('ana.lopez@oidc');
+    expect(officerIdOf('00uA1b2C3')).toMatch(/^[0-9a-f]{24}@oidc$/);
+    expect(officerIdOf('00uA1b2C3')).not.toBe(officerIdOf('00ua1b2c3'));
+    expect(officerIdOf('x'.repeat(60))).toMatch(/^[0-9a-f]{24}@oidc$/);
   });
 
   it('maps values through the role map, each role once, never through inherited keys', () => {
