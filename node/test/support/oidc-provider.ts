@@ -57,6 +57,7 @@ export async function startIdentityProvider(options: {
     jwks: { keys: [jwk as never] },
     cookies: { keys: [randomUUID()] },
     pkce: { required: () => true, methods: ['S256'] },
+    ttl: { AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
     claims: { openid: ['sub'], profile: ['name'], groups: ['groups'] },
     scopes: ['openid', 'profile', 'groups'],
     findAccount: (_ctx: KoaContextWithOIDC, sub: string) => {
