@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ErrorCode, TracenetError } from '@tracenet/proto';
+import { type AccessServer, ErrorCode, TracenetError } from '@tracenet/proto';
+import type { UnaryClient } from '../api/unary-client.js';
 import { isLoopbackHost } from '../config/config.js';
 import type { Scheduler } from '../util/scheduler.js';
 
@@ -122,4 +123,80 @@ export async function loginThroughIdentityProvider<T>(steps: OidcLoginSteps<T>):
       });
     });
   });
+}
+
+/** What `tracenet login --oidc` keeps and prints once signed in. */
+export interface OidcLoginResult {
+  readonly officerId: string;
+  readonly displayName: string;
+  readonly roles: readonly string[];
+  readonly sessionId: string;
+  readonly expiresAtMs: number;
+  /** Where the session was kept. */
+  readonly loginFile: string;
+}
+
+/** What {@link runOidcLogin} needs: the node's Access API without a token, where to keep the session, where to write. */
+export interface OidcLoginCommand {
+  readonly access: UnaryClient<AccessServer>;
+  /** Keeps the session for the node (the CLI's login file, mode 0600); returns the file's path. */
+  readonly save: (login: {
+    officerId: string;
+    sessionId: string;
+    token: string;
+    expiresAtMs: number;
+  }) => Promise<string>;
+  /** Where the instructions go (standard error: standard output is for the result). */
+  readonly tell: (text: string) => void;
+  readonly scheduler: Scheduler;
+  /** Plays the browser in tests; the CLI leaves it to the user. */
+  readonly browser?: (authorizationUrl: string) => Promise<void>;
+}
+
+/**
+ * `tracenet login --oidc`: signs the user in through the node's identity provider with the
+ * loopback listener of {@link loginThroughIdentityProvider} and keeps the session like
+ * `tracenet login` does. Returns what to print; the session token itself is never printed.
+ */
+export async function runOidcLogin(command: OidcLoginCommand): Promise<OidcLoginResult> {
+  const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+  const response = await loginThroughIdentityProvider({
+    begin: () => command.access.call('beginOidcSignIn', {}),
+    complete: (callbackUrl) => command.access.call('completeOidcSignIn', { callbackUrl }),
+    announce: (url) => {
+      command.tell(
+        `Open this address in your browser to sign in with your identity provider:\n\n  ${url}\n\nWaiting for the browser to come back (until ${clock(
+          command.scheduler.now() + 10 * 60_000,
+        )} UTC) …\n`,
+      );
+      return command.browser?.(url);
+    },
+    scheduler: command.scheduler,
+  });
+  const officerId = response.officer?.officerId ?? '';
+  const loginFile = await command.save({
+    officerId,
+    sessionId: response.sessionId,
+    token: response.sessionToken,
+    expiresAtMs: response.expiresAtMs,
+  });
+  return {
+    officerId,
+    displayName: response.officer?.displayName ?? '',
+    roles: response.officer?.roles ?? [],
+    sessionId: response.sessionId,
+    expiresAtMs: response.expiresAtMs,
+    loginFile,
+  };
+}
+
+/** The lines `tracenet login --oidc` prints once signed in. */
+export function oidcLoginLines(result: OidcLoginResult): string[] {
+  const name = result.displayName === '' ? '' : ` (${result.displayName})`;
+  return [
+    `Signed in as ${result.officerId}${name}, roles ${result.roles.join(', ')}; session ${result.sessionId} until ${new Date(
+      result.expiresAtMs,
+    ).toISOString()}`,
+    `The session is kept in ${result.loginFile} (mode 0600) and used by every command on this node until it expires or you run tracenet logout.`,
+  ];
 }

@@ -6,14 +6,24 @@ import {
   type RecordsServer,
   TracenetError,
 } from '@tracenet/proto';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
+import { oidcLoginLines, runOidcLogin } from '../../src/cli/oidc-login.js';
 import { DEFAULT_CONFIG } from '../../src/config/config.js';
+import { systemScheduler } from '../../src/util/scheduler.js';
 import { startNode, testConfig, type TestNode } from '../support/nodes.js';
 import { signInAsUser, startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.js';
 import { weapon } from '../records/support.js';
 
-const REDIRECT = 'http://127.0.0.1:7450/oidc/callback';
+/** A port nobody listens on right now: the CLI's redirect listener binds it. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /**
  * The Access API's BeginOidcSignIn / CompleteOidcSignIn on a real node, with a real OpenID
@@ -23,8 +33,10 @@ describe('Access: sign-in through the identity provider', () => {
   let idp: TestIdentityProvider;
   let bed: TestNode;
   let anonymous: UnaryClient<AccessServer>;
+  let REDIRECT = '';
 
   beforeAll(async () => {
+    REDIRECT = `http://127.0.0.1:${await freePort()}/oidc/callback`;
     idp = await startIdentityProvider({
       redirectUri: REDIRECT,
       users: {
@@ -137,6 +149,39 @@ describe('Access: sign-in through the identity provider', () => {
     await expect(
       anonymous.call('completeOidcSignIn', { callbackUrl: `${REDIRECT}?state=${'x'.repeat(9000)}` }),
     ).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'callback_url', rule: 'max_length' });
+  });
+
+  it('tracenet login --oidc: prints the URL, receives the browser, keeps a working session', async () => {
+    const told: string[] = [];
+    const saved: { officerId: string; sessionId: string; token: string; expiresAtMs: number }[] = [];
+    const result = await runOidcLogin({
+      access: anonymous,
+      save: async (login) => {
+        saved.push(login);
+        return '/home/ana/.config/tracenet/logins.json';
+      },
+      tell: (text) => told.push(text),
+      scheduler: systemScheduler,
+      browser: async (url) => {
+        await fetch(await signInAsUser(url, REDIRECT, 'ana'));
+      },
+    });
+    expect(told.join('')).toContain('Open this address in your browser');
+    expect(told.join('')).toContain(`${idp.issuer}/auth?`);
+    expect(result).toMatchObject({ officerId: 'ana@oidc', displayName: 'Ana Officer', roles: ['officer'] });
+    expect(saved).toHaveLength(1);
+    expect(oidcLoginLines(result).join('\n')).not.toContain(saved[0]?.token ?? 'no token');
+    expect(oidcLoginLines(result)[0]).toContain('Signed in as ana@oidc (Ana Officer), roles officer');
+    const access = connectUnary<AccessServer>(AccessClient, bed.node.authorityAddress, saved[0]?.token ?? '');
+    try {
+      expect(await access.call('whoAmI', {})).toMatchObject({
+        kind: 'officer',
+        id: 'ana@oidc',
+        session: result.sessionId,
+      });
+    } finally {
+      access.close();
+    }
   });
 
   it('says UNIMPLEMENTED on a node without an identity provider', async () => {
