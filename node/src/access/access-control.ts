@@ -350,10 +350,13 @@ export class AccessControl {
     return { token, session, officer };
   }
 
-  /** Ends the session of `actor` (sign-out); NOT_FOUND when the caller has no session. */
+  /**
+   * Ends the session of `actor` (sign-out); NOT_FOUND when the caller has no session. The ended
+   * session is kept until the node restarts, so that its token is refused as `session_revoked`.
+   */
   async logout(actor: Actor): Promise<SessionRecord> {
     const found = [...this.#sessions.entries()].find(
-      ([, s]) => s.sessionId === actor.session && actor.kind === 'officer',
+      ([, s]) => actor.kind === 'officer' && s.sessionId === actor.session && s.revokedAtMs === 0,
     );
     if (!found)
       throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, 'the caller has no session to end', {
@@ -363,10 +366,10 @@ export class AccessControl {
     const [hash, session] = found;
     const ended = { ...session, revokedAtMs: this.#options.clock.now() };
     await this.#options.journal.write(
-      [this.#options.store.access.sessions.del(hash)],
+      [this.#options.store.access.sessions.put(hash, ended)],
       [{ type: 'officer.signed_out', fields: { officerId: session.officerId, session: session.sessionId } }],
     );
-    this.#sessions.delete(hash);
+    this.#sessions.set(hash, ended);
     return ended;
   }
 
@@ -638,17 +641,20 @@ export class AccessControl {
   /** Writes `officer` with `events`; `endSessions` ends every session of the officer in the same batch. */
   async #saveOfficer(officer: OfficerRecord, events: AuditEvent[], actor?: Actor, endSessions = false): Promise<void> {
     const { access } = this.#options.store;
-    const ended = endSessions
-      ? [...this.#sessions.entries()].filter(([, s]) => s.officerId === officer.officerId).map(([hash]) => hash)
+    const now = this.#options.clock.now();
+    const ended: Array<[string, SessionRecord]> = endSessions
+      ? [...this.#sessions.entries()]
+          .filter(([, s]) => s.officerId === officer.officerId && s.revokedAtMs === 0)
+          .map(([hash, s]) => [hash, { ...s, revokedAtMs: now }])
       : [];
     const write = () =>
       this.#options.journal.write(
-        [access.officers.put(officer.officerId, officer), ...ended.map((hash) => access.sessions.del(hash))],
+        [access.officers.put(officer.officerId, officer), ...ended.map(([hash, s]) => access.sessions.put(hash, s))],
         events,
       );
     await (actor ? runAs(actor, write) : write());
     this.#officers.set(officer.officerId, officer);
-    for (const hash of ended) this.#sessions.delete(hash);
+    for (const [hash, session] of ended) this.#sessions.set(hash, session);
   }
 
   async #audit(operations: [], event: AuditEvent): Promise<void> {

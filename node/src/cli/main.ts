@@ -20,7 +20,7 @@ import { DEFAULT_CONFIG, loadConfig } from '../config/config.js';
 import { initSodium } from '../crypto/sodium.js';
 import { PeerRegistry, summarisePeer } from '../federation/peers.js';
 import { readRosterKey, RosterGuard } from '../keys/roster.js';
-import { dataPaths, exists, initDataDir, loadIdentity, readAuthorityToken } from '../identity/data-dir.js';
+import { dataPaths, exists, initDataDir, loadIdentity } from '../identity/data-dir.js';
 import { parsePeerCardFile } from '../identity/peer-card.js';
 import { TracenetNode } from '../node.js';
 import { openStore, type Store } from '../store/store.js';
@@ -38,7 +38,9 @@ import {
   reportedCode,
   running,
 } from './context.js';
+import { inSetupMode, registerAccessCommands } from './access-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
+import { cliToken } from './login-file.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
 import {
@@ -70,9 +72,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 async function authority(dataDir: string): Promise<LocalAuthorityClient | undefined> {
   const info = await running(dataDir);
-  return info
-    ? connectAuthority(info.authority, await readAuthorityToken(dataDir), await authorityChannel(info))
-    : undefined;
+  return info ? connectAuthority(info.authority, await cliToken(dataDir), await authorityChannel(info)) : undefined;
 }
 
 async function requireAuthority(dataDir: string): Promise<LocalAuthorityClient> {
@@ -413,6 +413,7 @@ program
     try {
       const info = await client.call('getNodeInfo', {});
       const stats = await client.call('getDeliveryStats', {});
+      const setupMode = await inSetupMode(options.data);
       output(
         Boolean(options.json),
         {
@@ -421,9 +422,15 @@ program
           federationAddress: info.federationAddress,
           ...stats,
           registry: info.registry,
+          setupMode,
         },
         () => [
           `${info.participantId} (key ${info.keyId}) federation ${info.federationAddress}, version ${info.softwareVersion}`,
+          ...(setupMode
+            ? [
+                'setup mode: no administrator account yet, the bootstrap token works; create one with tracenet officers add <id> --role administrator',
+              ]
+            : []),
           `inbox ${stats.inbox}  outbox ${stats.outbox}  sent ${stats.sent}  failed ${stats.failed}  oldest queued ${Math.round(stats.oldestOutboxAgeMs / 1000)} s`,
           ...info.registry.flatMap(registryLines),
         ],
@@ -615,6 +622,7 @@ const recordsCommand = registerRecordCommands(program, { connect: connection });
 registerLookupCommands(program, recordsCommand);
 registerBackupCommands(program);
 registerRegistryCommands(program);
+registerAccessCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const failure = TracenetError.from(error);
