@@ -480,7 +480,7 @@ describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
       session: added.client?.keyId,
     });
     await cases(key).call('listCases', ListCasesRequest.fromPartial({}));
-    expect(await refusal(authority(key).call('addPeer', { replaceKeys: false }))).toMatchObject({
+    expect(await refusal(authority(key).call('addPeer', { card: undefined, replaceKeys: false }))).toMatchObject({
       code: ErrorCode.ERROR_CODE_FORBIDDEN,
     });
     // A key with the right id and a wrong secret is refused.
@@ -546,8 +546,8 @@ describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
         (t) => authority(t).call('listPeers', {}),
         ['officer', 'supervisor', 'auditor', 'administrator'],
       ],
-      ['Authority.AddPeer', (t) => authority(t).call('addPeer', { replaceKeys: false }), ['administrator']],
-      ['Authority.SetPeerPolicy', (t) => authority(t).call('setPeerPolicy', {}), ['administrator']],
+      ['Authority.AddPeer', (t) => authority(t).call('addPeer', { card: undefined, replaceKeys: false }), ['administrator']],
+      ['Authority.SetPeerPolicy', (t) => authority(t).call('setPeerPolicy', { policy: undefined }), ['administrator']],
       [
         'Authority.SendNotice',
         (t) => authority(t).call('sendNotice', { recipient: '', subject: '', text: '', correlationId: '' }),
@@ -564,7 +564,7 @@ describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
         (t) => records(t).call('searchRecords', SearchRecordsRequest.fromPartial({})),
         ['officer', 'supervisor', 'auditor', 'administrator'],
       ],
-      ['Records.PutRecord', (t) => records(t).call('putRecord', {}), ['officer']],
+      ['Records.PutRecord', (t) => records(t).call('putRecord', { record: undefined }), ['officer']],
       [
         'Lookups.ListHits',
         (t) => lookups(t).call('listHits', ListHitsRequest.fromPartial({})),
