@@ -229,7 +229,10 @@ export class OidcSignIn {
     }
     this.#configuration ??= discover(settings).catch((error: unknown) => {
       this.#configuration = undefined;
-      this.#logger.warn({ err: error, issuer: settings.issuer }, 'the identity provider could not be discovered');
+      this.#logger.warn(
+        { reason: describe(error), issuer: settings.issuer },
+        'the identity provider could not be discovered',
+      );
       throw new TracenetError(
         ErrorCode.ERROR_CODE_UNAVAILABLE,
         `the identity provider ${settings.issuer} could not be reached or did not describe itself as that issuer: ${describe(error)}`,
@@ -294,7 +297,8 @@ export class OidcSignIn {
       }
     }
     if (error instanceof TracenetError) return error;
-    this.#logger.warn({ err: error }, 'sign-in through the identity provider failed');
+    // The message only: a cause may hold the provider's response, which is not for the log.
+    this.#logger.warn({ reason: describe(error) }, 'sign-in through the identity provider failed');
     return new TracenetError(
       ErrorCode.ERROR_CODE_UNAVAILABLE,
       `the identity provider could not complete the sign-in: ${describe(error)}`,

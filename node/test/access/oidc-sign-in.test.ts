@@ -201,6 +201,47 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
     expect((await rejection(signIn.complete(callback))).rule).toBe('oidc_state');
   });
 
+  it('logs no secret: neither the client secret, the code, the state nor any token', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => lines.push(line) });
+    const { sessions } = recordingSessions();
+    const signIn = new OidcSignIn({
+      settings: {
+        ...DEFAULT_CONFIG.access.oidc,
+        issuer: idp.issuer,
+        clientId: idp.clientId,
+        clientSecret: idp.clientSecret,
+        redirectUri: REDIRECT,
+        rolesClaim: 'groups',
+        roleMap: ROLE_MAP,
+        scopes: ['openid', 'profile', 'groups'],
+      },
+      accounts: sessions,
+      clock,
+      logger,
+    });
+    const secrets: string[] = [idp.clientSecret];
+    const attempt = async (login: string) => {
+      const begun = await signIn.begin();
+      const callback = new URL(await signInAsUser(begun.authorizationUrl, REDIRECT, login));
+      secrets.push(callback.searchParams.get('code') ?? '', callback.searchParams.get('state') ?? '');
+      return signIn.complete(callback.href).catch((e: unknown) => e);
+    };
+    await attempt('ana');
+    await attempt('nora');
+    try {
+      idp.tamperIdTokens((claims) => ({ ...claims, aud: 'another-client' }));
+      await attempt('ana');
+    } finally {
+      idp.tamperIdTokens(undefined);
+    }
+    expect(lines.length).toBeGreaterThan(1);
+    const log = lines.join('');
+    for (const secret of secrets) expect(secret.length > 10 && log.includes(secret)).toBe(false);
+    expect(log).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
+    expect(log).not.toContain('tns_');
+  });
+
   it('says when the provider cannot be reached or is not configured', async () => {
     const { sessions } = recordingSessions();
     const unreachable = await rejection(signInFor(sessions, { issuer: 'http://127.0.0.1:1' }).begin());
