@@ -252,13 +252,15 @@ program
           'log.level': options.logLevel,
         },
       });
-      const node = await TracenetNode.open({
-        dataDir: options.data,
-        config,
-        acceptAuditDamage: Boolean(options.acceptAuditDamage),
-      });
+      // The signals are taken before the node opens: opening already logs, and a stop asked for
+      // then is carried out as soon as there is a node to stop.
+      let asked: string | undefined;
       let stopping: Promise<void> | undefined;
+      const started: { node?: TracenetNode } = {};
       const stop = (signal: string) => {
+        asked ??= signal;
+        const node = started.node;
+        if (!node) return;
         node.logger.info({ signal }, 'stopping');
         stopping ??= node.stop().then(
           () => process.exit(0),
@@ -270,6 +272,16 @@ program
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      const node = await TracenetNode.open({
+        dataDir: options.data,
+        config,
+        acceptAuditDamage: Boolean(options.acceptAuditDamage),
+      });
+      started.node = node;
+      if (asked) {
+        stop(asked);
+        return;
+      }
       try {
         await node.start();
       } catch (error) {

@@ -62,7 +62,7 @@ export interface RegistryAdapter {
    * for those alone (the PostgreSQL adapter's `reports` section) saves reading every weapon of a
    * wildcard serial. Without it the node uses {@link findBySerial} and keeps records with `interest`.
    */
-  findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
+  findReported?(serial: SerialPattern, limit: number): Promise<RegistryEntry[]>;
   /**
    * Optional: every row of the registry, in key order, as an entry or — when not even its key or a
    * serial can be read, so that no search can find it — an {@link UnreadableRow}. Memory stays

@@ -220,6 +220,7 @@ export class CsvFolderAdapter implements RegistryAdapter {
           controlComponentSerial: input.controlComponent?.serialNumber ?? '',
           problems,
           source: this.kind,
+          interest: undefined, // a CSV folder carries no reports
         };
         byId.set(entry.recordId, entry);
         rows.push(entry);

@@ -405,18 +405,18 @@ export class PostgresAdapter implements RegistryAdapter {
   /**
    * The records with an active report (the `reports` section) whose serial `serial` matches: the
    * SQL keeps only weapons with an active report, so a wildcard serial reads those alone. A weapon
-   * held but incomplete is not among them (a search finds it). Nothing without a `reports` section.
+   * held but incomplete is among them when its report is valid (its `interest`): a lookup still
+   * hits it. Nothing without a `reports` section.
    */
-  async findReported(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
+  async findReported(serial: SerialPattern, limit: number): Promise<RegistryEntry[]> {
     const reported = this.#sql.reported;
     if (limit <= 0 || !reported) return [];
     const rows = serial.partial
       ? await this.#query(reported.partial, [likePattern(serial.pattern), limit, this.#sql.inactiveCodes])
       : await this.#query(reported.exact, [serial.pattern, limit, this.#sql.inactiveCodes]);
-    const records: WeaponRecord[] = [];
-    for (const { built } of await this.#entries(matchingRows(rows, serial)))
-      if ('record' in built && built.record.interest) records.push(built.record);
-    return records;
+    return (await this.#entries(matchingRows(rows, serial)))
+      .map(entryOf)
+      .filter((entry) => entry.interest !== undefined);
   }
 
   async get(recordId: string): Promise<RegistryEntry | undefined> {
@@ -673,6 +673,7 @@ export class PostgresAdapter implements RegistryAdapter {
         controlComponentSerial: controlSerial,
         problems: unique.map((p) => this.#problem(p)),
         source: this.kind,
+        interest,
       },
       problems: unique,
     };
