@@ -160,13 +160,14 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
     expect(opened).toHaveLength(0);
   });
 
-  it('checks the ID token: another audience or another issuer, signed by the provider’s key, is refused', async () => {
+  it('checks the ID token: another audience, issuer or nonce, signed by the provider’s key, is refused', async () => {
     const { opened, sessions } = recordingSessions();
     const signIn = signInFor(sessions);
     try {
       for (const [claim, value] of [
         ['aud', 'another-client'],
         ['iss', 'https://idp.elsewhere.example'],
+        ['nonce', 'a-nonce-of-another-sign-in'],
       ] as const) {
         idp.tamperIdTokens((claims) => ({ ...claims, [claim]: value }));
         const begun = await signIn.begin();
