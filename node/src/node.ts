@@ -609,6 +609,8 @@ export class TracenetNode {
       accounts: this.access,
       clock: this.options.clock,
       logger: this.logger,
+      audit: (refusal) =>
+        this.journal.write([], [{ type: 'officer.sign_in_failed', fields: { ...refusal, method: 'oidc' } }]),
     });
     addAccessService(server, { access: this.access, token, logger: this.logger, oidc: this.#oidc });
     addRecordsService(server, {

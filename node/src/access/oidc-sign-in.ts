@@ -60,6 +60,13 @@ export interface OidcSignInDeps {
   readonly accounts: ExternalSignIn;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * Records a refused sign-in in the audit log (`officer.sign_in_failed`): a user the provider
+   * vouched for but who has no mapped role, and an ID token that failed its checks. Refusals any
+   * caller can provoke without the provider (an unknown state, a forged `iss`) are only logged,
+   * so that nobody can fill the audit log with them.
+   */
+  readonly audit?: (refusal: { readonly officerId: string; readonly reason: string }) => Promise<void>;
 }
 
 interface Pending {
@@ -165,7 +172,9 @@ export class OidcSignIn {
         idTokenExpected: true,
       });
     } catch (error) {
-      throw this.#refusal(error);
+      const refusal = this.#refusal(error);
+      if (refusal.rule === 'oidc_id_token') await this.#deps.audit?.({ officerId: '', reason: 'oidc_id_token' });
+      throw refusal;
     }
     const claims = tokens.claims();
     if (!claims) throw idTokenError('the provider returned no ID token');
@@ -188,6 +197,7 @@ export class OidcSignIn {
     const officerId = officerIdOf(sub);
     if (roles.length === 0) {
       this.#logger.info({ officer: officerId }, 'sign-in through the identity provider refused: no mapped role');
+      await this.#deps.audit?.({ officerId, reason: 'oidc_no_role' });
       throw new TracenetError(
         ErrorCode.ERROR_CODE_UNAUTHORIZED,
         `the identity provider signed in ${officerId}, but its claim "${settings.rolesClaim}" ${

@@ -139,6 +139,18 @@ describe('Access: sign-in through the identity provider', () => {
     });
     expect(bed.node.access.officers().map((o) => o.officerId)).not.toContain('nora@oidc');
     expect(bed.node.access.officers()).toHaveLength(before);
+
+    // Audited: ana's sign-ins by method, nora's refusal with its reason; the state refusals are not.
+    const lines = (await bed.node.store.audit.entries.all()).map((e) => JSON.parse(e.line) as Record<string, unknown>);
+    const fields = (type: string) =>
+      lines.filter((l) => l.type === type).map((l) => (l.fields ?? l) as Record<string, unknown>);
+    expect(fields('officer.signed_in')).toContainEqual(
+      expect.objectContaining({ officerId: 'ana@oidc', method: 'oidc' }),
+    );
+    const failed = fields('officer.sign_in_failed');
+    expect(failed).toEqual([
+      expect.objectContaining({ officerId: 'nora@oidc', reason: 'oidc_no_role', method: 'oidc' }),
+    ]);
   });
 
   it('refuses an empty or oversized callback URL before anything else', async () => {

@@ -34,6 +34,7 @@ async function rejection(promise: Promise<unknown>): Promise<TracenetError> {
 describe('sign-in through an OpenID provider (oidc-provider on loopback)', () => {
   let idp: TestIdentityProvider;
   const clock = new ManualScheduler(Date.now());
+  const audited: { officerId: string; reason: string }[] = [];
   const signInFor = (accounts: ExternalSignIn, overrides: Partial<typeof DEFAULT_CONFIG.access.oidc> = {}) =>
     new OidcSignIn({
       settings: {
@@ -50,6 +51,9 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
       accounts,
       clock,
       logger: pino({ level: 'silent' }),
+      audit: async (refusal) => {
+        audited.push({ ...refusal });
+      },
     });
 
   beforeAll(async () => {
@@ -143,6 +147,7 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
   it('refuses a user whose claim is missing or maps to no role, saying which claim', async () => {
     const { opened, sessions } = recordingSessions();
     const signIn = signInFor(sessions);
+    audited.length = 0;
     for (const [login, says] of [
       ['nora', 'is missing'],
       ['greta', 'names only "finance"'],
@@ -158,11 +163,16 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
       expect(error.message).toContain(`"groups" ${says}`);
     }
     expect(opened).toHaveLength(0);
+    expect(audited).toEqual([
+      { officerId: 'nora@oidc', reason: 'oidc_no_role' },
+      { officerId: 'greta@oidc', reason: 'oidc_no_role' },
+    ]);
   });
 
   it('checks the ID token: another audience, issuer or nonce, signed by the provider’s key, is refused', async () => {
     const { opened, sessions } = recordingSessions();
     const signIn = signInFor(sessions);
+    audited.length = 0;
     try {
       for (const [claim, value] of [
         ['aud', 'another-client'],
@@ -189,6 +199,7 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
       idp.tamperIdTokens(undefined);
     }
     expect(opened).toHaveLength(1);
+    expect(audited).toEqual(Array.from({ length: 3 }, () => ({ officerId: '', reason: 'oidc_id_token' })));
   });
 
   it('refuses a sign-in that comes back after ten minutes, and a callback at another address', async () => {
