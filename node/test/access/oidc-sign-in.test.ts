@@ -144,6 +144,22 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
     expect(opened).toHaveLength(0);
   });
 
+  it('reports a sign-in the user cancelled at the provider, with the provider’s error', async () => {
+    const { opened, sessions } = recordingSessions();
+    const signIn = signInFor(sessions);
+    const begun = await signIn.begin();
+    const callback = await signInAsUser(begun.authorizationUrl, REDIRECT, 'ana', { cancel: true });
+    expect(new URL(callback).searchParams.get('error')).toBe('access_denied');
+    const error = await rejection(signIn.complete(callback));
+    expect([error.code, error.field, error.rule]).toEqual([
+      ErrorCode.ERROR_CODE_UNAUTHORIZED,
+      'callback_url',
+      'oidc_provider_refused',
+    ]);
+    expect(error.message).toContain('access_denied');
+    expect(opened).toHaveLength(0);
+  });
+
   it('refuses a user whose claim is missing or maps to no role, saying which claim', async () => {
     const { opened, sessions } = recordingSessions();
     const signIn = signInFor(sessions);

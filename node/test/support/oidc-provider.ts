@@ -105,10 +105,16 @@ function resign(token: string, rewrite: (claims: Record<string, unknown>) => Rec
 
 /**
  * Plays the user's browser: opens `authorizationUrl`, follows redirects with cookies, fills the
- * provider's login form as `login` and accepts the consent form, and returns the URL the
+ * provider's login form as `login` and accepts the consent form (or, with `cancel`, presses the
+ * provider's Cancel link), and returns the URL the
  * provider finally redirects to (the redirect URI with `code` and `state`), without opening it.
  */
-export async function signInAsUser(authorizationUrl: string, redirectUri: string, login: string): Promise<string> {
+export async function signInAsUser(
+  authorizationUrl: string,
+  redirectUri: string,
+  login: string,
+  options: { readonly cancel?: boolean } = {},
+): Promise<string> {
   const cookies = new Map<string, string>();
   let url = authorizationUrl;
   let init: { method: 'GET' | 'POST'; body?: URLSearchParams } = { method: 'GET' };
@@ -135,6 +141,13 @@ export async function signInAsUser(authorizationUrl: string, redirectUri: string
       continue;
     }
     const html = await response.text();
+    // The user presses "Cancel" on the provider's page: it sends them back with access_denied.
+    const cancel = /<a href="([^"]+)">\[ Cancel \]<\/a>/.exec(html)?.[1];
+    if (options.cancel && cancel) {
+      url = new URL(cancel.replace(/&amp;/g, '&'), url).href;
+      init = { method: 'GET' };
+      continue;
+    }
     const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
     const prompt = /name="prompt" value="([a-z]+)"/.exec(html)?.[1];
     if (!action || !prompt)
