@@ -6,7 +6,7 @@ import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import type { ClientRecord, OfficerRecord, SessionRecord } from '../store/repositories.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
-import { type Actor, type Role, runAs } from './actor.js';
+import { type Actor, currentActor, type Role, runAs } from './actor.js';
 import {
   checkPasswordStrength,
   DEFAULT_SCRYPT_COST,
@@ -655,6 +655,11 @@ export class AccessControl {
     await (actor ? runAs(actor, write) : write());
     this.#officers.set(officer.officerId, officer);
     for (const [hash, session] of ended) this.#sessions.set(hash, session);
+    const by = actor ?? currentActor();
+    this.#logger.info(
+      { officerId: officer.officerId, change: events.map((e) => e.type).join(','), by: `${by.kind}:${by.id}` },
+      'officer account changed',
+    );
   }
 
   async #audit(operations: [], event: AuditEvent): Promise<void> {

@@ -16,7 +16,13 @@ import { interestViolations } from '../records/interest.js';
 import { parseEnum } from '../records/record-json.js';
 import { normaliseSerial } from '../records/normalise.js';
 import { recordViolations } from '../records/validation.js';
-import type { HeldIncomplete, RegistryAdapter, RegistryEntry, UnreadableRow } from './adapter.js';
+import {
+  type HeldIncomplete,
+  heldIncomplete,
+  type RegistryAdapter,
+  type RegistryEntry,
+  type UnreadableRow,
+} from './adapter.js';
 import {
   columnSql,
   type ColumnRef,
@@ -658,23 +664,12 @@ export class PostgresAdapter implements RegistryAdapter {
     // One problem per record field: a code the mapping cannot read is also a missing value.
     const seen = new Set<string>();
     const unique = problems.filter((p) => !seen.has(p.field) && seen.add(p.field));
-    const m = record.manufacture;
     return {
-      held: {
-        incomplete: true,
-        recordId: record.recordId,
-        identity: {
-          manufacturer: m?.manufacturer ?? '',
-          model: m?.model ?? '',
-          serialNumber: m?.serialNumber ?? '',
-          calibre: m?.calibre ?? '',
-          type: m?.type ?? 0,
-        },
-        controlComponentSerial: controlSerial,
-        problems: unique.map((p) => this.#problem(p)),
-        source: this.kind,
-        interest,
-      },
+      held: heldIncomplete(
+        record,
+        unique.map((p) => this.#problem(p)),
+        this.kind,
+      ),
       problems: unique,
     };
   }

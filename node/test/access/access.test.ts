@@ -546,7 +546,11 @@ describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
         (t) => authority(t).call('listPeers', {}),
         ['officer', 'supervisor', 'auditor', 'administrator'],
       ],
-      ['Authority.AddPeer', (t) => authority(t).call('addPeer', { card: undefined, replaceKeys: false }), ['administrator']],
+      [
+        'Authority.AddPeer',
+        (t) => authority(t).call('addPeer', { card: undefined, replaceKeys: false }),
+        ['administrator'],
+      ],
       ['Authority.SetPeerPolicy', (t) => authority(t).call('setPeerPolicy', { policy: undefined }), ['administrator']],
       [
         'Authority.SendNotice',
