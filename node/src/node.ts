@@ -65,6 +65,7 @@ import { openStore, STORE_SCHEMA_VERSION, type Store } from './store/store.js';
 import type { Clock } from './util/clock.js';
 import { ServiceGroup } from './util/lifecycle.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
+import { Approvals } from './workflow/approvals.js';
 import { PolicyStore } from './workflow/policy.js';
 import { Workflow } from './workflow/workflow.js';
 
@@ -158,6 +159,8 @@ export class TracenetNode {
   readonly receiver: Receiver;
   readonly outbox: Outbox;
   readonly policies: PolicyStore;
+  /** Four-eyes approval: the approval policy and the approvals queue (docs/protocol.md 12.12). */
+  readonly approvals: Approvals;
   /** The node's own records (LevelDB): what the Records API writes. */
   readonly records: RecordStore;
   /** Every source of records the node answers and searches from (docs/integration.md). */
@@ -198,6 +201,7 @@ export class TracenetNode {
       | 'receiver'
       | 'outbox'
       | 'policies'
+      | 'approvals'
       | 'records'
       | 'registry'
       | 'workflow'
@@ -215,6 +219,7 @@ export class TracenetNode {
     this.receiver = parts.receiver;
     this.outbox = parts.outbox;
     this.policies = parts.policies;
+    this.approvals = parts.approvals;
     this.records = parts.records;
     this.registry = parts.registry;
     this.workflow = parts.workflow;
@@ -365,6 +370,8 @@ export class TracenetNode {
       });
       const policies = new PolicyStore({ store, journal });
       await policies.load();
+      const approvals = new Approvals({ store, journal, clock });
+      await approvals.load();
       const records = new RecordStore({ store, journal, clock, logger });
       const aliases = new AliasTables({
         path: join(options.dataDir, 'aliases.csv'),
@@ -387,6 +394,7 @@ export class TracenetNode {
         journal,
         outbox,
         policies,
+        approvals,
         records: registry,
         isPinned: (id) => peers.get(id) !== undefined,
         clock,
@@ -476,6 +484,7 @@ export class TracenetNode {
         receiver,
         outbox,
         policies,
+        approvals,
         records,
         registry,
         workflow,
@@ -585,8 +594,9 @@ export class TracenetNode {
       verifyAudit: () => this.verifyAudit(),
       createBackup: (includeKeys) => this.createBackup(includeKeys),
       registry: () => this.registry.monitor.statuses(),
+      approvals: this.approvals,
     });
-    addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
+    addCasesService(server, { workflow: this.workflow, approvals: this.approvals, token, logger: this.logger });
     addRecordsService(server, {
       records: this.records,
       registry: this.registry,

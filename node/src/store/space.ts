@@ -34,6 +34,8 @@ export const SPACES = [
   'hits',
   'lookups',
   'lookup-seen',
+  // Four-eyes approval (docs/protocol.md 12.12): the steps waiting for a supervisor, by id.
+  'approvals',
 ] as const;
 export type SpaceName = (typeof SPACES)[number];
 

@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { AuditVerification } from "./audit.js";
+import { Approval } from "./cases_service.js";
 import { MessageKind, messageKindFromJSON, messageKindToJSON } from "./envelope.js";
 import { NodeEvent } from "./events.js";
 import { Roster } from "./keys.js";
@@ -153,6 +154,12 @@ export interface AddPeerResponse {
     | undefined;
   /** True when a pinned card was replaced by a newer one of the same keys. */
   replaced: boolean;
+  /**
+   * Set when the approval policy holds the change for a supervisor's approval (docs/protocol.md
+   * 12.12): nothing was changed yet.
+   * Optional, so that code written before it still compiles.
+   */
+  pendingApproval?: Approval | undefined;
 }
 
 /** ListPeersRequest has no fields. */
@@ -259,7 +266,15 @@ export interface SetPeerPolicyRequest {
 
 /** SetPeerPolicyResponse returns the policy as stored. */
 export interface SetPeerPolicyResponse {
-  policy: PeerPolicy | undefined;
+  policy:
+    | PeerPolicy
+    | undefined;
+  /**
+   * Set when the approval policy holds the change for a supervisor's approval (docs/protocol.md
+   * 12.12): nothing was changed yet.
+   * Optional, so that code written before it still compiles.
+   */
+  pendingApproval?: Approval | undefined;
 }
 
 /** GetPeerPolicyRequest names a peer. */
@@ -365,6 +380,12 @@ export interface RemovePeerResponse {
     | undefined;
   /** Messages queued to that participant: they wait for a new pin of it, or fail as EXPIRED. */
   queuedMessages: number;
+  /**
+   * Set when the approval policy holds the change for a supervisor's approval (docs/protocol.md
+   * 12.12): nothing was changed yet.
+   * Optional, so that code written before it still compiles.
+   */
+  pendingApproval?: Approval | undefined;
 }
 
 /** CreateBackupRequest says whether the secret key files go into the backup. */
@@ -872,7 +893,7 @@ export const AddPeerRequest: MessageFns<AddPeerRequest> = {
 };
 
 function createBaseAddPeerResponse(): AddPeerResponse {
-  return { peer: undefined, replaced: false };
+  return { peer: undefined, replaced: false, pendingApproval: undefined };
 }
 
 export const AddPeerResponse: MessageFns<AddPeerResponse> = {
@@ -882,6 +903,9 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
     }
     if (message.replaced !== false) {
       writer.uint32(16).bool(message.replaced);
+    }
+    if (message.pendingApproval !== undefined) {
+      Approval.encode(message.pendingApproval, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -915,6 +939,14 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
             message.replaced = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pendingApproval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -931,6 +963,11 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
     return {
       peer: isSet(object.peer) ? PeerSummary.fromJSON(object.peer) : undefined,
       replaced: isSet(object.replaced) ? globalThis.Boolean(object.replaced) : false,
+      pendingApproval: isSet(object.pendingApproval)
+        ? Approval.fromJSON(object.pendingApproval)
+        : isSet(object.pending_approval)
+        ? Approval.fromJSON(object.pending_approval)
+        : undefined,
     };
   },
 
@@ -941,6 +978,9 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
     }
     if (message.replaced !== false) {
       obj.replaced = message.replaced;
+    }
+    if (message.pendingApproval !== undefined) {
+      obj.pendingApproval = Approval.toJSON(message.pendingApproval);
     }
     return obj;
   },
@@ -954,6 +994,9 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
       ? PeerSummary.fromPartial(object.peer)
       : undefined;
     message.replaced = object.replaced ?? false;
+    message.pendingApproval = (object.pendingApproval !== undefined && object.pendingApproval !== null)
+      ? Approval.fromPartial(object.pendingApproval)
+      : undefined;
     return message;
   },
 };
@@ -2262,13 +2305,16 @@ export const SetPeerPolicyRequest: MessageFns<SetPeerPolicyRequest> = {
 };
 
 function createBaseSetPeerPolicyResponse(): SetPeerPolicyResponse {
-  return { policy: undefined };
+  return { policy: undefined, pendingApproval: undefined };
 }
 
 export const SetPeerPolicyResponse: MessageFns<SetPeerPolicyResponse> = {
   encode(message: SetPeerPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.policy !== undefined) {
       PeerPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    if (message.pendingApproval !== undefined) {
+      Approval.encode(message.pendingApproval, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -2294,6 +2340,14 @@ export const SetPeerPolicyResponse: MessageFns<SetPeerPolicyResponse> = {
             message.policy = PeerPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pendingApproval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2307,13 +2361,23 @@ export const SetPeerPolicyResponse: MessageFns<SetPeerPolicyResponse> = {
   },
 
   fromJSON(object: any): SetPeerPolicyResponse {
-    return { policy: isSet(object.policy) ? PeerPolicy.fromJSON(object.policy) : undefined };
+    return {
+      policy: isSet(object.policy) ? PeerPolicy.fromJSON(object.policy) : undefined,
+      pendingApproval: isSet(object.pendingApproval)
+        ? Approval.fromJSON(object.pendingApproval)
+        : isSet(object.pending_approval)
+        ? Approval.fromJSON(object.pending_approval)
+        : undefined,
+    };
   },
 
   toJSON(message: SetPeerPolicyResponse): unknown {
     const obj: any = {};
     if (message.policy !== undefined) {
       obj.policy = PeerPolicy.toJSON(message.policy);
+    }
+    if (message.pendingApproval !== undefined) {
+      obj.pendingApproval = Approval.toJSON(message.pendingApproval);
     }
     return obj;
   },
@@ -2325,6 +2389,9 @@ export const SetPeerPolicyResponse: MessageFns<SetPeerPolicyResponse> = {
     const message = createBaseSetPeerPolicyResponse();
     message.policy = (object.policy !== undefined && object.policy !== null)
       ? PeerPolicy.fromPartial(object.policy)
+      : undefined;
+    message.pendingApproval = (object.pendingApproval !== undefined && object.pendingApproval !== null)
+      ? Approval.fromPartial(object.pendingApproval)
       : undefined;
     return message;
   },
@@ -3516,7 +3583,7 @@ export const RemovePeerRequest: MessageFns<RemovePeerRequest> = {
 };
 
 function createBaseRemovePeerResponse(): RemovePeerResponse {
-  return { peer: undefined, queuedMessages: 0 };
+  return { peer: undefined, queuedMessages: 0, pendingApproval: undefined };
 }
 
 export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
@@ -3526,6 +3593,9 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
     }
     if (message.queuedMessages !== 0) {
       writer.uint32(16).uint32(message.queuedMessages);
+    }
+    if (message.pendingApproval !== undefined) {
+      Approval.encode(message.pendingApproval, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -3559,6 +3629,14 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
             message.queuedMessages = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pendingApproval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3579,6 +3657,11 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
         : isSet(object.queued_messages)
         ? globalThis.Number(object.queued_messages)
         : 0,
+      pendingApproval: isSet(object.pendingApproval)
+        ? Approval.fromJSON(object.pendingApproval)
+        : isSet(object.pending_approval)
+        ? Approval.fromJSON(object.pending_approval)
+        : undefined,
     };
   },
 
@@ -3589,6 +3672,9 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
     }
     if (message.queuedMessages !== 0) {
       obj.queuedMessages = Math.round(message.queuedMessages);
+    }
+    if (message.pendingApproval !== undefined) {
+      obj.pendingApproval = Approval.toJSON(message.pendingApproval);
     }
     return obj;
   },
@@ -3602,6 +3688,9 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
       ? PeerSummary.fromPartial(object.peer)
       : undefined;
     message.queuedMessages = object.queuedMessages ?? 0;
+    message.pendingApproval = (object.pendingApproval !== undefined && object.pendingApproval !== null)
+      ? Approval.fromPartial(object.pendingApproval)
+      : undefined;
     return message;
   },
 };
