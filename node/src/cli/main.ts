@@ -38,6 +38,7 @@ import {
   reportedCode,
   running,
 } from './context.js';
+import { registerApprovalCommands } from './approval-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
@@ -610,6 +611,7 @@ registerPeerCardCommands(peers, {
   offline: (dataDir, work) => offline(dataDir, (_store, _journal, registry) => work(registry)),
 });
 registerTraceCommands(program);
+registerApprovalCommands(program);
 registerKeyCommands(program, { connect: requireAuthority });
 const recordsCommand = registerRecordCommands(program, { connect: connection });
 registerLookupCommands(program, recordsCommand);
