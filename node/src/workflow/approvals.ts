@@ -14,7 +14,7 @@ import { type Actor, currentActor } from '../access/actor.js';
 import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { ApprovalPolicyRecord, ApprovalRecord } from '../store/repositories.js';
-import type { Scheduler } from '../util/scheduler.js';
+import type { Clock } from '../util/clock.js';
 
 /** The policy of a node that never set one: no step waits (docs/protocol.md 12.12). */
 export const NO_APPROVALS: ApprovalPolicyRecord = Object.freeze({
@@ -142,7 +142,7 @@ export class Approvals {
     | ((caseId: string, summary: string, operations: Operation[], audit: AuditEvent[]) => Promise<void>)
     | undefined;
 
-  constructor(private readonly deps: { store: Store; journal: Journal; clock: Scheduler }) {}
+  constructor(private readonly deps: { store: Store; journal: Journal; clock: Clock }) {}
 
   /** Reads the policy and the last approval id. */
   async load(): Promise<void> {
