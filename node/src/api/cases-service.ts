@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Approvals } from '../workflow/approvals.js';
 import { answerInput } from '../workflow/officer-commands.js';
 import type { Workflow } from '../workflow/workflow.js';
-import { decodingTolerantly, guardedUnary } from './grpc-handlers.js';
+import { type AuthorityCredentials, decodingTolerantly, guardedUnary } from './grpc-handlers.js';
 
 function requireCaseId(caseId: string): string {
   if (caseId === '')
@@ -38,7 +38,7 @@ function requireThird(participant: string): string {
  */
 export function addCasesService(
   server: Server,
-  deps: { workflow: Workflow; approvals?: Approvals; token: string; logger: Logger },
+  deps: { workflow: Workflow; approvals?: Approvals; token: AuthorityCredentials; logger: Logger },
 ): void {
   const logger = deps.logger.child({ component: 'cases-api' });
   const w = deps.workflow;

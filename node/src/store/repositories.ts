@@ -207,6 +207,55 @@ const approvalPolicyShape = object({
 });
 /** The approval policy: which steps wait for a supervisor's approval. */
 export type ApprovalPolicyRecord = ReturnType<typeof approvalPolicyShape>;
+// ---- access (access/access-control.ts) ----
+
+const roleCheck = literal('officer', 'supervisor', 'auditor', 'administrator');
+const officerShape = object({
+  officerId: string,
+  displayName: string,
+  roles: array(roleCheck),
+  /** `scrypt$<N>$<r>$<p>$<salt b64>$<hash b64>` (access/passwords.ts); '' for an account signed in only through OIDC. */
+  passwordHash: string,
+  /** Base32 TOTP secret (RFC 6238); '' when no second factor is set. */
+  totpSecret: string,
+  totpRequired: boolean,
+  disabled: boolean,
+  createdAtMs: number,
+  failedAttempts: number,
+  /** No sign-in is checked before this (back-off after a failure, or a lockout). */
+  notBeforeMs: number,
+  lockedUntilMs: number,
+  lastLoginAtMs: number,
+  /** Last TOTP time step accepted: a code is never accepted twice. */
+  lastTotpStep: number,
+});
+/** An officer account as stored: the password only as a scrypt hash. */
+export type OfficerRecord = ReturnType<typeof officerShape>;
+
+const sessionShape = object({
+  sessionId: string,
+  officerId: string,
+  createdAtMs: number,
+  expiresAtMs: number,
+  revokedAtMs: number,
+  /** How the officer signed in: 'password' or 'oidc'. */
+  method: string,
+});
+/** A session, stored under the SHA-256 (hex) of its token: the token itself is never stored. */
+export type SessionRecord = ReturnType<typeof sessionShape>;
+
+const clientShape = object({
+  clientId: string,
+  roles: array(roleCheck),
+  keyId: string,
+  /** SHA-256 (hex) of the secret part of the API key. */
+  secretHash: string,
+  createdAtMs: number,
+  expiresAtMs: number,
+  revokedAtMs: number,
+});
+/** A named client and its API key's digest. */
+export type ClientRecord = ReturnType<typeof clientShape>;
 
 // ---- meta ----
 
@@ -313,6 +362,13 @@ export interface ApprovalsRepository {
   /** Keyed by approval id (`apr-` and a zero-padded number), so that the key order is the drafting order. */
   readonly queue: Collection<ApprovalRecord>;
   readonly policy: Cell<ApprovalPolicyRecord>;
+}
+
+/** Aggregate: officer accounts (by id), sessions (by token digest) and clients (by id). */
+export interface AccessRepository {
+  readonly officers: Collection<OfficerRecord>;
+  readonly sessions: Collection<SessionRecord>;
+  readonly clients: Collection<ClientRecord>;
 }
 
 /** Aggregate: the node's own keys and settings. */
@@ -524,6 +580,7 @@ export interface StoreRepositories {
   readonly records: RecordsRepository;
   readonly meta: MetaRepository;
   readonly approvals: ApprovalsRepository;
+  readonly access: AccessRepository;
   /**
    * One page of the messages of a direction, in key order (the inbox by arrival, the others by
    * message id); `token` is `next` of the previous page.
@@ -610,6 +667,11 @@ export function createRepositories(engine: Engine): StoreRepositories {
     approvals: {
       queue: json('approvals', approvalShape),
       policy: meta(META.approvalPolicy, approvalPolicyShape),
+    },
+    access: {
+      officers: json('officers', officerShape),
+      sessions: json('sessions', sessionShape),
+      clients: json('clients', clientShape),
     },
     meta: {
       roster: meta(META.roster, rosterShape),

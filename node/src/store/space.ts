@@ -34,6 +34,10 @@ export const SPACES = [
   'hits',
   'lookups',
   'lookup-seen',
+  // Access (docs/protocol.md section 7): officer accounts, sessions by token digest, clients.
+  'officers',
+  'sessions',
+  'clients',
   // Four-eyes approval (docs/protocol.md 12.12): the steps waiting for a supervisor, by id.
   'approvals',
 ] as const;

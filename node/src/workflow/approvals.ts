@@ -302,7 +302,7 @@ export class Approvals {
 
   /**
    * Approves a waiting step and carries it out, in one batch with the decision for a case step.
-   * The approver holds `supervisor` and is not the drafter (UNAUTHORIZED, `supervisor_role` /
+   * The approver holds `supervisor` and is not the drafter (FORBIDDEN, `supervisor_role` /
    * `four_eyes`). A step that can no longer be carried out (the case moved on) fails with the
    * step's own error and stays pending: reject it.
    */
@@ -351,13 +351,13 @@ export class Approvals {
       });
     const actor = currentActor();
     if (!actor.roles.includes('supervisor'))
-      throw new TracenetError(ErrorCode.ERROR_CODE_UNAUTHORIZED, 'only a supervisor approves or rejects a step', {
+      throw new TracenetError(ErrorCode.ERROR_CODE_FORBIDDEN, 'only a supervisor approves or rejects a step', {
         field: 'authorization',
         rule: 'supervisor_role',
       });
     if (actor.kind === approval.drafter.kind && actor.id === approval.drafter.id)
       throw new TracenetError(
-        ErrorCode.ERROR_CODE_UNAUTHORIZED,
+        ErrorCode.ERROR_CODE_FORBIDDEN,
         'the drafter of a step cannot approve or reject it: another supervisor does',
         {
           field: 'authorization',

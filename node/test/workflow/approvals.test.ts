@@ -180,7 +180,7 @@ describe('four-eyes approval', () => {
 
     // Not by someone without the supervisor role, not by the drafter, not by nobody.
     expect(await failure(runAs(officer, () => bel.node.approvals.approve(approvalId, '')))).toMatchObject({
-      code: ErrorCode.ERROR_CODE_UNAUTHORIZED,
+      code: ErrorCode.ERROR_CODE_FORBIDDEN,
       rule: 'supervisor_role',
     });
     expect(await failure(bel.node.approvals.approve(approvalId, ''))).toMatchObject({ rule: 'supervisor_role' });
@@ -189,7 +189,7 @@ describe('four-eyes approval', () => {
     );
     const refusalId = byChief.held?.approvalId ?? '';
     expect(await failure(runAs(chief, () => bel.node.approvals.approve(refusalId, '')))).toMatchObject({
-      code: ErrorCode.ERROR_CODE_UNAUTHORIZED,
+      code: ErrorCode.ERROR_CODE_FORBIDDEN,
       rule: 'four_eyes',
     });
     // The refusal is rejected by another supervisor: nothing is sent, the case says so.

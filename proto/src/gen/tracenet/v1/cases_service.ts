@@ -3968,7 +3968,7 @@ export const CasesService = {
   },
   /**
    * ApproveStep approves a waiting step and carries it out: the approver holds the supervisor role
-   * and is not the drafter (UNAUTHORIZED, rule supervisor_role or four_eyes otherwise).
+   * and is not the drafter (FORBIDDEN, rule supervisor_role or four_eyes otherwise).
    */
   approveStep: {
     path: "/tracenet.v1.Cases/ApproveStep" as const,
@@ -4063,7 +4063,7 @@ export interface CasesServer extends UntypedServiceImplementation {
   listApprovals: handleUnaryCall<ListApprovalsRequest, ListApprovalsResponse>;
   /**
    * ApproveStep approves a waiting step and carries it out: the approver holds the supervisor role
-   * and is not the drafter (UNAUTHORIZED, rule supervisor_role or four_eyes otherwise).
+   * and is not the drafter (FORBIDDEN, rule supervisor_role or four_eyes otherwise).
    */
   approveStep: handleUnaryCall<ApproveStepRequest, ApprovalResponse>;
   /** RejectStep rejects a waiting step: nothing of it is carried out. Same checks as ApproveStep. */
@@ -4388,7 +4388,7 @@ export interface CasesClient extends Client {
   ): ClientUnaryCall;
   /**
    * ApproveStep approves a waiting step and carries it out: the approver holds the supervisor role
-   * and is not the drafter (UNAUTHORIZED, rule supervisor_role or four_eyes otherwise).
+   * and is not the drafter (FORBIDDEN, rule supervisor_role or four_eyes otherwise).
    */
   approveStep(
     request: ApproveStepRequest,

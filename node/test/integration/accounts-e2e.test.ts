@@ -1,0 +1,216 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AccessClient,
+  type AccessServer,
+  AnswerCaseRequest,
+  ApprovalState,
+  AuthorityClient,
+  type AuthorityServer,
+  type Case,
+  CasesClient,
+  type CasesServer,
+  CaseState,
+  ErrorCode,
+  ListApprovalsRequest,
+  ListAuditRequest,
+  ListCasesRequest,
+  PeerPolicy,
+  TraceOutcome,
+  TracenetError,
+  WeaponEventType as E,
+} from '@tracenet/proto';
+import { base32Decode, totp } from '../../src/access/totp.js';
+import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
+import { type LocalFederation, type LocalNode, startLocalFederation } from '../../src/dev/local-federation.js';
+import { readAuthorityToken } from '../../src/identity/data-dir.js';
+import { traceRequest } from '../support/requests.js';
+import { isAlive, ProcessBed, requireBuiltCli } from './processes.js';
+
+/**
+ * The "Done when" of issue 17, section 2, between two node processes (FRA asks, BEL answers): on
+ * BEL an officer drafts an answer, a supervisor approves it, an auditor lists both actions in the
+ * audit log and can change nothing, and a client's revoked API key is refused.
+ */
+
+const S = CaseState;
+const PASSWORD = 'correct horse battery staple 17';
+
+async function failure(work: Promise<unknown>): Promise<TracenetError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => TracenetError.from(e),
+  );
+  if (!error) throw new Error('the call was not refused');
+  return error;
+}
+
+/** The role refusal of the permission table (docs/protocol.md 7.1). */
+const FORBIDDEN = { code: ErrorCode.ERROR_CODE_FORBIDDEN, field: 'authorization', rule: 'role' };
+
+describe('officers, a supervisor, an auditor and a client on a node process', () => {
+  const bed = new ProcessBed();
+  let federation: LocalFederation | undefined;
+  let fra: LocalNode;
+  let bel: LocalNode;
+  let pids: number[] = [];
+  const opened: Array<{ close(): void }> = [];
+
+  /** A client of `service` on BEL's Authority port with `token`. */
+  function on<TServer>(
+    Ctor: Parameters<typeof connectUnary<TServer>>[0],
+    token: string,
+  ): UnaryClient<TServer> {
+    const client = connectUnary<TServer>(Ctor, bel.runtime.authority, token);
+    opened.push(client);
+    return client;
+  }
+
+  beforeAll(async () => {
+    requireBuiltCli();
+    federation = await startLocalFederation({
+      participants: ['FRA', 'BEL'],
+      policies: [{ of: 'BEL', policy: { participantId: 'FRA', acceptRequests: true, autoAcknowledge: true } }],
+    });
+    fra = federation.node('FRA');
+    bel = federation.node('BEL');
+    pids = [fra, bel].map((n) => n.runtime.pid);
+  });
+  afterAll(async () => {
+    for (const client of opened) client.close();
+    await bed.cleanup();
+    const base = federation ? dirname(fra.dataDir) : undefined;
+    await federation?.stop();
+    for (const pid of pids) expect(isAlive(pid), `node ${pid} outlived the suite`).toBe(false);
+    if (base) expect(existsSync(base), `${base} was left behind`).toBe(false);
+  });
+
+  it('an officer drafts an answer, a supervisor approves it, the auditor sees both and changes nothing, a revoked key is refused', async () => {
+    // Setup mode: the bootstrap token sets the approval policy and creates the accounts.
+    const bootstrap = await readAuthorityToken(bel.dataDir);
+    const setup = on<AccessServer>(AccessClient, bootstrap);
+    await on<CasesServer>(CasesClient, bootstrap).call('setApprovalPolicy', {
+      policy: { answers: true, disclosures: true, refusals: true, policyChanges: true, automaticAnswers: false },
+    });
+    const add = (officerId: string, roles: string[]) =>
+      setup.call('addOfficer', { officerId, displayName: officerId, roles, password: PASSWORD, requireTotp: false });
+    await add('o-anna', ['officer']);
+    const bruno = await add('s-bruno', ['supervisor']);
+    await add('a-clara', ['auditor']);
+    const { apiKey } = await setup.call('addClient', {
+      clientId: 'cms',
+      roles: ['officer'],
+      expiresAtMs: Date.now() + 86_400_000,
+    });
+    const admin = await add('x-admin', ['administrator']);
+    // The first administrator ends setup mode: the bootstrap token is refused from now on.
+    expect(
+      await failure(on<CasesServer>(CasesClient, bootstrap).call('listCases', ListCasesRequest.fromPartial({}))),
+    ).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAUTHORIZED, rule: 'bootstrap_retired' });
+
+    const login = async (officerId: string, secret = ''): Promise<string> => {
+      const code = secret === '' ? '' : totp(base32Decode(secret), Date.now());
+      const session = await on<AccessServer>(AccessClient, '').call('login', {
+        officerId,
+        password: PASSWORD,
+        totpCode: code,
+      });
+      return session.sessionToken;
+    };
+    const anna = on<CasesServer>(CasesClient, await login('o-anna'));
+    const supervisor = on<CasesServer>(CasesClient, await login('s-bruno', bruno.totpSecret));
+    const claraToken = await login('a-clara');
+    const clara = on<CasesServer>(CasesClient, claraToken);
+    const claraAuthority = on<AuthorityServer>(AuthorityClient, claraToken);
+
+    // FRA traces a pistol at BEL; BEL acknowledges it on its own policy.
+    const { case: sent } = await fra.cases.call('createCase', {
+      recipient: 'BEL',
+      request: traceRequest({}, { serialNumber: 'FX-0417-0001' }),
+      send: true,
+    });
+    const traceId = (sent as Case).traceId;
+    let theirs: Case | undefined;
+    for (const deadline = Date.now() + 15_000; !theirs; ) {
+      const listed = await anna.call('listCases', ListCasesRequest.fromPartial({ state: S.CASE_STATE_ACKNOWLEDGED }));
+      theirs = listed.cases.find((c) => c.traceId === traceId);
+      if (!theirs && Date.now() > deadline) throw new Error('BEL never acknowledged the request');
+      if (!theirs) await new Promise((r) => setTimeout(r, 25));
+    }
+    const caseId = theirs.caseId;
+
+    // The officer drafts the answer: it waits for a supervisor; nothing goes to FRA.
+    const drafted = await anna.call(
+      'answerCase',
+      AnswerCaseRequest.fromPartial({
+        caseId,
+        outcome: TraceOutcome.TRACE_OUTCOME_TRACED,
+        lastLegalRecord: 'transferred 2016-04-08 at Namur',
+        history: [
+          {
+            type: E.WEAPON_EVENT_TYPE_TRANSFERRED,
+            date: '2016-04-08',
+            place: 'Namur',
+            agency: 'Armurerie Lecomte',
+          },
+        ],
+      }),
+    );
+    const approvalId = drafted.pendingApproval?.approvalId ?? '';
+    expect(approvalId).toMatch(/^apr-\d{6}$/);
+    expect(drafted.case?.state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+    expect(drafted.pendingApproval?.drafter).toMatchObject({ kind: 'officer', id: 'o-anna' });
+    // The officer cannot approve (not a supervisor); the auditor cannot either.
+    expect(await failure(anna.call('approveStep', { approvalId, note: '' }))).toMatchObject(FORBIDDEN);
+    expect(await failure(clara.call('approveStep', { approvalId, note: '' }))).toMatchObject(FORBIDDEN);
+
+    // The supervisor approves: the answer goes out, and both names are on the timeline.
+    const approved = await supervisor.call('approveStep', { approvalId, note: 'checked' });
+    expect(approved.approval).toMatchObject({
+      state: ApprovalState.APPROVAL_STATE_APPROVED,
+      drafter: { kind: 'officer', id: 'o-anna' },
+      approver: { kind: 'officer', id: 's-bruno' },
+    });
+    expect(approved.case?.state).toBe(S.CASE_STATE_ANSWERED);
+    expect(approved.case?.timeline.at(-1)?.summary).toContain(
+      `(drafted by officer o-anna, approved by officer s-bruno, ${approvalId})`,
+    );
+    for (const deadline = Date.now() + 15_000; ; ) {
+      const mine = (await fra.cases.call('getCase', { caseId: (sent as Case).caseId })).case as Case;
+      if (mine.state === S.CASE_STATE_ANSWERED) break;
+      if (Date.now() > deadline) throw new Error('FRA never received the answer');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+
+    // The auditor lists both actions, by officer.
+    const byAnna = await claraAuthority.call('listAudit', ListAuditRequest.fromPartial({ officerId: 'o-anna' }));
+    const annaTypes = byAnna.entries.map((e) => e.type);
+    expect(annaTypes).toContain('approval.drafted');
+    const byBruno = await claraAuthority.call('listAudit', ListAuditRequest.fromPartial({ officerId: 's-bruno' }));
+    const brunoTypes = byBruno.entries.map((e) => e.type);
+    expect(brunoTypes).toContain('approval.approved');
+    expect(brunoTypes).toContain('message.queued');
+    expect(brunoTypes).not.toContain('approval.drafted');
+    const decided = await clara.call('listApprovals', ListApprovalsRequest.fromPartial({ all: true, caseId }));
+    expect(decided.approvals.map((a) => [a.drafter?.id, a.approver?.id])).toEqual([['o-anna', 's-bruno']]);
+
+    // ... and can change nothing.
+    expect(await failure(clara.call('refuseCase', { caseId, reason: 1, explanation: 'no' }))).toMatchObject(FORBIDDEN);
+    expect(
+      await failure(
+        claraAuthority.call('setPeerPolicy', {
+          policy: PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: false }),
+        }),
+      ),
+    ).toMatchObject(FORBIDDEN);
+    expect(await failure(clara.call('setApprovalPolicy', { policy: undefined }))).toMatchObject(FORBIDDEN);
+
+    // The case system's API key works until an administrator revokes it.
+    const cms = on<CasesServer>(CasesClient, apiKey);
+    expect((await cms.call('getCase', { caseId })).case?.state).toBe(S.CASE_STATE_ANSWERED);
+    const administrator = on<AccessServer>(AccessClient, await login('x-admin', admin.totpSecret));
+    await administrator.call('revokeClient', { clientId: 'cms' });
+    expect(await failure(cms.call('getCase', { caseId }))).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAUTHORIZED });
+  });
+});
