@@ -5,6 +5,7 @@ import {
   AccessClient,
   type AccessServer,
   AnswerCaseRequest,
+  ApprovalResponse,
   ApprovalState,
   AuthorityClient,
   type AuthorityServer,
@@ -14,7 +15,6 @@ import {
   CaseState,
   ErrorCode,
   ListApprovalsRequest,
-  ListAuditRequest,
   ListCasesRequest,
   PeerPolicy,
   TraceOutcome,
@@ -26,7 +26,7 @@ import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { type LocalFederation, type LocalNode, startLocalFederation } from '../../src/dev/local-federation.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { traceRequest } from '../support/requests.js';
-import { isAlive, ProcessBed, requireBuiltCli } from './processes.js';
+import { isAlive, ProcessBed, readAudit, requireBuiltCli } from './processes.js';
 
 /**
  * The "Done when" of issue 17, section 2, between two node processes (FRA asks, BEL answers): on
@@ -58,10 +58,7 @@ describe('officers, a supervisor, an auditor and a client on a node process', ()
   const opened: Array<{ close(): void }> = [];
 
   /** A client of `service` on BEL's Authority port with `token`. */
-  function on<TServer>(
-    Ctor: Parameters<typeof connectUnary<TServer>>[0],
-    token: string,
-  ): UnaryClient<TServer> {
+  function on<TServer>(Ctor: Parameters<typeof connectUnary<TServer>>[0], token: string): UnaryClient<TServer> {
     const client = connectUnary<TServer>(Ctor, bel.runtime.authority, token);
     opened.push(client);
     return client;
@@ -119,7 +116,7 @@ describe('officers, a supervisor, an auditor and a client on a node process', ()
       return session.sessionToken;
     };
     const anna = on<CasesServer>(CasesClient, await login('o-anna'));
-    const supervisor = on<CasesServer>(CasesClient, await login('s-bruno', bruno.totpSecret));
+    const supervisorToken = await login('s-bruno', bruno.totpSecret);
     const claraToken = await login('a-clara');
     const clara = on<CasesServer>(CasesClient, claraToken);
     const claraAuthority = on<AuthorityServer>(AuthorityClient, claraToken);
@@ -165,12 +162,22 @@ describe('officers, a supervisor, an auditor and a client on a node process', ()
     expect(await failure(anna.call('approveStep', { approvalId, note: '' }))).toMatchObject(FORBIDDEN);
     expect(await failure(clara.call('approveStep', { approvalId, note: '' }))).toMatchObject(FORBIDDEN);
 
-    // The supervisor approves: the answer goes out, and both names are on the timeline.
-    const approved = await supervisor.call('approveStep', { approvalId, note: 'checked' });
+    // The supervisor lists the queue and approves with the CLI, signed in with her session.
+    const brunoToken = supervisorToken;
+    const asBruno = { env: { TRACENET_TOKEN: brunoToken } };
+    const listed = await bed.cliOk(['approvals', 'list', '--data', bel.dataDir], asBruno);
+    expect(listed.stdout).toContain(`${approvalId}  PENDING   answer`);
+    expect(listed.stdout).toContain('drafted by officer o-anna');
+    const approvedOut = await bed.cliOk(
+      ['approvals', 'approve', approvalId, '--note', 'checked', '--data', bel.dataDir, '--json'],
+      asBruno,
+    );
+    const approved = ApprovalResponse.fromJSON(JSON.parse(approvedOut.stdout));
     expect(approved.approval).toMatchObject({
       state: ApprovalState.APPROVAL_STATE_APPROVED,
       drafter: { kind: 'officer', id: 'o-anna' },
       approver: { kind: 'officer', id: 's-bruno' },
+      note: 'checked',
     });
     expect(approved.case?.state).toBe(S.CASE_STATE_ANSWERED);
     expect(approved.case?.timeline.at(-1)?.summary).toContain(
@@ -183,19 +190,15 @@ describe('officers, a supervisor, an auditor and a client on a node process', ()
       await new Promise((r) => setTimeout(r, 25));
     }
 
-    // The auditor lists both actions, by officer.
-    const byAnna = await claraAuthority.call('listAudit', ListAuditRequest.fromPartial({ officerId: 'o-anna' }));
-    const annaTypes = byAnna.entries.map((e) => e.type);
-    expect(annaTypes).toContain('approval.drafted');
-    const byBruno = await claraAuthority.call('listAudit', ListAuditRequest.fromPartial({ officerId: 's-bruno' }));
-    const brunoTypes = byBruno.entries.map((e) => e.type);
-    expect(brunoTypes).toContain('approval.approved');
-    expect(brunoTypes).toContain('message.queued');
-    expect(brunoTypes).not.toContain('approval.drafted');
+    // The auditor sees who drafted and who approved.
     const decided = await clara.call('listApprovals', ListApprovalsRequest.fromPartial({ all: true, caseId }));
     expect(decided.approvals.map((a) => [a.drafter?.id, a.approver?.id])).toEqual([['o-anna', 's-bruno']]);
+    const timeline = (await clara.call('getCase', { caseId })).case?.timeline.map((t) => t.summary) ?? [];
+    expect(
+      timeline.some((t) => t.startsWith(`answer drafted by officer o-anna; waits for approval ${approvalId}`)),
+    ).toBe(true);
 
-    // ... and can change nothing.
+    // ... and can change nothing, through the API or the CLI.
     expect(await failure(clara.call('refuseCase', { caseId, reason: 1, explanation: 'no' }))).toMatchObject(FORBIDDEN);
     expect(
       await failure(
@@ -205,12 +208,30 @@ describe('officers, a supervisor, an auditor and a client on a node process', ()
       ),
     ).toMatchObject(FORBIDDEN);
     expect(await failure(clara.call('setApprovalPolicy', { policy: undefined }))).toMatchObject(FORBIDDEN);
+    const refused = await bed.cli(['approvals', 'policy', 'set', '--data', bel.dataDir], {
+      env: { TRACENET_TOKEN: claraToken },
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/^tracenet: FORBIDDEN: /);
 
     // The case system's API key works until an administrator revokes it.
     const cms = on<CasesServer>(CasesClient, apiKey);
     expect((await cms.call('getCase', { caseId })).case?.state).toBe(S.CASE_STATE_ANSWERED);
     const administrator = on<AccessServer>(AccessClient, await login('x-admin', admin.totpSecret));
     await administrator.call('revokeClient', { clientId: 'cms' });
-    expect(await failure(cms.call('getCase', { caseId }))).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAUTHORIZED });
+    expect(await failure(cms.call('getCase', { caseId }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAUTHORIZED,
+      rule: 'api_key_revoked',
+    });
+
+    // The audit log names both actions: the draft with the officer, the approval with both.
+    await bel.stop();
+    const audit = await readAudit(bel.dataDir);
+    expect(audit).toContainEqual(
+      expect.objectContaining({ type: 'approval.drafted', approvalId, drafterKind: 'officer', drafterId: 'o-anna' }),
+    );
+    expect(audit).toContainEqual(
+      expect.objectContaining({ type: 'approval.approved', approvalId, drafterId: 'o-anna', approverId: 's-bruno' }),
+    );
   });
 });
