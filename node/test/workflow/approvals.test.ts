@@ -306,6 +306,58 @@ describe('four-eyes approval', () => {
     expect(received.answer?.history[1]?.endUser).toBe(BUYER);
   });
 
+  it('a restriction with a partial answer and a consent decision wait too; each is carried out on approval', async () => {
+    await bel.node.policies.set(
+      PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: true, autoAcknowledge: true }),
+    );
+    const { mine, theirs } = await trace('FX-0004');
+    await until(bel.node, theirs.caseId, S.CASE_STATE_ACKNOWLEDGED);
+    const partial = {
+      outcome: TraceOutcome.TRACE_OUTCOME_TRACED,
+      lastLegalRecord: 'manufactured 2011 at Herstal',
+      pointOfDiversion: '',
+      referral: undefined,
+      history: pistol('FX-0004').events.slice(0, 1),
+      details: '',
+      restrictions: undefined,
+    };
+    const restricted = await bel.node.approvals.collect(() =>
+      runAs(officer, () =>
+        bel.node.workflow.restrict(
+          theirs.caseId,
+          ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION,
+          'pending',
+          partial,
+        ),
+      ),
+    );
+    expect(restricted.result.state).toBe(S.CASE_STATE_ACKNOWLEDGED);
+    expect(restricted.held).toMatchObject({
+      step: ApprovalStep.APPROVAL_STEP_RESTRICTION,
+      reasons: ['approval policy: answers releasing record information'],
+    });
+    await runAs(supervisor, () => bel.node.approvals.approve(restricted.held?.approvalId ?? '', ''));
+    const received = await until(fra.node, mine.caseId, S.CASE_STATE_RESTRICTED);
+    expect(received.restriction?.partialAnswer?.history).toHaveLength(1);
+
+    // FRA asks consent to pass the answer on; BEL's officer grants it; it waits for a supervisor.
+    await fra.node.workflow.requestConsent(mine.caseId, 'org:un-panel', 'panel of experts, resolution 2345');
+    await waitFor(async () => (await bel.node.workflow.get(theirs.caseId)).consents.length === 1);
+    const decided = await bel.node.approvals.collect(() =>
+      runAs(officer, () => bel.node.workflow.decideConsent(theirs.caseId, '', true, 'for the panel only')),
+    );
+    expect(decided.held).toMatchObject({
+      step: ApprovalStep.APPROVAL_STEP_CONSENT_DECISION,
+      reasons: ['approval policy: disclosure decisions'],
+    });
+    expect((await bel.node.workflow.get(theirs.caseId)).consents[0]?.decidedAtMs).toBe(0);
+    await runAs(supervisor, () => bel.node.approvals.approve(decided.held?.approvalId ?? '', ''));
+    await waitFor(async () => (await fra.node.workflow.get(mine.caseId)).consents[0]?.granted === true);
+    expect((await bel.node.workflow.get(theirs.caseId)).timeline.at(-1)?.summary).toMatch(
+      /^consent granted to FRA for org:un-panel \(drafted by officer o-anna, approved by officer s-bruno, apr-\d{6}\)$/,
+    );
+  });
+
   it('a peer policy change waits; the queue and the policy survive a new load of the store', async () => {
     const before = bel.node.policies.get('FRA');
     const response = await belAuthority.call('setPeerPolicy', {
