@@ -198,6 +198,14 @@ describe('officers, a supervisor, an auditor and a client on a node process', ()
       timeline.some((t) => t.startsWith(`answer drafted by officer o-anna; waits for approval ${approvalId}`)),
     ).toBe(true);
 
+    // It reads the approval policy with the CLI; a mistyped limit is a usage error, not INTERNAL.
+    const asClara = { env: { TRACENET_TOKEN: claraToken } };
+    const shown = await bed.cliOk(['approvals', 'policy', 'show', '--data', bel.dataDir], asClara);
+    expect(shown.stdout).toContain('answers releasing record information: approval');
+    expect(shown.stdout).toContain('automatic answers:                    no approval');
+    const badLimit = await bed.cli(['approvals', 'list', '--limit', 'abc', '--data', bel.dataDir], asClara);
+    expect(badLimit.stderr).toMatch(/^tracenet: INVALID_FIELD: --limit must be a whole number from 1 to 500/);
+
     // ... and can change nothing, through the API or the CLI.
     expect(await failure(clara.call('refuseCase', { caseId, reason: 1, explanation: 'no' }))).toMatchObject(FORBIDDEN);
     expect(
