@@ -25,6 +25,7 @@ const PROCESSES = [
   'conformance/test/card-file.test.ts',
   'conformance/test/reference-node.test.ts',
   'node/test/audit/storage-damage.test.ts',
+  'node/test/integration/audit-list-cli.test.ts',
   'node/test/audit/tamper.test.ts',
   'node/test/edge/authority.test.ts',
   'node/test/edge/flood.test.ts',

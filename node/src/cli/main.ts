@@ -42,6 +42,7 @@ import {
 } from './context.js';
 import { approvalText, registerApprovalCommands } from './approval-commands.js';
 import { inSetupMode, registerAccessCommands } from './access-commands.js';
+import { registerAuditListCommand } from './audit-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { cliToken } from './login-file.js';
 import { registerKeyCommands } from './key-commands.js';
@@ -482,9 +483,9 @@ function elapsed(ms: number): string {
   return `${Math.round(s / 86_400)} days`;
 }
 
-program
-  .command('audit')
-  .description('audit log')
+const audit = program.command('audit').description('audit log: verify it, list who did what');
+registerAuditListCommand(audit);
+audit
   .command('verify')
   .description(
     "check the hash chain, signed checkpoints and heads, and (node stopped) the store's files; exit code 1 when broken; never writes",
