@@ -15,6 +15,7 @@ import {
   CaseState,
   ErrorCode,
   ListApprovalsRequest,
+  ListAuditRequest,
   ListCasesRequest,
   PeerPolicy,
   TraceOutcome,
@@ -26,7 +27,7 @@ import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { type LocalFederation, type LocalNode, startLocalFederation } from '../../src/dev/local-federation.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { traceRequest } from '../support/requests.js';
-import { isAlive, ProcessBed, readAudit, requireBuiltCli } from './processes.js';
+import { isAlive, ProcessBed, requireBuiltCli } from './processes.js';
 
 /**
  * The "Done when" of issue 17, section 2, between two node processes (FRA asks, BEL answers): on
@@ -232,14 +233,32 @@ describe('officers, a supervisor, an auditor and a client on a node process', ()
       rule: 'api_key_revoked',
     });
 
-    // The audit log names both actions: the draft with the officer, the approval with both.
-    await bel.stop();
-    const audit = await readAudit(bel.dataDir);
-    expect(audit).toContainEqual(
-      expect.objectContaining({ type: 'approval.drafted', approvalId, drafterKind: 'officer', drafterId: 'o-anna' }),
+    // The auditor lists both actions in the audit log, by officer: with the CLI and the API.
+    type Listed = { type: string; actor?: { kind: string; id: string }; fields: Record<string, unknown> };
+    const auditOf = async (officer: string): Promise<Listed[]> =>
+      JSON.parse(
+        (await bed.cliOk(['audit', 'list', '--officer', officer, '--all', '--json', '--data', bel.dataDir], asClara))
+          .stdout,
+      ) as Listed[];
+    const byAnna = await auditOf('o-anna');
+    expect(byAnna.every((e) => e.actor?.kind === 'officer' && e.actor.id === 'o-anna')).toBe(true);
+    expect(byAnna).toContainEqual(
+      expect.objectContaining({
+        type: 'approval.drafted',
+        fields: expect.objectContaining({ approvalId, step: 'answer', caseId, drafterId: 'o-anna' }),
+      }),
     );
-    expect(audit).toContainEqual(
-      expect.objectContaining({ type: 'approval.approved', approvalId, drafterId: 'o-anna', approverId: 's-bruno' }),
+    expect(byAnna.map((e) => e.type)).not.toContain('message.queued');
+    const byBruno = await auditOf('s-bruno');
+    expect(byBruno).toContainEqual(
+      expect.objectContaining({
+        type: 'approval.approved',
+        fields: expect.objectContaining({ approvalId, drafterId: 'o-anna', approverId: 's-bruno' }),
+      }),
     );
+    // The answer itself went out under the approver's name.
+    expect(byBruno.map((e) => e.type)).toEqual(expect.arrayContaining(['message.queued', 'case.changed']));
+    const fromApi = await claraAuthority.call('listAudit', ListAuditRequest.fromPartial({ officerId: 'o-anna' }));
+    expect(fromApi.entries.map((e) => e.type)).toContain('approval.drafted');
   });
 });
