@@ -32,7 +32,7 @@ import { encodeWorkflowBody, type WorkflowBody } from '../messages/bodies.js';
 import { defaultRestrictions, tighten } from '../messages/restrictions.js';
 import { nextState, stateName } from './state-machine.js';
 import { validateAnswer, validateReason, validateTraceRequest, requireText } from '../messages/validation.js';
-import { applyRelease, approvalError, NODE_POLICY_ID, type ReleasePolicy } from './release.js';
+import { applyRelease, approvalError, NODE_POLICY_ID, type PendingApproval, type ReleasePolicy } from './release.js';
 
 /**
  * An answer as an officer (or the auto-answer) gives it; `release` lists the fields the officer
@@ -62,6 +62,11 @@ function answerJson(caseId: string, input: AnswerInput): unknown {
   return AnswerCaseRequest.toJSON(
     AnswerCaseRequest.fromPartial({ ...input, caseId, release: [...(input.release ?? [])] }),
   );
+}
+
+/** Why an answer waits for a value the release policy releases only with approval (12.12 item 5). */
+function releaseReason(p: PendingApproval): string {
+  return `release policy: ${p.field} (${p.rule}${p.reason ? `: ${p.reason}` : ''})`;
 }
 
 /** A step's approval draft; the case and peer are the step's. */
@@ -256,7 +261,7 @@ export class OfficerCommands {
         ...(holds && (automatic || releasesRecordInformation(answer))
           ? [`approval policy: ${automatic ? 'automatic answers' : 'answers releasing record information'}`]
           : []),
-        ...pending.map((p) => `release policy: ${p.field} (${p.rule}${p.reason ? `: ${p.reason}` : ''})`),
+        ...pending.map(releaseReason),
       ];
       const summary = `answered: ${describeAnswer(answer)}`;
       return {
@@ -300,7 +305,7 @@ export class OfficerCommands {
       let partialAnswer: TraceAnswer | undefined;
       const carried = this.deps.approvals?.carrying(ApprovalStep.APPROVAL_STEP_RESTRICTION, caseId);
       const holds = this.deps.approvals?.policy().answers === true;
-      let pendingFields: string[] = [];
+      let pendingValues: readonly PendingApproval[] = [];
       if (partial) {
         const { release = [], ...parts } = partial;
         const { answer: released, pending } = applyRelease(parts, this.#releasePolicy(c.peer), {
@@ -309,7 +314,7 @@ export class OfficerCommands {
           prefix: 'partial_answer',
         });
         if (pending.length > 0 && !holds) throw approvalError(pending, 'partial_answer');
-        pendingFields = pending.map((p) => p.field);
+        pendingValues = pending;
         partialAnswer = {
           ...released,
           traceId: c.traceId,
@@ -323,7 +328,7 @@ export class OfficerCommands {
         ...(holds && partialAnswer && releasesRecordInformation(partialAnswer)
           ? ['approval policy: answers releasing record information']
           : []),
-        ...pendingFields.map((f) => `release policy: ${f}`),
+        ...pendingValues.map(releaseReason),
       ];
       const input = RestrictCaseRequest.fromPartial({
         caseId,
@@ -342,7 +347,7 @@ export class OfficerCommands {
           summary: `restriction: ${reasonName(reason)}${partialAnswer ? `, partial answer ${describeAnswer(partialAnswer)}` : ''}`,
           reasons,
           input: JSON.stringify(RestrictCaseRequest.toJSON(input)),
-          release: pendingFields,
+          release: pendingValues.map((p) => p.field),
         },
       };
     });
