@@ -389,6 +389,22 @@ describe('four-eyes approval', () => {
     });
     expect((await again.list({})).approvals.map((a) => a.approvalId)).toEqual([approvalId]);
 
+    // Removing a peer waits the same way; rejected, the peer stays pinned.
+    const removal = await belAuthority.call('removePeer', { participantId: 'FRA' });
+    expect(removal.pendingApproval).toMatchObject({
+      step: ApprovalStep.APPROVAL_STEP_REMOVE_PEER,
+      participantId: 'FRA',
+    });
+    expect(removal.peer).toBeUndefined();
+    const rejected = await runAs(supervisor, () =>
+      bel.node.approvals.reject(removal.pendingApproval?.approvalId ?? '', 'FRA is a partner'),
+    );
+    expect(rejected.approval.state).toBe(ApprovalState.APPROVAL_STATE_REJECTED);
+    expect(bel.node.peers.get('FRA')).toBeDefined();
+    expect(await audit('approval.rejected')).toContainEqual(
+      expect.objectContaining({ step: 'remove_peer', participantId: 'FRA', approverId: 's-bruno' }),
+    );
+
     await runAs(supervisor, () => bel.node.approvals.approve(approvalId, ''));
     expect(bel.node.policies.get('FRA').acceptRequests).toBe(false);
     expect(await audit('policy.set')).toContainEqual(expect.objectContaining({ peer: 'FRA', acceptRequests: false }));
