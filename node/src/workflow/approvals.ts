@@ -137,6 +137,8 @@ export class Approvals {
   readonly #carrying = new AsyncLocalStorage<Carrying>();
   readonly #held = new AsyncLocalStorage<{ approval?: ApprovalRecord }>();
   readonly #executors = new Map<ApprovalStep, Executor>();
+  /** Approvals being decided now: a second decision of the same one waits for none, it is refused. */
+  readonly #deciding = new Set<string>();
   /** Writes a note without a state change on a case, with extra writes in its batch (the case book's). */
   #noteCase:
     | ((caseId: string, summary: string, operations: Operation[], audit: AuditEvent[]) => Promise<void>)
@@ -307,34 +309,56 @@ export class Approvals {
    * step's own error and stays pending: reject it.
    */
   async approve(approvalId: string, note: string): Promise<{ approval: Approval; case: Case | undefined }> {
-    const approval = await this.#decidable(approvalId, note);
-    const executor = this.#executors.get(approval.step as ApprovalStep);
-    if (!executor)
-      throw new TracenetError(
-        ErrorCode.ERROR_CODE_UNIMPLEMENTED,
-        `no way to carry out a ${stepName(approval.step)} here`,
-        {
-          field: 'approval_id',
-          rule: 'step_kind',
-        },
-      );
-    const withNote = { ...approval, note };
-    const carrying: Carrying = { approval: withNote, consumed: false };
-    const changed = await this.#carrying.run(carrying, () => executor(withNote));
-    const done = this.#decided(withNote, 'approved', note);
-    if (!carrying.consumed) await this.deps.journal.write(done.operations, done.audit);
-    return { approval: toApproval(done.approval), case: changed };
+    return this.#once(approvalId, async () => {
+      const approval = await this.#decidable(approvalId, note);
+      const executor = this.#executors.get(approval.step as ApprovalStep);
+      if (!executor)
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_UNIMPLEMENTED,
+          `no way to carry out a ${stepName(approval.step)} here`,
+          {
+            field: 'approval_id',
+            rule: 'step_kind',
+          },
+        );
+      const withNote = { ...approval, note };
+      const carrying: Carrying = { approval: withNote, consumed: false };
+      const changed = await this.#carrying.run(carrying, () => executor(withNote));
+      const done = this.#decided(withNote, 'approved', note);
+      if (!carrying.consumed) await this.deps.journal.write(done.operations, done.audit);
+      return { approval: toApproval(done.approval), case: changed };
+    });
   }
 
   /** Rejects a waiting step: nothing of it is carried out; its case gets a note. Same checks as approve. */
   async reject(approvalId: string, reason: string): Promise<{ approval: Approval }> {
-    const approval = await this.#decidable(approvalId, reason);
-    const done = this.#decided(approval, 'rejected', reason);
-    const summary = `${stepName(approval.step)} drafted by ${actorName(approval.drafter)} rejected by ${actorName(currentActor())} (${approval.approvalId})${reason ? `: ${reason}` : ''}`;
-    if (approval.caseId !== '' && this.#noteCase)
-      await this.#noteCase(approval.caseId, summary, done.operations, done.audit);
-    else await this.deps.journal.write(done.operations, done.audit);
-    return { approval: toApproval(done.approval) };
+    return this.#once(approvalId, async () => {
+      const approval = await this.#decidable(approvalId, reason);
+      const done = this.#decided(approval, 'rejected', reason);
+      const summary = `${stepName(approval.step)} drafted by ${actorName(approval.drafter)} rejected by ${actorName(currentActor())} (${approval.approvalId})${reason ? `: ${reason}` : ''}`;
+      if (approval.caseId !== '' && this.#noteCase)
+        await this.#noteCase(approval.caseId, summary, done.operations, done.audit);
+      else await this.deps.journal.write(done.operations, done.audit);
+      return { approval: toApproval(done.approval) };
+    });
+  }
+
+  /**
+   * Runs one decision of `approvalId` at a time: two supervisors approving the same step at once
+   * must not carry it out twice (ILLEGAL_TRANSITION, `pending_approval`, for the second).
+   */
+  async #once<T>(approvalId: string, decide: () => Promise<T>): Promise<T> {
+    if (this.#deciding.has(approvalId))
+      throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, `${approvalId} is being decided`, {
+        field: 'approval_id',
+        rule: 'pending_approval',
+      });
+    this.#deciding.add(approvalId);
+    try {
+      return await decide();
+    } finally {
+      this.#deciding.delete(approvalId);
+    }
   }
 
   async #decidable(approvalId: string, note: string): Promise<ApprovalRecord> {

@@ -358,6 +358,30 @@ describe('four-eyes approval', () => {
     );
   });
 
+  it('two supervisors approving at once carry the step out once', async () => {
+    const { mine, theirs } = await trace('FX-0099');
+    await until(bel.node, theirs.caseId, S.CASE_STATE_ACKNOWLEDGED);
+    const { held } = await bel.node.approvals.collect(() =>
+      runAs(officer, () => bel.node.workflow.refuse(theirs.caseId, ReasonCode.REASON_CODE_OTHER, 'out of scope')),
+    );
+    const approvalId = held?.approvalId ?? '';
+    const outcomes = await Promise.allSettled([
+      runAs(supervisor, () => bel.node.approvals.approve(approvalId, '')),
+      runAs(chief, () => bel.node.approvals.approve(approvalId, '')),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const second = outcomes.find((o) => o.status === 'rejected');
+    expect(TracenetError.from((second as PromiseRejectedResult).reason)).toMatchObject({
+      code: ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION,
+      rule: 'pending_approval',
+    });
+    await until(fra.node, mine.caseId, S.CASE_STATE_REFUSED);
+    const refusals = (await bel.node.workflow.get(theirs.caseId)).timeline.filter(
+      (t) => t.toState === S.CASE_STATE_REFUSED,
+    );
+    expect(refusals).toHaveLength(1);
+  });
+
   it('a peer policy change waits; the queue and the policy survive a new load of the store', async () => {
     const before = bel.node.policies.get('FRA');
     const response = await belAuthority.call('setPeerPolicy', {
