@@ -32,6 +32,7 @@ const PROCESSES = [
   'node/test/integration/accounts-e2e.test.ts',
   'node/test/integration/backup.test.ts',
   'node/test/integration/cli-access.test.ts',
+  'node/test/integration/cli-oidc-login.test.ts',
   'node/test/integration/cli-epipe.test.ts',
   'node/test/integration/cli-peers.test.ts',
   'node/test/integration/cli.test.ts',
