@@ -29,6 +29,7 @@ const PROCESSES = [
   'node/test/audit/tamper.test.ts',
   'node/test/edge/authority.test.ts',
   'node/test/edge/flood.test.ts',
+  'node/test/integration/accounts-e2e.test.ts',
   'node/test/integration/backup.test.ts',
   'node/test/integration/cli-access.test.ts',
   'node/test/integration/cli-oidc-login.test.ts',

@@ -68,6 +68,7 @@ import { OidcSignIn } from './access/oidc-sign-in.js';
 import { addAccessService } from './api/access-service.js';
 import { ServiceGroup } from './util/lifecycle.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
+import { Approvals } from './workflow/approvals.js';
 import { PolicyStore } from './workflow/policy.js';
 import { Workflow } from './workflow/workflow.js';
 
@@ -161,6 +162,8 @@ export class TracenetNode {
   readonly receiver: Receiver;
   readonly outbox: Outbox;
   readonly policies: PolicyStore;
+  /** Four-eyes approval: the approval policy and the approvals queue (docs/protocol.md 12.12). */
+  readonly approvals: Approvals;
   /** The node's own records (LevelDB): what the Records API writes. */
   readonly records: RecordStore;
   /** Every source of records the node answers and searches from (docs/integration.md). */
@@ -204,6 +207,7 @@ export class TracenetNode {
       | 'receiver'
       | 'outbox'
       | 'policies'
+      | 'approvals'
       | 'records'
       | 'registry'
       | 'workflow'
@@ -222,6 +226,7 @@ export class TracenetNode {
     this.receiver = parts.receiver;
     this.outbox = parts.outbox;
     this.policies = parts.policies;
+    this.approvals = parts.approvals;
     this.records = parts.records;
     this.registry = parts.registry;
     this.workflow = parts.workflow;
@@ -374,6 +379,8 @@ export class TracenetNode {
       });
       const policies = new PolicyStore({ store, journal });
       await policies.load();
+      const approvals = new Approvals({ store, journal, clock });
+      await approvals.load();
       const records = new RecordStore({ store, journal, clock, logger });
       const aliases = new AliasTables({
         path: join(options.dataDir, 'aliases.csv'),
@@ -396,6 +403,7 @@ export class TracenetNode {
         journal,
         outbox,
         policies,
+        approvals,
         records: registry,
         isPinned: (id) => peers.get(id) !== undefined,
         clock,
@@ -485,6 +493,7 @@ export class TracenetNode {
         receiver,
         outbox,
         policies,
+        approvals,
         records,
         registry,
         workflow,
@@ -602,8 +611,9 @@ export class TracenetNode {
       verifyAudit: () => this.verifyAudit(),
       createBackup: (includeKeys) => this.createBackup(includeKeys),
       registry: () => this.registry.monitor.statuses(),
+      approvals: this.approvals,
     });
-    addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
+    addCasesService(server, { workflow: this.workflow, approvals: this.approvals, token, logger: this.logger });
     // Sign-in through the state's identity provider; its provider is discovered at the first sign-in.
     this.#oidc ??= new OidcSignIn({
       settings: config.access.oidc,

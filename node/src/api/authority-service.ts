@@ -1,5 +1,7 @@
 import type { Server, ServerWritableStream } from '@grpc/grpc-js';
 import {
+  AddPeerRequest,
+  ApprovalStep,
   type AuditVerification,
   AuthorityService,
   type BackupChunk,
@@ -12,6 +14,9 @@ import {
   type AuthorityServer,
   NodeEvent,
   type PeerCard,
+  PeerCardBody,
+  RemovePeerRequest,
+  SetPeerPolicyRequest,
   type WatchEventsRequest,
   TracenetError,
 } from '@tracenet/proto';
@@ -30,6 +35,7 @@ import type { MessageDirection as StoredDirection, StoredMessage } from '../stor
 import type { Clock } from '../util/clock.js';
 import { outboxOldestAgeSeconds } from '../ops/sources.js';
 import { VERSION } from '../version.js';
+import type { Approvals } from '../workflow/approvals.js';
 import type { PolicyStore } from '../workflow/policy.js';
 import { NODE_POLICY_ID } from '../workflow/release.js';
 import { type Actor, runAs } from '../access/actor.js';
@@ -72,6 +78,17 @@ export interface AuthorityDeps {
   readonly createBackup: (includeKeys: boolean) => AsyncIterable<Buffer>;
   /** The registry adapters as the node last saw them (`Registry.monitor`), for `GetNodeInfo`. */
   readonly registry?: () => readonly AdapterStatus[];
+  /** Four-eyes approval (docs/protocol.md 12.12): policy and peer changes may wait for a supervisor. */
+  readonly approvals?: Approvals;
+}
+
+/** The participant id a card states, read without checking it ('' when it does not decode). */
+function cardParticipant(card: PeerCard): string {
+  try {
+    return PeerCardBody.decode(card.body).participantId;
+  } catch {
+    return '';
+  }
 }
 
 function directionOf(direction: MessageDirection): StoredDirection {
@@ -158,6 +175,97 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
   const logger = deps.logger.child({ component: 'authority-api' });
   const guarded = guardedUnary(logger, deps.token);
 
+  /**
+   * Queues a policy or peer change when the approval policy holds it (12.12): the approval, or
+   * undefined to carry the change out now (also when an approval is carrying it out).
+   */
+  const held = (step: ApprovalStep, participantId: string, summary: string, input: unknown) =>
+    deps.approvals?.hold({
+      step,
+      caseId: '',
+      participantId,
+      summary,
+      reasons: deps.approvals.policy().policyChanges ? ['approval policy: policy and peer changes'] : [],
+      input: JSON.stringify(input),
+    });
+  const addPeer = async (request: AddPeerRequest) => {
+    if (!request.card)
+      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'card is required', {
+        field: 'card',
+        rule: 'required',
+      });
+    const participant = cardParticipant(request.card);
+    const pending = await held(
+      ApprovalStep.APPROVAL_STEP_ADD_PEER,
+      participant,
+      `pin the card of ${participant || 'a participant'}${request.replaceKeys ? ' (replacing its keys)' : ''}`,
+      AddPeerRequest.toJSON(request),
+    );
+    if (pending) return { peer: undefined, replaced: false, pendingApproval: pending };
+    const result = await deps.peers.pin(request.card, deps.clock.now(), {
+      replaceKeys: request.replaceKeys ?? false,
+    });
+    return { peer: summarisePeer(result.peer), replaced: result.replaced, pendingApproval: undefined };
+  };
+  const removePeer = async (request: RemovePeerRequest) => {
+    if (request.participantId === '')
+      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'participant_id is required', {
+        field: 'participant_id',
+        rule: 'required',
+      });
+    if (!deps.peers.get(request.participantId))
+      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${request.participantId} is not a pinned peer`, {
+        field: 'participant_id',
+        rule: 'pinned_peer',
+      });
+    const pending = await held(
+      ApprovalStep.APPROVAL_STEP_REMOVE_PEER,
+      request.participantId,
+      `remove the peer ${request.participantId}`,
+      RemovePeerRequest.toJSON(request),
+    );
+    if (pending) return { peer: undefined, queuedMessages: 0, pendingApproval: pending };
+    const { peer, queued } = await deps.peers.remove(request.participantId, deps.clock.now());
+    return { peer: summarisePeer(peer), queuedMessages: queued, pendingApproval: undefined };
+  };
+  const setPeerPolicy = async (request: SetPeerPolicyRequest) => {
+    const policy = request.policy;
+    if (!policy)
+      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'policy is required', {
+        field: 'policy',
+        rule: 'required',
+      });
+    // "*" is the node-wide policy of release rules (docs/protocol.md 12.11), not a peer.
+    if (policy.participantId !== NODE_POLICY_ID && !deps.peers.get(policy.participantId)) {
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_NOT_FOUND,
+        `${policy.participantId || 'participant_id'} is not a pinned peer`,
+        { field: 'policy.participant_id', rule: 'pinned_peer' },
+      );
+    }
+    deps.policies.check(policy);
+    const pending = await held(
+      ApprovalStep.APPROVAL_STEP_PEER_POLICY,
+      policy.participantId,
+      `set the policy of ${policy.participantId}`,
+      SetPeerPolicyRequest.toJSON(request),
+    );
+    if (pending) return { policy: deps.policies.get(policy.participantId), pendingApproval: pending };
+    return { policy: await deps.policies.set(policy), pendingApproval: undefined };
+  };
+  deps.approvals?.register(ApprovalStep.APPROVAL_STEP_ADD_PEER, async (a) => {
+    await addPeer(AddPeerRequest.fromJSON(JSON.parse(a.input)));
+    return undefined;
+  });
+  deps.approvals?.register(ApprovalStep.APPROVAL_STEP_REMOVE_PEER, async (a) => {
+    await removePeer(RemovePeerRequest.fromJSON(JSON.parse(a.input)));
+    return undefined;
+  });
+  deps.approvals?.register(ApprovalStep.APPROVAL_STEP_PEER_POLICY, async (a) => {
+    await setPeerPolicy(SetPeerPolicyRequest.fromJSON(JSON.parse(a.input)));
+    return undefined;
+  });
+
   const implementation: AuthorityServer = {
     getNodeInfo: guarded(async () => ({
       participantId: deps.identity.participantId,
@@ -175,27 +283,9 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
         checkedAtMs: a.checkedAtMs,
       })),
     })),
-    addPeer: guarded(async (request) => {
-      if (!request.card)
-        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'card is required', {
-          field: 'card',
-          rule: 'required',
-        });
-      const result = await deps.peers.pin(request.card, deps.clock.now(), {
-        replaceKeys: request.replaceKeys ?? false,
-      });
-      return { peer: summarisePeer(result.peer), replaced: result.replaced };
-    }),
+    addPeer: guarded(addPeer),
     listPeers: guarded(async () => ({ peers: deps.peers.list().map(summarisePeer) })),
-    removePeer: guarded(async (request) => {
-      if (request.participantId === '')
-        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'participant_id is required', {
-          field: 'participant_id',
-          rule: 'required',
-        });
-      const { peer, queued } = await deps.peers.remove(request.participantId, deps.clock.now());
-      return { peer: summarisePeer(peer), queuedMessages: queued };
-    }),
+    removePeer: guarded(removePeer),
     sendNotice: guarded(async (request) => {
       if (request.recipient === '')
         throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', {
@@ -247,23 +337,7 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
       };
     }),
     verifyAudit: guarded(async () => ({ result: await deps.verifyAudit() })),
-    setPeerPolicy: guarded(async (request) => {
-      const policy = request.policy;
-      if (!policy)
-        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'policy is required', {
-          field: 'policy',
-          rule: 'required',
-        });
-      // "*" is the node-wide policy of release rules (docs/protocol.md 12.11), not a peer.
-      if (policy.participantId !== NODE_POLICY_ID && !deps.peers.get(policy.participantId)) {
-        throw new TracenetError(
-          ErrorCode.ERROR_CODE_NOT_FOUND,
-          `${policy.participantId || 'participant_id'} is not a pinned peer`,
-          { field: 'policy.participant_id', rule: 'pinned_peer' },
-        );
-      }
-      return { policy: await deps.policies.set(policy) };
-    }),
+    setPeerPolicy: guarded(setPeerPolicy),
     getPeerPolicy: guarded(async (request) => ({ policy: deps.policies.get(request.participantId) })),
     rotateKeys: guarded(async (request) => {
       if (request.graceMs < 0)

@@ -1,14 +1,17 @@
 import type { Server, UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
-  type AnswerCaseRequest,
+  type Approval,
   type Case,
+  type CaseResponse,
   type CasesServer,
   CasesService,
   ErrorCode,
   TracenetError,
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
-import type { AnswerInput, Workflow } from '../workflow/workflow.js';
+import type { Approvals } from '../workflow/approvals.js';
+import { answerInput } from '../workflow/officer-commands.js';
+import type { Workflow } from '../workflow/workflow.js';
 import { type AuthorityCredentials, decodingTolerantly, guardedUnary } from './grpc-handlers.js';
 
 function requireCaseId(caseId: string): string {
@@ -29,31 +32,36 @@ function requireThird(participant: string): string {
   return participant;
 }
 
-function answerInput(request: AnswerCaseRequest): AnswerInput {
-  return {
-    outcome: request.outcome,
-    lastLegalRecord: request.lastLegalRecord,
-    pointOfDiversion: request.pointOfDiversion,
-    referral: request.referral,
-    history: request.history,
-    details: request.details,
-    restrictions: request.restrictions,
-    release: request.release,
-  };
-}
-
 /**
  * Registers the Cases service (the ITI workflow part of the Authority API) on the Authority
  * server. Every call needs the bearer token.
  */
 export function addCasesService(
   server: Server,
-  deps: { workflow: Workflow; token: AuthorityCredentials; logger: Logger },
+  deps: { workflow: Workflow; approvals?: Approvals; token: AuthorityCredentials; logger: Logger },
 ): void {
   const logger = deps.logger.child({ component: 'cases-api' });
   const w = deps.workflow;
   const guarded = guardedUnary(logger, deps.token);
-  const one = (c: Case) => ({ case: c });
+  const approvals = deps.approvals;
+  /** The case after a step, and the approval it waits for when the approval policy held it (12.12). */
+  const one = async (step: Case | (() => Promise<Case>)): Promise<CaseResponse> => {
+    if (typeof step !== 'function') return { case: step, pendingApproval: undefined };
+    if (!approvals) return { case: await step(), pendingApproval: undefined };
+    const { result, held } = await approvals.collect(step);
+    return { case: result, pendingApproval: held };
+  };
+  const requireApprovals = (): Approvals => {
+    if (!approvals)
+      throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node keeps no approvals queue', {
+        rule: 'approvals',
+      });
+    return approvals;
+  };
+  const approvalResponse = (r: { approval: Approval; case?: Case | undefined }) => ({
+    approval: r.approval,
+    case: r.case,
+  });
 
   const implementation: CasesServer = {
     createCase: guarded(async (r) => {
@@ -87,11 +95,11 @@ export function addCasesService(
     }),
     getCase: guarded(async (r) => one(await w.get(requireCaseId(r.caseId)))),
     acknowledgeCase: guarded(async (r) => one(await w.acknowledge(requireCaseId(r.caseId), r.reference))),
-    answerCase: guarded(async (r) => one(await w.answer(requireCaseId(r.caseId), answerInput(r)))),
+    answerCase: guarded(async (r) => one(() => w.answer(requireCaseId(r.caseId), answerInput(r)))),
     delayCase: guarded(async (r) => one(await w.delay(requireCaseId(r.caseId), r.reason, r.explanation, r.expectedBy))),
     restrictCase: guarded(async (r) =>
-      one(
-        await w.restrict(
+      one(() =>
+        w.restrict(
           requireCaseId(r.caseId),
           r.reason,
           r.explanation,
@@ -99,7 +107,7 @@ export function addCasesService(
         ),
       ),
     ),
-    refuseCase: guarded(async (r) => one(await w.refuse(requireCaseId(r.caseId), r.reason, r.explanation))),
+    refuseCase: guarded(async (r) => one(() => w.refuse(requireCaseId(r.caseId), r.reason, r.explanation))),
     requestClarification: guarded(async (r) => one(await w.requestClarification(requireCaseId(r.caseId), r.question))),
     replyClarification: guarded(async (r) =>
       one(await w.replyClarification(requireCaseId(r.caseId), r.answer, r.weapon)),
@@ -117,14 +125,38 @@ export function addCasesService(
     ),
     getTraceChain: guarded(async (r) => w.chain(requireCaseId(r.caseId))),
     shareCase: guarded(async (r) =>
-      one(await w.shareCase(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.note)),
+      one(() => w.shareCase(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.note)),
     ),
     requestConsent: guarded(async (r) =>
       one(await w.requestConsent(requireCaseId(r.caseId), requireThird(r.thirdParticipant), r.reason)),
     ),
     decideConsent: guarded(async (r) =>
-      one(await w.decideConsent(requireCaseId(r.caseId), r.consentId, r.granted, r.conditions)),
+      one(() => w.decideConsent(requireCaseId(r.caseId), r.consentId, r.granted, r.conditions)),
     ),
+    listApprovals: guarded(async (r) => {
+      if (r.limit > 500)
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'limit must be at most 500', {
+          field: 'limit',
+          rule: 'max',
+        });
+      return requireApprovals().list({
+        all: r.all,
+        ...(r.caseId ? { caseId: r.caseId } : {}),
+        limit: r.limit || 100,
+        ...(r.cursor ? { cursor: r.cursor } : {}),
+      });
+    }),
+    approveStep: guarded(async (r) => approvalResponse(await requireApprovals().approve(r.approvalId, r.note))),
+    rejectStep: guarded(async (r) => approvalResponse(await requireApprovals().reject(r.approvalId, r.reason))),
+    getApprovalPolicy: guarded(async () => ({ policy: requireApprovals().policy() })),
+    setApprovalPolicy: guarded(async (r) => {
+      if (!r.policy)
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'policy is required', {
+          field: 'policy',
+          rule: 'required',
+        });
+      return { policy: await requireApprovals().setPolicy(r.policy) };
+    }),
   };
   server.addService(decodingTolerantly(CasesService), implementation as unknown as UntypedServiceImplementation);
 }

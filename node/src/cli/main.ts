@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
 import {
+  AddPeerResponse,
   ErrorCode,
   MessageDirection,
   MessageKind,
@@ -11,6 +12,7 @@ import {
   type PeerSummary,
   type RegistryAdapterStatus,
   type ReleaseRule,
+  SetPeerPolicyResponse,
   TracenetError,
 } from '@tracenet/proto';
 import { connectAuthority, type LocalAuthorityClient } from '../api/authority-client.js';
@@ -38,6 +40,7 @@ import {
   reportedCode,
   running,
 } from './context.js';
+import { approvalText, registerApprovalCommands } from './approval-commands.js';
 import { inSetupMode, registerAccessCommands } from './access-commands.js';
 import { registerAuditListCommand } from './audit-commands.js';
 import { registerBackupCommands } from './backup-commands.js';
@@ -332,6 +335,11 @@ peers
       } finally {
         client.close();
       }
+      const waiting = (result as AddPeerResponse).pendingApproval;
+      if (waiting) {
+        output(Boolean(options.json), AddPeerResponse.toJSON(result as AddPeerResponse), () => approvalText(waiting));
+        return;
+      }
     } else {
       result = await offline(options.data, async (_store, _journal, registry) => {
         const pinned = await registry.pin(card, Date.now(), { replaceKeys: Boolean(options.replaceKeys) });
@@ -586,22 +594,27 @@ peers
           given('releaseRule') ||
           given('clearReleaseRules');
         if (policy && changes) {
-          policy = (
-            await client.call('setPeerPolicy', {
-              policy: {
-                ...policy,
-                acceptRequests: options.denyRequests ? false : options.acceptRequests ? true : policy.acceptRequests,
-                autoAcknowledge: given('autoAck') ? Boolean(options.autoAck) : policy.autoAcknowledge,
-                autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
-                autoAnswerNoRecord: given('autoNoRecord') ? Boolean(options.autoNoRecord) : policy.autoAnswerNoRecord,
-                acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
-                answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
-                allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
-                lookupsPerMinute: options.lookupsPerMinute ?? policy.lookupsPerMinute,
-                releaseRules: releaseRulesFrom(options, policy.releaseRules),
-              },
-            })
-          ).policy;
+          const set = await client.call('setPeerPolicy', {
+            policy: {
+              ...policy,
+              acceptRequests: options.denyRequests ? false : options.acceptRequests ? true : policy.acceptRequests,
+              autoAcknowledge: given('autoAck') ? Boolean(options.autoAck) : policy.autoAcknowledge,
+              autoAnswer: given('autoAnswer') ? Boolean(options.autoAnswer) : policy.autoAnswer,
+              autoAnswerNoRecord: given('autoNoRecord') ? Boolean(options.autoNoRecord) : policy.autoAnswerNoRecord,
+              acknowledgeWithinMs: options.ackWithin ? parseDuration(options.ackWithin) : policy.acknowledgeWithinMs,
+              answerWithinMs: options.answerWithin ? parseDuration(options.answerWithin) : policy.answerWithinMs,
+              allowLookups: options.denyLookups ? false : options.allowLookups ? true : policy.allowLookups,
+              lookupsPerMinute: options.lookupsPerMinute ?? policy.lookupsPerMinute,
+              releaseRules: releaseRulesFrom(options, policy.releaseRules),
+            },
+          });
+          // Held for a supervisor's approval (docs/protocol.md 12.12): nothing changed yet.
+          if (set.pendingApproval) {
+            const waiting = set.pendingApproval;
+            output(options.json, SetPeerPolicyResponse.toJSON(set), () => approvalText(waiting));
+            return;
+          }
+          policy = set.policy;
         }
         const p = policy;
         if (p?.participantId === NODE_POLICY_ID) {
@@ -630,6 +643,7 @@ registerPeerCardCommands(peers, {
   offline: (dataDir, work) => offline(dataDir, (_store, _journal, registry) => work(registry)),
 });
 registerTraceCommands(program);
+registerApprovalCommands(program);
 registerKeyCommands(program, { connect: requireAuthority });
 const recordsCommand = registerRecordCommands(program, { connect: connection });
 registerLookupCommands(program, recordsCommand);

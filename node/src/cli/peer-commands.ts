@@ -16,6 +16,7 @@ import { summarisePeer, type PeerRegistry } from '../federation/peers.js';
 import { keyIdOf } from '../crypto/key-pairs.js';
 import { parsePeerCardFile, verifyPeerCard } from '../identity/peer-card.js';
 import { certificateFingerprint } from '../identity/tls.js';
+import { approvalText } from './approval-commands.js';
 import { choice, dataOption, jsonOption, output, readInput } from './context.js';
 
 /** What an operator reads aloud to the participant before pinning: computed from the signed card, never copied from the file. */
@@ -119,6 +120,11 @@ export function registerPeerCardCommands(
           result = await client.call('removePeer', { participantId });
         } finally {
           client.close();
+        }
+        const waiting = result.pendingApproval;
+        if (waiting) {
+          output(options.json, result, () => approvalText(waiting));
+          return;
         }
       } else {
         result = await deps.offline(options.data, async (registry) => {

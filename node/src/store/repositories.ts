@@ -172,6 +172,41 @@ const lookupShape = object({ atMs: number, query: string });
 const lookupHitShape = object({ queryId: string, partial: boolean });
 const lookupSeenShape = object({ createdAtMs: number, queryId: string });
 
+// ---- approvals (workflow/approvals.ts) ----
+
+const approvalActorShape = object({ kind: string, id: string, session: string });
+const approvalShape = object({
+  approvalId: string,
+  /** The step, by its ApprovalStep number. */
+  step: number,
+  caseId: string,
+  participantId: string,
+  summary: string,
+  reasons: array(string),
+  /** The step's input as JSON (its request message's JSON form), carried out on approval. */
+  input: string,
+  /** Values the release policy releases only with approval, released by the approval. */
+  release: array(string),
+  /** The answer is the node's automatic answer (drafted by the node). */
+  automatic: boolean,
+  drafter: approvalActorShape,
+  draftedAtMs: number,
+  state: literal('pending', 'approved', 'rejected'),
+  approver: optional(approvalActorShape),
+  decidedAtMs: optional(number),
+  note: optional(string),
+});
+/** A step in the approvals queue, kept under its id (`apr-000001`). */
+export type ApprovalRecord = ReturnType<typeof approvalShape>;
+const approvalPolicyShape = object({
+  answers: boolean,
+  disclosures: boolean,
+  refusals: boolean,
+  policyChanges: boolean,
+  automaticAnswers: boolean,
+});
+/** The approval policy: which steps wait for a supervisor's approval. */
+export type ApprovalPolicyRecord = ReturnType<typeof approvalPolicyShape>;
 // ---- access (access/access-control.ts) ----
 
 const roleCheck = literal('officer', 'supervisor', 'auditor', 'administrator');
@@ -237,6 +272,7 @@ export const META = {
   probe: 'store-probe',
   schema: 'schema',
   restored: 'restored-from-backup',
+  approvalPolicy: 'approval-policy',
 } as const;
 
 /** The mark a restore leaves until the peers are asked to deliver again (docs/protocol.md 5.6). */
@@ -319,6 +355,13 @@ export interface RecordsRepository {
    * `g \0 recordId` → reference and report of a record of another registry.
    */
   readonly interest: Collection<InterestRecord>;
+}
+
+/** Aggregate: the approvals queue and the approval policy (docs/protocol.md 12.12). */
+export interface ApprovalsRepository {
+  /** Keyed by approval id (`apr-` and a zero-padded number), so that the key order is the drafting order. */
+  readonly queue: Collection<ApprovalRecord>;
+  readonly policy: Cell<ApprovalPolicyRecord>;
 }
 
 /** Aggregate: officer accounts (by id), sessions (by token digest) and clients (by id). */
@@ -536,6 +579,7 @@ export interface StoreRepositories {
   readonly lookups: LookupsRepository;
   readonly records: RecordsRepository;
   readonly meta: MetaRepository;
+  readonly approvals: ApprovalsRepository;
   readonly access: AccessRepository;
   /**
    * One page of the messages of a direction, in key order (the inbox by arrival, the others by
@@ -619,6 +663,10 @@ export function createRepositories(engine: Engine): StoreRepositories {
           either(registryInterestShape, recordIdShape),
         ),
       ),
+    },
+    approvals: {
+      queue: json('approvals', approvalShape),
+      policy: meta(META.approvalPolicy, approvalPolicyShape),
     },
     access: {
       officers: json('officers', officerShape),

@@ -38,6 +38,8 @@ export const SPACES = [
   'officers',
   'sessions',
   'clients',
+  // Four-eyes approval (docs/protocol.md 12.12): the steps waiting for a supervisor, by id.
+  'approvals',
 ] as const;
 export type SpaceName = (typeof SPACES)[number];
 

@@ -18,6 +18,7 @@ import { padNumber, type Operation, type Store } from '../store/store.js';
 import { WAITING_FOR_ACK, WAITING_FOR_ANSWER } from '../store/repositories.js';
 import type { Scheduler } from '../util/scheduler.js';
 import { KeyedLock } from '../util/keyed-lock.js';
+import type { Approvals } from './approvals.js';
 import { deadlinesOf, type PolicyStore } from './policy.js';
 import { isOrganisation } from '../messages/restrictions.js';
 import { isFinal, stateName } from './state-machine.js';
@@ -29,6 +30,8 @@ export interface WorkflowDeps {
   journal: Journal;
   outbox: OutboundPort;
   policies: PolicyStore;
+  /** Four-eyes approval (docs/protocol.md 12.12); absent: no step waits for approval. */
+  approvals?: Approvals;
   records: RecordFinder | undefined;
   isPinned: (participantId: string) => boolean;
   /** Time, the deadline timer and the retries of automatic answers. */
@@ -204,7 +207,12 @@ export class CaseBook {
    * (decided under the case lock, so that two steps never both write it). Returns the case as it
    * is afterwards.
    */
-  async noteUnless(caseId: string, summary: string, noted: (c: Case) => boolean): Promise<Case> {
+  async noteUnless(
+    caseId: string,
+    summary: string,
+    noted: (c: Case) => boolean,
+    extra: { operations: Operation[]; audit: AuditEvent[] } = { operations: [], audit: [] },
+  ): Promise<Case> {
     return this.locks.run(caseId, async () => {
       const c = await this.get(caseId);
       if (noted(c) || c.timeline.at(-1)?.summary === summary) return c;
@@ -216,7 +224,7 @@ export class CaseBook {
         messageId: '',
         actor: 'local',
       });
-      await this.write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED);
+      await this.write([c], extra.operations, NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, extra.audit);
       return c;
     });
   }

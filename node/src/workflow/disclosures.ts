@@ -1,12 +1,15 @@
 import {
+  ApprovalStep,
   type Case,
   CaseRole,
   CaseState,
+  DecideConsentRequest,
   type DisclosureNotice,
   ErrorCode,
   MessageKind,
   NodeEventType,
   OnwardDisclosure,
+  ShareCaseRequest,
   type SharedInformation,
   type TraceAnswer,
   TracenetError,
@@ -29,6 +32,7 @@ import { type DisclosureBody, encodeDisclosureBody } from '../messages/bodies.js
 import { DAY_MS, disclosureBasis, onwardName, receivedRestrictions } from '../messages/restrictions.js';
 import { kindName, stateName } from './state-machine.js';
 import { requireText } from '../messages/validation.js';
+import type { StepDraft } from './approvals.js';
 
 const S = CaseState;
 const K = MessageKind;
@@ -90,6 +94,12 @@ export class Disclosures {
         audit: [
           { type: 'case.disclosed', fields: { caseId: c.caseId, traceId: c.traceId, provider: c.peer, third, basis } },
         ],
+        approval: {
+          step: ApprovalStep.APPROVAL_STEP_SHARE,
+          summary: `share the answer of ${c.peer} with ${third} (${basis})`,
+          reasons: this.#disclosureReasons(),
+          input: JSON.stringify(ShareCaseRequest.toJSON({ caseId, thirdParticipant: third, note })),
+        },
       };
     });
   }
@@ -194,6 +204,12 @@ export class Disclosures {
             },
           },
         ],
+        approval: {
+          step: ApprovalStep.APPROVAL_STEP_CONSENT_DECISION,
+          summary: `consent ${granted ? 'granted' : 'refused'} to ${c.peer} for ${consent.thirdParticipant}`,
+          reasons: this.#disclosureReasons(),
+          input: JSON.stringify(DecideConsentRequest.toJSON({ caseId, consentId: id, granted, conditions })),
+        },
       };
     });
   }
@@ -405,7 +421,15 @@ export class Disclosures {
       });
   }
 
-  /** A local step beside the state machine: its messages and the case change in one batch. */
+  /** Why a share or consent decision waits: the approval policy's `disclosures` (12.12). */
+  #disclosureReasons(): string[] {
+    return this.deps.approvals?.policy().disclosures ? ['approval policy: disclosure decisions'] : [];
+  }
+
+  /**
+   * A local step beside the state machine: its messages and the case change in one batch. A step
+   * the approval policy holds waits in the approvals queue instead (12.12).
+   */
   async #sideStep(
     caseId: string,
     build: (c: Case) => {
@@ -413,6 +437,7 @@ export class Disclosures {
       summary: string;
       apply: (c: Case, messageIds: string[]) => void;
       audit: AuditEvent[];
+      approval?: Omit<StepDraft, 'caseId' | 'participantId'>;
     },
   ): Promise<Case> {
     return this.book.locks.run(caseId, async () => {
@@ -422,7 +447,32 @@ export class Disclosures {
           field: 'case_id',
           rule: 'case_open',
         });
-      const { messages, summary, apply, audit } = build(c);
+      const { messages, summary: built, apply, audit, approval } = build(c);
+      const decision =
+        approval && this.deps.approvals
+          ? await this.deps.approvals.decide({ ...approval, caseId, participantId: c.peer })
+          : {};
+      if (decision.held) {
+        const now = this.deps.clock.now();
+        c.timeline.push({
+          atMs: now,
+          fromState: c.state,
+          toState: c.state,
+          summary: decision.held.note,
+          messageId: '',
+          actor: 'local',
+        });
+        c.updatedAtMs = now;
+        await this.book.write(
+          [c],
+          decision.held.operations,
+          NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
+          decision.held.audit,
+        );
+        return c;
+      }
+      const carried = decision.carried;
+      const summary = `${built}${carried?.suffix ?? ''}`;
       const prepared = messages.map((m) =>
         this.deps.outbox.prepare({
           recipient: m.recipient,
@@ -448,9 +498,9 @@ export class Disclosures {
       c.updatedAtMs = now;
       await this.book.write(
         [c],
-        prepared.flatMap((p) => p.operations),
+        [...prepared.flatMap((p) => p.operations), ...(carried?.operations ?? [])],
         NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
-        [...prepared.flatMap((p) => p.audit), ...audit],
+        [...prepared.flatMap((p) => p.audit), ...audit, ...(carried?.audit ?? [])],
       );
       for (const p of prepared) p.schedule();
       return c;

@@ -1,4 +1,6 @@
 import {
+  AnswerCaseRequest,
+  ApprovalStep,
   type Case,
   CaseRole,
   CaseState,
@@ -8,10 +10,13 @@ import {
   type ReasonCode,
   type TraceAnswer,
   type TraceRequest,
+  RefuseCaseRequest,
+  RestrictCaseRequest,
   TracenetError,
   type UseRestrictions,
   type WeaponDescription,
 } from '@tracenet/proto';
+import { releasesRecordInformation, type StepDraft } from './approvals.js';
 import {
   type CaseBook,
   chainKey,
@@ -27,7 +32,7 @@ import { encodeWorkflowBody, type WorkflowBody } from '../messages/bodies.js';
 import { defaultRestrictions, tighten } from '../messages/restrictions.js';
 import { nextState, stateName } from './state-machine.js';
 import { validateAnswer, validateReason, validateTraceRequest, requireText } from '../messages/validation.js';
-import { applyRelease, approvalError, NODE_POLICY_ID, type ReleasePolicy } from './release.js';
+import { applyRelease, approvalError, NODE_POLICY_ID, type PendingApproval, type ReleasePolicy } from './release.js';
 
 /**
  * An answer as an officer (or the auto-answer) gives it; `release` lists the fields the officer
@@ -37,6 +42,35 @@ export type AnswerInput = Omit<TraceAnswer, 'traceId' | 'automatic' | 'withheld'
 
 const S = CaseState;
 const K = MessageKind;
+
+/** The answer an AnswerCaseRequest gives (the API's, and an approval's stored input). */
+export function answerInput(request: AnswerCaseRequest): AnswerInput {
+  return {
+    outcome: request.outcome,
+    lastLegalRecord: request.lastLegalRecord,
+    pointOfDiversion: request.pointOfDiversion,
+    referral: request.referral,
+    history: request.history,
+    details: request.details,
+    restrictions: request.restrictions,
+    release: request.release,
+  };
+}
+
+/** The JSON an approval keeps of an answer (AnswerCaseRequest's JSON form). */
+function answerJson(caseId: string, input: AnswerInput): unknown {
+  return AnswerCaseRequest.toJSON(
+    AnswerCaseRequest.fromPartial({ ...input, caseId, release: [...(input.release ?? [])] }),
+  );
+}
+
+/** Why an answer waits for a value the release policy releases only with approval (12.12 item 5). */
+function releaseReason(p: PendingApproval): string {
+  return `release policy: ${p.field} (${p.rule}${p.reason ? `: ${p.reason}` : ''})`;
+}
+
+/** A step's approval draft; the case and peer are the step's. */
+type Draft = Omit<StepDraft, 'caseId' | 'participantId'>;
 
 /**
  * The steps an officer takes on a case (docs/protocol.md 12.2 to 12.4, 12.9): each checks the
@@ -193,12 +227,19 @@ export class OfficerCommands {
    * Answers a received request, after the release policy (docs/protocol.md 12.11): withheld values
    * are emptied and listed. A manual answer that would release an APPROVAL value the officer did not
    * confirm in `input.release` is refused (INVALID_FIELD, `release_policy`); an automatic one is not
-   * sent: the case gets a note naming the values and rules, and waits for an officer.
+   * sent: the case gets a note naming the values and rules, and waits for an officer. When the
+   * approval policy holds answers (12.12: `answers` for a manual answer that releases record
+   * information, `automatic_answers` for an automatic one), the answer waits in the approvals queue
+   * instead, and the approval releases the APPROVAL values.
    */
   async answer(caseId: string, input: AnswerInput, automatic = false): Promise<Case> {
     const { release = [], ...parts } = input;
-    const options = { derived: automatic, confirmed: automatic ? [] : release };
-    if (automatic) {
+    const carried = this.deps.approvals?.carrying(ApprovalStep.APPROVAL_STEP_ANSWER, caseId);
+    const confirmed = [...(automatic ? [] : release), ...(carried?.release ?? [])];
+    const options = { derived: automatic, confirmed };
+    const rules = this.deps.approvals?.policy();
+    const holds = automatic ? rules?.automaticAnswers === true : rules?.answers === true;
+    if (automatic && !carried && !holds) {
       const { pending } = applyRelease(parts, this.#releasePolicy((await this.book.get(caseId)).peer), options);
       if (pending.length > 0) {
         const named = pending.map((p) => `${p.field} (${p.rule}${p.reason ? `: ${p.reason}` : ''})`);
@@ -208,7 +249,7 @@ export class OfficerCommands {
     }
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ANSWER, (c) => {
       const { answer: released, pending } = applyRelease(parts, this.#releasePolicy(c.peer), options);
-      if (pending.length > 0) throw approvalError(pending, 'answer');
+      if (pending.length > 0 && !holds) throw approvalError(pending, 'answer');
       const answer: TraceAnswer = {
         ...released,
         traceId: c.traceId,
@@ -216,10 +257,25 @@ export class OfficerCommands {
         restrictions: this.#answerRestrictions(c, input.restrictions, 'restrictions'),
       };
       validateAnswer(answer, 'answer');
+      const reasons = [
+        ...(holds && (automatic || releasesRecordInformation(answer))
+          ? [`approval policy: ${automatic ? 'automatic answers' : 'answers releasing record information'}`]
+          : []),
+        ...pending.map(releaseReason),
+      ];
+      const summary = `answered: ${describeAnswer(answer)}`;
       return {
         message: { kind: K.MESSAGE_KIND_TRACE_ANSWER, traceId: c.traceId, body: answer },
-        summary: `answered: ${describeAnswer(answer)}`,
+        summary,
         apply: (x) => (x.answer = answer),
+        approval: {
+          step: ApprovalStep.APPROVAL_STEP_ANSWER,
+          summary: `answer: ${describeAnswer(answer)}`,
+          reasons,
+          input: JSON.stringify(answerJson(caseId, input)),
+          release: pending.map((p) => p.field),
+          automatic,
+        },
       };
     });
   }
@@ -247,14 +303,18 @@ export class OfficerCommands {
     validateReason(reason, explanation, 'restriction');
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_RESTRICTION, (c) => {
       let partialAnswer: TraceAnswer | undefined;
+      const carried = this.deps.approvals?.carrying(ApprovalStep.APPROVAL_STEP_RESTRICTION, caseId);
+      const holds = this.deps.approvals?.policy().answers === true;
+      let pendingValues: readonly PendingApproval[] = [];
       if (partial) {
         const { release = [], ...parts } = partial;
         const { answer: released, pending } = applyRelease(parts, this.#releasePolicy(c.peer), {
           derived: false,
-          confirmed: release,
+          confirmed: [...release, ...(carried?.release ?? [])],
           prefix: 'partial_answer',
         });
-        if (pending.length > 0) throw approvalError(pending, 'partial_answer');
+        if (pending.length > 0 && !holds) throw approvalError(pending, 'partial_answer');
+        pendingValues = pending;
         partialAnswer = {
           ...released,
           traceId: c.traceId,
@@ -264,10 +324,31 @@ export class OfficerCommands {
       }
       if (partialAnswer) validateAnswer(partialAnswer, 'partial_answer');
       const restriction = { traceId: c.traceId, reason, explanation, partialAnswer };
+      const reasons = [
+        ...(holds && partialAnswer && releasesRecordInformation(partialAnswer)
+          ? ['approval policy: answers releasing record information']
+          : []),
+        ...pendingValues.map(releaseReason),
+      ];
+      const input = RestrictCaseRequest.fromPartial({
+        caseId,
+        reason,
+        explanation,
+        partialAnswer: partial
+          ? AnswerCaseRequest.fromPartial({ ...partial, caseId, release: [...(partial.release ?? [])] })
+          : undefined,
+      });
       return {
         message: { kind: K.MESSAGE_KIND_TRACE_RESTRICTION, traceId: c.traceId, body: restriction },
         summary: `restricted: ${reasonName(reason)}`,
         apply: (x) => (x.restriction = restriction),
+        approval: {
+          step: ApprovalStep.APPROVAL_STEP_RESTRICTION,
+          summary: `restriction: ${reasonName(reason)}${partialAnswer ? `, partial answer ${describeAnswer(partialAnswer)}` : ''}`,
+          reasons,
+          input: JSON.stringify(RestrictCaseRequest.toJSON(input)),
+          release: pendingValues.map((p) => p.field),
+        },
       };
     });
   }
@@ -281,6 +362,12 @@ export class OfficerCommands {
         message: { kind: K.MESSAGE_KIND_TRACE_REFUSAL, traceId: c.traceId, body: refusal },
         summary: `refused: ${reasonName(reason)}`,
         apply: (x) => (x.refusal = refusal),
+        approval: {
+          step: ApprovalStep.APPROVAL_STEP_REFUSAL,
+          summary: `refusal: ${reasonName(reason)}`,
+          reasons: this.deps.approvals?.policy().refusals ? ['approval policy: refusals'] : [],
+          input: JSON.stringify(RefuseCaseRequest.toJSON({ caseId, reason, explanation })),
+        },
       };
     });
   }
@@ -415,16 +502,44 @@ export class OfficerCommands {
     }
   }
 
-  /** A local step that sends a message: state check, case change and message in one batch. */
+  /**
+   * A local step that sends a message: state check, case change and message in one batch. A step
+   * the approval policy holds is not carried out: the case gets a note and the approval is queued
+   * in the same batch (12.12); carried out on approval, the decision joins the step's batch.
+   */
   async #sendStep(
     caseId: string,
     kind: MessageKind,
-    build: (c: Case) => { message: WorkflowBody; summary: string; apply: (c: Case) => void },
+    build: (c: Case) => { message: WorkflowBody; summary: string; apply: (c: Case) => void; approval?: Draft },
   ): Promise<Case> {
     return this.book.locks.run(caseId, async () => {
       const c = await this.book.get(caseId);
       const next = nextState(c.role, c.state, kind, 'send');
-      const { message, summary, apply } = build(c);
+      const { message, summary, apply, approval } = build(c);
+      const decision =
+        approval && this.deps.approvals
+          ? await this.deps.approvals.decide({ ...approval, caseId, participantId: c.peer })
+          : {};
+      if (decision.duplicate) return c;
+      if (decision.held) {
+        const now = this.deps.clock.now();
+        c.timeline.push({
+          atMs: now,
+          fromState: c.state,
+          toState: c.state,
+          summary: decision.held.note,
+          messageId: '',
+          actor: 'local',
+        });
+        c.updatedAtMs = now;
+        await this.book.write(
+          [c],
+          decision.held.operations,
+          NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
+          decision.held.audit,
+        );
+        return c;
+      }
       const prepared = this.deps.outbox.prepare({
         recipient: c.peer,
         kind,
@@ -433,8 +548,14 @@ export class OfficerCommands {
         orderKey: c.traceId,
       });
       apply(c);
-      this.book.move(c, next, summary, prepared.messageId, 'local');
-      await this.book.write([c], prepared.operations, NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, prepared.audit);
+      const carried = decision.carried;
+      this.book.move(c, next, `${summary}${carried?.suffix ?? ''}`, prepared.messageId, 'local');
+      await this.book.write(
+        [c],
+        [...prepared.operations, ...(carried?.operations ?? [])],
+        NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
+        [...prepared.audit, ...(carried?.audit ?? [])],
+      );
       prepared.schedule();
       return c;
     });

@@ -67,6 +67,15 @@ export class PolicyStore {
    * release rules included.
    */
   async set(policy: PeerPolicy): Promise<PeerPolicy> {
+    this.check(policy);
+    return this.#write({ ...policy, autoAcknowledge: policy.autoAcknowledge || policy.autoAnswer });
+  }
+
+  /**
+   * Checks a policy as {@link set} would, without storing it (a change that waits for approval is
+   * checked when drafted). Throws INVALID_FIELD.
+   */
+  check(policy: PeerPolicy): void {
     for (const [field, value] of [
       ['policy.acknowledge_within_ms', policy.acknowledgeWithinMs],
       ['policy.answer_within_ms', policy.answerWithinMs],
@@ -85,7 +94,9 @@ export class PolicyStore {
         'the node-wide policy "*" has release rules only; set the other fields per peer',
         { field: 'policy.participant_id', rule: 'node_policy_release_only' },
       );
-    const stored: PeerPolicy = { ...policy, autoAcknowledge: policy.autoAcknowledge || policy.autoAnswer };
+  }
+
+  async #write(stored: PeerPolicy): Promise<PeerPolicy> {
     await this.deps.journal.write(
       [this.deps.store.peers.policies.put(stored.participantId, stored)],
       [

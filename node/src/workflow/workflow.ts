@@ -1,11 +1,23 @@
-import type { Case, MessageKind, ReasonCode, TraceRequest, WeaponDescription } from '@tracenet/proto';
+import {
+  AnswerCaseRequest,
+  ApprovalStep,
+  type Case,
+  DecideConsentRequest,
+  type MessageKind,
+  type ReasonCode,
+  RefuseCaseRequest,
+  RestrictCaseRequest,
+  ShareCaseRequest,
+  type TraceRequest,
+  type WeaponDescription,
+} from '@tracenet/proto';
 import type { CommitInbound, InboundMessage } from '../ports/inbound.js';
 import { AutomaticSteps } from './automatic.js';
 import { CaseBook, type CaseFilter, type WorkflowDeps } from './case-book.js';
 import { DeadlineMonitor } from './deadlines.js';
 import { Disclosures } from './disclosures.js';
 import { Inbound, workflowHandles } from './inbound.js';
-import { type AnswerInput, OfficerCommands } from './officer-commands.js';
+import { type AnswerInput, answerInput, OfficerCommands } from './officer-commands.js';
 
 export type { CaseFilter, WorkflowDeps } from './case-book.js';
 export type { AnswerInput } from './officer-commands.js';
@@ -37,6 +49,40 @@ export class Workflow {
     this.#automatic = new AutomaticSteps(deps, this.#book, this.#commands);
     this.#inbound = new Inbound(deps, this.#book, this.#disclosures, (caseId) => this.#automatic.run(caseId));
     this.#deadlines = new DeadlineMonitor(deps, this.#book);
+    if (deps.approvals) this.#carryOut(deps.approvals);
+  }
+
+  /** How the approvals queue carries out an approved case step, and notes a rejection (12.12). */
+  #carryOut(approvals: NonNullable<WorkflowDeps['approvals']>): void {
+    const S = ApprovalStep;
+    const json = (input: string): unknown => JSON.parse(input);
+    approvals.register(S.APPROVAL_STEP_ANSWER, (a) =>
+      this.#commands.answer(a.caseId, answerInput(AnswerCaseRequest.fromJSON(json(a.input))), a.automatic),
+    );
+    approvals.register(S.APPROVAL_STEP_RESTRICTION, (a) => {
+      const r = RestrictCaseRequest.fromJSON(json(a.input));
+      return this.#commands.restrict(
+        a.caseId,
+        r.reason,
+        r.explanation,
+        r.partialAnswer ? answerInput(r.partialAnswer) : undefined,
+      );
+    });
+    approvals.register(S.APPROVAL_STEP_REFUSAL, (a) => {
+      const r = RefuseCaseRequest.fromJSON(json(a.input));
+      return this.#commands.refuse(a.caseId, r.reason, r.explanation);
+    });
+    approvals.register(S.APPROVAL_STEP_SHARE, (a) => {
+      const r = ShareCaseRequest.fromJSON(json(a.input));
+      return this.#disclosures.shareCase(a.caseId, r.thirdParticipant, r.note);
+    });
+    approvals.register(S.APPROVAL_STEP_CONSENT_DECISION, (a) => {
+      const r = DecideConsentRequest.fromJSON(json(a.input));
+      return this.#disclosures.decideConsent(a.caseId, r.consentId, r.granted, r.conditions);
+    });
+    approvals.setCaseNotes(async (caseId, summary, operations, audit) => {
+      await this.#book.noteUnless(caseId, summary, () => false, { operations, audit });
+    });
   }
 
   /** Loads the case counter, resumes automatic steps interrupted by a stop, starts the deadline timer. */

@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { AuditEntry, AuditVerification } from "./audit.js";
+import { Approval } from "./cases_service.js";
 import { MessageKind, messageKindFromJSON, messageKindToJSON } from "./envelope.js";
 import { NodeEvent } from "./events.js";
 import { Roster } from "./keys.js";
@@ -153,6 +154,12 @@ export interface AddPeerResponse {
     | undefined;
   /** True when a pinned card was replaced by a newer one of the same keys. */
   replaced: boolean;
+  /**
+   * Set when the approval policy holds the change for a supervisor's approval (docs/protocol.md
+   * 12.12): nothing was changed yet.
+   * Optional, so that code written before it still compiles.
+   */
+  pendingApproval?: Approval | undefined;
 }
 
 /** ListPeersRequest has no fields. */
@@ -259,7 +266,15 @@ export interface SetPeerPolicyRequest {
 
 /** SetPeerPolicyResponse returns the policy as stored. */
 export interface SetPeerPolicyResponse {
-  policy: PeerPolicy | undefined;
+  policy:
+    | PeerPolicy
+    | undefined;
+  /**
+   * Set when the approval policy holds the change for a supervisor's approval (docs/protocol.md
+   * 12.12): nothing was changed yet.
+   * Optional, so that code written before it still compiles.
+   */
+  pendingApproval?: Approval | undefined;
 }
 
 /** GetPeerPolicyRequest names a peer. */
@@ -365,6 +380,12 @@ export interface RemovePeerResponse {
     | undefined;
   /** Messages queued to that participant: they wait for a new pin of it, or fail as EXPIRED. */
   queuedMessages: number;
+  /**
+   * Set when the approval policy holds the change for a supervisor's approval (docs/protocol.md
+   * 12.12): nothing was changed yet.
+   * Optional, so that code written before it still compiles.
+   */
+  pendingApproval?: Approval | undefined;
 }
 
 /** CreateBackupRequest says whether the secret key files go into the backup. */
@@ -898,7 +919,7 @@ export const AddPeerRequest: MessageFns<AddPeerRequest> = {
 };
 
 function createBaseAddPeerResponse(): AddPeerResponse {
-  return { peer: undefined, replaced: false };
+  return { peer: undefined, replaced: false, pendingApproval: undefined };
 }
 
 export const AddPeerResponse: MessageFns<AddPeerResponse> = {
@@ -908,6 +929,9 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
     }
     if (message.replaced !== false) {
       writer.uint32(16).bool(message.replaced);
+    }
+    if (message.pendingApproval !== undefined) {
+      Approval.encode(message.pendingApproval, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -941,6 +965,14 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
             message.replaced = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pendingApproval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -957,6 +989,11 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
     return {
       peer: isSet(object.peer) ? PeerSummary.fromJSON(object.peer) : undefined,
       replaced: isSet(object.replaced) ? globalThis.Boolean(object.replaced) : false,
+      pendingApproval: isSet(object.pendingApproval)
+        ? Approval.fromJSON(object.pendingApproval)
+        : isSet(object.pending_approval)
+        ? Approval.fromJSON(object.pending_approval)
+        : undefined,
     };
   },
 
@@ -967,6 +1004,9 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
     }
     if (message.replaced !== false) {
       obj.replaced = message.replaced;
+    }
+    if (message.pendingApproval !== undefined) {
+      obj.pendingApproval = Approval.toJSON(message.pendingApproval);
     }
     return obj;
   },
@@ -980,6 +1020,9 @@ export const AddPeerResponse: MessageFns<AddPeerResponse> = {
       ? PeerSummary.fromPartial(object.peer)
       : undefined;
     message.replaced = object.replaced ?? false;
+    message.pendingApproval = (object.pendingApproval !== undefined && object.pendingApproval !== null)
+      ? Approval.fromPartial(object.pendingApproval)
+      : undefined;
     return message;
   },
 };
@@ -2288,13 +2331,16 @@ export const SetPeerPolicyRequest: MessageFns<SetPeerPolicyRequest> = {
 };
 
 function createBaseSetPeerPolicyResponse(): SetPeerPolicyResponse {
-  return { policy: undefined };
+  return { policy: undefined, pendingApproval: undefined };
 }
 
 export const SetPeerPolicyResponse: MessageFns<SetPeerPolicyResponse> = {
   encode(message: SetPeerPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.policy !== undefined) {
       PeerPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    if (message.pendingApproval !== undefined) {
+      Approval.encode(message.pendingApproval, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -2320,6 +2366,14 @@ export const SetPeerPolicyResponse: MessageFns<SetPeerPolicyResponse> = {
             message.policy = PeerPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pendingApproval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2333,13 +2387,23 @@ export const SetPeerPolicyResponse: MessageFns<SetPeerPolicyResponse> = {
   },
 
   fromJSON(object: any): SetPeerPolicyResponse {
-    return { policy: isSet(object.policy) ? PeerPolicy.fromJSON(object.policy) : undefined };
+    return {
+      policy: isSet(object.policy) ? PeerPolicy.fromJSON(object.policy) : undefined,
+      pendingApproval: isSet(object.pendingApproval)
+        ? Approval.fromJSON(object.pendingApproval)
+        : isSet(object.pending_approval)
+        ? Approval.fromJSON(object.pending_approval)
+        : undefined,
+    };
   },
 
   toJSON(message: SetPeerPolicyResponse): unknown {
     const obj: any = {};
     if (message.policy !== undefined) {
       obj.policy = PeerPolicy.toJSON(message.policy);
+    }
+    if (message.pendingApproval !== undefined) {
+      obj.pendingApproval = Approval.toJSON(message.pendingApproval);
     }
     return obj;
   },
@@ -2351,6 +2415,9 @@ export const SetPeerPolicyResponse: MessageFns<SetPeerPolicyResponse> = {
     const message = createBaseSetPeerPolicyResponse();
     message.policy = (object.policy !== undefined && object.policy !== null)
       ? PeerPolicy.fromPartial(object.policy)
+      : undefined;
+    message.pendingApproval = (object.pendingApproval !== undefined && object.pendingApproval !== null)
+      ? Approval.fromPartial(object.pendingApproval)
       : undefined;
     return message;
   },
@@ -3542,7 +3609,7 @@ export const RemovePeerRequest: MessageFns<RemovePeerRequest> = {
 };
 
 function createBaseRemovePeerResponse(): RemovePeerResponse {
-  return { peer: undefined, queuedMessages: 0 };
+  return { peer: undefined, queuedMessages: 0, pendingApproval: undefined };
 }
 
 export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
@@ -3552,6 +3619,9 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
     }
     if (message.queuedMessages !== 0) {
       writer.uint32(16).uint32(message.queuedMessages);
+    }
+    if (message.pendingApproval !== undefined) {
+      Approval.encode(message.pendingApproval, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -3585,6 +3655,14 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
             message.queuedMessages = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pendingApproval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3605,6 +3683,11 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
         : isSet(object.queued_messages)
         ? globalThis.Number(object.queued_messages)
         : 0,
+      pendingApproval: isSet(object.pendingApproval)
+        ? Approval.fromJSON(object.pendingApproval)
+        : isSet(object.pending_approval)
+        ? Approval.fromJSON(object.pending_approval)
+        : undefined,
     };
   },
 
@@ -3615,6 +3698,9 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
     }
     if (message.queuedMessages !== 0) {
       obj.queuedMessages = Math.round(message.queuedMessages);
+    }
+    if (message.pendingApproval !== undefined) {
+      obj.pendingApproval = Approval.toJSON(message.pendingApproval);
     }
     return obj;
   },
@@ -3628,6 +3714,9 @@ export const RemovePeerResponse: MessageFns<RemovePeerResponse> = {
       ? PeerSummary.fromPartial(object.peer)
       : undefined;
     message.queuedMessages = object.queuedMessages ?? 0;
+    message.pendingApproval = (object.pendingApproval !== undefined && object.pendingApproval !== null)
+      ? Approval.fromPartial(object.pendingApproval)
+      : undefined;
     return message;
   },
 };

@@ -41,6 +41,128 @@ import {
   WeaponDescription,
 } from "./tracing.js";
 
+/** ApprovalStep is the kind of step an approval carries out. */
+export enum ApprovalStep {
+  APPROVAL_STEP_UNSPECIFIED = 0,
+  APPROVAL_STEP_ANSWER = 1,
+  APPROVAL_STEP_RESTRICTION = 2,
+  APPROVAL_STEP_REFUSAL = 3,
+  APPROVAL_STEP_SHARE = 4,
+  APPROVAL_STEP_CONSENT_DECISION = 5,
+  APPROVAL_STEP_PEER_POLICY = 6,
+  APPROVAL_STEP_ADD_PEER = 7,
+  APPROVAL_STEP_REMOVE_PEER = 8,
+  UNRECOGNIZED = -1,
+}
+
+export function approvalStepFromJSON(object: any): ApprovalStep {
+  switch (object) {
+    case 0:
+    case "APPROVAL_STEP_UNSPECIFIED":
+      return ApprovalStep.APPROVAL_STEP_UNSPECIFIED;
+    case 1:
+    case "APPROVAL_STEP_ANSWER":
+      return ApprovalStep.APPROVAL_STEP_ANSWER;
+    case 2:
+    case "APPROVAL_STEP_RESTRICTION":
+      return ApprovalStep.APPROVAL_STEP_RESTRICTION;
+    case 3:
+    case "APPROVAL_STEP_REFUSAL":
+      return ApprovalStep.APPROVAL_STEP_REFUSAL;
+    case 4:
+    case "APPROVAL_STEP_SHARE":
+      return ApprovalStep.APPROVAL_STEP_SHARE;
+    case 5:
+    case "APPROVAL_STEP_CONSENT_DECISION":
+      return ApprovalStep.APPROVAL_STEP_CONSENT_DECISION;
+    case 6:
+    case "APPROVAL_STEP_PEER_POLICY":
+      return ApprovalStep.APPROVAL_STEP_PEER_POLICY;
+    case 7:
+    case "APPROVAL_STEP_ADD_PEER":
+      return ApprovalStep.APPROVAL_STEP_ADD_PEER;
+    case 8:
+    case "APPROVAL_STEP_REMOVE_PEER":
+      return ApprovalStep.APPROVAL_STEP_REMOVE_PEER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ApprovalStep.UNRECOGNIZED;
+  }
+}
+
+export function approvalStepToJSON(object: ApprovalStep): string {
+  switch (object) {
+    case ApprovalStep.APPROVAL_STEP_UNSPECIFIED:
+      return "APPROVAL_STEP_UNSPECIFIED";
+    case ApprovalStep.APPROVAL_STEP_ANSWER:
+      return "APPROVAL_STEP_ANSWER";
+    case ApprovalStep.APPROVAL_STEP_RESTRICTION:
+      return "APPROVAL_STEP_RESTRICTION";
+    case ApprovalStep.APPROVAL_STEP_REFUSAL:
+      return "APPROVAL_STEP_REFUSAL";
+    case ApprovalStep.APPROVAL_STEP_SHARE:
+      return "APPROVAL_STEP_SHARE";
+    case ApprovalStep.APPROVAL_STEP_CONSENT_DECISION:
+      return "APPROVAL_STEP_CONSENT_DECISION";
+    case ApprovalStep.APPROVAL_STEP_PEER_POLICY:
+      return "APPROVAL_STEP_PEER_POLICY";
+    case ApprovalStep.APPROVAL_STEP_ADD_PEER:
+      return "APPROVAL_STEP_ADD_PEER";
+    case ApprovalStep.APPROVAL_STEP_REMOVE_PEER:
+      return "APPROVAL_STEP_REMOVE_PEER";
+    case ApprovalStep.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** ApprovalState is where an approval stands. */
+export enum ApprovalState {
+  APPROVAL_STATE_UNSPECIFIED = 0,
+  APPROVAL_STATE_PENDING = 1,
+  APPROVAL_STATE_APPROVED = 2,
+  APPROVAL_STATE_REJECTED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function approvalStateFromJSON(object: any): ApprovalState {
+  switch (object) {
+    case 0:
+    case "APPROVAL_STATE_UNSPECIFIED":
+      return ApprovalState.APPROVAL_STATE_UNSPECIFIED;
+    case 1:
+    case "APPROVAL_STATE_PENDING":
+      return ApprovalState.APPROVAL_STATE_PENDING;
+    case 2:
+    case "APPROVAL_STATE_APPROVED":
+      return ApprovalState.APPROVAL_STATE_APPROVED;
+    case 3:
+    case "APPROVAL_STATE_REJECTED":
+      return ApprovalState.APPROVAL_STATE_REJECTED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ApprovalState.UNRECOGNIZED;
+  }
+}
+
+export function approvalStateToJSON(object: ApprovalState): string {
+  switch (object) {
+    case ApprovalState.APPROVAL_STATE_UNSPECIFIED:
+      return "APPROVAL_STATE_UNSPECIFIED";
+    case ApprovalState.APPROVAL_STATE_PENDING:
+      return "APPROVAL_STATE_PENDING";
+    case ApprovalState.APPROVAL_STATE_APPROVED:
+      return "APPROVAL_STATE_APPROVED";
+    case ApprovalState.APPROVAL_STATE_REJECTED:
+      return "APPROVAL_STATE_REJECTED";
+    case ApprovalState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** ShareCaseRequest names the case and the third participant. */
 export interface ShareCaseRequest {
   caseId: string;
@@ -81,7 +203,15 @@ export interface CaseIdRequest {
 
 /** CaseResponse returns the case after the call. */
 export interface CaseResponse {
-  case: Case | undefined;
+  case:
+    | Case
+    | undefined;
+  /**
+   * Set when the step was not carried out but waits in the approvals queue (docs/protocol.md
+   * 12.12); the case is then unchanged but for a timeline note.
+   * Optional, so that code written before it still compiles.
+   */
+  pendingApproval?: Approval | undefined;
 }
 
 /** ListCasesRequest filters cases; every filter is optional. */
@@ -195,6 +325,114 @@ export interface GetTraceChainResponse {
   chainId: string;
   /** In chain order: the first request first. */
   cases: Case[];
+}
+
+/**
+ * ApprovalPolicy says which steps wait for a supervisor's approval, by another person than the
+ * drafter, before they are carried out (docs/protocol.md 12.12). Nothing by default.
+ */
+export interface ApprovalPolicy {
+  /**
+   * Answers (and restrictions with a partial answer) that release record information: a history,
+   * a last legal record, a point of diversion or a referral. A value the release policy marks
+   * APPROVAL is then released by the approval instead of by the officer's confirmation.
+   */
+  answers: boolean;
+  /** Share and consent decisions about onward disclosure (ShareCase, DecideConsent). */
+  disclosures: boolean;
+  /** Refusals. */
+  refusals: boolean;
+  /** Peer policy changes (SetPeerPolicy), adding and removing peers. */
+  policyChanges: boolean;
+  /**
+   * Automatic answers: they wait in the queue, drafted by the node. Also the automatic answers
+   * holding a value the release policy marks APPROVAL, which otherwise wait for an officer.
+   */
+  automaticAnswers: boolean;
+}
+
+/**
+ * ApprovalActor names who drafted or decided a step: kind "officer", "client", "bootstrap" or
+ * "node" (an automatic step), the officer's or client's id, and the session or API key id.
+ */
+export interface ApprovalActor {
+  kind: string;
+  id: string;
+  session: string;
+}
+
+/** Approval is one step waiting in (or decided from) the approvals queue. */
+export interface Approval {
+  approvalId: string;
+  step: ApprovalStep;
+  /** The case of a case step; empty for a policy or peer change. */
+  caseId: string;
+  /** What the step does, e.g. "answer: traced: last legal record ...". */
+  summary: string;
+  /**
+   * Why it waits: "approval policy: answers", "release policy: history[1].end_user (FRA
+   * release_rules[0]: supervisor)".
+   */
+  reasons: string[];
+  drafter: ApprovalActor | undefined;
+  draftedAtMs: number;
+  state: ApprovalState;
+  approver: ApprovalActor | undefined;
+  decidedAtMs: number;
+  /** The approver's note or the reason of a rejection. */
+  note: string;
+  /** The participant of a policy or peer change. */
+  participantId: string;
+}
+
+/** ListApprovalsRequest filters the queue. */
+export interface ListApprovalsRequest {
+  /** Every approval, decided ones too; by default only the pending ones. */
+  all: boolean;
+  /** Only the approvals of this case. */
+  caseId: string;
+  /** 1 to 500; 100 when 0. */
+  limit: number;
+  /** Opaque cursor from the previous page. */
+  cursor: string;
+}
+
+/** ListApprovalsResponse is one page, newest first. */
+export interface ListApprovalsResponse {
+  approvals: Approval[];
+  nextCursor: string;
+}
+
+/** ApproveStepRequest approves one waiting step. */
+export interface ApproveStepRequest {
+  approvalId: string;
+  note: string;
+}
+
+/** RejectStepRequest rejects one waiting step, with the reason. */
+export interface RejectStepRequest {
+  approvalId: string;
+  reason: string;
+}
+
+/** ApprovalResponse returns the approval after the decision, and the case it changed, if any. */
+export interface ApprovalResponse {
+  approval: Approval | undefined;
+  case: Case | undefined;
+}
+
+/** GetApprovalPolicyRequest has no fields. */
+export interface GetApprovalPolicyRequest {
+}
+
+/** SetApprovalPolicyRequest carries the whole policy. */
+export interface SetApprovalPolicyRequest {
+  policy: ApprovalPolicy | undefined;
+}
+
+/** ApprovalPolicyResponse returns the policy as stored. */
+export interface ApprovalPolicyResponse {
+  policy: ApprovalPolicy | undefined;
 }
 
 function createBaseShareCaseRequest(): ShareCaseRequest {
@@ -717,13 +955,16 @@ export const CaseIdRequest: MessageFns<CaseIdRequest> = {
 };
 
 function createBaseCaseResponse(): CaseResponse {
-  return { case: undefined };
+  return { case: undefined, pendingApproval: undefined };
 }
 
 export const CaseResponse: MessageFns<CaseResponse> = {
   encode(message: CaseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.case !== undefined) {
       Case.encode(message.case, writer.uint32(10).fork()).join();
+    }
+    if (message.pendingApproval !== undefined) {
+      Approval.encode(message.pendingApproval, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -749,6 +990,14 @@ export const CaseResponse: MessageFns<CaseResponse> = {
             message.case = Case.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pendingApproval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -762,13 +1011,23 @@ export const CaseResponse: MessageFns<CaseResponse> = {
   },
 
   fromJSON(object: any): CaseResponse {
-    return { case: isSet(object.case) ? Case.fromJSON(object.case) : undefined };
+    return {
+      case: isSet(object.case) ? Case.fromJSON(object.case) : undefined,
+      pendingApproval: isSet(object.pendingApproval)
+        ? Approval.fromJSON(object.pendingApproval)
+        : isSet(object.pending_approval)
+        ? Approval.fromJSON(object.pending_approval)
+        : undefined,
+    };
   },
 
   toJSON(message: CaseResponse): unknown {
     const obj: any = {};
     if (message.case !== undefined) {
       obj.case = Case.toJSON(message.case);
+    }
+    if (message.pendingApproval !== undefined) {
+      obj.pendingApproval = Approval.toJSON(message.pendingApproval);
     }
     return obj;
   },
@@ -779,6 +1038,9 @@ export const CaseResponse: MessageFns<CaseResponse> = {
   fromPartial(object: DeepPartial<CaseResponse>): CaseResponse {
     const message = createBaseCaseResponse();
     message.case = (object.case !== undefined && object.case !== null) ? Case.fromPartial(object.case) : undefined;
+    message.pendingApproval = (object.pendingApproval !== undefined && object.pendingApproval !== null)
+      ? Approval.fromPartial(object.pendingApproval)
+      : undefined;
     return message;
   },
 };
@@ -2302,6 +2564,1197 @@ export const GetTraceChainResponse: MessageFns<GetTraceChainResponse> = {
   },
 };
 
+function createBaseApprovalPolicy(): ApprovalPolicy {
+  return { answers: false, disclosures: false, refusals: false, policyChanges: false, automaticAnswers: false };
+}
+
+export const ApprovalPolicy: MessageFns<ApprovalPolicy> = {
+  encode(message: ApprovalPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.answers !== false) {
+      writer.uint32(8).bool(message.answers);
+    }
+    if (message.disclosures !== false) {
+      writer.uint32(16).bool(message.disclosures);
+    }
+    if (message.refusals !== false) {
+      writer.uint32(24).bool(message.refusals);
+    }
+    if (message.policyChanges !== false) {
+      writer.uint32(32).bool(message.policyChanges);
+    }
+    if (message.automaticAnswers !== false) {
+      writer.uint32(40).bool(message.automaticAnswers);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApprovalPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApprovalPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.answers = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.disclosures = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.refusals = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.policyChanges = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.automaticAnswers = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApprovalPolicy {
+    return {
+      answers: isSet(object.answers) ? globalThis.Boolean(object.answers) : false,
+      disclosures: isSet(object.disclosures) ? globalThis.Boolean(object.disclosures) : false,
+      refusals: isSet(object.refusals) ? globalThis.Boolean(object.refusals) : false,
+      policyChanges: isSet(object.policyChanges)
+        ? globalThis.Boolean(object.policyChanges)
+        : isSet(object.policy_changes)
+        ? globalThis.Boolean(object.policy_changes)
+        : false,
+      automaticAnswers: isSet(object.automaticAnswers)
+        ? globalThis.Boolean(object.automaticAnswers)
+        : isSet(object.automatic_answers)
+        ? globalThis.Boolean(object.automatic_answers)
+        : false,
+    };
+  },
+
+  toJSON(message: ApprovalPolicy): unknown {
+    const obj: any = {};
+    if (message.answers !== false) {
+      obj.answers = message.answers;
+    }
+    if (message.disclosures !== false) {
+      obj.disclosures = message.disclosures;
+    }
+    if (message.refusals !== false) {
+      obj.refusals = message.refusals;
+    }
+    if (message.policyChanges !== false) {
+      obj.policyChanges = message.policyChanges;
+    }
+    if (message.automaticAnswers !== false) {
+      obj.automaticAnswers = message.automaticAnswers;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApprovalPolicy>): ApprovalPolicy {
+    return ApprovalPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApprovalPolicy>): ApprovalPolicy {
+    const message = createBaseApprovalPolicy();
+    message.answers = object.answers ?? false;
+    message.disclosures = object.disclosures ?? false;
+    message.refusals = object.refusals ?? false;
+    message.policyChanges = object.policyChanges ?? false;
+    message.automaticAnswers = object.automaticAnswers ?? false;
+    return message;
+  },
+};
+
+function createBaseApprovalActor(): ApprovalActor {
+  return { kind: "", id: "", session: "" };
+}
+
+export const ApprovalActor: MessageFns<ApprovalActor> = {
+  encode(message: ApprovalActor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.id !== "") {
+      writer.uint32(18).string(message.id);
+    }
+    if (message.session !== "") {
+      writer.uint32(26).string(message.session);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApprovalActor {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApprovalActor();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.session = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApprovalActor {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      session: isSet(object.session) ? globalThis.String(object.session) : "",
+    };
+  },
+
+  toJSON(message: ApprovalActor): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.session !== "") {
+      obj.session = message.session;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApprovalActor>): ApprovalActor {
+    return ApprovalActor.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApprovalActor>): ApprovalActor {
+    const message = createBaseApprovalActor();
+    message.kind = object.kind ?? "";
+    message.id = object.id ?? "";
+    message.session = object.session ?? "";
+    return message;
+  },
+};
+
+function createBaseApproval(): Approval {
+  return {
+    approvalId: "",
+    step: 0,
+    caseId: "",
+    summary: "",
+    reasons: [],
+    drafter: undefined,
+    draftedAtMs: 0,
+    state: 0,
+    approver: undefined,
+    decidedAtMs: 0,
+    note: "",
+    participantId: "",
+  };
+}
+
+export const Approval: MessageFns<Approval> = {
+  encode(message: Approval, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approvalId !== "") {
+      writer.uint32(10).string(message.approvalId);
+    }
+    if (message.step !== 0) {
+      writer.uint32(16).int32(message.step);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(26).string(message.caseId);
+    }
+    if (message.summary !== "") {
+      writer.uint32(34).string(message.summary);
+    }
+    for (const v of message.reasons) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.drafter !== undefined) {
+      ApprovalActor.encode(message.drafter, writer.uint32(50).fork()).join();
+    }
+    if (message.draftedAtMs !== 0) {
+      writer.uint32(56).int64(message.draftedAtMs);
+    }
+    if (message.state !== 0) {
+      writer.uint32(64).int32(message.state);
+    }
+    if (message.approver !== undefined) {
+      ApprovalActor.encode(message.approver, writer.uint32(74).fork()).join();
+    }
+    if (message.decidedAtMs !== 0) {
+      writer.uint32(80).int64(message.decidedAtMs);
+    }
+    if (message.note !== "") {
+      writer.uint32(90).string(message.note);
+    }
+    if (message.participantId !== "") {
+      writer.uint32(98).string(message.participantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Approval {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApproval();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.step = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reasons.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.drafter = ApprovalActor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.draftedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.approver = ApprovalActor.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.decidedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.participantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Approval {
+    return {
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+      step: isSet(object.step) ? approvalStepFromJSON(object.step) : 0,
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      reasons: globalThis.Array.isArray(object?.reasons) ? object.reasons.map((e: any) => globalThis.String(e)) : [],
+      drafter: isSet(object.drafter) ? ApprovalActor.fromJSON(object.drafter) : undefined,
+      draftedAtMs: isSet(object.draftedAtMs)
+        ? globalThis.Number(object.draftedAtMs)
+        : isSet(object.drafted_at_ms)
+        ? globalThis.Number(object.drafted_at_ms)
+        : 0,
+      state: isSet(object.state) ? approvalStateFromJSON(object.state) : 0,
+      approver: isSet(object.approver) ? ApprovalActor.fromJSON(object.approver) : undefined,
+      decidedAtMs: isSet(object.decidedAtMs)
+        ? globalThis.Number(object.decidedAtMs)
+        : isSet(object.decided_at_ms)
+        ? globalThis.Number(object.decided_at_ms)
+        : 0,
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+      participantId: isSet(object.participantId)
+        ? globalThis.String(object.participantId)
+        : isSet(object.participant_id)
+        ? globalThis.String(object.participant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Approval): unknown {
+    const obj: any = {};
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    if (message.step !== 0) {
+      obj.step = approvalStepToJSON(message.step);
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    if (message.reasons?.length) {
+      obj.reasons = message.reasons;
+    }
+    if (message.drafter !== undefined) {
+      obj.drafter = ApprovalActor.toJSON(message.drafter);
+    }
+    if (message.draftedAtMs !== 0) {
+      obj.draftedAtMs = Math.round(message.draftedAtMs);
+    }
+    if (message.state !== 0) {
+      obj.state = approvalStateToJSON(message.state);
+    }
+    if (message.approver !== undefined) {
+      obj.approver = ApprovalActor.toJSON(message.approver);
+    }
+    if (message.decidedAtMs !== 0) {
+      obj.decidedAtMs = Math.round(message.decidedAtMs);
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    if (message.participantId !== "") {
+      obj.participantId = message.participantId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Approval>): Approval {
+    return Approval.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Approval>): Approval {
+    const message = createBaseApproval();
+    message.approvalId = object.approvalId ?? "";
+    message.step = object.step ?? 0;
+    message.caseId = object.caseId ?? "";
+    message.summary = object.summary ?? "";
+    message.reasons = object.reasons?.map((e) => e) || [];
+    message.drafter = (object.drafter !== undefined && object.drafter !== null)
+      ? ApprovalActor.fromPartial(object.drafter)
+      : undefined;
+    message.draftedAtMs = object.draftedAtMs ?? 0;
+    message.state = object.state ?? 0;
+    message.approver = (object.approver !== undefined && object.approver !== null)
+      ? ApprovalActor.fromPartial(object.approver)
+      : undefined;
+    message.decidedAtMs = object.decidedAtMs ?? 0;
+    message.note = object.note ?? "";
+    message.participantId = object.participantId ?? "";
+    return message;
+  },
+};
+
+function createBaseListApprovalsRequest(): ListApprovalsRequest {
+  return { all: false, caseId: "", limit: 0, cursor: "" };
+}
+
+export const ListApprovalsRequest: MessageFns<ListApprovalsRequest> = {
+  encode(message: ListApprovalsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.all !== false) {
+      writer.uint32(8).bool(message.all);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(18).string(message.caseId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(34).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApprovalsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApprovalsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListApprovalsRequest {
+    return {
+      all: isSet(object.all) ? globalThis.Boolean(object.all) : false,
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
+  },
+
+  toJSON(message: ListApprovalsRequest): unknown {
+    const obj: any = {};
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListApprovalsRequest>): ListApprovalsRequest {
+    return ListApprovalsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListApprovalsRequest>): ListApprovalsRequest {
+    const message = createBaseListApprovalsRequest();
+    message.all = object.all ?? false;
+    message.caseId = object.caseId ?? "";
+    message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
+    return message;
+  },
+};
+
+function createBaseListApprovalsResponse(): ListApprovalsResponse {
+  return { approvals: [], nextCursor: "" };
+}
+
+export const ListApprovalsResponse: MessageFns<ListApprovalsResponse> = {
+  encode(message: ListApprovalsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.approvals) {
+      Approval.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApprovalsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApprovalsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approvals.push(Approval.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListApprovalsResponse {
+    return {
+      approvals: globalThis.Array.isArray(object?.approvals)
+        ? object.approvals.map((e: any) => Approval.fromJSON(e))
+        : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ListApprovalsResponse): unknown {
+    const obj: any = {};
+    if (message.approvals?.length) {
+      obj.approvals = message.approvals.map((e) => Approval.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListApprovalsResponse>): ListApprovalsResponse {
+    return ListApprovalsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListApprovalsResponse>): ListApprovalsResponse {
+    const message = createBaseListApprovalsResponse();
+    message.approvals = object.approvals?.map((e) => Approval.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseApproveStepRequest(): ApproveStepRequest {
+  return { approvalId: "", note: "" };
+}
+
+export const ApproveStepRequest: MessageFns<ApproveStepRequest> = {
+  encode(message: ApproveStepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approvalId !== "") {
+      writer.uint32(10).string(message.approvalId);
+    }
+    if (message.note !== "") {
+      writer.uint32(18).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApproveStepRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApproveStepRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApproveStepRequest {
+    return {
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: ApproveStepRequest): unknown {
+    const obj: any = {};
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApproveStepRequest>): ApproveStepRequest {
+    return ApproveStepRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApproveStepRequest>): ApproveStepRequest {
+    const message = createBaseApproveStepRequest();
+    message.approvalId = object.approvalId ?? "";
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
+function createBaseRejectStepRequest(): RejectStepRequest {
+  return { approvalId: "", reason: "" };
+}
+
+export const RejectStepRequest: MessageFns<RejectStepRequest> = {
+  encode(message: RejectStepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approvalId !== "") {
+      writer.uint32(10).string(message.approvalId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RejectStepRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRejectStepRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RejectStepRequest {
+    return {
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: RejectStepRequest): unknown {
+    const obj: any = {};
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RejectStepRequest>): RejectStepRequest {
+    return RejectStepRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RejectStepRequest>): RejectStepRequest {
+    const message = createBaseRejectStepRequest();
+    message.approvalId = object.approvalId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseApprovalResponse(): ApprovalResponse {
+  return { approval: undefined, case: undefined };
+}
+
+export const ApprovalResponse: MessageFns<ApprovalResponse> = {
+  encode(message: ApprovalResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.approval !== undefined) {
+      Approval.encode(message.approval, writer.uint32(10).fork()).join();
+    }
+    if (message.case !== undefined) {
+      Case.encode(message.case, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApprovalResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApprovalResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.approval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.case = Case.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApprovalResponse {
+    return {
+      approval: isSet(object.approval) ? Approval.fromJSON(object.approval) : undefined,
+      case: isSet(object.case) ? Case.fromJSON(object.case) : undefined,
+    };
+  },
+
+  toJSON(message: ApprovalResponse): unknown {
+    const obj: any = {};
+    if (message.approval !== undefined) {
+      obj.approval = Approval.toJSON(message.approval);
+    }
+    if (message.case !== undefined) {
+      obj.case = Case.toJSON(message.case);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApprovalResponse>): ApprovalResponse {
+    return ApprovalResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApprovalResponse>): ApprovalResponse {
+    const message = createBaseApprovalResponse();
+    message.approval = (object.approval !== undefined && object.approval !== null)
+      ? Approval.fromPartial(object.approval)
+      : undefined;
+    message.case = (object.case !== undefined && object.case !== null) ? Case.fromPartial(object.case) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetApprovalPolicyRequest(): GetApprovalPolicyRequest {
+  return {};
+}
+
+export const GetApprovalPolicyRequest: MessageFns<GetApprovalPolicyRequest> = {
+  encode(_: GetApprovalPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetApprovalPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetApprovalPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetApprovalPolicyRequest {
+    return {};
+  },
+
+  toJSON(_: GetApprovalPolicyRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetApprovalPolicyRequest>): GetApprovalPolicyRequest {
+    return GetApprovalPolicyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetApprovalPolicyRequest>): GetApprovalPolicyRequest {
+    const message = createBaseGetApprovalPolicyRequest();
+    return message;
+  },
+};
+
+function createBaseSetApprovalPolicyRequest(): SetApprovalPolicyRequest {
+  return { policy: undefined };
+}
+
+export const SetApprovalPolicyRequest: MessageFns<SetApprovalPolicyRequest> = {
+  encode(message: SetApprovalPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      ApprovalPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetApprovalPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetApprovalPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = ApprovalPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetApprovalPolicyRequest {
+    return { policy: isSet(object.policy) ? ApprovalPolicy.fromJSON(object.policy) : undefined };
+  },
+
+  toJSON(message: SetApprovalPolicyRequest): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = ApprovalPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetApprovalPolicyRequest>): SetApprovalPolicyRequest {
+    return SetApprovalPolicyRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetApprovalPolicyRequest>): SetApprovalPolicyRequest {
+    const message = createBaseSetApprovalPolicyRequest();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? ApprovalPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseApprovalPolicyResponse(): ApprovalPolicyResponse {
+  return { policy: undefined };
+}
+
+export const ApprovalPolicyResponse: MessageFns<ApprovalPolicyResponse> = {
+  encode(message: ApprovalPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      ApprovalPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApprovalPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApprovalPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = ApprovalPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApprovalPolicyResponse {
+    return { policy: isSet(object.policy) ? ApprovalPolicy.fromJSON(object.policy) : undefined };
+  },
+
+  toJSON(message: ApprovalPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = ApprovalPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApprovalPolicyResponse>): ApprovalPolicyResponse {
+    return ApprovalPolicyResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApprovalPolicyResponse>): ApprovalPolicyResponse {
+    const message = createBaseApprovalPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? ApprovalPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * Cases is the part of the Authority API that runs the ITI tracing workflow. It is served on the
  * Authority port with the same bearer token (docs/protocol.md section 7). Every call that changes
@@ -2499,6 +3952,67 @@ export const CasesService = {
     responseSerialize: (value: CaseResponse): Buffer => Buffer.from(CaseResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CaseResponse => CaseResponse.decode(value),
   },
+  /**
+   * ListApprovals lists the steps drafted under the four-eyes approval policy, newest first
+   * (docs/protocol.md 12.12): the pending ones, or every one with all set.
+   */
+  listApprovals: {
+    path: "/tracenet.v1.Cases/ListApprovals" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListApprovalsRequest): Buffer => Buffer.from(ListApprovalsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListApprovalsRequest => ListApprovalsRequest.decode(value),
+    responseSerialize: (value: ListApprovalsResponse): Buffer =>
+      Buffer.from(ListApprovalsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListApprovalsResponse => ListApprovalsResponse.decode(value),
+  },
+  /**
+   * ApproveStep approves a waiting step and carries it out: the approver holds the supervisor role
+   * and is not the drafter (FORBIDDEN, rule supervisor_role or four_eyes otherwise).
+   */
+  approveStep: {
+    path: "/tracenet.v1.Cases/ApproveStep" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApproveStepRequest): Buffer => Buffer.from(ApproveStepRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApproveStepRequest => ApproveStepRequest.decode(value),
+    responseSerialize: (value: ApprovalResponse): Buffer => Buffer.from(ApprovalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApprovalResponse => ApprovalResponse.decode(value),
+  },
+  /** RejectStep rejects a waiting step: nothing of it is carried out. Same checks as ApproveStep. */
+  rejectStep: {
+    path: "/tracenet.v1.Cases/RejectStep" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RejectStepRequest): Buffer => Buffer.from(RejectStepRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RejectStepRequest => RejectStepRequest.decode(value),
+    responseSerialize: (value: ApprovalResponse): Buffer => Buffer.from(ApprovalResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApprovalResponse => ApprovalResponse.decode(value),
+  },
+  /** GetApprovalPolicy returns which steps wait for a supervisor's approval. */
+  getApprovalPolicy: {
+    path: "/tracenet.v1.Cases/GetApprovalPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetApprovalPolicyRequest): Buffer =>
+      Buffer.from(GetApprovalPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetApprovalPolicyRequest => GetApprovalPolicyRequest.decode(value),
+    responseSerialize: (value: ApprovalPolicyResponse): Buffer =>
+      Buffer.from(ApprovalPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApprovalPolicyResponse => ApprovalPolicyResponse.decode(value),
+  },
+  /** SetApprovalPolicy replaces the approval policy (an administrator's step; audited). */
+  setApprovalPolicy: {
+    path: "/tracenet.v1.Cases/SetApprovalPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetApprovalPolicyRequest): Buffer =>
+      Buffer.from(SetApprovalPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetApprovalPolicyRequest => SetApprovalPolicyRequest.decode(value),
+    responseSerialize: (value: ApprovalPolicyResponse): Buffer =>
+      Buffer.from(ApprovalPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApprovalPolicyResponse => ApprovalPolicyResponse.decode(value),
+  },
 } as const;
 
 export interface CasesServer extends UntypedServiceImplementation {
@@ -2542,6 +4056,22 @@ export interface CasesServer extends UntypedServiceImplementation {
   requestConsent: handleUnaryCall<RequestConsentRequest, CaseResponse>;
   /** DecideConsent grants or refuses the open consent request (requested side). */
   decideConsent: handleUnaryCall<DecideConsentRequest, CaseResponse>;
+  /**
+   * ListApprovals lists the steps drafted under the four-eyes approval policy, newest first
+   * (docs/protocol.md 12.12): the pending ones, or every one with all set.
+   */
+  listApprovals: handleUnaryCall<ListApprovalsRequest, ListApprovalsResponse>;
+  /**
+   * ApproveStep approves a waiting step and carries it out: the approver holds the supervisor role
+   * and is not the drafter (FORBIDDEN, rule supervisor_role or four_eyes otherwise).
+   */
+  approveStep: handleUnaryCall<ApproveStepRequest, ApprovalResponse>;
+  /** RejectStep rejects a waiting step: nothing of it is carried out. Same checks as ApproveStep. */
+  rejectStep: handleUnaryCall<RejectStepRequest, ApprovalResponse>;
+  /** GetApprovalPolicy returns which steps wait for a supervisor's approval. */
+  getApprovalPolicy: handleUnaryCall<GetApprovalPolicyRequest, ApprovalPolicyResponse>;
+  /** SetApprovalPolicy replaces the approval policy (an administrator's step; audited). */
+  setApprovalPolicy: handleUnaryCall<SetApprovalPolicyRequest, ApprovalPolicyResponse>;
 }
 
 export interface CasesClient extends Client {
@@ -2837,6 +4367,92 @@ export interface CasesClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CaseResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * ListApprovals lists the steps drafted under the four-eyes approval policy, newest first
+   * (docs/protocol.md 12.12): the pending ones, or every one with all set.
+   */
+  listApprovals(
+    request: ListApprovalsRequest,
+    callback: (error: ServiceError | null, response: ListApprovalsResponse) => void,
+  ): ClientUnaryCall;
+  listApprovals(
+    request: ListApprovalsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListApprovalsResponse) => void,
+  ): ClientUnaryCall;
+  listApprovals(
+    request: ListApprovalsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListApprovalsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ApproveStep approves a waiting step and carries it out: the approver holds the supervisor role
+   * and is not the drafter (FORBIDDEN, rule supervisor_role or four_eyes otherwise).
+   */
+  approveStep(
+    request: ApproveStepRequest,
+    callback: (error: ServiceError | null, response: ApprovalResponse) => void,
+  ): ClientUnaryCall;
+  approveStep(
+    request: ApproveStepRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApprovalResponse) => void,
+  ): ClientUnaryCall;
+  approveStep(
+    request: ApproveStepRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApprovalResponse) => void,
+  ): ClientUnaryCall;
+  /** RejectStep rejects a waiting step: nothing of it is carried out. Same checks as ApproveStep. */
+  rejectStep(
+    request: RejectStepRequest,
+    callback: (error: ServiceError | null, response: ApprovalResponse) => void,
+  ): ClientUnaryCall;
+  rejectStep(
+    request: RejectStepRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApprovalResponse) => void,
+  ): ClientUnaryCall;
+  rejectStep(
+    request: RejectStepRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApprovalResponse) => void,
+  ): ClientUnaryCall;
+  /** GetApprovalPolicy returns which steps wait for a supervisor's approval. */
+  getApprovalPolicy(
+    request: GetApprovalPolicyRequest,
+    callback: (error: ServiceError | null, response: ApprovalPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getApprovalPolicy(
+    request: GetApprovalPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApprovalPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getApprovalPolicy(
+    request: GetApprovalPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApprovalPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /** SetApprovalPolicy replaces the approval policy (an administrator's step; audited). */
+  setApprovalPolicy(
+    request: SetApprovalPolicyRequest,
+    callback: (error: ServiceError | null, response: ApprovalPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setApprovalPolicy(
+    request: SetApprovalPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApprovalPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setApprovalPolicy(
+    request: SetApprovalPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApprovalPolicyResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const CasesClient = makeGenericClientConstructor(CasesService, "tracenet.v1.Cases") as unknown as {
@@ -2852,6 +4468,17 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
