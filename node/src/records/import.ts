@@ -27,9 +27,17 @@ export interface ImportCounters {
   /** Rows written (always 0 in a dry run). */
   rowsImported: number;
   rowsRejected: number;
+  /**
+   * Valid rows not written because the store already holds a record with the same content (an
+   * earlier import of the same file): see {@link RecordSink.sameAs}.
+   */
+  rowsUnchanged: number;
 }
 
-/** A progress report: counters, the row errors since the previous report, and whether it is the last. */
+/**
+ * A progress report: counters, every row error since the previous report (each error of the
+ * import is in exactly one report, whatever their number), and whether it is the last.
+ */
 export interface ImportProgressReport extends Readonly<ImportCounters> {
   readonly errors: readonly ImportRowError[];
   readonly done: boolean;
@@ -39,9 +47,9 @@ export interface ImportProgressReport extends Readonly<ImportCounters> {
 export interface ImportSummary extends Readonly<ImportCounters> {
   readonly importId: string;
   readonly dryRun: boolean;
-  /** Rows that passed validation (equals rowsImported unless dry run). */
+  /** Rows that passed validation (rowsImported + rowsUnchanged unless dry run). */
   readonly rowsValid: number;
-  /** Row errors reported (the first {@link ImportOptions.maxReportedErrors}). */
+  /** The first {@link ImportOptions.maxReportedErrors} row errors (the progress reports carry every one). */
   readonly errors: readonly ImportRowError[];
 }
 
@@ -49,6 +57,12 @@ export interface ImportSummary extends Readonly<ImportCounters> {
 export interface RecordSink {
   putMany(records: readonly WeaponRecord[], info: ImportBatchInfo): Promise<readonly PutResult[]>;
   get(recordId: string): Promise<WeaponRecord | undefined>;
+  /**
+   * The id of a stored record with the same content as `record` (its id and the node's times
+   * aside), or undefined. A row without a record id whose record is already stored is not written
+   * again: importing the same file twice creates no duplicates (docs/records.md 3).
+   */
+  sameAs?(record: WeaponRecord): Promise<string | undefined>;
 }
 
 /** What an import needs. */
@@ -63,7 +77,7 @@ export interface ImportOptions {
   readonly onProgress?: (report: ImportProgressReport) => void | Promise<void>;
   readonly progressEveryRows?: number;
   readonly progressEveryMs?: number;
-  /** Row errors reported at most; later bad rows are only counted. 1,000 by default. */
+  /** Row errors kept in the summary at most (the progress reports carry every one). 1,000 by default. */
   readonly maxReportedErrors?: number;
   /** Longest line (JSONL) or record (CSV) in bytes; longer ones are rejected. 1 MiB by default. */
   readonly maxRowBytes?: number;
@@ -121,7 +135,13 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
   const maxReported = options.maxReportedErrors ?? 1000;
   const everyRows = options.progressEveryRows ?? 5000;
   const everyMs = options.progressEveryMs ?? 1000;
-  const counters: ImportCounters = { bytesProcessed: 0, rowsRead: 0, rowsImported: 0, rowsRejected: 0 };
+  const counters: ImportCounters = {
+    bytesProcessed: 0,
+    rowsRead: 0,
+    rowsImported: 0,
+    rowsRejected: 0,
+    rowsUnchanged: 0,
+  };
   const reported: ImportRowError[] = [];
   let unsent: ImportRowError[] = [];
   let rowsValid = 0;
@@ -150,8 +170,7 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
   const reject = (errors: readonly ImportRowError[]) => {
     counters.rowsRejected += 1;
     for (const error of errors) {
-      if (reported.length >= maxReported) break;
-      reported.push(error);
+      if (reported.length < maxReported) reported.push(error);
       unsent.push(error);
     }
   };
@@ -219,6 +238,9 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
           violations,
           fieldName: row.fieldName,
         });
+      } else if (row.record.recordId === '' && (await options.records.sameAs?.(row.record)) !== undefined) {
+        rowsValid += 1;
+        counters.rowsUnchanged += 1;
       } else {
         rowsValid += 1;
         batch.push(row.record);
