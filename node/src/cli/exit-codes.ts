@@ -25,20 +25,17 @@ export const EXIT = {
   auditBroken: 7,
 } as const;
 
-/** Error codes a peer returns about our envelope or its policy (docs/errors.md, Federation). */
+/**
+ * Error codes that only a peer returns (docs/errors.md, Federation): its policy or its checks of
+ * our envelope refused it. Codes this node also uses for its own checks (BAD_SIGNATURE of a
+ * backup, EXPIRED of a card) keep exit code 1.
+ */
 const PEER_REFUSALS = new Set([
   'KIND_NOT_ALLOWED',
   'UNKNOWN_SENDER',
   'SENDER_KEY_MISMATCH',
   'WRONG_RECIPIENT',
-  'BAD_SIGNATURE',
   'HEADER_AUTH_FAILED',
-  'OUTSIDE_TIME_WINDOW',
-  'MESSAGE_ID_REUSED',
-  'EXPIRED',
-  'UNSUPPORTED_VERSION',
-  'ENVELOPE_TOO_LARGE',
-  'RATE_LIMITED',
 ]);
 
 /** The exit code for a failure with this error code name (TracenetError.codeName). */

@@ -571,7 +571,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
             ? `Nothing imported from ${file}: --strict and the file has bad rows (stopped checking after ${n(result.rowsRead)} rows, ${n(result.rowsRejected)} rejected).`
             : options.dryRun
               ? `Checked ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsRead - result.rowsRejected)} valid, ${n(result.rowsRejected)} rejected; nothing written (--dry-run).`
-              : `Read ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsImported)} imported, ${n(result.rowsUnchanged)} already held (unchanged), ${n(result.rowsRejected)} rejected, in ${seconds.toFixed(1)} s.`;
+              : `Read ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsImported)} imported, ${n(result.rowsRejected)} rejected${result.rowsUnchanged > 0 ? `, ${n(result.rowsUnchanged)} already held (not imported again)` : ''}, in ${seconds.toFixed(1)} s.`;
           return [
             head,
             ...(result.rowsRejected > 0
