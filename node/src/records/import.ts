@@ -175,7 +175,6 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
     }
   };
 
-  // One batch is written while the next one is parsed; a failed write stops the import.
   let batch: WeaponRecord[] = [];
   let batchNo = 0;
   let writing: Promise<void> = Promise.resolve();
@@ -184,22 +183,35 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
     await writing;
     if (writeError !== undefined) throw writeError;
   };
+  /** The records of a batch the store does not hold yet (see {@link RecordSink.sameAs}), looked up 64 at a time. */
+  const notHeld = async (records: readonly WeaponRecord[]): Promise<WeaponRecord[]> => {
+    const sameAs = options.records.sameAs?.bind(options.records);
+    if (!sameAs) return [...records];
+    const fresh: WeaponRecord[] = [];
+    for (let i = 0; i < records.length; i += 64) {
+      const slice = records.slice(i, i + 64);
+      const held = await Promise.all(slice.map((r) => (r.recordId === '' ? sameAs(r) : undefined)));
+      slice.forEach((r, k) => (held[k] === undefined ? fresh.push(r) : undefined));
+    }
+    return fresh;
+  };
+  // One batch is checked and written while the next one is parsed; a failed write stops the import.
   const flush = async () => {
     const records = batch;
     batch = [];
     await settle();
-    if (records.length === 0 || dryRun) return;
-    // Every row was checked against the record rules as it was read: the store need not check again.
-    const info = { importId, batch: batchNo, validated: true };
-    batchNo += 1;
-    writing = options.records.putMany(records, info).then(
-      (results) => {
-        counters.rowsImported += results.length;
-      },
-      (error: unknown) => {
-        writeError = error;
-      },
-    );
+    if (records.length === 0) return;
+    writing = (async () => {
+      const fresh = await notHeld(records);
+      counters.rowsUnchanged += records.length - fresh.length;
+      if (fresh.length === 0 || dryRun) return;
+      // Every row was checked against the record rules as it was read: the store need not check again.
+      const info = { importId, batch: batchNo, validated: true };
+      batchNo += 1;
+      counters.rowsImported += (await options.records.putMany(fresh, info)).length;
+    })().catch((error: unknown) => {
+      writeError = error;
+    });
   };
 
   try {
@@ -238,9 +250,6 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
           violations,
           fieldName: row.fieldName,
         });
-      } else if (row.record.recordId === '' && (await options.records.sameAs?.(row.record)) !== undefined) {
-        rowsValid += 1;
-        counters.rowsUnchanged += 1;
       } else {
         rowsValid += 1;
         batch.push(row.record);

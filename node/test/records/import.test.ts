@@ -313,4 +313,43 @@ describe('import rules', () => {
     await expect(attempt).rejects.toBeInstanceOf(TracenetError);
     await expect(attempt).rejects.toMatchObject({ message: 'connection reset' });
   });
+
+  it('importing the same file twice creates no duplicates: rows already held count as unchanged', async () => {
+    const file = await writeGeneratedFile(join(dir, 'twice.csv'), 'csv', 3000, 100);
+    const first = await importRecords(createReadStream(file.path), { format: 'csv', records: bed.records, nowMs: NOW });
+    expect(first).toMatchObject({ rowsRead: 3000, rowsImported: 2970, rowsUnchanged: 0, rowsRejected: 30 });
+    const second = await importRecords(createReadStream(file.path), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: NOW,
+    });
+    expect(second).toMatchObject({ rowsRead: 3000, rowsImported: 0, rowsUnchanged: 2970, rowsRejected: 30 });
+    expect(await countEntries(bed.test, 'records')).toBe(2970);
+    // A row whose content changed (one more event) is a different record: it is written.
+    const changed = `${HEADER}\nFN Herstal,ZZ-1,FAL,rifle,7.62x51mm,seized,2020-01-02,Liège,Police\n`;
+    const once = await importRecords(bytes(changed), { format: 'csv', records: bed.records, nowMs: NOW });
+    const again = await importRecords(bytes(changed.replace('Liège', 'Namur')), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: NOW,
+    });
+    expect([once.rowsImported, again.rowsImported, again.rowsUnchanged]).toEqual([1, 1, 0]);
+  });
+
+  it('the progress reports carry every row error, beyond the 1,000 the summary keeps', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `FN Herstal,,FAL,rifle,,,,,${i}`);
+    const reported: number[] = [];
+    const summary = await importRecords(bytes([HEADER, ...rows].join('\n')), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: NOW,
+      progressEveryRows: 700,
+      onProgress: (r) => void reported.push(...r.errors.map((e) => e.line)),
+    });
+    expect(summary.rowsRejected).toBe(3000);
+    expect(summary.errors).toHaveLength(1000);
+    expect(new Set(reported).size).toBe(3000);
+    expect(Math.min(...reported)).toBe(2);
+    expect(Math.max(...reported)).toBe(3001);
+  });
 });
