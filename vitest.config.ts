@@ -31,6 +31,7 @@ const PROCESSES = [
   'node/test/integration/backup.test.ts',
   'node/test/integration/cli-epipe.test.ts',
   'node/test/integration/cli-peers.test.ts',
+  'node/test/integration/cli-trust.test.ts',
   'node/test/integration/cli.test.ts',
   'node/test/integration/delivery.test.ts',
   'node/test/integration/lookups-e2e.test.ts',
