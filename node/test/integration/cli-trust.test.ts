@@ -42,7 +42,6 @@ const HEADER = 'manufacturer,serial_number,model,type,calibre,event1_type,event1
 describe('a CLI an officer can trust (issue 17, section 4)', () => {
   const bed = new ProcessBed();
   let fra: NodeProcess;
-  let bel: NodeProcess;
   let fraDir: string;
   let kenDir: string;
   let cases: UnaryClient<CasesServer>;
@@ -72,7 +71,7 @@ describe('a CLI an officer can trust (issue 17, section 4)', () => {
     for (const id of ['BEL', 'KEN', 'TCD'])
       await bed.cliOk(['peers', 'add', join(cards, `${id}.card.json`), '--data', fraDir]);
     await bed.cliOk(['peers', 'add', join(cards, 'FRA.card.json'), '--data', belDir]);
-    [fra, bel] = await Promise.all([
+    [fra] = await Promise.all([
       bed.start(fraDir, { federationListen: `127.0.0.1:${fraPort}` }),
       bed.start(belDir, { federationListen: `127.0.0.1:${belPort}` }),
     ]);
