@@ -278,24 +278,34 @@ program
           'log.level': options.logLevel,
         },
       });
-      const node = await TracenetNode.open({
-        dataDir: options.data,
-        config,
-        acceptAuditDamage: Boolean(options.acceptAuditDamage),
-      });
+      // The signals are taken before the node opens: opening already logs, and a stop asked for
+      // then is carried out as soon as there is a node to stop.
+      let node: TracenetNode | undefined;
+      let asked: string | undefined;
       let stopping: Promise<void> | undefined;
       const stop = (signal: string) => {
+        asked ??= signal;
+        if (!node) return;
         node.logger.info({ signal }, 'stopping');
         stopping ??= node.stop().then(
           () => process.exit(0),
           (error: unknown) => {
-            node.logger.error({ err: error }, 'stop failed');
+            node?.logger.error({ err: error }, 'stop failed');
             process.exit(1);
           },
         );
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      node = await TracenetNode.open({
+        dataDir: options.data,
+        config,
+        acceptAuditDamage: Boolean(options.acceptAuditDamage),
+      });
+      if (asked) {
+        stop(asked);
+        return;
+      }
       try {
         await node.start();
       } catch (error) {

@@ -77,13 +77,13 @@ function sourceOf(recordId: string): string {
   return recordId.slice(0, recordId.indexOf('_') + 1);
 }
 
-/** The identity an index entry tells of its record: manufacturer after aliases and the serial it matched by. */
+/** The identity an index entry tells of its record: manufacturer and calibre after aliases, and the serial it matched by. */
 function identityOfEntry(entry: InterestEntry, aliases: AliasTable): WeaponIdentity {
   return {
     manufacturer: aliases.canonical(entry.manufacturer),
     serials: [entry.serial],
     model: entry.model,
-    calibre: entry.calibre,
+    calibre: aliases.canonicalCalibre(entry.calibre),
     type: entry.type,
   };
 }

@@ -181,6 +181,8 @@ export class CsvFolderAdapter implements RegistryAdapter {
     const byId = new Map<string, RegistryEntry>();
     const rows: (RegistryEntry | UnreadableRow)[] = [];
     let rejected = 0;
+    /** Files whose rows were not all read (a header or a quote that cannot be read): their weapons cannot be found. */
+    const unread: string[] = [];
     for (const name of names) {
       const occurrences = new Map<string, number>();
       /** `csv_` and 22 characters of the file name and the row's identity (and how often it came before). */
@@ -199,6 +201,7 @@ export class CsvFolderAdapter implements RegistryAdapter {
           message: `column "${row.fieldName(v.field)}": ${v.message}`,
         }));
         const input = row.record;
+        if (!input && row.violations.some((v) => v.rule === 'csv')) unread.push(name);
         if (!input || indexedSerials(input).length === 0) {
           rows.push({ unreadable: true, key: `${name}:${row.line}`, problems });
           return;
@@ -251,6 +254,7 @@ export class CsvFolderAdapter implements RegistryAdapter {
           `CSV registry file left out: ${failure.message}`,
         );
         rejected += 1;
+        unread.push(name);
         rows.push({
           unreadable: true,
           key: name,
@@ -267,7 +271,11 @@ export class CsvFolderAdapter implements RegistryAdapter {
       }
     }
     this.#snapshot = { byId, bySerial, serials: [...bySerial.keys()].sort(), rows };
-    this.#problem = undefined;
+    // The registry is not complete then: check() fails, so health shows it and no automatic "no record" is given.
+    this.#problem =
+      unread.length === 0
+        ? undefined
+        : `${unread.length} file(s) not read in full, whose weapons cannot be found: ${unread.slice(0, 5).join(', ')}`;
     this.#logger.info(
       { files: names.length, entries: byId.size, rejected, ms: Date.now() - started },
       'CSV registry read',

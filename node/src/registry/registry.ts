@@ -362,7 +362,7 @@ export class Registry implements RecordFinder {
   /**
    * Runs one call of an adapter. A TracenetError passes as it is; anything else (a driver's
    * connection error, an adapter's bug) means the registry could not answer: UNAVAILABLE, which
-   * automatic answers retry (12.8). Every call is reported to {@link monitor}: its latency, and
+   * automatic answers retry (12.8), with the message redacted ({@link redactProblem}). Every call is reported to {@link monitor}: its latency, and
    * whether the registry answered.
    */
   async #ask<T>(adapter: RegistryAdapter, call: () => Promise<T>): Promise<T> {
@@ -374,13 +374,15 @@ export class Registry implements RecordFinder {
       this.monitor.succeeded(adapter.kind, stopwatch, result);
       return result;
     } catch (error) {
+      // A driver's message may carry its connection URL and password, and its error object the
+      // connection parameters: the error keeps the redacted message and, as cause, the code only.
       failure =
         error instanceof TracenetError
           ? error
           : new TracenetError(
               ErrorCode.ERROR_CODE_UNAVAILABLE,
-              `the ${adapter.kind} registry could not answer: ${(error as Error)?.message ?? String(error)}`,
-              { cause: error },
+              `the ${adapter.kind} registry could not answer: ${redactProblem((error as Error)?.message ?? String(error))}`,
+              { cause: { code: (error as { code?: unknown } | null)?.code } },
             );
     }
     this.monitor.failed(adapter.kind, stopwatch, failure);

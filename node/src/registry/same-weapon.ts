@@ -1,12 +1,13 @@
 import type { IncompleteRecord, WeaponRecord, WeaponType } from '@tracenet/proto';
 import type { AliasTable } from '../records/alias-table.js';
-import { indexedSerials, normaliseCalibre, normaliseModel, normaliseSerial } from '../records/normalise.js';
+import { indexedSerials, normaliseModel, normaliseSerial } from '../records/normalise.js';
 
 /**
  * What tells one weapon from another when the node's own store and a registry both hold it
  * (docs/records.md 2.3, docs/protocol.md 13.4): the manufacturer after aliases, the indexed
- * serials (manufacture and control component, normalised) and, where given, model, calibre and
- * type. Empty strings and type 0 are "not given".
+ * serials (manufacture and control component, normalised) and, where given, model, calibre (after
+ * the calibre alias table, as the identity rules compare it) and type. Empty strings and type 0
+ * are "not given".
  */
 export interface WeaponIdentity {
   /** Canonical name form (after the alias table). */
@@ -24,7 +25,7 @@ export function identityOfRecord(record: WeaponRecord, aliases: AliasTable): Wea
     manufacturer: aliases.canonical(m?.manufacturer ?? ''),
     serials: indexedSerials(record),
     model: normaliseModel(m?.model ?? ''),
-    calibre: normaliseCalibre(m?.calibre ?? ''),
+    calibre: aliases.canonicalCalibre(m?.calibre ?? ''),
     type: m?.type ?? 0,
   };
 }
@@ -36,7 +37,7 @@ export function identityOfIncomplete(entry: IncompleteRecord, aliases: AliasTabl
     manufacturer: q?.manufacturer ? aliases.canonical(q.manufacturer) : '',
     serials: [q?.serialNumber ?? '', entry.controlComponentSerial].map(normaliseSerial).filter((s) => s !== ''),
     model: normaliseModel(q?.model ?? ''),
-    calibre: normaliseCalibre(q?.calibre ?? ''),
+    calibre: aliases.canonicalCalibre(q?.calibre ?? ''),
     type: q?.type ?? 0,
   };
 }

@@ -139,15 +139,19 @@ export class AutomaticSteps {
           type: markings.type,
         });
     } catch (error) {
-      // An unmarked weapon (no manufacturer or serial) has no composite identity to match.
       const failure = TracenetError.from(error);
       if (failure.retryable) {
         await this.#retryAuto(caseId, failure);
         return;
       }
+      // An unmarked weapon (no manufacturer or serial) has no composite identity to match. Any other
+      // refusal comes from a registry (a mapping it refuses at its first use): not the request's fault,
+      // and its text may name the registry's tables, so the note names the code and field only.
       await this.book.note(
         caseId,
-        `no composite identity to match records (${failure.message}); waiting for an officer`,
+        failure.field.startsWith('query.')
+          ? `no composite identity to match records (${failure.message}); waiting for an officer`
+          : `the records cannot be searched (${failure.codeName}${failure.field === '' ? '' : ` ${failure.field}`}); waiting for an officer`,
       );
       return;
     }

@@ -119,3 +119,44 @@ describe('the CSV folder adapter keeps rows that break the record rules as held 
     }
   });
 });
+
+describe('a CSV file the adapter cannot read in full', () => {
+  let folder: string;
+  let adapter: CsvFolderAdapter;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'tracenet-csv-unread-'));
+    await writeFile(join(folder, 'a-good.csv'), `${CSV}\n`);
+    // A quote never closed on line 3: the rows after it are not read.
+    await writeFile(
+      join(folder, 'b-cut.csv'),
+      `${CSV.split('\n').slice(0, 2).join('\n')}\nGlock,"BDX600,17,pistol,9x19mm\nGlock,BDX601,17,pistol,9x19mm\n`,
+    );
+    // An empty file: not even its header can be read.
+    await writeFile(join(folder, 'c-empty.csv'), '');
+    adapter = new CsvFolderAdapter({ folder, clock: new ManualScheduler(NOW), logger: testLogger(), watch: false });
+    await adapter.open();
+  });
+  afterAll(async () => {
+    await adapter?.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('fails its check, naming the files, so that health shows it and no automatic "no record" is given', async () => {
+    expect(await adapter.findBySerial(serialPattern('BDX601'), 10)).toEqual([]);
+    const failure = await adapter.check().then(
+      () => undefined,
+      (error: unknown) => TracenetError.from(error),
+    );
+    expect(failure).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+    expect(failure?.message).toContain('2 file(s) not read in full');
+    expect(failure?.message).toContain('b-cut.csv, c-empty.csv');
+  });
+
+  it('passes it again once the files are read in full', async () => {
+    await writeFile(join(folder, 'b-cut.csv'), `${CSV}\n`.replaceAll('BDX5', 'BDX6'));
+    await rm(join(folder, 'c-empty.csv'));
+    await adapter.reload();
+    await expect(adapter.check()).resolves.toBeUndefined();
+    expect(await adapter.findBySerial(serialPattern('BDX612'), 10)).toHaveLength(1);
+  });
+});

@@ -122,6 +122,21 @@ describe('registry monitor', () => {
     expect(JSON.stringify(registry.monitor.statuses())).not.toContain('s3cret');
   });
 
+  it('throws the failure of an adapter redacted, with only its code as cause: officers and logs see no password', async () => {
+    const { adapter, registry } = bed();
+    adapter.down = true;
+    const failure = await registry.findExact(fal).then(
+      () => undefined,
+      (error: unknown) => error as TracenetError,
+    );
+    expect(failure).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+    expect(failure?.message).toBe(
+      'the memory registry could not answer: connect ECONNREFUSED 10.0.0.7:5432 (<url> password=<redacted>',
+    );
+    expect(JSON.stringify(failure?.cause)).not.toContain('s3cret');
+    expect(String((failure?.cause as Error | undefined)?.message)).not.toContain('s3cret');
+  });
+
   it('counts the weapons held but incomplete that a search returns', async () => {
     const { adapter, registry, calls } = bed();
     const held: HeldIncomplete = {
