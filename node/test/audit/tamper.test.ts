@@ -115,7 +115,7 @@ describe('audit verification of a real node store', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, entries: stop.entries });
   });
 
-  it('detects a modified entry (hash left alone), and the CLI exits 1', async () => {
+  it('detects a modified entry (hash left alone), and the CLI exits 7 (audit broken)', async () => {
     const dir = await copyOf(crashed);
     await withStore(dir, async (store) => {
       const five = await entry(store, 5);
