@@ -29,6 +29,7 @@ const PROCESSES = [
   'node/test/edge/authority.test.ts',
   'node/test/edge/flood.test.ts',
   'node/test/integration/backup.test.ts',
+  'node/test/integration/cli-access.test.ts',
   'node/test/integration/cli-epipe.test.ts',
   'node/test/integration/cli-peers.test.ts',
   'node/test/integration/cli-trust.test.ts',

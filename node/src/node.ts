@@ -63,6 +63,8 @@ import { PeriodicRegistryCheck } from './registry/monitor.js';
 import type { Registry } from './registry/registry.js';
 import { openStore, STORE_SCHEMA_VERSION, type Store } from './store/store.js';
 import type { Clock } from './util/clock.js';
+import { AccessControl } from './access/access-control.js';
+import { addAccessService } from './api/access-service.js';
 import { ServiceGroup } from './util/lifecycle.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
 import { PolicyStore } from './workflow/policy.js';
@@ -170,6 +172,8 @@ export class TracenetNode {
   readonly #health = createHealth();
   /** Refusals before authentication, counted per source and interval into the audit log (docs/protocol.md 4.13). */
   readonly refusals: RefusalTally;
+  /** Accounts, sessions and API keys: who may call the Authority API (docs/protocol.md 7.1). */
+  readonly access: AccessControl;
   /** Damage a verification found while the node runs: health stays NOT_SERVING until a restart checks again. */
   #auditDamage: AuditDamage | undefined;
   #card: PeerCard;
@@ -205,6 +209,7 @@ export class TracenetNode {
       | 'metrics'
       | 'logger'
       | 'refusals'
+      | 'access'
     > & { card: PeerCard },
   ) {
     this.identity = parts.identity;
@@ -223,10 +228,12 @@ export class TracenetNode {
     this.logger = parts.logger;
     this.#card = parts.card;
     this.refusals = parts.refusals;
+    this.access = parts.access;
     // The parts that work from the store, in the order they start; they stop in reverse.
     // Registry outages turn `tracenet.v1.Registry` NOT_SERVING; the node itself keeps serving.
     this.registry.monitor.on('change', () => this.#health.dependency('tracenet.v1.Registry', this.registry.monitor.up));
     this.#services = new ServiceGroup([
+      ['access', { start: () => this.access.start(), stop: async () => undefined }],
       ['registry', { start: () => this.registry.open(), stop: () => this.registry.close() }],
       [
         'registry check',
@@ -484,6 +491,13 @@ export class TracenetNode {
         logger,
         card,
         refusals,
+        access: new AccessControl({
+          store,
+          journal,
+          clock,
+          logger,
+          bootstrapToken: await readAuthorityToken(options.dataDir),
+        }),
       };
       return new TracenetNode({ ...options, clock, transport }, parts);
     } catch (error) {
@@ -555,7 +569,7 @@ export class TracenetNode {
     this.#health.addTo(port.server, ['tracenet.v1.Federation']);
     this.#federationAddress = withPort(federation.listen, await port.listen(federation.listen));
 
-    const token = await readAuthorityToken(dataDir);
+    const token = this.access;
     const authority = config.authority;
     this.#authority = new ServicePort({
       key: 'authority.listen',
@@ -587,6 +601,7 @@ export class TracenetNode {
       registry: () => this.registry.monitor.statuses(),
     });
     addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
+    addAccessService(server, { access: this.access, token, logger: this.logger });
     addRecordsService(server, {
       records: this.records,
       registry: this.registry,

@@ -54,6 +54,7 @@ export const ERROR_CODES: Readonly<Record<Exclude<ErrorCode, ErrorCode.UNRECOGNI
   [ErrorCode.ERROR_CODE_ALREADY_EXISTS]: { grpc: GrpcStatus.ALREADY_EXISTS, retryable: false },
   [ErrorCode.ERROR_CODE_RATE_LIMITED]: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, retryable: true },
   [ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED]: { grpc: GrpcStatus.FAILED_PRECONDITION, retryable: false },
+  [ErrorCode.ERROR_CODE_FORBIDDEN]: { grpc: GrpcStatus.PERMISSION_DENIED, retryable: false },
 };
 
 /** Short name of a code without its prefix: `ERROR_CODE_BAD_SIGNATURE` → `BAD_SIGNATURE`. */
@@ -207,6 +208,8 @@ function codeForGrpcStatus(code: GrpcStatus): ErrorCode {
       return ErrorCode.ERROR_CODE_UNIMPLEMENTED;
     case GrpcStatus.UNAUTHENTICATED:
       return ErrorCode.ERROR_CODE_UNAUTHORIZED;
+    case GrpcStatus.PERMISSION_DENIED:
+      return ErrorCode.ERROR_CODE_FORBIDDEN;
     case GrpcStatus.NOT_FOUND:
       return ErrorCode.ERROR_CODE_NOT_FOUND;
     case GrpcStatus.RESOURCE_EXHAUSTED:

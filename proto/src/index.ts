@@ -31,3 +31,4 @@ export * from './proto-files.js';
 export * from './gen/tracenet/v1/lookup.js';
 export * from './gen/tracenet/v1/lookups_service.js';
 export * from './gen/tracenet/v1/keys.js';
+export * from './gen/tracenet/v1/access.js';

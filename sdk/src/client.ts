@@ -1,5 +1,6 @@
 import { Client, type ClientUnaryCall, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
+  AccessService,
   AuthorityService,
   CasesService,
   ErrorCode,
@@ -34,8 +35,19 @@ export interface RetryOptions {
 export interface ConnectOptions {
   /** `host:port` of the node's Authority port (plaintext on loopback, TLS elsewhere: docs/protocol.md 7.1). */
   readonly address: string;
-  /** Content of `<data>/keys/authority.token`. */
-  readonly token: string;
+  /**
+   * An officer's session token (`tns_…`, from {@link signIn} or `Access.Login`): the calls act
+   * as that officer, with its roles, until the session ends (docs/protocol.md 7.1).
+   */
+  readonly sessionToken?: string;
+  /** A named client's API key (`tnk_<key id>_<secret>`, from `tracenet clients add`): the calls act as that client. */
+  readonly apiKey?: string;
+  /**
+   * Any bearer token as it is: the bootstrap token `<data>/keys/authority.token`, which a node
+   * accepts only until its first administrator exists (setup mode), or a session token or API key.
+   * Give exactly one of `sessionToken`, `apiKey` and `token`.
+   */
+  readonly token?: string;
   /** TLS of a port that is not on loopback (`authority.tls` of the node); plaintext when absent. */
   readonly tls?: AuthorityTlsOptions;
   /** Deadline of a call that gives none (default 30 000 ms). */
@@ -129,6 +141,8 @@ export interface RecordsClient extends ServiceClient<typeof RecordsService> {
 /** A connection to one node's Authority port with one namespace per service. */
 export interface TracenetClient {
   readonly authority: ServiceClient<typeof AuthorityService>;
+  /** Sign-out, the caller's identity, officer accounts and client API keys (docs/protocol.md 7.6). */
+  readonly access: ServiceClient<typeof AccessService>;
   readonly cases: ServiceClient<typeof CasesService>;
   readonly records: RecordsClient;
   readonly lookups: ServiceClient<typeof LookupsService>;
@@ -174,7 +188,34 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   '/tracenet.v1.Records/ClearReport',
   '/tracenet.v1.Records/LoadAliases',
   '/tracenet.v1.Lookups/ListHits',
+  '/tracenet.v1.Access/WhoAmI',
+  '/tracenet.v1.Access/ListOfficers',
+  '/tracenet.v1.Access/ListClients',
 ]);
+
+/**
+ * The bearer token of `options`: exactly one of `sessionToken` (`tns_…`), `apiKey` (`tnk_…`) and
+ * `token`. Anything else is INVALID_FIELD before a call is made, naming the option.
+ */
+function bearerOf(options: ConnectOptions): string {
+  const given = (['sessionToken', 'apiKey', 'token'] as const).filter((k) => options[k] !== undefined);
+  if (given.length !== 1)
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'give exactly one of sessionToken, apiKey and token', {
+      field: given.length === 0 ? 'token' : (given[1] ?? 'token'),
+      rule: 'one_credential',
+    });
+  if (options.sessionToken !== undefined && !/^tns_[A-Za-z0-9_-]{43}$/.test(options.sessionToken))
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'sessionToken is not a session token (tns_…)', {
+      field: 'sessionToken',
+      rule: 'session_token',
+    });
+  if (options.apiKey !== undefined && !/^tnk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/.test(options.apiKey))
+    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'apiKey is not an API key (tnk_<key id>_<secret>)', {
+      field: 'apiKey',
+      rule: 'api_key',
+    });
+  return options.sessionToken ?? options.apiKey ?? options.token ?? '';
+}
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -211,6 +252,7 @@ function backoff(attempt: number, initialDelayMs: number, maxDelayMs: number): n
  * ```
  */
 export function connect(options: ConnectOptions): TracenetClient {
+  const bearer = bearerOf(options);
   const defaultDeadlineMs = options.defaultDeadlineMs ?? 30_000;
   const maxRetries = options.retries?.maxRetries ?? 3;
   const initialDelayMs = options.retries?.initialDelayMs ?? 100;
@@ -236,7 +278,8 @@ export function connect(options: ConnectOptions): TracenetClient {
   // that has a deadline; an import, which may have none, fails at once instead.
   const metadata = (waitForReady = true) => {
     const m = new Metadata({ waitForReady });
-    m.set('authorization', `Bearer ${options.token}`);
+    // Sign-in (signIn) needs no token: none is sent then.
+    if (bearer !== '') m.set('authorization', `Bearer ${bearer}`);
     return m;
   };
 
@@ -370,6 +413,7 @@ export function connect(options: ConnectOptions): TracenetClient {
     cases: service(CasesService),
     records,
     lookups: service(LookupsService),
+    access: service(AccessService),
     events: (eventsOptions) => events(eventsOptions),
     close() {
       if (closed) return;
@@ -377,6 +421,62 @@ export function connect(options: ConnectOptions): TracenetClient {
       closing.abort(new TracenetError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the client was closed'));
       for (const stream of streams) stream.cancel();
       grpc.close();
+    },
+  };
+}
+
+/** How an officer signs in with {@link signIn}: the port as for {@link connect}, and the credentials. */
+export interface SignInOptions extends Omit<ConnectOptions, 'sessionToken' | 'apiKey' | 'token'> {
+  readonly officerId: string;
+  readonly password: string;
+  /** The current code of the officer's authenticator (RFC 6238), when the account requires one. */
+  readonly totpCode?: string;
+}
+
+/** A signed-in client: calls act as the officer until the session expires or `signOut()`. */
+export interface SignedIn {
+  readonly client: TracenetClient;
+  readonly sessionToken: string;
+  readonly sessionId: string;
+  readonly expiresAtMs: number;
+  /** Ends the session on the node (Access.Logout) and closes the client. */
+  signOut(): Promise<void>;
+}
+
+/**
+ * Signs an officer in with a password (and a TOTP code when the account needs one) and connects
+ * with the session (docs/protocol.md 7.1). Rejects with UNAUTHORIZED (`credentials`,
+ * `totp_required`, `account_locked`, `officer_disabled`) or RATE_LIMITED (`login_backoff`, after
+ * failed attempts). The password is sent once and kept nowhere.
+ *
+ * @example
+ * ```ts
+ * const { client, signOut } = await signIn({ address: '127.0.0.1:7444', officerId: 'ana', password, totpCode });
+ * const { cases } = await client.cases.listCases(ListCasesRequest.fromPartial({ limit: 20 }));
+ * await signOut();
+ * ```
+ */
+export async function signIn(options: SignInOptions): Promise<SignedIn> {
+  const { officerId, password, totpCode, ...port } = options;
+  const anonymous = connect({ ...port, token: '' });
+  let login;
+  try {
+    login = await anonymous.access.login({ officerId, password, totpCode: totpCode ?? '' });
+  } finally {
+    anonymous.close();
+  }
+  const client = connect({ ...port, sessionToken: login.sessionToken });
+  return {
+    client,
+    sessionToken: login.sessionToken,
+    sessionId: login.sessionId,
+    expiresAtMs: login.expiresAtMs,
+    async signOut() {
+      try {
+        await client.access.logout({});
+      } finally {
+        client.close();
+      }
     },
   };
 }

@@ -21,6 +21,9 @@
 export * from '@tracenet/proto';
 export {
   connect,
+  signIn,
+  type SignInOptions,
+  type SignedIn,
   IDEMPOTENT_METHODS,
   type TracenetClient,
   type RecordsClient,

@@ -31,7 +31,15 @@ import { outboxOldestAgeSeconds } from '../ops/sources.js';
 import { VERSION } from '../version.js';
 import type { PolicyStore } from '../workflow/policy.js';
 import { NODE_POLICY_ID } from '../workflow/release.js';
-import { decodingTolerantly, guardedUnary, requireBearer, requireDecoded, toServiceError } from './grpc-handlers.js';
+import { type Actor, runAs } from '../access/actor.js';
+import {
+  admit,
+  type AuthorityCredentials,
+  decodingTolerantly,
+  guardedUnary,
+  requireDecoded,
+  toServiceError,
+} from './grpc-handlers.js';
 
 /** What the Authority API needs from the node. */
 export interface AuthorityDeps {
@@ -43,7 +51,8 @@ export interface AuthorityDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly token: string;
+  /** What calls are checked with: the node's access control, or one token (a service served alone). */
+  readonly token: AuthorityCredentials;
   readonly card: () => import('@tracenet/proto').PeerCard;
   readonly federationAddress: () => string;
   /** The roster this node enforces (docs/protocol.md 15.4). */
@@ -300,15 +309,16 @@ function streamBackup(
   deps: AuthorityDeps,
   logger: Logger,
 ): void {
+  let actor: Actor;
   try {
-    requireBearer(call.metadata, deps.token);
+    actor = admit(deps.token, call.metadata, call.getPath());
     requireDecoded(call.request);
   } catch (error) {
     failStream(call, error, logger);
     return;
   }
   const includeKeys = call.request.includeKeys;
-  void (async () => {
+  void runAs(actor, async () => {
     let bytes = 0;
     try {
       for await (const chunk of deps.createBackup(includeKeys)) {
@@ -322,7 +332,7 @@ function streamBackup(
       logger.error({ err: error }, 'backup failed');
       failStream(call, error, logger);
     }
-  })();
+  });
 }
 
 /** Resolves when the caller has read what was written, or has gone (then the loop sees `cancelled`). */
@@ -352,7 +362,7 @@ function watchEvents(
     call.emit('error', Object.assign(new Error(status.details), status));
   };
   try {
-    requireBearer(call.metadata, deps.token);
+    admit(deps.token, call.metadata, call.getPath());
     requireDecoded(call.request);
   } catch (error) {
     fail(error);

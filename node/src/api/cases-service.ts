@@ -9,7 +9,7 @@ import {
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { AnswerInput, Workflow } from '../workflow/workflow.js';
-import { decodingTolerantly, guardedUnary } from './grpc-handlers.js';
+import { type AuthorityCredentials, decodingTolerantly, guardedUnary } from './grpc-handlers.js';
 
 function requireCaseId(caseId: string): string {
   if (caseId === '')
@@ -46,7 +46,10 @@ function answerInput(request: AnswerCaseRequest): AnswerInput {
  * Registers the Cases service (the ITI workflow part of the Authority API) on the Authority
  * server. Every call needs the bearer token.
  */
-export function addCasesService(server: Server, deps: { workflow: Workflow; token: string; logger: Logger }): void {
+export function addCasesService(
+  server: Server,
+  deps: { workflow: Workflow; token: AuthorityCredentials; logger: Logger },
+): void {
   const logger = deps.logger.child({ component: 'cases-api' });
   const w = deps.workflow;
   const guarded = guardedUnary(logger, deps.token);

@@ -2,6 +2,8 @@ import type { Metadata, sendUnaryData, ServerUnaryCall, ServiceDefinition } from
 import { timingSafeEqual } from 'node:crypto';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import type { Logger } from 'pino';
+import { type Actor, NODE_ACTOR, type Role, runAs } from '../access/actor.js';
+import { authorize, isPublic } from '../access/permissions.js';
 
 /**
  * Turns anything a handler throws into a gRPC status with a Tracenet detail. Internal errors are
@@ -88,20 +90,60 @@ export function requireBearer(metadata: Metadata, token: string): void {
   }
 }
 
+/** Turns the bearer token of a call into the {@link Actor} behind it; throws UNAUTHORIZED. */
+export interface AccessGate {
+  authenticate(metadata: Metadata): Actor;
+}
+
 /**
- * Unary handlers of an Authority API service: each call must carry the bearer token, then runs
- * `handler`; errors become statuses with details.
+ * What the Authority services check calls with: the node's access gate (`AccessControl`:
+ * sessions, API keys, the bootstrap token in setup mode), or a plain token that is the only one
+ * accepted, with every role (a service served alone, in a test).
+ */
+export type AuthorityCredentials = AccessGate | string;
+
+const EVERY_ROLE: readonly Role[] = ['officer', 'supervisor', 'auditor', 'administrator'];
+
+/** The gate of {@link AuthorityCredentials}. */
+export function gateOf(credentials: AuthorityCredentials): AccessGate {
+  if (typeof credentials !== 'string') return credentials;
+  const actor: Actor = Object.freeze({ kind: 'bootstrap', id: '', roles: EVERY_ROLE, session: '' });
+  return {
+    authenticate: (metadata) => {
+      requireBearer(metadata, credentials);
+      return actor;
+    },
+  };
+}
+
+/**
+ * Authenticates and authorizes a call of the method at `path` (docs/protocol.md 7.1): the actor of
+ * its bearer token, allowed by the permission table (access/permissions.ts). A public method
+ * (sign-in) needs no token and runs as the node. Throws UNAUTHORIZED or FORBIDDEN.
+ */
+export function admit(credentials: AuthorityCredentials, metadata: Metadata, path: string): Actor {
+  if (isPublic(path)) return NODE_ACTOR;
+  const actor = gateOf(credentials).authenticate(metadata);
+  authorize(actor, path);
+  return actor;
+}
+
+/**
+ * Unary handlers of an Authority API service: each call is admitted ({@link admit}: its bearer
+ * token names an actor whose roles allow the method), then `handler` runs on behalf of that actor
+ * (`runAs`, so that what it writes to the audit log names it); errors become statuses with details.
  *
  * @example
  * ```ts
- * const guarded = guardedUnary(logger, token);
+ * const guarded = guardedUnary(logger, access);
  * const implementation = { getCase: guarded(async (r: CaseIdRequest) => ({ case: await w.get(r.caseId) })) };
  * ```
  */
-export function guardedUnary(logger: Logger, token: string) {
-  return <Req, Res>(handler: (request: Req) => Promise<Res>) =>
-    unary<Req, Res>(logger, async (request, metadata) => {
-      requireBearer(metadata, token);
-      return handler(request);
+export function guardedUnary(logger: Logger, credentials: AuthorityCredentials) {
+  const gate = gateOf(credentials);
+  return <Req, Res>(handler: (request: Req, actor: Actor) => Promise<Res>) =>
+    unary<Req, Res>(logger, async (request, metadata, call) => {
+      const actor = admit(gate, metadata, call.getPath());
+      return runAs(actor, () => handler(request, actor));
     });
 }

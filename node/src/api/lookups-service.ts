@@ -6,6 +6,7 @@ import type { LookupClient } from '../lookup/lookup-client.js';
 import type { LookupHistory } from '../lookup/lookup-history.js';
 import { type CaseOpener, traceFromHit } from '../lookup/trace-from-hit.js';
 import { decodingTolerantly, guardedUnary } from './grpc-handlers.js';
+import type { AuthorityCredentials } from './grpc-handlers.js';
 
 /** What the Lookups service needs from the node. */
 export interface LookupsServiceDeps {
@@ -14,8 +15,8 @@ export interface LookupsServiceDeps {
   readonly history: LookupHistory;
   readonly workflow: CaseOpener;
   readonly logger: Logger;
-  /** The Authority bearer token. */
-  readonly token: string;
+  /** What calls are checked with: the node's access control, or one token (a service served alone). */
+  readonly token: AuthorityCredentials;
 }
 
 /**

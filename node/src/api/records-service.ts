@@ -16,7 +16,15 @@ import type { RecordStore } from '../records/record-store.js';
 import type { Registry } from '../registry/registry.js';
 import type { Clock } from '../util/clock.js';
 import { systemScheduler } from '../util/scheduler.js';
-import { decodingTolerantly, guardedUnary, requireBearer, requireDecoded, toServiceError } from './grpc-handlers.js';
+import { runAs } from '../access/actor.js';
+import {
+  admit,
+  type AuthorityCredentials,
+  decodingTolerantly,
+  guardedUnary,
+  requireDecoded,
+  toServiceError,
+} from './grpc-handlers.js';
 
 /** What the Records service needs from the node. */
 export interface RecordsServiceDeps {
@@ -26,8 +34,8 @@ export interface RecordsServiceDeps {
   readonly registry: Registry;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** The Authority bearer token (`<data>/keys/authority.token`). */
-  readonly token: string;
+  /** What calls are checked with: the node's access control, or one token (a service served alone). */
+  readonly token: AuthorityCredentials;
   /** The alias tables of matching (LoadAliases); without them LoadAliases is UNIMPLEMENTED. */
   readonly aliases?: AliasTables;
   /** Rows between progress messages of an import; 5,000 by default. */
@@ -120,49 +128,8 @@ async function handleImport(
   logger: Logger,
 ): Promise<void> {
   try {
-    requireBearer(call.metadata, deps.token);
-    const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<ImportRecordsRequest>;
-    const opening = await messages.next();
-    if (opening.done)
-      throw new TracenetError(
-        ErrorCode.ERROR_CODE_MISSING_FIELD,
-        'the first message must name the format (csv or jsonl)',
-        { field: 'format', rule: 'required' },
-      );
-    const first = opening.value;
-    requireDecoded(first);
-    const format = FORMATS[first.format];
-    if (!format)
-      throw new TracenetError(
-        ErrorCode.ERROR_CODE_MISSING_FIELD,
-        'the first message must name the format (csv or jsonl)',
-        { field: 'format', rule: 'required' },
-      );
-    const started = Date.now();
-    const summary = await importRecords(chunksOf(first, messages, call), {
-      format,
-      dryRun: first.dryRun,
-      records: deps.records,
-      nowMs: deps.clock.now(),
-      ...(deps.progressEveryRows === undefined ? {} : { progressEveryRows: deps.progressEveryRows }),
-      ...(deps.progressEveryMs === undefined ? {} : { progressEveryMs: deps.progressEveryMs }),
-      onProgress: (report) => {
-        if (!call.cancelled) call.write(toProgress(report));
-      },
-    });
-    logger.info(
-      {
-        importId: summary.importId,
-        format,
-        dryRun: summary.dryRun,
-        rowsRead: summary.rowsRead,
-        rowsImported: summary.rowsImported,
-        rowsRejected: summary.rowsRejected,
-        ms: Date.now() - started,
-      },
-      'records import finished',
-    );
-    call.end();
+    const actor = admit(deps.token, call.metadata, call.getPath());
+    await runAs(actor, () => importStream(call, deps, logger));
   } catch (error) {
     if (call.cancelled) {
       logger.info('records import cancelled by the client');
@@ -170,6 +137,56 @@ async function handleImport(
     }
     call.emit('error', toServiceError(error, logger));
   }
+}
+
+/** The import itself, on behalf of the admitted actor; throws what ends the stream. */
+async function importStream(
+  call: ServerDuplexStream<ImportRecordsRequest, ImportRecordsProgress>,
+  deps: RecordsServiceDeps,
+  logger: Logger,
+): Promise<void> {
+  const messages = call.iterator({ destroyOnReturn: false }) as AsyncIterator<ImportRecordsRequest>;
+  const opening = await messages.next();
+  if (opening.done)
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_MISSING_FIELD,
+      'the first message must name the format (csv or jsonl)',
+      { field: 'format', rule: 'required' },
+    );
+  const first = opening.value;
+  requireDecoded(first);
+  const format = FORMATS[first.format];
+  if (!format)
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_MISSING_FIELD,
+      'the first message must name the format (csv or jsonl)',
+      { field: 'format', rule: 'required' },
+    );
+  const started = Date.now();
+  const summary = await importRecords(chunksOf(first, messages, call), {
+    format,
+    dryRun: first.dryRun,
+    records: deps.records,
+    nowMs: deps.clock.now(),
+    ...(deps.progressEveryRows === undefined ? {} : { progressEveryRows: deps.progressEveryRows }),
+    ...(deps.progressEveryMs === undefined ? {} : { progressEveryMs: deps.progressEveryMs }),
+    onProgress: (report) => {
+      if (!call.cancelled) call.write(toProgress(report));
+    },
+  });
+  logger.info(
+    {
+      importId: summary.importId,
+      format,
+      dryRun: summary.dryRun,
+      rowsRead: summary.rowsRead,
+      rowsImported: summary.rowsImported,
+      rowsRejected: summary.rowsRejected,
+      ms: Date.now() - started,
+    },
+    'records import finished',
+  );
+  call.end();
 }
 
 /**

@@ -57,7 +57,19 @@ export type AuditType =
   | 'roster.loaded'
   | 'refusals.counted'
   | 'backup.created'
-  | 'messages.resent';
+  | 'messages.resent'
+  | 'officer.added'
+  | 'officer.roles_set'
+  | 'officer.disabled'
+  | 'officer.enabled'
+  | 'officer.password_reset'
+  | 'officer.signed_in'
+  | 'officer.sign_in_failed'
+  | 'officer.locked'
+  | 'officer.signed_out'
+  | 'client.added'
+  | 'client.revoked'
+  | 'access.setup_ended';
 
 /**
  * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message

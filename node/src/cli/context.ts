@@ -4,9 +4,10 @@ import { type Command, Option } from 'commander';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import type { AuthorityChannel } from '../api/unary-client.js';
 import { NOT_AUTHENTICATED_HINT } from '../federation/envelope-opener.js';
-import { dataPaths, exists, readAuthorityToken } from '../identity/data-dir.js';
+import { dataPaths, exists } from '../identity/data-dir.js';
 import type { RuntimeInfo } from '../node.js';
 import { escapeUnsafe, safeJson } from '../util/unsafe-text.js';
+import { cliToken } from './login-file.js';
 
 /** Data directory when --data is not given. */
 export const DEFAULT_DATA = process.env.TRACENET_DATA ?? './tracenet-data';
@@ -115,7 +116,10 @@ export async function authorityChannel(info: RuntimeInfo): Promise<AuthorityChan
   };
 }
 
-/** Address, token and channel credentials of the running node's Authority API, or a one-line error when none runs. */
+/**
+ * Address, token (the preferred one, see {@link cliToken}) and channel credentials of the running
+ * node's Authority API, or a one-line error when none runs.
+ */
 export async function connection(dataDir: string): Promise<AuthorityEndpoint> {
   const info = await running(dataDir);
   if (!info) {
@@ -125,7 +129,7 @@ export async function connection(dataDir: string): Promise<AuthorityEndpoint> {
       { rule: 'node_running' },
     );
   }
-  return { address: info.authority, token: await readAuthorityToken(dataDir), channel: await authorityChannel(info) };
+  return { address: info.authority, token: await cliToken(dataDir), channel: await authorityChannel(info) };
 }
 
 /** Parses a duration such as 90s, 15m, 12h, 7d into milliseconds. */

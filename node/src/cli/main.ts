@@ -20,7 +20,7 @@ import { DEFAULT_CONFIG, loadConfig } from '../config/config.js';
 import { initSodium } from '../crypto/sodium.js';
 import { PeerRegistry, summarisePeer } from '../federation/peers.js';
 import { readRosterKey, RosterGuard } from '../keys/roster.js';
-import { dataPaths, exists, initDataDir, loadIdentity, readAuthorityToken } from '../identity/data-dir.js';
+import { dataPaths, exists, initDataDir, loadIdentity } from '../identity/data-dir.js';
 import { parsePeerCardFile } from '../identity/peer-card.js';
 import { TracenetNode } from '../node.js';
 import { openStore, type Store } from '../store/store.js';
@@ -44,8 +44,10 @@ import {
   running,
   wholeNumber,
 } from './context.js';
+import { inSetupMode, registerAccessCommands } from './access-commands.js';
 import { EXIT, reportFailure } from './exit-codes.js';
 import { registerBackupCommands } from './backup-commands.js';
+import { cliToken } from './login-file.js';
 import { registerKeyCommands } from './key-commands.js';
 import { registerLookupCommands } from './lookup-commands.js';
 import {
@@ -77,9 +79,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 async function authority(dataDir: string): Promise<LocalAuthorityClient | undefined> {
   const info = await running(dataDir);
-  return info
-    ? connectAuthority(info.authority, await readAuthorityToken(dataDir), await authorityChannel(info))
-    : undefined;
+  return info ? connectAuthority(info.authority, await cliToken(dataDir), await authorityChannel(info)) : undefined;
 }
 
 async function requireAuthority(dataDir: string): Promise<LocalAuthorityClient> {
@@ -280,28 +280,30 @@ program
       });
       // The signals are taken before the node opens: opening already logs, and a stop asked for
       // then is carried out as soon as there is a node to stop.
-      let node: TracenetNode | undefined;
       let asked: string | undefined;
       let stopping: Promise<void> | undefined;
+      const started: { node?: TracenetNode } = {};
       const stop = (signal: string) => {
         asked ??= signal;
+        const node = started.node;
         if (!node) return;
         node.logger.info({ signal }, 'stopping');
         stopping ??= node.stop().then(
           () => process.exit(0),
           (error: unknown) => {
-            node?.logger.error({ err: error }, 'stop failed');
+            node.logger.error({ err: error }, 'stop failed');
             process.exit(1);
           },
         );
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
-      node = await TracenetNode.open({
+      const node = await TracenetNode.open({
         dataDir: options.data,
         config,
         acceptAuditDamage: Boolean(options.acceptAuditDamage),
       });
+      started.node = node;
       if (asked) {
         stop(asked);
         return;
@@ -467,6 +469,7 @@ program
     try {
       const info = await client.call('getNodeInfo', {});
       const stats = await client.call('getDeliveryStats', {});
+      const setupMode = await inSetupMode(options.data);
       output(
         Boolean(options.json),
         {
@@ -475,9 +478,15 @@ program
           federationAddress: info.federationAddress,
           ...stats,
           registry: info.registry,
+          setupMode,
         },
         () => [
           `${info.participantId} (key ${info.keyId}) federation ${info.federationAddress}, version ${info.softwareVersion}`,
+          ...(setupMode
+            ? [
+                'setup mode: no administrator account yet, the bootstrap token works; create one with tracenet officers add <id> --role administrator',
+              ]
+            : []),
           `inbox ${stats.inbox}  outbox ${stats.outbox}  sent ${stats.sent}  failed ${stats.failed}  oldest queued ${Math.round(stats.oldestOutboxAgeMs / 1000)} s`,
           ...info.registry.flatMap(registryLines),
         ],
@@ -668,6 +677,7 @@ const recordsCommand = registerRecordCommands(program, { connect: connection });
 registerLookupCommands(program, recordsCommand);
 registerBackupCommands(program);
 registerRegistryCommands(program);
+registerAccessCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const failure = reportFailure(error, jsonWanted);

@@ -651,7 +651,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
         const near = found.near.map((r) => ({ ...recordToJson(r), near: true }));
         print(options.json, [...found.records.map(recordToJson), ...held, ...near], () => [
           ...(found.records.length === 0 && found.incomplete.length === 0
-            ? ['No matching record.']
+            ? [found.near.length === 0 ? 'No matching record.' : 'No exact match.']
             : found.records.length === 0
               ? []
               : searchTable(found.records)),

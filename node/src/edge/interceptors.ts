@@ -7,7 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import { constants as http2 } from 'node:http2';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
-import { requireBearer } from '../api/grpc-handlers.js';
+import { admit, type AuthorityCredentials } from '../api/grpc-handlers.js';
 import { systemScheduler, type Timer } from '../util/scheduler.js';
 
 /**
@@ -162,11 +162,16 @@ export function arrivalInterceptor(
 }
 
 /**
- * Checks the bearer token ({@link requireBearer}) from the metadata of every call whose method
- * `guarded` names, before a byte of the request is read: a call without the token is refused
- * with UNAUTHORIZED at once, and its body is never buffered.
+ * Admits every call whose method `guarded` names from its metadata ({@link admit}: the bearer
+ * token names an actor — a session, an API key, the bootstrap token in setup mode — whose roles
+ * allow the method) before a byte of the request is read: a call without a valid token is refused
+ * with UNAUTHORIZED, one the caller's roles do not allow with FORBIDDEN, at once, and its body is
+ * never buffered. The handler admits the call again (a session may end in between).
  */
-export function bearerInterceptor(token: string, guarded: (path: string) => boolean): ServerInterceptor {
+export function bearerInterceptor(
+  credentials: AuthorityCredentials,
+  guarded: (path: string) => boolean,
+): ServerInterceptor {
   return (method, call) =>
     new ServerInterceptingCall(call, {
       start: (next) =>
@@ -178,7 +183,7 @@ export function bearerInterceptor(token: string, guarded: (path: string) => bool
                 return;
               }
               try {
-                requireBearer(metadata, token);
+                admit(credentials, metadata, method.path);
               } catch (error) {
                 call.sendStatus(TracenetError.from(error).toStatus());
                 return;

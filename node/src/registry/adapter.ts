@@ -62,7 +62,7 @@ export interface RegistryAdapter {
    * for those alone (the PostgreSQL adapter's `reports` section) saves reading every weapon of a
    * wildcard serial. Without it the node uses {@link findBySerial} and keeps records with `interest`.
    */
-  findReported?(serial: SerialPattern, limit: number): Promise<WeaponRecord[]>;
+  findReported?(serial: SerialPattern, limit: number): Promise<RegistryEntry[]>;
   /**
    * Optional: every row of the registry, in key order, as an entry or — when not even its key or a
    * serial can be read, so that no search can find it — an {@link UnreadableRow}. Memory stays
@@ -98,6 +98,29 @@ export type RegistryEntry = WeaponRecord | HeldIncomplete;
 
 /** An {@link IncompleteRecord} as an adapter returns it. */
 export type HeldIncomplete = IncompleteRecord & { readonly incomplete: true };
+
+/**
+ * A weapon held but incomplete, from the record its rows were read into (which breaks the record
+ * rules, `problems` say how): its id, identity, control component serial and report as read.
+ */
+export function heldIncomplete(record: WeaponRecord, problems: FieldViolation[], source: string): HeldIncomplete {
+  const m = record.manufacture;
+  return {
+    incomplete: true,
+    recordId: record.recordId,
+    identity: {
+      manufacturer: m?.manufacturer ?? '',
+      model: m?.model ?? '',
+      serialNumber: m?.serialNumber ?? '',
+      calibre: m?.calibre ?? '',
+      type: m?.type ?? 0,
+    },
+    controlComponentSerial: record.controlComponent?.serialNumber ?? '',
+    problems,
+    source,
+    interest: record.interest,
+  };
+}
 
 /** Whether an adapter's entry is a weapon held but incomplete. */
 export function isIncomplete(entry: RegistryEntry): entry is HeldIncomplete {

@@ -10,6 +10,7 @@ import { indexedSerials, normaliseName } from '../records/normalise.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';
 import {
   type HeldIncomplete,
+  heldIncomplete,
   isIncomplete,
   type RegistryAdapter,
   type RegistryEntry,
@@ -206,21 +207,8 @@ export class CsvFolderAdapter implements RegistryAdapter {
           rows.push({ unreadable: true, key: `${name}:${row.line}`, problems });
           return;
         }
-        const m = input.manufacture;
-        const entry: HeldIncomplete = {
-          incomplete: true,
-          recordId: idOf(input),
-          identity: {
-            manufacturer: m?.manufacturer ?? '',
-            model: m?.model ?? '',
-            serialNumber: m?.serialNumber ?? '',
-            calibre: m?.calibre ?? '',
-            type: m?.type ?? 0,
-          },
-          controlComponentSerial: input.controlComponent?.serialNumber ?? '',
-          problems,
-          source: this.kind,
-        };
+        // A CSV folder carries no reports: `interest` stays unset.
+        const entry = heldIncomplete({ ...input, recordId: idOf(input), interest: undefined }, problems, this.kind);
         byId.set(entry.recordId, entry);
         rows.push(entry);
       };

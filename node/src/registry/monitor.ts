@@ -82,7 +82,7 @@ type Mutable = { -readonly [K in keyof AdapterStatus]: AdapterStatus[K] };
  * What the node knows of its registry adapters, from every call it makes to them and from the
  * periodic check ({@link PeriodicRegistryCheck}): up or down, since when, the last error (redacted)
  * and the last latency. An adapter is down when a call failed in a way that may pass (a retryable
- * error: UNAVAILABLE, a timeout), up when a call was answered — a refusal such as NOT_FOUND or
+ * error: UNAVAILABLE, a timeout) or on a mapping the registry refuses, up when a call was answered — a refusal such as NOT_FOUND or
  * INVALID_FIELD is an answer. Transitions are logged once (`error` when down, `info` when back),
  * and emitted as `change`; every call is emitted as `call` (metrics).
  *
@@ -147,11 +147,13 @@ export class RegistryMonitor extends EventEmitter<MonitorEvents> {
 
   /**
    * A call of adapter `kind` failed with `failure`. A retryable failure means the registry could
-   * not answer: the adapter is down. Anything else was an answer (a refusal), and the adapter up.
+   * not answer: the adapter is down; so does a mapping the registry refuses (rule `mapping`: found
+   * at the first use when the database was down at start), which fails every search until fixed.
+   * Anything else was an answer (a refusal), and the adapter up.
    */
   failed(kind: string, stopwatch: () => number, failure: TracenetError): void {
     const latencyMs = stopwatch();
-    if (!failure.retryable) {
+    if (!failure.retryable && failure.rule !== 'mapping') {
       this.#record(kind, latencyMs, undefined);
       this.emit('call', { kind, ok: true, seconds: latencyMs / 1000, code: '', incomplete: 0 });
       return;

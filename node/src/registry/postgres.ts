@@ -16,7 +16,13 @@ import { interestViolations } from '../records/interest.js';
 import { parseEnum } from '../records/record-json.js';
 import { normaliseSerial } from '../records/normalise.js';
 import { recordViolations } from '../records/validation.js';
-import type { HeldIncomplete, RegistryAdapter, RegistryEntry, UnreadableRow } from './adapter.js';
+import {
+  type HeldIncomplete,
+  heldIncomplete,
+  type RegistryAdapter,
+  type RegistryEntry,
+  type UnreadableRow,
+} from './adapter.js';
 import {
   columnSql,
   type ColumnRef,
@@ -405,18 +411,18 @@ export class PostgresAdapter implements RegistryAdapter {
   /**
    * The records with an active report (the `reports` section) whose serial `serial` matches: the
    * SQL keeps only weapons with an active report, so a wildcard serial reads those alone. A weapon
-   * held but incomplete is not among them (a search finds it). Nothing without a `reports` section.
+   * held but incomplete is among them when its report is valid (its `interest`): a lookup still
+   * hits it. Nothing without a `reports` section.
    */
-  async findReported(serial: SerialPattern, limit: number): Promise<WeaponRecord[]> {
+  async findReported(serial: SerialPattern, limit: number): Promise<RegistryEntry[]> {
     const reported = this.#sql.reported;
     if (limit <= 0 || !reported) return [];
     const rows = serial.partial
       ? await this.#query(reported.partial, [likePattern(serial.pattern), limit, this.#sql.inactiveCodes])
       : await this.#query(reported.exact, [serial.pattern, limit, this.#sql.inactiveCodes]);
-    const records: WeaponRecord[] = [];
-    for (const { built } of await this.#entries(matchingRows(rows, serial)))
-      if ('record' in built && built.record.interest) records.push(built.record);
-    return records;
+    return (await this.#entries(matchingRows(rows, serial)))
+      .map(entryOf)
+      .filter((entry) => entry.interest !== undefined);
   }
 
   async get(recordId: string): Promise<RegistryEntry | undefined> {
@@ -658,22 +664,12 @@ export class PostgresAdapter implements RegistryAdapter {
     // One problem per record field: a code the mapping cannot read is also a missing value.
     const seen = new Set<string>();
     const unique = problems.filter((p) => !seen.has(p.field) && seen.add(p.field));
-    const m = record.manufacture;
     return {
-      held: {
-        incomplete: true,
-        recordId: record.recordId,
-        identity: {
-          manufacturer: m?.manufacturer ?? '',
-          model: m?.model ?? '',
-          serialNumber: m?.serialNumber ?? '',
-          calibre: m?.calibre ?? '',
-          type: m?.type ?? 0,
-        },
-        controlComponentSerial: controlSerial,
-        problems: unique.map((p) => this.#problem(p)),
-        source: this.kind,
-      },
+      held: heldIncomplete(
+        record,
+        unique.map((p) => this.#problem(p)),
+        this.kind,
+      ),
       problems: unique,
     };
   }

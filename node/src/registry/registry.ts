@@ -230,8 +230,11 @@ export class Registry implements RecordFinder {
       const candidates = await this.#ask(adapter, async () =>
         adapter.findReported ? adapter.findReported(serial, limit) : adapter.findBySerial(serial, MAX_CANDIDATES),
       );
-      for (const entry of candidates) {
-        if (isIncomplete(entry) || !isOfInterest(entry.interest) || found.has(entry.recordId)) continue;
+      for (const candidate of candidates) {
+        // A weapon held but incomplete with a valid report is still of interest: what its rows
+        // give of its identity is matched like a record's (docs/protocol.md 13.4).
+        const entry = isIncomplete(candidate) ? heldAsRecord(candidate) : candidate;
+        if (!isOfInterest(entry.interest) || found.has(entry.recordId)) continue;
         if (!indexedSerials(entry).some((s) => serial.test(s))) continue;
         found.set(entry.recordId, entry);
         if (found.size >= limit) return [...found.values()];
@@ -532,6 +535,26 @@ function split(entries: readonly RegistryEntry[], query: RecordQuery): Identific
     else records.push(entry);
   }
   return { records, incomplete, near };
+}
+
+/**
+ * The identity and report of a weapon held but incomplete, shaped as a record so that lookups
+ * match it by the same rules: only what its rows give (no events, nothing else).
+ */
+function heldAsRecord(held: HeldIncomplete): WeaponRecord {
+  const identity = held.identity;
+  return WeaponRecord.fromPartial({
+    recordId: held.recordId,
+    manufacture: {
+      manufacturer: identity?.manufacturer ?? '',
+      serialNumber: identity?.serialNumber ?? '',
+      model: identity?.model ?? '',
+      calibre: identity?.calibre ?? '',
+      type: identity?.type ?? 0,
+    },
+    ...(held.controlComponentSerial === '' ? {} : { controlComponent: { serialNumber: held.controlComponentSerial } }),
+    interest: held.interest,
+  });
 }
 
 /** The refusal to use a weapon held but incomplete as a record. */

@@ -172,6 +172,56 @@ const lookupShape = object({ atMs: number, query: string });
 const lookupHitShape = object({ queryId: string, partial: boolean });
 const lookupSeenShape = object({ createdAtMs: number, queryId: string });
 
+// ---- access (access/access-control.ts) ----
+
+const roleCheck = literal('officer', 'supervisor', 'auditor', 'administrator');
+const officerShape = object({
+  officerId: string,
+  displayName: string,
+  roles: array(roleCheck),
+  /** `scrypt$<N>$<r>$<p>$<salt b64>$<hash b64>` (access/passwords.ts); '' for an account signed in only through OIDC. */
+  passwordHash: string,
+  /** Base32 TOTP secret (RFC 6238); '' when no second factor is set. */
+  totpSecret: string,
+  totpRequired: boolean,
+  disabled: boolean,
+  createdAtMs: number,
+  failedAttempts: number,
+  /** No sign-in is checked before this (back-off after a failure, or a lockout). */
+  notBeforeMs: number,
+  lockedUntilMs: number,
+  lastLoginAtMs: number,
+  /** Last TOTP time step accepted: a code is never accepted twice. */
+  lastTotpStep: number,
+});
+/** An officer account as stored: the password only as a scrypt hash. */
+export type OfficerRecord = ReturnType<typeof officerShape>;
+
+const sessionShape = object({
+  sessionId: string,
+  officerId: string,
+  createdAtMs: number,
+  expiresAtMs: number,
+  revokedAtMs: number,
+  /** How the officer signed in: 'password' or 'oidc'. */
+  method: string,
+});
+/** A session, stored under the SHA-256 (hex) of its token: the token itself is never stored. */
+export type SessionRecord = ReturnType<typeof sessionShape>;
+
+const clientShape = object({
+  clientId: string,
+  roles: array(roleCheck),
+  keyId: string,
+  /** SHA-256 (hex) of the secret part of the API key. */
+  secretHash: string,
+  createdAtMs: number,
+  expiresAtMs: number,
+  revokedAtMs: number,
+});
+/** A named client and its API key's digest. */
+export type ClientRecord = ReturnType<typeof clientShape>;
+
 // ---- meta ----
 
 const rosterShape = object({ roster: string, loadedAtMs: number });
@@ -269,6 +319,13 @@ export interface RecordsRepository {
    * `g \0 recordId` → reference and report of a record of another registry.
    */
   readonly interest: Collection<InterestRecord>;
+}
+
+/** Aggregate: officer accounts (by id), sessions (by token digest) and clients (by id). */
+export interface AccessRepository {
+  readonly officers: Collection<OfficerRecord>;
+  readonly sessions: Collection<SessionRecord>;
+  readonly clients: Collection<ClientRecord>;
 }
 
 /** Aggregate: the node's own keys and settings. */
@@ -479,6 +536,7 @@ export interface StoreRepositories {
   readonly lookups: LookupsRepository;
   readonly records: RecordsRepository;
   readonly meta: MetaRepository;
+  readonly access: AccessRepository;
   /**
    * One page of the messages of a direction, in key order (the inbox by arrival, the others by
    * message id); `token` is `next` of the previous page.
@@ -561,6 +619,11 @@ export function createRepositories(engine: Engine): StoreRepositories {
           either(registryInterestShape, recordIdShape),
         ),
       ),
+    },
+    access: {
+      officers: json('officers', officerShape),
+      sessions: json('sessions', sessionShape),
+      clients: json('clients', clientShape),
     },
     meta: {
       roster: meta(META.roster, rosterShape),

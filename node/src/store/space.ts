@@ -34,6 +34,10 @@ export const SPACES = [
   'hits',
   'lookups',
   'lookup-seen',
+  // Access (docs/protocol.md section 7): officer accounts, sessions by token digest, clients.
+  'officers',
+  'sessions',
+  'clients',
 ] as const;
 export type SpaceName = (typeof SPACES)[number];
 

@@ -250,7 +250,7 @@ describe('tracenet records commands', () => {
     // The rifle asked for as a carbine: a near match, listed apart (docs/records.md 2.3).
     const near = (await cli('search', '--manufacturer', 'FN Herstal', '--serial', 'fn19980042', '--type', 'carbine'))
       .stdout;
-    expect(near).toMatch(/^No matching record\.\nNear matches \(a close weapon type/);
+    expect(near).toMatch(/^No exact match\.\nNear matches \(a close weapon type/);
     expect(near).toContain(created.recordId);
     expect(
       JSON.parse(

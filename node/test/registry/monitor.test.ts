@@ -34,6 +34,11 @@ class FlakyAdapter implements RegistryAdapter {
     return this.entries;
   }
   async get(recordId: string): Promise<RegistryEntry | undefined> {
+    if (recordId === 'mem_mapping')
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'no column "categorie" in table "arme"', {
+        field: 'weapons.columns.type',
+        rule: 'mapping',
+      });
     if (recordId === 'mem_refused')
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'not a record id of this registry', {
         field: 'record_id',
@@ -135,6 +140,15 @@ describe('registry monitor', () => {
     );
     expect(JSON.stringify(failure?.cause)).not.toContain('s3cret');
     expect(String((failure?.cause as Error | undefined)?.message)).not.toContain('s3cret');
+  });
+
+  it('counts a mapping the registry refuses at first use as down: every search fails until it is fixed', async () => {
+    const { registry } = bed();
+    await registry.health();
+    expect(registry.monitor.up).toBe(true);
+    await expect(registry.getEntry('mem_mapping')).rejects.toMatchObject({ rule: 'mapping' });
+    expect(registry.monitor.statuses()[0]).toMatchObject({ up: false });
+    expect(registry.monitor.up).toBe(false);
   });
 
   it('counts the weapons held but incomplete that a search returns', async () => {

@@ -154,6 +154,7 @@ describe('weapons held but incomplete with a close type', () => {
       controlComponentSerial: '',
       problems: [{ field: 'events', rule: 'required', message: 'no event' }],
       source: 'test',
+      interest: undefined,
     };
     const registry = new Registry({
       adapters: [

@@ -36,16 +36,18 @@ INSERT INTO armes VALUES
   (2, 'Fabrique Nationale', 'FX-0412-2231', 'FAL', '7.62x51mm', 'FA'),
   (3, 'MAS', 'F-0003', 'MAS 1950', '9x19mm', 'PA'),
   (4, 'MAS', 'F-0004', 'MAS 1950', '9x19mm', 'PA'),
-  (5, 'MAS', 'F-0005', 'MAS 1950', '9x19mm', 'PA');
+  (5, 'MAS', 'F-0005', 'MAS 1950', '9x19mm', 'PA'),
+  (6, 'MAS', 'G-0006', 'MAS 1950', '9x19mm', NULL);
 INSERT INTO mouvements SELECT id_arme, id_arme, DATE '2001-01-01' + id_arme::int, 'FAB' FROM armes;
 -- 1: a code the mapping reads as "not a report"; 2 lost then stolen; 3 stolen (the node holds a
--- copy it reported itself); 4 stolen, withdrawn; 5 none.
+-- copy it reported itself); 4 stolen, withdrawn; 5 none; 6 stolen, its row without a weapon type.
 INSERT INTO signalement VALUES
   (1, 1, 'LEVEE', '2023-02-01', 'Police nationale', NULL, NULL, NULL),
   (2, 2, 'PERTE', '2022-01-01', 'Gendarmerie', 'PV-0', NULL, NULL),
   (3, 2, 'VOL', '2023-01-05', 'Police nationale', 'PV-1', 'OCRTIS, +33 1 00 00 00 00', NULL),
   (4, 3, 'VOL', '2023-03-01', 'Police nationale', 'PV-2', 'OCRTIS', NULL),
-  (5, 4, 'VOL', '2023-02-01', 'Police nationale', NULL, NULL, '2023-03-01');
+  (5, 4, 'VOL', '2023-02-01', 'Police nationale', NULL, NULL, '2023-03-01'),
+  (6, 6, 'VOL', '2023-04-01', 'Police nationale', 'PV-6', 'OCRTIS', NULL);
 `;
 
 /** The registry's mapping, with the `reports` section of docs/integration.md. */
@@ -176,6 +178,15 @@ describe('lookups from a PostgreSQL registry with reports', () => {
     expect(await bel.node.records.recordIdOfReference(hits[0]?.reference ?? '')).toBe('pg_2');
     const [notice] = (await bel.node.lookups.hits.list({ limit: 1 })).hits;
     expect(notice).toMatchObject({ recordId: 'pg_2', reference: hits[0]?.reference });
+  });
+
+  it('hits a reported weapon whose row is held but incomplete: never a "no hit" for a weapon the state holds', async () => {
+    const { outcome, hits } = await ask('MAS', 'G-0006');
+    expect(outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_HIT);
+    expect(hits).toMatchObject([
+      { owner: 'BEL', category: InterestCategory.INTEREST_CATEGORY_STOLEN, contactPoint: 'OCRTIS' },
+    ]);
+    expect(await bel.node.records.recordIdOfReference(hits[0]?.reference ?? '')).toBe('pg_6');
   });
 
   it('does not hit a withdrawn report, a code read as no report, or a weapon without one', async () => {

@@ -78,6 +78,11 @@ export enum ErrorCode {
    * participant and no consent of the provider is on record (docs/protocol.md 14.3).
    */
   ERROR_CODE_DISCLOSURE_NOT_ALLOWED = 30,
+  /**
+   * ERROR_CODE_FORBIDDEN - PERMISSION_DENIED: the caller is authenticated, but none of its roles allows the method
+   * (docs/protocol.md 7.1, the permission table).
+   */
+  ERROR_CODE_FORBIDDEN = 31,
   UNRECOGNIZED = -1,
 }
 
@@ -176,6 +181,9 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 30:
     case "ERROR_CODE_DISCLOSURE_NOT_ALLOWED":
       return ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED;
+    case 31:
+    case "ERROR_CODE_FORBIDDEN":
+      return ErrorCode.ERROR_CODE_FORBIDDEN;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -247,6 +255,8 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_RATE_LIMITED";
     case ErrorCode.ERROR_CODE_DISCLOSURE_NOT_ALLOWED:
       return "ERROR_CODE_DISCLOSURE_NOT_ALLOWED";
+    case ErrorCode.ERROR_CODE_FORBIDDEN:
+      return "ERROR_CODE_FORBIDDEN";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

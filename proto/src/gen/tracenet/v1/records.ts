@@ -627,6 +627,11 @@ export interface IncompleteRecord {
   problems: FieldViolation[];
   /** The adapter that holds it ("postgres", "csv", an integrator's kind). */
   source: string;
+  /**
+   * The weapon's most recent active report of loss or theft, when its rows give a valid one: a
+   * weapon held but incomplete is still a record of interest that lookups hit (protocol 13.4).
+   */
+  interest: InterestReport | undefined;
 }
 
 /**
@@ -1855,7 +1860,14 @@ export const WeaponEvent: MessageFns<WeaponEvent> = {
 };
 
 function createBaseIncompleteRecord(): IncompleteRecord {
-  return { recordId: "", identity: undefined, controlComponentSerial: "", problems: [], source: "" };
+  return {
+    recordId: "",
+    identity: undefined,
+    controlComponentSerial: "",
+    problems: [],
+    source: "",
+    interest: undefined,
+  };
 }
 
 export const IncompleteRecord: MessageFns<IncompleteRecord> = {
@@ -1874,6 +1886,9 @@ export const IncompleteRecord: MessageFns<IncompleteRecord> = {
     }
     if (message.source !== "") {
       writer.uint32(42).string(message.source);
+    }
+    if (message.interest !== undefined) {
+      InterestReport.encode(message.interest, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1931,6 +1946,14 @@ export const IncompleteRecord: MessageFns<IncompleteRecord> = {
             message.source = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.interest = InterestReport.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1960,6 +1983,7 @@ export const IncompleteRecord: MessageFns<IncompleteRecord> = {
         ? object.problems.map((e: any) => FieldViolation.fromJSON(e))
         : [],
       source: isSet(object.source) ? globalThis.String(object.source) : "",
+      interest: isSet(object.interest) ? InterestReport.fromJSON(object.interest) : undefined,
     };
   },
 
@@ -1980,6 +2004,9 @@ export const IncompleteRecord: MessageFns<IncompleteRecord> = {
     if (message.source !== "") {
       obj.source = message.source;
     }
+    if (message.interest !== undefined) {
+      obj.interest = InterestReport.toJSON(message.interest);
+    }
     return obj;
   },
 
@@ -1995,6 +2022,9 @@ export const IncompleteRecord: MessageFns<IncompleteRecord> = {
     message.controlComponentSerial = object.controlComponentSerial ?? "";
     message.problems = object.problems?.map((e) => FieldViolation.fromPartial(e)) || [];
     message.source = object.source ?? "";
+    message.interest = (object.interest !== undefined && object.interest !== null)
+      ? InterestReport.fromPartial(object.interest)
+      : undefined;
     return message;
   },
 };
