@@ -183,13 +183,13 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
     await writing;
     if (writeError !== undefined) throw writeError;
   };
-  /** The records of a batch the store does not hold yet (see {@link RecordSink.sameAs}), looked up 64 at a time. */
+  /** The records of a batch the store does not hold yet (see {@link RecordSink.sameAs}), looked up 16 at a time. */
   const notHeld = async (records: readonly WeaponRecord[]): Promise<WeaponRecord[]> => {
     const sameAs = options.records.sameAs?.bind(options.records);
     if (!sameAs) return [...records];
     const fresh: WeaponRecord[] = [];
-    for (let i = 0; i < records.length; i += 64) {
-      const slice = records.slice(i, i + 64);
+    for (let i = 0; i < records.length; i += 16) {
+      const slice = records.slice(i, i + 16);
       const held = await Promise.all(slice.map((r) => (r.recordId === '' ? sameAs(r) : undefined)));
       slice.forEach((r, k) => (held[k] === undefined ? fresh.push(r) : undefined));
     }
