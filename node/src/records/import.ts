@@ -58,11 +58,14 @@ export interface RecordSink {
   putMany(records: readonly WeaponRecord[], info: ImportBatchInfo): Promise<readonly PutResult[]>;
   get(recordId: string): Promise<WeaponRecord | undefined>;
   /**
-   * The id of a stored record with the same content as `record` (its id and the node's times
-   * aside), or undefined. A row without a record id whose record is already stored is not written
-   * again: importing the same file twice creates no duplicates (docs/records.md 3).
+   * The id of a record stored before `beforeMs` (its `recorded_at_ms`) with the same content as
+   * `record` (its id and the node's times aside), or undefined. A row without a record id whose
+   * record the node held when the import began is not written again: importing the same file
+   * twice creates no duplicates (docs/records.md 5).
    */
-  sameAs?(record: WeaponRecord): Promise<string | undefined>;
+  sameAs?(record: WeaponRecord, beforeMs: number): Promise<string | undefined>;
+  /** Whether any record is stored; an import into an empty store skips {@link sameAs}. */
+  holdsAny?(): Promise<boolean>;
 }
 
 /** What an import needs. */
@@ -183,14 +186,18 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
     await writing;
     if (writeError !== undefined) throw writeError;
   };
+  // Rows already held can only be in a store that held records when the import began.
+  const sameAs =
+    options.records.sameAs && (await (options.records.holdsAny?.() ?? Promise.resolve(true)))
+      ? options.records.sameAs.bind(options.records)
+      : undefined;
   /** The records of a batch the store does not hold yet (see {@link RecordSink.sameAs}), looked up 16 at a time. */
   const notHeld = async (records: readonly WeaponRecord[]): Promise<WeaponRecord[]> => {
-    const sameAs = options.records.sameAs?.bind(options.records);
     if (!sameAs) return [...records];
     const fresh: WeaponRecord[] = [];
     for (let i = 0; i < records.length; i += 16) {
       const slice = records.slice(i, i + 16);
-      const held = await Promise.all(slice.map((r) => (r.recordId === '' ? sameAs(r) : undefined)));
+      const held = await Promise.all(slice.map((r) => (r.recordId === '' ? sameAs(r, options.nowMs) : undefined)));
       slice.forEach((r, k) => (held[k] === undefined ? fresh.push(r) : undefined));
     }
     return fresh;

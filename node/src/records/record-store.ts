@@ -611,21 +611,28 @@ export class RecordStore {
   }
 
   /**
-   * The id of a stored record with the same content as `record` — every field but the id and the
-   * times the node sets — found through its indexed serials; undefined when none. An import does
-   * not write such a row again, so that importing the same file twice creates no duplicates
-   * (docs/records.md 3).
+   * The id of a record stored before `beforeMs` (its `recorded_at_ms`) with the same content as
+   * `record` — every field but the id and the times the node sets — found through its indexed
+   * serials; undefined when none. An import does not write such a row again, so that importing
+   * the same file twice creates no duplicates (docs/records.md 5).
    */
-  async sameAs(record: WeaponRecord): Promise<string | undefined> {
+  async sameAs(record: WeaponRecord, beforeMs: number): Promise<string | undefined> {
     const content = contentKey(record);
     for (const serial of indexedSerials(record)) {
       const prefix = serial + SEP;
       const ids: string[] = [];
       for await (const key of this.#store.records.serials.keys({ gte: prefix, lt: afterPrefix(prefix), limit: 100 }))
         ids.push(key.slice(prefix.length));
-      for (const stored of await this.#loadAll(ids)) if (contentKey(stored) === content) return stored.recordId;
+      for (const stored of await this.#loadAll(ids))
+        if (stored.recordedAtMs < beforeMs && contentKey(stored) === content) return stored.recordId;
     }
     return undefined;
+  }
+
+  /** Whether any record is stored (an import into an empty store has nothing to compare rows with). */
+  async holdsAny(): Promise<boolean> {
+    for await (const _ of this.#records.keys({ limit: 1 })) return true;
+    return false;
   }
 
   async #loadAll(ids: string[]): Promise<WeaponRecord[]> {

@@ -146,8 +146,8 @@ export interface ImportRecordsProgress {
   errors: RowError[];
   done: boolean;
   /**
-   * Valid rows not written again: the node holds a record with the same content (the same file
-   * imported twice creates no duplicates; docs/records.md 3).
+   * Valid rows not written again: the node held a record with the same content when the import
+   * began (the same file imported twice creates no duplicates; docs/records.md 5).
    */
   rowsUnchanged: number;
 }
