@@ -64,6 +64,7 @@ import type { Registry } from './registry/registry.js';
 import { openStore, STORE_SCHEMA_VERSION, type Store } from './store/store.js';
 import type { Clock } from './util/clock.js';
 import { AccessControl } from './access/access-control.js';
+import { OidcSignIn } from './access/oidc-sign-in.js';
 import { addAccessService } from './api/access-service.js';
 import { ServiceGroup } from './util/lifecycle.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
@@ -183,6 +184,7 @@ export class TracenetNode {
   #rotating: Promise<unknown> = Promise.resolve();
   #federation: ServicePort | undefined;
   #authority: ServicePort | undefined;
+  #oidc: OidcSignIn | undefined;
   #federationAddress = '';
   #authorityAddress = '';
   #state: 'stopped' | 'starting' | 'running' | 'stopping' = 'stopped';
@@ -601,7 +603,16 @@ export class TracenetNode {
       registry: () => this.registry.monitor.statuses(),
     });
     addCasesService(server, { workflow: this.workflow, token, logger: this.logger });
-    addAccessService(server, { access: this.access, token, logger: this.logger });
+    // Sign-in through the state's identity provider; its provider is discovered at the first sign-in.
+    this.#oidc ??= new OidcSignIn({
+      settings: config.access.oidc,
+      accounts: this.access,
+      clock: this.options.clock,
+      logger: this.logger,
+      audit: (refusal) =>
+        this.journal.write([], [{ type: 'officer.sign_in_failed', fields: { ...refusal, method: 'oidc' } }]),
+    });
+    addAccessService(server, { access: this.access, token, logger: this.logger, oidc: this.#oidc });
     addRecordsService(server, {
       records: this.records,
       registry: this.registry,

@@ -176,6 +176,7 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   '/tracenet.v1.Authority/ListMessages',
   '/tracenet.v1.Authority/GetDeliveryStats',
   '/tracenet.v1.Authority/VerifyAudit',
+  '/tracenet.v1.Authority/ListAudit',
   '/tracenet.v1.Authority/SetPeerPolicy',
   '/tracenet.v1.Authority/GetPeerPolicy',
   '/tracenet.v1.Cases/ListCases',

@@ -9,6 +9,7 @@ import {
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import { type AccessControl, checkAccountId } from '../access/access-control.js';
+import type { OidcSignIn } from '../access/oidc-sign-in.js';
 import type { ClientRecord, OfficerRecord } from '../store/repositories.js';
 import { type AuthorityCredentials, decodingTolerantly, guardedUnary } from './grpc-handlers.js';
 
@@ -18,7 +19,12 @@ export interface AccessServiceDeps {
   /** What calls are checked with (normally `access` itself). */
   readonly token: AuthorityCredentials;
   readonly logger: Logger;
+  /** Sign-in through the state's identity provider (BeginOidcSignIn, CompleteOidcSignIn); absent: UNIMPLEMENTED. */
+  readonly oidc?: OidcSignIn;
 }
+
+/** Longest callback URL CompleteOidcSignIn reads (a code, a state, an issuer: far less). */
+const MAX_CALLBACK_URL = 8192;
 
 /** An account as the API shows it: never its password hash or TOTP secret. */
 export function officerView(officer: OfficerRecord): Officer {
@@ -45,6 +51,16 @@ export function clientView(client: ClientRecord): ApiClient {
     expiresAtMs: client.expiresAtMs,
     revokedAtMs: client.revokedAtMs,
   };
+}
+
+function oidcOf(deps: AccessServiceDeps): OidcSignIn {
+  if (!deps.oidc)
+    throw new TracenetError(
+      ErrorCode.ERROR_CODE_UNIMPLEMENTED,
+      'sign-in through an identity provider is not offered here',
+      { rule: 'oidc_configured' },
+    );
+  return deps.oidc;
 }
 
 function required(value: string, field: string): string {
@@ -123,6 +139,26 @@ export function addAccessService(server: Server, deps: AccessServiceDeps): void 
     revokeClient: guarded(async (request) => {
       checkAccountId(request.clientId, 'client_id');
       return { client: clientView(await access.revokeClient(request.clientId)) };
+    }),
+    beginOidcSignIn: guarded(async () => {
+      const begun = await oidcOf(deps).begin();
+      return { authorizationUrl: begun.authorizationUrl, redirectUri: begun.redirectUri, expiresAtMs: begun.expiresAt };
+    }),
+    completeOidcSignIn: guarded(async (request) => {
+      required(request.callbackUrl, 'callback_url');
+      if (request.callbackUrl.length > MAX_CALLBACK_URL)
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_INVALID_FIELD,
+          `callback_url is longer than ${MAX_CALLBACK_URL} characters`,
+          { field: 'callback_url', rule: 'max_length' },
+        );
+      const done = await oidcOf(deps).complete(request.callbackUrl);
+      return {
+        sessionToken: done.token,
+        sessionId: done.sessionId,
+        expiresAtMs: done.expiresAt,
+        officer: officerView(access.officer(done.officerId)),
+      };
     }),
   };
   server.addService(decodingTolerantly(AccessService), implementation);

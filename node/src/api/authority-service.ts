@@ -17,6 +17,7 @@ import {
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { Journal } from '../audit/audit-log.js';
+import { listAuditEntries, storeAuditEntries } from '../audit/audit-query.js';
 import { correlationIdProblem } from '../envelope/envelope.js';
 import type { Outbox } from '../federation/outbox.js';
 import { validateNotice } from '../federation/message-kinds.js';
@@ -286,6 +287,7 @@ export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
     }),
     watchEvents: (call: ServerWritableStream<WatchEventsRequest, NodeEvent>) => watchEvents(call, deps, logger),
     createBackup: (call: ServerWritableStream<CreateBackupRequest, BackupChunk>) => streamBackup(call, deps, logger),
+    listAudit: guarded(async (request) => listAuditEntries(storeAuditEntries(deps.store), request)),
   };
   server.addService(
     decodingTolerantly(AuthorityService),

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { NodeEvent } from '@tracenet/proto';
 import type { Logger } from 'pino';
+import { type Actor, currentActor, NODE_ACTOR, runAs } from '../access/actor.js';
 import { blake2b256, domain, sodium, toBuffer } from '../crypto/sodium.js';
 import type { Clock } from '../util/clock.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
@@ -80,6 +81,50 @@ export interface AuditEvent {
   readonly fields: Readonly<Record<string, string | number | boolean>>;
 }
 
+/**
+ * Who an entry names (docs/protocol.md 8.1): the `actor` member the journal stamps on every entry
+ * from {@link currentActor} at the moment of the write — the officer or client and the session (or
+ * API key id) of a local action, `bootstrap` for the bootstrap token, `node` for the node's own
+ * steps (timers, automatic answers, received messages: their `peer` field names the sender). Ids
+ * only, never a token. Inside the hashed line, so the verification covers it.
+ */
+export interface AuditActor {
+  readonly kind: Actor['kind'];
+  /** The officer's or client's id; '' for the node and the bootstrap token. */
+  readonly id: string;
+  /** The session id or API key id; '' for the node. */
+  readonly session: string;
+}
+
+/** The kinds an entry's `actor` may name. */
+export const AUDIT_ACTOR_KINDS: readonly AuditActor['kind'][] = ['officer', 'client', 'bootstrap', 'node'];
+
+/** The `actor` member of an entry written by `actor`. */
+export function auditActorOf(actor: Actor): AuditActor {
+  return { kind: actor.kind, id: actor.id, session: actor.session };
+}
+
+/**
+ * The actor an entry's parsed line names; undefined when the line has no `actor` member — an entry
+ * written before accounts existed (store layout 1, before issue 17), which stays valid — or one
+ * that is not an actor.
+ *
+ * @example
+ * ```ts
+ * const actor = actorOfLine(JSON.parse(entry.line));
+ * console.log(actor ? `${actor.kind} ${actor.id}` : 'before accounts');
+ * ```
+ */
+export function actorOfLine(parsed: unknown): AuditActor | undefined {
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const actor: unknown = (parsed as { actor?: unknown }).actor;
+  if (typeof actor !== 'object' || actor === null) return undefined;
+  const { kind, id, session } = actor as { kind?: unknown; id?: unknown; session?: unknown };
+  if (typeof kind !== 'string' || !(AUDIT_ACTOR_KINDS as readonly string[]).includes(kind)) return undefined;
+  if (typeof id !== 'string' || typeof session !== 'string') return undefined;
+  return { kind: kind as AuditActor['kind'], id, session };
+}
+
 /** How an entry is stored: the canonical JSON line and its chained hash. */
 export interface StoredAuditEntry {
   readonly line: string;
@@ -141,6 +186,8 @@ export type NodeEventInput = Omit<NodeEvent, 'sequence' | 'atMs'>;
 interface PendingWrite {
   readonly operations: Operation[];
   readonly events: readonly AuditEvent[];
+  /** Who asked for the write: read when it was asked, since the group commit runs in another context. */
+  readonly actor: AuditActor;
   readonly nodeEvents: readonly NodeEventInput[];
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
@@ -223,7 +270,9 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
   /**
    * Writes `operations`, appends `events` to the audit chain and `nodeEvents` to the event
    * stream, atomically. Resolves when all are on disk; rejects (STORAGE_UNAVAILABLE) when none
-   * is. Node events are emitted (`event`) only after they are stored, in sequence order.
+   * is. Node events are emitted (`event`) only after they are stored, in sequence order. Every
+   * entry names the actor of the caller ({@link currentActor}, read now: `runAs(officer, …)` around
+   * the call makes the entries name the officer; outside any, they name the node).
    */
   write(
     operations: Operation[],
@@ -231,8 +280,10 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
     nodeEvents: readonly NodeEventInput[] = [],
   ): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ operations, events, nodeEvents, resolve, reject });
-      this.#draining ??= this.#drain();
+      const actor = auditActorOf(currentActor());
+      this.#pending.push({ operations, events, actor, nodeEvents, resolve, reject });
+      // The drain is the journal's own work: what it sets off (event subscribers) is not the caller's.
+      this.#draining ??= runAs(NODE_ACTOR, () => this.#drain());
     });
   }
 
@@ -266,8 +317,15 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
         }
         for (const event of item.events) {
           const seq = head.seq + 1;
-          // The chain fields come last, so that no event field can stand in for them.
-          const line = JSON.stringify({ ...event.fields, seq, at, type: event.type, prev: head.hash });
+          // The actor and the chain fields come last, so that no event field can stand in for them.
+          const line = JSON.stringify({
+            ...event.fields,
+            actor: item.actor,
+            seq,
+            at,
+            type: event.type,
+            prev: head.hash,
+          });
           const hash = entryHash(head.hash, line);
           batch.push(this.#options.store.audit.entries.put(padNumber(seq), { line, hash }));
           head = { seq, hash };

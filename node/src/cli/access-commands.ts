@@ -9,6 +9,7 @@ import {
   TracenetError,
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../api/unary-client.js';
+import { systemScheduler } from '../util/scheduler.js';
 import {
   authorityChannel,
   connection,
@@ -20,6 +21,7 @@ import {
   running,
 } from './context.js';
 import { forgetLogin, saveLogin } from './login-file.js';
+import { oidcLoginLines, runOidcLogin } from './oidc-login.js';
 
 const ROLES = ['officer', 'supervisor', 'auditor', 'administrator'];
 
@@ -319,20 +321,46 @@ export function registerAccessCommands(program: Command): void {
     });
 
   program
-    .command('login <officer-id>')
+    .command('login [officer-id]')
     .description(
-      'sign in to the running node: the password from the terminal (or standard input), the TOTP code with --totp or asked for; the session is kept in your login file (mode 0600) and used by every command',
+      'sign in to the running node: the password from the terminal (or standard input), the TOTP code with --totp or asked for; with --oidc, through your identity provider in a browser; the session is kept in your login file (mode 0600) and used by every command',
     )
     .option('--totp <code>', 'the current code of your authenticator app')
+    .option('--oidc', "sign in through the node's identity provider: prints an address to open in your browser")
     .addOption(passwordFileOption())
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(
-      async (officerId: string, options: { totp?: string; passwordFile?: string; data: string; json?: boolean }) => {
+      async (
+        officerId: string | undefined,
+        options: { totp?: string; passwordFile?: string; oidc?: boolean; data: string; json?: boolean },
+      ) => {
         const { address, channel } = await connection(options.data);
         // Sign-in takes no token.
         const client = connectUnary<AccessServer>(AccessClient, address, '', channel);
         try {
+          if (options.oidc) {
+            if (officerId !== undefined)
+              throw new TracenetError(
+                ErrorCode.ERROR_CODE_INVALID_FIELD,
+                'tracenet login --oidc takes no officer id: your identity provider says who you are',
+                { field: 'officer-id', rule: 'oidc_no_officer_id' },
+              );
+            const result = await runOidcLogin({
+              access: client,
+              save: (login) => saveLogin(options.data, login),
+              tell: (text) => process.stderr.write(text),
+              scheduler: systemScheduler,
+            });
+            output(Boolean(options.json), result, () => oidcLoginLines(result));
+            return;
+          }
+          if (officerId === undefined)
+            throw new TracenetError(
+              ErrorCode.ERROR_CODE_MISSING_FIELD,
+              'tracenet login needs your officer id (tracenet login <officer-id>), or --oidc to sign in through your identity provider',
+              { field: 'officer-id', rule: 'required' },
+            );
           const secret = await password(options.passwordFile, 'Password: ');
           let totpCode = options.totp ?? '';
           let response;

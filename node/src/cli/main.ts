@@ -45,6 +45,7 @@ import {
   wholeNumber,
 } from './context.js';
 import { inSetupMode, registerAccessCommands } from './access-commands.js';
+import { registerAuditListCommand } from './audit-commands.js';
 import { EXIT, reportFailure } from './exit-codes.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { cliToken } from './login-file.js';
@@ -518,9 +519,9 @@ function elapsed(ms: number): string {
   return `${Math.round(s / 86_400)} days`;
 }
 
-program
-  .command('audit')
-  .description('audit log')
+const audit = program.command('audit').description('audit log: verify it, list who did what');
+registerAuditListCommand(audit);
+audit
   .command('verify')
   .description(
     "check the hash chain, signed checkpoints and heads, and (node stopped) the store's files; exit code 1 when broken; never writes",

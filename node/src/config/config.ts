@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { unsafeCharacter } from '../util/unsafe-text.js';
 
+/** The roles a configuration may map an identity provider's claim value to (node/src/access/actor.ts). */
+const ROLES = ['officer', 'supervisor', 'auditor', 'administrator'] as const;
+
 /** Default largest serialized envelope a node accepts (`envelope.maxBytes`): 4 MiB. */
 export const DEFAULT_MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 
@@ -152,6 +155,29 @@ export interface NodeConfig {
     /** An ES module (relative to the data directory) whose `createAdapter(context)` returns a RegistryAdapter. */
     readonly module: string;
   };
+  /** Who may use the Authority API (docs/operations.md, "Accounts and approvals"). */
+  readonly access: {
+    /**
+     * Sign-in through the state's identity provider with OpenID Connect (authorization code flow
+     * with PKCE). Off while `issuer` is "".
+     */
+    readonly oidc: {
+      /** The provider's issuer identifier: an https URL (http only on loopback, for tests); "" turns sign-in off. */
+      readonly issuer: string;
+      /** This node's client id at the provider. */
+      readonly clientId: string;
+      /** Its client secret; "" for a public client (PKCE only). Never logged; prefer the environment variable. */
+      readonly clientSecret: string;
+      /** The redirect URI registered at the provider; `tracenet login --oidc` listens on it when it is a loopback http URL. */
+      readonly redirectUri: string;
+      /** The claim (of the ID token, else of the UserInfo response) naming the user's groups or roles; a dotted path reaches a nested claim (`realm_access.roles`). */
+      readonly rolesClaim: string;
+      /** Claim value → Tracenet roles. A user none of whose values is here gets no session. */
+      readonly roleMap: Readonly<Record<string, readonly (typeof ROLES)[number][]>>;
+      /** Scopes asked for; must include `openid`. */
+      readonly scopes: readonly string[];
+    };
+  };
 }
 
 /** Defaults of every key. */
@@ -199,6 +225,17 @@ export const DEFAULT_CONFIG: NodeConfig = {
     postgres: { url: '', mapping: 'registry-mapping.json', poolSize: 4, statementTimeoutMs: 5000 },
     csv: { folder: 'registry' },
     module: 'registry-adapter.js',
+  },
+  access: {
+    oidc: {
+      issuer: '',
+      clientId: '',
+      clientSecret: '',
+      redirectUri: 'http://127.0.0.1:7450/oidc/callback',
+      rolesClaim: 'roles',
+      roleMap: {},
+      scopes: ['openid', 'profile'],
+    },
   },
 };
 
@@ -290,7 +327,58 @@ const RULES: Record<string, Rule> = {
   'registry.postgres.statementTimeoutMs': integer(100, 600_000),
   'registry.csv.folder': path,
   'registry.module': path,
+  'access.oidc.issuer': (v) =>
+    v === '' ? undefined : webUrl(v, 'must be an https URL (http only on loopback), or "" to turn sign-in off'),
+  'access.oidc.clientId': (v) =>
+    typeof v === 'string' && v.length <= 256 && unsafeCharacter(v) === undefined
+      ? undefined
+      : 'must be at most 256 characters without control or format characters',
+  'access.oidc.clientSecret': (v) => (typeof v === 'string' && v.length <= 1024 ? undefined : 'must be a string'),
+  'access.oidc.redirectUri': (v) => webUrl(v, 'must be an https URL, or an http URL on loopback'),
+  'access.oidc.rolesClaim': (v) =>
+    typeof v === 'string' && /^[^\s.]+(\.[^\s.]+)*$/.test(v) && v.length <= 256
+      ? undefined
+      : 'must be a claim name, or a dotted path to a nested claim',
+  'access.oidc.roleMap': (v) => {
+    const problem = `must be an object mapping claim values to lists of roles (${ROLES.join(', ')})`;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return problem;
+    for (const [value, roles] of Object.entries(v)) {
+      if (value === '' || value.length > 256 || unsafeCharacter(value) !== undefined) return problem;
+      if (!Array.isArray(roles) || roles.length === 0) return `${problem}; "${value}" names none`;
+      const unknown = roles.find((r) => !(ROLES as readonly unknown[]).includes(r));
+      if (unknown !== undefined) return `${problem}; "${value}" names ${JSON.stringify(unknown)}`;
+    }
+    return undefined;
+  },
+  'access.oidc.scopes': (v) =>
+    Array.isArray(v) &&
+    v.includes('openid') &&
+    v.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))
+      ? undefined
+      : 'must be a list of scopes that includes openid',
 };
+
+/** Keys whose value is an object of the user's own keys, taken whole from a file (not flattened). */
+const OBJECT_KEYS: ReadonlySet<string> = new Set(['access.oidc.roleMap']);
+
+/** An https URL, or an http URL on loopback (a test provider, the CLI's redirect listener). */
+function webUrl(v: unknown, problem: string): string | undefined {
+  if (typeof v !== 'string') return problem;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return problem;
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') return problem;
+  if (url.protocol === 'https:') return undefined;
+  return url.protocol === 'http:' && isLoopbackHost(url.hostname) ? undefined : problem;
+}
+
+/** Whether a URL's host name is a loopback address or `localhost`. */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
 
 /** The 32 bytes of a roster key written as hex or base64, or undefined when it is neither. */
 export function rosterKeyBytes(text: string): Buffer | undefined {
@@ -328,6 +416,13 @@ function parseEnv(key: string, raw: string): unknown {
       .filter((s) => s !== '');
   if (typeof sample === 'boolean')
     return ({ true: true, false: false } as Record<string, boolean>)[raw.trim().toLowerCase()] ?? raw;
+  if (OBJECT_KEYS.has(key)) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
   return raw;
 }
 
@@ -386,7 +481,7 @@ export async function loadConfig(options: {
         });
       }
       const flatten = (value: unknown, prefix: string): void => {
-        if (value && typeof value === 'object' && !Array.isArray(value)) {
+        if (value && typeof value === 'object' && !Array.isArray(value) && !OBJECT_KEYS.has(prefix)) {
           for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k);
         } else apply(prefix, value, options.file as string);
       };
@@ -401,5 +496,23 @@ export async function loadConfig(options: {
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
     if (value !== undefined) apply(key, value, 'command line');
   }
-  return config as unknown as NodeConfig;
+  const result = config as unknown as NodeConfig;
+  checkOidc(result.access.oidc);
+  return result;
+}
+
+/**
+ * Sign-in through an identity provider needs its other keys once `access.oidc.issuer` is set: a
+ * client id and at least one claim value mapped to roles (otherwise nobody could sign in).
+ */
+function checkOidc(oidc: NodeConfig['access']['oidc']): void {
+  if (oidc.issuer === '') return;
+  if (oidc.clientId === '')
+    throw configError('access.oidc.clientId', 'the configuration', 'is required when access.oidc.issuer is set');
+  if (Object.keys(oidc.roleMap).length === 0)
+    throw configError(
+      'access.oidc.roleMap',
+      'the configuration',
+      'must map at least one claim value to roles when access.oidc.issuer is set',
+    );
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { ErrorCode, type MessageKind, Receipt, type ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
+import { NODE_ACTOR, runAs } from '../access/actor.js';
 import type { Journal } from '../audit/audit-log.js';
 import type { PreparedMessage } from '../ports/outbound.js';
 import { randomBytes } from '../crypto/sodium.js';
@@ -347,7 +348,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
         continue;
       }
       lane.queue.splice(i, 1);
-      this.#track(this.#attempt(lane, id));
+      // A delivery is the node's step, also when an officer's request queued the message (8.1).
+      this.#track(runAs(NODE_ACTOR, () => this.#attempt(lane, id)));
     }
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { NODE_ACTOR, runAs } from '../access/actor.js';
 import { type Clock, ManualClock } from './clock.js';
 
 /** A timer of a {@link Scheduler}. */
@@ -36,6 +37,15 @@ export interface Scheduler extends Clock {
   randomBytes(size: number): Buffer;
 }
 
+/**
+ * A timer's callback runs as the node (docs/protocol.md 8.1): what fires later is the node's own
+ * step, not the officer's whose request happened to set the timer (a timer inherits the context it
+ * was set in).
+ */
+function asNode(callback: () => void): () => void {
+  return () => runAs(NODE_ACTOR, callback);
+}
+
 function nodeTimer(handle: NodeJS.Timeout, clear: (handle: NodeJS.Timeout) => void): Timer {
   const timer: Timer = {
     cancel: () => clear(handle),
@@ -70,8 +80,8 @@ function sleepOn(scheduler: Pick<Scheduler, 'setTimeout'>, ms: number, signal: A
 export function systemSchedulerWith(clock: Clock): Scheduler {
   const scheduler: Scheduler = {
     now: () => clock.now(),
-    setTimeout: (callback, ms) => nodeTimer(setTimeout(callback, ms), clearTimeout),
-    setInterval: (callback, ms) => nodeTimer(setInterval(callback, ms), clearInterval),
+    setTimeout: (callback, ms) => nodeTimer(setTimeout(asNode(callback), ms), clearTimeout),
+    setInterval: (callback, ms) => nodeTimer(setInterval(asNode(callback), ms), clearInterval),
     sleep: (ms, signal) => sleepOn(scheduler, ms, signal),
     random: () => Math.random(),
     randomBytes: (size) => cryptoRandomBytes(size),
@@ -188,7 +198,7 @@ export class ManualScheduler extends ManualClock implements Scheduler {
 
   #add(callback: () => void, ms: number, every: number | undefined): Timer {
     const id = this.#nextId++;
-    this.#timers.set(id, { id, at: this.now() + Math.max(0, ms), every, callback });
+    this.#timers.set(id, { id, at: this.now() + Math.max(0, ms), every, callback: asNode(callback) });
     const timer: Timer = { cancel: () => this.#timers.delete(id), unref: () => timer };
     return timer;
   }

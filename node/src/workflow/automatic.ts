@@ -8,6 +8,7 @@ import {
   type WeaponRecord,
   WeaponType,
 } from '@tracenet/proto';
+import { NODE_ACTOR, runAs } from '../access/actor.js';
 import type { OutboundFailure } from '../ports/outbound.js';
 import type { Identification, SourceHealth } from '../ports/record-finder.js';
 import type { Timer } from '../util/scheduler.js';
@@ -71,9 +72,10 @@ export class AutomaticSteps {
     await Promise.allSettled([...this.#auto]);
   }
 
+  /** Runs the automatic steps of a case in the background, as the node (docs/protocol.md 8.1), whoever set them off. */
   run(caseId: string): void {
     this.#track(
-      this.#autoProcess(caseId).catch((error: unknown) =>
+      runAs(NODE_ACTOR, () => this.#autoProcess(caseId)).catch((error: unknown) =>
         this.book.logger.error({ err: error, caseId }, 'automatic step failed; the case waits for an officer'),
       ),
     );

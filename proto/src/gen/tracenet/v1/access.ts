@@ -183,6 +183,34 @@ export interface ClientResponse {
   client: ApiClient | undefined;
 }
 
+/**
+ * BeginOidcSignInRequest has no fields: the provider, client and redirect URI are the node's
+ * configuration (access.oidc.*).
+ */
+export interface BeginOidcSignInRequest {
+}
+
+/** BeginOidcSignInResponse says where to send the user and where the provider sends them back. */
+export interface BeginOidcSignInResponse {
+  /**
+   * The provider's authorization endpoint with client_id, redirect_uri, scope, state, nonce and
+   * the S256 code_challenge.
+   */
+  authorizationUrl: string;
+  /** The redirect URI registered at the provider (access.oidc.redirectUri). */
+  redirectUri: string;
+  /** After this the sign-in can no longer be completed (ten minutes). */
+  expiresAtMs: number;
+}
+
+/**
+ * CompleteOidcSignInRequest carries the URL the provider redirected the browser to: the
+ * redirect URI with code, state and iss (or error) as query parameters.
+ */
+export interface CompleteOidcSignInRequest {
+  callbackUrl: string;
+}
+
 function createBaseLoginRequest(): LoginRequest {
   return { officerId: "", password: "", totpCode: "" };
 }
@@ -2468,6 +2496,244 @@ export const ClientResponse: MessageFns<ClientResponse> = {
   },
 };
 
+function createBaseBeginOidcSignInRequest(): BeginOidcSignInRequest {
+  return {};
+}
+
+export const BeginOidcSignInRequest: MessageFns<BeginOidcSignInRequest> = {
+  encode(_: BeginOidcSignInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginOidcSignInRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginOidcSignInRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): BeginOidcSignInRequest {
+    return {};
+  },
+
+  toJSON(_: BeginOidcSignInRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<BeginOidcSignInRequest>): BeginOidcSignInRequest {
+    return BeginOidcSignInRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<BeginOidcSignInRequest>): BeginOidcSignInRequest {
+    const message = createBaseBeginOidcSignInRequest();
+    return message;
+  },
+};
+
+function createBaseBeginOidcSignInResponse(): BeginOidcSignInResponse {
+  return { authorizationUrl: "", redirectUri: "", expiresAtMs: 0 };
+}
+
+export const BeginOidcSignInResponse: MessageFns<BeginOidcSignInResponse> = {
+  encode(message: BeginOidcSignInResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authorizationUrl !== "") {
+      writer.uint32(10).string(message.authorizationUrl);
+    }
+    if (message.redirectUri !== "") {
+      writer.uint32(18).string(message.redirectUri);
+    }
+    if (message.expiresAtMs !== 0) {
+      writer.uint32(24).int64(message.expiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginOidcSignInResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginOidcSignInResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authorizationUrl = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.redirectUri = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expiresAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BeginOidcSignInResponse {
+    return {
+      authorizationUrl: isSet(object.authorizationUrl)
+        ? globalThis.String(object.authorizationUrl)
+        : isSet(object.authorization_url)
+        ? globalThis.String(object.authorization_url)
+        : "",
+      redirectUri: isSet(object.redirectUri)
+        ? globalThis.String(object.redirectUri)
+        : isSet(object.redirect_uri)
+        ? globalThis.String(object.redirect_uri)
+        : "",
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? globalThis.Number(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? globalThis.Number(object.expires_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: BeginOidcSignInResponse): unknown {
+    const obj: any = {};
+    if (message.authorizationUrl !== "") {
+      obj.authorizationUrl = message.authorizationUrl;
+    }
+    if (message.redirectUri !== "") {
+      obj.redirectUri = message.redirectUri;
+    }
+    if (message.expiresAtMs !== 0) {
+      obj.expiresAtMs = Math.round(message.expiresAtMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BeginOidcSignInResponse>): BeginOidcSignInResponse {
+    return BeginOidcSignInResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BeginOidcSignInResponse>): BeginOidcSignInResponse {
+    const message = createBaseBeginOidcSignInResponse();
+    message.authorizationUrl = object.authorizationUrl ?? "";
+    message.redirectUri = object.redirectUri ?? "";
+    message.expiresAtMs = object.expiresAtMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseCompleteOidcSignInRequest(): CompleteOidcSignInRequest {
+  return { callbackUrl: "" };
+}
+
+export const CompleteOidcSignInRequest: MessageFns<CompleteOidcSignInRequest> = {
+  encode(message: CompleteOidcSignInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.callbackUrl !== "") {
+      writer.uint32(10).string(message.callbackUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteOidcSignInRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteOidcSignInRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.callbackUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompleteOidcSignInRequest {
+    return {
+      callbackUrl: isSet(object.callbackUrl)
+        ? globalThis.String(object.callbackUrl)
+        : isSet(object.callback_url)
+        ? globalThis.String(object.callback_url)
+        : "",
+    };
+  },
+
+  toJSON(message: CompleteOidcSignInRequest): unknown {
+    const obj: any = {};
+    if (message.callbackUrl !== "") {
+      obj.callbackUrl = message.callbackUrl;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompleteOidcSignInRequest>): CompleteOidcSignInRequest {
+    return CompleteOidcSignInRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompleteOidcSignInRequest>): CompleteOidcSignInRequest {
+    const message = createBaseCompleteOidcSignInRequest();
+    message.callbackUrl = object.callbackUrl ?? "";
+    return message;
+  },
+};
+
 /**
  * Access manages who may use the Authority API of a node (docs/protocol.md section 7): officer
  * accounts with roles, their sign-in (password and TOTP second factor) into short-lived sessions,
@@ -2601,6 +2867,37 @@ export const AccessService = {
     responseSerialize: (value: ClientResponse): Buffer => Buffer.from(ClientResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ClientResponse => ClientResponse.decode(value),
   },
+  /**
+   * BeginOidcSignIn begins a sign-in through the state's identity provider (OpenID Connect,
+   * authorization code flow with PKCE): the node keeps a fresh state, nonce and PKCE verifier
+   * and returns the provider's authorization URL for the user to open. Needs no bearer token.
+   */
+  beginOidcSignIn: {
+    path: "/tracenet.v1.Access/BeginOidcSignIn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BeginOidcSignInRequest): Buffer =>
+      Buffer.from(BeginOidcSignInRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BeginOidcSignInRequest => BeginOidcSignInRequest.decode(value),
+    responseSerialize: (value: BeginOidcSignInResponse): Buffer =>
+      Buffer.from(BeginOidcSignInResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BeginOidcSignInResponse => BeginOidcSignInResponse.decode(value),
+  },
+  /**
+   * CompleteOidcSignIn takes the URL the provider sent the browser back to, redeems the code
+   * with the verifier, checks the ID token, maps the configured claim to roles and opens a
+   * session, as Login does. Each begun sign-in completes at most once. Needs no bearer token.
+   */
+  completeOidcSignIn: {
+    path: "/tracenet.v1.Access/CompleteOidcSignIn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CompleteOidcSignInRequest): Buffer =>
+      Buffer.from(CompleteOidcSignInRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompleteOidcSignInRequest => CompleteOidcSignInRequest.decode(value),
+    responseSerialize: (value: LoginResponse): Buffer => Buffer.from(LoginResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LoginResponse => LoginResponse.decode(value),
+  },
 } as const;
 
 export interface AccessServer extends UntypedServiceImplementation {
@@ -2635,6 +2932,18 @@ export interface AccessServer extends UntypedServiceImplementation {
   listClients: handleUnaryCall<ListClientsRequest, ListClientsResponse>;
   /** RevokeClient revokes a client's API key for good. */
   revokeClient: handleUnaryCall<RevokeClientRequest, ClientResponse>;
+  /**
+   * BeginOidcSignIn begins a sign-in through the state's identity provider (OpenID Connect,
+   * authorization code flow with PKCE): the node keeps a fresh state, nonce and PKCE verifier
+   * and returns the provider's authorization URL for the user to open. Needs no bearer token.
+   */
+  beginOidcSignIn: handleUnaryCall<BeginOidcSignInRequest, BeginOidcSignInResponse>;
+  /**
+   * CompleteOidcSignIn takes the URL the provider sent the browser back to, redeems the code
+   * with the verifier, checks the ID token, maps the configured claim to roles and opens a
+   * session, as Login does. Each begun sign-in completes at most once. Needs no bearer token.
+   */
+  completeOidcSignIn: handleUnaryCall<CompleteOidcSignInRequest, LoginResponse>;
 }
 
 export interface AccessClient extends Client {
@@ -2822,6 +3131,46 @@ export interface AccessClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ClientResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * BeginOidcSignIn begins a sign-in through the state's identity provider (OpenID Connect,
+   * authorization code flow with PKCE): the node keeps a fresh state, nonce and PKCE verifier
+   * and returns the provider's authorization URL for the user to open. Needs no bearer token.
+   */
+  beginOidcSignIn(
+    request: BeginOidcSignInRequest,
+    callback: (error: ServiceError | null, response: BeginOidcSignInResponse) => void,
+  ): ClientUnaryCall;
+  beginOidcSignIn(
+    request: BeginOidcSignInRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BeginOidcSignInResponse) => void,
+  ): ClientUnaryCall;
+  beginOidcSignIn(
+    request: BeginOidcSignInRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BeginOidcSignInResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * CompleteOidcSignIn takes the URL the provider sent the browser back to, redeems the code
+   * with the verifier, checks the ID token, maps the configured claim to roles and opens a
+   * session, as Login does. Each begun sign-in completes at most once. Needs no bearer token.
+   */
+  completeOidcSignIn(
+    request: CompleteOidcSignInRequest,
+    callback: (error: ServiceError | null, response: LoginResponse) => void,
+  ): ClientUnaryCall;
+  completeOidcSignIn(
+    request: CompleteOidcSignInRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LoginResponse) => void,
+  ): ClientUnaryCall;
+  completeOidcSignIn(
+    request: CompleteOidcSignInRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LoginResponse) => void,
   ): ClientUnaryCall;
 }
 
