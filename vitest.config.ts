@@ -35,6 +35,7 @@ const PROCESSES = [
   'node/test/integration/cli-oidc-login.test.ts',
   'node/test/integration/cli-epipe.test.ts',
   'node/test/integration/cli-peers.test.ts',
+  'node/test/integration/cli-trust.test.ts',
   'node/test/integration/cli.test.ts',
   'node/test/integration/delivery.test.ts',
   'node/test/integration/lookups-e2e.test.ts',

@@ -74,7 +74,7 @@ export interface ImportSummary {
   /** Rows written: 0 for a dry run or a refused strict import. */
   readonly rowsImported: number;
   readonly rowsRejected: number;
-  /** Every rejected row the node reported (it reports the first 1,000 of an import and counts the rest). */
+  /** Every rejected row the node reported (it reports every one, in the progress messages). */
   readonly errors: readonly RowError[];
   /** A strict import found bad rows, so nothing was imported (the counts are those of the check). */
   readonly refused: boolean;

@@ -57,6 +57,7 @@ function toProgress(report: ImportProgressReport): ImportRecordsProgress {
     rowsRead: report.rowsRead,
     rowsImported: report.rowsImported,
     rowsRejected: report.rowsRejected,
+    rowsUnchanged: report.rowsUnchanged,
     errors: report.errors.map((e) => ({ line: e.line, field: e.field, reason: e.reason })),
     done: report.done,
   };

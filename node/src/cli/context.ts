@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { credentials } from '@grpc/grpc-js';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import type { AuthorityChannel } from '../api/unary-client.js';
 import { NOT_AUTHENTICATED_HINT } from '../federation/envelope-opener.js';
@@ -146,6 +146,22 @@ export function parseDuration(text: string): number {
 }
 
 /**
+ * A policy deadline as it was set, in the largest unit that divides it exactly: `60 s`,
+ * `90 min`, `36 h`, `7 d`, `1500 ms` (the units {@link parseDuration} reads). A deadline of a
+ * minute is never rounded to "0 d".
+ */
+export function deadlineText(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'min'],
+    [1000, 's'],
+  ];
+  for (const [size, unit] of units) if (ms >= size && ms % size === 0) return `${ms / size} ${unit}`;
+  return `${ms} ms`;
+}
+
+/**
  * An option value naming an enum member, e.g. "referred" for TRACE_OUTCOME_REFERRED: lowercase,
  * dashes for underscores, without the prefix. Anything else is INVALID_FIELD listing the choices.
  */
@@ -166,4 +182,92 @@ export function choice<T extends number>(
     });
   }
   return found as T;
+}
+
+/**
+ * An option parser for a whole number from `min` to `max`: `--limit abc` is INVALID_FIELD naming
+ * the flag (exit code 3), never an INTERNAL error from the request it would have made.
+ */
+export function wholeNumber(flag: string, min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value.trim());
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `--${flag} must be a whole number from ${min} to ${max}, not "${value}"`,
+        { field: flag, rule: 'range' },
+      );
+    return n;
+  };
+}
+
+/** One page of a list the Authority API pages through. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Page token of the next page; empty on the last page. */
+  readonly next: string;
+}
+
+/** The paging flags of a list command: `--limit`, `--cursor` and `--all`. */
+export interface PagingOptions {
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly all?: boolean;
+}
+
+/**
+ * Adds `--limit <n>` (page size, 1 to `max`), `--cursor <page-token>` (continue after a page)
+ * and `--all` (every page) to a list command.
+ */
+export function pagingOptions(command: Command, max: number): Command {
+  return command
+    .option('--limit <n>', `at most this many per page (1 to ${max})`, wholeNumber('limit', 1, max), 100)
+    .option('--cursor <page-token>', 'continue after the previous page (the page token it printed)')
+    .option('--all', 'every page, to the end of the list');
+}
+
+/**
+ * Fetches one page (from `--cursor`) or, with `--all`, every page in turn. The returned `next`
+ * is the page token of the page after the last one fetched (empty at the end).
+ */
+export async function pages<T>(
+  options: PagingOptions,
+  fetch: (cursor: string, limit: number) => Promise<Page<T>>,
+): Promise<Page<T>> {
+  const items: T[] = [];
+  let cursor = options.cursor ?? '';
+  for (;;) {
+    const page = await fetch(cursor, options.limit);
+    items.push(...page.items);
+    cursor = page.next;
+    if (!options.all || cursor === '') return { items, next: cursor };
+  }
+}
+
+/** The text line after a page that has a next one: how to get it. */
+export function moreLine(next: string): string[] {
+  return next ? [`More: --cursor ${next}  (or --all)`] : [];
+}
+
+/**
+ * With --json a list stays a JSON array (as scripts read it); the page token of the next page,
+ * when there is one, goes to standard error as `tracenet: more: --cursor <token>`.
+ */
+export function morePages(json: boolean | undefined, next: string): void {
+  if (json && next) process.stderr.write(`tracenet: more: --cursor ${next}\n`);
+}
+
+/**
+ * Refuses a data directory that does not exist before a command reads it: a mistyped `--data`
+ * is NOT_FOUND saying so, instead of "no node is running" or "run tracenet init".
+ */
+export async function requireDataDir(dataDir: string, given: boolean): Promise<void> {
+  if (await exists(dataDir)) return;
+  throw new TracenetError(
+    ErrorCode.ERROR_CODE_NOT_FOUND,
+    given
+      ? `the data directory ${dataDir} does not exist; check --data (or TRACENET_DATA)`
+      : `the data directory ${dataDir} (the default) does not exist; name the node's directory with --data <dir> or TRACENET_DATA`,
+    { field: 'data', rule: 'exists' },
+  );
 }

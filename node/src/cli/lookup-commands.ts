@@ -30,8 +30,13 @@ import {
   printable,
   readInput,
   reportedCode,
+  moreLine,
+  type Page,
+  type PagingOptions,
+  pages,
+  pagingOptions,
 } from './context.js';
-import { applyRequestFlags, caseText } from './trace-commands.js';
+import { applyRequestFlags, caseText, requestIncompleteForCli } from './trace-commands.js';
 
 /** Runs `work` with a client of one Authority service of the node in `dataDir`, closing it after. */
 async function withService<S, T>(
@@ -232,24 +237,26 @@ export function registerLookupCommands(program: Command, records: Command): Comm
       },
     );
 
-  lookups
-    .command('hits')
-    .description(
-      "list the hits peers' lookups made on this node's records of interest, newest first: who asked, when, and the purpose they stated",
-    )
-    .option('--limit <n>', 'at most this many (1 to 500)', (v) => Number.parseInt(v, 10), 100)
-    .option('--cursor <cursor>', 'continue after the previous page (its next cursor)')
+  pagingOptions(
+    lookups
+      .command('hits')
+      .description(
+        "list the hits peers' lookups made on this node's records of interest, newest first: who asked, when, and the purpose they stated",
+      ),
+    500,
+  )
     .addOption(dataOption())
     .addOption(jsonOption())
-    .action(async (options: { limit: number; cursor?: string; data: string; json?: boolean }) => {
-      const page = await withService<LookupsServer, { hits: HitNotice[]; nextCursor: string }>(
-        LookupsClient,
-        options.data,
-        (client) => client.call('listHits', { limit: options.limit, cursor: options.cursor ?? '' }),
+    .action(async (options: PagingOptions & { data: string; json?: boolean }) => {
+      const page = await withService<LookupsServer, Page<HitNotice>>(LookupsClient, options.data, (client) =>
+        pages(options, async (cursor, limit) => {
+          const result = await client.call('listHits', { limit, cursor });
+          return { items: result.hits, next: result.nextCursor };
+        }),
       );
-      output(options.json, { hits: page.hits.map((h) => HitNotice.toJSON(h)), nextCursor: page.nextCursor }, () => [
-        ...hitNoticesText(page.hits),
-        ...(page.nextCursor ? [`More: --cursor ${page.nextCursor}`] : []),
+      output(options.json, { hits: page.items.map((h) => HitNotice.toJSON(h)), nextCursor: page.next }, () => [
+        ...hitNoticesText(page.items),
+        ...moreLine(page.next),
       ]);
     });
 
@@ -277,7 +284,10 @@ export function registerLookupCommands(program: Command, records: Command): Comm
     .option('--date <YYYY-MM-DD>', 'date of the finding')
     .option('--place <place>', 'place of the finding')
     .option('--agency <agency>', 'agency that seized or found it')
-    .option('--intended-use <text>', 'what the information will be used for (default: the purpose of the lookup)')
+    .option(
+      '--intended-use <text>',
+      "what the trace's information will be used for (required: the lookup's purpose is not reused)",
+    )
     .option('--authority <name>', 'requesting authority (default: that of the lookup)')
     .option('--reference <ref>', 'your case reference')
     .option('--priority <priority>', 'routine or urgent', 'routine')
@@ -306,11 +316,22 @@ export function registerLookupCommands(program: Command, records: Command): Comm
           );
         }
         const request = await traceRequestFrom(options);
+        // A trace asks for more than a lookup: its own purpose, stated for this request (the
+        // node would otherwise take the purpose of the lookup that found the hit).
+        if (request.intendedUse.trim() === '')
+          throw new TracenetError(
+            ErrorCode.ERROR_CODE_MISSING_FIELD,
+            '--intended-use is required: say what the information of this trace will be used for (the purpose of the lookup is not reused)',
+            { field: 'intended-use', rule: 'required' },
+          );
         const hit: LookupHit = { reference, owner, category: 0, contactPoint: '', partial: false };
         const response = await withService<LookupsServer, { case?: Case | undefined }>(
           LookupsClient,
           options.data,
-          (client) => client.call('traceFromHit', { hit, request, send: !options.draft }),
+          (client) =>
+            client.call('traceFromHit', { hit, request, send: !options.draft }).catch((error: unknown) => {
+              throw requestIncompleteForCli(error);
+            }),
         );
         const c = response.case;
         if (!c) throw new TracenetError(ErrorCode.ERROR_CODE_INTERNAL, 'the node returned no case');

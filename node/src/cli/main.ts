@@ -32,17 +32,24 @@ import {
   authorityChannel,
   connection,
   dataOption,
+  deadlineText,
   jsonOption,
+  moreLine,
+  morePages,
   output,
+  pages,
+  pagingOptions,
   parseDuration,
-  printable,
   readInput,
   reportedCode,
+  requireDataDir,
   running,
+  wholeNumber,
 } from './context.js';
 import { approvalText, registerApprovalCommands } from './approval-commands.js';
 import { inSetupMode, registerAccessCommands } from './access-commands.js';
 import { registerAuditListCommand } from './audit-commands.js';
+import { EXIT, reportFailure } from './exit-codes.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { cliToken } from './login-file.js';
 import { registerKeyCommands } from './key-commands.js';
@@ -151,10 +158,24 @@ const DIRECTIONS: Record<string, MessageDirection> = {
   failed: MessageDirection.MESSAGE_DIRECTION_FAILED,
 };
 
+/** Whether the command line asks for JSON: failures are then reported as JSON too. */
+const jsonWanted = process.argv.includes('--json');
+
 const program = new Command('tracenet')
   .description('Tracenet node: federated firearms tracing between states (UN International Tracing Instrument).')
   .version(VERSION)
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // Commander's usage errors come back as exceptions (exit code 3, JSON with --json): see the end.
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => (jsonWanted ? undefined : process.stderr.write(text)) });
+
+// A mistyped --data says so before a command looks for a node in it (init and restore create it).
+program.hook('preAction', async (_program, command) => {
+  const creates = command.name() === 'init' || (command.name() === 'restore' && command.parent?.name() === 'backup');
+  const data = command.opts<{ data?: unknown }>().data;
+  if (creates || typeof data !== 'string') return;
+  await requireDataDir(data, command.getOptionValueSource('data') !== 'default');
+});
 
 program
   .command('init')
@@ -168,7 +189,12 @@ program
     '--endpoint <host:port...>',
     'Federation endpoints to advertise in the card (kept in config.json; default: the address the node binds)',
   )
-  .option('--validity-days <n>', 'validity of card and certificate in days', (v) => Number.parseInt(v, 10), 365)
+  .option(
+    '--validity-days <n>',
+    'validity of card and certificate in days',
+    wholeNumber('validity-days', 1, 36_500),
+    365,
+  )
   .addOption(jsonOption())
   .action(
     async (options: {
@@ -396,33 +422,51 @@ program
     }
   });
 
-program
-  .command('messages')
-  .description('list messages: inbox, outbox, sent or failed')
-  .addOption(new Option('--direction <where>', 'which messages').choices(Object.keys(DIRECTIONS)).default('inbox'))
-  .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 100)
+pagingOptions(
+  program
+    .command('messages')
+    .description('list messages: inbox, outbox, sent or failed, a page at a time (--all: every page)')
+    .addOption(new Option('--direction <where>', 'which messages').choices(Object.keys(DIRECTIONS)).default('inbox')),
+  1000,
+)
   .addOption(dataOption())
   .addOption(jsonOption())
-  .action(async (options: { direction: string; limit: number; data: string; json?: boolean }) => {
-    const client = await requireAuthority(options.data);
-    try {
-      const result = await client.call('listMessages', {
-        direction: DIRECTIONS[options.direction] ?? MessageDirection.UNRECOGNIZED,
-        limit: options.limit,
-        cursor: '',
-      });
-      output(Boolean(options.json), result.messages, () =>
-        result.messages.length === 0
-          ? [`No ${options.direction} messages.`]
-          : result.messages.map(
-              (m) =>
-                `${new Date(m.atMs || m.createdAtMs).toISOString()}  ${m.peer.padEnd(12)} ${(MessageKind[m.kind] ?? String(m.kind)).replace('MESSAGE_KIND_', '').padEnd(10)} ${m.messageId}${m.lastError ? `  ${reportedCode(m.lastError)}` : ''}`,
-            ),
-      );
-    } finally {
-      client.close();
-    }
-  });
+  .action(
+    async (options: {
+      direction: string;
+      limit: number;
+      cursor?: string;
+      all?: boolean;
+      data: string;
+      json?: boolean;
+    }) => {
+      const client = await requireAuthority(options.data);
+      try {
+        const page = await pages(options, async (cursor, limit) => {
+          const result = await client.call('listMessages', {
+            direction: DIRECTIONS[options.direction] ?? MessageDirection.UNRECOGNIZED,
+            limit,
+            cursor,
+          });
+          return { items: result.messages, next: result.nextCursor };
+        });
+        morePages(options.json, page.next);
+        output(Boolean(options.json), page.items, () =>
+          page.items.length === 0
+            ? [`No ${options.direction} messages.`]
+            : [
+                ...page.items.map(
+                  (m) =>
+                    `${new Date(m.atMs || m.createdAtMs).toISOString()}  ${m.peer.padEnd(12)} ${(MessageKind[m.kind] ?? String(m.kind)).replace('MESSAGE_KIND_', '').padEnd(10)} ${m.messageId}${m.lastError ? `  ${reportedCode(m.lastError)}` : ''}`,
+                ),
+                ...moreLine(page.next),
+              ],
+        );
+      } finally {
+        client.close();
+      }
+    },
+  );
 
 program
   .command('status')
@@ -517,7 +561,7 @@ audit
           ? `Audit log BROKEN: ${verdict.reason}`
           : `Audit log BROKEN at entry ${verdict.firstBrokenSeq}: ${verdict.reason} (${verdict.entries} entries verified before it)`,
     ]);
-    if (!verdict.ok) process.exitCode = 1;
+    if (!verdict.ok) process.exitCode = EXIT.auditBroken;
   });
 
 peers
@@ -624,8 +668,7 @@ peers
           ]);
           return;
         }
-        const days = (ms: number, fallback: string) =>
-          ms > 0 ? `${Math.round((ms / 86_400_000) * 100) / 100} d` : fallback;
+        const days = (ms: number, fallback: string) => (ms > 0 ? deadlineText(ms) : fallback);
         output(options.json, p, () => [
           p
             ? `${p.participantId}: requests ${p.acceptRequests ? 'accepted' : 'refused'}, auto-acknowledge ${p.autoAcknowledge ? 'on' : 'off'}, auto-answer ${p.autoAnswer ? `on${p.autoAnswerNoRecord ? ' (no record too)' : ''}` : 'off'}, acknowledge within ${days(p.acknowledgeWithinMs, '7 d (default)')}, answer within ${days(p.answerWithinMs, '30 d (default)')}, lookups ${p.allowLookups ? `allowed, ${p.lookupsPerMinute || '60 (default)'} per minute` : 'refused'}`
@@ -654,8 +697,9 @@ registerAccessCommands(program, {
 });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  const failure = TracenetError.from(error);
-  const where = failure.field ? ` (${failure.field})` : '';
-  process.stderr.write(printable([`tracenet: ${failure.codeName}: ${failure.message}${where}`]));
-  process.exitCode = 1;
+  const failure = reportFailure(error, jsonWanted);
+  if (!failure) return;
+  // Commander printed its own usage error already (unless --json asked for JSON).
+  if (failure.text) process.stderr.write(failure.text);
+  process.exitCode = failure.exitCode;
 });

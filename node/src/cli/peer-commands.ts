@@ -3,6 +3,7 @@ import {
   ErrorCode,
   ParticipantKind,
   type PeerCardBody,
+  type PeerSummary,
   ReleaseAction,
   type ReleaseRule,
   type RemovePeerResponse,
@@ -17,7 +18,9 @@ import { keyIdOf } from '../crypto/key-pairs.js';
 import { parsePeerCardFile, verifyPeerCard } from '../identity/peer-card.js';
 import { certificateFingerprint } from '../identity/tls.js';
 import { approvalText } from './approval-commands.js';
-import { choice, dataOption, jsonOption, output, readInput } from './context.js';
+import { choice, dataOption, jsonOption, output, parseDuration, readInput } from './context.js';
+import { checkPeer, peerCheckExitCode } from './peer-check.js';
+import { loadIdentity } from '../identity/data-dir.js';
 
 /** What an operator reads aloud to the participant before pinning: computed from the signed card, never copied from the file. */
 export interface CardFingerprints {
@@ -139,6 +142,57 @@ export function registerPeerCardCommands(
           ? `${queuedMessages} message(s) queued to ${participantId} wait for the next card of ${participantId} you pin (they are sealed to its keys then), or fail as EXPIRED at the end of their lifetime.`
           : `No message was queued to ${participantId}.`,
       ]);
+    });
+
+  peers
+    .command('check')
+    .description(
+      'check the connection to a pinned peer as the node makes it: "ok", "peer down" (nothing answers: connection refused or no answer in time) or "wrong certificate pinned" (the endpoint presents another TLS certificate than the pinned card); exit code 0, 6 or 5',
+    )
+    .argument('<participant>', 'pinned peer, e.g. BEL')
+    .option('--timeout <duration>', 'how long to wait for the peer, e.g. 5s', '5s')
+    .addOption(dataOption())
+    .addOption(jsonOption())
+    .action(async (participantId: string, options: { data: string; timeout: string; json?: boolean }) => {
+      await initSodium();
+      const timeoutMs = parseDuration(options.timeout);
+      const client = await deps.authority(options.data);
+      let list: readonly PeerSummary[];
+      if (client) {
+        try {
+          list = (await client.call('listPeers', {})).peers;
+        } finally {
+          client.close();
+        }
+      } else {
+        list = await deps.offline(options.data, async (registry) => registry.list().map(summarisePeer));
+      }
+      const peer = list.find((p) => p.participantId === participantId);
+      if (!peer)
+        throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${participantId} is not a pinned peer`, {
+          field: 'participant',
+          rule: 'pinned',
+        });
+      const endpoint = peer.endpoints[0];
+      if (!endpoint)
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_INVALID_PEER_CARD,
+          `the card of ${participantId} names no endpoint`,
+          {
+            field: 'endpoints',
+            rule: 'required',
+          },
+        );
+      const identity = await loadIdentity(options.data);
+      const result = await checkPeer({
+        participantId,
+        endpoint,
+        pinnedFingerprint: peer.tlsFingerprint,
+        tls: identity.tls,
+        timeoutMs,
+      });
+      output(options.json, result, () => [result.detail]);
+      process.exitCode = peerCheckExitCode(result.verdict);
     });
 }
 

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import { type Command, Option } from 'commander';
@@ -30,7 +30,7 @@ import {
 } from '../records/record-json.js';
 import { violationError } from '../records/validation.js';
 import { categoryName, isOfInterest } from '../records/interest.js';
-import { type AuthorityEndpoint, printable, render } from './context.js';
+import { type AuthorityEndpoint, printable, render, wholeNumber } from './context.js';
 
 /** What the record commands need from the CLI around them. */
 export interface RecordCommandContext {
@@ -90,7 +90,9 @@ export interface ImportFileResult {
   readonly rowsRead: number;
   readonly rowsImported: number;
   readonly rowsRejected: number;
-  /** Every row error the node reported (the first 1,000 of an import). */
+  /** Valid rows not written again: the node already holds a record with the same content. */
+  readonly rowsUnchanged: number;
+  /** The first {@link MAX_ERRORS_KEPT} row errors (every one goes to {@link ImportFileOptions.onRowError}). */
   readonly errors: readonly RowError[];
   /** Strict mode found bad rows, so nothing was imported. */
   readonly refused: boolean;
@@ -105,8 +107,13 @@ export interface ImportFileOptions {
   readonly strict?: boolean;
   /** Each progress message, with the pass: `check` (strict or dry run) or `import`. */
   readonly onProgress?: (progress: ImportRecordsProgress, pass: 'check' | 'import') => void;
+  /** Every row error of the pass that decides (the import, or the check of a dry or refused strict run). */
+  readonly onRowError?: (error: RowError, pass: 'check' | 'import') => void;
   readonly chunkBytes?: number;
 }
+
+/** Row errors an import result keeps in memory (the rejects file gets every one). */
+export const MAX_ERRORS_KEPT = 1000;
 
 /** Streams one pass of the file to ImportRecords; with `stopAtFirstError`, cancels once a bad row is reported. */
 async function streamImport(
@@ -118,6 +125,7 @@ async function streamImport(
   stopAtFirstError: boolean,
   chunkBytes: number,
   onProgress: (progress: ImportRecordsProgress) => void,
+  onRowError: (error: RowError) => void,
 ): Promise<ImportFileResult> {
   const call = client.importRecords(authMetadata(token));
   const errors: RowError[] = [];
@@ -133,13 +141,17 @@ async function streamImport(
         rowsRead: p.rowsRead,
         rowsImported: p.rowsImported,
         rowsRejected: p.rowsRejected,
+        rowsUnchanged: p.rowsUnchanged,
         errors,
         refused: stopped,
       });
     };
     call.on('data', (progress: ImportRecordsProgress) => {
       last = progress;
-      errors.push(...progress.errors);
+      for (const error of progress.errors) {
+        if (errors.length < MAX_ERRORS_KEPT) errors.push(error);
+        onRowError(error);
+      }
       onProgress(progress);
       if (stopAtFirstError && progress.rowsRejected > 0 && !progress.done) {
         stopped = true;
@@ -198,14 +210,33 @@ export async function importFile(
   const format = options.format === 'csv' ? ImportFormat.IMPORT_FORMAT_CSV : ImportFormat.IMPORT_FORMAT_JSONL;
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const onProgress = options.onProgress ?? (() => undefined);
+  const onRowError = options.onRowError ?? (() => undefined);
   if (options.strict || options.dryRun) {
-    const check = await streamImport(client, token, path, format, true, Boolean(options.strict), chunkBytes, (p) =>
-      onProgress(p, 'check'),
+    const check = await streamImport(
+      client,
+      token,
+      path,
+      format,
+      true,
+      Boolean(options.strict),
+      chunkBytes,
+      (p) => onProgress(p, 'check'),
+      (e) => onRowError(e, 'check'),
     );
     if (options.dryRun || check.rowsRejected > 0)
       return { ...check, refused: Boolean(options.strict) && check.rowsRejected > 0 };
   }
-  return streamImport(client, token, path, format, false, false, chunkBytes, (p) => onProgress(p, 'import'));
+  return streamImport(
+    client,
+    token,
+    path,
+    format,
+    false,
+    false,
+    chunkBytes,
+    (p) => onProgress(p, 'import'),
+    (e) => onRowError(e, 'import'),
+  );
 }
 
 function formatOf(file: string, given: string | undefined): 'csv' | 'jsonl' {
@@ -268,17 +299,82 @@ function progressDisplay(
   };
 }
 
+/** The size of the file to import; a missing file is NOT_FOUND naming it. */
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause;
+    throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `the file ${file} does not exist`, {
+      field: 'file',
+      rule: 'exists',
+      cause,
+    });
+  }
+}
+
+/** A CSV cell, quoted when it holds a comma, a quote or a line break. */
+function csvCell(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/**
+ * The rejects file of an import: every row error as a CSV line `line,field,reason`, written as
+ * the node reports them (memory stays flat), created at the first error only.
+ */
+export class RejectsFile {
+  readonly path: string;
+  #handle: Promise<FileHandle> | undefined;
+  #pending: Promise<unknown> = Promise.resolve();
+  #failure: unknown;
+  written = 0;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** Appends one row error. */
+  add(error: RowError): void {
+    this.#handle ??= open(this.path, 'w').then(async (handle) => {
+      await handle.write('line,field,reason\n');
+      return handle;
+    });
+    const handle = this.#handle;
+    const line = `${error.line},${csvCell(error.field)},${csvCell(error.reason)}\n`;
+    this.written += 1;
+    this.#pending = this.#pending
+      .then(async () => (await handle).write(line))
+      .catch((failure: unknown) => {
+        this.#failure ??= failure;
+      });
+  }
+
+  /** Waits for every line and closes the file. */
+  async close(): Promise<void> {
+    if (!this.#handle) return;
+    await this.#pending;
+    if (this.#failure !== undefined)
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `cannot write the rejects file ${this.path}: ${(this.#failure as Error).message}`,
+        { field: 'rejects', rule: 'writable', cause: this.#failure },
+      );
+    await (await this.#handle).close();
+  }
+}
+
 function describeErrors(errors: readonly RowError[], total: number): string[] {
   const lines = errors
     .slice(0, ERRORS_SHOWN)
     .map((e) => `  line ${e.line}${e.field ? `  ${e.field}` : ''}: ${e.reason}`);
   const rest = errors.length - Math.min(errors.length, ERRORS_SHOWN);
-  if (rest > 0) lines.push(`  … ${n(rest)} more reported errors (--json lists every reported error)`);
+  if (rest > 0) lines.push(`  … ${n(rest)} more (in the rejects file)`);
   if (total > 0 && errors.length === 0) lines.push('  (no details reported)');
   return lines;
 }
 
-function describeEvent(e: WeaponEvent): string {
+/** One event of a weapon's history on one line: date, type, where, who. */
+export function describeEvent(e: WeaponEvent): string {
   const parts = [e.date.padEnd(10), enumShortName(EVENT_TYPE, e.type)];
   if (e.destination) parts.push(`to ${e.destination}`);
   if (e.origin) parts.push(`from ${e.origin}`);
@@ -418,21 +514,33 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
     .addOption(new Option('--format <format>', 'file format').choices(['csv', 'jsonl']))
     .option('--strict', 'check the whole file first and import nothing if any row is bad')
     .option('--dry-run', 'only check the file; write nothing')
+    .option(
+      '--rejects <file>',
+      'where every rejected row goes, as CSV: line,field,reason (default: <file>.rejects.csv, written only when a row is rejected)',
+    )
     .addOption(dataOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nExit codes: 0 every row imported, 1 failure or (with --strict) bad rows so nothing imported, 2 some rows rejected and the others imported.',
+      '\nA row whose record the node already holds (same content, a file imported again) is not written twice: it counts as unchanged.\nExit codes (docs/operations.md): 0 every row imported or unchanged, 1 failure or (with --strict) bad rows so nothing imported, 2 some rows rejected and the others imported, 3 bad command line, 4 no such file, 6 node not running.',
     )
     .action(
       async (
         file: string,
-        options: { format?: string; strict?: boolean; dryRun?: boolean; data: string; json?: boolean },
+        options: {
+          format?: string;
+          strict?: boolean;
+          dryRun?: boolean;
+          rejects?: string;
+          data: string;
+          json?: boolean;
+        },
       ) => {
         const format = formatOf(file, options.format);
-        const totalBytes = (await stat(file)).size;
+        const totalBytes = await sizeOf(file);
         const started = Date.now();
         const display = progressDisplay(err, totalBytes);
+        const rejects = new RejectsFile(options.rejects ?? `${file}.rejects.csv`);
         let result: ImportFileResult;
         try {
           result = await withClient(options.data, (client, token) =>
@@ -441,10 +549,12 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
               strict: Boolean(options.strict),
               dryRun: Boolean(options.dryRun),
               onProgress: (p, pass) => display.update(p, pass),
+              onRowError: (e) => rejects.add(e),
             }),
           );
         } finally {
           display.stop();
+          await rejects.close();
         }
         const seconds = (Date.now() - started) / 1000;
         const summary = {
@@ -453,6 +563,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
           strict: Boolean(options.strict),
           dryRun: Boolean(options.dryRun),
           ...result,
+          ...(rejects.written > 0 ? { rejectsFile: rejects.path } : {}),
           seconds,
         };
         print(options.json, summary, () => {
@@ -460,11 +571,15 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
             ? `Nothing imported from ${file}: --strict and the file has bad rows (stopped checking after ${n(result.rowsRead)} rows, ${n(result.rowsRejected)} rejected).`
             : options.dryRun
               ? `Checked ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsRead - result.rowsRejected)} valid, ${n(result.rowsRejected)} rejected; nothing written (--dry-run).`
-              : `Read ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsImported)} imported, ${n(result.rowsRejected)} rejected, in ${seconds.toFixed(1)} s.`;
+              : `Read ${n(result.rowsRead)} rows of ${file}: ${n(result.rowsImported)} imported, ${n(result.rowsRejected)} rejected${result.rowsUnchanged > 0 ? `, ${n(result.rowsUnchanged)} already held (not imported again)` : ''}, in ${seconds.toFixed(1)} s.`;
           return [
             head,
             ...(result.rowsRejected > 0
-              ? ['Rejected rows:', ...describeErrors(result.errors, result.rowsRejected)]
+              ? [
+                  'Rejected rows:',
+                  ...describeErrors(result.errors, result.rowsRejected),
+                  `Every rejected row, with its line number and reason: ${rejects.path} (${n(rejects.written)} errors)`,
+                ]
               : []),
           ];
         });
@@ -490,7 +605,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
       '--serial-only',
       'every record with this serial, whatever the manufacturer (serials repeat across manufacturers)',
     )
-    .option('--limit <n>', 'at most this many (1 to 1000)', (v) => Number.parseInt(v, 10), 100)
+    .option('--limit <n>', 'at most this many (1 to 1000)', wholeNumber('limit', 1, 1000), 100)
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(

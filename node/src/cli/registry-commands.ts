@@ -6,7 +6,7 @@ import { dataPaths } from '../identity/data-dir.js';
 import { isIncomplete, isUnreadable, type RegistryEntry, type UnreadableRow } from '../registry/adapter.js';
 import { createExternalAdapter } from '../registry/create.js';
 import { systemScheduler } from '../util/scheduler.js';
-import { dataOption, jsonOption, render } from './context.js';
+import { dataOption, jsonOption, render, wholeNumber } from './context.js';
 
 /** Exit codes of `tracenet registry check`: 2 when some rows are not valid records (held but incomplete or unreadable). */
 export const REGISTRY_CHECK_EXIT = { ok: 0, failed: 1, rowsNotValid: 2 } as const;
@@ -166,7 +166,7 @@ export function registerRegistryCommands(program: Command, deps: RegistryCommand
     )
     .addOption(dataOption())
     .addOption(jsonOption())
-    .option('--top <n>', 'problems listed at most', (v) => Number.parseInt(v, 10), 10)
+    .option('--top <n>', 'problems listed at most', wholeNumber('top', 0, 1_000_000), 10)
     .action(async (options: { data: string; json?: boolean; top: number }) => {
       const config = await loadConfig({ file: dataPaths(options.data).config, env: process.env });
       const adapter = await createExternalAdapter({

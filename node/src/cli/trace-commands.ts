@@ -14,15 +14,31 @@ import {
   Priority,
   ReasonCode,
   TraceOutcome,
+  type TraceAnswer,
   TraceRequest,
   TracenetError,
+  type Undelivered,
   type UseRestrictions,
   WeaponType,
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { onwardName } from '../messages/restrictions.js';
+import { describeAnswer, reasonName } from '../workflow/case-book.js';
 import { stateName } from '../workflow/state-machine.js';
-import { choice, connection, dataOption, jsonOption, output, readInput } from './context.js';
+import { describeEvent } from './records-commands.js';
+import {
+  choice,
+  connection,
+  dataOption,
+  jsonOption,
+  moreLine,
+  morePages,
+  output,
+  type PagingOptions,
+  pages,
+  pagingOptions,
+  readInput,
+} from './context.js';
 
 const REASONS: Record<string, ReasonCode> = {
   investigation: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION,
@@ -46,7 +62,28 @@ function caseLine(c: Case): string {
     c.role === CaseRole.CASE_ROLE_REQUESTER ? 'to  ' : c.role === CaseRole.CASE_ROLE_SHARED ? 'via ' : 'from';
   const weapon = c.request?.weapon?.markings;
   const what = weapon ? `${weapon.manufacturer} ${weapon.model} ${weapon.serialNumber}`.trim() : '';
-  return `${c.caseId}  ${role} ${c.peer.padEnd(10)} ${stateName(c.state).padEnd(13)}${c.overdue ? ' OVERDUE' : '        '}${c.panel ? ' PANEL' : '      '}  ${c.localReference || c.request?.caseReference || ''}  ${what}`;
+  const mark = c.undelivered ? `  ${undeliveredMark(c.undelivered)}` : '';
+  return `${c.caseId}  ${role} ${c.peer.padEnd(10)} ${stateName(c.state).padEnd(13)}${c.overdue ? ' OVERDUE' : '        '}${c.panel ? ' PANEL' : '      '}  ${c.localReference || c.request?.caseReference || ''}  ${what}${mark}`;
+}
+
+/** Error codes of a message that never reached the peer (rather than one the peer refused). */
+const NOT_REACHED = new Set(['EXPIRED', 'UNAVAILABLE', 'DEADLINE_EXCEEDED']);
+
+/**
+ * The mark of a case whose message failed for good, shown beside its state:
+ * `REFUSED BY PEER: KIND_NOT_ALLOWED` (the peer's policy or checks said no), or
+ * `NOT DELIVERED: EXPIRED` (the peer could not be reached in time).
+ */
+export function undeliveredMark(u: Undelivered): string {
+  return NOT_REACHED.has(u.code) ? `NOT DELIVERED: ${u.code}` : `REFUSED BY PEER: ${u.code}`;
+}
+
+/** The lines of an answer as the officer reads it: outcome (with its record or referral), history, details. */
+export function answerLines(a: TraceAnswer, indent = '  '): string[] {
+  const lines = [`${indent}outcome: ${describeAnswer(a)}${a.automatic ? ' (automatic answer)' : ''}`];
+  if (a.history.length > 0) lines.push(`${indent}history:`, ...a.history.map((e) => `${indent}  ${describeEvent(e)}`));
+  if (a.details) lines.push(`${indent}details: ${a.details}`);
+  return lines;
 }
 
 /** Readable full view of a case with its timeline, one line per element. */
@@ -56,13 +93,42 @@ export function caseText(c: Case): string[] {
     `trace ${c.traceId}  chain ${c.chainId}${c.previousCaseId ? `  follows ${c.previousCaseId}` : ''}${c.nextCaseIds.length ? `  followed by ${c.nextCaseIds.join(', ')}` : ''}`,
     `references: ours ${c.localReference || '-'}, theirs ${c.peerReference || '-'}`,
   ];
+  if (c.undelivered) {
+    const u = c.undelivered;
+    lines.push(
+      `${undeliveredMark(u)}: the ${u.what} to ${u.recipient} (${iso(u.atMs)}, message ${u.messageId})${u.reason ? `: ${u.reason}` : ''}; withdraw the case or ask again`,
+    );
+  }
+  if (c.request?.hitReference) lines.push(`opened from the hit ${c.request.hitReference} of a lookup`);
   const m = c.request?.weapon?.markings;
   if (m)
     lines.push(
       `weapon: ${m.manufacturer} ${m.model}, serial ${m.serialNumber}, ${(WeaponType[m.type] ?? '').replace('WEAPON_TYPE_', '').toLowerCase()}, ${m.calibre}`,
     );
+  if (c.request?.intendedUse) lines.push(`intended use: ${c.request.intendedUse}`);
   if (c.acknowledgeDueAtMs || c.answerDueAtMs)
     lines.push(`due: acknowledgement ${iso(c.acknowledgeDueAtMs)}, answer ${iso(c.answerDueAtMs)}`);
+  if (c.delay)
+    lines.push(
+      `delayed: ${reasonName(c.delay.reason)}${c.delay.expectedBy ? `, answer expected by ${c.delay.expectedBy}` : ''}${c.delay.explanation ? `: ${c.delay.explanation}` : ''}`,
+    );
+  if (c.refusal)
+    lines.push(`refused: ${reasonName(c.refusal.reason)}${c.refusal.explanation ? `: ${c.refusal.explanation}` : ''}`);
+  if (c.restriction)
+    lines.push(
+      `restricted: ${reasonName(c.restriction.reason)}${c.restriction.explanation ? `: ${c.restriction.explanation}` : ''}`,
+    );
+  if (c.withdrawal) lines.push(`withdrawn${c.withdrawal.reason ? `: ${c.withdrawal.reason}` : ''}`);
+  for (const q of c.clarifications)
+    lines.push(`question: ${q.question}`, `  reply: ${q.answeredAtMs ? q.answer : '(none yet)'}`);
+  if (c.shared) {
+    lines.push(
+      `shared by ${c.peer}, provided by ${c.shared.provider}${c.shared.providerTraceId ? ` (trace ${c.shared.providerTraceId})` : ''}${c.shared.note ? `; note: ${c.shared.note}` : ''}`,
+    );
+    if (c.shared.answer) lines.push('shared answer:', ...answerLines(c.shared.answer));
+  }
+  const answer = c.answer ?? c.restriction?.partialAnswer;
+  if (answer) lines.push(c.answer ? 'answer:' : 'partial answer:', ...answerLines(answer));
   const restrictions = c.answer?.restrictions ?? c.restriction?.partialAnswer?.restrictions ?? c.shared?.restrictions;
   if (restrictions)
     lines.push(
@@ -105,7 +171,7 @@ const ONWARD: Record<string, OnwardDisclosure> = {
 /** The officer's tightening of the policy's restrictions, when any flag is given. */
 function restrictionsFrom(options: Record<string, string | undefined>): UseRestrictions | undefined {
   if (!options.onward && !options.listed && !options.retentionDays && !options.purpose) return undefined;
-  const retentionDays = options.retentionDays ? Number.parseInt(options.retentionDays, 10) : 0;
+  const retentionDays = options.retentionDays ? Number(options.retentionDays) : 0;
   if (!Number.isInteger(retentionDays) || retentionDays < 0)
     throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, '--retention-days must be a whole number of days', {
       field: 'retention-days',
@@ -167,6 +233,58 @@ export function applyRequestFlags(base: TraceRequest, flag: (name: string) => st
   set('reference', (v) => (base.caseReference = v));
   set('priority', (v) => (base.priority = choice<Priority>(Priority, 'PRIORITY_', v, 'priority')));
   set('justification', (v) => (base.urgencyJustification = v));
+}
+
+/** The flag that gives each part of a trace request (the request's field path, indexes as []). */
+const REQUEST_FLAGS: Record<string, string> = {
+  requesting_authority: '--authority',
+  case_reference: '--reference',
+  priority: '--priority',
+  urgency_justification: '--justification',
+  illicit_criteria: '--criterion',
+  'illicit_criteria[].kind': '--criterion',
+  'illicit_criteria[].legal_basis': '--criterion (the legal basis after the colon)',
+  circumstances: '--finding, --date and --place',
+  'circumstances.kind': '--finding',
+  'circumstances.date': '--date',
+  'circumstances.place': '--place',
+  'circumstances.agency': '--agency',
+  'weapon.markings': '--manufacturer, --serial, --type and --calibre',
+  'weapon.markings.manufacturer': '--manufacturer',
+  'weapon.markings.serial_number': '--serial',
+  'weapon.markings.model': '--model',
+  'weapon.markings.type': '--type',
+  'weapon.markings.calibre': '--calibre',
+  'weapon.markings.country_of_manufacture': '--country',
+  intended_use: '--intended-use',
+};
+
+/** The flag for a violation of a trace request's content, or `--file (<path>)` for a part no flag sets. */
+export function requestFlag(field: string): string {
+  const path = field.replace(/^(.*\.)?request\./, '').replace(/\[\d+\]/g, '[]');
+  return REQUEST_FLAGS[path] ?? `--file (${path})`;
+}
+
+/**
+ * REQUEST_INCOMPLETE as an officer at the command line reads it: every missing or wrong item,
+ * each named by the flag that gives it (`--criterion: at least one illicit criterion ... is
+ * required`), not by the request's internal field path. Other errors are returned as they are.
+ */
+export function requestIncompleteForCli(error: unknown): unknown {
+  const failure = TracenetError.from(error);
+  if (failure.codeName !== 'REQUEST_INCOMPLETE' || failure.violations.length === 0) return error;
+  const items = failure.violations.map((v) => `${requestFlag(v.field)}: ${v.message}`);
+  const first = failure.violations[0];
+  return new TracenetError(
+    ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE,
+    `the trace request lacks ${items.length === 1 ? 'an item' : `${items.length} items`}: ${items.join('; ')}`,
+    {
+      field: first ? (requestFlag(first.field).split(' ')[0]?.replace(/,$/, '') ?? '') : '',
+      rule: first?.rule ?? '',
+      violations: failure.violations.map((v) => ({ ...v, field: requestFlag(v.field) })),
+      cause: error,
+    },
+  );
 }
 
 /** Builds the request content from flags, on top of an optional JSON file. */
@@ -277,7 +395,9 @@ export function registerTraceCommands(program: Command): void {
       const { address, token, channel } = await connection(options.data);
       const cases = connectUnary<CasesServer>(CasesClient, address, token, channel);
       try {
-        const c = await work(cases, args, options);
+        const c = await work(cases, args, options).catch((error: unknown) => {
+          throw requestIncompleteForCli(error);
+        });
         output(Boolean(options.json), Case.toJSON(c), () => caseText(c));
       } finally {
         cases.close();
@@ -336,62 +456,69 @@ export function registerTraceCommands(program: Command): void {
     withCases(async (cases, [caseId = '']) => (await cases.call('getCase', { caseId })).case as Case),
   );
 
-  trace
-    .command('list')
-    .description('list cases, newest first')
-    .addOption(
-      new Option('--role <role>', 'requester (ours), requested (theirs) or shared (shared with us)').choices([
-        'requester',
-        'requested',
-        'shared',
-      ]),
-    )
-    .addOption(
-      new Option('--state <state>', 'only cases in this state').choices(
-        Object.keys(CaseState)
-          .filter((k) => k.startsWith('CASE_STATE_') && !k.endsWith('UNSPECIFIED'))
-          .map((k) => stateName(CaseState[k as keyof typeof CaseState] as CaseState)),
-      ),
-    )
-    .option('--peer <participant>', 'only cases with this participant')
-    .option('--overdue', 'only overdue cases')
-    .option('--limit <n>', 'at most this many', '100')
+  pagingOptions(
+    trace
+      .command('list')
+      .description('list cases, newest first, a page at a time (--all: every page)')
+      .addOption(
+        new Option('--role <role>', 'requester (ours), requested (theirs) or shared (shared with us)').choices([
+          'requester',
+          'requested',
+          'shared',
+        ]),
+      )
+      .addOption(
+        new Option('--state <state>', 'only cases in this state').choices(
+          Object.keys(CaseState)
+            .filter((k) => k.startsWith('CASE_STATE_') && !k.endsWith('UNSPECIFIED'))
+            .map((k) => stateName(CaseState[k as keyof typeof CaseState] as CaseState)),
+        ),
+      )
+      .option('--peer <participant>', 'only cases with this participant')
+      .option('--overdue', 'only overdue cases'),
+    500,
+  )
     .addOption(dataOption())
     .addOption(jsonOption())
     .action(
-      async (options: {
-        role?: string;
-        state?: string;
-        peer?: string;
-        overdue?: boolean;
-        limit: string;
-        data: string;
-        json?: boolean;
-      }) => {
+      async (
+        options: PagingOptions & {
+          role?: string;
+          state?: string;
+          peer?: string;
+          overdue?: boolean;
+          data: string;
+          json?: boolean;
+        },
+      ) => {
         const { address, token, channel } = await connection(options.data);
         const cases = connectUnary<CasesServer>(CasesClient, address, token, channel);
         try {
-          const result = await cases.call('listCases', {
-            role:
-              options.role === 'requester'
-                ? CaseRole.CASE_ROLE_REQUESTER
-                : options.role === 'requested'
-                  ? CaseRole.CASE_ROLE_REQUESTED
-                  : options.role === 'shared'
-                    ? CaseRole.CASE_ROLE_SHARED
-                    : CaseRole.CASE_ROLE_UNSPECIFIED,
-            state: options.state
-              ? (CaseState[`CASE_STATE_${options.state.toUpperCase()}` as keyof typeof CaseState] as CaseState)
-              : CaseState.CASE_STATE_UNSPECIFIED,
-            peer: options.peer ?? '',
-            overdueOnly: Boolean(options.overdue),
-            limit: Number.parseInt(options.limit, 10),
-            cursor: '',
+          const page = await pages(options, async (cursor, limit) => {
+            const result = await cases.call('listCases', {
+              role:
+                options.role === 'requester'
+                  ? CaseRole.CASE_ROLE_REQUESTER
+                  : options.role === 'requested'
+                    ? CaseRole.CASE_ROLE_REQUESTED
+                    : options.role === 'shared'
+                      ? CaseRole.CASE_ROLE_SHARED
+                      : CaseRole.CASE_ROLE_UNSPECIFIED,
+              state: options.state
+                ? (CaseState[`CASE_STATE_${options.state.toUpperCase()}` as keyof typeof CaseState] as CaseState)
+                : CaseState.CASE_STATE_UNSPECIFIED,
+              peer: options.peer ?? '',
+              overdueOnly: Boolean(options.overdue),
+              limit,
+              cursor,
+            });
+            return { items: result.cases, next: result.nextCursor };
           });
+          morePages(options.json, page.next);
           output(
             options.json,
-            result.cases.map((c) => Case.toJSON(c)),
-            () => (result.cases.length === 0 ? ['No cases.'] : result.cases.map(caseLine)),
+            page.items.map((c) => Case.toJSON(c)),
+            () => (page.items.length === 0 ? ['No cases.'] : [...page.items.map(caseLine), ...moreLine(page.next)]),
           );
         } finally {
           cases.close();

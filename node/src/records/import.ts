@@ -27,9 +27,17 @@ export interface ImportCounters {
   /** Rows written (always 0 in a dry run). */
   rowsImported: number;
   rowsRejected: number;
+  /**
+   * Valid rows not written because the store already holds a record with the same content (an
+   * earlier import of the same file): see {@link RecordSink.sameAs}.
+   */
+  rowsUnchanged: number;
 }
 
-/** A progress report: counters, the row errors since the previous report, and whether it is the last. */
+/**
+ * A progress report: counters, every row error since the previous report (each error of the
+ * import is in exactly one report, whatever their number), and whether it is the last.
+ */
 export interface ImportProgressReport extends Readonly<ImportCounters> {
   readonly errors: readonly ImportRowError[];
   readonly done: boolean;
@@ -39,9 +47,9 @@ export interface ImportProgressReport extends Readonly<ImportCounters> {
 export interface ImportSummary extends Readonly<ImportCounters> {
   readonly importId: string;
   readonly dryRun: boolean;
-  /** Rows that passed validation (equals rowsImported unless dry run). */
+  /** Rows that passed validation (rowsImported + rowsUnchanged unless dry run). */
   readonly rowsValid: number;
-  /** Row errors reported (the first {@link ImportOptions.maxReportedErrors}). */
+  /** The first {@link ImportOptions.maxReportedErrors} row errors (the progress reports carry every one). */
   readonly errors: readonly ImportRowError[];
 }
 
@@ -49,6 +57,15 @@ export interface ImportSummary extends Readonly<ImportCounters> {
 export interface RecordSink {
   putMany(records: readonly WeaponRecord[], info: ImportBatchInfo): Promise<readonly PutResult[]>;
   get(recordId: string): Promise<WeaponRecord | undefined>;
+  /**
+   * The id of a record stored before `beforeMs` (its `recorded_at_ms`) with the same content as
+   * `record` (its id and the node's times aside), or undefined. A row without a record id whose
+   * record the node held when the import began is not written again: importing the same file
+   * twice creates no duplicates (docs/records.md 5).
+   */
+  sameAs?(record: WeaponRecord, beforeMs: number): Promise<string | undefined>;
+  /** Whether any record is stored; an import into an empty store skips {@link sameAs}. */
+  holdsAny?(): Promise<boolean>;
 }
 
 /** What an import needs. */
@@ -63,7 +80,7 @@ export interface ImportOptions {
   readonly onProgress?: (report: ImportProgressReport) => void | Promise<void>;
   readonly progressEveryRows?: number;
   readonly progressEveryMs?: number;
-  /** Row errors reported at most; later bad rows are only counted. 1,000 by default. */
+  /** Row errors kept in the summary at most (the progress reports carry every one). 1,000 by default. */
   readonly maxReportedErrors?: number;
   /** Longest line (JSONL) or record (CSV) in bytes; longer ones are rejected. 1 MiB by default. */
   readonly maxRowBytes?: number;
@@ -121,7 +138,13 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
   const maxReported = options.maxReportedErrors ?? 1000;
   const everyRows = options.progressEveryRows ?? 5000;
   const everyMs = options.progressEveryMs ?? 1000;
-  const counters: ImportCounters = { bytesProcessed: 0, rowsRead: 0, rowsImported: 0, rowsRejected: 0 };
+  const counters: ImportCounters = {
+    bytesProcessed: 0,
+    rowsRead: 0,
+    rowsImported: 0,
+    rowsRejected: 0,
+    rowsUnchanged: 0,
+  };
   const reported: ImportRowError[] = [];
   let unsent: ImportRowError[] = [];
   let rowsValid = 0;
@@ -150,13 +173,11 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
   const reject = (errors: readonly ImportRowError[]) => {
     counters.rowsRejected += 1;
     for (const error of errors) {
-      if (reported.length >= maxReported) break;
-      reported.push(error);
+      if (reported.length < maxReported) reported.push(error);
       unsent.push(error);
     }
   };
 
-  // One batch is written while the next one is parsed; a failed write stops the import.
   let batch: WeaponRecord[] = [];
   let batchNo = 0;
   let writing: Promise<void> = Promise.resolve();
@@ -165,22 +186,39 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
     await writing;
     if (writeError !== undefined) throw writeError;
   };
+  // Rows already held can only be in a store that held records when the import began.
+  const sameAs =
+    options.records.sameAs && (await (options.records.holdsAny?.() ?? Promise.resolve(true)))
+      ? options.records.sameAs.bind(options.records)
+      : undefined;
+  /** The records of a batch the store does not hold yet (see {@link RecordSink.sameAs}), looked up 16 at a time. */
+  const notHeld = async (records: readonly WeaponRecord[]): Promise<WeaponRecord[]> => {
+    if (!sameAs) return [...records];
+    const fresh: WeaponRecord[] = [];
+    for (let i = 0; i < records.length; i += 16) {
+      const slice = records.slice(i, i + 16);
+      const held = await Promise.all(slice.map((r) => (r.recordId === '' ? sameAs(r, options.nowMs) : undefined)));
+      slice.forEach((r, k) => (held[k] === undefined ? fresh.push(r) : undefined));
+    }
+    return fresh;
+  };
+  // One batch is checked and written while the next one is parsed; a failed write stops the import.
   const flush = async () => {
     const records = batch;
     batch = [];
     await settle();
-    if (records.length === 0 || dryRun) return;
-    // Every row was checked against the record rules as it was read: the store need not check again.
-    const info = { importId, batch: batchNo, validated: true };
-    batchNo += 1;
-    writing = options.records.putMany(records, info).then(
-      (results) => {
-        counters.rowsImported += results.length;
-      },
-      (error: unknown) => {
-        writeError = error;
-      },
-    );
+    if (records.length === 0) return;
+    writing = (async () => {
+      const fresh = await notHeld(records);
+      counters.rowsUnchanged += records.length - fresh.length;
+      if (fresh.length === 0 || dryRun) return;
+      // Every row was checked against the record rules as it was read: the store need not check again.
+      const info = { importId, batch: batchNo, validated: true };
+      batchNo += 1;
+      counters.rowsImported += (await options.records.putMany(fresh, info)).length;
+    })().catch((error: unknown) => {
+      writeError = error;
+    });
   };
 
   try {

@@ -107,6 +107,13 @@ function decode(stored: StoredRecord): { record: WeaponRecord; stored: StoredRec
   return { record: WeaponRecord.decode(Buffer.from(stored.record, 'base64')), stored };
 }
 
+/** A record's content as bytes, without the id and times the node sets: equal for a row imported again. */
+function contentKey(record: WeaponRecord): string {
+  return Buffer.from(
+    WeaponRecord.encode({ ...record, recordId: '', recordedAtMs: 0, updatedAtMs: 0 }).finish(),
+  ).toString('base64');
+}
+
 function notFound(recordId: string): TracenetError {
   return new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `no record ${recordId}`, {
     field: 'record_id',
@@ -601,6 +608,31 @@ export class RecordStore {
       if (serial.test(key.slice(0, at))) ids.add(key.slice(at + 1));
     }
     return this.#loadAll([...ids]);
+  }
+
+  /**
+   * The id of a record stored before `beforeMs` (its `recorded_at_ms`) with the same content as
+   * `record` — every field but the id and the times the node sets — found through its indexed
+   * serials; undefined when none. An import does not write such a row again, so that importing
+   * the same file twice creates no duplicates (docs/records.md 5).
+   */
+  async sameAs(record: WeaponRecord, beforeMs: number): Promise<string | undefined> {
+    const content = contentKey(record);
+    for (const serial of indexedSerials(record)) {
+      const prefix = serial + SEP;
+      const ids: string[] = [];
+      for await (const key of this.#store.records.serials.keys({ gte: prefix, lt: afterPrefix(prefix), limit: 100 }))
+        ids.push(key.slice(prefix.length));
+      for (const stored of await this.#loadAll(ids))
+        if (stored.recordedAtMs < beforeMs && contentKey(stored) === content) return stored.recordId;
+    }
+    return undefined;
+  }
+
+  /** Whether any record is stored (an import into an empty store has nothing to compare rows with). */
+  async holdsAny(): Promise<boolean> {
+    for await (const _ of this.#records.keys({ limit: 1 })) return true;
+    return false;
   }
 
   async #loadAll(ids: string[]): Promise<WeaponRecord[]> {

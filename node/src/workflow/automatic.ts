@@ -90,7 +90,8 @@ export class AutomaticSteps {
   /**
    * Notes on the case that one of its messages failed for good: a request the peer rejected
    * (KIND_NOT_ALLOWED, REQUEST_INCOMPLETE) would otherwise leave the case SENT with no sign why.
-   * The state does not change; the officer decides (withdraw, or ask again).
+   * The state does not change; the officer decides (withdraw, or ask again); `Case.undelivered`
+   * keeps the failure, which `tracenet trace list` shows beside the state.
    */
   async #undelivered(failure: OutboundFailure): Promise<void> {
     try {
@@ -101,9 +102,17 @@ export class AutomaticSteps {
       const caseId = await this.deps.store.cases.traced(traceKey(requester, stored.correlationId));
       if (caseId === undefined) return;
       const reason = stored.reason !== '' ? `: ${stored.reason}` : '';
-      await this.book.note(
+      await this.book.noteUndelivered(
         caseId,
         `${kindName(failure.kind)} not delivered to ${failure.recipient}: ${failure.code}${reason}`,
+        {
+          what: kindName(failure.kind),
+          recipient: failure.recipient,
+          code: failure.code,
+          reason: stored.reason,
+          atMs: this.deps.clock.now(),
+          messageId: failure.messageId,
+        },
       );
     } catch (error) {
       this.book.logger.warn(

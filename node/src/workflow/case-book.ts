@@ -9,6 +9,7 @@ import {
   type TraceAnswer,
   TraceOutcome,
   TracenetError,
+  type Undelivered,
 } from '@tracenet/proto';
 import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
 import { randomBytes } from '../crypto/sodium.js';
@@ -200,6 +201,26 @@ export class CaseBook {
    */
   async note(caseId: string, summary: string): Promise<void> {
     await this.noteUnless(caseId, summary, () => false);
+  }
+
+  /**
+   * Notes on the case that one of its messages failed for good and keeps it in
+   * `Case.undelivered`, so that a list of cases shows it beside the state.
+   */
+  async noteUndelivered(caseId: string, summary: string, undelivered: Undelivered): Promise<void> {
+    await this.locks.run(caseId, async () => {
+      const c = await this.get(caseId);
+      c.undelivered = undelivered;
+      c.timeline.push({
+        atMs: undelivered.atMs,
+        fromState: c.state,
+        toState: c.state,
+        summary,
+        messageId: undelivered.messageId,
+        actor: 'local',
+      });
+      await this.write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED);
+    });
   }
 
   /**

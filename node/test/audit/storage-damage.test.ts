@@ -16,6 +16,7 @@ import { connectUnary } from '../../src/api/unary-client.js';
 import { dataPaths, readAuthorityToken } from '../../src/identity/data-dir.js';
 import { mapLimit, ProcessBed, readAudit, type CliResult } from '../integration/processes.js';
 import { weapon } from '../records/support.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
 
 const CHECKPOINT_EVERY = 500;
 /** Records put per run; each is one audit entry. */
@@ -98,13 +99,13 @@ function startOnce(dataDir: string, extra: readonly string[] = []): Promise<CliR
 }
 
 /**
- * The damaged copy in `dataDir` is refused by `audit verify` (exit 1, `expected` in its reason) and
- * by a start without the flag (exit 1, an error log line, nothing served); neither changes a file.
+ * The damaged copy in `dataDir` is refused by `audit verify` (exit 7, `expected` in its reason) and
+ * by a start without the flag (exit 7, an error log line, nothing served); neither changes a file.
  */
 async function expectRefused(dataDir: string, expected: RegExp[]): Promise<void> {
   const before = await hashes(dataDir);
   const verdict = await verify(dataDir);
-  expect(verdict.code, verdict.stderr).toBe(1);
+  expect(verdict.code, verdict.stderr).toBe(EXIT.auditBroken);
   const result = JSON.parse(verdict.stdout) as { ok: boolean; reason: string };
   expect(result.ok).toBe(false);
   for (const pattern of expected) expect(result.reason).toMatch(pattern);
@@ -113,7 +114,7 @@ async function expectRefused(dataDir: string, expected: RegExp[]): Promise<void>
   expect(await hashes(dataDir)).toEqual(before);
 
   const start = await startOnce(dataDir);
-  expect(start.code).toBe(1);
+  expect(start.code).toBe(EXIT.auditBroken);
   expect(start.stderr).toMatch(/STORAGE_UNAVAILABLE: the audit log is damaged: .*--accept-audit-damage/);
   const logged = start.stdout
     .split('\n')
@@ -235,7 +236,7 @@ describe('tamper evidence below the audit chain, on a real node store', () => {
     expect(await hashes(join(dir, aside))).toEqual(damaged);
 
     const verdict = await verify(dir);
-    expect(verdict.code).toBe(1);
+    expect(verdict.code).toBe(EXIT.auditBroken);
     expect(JSON.parse(verdict.stdout)).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/accepted this damage at entry \d+ and the log is intact since/),

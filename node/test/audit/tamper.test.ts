@@ -16,6 +16,7 @@ import { dataPaths, loadIdentity, type NodeIdentity } from '../../src/identity/d
 import { openStore, padNumber, type Store } from '../../src/store/store.js';
 import { ProcessBed, readAudit } from '../integration/processes.js';
 import { makeParty, RawFederationClient, sealFrom, type Party } from '../support/parties.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
 
 const CHECKPOINT_EVERY = 10;
 /** Notices a pinned party delivers: each is audited as received (one entry per commit). */
@@ -114,7 +115,7 @@ describe('audit verification of a real node store', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, entries: stop.entries });
   });
 
-  it('detects a modified entry (hash left alone), and the CLI exits 1', async () => {
+  it('detects a modified entry (hash left alone), and the CLI exits 7 (audit broken)', async () => {
     const dir = await copyOf(crashed);
     await withStore(dir, async (store) => {
       const five = await entry(store, 5);
@@ -126,7 +127,7 @@ describe('audit verification of a real node store', () => {
       reason: expect.stringMatching(/hash mismatch/),
     });
     const result = await bed.cli(['audit', 'verify', '--data', dir]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(EXIT.auditBroken);
     expect(result.stdout).toMatch(/BROKEN at entry 5/);
   });
 
@@ -261,7 +262,7 @@ describe('audit verification of a real node store', () => {
       '--authority-listen',
       '127.0.0.1:0',
     ]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(EXIT.auditBroken);
     expect(refused.stderr).toMatch(
       new RegExp(
         `the audit log is damaged: truncated: the signed head names entry ${last} but the log ends at ${last - 1}`,

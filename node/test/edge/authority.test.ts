@@ -12,6 +12,7 @@ import { initSodium } from '../../src/crypto/sodium.js';
 import { createSelfSignedCertificate } from '../../src/identity/tls.js';
 import { ProcessBed, readAudit, requireBuiltCli, until } from '../integration/processes.js';
 import { attack, rssMiB, sampleRss } from './support.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
 
 const bed = new ProcessBed();
 
@@ -61,7 +62,7 @@ describe('the Authority port (issue 14, sections 1 and 4)', () => {
       '--authority-listen',
       '0.0.0.0:0',
     ]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(EXIT.usage);
     expect(refused.stderr).toMatch(
       /^tracenet: INVALID_FIELD: authority\.listen is 0\.0\.0\.0:0, not a loopback address, and authority\.tls names no certificate: the Authority port carries the node's whole authority/,
     );
@@ -69,7 +70,7 @@ describe('the Authority port (issue 14, sections 1 and 4)', () => {
     const half = await bed.cli(['start', '--data', dataDir, '--authority-listen', '127.0.0.1:0'], {
       env: { TRACENET_AUTHORITY_TLS_CERTIFICATE: 'tls.crt' },
     });
-    expect(half.code).toBe(1);
+    expect(half.code).toBe(EXIT.usage);
     expect(half.stderr).toContain('authority.tls.certificate and authority.tls.key go together');
   });
 
@@ -107,7 +108,7 @@ describe('the Authority port (issue 14, sections 1 and 4)', () => {
     // Without a client certificate, or with one the port does not trust, and in plaintext: no answer.
     for (const env of [{}, as('stranger')]) {
       const refused = await bed.cli(['status', '--data', dataDir], { env });
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(EXIT.unreachable);
       expect(refused.stderr).toMatch(/^tracenet: UNAVAILABLE/);
     }
     await expect(node.client.call('getNodeInfo', {}, 3000)).rejects.toMatchObject({ codeName: 'UNAVAILABLE' });

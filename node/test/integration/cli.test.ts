@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PeerCard } from '@tracenet/proto';
+import { EXIT } from '../../src/cli/exit-codes.js';
 import { dataPaths } from '../../src/identity/data-dir.js';
 import { type CliResult, expectOneLineFailure, isAlive, mapLimit, ProcessBed, requireBuiltCli } from './processes.js';
 
@@ -162,23 +163,32 @@ describe('tracenet CLI', () => {
     const hint = `no node is running on ${dataDir}; start it with: tracenet start --data ${dataDir}`;
     const commands = [
       ['status', '--data', dataDir],
-      ['status', '--data', dataDir, '--json'],
       ['messages', '--data', dataDir],
       ['notice', 'send', '--data', dataDir, '--to', 'BEL', '--subject', 's', '--text', 't'],
     ];
     // None of these opens the store, so they may run side by side.
     const missing = join(dirname(dataDir), 'nothing');
-    const [start, exported, ...results] = await Promise.all([
+    const empty = await bed.tempDir('empty');
+    const [start, exported, uninitialised, json, ...results] = await Promise.all([
       bed.cli(['start', '--data', missing]),
       bed.cli(['peers', 'export', '--data', missing]),
+      bed.cli(['start', '--data', empty]),
+      bed.cli(['status', '--data', dataDir, '--json']),
       ...commands.map((args) => bed.cli(args)),
     ]);
     for (const result of results) {
       expectOneLineFailure(result, 'UNAVAILABLE');
       expect(result.stderr).toBe(`tracenet: UNAVAILABLE: ${hint}\n`);
     }
-    expectOneLineFailure(start as CliResult, 'NOT_FOUND', /holds no node identity; run: tracenet init/);
-    expectOneLineFailure(exported as CliResult, 'NOT_FOUND', /holds no node identity/);
+    // With --json the failure is JSON too (issue 17, section 4).
+    expect(json?.code).toBe(EXIT.unreachable);
+    expect(JSON.parse(json?.stderr ?? '')).toEqual({
+      error: { code: 'UNAVAILABLE', message: hint, rule: 'node_running' },
+    });
+    // A mistyped --data says so instead of leading towards `tracenet init`; an empty directory does not hold a node.
+    expectOneLineFailure(start as CliResult, 'NOT_FOUND', /the data directory .*nothing does not exist; check --data/);
+    expectOneLineFailure(exported as CliResult, 'NOT_FOUND', /the data directory .*nothing does not exist/);
+    expectOneLineFailure(uninitialised as CliResult, 'NOT_FOUND', /holds no node identity; run: tracenet init/);
   });
 
   it('start: SIGTERM during startup still stops gracefully, exit code 0 and no node.json left', async () => {

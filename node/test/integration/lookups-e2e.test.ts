@@ -29,6 +29,7 @@ import {
 import { event, weapon } from '../records/support.js';
 import { RawFederationClient, rejectionOf } from '../support/parties.js';
 import { isAlive, ProcessBed, readAudit, requireBuiltCli } from './processes.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
 
 /**
  * Hit / no-hit lookups across five `tracenet start` processes on loopback: FRA asks; BEL, KEN, NLD
@@ -413,11 +414,18 @@ describe('hit / no-hit lookups across five node processes', () => {
       'Marseille',
       '--reference',
       'OCLCO-2026-0211',
+      // A trace states its own purpose: the lookup's is not reused (issue 17, section 4).
+      '--intended-use',
+      'trace of the rifle seized in Marseille, case OCLCO-2026-0211',
     ]);
     expect(created).toMatchObject({
       peer: 'BEL',
       state: 'CASE_STATE_SENT',
-      request: expect.objectContaining({ hitReference: reference, intendedUse: PURPOSE, requestingAuthority: 'OCLCO' }),
+      request: expect.objectContaining({
+        hitReference: reference,
+        intendedUse: 'trace of the rifle seized in Marseille, case OCLCO-2026-0211',
+        requestingAuthority: 'OCLCO',
+      }),
     });
     const traceId = String(created.traceId);
     const deadline = Date.now() + 15_000;
@@ -464,6 +472,8 @@ describe('hit / no-hit lookups across five node processes', () => {
       'Marseille',
       '--reference',
       'OCLCO-2026-0212',
+      '--intended-use',
+      'trace of the rifle seized in Marseille',
     ]);
     expect(draft).toMatchObject({
       peer: 'BEL',
@@ -471,8 +481,18 @@ describe('hit / no-hit lookups across five node processes', () => {
       request: expect.objectContaining({ hitReference: reference }),
     });
     // An unknown reference is a one-line failure.
-    const bad = await bed.cli(['lookups', 'trace', 'roi_unknown', '--owner', 'BEL', '--data', nodes.FRA.dataDir]);
-    expect(bad.code).toBe(1);
+    const bad = await bed.cli([
+      'lookups',
+      'trace',
+      'roi_unknown',
+      '--owner',
+      'BEL',
+      '--intended-use',
+      'trace',
+      '--data',
+      nodes.FRA.dataDir,
+    ]);
+    expect(bad.code).toBe(EXIT.notFound);
     expect(bad.stderr).toMatch(/^tracenet: NOT_FOUND: .*\n$/);
   });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GetDeliveryStatsResponse, MessageDirection, MessageSummary } from '@tracenet/proto';
 import { connectAuthority, type LocalAuthorityClient } from '../../src/api/authority-client.js';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 import { dataPaths, readAuthorityToken } from '../../src/identity/data-dir.js';
 import type { RuntimeInfo } from '../../src/node.js';
 import { openStore } from '../../src/store/store.js';
@@ -51,12 +52,16 @@ export async function until(
   }
 }
 
-/** A failure a person can read: exit code 1 and exactly one stderr line `tracenet: CODE: ...`. */
+/**
+ * A failure a person can read: exactly one stderr line `tracenet: CODE: ...` and the exit code
+ * of that code (docs/operations.md, "Exit codes").
+ */
 export function expectOneLineFailure(result: CliResult, code: string, text?: string | RegExp): void {
-  expect(result.code, result.stdout + result.stderr).toBe(1);
   const lines = result.stderr.split('\n').filter((line) => line !== '');
   expect(lines, result.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(new RegExp(`^tracenet: ${code}: `));
+  const reported = /^tracenet: ([A-Z_]+): /.exec(lines[0] ?? '')?.[1] ?? '';
+  expect(result.code, result.stdout + result.stderr).toBe(exitCodeOf(reported));
   if (text !== undefined) expect(lines[0]).toMatch(text);
 }
 

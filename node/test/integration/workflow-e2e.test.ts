@@ -19,6 +19,7 @@ import {
 } from '@tracenet/proto';
 import { type LocalFederation, type LocalNode, startLocalFederation } from '../../src/dev/local-federation.js';
 import { type CliResult, isAlive, ProcessBed, requireBuiltCli } from './processes.js';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 
 /**
  * The ITI workflow end to end: FRA, BEL and KEN each run as their own `tracenet start` process on
@@ -102,9 +103,9 @@ async function caseOfTrace(node: LocalNode, traceId: string, states: readonly Ca
 const summaries = (c: Case) => c.timeline.map((t) => t.summary);
 const states = (c: Case) => c.timeline.map((t) => t.toState);
 
-/** A failure a person can read: exit code 1 and exactly one stderr line `tracenet: CODE: ...`. */
+/** A failure a person can read: the exit code of CODE and exactly one stderr line `tracenet: CODE: ...`. */
 function expectOneLineFailure(result: CliResult, code: string): string {
-  expect(result.code, result.stdout + result.stderr).toBe(1);
+  expect(result.code, result.stdout + result.stderr).toBe(exitCodeOf(code));
   const lines = result.stderr.split('\n').filter((line) => line !== '');
   expect(lines, result.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(new RegExp(`^tracenet: ${code}: `));

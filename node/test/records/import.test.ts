@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, type RecordQuery, TracenetError, WeaponEventType, WeaponType } from '@tracenet/proto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { importRecords, type ImportProgressReport } from '../../src/records/import.js';
 import {
   countEntries,
@@ -114,12 +114,16 @@ describe('importing a large file', () => {
   });
 
   it('imports 20,000 JSON Lines rows with the same kinds of bad rows (broken JSON instead of missing cells)', async () => {
-    const before = await countEntries(bed.test, 'records');
+    // A store of its own: the CSV file above holds the same weapons, which an import into its
+    // store would recognise as already held and not write again (docs/records.md 3).
+    const own = await startRecordBed();
+    onTestFinished(() => own.cleanup());
+    const before = await countEntries(own.test, 'records');
     const file = await writeGeneratedFile(join(dir, 'registry.jsonl'), 'jsonl', 20_000, 199);
     const started = performance.now();
     const summary = await importRecords(createReadStream(file.path), {
       format: 'jsonl',
-      records: bed.records,
+      records: own.records,
       nowMs: NOW,
     });
     const seconds = (performance.now() - started) / 1000;
@@ -133,7 +137,7 @@ describe('importing a large file', () => {
       field: 'line',
       reason: expect.stringContaining('not valid JSON'),
     });
-    expect(await countEntries(bed.test, 'records')).toBe(before + 19_900);
+    expect(await countEntries(own.test, 'records')).toBe(before + 19_900);
   });
 });
 
@@ -308,5 +312,56 @@ describe('import rules', () => {
     const attempt = importRecords(source, { format: 'csv', records: bed.records, nowMs: NOW });
     await expect(attempt).rejects.toBeInstanceOf(TracenetError);
     await expect(attempt).rejects.toMatchObject({ message: 'connection reset' });
+  });
+
+  it('importing the same file twice creates no duplicates: rows already held count as unchanged', async () => {
+    const file = await writeGeneratedFile(join(dir, 'twice.csv'), 'csv', 3000, 100);
+    const first = await importRecords(createReadStream(file.path), { format: 'csv', records: bed.records, nowMs: NOW });
+    expect(first).toMatchObject({ rowsRead: 3000, rowsImported: 2970, rowsUnchanged: 0, rowsRejected: 30 });
+    // The second import begins later: what the node held then is compared with.
+    bed.clock.advance(60_000);
+    const second = await importRecords(createReadStream(file.path), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: bed.clock.now(),
+    });
+    expect(second).toMatchObject({ rowsRead: 3000, rowsImported: 0, rowsUnchanged: 2970, rowsRejected: 30 });
+    expect(await countEntries(bed.test, 'records')).toBe(2970);
+    // A row whose content changed (one more event) is a different record: it is written.
+    const changed = `${HEADER}\nFN Herstal,ZZ-1,FAL,rifle,7.62x51mm,seized,2020-01-02,Liège,Police\n`;
+    const once = await importRecords(bytes(changed), { format: 'csv', records: bed.records, nowMs: bed.clock.now() });
+    bed.clock.advance(60_000);
+    const again = await importRecords(bytes(changed.replace('Liège', 'Namur')), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: bed.clock.now(),
+    });
+    expect([once.rowsImported, again.rowsImported, again.rowsUnchanged]).toEqual([1, 1, 0]);
+    // Rows repeated within one file are each written, as before: only what the node held when
+    // the import began counts as already imported.
+    const row = 'FN Herstal,ZZ-2,FAL,rifle,7.62x51mm,seized,2020-01-02,Liège,Police';
+    const inFile = await importRecords(bytes(`${HEADER}\n${row}\n${row}\n`), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: bed.clock.now(),
+    });
+    expect(inFile).toMatchObject({ rowsRead: 2, rowsImported: 2, rowsUnchanged: 0 });
+  });
+
+  it('the progress reports carry every row error, beyond the 1,000 the summary keeps', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `FN Herstal,,FAL,rifle,,,,,${i}`);
+    const reported: number[] = [];
+    const summary = await importRecords(bytes([HEADER, ...rows].join('\n')), {
+      format: 'csv',
+      records: bed.records,
+      nowMs: NOW,
+      progressEveryRows: 700,
+      onProgress: (r) => void reported.push(...r.errors.map((e) => e.line)),
+    });
+    expect(summary.rowsRejected).toBe(3000);
+    expect(summary.errors).toHaveLength(1000);
+    expect(new Set(reported).size).toBe(3000);
+    expect(Math.min(...reported)).toBe(2);
+    expect(Math.max(...reported)).toBe(3001);
   });
 });

@@ -246,6 +246,28 @@ export interface Case {
   purgedAtMs: number;
   /** The requester is an organisation (a panel such as org:UN-POE) or this node asks as one. */
   panel: boolean;
+  /**
+   * Set when a message of this case failed for good: refused by the peer (its policy, its checks
+   * of our message) or never delivered. The state does not change (the officer decides: withdraw,
+   * or ask again), but the case no longer looks merely "sent" (docs/operations.md).
+   */
+  undelivered: Undelivered | undefined;
+}
+
+/** Undelivered is the last message of a case that failed for good. */
+export interface Undelivered {
+  /** What was not delivered, e.g. "trace request". */
+  what: string;
+  recipient: string;
+  /**
+   * Error code name: KIND_NOT_ALLOWED, REQUEST_INCOMPLETE, ... (refused by the peer), or EXPIRED
+   * (the peer could not be reached before the message expired).
+   */
+  code: string;
+  /** The peer's explanation, when it gave one. */
+  reason: string;
+  atMs: number;
+  messageId: string;
 }
 
 /** Consent is one consent request and its decision. */
@@ -612,6 +634,7 @@ function createBaseCase(): Case {
     retainUntilMs: 0,
     purgedAtMs: 0,
     panel: false,
+    undelivered: undefined,
   };
 }
 
@@ -706,6 +729,9 @@ export const Case: MessageFns<Case> = {
     }
     if (message.panel !== false) {
       writer.uint32(240).bool(message.panel);
+    }
+    if (message.undelivered !== undefined) {
+      Undelivered.encode(message.undelivered, writer.uint32(250).fork()).join();
     }
     return writer;
   },
@@ -963,6 +989,14 @@ export const Case: MessageFns<Case> = {
             message.panel = reader.bool();
             continue;
           }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.undelivered = Undelivered.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1067,6 +1101,7 @@ export const Case: MessageFns<Case> = {
         ? globalThis.Number(object.purged_at_ms)
         : 0,
       panel: isSet(object.panel) ? globalThis.Boolean(object.panel) : false,
+      undelivered: isSet(object.undelivered) ? Undelivered.fromJSON(object.undelivered) : undefined,
     };
   },
 
@@ -1162,6 +1197,9 @@ export const Case: MessageFns<Case> = {
     if (message.panel !== false) {
       obj.panel = message.panel;
     }
+    if (message.undelivered !== undefined) {
+      obj.undelivered = Undelivered.toJSON(message.undelivered);
+    }
     return obj;
   },
 
@@ -1216,6 +1254,166 @@ export const Case: MessageFns<Case> = {
     message.retainUntilMs = object.retainUntilMs ?? 0;
     message.purgedAtMs = object.purgedAtMs ?? 0;
     message.panel = object.panel ?? false;
+    message.undelivered = (object.undelivered !== undefined && object.undelivered !== null)
+      ? Undelivered.fromPartial(object.undelivered)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUndelivered(): Undelivered {
+  return { what: "", recipient: "", code: "", reason: "", atMs: 0, messageId: "" };
+}
+
+export const Undelivered: MessageFns<Undelivered> = {
+  encode(message: Undelivered, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.what !== "") {
+      writer.uint32(10).string(message.what);
+    }
+    if (message.recipient !== "") {
+      writer.uint32(18).string(message.recipient);
+    }
+    if (message.code !== "") {
+      writer.uint32(26).string(message.code);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.atMs !== 0) {
+      writer.uint32(40).int64(message.atMs);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(50).string(message.messageId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Undelivered {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUndelivered();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.what = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recipient = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.atMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Undelivered {
+    return {
+      what: isSet(object.what) ? globalThis.String(object.what) : "",
+      recipient: isSet(object.recipient) ? globalThis.String(object.recipient) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      atMs: isSet(object.atMs)
+        ? globalThis.Number(object.atMs)
+        : isSet(object.at_ms)
+        ? globalThis.Number(object.at_ms)
+        : 0,
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Undelivered): unknown {
+    const obj: any = {};
+    if (message.what !== "") {
+      obj.what = message.what;
+    }
+    if (message.recipient !== "") {
+      obj.recipient = message.recipient;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.atMs !== 0) {
+      obj.atMs = Math.round(message.atMs);
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Undelivered>): Undelivered {
+    return Undelivered.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Undelivered>): Undelivered {
+    const message = createBaseUndelivered();
+    message.what = object.what ?? "";
+    message.recipient = object.recipient ?? "";
+    message.code = object.code ?? "";
+    message.reason = object.reason ?? "";
+    message.atMs = object.atMs ?? 0;
+    message.messageId = object.messageId ?? "";
     return message;
   },
 };

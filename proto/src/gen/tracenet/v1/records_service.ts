@@ -142,9 +142,14 @@ export interface ImportRecordsProgress {
   rowsRead: number;
   rowsImported: number;
   rowsRejected: number;
-  /** Bad rows since the previous progress message (the first 1,000 of an import are reported). */
+  /** Every bad row since the previous progress message (each row error of an import is sent once). */
   errors: RowError[];
   done: boolean;
+  /**
+   * Valid rows not written again: the node held a record with the same content when the import
+   * began (the same file imported twice creates no duplicates; docs/records.md 5).
+   */
+  rowsUnchanged: number;
 }
 
 /** ReportRecordRequest reports a record as of interest. */
@@ -953,7 +958,15 @@ export const RowError: MessageFns<RowError> = {
 };
 
 function createBaseImportRecordsProgress(): ImportRecordsProgress {
-  return { bytesProcessed: 0, rowsRead: 0, rowsImported: 0, rowsRejected: 0, errors: [], done: false };
+  return {
+    bytesProcessed: 0,
+    rowsRead: 0,
+    rowsImported: 0,
+    rowsRejected: 0,
+    errors: [],
+    done: false,
+    rowsUnchanged: 0,
+  };
 }
 
 export const ImportRecordsProgress: MessageFns<ImportRecordsProgress> = {
@@ -975,6 +988,9 @@ export const ImportRecordsProgress: MessageFns<ImportRecordsProgress> = {
     }
     if (message.done !== false) {
       writer.uint32(48).bool(message.done);
+    }
+    if (message.rowsUnchanged !== 0) {
+      writer.uint32(56).uint64(message.rowsUnchanged);
     }
     return writer;
   },
@@ -1040,6 +1056,14 @@ export const ImportRecordsProgress: MessageFns<ImportRecordsProgress> = {
             message.done = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rowsUnchanged = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1078,6 +1102,11 @@ export const ImportRecordsProgress: MessageFns<ImportRecordsProgress> = {
         ? object.errors.map((e: any) => RowError.fromJSON(e))
         : [],
       done: isSet(object.done) ? globalThis.Boolean(object.done) : false,
+      rowsUnchanged: isSet(object.rowsUnchanged)
+        ? globalThis.Number(object.rowsUnchanged)
+        : isSet(object.rows_unchanged)
+        ? globalThis.Number(object.rows_unchanged)
+        : 0,
     };
   },
 
@@ -1101,6 +1130,9 @@ export const ImportRecordsProgress: MessageFns<ImportRecordsProgress> = {
     if (message.done !== false) {
       obj.done = message.done;
     }
+    if (message.rowsUnchanged !== 0) {
+      obj.rowsUnchanged = Math.round(message.rowsUnchanged);
+    }
     return obj;
   },
 
@@ -1115,6 +1147,7 @@ export const ImportRecordsProgress: MessageFns<ImportRecordsProgress> = {
     message.rowsRejected = object.rowsRejected ?? 0;
     message.errors = object.errors?.map((e) => RowError.fromPartial(e)) || [];
     message.done = object.done ?? false;
+    message.rowsUnchanged = object.rowsUnchanged ?? 0;
     return message;
   },
 };
