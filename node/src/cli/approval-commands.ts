@@ -8,13 +8,20 @@ import {
   Case,
   CasesClient,
   type CasesServer,
-  ErrorCode,
   ListApprovalsRequest,
-  TracenetError,
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { actorName, stepName } from '../workflow/approvals.js';
-import { connection, dataOption, jsonOption, output } from './context.js';
+import {
+  connection,
+  dataOption,
+  jsonOption,
+  moreLine,
+  output,
+  type PagingOptions,
+  pages,
+  pagingOptions,
+} from './context.js';
 import { caseText } from './trace-commands.js';
 
 function iso(ms: number): string {
@@ -50,18 +57,6 @@ function policyText(p: ApprovalPolicy): string[] {
   ];
 }
 
-/** A whole number from 1 to 500, or INVALID_FIELD naming the flag. */
-function limitOf(text: string | undefined): number {
-  if (text === undefined) return 0;
-  const value = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(value) || value < 1 || value > 500)
-    throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, '--limit must be a whole number from 1 to 500', {
-      field: 'limit',
-      rule: 'range',
-    });
-  return value;
-}
-
 /**
  * Registers `tracenet approvals list|approve|reject|policy` (docs/operations.md, accounts and
  * approvals; docs/protocol.md 12.12): the approvals queue of the running node.
@@ -87,52 +82,37 @@ export function registerApprovalCommands(program: Command): void {
     }
   };
 
-  approvals
-    .command('list')
-    .description('the steps waiting for approval, newest first')
-    .option('--decided', 'also the approved and rejected ones')
-    .option('--case <case>', 'only those of this case')
-    .option('--limit <n>', 'at most this many per page (1 to 500; default 100)')
-    .option('--page-token <token>', 'the next page, as the previous page printed it')
-    .option('--all', 'every page')
+  pagingOptions(
+    approvals
+      .command('list')
+      .description('the steps waiting for approval, newest first')
+      .option('--decided', 'also the approved and rejected ones')
+      .option('--case <case>', 'only those of this case'),
+    500,
+  )
     .addOption(dataOption())
     .addOption(jsonOption())
-    .action(
-      async (options: {
-        decided?: boolean;
-        case?: string;
-        limit?: string;
-        pageToken?: string;
-        all?: boolean;
-        data: string;
-        json?: boolean;
-      }) => {
-        const limit = limitOf(options.limit);
-        const { found, next } = await withCases(options.data, async (cases) => {
-          const found: Approval[] = [];
-          let cursor = options.pageToken ?? '';
-          do {
-            const page = await cases.call(
-              'listApprovals',
-              ListApprovalsRequest.fromPartial({
-                all: options.decided === true,
-                caseId: options.case ?? '',
-                limit,
-                cursor,
-              }),
-            );
-            found.push(...page.approvals);
-            cursor = page.nextCursor;
-          } while (options.all && cursor !== '');
-          return { found, next: cursor };
-        });
-        output(options.json, { approvals: found.map((a) => Approval.toJSON(a)), nextPageToken: next }, () => [
-          ...(found.length === 0 ? [options.decided ? 'no approvals' : 'no step waits for approval'] : []),
-          ...found.flatMap(approvalText),
-          ...(next ? [`more: --page-token ${next}`] : []),
-        ]);
-      },
-    );
+    .action(async (options: PagingOptions & { decided?: boolean; case?: string; data: string; json?: boolean }) => {
+      const { items: found, next } = await withCases(options.data, (cases) =>
+        pages(options, async (cursor, limit) => {
+          const page = await cases.call(
+            'listApprovals',
+            ListApprovalsRequest.fromPartial({
+              all: options.decided === true,
+              caseId: options.case ?? '',
+              limit,
+              cursor,
+            }),
+          );
+          return { items: page.approvals, next: page.nextCursor };
+        }),
+      );
+      output(options.json, { approvals: found.map((a) => Approval.toJSON(a)), nextPageToken: next }, () => [
+        ...(found.length === 0 ? [options.decided ? 'no approvals' : 'no step waits for approval'] : []),
+        ...found.flatMap(approvalText),
+        ...moreLine(next),
+      ]);
+    });
 
   approvals
     .command('approve')
