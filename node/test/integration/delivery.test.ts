@@ -153,13 +153,14 @@ describe('FRA and BEL as separate processes', () => {
     expect(after).toHaveLength(before.length);
     expect([...after].filter((c, i) => c !== before[i])).toHaveLength(1);
 
-    // The verdict is a finding, not an error: exit code 1 with nothing on stderr. (Offline commands
+    // The verdict is a finding, not an error: exit code 7 (audit broken, docs/operations.md 5.2)
+    // with nothing on stderr. (Offline commands
     // lock the store, so they run one after the other on the same data directory.)
     const broken = await bed.cli(['audit', 'verify', '--data', bel.dataDir]);
-    expect(broken).toMatchObject({ code: 1, stderr: '' });
+    expect(broken).toMatchObject({ code: 7, stderr: '' });
     expect(broken.stdout).toContain(`Audit log BROKEN at entry ${target}:`);
     const brokenJson = await bed.cli(['audit', 'verify', '--data', bel.dataDir, '--json']);
-    expect(brokenJson).toMatchObject({ code: 1, stderr: '' });
+    expect(brokenJson).toMatchObject({ code: 7, stderr: '' });
     const verdict = JSON.parse(brokenJson.stdout) as { reason: string };
     expect(verdict).toMatchObject({ ok: false, firstBrokenSeq: target, entries: target - 1 });
     expect(verdict.reason).toContain('hash mismatch');
