@@ -62,9 +62,9 @@ describe('a stopped node: read from the store files', () => {
   });
   it('a directory that holds no node says so, instead of listing nothing', async () => {
     const result = await bed.cli(['audit', 'list', '--data', `${dataDir}-mistyped`]);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(4); // not found (docs/operations.md 5.2)
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/NOT_FOUND: .*-mistyped holds no node/);
+    expect(result.stderr).toMatch(/NOT_FOUND: the data directory .*-mistyped does not exist; check --data/);
   });
 });
 
