@@ -1,4 +1,5 @@
 import type { FieldViolation, IncompleteRecord, WeaponRecord } from '@tracenet/proto';
+import { normaliseSerial } from '../records/normalise.js';
 import type { SerialPattern } from '../records/serial-pattern.js';
 
 /**
@@ -120,6 +121,13 @@ export function heldIncomplete(record: WeaponRecord, problems: FieldViolation[],
     source,
     interest: record.interest,
   };
+}
+
+/** The serials a weapon held but incomplete is found by: its serial and its control component's, normalised, those not empty. */
+export function heldSerials(entry: IncompleteRecord): string[] {
+  return [entry.identity?.serialNumber ?? '', entry.controlComponentSerial]
+    .map(normaliseSerial)
+    .filter((s) => s !== '');
 }
 
 /** Whether an adapter's entry is a weapon held but incomplete. */

@@ -9,8 +9,8 @@ import { importRecords, type RejectedRow } from '../records/import.js';
 import { indexedSerials, normaliseName } from '../records/normalise.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';
 import {
-  type HeldIncomplete,
   heldIncomplete,
+  heldSerials,
   isIncomplete,
   type RegistryAdapter,
   type RegistryEntry,
@@ -44,14 +44,6 @@ interface Snapshot {
 }
 
 const EMPTY: Snapshot = { byId: new Map(), bySerial: new Map(), serials: [], rows: [] };
-
-/** The normalised serials a weapon held but incomplete is found by. */
-function heldSerials(entry: HeldIncomplete): string[] {
-  return indexedSerials({
-    manufacture: { serialNumber: entry.identity?.serialNumber ?? '' },
-    controlComponent: { serialNumber: entry.controlComponentSerial },
-  } as WeaponRecord);
-}
 
 /** The serials an entry is indexed by. */
 function entrySerials(entry: RegistryEntry): string[] {

@@ -18,6 +18,7 @@ import { normaliseSerial } from '../records/normalise.js';
 import { recordViolations } from '../records/validation.js';
 import {
   type HeldIncomplete,
+  heldSerials,
   heldIncomplete,
   type RegistryAdapter,
   type RegistryEntry,
@@ -460,10 +461,7 @@ export class PostgresAdapter implements RegistryAdapter {
       for (const weapon of await this.#entries(rows, { quiet: true })) {
         const entry = entryOf(weapon);
         const held = 'held' in weapon.built ? weapon.built.held : undefined;
-        if (
-          held &&
-          [held.identity?.serialNumber ?? '', held.controlComponentSerial].every((v) => normaliseSerial(v) === '')
-        )
+        if (held && heldSerials(held).length === 0)
           await visit({ unreadable: true, key: weapon.key, problems: held.problems });
         else await visit(entry);
       }

@@ -15,8 +15,8 @@ import { type SerialPattern, serialPattern, serialViolation } from '../records/s
 import { indexedSerials, normaliseModel, normaliseName, normaliseSerial } from '../records/normalise.js';
 import { retentionDate, retentionOf, retentionRefusal } from '../records/retention.js';
 import type { Clock } from '../util/clock.js';
-import type { Identification, RecordFinder } from '../ports/record-finder.js';
-import { type HeldIncomplete, isIncomplete, type RegistryAdapter, type RegistryEntry } from './adapter.js';
+import type { Identification, RecordFinder, SourceHealth } from '../ports/record-finder.js';
+import { type HeldIncomplete, heldSerials, isIncomplete, type RegistryAdapter, type RegistryEntry } from './adapter.js';
 import { LocalRecordsAdapter } from './local.js';
 import { RegistryMonitor, redactProblem } from './monitor.js';
 
@@ -49,11 +49,7 @@ export interface RegistryOptions {
 }
 
 /** The state of one adapter, for health. */
-export interface AdapterHealth {
-  readonly kind: string;
-  readonly ok: boolean;
-  readonly problem?: string;
-}
+export type AdapterHealth = SourceHealth;
 
 /**
  * The records a node answers from: one or more {@link RegistryAdapter}s behind the rules of
@@ -495,8 +491,7 @@ export function identityMatch(
  */
 function accepts(entry: RegistryEntry, filters: IdentityFilters, serial: SerialPattern): boolean {
   if (!isIncomplete(entry)) return filters.record(entry) && indexedSerials(entry).some((s) => serial.test(s));
-  const serials = [entry.identity?.serialNumber ?? '', entry.controlComponentSerial].filter((s) => s !== '');
-  return serials.some((s) => serial.test(normaliseSerial(s))) && filters.held(entry);
+  return heldSerials(entry).some((s) => serial.test(s)) && filters.held(entry);
 }
 
 interface IdentityFilters {

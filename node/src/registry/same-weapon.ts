@@ -1,6 +1,7 @@
 import type { IncompleteRecord, WeaponRecord, WeaponType } from '@tracenet/proto';
 import type { AliasTable } from '../records/alias-table.js';
-import { indexedSerials, normaliseModel, normaliseSerial } from '../records/normalise.js';
+import { heldSerials } from './adapter.js';
+import { indexedSerials, normaliseModel } from '../records/normalise.js';
 
 /**
  * What tells one weapon from another when the node's own store and a registry both hold it
@@ -35,7 +36,7 @@ export function identityOfIncomplete(entry: IncompleteRecord, aliases: AliasTabl
   const q = entry.identity;
   return {
     manufacturer: q?.manufacturer ? aliases.canonical(q.manufacturer) : '',
-    serials: [q?.serialNumber ?? '', entry.controlComponentSerial].map(normaliseSerial).filter((s) => s !== ''),
+    serials: heldSerials(entry),
     model: normaliseModel(q?.model ?? ''),
     calibre: aliases.canonicalCalibre(q?.calibre ?? ''),
     type: q?.type ?? 0,
