@@ -2,7 +2,7 @@ import type { TraceAnswer, WeaponEvent } from '@tracenet/proto';
 import type { Violations } from '../util/violations.js';
 
 /** The event fields a rule may name as "history.<field>", with their names in the generated code. */
-export const EVENT_FIELDS = {
+export const RELEASABLE_EVENT_FIELDS = {
   date: 'date',
   place: 'place',
   agency: 'agency',
@@ -12,7 +12,7 @@ export const EVENT_FIELDS = {
   end_user: 'endUser',
   details: 'details',
 } as const satisfies Record<string, keyof WeaponEvent>;
-export type EventField = keyof typeof EVENT_FIELDS;
+export type ReleasableEventField = keyof typeof RELEASABLE_EVENT_FIELDS;
 
 /** The answer texts a rule may name, with their names in the generated code. */
 export const TEXT_FIELDS = {
@@ -35,7 +35,7 @@ function valueAt(answer: TraceAnswer, path: string): string | undefined {
   const event = /^(?:history\[(\d+)\]|referral\.event)\.([a-z_]+)$/.exec(path);
   if (event) {
     const e = event[1] === undefined ? answer.referral?.event : answer.history[Number(event[1])];
-    const key = EVENT_FIELDS[event[2] as EventField] as keyof WeaponEvent | undefined;
+    const key = RELEASABLE_EVENT_FIELDS[event[2] as ReleasableEventField] as keyof WeaponEvent | undefined;
     return e && key && typeof e[key] === 'string' ? (e[key] as string) : undefined;
   }
   if (path === 'referral.basis') return answer.referral?.basis;

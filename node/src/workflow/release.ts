@@ -12,8 +12,8 @@ import {
 } from '@tracenet/proto';
 import { Violations, violationError } from '../util/violations.js';
 import {
-  EVENT_FIELDS,
-  type EventField,
+  RELEASABLE_EVENT_FIELDS,
+  type ReleasableEventField,
   MAX_WITHHELD_REASON,
   TEXT_FIELDS,
   WITHHELD_PATH,
@@ -25,7 +25,7 @@ export const NODE_POLICY_ID = '*';
 
 /** The rule fields: "history.<event field>", the answer texts and "referral.basis". */
 export const RELEASE_RULE_FIELDS: readonly string[] = [
-  ...Object.keys(EVENT_FIELDS).map((f) => `history.${f}`),
+  ...Object.keys(RELEASABLE_EVENT_FIELDS).map((f) => `history.${f}`),
   ...Object.keys(TEXT_FIELDS),
   'referral.basis',
 ];
@@ -159,7 +159,10 @@ export function applyRelease<T extends AnswerParts>(input: T, policy: ReleasePol
   };
   const releaseEvent = (event: WeaponEvent, at: string): WeaponEvent => {
     const out = { ...event };
-    for (const [name, key] of Object.entries(EVENT_FIELDS) as [EventField, (typeof EVENT_FIELDS)[EventField]][]) {
+    for (const [name, key] of Object.entries(RELEASABLE_EVENT_FIELDS) as [
+      ReleasableEventField,
+      (typeof RELEASABLE_EVENT_FIELDS)[ReleasableEventField],
+    ][]) {
       if (out[key] !== '' && !keep(`${at}.${name}`, `history.${name}`, event.type)) out[key] = '';
     }
     return out;
