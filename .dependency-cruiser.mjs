@@ -18,6 +18,7 @@ const LAYERS = [
   { name: 'federation', parts: ['federation'] },
   { name: 'application', parts: ['workflow', 'lookup'] },
   { name: 'service ports', parts: ['api', 'edge', 'ops'] },
+  { name: 'console server', parts: ['console/server'] },
   { name: 'node', parts: ['node.ts'] },
   { name: 'entry points', parts: ['cli', 'dev', 'index.ts'] },
 ];
@@ -55,6 +56,21 @@ export default {
       severity: 'error',
       from: { path: '^node/src/', pathNot: '^node/src/store/' },
       to: { path: '^node_modules/(level|classic-level|abstract-level|browser-level|memory-level)/' },
+    },
+    {
+      name: 'console-web-is-a-browser',
+      comment:
+        'The console in the browser (node/src/console/web) imports only itself, the contract for browsers (@tracenet/proto/browser) and its browser libraries: no node module, nothing of Node.js.',
+      severity: 'error',
+      from: { path: '^node/src/console/web/' },
+      to: { pathNot: '^(@tracenet/proto/browser$|node/src/console/web/|proto/src/|proto/dist/|node_modules/(preact|intl-messageformat|@formatjs|tslib|@bufbuild)/)' },
+    },
+    {
+      name: 'only-web-imports-web',
+      comment: 'Nothing of the node imports the browser code; the server serves its built files.',
+      severity: 'error',
+      from: { pathNot: '^node/src/console/web/' },
+      to: { path: '^node/src/console/web/' },
     },
     {
       name: 'public-entry-not-cli',

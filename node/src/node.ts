@@ -66,6 +66,8 @@ import type { Clock } from './util/clock.js';
 import { AccessControl } from './access/access-control.js';
 import { OidcSignIn } from './access/oidc-sign-in.js';
 import { addAccessService } from './api/access-service.js';
+import { ServiceTable } from './api/service-table.js';
+import { type ConsoleServer, startConsole } from './console/server/console-server.js';
 import { ServiceGroup } from './util/lifecycle.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
 import { Approvals } from './workflow/approvals.js';
@@ -118,6 +120,8 @@ export interface RuntimeInfo {
   readonly authority: string;
   /** With TLS on the Authority port: the certificate file it presents, which local tools trust (absolute path). */
   readonly authorityCertificate?: string;
+  /** The officers' web console ("host:port", HTTPS), when `console.listen` is set. */
+  readonly console?: string;
   readonly startedAt: string;
 }
 
@@ -190,6 +194,8 @@ export class TracenetNode {
   #oidc: OidcSignIn | undefined;
   #federationAddress = '';
   #authorityAddress = '';
+  /** The officers' web console, when `console.listen` is set. */
+  #console: ConsoleServer | undefined;
   #state: 'stopped' | 'starting' | 'running' | 'stopping' = 'stopped';
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -592,7 +598,8 @@ export class TracenetNode {
       onRefused: (source, reason) => this.#refused('authority', source, reason),
       logger: this.logger,
     });
-    const server = this.#authority.server;
+    // Every Authority handler is also kept by path, for the console (node/src/console/server).
+    const server = new ServiceTable(this.#authority.server);
     addAuthorityService(server, {
       identity: this.identity,
       peers: this.peers,
@@ -641,12 +648,21 @@ export class TracenetNode {
       token,
     });
     this.#health.addTo(
-      server,
+      this.#authority.server,
       ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups'],
       ['tracenet.v1.Registry'],
     );
-    addReflection(server);
+    addReflection(this.#authority.server);
     this.#authorityAddress = withPort(authority.listen, await this.#authority.listen(authority.listen));
+    if (config.console.listen !== '')
+      this.#console = await startConsole({
+        settings: config.console,
+        methods: server,
+        tls: await this.#consoleTls(),
+        participantId: this.identity.participantId,
+        clock: this.options.clock,
+        logger: this.logger,
+      });
 
     await this.#refreshCard(
       config.federation.advertise.length > 0 ? config.federation.advertise : [this.#federationAddress],
@@ -660,6 +676,7 @@ export class TracenetNode {
       participantId: this.identity.participantId,
       federation: this.#federationAddress,
       authority: this.#authorityAddress,
+      ...(this.#console ? { console: this.#console.address } : {}),
       ...(authorityTls ? { authorityCertificate: resolve(dataDir, config.authority.tls.certificate) } : {}),
       startedAt: new Date(this.options.clock.now()).toISOString(),
     };
@@ -710,6 +727,48 @@ export class TracenetNode {
   #refused(port: 'federation' | 'authority', source: RefusalSource, reason: string): void {
     this.refusals.count(source, reason);
     this.metrics.connectionRefused(port, reason);
+  }
+
+  /** The console's address ("host:port"), or '' when it is off. */
+  get consoleAddress(): string {
+    return this.#console?.address ?? '';
+  }
+
+  /**
+   * The HTTPS certificate of the console: `console.tls` when set, else the node's own
+   * self-signed certificate (a first start; browsers ask the officer to accept it).
+   */
+  async #consoleTls(): Promise<{ cert: string; key: string }> {
+    const { tls } = this.options.config.console;
+    if (tls.certificate === '' && tls.key === '')
+      return { cert: this.identity.tls.certificatePem, key: this.identity.tls.privateKeyPem };
+    if (tls.certificate === '' || tls.key === '')
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        'console.tls.certificate and console.tls.key go together',
+        { field: tls.certificate === '' ? 'console.tls.certificate' : 'console.tls.key', rule: 'console_tls' },
+      );
+    const read = async (key: string, path: string, secret: boolean) => {
+      const file = resolve(this.options.dataDir, path);
+      try {
+        return secret ? await readSecret(file) : await readFile(file, 'utf8');
+      } catch (cause) {
+        if (cause instanceof TracenetError) throw cause;
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_NOT_FOUND,
+          `${key}: cannot read ${file}: ${(cause as Error).message}`,
+          {
+            field: key,
+            rule: 'exists',
+            cause,
+          },
+        );
+      }
+    };
+    return {
+      cert: await read('console.tls.certificate', tls.certificate, false),
+      key: await read('console.tls.key', tls.key, true),
+    };
   }
 
   /**
@@ -797,6 +856,8 @@ export class TracenetNode {
     this.#minuteTimer = undefined;
     this.#health.notServing();
     this.#health.close();
+    await this.#console?.close();
+    this.#console = undefined;
     await Promise.all([this.#federation?.shutdown(), this.#authority?.shutdown()]);
     // In reverse order of start: the refusal tally first, which writes what was counted before
     // authentication, the running interval included (4.13); the registry last.

@@ -1,4 +1,4 @@
-import type { Server } from '@grpc/grpc-js';
+import type { ServiceRegistrar } from './service-table.js';
 import {
   type AccessServer,
   AccessService,
@@ -79,7 +79,7 @@ function required(value: string, field: string): string {
  * addAccessService(authorityServer, { access, token: access, logger });
  * ```
  */
-export function addAccessService(server: Server, deps: AccessServiceDeps): void {
+export function addAccessService(server: ServiceRegistrar, deps: AccessServiceDeps): void {
   const logger = deps.logger.child({ component: 'access-api' });
   const guarded = guardedUnary(logger, deps.token);
   const { access } = deps;

@@ -1,4 +1,5 @@
-import type { Server, ServerWritableStream } from '@grpc/grpc-js';
+import type { ServiceRegistrar } from './service-table.js';
+import type { ServerWritableStream } from '@grpc/grpc-js';
 import {
   AddPeerRequest,
   ApprovalStep,
@@ -171,7 +172,7 @@ function summarise(message: StoredMessage): MessageSummary {
  * Registers the Authority service: the node's own officers and systems use it. Every call needs
  * the bearer token kept in `<data>/keys/authority.token`.
  */
-export function addAuthorityService(server: Server, deps: AuthorityDeps): void {
+export function addAuthorityService(server: ServiceRegistrar, deps: AuthorityDeps): void {
   const logger = deps.logger.child({ component: 'authority-api' });
   const guarded = guardedUnary(logger, deps.token);
 

@@ -1,4 +1,5 @@
-import type { Server, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ServiceRegistrar } from './service-table.js';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
   type Approval,
   type Case,
@@ -37,7 +38,7 @@ function requireThird(participant: string): string {
  * server. Every call needs the bearer token.
  */
 export function addCasesService(
-  server: Server,
+  server: ServiceRegistrar,
   deps: { workflow: Workflow; approvals?: Approvals; token: AuthorityCredentials; logger: Logger },
 ): void {
   const logger = deps.logger.child({ component: 'cases-api' });

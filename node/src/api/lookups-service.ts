@@ -1,4 +1,4 @@
-import type { Server } from '@grpc/grpc-js';
+import type { ServiceRegistrar } from './service-table.js';
 import { type LookupsServer, LookupsService } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { HitStore } from '../lookup/hit-store.js';
@@ -29,7 +29,7 @@ export interface LookupsServiceDeps {
  * addLookupsService(authorityServer, { client, hits, history, workflow, logger, token });
  * ```
  */
-export function addLookupsService(server: Server, deps: LookupsServiceDeps): void {
+export function addLookupsService(server: ServiceRegistrar, deps: LookupsServiceDeps): void {
   const logger = deps.logger.child({ component: 'lookups-api' });
   const guarded = guardedUnary(logger, deps.token);
   const implementation: LookupsServer = {

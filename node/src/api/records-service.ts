@@ -1,4 +1,5 @@
-import type { Server, ServerDuplexStream } from '@grpc/grpc-js';
+import type { ServiceRegistrar } from './service-table.js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
 import {
   ErrorCode,
   ImportFormat,
@@ -200,7 +201,7 @@ async function importStream(
  * addRecordsService(authorityServer, { records, registry, clock, logger, token });
  * ```
  */
-export function addRecordsService(server: Server, deps: RecordsServiceDeps): void {
+export function addRecordsService(server: ServiceRegistrar, deps: RecordsServiceDeps): void {
   const logger = deps.logger.child({ component: 'records-api' });
   const guarded = guardedUnary(logger, deps.token);
 

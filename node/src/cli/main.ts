@@ -256,6 +256,7 @@ program
   .option('--authority-listen <host:port>', 'bind address of the Authority API (loopback)')
   .option('--advertise <host:port...>', 'endpoints to put in the peer card (default: the bound address)')
   .option('--metrics-listen <host:port>', 'address of the Prometheus endpoint; "" turns it off')
+  .option('--console-listen <host:port>', "address of the officers' web console (HTTPS); \"\" turns it off")
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
   .option(
     '--accept-audit-damage',
@@ -268,6 +269,7 @@ program
       authorityListen?: string;
       advertise?: string[];
       metricsListen?: string;
+      consoleListen?: string;
       logLevel?: string;
       acceptAuditDamage?: boolean;
     }) => {
@@ -279,6 +281,7 @@ program
           'authority.listen': options.authorityListen,
           'federation.advertise': options.advertise,
           'metrics.listen': options.metricsListen,
+          'console.listen': options.consoleListen,
           'log.level': options.logLevel,
         },
       });

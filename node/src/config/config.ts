@@ -120,6 +120,15 @@ export interface NodeConfig {
     /** First wait before an automatic answer is tried again when the registry could not answer; doubles up to 5 minutes. */
     readonly autoAnswerRetryMs: number;
   };
+  /** The officers' web console (docs/console.md). */
+  readonly console: {
+    /** Address of the console, "host:port" (HTTPS); "" (the default): no console. */
+    readonly listen: string;
+    /** Its certificate and key (PEM, relative to the data directory); both "": the node's own self-signed certificate. */
+    readonly tls: { readonly certificate: string; readonly key: string };
+    /** An officer who does nothing in the console for this long is signed out. */
+    readonly idleTimeoutMs: number;
+  };
   readonly metrics: {
     /** Address of the Prometheus endpoint (plain HTTP, GET /metrics), "host:port"; "" disables it. */
     readonly listen: string;
@@ -218,6 +227,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   log: { level: 'info' },
   store: { sync: true },
   workflow: { deadlineCheckIntervalMs: 60_000, autoAnswerRetryMs: 5000 },
+  console: { listen: '', tls: { certificate: '', key: '' }, idleTimeoutMs: 15 * 60_000 },
   metrics: { listen: '127.0.0.1:9464' },
   registry: {
     adapter: 'leveldb',
@@ -316,6 +326,10 @@ const RULES: Record<string, Rule> = {
   'store.sync': boolean,
   'workflow.deadlineCheckIntervalMs': integer(0, 86_400_000),
   'workflow.autoAnswerRetryMs': integer(100, 300_000),
+  'console.listen': (v) => (v === '' ? undefined : hostPort(v) && 'must be "host:port", or "" for no console'),
+  'console.tls.certificate': optionalPath,
+  'console.tls.key': optionalPath,
+  'console.idleTimeoutMs': integer(60_000, 86_400_000),
   'metrics.listen': (v) => (v === '' ? undefined : hostPort(v) && 'must be "host:port", or "" to disable'),
   'registry.adapter': oneOf(['leveldb', 'postgres', 'csv', 'module']),
   'registry.includeLocal': boolean,

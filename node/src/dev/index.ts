@@ -20,6 +20,8 @@ export {
   type LocalNode,
   type LocalFederationOptions,
   type LocalNodePorts,
+  type LocalOfficer,
+  type LocalOfficerSpec,
 } from './local-federation.js';
 export { caseText, chainText } from '../cli/trace-commands.js';
 

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  AccessClient,
+  type AccessServer,
   AuthorityClient,
   type AuthorityServer,
   CasesClient,
@@ -15,6 +17,8 @@ import {
   RecordsClient,
   type RecordsServer,
 } from '@tracenet/proto';
+import type { Role } from '../access/actor.js';
+import { base32Decode, totp } from '../access/totp.js';
 import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { initSodium } from '../crypto/sodium.js';
 import { dataPaths, initDataDir, readAuthorityToken } from '../identity/data-dir.js';
@@ -47,10 +51,34 @@ export interface LocalNode {
   readonly cases: UnaryClient<CasesServer>;
   readonly records: UnaryClient<RecordsServer>;
   readonly lookups: UnaryClient<LookupsServer>;
+  readonly access: UnaryClient<AccessServer>;
+  /** The officers' web console, `https://127.0.0.1:<port>`, when the federation was started with `console`. */
+  readonly consoleUrl: string;
+  /** The officer accounts created at start (`officers`), by officer id. */
+  readonly officers: ReadonlyMap<string, LocalOfficer>;
   /** What the process wrote on stdout and stderr (pino JSON lines). */
   readonly output: string[];
   /** SIGTERM, wait for exit (SIGKILL after `graceMs`), close the clients. Idempotent. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** An officer account of a local node: how to sign in as it. */
+export interface LocalOfficer {
+  readonly officerId: string;
+  readonly password: string;
+  readonly roles: readonly Role[];
+  /** The TOTP secret (base32) when the account needs a code; '' otherwise. */
+  readonly totpSecret: string;
+  /** The code to type now ('' without a TOTP secret). */
+  code(atMs?: number): string;
+}
+
+/** An officer account to create on a local node. */
+export interface LocalOfficerSpec {
+  readonly officerId: string;
+  readonly password: string;
+  readonly roles: readonly Role[];
+  readonly displayName?: string;
 }
 
 /** A set of nodes on loopback that have pinned each other. */
@@ -83,6 +111,14 @@ export interface LocalFederationOptions {
    * naming the participant, the port and what it was for, before any node starts.
    */
   readonly ports?: Readonly<Record<string, LocalNodePorts>>;
+  /** Serve each node's officers' web console on a loopback port (`ports.<id>.console`, else ephemeral). */
+  readonly console?: boolean;
+  /**
+   * Officer accounts to create on a node, by participant id. The federation's own clients then use
+   * an API key with every role (named `local-federation`), since the first administrator retires
+   * the bootstrap token.
+   */
+  readonly officers?: Readonly<Record<string, readonly LocalOfficerSpec[]>>;
 }
 
 /** Fixed loopback ports of one node of a local federation (ephemeral or off when absent). */
@@ -91,6 +127,8 @@ export interface LocalNodePorts {
   readonly authority?: number;
   /** The Prometheus endpoint (`/metrics`); off when absent. */
   readonly metrics?: number;
+  /** The officers' web console (with `console`); ephemeral when absent. */
+  readonly console?: number;
 }
 
 /** Resolves when nothing listens on 127.0.0.1:`port`; rejects with the listen error otherwise. */
@@ -216,6 +254,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
             ports.metrics === undefined ? '' : `127.0.0.1:${ports.metrics}`,
             '--log-level',
             options.logLevel ?? 'warn',
+            ...(options.console ? ['--console-listen', `127.0.0.1:${ports.console ?? 0}`] : []),
           ],
           {
             env: { ...process.env, ...options.env, ...options.nodeEnv?.[participantId] },
@@ -244,22 +283,55 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
           stop: stopNode,
         } as unknown as LocalNode);
         const runtime = await waitForRuntime(dataDir, child, output, options.readyTimeoutMs ?? 20_000);
-        const token = await readAuthorityToken(dataDir);
-        const node: LocalNode = {
-          participantId,
-          dataDir,
-          runtime,
-          process: child,
-          output,
-          authority: connectUnary<AuthorityServer>(AuthorityClient, runtime.authority, token),
-          cases: connectUnary<CasesServer>(CasesClient, runtime.authority, token),
-          records: connectUnary<RecordsServer>(RecordsClient, runtime.authority, token),
-          lookups: connectUnary<LookupsServer>(LookupsClient, runtime.authority, token),
-          stop: stopNode,
+        const connect = (token: string, officers: ReadonlyMap<string, LocalOfficer>): LocalNode => {
+          for (const client of clients.splice(0)) client.close();
+          const node: LocalNode = {
+            participantId,
+            dataDir,
+            runtime,
+            process: child,
+            output,
+            authority: connectUnary<AuthorityServer>(AuthorityClient, runtime.authority, token),
+            cases: connectUnary<CasesServer>(CasesClient, runtime.authority, token),
+            records: connectUnary<RecordsServer>(RecordsClient, runtime.authority, token),
+            lookups: connectUnary<LookupsServer>(LookupsClient, runtime.authority, token),
+            access: connectUnary<AccessServer>(AccessClient, runtime.authority, token),
+            consoleUrl: runtime.console ? `https://${runtime.console}` : '',
+            officers,
+            stop: stopNode,
+          };
+          clients.push(node.authority, node.cases, node.records, node.lookups, node.access);
+          nodes.set(participantId, node);
+          return node;
         };
-        clients.push(node.authority, node.cases, node.records, node.lookups);
-        nodes.set(participantId, node);
-        return node;
+        const node = connect(await readAuthorityToken(dataDir), new Map());
+        const specs = options.officers?.[participantId] ?? [];
+        if (specs.length === 0) return node;
+        // An API key first: the first administrator ends setup mode and with it the bootstrap token.
+        const { apiKey } = await node.access.call('addClient', {
+          clientId: 'local-federation',
+          roles: ['officer', 'supervisor', 'auditor', 'administrator'],
+          expiresAtMs: Date.now() + 30 * 86_400_000,
+        });
+        const officers = new Map<string, LocalOfficer>();
+        for (const spec of specs) {
+          const added = await node.access.call('addOfficer', {
+            officerId: spec.officerId,
+            displayName: spec.displayName ?? '',
+            roles: [...spec.roles],
+            password: spec.password,
+            requireTotp: false,
+          });
+          const secret = added.totpSecret;
+          officers.set(spec.officerId, {
+            officerId: spec.officerId,
+            password: spec.password,
+            roles: spec.roles,
+            totpSecret: secret,
+            code: (atMs = Date.now()) => (secret === '' ? '' : totp(base32Decode(secret), atMs)),
+          });
+        }
+        return connect(apiKey, officers);
       }),
     );
     const cards = await Promise.all(

@@ -2741,6 +2741,155 @@ export const CompleteOidcSignInRequest: MessageFns<CompleteOidcSignInRequest> = 
  * Login needs no bearer token; WhoAmI and Logout need any valid session or API key; every other
  * method needs the administrator role (or the bootstrap token while the node is in setup mode).
  */
+export type AccessDefinition = typeof AccessDefinition;
+export const AccessDefinition = {
+  name: "Access",
+  fullName: "tracenet.v1.Access",
+  methods: {
+    /**
+     * Login checks an officer's password and, when the account requires one, the TOTP code, and
+     * opens a session. Failures are counted: after repeated ones the account backs off, then locks.
+     */
+    login: {
+      name: "Login",
+      requestType: LoginRequest as typeof LoginRequest,
+      requestStream: false,
+      responseType: LoginResponse as typeof LoginResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Logout revokes the session presented in the call's bearer token. */
+    logout: {
+      name: "Logout",
+      requestType: LogoutRequest as typeof LogoutRequest,
+      requestStream: false,
+      responseType: LogoutResponse as typeof LogoutResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** WhoAmI describes the caller: officer, client or bootstrap token, its roles and session. */
+    whoAmI: {
+      name: "WhoAmI",
+      requestType: WhoAmIRequest as typeof WhoAmIRequest,
+      requestStream: false,
+      responseType: WhoAmIResponse as typeof WhoAmIResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * AddOfficer creates an officer account with a password (and a TOTP secret, returned once).
+     * Creating the first administrator ends the setup mode: the bootstrap token is then refused.
+     */
+    addOfficer: {
+      name: "AddOfficer",
+      requestType: AddOfficerRequest as typeof AddOfficerRequest,
+      requestStream: false,
+      responseType: AddOfficerResponse as typeof AddOfficerResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** ListOfficers lists the officer accounts, without their secrets. */
+    listOfficers: {
+      name: "ListOfficers",
+      requestType: ListOfficersRequest as typeof ListOfficersRequest,
+      requestStream: false,
+      responseType: ListOfficersResponse as typeof ListOfficersResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** DisableOfficer disables an account and revokes its sessions (or enables it again). */
+    disableOfficer: {
+      name: "DisableOfficer",
+      requestType: DisableOfficerRequest as typeof DisableOfficerRequest,
+      requestStream: false,
+      responseType: OfficerResponse as typeof OfficerResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** SetOfficerRoles replaces an officer's roles. */
+    setOfficerRoles: {
+      name: "SetOfficerRoles",
+      requestType: SetOfficerRolesRequest as typeof SetOfficerRolesRequest,
+      requestStream: false,
+      responseType: OfficerResponse as typeof OfficerResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * ResetOfficerPassword sets a new password (and optionally a new TOTP secret), clears a
+     * lockout and revokes the officer's sessions. Administrators only.
+     */
+    resetOfficerPassword: {
+      name: "ResetOfficerPassword",
+      requestType: ResetOfficerPasswordRequest as typeof ResetOfficerPasswordRequest,
+      requestStream: false,
+      responseType: ResetOfficerPasswordResponse as typeof ResetOfficerPasswordResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** AddClient creates a named client with roles and an expiry and returns its API key, once. */
+    addClient: {
+      name: "AddClient",
+      requestType: AddClientRequest as typeof AddClientRequest,
+      requestStream: false,
+      responseType: AddClientResponse as typeof AddClientResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** ListClients lists the clients, without their keys. */
+    listClients: {
+      name: "ListClients",
+      requestType: ListClientsRequest as typeof ListClientsRequest,
+      requestStream: false,
+      responseType: ListClientsResponse as typeof ListClientsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** RevokeClient revokes a client's API key for good. */
+    revokeClient: {
+      name: "RevokeClient",
+      requestType: RevokeClientRequest as typeof RevokeClientRequest,
+      requestStream: false,
+      responseType: ClientResponse as typeof ClientResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * BeginOidcSignIn begins a sign-in through the state's identity provider (OpenID Connect,
+     * authorization code flow with PKCE): the node keeps a fresh state, nonce and PKCE verifier
+     * and returns the provider's authorization URL for the user to open. Needs no bearer token.
+     */
+    beginOidcSignIn: {
+      name: "BeginOidcSignIn",
+      requestType: BeginOidcSignInRequest as typeof BeginOidcSignInRequest,
+      requestStream: false,
+      responseType: BeginOidcSignInResponse as typeof BeginOidcSignInResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * CompleteOidcSignIn takes the URL the provider sent the browser back to, redeems the code
+     * with the verifier, checks the ID token, maps the configured claim to roles and opens a
+     * session, as Login does. Each begun sign-in completes at most once. Needs no bearer token.
+     */
+    completeOidcSignIn: {
+      name: "CompleteOidcSignIn",
+      requestType: CompleteOidcSignInRequest as typeof CompleteOidcSignInRequest,
+      requestStream: false,
+      responseType: LoginResponse as typeof LoginResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * Access manages who may use the Authority API of a node (docs/protocol.md section 7): officer
+ * accounts with roles, their sign-in (password and TOTP second factor) into short-lived sessions,
+ * and the API keys of named clients (case systems, scripts). It is served on the Authority port.
+ * Login needs no bearer token; WhoAmI and Logout need any valid session or API key; every other
+ * method needs the administrator role (or the bootstrap token while the node is in setup mode).
+ */
 export type AccessService = typeof AccessService;
 export const AccessService = {
   /**

@@ -4120,6 +4120,200 @@ export const ListAuditResponse: MessageFns<ListAuditResponse> = {
  * loopback by default and requires "authorization: Bearer <token>" metadata on every call.
  * docs/protocol.md section 7. The ITI case workflow extends it.
  */
+export type AuthorityDefinition = typeof AuthorityDefinition;
+export const AuthorityDefinition = {
+  name: "Authority",
+  fullName: "tracenet.v1.Authority",
+  methods: {
+    /** GetNodeInfo describes this node. */
+    getNodeInfo: {
+      name: "GetNodeInfo",
+      requestType: GetNodeInfoRequest as typeof GetNodeInfoRequest,
+      requestStream: false,
+      responseType: GetNodeInfoResponse as typeof GetNodeInfoResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * AddPeer verifies a peer card and pins it (or replaces the pinned card of the same keys
+     * by a newer one).
+     */
+    addPeer: {
+      name: "AddPeer",
+      requestType: AddPeerRequest as typeof AddPeerRequest,
+      requestStream: false,
+      responseType: AddPeerResponse as typeof AddPeerResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** ListPeers lists the pinned peers. */
+    listPeers: {
+      name: "ListPeers",
+      requestType: ListPeersRequest as typeof ListPeersRequest,
+      requestStream: false,
+      responseType: ListPeersResponse as typeof ListPeersResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** SendNotice queues a notice to a pinned peer. It returns once the message is durably queued. */
+    sendNotice: {
+      name: "SendNotice",
+      requestType: SendNoticeRequest as typeof SendNoticeRequest,
+      requestStream: false,
+      responseType: SendNoticeResponse as typeof SendNoticeResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** ListMessages lists messages received, queued, delivered or failed. */
+    listMessages: {
+      name: "ListMessages",
+      requestType: ListMessagesRequest as typeof ListMessagesRequest,
+      requestStream: false,
+      responseType: ListMessagesResponse as typeof ListMessagesResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** GetDeliveryStats counts messages by where they are. */
+    getDeliveryStats: {
+      name: "GetDeliveryStats",
+      requestType: GetDeliveryStatsRequest as typeof GetDeliveryStatsRequest,
+      requestStream: false,
+      responseType: GetDeliveryStatsResponse as typeof GetDeliveryStatsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** VerifyAudit checks the whole audit chain and its signed checkpoints. */
+    verifyAudit: {
+      name: "VerifyAudit",
+      requestType: VerifyAuditRequest as typeof VerifyAuditRequest,
+      requestStream: false,
+      responseType: VerifyAuditResponse as typeof VerifyAuditResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** SetPeerPolicy sets what a pinned peer may do here and what happens automatically. */
+    setPeerPolicy: {
+      name: "SetPeerPolicy",
+      requestType: SetPeerPolicyRequest as typeof SetPeerPolicyRequest,
+      requestStream: false,
+      responseType: SetPeerPolicyResponse as typeof SetPeerPolicyResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** GetPeerPolicy returns a peer's policy (the default when none was set). */
+    getPeerPolicy: {
+      name: "GetPeerPolicy",
+      requestType: GetPeerPolicyRequest as typeof GetPeerPolicyRequest,
+      requestStream: false,
+      responseType: GetPeerPolicyResponse as typeof GetPeerPolicyResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * WatchEvents streams the node's events with a sequence number greater than after_sequence:
+     * the stored ones first, then new ones as they happen, until the caller cancels.
+     */
+    watchEvents: {
+      name: "WatchEvents",
+      requestType: WatchEventsRequest as typeof WatchEventsRequest,
+      requestStream: false,
+      responseType: NodeEvent as typeof NodeEvent,
+      responseStream: true,
+      options: {},
+    },
+    /**
+     * RotateKeys replaces the node's keys and TLS certificate, issues a new card and announces it
+     * to every pinned peer with a KEY_ROTATION message signed by the previous keys
+     * (docs/protocol.md 15.2).
+     */
+    rotateKeys: {
+      name: "RotateKeys",
+      requestType: RotateKeysRequest as typeof RotateKeysRequest,
+      requestStream: false,
+      responseType: RotateKeysResponse as typeof RotateKeysResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * RevokeKeys declares the node's current keys compromised: it rotates without grace and sends
+     * every pinned peer a KEY_REVOCATION signed by the new keys (docs/protocol.md 15.3).
+     */
+    revokeKeys: {
+      name: "RevokeKeys",
+      requestType: RevokeKeysRequest as typeof RevokeKeysRequest,
+      requestStream: false,
+      responseType: RevokeKeysResponse as typeof RevokeKeysResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * LoadRoster verifies a roster with the configured operator key and installs it
+     * (docs/protocol.md 15.4).
+     */
+    loadRoster: {
+      name: "LoadRoster",
+      requestType: LoadRosterRequest as typeof LoadRosterRequest,
+      requestStream: false,
+      responseType: LoadRosterResponse as typeof LoadRosterResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** GetRoster describes the installed roster. */
+    getRoster: {
+      name: "GetRoster",
+      requestType: GetRosterRequest as typeof GetRosterRequest,
+      requestStream: false,
+      responseType: GetRosterResponse as typeof GetRosterResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * RemovePeer unpins a peer: its envelopes are refused and nothing is sent to it until a card of
+     * it is pinned again. Key ids it revoked stay refused; its policy, cases and messages are kept
+     * (docs/protocol.md 2.4).
+     */
+    removePeer: {
+      name: "RemovePeer",
+      requestType: RemovePeerRequest as typeof RemovePeerRequest,
+      requestStream: false,
+      responseType: RemovePeerResponse as typeof RemovePeerResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * CreateBackup streams a consistent online backup of the node: the bytes of a backup file
+     * (docs/protocol.md 7.5), in order, ending with a manifest signed by the node's signing key.
+     * Secret key files are left out unless include_keys is set.
+     */
+    createBackup: {
+      name: "CreateBackup",
+      requestType: CreateBackupRequest as typeof CreateBackupRequest,
+      requestStream: false,
+      responseType: BackupChunk as typeof BackupChunk,
+      responseStream: true,
+      options: {},
+    },
+    /**
+     * ListAudit pages through the audit log in sequence order, each entry with the actor it
+     * names (docs/protocol.md 8.1), filtered by officer, client and time. It reads; it does not
+     * verify (VerifyAudit does).
+     */
+    listAudit: {
+      name: "ListAudit",
+      requestType: ListAuditRequest as typeof ListAuditRequest,
+      requestStream: false,
+      responseType: ListAuditResponse as typeof ListAuditResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * Authority is the node's local API for its own state's officers and systems. It listens on
+ * loopback by default and requires "authorization: Bearer <token>" metadata on every call.
+ * docs/protocol.md section 7. The ITI case workflow extends it.
+ */
 export type AuthorityService = typeof AuthorityService;
 export const AuthorityService = {
   /** GetNodeInfo describes this node. */

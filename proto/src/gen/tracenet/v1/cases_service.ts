@@ -3761,6 +3761,237 @@ export const ApprovalPolicyResponse: MessageFns<ApprovalPolicyResponse> = {
  * a case checks the state machine and answers FAILED_PRECONDITION (ILLEGAL_TRANSITION) when the
  * step is not allowed in the case's state.
  */
+export type CasesDefinition = typeof CasesDefinition;
+export const CasesDefinition = {
+  name: "Cases",
+  fullName: "tracenet.v1.Cases",
+  methods: {
+    /** CreateCase records a trace request as a draft, or sends it at once when send is set. */
+    createCase: {
+      name: "CreateCase",
+      requestType: CreateCaseRequest as typeof CreateCaseRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** SendCase sends a draft. */
+    sendCase: {
+      name: "SendCase",
+      requestType: CaseIdRequest as typeof CaseIdRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** ListCases lists cases, newest first, with filters. */
+    listCases: {
+      name: "ListCases",
+      requestType: ListCasesRequest as typeof ListCasesRequest,
+      requestStream: false,
+      responseType: ListCasesResponse as typeof ListCasesResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** GetCase returns one case with its timeline. */
+    getCase: {
+      name: "GetCase",
+      requestType: CaseIdRequest as typeof CaseIdRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** AcknowledgeCase acknowledges a received request. */
+    acknowledgeCase: {
+      name: "AcknowledgeCase",
+      requestType: AcknowledgeCaseRequest as typeof AcknowledgeCaseRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** AnswerCase answers a received request. */
+    answerCase: {
+      name: "AnswerCase",
+      requestType: AnswerCaseRequest as typeof AnswerCaseRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** DelayCase tells the requester the answer will be late, and why. */
+    delayCase: {
+      name: "DelayCase",
+      requestType: DelayCaseRequest as typeof DelayCaseRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** RestrictCase answers with part of the information only, and says why. */
+    restrictCase: {
+      name: "RestrictCase",
+      requestType: RestrictCaseRequest as typeof RestrictCaseRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** RefuseCase refuses a received request, with its reason. */
+    refuseCase: {
+      name: "RefuseCase",
+      requestType: RefuseCaseRequest as typeof RefuseCaseRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** RequestClarification asks the requester a question (requested side). */
+    requestClarification: {
+      name: "RequestClarification",
+      requestType: RequestClarificationRequest as typeof RequestClarificationRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** ReplyClarification answers the requested participant's question (requester side). */
+    replyClarification: {
+      name: "ReplyClarification",
+      requestType: ReplyClarificationRequest as typeof ReplyClarificationRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** CloseCase closes an answered, restricted or refused case with feedback (requester side). */
+    closeCase: {
+      name: "CloseCase",
+      requestType: CloseCaseRequest as typeof CloseCaseRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** WithdrawCase withdraws a request (requester side). */
+    withdrawCase: {
+      name: "WithdrawCase",
+      requestType: WithdrawCaseRequest as typeof WithdrawCaseRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** FollowOn opens the follow-on case to the participant a REFERRED answer names, linked to it. */
+    followOn: {
+      name: "FollowOn",
+      requestType: FollowOnRequest as typeof FollowOnRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** GetTraceChain returns every case of the chain a case belongs to, in order. */
+    getTraceChain: {
+      name: "GetTraceChain",
+      requestType: CaseIdRequest as typeof CaseIdRequest,
+      requestStream: false,
+      responseType: GetTraceChainResponse as typeof GetTraceChainResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * ShareCase passes the answer of one of our cases on to a third participant, when the answer's
+     * use restrictions or a granted consent allow it; the provider is notified in the same step
+     * (docs/protocol.md 14.4). FAILED_PRECONDITION (DISCLOSURE_NOT_ALLOWED) otherwise.
+     */
+    shareCase: {
+      name: "ShareCase",
+      requestType: ShareCaseRequest as typeof ShareCaseRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** RequestConsent asks the provider to allow disclosure to a third participant (requester side). */
+    requestConsent: {
+      name: "RequestConsent",
+      requestType: RequestConsentRequest as typeof RequestConsentRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** DecideConsent grants or refuses the open consent request (requested side). */
+    decideConsent: {
+      name: "DecideConsent",
+      requestType: DecideConsentRequest as typeof DecideConsentRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * ListApprovals lists the steps drafted under the four-eyes approval policy, newest first
+     * (docs/protocol.md 12.12): the pending ones, or every one with all set.
+     */
+    listApprovals: {
+      name: "ListApprovals",
+      requestType: ListApprovalsRequest as typeof ListApprovalsRequest,
+      requestStream: false,
+      responseType: ListApprovalsResponse as typeof ListApprovalsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * ApproveStep approves a waiting step and carries it out: the approver holds the supervisor role
+     * and is not the drafter (FORBIDDEN, rule supervisor_role or four_eyes otherwise).
+     */
+    approveStep: {
+      name: "ApproveStep",
+      requestType: ApproveStepRequest as typeof ApproveStepRequest,
+      requestStream: false,
+      responseType: ApprovalResponse as typeof ApprovalResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** RejectStep rejects a waiting step: nothing of it is carried out. Same checks as ApproveStep. */
+    rejectStep: {
+      name: "RejectStep",
+      requestType: RejectStepRequest as typeof RejectStepRequest,
+      requestStream: false,
+      responseType: ApprovalResponse as typeof ApprovalResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** GetApprovalPolicy returns which steps wait for a supervisor's approval. */
+    getApprovalPolicy: {
+      name: "GetApprovalPolicy",
+      requestType: GetApprovalPolicyRequest as typeof GetApprovalPolicyRequest,
+      requestStream: false,
+      responseType: ApprovalPolicyResponse as typeof ApprovalPolicyResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** SetApprovalPolicy replaces the approval policy (an administrator's step; audited). */
+    setApprovalPolicy: {
+      name: "SetApprovalPolicy",
+      requestType: SetApprovalPolicyRequest as typeof SetApprovalPolicyRequest,
+      requestStream: false,
+      responseType: ApprovalPolicyResponse as typeof ApprovalPolicyResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * Cases is the part of the Authority API that runs the ITI tracing workflow. It is served on the
+ * Authority port with the same bearer token (docs/protocol.md section 7). Every call that changes
+ * a case checks the state machine and answers FAILED_PRECONDITION (ILLEGAL_TRANSITION) when the
+ * step is not allowed in the case's state.
+ */
 export type CasesService = typeof CasesService;
 export const CasesService = {
   /** CreateCase records a trace request as a draft, or sends it at once when send is set. */

@@ -151,6 +151,51 @@ export const GetPeerCardResponse: MessageFns<GetPeerCardResponse> = {
 };
 
 /** Federation is the peer-facing service every node offers over TLS (docs/protocol.md section 5). */
+export type FederationDefinition = typeof FederationDefinition;
+export const FederationDefinition = {
+  name: "Federation",
+  fullName: "tracenet.v1.Federation",
+  methods: {
+    /**
+     * Deliver hands one envelope to its recipient. On success the answer is a receipt signed by the
+     * recipient with status ACCEPTED or DUPLICATE. A refusal is a gRPC error whose ErrorDetail
+     * names the code; when the header authenticated it also carries a signed REJECTED receipt.
+     */
+    deliver: {
+      name: "Deliver",
+      requestType: Envelope as typeof Envelope,
+      requestStream: false,
+      responseType: Receipt as typeof Receipt,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Lookup asks whether the recipient holds a record of interest matching the query. Request and
+     * response are both envelopes: a LOOKUP_QUERY sealed to the recipient, answered by a
+     * LOOKUP_ANSWER sealed back to the sender (same query_id). A refusal is a gRPC error with an
+     * ErrorDetail (e.g. KIND_NOT_ALLOWED when policy does not allow lookups, RATE_LIMITED).
+     */
+    lookup: {
+      name: "Lookup",
+      requestType: Envelope as typeof Envelope,
+      requestStream: false,
+      responseType: Envelope as typeof Envelope,
+      responseStream: false,
+      options: {},
+    },
+    /** GetPeerCard returns this node's current signed peer card. It is public. */
+    getPeerCard: {
+      name: "GetPeerCard",
+      requestType: GetPeerCardRequest as typeof GetPeerCardRequest,
+      requestStream: false,
+      responseType: GetPeerCardResponse as typeof GetPeerCardResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/** Federation is the peer-facing service every node offers over TLS (docs/protocol.md section 5). */
 export type FederationService = typeof FederationService;
 export const FederationService = {
   /**

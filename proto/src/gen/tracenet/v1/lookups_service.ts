@@ -1072,6 +1072,49 @@ export const TraceFromHitRequest: MessageFns<TraceFromHitRequest> = {
  * for the hits other states made on this node's records. Served on the Authority port with the
  * same bearer token (docs/protocol.md section 13).
  */
+export type LookupsDefinition = typeof LookupsDefinition;
+export const LookupsDefinition = {
+  name: "Lookups",
+  fullName: "tracenet.v1.Lookups",
+  methods: {
+    /**
+     * Lookup asks all pinned peers that allow it, or the ones named, concurrently, each with its
+     * own deadline, and returns per peer hit or no hit, plus the peers that did not answer in time.
+     */
+    lookup: {
+      name: "Lookup",
+      requestType: LookupRequest as typeof LookupRequest,
+      requestStream: false,
+      responseType: LookupResponse as typeof LookupResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** ListHits lists the hits peers made on this node's records of interest, newest first. */
+    listHits: {
+      name: "ListHits",
+      requestType: ListHitsRequest as typeof ListHitsRequest,
+      requestStream: false,
+      responseType: ListHitsResponse as typeof ListHitsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** TraceFromHit opens a trace request to the owner of a hit, quoting its reference. */
+    traceFromHit: {
+      name: "TraceFromHit",
+      requestType: TraceFromHitRequest as typeof TraceFromHitRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * Lookups is the part of the Authority API for hit / no hit searches across the federation and
+ * for the hits other states made on this node's records. Served on the Authority port with the
+ * same bearer token (docs/protocol.md section 13).
+ */
 export type LookupsService = typeof LookupsService;
 export const LookupsService = {
   /**

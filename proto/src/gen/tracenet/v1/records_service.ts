@@ -1490,6 +1490,103 @@ export const LoadAliasesResponse: MessageFns<LoadAliasesResponse> = {
  * Records is the part of the Authority API that keeps the state's own weapon records
  * (docs/protocol.md section 11). Served on the Authority port with the same bearer token.
  */
+export type RecordsDefinition = typeof RecordsDefinition;
+export const RecordsDefinition = {
+  name: "Records",
+  fullName: "tracenet.v1.Records",
+  methods: {
+    /**
+     * PutRecord creates a record (record_id empty) or replaces one. Validated; indexes updated in
+     * the same batch.
+     */
+    putRecord: {
+      name: "PutRecord",
+      requestType: PutRecordRequest as typeof PutRecordRequest,
+      requestStream: false,
+      responseType: RecordResponse as typeof RecordResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** GetRecord returns one record, secondary marks included (this is the owner's own view). */
+    getRecord: {
+      name: "GetRecord",
+      requestType: GetRecordRequest as typeof GetRecordRequest,
+      requestStream: false,
+      responseType: RecordResponse as typeof RecordResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** SearchRecords finds records by composite identity, or by serial number alone. */
+    searchRecords: {
+      name: "SearchRecords",
+      requestType: SearchRecordsRequest as typeof SearchRecordsRequest,
+      requestStream: false,
+      responseType: SearchRecordsResponse as typeof SearchRecordsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** DeleteRecord deletes a record, refused while its retention period runs (ITI para 12). */
+    deleteRecord: {
+      name: "DeleteRecord",
+      requestType: DeleteRecordRequest as typeof DeleteRecordRequest,
+      requestStream: false,
+      responseType: DeleteRecordResponse as typeof DeleteRecordResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * ImportRecords streams a CSV or JSON Lines file in chunks; the node answers with progress,
+     * each bad row with its line number, and a final summary.
+     */
+    importRecords: {
+      name: "ImportRecords",
+      requestType: ImportRecordsRequest as typeof ImportRecordsRequest,
+      requestStream: true,
+      responseType: ImportRecordsProgress as typeof ImportRecordsProgress,
+      responseStream: true,
+      options: {},
+    },
+    /**
+     * ReportRecord makes a record a record of interest (lost, stolen, trafficked, smuggled) that
+     * peers' lookups can hit (docs/protocol.md section 13), or replaces its report.
+     */
+    reportRecord: {
+      name: "ReportRecord",
+      requestType: ReportRecordRequest as typeof ReportRecordRequest,
+      requestStream: false,
+      responseType: RecordResponse as typeof RecordResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** ClearReport withdraws the report: the record is no longer a record of interest. */
+    clearReport: {
+      name: "ClearReport",
+      requestType: ClearReportRequest as typeof ClearReportRequest,
+      requestStream: false,
+      responseType: RecordResponse as typeof RecordResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * LoadAliases replaces the manufacturer (or calibre) alias table that identity searches,
+     * automatic answers and lookups match with (docs/protocol.md 13.5). The node keeps it in
+     * <data>/aliases.csv (<data>/calibre-aliases.csv), so it survives restarts.
+     */
+    loadAliases: {
+      name: "LoadAliases",
+      requestType: LoadAliasesRequest as typeof LoadAliasesRequest,
+      requestStream: false,
+      responseType: LoadAliasesResponse as typeof LoadAliasesResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/**
+ * Records is the part of the Authority API that keeps the state's own weapon records
+ * (docs/protocol.md section 11). Served on the Authority port with the same bearer token.
+ */
 export type RecordsService = typeof RecordsService;
 export const RecordsService = {
   /**

@@ -1,0 +1,432 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import {
+  AccessDefinition,
+  AuthorityDefinition,
+  CasesDefinition,
+  ErrorCode,
+  LoginRequest,
+  LoginResponse,
+  LookupsDefinition,
+  NodeEvent,
+  RecordsDefinition,
+  TracenetError,
+  WhoAmIResponse,
+} from '@tracenet/proto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServiceTable } from '../../api/service-table.js';
+import { permissionOf } from '../../access/permissions.js';
+import type { Scheduler } from '../../util/scheduler.js';
+import { type Caller, invokeServerStream, invokeUnary } from './invoke.js';
+
+/** The console's settings (`console.*` in docs/operations.md). */
+export interface ConsoleSettings {
+  /** "host:port" the console listens on. */
+  readonly listen: string;
+  /** An officer who does nothing for this long is signed out of the console. */
+  readonly idleTimeoutMs: number;
+}
+
+/** What the console needs from the node. */
+export interface ConsoleDeps {
+  readonly settings: ConsoleSettings;
+  /** The Authority API's handlers, by method path: every console call goes through them. */
+  readonly methods: ServiceTable;
+  /** The HTTPS certificate and key (PEM): the configured ones, or the node's own. */
+  readonly tls: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** This node's participant id, shown in the console's header. */
+  readonly participantId: string;
+  /** Time (idle timeout) and the keep-alive timer of live updates. */
+  readonly clock: Scheduler;
+  readonly logger: Logger;
+  /** Where the built browser files are (index.html, assets/); `dist/console/web` by default. */
+  readonly webRoot?: string;
+}
+
+/** A running console. */
+export interface ConsoleServer {
+  /** "host:port" it listens on (the port filled in when 0 was asked). */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** The session cookie: `__Host-` binds it to this origin, over HTTPS, for every path. */
+export const SESSION_COOKIE = '__Host-tracenet-session';
+const CSRF_COOKIE = '__Host-tracenet-csrf';
+/** Largest JSON body of a call (a trace request with its photos of the markings). */
+const BODY_LIMIT = 12 * 1024 * 1024;
+const SERVICES = [AuthorityDefinition, CasesDefinition, RecordsDefinition, LookupsDefinition, AccessDefinition];
+/** Methods with a route of their own (sign-in and sign-out set and clear the cookie), not callable through /api/rpc. */
+const OWN_ROUTES = new Set([
+  '/tracenet.v1.Access/Login',
+  '/tracenet.v1.Access/Logout',
+  '/tracenet.v1.Access/BeginOidcSignIn',
+  '/tracenet.v1.Access/CompleteOidcSignIn',
+]);
+
+interface MessageCodec {
+  fromJSON(object: unknown): unknown;
+  toJSON(message: never): unknown;
+}
+interface ConsoleMethod {
+  readonly path: string;
+  readonly requestType: MessageCodec;
+  readonly responseType: MessageCodec;
+}
+
+/** Every unary method of the Authority API the console may call, by path, with its JSON codecs. */
+function consoleMethods(): ReadonlyMap<string, ConsoleMethod> {
+  const methods = new Map<string, ConsoleMethod>();
+  for (const service of SERVICES) {
+    for (const method of Object.values(service.methods) as Array<{
+      name: string;
+      requestType: MessageCodec;
+      responseType: MessageCodec;
+      requestStream: boolean;
+      responseStream: boolean;
+    }>) {
+      const path = `/${service.fullName}/${method.name}`;
+      if (method.requestStream || method.responseStream || OWN_ROUTES.has(path)) continue;
+      if (permissionOf(path) === undefined) continue;
+      methods.set(path, { path, requestType: method.requestType, responseType: method.responseType });
+    }
+  }
+  return methods;
+}
+
+/** HTTP status of a Tracenet error, from its gRPC status (docs/errors.md). */
+const HTTP_OF_GRPC: Readonly<Record<number, number>> = {
+  3: 400, // INVALID_ARGUMENT
+  4: 504, // DEADLINE_EXCEEDED
+  5: 404, // NOT_FOUND
+  6: 409, // ALREADY_EXISTS
+  7: 403, // PERMISSION_DENIED
+  8: 429, // RESOURCE_EXHAUSTED
+  9: 409, // FAILED_PRECONDITION
+  10: 409, // ABORTED
+  11: 400, // OUT_OF_RANGE
+  12: 404, // UNIMPLEMENTED
+  14: 503, // UNAVAILABLE
+  16: 401, // UNAUTHENTICATED
+};
+
+/** The JSON body of a refused call: the Tracenet error code, message, field and rule. */
+export interface ConsoleErrorBody {
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly field: string;
+    readonly rule: string;
+    readonly violations: ReadonlyArray<{ field: string; rule: string; message: string }>;
+  };
+}
+
+function sendError(reply: FastifyReply, error: unknown, logger: Logger): FastifyReply {
+  const failure = TracenetError.from(error);
+  const internal = failure.code === ErrorCode.ERROR_CODE_INTERNAL;
+  if (internal) logger.error({ err: error }, 'console call failed');
+  const body: ConsoleErrorBody = {
+    error: {
+      code: failure.codeName,
+      message: internal ? 'internal error; nothing was written' : failure.message,
+      field: failure.field,
+      rule: internal ? 'internal' : failure.rule,
+      violations: failure.violations.map((v) => ({ field: v.field, rule: v.rule, message: v.message })),
+    },
+  };
+  return reply.code(HTTP_OF_GRPC[failure.grpcStatus] ?? 500).send(body);
+}
+
+function consoleError(code: ErrorCode, message: string, field: string, rule: string): TracenetError {
+  return new TracenetError(code, message, { field, rule });
+}
+
+/** The built browser files next to this module (dist/console/web), or from src/ in tests. */
+function defaultWebRoot(): string {
+  const beside = fileURLToPath(new URL('../web/', import.meta.url));
+  if (existsSync(`${beside}index.html`)) return beside;
+  return fileURLToPath(new URL('../../../dist/console/web/', import.meta.url));
+}
+
+/** The address of a browser as the node's refusal tally names sources. */
+function peerOf(request: FastifyRequest): string {
+  const ip = request.ip;
+  return ip.includes(':') ? `ipv6:[${ip}]:0` : `ipv4:${ip}:0`;
+}
+
+/**
+ * Starts the officers' web console (docs/console.md): the browser application and a JSON API over
+ * the Authority API's own handlers. Every call runs as the officer of the session cookie through
+ * the same token check, role table, validation and audit as a gRPC call; the console adds sign-in
+ * with a `HttpOnly; Secure; SameSite=Strict` cookie, CSRF tokens, an idle timeout, rate limits and
+ * a Content Security Policy that loads nothing from outside the node.
+ */
+export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
+  const logger = deps.logger.child({ component: 'console' });
+  const methods = consoleMethods();
+  const app: FastifyInstance = Fastify({
+    https: { cert: deps.tls.cert, key: deps.tls.key },
+    bodyLimit: BODY_LIMIT,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  });
+  /** Last activity of each session seen by the console (sha-256 of its token → ms). */
+  const lastSeen = new Map<string, number>();
+  const sessionKey = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        manifestSrc: ["'self'"],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+    crossOriginEmbedderPolicy: true,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyCsrf, {
+    cookieKey: CSRF_COOKIE,
+    cookieOpts: { path: '/', httpOnly: true, secure: true, sameSite: 'strict', signed: false },
+  });
+  await app.register(fastifyRateLimit, { global: true, max: 1200, timeWindow: 60_000 });
+
+  const webRoot = deps.webRoot ?? defaultWebRoot();
+  await app.register(fastifyStatic, {
+    root: webRoot,
+    preCompressed: true,
+    index: ['index.html'],
+    wildcard: false,
+    setHeaders: (reply, path) => {
+      reply.header(
+        'cache-control',
+        path.includes('/assets/') && /-[A-Z0-9]{8}\./.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
+    },
+  });
+
+  /** The session token of the cookie, after the idle check; throws UNAUTHORIZED. */
+  const sessionOf = async (request: FastifyRequest, reply: FastifyReply): Promise<Caller> => {
+    const token = request.cookies[SESSION_COOKIE] ?? '';
+    const peer = peerOf(request);
+    if (token === '') throw consoleError(ErrorCode.ERROR_CODE_UNAUTHORIZED, 'sign in first', 'session', 'signed_out');
+    const key = sessionKey(token);
+    const now = deps.clock.now();
+    const last = lastSeen.get(key);
+    if (last !== undefined && now - last > deps.settings.idleTimeoutMs) {
+      lastSeen.delete(key);
+      await invokeUnary(deps.methods, '/tracenet.v1.Access/Logout', {}, { token, peer }).catch(() => undefined);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      throw consoleError(
+        ErrorCode.ERROR_CODE_UNAUTHORIZED,
+        `signed out after ${Math.round(deps.settings.idleTimeoutMs / 60_000)} minutes without activity`,
+        'session',
+        'session_idle',
+      );
+    }
+    lastSeen.set(key, now);
+    return { token, peer };
+  };
+  const csrf = app.csrfProtection;
+
+  // What the browser needs before and after sign-in: the node, the CSRF token, the officer if any.
+  app.get('/api/session', async (request, reply) => {
+    const csrfToken = reply.generateCsrf();
+    const token = request.cookies[SESSION_COOKIE] ?? '';
+    let who: unknown = null;
+    if (token !== '') {
+      try {
+        who = WhoAmIResponse.toJSON(
+          (await invokeUnary(
+            deps.methods,
+            '/tracenet.v1.Access/WhoAmI',
+            {},
+            await sessionOf(request, reply),
+          )) as WhoAmIResponse,
+        );
+      } catch {
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      }
+    }
+    return reply.header('cache-control', 'no-store').send({ participantId: deps.participantId, csrfToken, who });
+  });
+
+  app.post(
+    '/api/session',
+    { onRequest: csrf, config: { rateLimit: { max: 20, timeWindow: 60_000 } } },
+    async (request, reply) => {
+      try {
+        const login = LoginRequest.fromJSON(request.body ?? {});
+        const opened = (await invokeUnary(deps.methods, '/tracenet.v1.Access/Login', login, {
+          token: '',
+          peer: peerOf(request),
+        })) as LoginResponse;
+        lastSeen.set(sessionKey(opened.sessionToken), deps.clock.now());
+        reply.setCookie(SESSION_COOKIE, opened.sessionToken, {
+          path: '/',
+          httpOnly: true,
+          secure: true,
+          sameSite: 'strict',
+          expires: new Date(opened.expiresAtMs),
+        });
+        return reply.header('cache-control', 'no-store').send(LoginResponse.toJSON({ ...opened, sessionToken: '' }));
+      } catch (error) {
+        return sendError(reply, error, logger);
+      }
+    },
+  );
+
+  app.post('/api/session/end', { onRequest: csrf }, async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE] ?? '';
+    if (token !== '') {
+      lastSeen.delete(sessionKey(token));
+      await invokeUnary(deps.methods, '/tracenet.v1.Access/Logout', {}, { token, peer: peerOf(request) }).catch(
+        () => undefined,
+      );
+    }
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.send({});
+  });
+
+  // One route per Authority API method: POST /api/rpc/tracenet.v1.Cases/GetCase with the request as
+  // protobuf JSON; the response is protobuf JSON, a refusal a ConsoleErrorBody.
+  app.post<{ Params: { service: string; method: string } }>(
+    '/api/rpc/:service/:method',
+    { onRequest: csrf },
+    async (request, reply) => {
+      const path = `/${request.params.service}/${request.params.method}`;
+      try {
+        const method = methods.get(path);
+        if (!method)
+          throw consoleError(
+            ErrorCode.ERROR_CODE_NOT_FOUND,
+            `${path.slice(1)} is not a method of the console`,
+            'method',
+            'known_method',
+          );
+        const caller = await sessionOf(request, reply);
+        const body = request.body ?? {};
+        if (typeof body !== 'object' || Array.isArray(body))
+          throw consoleError(ErrorCode.ERROR_CODE_MALFORMED, 'the body must be a JSON object', 'request', 'json');
+        let message: unknown;
+        try {
+          message = method.requestType.fromJSON(body);
+        } catch (cause) {
+          throw new TracenetError(
+            ErrorCode.ERROR_CODE_MALFORMED,
+            `the body is not a valid ${path.split('/').pop()} request`,
+            { field: 'request', rule: 'json', cause },
+          );
+        }
+        const response = await invokeUnary(deps.methods, path, message, caller);
+        return reply.header('cache-control', 'no-store').send(method.responseType.toJSON(response as never));
+      } catch (error) {
+        return sendError(reply, error, logger);
+      }
+    },
+  );
+
+  // Live updates: the node's event stream (WatchEvents) as server-sent events, one `event` per NodeEvent.
+  app.get<{ Querystring: { after?: string } }>('/api/events', async (request, reply) => {
+    let caller: Caller;
+    try {
+      caller = await sessionOf(request, reply);
+    } catch (error) {
+      return sendError(reply, error, logger);
+    }
+    const after = Number(request.headers['last-event-id'] ?? request.query.after ?? 0);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    raw.write(': tracenet events\n\n');
+    const stream = invokeServerStream(
+      deps.methods,
+      '/tracenet.v1.Authority/WatchEvents',
+      { afterSequence: Number.isSafeInteger(after) && after > 0 ? after : 0 },
+      caller,
+      (message) => {
+        const event = message as NodeEvent;
+        raw.write(`id: ${event.sequence}\nevent: node\ndata: ${JSON.stringify(NodeEvent.toJSON(event))}\n\n`);
+      },
+      (error) => {
+        if (error) raw.write(`event: end\ndata: ${JSON.stringify({ code: error.codeName, rule: error.rule })}\n\n`);
+        raw.end();
+      },
+    );
+    const keepAlive = deps.clock.setInterval(() => raw.write(': keep-alive\n\n'), 25_000).unref();
+    request.raw.on('close', () => {
+      keepAlive.cancel();
+      stream.cancel();
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      consoleError(
+        ErrorCode.ERROR_CODE_NOT_FOUND,
+        `${request.method} ${request.url.split('?')[0]} is not a page or call of the console`,
+        'path',
+        'known_path',
+      ),
+      logger,
+    ),
+  );
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    // Fastify's own refusals (body too large, bad JSON, CSRF, rate limit) keep their status, with a Tracenet body.
+    const status = error.statusCode ?? 500;
+    if (status >= 500) return sendError(reply, error, logger);
+    const rule = (error.code ?? 'request').replace(/^FST_/, '').toLowerCase();
+    const code =
+      status === 429
+        ? ErrorCode.ERROR_CODE_RATE_LIMITED
+        : status === 403
+          ? ErrorCode.ERROR_CODE_FORBIDDEN
+          : status === 413
+            ? ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE
+            : ErrorCode.ERROR_CODE_MALFORMED;
+    return sendError(reply, consoleError(code, error.message, 'request', rule), logger).code(status);
+  });
+
+  const [host, port] = splitHostPort(deps.settings.listen);
+  await app.listen({ host, port });
+  const bound = app.server.address();
+  const address =
+    typeof bound === 'object' && bound
+      ? `${host.includes(':') ? `[${host}]` : host}:${bound.port}`
+      : deps.settings.listen;
+  logger.info({ address }, 'console ready');
+  return {
+    address,
+    close: async () => {
+      await app.close();
+    },
+  };
+}
+
+function splitHostPort(listen: string): [string, number] {
+  const at = listen.lastIndexOf(':');
+  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), Number(listen.slice(at + 1))];
+}

@@ -1,0 +1,104 @@
+import { EventEmitter } from 'node:events';
+import { Metadata, type ServerErrorResponse, type StatusObject } from '@grpc/grpc-js';
+import { ErrorCode, TracenetError } from '@tracenet/proto';
+import type { RegisteredMethod, ServiceTable } from '../../api/service-table.js';
+
+/** Who the console calls a method for: the officer's session token and the browser's address. */
+export interface Caller {
+  /** The session token from the officer's cookie; '' before sign-in (public methods only). */
+  readonly token: string;
+  /** The browser's address as the node's refusal tally names sources (`ipv4:1.2.3.4:0`). */
+  readonly peer: string;
+}
+
+function metadataOf(caller: Caller): Metadata {
+  const metadata = new Metadata();
+  if (caller.token !== '') metadata.set('authorization', `Bearer ${caller.token}`);
+  return metadata;
+}
+
+function registered(methods: ServiceTable, path: string, streaming: 'unary' | 'server'): RegisteredMethod {
+  const method = methods.method(path);
+  const shape =
+    method && (method.definition.requestStream ? 'client' : method.definition.responseStream ? 'server' : 'unary');
+  if (!method || shape !== streaming)
+    throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${path.slice(1)} is not a method of the console`, {
+      field: 'method',
+      rule: 'known_method',
+    });
+  return method;
+}
+
+/** The call object a grpc-js handler reads: request, metadata, path, peer, cancellation. */
+function callOf(path: string, request: unknown, caller: Caller) {
+  return Object.assign(new EventEmitter(), {
+    request,
+    metadata: metadataOf(caller),
+    cancelled: false,
+    getPath: () => path,
+    getPeer: () => caller.peer,
+    getDeadline: () => Number.POSITIVE_INFINITY,
+    sendMetadata: () => undefined,
+  });
+}
+
+/**
+ * Calls the unary handler registered at `path` — the Authority port's own, with its token check,
+ * role table, validation and audit — for `caller`. Resolves with the response message; rejects
+ * with the TracenetError of the status the handler answered.
+ */
+export function invokeUnary(methods: ServiceTable, path: string, request: unknown, caller: Caller): Promise<unknown> {
+  const method = registered(methods, path, 'unary');
+  return new Promise((resolve, reject) => {
+    const callback = (error: ServerErrorResponse | Partial<StatusObject> | null, response?: unknown) => {
+      if (error) reject(TracenetError.from(Object.assign(new Error(error.details ?? ''), error)));
+      else resolve(response);
+    };
+    (method.handler as (call: unknown, callback: unknown) => void)(callOf(path, request, caller), callback);
+  });
+}
+
+/** A server stream opened in the node: its messages, its end, and how to cancel it. */
+export interface OpenStream {
+  /** Stops the stream (the browser went away); the handler sees `cancelled`. */
+  cancel(): void;
+}
+
+/**
+ * Opens the server-streaming handler at `path` (WatchEvents) for `caller`. `onMessage` gets each
+ * message; `onEnd` once, with the TracenetError that ended it or undefined when it ended cleanly.
+ */
+export function invokeServerStream(
+  methods: ServiceTable,
+  path: string,
+  request: unknown,
+  caller: Caller,
+  onMessage: (message: unknown) => void,
+  onEnd: (error: TracenetError | undefined) => void,
+): OpenStream {
+  const method = registered(methods, path, 'server');
+  let ended = false;
+  const end = (error: TracenetError | undefined) => {
+    if (ended) return;
+    ended = true;
+    onEnd(error);
+  };
+  const call = Object.assign(callOf(path, request, caller), {
+    write: (message: unknown) => {
+      if (!ended) onMessage(message);
+      return true;
+    },
+    end: () => end(undefined),
+  });
+  call.on('error', (error: unknown) => end(TracenetError.from(error)));
+  (method.handler as (call: unknown) => void)(call);
+  return {
+    cancel: () => {
+      if (call.cancelled) return;
+      call.cancelled = true;
+      call.emit('cancelled');
+      call.emit('close');
+      end(undefined);
+    },
+  };
+}

@@ -1,0 +1,8 @@
+import { Screen } from '../components.js';
+import { t } from '../i18n.js';
+import type { Route } from '../router.js';
+
+/** Built in issue 18 by its owner (see /work/i18-common.md). */
+export function SharingScreen(_props: { route: Route }) {
+  return <Screen title={t('nav.sharing')}>{null}</Screen>;
+}
