@@ -32,11 +32,26 @@ function stateKey(state: ApprovalState): string {
       : 'pending';
 }
 
+/** A value set in a sentence of any direction without reordering it (Unicode first-strong isolate). */
+function isolate(value: string): string {
+  return `\u2068${value}\u2069`;
+}
+
 /** Who drafted or decided a step, as an officer reads it. */
 function actorText(actor: ApprovalActor | undefined): string {
   if (!actor) return '';
   const kind = ['officer', 'client', 'node', 'bootstrap'].includes(actor.kind) ? actor.kind : 'other';
-  return t(`approvals.actor.${kind}`, { id: actor.id });
+  return t(`approvals.actor.${kind}`, { id: isolate(actor.id) });
+}
+
+/** The node's longest note or reason (node/src/workflow/approvals.ts). */
+const MAX_NOTE = 2000;
+
+/** The officer's words for a refused note or reason, by the rule the node names. */
+function noteRefusal(error: ApiError): string {
+  if (error.rule === 'max_length') return t('approvals.decide.tooLong', { max: formatNumber(MAX_NOTE) });
+  if (error.rule === 'control_character') return t('approvals.decide.controlCharacter');
+  return errorText(error);
 }
 
 function isMine(actor: ApprovalActor | undefined): boolean {
@@ -96,11 +111,13 @@ function ApprovalTable(props: {
                 <Subject approval={a} peer={props.peers.get(a.caseId)} />
               </td>
               <td>
-                <span lang="en">{a.summary}</span>
+                <span lang="en" dir="auto">
+                  {a.summary}
+                </span>
                 {a.reasons.length > 0 && (
                   <ul class="approvals-reasons" aria-label={t('approvals.reasons')}>
                     {a.reasons.map((r) => (
-                      <li key={r} lang="en">
+                      <li key={r} lang="en" dir="auto">
                         {r}
                       </li>
                     ))}
@@ -168,10 +185,10 @@ function HeldCase({ caseId }: { caseId: string }) {
                   <dt>{t('approvals.case.weapon')}</dt>
                   <dd>
                     {t('approvals.case.marking', {
-                      manufacturer: marking.manufacturer,
-                      model: marking.model,
-                      serial: marking.serialNumber,
-                      calibre: marking.calibre,
+                      manufacturer: isolate(marking.manufacturer),
+                      model: isolate(marking.model),
+                      serial: isolate(marking.serialNumber),
+                      calibre: isolate(marking.calibre),
                     })}
                   </dd>
                 </>
@@ -181,7 +198,10 @@ function HeldCase({ caseId }: { caseId: string }) {
             <ol class="approvals-timeline">
               {timeline.map((entry) => (
                 <li key={`${entry.atMs}:${entry.summary}`}>
-                  <Time ms={entry.atMs} /> <span lang="en">{entry.summary}</span>
+                  <Time ms={entry.atMs} />{' '}
+                  <span lang="en" dir="auto">
+                    {entry.summary}
+                  </span>
                 </li>
               ))}
             </ol>
@@ -196,7 +216,10 @@ function HeldCase({ caseId }: { caseId: string }) {
 }
 
 /** Approve (with an optional note) or reject (with a reason) one waiting step. */
-function Decide(props: { approval: Approval; onDecided: (response: { approval?: Approval | undefined; case?: Case | undefined }) => void }) {
+function Decide(props: {
+  approval: Approval;
+  onDecided: (response: { approval?: Approval | undefined; case?: Case | undefined }) => void;
+}) {
   const [note, setNote] = useState('');
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
@@ -232,7 +255,7 @@ function Decide(props: { approval: Approval; onDecided: (response: { approval?: 
   };
   // The node names the field it refused: `note` for the approver's note and the rejection's reason alike.
   const byField = (action: 'approve' | 'reject') =>
-    last === action && error instanceof ApiError && error.field === 'note' ? errorText(error) : undefined;
+    last === action && error instanceof ApiError && error.field === 'note' ? noteRefusal(error) : undefined;
   const general = error instanceof ApiError && error.field === 'note' ? undefined : error;
   return (
     <form class="approvals-decide" onSubmit={(event) => event.preventDefault()}>
@@ -288,7 +311,9 @@ function Decide(props: { approval: Approval; onDecided: (response: { approval?: 
 /** One approval in full: what it would carry out, why it waits, the case it belongs to, and the decision. */
 function Review(props: { approval: Approval; canDecide: boolean; onDecided: () => void; onClose: () => void }) {
   const a = props.approval;
-  const [outcome, setOutcome] = useState<{ approval?: Approval | undefined; case?: Case | undefined } | undefined>(undefined);
+  const [outcome, setOutcome] = useState<{ approval?: Approval | undefined; case?: Case | undefined } | undefined>(
+    undefined,
+  );
   useEffect(() => {
     setOutcome(undefined);
     document.getElementById('approval-review-title')?.focus();
@@ -319,13 +344,13 @@ function Review(props: { approval: Approval; canDecide: boolean; onDecided: () =
         )}
       </div>
       <h3>{t('approvals.held.title')}</h3>
-      <p class="approvals-summary" lang="en">
+      <p class="approvals-summary" lang="en" dir="auto">
         {a.summary}
       </p>
       <dl class="approvals-facts">
         <dt>{t('approvals.col.step')}</dt>
         <dd>{t(`approvals.step.${stepKey(a.step)}`)}</dd>
-        {a.participantId && (
+        {a.caseId === '' && a.participantId && (
           <>
             <dt>{t('approvals.participant')}</dt>
             <dd>{participantName(a.participantId)}</dd>
@@ -335,7 +360,7 @@ function Review(props: { approval: Approval; canDecide: boolean; onDecided: () =
         <dd>
           <ul class="approvals-reasons">
             {a.reasons.map((r) => (
-              <li key={r} lang="en">
+              <li key={r} lang="en" dir="auto">
                 {r}
               </li>
             ))}
@@ -343,7 +368,7 @@ function Review(props: { approval: Approval; canDecide: boolean; onDecided: () =
         </dd>
         <dt>{t('approvals.draftedBy')}</dt>
         <dd>
-          {actorText(a.drafter)} <Time ms={a.draftedAtMs} />
+          <span>{actorText(a.drafter)}</span> · <Time ms={a.draftedAtMs} />
         </dd>
         <dt>{t('approvals.col.state')}</dt>
         <dd>
@@ -353,7 +378,7 @@ function Review(props: { approval: Approval; canDecide: boolean; onDecided: () =
           <>
             <dt>{t('approvals.decision')}</dt>
             <dd>
-              {actorText((decided ?? a).approver)} <Time ms={(decided ?? a).decidedAtMs} />
+              <span>{actorText((decided ?? a).approver)}</span> · <Time ms={(decided ?? a).decidedAtMs} />
               {(decided ?? a).note && (
                 <div class="approvals-note">
                   <bdi>{(decided ?? a).note}</bdi>
@@ -496,18 +521,22 @@ function usePeers(approvals: readonly Approval[]): ReadonlyMap<string, string> {
 function ApprovalList(props: { tab: 'queue' | 'decided'; canDecide: boolean; officerOnly: boolean }) {
   const [filter, setFilter] = useState<HistoryFilter>({ state: '', step: '', mine: props.officerOnly, caseId: '' });
   const [selectedId, setSelectedId] = useState('');
-  const listing = usePaged(async (cursor) => {
-    const page = await rpc(CasesDefinition, 'listApprovals', {
-      all: props.tab === 'decided',
-      caseId: props.tab === 'decided' ? filter.caseId : '',
-      limit: PAGE,
-      cursor,
-    });
-    return { items: page.approvals, next: page.nextCursor };
-  }, [props.tab, filter.caseId]);
+  const listing = usePaged(
+    async (cursor) => {
+      const page = await rpc(CasesDefinition, 'listApprovals', {
+        all: props.tab === 'decided',
+        caseId: props.tab === 'decided' ? filter.caseId : '',
+        limit: PAGE,
+        cursor,
+      });
+      return { items: page.approvals, next: page.nextCursor };
+    },
+    [props.tab, filter.caseId],
+  );
   useEffect(() => onNodeEvent(() => listing.reload()), [props.tab, filter.caseId]);
   const shown = listing.items.filter((a) => {
-    if (props.tab === 'queue') return a.state === ApprovalState.APPROVAL_STATE_PENDING && (!filter.mine || isMine(a.drafter));
+    if (props.tab === 'queue')
+      return a.state === ApprovalState.APPROVAL_STATE_PENDING && (!filter.mine || isMine(a.drafter));
     if (a.state === ApprovalState.APPROVAL_STATE_PENDING) return false;
     if (filter.state !== '' && stateKey(a.state) !== filter.state) return false;
     if (filter.step !== '' && String(a.step) !== filter.step) return false;

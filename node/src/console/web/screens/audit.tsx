@@ -7,7 +7,7 @@ import type { Route } from '../router.js';
 import { usePaged } from './approvals/paged.js';
 import './audit.css';
 
-const PAGE = 200;
+const PAGE = 500;
 
 /** What the node filters (officer, client, time) and what the console filters on the entries read (type, case). */
 interface AuditFilter {
@@ -43,7 +43,7 @@ function fromRoute(route: Route): AuditFilter {
 function actorText(actor: AuditActor | undefined): string {
   if (!actor) return t('audit.actor.none');
   const kind = ['officer', 'client', 'node', 'bootstrap'].includes(actor.kind) ? actor.kind : 'other';
-  return t(`audit.actor.${kind}`, { id: actor.id, kind: actor.kind });
+  return t(`audit.actor.${kind}`, { id: `\u2068${actor.id}\u2069`, kind: actor.kind });
 }
 
 function parseFields(json: string): Record<string, unknown> {
@@ -85,7 +85,11 @@ function Filters(props: { value: AuditFilter; onApply: (value: AuditFilter) => v
           value: draft[name],
           onInput: (event: Event) => setDraft({ ...draft, [name]: (event.target as HTMLInputElement).value }),
         };
-        return type === 'datetime-local' ? <input type="datetime-local" {...common} /> : <input type="text" {...common} />;
+        return type === 'datetime-local' ? (
+          <input type="datetime-local" {...common} />
+        ) : (
+          <input type="text" {...common} />
+        );
       }}
     </Field>
   );
@@ -172,7 +176,9 @@ function Verify() {
             seq: formatNumber(result.firstBrokenSeq),
             before: formatNumber(Math.max(0, result.firstBrokenSeq - 1)),
           })}{' '}
-          <span lang="en">{result.reason}</span>
+          <span lang="en" dir="auto">
+            {result.reason}
+          </span>
         </div>
       )}
     </div>
@@ -184,17 +190,15 @@ function EntryRow({ entry }: { entry: AuditEntry }) {
   return (
     <tr>
       <td class="mono">{formatNumber(entry.seq)}</td>
+      <td>{entry.atMs > 0 && <time dateTime={new Date(entry.atMs).toISOString()}>{formatMoment(entry.atMs)}</time>}</td>
       <td>
-        {entry.atMs > 0 && <time dateTime={new Date(entry.atMs).toISOString()}>{formatMoment(entry.atMs)}</time>}
-      </td>
-      <td>
-        {actorText(entry.actor)}
+        <span class="audit-actor">{actorText(entry.actor)}</span>
         {entry.actor?.session && <div class="audit-session mono">{entry.actor.session}</div>}
       </td>
       <td class="mono">{entry.type}</td>
       <td>
         {fields.length > 0 && (
-          <dl class="audit-fields">
+          <dl class="audit-fields" dir="ltr">
             {fields.map(([name, value]) => (
               <div key={name}>
                 <dt class="mono">{name}</dt>
