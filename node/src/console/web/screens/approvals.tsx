@@ -117,8 +117,10 @@ function ApprovalTable(props: {
                 {a.reasons.length > 0 && (
                   <ul class="approvals-reasons" aria-label={t('approvals.reasons')}>
                     {a.reasons.map((r) => (
-                      <li key={r} lang="en" dir="auto">
-                        {r}
+                      <li key={r}>
+                        <span lang="en" dir="auto">
+                          {r}
+                        </span>
                       </li>
                     ))}
                   </ul>
@@ -360,8 +362,10 @@ function Review(props: { approval: Approval; canDecide: boolean; onDecided: () =
         <dd>
           <ul class="approvals-reasons">
             {a.reasons.map((r) => (
-              <li key={r} lang="en" dir="auto">
-                {r}
+              <li key={r}>
+                <span lang="en" dir="auto">
+                  {r}
+                </span>
               </li>
             ))}
           </ul>
