@@ -344,7 +344,7 @@ describe('the approvals and audit screens', () => {
     }
   }
 
-  it('the audit browser filters to the approval entries and verifies the chain', async () => {
+  it('the audit browser filters to the approval entries, verifies the chain, refuses hostile filters by field', async () => {
     await heldAnswer();
     for (const language of ['en', 'ar'] as const) {
       const page = await consoleAs('a-clara', language);
@@ -374,6 +374,16 @@ describe('the approvals and audit screens', () => {
     await expect
       .poll(async () => new Set((await page.locator('.audit-table tbody .audit-actor').allTextContents()).map(plain)))
       .toEqual(new Set(['Officer o-anna']));
+
+    // Hostile filters: the node refuses them by field, and the console says which.
+    await page.locator('input[name="officerId"]').fill('x'.repeat(10_000));
+    await page.locator('input[name="since"]').fill('2026-03-02T10:00');
+    await page.locator('input[name="until"]').fill('2026-03-01T10:00');
+    await page.locator('form.audit-filters button[type="submit"]').click();
+    const alert = page.getByRole('alert').filter({ hasText: 'officer_id' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('until_ms');
+    await expectAccessible(page);
     await page.context().close();
   });
 });
