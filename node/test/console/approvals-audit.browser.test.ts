@@ -281,7 +281,7 @@ describe('the approvals and audit screens', () => {
     await officer.context().close();
   });
 
-  it('an officer cannot decide: no button, and a forced call is refused; a drafter cannot approve their own step', async () => {
+  it('an officer cannot decide: no button, and a forced call is refused; a drafter cannot approve their own step; an ended session', async () => {
     const { approvalId } = await heldAnswer();
     const officer = await consoleAs('o-anna');
     await officer.goto(`${bel.consoleUrl}/#/approvals`);
@@ -327,6 +327,22 @@ describe('the approvals and audit screens', () => {
       await review.getByRole('button', { name: 'Approve and carry out' }).click();
       await review.locator('.error', { hasText: 'the drafter of a step cannot approve or reject it' }).waitFor();
       expect(await review.locator('.error').getAttribute('role')).toBe('alert');
+
+      // The session ends elsewhere (signed out in another tab): a decision brings back the sign-in.
+      await page.evaluate(async () => {
+        const session = (await (await fetch('/api/session')).json()) as { csrfToken: string };
+        await fetch('/api/session/end', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+          body: '{}',
+        });
+      });
+      await review.locator('textarea[name="reason"]').fill('duplicate of an earlier request');
+      await review.getByRole('button', { name: 'Reject' }).click();
+      await page.locator('input[name="officerId"]').waitFor();
+      expect(await page.getByRole('alert').first().textContent()).not.toBe('');
+      const { approvals } = await bel.cases.call('listApprovals', { all: false, caseId: '', limit: 0, cursor: '' });
+      expect(approvals.map((a) => a.approvalId)).toContain(own);
       await page.context().close();
     } finally {
       dora.close();
