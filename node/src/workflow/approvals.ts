@@ -15,6 +15,7 @@ import type { AuditEvent, Journal } from '../audit/audit-log.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import type { ApprovalPolicyRecord, ApprovalRecord } from '../store/repositories.js';
 import type { Clock } from '../util/clock.js';
+import { unsafeCharacter } from '../util/unsafe-text.js';
 
 /** The policy of a node that never set one: no step waits (docs/protocol.md 12.12). */
 export const NO_APPROVALS: ApprovalPolicyRecord = Object.freeze({
@@ -367,6 +368,15 @@ export class Approvals {
         field: 'note',
         rule: 'max_length',
       });
+    // The note goes into the case timeline and the audit log: no character that changes how they
+    // show (docs/protocol.md 2.3); line breaks and tabs of a multi-line note are kept.
+    const unsafe = unsafeCharacter(note.replace(/[\n\t]/g, ' '));
+    if (unsafe)
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        `the note contains ${unsafe}, a control or format character (docs/protocol.md 2.3)`,
+        { field: 'note', rule: 'control_character' },
+      );
     const approval = await this.get(approvalId);
     if (approval.state !== 'pending')
       throw new TracenetError(ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION, `${approvalId} is ${approval.state} already`, {

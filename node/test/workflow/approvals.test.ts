@@ -437,7 +437,7 @@ describe('four-eyes approval', () => {
     );
   });
 
-  it('bad input: an unknown or empty approval id is NOT_FOUND, a long note INVALID_FIELD; nothing is written', async () => {
+  it('bad input: an unknown or empty approval id is NOT_FOUND, a long note or a control character INVALID_FIELD; nothing is written', async () => {
     expect(await failure(belCases.call('approveStep', { approvalId: 'apr-999999', note: '' }))).toMatchObject({
       code: ErrorCode.ERROR_CODE_NOT_FOUND,
       field: 'approval_id',
@@ -451,6 +451,13 @@ describe('four-eyes approval', () => {
     expect(
       await failure(belCases.call('rejectStep', { approvalId: 'apr-000001', reason: 'x'.repeat(2001) })),
     ).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'note', rule: 'max_length' });
+    // A note shows in the case timeline and the audit log: no control or bidi character (2.3).
+    for (const reason of ['stop\u001b[2J', 'fine\u202egnp.exe'])
+      expect(await failure(belCases.call('rejectStep', { approvalId: 'apr-000001', reason }))).toMatchObject({
+        code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+        field: 'note',
+        rule: 'control_character',
+      });
     expect(
       await failure(belCases.call('listApprovals', ListApprovalsRequest.fromPartial({ limit: 501 }))),
     ).toMatchObject({
