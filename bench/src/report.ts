@@ -290,10 +290,7 @@ below is checked against the measured time plus those 600 ms.`;
     .join(', ');
   return `${head}\n\n${table(
     ['page load', 'runs', 'usable p50 ms', 'usable max ms', 'kB on the wire', 'responses'],
-    [
-      row('inbox, empty cache', r.inboxCold),
-      row('sign-in, empty cache', r.signInCold),
-    ],
+    [row('inbox, empty cache', r.inboxCold), row('sign-in, empty cache', r.signInCold)],
   )}\n\nResponses of the inbox with an empty cache (median run): ${files}.`;
 }
 

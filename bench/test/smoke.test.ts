@@ -38,9 +38,15 @@ describe('npm run bench -- --smoke', () => {
         error: undefined,
       });
 
-    const { delivery, envelope, records, chain, fanout, memory, console: web } = Object.fromEntries(
-      SECTIONS.map((s) => [s, results.sections[s].result]),
-    );
+    const {
+      delivery,
+      envelope,
+      records,
+      chain,
+      fanout,
+      memory,
+      console: web,
+    } = Object.fromEntries(SECTIONS.map((s) => [s, results.sections[s].result]));
     expect(delivery.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 16, 64]);
     for (const level of delivery.levels) {
       for (const side of [level.raw, level.secure]) {

@@ -187,7 +187,11 @@ export async function benchConsole(sizes: Sizes, log: (line: string) => void): P
     const cold: Sample[] = [];
     const signInCold: Sample[] = [];
     const fresh = () =>
-      (browser as Browser).newContext({ ignoreHTTPSErrors: true, locale: 'en', viewport: { width: 1280, height: 860 } });
+      (browser as Browser).newContext({
+        ignoreHTTPSErrors: true,
+        locale: 'en',
+        viewport: { width: 1280, height: 860 },
+      });
     for (let i = 0; i < sizes.console.runs; i += 1) {
       // A new profile for each: an empty cache and no open connection.
       const signedOut = await fresh();
