@@ -26,8 +26,9 @@ import { benchRecords } from './sections/records.js';
 import { DEFAULT_SIZES, SMOKE_SIZES, withScale } from './sizes.js';
 import type { Target } from './stats.js';
 
-export const SECTIONS = ['delivery', 'envelope', 'records', 'chain', 'fanout', 'memory', 'console'] as const;
-export type SectionName = (typeof SECTIONS)[number];
+import { SECTIONS, type SectionName } from './section-names.js';
+
+export { SECTIONS, type SectionName };
 
 /** One section's outcome: its figures, or why it could not run. */
 export type SectionOutcome = { readonly seconds: number; readonly loadBefore: number; readonly loadAfter: number } & (

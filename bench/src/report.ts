@@ -1,4 +1,5 @@
-import { type BenchResults, SECTIONS, type SectionName, type SectionOutcome } from './main.js';
+import type { BenchResults, SectionOutcome } from './main.js';
+import { SECTIONS, type SectionName } from './section-names.js';
 import type { ChainResult } from './sections/chain.js';
 import type { ConsoleResult } from './sections/console.js';
 import type { DeliveryResult } from './sections/delivery.js';
