@@ -54,6 +54,8 @@ export async function runConsoleDemo({ argv, weapon, seedRecords, say }) {
     federation = await startLocalFederation({
       participants: ['BEL', 'KEN', 'FRA', 'org:UN-POE'],
       console: true,
+      // A busy or slow machine: four nodes start at once.
+      readyTimeoutMs: 60_000,
       ports: Object.fromEntries(NODES.map((n) => [n.id, { console: first + n.offset }])),
       officers: Object.fromEntries(
         NODES.map((n) => [
@@ -161,6 +163,7 @@ function guide(federation, weapon) {
     'supervisors see the approvals queue, auditors the audit log, administrators peers and accounts.',
     'The guide: docs/console.md.',
     '',
+    'Running. Ctrl-C here stops every node and deletes the demo data.',
   );
   return `${lines.join('\n')}\n`;
 }
