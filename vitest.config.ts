@@ -38,6 +38,8 @@ const PROCESSES = [
   'node/test/integration/cli-peers.test.ts',
   'node/test/integration/cli-trust.test.ts',
   'node/test/integration/cli.test.ts',
+  'node/test/integration/console-address.test.ts',
+  'node/test/integration/demo-console.test.ts',
   'node/test/integration/delivery.test.ts',
   'node/test/integration/lookups-e2e.test.ts',
   'node/test/integration/restrictions-e2e.test.ts',

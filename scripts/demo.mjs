@@ -4,6 +4,10 @@
 // its records "referred to KEN" (exported), FRA follows on to KEN, KEN answers "traced" with the
 // point of diversion (stolen from a police armoury). Prints the chain with its times and exits 0,
 // leaving no process or data directory behind.
+//
+// `npm run demo -- --console` (scripts/demo-console.mjs) starts the same nodes with their officers'
+// web consoles instead, seeds the same records, prints a sign-in for each demo officer and keeps
+// running until Ctrl-C, for a trace between two officers in two browser tabs.
 import {
   CaseState,
   FindingKind,
@@ -56,41 +60,8 @@ const record = (fields) => ({
   ...fields,
 });
 
-/** Polls a case until it reaches one of `states`. */
-async function until(node, caseId, states, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { case: c } = await node.cases.call('getCase', { caseId });
-    if (states.includes(c.state)) return c;
-    if (Date.now() > deadline) throw new Error(`${node.participantId} ${caseId} stayed ${CaseState[c.state]}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-say('starting BEL, KEN, FRA and org:UN-POE as separate processes on loopback ...');
-const autoAnswer = { acceptRequests: true, autoAcknowledge: true, autoAnswer: true };
-const federation = await startLocalFederation({
-  participants: ['BEL', 'KEN', 'FRA', 'org:UN-POE'],
-  policies: [
-    { of: 'BEL', policy: { participantId: 'FRA', ...autoAnswer } },
-    { of: 'KEN', policy: { participantId: 'FRA', ...autoAnswer } },
-    {
-      of: 'BEL',
-      policy: { participantId: 'org:UN-POE', acceptRequests: true, autoAcknowledge: true, autoAnswer: false },
-    },
-  ],
-});
-let exitCode = 0;
-try {
-  for (const node of federation.nodes.values())
-    say(
-      `  ${node.participantId.padEnd(11)} federation ${node.runtime.federation}  authority ${node.runtime.authority}  (pid ${node.runtime.pid})`,
-    );
-  say('every node pinned the signed peer cards of the others; BEL and KEN accept and auto-answer requests from FRA');
-
-  const bel = federation.node('BEL');
-  const ken = federation.node('KEN');
-  const fra = federation.node('FRA');
+/** BEL's record of the weapon (manufactured, exported to KEN) and KEN's (imported, stolen). */
+async function seedRecords(bel, ken) {
   await bel.records.call('putRecord', {
     record: record({
       status: WeaponStatus.WEAPON_STATUS_EXPORTED,
@@ -129,6 +100,49 @@ try {
   say(
     'seeded records: BEL manufactured and exported the FNX-45 FX-0412-2231 to KEN; KEN imported it and reports it stolen',
   );
+}
+
+/** Polls a case until it reaches one of `states`. */
+async function until(node, caseId, states, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { case: c } = await node.cases.call('getCase', { caseId });
+    if (states.includes(c.state)) return c;
+    if (Date.now() > deadline) throw new Error(`${node.participantId} ${caseId} stayed ${CaseState[c.state]}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+if (process.argv.includes('--console')) {
+  const { runConsoleDemo } = await import('./demo-console.mjs');
+  process.exit(await runConsoleDemo({ argv: process.argv.slice(2), weapon, seedRecords, say }));
+}
+
+say('starting BEL, KEN, FRA and org:UN-POE as separate processes on loopback ...');
+const autoAnswer = { acceptRequests: true, autoAcknowledge: true, autoAnswer: true };
+const federation = await startLocalFederation({
+  participants: ['BEL', 'KEN', 'FRA', 'org:UN-POE'],
+  policies: [
+    { of: 'BEL', policy: { participantId: 'FRA', ...autoAnswer } },
+    { of: 'KEN', policy: { participantId: 'FRA', ...autoAnswer } },
+    {
+      of: 'BEL',
+      policy: { participantId: 'org:UN-POE', acceptRequests: true, autoAcknowledge: true, autoAnswer: false },
+    },
+  ],
+});
+let exitCode = 0;
+try {
+  for (const node of federation.nodes.values())
+    say(
+      `  ${node.participantId.padEnd(11)} federation ${node.runtime.federation}  authority ${node.runtime.authority}  (pid ${node.runtime.pid})`,
+    );
+  say('every node pinned the signed peer cards of the others; BEL and KEN accept and auto-answer requests from FRA');
+
+  const bel = federation.node('BEL');
+  const ken = federation.node('KEN');
+  const fra = federation.node('FRA');
+  await seedRecords(bel, ken);
 
   const request = {
     traceId: '',

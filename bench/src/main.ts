@@ -5,17 +5,19 @@
  *   npm run bench                      default run (about 4 minutes on an idle 2-core machine)
  *   npm run bench -- --smoke           seconds-sized run of every section (CI); docs untouched
  *   npm run bench -- --scale 10m       adds a 10,000,000-record import (--scale 193: a lookup to 193 participants; --scale alone: both)
- *   npm run bench -- --only records,memory   some sections only (delivery, envelope, records, chain, fanout, memory)
+ *   npm run bench -- --only records,memory   some sections only (delivery, envelope, records, chain, fanout, memory, console)
+ *   npm run bench -- --only console --docs   some sections, and their parts of docs/benchmarks.md rewritten (the rest kept)
  *   npm run bench -- --out <file> --no-docs
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDataset } from './dataset.js';
 import { load1, machineInfo } from './proc.js';
-import { renderMarkdown } from './report.js';
+import { mergeMarkdown, renderMarkdown } from './report.js';
 import { benchChain } from './sections/chain.js';
+import { benchConsole } from './sections/console.js';
 import { benchDelivery } from './sections/delivery.js';
 import { benchEnvelope } from './sections/envelope.js';
 import { benchFanout } from './sections/fanout.js';
@@ -24,8 +26,9 @@ import { benchRecords } from './sections/records.js';
 import { DEFAULT_SIZES, SMOKE_SIZES, withScale } from './sizes.js';
 import type { Target } from './stats.js';
 
-export const SECTIONS = ['delivery', 'envelope', 'records', 'chain', 'fanout', 'memory'] as const;
-export type SectionName = (typeof SECTIONS)[number];
+import { SECTIONS, type SectionName } from './section-names.js';
+
+export { SECTIONS, type SectionName };
 
 /** One section's outcome: its figures, or why it could not run. */
 export type SectionOutcome = { readonly seconds: number; readonly loadBefore: number; readonly loadAfter: number } & (
@@ -110,6 +113,7 @@ export async function runBench(
     chain: () => benchChain(sizes, log),
     fanout: () => benchFanout(sizes, log),
     memory: () => benchMemory(sizes, dataset, log),
+    console: () => benchConsole(sizes, log),
   };
   const sections: Partial<Record<SectionName, SectionOutcome>> = {};
   try {
@@ -159,7 +163,9 @@ export async function runBench(
   log(`results: ${args.out} (${results.totalSeconds} s)`);
   if (args.docs) {
     const docs = join(ROOT, 'docs', 'benchmarks.md');
-    await writeFile(docs, renderMarkdown(results));
+    // A run of some sections rewrites only their parts of the page (and their targets).
+    const all = args.only.length === SECTIONS.length;
+    await writeFile(docs, all ? renderMarkdown(results) : mergeMarkdown(await readFile(docs, 'utf8'), results));
     log(`updated ${docs}`);
   }
   for (const t of targets)

@@ -1,5 +1,7 @@
-import type { BenchResults, SectionName, SectionOutcome } from './main.js';
+import type { BenchResults, SectionOutcome } from './main.js';
+import { SECTIONS, type SectionName } from './section-names.js';
 import type { ChainResult } from './sections/chain.js';
+import type { ConsoleResult } from './sections/console.js';
 import type { DeliveryResult } from './sections/delivery.js';
 import type { EnvelopeResult } from './sections/envelope.js';
 import type { FanoutResult } from './sections/fanout.js';
@@ -255,6 +257,44 @@ API (a CLI process streaming the file to the node).`;
   )}`;
 }
 
+function consoleSection(outcome: SectionOutcome | undefined): string {
+  const r = resultOf<ConsoleResult>(outcome);
+  const head = `## 7. Officers' console over a slow link${load(outcome)}
+
+A real node process serves its console (HTTPS with its own certificate, the files of \`npm run build\`, brotli);
+Debian's Chromium, driven by playwright-core, opens it over Chromium's network emulation
+(\`Network.emulateNetworkConditions\`: 300 ms latency, 125,000 bytes/s down and 62,500 up, about 1 Mbit/s with 300 ms
+round trips). Every run is a new browser profile: **inbox, empty cache** is an officer whose session cookie is already
+set opening the console for the first time, from \`page.goto\` until the inbox is usable (\`main h1#screen-title\` is
+there and nothing on the page is \`aria-busy\`), with ${typeof r === 'string' ? 'some' : r.inboxCases} incoming trace requests in it;
+**sign-in, empty cache** is the console opened signed out, until its officer id field is there. A returning officer's
+browser keeps the hashed files (\`immutable\`) and loads less; that is not measured here: Chromium caches nothing from
+a server whose certificate it was told to accept, as the node's own self-signed one is here. Bytes are Chromium's \`encodedDataLength\` of
+every response until usable (headers and compressed bodies: what devtools calls the transfer size), of the median run.
+
+Chromium's emulation delays requests, not connection set-up: on a real link with 300 ms round trips, opening the TCP
+connection and the TLS 1.3 handshake add about 600 ms before the first request of a new connection. The 3 s target
+below is checked against the measured time plus those 600 ms.`;
+  if (typeof r === 'string') return `${head}\n\n${r}`;
+  const kB = (b: number) => (b / 1000).toFixed(1);
+  const row = (name: string, l: ConsoleResult['inboxCold']) => [
+    name,
+    r.runs,
+    Math.round(l.usable.p50Ms),
+    Math.round(l.usable.maxMs),
+    kB(l.bytes),
+    l.responses,
+  ];
+  const files = r.inboxCold.files
+    .filter((f) => f.bytes > 0)
+    .map((f) => `\`${f.path}\` ${kB(f.bytes)} kB`)
+    .join(', ');
+  return `${head}\n\n${table(
+    ['page load', 'runs', 'usable p50 ms', 'usable max ms', 'kB on the wire', 'responses'],
+    [row('inbox, empty cache', r.inboxCold), row('sign-in, empty cache', r.signInCold)],
+  )}\n\nResponses of the inbox with an empty cache (median run): ${files}.`;
+}
+
 /** docs/benchmarks.md from a results object: method, machine, figures and targets met or missed. */
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine;
@@ -277,7 +317,8 @@ by hand: run \`npm run bench\` again. The raw figures are in \`bench/results.jso
   indicative only; each section gives the load average before and after it.
 - Commands: \`npm run bench\` (default, about 4 minutes on an idle 2-core machine), \`npm run bench -- --scale\` (adds 10,000,000 records
   and a lookup to 193 participants, about 16 minutes; \`--scale 10m\` or \`--scale 193\` for one of them), \`npm run bench -- --smoke\`
-  (seconds; what CI runs through \`bench/test/smoke.test.ts\`), \`--only delivery,records\` for some sections.
+  (seconds; what CI runs through \`bench/test/smoke.test.ts\`), \`--only delivery,records\` for some sections (with \`--docs\`:
+  their parts of this page only, e.g. \`npm run bench -- --only console --docs\`).
 - The ceilings of the stack on this kind of machine (grpc-js, libsodium-wrappers, LevelDB) are in the environment notes;
   the sections below compare against them where it matters.
 
@@ -298,5 +339,47 @@ ${chain(s('chain'))}
 ${fanout(s('fanout'))}
 
 ${memory(s('memory'))}
+
+${consoleSection(s('console'))}
 `;
+}
+
+/**
+ * docs/benchmarks.md after a run of some sections (\`--only … --docs\`): the sections that ran and
+ * their rows of the targets table are replaced; the rest of `existing` stays as it was.
+ */
+export function mergeMarkdown(existing: string, results: BenchResults): string {
+  const fresh = renderMarkdown(results);
+  const blocks = (text: string) => text.split(/\n(?=## )/);
+  const number = (name: SectionName) => `## ${SECTIONS.indexOf(name) + 1}. `;
+  const ran = Object.keys(results.sections) as SectionName[];
+  const out = blocks(existing);
+  const freshBlocks = blocks(fresh);
+  for (const name of ran) {
+    const block = freshBlocks.find((b) => b.startsWith(number(name)));
+    if (!block) continue;
+    const [heading, ...rest] = block.split('\n');
+    const stamped = [
+      heading,
+      '',
+      `Measured by \`${results.command}\` on ${results.date.slice(0, 10)} (commit ${results.machine.gitCommit ?? 'unknown'}, load average at start ${results.machine.loadAtStart}), apart from the other sections.`,
+      ...rest,
+    ].join('\n');
+    const at = out.findIndex((b) => b.startsWith(number(name)));
+    if (at >= 0) out[at] = `${stamped.trimEnd()}\n`;
+    else out.push(`${stamped.trimEnd()}\n`);
+  }
+  const targetsAt = out.findIndex((b) => b.startsWith('## Targets'));
+  const freshTargets = freshBlocks.find((b) => b.startsWith('## Targets'));
+  if (targetsAt >= 0 && freshTargets) {
+    const isRow = (l: string) => /^\| [a-z]+ \|/.test(l) && !l.startsWith('| section |');
+    const rows = (block: string) => block.split('\n').filter(isRow);
+    const kept = rows(out[targetsAt] ?? '').filter((l) => !ran.some((name) => l.startsWith(`| ${name} |`)));
+    const added = rows(freshTargets).filter((l) => ran.some((name) => l.startsWith(`| ${name} |`)));
+    const lines = (out[targetsAt] ?? '').split('\n');
+    const first = lines.findIndex(isRow);
+    const last = lines.length - 1 - [...lines].reverse().findIndex(isRow);
+    out[targetsAt] = [...lines.slice(0, first), ...kept, ...added, ...lines.slice(last + 1)].join('\n');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
 }

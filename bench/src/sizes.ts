@@ -28,6 +28,8 @@ export interface Sizes {
   readonly fanout: { readonly participants: readonly number[]; readonly lookups: number; readonly workers: number };
   /** Memory: rows imported into a real node process through the Records API. */
   readonly memoryRows: number;
+  /** Console over a slow link: page loads of each kind, and incoming requests in the officer's inbox. */
+  readonly console: { readonly runs: number; readonly inboxCases: number };
 }
 
 export const DEFAULT_SIZES: Sizes = {
@@ -40,6 +42,7 @@ export const DEFAULT_SIZES: Sizes = {
   chains: 50,
   fanout: { participants: [50], lookups: 30, workers: 2 },
   memoryRows: 1_000_000,
+  console: { runs: 5, inboxCases: 30 },
 };
 
 export const SMOKE_SIZES: Sizes = {
@@ -51,6 +54,7 @@ export const SMOKE_SIZES: Sizes = {
   chains: 2,
   fanout: { participants: [3], lookups: 3, workers: 1 },
   memoryRows: 2_000,
+  console: { runs: 1, inboxCases: 3 },
 };
 
 /** `--scale 10m` adds a 10,000,000-row import; `--scale 193` a lookup to 193 participants; `--scale` alone both. */

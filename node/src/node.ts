@@ -707,7 +707,12 @@ export class TracenetNode {
       else this.#health.notServing();
     });
     this.logger.info(
-      { federation: this.#federationAddress, authority: this.#authorityAddress, keyId: this.identity.keyId },
+      {
+        federation: this.#federationAddress,
+        authority: this.#authorityAddress,
+        ...(this.#console ? { console: `https://${this.#console.address}` } : {}),
+        keyId: this.identity.keyId,
+      },
       'node ready',
     );
   }

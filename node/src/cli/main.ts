@@ -256,7 +256,7 @@ program
   .option('--authority-listen <host:port>', 'bind address of the Authority API (loopback)')
   .option('--advertise <host:port...>', 'endpoints to put in the peer card (default: the bound address)')
   .option('--metrics-listen <host:port>', 'address of the Prometheus endpoint; "" turns it off')
-  .option('--console-listen <host:port>', "address of the officers' web console (HTTPS); \"\" turns it off")
+  .option('--console-listen <host:port>', 'address of the officers\' web console (HTTPS); "" turns it off')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
   .option(
     '--accept-audit-damage',
@@ -482,18 +482,22 @@ program
       const info = await client.call('getNodeInfo', {});
       const stats = await client.call('getDeliveryStats', {});
       const setupMode = await inSetupMode(options.data);
+      // The console's address is the running node's (runtime file), not part of its NodeInfo.
+      const consoleAddress = (await running(options.data))?.console ?? '';
       output(
         Boolean(options.json),
         {
           participantId: info.participantId,
           keyId: info.keyId,
           federationAddress: info.federationAddress,
+          consoleUrl: consoleAddress === '' ? '' : `https://${consoleAddress}`,
           ...stats,
           registry: info.registry,
           setupMode,
         },
         () => [
           `${info.participantId} (key ${info.keyId}) federation ${info.federationAddress}, version ${info.softwareVersion}`,
+          ...(consoleAddress === '' ? [] : [`officers' console https://${consoleAddress}`]),
           ...(setupMode
             ? [
                 'setup mode: no administrator account yet, the bootstrap token works; create one with tracenet officers add <id> --role administrator',

@@ -314,8 +314,10 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
           expiresAtMs: Date.now() + 30 * 86_400_000,
         });
         const officers = new Map<string, LocalOfficer>();
+        // The key's clients from here on: once an administrator exists, the bootstrap token no longer works.
+        const keyed = connect(apiKey, officers);
         for (const spec of specs) {
-          const added = await node.access.call('addOfficer', {
+          const added = await keyed.access.call('addOfficer', {
             officerId: spec.officerId,
             displayName: spec.displayName ?? '',
             roles: [...spec.roles],
@@ -331,7 +333,7 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
             code: (atMs = Date.now()) => (secret === '' ? '' : totp(base32Decode(secret), atMs)),
           });
         }
-        return connect(apiKey, officers);
+        return keyed;
       }),
     );
     const cards = await Promise.all(
