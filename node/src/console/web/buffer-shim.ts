@@ -15,11 +15,23 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** Bytes that also answer `toString('base64')`, as the codecs ask of a Buffer. */
+function bytesOf(source: ArrayLike<number>): Uint8Array {
+  const bytes = Uint8Array.from(source);
+  Object.defineProperty(bytes, 'toString', {
+    value: (encoding?: string) => (encoding === 'base64' ? toBase64(bytes) : Array.prototype.join.call(bytes, ',')),
+  });
+  return bytes;
+}
+
 const shim = {
-  from(input: string | Uint8Array, encoding?: string): Uint8Array | { toString(encoding: string): string } {
-    if (typeof input === 'string' && encoding === 'base64') return fromBase64(input);
-    const bytes = input instanceof Uint8Array ? input : new TextEncoder().encode(input);
-    return { toString: () => toBase64(bytes) };
+  from(input: string | ArrayLike<number>, encoding?: string): Uint8Array {
+    if (typeof input === 'string')
+      return bytesOf(encoding === 'base64' ? fromBase64(input) : new TextEncoder().encode(input));
+    return bytesOf(input);
+  },
+  alloc(size: number): Uint8Array {
+    return bytesOf(new Uint8Array(size));
   },
 };
 
