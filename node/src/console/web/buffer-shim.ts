@@ -21,6 +21,10 @@ const shim = {
     const bytes = input instanceof Uint8Array ? input : new TextEncoder().encode(input);
     return { toString: () => toBase64(bytes) };
   },
+  /** Empty bytes of a message's defaults (`createBase…()` of every message with a bytes field). */
+  alloc(size: number): Uint8Array {
+    return new Uint8Array(size);
+  },
 };
 
 const scope = globalThis as { Buffer?: unknown };

@@ -7,7 +7,7 @@ import {
   TraceOutcome,
   WeaponEventType,
 } from '@tracenet/proto/browser';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { rpc } from '../../api.js';
 import { ErrorMessage, Field, Show, useLoad } from '../../components.js';
 import { participantName, t } from '../../i18n.js';
@@ -100,10 +100,12 @@ function PolicyEditor({ initial }: { initial: PeerPolicy }) {
   const [saved, setSaved] = useState(false);
   const [pending, setPending] = useState<Approval | undefined>(undefined);
   const [busy, setBusy] = useState(false);
-  useEffect(() => setSaved(false), [policy, ackDays, answerDays]);
   const admin = canAdminister();
   const nodeWide = policy.participantId === NODE_WIDE;
-  const set = (change: Partial<PeerPolicy>) => setPolicy({ ...policy, ...change });
+  const set = (change: Partial<PeerPolicy>) => {
+    setSaved(false);
+    setPolicy({ ...policy, ...change });
+  };
   const setRule = (index: number, change: Partial<ReleaseRule>) =>
     set({ releaseRules: policy.releaseRules.map((r, i) => (i === index ? { ...r, ...change } : r)) });
   const toMs = (text: string) => (text.trim() === '' ? 0 : Math.round(Number(text) * DAY));
@@ -177,7 +179,10 @@ function PolicyEditor({ initial }: { initial: PeerPolicy }) {
                     inputMode="decimal"
                     aria-describedby={describedBy}
                     value={ackDays}
-                    onInput={(event) => setAckDays(value(event))}
+                    onInput={(event) => {
+                      setSaved(false);
+                      setAckDays(value(event));
+                    }}
                   />
                 )}
               </Field>
@@ -196,7 +201,10 @@ function PolicyEditor({ initial }: { initial: PeerPolicy }) {
                     inputMode="decimal"
                     aria-describedby={describedBy}
                     value={answerDays}
-                    onInput={(event) => setAnswerDays(value(event))}
+                    onInput={(event) => {
+                      setSaved(false);
+                      setAnswerDays(value(event));
+                    }}
                   />
                 )}
               </Field>
