@@ -108,7 +108,10 @@ describe('the administration screens', () => {
     expect((await fra.authority.call('listPeers', {})).peers.map((p) => p.participantId)).not.toContain('BEL');
 
     const card = await exportCard();
-    const cli = JSON.parse(await tracenet('peers', 'show', card, '--json')) as { keyId: string; tlsFingerprint: string };
+    const cli = JSON.parse(await tracenet('peers', 'show', card, '--json')) as {
+      keyId: string;
+      tlsFingerprint: string;
+    };
     const cliText = await tracenet('peers', 'show', card);
     await en.getByLabel('Card file', { exact: true }).setInputFiles(card);
     const keyId = en.locator('[data-fingerprint="keyId"]');
@@ -155,7 +158,11 @@ describe('the administration screens', () => {
       JSON.stringify({ ...card, card: bytes.toString('base64') }),
       /signature of the card does not verify/,
     ]);
-    cases.push(['huge.json', Buffer.alloc(5_000_000, 0x20), /This file is 5,000,000 bytes; a card file is at most 65,536 bytes/]);
+    cases.push([
+      'huge.json',
+      Buffer.alloc(5_000_000, 0x20),
+      /This file is 5,000,000 bytes; a card file is at most 65,536 bytes/,
+    ]);
     for (const [name, content, message] of cases) {
       const path = join(temp, name);
       await writeFile(path, content);
@@ -204,6 +211,25 @@ describe('the administration screens', () => {
     await ar.locator('form.policy-form .rule').waitFor();
     await expectAccessible(ar);
     await screenshot(ar, 'admin-policies-ar');
+  });
+
+  it('says a removal waits for a supervisor when the approval policy holds peer changes', async () => {
+    const fra = federation.node('FRA');
+    const off = { answers: false, disclosures: false, refusals: false, automaticAnswers: false };
+    await fra.cases.call('setApprovalPolicy', { policy: { ...off, policyChanges: true } });
+    try {
+      await open(en, 'peers');
+      const row = en.locator('tr[data-peer="BEL"]');
+      await row.getByRole('button', { name: 'Remove BEL' }).click();
+      await row.getByRole('button', { name: 'Yes, remove BEL' }).click();
+      const pending = en.getByRole('status').filter({ hasText: 'Waiting for a supervisor' });
+      await pending.waitFor();
+      expect(await pending.textContent()).toContain('nothing has changed yet');
+      expect((await fra.authority.call('listPeers', {})).peers.map((p) => p.participantId)).toContain('BEL');
+      await expectAccessible(en);
+    } finally {
+      await fra.cases.call('setApprovalPolicy', { policy: { ...off, policyChanges: false } });
+    }
   });
 
   it('adds an officer, shows the authenticator secret once, and the officer signs in with it', async () => {

@@ -44,9 +44,7 @@ function RoleChecks(props: { roles: readonly string[]; onChange: (roles: string[
             name={`${props.name}-${role}`}
             checked={props.roles.includes(role)}
             onChange={(event) =>
-              props.onChange(
-                checked(event) ? [...props.roles, role] : props.roles.filter((r) => r !== role),
-              )
+              props.onChange(checked(event) ? [...props.roles, role] : props.roles.filter((r) => r !== role))
             }
           />
           {t(`role.${role}`)}
@@ -114,45 +112,47 @@ export function AccountsTab() {
                       <Time ms={officer.lastLoginAtMs} />
                     </td>
                     {admin && (
-                      <td class="row-actions">
-                        <ActionButton
-                          disabled={officer.officerId === me}
-                          onAction={async () => {
-                            await rpc(AccessDefinition, 'disableOfficer', {
-                              officerId: officer.officerId,
-                              enable: officer.disabled,
-                            });
-                            setNotice(
-                              t(officer.disabled ? 'admin.accounts.enabledDone' : 'admin.accounts.disabledDone', {
-                                id: officer.officerId,
-                              }),
-                            );
-                            reloadOfficers();
-                          }}
-                        >
-                          {officer.disabled
-                            ? t('admin.accounts.enable', { id: officer.officerId })
-                            : t('admin.accounts.disable', { id: officer.officerId })}
-                        </ActionButton>
-                        <button
-                          type="button"
-                          class="plain"
-                          aria-expanded={editing === officer.officerId}
-                          onClick={() => setEditing(editing === officer.officerId ? undefined : officer.officerId)}
-                        >
-                          {t('admin.accounts.edit', { id: officer.officerId })}
-                        </button>
-                        {editing === officer.officerId && (
-                          <EditOfficer
-                            officer={officer}
-                            onDone={(text, shown) => {
-                              setNotice(text);
-                              if (shown) setSecret({ officerId: officer.officerId, ...shown });
-                              setEditing(undefined);
+                      <td>
+                        <div class="row-actions">
+                          <ActionButton
+                            disabled={officer.officerId === me}
+                            onAction={async () => {
+                              await rpc(AccessDefinition, 'disableOfficer', {
+                                officerId: officer.officerId,
+                                enable: officer.disabled,
+                              });
+                              setNotice(
+                                t(officer.disabled ? 'admin.accounts.enabledDone' : 'admin.accounts.disabledDone', {
+                                  id: officer.officerId,
+                                }),
+                              );
                               reloadOfficers();
                             }}
-                          />
-                        )}
+                          >
+                            {officer.disabled
+                              ? t('admin.accounts.enable', { id: officer.officerId })
+                              : t('admin.accounts.disable', { id: officer.officerId })}
+                          </ActionButton>
+                          <button
+                            type="button"
+                            class="plain"
+                            aria-expanded={editing === officer.officerId}
+                            onClick={() => setEditing(editing === officer.officerId ? undefined : officer.officerId)}
+                          >
+                            {t('admin.accounts.edit', { id: officer.officerId })}
+                          </button>
+                          {editing === officer.officerId && (
+                            <EditOfficer
+                              officer={officer}
+                              onDone={(text, shown) => {
+                                setNotice(text);
+                                if (shown) setSecret({ officerId: officer.officerId, ...shown });
+                                setEditing(undefined);
+                                reloadOfficers();
+                              }}
+                            />
+                          )}
+                        </div>
                       </td>
                     )}
                   </tr>

@@ -251,14 +251,7 @@ function varint(value: number): number[] {
 
 /** The serialized `{ body, signature }` message (PeerCard or Roster: fields 1 and 2, bytes). */
 function signedMessage(body: Uint8Array, signature: Uint8Array): Uint8Array {
-  return new Uint8Array([
-    0x0a,
-    ...varint(body.length),
-    ...body,
-    0x12,
-    ...varint(signature.length),
-    ...signature,
-  ]);
+  return new Uint8Array([0x0a, ...varint(body.length), ...body, 0x12, ...varint(signature.length), ...signature]);
 }
 
 /**

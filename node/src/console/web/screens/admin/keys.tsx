@@ -1,4 +1,9 @@
-import { AuthorityDefinition, type PeerCard, type RevokeKeysResponse, type RotateKeysResponse } from '@tracenet/proto/browser';
+import {
+  AuthorityDefinition,
+  type PeerCard,
+  type RevokeKeysResponse,
+  type RotateKeysResponse,
+} from '@tracenet/proto/browser';
 import { useEffect, useState } from 'preact/hooks';
 import { currentSession, rpc } from '../../api.js';
 import { toBase64 } from '../../buffer-shim.js';
@@ -54,7 +59,9 @@ export function KeysTab() {
           })}
         </Done>
       )}
-      <Show loaded={info}>{(node) => <OwnCard card={node.card} keyId={node.keyId} version={node.softwareVersion} />}</Show>
+      <Show loaded={info}>
+        {(node) => <OwnCard card={node.card} keyId={node.keyId} version={node.softwareVersion} />}
+      </Show>
       {admin && (
         <div class="admin-columns">
           <section class="admin-panel" aria-labelledby="rotate-heading">
@@ -173,7 +180,9 @@ function RotateForm(props: { self: string; onDone: (result: RotateKeysResponse) 
         confirmLabel={t('admin.keys.rotateConfirm')}
         typed={props.self}
         onConfirm={async () =>
-          props.onDone(await rpc(AuthorityDefinition, 'rotateKeys', { graceMs: Number.isFinite(graceMs) ? graceMs : 0 }))
+          props.onDone(
+            await rpc(AuthorityDefinition, 'rotateKeys', { graceMs: Number.isFinite(graceMs) ? graceMs : 0 }),
+          )
         }
       />
     </>
@@ -230,7 +239,9 @@ function RosterSection({ admin }: { admin: boolean }) {
       signed = readRosterFile(await file.text());
     } catch (caught) {
       setRefusal(
-        caught instanceof CardFileError ? t(`admin.card.${caught.rule}`, { field: caught.field }) : t('admin.card.unreadable'),
+        caught instanceof CardFileError
+          ? t(`admin.card.${caught.rule}`, { field: caught.field })
+          : t('admin.card.unreadable'),
       );
       return;
     }
@@ -277,7 +288,7 @@ function RosterSection({ admin }: { admin: boolean }) {
           )
         }
       </Show>
-      {admin && (
+      {admin && roster.state === 'ready' && roster.value.configured && (
         <Field label={t('admin.roster.load')} hint={t('admin.roster.loadHint')} error={refusal}>
           {(id, describedBy) => (
             <input

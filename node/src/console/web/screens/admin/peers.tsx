@@ -133,9 +133,7 @@ function PinPeer(props: { pinned: readonly PeerSummary[]; onPinned: () => void }
     const file = input.files?.[0];
     if (!file) return;
     if (file.size > CARD_FILE_MAX_BYTES) {
-      setRefusal(
-        t('admin.card.tooLarge', { size: formatNumber(file.size), max: formatNumber(CARD_FILE_MAX_BYTES) }),
-      );
+      setRefusal(t('admin.card.tooLarge', { size: formatNumber(file.size), max: formatNumber(CARD_FILE_MAX_BYTES) }));
       return;
     }
     try {

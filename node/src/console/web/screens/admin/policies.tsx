@@ -85,11 +85,7 @@ export function PoliciesTab({ peer }: { peer: string }) {
 
 function PolicyForm({ participantId }: { participantId: string }) {
   const [loaded] = useLoad(() => rpc(AuthorityDefinition, 'getPeerPolicy', { participantId }), [participantId]);
-  return (
-    <Show loaded={loaded}>
-      {({ policy }) => (policy ? <PolicyEditor initial={policy} /> : null)}
-    </Show>
-  );
+  return <Show loaded={loaded}>{({ policy }) => (policy ? <PolicyEditor initial={policy} /> : null)}</Show>;
 }
 
 function PolicyEditor({ initial }: { initial: PeerPolicy }) {
