@@ -294,6 +294,28 @@ describe('the administration screens', () => {
     await context.close();
   });
 
+  it('replaces the keys of a peer that revoked its own, only after an explicit second confirmation', async () => {
+    const fra = federation.node('FRA');
+    const revoked = await federation.node('BEL').authority.call('revokeKeys', { reason: 'laptop stolen' });
+    const card = await exportCard();
+    await open(en, 'peers');
+    await en.getByLabel('Card file', { exact: true }).setInputFiles(card);
+    await en.locator('[data-fingerprint="keyId"]').waitFor();
+    expect(await en.locator('[data-fingerprint="keyId"]').textContent()).toBe(grouped(revoked.keyId));
+    expect(await en.locator('.notice-warning').textContent()).toContain('BEL is already pinned with other keys');
+    await en.getByLabel(/I compared the key ID and the TLS fingerprint/).check();
+    const pin = en.getByRole('button', { name: 'Pin BEL' });
+    expect(await pin.isDisabled()).toBe(true);
+    await en.getByLabel('Replace the pinned keys with the keys of this card').check();
+    await pin.click();
+    await en
+      .getByRole('status')
+      .filter({ hasText: `BEL is pinned (key ID ${grouped(revoked.keyId)})` })
+      .waitFor();
+    const pinned = (await fra.authority.call('listPeers', {})).peers.find((p) => p.participantId === 'BEL');
+    expect(pinned?.keyId).toBe(revoked.keyId);
+  });
+
   it('rotates the keys after a typed confirmation and shows the new key id', async () => {
     const fra = federation.node('FRA');
     const before = await fra.authority.call('getNodeInfo', {});

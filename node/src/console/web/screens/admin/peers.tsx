@@ -46,7 +46,9 @@ export function PeersTab() {
                     <tr key={peer.participantId} data-peer={peer.participantId}>
                       <th scope="row">
                         {participantName(peer.participantId)} <span class="id">{peer.participantId}</span>
-                        {peer.displayName !== '' && <span class="sub">{peer.displayName}</span>}
+                        {peer.displayName !== '' && peer.displayName !== peer.participantId && (
+                          <span class="sub">{peer.displayName}</span>
+                        )}
                       </th>
                       <td>
                         {peer.endpoints.map((e) => (
@@ -233,7 +235,7 @@ function PinPeer(props: { pinned: readonly PeerSummary[]; onPinned: () => void }
                   card: { body: card.body as never, signature: card.signature as never },
                   replaceKeys: otherKeys && replaceKeys,
                 });
-                setResult(response);
+                setResult(otherKeys ? { ...response, replaced: false } : response);
                 setCard(undefined);
                 setGeneration((g) => g + 1);
                 props.onPinned();
