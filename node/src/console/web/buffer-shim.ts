@@ -33,6 +33,10 @@ const shim = {
   alloc(size: number): Uint8Array {
     return bytesOf(new Uint8Array(size));
   },
+  /** Empty bytes of a message's defaults (`createBase…()` of every message with a bytes field). */
+  alloc(size: number): Uint8Array {
+    return new Uint8Array(size);
+  },
 };
 
 const scope = globalThis as { Buffer?: unknown };

@@ -1,8 +1,45 @@
 import { Screen } from '../components.js';
 import { t } from '../i18n.js';
-import type { Route } from '../router.js';
+import { href, type Route } from '../router.js';
+import { AccountsTab } from './admin/accounts.js';
+import { KeysTab } from './admin/keys.js';
+import { PeersTab } from './admin/peers.js';
+import { PoliciesTab } from './admin/policies.js';
+import { canAdminister } from './admin/shared.js';
+import './admin.css';
 
-/** Built in issue 18 by its owner (see /work/i18-common.md). */
-export function AdminScreen(_props: { route: Route }) {
-  return <Screen title={t('nav.admin')}>{null}</Screen>;
+const TABS = ['peers', 'policies', 'keys', 'accounts'] as const;
+type Tab = (typeof TABS)[number];
+
+/**
+ * Administration: peers, policies, keys and roster, accounts and clients (`#/admin/<tab>`).
+ * Administrators change them; auditors see the same screens without the buttons that change
+ * (the node refuses those calls to them anyway).
+ */
+export function AdminScreen({ route }: { route: Route }) {
+  const tab: Tab = (TABS as readonly string[]).includes(route.path[1] ?? '') ? (route.path[1] as Tab) : 'peers';
+  return (
+    <Screen title={t('nav.admin')}>
+      {!canAdminister() && (
+        <p class="notice" role="note">
+          {t('admin.readOnly')}
+        </p>
+      )}
+      <nav class="admin-tabs" aria-label={t('admin.sections')}>
+        <ul>
+          {TABS.map((name) => (
+            <li key={name}>
+              <a href={href('admin', name)} aria-current={tab === name ? 'page' : undefined}>
+                {t(`admin.tab.${name}`)}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      {tab === 'peers' && <PeersTab />}
+      {tab === 'policies' && <PoliciesTab peer={route.path[2] ?? ''} />}
+      {tab === 'keys' && <KeysTab />}
+      {tab === 'accounts' && <AccountsTab />}
+    </Screen>
+  );
 }
