@@ -30,12 +30,9 @@ const shim = {
       return bytesOf(encoding === 'base64' ? fromBase64(input) : new TextEncoder().encode(input));
     return bytesOf(input);
   },
-  alloc(size: number): Uint8Array {
-    return bytesOf(new Uint8Array(size));
-  },
   /** Empty bytes of a message's defaults (`createBase…()` of every message with a bytes field). */
   alloc(size: number): Uint8Array {
-    return new Uint8Array(size);
+    return bytesOf(new Uint8Array(size));
   },
 };
 

@@ -23,8 +23,7 @@ import { canAdminister, Confirm, Done, groupedHex } from './shared.js';
 const DAY = 86_400_000;
 
 /**
- * Base64 of a bytes field of a decoded response: a Uint8Array, or the stand-in the browser's
- * Buffer shim gives (its text is the base64).
+ * Base64 of a bytes field of a decoded response (a Uint8Array from the browser's Buffer shim).
  */
 function base64Of(bytes: unknown): string {
   return bytes instanceof Uint8Array ? toBase64(bytes) : String(bytes);
