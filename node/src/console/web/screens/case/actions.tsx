@@ -68,14 +68,16 @@ const norm = (path: string) =>
     .replace(/_/g, '')
     .toLowerCase();
 
-/** The node's words about one field of a refused step, when the refusal names it. */
-function fieldError(error: unknown, name: string): string | undefined {
+/** The node's words about one field of a refused step, when the refusal names it: the rule's text, else field and rule. */
+function fieldError(error: unknown, name: string, label = ''): string | undefined {
   if (!(error instanceof ApiError)) return undefined;
   const violation = error.violations.find((v) => norm(v.field) === norm(name));
-  if (violation) return t('case.form.fieldRefused', { field: violation.field, rule: violation.rule });
-  if (error.field && norm(error.field) === norm(name))
-    return t('case.form.fieldRefused', { field: error.field, rule: error.rule });
-  return undefined;
+  const refused = violation ?? (error.field && norm(error.field) === norm(name) ? error : undefined);
+  if (!refused) return undefined;
+  const byRule = `error.${refused.rule}`;
+  const text = t(byRule, { field: label || refused.field });
+  const detail = t('case.form.fieldRefused', { field: refused.field, rule: refused.rule });
+  return text === byRule ? detail : `${text} ${detail}`;
 }
 
 /** One step's form: its fields, the submit button, the node's refusal next to it, a held step announced. */
@@ -122,7 +124,11 @@ function TextArea(props: {
   required?: boolean;
 }) {
   return (
-    <Field label={props.label} {...(props.hint ? { hint: props.hint } : {})} error={fieldError(props.error, props.name)}>
+    <Field
+      label={props.label}
+      {...(props.hint ? { hint: props.hint } : {})}
+      error={fieldError(props.error, props.name, props.label)}
+    >
       {(id, describedBy) => (
         <textarea
           id={id}
@@ -150,7 +156,11 @@ function TextInput(props: {
   required?: boolean;
 }) {
   return (
-    <Field label={props.label} {...(props.hint ? { hint: props.hint } : {})} error={fieldError(props.error, props.name)}>
+    <Field
+      label={props.label}
+      {...(props.hint ? { hint: props.hint } : {})}
+      error={fieldError(props.error, props.name, props.label)}
+    >
       {(id, describedBy) => (
         <input
           id={id}
@@ -599,7 +609,9 @@ export function Actions(props: { c: Case; peers: string[]; onDone: (response: Ca
   const steps = allowedSteps(props.c);
   const [open, setOpen] = useState<Step | undefined>(undefined);
   if (steps.length === 0) return null;
-  const single = steps.length === 1 ? steps[0] : undefined;
+  // A lone constructive step opens at once; a lone withdrawal or closure waits for a click.
+  const lone = steps.length === 1 ? steps[0] : undefined;
+  const single = lone === 'acknowledge' || lone === 'reply' || lone === 'send' ? lone : undefined;
   const current = single ?? open;
   return (
     <section class="panel actions" aria-labelledby="actions-title">
