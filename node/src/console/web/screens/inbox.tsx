@@ -14,7 +14,8 @@ import { onNodeEvent, rpc } from '../api.js';
 import { ErrorMessage, Field, Screen, Time } from '../components.js';
 import { formatDuration, formatNumber, participantName, t } from '../i18n.js';
 import { href, navigate, type Route } from '../router.js';
-import { cleanText, isFinal, priorityLabel, roleLabel, STATES, stateKey, stateLabel } from './case/labels.js';
+import { PeerText } from './case/answer.js';
+import { isFinal, priorityLabel, roleLabel, STATES, stateKey, stateLabel } from './case/labels.js';
 
 const PAGE = 25;
 
@@ -115,7 +116,7 @@ function Row({ c }: { c: Case }) {
         <a href={href('cases', c.caseId)} class="case-link">
           {c.caseId}
         </a>
-        <div class="mono muted trace-id">{t('inbox.traceId', { id: c.traceId })}</div>
+        <div class="muted trace-id">{t('inbox.traceId', { id: `\u2068${c.traceId}\u2069` })}</div>
       </td>
       <td>
         <span>{participantName(c.peer)}</span>
@@ -141,7 +142,9 @@ function Row({ c }: { c: Case }) {
       <td>
         <Deadline c={c} />
       </td>
-      <td class="reference">{cleanText(c.peerReference || c.localReference)}</td>
+      <td class="reference">
+        <PeerText text={c.peerReference || c.localReference} />
+      </td>
     </tr>
   );
 }

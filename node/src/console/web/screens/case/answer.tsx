@@ -22,9 +22,9 @@ export function Item(props: { label: string; children: ComponentChildren; when?:
   );
 }
 
-/** A peer's free text: shown as text (Preact escapes it), without control characters, line breaks kept. */
+/** A peer's free text: shown as text (Preact escapes it), without control characters, line breaks kept, isolated from the page's direction. */
 export function PeerText({ text }: { text: string }) {
-  return <span class="peer-text">{cleanText(text)}</span>;
+  return <bdi class="peer-text">{cleanText(text)}</bdi>;
 }
 
 /** The use restrictions of an answer in words: what it may be used for, who may receive it, how long it is kept. */

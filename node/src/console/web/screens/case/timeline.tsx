@@ -61,8 +61,10 @@ function who(entry: TimelineEntry, actor: StepActor | undefined, approval: Appro
 
 /** An actor in words: "officer amina", "the node (automatic)", "client case-system". */
 export function actorName(actor: StepActor): string {
-  if (actor.kind === 'officer') return t('case.who.officer', { id: actor.id });
-  if (actor.kind === 'client') return t('case.who.client', { id: actor.id });
+  // An id in Latin letters inside Arabic text: isolated (FSI … PDI) so that it keeps its own order.
+  const id = `\u2068${actor.id}\u2069`;
+  if (actor.kind === 'officer') return t('case.who.officer', { id });
+  if (actor.kind === 'client') return t('case.who.client', { id });
   if (actor.kind === 'node') return t('case.who.node');
   return t('case.who.local');
 }
