@@ -132,7 +132,7 @@ describe('the inbox and case screens', () => {
         caseReference: HOSTILE,
       }),
     );
-    await page.waitForFunction(() => document.querySelectorAll('table.inbox-table tbody tr').length === 2);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
     await page.getByRole('status').filter({ hasText: 'A new case arrived from France' }).waitFor();
     // Urgent first, said in words.
     expect(await rows.first().getAttribute('data-case-id')).toBe(second.received?.caseId);
@@ -167,10 +167,8 @@ describe('the inbox and case screens', () => {
     let reached = false;
     for (let i = 0; i < 40 && !reached; i++) {
       await page.keyboard.press('Tab');
-      reached = await page.evaluate(
-        () =>
-          document.activeElement?.tagName === 'BUTTON' &&
-          document.activeElement.closest('form.step-acknowledge') !== null,
+      reached = await page.evaluate<boolean>(
+        "document.activeElement?.tagName === 'BUTTON' && document.activeElement.closest('form.step-acknowledge') !== null",
       );
     }
     expect(reached).toBe(true);
@@ -221,7 +219,7 @@ describe('the inbox and case screens', () => {
     await context.close();
   }, 90_000);
 
-  it('renders a peer\'s markup and control characters as text', async () => {
+  it("renders a peer's markup and control characters as text", async () => {
     const { page } = bel1;
     await openCase(page, bel, second.received?.caseId ?? '');
     const authority = page.locator('dd', { hasText: '<img' }).first();
@@ -232,12 +230,15 @@ describe('the inbox and case screens', () => {
     expect(text).not.toContain('\u0007');
     expect(text).not.toContain('\u202E');
     expect(await page.locator('main img, main b').count()).toBe(0);
-    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
   }, 30_000);
 
   it('answers "referred", and FRA opens the follow-on in one click, which extends the chain', async () => {
     const { page } = bel1;
-    await bel.cases.call('acknowledgeCase', AcknowledgeCaseRequest.fromPartial({ caseId: second.received?.caseId }));
+    await bel.cases.call(
+      'acknowledgeCase',
+      AcknowledgeCaseRequest.fromPartial({ caseId: second.received?.caseId ?? '' }),
+    );
     await openCase(page, bel, second.received?.caseId ?? '');
     await expectState(page, 'Acknowledged');
     await page.getByRole('button', { name: 'Answer', exact: true }).click();
@@ -255,10 +256,10 @@ describe('the inbox and case screens', () => {
     const { context, page: fraPage } = await openConsole(browser, fra, 'amina');
     await openCase(fraPage, fra, second.sent?.caseId ?? '');
     await fraPage.getByRole('button', { name: 'Ask Kenya next (follow-on request)' }).click();
-    await fraPage.waitForFunction((id) => !location.hash.includes(id), second.sent?.caseId ?? '');
+    await expect.poll(() => fraPage.url(), { timeout: 15_000 }).not.toMatch(new RegExp(`/${second.sent?.caseId}$`));
     await fraPage.locator('.case-summary', { hasText: 'Kenya' }).waitFor();
     const chain = fraPage.locator('ol.chain > li');
-    await fraPage.waitForFunction(() => document.querySelectorAll('ol.chain > li').length === 3);
+    await expect.poll(() => chain.count(), { timeout: 15_000 }).toBe(3);
     expect(await chain.nth(0).textContent()).toContain('Belgium');
     expect(await chain.nth(0).textContent()).toContain('referred to Kenya');
     expect(await chain.nth(1).textContent()).toContain('Kenya');
@@ -324,7 +325,10 @@ describe('the inbox and case screens', () => {
       await page.getByLabel('Traced').check();
       await page.getByLabel('Last legal record').fill('Sold to licensed dealer Armurerie Dupont, Liège, 2015-06-02');
       await page.getByRole('button', { name: 'Send the answer' }).click();
-      await page.getByRole('status').filter({ hasText: "Your step was not sent: it waits for a supervisor's approval" }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: "Your step was not sent: it waits for a supervisor's approval" })
+        .waitFor();
       const pending = page.locator('.pending-approval');
       await pending.waitFor();
       expect(await pending.textContent()).toMatch(/Waiting for a supervisor's approval \(apr-\d+\)/);
@@ -452,14 +456,14 @@ describe('the inbox and case screens', () => {
     expect(await page.locator('.restrictions').textContent()).toContain('بلجيكا');
     await expectAccessible(page);
     await screenshot(page, 'case-ar');
-    const { cases } = await fra.cases.call('getTraceChain', CaseIdRequest.fromPartial({ caseId: second.sent?.caseId }));
+    const { cases } = await fra.cases.call(
+      'getTraceChain',
+      CaseIdRequest.fromPartial({ caseId: second.sent?.caseId ?? '' }),
+    );
     await openCase(page, fra, cases[1]?.caseId ?? '');
-    await page.waitForFunction(() => document.querySelectorAll('ol.chain > li').length === 3);
+    await expect.poll(() => page.locator('ol.chain > li').count(), { timeout: 15_000 }).toBe(3);
     // The arrows turn with the writing direction.
-    const transform = await page
-      .locator('.chain-arrow')
-      .first()
-      .evaluate((el) => getComputedStyle(el).transform);
+    const transform = await page.evaluate<string>("getComputedStyle(document.querySelector('.chain-arrow')).transform");
     expect(transform).toMatch(/^matrix\(-1/);
     await expectAccessible(page);
     await screenshot(page, 'chain-ar');

@@ -204,11 +204,7 @@ function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string;
       <p role="status" class="announce">
         {props.announce}
       </p>
-      {officer ? (
-        <Actions c={c} peers={peers} onDone={done} />
-      ) : (
-        <p class="muted read-only">{t('case.readOnly')}</p>
-      )}
+      {officer ? <Actions c={c} peers={peers} onDone={done} /> : <p class="muted read-only">{t('case.readOnly')}</p>}
       <Outcomes c={c} provider={provider} followOn={officer ? <FollowOn c={c} live={liveFollowOn} /> : undefined} />
       <Chain cases={chain} current={c.caseId} />
       <RequestView c={c} />

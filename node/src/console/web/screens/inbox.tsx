@@ -320,7 +320,13 @@ export function InboxScreen(props: { route: Route }) {
         </Field>
         <Field label={t('inbox.filter.to')}>
           {(id) => (
-            <input id={id} name="to" type="date" value={filters.to} onChange={(e) => set({ to: e.currentTarget.value })} />
+            <input
+              id={id}
+              name="to"
+              type="date"
+              value={filters.to}
+              onChange={(e) => set({ to: e.currentTarget.value })}
+            />
           )}
         </Field>
         <div class="field checkbox">
@@ -334,7 +340,11 @@ export function InboxScreen(props: { route: Route }) {
             {t('inbox.filter.overdueOnly')}
           </label>
         </div>
-        <button type="button" class="plain" onClick={() => navigate(href('inbox', queryOf({ ...filtersOf(new URLSearchParams()), box: filters.box })))}>
+        <button
+          type="button"
+          class="plain"
+          onClick={() => navigate(href('inbox', queryOf({ ...filtersOf(new URLSearchParams()), box: filters.box })))}
+        >
           {t('inbox.filter.clear')}
         </button>
       </form>

@@ -223,17 +223,17 @@ const ONWARD = [
 ];
 
 /** The answer's own restrictions (they may only tighten the policy's); undefined keeps the policy's. */
-function RestrictionFields(props: {
-  value: RestrictionDraft;
-  set: (v: RestrictionDraft) => void;
-  error: unknown;
-}) {
+function RestrictionFields(props: { value: RestrictionDraft; set: (v: RestrictionDraft) => void; error: unknown }) {
   const v = props.value;
   return (
     <fieldset class="restriction-fields">
       <legend>{t('case.form.restrictions')}</legend>
       <p class="hint">{t('case.form.restrictionsHint')}</p>
-      <Field label={t('case.form.onward')} hint={t('case.form.onwardHint')} error={fieldError(props.error, 'onward_disclosure')}>
+      <Field
+        label={t('case.form.onward')}
+        hint={t('case.form.onwardHint')}
+        error={fieldError(props.error, 'onward_disclosure')}
+      >
         {(id, describedBy) => (
           <select
             id={id}
@@ -447,7 +447,10 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
   switch (step) {
     case 'acknowledge':
       return (
-        <StepForm {...common} submit={() => rpc(CasesDefinition, 'acknowledgeCase', { caseId, reference: text.trim() })}>
+        <StepForm
+          {...common}
+          submit={() => rpc(CasesDefinition, 'acknowledgeCase', { caseId, reference: text.trim() })}
+        >
           <TextInput
             label={t('case.form.reference')}
             hint={t('case.form.referenceHint')}
@@ -583,7 +586,12 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
         <StepForm {...common} submit={() => rpc(CasesDefinition, 'closeCase', { caseId, useful, feedback: text })}>
           <div class="field checkbox">
             <label>
-              <input type="checkbox" name="useful" checked={useful} onChange={(e) => setUseful(e.currentTarget.checked)} />{' '}
+              <input
+                type="checkbox"
+                name="useful"
+                checked={useful}
+                onChange={(e) => setUseful(e.currentTarget.checked)}
+              />{' '}
               {t('case.form.useful')}
             </label>
           </div>
@@ -592,7 +600,11 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
       );
     case 'withdraw':
       return (
-        <StepForm {...common} kind="danger" submit={() => rpc(CasesDefinition, 'withdrawCase', { caseId, reason: text })}>
+        <StepForm
+          {...common}
+          kind="danger"
+          submit={() => rpc(CasesDefinition, 'withdrawCase', { caseId, reason: text })}
+        >
           <TextArea label={t('case.form.withdrawReason')} name="reason" value={text} set={setText} error={error} />
         </StepForm>
       );
@@ -634,7 +646,9 @@ export function Actions(props: { c: Case; peers: string[]; onDone: (response: Ca
       )}
       {current && (
         <div id="step-panel" class="step-panel">
-          <h3 id={`step-${current}-title`}>{t(`case.step.${current}.title`, { peer: participantName(props.c.peer) })}</h3>
+          <h3 id={`step-${current}-title`}>
+            {t(`case.step.${current}.title`, { peer: participantName(props.c.peer) })}
+          </h3>
           <p class="hint">{t(`case.step.${current}.hint`, { peer: participantName(props.c.peer) })}</p>
           <StepBody
             key={current}

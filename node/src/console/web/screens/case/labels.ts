@@ -35,8 +35,7 @@ export const STATES: readonly CaseState[] = [
 
 export const stateKey = (state: CaseState): string => short(CaseState, state, 'CASE_STATE_') || 'unknown';
 export const stateLabel = (state: CaseState): string => t(`case.state.${stateKey(state)}`);
-export const roleLabel = (role: CaseRole): string =>
-  t(`case.role.${short(CaseRole, role, 'CASE_ROLE_') || 'unknown'}`);
+export const roleLabel = (role: CaseRole): string => t(`case.role.${short(CaseRole, role, 'CASE_ROLE_') || 'unknown'}`);
 export const priorityLabel = (priority: Priority): string =>
   t(`case.priority.${short(Priority, priority, 'PRIORITY_') || 'unknown'}`);
 export const outcomeLabel = (outcome: TraceOutcome): string =>
@@ -67,8 +66,17 @@ export function participantList(ids: readonly string[]): string {
   }
 }
 
-/** Strips control characters (but newlines and tabs) from a peer's free text before it is shown. */
+/**
+ * Strips control characters (but tab and line breaks) and bidirectional overrides from a peer's
+ * free text before it is shown: a BELL or a right-to-left override must not garble the screen.
+ */
 export function cleanText(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g, '');
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    const control = (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || (code >= 0x7f && code <= 0x9f);
+    const bidi = (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+    if (!control && !bidi) out += ch;
+  }
+  return out;
 }

@@ -100,7 +100,10 @@ export function Timeline(props: { c: Case; actors: Map<number, StepActor>; appro
                         ? t('case.timeline.note')
                         : entry.fromState === CaseState.CASE_STATE_UNSPECIFIED
                           ? t('case.timeline.created', { to: stateLabel(entry.toState) })
-                          : t('case.timeline.move', { from: stateLabel(entry.fromState), to: stateLabel(entry.toState) })}
+                          : t('case.timeline.move', {
+                              from: stateLabel(entry.fromState),
+                              to: stateLabel(entry.toState),
+                            })}
                     </strong>
                     <div class="muted" lang="en">
                       <PeerText text={entry.summary} />
