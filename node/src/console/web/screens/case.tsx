@@ -174,6 +174,10 @@ function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string;
       () => setPeers([]),
     );
   }, [officer]);
+  // After a step the form is gone: focus moves to what happened, so that the keyboard is not lost.
+  useEffect(() => {
+    if (props.announce) document.getElementById('case-announce')?.focus();
+  }, [props.announce]);
   const provider = c.role === CaseRole.CASE_ROLE_SHARED ? (c.shared?.provider ?? c.peer) : c.peer;
   const liveFollowOn = chain.some(
     (other) => c.nextCaseIds.includes(other.caseId) && other.state !== CaseState.CASE_STATE_WITHDRAWN,
@@ -201,7 +205,7 @@ function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string;
         </div>
       )}
       <Pending approvals={approvals} />
-      <p role="status" class="announce">
+      <p role="status" class="announce" id="case-announce" tabIndex={-1}>
         {props.announce}
       </p>
       {officer ? <Actions c={c} peers={peers} onDone={done} /> : <p class="muted read-only">{t('case.readOnly')}</p>}

@@ -11,7 +11,7 @@ import {
 } from '@tracenet/proto/browser';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { onNodeEvent, rpc } from '../api.js';
-import { ErrorMessage, Field, Screen, Time } from '../components.js';
+import { ErrorMessage, Field, Pager, Screen, Time } from '../components.js';
 import { formatDuration, formatNumber, participantName, t } from '../i18n.js';
 import { href, navigate, type Route } from '../router.js';
 import { PeerText } from './case/answer.js';
@@ -386,16 +386,7 @@ export function InboxScreen(props: { route: Route }) {
           </table>
         </div>
       )}
-      {page && (
-        <nav class="pager" aria-label={t('inbox.paging')}>
-          <span>{t('inbox.shown', { count: rows.length, shown: formatNumber(rows.length) })}</span>
-          {page.nextCursor && (
-            <button type="button" onClick={() => void more()} disabled={busy}>
-              {t('inbox.more')}
-            </button>
-          )}
-        </nav>
-      )}
+      {page && <Pager shown={rows.length} hasMore={page.nextCursor !== '' && !busy} onMore={() => void more()} />}
     </Screen>
   );
 }
