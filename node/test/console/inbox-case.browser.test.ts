@@ -96,6 +96,8 @@ describe('the inbox and case screens', () => {
         policies: [
           { of: 'BEL', policy: { participantId: 'FRA', acceptRequests: true } },
           { of: 'KEN', policy: { participantId: 'FRA', acceptRequests: true } },
+          // FRA expects KEN's acknowledgement within a second: the follow-on soon becomes overdue.
+          { of: 'FRA', policy: { participantId: 'KEN', acknowledgeWithinMs: 1_000 } },
         ],
       }),
       launchBrowser(),
@@ -273,6 +275,34 @@ describe('the inbox and case screens', () => {
     expect(await fraPage.getByRole('button', { name: /follow-on request/ }).count()).toBe(0);
     await context.close();
   }, 90_000);
+
+  it('puts an overdue case first and says so in words, with a filter for it', async () => {
+    await waitFor(
+      async () => {
+        const { cases } = await fra.cases.call(
+          'listCases',
+          ListCasesRequest.fromPartial({ overdueOnly: true, role: CaseRole.CASE_ROLE_REQUESTER }),
+        );
+        return cases.length === 1;
+      },
+      15_000,
+      'the overdue follow-on',
+    );
+    const { context, page } = await openConsole(browser, fra, 'amina');
+    await page.goto(`${fra.consoleUrl}/#/inbox?box=sent`);
+    const rows = page.locator('table.inbox-table tbody tr');
+    await rows.nth(1).waitFor();
+    await page.getByText('1 case is overdue').waitFor();
+    const first = rows.first();
+    expect(await first.getAttribute('class')).toContain('overdue');
+    expect(await first.textContent()).toContain('Kenya');
+    expect(await first.textContent()).toContain('Overdue by 1 minute');
+    await page.getByLabel('Overdue only').check();
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
+    await expectAccessible(page);
+    await screenshot(page, 'inbox-overdue-en');
+    await context.close();
+  }, 60_000);
 
   it("refuses with a reason, shows a node's refusal next to its field, and FRA sees the reason", async () => {
     const third = await sendRequest(fra, bel);

@@ -18,6 +18,8 @@ import { PeerText } from './case/answer.js';
 import { isFinal, priorityLabel, roleLabel, STATES, stateKey, stateLabel } from './case/labels.js';
 
 const PAGE = 25;
+/** Overdue cases counted for the banner; beyond, it says "100+" (each listed case carries its request). */
+const OVERDUE_COUNTED = 100;
 
 /** The filters of the inbox, kept in the route's query so that a filtered view can be linked and reloaded. */
 interface Filters {
@@ -100,9 +102,13 @@ function Deadline({ c }: { c: Case }) {
     <span class={late ? 'due due-late' : 'due'}>
       <span class="due-kind">{t(`inbox.due.${due.kind}`)}</span> <Time ms={due.at} />
       {late ? (
-        <strong class="badge danger">{t('inbox.overdueBy', { time: formatDuration(Date.now() - due.at) })}</strong>
+        <strong class="badge danger">
+          {t('inbox.overdueBy', { time: formatDuration(Math.max(60_000, Date.now() - due.at)) })}
+        </strong>
       ) : (
-        <span class="due-left">{t('inbox.dueIn', { time: formatDuration(due.at - Date.now()) })}</span>
+        <span class="due-left">
+          {t('inbox.dueIn', { time: formatDuration(Math.max(60_000, due.at - Date.now())) })}
+        </span>
       )}
     </span>
   );
@@ -160,7 +166,7 @@ export function InboxScreen(props: { route: Route }) {
   const key = JSON.stringify(filters);
   const [page, setPage] = useState<Page | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
-  const [overdueCount, setOverdueCount] = useState<number | undefined>(undefined);
+  const [overdueCount, setOverdueCount] = useState<{ count: number; more: boolean } | undefined>(undefined);
   const [peers, setPeers] = useState<string[]>([]);
   const [live, setLive] = useState('');
   const [busy, setBusy] = useState(false);
@@ -187,11 +193,11 @@ export function InboxScreen(props: { route: Route }) {
           role: ROLE_OF_BOX[filters.box],
           peer: filters.peer,
           overdueOnly: true,
-          limit: 500,
+          limit: OVERDUE_COUNTED,
         }),
       ]);
       setPage({ cases: first.cases, nextCursor: first.nextCursor });
-      setOverdueCount(overdue.cases.length);
+      setOverdueCount({ count: overdue.cases.length, more: overdue.nextCursor !== '' });
       shown.current = first.cases.length;
       setError(undefined);
       if (announce) setLive(announce);
@@ -348,9 +354,14 @@ export function InboxScreen(props: { route: Route }) {
           {t('inbox.filter.clear')}
         </button>
       </form>
-      {overdueCount !== undefined && overdueCount > 0 && (
+      {overdueCount && overdueCount.count > 0 && (
         <p class="notice overdue-summary">
-          <strong>{t('inbox.overdueCount', { count: overdueCount, shown: formatNumber(overdueCount) })}</strong>
+          <strong>
+            {t('inbox.overdueCount', {
+              count: overdueCount.count,
+              shown: `${formatNumber(overdueCount.count)}${overdueCount.more ? '+' : ''}`,
+            })}
+          </strong>
         </p>
       )}
       <p role="status" class="visually-hidden" aria-live="polite">

@@ -33,8 +33,8 @@ export async function stepActors(c: Case): Promise<Map<number, StepActor>> {
       try {
         const { entries } = await rpc(AuthorityDefinition, 'listAudit', {
           sinceMs: entry.atMs - 1,
-          untilMs: entry.atMs + 10_000,
-          limit: 200,
+          untilMs: entry.atMs + 3_000,
+          limit: 100,
         });
         for (const audit of entries) {
           if (audit.type !== 'case.changed' && audit.type !== 'case.created') continue;
