@@ -167,6 +167,8 @@ export function InboxScreen(props: { route: Route }) {
   const [page, setPage] = useState<Page | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [overdueCount, setOverdueCount] = useState<{ count: number; more: boolean } | undefined>(undefined);
+  // The overdue cases are listed first even when the page that holds them is not loaded yet.
+  const [overdueCases, setOverdueCases] = useState<Case[]>([]);
   const [peers, setPeers] = useState<string[]>([]);
   const [live, setLive] = useState('');
   const [busy, setBusy] = useState(false);
@@ -198,6 +200,7 @@ export function InboxScreen(props: { route: Route }) {
       ]);
       setPage({ cases: first.cases, nextCursor: first.nextCursor });
       setOverdueCount({ count: overdue.cases.length, more: overdue.nextCursor !== '' });
+      setOverdueCases(overdue.cases);
       shown.current = first.cases.length;
       setError(undefined);
       if (announce) setLive(announce);
@@ -228,6 +231,7 @@ export function InboxScreen(props: { route: Route }) {
   useEffect(() => {
     shown.current = 0;
     setPage(undefined);
+    setOverdueCases([]);
     void load();
   }, [key]);
 
@@ -271,7 +275,12 @@ export function InboxScreen(props: { route: Route }) {
   const set = (change: Partial<Filters>) => navigate(href('inbox', queryOf({ ...filters, ...change })));
   const from = dayStart(filters.from);
   const to = filters.to ? dayStart(filters.to) + 86_400_000 : 0;
-  const rows = (page?.cases ?? [])
+  const loaded = page?.cases ?? [];
+  const ids = new Set(loaded.map((c) => c.caseId));
+  const early = page
+    ? overdueCases.filter((c) => !ids.has(c.caseId) && (!filters.state || stateKey(c.state) === filters.state))
+    : [];
+  const rows = [...early, ...loaded]
     .filter((c) => (from === 0 || c.createdAtMs >= from) && (to === 0 || c.createdAtMs < to))
     .sort(order);
 
