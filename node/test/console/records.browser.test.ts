@@ -24,7 +24,12 @@ async function putRifle(node: LocalNode, serial: string, type: WeaponType): Prom
       secondaryMarks: [{ location: 'inside frame rail', value: '7Q2' }],
       status: WeaponStatus.WEAPON_STATUS_REGISTERED,
       events: [
-        { type: WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED, date: '1998-03-02', place: 'Herstal', agency: 'FN Herstal' },
+        {
+          type: WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED,
+          date: '1998-03-02',
+          place: 'Herstal',
+          agency: 'FN Herstal',
+        },
         {
           type: WeaponEventType.WEAPON_EVENT_TYPE_EXPORTED,
           date: '1999-05-10',
@@ -116,7 +121,9 @@ describe('the Records screen', () => {
       await tables.nth(0).locator('tbody a').click();
       await page.locator('#record-events').waitFor();
       expect(await page.locator('h1').textContent()).toContain(`FN-${language}-0042`);
-      const dates = await page.locator('.events-table tbody time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')));
+      const dates = await page
+        .locator('.events-table tbody time')
+        .evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')));
       expect(dates).toEqual(['1998-03-02', '1999-05-10', '1999-06-01', '2004-01-20']);
       expect(await page.locator('.events-table tbody tr').nth(1).textContent()).toContain('BE-EX-1999-17');
       expect(await page.locator('.record-notes').textContent()).toBe(HOSTILE);
@@ -165,10 +172,7 @@ describe('the Records screen', () => {
         expect(await page.locator('dd[data-count="rejected"]').textContent()).toBe('2');
       }
       expect(await page.locator('.import-progress tbody tr').count()).toBe(2);
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.locator('a[download]').click(),
-      ]);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a[download]').click()]);
       expect(download.suggestedFilename()).toBe('registry.rejects.csv');
       const rejects = await readFile((await download.path()) ?? '', 'utf8');
       expect(rejects.split('\r\n').filter(Boolean)).toEqual([

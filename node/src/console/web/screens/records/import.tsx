@@ -116,7 +116,11 @@ export function ImportScreen() {
         progress,
         rejects: [...rejects],
         dryRun,
-        error: cancelled ? undefined : caught instanceof TypeError ? new ApiError(0, 'UNAVAILABLE', '', '', 'network') : caught,
+        error: cancelled
+          ? undefined
+          : caught instanceof TypeError
+            ? new ApiError(0, 'UNAVAILABLE', '', '', 'network')
+            : caught,
       });
     } finally {
       abort.current = undefined;

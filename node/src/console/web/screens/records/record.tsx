@@ -82,7 +82,9 @@ function RecordView({ record, onChanged }: { record: WeaponRecord; onChanged: (m
           {t('records.statusIs', { status: statusLabel(record.status) || t('records.statusUnknown') })}
         </span>
         {record.interest && record.interest.category !== 0 && (
-          <span class="badge danger">{t('records.reported', { category: categoryLabel(record.interest.category) })}</span>
+          <span class="badge danger">
+            {t('records.reported', { category: categoryLabel(record.interest.category) })}
+          </span>
         )}
         <span class="record-id">
           {t('records.recordId')} <code>{record.recordId}</code>
@@ -153,7 +155,9 @@ function RecordView({ record, onChanged }: { record: WeaponRecord; onChanged: (m
         <section aria-labelledby="record-notes">
           <h2 id="record-notes">{t('records.notes')}</h2>
           <p class="hint">{t('records.confidential')}</p>
-          <p class="record-notes">{record.notes}</p>
+          <p class="record-notes" dir="auto">
+            {record.notes}
+          </p>
         </section>
       )}
       <p class="hint">
@@ -206,7 +210,7 @@ function Events({ record }: { record: WeaponRecord }) {
                   </td>
                   <td class="mono">{event.licence}</td>
                   <td>{event.endUser}</td>
-                  <td>{event.details}</td>
+                  <td dir="auto">{event.details}</td>
                 </tr>
               ))}
             </tbody>
@@ -325,7 +329,9 @@ function Report({ record, onChanged }: { record: WeaponRecord; onChanged: (messa
             )}
           </Field>
           <Field label={t('records.reference')}>
-            {(id) => <input id={id} name="reference" maxLength={200} value={form.reference} onInput={set('reference')} />}
+            {(id) => (
+              <input id={id} name="reference" maxLength={200} value={form.reference} onInput={set('reference')} />
+            )}
           </Field>
           <Field label={t('records.contactPoint')} hint={t('records.contactPointHint')}>
             {(id, describedBy) => (

@@ -230,7 +230,9 @@ function RecordTable(props: { caption: string; records: readonly WeaponRecord[] 
               </td>
               <td>
                 {record.interest && record.interest.category !== 0 && (
-                  <span class="badge danger">{t('records.reported', { category: categoryLabel(record.interest.category) })}</span>
+                  <span class="badge danger">
+                    {t('records.reported', { category: categoryLabel(record.interest.category) })}
+                  </span>
                 )}
               </td>
             </tr>
