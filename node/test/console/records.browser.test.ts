@@ -215,4 +215,54 @@ describe('the Records screen', () => {
     expect(await page.getByRole('alert').textContent()).toMatch(/Not found/);
     await context.close();
   });
+
+  it('checks a JSON Lines file without writing it (dry run)', async () => {
+    const context = await officerContext(browser, 'en');
+    const page = await context.newPage();
+    await signIn(page, fra, officerOf(fra, 'amina'));
+    await page.goto(`${fra.consoleUrl}/#/records/import`);
+    const line = JSON.stringify({ manufacture: { manufacturer: 'Beretta', serialNumber: 'DRY-JL-1', type: 'pistol' } });
+    await page.locator('input[name="file"]').setInputFiles({
+      name: 'export.jsonl',
+      mimeType: 'application/x-ndjson',
+      buffer: Buffer.from(`${line}\n{"manufacture": 7}\n`),
+    });
+    expect(await page.locator('select[name="format"]').inputValue()).toBe('jsonl');
+    await page.locator('input[name="dryRun"]').check();
+    await page.locator('.import-form button[type="submit"]').click();
+    await page.locator('.import-progress p[role="status"].ok').waitFor();
+    expect(await page.locator('.import-progress p[role="status"]').textContent()).toContain('nothing was written');
+    expect(await page.locator('dd[data-count="rejected"]').textContent()).toBe('1');
+    const found = await fra.records.call('searchRecords', {
+      query: { manufacturer: 'Beretta', serialNumber: 'DRY-JL-1', model: '', calibre: '', type: 0 },
+      serialOnly: true,
+      limit: 0,
+    });
+    expect(found.records).toHaveLength(0);
+    await context.close();
+  });
+
+  it('takes an officer whose session ended during an import back to the sign-in, saying why', async () => {
+    const context = await officerContext(browser, 'en');
+    const page = await context.newPage();
+    await signIn(page, fra, officerOf(fra, 'amina'));
+    await page.goto(`${fra.consoleUrl}/#/records/import`);
+    await page.locator('input[name="file"]').setInputFiles({
+      name: 'registry.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(importFile('expired')),
+    });
+    // The officer signs out in another tab: this tab's session is gone.
+    const other = await context.newPage();
+    await other.goto(fra.consoleUrl);
+    await other.locator('nav.menu').waitFor();
+    await other.locator('.topbar button').click();
+    await other.locator('input[name="officerId"]').waitFor();
+    await page.locator('.import-form button[type="submit"]').click();
+    await page.locator('input[name="officerId"]').waitFor();
+    expect(await page.getByRole('alert').first().textContent()).toMatch(
+      /session was ended\. Sign in again|Sign in to continue/,
+    );
+    await context.close();
+  });
 });

@@ -1,6 +1,6 @@
-import { ImportRecordsProgress, type RowError } from '@tracenet/proto/browser';
+import { AccessDefinition, ImportRecordsProgress, type RowError } from '@tracenet/proto/browser';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, currentSession } from '../../api.js';
+import { ApiError, currentSession, rpc } from '../../api.js';
 import { ErrorMessage, Field, Screen } from '../../components.js';
 import { formatNumber, t } from '../../i18n.js';
 import { href } from '../../router.js';
@@ -98,6 +98,8 @@ export function ImportScreen() {
       if (!response.ok || !response.body) {
         const body = (await response.json().catch(() => ({}))) as { error?: Partial<ApiError> };
         const e = body.error ?? {};
+        // The session ended: a call through rpc() sees it too, and the console shows the sign-in with the reason.
+        if (response.status === 401) void rpc(AccessDefinition, 'whoAmI', {}).catch(() => undefined);
         throw new ApiError(response.status, e.code ?? 'UNAVAILABLE', e.message ?? '', e.field ?? '', e.rule ?? 'http');
       }
       for await (const line of jsonLines(response.body)) {
