@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InterestCategory, WeaponEventType, WeaponRecord, WeaponStatus, WeaponType } from '@tracenet/proto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,11 +69,19 @@ describe('the Records screen', () => {
   let browser: Browser;
   let fra: LocalNode;
   const ids: Record<string, string> = {};
+  let registry: string;
   beforeAll(async () => {
+    // A registry export beside the node's own records, with rows whose country is not a code: held but incomplete.
+    registry = await mkdtemp(join(tmpdir(), 'tracenet-registry-'));
+    await writeFile(
+      join(registry, 'registry.csv'),
+      'manufacturer,country_of_manufacture,serial_number,model,type\nFN Herstal,Belgium,FN-en-0042,FAL 50.00,rifle\nFN Herstal,Belgium,FN-ar-0042,FAL 50.00,rifle\n',
+    );
     [federation, browser] = await Promise.all([
       startLocalFederation({
         participants: ['FRA'],
         console: true,
+        nodeEnv: { FRA: { TRACENET_REGISTRY_ADAPTER: 'csv', TRACENET_REGISTRY_CSV_FOLDER: registry } },
         officers: {
           FRA: [
             { officerId: 'amina', password: PASSWORD, roles: ['officer'] },
@@ -90,6 +100,7 @@ describe('the Records screen', () => {
   afterAll(async () => {
     await browser?.close();
     await federation?.stop();
+    if (registry) await rm(registry, { recursive: true, force: true });
   });
 
   async function searchFor(page: Page, serial: string): Promise<void> {
@@ -107,13 +118,17 @@ describe('the Records screen', () => {
       const page = await context.newPage();
       await signIn(page, fra, officerOf(fra, 'amina'));
 
-      // Search: the rifle, and the carbine as a near match.
+      // Search: the rifle, the carbine as a near match, the registry's unreadable row as held but incomplete.
       await searchFor(page, `FN-${language}-0042`);
       const tables = page.locator('.records-results table');
-      await expect.poll(() => tables.count()).toBe(2);
+      await expect.poll(() => tables.count()).toBe(3);
       expect(await tables.nth(0).locator('tbody tr').count()).toBe(1);
       expect(await tables.nth(1).locator('tbody tr').count()).toBe(1);
       expect(await page.locator('#records-near').count()).toBe(1);
+      const incomplete = tables.nth(2).locator('tbody tr');
+      expect(await incomplete.count()).toBe(1);
+      expect(await incomplete.textContent()).toContain('record.manufacture.country_of_manufacture');
+      expect(await incomplete.textContent()).toContain('csv');
       await expectAccessible(page);
       await screenshot(page, `records-search-${language}`);
 
