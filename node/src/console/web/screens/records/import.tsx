@@ -287,7 +287,7 @@ function Progress({ run, size, fileName }: { run: Run; size: number; fileName: s
                   <td>
                     <code>{r.field}</code>
                   </td>
-                  <td>{r.reason}</td>
+                  <td dir="auto">{r.reason}</td>
                 </tr>
               ))}
             </tbody>

@@ -268,7 +268,7 @@ function IncompleteTable({ rows }: { rows: readonly IncompleteRecord[] }) {
             <td>
               <ul class="plain-list">
                 {row.problems.map((p) => (
-                  <li key={`${p.field}:${p.rule}`}>
+                  <li key={`${p.field}:${p.rule}`} dir="auto">
                     <code>{p.field}</code> {p.message}
                   </li>
                 ))}
