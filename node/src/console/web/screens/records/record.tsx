@@ -180,7 +180,7 @@ function Events({ record }: { record: WeaponRecord }) {
       {record.events.length === 0 ? (
         <p>{t('records.noEvents')}</p>
       ) : (
-        <div class="table-scroll">
+        <div class="table-scroll" role="region" aria-labelledby="record-events" tabIndex={0}>
           <table class="records-table events-table">
             <caption class="visually-hidden">{t('records.events')}</caption>
             <thead>
