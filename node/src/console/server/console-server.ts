@@ -24,6 +24,7 @@ import type { Logger } from 'pino';
 import type { ServiceTable } from '../../api/service-table.js';
 import { permissionOf } from '../../access/permissions.js';
 import type { Scheduler } from '../../util/scheduler.js';
+import { importRoute } from './import-route.js';
 import { type Caller, invokeServerStream, invokeUnary } from './invoke.js';
 
 /** The console's settings (`console.*` in docs/operations.md). */
@@ -409,6 +410,10 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
             : ErrorCode.ERROR_CODE_MALFORMED;
     return sendError(reply, consoleError(code, error.message, 'request', rule), logger).code(status);
   });
+
+  await app.register(
+    importRoute({ methods: deps.methods, sessionOf, refuse: (r, e) => sendError(r, e, logger), logger }),
+  );
 
   const [host, port] = splitHostPort(deps.settings.listen);
   await app.listen({ host, port });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
 import { Metadata, type ServerErrorResponse, type StatusObject } from '@grpc/grpc-js';
 import { ErrorCode, TracenetError } from '@tracenet/proto';
 import type { RegisteredMethod, ServiceTable } from '../../api/service-table.js';
@@ -17,10 +18,17 @@ function metadataOf(caller: Caller): Metadata {
   return metadata;
 }
 
-function registered(methods: ServiceTable, path: string, streaming: 'unary' | 'server'): RegisteredMethod {
+function registered(methods: ServiceTable, path: string, streaming: 'unary' | 'server' | 'duplex'): RegisteredMethod {
   const method = methods.method(path);
   const shape =
-    method && (method.definition.requestStream ? 'client' : method.definition.responseStream ? 'server' : 'unary');
+    method &&
+    (method.definition.requestStream
+      ? method.definition.responseStream
+        ? 'duplex'
+        : 'client'
+      : method.definition.responseStream
+        ? 'server'
+        : 'unary');
   if (!method || shape !== streaming)
     throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${path.slice(1)} is not a method of the console`, {
       field: 'method',
@@ -99,6 +107,91 @@ export function invokeServerStream(
       call.emit('cancelled');
       call.emit('close');
       end(undefined);
+    },
+  };
+}
+
+/** A bidirectional stream opened in the node: what the console writes to it, and how to end or cancel it. */
+export interface DuplexStream {
+  /** Sends one request message; false when the handler is behind (wait for `onDrain` before the next). */
+  write(message: unknown): boolean;
+  /** Called once when the handler has read what was buffered and wants more. */
+  onDrain(listener: () => void): void;
+  /** Ends the requests (the end of the file): the handler finishes and answers its last messages. */
+  end(): void;
+  /** Stops the call (the browser went away): the handler sees `cancelled` and writes nothing more. */
+  cancel(): void;
+}
+
+/**
+ * Opens the bidirectional handler at `path` (ImportRecords) for `caller`, as the Authority port's
+ * grpc-js would: its requests are a readable object stream that `write` fills (with backpressure:
+ * at most a few messages wait), its answers go to `onMessage`, and `onEnd` is called once, with
+ * the TracenetError that ended the call, or undefined when it ended cleanly or was cancelled.
+ */
+export function invokeDuplexStream(
+  methods: ServiceTable,
+  path: string,
+  caller: Caller,
+  onMessage: (message: unknown) => void,
+  onEnd: (error: TracenetError | undefined) => void,
+): DuplexStream {
+  const method = registered(methods, path, 'duplex');
+  let ended = false;
+  let drain: (() => void) | undefined;
+  let requestsEnded = false;
+  const endRequests = () => {
+    if (requestsEnded) return;
+    requestsEnded = true;
+    requests.push(null);
+  };
+  const end = (error: TracenetError | undefined) => {
+    if (ended) return;
+    ended = true;
+    onEnd(error);
+  };
+  const requests = new Readable({
+    objectMode: true,
+    highWaterMark: 4,
+    read() {
+      const listener = drain;
+      drain = undefined;
+      listener?.();
+    },
+  });
+  const call = Object.assign(requests, {
+    metadata: metadataOf(caller),
+    cancelled: false,
+    getPath: () => path,
+    getPeer: () => caller.peer,
+    getDeadline: () => Number.POSITIVE_INFINITY,
+    sendMetadata: () => undefined,
+    write: (message: unknown) => {
+      if (!ended && !call.cancelled) onMessage(message);
+      return true;
+    },
+    end: () => end(undefined),
+  });
+  // The handler reports its failure as grpc-js handlers do: an 'error' event with the status object.
+  call.on('error', (error: Partial<StatusObject> & object) =>
+    end(TracenetError.from(error instanceof Error ? error : Object.assign(new Error(error.details ?? ''), error))),
+  );
+  (method.handler as (call: unknown) => void)(call);
+  return {
+    write: (message) => (ended || call.cancelled || requestsEnded ? true : requests.push(message)),
+    onDrain: (listener) => {
+      drain = listener;
+    },
+    end: () => {
+      if (!ended && !call.cancelled) endRequests();
+    },
+    cancel: () => {
+      if (call.cancelled) return;
+      call.cancelled = true;
+      call.emit('cancelled');
+      end(undefined);
+      // The handler may be waiting for the next chunk: end its requests so that it sees the cancel.
+      endRequests();
     },
   };
 }
