@@ -20,6 +20,7 @@ const POSTGRES = [
   'node/test/registry/postgres*.test.ts',
 ];
 const PROCESSES = [
+  'node/test/console/import-route.test.ts',
   'node/test/console/**/*.browser.test.ts',
   'bench/test/smoke.test.ts',
   'conformance/test/broken-variants.test.ts',
