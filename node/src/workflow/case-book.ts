@@ -1,3 +1,4 @@
+import { currentActor } from '../access/actor.js';
 import type { Logger } from 'pino';
 import {
   Case,
@@ -161,7 +162,7 @@ export class CaseBook {
 
   move(c: Case, to: CaseState, summary: string, messageId: string, actor: string): void {
     const now = this.deps.clock.now();
-    c.timeline.push({ atMs: now, fromState: c.state, toState: to, summary, messageId, actor });
+    c.timeline.push({ atMs: now, fromState: c.state, toState: to, summary, messageId, actor, by: stepBy(actor) });
     c.state = to;
     c.updatedAtMs = now;
     c.overdue = this.isOverdue(c, now);
@@ -218,6 +219,7 @@ export class CaseBook {
         summary,
         messageId: undelivered.messageId,
         actor: 'local',
+        by: stepBy('local'),
       });
       await this.write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED);
     });
@@ -244,6 +246,7 @@ export class CaseBook {
         summary,
         messageId: '',
         actor: 'local',
+        by: stepBy('local'),
       });
       await this.write([c], extra.operations, NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, extra.audit);
       return c;
@@ -272,6 +275,17 @@ export class CaseBook {
       ),
     );
   }
+}
+
+/**
+ * Who on this node takes a step whose timeline actor is `actor` (TimelineEntry.by): the actor of
+ * the request being handled for a local step ("officer:<id>", "client:<id>", "node", "bootstrap"),
+ * '' for a peer's step.
+ */
+export function stepBy(actor: string): string {
+  if (actor !== 'local') return '';
+  const who = currentActor();
+  return who.kind === 'officer' || who.kind === 'client' ? `${who.kind}:${who.id}` : who.kind;
 }
 
 /** The writes that store `cases` with their index entries (see `CasesRepository.put`). */

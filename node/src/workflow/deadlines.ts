@@ -2,7 +2,7 @@ import { NodeEventType } from '@tracenet/proto';
 import type { Operation } from '../store/store.js';
 import type { InboxRecord } from '../store/repositories.js';
 import type { Timer } from '../util/scheduler.js';
-import { type CaseBook, WAITING_FOR_ACK, type WorkflowDeps } from './case-book.js';
+import { type CaseBook, WAITING_FOR_ACK, type WorkflowDeps, stepBy } from './case-book.js';
 import { purgedAnswer } from '../messages/restrictions.js';
 
 /**
@@ -65,6 +65,7 @@ export class DeadlineMonitor {
           summary: `overdue: ${what} was due ${new Date(due).toISOString()}`,
           messageId: '',
           actor: 'local',
+          by: stepBy('local'),
         });
         await this.book.write([c], [], NodeEventType.NODE_EVENT_TYPE_CASE_OVERDUE, [], 'case.overdue');
         marked += 1;
@@ -125,6 +126,7 @@ export class DeadlineMonitor {
           summary: `purged: retention of ${provider}'s information ended`,
           messageId: '',
           actor: 'local',
+          by: stepBy('local'),
         });
         await this.book.write([c], operations, NodeEventType.NODE_EVENT_TYPE_CASE_PURGED, [], 'case.purged');
         purged += 1;

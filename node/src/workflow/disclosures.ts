@@ -27,6 +27,7 @@ import {
   putCases,
   traceKey,
   type WorkflowDeps,
+  stepBy,
 } from './case-book.js';
 import { type DisclosureBody, encodeDisclosureBody } from '../messages/bodies.js';
 import { DAY_MS, disclosureBasis, onwardName, receivedRestrictions } from '../messages/restrictions.js';
@@ -250,6 +251,7 @@ export class Disclosures {
         summary,
         messageId: message.messageId,
         actor: message.sender,
+        by: '',
       });
       await commit(
         await putCases(this.deps.store, [c]),
@@ -372,6 +374,7 @@ export class Disclosures {
         summary,
         messageId: message.messageId,
         actor: message.sender,
+        by: '',
       });
       c.updatedAtMs = now;
       await commit(
@@ -461,6 +464,7 @@ export class Disclosures {
           summary: decision.held.note,
           messageId: '',
           actor: 'local',
+          by: stepBy('local'),
         });
         c.updatedAtMs = now;
         await this.book.write(
@@ -494,6 +498,7 @@ export class Disclosures {
         summary,
         messageId: prepared[0]?.messageId ?? '',
         actor: 'local',
+        by: stepBy('local'),
       });
       c.updatedAtMs = now;
       await this.book.write(

@@ -21,6 +21,7 @@ import {
   reasonName,
   traceKey,
   type WorkflowDeps,
+  stepBy,
 } from './case-book.js';
 import type { Disclosures } from './disclosures.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from '../messages/bodies.js';
@@ -138,6 +139,7 @@ export class Inbound {
         summary,
         messageId: message.messageId,
         actor: message.sender,
+        by: '',
       });
       await commit(
         [

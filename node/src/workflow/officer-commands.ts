@@ -27,6 +27,7 @@ import {
   reasonName,
   traceKey,
   type WorkflowDeps,
+  stepBy,
 } from './case-book.js';
 import { encodeWorkflowBody, type WorkflowBody } from '../messages/bodies.js';
 import { defaultRestrictions, tighten } from '../messages/restrictions.js';
@@ -454,6 +455,7 @@ export class OfficerCommands {
       summary,
       messageId: '',
       actor: 'local',
+      by: stepBy('local'),
     });
     const operations = [
       indexOp(this.deps.store, traceKey(this.deps.selfId, traceId), c.caseId),
@@ -472,6 +474,7 @@ export class OfficerCommands {
           summary: `follow-on ${c.caseId} opened to ${recipient}`,
           messageId: '',
           actor: 'local',
+          by: stepBy('local'),
         });
         cases.push(p);
         await this.book.write(cases, operations, NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, [], 'case.created');
@@ -530,6 +533,7 @@ export class OfficerCommands {
           summary: decision.held.note,
           messageId: '',
           actor: 'local',
+          by: stepBy('local'),
         });
         c.updatedAtMs = now;
         await this.book.write(

@@ -210,6 +210,12 @@ describe('four-eyes approval', () => {
     expect(approved.case?.timeline.at(-1)?.summary).toMatch(
       new RegExp(`^answered: traced: .* \\(drafted by officer o-anna, approved by officer s-bruno, ${approvalId}\\)$`),
     );
+    // Who took each step (TimelineEntry.by): the officer who acknowledged, the supervisor who
+    // carried the answer out; nobody of this node for FRA's request.
+    const steps = approved.case?.timeline ?? [];
+    expect(steps.find((e) => e.actor === 'FRA')?.by).toBe('');
+    expect(steps.filter((e) => e.actor === 'local').map((e) => e.by)).toContain('officer:o-anna');
+    expect(steps.at(-1)?.by).toBe('officer:s-bruno');
     const received = await until(fra.node, mine.caseId, S.CASE_STATE_ANSWERED);
     expect(received.answer?.history[1]?.endUser).toBe(BUYER);
     expect(await audit('approval.drafted')).toContainEqual(

@@ -20,20 +20,19 @@ import { Actions, FollowOn } from './case/actions.js';
 import { Item, Outcomes, PeerText } from './case/answer.js';
 import { Chain } from './case/chain.js';
 import { illicitLabel, findingLabel, priorityLabel, roleLabel, stateKey, stateLabel } from './case/labels.js';
-import { actorName, type StepActor, stepActors, Timeline } from './case/timeline.js';
+import { actorName, Timeline } from './case/timeline.js';
 import { dueOf } from './inbox.js';
 
 interface Loaded {
   c: Case;
   chain: Case[];
   approvals: Approval[];
-  actors: Map<number, StepActor>;
 }
 
 async function loadCase(caseId: string): Promise<Loaded> {
   const { case: c } = await rpc(CasesDefinition, 'getCase', { caseId });
   if (!c) throw new Error('no case');
-  const [chain, approvals, actors] = await Promise.all([
+  const [chain, approvals] = await Promise.all([
     rpc(CasesDefinition, 'getTraceChain', { caseId }).then(
       (r) => r.cases,
       () => [c],
@@ -42,9 +41,8 @@ async function loadCase(caseId: string): Promise<Loaded> {
       (r) => r.approvals,
       () => [],
     ),
-    stepActors(c),
   ]);
-  return { c, chain, approvals, actors };
+  return { c, chain, approvals };
 }
 
 /** What the officer asked for: the request as sent or received. */
@@ -163,7 +161,7 @@ function Pending({ approvals }: { approvals: readonly Approval[] }) {
 }
 
 function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string; setAnnounce: (s: string) => void }) {
-  const { c, chain, approvals, actors } = props.loaded;
+  const { c, chain, approvals } = props.loaded;
   const roles = currentSession().who?.roles ?? [];
   const officer = roles.includes('officer');
   const [peers, setPeers] = useState<string[]>([]);
@@ -212,7 +210,7 @@ function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string;
       <Outcomes c={c} provider={provider} followOn={officer ? <FollowOn c={c} live={liveFollowOn} /> : undefined} />
       <Chain cases={chain} current={c.caseId} />
       <RequestView c={c} />
-      <Timeline c={c} actors={actors} approvals={approvals} />
+      <Timeline c={c} approvals={approvals} />
       {c.previousCaseId && (
         <p>
           <a href={href('cases', c.previousCaseId)}>{t('case.previous', { id: c.previousCaseId })}</a>

@@ -189,6 +189,12 @@ export interface TimelineEntry {
   messageId: string;
   /** "local" (an officer or policy on this node) or the peer's participant id. */
   actor: string;
+  /**
+   * Who on this node took a local step: "officer:<id>", "client:<id>", "node" (an automatic step:
+   * a policy, a timer) or "bootstrap"; empty for a peer's step. A step carried out on approval
+   * names the approving supervisor here and its drafter in the summary (docs/protocol.md 12.12).
+   */
+  by: string;
 }
 
 /** Case is the node's full view of one trace. */
@@ -438,7 +444,7 @@ export const Clarification: MessageFns<Clarification> = {
 };
 
 function createBaseTimelineEntry(): TimelineEntry {
-  return { atMs: 0, fromState: 0, toState: 0, summary: "", messageId: "", actor: "" };
+  return { atMs: 0, fromState: 0, toState: 0, summary: "", messageId: "", actor: "", by: "" };
 }
 
 export const TimelineEntry: MessageFns<TimelineEntry> = {
@@ -460,6 +466,9 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
     }
     if (message.actor !== "") {
       writer.uint32(50).string(message.actor);
+    }
+    if (message.by !== "") {
+      writer.uint32(58).string(message.by);
     }
     return writer;
   },
@@ -525,6 +534,14 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
             message.actor = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.by = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -561,6 +578,7 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
         ? globalThis.String(object.message_id)
         : "",
       actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      by: isSet(object.by) ? globalThis.String(object.by) : "",
     };
   },
 
@@ -584,6 +602,9 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
     if (message.actor !== "") {
       obj.actor = message.actor;
     }
+    if (message.by !== "") {
+      obj.by = message.by;
+    }
     return obj;
   },
 
@@ -598,6 +619,7 @@ export const TimelineEntry: MessageFns<TimelineEntry> = {
     message.summary = object.summary ?? "";
     message.messageId = object.messageId ?? "";
     message.actor = object.actor ?? "";
+    message.by = object.by ?? "";
     return message;
   },
 };

@@ -1,60 +1,27 @@
-import {
-  type Approval,
-  ApprovalState,
-  AuthorityDefinition,
-  type Case,
-  CaseState,
-  type TimelineEntry,
-} from '@tracenet/proto/browser';
-import { rpc } from '../../api.js';
+import { type Approval, ApprovalState, type Case, CaseState, type TimelineEntry } from '@tracenet/proto/browser';
 import { Time } from '../../components.js';
 import { participantName, t } from '../../i18n.js';
 import { PeerText } from './answer.js';
-import { stateKey, stateLabel } from './labels.js';
+import { stateLabel } from './labels.js';
 
-/** Who did one step, as the audit log names it: kind ("officer", "client", "node") and id. */
-export interface StepActor {
+/** Who did a step: kind ("officer", "client", "node") and id. */
+interface StepActor {
   kind: string;
   id: string;
 }
 
-/**
- * Who took each local step of the case. The timeline says only "local" (docs/protocol.md 12.1);
- * the audit log names the officer, client or node of each `case.changed` entry (8.1, 8.5), so the
- * entries written within a few seconds of each local step are read and matched by case and state.
- * Returns actors by timeline index; a step the log does not show (no permission, a busy node)
- * stays unnamed.
- */
-export async function stepActors(c: Case): Promise<Map<number, StepActor>> {
-  const found = new Map<number, StepActor>();
-  const local = c.timeline.map((entry, index) => ({ entry, index })).filter(({ entry }) => entry.actor === 'local');
-  await Promise.all(
-    local.map(async ({ entry, index }) => {
-      try {
-        const { entries } = await rpc(AuthorityDefinition, 'listAudit', {
-          sinceMs: entry.atMs - 1,
-          untilMs: entry.atMs + 3_000,
-          limit: 100,
-        });
-        for (const audit of entries) {
-          if (audit.type !== 'case.changed' && audit.type !== 'case.created') continue;
-          const fields = JSON.parse(audit.fieldsJson) as { caseId?: string; state?: string };
-          if (fields.caseId !== c.caseId || fields.state !== stateKey(entry.toState)) continue;
-          if (audit.actor) found.set(index, { kind: audit.actor.kind, id: audit.actor.id });
-          break;
-        }
-      } catch {
-        // the step stays "this node"
-      }
-    }),
-  );
-  return found;
+/** The actor of a local step from its `by` ("officer:amina", "client:cms", "node"), or undefined. */
+function byOf(entry: TimelineEntry): StepActor | undefined {
+  if (entry.by === '') return undefined;
+  const at = entry.by.indexOf(':');
+  return at < 0 ? { kind: entry.by, id: '' } : { kind: entry.by.slice(0, at), id: entry.by.slice(at + 1) };
 }
 
-function who(entry: TimelineEntry, actor: StepActor | undefined, approval: Approval | undefined): string {
+function who(entry: TimelineEntry, approval: Approval | undefined): string {
   if (approval?.drafter && approval.approver && approval.state === ApprovalState.APPROVAL_STATE_APPROVED)
     return t('case.who.approved', { drafter: actorName(approval.drafter), approver: actorName(approval.approver) });
   if (entry.actor !== 'local') return t('case.who.peer', { peer: participantName(entry.actor) });
+  const actor = byOf(entry);
   if (actor) return actorName(actor);
   return t('case.who.local');
 }
@@ -70,7 +37,7 @@ export function actorName(actor: StepActor): string {
 }
 
 /** Every step of the case, oldest first: when, what (states in words, the node's note), who. */
-export function Timeline(props: { c: Case; actors: Map<number, StepActor>; approvals: readonly Approval[] }) {
+export function Timeline(props: { c: Case; approvals: readonly Approval[] }) {
   return (
     <section class="panel" aria-labelledby="timeline-title">
       <h2 id="timeline-title">{t('case.timeline.title')}</h2>
@@ -109,7 +76,7 @@ export function Timeline(props: { c: Case; actors: Map<number, StepActor>; appro
                       <PeerText text={entry.summary} />
                     </div>
                   </td>
-                  <td>{who(entry, props.actors.get(index), approval)}</td>
+                  <td>{who(entry, approval)}</td>
                 </tr>
               );
             })}
