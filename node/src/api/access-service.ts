@@ -140,8 +140,8 @@ export function addAccessService(server: ServiceRegistrar, deps: AccessServiceDe
       checkAccountId(request.clientId, 'client_id');
       return { client: clientView(await access.revokeClient(request.clientId)) };
     }),
-    beginOidcSignIn: guarded(async () => {
-      const begun = await oidcOf(deps).begin();
+    beginOidcSignIn: guarded(async (request) => {
+      const begun = await oidcOf(deps).begin(request.redirectUri);
       return { authorizationUrl: begun.authorizationUrl, redirectUri: begun.redirectUri, expiresAtMs: begun.expiresAt };
     }),
     completeOidcSignIn: guarded(async (request) => {

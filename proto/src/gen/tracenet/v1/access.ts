@@ -183,11 +183,14 @@ export interface ClientResponse {
   client: ApiClient | undefined;
 }
 
-/**
- * BeginOidcSignInRequest has no fields: the provider, client and redirect URI are the node's
- * configuration (access.oidc.*).
- */
+/** BeginOidcSignInRequest: the provider and client are the node's configuration (access.oidc.*). */
 export interface BeginOidcSignInRequest {
+  /**
+   * Where the provider sends the browser back: empty for access.oidc.redirectUri (the CLI's
+   * loopback), or console.oidcRedirectUri (the web console's /auth/oidc/callback). Any other
+   * value is refused (INVALID_FIELD, rule oidc_redirect_uri).
+   */
+  redirectUri: string;
 }
 
 /** BeginOidcSignInResponse says where to send the user and where the provider sends them back. */
@@ -197,7 +200,7 @@ export interface BeginOidcSignInResponse {
    * the S256 code_challenge.
    */
   authorizationUrl: string;
-  /** The redirect URI registered at the provider (access.oidc.redirectUri). */
+  /** The redirect URI registered at the provider that this sign-in uses. */
   redirectUri: string;
   /** After this the sign-in can no longer be completed (ten minutes). */
   expiresAtMs: number;
@@ -2497,11 +2500,14 @@ export const ClientResponse: MessageFns<ClientResponse> = {
 };
 
 function createBaseBeginOidcSignInRequest(): BeginOidcSignInRequest {
-  return {};
+  return { redirectUri: "" };
 }
 
 export const BeginOidcSignInRequest: MessageFns<BeginOidcSignInRequest> = {
-  encode(_: BeginOidcSignInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: BeginOidcSignInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.redirectUri !== "") {
+      writer.uint32(10).string(message.redirectUri);
+    }
     return writer;
   },
 
@@ -2518,6 +2524,14 @@ export const BeginOidcSignInRequest: MessageFns<BeginOidcSignInRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.redirectUri = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2530,20 +2544,30 @@ export const BeginOidcSignInRequest: MessageFns<BeginOidcSignInRequest> = {
     }
   },
 
-  fromJSON(_: any): BeginOidcSignInRequest {
-    return {};
+  fromJSON(object: any): BeginOidcSignInRequest {
+    return {
+      redirectUri: isSet(object.redirectUri)
+        ? globalThis.String(object.redirectUri)
+        : isSet(object.redirect_uri)
+        ? globalThis.String(object.redirect_uri)
+        : "",
+    };
   },
 
-  toJSON(_: BeginOidcSignInRequest): unknown {
+  toJSON(message: BeginOidcSignInRequest): unknown {
     const obj: any = {};
+    if (message.redirectUri !== "") {
+      obj.redirectUri = message.redirectUri;
+    }
     return obj;
   },
 
   create(base?: DeepPartial<BeginOidcSignInRequest>): BeginOidcSignInRequest {
     return BeginOidcSignInRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<BeginOidcSignInRequest>): BeginOidcSignInRequest {
+  fromPartial(object: DeepPartial<BeginOidcSignInRequest>): BeginOidcSignInRequest {
     const message = createBaseBeginOidcSignInRequest();
+    message.redirectUri = object.redirectUri ?? "";
     return message;
   },
 };
