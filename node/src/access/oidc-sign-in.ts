@@ -136,7 +136,7 @@ export class OidcSignIn {
     if (redirectUri !== settings.redirectUri && redirectUri !== (this.#deps.consoleRedirectUri ?? '')) {
       throw new TracenetError(
         ErrorCode.ERROR_CODE_INVALID_FIELD,
-        'redirect_uri must be empty (access.oidc.redirectUri) or the console\'s console.oidcRedirectUri',
+        "redirect_uri must be empty (access.oidc.redirectUri) or the console's console.oidcRedirectUri",
         { field: 'redirect_uri', rule: 'oidc_redirect_uri' },
       );
     }

@@ -339,10 +339,10 @@ const RULES: Record<string, Rule> = {
   'console.oidcRedirectUri': (v) =>
     v === ''
       ? undefined
-      : webUrl(v, 'must be an https URL (http only on loopback) ending in /auth/oidc/callback, or ""') ??
+      : (webUrl(v, 'must be an https URL (http only on loopback) ending in /auth/oidc/callback, or ""') ??
         (new URL(v as string).pathname === '/auth/oidc/callback'
           ? undefined
-          : 'must end in /auth/oidc/callback, the console\'s callback path'),
+          : "must end in /auth/oidc/callback, the console's callback path")),
   'metrics.listen': (v) => (v === '' ? undefined : hostPort(v) && 'must be "host:port", or "" to disable'),
   'registry.adapter': oneOf(['leveldb', 'postgres', 'csv', 'module']),
   'registry.includeLocal': boolean,

@@ -12,7 +12,7 @@ import { InboxScreen } from './screens/inbox.js';
 import { LookupsScreen } from './screens/lookups.js';
 import { RecordsScreen } from './screens/records.js';
 import { SharingScreen } from './screens/sharing.js';
-import { SignInScreen } from './screens/sign-in.js';
+import { restoreRoute, SignInScreen } from './screens/sign-in.js';
 
 type Role = 'officer' | 'supervisor' | 'auditor' | 'administrator';
 
@@ -74,8 +74,11 @@ function LanguagePicker({ officerId }: { officerId: string }) {
 /** The console: the sign-in until an officer is signed in, then the menu and the screen of the route. */
 export function App() {
   const [who, setWho] = useState(() => currentSession().who);
-  const [ended, setEnded] = useState<ApiError | undefined>(undefined);
+  const [ended, setEnded] = useState<ApiError | undefined>(() => currentSession().ended);
   const route = useRoute();
+  useEffect(() => {
+    if (who) restoreRoute();
+  }, [who]);
   useEffect(
     () =>
       onSignedOut((error) => {
