@@ -171,6 +171,9 @@ describe('the console server over HTTPS', () => {
     expect(line).toMatch(/; Path=\/(;|$)/);
     expect(line).toMatch(/SameSite=Strict/);
     expect(attributes).not.toContain('domain');
+    // A browser-session cookie: kept past the node session's end, so the console can say it expired.
+    expect(attributes).not.toContain('expires');
+    expect(attributes).not.toContain('max-age');
     expect(answer.json().sessionToken ?? '').toBe('');
     expect(answer.headers['cache-control']).toBe('no-store');
   });

@@ -256,8 +256,10 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     lastSeen.set(sessionKey(token), now);
   };
   /**
-   * Sets the cookie of a session just opened. A session cookie the browser already had (an
-   * earlier session, or one planted before sign-in) is ended on the node and replaced.
+   * Sets the cookie of a session just opened (a browser-session cookie; the node ends the session
+   * at access.sessionTtlMs, the console after console.idleTimeoutMs without activity). A session
+   * cookie the browser already had (an earlier session, or one planted before sign-in) is ended
+   * on the node and replaced.
    */
   const openSession = async (request: FastifyRequest, reply: FastifyReply, opened: LoginResponse) => {
     const previous = request.cookies[SESSION_COOKIE] ?? '';
@@ -276,7 +278,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       httpOnly: true,
       secure: true,
       sameSite: 'strict',
-      expires: new Date(opened.expiresAtMs),
+      // No Expires: the browser forgets the cookie when it closes, and keeps it past the node
+      // session's end, so that the console can say the session expired rather than "sign in".
     });
   };
 

@@ -12,7 +12,7 @@ import { InboxScreen } from './screens/inbox.js';
 import { LookupsScreen } from './screens/lookups.js';
 import { RecordsScreen } from './screens/records.js';
 import { SharingScreen } from './screens/sharing.js';
-import { restoreRoute, SignInScreen } from './screens/sign-in.js';
+import { RoleRefusal, restoreRoute, SignInScreen } from './screens/sign-in.js';
 
 type Role = 'officer' | 'supervisor' | 'auditor' | 'administrator';
 
@@ -132,8 +132,16 @@ export function App() {
       </nav>
       <main id="main" tabIndex={-1}>
         {ended && <ErrorMessage error={ended} />}
-        <Page />
+        <Allowed section={active} roles={roles} />
       </main>
     </div>
   );
+}
+
+/** The screen of the route, or why the officer's roles do not open it. */
+function Allowed(props: { section: string; roles: readonly Role[] }) {
+  const section = SECTIONS.find((s) => s.path === props.section);
+  if (section && !section.roles.some((r) => props.roles.includes(r)))
+    return <RoleRefusal section={t(section.label)} has={props.roles} needs={section.roles} />;
+  return <Page />;
 }

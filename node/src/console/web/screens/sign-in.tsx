@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { type ApiError, currentSession, signIn } from '../api.js';
-import { ErrorMessage, Field } from '../components.js';
+import { ErrorMessage, Field, Screen } from '../components.js';
 import { participantName, t } from '../i18n.js';
 import './sign-in.css';
 
@@ -148,5 +148,21 @@ export function SignInScreen(props: {
         )}
       </div>
     </main>
+  );
+}
+
+/**
+ * What an officer sees on a section their roles do not open (a link from elsewhere, a typed
+ * address): the roles they have and the ones the section needs. The node refuses the calls
+ * anyway; this says so before any call.
+ */
+export function RoleRefusal(props: { section: string; has: readonly string[]; needs: readonly string[] }) {
+  const roles = (list: readonly string[]) => list.map((r) => t(`role.${r}`)).join(', ');
+  return (
+    <Screen title={props.section}>
+      <div class="error" role="alert">
+        {t('signin.forbidden', { section: props.section, has: roles(props.has), needs: roles(props.needs) })}
+      </div>
+    </Screen>
   );
 }
