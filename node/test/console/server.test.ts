@@ -320,6 +320,28 @@ describe('the console server over HTTPS', () => {
     expect(refused.json().error?.message).toMatch(/administrator/);
   });
 
+  it('keeps an officer’s console language on the node (SetMyLanguage), validated and audited', async () => {
+    const olga = await signIn('olga');
+    expect((await rpc(olga, 'Access/WhoAmI')).json().language ?? '').toBe('');
+    for (const language of ['de', 'AR', 'ar\u0000', 'x'.repeat(100_000)]) {
+      const refused = await rpc(olga, 'Access/SetMyLanguage', { language });
+      expect([refused.status, refused.json().error?.rule]).toEqual([400, 'one_of']);
+    }
+    const set = await rpc(olga, 'Access/SetMyLanguage', { language: 'ar' });
+    expect([set.status, set.json().language]).toEqual([200, 'ar']);
+    expect((await rpc(olga, 'Access/WhoAmI')).json().language).toBe('ar');
+    expect(bed.node.access.officer('olga').language).toBe('ar');
+    const lines = (await bed.node.store.audit.entries.all()).map((e) => JSON.parse(e.line) as Record<string, unknown>);
+    expect(lines.filter((l) => l.type === 'officer.language_set').map((l) => l.fields ?? l)).toEqual([
+      expect.objectContaining({ officerId: 'olga', language: 'ar', previous: '' }),
+    ]);
+    // Another officer's language is not this officer's to set: the call names no officer.
+    const audra = await signIn('audra');
+    expect((await rpc(audra, 'Access/WhoAmI')).json().language ?? '').toBe('');
+    await rpc(olga, 'Access/SetMyLanguage', { language: 'ru' });
+    expect(bed.node.access.officer('audra').language ?? '').toBe('');
+  });
+
   it('signs an officer out after the idle timeout and ends the node session, so the cookie is dead', async () => {
     const olga = await signIn('olga');
     expect((await rpc(olga, 'Access/WhoAmI')).status).toBe(200);

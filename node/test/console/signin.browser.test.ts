@@ -148,6 +148,23 @@ describe('the console sign-in', () => {
     });
   }
 
+  it('opens the console in the language the officer chose, on any browser', async () => {
+    const fra = federation.node('FRA');
+    const first = await officerContext(browser, 'en');
+    const page = await first.newPage();
+    await signIn(page, fra, officerOf(fra, 'aude'));
+    await page.locator('header select').selectOption('fr');
+    await page.locator('html[lang="fr"]').waitFor();
+    await first.close();
+    // Another browser, set to English: after sign-in the console switches to the officer's French.
+    const second = await officerContext(browser, 'en');
+    const other = await second.newPage();
+    await signIn(other, fra, officerOf(fra, 'aude'));
+    await other.locator('html[lang="fr"]').waitFor();
+    expect(await other.locator('nav.menu').textContent()).toContain('Journal d’audit');
+    await second.close();
+  });
+
   it('brings an officer whose session expired back to the sign-in, says so, and keeps the route', async () => {
     const fra = federation.node('FRA');
     const contexts = await Promise.all([officerContext(browser, 'en'), officerContext(browser, 'ar')]);

@@ -12,7 +12,7 @@ import { InboxScreen } from './screens/inbox.js';
 import { LookupsScreen } from './screens/lookups.js';
 import { RecordsScreen } from './screens/records.js';
 import { SharingScreen } from './screens/sharing.js';
-import { RoleRefusal, restoreRoute, SignInScreen } from './screens/sign-in.js';
+import { RoleRefusal, restoreRoute, SignInScreen, saveMyLanguage } from './screens/sign-in.js';
 
 type Role = 'officer' | 'supervisor' | 'auditor' | 'administrator';
 
@@ -59,7 +59,11 @@ function LanguagePicker({ officerId }: { officerId: string }) {
       <span class="visually-hidden">{t('shell.language')}</span>
       <select
         value={currentLanguage()}
-        onChange={(event) => void setLanguage((event.target as HTMLSelectElement).value as Language, officerId)}
+        onChange={(event) => {
+          const chosen = (event.target as HTMLSelectElement).value as Language;
+          void setLanguage(chosen, officerId);
+          if (officerId !== '') void saveMyLanguage(chosen);
+        }}
       >
         {LANGUAGES.map((code) => (
           <option key={code} value={code} lang={code}>

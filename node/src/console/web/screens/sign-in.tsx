@@ -1,12 +1,37 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { type ApiError, currentSession, signIn } from '../api.js';
+import { AccessDefinition } from '@tracenet/proto/browser';
+import { type ApiError, currentSession, rpc, signIn } from '../api.js';
 import { ErrorMessage, Field, Screen } from '../components.js';
-import { participantName, t } from '../i18n.js';
+import { currentLanguage, officerLanguage, participantName, setLanguage, t } from '../i18n.js';
 import './sign-in.css';
 
 /** Where the route of the console waits while the officer signs in at the identity provider. */
 const ROUTE_KEY = 'tracenet.signin.route';
+
+/**
+ * Keeps the language the officer chose (the language picker) on the node, for every browser they
+ * sign in from. A refusal leaves the choice on this browser only.
+ */
+export async function saveMyLanguage(language: string): Promise<void> {
+  try {
+    await rpc(AccessDefinition, 'setMyLanguage', { language });
+  } catch {
+    // kept in this browser (i18n.ts); the node keeps it at the next choice
+  }
+}
+
+/**
+ * After sign-in: the console switches to the officer's language kept on the node, or, for an
+ * officer who never chose one, keeps the language of the sign-in screen for them.
+ */
+async function adoptLanguage(): Promise<void> {
+  const who = currentSession().who;
+  if (!who || who.kind !== 'officer') return;
+  if (who.language === '') return saveMyLanguage(currentLanguage());
+  const language = officerLanguage(who);
+  if (language !== currentLanguage()) await setLanguage(language, who.id);
+}
 
 /** The rules the node gives a refused sign-in through the identity provider that have their own text. */
 const OIDC_RULES = new Set([
@@ -65,6 +90,7 @@ export function SignInScreen(props: {
     setError(undefined);
     try {
       await signIn(officerId.trim(), password, totpCode.trim());
+      await adoptLanguage();
       props.onSignedIn();
     } catch (caught) {
       setError(caught);
