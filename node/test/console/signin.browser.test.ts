@@ -69,6 +69,7 @@ describe('the console sign-in', () => {
           FRA: [
             { officerId: 'amina', password: 'correct horse battery', roles: ['officer'] },
             { officerId: 'aude', password: 'correct horse battery', roles: ['auditor'] },
+            { officerId: 'lucie', password: 'correct horse battery', roles: ['auditor'] },
           ],
         },
       }),
@@ -152,17 +153,34 @@ describe('the console sign-in', () => {
     const fra = federation.node('FRA');
     const first = await officerContext(browser, 'en');
     const page = await first.newPage();
-    await signIn(page, fra, officerOf(fra, 'aude'));
+    await signIn(page, fra, officerOf(fra, 'lucie'));
     await page.locator('header select').selectOption('fr');
     await page.locator('html[lang="fr"]').waitFor();
     await first.close();
     // Another browser, set to English: after sign-in the console switches to the officer's French.
     const second = await officerContext(browser, 'en');
     const other = await second.newPage();
-    await signIn(other, fra, officerOf(fra, 'aude'));
+    await signIn(other, fra, officerOf(fra, 'lucie'));
     await other.locator('html[lang="fr"]').waitFor();
     expect(await other.locator('nav.menu').textContent()).toContain('Journal d’audit');
-    await second.close();
+    // Picking a language on the sign-in screen keeps that one for the officer instead.
+    const third = await officerContext(browser, 'en');
+    const chooser = await third.newPage();
+    await chooser.goto(fra.consoleUrl);
+    await chooser.locator('.sign-in-language select').selectOption('es');
+    await chooser.locator('html[lang="es"]').waitFor();
+    const lucie = officerOf(fra, 'lucie');
+    await chooser.locator('input[name="officerId"]').fill(lucie.officerId);
+    await chooser.locator('input[name="password"]').fill(lucie.password);
+    await chooser.locator('form button[type="submit"]').click();
+    await chooser.locator('nav.menu').waitFor();
+    expect(await chooser.locator('html').getAttribute('lang')).toBe('es');
+    await expect
+      .poll(
+        async () => (await fra.access.call('listOfficers', {})).officers.find((o) => o.officerId === 'lucie')?.language,
+      )
+      .toBe('es');
+    await third.close();
   });
 
   it('brings an officer whose session expired back to the sign-in, says so, and keeps the route', async () => {

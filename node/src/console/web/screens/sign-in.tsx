@@ -1,9 +1,9 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { AccessDefinition } from '@tracenet/proto/browser';
 import { type ApiError, currentSession, rpc, signIn } from '../api.js';
 import { ErrorMessage, Field, Screen } from '../components.js';
-import { currentLanguage, officerLanguage, participantName, setLanguage, t } from '../i18n.js';
+import { currentLanguage, officerLanguage, onLanguageChange, participantName, setLanguage, t } from '../i18n.js';
 import './sign-in.css';
 
 /** Where the route of the console waits while the officer signs in at the identity provider. */
@@ -22,13 +22,13 @@ export async function saveMyLanguage(language: string): Promise<void> {
 }
 
 /**
- * After sign-in: the console switches to the officer's language kept on the node, or, for an
- * officer who never chose one, keeps the language of the sign-in screen for them.
+ * After sign-in: a language the officer picked on the sign-in screen is kept for them on the
+ * node; otherwise the console switches to the one the node keeps for them, if any.
  */
-async function adoptLanguage(): Promise<void> {
+async function adoptLanguage(pickedHere: boolean): Promise<void> {
   const who = currentSession().who;
   if (!who || who.kind !== 'officer') return;
-  if (who.language === '') return saveMyLanguage(currentLanguage());
+  if (pickedHere) return saveMyLanguage(currentLanguage());
   const language = officerLanguage(who);
   if (language !== currentLanguage()) await setLanguage(language, who.id);
 }
@@ -84,13 +84,21 @@ export function SignInScreen(props: {
   const [error, setError] = useState<unknown>(props.ended);
   const [oidcRule] = useState(oidcRefusal);
   const [busy, setBusy] = useState(false);
+  const pickedHere = useRef(false);
+  useEffect(
+    () =>
+      onLanguageChange(() => {
+        pickedHere.current = true;
+      }),
+    [],
+  );
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
     setError(undefined);
     try {
       await signIn(officerId.trim(), password, totpCode.trim());
-      await adoptLanguage();
+      await adoptLanguage(pickedHere.current);
       props.onSignedIn();
     } catch (caught) {
       setError(caught);
