@@ -624,6 +624,7 @@ export class TracenetNode {
     // Sign-in through the state's identity provider; its provider is discovered at the first sign-in.
     this.#oidc ??= new OidcSignIn({
       settings: config.access.oidc,
+      consoleRedirectUri: config.console.oidcRedirectUri,
       accounts: this.access,
       clock: this.options.clock,
       logger: this.logger,
@@ -662,6 +663,7 @@ export class TracenetNode {
         participantId: this.identity.participantId,
         clock: this.options.clock,
         logger: this.logger,
+        oidcConfigured: config.access.oidc.issuer !== '',
       });
 
     await this.#refreshCard(

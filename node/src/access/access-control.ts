@@ -16,6 +16,9 @@ import {
 } from './passwords.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
 
+/** The languages of the console (the six UN languages), as an officer's `language` names them. */
+const CONSOLE_LANGUAGES = ['ar', 'zh', 'en', 'fr', 'ru', 'es'] as const;
+
 /** Every role, in the order they are listed. */
 export const ROLES: readonly Role[] = ['officer', 'supervisor', 'auditor', 'administrator'];
 
@@ -459,6 +462,24 @@ export class AccessControl {
       const next = { ...current, roles, totpRequired: current.totpRequired || this.#totpRequiredFor(roles) };
       await this.#saveOfficer(next, [
         { type: 'officer.roles_set', fields: { officerId, roles: roles.join(','), previous: current.roles.join(',') } },
+      ]);
+      return next;
+    });
+  }
+
+  /**
+   * Sets the console language an officer reads in: one of {@link CONSOLE_LANGUAGES}
+   * (`INVALID_FIELD`, `language`, `one_of` otherwise). Audited as `officer.language_set`.
+   */
+  async setLanguage(officerId: string, language: string): Promise<OfficerRecord> {
+    if (!(CONSOLE_LANGUAGES as readonly string[]).includes(language))
+      throw invalid('language', 'one_of', `language must be one of ${CONSOLE_LANGUAGES.join(', ')}`);
+    return this.#serially(officerId, async () => {
+      const current = this.#officer(officerId);
+      if ((current.language ?? '') === language) return current;
+      const next = { ...current, language };
+      await this.#saveOfficer(next, [
+        { type: 'officer.language_set', fields: { officerId, language, previous: current.language ?? '' } },
       ]);
       return next;
     });

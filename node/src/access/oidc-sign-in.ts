@@ -67,9 +67,15 @@ export interface OidcSignInDeps {
    * so that nobody can fill the audit log with them.
    */
   readonly audit?: (refusal: { readonly officerId: string; readonly reason: string }) => Promise<void>;
+  /**
+   * The web console's redirect URI (`console.oidcRedirectUri`, its `/auth/oidc/callback`), which a
+   * sign-in may ask for instead of `access.oidc.redirectUri`; '' or absent: none.
+   */
+  readonly consoleRedirectUri?: string;
 }
 
 interface Pending {
+  readonly redirectUri: string;
   readonly codeVerifier: string;
   readonly nonce: string;
   readonly expiresAt: number;
@@ -118,10 +124,23 @@ export class OidcSignIn {
     return this.#deps.settings.issuer !== '';
   }
 
-  /** Begins a sign-in: a fresh state, nonce and PKCE verifier, and the provider's authorization URL. */
-  async begin(): Promise<BegunSignIn> {
-    const configuration = await this.#discover();
+  /**
+   * Begins a sign-in: a fresh state, nonce and PKCE verifier, and the provider's authorization URL.
+   * `redirectUri` is '' (access.oidc.redirectUri) or the console's (`console.oidcRedirectUri`).
+   *
+   * @throws TracenetError INVALID_FIELD rule `oidc_redirect_uri` for any other redirect URI.
+   */
+  async begin(requestedRedirectUri = ''): Promise<BegunSignIn> {
     const { settings, clock } = this.#deps;
+    const redirectUri = requestedRedirectUri === '' ? settings.redirectUri : requestedRedirectUri;
+    if (redirectUri !== settings.redirectUri && redirectUri !== (this.#deps.consoleRedirectUri ?? '')) {
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        "redirect_uri must be empty (access.oidc.redirectUri) or the console's console.oidcRedirectUri",
+        { field: 'redirect_uri', rule: 'oidc_redirect_uri' },
+      );
+    }
+    const configuration = await this.#discover();
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
@@ -133,9 +152,9 @@ export class OidcSignIn {
       this.#pending.delete(oldest);
     }
     const expiresAt = now + OIDC_SIGN_IN_TTL_MS;
-    this.#pending.set(state, { codeVerifier, nonce, expiresAt });
+    this.#pending.set(state, { redirectUri, codeVerifier, nonce, expiresAt });
     const url = oidc.buildAuthorizationUrl(configuration, {
-      redirect_uri: settings.redirectUri,
+      redirect_uri: redirectUri,
       scope: settings.scopes.join(' '),
       response_type: 'code',
       code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
@@ -143,7 +162,7 @@ export class OidcSignIn {
       state,
       nonce,
     });
-    return { authorizationUrl: url.href, redirectUri: settings.redirectUri, expiresAt };
+    return { authorizationUrl: url.href, redirectUri, expiresAt };
   }
 
   /**
@@ -159,9 +178,10 @@ export class OidcSignIn {
    */
   async complete(callbackUrl: string): Promise<CompletedSignIn> {
     const { settings } = this.#deps;
-    const url = parseCallback(callbackUrl, settings.redirectUri);
+    const url = parseCallback(callbackUrl, [settings.redirectUri, this.#deps.consoleRedirectUri ?? '']);
     const state = url.searchParams.get('state') ?? '';
     const pending = this.#take(state);
+    parseCallback(callbackUrl, [pending.redirectUri]);
     const configuration = await this.#discover();
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
@@ -330,19 +350,21 @@ async function discover(settings: OidcSettings): Promise<oidc.Configuration> {
   );
 }
 
-/** The callback URL, which must be the configured redirect URI with query parameters. */
-function parseCallback(callbackUrl: string, redirectUri: string): URL {
+/** The callback URL, which must be one of the configured redirect URIs with query parameters. */
+function parseCallback(callbackUrl: string, redirectUris: readonly string[]): URL {
   let url: URL | undefined;
   try {
     url = new URL(callbackUrl);
   } catch {
     url = undefined;
   }
-  const expected = new URL(redirectUri);
-  if (!url || url.origin !== expected.origin || url.pathname !== expected.pathname) {
+  const candidates = redirectUris.filter((u) => u !== '').map((u) => new URL(u));
+  const expected = candidates.find((e) => url && url.origin === e.origin && url.pathname === e.pathname);
+  if (!url || !expected) {
+    const first = candidates[0] ?? new URL('http://127.0.0.1/');
     throw new TracenetError(
       ErrorCode.ERROR_CODE_INVALID_FIELD,
-      `callback_url must be the URL the identity provider redirected to, starting with ${expected.origin}${expected.pathname}`,
+      `callback_url must be the URL the identity provider redirected to, starting with ${first.origin}${first.pathname}`,
       { field: 'callback_url', rule: 'oidc_redirect_uri' },
     );
   }

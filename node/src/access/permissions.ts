@@ -80,6 +80,7 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze<R
   '/tracenet.v1.Access/CompleteOidcSignIn': 'public',
   '/tracenet.v1.Access/Logout': 'authenticated',
   '/tracenet.v1.Access/WhoAmI': 'authenticated',
+  '/tracenet.v1.Access/SetMyLanguage': 'authenticated',
   '/tracenet.v1.Access/ListOfficers': ['administrator', 'auditor'],
   '/tracenet.v1.Access/ListClients': ['administrator', 'auditor'],
   '/tracenet.v1.Access/AddOfficer': ADMINISTRATOR,

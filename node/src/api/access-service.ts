@@ -38,6 +38,7 @@ export function officerView(officer: OfficerRecord): Officer {
     failedAttempts: officer.failedAttempts,
     lockedUntilMs: officer.lockedUntilMs,
     lastLoginAtMs: officer.lastLoginAtMs,
+    language: officer.language ?? '',
   };
 }
 
@@ -104,7 +105,18 @@ export function addAccessService(server: ServiceRegistrar, deps: AccessServiceDe
       session: actor.session,
       setupMode: access.setupMode,
       expiresAtMs: access.expiryOf(actor),
+      language: actor.kind === 'officer' ? (access.officer(actor.id).language ?? '') : '',
     })),
+    setMyLanguage: guarded(async (request, actor) => {
+      if (actor.kind !== 'officer')
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_FORBIDDEN,
+          'only an officer has a console language; this caller is a client or the bootstrap token',
+          { field: 'authorization', rule: 'officer_only' },
+        );
+      required(request.language, 'language');
+      return { language: (await access.setLanguage(actor.id, request.language)).language ?? '' };
+    }),
     addOfficer: guarded(async (request) => {
       const added = await access.addOfficer(request);
       return {
@@ -140,8 +152,8 @@ export function addAccessService(server: ServiceRegistrar, deps: AccessServiceDe
       checkAccountId(request.clientId, 'client_id');
       return { client: clientView(await access.revokeClient(request.clientId)) };
     }),
-    beginOidcSignIn: guarded(async () => {
-      const begun = await oidcOf(deps).begin();
+    beginOidcSignIn: guarded(async (request) => {
+      const begun = await oidcOf(deps).begin(request.redirectUri);
       return { authorizationUrl: begun.authorizationUrl, redirectUri: begun.redirectUri, expiresAtMs: begun.expiresAt };
     }),
     completeOidcSignIn: guarded(async (request) => {

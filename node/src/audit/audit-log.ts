@@ -65,6 +65,7 @@ export type AuditType =
   | 'messages.resent'
   | 'officer.added'
   | 'officer.roles_set'
+  | 'officer.language_set'
   | 'officer.disabled'
   | 'officer.enabled'
   | 'officer.password_reset'

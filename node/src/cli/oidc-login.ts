@@ -35,7 +35,7 @@ const PAGE = (title: string, text: string) =>
  * @example
  * ```ts
  * const signedIn = await loginThroughIdentityProvider({
- *   begin: () => access.call('beginOidcSignIn', {}),
+ *   begin: () => access.call('beginOidcSignIn', { redirectUri: '' }),
  *   complete: (callbackUrl) => access.call('completeOidcSignIn', { callbackUrl }),
  *   announce: (url) => console.log(`Open this address in your browser: ${url}`),
  *   scheduler: systemScheduler,
@@ -161,7 +161,7 @@ export interface OidcLoginCommand {
 export async function runOidcLogin(command: OidcLoginCommand): Promise<OidcLoginResult> {
   const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
   const response = await loginThroughIdentityProvider({
-    begin: () => command.access.call('beginOidcSignIn', {}),
+    begin: () => command.access.call('beginOidcSignIn', { redirectUri: '' }),
     complete: (callbackUrl) => command.access.call('completeOidcSignIn', { callbackUrl }),
     announce: (url) => {
       command.tell(

@@ -128,6 +128,12 @@ export interface NodeConfig {
     readonly tls: { readonly certificate: string; readonly key: string };
     /** An officer who does nothing in the console for this long is signed out. */
     readonly idleTimeoutMs: number;
+    /**
+     * The console's OpenID Connect redirect URI, `https://<console>/auth/oidc/callback`, registered
+     * at the provider beside `access.oidc.redirectUri` (the CLI's loopback); "": the console signs in
+     * through the provider with `access.oidc.redirectUri`, which must then be the console's.
+     */
+    readonly oidcRedirectUri: string;
   };
   readonly metrics: {
     /** Address of the Prometheus endpoint (plain HTTP, GET /metrics), "host:port"; "" disables it. */
@@ -227,7 +233,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   log: { level: 'info' },
   store: { sync: true },
   workflow: { deadlineCheckIntervalMs: 60_000, autoAnswerRetryMs: 5000 },
-  console: { listen: '', tls: { certificate: '', key: '' }, idleTimeoutMs: 15 * 60_000 },
+  console: { listen: '', tls: { certificate: '', key: '' }, idleTimeoutMs: 15 * 60_000, oidcRedirectUri: '' },
   metrics: { listen: '127.0.0.1:9464' },
   registry: {
     adapter: 'leveldb',
@@ -330,6 +336,13 @@ const RULES: Record<string, Rule> = {
   'console.tls.certificate': optionalPath,
   'console.tls.key': optionalPath,
   'console.idleTimeoutMs': integer(60_000, 86_400_000),
+  'console.oidcRedirectUri': (v) =>
+    v === ''
+      ? undefined
+      : (webUrl(v, 'must be an https URL (http only on loopback) ending in /auth/oidc/callback, or ""') ??
+        (new URL(v as string).pathname === '/auth/oidc/callback'
+          ? undefined
+          : "must end in /auth/oidc/callback, the console's callback path")),
   'metrics.listen': (v) => (v === '' ? undefined : hostPort(v) && 'must be "host:port", or "" to disable'),
   'registry.adapter': oneOf(['leveldb', 'postgres', 'csv', 'module']),
   'registry.includeLocal': boolean,

@@ -228,6 +228,8 @@ const officerShape = object({
   lastLoginAtMs: number,
   /** Last TOTP time step accepted: a code is never accepted twice. */
   lastTotpStep: number,
+  /** The console language the officer chose (ar, zh, en, fr, ru, es); absent: none yet. */
+  language: optional(string),
 });
 /** An officer account as stored: the password only as a scrypt hash. */
 export type OfficerRecord = ReturnType<typeof officerShape>;

@@ -71,7 +71,7 @@ describe('Access: sign-in through the identity provider', () => {
   });
 
   async function signIn(login: string) {
-    const begun = await anonymous.call('beginOidcSignIn', {});
+    const begun = await anonymous.call('beginOidcSignIn', { redirectUri: '' });
     expect(begun.redirectUri).toBe(REDIRECT);
     const callbackUrl = await signInAsUser(begun.authorizationUrl, REDIRECT, login);
     return { callbackUrl, done: await anonymous.call('completeOidcSignIn', { callbackUrl }) };
@@ -119,7 +119,7 @@ describe('Access: sign-in through the identity provider', () => {
     expect(replay).toBeInstanceOf(TracenetError);
     expect(replay).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAUTHORIZED, field: 'state', rule: 'oidc_state' });
 
-    const begun = await anonymous.call('beginOidcSignIn', {});
+    const begun = await anonymous.call('beginOidcSignIn', { redirectUri: '' });
     const forged = new URL(await signInAsUser(begun.authorizationUrl, REDIRECT, 'ana'));
     forged.searchParams.set('state', 'forged');
     await expect(anonymous.call('completeOidcSignIn', { callbackUrl: forged.href })).rejects.toMatchObject({
@@ -127,7 +127,7 @@ describe('Access: sign-in through the identity provider', () => {
     });
 
     const before = bed.node.access.officers().length;
-    const nora = await anonymous.call('beginOidcSignIn', {});
+    const nora = await anonymous.call('beginOidcSignIn', { redirectUri: '' });
     await expect(
       anonymous.call('completeOidcSignIn', {
         callbackUrl: await signInAsUser(nora.authorizationUrl, REDIRECT, 'nora'),
@@ -200,7 +200,7 @@ describe('Access: sign-in through the identity provider', () => {
     const plain = await startNode('BEL', { memory: true });
     const client = connectUnary<AccessServer>(AccessClient, plain.node.authorityAddress, '');
     try {
-      await expect(client.call('beginOidcSignIn', {})).rejects.toMatchObject({
+      await expect(client.call('beginOidcSignIn', { redirectUri: '' })).rejects.toMatchObject({
         code: ErrorCode.ERROR_CODE_UNIMPLEMENTED,
         field: 'access.oidc.issuer',
         rule: 'oidc_configured',

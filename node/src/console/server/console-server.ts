@@ -33,6 +33,8 @@ export interface ConsoleSettings {
   readonly listen: string;
   /** An officer who does nothing for this long is signed out of the console. */
   readonly idleTimeoutMs: number;
+  /** `https://<console>/auth/oidc/callback` registered at the provider; '': access.oidc.redirectUri is the console's. */
+  readonly oidcRedirectUri?: string;
 }
 
 /** What the console needs from the node. */
@@ -49,6 +51,8 @@ export interface ConsoleDeps {
   readonly logger: Logger;
   /** Where the built browser files are (index.html, assets/); `dist/console/web` by default. */
   readonly webRoot?: string;
+  /** Whether sign-in through the state's identity provider is configured (`access.oidc.issuer`). */
+  readonly oidcConfigured?: boolean;
 }
 
 /** A running console. */
@@ -61,6 +65,16 @@ export interface ConsoleServer {
 /** The session cookie: `__Host-` binds it to this origin, over HTTPS, for every path. */
 export const SESSION_COOKIE = '__Host-tracenet-session';
 const CSRF_COOKIE = '__Host-tracenet-csrf';
+/**
+ * The `state` of the OpenID Connect sign-in this browser began: the callback completes only the
+ * sign-in of the browser that began it (no signing a victim in as someone else with a link).
+ * `SameSite=Lax`, as the provider sends the browser back with a cross-site navigation.
+ */
+const OIDC_STATE_COOKIE = '__Host-tracenet-oidc';
+/** Sign-in attempts (local or through the provider) per browser address and minute. */
+const SIGN_IN_RATE = { max: 20, timeWindow: 60_000 };
+/** Sessions whose last activity the console remembers; beyond it, the ones idle for longest are dropped. */
+const MAX_TRACKED_SESSIONS = 10_000;
 /** Largest JSON body of a call (a trace request with its photos of the markings). */
 const BODY_LIMIT = 12 * 1024 * 1024;
 const SERVICES = [AuthorityDefinition, CasesDefinition, RecordsDefinition, LookupsDefinition, AccessDefinition];
@@ -129,20 +143,26 @@ export interface ConsoleErrorBody {
   };
 }
 
-function sendError(reply: FastifyReply, error: unknown, logger: Logger): FastifyReply {
+/** Longest message or field name a refusal carries back: the node's texts may quote what was sent. */
+const MAX_ERROR_TEXT = 500;
+const clip = (text: string) => (text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text);
+
+function sendError(reply: FastifyReply, error: unknown, logger: Logger, status?: number): FastifyReply {
   const failure = TracenetError.from(error);
   const internal = failure.code === ErrorCode.ERROR_CODE_INTERNAL;
   if (internal) logger.error({ err: error }, 'console call failed');
   const body: ConsoleErrorBody = {
     error: {
       code: failure.codeName,
-      message: internal ? 'internal error; nothing was written' : failure.message,
-      field: failure.field,
-      rule: internal ? 'internal' : failure.rule,
-      violations: failure.violations.map((v) => ({ field: v.field, rule: v.rule, message: v.message })),
+      message: internal ? 'internal error; nothing was written' : clip(failure.message),
+      field: clip(failure.field),
+      rule: internal ? 'internal' : clip(failure.rule),
+      violations: failure.violations
+        .slice(0, 50)
+        .map((v) => ({ field: clip(v.field), rule: clip(v.rule), message: clip(v.message) })),
     },
   };
-  return reply.code(HTTP_OF_GRPC[failure.grpcStatus] ?? 500).send(body);
+  return reply.code(status ?? HTTP_OF_GRPC[failure.grpcStatus] ?? 500).send(body);
 }
 
 function consoleError(code: ErrorCode, message: string, field: string, rule: string): TracenetError {
@@ -224,6 +244,46 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     },
   });
 
+  const remember = (token: string) => {
+    const now = deps.clock.now();
+    if (lastSeen.size >= MAX_TRACKED_SESSIONS) {
+      for (const [key, at] of lastSeen) if (now - at > deps.settings.idleTimeoutMs) lastSeen.delete(key);
+      while (lastSeen.size >= MAX_TRACKED_SESSIONS) {
+        const oldest = lastSeen.keys().next().value;
+        if (oldest === undefined) break;
+        lastSeen.delete(oldest);
+      }
+    }
+    lastSeen.set(sessionKey(token), now);
+  };
+  /**
+   * Sets the cookie of a session just opened (a browser-session cookie; the node ends the session
+   * at access.sessionTtlMs, the console after console.idleTimeoutMs without activity). A session
+   * cookie the browser already had (an earlier session, or one planted before sign-in) is ended
+   * on the node and replaced.
+   */
+  const openSession = async (request: FastifyRequest, reply: FastifyReply, opened: LoginResponse) => {
+    const previous = request.cookies[SESSION_COOKIE] ?? '';
+    if (previous !== '' && previous !== opened.sessionToken) {
+      lastSeen.delete(sessionKey(previous));
+      await invokeUnary(
+        deps.methods,
+        '/tracenet.v1.Access/Logout',
+        {},
+        { token: previous, peer: peerOf(request) },
+      ).catch(() => undefined);
+    }
+    remember(opened.sessionToken);
+    reply.setCookie(SESSION_COOKIE, opened.sessionToken, {
+      path: '/',
+      httpOnly: true,
+      secure: true,
+      sameSite: 'strict',
+      // No Expires: the browser forgets the cookie when it closes, and keeps it past the node
+      // session's end, so that the console can say the session expired rather than "sign in".
+    });
+  };
+
   /** The session token of the cookie, after the idle check; throws UNAUTHORIZED. */
   const sessionOf = async (request: FastifyRequest, reply: FastifyReply): Promise<Caller> => {
     const token = request.cookies[SESSION_COOKIE] ?? '';
@@ -243,6 +303,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
         'session_idle',
       );
     }
+    lastSeen.delete(key);
     lastSeen.set(key, now);
     return { token, peer };
   };
@@ -253,6 +314,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     const csrfToken = reply.generateCsrf();
     const token = request.cookies[SESSION_COOKIE] ?? '';
     let who: unknown = null;
+    let ended: { code: string; rule: string } | null = null;
     if (token !== '') {
       try {
         who = WhoAmIResponse.toJSON(
@@ -263,37 +325,38 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
             await sessionOf(request, reply),
           )) as WhoAmIResponse,
         );
-      } catch {
+      } catch (error) {
+        // Why the session is over (expired, idle, ended elsewhere): the sign-in screen says so.
+        const failure = TracenetError.from(error);
+        if (failure.code === ErrorCode.ERROR_CODE_UNAUTHORIZED) ended = { code: failure.codeName, rule: failure.rule };
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
       }
     }
-    return reply.header('cache-control', 'no-store').send({ participantId: deps.participantId, csrfToken, who });
+    return reply.header('cache-control', 'no-store').send({
+      participantId: deps.participantId,
+      csrfToken,
+      who,
+      ended,
+      oidc: deps.oidcConfigured === true,
+    });
   });
 
-  app.post(
-    '/api/session',
-    { onRequest: csrf, config: { rateLimit: { max: 20, timeWindow: 60_000 } } },
-    async (request, reply) => {
-      try {
-        const login = LoginRequest.fromJSON(request.body ?? {});
-        const opened = (await invokeUnary(deps.methods, '/tracenet.v1.Access/Login', login, {
-          token: '',
-          peer: peerOf(request),
-        })) as LoginResponse;
-        lastSeen.set(sessionKey(opened.sessionToken), deps.clock.now());
-        reply.setCookie(SESSION_COOKIE, opened.sessionToken, {
-          path: '/',
-          httpOnly: true,
-          secure: true,
-          sameSite: 'strict',
-          expires: new Date(opened.expiresAtMs),
-        });
-        return reply.header('cache-control', 'no-store').send(LoginResponse.toJSON({ ...opened, sessionToken: '' }));
-      } catch (error) {
-        return sendError(reply, error, logger);
-      }
-    },
-  );
+  app.post('/api/session', { onRequest: csrf, config: { rateLimit: SIGN_IN_RATE } }, async (request, reply) => {
+    try {
+      const body = request.body ?? {};
+      if (typeof body !== 'object' || Array.isArray(body))
+        throw consoleError(ErrorCode.ERROR_CODE_MALFORMED, 'the body must be a JSON object', 'request', 'json');
+      const login = LoginRequest.fromJSON(body);
+      const opened = (await invokeUnary(deps.methods, '/tracenet.v1.Access/Login', login, {
+        token: '',
+        peer: peerOf(request),
+      })) as LoginResponse;
+      await openSession(request, reply, opened);
+      return reply.header('cache-control', 'no-store').send(LoginResponse.toJSON({ ...opened, sessionToken: '' }));
+    } catch (error) {
+      return sendError(reply, error, logger);
+    }
+  });
 
   app.post('/api/session/end', { onRequest: csrf }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE] ?? '';
@@ -305,6 +368,63 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.send({});
+  });
+
+  // Sign-in through the state's identity provider (OpenID Connect): the node's BeginOidcSignIn and
+  // CompleteOidcSignIn, the console's callback as redirect URI. A refusal returns the browser to the
+  // sign-in screen with `/?signin=<rule>`, which the screen shows in the officer's language.
+  let oidcRedirectUri = deps.settings.oidcRedirectUri ?? '';
+  const backToSignIn = (reply: FastifyReply, rule: string) =>
+    reply
+      .header('cache-control', 'no-store')
+      .clearCookie(OIDC_STATE_COOKIE, { path: '/' })
+      .redirect(`/?signin=${encodeURIComponent(rule.replace(/[^a-z0-9_]/g, '') || 'oidc')}`, 302);
+  const stateCookie = { path: '/', httpOnly: true, secure: true, sameSite: 'lax' as const, maxAge: 600 };
+
+  app.get('/auth/oidc', { config: { rateLimit: SIGN_IN_RATE } }, async (request, reply) => {
+    try {
+      const begun = (await invokeUnary(
+        deps.methods,
+        '/tracenet.v1.Access/BeginOidcSignIn',
+        { redirectUri: deps.settings.oidcRedirectUri ?? '' },
+        { token: '', peer: peerOf(request) },
+      )) as { authorizationUrl: string; redirectUri: string };
+      oidcRedirectUri = begun.redirectUri;
+      const state = new URL(begun.authorizationUrl).searchParams.get('state') ?? '';
+      return reply
+        .header('cache-control', 'no-store')
+        .setCookie(OIDC_STATE_COOKIE, state, stateCookie)
+        .redirect(begun.authorizationUrl, 302);
+    } catch (error) {
+      const failure = TracenetError.from(error);
+      if (failure.code === ErrorCode.ERROR_CODE_INTERNAL) logger.error({ err: error }, 'OIDC sign-in failed');
+      else logger.info({ rule: failure.rule, reason: failure.message }, 'OIDC sign-in could not begin');
+      return backToSignIn(reply, failure.rule);
+    }
+  });
+
+  app.get('/auth/oidc/callback', { config: { rateLimit: SIGN_IN_RATE } }, async (request, reply) => {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    const state = new URLSearchParams(query).get('state') ?? '';
+    const began = request.cookies[OIDC_STATE_COOKIE] ?? '';
+    if (oidcRedirectUri === '' || state === '' || began !== state) return backToSignIn(reply, 'oidc_state');
+    try {
+      const callback = new URL(oidcRedirectUri);
+      callback.search = query;
+      const opened = (await invokeUnary(
+        deps.methods,
+        '/tracenet.v1.Access/CompleteOidcSignIn',
+        { callbackUrl: callback.href },
+        { token: '', peer: peerOf(request) },
+      )) as LoginResponse;
+      await openSession(request, reply, opened);
+      return reply.header('cache-control', 'no-store').clearCookie(OIDC_STATE_COOKIE, { path: '/' }).redirect('/', 302);
+    } catch (error) {
+      const failure = TracenetError.from(error);
+      if (failure.code === ErrorCode.ERROR_CODE_INTERNAL) logger.error({ err: error }, 'OIDC sign-in failed');
+      else logger.info({ rule: failure.rule, reason: failure.message }, 'OIDC sign-in refused');
+      return backToSignIn(reply, failure.rule);
+    }
   });
 
   // One route per Authority API method: POST /api/rpc/tracenet.v1.Cases/GetCase with the request as
@@ -408,7 +528,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
           : status === 413
             ? ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE
             : ErrorCode.ERROR_CODE_MALFORMED;
-    return sendError(reply, consoleError(code, error.message, 'request', rule), logger).code(status);
+    return sendError(reply, consoleError(code, error.message, 'request', rule), logger, status);
   });
 
   await app.register(

@@ -48,8 +48,12 @@ interface SessionState {
   participantId: string;
   csrfToken: string;
   who: WhoAmIResponse | undefined;
+  /** Whether the node signs officers in through the state's identity provider too. */
+  oidc: boolean;
+  /** Why the session of the browser's cookie is over (expired, idle, ended), found at load. */
+  ended: ApiError | undefined;
 }
-const session: SessionState = { participantId: '', csrfToken: '', who: undefined };
+const session: SessionState = { participantId: '', csrfToken: '', who: undefined, oidc: false, ended: undefined };
 const signedOutListeners = new Set<(error: ApiError) => void>();
 
 /** Called when a call finds the session gone (expired, idle, signed out elsewhere). */
@@ -124,10 +128,18 @@ export async function rpc<S extends ServiceDefinition, K extends keyof S['method
 export async function loadSession(): Promise<SessionState> {
   const response = await fetch('/api/session', { credentials: 'same-origin', cache: 'no-store' });
   if (!response.ok) throw await refusal(response);
-  const body = (await response.json()) as { participantId: string; csrfToken: string; who: unknown };
+  const body = (await response.json()) as {
+    participantId: string;
+    csrfToken: string;
+    who: unknown;
+    oidc?: boolean;
+    ended?: { code: string; rule: string } | null;
+  };
   session.participantId = body.participantId;
   session.csrfToken = body.csrfToken;
   session.who = body.who ? WhoAmIResponse.fromJSON(body.who) : undefined;
+  session.oidc = body.oidc === true;
+  session.ended = body.ended ? new ApiError(401, body.ended.code, '', 'session', body.ended.rule) : undefined;
   return session;
 }
 

@@ -12,7 +12,7 @@ import { InboxScreen } from './screens/inbox.js';
 import { LookupsScreen } from './screens/lookups.js';
 import { RecordsScreen } from './screens/records.js';
 import { SharingScreen } from './screens/sharing.js';
-import { SignInScreen } from './screens/sign-in.js';
+import { RoleRefusal, restoreRoute, SignInScreen, saveMyLanguage } from './screens/sign-in.js';
 
 type Role = 'officer' | 'supervisor' | 'auditor' | 'administrator';
 
@@ -59,7 +59,11 @@ function LanguagePicker({ officerId }: { officerId: string }) {
       <span class="visually-hidden">{t('shell.language')}</span>
       <select
         value={currentLanguage()}
-        onChange={(event) => void setLanguage((event.target as HTMLSelectElement).value as Language, officerId)}
+        onChange={(event) => {
+          const chosen = (event.target as HTMLSelectElement).value as Language;
+          void setLanguage(chosen, officerId);
+          if (officerId !== '') void saveMyLanguage(chosen);
+        }}
       >
         {LANGUAGES.map((code) => (
           <option key={code} value={code} lang={code}>
@@ -74,8 +78,11 @@ function LanguagePicker({ officerId }: { officerId: string }) {
 /** The console: the sign-in until an officer is signed in, then the menu and the screen of the route. */
 export function App() {
   const [who, setWho] = useState(() => currentSession().who);
-  const [ended, setEnded] = useState<ApiError | undefined>(undefined);
+  const [ended, setEnded] = useState<ApiError | undefined>(() => currentSession().ended);
   const route = useRoute();
+  useEffect(() => {
+    if (who) restoreRoute();
+  }, [who]);
   useEffect(
     () =>
       onSignedOut((error) => {
@@ -129,8 +136,16 @@ export function App() {
       </nav>
       <main id="main" tabIndex={-1}>
         {ended && <ErrorMessage error={ended} />}
-        <Page />
+        <Allowed section={active} roles={roles} />
       </main>
     </div>
   );
+}
+
+/** The screen of the route, or why the officer's roles do not open it. */
+function Allowed(props: { section: string; roles: readonly Role[] }) {
+  const section = SECTIONS.find((s) => s.path === props.section);
+  if (section && !section.roles.some((r) => props.roles.includes(r)))
+    return <RoleRefusal section={t(section.label)} has={props.roles} needs={section.roles} />;
+  return <Page />;
 }

@@ -133,3 +133,12 @@ export function participantName(participantId: string): string {
 export function languageName(code: Language): string {
   return new Intl.DisplayNames(code, { type: 'language' }).of(code) ?? code;
 }
+
+/**
+ * The language the console opens in for a signed-in officer: the one kept on the node for the
+ * officer (`WhoAmI`'s `language`, set with `SetMyLanguage`) when there is one, else this browser's
+ * choice ({@link preferredLanguage}).
+ */
+export function officerLanguage(officer: { readonly id: string; readonly language: string } | undefined): Language {
+  return officer && isLanguage(officer.language) ? officer.language : preferredLanguage(officer?.id ?? '');
+}

@@ -61,6 +61,11 @@ export interface WhoAmIResponse {
   setupMode: boolean;
   /** When the session or key expires; 0 when it does not. */
   expiresAtMs: number;
+  /**
+   * The officer's language for the console (ar, zh, en, fr, ru, es); empty when none was chosen
+   * or the caller is not an officer.
+   */
+  language: string;
 }
 
 /** Officer is an account as listed: never its password hash or TOTP secret. */
@@ -76,6 +81,8 @@ export interface Officer {
   failedAttempts: number;
   lockedUntilMs: number;
   lastLoginAtMs: number;
+  /** The language the officer chose for the console; empty when none was chosen. */
+  language: string;
 }
 
 /**
@@ -183,11 +190,14 @@ export interface ClientResponse {
   client: ApiClient | undefined;
 }
 
-/**
- * BeginOidcSignInRequest has no fields: the provider, client and redirect URI are the node's
- * configuration (access.oidc.*).
- */
+/** BeginOidcSignInRequest: the provider and client are the node's configuration (access.oidc.*). */
 export interface BeginOidcSignInRequest {
+  /**
+   * Where the provider sends the browser back: empty for access.oidc.redirectUri (the CLI's
+   * loopback), or console.oidcRedirectUri (the web console's /auth/oidc/callback). Any other
+   * value is refused (INVALID_FIELD, rule oidc_redirect_uri).
+   */
+  redirectUri: string;
 }
 
 /** BeginOidcSignInResponse says where to send the user and where the provider sends them back. */
@@ -197,7 +207,7 @@ export interface BeginOidcSignInResponse {
    * the S256 code_challenge.
    */
   authorizationUrl: string;
-  /** The redirect URI registered at the provider (access.oidc.redirectUri). */
+  /** The redirect URI registered at the provider that this sign-in uses. */
   redirectUri: string;
   /** After this the sign-in can no longer be completed (ten minutes). */
   expiresAtMs: number;
@@ -209,6 +219,16 @@ export interface BeginOidcSignInResponse {
  */
 export interface CompleteOidcSignInRequest {
   callbackUrl: string;
+}
+
+/** SetMyLanguageRequest names the officer's language: ar, zh, en, fr, ru or es. */
+export interface SetMyLanguageRequest {
+  language: string;
+}
+
+/** SetMyLanguageResponse is the language now kept for the officer. */
+export interface SetMyLanguageResponse {
+  language: string;
 }
 
 function createBaseLoginRequest(): LoginRequest {
@@ -629,7 +649,7 @@ export const WhoAmIRequest: MessageFns<WhoAmIRequest> = {
 };
 
 function createBaseWhoAmIResponse(): WhoAmIResponse {
-  return { kind: "", id: "", roles: [], session: "", setupMode: false, expiresAtMs: 0 };
+  return { kind: "", id: "", roles: [], session: "", setupMode: false, expiresAtMs: 0, language: "" };
 }
 
 export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
@@ -651,6 +671,9 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     }
     if (message.expiresAtMs !== 0) {
       writer.uint32(48).int64(message.expiresAtMs);
+    }
+    if (message.language !== "") {
+      writer.uint32(58).string(message.language);
     }
     return writer;
   },
@@ -716,6 +739,14 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
             message.expiresAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -744,6 +775,7 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
         : isSet(object.expires_at_ms)
         ? globalThis.Number(object.expires_at_ms)
         : 0,
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
     };
   },
 
@@ -767,6 +799,9 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     if (message.expiresAtMs !== 0) {
       obj.expiresAtMs = Math.round(message.expiresAtMs);
     }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
     return obj;
   },
 
@@ -781,6 +816,7 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     message.session = object.session ?? "";
     message.setupMode = object.setupMode ?? false;
     message.expiresAtMs = object.expiresAtMs ?? 0;
+    message.language = object.language ?? "";
     return message;
   },
 };
@@ -796,6 +832,7 @@ function createBaseOfficer(): Officer {
     failedAttempts: 0,
     lockedUntilMs: 0,
     lastLoginAtMs: 0,
+    language: "",
   };
 }
 
@@ -827,6 +864,9 @@ export const Officer: MessageFns<Officer> = {
     }
     if (message.lastLoginAtMs !== 0) {
       writer.uint32(72).int64(message.lastLoginAtMs);
+    }
+    if (message.language !== "") {
+      writer.uint32(82).string(message.language);
     }
     return writer;
   },
@@ -916,6 +956,14 @@ export const Officer: MessageFns<Officer> = {
             message.lastLoginAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -967,6 +1015,7 @@ export const Officer: MessageFns<Officer> = {
         : isSet(object.last_login_at_ms)
         ? globalThis.Number(object.last_login_at_ms)
         : 0,
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
     };
   },
 
@@ -999,6 +1048,9 @@ export const Officer: MessageFns<Officer> = {
     if (message.lastLoginAtMs !== 0) {
       obj.lastLoginAtMs = Math.round(message.lastLoginAtMs);
     }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
     return obj;
   },
 
@@ -1016,6 +1068,7 @@ export const Officer: MessageFns<Officer> = {
     message.failedAttempts = object.failedAttempts ?? 0;
     message.lockedUntilMs = object.lockedUntilMs ?? 0;
     message.lastLoginAtMs = object.lastLoginAtMs ?? 0;
+    message.language = object.language ?? "";
     return message;
   },
 };
@@ -2497,11 +2550,14 @@ export const ClientResponse: MessageFns<ClientResponse> = {
 };
 
 function createBaseBeginOidcSignInRequest(): BeginOidcSignInRequest {
-  return {};
+  return { redirectUri: "" };
 }
 
 export const BeginOidcSignInRequest: MessageFns<BeginOidcSignInRequest> = {
-  encode(_: BeginOidcSignInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: BeginOidcSignInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.redirectUri !== "") {
+      writer.uint32(10).string(message.redirectUri);
+    }
     return writer;
   },
 
@@ -2518,6 +2574,14 @@ export const BeginOidcSignInRequest: MessageFns<BeginOidcSignInRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.redirectUri = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2530,20 +2594,30 @@ export const BeginOidcSignInRequest: MessageFns<BeginOidcSignInRequest> = {
     }
   },
 
-  fromJSON(_: any): BeginOidcSignInRequest {
-    return {};
+  fromJSON(object: any): BeginOidcSignInRequest {
+    return {
+      redirectUri: isSet(object.redirectUri)
+        ? globalThis.String(object.redirectUri)
+        : isSet(object.redirect_uri)
+        ? globalThis.String(object.redirect_uri)
+        : "",
+    };
   },
 
-  toJSON(_: BeginOidcSignInRequest): unknown {
+  toJSON(message: BeginOidcSignInRequest): unknown {
     const obj: any = {};
+    if (message.redirectUri !== "") {
+      obj.redirectUri = message.redirectUri;
+    }
     return obj;
   },
 
   create(base?: DeepPartial<BeginOidcSignInRequest>): BeginOidcSignInRequest {
     return BeginOidcSignInRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<BeginOidcSignInRequest>): BeginOidcSignInRequest {
+  fromPartial(object: DeepPartial<BeginOidcSignInRequest>): BeginOidcSignInRequest {
     const message = createBaseBeginOidcSignInRequest();
+    message.redirectUri = object.redirectUri ?? "";
     return message;
   },
 };
@@ -2734,6 +2808,140 @@ export const CompleteOidcSignInRequest: MessageFns<CompleteOidcSignInRequest> = 
   },
 };
 
+function createBaseSetMyLanguageRequest(): SetMyLanguageRequest {
+  return { language: "" };
+}
+
+export const SetMyLanguageRequest: MessageFns<SetMyLanguageRequest> = {
+  encode(message: SetMyLanguageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.language !== "") {
+      writer.uint32(10).string(message.language);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetMyLanguageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetMyLanguageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetMyLanguageRequest {
+    return { language: isSet(object.language) ? globalThis.String(object.language) : "" };
+  },
+
+  toJSON(message: SetMyLanguageRequest): unknown {
+    const obj: any = {};
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetMyLanguageRequest>): SetMyLanguageRequest {
+    return SetMyLanguageRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetMyLanguageRequest>): SetMyLanguageRequest {
+    const message = createBaseSetMyLanguageRequest();
+    message.language = object.language ?? "";
+    return message;
+  },
+};
+
+function createBaseSetMyLanguageResponse(): SetMyLanguageResponse {
+  return { language: "" };
+}
+
+export const SetMyLanguageResponse: MessageFns<SetMyLanguageResponse> = {
+  encode(message: SetMyLanguageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.language !== "") {
+      writer.uint32(10).string(message.language);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetMyLanguageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetMyLanguageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetMyLanguageResponse {
+    return { language: isSet(object.language) ? globalThis.String(object.language) : "" };
+  },
+
+  toJSON(message: SetMyLanguageResponse): unknown {
+    const obj: any = {};
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetMyLanguageResponse>): SetMyLanguageResponse {
+    return SetMyLanguageResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetMyLanguageResponse>): SetMyLanguageResponse {
+    const message = createBaseSetMyLanguageResponse();
+    message.language = object.language ?? "";
+    return message;
+  },
+};
+
 /**
  * Access manages who may use the Authority API of a node (docs/protocol.md section 7): officer
  * accounts with roles, their sign-in (password and TOTP second factor) into short-lived sessions,
@@ -2877,6 +3085,18 @@ export const AccessDefinition = {
       requestType: CompleteOidcSignInRequest as typeof CompleteOidcSignInRequest,
       requestStream: false,
       responseType: LoginResponse as typeof LoginResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * SetMyLanguage sets the language the signed-in officer reads the console in (one of the six
+     * UN languages: ar, zh, en, fr, ru, es). Any officer session; audited (officer.language_set).
+     */
+    setMyLanguage: {
+      name: "SetMyLanguage",
+      requestType: SetMyLanguageRequest as typeof SetMyLanguageRequest,
+      requestStream: false,
+      responseType: SetMyLanguageResponse as typeof SetMyLanguageResponse,
       responseStream: false,
       options: {},
     },
@@ -3047,6 +3267,20 @@ export const AccessService = {
     responseSerialize: (value: LoginResponse): Buffer => Buffer.from(LoginResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LoginResponse => LoginResponse.decode(value),
   },
+  /**
+   * SetMyLanguage sets the language the signed-in officer reads the console in (one of the six
+   * UN languages: ar, zh, en, fr, ru, es). Any officer session; audited (officer.language_set).
+   */
+  setMyLanguage: {
+    path: "/tracenet.v1.Access/SetMyLanguage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetMyLanguageRequest): Buffer => Buffer.from(SetMyLanguageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetMyLanguageRequest => SetMyLanguageRequest.decode(value),
+    responseSerialize: (value: SetMyLanguageResponse): Buffer =>
+      Buffer.from(SetMyLanguageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetMyLanguageResponse => SetMyLanguageResponse.decode(value),
+  },
 } as const;
 
 export interface AccessServer extends UntypedServiceImplementation {
@@ -3093,6 +3327,11 @@ export interface AccessServer extends UntypedServiceImplementation {
    * session, as Login does. Each begun sign-in completes at most once. Needs no bearer token.
    */
   completeOidcSignIn: handleUnaryCall<CompleteOidcSignInRequest, LoginResponse>;
+  /**
+   * SetMyLanguage sets the language the signed-in officer reads the console in (one of the six
+   * UN languages: ar, zh, en, fr, ru, es). Any officer session; audited (officer.language_set).
+   */
+  setMyLanguage: handleUnaryCall<SetMyLanguageRequest, SetMyLanguageResponse>;
 }
 
 export interface AccessClient extends Client {
@@ -3320,6 +3559,25 @@ export interface AccessClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LoginResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * SetMyLanguage sets the language the signed-in officer reads the console in (one of the six
+   * UN languages: ar, zh, en, fr, ru, es). Any officer session; audited (officer.language_set).
+   */
+  setMyLanguage(
+    request: SetMyLanguageRequest,
+    callback: (error: ServiceError | null, response: SetMyLanguageResponse) => void,
+  ): ClientUnaryCall;
+  setMyLanguage(
+    request: SetMyLanguageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetMyLanguageResponse) => void,
+  ): ClientUnaryCall;
+  setMyLanguage(
+    request: SetMyLanguageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetMyLanguageResponse) => void,
   ): ClientUnaryCall;
 }
 
