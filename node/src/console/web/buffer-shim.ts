@@ -15,11 +15,21 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** Bytes that write themselves as base64, as a Buffer does (`Buffer.from(bytes).toString('base64')`). */
+class Bytes extends Uint8Array {
+  override toString(encoding?: string): string {
+    return encoding === 'base64' ? toBase64(this) : super.toString();
+  }
+}
+
 const shim = {
-  from(input: string | Uint8Array, encoding?: string): Uint8Array | { toString(encoding: string): string } {
-    if (typeof input === 'string' && encoding === 'base64') return fromBase64(input);
-    const bytes = input instanceof Uint8Array ? input : new TextEncoder().encode(input);
-    return { toString: () => toBase64(bytes) };
+  from(input: string | Uint8Array, encoding?: string): Uint8Array {
+    if (typeof input === 'string' && encoding === 'base64') return new Bytes(fromBase64(input));
+    return new Bytes(input instanceof Uint8Array ? input : new TextEncoder().encode(input));
+  },
+  // The codecs' empty value of a bytes field (`Buffer.alloc(0)`), e.g. in `Photo.fromPartial`.
+  alloc(size: number): Uint8Array {
+    return new Bytes(size);
   },
 };
 

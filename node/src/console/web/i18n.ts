@@ -133,3 +133,8 @@ export function participantName(participantId: string): string {
 export function languageName(code: Language): string {
   return new Intl.DisplayNames(code, { type: 'language' }).of(code) ?? code;
 }
+
+/** The ISO 3166-1 alpha-3 codes whose country names {@link participantName} knows (for country pickers). */
+export function countryCodes(): string[] {
+  return [...ALPHA2.keys()];
+}
