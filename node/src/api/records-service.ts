@@ -252,7 +252,7 @@ export function addRecordsService(server: ServiceRegistrar, deps: RecordsService
       const table = await deps.aliases.load(request.csv, request.calibres ? 'calibre' : 'manufacturer');
       return { names: table.names, aliases: table.aliases };
     }),
-    suggestAliases: guarded(async (request) => {
+    searchAliases: guarded(async (request) => {
       if (!deps.aliases)
         throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node has no alias table', {
           rule: 'aliases',

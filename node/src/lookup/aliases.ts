@@ -132,9 +132,9 @@ export class AliasTables {
   }
 }
 
-/** Longest prefix SuggestAliases takes. */
+/** Longest prefix SearchAliases takes. */
 export const MAX_SUGGEST_PREFIX = 100;
-/** Most names SuggestAliases returns. */
+/** Most names SearchAliases returns. */
 export const MAX_SUGGESTIONS = 20;
 const DEFAULT_SUGGESTIONS = 10;
 const CONTROL = /\p{Cc}/u;

@@ -53,7 +53,7 @@ export class AliasTable implements NameAliases {
   readonly aliases: number;
   /** BLAKE2b-256 (hex) of the file the table was read from; empty for the empty table. */
   readonly digest: string;
-  /** The rows of the file the table was read from, as written (what SuggestAliases lists); empty when built otherwise. */
+  /** The rows of the file the table was read from, as written (what SearchAliases lists); empty when built otherwise. */
   readonly rows: readonly AliasRow[];
 
   constructor(

@@ -213,6 +213,23 @@ describe('the compose screen', () => {
     await page.context().close();
   }, 120_000);
 
+  it('saves a draft (CreateCase without send), then sends it (SendCase) and opens the case', async () => {
+    const page = await openCompose('en');
+    await fillRequest(page, { serial: true });
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    const saved = page.locator('.compose-form > .notice[role="status"]');
+    await saved.waitFor();
+    const caseId = /case (\S+)\.$/.exec((await saved.locator('p').textContent()) ?? '')?.[1] ?? '';
+    expect((await fra.cases.call('getCase', { caseId })).case?.state).toBe(CaseState.CASE_STATE_DRAFT);
+    await expectAccessible(page);
+    await saved.getByRole('button', { name: 'Send this draft now' }).click();
+    await expect.poll(() => page.url(), { timeout: 30_000 }).toMatch(new RegExp(`#/cases/${caseId}$`));
+    await expect
+      .poll(async () => (await fra.cases.call('getCase', { caseId })).case?.state)
+      .not.toBe(CaseState.CASE_STATE_DRAFT);
+    await page.context().close();
+  }, 120_000);
+
   it('suggests the canonical manufacturer of a known alias, and prefills the markings from the query', async () => {
     const page = await openCompose(
       'en',

@@ -182,8 +182,8 @@ export interface LoadAliasesResponse {
   aliases: number;
 }
 
-/** SuggestAliasesRequest asks for the names of an alias table that begin with a prefix. */
-export interface SuggestAliasesRequest {
+/** SearchAliasesRequest asks for the names of an alias table that begin with a prefix. */
+export interface SearchAliasesRequest {
   /** Search the calibre alias table instead of the manufacturer one. */
   calibres: boolean;
   /**
@@ -204,8 +204,8 @@ export interface AliasSuggestion {
   aliases: string[];
 }
 
-/** SuggestAliasesResponse lists the matching names in the table's order, at most `limit`. */
-export interface SuggestAliasesResponse {
+/** SearchAliasesResponse lists the matching names in the table's order, at most `limit`. */
+export interface SearchAliasesResponse {
   suggestions: AliasSuggestion[];
 }
 
@@ -1513,12 +1513,12 @@ export const LoadAliasesResponse: MessageFns<LoadAliasesResponse> = {
   },
 };
 
-function createBaseSuggestAliasesRequest(): SuggestAliasesRequest {
+function createBaseSearchAliasesRequest(): SearchAliasesRequest {
   return { calibres: false, prefix: "", limit: 0 };
 }
 
-export const SuggestAliasesRequest: MessageFns<SuggestAliasesRequest> = {
-  encode(message: SuggestAliasesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const SearchAliasesRequest: MessageFns<SearchAliasesRequest> = {
+  encode(message: SearchAliasesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.calibres !== false) {
       writer.uint32(8).bool(message.calibres);
     }
@@ -1531,7 +1531,7 @@ export const SuggestAliasesRequest: MessageFns<SuggestAliasesRequest> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): SuggestAliasesRequest {
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchAliasesRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1540,7 +1540,7 @@ export const SuggestAliasesRequest: MessageFns<SuggestAliasesRequest> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSuggestAliasesRequest();
+      const message = createBaseSearchAliasesRequest();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1580,7 +1580,7 @@ export const SuggestAliasesRequest: MessageFns<SuggestAliasesRequest> = {
     }
   },
 
-  fromJSON(object: any): SuggestAliasesRequest {
+  fromJSON(object: any): SearchAliasesRequest {
     return {
       calibres: isSet(object.calibres) ? globalThis.Boolean(object.calibres) : false,
       prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
@@ -1588,7 +1588,7 @@ export const SuggestAliasesRequest: MessageFns<SuggestAliasesRequest> = {
     };
   },
 
-  toJSON(message: SuggestAliasesRequest): unknown {
+  toJSON(message: SearchAliasesRequest): unknown {
     const obj: any = {};
     if (message.calibres !== false) {
       obj.calibres = message.calibres;
@@ -1602,11 +1602,11 @@ export const SuggestAliasesRequest: MessageFns<SuggestAliasesRequest> = {
     return obj;
   },
 
-  create(base?: DeepPartial<SuggestAliasesRequest>): SuggestAliasesRequest {
-    return SuggestAliasesRequest.fromPartial(base ?? {});
+  create(base?: DeepPartial<SearchAliasesRequest>): SearchAliasesRequest {
+    return SearchAliasesRequest.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<SuggestAliasesRequest>): SuggestAliasesRequest {
-    const message = createBaseSuggestAliasesRequest();
+  fromPartial(object: DeepPartial<SearchAliasesRequest>): SearchAliasesRequest {
+    const message = createBaseSearchAliasesRequest();
     message.calibres = object.calibres ?? false;
     message.prefix = object.prefix ?? "";
     message.limit = object.limit ?? 0;
@@ -1699,19 +1699,19 @@ export const AliasSuggestion: MessageFns<AliasSuggestion> = {
   },
 };
 
-function createBaseSuggestAliasesResponse(): SuggestAliasesResponse {
+function createBaseSearchAliasesResponse(): SearchAliasesResponse {
   return { suggestions: [] };
 }
 
-export const SuggestAliasesResponse: MessageFns<SuggestAliasesResponse> = {
-  encode(message: SuggestAliasesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const SearchAliasesResponse: MessageFns<SearchAliasesResponse> = {
+  encode(message: SearchAliasesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.suggestions) {
       AliasSuggestion.encode(v!, writer.uint32(10).fork()).join();
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): SuggestAliasesResponse {
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchAliasesResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1720,7 +1720,7 @@ export const SuggestAliasesResponse: MessageFns<SuggestAliasesResponse> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSuggestAliasesResponse();
+      const message = createBaseSearchAliasesResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1744,7 +1744,7 @@ export const SuggestAliasesResponse: MessageFns<SuggestAliasesResponse> = {
     }
   },
 
-  fromJSON(object: any): SuggestAliasesResponse {
+  fromJSON(object: any): SearchAliasesResponse {
     return {
       suggestions: globalThis.Array.isArray(object?.suggestions)
         ? object.suggestions.map((e: any) => AliasSuggestion.fromJSON(e))
@@ -1752,7 +1752,7 @@ export const SuggestAliasesResponse: MessageFns<SuggestAliasesResponse> = {
     };
   },
 
-  toJSON(message: SuggestAliasesResponse): unknown {
+  toJSON(message: SearchAliasesResponse): unknown {
     const obj: any = {};
     if (message.suggestions?.length) {
       obj.suggestions = message.suggestions.map((e) => AliasSuggestion.toJSON(e));
@@ -1760,11 +1760,11 @@ export const SuggestAliasesResponse: MessageFns<SuggestAliasesResponse> = {
     return obj;
   },
 
-  create(base?: DeepPartial<SuggestAliasesResponse>): SuggestAliasesResponse {
-    return SuggestAliasesResponse.fromPartial(base ?? {});
+  create(base?: DeepPartial<SearchAliasesResponse>): SearchAliasesResponse {
+    return SearchAliasesResponse.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<SuggestAliasesResponse>): SuggestAliasesResponse {
-    const message = createBaseSuggestAliasesResponse();
+  fromPartial(object: DeepPartial<SearchAliasesResponse>): SearchAliasesResponse {
+    const message = createBaseSearchAliasesResponse();
     message.suggestions = object.suggestions?.map((e) => AliasSuggestion.fromPartial(e)) || [];
     return message;
   },
@@ -1865,15 +1865,15 @@ export const RecordsDefinition = {
       options: {},
     },
     /**
-     * SuggestAliases lists the canonical manufacturer (or calibre) names of the node's alias table
+     * SearchAliases lists the canonical manufacturer (or calibre) names of the node's alias table
      * one of whose spellings begins with a prefix, each with its aliases, as written in the table:
      * what an officer's form suggests while a marking is typed (docs/protocol.md 13.5).
      */
-    suggestAliases: {
-      name: "SuggestAliases",
-      requestType: SuggestAliasesRequest as typeof SuggestAliasesRequest,
+    searchAliases: {
+      name: "SearchAliases",
+      requestType: SearchAliasesRequest as typeof SearchAliasesRequest,
       requestStream: false,
-      responseType: SuggestAliasesResponse as typeof SuggestAliasesResponse,
+      responseType: SearchAliasesResponse as typeof SearchAliasesResponse,
       responseStream: false,
       options: {},
     },
@@ -1983,20 +1983,19 @@ export const RecordsService = {
     responseDeserialize: (value: Buffer): LoadAliasesResponse => LoadAliasesResponse.decode(value),
   },
   /**
-   * SuggestAliases lists the canonical manufacturer (or calibre) names of the node's alias table
+   * SearchAliases lists the canonical manufacturer (or calibre) names of the node's alias table
    * one of whose spellings begins with a prefix, each with its aliases, as written in the table:
    * what an officer's form suggests while a marking is typed (docs/protocol.md 13.5).
    */
-  suggestAliases: {
-    path: "/tracenet.v1.Records/SuggestAliases" as const,
+  searchAliases: {
+    path: "/tracenet.v1.Records/SearchAliases" as const,
     requestStream: false as const,
     responseStream: false as const,
-    requestSerialize: (value: SuggestAliasesRequest): Buffer =>
-      Buffer.from(SuggestAliasesRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): SuggestAliasesRequest => SuggestAliasesRequest.decode(value),
-    responseSerialize: (value: SuggestAliasesResponse): Buffer =>
-      Buffer.from(SuggestAliasesResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): SuggestAliasesResponse => SuggestAliasesResponse.decode(value),
+    requestSerialize: (value: SearchAliasesRequest): Buffer => Buffer.from(SearchAliasesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchAliasesRequest => SearchAliasesRequest.decode(value),
+    responseSerialize: (value: SearchAliasesResponse): Buffer =>
+      Buffer.from(SearchAliasesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchAliasesResponse => SearchAliasesResponse.decode(value),
   },
 } as const;
 
@@ -2031,11 +2030,11 @@ export interface RecordsServer extends UntypedServiceImplementation {
    */
   loadAliases: handleUnaryCall<LoadAliasesRequest, LoadAliasesResponse>;
   /**
-   * SuggestAliases lists the canonical manufacturer (or calibre) names of the node's alias table
+   * SearchAliases lists the canonical manufacturer (or calibre) names of the node's alias table
    * one of whose spellings begins with a prefix, each with its aliases, as written in the table:
    * what an officer's form suggests while a marking is typed (docs/protocol.md 13.5).
    */
-  suggestAliases: handleUnaryCall<SuggestAliasesRequest, SuggestAliasesResponse>;
+  searchAliases: handleUnaryCall<SearchAliasesRequest, SearchAliasesResponse>;
 }
 
 export interface RecordsClient extends Client {
@@ -2172,24 +2171,24 @@ export interface RecordsClient extends Client {
     callback: (error: ServiceError | null, response: LoadAliasesResponse) => void,
   ): ClientUnaryCall;
   /**
-   * SuggestAliases lists the canonical manufacturer (or calibre) names of the node's alias table
+   * SearchAliases lists the canonical manufacturer (or calibre) names of the node's alias table
    * one of whose spellings begins with a prefix, each with its aliases, as written in the table:
    * what an officer's form suggests while a marking is typed (docs/protocol.md 13.5).
    */
-  suggestAliases(
-    request: SuggestAliasesRequest,
-    callback: (error: ServiceError | null, response: SuggestAliasesResponse) => void,
+  searchAliases(
+    request: SearchAliasesRequest,
+    callback: (error: ServiceError | null, response: SearchAliasesResponse) => void,
   ): ClientUnaryCall;
-  suggestAliases(
-    request: SuggestAliasesRequest,
+  searchAliases(
+    request: SearchAliasesRequest,
     metadata: Metadata,
-    callback: (error: ServiceError | null, response: SuggestAliasesResponse) => void,
+    callback: (error: ServiceError | null, response: SearchAliasesResponse) => void,
   ): ClientUnaryCall;
-  suggestAliases(
-    request: SuggestAliasesRequest,
+  searchAliases(
+    request: SearchAliasesRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: SuggestAliasesResponse) => void,
+    callback: (error: ServiceError | null, response: SearchAliasesResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -14,7 +14,7 @@ const CONTROL = /\p{Cc}/gu;
 
 /**
  * A text input for a manufacturer (or, with `calibres`, a calibre) whose `<datalist>` offers the
- * canonical names of the node's alias table that match what is typed (Records.SuggestAliases),
+ * canonical names of the node's alias table that match what is typed (Records.SearchAliases),
  * with their other spellings; the number found is announced politely.
  */
 export function AliasInput(props: {
@@ -30,7 +30,7 @@ export function AliasInput(props: {
   useEffect(() => {
     let current = true;
     const timer = setTimeout(() => {
-      rpc(RecordsDefinition, 'suggestAliases', { calibres: props.calibres ?? false, prefix, limit: 10 }).then(
+      rpc(RecordsDefinition, 'searchAliases', { calibres: props.calibres ?? false, prefix, limit: 10 }).then(
         (response) => current && setSuggestions(response.suggestions),
         // Suggestions are a help: without them (no table, a role that may not read records) the field still works.
         () => current && setSuggestions([]),

@@ -3,8 +3,8 @@ import { credentials, Metadata, Server, ServerCredentials, type ServiceError } f
 import {
   ErrorCode,
   RecordsClient,
-  type SuggestAliasesRequest,
-  type SuggestAliasesResponse,
+  type SearchAliasesRequest,
+  type SearchAliasesResponse,
   TracenetError,
 } from '@tracenet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,11 +21,11 @@ let server: Server;
 let client: RecordsClient;
 let token: string;
 
-function suggest(request: Partial<SuggestAliasesRequest>): Promise<SuggestAliasesResponse> {
+function suggest(request: Partial<SearchAliasesRequest>): Promise<SearchAliasesResponse> {
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${token}`);
   return new Promise((resolve, reject) =>
-    client.suggestAliases({ calibres: false, prefix: '', limit: 0, ...request }, metadata, (error, response) =>
+    client.searchAliases({ calibres: false, prefix: '', limit: 0, ...request }, metadata, (error, response) =>
       error ? reject(TracenetError.from(error as ServiceError)) : resolve(response),
     ),
   );
@@ -63,7 +63,7 @@ afterAll(async () => {
   await bed?.cleanup();
 });
 
-describe('Records.SuggestAliases', () => {
+describe('Records.SearchAliases', () => {
   it('lists the canonical names one of whose spellings begins with the prefix, with their aliases as written', async () => {
     expect((await suggest({ prefix: 'fabr' })).suggestions).toEqual([
       { name: 'FN Herstal', aliases: ['FN', 'Fabrique Nationale', 'F.N.'] },
