@@ -93,7 +93,12 @@ describe('the compose screen', () => {
       startLocalFederation({
         participants: ['FRA', 'BEL'],
         console: true,
-        officers: { FRA: [{ officerId: 'amina', password: 'correct horse battery', roles: ['officer'] }] },
+        officers: {
+          FRA: [
+            { officerId: 'amina', password: 'correct horse battery', roles: ['officer'] },
+            { officerId: 'sami', password: 'correct horse battery', roles: ['auditor'] },
+          ],
+        },
         policies: [{ of: 'BEL', policy: { participantId: 'FRA', acceptRequests: true } }],
       }),
       launchBrowser(),
@@ -109,13 +114,13 @@ describe('the compose screen', () => {
     await federation?.stop();
   });
 
-  async function openCompose(language: ConsoleLanguage, query = ''): Promise<Page> {
+  async function openCompose(language: ConsoleLanguage, query = '', officerId = 'amina'): Promise<Page> {
     const context = await officerContext(browser, language);
     const page = await context.newPage();
     page.on('dialog', (dialog) => {
       throw new Error(`unexpected dialog: ${dialog.message()}`);
     });
-    await signIn(page, fra, officerOf(fra, 'amina'));
+    await signIn(page, fra, officerOf(fra, officerId));
     await page.goto(`${fra.consoleUrl}/#/compose${query}`);
     await page.locator('#compose-recipient option[value="BEL"]').waitFor({ state: 'attached' });
     return page;
@@ -227,6 +232,19 @@ describe('the compose screen', () => {
     await expect
       .poll(async () => (await fra.cases.call('getCase', { caseId })).case?.state)
       .not.toBe(CaseState.CASE_STATE_DRAFT);
+    await page.context().close();
+  }, 120_000);
+
+  it('tells an auditor, whose role may not open a trace, that the role does not allow it; nothing is created', async () => {
+    const page = await openCompose('en', '', 'sami');
+    const before = (await fra.cases.call('listCases', ALL_CASES)).cases.length;
+    await fillRequest(page, { serial: true });
+    await page.locator('.compose-actions button[type="submit"]').click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Send anyway' }).click();
+    const alert = page.locator('.compose-form > .error[role="alert"]');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Your role does not allow this action.');
+    expect((await fra.cases.call('listCases', ALL_CASES)).cases.length).toBe(before);
     await page.context().close();
   }, 120_000);
 

@@ -838,7 +838,8 @@ export function ComposeScreen({ route }: { route: Route }) {
             </div>
           )}
           {stage.kind === 'failed' &&
-            (stage.error instanceof ApiError && stage.error.code !== 'UNAVAILABLE' && stage.error.field !== '' ? (
+            (stage.error instanceof ApiError &&
+            (stage.error.violations.length > 0 || controlOfField(stage.error.field) !== '') ? (
               <Refusal error={stage.error} />
             ) : (
               <ErrorMessage error={stage.error} />
