@@ -70,6 +70,7 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze<R
   '/tracenet.v1.Records/ReportRecord': OFFICER,
   '/tracenet.v1.Records/ClearReport': OFFICER,
   '/tracenet.v1.Records/LoadAliases': ADMINISTRATOR,
+  '/tracenet.v1.Records/SearchAliases': READ,
   // Lookups
   '/tracenet.v1.Lookups/ListHits': READ,
   '/tracenet.v1.Lookups/Lookup': OFFICER,

@@ -252,6 +252,14 @@ export function addRecordsService(server: ServiceRegistrar, deps: RecordsService
       const table = await deps.aliases.load(request.csv, request.calibres ? 'calibre' : 'manufacturer');
       return { names: table.names, aliases: table.aliases };
     }),
+    searchAliases: guarded(async (request) => {
+      if (!deps.aliases)
+        throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node has no alias table', {
+          rule: 'aliases',
+        });
+      const rows = deps.aliases.suggest(request.calibres ? 'calibre' : 'manufacturer', request.prefix, request.limit);
+      return { suggestions: rows.map((row) => ({ name: row.name, aliases: [...row.aliases] })) };
+    }),
   };
   server.addService(decodingTolerantly(RecordsService), implementation);
 }

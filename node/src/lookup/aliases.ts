@@ -1,8 +1,9 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { TracenetError } from '@tracenet/proto';
+import { ErrorCode, TracenetError } from '@tracenet/proto';
 import type { Journal } from '../audit/audit-log.js';
-import { type AliasKind, AliasTable, parseAliasCsv } from '../records/alias-table.js';
+import { type AliasKind, type AliasRow, AliasTable, parseAliasCsv } from '../records/alias-table.js';
+import { normaliseCalibre, normaliseName } from '../records/normalise.js';
 import { defaultCalibreAliases } from '../records/calibre-aliases.js';
 
 /**
@@ -86,6 +87,28 @@ export class AliasTables {
 
   #loading: Promise<unknown> = Promise.resolve();
 
+  /**
+   * The rows of the manufacturer table (with `kind` `calibre`, the calibre table) one of whose
+   * spellings begins with `prefix`, compared in its name form (calibre form), in the table's order,
+   * at most `limit` (1 to {@link MAX_SUGGESTIONS}). `prefix` is plain text: `*`, `?` and `%` are
+   * characters like any other. Throws INVALID_FIELD for a prefix longer than
+   * {@link MAX_SUGGEST_PREFIX} characters (`prefix`, `max_length`), with a control character
+   * (`prefix`, `control_character`), or a limit above {@link MAX_SUGGESTIONS} (`limit`, `range`).
+   */
+  suggest(kind: AliasKind, prefix: string, limit: number): AliasRow[] {
+    checkSuggestion(prefix, limit);
+    const table = kind === 'calibre' ? this.#calibres : this.#manufacturers;
+    const wanted = prefix.trim() === '' ? '' : kind === 'calibre' ? normaliseCalibre(prefix) : normaliseName(prefix);
+    const found: AliasRow[] = [];
+    // A prefix of punctuation only ("*", "%") has an empty name form: it names nothing.
+    if (wanted === '' && prefix.trim() !== '') return found;
+    for (const row of table.rows) {
+      if (found.length >= (limit || DEFAULT_SUGGESTIONS)) break;
+      if (row.forms.some((form) => form.startsWith(wanted))) found.push(row);
+    }
+    return found;
+  }
+
   async #load(csv: Uint8Array, kind: AliasKind): Promise<AliasTable> {
     const table = parseAliasCsv(csv, kind);
     const path = kind === 'calibre' ? this.deps.calibrePath : this.deps.path;
@@ -107,4 +130,21 @@ export class AliasTables {
     this.deps.logger.info({ kind, names: table.names, aliases: table.aliases }, 'alias table replaced');
     return table;
   }
+}
+
+/** Longest prefix SearchAliases takes. */
+export const MAX_SUGGEST_PREFIX = 100;
+/** Most names SearchAliases returns. */
+export const MAX_SUGGESTIONS = 20;
+const DEFAULT_SUGGESTIONS = 10;
+const CONTROL = /\p{Cc}/u;
+
+function checkSuggestion(prefix: string, limit: number): void {
+  const invalid = (field: string, rule: string, message: string) =>
+    new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, message, { field, rule });
+  if (prefix.length > MAX_SUGGEST_PREFIX)
+    throw invalid('prefix', 'max_length', `the prefix is longer than ${MAX_SUGGEST_PREFIX} characters`);
+  if (CONTROL.test(prefix)) throw invalid('prefix', 'control_character', 'the prefix has a control character');
+  if (!Number.isSafeInteger(limit) || limit < 0 || limit > MAX_SUGGESTIONS)
+    throw invalid('limit', 'range', `limit must be 0 to ${MAX_SUGGESTIONS}`);
 }

@@ -14,6 +14,14 @@ const DOMAINS = {
 
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
+/** One row of an alias file as written: the canonical name and its aliases, each with its compared form. */
+export interface AliasRow {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  /** The compared form (name form, or calibre form) of the name and of each alias. */
+  readonly forms: readonly string[];
+}
+
 /**
  * What an alias table names: manufacturers (docs/protocol.md 13.5, compared in their name form) or
  * calibres (compared in their calibre form, 11.2).
@@ -45,14 +53,18 @@ export class AliasTable implements NameAliases {
   readonly aliases: number;
   /** BLAKE2b-256 (hex) of the file the table was read from; empty for the empty table. */
   readonly digest: string;
+  /** The rows of the file the table was read from, as written (what SearchAliases lists); empty when built otherwise. */
+  readonly rows: readonly AliasRow[];
 
   constructor(
     manufacturers: ReadonlyMap<string, string>,
     digest = '',
     calibres: ReadonlyMap<string, string> = new Map(),
+    rows: readonly AliasRow[] = [],
   ) {
     this.manufacturers = manufacturers;
     this.calibres = calibres;
+    this.rows = rows;
     this.names = new Set(manufacturers.values()).size + new Set(calibres.values()).size;
     this.aliases = manufacturers.size + calibres.size - this.names;
     this.digest = digest;
@@ -121,6 +133,7 @@ export function parseAliasCsv(text: string | Uint8Array, kind: AliasKind = 'manu
   /** Line where each spelling was first given. */
   const where = new Map<string, number>();
   let count = 0;
+  const written: AliasRow[] = [];
   for (const { record, info } of rows) {
     const names = record.filter((cell) => cell !== '');
     if (names.length === 0) continue;
@@ -165,6 +178,7 @@ export function parseAliasCsv(text: string | Uint8Array, kind: AliasKind = 'manu
       map.set(spelling, canonical);
       if (!where.has(spelling)) where.set(spelling, line);
     });
+    written.push({ name: names[0] ?? '', aliases: names.slice(1), forms });
   }
   if (violations.length > 0) {
     const first = violations[0];
@@ -182,5 +196,7 @@ export function parseAliasCsv(text: string | Uint8Array, kind: AliasKind = 'manu
     );
   }
   const digest = blake2b256(DOMAINS[kind], bytes).toString('hex');
-  return kind === 'calibre' ? new AliasTable(new Map(), digest, map) : new AliasTable(map, digest);
+  return kind === 'calibre'
+    ? new AliasTable(new Map(), digest, map, written)
+    : new AliasTable(map, digest, new Map(), written);
 }

@@ -15,24 +15,21 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-/** Bytes that also answer `toString('base64')`, as the codecs ask of a Buffer. */
-function bytesOf(source: ArrayLike<number>): Uint8Array {
-  const bytes = Uint8Array.from(source);
-  Object.defineProperty(bytes, 'toString', {
-    value: (encoding?: string) => (encoding === 'base64' ? toBase64(bytes) : Array.prototype.join.call(bytes, ',')),
-  });
-  return bytes;
+/** Bytes that write themselves as base64, as a Buffer does (`Buffer.from(bytes).toString('base64')`). */
+class Bytes extends Uint8Array {
+  override toString(encoding?: string): string {
+    return encoding === 'base64' ? toBase64(this) : super.toString();
+  }
 }
 
 const shim = {
-  from(input: string | ArrayLike<number>, encoding?: string): Uint8Array {
-    if (typeof input === 'string')
-      return bytesOf(encoding === 'base64' ? fromBase64(input) : new TextEncoder().encode(input));
-    return bytesOf(input);
+  from(input: string | Uint8Array, encoding?: string): Uint8Array {
+    if (typeof input === 'string' && encoding === 'base64') return new Bytes(fromBase64(input));
+    return new Bytes(input instanceof Uint8Array ? input : new TextEncoder().encode(input));
   },
-  /** Empty bytes of a message's defaults (`createBase…()` of every message with a bytes field). */
+  // The codecs' empty value of a bytes field (`Buffer.alloc(0)`), e.g. in `Photo.fromPartial`.
   alloc(size: number): Uint8Array {
-    return bytesOf(new Uint8Array(size));
+    return new Bytes(size);
   },
 };
 

@@ -142,3 +142,8 @@ export function languageName(code: Language): string {
 export function officerLanguage(officer: { readonly id: string; readonly language: string } | undefined): Language {
   return officer && isLanguage(officer.language) ? officer.language : preferredLanguage(officer?.id ?? '');
 }
+
+/** The ISO 3166-1 alpha-3 codes whose country names {@link participantName} knows (for country pickers). */
+export function countryCodes(): string[] {
+  return [...ALPHA2.keys()];
+}

@@ -182,6 +182,33 @@ export interface LoadAliasesResponse {
   aliases: number;
 }
 
+/** SearchAliasesRequest asks for the names of an alias table that begin with a prefix. */
+export interface SearchAliasesRequest {
+  /** Search the calibre alias table instead of the manufacturer one. */
+  calibres: boolean;
+  /**
+   * The beginning of any spelling (canonical name or alias), compared in its name form (calibre
+   * form with calibres; docs/protocol.md 11.2); at most 100 characters, no control characters;
+   * `*`, `?` and `%` are characters like any other. Empty: the first names of the table.
+   */
+  prefix: string;
+  /** 1 to 20; 10 when 0. */
+  limit: number;
+}
+
+/** AliasSuggestion is one canonical name with its other spellings. */
+export interface AliasSuggestion {
+  /** The canonical name as the table writes it, e.g. "FN Herstal". */
+  name: string;
+  /** Its aliases as the table writes them, e.g. "FN", "Fabrique Nationale". */
+  aliases: string[];
+}
+
+/** SearchAliasesResponse lists the matching names in the table's order, at most `limit`. */
+export interface SearchAliasesResponse {
+  suggestions: AliasSuggestion[];
+}
+
 function createBasePutRecordRequest(): PutRecordRequest {
   return { record: undefined };
 }
@@ -1486,6 +1513,263 @@ export const LoadAliasesResponse: MessageFns<LoadAliasesResponse> = {
   },
 };
 
+function createBaseSearchAliasesRequest(): SearchAliasesRequest {
+  return { calibres: false, prefix: "", limit: 0 };
+}
+
+export const SearchAliasesRequest: MessageFns<SearchAliasesRequest> = {
+  encode(message: SearchAliasesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.calibres !== false) {
+      writer.uint32(8).bool(message.calibres);
+    }
+    if (message.prefix !== "") {
+      writer.uint32(18).string(message.prefix);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchAliasesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchAliasesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.calibres = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.prefix = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchAliasesRequest {
+    return {
+      calibres: isSet(object.calibres) ? globalThis.Boolean(object.calibres) : false,
+      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: SearchAliasesRequest): unknown {
+    const obj: any = {};
+    if (message.calibres !== false) {
+      obj.calibres = message.calibres;
+    }
+    if (message.prefix !== "") {
+      obj.prefix = message.prefix;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchAliasesRequest>): SearchAliasesRequest {
+    return SearchAliasesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchAliasesRequest>): SearchAliasesRequest {
+    const message = createBaseSearchAliasesRequest();
+    message.calibres = object.calibres ?? false;
+    message.prefix = object.prefix ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseAliasSuggestion(): AliasSuggestion {
+  return { name: "", aliases: [] };
+}
+
+export const AliasSuggestion: MessageFns<AliasSuggestion> = {
+  encode(message: AliasSuggestion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AliasSuggestion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAliasSuggestion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AliasSuggestion {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: AliasSuggestion): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AliasSuggestion>): AliasSuggestion {
+    return AliasSuggestion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AliasSuggestion>): AliasSuggestion {
+    const message = createBaseAliasSuggestion();
+    message.name = object.name ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSearchAliasesResponse(): SearchAliasesResponse {
+  return { suggestions: [] };
+}
+
+export const SearchAliasesResponse: MessageFns<SearchAliasesResponse> = {
+  encode(message: SearchAliasesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.suggestions) {
+      AliasSuggestion.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchAliasesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchAliasesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.suggestions.push(AliasSuggestion.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchAliasesResponse {
+    return {
+      suggestions: globalThis.Array.isArray(object?.suggestions)
+        ? object.suggestions.map((e: any) => AliasSuggestion.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SearchAliasesResponse): unknown {
+    const obj: any = {};
+    if (message.suggestions?.length) {
+      obj.suggestions = message.suggestions.map((e) => AliasSuggestion.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SearchAliasesResponse>): SearchAliasesResponse {
+    return SearchAliasesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SearchAliasesResponse>): SearchAliasesResponse {
+    const message = createBaseSearchAliasesResponse();
+    message.suggestions = object.suggestions?.map((e) => AliasSuggestion.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Records is the part of the Authority API that keeps the state's own weapon records
  * (docs/protocol.md section 11). Served on the Authority port with the same bearer token.
@@ -1577,6 +1861,19 @@ export const RecordsDefinition = {
       requestType: LoadAliasesRequest as typeof LoadAliasesRequest,
       requestStream: false,
       responseType: LoadAliasesResponse as typeof LoadAliasesResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * SearchAliases lists the canonical manufacturer (or calibre) names of the node's alias table
+     * one of whose spellings begins with a prefix, each with its aliases, as written in the table:
+     * what an officer's form suggests while a marking is typed (docs/protocol.md 13.5).
+     */
+    searchAliases: {
+      name: "SearchAliases",
+      requestType: SearchAliasesRequest as typeof SearchAliasesRequest,
+      requestStream: false,
+      responseType: SearchAliasesResponse as typeof SearchAliasesResponse,
       responseStream: false,
       options: {},
     },
@@ -1685,6 +1982,21 @@ export const RecordsService = {
     responseSerialize: (value: LoadAliasesResponse): Buffer => Buffer.from(LoadAliasesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): LoadAliasesResponse => LoadAliasesResponse.decode(value),
   },
+  /**
+   * SearchAliases lists the canonical manufacturer (or calibre) names of the node's alias table
+   * one of whose spellings begins with a prefix, each with its aliases, as written in the table:
+   * what an officer's form suggests while a marking is typed (docs/protocol.md 13.5).
+   */
+  searchAliases: {
+    path: "/tracenet.v1.Records/SearchAliases" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchAliasesRequest): Buffer => Buffer.from(SearchAliasesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchAliasesRequest => SearchAliasesRequest.decode(value),
+    responseSerialize: (value: SearchAliasesResponse): Buffer =>
+      Buffer.from(SearchAliasesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchAliasesResponse => SearchAliasesResponse.decode(value),
+  },
 } as const;
 
 export interface RecordsServer extends UntypedServiceImplementation {
@@ -1717,6 +2029,12 @@ export interface RecordsServer extends UntypedServiceImplementation {
    * <data>/aliases.csv (<data>/calibre-aliases.csv), so it survives restarts.
    */
   loadAliases: handleUnaryCall<LoadAliasesRequest, LoadAliasesResponse>;
+  /**
+   * SearchAliases lists the canonical manufacturer (or calibre) names of the node's alias table
+   * one of whose spellings begins with a prefix, each with its aliases, as written in the table:
+   * what an officer's form suggests while a marking is typed (docs/protocol.md 13.5).
+   */
+  searchAliases: handleUnaryCall<SearchAliasesRequest, SearchAliasesResponse>;
 }
 
 export interface RecordsClient extends Client {
@@ -1851,6 +2169,26 @@ export interface RecordsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: LoadAliasesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * SearchAliases lists the canonical manufacturer (or calibre) names of the node's alias table
+   * one of whose spellings begins with a prefix, each with its aliases, as written in the table:
+   * what an officer's form suggests while a marking is typed (docs/protocol.md 13.5).
+   */
+  searchAliases(
+    request: SearchAliasesRequest,
+    callback: (error: ServiceError | null, response: SearchAliasesResponse) => void,
+  ): ClientUnaryCall;
+  searchAliases(
+    request: SearchAliasesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchAliasesResponse) => void,
+  ): ClientUnaryCall;
+  searchAliases(
+    request: SearchAliasesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchAliasesResponse) => void,
   ): ClientUnaryCall;
 }
 

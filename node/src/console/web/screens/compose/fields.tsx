@@ -1,0 +1,57 @@
+import type { ComponentChildren } from 'preact';
+import { currentLanguage } from '../../i18n.js';
+
+/** The id of the control of a form field, which the completeness check and the node's refusals point to. */
+export const controlId = (name: string) => `compose-${name}`;
+
+/**
+ * A labelled field of the compose form, as the shell's `Field` but with a known control id
+ * (`compose-<name>`), so that the completeness check can take the officer to it.
+ */
+export function ComposeField(props: {
+  name: string;
+  label: string;
+  hint?: string | undefined;
+  error?: string | undefined;
+  required?: boolean;
+  children: (id: string, describedBy: string | undefined) => ComponentChildren;
+}) {
+  const id = controlId(props.name);
+  const hintId = props.hint ? `${id}-hint` : undefined;
+  const errorId = props.error ? `${id}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
+  return (
+    <div class={`field${props.error ? ' field-invalid' : ''}`}>
+      <label for={id}>
+        {props.label}
+        {props.required && (
+          <span class="compose-required" aria-hidden="true">
+            {' *'}
+          </span>
+        )}
+      </label>
+      {props.hint && (
+        <p class="hint" id={hintId}>
+          {props.hint}
+        </p>
+      )}
+      {props.children(id, describedBy)}
+      {props.error && (
+        <p class="field-error" id={errorId}>
+          {props.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** A size in bytes as the officer's language writes it, in kB or MB ("412 kB", "٨٫٣ ميغابايت"). */
+export function formatBytes(bytes: number): string {
+  const [unit, size] = bytes >= 1_000_000 ? (['megabyte', 1_000_000] as const) : (['kilobyte', 1000] as const);
+  return new Intl.NumberFormat(currentLanguage(), {
+    style: 'unit',
+    unit,
+    unitDisplay: 'short',
+    maximumFractionDigits: 1,
+  }).format(bytes / size);
+}
