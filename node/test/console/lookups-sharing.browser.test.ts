@@ -54,7 +54,10 @@ async function open(browser: Browser, node: LocalNode, officerId: string, langua
 }
 
 /** Fills the lookup form and submits it. */
-async function lookUp(page: Page, fields: { manufacturer?: string; serial: string; purpose: string; peers?: string[] }) {
+async function lookUp(
+  page: Page,
+  fields: { manufacturer?: string; serial: string; purpose: string; peers?: string[] },
+) {
   await page.locator('input[name="manufacturer"]').fill(fields.manufacturer ?? 'FN Herstal');
   await page.locator('input[name="serial"]').fill(fields.serial);
   await page.locator('textarea[name="purpose"]').fill(fields.purpose);
@@ -157,6 +160,8 @@ describe('the lookups and consent screens', () => {
     expect(await form.getByRole('link', { name: 'Open in the full request form' }).getAttribute('href')).toBe(
       '#/compose?manufacturer=FN+Herstal&serial=FX-0412-2231&model=&calibre=&recipient=KEN',
     );
+    await expectAccessible(page);
+    await screenshot(page, 'lookups-trace-en');
     await form.getByLabel('Your case reference').fill('OCLCO-2026-0211');
     await form.getByLabel('Why the weapon is illicit').selectOption({ label: 'Illicit under national law' });
     await form.getByLabel('Legal basis').fill('Code de la sécurité intérieure, art. L317-8');
@@ -203,7 +208,7 @@ describe('the lookups and consent screens', () => {
     await context.close();
   });
 
-  it("a role without lookups (an auditor) is told so, and nothing is asked", async () => {
+  it('a role without lookups (an auditor) is told so, and nothing is asked', async () => {
     const { context, page } = await open(browser, fra, 'aude', 'en', 'lookups');
     await lookUp(page, { serial: 'FX-0412-2231', purpose: PURPOSE });
     expect(await alertText(page)).toMatch(/role does not allow/i);

@@ -26,25 +26,33 @@ async function allCases(): Promise<Case[]> {
   return cases;
 }
 
-const HOLDS_ANSWER = new Set([CaseState.CASE_STATE_ANSWERED, CaseState.CASE_STATE_RESTRICTED, CaseState.CASE_STATE_CLOSED]);
+const HOLDS_ANSWER = new Set([
+  CaseState.CASE_STATE_ANSWERED,
+  CaseState.CASE_STATE_RESTRICTED,
+  CaseState.CASE_STATE_CLOSED,
+]);
 
 function CaseLink({ c }: { c: Case }) {
   return (
-    <a href={href('cases', c.caseId)} class="mono">
+    <a href={href('cases', c.caseId)} class="mono nowrap">
       {c.localReference || c.caseId}
     </a>
   );
 }
 
 function Outcome({ consent }: { consent: Consent }) {
-  if (consent.decidedAtMs === 0) return <span class="badge">{t('sharing.pending')}</span>;
+  if (consent.decidedAtMs === 0) return <span class="badge pending">{t('sharing.pending')}</span>;
   return (
     <>
       <span class={`badge ${consent.granted ? 'ok' : 'danger'}`}>
         {consent.granted ? t('sharing.granted') : t('sharing.refused')}
       </span>{' '}
       <Time ms={consent.decidedAtMs} />
-      {consent.conditions !== '' && <span class="sub long">{consent.conditions}</span>}
+      {consent.conditions !== '' && (
+        <span class="sub long">
+          <bdi>{consent.conditions}</bdi>
+        </span>
+      )}
     </>
   );
 }
@@ -84,7 +92,9 @@ function Received(props: { cases: readonly Case[]; onDecided: (pending: boolean)
                 <Participant id={consent.thirdParticipant} />
               </dd>
               <dt>{t('sharing.why')}</dt>
-              <dd class="long">{consent.reason}</dd>
+              <dd class="long">
+                <bdi>{consent.reason}</bdi>
+              </dd>
               <dt>{t('sharing.asked')}</dt>
               <dd>
                 <Time ms={consent.requestedAtMs} />
@@ -139,7 +149,9 @@ function Sent({ cases }: { cases: readonly Case[] }) {
             <td>
               <Participant id={consent.thirdParticipant} />
             </td>
-            <td class="long">{consent.reason}</td>
+            <td class="long">
+              <bdi>{consent.reason}</bdi>
+            </td>
             <td>
               <Outcome consent={consent} />
             </td>

@@ -81,17 +81,19 @@ export function HitsView() {
                   <td>
                     {participantName(hit.askedBy)} <span class="mono">{hit.askedBy}</span>
                     {hit.requestingAuthority !== '' && (
-                      <span class="sub">{t('lookups.onBehalfOf', { authority: hit.requestingAuthority })}</span>
+                      <span class="sub">
+                        <bdi>{t('lookups.onBehalfOf', { authority: hit.requestingAuthority })}</bdi>
+                      </span>
                     )}
                   </td>
-                  <td class="purpose">{hit.purpose}</td>
+                  <td class="purpose">
+                    <bdi>{hit.purpose}</bdi>
+                  </td>
                   <td>
                     <a href={href('records', hit.recordId)} class="mono">
                       {hit.recordId}
                     </a>
-                    <span class="sub mono" dir="ltr">
-                      {hit.reference}
-                    </span>
+                    <bdi class="sub mono">{hit.reference}</bdi>
                   </td>
                   <td>
                     {t(`lookups.category.${hit.category}`)}

@@ -16,8 +16,7 @@ const EXPLAINED = new Set(['KIND_NOT_ALLOWED', 'RATE_LIMITED', 'UNAVAILABLE', 'U
 function Refusal({ code }: { code: string }) {
   return (
     <>
-      {EXPLAINED.has(code) ? t(`lookups.refusal.${code}`) : t('lookups.refusalOther')}{' '}
-      <code>{code}</code>
+      {EXPLAINED.has(code) ? t(`lookups.refusal.${code}`) : t('lookups.refusalOther')} <code>{code}</code>
     </>
   );
 }
@@ -34,11 +33,11 @@ function Hit(props: { hit: LookupHit; lookup: AskedLookup }) {
       {hit.partial && <p class="hint">{t('lookups.partialHint')}</p>}
       <dl class="facts">
         <dt>{t('lookups.reference')}</dt>
-        <dd class="mono" dir="ltr">
-          {hit.reference}
+        <dd>
+          <bdi class="mono">{hit.reference}</bdi>
         </dd>
         <dt>{t('lookups.contactPoint')}</dt>
-        <dd>{hit.contactPoint === '' ? t('lookups.noContactPoint') : hit.contactPoint}</dd>
+        <dd>{hit.contactPoint === '' ? t('lookups.noContactPoint') : <bdi>{hit.contactPoint}</bdi>}</dd>
       </dl>
       <button type="button" aria-expanded={open} onClick={() => setOpen(!open)}>
         {t('lookups.openTrace')}

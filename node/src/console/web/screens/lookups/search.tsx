@@ -124,6 +124,7 @@ export function LookupSearch() {
                   id={id}
                   name="serial"
                   class="mono"
+                  dir="ltr"
                   required
                   aria-required="true"
                   aria-invalid={byField.has('weapon.serial_number')}
@@ -280,10 +281,12 @@ export function LookupSearch() {
                   <td>
                     <Time ms={lookup.at} />
                   </td>
-                  <td class="mono" dir="ltr">
-                    {lookup.request.weapon.serialNumber}
+                  <td>
+                    <bdi class="mono">{lookup.request.weapon.serialNumber}</bdi>
                   </td>
-                  <td>{lookup.request.weapon.manufacturer}</td>
+                  <td>
+                    <bdi>{lookup.request.weapon.manufacturer}</bdi>
+                  </td>
                   <td>
                     {t('lookups.hitCount', {
                       count: lookup.response.results.filter((r) => r.hits.length > 0).length,
@@ -291,11 +294,7 @@ export function LookupSearch() {
                     })}
                   </td>
                   <td>
-                    <button
-                      type="button"
-                      aria-pressed={shown === lookup}
-                      onClick={() => setShown(lookup)}
-                    >
+                    <button type="button" aria-pressed={shown === lookup} onClick={() => setShown(lookup)}>
                       {t('lookups.show')}
                     </button>
                   </td>

@@ -87,7 +87,8 @@ export function TraceFromHitForm(props: { hit: LookupHit; lookup: AskedLookup })
       setBusy(false);
     }
   };
-  const field = (path: string) => byField.get(path) ?? (path.includes('illicit') ? byField.get('request.illicit_criteria') : undefined);
+  const field = (path: string) =>
+    byField.get(path) ?? (path.includes('illicit') ? byField.get('request.illicit_criteria') : undefined);
   const input = (
     label: string,
     path: string,
@@ -130,7 +131,12 @@ export function TraceFromHitForm(props: { hit: LookupHit; lookup: AskedLookup })
         {input(t('lookups.caseReference'), 'request.case_reference', caseReference, setCaseReference)}
         <Field label={t('lookups.illicit')} error={field('request.illicit_criteria[0].kind')}>
           {(id, describedBy) => (
-            <select id={id} aria-describedby={describedBy} value={String(illicit)} onChange={(e) => setIllicit(Number(value(e)))}>
+            <select
+              id={id}
+              aria-describedby={describedBy}
+              value={String(illicit)}
+              onChange={(e) => setIllicit(Number(value(e)))}
+            >
               <option value="0">{t('lookups.choose')}</option>
               {ILLICIT.map((kind) => (
                 <option key={kind} value={String(kind)}>
@@ -143,7 +149,12 @@ export function TraceFromHitForm(props: { hit: LookupHit; lookup: AskedLookup })
         {input(t('lookups.legalBasis'), 'request.illicit_criteria[0].legal_basis', legalBasis, setLegalBasis)}
         <Field label={t('lookups.finding')} error={field('request.circumstances.kind')}>
           {(id, describedBy) => (
-            <select id={id} aria-describedby={describedBy} value={String(finding)} onChange={(e) => setFinding(Number(value(e)))}>
+            <select
+              id={id}
+              aria-describedby={describedBy}
+              value={String(finding)}
+              onChange={(e) => setFinding(Number(value(e)))}
+            >
               <option value="0">{t('lookups.choose')}</option>
               {FINDING.map((kind) => (
                 <option key={kind} value={String(kind)}>
@@ -158,7 +169,12 @@ export function TraceFromHitForm(props: { hit: LookupHit; lookup: AskedLookup })
         {input(t('lookups.findingAgency'), 'request.circumstances.agency', agency, setAgency)}
         <Field label={t('lookups.type')} error={field('request.weapon.markings.type')}>
           {(id, describedBy) => (
-            <select id={id} aria-describedby={describedBy} value={String(type)} onChange={(e) => setType(Number(value(e)))}>
+            <select
+              id={id}
+              aria-describedby={describedBy}
+              value={String(type)}
+              onChange={(e) => setType(Number(value(e)))}
+            >
               <option value="0">{t('lookups.choose')}</option>
               {WEAPON_TYPES.map((kind) => (
                 <option key={kind} value={String(kind)}>
@@ -180,7 +196,12 @@ export function TraceFromHitForm(props: { hit: LookupHit; lookup: AskedLookup })
       </div>
       <Field label={t('lookups.intendedUse')} hint={t('lookups.intendedUseHint')} error={field('request.intended_use')}>
         {(id, describedBy) => (
-          <textarea id={id} aria-describedby={describedBy} value={intendedUse} onInput={(e) => setIntendedUse(value(e))} />
+          <textarea
+            id={id}
+            aria-describedby={describedBy}
+            value={intendedUse}
+            onInput={(e) => setIntendedUse(value(e))}
+          />
         )}
       </Field>
       <div class="actions">

@@ -66,7 +66,13 @@ export function PassOn(props: { cases: readonly Case[]; onDone: (message: string
       <div class="lookup-grid">
         <Field label={t('sharing.answer')} error={byField.get('case_id')}>
           {(id, describedBy) => (
-            <select id={id} name="case" aria-describedby={describedBy} value={caseId} onChange={(e) => setCaseId(value(e))}>
+            <select
+              id={id}
+              name="case"
+              aria-describedby={describedBy}
+              value={caseId}
+              onChange={(e) => setCaseId(value(e))}
+            >
               {props.cases.map((c) => (
                 <option key={c.caseId} value={c.caseId}>
                   {t('sharing.caseOption', {
@@ -85,6 +91,7 @@ export function PassOn(props: { cases: readonly Case[]; onDone: (message: string
               id={id}
               name="third"
               class="mono"
+              dir="ltr"
               autoComplete="off"
               spellcheck={false}
               aria-describedby={describedBy}

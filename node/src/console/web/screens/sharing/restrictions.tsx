@@ -21,7 +21,7 @@ export function Restrictions(props: { c: Case }) {
   return (
     <dl class="facts restrictions">
       <dt>{t('sharing.usePurpose')}</dt>
-      <dd>{r.purpose === '' ? t('sharing.purposeOfRequest') : r.purpose}</dd>
+      <dd>{r.purpose === '' ? t('sharing.purposeOfRequest') : <bdi>{r.purpose}</bdi>}</dd>
       <dt>{t('sharing.onward')}</dt>
       <dd>
         {t(`sharing.onward.${onward}`)}
