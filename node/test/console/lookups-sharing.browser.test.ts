@@ -91,6 +91,7 @@ describe('the lookups and consent screens', () => {
             { officerId: 'aude', password: PASSWORD, roles: ['auditor'] },
           ],
           KEN: [{ officerId: 'wanjiru', password: PASSWORD, roles: ['officer'] }],
+          BEL: [{ officerId: 'lucas', password: PASSWORD, roles: ['officer'] }],
         },
         policies: [
           { of: 'BEL', policy: fromFra },
@@ -343,5 +344,23 @@ describe('the lookups and consent screens', () => {
     await expectAccessible(fraPage.page);
     await screenshot(fraPage.page, 'sharing-ar');
     await fraPage.context.close();
+
+    // BEL holds KEN's answer as shared by FRA, under KEN's restrictions; KEN sees the disclosure.
+    const belPage = await open(browser, bel, 'lucas', 'fr', 'sharing');
+    const held = belPage.page.locator('tr.shared-case');
+    await expect.poll(() => held.count(), { timeout: 20_000 }).toBe(1);
+    const heldText = (await held.textContent()) ?? '';
+    expect(heldText).toContain('France');
+    expect(heldText).toContain('Kenya');
+    expect(heldText).toContain('for the dealer investigation');
+    expect(heldText).toContain('seulement avec le consentement du fournisseur');
+    await expectAccessible(belPage.page);
+    await belPage.context.close();
+    await expect.poll(async () => (await getCase(ken, theirs.caseId)).disclosures.length, { timeout: 20_000 }).toBe(1);
+    const kenPage = await open(browser, ken, 'wanjiru', 'en', 'sharing');
+    const notified = kenPage.page.locator('section[aria-labelledby="sharing-notified"] tbody tr');
+    await expect.poll(() => notified.count()).toBe(1);
+    expect(await notified.textContent()).toMatch(/France FRA.*Belgium BEL.*consent/);
+    await kenPage.context.close();
   });
 });

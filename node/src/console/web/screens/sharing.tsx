@@ -209,10 +209,53 @@ function Disclosures(props: { cases: readonly Case[]; role: CaseRole }) {
   );
 }
 
+function SharedWithUs({ cases }: { cases: readonly Case[] }) {
+  const items = cases.filter((c) => c.role === CaseRole.CASE_ROLE_SHARED).sort((a, b) => b.createdAtMs - a.createdAtMs);
+  if (items.length === 0) return <p>{t('sharing.noneShared')}</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">{t('sharing.when')}</th>
+          <th scope="col">{t('sharing.case')}</th>
+          <th scope="col">{t('sharing.sharedBy')}</th>
+          <th scope="col">{t('sharing.provider')}</th>
+          <th scope="col">{t('sharing.note')}</th>
+          <th scope="col">{t('sharing.restrictions')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((c) => (
+          <tr key={c.caseId} class="shared-case">
+            <td>
+              <Time ms={c.createdAtMs} />
+            </td>
+            <td>
+              <CaseLink c={c} />
+            </td>
+            <td>
+              <Participant id={c.peer} />
+            </td>
+            <td>
+              <Participant id={c.shared?.provider ?? ''} />
+            </td>
+            <td class="long">
+              <bdi>{c.shared?.note ?? ''}</bdi>
+            </td>
+            <td>
+              <Restrictions c={c} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /**
  * Consent and sharing: consent requests received (decide them), consent requests sent and their
  * outcome, answers passed on and the restrictions they were passed on under, and the disclosures
- * of this node's answers that requesters notified. Live: any case event reloads.
+ * of this node's answers that requesters notified, and what others shared with this node. Live: any case event reloads.
  */
 export function SharingScreen(_props: { route: Route }) {
   const [cases, reload] = useLoad(allCases, []);
@@ -258,6 +301,10 @@ export function SharingScreen(_props: { route: Route }) {
             <section aria-labelledby="sharing-notified">
               <h2 id="sharing-notified">{t('sharing.notifiedHeading')}</h2>
               <Disclosures cases={list} role={CaseRole.CASE_ROLE_REQUESTED} />
+            </section>
+            <section aria-labelledby="sharing-shared">
+              <h2 id="sharing-shared">{t('sharing.sharedHeading')}</h2>
+              <SharedWithUs cases={list} />
             </section>
           </>
         )}

@@ -68,7 +68,7 @@ function Row(props: { result: PeerLookupResult; lookup: AskedLookup }) {
         {outcome === 'timeout' && t('lookups.timeoutHint')}
         {outcome === 'error' && <Refusal code={result.errorCode} />}
       </td>
-      <td>{t('lookups.elapsed', { ms: formatNumber(result.elapsedMs) })}</td>
+      <td class="nowrap">{t('lookups.elapsed', { ms: formatNumber(result.elapsedMs) })}</td>
     </tr>
   );
 }

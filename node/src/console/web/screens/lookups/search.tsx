@@ -100,20 +100,6 @@ export function LookupSearch() {
         <fieldset>
           <legend>{t('lookups.weapon')}</legend>
           <div class="lookup-grid">
-            <Field label={t('lookups.manufacturer')} error={byField.get('weapon.manufacturer')}>
-              {(id, describedBy) => (
-                <input
-                  id={id}
-                  name="manufacturer"
-                  required
-                  aria-required="true"
-                  aria-invalid={byField.has('weapon.manufacturer')}
-                  aria-describedby={describedBy}
-                  value={manufacturer}
-                  onInput={(e) => setManufacturer(text(e))}
-                />
-              )}
-            </Field>
             <Field
               label={t('lookups.serial')}
               hint={t('lookups.serialHint')}
@@ -133,6 +119,20 @@ export function LookupSearch() {
                   autoComplete="off"
                   value={serial}
                   onInput={(e) => setSerial(text(e))}
+                />
+              )}
+            </Field>
+            <Field label={t('lookups.manufacturer')} error={byField.get('weapon.manufacturer')}>
+              {(id, describedBy) => (
+                <input
+                  id={id}
+                  name="manufacturer"
+                  required
+                  aria-required="true"
+                  aria-invalid={byField.has('weapon.manufacturer')}
+                  aria-describedby={describedBy}
+                  value={manufacturer}
+                  onInput={(e) => setManufacturer(text(e))}
                 />
               )}
             </Field>

@@ -119,7 +119,7 @@ export function TraceFromHitForm(props: { hit: LookupHit; lookup: AskedLookup })
       {error !== undefined && (unshownFields(byField, SHOWN) || byField.size === 0) && <ErrorMessage error={error} />}
       {error !== undefined && byField.size > 0 && !unshownFields(byField, SHOWN) && (
         <p class="error" role="alert">
-          {t('lookups.refusedFields', { count: byField.size })}
+          {t('lookups.traceRefusedFields', { count: byField.size })}
         </p>
       )}
       {incomplete && (
