@@ -92,8 +92,8 @@ function Received(props: { cases: readonly Case[]; onDecided: (pending: boolean)
                 <Participant id={consent.thirdParticipant} />
               </dd>
               <dt>{t('sharing.why')}</dt>
-              <dd class="long">
-                <bdi>{consent.reason}</bdi>
+              <dd class="long" dir="auto">
+                {consent.reason}
               </dd>
               <dt>{t('sharing.asked')}</dt>
               <dd>
@@ -149,8 +149,8 @@ function Sent({ cases }: { cases: readonly Case[] }) {
             <td>
               <Participant id={consent.thirdParticipant} />
             </td>
-            <td class="long">
-              <bdi>{consent.reason}</bdi>
+            <td class="long" dir="auto">
+              {consent.reason}
             </td>
             <td>
               <Outcome consent={consent} />
@@ -239,8 +239,8 @@ function SharedWithUs({ cases }: { cases: readonly Case[] }) {
             <td>
               <Participant id={c.shared?.provider ?? ''} />
             </td>
-            <td class="long">
-              <bdi>{c.shared?.note ?? ''}</bdi>
+            <td class="long" dir="auto">
+              {c.shared?.note ?? ''}
             </td>
             <td>
               <Restrictions c={c} />

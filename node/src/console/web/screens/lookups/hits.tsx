@@ -86,8 +86,8 @@ export function HitsView() {
                       </span>
                     )}
                   </td>
-                  <td class="purpose">
-                    <bdi>{hit.purpose}</bdi>
+                  <td class="purpose" dir="auto">
+                    {hit.purpose}
                   </td>
                   <td>
                     <a href={href('records', hit.recordId)} class="mono">
