@@ -217,7 +217,12 @@ describe('the lookups and consent screens', () => {
     await context.close();
   });
 
-  it("KEN's owner view lists FRA's hits newest first with who asked and why; markup in a purpose stays text", async () => {
+  it("KEN's owner view lists FRA's hits newest first with who asked and why, live; markup in a purpose stays text", async () => {
+    // Open before the next hit: the view shows the three hits so far (two wildcard searches, the trace's).
+    const live = await open(browser, ken, 'wanjiru', 'en', 'lookups');
+    await live.page.locator('nav.tabs a').nth(1).click();
+    const liveRows = live.page.locator('table.hits tbody tr');
+    await expect.poll(() => liveRows.count()).toBe(3);
     // A lookup whose purpose holds markup, within the limit: accepted, and shown as text by the owner.
     const response = await fra.lookups.call('lookup', {
       weapon: { manufacturer: 'FN Herstal', serialNumber: 'FX-0412-2231', model: '', calibre: '', type: 0 },
@@ -227,12 +232,15 @@ describe('the lookups and consent screens', () => {
       requestingAuthority: 'OCLCO',
     });
     expect(response.results[0]?.hits).toHaveLength(1);
+    // The node's event stream brings it in without a reload, and says so.
+    await expect.poll(() => liveRows.count(), { timeout: 20_000 }).toBe(4);
+    expect(await live.page.getByRole('status').textContent()).toBe('A new hit arrived.');
+    await live.context.close();
     for (const language of ['en', 'ar'] as const) {
       const { context, page } = await open(browser, ken, 'wanjiru', language, 'lookups');
       await page.locator('nav.tabs a').nth(1).click();
       const rows = page.locator('table.hits tbody tr');
       await rows.first().waitFor();
-      // Four hits of FRA so far (two wildcard searches, the trace's, this one), newest first.
       expect(await rows.count()).toBe(4);
       const newest = (await rows.first().textContent()) ?? '';
       expect(newest).toContain(MARKUP);

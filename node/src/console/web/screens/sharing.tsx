@@ -1,4 +1,4 @@
-import { type Case, CaseRole, CaseState, CasesDefinition, type Consent } from '@tracenet/proto/browser';
+import { type Case, CaseRole, CaseState, CasesDefinition, type Consent, NodeEventType } from '@tracenet/proto/browser';
 import { useEffect, useState } from 'preact/hooks';
 import { onNodeEvent, rpc } from '../api.js';
 import { Screen, Show, Time, useLoad } from '../components.js';
@@ -26,6 +26,12 @@ async function allCases(): Promise<Case[]> {
   return cases;
 }
 
+const CASE_EVENTS = new Set([
+  NodeEventType.NODE_EVENT_TYPE_CASE_CREATED,
+  NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
+  NodeEventType.NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED,
+  NodeEventType.NODE_EVENT_TYPE_CASE_PURGED,
+]);
 const HOLDS_ANSWER = new Set([
   CaseState.CASE_STATE_ANSWERED,
   CaseState.CASE_STATE_RESTRICTED,
@@ -260,7 +266,19 @@ function SharedWithUs({ cases }: { cases: readonly Case[] }) {
 export function SharingScreen(_props: { route: Route }) {
   const [cases, reload] = useLoad(allCases, []);
   const [status, setStatus] = useState('');
-  useEffect(() => onNodeEvent(() => reload()), []);
+  useEffect(() => {
+    // Case events (also those the stream replays on connecting) come in bursts: one reload per burst.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = onNodeEvent((event) => {
+      if (!CASE_EVENTS.has(event.type)) return;
+      clearTimeout(timer);
+      timer = setTimeout(reload, 300);
+    });
+    return () => {
+      clearTimeout(timer);
+      stop();
+    };
+  }, []);
   const done = (message: string) => {
     setStatus(message);
     reload();

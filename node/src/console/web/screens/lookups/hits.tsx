@@ -1,5 +1,5 @@
 import { type HitNotice, LookupsDefinition, NodeEventType } from '@tracenet/proto/browser';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { onNodeEvent, rpc } from '../../api.js';
 import { ErrorMessage, Pager, Time } from '../../components.js';
 import { participantName, t } from '../../i18n.js';
@@ -18,13 +18,18 @@ export function HitsView() {
   const [state, setState] = useState<'loading' | 'ready'>('loading');
   const [error, setError] = useState<unknown>(undefined);
   const [generation, setGeneration] = useState(0);
-  const [fresh, setFresh] = useState(0);
+  // The newest hit of the first page as first loaded: hits after it are announced as new.
+  const baseline = useRef<number | undefined>(undefined);
+  const newest = useRef(0);
 
   const load = async (after: string, keep: readonly HitNotice[]) => {
     setError(undefined);
     try {
       const page = await rpc(LookupsDefinition, 'listHits', { limit: PAGE, cursor: after });
-      setHits([...keep, ...page.hits]);
+      const all = [...keep, ...page.hits];
+      newest.current = Math.max(newest.current, ...all.map((h) => h.atMs));
+      baseline.current ??= newest.current;
+      setHits(all);
       setCursor(page.nextCursor);
     } catch (caught) {
       setError(caught);
@@ -39,12 +44,13 @@ export function HitsView() {
   useEffect(
     () =>
       onNodeEvent((event) => {
-        if (event.type !== NodeEventType.NODE_EVENT_TYPE_LOOKUP_HIT) return;
-        setFresh((n) => n + 1);
+        // The stream also replays earlier events; only a hit after the newest shown reloads.
+        if (event.type !== NodeEventType.NODE_EVENT_TYPE_LOOKUP_HIT || event.atMs <= newest.current) return;
         setGeneration((g) => g + 1);
       }),
     [],
   );
+  const fresh = baseline.current === undefined ? 0 : hits.filter((h) => h.atMs > (baseline.current ?? 0)).length;
 
   return (
     <section aria-labelledby="hits-title">
