@@ -370,5 +370,27 @@ describe('the lookups and consent screens', () => {
     await expect.poll(() => notified.count()).toBe(1);
     expect(await notified.textContent()).toMatch(/France FRA.*Belgium BEL.*consent/);
     await kenPage.context.close();
+
+    // Under four-eyes for disclosures, KEN's officer's decision waits for a supervisor: the console says so.
+    await ken.cases.call('setApprovalPolicy', {
+      policy: { answers: false, disclosures: true, refusals: false, policyChanges: false, automaticAnswers: false },
+    });
+    await fra.cases.call('requestConsent', {
+      caseId: mine.caseId,
+      thirdParticipant: 'NLD',
+      reason: 'the Dutch customs',
+    });
+    await expect.poll(async () => (await getCase(ken, theirs.caseId)).consents.length, { timeout: 20_000 }).toBe(3);
+    const fourEyes = await open(browser, ken, 'wanjiru', 'en', 'sharing');
+    const toNld = fourEyes.page.locator('article.consent', { hasText: 'Netherlands' });
+    await toNld.getByRole('button', { name: 'Grant consent' }).click();
+    await expect
+      .poll(() => fourEyes.page.getByRole('status').first().textContent())
+      .toBe("The step waits for a supervisor's approval.");
+    expect((await getCase(ken, theirs.caseId)).consents.find((c) => c.thirdParticipant === 'NLD')?.decidedAtMs).toBe(0);
+    // The request stays open, without a second decision form while its decision waits.
+    await expect.poll(() => toNld.locator('form.decision').count()).toBe(0);
+    expect(await toNld.locator('.notice').textContent()).toBe("The step waits for a supervisor's approval.");
+    await fourEyes.context.close();
   });
 });

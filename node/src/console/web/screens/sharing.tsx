@@ -1,4 +1,12 @@
-import { type Case, CaseRole, CaseState, CasesDefinition, type Consent, NodeEventType } from '@tracenet/proto/browser';
+import {
+  ApprovalStep,
+  type Case,
+  CaseRole,
+  CaseState,
+  CasesDefinition,
+  type Consent,
+  NodeEventType,
+} from '@tracenet/proto/browser';
 import { useEffect, useState } from 'preact/hooks';
 import { onNodeEvent, rpc } from '../api.js';
 import { Screen, Show, Time, useLoad } from '../components.js';
@@ -14,6 +22,20 @@ import { Basis, Participant, Restrictions } from './sharing/restrictions.js';
  * disclosures, without its timeline): the Cases API has no list of consents or disclosures of
  * their own, so this screen gathers them from the cases.
  */
+/**
+ * The consent decisions waiting in the approvals queue, as `<case id> <third participant>`: an
+ * Approval names its case but not the consent, so the third participant is read from its summary
+ * ("consent granted to FRA for BEL").
+ */
+async function waitingDecisions(): Promise<Set<string>> {
+  const { approvals } = await rpc(CasesDefinition, 'listApprovals', { all: false, limit: 500 });
+  return new Set(
+    approvals
+      .filter((a) => a.step === ApprovalStep.APPROVAL_STEP_CONSENT_DECISION)
+      .map((a) => `${a.caseId} ${a.summary.split(' for ').at(-1) ?? ''}`),
+  );
+}
+
 async function allCases(): Promise<Case[]> {
   const cases: Case[] = [];
   let cursor = '';
@@ -63,7 +85,11 @@ function Outcome({ consent }: { consent: Consent }) {
   );
 }
 
-function Received(props: { cases: readonly Case[]; onDecided: (pending: boolean) => void }) {
+function Received(props: {
+  cases: readonly Case[];
+  waiting: ReadonlySet<string>;
+  onDecided: (pending: boolean) => void;
+}) {
   const items = props.cases
     .filter((c) => c.role === CaseRole.CASE_ROLE_REQUESTED)
     .flatMap((c) => c.consents.map((consent) => ({ c, consent })))
@@ -112,9 +138,12 @@ function Received(props: { cases: readonly Case[]; onDecided: (pending: boolean)
             </dl>
             <h4>{t('sharing.ourRestrictions')}</h4>
             <Restrictions c={c} />
-            {consent.decidedAtMs === 0 && (
-              <DecideConsent caseId={c.caseId} consent={consent} onDecided={props.onDecided} />
-            )}
+            {consent.decidedAtMs === 0 &&
+              (props.waiting.has(`${c.caseId} ${consent.thirdParticipant}`) ? (
+                <p class="notice">{t('sharing.waitsApproval')}</p>
+              ) : (
+                <DecideConsent caseId={c.caseId} consent={consent} onDecided={props.onDecided} />
+              ))}
           </article>
         </li>
       ))}
@@ -264,7 +293,10 @@ function SharedWithUs({ cases }: { cases: readonly Case[] }) {
  * of this node's answers that requesters notified, and what others shared with this node. Live: any case event reloads.
  */
 export function SharingScreen(_props: { route: Route }) {
-  const [cases, reload] = useLoad(allCases, []);
+  const [cases, reload] = useLoad(async () => {
+    const [list, waiting] = await Promise.all([allCases(), waitingDecisions()]);
+    return { list, waiting };
+  }, []);
   const [status, setStatus] = useState('');
   useEffect(() => {
     // Case events (also those the stream replays on connecting) come in bursts: one reload per burst.
@@ -290,12 +322,13 @@ export function SharingScreen(_props: { route: Route }) {
         {status}
       </p>
       <Show loaded={cases}>
-        {(list) => (
+        {({ list, waiting }) => (
           <>
             <section aria-labelledby="sharing-received">
               <h2 id="sharing-received">{t('sharing.receivedHeading')}</h2>
               <Received
                 cases={list}
+                waiting={waiting}
                 onDecided={(pending) => done(pending ? t('sharing.waitsApproval') : t('sharing.decided'))}
               />
             </section>
