@@ -6,7 +6,7 @@ import {
   WeaponType,
 } from '@tracenet/proto/browser';
 import { useState } from 'preact/hooks';
-import { type DeepPartial, rpc } from '../../api.js';
+import { currentSession, type DeepPartial, onSignedOut, rpc } from '../../api.js';
 import { ErrorMessage, Field, Show, Time, useLoad } from '../../components.js';
 import { participantName, t } from '../../i18n.js';
 import { refusalByField, unshownFields } from './refusal.js';
@@ -19,8 +19,20 @@ export interface AskedLookup {
   readonly response: LookupResponse;
 }
 
-// Kept for the session only, in memory: hits are under the lookup's purpose and leave with the page.
-const asked: AskedLookup[] = [];
+// Kept in memory only, for the officer's session (a sign-in loads a new session and CSRF token:
+// another officer on this tab, or the same one after signing out, starts empty), and dropped when a
+// session ends: hits are under the lookup's purpose and leave with the page.
+let askedIn = { session: '', lookups: [] as AskedLookup[] };
+onSignedOut(() => {
+  askedIn = { session: '', lookups: [] };
+});
+
+function askedInSession(): AskedLookup[] {
+  const { who, csrfToken } = currentSession();
+  const session = `${who?.id ?? ''} ${csrfToken}`;
+  if (askedIn.session !== session) askedIn = { session, lookups: [] };
+  return askedIn.lookups;
+}
 
 /** The weapon types a query may name, in the protocol's order (0: any). */
 export const WEAPON_TYPES = Object.values(WeaponType).filter(
@@ -45,6 +57,7 @@ function text(event: Event): string {
 
 /** The hit / no-hit search: the weapon, the peers to ask, the purpose; then each peer's answer. */
 export function LookupSearch() {
+  const asked = askedInSession();
   const [manufacturer, setManufacturer] = useState('');
   const [serial, setSerial] = useState('');
   const [model, setModel] = useState('');
