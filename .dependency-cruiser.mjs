@@ -63,7 +63,10 @@ export default {
         'The console in the browser (node/src/console/web) imports only itself, the contract for browsers (@tracenet/proto/browser) and its browser libraries: no node module, nothing of Node.js.',
       severity: 'error',
       from: { path: '^node/src/console/web/' },
-      to: { pathNot: '^(@tracenet/proto/browser$|node/src/console/web/|proto/src/|proto/dist/|node_modules/(preact|intl-messageformat|@formatjs|tslib|@bufbuild)/)' },
+      to: {
+        pathNot:
+          '^(@tracenet/proto/browser$|node/src/console/web/|proto/src/|proto/dist/|node_modules/(preact|intl-messageformat|@formatjs|tslib|@bufbuild)/)',
+      },
     },
     {
       name: 'only-web-imports-web',

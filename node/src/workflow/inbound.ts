@@ -21,7 +21,6 @@ import {
   reasonName,
   traceKey,
   type WorkflowDeps,
-  stepBy,
 } from './case-book.js';
 import type { Disclosures } from './disclosures.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from '../messages/bodies.js';

@@ -1,7 +1,7 @@
 import { type LookupHit, LookupOutcome, type PeerLookupResult } from '@tracenet/proto/browser';
 import { useState } from 'preact/hooks';
 import { formatNumber, participantName, t } from '../../i18n.js';
-import type { AskedLookup } from './search.js';
+import type { AskedLookup } from './model.js';
 import { TraceFromHitForm } from './trace-from-hit.js';
 
 const OUTCOME: Record<number, string> = {

@@ -1,23 +1,11 @@
-import {
-  AuthorityDefinition,
-  type LookupRequest,
-  type LookupResponse,
-  LookupsDefinition,
-  WeaponType,
-} from '@tracenet/proto/browser';
+import { AuthorityDefinition, LookupsDefinition } from '@tracenet/proto/browser';
 import { useState } from 'preact/hooks';
-import { currentSession, type DeepPartial, onSignedOut, rpc } from '../../api.js';
+import { currentSession, onSignedOut, rpc } from '../../api.js';
 import { ErrorMessage, Field, Show, Time, useLoad } from '../../components.js';
 import { participantName, t } from '../../i18n.js';
 import { refusalByField, unshownFields } from './refusal.js';
 import { LookupResults } from './results.js';
-
-/** One lookup of this officer in this browser session (the node keeps no list of an officer's lookups). */
-export interface AskedLookup {
-  readonly at: number;
-  readonly request: DeepPartial<LookupRequest> & { weapon: NonNullable<DeepPartial<LookupRequest>['weapon']> };
-  readonly response: LookupResponse;
-}
+import { type AskedLookup, WEAPON_TYPES } from './model.js';
 
 // Kept in memory only, for the officer's session (a sign-in loads a new session and CSRF token:
 // another officer on this tab, or the same one after signing out, starts empty), and dropped when a
@@ -33,11 +21,6 @@ function askedInSession(): AskedLookup[] {
   if (askedIn.session !== session) askedIn = { session, lookups: [] };
   return askedIn.lookups;
 }
-
-/** The weapon types a query may name, in the protocol's order (0: any). */
-export const WEAPON_TYPES = Object.values(WeaponType).filter(
-  (v): v is WeaponType => typeof v === 'number' && v > 0,
-) as readonly number[];
 
 const FIELDS = [
   'weapon',

@@ -5,8 +5,8 @@ import { ErrorMessage, Field } from '../../components.js';
 import { participantName, t } from '../../i18n.js';
 import { href, navigate } from '../../router.js';
 import { refusalByField, unshownFields } from './refusal.js';
-import type { AskedLookup } from './search.js';
-import { WEAPON_TYPES } from './search.js';
+import type { AskedLookup } from './model.js';
+import { WEAPON_TYPES } from './model.js';
 
 const ILLICIT = [
   IllicitKind.ILLICIT_KIND_NATIONAL_LAW,

@@ -4,7 +4,7 @@ import { ApiError, currentSession, rpc } from '../../api.js';
 import { ErrorMessage, Field, Screen } from '../../components.js';
 import { formatNumber, t } from '../../i18n.js';
 import { href } from '../../router.js';
-import { mayWriteRecords } from '../records.js';
+import { mayWriteRecords } from './may-write.js';
 import { rejectsCsv } from './rejects.js';
 
 /** Rejected rows listed on screen; all of them are in the downloadable file. */

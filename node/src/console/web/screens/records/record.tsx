@@ -5,7 +5,7 @@ import { rpc } from '../../api.js';
 import { ActionButton, ErrorMessage, Field, Screen, Show, Time, useLoad } from '../../components.js';
 import { formatDate, formatNumber, participantName, t } from '../../i18n.js';
 import { href } from '../../router.js';
-import { mayWriteRecords } from '../records.js';
+import { mayWriteRecords } from './may-write.js';
 import {
   CATEGORY_VALUES,
   categoryLabel,

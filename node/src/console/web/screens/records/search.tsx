@@ -9,7 +9,7 @@ import { rpc } from '../../api.js';
 import { Field, Pager, Screen, Show, useLoad } from '../../components.js';
 import { formatNumber, t } from '../../i18n.js';
 import { href, navigate, type Route } from '../../router.js';
-import { mayWriteRecords } from '../records.js';
+import { mayWriteRecords } from './may-write.js';
 import { categoryLabel, isAlarming, statusLabel, typeLabel, WEAPON_TYPES } from './labels.js';
 
 /** Results asked for at a time; "show more" asks again for a larger page (the API has a limit, no cursor). */
