@@ -131,6 +131,8 @@ export class CaseBook {
         // One more case matches: the listing goes on after the last one kept.
         if (cases.length === limit) return { cases, nextCursor: after };
         c.timeline = [];
+        // Photos are up to 1 MiB each (12.3): a list keeps their type and caption, GetCase their bytes.
+        for (const photo of c.request?.weapon?.photos ?? []) photo.content = Buffer.alloc(0);
         cases.push(c);
         after = page.tokens[i] ?? '';
       }

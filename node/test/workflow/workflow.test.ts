@@ -499,6 +499,24 @@ describe('request content (ITI: what a trace request must contain)', () => {
     const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: urgent, send: false });
     expect(c?.request?.priority).toBe(Priority.PRIORITY_URGENT);
   });
+
+  it('ListCases leaves out the bytes of photos, keeping their type and caption; GetCase has them (protocol 12.10)', async () => {
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(200_000, 7)]);
+    const pictured = request(FNX);
+    pictured.weapon = {
+      ...(pictured.weapon as NonNullable<TraceRequest['weapon']>),
+      photos: [{ mediaType: 'image/jpeg', content: jpeg, caption: 'left side of the slide' }],
+    };
+    const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: pictured, send: false });
+    const listed = (await bed.cases('FRA').call('listCases', { limit: 500 } as never)).cases.find(
+      (x) => x.caseId === c?.caseId,
+    );
+    expect(listed?.request?.weapon?.photos).toEqual([
+      { mediaType: 'image/jpeg', content: Buffer.alloc(0), caption: 'left side of the slide' },
+    ]);
+    const got = await bed.cases('FRA').call('getCase', { caseId: c?.caseId ?? '' });
+    expect(got.case?.request?.weapon?.photos[0]?.content.length).toBe(jpeg.length);
+  });
 });
 
 describe('per-peer policy', () => {
