@@ -14,6 +14,7 @@ import {
   PeerPolicy,
   ReasonCode,
   ReleaseAction as A,
+  SetPeerPolicyRequest,
   TraceOutcome,
   TracenetError,
   WeaponEventType as E,
@@ -167,6 +168,19 @@ describe('four-eyes approval', () => {
     // Listed through the Cases API, pending.
     const listed = await belCases.call('listApprovals', ListApprovalsRequest.fromPartial({}));
     expect(listed.approvals.map((a) => a.approvalId)).toContain(approvalId);
+    // With the held request: the answer as it would be sent, as AnswerCaseRequest's protobuf JSON.
+    const listedAnswer = listed.approvals.find((a) => a.approvalId === approvalId);
+    const heldRequest = AnswerCaseRequest.fromJSON(JSON.parse(listedAnswer?.heldRequestJson ?? '{}'));
+    expect(heldRequest).toMatchObject({
+      caseId: theirs.caseId,
+      outcome: TraceOutcome.TRACE_OUTCOME_TRACED,
+      lastLegalRecord: 'transferred 2016-04-08 at Namur',
+    });
+    expect(heldRequest.history.map((e) => [e.type, e.place, e.endUser])).toEqual([
+      [E.WEAPON_EVENT_TYPE_MANUFACTURED, 'Herstal', ''],
+      [E.WEAPON_EVENT_TYPE_TRANSFERRED, 'Namur', BUYER],
+    ]);
+    expect(held?.heldRequestJson).toBe(listedAnswer?.heldRequestJson);
 
     // A second draft of the same step on the case is refused.
     const twice = await failure(runAs(officer, () => bel.node.workflow.answer(theirs.caseId, input)));
@@ -394,6 +408,10 @@ describe('four-eyes approval', () => {
       reasons: ['approval policy: policy and peer changes'],
     });
     expect(bel.node.policies.get('FRA')).toEqual(before);
+    // The held change is the SetPeerPolicyRequest itself: the approver sees the new values.
+    expect(SetPeerPolicyRequest.fromJSON(JSON.parse(response.pendingApproval?.heldRequestJson ?? '{}'))).toEqual({
+      policy: PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: false }),
+    });
     // An invalid change is refused when drafted, not queued.
     const bad = await failure(
       belAuthority.call('setPeerPolicy', {
