@@ -5,6 +5,7 @@ import {
   type CasesServer,
   CaseState,
   ListCasesRequest,
+  OnwardDisclosure,
   TraceOutcome,
   WeaponEventType,
 } from '@tracenet/proto';
@@ -76,8 +77,18 @@ describe('the approvals and audit screens', () => {
             date: '2016-04-08',
             place: 'Namur',
             agency: 'Armurerie Lecomte',
+            licence: 'BE-PA-2016-0093',
+            endUser: 'Jean Martin, Namur',
           },
         ],
+        // Markup from the drafter is shown as text in the review, never as markup.
+        details: '<img src=x onerror=alert(1)> checked against the register',
+        restrictions: {
+          purpose: 'criminal proceedings 2026/0418',
+          onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_NONE,
+          listedParticipants: [],
+          retentionDays: 365,
+        },
       }),
     );
     const approvalId = drafted.pendingApproval?.approvalId ?? '';
@@ -200,6 +211,25 @@ describe('the approvals and audit screens', () => {
     await expectAccessible(page);
     await screenshot(page, 'approvals-en');
 
+    // The content that would be sent, decoded from held_request_json: the event, the end user, the restrictions.
+    const held = review.locator('.approvals-held');
+    const event = held.getByRole('row', { name: /Transferred/ });
+    await event.waitFor();
+    expect(plain(await event.textContent())).toMatch(
+      /Transferred.*2016.*Namur.*Armurerie Lecomte.*BE-PA-2016-0093.*Jean Martin, Namur/,
+    );
+    const content = plain(await held.textContent());
+    expect(content).toContain('Outcome');
+    expect(content).toContain('Traced');
+    expect(content).toContain('Not to be passed on (unless this country later consents)');
+    expect(content).toContain('365 days');
+    expect(content).toContain('criminal proceedings 2026/0418');
+    expect(content).toContain('<img src=x onerror=alert(1)> checked against the register');
+    expect(await review.locator('img').count()).toBe(0);
+    await held.scrollIntoViewIfNeeded();
+    await expectAccessible(page);
+    await screenshot(page, 'approvals-review-en');
+
     await review.getByLabel('Note with the approval (optional)').fill('checked against the register');
     await review.getByRole('button', { name: 'Approve and carry out' }).click();
     await review
@@ -234,6 +264,20 @@ describe('the approvals and audit screens', () => {
     const review = page.locator('#approval-review');
     const reason = review.locator('textarea[name="reason"]');
     const reject = review.locator('button.danger');
+
+    // The held answer in Arabic: the event type, the end user as typed, the restrictions in words.
+    const held = review.locator('.approvals-held');
+    await held.getByRole('row', { name: /النقل/ }).waitFor();
+    const content = plain(await held.textContent());
+    expect(content).toContain('Jean Martin, Namur');
+    expect(content).toContain('تم التعقب');
+    expect(content).toContain('لا يجوز تمريرها (ما لم يوافق هذا البلد لاحقًا)');
+    expect(content).toContain('المستخدم النهائي');
+    expect(await held.getAttribute('dir')).toBeNull();
+    expect(await review.locator('img').count()).toBe(0);
+    await held.scrollIntoViewIfNeeded();
+    await expectAccessible(page);
+    await screenshot(page, 'approvals-review-ar');
 
     // No reason: the console asks for one before calling the node.
     await reject.click();
