@@ -6,6 +6,8 @@ import {
   CaseState,
   ListCasesRequest,
   OnwardDisclosure,
+  PeerPolicy,
+  ReleaseAction,
   TraceOutcome,
   WeaponEventType,
 } from '@tracenet/proto';
@@ -444,6 +446,97 @@ describe('the approvals and audit screens', () => {
     await alert.waitFor();
     expect(await alert.textContent()).toContain('until_ms');
     await expectAccessible(page);
+    await page.context().close();
+  });
+  it('a held peer policy change shows its new settings and release rules in words (en); rejected, nothing changes', async () => {
+    await bel.cases.call('setApprovalPolicy', {
+      policy: { answers: true, disclosures: false, refusals: false, policyChanges: true, automaticAnswers: false },
+    });
+    const before = (await bel.authority.call('getPeerPolicy', { participantId: 'FRA' })).policy;
+    const { pendingApproval } = await bel.authority.call('setPeerPolicy', {
+      policy: PeerPolicy.fromPartial({
+        participantId: 'FRA',
+        acceptRequests: true,
+        autoAcknowledge: true,
+        answerWithinMs: 14 * 86_400_000,
+        defaultRestrictions: {
+          purpose: '',
+          onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT,
+          listedParticipants: [],
+          retentionDays: 730,
+        },
+        releaseRules: [
+          {
+            field: 'history.end_user',
+            eventTypes: [WeaponEventType.WEAPON_EVENT_TYPE_TRANSFERRED],
+            outcomes: [],
+            action: ReleaseAction.RELEASE_ACTION_WITHHOLD,
+            reason: 'data protection act, art. 9',
+          },
+        ],
+      }),
+    });
+    const approvalId = pendingApproval?.approvalId ?? '';
+    expect(approvalId).toMatch(/^apr-\d{6}$/);
+
+    const page = await consoleAs('s-emil', 'en', 1);
+    await page.goto(`${bel.consoleUrl}/#/approvals`);
+    await row(page, approvalId)
+      .getByRole('button', { name: /Review/ })
+      .click();
+    const review = page.locator('#approval-review');
+    const held = review.locator('.approvals-held');
+    await held.getByText(/Compared with the policy in force/).waitFor();
+    const content = plain(await held.textContent());
+    expect(content).toContain('France');
+    // Compared with the policy in force: what the change alters is marked, with the value now.
+    expect(content).toMatch(/Accepts trace requests\s*Yes\s*Acknowledged/);
+    expect(content).toMatch(/Answered automatically from the records\s*No\s*“No record”/);
+    expect(content).toMatch(/Answer within\s*14 days Changed \(now: the node's default\)/);
+    expect(await held.locator('h4', { hasText: 'Release rules' }).textContent()).toContain('Changed');
+    expect(content).toContain("Only with this country's consent");
+    expect(content).toContain('730 days');
+    expect(content).toContain('history.end_user: withheld, never released for the events: Transferred');
+    expect(content).toContain('data protection act, art. 9');
+    expect(content).not.toContain('{');
+    await expectAccessible(page);
+    await screenshot(page, 'approvals-review-policy-en');
+
+    await review.locator('textarea[name="reason"]').fill('keep the end user rule node-wide');
+    await review.getByRole('button', { name: 'Reject' }).click();
+    await review
+      .getByRole('status')
+      .filter({ hasText: `Approval ${approvalId} rejected` })
+      .waitFor();
+    expect((await bel.authority.call('getPeerPolicy', { participantId: 'FRA' })).policy).toEqual(before);
+
+    // Pinning FRA's card again waits too: the review shows the participant and the key fingerprints.
+    const { card } = await fra.authority.call('getNodeInfo', {});
+    const pin = await bel.authority.call('addPeer', { card, replaceKeys: true });
+    const pinId = pin.pendingApproval?.approvalId ?? '';
+    // A peer change is no case event: the queue shows it when opened again.
+    await page.reload();
+    await row(page, pinId)
+      .getByRole('button', { name: /Review/ })
+      .click();
+    await review.getByRole('heading', { name: `Adding a peer ${pinId}` }).waitFor();
+    const pinned = plain(await held.textContent());
+    const info = await fra.authority.call('getNodeInfo', {});
+    expect(pinned).toContain('France');
+    expect(pinned.replace(/ /g, '')).toContain(info.keyId);
+    expect(pinned).toContain('TLS certificate fingerprint (SHA-256)');
+    expect(pinned).toMatch(/Replaces the keys already pinned\s*Yes/);
+    await expectAccessible(page);
+    await screenshot(page, 'approvals-review-peer-en');
+    await review.locator('textarea[name="reason"]').fill('FRA is pinned already');
+    await review.getByRole('button', { name: 'Reject' }).click();
+    await review
+      .getByRole('status')
+      .filter({ hasText: `Approval ${pinId} rejected` })
+      .waitFor();
+    await bel.cases.call('setApprovalPolicy', {
+      policy: { answers: true, disclosures: false, refusals: false, policyChanges: false, automaticAnswers: false },
+    });
     await page.context().close();
   });
 });

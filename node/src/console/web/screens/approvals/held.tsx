@@ -1,11 +1,11 @@
 import {
-  AddPeerRequest,
   AnswerCaseRequest,
   type Approval,
+  ApprovalState,
   ApprovalStep,
+  AuthorityDefinition,
   DecideConsentRequest,
   OnwardDisclosure,
-  PeerCardBody,
   type PeerPolicy,
   ReasonCode,
   ReleaseAction,
@@ -20,6 +20,8 @@ import {
   WeaponEventType,
 } from '@tracenet/proto/browser';
 import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { rpc } from '../../api.js';
 import { formatDate, formatDuration, formatNumber, participantName, t } from '../../i18n.js';
 
 /** "traced", "exported", "legal_confidentiality": the lower-case tail of an enum value's name, for catalogue keys. */
@@ -210,42 +212,112 @@ function within(ms: number): string {
   return ms === 0 ? t('approvals.held.policy.default') : formatDuration(ms);
 }
 
-/** A peer policy's settings as the approval would set them. */
-function Policy({ policy }: { policy: PeerPolicy }) {
+/** A setting of a held policy: its new value and, when it changes the current one, what it was. */
+function Setting(props: { term: string; value: string; was: string | undefined }) {
+  const changed = props.was !== undefined && props.was !== props.value;
+  return (
+    <Fact term={props.term}>
+      {props.value}
+      {changed && (
+        <>
+          {' '}
+          <span class="badge approvals-changed">{t('approvals.held.policy.changed')}</span>{' '}
+          <span class="approvals-was">{t('approvals.held.policy.now', { value: props.was ?? '' })}</span>
+        </>
+      )}
+    </Fact>
+  );
+}
+
+/** The node's current policy for the participant, to show what a pending change changes. */
+function useCurrentPolicy(participantId: string, compare: boolean): PeerPolicy | null | undefined {
+  // undefined while loading, null when the node gave none.
+  const [current, setCurrent] = useState<PeerPolicy | null | undefined>(undefined);
+  useEffect(() => {
+    setCurrent(undefined);
+    if (!compare) return;
+    let live = true;
+    rpc(AuthorityDefinition, 'getPeerPolicy', { participantId }).then(
+      (r) => {
+        if (live) setCurrent(r.policy ?? null);
+      },
+      () => {
+        if (live) setCurrent(null);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [participantId, compare]);
+  return current;
+}
+
+/** The settings of a peer policy as words, one per line of the review. */
+function settings(policy: PeerPolicy): Array<[string, string]> {
+  return [
+    [t('approvals.held.policy.acceptRequests'), yesNo(policy.acceptRequests)],
+    [t('approvals.held.policy.autoAcknowledge'), yesNo(policy.autoAcknowledge)],
+    [t('approvals.held.policy.autoAnswer'), yesNo(policy.autoAnswer)],
+    [t('approvals.held.policy.autoAnswerNoRecord'), yesNo(policy.autoAnswerNoRecord)],
+    [t('approvals.held.policy.acknowledgeWithin'), within(policy.acknowledgeWithinMs)],
+    [t('approvals.held.policy.answerWithin'), within(policy.answerWithinMs)],
+    [t('approvals.held.policy.allowLookups'), yesNo(policy.allowLookups)],
+    [
+      t('approvals.held.policy.lookupsPerMinute'),
+      policy.lookupsPerMinute === 0 ? t('approvals.held.policy.default') : formatNumber(policy.lookupsPerMinute),
+    ],
+  ];
+}
+
+/** "Changed" beside a heading whose part of the policy a pending change alters. */
+function ChangedMark({ changed }: { changed: boolean }) {
+  return changed ? (
+    <>
+      {' '}
+      <span class="badge approvals-changed">{t('approvals.held.policy.changed')}</span>
+    </>
+  ) : null;
+}
+
+/**
+ * A peer policy's settings as the approval would set them; while the step waits, each setting it
+ * changes is marked, with the value it replaces.
+ */
+function Policy({ policy, compare }: { policy: PeerPolicy; compare: boolean }) {
   const star = policy.participantId === '*';
+  const current = useCurrentPolicy(policy.participantId, compare);
+  const before = current ? settings(current) : undefined;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   return (
     <>
+      {compare && current !== null && (
+        <p class="hint">{current ? t('approvals.held.policy.compared') : t('common.loading')}</p>
+      )}
       <dl class="approvals-facts">
         <Fact term={t('approvals.participant')}>
           {star ? t('approvals.held.policy.everyone') : participantName(policy.participantId)}
         </Fact>
-        {!star && (
-          <>
-            <Fact term={t('approvals.held.policy.acceptRequests')}>{yesNo(policy.acceptRequests)}</Fact>
-            <Fact term={t('approvals.held.policy.autoAcknowledge')}>{yesNo(policy.autoAcknowledge)}</Fact>
-            <Fact term={t('approvals.held.policy.autoAnswer')}>{yesNo(policy.autoAnswer)}</Fact>
-            <Fact term={t('approvals.held.policy.autoAnswerNoRecord')}>{yesNo(policy.autoAnswerNoRecord)}</Fact>
-            <Fact term={t('approvals.held.policy.acknowledgeWithin')}>{within(policy.acknowledgeWithinMs)}</Fact>
-            <Fact term={t('approvals.held.policy.answerWithin')}>{within(policy.answerWithinMs)}</Fact>
-            <Fact term={t('approvals.held.policy.allowLookups')}>{yesNo(policy.allowLookups)}</Fact>
-            <Fact term={t('approvals.held.policy.lookupsPerMinute')}>
-              {policy.lookupsPerMinute === 0
-                ? t('approvals.held.policy.default')
-                : formatNumber(policy.lookupsPerMinute)}
-            </Fact>
-          </>
-        )}
+        {!star &&
+          settings(policy).map(([term, value], i) => (
+            <Setting key={term} term={term} value={value} was={before?.[i]?.[1]} />
+          ))}
       </dl>
       {!star && (
         <>
-          <h4>{t('approvals.held.policy.restrictions')}</h4>
+          <h4>
+            {t('approvals.held.policy.restrictions')}
+            <ChangedMark changed={!!current && !same(current.defaultRestrictions, policy.defaultRestrictions)} />
+          </h4>
           <Restrictions
             restrictions={policy.defaultRestrictions}
             unset={t('approvals.held.policy.restrictionsUnset')}
           />
         </>
       )}
-      <h4>{t('approvals.held.policy.rules')}</h4>
+      <h4>
+        {t('approvals.held.policy.rules')}
+        <ChangedMark changed={!!current && !same(current.releaseRules, policy.releaseRules)} />
+      </h4>
       {policy.releaseRules.length === 0 ? (
         <p>{t('approvals.held.policy.noRules')}</p>
       ) : (
@@ -293,14 +365,86 @@ function grouped(bytes: Uint8Array): string {
     .replace(/(.{4})(?=.)/g, '$1 ');
 }
 
-/** The card a peer change would pin: who, where, and the fingerprints to compare. */
-function Card({ request }: { request: AddPeerRequest }) {
-  let body: PeerCardBody | undefined;
+/**
+ * The bytes of a protobuf JSON `bytes` value (standard or URL-safe base64). Decoded here: the
+ * generated `fromJSON` of a bytes field needs Node's Buffer, which the browser does not have.
+ */
+function base64Bytes(value: unknown): Uint8Array | undefined {
+  if (typeof value !== 'string') return undefined;
   try {
-    body = request.card ? PeerCardBody.decode(request.card.body) : undefined;
+    const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the review shows of a card body (PeerCardBody, proto/tracenet/v1/peer_card.proto). */
+interface CardFacts {
+  participantId: string;
+  displayName: string;
+  endpoints: string[];
+  keyId: string;
+  tlsSha256: Uint8Array;
+}
+
+/**
+ * Reads the fields of a PeerCardBody the approver compares (2, 4, 5, 8, 10) from its wire bytes.
+ * The generated decoder cannot run in the browser (it allocates Node Buffers for bytes fields).
+ * Throws on malformed input.
+ */
+function readCard(bytes: Uint8Array): CardFacts {
+  const facts: CardFacts = {
+    participantId: '',
+    displayName: '',
+    endpoints: [],
+    keyId: '',
+    tlsSha256: new Uint8Array(),
+  };
+  const text = new TextDecoder('utf-8', { fatal: true });
+  let at = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; shift < 64; shift += 7) {
+      const byte = bytes[at++];
+      if (byte === undefined) throw new Error('truncated');
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    throw new Error('varint');
+  };
+  while (at < bytes.length) {
+    const tag = varint();
+    const field = Math.floor(tag / 8);
+    const wire = tag % 8;
+    if (wire === 0) varint();
+    else if (wire === 1) at += 8;
+    else if (wire === 5) at += 4;
+    else if (wire === 2) {
+      const length = varint();
+      const value = bytes.subarray(at, at + length);
+      if (value.length !== length) throw new Error('truncated');
+      at += length;
+      if (field === 2) facts.participantId = text.decode(value);
+      else if (field === 4) facts.displayName = text.decode(value);
+      else if (field === 5) facts.endpoints.push(text.decode(value));
+      else if (field === 8) facts.keyId = text.decode(value);
+      else if (field === 10) facts.tlsSha256 = value;
+    } else throw new Error('wire type');
+  }
+  return facts;
+}
+
+/** The card a peer change would pin (AddPeerRequest's JSON): who, where, and the fingerprints to compare. */
+function Card({ json }: { json: { card?: { body?: unknown }; replaceKeys?: unknown } }) {
+  let body: CardFacts | undefined;
+  try {
+    const bytes = base64Bytes(json.card?.body);
+    body = bytes ? readCard(bytes) : undefined;
   } catch {
     body = undefined;
   }
+  const replaceKeys = json.replaceKeys === true;
   if (!body) return <p>{t('approvals.held.card.unreadable')}</p>;
   return (
     <>
@@ -325,12 +469,12 @@ function Card({ request }: { request: AddPeerRequest }) {
             {body.keyId.replace(/(.{4})(?=.)/g, '$1 ')}
           </span>
         </Fact>
-        <Fact term={t('approvals.held.card.tls')} show={body.tlsCertificateSha256.length > 0}>
+        <Fact term={t('approvals.held.card.tls')} show={body.tlsSha256.length > 0}>
           <span class="mono approvals-fingerprint" dir="ltr">
-            {grouped(body.tlsCertificateSha256)}
+            {grouped(body.tlsSha256)}
           </span>
         </Fact>
-        <Fact term={t('approvals.held.card.replaceKeys')}>{yesNo(request.replaceKeys)}</Fact>
+        <Fact term={t('approvals.held.card.replaceKeys')}>{yesNo(replaceKeys)}</Fact>
       </dl>
       <p class="hint">{t('approvals.held.card.hint')}</p>
     </>
@@ -360,7 +504,16 @@ function Pairs({ value }: { value: unknown }) {
 }
 
 /** What a held request would carry out, decoded with the request type of its step. */
-function Content({ step, json }: { step: ApprovalStep; json: unknown }) {
+function Content(props: { step: ApprovalStep; json: unknown; pending: boolean }) {
+  try {
+    return decoded(props.step, props.json, props.pending);
+  } catch {
+    // A value this console does not know (a newer node's enum value): the fields as they are.
+    return <Pairs value={props.json} />;
+  }
+}
+
+function decoded(step: ApprovalStep, json: unknown, pending: boolean) {
   switch (step) {
     case ApprovalStep.APPROVAL_STEP_ANSWER:
       return <Answer answer={AnswerCaseRequest.fromJSON(json)} />;
@@ -407,10 +560,10 @@ function Content({ step, json }: { step: ApprovalStep; json: unknown }) {
     }
     case ApprovalStep.APPROVAL_STEP_PEER_POLICY: {
       const { policy } = SetPeerPolicyRequest.fromJSON(json);
-      return policy ? <Policy policy={policy} /> : <Pairs value={json} />;
+      return policy ? <Policy policy={policy} compare={pending} /> : <Pairs value={json} />;
     }
     case ApprovalStep.APPROVAL_STEP_ADD_PEER:
-      return <Card request={AddPeerRequest.fromJSON(json)} />;
+      return <Card json={json as { card?: { body?: unknown }; replaceKeys?: unknown }} />;
     case ApprovalStep.APPROVAL_STEP_REMOVE_PEER:
       return (
         <dl class="approvals-facts">
@@ -442,7 +595,7 @@ export function HeldRequest({ approval }: { approval: Approval }) {
       {json === undefined || json === null || typeof json !== 'object' ? (
         <p>{t('approvals.held.unavailable')}</p>
       ) : (
-        <Content step={approval.step} json={json} />
+        <Content step={approval.step} json={json} pending={approval.state === ApprovalState.APPROVAL_STATE_PENDING} />
       )}
     </section>
   );
