@@ -1,3 +1,4 @@
+import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AnswerCaseRequest,
@@ -12,6 +13,8 @@ import {
   ErrorCode,
   ListApprovalsRequest,
   PeerPolicy,
+  PROTO_FILES,
+  PROTO_ROOT,
   ReasonCode,
   ReleaseAction as A,
   SetPeerPolicyRequest,
@@ -482,5 +485,55 @@ describe('four-eyes approval', () => {
       field: 'limit',
       rule: 'max',
     });
+  });
+});
+
+describe('held_request_json carries no secret', () => {
+  // The request type of each step (docs/protocol.md 12.12 item 6), walked field by field through
+  // every message it nests: no field may hold a password, a token, a private key or a TOTP secret.
+  const HELD: Record<string, string> = {
+    answer: 'AnswerCaseRequest',
+    restriction: 'RestrictCaseRequest',
+    refusal: 'RefuseCaseRequest',
+    share: 'ShareCaseRequest',
+    consent_decision: 'DecideConsentRequest',
+    peer_policy: 'SetPeerPolicyRequest',
+    add_peer: 'AddPeerRequest',
+    add_peer_card: 'PeerCardBody',
+    remove_peer: 'RemovePeerRequest',
+  };
+  const SECRET = /password|secret|token|private|totp|api_?key|credential|seed/i;
+
+  it('no field of a held request type, nested or not, is named like a secret', () => {
+    const definition = loadSync([...PROTO_FILES], { includeDirs: [PROTO_ROOT], keepCase: true });
+    // `seen` is the path walked so far: a message nested twice is walked twice, a cycle once.
+    const fieldsOf = (name: string, seen = new Set<string>()): string[] => {
+      if (seen.has(name)) return [];
+      seen.add(name);
+      const entry = definition[`tracenet.v1.${name}`] as
+        | { type?: { field?: Array<{ name: string; type: string; typeName?: string }> } }
+        | undefined;
+      expect(entry?.type, name).toBeDefined();
+      return (entry?.type?.field ?? []).flatMap((f) => {
+        // Same-package types are named short ("WeaponEvent"), others in full.
+        const nested = (f.typeName ?? '').replace(/^\.?tracenet\.v1\./, '');
+        const inner =
+          f.type === 'TYPE_MESSAGE' && definition[`tracenet.v1.${nested}`]
+            ? fieldsOf(nested, new Set(seen)).map((n) => `${f.name}.${n}`)
+            : [];
+        return [f.name, ...inner];
+      });
+    };
+    // Nested messages are walked (the walk is not vacuous).
+    expect(fieldsOf('AnswerCaseRequest')).toContain('history.end_user');
+    expect(fieldsOf('SetPeerPolicyRequest')).toContain('policy.release_rules.reason');
+    for (const [step, type] of Object.entries(HELD)) {
+      const fields = fieldsOf(type);
+      expect(fields.length, step).toBeGreaterThan(0);
+      expect(
+        fields.filter((f) => SECRET.test(f)),
+        `${step}: ${type}`,
+      ).toEqual([]);
+    }
   });
 });
