@@ -251,6 +251,11 @@ describe('the approvals and audit screens', () => {
     expect(plain(await row(page, approvalId).textContent())).toMatch(
       /Approved.*Officer s-bruno.*checked against the register/,
     );
+    await row(page, approvalId)
+      .getByRole('button', { name: /Review/ })
+      .click();
+    await page.locator('#approval-held-title', { hasText: 'Content carried out on approval' }).waitFor();
+    expect(await page.locator('.approvals-held').textContent()).toContain('Jean Martin, Namur');
     await page.getByLabel('Decision').selectOption('rejected');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByRole('status').filter({ hasText: 'No decided approval matches.' }).waitFor();

@@ -591,7 +591,13 @@ export function HeldRequest({ approval }: { approval: Approval }) {
   }
   return (
     <section class="approvals-held" aria-labelledby="approval-held-title">
-      <h3 id="approval-held-title">{t('approvals.held.content')}</h3>
+      <h3 id="approval-held-title">
+        {approval.state === ApprovalState.APPROVAL_STATE_APPROVED
+          ? t('approvals.held.contentApproved')
+          : approval.state === ApprovalState.APPROVAL_STATE_REJECTED
+            ? t('approvals.held.contentRejected')
+            : t('approvals.held.content')}
+      </h3>
       {json === undefined || json === null || typeof json !== 'object' ? (
         <p>{t('approvals.held.unavailable')}</p>
       ) : (
