@@ -121,6 +121,8 @@ export function toApproval(r: ApprovalRecord): Approval {
     decidedAtMs: r.decidedAtMs ?? 0,
     note: r.note ?? '',
     participantId: r.participantId,
+    // The step's input is the protobuf JSON of its request (12.12 item 6); none holds a secret.
+    heldRequestJson: r.input,
   };
 }
 

@@ -5,6 +5,9 @@ import {
   type CasesServer,
   CaseState,
   ListCasesRequest,
+  OnwardDisclosure,
+  PeerPolicy,
+  ReleaseAction,
   TraceOutcome,
   WeaponEventType,
 } from '@tracenet/proto';
@@ -76,8 +79,18 @@ describe('the approvals and audit screens', () => {
             date: '2016-04-08',
             place: 'Namur',
             agency: 'Armurerie Lecomte',
+            licence: 'BE-PA-2016-0093',
+            endUser: 'Jean Martin, Namur',
           },
         ],
+        // Markup from the drafter is shown as text in the review, never as markup.
+        details: '<img src=x onerror=alert(1)> checked against the register',
+        restrictions: {
+          purpose: 'criminal proceedings 2026/0418',
+          onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_NONE,
+          listedParticipants: [],
+          retentionDays: 365,
+        },
       }),
     );
     const approvalId = drafted.pendingApproval?.approvalId ?? '';
@@ -200,6 +213,25 @@ describe('the approvals and audit screens', () => {
     await expectAccessible(page);
     await screenshot(page, 'approvals-en');
 
+    // The content that would be sent, decoded from held_request_json: the event, the end user, the restrictions.
+    const held = review.locator('.approvals-held');
+    const event = held.getByRole('row', { name: /Transferred/ });
+    await event.waitFor();
+    expect(plain(await event.textContent())).toMatch(
+      /Transferred.*2016.*Namur.*Armurerie Lecomte.*BE-PA-2016-0093.*Jean Martin, Namur/,
+    );
+    const content = plain(await held.textContent());
+    expect(content).toContain('Outcome');
+    expect(content).toContain('Traced');
+    expect(content).toContain('Not to be passed on (unless this country later consents)');
+    expect(content).toContain('365 days');
+    expect(content).toContain('criminal proceedings 2026/0418');
+    expect(content).toContain('<img src=x onerror=alert(1)> checked against the register');
+    expect(await review.locator('img').count()).toBe(0);
+    await held.scrollIntoViewIfNeeded();
+    await expectAccessible(page);
+    await screenshot(page, 'approvals-review-en');
+
     await review.getByLabel('Note with the approval (optional)').fill('checked against the register');
     await review.getByRole('button', { name: 'Approve and carry out' }).click();
     await review
@@ -219,6 +251,11 @@ describe('the approvals and audit screens', () => {
     expect(plain(await row(page, approvalId).textContent())).toMatch(
       /Approved.*Officer s-bruno.*checked against the register/,
     );
+    await row(page, approvalId)
+      .getByRole('button', { name: /Review/ })
+      .click();
+    await page.locator('#approval-held-title', { hasText: 'Content carried out on approval' }).waitFor();
+    expect(await page.locator('.approvals-held').textContent()).toContain('Jean Martin, Namur');
     await page.getByLabel('Decision').selectOption('rejected');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByRole('status').filter({ hasText: 'No decided approval matches.' }).waitFor();
@@ -234,6 +271,20 @@ describe('the approvals and audit screens', () => {
     const review = page.locator('#approval-review');
     const reason = review.locator('textarea[name="reason"]');
     const reject = review.locator('button.danger');
+
+    // The held answer in Arabic: the event type, the end user as typed, the restrictions in words.
+    const held = review.locator('.approvals-held');
+    await held.getByRole('row', { name: /النقل/ }).waitFor();
+    const content = plain(await held.textContent());
+    expect(content).toContain('Jean Martin, Namur');
+    expect(content).toContain('تم التعقب');
+    expect(content).toContain('لا يجوز تمريرها (ما لم يوافق هذا البلد لاحقًا)');
+    expect(content).toContain('المستخدم النهائي');
+    expect(await held.getAttribute('dir')).toBeNull();
+    expect(await review.locator('img').count()).toBe(0);
+    await held.scrollIntoViewIfNeeded();
+    await expectAccessible(page);
+    await screenshot(page, 'approvals-review-ar');
 
     // No reason: the console asks for one before calling the node.
     await reject.click();
@@ -400,6 +451,97 @@ describe('the approvals and audit screens', () => {
     await alert.waitFor();
     expect(await alert.textContent()).toContain('until_ms');
     await expectAccessible(page);
+    await page.context().close();
+  });
+  it('a held peer policy change shows its new settings and release rules in words (en); rejected, nothing changes', async () => {
+    await bel.cases.call('setApprovalPolicy', {
+      policy: { answers: true, disclosures: false, refusals: false, policyChanges: true, automaticAnswers: false },
+    });
+    const before = (await bel.authority.call('getPeerPolicy', { participantId: 'FRA' })).policy;
+    const { pendingApproval } = await bel.authority.call('setPeerPolicy', {
+      policy: PeerPolicy.fromPartial({
+        participantId: 'FRA',
+        acceptRequests: true,
+        autoAcknowledge: true,
+        answerWithinMs: 14 * 86_400_000,
+        defaultRestrictions: {
+          purpose: '',
+          onwardDisclosure: OnwardDisclosure.ONWARD_DISCLOSURE_WITH_CONSENT,
+          listedParticipants: [],
+          retentionDays: 730,
+        },
+        releaseRules: [
+          {
+            field: 'history.end_user',
+            eventTypes: [WeaponEventType.WEAPON_EVENT_TYPE_TRANSFERRED],
+            outcomes: [],
+            action: ReleaseAction.RELEASE_ACTION_WITHHOLD,
+            reason: 'data protection act, art. 9',
+          },
+        ],
+      }),
+    });
+    const approvalId = pendingApproval?.approvalId ?? '';
+    expect(approvalId).toMatch(/^apr-\d{6}$/);
+
+    const page = await consoleAs('s-emil', 'en', 1);
+    await page.goto(`${bel.consoleUrl}/#/approvals`);
+    await row(page, approvalId)
+      .getByRole('button', { name: /Review/ })
+      .click();
+    const review = page.locator('#approval-review');
+    const held = review.locator('.approvals-held');
+    await held.getByText(/Compared with the policy in force/).waitFor();
+    const content = plain(await held.textContent());
+    expect(content).toContain('France');
+    // Compared with the policy in force: what the change alters is marked, with the value now.
+    expect(content).toMatch(/Accepts trace requests\s*Yes\s*Acknowledged/);
+    expect(content).toMatch(/Answered automatically from the records\s*No\s*“No record”/);
+    expect(content).toMatch(/Answer within\s*14 days Changed \(now: the node's default\)/);
+    expect(await held.locator('h4', { hasText: 'Release rules' }).textContent()).toContain('Changed');
+    expect(content).toContain("Only with this country's consent");
+    expect(content).toContain('730 days');
+    expect(content).toContain('history.end_user: withheld, never released for the events: Transferred');
+    expect(content).toContain('data protection act, art. 9');
+    expect(content).not.toContain('{');
+    await expectAccessible(page);
+    await screenshot(page, 'approvals-review-policy-en');
+
+    await review.locator('textarea[name="reason"]').fill('keep the end user rule node-wide');
+    await review.getByRole('button', { name: 'Reject' }).click();
+    await review
+      .getByRole('status')
+      .filter({ hasText: `Approval ${approvalId} rejected` })
+      .waitFor();
+    expect((await bel.authority.call('getPeerPolicy', { participantId: 'FRA' })).policy).toEqual(before);
+
+    // Pinning FRA's card again waits too: the review shows the participant and the key fingerprints.
+    const { card } = await fra.authority.call('getNodeInfo', {});
+    const pin = await bel.authority.call('addPeer', { card, replaceKeys: true });
+    const pinId = pin.pendingApproval?.approvalId ?? '';
+    // A peer change is no case event: the queue shows it when opened again.
+    await page.reload();
+    await row(page, pinId)
+      .getByRole('button', { name: /Review/ })
+      .click();
+    await review.getByRole('heading', { name: `Adding a peer ${pinId}` }).waitFor();
+    const pinned = plain(await held.textContent());
+    const info = await fra.authority.call('getNodeInfo', {});
+    expect(pinned).toContain('France');
+    expect(pinned.replace(/ /g, '')).toContain(info.keyId);
+    expect(pinned).toContain('TLS certificate fingerprint (SHA-256)');
+    expect(pinned).toMatch(/Replaces the keys already pinned\s*Yes/);
+    await expectAccessible(page);
+    await screenshot(page, 'approvals-review-peer-en');
+    await review.locator('textarea[name="reason"]').fill('FRA is pinned already');
+    await review.getByRole('button', { name: 'Reject' }).click();
+    await review
+      .getByRole('status')
+      .filter({ hasText: `Approval ${pinId} rejected` })
+      .waitFor();
+    await bel.cases.call('setApprovalPolicy', {
+      policy: { answers: true, disclosures: false, refusals: false, policyChanges: false, automaticAnswers: false },
+    });
     await page.context().close();
   });
 });

@@ -1,3 +1,4 @@
+import { loadSync } from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AnswerCaseRequest,
@@ -12,8 +13,11 @@ import {
   ErrorCode,
   ListApprovalsRequest,
   PeerPolicy,
+  PROTO_FILES,
+  PROTO_ROOT,
   ReasonCode,
   ReleaseAction as A,
+  SetPeerPolicyRequest,
   TraceOutcome,
   TracenetError,
   WeaponEventType as E,
@@ -167,6 +171,19 @@ describe('four-eyes approval', () => {
     // Listed through the Cases API, pending.
     const listed = await belCases.call('listApprovals', ListApprovalsRequest.fromPartial({}));
     expect(listed.approvals.map((a) => a.approvalId)).toContain(approvalId);
+    // With the held request: the answer as it would be sent, as AnswerCaseRequest's protobuf JSON.
+    const listedAnswer = listed.approvals.find((a) => a.approvalId === approvalId);
+    const heldRequest = AnswerCaseRequest.fromJSON(JSON.parse(listedAnswer?.heldRequestJson ?? '{}'));
+    expect(heldRequest).toMatchObject({
+      caseId: theirs.caseId,
+      outcome: TraceOutcome.TRACE_OUTCOME_TRACED,
+      lastLegalRecord: 'transferred 2016-04-08 at Namur',
+    });
+    expect(heldRequest.history.map((e) => [e.type, e.place, e.endUser])).toEqual([
+      [E.WEAPON_EVENT_TYPE_MANUFACTURED, 'Herstal', ''],
+      [E.WEAPON_EVENT_TYPE_TRANSFERRED, 'Namur', BUYER],
+    ]);
+    expect(held?.heldRequestJson).toBe(listedAnswer?.heldRequestJson);
 
     // A second draft of the same step on the case is refused.
     const twice = await failure(runAs(officer, () => bel.node.workflow.answer(theirs.caseId, input)));
@@ -400,6 +417,10 @@ describe('four-eyes approval', () => {
       reasons: ['approval policy: policy and peer changes'],
     });
     expect(bel.node.policies.get('FRA')).toEqual(before);
+    // The held change is the SetPeerPolicyRequest itself: the approver sees the new values.
+    expect(SetPeerPolicyRequest.fromJSON(JSON.parse(response.pendingApproval?.heldRequestJson ?? '{}'))).toEqual({
+      policy: PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: false }),
+    });
     // An invalid change is refused when drafted, not queued.
     const bad = await failure(
       belAuthority.call('setPeerPolicy', {
@@ -470,5 +491,55 @@ describe('four-eyes approval', () => {
       field: 'limit',
       rule: 'max',
     });
+  });
+});
+
+describe('held_request_json carries no secret', () => {
+  // The request type of each step (docs/protocol.md 12.12 item 6), walked field by field through
+  // every message it nests: no field may hold a password, a token, a private key or a TOTP secret.
+  const HELD: Record<string, string> = {
+    answer: 'AnswerCaseRequest',
+    restriction: 'RestrictCaseRequest',
+    refusal: 'RefuseCaseRequest',
+    share: 'ShareCaseRequest',
+    consent_decision: 'DecideConsentRequest',
+    peer_policy: 'SetPeerPolicyRequest',
+    add_peer: 'AddPeerRequest',
+    add_peer_card: 'PeerCardBody',
+    remove_peer: 'RemovePeerRequest',
+  };
+  const SECRET = /password|secret|token|private|totp|api_?key|credential|seed/i;
+
+  it('no field of a held request type, nested or not, is named like a secret', () => {
+    const definition = loadSync([...PROTO_FILES], { includeDirs: [PROTO_ROOT], keepCase: true });
+    // `seen` is the path walked so far: a message nested twice is walked twice, a cycle once.
+    const fieldsOf = (name: string, seen = new Set<string>()): string[] => {
+      if (seen.has(name)) return [];
+      seen.add(name);
+      const entry = definition[`tracenet.v1.${name}`] as
+        | { type?: { field?: Array<{ name: string; type: string; typeName?: string }> } }
+        | undefined;
+      expect(entry?.type, name).toBeDefined();
+      return (entry?.type?.field ?? []).flatMap((f) => {
+        // Same-package types are named short ("WeaponEvent"), others in full.
+        const nested = (f.typeName ?? '').replace(/^\.?tracenet\.v1\./, '');
+        const inner =
+          f.type === 'TYPE_MESSAGE' && definition[`tracenet.v1.${nested}`]
+            ? fieldsOf(nested, new Set(seen)).map((n) => `${f.name}.${n}`)
+            : [];
+        return [f.name, ...inner];
+      });
+    };
+    // Nested messages are walked (the walk is not vacuous).
+    expect(fieldsOf('AnswerCaseRequest')).toContain('history.end_user');
+    expect(fieldsOf('SetPeerPolicyRequest')).toContain('policy.release_rules.reason');
+    for (const [step, type] of Object.entries(HELD)) {
+      const fields = fieldsOf(type);
+      expect(fields.length, step).toBeGreaterThan(0);
+      expect(
+        fields.filter((f) => SECRET.test(f)),
+        `${step}: ${type}`,
+      ).toEqual([]);
+    }
   });
 });

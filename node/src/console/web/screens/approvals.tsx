@@ -12,6 +12,7 @@ import { ApiError, currentSession, onNodeEvent, rpc } from '../api.js';
 import { ErrorMessage, errorText, Field, Pager, Screen, Show, Time, useLoad } from '../components.js';
 import { formatNumber, participantName, t } from '../i18n.js';
 import { href, type Route } from '../router.js';
+import { HeldRequest } from './approvals/held.js';
 import { usePaged } from './approvals/paged.js';
 import './approvals.css';
 
@@ -393,6 +394,7 @@ function Review(props: { approval: Approval; canDecide: boolean; onDecided: () =
         )}
       </dl>
       <p class="hint">{t('approvals.held.hint')}</p>
+      <HeldRequest approval={a} />
       {a.caseId !== '' && <HeldCase caseId={a.caseId} key={`${a.caseId}:${outcome ? 1 : 0}`} />}
       {props.canDecide && !decided && a.state === ApprovalState.APPROVAL_STATE_PENDING && (
         <Decide
@@ -547,7 +549,10 @@ function ApprovalList(props: { tab: 'queue' | 'decided'; canDecide: boolean; off
     return !filter.mine || isMine(a.drafter);
   });
   const peers = usePeers(shown);
-  const selected = listing.items.find((a) => a.approvalId === selectedId);
+  // The review stays open after its step is decided and leaves the queue: the decision's outcome shows there.
+  const [picked, setPicked] = useState<Approval | undefined>(undefined);
+  const selected =
+    listing.items.find((a) => a.approvalId === selectedId) ?? (picked?.approvalId === selectedId ? picked : undefined);
   return (
     <>
       {props.tab === 'decided' && <HistoryFilters value={filter} onChange={setFilter} />}
@@ -578,7 +583,10 @@ function ApprovalList(props: { tab: 'queue' | 'decided'; canDecide: boolean; off
           approvals={shown}
           peers={peers}
           selected={selectedId}
-          onSelect={(a) => setSelectedId(a.approvalId)}
+          onSelect={(a) => {
+            setPicked(a);
+            setSelectedId(a.approvalId);
+          }}
           caption={props.tab === 'queue' ? t('approvals.tab.queue') : t('approvals.tab.decided')}
         />
       )}

@@ -383,6 +383,15 @@ export interface Approval {
   note: string;
   /** The participant of a policy or peer change. */
   participantId: string;
+  /**
+   * The held step as it will be carried out on approval: the protobuf JSON (proto3 JSON mapping,
+   * camelCase names) of the request of its kind (docs/protocol.md 12.12): ANSWER
+   * AnswerCaseRequest, RESTRICTION RestrictCaseRequest, REFUSAL RefuseCaseRequest, SHARE
+   * ShareCaseRequest, CONSENT_DECISION DecideConsentRequest, PEER_POLICY SetPeerPolicyRequest,
+   * ADD_PEER AddPeerRequest, REMOVE_PEER RemovePeerRequest. None of these carries a secret (a
+   * peer card holds public keys only). Empty for a step queued before this field existed.
+   */
+  heldRequestJson: string;
 }
 
 /** ListApprovalsRequest filters the queue. */
@@ -2820,6 +2829,7 @@ function createBaseApproval(): Approval {
     decidedAtMs: 0,
     note: "",
     participantId: "",
+    heldRequestJson: "",
   };
 }
 
@@ -2860,6 +2870,9 @@ export const Approval: MessageFns<Approval> = {
     }
     if (message.participantId !== "") {
       writer.uint32(98).string(message.participantId);
+    }
+    if (message.heldRequestJson !== "") {
+      writer.uint32(106).string(message.heldRequestJson);
     }
     return writer;
   },
@@ -2973,6 +2986,14 @@ export const Approval: MessageFns<Approval> = {
             message.participantId = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.heldRequestJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3019,6 +3040,11 @@ export const Approval: MessageFns<Approval> = {
         : isSet(object.participant_id)
         ? globalThis.String(object.participant_id)
         : "",
+      heldRequestJson: isSet(object.heldRequestJson)
+        ? globalThis.String(object.heldRequestJson)
+        : isSet(object.held_request_json)
+        ? globalThis.String(object.held_request_json)
+        : "",
     };
   },
 
@@ -3060,6 +3086,9 @@ export const Approval: MessageFns<Approval> = {
     if (message.participantId !== "") {
       obj.participantId = message.participantId;
     }
+    if (message.heldRequestJson !== "") {
+      obj.heldRequestJson = message.heldRequestJson;
+    }
     return obj;
   },
 
@@ -3084,6 +3113,7 @@ export const Approval: MessageFns<Approval> = {
     message.decidedAtMs = object.decidedAtMs ?? 0;
     message.note = object.note ?? "";
     message.participantId = object.participantId ?? "";
+    message.heldRequestJson = object.heldRequestJson ?? "";
     return message;
   },
 };
