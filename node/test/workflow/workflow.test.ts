@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { credentials, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import {
+  ListCasesRequest,
   AuthorityClient,
   Case,
   CaseRole,
@@ -508,7 +509,7 @@ describe('request content (ITI: what a trace request must contain)', () => {
       photos: [{ mediaType: 'image/jpeg', content: jpeg, caption: 'left side of the slide' }],
     };
     const { case: c } = await bed.cases('FRA').call('createCase', { recipient: 'BEL', request: pictured, send: false });
-    const listed = (await bed.cases('FRA').call('listCases', { limit: 500 } as never)).cases.find(
+    const listed = (await bed.cases('FRA').call('listCases', ListCasesRequest.fromPartial({ limit: 500 }))).cases.find(
       (x) => x.caseId === c?.caseId,
     );
     expect(listed?.request?.weapon?.photos).toEqual([
