@@ -235,17 +235,30 @@ describe('the compose screen', () => {
     await page.context().close();
   }, 120_000);
 
-  it('tells an auditor, whose role may not open a trace, that the role does not allow it; nothing is created', async () => {
-    const page = await openCompose('en', '', 'sami');
+  it('tells an auditor, whose role may not open a trace, which role it needs; no form, nothing is created', async () => {
     const before = (await fra.cases.call('listCases', ALL_CASES)).cases.length;
-    await fillRequest(page, { serial: true });
-    await page.locator('.compose-actions button[type="submit"]').click();
-    await page.getByRole('alertdialog').getByRole('button', { name: 'Send anyway' }).click();
-    const alert = page.locator('.compose-form > .error[role="alert"]');
-    await alert.waitFor();
-    expect(await alert.textContent()).toContain('Your role does not allow this action.');
+    const context = await officerContext(browser, 'en');
+    const page = await context.newPage();
+    await signIn(page, fra, officerOf(fra, 'sami'));
+    await page.goto(`${fra.consoleUrl}/#/compose`);
+    const refusal = page.getByRole('alert').filter({ hasText: 'does not open New trace request' });
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('officer');
+    expect(await page.locator('#compose-recipient').count()).toBe(0);
+    await expectAccessible(page);
+    // The node refuses the call itself too, whatever a browser sends.
+    const status = await page.evaluate(async () => {
+      const session = (await (await fetch('/api/session')).json()) as { csrfToken: string };
+      const response = await fetch('/api/rpc/tracenet.v1.Cases/CreateCase', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+        body: JSON.stringify({ recipient: 'BEL', send: true }),
+      });
+      return { status: response.status, body: (await response.json()) as { error: { rule: string } } };
+    });
+    expect(status).toMatchObject({ status: 403, body: { error: { rule: 'role' } } });
     expect((await fra.cases.call('listCases', ALL_CASES)).cases.length).toBe(before);
-    await page.context().close();
+    await context.close();
   }, 120_000);
 
   it('suggests the canonical manufacturer of a known alias, and prefills the markings from the query', async () => {
