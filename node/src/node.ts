@@ -741,6 +741,25 @@ export class TracenetNode {
     return this.#console?.address ?? '';
   }
 
+  /** A file named by configuration key `key` (relative to the data directory; a secret must be mode 0600). */
+  async #readConfigured(key: string, path: string, secret: boolean): Promise<string> {
+    const file = resolve(this.options.dataDir, path);
+    try {
+      return secret ? await readSecret(file) : await readFile(file, 'utf8');
+    } catch (cause) {
+      if (cause instanceof TracenetError) throw cause;
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_NOT_FOUND,
+        `${key}: cannot read ${file}: ${(cause as Error).message}`,
+        {
+          field: key,
+          rule: 'exists',
+          cause,
+        },
+      );
+    }
+  }
+
   /**
    * The HTTPS certificate of the console: `console.tls` when set, else the node's own
    * self-signed certificate (a first start; browsers ask the officer to accept it).
@@ -755,26 +774,9 @@ export class TracenetNode {
         'console.tls.certificate and console.tls.key go together',
         { field: tls.certificate === '' ? 'console.tls.certificate' : 'console.tls.key', rule: 'console_tls' },
       );
-    const read = async (key: string, path: string, secret: boolean) => {
-      const file = resolve(this.options.dataDir, path);
-      try {
-        return secret ? await readSecret(file) : await readFile(file, 'utf8');
-      } catch (cause) {
-        if (cause instanceof TracenetError) throw cause;
-        throw new TracenetError(
-          ErrorCode.ERROR_CODE_NOT_FOUND,
-          `${key}: cannot read ${file}: ${(cause as Error).message}`,
-          {
-            field: key,
-            rule: 'exists',
-            cause,
-          },
-        );
-      }
-    };
     return {
-      cert: await read('console.tls.certificate', tls.certificate, false),
-      key: await read('console.tls.key', tls.key, true),
+      cert: await this.#readConfigured('console.tls.certificate', tls.certificate, false),
+      key: await this.#readConfigured('console.tls.key', tls.key, true),
     };
   }
 
@@ -807,24 +809,12 @@ export class TracenetNode {
         'authority_tls',
         'authority.tls.certificate and authority.tls.key go together',
       );
-    const read = async (key: string, path: string, secret: boolean) => {
-      const file = resolve(this.options.dataDir, path);
-      try {
-        return secret ? await readSecret(file) : await readFile(file, 'utf8');
-      } catch (cause) {
-        if (cause instanceof TracenetError) throw cause;
-        throw new TracenetError(
-          ErrorCode.ERROR_CODE_NOT_FOUND,
-          `${key}: cannot read ${file}: ${(cause as Error).message}`,
-          { field: key, rule: 'exists', cause },
-        );
-      }
-    };
-    const clientCa = tls.clientCa === '' ? undefined : await read('authority.tls.clientCa', tls.clientCa, false);
+    const clientCa =
+      tls.clientCa === '' ? undefined : await this.#readConfigured('authority.tls.clientCa', tls.clientCa, false);
     return {
       material: {
-        certificatePem: await read('authority.tls.certificate', tls.certificate, false),
-        privateKeyPem: await read('authority.tls.key', tls.key, true),
+        certificatePem: await this.#readConfigured('authority.tls.certificate', tls.certificate, false),
+        privateKeyPem: await this.#readConfigured('authority.tls.key', tls.key, true),
       },
       requestCertificate: clientCa !== undefined,
       ...(clientCa !== undefined ? { clientCa } : {}),
