@@ -7,7 +7,7 @@ import {
   type Case,
   CasesDefinition,
 } from '@tracenet/proto/browser';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, currentSession, onNodeEvent, rpc } from '../api.js';
 import { ErrorMessage, errorText, Field, Pager, Screen, Show, Time, useLoad } from '../components.js';
 import { formatNumber, participantName, t } from '../i18n.js';
@@ -547,7 +547,11 @@ function ApprovalList(props: { tab: 'queue' | 'decided'; canDecide: boolean; off
     return !filter.mine || isMine(a.drafter);
   });
   const peers = usePeers(shown);
-  const selected = listing.items.find((a) => a.approvalId === selectedId);
+  // The review stays open on a step just decided, with its outcome, after the list reloads without it.
+  const kept = useRef<Approval | undefined>(undefined);
+  const found = listing.items.find((a) => a.approvalId === selectedId);
+  if (found) kept.current = found;
+  const selected = found ?? (kept.current?.approvalId === selectedId ? kept.current : undefined);
   return (
     <>
       {props.tab === 'decided' && <HistoryFilters value={filter} onChange={setFilter} />}
