@@ -172,7 +172,7 @@ describe('a whole trace between officers of three states, through their consoles
     const review = salma.locator('#approval-review');
     await review.locator('.approvals-summary').waitFor();
     expect(await review.textContent()).toContain(LAST_RECORD);
-    expect(await review.textContent()).toContain(PISTOL.serialNumber);
+    await review.locator('.approvals-case', { hasText: PISTOL.serialNumber }).waitFor();
     await expectAccessible(salma);
     await screenshot(salma, 'flow-approval-ar');
     await review.getByRole('button', { name: message('ar', 'approvals.decide.approve') }).click();

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { IllicitKind, WeaponType } from '@tracenet/proto';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import type { ConsoleLanguage } from './browser.js';
 
 const MESSAGES = fileURLToPath(new URL('../../src/console/web/messages/', import.meta.url));
@@ -131,11 +132,7 @@ export async function sendComposed(page: Page): Promise<string> {
 
 /** Waits until `selector` matches `count` elements (a condition of the page, not a sleep). */
 export async function waitForCount(page: Page, selector: string, count: number, timeout = 20_000): Promise<void> {
-  await page.waitForFunction(
-    ([s, n]) => document.querySelectorAll(s as string).length === n,
-    [selector, count] as const,
-    { timeout },
-  );
+  await expect.poll(() => page.locator(selector).count(), { timeout }).toBe(count);
 }
 
 /** FN Herstal's FNX-45 of the demo (scripts/demo.mjs), whose records BEL and KEN hold there. */
