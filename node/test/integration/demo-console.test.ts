@@ -1,33 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain ES module of the repository's scripts, without types
 import { totpCode } from '../../../scripts/totp.mjs';
 import { launchBrowser } from '../support/browser.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Resolves when 127.0.0.1:`port` is free. */
-function free(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** The first of four free consecutive ports (the demo's --port), away from the default 7445 that a person may be using. */
-async function fourFreePorts(): Promise<number> {
-  for (let base = 27_445 + (process.pid % 500) * 4; ; base += 4) {
-    const ok = await Promise.all([0, 1, 2, 3].map((i) => free(base + i)));
-    if (ok.every(Boolean)) return base;
-  }
-}
+import { demoConsoles, demoOfficers, startConsoleDemo } from '../support/demo.js';
 
 interface Reply {
   status: number;
@@ -106,43 +86,18 @@ describe('npm run demo -- --console', () => {
   });
 
   it('prints each console with working sign-ins, keeps two sign-ins apart in one browser, and stops on SIGINT', async () => {
-    const first = await fourFreePorts();
-    const child = spawn(process.execPath, ['scripts/demo.mjs', '--console', '--port', String(first)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const started = await startConsoleDemo();
+    const { child, first } = started;
     demo = child;
-    let output = '';
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (output.includes('The guide: docs/console.md')) resolve();
-      };
-      child.stdout?.on('data', check);
-      child.once('exit', (code) =>
-        reject(new Error(`the demo exited (${code}) before printing its consoles:\n${output}`)),
-      );
-    });
-
-    const consoles = new Map<string, string>();
-    for (const m of output.matchAll(/^(\S+)\s+(https:\/\/[a-z-]+\.localhost:(\d+)\/)\s/gm))
-      consoles.set(m[1] ?? '', m[2] ?? '');
+    const output = started.output();
+    const consoles = demoConsoles(output);
     expect([...consoles]).toEqual([
       ['FRA', `https://fra.localhost:${first + 2}/`],
       ['BEL', `https://bel.localhost:${first}/`],
       ['KEN', `https://ken.localhost:${first + 1}/`],
       ['org:UN-POE', `https://un-poe.localhost:${first + 3}/`],
     ]);
-    const officers = [
-      ...output.matchAll(/^ {4}([a-z-]+)\.([a-z]+) +([a-z]+) +(\S+) +(\d{6}|-) +([A-Z2-7]{32}|-)$/gm),
-    ].map((m) => ({
-      node: m[1] ?? '',
-      officerId: `${m[1]}.${m[2]}`,
-      role: m[3] ?? '',
-      password: m[4] ?? '',
-      secret: m[6] === '-' ? '' : (m[6] ?? ''),
-    }));
+    const officers = demoOfficers(output);
     expect(officers).toHaveLength(16);
     expect(new Set(officers.map((o) => o.role))).toEqual(
       new Set(['officer', 'supervisor', 'administrator', 'auditor']),
@@ -206,10 +161,8 @@ describe('npm run demo -- --console', () => {
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       return argv[argv.indexOf('--data') + 1] ?? '';
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(output).toContain('all nodes stopped; demo data deleted');
+    expect(await started.interrupt()).toBe(0);
+    expect(started.output()).toContain('all nodes stopped; demo data deleted');
     expect(nodes.filter(alive)).toEqual([]);
     for (const dir of dataDirs) {
       expect(dir).not.toBe('');
