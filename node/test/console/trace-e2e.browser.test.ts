@@ -132,10 +132,16 @@ describe('a whole trace between officers of three states, through their consoles
     await row.first().locator('a').first().click();
     await karim.locator('.case-summary').waitFor();
     expect(await karim.locator('main').textContent()).toContain(PISTOL.serialNumber);
-    // The photo of the markings came with the request (the case screen does not show photos: checked on the node).
+    // The photo of the markings came with the request, and the answering officer sees it.
     const belCase = decodeURIComponent(karim.url().split('#/cases/')[1] ?? '');
     const photos = (await bel.cases.call('getCase', { caseId: belCase })).case?.request?.weapon?.photos ?? [];
     expect(photos.map((p) => [p.mediaType, p.caption])).toEqual([['image/jpeg', 'Serial on the slide']]);
+    const shown = karim.locator('.case-photos img').first();
+    await shown.waitFor();
+    await expect
+      .poll(() => shown.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
+      .toBeGreaterThan(0);
+    expect(await shown.getAttribute('alt')).toBe('Serial on the slide');
     await expectAccessible(karim);
     await screenshot(karim, 'flow-received-ar');
     await karim.locator('form.step-acknowledge button[type="submit"]').click();
@@ -156,8 +162,11 @@ describe('a whole trace between officers of three states, through their consoles
     await pending.waitFor();
     const approvalId = /apr-\d+/.exec(plain(await pending.textContent()))?.[0] ?? '';
     expect(approvalId).not.toBe('');
-    // Nothing was sent: the case stays acknowledged on both sides.
+    // Nothing was sent: the case stays acknowledged on both sides, and no second answer is offered.
     await badge(karim, 'ar', 'acknowledged').waitFor();
+    expect(await karim.getByRole('button', { name: message('ar', 'case.step.answer.open'), exact: true }).count()).toBe(
+      0,
+    );
     expect((await fra.cases.call('getCase', { caseId: fraCase })).case?.state).not.toBe(CaseState.CASE_STATE_ANSWERED);
     await expectAccessible(karim);
     await screenshot(karim, 'flow-held-ar');

@@ -2,6 +2,7 @@ import './case/case.css';
 import {
   type Approval,
   ApprovalState,
+  ApprovalStep,
   AuthorityDefinition,
   type Case,
   type CaseResponse,
@@ -9,6 +10,7 @@ import {
   CaseState,
   CasesDefinition,
   NodeEventType,
+  type Photo,
   Priority,
 } from '@tracenet/proto/browser';
 import { useEffect, useState } from 'preact/hooks';
@@ -46,6 +48,49 @@ async function loadCase(caseId: string): Promise<Loaded> {
 }
 
 /** What the officer asked for: the request as sent or received. */
+/**
+ * The photos of the markings, from the request's bytes through blob: URLs (allowed for images by
+ * the console's CSP). Only the two types the protocol allows are shown; the caption is the
+ * requester's text.
+ */
+function Photos({ photos }: { photos: readonly Photo[] }) {
+  const [urls, setUrls] = useState<string[]>([]);
+  useEffect(() => {
+    const made = photos.map((photo) =>
+      PHOTO_TYPES.includes(photo.mediaType) && photo.content.length > 0
+        ? URL.createObjectURL(new Blob([Uint8Array.from(photo.content)], { type: photo.mediaType }))
+        : '',
+    );
+    setUrls(made);
+    return () => {
+      for (const url of made) if (url) URL.revokeObjectURL(url);
+    };
+  }, [photos]);
+  return (
+    <ul class="case-photos">
+      {photos.map((photo, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: photos have no id
+        <li key={i}>
+          {urls[i] ? (
+            <a href={urls[i]} target="_blank" rel="noopener noreferrer">
+              <img src={urls[i]} alt={photo.caption || t('case.request.photoAlt', { n: i + 1 })} />
+            </a>
+          ) : (
+            <span class="muted">{t('case.request.photoUnshown', { n: i + 1 })}</span>
+          )}
+          {photo.caption && (
+            <div>
+              <PeerText text={photo.caption} />
+            </div>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const PHOTO_TYPES = ['image/jpeg', 'image/png'];
+
 function RequestView({ c }: { c: Case }) {
   const r = c.request;
   if (!r) return null;
@@ -97,6 +142,9 @@ function RequestView({ c }: { c: Case }) {
                 .join(' · ')}
             />
           )}
+        </Item>
+        <Item label={t('case.request.photos')} when={(r.weapon?.photos.length ?? 0) > 0}>
+          <Photos photos={r.weapon?.photos ?? []} />
         </Item>
         <Item label={t('case.request.otherInformation')} when={Boolean(r.weapon?.otherInformation)}>
           <PeerText text={r.weapon?.otherInformation ?? ''} />
@@ -160,6 +208,19 @@ function Pending({ approvals }: { approvals: readonly Approval[] }) {
   );
 }
 
+/** An answer, restriction or refusal waiting for a supervisor: no second one may be drafted (12.12). */
+function heldSteps(approvals: readonly Approval[]): boolean {
+  return approvals.some(
+    (a) =>
+      a.state === ApprovalState.APPROVAL_STATE_PENDING &&
+      [
+        ApprovalStep.APPROVAL_STEP_ANSWER,
+        ApprovalStep.APPROVAL_STEP_RESTRICTION,
+        ApprovalStep.APPROVAL_STEP_REFUSAL,
+      ].includes(a.step),
+  );
+}
+
 function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string; setAnnounce: (s: string) => void }) {
   const { c, chain, approvals } = props.loaded;
   const roles = currentSession().who?.roles ?? [];
@@ -206,7 +267,11 @@ function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string;
       <p role="status" class="announce" id="case-announce" tabIndex={-1}>
         {props.announce}
       </p>
-      {officer ? <Actions c={c} peers={peers} onDone={done} /> : <p class="muted read-only">{t('case.readOnly')}</p>}
+      {officer ? (
+        <Actions c={c} peers={peers} onDone={done} held={heldSteps(approvals)} />
+      ) : (
+        <p class="muted read-only">{t('case.readOnly')}</p>
+      )}
       <Outcomes c={c} provider={provider} followOn={officer ? <FollowOn c={c} live={liveFollowOn} /> : undefined} />
       <Chain cases={chain} current={c.caseId} />
       <RequestView c={c} />

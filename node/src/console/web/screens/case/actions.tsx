@@ -617,8 +617,16 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
  * The steps an officer can take on the case now, each a form with what the protocol requires.
  * Only for officers (supervisors approve, auditors read); only the steps the case's state allows.
  */
-export function Actions(props: { c: Case; peers: string[]; onDone: (response: CaseResponse) => void }) {
-  const steps = allowedSteps(props.c);
+export function Actions(props: {
+  c: Case;
+  peers: string[];
+  onDone: (response: CaseResponse) => void;
+  /** An answer, restriction or refusal waits for approval: those steps are not offered again. */
+  held: boolean;
+}) {
+  const steps = allowedSteps(props.c).filter(
+    (step) => !props.held || !(['answer', 'restrict', 'refuse'] as Step[]).includes(step),
+  );
   const [open, setOpen] = useState<Step | undefined>(undefined);
   if (steps.length === 0) return null;
   // A lone constructive step opens at once; a lone withdrawal or closure waits for a click.
