@@ -351,11 +351,11 @@ export function connect(options: ConnectOptions): TracenetClient {
     let failures = 0;
     while (!signal.aborted) {
       const definition = AuthorityService.watchEvents;
-      const call = grpc.makeServerStreamRequest<{ afterSequence: number }, NodeEvent>(
+      const call = grpc.makeServerStreamRequest<{ afterSequence: number; liveOnly: boolean }, NodeEvent>(
         definition.path,
         (value) => definition.requestSerialize(value),
         (bytes) => definition.responseDeserialize(bytes),
-        { afterSequence: last },
+        { afterSequence: last, liveOnly: false },
         metadata(),
         {},
       );

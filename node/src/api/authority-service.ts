@@ -459,6 +459,10 @@ function watchEvents(
   call.on('cancelled', end);
   call.on('close', end);
   call.on('error', end);
+  if (call.request.liveOnly) {
+    replaying = false;
+    return;
+  }
   void (async () => {
     try {
       for await (const event of deps.store.audit.events.values({ gt: padNumber(last) })) {

@@ -1816,11 +1816,11 @@ describe('WatchEvents', () => {
   afterAll(() => bed?.cleanup());
 
   /** Opens a WatchEvents stream on BEL after `after` and collects what arrives. */
-  function watch(after: number, bearer = token) {
+  function watch(after: number, bearer = token, liveOnly = false) {
     const client = new AuthorityClient(bed.node('BEL').authorityAddress, credentials.createInsecure());
     const metadata = new Metadata();
     metadata.set('authorization', `Bearer ${bearer}`);
-    const stream = client.watchEvents({ afterSequence: after }, metadata);
+    const stream = client.watchEvents({ afterSequence: after, liveOnly }, metadata);
     const events: NodeEvent[] = [];
     let error: unknown;
     stream.on('data', (e: NodeEvent) => events.push(e));
@@ -1872,6 +1872,28 @@ describe('WatchEvents', () => {
       },
     };
   }
+
+  it('live_only sends nothing stored, only the events committed after the call (protocol 7.3)', async () => {
+    await drafts(3);
+    const before = last();
+    const stream = watch(0, token, true);
+    // The stream is open once a first live event arrives; until then drafts keep coming.
+    let live = 0;
+    await waitFor(
+      async () => {
+        await drafts(1);
+        live += 1;
+        return stream.events.length > 0;
+      },
+      10_000,
+      'a live event',
+    );
+    await stream.reached(before + live);
+    const sequences = stream.events.map((e) => e.sequence);
+    expect(sequences.every((n) => n > before)).toBe(true);
+    expect(sequences).toEqual(range(sequences[0] ?? 0, sequences.at(-1) ?? 0));
+    stream.close();
+  });
 
   it('replays after a sequence, continues live, and resumes from the last one seen without loss or repetition', async () => {
     // A long history, so that the replay takes a while.

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
@@ -234,7 +236,9 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   await app.register(fastifyStatic, {
     root: webRoot,
     preCompressed: true,
-    index: ['index.html'],
+    // index.html is served by the route `/` below, with the session state in it.
+    index: false,
+    allowedPath: (path) => path !== '/index.html',
     wildcard: false,
     setHeaders: (reply, path) => {
       reply.header(
@@ -309,8 +313,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   };
   const csrf = app.csrfProtection;
 
-  // What the browser needs before and after sign-in: the node, the CSRF token, the officer if any.
-  app.get('/api/session', async (request, reply) => {
+  /** What the browser needs before and after sign-in: the node, the CSRF token, the officer if any. */
+  const sessionState = async (request: FastifyRequest, reply: FastifyReply) => {
     const csrfToken = reply.generateCsrf();
     const token = request.cookies[SESSION_COOKIE] ?? '';
     let who: unknown = null;
@@ -332,13 +336,27 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
       }
     }
-    return reply.header('cache-control', 'no-store').send({
-      participantId: deps.participantId,
-      csrfToken,
-      who,
-      ended,
-      oidc: deps.oidcConfigured === true,
-    });
+    return { participantId: deps.participantId, csrfToken, who, ended, oidc: deps.oidcConfigured === true };
+  };
+
+  app.get('/api/session', async (request, reply) =>
+    reply.header('cache-control', 'no-store').send(await sessionState(request, reply)),
+  );
+
+  // The application's page, with the session state in a meta element (base64 of its JSON): the
+  // browser starts without waiting one more round trip for /api/session (docs/console.md, slow links).
+  let page: Promise<string> | undefined;
+  app.get('/', async (request, reply) => {
+    page ??= readFile(join(webRoot, 'index.html'), 'utf8');
+    const session = await sessionState(request, reply);
+    const state = Buffer.from(JSON.stringify(session)).toString('base64');
+    // The catalogue the page will ask for, fetched with the page's own files.
+    const language = catalogueLanguage(session.who, request.headers['accept-language']);
+    const html = (await page).replace(
+      '<head>',
+      `<head>\n<meta name="tracenet-session" content="${state}">\n<link rel="preload" href="/assets/messages/${language}.json" as="fetch" crossorigin>`,
+    );
+    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
   });
 
   app.post('/api/session', { onRequest: csrf, config: { rateLimit: SIGN_IN_RATE } }, async (request, reply) => {
@@ -485,7 +503,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     const stream = invokeServerStream(
       deps.methods,
       '/tracenet.v1.Authority/WatchEvents',
-      { afterSequence: Number.isSafeInteger(after) && after > 0 ? after : 0 },
+      // A browser that reconnects resumes after the last event it saw; a new page wants only what happens from now.
+      Number.isSafeInteger(after) && after > 0 ? { afterSequence: after, liveOnly: false } : { afterSequence: 0, liveOnly: true },
       caller,
       (message) => {
         const event = message as NodeEvent;
@@ -549,6 +568,23 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       await app.close();
     },
   };
+}
+
+const LANGUAGES = ['ar', 'zh', 'en', 'fr', 'ru', 'es'];
+
+/**
+ * The language whose catalogue the browser will load first: the officer's own (WhoAmI), else the
+ * first of the browser's languages the console has, else English — the browser's choice kept in its
+ * storage may differ, and then it loads that one instead.
+ */
+function catalogueLanguage(who: unknown, acceptLanguage: string | undefined): string {
+  const own = (who as { language?: string } | null)?.language ?? '';
+  if (LANGUAGES.includes(own)) return own;
+  for (const part of (acceptLanguage ?? '').split(',')) {
+    const base = part.trim().slice(0, 2).toLowerCase();
+    if (LANGUAGES.includes(base)) return base;
+  }
+  return 'en';
 }
 
 function splitHostPort(listen: string): [string, number] {

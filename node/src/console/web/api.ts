@@ -1,4 +1,5 @@
 import { NodeEvent, WhoAmIResponse } from '@tracenet/proto/browser';
+import { fromBase64 } from './buffer-shim.js';
 
 /** A message codec of the generated contract (ts-proto). */
 interface Codec<T> {
@@ -124,11 +125,31 @@ export async function rpc<S extends ServiceDefinition, K extends keyof S['method
   return definition.responseType.fromJSON(json) as ResponseOf<S['methods'][K]>;
 }
 
-/** The node, the CSRF token and the signed-in officer (undefined before sign-in). */
-export async function loadSession(): Promise<SessionState> {
+/** The session state the page came with (index.html's meta element) when signed in, once: later loads ask the node. */
+function inlineSession(): unknown {
+  const meta = document.querySelector('meta[name="tracenet-session"]');
+  const content = meta?.getAttribute('content');
+  meta?.remove();
+  if (!content) return undefined;
+  try {
+    const state = JSON.parse(new TextDecoder().decode(fromBase64(content))) as { who?: unknown };
+    // Signed out in the page may only mean that the browser did not send the SameSite=Strict cookie
+    // with a navigation that came from another site (the identity provider's redirect): ask again.
+    return state.who ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function fetchSession(): Promise<unknown> {
   const response = await fetch('/api/session', { credentials: 'same-origin', cache: 'no-store' });
   if (!response.ok) throw await refusal(response);
-  const body = (await response.json()) as {
+  return response.json();
+}
+
+/** The node, the CSRF token and the signed-in officer (undefined before sign-in). */
+export async function loadSession(): Promise<SessionState> {
+  const body = (inlineSession() ?? (await fetchSession())) as {
     participantId: string;
     csrfToken: string;
     who: unknown;

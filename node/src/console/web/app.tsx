@@ -1,17 +1,10 @@
+import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, currentSession, onSignedOut, signOut } from './api.js';
 import { ErrorMessage } from './components.js';
 import { currentLanguage, LANGUAGES, type Language, languageName, participantName, setLanguage, t } from './i18n.js';
-import { href, useRoute } from './router.js';
-import { AdminScreen } from './screens/admin.js';
-import { ApprovalsScreen } from './screens/approvals.js';
-import { AuditScreen } from './screens/audit.js';
-import { CaseScreen } from './screens/case.js';
-import { ComposeScreen } from './screens/compose.js';
+import { href, type Route, useRoute } from './router.js';
 import { InboxScreen } from './screens/inbox.js';
-import { LookupsScreen } from './screens/lookups.js';
-import { RecordsScreen } from './screens/records.js';
-import { SharingScreen } from './screens/sharing.js';
 import { RoleRefusal, restoreRoute, SignInScreen, saveMyLanguage } from './screens/sign-in.js';
 
 type Role = 'officer' | 'supervisor' | 'auditor' | 'administrator';
@@ -28,29 +21,53 @@ const SECTIONS: ReadonlyArray<{ path: string; label: string; roles: readonly Rol
   { path: 'audit', label: 'nav.audit', roles: ['auditor', 'administrator', 'supervisor'] },
 ];
 
+interface ScreenProps {
+  route: Route;
+  caseId: string;
+}
+
+/**
+ * The screens other than the inbox, loaded when first opened: the first download over a slow link
+ * holds only the shell and the inbox (docs/console.md, slow links).
+ */
+const LAZY: Readonly<Record<string, () => Promise<ComponentType<ScreenProps>>>> = {
+  cases: () =>
+    import('./screens/case.js').then((m) => (p: ScreenProps) => <m.CaseScreen caseId={p.caseId} route={p.route} />),
+  compose: () => import('./screens/compose.js').then((m) => m.ComposeScreen),
+  lookups: () => import('./screens/lookups.js').then((m) => m.LookupsScreen),
+  sharing: () => import('./screens/sharing.js').then((m) => m.SharingScreen),
+  approvals: () => import('./screens/approvals.js').then((m) => m.ApprovalsScreen),
+  records: () => import('./screens/records.js').then((m) => m.RecordsScreen),
+  admin: () => import('./screens/admin.js').then((m) => m.AdminScreen),
+  audit: () => import('./screens/audit.js').then((m) => m.AuditScreen),
+};
+const loaded = new Map<string, ComponentType<ScreenProps>>();
+
 function Page() {
   const route = useRoute();
-  const [section = 'inbox', id] = route.path;
-  switch (section) {
-    case 'cases':
-      return <CaseScreen caseId={id ?? ''} route={route} />;
-    case 'compose':
-      return <ComposeScreen route={route} />;
-    case 'lookups':
-      return <LookupsScreen route={route} />;
-    case 'sharing':
-      return <SharingScreen route={route} />;
-    case 'approvals':
-      return <ApprovalsScreen route={route} />;
-    case 'records':
-      return <RecordsScreen route={route} />;
-    case 'admin':
-      return <AdminScreen route={route} />;
-    case 'audit':
-      return <AuditScreen route={route} />;
-    default:
-      return <InboxScreen route={route} />;
-  }
+  const [section = 'inbox', id = ''] = route.path;
+  const load = LAZY[section];
+  const [, setReady] = useState(0);
+  const [failed, setFailed] = useState<unknown>(undefined);
+  useEffect(() => {
+    if (!load || loaded.has(section)) return;
+    load().then(
+      (screen) => {
+        loaded.set(section, screen);
+        setReady((n) => n + 1);
+      },
+      (error: unknown) => setFailed(error),
+    );
+  }, [section, load]);
+  if (!load) return <InboxScreen route={route} />;
+  const Loaded = loaded.get(section);
+  if (Loaded) return <Loaded route={route} caseId={id} />;
+  if (failed) return <ErrorMessage error={failed} />;
+  return (
+    <p class="loading" aria-busy="true">
+      {t('common.loading')}
+    </p>
+  );
 }
 
 function LanguagePicker({ officerId }: { officerId: string }) {

@@ -26,11 +26,25 @@ export function preferredLanguage(officerId = ''): Language {
   return 'en';
 }
 
+const catalogues = new Map<Language, Promise<Record<string, string>>>();
+
+/** The catalogue of `language`, fetched once (a failed fetch is tried again next time). */
+export function loadCatalogue(language: Language): Promise<Record<string, string>> {
+  let loading = catalogues.get(language);
+  if (!loading) {
+    loading = fetch(`/assets/messages/${language}.json`, { credentials: 'same-origin' }).then(async (response) => {
+      if (!response.ok) throw new Error(`catalogue ${language}: ${response.status}`);
+      return (await response.json()) as Record<string, string>;
+    });
+    loading.catch(() => catalogues.delete(language));
+    catalogues.set(language, loading);
+  }
+  return loading;
+}
+
 /** Loads the catalogue of `next`, sets `lang` and `dir` of the page, remembers the choice for the officer. */
 export async function setLanguage(next: Language, officerId = ''): Promise<void> {
-  const response = await fetch(`/assets/messages/${next}.json`, { credentials: 'same-origin' });
-  if (!response.ok) throw new Error(`catalogue ${next}: ${response.status}`);
-  catalogue = (await response.json()) as Record<string, string>;
+  catalogue = await loadCatalogue(next);
   language = next;
   compiled.clear();
   document.documentElement.lang = next;

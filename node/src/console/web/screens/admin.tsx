@@ -6,7 +6,6 @@ import { KeysTab } from './admin/keys.js';
 import { PeersTab } from './admin/peers.js';
 import { PoliciesTab } from './admin/policies.js';
 import { canAdminister } from './admin/shared.js';
-import './admin.css';
 
 const TABS = ['peers', 'policies', 'keys', 'accounts'] as const;
 type Tab = (typeof TABS)[number];

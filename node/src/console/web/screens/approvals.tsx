@@ -14,7 +14,6 @@ import { formatNumber, participantName, t } from '../i18n.js';
 import { href, type Route } from '../router.js';
 import { HeldRequest } from './approvals/held.js';
 import { usePaged } from './approvals/paged.js';
-import './approvals.css';
 
 type Tab = 'queue' | 'decided' | 'policy';
 const TABS: readonly Tab[] = ['queue', 'decided', 'policy'];

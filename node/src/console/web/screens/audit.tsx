@@ -5,7 +5,6 @@ import { ActionButton, ErrorMessage, Field, Pager, Screen } from '../components.
 import { currentLanguage, formatNumber, t } from '../i18n.js';
 import type { Route } from '../router.js';
 import { usePaged } from './approvals/paged.js';
-import './audit.css';
 
 const PAGE = 500;
 

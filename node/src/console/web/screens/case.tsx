@@ -1,4 +1,3 @@
-import './case/case.css';
 import {
   type Approval,
   ApprovalState,

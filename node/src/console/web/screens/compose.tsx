@@ -21,7 +21,6 @@ import {
 } from './compose/model.js';
 import { PhotoPicker } from './compose/photo-picker.js';
 import { AliasInput, COUNTRY_LIST, CountryList, countryHint } from './compose/suggest.js';
-import './compose.css';
 
 /** A refusal of the node, by form control: the officer's words for each rule broken. */
 type FieldErrors = Readonly<Record<string, string>>;

@@ -1,4 +1,3 @@
-import './inbox.css';
 import {
   AuthorityDefinition,
   type Case,

@@ -3,7 +3,6 @@ import { t } from '../i18n.js';
 import { href, type Route } from '../router.js';
 import { HitsView } from './lookups/hits.js';
 import { LookupSearch } from './lookups/search.js';
-import './lookups.css';
 
 /** Lookups: the hit / no-hit search across the federation, and the owner's view of hits on this node's records. */
 export function LookupsScreen(props: { route: Route }) {

@@ -2,7 +2,6 @@ import type { Route } from '../router.js';
 import { ImportScreen } from './records/import.js';
 import { RecordScreen } from './records/record.js';
 import { SearchScreen } from './records/search.js';
-import './records.css';
 
 /** The Records section: `#/records` (search), `#/records/import`, `#/records/<recordId>`. */
 export function RecordsScreen({ route }: { route: Route }) {

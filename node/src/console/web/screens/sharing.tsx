@@ -12,7 +12,6 @@ import { onNodeEvent, rpc } from '../api.js';
 import { Screen, Show, Time, useLoad } from '../components.js';
 import { participantName, t } from '../i18n.js';
 import { href, type Route } from '../router.js';
-import './lookups.css';
 import { DecideConsent } from './sharing/decide.js';
 import { PassOn } from './sharing/pass-on.js';
 import { Basis, Participant, Restrictions } from './sharing/restrictions.js';

@@ -4,7 +4,6 @@ import { AccessDefinition } from '@tracenet/proto/browser';
 import { type ApiError, currentSession, rpc, signIn } from '../api.js';
 import { ErrorMessage, Field, Screen } from '../components.js';
 import { currentLanguage, officerLanguage, onLanguageChange, participantName, setLanguage, t } from '../i18n.js';
-import './sign-in.css';
 
 /** Where the route of the console waits while the officer signs in at the identity provider. */
 const ROUTE_KEY = 'tracenet.signin.route';

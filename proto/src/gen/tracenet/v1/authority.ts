@@ -290,6 +290,11 @@ export interface GetPeerPolicyResponse {
 /** WatchEventsRequest says where to resume: 0 for every stored event. */
 export interface WatchEventsRequest {
   afterSequence: number;
+  /**
+   * Only the events committed after the call: nothing stored is replayed, whatever
+   * after_sequence says (a console that opens and shows current lists does not need the history).
+   */
+  liveOnly: boolean;
 }
 
 /** RotateKeysRequest says how long the previous keys stay valid. */
@@ -2566,13 +2571,16 @@ export const GetPeerPolicyResponse: MessageFns<GetPeerPolicyResponse> = {
 };
 
 function createBaseWatchEventsRequest(): WatchEventsRequest {
-  return { afterSequence: 0 };
+  return { afterSequence: 0, liveOnly: false };
 }
 
 export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
   encode(message: WatchEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.afterSequence !== 0) {
       writer.uint32(8).uint64(message.afterSequence);
+    }
+    if (message.liveOnly !== false) {
+      writer.uint32(16).bool(message.liveOnly);
     }
     return writer;
   },
@@ -2598,6 +2606,14 @@ export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
             message.afterSequence = longToNumber(reader.uint64());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.liveOnly = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2617,6 +2633,11 @@ export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
         : isSet(object.after_sequence)
         ? globalThis.Number(object.after_sequence)
         : 0,
+      liveOnly: isSet(object.liveOnly)
+        ? globalThis.Boolean(object.liveOnly)
+        : isSet(object.live_only)
+        ? globalThis.Boolean(object.live_only)
+        : false,
     };
   },
 
@@ -2624,6 +2645,9 @@ export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
     const obj: any = {};
     if (message.afterSequence !== 0) {
       obj.afterSequence = Math.round(message.afterSequence);
+    }
+    if (message.liveOnly !== false) {
+      obj.liveOnly = message.liveOnly;
     }
     return obj;
   },
@@ -2634,6 +2658,7 @@ export const WatchEventsRequest: MessageFns<WatchEventsRequest> = {
   fromPartial(object: DeepPartial<WatchEventsRequest>): WatchEventsRequest {
     const message = createBaseWatchEventsRequest();
     message.afterSequence = object.afterSequence ?? 0;
+    message.liveOnly = object.liveOnly ?? false;
     return message;
   },
 };
