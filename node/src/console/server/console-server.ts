@@ -504,7 +504,9 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       deps.methods,
       '/tracenet.v1.Authority/WatchEvents',
       // A browser that reconnects resumes after the last event it saw; a new page wants only what happens from now.
-      Number.isSafeInteger(after) && after > 0 ? { afterSequence: after, liveOnly: false } : { afterSequence: 0, liveOnly: true },
+      Number.isSafeInteger(after) && after > 0
+        ? { afterSequence: after, liveOnly: false }
+        : { afterSequence: 0, liveOnly: true },
       caller,
       (message) => {
         const event = message as NodeEvent;

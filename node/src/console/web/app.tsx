@@ -32,7 +32,9 @@ interface ScreenProps {
  */
 const LAZY: Readonly<Record<string, () => Promise<ComponentType<ScreenProps>>>> = {
   cases: () =>
-    import('./screens/case.js').then((m) => (p: ScreenProps) => <m.CaseScreen caseId={p.caseId} route={p.route} />),
+    import('./screens/case.js').then(({ CaseScreen }) => (p: ScreenProps) => (
+      <CaseScreen caseId={p.caseId} route={p.route} />
+    )),
   compose: () => import('./screens/compose.js').then((m) => m.ComposeScreen),
   lookups: () => import('./screens/lookups.js').then((m) => m.LookupsScreen),
   sharing: () => import('./screens/sharing.js').then((m) => m.SharingScreen),
