@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,14 +78,15 @@ export async function expectAccessible(page: Page): Promise<void> {
 
 /**
  * Saves a screenshot named `name` (e.g. `inbox-en`): into docs/console/ when
- * TRACENET_SCREENSHOTS=1 (scripts/console-screenshots.mjs, for docs/console.md), else next to
+ * TRACENET_SCREENSHOTS=1 and docs/console.md shows it (scripts/console-screenshots.mjs), else next to
  * the test run's temporary files. Returns the path.
  */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  const folder =
-    process.env.TRACENET_SCREENSHOTS === '1'
-      ? SCREENSHOTS
-      : join(process.env.TMPDIR ?? '/tmp', 'tracenet-console-shots');
+  // Into the docs only the pictures docs/console.md shows; the others stay with the run.
+  const shown =
+    process.env.TRACENET_SCREENSHOTS === '1' &&
+    readFileSync(join(SCREENSHOTS, '..', 'console.md'), 'utf8').includes(`(console/${name}.png)`);
+  const folder = shown ? SCREENSHOTS : join(process.env.TMPDIR ?? '/tmp', 'tracenet-console-shots');
   await mkdir(folder, { recursive: true });
   const path = join(folder, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
