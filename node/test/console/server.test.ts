@@ -381,7 +381,10 @@ describe('the console server over HTTPS', () => {
     const stolen = olga.jar.cookies.get(SESSION_COOKIE) ?? '';
     const out = await post(olga, '/api/session/end', {});
     expect(out.status).toBe(200);
-    expect(out.setCookies.some((l) => l.startsWith(`${SESSION_COOKIE}=;`))).toBe(true);
+    // Cleared with the attributes it was set with: a browser ignores a __Host- cookie without Secure.
+    const cleared = out.setCookies.find((l) => l.startsWith(`${SESSION_COOKIE}=;`)) ?? '';
+    expect(cleared).toMatch(/; Secure/);
+    expect(cleared).toMatch(/; Path=\/(;|$)/);
     expect(olga.jar.cookies.has(SESSION_COOKIE)).toBe(false);
     const thief = await browser();
     thief.jar.cookies.set(SESSION_COOKIE, stolen);
@@ -443,6 +446,83 @@ describe('the console server over HTTPS', () => {
     const cancelled = new URL(await signInAsUser(String(again.headers.location), callback, 'ana', { cancel: true }));
     const denied = await send('GET', `${cancelled.pathname}${cancelled.search}`, { jar: b.jar });
     expect(denied.headers.location).toBe('/?signin=oidc_provider_refused');
+  });
+
+  it('reads no body before the session is checked: a huge upload without a session is refused at once', async () => {
+    const b = await browser();
+    const url = new URL(origin);
+    for (const [path, type] of [
+      ['/api/import?format=csv', 'application/json'],
+      ['/api/rpc/tracenet.v1.Cases/ListCases', 'application/json'],
+    ] as const) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'POST',
+            path,
+            rejectUnauthorized: false,
+            headers: {
+              cookie: b.jar.header(),
+              'x-csrf-token': b.csrf,
+              'content-type': type,
+              'content-length': String(400 * 1024 * 1024),
+            },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+            req.destroy();
+          },
+        );
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+        });
+        // 1 KiB of the announced 400 MiB: the answer comes without waiting for the rest.
+        req.write(Buffer.alloc(1024, 0x20));
+      });
+      expect(status, path).toBe(401);
+    }
+  });
+
+  it('refuses a call larger than the Authority port takes, whatever the JSON limit', async () => {
+    const olga = await signIn('olga');
+    const huge = 'x'.repeat(5 * 1024 * 1024);
+    const answer = await rpc(olga, 'Authority/SendNotice', { recipient: 'BEL', subject: 's', text: huge });
+    expect(answer.json().error?.rule).toBe('max_bytes');
+  });
+
+  it('ends live updates at sign-out, and keeps at most 4 streams per session', async () => {
+    const olga = await signIn('olga');
+    const url = new URL(origin);
+    const open = () =>
+      new Promise<{ status: number; ended: Promise<void>; close(): void }>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: '/api/events',
+            rejectUnauthorized: false,
+            headers: { cookie: olga.jar.header() },
+          },
+          (res) => {
+            const ended = new Promise<void>((done) => res.on('end', () => done()));
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, ended, close: () => req.destroy() });
+          },
+        );
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ECONNRESET') reject(error);
+        });
+        req.end();
+      });
+    const streams = [await open(), await open(), await open(), await open()];
+    expect(streams.map((s) => s.status)).toEqual([200, 200, 200, 200]);
+    const fifth = await open();
+    expect(fifth.status).toBe(429);
+    await post(olga, '/api/session/end', {});
+    await Promise.all(streams.map((s) => s.ended));
   });
 
   it('limits sign-in to 20 a minute per address with a Tracenet 429, and measures what a flood audits', async () => {

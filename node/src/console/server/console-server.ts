@@ -77,6 +77,12 @@ const OIDC_STATE_COOKIE = '__Host-tracenet-oidc';
 const SIGN_IN_RATE = { max: 20, timeWindow: 60_000 };
 /** Sessions whose last activity the console remembers; beyond it, the ones idle for longest are dropped. */
 const MAX_TRACKED_SESSIONS = 10_000;
+/** Largest encoded request a console call may make: the Authority port's own limit (node.ts). */
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+/** Live-update streams one session may hold open (a few tabs). */
+const MAX_STREAMS_PER_SESSION = 4;
+/** Events written but not yet read by a browser before its stream is cut off. */
+const MAX_UNREAD_EVENT_BYTES = 1024 * 1024;
 /** Largest JSON body of a call (a trace request with its photos of the markings). */
 const BODY_LIMIT = 12 * 1024 * 1024;
 const SERVICES = [AuthorityDefinition, CasesDefinition, RecordsDefinition, LookupsDefinition, AccessDefinition];
@@ -91,6 +97,7 @@ const OWN_ROUTES = new Set([
 interface MessageCodec {
   fromJSON(object: unknown): unknown;
   toJSON(message: never): unknown;
+  encode(message: never): { finish(): Uint8Array };
 }
 interface ConsoleMethod {
   readonly path: string;
@@ -200,6 +207,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // A stop does not wait for browsers: open uploads and live-update streams are cut.
+    forceCloseConnections: true,
   });
   /** Last activity of each session seen by the console (sha-256 of its token → ms). */
   const lastSeen = new Map<string, number>();
@@ -228,7 +237,9 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   await app.register(fastifyCookie);
   await app.register(fastifyCsrf, {
     cookieKey: CSRF_COOKIE,
-    cookieOpts: { path: '/', httpOnly: true, secure: true, sameSite: 'strict', signed: false },
+    // Lax: a link from another site that opens the console must not replace the secret of open tabs;
+    // the protection is the token in the x-csrf-token header, which another site cannot read.
+    cookieOpts: { path: '/', httpOnly: true, secure: true, sameSite: 'lax', signed: false },
   });
   await app.register(fastifyRateLimit, { global: true, max: 1200, timeWindow: 60_000 });
 
@@ -247,6 +258,19 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       );
     },
   });
+
+  /**
+   * Clears the session cookie. A `__Host-` cookie is only replaced by one with the same attributes
+   * (`Secure` above all): without them the browser would keep the session.
+   */
+  const clearSession = (reply: FastifyReply) =>
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'strict' });
+  /** The open live-update streams of each session (by {@link sessionKey}): capped, and ended at sign-out. */
+  const streams = new Map<string, Set<() => void>>();
+  const endStreams = (key: string) => {
+    for (const end of streams.get(key) ?? []) end();
+    streams.delete(key);
+  };
 
   const remember = (token: string) => {
     const now = deps.clock.now();
@@ -289,17 +313,32 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   };
 
   /** The session token of the cookie, after the idle check; throws UNAUTHORIZED. */
-  const sessionOf = async (request: FastifyRequest, reply: FastifyReply): Promise<Caller> => {
+  const sessionOf = async (request: FastifyRequest, reply: FastifyReply, touch = true): Promise<Caller> => {
     const token = request.cookies[SESSION_COOKIE] ?? '';
     const peer = peerOf(request);
     if (token === '') throw consoleError(ErrorCode.ERROR_CODE_UNAUTHORIZED, 'sign in first', 'session', 'signed_out');
     const key = sessionKey(token);
     const now = deps.clock.now();
     const last = lastSeen.get(key);
-    if (last !== undefined && now - last > deps.settings.idleTimeoutMs) {
-      lastSeen.delete(key);
+    // A session this console did not open (a restart, an evicted entry, a made-up cookie) is not
+    // taken on trust: the node's refusal when it refuses the token too, else the session is ended
+    // and the officer signs in again.
+    if (last === undefined) {
+      await invokeUnary(deps.methods, '/tracenet.v1.Access/WhoAmI', {}, { token, peer });
       await invokeUnary(deps.methods, '/tracenet.v1.Access/Logout', {}, { token, peer }).catch(() => undefined);
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      clearSession(reply);
+      throw consoleError(
+        ErrorCode.ERROR_CODE_UNAUTHORIZED,
+        'this console did not open the session (it restarted, or the session is unknown); sign in again',
+        'session',
+        'signed_out',
+      );
+    }
+    if (now - last > deps.settings.idleTimeoutMs) {
+      lastSeen.delete(key);
+      endStreams(key);
+      await invokeUnary(deps.methods, '/tracenet.v1.Access/Logout', {}, { token, peer }).catch(() => undefined);
+      clearSession(reply);
       throw consoleError(
         ErrorCode.ERROR_CODE_UNAUTHORIZED,
         `signed out after ${Math.round(deps.settings.idleTimeoutMs / 60_000)} minutes without activity`,
@@ -307,11 +346,19 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
         'session_idle',
       );
     }
-    lastSeen.delete(key);
-    lastSeen.set(key, now);
+    if (touch) {
+      lastSeen.delete(key);
+      lastSeen.set(key, now);
+    }
     return { token, peer };
   };
   const csrf = app.csrfProtection;
+  /** The caller of each request whose session `signedIn` checked, before its body was read. */
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  /** onRequest hook: no body is read for a browser that is not signed in (throws UNAUTHORIZED). */
+  const signedIn = async (request: FastifyRequest, reply: FastifyReply) => {
+    callers.set(request, await sessionOf(request, reply));
+  };
 
   /** What the browser needs before and after sign-in: the node, the CSRF token, the officer if any. */
   const sessionState = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -333,7 +380,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
         // Why the session is over (expired, idle, ended elsewhere): the sign-in screen says so.
         const failure = TracenetError.from(error);
         if (failure.code === ErrorCode.ERROR_CODE_UNAUTHORIZED) ended = { code: failure.codeName, rule: failure.rule };
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        clearSession(reply);
       }
     }
     return { participantId: deps.participantId, csrfToken, who, ended, oidc: deps.oidcConfigured === true };
@@ -380,11 +427,12 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     const token = request.cookies[SESSION_COOKIE] ?? '';
     if (token !== '') {
       lastSeen.delete(sessionKey(token));
+      endStreams(sessionKey(token));
       await invokeUnary(deps.methods, '/tracenet.v1.Access/Logout', {}, { token, peer: peerOf(request) }).catch(
         () => undefined,
       );
     }
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    clearSession(reply);
     return reply.send({});
   });
 
@@ -395,7 +443,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   const backToSignIn = (reply: FastifyReply, rule: string) =>
     reply
       .header('cache-control', 'no-store')
-      .clearCookie(OIDC_STATE_COOKIE, { path: '/' })
+      .clearCookie(OIDC_STATE_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' })
       .redirect(`/?signin=${encodeURIComponent(rule.replace(/[^a-z0-9_]/g, '') || 'oidc')}`, 302);
   const stateCookie = { path: '/', httpOnly: true, secure: true, sameSite: 'lax' as const, maxAge: 600 };
 
@@ -436,7 +484,10 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
         { token: '', peer: peerOf(request) },
       )) as LoginResponse;
       await openSession(request, reply, opened);
-      return reply.header('cache-control', 'no-store').clearCookie(OIDC_STATE_COOKIE, { path: '/' }).redirect('/', 302);
+      return reply
+        .header('cache-control', 'no-store')
+        .clearCookie(OIDC_STATE_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' })
+        .redirect('/', 302);
     } catch (error) {
       const failure = TracenetError.from(error);
       if (failure.code === ErrorCode.ERROR_CODE_INTERNAL) logger.error({ err: error }, 'OIDC sign-in failed');
@@ -449,7 +500,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   // protobuf JSON; the response is protobuf JSON, a refusal a ConsoleErrorBody.
   app.post<{ Params: { service: string; method: string } }>(
     '/api/rpc/:service/:method',
-    { onRequest: csrf },
+    { onRequest: [csrf, signedIn] },
     async (request, reply) => {
       const path = `/${request.params.service}/${request.params.method}`;
       try {
@@ -461,7 +512,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
             'method',
             'known_method',
           );
-        const caller = await sessionOf(request, reply);
+        const caller = callers.get(request) ?? (await sessionOf(request, reply));
         const body = request.body ?? {};
         if (typeof body !== 'object' || Array.isArray(body))
           throw consoleError(ErrorCode.ERROR_CODE_MALFORMED, 'the body must be a JSON object', 'request', 'json');
@@ -475,6 +526,15 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
             { field: 'request', rule: 'json', cause },
           );
         }
+        // No larger than the Authority port takes (its maxReceiveBytes): the console is no way around it.
+        const size = method.requestType.encode(message as never).finish().length;
+        if (size > MAX_REQUEST_BYTES)
+          throw consoleError(
+            ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE,
+            `the request is ${size} bytes encoded; the node takes at most ${MAX_REQUEST_BYTES}`,
+            'request',
+            'max_bytes',
+          );
         const response = await invokeUnary(deps.methods, path, message, caller);
         return reply.header('cache-control', 'no-store').send(method.responseType.toJSON(response as never));
       } catch (error) {
@@ -484,13 +544,30 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   );
 
   // Live updates: the node's event stream (WatchEvents) as server-sent events, one `event` per NodeEvent.
+  // The session is checked before anything is sent and again at every keep-alive; a session has at
+  // most MAX_STREAMS_PER_SESSION streams; a browser that stops reading is cut off (it resumes with
+  // Last-Event-ID); signing out ends the session's streams.
   app.get<{ Querystring: { after?: string } }>('/api/events', async (request, reply) => {
     let caller: Caller;
     try {
-      caller = await sessionOf(request, reply);
+      caller = await sessionOf(request, reply, false);
+      await invokeUnary(deps.methods, '/tracenet.v1.Access/WhoAmI', {}, caller);
     } catch (error) {
       return sendError(reply, error, logger);
     }
+    const key = sessionKey(caller.token);
+    const open = streams.get(key) ?? new Set<() => void>();
+    if (open.size >= MAX_STREAMS_PER_SESSION)
+      return sendError(
+        reply,
+        consoleError(
+          ErrorCode.ERROR_CODE_RATE_LIMITED,
+          `at most ${MAX_STREAMS_PER_SESSION} live-update streams per session`,
+          'events',
+          'streams_per_session',
+        ),
+        logger,
+      );
     const after = Number(request.headers['last-event-id'] ?? request.query.after ?? 0);
     reply.hijack();
     const raw = reply.raw;
@@ -500,7 +577,19 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       'x-content-type-options': 'nosniff',
     });
     raw.write(': tracenet events\n\n');
-    const stream = invokeServerStream(
+    let closed = false;
+    let keepAlive: { cancel(): void } | undefined;
+    let stream: { cancel(): void } | undefined;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      keepAlive?.cancel();
+      stream?.cancel();
+      open.delete(close);
+      if (open.size === 0 && streams.get(key) === open) streams.delete(key);
+      raw.end();
+    };
+    stream = invokeServerStream(
       deps.methods,
       '/tracenet.v1.Authority/WatchEvents',
       // A browser that reconnects resumes after the last event it saw; a new page wants only what happens from now.
@@ -509,19 +598,36 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
         : { afterSequence: 0, liveOnly: true },
       caller,
       (message) => {
+        if (closed) return;
         const event = message as NodeEvent;
         raw.write(`id: ${event.sequence}\nevent: node\ndata: ${JSON.stringify(NodeEvent.toJSON(event))}\n\n`);
+        if (raw.writableLength > MAX_UNREAD_EVENT_BYTES) close();
       },
       (error) => {
-        if (error) raw.write(`event: end\ndata: ${JSON.stringify({ code: error.codeName, rule: error.rule })}\n\n`);
-        raw.end();
+        if (error && !closed)
+          raw.write(`event: end\ndata: ${JSON.stringify({ code: error.codeName, rule: error.rule })}\n\n`);
+        close();
       },
     );
-    const keepAlive = deps.clock.setInterval(() => raw.write(': keep-alive\n\n'), 25_000).unref();
-    request.raw.on('close', () => {
-      keepAlive.cancel();
-      stream.cancel();
-    });
+    // At each keep-alive the session must still be open (not idle, not ended, not expired on the node).
+    keepAlive = deps.clock
+      .setInterval(() => {
+        void (async () => {
+          try {
+            await sessionOf(request, reply, false);
+            await invokeUnary(deps.methods, '/tracenet.v1.Access/WhoAmI', {}, caller);
+            if (!closed) raw.write(': keep-alive\n\n');
+          } catch {
+            close();
+          }
+        })();
+      }, 25_000)
+      .unref();
+    if (!closed) {
+      open.add(close);
+      streams.set(key, open);
+    }
+    request.raw.on('close', close);
   });
 
   app.setNotFoundHandler((request, reply) =>

@@ -57,17 +57,28 @@ export function importRoute(deps: ImportRouteDeps) {
   const logger = deps.logger.child({ route: 'import' });
   return async (scope: FastifyInstance): Promise<void> => {
     // The body stays a stream: the route reads it itself, a chunk at a time, never buffered whole.
-    scope.addContentTypeParser('application/octet-stream', { bodyLimit: limit }, (_request, _payload, done) =>
-      done(null, undefined),
-    );
+    // No other parser in this scope: nothing (JSON, text) is read whole under the import's limit,
+    // and a body of another type is refused by the handler without being read.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    const callers = new WeakMap<FastifyRequest, Caller>();
     scope.post<{ Querystring: { format?: string; dryRun?: string } }>(
       '/api/import',
-      { onRequest: scope.csrfProtection, bodyLimit: limit },
+      {
+        // The session is checked before a byte of the body is read.
+        onRequest: [
+          scope.csrfProtection,
+          async (request, reply) => {
+            callers.set(request, await deps.sessionOf(request, reply));
+          },
+        ],
+        bodyLimit: limit,
+      },
       async (request, reply) => {
         let caller: Caller;
         let format: ImportFormat;
         try {
-          caller = await deps.sessionOf(request, reply);
+          caller = callers.get(request) ?? (await deps.sessionOf(request, reply));
           const kind = (request.query.format ?? '').toLowerCase();
           const named = FORMATS[kind];
           if (named === undefined)
@@ -94,7 +105,6 @@ export function importRoute(deps: ImportRouteDeps) {
               'import_size',
             );
         } catch (error) {
-          request.raw.resume();
           return refuse(reply, error);
         }
         const dryRun = request.query.dryRun === 'true' || request.query.dryRun === '1';

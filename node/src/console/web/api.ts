@@ -125,17 +125,18 @@ export async function rpc<S extends ServiceDefinition, K extends keyof S['method
   return definition.responseType.fromJSON(json) as ResponseOf<S['methods'][K]>;
 }
 
-/** The session state the page came with (index.html's meta element) when signed in, once: later loads ask the node. */
+/** The session state the page came with (index.html's meta element), once: later loads ask the node. */
 function inlineSession(): unknown {
   const meta = document.querySelector('meta[name="tracenet-session"]');
   const content = meta?.getAttribute('content');
   meta?.remove();
   if (!content) return undefined;
   try {
-    const state = JSON.parse(new TextDecoder().decode(fromBase64(content))) as { who?: unknown };
-    // Signed out in the page may only mean that the browser did not send the SameSite=Strict cookie
-    // with a navigation that came from another site (the identity provider's redirect): ask again.
-    return state.who ? state : undefined;
+    const state = JSON.parse(new TextDecoder().decode(fromBase64(content))) as { who?: unknown; ended?: unknown };
+    // Signed out without a reason may only mean that the browser did not send the SameSite=Strict
+    // cookie with a navigation that came from another site (the identity provider's redirect): ask
+    // again. A session that ended says so here, once (the cookie is cleared with this page).
+    return state.who || state.ended ? state : undefined;
   } catch {
     return undefined;
   }
