@@ -578,18 +578,18 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     });
     raw.write(': tracenet events\n\n');
     let closed = false;
-    let keepAlive: { cancel(): void } | undefined;
-    let stream: { cancel(): void } | undefined;
+    // Set below; `close` may run before (a stream that ends at once).
+    const handles: { keepAlive?: { cancel(): void }; stream?: { cancel(): void } } = {};
     const close = () => {
       if (closed) return;
       closed = true;
-      keepAlive?.cancel();
-      stream?.cancel();
+      handles.keepAlive?.cancel();
+      handles.stream?.cancel();
       open.delete(close);
       if (open.size === 0 && streams.get(key) === open) streams.delete(key);
       raw.end();
     };
-    stream = invokeServerStream(
+    handles.stream = invokeServerStream(
       deps.methods,
       '/tracenet.v1.Authority/WatchEvents',
       // A browser that reconnects resumes after the last event it saw; a new page wants only what happens from now.
@@ -610,7 +610,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       },
     );
     // At each keep-alive the session must still be open (not idle, not ended, not expired on the node).
-    keepAlive = deps.clock
+    handles.keepAlive = deps.clock
       .setInterval(() => {
         void (async () => {
           try {
