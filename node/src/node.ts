@@ -67,7 +67,7 @@ import { AccessControl } from './access/access-control.js';
 import { OidcSignIn } from './access/oidc-sign-in.js';
 import { addAccessService } from './api/access-service.js';
 import { ServiceTable } from './api/service-table.js';
-import { type ConsoleServer, startConsole } from './console/server/console-server.js';
+import type { ConsoleServer } from './console/server/console-server.js';
 import { ServiceGroup } from './util/lifecycle.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
 import { Approvals } from './workflow/approvals.js';
@@ -656,7 +656,8 @@ export class TracenetNode {
     addReflection(this.#authority.server);
     this.#authorityAddress = withPort(authority.listen, await this.#authority.listen(authority.listen));
     if (config.console.listen !== '')
-      this.#console = await startConsole({
+      // Loaded only for a node with a console: Fastify and its plugins stay out of the others' memory.
+      this.#console = await (await import('./console/server/console-server.js')).startConsole({
         settings: config.console,
         methods: server,
         tls: await this.#consoleTls(),
