@@ -37,17 +37,42 @@ function registered(methods: ServiceTable, path: string, streaming: 'unary' | 's
   return method;
 }
 
-/** The call object a grpc-js handler reads: request, metadata, path, peer, cancellation. */
-function callOf(path: string, request: unknown, caller: Caller) {
-  return Object.assign(new EventEmitter(), {
-    request,
+/** What a grpc-js handler reads of its call besides the messages: metadata, path, peer, cancellation. */
+function callFields(path: string, caller: Caller) {
+  return {
     metadata: metadataOf(caller),
     cancelled: false,
     getPath: () => path,
     getPeer: () => caller.peer,
     getDeadline: () => Number.POSITIVE_INFINITY,
     sendMetadata: () => undefined,
-  });
+  };
+}
+
+/** The call object of a unary or server-streaming handler. */
+function callOf(path: string, request: unknown, caller: Caller) {
+  return Object.assign(new EventEmitter(), { request, ...callFields(path, caller) });
+}
+
+/** The TracenetError of what a handler failed with: a status object (its callback, its 'error' event) or an Error. */
+function failureOf(error: unknown): TracenetError {
+  if (error instanceof Error || typeof error !== 'object' || error === null) return TracenetError.from(error);
+  return TracenetError.from(Object.assign(new Error((error as Partial<StatusObject>).details ?? ''), error));
+}
+
+/** `onEnd`, called at most once. */
+function once(onEnd: (error: TracenetError | undefined) => void) {
+  let ended = false;
+  return {
+    get ended() {
+      return ended;
+    },
+    end(error: TracenetError | undefined) {
+      if (ended) return;
+      ended = true;
+      onEnd(error);
+    },
+  };
 }
 
 /**
@@ -59,7 +84,7 @@ export function invokeUnary(methods: ServiceTable, path: string, request: unknow
   const method = registered(methods, path, 'unary');
   return new Promise((resolve, reject) => {
     const callback = (error: ServerErrorResponse | Partial<StatusObject> | null, response?: unknown) => {
-      if (error) reject(TracenetError.from(Object.assign(new Error(error.details ?? ''), error)));
+      if (error) reject(failureOf(error));
       else resolve(response);
     };
     (method.handler as (call: unknown, callback: unknown) => void)(callOf(path, request, caller), callback);
@@ -85,20 +110,15 @@ export function invokeServerStream(
   onEnd: (error: TracenetError | undefined) => void,
 ): OpenStream {
   const method = registered(methods, path, 'server');
-  let ended = false;
-  const end = (error: TracenetError | undefined) => {
-    if (ended) return;
-    ended = true;
-    onEnd(error);
-  };
+  const done = once(onEnd);
   const call = Object.assign(callOf(path, request, caller), {
     write: (message: unknown) => {
-      if (!ended) onMessage(message);
+      if (!done.ended) onMessage(message);
       return true;
     },
-    end: () => end(undefined),
+    end: () => done.end(undefined),
   });
-  call.on('error', (error: unknown) => end(TracenetError.from(error)));
+  call.on('error', (error: unknown) => done.end(failureOf(error)));
   (method.handler as (call: unknown) => void)(call);
   return {
     cancel: () => {
@@ -106,7 +126,7 @@ export function invokeServerStream(
       call.cancelled = true;
       call.emit('cancelled');
       call.emit('close');
-      end(undefined);
+      done.end(undefined);
     },
   };
 }
@@ -137,18 +157,13 @@ export function invokeDuplexStream(
   onEnd: (error: TracenetError | undefined) => void,
 ): DuplexStream {
   const method = registered(methods, path, 'duplex');
-  let ended = false;
+  const done = once(onEnd);
   let drain: (() => void) | undefined;
   let requestsEnded = false;
   const endRequests = () => {
     if (requestsEnded) return;
     requestsEnded = true;
     requests.push(null);
-  };
-  const end = (error: TracenetError | undefined) => {
-    if (ended) return;
-    ended = true;
-    onEnd(error);
   };
   const requests = new Readable({
     objectMode: true,
@@ -160,36 +175,29 @@ export function invokeDuplexStream(
     },
   });
   const call = Object.assign(requests, {
-    metadata: metadataOf(caller),
-    cancelled: false,
-    getPath: () => path,
-    getPeer: () => caller.peer,
-    getDeadline: () => Number.POSITIVE_INFINITY,
-    sendMetadata: () => undefined,
+    ...callFields(path, caller),
     write: (message: unknown) => {
-      if (!ended && !call.cancelled) onMessage(message);
+      if (!done.ended && !call.cancelled) onMessage(message);
       return true;
     },
-    end: () => end(undefined),
+    end: () => done.end(undefined),
   });
   // The handler reports its failure as grpc-js handlers do: an 'error' event with the status object.
-  call.on('error', (error: Partial<StatusObject> & object) =>
-    end(TracenetError.from(error instanceof Error ? error : Object.assign(new Error(error.details ?? ''), error))),
-  );
+  call.on('error', (error: unknown) => done.end(failureOf(error)));
   (method.handler as (call: unknown) => void)(call);
   return {
-    write: (message) => (ended || call.cancelled || requestsEnded ? true : requests.push(message)),
+    write: (message) => (done.ended || call.cancelled || requestsEnded ? true : requests.push(message)),
     onDrain: (listener) => {
       drain = listener;
     },
     end: () => {
-      if (!ended && !call.cancelled) endRequests();
+      if (!done.ended && !call.cancelled) endRequests();
     },
     cancel: () => {
       if (call.cancelled) return;
       call.cancelled = true;
       call.emit('cancelled');
-      end(undefined);
+      done.end(undefined);
       // The handler may be waiting for the next chunk: end its requests so that it sees the cancel.
       endRequests();
     },
