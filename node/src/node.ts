@@ -73,6 +73,7 @@ import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util
 import { Approvals } from './workflow/approvals.js';
 import { PolicyStore } from './workflow/policy.js';
 import { Workflow } from './workflow/workflow.js';
+import { hostAndPort, withPort } from './util/host-port.js';
 
 /** What a node is made of; tests inject the clock, logger or transport. */
 export interface NodeOptions {
@@ -128,16 +129,9 @@ export interface RuntimeInfo {
 /** Largest request message of the Authority port (an import sends its rows in messages below it). */
 const AUTHORITY_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
 
-function withPort(address: string, port: number): string {
-  return `${address.slice(0, address.lastIndexOf(':'))}:${port}`;
-}
-
 /** Whether "host:port" names a loopback address (127.0.0.0/8, ::1, localhost). */
 function isLoopback(address: string): boolean {
-  const host = address
-    .slice(0, address.lastIndexOf(':'))
-    .replace(/^\[(.*)\]$/, '$1')
-    .toLowerCase();
+  const host = hostAndPort(address).host.toLowerCase();
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1' || host === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(host);

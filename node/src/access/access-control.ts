@@ -17,7 +17,7 @@ import {
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
 
 /** The languages of the console (the six UN languages), as an officer's `language` names them. */
-const CONSOLE_LANGUAGES = ['ar', 'zh', 'en', 'fr', 'ru', 'es'] as const;
+export const CONSOLE_LANGUAGES = ['ar', 'zh', 'en', 'fr', 'ru', 'es'] as const;
 
 /** Every role, in the order they are listed. */
 export const ROLES: readonly Role[] = ['officer', 'supervisor', 'auditor', 'administrator'];

@@ -3,6 +3,7 @@ import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { FederationClient } from '@tracenet/proto';
 import { PEER_SERVER_NAME, type TlsMaterial } from '../identity/tls.js';
 import { EXIT } from './exit-codes.js';
+import { hostAndPort } from '../util/host-port.js';
 
 /**
  * What `tracenet peers check` found: the peer answers with the pinned certificate and accepts
@@ -34,18 +35,13 @@ export function peerCheckExitCode(verdict: PeerCheckVerdict): number {
 /** Socket errors that mean nothing answers at the endpoint. */
 const DOWN = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
-function splitEndpoint(endpoint: string): { host: string; port: number } {
-  const at = endpoint.lastIndexOf(':');
-  return { host: endpoint.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(endpoint.slice(at + 1)) };
-}
-
 /** Step 1: TCP and TLS to the endpoint, reading the certificate it presents (nothing trusted yet). */
 function handshake(
   endpoint: string,
   tls: TlsMaterial,
   timeoutMs: number,
 ): Promise<{ fingerprint: string } | { down: string } | { tlsError: string }> {
-  const { host, port } = splitEndpoint(endpoint);
+  const { host, port } = hostAndPort(endpoint);
   return new Promise((resolve) => {
     let connected = false;
     const socket = tlsConnect({

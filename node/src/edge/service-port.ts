@@ -7,6 +7,7 @@ import type { TlsMaterial } from '../identity/tls.js';
 import { systemScheduler } from '../util/scheduler.js';
 import { ArrivalSlots, arrivalInterceptor } from './interceptors.js';
 import type { RefusalSource } from '../federation/refusal-tally.js';
+import { hostAndPort } from '../util/host-port.js';
 
 /** What one port accepts at most, and for how long (docs/reliability.md, section Security). */
 export interface PortLimits {
@@ -137,9 +138,7 @@ export class ServicePort {
 
   /** Binds "host:port" (port 0 picks one) and resolves with the bound port; UNAVAILABLE naming the key when it cannot. */
   listen(address: string): Promise<number> {
-    const at = address.lastIndexOf(':');
-    const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-    const port = Number(address.slice(at + 1));
+    const { host, port } = hostAndPort(address);
     return new Promise((resolve, reject) => {
       const failed = (error: Error) =>
         reject(

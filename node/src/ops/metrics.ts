@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { ErrorCode, MessageKind, TracenetError } from '@tracenet/proto';
 import type { AuditDamageKind } from '../audit/verify.js';
 import type { AdapterStatus, RegistryCall } from '../registry/monitor.js';
+import { hostAndPort, withPort } from '../util/host-port.js';
 
 /**
  * Numbers read when Prometheus scrapes, not pushed by events. Each is optional: a metric whose
@@ -102,11 +103,6 @@ function boundedLabel(max: number, pattern: RegExp): (value: string) => string {
     seen.add(value);
     return value;
   };
-}
-
-function hostAndPort(listen: string): { host: string; port: number } {
-  const colon = listen.lastIndexOf(':');
-  return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
 }
 
 /**
@@ -334,7 +330,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     http.on('error', (error) => logger.error({ err: error }, 'metrics server error'));
     server = http;
     const bound = (http.address() as AddressInfo).port;
-    address = `${options.listen.slice(0, options.listen.lastIndexOf(':'))}:${bound}`;
+    address = withPort(options.listen, bound);
     logger.info({ address }, 'metrics served at /metrics');
   };
 

@@ -24,10 +24,12 @@ import {
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServiceTable } from '../../api/service-table.js';
+import { CONSOLE_LANGUAGES } from '../../access/access-control.js';
 import { permissionOf } from '../../access/permissions.js';
 import type { Scheduler } from '../../util/scheduler.js';
 import { importRoute } from './import-route.js';
 import { type Caller, invokeServerStream, invokeUnary } from './invoke.js';
+import { hostAndPort, withPort } from '../../util/host-port.js';
 
 /** The console's settings (`console.*` in docs/operations.md). */
 export interface ConsoleSettings {
@@ -662,13 +664,10 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     importRoute({ methods: deps.methods, sessionOf, refuse: (r, e) => sendError(r, e, logger), logger }),
   );
 
-  const [host, port] = splitHostPort(deps.settings.listen);
-  await app.listen({ host, port });
+  await app.listen(hostAndPort(deps.settings.listen));
   const bound = app.server.address();
   const address =
-    typeof bound === 'object' && bound
-      ? `${host.includes(':') ? `[${host}]` : host}:${bound.port}`
-      : deps.settings.listen;
+    typeof bound === 'object' && bound ? withPort(deps.settings.listen, bound.port) : deps.settings.listen;
   logger.info({ address }, 'console ready');
   return {
     address,
@@ -678,7 +677,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   };
 }
 
-const LANGUAGES = ['ar', 'zh', 'en', 'fr', 'ru', 'es'];
+const LANGUAGES: readonly string[] = CONSOLE_LANGUAGES;
 
 /**
  * The language whose catalogue the browser will load first: the officer's own (WhoAmI), else the
@@ -693,9 +692,4 @@ function catalogueLanguage(who: unknown, acceptLanguage: string | undefined): st
     if (LANGUAGES.includes(base)) return base;
   }
   return 'en';
-}
-
-function splitHostPort(listen: string): [string, number] {
-  const at = listen.lastIndexOf(':');
-  return [listen.slice(0, at).replace(/^\[|\]$/g, ''), Number(listen.slice(at + 1))];
 }
