@@ -659,6 +659,7 @@ export class TracenetNode {
         clock: this.options.clock,
         logger: this.logger,
         oidcConfigured: config.access.oidc.issuer !== '',
+        maxRequestBytes: AUTHORITY_MAX_RECEIVE_BYTES,
       });
 
     await this.#refreshCard(

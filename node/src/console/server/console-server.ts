@@ -57,6 +57,8 @@ export interface ConsoleDeps {
   readonly webRoot?: string;
   /** Whether sign-in through the state's identity provider is configured (`access.oidc.issuer`). */
   readonly oidcConfigured?: boolean;
+  /** Largest encoded request the Authority port takes: no console call may be larger. */
+  readonly maxRequestBytes: number;
 }
 
 /** A running console. */
@@ -75,12 +77,14 @@ const CSRF_COOKIE = '__Host-tracenet-csrf';
  * `SameSite=Lax`, as the provider sends the browser back with a cross-site navigation.
  */
 const OIDC_STATE_COOKIE = '__Host-tracenet-oidc';
+/** The attributes the session cookie is set and cleared with (a browser keeps a `__Host-` cookie cleared without them). */
+const SESSION_COOKIE_OPTIONS = { path: '/', httpOnly: true, secure: true, sameSite: 'strict' } as const;
+/** The same for the OIDC state cookie (set with a 10-minute max-age). */
+const OIDC_STATE_COOKIE_OPTIONS = { path: '/', httpOnly: true, secure: true, sameSite: 'lax' } as const;
 /** Sign-in attempts (local or through the provider) per browser address and minute. */
 const SIGN_IN_RATE = { max: 20, timeWindow: 60_000 };
 /** Sessions whose last activity the console remembers; beyond it, the ones idle for longest are dropped. */
 const MAX_TRACKED_SESSIONS = 10_000;
-/** Largest encoded request a console call may make: the Authority port's own limit (node.ts). */
-const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 /** Live-update streams one session may hold open (a few tabs). */
 const MAX_STREAMS_PER_SESSION = 4;
 /** Events written but not yet read by a browser before its stream is cut off. */
@@ -265,13 +269,24 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
    * Clears the session cookie. A `__Host-` cookie is only replaced by one with the same attributes
    * (`Secure` above all): without them the browser would keep the session.
    */
-  const clearSession = (reply: FastifyReply) =>
-    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'strict' });
+  const clearSession = (reply: FastifyReply) => reply.clearCookie(SESSION_COOKIE, SESSION_COOKIE_OPTIONS);
   /** The open live-update streams of each session (by {@link sessionKey}): capped, and ended at sign-out. */
   const streams = new Map<string, Set<() => void>>();
   const endStreams = (key: string) => {
     for (const end of streams.get(key) ?? []) end();
     streams.delete(key);
+  };
+
+  /**
+   * Ends a session at this console: forgotten, its live updates ended, ended on the node (a
+   * failure there is the node's to report: the token is already unusable here), its cookie cleared.
+   */
+  const endSession = async (token: string, peer: string, reply: FastifyReply) => {
+    const key = sessionKey(token);
+    lastSeen.delete(key);
+    endStreams(key);
+    await invokeUnary(deps.methods, '/tracenet.v1.Access/Logout', {}, { token, peer }).catch(() => undefined);
+    clearSession(reply);
   };
 
   const remember = (token: string) => {
@@ -294,24 +309,11 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
    */
   const openSession = async (request: FastifyRequest, reply: FastifyReply, opened: LoginResponse) => {
     const previous = request.cookies[SESSION_COOKIE] ?? '';
-    if (previous !== '' && previous !== opened.sessionToken) {
-      lastSeen.delete(sessionKey(previous));
-      await invokeUnary(
-        deps.methods,
-        '/tracenet.v1.Access/Logout',
-        {},
-        { token: previous, peer: peerOf(request) },
-      ).catch(() => undefined);
-    }
+    if (previous !== '' && previous !== opened.sessionToken) await endSession(previous, peerOf(request), reply);
     remember(opened.sessionToken);
-    reply.setCookie(SESSION_COOKIE, opened.sessionToken, {
-      path: '/',
-      httpOnly: true,
-      secure: true,
-      sameSite: 'strict',
-      // No Expires: the browser forgets the cookie when it closes, and keeps it past the node
-      // session's end, so that the console can say the session expired rather than "sign in".
-    });
+    // No Expires: the browser forgets the cookie when it closes, and keeps it past the node
+    // session's end, so that the console can say the session expired rather than "sign in".
+    reply.setCookie(SESSION_COOKIE, opened.sessionToken, SESSION_COOKIE_OPTIONS);
   };
 
   /** The session token of the cookie, after the idle check; throws UNAUTHORIZED. */
@@ -327,8 +329,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
     // and the officer signs in again.
     if (last === undefined) {
       await invokeUnary(deps.methods, '/tracenet.v1.Access/WhoAmI', {}, { token, peer });
-      await invokeUnary(deps.methods, '/tracenet.v1.Access/Logout', {}, { token, peer }).catch(() => undefined);
-      clearSession(reply);
+      await endSession(token, peer, reply);
       throw consoleError(
         ErrorCode.ERROR_CODE_UNAUTHORIZED,
         'this console did not open the session (it restarted, or the session is unknown); sign in again',
@@ -337,10 +338,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       );
     }
     if (now - last > deps.settings.idleTimeoutMs) {
-      lastSeen.delete(key);
-      endStreams(key);
-      await invokeUnary(deps.methods, '/tracenet.v1.Access/Logout', {}, { token, peer }).catch(() => undefined);
-      clearSession(reply);
+      await endSession(token, peer, reply);
       throw consoleError(
         ErrorCode.ERROR_CODE_UNAUTHORIZED,
         `signed out after ${Math.round(deps.settings.idleTimeoutMs / 60_000)} minutes without activity`,
@@ -349,10 +347,23 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       );
     }
     if (touch) {
+      // The console's page says how long the officer has not touched it (x-tracenet-idle-ms): a
+      // screen reloading by itself after a live event is no activity. Other clients count as active.
+      const idle = Number(request.headers['x-tracenet-idle-ms']);
+      const active = Number.isFinite(idle) && idle > 0 ? now - Math.min(idle, now) : now;
       lastSeen.delete(key);
-      lastSeen.set(key, now);
+      lastSeen.set(key, Math.max(last, active));
     }
     return { token, peer };
+  };
+  /**
+   * The caller of a session that is still open, without counting the check as activity: idle
+   * timeout at this console, and the node's own view (ended, expired, account disabled).
+   */
+  const stillOpen = async (request: FastifyRequest, reply: FastifyReply): Promise<Caller> => {
+    const caller = await sessionOf(request, reply, false);
+    await invokeUnary(deps.methods, '/tracenet.v1.Access/WhoAmI', {}, caller);
+    return caller;
   };
   const csrf = app.csrfProtection;
   /** The caller of each request whose session `signedIn` checked, before its body was read. */
@@ -427,14 +438,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
 
   app.post('/api/session/end', { onRequest: csrf }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE] ?? '';
-    if (token !== '') {
-      lastSeen.delete(sessionKey(token));
-      endStreams(sessionKey(token));
-      await invokeUnary(deps.methods, '/tracenet.v1.Access/Logout', {}, { token, peer: peerOf(request) }).catch(
-        () => undefined,
-      );
-    }
-    clearSession(reply);
+    if (token !== '') await endSession(token, peerOf(request), reply);
+    else clearSession(reply);
     return reply.send({});
   });
 
@@ -445,9 +450,8 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   const backToSignIn = (reply: FastifyReply, rule: string) =>
     reply
       .header('cache-control', 'no-store')
-      .clearCookie(OIDC_STATE_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' })
+      .clearCookie(OIDC_STATE_COOKIE, OIDC_STATE_COOKIE_OPTIONS)
       .redirect(`/?signin=${encodeURIComponent(rule.replace(/[^a-z0-9_]/g, '') || 'oidc')}`, 302);
-  const stateCookie = { path: '/', httpOnly: true, secure: true, sameSite: 'lax' as const, maxAge: 600 };
 
   app.get('/auth/oidc', { config: { rateLimit: SIGN_IN_RATE } }, async (request, reply) => {
     try {
@@ -461,7 +465,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       const state = new URL(begun.authorizationUrl).searchParams.get('state') ?? '';
       return reply
         .header('cache-control', 'no-store')
-        .setCookie(OIDC_STATE_COOKIE, state, stateCookie)
+        .setCookie(OIDC_STATE_COOKIE, state, { ...OIDC_STATE_COOKIE_OPTIONS, maxAge: 600 })
         .redirect(begun.authorizationUrl, 302);
     } catch (error) {
       const failure = TracenetError.from(error);
@@ -488,7 +492,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       await openSession(request, reply, opened);
       return reply
         .header('cache-control', 'no-store')
-        .clearCookie(OIDC_STATE_COOKIE, { path: '/', httpOnly: true, secure: true, sameSite: 'lax' })
+        .clearCookie(OIDC_STATE_COOKIE, OIDC_STATE_COOKIE_OPTIONS)
         .redirect('/', 302);
     } catch (error) {
       const failure = TracenetError.from(error);
@@ -530,10 +534,10 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
         }
         // No larger than the Authority port takes (its maxReceiveBytes): the console is no way around it.
         const size = method.requestType.encode(message as never).finish().length;
-        if (size > MAX_REQUEST_BYTES)
+        if (size > deps.maxRequestBytes)
           throw consoleError(
             ErrorCode.ERROR_CODE_ENVELOPE_TOO_LARGE,
-            `the request is ${size} bytes encoded; the node takes at most ${MAX_REQUEST_BYTES}`,
+            `the request is ${size} bytes encoded; the node takes at most ${deps.maxRequestBytes}`,
             'request',
             'max_bytes',
           );
@@ -552,8 +556,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
   app.get<{ Querystring: { after?: string } }>('/api/events', async (request, reply) => {
     let caller: Caller;
     try {
-      caller = await sessionOf(request, reply, false);
-      await invokeUnary(deps.methods, '/tracenet.v1.Access/WhoAmI', {}, caller);
+      caller = await stillOpen(request, reply);
     } catch (error) {
       return sendError(reply, error, logger);
     }
@@ -616,8 +619,7 @@ export async function startConsole(deps: ConsoleDeps): Promise<ConsoleServer> {
       .setInterval(() => {
         void (async () => {
           try {
-            await sessionOf(request, reply, false);
-            await invokeUnary(deps.methods, '/tracenet.v1.Access/WhoAmI', {}, caller);
+            await stillOpen(request, reply);
             if (!closed) raw.write(': keep-alive\n\n');
           } catch {
             close();

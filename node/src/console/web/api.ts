@@ -81,13 +81,33 @@ async function refusal(response: Response): Promise<ApiError> {
   );
 }
 
+// When the officer last touched the page (a key, a click, a tap): a screen that reloads by itself
+// after a live event is not the officer at work, and the console's idle timeout must see that.
+let lastInputAt = Date.now();
+for (const type of ['keydown', 'pointerdown'] as const)
+  addEventListener(
+    type,
+    () => {
+      lastInputAt = Date.now();
+    },
+    { capture: true, passive: true },
+  );
+
+/** The headers of every call: the CSRF token, and how long the officer has not touched the page. */
+export function callHeaders(): Record<string, string> {
+  return {
+    'x-csrf-token': session.csrfToken,
+    'x-tracenet-idle-ms': String(Math.max(0, Date.now() - lastInputAt)),
+  };
+}
+
 async function post(url: string, body: unknown): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+      headers: { 'content-type': 'application/json', ...callHeaders() },
       body: JSON.stringify(body),
     });
   } catch {

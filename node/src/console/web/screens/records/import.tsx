@@ -1,6 +1,6 @@
 import { AccessDefinition, ImportRecordsProgress, type RowError } from '@tracenet/proto/browser';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, currentSession, rpc } from '../../api.js';
+import { ApiError, callHeaders, rpc } from '../../api.js';
 import { ErrorMessage, Field, Screen } from '../../components.js';
 import { formatNumber, t } from '../../i18n.js';
 import { href } from '../../router.js';
@@ -79,7 +79,7 @@ export function ImportScreen() {
       const response = await fetch(`/api/import?format=${format}&dryRun=${dryRun}`, {
         method: 'POST',
         credentials: 'same-origin',
-        headers: { 'content-type': 'application/octet-stream', 'x-csrf-token': currentSession().csrfToken },
+        headers: { 'content-type': 'application/octet-stream', ...callHeaders() },
         body: file,
         signal: controller.signal,
       });
