@@ -17,6 +17,13 @@ export const OIDC_SIGN_IN_TTL_MS = 10 * 60_000;
 export const OIDC_MAX_PENDING = 1000;
 
 /**
+ * Sign-ins one source (a browser's address) may have begun and not completed: Begin needs no
+ * token, so without it one address could push every officer's sign-in in progress out of the
+ * {@link OIDC_MAX_PENDING} kept.
+ */
+export const OIDC_MAX_PENDING_PER_SOURCE = 20;
+
+/**
  * Opens a session for an officer whom the identity provider vouched for: the node's accounts
  * (`AccessControl.signInExternal`) create the account or update its name and roles, refuse a
  * disabled one, and audit the sign-in.
@@ -75,6 +82,8 @@ export interface OidcSignInDeps {
 }
 
 interface Pending {
+  /** The address that began it ('' when unknown). */
+  readonly source: string;
   readonly redirectUri: string;
   readonly codeVerifier: string;
   readonly nonce: string;
@@ -128,9 +137,13 @@ export class OidcSignIn {
    * Begins a sign-in: a fresh state, nonce and PKCE verifier, and the provider's authorization URL.
    * `redirectUri` is '' (access.oidc.redirectUri) or the console's (`console.oidcRedirectUri`).
    *
-   * @throws TracenetError INVALID_FIELD rule `oidc_redirect_uri` for any other redirect URI.
+   * `source` names who asks (a browser's address): one source has at most
+   * {@link OIDC_MAX_PENDING_PER_SOURCE} sign-ins in progress.
+   *
+   * @throws TracenetError INVALID_FIELD rule `oidc_redirect_uri` for any other redirect URI;
+   *   RATE_LIMITED rule `oidc_pending` for a source with too many sign-ins in progress.
    */
-  async begin(requestedRedirectUri = ''): Promise<BegunSignIn> {
+  async begin(requestedRedirectUri = '', source = ''): Promise<BegunSignIn> {
     const { settings, clock } = this.#deps;
     const redirectUri = requestedRedirectUri === '' ? settings.redirectUri : requestedRedirectUri;
     if (redirectUri !== settings.redirectUri && redirectUri !== (this.#deps.consoleRedirectUri ?? '')) {
@@ -140,6 +153,16 @@ export class OidcSignIn {
         { field: 'redirect_uri', rule: 'oidc_redirect_uri' },
       );
     }
+    this.#forgetExpired(clock.now());
+    if (
+      source !== '' &&
+      [...this.#pending.values()].filter((p) => p.source === source).length >= OIDC_MAX_PENDING_PER_SOURCE
+    )
+      throw new TracenetError(
+        ErrorCode.ERROR_CODE_RATE_LIMITED,
+        `${OIDC_MAX_PENDING_PER_SOURCE} sign-ins begun from this address are still in progress; finish one or wait ${OIDC_SIGN_IN_TTL_MS / 60_000} minutes`,
+        { field: 'source', rule: 'oidc_pending' },
+      );
     const configuration = await this.#discover();
     const codeVerifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
@@ -152,7 +175,7 @@ export class OidcSignIn {
       this.#pending.delete(oldest);
     }
     const expiresAt = now + OIDC_SIGN_IN_TTL_MS;
-    this.#pending.set(state, { redirectUri, codeVerifier, nonce, expiresAt });
+    this.#pending.set(state, { source, redirectUri, codeVerifier, nonce, expiresAt });
     const url = oidc.buildAuthorizationUrl(configuration, {
       redirect_uri: redirectUri,
       scope: settings.scopes.join(' '),

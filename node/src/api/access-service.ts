@@ -152,8 +152,10 @@ export function addAccessService(server: ServiceRegistrar, deps: AccessServiceDe
       checkAccountId(request.clientId, 'client_id');
       return { client: clientView(await access.revokeClient(request.clientId)) };
     }),
-    beginOidcSignIn: guarded(async (request) => {
-      const begun = await oidcOf(deps).begin(request.redirectUri);
+    beginOidcSignIn: guarded(async (request, _actor, call) => {
+      // The caller's address without its port: the console passes the browser's.
+      const peer = call.getPeer();
+      const begun = await oidcOf(deps).begin(request.redirectUri, peer.slice(0, peer.lastIndexOf(':')));
       return { authorizationUrl: begun.authorizationUrl, redirectUri: begun.redirectUri, expiresAtMs: begun.expiresAt };
     }),
     completeOidcSignIn: guarded(async (request) => {

@@ -141,9 +141,9 @@ export function admit(credentials: AuthorityCredentials, metadata: Metadata, pat
  */
 export function guardedUnary(logger: Logger, credentials: AuthorityCredentials) {
   const gate = gateOf(credentials);
-  return <Req, Res>(handler: (request: Req, actor: Actor) => Promise<Res>) =>
+  return <Req, Res>(handler: (request: Req, actor: Actor, call: ServerUnaryCall<Req, Res>) => Promise<Res>) =>
     unary<Req, Res>(logger, async (request, metadata, call) => {
       const actor = admit(gate, metadata, call.getPath());
-      return runAs(actor, () => handler(request, actor));
+      return runAs(actor, () => handler(request, actor, call));
     });
 }

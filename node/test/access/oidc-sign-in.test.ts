@@ -2,7 +2,14 @@ import { ErrorCode, TracenetError } from '@tracenet/proto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/access/actor.js';
-import { claimValues, type ExternalSignIn, mapRoles, OidcSignIn, officerIdOf } from '../../src/access/oidc-sign-in.js';
+import {
+  claimValues,
+  type ExternalSignIn,
+  mapRoles,
+  OIDC_MAX_PENDING_PER_SOURCE,
+  OidcSignIn,
+  officerIdOf,
+} from '../../src/access/oidc-sign-in.js';
 import { DEFAULT_CONFIG, loadConfig } from '../../src/config/config.js';
 import { ManualScheduler } from '../../src/util/scheduler.js';
 import { signInAsUser, startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.js';
@@ -109,6 +116,23 @@ describe('sign-in through an OpenID provider (oidc-provider on loopback)', () =>
     const replay = await rejection(signIn.complete(callback));
     expect(replay.rule).toBe('oidc_state');
     expect(opened).toHaveLength(1);
+  });
+
+  it('keeps at most 20 sign-ins in progress per address, so that one address cannot push out the others', async () => {
+    const { sessions } = recordingSessions();
+    const signIn = signInFor(sessions);
+    const kept = await signIn.begin('', 'ipv4:192.0.2.10');
+    for (let i = 1; i < OIDC_MAX_PENDING_PER_SOURCE; i++) await signIn.begin('', 'ipv4:203.0.113.7');
+    // A 20th from 203.0.113.7 is fine, the 21st is refused; another address still begins.
+    await signIn.begin('', 'ipv4:203.0.113.7');
+    const flood = await rejection(signIn.begin('', 'ipv4:203.0.113.7'));
+    expect([flood.code, flood.field, flood.rule]).toEqual([
+      ErrorCode.ERROR_CODE_RATE_LIMITED,
+      'source',
+      'oidc_pending',
+    ]);
+    const callback = await signInAsUser(kept.authorizationUrl, REDIRECT, 'ana');
+    expect((await signIn.complete(callback)).roles).toEqual(['officer']);
   });
 
   it('refuses a code redeemed with another sign-in’s PKCE verifier, and the provider refuses it without one', async () => {
