@@ -35,6 +35,7 @@ async function adoptLanguage(pickedHere: boolean): Promise<void> {
 /** The rules the node gives a refused sign-in through the identity provider that have their own text. */
 const OIDC_RULES = new Set([
   'oidc_state',
+  'oidc_pending',
   'oidc_provider_refused',
   'oidc_code',
   'oidc_id_token',
