@@ -390,6 +390,11 @@ describe('the console server over HTTPS', () => {
       const refused = await rpc(olga, 'Access/SetMyLanguage', { language });
       expect([refused.status, refused.json().error?.rule]).toEqual([400, 'one_of']);
     }
+    const empty = await rpc(olga, 'Access/SetMyLanguage', { language: '' });
+    expect([empty.status, empty.json().error]).toEqual([
+      400,
+      expect.objectContaining({ code: 'MISSING_FIELD', field: 'language' }),
+    ]);
     const set = await rpc(olga, 'Access/SetMyLanguage', { language: 'ar' });
     expect([set.status, set.json().language]).toEqual([200, 'ar']);
     expect((await rpc(olga, 'Access/WhoAmI')).json().language).toBe('ar');
