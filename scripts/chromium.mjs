@@ -3,7 +3,7 @@
 // as root with apt-get (CI), the packages `chromium`, `fonts-noto-core` and `fonts-noto-cjk` are
 // installed first (the fonts draw Arabic and Chinese; without them, boxes).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,45 +17,113 @@ function found() {
 }
 
 const LOCK = join(tmpdir(), 'tracenet-chromium-install.lock');
+/** How long a process waits for another one's install, and the age at which a lock without an owner is stale. */
+const STALE_MS = 15 * 60_000;
 
 /** Blocks this thread for `ms` (test files start in parallel; one installs, the others wait). */
 function pause(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** The process id written in the lock directory `lock`, or undefined (none yet, or gone). */
+function owner(lock) {
+  try {
+    const pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether process `pid` runs on this machine. */
+function running(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 /**
- * The path of Chromium, installing Debian's packages when it is missing (as root); throws with
- * what to do otherwise. Several test processes may ask at once: the first takes a lock directory
- * and installs, the others wait for it (at most 15 minutes; a lock older than that is stale).
+ * Whether the lock `lock` is abandoned: the process that took it has ended (killed while
+ * installing), or it names none (taken a moment ago, or by an older version) and is older than
+ * STALE_MS.
  */
-export function ensureChromium() {
-  const path = found();
-  if (path) return path;
-  const deadline = Date.now() + 15 * 60_000;
-  for (;;) {
+function abandoned(lock) {
+  const pid = owner(lock);
+  if (pid !== undefined) return !running(pid);
+  try {
+    return Date.now() - statSync(lock).mtimeMs > STALE_MS;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes an abandoned lock. It is first moved aside (one atomic rename: of two processes that
+ * found it abandoned, one moves it); if what was moved turns out to be another process's new lock,
+ * taken in between, it is put back.
+ */
+function breakLock(lock) {
+  const aside = `${lock}.${process.pid}.abandoned`;
+  try {
+    renameSync(lock, aside);
+  } catch {
+    return;
+  }
+  if (!abandoned(aside)) {
     try {
-      mkdirSync(LOCK);
-      break;
+      renameSync(aside, lock);
+      return;
     } catch {
-      const ageMs = (() => {
-        try {
-          return Date.now() - statSync(LOCK).mtimeMs;
-        } catch {
-          return 0;
-        }
-      })();
-      if (ageMs > 15 * 60_000) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`waited 15 minutes for another process installing Chromium (${LOCK})`);
-      pause(500);
-      const installed = found();
-      if (installed) return installed;
+      // Someone took the lock meanwhile: the moved one's owner finds its lock gone and carries on.
     }
   }
-  try {
-    return found() ?? install();
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
+  rmSync(aside, { recursive: true, force: true });
+}
+
+/**
+ * Runs `work` in one process at a time among those that call this with the same `lock` (a
+ * directory, taken with mkdir, naming its process). A process that finds the lock taken waits,
+ * returning `ready()` as soon as it gives a value (the other process did the work); a lock whose
+ * process has ended is broken at once. Throws after `timeoutMs` of waiting.
+ */
+export function onlyOnce(lock, ready, work, timeoutMs = STALE_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      if (abandoned(lock)) {
+        breakLock(lock);
+        continue;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`waited ${Math.round(timeoutMs / 60_000)} minutes for another process (${lock})`);
+      pause(500);
+      const done = ready();
+      if (done) return done;
+      continue;
+    }
+    break;
   }
+  try {
+    writeFileSync(join(lock, 'pid'), String(process.pid));
+    return ready() ?? work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The path of Chromium, installing Debian's packages when it is missing (as root); throws with
+ * what to do otherwise. Several test processes may ask at once: one installs, the others wait for
+ * it (at most 15 minutes); a lock left by a process that was killed is broken.
+ */
+export function ensureChromium() {
+  return found() ?? onlyOnce(LOCK, found, install);
 }
 
 function install() {

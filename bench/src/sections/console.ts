@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { type LocalNode, startLocalFederation } from '@tracenet/node/dev';
 import { CaseRole, FindingKind, IllicitKind, Priority, TraceRequest, WeaponType } from '@tracenet/proto';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
-// @ts-expect-error -- a plain ES module of the repository's scripts, without types
 import { chromiumLaunchOptions } from '../../../scripts/chromium.mjs';
 import type { Sizes } from '../sizes.js';
 import { latency, type Latency, round, target, type Target } from '../stats.js';
@@ -182,7 +181,7 @@ export async function benchConsole(sizes: Sizes, log: (line: string) => void): P
   try {
     const fra = federation.node('FRA');
     await seedInbox(federation.node('BEL'), fra, sizes.console.inboxCases);
-    browser = await chromium.launch(chromiumLaunchOptions() as Parameters<typeof chromium.launch>[0]);
+    browser = await chromium.launch(chromiumLaunchOptions());
     const url = fra.consoleUrl;
     const cold: Sample[] = [];
     const signInCold: Sample[] = [];

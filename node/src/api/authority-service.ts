@@ -445,7 +445,8 @@ function watchEvents(
     fail(error);
     return;
   }
-  let last = call.request.afterSequence;
+  // Live only: what is committed after the call, whatever after_sequence says.
+  let last = call.request.liveOnly ? deps.journal.lastEventSequence : call.request.afterSequence;
   let replaying = true;
   const buffered: NodeEvent[] = [];
   const send = (event: NodeEvent) => {

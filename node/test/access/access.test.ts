@@ -280,7 +280,11 @@ async function signIn(officerId: string, password: string, secret = ''): Promise
 describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
   it('is in setup mode until the first administrator exists, then refuses the bootstrap token', async () => {
     const who = await access(bootstrap).call('whoAmI', {});
-    expect(who).toMatchObject({ kind: 'bootstrap', setupMode: true });
+    expect(who).toMatchObject({ kind: 'bootstrap', setupMode: true, language: '' });
+    expect(await refusal(access(bootstrap).call('setMyLanguage', { language: 'en' }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_FORBIDDEN,
+      rule: 'officer_only',
+    });
     // Even in setup mode, a call without a token is refused.
     expect(await refusal(access('').call('whoAmI', {}))).toMatchObject({
       code: ErrorCode.ERROR_CODE_UNAUTHORIZED,
@@ -495,6 +499,12 @@ describe('a node with accounts (real LevelDB, gRPC on loopback)', () => {
       session: added.client?.keyId,
     });
     await cases(key).call('listCases', ListCasesRequest.fromPartial({}));
+    // A console language is an officer's: a client (and the bootstrap token) has none to set.
+    expect(await refusal(access(key).call('setMyLanguage', { language: 'fr' }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_FORBIDDEN,
+      rule: 'officer_only',
+    });
+    expect((await access(key).call('whoAmI', {})).language).toBe('');
     expect(await refusal(authority(key).call('addPeer', { card: undefined, replaceKeys: false }))).toMatchObject({
       code: ErrorCode.ERROR_CODE_FORBIDDEN,
     });

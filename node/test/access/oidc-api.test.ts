@@ -113,6 +113,31 @@ describe('Access: sign-in through the identity provider', () => {
     }
   });
 
+  it('sends the browser back only to a redirect URI of its configuration', async () => {
+    // Named explicitly, the CLI's own redirect URI is the one an empty field means.
+    expect((await anonymous.call('beginOidcSignIn', { redirectUri: REDIRECT })).redirectUri).toBe(REDIRECT);
+    // Anything else, near or far, is refused: the provider's code would go to whoever listens there.
+    // This node has no console, so the console's callback is not one of them either.
+    const url = new URL(REDIRECT);
+    for (const redirectUri of [
+      'https://evil.example/oidc/callback',
+      `${REDIRECT}/`,
+      `${REDIRECT}?next=https://evil.example`,
+      REDIRECT.replace('http:', 'https:'),
+      REDIRECT.replace('/oidc/callback', '/OIDC/callback'),
+      `http://127.0.0.1:${Number(url.port) + 1}/oidc/callback`,
+      `https://127.0.0.1:${url.port}/auth/oidc/callback`,
+      `${REDIRECT}\n`,
+      `${REDIRECT}${'x'.repeat(100_000)}`,
+    ]) {
+      await expect(anonymous.call('beginOidcSignIn', { redirectUri }), redirectUri.slice(0, 80)).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_INVALID_FIELD,
+        field: 'redirect_uri',
+        rule: 'oidc_redirect_uri',
+      });
+    }
+  });
+
   it('refuses a replayed callback, a forged state and a user without a mapped role, opening no session', async () => {
     const { callbackUrl } = await signIn('ana');
     const replay = await anonymous.call('completeOidcSignIn', { callbackUrl }).catch((e: unknown) => e);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/console/server/console-server.js';
 import { base32Decode, totp } from '../../src/access/totp.js';
 import { DEFAULT_CONFIG } from '../../src/config/config.js';
+import { NodeEventType } from '@tracenet/proto';
 import { ManualScheduler } from '../../src/util/scheduler.js';
 import { startNode, testConfig, type TestNode } from '../support/nodes.js';
 import { signInAsUser, startIdentityProvider, type TestIdentityProvider } from '../support/oidc-provider.js';
@@ -115,6 +116,68 @@ describe('the console server over HTTPS', () => {
     const answer = await post(b, '/api/session', { officerId, password, totpCode });
     expect(answer.status, answer.text).toBe(200);
     return { ...b, answer };
+  };
+
+  /** GET /api/events for a signed-in browser: the ids of the events it receives, as they come. */
+  const events = (b: { jar: Jar }, options: { lastEventId?: string; query?: string } = {}) =>
+    new Promise<{ status: number; ids: number[]; ended: Promise<void>; received(count: number): Promise<void> }>(
+      (resolve, reject) => {
+        const url = new URL(origin);
+        const headers: Record<string, string> = { cookie: b.jar.header() };
+        if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
+        const req = httpsRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: `/api/events${options.query ?? ''}`,
+            rejectUnauthorized: false,
+            headers,
+          },
+          (res) => {
+            const ids: number[] = [];
+            const waiting: Array<() => void> = [];
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              text += chunk;
+              for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+                const id = /^id: (\d+)$/m.exec(text.slice(0, end));
+                if (id) ids.push(Number(id[1]));
+                text = text.slice(end + 2);
+              }
+              for (const wake of waiting.splice(0)) wake();
+            });
+            const ended = new Promise<void>((done) => res.on('end', () => done()));
+            const received = async (count: number) => {
+              while (ids.length < count) await new Promise<void>((wake) => waiting.push(wake));
+            };
+            resolve({ status: res.statusCode ?? 0, ids, ended, received });
+          },
+        );
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ECONNRESET') reject(error);
+        });
+        req.end();
+      },
+    );
+  /** One node event committed now (a case changed): the next sequence. */
+  const happen = async () => {
+    await bed.node.journal.write(
+      [],
+      [],
+      [
+        {
+          type: NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
+          caseId: 'c-1',
+          traceId: '',
+          peer: '',
+          state: 0,
+          messageId: '',
+          summary: 'changed',
+        },
+      ],
+    );
+    return bed.node.journal.lastEventSequence;
   };
 
   beforeAll(async () => {
@@ -327,6 +390,11 @@ describe('the console server over HTTPS', () => {
       const refused = await rpc(olga, 'Access/SetMyLanguage', { language });
       expect([refused.status, refused.json().error?.rule]).toEqual([400, 'one_of']);
     }
+    const empty = await rpc(olga, 'Access/SetMyLanguage', { language: '' });
+    expect([empty.status, empty.json().error]).toEqual([
+      400,
+      expect.objectContaining({ code: 'MISSING_FIELD', field: 'language' }),
+    ]);
     const set = await rpc(olga, 'Access/SetMyLanguage', { language: 'ar' });
     expect([set.status, set.json().language]).toEqual([200, 'ar']);
     expect((await rpc(olga, 'Access/WhoAmI')).json().language).toBe('ar');
@@ -521,34 +589,44 @@ describe('the console server over HTTPS', () => {
 
   it('ends live updates at sign-out, and keeps at most 4 streams per session', async () => {
     const olga = await signIn('olga');
-    const url = new URL(origin);
-    const open = () =>
-      new Promise<{ status: number; ended: Promise<void>; close(): void }>((resolve, reject) => {
-        const req = httpsRequest(
-          {
-            host: url.hostname,
-            port: url.port,
-            path: '/api/events',
-            rejectUnauthorized: false,
-            headers: { cookie: olga.jar.header() },
-          },
-          (res) => {
-            const ended = new Promise<void>((done) => res.on('end', () => done()));
-            res.resume();
-            resolve({ status: res.statusCode ?? 0, ended, close: () => req.destroy() });
-          },
-        );
-        req.on('error', (error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ECONNRESET') reject(error);
-        });
-        req.end();
-      });
+    const open = () => events(olga);
     const streams = [await open(), await open(), await open(), await open()];
     expect(streams.map((s) => s.status)).toEqual([200, 200, 200, 200]);
     const fifth = await open();
     expect(fifth.status).toBe(429);
     await post(olga, '/api/session/end', {});
     await Promise.all(streams.map((s) => s.ended));
+  });
+
+  it('resumes live updates after the Last-Event-ID a browser sends; any other value opens them live only', async () => {
+    await happen();
+    await happen();
+    const stored = await happen();
+    // A browser that reconnects names the last event it saw (header, or ?after= for a first connection);
+    // a new page names none, and an id that is not a positive whole number counts as none: nothing
+    // stored is sent, only what happens from now. (At most 4 streams a session.)
+    let olga = await signIn('olga');
+    const resumed = await events(olga, { lastEventId: String(stored - 2) });
+    const queried = await events(olga, { query: `?after=${stored - 1}` });
+    const fresh = [await events(olga), await events(olga, { lastEventId: 'abc' })];
+    let next = await happen();
+    await Promise.all([resumed.received(3), queried.received(2), ...fresh.map((s) => s.received(1))]);
+    expect([resumed.ids, queried.ids, ...fresh.map((s) => s.ids)]).toEqual([
+      [stored - 1, stored, next],
+      [stored, next],
+      [next],
+      [next],
+    ]);
+    await post(olga, '/api/session/end', {});
+    olga = await signIn('olga');
+    const hostile = ['0', '-1', '1e400', '9007199254740993'];
+    const live = await Promise.all(hostile.map((lastEventId) => events(olga, { lastEventId })));
+    expect(live.map((s) => s.status)).toEqual([200, 200, 200, 200]);
+    next = await happen();
+    for (const stream of live) await stream.received(1);
+    expect(live.map((s) => s.ids)).toEqual(hostile.map(() => [next]));
+    await post(olga, '/api/session/end', {});
+    await Promise.all(live.map((s) => s.ended));
   });
 
   it('limits sign-in to 20 a minute per address with a Tracenet 429, and measures what a flood audits', async () => {

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-// @ts-expect-error -- a plain ES module of the repository's scripts, without types
 import { chromiumLaunchOptions } from '../../../scripts/chromium.mjs';
 import type { LocalNode, LocalOfficer } from '../../src/dev/index.js';
 
@@ -16,7 +15,7 @@ const SCREENSHOTS = fileURLToPath(new URL('../../../docs/console/', import.meta.
 
 /** Starts Debian's Chromium (installed when missing, as root); close it in afterAll. */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch(chromiumLaunchOptions() as Parameters<typeof chromium.launch>[0]);
+  return chromium.launch(chromiumLaunchOptions());
 }
 
 /**

@@ -1877,22 +1877,31 @@ describe('WatchEvents', () => {
     await drafts(3);
     const before = last();
     const stream = watch(0, token, true);
-    // The stream is open once a first live event arrives; until then drafts keep coming.
+    // after_sequence does not hold back what is live, even one far ahead of the journal.
+    const ahead = watch(before + 1_000_000, token, true);
+    // The streams are open once a first live event arrives on each; until then drafts keep coming.
     let live = 0;
     await waitFor(
       async () => {
         await drafts(1);
         live += 1;
-        return stream.events.length > 0;
+        return stream.events.length > 0 && ahead.events.length > 0;
       },
       10_000,
       'a live event',
     );
     await stream.reached(before + live);
-    const sequences = stream.events.map((e) => e.sequence);
-    expect(sequences.every((n) => n > before)).toBe(true);
-    expect(sequences).toEqual(range(sequences[0] ?? 0, sequences.at(-1) ?? 0));
-    stream.close();
+    await waitFor(
+      () => ahead.events.at(-1)?.sequence === before + live || ahead.error !== undefined,
+      10_000,
+      'the last',
+    );
+    for (const watcher of [stream, ahead]) {
+      const sequences = watcher.events.map((e) => e.sequence);
+      expect(sequences.every((n) => n > before)).toBe(true);
+      expect(sequences).toEqual(range(sequences[0] ?? 0, before + live));
+      watcher.close();
+    }
   });
 
   it('replays after a sequence, continues live, and resumes from the last one seen without loss or repetition', async () => {
