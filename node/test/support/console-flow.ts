@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
@@ -45,27 +46,48 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
-/** A small RGB PNG (a gradient with stripes), as a phone photo of markings would be once opened: `width` × `height`. */
-export function markingsPng(width = 640, height = 480): Buffer {
+/** An RGB PNG of `width` × `height`; `rows` fills its raw rows (`stride` bytes each, a filter byte of 0 first). */
+function png(width: number, height: number, rows: (raw: Buffer, stride: number) => void, level?: number): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const at = y * (width * 3 + 1) + 1 + x * 3;
-      raw[at] = (x * 255) / width;
-      raw[at + 1] = (y * 255) / height;
-      raw[at + 2] = (x >> 4) % 2 === 0 ? 40 : 200;
-    }
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  const stride = width * 3 + 1; // a filter byte (0, none) before each row
+  const raw = Buffer.alloc(stride * height);
+  rows(raw, stride);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
+    chunk('IDAT', deflateSync(raw, level === undefined ? {} : { level })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** A small RGB PNG (a gradient with stripes), as a phone photo of markings would be once opened: `width` × `height`. */
+export function markingsPng(width = 640, height = 480): Buffer {
+  return png(width, height, (raw, stride) => {
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const at = y * stride + 1 + x * 3;
+        raw[at] = (x * 255) / width;
+        raw[at + 1] = (y * 255) / height;
+        raw[at + 2] = (x >> 4) % 2 === 0 ? 40 : 200;
+      }
+  });
+}
+
+/** A large RGB PNG of noise (it does not compress): `width` × `height`, several MB. */
+export function noisePng(width: number, height: number): Buffer {
+  return png(
+    width,
+    height,
+    (raw, stride) => {
+      const noise = randomBytes(width * 3 * height);
+      for (let y = 0; y < height; y++) noise.copy(raw, y * stride + 1, y * width * 3, (y + 1) * width * 3);
+    },
+    1,
+  );
 }
 
 /** The markings of a weapon as the compose form takes them. */
