@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
-import { IllicitKind, WeaponType } from '@tracenet/proto';
+import { IllicitKind, type WeaponType } from '@tracenet/proto';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { ConsoleLanguage } from './browser.js';
+import { traceRequest } from './requests.js';
 
 const MESSAGES = fileURLToPath(new URL('../../src/console/web/messages/', import.meta.url));
 const catalogues = new Map<ConsoleLanguage, Record<string, string>>();
@@ -157,14 +158,17 @@ export async function waitForCount(page: Page, selector: string, count: number, 
   await expect.poll(() => page.locator(selector).count(), { timeout }).toBe(count);
 }
 
-/** FN Herstal's FNX-45 of the demo (scripts/demo.mjs), whose records BEL and KEN hold there. */
+const FNX45 = traceRequest().weapon?.markings;
+if (!FNX45) throw new Error('the trace request fixture has no markings');
+
+/** FN Herstal's FNX-45 of the demo (scripts/demo.mjs) and of the requests fixture, whose records BEL and KEN hold there. */
 export const DEMO_PISTOL: ComposedWeapon = {
-  manufacturer: 'FN Herstal',
-  countryOfManufacture: 'BEL',
-  serialNumber: 'FX-0412-2231',
-  model: 'FNX-45',
-  type: WeaponType.WEAPON_TYPE_PISTOL,
-  calibre: '.45 ACP',
-  year: 2011,
+  manufacturer: FNX45.manufacturer,
+  countryOfManufacture: FNX45.countryOfManufacture,
+  serialNumber: FNX45.serialNumber,
+  model: FNX45.model,
+  type: FNX45.type,
+  calibre: FNX45.calibre,
+  year: FNX45.year,
   importMark: { country: 'KEN', year: 2012 },
 };
