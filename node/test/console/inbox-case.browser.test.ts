@@ -1,5 +1,6 @@
 import {
   AcknowledgeCaseRequest,
+  AnswerCaseRequest,
   type Case,
   CaseIdRequest,
   CaseRole,
@@ -8,6 +9,8 @@ import {
   ListCasesRequest,
   Priority,
   SetApprovalPolicyRequest,
+  TraceOutcome,
+  WeaponDescription,
 } from '@tracenet/proto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +24,7 @@ import {
   screenshot,
   signIn,
 } from '../support/browser.js';
+import { markingsPng, message } from '../support/console-flow.js';
 import { waitFor } from '../support/nodes.js';
 import { traceRequest } from '../support/requests.js';
 
@@ -371,6 +375,61 @@ describe('the inbox and case screens', () => {
       await bel.cases.call('setApprovalPolicy', SetApprovalPolicyRequest.fromPartial({ policy: {} }));
     }
   }, 90_000);
+
+  it("shows a peer's photos (its caption as text, bytes that are no image said to be none) and offers no second answer while one is held, in English and Arabic", async () => {
+    const caption = `${HOSTILE} ${'W'.repeat(400)}`;
+    const photos = [
+      { mediaType: 'image/png', content: markingsPng(), caption },
+      // A peer's bytes that only claim to be a PNG: a page with a script.
+      { mediaType: 'image/png', content: Buffer.from('<html><script>window.__pwned=3</script></html>'), caption: '' },
+    ];
+    await bel.cases.call('setApprovalPolicy', SetApprovalPolicyRequest.fromPartial({ policy: { answers: true } }));
+    try {
+      const fifth = await sendRequest(fra, bel, {
+        weapon: WeaponDescription.fromPartial({ ...traceRequest().weapon, photos }),
+      });
+      const caseId = fifth.received.caseId;
+      await bel.cases.call('acknowledgeCase', AcknowledgeCaseRequest.fromPartial({ caseId }));
+      const { pendingApproval } = await bel.cases.call(
+        'answerCase',
+        AnswerCaseRequest.fromPartial({
+          caseId,
+          outcome: TraceOutcome.TRACE_OUTCOME_TRACED,
+          lastLegalRecord: 'Sold to licensed dealer Armurerie Dupont, Liège, 2015-06-02',
+        }),
+      );
+      expect(pendingApproval?.approvalId).toBeTruthy();
+      for (const language of ['en', 'ar'] as const) {
+        const { context, page } = await openConsole(browser, bel, 'lucas', language);
+        await openCase(page, bel, caseId);
+        await page.locator('.pending-approval').waitFor();
+        // The markings' photo is decoded and shown; the page's bytes are not, are said to be no image, and run nothing.
+        await page.locator('.case-photos li:nth-child(2) .muted').waitFor();
+        expect(await page.locator('.case-photos li:nth-child(2) .muted').textContent()).toBe(
+          message(language, 'case.request.photoUnshown', { n: '2' }),
+        );
+        const shown = page.locator('.case-photos img');
+        expect(await shown.count()).toBe(1);
+        await expect.poll(() => page.evaluate("document.querySelector('.case-photos img').naturalWidth")).toBe(640);
+        expect(await page.evaluate('window.__pwned')).toBeUndefined();
+        const text = (await page.locator('.case-photos').textContent()) ?? '';
+        expect(text).toContain('<img src=x onerror="window.__pwned=1">');
+        expect(text).not.toContain('\u202E');
+        expect(await page.locator('.case-photos b').count()).toBe(0);
+        // A caption of one long word does not push the screen wider than the window.
+        expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+        // The held answer is not offered again; the other steps are.
+        const steps = page.locator('.step-choices button');
+        await steps.first().waitFor();
+        expect(await steps.count()).toBe(2);
+        await expectAccessible(page);
+        await screenshot(page, `case-photos-held-${language}`);
+        await context.close();
+      }
+    } finally {
+      await bel.cases.call('setApprovalPolicy', SetApprovalPolicyRequest.fromPartial({ policy: {} }));
+    }
+  }, 120_000);
 
   it('runs a clarification round, a delay, a partial answer and a closure through both consoles', async () => {
     const fifth = await sendRequest(fra, bel);

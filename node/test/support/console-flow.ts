@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
-import { IllicitKind, WeaponType } from '@tracenet/proto';
+import { IllicitKind, type WeaponType } from '@tracenet/proto';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { ConsoleLanguage } from './browser.js';
+import { traceRequest } from './requests.js';
 
 const MESSAGES = fileURLToPath(new URL('../../src/console/web/messages/', import.meta.url));
 const catalogues = new Map<ConsoleLanguage, Record<string, string>>();
@@ -45,27 +47,48 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
-/** A small RGB PNG (a gradient with stripes), as a phone photo of markings would be once opened: `width` × `height`. */
-export function markingsPng(width = 640, height = 480): Buffer {
+/** An RGB PNG of `width` × `height`; `rows` fills its raw rows (`stride` bytes each, a filter byte of 0 first). */
+function png(width: number, height: number, rows: (raw: Buffer, stride: number) => void, level?: number): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const at = y * (width * 3 + 1) + 1 + x * 3;
-      raw[at] = (x * 255) / width;
-      raw[at + 1] = (y * 255) / height;
-      raw[at + 2] = (x >> 4) % 2 === 0 ? 40 : 200;
-    }
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  const stride = width * 3 + 1; // a filter byte (0, none) before each row
+  const raw = Buffer.alloc(stride * height);
+  rows(raw, stride);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('IDAT', deflateSync(raw)),
+    chunk('IDAT', deflateSync(raw, level === undefined ? {} : { level })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** A small RGB PNG (a gradient with stripes), as a phone photo of markings would be once opened: `width` × `height`. */
+export function markingsPng(width = 640, height = 480): Buffer {
+  return png(width, height, (raw, stride) => {
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const at = y * stride + 1 + x * 3;
+        raw[at] = (x * 255) / width;
+        raw[at + 1] = (y * 255) / height;
+        raw[at + 2] = (x >> 4) % 2 === 0 ? 40 : 200;
+      }
+  });
+}
+
+/** A large RGB PNG of noise (it does not compress): `width` × `height`, several MB. */
+export function noisePng(width: number, height: number): Buffer {
+  return png(
+    width,
+    height,
+    (raw, stride) => {
+      const noise = randomBytes(width * 3 * height);
+      for (let y = 0; y < height; y++) noise.copy(raw, y * stride + 1, y * width * 3, (y + 1) * width * 3);
+    },
+    1,
+  );
 }
 
 /** The markings of a weapon as the compose form takes them. */
@@ -135,14 +158,17 @@ export async function waitForCount(page: Page, selector: string, count: number, 
   await expect.poll(() => page.locator(selector).count(), { timeout }).toBe(count);
 }
 
-/** FN Herstal's FNX-45 of the demo (scripts/demo.mjs), whose records BEL and KEN hold there. */
+const FNX45 = traceRequest().weapon?.markings;
+if (!FNX45) throw new Error('the trace request fixture has no markings');
+
+/** FN Herstal's FNX-45 of the demo (scripts/demo.mjs) and of the requests fixture, whose records BEL and KEN hold there. */
 export const DEMO_PISTOL: ComposedWeapon = {
-  manufacturer: 'FN Herstal',
-  countryOfManufacture: 'BEL',
-  serialNumber: 'FX-0412-2231',
-  model: 'FNX-45',
-  type: WeaponType.WEAPON_TYPE_PISTOL,
-  calibre: '.45 ACP',
-  year: 2011,
+  manufacturer: FNX45.manufacturer,
+  countryOfManufacture: FNX45.countryOfManufacture,
+  serialNumber: FNX45.serialNumber,
+  model: FNX45.model,
+  type: FNX45.type,
+  calibre: FNX45.calibre,
+  year: FNX45.year,
   importMark: { country: 'KEN', year: 2012 },
 };

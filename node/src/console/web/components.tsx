@@ -35,14 +35,19 @@ export function ErrorMessage({ error }: { error: unknown }) {
   );
 }
 
-/** A labelled form field; `hint` under the label, `error` (rule text) announced with it. */
+/**
+ * A labelled form field; `hint` under the label, `error` (rule text) announced with it. `id` names
+ * the control when a screen must point to it (else one is made).
+ */
 export function Field(props: {
-  label: string;
-  hint?: string;
+  label: ComponentChildren;
+  hint?: string | undefined;
   error?: string | undefined;
+  id?: string;
   children: (id: string, describedBy: string | undefined) => ComponentChildren;
 }) {
-  const id = useId();
+  const made = useId();
+  const id = props.id ?? made;
   const hintId = props.hint ? `${id}-hint` : undefined;
   const errorId = props.error ? `${id}-error` : undefined;
   const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;

@@ -49,12 +49,15 @@ async function loadCase(caseId: string): Promise<Loaded> {
 /** What the officer asked for: the request as sent or received. */
 /**
  * The photos of the markings, from the request's bytes through blob: URLs (allowed for images by
- * the console's CSP). Only the two types the protocol allows are shown; the caption is the
- * requester's text.
+ * the console's CSP). Only the two types the protocol allows are shown, and only bytes the browser
+ * decodes as one (a peer's bytes that merely claim the type are said to be no image); the caption
+ * is the requester's text.
  */
 function Photos({ photos }: { photos: readonly Photo[] }) {
   const [urls, setUrls] = useState<string[]>([]);
+  const [broken, setBroken] = useState<ReadonlySet<number>>(new Set());
   useEffect(() => {
+    setBroken(new Set());
     const made = photos.map((photo) =>
       PHOTO_TYPES.includes(photo.mediaType) && photo.content.length > 0
         ? URL.createObjectURL(new Blob([Uint8Array.from(photo.content)], { type: photo.mediaType }))
@@ -70,9 +73,13 @@ function Photos({ photos }: { photos: readonly Photo[] }) {
       {photos.map((photo, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: photos have no id
         <li key={i}>
-          {urls[i] ? (
+          {urls[i] && !broken.has(i) ? (
             <a href={urls[i]} target="_blank" rel="noopener noreferrer">
-              <img src={urls[i]} alt={photo.caption || t('case.request.photoAlt', { n: i + 1 })} />
+              <img
+                src={urls[i]}
+                alt={photo.caption || t('case.request.photoAlt', { n: i + 1 })}
+                onError={() => setBroken((b) => new Set(b).add(i))}
+              />
             </a>
           ) : (
             <span class="muted">{t('case.request.photoUnshown', { n: i + 1 })}</span>

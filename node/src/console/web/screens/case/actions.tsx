@@ -114,66 +114,38 @@ function StepForm(props: {
   );
 }
 
-function TextArea(props: {
+/** A text field of a step form (`multiline`: a text area); the node's refusal of it shown under it. */
+function TextField(props: {
   label: string;
   name: string;
   value: string;
   set: (v: string) => void;
   error: unknown;
   hint?: string | undefined;
-  required?: boolean;
-}) {
-  return (
-    <Field
-      label={props.label}
-      {...(props.hint ? { hint: props.hint } : {})}
-      error={fieldError(props.error, props.name, props.label)}
-    >
-      {(id, describedBy) => (
-        <textarea
-          id={id}
-          name={props.name}
-          aria-describedby={describedBy}
-          aria-required={props.required}
-          aria-invalid={fieldError(props.error, props.name) ? true : undefined}
-          value={props.value}
-          onInput={(e) => props.set(e.currentTarget.value)}
-        />
-      )}
-    </Field>
-  );
-}
-
-function TextInput(props: {
-  label: string;
-  name: string;
-  value: string;
-  set: (v: string) => void;
-  error: unknown;
-  hint?: string | undefined;
+  multiline?: boolean;
   type?: 'text' | 'number' | 'date';
   list?: string;
   required?: boolean;
 }) {
+  const refused = fieldError(props.error, props.name, props.label);
   return (
-    <Field
-      label={props.label}
-      {...(props.hint ? { hint: props.hint } : {})}
-      error={fieldError(props.error, props.name, props.label)}
-    >
-      {(id, describedBy) => (
-        <input
-          id={id}
-          name={props.name}
-          type={props.type ?? 'text'}
-          list={props.list}
-          aria-describedby={describedBy}
-          aria-required={props.required}
-          aria-invalid={fieldError(props.error, props.name) ? true : undefined}
-          value={props.value}
-          onInput={(e) => props.set(e.currentTarget.value)}
-        />
-      )}
+    <Field label={props.label} hint={props.hint} error={refused}>
+      {(id, describedBy) => {
+        const control = {
+          id,
+          name: props.name,
+          'aria-describedby': describedBy,
+          'aria-required': props.required,
+          'aria-invalid': refused ? true : undefined,
+          value: props.value,
+          onInput: (e: { currentTarget: { value: string } }) => props.set(e.currentTarget.value),
+        };
+        return props.multiline ? (
+          <textarea {...control} />
+        ) : (
+          <input {...control} type={props.type ?? 'text'} list={props.list} />
+        );
+      }}
     </Field>
   );
 }
@@ -252,7 +224,7 @@ function RestrictionFields(props: { value: RestrictionDraft; set: (v: Restrictio
         )}
       </Field>
       {v.onward === OnwardDisclosure.ONWARD_DISCLOSURE_LISTED && (
-        <TextInput
+        <TextField
           label={t('case.form.listed')}
           hint={t('case.form.listedHint')}
           name="listed_participants"
@@ -261,7 +233,7 @@ function RestrictionFields(props: { value: RestrictionDraft; set: (v: Restrictio
           error={props.error}
         />
       )}
-      <TextInput
+      <TextField
         label={t('case.form.retention')}
         hint={t('case.form.retentionHint')}
         name="retention_days"
@@ -270,7 +242,7 @@ function RestrictionFields(props: { value: RestrictionDraft; set: (v: Restrictio
         set={(retention) => props.set({ ...v, retention })}
         error={props.error}
       />
-      <TextInput
+      <TextField
         label={t('case.form.purpose')}
         name="purpose"
         value={v.purpose}
@@ -338,7 +310,8 @@ function AnswerFields(props: { value: AnswerDraft; set: (v: AnswerDraft) => void
       </fieldset>
       {v.outcome === TraceOutcome.TRACE_OUTCOME_TRACED && (
         <>
-          <TextArea
+          <TextField
+            multiline
             label={t('case.answer.lastLegalRecord')}
             hint={t('case.form.lastLegalRecordHint')}
             name="last_legal_record"
@@ -347,7 +320,8 @@ function AnswerFields(props: { value: AnswerDraft; set: (v: AnswerDraft) => void
             set={(lastLegalRecord) => props.set({ ...v, lastLegalRecord })}
             error={props.error}
           />
-          <TextArea
+          <TextField
+            multiline
             label={t('case.answer.pointOfDiversion')}
             hint={t('case.form.pointOfDiversionHint')}
             name="point_of_diversion"
@@ -359,7 +333,7 @@ function AnswerFields(props: { value: AnswerDraft; set: (v: AnswerDraft) => void
       )}
       {v.outcome === TraceOutcome.TRACE_OUTCOME_REFERRED && (
         <>
-          <TextInput
+          <TextField
             label={t('case.form.referralParticipant')}
             hint={t('case.form.referralParticipantHint')}
             name="participant"
@@ -374,7 +348,8 @@ function AnswerFields(props: { value: AnswerDraft; set: (v: AnswerDraft) => void
               <option key={p} value={p} label={participantName(p)} />
             ))}
           </datalist>
-          <TextArea
+          <TextField
+            multiline
             label={t('case.form.referralBasis')}
             hint={t('case.form.referralBasisHint')}
             name="basis"
@@ -385,7 +360,8 @@ function AnswerFields(props: { value: AnswerDraft; set: (v: AnswerDraft) => void
           />
         </>
       )}
-      <TextArea
+      <TextField
+        multiline
         label={t('case.answer.details')}
         hint={t(
           v.outcome === TraceOutcome.TRACE_OUTCOME_INSUFFICIENT_INFORMATION
@@ -451,7 +427,7 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
           {...common}
           submit={() => rpc(CasesDefinition, 'acknowledgeCase', { caseId, reference: text.trim() })}
         >
-          <TextInput
+          <TextField
             label={t('case.form.reference')}
             hint={t('case.form.referenceHint')}
             name="reference"
@@ -464,13 +440,29 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
     case 'clarify':
       return (
         <StepForm {...common} submit={() => rpc(CasesDefinition, 'requestClarification', { caseId, question: text })}>
-          <TextArea label={t('case.form.question')} name="question" required value={text} set={setText} error={error} />
+          <TextField
+            multiline
+            label={t('case.form.question')}
+            name="question"
+            required
+            value={text}
+            set={setText}
+            error={error}
+          />
         </StepForm>
       );
     case 'reply':
       return (
         <StepForm {...common} submit={() => rpc(CasesDefinition, 'replyClarification', { caseId, answer: text })}>
-          <TextArea label={t('case.form.reply')} name="answer" required value={text} set={setText} error={error} />
+          <TextField
+            multiline
+            label={t('case.form.reply')}
+            name="answer"
+            required
+            value={text}
+            set={setText}
+            error={error}
+          />
         </StepForm>
       );
     case 'answer':
@@ -503,7 +495,8 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
           }
         >
           <ReasonSelect value={reason.reason} set={reason.setReason} error={error} />
-          <TextArea
+          <TextField
+            multiline
             label={t('case.explanation')}
             name="explanation"
             required
@@ -511,7 +504,7 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
             set={reason.setExplanation}
             error={error}
           />
-          <TextInput
+          <TextField
             label={t('case.delay.expectedBy')}
             hint={t('case.form.expectedByHint')}
             name="expected_by"
@@ -538,7 +531,8 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
           }
         >
           <ReasonSelect value={reason.reason} set={reason.setReason} error={error} />
-          <TextArea
+          <TextField
+            multiline
             label={t('case.explanation')}
             hint={t('case.form.restrictExplanationHint')}
             name="explanation"
@@ -571,7 +565,8 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
           }
         >
           <ReasonSelect value={reason.reason} set={reason.setReason} error={error} />
-          <TextArea
+          <TextField
+            multiline
             label={t('case.explanation')}
             name="explanation"
             required
@@ -595,7 +590,14 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
               {t('case.form.useful')}
             </label>
           </div>
-          <TextArea label={t('case.form.feedback')} name="feedback" value={text} set={setText} error={error} />
+          <TextField
+            multiline
+            label={t('case.form.feedback')}
+            name="feedback"
+            value={text}
+            set={setText}
+            error={error}
+          />
         </StepForm>
       );
     case 'withdraw':
@@ -605,7 +607,14 @@ function StepBody(props: { step: Step; c: Case; onDone: (r: CaseResponse) => voi
           kind="danger"
           submit={() => rpc(CasesDefinition, 'withdrawCase', { caseId, reason: text })}
         >
-          <TextArea label={t('case.form.withdrawReason')} name="reason" value={text} set={setText} error={error} />
+          <TextField
+            multiline
+            label={t('case.form.withdrawReason')}
+            name="reason"
+            value={text}
+            set={setText}
+            error={error}
+          />
         </StepForm>
       );
     case 'send':

@@ -1,12 +1,14 @@
 import type { ComponentChildren } from 'preact';
+import { Field } from '../../components.js';
 import { currentLanguage } from '../../i18n.js';
 
 /** The id of the control of a form field, which the completeness check and the node's refusals point to. */
 export const controlId = (name: string) => `compose-${name}`;
 
 /**
- * A labelled field of the compose form, as the shell's `Field` but with a known control id
- * (`compose-<name>`), so that the completeness check can take the officer to it.
+ * A labelled field of the compose form: the shell's `Field` with a known control id
+ * (`compose-<name>`), so that the completeness check can take the officer to it, and a mark on
+ * required fields.
  */
 export function ComposeField(props: {
   name: string;
@@ -16,32 +18,20 @@ export function ComposeField(props: {
   required?: boolean;
   children: (id: string, describedBy: string | undefined) => ComponentChildren;
 }) {
-  const id = controlId(props.name);
-  const hintId = props.hint ? `${id}-hint` : undefined;
-  const errorId = props.error ? `${id}-error` : undefined;
-  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
+  const label = (
+    <>
+      {props.label}
+      {props.required && (
+        <span class="compose-required" aria-hidden="true">
+          {' *'}
+        </span>
+      )}
+    </>
+  );
   return (
-    <div class={`field${props.error ? ' field-invalid' : ''}`}>
-      <label for={id}>
-        {props.label}
-        {props.required && (
-          <span class="compose-required" aria-hidden="true">
-            {' *'}
-          </span>
-        )}
-      </label>
-      {props.hint && (
-        <p class="hint" id={hintId}>
-          {props.hint}
-        </p>
-      )}
-      {props.children(id, describedBy)}
-      {props.error && (
-        <p class="field-error" id={errorId}>
-          {props.error}
-        </p>
-      )}
-    </div>
+    <Field id={controlId(props.name)} label={label} hint={props.hint} error={props.error}>
+      {props.children}
+    </Field>
   );
 }
 
