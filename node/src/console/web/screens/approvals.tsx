@@ -13,7 +13,7 @@ import { ErrorMessage, errorText, Field, Pager, Screen, Show, Time, useLoad } fr
 import { formatNumber, participantName, t } from '../i18n.js';
 import { href, type Route } from '../router.js';
 import { HeldRequest } from './approvals/held.js';
-import { usePaged } from './approvals/paged.js';
+import { usePaged } from '../paged.js';
 
 type Tab = 'queue' | 'decided' | 'policy';
 const TABS: readonly Tab[] = ['queue', 'decided', 'policy'];
