@@ -184,3 +184,20 @@ export function ActionButton(props: {
     </>
   );
 }
+
+/** A screen's tabs: links in a list, the current one marked `aria-current="page"` (and in bold, not by colour alone). */
+export function Tabs(props: { label: string; tabs: ReadonlyArray<{ href: string; label: string; current: boolean }> }) {
+  return (
+    <nav class="tabs" aria-label={props.label}>
+      <ul>
+        {props.tabs.map((tab) => (
+          <li key={tab.href}>
+            <a href={tab.href} aria-current={tab.current ? 'page' : undefined}>
+              {tab.label}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}

@@ -1,4 +1,4 @@
-import { Screen } from '../components.js';
+import { Screen, Tabs } from '../components.js';
 import { t } from '../i18n.js';
 import { href, type Route } from '../router.js';
 import { AccountsTab } from './admin/accounts.js';
@@ -24,17 +24,10 @@ export function AdminScreen({ route }: { route: Route }) {
           {t('admin.readOnly')}
         </p>
       )}
-      <nav class="admin-tabs" aria-label={t('admin.sections')}>
-        <ul>
-          {TABS.map((name) => (
-            <li key={name}>
-              <a href={href('admin', name)} aria-current={tab === name ? 'page' : undefined}>
-                {t(`admin.tab.${name}`)}
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <Tabs
+        label={t('admin.sections')}
+        tabs={TABS.map((name) => ({ href: href('admin', name), label: t(`admin.tab.${name}`), current: tab === name }))}
+      />
       {tab === 'peers' && <PeersTab />}
       {tab === 'policies' && <PoliciesTab peer={route.path[2] ?? ''} />}
       {tab === 'keys' && <KeysTab />}

@@ -9,11 +9,11 @@ import {
 } from '@tracenet/proto/browser';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, currentSession, onNodeEvent, rpc } from '../api.js';
-import { ErrorMessage, errorText, Field, Pager, Screen, Show, Time, useLoad } from '../components.js';
+import { ErrorMessage, errorText, Field, Pager, Screen, Show, Tabs, Time, useLoad } from '../components.js';
 import { formatNumber, participantName, t } from '../i18n.js';
 import { href, type Route } from '../router.js';
 import { HeldRequest } from './approvals/held.js';
-import { usePaged } from './approvals/paged.js';
+import { usePaged } from '../paged.js';
 
 type Tab = 'queue' | 'decided' | 'policy';
 const TABS: readonly Tab[] = ['queue', 'decided', 'policy'];
@@ -702,17 +702,14 @@ export function ApprovalsScreen({ route }: { route: Route }) {
   const tab: Tab = asked && TABS.includes(asked) ? asked : 'queue';
   return (
     <Screen title={t('nav.approvals')}>
-      <nav class="approvals-tabs" aria-label={t('approvals.tabs')}>
-        <ul>
-          {TABS.map((each) => (
-            <li key={each}>
-              <a href={href('approvals', { tab: each })} aria-current={each === tab ? 'page' : undefined}>
-                {each === 'queue' && officerOnly ? t('approvals.tab.mine') : t(`approvals.tab.${each}`)}
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
+      <Tabs
+        label={t('approvals.tabs')}
+        tabs={TABS.map((each) => ({
+          href: href('approvals', { tab: each }),
+          label: each === 'queue' && officerOnly ? t('approvals.tab.mine') : t(`approvals.tab.${each}`),
+          current: each === tab,
+        }))}
+      />
       {tab === 'policy' ? (
         <PolicyTab canEdit={roles.includes('administrator')} />
       ) : (

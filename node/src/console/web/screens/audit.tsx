@@ -4,7 +4,7 @@ import { rpc } from '../api.js';
 import { ActionButton, ErrorMessage, Field, Pager, Screen } from '../components.js';
 import { currentLanguage, formatNumber, t } from '../i18n.js';
 import type { Route } from '../router.js';
-import { usePaged } from './approvals/paged.js';
+import { usePaged } from '../paged.js';
 
 const PAGE = 500;
 

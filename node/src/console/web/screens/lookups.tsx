@@ -1,4 +1,4 @@
-import { Screen } from '../components.js';
+import { Screen, Tabs } from '../components.js';
 import { t } from '../i18n.js';
 import { href, type Route } from '../router.js';
 import { HitsView } from './lookups/hits.js';
@@ -9,14 +9,13 @@ export function LookupsScreen(props: { route: Route }) {
   const hits = props.route.query.get('tab') === 'hits';
   return (
     <Screen title={t('nav.lookups')}>
-      <nav class="tabs" aria-label={t('lookups.views')}>
-        <a href={href('lookups')} aria-current={hits ? undefined : 'page'}>
-          {t('lookups.searchTab')}
-        </a>
-        <a href={href('lookups', { tab: 'hits' })} aria-current={hits ? 'page' : undefined}>
-          {t('lookups.hitsTab')}
-        </a>
-      </nav>
+      <Tabs
+        label={t('lookups.views')}
+        tabs={[
+          { href: href('lookups'), label: t('lookups.searchTab'), current: !hits },
+          { href: href('lookups', { tab: 'hits' }), label: t('lookups.hitsTab'), current: hits },
+        ]}
+      />
       {hits ? <HitsView /> : <LookupSearch />}
     </Screen>
   );

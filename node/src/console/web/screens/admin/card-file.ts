@@ -78,7 +78,8 @@ function fields(bytes: Uint8Array, field: string): Map<number, Value[]> {
   return out;
 }
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+/** Bytes as lower-case hex, as fingerprints are written. */
+export const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const text = (bytes: Uint8Array, field: string) => {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);

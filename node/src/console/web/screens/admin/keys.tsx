@@ -18,7 +18,7 @@ import {
   readCardFile,
   readRosterFile,
 } from './card-file.js';
-import { canAdminister, Confirm, Done, groupedHex } from './shared.js';
+import { canAdminister, Confirm, Done } from './shared.js';
 
 const DAY = 86_400_000;
 
@@ -43,8 +43,8 @@ export function KeysTab() {
       {rotated && (
         <Done>
           {t('admin.keys.rotated', {
-            keyId: groupedHex(rotated.keyId),
-            previous: groupedHex(rotated.previousKeyId),
+            keyId: grouped(rotated.keyId),
+            previous: grouped(rotated.previousKeyId),
             count: rotated.announcedTo.length,
           })}
         </Done>
@@ -52,8 +52,8 @@ export function KeysTab() {
       {revoked && (
         <Done>
           {t('admin.keys.revoked', {
-            keyId: groupedHex(revoked.keyId),
-            previous: groupedHex(revoked.revokedKeyId),
+            keyId: grouped(revoked.keyId),
+            previous: grouped(revoked.revokedKeyId),
             count: revoked.announcedTo.length,
           })}
         </Done>

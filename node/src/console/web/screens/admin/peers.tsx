@@ -4,11 +4,11 @@ import { rpc } from '../../api.js';
 import { ActionButton, ErrorMessage, Field, Show, Time, useLoad } from '../../components.js';
 import { formatNumber, participantName, t } from '../../i18n.js';
 import { CARD_FILE_MAX_BYTES, CardFileError, grouped, type ReadCard, readCardFile } from './card-file.js';
-import { canAdminister, Confirm, Done, groupedHex, PendingApproval } from './shared.js';
+import { canAdminister, Confirm, Done, PendingApproval } from './shared.js';
 
 function peerState(peer: PeerSummary): string {
   if (peer.validUntilMs !== 0 && peer.validUntilMs <= Date.now()) return t('admin.peers.stateExpired');
-  if (peer.heldKeyId !== '') return t('admin.peers.stateHeld', { keyId: groupedHex(peer.heldKeyId) });
+  if (peer.heldKeyId !== '') return t('admin.peers.stateHeld', { keyId: grouped(peer.heldKeyId) });
   return t('admin.peers.stateValid');
 }
 
@@ -58,7 +58,7 @@ export function PeersTab() {
                         ))}
                       </td>
                       <td>
-                        <code class="fingerprint">{groupedHex(peer.keyId)}</code>
+                        <code class="fingerprint">{grouped(peer.keyId)}</code>
                       </td>
                       <td>
                         <Time ms={peer.validUntilMs} />
@@ -206,7 +206,7 @@ function PinPeer(props: { pinned: readonly PeerSummary[]; onPinned: () => void }
           </dl>
           {otherKeys && (
             <div class="notice notice-warning">
-              <p>{t('admin.pin.otherKeys', { id: f.participantId, keyId: groupedHex(current?.keyId ?? '') })}</p>
+              <p>{t('admin.pin.otherKeys', { id: f.participantId, keyId: grouped(current?.keyId ?? '') })}</p>
               <label class="check">
                 <input
                   type="checkbox"
@@ -254,7 +254,7 @@ function PinPeer(props: { pinned: readonly PeerSummary[]; onPinned: () => void }
         <Done>
           {result.replaced
             ? t('admin.pin.replaced', { id: result.peer.participantId })
-            : t('admin.pin.pinned', { id: result.peer.participantId, keyId: groupedHex(result.peer.keyId) })}
+            : t('admin.pin.pinned', { id: result.peer.participantId, keyId: grouped(result.peer.keyId) })}
         </Done>
       )}
     </section>

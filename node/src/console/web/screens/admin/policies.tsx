@@ -88,6 +88,34 @@ function PolicyForm({ participantId }: { participantId: string }) {
   return <Show loaded={loaded}>{({ policy }) => (policy ? <PolicyEditor initial={policy} /> : null)}</Show>;
 }
 
+/** A number of days (decimals allowed); empty is the node's default, named in the hint. */
+function DaysField(props: {
+  name: string;
+  label: string;
+  defaultDays: number;
+  error: string | undefined;
+  value: string;
+  onInput: (days: string) => void;
+}) {
+  return (
+    <Field label={props.label} hint={t('admin.policy.defaultDays', { days: props.defaultDays })} error={props.error}>
+      {(id, describedBy) => (
+        <input
+          id={id}
+          name={props.name}
+          type="number"
+          min="0"
+          step="any"
+          inputMode="decimal"
+          aria-describedby={describedBy}
+          value={props.value}
+          onInput={(event) => props.onInput(value(event))}
+        />
+      )}
+    </Field>
+  );
+}
+
 function PolicyEditor({ initial }: { initial: PeerPolicy }) {
   const [policy, setPolicy] = useState<PeerPolicy>(initial);
   const [ackDays, setAckDays] = useState(days(initial.acknowledgeWithinMs));
@@ -160,50 +188,28 @@ function PolicyEditor({ initial }: { initial: PeerPolicy }) {
               {flag('allowLookups')}
             </div>
             <div class="row">
-              <Field
+              <DaysField
+                name="acknowledgeWithinDays"
                 label={t('admin.policy.acknowledgeWithin')}
-                hint={t('admin.policy.defaultDays', { days: 7 })}
+                defaultDays={7}
                 error={fieldError(error, 'policy.acknowledge_within_ms')}
-              >
-                {(id, describedBy) => (
-                  <input
-                    id={id}
-                    name="acknowledgeWithinDays"
-                    type="number"
-                    min="0"
-                    step="any"
-                    inputMode="decimal"
-                    aria-describedby={describedBy}
-                    value={ackDays}
-                    onInput={(event) => {
-                      setSaved(false);
-                      setAckDays(value(event));
-                    }}
-                  />
-                )}
-              </Field>
-              <Field
+                value={ackDays}
+                onInput={(days) => {
+                  setSaved(false);
+                  setAckDays(days);
+                }}
+              />
+              <DaysField
+                name="answerWithinDays"
                 label={t('admin.policy.answerWithin')}
-                hint={t('admin.policy.defaultDays', { days: 30 })}
+                defaultDays={30}
                 error={fieldError(error, 'policy.answer_within_ms')}
-              >
-                {(id, describedBy) => (
-                  <input
-                    id={id}
-                    name="answerWithinDays"
-                    type="number"
-                    min="0"
-                    step="any"
-                    inputMode="decimal"
-                    aria-describedby={describedBy}
-                    value={answerDays}
-                    onInput={(event) => {
-                      setSaved(false);
-                      setAnswerDays(value(event));
-                    }}
-                  />
-                )}
-              </Field>
+                value={answerDays}
+                onInput={(days) => {
+                  setSaved(false);
+                  setAnswerDays(days);
+                }}
+              />
               <Field
                 label={t('admin.policy.lookupsPerMinute')}
                 hint={t('admin.policy.lookupsDefault')}

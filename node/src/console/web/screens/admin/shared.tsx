@@ -102,6 +102,3 @@ export function fieldError(error: unknown, field: string): string | undefined {
   const hit = all.find((v) => v.field === field || v.field.startsWith(`${field}.`) || v.field.startsWith(`${field}[`));
   return hit?.message;
 }
-
-/** Hex in groups of four, as it is read aloud. */
-export const groupedHex = (value: string) => value.replace(/(.{4})(?=.)/g, '$1 ');

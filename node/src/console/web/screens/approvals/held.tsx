@@ -1,4 +1,5 @@
 import {
+  AddPeerRequest,
   AnswerCaseRequest,
   type Approval,
   ApprovalState,
@@ -6,6 +7,7 @@ import {
   AuthorityDefinition,
   DecideConsentRequest,
   OnwardDisclosure,
+  PeerCardBody,
   type PeerPolicy,
   ReasonCode,
   ReleaseAction,
@@ -23,6 +25,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { rpc } from '../../api.js';
 import { formatDate, formatDuration, formatNumber, participantName, t } from '../../i18n.js';
+import { grouped, hex } from '../admin/card-file.js';
 
 /** "traced", "exported", "legal_confidentiality": the lower-case tail of an enum value's name, for catalogue keys. */
 function enumKey(names: Record<number, string>, value: number, prefix: string, known: readonly string[]): string {
@@ -357,94 +360,17 @@ function Policy({ policy, compare }: { policy: PeerPolicy; compare: boolean }) {
   );
 }
 
-/** Hex in groups of four, as it is read aloud over the telephone. */
-function grouped(bytes: Uint8Array): string {
-  return [...bytes]
-    .map((b) => b.toString(16).padStart(2, '0'))
-    .join('')
-    .replace(/(.{4})(?=.)/g, '$1 ');
-}
-
-/**
- * The bytes of a protobuf JSON `bytes` value (standard or URL-safe base64). Decoded here: the
- * generated `fromJSON` of a bytes field needs Node's Buffer, which the browser does not have.
- */
-function base64Bytes(value: unknown): Uint8Array | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
-/** What the review shows of a card body (PeerCardBody, proto/tracenet/v1/peer_card.proto). */
-interface CardFacts {
-  participantId: string;
-  displayName: string;
-  endpoints: string[];
-  keyId: string;
-  tlsSha256: Uint8Array;
-}
-
-/**
- * Reads the fields of a PeerCardBody the approver compares (2, 4, 5, 8, 10) from its wire bytes.
- * The generated decoder cannot run in the browser (it allocates Node Buffers for bytes fields).
- * Throws on malformed input.
- */
-function readCard(bytes: Uint8Array): CardFacts {
-  const facts: CardFacts = {
-    participantId: '',
-    displayName: '',
-    endpoints: [],
-    keyId: '',
-    tlsSha256: new Uint8Array(),
-  };
-  const text = new TextDecoder('utf-8', { fatal: true });
-  let at = 0;
-  const varint = (): number => {
-    let value = 0;
-    for (let shift = 0; shift < 64; shift += 7) {
-      const byte = bytes[at++];
-      if (byte === undefined) throw new Error('truncated');
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value;
-    }
-    throw new Error('varint');
-  };
-  while (at < bytes.length) {
-    const tag = varint();
-    const field = Math.floor(tag / 8);
-    const wire = tag % 8;
-    if (wire === 0) varint();
-    else if (wire === 1) at += 8;
-    else if (wire === 5) at += 4;
-    else if (wire === 2) {
-      const length = varint();
-      const value = bytes.subarray(at, at + length);
-      if (value.length !== length) throw new Error('truncated');
-      at += length;
-      if (field === 2) facts.participantId = text.decode(value);
-      else if (field === 4) facts.displayName = text.decode(value);
-      else if (field === 5) facts.endpoints.push(text.decode(value));
-      else if (field === 8) facts.keyId = text.decode(value);
-      else if (field === 10) facts.tlsSha256 = value;
-    } else throw new Error('wire type');
-  }
-  return facts;
-}
-
 /** The card a peer change would pin (AddPeerRequest's JSON): who, where, and the fingerprints to compare. */
-function Card({ json }: { json: { card?: { body?: unknown }; replaceKeys?: unknown } }) {
-  let body: CardFacts | undefined;
+function Card({ json }: { json: unknown }) {
+  let body: PeerCardBody | undefined;
+  let replaceKeys = false;
   try {
-    const bytes = base64Bytes(json.card?.body);
-    body = bytes ? readCard(bytes) : undefined;
+    const request = AddPeerRequest.fromJSON(json);
+    replaceKeys = request.replaceKeys === true;
+    body = request.card ? PeerCardBody.decode(request.card.body) : undefined;
   } catch {
     body = undefined;
   }
-  const replaceKeys = json.replaceKeys === true;
   if (!body) return <p>{t('approvals.held.card.unreadable')}</p>;
   return (
     <>
@@ -466,12 +392,12 @@ function Card({ json }: { json: { card?: { body?: unknown }; replaceKeys?: unkno
         </Fact>
         <Fact term={t('approvals.held.card.keyId')} show={body.keyId !== ''}>
           <span class="mono" dir="ltr">
-            {body.keyId.replace(/(.{4})(?=.)/g, '$1 ')}
+            {grouped(body.keyId)}
           </span>
         </Fact>
-        <Fact term={t('approvals.held.card.tls')} show={body.tlsSha256.length > 0}>
+        <Fact term={t('approvals.held.card.tls')} show={body.tlsCertificateSha256.length > 0}>
           <span class="mono approvals-fingerprint" dir="ltr">
-            {grouped(body.tlsSha256)}
+            {grouped(hex(body.tlsCertificateSha256))}
           </span>
         </Fact>
         <Fact term={t('approvals.held.card.replaceKeys')}>{yesNo(replaceKeys)}</Fact>
@@ -563,7 +489,7 @@ function decoded(step: ApprovalStep, json: unknown, pending: boolean) {
       return policy ? <Policy policy={policy} compare={pending} /> : <Pairs value={json} />;
     }
     case ApprovalStep.APPROVAL_STEP_ADD_PEER:
-      return <Card json={json as { card?: { body?: unknown }; replaceKeys?: unknown }} />;
+      return <Card json={json} />;
     case ApprovalStep.APPROVAL_STEP_REMOVE_PEER:
       return (
         <dl class="approvals-facts">

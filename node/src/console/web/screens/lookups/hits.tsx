@@ -1,8 +1,9 @@
-import { type HitNotice, LookupsDefinition, NodeEventType } from '@tracenet/proto/browser';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { LookupsDefinition, NodeEventType } from '@tracenet/proto/browser';
+import { useEffect, useRef } from 'preact/hooks';
 import { onNodeEvent, rpc } from '../../api.js';
 import { ErrorMessage, Pager, Time } from '../../components.js';
 import { participantName, t } from '../../i18n.js';
+import { usePaged } from '../../paged.js';
 import { href } from '../../router.js';
 
 const PAGE = 50;
@@ -13,40 +14,22 @@ const PAGE = 50;
  * the first page.
  */
 export function HitsView() {
-  const [hits, setHits] = useState<readonly HitNotice[]>([]);
-  const [cursor, setCursor] = useState('');
-  const [state, setState] = useState<'loading' | 'ready'>('loading');
-  const [error, setError] = useState<unknown>(undefined);
-  const [generation, setGeneration] = useState(0);
+  const listing = usePaged(async (cursor) => {
+    const page = await rpc(LookupsDefinition, 'listHits', { limit: PAGE, cursor });
+    return { items: page.hits, next: page.nextCursor };
+  }, []);
+  const hits = listing.items;
   // The newest hit of the first page as first loaded: hits after it are announced as new.
   const baseline = useRef<number | undefined>(undefined);
   const newest = useRef(0);
-
-  const load = async (after: string, keep: readonly HitNotice[]) => {
-    setError(undefined);
-    try {
-      const page = await rpc(LookupsDefinition, 'listHits', { limit: PAGE, cursor: after });
-      const all = [...keep, ...page.hits];
-      newest.current = Math.max(newest.current, ...all.map((h) => h.atMs));
-      baseline.current ??= newest.current;
-      setHits(all);
-      setCursor(page.nextCursor);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setState('ready');
-    }
-  };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: reloads the first page on a new hit
-  useEffect(() => {
-    void load('', []);
-  }, [generation]);
+  newest.current = Math.max(newest.current, ...hits.map((h) => h.atMs));
+  if (!listing.loading) baseline.current ??= newest.current;
   useEffect(
     () =>
       onNodeEvent((event) => {
         // The stream also replays earlier events; only a hit after the newest shown reloads.
         if (event.type !== NodeEventType.NODE_EVENT_TYPE_LOOKUP_HIT || event.atMs <= newest.current) return;
-        setGeneration((g) => g + 1);
+        listing.reload();
       }),
     [],
   );
@@ -59,13 +42,13 @@ export function HitsView() {
       <p role="status" class="visually-hidden">
         {fresh > 0 ? t('lookups.newHits', { count: fresh }) : ''}
       </p>
-      <ErrorMessage error={error} />
-      {state === 'loading' ? (
+      <ErrorMessage error={listing.error} />
+      {listing.loading && hits.length === 0 ? (
         <p class="loading" aria-busy="true">
           {t('common.loading')}
         </p>
       ) : hits.length === 0 ? (
-        error === undefined && <p>{t('lookups.noHits')}</p>
+        listing.error === undefined && <p>{t('lookups.noHits')}</p>
       ) : (
         <>
           <table class="hits">
@@ -109,7 +92,7 @@ export function HitsView() {
               ))}
             </tbody>
           </table>
-          <Pager shown={hits.length} hasMore={cursor !== ''} onMore={() => void load(cursor, hits)} />
+          <Pager shown={hits.length} hasMore={listing.next !== ''} onMore={listing.more} />
         </>
       )}
     </section>
