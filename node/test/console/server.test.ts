@@ -428,28 +428,20 @@ describe('the console server over HTTPS', () => {
 
   it('does not count the calls of a page the officer has not touched as activity (x-tracenet-idle-ms)', async () => {
     const olga = await signIn('olga');
-    // A screen reloading by itself after live events: its page says the officer is away.
-    const reload = (idleMs: number) =>
+    const call = (idleMs: string) =>
       send('POST', '/api/rpc/tracenet.v1.Access/WhoAmI', {
         jar: olga.jar,
         body: '{}',
-        headers: { 'x-csrf-token': olga.csrf, 'x-tracenet-idle-ms': String(idleMs) },
+        headers: { 'x-csrf-token': olga.csrf, 'x-tracenet-idle-ms': idleMs },
       });
-    await clock.advance(40_000);
-    expect((await reload(40_000)).status).toBe(200);
-    await clock.advance(30_000);
-    const idle = await reload(70_000);
-    expect([idle.status, idle.json().error?.rule]).toEqual([401, 'session_idle']);
     // A hostile value changes nothing: not a number, negative or huge counts as no idleness at most.
-    const other = await signIn('olga');
-    for (const value of ['-5', 'NaN', '1e400', 'x'.repeat(10_000)]) {
-      const answer = await send('POST', '/api/rpc/tracenet.v1.Access/WhoAmI', {
-        jar: other.jar,
-        body: '{}',
-        headers: { 'x-csrf-token': other.csrf, 'x-tracenet-idle-ms': value },
-      });
-      expect(answer.status, value).toBe(200);
-    }
+    for (const value of ['-5', 'NaN', '1e400', 'x'.repeat(10_000)]) expect((await call(value)).status, value).toBe(200);
+    // A screen reloading by itself after live events: its page says the officer is away.
+    await clock.advance(40_000);
+    expect((await call('40000')).status).toBe(200);
+    await clock.advance(30_000);
+    const idle = await call('70000');
+    expect([idle.status, idle.json().error?.rule]).toEqual([401, 'session_idle']);
   });
 
   it('tells a browser whose node session expired to sign in again, on a call and on reload', async () => {
