@@ -41,6 +41,8 @@ const event = (fields) => ({
   licence: '',
   endUser: '',
   details: '',
+  circumstance: 0,
+  undertaking: undefined,
   ...fields,
 });
 const record = (fields) => ({
@@ -57,6 +59,11 @@ const record = (fields) => ({
   recordedAtMs: 0,
   updatedAtMs: 0,
   notes: '',
+  itemCategory: 0,
+  quantity: 0,
+  illicitOrigin: undefined,
+  collection: undefined,
+  destruction: undefined,
   ...fields,
 });
 

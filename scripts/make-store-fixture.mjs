@@ -43,6 +43,8 @@ const event = (fields) => ({
   licence: '',
   endUser: '',
   details: '',
+  circumstance: 0,
+  undertaking: undefined,
   ...fields,
 });
 
@@ -82,6 +84,11 @@ try {
       recordedAtMs: 0,
       updatedAtMs: 0,
       notes: '',
+      itemCategory: 0,
+      quantity: 0,
+      illicitOrigin: undefined,
+      collection: undefined,
+      destruction: undefined,
     },
   });
   const request = {

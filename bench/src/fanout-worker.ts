@@ -57,6 +57,8 @@ async function start(ids: readonly string[], baseDir: string, hitEvery: number):
               licence: '',
               endUser: '',
               details: '',
+              circumstance: 0,
+              undertaking: undefined,
             },
           ],
         }),

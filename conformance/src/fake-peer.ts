@@ -496,6 +496,7 @@ export class FakePeer {
         validFromMs: issuedAtMs - 60_000,
         validUntilMs: issuedAtMs + this.validForMs,
         issuedAtMs,
+        recordsProfile: undefined,
         ...changes,
       },
       keys.signingSecretKey,

@@ -113,6 +113,8 @@ export function weaponRecord(serial: string, changes: Partial<WeaponRecord> = {}
         licence: '',
         endUser: '',
         details: '',
+        circumstance: 0,
+        undertaking: undefined,
       },
       {
         type: WeaponEventType.WEAPON_EVENT_TYPE_STOLEN,
@@ -124,6 +126,8 @@ export function weaponRecord(serial: string, changes: Partial<WeaponRecord> = {}
         licence: '',
         endUser: '',
         details: '',
+        circumstance: 0,
+        undertaking: undefined,
       },
     ],
     notes: 'CONFIDENTIAL-NOTE-91',

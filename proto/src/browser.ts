@@ -5,6 +5,7 @@
  * the same modules are not for the browser: its bundle replaces `@grpc/grpc-js` with an empty
  * stand-in (scripts/build-console.mjs).
  */
+export * from './gen/tracenet/v1/analysis.js';
 export * from './gen/tracenet/v1/access.js';
 export * from './gen/tracenet/v1/audit.js';
 export * from './gen/tracenet/v1/authority.js';
@@ -23,4 +24,5 @@ export * from './gen/tracenet/v1/policy.js';
 export * from './gen/tracenet/v1/receipt.js';
 export * from './gen/tracenet/v1/records.js';
 export * from './gen/tracenet/v1/records_service.js';
+export * from './gen/tracenet/v1/statistics_service.js';
 export * from './gen/tracenet/v1/tracing.js';

@@ -32,3 +32,5 @@ export * from './gen/tracenet/v1/lookup.js';
 export * from './gen/tracenet/v1/lookups_service.js';
 export * from './gen/tracenet/v1/keys.js';
 export * from './gen/tracenet/v1/access.js';
+export * from './gen/tracenet/v1/analysis.js';
+export * from './gen/tracenet/v1/statistics_service.js';

@@ -35,6 +35,8 @@ function event(type: E, date: string, fields: Partial<WeaponEvent> = {}): Weapon
     licence: '',
     endUser: '',
     details: '',
+    circumstance: 0,
+    undertaking: undefined,
     ...fields,
   };
 }
@@ -68,6 +70,11 @@ function record(
     updatedAtMs: 0,
     notes: '',
     interest: undefined,
+    itemCategory: 0,
+    quantity: 0,
+    illicitOrigin: undefined,
+    collection: undefined,
+    destruction: undefined,
     ...extra,
   };
 }

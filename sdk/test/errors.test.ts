@@ -264,6 +264,8 @@ describe('the client surfaces a typed error for each documented code', () => {
               licence: 'BE-EXP-2012-0413',
               endUser: 'Kenya Police Service',
               details: '',
+              circumstance: 0,
+              undertaking: undefined,
             },
           }
         : undefined,

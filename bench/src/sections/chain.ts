@@ -89,6 +89,8 @@ export async function benchChain(sizes: Sizes, log: (line: string) => void): Pro
       licence: '',
       endUser: '',
       details: '',
+      circumstance: 0,
+      undertaking: undefined,
       type: 0,
       ...fields,
     });

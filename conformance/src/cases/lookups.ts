@@ -918,6 +918,9 @@ export const LOOKUP_CASES: ConformanceCase[] = [
         owner: owner.participantId,
         contactPoint: '',
         partial: false,
+        recordedDestroyed: false,
+        destroyedDate: '',
+        certificateId: '',
       };
       const outcome = await ctx.call(ctx.target.lookups.call('traceFromHit', { hit, request: undefined, send: true }));
       ensureRefused(outcome, { code: E.ERROR_CODE_NOT_FOUND, field: 'hit.reference', rule: 'known_hit' });

@@ -61,6 +61,10 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze<R
   '/tracenet.v1.Cases/RejectStep': SUPERVISOR,
   '/tracenet.v1.Cases/GetApprovalPolicy': READ,
   '/tracenet.v1.Cases/SetApprovalPolicy': ADMINISTRATOR,
+  // Request quality and re-export flags (docs/protocol.md 17, 18).
+  '/tracenet.v1.Cases/CheckRequest': ['officer', 'supervisor'],
+  '/tracenet.v1.Cases/ListReexportFlags': READ,
+  '/tracenet.v1.Cases/NotifyReexport': OFFICER,
   // Records
   '/tracenet.v1.Records/GetRecord': READ,
   '/tracenet.v1.Records/SearchRecords': READ,
@@ -71,6 +75,15 @@ export const PERMISSIONS: Readonly<Record<string, Permission>> = Object.freeze<R
   '/tracenet.v1.Records/ClearReport': OFFICER,
   '/tracenet.v1.Records/LoadAliases': ADMINISTRATOR,
   '/tracenet.v1.Records/SearchAliases': READ,
+  '/tracenet.v1.Records/GetDestructionCertificate': READ,
+  '/tracenet.v1.Records/VerifyDestructionCertificate': READ,
+  '/tracenet.v1.Records/RecordDestruction': OFFICER,
+  // Statistics (docs/statistics.md): read by every role; an export leaves the node, so only an
+  // officer or a supervisor makes one, and it is audited.
+  '/tracenet.v1.Statistics/GetSdgIndicator': READ,
+  '/tracenet.v1.Statistics/GetTracingPerformance': READ,
+  '/tracenet.v1.Statistics/GetReexportReport': READ,
+  '/tracenet.v1.Statistics/ExportSdgIndicator': ['officer', 'supervisor'],
   // Lookups
   '/tracenet.v1.Lookups/ListHits': READ,
   '/tracenet.v1.Lookups/Lookup': OFFICER,

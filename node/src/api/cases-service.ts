@@ -64,7 +64,14 @@ export function addCasesService(
     case: r.case,
   });
 
+  // Contract of issue 19: each is replaced by its implementation.
+  const notYet = guarded(async () => {
+    throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'not implemented yet', { rule: 'unimplemented' });
+  });
   const implementation: CasesServer = {
+    checkRequest: notYet,
+    notifyReexport: notYet,
+    listReexportFlags: notYet,
     createCase: guarded(async (r) => {
       if (r.recipient === '')
         throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', {

@@ -205,7 +205,14 @@ export function addRecordsService(server: ServiceRegistrar, deps: RecordsService
   const logger = deps.logger.child({ component: 'records-api' });
   const guarded = guardedUnary(logger, deps.token);
 
+  // Contract of issue 19: each is replaced by its implementation.
+  const notYet = guarded(async () => {
+    throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'not implemented yet', { rule: 'unimplemented' });
+  });
   const implementation: RecordsServer = {
+    recordDestruction: notYet,
+    getDestructionCertificate: notYet,
+    verifyDestructionCertificate: notYet,
     putRecord: guarded(async (request) => {
       if (!request.record)
         throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record is required', {

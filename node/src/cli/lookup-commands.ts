@@ -6,7 +6,7 @@ import {
   ErrorCode,
   HitNotice,
   type InterestReport,
-  type LookupHit,
+  LookupHit,
   LookupOutcome,
   LookupResponse,
   LookupsClient,
@@ -324,7 +324,7 @@ export function registerLookupCommands(program: Command, records: Command): Comm
             '--intended-use is required: say what the information of this trace will be used for (the purpose of the lookup is not reused)',
             { field: 'intended-use', rule: 'required' },
           );
-        const hit: LookupHit = { reference, owner, category: 0, contactPoint: '', partial: false };
+        const hit = LookupHit.fromPartial({ reference, owner });
         const response = await withService<LookupsServer, { case?: Case | undefined }>(
           LookupsClient,
           options.data,

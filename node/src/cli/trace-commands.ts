@@ -303,6 +303,7 @@ async function requestFrom(options: Record<string, string | undefined>): Promise
     manufactureMethod: 0,
     photos: [],
     otherInformation: '',
+    serialObliterated: false,
   };
   const markings = weapon.markings ?? {
     manufacturer: '',

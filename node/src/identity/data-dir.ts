@@ -567,6 +567,7 @@ export function issuePeerCard(
         Date.parse(new X509Certificate(identity.tlsCertificateDer).validTo),
       ),
       issuedAtMs: nowMs,
+      recordsProfile: undefined,
     },
     identity.keys.signingSecretKey,
   );

@@ -265,6 +265,9 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
         owner: self.participantId,
         contactPoint: entry.contactPoint,
         partial,
+        recordedDestroyed: false,
+        destroyedDate: '',
+        certificateId: '',
       })),
     };
     const body = encodePaddedAnswer(answer);

@@ -23,6 +23,7 @@ const EMPTY_WEAPON: WeaponDescription = {
   manufactureMethod: 0,
   photos: [],
   otherInformation: '',
+  serialObliterated: false,
 };
 
 /**

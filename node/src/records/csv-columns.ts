@@ -210,6 +210,8 @@ export function csvRowToRecord(layout: CsvLayout, cells: readonly string[]): Csv
     licence: c.licence ?? '',
     endUser: c.end_user ?? '',
     details: c.details ?? '',
+    circumstance: 0,
+    undertaking: undefined,
   }));
   const hasGovernmentTransfer = s('government_transfer_country') !== '' || s('government_transfer_year') !== '';
   const hasControl =
@@ -242,6 +244,11 @@ export function csvRowToRecord(layout: CsvLayout, cells: readonly string[]): Csv
     updatedAtMs: 0,
     notes: s('notes'),
     interest: undefined,
+    itemCategory: 0,
+    quantity: 0,
+    illicitOrigin: undefined,
+    collection: undefined,
+    destruction: undefined,
   };
   // With cells missing or extra, every later cell is in the wrong column: the count is the one problem to report.
   const cellCount = violations.filter((v) => v.rule === 'cell_count');

@@ -190,6 +190,8 @@ const EVENT: MessageSpec = {
     licence: '',
     endUser: '',
     details: '',
+    circumstance: 0,
+    undertaking: undefined,
   }),
 };
 /** The report that makes a record a record of interest (docs/protocol.md section 13). */
@@ -234,6 +236,11 @@ const RECORD: MessageSpec = {
     recordedAtMs: 0,
     updatedAtMs: 0,
     notes: '',
+    itemCategory: 0,
+    quantity: 0,
+    illicitOrigin: undefined,
+    collection: undefined,
+    destruction: undefined,
     interest: undefined,
   }),
 };

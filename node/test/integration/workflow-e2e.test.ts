@@ -47,6 +47,8 @@ const event = (type: E, date: string, fields: Partial<WeaponEvent> = {}): Weapon
   licence: '',
   endUser: '',
   details: '',
+  circumstance: 0,
+  undertaking: undefined,
   ...fields,
 });
 const record = (events: WeaponEvent[], status: WeaponStatus, imports: WeaponRecord['imports'] = []): WeaponRecord =>

@@ -143,6 +143,9 @@ describe('answers', () => {
         owner: 'BEL',
         contactPoint: 'NCB Brussels, +32 2 000 00 00',
         partial: false,
+        recordedDestroyed: false,
+        destroyedDate: '',
+        certificateId: '',
       },
     ]);
     expectOnlyHitFields(opened, secrets);
@@ -279,6 +282,9 @@ describe('answer size (docs/protocol.md 13.6)', () => {
         owner: 'org:UN-POE',
         contactPoint: '€'.repeat(length),
         partial: true,
+        recordedDestroyed: false,
+        destroyedDate: '',
+        certificateId: '',
       };
       const body = encodePaddedAnswer({ queryId: 'q'.repeat(64), hits: [hit] });
       expect(body.length).toBe(ANSWER_BUCKET_BYTES);
@@ -295,6 +301,9 @@ describe('answer size (docs/protocol.md 13.6)', () => {
           owner: 'BEL',
           contactPoint: 'NCB Brussels, +32 2 000 00 00',
           partial: false,
+          recordedDestroyed: false,
+          destroyedDate: '',
+          certificateId: '',
         })),
       });
       expect(body.length % ANSWER_BUCKET_BYTES).toBe(0);

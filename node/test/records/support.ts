@@ -44,6 +44,8 @@ export function event(type: WeaponEventType, date: string, fields: Partial<Weapo
     licence: '',
     endUser: '',
     details: '',
+    circumstance: 0,
+    undertaking: undefined,
     ...fields,
   };
 }
@@ -84,6 +86,11 @@ export function weapon(
     recordedAtMs: 0,
     updatedAtMs: 0,
     notes: '',
+    itemCategory: 0,
+    quantity: 0,
+    illicitOrigin: undefined,
+    collection: undefined,
+    destruction: undefined,
     ...overrides,
   };
 }

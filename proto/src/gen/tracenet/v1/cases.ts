@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { RecirculationFinding, ReexportFlag, RequestCheck } from "./analysis.js";
 import {
   Closure,
   DelayNotice,
@@ -257,7 +258,20 @@ export interface Case {
    * of our message) or never delivered. The state does not change (the officer decides: withdraw,
    * or ask again), but the case no longer looks merely "sent" (docs/operations.md).
    */
-  undelivered: Undelivered | undefined;
+  undelivered:
+    | Undelivered
+    | undefined;
+  /**
+   * REQUESTER: the request's completeness and traceability, computed when the case was created or
+   * last changed before sending, and recorded with it (docs/protocol.md 17).
+   */
+  check:
+    | RequestCheck
+    | undefined;
+  /** Possible unauthorised re-exports found in this case's chain (docs/protocol.md 18). */
+  reexportFlags: ReexportFlag[];
+  /** The weapon of this case was recorded as destroyed and turned up again (docs/protocol.md 19). */
+  recirculation: RecirculationFinding | undefined;
 }
 
 /** Undelivered is the last message of a case that failed for good. */
@@ -657,6 +671,9 @@ function createBaseCase(): Case {
     purgedAtMs: 0,
     panel: false,
     undelivered: undefined,
+    check: undefined,
+    reexportFlags: [],
+    recirculation: undefined,
   };
 }
 
@@ -754,6 +771,15 @@ export const Case: MessageFns<Case> = {
     }
     if (message.undelivered !== undefined) {
       Undelivered.encode(message.undelivered, writer.uint32(250).fork()).join();
+    }
+    if (message.check !== undefined) {
+      RequestCheck.encode(message.check, writer.uint32(258).fork()).join();
+    }
+    for (const v of message.reexportFlags) {
+      ReexportFlag.encode(v!, writer.uint32(266).fork()).join();
+    }
+    if (message.recirculation !== undefined) {
+      RecirculationFinding.encode(message.recirculation, writer.uint32(274).fork()).join();
     }
     return writer;
   },
@@ -1019,6 +1045,30 @@ export const Case: MessageFns<Case> = {
             message.undelivered = Undelivered.decode(reader, reader.uint32());
             continue;
           }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.check = RequestCheck.decode(reader, reader.uint32());
+            continue;
+          }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.reexportFlags.push(ReexportFlag.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            message.recirculation = RecirculationFinding.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1124,6 +1174,13 @@ export const Case: MessageFns<Case> = {
         : 0,
       panel: isSet(object.panel) ? globalThis.Boolean(object.panel) : false,
       undelivered: isSet(object.undelivered) ? Undelivered.fromJSON(object.undelivered) : undefined,
+      check: isSet(object.check) ? RequestCheck.fromJSON(object.check) : undefined,
+      reexportFlags: globalThis.Array.isArray(object?.reexportFlags)
+        ? object.reexportFlags.map((e: any) => ReexportFlag.fromJSON(e))
+        : globalThis.Array.isArray(object?.reexport_flags)
+        ? object.reexport_flags.map((e: any) => ReexportFlag.fromJSON(e))
+        : [],
+      recirculation: isSet(object.recirculation) ? RecirculationFinding.fromJSON(object.recirculation) : undefined,
     };
   },
 
@@ -1222,6 +1279,15 @@ export const Case: MessageFns<Case> = {
     if (message.undelivered !== undefined) {
       obj.undelivered = Undelivered.toJSON(message.undelivered);
     }
+    if (message.check !== undefined) {
+      obj.check = RequestCheck.toJSON(message.check);
+    }
+    if (message.reexportFlags?.length) {
+      obj.reexportFlags = message.reexportFlags.map((e) => ReexportFlag.toJSON(e));
+    }
+    if (message.recirculation !== undefined) {
+      obj.recirculation = RecirculationFinding.toJSON(message.recirculation);
+    }
     return obj;
   },
 
@@ -1278,6 +1344,13 @@ export const Case: MessageFns<Case> = {
     message.panel = object.panel ?? false;
     message.undelivered = (object.undelivered !== undefined && object.undelivered !== null)
       ? Undelivered.fromPartial(object.undelivered)
+      : undefined;
+    message.check = (object.check !== undefined && object.check !== null)
+      ? RequestCheck.fromPartial(object.check)
+      : undefined;
+    message.reexportFlags = object.reexportFlags?.map((e) => ReexportFlag.fromPartial(e)) || [];
+    message.recirculation = (object.recirculation !== undefined && object.recirculation !== null)
+      ? RecirculationFinding.fromPartial(object.recirculation)
       : undefined;
     return message;
   },

@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { ReexportFlag, RequestCheck } from "./analysis.js";
 import {
   Case,
   CaseRole,
@@ -158,6 +159,48 @@ export function approvalStateToJSON(object: ApprovalState): string {
     case ApprovalState.APPROVAL_STATE_REJECTED:
       return "APPROVAL_STATE_REJECTED";
     case ApprovalState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** ReexportDirection says whose flags to list. */
+export enum ReexportDirection {
+  REEXPORT_DIRECTION_UNSPECIFIED = 0,
+  /** REEXPORT_DIRECTION_RAISED - Raised by this node in its chains. */
+  REEXPORT_DIRECTION_RAISED = 1,
+  /** REEXPORT_DIRECTION_RECEIVED - Received from peers in ReexportNotices (this node was the exporter). */
+  REEXPORT_DIRECTION_RECEIVED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function reexportDirectionFromJSON(object: any): ReexportDirection {
+  switch (object) {
+    case 0:
+    case "REEXPORT_DIRECTION_UNSPECIFIED":
+      return ReexportDirection.REEXPORT_DIRECTION_UNSPECIFIED;
+    case 1:
+    case "REEXPORT_DIRECTION_RAISED":
+      return ReexportDirection.REEXPORT_DIRECTION_RAISED;
+    case 2:
+    case "REEXPORT_DIRECTION_RECEIVED":
+      return ReexportDirection.REEXPORT_DIRECTION_RECEIVED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReexportDirection.UNRECOGNIZED;
+  }
+}
+
+export function reexportDirectionToJSON(object: ReexportDirection): string {
+  switch (object) {
+    case ReexportDirection.REEXPORT_DIRECTION_UNSPECIFIED:
+      return "REEXPORT_DIRECTION_UNSPECIFIED";
+    case ReexportDirection.REEXPORT_DIRECTION_RAISED:
+      return "REEXPORT_DIRECTION_RAISED";
+    case ReexportDirection.REEXPORT_DIRECTION_RECEIVED:
+      return "REEXPORT_DIRECTION_RECEIVED";
+    case ReexportDirection.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -442,6 +485,34 @@ export interface SetApprovalPolicyRequest {
 /** ApprovalPolicyResponse returns the policy as stored. */
 export interface ApprovalPolicyResponse {
   policy: ApprovalPolicy | undefined;
+}
+
+/** CheckRequestRequest is a draft request and the participant it would go to. */
+export interface CheckRequestRequest {
+  recipient: string;
+  request: TraceRequest | undefined;
+}
+
+/** CheckRequestResponse is the check. */
+export interface CheckRequestResponse {
+  check: RequestCheck | undefined;
+}
+
+/** NotifyReexportRequest names a flag of a case. */
+export interface NotifyReexportRequest {
+  caseId: string;
+  flagId: string;
+}
+
+/** ListReexportFlagsRequest filters the flags; UNSPECIFIED lists both directions. */
+export interface ListReexportFlagsRequest {
+  direction: ReexportDirection;
+}
+
+/** ListReexportFlagsResponse lists flags, newest first. */
+export interface ListReexportFlagsResponse {
+  raised: ReexportFlag[];
+  received: ReexportFlag[];
 }
 
 function createBaseShareCaseRequest(): ShareCaseRequest {
@@ -3785,6 +3856,409 @@ export const ApprovalPolicyResponse: MessageFns<ApprovalPolicyResponse> = {
   },
 };
 
+function createBaseCheckRequestRequest(): CheckRequestRequest {
+  return { recipient: "", request: undefined };
+}
+
+export const CheckRequestRequest: MessageFns<CheckRequestRequest> = {
+  encode(message: CheckRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recipient !== "") {
+      writer.uint32(10).string(message.recipient);
+    }
+    if (message.request !== undefined) {
+      TraceRequest.encode(message.request, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recipient = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.request = TraceRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckRequestRequest {
+    return {
+      recipient: isSet(object.recipient) ? globalThis.String(object.recipient) : "",
+      request: isSet(object.request) ? TraceRequest.fromJSON(object.request) : undefined,
+    };
+  },
+
+  toJSON(message: CheckRequestRequest): unknown {
+    const obj: any = {};
+    if (message.recipient !== "") {
+      obj.recipient = message.recipient;
+    }
+    if (message.request !== undefined) {
+      obj.request = TraceRequest.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckRequestRequest>): CheckRequestRequest {
+    return CheckRequestRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckRequestRequest>): CheckRequestRequest {
+    const message = createBaseCheckRequestRequest();
+    message.recipient = object.recipient ?? "";
+    message.request = (object.request !== undefined && object.request !== null)
+      ? TraceRequest.fromPartial(object.request)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCheckRequestResponse(): CheckRequestResponse {
+  return { check: undefined };
+}
+
+export const CheckRequestResponse: MessageFns<CheckRequestResponse> = {
+  encode(message: CheckRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.check !== undefined) {
+      RequestCheck.encode(message.check, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.check = RequestCheck.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckRequestResponse {
+    return { check: isSet(object.check) ? RequestCheck.fromJSON(object.check) : undefined };
+  },
+
+  toJSON(message: CheckRequestResponse): unknown {
+    const obj: any = {};
+    if (message.check !== undefined) {
+      obj.check = RequestCheck.toJSON(message.check);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CheckRequestResponse>): CheckRequestResponse {
+    return CheckRequestResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CheckRequestResponse>): CheckRequestResponse {
+    const message = createBaseCheckRequestResponse();
+    message.check = (object.check !== undefined && object.check !== null)
+      ? RequestCheck.fromPartial(object.check)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNotifyReexportRequest(): NotifyReexportRequest {
+  return { caseId: "", flagId: "" };
+}
+
+export const NotifyReexportRequest: MessageFns<NotifyReexportRequest> = {
+  encode(message: NotifyReexportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.flagId !== "") {
+      writer.uint32(18).string(message.flagId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NotifyReexportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNotifyReexportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.flagId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NotifyReexportRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      flagId: isSet(object.flagId)
+        ? globalThis.String(object.flagId)
+        : isSet(object.flag_id)
+        ? globalThis.String(object.flag_id)
+        : "",
+    };
+  },
+
+  toJSON(message: NotifyReexportRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.flagId !== "") {
+      obj.flagId = message.flagId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NotifyReexportRequest>): NotifyReexportRequest {
+    return NotifyReexportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NotifyReexportRequest>): NotifyReexportRequest {
+    const message = createBaseNotifyReexportRequest();
+    message.caseId = object.caseId ?? "";
+    message.flagId = object.flagId ?? "";
+    return message;
+  },
+};
+
+function createBaseListReexportFlagsRequest(): ListReexportFlagsRequest {
+  return { direction: 0 };
+}
+
+export const ListReexportFlagsRequest: MessageFns<ListReexportFlagsRequest> = {
+  encode(message: ListReexportFlagsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.direction !== 0) {
+      writer.uint32(8).int32(message.direction);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReexportFlagsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReexportFlagsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListReexportFlagsRequest {
+    return { direction: isSet(object.direction) ? reexportDirectionFromJSON(object.direction) : 0 };
+  },
+
+  toJSON(message: ListReexportFlagsRequest): unknown {
+    const obj: any = {};
+    if (message.direction !== 0) {
+      obj.direction = reexportDirectionToJSON(message.direction);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReexportFlagsRequest>): ListReexportFlagsRequest {
+    return ListReexportFlagsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListReexportFlagsRequest>): ListReexportFlagsRequest {
+    const message = createBaseListReexportFlagsRequest();
+    message.direction = object.direction ?? 0;
+    return message;
+  },
+};
+
+function createBaseListReexportFlagsResponse(): ListReexportFlagsResponse {
+  return { raised: [], received: [] };
+}
+
+export const ListReexportFlagsResponse: MessageFns<ListReexportFlagsResponse> = {
+  encode(message: ListReexportFlagsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.raised) {
+      ReexportFlag.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.received) {
+      ReexportFlag.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListReexportFlagsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListReexportFlagsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.raised.push(ReexportFlag.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.received.push(ReexportFlag.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListReexportFlagsResponse {
+    return {
+      raised: globalThis.Array.isArray(object?.raised) ? object.raised.map((e: any) => ReexportFlag.fromJSON(e)) : [],
+      received: globalThis.Array.isArray(object?.received)
+        ? object.received.map((e: any) => ReexportFlag.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListReexportFlagsResponse): unknown {
+    const obj: any = {};
+    if (message.raised?.length) {
+      obj.raised = message.raised.map((e) => ReexportFlag.toJSON(e));
+    }
+    if (message.received?.length) {
+      obj.received = message.received.map((e) => ReexportFlag.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListReexportFlagsResponse>): ListReexportFlagsResponse {
+    return ListReexportFlagsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListReexportFlagsResponse>): ListReexportFlagsResponse {
+    const message = createBaseListReexportFlagsResponse();
+    message.raised = object.raised?.map((e) => ReexportFlag.fromPartial(e)) || [];
+    message.received = object.received?.map((e) => ReexportFlag.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Cases is the part of the Authority API that runs the ITI tracing workflow. It is served on the
  * Authority port with the same bearer token (docs/protocol.md section 7). Every call that changes
@@ -4010,6 +4484,39 @@ export const CasesDefinition = {
       requestType: SetApprovalPolicyRequest as typeof SetApprovalPolicyRequest,
       requestStream: false,
       responseType: ApprovalPolicyResponse as typeof ApprovalPolicyResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * The completeness and traceability of a draft request for a recipient, without storing
+     * anything (docs/protocol.md 17). CreateCase records the same check with the case.
+     */
+    checkRequest: {
+      name: "CheckRequest",
+      requestType: CheckRequestRequest as typeof CheckRequestRequest,
+      requestStream: false,
+      responseType: CheckRequestResponse as typeof CheckRequestResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Notifies the original exporter of a flag of this node's case, through the federation, under
+     * the use restrictions and consents of the answers its evidence comes from (18.4).
+     */
+    notifyReexport: {
+      name: "NotifyReexport",
+      requestType: NotifyReexportRequest as typeof NotifyReexportRequest,
+      requestStream: false,
+      responseType: CaseResponse as typeof CaseResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** The re-export flags this node raised and received. */
+    listReexportFlags: {
+      name: "ListReexportFlags",
+      requestType: ListReexportFlagsRequest as typeof ListReexportFlagsRequest,
+      requestStream: false,
+      responseType: ListReexportFlagsResponse as typeof ListReexportFlagsResponse,
       responseStream: false,
       options: {},
     },
@@ -4274,6 +4781,46 @@ export const CasesService = {
       Buffer.from(ApprovalPolicyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ApprovalPolicyResponse => ApprovalPolicyResponse.decode(value),
   },
+  /**
+   * The completeness and traceability of a draft request for a recipient, without storing
+   * anything (docs/protocol.md 17). CreateCase records the same check with the case.
+   */
+  checkRequest: {
+    path: "/tracenet.v1.Cases/CheckRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CheckRequestRequest): Buffer => Buffer.from(CheckRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CheckRequestRequest => CheckRequestRequest.decode(value),
+    responseSerialize: (value: CheckRequestResponse): Buffer =>
+      Buffer.from(CheckRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CheckRequestResponse => CheckRequestResponse.decode(value),
+  },
+  /**
+   * Notifies the original exporter of a flag of this node's case, through the federation, under
+   * the use restrictions and consents of the answers its evidence comes from (18.4).
+   */
+  notifyReexport: {
+    path: "/tracenet.v1.Cases/NotifyReexport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: NotifyReexportRequest): Buffer =>
+      Buffer.from(NotifyReexportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): NotifyReexportRequest => NotifyReexportRequest.decode(value),
+    responseSerialize: (value: CaseResponse): Buffer => Buffer.from(CaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CaseResponse => CaseResponse.decode(value),
+  },
+  /** The re-export flags this node raised and received. */
+  listReexportFlags: {
+    path: "/tracenet.v1.Cases/ListReexportFlags" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListReexportFlagsRequest): Buffer =>
+      Buffer.from(ListReexportFlagsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListReexportFlagsRequest => ListReexportFlagsRequest.decode(value),
+    responseSerialize: (value: ListReexportFlagsResponse): Buffer =>
+      Buffer.from(ListReexportFlagsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListReexportFlagsResponse => ListReexportFlagsResponse.decode(value),
+  },
 } as const;
 
 export interface CasesServer extends UntypedServiceImplementation {
@@ -4333,6 +4880,18 @@ export interface CasesServer extends UntypedServiceImplementation {
   getApprovalPolicy: handleUnaryCall<GetApprovalPolicyRequest, ApprovalPolicyResponse>;
   /** SetApprovalPolicy replaces the approval policy (an administrator's step; audited). */
   setApprovalPolicy: handleUnaryCall<SetApprovalPolicyRequest, ApprovalPolicyResponse>;
+  /**
+   * The completeness and traceability of a draft request for a recipient, without storing
+   * anything (docs/protocol.md 17). CreateCase records the same check with the case.
+   */
+  checkRequest: handleUnaryCall<CheckRequestRequest, CheckRequestResponse>;
+  /**
+   * Notifies the original exporter of a flag of this node's case, through the federation, under
+   * the use restrictions and consents of the answers its evidence comes from (18.4).
+   */
+  notifyReexport: handleUnaryCall<NotifyReexportRequest, CaseResponse>;
+  /** The re-export flags this node raised and received. */
+  listReexportFlags: handleUnaryCall<ListReexportFlagsRequest, ListReexportFlagsResponse>;
 }
 
 export interface CasesClient extends Client {
@@ -4713,6 +5272,60 @@ export interface CasesClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ApprovalPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The completeness and traceability of a draft request for a recipient, without storing
+   * anything (docs/protocol.md 17). CreateCase records the same check with the case.
+   */
+  checkRequest(
+    request: CheckRequestRequest,
+    callback: (error: ServiceError | null, response: CheckRequestResponse) => void,
+  ): ClientUnaryCall;
+  checkRequest(
+    request: CheckRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CheckRequestResponse) => void,
+  ): ClientUnaryCall;
+  checkRequest(
+    request: CheckRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CheckRequestResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Notifies the original exporter of a flag of this node's case, through the federation, under
+   * the use restrictions and consents of the answers its evidence comes from (18.4).
+   */
+  notifyReexport(
+    request: NotifyReexportRequest,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  notifyReexport(
+    request: NotifyReexportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  notifyReexport(
+    request: NotifyReexportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CaseResponse) => void,
+  ): ClientUnaryCall;
+  /** The re-export flags this node raised and received. */
+  listReexportFlags(
+    request: ListReexportFlagsRequest,
+    callback: (error: ServiceError | null, response: ListReexportFlagsResponse) => void,
+  ): ClientUnaryCall;
+  listReexportFlags(
+    request: ListReexportFlagsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListReexportFlagsResponse) => void,
+  ): ClientUnaryCall;
+  listReexportFlags(
+    request: ListReexportFlagsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListReexportFlagsResponse) => void,
   ): ClientUnaryCall;
 }
 

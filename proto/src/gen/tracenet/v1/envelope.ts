@@ -65,6 +65,11 @@ export enum MessageKind {
    * again what it sent since the backup (docs/protocol.md 5.6).
    */
   MESSAGE_KIND_RESEND_REQUEST = 20,
+  /**
+   * MESSAGE_KIND_REEXPORT_NOTICE - Body: ReexportNotice (tracing.proto): a possible unauthorised re-export of a weapon the
+   * recipient exported (docs/protocol.md section 18).
+   */
+  MESSAGE_KIND_REEXPORT_NOTICE = 21,
   UNRECOGNIZED = -1,
 }
 
@@ -133,6 +138,9 @@ export function messageKindFromJSON(object: any): MessageKind {
     case 20:
     case "MESSAGE_KIND_RESEND_REQUEST":
       return MessageKind.MESSAGE_KIND_RESEND_REQUEST;
+    case 21:
+    case "MESSAGE_KIND_REEXPORT_NOTICE":
+      return MessageKind.MESSAGE_KIND_REEXPORT_NOTICE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -184,6 +192,8 @@ export function messageKindToJSON(object: MessageKind): string {
       return "MESSAGE_KIND_KEY_REVOCATION";
     case MessageKind.MESSAGE_KIND_RESEND_REQUEST:
       return "MESSAGE_KIND_RESEND_REQUEST";
+    case MessageKind.MESSAGE_KIND_REEXPORT_NOTICE:
+      return "MESSAGE_KIND_REEXPORT_NOTICE";
     case MessageKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -29,6 +29,12 @@ export enum NodeEventType {
   NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED = 8,
   /** NODE_EVENT_TYPE_CASE_PURGED - Received information reached the end of its retention period and was purged (14.5). */
   NODE_EVENT_TYPE_CASE_PURGED = 9,
+  /** NODE_EVENT_TYPE_REEXPORT_FLAGGED - This node found a possible unauthorised re-export in a trace chain (docs/protocol.md 18). */
+  NODE_EVENT_TYPE_REEXPORT_FLAGGED = 10,
+  /** NODE_EVENT_TYPE_REEXPORT_NOTIFIED - A peer notified this node of a possible unauthorised re-export of a weapon it exported. */
+  NODE_EVENT_TYPE_REEXPORT_NOTIFIED = 11,
+  /** NODE_EVENT_TYPE_RECIRCULATION_FLAGGED - A weapon recorded as destroyed turned up again (docs/protocol.md 19). */
+  NODE_EVENT_TYPE_RECIRCULATION_FLAGGED = 12,
   UNRECOGNIZED = -1,
 }
 
@@ -64,6 +70,15 @@ export function nodeEventTypeFromJSON(object: any): NodeEventType {
     case 9:
     case "NODE_EVENT_TYPE_CASE_PURGED":
       return NodeEventType.NODE_EVENT_TYPE_CASE_PURGED;
+    case 10:
+    case "NODE_EVENT_TYPE_REEXPORT_FLAGGED":
+      return NodeEventType.NODE_EVENT_TYPE_REEXPORT_FLAGGED;
+    case 11:
+    case "NODE_EVENT_TYPE_REEXPORT_NOTIFIED":
+      return NodeEventType.NODE_EVENT_TYPE_REEXPORT_NOTIFIED;
+    case 12:
+    case "NODE_EVENT_TYPE_RECIRCULATION_FLAGGED":
+      return NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -93,6 +108,12 @@ export function nodeEventTypeToJSON(object: NodeEventType): string {
       return "NODE_EVENT_TYPE_DISCLOSURE_NOTIFIED";
     case NodeEventType.NODE_EVENT_TYPE_CASE_PURGED:
       return "NODE_EVENT_TYPE_CASE_PURGED";
+    case NodeEventType.NODE_EVENT_TYPE_REEXPORT_FLAGGED:
+      return "NODE_EVENT_TYPE_REEXPORT_FLAGGED";
+    case NodeEventType.NODE_EVENT_TYPE_REEXPORT_NOTIFIED:
+      return "NODE_EVENT_TYPE_REEXPORT_NOTIFIED";
+    case NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED:
+      return "NODE_EVENT_TYPE_RECIRCULATION_FLAGGED";
     case NodeEventType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

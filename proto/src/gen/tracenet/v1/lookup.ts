@@ -36,6 +36,14 @@ export interface LookupHit {
   contactPoint: string;
   /** The match used wildcards: a candidate, not an identification. */
   partial: boolean;
+  /**
+   * The owner recorded this weapon as destroyed: it has turned up again (docs/protocol.md 19.4).
+   * The category is then UNSPECIFIED unless the record is also a record of interest.
+   */
+  recordedDestroyed: boolean;
+  /** With recorded_destroyed: the date of the destruction and the certificate's id. */
+  destroyedDate: string;
+  certificateId: string;
 }
 
 /** LookupAnswer is the body of a MESSAGE_KIND_LOOKUP_ANSWER envelope. */
@@ -180,7 +188,16 @@ export const LookupQuery: MessageFns<LookupQuery> = {
 };
 
 function createBaseLookupHit(): LookupHit {
-  return { reference: "", category: 0, owner: "", contactPoint: "", partial: false };
+  return {
+    reference: "",
+    category: 0,
+    owner: "",
+    contactPoint: "",
+    partial: false,
+    recordedDestroyed: false,
+    destroyedDate: "",
+    certificateId: "",
+  };
 }
 
 export const LookupHit: MessageFns<LookupHit> = {
@@ -199,6 +216,15 @@ export const LookupHit: MessageFns<LookupHit> = {
     }
     if (message.partial !== false) {
       writer.uint32(40).bool(message.partial);
+    }
+    if (message.recordedDestroyed !== false) {
+      writer.uint32(48).bool(message.recordedDestroyed);
+    }
+    if (message.destroyedDate !== "") {
+      writer.uint32(58).string(message.destroyedDate);
+    }
+    if (message.certificateId !== "") {
+      writer.uint32(66).string(message.certificateId);
     }
     return writer;
   },
@@ -256,6 +282,30 @@ export const LookupHit: MessageFns<LookupHit> = {
             message.partial = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.recordedDestroyed = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.destroyedDate = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.certificateId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -279,6 +329,21 @@ export const LookupHit: MessageFns<LookupHit> = {
         ? globalThis.String(object.contact_point)
         : "",
       partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
+      recordedDestroyed: isSet(object.recordedDestroyed)
+        ? globalThis.Boolean(object.recordedDestroyed)
+        : isSet(object.recorded_destroyed)
+        ? globalThis.Boolean(object.recorded_destroyed)
+        : false,
+      destroyedDate: isSet(object.destroyedDate)
+        ? globalThis.String(object.destroyedDate)
+        : isSet(object.destroyed_date)
+        ? globalThis.String(object.destroyed_date)
+        : "",
+      certificateId: isSet(object.certificateId)
+        ? globalThis.String(object.certificateId)
+        : isSet(object.certificate_id)
+        ? globalThis.String(object.certificate_id)
+        : "",
     };
   },
 
@@ -299,6 +364,15 @@ export const LookupHit: MessageFns<LookupHit> = {
     if (message.partial !== false) {
       obj.partial = message.partial;
     }
+    if (message.recordedDestroyed !== false) {
+      obj.recordedDestroyed = message.recordedDestroyed;
+    }
+    if (message.destroyedDate !== "") {
+      obj.destroyedDate = message.destroyedDate;
+    }
+    if (message.certificateId !== "") {
+      obj.certificateId = message.certificateId;
+    }
     return obj;
   },
 
@@ -312,6 +386,9 @@ export const LookupHit: MessageFns<LookupHit> = {
     message.owner = object.owner ?? "";
     message.contactPoint = object.contactPoint ?? "";
     message.partial = object.partial ?? false;
+    message.recordedDestroyed = object.recordedDestroyed ?? false;
+    message.destroyedDate = object.destroyedDate ?? "";
+    message.certificateId = object.certificateId ?? "";
     return message;
   },
 };

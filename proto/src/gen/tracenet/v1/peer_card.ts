@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { RecordsProfile } from "./analysis.js";
 
 /** ParticipantKind says whether a participant is a state or an organisation. */
 export enum ParticipantKind {
@@ -85,6 +86,11 @@ export interface PeerCardBody {
   validUntilMs: number;
   /** When this card was signed, Unix milliseconds. A newer card of the same keys replaces an older. */
   issuedAtMs: number;
+  /**
+   * Optional: the earliest year each kind of record covers, for traceability estimates
+   * (docs/protocol.md 17.2).
+   */
+  recordsProfile: RecordsProfile | undefined;
 }
 
 function createBasePeerCard(): PeerCard {
@@ -187,6 +193,7 @@ function createBasePeerCardBody(): PeerCardBody {
     validFromMs: 0,
     validUntilMs: 0,
     issuedAtMs: 0,
+    recordsProfile: undefined,
   };
 }
 
@@ -230,6 +237,9 @@ export const PeerCardBody: MessageFns<PeerCardBody> = {
     }
     if (message.issuedAtMs !== 0) {
       writer.uint32(104).int64(message.issuedAtMs);
+    }
+    if (message.recordsProfile !== undefined) {
+      RecordsProfile.encode(message.recordsProfile, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -351,6 +361,14 @@ export const PeerCardBody: MessageFns<PeerCardBody> = {
             message.issuedAtMs = longToNumber(reader.int64());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.recordsProfile = RecordsProfile.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -420,6 +438,11 @@ export const PeerCardBody: MessageFns<PeerCardBody> = {
         : isSet(object.issued_at_ms)
         ? globalThis.Number(object.issued_at_ms)
         : 0,
+      recordsProfile: isSet(object.recordsProfile)
+        ? RecordsProfile.fromJSON(object.recordsProfile)
+        : isSet(object.records_profile)
+        ? RecordsProfile.fromJSON(object.records_profile)
+        : undefined,
     };
   },
 
@@ -464,6 +487,9 @@ export const PeerCardBody: MessageFns<PeerCardBody> = {
     if (message.issuedAtMs !== 0) {
       obj.issuedAtMs = Math.round(message.issuedAtMs);
     }
+    if (message.recordsProfile !== undefined) {
+      obj.recordsProfile = RecordsProfile.toJSON(message.recordsProfile);
+    }
     return obj;
   },
 
@@ -485,6 +511,9 @@ export const PeerCardBody: MessageFns<PeerCardBody> = {
     message.validFromMs = object.validFromMs ?? 0;
     message.validUntilMs = object.validUntilMs ?? 0;
     message.issuedAtMs = object.issuedAtMs ?? 0;
+    message.recordsProfile = (object.recordsProfile !== undefined && object.recordsProfile !== null)
+      ? RecordsProfile.fromPartial(object.recordsProfile)
+      : undefined;
     return message;
   },
 };

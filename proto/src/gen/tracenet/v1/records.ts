@@ -8,6 +8,190 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { FieldViolation } from "./errors.js";
 
+/**
+ * ItemCategory separates weapons from parts, accessories and ammunition (SDG 16.4.2 counts them
+ * apart).
+ */
+export enum ItemCategory {
+  ITEM_CATEGORY_UNSPECIFIED = 0,
+  ITEM_CATEGORY_FIREARM = 1,
+  /** ITEM_CATEGORY_PART - A part or component (frame, receiver, barrel, slide, bolt ...). */
+  ITEM_CATEGORY_PART = 2,
+  /** ITEM_CATEGORY_ACCESSORY - An accessory (sound moderator, magazine, sight ...). */
+  ITEM_CATEGORY_ACCESSORY = 3,
+  ITEM_CATEGORY_AMMUNITION = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function itemCategoryFromJSON(object: any): ItemCategory {
+  switch (object) {
+    case 0:
+    case "ITEM_CATEGORY_UNSPECIFIED":
+      return ItemCategory.ITEM_CATEGORY_UNSPECIFIED;
+    case 1:
+    case "ITEM_CATEGORY_FIREARM":
+      return ItemCategory.ITEM_CATEGORY_FIREARM;
+    case 2:
+    case "ITEM_CATEGORY_PART":
+      return ItemCategory.ITEM_CATEGORY_PART;
+    case 3:
+    case "ITEM_CATEGORY_ACCESSORY":
+      return ItemCategory.ITEM_CATEGORY_ACCESSORY;
+    case 4:
+    case "ITEM_CATEGORY_AMMUNITION":
+      return ItemCategory.ITEM_CATEGORY_AMMUNITION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ItemCategory.UNRECOGNIZED;
+  }
+}
+
+export function itemCategoryToJSON(object: ItemCategory): string {
+  switch (object) {
+    case ItemCategory.ITEM_CATEGORY_UNSPECIFIED:
+      return "ITEM_CATEGORY_UNSPECIFIED";
+    case ItemCategory.ITEM_CATEGORY_FIREARM:
+      return "ITEM_CATEGORY_FIREARM";
+    case ItemCategory.ITEM_CATEGORY_PART:
+      return "ITEM_CATEGORY_PART";
+    case ItemCategory.ITEM_CATEGORY_ACCESSORY:
+      return "ITEM_CATEGORY_ACCESSORY";
+    case ItemCategory.ITEM_CATEGORY_AMMUNITION:
+      return "ITEM_CATEGORY_AMMUNITION";
+    case ItemCategory.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
+ * SeizureCircumstance is the circumstance of a seizure, finding or surrender, in the categories
+ * of UNODC's Illicit Arms Flows Questionnaire (docs/statistics.md).
+ */
+export enum SeizureCircumstance {
+  SEIZURE_CIRCUMSTANCE_UNSPECIFIED = 0,
+  /** SEIZURE_CIRCUMSTANCE_TRAFFICKING - Illicit trafficking: at a border, in transit, in an illicit transfer. */
+  SEIZURE_CIRCUMSTANCE_TRAFFICKING = 1,
+  /** SEIZURE_CIRCUMSTANCE_ILLICIT_POSSESSION - Illicit possession without a link to another crime. */
+  SEIZURE_CIRCUMSTANCE_ILLICIT_POSSESSION = 2,
+  /** SEIZURE_CIRCUMSTANCE_CRIME - Used, or suspected of being used, in a crime. */
+  SEIZURE_CIRCUMSTANCE_CRIME = 3,
+  /** SEIZURE_CIRCUMSTANCE_CONFLICT - Collected in a conflict or post-conflict setting. */
+  SEIZURE_CIRCUMSTANCE_CONFLICT = 4,
+  /** SEIZURE_CIRCUMSTANCE_DDR - Collected in a disarmament, demobilisation and reintegration programme. */
+  SEIZURE_CIRCUMSTANCE_DDR = 5,
+  /** SEIZURE_CIRCUMSTANCE_VOLUNTARY_SURRENDER - Surrendered voluntarily (amnesty, collection campaign). */
+  SEIZURE_CIRCUMSTANCE_VOLUNTARY_SURRENDER = 6,
+  /** SEIZURE_CIRCUMSTANCE_FOUND - Found without an owner. */
+  SEIZURE_CIRCUMSTANCE_FOUND = 7,
+  SEIZURE_CIRCUMSTANCE_OTHER = 8,
+  UNRECOGNIZED = -1,
+}
+
+export function seizureCircumstanceFromJSON(object: any): SeizureCircumstance {
+  switch (object) {
+    case 0:
+    case "SEIZURE_CIRCUMSTANCE_UNSPECIFIED":
+      return SeizureCircumstance.SEIZURE_CIRCUMSTANCE_UNSPECIFIED;
+    case 1:
+    case "SEIZURE_CIRCUMSTANCE_TRAFFICKING":
+      return SeizureCircumstance.SEIZURE_CIRCUMSTANCE_TRAFFICKING;
+    case 2:
+    case "SEIZURE_CIRCUMSTANCE_ILLICIT_POSSESSION":
+      return SeizureCircumstance.SEIZURE_CIRCUMSTANCE_ILLICIT_POSSESSION;
+    case 3:
+    case "SEIZURE_CIRCUMSTANCE_CRIME":
+      return SeizureCircumstance.SEIZURE_CIRCUMSTANCE_CRIME;
+    case 4:
+    case "SEIZURE_CIRCUMSTANCE_CONFLICT":
+      return SeizureCircumstance.SEIZURE_CIRCUMSTANCE_CONFLICT;
+    case 5:
+    case "SEIZURE_CIRCUMSTANCE_DDR":
+      return SeizureCircumstance.SEIZURE_CIRCUMSTANCE_DDR;
+    case 6:
+    case "SEIZURE_CIRCUMSTANCE_VOLUNTARY_SURRENDER":
+      return SeizureCircumstance.SEIZURE_CIRCUMSTANCE_VOLUNTARY_SURRENDER;
+    case 7:
+    case "SEIZURE_CIRCUMSTANCE_FOUND":
+      return SeizureCircumstance.SEIZURE_CIRCUMSTANCE_FOUND;
+    case 8:
+    case "SEIZURE_CIRCUMSTANCE_OTHER":
+      return SeizureCircumstance.SEIZURE_CIRCUMSTANCE_OTHER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SeizureCircumstance.UNRECOGNIZED;
+  }
+}
+
+export function seizureCircumstanceToJSON(object: SeizureCircumstance): string {
+  switch (object) {
+    case SeizureCircumstance.SEIZURE_CIRCUMSTANCE_UNSPECIFIED:
+      return "SEIZURE_CIRCUMSTANCE_UNSPECIFIED";
+    case SeizureCircumstance.SEIZURE_CIRCUMSTANCE_TRAFFICKING:
+      return "SEIZURE_CIRCUMSTANCE_TRAFFICKING";
+    case SeizureCircumstance.SEIZURE_CIRCUMSTANCE_ILLICIT_POSSESSION:
+      return "SEIZURE_CIRCUMSTANCE_ILLICIT_POSSESSION";
+    case SeizureCircumstance.SEIZURE_CIRCUMSTANCE_CRIME:
+      return "SEIZURE_CIRCUMSTANCE_CRIME";
+    case SeizureCircumstance.SEIZURE_CIRCUMSTANCE_CONFLICT:
+      return "SEIZURE_CIRCUMSTANCE_CONFLICT";
+    case SeizureCircumstance.SEIZURE_CIRCUMSTANCE_DDR:
+      return "SEIZURE_CIRCUMSTANCE_DDR";
+    case SeizureCircumstance.SEIZURE_CIRCUMSTANCE_VOLUNTARY_SURRENDER:
+      return "SEIZURE_CIRCUMSTANCE_VOLUNTARY_SURRENDER";
+    case SeizureCircumstance.SEIZURE_CIRCUMSTANCE_FOUND:
+      return "SEIZURE_CIRCUMSTANCE_FOUND";
+    case SeizureCircumstance.SEIZURE_CIRCUMSTANCE_OTHER:
+      return "SEIZURE_CIRCUMSTANCE_OTHER";
+    case SeizureCircumstance.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** DestructionState is where a destruction stands. */
+export enum DestructionState {
+  DESTRUCTION_STATE_UNSPECIFIED = 0,
+  /** DESTRUCTION_STATE_PENDING - Designated for destruction; held pending it. */
+  DESTRUCTION_STATE_PENDING = 1,
+  DESTRUCTION_STATE_DESTROYED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function destructionStateFromJSON(object: any): DestructionState {
+  switch (object) {
+    case 0:
+    case "DESTRUCTION_STATE_UNSPECIFIED":
+      return DestructionState.DESTRUCTION_STATE_UNSPECIFIED;
+    case 1:
+    case "DESTRUCTION_STATE_PENDING":
+      return DestructionState.DESTRUCTION_STATE_PENDING;
+    case 2:
+    case "DESTRUCTION_STATE_DESTROYED":
+      return DestructionState.DESTRUCTION_STATE_DESTROYED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DestructionState.UNRECOGNIZED;
+  }
+}
+
+export function destructionStateToJSON(object: DestructionState): string {
+  switch (object) {
+    case DestructionState.DESTRUCTION_STATE_UNSPECIFIED:
+      return "DESTRUCTION_STATE_UNSPECIFIED";
+    case DestructionState.DESTRUCTION_STATE_PENDING:
+      return "DESTRUCTION_STATE_PENDING";
+    case DestructionState.DESTRUCTION_STATE_DESTROYED:
+      return "DESTRUCTION_STATE_DESTROYED";
+    case DestructionState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** InterestCategory says why a weapon is of interest to other states (INTERPOL iARMS categories). */
 export enum InterestCategory {
   INTEREST_CATEGORY_UNSPECIFIED = 0,
@@ -482,6 +666,48 @@ export function weaponEventTypeToJSON(object: WeaponEventType): string {
   }
 }
 
+/** ReexportCondition is what an end-user undertaking says of re-export. */
+export enum ReexportCondition {
+  REEXPORT_CONDITION_UNSPECIFIED = 0,
+  /** REEXPORT_CONDITION_PROHIBITED - Re-export is prohibited. */
+  REEXPORT_CONDITION_PROHIBITED = 1,
+  /** REEXPORT_CONDITION_WITH_CONSENT - Re-export only with the original exporter's prior written consent. */
+  REEXPORT_CONDITION_WITH_CONSENT = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function reexportConditionFromJSON(object: any): ReexportCondition {
+  switch (object) {
+    case 0:
+    case "REEXPORT_CONDITION_UNSPECIFIED":
+      return ReexportCondition.REEXPORT_CONDITION_UNSPECIFIED;
+    case 1:
+    case "REEXPORT_CONDITION_PROHIBITED":
+      return ReexportCondition.REEXPORT_CONDITION_PROHIBITED;
+    case 2:
+    case "REEXPORT_CONDITION_WITH_CONSENT":
+      return ReexportCondition.REEXPORT_CONDITION_WITH_CONSENT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReexportCondition.UNRECOGNIZED;
+  }
+}
+
+export function reexportConditionToJSON(object: ReexportCondition): string {
+  switch (object) {
+    case ReexportCondition.REEXPORT_CONDITION_UNSPECIFIED:
+      return "REEXPORT_CONDITION_UNSPECIFIED";
+    case ReexportCondition.REEXPORT_CONDITION_PROHIBITED:
+      return "REEXPORT_CONDITION_PROHIBITED";
+    case ReexportCondition.REEXPORT_CONDITION_WITH_CONSENT:
+      return "REEXPORT_CONDITION_WITH_CONSENT";
+    case ReexportCondition.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * WeaponRecord is one weapon as a state's registry knows it (ITI paras 8-12). Records stay on
  * their owner's node; peers only ever see what an answer chooses to release.
@@ -521,7 +747,125 @@ export interface WeaponRecord {
    * Set when an officer reported the weapon lost, stolen, trafficked or smuggled: the record is
    * then a record of interest that peers' lookups can hit (docs/protocol.md section 13).
    */
-  interest: InterestReport | undefined;
+  interest:
+    | InterestReport
+    | undefined;
+  /** What the item is; a firearm when unspecified (docs/protocol.md 11.1, docs/statistics.md). */
+  itemCategory: ItemCategory;
+  /**
+   * PART, ACCESSORY, AMMUNITION: how many items (rounds for ammunition) the record stands for;
+   * 0 counts as 1. A FIREARM record is always one weapon.
+   */
+  quantity: number;
+  /**
+   * Set when a competent authority established the weapon's illicit origin or context other than
+   * by a trace (a national investigation, a court finding): SDG 16.4.2 counts it as established.
+   */
+  illicitOrigin:
+    | IllicitOriginFinding
+    | undefined;
+  /**
+   * Set when the weapon was collected in a conflict or post-conflict setting or a DDR programme
+   * (docs/protocol.md section 19).
+   */
+  collection:
+    | Collection
+    | undefined;
+  /**
+   * Set when the weapon was designated for destruction, and completed when it was destroyed
+   * (docs/protocol.md section 19).
+   */
+  destruction: Destruction | undefined;
+}
+
+/**
+ * IllicitOriginFinding records that the illicit origin or context was established otherwise than
+ * by a trace.
+ */
+export interface IllicitOriginFinding {
+  /** Calendar date "YYYY-MM-DD" of the finding. Required. */
+  date: string;
+  /** The competent authority that established it. Required. */
+  authority: string;
+  /** How, e.g. "court judgment 2026/114, diversion from the armoury of ...". Required. */
+  basis: string;
+}
+
+/**
+ * Collection is the collection of a weapon in a conflict or post-conflict setting or a DDR
+ * programme.
+ */
+export interface Collection {
+  /** Name of the programme, e.g. "DDR Phase II — UNMISS". Required. */
+  programme: string;
+  /** Where the weapon was handed in or collected. Required. */
+  collectionPoint: string;
+  /** Calendar date "YYYY-MM-DD". Required. */
+  date: string;
+  /**
+   * The unique mark applied at collection where the weapon had none legible (ITI para 9);
+   * empty when the weapon kept its own marking.
+   */
+  uniqueMark: string;
+  /** Collected in a conflict or post-conflict setting (rather than a peacetime programme). */
+  conflictSetting: boolean;
+}
+
+/** Destruction is the designation of a weapon for destruction and, once done, the destruction. */
+export interface Destruction {
+  state: DestructionState;
+  /** Calendar date "YYYY-MM-DD" of the designation. Required. */
+  designatedDate: string;
+  /** The weapon was deactivated while it waits. */
+  deactivated: boolean;
+  /** DESTROYED: calendar date "YYYY-MM-DD" of the destruction. */
+  destroyedDate: string;
+  /** DESTROYED: how, e.g. "cutting", "crushing", "smelting". */
+  method: string;
+  /** DESTROYED: the witnesses, at least one. */
+  witnesses: string[];
+  /** DESTROYED: the id of the signed certificate (DestructionCertificateBody.certificate_id). */
+  certificateId: string;
+}
+
+/**
+ * DestructionCertificate is a node's signed statement that a weapon was destroyed; any node that
+ * knows the issuer's signing key verifies it (docs/protocol.md section 19). The signature is made
+ * with the issuer's signing key over "tracenet.v1/destruction-certificate" || 0x00 || body.
+ */
+export interface DestructionCertificate {
+  /** Serialized DestructionCertificateBody; verified as received, never re-serialized. */
+  body: Buffer;
+  /** Ed25519 signature (64 bytes). */
+  signature: Buffer;
+}
+
+/** DestructionCertificateBody is what the certificate states. */
+export interface DestructionCertificateBody {
+  /** 1. */
+  version: number;
+  /** "dc_" + 22 characters, chosen by the issuer. */
+  certificateId: string;
+  /** The participant that destroyed the weapon and signed the certificate. */
+  issuer: string;
+  /** Key id of the issuer's keys that signed it (docs/protocol.md 2.2). */
+  issuerKeyId: string;
+  /** The weapon's identity as marked. */
+  marking:
+    | ManufactureMarking
+    | undefined;
+  /** The serial of its control component, when it has one. */
+  controlComponentSerial: string;
+  /** The unique mark applied at collection, when any. */
+  uniqueMark: string;
+  /** The collection programme, when the weapon was collected. */
+  programme: string;
+  itemCategory: ItemCategory;
+  destroyedDate: string;
+  method: string;
+  witnesses: string[];
+  /** When the certificate was signed, Unix milliseconds. */
+  issuedAtMs: number;
 }
 
 /** InterestReport is an officer's report that makes a record a record of interest. */
@@ -603,6 +947,35 @@ export interface WeaponEvent {
   endUser: string;
   /** Free text. */
   details: string;
+  /** SEIZED / FOUND / SURRENDERED: the circumstance, for SDG 16.4.2's disaggregation. */
+  circumstance: SeizureCircumstance;
+  /**
+   * EXPORTED: the end-user undertaking the export was made under, when any (docs/protocol.md
+   * section 18).
+   */
+  undertaking: EndUserUndertaking | undefined;
+}
+
+/** EndUserUndertaking is the end-user certificate or undertaking of an export, as structured data. */
+export interface EndUserUndertaking {
+  condition: ReexportCondition;
+  /** The end-user certificate's reference. Required. */
+  certificateReference: string;
+  /** The end user that gave the undertaking. */
+  endUser: string;
+  /** Calendar date "YYYY-MM-DD" of the undertaking. */
+  date: string;
+  /** Re-exports the exporter authorised afterwards. */
+  authorisations: ReexportAuthorisation[];
+}
+
+/** ReexportAuthorisation is the original exporter's consent to one re-export. */
+export interface ReexportAuthorisation {
+  /** Participant id of the destination the re-export was authorised to. */
+  destination: string;
+  /** Calendar date "YYYY-MM-DD". */
+  date: string;
+  reference: string;
 }
 
 /**
@@ -662,6 +1035,11 @@ function createBaseWeaponRecord(): WeaponRecord {
     updatedAtMs: 0,
     notes: "",
     interest: undefined,
+    itemCategory: 0,
+    quantity: 0,
+    illicitOrigin: undefined,
+    collection: undefined,
+    destruction: undefined,
   };
 }
 
@@ -708,6 +1086,21 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
     }
     if (message.interest !== undefined) {
       InterestReport.encode(message.interest, writer.uint32(114).fork()).join();
+    }
+    if (message.itemCategory !== 0) {
+      writer.uint32(120).int32(message.itemCategory);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(128).uint32(message.quantity);
+    }
+    if (message.illicitOrigin !== undefined) {
+      IllicitOriginFinding.encode(message.illicitOrigin, writer.uint32(138).fork()).join();
+    }
+    if (message.collection !== undefined) {
+      Collection.encode(message.collection, writer.uint32(146).fork()).join();
+    }
+    if (message.destruction !== undefined) {
+      Destruction.encode(message.destruction, writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -837,6 +1230,46 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
             message.interest = InterestReport.decode(reader, reader.uint32());
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.itemCategory = reader.int32() as any;
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.quantity = reader.uint32();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.illicitOrigin = IllicitOriginFinding.decode(reader, reader.uint32());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.collection = Collection.decode(reader, reader.uint32());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.destruction = Destruction.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -897,6 +1330,19 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
         : 0,
       notes: isSet(object.notes) ? globalThis.String(object.notes) : "",
       interest: isSet(object.interest) ? InterestReport.fromJSON(object.interest) : undefined,
+      itemCategory: isSet(object.itemCategory)
+        ? itemCategoryFromJSON(object.itemCategory)
+        : isSet(object.item_category)
+        ? itemCategoryFromJSON(object.item_category)
+        : 0,
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+      illicitOrigin: isSet(object.illicitOrigin)
+        ? IllicitOriginFinding.fromJSON(object.illicitOrigin)
+        : isSet(object.illicit_origin)
+        ? IllicitOriginFinding.fromJSON(object.illicit_origin)
+        : undefined,
+      collection: isSet(object.collection) ? Collection.fromJSON(object.collection) : undefined,
+      destruction: isSet(object.destruction) ? Destruction.fromJSON(object.destruction) : undefined,
     };
   },
 
@@ -944,6 +1390,21 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
     if (message.interest !== undefined) {
       obj.interest = InterestReport.toJSON(message.interest);
     }
+    if (message.itemCategory !== 0) {
+      obj.itemCategory = itemCategoryToJSON(message.itemCategory);
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    if (message.illicitOrigin !== undefined) {
+      obj.illicitOrigin = IllicitOriginFinding.toJSON(message.illicitOrigin);
+    }
+    if (message.collection !== undefined) {
+      obj.collection = Collection.toJSON(message.collection);
+    }
+    if (message.destruction !== undefined) {
+      obj.destruction = Destruction.toJSON(message.destruction);
+    }
     return obj;
   },
 
@@ -974,6 +1435,842 @@ export const WeaponRecord: MessageFns<WeaponRecord> = {
     message.interest = (object.interest !== undefined && object.interest !== null)
       ? InterestReport.fromPartial(object.interest)
       : undefined;
+    message.itemCategory = object.itemCategory ?? 0;
+    message.quantity = object.quantity ?? 0;
+    message.illicitOrigin = (object.illicitOrigin !== undefined && object.illicitOrigin !== null)
+      ? IllicitOriginFinding.fromPartial(object.illicitOrigin)
+      : undefined;
+    message.collection = (object.collection !== undefined && object.collection !== null)
+      ? Collection.fromPartial(object.collection)
+      : undefined;
+    message.destruction = (object.destruction !== undefined && object.destruction !== null)
+      ? Destruction.fromPartial(object.destruction)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseIllicitOriginFinding(): IllicitOriginFinding {
+  return { date: "", authority: "", basis: "" };
+}
+
+export const IllicitOriginFinding: MessageFns<IllicitOriginFinding> = {
+  encode(message: IllicitOriginFinding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.date !== "") {
+      writer.uint32(10).string(message.date);
+    }
+    if (message.authority !== "") {
+      writer.uint32(18).string(message.authority);
+    }
+    if (message.basis !== "") {
+      writer.uint32(26).string(message.basis);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IllicitOriginFinding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIllicitOriginFinding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.date = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authority = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.basis = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IllicitOriginFinding {
+    return {
+      date: isSet(object.date) ? globalThis.String(object.date) : "",
+      authority: isSet(object.authority) ? globalThis.String(object.authority) : "",
+      basis: isSet(object.basis) ? globalThis.String(object.basis) : "",
+    };
+  },
+
+  toJSON(message: IllicitOriginFinding): unknown {
+    const obj: any = {};
+    if (message.date !== "") {
+      obj.date = message.date;
+    }
+    if (message.authority !== "") {
+      obj.authority = message.authority;
+    }
+    if (message.basis !== "") {
+      obj.basis = message.basis;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IllicitOriginFinding>): IllicitOriginFinding {
+    return IllicitOriginFinding.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IllicitOriginFinding>): IllicitOriginFinding {
+    const message = createBaseIllicitOriginFinding();
+    message.date = object.date ?? "";
+    message.authority = object.authority ?? "";
+    message.basis = object.basis ?? "";
+    return message;
+  },
+};
+
+function createBaseCollection(): Collection {
+  return { programme: "", collectionPoint: "", date: "", uniqueMark: "", conflictSetting: false };
+}
+
+export const Collection: MessageFns<Collection> = {
+  encode(message: Collection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.programme !== "") {
+      writer.uint32(10).string(message.programme);
+    }
+    if (message.collectionPoint !== "") {
+      writer.uint32(18).string(message.collectionPoint);
+    }
+    if (message.date !== "") {
+      writer.uint32(26).string(message.date);
+    }
+    if (message.uniqueMark !== "") {
+      writer.uint32(34).string(message.uniqueMark);
+    }
+    if (message.conflictSetting !== false) {
+      writer.uint32(40).bool(message.conflictSetting);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Collection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCollection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.programme = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.collectionPoint = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.date = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.uniqueMark = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.conflictSetting = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Collection {
+    return {
+      programme: isSet(object.programme) ? globalThis.String(object.programme) : "",
+      collectionPoint: isSet(object.collectionPoint)
+        ? globalThis.String(object.collectionPoint)
+        : isSet(object.collection_point)
+        ? globalThis.String(object.collection_point)
+        : "",
+      date: isSet(object.date) ? globalThis.String(object.date) : "",
+      uniqueMark: isSet(object.uniqueMark)
+        ? globalThis.String(object.uniqueMark)
+        : isSet(object.unique_mark)
+        ? globalThis.String(object.unique_mark)
+        : "",
+      conflictSetting: isSet(object.conflictSetting)
+        ? globalThis.Boolean(object.conflictSetting)
+        : isSet(object.conflict_setting)
+        ? globalThis.Boolean(object.conflict_setting)
+        : false,
+    };
+  },
+
+  toJSON(message: Collection): unknown {
+    const obj: any = {};
+    if (message.programme !== "") {
+      obj.programme = message.programme;
+    }
+    if (message.collectionPoint !== "") {
+      obj.collectionPoint = message.collectionPoint;
+    }
+    if (message.date !== "") {
+      obj.date = message.date;
+    }
+    if (message.uniqueMark !== "") {
+      obj.uniqueMark = message.uniqueMark;
+    }
+    if (message.conflictSetting !== false) {
+      obj.conflictSetting = message.conflictSetting;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Collection>): Collection {
+    return Collection.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Collection>): Collection {
+    const message = createBaseCollection();
+    message.programme = object.programme ?? "";
+    message.collectionPoint = object.collectionPoint ?? "";
+    message.date = object.date ?? "";
+    message.uniqueMark = object.uniqueMark ?? "";
+    message.conflictSetting = object.conflictSetting ?? false;
+    return message;
+  },
+};
+
+function createBaseDestruction(): Destruction {
+  return {
+    state: 0,
+    designatedDate: "",
+    deactivated: false,
+    destroyedDate: "",
+    method: "",
+    witnesses: [],
+    certificateId: "",
+  };
+}
+
+export const Destruction: MessageFns<Destruction> = {
+  encode(message: Destruction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== 0) {
+      writer.uint32(8).int32(message.state);
+    }
+    if (message.designatedDate !== "") {
+      writer.uint32(18).string(message.designatedDate);
+    }
+    if (message.deactivated !== false) {
+      writer.uint32(24).bool(message.deactivated);
+    }
+    if (message.destroyedDate !== "") {
+      writer.uint32(34).string(message.destroyedDate);
+    }
+    if (message.method !== "") {
+      writer.uint32(42).string(message.method);
+    }
+    for (const v of message.witnesses) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.certificateId !== "") {
+      writer.uint32(58).string(message.certificateId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Destruction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDestruction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.designatedDate = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.deactivated = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.destroyedDate = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.witnesses.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.certificateId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Destruction {
+    return {
+      state: isSet(object.state) ? destructionStateFromJSON(object.state) : 0,
+      designatedDate: isSet(object.designatedDate)
+        ? globalThis.String(object.designatedDate)
+        : isSet(object.designated_date)
+        ? globalThis.String(object.designated_date)
+        : "",
+      deactivated: isSet(object.deactivated) ? globalThis.Boolean(object.deactivated) : false,
+      destroyedDate: isSet(object.destroyedDate)
+        ? globalThis.String(object.destroyedDate)
+        : isSet(object.destroyed_date)
+        ? globalThis.String(object.destroyed_date)
+        : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      witnesses: globalThis.Array.isArray(object?.witnesses)
+        ? object.witnesses.map((e: any) => globalThis.String(e))
+        : [],
+      certificateId: isSet(object.certificateId)
+        ? globalThis.String(object.certificateId)
+        : isSet(object.certificate_id)
+        ? globalThis.String(object.certificate_id)
+        : "",
+    };
+  },
+
+  toJSON(message: Destruction): unknown {
+    const obj: any = {};
+    if (message.state !== 0) {
+      obj.state = destructionStateToJSON(message.state);
+    }
+    if (message.designatedDate !== "") {
+      obj.designatedDate = message.designatedDate;
+    }
+    if (message.deactivated !== false) {
+      obj.deactivated = message.deactivated;
+    }
+    if (message.destroyedDate !== "") {
+      obj.destroyedDate = message.destroyedDate;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.witnesses?.length) {
+      obj.witnesses = message.witnesses;
+    }
+    if (message.certificateId !== "") {
+      obj.certificateId = message.certificateId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Destruction>): Destruction {
+    return Destruction.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Destruction>): Destruction {
+    const message = createBaseDestruction();
+    message.state = object.state ?? 0;
+    message.designatedDate = object.designatedDate ?? "";
+    message.deactivated = object.deactivated ?? false;
+    message.destroyedDate = object.destroyedDate ?? "";
+    message.method = object.method ?? "";
+    message.witnesses = object.witnesses?.map((e) => e) || [];
+    message.certificateId = object.certificateId ?? "";
+    return message;
+  },
+};
+
+function createBaseDestructionCertificate(): DestructionCertificate {
+  return { body: Buffer.alloc(0), signature: Buffer.alloc(0) };
+}
+
+export const DestructionCertificate: MessageFns<DestructionCertificate> = {
+  encode(message: DestructionCertificate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.body.length !== 0) {
+      writer.uint32(10).bytes(message.body);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(18).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DestructionCertificate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDestructionCertificate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.body = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DestructionCertificate {
+    return {
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: DestructionCertificate): unknown {
+    const obj: any = {};
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DestructionCertificate>): DestructionCertificate {
+    return DestructionCertificate.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DestructionCertificate>): DestructionCertificate {
+    const message = createBaseDestructionCertificate();
+    message.body = object.body ?? Buffer.alloc(0);
+    message.signature = object.signature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseDestructionCertificateBody(): DestructionCertificateBody {
+  return {
+    version: 0,
+    certificateId: "",
+    issuer: "",
+    issuerKeyId: "",
+    marking: undefined,
+    controlComponentSerial: "",
+    uniqueMark: "",
+    programme: "",
+    itemCategory: 0,
+    destroyedDate: "",
+    method: "",
+    witnesses: [],
+    issuedAtMs: 0,
+  };
+}
+
+export const DestructionCertificateBody: MessageFns<DestructionCertificateBody> = {
+  encode(message: DestructionCertificateBody, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint32(message.version);
+    }
+    if (message.certificateId !== "") {
+      writer.uint32(18).string(message.certificateId);
+    }
+    if (message.issuer !== "") {
+      writer.uint32(26).string(message.issuer);
+    }
+    if (message.issuerKeyId !== "") {
+      writer.uint32(34).string(message.issuerKeyId);
+    }
+    if (message.marking !== undefined) {
+      ManufactureMarking.encode(message.marking, writer.uint32(42).fork()).join();
+    }
+    if (message.controlComponentSerial !== "") {
+      writer.uint32(50).string(message.controlComponentSerial);
+    }
+    if (message.uniqueMark !== "") {
+      writer.uint32(58).string(message.uniqueMark);
+    }
+    if (message.programme !== "") {
+      writer.uint32(66).string(message.programme);
+    }
+    if (message.itemCategory !== 0) {
+      writer.uint32(72).int32(message.itemCategory);
+    }
+    if (message.destroyedDate !== "") {
+      writer.uint32(82).string(message.destroyedDate);
+    }
+    if (message.method !== "") {
+      writer.uint32(90).string(message.method);
+    }
+    for (const v of message.witnesses) {
+      writer.uint32(98).string(v!);
+    }
+    if (message.issuedAtMs !== 0) {
+      writer.uint32(104).int64(message.issuedAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DestructionCertificateBody {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDestructionCertificateBody();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.certificateId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.issuer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.issuerKeyId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.marking = ManufactureMarking.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.controlComponentSerial = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.uniqueMark = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.programme = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.itemCategory = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.destroyedDate = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.witnesses.push(reader.string());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.issuedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DestructionCertificateBody {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      certificateId: isSet(object.certificateId)
+        ? globalThis.String(object.certificateId)
+        : isSet(object.certificate_id)
+        ? globalThis.String(object.certificate_id)
+        : "",
+      issuer: isSet(object.issuer) ? globalThis.String(object.issuer) : "",
+      issuerKeyId: isSet(object.issuerKeyId)
+        ? globalThis.String(object.issuerKeyId)
+        : isSet(object.issuer_key_id)
+        ? globalThis.String(object.issuer_key_id)
+        : "",
+      marking: isSet(object.marking) ? ManufactureMarking.fromJSON(object.marking) : undefined,
+      controlComponentSerial: isSet(object.controlComponentSerial)
+        ? globalThis.String(object.controlComponentSerial)
+        : isSet(object.control_component_serial)
+        ? globalThis.String(object.control_component_serial)
+        : "",
+      uniqueMark: isSet(object.uniqueMark)
+        ? globalThis.String(object.uniqueMark)
+        : isSet(object.unique_mark)
+        ? globalThis.String(object.unique_mark)
+        : "",
+      programme: isSet(object.programme) ? globalThis.String(object.programme) : "",
+      itemCategory: isSet(object.itemCategory)
+        ? itemCategoryFromJSON(object.itemCategory)
+        : isSet(object.item_category)
+        ? itemCategoryFromJSON(object.item_category)
+        : 0,
+      destroyedDate: isSet(object.destroyedDate)
+        ? globalThis.String(object.destroyedDate)
+        : isSet(object.destroyed_date)
+        ? globalThis.String(object.destroyed_date)
+        : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      witnesses: globalThis.Array.isArray(object?.witnesses)
+        ? object.witnesses.map((e: any) => globalThis.String(e))
+        : [],
+      issuedAtMs: isSet(object.issuedAtMs)
+        ? globalThis.Number(object.issuedAtMs)
+        : isSet(object.issued_at_ms)
+        ? globalThis.Number(object.issued_at_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: DestructionCertificateBody): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.certificateId !== "") {
+      obj.certificateId = message.certificateId;
+    }
+    if (message.issuer !== "") {
+      obj.issuer = message.issuer;
+    }
+    if (message.issuerKeyId !== "") {
+      obj.issuerKeyId = message.issuerKeyId;
+    }
+    if (message.marking !== undefined) {
+      obj.marking = ManufactureMarking.toJSON(message.marking);
+    }
+    if (message.controlComponentSerial !== "") {
+      obj.controlComponentSerial = message.controlComponentSerial;
+    }
+    if (message.uniqueMark !== "") {
+      obj.uniqueMark = message.uniqueMark;
+    }
+    if (message.programme !== "") {
+      obj.programme = message.programme;
+    }
+    if (message.itemCategory !== 0) {
+      obj.itemCategory = itemCategoryToJSON(message.itemCategory);
+    }
+    if (message.destroyedDate !== "") {
+      obj.destroyedDate = message.destroyedDate;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.witnesses?.length) {
+      obj.witnesses = message.witnesses;
+    }
+    if (message.issuedAtMs !== 0) {
+      obj.issuedAtMs = Math.round(message.issuedAtMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DestructionCertificateBody>): DestructionCertificateBody {
+    return DestructionCertificateBody.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DestructionCertificateBody>): DestructionCertificateBody {
+    const message = createBaseDestructionCertificateBody();
+    message.version = object.version ?? 0;
+    message.certificateId = object.certificateId ?? "";
+    message.issuer = object.issuer ?? "";
+    message.issuerKeyId = object.issuerKeyId ?? "";
+    message.marking = (object.marking !== undefined && object.marking !== null)
+      ? ManufactureMarking.fromPartial(object.marking)
+      : undefined;
+    message.controlComponentSerial = object.controlComponentSerial ?? "";
+    message.uniqueMark = object.uniqueMark ?? "";
+    message.programme = object.programme ?? "";
+    message.itemCategory = object.itemCategory ?? 0;
+    message.destroyedDate = object.destroyedDate ?? "";
+    message.method = object.method ?? "";
+    message.witnesses = object.witnesses?.map((e) => e) || [];
+    message.issuedAtMs = object.issuedAtMs ?? 0;
     return message;
   },
 };
@@ -1659,6 +2956,8 @@ function createBaseWeaponEvent(): WeaponEvent {
     licence: "",
     endUser: "",
     details: "",
+    circumstance: 0,
+    undertaking: undefined,
   };
 }
 
@@ -1690,6 +2989,12 @@ export const WeaponEvent: MessageFns<WeaponEvent> = {
     }
     if (message.details !== "") {
       writer.uint32(74).string(message.details);
+    }
+    if (message.circumstance !== 0) {
+      writer.uint32(80).int32(message.circumstance);
+    }
+    if (message.undertaking !== undefined) {
+      EndUserUndertaking.encode(message.undertaking, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -1779,6 +3084,22 @@ export const WeaponEvent: MessageFns<WeaponEvent> = {
             message.details = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.circumstance = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.undertaking = EndUserUndertaking.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1806,6 +3127,8 @@ export const WeaponEvent: MessageFns<WeaponEvent> = {
         ? globalThis.String(object.end_user)
         : "",
       details: isSet(object.details) ? globalThis.String(object.details) : "",
+      circumstance: isSet(object.circumstance) ? seizureCircumstanceFromJSON(object.circumstance) : 0,
+      undertaking: isSet(object.undertaking) ? EndUserUndertaking.fromJSON(object.undertaking) : undefined,
     };
   },
 
@@ -1838,6 +3161,12 @@ export const WeaponEvent: MessageFns<WeaponEvent> = {
     if (message.details !== "") {
       obj.details = message.details;
     }
+    if (message.circumstance !== 0) {
+      obj.circumstance = seizureCircumstanceToJSON(message.circumstance);
+    }
+    if (message.undertaking !== undefined) {
+      obj.undertaking = EndUserUndertaking.toJSON(message.undertaking);
+    }
     return obj;
   },
 
@@ -1855,6 +3184,254 @@ export const WeaponEvent: MessageFns<WeaponEvent> = {
     message.licence = object.licence ?? "";
     message.endUser = object.endUser ?? "";
     message.details = object.details ?? "";
+    message.circumstance = object.circumstance ?? 0;
+    message.undertaking = (object.undertaking !== undefined && object.undertaking !== null)
+      ? EndUserUndertaking.fromPartial(object.undertaking)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEndUserUndertaking(): EndUserUndertaking {
+  return { condition: 0, certificateReference: "", endUser: "", date: "", authorisations: [] };
+}
+
+export const EndUserUndertaking: MessageFns<EndUserUndertaking> = {
+  encode(message: EndUserUndertaking, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.condition !== 0) {
+      writer.uint32(8).int32(message.condition);
+    }
+    if (message.certificateReference !== "") {
+      writer.uint32(18).string(message.certificateReference);
+    }
+    if (message.endUser !== "") {
+      writer.uint32(26).string(message.endUser);
+    }
+    if (message.date !== "") {
+      writer.uint32(34).string(message.date);
+    }
+    for (const v of message.authorisations) {
+      ReexportAuthorisation.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndUserUndertaking {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndUserUndertaking();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.condition = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.certificateReference = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.endUser = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.date = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.authorisations.push(ReexportAuthorisation.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndUserUndertaking {
+    return {
+      condition: isSet(object.condition) ? reexportConditionFromJSON(object.condition) : 0,
+      certificateReference: isSet(object.certificateReference)
+        ? globalThis.String(object.certificateReference)
+        : isSet(object.certificate_reference)
+        ? globalThis.String(object.certificate_reference)
+        : "",
+      endUser: isSet(object.endUser)
+        ? globalThis.String(object.endUser)
+        : isSet(object.end_user)
+        ? globalThis.String(object.end_user)
+        : "",
+      date: isSet(object.date) ? globalThis.String(object.date) : "",
+      authorisations: globalThis.Array.isArray(object?.authorisations)
+        ? object.authorisations.map((e: any) => ReexportAuthorisation.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EndUserUndertaking): unknown {
+    const obj: any = {};
+    if (message.condition !== 0) {
+      obj.condition = reexportConditionToJSON(message.condition);
+    }
+    if (message.certificateReference !== "") {
+      obj.certificateReference = message.certificateReference;
+    }
+    if (message.endUser !== "") {
+      obj.endUser = message.endUser;
+    }
+    if (message.date !== "") {
+      obj.date = message.date;
+    }
+    if (message.authorisations?.length) {
+      obj.authorisations = message.authorisations.map((e) => ReexportAuthorisation.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EndUserUndertaking>): EndUserUndertaking {
+    return EndUserUndertaking.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EndUserUndertaking>): EndUserUndertaking {
+    const message = createBaseEndUserUndertaking();
+    message.condition = object.condition ?? 0;
+    message.certificateReference = object.certificateReference ?? "";
+    message.endUser = object.endUser ?? "";
+    message.date = object.date ?? "";
+    message.authorisations = object.authorisations?.map((e) => ReexportAuthorisation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReexportAuthorisation(): ReexportAuthorisation {
+  return { destination: "", date: "", reference: "" };
+}
+
+export const ReexportAuthorisation: MessageFns<ReexportAuthorisation> = {
+  encode(message: ReexportAuthorisation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.destination !== "") {
+      writer.uint32(10).string(message.destination);
+    }
+    if (message.date !== "") {
+      writer.uint32(18).string(message.date);
+    }
+    if (message.reference !== "") {
+      writer.uint32(26).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReexportAuthorisation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReexportAuthorisation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.destination = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.date = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReexportAuthorisation {
+    return {
+      destination: isSet(object.destination) ? globalThis.String(object.destination) : "",
+      date: isSet(object.date) ? globalThis.String(object.date) : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+    };
+  },
+
+  toJSON(message: ReexportAuthorisation): unknown {
+    const obj: any = {};
+    if (message.destination !== "") {
+      obj.destination = message.destination;
+    }
+    if (message.date !== "") {
+      obj.date = message.date;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReexportAuthorisation>): ReexportAuthorisation {
+    return ReexportAuthorisation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReexportAuthorisation>): ReexportAuthorisation {
+    const message = createBaseReexportAuthorisation();
+    message.destination = object.destination ?? "";
+    message.date = object.date ?? "";
+    message.reference = object.reference ?? "";
     return message;
   },
 };
@@ -2165,6 +3742,14 @@ export const RecordQuery: MessageFns<RecordQuery> = {
     return message;
   },
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -20,7 +20,14 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { IncompleteRecord, InterestReport, RecordQuery, WeaponRecord } from "./records.js";
+import {
+  DestructionCertificate,
+  DestructionCertificateBody,
+  IncompleteRecord,
+  InterestReport,
+  RecordQuery,
+  WeaponRecord,
+} from "./records.js";
 
 /** ImportFormat is the file format. */
 export enum ImportFormat {
@@ -207,6 +214,42 @@ export interface AliasSuggestion {
 /** SearchAliasesResponse lists the matching names in the table's order, at most `limit`. */
 export interface SearchAliasesResponse {
   suggestions: AliasSuggestion[];
+}
+
+/** RecordDestructionRequest records that a weapon was destroyed. */
+export interface RecordDestructionRequest {
+  recordId: string;
+  /** Calendar date "YYYY-MM-DD"; not after today. */
+  destroyedDate: string;
+  method: string;
+  /** At least one. */
+  witnesses: string[];
+}
+
+/** DestructionResponse is the destroyed record and its certificate. */
+export interface DestructionResponse {
+  record: WeaponRecord | undefined;
+  certificate: DestructionCertificate | undefined;
+}
+
+/** VerifyDestructionCertificateRequest carries a certificate to verify. */
+export interface VerifyDestructionCertificateRequest {
+  certificate: DestructionCertificate | undefined;
+}
+
+/** VerifyDestructionCertificateResponse is the verdict. */
+export interface VerifyDestructionCertificateResponse {
+  valid: boolean;
+  /** The decoded body, when it decodes. */
+  body:
+    | DestructionCertificateBody
+    | undefined;
+  /**
+   * When not valid: the failing field and rule (docs/protocol.md 19.3), e.g.
+   * "certificate.signature" / "signature", "certificate.issuer" / "unknown_issuer".
+   */
+  field: string;
+  rule: string;
 }
 
 function createBasePutRecordRequest(): PutRecordRequest {
@@ -1770,6 +1813,410 @@ export const SearchAliasesResponse: MessageFns<SearchAliasesResponse> = {
   },
 };
 
+function createBaseRecordDestructionRequest(): RecordDestructionRequest {
+  return { recordId: "", destroyedDate: "", method: "", witnesses: [] };
+}
+
+export const RecordDestructionRequest: MessageFns<RecordDestructionRequest> = {
+  encode(message: RecordDestructionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== "") {
+      writer.uint32(10).string(message.recordId);
+    }
+    if (message.destroyedDate !== "") {
+      writer.uint32(18).string(message.destroyedDate);
+    }
+    if (message.method !== "") {
+      writer.uint32(26).string(message.method);
+    }
+    for (const v of message.witnesses) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordDestructionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordDestructionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.destroyedDate = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.witnesses.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordDestructionRequest {
+    return {
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+      destroyedDate: isSet(object.destroyedDate)
+        ? globalThis.String(object.destroyedDate)
+        : isSet(object.destroyed_date)
+        ? globalThis.String(object.destroyed_date)
+        : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      witnesses: globalThis.Array.isArray(object?.witnesses)
+        ? object.witnesses.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RecordDestructionRequest): unknown {
+    const obj: any = {};
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    if (message.destroyedDate !== "") {
+      obj.destroyedDate = message.destroyedDate;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.witnesses?.length) {
+      obj.witnesses = message.witnesses;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordDestructionRequest>): RecordDestructionRequest {
+    return RecordDestructionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordDestructionRequest>): RecordDestructionRequest {
+    const message = createBaseRecordDestructionRequest();
+    message.recordId = object.recordId ?? "";
+    message.destroyedDate = object.destroyedDate ?? "";
+    message.method = object.method ?? "";
+    message.witnesses = object.witnesses?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDestructionResponse(): DestructionResponse {
+  return { record: undefined, certificate: undefined };
+}
+
+export const DestructionResponse: MessageFns<DestructionResponse> = {
+  encode(message: DestructionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.record !== undefined) {
+      WeaponRecord.encode(message.record, writer.uint32(10).fork()).join();
+    }
+    if (message.certificate !== undefined) {
+      DestructionCertificate.encode(message.certificate, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DestructionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDestructionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.record = WeaponRecord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.certificate = DestructionCertificate.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DestructionResponse {
+    return {
+      record: isSet(object.record) ? WeaponRecord.fromJSON(object.record) : undefined,
+      certificate: isSet(object.certificate) ? DestructionCertificate.fromJSON(object.certificate) : undefined,
+    };
+  },
+
+  toJSON(message: DestructionResponse): unknown {
+    const obj: any = {};
+    if (message.record !== undefined) {
+      obj.record = WeaponRecord.toJSON(message.record);
+    }
+    if (message.certificate !== undefined) {
+      obj.certificate = DestructionCertificate.toJSON(message.certificate);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DestructionResponse>): DestructionResponse {
+    return DestructionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DestructionResponse>): DestructionResponse {
+    const message = createBaseDestructionResponse();
+    message.record = (object.record !== undefined && object.record !== null)
+      ? WeaponRecord.fromPartial(object.record)
+      : undefined;
+    message.certificate = (object.certificate !== undefined && object.certificate !== null)
+      ? DestructionCertificate.fromPartial(object.certificate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseVerifyDestructionCertificateRequest(): VerifyDestructionCertificateRequest {
+  return { certificate: undefined };
+}
+
+export const VerifyDestructionCertificateRequest: MessageFns<VerifyDestructionCertificateRequest> = {
+  encode(message: VerifyDestructionCertificateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificate !== undefined) {
+      DestructionCertificate.encode(message.certificate, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyDestructionCertificateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyDestructionCertificateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificate = DestructionCertificate.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyDestructionCertificateRequest {
+    return { certificate: isSet(object.certificate) ? DestructionCertificate.fromJSON(object.certificate) : undefined };
+  },
+
+  toJSON(message: VerifyDestructionCertificateRequest): unknown {
+    const obj: any = {};
+    if (message.certificate !== undefined) {
+      obj.certificate = DestructionCertificate.toJSON(message.certificate);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyDestructionCertificateRequest>): VerifyDestructionCertificateRequest {
+    return VerifyDestructionCertificateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyDestructionCertificateRequest>): VerifyDestructionCertificateRequest {
+    const message = createBaseVerifyDestructionCertificateRequest();
+    message.certificate = (object.certificate !== undefined && object.certificate !== null)
+      ? DestructionCertificate.fromPartial(object.certificate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseVerifyDestructionCertificateResponse(): VerifyDestructionCertificateResponse {
+  return { valid: false, body: undefined, field: "", rule: "" };
+}
+
+export const VerifyDestructionCertificateResponse: MessageFns<VerifyDestructionCertificateResponse> = {
+  encode(message: VerifyDestructionCertificateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.valid !== false) {
+      writer.uint32(8).bool(message.valid);
+    }
+    if (message.body !== undefined) {
+      DestructionCertificateBody.encode(message.body, writer.uint32(18).fork()).join();
+    }
+    if (message.field !== "") {
+      writer.uint32(26).string(message.field);
+    }
+    if (message.rule !== "") {
+      writer.uint32(34).string(message.rule);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyDestructionCertificateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyDestructionCertificateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.valid = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.body = DestructionCertificateBody.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.rule = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyDestructionCertificateResponse {
+    return {
+      valid: isSet(object.valid) ? globalThis.Boolean(object.valid) : false,
+      body: isSet(object.body) ? DestructionCertificateBody.fromJSON(object.body) : undefined,
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+      rule: isSet(object.rule) ? globalThis.String(object.rule) : "",
+    };
+  },
+
+  toJSON(message: VerifyDestructionCertificateResponse): unknown {
+    const obj: any = {};
+    if (message.valid !== false) {
+      obj.valid = message.valid;
+    }
+    if (message.body !== undefined) {
+      obj.body = DestructionCertificateBody.toJSON(message.body);
+    }
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    if (message.rule !== "") {
+      obj.rule = message.rule;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VerifyDestructionCertificateResponse>): VerifyDestructionCertificateResponse {
+    return VerifyDestructionCertificateResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VerifyDestructionCertificateResponse>): VerifyDestructionCertificateResponse {
+    const message = createBaseVerifyDestructionCertificateResponse();
+    message.valid = object.valid ?? false;
+    message.body = (object.body !== undefined && object.body !== null)
+      ? DestructionCertificateBody.fromPartial(object.body)
+      : undefined;
+    message.field = object.field ?? "";
+    message.rule = object.rule ?? "";
+    return message;
+  },
+};
+
 /**
  * Records is the part of the Authority API that keeps the state's own weapon records
  * (docs/protocol.md section 11). Served on the Authority port with the same bearer token.
@@ -1874,6 +2321,36 @@ export const RecordsDefinition = {
       requestType: SearchAliasesRequest as typeof SearchAliasesRequest,
       requestStream: false,
       responseType: SearchAliasesResponse as typeof SearchAliasesResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Records the destruction of a weapon designated for destruction and issues its signed
+     * certificate (docs/protocol.md 19.2).
+     */
+    recordDestruction: {
+      name: "RecordDestruction",
+      requestType: RecordDestructionRequest as typeof RecordDestructionRequest,
+      requestStream: false,
+      responseType: DestructionResponse as typeof DestructionResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** The certificate of a destroyed weapon of this node. */
+    getDestructionCertificate: {
+      name: "GetDestructionCertificate",
+      requestType: GetRecordRequest as typeof GetRecordRequest,
+      requestStream: false,
+      responseType: DestructionResponse as typeof DestructionResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Verifies a certificate issued by this node or a pinned peer (19.3); VALID or the reason. */
+    verifyDestructionCertificate: {
+      name: "VerifyDestructionCertificate",
+      requestType: VerifyDestructionCertificateRequest as typeof VerifyDestructionCertificateRequest,
+      requestStream: false,
+      responseType: VerifyDestructionCertificateResponse as typeof VerifyDestructionCertificateResponse,
       responseStream: false,
       options: {},
     },
@@ -1997,6 +2474,44 @@ export const RecordsService = {
       Buffer.from(SearchAliasesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SearchAliasesResponse => SearchAliasesResponse.decode(value),
   },
+  /**
+   * Records the destruction of a weapon designated for destruction and issues its signed
+   * certificate (docs/protocol.md 19.2).
+   */
+  recordDestruction: {
+    path: "/tracenet.v1.Records/RecordDestruction" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordDestructionRequest): Buffer =>
+      Buffer.from(RecordDestructionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordDestructionRequest => RecordDestructionRequest.decode(value),
+    responseSerialize: (value: DestructionResponse): Buffer => Buffer.from(DestructionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DestructionResponse => DestructionResponse.decode(value),
+  },
+  /** The certificate of a destroyed weapon of this node. */
+  getDestructionCertificate: {
+    path: "/tracenet.v1.Records/GetDestructionCertificate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRecordRequest): Buffer => Buffer.from(GetRecordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRecordRequest => GetRecordRequest.decode(value),
+    responseSerialize: (value: DestructionResponse): Buffer => Buffer.from(DestructionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DestructionResponse => DestructionResponse.decode(value),
+  },
+  /** Verifies a certificate issued by this node or a pinned peer (19.3); VALID or the reason. */
+  verifyDestructionCertificate: {
+    path: "/tracenet.v1.Records/VerifyDestructionCertificate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyDestructionCertificateRequest): Buffer =>
+      Buffer.from(VerifyDestructionCertificateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyDestructionCertificateRequest =>
+      VerifyDestructionCertificateRequest.decode(value),
+    responseSerialize: (value: VerifyDestructionCertificateResponse): Buffer =>
+      Buffer.from(VerifyDestructionCertificateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyDestructionCertificateResponse =>
+      VerifyDestructionCertificateResponse.decode(value),
+  },
 } as const;
 
 export interface RecordsServer extends UntypedServiceImplementation {
@@ -2035,6 +2550,18 @@ export interface RecordsServer extends UntypedServiceImplementation {
    * what an officer's form suggests while a marking is typed (docs/protocol.md 13.5).
    */
   searchAliases: handleUnaryCall<SearchAliasesRequest, SearchAliasesResponse>;
+  /**
+   * Records the destruction of a weapon designated for destruction and issues its signed
+   * certificate (docs/protocol.md 19.2).
+   */
+  recordDestruction: handleUnaryCall<RecordDestructionRequest, DestructionResponse>;
+  /** The certificate of a destroyed weapon of this node. */
+  getDestructionCertificate: handleUnaryCall<GetRecordRequest, DestructionResponse>;
+  /** Verifies a certificate issued by this node or a pinned peer (19.3); VALID or the reason. */
+  verifyDestructionCertificate: handleUnaryCall<
+    VerifyDestructionCertificateRequest,
+    VerifyDestructionCertificateResponse
+  >;
 }
 
 export interface RecordsClient extends Client {
@@ -2189,6 +2716,57 @@ export interface RecordsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SearchAliasesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Records the destruction of a weapon designated for destruction and issues its signed
+   * certificate (docs/protocol.md 19.2).
+   */
+  recordDestruction(
+    request: RecordDestructionRequest,
+    callback: (error: ServiceError | null, response: DestructionResponse) => void,
+  ): ClientUnaryCall;
+  recordDestruction(
+    request: RecordDestructionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DestructionResponse) => void,
+  ): ClientUnaryCall;
+  recordDestruction(
+    request: RecordDestructionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DestructionResponse) => void,
+  ): ClientUnaryCall;
+  /** The certificate of a destroyed weapon of this node. */
+  getDestructionCertificate(
+    request: GetRecordRequest,
+    callback: (error: ServiceError | null, response: DestructionResponse) => void,
+  ): ClientUnaryCall;
+  getDestructionCertificate(
+    request: GetRecordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DestructionResponse) => void,
+  ): ClientUnaryCall;
+  getDestructionCertificate(
+    request: GetRecordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DestructionResponse) => void,
+  ): ClientUnaryCall;
+  /** Verifies a certificate issued by this node or a pinned peer (19.3); VALID or the reason. */
+  verifyDestructionCertificate(
+    request: VerifyDestructionCertificateRequest,
+    callback: (error: ServiceError | null, response: VerifyDestructionCertificateResponse) => void,
+  ): ClientUnaryCall;
+  verifyDestructionCertificate(
+    request: VerifyDestructionCertificateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyDestructionCertificateResponse) => void,
+  ): ClientUnaryCall;
+  verifyDestructionCertificate(
+    request: VerifyDestructionCertificateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyDestructionCertificateResponse) => void,
   ): ClientUnaryCall;
 }
 

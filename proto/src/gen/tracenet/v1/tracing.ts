@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { ReexportFlag } from "./analysis.js";
 import {
   Component,
   GovernmentTransferMarking,
@@ -363,6 +364,11 @@ export interface WeaponDescription {
   manufactureMethod: ManufactureMethod;
   photos: Photo[];
   otherInformation: string;
+  /**
+   * The serial number is obliterated, wholly or in part (what is legible is in the serial fields,
+   * with "?" for each illegible character).
+   */
+  serialObliterated: boolean;
 }
 
 /** TraceRequest opens a trace (MESSAGE_KIND_TRACE_REQUEST). */
@@ -510,6 +516,19 @@ export interface Closure {
   /** Whether the answer helped. */
   useful: boolean;
   feedback: string;
+}
+
+/**
+ * ReexportNotice tells the original exporter that a chain shows a possible unauthorised re-export
+ * of a weapon it exported under an end-user undertaking (MESSAGE_KIND_REEXPORT_NOTICE, docs/
+ * protocol.md section 18). It carries only what the sender may disclose to the exporter.
+ */
+export interface ReexportNotice {
+  /** Chosen by the sender: 16 to 64 characters of [A-Za-z0-9_-]. */
+  flagId: string;
+  /** The trace in which the exporter answered (its case with the sender), when there is one. */
+  exporterTraceId: string;
+  flag: ReexportFlag | undefined;
 }
 
 /** UseRestrictions travel with every answer (UN Firearms Protocol art. 12). */
@@ -916,6 +935,7 @@ function createBaseWeaponDescription(): WeaponDescription {
     manufactureMethod: 0,
     photos: [],
     otherInformation: "",
+    serialObliterated: false,
   };
 }
 
@@ -944,6 +964,9 @@ export const WeaponDescription: MessageFns<WeaponDescription> = {
     }
     if (message.otherInformation !== "") {
       writer.uint32(66).string(message.otherInformation);
+    }
+    if (message.serialObliterated !== false) {
+      writer.uint32(72).bool(message.serialObliterated);
     }
     return writer;
   },
@@ -1025,6 +1048,14 @@ export const WeaponDescription: MessageFns<WeaponDescription> = {
             message.otherInformation = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.serialObliterated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1067,6 +1098,11 @@ export const WeaponDescription: MessageFns<WeaponDescription> = {
         : isSet(object.other_information)
         ? globalThis.String(object.other_information)
         : "",
+      serialObliterated: isSet(object.serialObliterated)
+        ? globalThis.Boolean(object.serialObliterated)
+        : isSet(object.serial_obliterated)
+        ? globalThis.Boolean(object.serial_obliterated)
+        : false,
     };
   },
 
@@ -1096,6 +1132,9 @@ export const WeaponDescription: MessageFns<WeaponDescription> = {
     if (message.otherInformation !== "") {
       obj.otherInformation = message.otherInformation;
     }
+    if (message.serialObliterated !== false) {
+      obj.serialObliterated = message.serialObliterated;
+    }
     return obj;
   },
 
@@ -1118,6 +1157,7 @@ export const WeaponDescription: MessageFns<WeaponDescription> = {
     message.manufactureMethod = object.manufactureMethod ?? 0;
     message.photos = object.photos?.map((e) => Photo.fromPartial(e)) || [];
     message.otherInformation = object.otherInformation ?? "";
+    message.serialObliterated = object.serialObliterated ?? false;
     return message;
   },
 };
@@ -2766,6 +2806,117 @@ export const Closure: MessageFns<Closure> = {
     message.traceId = object.traceId ?? "";
     message.useful = object.useful ?? false;
     message.feedback = object.feedback ?? "";
+    return message;
+  },
+};
+
+function createBaseReexportNotice(): ReexportNotice {
+  return { flagId: "", exporterTraceId: "", flag: undefined };
+}
+
+export const ReexportNotice: MessageFns<ReexportNotice> = {
+  encode(message: ReexportNotice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.flagId !== "") {
+      writer.uint32(10).string(message.flagId);
+    }
+    if (message.exporterTraceId !== "") {
+      writer.uint32(18).string(message.exporterTraceId);
+    }
+    if (message.flag !== undefined) {
+      ReexportFlag.encode(message.flag, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReexportNotice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReexportNotice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.flagId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.exporterTraceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.flag = ReexportFlag.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReexportNotice {
+    return {
+      flagId: isSet(object.flagId)
+        ? globalThis.String(object.flagId)
+        : isSet(object.flag_id)
+        ? globalThis.String(object.flag_id)
+        : "",
+      exporterTraceId: isSet(object.exporterTraceId)
+        ? globalThis.String(object.exporterTraceId)
+        : isSet(object.exporter_trace_id)
+        ? globalThis.String(object.exporter_trace_id)
+        : "",
+      flag: isSet(object.flag) ? ReexportFlag.fromJSON(object.flag) : undefined,
+    };
+  },
+
+  toJSON(message: ReexportNotice): unknown {
+    const obj: any = {};
+    if (message.flagId !== "") {
+      obj.flagId = message.flagId;
+    }
+    if (message.exporterTraceId !== "") {
+      obj.exporterTraceId = message.exporterTraceId;
+    }
+    if (message.flag !== undefined) {
+      obj.flag = ReexportFlag.toJSON(message.flag);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReexportNotice>): ReexportNotice {
+    return ReexportNotice.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReexportNotice>): ReexportNotice {
+    const message = createBaseReexportNotice();
+    message.flagId = object.flagId ?? "";
+    message.exporterTraceId = object.exporterTraceId ?? "";
+    message.flag = (object.flag !== undefined && object.flag !== null)
+      ? ReexportFlag.fromPartial(object.flag)
+      : undefined;
     return message;
   },
 };
