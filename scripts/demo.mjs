@@ -166,6 +166,7 @@ try {
       place: 'Marseille',
       agency: 'Police judiciaire',
       description: 'seized during a search',
+      circumstance: 0,
     },
     weapon: {
       markings: weapon,

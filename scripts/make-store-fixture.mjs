@@ -104,6 +104,7 @@ try {
       place: 'Marseille',
       agency: 'Police judiciaire',
       description: 'seized',
+      circumstance: 0,
     },
     weapon: {
       markings: weapon,

@@ -62,6 +62,7 @@ export function traceRequest(changes: Partial<TraceRequest> = {}): TraceRequest 
       place: 'Port of entry',
       agency: 'Customs',
       description: '',
+      circumstance: 0,
     },
     weapon: {
       markings: {

@@ -157,6 +157,7 @@ export async function benchChain(sizes: Sizes, log: (line: string) => void): Pro
           place: 'Marseille',
           agency: 'Police judiciaire',
           description: 'seized during a search',
+          circumstance: 0,
         },
         weapon: { markings: weapon(i), imports: [{ country: 'KEN', year: 2012 }], manufactureMethod: 1 },
         intendedUse: 'criminal investigation and prosecution',

@@ -123,6 +123,7 @@ async function seedInbox(bel: LocalNode, fra: LocalNode, cases: number): Promise
         place: 'Anvers',
         agency: 'Police fédérale',
         description: 'seized during a search',
+        circumstance: 0,
       },
       weapon: {
         markings: {

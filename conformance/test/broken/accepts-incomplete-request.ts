@@ -10,7 +10,7 @@ main('accepts-incomplete-request', (node) => {
   node.workflow.accept = (message, commit) => {
     if (message.kind !== MessageKind.MESSAGE_KIND_TRACE_REQUEST) return accept(message, commit);
     const r = TraceRequest.decode(message.body);
-    r.circumstances ??= { kind: 1, date: '2000-01-01', place: 'unknown', agency: '', description: '' };
+    r.circumstances ??= { kind: 1, date: '2000-01-01', place: 'unknown', agency: '', description: '', circumstance: 0 };
     r.intendedUse ||= 'unspecified';
     if (r.illicitCriteria.length === 0) r.illicitCriteria.push({ kind: 1, legalBasis: 'unspecified' });
     return accept({ ...message, body: TraceRequest.encode(r).finish() }, commit);

@@ -53,6 +53,7 @@ const request = TraceRequest.fromPartial({
     place: 'Marseille',
     agency: 'Police judiciaire',
     description: '',
+    circumstance: 0,
   },
   weapon: {
     markings: {

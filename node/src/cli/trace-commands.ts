@@ -222,6 +222,7 @@ export function applyRequestFlags(base: TraceRequest, flag: (name: string) => st
       place: flag('place') ?? base.circumstances?.place ?? '',
       agency: flag('agency') ?? base.circumstances?.agency ?? '',
       description: base.circumstances?.description ?? '',
+      circumstance: base.circumstances?.circumstance ?? 0,
     };
   }
   const set = (name: string, apply: (value: string) => void) => {

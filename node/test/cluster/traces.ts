@@ -18,6 +18,7 @@ export function traceRequest(i: number): TraceRequest {
       place: 'Marseille',
       agency: 'Police judiciaire',
       description: '',
+      circumstance: 0,
     },
     weapon: {
       markings: {

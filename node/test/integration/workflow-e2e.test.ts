@@ -69,6 +69,7 @@ function request(serial: string, reference: string): TraceRequest {
       place: 'Marseille',
       agency: 'Police judiciaire',
       description: '',
+      circumstance: 0,
     },
     weapon: { markings: { ...FNX, serialNumber: serial } },
     intendedUse: 'criminal investigation and prosecution',

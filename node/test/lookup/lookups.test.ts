@@ -239,6 +239,7 @@ describe('a trace from a hit', () => {
         place: 'Roissy',
         agency: 'Douane',
         description: '',
+        circumstance: 0,
       },
       weapon: { markings: { type: WeaponType.WEAPON_TYPE_RIFLE, calibre: '7.62x51mm' } },
     });

@@ -342,6 +342,7 @@ describe('lookups from the registry', () => {
         place: 'Roissy',
         agency: 'Douane',
         description: '',
+        circumstance: 0,
       },
       weapon: { markings: { type: WeaponType.WEAPON_TYPE_RIFLE, calibre: '7.62x51mm' } },
     });

@@ -19,6 +19,7 @@ export function traceRequest(
       place: 'Goma',
       agency: 'MONUSCO',
       description: '',
+      circumstance: 0,
     },
     weapon: {
       markings: {

@@ -110,6 +110,7 @@ function request(m: ManufactureMarking = FNX, changes: Partial<TraceRequest> = {
       place: 'Marseille',
       agency: 'Police judiciaire',
       description: '',
+      circumstance: 0,
     },
     weapon: {
       markings: { ...m },

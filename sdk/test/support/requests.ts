@@ -15,6 +15,7 @@ export function traceRequest(serial = 'FX-0412-2231', reference = 'OCLCO-2026-01
       place: 'Marseille',
       agency: 'Police judiciaire',
       description: '',
+      circumstance: 0,
     },
     weapon: {
       markings: {

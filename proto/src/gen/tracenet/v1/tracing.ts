@@ -15,6 +15,9 @@ import {
   ManufactureMethod,
   manufactureMethodFromJSON,
   manufactureMethodToJSON,
+  SeizureCircumstance,
+  seizureCircumstanceFromJSON,
+  seizureCircumstanceToJSON,
   WeaponEvent,
 } from "./records.js";
 
@@ -344,6 +347,8 @@ export interface Circumstances {
   place: string;
   agency: string;
   description: string;
+  /** The circumstance, in the categories SDG 16.4.2 is disaggregated by (docs/statistics.md). */
+  circumstance: SeizureCircumstance;
 }
 
 /** Photo of a marking. */
@@ -688,7 +693,7 @@ export const IllicitCriterion: MessageFns<IllicitCriterion> = {
 };
 
 function createBaseCircumstances(): Circumstances {
-  return { kind: 0, date: "", place: "", agency: "", description: "" };
+  return { kind: 0, date: "", place: "", agency: "", description: "", circumstance: 0 };
 }
 
 export const Circumstances: MessageFns<Circumstances> = {
@@ -707,6 +712,9 @@ export const Circumstances: MessageFns<Circumstances> = {
     }
     if (message.description !== "") {
       writer.uint32(42).string(message.description);
+    }
+    if (message.circumstance !== 0) {
+      writer.uint32(48).int32(message.circumstance);
     }
     return writer;
   },
@@ -764,6 +772,14 @@ export const Circumstances: MessageFns<Circumstances> = {
             message.description = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.circumstance = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -783,6 +799,7 @@ export const Circumstances: MessageFns<Circumstances> = {
       place: isSet(object.place) ? globalThis.String(object.place) : "",
       agency: isSet(object.agency) ? globalThis.String(object.agency) : "",
       description: isSet(object.description) ? globalThis.String(object.description) : "",
+      circumstance: isSet(object.circumstance) ? seizureCircumstanceFromJSON(object.circumstance) : 0,
     };
   },
 
@@ -803,6 +820,9 @@ export const Circumstances: MessageFns<Circumstances> = {
     if (message.description !== "") {
       obj.description = message.description;
     }
+    if (message.circumstance !== 0) {
+      obj.circumstance = seizureCircumstanceToJSON(message.circumstance);
+    }
     return obj;
   },
 
@@ -816,6 +836,7 @@ export const Circumstances: MessageFns<Circumstances> = {
     message.place = object.place ?? "";
     message.agency = object.agency ?? "";
     message.description = object.description ?? "";
+    message.circumstance = object.circumstance ?? 0;
     return message;
   },
 };

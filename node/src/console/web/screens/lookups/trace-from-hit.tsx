@@ -74,7 +74,7 @@ export function TraceFromHitForm(props: { hit: LookupHit; lookup: AskedLookup })
           caseReference,
           priority: Priority.PRIORITY_ROUTINE,
           illicitCriteria: illicit === 0 && legalBasis === '' ? [] : [{ kind: illicit, legalBasis }],
-          circumstances: { kind: finding, date, place, agency, description: '' },
+          circumstances: { kind: finding, date, place, agency, description: '', circumstance: 0 },
           weapon: { markings: { type, calibre } },
           intendedUse,
           requestingAuthority: authority,
