@@ -4,7 +4,10 @@ import {
   WeaponStatus,
   WeaponType,
   ComponentKind,
+  ItemCategory,
   ManufactureMethod,
+  ReexportCondition,
+  SeizureCircumstance,
 } from '@tracenet/proto/browser';
 import { t } from '../../i18n.js';
 
@@ -160,3 +163,32 @@ export const methodLabel = (value: number) => label(METHODS, METHOD_TEXT, value)
 export function isAlarming(status: number): boolean {
   return status === WeaponStatus.WEAPON_STATUS_LOST || status === WeaponStatus.WEAPON_STATUS_STOLEN;
 }
+
+// Issue 19: item categories, circumstances of a seizure, destruction and end-user undertakings.
+const ITEM_CATEGORY_TEXT: Record<number, () => string> = {
+  [ItemCategory.ITEM_CATEGORY_FIREARM]: () => t('records.item.firearm'),
+  [ItemCategory.ITEM_CATEGORY_PART]: () => t('records.item.part'),
+  [ItemCategory.ITEM_CATEGORY_ACCESSORY]: () => t('records.item.accessory'),
+  [ItemCategory.ITEM_CATEGORY_AMMUNITION]: () => t('records.item.ammunition'),
+};
+const CIRCUMSTANCE_TEXT: Record<number, () => string> = {
+  [SeizureCircumstance.SEIZURE_CIRCUMSTANCE_TRAFFICKING]: () => t('records.circumstance.trafficking'),
+  [SeizureCircumstance.SEIZURE_CIRCUMSTANCE_ILLICIT_POSSESSION]: () => t('records.circumstance.illicitPossession'),
+  [SeizureCircumstance.SEIZURE_CIRCUMSTANCE_CRIME]: () => t('records.circumstance.crime'),
+  [SeizureCircumstance.SEIZURE_CIRCUMSTANCE_CONFLICT]: () => t('records.circumstance.conflict'),
+  [SeizureCircumstance.SEIZURE_CIRCUMSTANCE_DDR]: () => t('records.circumstance.ddr'),
+  [SeizureCircumstance.SEIZURE_CIRCUMSTANCE_VOLUNTARY_SURRENDER]: () => t('records.circumstance.voluntarySurrender'),
+  [SeizureCircumstance.SEIZURE_CIRCUMSTANCE_FOUND]: () => t('records.circumstance.found'),
+  [SeizureCircumstance.SEIZURE_CIRCUMSTANCE_OTHER]: () => t('records.circumstance.other'),
+};
+const CONDITION_TEXT: Record<number, () => string> = {
+  [ReexportCondition.REEXPORT_CONDITION_PROHIBITED]: () => t('records.undertaking.prohibited'),
+  [ReexportCondition.REEXPORT_CONDITION_WITH_CONSENT]: () => t('records.undertaking.withConsent'),
+};
+
+/** "Firearm", "Part or component", …; '' for an unspecified category. */
+export const itemCategoryLabel = (value: number) => ITEM_CATEGORY_TEXT[value]?.() ?? '';
+/** "Illicit trafficking", "Used in a crime", …; '' for an unspecified circumstance. */
+export const circumstanceLabel = (value: number) => CIRCUMSTANCE_TEXT[value]?.() ?? '';
+/** "Re-export prohibited", "Re-export only with the exporter's consent"; '' when unspecified. */
+export const conditionLabel = (value: number) => CONDITION_TEXT[value]?.() ?? '';

@@ -5,12 +5,15 @@ import { rpc } from '../../api.js';
 import { ActionButton, ErrorMessage, Field, Screen, Show, Time, useLoad } from '../../components.js';
 import { formatDate, formatNumber, participantName, t } from '../../i18n.js';
 import { href } from '../../router.js';
+import { DestructionBadge, DestructionSection } from './destruction.js';
+import { CollectionAndOrigin, EventConditions } from './history.js';
 import { mayWriteRecords } from './may-write.js';
 import {
   CATEGORY_VALUES,
   categoryLabel,
   eventLabel,
   isAlarming,
+  itemCategoryLabel,
   kindLabel,
   methodLabel,
   statusLabel,
@@ -86,6 +89,7 @@ function RecordView({ record, onChanged }: { record: WeaponRecord; onChanged: (m
             {t('records.reported', { category: categoryLabel(record.interest.category) })}
           </span>
         )}
+        <DestructionBadge record={record} />
         <span class="record-id">
           {t('records.recordId')} <code>{record.recordId}</code>
         </span>
@@ -94,6 +98,10 @@ function RecordView({ record, onChanged }: { record: WeaponRecord; onChanged: (m
       <section aria-labelledby="record-markings">
         <h2 id="record-markings">{t('records.markings')}</h2>
         <dl class="record-fields">
+          <Row label={t('records.item.label')}>{itemCategoryLabel(record.itemCategory)}</Row>
+          {record.itemCategory > 1 && (
+            <Row label={t('records.item.quantity')}>{formatNumber(Math.max(1, record.quantity))}</Row>
+          )}
           <Row label={t('records.manufacturer')}>{m?.manufacturer}</Row>
           <Row label={t('records.countryOfManufacture')}>{country(m?.countryOfManufacture)}</Row>
           <Row label={t('records.serial')}>{m?.serialNumber && <span class="mono">{m.serialNumber}</span>}</Row>
@@ -147,7 +155,11 @@ function RecordView({ record, onChanged }: { record: WeaponRecord; onChanged: (m
         )}
       </section>
 
+      <CollectionAndOrigin record={record} />
+
       <Events record={record} />
+
+      <DestructionSection record={record} onChanged={onChanged} />
 
       <Report record={record} onChanged={onChanged} />
 
@@ -192,6 +204,7 @@ function Events({ record }: { record: WeaponRecord }) {
                 <th scope="col">{t('records.eventCountry')}</th>
                 <th scope="col">{t('records.eventLicence')}</th>
                 <th scope="col">{t('records.eventEndUser')}</th>
+                <th scope="col">{t('records.eventConditions')}</th>
                 <th scope="col">{t('records.eventDetails')}</th>
               </tr>
             </thead>
@@ -210,6 +223,9 @@ function Events({ record }: { record: WeaponRecord }) {
                   </td>
                   <td class="mono">{event.licence}</td>
                   <td>{event.endUser}</td>
+                  <td>
+                    <EventConditions event={event} />
+                  </td>
                   <td dir="auto">{event.details}</td>
                 </tr>
               ))}

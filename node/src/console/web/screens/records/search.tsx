@@ -79,11 +79,16 @@ export function SearchScreen({ route }: { route: Route }) {
     <Screen
       title={t('records.title')}
       actions={
-        mayWriteRecords() && (
-          <a class="button" href={href('records', 'import')}>
-            {t('records.importLink')}
+        <>
+          <a class="button" href={href('records', 'verify')}>
+            {t('records.verify.link')}
           </a>
-        )
+          {mayWriteRecords() && (
+            <a class="button" href={href('records', 'import')}>
+              {t('records.importLink')}
+            </a>
+          )}
+        </>
       }
     >
       <form
