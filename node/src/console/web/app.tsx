@@ -17,6 +17,7 @@ const SECTIONS: ReadonlyArray<{ path: string; label: string; roles: readonly Rol
   { path: 'sharing', label: 'nav.sharing', roles: ['officer', 'supervisor', 'auditor'] },
   { path: 'approvals', label: 'nav.approvals', roles: ['officer', 'supervisor', 'auditor', 'administrator'] },
   { path: 'records', label: 'nav.records', roles: ['officer', 'supervisor', 'auditor'] },
+  { path: 'stats', label: 'nav.stats', roles: ['officer', 'supervisor', 'auditor', 'administrator'] },
   { path: 'admin', label: 'nav.admin', roles: ['administrator', 'auditor'] },
   { path: 'audit', label: 'nav.audit', roles: ['auditor', 'administrator', 'supervisor'] },
 ];
@@ -41,6 +42,7 @@ const LAZY: Readonly<Record<string, () => Promise<ComponentType<ScreenProps>>>> 
   approvals: () => import('./screens/approvals.js').then((m) => m.ApprovalsScreen),
   records: () => import('./screens/records.js').then((m) => m.RecordsScreen),
   admin: () => import('./screens/admin.js').then((m) => m.AdminScreen),
+  stats: () => import('./screens/stats.js').then((m) => m.StatsScreen),
   audit: () => import('./screens/audit.js').then((m) => m.AuditScreen),
 };
 const loaded = new Map<string, ComponentType<ScreenProps>>();

@@ -11,6 +11,7 @@ import './screens/approvals.css';
 import './screens/audit.css';
 import './screens/records.css';
 import './screens/admin.css';
+import './screens/stats.css';
 import { render } from 'preact';
 import { loadSession } from './api.js';
 import { App } from './app.js';
