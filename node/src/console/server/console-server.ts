@@ -18,6 +18,7 @@ import {
   LookupsDefinition,
   NodeEvent,
   RecordsDefinition,
+  StatisticsDefinition,
   TracenetError,
   WhoAmIResponse,
 } from '@tracenet/proto';
@@ -91,7 +92,14 @@ const MAX_STREAMS_PER_SESSION = 4;
 const MAX_UNREAD_EVENT_BYTES = 1024 * 1024;
 /** Largest JSON body of a call (a trace request with its photos of the markings). */
 const BODY_LIMIT = 12 * 1024 * 1024;
-const SERVICES = [AuthorityDefinition, CasesDefinition, RecordsDefinition, LookupsDefinition, AccessDefinition];
+const SERVICES = [
+  AuthorityDefinition,
+  CasesDefinition,
+  RecordsDefinition,
+  LookupsDefinition,
+  AccessDefinition,
+  StatisticsDefinition,
+];
 /** Methods with a route of their own (sign-in and sign-out set and clear the cookie), not callable through /api/rpc. */
 const OWN_ROUTES = new Set([
   '/tracenet.v1.Access/Login',

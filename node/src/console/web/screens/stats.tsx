@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { currentSession } from '../api.js';
 import { Field, Screen, Tabs } from '../components.js';
 import { t } from '../i18n.js';
@@ -69,7 +69,6 @@ function PeriodForm(props: {
   onChoose: (period: ChosenPeriod) => void;
 }) {
   const [form, setForm] = useState(() => formOf(props.period));
-  useEffect(() => setForm(formOf(props.period)), [JSON.stringify(props.period)]);
   const error = (field: PeriodProblem['field']) =>
     props.problem?.field === field ? PROBLEM_TEXT[props.problem.rule]() : undefined;
   const set = (name: keyof typeof form) => (event: Event) =>

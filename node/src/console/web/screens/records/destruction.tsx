@@ -15,7 +15,8 @@ import { confirmationWord, witnessesOf } from './certificate-file.js';
 import { mayWriteRecords } from './may-write.js';
 
 function Row(props: { label: string; children: ComponentChildren }) {
-  if (props.children === '' || props.children === undefined || props.children === null) return null;
+  if (props.children === '' || props.children === undefined || props.children === null || props.children === false)
+    return null;
   return (
     <div class="record-row">
       <dt>{props.label}</dt>

@@ -26,11 +26,12 @@ export function BarChart(props: {
   const rtl = currentLanguage() === 'ar';
   const layout = barLayout(
     props.rows.map((r) => r.values),
-    { width: 720, labelWidth: 200, noteWidth: 110, rtl, stacked: props.stacked },
+    { width: 760, labelWidth: 200, noteWidth: 190, rtl, stacked: props.stacked },
   );
   return (
     <figure class="stats-chart">
       <svg
+        class="stats-chart-plot"
         viewBox={`0 0 ${layout.width} ${layout.height}`}
         aria-hidden="true"
         focusable="false"

@@ -12,7 +12,17 @@ export function count(value: number): string {
   return formatNumber(value);
 }
 
-/** A time in milliseconds ("3 days"), or a dash when there is none (0). */
+/**
+ * A time in milliseconds ("3 days", "4 hours"), in seconds under a minute (a node that answers
+ * by itself), or a dash when there is none (0).
+ */
 export function duration(ms: number): string {
-  return ms > 0 ? formatDuration(ms) : '—';
+  if (!(ms > 0)) return '—';
+  if (ms >= 60_000) return formatDuration(ms);
+  return new Intl.NumberFormat(currentLanguage(), {
+    style: 'unit',
+    unit: 'second',
+    unitDisplay: 'long',
+    maximumFractionDigits: ms < 10_000 ? 1 : 0,
+  }).format(ms / 1000);
 }

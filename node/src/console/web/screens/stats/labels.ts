@@ -50,6 +50,7 @@ export function rowLabel(row: SdgRow): string {
           ? itemCategoryLabel(itemCategoryFromJSON(row.key))
           : '';
   if (named !== '') return named;
-  if (row.key.endsWith('_UNSPECIFIED') || (row.label === '' && row.key === '')) return t('stats.notStated');
+  // An unspecified enumeration, or a manufacturer and model both unknown ("" | "").
+  if (row.key.endsWith('_UNSPECIFIED') || row.key.replace(/[\s|]/g, '') === '') return t('stats.notStated');
   return row.label || row.key;
 }

@@ -265,7 +265,7 @@ function SdgTable(props: {
                               {count(value)}
                             </button>
                           ) : (
-                            count(0)
+                            <span class="figure-none">{count(0)}</span>
                           )}
                         </td>
                       );
