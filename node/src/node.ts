@@ -288,7 +288,7 @@ export class TracenetNode {
     await initSodium();
     const clock = schedulerOf(options.clock ?? systemScheduler);
     const identity = await loadIdentity(options.dataDir);
-    // A year still to come in records.profile is refused before anything starts (docs/protocol.md 17.3).
+    // A year still to come in records.profile is refused before anything starts (docs/protocol.md 17.2).
     profileFromConfig(options.config.records.profile, clock.now());
     const logger = (options.logger ?? pino({ level: options.config.log.level })).child({
       node: identity.participantId,
@@ -1072,7 +1072,7 @@ export class TracenetNode {
     return this.peers.list().map((peer) => peer.participantId);
   }
 
-  /** The records profile this node declares in its card (`records.profile`, docs/protocol.md 17.3). */
+  /** The records profile this node declares in its card (`records.profile`, docs/protocol.md 17.2). */
   #recordsProfile(nowMs: number): RecordsProfile | undefined {
     return profileFromConfig(this.options.config.records.profile, nowMs);
   }

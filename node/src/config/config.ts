@@ -5,7 +5,7 @@ import { unsafeCharacter } from '../util/unsafe-text.js';
 /** The roles a configuration may map an identity provider's claim value to (node/src/access/actor.ts). */
 const ROLES = ['officer', 'supervisor', 'auditor', 'administrator'] as const;
 
-/** The record kinds of `records.profile` (docs/protocol.md 17.3). */
+/** The record kinds of `records.profile` (docs/protocol.md 17.2). */
 const RECORD_KINDS = ['manufacture', 'import', 'export', 'transfer'] as const;
 
 /** Default largest serialized envelope a node accepts (`envelope.maxBytes`): 4 MiB. */
@@ -173,7 +173,7 @@ export interface NodeConfig {
     /** An ES module (relative to the data directory) whose `createAdapter(context)` returns a RegistryAdapter. */
     readonly module: string;
   };
-  /** What the node declares about its records in its peer card (docs/protocol.md 17.3). */
+  /** What the node declares about its records in its peer card (docs/protocol.md 17.2). */
   readonly records: {
     /**
      * The earliest year each kind of record covers, by kind: `manufacture`, `import`, `export`,

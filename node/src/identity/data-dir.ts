@@ -538,7 +538,7 @@ async function replaceSecret(path: string, data: string): Promise<void> {
 /**
  * Signs a fresh peer card for this identity with the given endpoints, valid for the configured
  * days but never longer than the TLS certificate it pins (renewing that certificate is a key
- * rotation, {@link rotateKeys}), with the records profile the node declares (docs/protocol.md 17.3).
+ * rotation, {@link rotateKeys}), with the records profile the node declares (docs/protocol.md 17.2).
  */
 export function issuePeerCard(
   identity: Pick<

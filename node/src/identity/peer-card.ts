@@ -48,7 +48,7 @@ const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 /**
  * Verifies a card completely and returns its body: structure, participant id and kind, display
  * name without control or format characters, key sizes, key id, TLS fingerprint, endpoints,
- * records profile (17.3), validity at `nowMs`, and the self-signature. Throws INVALID_PEER_CARD naming the field and rule.
+ * records profile (17.2), validity at `nowMs`, and the self-signature. Throws INVALID_PEER_CARD naming the field and rule.
  */
 export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
   const body = decodeCardBody(card.body);

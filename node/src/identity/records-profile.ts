@@ -1,6 +1,6 @@
 import { ErrorCode, RecordKind, type RecordsProfile, TracenetError } from '@tracenet/proto';
 
-/** The earliest year a records profile or a marking may name (docs/protocol.md 17.2, 17.3). */
+/** The earliest year a records profile or a marking may name (docs/protocol.md 17.2). */
 export const EARLIEST_RECORD_YEAR = 1800;
 
 /** The word of each record kind, in reason values and in the `records.profile` configuration key. */
@@ -12,7 +12,7 @@ export const RECORD_KIND_WORDS: Readonly<Record<number, string>> = {
 };
 
 /**
- * Checks the `records_profile` of a card body (docs/protocol.md 2.3 and 17.3): every kind is a
+ * Checks the `records_profile` of a card body (docs/protocol.md 2.3 and 17.2): every kind is a
  * known record kind and appears once, every earliest year is from 1800 to the UTC year of the
  * card's `issued_at_ms`. Throws INVALID_PEER_CARD naming the coverage entry and the rule
  * (`record_kind`, `duplicate_kind`, `earliest_year`).

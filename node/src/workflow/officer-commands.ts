@@ -92,7 +92,7 @@ export class OfficerCommands {
     return this.#create(recipient, request, send, undefined);
   }
 
-  /** Sends a draft; the request's check is made again as it leaves (docs/protocol.md 17.4). */
+  /** Sends a draft; the request's check is made again as it leaves (docs/protocol.md 17.3). */
   async sendCase(caseId: string): Promise<Case> {
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_REQUEST, (c) => ({
       message: { kind: K.MESSAGE_KIND_TRACE_REQUEST, traceId: c.traceId, body: c.request as TraceRequest },

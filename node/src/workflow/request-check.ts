@@ -104,7 +104,7 @@ export interface RequestCheckInput {
   /** The participant the request would be sent to. */
   readonly recipient: string;
   /**
-   * The records profile of a participant, from its pinned card (17.3); undefined when it is not
+   * The records profile of a participant, from its pinned card (17.2); undefined when it is not
    * pinned or declares none. The recipient's is the one the issue is about; the others are used
    * when the markings name a pinned peer.
    */
@@ -255,7 +255,7 @@ function traceability(input: RequestCheckInput): NonNullable<RequestCheck['trace
         `${first.participant} is more likely to hold records than ${input.recipient}: consider asking ${first.participant} first.`,
       ),
     );
-  if (!input.profileOf(input.recipient))
+  if ((input.profileOf(input.recipient)?.coverage.length ?? 0) === 0)
     reasons.push(
       reason(
         'no_profile',
@@ -270,7 +270,7 @@ function traceability(input: RequestCheckInput): NonNullable<RequestCheck['trace
   };
 }
 
-/** The likelihood that `c`'s records exist, with its reasons (17.2, steps 3 to 5). */
+/** The likelihood that `c`'s records exist, with its reasons (17.2, "Estimate"). */
 function estimate(c: Candidate, manufactured: number, thisYear: number, profile: RecordsProfile | undefined): AskFirst {
   const reasons = [c.origin];
   const kind = KIND_TEXT[c.kind] ?? '';

@@ -261,7 +261,7 @@ describe('traceability (docs/protocol.md 17.2)', () => {
   });
 });
 
-describe('records profile (docs/protocol.md 17.3)', () => {
+describe('records profile (docs/protocol.md 17.2)', () => {
   const issued = Date.UTC(2026, 5, 1);
   it('accepts known, unique kinds with years from 1800 to the year of issue', () => {
     verifyRecordsProfile(
