@@ -1,14 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Case,
+  CaseState,
   CasesClient,
   type CasesServer,
   ErrorCode,
   Likelihood as L,
   ListCasesRequest,
   PeerCardBody,
+  PeerPolicy,
   RecordKind as R,
   type RequestCheck,
+  TraceOutcome,
   TraceRequest,
   TracenetError,
 } from '@tracenet/proto';
@@ -17,7 +20,7 @@ import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { signPeerCard } from '../../src/identity/peer-card.js';
 import { TracenetNode } from '../../src/node.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { makeDataDir, pinAll, startNode, testConfig, testLogger, type TestNode } from '../support/nodes.js';
+import { makeDataDir, pinAll, startNode, testConfig, testLogger, type TestNode, waitFor } from '../support/nodes.js';
 import { traceRequest } from '../support/requests.js';
 
 async function failure(work: Promise<unknown>): Promise<TracenetError> {
@@ -251,6 +254,72 @@ describe('records profile across a restart', () => {
     } finally {
       await fra.cleanup();
       await bel.cleanup();
+    }
+  });
+});
+
+describe('a follow-on records its own check', () => {
+  const clock = new ManualClock(Math.max(Date.now(), Date.UTC(2026, 5, 1)));
+
+  it("for the referred participant, with that participant's profile", async () => {
+    const fra = await startNode('FRA', { clock, memory: true });
+    const bel = await startNode('BEL', { clock, memory: true });
+    const ken = await startNode('KEN', {
+      clock,
+      memory: true,
+      config: testConfig({ records: { profile: { import: 1990 } } }),
+    });
+    const cases = connectUnary<CasesServer>(
+      CasesClient,
+      fra.node.authorityAddress,
+      await readAuthorityToken(fra.dataDir),
+    );
+    try {
+      await pinAll([fra.node, bel.node, ken.node], clock.now());
+      await bel.node.policies.set(PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: true }));
+      const request = traceRequest();
+      (request.weapon as NonNullable<TraceRequest['weapon']>).imports = [{ country: 'KEN', year: 1995 }];
+      const first = (await cases.call('createCase', { recipient: 'BEL', request, send: true })).case as Case;
+      expect(first.check?.recipient).toBe('BEL');
+      let theirs: Case | undefined;
+      await waitFor(async () => {
+        theirs = (await bel.node.workflow.list({ limit: 500 })).cases.find((c) => c.traceId === first.traceId);
+        return theirs !== undefined;
+      });
+      const caseId = (theirs as Case).caseId;
+      await bel.node.workflow.acknowledge(caseId);
+      await bel.node.workflow.answer(caseId, {
+        outcome: TraceOutcome.TRACE_OUTCOME_REFERRED,
+        referral: {
+          participant: 'KEN',
+          basis: 'exported to KEN on 1995-03-14 under licence L-1995-77',
+          event: undefined,
+        },
+        lastLegalRecord: '',
+        pointOfDiversion: '',
+        history: [],
+        details: '',
+        restrictions: undefined,
+        release: ['referral.basis'],
+      });
+      await waitFor(async () => (await fra.node.workflow.get(first.caseId)).state === CaseState.CASE_STATE_ANSWERED);
+      const next = (
+        await cases.call('followOn', { caseId: first.caseId, intendedUse: '', otherInformation: '', send: false })
+      ).case as Case;
+      expect(next.peer).toBe('KEN');
+      expect(next.check?.recipient).toBe('KEN');
+      const entry = next.check?.traceability?.askFirst[0];
+      expect([entry?.participant, entry?.recordKind, entry?.likelihood]).toEqual([
+        'KEN',
+        R.RECORD_KIND_IMPORT,
+        L.LIKELIHOOD_LIKELY,
+      ]);
+      expect(entry?.reasons.map((r) => r.code)).toEqual(['last_import_mark', 'profile_covers']);
+    } finally {
+      cases.close();
+      await fra.cleanup();
+      await bel.cleanup();
+      await ken.cleanup();
     }
   });
 });
