@@ -8,86 +8,29 @@
 // `npm run demo -- --console` (scripts/demo-console.mjs) starts the same nodes with their officers'
 // web consoles instead, seeds the same records, prints a sign-in for each demo officer and keeps
 // running until Ctrl-C, for a trace between two officers in two browser tabs.
-import { CaseState, WeaponEventType as E, WeaponStatus } from '@tracenet/proto';
-import { DEMO_WEAPON, chainText, demoTraceRequest, seedDemoSeizures, startLocalFederation } from '@tracenet/node/dev';
+//
+// Both also seed FRA's year of 2026 seizures (node/src/dev/demo-data.ts), so that the statistics
+// (`tracenet stats sdg --period 2026`, docs/statistics.md) have figures that mean something.
+import { CaseState } from '@tracenet/proto';
+import {
+  DEMO_WEAPON,
+  chainText,
+  demoChainRecords,
+  demoTraceRequest,
+  seedDemoSeizures,
+  startLocalFederation,
+} from '@tracenet/node/dev';
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(2)} s`;
 const say = (text) => process.stdout.write(`[${elapsed().padStart(7)}] ${text}\n`);
 
 const weapon = DEMO_WEAPON;
-const event = (fields) => ({
-  date: '',
-  place: '',
-  agency: '',
-  destination: '',
-  origin: '',
-  licence: '',
-  endUser: '',
-  details: '',
-  circumstance: 0,
-  undertaking: undefined,
-  ...fields,
-});
-const record = (fields) => ({
-  recordId: '',
-  manufacture: weapon,
-  imports: [],
-  governmentTransfer: undefined,
-  controlComponent: undefined,
-  components: [],
-  manufactureMethod: 1,
-  secondaryMarks: [],
-  status: WeaponStatus.WEAPON_STATUS_REGISTERED,
-  events: [],
-  recordedAtMs: 0,
-  updatedAtMs: 0,
-  notes: '',
-  itemCategory: 0,
-  quantity: 0,
-  illicitOrigin: undefined,
-  collection: undefined,
-  destruction: undefined,
-  ...fields,
-});
-
 /** BEL's record of the weapon (manufactured, exported to KEN) and KEN's (imported, stolen). */
 async function seedRecords(bel, ken) {
-  await bel.records.call('putRecord', {
-    record: record({
-      status: WeaponStatus.WEAPON_STATUS_EXPORTED,
-      events: [
-        event({ type: E.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2011-05-17', place: 'Herstal', agency: 'FN Herstal' }),
-        event({
-          type: E.WEAPON_EVENT_TYPE_EXPORTED,
-          date: '2012-03-14',
-          destination: 'KEN',
-          licence: 'BE-EXP-2012-0413',
-          endUser: 'Kenya Police Service',
-        }),
-      ],
-    }),
-  });
-  await ken.records.call('putRecord', {
-    record: record({
-      imports: [{ country: 'KEN', year: 2012 }],
-      status: WeaponStatus.WEAPON_STATUS_STOLEN,
-      events: [
-        event({ type: E.WEAPON_EVENT_TYPE_IMPORTED, date: '2012-04-02', origin: 'BEL', licence: 'KE-IMP-2012-117' }),
-        event({
-          type: E.WEAPON_EVENT_TYPE_TRANSFERRED,
-          date: '2012-06-20',
-          endUser: 'Kenya Police Service, Nairobi armoury',
-        }),
-        event({
-          type: E.WEAPON_EVENT_TYPE_STOLEN,
-          date: '2019-08-03',
-          place: 'Nairobi',
-          agency: 'Kenya Police Service',
-        }),
-      ],
-    }),
-  });
+  const records = demoChainRecords();
+  await bel.records.call('putRecord', { record: records.bel });
+  await ken.records.call('putRecord', { record: records.ken });
   say(
     'seeded records: BEL manufactured and exported the FNX-45 FX-0412-2231 to KEN; KEN imported it and reports it stolen',
   );

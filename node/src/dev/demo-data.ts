@@ -346,6 +346,40 @@ function traceRequest(
   });
 }
 
+/** BEL's record of the demo's FNX-45 (manufactured, exported to KEN) and KEN's (imported, stolen). */
+export function demoChainRecords(): { bel: WeaponRecord; ken: WeaponRecord } {
+  return {
+    bel: WeaponRecord.fromPartial({
+      manufacture: DEMO_WEAPON,
+      manufactureMethod: 1,
+      status: WeaponStatus.WEAPON_STATUS_EXPORTED,
+      events: [
+        event(E.WEAPON_EVENT_TYPE_MANUFACTURED, { date: '2011-05-17', place: 'Herstal', agency: 'FN Herstal' }),
+        event(E.WEAPON_EVENT_TYPE_EXPORTED, {
+          date: '2012-03-14',
+          destination: 'KEN',
+          licence: 'BE-EXP-2012-0413',
+          endUser: 'Kenya Police Service',
+        }),
+      ],
+    }),
+    ken: WeaponRecord.fromPartial({
+      manufacture: DEMO_WEAPON,
+      imports: [{ country: 'KEN', year: 2012 }],
+      manufactureMethod: 1,
+      status: WeaponStatus.WEAPON_STATUS_STOLEN,
+      events: [
+        event(E.WEAPON_EVENT_TYPE_IMPORTED, { date: '2012-04-02', origin: 'BEL', licence: 'KE-IMP-2012-117' }),
+        event(E.WEAPON_EVENT_TYPE_TRANSFERRED, {
+          date: '2012-06-20',
+          endUser: 'Kenya Police Service, Nairobi armoury',
+        }),
+        event(E.WEAPON_EVENT_TYPE_STOLEN, { date: '2019-08-03', place: 'Nairobi', agency: 'Kenya Police Service' }),
+      ],
+    }),
+  };
+}
+
 /** KEN's record of the Five-seveN: imported from BEL in 2014, sold to a security company, stolen in 2021. */
 function kenFiveSeven(): WeaponRecord {
   return WeaponRecord.fromPartial({
