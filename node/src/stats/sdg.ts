@@ -160,7 +160,7 @@ function chainStatus(chain: Chain): { status: SdgStatus; basis: string } {
     if (referred && open && c.nextCaseIds.length === 0)
       return {
         status: SdgStatus.SDG_STATUS_PENDING,
-        basis: `case ${c.caseId}: ${c.peer} referred the trace to ${referred.referral?.participant || 'another participant'}; not yet followed on`,
+        basis: `case ${c.caseId}: ${c.peer} referred the trace to ${referred.referral?.participant || 'another participant'}, not yet followed on`,
       };
   }
   const last = sent.at(-1) as Case;
