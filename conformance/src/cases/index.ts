@@ -7,6 +7,7 @@ import { KEY_CASES, ROSTER_CASES } from './keys.js';
 import { LOOKUP_CASES } from './lookups.js';
 import { REQUIRED_CASES } from './required.js';
 import { RESTART_CASES } from './restart.js';
+import { STATISTICS_CASES } from './statistics.js';
 import { VECTOR_CASES } from './vectors.js';
 import { DEADLINE_CASES, PANEL_CASES, RESTRICTION_CASES } from './policy.js';
 import { ACCESS_CASES, REQUEST_CASES, WORKFLOW_CASES } from './workflow.js';
@@ -28,6 +29,7 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...ROSTER_CASES,
   ...AUTHORITY_CASES,
   ...OUTBOUND_CASES,
+  ...STATISTICS_CASES,
   ...FEDERATION_PORT_CASES,
   ...RESTART_CASES,
 ];
