@@ -70,6 +70,8 @@ import { AccessControl } from './access/access-control.js';
 import { OidcSignIn } from './access/oidc-sign-in.js';
 import { addAccessService } from './api/access-service.js';
 import { ServiceTable } from './api/service-table.js';
+import { addStatisticsService } from './api/statistics-service.js';
+import { Statistics } from './stats/statistics.js';
 import type { ConsoleServer } from './console/server/console-server.js';
 import { ServiceGroup } from './util/lifecycle.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
@@ -645,6 +647,18 @@ export class TracenetNode {
       hits: this.lookups.hits,
       history: this.lookups.history,
       workflow: this.workflow,
+      logger: this.logger,
+      token,
+    });
+    // Figures from this node's own store (docs/statistics.md); GetReexportReport waits for its provider.
+    addStatisticsService(server, {
+      statistics: new Statistics({
+        participant: this.identity.participantId,
+        store: this.store,
+        journal: this.journal,
+        clock: this.options.clock,
+        aliases: () => this.lookups.aliases.table,
+      }),
       logger: this.logger,
       token,
     });

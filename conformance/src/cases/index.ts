@@ -8,6 +8,7 @@ import { LOOKUP_CASES } from './lookups.js';
 import { QUALITY_CASES } from './quality.js';
 import { REQUIRED_CASES } from './required.js';
 import { RESTART_CASES } from './restart.js';
+import { STATISTICS_CASES } from './statistics.js';
 import { VECTOR_CASES } from './vectors.js';
 import { DEADLINE_CASES, PANEL_CASES, RESTRICTION_CASES } from './policy.js';
 import { ACCESS_CASES, REQUEST_CASES, WORKFLOW_CASES } from './workflow.js';
@@ -30,6 +31,7 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...ROSTER_CASES,
   ...AUTHORITY_CASES,
   ...OUTBOUND_CASES,
+  ...STATISTICS_CASES,
   ...FEDERATION_PORT_CASES,
   ...RESTART_CASES,
 ];
