@@ -1,6 +1,8 @@
 import { DestructionCertificate } from '@tracenet/proto';
 import { describe, expect, it } from 'vitest';
 import {
+  CERTIFICATE_FILE_FORMAT,
+  certificateFileText,
   certificateOf,
   confirmationWord,
   witnessesOf,
@@ -126,6 +128,20 @@ describe('the destruction certificate file of the records screen', () => {
     expect(certificateOf(new TextEncoder().encode('{"body":"","signature":""}'))).toBeUndefined();
     expect(certificateOf(new Uint8Array([0xff, 0xff, 0xff]))).toBeUndefined();
     expect(certificateOf(new Uint8Array())).toBeUndefined();
+  });
+
+  it('writes the file the CLI writes, which it reads back', () => {
+    const text = certificateFileText(certificate, 'FRA', 'dc_0123456789abcdefghijkl');
+    expect(JSON.parse(text)).toEqual({
+      format: CERTIFICATE_FILE_FORMAT,
+      issuer: 'FRA',
+      certificateId: 'dc_0123456789abcdefghijkl',
+      body: Buffer.from(certificate.body).toString('base64'),
+      signature: Buffer.from(certificate.signature).toString('base64'),
+    });
+    const back = certificateOf(new TextEncoder().encode(text));
+    expect(Buffer.from(back?.body ?? []).equals(Buffer.from(certificate.body))).toBe(true);
+    expect(Buffer.from(back?.signature ?? []).equals(Buffer.from(certificate.signature))).toBe(true);
   });
 
   it('takes one witness a line and asks for the serial to confirm', () => {

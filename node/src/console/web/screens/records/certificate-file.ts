@@ -2,9 +2,29 @@ import { DestructionCertificate, type WeaponRecord } from '@tracenet/proto/brows
 
 // The parts of the destruction forms that need no page: tested alone (node/test/console/stats-unit.test.ts).
 
+/** The `format` of a certificate file, as `tracenet records certificate` writes it (docs/records.md). */
+export const CERTIFICATE_FILE_FORMAT = 'tracenet-destruction-certificate/1';
+
 /**
- * A destruction certificate from a file: the JSON the console saves (`{ "body", "signature" }` in
- * base64), or the certificate's protobuf bytes. Undefined when it is neither.
+ * A certificate as a file, the same the CLI writes: its format, issuer and id to read, the body and
+ * the signature in base64 (verified as they are, never re-serialized).
+ */
+export function certificateFileText(
+  certificate: DestructionCertificate,
+  issuer: string,
+  certificateId: string,
+): string {
+  const json = DestructionCertificate.toJSON(certificate) as { body?: string; signature?: string };
+  return `${JSON.stringify(
+    { format: CERTIFICATE_FILE_FORMAT, issuer, certificateId, body: json.body ?? '', signature: json.signature ?? '' },
+    null,
+    2,
+  )}\n`;
+}
+
+/**
+ * A destruction certificate from a file: the JSON the console and the CLI write (`body` and
+ * `signature` in base64), or the certificate's protobuf bytes. Undefined when it is neither.
  */
 export function certificateOf(bytes: Uint8Array): DestructionCertificate | undefined {
   try {

@@ -1,17 +1,12 @@
-import {
-  DestructionCertificate,
-  DestructionState,
-  RecordsDefinition,
-  type WeaponRecord,
-} from '@tracenet/proto/browser';
+import { DestructionState, RecordsDefinition, type WeaponRecord } from '@tracenet/proto/browser';
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { type ApiError, rpc } from '../../api.js';
+import { type ApiError, currentSession, rpc } from '../../api.js';
 import { ActionButton, ErrorMessage, Field } from '../../components.js';
 import { formatDate, t } from '../../i18n.js';
 import { href } from '../../router.js';
 import { saveFile } from '../stats/download.js';
-import { confirmationWord, witnessesOf } from './certificate-file.js';
+import { certificateFileText, confirmationWord, witnessesOf } from './certificate-file.js';
 import { mayWriteRecords } from './may-write.js';
 
 function Row(props: { label: string; children: ComponentChildren }) {
@@ -286,11 +281,11 @@ function CertificateDownload({ record }: { record: WeaponRecord }) {
             recordId: record.recordId,
           });
           if (!certificate) return;
-          const json = JSON.stringify(DestructionCertificate.toJSON(certificate), null, 2);
+          const id = record.destruction?.certificateId || record.recordId;
           saveFile(
-            new TextEncoder().encode(json),
+            new TextEncoder().encode(certificateFileText(certificate, currentSession().participantId, id)),
             'application/json',
-            `destruction-certificate-${record.destruction?.certificateId || record.recordId}.json`,
+            `${id}.json`,
             'destruction-certificate.json',
           );
         }}

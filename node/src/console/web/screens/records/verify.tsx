@@ -13,6 +13,10 @@ const MAX_FILE = 64 * 1024;
 const RULE_TEXT: Record<string, () => string> = {
   signature: () => t('records.verify.rule.signature'),
   unknown_issuer: () => t('records.verify.rule.unknownIssuer'),
+  unknown_key: () => t('records.verify.rule.unknownKey'),
+  revoked_key: () => t('records.verify.rule.revokedKey'),
+  protobuf: () => t('records.verify.rule.protobuf'),
+  version: () => t('records.verify.rule.version'),
 };
 
 /** `#/records/verify`: an officer chooses a certificate file; the node says VALID or why not. */
