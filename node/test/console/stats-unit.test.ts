@@ -100,6 +100,19 @@ describe('the reporting period of the statistics screen', () => {
       rule: 'order',
     });
     expect(periodProblem({ kind: 'range', from: '2024-02-29', to: '2024-02-29' })).toBeUndefined();
+    // The node's limits: nothing after today, at most ten years (3653 days).
+    const now = new Date('2026-12-05T12:00:00Z');
+    expect(periodProblem({ kind: 'year', year: '2027' }, now)).toEqual({ field: 'year', rule: 'future' });
+    expect(periodProblem({ kind: 'year', year: '2026' }, now)).toBeUndefined();
+    expect(periodProblem({ kind: 'range', from: '2026-12-06', to: '2026-12-31' }, now)).toEqual({
+      field: 'from',
+      rule: 'future',
+    });
+    expect(periodProblem({ kind: 'range', from: '2016-01-01', to: '2025-12-31' }, now)).toBeUndefined();
+    expect(periodProblem({ kind: 'range', from: '2016-01-01', to: '2026-01-01' }, now)).toEqual({
+      field: 'to',
+      rule: 'span',
+    });
     expect(isCalendarDate('2025-02-29')).toBe(false);
     expect(isCalendarDate('<script>')).toBe(false);
   });

@@ -61,6 +61,8 @@ const PROBLEM_TEXT: Record<PeriodProblem['rule'], () => string> = {
   year: () => t('stats.period.badYear'),
   date: () => t('stats.period.badDate'),
   order: () => t('stats.period.badOrder'),
+  future: () => t('stats.period.future'),
+  span: () => t('stats.period.span'),
 };
 
 function PeriodForm(props: {

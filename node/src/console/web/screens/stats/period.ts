@@ -11,8 +11,12 @@ export type ChosenPeriod =
 /** Why a period cannot be asked for: the field and the catalogue key of the reason. */
 export interface PeriodProblem {
   readonly field: 'year' | 'from' | 'to';
-  readonly rule: 'year' | 'date' | 'order';
+  readonly rule: 'year' | 'date' | 'order' | 'future' | 'span';
 }
+
+/** The longest period the node computes: ten years (docs/statistics.md). */
+const MAX_DAYS = 3653;
+const DAY_MS = 86_400_000;
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -33,15 +37,24 @@ export function periodOf(query: URLSearchParams, now: Date = new Date()): Chosen
   return { kind: 'year', year: query.get('year') ?? String(now.getUTCFullYear()) };
 }
 
-/** What is wrong with `period`, or undefined when it can be asked for. */
-export function periodProblem(period: ChosenPeriod): PeriodProblem | undefined {
+/**
+ * What is wrong with `period`, or undefined when it can be asked for: the node's own rules
+ * (a year from 1900 to this year; real dates, in order, at most ten years, not starting after
+ * today), so that the officer reads why in their language before anything is asked.
+ */
+export function periodProblem(period: ChosenPeriod, now: Date = new Date()): PeriodProblem | undefined {
+  const today = now.toISOString().slice(0, 10);
   if (period.kind === 'year') {
     const year = Number(period.year);
-    return /^\d{4}$/.test(period.year) && year >= 1900 && year <= 9999 ? undefined : { field: 'year', rule: 'year' };
+    if (!/^\d{4}$/.test(period.year) || year < 1900) return { field: 'year', rule: 'year' };
+    return year > now.getUTCFullYear() ? { field: 'year', rule: 'future' } : undefined;
   }
   if (!isCalendarDate(period.from)) return { field: 'from', rule: 'date' };
   if (!isCalendarDate(period.to)) return { field: 'to', rule: 'date' };
   if (period.from > period.to) return { field: 'to', rule: 'order' };
+  if (period.from > today) return { field: 'from', rule: 'future' };
+  const days = (Date.parse(`${period.to}T00:00:00Z`) - Date.parse(`${period.from}T00:00:00Z`)) / DAY_MS + 1;
+  if (days > MAX_DAYS) return { field: 'to', rule: 'span' };
   return undefined;
 }
 
