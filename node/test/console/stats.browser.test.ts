@@ -77,6 +77,13 @@ describe('the Statistics screen', () => {
       const chart = byType.locator('svg.stats-chart-plot');
       expect(await chart.getAttribute('aria-hidden')).toBe('true');
       expect(await chart.locator('rect.bar').count()).toBe(2 * report.byType.length);
+      // The bars grow from the inline start: from the left in English, from the right in Arabic.
+      const first = await chart.locator('rect.bar').first().evaluate((r) => ({
+        x: Number(r.getAttribute('x')),
+        end: Number(r.getAttribute('x')) + Number(r.getAttribute('width')),
+      }));
+      if (language === 'en') expect(first.x).toBe(206);
+      else expect(first.end).toBeCloseTo(760 - 206);
       await expectAccessible(page);
       await screenshot(page, `stats-sdg-${language}`);
 
@@ -95,6 +102,11 @@ describe('the Statistics screen', () => {
       expect(caseLinks).toBe(report.items.filter((i) => i.category === 1).flatMap((i) => i.caseIds).length);
       await expectAccessible(page);
       await screenshot(page, `stats-items-${language}`);
+      // Another figure of the row, from the keyboard: only the items of its column.
+      const traced = report.items.filter((i) => i.category === 1 && i.status === 1).length;
+      await all.locator('td').nth(4).locator('button').focus();
+      await page.keyboard.press('Enter');
+      await expect.poll(() => items.count()).toBe(traced);
 
       // Exports: the file the node makes, under its name.
       const xlsx = await download(page, language === 'en' ? 'Spreadsheet (XLSX)' : 'جدول بيانات (XLSX)');

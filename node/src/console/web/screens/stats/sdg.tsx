@@ -308,7 +308,7 @@ function Items({ opened, report }: { opened: Opened; report: SdgReport }) {
               <th scope="col">{t('stats.items.date')}</th>
               <th scope="col">{t('stats.items.what')}</th>
               <th scope="col">{t('stats.col.circumstance')}</th>
-              <th scope="col">{t('stats.items.quantity')}</th>
+              {opened.table === 'otherItems' && <th scope="col">{t('stats.items.quantity')}</th>}
               <th scope="col">{t('stats.items.status')}</th>
               <th scope="col">{t('stats.items.basis')}</th>
             </tr>
@@ -346,7 +346,7 @@ function Items({ opened, report }: { opened: Opened; report: SdgReport }) {
                     .join(' · ')}
                 </td>
                 <td>{circumstanceLabel(item.circumstance)}</td>
-                <td class="num">{count(item.quantity)}</td>
+                {opened.table === 'otherItems' && <td class="num">{count(item.quantity)}</td>}
                 <td>{sdgStatusLabel(item.status)}</td>
                 <td dir="auto">{item.basis}</td>
               </tr>
