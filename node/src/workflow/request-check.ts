@@ -12,8 +12,8 @@ import {
 import { EARLIEST_RECORD_YEAR, RECORD_KIND_WORDS } from '../identity/records-profile.js';
 
 /**
- * The completeness items of a request (docs/protocol.md 17.1), in the order that breaks ties
- * between equal weights. The weights sum to 100.
+ * The completeness items of a request (docs/protocol.md 17.1), heaviest first; among equal
+ * weights the order of the table is the order of `missing`. The weights sum to 100.
  */
 export const COMPLETENESS_ITEMS: readonly CompletenessItem[] = [
   { item: 'control_serial', field: 'request.weapon.markings.serial_number', weight: 25 },
@@ -124,10 +124,8 @@ export interface RequestCheckInput {
  */
 export function checkRequest(input: RequestCheckInput): RequestCheck {
   const present = presentItems(input.request);
-  const missing = COMPLETENESS_ITEMS.filter((i) => !present.has(i.item))
-    .map((i, order) => ({ ...i, order }))
-    .sort((a, b) => b.weight - a.weight || a.order - b.order)
-    .map(({ item, field, weight }) => ({ item, field, weight }));
+  // The table is in order of non-increasing weight: the missing items come heaviest first.
+  const missing = COMPLETENESS_ITEMS.filter((i) => !present.has(i.item)).map((i) => ({ ...i }));
   const score = COMPLETENESS_ITEMS.filter((i) => present.has(i.item)).reduce((sum, i) => sum + i.weight, 0);
   return {
     completeness: { score, missing },
