@@ -259,6 +259,17 @@ describe('traceability (docs/protocol.md 17.2)', () => {
     );
     const check = checkRequest({ request, recipient: 'BEL', profileOf: noProfile, nowMs: NOW });
     expect(check.traceability?.askFirst).toHaveLength(2);
+    // Years out of range in every mark: one reason, naming the first, not one per mark.
+    (request.weapon as { imports: { country: string; year: number }[] }).imports = Array.from(
+      { length: 100_000 },
+      (_, i) => ({ country: 'COD', year: i === 0 ? 1995 : 99_999 }),
+    );
+    const hostile = checkRequest({ request, recipient: 'BEL', profileOf: noProfile, nowMs: NOW });
+    expect(
+      hostile.traceability?.reasons.filter((r) => r.code === 'year_out_of_range').map((r) => r.values.field),
+    ).toEqual(['request.weapon.imports[1].year']);
+    expect(hostile.traceability?.askFirst.find((a) => a.participant === 'COD')?.reasons[1]?.values.year).toBe('1995');
+    expect(JSON.stringify(hostile).length).toBeLessThan(4000);
   });
 });
 
