@@ -4,6 +4,7 @@ import {
   DestructionCertificateBody,
   DestructionState,
   ItemCategory,
+  type SeizureCircumstance,
   type WeaponRecord,
   WeaponEventType,
   WeaponStatus,
@@ -55,7 +56,7 @@ describe('the record rules of docs/protocol.md 19.1', () => {
     expect(rulesOf(weapon({ itemCategory: ItemCategory.ITEM_CATEGORY_AMMUNITION, quantity: 4_294_967_295 }))).toEqual({
       'record.quantity': 'range',
     });
-    expect(rulesOf(weapon({ itemCategory: 99 }))).toEqual({ 'record.item_category': 'enum' });
+    expect(rulesOf(weapon({ itemCategory: 99 as ItemCategory }))).toEqual({ 'record.item_category': 'enum' });
     expect(
       rulesOf(
         weapon({
@@ -64,7 +65,7 @@ describe('the record rules of docs/protocol.md 19.1', () => {
             event(WeaponEventType.WEAPON_EVENT_TYPE_SEIZED, '2024-02-03', {
               place: 'Goma',
               agency: 'PNC',
-              circumstance: 42,
+              circumstance: 42 as SeizureCircumstance,
             }),
           ],
         }),
@@ -148,7 +149,12 @@ describe('the record rules of docs/protocol.md 19.1', () => {
 
   it('keeps DDR and destruction records 20 years, naming the rule', () => {
     const collected = retentionOf(
-      weapon({ events: [], manufacture: undefined, recordedAtMs: Date.UTC(2025, 9, 1), collection: collection({ date: '2025-11-02' }) }),
+      weapon({
+        events: [],
+        manufacture: undefined,
+        recordedAtMs: Date.UTC(2025, 9, 1),
+        collection: collection({ date: '2025-11-02' }),
+      }),
     );
     expect(collected).toMatchObject({ untilMs: Date.UTC(2045, 10, 2), rule: 'ddr_record' });
     const designated = retentionOf(weapon({ destruction: pending({ designatedDate: '2026-01-10' }) }));
