@@ -14,7 +14,7 @@ import {
   WeaponStatus,
 } from '@tracenet/proto';
 import { certificateFile, readCertificateFile } from '../records/destruction.js';
-import { enumShortName, ITEM_CATEGORY, SEIZURE_CIRCUMSTANCE } from '../records/record-json.js';
+import { enumShortName, EVENT_TYPE, ITEM_CATEGORY, SEIZURE_CIRCUMSTANCE } from '../records/record-json.js';
 
 /** What the destruction commands borrow from `tracenet records`. */
 export interface DestructionCommandDeps {
@@ -29,7 +29,20 @@ export interface DestructionCommandDeps {
   dataOption(): Option;
   jsonOption(): Option;
   recordToJson(record: WeaponRecord): Record<string, unknown>;
+  /** Exit code 1 for a certificate that is not valid. */
+  setExitCode(code: number): void;
 }
+
+const CIRCUMSTANCE_WORDS: Readonly<Record<number, string>> = {
+  1: 'illicit trafficking',
+  2: 'illicit possession',
+  3: 'used or suspected of use in a crime',
+  4: 'collected in a conflict setting',
+  5: 'collected in a DDR programme',
+  6: 'voluntary surrender',
+  7: 'found without an owner',
+  8: 'other',
+};
 
 const CATEGORY_WORDS: Readonly<Record<number, string>> = {
   1: 'firearm',
@@ -46,32 +59,31 @@ export function ddrLines(r: WeaponRecord): string[] {
   const lines: string[] = [];
   if (r.itemCategory > 1 || r.quantity > 1)
     lines.push(
-      `  item:              ${CATEGORY_WORDS[r.itemCategory] ?? enumShortName(ITEM_CATEGORY, r.itemCategory)}${r.quantity > 1 ? `, ${r.quantity.toLocaleString('en')} ${r.itemCategory === 4 ? 'rounds' : 'items'}` : ''}`,
+      `  item: ${CATEGORY_WORDS[r.itemCategory] ?? enumShortName(ITEM_CATEGORY, r.itemCategory)}${r.quantity > 1 ? `, ${r.quantity.toLocaleString('en')} ${r.itemCategory === 4 ? 'rounds' : 'items'}` : ''}`,
     );
-  const circumstances = r.events.filter((e) => e.circumstance !== 0);
-  for (const e of circumstances)
+  for (const e of r.events.filter((event) => event.circumstance !== 0))
     lines.push(
-      `  circumstance:      ${e.date}  ${enumShortName(SEIZURE_CIRCUMSTANCE, e.circumstance).replace(/_/g, ' ')}`,
+      `  circumstance of the ${enumShortName(EVENT_TYPE, e.type)} event of ${e.date}: ${CIRCUMSTANCE_WORDS[e.circumstance] ?? enumShortName(SEIZURE_CIRCUMSTANCE, e.circumstance)}`,
     );
   const o = r.illicitOrigin;
-  if (o) lines.push(`  illicit origin:    established on ${o.date} by ${o.authority}: ${o.basis}`);
+  if (o) lines.push(`  illicit origin established on ${o.date} by ${o.authority}: ${o.basis}`);
   const c = r.collection;
   if (c) {
     lines.push(
-      `  collected:         ${c.date} by ${c.programme} at ${c.collectionPoint}${c.conflictSetting ? ' (conflict setting)' : ''}`,
+      `  collected: ${c.date} in ${c.programme} at ${c.collectionPoint}${c.conflictSetting ? ' (conflict setting)' : ''}`,
     );
-    if (c.uniqueMark) lines.push(`  unique mark:       ${c.uniqueMark} (applied at collection)`);
+    if (c.uniqueMark) lines.push(`  unique mark applied at collection: ${c.uniqueMark}`);
   }
   const d = r.destruction;
   if (d?.state === DestructionState.DESTRUCTION_STATE_PENDING)
     lines.push(
-      `  destruction:       pending since ${d.designatedDate}${d.deactivated ? ', deactivated while it waits' : ''}`,
+      `  pending destruction since ${d.designatedDate}${d.deactivated ? ' (deactivated while it waits)' : ''}`,
     );
   if (d?.state === DestructionState.DESTRUCTION_STATE_DESTROYED) {
     lines.push(
-      `  destroyed:         ${d.destroyedDate} by ${d.method} (designated ${d.designatedDate}${d.deactivated ? ', deactivated' : ''})`,
-      `  witnesses:         ${d.witnesses.join('; ')}`,
-      `  certificate:       ${d.certificateId}  (tracenet records certificate ${r.recordId} --out FILE)`,
+      `  destroyed: ${d.destroyedDate} by ${d.method} (designated ${d.designatedDate}${d.deactivated ? ', deactivated' : ''})`,
+      `  witnesses: ${d.witnesses.join('; ')}`,
+      `  certificate: ${d.certificateId} (tracenet records certificate ${r.recordId} --out FILE)`,
     );
   }
   return lines;
@@ -90,10 +102,26 @@ function describeVerdict(v: VerifyDestructionCertificateResponse): string[] {
         `  signed:       ${Number.isSafeInteger(b.issuedAtMs) ? new Date(b.issuedAtMs).toISOString() : '?'}`,
       ]
     : [];
+  if (!v.valid && what.length > 0) what.unshift('  What it claims (not verified):');
   return v.valid
     ? [`VALID: the certificate is signed by ${b?.issuer ?? '?'} with the key it names.`, ...what]
-    : [`NOT VALID: ${v.field} (${v.rule}).`, ...what];
+    : [`NOT VALID: ${REFUSAL_WORDS[v.rule] ?? 'it breaks a rule'} (${v.field}: ${v.rule}).`, ...what];
 }
+
+/** Why a certificate is not valid, in words (docs/protocol.md 19.3). */
+const REFUSAL_WORDS: Readonly<Record<string, string>> = {
+  required: 'the certificate has no body',
+  max_size: 'the body is too large to be a certificate',
+  length: 'the signature is not 64 bytes',
+  protobuf: 'the body is not a destruction certificate',
+  safe_integer: 'the time of signing is out of range',
+  version: 'the certificate is of a version this node does not know',
+  certificate_id: 'the certificate id is not dc_ and 22 characters',
+  unknown_issuer: 'the issuer is neither this node nor a pinned peer: pin its card first',
+  unknown_key: 'the issuer has no such key (or its grace after a rotation has ended)',
+  revoked_key: 'the issuer revoked the key that signed it',
+  signature: 'the signature does not match: the certificate was changed after signing, or signed by someone else',
+};
 
 const isoDate = (value: string, option: string) => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value))
@@ -277,6 +305,6 @@ export function registerDestructionCommands(records: Command, deps: DestructionC
         },
         () => describeVerdict(verdict),
       );
-      if (!verdict.valid) process.exitCode = 1;
+      if (!verdict.valid) deps.setExitCode(1);
     });
 }

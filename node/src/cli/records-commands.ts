@@ -742,6 +742,7 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
     dataOption,
     jsonOption,
     recordToJson,
+    setExitCode,
   });
   return records;
 }

@@ -485,7 +485,7 @@ export class RecordStore {
           ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION,
           was?.state === DestructionState.DESTRUCTION_STATE_DESTROYED
             ? `record ${recordId} was destroyed already on ${was.destroyedDate} (certificate ${was.certificateId})`
-            : `record ${recordId} is not designated for destruction: designate it first (destruction state PENDING)`,
+            : `record ${recordId} is not designated for destruction: designate it first (tracenet records designate ${recordId} --date YYYY-MM-DD)`,
           { field: 'record_id', rule: 'pending_destruction' },
         );
       if (request.destroyedDate < was.designatedDate)
