@@ -343,14 +343,14 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
         },
       },
     ];
-    const events: NodeEventInput[] = notices.map((n) => ({
+    const events: NodeEventInput[] = notices.map((n, i) => ({
       type: NodeEventType.NODE_EVENT_TYPE_LOOKUP_HIT,
       caseId: '',
       traceId: '',
       peer: n.askedBy,
       state: 0,
       messageId: header.messageId,
-      summary: `lookup hit by ${n.askedBy} on ${n.recordId} (${categoryName(n.category)}${n.partial ? ', partial' : ''}): ${n.hitId}`,
+      summary: `lookup hit by ${n.askedBy} on ${n.recordId} (${matches[i]?.entry.destroyedDate !== undefined && n.category === 0 ? 'recorded destroyed' : categoryName(n.category)}${n.partial ? ', partial' : ''}): ${n.hitId}`,
     }));
     const recirculated = recirculationOfHits(matches, notices, header.sender, now);
     await this.deps.journal.write(operations, [...audit, ...recirculated.audit], [...events, ...recirculated.events]);
