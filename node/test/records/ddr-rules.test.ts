@@ -4,6 +4,7 @@ import {
   DestructionCertificateBody,
   DestructionState,
   ItemCategory,
+  NodeEventType,
   type SeizureCircumstance,
   type WeaponRecord,
   WeaponEventType,
@@ -13,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initSodium, sodium } from '../../src/crypto/sodium.js';
 import { csvRowToRecord, parseCsvHeader } from '../../src/records/csv-columns.js';
 import { ddrChangeViolations } from '../../src/records/ddr-rules.js';
-import { signCertificate, verifyCertificate } from '../../src/records/destruction.js';
+import { destructionSigner, signCertificate, verifyCertificate } from '../../src/records/destruction.js';
 import { importRecords } from '../../src/records/import.js';
 import { recordFromJson, recordToJson } from '../../src/records/record-json.js';
 import { retentionOf } from '../../src/records/retention.js';
@@ -257,6 +258,49 @@ describe('import columns of the new fields', () => {
     );
     expect(summary.rowsImported).toBe(0);
     expect(summary.errors).toEqual([expect.objectContaining({ line: 2, field: 'destruction_state' })]);
+  });
+});
+
+describe('a destroyed record imported again with a later seizure (protocol 19.5)', () => {
+  let bed: RecordBed;
+  beforeAll(async () => {
+    bed = await startRecordBed();
+  });
+  afterAll(async () => {
+    await bed.cleanup();
+  });
+
+  it('is imported and flagged in the batch that writes it: audit entry and node event', async () => {
+    const { record } = await bed.records.put(weapon({ destruction: pending({ designatedDate: '2026-01-02' }) }));
+    const sign = destructionSigner(bed.test.node.identity);
+    const done = await bed.records.recordDestruction(
+      record.recordId,
+      { destroyedDate: '2026-01-05', method: 'crushing', witnesses: ['A'] },
+      sign,
+    );
+    const seized = event(WeaponEventType.WEAPON_EVENT_TYPE_SEIZED, '2026-03-01', { place: 'Goma', agency: 'PNC' });
+    const line = JSON.stringify(recordToJson({ ...done.record, events: [...done.record.events, seized] }));
+    const seq = bed.test.node.journal.head.seq;
+    const summary = await importRecords(
+      (async function* () {
+        yield Buffer.from(`${line}\n`);
+      })(),
+      { format: 'jsonl', records: bed.records, nowMs: NOW },
+    );
+    expect(summary).toMatchObject({ rowsImported: 1, rowsRejected: 0 });
+    const audit: Array<Record<string, unknown>> = [];
+    for await (const [, value] of bed.test.node.store.audit.entries.entries()) {
+      const entry = JSON.parse(String(value.line)) as Record<string, unknown>;
+      if (Number(entry.seq) > seq) audit.push(entry);
+    }
+    expect(audit.map((a) => a.type)).toEqual(['records.imported', 'recirculation.flagged']);
+    expect(audit[1]).toMatchObject({ recordId: record.recordId, seenIn: 'record', seenDate: '2026-03-01' });
+    const events = [];
+    for await (const [, e] of bed.test.node.store.audit.events.entries())
+      if (e.type === NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED) events.push(e);
+    expect(events.map((e) => e.summary)).toEqual([
+      `record ${record.recordId}, destroyed on 2026-01-05, was recorded seized on 2026-03-01`,
+    ]);
   });
 });
 
