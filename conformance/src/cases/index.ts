@@ -6,6 +6,7 @@ import { FEDERATION_PORT_CASES } from './federation-port.js';
 import { KEY_CASES, ROSTER_CASES } from './keys.js';
 import { LOOKUP_CASES } from './lookups.js';
 import { REQUIRED_CASES } from './required.js';
+import { REEXPORT_CASES } from './reexport.js';
 import { RESTART_CASES } from './restart.js';
 import { VECTOR_CASES } from './vectors.js';
 import { DEADLINE_CASES, PANEL_CASES, RESTRICTION_CASES } from './policy.js';
@@ -24,6 +25,7 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...LOOKUP_CASES,
   ...RESTRICTION_CASES,
   ...PANEL_CASES,
+  ...REEXPORT_CASES,
   ...KEY_CASES,
   ...ROSTER_CASES,
   ...AUTHORITY_CASES,

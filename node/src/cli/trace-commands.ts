@@ -26,6 +26,7 @@ import { onwardName } from '../messages/restrictions.js';
 import { describeAnswer, reasonName } from '../workflow/case-book.js';
 import { stateName } from '../workflow/state-machine.js';
 import { describeEvent } from './records-commands.js';
+import { flagLines, registerReexportCommands } from './reexport-commands.js';
 import {
   choice,
   connection,
@@ -145,6 +146,7 @@ export function caseText(c: Case): string[] {
       `consent ${x.consentId} for ${x.thirdParticipant}: ${x.decidedAtMs ? (x.granted ? 'granted' : 'refused') : 'open'}${x.conditions ? ` (${x.conditions})` : ''}`,
     );
   for (const d of c.disclosures) lines.push(`disclosed to ${d.thirdParticipant} ${iso(d.disclosedAtMs)} (${d.basis})`);
+  for (const f of c.reexportFlags) lines.push(...flagLines(f));
   lines.push('timeline:');
   for (const t of c.timeline) lines.push(`  ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
   return lines;
@@ -715,6 +717,8 @@ export function registerTraceCommands(program: Command): void {
       ),
     );
 
+  registerReexportCommands(trace, caseText);
+
   trace
     .command('chain')
     .description('show the whole line of supply: every case of the chain, in order')
@@ -738,6 +742,7 @@ export function chainText(chainId: string, cases: readonly Case[]): string[] {
   const lines = [`trace chain ${chainId}: ${cases.map((c) => c.peer).join(' → ')}`];
   cases.forEach((c, i) => {
     lines.push('', `${i + 1}. ${c.caseId} → ${c.peer} (${stateName(c.state)})`);
+    for (const f of c.reexportFlags) lines.push(...flagLines(f, false, '   '));
     for (const t of c.timeline) lines.push(`   ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
   });
   return lines;

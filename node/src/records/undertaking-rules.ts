@@ -133,3 +133,18 @@ function date(out: FieldViolation[], field: string, value: string, latestDate?: 
   else if (latestDate !== undefined && value > latestDate)
     out.push({ field, rule: 'not_in_future', message: `the date ${value} is in the future` });
 }
+
+/**
+ * An undertaking as an officer reads it, e.g. "under end-user certificate EUC-77 of 2016-04-20
+ * (re-export prohibited; authorised: TZA 2018-01-10)".
+ */
+export function describeUndertaking(u: EndUserUndertaking): string {
+  const condition =
+    u.condition === ReexportCondition.REEXPORT_CONDITION_PROHIBITED
+      ? 're-export prohibited'
+      : u.condition === ReexportCondition.REEXPORT_CONDITION_WITH_CONSENT
+        ? "re-export only with the exporter's consent"
+        : 'condition not stated';
+  const authorised = u.authorisations.map((a) => `${a.destination}${a.date ? ` ${a.date}` : ''}`).join(', ');
+  return `under end-user certificate ${u.certificateReference || '-'}${u.date ? ` of ${u.date}` : ''}${u.endUser ? ` for ${u.endUser}` : ''} (${condition}${authorised ? `; authorised: ${authorised}` : ''})`;
+}

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AnswerCaseRequest,
@@ -26,6 +28,7 @@ import { ManualClock } from '../../src/util/clock.js';
 import { pinAll, startNode, waitFor, type TestNode } from '../support/nodes.js';
 import { countEntries, newMessageId, RawFederationClient, rejectionOf, sealFrom } from '../support/parties.js';
 import { traceRequest } from '../support/requests.js';
+import { CLI_PATH, requireBuiltCli } from '../integration/processes.js';
 
 /**
  * Unauthorised re-export (docs/protocol.md section 18; issue 19 part 2) on four real nodes on
@@ -294,6 +297,35 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
       'flag_id',
       'notified_once',
     ]);
+  }, 60_000);
+
+  it('shows the flags in `tracenet trace flags`, `trace show` and `trace chain`, in words', async () => {
+    requireBuiltCli();
+    const run = async (id: string, args: string[]) =>
+      (await promisify(execFile)(process.execPath, [CLI_PATH, ...args, '--data', (tests.get(id) as TestNode).dataDir]))
+        .stdout;
+    const raised = await run('FRA', ['trace', 'flags', '--raised']);
+    if (process.env.TRACENET_SHOW_CLI) console.log(raised);
+    expect(raised).toContain('raised in our trace chains: 1');
+    expect(raised).toContain(`possible unauthorised re-export ${flag.flagId}`);
+    expect(raised).toContain('BEL exported to KEN under end-user certificate EUC-KEN-2016-77 of 2016-04-20');
+    expect(raised).toContain('(re-export prohibited; authorised: TZA 2018-01-10)');
+    expect(raised).toContain('KEN re-exported it to UGA');
+    expect(raised).toMatch(/KEN {2}case-\d{6} {2}2019-02-11 {2}exported {2}to UGA {2}licence KEN-EXP-19-3/);
+    expect(raised).not.toContain('received from peers');
+    const received = await run('BEL', ['trace', 'flags', '--received']);
+    if (process.env.TRACENET_SHOW_CLI) console.log(received);
+    expect(received).toContain('received from peers (we are the exporter): 1');
+    expect(received).toContain('from FRA');
+    const shown = await run('FRA', ['trace', 'show', kenCase.caseId]);
+    if (process.env.TRACENET_SHOW_CLI) console.log(shown);
+    expect(shown).toContain(`possible unauthorised re-export ${flag.flagId}`);
+    expect(shown).toContain('BEL notified');
+    const chain = await run('FRA', ['trace', 'chain', kenCase.caseId]);
+    if (process.env.TRACENET_SHOW_CLI) console.log(chain);
+    expect(chain).toContain(`possible unauthorised re-export ${flag.flagId}`);
+    const json = JSON.parse(await run('BEL', ['trace', 'flags', '--json'])) as { received: unknown[] };
+    expect(json.received).toHaveLength(1);
   }, 60_000);
 
   describe('hostile notices to BEL are refused with the field and rule, and nothing is stored', () => {
