@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type AnswerCaseRequest,
   type Case,
   CaseRole,
   CaseState,
@@ -16,10 +15,14 @@ import {
   ReexportDirection,
   type ReexportFlag,
   ReexportNotice,
+  RecordsClient,
+  type RecordsServer,
   TraceOutcome,
   TracenetError,
   WeaponEvent,
   WeaponEventType as E,
+  WeaponRecord,
+  WeaponType,
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
@@ -64,26 +67,14 @@ const KEN_EXPORT = ev({
   licence: 'KEN-EXP-19-3',
 });
 
-function answer(caseId: string, outcome: TraceOutcome, history: WeaponEvent[], referTo = ''): AnswerCaseRequest {
-  return {
-    caseId,
-    outcome,
-    lastLegalRecord: outcome === TraceOutcome.TRACE_OUTCOME_TRACED ? 'imported 2019-02-20 by the UPDF armoury' : '',
-    pointOfDiversion: '',
-    referral: referTo ? { participant: referTo, basis: `exported to ${referTo}`, event: undefined } : undefined,
-    history,
-    details: '',
-    release: [],
-    restrictions: undefined,
-  };
-}
-
 describe('a three-hop chain with an undertaking breached is flagged and the original exporter notified under consent', () => {
   const clock = new ManualClock(BED_START);
   const tests = new Map<string, TestNode>();
   const clients = new Map<string, UnaryClient<CasesServer>>();
   const node = (id: string) => (tests.get(id) as TestNode).node;
   const cases = (id: string) => clients.get(id) as UnaryClient<CasesServer>;
+  const recordClients = new Map<string, UnaryClient<RecordsServer>>();
+  const records = (id: string) => recordClients.get(id) as UnaryClient<RecordsServer>;
 
   beforeAll(async () => {
     for (const id of IDS) tests.set(id, await startNode(id, { clock }));
@@ -92,7 +83,14 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
       clock.now(),
     );
     for (const id of IDS.slice(1))
-      await node(id).policies.set(PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: true }));
+      await node(id).policies.set(
+        PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: true, autoAnswer: true }),
+      );
+    for (const [id, t] of tests)
+      recordClients.set(
+        id,
+        connectUnary<RecordsServer>(RecordsClient, t.node.authorityAddress, await readAuthorityToken(t.dataDir)),
+      );
     for (const [id, t] of tests)
       clients.set(
         id,
@@ -101,7 +99,7 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of clients.values()) c.close();
+    for (const c of [...clients.values(), ...recordClients.values()]) c.close();
     await Promise.all([...tests.values()].map((t) => t.cleanup()));
   });
 
@@ -124,12 +122,27 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
     return found as Case;
   }
 
-  /** `to` acknowledges and answers FRA's case `mine`; resolves once FRA holds the answer. */
-  async function answered(mine: Case, to: string, reply: (caseId: string) => AnswerCaseRequest): Promise<Case> {
-    const theirs = await requested(node(to), mine.traceId);
-    await cases(to).call('acknowledgeCase', { caseId: theirs.caseId, reference: '' });
-    await cases(to).call('answerCase', reply(theirs.caseId));
-    return until(node('FRA'), mine.caseId, (c) => c.state === S.CASE_STATE_ANSWERED, `${to} answered`);
+  /** Resolves once FRA holds the automatic answer to its case `mine`. */
+  async function answeredAutomatically(mine: Case): Promise<Case> {
+    return until(node('FRA'), mine.caseId, (c) => c.state === S.CASE_STATE_ANSWERED, `${mine.peer} answered`);
+  }
+
+  /** Records the seized pistol (support/requests.ts) with `events` on `id` (Records.PutRecord). */
+  async function putRecord(id: string, events: WeaponEvent[]): Promise<void> {
+    await records(id).call('putRecord', {
+      record: WeaponRecord.fromPartial({
+        manufacture: {
+          manufacturer: 'FN Herstal',
+          countryOfManufacture: 'BEL',
+          serialNumber: 'FX-0412-2231',
+          model: 'FNX-45',
+          type: WeaponType.WEAPON_TYPE_PISTOL,
+          calibre: '.45 ACP',
+          year: 2011,
+        },
+        events,
+      }),
+    });
   }
 
   async function outboxEmpty(id: string): Promise<void> {
@@ -140,40 +153,38 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
   let flag: ReexportFlag;
 
   it('flags the chain with the evidence once KEN answers, and once only', async () => {
-    const { case: sent } = await cases('FRA').call('createCase', {
+    const FRA = 'FRA';
+    // Each state answers automatically from its own records (12.8): BEL's export carries the undertaking.
+    await putRecord('BEL', [
+      ev({ type: E.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2011-03-01', place: 'Herstal' }),
+      BEL_EXPORT,
+    ]);
+    await putRecord('KEN', [
+      ev({ type: E.WEAPON_EVENT_TYPE_IMPORTED, date: '2016-05-20', origin: 'BEL', licence: 'KEN-IMP-16-9' }),
+      KEN_EXPORT,
+    ]);
+    await putRecord('UGA', [
+      ev({ type: E.WEAPON_EVENT_TYPE_IMPORTED, date: '2019-02-20', origin: 'KEN' }),
+      ev({ type: E.WEAPON_EVENT_TYPE_STOLEN, date: '2021-07-01', place: 'Kampala' }),
+    ]);
+    const { case: sent } = await cases(FRA).call('createCase', {
       recipient: 'BEL',
       request: traceRequest(),
       send: true,
     });
-    const belCase = await answered(sent as Case, 'BEL', (id) =>
-      answer(
-        id,
-        TraceOutcome.TRACE_OUTCOME_REFERRED,
-        [ev({ type: E.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2015-03-01', place: 'Herstal' }), BEL_EXPORT],
-        'KEN',
-      ),
-    );
+    const belCase = await answeredAutomatically(sent as Case);
     // BEL's answer alone shows the undertaking but not yet what KEN did: no flag.
+    expect(belCase.answer?.automatic).toBe(true);
     expect(belCase.answer?.history[1]?.undertaking?.certificateReference).toBe('EUC-KEN-2016-77');
     expect(belCase.reexportFlags).toEqual([]);
 
-    const { case: toKen } = await cases('FRA').call('followOn', {
+    const { case: toKen } = await cases(FRA).call('followOn', {
       caseId: belCase.caseId,
       send: true,
       intendedUse: '',
       otherInformation: '',
     });
-    kenCase = await answered(toKen as Case, 'KEN', (id) =>
-      answer(
-        id,
-        TraceOutcome.TRACE_OUTCOME_REFERRED,
-        [
-          ev({ type: E.WEAPON_EVENT_TYPE_IMPORTED, date: '2016-05-20', origin: 'BEL', licence: 'KEN-IMP-16-9' }),
-          KEN_EXPORT,
-        ],
-        'UGA',
-      ),
-    );
+    kenCase = await answeredAutomatically(toKen as Case);
     expect(kenCase.reexportFlags).toHaveLength(1);
     flag = kenCase.reexportFlags[0] as ReexportFlag;
     expect(flag).toMatchObject({
@@ -198,12 +209,8 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
       intendedUse: '',
       otherInformation: '',
     });
-    const ugaCase = await answered(toUga as Case, 'UGA', (id) =>
-      answer(id, TraceOutcome.TRACE_OUTCOME_TRACED, [
-        ev({ type: E.WEAPON_EVENT_TYPE_IMPORTED, date: '2019-02-20', origin: 'KEN' }),
-        ev({ type: E.WEAPON_EVENT_TYPE_STOLEN, date: '2021-07-01', place: 'Kampala' }),
-      ]),
-    );
+    const ugaCase = await answeredAutomatically(toUga as Case);
+    expect(ugaCase.answer?.outcome).toBe(TraceOutcome.TRACE_OUTCOME_TRACED);
     // UGA's answer adds nothing new: the same re-export is not flagged twice.
     expect(ugaCase.reexportFlags).toEqual([]);
 
@@ -327,6 +334,44 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
     const json = JSON.parse(await run('BEL', ['trace', 'flags', '--json'])) as { received: unknown[] };
     expect(json.received).toHaveLength(1);
   }, 60_000);
+
+  it('refuses a record whose undertaking breaks a rule, naming each, and stores nothing', async () => {
+    const before = await node('BEL').store.records.records.count();
+    const tomorrowPlus = new Date(clock.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    const error = TracenetError.from(
+      await rejectionOf(
+        putRecord('BEL', [
+          ev({ type: E.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2011-03-01' }),
+          ev({
+            type: E.WEAPON_EVENT_TYPE_IMPORTED,
+            date: '2012-01-01',
+            origin: 'DEU',
+            undertaking: BEL_EXPORT.undertaking,
+          }),
+          ev({
+            type: E.WEAPON_EVENT_TYPE_EXPORTED,
+            date: '2016-05-10',
+            destination: 'KEN',
+            undertaking: {
+              condition: ReexportCondition.REEXPORT_CONDITION_WITH_CONSENT,
+              certificateReference: '',
+              endUser: '',
+              date: tomorrowPlus,
+              authorisations: [{ destination: 'Kenya', date: '', reference: '' }],
+            },
+          }),
+        ]),
+      ),
+    );
+    expect(error.code).toBe(ErrorCode.ERROR_CODE_INVALID_FIELD);
+    expect(error.violations.map((v) => `${v.field} ${v.rule}`)).toEqual([
+      'record.events[1].undertaking not_applicable',
+      'record.events[2].undertaking.certificate_reference required',
+      'record.events[2].undertaking.date not_in_future',
+      'record.events[2].undertaking.authorisations[0].destination participant_id',
+    ]);
+    expect(await node('BEL').store.records.records.count()).toBe(before);
+  });
 
   describe('hostile notices to BEL are refused with the field and rule, and nothing is stored', () => {
     const valid = (changes: (n: ReexportNotice) => void = () => {}): Uint8Array => {
