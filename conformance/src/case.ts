@@ -23,6 +23,8 @@ export const FEATURES = [
   'authority',
   'outbound',
   'quality',
+  'destruction',
+  'reexport',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
@@ -38,6 +40,8 @@ export const OPTIONAL_FEATURES: readonly Feature[] = [
   'keys',
   'limits',
   'quality',
+  'destruction',
+  'reexport',
 ];
 
 /**

@@ -232,6 +232,16 @@ export const VARIANTS: readonly BrokenVariant[] = [
     caughtBy: ['lookups.adversarial-pattern'],
   },
   {
+    name: 'hides-destroyed-hits',
+    breaks: 'protocol 19.4: a hit on a weapon recorded as destroyed is not marked recorded_destroyed',
+    caughtBy: ['destruction.lookup-hit'],
+  },
+  {
+    name: 'signs-certificates-without-domain',
+    breaks: 'protocol 19.3: destruction certificates signed without their domain label',
+    caughtBy: ['destruction.certificate'],
+  },
+  {
     name: 'consent-request-without-reason',
     breaks: 'protocol 14.4: a consent request without reason passes the body rules',
     caughtBy: ['required.use-restriction-fields'],
@@ -287,5 +297,10 @@ export const VARIANTS: readonly BrokenVariant[] = [
     name: 'previous-key-receipts-forever',
     breaks: "protocol 5.4: receipts signed with a peer's previous key accepted after the grace",
     caughtBy: ['outbound.receipt-of-previous-key-after-grace'],
+  },
+  {
+    name: 'reexport-any-exporter',
+    breaks: 'protocol 18.5: a re-export notice naming another exporter than the node is accepted',
+    caughtBy: ['reexport.notice-refused'],
   },
 ];

@@ -30,7 +30,9 @@ import {
 } from '../records/record-json.js';
 import { violationError } from '../records/validation.js';
 import { categoryName, isOfInterest } from '../records/interest.js';
+import { describeUndertaking } from '../records/undertaking-rules.js';
 import { type AuthorityEndpoint, printable, render, wholeNumber } from './context.js';
+import { ddrLines, registerDestructionCommands } from './destruction-commands.js';
 
 /** What the record commands need from the CLI around them. */
 export interface RecordCommandContext {
@@ -382,6 +384,7 @@ export function describeEvent(e: WeaponEvent): string {
   if (e.endUser) parts.push(`end user ${e.endUser}`);
   if (e.place) parts.push(`at ${e.place}`);
   if (e.agency) parts.push(`by ${e.agency}`);
+  if (e.undertaking) parts.push(describeUndertaking(e.undertaking));
   if (e.details) parts.push(`— ${e.details}`);
   return parts.join('  ');
 }
@@ -425,6 +428,7 @@ export function describeRecord(r: WeaponRecord): string[] {
       `  of interest: ${categoryName(i.category)} on ${i.date}, reported by ${i.agency}${i.reference ? ` (${i.reference})` : ''}${i.contactPoint ? `; contact point ${i.contactPoint}` : ''}`,
     );
   }
+  lines.push(...ddrLines(r));
   return lines;
 }
 
@@ -733,5 +737,14 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
       print(options.json, deleted, () => [`Deleted ${deleted.recordId}`]);
     });
 
+  registerDestructionCommands(records, {
+    withClient,
+    call: (client, method, request, token) => unaryCall(client, method as never, request, token),
+    print,
+    dataOption,
+    jsonOption,
+    recordToJson,
+    setExitCode,
+  });
   return records;
 }

@@ -8,7 +8,9 @@ import {
 } from '@tracenet/proto';
 import { isCalendarDate } from '../messages/validation.js';
 import { Violations as SharedViolations, violationError as listError } from '../util/violations.js';
+import { ddrViolations } from './ddr-rules.js';
 import { normaliseSerial } from './normalise.js';
+import { undertakingViolations } from './undertaking-rules.js';
 import {
   COMPONENT_KIND,
   enumShortName,
@@ -170,6 +172,7 @@ function checkEvents(v: Violations, record: WeaponRecord, p: string, latestDate:
   events.forEach((event, i) => {
     const at = `${p}.events[${i}]`;
     checkEvent(v, event, at, latestDate);
+    v.list.push(...undertakingViolations(event, at, latestDate));
     if (event.type === WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED && i > 0) {
       v.invalid(
         `${at}.type`,
@@ -290,6 +293,9 @@ export function recordViolations(record: WeaponRecord, options: RecordValidation
   v.enumValue(`${p}.status`, WEAPON_STATUS, record.status, false);
   checkEvents(v, record, p, latestDate);
   v.maxLength(`${p}.notes`, record.notes, 'the notes', RECORD_LIMITS.notes);
+  v.list.push(
+    ...ddrViolations(record, { prefix: p, ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }) }),
+  );
   return v.list;
 }
 

@@ -1,4 +1,4 @@
-import { Case, CaseState, HitNotice, NodeEvent, PeerPolicy } from '@tracenet/proto';
+import { Case, CaseState, HitNotice, NodeEvent, PeerPolicy, ReexportFlag } from '@tracenet/proto';
 import { Collection, jsonCodec, protoCodec, type Codec } from './collection.js';
 import { array, boolean, either, literal, number, object, optional, string, type Check } from './schema.js';
 import { padNumber, type Engine, type Operation, type Snapshot, type SpaceName } from './space.js';
@@ -133,6 +133,8 @@ const recordShape = object({
   identityKeys: optional(array(string)),
   interestKeys: optional(array(string)),
   reference: optional(string),
+  /** Base64 of the serialized DestructionCertificate of a destroyed record (docs/protocol.md 19.3). */
+  certificate: optional(string),
 });
 /** The value kept under `records/<record_id>` (docs/adr/0005-records-storage.md). */
 export type RecordValue = ReturnType<typeof recordShape>;
@@ -147,6 +149,9 @@ const interestShape = object({
   type: number,
   category: number,
   contactPoint: string,
+  /** A record recorded as destroyed (docs/protocol.md 19.5): its destruction date and certificate id. */
+  destroyedDate: optional(string),
+  certificateId: optional(string),
 });
 /**
  * What the node keeps of a record of another registry (`g` keys, docs/protocol.md 13.2): its
@@ -583,6 +588,8 @@ export interface StoreRepositories {
   readonly meta: MetaRepository;
   readonly approvals: ApprovalsRepository;
   readonly access: AccessRepository;
+  /** Re-export flags raised (`r \0 flagId`) and received (`x \0 sender \0 flagId`), docs/protocol.md 18. */
+  readonly reexports: { readonly flags: Collection<ReexportFlag> };
   /**
    * One page of the messages of a direction, in key order (the inbox by arrival, the others by
    * message id); `token` is `next` of the previous page.
@@ -670,6 +677,7 @@ export function createRepositories(engine: Engine): StoreRepositories {
       queue: json('approvals', approvalShape),
       policy: meta(META.approvalPolicy, approvalPolicyShape),
     },
+    reexports: { flags: collection('reexport-flags', protoCodec('flag', ReexportFlag)) },
     access: {
       officers: json('officers', officerShape),
       sessions: json('sessions', sessionShape),

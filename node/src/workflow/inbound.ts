@@ -23,8 +23,10 @@ import {
   type WorkflowDeps,
 } from './case-book.js';
 import type { Disclosures } from './disclosures.js';
+import type { ReexportFlags } from './reexport-flags.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from '../messages/bodies.js';
 import { kindName, nextState, sends, WORKFLOW_KINDS } from './state-machine.js';
+import { recirculationEntries, recirculationOfAnswer, recirculationOfRequest } from './recirculation.js';
 
 const S = CaseState;
 const K = MessageKind;
@@ -33,7 +35,7 @@ const OPENS_A_CASE: readonly MessageKind[] = [K.MESSAGE_KIND_TRACE_REQUEST, K.ME
 
 /** The workflow takes the ITI message kinds; the receiver handles the others itself. */
 export function workflowHandles(kind: MessageKind): boolean {
-  return WORKFLOW_KINDS.includes(kind) || DISCLOSURE_KINDS.includes(kind);
+  return WORKFLOW_KINDS.includes(kind) || DISCLOSURE_KINDS.includes(kind) || kind === K.MESSAGE_KIND_REEXPORT_NOTICE;
 }
 
 /**
@@ -47,6 +49,8 @@ export class Inbound {
     private readonly disclosures: Disclosures,
     /** Called with each case a peer's request opened, once it is committed. */
     private readonly opened: (caseId: string) => void,
+    /** Re-export flags (docs/protocol.md 18): raised on answers, received as notices. */
+    private readonly reexports: ReexportFlags,
   ) {}
 
   /**
@@ -58,6 +62,7 @@ export class Inbound {
   async accept(message: InboundMessage, commit: CommitInbound): Promise<void> {
     // Access control before content: a peer that may not open cases here learns nothing more.
     if (OPENS_A_CASE.includes(message.kind)) this.#requireAcceptsRequests(message.sender, message.kind);
+    if (message.kind === K.MESSAGE_KIND_REEXPORT_NOTICE) return this.reexports.accept(message, commit);
     if (DISCLOSURE_KINDS.includes(message.kind)) {
       await this.disclosures.accept(message, decodeDisclosureBody(message.kind, message.body), commit);
       return;
@@ -82,10 +87,12 @@ export class Inbound {
       const next = nextState(c.role, c.state, decoded.kind, 'receive');
       const summary = this.#applyInbound(c, decoded);
       this.book.move(c, next, summary, message.messageId, message.sender);
-      await commit(
+      const recirculation = this.#recirculationOfAnswer(c, decoded, message.messageId);
+      const withFlags = await this.reexports.withFlags(c, decoded.kind, commit);
+      await withFlags(
         await putCases(this.deps.store, [c]),
-        [caseAudit('case.changed', c)],
-        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId)],
+        [caseAudit('case.changed', c), ...recirculation.audit],
+        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId), ...recirculation.events],
       );
     });
   }
@@ -130,6 +137,15 @@ export class Inbound {
         chainId: request.chainId || request.traceId,
       });
       this.book.startDeadlines(c);
+      c.recirculation = await recirculationOfRequest(this.deps.records, request, {
+        selfId: this.deps.selfId,
+        requester: message.sender,
+        nowMs: now,
+        logger: this.deps.logger,
+      });
+      const flagged = c.recirculation
+        ? recirculationEntries(c, c.recirculation, message.messageId)
+        : { audit: [], events: [] };
       const summary = `request received from ${message.sender} (${request.caseReference})`;
       c.timeline.push({
         atMs: now,
@@ -146,12 +162,21 @@ export class Inbound {
           indexOp(this.deps.store, key, c.caseId),
           indexOp(this.deps.store, chainKey(message.sender, c.chainId, c.caseId), c.caseId),
         ],
-        [caseAudit('case.created', c)],
-        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId)],
+        [caseAudit('case.created', c), ...flagged.audit],
+        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId), ...flagged.events],
       );
       created = c;
     });
     if (created) this.opened(created.caseId);
+  }
+
+  /** A received answer showing the weapon destroyed before its seizure sets the case's finding (19.5). */
+  #recirculationOfAnswer(c: Case, decoded: WorkflowBody, messageId: string): ReturnType<typeof recirculationEntries> {
+    if (decoded.kind !== K.MESSAGE_KIND_TRACE_ANSWER || c.recirculation) return { audit: [], events: [] };
+    const finding = recirculationOfAnswer(c, decoded.body, { selfId: this.deps.selfId, nowMs: this.deps.clock.now() });
+    if (!finding) return { audit: [], events: [] };
+    c.recirculation = finding;
+    return recirculationEntries(c, finding, messageId);
   }
 
   #applyInbound(c: Case, decoded: Exclude<WorkflowBody, { kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST }>): string {
