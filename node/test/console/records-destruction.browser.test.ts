@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import {
   DestructionState,
   ItemCategory,
@@ -165,6 +166,59 @@ describe('the Records screen: collection, undertakings and destruction', () => {
       expect(await submit.isDisabled()).toBe(false);
       await expectAccessible(page);
       await screenshot(page, `records-pending-${language}`);
+
+      // Record it: the node signs a certificate; the record shows the destruction.
+      await page.locator('input[name="method"]').fill('cutting');
+      await page.locator('textarea[name="witnesses"]').fill('Capt. A. Diallo, armourer\n\n  J. Okafor (UNMISS)  \n');
+      await submit.click();
+      await page.locator('.destruction-certificate').waitFor();
+      const destroyed = (await fra.records.call('getRecord', { recordId: ids[language] ?? '' })).record;
+      expect(destroyed?.destruction).toMatchObject({
+        state: DestructionState.DESTRUCTION_STATE_DESTROYED,
+        method: 'cutting',
+        witnesses: ['Capt. A. Diallo, armourer', 'J. Okafor (UNMISS)'],
+      });
+      const certificateId = destroyed?.destruction?.certificateId ?? '';
+      expect(certificateId).toMatch(/^dc_/);
+      expect(await page.locator('.record-announce').textContent()).toContain(certificateId);
+      expect(await page.locator('.destruction-form').count()).toBe(0);
+      await expectAccessible(page);
+      await screenshot(page, `records-destroyed-${language}`);
+
+      // The certificate downloads in the CLI's file format, and verifies.
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.locator('.destruction-certificate button').click(),
+      ]);
+      expect(file.suggestedFilename()).toBe(`${certificateId}.json`);
+      const saved = JSON.parse(await readFile((await file.path()) ?? '', 'utf8')) as Record<string, string>;
+      expect(saved).toMatchObject({ format: 'tracenet-destruction-certificate/1', issuer: 'FRA', certificateId });
+      await page.locator('.destruction-certificate a[href="#/records/verify"]').click();
+      const input = page.locator('input[name="certificate"]');
+      await input.setInputFiles({
+        name: `${certificateId}.json`,
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify(saved)),
+      });
+      await page.locator('.verdict.valid').waitFor();
+      expect(await page.locator('section[aria-labelledby="verify-body"]').textContent()).toContain(`AKM-${language}-7`);
+      await expectAccessible(page);
+      await screenshot(page, `records-verify-${language}`);
+
+      // One changed byte of the signature: not valid, and why.
+      const signature = Buffer.from(saved.signature ?? '', 'base64');
+      signature[0] = (signature[0] ?? 0) ^ 1;
+      await input.setInputFiles({
+        name: 'changed.json',
+        mimeType: 'application/json',
+        buffer: Buffer.from(JSON.stringify({ ...saved, signature: signature.toString('base64') })),
+      });
+      await page.locator('.verdict.invalid').waitFor();
+      if (language === 'en')
+        expect(await page.locator('.verdict.invalid').textContent()).toBe(
+          'NOT VALID: the signature does not match the certificate.',
+        );
+      await expectAccessible(page);
       await context.close();
     });
   }
