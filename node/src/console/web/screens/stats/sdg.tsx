@@ -303,7 +303,6 @@ function Items({ opened, report }: { opened: Opened; report: SdgReport }) {
           <thead>
             <tr>
               <th scope="col">{t('stats.items.record')}</th>
-              <th scope="col">{t('stats.items.cases')}</th>
               <th scope="col">{t('stats.items.finding')}</th>
               <th scope="col">{t('stats.items.date')}</th>
               <th scope="col">{t('stats.items.what')}</th>
@@ -317,16 +316,16 @@ function Items({ opened, report }: { opened: Opened; report: SdgReport }) {
             {items.map((item, i) => (
               <tr key={`${item.recordId}:${item.caseIds.join(',')}:${i}`}>
                 <td>
-                  {item.recordId ? (
-                    <a class="mono" href={href('records', item.recordId)}>
-                      {item.recordId}
-                    </a>
-                  ) : (
-                    t('stats.items.noRecord')
-                  )}
-                </td>
-                <td>
-                  <ul class="plain-list">
+                  <ul class="plain-list stats-links">
+                    <li>
+                      {item.recordId ? (
+                        <a class="mono" href={href('records', item.recordId)}>
+                          {item.recordId}
+                        </a>
+                      ) : (
+                        t('stats.items.noRecord')
+                      )}
+                    </li>
                     {item.caseIds.map((caseId) => (
                       <li key={caseId}>
                         <a class="mono" href={href('cases', caseId)}>
