@@ -234,12 +234,44 @@ describe('the Records screen: collection, undertakings and destruction', () => {
     await context.close();
   });
 
+  it('refuses a destruction whose method hides a control character, and writes nothing', async () => {
+    const { record } = await fra.records.call('getRecord', { recordId: ids.parts ?? '' });
+    await fra.records.call('putRecord', {
+      record: WeaponRecord.fromPartial({
+        ...record,
+        destruction: { state: DestructionState.DESTRUCTION_STATE_PENDING, designatedDate: '2026-11-30' },
+      }),
+    });
+    const context = await officerContext(browser, 'en');
+    const page = await context.newPage();
+    await signIn(page, fra, officerOf(fra, 'amina'));
+    await open(page, ids.parts ?? '');
+    await page.locator('input[name="method"]').fill('cut\u202Eting');
+    await page.locator('textarea[name="witnesses"]').fill('Lt. B. Martin');
+    await page.locator('input[name="confirm"]').fill('SLIDES-12');
+    await page.locator('form[aria-labelledby="destroy-title"] button[type="submit"]').click();
+    const alert = page.locator('.destruction-form [role="alert"]');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('method');
+    expect(await page.locator('input[name="method"]').getAttribute('aria-describedby')).toContain('error');
+    const after = (await fra.records.call('getRecord', { recordId: ids.parts ?? '' })).record;
+    expect(after?.destruction?.state).toBe(DestructionState.DESTRUCTION_STATE_PENDING);
+    expect(after?.destruction?.certificateId).toBe('');
+    await expectAccessible(page);
+    await context.close();
+  });
+
   it('lets an auditor read the destruction and verify certificates, but not designate or destroy', async () => {
     const context = await officerContext(browser, 'en');
     const page = await context.newPage();
     await signIn(page, fra, officerOf(fra, 'ines'));
     await open(page, ids.parts ?? '');
-    expect(await page.locator('#record-destruction + p').textContent()).toBe('Not designated for destruction.');
+    expect(await page.locator('#record-destruction').textContent()).toBe('Destruction');
+    expect(await page.locator('.record-destruction dl').textContent()).toContain('Pending destruction');
+    expect(await page.locator('.destruction-form').count()).toBe(0);
+    // A destroyed weapon: the auditor may download its certificate too.
+    await open(page, ids.en ?? '');
+    await page.locator('.destruction-certificate button').waitFor();
     expect(await page.locator('.destruction-form').count()).toBe(0);
     await page.goto(`${fra.consoleUrl}/#/records`);
     await page.locator('a[href="#/records/verify"]').click();
