@@ -78,10 +78,13 @@ describe('the Statistics screen', () => {
       expect(await chart.getAttribute('aria-hidden')).toBe('true');
       expect(await chart.locator('rect.bar').count()).toBe(2 * report.byType.length);
       // The bars grow from the inline start: from the left in English, from the right in Arabic.
-      const first = await chart.locator('rect.bar').first().evaluate((r) => ({
-        x: Number(r.getAttribute('x')),
-        end: Number(r.getAttribute('x')) + Number(r.getAttribute('width')),
-      }));
+      const first = await chart
+        .locator('rect.bar')
+        .first()
+        .evaluate((r) => ({
+          x: Number(r.getAttribute('x')),
+          end: Number(r.getAttribute('x')) + Number(r.getAttribute('width')),
+        }));
       if (language === 'en') expect(first.x).toBe(206);
       else expect(first.end).toBeCloseTo(760 - 206);
       await expectAccessible(page);
@@ -185,6 +188,18 @@ describe('the Statistics screen', () => {
     await page.locator('.stats-summary').waitFor();
     expect(await page.locator('.stats-exports').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'JSON' }).count()).toBe(0);
+    // Forced through the console's API: the node's role table refuses the export.
+    const forced = await page.evaluate(async () => {
+      const session = (await (await fetch('/api/session')).json()) as { csrfToken: string };
+      const response = await fetch('/api/rpc/tracenet.v1.Statistics/ExportSdgIndicator', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+        body: JSON.stringify({ period: { year: '2026' }, format: 'EXPORT_FORMAT_CSV' }),
+      });
+      return { status: response.status, body: (await response.json()) as { error: { code: string; rule: string } } };
+    });
+    expect(forced.status).toBe(403);
+    expect(forced.body.error).toMatchObject({ code: 'FORBIDDEN', rule: 'role' });
     await context.close();
   });
 
