@@ -131,7 +131,7 @@ function DesignateForm(props: { record: WeaponRecord; onChanged: (message: strin
     }
   };
   return (
-    <form class="report-form destruction-form" onSubmit={submit} aria-labelledby="designate-title">
+    <form class="destruction-form" onSubmit={submit} aria-labelledby="designate-title">
       <h3 id="designate-title">{t('records.destruction.designateTitle')}</h3>
       <p class="hint">{t('records.destruction.designateHint')}</p>
       <Field label={t('records.destruction.designatedDate')} error={fieldError(error, 'designated_date')}>
@@ -197,7 +197,7 @@ function DestroyForm(props: { record: WeaponRecord; onChanged: (message: string)
     }
   };
   return (
-    <form class="report-form destruction-form" onSubmit={submit} aria-labelledby="destroy-title">
+    <form class="destruction-form" onSubmit={submit} aria-labelledby="destroy-title">
       <h3 id="destroy-title">{t('records.destruction.recordTitle')}</h3>
       <p class="hint">{t('records.destruction.recordHint')}</p>
       <Field label={t('records.destruction.destroyedDate')} error={fieldError(error, 'destroyed_date')}>
