@@ -12,8 +12,12 @@ import {
   type TracingPerformance,
   type TracingPerformanceRequest,
   WeaponRecord,
+  type ReexportReport,
+  type ReexportReportRequest,
 } from '@tracenet/proto';
 import type { Journal } from '../audit/audit-log.js';
+import { reexportReport } from '../workflow/reexport.js';
+import { ReexportFlagRepository } from '../workflow/reexport-flags.js';
 import type { AliasTable } from '../records/alias-table.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
@@ -100,6 +104,20 @@ export class Statistics {
       ],
     );
     return file;
+  }
+
+  /**
+   * Re-export flags by state (docs/protocol.md 18.6): every flag this node raised and received
+   * when no period is given, else those of the period (the rules of `periodOf`).
+   */
+  async reexport(request: ReexportReportRequest): Promise<ReexportReport> {
+    const given = request.period !== undefined && (request.period.fromDate !== '' || request.period.toDate !== '');
+    const period = given && request.period ? periodOf(request.period, 'period', this.#deps.clock.now()) : undefined;
+    const { raised, received } = await new ReexportFlagRepository(this.#deps.store).all();
+    return reexportReport(raised, received, {
+      fromDate: period?.fromDate ?? '',
+      toDate: period?.toDate ?? '',
+    });
   }
 
   /** Tracing performance, overall and with `by_peer` per peer; the period is optional. */
