@@ -18,12 +18,17 @@ import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { categoryLabel, circumstanceLabel, statusLabel, weaponTypeLabel } from '../stats/sdg.js';
 import { connection, dataOption, jsonOption, output, printable } from './context.js';
 
+/** The largest report or export the CLI accepts: 256 MiB. */
+const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
 async function withStatistics<T>(
   dataDir: string,
   work: (client: UnaryClient<StatisticsServer>) => Promise<T>,
 ): Promise<T> {
   const { address, token, channel } = await connection(dataDir);
-  const client = connectUnary<StatisticsServer>(StatisticsClient, address, token, channel);
+  // A year of a large state's items is more than gRPC's default 4 MiB per answer.
+  const options = { ...channel.options, 'grpc.max_receive_message_length': MAX_ANSWER_BYTES };
+  const client = connectUnary<StatisticsServer>(StatisticsClient, address, token, { ...channel, options });
   try {
     return await work(client);
   } finally {
