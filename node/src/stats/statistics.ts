@@ -2,6 +2,7 @@ import {
   type Case,
   CaseRole,
   CaseState,
+  ErrorCode,
   type ExportedFile,
   ExportFormat,
   type ExportSdgIndicatorRequest,
@@ -11,6 +12,7 @@ import {
   type SdgReport,
   type TracingPerformance,
   type TracingPerformanceRequest,
+  TracenetError,
   WeaponRecord,
 } from '@tracenet/proto';
 import type { Journal } from '../audit/audit-log.js';
@@ -79,7 +81,11 @@ export class Statistics {
   async exportSdg(request: ExportSdgIndicatorRequest): Promise<ExportedFile> {
     const format = FORMAT_NAMES[request.format];
     // The format is checked before the figures are computed: a wrong request costs nothing.
-    if (format === undefined) exportSdg({} as SdgReport, request.format);
+    if (format === undefined)
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'format must be CSV, XLSX or JSON', {
+        field: 'format',
+        rule: 'format',
+      });
     const report = await this.sdg(request.period, 'period');
     const file = exportSdg(report, request.format);
     await this.#deps.journal.write(
