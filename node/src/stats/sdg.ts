@@ -161,17 +161,17 @@ const RESPONDED = new Set([
 /** Where one chain stands (docs/statistics.md 2.3), with the sentence that says why. */
 function chainStatus(chain: Chain): { status: SdgStatus; basis: string } {
   const sent = chain.cases.filter((c) => c.state !== CaseState.CASE_STATE_DRAFT);
+  const sentIds = new Set(sent.map((c) => c.caseId));
   if (sent.length === 0)
     return { status: SdgStatus.SDG_STATUS_NOT_ATTEMPTED, basis: `case ${chain.first.caseId} is a draft, never sent` };
   for (const c of sent) {
     if (tracedAnswer(c)) {
       const at = reachedAt(c, RESPONDED);
+      // The answer says TRACED, or only the partial answer of a restriction does.
       const how =
-        c.state === CaseState.CASE_STATE_RESTRICTED ||
-        (c.restriction?.partialAnswer?.outcome === TraceOutcome.TRACE_OUTCOME_TRACED &&
-          c.answer?.outcome !== TraceOutcome.TRACE_OUTCOME_TRACED)
-          ? 'answered TRACED in part (restricted)'
-          : 'answered TRACED';
+        c.answer?.outcome === TraceOutcome.TRACE_OUTCOME_TRACED
+          ? 'answered TRACED'
+          : 'answered TRACED in part (restricted)';
       return {
         status: SdgStatus.SDG_STATUS_TRACED,
         basis: `case ${c.caseId}: ${c.peer} ${how}${at > 0 ? ` on ${dateOf(at)}` : ''}`,
@@ -188,7 +188,8 @@ function chainStatus(chain: Chain): { status: SdgStatus; basis: string } {
       (a) => a?.outcome === TraceOutcome.TRACE_OUTCOME_REFERRED,
     );
     const open = c.state === CaseState.CASE_STATE_ANSWERED || c.state === CaseState.CASE_STATE_RESTRICTED;
-    if (referred && open && c.nextCaseIds.length === 0)
+    // A follow-on still in draft has not taken the trace on yet.
+    if (referred && open && !c.nextCaseIds.some((id) => sentIds.has(id)))
       return {
         status: SdgStatus.SDG_STATUS_PENDING,
         basis: `case ${c.caseId}: ${c.peer} referred the trace to ${referred.referral?.participant || 'another participant'}, not yet followed on`,
