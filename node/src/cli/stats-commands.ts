@@ -280,6 +280,12 @@ export function registerStatsCommands(program: Command): Command {
     .addOption(jsonOption())
     .action(async (options: { period?: string; by?: string; data: string; json?: boolean }) => {
       const period = options.period === undefined ? undefined : periodArgument(options.period);
+      if (period && period.year !== '' && !/^\d{4}$/.test(period.year))
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_INVALID_FIELD,
+          `--period ${JSON.stringify(options.period)}: a year (2026) or two dates (2026-01-01..2026-06-30)`,
+          { field: 'period', rule: 'period' },
+        );
       const request: TracingPerformanceRequest = {
         period:
           period === undefined
