@@ -110,13 +110,15 @@ export function sdgText(report: SdgReport): string[] {
     '',
   ];
   const section = (title: string, rows: readonly SdgRow[]) => {
-    lines.push(title, ...table([SDG_HEADER[0] ?? '', ...SDG_HEADER.slice(1)], rows.map(sdgCells)), '');
+    // The table's name heads its first column.
+    const cells = rows.map((row) => [`  ${row.label}`, ...sdgCells(row).slice(1)]);
+    lines.push(...table([title, ...SDG_HEADER.slice(1)], cells, ''), '');
   };
   section('Firearms', total ? [total] : []);
   section('By type', report.byType);
   section('By circumstance', report.byCircumstance);
   section('By manufacturer and model', report.byModel);
-  section('Parts, accessories and ammunition (quantities)', report.otherItems);
+  section('Parts, accessories, ammunition', report.otherItems);
   lines.push(`Items (${report.items.length}): what each figure counts`);
   report.items.forEach((item, i) => {
     const what = [item.manufacturer, item.model].filter((s) => s !== '').join(' ') || 'not described';
@@ -174,10 +176,11 @@ export function tracingText(p: TracingPerformance): string[] {
   const period = p.period ? `${p.period.fromDate} to ${p.period.toDate}` : 'all requests';
   const lines = [`Tracing performance — ${p.participant} — ${period}`, ''];
   lines.push(
-    ...table(TRACING_HEADER, [
-      directionCells('Sent (we asked)', p.sent),
-      directionCells('Received (we were asked)', p.received),
-    ]),
+    ...table(
+      ['Overall', ...TRACING_HEADER.slice(1)],
+      [directionCells('  Sent (we asked)', p.sent), directionCells('  Received (we were asked)', p.received)],
+      '',
+    ),
   );
   const refusals = (label: string, f: DirectionFigures | undefined) => {
     if (f && f.refusedByReason.length > 0)
@@ -188,13 +191,13 @@ export function tracingText(p: TracingPerformance): string[] {
   refusals('Sent', p.sent);
   refusals('Received', p.received);
   if (p.peers.length > 0) {
-    lines.push('', 'By peer');
+    lines.push('');
     const rows: string[][] = [];
     for (const peer of p.peers) {
-      rows.push(directionCells(`${peer.peer}  sent`, peer.sent));
-      rows.push(directionCells(`${' '.repeat(peer.peer.length)}  received`, peer.received));
+      rows.push(directionCells(`  ${peer.peer}  sent`, peer.sent));
+      rows.push(directionCells(`  ${' '.repeat(peer.peer.length)}  received`, peer.received));
     }
-    lines.push(...table(TRACING_HEADER, rows));
+    lines.push(...table(['By peer', ...TRACING_HEADER.slice(1)], rows, ''));
   }
   lines.push(
     '',
