@@ -5,6 +5,7 @@ import { ENVELOPE_CASES } from './envelope.js';
 import { FEDERATION_PORT_CASES } from './federation-port.js';
 import { KEY_CASES, ROSTER_CASES } from './keys.js';
 import { LOOKUP_CASES } from './lookups.js';
+import { QUALITY_CASES } from './quality.js';
 import { REQUIRED_CASES } from './required.js';
 import { RESTART_CASES } from './restart.js';
 import { STATISTICS_CASES } from './statistics.js';
@@ -25,6 +26,7 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...LOOKUP_CASES,
   ...RESTRICTION_CASES,
   ...PANEL_CASES,
+  ...QUALITY_CASES,
   ...KEY_CASES,
   ...ROSTER_CASES,
   ...AUTHORITY_CASES,
