@@ -659,6 +659,7 @@ export class TracenetNode {
         clock: this.options.clock,
         aliases: () => this.lookups.aliases.table,
       }),
+      clock: this.options.clock,
       logger: this.logger,
       token,
     });

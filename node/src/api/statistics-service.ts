@@ -8,7 +8,9 @@ import {
   TracenetError,
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
+import { periodOf } from '../stats/period.js';
 import type { Statistics } from '../stats/statistics.js';
+import type { Clock } from '../util/clock.js';
 import { type AuthorityCredentials, decodingTolerantly, guardedUnary } from './grpc-handlers.js';
 
 /** What the Statistics service needs from the node. */
@@ -19,6 +21,8 @@ export interface StatisticsServiceDeps {
    * node; absent: GetReexportReport answers UNIMPLEMENTED.
    */
   readonly reexportReport?: (period: Period | undefined) => Promise<ReexportReport>;
+  /** Today, for the period rules of the re-export report. */
+  readonly clock: Clock;
   readonly logger: Logger;
   readonly token: AuthorityCredentials;
 }
@@ -31,7 +35,7 @@ export interface StatisticsServiceDeps {
  *
  * @example
  * ```ts
- * addStatisticsService(server, { statistics, logger, token });
+ * addStatisticsService(server, { statistics, clock, logger, token });
  * ```
  */
 export function addStatisticsService(server: ServiceRegistrar, deps: StatisticsServiceDeps): void {
@@ -51,7 +55,10 @@ export function addStatisticsService(server: ServiceRegistrar, deps: StatisticsS
             rule: 'unimplemented',
           },
         );
-      return deps.reexportReport(request.period);
+      // The period follows the rules of 20.1 before the provider sees it; absent, every flag counts.
+      const given = request.period !== undefined && (request.period.fromDate !== '' || request.period.toDate !== '');
+      if (given && request.period) periodOf(request.period, 'period', deps.clock.now());
+      return deps.reexportReport(given ? request.period : undefined);
     }),
   };
   server.addService(decodingTolerantly(StatisticsService), implementation);

@@ -1,3 +1,4 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AccessClient,
@@ -12,6 +13,7 @@ import {
   ErrorCode,
   ExportFormat,
   ListCasesRequest,
+  type Period,
   PeerPolicy,
   ReasonCode,
   RefuseCaseRequest,
@@ -23,12 +25,14 @@ import {
   TracenetError,
   WeaponRecord,
 } from '@tracenet/proto';
+import { addStatisticsService } from '../../src/api/statistics-service.js';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { DEMO_SEIZURES, demoTraceRequest } from '../../src/dev/demo-data.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
+import type { Statistics } from '../../src/stats/statistics.js';
 import { unzip } from '../../src/stats/zip.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { pinAll, startNode, type TestNode, waitFor } from '../support/nodes.js';
+import { pinAll, startNode, type TestNode, testLogger, waitFor } from '../support/nodes.js';
 
 /**
  * The Statistics service (docs/protocol.md 20, docs/statistics.md) on real in-process nodes (gRPC,
@@ -490,3 +494,42 @@ function rowsOf(sheetXml: string): string[][] {
     ),
   );
 }
+
+describe('GetReexportReport through its provider', () => {
+  it('checks the period by 20.1 before the provider sees it, and answers what the provider reports', async () => {
+    const server = new Server();
+    const seen: Array<Period | undefined> = [];
+    addStatisticsService(server, {
+      // The SDG and tracing methods are not called here.
+      statistics: {} as unknown as Statistics,
+      reexportReport: async (period) => {
+        seen.push(period);
+        return { period, byState: [{ state: 'BEL', raised: 1, received: 0, flagIds: ['rx_1'] }] };
+      },
+      clock: new ManualClock(Date.UTC(2026, 11, 1)),
+      logger: testLogger(),
+      token: 'statistics-test-token',
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    const client = connectUnary<StatisticsServer>(StatisticsClient, `127.0.0.1:${port}`, 'statistics-test-token');
+    try {
+      expect(
+        await failure(client.call('getReexportReport', { period: { fromDate: '2026-05-01', toDate: '2026-04-01' } })),
+      ).toEqual({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'period.to_date', rule: 'period_order' });
+      expect(seen).toEqual([]);
+      const report = await client.call('getReexportReport', {
+        period: { fromDate: '2026-01-01', toDate: '2026-06-30' },
+      });
+      expect(report.byState).toEqual([{ state: 'BEL', raised: 1, received: 0, flagIds: ['rx_1'] }]);
+      await client.call('getReexportReport', { period: undefined });
+      expect(seen).toEqual([{ fromDate: '2026-01-01', toDate: '2026-06-30' }, undefined]);
+    } finally {
+      client.close();
+      server.forceShutdown();
+    }
+  });
+});
