@@ -13,15 +13,22 @@ import {
   type TracingPerformance,
   type TracingPerformanceRequest,
   TracenetError,
+  WeaponEventType,
   WeaponRecord,
 } from '@tracenet/proto';
+
+const FINDINGS: ReadonlySet<WeaponEventType> = new Set([
+  WeaponEventType.WEAPON_EVENT_TYPE_SEIZED,
+  WeaponEventType.WEAPON_EVENT_TYPE_FOUND,
+  WeaponEventType.WEAPON_EVENT_TYPE_SURRENDERED,
+]);
 import type { Journal } from '../audit/audit-log.js';
 import type { AliasTable } from '../records/alias-table.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { exportSdg } from './export.js';
 import { computePerformance } from './performance.js';
-import { periodOf, sdgPeriodOf } from './period.js';
+import { inPeriod, periodOf, type ReportingPeriod, sdgPeriodOf } from './period.js';
 import { computeSdg } from './sdg.js';
 
 /** What the statistics need from the node. */
@@ -63,7 +70,7 @@ export class Statistics {
   async sdg(request: SdgIndicatorRequest | undefined, fieldPrefix = ''): Promise<SdgReport> {
     const nowMs = this.#deps.clock.now();
     const period = sdgPeriodOf(request, nowMs, fieldPrefix);
-    const [records, cases] = await Promise.all([this.#records(), this.#cases()]);
+    const [records, cases] = await Promise.all([this.#records(period), this.#cases()]);
     return computeSdg({
       participant: this.#deps.participant,
       period,
@@ -135,10 +142,13 @@ export class Statistics {
     });
   }
 
-  async #records(): Promise<WeaponRecord[]> {
+  /** The records with a seizure, finding or surrender in the period: only they can be items (20.2). */
+  async #records(period: ReportingPeriod): Promise<WeaponRecord[]> {
     const records: WeaponRecord[] = [];
-    for await (const stored of this.#deps.store.records.records.values())
-      records.push(WeaponRecord.decode(Buffer.from(stored.record, 'base64')));
+    for await (const stored of this.#deps.store.records.records.values()) {
+      const record = WeaponRecord.decode(Buffer.from(stored.record, 'base64'));
+      if (record.events.some((e) => FINDINGS.has(e.type) && inPeriod(e.date, period))) records.push(record);
+    }
     return records;
   }
 
