@@ -652,7 +652,7 @@ export class TracenetNode {
       logger: this.logger,
       token,
     });
-    // Figures from this node's own store (docs/statistics.md); GetReexportReport waits for its provider.
+    // Figures from this node's own store (docs/statistics.md).
     addStatisticsService(server, {
       statistics: new Statistics({
         participant: this.identity.participantId,

@@ -16,6 +16,8 @@ import {
   type ReexportFlag,
   ReexportNotice,
   RecordsClient,
+  StatisticsClient,
+  type StatisticsServer,
   type RecordsServer,
   TraceOutcome,
   TracenetError,
@@ -284,6 +286,22 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
       'KEN-IMP-16-9',
       'KEN-EXP-19-3',
     ]);
+    // Statistics.GetReexportReport (18.6): FRA raised one flag on KEN's undertaking, BEL received it.
+    const report = async (id: string) => {
+      const t = tests.get(id) as TestNode;
+      const stats = connectUnary<StatisticsServer>(
+        StatisticsClient,
+        t.node.authorityAddress,
+        await readAuthorityToken(t.dataDir),
+      );
+      try {
+        return (await stats.call('getReexportReport', { period: undefined })).byState;
+      } finally {
+        stats.close();
+      }
+    };
+    expect(await report('FRA')).toEqual([{ state: 'KEN', raised: 1, received: 0, flagIds: [flag.flagId] }]);
+    expect(await report('BEL')).toEqual([{ state: 'KEN', raised: 0, received: 1, flagIds: [flag.flagId] }]);
     const belEvents: number[] = [];
     for await (const e of node('BEL').store.audit.events.values()) belEvents.push(e.type);
     expect(belEvents).toContain(NodeEventType.NODE_EVENT_TYPE_REEXPORT_NOTIFIED);

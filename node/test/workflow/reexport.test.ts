@@ -14,7 +14,7 @@ import {
   WeaponRecord,
   WeaponType,
 } from '@tracenet/proto';
-import { undertakingViolations } from '../../src/records/undertaking-rules.js';
+import { undertakingViolations } from '../../src/messages/undertaking-rules.js';
 import { recordViolations } from '../../src/records/validation.js';
 import { validateAnswer } from '../../src/messages/validation.js';
 import { checkWithheld } from '../../src/messages/withheld.js';
