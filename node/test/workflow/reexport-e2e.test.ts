@@ -150,6 +150,7 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
   }
 
   let kenCase: Case;
+  let belCaseId = '';
   let flag: ReexportFlag;
 
   it('flags the chain with the evidence once KEN answers, and once only', async () => {
@@ -173,6 +174,7 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
       send: true,
     });
     const belCase = await answeredAutomatically(sent as Case);
+    belCaseId = belCase.caseId;
     // BEL's answer alone shows the undertaking but not yet what KEN did: no flag.
     expect(belCase.answer?.automatic).toBe(true);
     expect(belCase.answer?.history[1]?.undertaking?.certificateReference).toBe('EUC-KEN-2016-77');
@@ -243,6 +245,47 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
       'use_restrictions',
     ]);
     expect(error.message).toContain('KEN');
+    const refusals: Array<[string, () => Promise<unknown>, ErrorCode, string, string]> = [
+      [
+        'no flag id',
+        () => cases('FRA').call('notifyReexport', { caseId: kenCase.caseId, flagId: '' }),
+        ErrorCode.ERROR_CODE_MISSING_FIELD,
+        'flag_id',
+        'required',
+      ],
+      [
+        'a flag id with a space',
+        () => cases('FRA').call('notifyReexport', { caseId: kenCase.caseId, flagId: 'rx_ not a flag id 0000' }),
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        'flag_id',
+        'flag_id',
+      ],
+      [
+        'a flag of another case',
+        () => cases('FRA').call('notifyReexport', { caseId: belCaseId, flagId: flag.flagId }),
+        ErrorCode.ERROR_CODE_NOT_FOUND,
+        'flag_id',
+        'exists',
+      ],
+      [
+        'an unknown case',
+        () => cases('FRA').call('notifyReexport', { caseId: 'case-999999', flagId: flag.flagId }),
+        ErrorCode.ERROR_CODE_NOT_FOUND,
+        'case_id',
+        'exists',
+      ],
+      [
+        'an unknown direction',
+        () => cases('FRA').call('listReexportFlags', { direction: 7 as ReexportDirection }),
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        'direction',
+        'enum',
+      ],
+    ];
+    for (const [what, call, code, field, rule] of refusals) {
+      const refused = TracenetError.from(await rejectionOf(call()));
+      expect([refused.code, refused.field, refused.rule], what).toEqual([code, field, rule]);
+    }
     expect(await fra.store.audit.entries.count()).toBe(auditBefore);
     expect(await countEntries(fra.store.outbox.queue)).toBe(0);
     expect(await fra.store.outbox.sent.count()).toBe(outboxBefore);
