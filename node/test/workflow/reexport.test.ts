@@ -323,3 +323,29 @@ describe('bounded analysis (18.7)', () => {
     expect(performance.now() - started).toBeLessThan(2000);
   });
 });
+
+describe('a restriction’s partial answer is evidence too (18.3)', () => {
+  it('flags from a partial answer as from an answer', () => {
+    const bel = answeredCase('BEL', [exported('KEN', '2016-05-10')]);
+    const ken = answeredCase('KEN', [], CaseState.CASE_STATE_RESTRICTED);
+    ken.answer = undefined;
+    ken.restriction = {
+      traceId: '',
+      reason: 1,
+      explanation: 'ongoing investigation',
+      partialAnswer: {
+        traceId: '',
+        outcome: TraceOutcome.TRACE_OUTCOME_REFERRED,
+        lastLegalRecord: '',
+        pointOfDiversion: '',
+        referral: undefined,
+        history: [ev({ type: E.WEAPON_EVENT_TYPE_EXPORTED, date: '2019-02-11', destination: 'UGA' })],
+        details: '',
+        automatic: false,
+        restrictions: undefined,
+        withheld: [],
+      },
+    };
+    expect(findReexports('FRA', 'c', [bel, ken]).map((f) => [f.kind, f.laterState])).toEqual([['reexported', 'UGA']]);
+  });
+});
