@@ -331,6 +331,21 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
     for await (const e of node('BEL').store.audit.events.values()) belEvents.push(e.type);
     expect(belEvents).toContain(NodeEventType.NODE_EVENT_TYPE_REEXPORT_NOTIFIED);
 
+    const auditOf = async (id: string) => {
+      const lines: Array<Record<string, unknown>> = [];
+      for await (const v of node(id).store.audit.entries.values())
+        lines.push(JSON.parse(v.line) as Record<string, unknown>);
+      return lines;
+    };
+    expect((await auditOf('FRA')).filter((l) => l.type === 'reexport.notified')).toEqual([
+      expect.objectContaining({ caseId: kenCase.caseId, flagId: flag.flagId, exporter: 'BEL', providers: 'KEN' }),
+    ]);
+    expect((await auditOf('FRA')).filter((l) => l.type === 'case.disclosed')).toEqual([
+      expect.objectContaining({ caseId: kenCase.caseId, provider: 'KEN', third: 'BEL', basis: `consent:${consentId}` }),
+    ]);
+    expect((await auditOf('BEL')).filter((l) => l.type === 'reexport.received')).toEqual([
+      expect.objectContaining({ peer: 'FRA', flagId: flag.flagId, kind: 'reexported', laterState: 'UGA' }),
+    ]);
     const kenAfter = await until(
       node('KEN'),
       kenSide.caseId,
