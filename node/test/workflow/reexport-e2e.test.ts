@@ -16,6 +16,7 @@ import {
   type ReexportFlag,
   ReexportNotice,
   RecordsClient,
+  ReleaseAction,
   type RecordsServer,
   TraceOutcome,
   TracenetError,
@@ -84,7 +85,16 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
     );
     for (const id of IDS.slice(1))
       await node(id).policies.set(
-        PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: true, autoAnswer: true }),
+        PeerPolicy.fromPartial({
+          participantId: 'FRA',
+          acceptRequests: true,
+          autoAnswer: true,
+          // BEL's law keeps end users back (12.11): the undertaking's end user follows (18.2).
+          releaseRules:
+            id === 'BEL'
+              ? [{ field: 'history.end_user', action: ReleaseAction.RELEASE_ACTION_WITHHOLD, reason: 'personal data' }]
+              : [],
+        }),
       );
     for (const [id, t] of tests)
       recordClients.set(
@@ -178,6 +188,13 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
     // BEL's answer alone shows the undertaking but not yet what KEN did: no flag.
     expect(belCase.answer?.automatic).toBe(true);
     expect(belCase.answer?.history[1]?.undertaking?.certificateReference).toBe('EUC-KEN-2016-77');
+    expect(belCase.answer?.history[1]?.undertaking?.endUser).toBe('');
+    expect(belCase.answer?.withheld.map((w) => w.field)).toEqual([
+      'history[1].end_user',
+      'history[1].undertaking.end_user',
+      'referral.event.end_user',
+      'referral.event.undertaking.end_user',
+    ]);
     expect(belCase.reexportFlags).toEqual([]);
 
     const { case: toKen } = await cases(FRA).call('followOn', {
