@@ -19,6 +19,7 @@ import {
 } from '@tracenet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
+import { caseText } from '../../src/cli/trace-commands.js';
 import { sodium } from '../../src/crypto/sodium.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { signCertificate } from '../../src/records/destruction.js';
@@ -360,6 +361,9 @@ describe('a weapon recorded destroyed that turns up again', () => {
       seenDate: '2025-12-02',
       recordId,
     });
+    expect(caseText(requested)).toContain(
+      `RECIRCULATED AFTER RECORDED DESTRUCTION: destroyed by BEL on 2025-01-10, certificate ${body.certificateId} (our record ${recordId}), seized again on 2025-12-02 (seen in a trace request by FRA)`,
+    );
     const flagged = await eventsOf(bel, NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED);
     expect(flagged.at(-1)).toMatchObject({ caseId: theirs, peer: 'FRA' });
     // The created case and its finding are one write: the case.created entry is followed by the flag.
@@ -375,6 +379,9 @@ describe('a weapon recorded destroyed that turns up again', () => {
       seenBy: 'FRA',
       seenDate: '2025-12-02',
     });
+    expect(caseText(requester).join('\n')).toContain(
+      'RECIRCULATED AFTER RECORDED DESTRUCTION: destroyed by BEL on 2025-01-10, certificate',
+    );
     expect((await eventsOf(fra, NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED)).at(-1)).toMatchObject({
       caseId: mine.caseId,
       peer: 'BEL',
