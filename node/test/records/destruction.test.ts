@@ -68,7 +68,7 @@ const pistol = (): WeaponRecord =>
         certificateId: '',
       },
     },
-    { serialNumber: SERIAL, model: 'FNX-45', type: 3, calibre: '.45 ACP', year: 2011 },
+    { serialNumber: SERIAL, model: 'FNX-45', type: 1, calibre: '.45 ACP', year: 2011 },
   );
 
 let bel: TestNode;
@@ -340,7 +340,7 @@ describe('a weapon recorded destroyed that turns up again', () => {
     );
     const request = traceRequest(
       {},
-      { serialNumber: SERIAL, model: 'FNX-45', type: 3, calibre: '.45 ACP', year: 2011 },
+      { serialNumber: SERIAL, model: 'FNX-45', type: 1, calibre: '.45 ACP', year: 2011 },
     );
     const mine = await fra.node.workflow.createCase('BEL', request, true);
     let theirs = '';
@@ -400,7 +400,7 @@ describe('a weapon recorded destroyed that turns up again', () => {
           circumstance: 0,
         },
       },
-      { serialNumber: SERIAL, model: 'FNX-45', type: 3, calibre: '.45 ACP', year: 2011 },
+      { serialNumber: SERIAL, model: 'FNX-45', type: 1, calibre: '.45 ACP', year: 2011 },
     );
     const mine = await fra.node.workflow.createCase('BEL', request, true);
     let theirs = '';
