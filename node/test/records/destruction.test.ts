@@ -441,3 +441,31 @@ describe('a weapon recorded destroyed that turns up again', () => {
     );
   });
 });
+
+describe('certificates across a key rotation of their issuer', () => {
+  it('stay valid: on the issuer with its retired key, on a pinned peer during the grace', async () => {
+    const before = DestructionCertificateBody.decode(certificate.body).issuerKeyId;
+    const rotation = await bel.node.rotateKeys({ graceMs: 3_600_000 });
+    expect(rotation.keyId).not.toBe(before);
+    await waitFor(() => ken.node.peers.get('BEL')?.body.keyId === rotation.keyId, 15_000, 'KEN to pin BEL’s new card');
+    expect(await belRecords.call('verifyDestructionCertificate', { certificate })).toMatchObject({ valid: true });
+    expect(await kenRecords.call('verifyDestructionCertificate', { certificate })).toMatchObject({ valid: true });
+
+    // A destruction recorded after the rotation is signed with the new key.
+    const { record } = await bel.node.records.put({
+      ...pistol(),
+      manufacture: { ...pistol().manufacture!, serialNumber: 'AFTER-ROTATION-1' },
+    });
+    const done = await belRecords.call('recordDestruction', {
+      recordId: record.recordId,
+      destroyedDate: '2025-03-01',
+      method: 'smelting',
+      witnesses: ['B. Ilunga'],
+    });
+    const fresh = done.certificate as DestructionCertificate;
+    expect(DestructionCertificateBody.decode(fresh.body).issuerKeyId).toBe(rotation.keyId);
+    expect(await kenRecords.call('verifyDestructionCertificate', { certificate: fresh })).toMatchObject({
+      valid: true,
+    });
+  });
+});
