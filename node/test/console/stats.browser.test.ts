@@ -1,8 +1,18 @@
 import { readFile } from 'node:fs/promises';
-import type { SdgReport } from '@tracenet/proto';
+import {
+  CaseState,
+  ReexportCondition,
+  type SdgReport,
+  WeaponEvent,
+  WeaponEventType,
+  WeaponRecord,
+  WeaponType,
+} from '@tracenet/proto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalFederation, type LocalNode, seedDemoSeizures, startLocalFederation } from '../../src/dev/index.js';
+import { waitFor } from '../support/nodes.js';
+import { traceRequest } from '../support/requests.js';
 import { expectAccessible, launchBrowser, officerContext, officerOf, screenshot, signIn } from '../support/browser.js';
 
 const PASSWORD = 'correct horse battery';
@@ -220,4 +230,114 @@ describe('the Statistics screen', () => {
     await expectAccessible(page);
     await context.close();
   });
+});
+
+describe('the Statistics screen: a flagged re-export', () => {
+  let federation: LocalFederation;
+  let browser: Browser;
+  let fra: LocalNode;
+  const ev = (fields: Partial<WeaponEvent>) => WeaponEvent.fromPartial(fields);
+  const pistol = (events: WeaponEvent[]) =>
+    WeaponRecord.fromPartial({
+      manufacture: {
+        manufacturer: 'FN Herstal',
+        countryOfManufacture: 'BEL',
+        serialNumber: 'FX-0412-2231',
+        model: 'FNX-45',
+        type: WeaponType.WEAPON_TYPE_PISTOL,
+        calibre: '.45 ACP',
+        year: 2011,
+      },
+      events,
+    });
+  beforeAll(async () => {
+    [federation, browser] = await Promise.all([
+      startLocalFederation({
+        participants: ['FRA', 'BEL', 'KEN'],
+        console: true,
+        officers: { FRA: [{ officerId: 'amina', password: PASSWORD, roles: ['officer'] }] },
+        policies: ['BEL', 'KEN'].map((of) => ({ of, policy: { participantId: 'FRA', ...MANUAL, autoAnswer: true } })),
+      }),
+      launchBrowser(),
+    ]);
+    fra = federation.node('FRA');
+    // BEL exported the pistol to KEN under an undertaking prohibiting re-export; KEN exported it to UGA.
+    await federation.node('BEL').records.call('putRecord', {
+      record: pistol([
+        ev({
+          type: WeaponEventType.WEAPON_EVENT_TYPE_EXPORTED,
+          date: '2016-05-10',
+          destination: 'KEN',
+          licence: 'BEL-EXP-2016-114',
+          undertaking: {
+            condition: ReexportCondition.REEXPORT_CONDITION_PROHIBITED,
+            certificateReference: 'EUC-KEN-2016-77',
+            endUser: 'Kenya Police Service',
+            date: '2016-04-20',
+            authorisations: [],
+          },
+        }),
+      ]),
+    });
+    await federation.node('KEN').records.call('putRecord', {
+      record: pistol([
+        ev({ type: WeaponEventType.WEAPON_EVENT_TYPE_IMPORTED, date: '2016-05-20', origin: 'BEL' }),
+        ev({ type: WeaponEventType.WEAPON_EVENT_TYPE_EXPORTED, date: '2019-02-11', destination: 'UGA' }),
+      ]),
+    });
+    const answered = (caseId: string) =>
+      waitFor(
+        async () => (await fra.cases.call('getCase', { caseId })).case?.state === CaseState.CASE_STATE_ANSWERED,
+        20_000,
+        `FRA's case ${caseId} answered`,
+      );
+    const { case: toBel } = await fra.cases.call('createCase', {
+      recipient: 'BEL',
+      request: traceRequest(),
+      send: true,
+    });
+    await answered(toBel?.caseId ?? '');
+    const { case: toKen } = await fra.cases.call('followOn', {
+      caseId: toBel?.caseId ?? '',
+      send: true,
+      intendedUse: '',
+      otherInformation: '',
+    });
+    await answered(toKen?.caseId ?? '');
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await federation?.stop();
+  });
+
+  for (const language of ['en', 'ar'] as const)
+    it(`counts the flag FRA raised against the state of the undertaking, with its id (${language})`, async () => {
+      const year = String(new Date().getUTCFullYear());
+      const report = await fra.statistics.call('getReexportReport', {
+        period: { fromDate: `${year}-01-01`, toDate: `${year}-12-31` },
+      });
+      expect(report.byState).toHaveLength(1);
+      const [state] = report.byState;
+      expect(state).toMatchObject({ state: 'KEN', raised: 1, received: 0 });
+      const context = await officerContext(browser, language);
+      const page = await context.newPage();
+      await signIn(page, fra, officerOf(fra, 'amina'));
+      await page.goto(`${fra.consoleUrl}/#/stats/reexport`);
+      const row = page.locator('section[aria-labelledby="reexport-title"] tbody tr');
+      await row.first().waitFor();
+      expect(await row.count()).toBe(1);
+      const cells = await row.locator('th, td').allTextContents();
+      expect(cells).toEqual([
+        language === 'en' ? 'Kenya' : 'كينيا',
+        new Intl.NumberFormat(language).format(1),
+        new Intl.NumberFormat(language).format(0),
+        state?.flagIds[0],
+      ]);
+      expect(
+        await page.locator('section[aria-labelledby="reexport-title"] svg.stats-chart-plot rect.bar').count(),
+      ).toBe(2);
+      await expectAccessible(page);
+      await screenshot(page, `stats-reexport-flag-${language}`);
+      await context.close();
+    });
 });
