@@ -38,7 +38,6 @@ async function fillRequest(page: Page, options: { serial: boolean }): Promise<vo
   await type(page, 'manufacturer', 'FN Herstal');
   await type(page, 'countryOfManufacture', 'BEL');
   if (options.serial) await type(page, 'serialNumber', 'FN1998-0042');
-  await page.locator('#compose-serialCondition').check();
   await type(page, 'model', 'FAL');
   await page.locator('#compose-type').selectOption(String(WeaponType.WEAPON_TYPE_RIFLE));
   await type(page, 'calibre', '7.62x51');
