@@ -134,7 +134,7 @@ function RequestView({ c }: { c: Case }) {
             <>
               {findingLabel(r.circumstances.kind)}
               {SEIZURE_CIRCUMSTANCES.includes(r.circumstances.circumstance) &&
-                ` (${t(`compose.circumstance.${r.circumstances.circumstance}`)})`}
+                ` · ${t(`compose.circumstance.${r.circumstances.circumstance}`)}`}
               , {formatDate(r.circumstances.date)},{' '}
               <PeerText text={[r.circumstances.place, r.circumstances.agency].filter(Boolean).join(' · ')} />
               {r.circumstances.description && (

@@ -149,11 +149,12 @@ export function CheckView(props: {
           <ol class="check-ask-first">
             {traceability?.askFirst.map((ask) => (
               <li key={`${ask.participant}/${ask.recordKind}`}>
-                <strong>{participantName(ask.participant)}</strong>{' '}
-                {t('compose.nodeCheck.askWhat', {
-                  records: t(`compose.recordKind.${recordKindKey(ask.recordKind)}`),
-                  likelihood: t(`compose.likelihood.${likelihoodKey(ask.likelihood)}`),
-                })}
+                <strong>{participantName(ask.participant)}</strong>
+                {' — '}
+                {t(`compose.recordKind.${recordKindKey(ask.recordKind)}`)}{' '}
+                <span class={`badge likelihood-${likelihoodKey(ask.likelihood)}`}>
+                  {t(`compose.likelihood.${likelihoodKey(ask.likelihood)}`)}
+                </span>
                 <Reasons reasons={ask.reasons} />
               </li>
             ))}
