@@ -255,11 +255,11 @@ function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string;
   const liveFollowOn = chain.some(
     (other) => c.nextCaseIds.includes(other.caseId) && other.state !== CaseState.CASE_STATE_WITHDRAWN,
   );
-  const done = (response: CaseResponse) => {
+  const done = (response: CaseResponse, message?: string) => {
     props.setAnnounce(
       response.pendingApproval
         ? t('case.pending.announce', { id: response.pendingApproval.approvalId })
-        : t('case.done', { state: stateLabel(response.case?.state ?? c.state) }),
+        : (message ?? t('case.done', { state: stateLabel(response.case?.state ?? c.state) })),
     );
     props.reload();
   };

@@ -125,22 +125,27 @@ export function refusedHop(error: unknown, flag: ReexportFlag): number {
  * Asks the participant whose answer an evidence hop comes from to allow its disclosure to the
  * exporter (Cases/RequestConsent on that hop's case, as on the sharing screen).
  */
-function AskConsent(props: { hop: ReexportHop; flag: ReexportFlag; onDone: (response: CaseResponse) => void }) {
+function AskConsent(props: { hop: ReexportHop; flag: ReexportFlag }) {
   const exporter = participantName(props.flag.exporter);
   const [reason, setReason] = useState(() => t('case.reexport.consentReason', { exporter }));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
+  const [asked, setAsked] = useState('');
+  const provider = participantName(props.hop.source);
   const run = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
     setError(undefined);
     try {
-      props.onDone(
-        await rpc(CasesDefinition, 'requestConsent', {
-          caseId: props.hop.caseId,
-          thirdParticipant: props.flag.exporter,
-          reason,
-        }),
+      const response = await rpc(CasesDefinition, 'requestConsent', {
+        caseId: props.hop.caseId,
+        thirdParticipant: props.flag.exporter,
+        reason,
+      });
+      setAsked(
+        response.pendingApproval
+          ? t('case.pending.announce', { id: response.pendingApproval.approvalId })
+          : t('case.reexport.consentAsked', { provider, exporter }),
       );
     } catch (caught) {
       setError(caught);
@@ -163,21 +168,18 @@ function AskConsent(props: { hop: ReexportHop; flag: ReexportFlag; onDone: (resp
         )}
       </Field>
       <ErrorMessage error={error} />
-      <button type="submit" disabled={busy} aria-busy={busy}>
-        {t('case.reexport.askConsent', { provider: participantName(props.hop.source) })}
+      <p role="status" class={asked === '' ? 'visually-hidden' : 'notice'}>
+        {asked}
+      </p>
+      <button type="submit" disabled={busy || asked !== ''} aria-busy={busy}>
+        {t('case.reexport.askConsent', { provider })}
       </button>
     </form>
   );
 }
 
 /** One step of the evidence: the event, its date, who gave it and in which case; the refusal that names it. */
-function Hop(props: {
-  hop: ReexportHop;
-  flag: ReexportFlag;
-  refusal: boolean;
-  officer: boolean;
-  onDone: (response: CaseResponse) => void;
-}) {
+function Hop(props: { hop: ReexportHop; flag: ReexportFlag; refusal: boolean; officer: boolean }) {
   const { hop } = props;
   const e = hop.event;
   const route =
@@ -219,7 +221,7 @@ function Hop(props: {
               exporter: participantName(props.flag.exporter),
             })}
           </p>
-          {props.officer && hop.caseId !== '' && <AskConsent hop={hop} flag={props.flag} onDone={props.onDone} />}
+          {props.officer && hop.caseId !== '' && <AskConsent hop={hop} flag={props.flag} />}
         </div>
       )}
     </li>
@@ -229,7 +231,12 @@ function Hop(props: {
 const KINDS = new Set(['reexported', 'found_in_third_state']);
 
 /** One flag: who exported under which undertaking, where the weapon went next, the evidence, and notifying the exporter. */
-function Flag(props: { c: Case; flag: ReexportFlag; officer: boolean; onDone: (response: CaseResponse) => void }) {
+function Flag(props: {
+  c: Case;
+  flag: ReexportFlag;
+  officer: boolean;
+  onDone: (response: CaseResponse, message?: string) => void;
+}) {
   const { flag } = props;
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
@@ -239,7 +246,10 @@ function Flag(props: { c: Case; flag: ReexportFlag; officer: boolean; onDone: (r
     setBusy(true);
     setError(undefined);
     try {
-      props.onDone(await rpc(CasesDefinition, 'notifyReexport', { caseId: props.c.caseId, flagId: flag.flagId }));
+      props.onDone(
+        await rpc(CasesDefinition, 'notifyReexport', { caseId: props.c.caseId, flagId: flag.flagId }),
+        t('case.reexport.notifiedAnnounce', { exporter: participantName(flag.exporter) }),
+      );
     } catch (caught) {
       setError(caught);
     } finally {
@@ -292,7 +302,6 @@ function Flag(props: { c: Case; flag: ReexportFlag; officer: boolean; onDone: (r
             flag={flag}
             refusal={i === refused}
             officer={props.officer}
-            onDone={props.onDone}
           />
         ))}
       </ol>
@@ -316,7 +325,11 @@ function Flag(props: { c: Case; flag: ReexportFlag; officer: boolean; onDone: (r
  * the node sends only what the answers' use restrictions and consents allow; a refusal is shown
  * at the evidence hop it names, with the consent request to its provider.
  */
-export function ReexportFlags(props: { c: Case; officer: boolean; onDone: (response: CaseResponse) => void }) {
+export function ReexportFlags(props: {
+  c: Case;
+  officer: boolean;
+  onDone: (response: CaseResponse, message?: string) => void;
+}) {
   const flags = props.c.reexportFlags;
   if (flags.length === 0) return null;
   return (
