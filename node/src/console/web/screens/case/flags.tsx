@@ -201,7 +201,10 @@ function Hop(props: { hop: ReexportHop; flag: ReexportFlag; refusal: boolean; of
         </>
       )}
       <div class="muted">
-        {hop.caseId !== '' ? (
+        {props.flag.raisedBy !== currentSession().participantId ? (
+          // A notice received: its cases are the sender's, not this node's.
+          t('case.reexport.givenBy', { source: participantName(hop.source) })
+        ) : hop.caseId !== '' ? (
           <>
             {t('case.reexport.fromAnswer', { source: participantName(hop.source) })}{' '}
             <a href={href('cases', hop.caseId)} class="mono">
@@ -212,7 +215,6 @@ function Hop(props: { hop: ReexportHop; flag: ReexportFlag; refusal: boolean; of
           t('case.reexport.fromRecords')
         )}
       </div>
-      {e?.undertaking && <Undertaking u={e.undertaking} />}
       {props.refusal && (
         <div class="reexport-refusal">
           <p class="error" role="alert">

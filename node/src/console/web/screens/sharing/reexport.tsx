@@ -10,6 +10,7 @@ import { onNodeEvent, rpc } from '../../api.js';
 import { Show, Time, useLoad } from '../../components.js';
 import { formatDate, formatNumber, participantName, t } from '../../i18n.js';
 import { href } from '../../router.js';
+import { eventTypeLabel } from '../case/labels.js';
 import { Participant } from './restrictions.js';
 
 const EVENTS = new Set([
@@ -25,13 +26,17 @@ function condition(flag: ReexportFlag): string {
   return t('sharing.reexport.conditionUnknown');
 }
 
-/** The evidence of a flag in one cell: each hop's event date and licence, in chain order. */
-function Evidence({ flag }: { flag: ReexportFlag }) {
+/**
+ * The evidence of a flag in one cell: each hop's event, date and licence, in chain order, with a
+ * link to this node's case it came from (a notice received names the sender's cases: no link).
+ */
+function Evidence({ flag, received }: { flag: ReexportFlag; received: boolean }) {
   return (
     <ol class="reexport-hops">
       {flag.evidence.map((hop, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: hops are in chain order, without id
         <li key={i}>
+          {hop.event && <strong>{eventTypeLabel(hop.event.type)}</strong>}{' '}
           {hop.event?.date ? formatDate(hop.event.date) : '—'}
           {hop.event?.licence && (
             <>
@@ -41,7 +46,7 @@ function Evidence({ flag }: { flag: ReexportFlag }) {
           )}
           {' · '}
           {participantName(hop.source)}
-          {hop.caseId !== '' && (
+          {!received && hop.caseId !== '' && (
             <>
               {' · '}
               <a href={href('cases', hop.caseId)} class="mono">
@@ -98,7 +103,7 @@ function Flags(props: { flags: readonly ReexportFlag[]; received: boolean }) {
               </span>
             </td>
             <td>
-              <Evidence flag={flag} />
+              <Evidence flag={flag} received={props.received} />
             </td>
             {!props.received && (
               <td>{flag.notifiedAtMs > 0 ? <Time ms={flag.notifiedAtMs} /> : t('sharing.reexport.notNotified')}</td>
