@@ -109,7 +109,7 @@ function Undertaking({ u }: { u: EndUserUndertaking }) {
  * Which evidence hop a refusal of NotifyReexport names: `evidence[i]` in its field, else the hop
  * whose case it names; -1 when it names none.
  */
-export function refusedHop(error: unknown, flag: ReexportFlag): number {
+function refusedHop(error: unknown, flag: ReexportFlag): number {
   if (!(error instanceof ApiError)) return -1;
   const named = [error.field, ...error.violations.map((v) => v.field)].join(' ');
   const index = /evidence\[(\d+)\]/.exec(named);

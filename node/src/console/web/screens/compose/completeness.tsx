@@ -85,14 +85,14 @@ export function CompletenessPanel(props: {
         aria-busy={node.kind === 'checking'}
       >
         <h3 id="compose-node-check-title">{t('compose.nodeCheck.title')}</h3>
+        {/* Shown, not announced, while the node checks: it checks at every pause in typing. */}
+        {node.kind === 'checking' && <p class="muted">{t('compose.nodeCheck.checking')}</p>}
         <p class="muted" role="status">
           {node.kind === 'none'
             ? t('compose.nodeCheck.chooseRecipient')
-            : node.kind === 'checking'
-              ? t('compose.nodeCheck.checking')
-              : node.kind === 'failed'
-                ? t('compose.nodeCheck.failed', { reason: errorText(node.error) })
-                : ''}
+            : node.kind === 'failed'
+              ? t('compose.nodeCheck.failed', { reason: errorText(node.error) })
+              : ''}
         </p>
         {check && (
           <CheckView

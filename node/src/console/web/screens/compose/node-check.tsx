@@ -8,7 +8,7 @@ function short(names: Record<number, string>, value: number, prefix: string): st
   return name.slice(prefix.length).toLowerCase();
 }
 
-export const likelihoodKey = (value: Likelihood) => short(Likelihood, value, 'LIKELIHOOD_');
+const likelihoodKey = (value: Likelihood) => short(Likelihood, value, 'LIKELIHOOD_');
 const recordKindKey = (value: RecordKind) => short(RecordKind, value, 'RECORD_KIND_');
 
 /** The items of the node's completeness check the catalogues word (docs/protocol.md 17.1). */
@@ -47,7 +47,7 @@ function reasonValue(name: string, value: string): string | number {
  * with its values as the message's arguments (docs/protocol.md 17.2); the node's English text for
  * a code this console does not know, or whose values do not fit the wording.
  */
-export function reasonText(reason: Reason): { text: string; english: boolean } {
+function reasonText(reason: Reason): { text: string; english: boolean } {
   if (/^[a-z][a-z0-9_]{0,63}$/.test(reason.code)) {
     const values: Record<string, string | number> = {};
     for (const [name, value] of Object.entries(reason.values)) values[name] = reasonValue(name, value);
