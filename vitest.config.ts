@@ -44,6 +44,7 @@ const PROCESSES = [
   'node/test/integration/delivery.test.ts',
   'node/test/integration/lookups-e2e.test.ts',
   'node/test/integration/restrictions-e2e.test.ts',
+  'node/test/integration/statistics-demo.test.ts',
   'node/test/integration/unknown-sender.test.ts',
   'node/test/integration/workflow-e2e.test.ts',
   'node/test/interop/c-core.test.ts',

@@ -5,7 +5,7 @@
 // each console's address and sign-ins and how two officers complete a trace in two browser tabs,
 // then runs until Ctrl-C (SIGINT) or SIGTERM, stops every node and deletes the data. Exit code 0.
 import { createInterface } from 'node:readline';
-import { startLocalFederation } from '@tracenet/node/dev';
+import { seedDemoSeizures, startLocalFederation } from '@tracenet/node/dev';
 import { secondsLeft, totpCode } from './totp.mjs';
 
 /** The demo's one password (a demo only: fixed, printed; a real node's officers choose their own). */
@@ -98,6 +98,8 @@ export async function runConsoleDemo({ argv, weapon, seedRecords, say }) {
   });
   try {
     await seedRecords(federation.node('BEL'), federation.node('KEN'));
+    // FRA's year of seizures, with its traces to KEN (which answers FRA by itself): the statistics screen's figures.
+    await seedDemoSeizures({ fra: federation.node('FRA'), ken: federation.node('KEN') }, say);
   } catch (error) {
     process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
     await federation.stop();

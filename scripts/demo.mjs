@@ -8,102 +8,29 @@
 // `npm run demo -- --console` (scripts/demo-console.mjs) starts the same nodes with their officers'
 // web consoles instead, seeds the same records, prints a sign-in for each demo officer and keeps
 // running until Ctrl-C, for a trace between two officers in two browser tabs.
+//
+// Both also seed FRA's year of 2026 seizures (node/src/dev/demo-data.ts), so that the statistics
+// (`tracenet stats sdg --period 2026`, docs/statistics.md) have figures that mean something.
+import { CaseState } from '@tracenet/proto';
 import {
-  CaseState,
-  FindingKind,
-  IllicitKind,
-  Priority,
-  WeaponEventType as E,
-  WeaponStatus,
-  WeaponType,
-} from '@tracenet/proto';
-import { chainText, startLocalFederation } from '@tracenet/node/dev';
+  DEMO_WEAPON,
+  chainText,
+  demoChainRecords,
+  demoTraceRequest,
+  seedDemoSeizures,
+  startLocalFederation,
+} from '@tracenet/node/dev';
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(2)} s`;
 const say = (text) => process.stdout.write(`[${elapsed().padStart(7)}] ${text}\n`);
 
-const weapon = {
-  manufacturer: 'FN Herstal',
-  countryOfManufacture: 'BEL',
-  serialNumber: 'FX-0412-2231',
-  model: 'FNX-45',
-  type: WeaponType.WEAPON_TYPE_PISTOL,
-  calibre: '.45 ACP',
-  year: 2011,
-};
-const event = (fields) => ({
-  date: '',
-  place: '',
-  agency: '',
-  destination: '',
-  origin: '',
-  licence: '',
-  endUser: '',
-  details: '',
-  circumstance: 0,
-  undertaking: undefined,
-  ...fields,
-});
-const record = (fields) => ({
-  recordId: '',
-  manufacture: weapon,
-  imports: [],
-  governmentTransfer: undefined,
-  controlComponent: undefined,
-  components: [],
-  manufactureMethod: 1,
-  secondaryMarks: [],
-  status: WeaponStatus.WEAPON_STATUS_REGISTERED,
-  events: [],
-  recordedAtMs: 0,
-  updatedAtMs: 0,
-  notes: '',
-  itemCategory: 0,
-  quantity: 0,
-  illicitOrigin: undefined,
-  collection: undefined,
-  destruction: undefined,
-  ...fields,
-});
-
+const weapon = DEMO_WEAPON;
 /** BEL's record of the weapon (manufactured, exported to KEN) and KEN's (imported, stolen). */
 async function seedRecords(bel, ken) {
-  await bel.records.call('putRecord', {
-    record: record({
-      status: WeaponStatus.WEAPON_STATUS_EXPORTED,
-      events: [
-        event({ type: E.WEAPON_EVENT_TYPE_MANUFACTURED, date: '2011-05-17', place: 'Herstal', agency: 'FN Herstal' }),
-        event({
-          type: E.WEAPON_EVENT_TYPE_EXPORTED,
-          date: '2012-03-14',
-          destination: 'KEN',
-          licence: 'BE-EXP-2012-0413',
-          endUser: 'Kenya Police Service',
-        }),
-      ],
-    }),
-  });
-  await ken.records.call('putRecord', {
-    record: record({
-      imports: [{ country: 'KEN', year: 2012 }],
-      status: WeaponStatus.WEAPON_STATUS_STOLEN,
-      events: [
-        event({ type: E.WEAPON_EVENT_TYPE_IMPORTED, date: '2012-04-02', origin: 'BEL', licence: 'KE-IMP-2012-117' }),
-        event({
-          type: E.WEAPON_EVENT_TYPE_TRANSFERRED,
-          date: '2012-06-20',
-          endUser: 'Kenya Police Service, Nairobi armoury',
-        }),
-        event({
-          type: E.WEAPON_EVENT_TYPE_STOLEN,
-          date: '2019-08-03',
-          place: 'Nairobi',
-          agency: 'Kenya Police Service',
-        }),
-      ],
-    }),
-  });
+  const records = demoChainRecords();
+  await bel.records.call('putRecord', { record: records.bel });
+  await ken.records.call('putRecord', { record: records.ken });
   say(
     'seeded records: BEL manufactured and exported the FNX-45 FX-0412-2231 to KEN; KEN imported it and reports it stolen',
   );
@@ -151,37 +78,7 @@ try {
   const fra = federation.node('FRA');
   await seedRecords(bel, ken);
 
-  const request = {
-    traceId: '',
-    requestingAuthority: 'Office central de lutte contre le crime organisé (OCLCO)',
-    caseReference: 'OCLCO-2026-0147',
-    priority: Priority.PRIORITY_ROUTINE,
-    urgencyJustification: '',
-    illicitCriteria: [
-      { kind: IllicitKind.ILLICIT_KIND_NATIONAL_LAW, legalBasis: 'Code de la sécurité intérieure, art. L317-8' },
-    ],
-    circumstances: {
-      kind: FindingKind.FINDING_KIND_SEIZED,
-      date: '2026-10-02',
-      place: 'Marseille',
-      agency: 'Police judiciaire',
-      description: 'seized during a search',
-      circumstance: 0,
-    },
-    weapon: {
-      markings: weapon,
-      imports: [{ country: 'KEN', year: 2012 }],
-      governmentTransfer: undefined,
-      controlComponent: undefined,
-      components: [],
-      manufactureMethod: 1,
-      photos: [],
-      otherInformation: '',
-    },
-    intendedUse: 'criminal investigation and prosecution',
-    previousTraceId: '',
-    chainId: '',
-  };
+  const request = demoTraceRequest();
   const first = (await fra.cases.call('createCase', { recipient: 'BEL', request, send: true })).case;
   say(`FRA sent trace request ${first.caseId} to BEL (trace ${first.traceId})`);
   const referred = await until(fra, first.caseId, [
@@ -212,6 +109,12 @@ try {
   const wall = (traced.updatedAtMs - first.createdAtMs) / 1000;
   say(
     `line of supply BEL → KEN → point of diversion established in ${wall.toFixed(2)} s of node time (by letter: weeks)`,
+  );
+  await seedDemoSeizures({ fra, ken }, say);
+  const sdg = await fra.statistics.call('getSdgIndicator', { year: '2026', period: undefined });
+  const total = sdg.total;
+  say(
+    `FRA's SDG 16.4.2 for 2026: ${total.traced + total.establishedOtherwise} of ${total.total} firearms seized, found or surrendered have their illicit origin established (tracenet stats sdg --period 2026)`,
   );
   if (traced.answer?.outcome !== 1 || referred.answer?.outcome !== 2)
     throw new Error('the chain did not end as traced after a referral');

@@ -22,6 +22,7 @@ export const FEATURES = [
   'limits',
   'authority',
   'outbound',
+  'quality',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
@@ -36,6 +37,7 @@ export const OPTIONAL_FEATURES: readonly Feature[] = [
   'panels',
   'keys',
   'limits',
+  'quality',
 ];
 
 /**

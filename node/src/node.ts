@@ -2,6 +2,7 @@ import { chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { isDeepStrictEqual } from 'node:util';
 import { pino, type Logger } from 'pino';
 import {
   type AuditVerification,
@@ -11,6 +12,7 @@ import {
   MessageKind,
   PeerCard,
   PeerCardBody,
+  type RecordsProfile,
   TracenetError,
 } from '@tracenet/proto';
 import { addAuthorityService } from './api/authority-service.js';
@@ -46,6 +48,7 @@ import {
   type NodeIdentity,
 } from './identity/data-dir.js';
 import { parsePeerCardFile } from './identity/peer-card.js';
+import { profileFromConfig } from './identity/records-profile.js';
 import { certificateFingerprint } from './identity/tls.js';
 import { AliasTables } from './lookup/aliases.js';
 import { HitStore } from './lookup/hit-store.js';
@@ -67,6 +70,8 @@ import { AccessControl } from './access/access-control.js';
 import { OidcSignIn } from './access/oidc-sign-in.js';
 import { addAccessService } from './api/access-service.js';
 import { ServiceTable } from './api/service-table.js';
+import { addStatisticsService } from './api/statistics-service.js';
+import { Statistics } from './stats/statistics.js';
 import type { ConsoleServer } from './console/server/console-server.js';
 import { ServiceGroup } from './util/lifecycle.js';
 import { type Scheduler, schedulerOf, systemScheduler, type Timer } from './util/scheduler.js';
@@ -285,6 +290,8 @@ export class TracenetNode {
     await initSodium();
     const clock = schedulerOf(options.clock ?? systemScheduler);
     const identity = await loadIdentity(options.dataDir);
+    // A year still to come in records.profile is refused before anything starts (docs/protocol.md 17.2).
+    profileFromConfig(options.config.records.profile, clock.now());
     const logger = (options.logger ?? pino({ level: options.config.log.level })).child({
       node: identity.participantId,
     });
@@ -406,6 +413,7 @@ export class TracenetNode {
         approvals,
         records: registry,
         isPinned: (id) => peers.get(id) !== undefined,
+        recordsProfile: (id) => peers.get(id)?.body.recordsProfile,
         clock,
         logger,
         deadlineCheckIntervalMs: options.config.workflow.deadlineCheckIntervalMs,
@@ -639,6 +647,18 @@ export class TracenetNode {
       hits: this.lookups.hits,
       history: this.lookups.history,
       workflow: this.workflow,
+      logger: this.logger,
+      token,
+    });
+    // Figures from this node's own store (docs/statistics.md); GetReexportReport waits for its provider.
+    addStatisticsService(server, {
+      statistics: new Statistics({
+        participant: this.identity.participantId,
+        store: this.store,
+        journal: this.journal,
+        clock: this.options.clock,
+        aliases: () => this.lookups.aliases.table,
+      }),
       logger: this.logger,
       token,
     });
@@ -1020,7 +1040,12 @@ export class TracenetNode {
     const previous = PeerCardBody.decode(this.#card.body);
     const rotation = await rotateKeys(this.options.dataDir, this.identity, { nowMs: now, graceMs, revoke });
     // Peers accept a rotation only to a newer card (15.2), even within the millisecond of the last one.
-    this.#card = issuePeerCard(this.identity, previous.endpoints, Math.max(now, previous.issuedAtMs + 1));
+    this.#card = issuePeerCard(
+      this.identity,
+      previous.endpoints,
+      Math.max(now, previous.issuedAtMs + 1),
+      this.#recordsProfile(now),
+    );
     await writeCardFile(this.options.dataDir, this.#card);
     this.#federation?.replaceCertificate(this.identity.tls);
     this.logger.warn(
@@ -1061,6 +1086,11 @@ export class TracenetNode {
     return this.peers.list().map((peer) => peer.participantId);
   }
 
+  /** The records profile this node declares in its card (`records.profile`, docs/protocol.md 17.2). */
+  #recordsProfile(nowMs: number): RecordsProfile | undefined {
+    return profileFromConfig(this.options.config.records.profile, nowMs);
+  }
+
   async #refreshCard(endpoints: readonly string[]): Promise<void> {
     const body = PeerCardBody.decode(this.#card.body);
     const now = this.options.clock.now();
@@ -1068,8 +1098,10 @@ export class TracenetNode {
       body.endpoints.length === endpoints.length && body.endpoints.every((e, i) => e === endpoints[i]);
     const fresh =
       body.keyId === this.identity.keyId && body.validUntilMs - now > (body.validUntilMs - body.validFromMs) / 2;
-    if (sameEndpoints && fresh) return;
-    this.#card = issuePeerCard(this.identity, endpoints, now);
+    const profile = this.#recordsProfile(now);
+    const sameProfile = isDeepStrictEqual(body.recordsProfile, profile);
+    if (sameEndpoints && fresh && sameProfile) return;
+    this.#card = issuePeerCard(this.identity, endpoints, Math.max(now, body.issuedAtMs + 1), profile);
     await writeCardFile(this.options.dataDir, this.#card);
     this.logger.info({ endpoints }, 'peer card re-issued');
   }

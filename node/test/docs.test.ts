@@ -189,8 +189,9 @@ describe('docs/operations.md', () => {
     const walk = (value: object, prefix: string): void => {
       for (const [name, child] of Object.entries(value)) {
         const key = `${prefix}${name}`;
-        // A role map is one key whose value is an object of the operator's own keys.
-        if (child !== null && typeof child === 'object' && !Array.isArray(child) && key !== 'access.oidc.roleMap')
+        // A role map and a records profile are one key each, whose value is an object of the operator's own keys.
+        const whole = key === 'access.oidc.roleMap' || key === 'records.profile';
+        if (child !== null && typeof child === 'object' && !Array.isArray(child) && !whole)
           walk(child as object, `${key}.`);
         else keys.push(key);
       }

@@ -5,8 +5,10 @@ import { ENVELOPE_CASES } from './envelope.js';
 import { FEDERATION_PORT_CASES } from './federation-port.js';
 import { KEY_CASES, ROSTER_CASES } from './keys.js';
 import { LOOKUP_CASES } from './lookups.js';
+import { QUALITY_CASES } from './quality.js';
 import { REQUIRED_CASES } from './required.js';
 import { RESTART_CASES } from './restart.js';
+import { STATISTICS_CASES } from './statistics.js';
 import { VECTOR_CASES } from './vectors.js';
 import { DEADLINE_CASES, PANEL_CASES, RESTRICTION_CASES } from './policy.js';
 import { ACCESS_CASES, REQUEST_CASES, WORKFLOW_CASES } from './workflow.js';
@@ -24,10 +26,12 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...LOOKUP_CASES,
   ...RESTRICTION_CASES,
   ...PANEL_CASES,
+  ...QUALITY_CASES,
   ...KEY_CASES,
   ...ROSTER_CASES,
   ...AUTHORITY_CASES,
   ...OUTBOUND_CASES,
+  ...STATISTICS_CASES,
   ...FEDERATION_PORT_CASES,
   ...RESTART_CASES,
 ];

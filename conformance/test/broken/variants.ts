@@ -262,6 +262,17 @@ export const VARIANTS: readonly BrokenVariant[] = [
     caughtBy: ['authority.pin-control-characters', 'keys.rotation-checks'],
   },
   {
+    name: 'accepts-bad-records-profile',
+    breaks:
+      'protocol 2.3 step 9: a card whose records profile names an unknown kind, a kind twice or a year out of range verifies',
+    caughtBy: ['quality.profile-refused'],
+  },
+  {
+    name: 'ignores-records-profile',
+    breaks: 'protocol 17.2: the traceability estimate ignores the records profile of the pinned card',
+    caughtBy: ['quality.traceability'],
+  },
+  {
     name: 'remove-peer-keeps-pin',
     breaks: 'protocol 2.4: after RemovePeer the running node still authenticates the peer',
     caughtBy: ['authority.remove-peer'],

@@ -69,7 +69,19 @@ export function addCasesService(
     throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'not implemented yet', { rule: 'unimplemented' });
   });
   const implementation: CasesServer = {
-    checkRequest: notYet,
+    checkRequest: guarded(async (r) => {
+      if (r.recipient === '')
+        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', {
+          field: 'recipient',
+          rule: 'required',
+        });
+      if (!r.request)
+        throw new TracenetError(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE, 'request is required', {
+          field: 'request',
+          rule: 'required',
+        });
+      return { check: w.checkRequest(r.recipient, r.request) };
+    }),
     notifyReexport: notYet,
     listReexportFlags: notYet,
     createCase: guarded(async (r) => {

@@ -75,7 +75,8 @@ export type AuditType =
   | 'officer.signed_out'
   | 'client.added'
   | 'client.revoked'
-  | 'access.setup_ended';
+  | 'access.setup_ended'
+  | 'statistics.export';
 
 /**
  * One thing to record. Fields are metadata only (ids, kinds, digests, codes): never message

@@ -65,6 +65,7 @@ import { NODE_POLICY_ID } from '../workflow/release.js';
 import { registerRecordCommands } from './records-commands.js';
 import { registerRegistryCommands } from './registry-commands.js';
 import { registerTraceCommands } from './trace-commands.js';
+import { registerStatsCommands } from './stats-commands.js';
 
 // grpc-js prints its own errors on stderr ("E No address added ..."); every command reports its
 // failure itself in one line, so grpc-js stays quiet unless GRPC_VERBOSITY asks otherwise.
@@ -699,6 +700,7 @@ const recordsCommand = registerRecordCommands(program, { connect: connection });
 registerLookupCommands(program, recordsCommand);
 registerBackupCommands(program);
 registerRegistryCommands(program);
+registerStatsCommands(program);
 registerAccessCommands(program, {
   offline: (dataDir, work) => offline(dataDir, (store, journal) => work(store, journal)),
 });

@@ -26,6 +26,7 @@ import { onwardName } from '../messages/restrictions.js';
 import { describeAnswer, reasonName } from '../workflow/case-book.js';
 import { stateName } from '../workflow/state-machine.js';
 import { describeEvent } from './records-commands.js';
+import { importMarks, photosFrom, recordedCheckLines, registerCheckCommand } from './check-commands.js';
 import {
   choice,
   connection,
@@ -106,6 +107,7 @@ export function caseText(c: Case): string[] {
       `weapon: ${m.manufacturer} ${m.model}, serial ${m.serialNumber}, ${(WeaponType[m.type] ?? '').replace('WEAPON_TYPE_', '').toLowerCase()}, ${m.calibre}`,
     );
   if (c.request?.intendedUse) lines.push(`intended use: ${c.request.intendedUse}`);
+  lines.push(...recordedCheckLines(c.check));
   if (c.acknowledgeDueAtMs || c.answerDueAtMs)
     lines.push(`due: acknowledgement ${iso(c.acknowledgeDueAtMs)}, answer ${iso(c.answerDueAtMs)}`);
   if (c.delay)
@@ -257,6 +259,10 @@ const REQUEST_FLAGS: Record<string, string> = {
   'weapon.markings.type': '--type',
   'weapon.markings.calibre': '--calibre',
   'weapon.markings.country_of_manufacture': '--country',
+  'weapon.markings.year': '--year',
+  'weapon.imports': '--import',
+  'weapon.photos': '--photo',
+  'weapon.serial_obliterated': '--obliterated',
   intended_use: '--intended-use',
 };
 
@@ -321,6 +327,17 @@ async function requestFrom(options: Record<string, string | undefined>): Promise
   if (options.calibre) markings.calibre = options.calibre;
   if (options.country) markings.countryOfManufacture = options.country;
   if (options.type) markings.type = choice<WeaponType>(WeaponType, 'WEAPON_TYPE_', options.type, 'type');
+  if (options.year) {
+    if (!/^\d{4}$/.test(options.year))
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, '--year must be a year of four digits', {
+        field: 'year',
+        rule: 'format',
+      });
+    markings.year = Number(options.year);
+  }
+  if (options.import) weapon.imports = importMarks(options.import);
+  if (options.photo) weapon.photos = await photosFrom(options.photo);
+  if (options.obliterated) weapon.serialObliterated = true;
   weapon.markings = markings;
   base.weapon = weapon;
   applyRequestFlags(base, (name) => options[name]);
@@ -373,6 +390,38 @@ function answerOptions(command: Command, required: boolean): Command {
     .option('--purpose <text>', 'what the answer may be used for (default: the intended use of the request)');
 }
 
+/** The flags that give a trace request's content, shared by `trace create` and `trace check`. */
+function requestOptions(command: Command): Command {
+  return command
+    .option('--file <json>', 'request content as JSON (TraceRequest fields); flags override it')
+    .option('--manufacturer <name>', 'manufacturer as marked')
+    .option('--model <model>', 'model as marked')
+    .option('--serial <serial>', 'serial number as marked')
+    .option(
+      '--type <type>',
+      'pistol, revolver, rifle, carbine, shotgun, submachine-gun, assault-rifle, machine-gun, ...',
+    )
+    .option('--calibre <calibre>', 'calibre as marked, e.g. 9x19mm')
+    .option('--country <iso3>', 'country of manufacture as marked')
+    .option(
+      '--criterion <kind:legal basis>',
+      'illicit criterion and its legal basis, e.g. "national-law:Code pénal art. 222-52"',
+    )
+    .option('--finding <kind>', 'seized, found or surrendered')
+    .option('--date <YYYY-MM-DD>', 'date of the finding')
+    .option('--place <place>', 'place of the finding')
+    .option('--agency <agency>', 'agency that seized or found it')
+    .option('--intended-use <text>', 'what the information will be used for')
+    .option('--authority <name>', 'requesting authority')
+    .option('--reference <ref>', 'your case reference')
+    .option('--priority <priority>', 'routine or urgent', 'routine')
+    .option('--justification <text>', 'why it is urgent')
+    .option('--year <yyyy>', 'year of manufacture as marked')
+    .option('--import <marks>', 'import marks, comma-separated COUNTRY[:YEAR], e.g. COD:2015')
+    .option('--photo <files>', 'photos of the markings, comma-separated .jpg or .png files')
+    .option('--obliterated', 'the serial is obliterated, wholly or in part (write "?" for each illegible character)');
+}
+
 /**
  * Registers `tracenet trace ...`: the ITI workflow from the command line, through the running
  * node's Authority API. `--json` prints the proto3 JSON mapping (`Case.toJSON`: enum names,
@@ -413,33 +462,12 @@ export function registerTraceCommands(program: Command): void {
       .addOption(dataOption())
       .addOption(jsonOption());
 
-  trace
-    .command('create')
-    .description('create a trace request and send it (or keep it as a draft)')
-    .requiredOption('--to <participant>', 'participant to ask, e.g. BEL')
-    .option('--file <json>', 'request content as JSON (TraceRequest fields); flags override it')
-    .option('--manufacturer <name>', 'manufacturer as marked')
-    .option('--model <model>', 'model as marked')
-    .option('--serial <serial>', 'serial number as marked')
-    .option(
-      '--type <type>',
-      'pistol, revolver, rifle, carbine, shotgun, submachine-gun, assault-rifle, machine-gun, ...',
-    )
-    .option('--calibre <calibre>', 'calibre as marked, e.g. 9x19mm')
-    .option('--country <iso3>', 'country of manufacture as marked')
-    .option(
-      '--criterion <kind:legal basis>',
-      'illicit criterion and its legal basis, e.g. "national-law:Code pénal art. 222-52"',
-    )
-    .option('--finding <kind>', 'seized, found or surrendered')
-    .option('--date <YYYY-MM-DD>', 'date of the finding')
-    .option('--place <place>', 'place of the finding')
-    .option('--agency <agency>', 'agency that seized or found it')
-    .option('--intended-use <text>', 'what the information will be used for')
-    .option('--authority <name>', 'requesting authority')
-    .option('--reference <ref>', 'your case reference')
-    .option('--priority <priority>', 'routine or urgent', 'routine')
-    .option('--justification <text>', 'why it is urgent')
+  requestOptions(
+    trace
+      .command('create')
+      .description('create a trace request and send it (or keep it as a draft)')
+      .requiredOption('--to <participant>', 'participant to ask, e.g. BEL'),
+  )
     .option('--draft', 'keep as a draft instead of sending')
     .addOption(dataOption())
     .addOption(jsonOption())
@@ -450,6 +478,8 @@ export function registerTraceCommands(program: Command): void {
           .case as Case;
       }),
     );
+
+  registerCheckCommand(trace, requestOptions, requestFrom);
 
   caseCommand('send', 'send a draft').action(
     withCases(async (cases, [caseId = '']) => (await cases.call('sendCase', { caseId })).case as Case),

@@ -5,6 +5,9 @@ import { unsafeCharacter } from '../util/unsafe-text.js';
 /** The roles a configuration may map an identity provider's claim value to (node/src/access/actor.ts). */
 const ROLES = ['officer', 'supervisor', 'auditor', 'administrator'] as const;
 
+/** The record kinds of `records.profile` (docs/protocol.md 17.2). */
+const RECORD_KINDS = ['manufacture', 'import', 'export', 'transfer'] as const;
+
 /** Default largest serialized envelope a node accepts (`envelope.maxBytes`): 4 MiB. */
 export const DEFAULT_MAX_ENVELOPE_BYTES = 4 * 1024 * 1024;
 
@@ -170,6 +173,15 @@ export interface NodeConfig {
     /** An ES module (relative to the data directory) whose `createAdapter(context)` returns a RegistryAdapter. */
     readonly module: string;
   };
+  /** What the node declares about its records in its peer card (docs/protocol.md 17.2). */
+  readonly records: {
+    /**
+     * The earliest year each kind of record covers, by kind: `manufacture`, `import`, `export`,
+     * `transfer`; e.g. `{ "manufacture": 1950, "import": 1985 }`. Empty (the default): the card
+     * declares no records profile.
+     */
+    readonly profile: Readonly<Record<string, number>>;
+  };
   /** Who may use the Authority API (docs/operations.md, "Accounts and approvals"). */
   readonly access: {
     /** Lifetime of an officer's session; the officer signs in again after it (docs/protocol.md 7.6). */
@@ -244,6 +256,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
     csv: { folder: 'registry' },
     module: 'registry-adapter.js',
   },
+  records: { profile: {} },
   access: {
     sessionTtlMs: 3_600_000,
     oidc: {
@@ -381,6 +394,14 @@ const RULES: Record<string, Rule> = {
     }
     return undefined;
   },
+  'records.profile': (v) => {
+    const problem = `must be an object of record kinds (${RECORD_KINDS.join(', ')}) to earliest years from 1800 to 9999`;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return problem;
+    for (const [kind, year] of Object.entries(v))
+      if (!(RECORD_KINDS as readonly string[]).includes(kind) || !Number.isInteger(year) || year < 1800 || year > 9999)
+        return `${problem}; ${JSON.stringify(kind)} is ${JSON.stringify(year)}`;
+    return undefined;
+  },
   'access.oidc.scopes': (v) =>
     Array.isArray(v) &&
     v.includes('openid') &&
@@ -390,7 +411,7 @@ const RULES: Record<string, Rule> = {
 };
 
 /** Keys whose value is an object of the user's own keys, taken whole from a file (not flattened). */
-const OBJECT_KEYS: ReadonlySet<string> = new Set(['access.oidc.roleMap']);
+const OBJECT_KEYS: ReadonlySet<string> = new Set(['access.oidc.roleMap', 'records.profile']);
 
 /** An https URL, or an http URL on loopback (a test provider, the CLI's redirect listener). */
 function webUrl(v: unknown, problem: string): string | undefined {

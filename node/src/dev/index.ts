@@ -24,6 +24,7 @@ export {
   type LocalOfficerSpec,
 } from './local-federation.js';
 export { caseText, chainText } from '../cli/trace-commands.js';
+export { DEMO_SEIZURES, DEMO_WEAPON, demoChainRecords, demoTraceRequest, seedDemoSeizures } from './demo-data.js';
 
 /** A pino logger at level `silent`: what a registry or store built in a test logs to. */
 export function silentLogger(): Logger {

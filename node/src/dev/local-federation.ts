@@ -16,6 +16,8 @@ import {
   PeerPolicy,
   RecordsClient,
   type RecordsServer,
+  StatisticsClient,
+  type StatisticsServer,
 } from '@tracenet/proto';
 import type { Role } from '../access/actor.js';
 import { base32Decode, totp } from '../access/totp.js';
@@ -52,6 +54,8 @@ export interface LocalNode {
   readonly records: UnaryClient<RecordsServer>;
   readonly lookups: UnaryClient<LookupsServer>;
   readonly access: UnaryClient<AccessServer>;
+  /** The Statistics service (docs/protocol.md 20). */
+  readonly statistics: UnaryClient<StatisticsServer>;
   /** The officers' web console, `https://127.0.0.1:<port>`, when the federation was started with `console`. */
   readonly consoleUrl: string;
   /** The officer accounts created at start (`officers`), by officer id. */
@@ -296,11 +300,12 @@ export async function startLocalFederation(options: LocalFederationOptions): Pro
             records: connectUnary<RecordsServer>(RecordsClient, runtime.authority, token),
             lookups: connectUnary<LookupsServer>(LookupsClient, runtime.authority, token),
             access: connectUnary<AccessServer>(AccessClient, runtime.authority, token),
+            statistics: connectUnary<StatisticsServer>(StatisticsClient, runtime.authority, token),
             consoleUrl: runtime.console ? `https://${runtime.console}` : '',
             officers,
             stop: stopNode,
           };
-          clients.push(node.authority, node.cases, node.records, node.lookups, node.access);
+          clients.push(node.authority, node.cases, node.records, node.lookups, node.access, node.statistics);
           nodes.set(participantId, node);
           return node;
         };

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorCode, type PeerCard, type ParticipantKind, TracenetError } from '@tracenet/proto';
+import { ErrorCode, type PeerCard, type ParticipantKind, type RecordsProfile, TracenetError } from '@tracenet/proto';
 import { randomBytes } from '../crypto/sodium.js';
 import { generateKeyPairs, keyIdOf, keyPairsFromSecrets, type KeyPairs } from '../crypto/key-pairs.js';
 import { participantKindOf } from './participant-id.js';
@@ -538,7 +538,7 @@ async function replaceSecret(path: string, data: string): Promise<void> {
 /**
  * Signs a fresh peer card for this identity with the given endpoints, valid for the configured
  * days but never longer than the TLS certificate it pins (renewing that certificate is a key
- * rotation, {@link rotateKeys}).
+ * rotation, {@link rotateKeys}), with the records profile the node declares (docs/protocol.md 17.2).
  */
 export function issuePeerCard(
   identity: Pick<
@@ -547,6 +547,7 @@ export function issuePeerCard(
   >,
   endpoints: readonly string[],
   nowMs: number,
+  recordsProfile?: RecordsProfile,
 ): PeerCard {
   return signPeerCard(
     {
@@ -567,7 +568,7 @@ export function issuePeerCard(
         Date.parse(new X509Certificate(identity.tlsCertificateDer).validTo),
       ),
       issuedAtMs: nowMs,
-      recordsProfile: undefined,
+      recordsProfile,
     },
     identity.keys.signingSecretKey,
   );

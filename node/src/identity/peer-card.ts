@@ -8,6 +8,7 @@ import { keyIdOf } from '../crypto/key-pairs.js';
 import { certificateFingerprint } from './tls.js';
 import { strictBase64 } from '../util/base64.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';
+import { verifyRecordsProfile } from './records-profile.js';
 
 const CARD_DOMAIN = domain('tracenet.v1/peer-card');
 
@@ -47,7 +48,7 @@ const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/;
 /**
  * Verifies a card completely and returns its body: structure, participant id and kind, display
  * name without control or format characters, key sizes, key id, TLS fingerprint, endpoints,
- * validity at `nowMs`, and the self-signature. Throws INVALID_PEER_CARD naming the field and rule.
+ * records profile (17.2), validity at `nowMs`, and the self-signature. Throws INVALID_PEER_CARD naming the field and rule.
  */
 export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
   const body = decodeCardBody(card.body);
@@ -90,6 +91,7 @@ export function verifyPeerCard(card: PeerCard, nowMs: number): PeerCardBody {
     if (port < 1 || port > 65535)
       throw invalid(`endpoint "${endpoint}" is not host:port`, `card.endpoints[${i}]`, 'host_port');
   }
+  if (body.recordsProfile) verifyRecordsProfile(body.recordsProfile, body.issuedAtMs);
   if (!(body.validFromMs <= nowMs && nowMs < body.validUntilMs)) {
     throw invalid('card is outside its validity period', 'card.valid_until_ms', 'validity');
   }

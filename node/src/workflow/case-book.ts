@@ -7,6 +7,7 @@ import {
   ErrorCode,
   NodeEventType,
   ReasonCode,
+  type RecordsProfile,
   type TraceAnswer,
   TraceOutcome,
   TracenetError,
@@ -36,6 +37,8 @@ export interface WorkflowDeps {
   approvals?: Approvals;
   records: RecordFinder | undefined;
   isPinned: (participantId: string) => boolean;
+  /** The records profile of a pinned peer's card (docs/protocol.md 17.3); absent: none known. */
+  recordsProfile?: (participantId: string) => RecordsProfile | undefined;
   /** Time, the deadline timer and the retries of automatic answers. */
   clock: Scheduler;
   logger: Logger;

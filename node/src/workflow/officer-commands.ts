@@ -8,6 +8,7 @@ import {
   MessageKind,
   NodeEventType,
   type ReasonCode,
+  type RequestCheck,
   type TraceAnswer,
   type TraceRequest,
   RefuseCaseRequest,
@@ -17,6 +18,7 @@ import {
   type WeaponDescription,
 } from '@tracenet/proto';
 import { releasesRecordInformation, type StepDraft } from './approvals.js';
+import { checkRequest } from './request-check.js';
 import {
   type CaseBook,
   chainKey,
@@ -90,13 +92,39 @@ export class OfficerCommands {
     return this.#create(recipient, request, send, undefined);
   }
 
-  /** Sends a draft. */
+  /** Sends a draft; the request's check is made again as it leaves (docs/protocol.md 17.3). */
   async sendCase(caseId: string): Promise<Case> {
     return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_REQUEST, (c) => ({
       message: { kind: K.MESSAGE_KIND_TRACE_REQUEST, traceId: c.traceId, body: c.request as TraceRequest },
       summary: `request sent to ${c.peer}`,
-      apply: (x) => this.book.startDeadlines(x),
+      apply: (x) => {
+        this.book.startDeadlines(x);
+        x.check = this.#check(x.peer, x.request as TraceRequest);
+      },
     }));
+  }
+
+  /**
+   * The completeness and traceability of a draft request to `recipient` (docs/protocol.md 17),
+   * storing nothing. NOT_FOUND (`recipient`, `pinned_peer`) unless the recipient is pinned.
+   */
+  checkRequest(recipient: string, request: TraceRequest): RequestCheck {
+    this.#requirePinned(recipient);
+    return this.#check(recipient, request);
+  }
+
+  #check(recipient: string, request: TraceRequest): RequestCheck {
+    const profileOf = this.deps.recordsProfile ?? (() => undefined);
+    return checkRequest({ request, recipient, profileOf, nowMs: this.deps.clock.now() });
+  }
+
+  #requirePinned(recipient: string): void {
+    if (!this.deps.isPinned(recipient)) {
+      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${recipient} is not a pinned peer`, {
+        field: 'recipient',
+        rule: 'pinned_peer',
+      });
+    }
   }
 
   /** Answers the requested participant's open question. */
@@ -418,12 +446,7 @@ export class OfficerCommands {
   }
 
   async #create(recipient: string, input: TraceRequest, send: boolean, previous: Case | undefined): Promise<Case> {
-    if (!this.deps.isPinned(recipient)) {
-      throw new TracenetError(ErrorCode.ERROR_CODE_NOT_FOUND, `${recipient} is not a pinned peer`, {
-        field: 'recipient',
-        rule: 'pinned_peer',
-      });
-    }
+    this.#requirePinned(recipient);
     if (recipient === this.deps.selfId)
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a node cannot trace with itself', {
         field: 'recipient',
@@ -446,6 +469,7 @@ export class OfficerCommands {
       updatedAtMs: now,
       chainId: request.chainId,
       previousCaseId: previous?.caseId ?? '',
+      check: this.#check(recipient, request),
     });
     const summary = previous ? `follow-on of ${previous.caseId} (referred to ${recipient})` : `draft for ${recipient}`;
     c.timeline.push({

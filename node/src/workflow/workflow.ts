@@ -6,6 +6,7 @@ import {
   type MessageKind,
   type ReasonCode,
   RefuseCaseRequest,
+  type RequestCheck,
   RestrictCaseRequest,
   ShareCaseRequest,
   type TraceRequest,
@@ -112,6 +113,11 @@ export class Workflow {
   /** Sends a draft. */
   sendCase(caseId: string): Promise<Case> {
     return this.#commands.sendCase(caseId);
+  }
+
+  /** The completeness and traceability of a draft request to `recipient`, storing nothing (17). */
+  checkRequest(recipient: string, request: TraceRequest): RequestCheck {
+    return this.#commands.checkRequest(recipient, request);
   }
 
   /** Answers the requested participant's open question. */

@@ -1,0 +1,58 @@
+import type { ServiceRegistrar } from './service-table.js';
+import {
+  ErrorCode,
+  type Period,
+  type ReexportReport,
+  type StatisticsServer,
+  StatisticsService,
+  TracenetError,
+} from '@tracenet/proto';
+import type { Logger } from 'pino';
+import type { Statistics } from '../stats/statistics.js';
+import { type AuthorityCredentials, decodingTolerantly, guardedUnary } from './grpc-handlers.js';
+
+/** What the Statistics service needs from the node. */
+export interface StatisticsServiceDeps {
+  readonly statistics: Statistics;
+  /**
+   * The re-export flags by state (docs/protocol.md 18), provided by the re-export part of the
+   * node; absent: GetReexportReport answers UNIMPLEMENTED.
+   */
+  readonly reexportReport?: (period: Period | undefined) => Promise<ReexportReport>;
+  readonly logger: Logger;
+  readonly token: AuthorityCredentials;
+}
+
+/**
+ * Registers `tracenet.v1.Statistics` (docs/protocol.md 20) on the Authority server: SDG
+ * indicator 16.4.2, its audited export, tracing performance and the re-export report, computed
+ * from this node's own store. Every role reads; only officers and supervisors export
+ * (access/permissions.ts).
+ *
+ * @example
+ * ```ts
+ * addStatisticsService(server, { statistics, logger, token });
+ * ```
+ */
+export function addStatisticsService(server: ServiceRegistrar, deps: StatisticsServiceDeps): void {
+  const logger = deps.logger.child({ component: 'statistics-api' });
+  const guarded = guardedUnary(logger, deps.token);
+  const statistics = deps.statistics;
+  const implementation: StatisticsServer = {
+    getSdgIndicator: guarded((request) => statistics.sdg(request)),
+    exportSdgIndicator: guarded((request) => statistics.exportSdg(request)),
+    getTracingPerformance: guarded((request) => statistics.tracing(request)),
+    getReexportReport: guarded(async (request) => {
+      if (!deps.reexportReport)
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_UNIMPLEMENTED,
+          'the re-export report is not available on this node',
+          {
+            rule: 'unimplemented',
+          },
+        );
+      return deps.reexportReport(request.period);
+    }),
+  };
+  server.addService(decodingTolerantly(StatisticsService), implementation);
+}

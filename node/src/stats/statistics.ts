@@ -1,0 +1,155 @@
+import {
+  type Case,
+  CaseRole,
+  CaseState,
+  type ExportedFile,
+  ExportFormat,
+  type ExportSdgIndicatorRequest,
+  Receipt,
+  ReceiptBody,
+  type SdgIndicatorRequest,
+  type SdgReport,
+  type TracingPerformance,
+  type TracingPerformanceRequest,
+  WeaponRecord,
+} from '@tracenet/proto';
+import type { Journal } from '../audit/audit-log.js';
+import type { AliasTable } from '../records/alias-table.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import { exportSdg } from './export.js';
+import { computePerformance } from './performance.js';
+import { periodOf, sdgPeriodOf } from './period.js';
+import { computeSdg } from './sdg.js';
+
+/** What the statistics need from the node. */
+export interface StatisticsDeps {
+  readonly participant: string;
+  readonly store: Store;
+  readonly journal: Journal;
+  readonly clock: Clock;
+  /** The alias tables in force (they may be reloaded while the node runs). */
+  readonly aliases: () => AliasTable;
+}
+
+/** Format names as the audit entry and the CLI write them. */
+export const FORMAT_NAMES: Readonly<Record<number, string>> = {
+  [ExportFormat.EXPORT_FORMAT_CSV]: 'csv',
+  [ExportFormat.EXPORT_FORMAT_XLSX]: 'xlsx',
+  [ExportFormat.EXPORT_FORMAT_JSON]: 'json',
+};
+
+/**
+ * The figures of docs/statistics.md, computed on demand from the node's own store — its records,
+ * cases and the signed receipts of the requests it sent — and never from another node: nothing is
+ * sent anywhere. An export is the one way a figure leaves, and it is audited (`statistics.export`).
+ *
+ * @example
+ * ```ts
+ * const statistics = new Statistics({ participant: 'FRA', store, journal, clock, aliases: () => table });
+ * const report = await statistics.sdg({ year: '2026', period: undefined });
+ * ```
+ */
+export class Statistics {
+  readonly #deps: StatisticsDeps;
+
+  constructor(deps: StatisticsDeps) {
+    this.#deps = deps;
+  }
+
+  /** SDG indicator 16.4.2 for the period of `request`; INVALID_FIELD / MISSING_FIELD for a bad period. */
+  async sdg(request: SdgIndicatorRequest | undefined, fieldPrefix = ''): Promise<SdgReport> {
+    const nowMs = this.#deps.clock.now();
+    const period = sdgPeriodOf(request, nowMs, fieldPrefix);
+    const [records, cases] = await Promise.all([this.#records(), this.#cases()]);
+    return computeSdg({
+      participant: this.#deps.participant,
+      period,
+      nowMs,
+      records,
+      cases,
+      aliases: this.#deps.aliases(),
+    });
+  }
+
+  /**
+   * The report as a file, written to the audit log first (`statistics.export`: the period, the
+   * format, the file's name, size and item count; the entry's actor names the officer).
+   */
+  async exportSdg(request: ExportSdgIndicatorRequest): Promise<ExportedFile> {
+    const format = FORMAT_NAMES[request.format];
+    // The format is checked before the figures are computed: a wrong request costs nothing.
+    if (format === undefined) exportSdg({} as SdgReport, request.format);
+    const report = await this.sdg(request.period, 'period');
+    const file = exportSdg(report, request.format);
+    await this.#deps.journal.write(
+      [],
+      [
+        {
+          type: 'statistics.export',
+          fields: {
+            indicator: 'sdg-16.4.2',
+            from: report.period?.fromDate ?? '',
+            to: report.period?.toDate ?? '',
+            format: format ?? '',
+            fileName: file.fileName,
+            bytes: file.content.length,
+            items: report.items.length,
+          },
+        },
+      ],
+    );
+    return file;
+  }
+
+  /** Tracing performance, overall and with `by_peer` per peer; the period is optional. */
+  async tracing(request: TracingPerformanceRequest): Promise<TracingPerformance> {
+    const nowMs = this.#deps.clock.now();
+    const given = request.period !== undefined && (request.period.fromDate !== '' || request.period.toDate !== '');
+    const period = given && request.period ? periodOf(request.period, 'period', nowMs) : undefined;
+    const cases = await this.#cases();
+    const sent = this.#deps.store.outbox.sent;
+    const delivered = new Map<string, number | undefined>();
+    for (const c of cases)
+      for (const step of c.timeline)
+        if (
+          step.messageId !== '' &&
+          c.role === CaseRole.CASE_ROLE_REQUESTER &&
+          step.toState === CaseState.CASE_STATE_SENT &&
+          !delivered.has(step.messageId)
+        )
+          delivered.set(step.messageId, receivedAt((await sent.get(step.messageId))?.receipt));
+    return computePerformance({
+      participant: this.#deps.participant,
+      period,
+      byPeer: request.byPeer,
+      nowMs,
+      cases,
+      deliveredAt: (messageId) => delivered.get(messageId),
+    });
+  }
+
+  async #records(): Promise<WeaponRecord[]> {
+    const records: WeaponRecord[] = [];
+    for await (const stored of this.#deps.store.records.records.values())
+      records.push(WeaponRecord.decode(Buffer.from(stored.record, 'base64')));
+    return records;
+  }
+
+  async #cases(): Promise<Case[]> {
+    const cases: Case[] = [];
+    for await (const c of this.#deps.store.cases.all()) cases.push(c);
+    return cases;
+  }
+}
+
+/** `received_at_ms` of a stored ACCEPTED receipt (base64), or undefined when there is none. */
+function receivedAt(receipt: string | undefined): number | undefined {
+  if (!receipt) return undefined;
+  try {
+    const at = ReceiptBody.decode(Receipt.decode(Buffer.from(receipt, 'base64')).body).receivedAtMs;
+    return at > 0 ? at : undefined;
+  } catch {
+    return undefined;
+  }
+}
