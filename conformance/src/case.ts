@@ -23,6 +23,7 @@ export const FEATURES = [
   'authority',
   'outbound',
   'quality',
+  'destruction',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
@@ -38,6 +39,7 @@ export const OPTIONAL_FEATURES: readonly Feature[] = [
   'keys',
   'limits',
   'quality',
+  'destruction',
 ];
 
 /**

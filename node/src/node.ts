@@ -20,6 +20,7 @@ import { addCasesService } from './api/cases-service.js';
 import { addFederationService } from './api/federation-service.js';
 import { addLookupsService } from './api/lookups-service.js';
 import { addRecordsService } from './api/records-service.js';
+import { nodeDestructionDeps } from './api/destruction-calls.js';
 import { Journal } from './audit/audit-log.js';
 import { checkBeforeOpen, recordAcceptedDamage } from './audit/store-check.js';
 import { checkAuditLog, type AuditDamage } from './audit/verify.js';
@@ -637,6 +638,7 @@ export class TracenetNode {
     addRecordsService(server, {
       records: this.records,
       registry: this.registry,
+      destruction: nodeDestructionDeps(this.identity, this.peers, this.options.clock),
       aliases: this.lookups.aliases,
       clock: this.options.clock,
       logger: this.logger,

@@ -1,6 +1,7 @@
 import type { ConformanceCase } from '../case.js';
 import { AUTHORITY_CASES, OUTBOUND_CASES } from './authority.js';
 import { DELIVERY_CASES } from './delivery.js';
+import { DESTRUCTION_CASES } from './destruction.js';
 import { ENVELOPE_CASES } from './envelope.js';
 import { FEDERATION_PORT_CASES } from './federation-port.js';
 import { KEY_CASES, ROSTER_CASES } from './keys.js';
@@ -24,6 +25,7 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...WORKFLOW_CASES,
   ...DEADLINE_CASES,
   ...LOOKUP_CASES,
+  ...DESTRUCTION_CASES,
   ...RESTRICTION_CASES,
   ...PANEL_CASES,
   ...QUALITY_CASES,

@@ -76,7 +76,7 @@ function adversarialSerials(): string[] {
 }
 
 /** A query body for `serialNumber` of the fixture's manufacturer. */
-function query(serialNumber: string, changes: Partial<LookupQuery> = {}): Buffer {
+export function query(serialNumber: string, changes: Partial<LookupQuery> = {}): Buffer {
   return Buffer.from(
     LookupQuery.encode(
       LookupQuery.fromPartial({
@@ -94,7 +94,7 @@ function query(serialNumber: string, changes: Partial<LookupQuery> = {}): Buffer
  * Opens and verifies an answer envelope of `Federation.Lookup` the way a requester must (protocol
  * 13.6): addressed to the peer, from the node, kind LOOKUP_ANSWER, correlated to the query, signed.
  */
-function openAnswer(
+export function openAnswer(
   ctx: CaseContext,
   peer: FakePeer,
   outcome: Outcome<Buffer>,
@@ -133,7 +133,12 @@ function openAnswer(
 }
 
 /** Sends a query from `peer`; returns the sealed envelope and the outcome. */
-async function ask(ctx: CaseContext, peer: FakePeer, body: Buffer, kind: MessageKind = K.MESSAGE_KIND_LOOKUP_QUERY) {
+export async function ask(
+  ctx: CaseContext,
+  peer: FakePeer,
+  body: Buffer,
+  kind: MessageKind = K.MESSAGE_KIND_LOOKUP_QUERY,
+) {
   const sealed = peer.seal({ kind, body, expiresAtMs: Date.now() + 60_000 });
   return { sealed, queryId: LookupQuery.decode(body).queryId, outcome: await ctx.host.lookupRaw(sealed.bytes) };
 }

@@ -232,6 +232,16 @@ export const VARIANTS: readonly BrokenVariant[] = [
     caughtBy: ['lookups.adversarial-pattern'],
   },
   {
+    name: 'hides-destroyed-hits',
+    breaks: 'protocol 19.4: a hit on a weapon recorded as destroyed is not marked recorded_destroyed',
+    caughtBy: ['destruction.lookup-hit'],
+  },
+  {
+    name: 'signs-certificates-without-domain',
+    breaks: 'protocol 19.3: destruction certificates signed without their domain label',
+    caughtBy: ['destruction.certificate'],
+  },
+  {
     name: 'consent-request-without-reason',
     breaks: 'protocol 14.4: a consent request without reason passes the body rules',
     caughtBy: ['required.use-restriction-fields'],

@@ -18,6 +18,7 @@ import type { Registry } from '../registry/registry.js';
 import type { Clock } from '../util/clock.js';
 import { systemScheduler } from '../util/scheduler.js';
 import { runAs } from '../access/actor.js';
+import { addDestructionCalls, type DestructionDeps } from './destruction-calls.js';
 import {
   admit,
   type AuthorityCredentials,
@@ -43,6 +44,8 @@ export interface RecordsServiceDeps {
   readonly progressEveryRows?: number;
   /** Milliseconds between progress messages of an import; 1,000 by default. */
   readonly progressEveryMs?: number;
+  /** Signs and verifies destruction certificates (docs/protocol.md 19); without it those calls are UNIMPLEMENTED. */
+  readonly destruction?: DestructionDeps;
 }
 
 const EMPTY_QUERY: RecordQuery = { manufacturer: '', model: '', serialNumber: '', calibre: '', type: 0 };
@@ -205,14 +208,8 @@ export function addRecordsService(server: ServiceRegistrar, deps: RecordsService
   const logger = deps.logger.child({ component: 'records-api' });
   const guarded = guardedUnary(logger, deps.token);
 
-  // Contract of issue 19: each is replaced by its implementation.
-  const notYet = guarded(async () => {
-    throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'not implemented yet', { rule: 'unimplemented' });
-  });
   const implementation: RecordsServer = {
-    recordDestruction: notYet,
-    getDestructionCertificate: notYet,
-    verifyDestructionCertificate: notYet,
+    ...addDestructionCalls(guarded, deps.records, deps.clock, deps.destruction),
     putRecord: guarded(async (request) => {
       if (!request.record)
         throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'record is required', {

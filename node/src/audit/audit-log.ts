@@ -30,6 +30,8 @@ export type AuditType =
   | 'message.rejected'
   | 'record.put'
   | 'record.deleted'
+  | 'record.destroyed'
+  | 'recirculation.flagged'
   | 'records.imported'
   | 'case.created'
   | 'case.changed'

@@ -76,7 +76,14 @@ export function lookupText(response: LookupResponse): string[] {
 }
 
 function hitLine(h: LookupHit): string {
-  return `${h.reference}  ${categoryName(h.category)}${h.partial ? '  PARTIAL (wildcard match: a candidate, not an identification)' : ''}${h.contactPoint ? `  contact: ${h.contactPoint}` : ''}`;
+  const what =
+    h.recordedDestroyed && h.category === 0
+      ? 'RECORDED DESTROYED'
+      : `${categoryName(h.category)}${h.recordedDestroyed ? ', RECORDED DESTROYED' : ''}`;
+  const destroyed = h.recordedDestroyed
+    ? `  (destroyed on ${h.destroyedDate}, certificate ${h.certificateId}: it has turned up again)`
+    : '';
+  return `${h.reference}  ${what}${destroyed}${h.partial ? '  PARTIAL (wildcard match: a candidate, not an identification)' : ''}${h.contactPoint ? `  contact: ${h.contactPoint}` : ''}`;
 }
 
 /** Two lines per hit notice. */

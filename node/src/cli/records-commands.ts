@@ -31,6 +31,7 @@ import {
 import { violationError } from '../records/validation.js';
 import { categoryName, isOfInterest } from '../records/interest.js';
 import { type AuthorityEndpoint, printable, render, wholeNumber } from './context.js';
+import { ddrLines, registerDestructionCommands } from './destruction-commands.js';
 
 /** What the record commands need from the CLI around them. */
 export interface RecordCommandContext {
@@ -425,6 +426,7 @@ export function describeRecord(r: WeaponRecord): string[] {
       `  of interest: ${categoryName(i.category)} on ${i.date}, reported by ${i.agency}${i.reference ? ` (${i.reference})` : ''}${i.contactPoint ? `; contact point ${i.contactPoint}` : ''}`,
     );
   }
+  lines.push(...ddrLines(r));
   return lines;
 }
 
@@ -733,5 +735,14 @@ export function registerRecordCommands(program: Command, ctx: RecordCommandConte
       print(options.json, deleted, () => [`Deleted ${deleted.recordId}`]);
     });
 
+  registerDestructionCommands(records, {
+    withClient,
+    call: (client, method, request, token) => unaryCall(client, method as never, request, token),
+    print,
+    dataOption,
+    jsonOption,
+    recordToJson,
+    setExitCode,
+  });
   return records;
 }

@@ -1,3 +1,5 @@
+import { CERTIFICATE_ID } from '../records/ddr-rules.js';
+import { isCalendarDate } from '../messages/validation.js';
 import type { Logger } from 'pino';
 import {
   ErrorCode,
@@ -270,13 +272,18 @@ export class LookupClient {
       if (hit.owner !== peer.participantId) throw mismatch(`names ${hit.owner} as the owner of a hit`, 'hit_owner');
       if (hit.reference === '' || hit.reference.length > 64)
         throw mismatch('has a hit without a valid reference', 'hit_reference');
+      // A weapon recorded as destroyed may be hit without a category (docs/protocol.md 19.5).
       if (
-        hit.category === InterestCategory.INTEREST_CATEGORY_UNSPECIFIED ||
+        (hit.category === InterestCategory.INTEREST_CATEGORY_UNSPECIFIED && !hit.recordedDestroyed) ||
         !(hit.category in InterestCategory) ||
         hit.category === InterestCategory.UNRECOGNIZED
       ) {
         throw mismatch('has a hit without a known category', 'hit_category');
       }
+      if (hit.recordedDestroyed && (!isCalendarDate(hit.destroyedDate) || !CERTIFICATE_ID.test(hit.certificateId)))
+        throw mismatch('has a destroyed hit without a destruction date and certificate id', 'hit_destroyed');
+      if (!hit.recordedDestroyed && (hit.destroyedDate !== '' || hit.certificateId !== ''))
+        throw mismatch('has a destruction date or certificate id on a hit not recorded destroyed', 'hit_destroyed');
     }
     return { hits: answer.hits };
   }

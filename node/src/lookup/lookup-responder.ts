@@ -37,6 +37,7 @@ import { type HitStore, newHitId } from './hit-store.js';
 import { lookupQueryViolations, throwViolations } from './matcher.js';
 import { findHits } from './registry-hits.js';
 import { RateLimiter } from './rate-limiter.js';
+import { recirculationOfHits } from './recirculation-hits.js';
 
 /** How often answered query ids older than the replay window are forgotten. */
 const PRUNE_EVERY_MS = 10 * 60_000;
@@ -258,16 +259,17 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
     const now = this.deps.clock.now();
     const answer = {
       queryId: query.queryId,
-      // Only these five fields: never the record (docs/protocol.md 13.6).
+      // Only these fields: never the record (docs/protocol.md 13.6, 19.5).
       hits: matches.map(({ entry, partial }) => ({
         reference: entry.reference,
         category: entry.category,
         owner: self.participantId,
         contactPoint: entry.contactPoint,
         partial,
-        recordedDestroyed: false,
-        destroyedDate: '',
-        certificateId: '',
+        // A weapon recorded as destroyed that is looked up has turned up again (docs/protocol.md 19.5).
+        recordedDestroyed: entry.destroyedDate !== undefined,
+        destroyedDate: entry.destroyedDate ?? '',
+        certificateId: entry.certificateId ?? '',
       })),
     };
     const body = encodePaddedAnswer(answer);
@@ -341,16 +343,17 @@ export class LookupResponder extends EventEmitter<LookupResponderEvents> {
         },
       },
     ];
-    const events: NodeEventInput[] = notices.map((n) => ({
+    const events: NodeEventInput[] = notices.map((n, i) => ({
       type: NodeEventType.NODE_EVENT_TYPE_LOOKUP_HIT,
       caseId: '',
       traceId: '',
       peer: n.askedBy,
       state: 0,
       messageId: header.messageId,
-      summary: `lookup hit by ${n.askedBy} on ${n.recordId} (${categoryName(n.category)}${n.partial ? ', partial' : ''}): ${n.hitId}`,
+      summary: `lookup hit by ${n.askedBy} on ${n.recordId} (${matches[i]?.entry.destroyedDate !== undefined && n.category === 0 ? 'recorded destroyed' : categoryName(n.category)}${n.partial ? ', partial' : ''}): ${n.hitId}`,
     }));
-    await this.deps.journal.write(operations, audit, events);
+    const recirculated = recirculationOfHits(matches, notices, header.sender, now);
+    await this.deps.journal.write(operations, [...audit, ...recirculated.audit], [...events, ...recirculated.events]);
     this.#logger.info({ peer: header.sender, queryId: query.queryId, hits: answer.hits.length }, 'lookup answered');
     this.emit('answered', { peer: header.sender, queryId: query.queryId, hits: answer.hits.length });
     return out.bytes;

@@ -4,6 +4,7 @@ import {
   type FieldViolation,
   type ImportMarking,
   type ManufactureMarking,
+  type ReexportAuthorisation,
   type SecondaryMark,
   TracenetError,
   type WeaponEvent,
@@ -11,10 +12,14 @@ import {
 } from '@tracenet/proto';
 import {
   COMPONENT_KIND,
+  DESTRUCTION_STATE,
   enumChoices,
   EVENT_TYPE,
+  ITEM_CATEGORY,
   MANUFACTURE_METHOD,
   parseEnum,
+  REEXPORT_CONDITION,
+  SEIZURE_CIRCUMSTANCE,
   type EnumSpec,
   WEAPON_STATUS,
   WEAPON_TYPE,
@@ -45,6 +50,24 @@ const SCALAR_COLUMNS = {
   control_component_serial_number: 'control_component.serial_number',
   control_component_marking: 'control_component.marking',
   notes: 'notes',
+  // docs/protocol.md 19.1 (and 11.1 for item category and quantity).
+  item_category: 'item_category',
+  quantity: 'quantity',
+  illicit_origin_date: 'illicit_origin.date',
+  illicit_origin_authority: 'illicit_origin.authority',
+  illicit_origin_basis: 'illicit_origin.basis',
+  collection_programme: 'collection.programme',
+  collection_point: 'collection.collection_point',
+  collection_date: 'collection.date',
+  collection_unique_mark: 'collection.unique_mark',
+  collection_conflict_setting: 'collection.conflict_setting',
+  destruction_state: 'destruction.state',
+  destruction_designated_date: 'destruction.designated_date',
+  destruction_deactivated: 'destruction.deactivated',
+  destruction_destroyed_date: 'destruction.destroyed_date',
+  destruction_method: 'destruction.method',
+  destruction_witnesses: 'destruction.witnesses',
+  destruction_certificate_id: 'destruction.certificate_id',
 } as const;
 type ScalarColumn = keyof typeof SCALAR_COLUMNS;
 
@@ -55,7 +78,23 @@ const GROUPS = {
   secondary_mark: { list: 'secondary_marks', fields: ['location', 'value'] },
   event: {
     list: 'events',
-    fields: ['type', 'date', 'place', 'agency', 'destination', 'origin', 'licence', 'end_user', 'details'],
+    fields: [
+      'type',
+      'date',
+      'place',
+      'agency',
+      'destination',
+      'origin',
+      'licence',
+      'end_user',
+      'details',
+      'circumstance',
+      'undertaking_condition',
+      'undertaking_certificate_reference',
+      'undertaking_end_user',
+      'undertaking_date',
+      'undertaking_authorisations',
+    ],
   },
 } as const;
 type GroupName = keyof typeof GROUPS;
@@ -136,6 +175,41 @@ function yearCell(value: string, column: string, out: FieldViolation[]): number 
   return 0;
 }
 
+function quantityCell(value: string, column: string, out: FieldViolation[]): number {
+  if (value === '') return 0;
+  if (/^\d{1,10}$/.test(value) && Number(value) <= 0xffff_ffff) return Number(value);
+  out.push({ field: column, rule: 'type', message: `${JSON.stringify(value)} is not a whole number` });
+  return 0;
+}
+
+const YES = new Set(['yes', 'true', '1', 'y']);
+const NO = new Set(['', 'no', 'false', '0', 'n']);
+function boolCell(value: string, column: string, out: FieldViolation[]): boolean {
+  const v = value.toLowerCase();
+  if (YES.has(v)) return true;
+  if (!NO.has(v)) out.push({ field: column, rule: 'type', message: `${JSON.stringify(value)} is not yes or no` });
+  return false;
+}
+
+/** `a; b; c` → `['a', 'b', 'c']`: the witnesses of a destruction, the authorisations of an undertaking. */
+const listCell = (value: string): string[] => (value === '' ? [] : value.split(';').map((item) => item.trim()));
+
+/** `KEN 2024-05-01 EUC 2024/17; UGA 2025-01-10 R-2`: destination, date, then the reference (the rest). */
+function authorisationsCell(value: string, column: string, out: FieldViolation[]): ReexportAuthorisation[] {
+  return listCell(value).map((item) => {
+    const m = /^(\S+)\s+(\S+)(?:\s+(.*))?$/.exec(item);
+    if (!m) {
+      out.push({
+        field: column,
+        rule: 'type',
+        message: `${JSON.stringify(item)} is not "DESTINATION YYYY-MM-DD reference"`,
+      });
+      return { destination: '', date: '', reference: '' };
+    }
+    return { destination: m[1] ?? '', date: m[2] ?? '', reference: m[3] ?? '' };
+  });
+}
+
 /**
  * Turns the cells of one data row into a record. Cells are trimmed; an empty cell is an absent
  * value. Cells that cannot be read (unknown enum name, a year that is not a number) come back as
@@ -210,9 +284,28 @@ export function csvRowToRecord(layout: CsvLayout, cells: readonly string[]): Csv
     licence: c.licence ?? '',
     endUser: c.end_user ?? '',
     details: c.details ?? '',
-    circumstance: 0,
-    undertaking: undefined,
+    circumstance: enumCell(SEIZURE_CIRCUMSTANCE, c.circumstance ?? '', `event${n}_circumstance`, violations),
+    undertaking: Object.keys(c).some((k) => k.startsWith('undertaking_'))
+      ? {
+          condition: enumCell(
+            REEXPORT_CONDITION,
+            c.undertaking_condition ?? '',
+            `event${n}_undertaking_condition`,
+            violations,
+          ),
+          certificateReference: c.undertaking_certificate_reference ?? '',
+          endUser: c.undertaking_end_user ?? '',
+          date: c.undertaking_date ?? '',
+          authorisations: authorisationsCell(
+            c.undertaking_authorisations ?? '',
+            `event${n}_undertaking_authorisations`,
+            violations,
+          ),
+        }
+      : undefined,
   }));
+  const any = (prefix: string) =>
+    Object.entries(scalar).some(([column, value]) => column.startsWith(prefix) && value !== '');
   const hasGovernmentTransfer = s('government_transfer_country') !== '' || s('government_transfer_year') !== '';
   const hasControl =
     s('control_component_kind') !== '' ||
@@ -244,11 +337,35 @@ export function csvRowToRecord(layout: CsvLayout, cells: readonly string[]): Csv
     updatedAtMs: 0,
     notes: s('notes'),
     interest: undefined,
-    itemCategory: 0,
-    quantity: 0,
-    illicitOrigin: undefined,
-    collection: undefined,
-    destruction: undefined,
+    itemCategory: enumCell(ITEM_CATEGORY, s('item_category'), 'item_category', violations),
+    quantity: quantityCell(s('quantity'), 'quantity', violations),
+    illicitOrigin: any('illicit_origin_')
+      ? {
+          date: s('illicit_origin_date'),
+          authority: s('illicit_origin_authority'),
+          basis: s('illicit_origin_basis'),
+        }
+      : undefined,
+    collection: any('collection_')
+      ? {
+          programme: s('collection_programme'),
+          collectionPoint: s('collection_point'),
+          date: s('collection_date'),
+          uniqueMark: s('collection_unique_mark'),
+          conflictSetting: boolCell(s('collection_conflict_setting'), 'collection_conflict_setting', violations),
+        }
+      : undefined,
+    destruction: any('destruction_')
+      ? {
+          state: enumCell(DESTRUCTION_STATE, s('destruction_state'), 'destruction_state', violations),
+          designatedDate: s('destruction_designated_date'),
+          deactivated: boolCell(s('destruction_deactivated'), 'destruction_deactivated', violations),
+          destroyedDate: s('destruction_destroyed_date'),
+          method: s('destruction_method'),
+          witnesses: listCell(s('destruction_witnesses')),
+          certificateId: s('destruction_certificate_id'),
+        }
+      : undefined,
   };
   // With cells missing or extra, every later cell is in the wrong column: the count is the one problem to report.
   const cellCount = violations.filter((v) => v.rule === 'cell_count');
@@ -277,8 +394,12 @@ function columnOf(path: string, order: Record<GroupName, number[]>): string {
   const group = m ? LIST_TO_GROUP[m[1] ?? ''] : undefined;
   if (m && group) {
     const n = order[group][Number(m[2])] ?? Number(m[2]) + 1;
-    return m[3] ? `${group}${n}_${m[3]}` : `${group}${n}_*`;
+    // `undertaking.authorisations[1].date` is the one column event1_undertaking_authorisations.
+    const field = m[3]?.replace(/\[\d+\].*$/, '').replaceAll('.', '_');
+    return field ? `${group}${n}_${field}` : `${group}${n}_*`;
   }
+  const list = /^record\.(destruction\.witnesses)\[\d+\]$/.exec(path);
+  if (list) return 'destruction_witnesses';
   if (path === 'record.manufacture') return 'manufacturer';
   if (path.startsWith('record.')) {
     const list = LIST_TO_GROUP[path.slice('record.'.length)];

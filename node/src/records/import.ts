@@ -7,6 +7,7 @@ import { IMPORT_BATCH_SIZE, type ImportBatchInfo, type PutResult } from './recor
 import { recordFromJson } from './record-json.js';
 import { interestViolations } from './interest.js';
 import { recordViolations } from './validation.js';
+import { ddrChangeViolations } from './ddr-rules.js';
 
 /** File formats of `tracenet records import`. */
 export type ImportFileFormat = 'csv' | 'jsonl';
@@ -235,19 +236,18 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
             ...interestViolations(row.record.interest, { prefix: 'record.interest', nowMs: options.nowMs }),
           ];
       }
-      if (
-        violations.length === 0 &&
-        row.record &&
-        row.record.recordId !== '' &&
-        !(await options.records.get(row.record.recordId))
-      ) {
-        violations = [
-          {
-            field: 'record.record_id',
-            rule: 'exists',
-            message: `no record ${row.record.recordId} to replace (leave record_id empty to create a record)`,
-          },
-        ];
+      if (violations.length === 0 && row.record) {
+        const previous = row.record.recordId === '' ? undefined : await options.records.get(row.record.recordId);
+        if (row.record.recordId !== '' && !previous) {
+          violations = [
+            {
+              field: 'record.record_id',
+              rule: 'exists',
+              message: `no record ${row.record.recordId} to replace (leave record_id empty to create a record)`,
+            },
+          ];
+          // A recorded destruction or collection is not rewritten by an import either (19.2).
+        } else violations = ddrChangeViolations(previous, row.record);
       }
       if (violations.length > 0 || !row.record) {
         reject(violations.map((v) => ({ line: row.line, field: row.fieldName(v.field), reason: v.message })));

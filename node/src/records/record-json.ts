@@ -1,8 +1,12 @@
 import {
   ComponentKind,
+  DestructionState,
   type FieldViolation,
   InterestCategory,
+  ItemCategory,
   ManufactureMethod,
+  ReexportCondition,
+  SeizureCircumstance,
   WeaponEventType,
   type WeaponRecord,
   WeaponStatus,
@@ -44,6 +48,24 @@ export const INTEREST_CATEGORY: EnumSpec = {
   what: 'interest category',
   prefix: 'INTEREST_CATEGORY_',
   values: InterestCategory,
+};
+
+/** The enums of the fields of docs/protocol.md 19 and 18 (item category, circumstance, destruction, undertaking). */
+export const ITEM_CATEGORY: EnumSpec = { what: 'item category', prefix: 'ITEM_CATEGORY_', values: ItemCategory };
+export const SEIZURE_CIRCUMSTANCE: EnumSpec = {
+  what: 'circumstance of seizure',
+  prefix: 'SEIZURE_CIRCUMSTANCE_',
+  values: SeizureCircumstance,
+};
+export const DESTRUCTION_STATE: EnumSpec = {
+  what: 'destruction state',
+  prefix: 'DESTRUCTION_STATE_',
+  values: DestructionState,
+};
+export const REEXPORT_CONDITION: EnumSpec = {
+  what: 're-export condition',
+  prefix: 'REEXPORT_CONDITION_',
+  values: ReexportCondition,
 };
 
 /** Whether `value` is a named member of the enum other than UNRECOGNIZED (-1). */
@@ -112,7 +134,7 @@ export function enumChoices(spec: EnumSpec): string[] {
     .map((v) => enumShortName(spec, v));
 }
 
-type Kind = 'string' | 'uint32' | 'int64' | EnumSpec | MessageSpec;
+type Kind = 'string' | 'uint32' | 'int64' | 'bool' | EnumSpec | MessageSpec;
 
 interface FieldSpec {
   /** Proto field name, used in violation paths. */
@@ -168,6 +190,57 @@ const SECONDARY_MARK: MessageSpec = {
   fields: [field('location', 'string'), field('value', 'string')],
   create: () => ({ location: '', value: '' }),
 };
+const AUTHORISATION: MessageSpec = {
+  fields: [field('destination', 'string'), field('date', 'string'), field('reference', 'string')],
+  create: () => ({ destination: '', date: '', reference: '' }),
+};
+/** The end-user undertaking of an export (docs/protocol.md 18). */
+const UNDERTAKING: MessageSpec = {
+  fields: [
+    field('condition', REEXPORT_CONDITION),
+    field('certificate_reference', 'string'),
+    field('end_user', 'string'),
+    field('date', 'string'),
+    field('authorisations', AUTHORISATION, true),
+  ],
+  create: () => ({ condition: 0, certificateReference: '', endUser: '', date: '', authorisations: [] }),
+};
+const ILLICIT_ORIGIN: MessageSpec = {
+  fields: [field('date', 'string'), field('authority', 'string'), field('basis', 'string')],
+  create: () => ({ date: '', authority: '', basis: '' }),
+};
+/** A DDR or conflict-setting collection (docs/protocol.md 19.1). */
+const COLLECTION: MessageSpec = {
+  fields: [
+    field('programme', 'string'),
+    field('collection_point', 'string'),
+    field('date', 'string'),
+    field('unique_mark', 'string'),
+    field('conflict_setting', 'bool'),
+  ],
+  create: () => ({ programme: '', collectionPoint: '', date: '', uniqueMark: '', conflictSetting: false }),
+};
+/** A designation for destruction and the destruction (docs/protocol.md 19.1). */
+const DESTRUCTION: MessageSpec = {
+  fields: [
+    field('state', DESTRUCTION_STATE),
+    field('designated_date', 'string'),
+    field('deactivated', 'bool'),
+    field('destroyed_date', 'string'),
+    field('method', 'string'),
+    field('witnesses', 'string', true),
+    field('certificate_id', 'string'),
+  ],
+  create: () => ({
+    state: 0,
+    designatedDate: '',
+    deactivated: false,
+    destroyedDate: '',
+    method: '',
+    witnesses: [],
+    certificateId: '',
+  }),
+};
 const EVENT: MessageSpec = {
   fields: [
     field('type', EVENT_TYPE),
@@ -179,6 +252,8 @@ const EVENT: MessageSpec = {
     field('licence', 'string'),
     field('end_user', 'string'),
     field('details', 'string'),
+    field('circumstance', SEIZURE_CIRCUMSTANCE),
+    field('undertaking', UNDERTAKING),
   ],
   create: () => ({
     type: 0,
@@ -221,6 +296,11 @@ const RECORD: MessageSpec = {
     field('updated_at_ms', 'int64'),
     field('notes', 'string'),
     field('interest', INTEREST),
+    field('item_category', ITEM_CATEGORY),
+    field('quantity', 'uint32'),
+    field('illicit_origin', ILLICIT_ORIGIN),
+    field('collection', COLLECTION),
+    field('destruction', DESTRUCTION),
   ],
   create: () => ({
     recordId: '',
@@ -254,6 +334,11 @@ function readScalar(kind: Kind, value: unknown, path: string, out: FieldViolatio
     if (typeof value === 'string') return value;
     out.push({ field: path, rule: 'type', message: `must be a string, not ${typeOf(value)}` });
     return '';
+  }
+  if (kind === 'bool') {
+    if (typeof value === 'boolean') return value;
+    out.push({ field: path, rule: 'type', message: `must be true or false, not ${typeOf(value)}` });
+    return false;
   }
   if (kind === 'uint32' || kind === 'int64') {
     const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
@@ -323,7 +408,13 @@ export function recordFromJson(
 }
 
 function isDefault(value: unknown): boolean {
-  return value === undefined || value === '' || value === 0 || (Array.isArray(value) && value.length === 0);
+  return (
+    value === undefined ||
+    value === '' ||
+    value === 0 ||
+    value === false ||
+    (Array.isArray(value) && value.length === 0)
+  );
 }
 
 function writeValue(kind: Kind, value: unknown): unknown {

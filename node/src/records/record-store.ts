@@ -1,13 +1,18 @@
 import {
+  DestructionCertificate,
+  DestructionState,
   ErrorCode,
   type InterestCategory,
   type InterestReport,
+  NodeEventType,
   TracenetError,
+  WeaponEventType,
   type WeaponType,
   WeaponRecord,
+  WeaponStatus,
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
-import type { AuditEvent, Journal } from '../audit/audit-log.js';
+import type { AuditEvent, Journal, NodeEventInput } from '../audit/audit-log.js';
 import { blake2b256, domain, randomBytes } from '../crypto/sodium.js';
 import type { Operation, Store } from '../store/store.js';
 import type { RecordValue, RegistryInterestRecord } from '../store/repositories.js';
@@ -16,12 +21,22 @@ import { KeyedLock } from '../util/keyed-lock.js';
 import { categoryName, interestViolations, isOfInterest } from './interest.js';
 import type { SerialPattern } from './serial-pattern.js';
 import { indexedSerials, normaliseCalibre, normaliseModel, normaliseName } from './normalise.js';
-import { retentionDate, retentionOf, retentionRefusal } from './retention.js';
+import { type Retention, retentionDate, retentionOf, retentionRefusal } from './retention.js';
 import { RECORD_ID, recordViolations, violationError } from './validation.js';
+import { ddrChangeViolations, recirculatedEvents } from './ddr-rules.js';
+import { recirculationOfRecord, type DestructionSigner } from './destruction.js';
 
 /** Key part separator; normalised values hold only letters, digits and spaces. */
 const SEP = '\0';
 const IDS_DOMAIN = domain('tracenet.v1/record-ids');
+const CERT_DIGEST_DOMAIN = domain('tracenet.v1/destruction-certificate-digest');
+
+const EVENT_WORDS: Readonly<Record<number, string>> = {
+  [WeaponEventType.WEAPON_EVENT_TYPE_SEIZED]: 'seized',
+  [WeaponEventType.WEAPON_EVENT_TYPE_FOUND]: 'found',
+  [WeaponEventType.WEAPON_EVENT_TYPE_SURRENDERED]: 'surrendered',
+};
+const eventWord = (type: number) => EVENT_WORDS[type] ?? 'seen';
 /** Records per journal write of {@link RecordStore.putMany}. */
 export const IMPORT_BATCH_SIZE = 1000;
 /** Serial index entries read at most for one {@link RecordStore.bySerial} (a wildcard serial may scan them all). */
@@ -57,7 +72,13 @@ export interface InterestEntry {
   readonly type: WeaponType;
   readonly category: InterestCategory;
   readonly contactPoint: string;
+  /** Set when the record is recorded as destroyed (docs/protocol.md 19.5): what a hit says of it. */
+  readonly destroyedDate?: string;
+  readonly certificateId?: string;
 }
+
+/** The report of a destroyed record that is not of interest: no category, no contact point. */
+const NO_REPORT: InterestReport = { category: 0, date: '', agency: '', reference: '', contactPoint: '' };
 
 /** What the record store needs. */
 export interface RecordStoreOptions {
@@ -247,18 +268,26 @@ export class RecordStore {
     const write = async (): Promise<PutResult> => {
       const previous = id === '' ? undefined : await this.#load(id);
       if (id !== '' && !previous) throw notFound(id);
+      const change = ddrChangeViolations(previous?.record, input);
+      if (change.length > 0) throw violationError(change);
       const prepared = this.#prepare(
         keepReport(input, previous?.record),
         previous?.stored,
         previous?.record.recordedAtMs,
         now,
       );
-      await this.#journal.write(prepared.operations, [
-        {
-          type: 'record.put',
-          fields: { recordId: prepared.record.recordId, created: !previous, events: prepared.record.events.length },
-        },
-      ]);
+      const flagged = this.#recirculation(previous?.record, prepared.record, now);
+      await this.#journal.write(
+        prepared.operations,
+        [
+          {
+            type: 'record.put',
+            fields: { recordId: prepared.record.recordId, created: !previous, events: prepared.record.events.length },
+          },
+          ...flagged.audit,
+        ],
+        flagged.events,
+      );
       return { record: prepared.record, created: !previous };
     };
     return id === '' ? write() : this.#locks.run(id, write);
@@ -300,15 +329,22 @@ export class RecordStore {
       }
       const operations: Operation[] = [];
       const results: PutResult[] = [];
+      const flaggedAudit: AuditEvent[] = [];
+      const flaggedEvents: NodeEventInput[] = [];
       for (const input of inputs) {
         const previous = input.recordId === '' ? undefined : existing.get(input.recordId);
         if (input.recordId !== '' && !previous) throw notFound(input.recordId);
+        const change = ddrChangeViolations(previous?.record, input);
+        if (change.length > 0) throw violationError(change);
         const prepared = this.#prepare(
           keepReport(input, previous?.record),
           previous?.stored,
           previous?.record.recordedAtMs,
           now,
         );
+        const flagged = this.#recirculation(previous?.record, prepared.record, now);
+        flaggedAudit.push(...flagged.audit);
+        flaggedEvents.push(...flagged.events);
         for (const operation of prepared.operations) operations.push(operation);
         results.push({ record: prepared.record, created: !previous });
         // A later row of the same batch replaces this version, not the one on disk.
@@ -329,7 +365,7 @@ export class RecordStore {
           idsDigest: digest,
         },
       };
-      await this.#journal.write(operations, [event]);
+      await this.#journal.write(operations, [event, ...flaggedAudit], flaggedEvents);
       return results;
     });
   }
@@ -349,9 +385,9 @@ export class RecordStore {
     return this.#locks.run(recordId, async () => {
       const found = await this.#load(recordId);
       if (!found) throw notFound(recordId);
-      const { untilMs, reason } = this.#retention(found.record, found.stored);
+      const { untilMs, reason, rule } = this.#retention(found.record, found.stored);
       const deletableFrom = retentionDate(untilMs);
-      if (this.#clock.now() < untilMs) throw retentionRefusal(recordId, reason, untilMs);
+      if (this.#clock.now() < untilMs) throw retentionRefusal(recordId, reason, untilMs, rule);
       const { records, serials, identities, interest } = this.#store.records;
       const operations: Operation[] = [
         records.del(recordId),
@@ -425,6 +461,142 @@ export class RecordStore {
       this.#logger.info({ recordId }, 'report of interest withdrawn');
       return prepared.record;
     });
+  }
+
+  /**
+   * Records the destruction of a weapon designated for destruction (docs/protocol.md 19.2): the
+   * record becomes DESTROYED (status too) with a DESTROYED event, and `sign` makes its certificate,
+   * kept with it. The record, its index entries (a destroyed record is matched by lookups, 19.5),
+   * the certificate and the audit entry `record.destroyed` are written in one batch.
+   * ILLEGAL_TRANSITION unless the record is PENDING destruction; NOT_FOUND when absent.
+   */
+  async recordDestruction(
+    recordId: string,
+    request: { destroyedDate: string; method: string; witnesses: readonly string[] },
+    sign: DestructionSigner,
+  ): Promise<{ record: WeaponRecord; certificate: DestructionCertificate }> {
+    checkRecordId(recordId);
+    return this.#locks.run(recordId, async () => {
+      const found = await this.#load(recordId);
+      if (!found) throw notFound(recordId);
+      const was = found.record.destruction;
+      if (was?.state !== DestructionState.DESTRUCTION_STATE_PENDING)
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_ILLEGAL_TRANSITION,
+          was?.state === DestructionState.DESTRUCTION_STATE_DESTROYED
+            ? `record ${recordId} was destroyed already on ${was.destroyedDate} (certificate ${was.certificateId})`
+            : `record ${recordId} is not designated for destruction: designate it first (tracenet records designate ${recordId} --date YYYY-MM-DD)`,
+          { field: 'record_id', rule: 'pending_destruction' },
+        );
+      if (request.destroyedDate < was.designatedDate)
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_INVALID_FIELD,
+          `the weapon was designated for destruction on ${was.designatedDate}; it cannot have been destroyed before, on ${request.destroyedDate}`,
+          { field: 'destroyed_date', rule: 'chronological' },
+        );
+      const lastEvent = found.record.events.at(-1)?.date ?? '';
+      if (request.destroyedDate < lastEvent)
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_INVALID_FIELD,
+          `the record has an event of ${lastEvent}, after ${request.destroyedDate}: events are in the order they happened`,
+          { field: 'destroyed_date', rule: 'chronological' },
+        );
+      const now = this.#clock.now();
+      const { certificate, certificateId } = sign(found.record, request, now);
+      const record: WeaponRecord = {
+        ...found.record,
+        status: WeaponStatus.WEAPON_STATUS_DESTROYED,
+        destruction: {
+          ...was,
+          state: DestructionState.DESTRUCTION_STATE_DESTROYED,
+          destroyedDate: request.destroyedDate,
+          method: request.method,
+          witnesses: [...request.witnesses],
+          certificateId,
+        },
+        events: [
+          ...found.record.events,
+          {
+            type: WeaponEventType.WEAPON_EVENT_TYPE_DESTROYED,
+            date: request.destroyedDate,
+            place: '',
+            agency: '',
+            destination: '',
+            origin: '',
+            licence: '',
+            endUser: '',
+            details: `${request.method}; certificate ${certificateId}`.slice(0, 2000),
+            circumstance: 0,
+            undertaking: undefined,
+          },
+        ],
+      };
+      const violations = recordViolations(record, { nowMs: now });
+      if (violations.length > 0) throw violationError(violations, 'the destruction cannot be recorded');
+      const encoded = Buffer.from(DestructionCertificate.encode(certificate).finish()).toString('base64');
+      const prepared = this.#prepare(record, { ...found.stored, certificate: encoded }, record.recordedAtMs, now);
+      await this.#journal.write(prepared.operations, [
+        {
+          type: 'record.destroyed',
+          fields: {
+            recordId,
+            certificateId,
+            destroyedDate: request.destroyedDate,
+            witnesses: request.witnesses.length,
+            certificateDigest: blake2b256(CERT_DIGEST_DOMAIN, certificate.body, certificate.signature).toString('hex'),
+          },
+        },
+      ]);
+      this.#logger.info({ recordId, certificateId }, 'destruction recorded');
+      return { record: prepared.record, certificate };
+    });
+  }
+
+  /** The destruction certificate kept with a destroyed record of this store, or undefined. */
+  async certificate(recordId: string): Promise<DestructionCertificate | undefined> {
+    checkRecordId(recordId);
+    const found = await this.#load(recordId);
+    if (!found) throw notFound(recordId);
+    const kept = found.stored.certificate;
+    return kept === undefined ? undefined : DestructionCertificate.decode(Buffer.from(kept, 'base64'));
+  }
+
+  /** Audit entry and node event of a destroyed weapon that a new version shows seized, found or surrendered again (19.5). */
+  #recirculation(
+    previous: WeaponRecord | undefined,
+    record: WeaponRecord,
+    now: number,
+  ): { audit: AuditEvent[]; events: NodeEventInput[] } {
+    const seen = recirculatedEvents(previous, record);
+    const first = seen[0];
+    if (!first) return { audit: [], events: [] };
+    const finding = recirculationOfRecord(record, first, now);
+    this.#logger.warn({ recordId: record.recordId }, 'a weapon recorded as destroyed turned up again');
+    return {
+      audit: [
+        {
+          type: 'recirculation.flagged',
+          fields: {
+            recordId: record.recordId,
+            seenIn: finding.seenIn,
+            seenDate: finding.seenDate,
+            destroyedDate: finding.destroyedDate,
+            certificateId: finding.certificateId,
+          },
+        },
+      ],
+      events: [
+        {
+          type: NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED,
+          caseId: '',
+          traceId: '',
+          peer: '',
+          state: 0,
+          messageId: '',
+          summary: `record ${record.recordId}, destroyed on ${finding.destroyedDate}, was recorded ${eventWord(first.type)} on ${finding.seenDate}`,
+        },
+      ],
+    };
   }
 
   /**
@@ -659,7 +831,10 @@ export class RecordStore {
     if (violations.length > 0) throw violationError(violations);
   }
 
-  #retention(record: WeaponRecord, stored: StoredRecord | undefined): { untilMs: number; reason: string } {
+  #retention(
+    record: WeaponRecord,
+    stored: StoredRecord | undefined,
+  ): { untilMs: number; reason: string; rule?: Retention['rule'] } {
     const computed = retentionOf(record);
     if (stored && stored.retainUntilMs > computed.untilMs)
       return {
@@ -687,9 +862,13 @@ export class RecordStore {
     const serialKeys = serials.map((s) => s + SEP + id);
     const retention = this.#retention(record, previous);
     const interest = isOfInterest(record.interest) ? record.interest : undefined;
-    const reference = interest ? (previous?.reference ?? newReference()) : '';
+    // A weapon recorded as destroyed is matched by lookups too (19.5): it is indexed as if of interest.
+    const destroyed =
+      record.destruction?.state === DestructionState.DESTRUCTION_STATE_DESTROYED ? record.destruction : undefined;
+    const indexed = interest !== undefined || destroyed !== undefined;
+    const reference = indexed ? (previous?.reference ?? newReference()) : '';
     const interestKeys =
-      interest && reference ? [...serials.map((s) => interestKey(s, id)), referenceKey(reference)] : [];
+      indexed && reference ? [...serials.map((s) => interestKey(s, id)), referenceKey(reference)] : [];
     const encoded = WeaponRecord.encode(record).finish();
     const stored: StoredRecord = {
       v: 1,
@@ -698,7 +877,8 @@ export class RecordStore {
       retainUntilMs: retention.untilMs,
       retainReason: retention.reason,
       serialKeys,
-      ...(interest ? { interestKeys, reference } : {}),
+      ...(indexed ? { interestKeys, reference } : {}),
+      ...(previous?.certificate === undefined ? {} : { certificate: previous.certificate }),
     };
     const { records, serials: serialIndex, identities, interest: interestIndex } = this.#store.records;
     const operations: Operation[] = [];
@@ -710,9 +890,13 @@ export class RecordStore {
     }
     operations.push(records.put(id, stored));
     for (const key of serialKeys) operations.push(serialIndex.put(key, { recordId: id }));
-    if (interest && reference) {
-      for (const entry of interestEntriesOf(record, reference, interest))
-        operations.push(interestIndex.put(interestKey(entry.serial, id), entry));
+    if (indexed && reference) {
+      for (const entry of interestEntriesOf(record, reference, interest ?? NO_REPORT)) {
+        const marked = destroyed
+          ? { ...entry, destroyedDate: destroyed.destroyedDate, certificateId: destroyed.certificateId }
+          : entry;
+        operations.push(interestIndex.put(interestKey(entry.serial, id), marked));
+      }
       operations.push(interestIndex.put(referenceKey(reference), { recordId: id }));
     }
     return { record, stored, operations };

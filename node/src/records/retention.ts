@@ -5,13 +5,19 @@ import { isValidDate } from './validation.js';
 export const MANUFACTURING_RETENTION_YEARS = 30;
 /** ITI para 12: all other records (import, export, transfer) at least 20 years. */
 export const OTHER_RETENTION_YEARS = 20;
+/** Issue 19: DDR collection and destruction records at least 20 years (docs/protocol.md 19.6). */
+export const DDR_RETENTION_YEARS = 20;
 
 /** Until when a record must be kept, and which rule says so. */
 export interface Retention {
   /** First instant (Unix ms, 00:00 UTC of a day) at which the record may be deleted. */
   readonly untilMs: number;
-  /** `manufacturing_record` (30 years) or `record` (20 years). */
-  readonly rule: 'manufacturing_record' | 'record';
+  /**
+   * `manufacturing_record` (30 years), `record` (20 years), or (docs/protocol.md 19.6)
+   * `ddr_record` (20 years from a collection) and `destruction_record` (20 years from a
+   * designation for destruction or a destruction).
+   */
+  readonly rule: 'manufacturing_record' | 'record' | 'ddr_record' | 'destruction_record';
   /** Why, in words: "30 years from its manufacture on 1999-03-01". */
   readonly reason: string;
 }
@@ -72,7 +78,27 @@ export function retentionOf(record: WeaponRecord): Retention {
       reason: `${OTHER_RETENTION_YEARS} years from when it was recorded on ${recorded}`,
     });
   }
-  return candidates.reduce((a, b) => (b.untilMs > a.untilMs ? b : a));
+  // First, so that on the same day the more specific rule is the one named (19.6).
+  const ddr: Retention[] = [];
+  const collected = record.collection?.date ?? '';
+  if (isValidDate(collected))
+    ddr.push({
+      untilMs: addYears(dayMs(collected), DDR_RETENTION_YEARS),
+      rule: 'ddr_record',
+      reason: `${DDR_RETENTION_YEARS} years from its collection on ${collected} (${record.collection?.programme ?? ''})`,
+    });
+  const d = record.destruction;
+  const destructionDate = d ? [d.destroyedDate, d.designatedDate].find((date) => isValidDate(date)) : undefined;
+  if (d && destructionDate !== undefined)
+    ddr.unshift({
+      untilMs: addYears(dayMs(destructionDate), DDR_RETENTION_YEARS),
+      rule: 'destruction_record',
+      reason:
+        destructionDate === d.destroyedDate
+          ? `${DDR_RETENTION_YEARS} years from its destruction on ${destructionDate}`
+          : `${DDR_RETENTION_YEARS} years from its designation for destruction on ${destructionDate}`,
+    });
+  return [...ddr, ...candidates].reduce((a, b) => (b.untilMs > a.untilMs ? b : a));
 }
 
 /** `YYYY-MM-DD` of a retention instant. */
@@ -80,11 +106,29 @@ export function retentionDate(untilMs: number): string {
   return new Date(untilMs).toISOString().slice(0, 10);
 }
 
-/** The refusal to delete a record inside its retention period (RETENTION_PERIOD, naming the first day it may be). */
-export function retentionRefusal(recordId: string, reason: string, untilMs: number): TracenetError {
+/**
+ * The refusal to delete a record inside its retention period (RETENTION_PERIOD, naming the first
+ * day it may be). Its rule is `retention_period`, or `ddr_retention` / `destruction_retention`
+ * when the period that holds the record is that of a DDR collection or a destruction (19.6).
+ */
+export function retentionRefusal(
+  recordId: string,
+  reason: string,
+  untilMs: number,
+  rule: Retention['rule'] | undefined = undefined,
+): TracenetError {
+  const ddr = rule === 'ddr_record' || rule === 'destruction_record';
   return new TracenetError(
     ErrorCode.ERROR_CODE_RETENTION_PERIOD,
-    `record ${recordId} is inside its retention period (ITI para 12): it is kept ${reason}; it may be deleted from ${retentionDate(untilMs)}`,
-    { field: 'record_id', rule: 'retention_period' },
+    `record ${recordId} is inside its retention period (${ddr ? 'DDR and destruction records' : 'ITI para 12'}): it is kept ${reason}; it may be deleted from ${retentionDate(untilMs)}`,
+    {
+      field: 'record_id',
+      rule:
+        rule === 'ddr_record'
+          ? 'ddr_retention'
+          : rule === 'destruction_record'
+            ? 'destruction_retention'
+            : 'retention_period',
+    },
   );
 }

@@ -8,6 +8,7 @@ import {
 } from '@tracenet/proto';
 import { isCalendarDate } from '../messages/validation.js';
 import { Violations as SharedViolations, violationError as listError } from '../util/violations.js';
+import { ddrViolations } from './ddr-rules.js';
 import { normaliseSerial } from './normalise.js';
 import {
   COMPONENT_KIND,
@@ -290,6 +291,9 @@ export function recordViolations(record: WeaponRecord, options: RecordValidation
   v.enumValue(`${p}.status`, WEAPON_STATUS, record.status, false);
   checkEvents(v, record, p, latestDate);
   v.maxLength(`${p}.notes`, record.notes, 'the notes', RECORD_LIMITS.notes);
+  v.list.push(
+    ...ddrViolations(record, { prefix: p, ...(options.nowMs === undefined ? {} : { nowMs: options.nowMs }) }),
+  );
   return v.list;
 }
 

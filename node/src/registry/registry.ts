@@ -313,8 +313,8 @@ export class Registry implements RecordFinder {
   async delete(recordId: string): Promise<{ recordId: string; deletableFrom: string }> {
     const adapter = this.#adapterOf(recordId);
     if (adapter instanceof LocalRecordsAdapter) return adapter.records.delete(recordId);
-    const { untilMs, reason } = retentionOf(await this.#existing(adapter, recordId));
-    if (this.#options.clock.now() < untilMs) throw retentionRefusal(recordId, reason, untilMs);
+    const { untilMs, reason, rule } = retentionOf(await this.#existing(adapter, recordId));
+    if (this.#options.clock.now() < untilMs) throw retentionRefusal(recordId, reason, untilMs, rule);
     throw new TracenetError(
       ErrorCode.ERROR_CODE_INVALID_FIELD,
       `record ${recordId} belongs to the ${adapter.kind} registry, which the node only reads: delete it there`,

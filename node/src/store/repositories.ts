@@ -133,6 +133,8 @@ const recordShape = object({
   identityKeys: optional(array(string)),
   interestKeys: optional(array(string)),
   reference: optional(string),
+  /** Base64 of the serialized DestructionCertificate of a destroyed record (docs/protocol.md 19.3). */
+  certificate: optional(string),
 });
 /** The value kept under `records/<record_id>` (docs/adr/0005-records-storage.md). */
 export type RecordValue = ReturnType<typeof recordShape>;
@@ -147,6 +149,9 @@ const interestShape = object({
   type: number,
   category: number,
   contactPoint: string,
+  /** A record recorded as destroyed (docs/protocol.md 19.5): its destruction date and certificate id. */
+  destroyedDate: optional(string),
+  certificateId: optional(string),
 });
 /**
  * What the node keeps of a record of another registry (`g` keys, docs/protocol.md 13.2): its

@@ -25,6 +25,7 @@ import {
 import type { Disclosures } from './disclosures.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from '../messages/bodies.js';
 import { kindName, nextState, sends, WORKFLOW_KINDS } from './state-machine.js';
+import { recirculationEntries, recirculationOfAnswer, recirculationOfRequest } from './recirculation.js';
 
 const S = CaseState;
 const K = MessageKind;
@@ -82,10 +83,11 @@ export class Inbound {
       const next = nextState(c.role, c.state, decoded.kind, 'receive');
       const summary = this.#applyInbound(c, decoded);
       this.book.move(c, next, summary, message.messageId, message.sender);
+      const flagged = this.#recirculationOfAnswer(c, decoded, message.messageId);
       await commit(
         await putCases(this.deps.store, [c]),
-        [caseAudit('case.changed', c)],
-        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId)],
+        [caseAudit('case.changed', c), ...flagged.audit],
+        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId), ...flagged.events],
       );
     });
   }
@@ -130,6 +132,15 @@ export class Inbound {
         chainId: request.chainId || request.traceId,
       });
       this.book.startDeadlines(c);
+      c.recirculation = await recirculationOfRequest(this.deps.records, request, {
+        selfId: this.deps.selfId,
+        requester: message.sender,
+        nowMs: now,
+        logger: this.deps.logger,
+      });
+      const flagged = c.recirculation
+        ? recirculationEntries(c, c.recirculation, message.messageId)
+        : { audit: [], events: [] };
       const summary = `request received from ${message.sender} (${request.caseReference})`;
       c.timeline.push({
         atMs: now,
@@ -146,12 +157,21 @@ export class Inbound {
           indexOp(this.deps.store, key, c.caseId),
           indexOp(this.deps.store, chainKey(message.sender, c.chainId, c.caseId), c.caseId),
         ],
-        [caseAudit('case.created', c)],
-        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId)],
+        [caseAudit('case.created', c), ...flagged.audit],
+        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId), ...flagged.events],
       );
       created = c;
     });
     if (created) this.opened(created.caseId);
+  }
+
+  /** A received answer showing the weapon destroyed before its seizure sets the case's finding (19.5). */
+  #recirculationOfAnswer(c: Case, decoded: WorkflowBody, messageId: string): ReturnType<typeof recirculationEntries> {
+    if (decoded.kind !== K.MESSAGE_KIND_TRACE_ANSWER || c.recirculation) return { audit: [], events: [] };
+    const finding = recirculationOfAnswer(c, decoded.body, { selfId: this.deps.selfId, nowMs: this.deps.clock.now() });
+    if (!finding) return { audit: [], events: [] };
+    c.recirculation = finding;
+    return recirculationEntries(c, finding, messageId);
   }
 
   #applyInbound(c: Case, decoded: Exclude<WorkflowBody, { kind: MessageKind.MESSAGE_KIND_TRACE_REQUEST }>): string {

@@ -12,8 +12,8 @@ import {
 import { EARLIEST_RECORD_YEAR, RECORD_KIND_WORDS } from '../identity/records-profile.js';
 
 /**
- * The completeness items of a request (docs/protocol.md 17.1), in the order that breaks ties
- * between equal weights. The weights sum to 100.
+ * The completeness items of a request (docs/protocol.md 17.1), heaviest first; among equal
+ * weights the order of the table is the order of `missing`. The weights sum to 100.
  */
 export const COMPLETENESS_ITEMS: readonly CompletenessItem[] = [
   { item: 'control_serial', field: 'request.weapon.markings.serial_number', weight: 25 },
@@ -124,10 +124,8 @@ export interface RequestCheckInput {
  */
 export function checkRequest(input: RequestCheckInput): RequestCheck {
   const present = presentItems(input.request);
-  const missing = COMPLETENESS_ITEMS.filter((i) => !present.has(i.item))
-    .map((i, order) => ({ ...i, order }))
-    .sort((a, b) => b.weight - a.weight || a.order - b.order)
-    .map(({ item, field, weight }) => ({ item, field, weight }));
+  // The table is in order of non-increasing weight: the missing items come heaviest first.
+  const missing = COMPLETENESS_ITEMS.filter((i) => !present.has(i.item)).map((i) => ({ ...i }));
   const score = COMPLETENESS_ITEMS.filter((i) => present.has(i.item)).reduce((sum, i) => sum + i.weight, 0);
   return {
     completeness: { score, missing },
@@ -142,17 +140,18 @@ function traceability(input: RequestCheckInput): NonNullable<RequestCheck['trace
   const reasons: Reason[] = [];
   const weapon = input.request.weapon;
   const m = weapon?.markings;
-  /** A marked year, or 0 with a reason when it is outside 1800..this year. */
-  const year = (value: number, field: string): number => {
+  /** A marked year, or 0; a year outside 1800..this year adds a reason unless `quiet` (one reason for all import marks). */
+  const year = (value: number, field: string, quiet = false): number => {
     if (value === 0) return 0;
     if (value >= EARLIEST_RECORD_YEAR && value <= thisYear) return value;
-    reasons.push(
-      reason(
-        'year_out_of_range',
-        { field, min: EARLIEST_RECORD_YEAR, max: thisYear },
-        `The year in ${field} is not from ${EARLIEST_RECORD_YEAR} to ${thisYear}; it is not used.`,
-      ),
-    );
+    if (!quiet)
+      reasons.push(
+        reason(
+          'year_out_of_range',
+          { field, min: EARLIEST_RECORD_YEAR, max: thisYear },
+          `The year in ${field} is not from ${EARLIEST_RECORD_YEAR} to ${thisYear}; it is not used.`,
+        ),
+      );
     return 0;
   };
   const manufactured = year(m?.year ?? 0, 'request.weapon.markings.year');
@@ -188,9 +187,13 @@ function traceability(input: RequestCheckInput): NonNullable<RequestCheck['trace
     );
   // The last import: the latest marked year, the later marking among equal years (unknown years count as 0).
   let last: { country: string; year: number; index: number } | undefined;
+  let importYearNamed = false;
   for (const [index, mark] of (weapon?.imports ?? []).entries()) {
     if (!COUNTRY.test(mark.country)) continue;
-    const y = year(mark.year, `request.weapon.imports[${index}].year`);
+    // However many marks a request holds, one reason names the first year out of range: the check stays small.
+    const before = reasons.length;
+    const y = year(mark.year, `request.weapon.imports[${index}].year`, importYearNamed);
+    importYearNamed ||= reasons.length > before;
     if (!last || y >= last.year) last = { country: mark.country, year: y, index };
   }
   if (last)

@@ -194,6 +194,33 @@ describe('the requester checks the hits of an answer (protocol 13.6 step 14)', (
     expect((await fra.node.lookups.history.hit('BEL', reference))?.queryId).toBe(resealed.queryId);
   });
 
+  it('checks the destruction fields of a hit (protocol 19.4): a category is required unless recorded destroyed, and then a date and a certificate id', async () => {
+    const { fra, transport, lookup } = await startPair();
+    const destroyed = { recordedDestroyed: true, destroyedDate: '2025-01-10', certificateId: `dc_${'A'.repeat(22)}` };
+    const cases: Array<[(h: LookupAnswer['hits'][number]) => LookupAnswer['hits'][number], string]> = [
+      [(h) => ({ ...h, category: 0 }), 'hit_category'],
+      [(h) => ({ ...h, ...destroyed, destroyedDate: '2025-02-30' }), 'hit_destroyed'],
+      [(h) => ({ ...h, ...destroyed, certificateId: 'dc_\u001b[2J' }), 'hit_destroyed'],
+      [(h) => ({ ...h, certificateId: destroyed.certificateId }), 'hit_destroyed'],
+    ];
+    for (const [change, rule] of cases) {
+      transport.rewrite = (answer) => ({ ...answer, hits: answer.hits.map(change) });
+      const forged = await lookup();
+      expect(forged.result?.outcome).toBe(LookupOutcome.LOOKUP_OUTCOME_ERROR);
+      expect(fra.logs.filter((l) => l.queryId === forged.queryId && l.rule === rule)).toHaveLength(1);
+    }
+    // A weapon recorded destroyed, without a category: a hit.
+    transport.rewrite = (answer) => ({
+      ...answer,
+      hits: answer.hits.map((h) => ({ ...h, category: 0, ...destroyed })),
+    });
+    const marked = await lookup();
+    expect(marked.result).toMatchObject({
+      outcome: LookupOutcome.LOOKUP_OUTCOME_HIT,
+      hits: [{ category: 0, ...destroyed }],
+    });
+  });
+
   it("refuses an answer, correctly sealed and signed by the peer asked, whose correlation_id is not the query envelope's message id (rule correlation)", async () => {
     const { fra, transport, lookup } = await startPair();
 

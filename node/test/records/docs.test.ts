@@ -14,6 +14,10 @@ import {
 import {
   COMPONENT_KIND,
   enumChoices,
+  ITEM_CATEGORY,
+  SEIZURE_CIRCUMSTANCE,
+  DESTRUCTION_STATE,
+  REEXPORT_CONDITION,
   EVENT_TYPE,
   MANUFACTURE_METHOD,
   WEAPON_STATUS,
@@ -115,6 +119,10 @@ describe('docs/records.md', () => {
       status: enumChoices(WEAPON_STATUS),
       'event<n>_type': enumChoices(EVENT_TYPE),
       control_component_kind: enumChoices(COMPONENT_KIND),
+      item_category: enumChoices(ITEM_CATEGORY),
+      'event<n>_circumstance': enumChoices(SEIZURE_CIRCUMSTANCE),
+      destruction_state: enumChoices(DESTRUCTION_STATE),
+      'event<n>_undertaking_condition': enumChoices(REEXPORT_CONDITION),
     });
   });
 

@@ -20,6 +20,7 @@ import {
   WeaponType,
 } from '@tracenet/proto';
 import { addRecordsService } from '../../src/api/records-service.js';
+import { nodeDestructionDeps } from '../../src/api/destruction-calls.js';
 import { connectUnary } from '../../src/api/unary-client.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { AliasTable } from '../../src/records/alias-table.js';
@@ -146,6 +147,7 @@ export async function startRecordsServer(
     clock: bed.clock,
     logger: testLogger(),
     token,
+    destruction: nodeDestructionDeps(bed.test.node.identity, bed.test.node.peers, bed.clock),
     ...options,
   });
   const port = await new Promise<number>((resolve, reject) =>

@@ -7,6 +7,7 @@ import {
   type RecordsProfile,
   TracenetError,
 } from '@tracenet/proto';
+import { loadConfig } from '../../src/config/config.js';
 import { profileFromConfig, verifyRecordsProfile } from '../../src/identity/records-profile.js';
 import { checkRequest, COMPLETENESS_ITEMS } from '../../src/workflow/request-check.js';
 import { traceRequest } from '../support/requests.js';
@@ -258,6 +259,17 @@ describe('traceability (docs/protocol.md 17.2)', () => {
     );
     const check = checkRequest({ request, recipient: 'BEL', profileOf: noProfile, nowMs: NOW });
     expect(check.traceability?.askFirst).toHaveLength(2);
+    // Years out of range in every mark: one reason, naming the first, not one per mark.
+    (request.weapon as { imports: { country: string; year: number }[] }).imports = Array.from(
+      { length: 100_000 },
+      (_, i) => ({ country: 'COD', year: i === 0 ? 1995 : 99_999 }),
+    );
+    const hostile = checkRequest({ request, recipient: 'BEL', profileOf: noProfile, nowMs: NOW });
+    expect(
+      hostile.traceability?.reasons.filter((r) => r.code === 'year_out_of_range').map((r) => r.values.field),
+    ).toEqual(['request.weapon.imports[1].year']);
+    expect(hostile.traceability?.askFirst.find((a) => a.participant === 'COD')?.reasons[1]?.values.year).toBe('1995');
+    expect(JSON.stringify(hostile).length).toBeLessThan(4000);
   });
 });
 
@@ -316,5 +328,21 @@ describe('records profile (docs/protocol.md 17.2)', () => {
     });
     const error = failure(() => profileFromConfig({ export: 2030 }, issued));
     expect([error.field, error.rule]).toEqual(['records.profile', 'config']);
+  });
+
+  it('takes records.profile from the environment as JSON, and refuses unknown kinds and years out of range', async () => {
+    const config = await loadConfig({ env: { TRACENET_RECORDS_PROFILE: '{"manufacture":1950,"transfer":2001}' } });
+    expect(config.records.profile).toEqual({ manufacture: 1950, transfer: 2001 });
+    for (const bad of ['{"making":1950}', '{"import":1799}', '{"import":"1990"}', '[1990]', 'not json']) {
+      const error = await loadConfig({ env: { TRACENET_RECORDS_PROFILE: bad } }).then(
+        () => undefined,
+        (e: unknown) => TracenetError.from(e),
+      );
+      expect([error?.code, error?.field, error?.rule], bad).toEqual([
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        'records.profile',
+        'config',
+      ]);
+    }
   });
 });

@@ -198,7 +198,10 @@ export interface RecordsProfile {
 /** RecordCoverage is the earliest year of one kind of record. */
 export interface RecordCoverage {
   kind: RecordKind;
-  /** Records of this kind exist from this year on (1800 to the current year). */
+  /**
+   * Records of this kind exist from this year on: 1800 to the UTC year of the card's issued_at_ms
+   * (docs/protocol.md 2.3 step 9). Each kind appears at most once in a profile.
+   */
   earliestYear: number;
 }
 
