@@ -32,6 +32,8 @@ const PROCESSES = [
   'node/test/edge/authority.test.ts',
   'node/test/edge/flood.test.ts',
   'node/test/integration/accounts-e2e.test.ts',
+  // Runs the tracenet CLI against its nodes to read the flags as an officer does.
+  'node/test/workflow/reexport-e2e.test.ts',
   'node/test/integration/backup.test.ts',
   'node/test/integration/cli-access.test.ts',
   'node/test/integration/cli-oidc-login.test.ts',

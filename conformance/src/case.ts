@@ -24,6 +24,7 @@ export const FEATURES = [
   'outbound',
   'quality',
   'destruction',
+  'reexport',
 ] as const;
 export type Feature = (typeof FEATURES)[number];
 
@@ -40,6 +41,7 @@ export const OPTIONAL_FEATURES: readonly Feature[] = [
   'limits',
   'quality',
   'destruction',
+  'reexport',
 ];
 
 /**

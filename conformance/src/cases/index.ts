@@ -8,6 +8,7 @@ import { KEY_CASES, ROSTER_CASES } from './keys.js';
 import { LOOKUP_CASES } from './lookups.js';
 import { QUALITY_CASES } from './quality.js';
 import { REQUIRED_CASES } from './required.js';
+import { REEXPORT_CASES } from './reexport.js';
 import { RESTART_CASES } from './restart.js';
 import { STATISTICS_CASES } from './statistics.js';
 import { VECTOR_CASES } from './vectors.js';
@@ -29,6 +30,7 @@ export const ALL_CASES: readonly ConformanceCase[] = [
   ...RESTRICTION_CASES,
   ...PANEL_CASES,
   ...QUALITY_CASES,
+  ...REEXPORT_CASES,
   ...KEY_CASES,
   ...ROSTER_CASES,
   ...AUTHORITY_CASES,

@@ -298,4 +298,9 @@ export const VARIANTS: readonly BrokenVariant[] = [
     breaks: "protocol 5.4: receipts signed with a peer's previous key accepted after the grace",
     caughtBy: ['outbound.receipt-of-previous-key-after-grace'],
   },
+  {
+    name: 'reexport-any-exporter',
+    breaks: 'protocol 18.5: a re-export notice naming another exporter than the node is accepted',
+    caughtBy: ['reexport.notice-refused'],
+  },
 ];

@@ -7,6 +7,7 @@ import {
   type CasesServer,
   CasesService,
   ErrorCode,
+  ReexportDirection,
   TracenetError,
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
@@ -64,10 +65,6 @@ export function addCasesService(
     case: r.case,
   });
 
-  // Contract of issue 19: each is replaced by its implementation.
-  const notYet = guarded(async () => {
-    throw new TracenetError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'not implemented yet', { rule: 'unimplemented' });
-  });
   const implementation: CasesServer = {
     checkRequest: guarded(async (r) => {
       if (r.recipient === '')
@@ -82,8 +79,20 @@ export function addCasesService(
         });
       return { check: w.checkRequest(r.recipient, r.request) };
     }),
-    notifyReexport: notYet,
-    listReexportFlags: notYet,
+    notifyReexport: guarded(async (r) => one(await w.notifyReexport(requireCaseId(r.caseId), r.flagId))),
+    listReexportFlags: guarded(async (r) => {
+      const d = ReexportDirection;
+      if (!(r.direction in d) || r.direction < 0)
+        throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'direction is not known', {
+          field: 'direction',
+          rule: 'enum',
+        });
+      const all = r.direction === d.REEXPORT_DIRECTION_UNSPECIFIED;
+      return w.reexportFlags(
+        all || r.direction === d.REEXPORT_DIRECTION_RAISED,
+        all || r.direction === d.REEXPORT_DIRECTION_RECEIVED,
+      );
+    }),
     createCase: guarded(async (r) => {
       if (r.recipient === '')
         throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', {

@@ -30,6 +30,7 @@ import {
 } from '../records/record-json.js';
 import { violationError } from '../records/validation.js';
 import { categoryName, isOfInterest } from '../records/interest.js';
+import { describeUndertaking } from '../records/undertaking-rules.js';
 import { type AuthorityEndpoint, printable, render, wholeNumber } from './context.js';
 import { ddrLines, registerDestructionCommands } from './destruction-commands.js';
 
@@ -383,6 +384,7 @@ export function describeEvent(e: WeaponEvent): string {
   if (e.endUser) parts.push(`end user ${e.endUser}`);
   if (e.place) parts.push(`at ${e.place}`);
   if (e.agency) parts.push(`by ${e.agency}`);
+  if (e.undertaking) parts.push(describeUndertaking(e.undertaking));
   if (e.details) parts.push(`— ${e.details}`);
   return parts.join('  ');
 }

@@ -27,6 +27,7 @@ import { describeAnswer, reasonName } from '../workflow/case-book.js';
 import { stateName } from '../workflow/state-machine.js';
 import { describeEvent } from './records-commands.js';
 import { importMarks, photosFrom, recordedCheckLines, registerCheckCommand } from './check-commands.js';
+import { flagLines, registerReexportCommands } from './reexport-commands.js';
 import {
   choice,
   connection,
@@ -147,6 +148,7 @@ export function caseText(c: Case): string[] {
       `consent ${x.consentId} for ${x.thirdParticipant}: ${x.decidedAtMs ? (x.granted ? 'granted' : 'refused') : 'open'}${x.conditions ? ` (${x.conditions})` : ''}`,
     );
   for (const d of c.disclosures) lines.push(`disclosed to ${d.thirdParticipant} ${iso(d.disclosedAtMs)} (${d.basis})`);
+  for (const f of c.reexportFlags) lines.push(...flagLines(f));
   lines.push('timeline:');
   for (const t of c.timeline) lines.push(`  ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
   return lines;
@@ -745,6 +747,8 @@ export function registerTraceCommands(program: Command): void {
       ),
     );
 
+  registerReexportCommands(trace, caseText);
+
   trace
     .command('chain')
     .description('show the whole line of supply: every case of the chain, in order')
@@ -768,6 +772,7 @@ export function chainText(chainId: string, cases: readonly Case[]): string[] {
   const lines = [`trace chain ${chainId}: ${cases.map((c) => c.peer).join(' → ')}`];
   cases.forEach((c, i) => {
     lines.push('', `${i + 1}. ${c.caseId} → ${c.peer} (${stateName(c.state)})`);
+    for (const f of c.reexportFlags) lines.push(...flagLines(f, false, '   '));
     for (const t of c.timeline) lines.push(`   ${iso(t.atMs)}  ${t.actor.padEnd(10)} ${t.summary}`);
   });
   return lines;

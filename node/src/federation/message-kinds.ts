@@ -2,6 +2,7 @@ import { ErrorCode, MessageKind, Notice, ResendRequest, TracenetError } from '@t
 import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS } from '../messages/bodies.js';
 import { decodeKeyRevocation, decodeKeyRotation } from '../keys/key-messages.js';
+import { checkReexportNoticeBody } from '../messages/reexport-notice.js';
 
 /** A required text: empty or only white space is MISSING_FIELD (docs/protocol.md 6.2), too long INVALID_FIELD. */
 function requiredText(name: string, value: string, max: number): void {
@@ -53,6 +54,9 @@ export function validateBody(kind: MessageKind, body: Uint8Array): void {
       return;
     case MessageKind.MESSAGE_KIND_RESEND_REQUEST:
       decodeResendRequest(body);
+      return;
+    case MessageKind.MESSAGE_KIND_REEXPORT_NOTICE:
+      checkReexportNoticeBody(body);
       return;
     case MessageKind.MESSAGE_KIND_LOOKUP_QUERY:
     case MessageKind.MESSAGE_KIND_LOOKUP_ANSWER:

@@ -12,6 +12,7 @@ import {
 import { isParticipantId } from '../identity/participant-id.js';
 import { validateRestrictions } from './restrictions.js';
 import { checkWithheld } from './withheld.js';
+import { answerUndertakingViolations } from '../records/undertaking-rules.js';
 import { Violations as SharedViolations } from '../util/violations.js';
 
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -131,6 +132,7 @@ export function validateAnswer(answer: TraceAnswer, prefix: string): void {
     v.missing(`${prefix}.last_legal_record`, 'a traced answer states the last legal record');
   }
   checkWithheld(answer, prefix, v);
+  v.list.push(...answerUndertakingViolations(answer, prefix));
   // protocol 12.2, kind 6: an incomplete answer is INVALID_FIELD whatever its first rule.
   v.throwIfAny('the answer is incomplete', ErrorCode.ERROR_CODE_INVALID_FIELD);
   if (answer.restrictions) validateRestrictions(answer.restrictions, `${prefix}.restrictions`);

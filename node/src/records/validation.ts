@@ -10,6 +10,7 @@ import { isCalendarDate } from '../messages/validation.js';
 import { Violations as SharedViolations, violationError as listError } from '../util/violations.js';
 import { ddrViolations } from './ddr-rules.js';
 import { normaliseSerial } from './normalise.js';
+import { undertakingViolations } from './undertaking-rules.js';
 import {
   COMPONENT_KIND,
   enumShortName,
@@ -171,6 +172,7 @@ function checkEvents(v: Violations, record: WeaponRecord, p: string, latestDate:
   events.forEach((event, i) => {
     const at = `${p}.events[${i}]`;
     checkEvent(v, event, at, latestDate);
+    v.list.push(...undertakingViolations(event, at, latestDate));
     if (event.type === WeaponEventType.WEAPON_EVENT_TYPE_MANUFACTURED && i > 0) {
       v.invalid(
         `${at}.type`,

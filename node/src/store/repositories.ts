@@ -1,4 +1,4 @@
-import { Case, CaseState, HitNotice, NodeEvent, PeerPolicy } from '@tracenet/proto';
+import { Case, CaseState, HitNotice, NodeEvent, PeerPolicy, ReexportFlag } from '@tracenet/proto';
 import { Collection, jsonCodec, protoCodec, type Codec } from './collection.js';
 import { array, boolean, either, literal, number, object, optional, string, type Check } from './schema.js';
 import { padNumber, type Engine, type Operation, type Snapshot, type SpaceName } from './space.js';
@@ -588,6 +588,8 @@ export interface StoreRepositories {
   readonly meta: MetaRepository;
   readonly approvals: ApprovalsRepository;
   readonly access: AccessRepository;
+  /** Re-export flags raised (`r \0 flagId`) and received (`x \0 sender \0 flagId`), docs/protocol.md 18. */
+  readonly reexports: { readonly flags: Collection<ReexportFlag> };
   /**
    * One page of the messages of a direction, in key order (the inbox by arrival, the others by
    * message id); `token` is `next` of the previous page.
@@ -675,6 +677,7 @@ export function createRepositories(engine: Engine): StoreRepositories {
       queue: json('approvals', approvalShape),
       policy: meta(META.approvalPolicy, approvalPolicyShape),
     },
+    reexports: { flags: collection('reexport-flags', protoCodec('flag', ReexportFlag)) },
     access: {
       officers: json('officers', officerShape),
       sessions: json('sessions', sessionShape),

@@ -40,6 +40,9 @@ export const SPACES = [
   'clients',
   // Four-eyes approval (docs/protocol.md 12.12): the steps waiting for a supervisor, by id.
   'approvals',
+  // Re-export flags (docs/protocol.md 18): raised by this node (`r \0 flag id`) and received from
+  // peers (`x \0 sender \0 flag id`).
+  'reexport-flags',
 ] as const;
 export type SpaceName = (typeof SPACES)[number];
 

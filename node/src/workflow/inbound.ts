@@ -23,6 +23,7 @@ import {
   type WorkflowDeps,
 } from './case-book.js';
 import type { Disclosures } from './disclosures.js';
+import type { ReexportFlags } from './reexport-flags.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from '../messages/bodies.js';
 import { kindName, nextState, sends, WORKFLOW_KINDS } from './state-machine.js';
 import { recirculationEntries, recirculationOfAnswer, recirculationOfRequest } from './recirculation.js';
@@ -34,7 +35,7 @@ const OPENS_A_CASE: readonly MessageKind[] = [K.MESSAGE_KIND_TRACE_REQUEST, K.ME
 
 /** The workflow takes the ITI message kinds; the receiver handles the others itself. */
 export function workflowHandles(kind: MessageKind): boolean {
-  return WORKFLOW_KINDS.includes(kind) || DISCLOSURE_KINDS.includes(kind);
+  return WORKFLOW_KINDS.includes(kind) || DISCLOSURE_KINDS.includes(kind) || kind === K.MESSAGE_KIND_REEXPORT_NOTICE;
 }
 
 /**
@@ -48,6 +49,8 @@ export class Inbound {
     private readonly disclosures: Disclosures,
     /** Called with each case a peer's request opened, once it is committed. */
     private readonly opened: (caseId: string) => void,
+    /** Re-export flags (docs/protocol.md 18): raised on answers, received as notices. */
+    private readonly reexports: ReexportFlags,
   ) {}
 
   /**
@@ -59,6 +62,7 @@ export class Inbound {
   async accept(message: InboundMessage, commit: CommitInbound): Promise<void> {
     // Access control before content: a peer that may not open cases here learns nothing more.
     if (OPENS_A_CASE.includes(message.kind)) this.#requireAcceptsRequests(message.sender, message.kind);
+    if (message.kind === K.MESSAGE_KIND_REEXPORT_NOTICE) return this.reexports.accept(message, commit);
     if (DISCLOSURE_KINDS.includes(message.kind)) {
       await this.disclosures.accept(message, decodeDisclosureBody(message.kind, message.body), commit);
       return;
@@ -83,11 +87,12 @@ export class Inbound {
       const next = nextState(c.role, c.state, decoded.kind, 'receive');
       const summary = this.#applyInbound(c, decoded);
       this.book.move(c, next, summary, message.messageId, message.sender);
-      const flagged = this.#recirculationOfAnswer(c, decoded, message.messageId);
-      await commit(
+      const recirculation = this.#recirculationOfAnswer(c, decoded, message.messageId);
+      const withFlags = await this.reexports.withFlags(c, decoded.kind, commit);
+      await withFlags(
         await putCases(this.deps.store, [c]),
-        [caseAudit('case.changed', c), ...flagged.audit],
-        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId), ...flagged.events],
+        [caseAudit('case.changed', c), ...recirculation.audit],
+        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId), ...recirculation.events],
       );
     });
   }

@@ -165,6 +165,7 @@ export function applyRelease<T extends AnswerParts>(input: T, policy: ReleasePol
     ][]) {
       if (out[key] !== '' && !keep(`${at}.${name}`, `history.${name}`, event.type)) out[key] = '';
     }
+    if (event.undertaking) out.undertaking = releaseUndertakingEndUser(event, out, at, withheld, keep);
     return out;
   };
 
@@ -239,4 +240,29 @@ export function validateReleaseRules(rules: readonly ReleaseRule[], prefix: stri
     v.maxLength(`${at}.reason`, r.reason, 'the reason', MAX_WITHHELD_REASON);
   });
   v.throwIfAny('the release rules are not valid', ErrorCode.ERROR_CODE_INVALID_FIELD);
+}
+
+/**
+ * The end user named in an export's undertaking follows the event's own end user (12.11): when the
+ * policy withheld `history[i].end_user`, `history[i].undertaking.end_user` is emptied too and
+ * listed as withheld with the same reason; when the event has no end user of its own, the
+ * `history.end_user` rule decides on the undertaking's directly.
+ */
+function releaseUndertakingEndUser(
+  event: WeaponEvent,
+  released: WeaponEvent,
+  at: string,
+  withheld: WithheldField[],
+  keep: (path: string, field: string, eventType: WeaponEventType | undefined) => boolean,
+): WeaponEvent['undertaking'] {
+  const undertaking = event.undertaking;
+  if (!undertaking || undertaking.endUser === '') return undertaking;
+  const path = `${at}.undertaking.end_user`;
+  if (event.endUser !== '') {
+    if (released.endUser !== '') return undertaking;
+    const own = withheld.find((w) => w.field === `${at}.end_user`);
+    withheld.push({ field: path, reason: own?.reason ?? '', availableOnRequest: own?.availableOnRequest ?? false });
+    return { ...undertaking, endUser: '' };
+  }
+  return keep(path, 'history.end_user', event.type) ? undertaking : { ...undertaking, endUser: '' };
 }

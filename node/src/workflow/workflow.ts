@@ -5,6 +5,7 @@ import {
   DecideConsentRequest,
   type MessageKind,
   type ReasonCode,
+  type ReexportFlag,
   RefuseCaseRequest,
   type RequestCheck,
   RestrictCaseRequest,
@@ -19,6 +20,7 @@ import { DeadlineMonitor } from './deadlines.js';
 import { Disclosures } from './disclosures.js';
 import { Inbound, workflowHandles } from './inbound.js';
 import { type AnswerInput, answerInput, OfficerCommands } from './officer-commands.js';
+import { ReexportFlags } from './reexport-flags.js';
 
 export type { CaseFilter, WorkflowDeps } from './case-book.js';
 export type { AnswerInput } from './officer-commands.js';
@@ -42,13 +44,21 @@ export class Workflow {
   readonly #inbound: Inbound;
   readonly #automatic: AutomaticSteps;
   readonly #deadlines: DeadlineMonitor;
+  readonly #reexports: ReexportFlags;
 
   constructor(private readonly deps: WorkflowDeps) {
     this.#book = new CaseBook(deps);
     this.#commands = new OfficerCommands(deps, this.#book);
     this.#disclosures = new Disclosures(deps, this.#book);
     this.#automatic = new AutomaticSteps(deps, this.#book, this.#commands);
-    this.#inbound = new Inbound(deps, this.#book, this.#disclosures, (caseId) => this.#automatic.run(caseId));
+    this.#reexports = new ReexportFlags(deps, this.#book);
+    this.#inbound = new Inbound(
+      deps,
+      this.#book,
+      this.#disclosures,
+      (caseId) => this.#automatic.run(caseId),
+      this.#reexports,
+    );
     this.#deadlines = new DeadlineMonitor(deps, this.#book);
     if (deps.approvals) this.#carryOut(deps.approvals);
   }
@@ -231,5 +241,17 @@ export class Workflow {
   /** Grants or refuses an open consent request of the requester (requested side). */
   decideConsent(caseId: string, consentId: string, granted: boolean, conditions: string): Promise<Case> {
     return this.#disclosures.decideConsent(caseId, consentId, granted, conditions);
+  }
+
+  // ---- unauthorised re-export (docs/protocol.md section 18) ----------------------------------
+
+  /** Notifies the exporter of a re-export flag of one of our cases, under the answers' restrictions (18.4). */
+  notifyReexport(caseId: string, flagId: string): Promise<Case> {
+    return this.#reexports.notify(caseId, flagId);
+  }
+
+  /** The re-export flags this node raised and received (18.5), newest first. */
+  reexportFlags(raised = true, received = true): Promise<{ raised: ReexportFlag[]; received: ReexportFlag[] }> {
+    return this.#reexports.list(raised, received);
   }
 }
