@@ -194,6 +194,31 @@ describe('the compose screen shows the node check of the draft', () => {
     await page.context().close();
   }, 120_000);
 
+  it('words a reason code it does not know, or whose values do not fit, in the node’s English, as text (ar)', async () => {
+    const page = await openCompose('ar');
+    // A newer node: its answer carries a code this console has no wording for, and a known code
+    // without the values its wording needs. The rest of the answer is the node's own.
+    await page.route(CHECK_URL, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as { check: { traceability: { reasons?: unknown[] } } };
+      body.check.traceability.reasons = [
+        ...(body.check.traceability.reasons ?? []),
+        { code: 'from_a_newer_node', values: {}, text: 'A reason of a newer node <b>bold</b>' },
+        { code: 'within_retention', values: { year: '1998' }, text: '1998 is within the retention period.' },
+      ];
+      await route.fulfill({ response, json: body });
+    });
+    await fillWithoutSerialAndPhotos(page);
+    await waitForScore(page, '55 من 100');
+    const english = page.locator('.compose-node-check .check-reasons li[lang="en"]');
+    await expect
+      .poll(() => english.allTextContents())
+      .toEqual(['A reason of a newer node <b>bold</b>', '1998 is within the retention period.']);
+    expect(await page.locator('.compose-node-check .check-reasons b').count()).toBe(0);
+    await expectAccessible(page);
+    await page.context().close();
+  }, 120_000);
+
   it('says quietly when the node cannot check, and still sends after the browser recommended items are confirmed', async () => {
     const page = await openCompose('en');
     // A poor link: every check is lost on the way.
