@@ -9,7 +9,7 @@ import type { CaseContext, ConformanceCase } from '../case.js';
 import { domainLabel, ed25519Verify } from '../codec/index.js';
 import { CaseFailure, ensureEqual } from '../check.js';
 import { newMessageId } from '../fake-peer.js';
-import { weaponRecord } from '../fixtures.js';
+import { getCase, receivedTrace, traceRequest, weaponRecord } from '../fixtures.js';
 import { ask, openAnswer, query } from './lookups.js';
 
 /** A unique serial for one case. */
@@ -125,6 +125,64 @@ export const DESTRUCTION_CASES: readonly ConformanceCase[] = [
         { valid: verdict.valid, field: verdict.field, rule: verdict.rule },
         { valid: false, field: 'certificate.signature', rule: 'signature' },
         'verdict on a tampered certificate',
+      );
+    },
+  },
+  {
+    id: 'destruction.recirculated-request',
+    section: '19.5',
+    cites: ['12.4'],
+    feature: 'destruction',
+    title:
+      'a trace request for a weapon the node recorded as destroyed, seized after the destruction, opens a case carrying the recirculation finding',
+    async run(ctx) {
+      const s = serial();
+      const { record } = await destroyedRecord(ctx, s);
+      const request = traceRequest({
+        weapon: {
+          markings: {
+            manufacturer: 'Conformance Arms',
+            countryOfManufacture: 'XAA',
+            serialNumber: s,
+            model: 'C-9',
+            type: 1,
+            calibre: '9x19mm',
+            year: 2015,
+          },
+          imports: [],
+          governmentTransfer: undefined,
+          controlComponent: undefined,
+          components: [],
+          manufactureMethod: 0,
+          photos: [],
+          otherInformation: '',
+          serialObliterated: false,
+        },
+      });
+      const trace = await receivedTrace(ctx, {}, request);
+      const c = await getCase(ctx, trace.caseId);
+      const f = c.recirculation;
+      if (!f) throw new CaseFailure('Case.recirculation set on the case the request opened', 'none', 'protocol 19.5');
+      ensureEqual(
+        {
+          destroyedBy: f.destroyedBy,
+          destroyedDate: f.destroyedDate,
+          certificateId: f.certificateId,
+          seenIn: f.seenIn,
+          seenBy: f.seenBy,
+          seenDate: f.seenDate,
+          recordId: f.recordId,
+        },
+        {
+          destroyedBy: ctx.target.participantId,
+          destroyedDate: '2021-02-01',
+          certificateId: record.destruction?.certificateId ?? '',
+          seenIn: 'trace_request',
+          seenBy: trace.peer.participantId,
+          seenDate: request.circumstances?.date ?? '',
+          recordId: record.recordId,
+        },
+        'recirculation',
       );
     },
   },

@@ -133,7 +133,7 @@ export const STATISTICS_CASES: readonly ConformanceCase[] = [
   {
     id: 'statistics.sdg-record-item',
     section: '20.2',
-    cites: ['20.3'],
+    cites: ['20', '20.3'],
     feature: 'authority',
     title:
       'a record seized in the period is an item of SDG 16.4.2 (its record, finding, date, circumstance; not attempted without a trace), and every row adds up',
@@ -210,23 +210,72 @@ export const STATISTICS_CASES: readonly ConformanceCase[] = [
   {
     id: 'statistics.export',
     section: '20.4',
+    cites: ['8.5'],
     feature: 'authority',
     title:
-      'ExportSdgIndicator answers a CSV file with a UTF-8 byte order mark and refuses a missing format (INVALID_FIELD format)',
+      'ExportSdgIndicator answers a CSV file with a UTF-8 byte order mark and no formula cell, audits it as statistics.export, and refuses a missing format (INVALID_FIELD format)',
     async run(ctx) {
+      const serial = `SX-${newMessageId()
+        .replace(/[^A-Za-z0-9]/g, '')
+        .slice(0, 10)
+        .toUpperCase()}`;
+      const base = weaponRecord(serial);
+      const marking = {
+        ...base.manufacture,
+        manufacturer: '=HYPERLINK("http://conformance.example")',
+      } as WeaponRecord['manufacture'];
+      const seized = {
+        ...(base.events?.[0] ?? {}),
+        type: WeaponEventType.WEAPON_EVENT_TYPE_SEIZED,
+        date: '2016-03-01',
+        agency: 'Conformance Customs',
+        circumstance: SeizureCircumstance.SEIZURE_CIRCUMSTANCE_CRIME,
+      };
+      await ctx.target.records.call('putRecord', {
+        record: WeaponRecord.fromPartial({
+          ...base,
+          manufacture: marking,
+          secondaryMarks: [],
+          events: [...(base.events ?? []).slice(0, 1), seized],
+        }),
+      });
+      const sinceMs = Date.now() - 1000;
       await withStatistics(ctx, async (client) => {
-        const period = { year: '', period: { fromDate: '2016-02-01', toDate: '2016-02-01' } };
+        const period = { year: '', period: { fromDate: '2016-03-01', toDate: '2016-03-01' } };
         const file = ensureOk(
           await ctx.call(client.call('exportSdgIndicator', { period, format: ExportFormat.EXPORT_FORMAT_CSV })),
           'ExportSdgIndicator',
         );
         ensureEqual([...file.content.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'the first bytes of the CSV');
         ensureEqual(file.mediaType.split(';')[0], 'text/csv', 'media_type');
+        const text = Buffer.from(file.content).subarray(3).toString('utf8');
+        if (!text.includes(`"'=HYPERLINK(""http://conformance.example"")"`))
+          throw new CaseFailure(
+            "the manufacturer =HYPERLINK(...) written as '=HYPERLINK(...), quoted",
+            text.split('\r\n').find((l) => l.includes('HYPERLINK')) ?? 'no such cell',
+            'protocol 20.4',
+          );
         const none = await ctx.call(
           client.call('exportSdgIndicator', { period, format: ExportFormat.EXPORT_FORMAT_UNSPECIFIED }),
         );
         ensureRefused(none, { code: E.ERROR_CODE_INVALID_FIELD, field: 'format', rule: 'format' });
       });
+      const { entries } = await ctx.target.authority.call('listAudit', {
+        officerId: '',
+        clientId: '',
+        sinceMs,
+        untilMs: 0,
+        limit: 1000,
+        cursor: '',
+      });
+      const exports = entries
+        .filter((e) => e.type === 'statistics.export')
+        .map((e) => JSON.parse(e.fieldsJson) as Record<string, unknown>);
+      ensureEqual(
+        exports.map((f) => [f.from, f.to, f.format]),
+        [['2016-03-01', '2016-03-01', 'csv']],
+        'the statistics.export entries of this case (the refused export writes none)',
+      );
     },
   },
 ];

@@ -237,6 +237,11 @@ export const VARIANTS: readonly BrokenVariant[] = [
     caughtBy: ['destruction.lookup-hit'],
   },
   {
+    name: 'misses-recirculated-requests',
+    breaks: 'protocol 19.5: a trace request for a weapon recorded as destroyed is not flagged',
+    caughtBy: ['destruction.recirculated-request'],
+  },
+  {
     name: 'signs-certificates-without-domain',
     breaks: 'protocol 19.3: destruction certificates signed without their domain label',
     caughtBy: ['destruction.certificate'],

@@ -1,12 +1,5 @@
 import type { ServiceRegistrar } from './service-table.js';
-import {
-  ErrorCode,
-  type Period,
-  type ReexportReport,
-  type StatisticsServer,
-  StatisticsService,
-  TracenetError,
-} from '@tracenet/proto';
+import { type StatisticsServer, StatisticsService } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { Statistics } from '../stats/statistics.js';
 import { type AuthorityCredentials, decodingTolerantly, guardedUnary } from './grpc-handlers.js';
@@ -14,11 +7,6 @@ import { type AuthorityCredentials, decodingTolerantly, guardedUnary } from './g
 /** What the Statistics service needs from the node. */
 export interface StatisticsServiceDeps {
   readonly statistics: Statistics;
-  /**
-   * The re-export flags by state (docs/protocol.md 18), provided by the re-export part of the
-   * node; absent: GetReexportReport answers UNIMPLEMENTED.
-   */
-  readonly reexportReport?: (period: Period | undefined) => Promise<ReexportReport>;
   readonly logger: Logger;
   readonly token: AuthorityCredentials;
 }
@@ -31,7 +19,7 @@ export interface StatisticsServiceDeps {
  *
  * @example
  * ```ts
- * addStatisticsService(server, { statistics, logger, token });
+ * addStatisticsService(server, { statistics, clock, logger, token });
  * ```
  */
 export function addStatisticsService(server: ServiceRegistrar, deps: StatisticsServiceDeps): void {
@@ -42,17 +30,7 @@ export function addStatisticsService(server: ServiceRegistrar, deps: StatisticsS
     getSdgIndicator: guarded((request) => statistics.sdg(request)),
     exportSdgIndicator: guarded((request) => statistics.exportSdg(request)),
     getTracingPerformance: guarded((request) => statistics.tracing(request)),
-    getReexportReport: guarded(async (request) => {
-      if (!deps.reexportReport)
-        throw new TracenetError(
-          ErrorCode.ERROR_CODE_UNIMPLEMENTED,
-          'the re-export report is not available on this node',
-          {
-            rule: 'unimplemented',
-          },
-        );
-      return deps.reexportReport(request.period);
-    }),
+    getReexportReport: guarded((request) => statistics.reexport(request)),
   };
   server.addService(decodingTolerantly(StatisticsService), implementation);
 }

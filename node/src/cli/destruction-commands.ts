@@ -5,6 +5,7 @@ import {
   DestructionCertificateBody,
   DestructionState,
   ErrorCode,
+  type RecirculationFinding,
   type RecordDestructionRequest,
   type RecordsClient,
   TracenetError,
@@ -87,6 +88,24 @@ export function ddrLines(r: WeaponRecord): string[] {
     );
   }
   return lines;
+}
+
+const SEEN_IN: Readonly<Record<string, string>> = {
+  trace_request: 'in a trace request',
+  trace_answer: "in the answer's history",
+  lookup: 'in a lookup',
+  record: 'in a record',
+};
+
+/**
+ * The line `tracenet trace show` prints for a case whose weapon was recorded as destroyed and
+ * turned up again (docs/protocol.md 19.5).
+ */
+export function recirculationLine(f: RecirculationFinding): string {
+  const certificate = f.certificateId ? `, certificate ${f.certificateId}` : '';
+  const record = f.recordId ? ` (our record ${f.recordId})` : '';
+  const seen = f.seenDate ? `, seized again on ${f.seenDate}` : ', seized again';
+  return `RECIRCULATED AFTER RECORDED DESTRUCTION: destroyed by ${f.destroyedBy} on ${f.destroyedDate}${certificate}${record}${seen} (seen ${SEEN_IN[f.seenIn] ?? f.seenIn}${f.seenBy ? ` by ${f.seenBy}` : ''})`;
 }
 
 function describeVerdict(v: VerifyDestructionCertificateResponse): string[] {

@@ -30,7 +30,7 @@ import {
 } from '../records/record-json.js';
 import { violationError } from '../records/validation.js';
 import { categoryName, isOfInterest } from '../records/interest.js';
-import { describeUndertaking } from '../records/undertaking-rules.js';
+import { describeUndertaking } from '../messages/undertaking-rules.js';
 import { type AuthorityEndpoint, printable, render, wholeNumber } from './context.js';
 import { ddrLines, registerDestructionCommands } from './destruction-commands.js';
 

@@ -8,7 +8,7 @@ import {
   type ReexportFlag,
 } from '@tracenet/proto';
 import { connectUnary, type UnaryClient } from '../api/unary-client.js';
-import { describeUndertaking } from '../records/undertaking-rules.js';
+import { describeUndertaking } from '../messages/undertaking-rules.js';
 import { connection, dataOption, jsonOption, output } from './context.js';
 import { describeEvent } from './records-commands.js';
 

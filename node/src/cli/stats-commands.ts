@@ -18,12 +18,17 @@ import { connectUnary, type UnaryClient } from '../api/unary-client.js';
 import { categoryLabel, circumstanceLabel, statusLabel, weaponTypeLabel } from '../stats/sdg.js';
 import { connection, dataOption, jsonOption, output, printable } from './context.js';
 
+/** The largest report or export the CLI accepts: 256 MiB. */
+const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
 async function withStatistics<T>(
   dataDir: string,
   work: (client: UnaryClient<StatisticsServer>) => Promise<T>,
 ): Promise<T> {
   const { address, token, channel } = await connection(dataDir);
-  const client = connectUnary<StatisticsServer>(StatisticsClient, address, token, channel);
+  // A year of a large state's items is more than gRPC's default 4 MiB per answer.
+  const options = { ...channel.options, 'grpc.max_receive_message_length': MAX_ANSWER_BYTES };
+  const client = connectUnary<StatisticsServer>(StatisticsClient, address, token, { ...channel, options });
   try {
     return await work(client);
   } finally {
@@ -105,13 +110,15 @@ export function sdgText(report: SdgReport): string[] {
     '',
   ];
   const section = (title: string, rows: readonly SdgRow[]) => {
-    lines.push(title, ...table([SDG_HEADER[0] ?? '', ...SDG_HEADER.slice(1)], rows.map(sdgCells)), '');
+    // The table's name heads its first column.
+    const cells = rows.map((row) => [`  ${row.label}`, ...sdgCells(row).slice(1)]);
+    lines.push(...table([title, ...SDG_HEADER.slice(1)], cells, ''), '');
   };
   section('Firearms', total ? [total] : []);
   section('By type', report.byType);
   section('By circumstance', report.byCircumstance);
   section('By manufacturer and model', report.byModel);
-  section('Parts, accessories and ammunition (quantities)', report.otherItems);
+  section('Parts, accessories, ammunition', report.otherItems);
   lines.push(`Items (${report.items.length}): what each figure counts`);
   report.items.forEach((item, i) => {
     const what = [item.manufacturer, item.model].filter((s) => s !== '').join(' ') || 'not described';
@@ -169,10 +176,11 @@ export function tracingText(p: TracingPerformance): string[] {
   const period = p.period ? `${p.period.fromDate} to ${p.period.toDate}` : 'all requests';
   const lines = [`Tracing performance — ${p.participant} — ${period}`, ''];
   lines.push(
-    ...table(TRACING_HEADER, [
-      directionCells('Sent (we asked)', p.sent),
-      directionCells('Received (we were asked)', p.received),
-    ]),
+    ...table(
+      ['Overall', ...TRACING_HEADER.slice(1)],
+      [directionCells('  Sent (we asked)', p.sent), directionCells('  Received (we were asked)', p.received)],
+      '',
+    ),
   );
   const refusals = (label: string, f: DirectionFigures | undefined) => {
     if (f && f.refusedByReason.length > 0)
@@ -183,13 +191,13 @@ export function tracingText(p: TracingPerformance): string[] {
   refusals('Sent', p.sent);
   refusals('Received', p.received);
   if (p.peers.length > 0) {
-    lines.push('', 'By peer');
+    lines.push('');
     const rows: string[][] = [];
     for (const peer of p.peers) {
-      rows.push(directionCells(`${peer.peer}  sent`, peer.sent));
-      rows.push(directionCells(`${' '.repeat(peer.peer.length)}  received`, peer.received));
+      rows.push(directionCells(`  ${peer.peer}  sent`, peer.sent));
+      rows.push(directionCells(`  ${' '.repeat(peer.peer.length)}  received`, peer.received));
     }
-    lines.push(...table(TRACING_HEADER, rows));
+    lines.push(...table(['By peer', ...TRACING_HEADER.slice(1)], rows, ''));
   }
   lines.push(
     '',
@@ -275,6 +283,12 @@ export function registerStatsCommands(program: Command): Command {
     .addOption(jsonOption())
     .action(async (options: { period?: string; by?: string; data: string; json?: boolean }) => {
       const period = options.period === undefined ? undefined : periodArgument(options.period);
+      if (period && period.year !== '' && !/^\d{4}$/.test(period.year))
+        throw new TracenetError(
+          ErrorCode.ERROR_CODE_INVALID_FIELD,
+          `--period ${JSON.stringify(options.period)}: a year (2026) or two dates (2026-01-01..2026-06-30)`,
+          { field: 'period', rule: 'period' },
+        );
       const request: TracingPerformanceRequest = {
         period:
           period === undefined

@@ -41,6 +41,7 @@ import {
   pagingOptions,
   readInput,
 } from './context.js';
+import { recirculationLine } from './destruction-commands.js';
 
 const REASONS: Record<string, ReasonCode> = {
   investigation: ReasonCode.REASON_CODE_ONGOING_CRIMINAL_INVESTIGATION,
@@ -101,6 +102,7 @@ export function caseText(c: Case): string[] {
       `${undeliveredMark(u)}: the ${u.what} to ${u.recipient} (${iso(u.atMs)}, message ${u.messageId})${u.reason ? `: ${u.reason}` : ''}; withdraw the case or ask again`,
     );
   }
+  if (c.recirculation) lines.push(recirculationLine(c.recirculation));
   if (c.request?.hitReference) lines.push(`opened from the hit ${c.request.hitReference} of a lookup`);
   const m = c.request?.weapon?.markings;
   if (m)

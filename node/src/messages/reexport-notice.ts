@@ -1,7 +1,7 @@
 import { type FieldViolation, ReexportNotice, type ReexportHop, WeaponEventType } from '@tracenet/proto';
 import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
 import { isParticipantId } from '../identity/participant-id.js';
-import { undertakingRuleViolations, undertakingViolations } from '../records/undertaking-rules.js';
+import { undertakingRuleViolations, undertakingViolations } from './undertaking-rules.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';
 import { violationError } from '../util/violations.js';
 import { isCalendarDate } from './validation.js';

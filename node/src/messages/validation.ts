@@ -12,7 +12,7 @@ import {
 import { isParticipantId } from '../identity/participant-id.js';
 import { validateRestrictions } from './restrictions.js';
 import { checkWithheld } from './withheld.js';
-import { answerUndertakingViolations } from '../records/undertaking-rules.js';
+import { answerUndertakingViolations } from './undertaking-rules.js';
 import { Violations as SharedViolations } from '../util/violations.js';
 
 const ID = /^[A-Za-z0-9_-]{16,64}$/;

@@ -10,7 +10,7 @@ import { isCalendarDate } from '../messages/validation.js';
 import { Violations as SharedViolations, violationError as listError } from '../util/violations.js';
 import { ddrViolations } from './ddr-rules.js';
 import { normaliseSerial } from './normalise.js';
-import { undertakingViolations } from './undertaking-rules.js';
+import { undertakingViolations } from '../messages/undertaking-rules.js';
 import {
   COMPONENT_KIND,
   enumShortName,

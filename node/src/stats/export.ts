@@ -170,10 +170,15 @@ function sheetXml(sheet: Sheet): string {
   rows.push(rowXml(1, [sheet.title], 1));
   rows.push(rowXml(3, sheet.header, 1));
   sheet.rows.forEach((cells, i) => rows.push(rowXml(4 + i, cells, 0)));
+  // Columns as wide as their longest text below the title (8 to 60 characters), so that a sheet opens readable.
+  const widths = sheet.header.map((h, c) =>
+    Math.min(60, Math.max(8, h.length + 2, ...sheet.rows.map((r) => String(r[c] ?? '').length + 2))),
+  );
+  const cols = widths.map((w, c) => `<col min="${c + 1}" max="${c + 1}" width="${w}" customWidth="1"/>`).join('');
   return (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
     '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' +
-    `<sheetData>${rows.join('')}</sheetData></worksheet>`
+    `<cols>${cols}</cols><sheetData>${rows.join('')}</sheetData></worksheet>`
   );
 }
 

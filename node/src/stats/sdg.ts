@@ -103,6 +103,37 @@ function identityOfRequest(request: TraceRequest, aliases: AliasTable): WeaponId
   );
 }
 
+/**
+ * Things with a weapon identity, indexed by manufacturer and serial: {@link sameWeapon} needs both,
+ * so only things sharing one such key are compared (a year of seizures against thousands of
+ * traces stays linear, not a product).
+ */
+class IdentityIndex<T> {
+  readonly #byKey = new Map<string, T[]>();
+  constructor(private readonly identityOf: (thing: T) => WeaponIdentity) {}
+
+  add(thing: T): void {
+    const identity = this.identityOf(thing);
+    if (identity.manufacturer === '') return;
+    for (const serial of identity.serials) {
+      const key = `${identity.manufacturer}\u0000${serial}`;
+      const list = this.#byKey.get(key);
+      if (list) list.push(thing);
+      else this.#byKey.set(key, [thing]);
+    }
+  }
+
+  /** The things that are the same weapon as `identity`, in the order they were added. */
+  find(identity: WeaponIdentity): T[] {
+    if (identity.manufacturer === '') return [];
+    const found = new Set<T>();
+    for (const serial of identity.serials)
+      for (const thing of this.#byKey.get(`${identity.manufacturer}\u0000${serial}`) ?? [])
+        if (sameWeapon(identity, this.identityOf(thing))) found.add(thing);
+    return [...found];
+  }
+}
+
 /** One chain of requester cases, first case first. */
 interface Chain {
   readonly first: Case;
@@ -130,17 +161,17 @@ const RESPONDED = new Set([
 /** Where one chain stands (docs/statistics.md 2.3), with the sentence that says why. */
 function chainStatus(chain: Chain): { status: SdgStatus; basis: string } {
   const sent = chain.cases.filter((c) => c.state !== CaseState.CASE_STATE_DRAFT);
+  const sentIds = new Set(sent.map((c) => c.caseId));
   if (sent.length === 0)
     return { status: SdgStatus.SDG_STATUS_NOT_ATTEMPTED, basis: `case ${chain.first.caseId} is a draft, never sent` };
   for (const c of sent) {
     if (tracedAnswer(c)) {
       const at = reachedAt(c, RESPONDED);
+      // The answer says TRACED, or only the partial answer of a restriction does.
       const how =
-        c.state === CaseState.CASE_STATE_RESTRICTED ||
-        (c.restriction?.partialAnswer?.outcome === TraceOutcome.TRACE_OUTCOME_TRACED &&
-          c.answer?.outcome !== TraceOutcome.TRACE_OUTCOME_TRACED)
-          ? 'answered TRACED in part (restricted)'
-          : 'answered TRACED';
+        c.answer?.outcome === TraceOutcome.TRACE_OUTCOME_TRACED
+          ? 'answered TRACED'
+          : 'answered TRACED in part (restricted)';
       return {
         status: SdgStatus.SDG_STATUS_TRACED,
         basis: `case ${c.caseId}: ${c.peer} ${how}${at > 0 ? ` on ${dateOf(at)}` : ''}`,
@@ -157,7 +188,8 @@ function chainStatus(chain: Chain): { status: SdgStatus; basis: string } {
       (a) => a?.outcome === TraceOutcome.TRACE_OUTCOME_REFERRED,
     );
     const open = c.state === CaseState.CASE_STATE_ANSWERED || c.state === CaseState.CASE_STATE_RESTRICTED;
-    if (referred && open && c.nextCaseIds.length === 0)
+    // A follow-on still in draft has not taken the trace on yet.
+    if (referred && open && !c.nextCaseIds.some((id) => sentIds.has(id)))
       return {
         status: SdgStatus.SDG_STATUS_PENDING,
         basis: `case ${c.caseId}: ${c.peer} referred the trace to ${referred.referral?.participant || 'another participant'}, not yet followed on`,
@@ -245,24 +277,24 @@ function caseIdsOf(chains: readonly Chain[]): string[] {
 export function computeSdg(inputs: SdgInputs): SdgReport {
   const { period, aliases } = inputs;
   const chains = chainsOf(inputs.cases, aliases);
+  const chainIndex = new IdentityIndex<Chain>((chain) => chain.identity);
+  for (const chain of chains) chainIndex.add(chain);
+  const order = new Map(chains.map((chain, i) => [chain, i]));
   const items: SdgItem[] = [];
-  const recordIdentities: WeaponIdentity[] = [];
+  const recordIdentities = new IdentityIndex<WeaponIdentity>((identity) => identity);
   const records = [...inputs.records].sort((a, b) => a.recordId.localeCompare(b.recordId));
   for (const record of records) {
     const event = record.events.find((e) => FINDING_EVENTS.has(e.type) && inPeriod(e.date, period));
     if (!event) continue;
     const identity = identityOfRecord(record, aliases);
-    recordIdentities.push(identity);
+    recordIdentities.add(identity);
     const category =
       record.itemCategory === ItemCategory.ITEM_CATEGORY_UNSPECIFIED
         ? ItemCategory.ITEM_CATEGORY_FIREARM
         : record.itemCategory;
     const firearm = category === ItemCategory.ITEM_CATEGORY_FIREARM;
-    // A part or a lot is traced through its own marking; a lot of ammunition has no serial to match.
-    const mine =
-      identity.manufacturer === '' || identity.serials.length === 0
-        ? []
-        : chains.filter((chain) => sameWeapon(identity, chain.identity));
+    // The chains of this weapon: none for a record without a manufacturer or a serial.
+    const mine = chainIndex.find(identity).sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
     const { status, basis } = itemStatus(mine, record);
     const finding = FINDING_EVENTS.get(event.type) ?? '';
     items.push({
@@ -283,17 +315,18 @@ export function computeSdg(inputs: SdgInputs): SdgReport {
   // Weapons known only from a trace request: first requests whose circumstances fall in the period
   // and whose weapon is none of the records above; requests for one weapon make one item.
   const loose: Chain[][] = [];
+  const groups = new IdentityIndex<Chain[]>((group) => (group[0] as Chain).identity);
   for (const chain of chains) {
     const circumstances = chain.first.request?.circumstances;
     const finding = FINDING_KINDS.get(circumstances?.kind ?? FindingKind.FINDING_KIND_UNSPECIFIED);
     if (!circumstances || !finding || !inPeriod(circumstances.date, period)) continue;
-    if (recordIdentities.some((identity) => sameWeapon(identity, chain.identity))) continue;
-    const group =
-      chain.identity.manufacturer === ''
-        ? undefined
-        : loose.find((g) => sameWeapon((g[0] as Chain).identity, chain.identity));
+    if (recordIdentities.find(chain.identity).length > 0) continue;
+    const group = groups.find(chain.identity)[0];
     if (group) group.push(chain);
-    else loose.push([chain]);
+    else {
+      loose.push([chain]);
+      groups.add(loose.at(-1) as Chain[]);
+    }
   }
   for (const group of loose) {
     const first = (group[0] as Chain).first;

@@ -2,6 +2,7 @@ import {
   type Case,
   CaseRole,
   CaseState,
+  ErrorCode,
   type ExportedFile,
   ExportFormat,
   type ExportSdgIndicatorRequest,
@@ -11,15 +12,27 @@ import {
   type SdgReport,
   type TracingPerformance,
   type TracingPerformanceRequest,
+  TracenetError,
+  WeaponEventType,
   WeaponRecord,
+  type ReexportReport,
+  type ReexportReportRequest,
 } from '@tracenet/proto';
+
+const FINDINGS: ReadonlySet<WeaponEventType> = new Set([
+  WeaponEventType.WEAPON_EVENT_TYPE_SEIZED,
+  WeaponEventType.WEAPON_EVENT_TYPE_FOUND,
+  WeaponEventType.WEAPON_EVENT_TYPE_SURRENDERED,
+]);
 import type { Journal } from '../audit/audit-log.js';
+import { reexportReport } from '../workflow/reexport.js';
+import { ReexportFlagRepository } from '../workflow/reexport-flags.js';
 import type { AliasTable } from '../records/alias-table.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { exportSdg } from './export.js';
 import { computePerformance } from './performance.js';
-import { periodOf, sdgPeriodOf } from './period.js';
+import { inPeriod, periodOf, type ReportingPeriod, sdgPeriodOf } from './period.js';
 import { computeSdg } from './sdg.js';
 
 /** What the statistics need from the node. */
@@ -61,7 +74,7 @@ export class Statistics {
   async sdg(request: SdgIndicatorRequest | undefined, fieldPrefix = ''): Promise<SdgReport> {
     const nowMs = this.#deps.clock.now();
     const period = sdgPeriodOf(request, nowMs, fieldPrefix);
-    const [records, cases] = await Promise.all([this.#records(), this.#cases()]);
+    const [records, cases] = await Promise.all([this.#records(period), this.#cases()]);
     return computeSdg({
       participant: this.#deps.participant,
       period,
@@ -79,7 +92,11 @@ export class Statistics {
   async exportSdg(request: ExportSdgIndicatorRequest): Promise<ExportedFile> {
     const format = FORMAT_NAMES[request.format];
     // The format is checked before the figures are computed: a wrong request costs nothing.
-    if (format === undefined) exportSdg({} as SdgReport, request.format);
+    if (format === undefined)
+      throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'format must be CSV, XLSX or JSON', {
+        field: 'format',
+        rule: 'format',
+      });
     const report = await this.sdg(request.period, 'period');
     const file = exportSdg(report, request.format);
     await this.#deps.journal.write(
@@ -100,6 +117,20 @@ export class Statistics {
       ],
     );
     return file;
+  }
+
+  /**
+   * Re-export flags by state (docs/protocol.md 18.6): every flag this node raised and received
+   * when no period is given, else those of the period (the rules of `periodOf`).
+   */
+  async reexport(request: ReexportReportRequest): Promise<ReexportReport> {
+    const given = request.period !== undefined && (request.period.fromDate !== '' || request.period.toDate !== '');
+    const period = given && request.period ? periodOf(request.period, 'period', this.#deps.clock.now()) : undefined;
+    const { raised, received } = await new ReexportFlagRepository(this.#deps.store).all();
+    return reexportReport(raised, received, {
+      fromDate: period?.fromDate ?? '',
+      toDate: period?.toDate ?? '',
+    });
   }
 
   /** Tracing performance, overall and with `by_peer` per peer; the period is optional. */
@@ -129,16 +160,23 @@ export class Statistics {
     });
   }
 
-  async #records(): Promise<WeaponRecord[]> {
+  /** The records with a seizure, finding or surrender in the period: only they can be items (20.2). */
+  async #records(period: ReportingPeriod): Promise<WeaponRecord[]> {
     const records: WeaponRecord[] = [];
-    for await (const stored of this.#deps.store.records.records.values())
-      records.push(WeaponRecord.decode(Buffer.from(stored.record, 'base64')));
+    for await (const stored of this.#deps.store.records.records.values()) {
+      const record = WeaponRecord.decode(Buffer.from(stored.record, 'base64'));
+      if (record.events.some((e) => FINDINGS.has(e.type) && inPeriod(e.date, period))) records.push(record);
+    }
     return records;
   }
 
   async #cases(): Promise<Case[]> {
     const cases: Case[] = [];
-    for await (const c of this.#deps.store.cases.all()) cases.push(c);
+    for await (const c of this.#deps.store.cases.all()) {
+      // Photos (up to 1 MiB each, 12.3) count for nothing here: a year of cases is not held with them.
+      for (const photo of c.request?.weapon?.photos ?? []) photo.content = Buffer.alloc(0);
+      cases.push(c);
+    }
     return cases;
   }
 }

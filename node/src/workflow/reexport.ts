@@ -29,6 +29,10 @@ export const REEXPORTED = 'reexported';
 export const FOUND_IN_THIRD_STATE = 'found_in_third_state';
 
 const E = WeaponEventType;
+/** At most this many flags from one analysis of a chain (docs/protocol.md 18.7). */
+export const MAX_FINDINGS = 100;
+/** At most this many (export, later export) pairs looked at in one analysis. */
+const MAX_STEPS = 1_000_000;
 /** States in which the requested participant has responded to a trace (an answer, a restriction, a refusal). */
 const RESPONDED = new Set<CaseState>([
   CaseState.CASE_STATE_ANSWERED,
@@ -119,7 +123,7 @@ const underUndertaking = (h: ReexportHop): boolean => {
  *   in the chain, D's answer shows no export at all, and the undertaking records no authorisation
  *   for the requester. Evidence: X's export, D's import, the requester's finding.
  *
- * Findings are deduplicated by {@link flagKey}.
+ * Findings are deduplicated by {@link flagKey}; one analysis gives at most {@link MAX_FINDINGS}.
  *
  * @example
  * ```ts
@@ -134,17 +138,40 @@ export function findReexports(selfId: string, chainId: string, cases: readonly C
       .map((c) => c.peer),
   );
   const out = new Map<string, ReexportFinding>();
-  for (const origin of hops.filter(underUndertaking)) {
+  const bySource = new Map<string, ReexportHop[]>();
+  for (const h of hops) {
+    const list = bySource.get(h.source);
+    if (list) list.push(h);
+    else bySource.set(h.source, [h]);
+  }
+  const origins = new Map<string, ReexportHop>();
+  for (const h of hops.filter(underUndertaking)) {
+    const key = [h.source, h.event?.destination, h.event?.undertaking?.certificateReference, h.event?.date].join(
+      '\u0000',
+    );
+    if (!origins.has(key)) origins.set(key, h);
+  }
+  // A hostile answer cannot make the analysis run long: pairs of exports looked at are bounded.
+  let steps = 0;
+  for (const origin of origins.values()) {
+    if (out.size >= MAX_FINDINGS || steps > MAX_STEPS) break;
     const event = origin.event as WeaponEvent;
     const undertaking = event.undertaking;
     const exporter = origin.source;
     const state = event.destination;
     const authorised = new Set(undertaking?.authorisations.map((a) => a.destination));
-    const ofState = hops.filter((h) => h.source === state);
+    const ofState = bySource.get(state) ?? [];
     const imported = ofState.find(
       (h) => h.event?.type === E.WEAPON_EVENT_TYPE_IMPORTED && (h.event.origin === exporter || h.event.origin === ''),
     );
     const exports = ofState.filter((h) => h.event?.type === E.WEAPON_EVENT_TYPE_EXPORTED);
+    // One export per destination is enough to judge it: the latest (the date rule below is "not before").
+    const latest = new Map<string, ReexportHop>();
+    for (const h of exports) {
+      const d = h.event?.destination ?? '';
+      const kept = latest.get(d);
+      if (!kept || (h.event?.date ?? '') >= (kept.event?.date ?? '')) latest.set(d, h);
+    }
     const add = (kind: string, laterState: string, last: ReexportHop) => {
       const finding: ReexportFinding = {
         exporter,
@@ -158,7 +185,9 @@ export function findReexports(selfId: string, chainId: string, cases: readonly C
       const key = flagKey(finding);
       if (!out.has(key)) out.set(key, finding);
     };
-    for (const later of exports) {
+    for (const later of latest.values()) {
+      steps += 1;
+      if (out.size >= MAX_FINDINGS || steps > MAX_STEPS) break;
       const e = later.event as WeaponEvent;
       if (e.destination === exporter || e.destination === state || !isParticipantId(e.destination)) continue;
       if (event.date !== '' && e.date !== '' && e.date < event.date) continue;

@@ -318,5 +318,18 @@ describe('SDG 16.4.2 of the demo federation', () => {
     expect(tracing.stdout).toMatch(/^ {2}KEN {2}sent +4 +4 +3 /m);
     const json = JSON.parse((await cli('stats', 'tracing', '--json')).stdout) as { sent: { requests: number } };
     expect(json.sent.requests).toBe(5);
+    // A period that is none: one line naming the rule, before anything is asked of the node.
+    const refused = await cli('stats', 'tracing', '--period', '20x6').then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused?.code).toBe(3);
+    expect(refused?.stderr).toBe(
+      'tracenet: INVALID_FIELD: --period "20x6": a year (2026) or two dates (2026-01-01..2026-06-30) (period)\n',
+    );
+    const impossible = await cli('stats', 'sdg', '--period', '2026-02-30..2026-03-01').catch(
+      (e: { stderr: string }) => e,
+    );
+    expect(impossible.stderr).toContain('INVALID_FIELD: period.from_date "2026-02-30" is not a calendar date');
   });
 });

@@ -19,6 +19,7 @@ import {
 } from '@tracenet/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
+import { caseText } from '../../src/cli/trace-commands.js';
 import { sodium } from '../../src/crypto/sodium.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
 import { signCertificate } from '../../src/records/destruction.js';
@@ -67,7 +68,7 @@ const pistol = (): WeaponRecord =>
         certificateId: '',
       },
     },
-    { serialNumber: SERIAL, model: 'FNX-45', type: 3, calibre: '.45 ACP', year: 2011 },
+    { serialNumber: SERIAL, model: 'FNX-45', type: 1, calibre: '.45 ACP', year: 2011 },
   );
 
 let bel: TestNode;
@@ -339,7 +340,7 @@ describe('a weapon recorded destroyed that turns up again', () => {
     );
     const request = traceRequest(
       {},
-      { serialNumber: SERIAL, model: 'FNX-45', type: 3, calibre: '.45 ACP', year: 2011 },
+      { serialNumber: SERIAL, model: 'FNX-45', type: 1, calibre: '.45 ACP', year: 2011 },
     );
     const mine = await fra.node.workflow.createCase('BEL', request, true);
     let theirs = '';
@@ -360,6 +361,9 @@ describe('a weapon recorded destroyed that turns up again', () => {
       seenDate: '2025-12-02',
       recordId,
     });
+    expect(caseText(requested)).toContain(
+      `RECIRCULATED AFTER RECORDED DESTRUCTION: destroyed by BEL on 2025-01-10, certificate ${body.certificateId} (our record ${recordId}), seized again on 2025-12-02 (seen in a trace request by FRA)`,
+    );
     const flagged = await eventsOf(bel, NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED);
     expect(flagged.at(-1)).toMatchObject({ caseId: theirs, peer: 'FRA' });
     // The created case and its finding are one write: the case.created entry is followed by the flag.
@@ -375,6 +379,9 @@ describe('a weapon recorded destroyed that turns up again', () => {
       seenBy: 'FRA',
       seenDate: '2025-12-02',
     });
+    expect(caseText(requester).join('\n')).toContain(
+      'RECIRCULATED AFTER RECORDED DESTRUCTION: destroyed by BEL on 2025-01-10, certificate',
+    );
     expect((await eventsOf(fra, NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED)).at(-1)).toMatchObject({
       caseId: mine.caseId,
       peer: 'BEL',
@@ -393,7 +400,7 @@ describe('a weapon recorded destroyed that turns up again', () => {
           circumstance: 0,
         },
       },
-      { serialNumber: SERIAL, model: 'FNX-45', type: 3, calibre: '.45 ACP', year: 2011 },
+      { serialNumber: SERIAL, model: 'FNX-45', type: 1, calibre: '.45 ACP', year: 2011 },
     );
     const mine = await fra.node.workflow.createCase('BEL', request, true);
     let theirs = '';
@@ -432,5 +439,33 @@ describe('a weapon recorded destroyed that turns up again', () => {
     expect((await eventsOf(bel, NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED)).at(-1)?.summary).toContain(
       'seized on 2025-11-30',
     );
+  });
+});
+
+describe('certificates across a key rotation of their issuer', () => {
+  it('stay valid: on the issuer with its retired key, on a pinned peer during the grace', async () => {
+    const before = DestructionCertificateBody.decode(certificate.body).issuerKeyId;
+    const rotation = await bel.node.rotateKeys({ graceMs: 3_600_000 });
+    expect(rotation.keyId).not.toBe(before);
+    await waitFor(() => ken.node.peers.get('BEL')?.body.keyId === rotation.keyId, 15_000, 'KEN to pin BEL’s new card');
+    expect(await belRecords.call('verifyDestructionCertificate', { certificate })).toMatchObject({ valid: true });
+    expect(await kenRecords.call('verifyDestructionCertificate', { certificate })).toMatchObject({ valid: true });
+
+    // A destruction recorded after the rotation is signed with the new key.
+    const { record } = await bel.node.records.put({
+      ...pistol(),
+      manufacture: { ...pistol().manufacture!, serialNumber: 'AFTER-ROTATION-1' },
+    });
+    const done = await belRecords.call('recordDestruction', {
+      recordId: record.recordId,
+      destroyedDate: '2025-03-01',
+      method: 'smelting',
+      witnesses: ['B. Ilunga'],
+    });
+    const fresh = done.certificate as DestructionCertificate;
+    expect(DestructionCertificateBody.decode(fresh.body).issuerKeyId).toBe(rotation.keyId);
+    expect(await kenRecords.call('verifyDestructionCertificate', { certificate: fresh })).toMatchObject({
+      valid: true,
+    });
   });
 });

@@ -171,6 +171,18 @@ describe('SDG 16.4.2 items and statuses', () => {
     ]);
   });
 
+  it('a referral whose follow-on is still a draft is pending; once the follow-on is sent, the follow-on decides', () => {
+    const referral = {
+      answer: { outcome: TraceOutcome.TRACE_OUTCOME_REFERRED, referral: { participant: 'KEN' } } as never,
+    };
+    const first = requested('F1', S.CASE_STATE_ANSWERED, referral);
+    const draft = requested('F1', S.CASE_STATE_DRAFT, {}, first);
+    first.nextCaseIds = [draft.caseId];
+    expect(statusOf([record('f1')], [first, draft])).toEqual(['SDG_STATUS_PENDING']);
+    const refused = { ...draft, state: S.CASE_STATE_REFUSED };
+    expect(statusOf([record('f1')], [first, refused])).toEqual(['SDG_STATUS_NOT_ESTABLISHED']);
+  });
+
   it('established otherwise outranks an open or failed trace, a trace outranks it', () => {
     const finding = { illicitOrigin: { date: '2026-06-01', authority: 'Court', basis: 'judgment 1' } };
     const cases = [

@@ -295,9 +295,19 @@ describe('SDG 16.4.2 exports, periods and roles', () => {
       actor: { kind: 'officer', id: 'o-anna' },
     });
     expect(entries[1]).toMatchObject({ format: 'csv', actor: { kind: 'client', id: 'c-supervisor' } });
-    expect(await failure(stats(tokens.auditor ?? '').call('getReexportReport', { period: undefined }))).toMatchObject({
-      code: ErrorCode.ERROR_CODE_UNIMPLEMENTED,
+    // The auditor reads the re-export report too: no flag on this node, so no state.
+    expect(await stats(tokens.auditor ?? '').call('getReexportReport', { period: undefined })).toEqual({
+      period: { fromDate: '', toDate: '' },
+      byState: [],
     });
+    // Its period follows the rules of 20.1.
+    expect(
+      await failure(
+        stats(tokens.auditor ?? '').call('getReexportReport', {
+          period: { fromDate: '2026-05-01', toDate: '2026-04-01' },
+        }),
+      ),
+    ).toEqual({ code: ErrorCode.ERROR_CODE_INVALID_FIELD, field: 'period.to_date', rule: 'period_order' });
   });
 
   it('refuses hostile periods with the field and the rule, and exports nothing', async () => {

@@ -16,6 +16,9 @@ import {
   type ReexportFlag,
   ReexportNotice,
   RecordsClient,
+  ReleaseAction,
+  StatisticsClient,
+  type StatisticsServer,
   type RecordsServer,
   TraceOutcome,
   TracenetError,
@@ -84,7 +87,16 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
     );
     for (const id of IDS.slice(1))
       await node(id).policies.set(
-        PeerPolicy.fromPartial({ participantId: 'FRA', acceptRequests: true, autoAnswer: true }),
+        PeerPolicy.fromPartial({
+          participantId: 'FRA',
+          acceptRequests: true,
+          autoAnswer: true,
+          // BEL's law keeps end users back (12.11): the undertaking's end user follows (18.2).
+          releaseRules:
+            id === 'BEL'
+              ? [{ field: 'history.end_user', action: ReleaseAction.RELEASE_ACTION_WITHHOLD, reason: 'personal data' }]
+              : [],
+        }),
       );
     for (const [id, t] of tests)
       recordClients.set(
@@ -150,6 +162,7 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
   }
 
   let kenCase: Case;
+  let belCaseId = '';
   let flag: ReexportFlag;
 
   it('flags the chain with the evidence once KEN answers, and once only', async () => {
@@ -173,9 +186,17 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
       send: true,
     });
     const belCase = await answeredAutomatically(sent as Case);
+    belCaseId = belCase.caseId;
     // BEL's answer alone shows the undertaking but not yet what KEN did: no flag.
     expect(belCase.answer?.automatic).toBe(true);
     expect(belCase.answer?.history[1]?.undertaking?.certificateReference).toBe('EUC-KEN-2016-77');
+    expect(belCase.answer?.history[1]?.undertaking?.endUser).toBe('');
+    expect(belCase.answer?.withheld.map((w) => w.field)).toEqual([
+      'history[1].end_user',
+      'history[1].undertaking.end_user',
+      'referral.event.end_user',
+      'referral.event.undertaking.end_user',
+    ]);
     expect(belCase.reexportFlags).toEqual([]);
 
     const { case: toKen } = await cases(FRA).call('followOn', {
@@ -243,6 +264,47 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
       'use_restrictions',
     ]);
     expect(error.message).toContain('KEN');
+    const refusals: Array<[string, () => Promise<unknown>, ErrorCode, string, string]> = [
+      [
+        'no flag id',
+        () => cases('FRA').call('notifyReexport', { caseId: kenCase.caseId, flagId: '' }),
+        ErrorCode.ERROR_CODE_MISSING_FIELD,
+        'flag_id',
+        'required',
+      ],
+      [
+        'a flag id with a space',
+        () => cases('FRA').call('notifyReexport', { caseId: kenCase.caseId, flagId: 'rx_ not a flag id 0000' }),
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        'flag_id',
+        'flag_id',
+      ],
+      [
+        'a flag of another case',
+        () => cases('FRA').call('notifyReexport', { caseId: belCaseId, flagId: flag.flagId }),
+        ErrorCode.ERROR_CODE_NOT_FOUND,
+        'flag_id',
+        'exists',
+      ],
+      [
+        'an unknown case',
+        () => cases('FRA').call('notifyReexport', { caseId: 'case-999999', flagId: flag.flagId }),
+        ErrorCode.ERROR_CODE_NOT_FOUND,
+        'case_id',
+        'exists',
+      ],
+      [
+        'an unknown direction',
+        () => cases('FRA').call('listReexportFlags', { direction: 7 as ReexportDirection }),
+        ErrorCode.ERROR_CODE_INVALID_FIELD,
+        'direction',
+        'enum',
+      ],
+    ];
+    for (const [what, call, code, field, rule] of refusals) {
+      const refused = TracenetError.from(await rejectionOf(call()));
+      expect([refused.code, refused.field, refused.rule], what).toEqual([code, field, rule]);
+    }
     expect(await fra.store.audit.entries.count()).toBe(auditBefore);
     expect(await countEntries(fra.store.outbox.queue)).toBe(0);
     expect(await fra.store.outbox.sent.count()).toBe(outboxBefore);
@@ -284,10 +346,41 @@ describe('a three-hop chain with an undertaking breached is flagged and the orig
       'KEN-IMP-16-9',
       'KEN-EXP-19-3',
     ]);
+    // Statistics.GetReexportReport (18.6): FRA raised one flag on KEN's undertaking, BEL received it.
+    const report = async (id: string) => {
+      const t = tests.get(id) as TestNode;
+      const stats = connectUnary<StatisticsServer>(
+        StatisticsClient,
+        t.node.authorityAddress,
+        await readAuthorityToken(t.dataDir),
+      );
+      try {
+        return (await stats.call('getReexportReport', { period: undefined })).byState;
+      } finally {
+        stats.close();
+      }
+    };
+    expect(await report('FRA')).toEqual([{ state: 'KEN', raised: 1, received: 0, flagIds: [flag.flagId] }]);
+    expect(await report('BEL')).toEqual([{ state: 'KEN', raised: 0, received: 1, flagIds: [flag.flagId] }]);
     const belEvents: number[] = [];
     for await (const e of node('BEL').store.audit.events.values()) belEvents.push(e.type);
     expect(belEvents).toContain(NodeEventType.NODE_EVENT_TYPE_REEXPORT_NOTIFIED);
 
+    const auditOf = async (id: string) => {
+      const lines: Array<Record<string, unknown>> = [];
+      for await (const v of node(id).store.audit.entries.values())
+        lines.push(JSON.parse(v.line) as Record<string, unknown>);
+      return lines;
+    };
+    expect((await auditOf('FRA')).filter((l) => l.type === 'reexport.notified')).toEqual([
+      expect.objectContaining({ caseId: kenCase.caseId, flagId: flag.flagId, exporter: 'BEL', providers: 'KEN' }),
+    ]);
+    expect((await auditOf('FRA')).filter((l) => l.type === 'case.disclosed')).toEqual([
+      expect.objectContaining({ caseId: kenCase.caseId, provider: 'KEN', third: 'BEL', basis: `consent:${consentId}` }),
+    ]);
+    expect((await auditOf('BEL')).filter((l) => l.type === 'reexport.received')).toEqual([
+      expect.objectContaining({ peer: 'FRA', flagId: flag.flagId, kind: 'reexported', laterState: 'UGA' }),
+    ]);
     const kenAfter = await until(
       node('KEN'),
       kenSide.caseId,

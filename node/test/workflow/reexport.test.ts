@@ -14,7 +14,7 @@ import {
   WeaponRecord,
   WeaponType,
 } from '@tracenet/proto';
-import { undertakingViolations } from '../../src/records/undertaking-rules.js';
+import { undertakingViolations } from '../../src/messages/undertaking-rules.js';
 import { recordViolations } from '../../src/records/validation.js';
 import { validateAnswer } from '../../src/messages/validation.js';
 import { checkWithheld } from '../../src/messages/withheld.js';
@@ -306,5 +306,45 @@ describe('reexportReport (18.6)', () => {
     expect(reexportReport([flag('rx_b', 'KEN', '2025-12-31')], [], { fromDate: '', toDate: '' }).byState).toHaveLength(
       1,
     );
+  });
+});
+
+describe('bounded analysis (18.7)', () => {
+  it('raises at most 100 flags for a hostile answer of 20,000 exports', () => {
+    const origins = Array.from({ length: 200 }, (_, i) =>
+      exported('KEN', '2016-05-10', undertaking({ certificateReference: `EUC-${i}` })),
+    );
+    const later = Array.from({ length: 20_000 }, (_, i) =>
+      ev({ type: E.WEAPON_EVENT_TYPE_EXPORTED, date: '2019-01-01', destination: i % 2 ? 'BEL' : 'UGA' }),
+    );
+    // No wall-clock bound here (a loaded CI machine is not a benchmark): the cap is what is tested.
+    const flags = findReexports('FRA', 'c', [answeredCase('BEL', origins), answeredCase('KEN', later)]);
+    expect(flags).toHaveLength(100);
+  });
+});
+
+describe('a restriction’s partial answer is evidence too (18.3)', () => {
+  it('flags from a partial answer as from an answer', () => {
+    const bel = answeredCase('BEL', [exported('KEN', '2016-05-10')]);
+    const ken = answeredCase('KEN', [], CaseState.CASE_STATE_RESTRICTED);
+    ken.answer = undefined;
+    ken.restriction = {
+      traceId: '',
+      reason: 1,
+      explanation: 'ongoing investigation',
+      partialAnswer: {
+        traceId: '',
+        outcome: TraceOutcome.TRACE_OUTCOME_REFERRED,
+        lastLegalRecord: '',
+        pointOfDiversion: '',
+        referral: undefined,
+        history: [ev({ type: E.WEAPON_EVENT_TYPE_EXPORTED, date: '2019-02-11', destination: 'UGA' })],
+        details: '',
+        automatic: false,
+        restrictions: undefined,
+        withheld: [],
+      },
+    };
+    expect(findReexports('FRA', 'c', [bel, ken]).map((f) => [f.kind, f.laterState])).toEqual([['reexported', 'UGA']]);
   });
 });
