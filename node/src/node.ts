@@ -666,7 +666,13 @@ export class TracenetNode {
     });
     this.#health.addTo(
       this.#authority.server,
-      ['tracenet.v1.Authority', 'tracenet.v1.Cases', 'tracenet.v1.Records', 'tracenet.v1.Lookups'],
+      [
+        'tracenet.v1.Authority',
+        'tracenet.v1.Cases',
+        'tracenet.v1.Records',
+        'tracenet.v1.Lookups',
+        'tracenet.v1.Statistics',
+      ],
       ['tracenet.v1.Registry'],
     );
     addReflection(this.#authority.server);

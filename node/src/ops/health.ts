@@ -8,6 +8,7 @@ export const TRACENET_SERVICES = [
   'tracenet.v1.Cases',
   'tracenet.v1.Records',
   'tracenet.v1.Lookups',
+  'tracenet.v1.Statistics',
 ] as const;
 
 /** One of {@link TRACENET_SERVICES}. */

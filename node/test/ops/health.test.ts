@@ -64,6 +64,7 @@ describe('health (grpc.health.v1.Health)', () => {
       'tracenet.v1.Cases',
       'tracenet.v1.Records',
       'tracenet.v1.Lookups',
+      'tracenet.v1.Statistics',
     ]) {
       expect(await check(client, name)).toBe('SERVING');
     }

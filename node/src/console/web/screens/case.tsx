@@ -20,8 +20,10 @@ import { href, type Route } from '../router.js';
 import { Actions, FollowOn } from './case/actions.js';
 import { Item, Outcomes, PeerText } from './case/answer.js';
 import { Chain } from './case/chain.js';
+import { Recirculation, RecordedCheck, ReexportFlags } from './case/flags.js';
 import { illicitLabel, findingLabel, priorityLabel, roleLabel, stateKey, stateLabel } from './case/labels.js';
 import { actorName, Timeline } from './case/timeline.js';
+import { SEIZURE_CIRCUMSTANCES } from './compose/model.js';
 import { dueOf } from './inbox.js';
 
 interface Loaded {
@@ -130,7 +132,10 @@ function RequestView({ c }: { c: Case }) {
         <Item label={t('case.request.finding')} when={r.circumstances !== undefined}>
           {r.circumstances && (
             <>
-              {findingLabel(r.circumstances.kind)}, {formatDate(r.circumstances.date)},{' '}
+              {findingLabel(r.circumstances.kind)}
+              {SEIZURE_CIRCUMSTANCES.includes(r.circumstances.circumstance) &&
+                ` · ${t(`compose.circumstance.${r.circumstances.circumstance}`)}`}
+              , {formatDate(r.circumstances.date)},{' '}
               <PeerText text={[r.circumstances.place, r.circumstances.agency].filter(Boolean).join(' · ')} />
               {r.circumstances.description && (
                 <div>
@@ -148,6 +153,9 @@ function RequestView({ c }: { c: Case }) {
                 .join(' · ')}
             />
           )}
+        </Item>
+        <Item label={t('case.request.serial')} when={r.weapon?.serialObliterated === true}>
+          {t('case.request.serialObliterated')}
         </Item>
         <Item label={t('case.request.photos')} when={(r.weapon?.photos.length ?? 0) > 0}>
           <Photos photos={r.weapon?.photos ?? []} />
@@ -247,17 +255,18 @@ function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string;
   const liveFollowOn = chain.some(
     (other) => c.nextCaseIds.includes(other.caseId) && other.state !== CaseState.CASE_STATE_WITHDRAWN,
   );
-  const done = (response: CaseResponse) => {
+  const done = (response: CaseResponse, message?: string) => {
     props.setAnnounce(
       response.pendingApproval
         ? t('case.pending.announce', { id: response.pendingApproval.approvalId })
-        : t('case.done', { state: stateLabel(response.case?.state ?? c.state) }),
+        : (message ?? t('case.done', { state: stateLabel(response.case?.state ?? c.state) })),
     );
     props.reload();
   };
   return (
     <>
       <Summary c={c} />
+      <Recirculation c={c} />
       {c.overdue && <p class="notice">{t('case.overdueNotice')}</p>}
       {c.undelivered && (
         <div class="error" role="alert">
@@ -280,7 +289,9 @@ function CaseBody(props: { loaded: Loaded; reload: () => void; announce: string;
       )}
       <Outcomes c={c} provider={provider} followOn={officer ? <FollowOn c={c} live={liveFollowOn} /> : undefined} />
       <Chain cases={chain} current={c.caseId} />
+      <ReexportFlags c={c} officer={officer} onDone={done} />
       <RequestView c={c} />
+      <RecordedCheck c={c} />
       <Timeline c={c} approvals={approvals} />
       {c.previousCaseId && (
         <p>
@@ -305,6 +316,8 @@ export function CaseScreen(props: { caseId: string; route: Route }) {
           event.type === NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED ||
           event.type === NodeEventType.NODE_EVENT_TYPE_CASE_OVERDUE ||
           event.type === NodeEventType.NODE_EVENT_TYPE_CASE_PURGED ||
+          event.type === NodeEventType.NODE_EVENT_TYPE_REEXPORT_FLAGGED ||
+          event.type === NodeEventType.NODE_EVENT_TYPE_RECIRCULATION_FLAGGED ||
           event.type === NodeEventType.NODE_EVENT_TYPE_MESSAGE_FAILED
         )
           reload();

@@ -1,10 +1,10 @@
-import { AuthorityDefinition, type Case, CasesDefinition, Priority } from '@tracenet/proto/browser';
+import { AuthorityDefinition, type Case, CasesDefinition, Priority, type RequestCheck } from '@tracenet/proto/browser';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, rpc } from '../api.js';
 import { ErrorMessage, Screen, Show, useLoad } from '../components.js';
 import { formatNumber, participantName, t } from '../i18n.js';
 import { href, navigate, type Route } from '../router.js';
-import { CompletenessPanel, goTo } from './compose/completeness.js';
+import { CompletenessPanel, goTo, type NodeCheckState } from './compose/completeness.js';
 import { ComposeField, controlId } from './compose/fields.js';
 import {
   COMPONENT_KINDS,
@@ -16,11 +16,58 @@ import {
   ILLICIT_KINDS,
   MANUFACTURE_METHODS,
   MAX,
+  SEIZURE_CIRCUMSTANCES,
   toRequest,
   WEAPON_TYPES,
 } from './compose/model.js';
 import { PhotoPicker } from './compose/photo-picker.js';
+import { itemText } from './compose/node-check.js';
 import { AliasInput, COUNTRY_LIST, CountryList, countryHint } from './compose/suggest.js';
+
+/** How long the form must rest before the node checks it again (Cases/CheckRequest). */
+const CHECK_AFTER_MS = 700;
+
+/**
+ * The node's check of the form's request for its recipient. The photos go with only their first
+ * bytes: the check weighs that there are photos, not what they show, and a slow link should not
+ * carry megabytes with every pause in typing (CreateCase checks the whole request again).
+ */
+function checkRequest(form: ComposeForm): Promise<RequestCheck | undefined> {
+  const request = toRequest(form);
+  for (const photo of request.weapon?.photos ?? []) if (photo.content) photo.content = photo.content.subarray(0, 16);
+  return rpc(CasesDefinition, 'checkRequest', { recipient: form.recipient, request }).then((r) => r.check);
+}
+
+/**
+ * The node's check of the draft, asked again when the form has rested a moment after a change of
+ * the draft or of its recipient; an answer that arrives after a newer question is dropped.
+ */
+function useNodeCheck(form: ComposeForm): NodeCheckState {
+  const [state, setState] = useState<NodeCheckState>({ kind: 'none' });
+  const asked = useRef(0);
+  useEffect(() => {
+    const question = ++asked.current;
+    if (form.recipient === '') {
+      setState({ kind: 'none' });
+      return;
+    }
+    setState((s) => ({
+      kind: 'checking',
+      last: s.kind === 'ready' ? s.check : s.kind === 'checking' ? s.last : undefined,
+    }));
+    const timer = setTimeout(() => {
+      checkRequest(form).then(
+        (check) => {
+          if (question !== asked.current) return;
+          setState(check ? { kind: 'ready', check } : { kind: 'failed', error: undefined });
+        },
+        (error: unknown) => question === asked.current && setState({ kind: 'failed', error }),
+      );
+    }, CHECK_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [form]);
+  return state;
+}
 
 /** A refusal of the node, by form control: the officer's words for each rule broken. */
 type FieldErrors = Readonly<Record<string, string>>;
@@ -76,7 +123,7 @@ function Refusal({ error }: { error: ApiError }) {
 type Stage =
   | { kind: 'editing' }
   | { kind: 'blocked' }
-  | { kind: 'confirming' }
+  | { kind: 'confirming'; missing: readonly string[] }
   | { kind: 'busy' }
   | { kind: 'failed'; error: unknown }
   | { kind: 'saved'; draft: Case };
@@ -99,7 +146,7 @@ export function ComposeScreen({ route }: { route: Route }) {
   const [nodeErrors, setNodeErrors] = useState<FieldErrors>({});
   const items = useMemo(() => checkCompleteness(form), [form]);
   const missingRequired = items.filter((i) => i.required && !i.done);
-  const missingRecommended = items.filter((i) => !i.required && !i.done);
+  const nodeCheck = useNodeCheck(form);
   const confirmRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -120,16 +167,27 @@ export function ComposeScreen({ route }: { route: Route }) {
       setStage({ kind: 'blocked' });
       return;
     }
-    if (send && !confirmed && missingRecommended.length > 0) {
-      setStage({ kind: 'confirming' });
-      return;
-    }
     setStage({ kind: 'busy' });
+    if (send && !confirmed) {
+      // What the node finds missing in the request as it is now (but import marks the officer said
+      // the weapon has none of: the request cannot say so); when the node cannot check, what the
+      // browser knows to be recommended. Either way the officer may send anyway.
+      const check = await checkRequest(form).catch(() => undefined);
+      const missing = check
+        ? (check.completeness?.missing ?? [])
+            .filter((m) => !(m.item === 'import_marks' && form.noImportMarks))
+            .map((m) => itemText(m.item))
+        : items.filter((i) => !i.required && !i.done).map((i) => t(`compose.check.${i.id}`));
+      if (missing.length > 0) {
+        setStage({ kind: 'confirming', missing });
+        return;
+      }
+    }
     setNodeErrors({});
     try {
       const response = await rpc(CasesDefinition, 'createCase', {
         recipient: form.recipient,
-        request: toRequest(form, t('compose.obliteratedNote')),
+        request: toRequest(form),
         send,
       });
       const created = response.case;
@@ -341,6 +399,28 @@ export function ComposeScreen({ route }: { route: Route }) {
               )}
             </ComposeField>
             <ComposeField
+              name="circumstance"
+              label={t('compose.field.circumstance')}
+              hint={t('compose.hint.circumstance')}
+              error={error('circumstance')}
+            >
+              {(id, describedBy) => (
+                <select
+                  id={id}
+                  aria-describedby={describedBy}
+                  value={form.circumstance}
+                  onChange={text('circumstance')}
+                >
+                  <option value="">{t('compose.choose')}</option>
+                  {SEIZURE_CIRCUMSTANCES.map((k) => (
+                    <option key={k} value={String(k)}>
+                      {t(`compose.circumstance.${k}`)}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </ComposeField>
+            <ComposeField
               name="findingDate"
               label={t('compose.field.findingDate')}
               error={error('findingDate')}
@@ -453,23 +533,23 @@ export function ComposeScreen({ route }: { route: Route }) {
                 />
               )}
             </ComposeField>
-            <fieldset class="compose-radios">
-              <legend id={controlId('serialCondition-legend')}>{t('compose.field.serialCondition')}</legend>
-              {(['intact', 'obliterated'] as const).map((condition) => (
-                <label key={condition}>
-                  <input
-                    type="radio"
-                    name="serialCondition"
-                    id={condition === 'intact' ? controlId('serialCondition') : undefined}
-                    value={condition}
-                    checked={form.serialCondition === condition}
-                    onChange={() => set('serialCondition', condition)}
-                  />
-                  {t(`compose.serialCondition.${condition}`)}
-                </label>
-              ))}
-              {form.serialCondition === 'obliterated' && <p class="hint">{t('compose.hint.obliterated')}</p>}
-            </fieldset>
+            <div class="field">
+              <label class="compose-check-box">
+                <input
+                  type="checkbox"
+                  id={controlId('serialObliterated')}
+                  aria-describedby={form.serialObliterated ? controlId('serialObliterated-hint') : undefined}
+                  checked={form.serialObliterated}
+                  onChange={(event) => set('serialObliterated', (event.target as HTMLInputElement).checked)}
+                />
+                {t('compose.field.serialObliterated')}
+              </label>
+              {form.serialObliterated && (
+                <p class="hint" id={controlId('serialObliterated-hint')}>
+                  {t('compose.hint.obliterated')}
+                </p>
+              )}
+            </div>
             <ComposeField name="model" label={t('compose.field.model')}>
               {(id, describedBy) => (
                 <input
@@ -817,13 +897,13 @@ export function ComposeScreen({ route }: { route: Route }) {
             >
               <p id="compose-confirm-text">
                 {t('compose.confirm', {
-                  count: missingRecommended.length,
-                  shown: formatNumber(missingRecommended.length),
+                  count: stage.missing.length,
+                  shown: formatNumber(stage.missing.length),
                 })}
               </p>
               <ul>
-                {missingRecommended.map((i) => (
-                  <li key={i.id}>{t(`compose.check.${i.id}`)}</li>
+                {stage.missing.map((text) => (
+                  <li key={text}>{text}</li>
                 ))}
               </ul>
               <div class="compose-actions">
@@ -865,7 +945,7 @@ export function ComposeScreen({ route }: { route: Route }) {
             </div>
           )}
         </form>
-        <CompletenessPanel items={items} />
+        <CompletenessPanel items={items} node={nodeCheck} noImportMarks={form.noImportMarks} />
       </div>
     </Screen>
   );

@@ -14,6 +14,7 @@ import { participantName, t } from '../i18n.js';
 import { href, type Route } from '../router.js';
 import { DecideConsent } from './sharing/decide.js';
 import { PassOn } from './sharing/pass-on.js';
+import { ReexportNotices } from './sharing/reexport.js';
 import { Basis, Participant, Restrictions } from './sharing/restrictions.js';
 
 /**
@@ -359,6 +360,7 @@ export function SharingScreen(_props: { route: Route }) {
           </>
         )}
       </Show>
+      <ReexportNotices />
     </Screen>
   );
 }

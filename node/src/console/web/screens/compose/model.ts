@@ -5,6 +5,7 @@ import {
   ManufactureMethod,
   type Photo,
   Priority,
+  SeizureCircumstance,
   type TraceRequest,
   WeaponType,
 } from '@tracenet/proto/browser';
@@ -38,9 +39,6 @@ export interface ComposeComponent {
   marking: string;
 }
 
-/** Whether the serial number as marked can be read: not yet said, intact, or obliterated / altered. */
-export type SerialCondition = '' | 'intact' | 'obliterated';
-
 /** What the compose form holds: text as typed, enums as their numbers in strings ('' for none). */
 export interface ComposeForm {
   recipient: string;
@@ -50,6 +48,8 @@ export interface ComposeForm {
   urgencyJustification: string;
   criteria: ComposeCriterion[];
   findingKind: string;
+  /** The circumstance of the seizure, finding or surrender (SeizureCircumstance, for SDG 16.4.2). */
+  circumstance: string;
   findingDate: string;
   findingPlace: string;
   findingAgency: string;
@@ -57,7 +57,8 @@ export interface ComposeForm {
   manufacturer: string;
   countryOfManufacture: string;
   serialNumber: string;
-  serialCondition: SerialCondition;
+  /** The serial number is obliterated, wholly or in part (WeaponDescription.serial_obliterated). */
+  serialObliterated: boolean;
   model: string;
   type: string;
   calibre: string;
@@ -82,6 +83,7 @@ const values = (e: Record<string, string | number>): number[] =>
   Object.values(e).filter((v): v is number => typeof v === 'number' && v > 0);
 export const ILLICIT_KINDS = values(IllicitKind);
 export const FINDING_KINDS = values(FindingKind);
+export const SEIZURE_CIRCUMSTANCES = values(SeizureCircumstance);
 export const WEAPON_TYPES = values(WeaponType);
 export const COMPONENT_KINDS = values(ComponentKind);
 export const MANUFACTURE_METHODS = values(ManufactureMethod);
@@ -112,6 +114,7 @@ export function emptyForm(): ComposeForm {
     urgencyJustification: '',
     criteria: [{ kind: '', legalBasis: '' }],
     findingKind: '',
+    circumstance: '',
     findingDate: '',
     findingPlace: '',
     findingAgency: '',
@@ -119,7 +122,7 @@ export function emptyForm(): ComposeForm {
     manufacturer: '',
     countryOfManufacture: '',
     serialNumber: '',
-    serialCondition: '',
+    serialObliterated: false,
     model: '',
     type: '',
     calibre: '',
@@ -174,10 +177,7 @@ const year = (text: string) => {
 const num = (text: string) => Number(text) || 0;
 
 /** The TraceRequest the form describes (trace and chain ids are the node's to choose). */
-export function toRequest(form: ComposeForm, obliteratedNote: string): DeepPartial<TraceRequest> {
-  const other = [form.serialCondition === 'obliterated' ? obliteratedNote : '', form.otherInformation.trim()]
-    .filter(Boolean)
-    .join('\n');
+export function toRequest(form: ComposeForm): DeepPartial<TraceRequest> {
   const control =
     form.controlKind !== '' || form.controlSerial.trim() !== '' || form.controlMarking.trim() !== ''
       ? { kind: num(form.controlKind), serialNumber: form.controlSerial.trim(), marking: form.controlMarking.trim() }
@@ -196,6 +196,7 @@ export function toRequest(form: ComposeForm, obliteratedNote: string): DeepParti
       .map((c) => ({ kind: num(c.kind), legalBasis: c.legalBasis })),
     circumstances: {
       kind: num(form.findingKind),
+      circumstance: num(form.circumstance),
       date: form.findingDate,
       place: form.findingPlace,
       agency: form.findingAgency,
@@ -225,7 +226,8 @@ export function toRequest(form: ComposeForm, obliteratedNote: string): DeepParti
         content: p.content as unknown as Bytes,
         caption: p.caption,
       })),
-      otherInformation: other,
+      otherInformation: form.otherInformation.trim(),
+      serialObliterated: form.serialObliterated,
     },
     intendedUse: form.intendedUse,
     hitReference: form.hitReference,
@@ -287,7 +289,6 @@ export function checkCompleteness(form: ComposeForm): CheckItem[] {
     { id: 'countryOfManufacture', required: false, done: /^[A-Za-z]{3}$/.test(form.countryOfManufacture.trim()) },
     { id: 'imports', required: false, done: form.noImportMarks || form.imports.some((i) => filled(i.country)) },
     { id: 'photos', required: false, done: form.photos.length > 0 },
-    { id: 'serialCondition', required: false, done: form.serialCondition !== '' },
   ];
   if (form.priority === String(Priority.PRIORITY_URGENT))
     items.splice(3, 0, { id: 'urgencyJustification', required: true, done: filled(form.urgencyJustification) });
@@ -316,6 +317,8 @@ export function controlOfField(field: string): string {
     'circumstances.kind': 'findingKind',
     'circumstances.date': 'findingDate',
     'circumstances.place': 'findingPlace',
+    'circumstances.circumstance': 'circumstance',
+    'weapon.serial_obliterated': 'serialObliterated',
     'weapon.markings': 'manufacturer',
     'weapon.markings.serial_number': 'serialNumber',
     'weapon.markings.manufacturer': 'manufacturer',
@@ -328,3 +331,18 @@ export function controlOfField(field: string): string {
   if (path.startsWith('weapon.photos')) return 'photos';
   return '';
 }
+
+/**
+ * The form control of each item of the node's completeness check (RequestCheck, docs/protocol.md
+ * 17.1), for the button that takes the officer to it.
+ */
+export const NODE_ITEM_CONTROL: Readonly<Record<string, string>> = {
+  control_serial: 'serialNumber',
+  manufacturer: 'manufacturer',
+  model: 'model',
+  calibre: 'calibre',
+  country_of_manufacture: 'countryOfManufacture',
+  import_marks: 'imports',
+  photos: 'photos',
+  serial_obliterated: 'serialObliterated',
+};

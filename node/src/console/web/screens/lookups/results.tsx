@@ -1,6 +1,6 @@
-import { type LookupHit, LookupOutcome, type PeerLookupResult } from '@tracenet/proto/browser';
+import { InterestCategory, type LookupHit, LookupOutcome, type PeerLookupResult } from '@tracenet/proto/browser';
 import { useState } from 'preact/hooks';
-import { formatNumber, participantName, t } from '../../i18n.js';
+import { formatDate, formatNumber, participantName, t } from '../../i18n.js';
 import type { AskedLookup } from './model.js';
 import { TraceFromHitForm } from './trace-from-hit.js';
 
@@ -27,9 +27,24 @@ function Hit(props: { hit: LookupHit; lookup: AskedLookup }) {
   return (
     <div class="lookup-hit">
       <p>
-        <span class="badge danger">{t(`lookups.category.${hit.category}`)}</span>{' '}
+        {hit.recordedDestroyed && <span class="badge destroyed">{t('lookups.recordedDestroyed')}</span>}{' '}
+        {(!hit.recordedDestroyed || hit.category !== InterestCategory.INTEREST_CATEGORY_UNSPECIFIED) && (
+          <span class="badge danger">{t(`lookups.category.${hit.category}`)}</span>
+        )}{' '}
         {hit.partial && <span class="badge">{t('lookups.partial')}</span>}
       </p>
+      {hit.recordedDestroyed && (
+        <p class="lookup-destroyed">
+          {hit.destroyedDate !== ''
+            ? t('lookups.destroyedOn', { date: formatDate(hit.destroyedDate) })
+            : t('lookups.destroyedUndated')}{' '}
+          {hit.certificateId !== '' && (
+            <>
+              {t('lookups.destroyedCertificate')} <bdi class="mono">{hit.certificateId}</bdi>
+            </>
+          )}
+        </p>
+      )}
       {hit.partial && <p class="hint">{t('lookups.partialHint')}</p>}
       <dl class="facts">
         <dt>{t('lookups.reference')}</dt>
