@@ -9,6 +9,7 @@ import {
   ErrorCode,
   ReexportDirection,
   TracenetError,
+  type TraceRequest,
 } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import type { Approvals } from '../workflow/approvals.js';
@@ -65,20 +66,23 @@ export function addCasesService(
     case: r.case,
   });
 
+  /** The recipient and request of a draft (CreateCase, CheckRequest): both required. */
+  const draftOf = (r: { recipient: string; request?: TraceRequest | undefined }): TraceRequest => {
+    if (r.recipient === '')
+      throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', {
+        field: 'recipient',
+        rule: 'required',
+      });
+    if (!r.request)
+      throw new TracenetError(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE, 'request is required', {
+        field: 'request',
+        rule: 'required',
+      });
+    return r.request;
+  };
+
   const implementation: CasesServer = {
-    checkRequest: guarded(async (r) => {
-      if (r.recipient === '')
-        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', {
-          field: 'recipient',
-          rule: 'required',
-        });
-      if (!r.request)
-        throw new TracenetError(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE, 'request is required', {
-          field: 'request',
-          rule: 'required',
-        });
-      return { check: w.checkRequest(r.recipient, r.request) };
-    }),
+    checkRequest: guarded(async (r) => ({ check: w.checkRequest(r.recipient, draftOf(r)) })),
     notifyReexport: guarded(async (r) => one(await w.notifyReexport(requireCaseId(r.caseId), r.flagId))),
     listReexportFlags: guarded(async (r) => {
       const d = ReexportDirection;
@@ -93,19 +97,7 @@ export function addCasesService(
         all || r.direction === d.REEXPORT_DIRECTION_RECEIVED,
       );
     }),
-    createCase: guarded(async (r) => {
-      if (r.recipient === '')
-        throw new TracenetError(ErrorCode.ERROR_CODE_MISSING_FIELD, 'recipient is required', {
-          field: 'recipient',
-          rule: 'required',
-        });
-      if (!r.request)
-        throw new TracenetError(ErrorCode.ERROR_CODE_REQUEST_INCOMPLETE, 'request is required', {
-          field: 'request',
-          rule: 'required',
-        });
-      return one(await w.createCase(r.recipient, r.request, r.send));
-    }),
+    createCase: guarded(async (r) => one(await w.createCase(r.recipient, draftOf(r), r.send))),
     sendCase: guarded(async (r) => one(await w.sendCase(requireCaseId(r.caseId)))),
     listCases: guarded(async (r) => {
       if (r.limit > 500)

@@ -6,10 +6,9 @@ import {
   type SdgReport,
   type SdgRow,
   SdgReport as SdgReportMessage,
-  SdgStatus,
   TracenetError,
 } from '@tracenet/proto';
-import { categoryLabel, circumstanceLabel, statusLabel, weaponTypeLabel } from './sdg.js';
+import { categoryLabel, circumstanceLabel, rowOf, statusLabel, weaponTypeLabel } from './sdg.js';
 import { zip } from './zip.js';
 
 /** One cell: text or a number. */
@@ -269,37 +268,15 @@ function statusCells(row: SdgRow): Cell[] {
 /** The firearms of the report counted by finding: seized, found, surrendered, then all. */
 function byFinding(report: SdgReport): SdgRow[] {
   const indexes = report.total?.itemIndexes ?? [];
-  return ['seized', 'found', 'surrendered'].map((finding) => {
-    const mine = indexes.filter((i) => report.items[i]?.finding === finding);
-    const row: SdgRow = {
-      dimension: 'finding',
-      key: finding,
-      label: finding.charAt(0).toUpperCase() + finding.slice(1),
-      seized: 0,
-      found: 0,
-      surrendered: 0,
-      total: 0,
-      traced: 0,
-      establishedOtherwise: 0,
-      pending: 0,
-      notEstablished: 0,
-      notAttempted: 0,
-      proportion: 0,
-      itemIndexes: mine,
-    };
-    for (const i of mine) {
-      const item = report.items[i] as SdgItem;
-      row.total += item.quantity;
-      const status = item.status;
-      if (status === SdgStatus.SDG_STATUS_TRACED) row.traced += item.quantity;
-      else if (status === SdgStatus.SDG_STATUS_ESTABLISHED_OTHERWISE) row.establishedOtherwise += item.quantity;
-      else if (status === SdgStatus.SDG_STATUS_PENDING) row.pending += item.quantity;
-      else if (status === SdgStatus.SDG_STATUS_NOT_ESTABLISHED) row.notEstablished += item.quantity;
-      else row.notAttempted += item.quantity;
-    }
-    row.proportion = row.total === 0 ? 0 : (row.traced + row.establishedOtherwise) / row.total;
-    return row;
-  });
+  return ['seized', 'found', 'surrendered'].map((finding) =>
+    rowOf(
+      'finding',
+      finding,
+      finding.charAt(0).toUpperCase() + finding.slice(1),
+      indexes.filter((i) => report.items[i]?.finding === finding),
+      report.items,
+    ),
+  );
 }
 
 /**

@@ -422,7 +422,14 @@ function tablesOf(inputs: SdgInputs, items: SdgItem[]): SdgReport {
 }
 
 /** One row: the items' quantities summed by finding and by status. */
-function rowOf(dimension: string, key: string, label: string, indexes: number[], items: readonly SdgItem[]): SdgRow {
+/** A table row: the items at `indexes` counted by finding and by status, quantities summed. */
+export function rowOf(
+  dimension: string,
+  key: string,
+  label: string,
+  indexes: number[],
+  items: readonly SdgItem[],
+): SdgRow {
   const row: SdgRow = {
     dimension,
     key,
