@@ -30,6 +30,7 @@ import { ReexportFlagRepository } from '../workflow/reexport-flags.js';
 import type { AliasTable } from '../records/alias-table.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
+import { WorkQueue } from '../util/work-queue.js';
 import { exportSdg } from './export.js';
 import { computePerformance } from './performance.js';
 import { inPeriod, periodOf, type ReportingPeriod, sdgPeriodOf } from './period.js';
@@ -63,8 +64,17 @@ export const FORMAT_NAMES: Readonly<Record<number, string>> = {
  * const report = await statistics.sdg({ year: '2026', period: undefined });
  * ```
  */
+/** Statistics requests that may wait behind the one being computed (docs/protocol.md 20). */
+export const STATISTICS_MAX_WAITING = 8;
+
 export class Statistics {
   readonly #deps: StatisticsDeps;
+  /**
+   * The SDG report and tracing performance read every case (and the period's records) into memory:
+   * one computation runs at a time and at most {@link STATISTICS_MAX_WAITING} wait, so concurrent
+   * callers cannot hold many copies of the store (RATE_LIMITED, `statistics_busy`, beyond).
+   */
+  readonly #queue = new WorkQueue(STATISTICS_MAX_WAITING, 'statistics_busy');
 
   constructor(deps: StatisticsDeps) {
     this.#deps = deps;
@@ -73,15 +83,18 @@ export class Statistics {
   /** SDG indicator 16.4.2 for the period of `request`; INVALID_FIELD / MISSING_FIELD for a bad period. */
   async sdg(request: SdgIndicatorRequest | undefined, fieldPrefix = ''): Promise<SdgReport> {
     const nowMs = this.#deps.clock.now();
+    // The period is checked before queueing: a wrong request is refused at once.
     const period = sdgPeriodOf(request, nowMs, fieldPrefix);
-    const [records, cases] = await Promise.all([this.#records(period), this.#cases()]);
-    return computeSdg({
-      participant: this.#deps.participant,
-      period,
-      nowMs,
-      records,
-      cases,
-      aliases: this.#deps.aliases(),
+    return this.#queue.run(async () => {
+      const [records, cases] = await Promise.all([this.#records(period), this.#cases()]);
+      return computeSdg({
+        participant: this.#deps.participant,
+        period,
+        nowMs,
+        records,
+        cases,
+        aliases: this.#deps.aliases(),
+      });
     });
   }
 
@@ -138,25 +151,27 @@ export class Statistics {
     const nowMs = this.#deps.clock.now();
     const given = request.period !== undefined && (request.period.fromDate !== '' || request.period.toDate !== '');
     const period = given && request.period ? periodOf(request.period, 'period', nowMs) : undefined;
-    const cases = await this.#cases();
-    const sent = this.#deps.store.outbox.sent;
-    const delivered = new Map<string, number | undefined>();
-    for (const c of cases)
-      for (const step of c.timeline)
-        if (
-          step.messageId !== '' &&
-          c.role === CaseRole.CASE_ROLE_REQUESTER &&
-          step.toState === CaseState.CASE_STATE_SENT &&
-          !delivered.has(step.messageId)
-        )
-          delivered.set(step.messageId, receivedAt((await sent.get(step.messageId))?.receipt));
-    return computePerformance({
-      participant: this.#deps.participant,
-      period,
-      byPeer: request.byPeer,
-      nowMs,
-      cases,
-      deliveredAt: (messageId) => delivered.get(messageId),
+    return this.#queue.run(async () => {
+      const cases = await this.#cases();
+      const sent = this.#deps.store.outbox.sent;
+      const delivered = new Map<string, number | undefined>();
+      for (const c of cases)
+        for (const step of c.timeline)
+          if (
+            step.messageId !== '' &&
+            c.role === CaseRole.CASE_ROLE_REQUESTER &&
+            step.toState === CaseState.CASE_STATE_SENT &&
+            !delivered.has(step.messageId)
+          )
+            delivered.set(step.messageId, receivedAt((await sent.get(step.messageId))?.receipt));
+      return computePerformance({
+        participant: this.#deps.participant,
+        period,
+        byPeer: request.byPeer,
+        nowMs,
+        cases,
+        deliveredAt: (messageId) => delivered.get(messageId),
+      });
     });
   }
 
