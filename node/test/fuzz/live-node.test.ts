@@ -60,9 +60,12 @@ const CONCURRENCY = 96;
  * Growth of the node's resident memory allowed between the end of the warm-up and its sustained
  * peak: the highest level it held for a whole second ({@link SUSTAINED} samples 200 ms apart). A
  * spike shorter than that is the garbage collector's timing on a loaded machine, not memory the
- * node keeps; a leak holds every level it reaches.
+ * node keeps; a leak holds every level it reaches. The level is the working set of the random mix
+ * of methods, which every new Authority method changes: 118 MiB with the methods of issue 8,
+ * 145–153 before issue 19's six Cases and Records methods, 157–162 with them on an idle machine
+ * (149 with them left out) and 160.5 in a clean-clone run; docs/reliability.md.
  */
-const RSS_GROWTH_BOUND_MIB = 160;
+const RSS_GROWTH_BOUND_MIB = 180;
 const SUSTAINED = 5;
 /** Requests before the memory baseline is taken (V8 and LevelDB caches fill up first). */
 const WARM_UP = Math.min(5_000, Math.floor(COUNT / 10));
