@@ -56,7 +56,7 @@ import { HitStore } from './lookup/hit-store.js';
 import { LookupClient } from './lookup/lookup-client.js';
 import { LookupHistory } from './lookup/lookup-history.js';
 import { LookupResponder } from './lookup/lookup-responder.js';
-import { createHealth } from './ops/health.js';
+import { createHealth, TRACENET_SERVICES } from './ops/health.js';
 import { createMetrics, kindLabel, type Metrics } from './ops/metrics.js';
 import { addReflection } from './ops/reflection.js';
 import { createBackup } from './ops/backup.js';
@@ -666,13 +666,7 @@ export class TracenetNode {
     });
     this.#health.addTo(
       this.#authority.server,
-      [
-        'tracenet.v1.Authority',
-        'tracenet.v1.Cases',
-        'tracenet.v1.Records',
-        'tracenet.v1.Lookups',
-        'tracenet.v1.Statistics',
-      ],
+      TRACENET_SERVICES.filter((service) => service !== 'tracenet.v1.Federation'),
       ['tracenet.v1.Registry'],
     );
     addReflection(this.#authority.server);
