@@ -64,6 +64,19 @@ describe('completeness (docs/protocol.md 17.1)', () => {
     });
   });
 
+  it('weighs that photos are there, not their bytes: the console sends their first 16 (compose.tsx)', () => {
+    const whole = full();
+    const cut = full();
+    const big = Buffer.alloc(2_000_000, 0xab);
+    const photo = { mediaType: 'image/jpeg', caption: 'left side' };
+    (whole.weapon as NonNullable<typeof whole.weapon>).photos = [{ ...photo, content: big }];
+    (cut.weapon as NonNullable<typeof cut.weapon>).photos = [{ ...photo, content: big.subarray(0, 16) }];
+    const check = (request: typeof whole) =>
+      checkRequest({ request, recipient: 'BEL', profileOf: noProfile, nowMs: NOW });
+    expect(check(cut)).toEqual(check(whole));
+    expect(check(cut).completeness?.missing.map((m) => m.item)).not.toContain('photos');
+  });
+
   it('a frame serial of wildcards only is missing; flagged obliterated, the flag counts', () => {
     const request = full();
     const weapon = request.weapon as NonNullable<typeof request.weapon>;

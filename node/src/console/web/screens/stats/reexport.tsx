@@ -1,9 +1,8 @@
 import { StatisticsDefinition } from '@tracenet/proto/browser';
 import { rpc } from '../../api.js';
 import { Show, useLoad } from '../../components.js';
-import { participantName, t } from '../../i18n.js';
+import { formatNumber, participantName, t } from '../../i18n.js';
 import { BarChart } from './chart.js';
-import { count } from './format.js';
 import { type ChosenPeriod, periodDates } from './period.js';
 
 /** Re-export flags raised and received in the period, by the state that gave the undertaking. */
@@ -29,7 +28,7 @@ export function ReexportPanel(props: { period: ChosenPeriod; periodKey: string }
                 rows={report.byState.map((s) => ({
                   label: participantName(s.state),
                   values: [s.raised, s.received],
-                  note: `${count(s.raised)} / ${count(s.received)}`,
+                  note: `${formatNumber(s.raised)} / ${formatNumber(s.received)}`,
                 }))}
               />
               <div class="table-scroll" role="region" aria-labelledby="reexport-title" tabIndex={0}>
@@ -47,8 +46,8 @@ export function ReexportPanel(props: { period: ChosenPeriod; periodKey: string }
                     {report.byState.map((s) => (
                       <tr key={s.state}>
                         <th scope="row">{participantName(s.state)}</th>
-                        <td class="num">{count(s.raised)}</td>
-                        <td class="num">{count(s.received)}</td>
+                        <td class="num">{formatNumber(s.raised)}</td>
+                        <td class="num">{formatNumber(s.received)}</td>
                         <td>
                           <ul class="plain-list">
                             {s.flagIds.map((id) => (

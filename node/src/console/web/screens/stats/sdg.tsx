@@ -9,12 +9,12 @@ import {
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { rpc } from '../../api.js';
 import { ActionButton, Show, Time, useLoad } from '../../components.js';
-import { formatDate, participantName, t } from '../../i18n.js';
+import { formatDate, formatNumber, participantName, t } from '../../i18n.js';
 import { href } from '../../router.js';
 import { circumstanceLabel, itemCategoryLabel, typeLabel } from '../records/labels.js';
 import { BarChart } from './chart.js';
 import { saveFile } from './download.js';
-import { count, formatPercent } from './format.js';
+import { formatPercent } from './format.js';
 import { findingLabel, rowLabel, sdgStatusLabel } from './labels.js';
 import { type ChosenPeriod, sdgRequest } from './period.js';
 
@@ -103,15 +103,15 @@ function Summary({ report }: { report: SdgReport }) {
         </div>
         <div>
           <dt>{t('stats.sdg.total')}</dt>
-          <dd data-figure="total">{count(total?.total ?? 0)}</dd>
+          <dd data-figure="total">{formatNumber(total?.total ?? 0)}</dd>
         </div>
         <div>
           <dt>{t('stats.sdg.established')}</dt>
           <dd data-figure="established">
             {t('stats.sdg.establishedDetail', {
-              established: count(established),
-              traced: count(total?.traced ?? 0),
-              otherwise: count(total?.establishedOtherwise ?? 0),
+              established: formatNumber(established),
+              traced: formatNumber(total?.traced ?? 0),
+              otherwise: formatNumber(total?.establishedOtherwise ?? 0),
             })}
           </dd>
         </div>
@@ -119,9 +119,9 @@ function Summary({ report }: { report: SdgReport }) {
           <dt>{t('stats.sdg.open')}</dt>
           <dd>
             {t('stats.sdg.openDetail', {
-              pending: count(total?.pending ?? 0),
-              notEstablished: count(total?.notEstablished ?? 0),
-              notAttempted: count(total?.notAttempted ?? 0),
+              pending: formatNumber(total?.pending ?? 0),
+              notEstablished: formatNumber(total?.notEstablished ?? 0),
+              notAttempted: formatNumber(total?.notAttempted ?? 0),
             })}
           </dd>
         </div>
@@ -218,7 +218,7 @@ function SdgTable(props: {
                 return {
                   label: rowLabel(row),
                   values: [established, Math.max(0, row.total - established)],
-                  note: `${count(row.total)} · ${formatPercent(row.proportion)}`,
+                  note: `${formatNumber(row.total)} · ${formatPercent(row.proportion)}`,
                 };
               })}
             />
@@ -254,7 +254,7 @@ function SdgTable(props: {
                               class="figure"
                               aria-expanded={current}
                               aria-label={t('stats.sdg.openFigure', {
-                                value: count(value),
+                                value: formatNumber(value),
                                 column: c.header(),
                                 group: labelOf(row),
                               })}
@@ -262,10 +262,10 @@ function SdgTable(props: {
                                 props.onOpen({ table: props.table, row, label: labelOf(row), column: c.name })
                               }
                             >
-                              {count(value)}
+                              {formatNumber(value)}
                             </button>
                           ) : (
-                            <span class="figure-none">{count(0)}</span>
+                            <span class="figure-none">{formatNumber(0)}</span>
                           )}
                         </td>
                       );
@@ -345,7 +345,7 @@ function Items({ opened, report }: { opened: Opened; report: SdgReport }) {
                     .join(' · ')}
                 </td>
                 <td>{circumstanceLabel(item.circumstance)}</td>
-                {opened.table === 'otherItems' && <td class="num">{count(item.quantity)}</td>}
+                {opened.table === 'otherItems' && <td class="num">{formatNumber(item.quantity)}</td>}
                 <td>{sdgStatusLabel(item.status)}</td>
                 <td dir="auto">{item.basis}</td>
               </tr>

@@ -2,10 +2,10 @@ import { type DirectionFigures, type PeerPerformance, StatisticsDefinition } fro
 import { useState } from 'preact/hooks';
 import { rpc } from '../../api.js';
 import { Show, Time, useLoad } from '../../components.js';
-import { formatDate, participantName, t } from '../../i18n.js';
+import { formatDate, formatNumber, participantName, t } from '../../i18n.js';
 import { href } from '../../router.js';
 import { BarChart } from './chart.js';
-import { count, duration } from './format.js';
+import { duration } from './format.js';
 import { reasonLabel } from './labels.js';
 import { type ChosenPeriod, periodDates } from './period.js';
 
@@ -115,13 +115,16 @@ function Direction(props: {
                           type="button"
                           class="figure"
                           aria-expanded={opened?.label === row.label}
-                          aria-label={t('stats.tracing.openCases', { value: count(f?.requests ?? 0), peer: row.label })}
+                          aria-label={t('stats.tracing.openCases', {
+                            value: formatNumber(f?.requests ?? 0),
+                            peer: row.label,
+                          })}
                           onClick={() => setOpened({ label: row.label, caseIds: f?.caseIds ?? [] })}
                         >
-                          {count(f?.requests ?? 0)}
+                          {formatNumber(f?.requests ?? 0)}
                         </button>
                       ) : (
-                        count(f?.[c.name] ?? 0)
+                        formatNumber(f?.[c.name] ?? 0)
                       )}
                     </td>
                   ))}
