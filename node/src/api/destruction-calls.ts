@@ -1,9 +1,13 @@
 import { ErrorCode, type RecordsServer, TracenetError } from '@tracenet/proto';
 import { destructionRequestViolations } from '../records/ddr-rules.js';
-import { type CertificateKeys, type DestructionSigner, verifyCertificate } from '../records/destruction.js';
+import {
+  type CertificateKeys,
+  type DestructionSigner,
+  destructionSigner,
+  verifyCertificate,
+} from '../records/destruction.js';
 import type { PeerRegistry } from '../federation/peers.js';
 import type { NodeIdentity } from '../identity/data-dir.js';
-import { destructionSigner } from '../records/destruction.js';
 import type { RecordStore } from '../records/record-store.js';
 import type { Clock } from '../util/clock.js';
 import { violationError } from '../util/violations.js';

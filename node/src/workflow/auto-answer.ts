@@ -1,4 +1,12 @@
-import { TraceOutcome, type TraceAnswer, type WeaponEvent, WeaponEventType, type WeaponRecord } from '@tracenet/proto';
+import {
+  type RecordQuery,
+  TraceOutcome,
+  type TraceAnswer,
+  type TraceRequest,
+  type WeaponEvent,
+  WeaponEventType,
+  type WeaponRecord,
+} from '@tracenet/proto';
 
 const E = WeaponEventType;
 /** Events after which the weapon is no longer under legal control. */
@@ -9,6 +17,23 @@ const RECOVERIES = new Set<WeaponEventType>([
   E.WEAPON_EVENT_TYPE_FOUND,
   E.WEAPON_EVENT_TYPE_SURRENDERED,
 ]);
+
+/**
+ * The records query of a trace request's weapon, or undefined for a request without markings: the
+ * serial is the marked one, else the control component's. The automatic answer and the check for
+ * a destroyed weapon (docs/protocol.md 19.5) search the records with it.
+ */
+export function requestQuery(request: TraceRequest | undefined): RecordQuery | undefined {
+  const markings = request?.weapon?.markings;
+  if (!markings) return undefined;
+  return {
+    manufacturer: markings.manufacturer,
+    model: markings.model,
+    serialNumber: markings.serialNumber || request?.weapon?.controlComponent?.serialNumber || '',
+    calibre: markings.calibre,
+    type: markings.type,
+  };
+}
 
 /** One line describing an event: "exported 2012-03-14 to KEN under licence L, end user E". */
 export function describeEvent(event: WeaponEvent): string {

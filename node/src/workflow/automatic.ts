@@ -12,7 +12,7 @@ import { NODE_ACTOR, runAs } from '../access/actor.js';
 import type { OutboundFailure } from '../ports/outbound.js';
 import type { Identification, SourceHealth } from '../ports/record-finder.js';
 import type { Timer } from '../util/scheduler.js';
-import { answerFromRecord, noRecordAnswer } from './auto-answer.js';
+import { answerFromRecord, noRecordAnswer, requestQuery } from './auto-answer.js';
 import { type CaseBook, traceKey, type WorkflowDeps } from './case-book.js';
 import { workflowHandles } from './inbound.js';
 import type { OfficerCommands } from './officer-commands.js';
@@ -128,18 +128,10 @@ export class AutomaticSteps {
     const policy = this.deps.policies.get(c.peer);
     if (c.state === S.CASE_STATE_RECEIVED && policy.autoAcknowledge) c = await this.commands.acknowledge(caseId);
     if (!awaitsAutomaticAnswer(c) || !policy.autoAnswer || !this.deps.records || c.answer) return;
-    const markings = c.request?.weapon?.markings;
-    const serial = markings?.serialNumber || c.request?.weapon?.controlComponent?.serialNumber || '';
+    const query = requestQuery(c.request);
     let found: Identification = { records: [], incomplete: [], near: [] };
     try {
-      if (markings)
-        found = await this.deps.records.identify({
-          manufacturer: markings.manufacturer,
-          model: markings.model,
-          serialNumber: serial,
-          calibre: markings.calibre,
-          type: markings.type,
-        });
+      if (query) found = await this.deps.records.identify(query);
     } catch (error) {
       const failure = TracenetError.from(error);
       if (failure.retryable) {
@@ -167,7 +159,7 @@ export class AutomaticSteps {
     }
     if (near.length > 0) {
       // A close type (a carbine for a rifle) is for an officer to judge, even beside an exact match.
-      const asked = typeName(markings?.type ?? 0);
+      const asked = typeName(query?.type ?? 0);
       const close = near.map(
         (r) => `${r.recordId} is ${withArticle(typeName(r.manufacture?.type ?? 0))}, the request says ${asked}`,
       );
@@ -177,7 +169,7 @@ export class AutomaticSteps {
     }
     if (matches.length === 0) {
       // "No record" is an officer's answer unless the peer's policy opts in and every registry answers.
-      const searched = policy.autoAnswerNoRecord && markings ? await this.#allHealthy() : { problem: '' };
+      const searched = policy.autoAnswerNoRecord && query ? await this.#allHealthy() : { problem: '' };
       if ('sources' in searched) {
         await this.commands.answer(caseId, noRecordAnswer(c.traceId, searched.sources), true);
         return;

@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import type { AuditEvent, NodeEventInput } from '../audit/audit-log.js';
 import type { RecordFinder } from '../ports/record-finder.js';
+import { requestQuery } from './auto-answer.js';
 import { caseEvent } from './case-book.js';
 
 /**
@@ -64,18 +65,11 @@ export async function recirculationOfRequest(
   request: TraceRequest,
   deps: { selfId: string; requester: string; nowMs: number; logger: Logger },
 ): Promise<RecirculationFinding | undefined> {
-  const markings = request.weapon?.markings;
-  const serial = markings?.serialNumber || request.weapon?.controlComponent?.serialNumber || '';
-  if (!records || !markings || serial === '' || markings.manufacturer === '') return undefined;
+  const query = requestQuery(request);
+  if (!records || !query || query.serialNumber === '' || query.manufacturer === '') return undefined;
   let found: Awaited<ReturnType<RecordFinder['identify']>>;
   try {
-    found = await records.identify({
-      manufacturer: markings.manufacturer,
-      model: markings.model,
-      serialNumber: serial,
-      calibre: markings.calibre,
-      type: markings.type,
-    });
+    found = await records.identify(query);
   } catch (error) {
     deps.logger.warn({ err: error, traceId: request.traceId }, 'could not check a request for a destroyed weapon');
     return undefined;

@@ -111,5 +111,18 @@ describe('tracenet records designate, destroy, certificate, verify-certificate',
     expect(refused.stdout).toContain('NOT VALID: the signature does not match');
     expect(refused.stdout).toContain('What it claims (not verified):');
     expect(refused.exitCode).toBe(1);
+
+    // A forged file's claims are shown, not verified: a terminal escape in them stays visible text
+    // on its line and cannot print a false VALID over the verdict.
+    const forged = Buffer.from(changed.body, 'base64');
+    const witness = forged.indexOf('A. Mbala');
+    forged.write('\u001b[2K\rVAL', witness, 'latin1');
+    await writeFile(join(dir, 'forged.json'), JSON.stringify({ ...changed, body: forged.toString('base64') }));
+    const claimed = await cli('verify-certificate', join(dir, 'forged.json'));
+    expect(claimed.stdout).toMatch(/^NOT VALID: the signature does not match/);
+    expect(claimed.stdout).toContain('  witnesses:    \\x1b[2K\\rVAL; J. Okafor');
+    expect(claimed.stdout).not.toContain('\u001b');
+    expect(claimed.stdout).not.toContain('\r');
+    expect(claimed.exitCode).toBe(1);
   });
 });
