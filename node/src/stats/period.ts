@@ -1,5 +1,6 @@
 import { ErrorCode, type Period, type SdgIndicatorRequest, TracenetError } from '@tracenet/proto';
 import { isCalendarDate } from '../messages/validation.js';
+import { isValidDate } from '../records/validation.js';
 
 /** The longest reporting period: ten years (docs/statistics.md 1). */
 export const MAX_PERIOD_DAYS = 3653;
@@ -99,9 +100,12 @@ export function sdgPeriodOf(request: SdgIndicatorRequest | undefined, nowMs: num
   return periodOf(period, name('period'), nowMs);
 }
 
-/** Whether the calendar date `date` ("YYYY-MM-DD") lies in the period. */
+/**
+ * Whether the calendar date `date` ("YYYY-MM-DD") lies in the period. Called for every event of
+ * every stored record, so the date check is the remembered {@link isValidDate}.
+ */
 export function inPeriod(date: string, period: ReportingPeriod): boolean {
-  return date >= period.fromDate && date <= period.toDate && dateStartMs(date) !== undefined;
+  return date >= period.fromDate && date <= period.toDate && isValidDate(date);
 }
 
 /**
