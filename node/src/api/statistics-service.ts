@@ -19,7 +19,7 @@ export interface StatisticsServiceDeps {
  *
  * @example
  * ```ts
- * addStatisticsService(server, { statistics, clock, logger, token });
+ * addStatisticsService(server, { statistics, logger, token });
  * ```
  */
 export function addStatisticsService(server: ServiceRegistrar, deps: StatisticsServiceDeps): void {

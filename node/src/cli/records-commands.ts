@@ -31,6 +31,7 @@ import {
 import { violationError } from '../records/validation.js';
 import { categoryName, isOfInterest } from '../records/interest.js';
 import { describeUndertaking } from '../messages/undertaking-rules.js';
+import { csvCell } from '../util/csv-cell.js';
 import { type AuthorityEndpoint, printable, render, wholeNumber } from './context.js';
 import { ddrLines, registerDestructionCommands } from './destruction-commands.js';
 
@@ -313,11 +314,6 @@ async function sizeOf(file: string): Promise<number> {
       cause,
     });
   }
-}
-
-/** A CSV cell, quoted when it holds a comma, a quote or a line break. */
-function csvCell(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 /**

@@ -9,22 +9,11 @@ import {
   TracenetError,
 } from '@tracenet/proto';
 import { categoryLabel, circumstanceLabel, rowOf, statusLabel, weaponTypeLabel } from './sdg.js';
+import { csvCell } from '../util/csv-cell.js';
 import { zip } from './zip.js';
 
 /** One cell: text or a number. */
 type Cell = string | number;
-
-/**
- * A CSV cell (RFC 4180): quoted when it holds a comma, quote or line break, and never a formula —
- * a text that starts with = + - @ (or a tab or carriage return) gets a leading apostrophe, as the
- * console's rejected-rows file does, because a spreadsheet would run it.
- */
-export function csvCell(value: Cell): string {
-  if (typeof value === 'number') return String(value);
-  let text = value;
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 const COUNT_HEADERS = [
   'seized',

@@ -1,4 +1,6 @@
 import { ErrorCode, type Period, type SdgIndicatorRequest, TracenetError } from '@tracenet/proto';
+import { isCalendarDate } from '../messages/validation.js';
+import { isValidDate } from '../records/validation.js';
 
 /** The longest reporting period: ten years (docs/statistics.md 1). */
 export const MAX_PERIOD_DAYS = 3653;
@@ -21,14 +23,7 @@ function invalid(field: string, rule: string, message: string): TracenetError {
 
 /** Start of a calendar date "YYYY-MM-DD" in Unix milliseconds, or undefined when it is no date. */
 export function dateStartMs(date: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!m) return undefined;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const ms = Date.UTC(year, month - 1, day);
-  const back = new Date(ms);
-  // Date.UTC rolls 2026-02-30 over to March: a date that does not come back as written does not exist.
-  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) return undefined;
-  return ms;
+  return isCalendarDate(date) ? Date.parse(`${date}T00:00:00Z`) : undefined;
 }
 
 /** The calendar date (UTC) of an instant: "YYYY-MM-DD". */
@@ -105,9 +100,12 @@ export function sdgPeriodOf(request: SdgIndicatorRequest | undefined, nowMs: num
   return periodOf(period, name('period'), nowMs);
 }
 
-/** Whether the calendar date `date` ("YYYY-MM-DD") lies in the period. */
+/**
+ * Whether the calendar date `date` ("YYYY-MM-DD") lies in the period. Called for every event of
+ * every stored record, so the date check is the remembered {@link isValidDate}.
+ */
 export function inPeriod(date: string, period: ReportingPeriod): boolean {
-  return date >= period.fromDate && date <= period.toDate && dateStartMs(date) !== undefined;
+  return date >= period.fromDate && date <= period.toDate && isValidDate(date);
 }
 
 /**

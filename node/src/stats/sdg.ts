@@ -15,6 +15,7 @@ import {
   type SdgRow,
   type TraceAnswer,
   type TraceRequest,
+  type WeaponEvent,
 } from '@tracenet/proto';
 import type { AliasTable } from '../records/alias-table.js';
 import { normaliseModel } from '../records/normalise.js';
@@ -39,6 +40,14 @@ const FINDING_EVENTS = new Map<WeaponEventType, string>([
   [WeaponEventType.WEAPON_EVENT_TYPE_FOUND, 'found'],
   [WeaponEventType.WEAPON_EVENT_TYPE_SURRENDERED, 'surrendered'],
 ]);
+
+/**
+ * The seizure, finding or surrender of `record` in the period, if any: what makes the record an
+ * item of the indicator (docs/protocol.md 20.2).
+ */
+export function findingIn(record: WeaponRecord, period: ReportingPeriod): WeaponEvent | undefined {
+  return record.events.find((e) => FINDING_EVENTS.has(e.type) && inPeriod(e.date, period));
+}
 const FINDING_KINDS = new Map<FindingKind, string>([
   [FindingKind.FINDING_KIND_SEIZED, 'seized'],
   [FindingKind.FINDING_KIND_FOUND, 'found'],
@@ -284,7 +293,7 @@ export function computeSdg(inputs: SdgInputs): SdgReport {
   const recordIdentities = new IdentityIndex<WeaponIdentity>((identity) => identity);
   const records = [...inputs.records].sort((a, b) => a.recordId.localeCompare(b.recordId));
   for (const record of records) {
-    const event = record.events.find((e) => FINDING_EVENTS.has(e.type) && inPeriod(e.date, period));
+    const event = findingIn(record, period);
     if (!event) continue;
     const identity = identityOfRecord(record, aliases);
     recordIdentities.add(identity);

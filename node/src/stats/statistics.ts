@@ -13,17 +13,11 @@ import {
   type TracingPerformance,
   type TracingPerformanceRequest,
   TracenetError,
-  WeaponEventType,
   WeaponRecord,
   type ReexportReport,
   type ReexportReportRequest,
 } from '@tracenet/proto';
 
-const FINDINGS: ReadonlySet<WeaponEventType> = new Set([
-  WeaponEventType.WEAPON_EVENT_TYPE_SEIZED,
-  WeaponEventType.WEAPON_EVENT_TYPE_FOUND,
-  WeaponEventType.WEAPON_EVENT_TYPE_SURRENDERED,
-]);
 import type { Journal } from '../audit/audit-log.js';
 import { reexportReport } from '../workflow/reexport.js';
 import { ReexportFlagRepository } from '../workflow/reexport-flags.js';
@@ -33,8 +27,8 @@ import type { Clock } from '../util/clock.js';
 import { WorkQueue } from '../util/work-queue.js';
 import { exportSdg } from './export.js';
 import { computePerformance } from './performance.js';
-import { inPeriod, periodOf, type ReportingPeriod, sdgPeriodOf } from './period.js';
-import { computeSdg } from './sdg.js';
+import { periodOf, type ReportingPeriod, sdgPeriodOf } from './period.js';
+import { computeSdg, findingIn } from './sdg.js';
 
 /** What the statistics need from the node. */
 export interface StatisticsDeps {
@@ -180,7 +174,7 @@ export class Statistics {
     const records: WeaponRecord[] = [];
     for await (const stored of this.#deps.store.records.records.values()) {
       const record = WeaponRecord.decode(Buffer.from(stored.record, 'base64'));
-      if (record.events.some((e) => FINDINGS.has(e.type) && inPeriod(e.date, period))) records.push(record);
+      if (findingIn(record, period)) records.push(record);
     }
     return records;
   }

@@ -27,7 +27,7 @@ import {
   type LocalNode,
   startLocalFederation,
 } from '../../src/dev/local-federation.js';
-import { unzip } from '../../src/stats/zip.js';
+import { unzip } from '../support/unzip.js';
 import { requireBuiltCli, until } from './processes.js';
 
 /**

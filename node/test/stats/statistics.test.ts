@@ -26,7 +26,7 @@ import {
 import { connectUnary, type UnaryClient } from '../../src/api/unary-client.js';
 import { DEMO_SEIZURES, demoTraceRequest } from '../../src/dev/demo-data.js';
 import { readAuthorityToken } from '../../src/identity/data-dir.js';
-import { unzip } from '../../src/stats/zip.js';
+import { unzip } from '../support/unzip.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { pinAll, startNode, type TestNode, waitFor } from '../support/nodes.js';
 
