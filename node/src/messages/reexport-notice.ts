@@ -4,7 +4,7 @@ import { isParticipantId } from '../identity/participant-id.js';
 import { undertakingRuleViolations, undertakingViolations } from './undertaking-rules.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';
 import { violationError } from '../util/violations.js';
-import { isCalendarDate } from './validation.js';
+import { isCalendarDate } from './calendar-date.js';
 
 /** A flag id, a trace id, a chain id: 16 to 64 characters of [A-Za-z0-9_-] (docs/protocol.md 18.5). */
 export const FLAG_ID = /^[A-Za-z0-9_-]{16,64}$/;

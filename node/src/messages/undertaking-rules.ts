@@ -7,15 +7,7 @@ import {
 } from '@tracenet/proto';
 import { isParticipantId } from '../identity/participant-id.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** Whether `value` is a real calendar date written YYYY-MM-DD (as records and messages check it). */
-function isCalendarDate(value: string): boolean {
-  if (!DATE.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(value);
-}
+import { isCalendarDate } from './calendar-date.js';
 
 /** Size limits of an end-user undertaking (docs/protocol.md 18.1). */
 export const UNDERTAKING_LIMITS = { text: 200, authorisations: 100 } as const;
