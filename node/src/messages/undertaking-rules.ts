@@ -78,8 +78,8 @@ function checkUndertaking(u: EndUserUndertaking, p: string, out: FieldViolation[
       rule: 'required',
       message: "the end-user certificate's reference is required",
     });
-  else text(out, `${p}.certificate_reference`, u.certificateReference);
-  text(out, `${p}.end_user`, u.endUser);
+  else boundedText(out, `${p}.certificate_reference`, u.certificateReference);
+  boundedText(out, `${p}.end_user`, u.endUser);
   date(out, `${p}.date`, u.date, latestDate);
   if (u.authorisations.length > UNDERTAKING_LIMITS.authorisations) {
     out.push({
@@ -100,14 +100,21 @@ function checkUndertaking(u: EndUserUndertaking, p: string, out: FieldViolation[
         message: `${JSON.stringify(a.destination.slice(0, 80))} is not a participant id`,
       });
     date(out, `${ap}.date`, a.date, latestDate);
-    text(out, `${ap}.reference`, a.reference);
+    boundedText(out, `${ap}.reference`, a.reference);
   });
 }
 
-/** An optional text: at most 200 characters, no control or format character. */
-function text(out: FieldViolation[], field: string, value: string): void {
-  if (value.length > UNDERTAKING_LIMITS.text)
-    out.push({ field, rule: 'max_length', message: `at most ${UNDERTAKING_LIMITS.text} characters` });
+/**
+ * An optional text of an undertaking or a re-export notice: at most `max` characters, no control
+ * or format character (docs/protocol.md 2.3).
+ */
+export function boundedText(
+  out: FieldViolation[],
+  field: string,
+  value: string,
+  max: number = UNDERTAKING_LIMITS.text,
+): void {
+  if (value.length > max) out.push({ field, rule: 'max_length', message: `at most ${max} characters` });
   const unsafe = unsafeCharacter(value);
   if (unsafe)
     out.push({ field, rule: 'control_character', message: `contains ${unsafe}, a control or format character` });
