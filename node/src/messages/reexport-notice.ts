@@ -1,7 +1,6 @@
 import { type FieldViolation, ReexportNotice, type ReexportHop, WeaponEventType } from '@tracenet/proto';
 import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
-import { isParticipantId } from '../identity/participant-id.js';
-import { boundedText, undertakingRuleViolations, undertakingViolations } from './undertaking-rules.js';
+import { boundedText, participant, undertakingRuleViolations, undertakingViolations } from './undertaking-rules.js';
 import { violationError } from '../util/violations.js';
 import { isCalendarDate } from './calendar-date.js';
 
@@ -24,16 +23,6 @@ const EVENT_TEXTS = [
 /** Decodes the body of a MESSAGE_KIND_REEXPORT_NOTICE: MALFORMED (`body`, `protobuf`) when it does not decode. */
 export function decodeReexportNotice(body: Uint8Array): ReexportNotice {
   return decodeWithSafeIntegers(ReexportNotice, body, 'ReexportNotice', 'body', {});
-}
-
-function participant(out: FieldViolation[], field: string, value: string): void {
-  if (value === '') out.push({ field, rule: 'required', message: 'a participant id is required' });
-  else if (!isParticipantId(value))
-    out.push({
-      field,
-      rule: 'participant_id',
-      message: `${JSON.stringify(value.slice(0, 80))} is not a participant id`,
-    });
 }
 
 function hopViolations(out: FieldViolation[], hop: ReexportHop, at: string): void {

@@ -91,17 +91,26 @@ function checkUndertaking(u: EndUserUndertaking, p: string, out: FieldViolation[
   }
   u.authorisations.forEach((a, i) => {
     const ap = `${p}.authorisations[${i}]`;
-    if (a.destination === '')
-      out.push({ field: `${ap}.destination`, rule: 'required', message: 'the authorised destination is required' });
-    else if (!isParticipantId(a.destination))
-      out.push({
-        field: `${ap}.destination`,
-        rule: 'participant_id',
-        message: `${JSON.stringify(a.destination.slice(0, 80))} is not a participant id`,
-      });
+    participant(out, `${ap}.destination`, a.destination, 'the authorised destination is required');
     date(out, `${ap}.date`, a.date, latestDate);
     boundedText(out, `${ap}.reference`, a.reference);
   });
+}
+
+/** A required participant id; a refusal quotes at most 80 characters of what was sent instead. */
+export function participant(
+  out: FieldViolation[],
+  field: string,
+  value: string,
+  required = 'a participant id is required',
+): void {
+  if (value === '') out.push({ field, rule: 'required', message: required });
+  else if (!isParticipantId(value))
+    out.push({
+      field,
+      rule: 'participant_id',
+      message: `${JSON.stringify(value.slice(0, 80))} is not a participant id`,
+    });
 }
 
 /**
