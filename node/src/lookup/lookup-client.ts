@@ -1,5 +1,5 @@
 import { CERTIFICATE_ID } from '../records/ddr-rules.js';
-import { isCalendarDate } from '../messages/validation.js';
+import { isCalendarDate } from '../messages/calendar-date.js';
 import type { Logger } from 'pino';
 import {
   ErrorCode,

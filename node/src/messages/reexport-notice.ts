@@ -1,10 +1,8 @@
 import { type FieldViolation, ReexportNotice, type ReexportHop, WeaponEventType } from '@tracenet/proto';
 import { decodeWithSafeIntegers } from '../envelope/safe-integers.js';
-import { isParticipantId } from '../identity/participant-id.js';
-import { undertakingRuleViolations, undertakingViolations } from './undertaking-rules.js';
-import { unsafeCharacter } from '../util/unsafe-text.js';
+import { boundedText, participant, undertakingRuleViolations, undertakingViolations } from './undertaking-rules.js';
 import { violationError } from '../util/violations.js';
-import { isCalendarDate } from './validation.js';
+import { isCalendarDate } from './calendar-date.js';
 
 /** A flag id, a trace id, a chain id: 16 to 64 characters of [A-Za-z0-9_-] (docs/protocol.md 18.5). */
 export const FLAG_ID = /^[A-Za-z0-9_-]{16,64}$/;
@@ -27,27 +25,9 @@ export function decodeReexportNotice(body: Uint8Array): ReexportNotice {
   return decodeWithSafeIntegers(ReexportNotice, body, 'ReexportNotice', 'body', {});
 }
 
-/** A text of a notice: at most `max` characters, no control or format character (docs/protocol.md 2.3). */
-function text(out: FieldViolation[], field: string, value: string, max: number): void {
-  if (value.length > max) out.push({ field, rule: 'max_length', message: `at most ${max} characters` });
-  const unsafe = unsafeCharacter(value);
-  if (unsafe)
-    out.push({ field, rule: 'control_character', message: `contains ${unsafe}, a control or format character` });
-}
-
-function participant(out: FieldViolation[], field: string, value: string): void {
-  if (value === '') out.push({ field, rule: 'required', message: 'a participant id is required' });
-  else if (!isParticipantId(value))
-    out.push({
-      field,
-      rule: 'participant_id',
-      message: `${JSON.stringify(value.slice(0, 80))} is not a participant id`,
-    });
-}
-
 function hopViolations(out: FieldViolation[], hop: ReexportHop, at: string): void {
   participant(out, `${at}.source`, hop.source);
-  text(out, `${at}.case_id`, hop.caseId, 64);
+  boundedText(out, `${at}.case_id`, hop.caseId, 64);
   const e = hop.event;
   if (!e) {
     out.push({ field: `${at}.event`, rule: 'required', message: 'a hop carries its event' });
@@ -57,7 +37,7 @@ function hopViolations(out: FieldViolation[], hop: ReexportHop, at: string): voi
     out.push({ field: `${at}.event.type`, rule: 'enum', message: 'the event type is not known' });
   if (e.date !== '' && !isCalendarDate(e.date))
     out.push({ field: `${at}.event.date`, rule: 'date', message: 'the date must be a calendar date YYYY-MM-DD' });
-  for (const [name, key, max] of EVENT_TEXTS) text(out, `${at}.event.${name}`, e[key], max);
+  for (const [name, key, max] of EVENT_TEXTS) boundedText(out, `${at}.event.${name}`, e[key], max);
   out.push(...undertakingViolations(e, `${at}.event`));
 }
 

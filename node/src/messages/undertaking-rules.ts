@@ -7,15 +7,7 @@ import {
 } from '@tracenet/proto';
 import { isParticipantId } from '../identity/participant-id.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** Whether `value` is a real calendar date written YYYY-MM-DD (as records and messages check it). */
-function isCalendarDate(value: string): boolean {
-  if (!DATE.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(value);
-}
+import { isCalendarDate } from './calendar-date.js';
 
 /** Size limits of an end-user undertaking (docs/protocol.md 18.1). */
 export const UNDERTAKING_LIMITS = { text: 200, authorisations: 100 } as const;
@@ -86,8 +78,8 @@ function checkUndertaking(u: EndUserUndertaking, p: string, out: FieldViolation[
       rule: 'required',
       message: "the end-user certificate's reference is required",
     });
-  else text(out, `${p}.certificate_reference`, u.certificateReference);
-  text(out, `${p}.end_user`, u.endUser);
+  else boundedText(out, `${p}.certificate_reference`, u.certificateReference);
+  boundedText(out, `${p}.end_user`, u.endUser);
   date(out, `${p}.date`, u.date, latestDate);
   if (u.authorisations.length > UNDERTAKING_LIMITS.authorisations) {
     out.push({
@@ -99,23 +91,39 @@ function checkUndertaking(u: EndUserUndertaking, p: string, out: FieldViolation[
   }
   u.authorisations.forEach((a, i) => {
     const ap = `${p}.authorisations[${i}]`;
-    if (a.destination === '')
-      out.push({ field: `${ap}.destination`, rule: 'required', message: 'the authorised destination is required' });
-    else if (!isParticipantId(a.destination))
-      out.push({
-        field: `${ap}.destination`,
-        rule: 'participant_id',
-        message: `${JSON.stringify(a.destination.slice(0, 80))} is not a participant id`,
-      });
+    participant(out, `${ap}.destination`, a.destination, 'the authorised destination is required');
     date(out, `${ap}.date`, a.date, latestDate);
-    text(out, `${ap}.reference`, a.reference);
+    boundedText(out, `${ap}.reference`, a.reference);
   });
 }
 
-/** An optional text: at most 200 characters, no control or format character. */
-function text(out: FieldViolation[], field: string, value: string): void {
-  if (value.length > UNDERTAKING_LIMITS.text)
-    out.push({ field, rule: 'max_length', message: `at most ${UNDERTAKING_LIMITS.text} characters` });
+/** A required participant id; a refusal quotes at most 80 characters of what was sent instead. */
+export function participant(
+  out: FieldViolation[],
+  field: string,
+  value: string,
+  required = 'a participant id is required',
+): void {
+  if (value === '') out.push({ field, rule: 'required', message: required });
+  else if (!isParticipantId(value))
+    out.push({
+      field,
+      rule: 'participant_id',
+      message: `${JSON.stringify(value.slice(0, 80))} is not a participant id`,
+    });
+}
+
+/**
+ * An optional text of an undertaking or a re-export notice: at most `max` characters, no control
+ * or format character (docs/protocol.md 2.3).
+ */
+export function boundedText(
+  out: FieldViolation[],
+  field: string,
+  value: string,
+  max: number = UNDERTAKING_LIMITS.text,
+): void {
+  if (value.length > max) out.push({ field, rule: 'max_length', message: `at most ${max} characters` });
   const unsafe = unsafeCharacter(value);
   if (unsafe)
     out.push({ field, rule: 'control_character', message: `contains ${unsafe}, a control or format character` });

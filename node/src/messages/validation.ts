@@ -10,23 +10,15 @@ import {
   WeaponType,
 } from '@tracenet/proto';
 import { isParticipantId } from '../identity/participant-id.js';
+import { isCalendarDate } from './calendar-date.js';
 import { validateRestrictions } from './restrictions.js';
 import { checkWithheld } from './withheld.js';
 import { answerUndertakingViolations } from './undertaking-rules.js';
 import { Violations as SharedViolations } from '../util/violations.js';
 
 const ID = /^[A-Za-z0-9_-]{16,64}$/;
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const PHOTO_TYPES = new Set(['image/jpeg', 'image/png']);
 const MAX_PHOTO_BYTES = 1024 * 1024;
-
-/** Whether `value` is a real calendar date written YYYY-MM-DD. */
-export function isCalendarDate(value: string): boolean {
-  const m = DATE.exec(value);
-  if (!m) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(value);
-}
 
 /** The workflow rules on top of the shared collector. */
 class Violations extends SharedViolations {

@@ -32,14 +32,11 @@ export const WITHHELD_PATH =
 
 /** The value at a withheld path of an answer, when the path names a text this version knows. */
 function valueAt(answer: TraceAnswer, path: string): string | undefined {
-  // An undertaking's end user follows the event's (docs/protocol.md 18.2).
-  const undertaking = /^(?:history\[(\d+)\]|referral\.event)\.undertaking\.end_user$/.exec(path);
-  if (undertaking)
-    return (undertaking[1] === undefined ? answer.referral?.event : answer.history[Number(undertaking[1])])?.undertaking
-      ?.endUser;
-  const event = /^(?:history\[(\d+)\]|referral\.event)\.([a-z_]+)$/.exec(path);
+  const event = /^(?:history\[(\d+)\]|referral\.event)\.(undertaking\.end_user|[a-z_]+)$/.exec(path);
   if (event) {
     const e = event[1] === undefined ? answer.referral?.event : answer.history[Number(event[1])];
+    // An undertaking's end user follows the event's (docs/protocol.md 18.2).
+    if (event[2] === 'undertaking.end_user') return e?.undertaking?.endUser;
     const key = RELEASABLE_EVENT_FIELDS[event[2] as ReleasableEventField] as keyof WeaponEvent | undefined;
     return e && key && typeof e[key] === 'string' ? (e[key] as string) : undefined;
   }

@@ -7,7 +7,7 @@ import {
   type WeaponRecord,
   WeaponStatus,
 } from '@tracenet/proto';
-import { isCalendarDate } from '../messages/validation.js';
+import { isCalendarDate } from '../messages/calendar-date.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';
 import { DESTRUCTION_STATE, isEnumMember, ITEM_CATEGORY, SEIZURE_CIRCUMSTANCE } from './record-json.js';
 

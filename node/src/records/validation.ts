@@ -6,7 +6,7 @@ import {
   type WeaponEvent,
   type WeaponRecord,
 } from '@tracenet/proto';
-import { isCalendarDate } from '../messages/validation.js';
+import { isCalendarDate } from '../messages/calendar-date.js';
 import { Violations as SharedViolations, violationError as listError } from '../util/violations.js';
 import { ddrViolations } from './ddr-rules.js';
 import { normaliseSerial } from './normalise.js';

@@ -146,11 +146,19 @@ export class CaseBook {
 
   /** Every case of the chain `caseId` belongs to, in the order they were opened. */
   async chain(caseId: string): Promise<{ chainId: string; cases: Case[] }> {
-    const c = await this.get(caseId);
+    return this.chainOf(await this.get(caseId));
+  }
+
+  /**
+   * Every case of the chain of `c`, in the order they were opened, with `c` itself as given (not
+   * read again): a caller that holds the case, possibly changed, sees it as it holds it.
+   */
+  async chainOf(c: Case): Promise<{ chainId: string; cases: Case[] }> {
     const cases: Case[] = [];
     const prefix = chainKey(c.role === CaseRole.CASE_ROLE_REQUESTER ? this.deps.selfId : c.peer, c.chainId, '');
     for await (const key of this.deps.store.cases.traces.keys({ gte: prefix, lt: `${prefix}\uffff` })) {
-      cases.push(await this.get(key.slice(prefix.length)));
+      const caseId = key.slice(prefix.length);
+      cases.push(caseId === c.caseId ? c : await this.get(caseId));
     }
     return { chainId: c.chainId, cases };
   }

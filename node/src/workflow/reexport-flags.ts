@@ -83,8 +83,7 @@ export class ReexportFlags {
     if (c.role !== CaseRole.CASE_ROLE_REQUESTER || !heldAnswer(c)) return commit;
     if (kind !== K.MESSAGE_KIND_TRACE_ANSWER && kind !== K.MESSAGE_KIND_TRACE_RESTRICTION) return commit;
     try {
-      const { chainId, cases } = await this.book.chain(c.caseId);
-      const chain = [...cases.filter((x) => x.caseId !== c.caseId), c];
+      const { chainId, cases: chain } = await this.book.chainOf(c);
       const known = new Set(chain.flatMap((x) => x.reexportFlags.map(flagKey)));
       const fresh = findReexports(this.deps.selfId, chainId, chain).filter((f) => !known.has(flagKey(f)));
       if (fresh.length === 0) return commit;
@@ -200,9 +199,8 @@ export class ReexportFlags {
         field: 'flag.exporter',
         rule: 'pinned_peer',
       });
-    const { cases } = await this.book.chain(caseId);
+    const { cases } = await this.book.chainOf(c);
     const byId = new Map(cases.map((x) => [x.caseId, x]));
-    byId.set(c.caseId, c);
     /** Each provider's case, with the basis of the disclosure to the exporter. */
     const providers = new Map<string, { held: Case; basis: string }>();
     flag.evidence.forEach((hop, i) => {

@@ -6,14 +6,17 @@ import {
   FindingKind,
   ReexportCondition,
   type ReexportFlag,
+  ReexportNotice,
   ReleaseAction,
   TraceOutcome,
   TraceRequest,
+  TracenetError,
   WeaponEvent,
   WeaponEventType as E,
   WeaponRecord,
   WeaponType,
 } from '@tracenet/proto';
+import { validateReexportNotice } from '../../src/messages/reexport-notice.js';
 import { undertakingViolations } from '../../src/messages/undertaking-rules.js';
 import { recordViolations } from '../../src/records/validation.js';
 import { validateAnswer } from '../../src/messages/validation.js';
@@ -346,5 +349,47 @@ describe('a restriction’s partial answer is evidence too (18.3)', () => {
       },
     };
     expect(findReexports('FRA', 'c', [bel, ken]).map((f) => [f.kind, f.laterState])).toEqual([['reexported', 'UGA']]);
+  });
+});
+
+describe('a hostile re-export notice (18.5)', () => {
+  it('names its broken rules without echoing more than 80 characters of the peer’s text', () => {
+    const long = `X${'\u202e'.repeat(50)}${'A'.repeat(20_000)}`;
+    const notice = ReexportNotice.fromPartial({
+      flagId: 'rx_0123456789abcdef',
+      flag: {
+        flagId: 'rx_0123456789abcdef',
+        exporter: long,
+        undertakingState: long,
+        laterState: 'UGA',
+        kind: 'reexported',
+        undertaking: undertaking({ authorisations: [{ destination: long, date: long, reference: '' }] }),
+        evidence: [{ source: long, caseId: long, event: exported('KEN', '2016-05-10') }],
+      },
+    });
+    const error = TracenetError.from(
+      (() => {
+        try {
+          validateReexportNotice(notice, 'FRA', 'BEL');
+        } catch (thrown) {
+          return thrown;
+        }
+        return undefined;
+      })(),
+    );
+    const rules = error.violations.map((v) => `${v.field} ${v.rule}`);
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        'body.flag.exporter recipient_is_exporter',
+        'body.flag.undertaking_state participant_id',
+        'body.flag.undertaking.authorisations[0].destination participant_id',
+        'body.flag.undertaking.authorisations[0].date date',
+        'body.flag.evidence[0].source participant_id',
+        'body.flag.evidence[0].case_id max_length',
+      ]),
+    );
+    for (const v of error.violations) expect(v.message.length).toBeLessThan(200);
+    expect(error.message.length).toBeLessThan(2000);
+    expect(error.message).not.toContain('A'.repeat(81));
   });
 });
