@@ -1,5 +1,5 @@
 import { ErrorCode, type Period, type SdgIndicatorRequest, TracenetError } from '@tracenet/proto';
-import { isCalendarDate } from '../messages/validation.js';
+import { isCalendarDate } from '../messages/calendar-date.js';
 import { isValidDate } from '../records/validation.js';
 
 /** The longest reporting period: ten years (docs/statistics.md 1). */
