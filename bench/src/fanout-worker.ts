@@ -3,7 +3,10 @@
  * TracenetNode (own identity, LevelDB store with store.sync off, Federation server with TLS on its
  * own loopback port) in this one process, because 193 node processes do not fit on two cores.
  * Protocol over IPC:
- *   → { type: 'start', ids, baseDir, hitEvery }  ← { type: 'started', cards: base64 PeerCard[] }
+ *   → { type: 'start', ids, baseDir, hitEvery, advertise? }
+ *                                              ← { type: 'started', cards: base64 PeerCard[], addresses }
+ *     (`advertise[k]`, when given, is the endpoint in the card of `ids[k]`: the address of its latency
+ *     proxy; `addresses[k]` is where that node's Federation port listens.)
  *   → { type: 'pin', card }                      ← { type: 'pinned' }  (pins the asker, allows its lookups)
  *   → { type: 'stop' }                           ← { type: 'stopped' } and exits
  */
@@ -22,22 +25,30 @@ import { FANOUT_WEAPON } from './dataset.js';
 
 const nodes: TracenetNode[] = [];
 
-async function start(ids: readonly string[], baseDir: string, hitEvery: number): Promise<string[]> {
+async function start(
+  ids: readonly string[],
+  baseDir: string,
+  hitEvery: number,
+  advertise: readonly string[],
+): Promise<{ cards: string[]; addresses: string[] }> {
   await initSodium();
-  const config = await loadConfig({
-    overrides: {
-      'federation.listen': '127.0.0.1:0',
-      'authority.listen': '127.0.0.1:0',
-      'metrics.listen': '',
-      'log.level': 'silent',
-      'store.sync': false,
-    },
-  });
+  const configOf = (endpoint: string | undefined) =>
+    loadConfig({
+      overrides: {
+        'federation.listen': '127.0.0.1:0',
+        'federation.advertise': endpoint === undefined ? [] : [endpoint],
+        'authority.listen': '127.0.0.1:0',
+        'metrics.listen': '',
+        'log.level': 'silent',
+        'store.sync': false,
+      },
+    });
   const cards: string[] = [];
+  const addresses: string[] = [];
   for (const [k, participantId] of ids.entries()) {
     const dataDir = join(baseDir, participantId);
     await initDataDir({ dataDir, participantId, endpoints: ['127.0.0.1:1'], nowMs: Date.now() });
-    const node = await TracenetNode.open({ dataDir, config });
+    const node = await TracenetNode.open({ dataDir, config: await configOf(advertise[k]) });
     await node.start();
     nodes.push(node);
     if (hitEvery > 0 && k % hitEvery === 0) {
@@ -72,8 +83,9 @@ async function start(ids: readonly string[], baseDir: string, hitEvery: number):
       });
     }
     cards.push(Buffer.from(PeerCard.encode(node.card).finish()).toString('base64'));
+    addresses.push(node.federationAddress);
   }
-  return cards;
+  return { cards, addresses };
 }
 
 async function pin(cardBase64: string): Promise<void> {
@@ -91,12 +103,19 @@ const reply = (message: object) => new Promise<void>((resolve) => process.send?.
 
 process.on(
   'message',
-  (message: { type: string; ids?: string[]; baseDir?: string; hitEvery?: number; card?: string }) => {
+  (message: {
+    type: string;
+    ids?: string[];
+    baseDir?: string;
+    hitEvery?: number;
+    advertise?: string[];
+    card?: string;
+  }) => {
     const run = async () => {
       if (message.type === 'start')
         await reply({
           type: 'started',
-          cards: await start(message.ids ?? [], message.baseDir ?? '', message.hitEvery ?? 0),
+          ...(await start(message.ids ?? [], message.baseDir ?? '', message.hitEvery ?? 0, message.advertise ?? [])),
         });
       else if (message.type === 'pin') {
         await pin(message.card ?? '');

@@ -24,8 +24,17 @@ export interface Sizes {
   };
   /** Trace chains FRA → BEL (referred) → KEN (traced). */
   readonly chains: number;
-  /** Federated lookup: participants asked, lookups measured, responder processes. */
-  readonly fanout: { readonly participants: readonly number[]; readonly lookups: number; readonly workers: number };
+  /**
+   * Federated lookup: participants asked on loopback, participants asked again through latency
+   * proxies adding `addedRttMs` per round trip, lookups measured per run, responder processes.
+   */
+  readonly fanout: {
+    readonly participants: readonly number[];
+    readonly delayed: readonly number[];
+    readonly addedRttMs: number;
+    readonly lookups: number;
+    readonly workers: number;
+  };
   /** Memory: rows imported into a real node process through the Records API. */
   readonly memoryRows: number;
   /** Console over a slow link: page loads of each kind, and incoming requests in the officer's inbox. */
@@ -40,7 +49,7 @@ export const DEFAULT_SIZES: Sizes = {
   // so all but a table or so of its ~1,400 files have been opened (an estimate, not counted).
   records: { rows: [1_000_000], lookups: 5000, wildcards: 20, syncOn: true, sideBySideWarmup: 10_000 },
   chains: 50,
-  fanout: { participants: [50], lookups: 30, workers: 2 },
+  fanout: { participants: [50], delayed: [], addedRttMs: 150, lookups: 30, workers: 2 },
   memoryRows: 1_000_000,
   console: { runs: 5, inboxCases: 30 },
 };
@@ -52,7 +61,7 @@ export const SMOKE_SIZES: Sizes = {
   // Two sizes, so that the side-by-side lookups run too.
   records: { rows: [2_000, 4_000], lookups: 200, wildcards: 3, syncOn: true, sideBySideWarmup: 100 },
   chains: 2,
-  fanout: { participants: [3], lookups: 3, workers: 1 },
+  fanout: { participants: [3], delayed: [3], addedRttMs: 150, lookups: 3, workers: 1 },
   memoryRows: 2_000,
   console: { runs: 1, inboxCases: 3 },
 };
@@ -63,7 +72,7 @@ export function withScale(sizes: Sizes, scale: readonly string[]): Sizes {
     ? { ...sizes.records, rows: [...sizes.records.rows, 10_000_000] }
     : sizes.records;
   const fanout = scale.includes('193')
-    ? { ...sizes.fanout, participants: [...sizes.fanout.participants, 193], workers: 4 }
+    ? { ...sizes.fanout, participants: [...sizes.fanout.participants, 193], delayed: [...sizes.fanout.delayed, 193] }
     : sizes.fanout;
   return { ...sizes, records, fanout };
 }

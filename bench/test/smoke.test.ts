@@ -81,6 +81,9 @@ describe('npm run bench -- --smoke', () => {
     expect(chain.wall.count).toBe(chain.chains);
     expect(fanout.runs[0].notAnswered).toBe(0);
     expect(fanout.runs[0].hitsPerLookup).toBeGreaterThan(0);
+    // The same lookup through the latency proxies: every participant answered, a round trip later.
+    expect(fanout.runs[1]).toMatchObject({ addedRttMs: 150, notAnswered: 0 });
+    expect(fanout.runs[1].allAnswered.p50Ms).toBeGreaterThan(150);
     expect(memory.afterImportRssMiB).toBeGreaterThan(0);
     // The console over the emulated slow link: it became usable, and its files came compressed.
     expect(web.inboxCold.usable.count).toBe(1);
