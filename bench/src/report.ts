@@ -235,22 +235,31 @@ The answers of 193 participants are computed on 2 cores rather than 193 machines
 it is about two thirds of all CPU a lookup takes here. The figure is pessimistic on CPU and, on loopback, optimistic
 on network.
 
-**Where the time goes** (sampling profiles of FRA and a responder process during the measured lookups, 193
-participants, 2026-12-05, load about 5): FRA spends about 100 ms of CPU per lookup, about 0.5 ms per participant:
-verifying the answers' Ed25519 signatures about 23 %, the grpc-js client per call about 19 % and Node's HTTP/2 and TLS
-about 6 %, parsing and opening the answer envelopes about 10 %, sealing the queries (Ed25519 signature and AEAD) about
-7 %, audit about 4 %, V8 (compiled code outside functions, GC) about 23 %. The responders spend about 200 ms per lookup,
-about 1 ms per answer: the audit journal (LevelDB batch, audit head signature and head file) about 20 %, the grpc-js
-server about 12 % and HTTP/2 about 3 %, matching the records of interest (a LevelDB range scan) about 10 %, the
-answered-query check and other LevelDB reads about 10 %, sealing the answer about 9 %, verifying the query about 7 %.
-FRA's answers arrive spread over the lookup (per-peer times of one lookup ranged e.g. 150–217 ms): the machine is busy
+**Where the time goes** (sampling profiles of FRA and both responder processes during the measured lookups, 193
+participants, 2026-12-05, load 11–14): FRA spends about 100 ms of CPU per lookup, about 0.5 ms per participant:
+verifying the answers' Ed25519 signatures about 21 %, the grpc-js client per call about 17 % and Node's HTTP/2 and TLS
+about 5 %, opening and parsing the answer envelopes about 11 %, sealing the queries (Ed25519 signature and AEAD) about
+8 %, audit about 5 %, V8 (GC, and compiled code outside functions) about 26 %. The responders spend about 200 ms per
+lookup, about 1 ms per answer: the audit journal (LevelDB batch, audit head signature and head file) 16–21 %, the
+grpc-js server 9–11 % and HTTP/2 and TLS 4–5 %, sealing the answer about 9 %, other LevelDB calls (mostly the answered-query
+check) about 9 %, matching the records of interest (a LevelDB range scan) 7–9 %, verifying the query 7–8 %, V8 10–16 %. None
+of it is serial work of the fan-out: FRA seals every query (one Ed25519 signature each: the header names the
+recipient), audits them in one write, makes every call at once and verifies each answer as it comes; the answers
+arrive spread over the lookup (per-peer times of one lookup at load 5 ranged 150–217 ms). The machine is busy
 throughout, so on two idle cores the floor is about (100 + 200) ms / 2 ≈ 150 ms, and on a loaded shared machine the
-wall figure follows the load. In a real federation each participant answers on its own machine: FRA's own ~100 ms of
-CPU, the slowest answer and the network are what remain. With 150 ms added per round trip a warm lookup needs one
-more round trip than on loopback, and the asker's sending and verifying overlap less with the responders' work (one
-run at load 10–13: p50 711 ms against 355 ms on loopback; with 3 participants 165–201 ms against 19–39 ms). Tried and not kept: sealing, auditing and sending the queries sixteen peers at a
-time (so the first peers answer while the last are still being signed) — 386 and 403 ms p50 against 517 and 375 ms
-without, asker CPU 118 and 104 ms against 106 and 99 ms, at load 10–13: no gain shown, a few ms more of audit writes.`;
+wall figure follows the load: about two thirds of it is the simulated participants' work. In a real federation each
+participant answers on its own machine: FRA's own ~100 ms of CPU, the slowest answer and the network are what remain.
+With 150 ms added per round trip a warm lookup needs one more round trip than on loopback, and the asker's sending and
+verifying overlap less with the responders' work (one run at load 10–13: p50 711 ms against 355 ms on loopback; with
+3 participants 165–201 ms against 19–39 ms).
+
+Tried and not kept (no gain shown; all at load 10–21, 193 participants): sealing, auditing and sending the queries
+sixteen peers at a time — p50 386 and 403 ms against 517 and 375 ms, asker CPU 118 and 104 ms against 106 and 99 ms;
+letting the event loop turn every sixteen calls so that the first calls leave before the last are made — p50 440,
+546, 468 ms against 476, 609, 300 ms, CPU unchanged; Ed25519 signing and verifying with Node's \`crypto\` in the
+envelope — asker 101 ms and responders 202 ms of CPU per lookup, unchanged (OpenSSL's verify is no faster than
+libsodium's WASM here: 247 against 208 µs in isolation); 32 libuv threads in each responder process — p50 468 and
+471 ms against 528 and 490 ms, CPU 229 and 219 against 238 and 203 ms.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const rows = r.runs.map((x) => [
     x.participants,
