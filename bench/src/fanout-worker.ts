@@ -3,7 +3,7 @@
  * TracenetNode (own identity, LevelDB store with store.sync off, Federation server with TLS on its
  * own loopback port) in this one process, because 193 node processes do not fit on two cores.
  * Protocol over IPC:
- *   → { type: 'start', ids, baseDir, hitEvery, advertise? }
+ *   → { type: 'start', ids, baseDir, holders, advertise? }
  *                                              ← { type: 'started', cards: base64 PeerCard[], addresses }
  *     (`advertise[k]`, when given, is the endpoint in the card of `ids[k]`: the address of its latency
  *     proxy; `addresses[k]` is where that node's Federation port listens.)
@@ -28,7 +28,7 @@ const nodes: TracenetNode[] = [];
 async function start(
   ids: readonly string[],
   baseDir: string,
-  hitEvery: number,
+  holders: readonly string[],
   advertise: readonly string[],
 ): Promise<{ cards: string[]; addresses: string[] }> {
   await initSodium();
@@ -51,7 +51,7 @@ async function start(
     const node = await TracenetNode.open({ dataDir, config: await configOf(advertise[k]) });
     await node.start();
     nodes.push(node);
-    if (hitEvery > 0 && k % hitEvery === 0) {
+    if (holders.includes(participantId)) {
       const { record } = await node.records.put(
         WeaponRecord.fromPartial({
           manufacture: { ...FANOUT_WEAPON, countryOfManufacture: 'AUT', year: 2015 },
@@ -107,7 +107,7 @@ process.on(
     type: string;
     ids?: string[];
     baseDir?: string;
-    hitEvery?: number;
+    holders?: string[];
     advertise?: string[];
     card?: string;
   }) => {
@@ -115,7 +115,7 @@ process.on(
       if (message.type === 'start')
         await reply({
           type: 'started',
-          ...(await start(message.ids ?? [], message.baseDir ?? '', message.hitEvery ?? 0, message.advertise ?? [])),
+          ...(await start(message.ids ?? [], message.baseDir ?? '', message.holders ?? [], message.advertise ?? [])),
         });
       else if (message.type === 'pin') {
         await pin(message.card ?? '');

@@ -118,7 +118,8 @@ async function fanoutRun(
             type: 'start',
             ids: shares[w]?.map((k) => ids[k]),
             baseDir: join(dir, `w${w}`),
-            hitEvery: 10,
+            // Every tenth participant of the whole federation, however they are spread over processes.
+            holders: ids.filter((_, k) => k % 10 === 0),
             ...(proxies.length > 0 ? { advertise: shares[w]?.map((k) => proxies[k]?.address) } : {}),
           },
           { answer: 'started' },
