@@ -250,8 +250,8 @@ throughout, so on two idle cores the floor is about (100 + 200) ms / 2 ≈ 150 m
 wall figure follows the load: about two thirds of it is the simulated participants' work. In a real federation each
 participant answers on its own machine: FRA's own ~100 ms of CPU, the slowest answer and the network are what remain.
 With 150 ms added per round trip a warm lookup needs one more round trip than on loopback, and the asker's sending and
-verifying overlap less with the responders' work (one run at load 10–13: p50 711 ms against 355 ms on loopback; with
-3 participants 165–201 ms against 19–39 ms).
+verifying overlap less with the responders' work (two runs at load 10–13: p50 711 and 469 ms against 355 and 336 ms on
+loopback; with 3 participants 165–201 ms against 19–39 ms).
 
 Tried and not kept (no gain shown; all at load 10–21, 193 participants): sealing, auditing and sending the queries
 sixteen peers at a time — p50 386 and 403 ms against 517 and 375 ms, asker CPU 118 and 104 ms against 106 and 99 ms;
