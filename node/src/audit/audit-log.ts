@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { NodeEvent } from '@tracenet/proto';
 import type { Logger } from 'pino';
 import { type Actor, currentActor, NODE_ACTOR, runAs } from '../access/actor.js';
-import { blake2b256, domain, sodium, toBuffer } from '../crypto/sodium.js';
+import { signDetached } from '../crypto/ed25519.js';
+import { blake2b256, domain, sodium } from '../crypto/sodium.js';
 import type { Clock } from '../util/clock.js';
 import { padNumber, type Operation, type Store } from '../store/store.js';
 import { SignedHeadWriter, type SignedHeadFile, type StoredCheckpoint, type StoredSignedHead } from './head-file.js';
@@ -239,7 +240,16 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
     super();
     this.#options = options;
     this.#logger = options.logger.child({ component: 'journal' });
-    this.#headFile = options.headFile && new SignedHeadWriter(options.headFile);
+    this.#headFile = options.headFile && new SignedHeadWriter({ ...options.headFile, keepOpen: true });
+  }
+
+  /**
+   * Waits for the writes under way and releases the file of the signed head, which the journal
+   * keeps open between group commits. Call when the store closes; a later write opens it again.
+   */
+  async close(): Promise<void> {
+    await this.#draining;
+    this.#headFile?.close();
   }
 
   /**
@@ -375,16 +385,13 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
   }
 
   #signHead(head: Head, at: number): StoredSignedHead {
-    const signature = sodium().crypto_sign_detached(
-      headSignedBytes(head.seq, head.hash, at),
-      this.#options.signingSecretKey,
-    );
+    const signature = signDetached(headSignedBytes(head.seq, head.hash, at), this.#options.signingSecretKey);
     return {
       seq: head.seq,
       hash: head.hash,
       at,
       keyId: this.#options.keyId,
-      signature: toBuffer(signature).toString('base64'),
+      signature: signature.toString('base64'),
     };
   }
 
@@ -408,16 +415,13 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
 
   #checkpointOperation(head: Head): Operation {
     const at = this.#options.clock.now();
-    const signature = sodium().crypto_sign_detached(
-      checkpointSignedBytes(head.seq, head.hash, at),
-      this.#options.signingSecretKey,
-    );
+    const signature = signDetached(checkpointSignedBytes(head.seq, head.hash, at), this.#options.signingSecretKey);
     const value: StoredCheckpoint = {
       seq: head.seq,
       hash: head.hash,
       at,
       keyId: this.#options.keyId,
-      signature: toBuffer(signature).toString('base64'),
+      signature: signature.toString('base64'),
     };
     return this.#options.store.audit.checkpoints.put(padNumber(head.seq), value);
   }

@@ -58,11 +58,14 @@ it('takes no commit made during a verification for damage, and still finds a tru
   cleanups.push(() => node.stop());
 
   // A steady stream of audit writes (4 writers, each writing again as soon as its commit is done),
-  // verified again and again until it ends.
+  // verified again and again until it ends: it lasts at least 3000 writes and 100 verifications,
+  // however fast the journal commits.
   const WRITES = 3000;
+  const VERIFICATIONS = 100;
   let writes = 0;
+  let verifications = 0;
   const writer = async () => {
-    while (writes < WRITES) {
+    while (writes < WRITES || verifications < VERIFICATIONS) {
       writes += 1;
       await node.journal.write([], [{ type: 'policy.set', fields: { peer: 'FRA', n: writes } }]);
     }
@@ -71,7 +74,6 @@ it('takes no commit made during a verification for damage, and still finds a tru
   let streaming = true;
   void writers.finally(() => (streaming = false));
   const alarms: string[] = [];
-  let verifications = 0;
   while (streaming) {
     const result = await node.verifyAudit();
     verifications += 1;
@@ -79,7 +81,7 @@ it('takes no commit made during a verification for damage, and still finds a tru
   }
   await writers;
   expect(alarms).toEqual([]);
-  expect(verifications).toBeGreaterThanOrEqual(100);
+  expect(verifications).toBeGreaterThanOrEqual(VERIFICATIONS);
   expect(await checkHealth(node.authorityAddress)).toBe(SERVING);
   expect(await node.metrics.render()).not.toMatch(/^tracenet_audit_damaged\{kind="\w+"\} 1$/m);
 
