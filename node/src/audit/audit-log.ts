@@ -304,8 +304,22 @@ export class Journal extends EventEmitter<{ event: [NodeEvent] }> {
       const actor = auditActorOf(currentActor());
       this.#pending.push({ operations, events, actor, nodeEvents, resolve, reject });
       // The drain is the journal's own work: what it sets off (event subscribers) is not the caller's.
-      this.#draining ??= runAs(NODE_ACTOR, () => this.#drain());
+      this.#draining ??= runAs(NODE_ACTOR, () => this.#drainSoon());
     });
+  }
+
+  /**
+   * Starts the drain at the end of this turn of the event loop (`setImmediate`: no delay, no
+   * timer), so that the writes of every request that arrived in this turn join the first one's
+   * group. Started at once, the first write went alone and the others queued behind its commit:
+   * at 16 concurrent deliveries the groups alternated between 1 and 15 writes (two commits, each
+   * with its signature and two flushes, per 16 requests).
+   */
+  async #drainSoon(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      setImmediate(resolve);
+    });
+    await this.#drain();
   }
 
   /** Writes a signed checkpoint of the current head if entries were added since the last one. */
