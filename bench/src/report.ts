@@ -77,8 +77,9 @@ server also does (≈ 55–65 µs) already make about 2.5–3× the echo server'
 where an fsync'd LevelDB batch, the audit entry and head, JSON, protobuf and V8 cost ≈ 200 µs today. The requests/s
 ratio of 0.6 needs the secure server at ≈ 200–250 µs per request on its one core while the client uses the other.
 Not done: Ed25519 *verification* by Node's \`crypto\` (57–61 µs vs 68–75 µs for libsodium in isolation, ≈ 15 µs per
-request) — OpenSSL accepts signatures whose R, or keys, are of small order, which libsodium refuses, so it needs those
-checks added and proven equal on crafted inputs before it can replace libsodium here; crypto or whole requests in a
+request) — OpenSSL accepts signatures whose R, or keys, are of small order, which libsodium refuses (checked on 2026-12-05: with
+the identity point as key and R and S = 0, OpenSSL verifies any message, libsodium refuses), so it needs those checks
+added and proven equal on crafted inputs before it can replace libsodium here; crypto or whole requests in a
 worker thread or second process (the other core is the load generator's). Earlier (2026-11-27) tried and not kept:
 crypto in a worker thread (200–350 µs per request more), sodium-native (verify 179 → 81 µs, sign 86 → 33 µs then; not a
 dependency).`;
