@@ -53,13 +53,12 @@ depends on it (measured on 2026-12-05: 100–150 µs per request at concurrency 
 **Where the secure server's CPU goes** (\`perf record -F 1999 -g\` on the node process with \`--perf-basic-prof\`, the
 measured part of a concurrency-16 run on 2026-12-05, after the changes below; the machine was shared, load ≈ 12, and
 the run cost ≈ 450 µs per request; each share below is of that): Ed25519 verification of the envelope (libsodium-wrappers,
-WASM) 17 % ≈ 75 µs; gRPC, HTTP/2 and TLS 24 % ≈ 108 µs (the echo server spends 55–65 µs on its share of the same work);
-V8's background threads (optimizing compiler still busy in a process a few seconds old, concurrent GC) 13 % ≈ 57 µs;
-the receiver's parsing, protobuf, JSON of the inbox record, events and logging 10 % ≈ 45 µs; LevelDB's write and
-fsync on its threads (kernel time included) 6 % ≈ 25 µs and compaction 1 % ≈ 5 µs; the journal's group commit (entry
-JSON and hash, batch building) 5 % ≈ 24 µs; the signed head file (write, fdatasync) 4 % ≈ 16 µs; the seen-set read
-2 % ≈ 9 µs; the receipt signature 2 % ≈ 8 µs; BLAKE2b digests 2 % ≈ 7 µs; the event loop, promises, allocation and
-the rest ≈ 75 µs. At concurrency 1 the same request costs 1.2–1.4 ms of CPU: each is a group commit of its own, with
+WASM) 17 % ≈ 75 µs; gRPC, HTTP/2 and TLS 19 % ≈ 86 µs (the echo server spent 48–83 µs per request in all, in the same runs); V8's background threads (optimizing compiler still busy in a process a few seconds old, concurrent GC) 13 % ≈
+57 µs; the receiver's parsing, protobuf, JSON of the inbox record, events and logging 10 % ≈ 47 µs; the receipt (protobuf
+and its Ed25519 signature) 6 % ≈ 26 µs; LevelDB's write and fsync on its threads (kernel time included) 6 % ≈ 25 µs and
+compaction 1 % ≈ 5 µs; the journal's group commit (entry JSON and hash, batch building, the head's signature shared by
+16 requests) 6 % ≈ 25 µs; the signed head file (write, fdatasync) 4 % ≈ 16 µs; the seen-set read 2 % ≈ 9 µs; BLAKE2b
+digests 2 % ≈ 7 µs; the event loop, promises, allocation, GC on the main thread and the rest 16 % ≈ 71 µs. At concurrency 1 the same request costs 1.2–1.4 ms of CPU: each is a group commit of its own, with
 two flushes whose kernel work (block-device flush on this virtual disk) is most of it.
 
 **What changed for issue 20** (A/B alternating runs of this section on 2026-12-05, concurrency 16, server CPU per
@@ -72,10 +71,11 @@ write: at concurrency 16 the groups had alternated between 1 and 15 writes (534 
 two commits with two flushes each per 16 requests, and are now 16 (468 groups). Requests/s did not rise with it: all 16
 requests now wait for the same commit, and the server's core is idle during its two flushes.
 
-**The floor.** Ed25519 verification plus the receipt signature (≈ 80–100 µs) and the gRPC/TLS work that the echo
-server also does (≈ 55–65 µs) already make about 2.5–3× the echo server's CPU; 3× leaves ≈ 20 µs for everything else,
-where an fsync'd LevelDB batch, the audit entry and head, JSON, protobuf and V8 cost ≈ 200 µs today. The requests/s
-ratio of 0.6 needs the secure server at ≈ 200–250 µs per request on its one core while the client uses the other.
+**The floor.** Ed25519 verification plus the receipt (≈ 100 µs here) and the node's gRPC/TLS work (≈ 86 µs) already
+come to ≈ 190 µs, 2.3–3.9× the echo server's 48–83 µs per request in the same runs: 3× leaves next to nothing for
+the rest, where the fsync'd LevelDB batch, the audit entry and head, JSON, protobuf, allocation and V8 cost ≈ 260 µs
+in the profile above. The requests/s ratio of 0.6 needs the secure server at ≈ 200–250 µs per request on its one core while
+the client uses the other.
 Not done: Ed25519 *verification* by Node's \`crypto\` (57–61 µs vs 68–75 µs for libsodium in isolation, ≈ 15 µs per
 request) — OpenSSL accepts signatures whose R, or keys, are of small order, which libsodium refuses (checked on 2026-12-05: with
 the identity point as key and R and S = 0, OpenSSL verifies any message, libsodium refuses), so it needs those checks
