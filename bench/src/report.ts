@@ -45,20 +45,44 @@ concurrency, after ${typeof r === 'string' ? 'some' : r.warmup.toLocaleString('e
 before that); envelopes are sealed before the run, each with its own message id. Server CPU per request: utime + stime
 of /proc/<pid>/stat for the node, \`process.cpuUsage()\` reported by the echo server, over the measured requests only.
 
-**Why the ratio stays far below 0.6 on this machine (0.28–0.40 in five full runs on an otherwise idle machine on 2026-11-27)** (profiled with \`perf record -g\` on the node process during the
-concurrency-16 run on 2026-11-27; not re-measured by each run). The two cores are shared by the load generator (about
-240 µs of CPU per request in the grpc-js client) and the server, so the ratio is about (client + raw server) ÷ (client +
-secure server) = (240 + ~220) ÷ (240 + ~1,160) ≈ 0.33. Of the secure server's ~1,160 µs per request at the time of the
-profile (937–1,027 µs in those five runs): gRPC, HTTP/2 and
-TLS ~245 µs (what the echo server spends), Ed25519 verify ~190 and receipt signature ~90 (libsodium-wrappers, WASM), the
-audit head signature per group commit, BLAKE2b and XChaCha20 ~45, V8 compilation still settling ~130, JSON encoding
-and copying of the batch ~100, the receiver's parsing and protobuf ~105, LevelDB threads (fsync'd batch, reads,
-compaction) ~120, and the audit commit, garbage collection, scheduling and the rest ~250. Reaching 0.6 needs the secure
-server at ~520 µs per request, about what the gRPC/TLS work and the Ed25519 operations cost on their own. Tried and not
-kept, because they did not help measurably here: crypto in a worker thread (message passing and a second WASM instance
-cost 200–350 µs per request more, and the second core is not free: the load generator uses it), one combined LevelDB
-read per request (~10–15 µs), and sodium-native for Ed25519 (verify 179 → 81 µs, sign 86 → 33 µs: ~13 % of the
-server's CPU, a ratio near 0.4; not a dependency).`;
+**Targets (issue 20)**: server CPU per request at most 3× the echo server's in the same run, and secure ÷ raw
+requests/s at concurrency 16 at least 0.6. The bench process's own CPU per request (the grpc-js client and the load
+loop, \`process.cpuUsage()\`) is printed beside each figure: it shares the two cores with the server, so the ratio
+depends on it (measured on 2026-12-05: 100–150 µs per request at concurrency 16, 300–570 µs at concurrency 1).
+
+**Where the secure server's CPU goes** (\`perf record -F 1999 -g\` on the node process with \`--perf-basic-prof\`, the
+measured part of a concurrency-16 run on 2026-12-05, after the changes below; the machine was shared, load ≈ 12, and
+the run cost ≈ 450 µs per request; each share below is of that): Ed25519 verification of the envelope (libsodium-wrappers,
+WASM) 17 % ≈ 75 µs; gRPC, HTTP/2 and TLS 19 % ≈ 86 µs (the echo server spent 48–83 µs per request in all, in the same runs); V8's background threads (optimizing compiler still busy in a process a few seconds old, concurrent GC) 13 % ≈
+57 µs; the receiver's parsing, protobuf, JSON of the inbox record, events and logging 10 % ≈ 47 µs; the receipt (protobuf
+and its Ed25519 signature) 6 % ≈ 26 µs; LevelDB's write and fsync on its threads (kernel time included) 6 % ≈ 25 µs and
+compaction 1 % ≈ 5 µs; the journal's group commit (entry JSON and hash, batch building, the head's signature shared by
+16 requests) 6 % ≈ 25 µs; the signed head file (write, fdatasync) 4 % ≈ 16 µs; the seen-set read 2 % ≈ 9 µs; BLAKE2b
+digests 2 % ≈ 7 µs; the event loop, promises, allocation, GC on the main thread and the rest 16 % ≈ 71 µs. At concurrency 1 the same request costs 1.2–1.4 ms of CPU: each is a group commit of its own, with
+two flushes whose kernel work (block-device flush on this virtual disk) is most of it.
+
+**What changed for issue 20** (A/B alternating runs of this section on 2026-12-05, concurrency 16, server CPU per
+request; the machine was shared, load 4.8–15): before 412–492 µs (six runs), after 343–420 µs (four runs; 365 and 392 with the first three changes only). The
+signed audit head file is kept open (one write to the page cache and one fdatasync per commit instead of open, write,
+flush and close on libuv's threads); the seen-set's two LevelDB reads are one synchronous read of both keys; receipts,
+audit heads and checkpoints are signed by Node's \`crypto\` (byte-identical to libsodium, 23 µs instead of 33–39 µs per
+signature in isolation); and each group commit starts at the end of the event-loop turn instead of with the first
+write: at concurrency 16 the groups had alternated between 1 and 15 writes (534 and 452 groups for 7,503 writes),
+two commits with two flushes each per 16 requests, and are now 16 (468 groups). Requests/s did not rise with it: all 16
+requests now wait for the same commit, and the server's core is idle during its two flushes.
+
+**The floor.** Ed25519 verification plus the receipt (≈ 100 µs here) and the node's gRPC/TLS work (≈ 86 µs) already
+come to ≈ 190 µs, 2.3–3.9× the echo server's 48–83 µs per request in the same runs: 3× leaves next to nothing for
+the rest, where the fsync'd LevelDB batch, the audit entry and head, JSON, protobuf, allocation and V8 cost ≈ 260 µs
+in the profile above. The requests/s ratio of 0.6 needs the secure server at ≈ 200–250 µs per request on its one core while
+the client uses the other.
+Not done: Ed25519 *verification* by Node's \`crypto\` (57–61 µs vs 68–75 µs for libsodium in isolation, ≈ 15 µs per
+request) — OpenSSL accepts signatures whose R, or keys, are of small order, which libsodium refuses (checked on 2026-12-05: with
+the identity point as key and R and S = 0, OpenSSL verifies any message, libsodium refuses), so it needs those checks
+added and proven equal on crafted inputs before it can replace libsodium here; crypto or whole requests in a
+worker thread or second process (the other core is the load generator's). Earlier (2026-11-27) tried and not kept:
+crypto in a worker thread (200–350 µs per request more), sodium-native (verify 179 → 81 µs, sign 86 → 33 µs then; not a
+dependency).`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const rows = r.levels.flatMap((l) => [
     [
@@ -68,6 +92,7 @@ server's CPU, a ratio near 0.4; not a dependency).`;
       l.raw.latency.p50Ms,
       l.raw.latency.p99Ms,
       l.raw.serverCpuUsPerRequest,
+      l.raw.clientCpuUsPerRequest,
       l.raw.errors,
       '',
     ],
@@ -78,11 +103,12 @@ server's CPU, a ratio near 0.4; not a dependency).`;
       l.secure.latency.p50Ms,
       l.secure.latency.p99Ms,
       l.secure.serverCpuUsPerRequest,
+      l.secure.clientCpuUsPerRequest,
       l.secure.errors,
       String(l.ratio),
     ],
   ]);
-  return `${head}\n\nEnvelope size on the wire: ${r.envelopeBytes} bytes.\n\n${table(['concurrency', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'server CPU µs/request', 'errors', 'secure ÷ raw'], rows)}`;
+  return `${head}\n\nEnvelope size on the wire: ${r.envelopeBytes} bytes.\n\n${table(['concurrency', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'server CPU µs/request', 'client CPU µs/request', 'errors', 'secure ÷ raw'], rows)}`;
 }
 
 function envelope(outcome: SectionOutcome | undefined): string {

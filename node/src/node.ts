@@ -859,6 +859,7 @@ export class TracenetNode {
     await this.#halt();
     if (wasRunning) await this.journal.write([], [{ type: 'node.stopped', fields: {} }]);
     await this.journal.checkpoint();
+    await this.journal.close();
     await this.store.close();
     await rm(dataPaths(this.options.dataDir).runtime, { force: true });
     this.#state = 'stopped';

@@ -172,6 +172,38 @@ describe('audit chain', () => {
     expect(await verify(store)).toMatchObject({ ok: true, entries: ENTRIES + 2 });
   });
 
+  it('commits the writes asked for in one turn of the event loop as one batch with one signed head, in their order', async () => {
+    const { store, journal, dir } = await chain();
+    const batch = vi.spyOn(store, 'batch');
+    const seen = { status: 'accepted', bodyDigest: 'd', receipt: '' } as const;
+    await Promise.all(
+      Array.from({ length: 16 }, (_, n) =>
+        journal.write(
+          [store.messages.seen.put(`m${n}`, seen)],
+          [{ type: 'message.received', fields: { messageId: `m${n}`, n } }],
+        ),
+      ),
+    );
+    expect(batch).toHaveBeenCalledTimes(1);
+    batch.mockRestore();
+    for (let n = 0; n < 16; n += 1) {
+      expect(JSON.parse((await entry(store, ENTRIES + 1 + n)).line)).toMatchObject({ n, seq: ENTRIES + 1 + n });
+      expect(await store.messages.seen.get(`m${n}`)).toEqual(seen);
+    }
+    // Resolved only once the head is signed in the store and in the file outside it.
+    expect(await store.audit.signedHead.get()).toMatchObject({ seq: ENTRIES + 16 });
+    expect(await readSignedHeadFile(join(dir, 'audit-head.json'))).toMatchObject({
+      state: 'present',
+      head: { seq: ENTRIES + 16 },
+    });
+    await journal.close();
+    expect(await verify(store)).toMatchObject({ ok: true, entries: ENTRIES + 16 });
+    // A write after close opens the head file again.
+    await journal.write([], [{ type: 'node.stopped', fields: {} }]);
+    expect(await readSignedHeadFile(join(dir, 'audit-head.json'))).toMatchObject({ head: { seq: ENTRIES + 17 } });
+    await journal.close();
+  });
+
   it('detects a modified entry whose hash was left alone', async () => {
     const { store } = await chain();
     const seven = await entry(store, 7);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import {
@@ -557,6 +557,29 @@ describe('replay protection', () => {
     expect(accepted.slice(before).map((m) => m.messageId)).toEqual([messageId]);
     expect((await storeCounts(bel.node)).inbox).toBe(inboxBefore + 1);
     expect((await lastAudit(bel.node)).type).toBe('message.duplicate');
+  });
+
+  it('the same answers while the store cannot read synchronously (reopening): one getMany of both seen-set keys', async () => {
+    const { seen } = bel.node.store.messages;
+    const unavailable = vi.spyOn(seen, 'getSync').mockReturnValue(undefined);
+    const getMany = vi.spyOn(seen, 'getMany');
+    try {
+      const sealed = sealFrom(fra.identity, self(), clock.now());
+      const messageId = EnvelopeHeader.decode(sealed.envelope.header).messageId;
+      const first = await bel.node.receiver.deliver(sealed.bytes);
+      const second = await bel.node.receiver.deliver(sealed.bytes);
+      expect(verifyDeliveryReceipt(first, expectedFor(fra, messageId), sealed.digest).status).toBe(
+        ReceiptStatus.RECEIPT_STATUS_ACCEPTED,
+      );
+      expect(verifyDeliveryReceipt(second, expectedFor(fra, messageId), sealed.digest).status).toBe(
+        ReceiptStatus.RECEIPT_STATUS_DUPLICATE,
+      );
+      expect(getMany).toHaveBeenCalledTimes(2);
+      expect(getMany.mock.calls[0]?.[0]).toHaveLength(2);
+    } finally {
+      unavailable.mockRestore();
+      getMany.mockRestore();
+    }
   });
 
   it('concurrent copies are processed once', async () => {

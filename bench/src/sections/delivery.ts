@@ -20,6 +20,11 @@ const passthrough = (b: Buffer) => b;
 export interface ServerRun extends LoadResult {
   readonly serverCpuMs: number;
   readonly serverCpuUsPerRequest: number;
+  /**
+   * CPU time of the bench process (the grpc-js client and the load loop) per answered request: it
+   * shares the two cores with the server, so the requests/s ratio depends on it too.
+   */
+  readonly clientCpuUsPerRequest: number;
 }
 
 export interface DeliveryLevel {
@@ -131,6 +136,7 @@ export async function benchDelivery(sizes: Sizes, log: (line: string) => void): 
       if (kind === 'secure') used += (requests[concurrency] ?? 0) + warmup;
       const cpu = kind === 'raw' ? echoCpu : async () => cpuTimeMs(nodePid);
       let cpuStart = 0;
+      let clientStart = process.cpuUsage();
       const result = await closedLoop(
         {
           concurrency,
@@ -138,6 +144,7 @@ export async function benchDelivery(sizes: Sizes, log: (line: string) => void): 
           warmup,
           onMeasureStart: async () => {
             cpuStart = await cpu();
+            clientStart = process.cpuUsage();
           },
         },
         (i) => {
@@ -146,12 +153,14 @@ export async function benchDelivery(sizes: Sizes, log: (line: string) => void): 
           return kind === 'raw' ? unary(rawClient, ECHO_METHOD, bytes) : unary(secureClient, DELIVER_METHOD, bytes);
         },
       );
+      const client = process.cpuUsage(clientStart);
       const serverCpuMs = (await cpu()) - cpuStart;
-      const answered = result.requests - result.errors;
+      const answered = Math.max(1, result.requests - result.errors);
       return {
         ...result,
         serverCpuMs: round(serverCpuMs, 0),
-        serverCpuUsPerRequest: round((serverCpuMs * 1000) / Math.max(1, answered), 0),
+        serverCpuUsPerRequest: round((serverCpuMs * 1000) / answered, 0),
+        clientCpuUsPerRequest: round((client.user + client.system) / answered, 0),
       };
     };
 
@@ -161,8 +170,8 @@ export async function benchDelivery(sizes: Sizes, log: (line: string) => void): 
       const secure = await run(concurrency, 'secure');
       const ratio = round(secure.requestsPerSecond / raw.requestsPerSecond, 3);
       log(
-        `  c=${String(concurrency).padStart(2)}  raw ${raw.requestsPerSecond} req/s p99 ${raw.latency.p99Ms} ms, ${raw.serverCpuUsPerRequest} µs CPU/req | ` +
-          `secure ${secure.requestsPerSecond} req/s p99 ${secure.latency.p99Ms} ms, ${secure.serverCpuUsPerRequest} µs CPU/req${secure.errors ? ` (${secure.errors} errors: ${secure.firstError})` : ''} | ratio ${ratio}`,
+        `  c=${String(concurrency).padStart(2)}  raw ${raw.requestsPerSecond} req/s p99 ${raw.latency.p99Ms} ms, ${raw.serverCpuUsPerRequest} µs CPU/req (client ${raw.clientCpuUsPerRequest}) | ` +
+          `secure ${secure.requestsPerSecond} req/s p99 ${secure.latency.p99Ms} ms, ${secure.serverCpuUsPerRequest} µs CPU/req (client ${secure.clientCpuUsPerRequest})${secure.errors ? ` (${secure.errors} errors: ${secure.firstError})` : ''} | ratio ${ratio}`,
       );
       results.push({ concurrency, raw, secure, ratio });
     }
@@ -176,7 +185,16 @@ export async function benchDelivery(sizes: Sizes, log: (line: string) => void): 
       nodeStoreSync: true,
       warmup,
       levels: results,
-      targets: [target('secure / raw requests/s at concurrency 16', at16?.ratio, '>=', 0.6, '')],
+      targets: [
+        target(
+          'secure / raw server CPU per request at concurrency 16',
+          at16 ? round(at16.secure.serverCpuUsPerRequest / at16.raw.serverCpuUsPerRequest, 2) : undefined,
+          '<=',
+          3,
+          '×',
+        ),
+        target('secure / raw requests/s at concurrency 16', at16?.ratio, '>=', 0.6, ''),
+      ],
     };
   } finally {
     if (echo.child) await stopChild(echo.child);

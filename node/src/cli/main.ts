@@ -140,6 +140,7 @@ async function offline<T>(
     await peers.load();
     const result = await work(store, journal, peers);
     await journal.checkpoint();
+    await journal.close();
     return result;
   } finally {
     await store.close();

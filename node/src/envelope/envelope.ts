@@ -1,4 +1,5 @@
 import { Envelope, EnvelopeHeader, ErrorCode, MessageKind, SealedContent, TracenetError } from '@tracenet/proto';
+import { signDetached } from '../crypto/ed25519.js';
 import { blake2b256, domain, randomBytes, sodium, toBuffer, u32be } from '../crypto/sodium.js';
 import { isParticipantId } from '../identity/participant-id.js';
 import { decodeWithSafeIntegers } from './safe-integers.js';
@@ -99,7 +100,7 @@ export function sealWithHeader(
   body: Uint8Array,
   signingSecretKey: Uint8Array,
   pairKey: Uint8Array,
-  signature: Uint8Array = sodium().crypto_sign_detached(signedBytes(header, body), signingSecretKey),
+  signature: Uint8Array = signDetached(signedBytes(header, body), signingSecretKey),
 ): SealedEnvelope {
   const plaintext = SealedContent.encode({ body: toBuffer(body), signature: toBuffer(signature) }).finish();
   const nonce = randomBytes(NONCE_BYTES);

@@ -1,5 +1,6 @@
 import { ErrorCode, Receipt, ReceiptBody, ReceiptStatus, TracenetError } from '@tracenet/proto';
-import { domain, sodium, toBuffer } from '../crypto/sodium.js';
+import { signDetached } from '../crypto/ed25519.js';
+import { domain, sodium } from '../crypto/sodium.js';
 import { decodeWithSafeIntegers } from './safe-integers.js';
 
 const RECEIPT_DOMAIN = domain('tracenet.v1/receipt');
@@ -7,8 +8,8 @@ const RECEIPT_DOMAIN = domain('tracenet.v1/receipt');
 /** Signs a receipt body with the recipient's signing key. */
 export function signReceipt(body: ReceiptBody, signingSecretKey: Uint8Array): Receipt {
   const bytes = Buffer.from(ReceiptBody.encode(body).finish());
-  const signature = sodium().crypto_sign_detached(Buffer.concat([RECEIPT_DOMAIN, bytes]), signingSecretKey);
-  return { body: bytes, signature: toBuffer(signature), original: undefined };
+  const signature = signDetached(Buffer.concat([RECEIPT_DOMAIN, bytes]), signingSecretKey);
+  return { body: bytes, signature, original: undefined };
 }
 
 /** Base64 of a serialized receipt, as kept in the store (seen-set, sent and failed records). */

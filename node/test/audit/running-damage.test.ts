@@ -58,28 +58,36 @@ it('takes no commit made during a verification for damage, and still finds a tru
   cleanups.push(() => node.stop());
 
   // A steady stream of audit writes (4 writers, each writing again as soon as its commit is done),
-  // verified again and again until it ends.
+  // verified again and again until it ends. However fast the journal commits, the stream spans at
+  // least 100 verifications: each writer waits for the next one to finish after every 7 of its own
+  // writes (about 750 each), while the others keep writing.
   const WRITES = 3000;
+  const VERIFICATIONS = 100;
   let writes = 0;
+  let verifications = 0;
+  let verified = () => undefined as void;
+  let nextVerification = new Promise<void>((resolve) => (verified = resolve));
   const writer = async () => {
-    while (writes < WRITES) {
+    for (let own = 1; writes < WRITES; own += 1) {
       writes += 1;
       await node.journal.write([], [{ type: 'policy.set', fields: { peer: 'FRA', n: writes } }]);
+      if (own % 7 === 0) await nextVerification;
     }
   };
   const writers = Promise.all(Array.from({ length: 4 }, writer));
   let streaming = true;
   void writers.finally(() => (streaming = false));
   const alarms: string[] = [];
-  let verifications = 0;
   while (streaming) {
     const result = await node.verifyAudit();
     verifications += 1;
     if (!result.ok) alarms.push(result.reason);
+    verified();
+    nextVerification = new Promise<void>((resolve) => (verified = resolve));
   }
   await writers;
   expect(alarms).toEqual([]);
-  expect(verifications).toBeGreaterThanOrEqual(100);
+  expect(verifications).toBeGreaterThanOrEqual(VERIFICATIONS);
   expect(await checkHealth(node.authorityAddress)).toBe(SERVING);
   expect(await node.metrics.render()).not.toMatch(/^tracenet_audit_damaged\{kind="\w+"\} 1$/m);
 
