@@ -12,6 +12,7 @@ import { NODE_ACTOR, runAs } from '../access/actor.js';
 import type { OutboundFailure } from '../ports/outbound.js';
 import type { Identification, SourceHealth } from '../ports/record-finder.js';
 import type { Timer } from '../util/scheduler.js';
+import { traceStep } from '../util/step-trace.js';
 import { answerFromRecord, noRecordAnswer, requestQuery } from './auto-answer.js';
 import { type CaseBook, traceKey, type WorkflowDeps } from './case-book.js';
 import { workflowHandles } from './inbound.js';
@@ -125,13 +126,23 @@ export class AutomaticSteps {
   /** Policy-driven steps on a received request: acknowledge, then answer from records. */
   async #autoProcess(caseId: string): Promise<void> {
     let c = await this.book.get(caseId);
+    const step = () => ({ caseId, traceId: c.traceId });
+    traceStep(this.book.logger, 'auto.start', step);
     const policy = this.deps.policies.get(c.peer);
-    if (c.state === S.CASE_STATE_RECEIVED && policy.autoAcknowledge) c = await this.commands.acknowledge(caseId);
-    if (!awaitsAutomaticAnswer(c) || !policy.autoAnswer || !this.deps.records || c.answer) return;
+    const records = this.deps.records;
     const query = requestQuery(c.request);
+    const acknowledging = c.state === S.CASE_STATE_RECEIVED && policy.autoAcknowledge;
+    // The search does not wait for the acknowledgement: it runs while that is stored and sent.
+    const searching =
+      records && query && policy.autoAnswer && !c.answer && (acknowledging || awaitsAutomaticAnswer(c))
+        ? settled((async () => records.identify(query))())
+        : undefined;
+    if (acknowledging) c = await this.commands.acknowledge(caseId);
+    if (!awaitsAutomaticAnswer(c) || !policy.autoAnswer || !records || c.answer) return;
     let found: Identification = { records: [], incomplete: [], near: [] };
     try {
-      if (query) found = await this.deps.records.identify(query);
+      if (query) found = await (searching ? unsettled(searching) : records.identify(query));
+      traceStep(this.book.logger, 'auto.searched', step);
     } catch (error) {
       const failure = TracenetError.from(error);
       if (failure.retryable) {
@@ -255,6 +266,21 @@ export class AutomaticSteps {
       this.book.logger.warn({ err: error, caseId }, 'could not send the delay notice for unavailable records');
     }
   }
+}
+
+/** A promise that never rejects: started early, it is awaited (by {@link unsettled}) only if still needed. */
+function settled<T>(work: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return work.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** The value of a {@link settled} promise, or its error thrown. */
+async function unsettled<T>(outcome: Promise<{ value: T } | { error: unknown }>): Promise<T> {
+  const result = await outcome;
+  if ('error' in result) throw result.error;
+  return result.value;
 }
 
 /**

@@ -58,6 +58,7 @@ export class Workflow {
       this.#disclosures,
       (caseId) => this.#automatic.run(caseId),
       this.#reexports,
+      (c) => this.#commands.acknowledgeOnReceipt(c),
     );
     this.#deadlines = new DeadlineMonitor(deps, this.#book);
     if (deps.approvals) this.#carryOut(deps.approvals);
