@@ -18,7 +18,6 @@ import {
   describeAnswer,
   emptyCase,
   indexOp,
-  putCases,
   reasonName,
   traceKey,
   type WorkflowDeps,
@@ -94,6 +93,9 @@ export class Inbound {
     if (caseId === undefined) throw unknown();
     await this.book.locks.run(caseId, async () => {
       const c = await this.book.get(caseId);
+      // What the stored version's index entries name (state, peer, deadline: fields the step
+      // replaces, never changes in place): indexed against it, the case is not read a second time.
+      const stored: Case = { ...c };
       if (c.peer !== message.sender) throw unknown();
       const next = nextState(c.role, c.state, decoded.kind, 'receive');
       const summary = this.#applyInbound(c, decoded);
@@ -101,7 +103,7 @@ export class Inbound {
       const recirculation = this.#recirculationOfAnswer(c, decoded, message.messageId);
       const withFlags = await this.reexports.withFlags(c, decoded.kind, commit);
       await withFlags(
-        await putCases(this.deps.store, [c]),
+        this.deps.store.cases.indexed(c, stored),
         [caseAudit('case.changed', c), ...recirculation.audit],
         [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId), ...recirculation.events],
       );
