@@ -73,10 +73,13 @@ export class AutomaticSteps {
     await Promise.allSettled([...this.#auto]);
   }
 
-  /** Runs the automatic steps of a case in the background, as the node (docs/protocol.md 8.1), whoever set them off. */
-  run(caseId: string): void {
+  /**
+   * Runs the automatic steps of a case in the background, as the node (docs/protocol.md 8.1), whoever
+   * set them off. `stored`: the case as just committed, when the caller holds it (not read again).
+   */
+  run(caseId: string, stored?: Case): void {
     this.#track(
-      runAs(NODE_ACTOR, () => this.#autoProcess(caseId)).catch((error: unknown) =>
+      runAs(NODE_ACTOR, () => this.#autoProcess(caseId, stored)).catch((error: unknown) =>
         this.book.logger.error({ err: error, caseId }, 'automatic step failed; the case waits for an officer'),
       ),
     );
@@ -124,8 +127,9 @@ export class AutomaticSteps {
   }
 
   /** Policy-driven steps on a received request: acknowledge, then answer from records. */
-  async #autoProcess(caseId: string): Promise<void> {
-    let c = await this.book.get(caseId);
+  async #autoProcess(caseId: string, stored: Case | undefined): Promise<void> {
+    // Every step below reads the case again under its lock: one an officer changed meanwhile is seen there.
+    let c = stored ?? (await this.book.get(caseId));
     const step = () => ({ caseId, traceId: c.traceId });
     traceStep(this.book.logger, 'auto.start', step);
     const policy = this.deps.policies.get(c.peer);
@@ -182,7 +186,7 @@ export class AutomaticSteps {
       // "No record" is an officer's answer unless the peer's policy opts in and every registry answers.
       const searched = policy.autoAnswerNoRecord && query ? await this.#allHealthy() : { problem: '' };
       if ('sources' in searched) {
-        await this.commands.answer(caseId, noRecordAnswer(c.traceId, searched.sources), true);
+        await this.commands.answer(caseId, noRecordAnswer(c.traceId, searched.sources), true, c.peer);
         return;
       }
       const why = searched.problem === '' ? '' : `; no automatic "no record" while ${searched.problem}`;
@@ -194,7 +198,7 @@ export class AutomaticSteps {
       await this.book.note(caseId, `${matches.length} records match; waiting for an officer`);
       return;
     }
-    await this.commands.answer(caseId, answer, true);
+    await this.commands.answer(caseId, answer, true, c.peer);
   }
 
   /**

@@ -48,8 +48,8 @@ export class Inbound {
     private readonly deps: WorkflowDeps,
     private readonly book: CaseBook,
     private readonly disclosures: Disclosures,
-    /** Called with each case a peer's request opened, once it is committed. */
-    private readonly opened: (caseId: string) => void,
+    /** Called with each case a peer's request opened, as committed. */
+    private readonly opened: (c: Case) => void,
     /** Re-export flags (docs/protocol.md 18): raised on answers, received as notices. */
     private readonly reexports: ReexportFlags,
     /** The automatic acknowledgement of a request, stored with its acceptance (12.5). */
@@ -190,7 +190,7 @@ export class Inbound {
       acknowledged?.stored();
       created = c;
     });
-    if (created) this.opened(created.caseId);
+    if (created) this.opened(created);
   }
 
   /** A received answer showing the weapon destroyed before its seizure sets the case's finding (19.5). */

@@ -331,9 +331,10 @@ export class OfficerCommands {
    * sent: the case gets a note naming the values and rules, and waits for an officer. When the
    * approval policy holds answers (12.12: `answers` for a manual answer that releases record
    * information, `automatic_answers` for an automatic one), the answer waits in the approvals queue
-   * instead, and the approval releases the APPROVAL values.
+   * instead, and the approval releases the APPROVAL values. `peer`: the case's peer, when the caller
+   * holds the case (the automatic steps), so that it is not read for the release check.
    */
-  async answer(caseId: string, input: AnswerInput, automatic = false): Promise<Case> {
+  async answer(caseId: string, input: AnswerInput, automatic = false, peer?: string): Promise<Case> {
     const { release = [], ...parts } = input;
     const carried = this.deps.approvals?.carrying(ApprovalStep.APPROVAL_STEP_ANSWER, caseId);
     const confirmed = [...(automatic ? [] : release), ...(carried?.release ?? [])];
@@ -341,7 +342,8 @@ export class OfficerCommands {
     const rules = this.deps.approvals?.policy();
     const holds = automatic ? rules?.automaticAnswers === true : rules?.answers === true;
     if (automatic && !carried && !holds) {
-      const { pending } = applyRelease(parts, this.#releasePolicy((await this.book.get(caseId)).peer), options);
+      // The peer of a case never changes: the automatic steps, which hold the case, name it.
+      const { pending } = applyRelease(parts, this.#releasePolicy(peer ?? (await this.book.get(caseId)).peer), options);
       if (pending.length > 0) {
         const named = pending.map((p) => `${p.field} (${p.rule}${p.reason ? `: ${p.reason}` : ''})`);
         await this.book.note(caseId, `release needs approval: ${named.join('; ')}; waiting for an officer`);

@@ -56,7 +56,7 @@ export class Workflow {
       deps,
       this.#book,
       this.#disclosures,
-      (caseId) => this.#automatic.run(caseId),
+      (c) => this.#automatic.run(c.caseId, c),
       this.#reexports,
       (c) => this.#commands.acknowledgeOnReceipt(c),
     );
