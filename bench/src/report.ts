@@ -247,8 +247,8 @@ automatic acknowledgement in a commit of its own (2.3–2.5 ms); the answer wait
 request is one commit (\`case.created\` → \`case.stored\` 0.1 ms); pick-up → sealed is 0.2 ms (the seal itself, one
 Ed25519 signature and the AEAD); BEL accepts the request and acknowledges it in one commit (12.5, "acknowledged at once"),
 so \`inbound.stored\` and the acknowledgement's \`case.stored\` are the same commit and the acknowledgement leaves before
-the request's receipt is back at FRA; the records search runs while that happens; the answer leaves as soon as the
-acknowledgement's receipt verifies. What remains per hop: FRA's API call and one commit; then three times: seal (0.2
+the request's receipt is back at FRA; the automatic answer starts from the case as committed (no read) and its records
+search runs meanwhile; the answer leaves as soon as the acknowledgement's receipt verifies. What remains per hop: FRA's API call and one commit; then three times: seal (0.2
 ms), \`Deliver\` over gRPC/TLS and the receiver's checks up to \`inbound.received\` (1.2–2.6 ms at load 6.6), the
 receiver's commit (\`inbound.received\` → \`inbound.stored\`, 1.8–5.2 ms at load 6.6, 8–14 ms at load 14: the case read
 and index, the LevelDB batch with its fsync, the signed audit head and its file — opened, written, fdatasync'd and closed
@@ -258,11 +258,15 @@ at p90: on a loaded machine every thread-pool round trip waits for a core, which
 commits and three \`Deliver\` calls (whose receiving side is the subject of section 1) are what a hop is now; the
 ordering of 12.6 (the answer after the acknowledgement's receipt) makes the three deliveries one after another.
 
-**Tried and measured.** Alternating runs of the build before and after these changes (same bench, three each, load
-average 11.9–15.3 during all of them): node CPU per chain, which the load disturbs least, went from 55–69 to 46–57 ms for
-two hops (medians 56.2 → 46.8) and from 123–162 to 110–127 ms for five hops (130.6 → 114.6); the wall figures at that
-load (two-hop p50 81–130 ms in both builds) could not tell the builds apart, and none of the runs could show whether the 50
-ms and 150 ms targets are met on an idle machine. Not tried here: sending the answer in the same \`Deliver\` as the
+**Tried and measured.** Alternating runs of the build before and after these changes (same bench, three each, twice;
+load average 11.7–15.3 during all of them): node CPU per chain, which the load disturbs least, went from 53–69 to 46–57 ms
+for two hops (medians 56.2 → 46.8 and 54.8 → 49.8) and from 118–162 to 105–127 ms for five hops (130.6 → 114.6 and
+119.0 → 108.6). Five-hop wall p50 was lower after in each pair of the second set (240–349 → 185–264 ms, p99 521–1,173 →
+409–702 ms); two-hop wall figures at that load (p50 73–130 ms in both builds) could not tell the builds apart. Both builds
+run back to back once more at load 9.4 and 10.3: two-hop p50 111.9 → 64.3 ms, p99 612 → 155 ms; five-hop p50 235.7 →
+136.1 ms, p99 541 → 599 ms; the median traced chain 111.9 → 97.9 ms (two hops) and 289.6 → 135.3 ms (five hops, each
+hop 23–29 ms, of which the follow-on call 5–9 ms). None of these runs could show whether the 50 ms and 150 ms targets are
+met on an idle machine. Not tried here: sending the answer in the same \`Deliver\` as the
 acknowledgement (a wire change), and keeping the audit head file open across commits (audit/, another part of issue 20).`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const [two, five] = r.lines;
