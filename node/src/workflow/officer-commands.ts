@@ -28,7 +28,6 @@ import {
   emptyCase,
   indexOp,
   newId,
-  putCases,
   reasonName,
   traceKey,
   type WorkflowDeps,
@@ -218,7 +217,19 @@ export class OfficerCommands {
     changes: { intendedUse?: string; otherInformation?: string },
     send: boolean,
   ): Promise<Case> {
-    const c = await this.book.get(caseId);
+    // Under the case's lock from the start: the case is read once, checked and changed as read.
+    return this.book.locks.run(caseId, async () => {
+      const c = await this.book.get(caseId);
+      return this.#followOn(c, { ...c }, changes, send);
+    });
+  }
+
+  async #followOn(
+    c: Case,
+    stored: Case,
+    changes: { intendedUse?: string; otherInformation?: string },
+    send: boolean,
+  ): Promise<Case> {
     const referral = c.answer?.referral ?? c.restriction?.partialAnswer?.referral;
     if (
       c.role !== CaseRole.CASE_ROLE_REQUESTER ||
@@ -248,7 +259,7 @@ export class OfficerCommands {
         chainId: c.chainId,
       },
       send,
-      c,
+      { case: c, stored },
     );
   }
 
@@ -519,7 +530,16 @@ export class OfficerCommands {
     );
   }
 
-  async #create(recipient: string, input: TraceRequest, send: boolean, previous: Case | undefined): Promise<Case> {
+  /**
+   * A new case; `previous`: the case it follows on, read under its lock by the caller, and a copy of
+   * it as stored (what its index entries name).
+   */
+  async #create(
+    recipient: string,
+    input: TraceRequest,
+    send: boolean,
+    previous: { case: Case; stored: Case } | undefined,
+  ): Promise<Case> {
     this.#requirePinned(recipient);
     if (recipient === this.deps.selfId)
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a node cannot trace with itself', {
@@ -542,10 +562,12 @@ export class OfficerCommands {
       createdAtMs: now,
       updatedAtMs: now,
       chainId: request.chainId,
-      previousCaseId: previous?.caseId ?? '',
+      previousCaseId: previous?.case.caseId ?? '',
       check: this.#check(recipient, request),
     });
-    const summary = previous ? `follow-on of ${previous.caseId} (referred to ${recipient})` : `draft for ${recipient}`;
+    const summary = previous
+      ? `follow-on of ${previous.case.caseId} (referred to ${recipient})`
+      : `draft for ${recipient}`;
     c.timeline.push({
       atMs: now,
       fromState: S.CASE_STATE_UNSPECIFIED,
@@ -560,21 +582,19 @@ export class OfficerCommands {
       indexOp(this.deps.store, chainKey(this.deps.selfId, c.chainId, c.caseId), c.caseId),
     ];
     if (!previous) return this.#store([c], operations, send);
-    return this.book.locks.run(previous.caseId, async () => {
-      const p = await this.book.get(previous.caseId);
-      await this.#requireNoFollowOn(p);
-      p.nextCaseIds.push(c.caseId);
-      p.timeline.push({
-        atMs: now,
-        fromState: p.state,
-        toState: p.state,
-        summary: `follow-on ${c.caseId} opened to ${recipient}`,
-        messageId: '',
-        actor: 'local',
-        by: stepBy('local'),
-      });
-      return this.#store([c, p], operations, send);
+    const p = previous.case;
+    await this.#requireNoFollowOn(p);
+    p.nextCaseIds.push(c.caseId);
+    p.timeline.push({
+      atMs: now,
+      fromState: p.state,
+      toState: p.state,
+      summary: `follow-on ${c.caseId} opened to ${recipient}`,
+      messageId: '',
+      actor: 'local',
+      by: stepBy('local'),
     });
+    return this.#store([c, p], operations, send, previous.stored);
   }
 
   /**
@@ -584,7 +604,7 @@ export class OfficerCommands {
    * cannot be queued (an envelope too large), the draft is stored alone and the error thrown, as a
    * draft sent later would be.
    */
-  async #store(cases: Case[], operations: Operation[], send: boolean): Promise<Case> {
+  async #store(cases: Case[], operations: Operation[], send: boolean, previousStored?: Case): Promise<Case> {
     const c = cases[0] as Case;
     const created = {
       audit: cases.map((x, i) => caseAudit(i === 0 ? 'case.created' : 'case.changed', x)),
@@ -626,7 +646,7 @@ export class OfficerCommands {
         ...operations,
         ...(prepared?.operations ?? []),
         ...this.deps.store.cases.indexed(c, undefined),
-        ...(await putCases(this.deps.store, cases.slice(1))),
+        ...(cases[1] && previousStored ? this.deps.store.cases.indexed(cases[1], previousStored) : []),
       ],
       [...created.audit, ...(prepared ? [...prepared.audit, caseAudit('case.changed', c)] : [])],
       [
