@@ -243,12 +243,13 @@ commits and three thread-pool reads that need not be there: FRA committed the dr
 (1.1–1.5 ms in the trace); the outbox read back each entry it had just written before sealing (0.4–0.9 ms from pick-up
 to sealed); BEL committed the request, then, after the receipt had gone, read the case (0.8–0.9 ms) and committed the
 automatic acknowledgement in a commit of its own (2.3–2.5 ms); the answer waited for the acknowledgement's delivery to be
-*stored* at BEL (1.5 ms) after its receipt had already proved that FRA held it; FRA read each case it changed twice. Now: FRA's
+*stored* at BEL (1.5 ms) after its receipt had already proved that FRA held it; FRA read each case it changed twice, and the referred case three times for a follow-on. Now: FRA's
 request is one commit (\`case.created\` → \`case.stored\` 0.1 ms); pick-up → sealed is 0.2 ms (the seal itself, one
 Ed25519 signature and the AEAD); BEL accepts the request and acknowledges it in one commit (12.5, "acknowledged at once"),
 so \`inbound.stored\` and the acknowledgement's \`case.stored\` are the same commit and the acknowledgement leaves before
 the request's receipt is back at FRA; the automatic answer starts from the case as committed (no read) and its records
-search runs meanwhile; the answer leaves as soon as the acknowledgement's receipt verifies. What remains per hop: FRA's API call and one commit; then three times: seal (0.2
+search runs meanwhile; the answer leaves as soon as the acknowledgement's receipt verifies; a follow-on reads the
+referred case once instead of three times. What remains per hop: FRA's API call and one commit; then three times: seal (0.2
 ms), \`Deliver\` over gRPC/TLS and the receiver's checks up to \`inbound.received\` (1.2–2.6 ms at load 6.6), the
 receiver's commit (\`inbound.received\` → \`inbound.stored\`, 1.8–5.2 ms at load 6.6, 8–14 ms at load 14: the case read
 and index, the LevelDB batch with its fsync, the signed audit head and its file — opened, written, fdatasync'd and closed
@@ -258,15 +259,19 @@ at p90: on a loaded machine every thread-pool round trip waits for a core, which
 commits and three \`Deliver\` calls (whose receiving side is the subject of section 1) are what a hop is now; the
 ordering of 12.6 (the answer after the acknowledgement's receipt) makes the three deliveries one after another.
 
-**Tried and measured.** Alternating runs of the build before and after these changes (same bench, three each, twice;
-load average 11.7–15.3 during all of them): node CPU per chain, which the load disturbs least, went from 53–69 to 46–57 ms
-for two hops (medians 56.2 → 46.8 and 54.8 → 49.8) and from 118–162 to 105–127 ms for five hops (130.6 → 114.6 and
-119.0 → 108.6). Five-hop wall p50 was lower after in each pair of the second set (240–349 → 185–264 ms, p99 521–1,173 →
-409–702 ms); two-hop wall figures at that load (p50 73–130 ms in both builds) could not tell the builds apart. Both builds
-run back to back once more at load 9.4 and 10.3: two-hop p50 111.9 → 64.3 ms, p99 612 → 155 ms; five-hop p50 235.7 →
-136.1 ms, p99 541 → 599 ms; the median traced chain 111.9 → 97.9 ms (two hops) and 289.6 → 135.3 ms (five hops, each
-hop 23–29 ms, of which the follow-on call 5–9 ms). None of these runs could show whether the 50 ms and 150 ms targets are
-met on an idle machine. Not tried here: sending the answer in the same \`Deliver\` as the
+**Tried and measured.** Alternating runs of the build before and after these changes (same bench). At load 11.7–15.3
+(two sets, three runs of each build): node CPU per chain went from 53–69 to 46–57 ms for two hops (medians 56.2 → 46.8
+and 54.8 → 49.8) and from 118–162 to 105–127 ms for five hops (130.6 → 114.6 and 119.0 → 108.6); wall p50 two hops
+73–130 ms in both builds. At load 5.0–8.8 (a pair, a set of three, a set of two): CPU two hops 40.6–54.4 → 42.2–48.0 ms,
+five hops 98.4–113.8 → 87.6–101.0 ms; wall figures did not separate the builds — two-hop p50 was higher after in the set
+of three (35.0–48.7 → 52.9–58.7 ms) and lower after in the set of two (64.5–85.8 → 54.3–71.8 ms); two-hop p99 58–177 ms
+before, 97–183 ms after; five-hop p50 100–176 ms before, 76–160 ms after. In the traced runs (log level debug, the
+median of seven chains, the two builds back to back; "after": this branch as it stood at each run) the after build was
+faster each time: two hops 147.4 → 85.7 ms
+(load 13.7/15.1), 111.9 → 97.9 (9.4/10.3), 74.4 → 56.2 (5.0/6.5); five hops 237.4 → 198.6, 289.6 → 135.3, 176.9 →
+126.7 ms. Disabling one change at a time in the after build (the acknowledgement in the request's commit; the answer
+released at the receipt) gave no signal above that noise in two rounds. None of these runs could show whether the 50 ms
+and 150 ms targets are met on an idle machine: the machine was shared with three other benchmarks throughout. Not tried here: sending the answer in the same \`Deliver\` as the
 acknowledgement (a wire change), and keeping the audit head file open across commits (audit/, another part of issue 20).`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const [two, five] = r.lines;
