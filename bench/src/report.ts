@@ -226,19 +226,115 @@ table files (LevelDB opens each on its first use), so the settled p99 there can 
   return `${head}\n\nDataset: ${r.dataset}.\n\n${runs}${sideBySide}`;
 }
 
+/** The steps of a traced chain as a table: ms since the request, ms since the step before, where, what. */
+function traceTable(rows: ChainResult['lines'][number]['trace']): string {
+  return table(
+    ['ms', '+ms', 'node', 'step', 'what'],
+    rows.map((row) => [row.atMs.toFixed(2), row.deltaMs.toFixed(2), row.node, `\`${row.step}\``, row.what]),
+  );
+}
+
 function chain(outcome: SectionOutcome | undefined): string {
   const r = resultOf<ChainResult>(outcome);
   const head = `## 4. Trace chain${load(outcome)}
 
-The demo's chain with three node processes on loopback (default configuration, \`store.sync\` on): FRA asks BEL; BEL
-answers automatically from its records "referred to KEN"; FRA follows on to KEN (the bench does the operator's
-follow-on as soon as the referral is on FRA's case); KEN answers "traced" automatically. One weapon per chain, chains
-one after another, times from \`createCase\` to KEN's answer on FRA's case, polled every 2 ms.`;
+Trace chains along a line of supply, every node a separate \`tracenet start\` process on loopback (default
+configuration: TLS, \`store.sync\` on). FRA asks the first state; each state answers automatically from its records
+(acknowledgement, then the answer "referred to" the next state, from the export its record ends with); FRA's operator
+(the bench, as soon as the referral is committed on FRA's case) follows on to the state referred to; the last state
+answers "traced". **Two hops** is the demo's chain, FRA → BEL → KEN: two requests, each acknowledged and answered.
+**Five hops** is a longer line of supply, BEL exported to DEU, which re-exported to ITA, then ZAF, then KEN: five requests
+in a row, each acknowledged and answered automatically, each follow-on made at once. One weapon per chain; chains run one
+after another, after two warm-up chains per line that are not counted (TLS channels between the nodes, V8 compilation:
+the first chain after the nodes started is reported apart). The time is from \`createCase\` to the last state's answer
+committed on FRA's case. The bench learns of each answer from FRA's \`WatchEvents\` stream (live only): the event is
+published when the answer is committed, so the figure carries no polling interval, and the bench's client does not load FRA
+with a \`GetCase\` every 2 ms as it used to (the earlier figures of this section were polled). Node CPU per chain: utime +
+stime of all node processes over the measured chains (/proc), divided by the chains.
+
+**One chain, step by step.** Then a second federation, the same in every way except log level \`debug\`, runs a few
+chains of each line, and the median one is shown below: every node logs each step of a message's way (\`traceStep\`,
+node/src/util/step-trace.ts: \`{"step": "outbox.sealed", "mono": …}\` on CLOCK_MONOTONIC, the same clock in every
+process of the machine), the bench adds what its client did and saw. \`case.created\`/\`case.stored\`: a case step
+committed with its message queued; \`outbox.*\`: the sender picked the message up, sealed it, got the receipt, stored
+the delivery; \`inbound.received\`: the receiver has parsed, authenticated, checked for replay and verified the
+signature and hands the message to the workflow; \`inbound.stored\`: the message, its case change (and an automatic
+acknowledgement, below) are committed — the receipt leaves right after; \`auto.*\`: the automatic answer's steps.
+
+**Where the milliseconds of a hop go** (traces of 2026-12-05, machine shared with three other benchmarks, load average
+6.6 for the trace before the changes, 13.5–14 after: the gaps stretch with the load, the sequence does not change). A hop
+is the request, its acknowledgement and its answer, three \`Deliver\` calls, and the answer may not leave before the
+acknowledgement's receipt is back (12.6). Before this issue's changes the critical path of a hop held seven journal
+commits and three thread-pool reads that need not be there: FRA committed the draft and then, separately, its sending
+(1.1–1.5 ms in the trace); the outbox read back each entry it had just written before sealing (0.4–0.9 ms from pick-up
+to sealed); BEL committed the request, then, after the receipt had gone, read the case (0.8–0.9 ms) and committed the
+automatic acknowledgement in a commit of its own (2.3–2.5 ms); the answer waited for the acknowledgement's delivery to be
+*stored* at BEL (1.5 ms) after its receipt had already proved that FRA held it; FRA read each case it changed twice, and the referred case three times for a follow-on. Now: FRA's
+request is one commit (\`case.created\` → \`case.stored\` 0.1 ms); pick-up → sealed is 0.2 ms (the seal itself, one
+Ed25519 signature and the AEAD); BEL accepts the request and acknowledges it in one commit (12.5, "acknowledged at once"),
+so \`inbound.stored\` and the acknowledgement's \`case.stored\` are the same commit and the acknowledgement leaves before
+the request's receipt is back at FRA; the automatic answer starts from the case as committed (no read) and its records
+search runs meanwhile; the answer leaves as soon as the acknowledgement's receipt verifies; a follow-on reads the
+referred case once instead of three times. What remains per hop: FRA's API call and one commit; then three times: seal (0.2
+ms), \`Deliver\` over gRPC/TLS and the receiver's checks up to \`inbound.received\` (1.2–2.6 ms at load 6.6), the
+receiver's commit (\`inbound.received\` → \`inbound.stored\`, 1.8–5.2 ms at load 6.6, 8–14 ms at load 14: the case read
+and index, the LevelDB batch with its fsync, the signed audit head and its file — opened, written, fdatasync'd and closed
+at every commit, four thread-pool round trips), and the receipt back (0.8–1.6 ms). A journal commit alone
+(store.sync on, one audit entry, 300 serial commits, measured apart at load 9.5) took 0.52–0.59 ms at p50 and 3.1–3.8 ms
+at p90: on a loaded machine every thread-pool round trip waits for a core, which is why the commits stretch most. Four
+commits and three \`Deliver\` calls (whose receiving side is the subject of section 1) are what a hop is now; the
+ordering of 12.6 (the answer after the acknowledgement's receipt) makes the three deliveries one after another.
+
+**Tried and measured.** Alternating runs of the build before and after these changes (same bench). At load 11.7–15.3
+(two sets, three runs of each build): node CPU per chain went from 53–69 to 46–57 ms for two hops (medians 56.2 → 46.8
+and 54.8 → 49.8) and from 118–162 to 105–127 ms for five hops (130.6 → 114.6 and 119.0 → 108.6); wall p50 two hops
+73–130 ms in both builds. At load 5.0–8.8 (a pair, a set of three, a set of two): CPU two hops 40.6–54.4 → 42.2–48.0 ms,
+five hops 98.4–113.8 → 87.6–101.0 ms; wall figures did not separate the builds — two-hop p50 was higher after in the set
+of three (35.0–48.7 → 52.9–58.7 ms) and lower after in the set of two (64.5–85.8 → 54.3–71.8 ms); two-hop p99 58–177 ms
+before, 97–183 ms after; five-hop p50 100–176 ms before, 76–160 ms after. In the traced runs (log level debug, the
+median of seven chains, the two builds back to back; "after": this branch as it stood at each run) the after build was
+faster each time: two hops 147.4 → 85.7 ms
+(load 13.7/15.1), 111.9 → 97.9 (9.4/10.3), 74.4 → 56.2 (5.0/6.5); five hops 237.4 → 198.6, 289.6 → 135.3, 176.9 →
+126.7 ms. Disabling one change at a time in the after build (the acknowledgement in the request's commit; the answer
+released at the receipt) gave no signal above that noise in two rounds. None of these runs could show whether the 50 ms
+and 150 ms targets are met on an idle machine: the machine was shared with three other benchmarks throughout. Not tried here: sending the answer in the same \`Deliver\` as the
+acknowledgement (a wire change), and keeping the audit head file open across commits (audit/, another part of issue 20).`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
+  const [two, five] = r.lines;
+  const hops = (line: ChainResult['lines'][number]) =>
+    line.trace.filter((row) => row.node === 'bench').map((row) => `${row.atMs.toFixed(1)} ms ${row.what}`);
   return `${head}\n\n${table(
-    ['chains', 'wall p50 ms', 'wall p99 ms', 'first hop p50 ms', 'second hop p50 ms', 'human baseline'],
-    [[r.chains, r.wall.p50Ms, r.wall.p99Ms, r.firstHop.p50Ms, r.secondHop.p50Ms, r.humanBaseline]],
-  )}`;
+    [
+      'line',
+      'chains',
+      'wall p50 ms',
+      'wall p99 ms',
+      'hop p50 ms',
+      'hop p99 ms',
+      'node CPU ms per chain',
+      'first chain ms',
+      'human baseline',
+    ],
+    r.lines.map((l) => [
+      `${l.name} (FRA → ${l.states.join(' → ')})`,
+      l.chains,
+      l.wall.p50Ms,
+      l.wall.p99Ms,
+      l.hop.p50Ms,
+      l.hop.p99Ms,
+      l.cpuMsPerChain,
+      l.firstMs,
+      r.humanBaseline,
+    ]),
+  )}${
+    two
+      ? `\n\nThe ${two.name} chain of median time at log level debug (${two.tracedMs} ms), every step:\n\n${traceTable(two.trace)}`
+      : ''
+  }${
+    five
+      ? `\n\nThe ${five.name} chain of median time at log level debug (${five.tracedMs} ms), what the client did and saw (every step is in \`bench/results.json\`): ${hops(five).join('; ')}.`
+      : ''
+  }`;
 }
 
 function fanout(outcome: SectionOutcome | undefined): string {

@@ -78,7 +78,10 @@ describe('npm run bench -- --smoke', () => {
       large: { count: 200 },
     });
     expect(records.sideBySide.p99Ratio).toBeGreaterThan(0);
-    expect(chain.wall.count).toBe(chain.chains);
+    for (const line of chain.lines) {
+      expect(line.wall.count).toBe(chain.chains);
+      expect(line.trace.length).toBeGreaterThan(0);
+    }
     expect(fanout.runs[0].notAnswered).toBe(0);
     expect(fanout.runs[0].hitsPerLookup).toBeGreaterThan(0);
     // The same lookup through the latency proxies: every participant answered, a round trip later.

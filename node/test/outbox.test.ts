@@ -371,6 +371,62 @@ describe('outbox', () => {
     expect(accepted.filter((id) => id === first || id === second)).toEqual([first, second]);
   });
 
+  it('sends the next message of a trace once the receipt of the previous one verifies, not after its delivery is stored; a delivery whose store failed is sent again, answered DUPLICATE, and nothing overtakes (12.6)', async () => {
+    const scheduler = logicalTime();
+    const { transport, fra, bel, accepted } = await fraToBel(scheduler);
+    // The store of the first message's delivery waits for the test, then fails (a crash before it).
+    const journal = fra.node.journal;
+    const write = journal.write.bind(journal);
+    let first = '';
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    cleanups.push(async () => release());
+    let failures = 1;
+    journal.write = async (operations, audit, events) => {
+      if (audit.some((e) => e.type === 'message.delivered' && e.fields.messageId === first) && failures > 0) {
+        failures -= 1;
+        await gate;
+        throw new TracenetError(ErrorCode.ERROR_CODE_STORAGE_UNAVAILABLE, 'the disk is gone');
+      }
+      return write(operations, audit, events);
+    };
+    const send = (subject: string): Promise<string> =>
+      fra.node.outbox.enqueue({
+        recipient: 'BEL',
+        kind: MessageKind.MESSAGE_KIND_NOTICE,
+        body: notice(subject, 'a step of a trace'),
+        orderKey: 'trace-1',
+      });
+
+    first = await send('first');
+    const second = await send('second');
+    await waitFor(
+      async () => (await fra.node.store.outbox.sent.get(second)) !== undefined,
+      5000,
+      'the second message delivered while the delivery of the first is being stored',
+    );
+    expect(await fra.node.store.outbox.sent.get(first)).toBeUndefined();
+    expect(accepted).toEqual([first, second]);
+
+    release();
+    // Sent again after the backoff — or at once, when the second's delivery brought the lane up
+    // after the failure had taken it down (the first success sends everything waiting).
+    const sentAgain = async () => (await fra.node.store.outbox.sent.get(first)) !== undefined;
+    await waitFor(async () => (await sentAgain()) || backoffWaiting(scheduler) !== undefined, 5000, 'the retry');
+    if (!(await sentAgain())) await fireBackoff(scheduler);
+    await waitFor(
+      async () => (await fra.node.store.outbox.sent.get(first)) !== undefined,
+      5000,
+      'the first message sent again and its delivery stored',
+    );
+    expect(transport.attemptsOf(first).map((a) => a.outcome)).toEqual(['receipt', 'receipt']);
+    expect(transport.attemptsOf(second)).toHaveLength(1);
+    // The peer took each once, in order; the second copy of the first was a duplicate.
+    expect(accepted).toEqual([first, second]);
+    await expectSentWithReceipt(fra.node, bel.node, first);
+    await expectSentWithReceipt(fra.node, bel.node, second);
+  });
+
   it('moves a message answered with a REJECTED receipt to failed', async () => {
     const scheduler = logicalTime();
     const transport = new RecordingTransport();

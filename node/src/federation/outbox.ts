@@ -17,6 +17,7 @@ import type { NodeIdentity } from '../identity/data-dir.js';
 import type { Operation, Store } from '../store/store.js';
 import type { OutboxRecord, SentRecord } from '../store/repositories.js';
 import type { Scheduler, Timer } from '../util/scheduler.js';
+import { traceStep } from '../util/step-trace.js';
 import { NOT_AUTHENTICATED_HINT } from './envelope-opener.js';
 import { validateBody } from './message-kinds.js';
 import type { Peer, PeerRegistry } from './peers.js';
@@ -65,6 +66,12 @@ export interface OutboundMessage {
 /** A message waiting in the outbox (its stored record). */
 type OutboxEntry = OutboxRecord;
 
+/**
+ * Most entries kept in memory for their first attempt (see `#fresh`): a peer that is down for a
+ * long time does not make the outbox hold every queued body.
+ */
+const FRESH_ENTRIES = 256;
+
 /** Per-peer sending state, in memory only. */
 interface Lane {
   readonly queue: string[];
@@ -100,6 +107,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   readonly #orderKeys = new Map<string, string>();
   /** Messages sent ahead of the others (key rotations), also when others are put back in front. */
   readonly #urgent = new Set<string>();
+  /**
+   * Entries just stored and not attempted yet, as stored: their first attempt starts at once
+   * instead of reading back what was just written. Later attempts read the store (their
+   * attempt count changes there).
+   */
+  readonly #fresh = new Map<string, OutboxEntry>();
   readonly #logger: Logger;
   #running = false;
   #seq = 0;
@@ -220,9 +233,17 @@ export class Outbox extends EventEmitter<OutboxEvents> {
         },
       ],
       schedule: () => {
+        traceStep(this.#logger, 'outbox.queued', () => ({
+          messageId,
+          correlationId: entry.correlationId,
+          kind: message.kind,
+          peer: message.recipient,
+        }));
         // A start() running concurrently may have loaded it from the store already.
-        if (!this.#orderKeys.has(messageId))
+        if (!this.#orderKeys.has(messageId)) {
+          this.#keepFresh(entry);
           this.#queue(message.recipient, messageId, entry.orderKey, entry.urgent ?? false);
+        }
         this.#pump(this.#lane(message.recipient));
       },
     };
@@ -272,11 +293,18 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       count: entries.length,
       skipped,
       schedule: () => {
-        for (const entry of entries)
-          if (!this.#orderKeys.has(entry.messageId)) this.#queue(recipient, entry.messageId, entry.orderKey, false);
+        for (const entry of entries) {
+          if (this.#orderKeys.has(entry.messageId)) continue;
+          this.#keepFresh(entry);
+          this.#queue(recipient, entry.messageId, entry.orderKey, false);
+        }
         this.#pump(this.#lane(recipient));
       },
     };
+  }
+
+  #keepFresh(entry: OutboxEntry): void {
+    if (this.#fresh.size < FRESH_ENTRIES) this.#fresh.set(entry.messageId, entry);
   }
 
   #queue(recipient: string, messageId: string, orderKey: string, urgent: boolean): void {
@@ -364,15 +392,28 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     lane.inFlight.add(messageId);
     if (key !== '') lane.busy.add(key);
     let done = false;
+    // The next message of the order key may go once the peer holds this one (its receipt verified),
+    // while this one's delivery is still being stored: a crash before that store sends this one
+    // again, which the peer answers DUPLICATE, so the peer still receives them in order.
+    let released = key === '';
+    const release = () => {
+      if (released) return;
+      released = true;
+      lane.busy.delete(key);
+      this.#pump(lane);
+    };
+    traceStep(this.#logger, 'outbox.attempt', () => ({ messageId }));
     try {
-      const stored = await this.deps.store.outbox.queue.get(messageId);
-      done = !stored || (await this.#send(lane, stored, probe));
+      const fresh = this.#fresh.get(messageId);
+      this.#fresh.delete(messageId);
+      const stored = fresh ?? (await this.deps.store.outbox.queue.get(messageId));
+      done = !stored || (await this.#send(lane, stored, probe, release));
     } catch (error) {
       this.#logger.error({ err: error, messageId }, 'outbox attempt failed unexpectedly');
       this.#markDown(lane, probe);
     } finally {
       lane.inFlight.delete(messageId);
-      if (key !== '') lane.busy.delete(key);
+      if (!released) lane.busy.delete(key);
       if (done) {
         this.#orderKeys.delete(messageId);
         this.#urgent.delete(messageId);
@@ -381,8 +422,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     }
   }
 
-  /** One attempt. Resolves true when the message left the outbox (delivered or failed for good). */
-  async #send(lane: Lane, entry: OutboxEntry, probe: boolean): Promise<boolean> {
+  /**
+   * One attempt. Resolves true when the message left the outbox (delivered or failed for good).
+   * `delivered` is called as soon as the receipt proves that the peer holds the message.
+   */
+  async #send(lane: Lane, entry: OutboxEntry, probe: boolean, delivered: () => void): Promise<boolean> {
     const now = this.deps.clock.now();
     if (now >= entry.expiresAtMs) {
       await this.#fail(entry, ErrorCode.ERROR_CODE_EXPIRED, 'message expired before it could be delivered', undefined);
@@ -420,6 +464,12 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       expiresAtMs: entry.expiresAtMs,
       correlationId: entry.correlationId,
     });
+    traceStep(this.#logger, 'outbox.sealed', () => ({
+      messageId: entry.messageId,
+      correlationId: entry.correlationId,
+      kind: entry.kind,
+      peer: entry.recipient,
+    }));
     let receipt: Receipt;
     try {
       // The certificate of the keys that seal: a KEY_ROTATION reaches a peer that still pins the previous card (2.5).
@@ -432,6 +482,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     } catch (error) {
       return this.#refused(lane, entry, peer, TracenetError.from(error), probe);
     }
+    traceStep(this.#logger, 'outbox.receipt', () => ({ messageId: entry.messageId }));
     let proof: DeliveryProof;
     try {
       proof = verifyDeliveryReceipt(receipt, this.#expected(peer, entry.messageId), sealed.digest);
@@ -439,6 +490,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       return this.#unverified(lane, entry, peer, error, probe);
     }
     const deliveredAt = this.deps.clock.now();
+    delivered();
     await this.deps.journal.write(
       [
         this.deps.store.outbox.queue.del(entry.messageId),
@@ -461,10 +513,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     );
     lane.down = false;
     lane.failures = 0;
-    this.#logger.debug(
-      { peer: entry.recipient, messageId: entry.messageId, correlationId: entry.correlationId },
-      'delivered',
-    );
+    traceStep(this.#logger, 'outbox.delivered', () => ({
+      peer: entry.recipient,
+      messageId: entry.messageId,
+      correlationId: entry.correlationId,
+    }));
     this.emit('delivered', {
       messageId: entry.messageId,
       recipient: entry.recipient,

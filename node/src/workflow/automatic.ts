@@ -12,6 +12,7 @@ import { NODE_ACTOR, runAs } from '../access/actor.js';
 import type { OutboundFailure } from '../ports/outbound.js';
 import type { Identification, SourceHealth } from '../ports/record-finder.js';
 import type { Timer } from '../util/scheduler.js';
+import { traceStep } from '../util/step-trace.js';
 import { answerFromRecord, noRecordAnswer, requestQuery } from './auto-answer.js';
 import { type CaseBook, traceKey, type WorkflowDeps } from './case-book.js';
 import { workflowHandles } from './inbound.js';
@@ -72,10 +73,13 @@ export class AutomaticSteps {
     await Promise.allSettled([...this.#auto]);
   }
 
-  /** Runs the automatic steps of a case in the background, as the node (docs/protocol.md 8.1), whoever set them off. */
-  run(caseId: string): void {
+  /**
+   * Runs the automatic steps of a case in the background, as the node (docs/protocol.md 8.1), whoever
+   * set them off. `stored`: the case as just committed, when the caller holds it (not read again).
+   */
+  run(caseId: string, stored?: Case): void {
     this.#track(
-      runAs(NODE_ACTOR, () => this.#autoProcess(caseId)).catch((error: unknown) =>
+      runAs(NODE_ACTOR, () => this.#autoProcess(caseId, stored)).catch((error: unknown) =>
         this.book.logger.error({ err: error, caseId }, 'automatic step failed; the case waits for an officer'),
       ),
     );
@@ -123,15 +127,26 @@ export class AutomaticSteps {
   }
 
   /** Policy-driven steps on a received request: acknowledge, then answer from records. */
-  async #autoProcess(caseId: string): Promise<void> {
-    let c = await this.book.get(caseId);
+  async #autoProcess(caseId: string, stored: Case | undefined): Promise<void> {
+    // Every step below reads the case again under its lock: one an officer changed meanwhile is seen there.
+    let c = stored ?? (await this.book.get(caseId));
+    const step = () => ({ caseId, traceId: c.traceId });
+    traceStep(this.book.logger, 'auto.start', step);
     const policy = this.deps.policies.get(c.peer);
-    if (c.state === S.CASE_STATE_RECEIVED && policy.autoAcknowledge) c = await this.commands.acknowledge(caseId);
-    if (!awaitsAutomaticAnswer(c) || !policy.autoAnswer || !this.deps.records || c.answer) return;
+    const records = this.deps.records;
     const query = requestQuery(c.request);
+    const acknowledging = c.state === S.CASE_STATE_RECEIVED && policy.autoAcknowledge;
+    // The search does not wait for the acknowledgement: it runs while that is stored and sent.
+    const searching =
+      records && query && policy.autoAnswer && !c.answer && (acknowledging || awaitsAutomaticAnswer(c))
+        ? settled((async () => records.identify(query))())
+        : undefined;
+    if (acknowledging) c = await this.commands.acknowledge(caseId);
+    if (!awaitsAutomaticAnswer(c) || !policy.autoAnswer || !records || c.answer) return;
     let found: Identification = { records: [], incomplete: [], near: [] };
     try {
-      if (query) found = await this.deps.records.identify(query);
+      if (query) found = await (searching ? unsettled(searching) : records.identify(query));
+      traceStep(this.book.logger, 'auto.searched', step);
     } catch (error) {
       const failure = TracenetError.from(error);
       if (failure.retryable) {
@@ -171,7 +186,7 @@ export class AutomaticSteps {
       // "No record" is an officer's answer unless the peer's policy opts in and every registry answers.
       const searched = policy.autoAnswerNoRecord && query ? await this.#allHealthy() : { problem: '' };
       if ('sources' in searched) {
-        await this.commands.answer(caseId, noRecordAnswer(c.traceId, searched.sources), true);
+        await this.commands.answer(caseId, noRecordAnswer(c.traceId, searched.sources), true, c.peer);
         return;
       }
       const why = searched.problem === '' ? '' : `; no automatic "no record" while ${searched.problem}`;
@@ -183,7 +198,7 @@ export class AutomaticSteps {
       await this.book.note(caseId, `${matches.length} records match; waiting for an officer`);
       return;
     }
-    await this.commands.answer(caseId, answer, true);
+    await this.commands.answer(caseId, answer, true, c.peer);
   }
 
   /**
@@ -255,6 +270,21 @@ export class AutomaticSteps {
       this.book.logger.warn({ err: error, caseId }, 'could not send the delay notice for unavailable records');
     }
   }
+}
+
+/** A promise that never rejects: started early, it is awaited (by {@link unsettled}) only if still needed. */
+function settled<T>(work: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return work.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** The value of a {@link settled} promise, or its error thrown. */
+async function unsettled<T>(outcome: Promise<{ value: T } | { error: unknown }>): Promise<T> {
+  const result = await outcome;
+  if ('error' in result) throw result.error;
+  return result.value;
 }
 
 /**

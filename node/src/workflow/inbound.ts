@@ -9,6 +9,7 @@ import {
   TracenetError,
 } from '@tracenet/proto';
 import type { CommitInbound, InboundMessage } from '../ports/inbound.js';
+import { traceStep } from '../util/step-trace.js';
 import {
   type CaseBook,
   caseAudit,
@@ -17,13 +18,13 @@ import {
   describeAnswer,
   emptyCase,
   indexOp,
-  putCases,
   reasonName,
   traceKey,
   type WorkflowDeps,
 } from './case-book.js';
 import type { Disclosures } from './disclosures.js';
 import type { ReexportFlags } from './reexport-flags.js';
+import type { StepBatch } from './officer-commands.js';
 import { decodeDisclosureBody, decodeWorkflowBody, DISCLOSURE_KINDS, type WorkflowBody } from '../messages/bodies.js';
 import { kindName, nextState, sends, WORKFLOW_KINDS } from './state-machine.js';
 import { recirculationEntries, recirculationOfAnswer, recirculationOfRequest } from './recirculation.js';
@@ -47,10 +48,12 @@ export class Inbound {
     private readonly deps: WorkflowDeps,
     private readonly book: CaseBook,
     private readonly disclosures: Disclosures,
-    /** Called with each case a peer's request opened, once it is committed. */
-    private readonly opened: (caseId: string) => void,
+    /** Called with each case a peer's request opened, as committed. */
+    private readonly opened: (c: Case) => void,
     /** Re-export flags (docs/protocol.md 18): raised on answers, received as notices. */
     private readonly reexports: ReexportFlags,
+    /** The automatic acknowledgement of a request, stored with its acceptance (12.5). */
+    private readonly acknowledge: (c: Case) => StepBatch | undefined,
   ) {}
 
   /**
@@ -59,7 +62,14 @@ export class Inbound {
    * closed, or the step is illegal in the case's state. Otherwise commits the acceptance and the
    * case change in one batch.
    */
-  async accept(message: InboundMessage, commit: CommitInbound): Promise<void> {
+  async accept(message: InboundMessage, stored: CommitInbound): Promise<void> {
+    const logger = this.book.logger;
+    const step = () => ({ messageId: message.messageId, peer: message.sender, kind: message.kind });
+    traceStep(logger, 'inbound.received', step);
+    const commit: CommitInbound = async (...batch) => {
+      await stored(...batch);
+      traceStep(logger, 'inbound.stored', step);
+    };
     // Access control before content: a peer that may not open cases here learns nothing more.
     if (OPENS_A_CASE.includes(message.kind)) this.#requireAcceptsRequests(message.sender, message.kind);
     if (message.kind === K.MESSAGE_KIND_REEXPORT_NOTICE) return this.reexports.accept(message, commit);
@@ -83,6 +93,9 @@ export class Inbound {
     if (caseId === undefined) throw unknown();
     await this.book.locks.run(caseId, async () => {
       const c = await this.book.get(caseId);
+      // What the stored version's index entries name (state, peer, deadline: fields the step
+      // replaces, never changes in place): indexed against it, the case is not read a second time.
+      const stored: Case = { ...c };
       if (c.peer !== message.sender) throw unknown();
       const next = nextState(c.role, c.state, decoded.kind, 'receive');
       const summary = this.#applyInbound(c, decoded);
@@ -90,7 +103,7 @@ export class Inbound {
       const recirculation = this.#recirculationOfAnswer(c, decoded, message.messageId);
       const withFlags = await this.reexports.withFlags(c, decoded.kind, commit);
       await withFlags(
-        await putCases(this.deps.store, [c]),
+        this.deps.store.cases.indexed(c, stored),
         [caseAudit('case.changed', c), ...recirculation.audit],
         [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId), ...recirculation.events],
       );
@@ -156,18 +169,28 @@ export class Inbound {
         actor: message.sender,
         by: '',
       });
+      const audit = [caseAudit('case.created', c), ...flagged.audit];
+      const events = [
+        caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId),
+        ...flagged.events,
+      ];
+      // Acknowledged at once (12.5): in the same batch, not in a commit of its own after this one.
+      const acknowledged = this.deps.policies.get(message.sender).autoAcknowledge ? this.acknowledge(c) : undefined;
       await commit(
         [
-          ...(await putCases(this.deps.store, [c])),
+          // A new case: nothing stored before it to reindex.
+          ...this.deps.store.cases.indexed(c, undefined),
           indexOp(this.deps.store, key, c.caseId),
           indexOp(this.deps.store, chainKey(message.sender, c.chainId, c.caseId), c.caseId),
+          ...(acknowledged?.operations ?? []),
         ],
-        [caseAudit('case.created', c), ...flagged.audit],
-        [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, c, summary, message.messageId), ...flagged.events],
+        [...audit, ...(acknowledged?.audit ?? [])],
+        [...events, ...(acknowledged?.events ?? [])],
       );
+      acknowledged?.stored();
       created = c;
     });
-    if (created) this.opened(created.caseId);
+    if (created) this.opened(created);
   }
 
   /** A received answer showing the weapon destroyed before its seizure sets the case's finding (19.5). */

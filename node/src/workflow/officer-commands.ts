@@ -21,6 +21,8 @@ import { releasesRecordInformation, type StepDraft } from './approvals.js';
 import { checkRequest } from './request-check.js';
 import {
   type CaseBook,
+  caseAudit,
+  caseEvent,
   chainKey,
   describeAnswer,
   emptyCase,
@@ -32,8 +34,12 @@ import {
   stepBy,
 } from './case-book.js';
 import { encodeWorkflowBody, type WorkflowBody } from '../messages/bodies.js';
+import type { PreparedMessage } from '../ports/outbound.js';
+import type { Operation } from '../store/store.js';
+import type { AuditEvent, NodeEventInput } from '../audit/audit-log.js';
 import { defaultRestrictions, tighten } from '../messages/restrictions.js';
-import { nextState, stateName } from './state-machine.js';
+import { kindName, nextState, stateName } from './state-machine.js';
+import { traceStep } from '../util/step-trace.js';
 import { validateAnswer, validateReason, validateTraceRequest, requireText } from '../messages/validation.js';
 import { applyRelease, approvalError, NODE_POLICY_ID, type PendingApproval, type ReleasePolicy } from './release.js';
 
@@ -72,6 +78,14 @@ function releaseReason(p: PendingApproval): string {
   return `release policy: ${p.field} (${p.rule}${p.reason ? `: ${p.reason}` : ''})`;
 }
 
+/** What a step adds to a batch written by someone else, and what to call once that batch is stored. */
+export interface StepBatch {
+  readonly operations: Operation[];
+  readonly audit: AuditEvent[];
+  readonly events: NodeEventInput[];
+  readonly stored: () => void;
+}
+
 /** A step's approval draft; the case and peer are the step's. */
 type Draft = Omit<StepDraft, 'caseId' | 'participantId'>;
 
@@ -94,14 +108,19 @@ export class OfficerCommands {
 
   /** Sends a draft; the request's check is made again as it leaves (docs/protocol.md 17.3). */
   async sendCase(caseId: string): Promise<Case> {
-    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_REQUEST, (c) => ({
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_REQUEST, (c) => this.#requestStep(c));
+  }
+
+  /** The step that sends a draft's request. */
+  #requestStep(c: Case): { message: WorkflowBody; summary: string; apply: (c: Case) => void } {
+    return {
       message: { kind: K.MESSAGE_KIND_TRACE_REQUEST, traceId: c.traceId, body: c.request as TraceRequest },
       summary: `request sent to ${c.peer}`,
       apply: (x) => {
         this.book.startDeadlines(x);
         x.check = this.#check(x.peer, x.request as TraceRequest);
       },
-    }));
+    };
   }
 
   /**
@@ -198,7 +217,19 @@ export class OfficerCommands {
     changes: { intendedUse?: string; otherInformation?: string },
     send: boolean,
   ): Promise<Case> {
-    const c = await this.book.get(caseId);
+    // Under the case's lock from the start: the case is read once, checked and changed as read.
+    return this.book.locks.run(caseId, async () => {
+      const c = await this.book.get(caseId);
+      return this.#followOn(c, { ...c }, changes, send);
+    });
+  }
+
+  async #followOn(
+    c: Case,
+    stored: Case,
+    changes: { intendedUse?: string; otherInformation?: string },
+    send: boolean,
+  ): Promise<Case> {
     const referral = c.answer?.referral ?? c.restriction?.partialAnswer?.referral;
     if (
       c.role !== CaseRole.CASE_ROLE_REQUESTER ||
@@ -228,7 +259,7 @@ export class OfficerCommands {
         chainId: c.chainId,
       },
       send,
-      c,
+      { case: c, stored },
     );
   }
 
@@ -236,20 +267,72 @@ export class OfficerCommands {
 
   /** Acknowledges a received request; assigns a case reference when none is given. */
   async acknowledge(caseId: string, reference = ''): Promise<Case> {
-    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, (c) => {
-      const local =
-        reference ||
-        `${this.deps.selfId.replace('org:', '')}-${new Date(this.deps.clock.now()).getUTCFullYear()}-${c.caseId.slice('case-'.length)}`;
-      return {
-        message: {
-          kind: K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
+    return this.#sendStep(caseId, K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, (c) => this.#acknowledgementStep(c, reference));
+  }
+
+  #acknowledgementStep(
+    c: Case,
+    reference: string,
+  ): { message: WorkflowBody; summary: string; apply: (c: Case) => void } {
+    const local =
+      reference ||
+      `${this.deps.selfId.replace('org:', '')}-${new Date(this.deps.clock.now()).getUTCFullYear()}-${c.caseId.slice('case-'.length)}`;
+    return {
+      message: {
+        kind: K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
+        traceId: c.traceId,
+        body: { traceId: c.traceId, requesterCaseReference: c.peerReference, requestedCaseReference: local },
+      },
+      summary: `acknowledged as ${local}`,
+      apply: (x) => (x.localReference = local),
+    };
+  }
+
+  /**
+   * The automatic acknowledgement of a request being received (12.5: "acknowledged at once"),
+   * for the batch that accepts the request, so that it is one commit and not two: moves `c` (the
+   * new case, RECEIVED) to ACKNOWLEDGED as {@link acknowledge} would, and returns what the batch
+   * adds — the message, the audit entries and the node event of the step, after those of the
+   * case's creation — and what to call once it is stored. Undefined, with `c` unchanged, when the
+   * acknowledgement cannot be queued: the automatic steps then acknowledge as before.
+   */
+  acknowledgeOnReceipt(c: Case): StepBatch | undefined {
+    const step = this.#acknowledgementStep(c, '');
+    let prepared: PreparedMessage;
+    try {
+      prepared = this.deps.outbox.prepare({
+        recipient: c.peer,
+        kind: K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
+        body: encodeWorkflowBody(step.message),
+        correlationId: c.traceId,
+        orderKey: c.traceId,
+      });
+    } catch (error) {
+      this.book.logger.warn(
+        { err: error, caseId: c.caseId },
+        'the acknowledgement could not be queued with the request',
+      );
+      return undefined;
+    }
+    const next = nextState(c.role, c.state, K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, 'send');
+    // As the case read back to be acknowledged would be.
+    this.book.withPanel(c);
+    step.apply(c);
+    this.book.move(c, next, step.summary, prepared.messageId, 'local');
+    return {
+      operations: prepared.operations,
+      audit: [...prepared.audit, caseAudit('case.changed', c)],
+      events: [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, step.summary, prepared.messageId)],
+      stored: () => {
+        traceStep(this.book.logger, 'case.stored', () => ({
+          caseId: c.caseId,
           traceId: c.traceId,
-          body: { traceId: c.traceId, requesterCaseReference: c.peerReference, requestedCaseReference: local },
-        },
-        summary: `acknowledged as ${local}`,
-        apply: (x) => (x.localReference = local),
-      };
-    });
+          kind: kindName(K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT),
+          messageId: prepared.messageId,
+        }));
+        prepared.schedule();
+      },
+    };
   }
 
   /**
@@ -259,9 +342,10 @@ export class OfficerCommands {
    * sent: the case gets a note naming the values and rules, and waits for an officer. When the
    * approval policy holds answers (12.12: `answers` for a manual answer that releases record
    * information, `automatic_answers` for an automatic one), the answer waits in the approvals queue
-   * instead, and the approval releases the APPROVAL values.
+   * instead, and the approval releases the APPROVAL values. `peer`: the case's peer, when the caller
+   * holds the case (the automatic steps), so that it is not read for the release check.
    */
-  async answer(caseId: string, input: AnswerInput, automatic = false): Promise<Case> {
+  async answer(caseId: string, input: AnswerInput, automatic = false, peer?: string): Promise<Case> {
     const { release = [], ...parts } = input;
     const carried = this.deps.approvals?.carrying(ApprovalStep.APPROVAL_STEP_ANSWER, caseId);
     const confirmed = [...(automatic ? [] : release), ...(carried?.release ?? [])];
@@ -269,7 +353,8 @@ export class OfficerCommands {
     const rules = this.deps.approvals?.policy();
     const holds = automatic ? rules?.automaticAnswers === true : rules?.answers === true;
     if (automatic && !carried && !holds) {
-      const { pending } = applyRelease(parts, this.#releasePolicy((await this.book.get(caseId)).peer), options);
+      // The peer of a case never changes: the automatic steps, which hold the case, name it.
+      const { pending } = applyRelease(parts, this.#releasePolicy(peer ?? (await this.book.get(caseId)).peer), options);
       if (pending.length > 0) {
         const named = pending.map((p) => `${p.field} (${p.rule}${p.reason ? `: ${p.reason}` : ''})`);
         await this.book.note(caseId, `release needs approval: ${named.join('; ')}; waiting for an officer`);
@@ -445,7 +530,16 @@ export class OfficerCommands {
     );
   }
 
-  async #create(recipient: string, input: TraceRequest, send: boolean, previous: Case | undefined): Promise<Case> {
+  /**
+   * A new case; `previous`: the case it follows on, read under its lock by the caller, and a copy of
+   * it as stored (what its index entries name).
+   */
+  async #create(
+    recipient: string,
+    input: TraceRequest,
+    send: boolean,
+    previous: { case: Case; stored: Case } | undefined,
+  ): Promise<Case> {
     this.#requirePinned(recipient);
     if (recipient === this.deps.selfId)
       throw new TracenetError(ErrorCode.ERROR_CODE_INVALID_FIELD, 'a node cannot trace with itself', {
@@ -468,10 +562,12 @@ export class OfficerCommands {
       createdAtMs: now,
       updatedAtMs: now,
       chainId: request.chainId,
-      previousCaseId: previous?.caseId ?? '',
+      previousCaseId: previous?.case.caseId ?? '',
       check: this.#check(recipient, request),
     });
-    const summary = previous ? `follow-on of ${previous.caseId} (referred to ${recipient})` : `draft for ${recipient}`;
+    const summary = previous
+      ? `follow-on of ${previous.case.caseId} (referred to ${recipient})`
+      : `draft for ${recipient}`;
     c.timeline.push({
       atMs: now,
       fromState: S.CASE_STATE_UNSPECIFIED,
@@ -485,28 +581,93 @@ export class OfficerCommands {
       indexOp(this.deps.store, traceKey(this.deps.selfId, traceId), c.caseId),
       indexOp(this.deps.store, chainKey(this.deps.selfId, c.chainId, c.caseId), c.caseId),
     ];
-    const cases = [c];
-    if (previous) {
-      await this.book.locks.run(previous.caseId, async () => {
-        const p = await this.book.get(previous.caseId);
-        await this.#requireNoFollowOn(p);
-        p.nextCaseIds.push(c.caseId);
-        p.timeline.push({
-          atMs: now,
-          fromState: p.state,
-          toState: p.state,
-          summary: `follow-on ${c.caseId} opened to ${recipient}`,
-          messageId: '',
-          actor: 'local',
-          by: stepBy('local'),
+    if (!previous) return this.#store([c], operations, send);
+    const p = previous.case;
+    await this.#requireNoFollowOn(p);
+    p.nextCaseIds.push(c.caseId);
+    p.timeline.push({
+      atMs: now,
+      fromState: p.state,
+      toState: p.state,
+      summary: `follow-on ${c.caseId} opened to ${recipient}`,
+      messageId: '',
+      actor: 'local',
+      by: stepBy('local'),
+    });
+    return this.#store([c, p], operations, send, previous.stored);
+  }
+
+  /**
+   * Stores a new case (`cases[0]`, with the cases it changes), and when `send` is set sends its
+   * request in the same batch: the draft and its sending are one commit, with the audit entries
+   * and node events of both steps in their order (created as a draft, then sent). When the request
+   * cannot be queued (an envelope too large), the draft is stored alone and the error thrown, as a
+   * draft sent later would be.
+   */
+  async #store(cases: Case[], operations: Operation[], send: boolean, previousStored?: Case): Promise<Case> {
+    const c = cases[0] as Case;
+    const created = {
+      audit: cases.map((x, i) => caseAudit(i === 0 ? 'case.created' : 'case.changed', x)),
+      events: cases.map((x, i) =>
+        caseEvent(
+          i === 0 ? NodeEventType.NODE_EVENT_TYPE_CASE_CREATED : NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
+          x,
+          x.timeline.at(-1)?.summary ?? '',
+          x.timeline.at(-1)?.messageId ?? '',
+        ),
+      ),
+    };
+    const step = send ? this.#requestStep(c) : undefined;
+    let prepared: PreparedMessage | undefined;
+    let failure: unknown;
+    if (step) {
+      try {
+        prepared = this.deps.outbox.prepare({
+          recipient: c.peer,
+          kind: K.MESSAGE_KIND_TRACE_REQUEST,
+          body: encodeWorkflowBody(step.message),
+          correlationId: c.traceId,
+          orderKey: c.traceId,
         });
-        cases.push(p);
-        await this.book.write(cases, operations, NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, [], 'case.created');
-      });
-    } else {
-      await this.book.write(cases, operations, NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, [], 'case.created');
+      } catch (error) {
+        failure = error;
+      }
     }
-    return send ? this.sendCase(c.caseId) : c;
+    if (step && prepared) {
+      const next = nextState(c.role, c.state, K.MESSAGE_KIND_TRACE_REQUEST, 'send');
+      // As a draft read back to be sent would be.
+      this.book.withPanel(c);
+      step.apply(c);
+      this.book.move(c, next, step.summary, prepared.messageId, 'local');
+    }
+    // Only the case as it ends up is stored: a new one, with nothing stored before it to reindex.
+    await this.deps.journal.write(
+      [
+        ...operations,
+        ...(prepared?.operations ?? []),
+        ...this.deps.store.cases.indexed(c, undefined),
+        ...(cases[1] && previousStored ? this.deps.store.cases.indexed(cases[1], previousStored) : []),
+      ],
+      [...created.audit, ...(prepared ? [...prepared.audit, caseAudit('case.changed', c)] : [])],
+      [
+        ...created.events,
+        ...(prepared
+          ? [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, step?.summary ?? '', prepared.messageId)]
+          : []),
+      ],
+    );
+    traceStep(this.book.logger, 'case.created', () => ({ caseId: c.caseId, traceId: c.traceId }));
+    if (failure !== undefined) throw failure;
+    if (prepared) {
+      traceStep(this.book.logger, 'case.stored', () => ({
+        caseId: c.caseId,
+        traceId: c.traceId,
+        kind: kindName(K.MESSAGE_KIND_TRACE_REQUEST),
+        messageId: prepared.messageId,
+      }));
+      prepared.schedule();
+    }
+    return c;
   }
 
   /**
@@ -584,6 +745,12 @@ export class OfficerCommands {
         NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
         [...prepared.audit, ...(carried?.audit ?? [])],
       );
+      traceStep(this.book.logger, 'case.stored', () => ({
+        caseId,
+        traceId: c.traceId,
+        kind: kindName(kind),
+        messageId: prepared.messageId,
+      }));
       prepared.schedule();
       return c;
     });

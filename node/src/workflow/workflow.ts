@@ -56,8 +56,9 @@ export class Workflow {
       deps,
       this.#book,
       this.#disclosures,
-      (caseId) => this.#automatic.run(caseId),
+      (c) => this.#automatic.run(c.caseId, c),
       this.#reexports,
+      (c) => this.#commands.acknowledgeOnReceipt(c),
     );
     this.#deadlines = new DeadlineMonitor(deps, this.#book);
     if (deps.approvals) this.#carryOut(deps.approvals);

@@ -2109,6 +2109,79 @@ describe('out-of-order safety: messages of one trace leave in order', () => {
   });
 });
 
+/** Records what each journal commit of `node` audits: per write, the entries' types and the states they name. */
+function commitsOf(node: TracenetNode): Array<{ audit: string[]; states: string[]; events: NodeEventType[] }> {
+  const commits: Array<{ audit: string[]; states: string[]; events: NodeEventType[] }> = [];
+  const journal = node.journal;
+  const write = journal.write.bind(journal);
+  journal.write = (operations, audit, events = []) => {
+    commits.push({
+      audit: audit.map((e) => e.type),
+      states: audit.filter((e) => e.type.startsWith('case.')).map((e) => String(e.fields.state)),
+      events: events.map((e) => e.type),
+    });
+    return write(operations, audit, events);
+  };
+  return commits;
+}
+
+describe('one commit per step: no step of a case waits for a commit of its own that could be part of another', () => {
+  let bed: Bed;
+  beforeAll(async () => {
+    bed = await startBed(['FRA', 'BEL']);
+    await bed.policy('BEL', 'FRA', { acceptRequests: true, autoAcknowledge: true });
+  });
+  afterAll(() => bed?.cleanup());
+
+  it('a request created and sent at once is one commit, audited and published in the order of the steps: created as a draft, then sent', async () => {
+    const commits = commitsOf(bed.node('FRA'));
+    const { case: sent } = await bed
+      .cases('FRA')
+      .call('createCase', { recipient: 'BEL', request: request(FNX, { caseReference: 'OCLCO-ONE-1' }), send: true });
+    expect(sent?.state).toBe(S.CASE_STATE_SENT);
+    const creating = commits.filter((c) => c.audit.includes('case.created'));
+    expect(creating).toEqual([
+      {
+        audit: ['case.created', 'message.queued', 'case.changed'],
+        states: ['draft', 'sent'],
+        events: [NodeEventType.NODE_EVENT_TYPE_CASE_CREATED, NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED],
+      },
+    ]);
+    const stored = await bed.node('FRA').workflow.get(sent?.caseId ?? '');
+    expect(stored.timeline.map((t) => t.toState)).toEqual([S.CASE_STATE_DRAFT, S.CASE_STATE_SENT]);
+    expect(stored.state).not.toBe(S.CASE_STATE_DRAFT);
+    await until(bed.node('FRA'), stored.caseId, [S.CASE_STATE_ACKNOWLEDGED]);
+  });
+
+  it('a request from a peer whose policy acknowledges automatically is acknowledged in the batch that accepts it: never stored unacknowledged (12.5)', async () => {
+    const commits = commitsOf(bed.node('BEL'));
+    const { case: sent } = await bed
+      .cases('FRA')
+      .call('createCase', { recipient: 'BEL', request: request(FNX, { caseReference: 'OCLCO-ONE-2' }), send: true });
+    const mine = await until(bed.node('FRA'), sent?.caseId ?? '', [S.CASE_STATE_ACKNOWLEDGED]);
+    const theirs = await caseOfTrace(bed.node('BEL'), mine.traceId);
+    expect(commits.filter((c) => c.audit.includes('case.created'))).toEqual([
+      {
+        audit: ['message.received', 'case.created', 'message.queued', 'case.changed'],
+        states: ['received', 'acknowledged'],
+        events: [
+          NodeEventType.NODE_EVENT_TYPE_MESSAGE_RECEIVED,
+          NodeEventType.NODE_EVENT_TYPE_CASE_CREATED,
+          NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
+        ],
+      },
+    ]);
+    // The automatic steps that follow find it acknowledged and do not acknowledge again.
+    await bed.node('BEL').workflow.stop();
+    await bed.node('BEL').workflow.start();
+    const after = await bed.node('BEL').workflow.get(theirs.caseId);
+    expect(after.timeline.map((t) => t.toState)).toEqual([S.CASE_STATE_RECEIVED, S.CASE_STATE_ACKNOWLEDGED]);
+    expect(after.localReference).toMatch(/^BEL-2026-\d{6}$/);
+    expect(mine.peerReference).toBe(after.localReference);
+    expect(commits.filter((c) => c.audit.includes('message.queued'))).toHaveLength(1);
+  });
+});
+
 describe('restart', () => {
   let bed: Bed;
   const again: TestNode[] = [];
