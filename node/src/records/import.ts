@@ -311,47 +311,50 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
   };
 
   try {
-    for await (const row of rows) {
-      counters.rowsRead += 1;
-      counters.bytesProcessed = row.end;
-      let violations = row.violations;
-      if (violations.length === 0 && row.record) {
-        violations = recordViolations(row.record, { nowMs: options.nowMs });
-        // A JSON row may carry an interest report; a bad one rejects the row, not its batch.
-        if (row.record.interest !== undefined)
-          violations = [
-            ...violations,
-            ...interestViolations(row.record.interest, { prefix: 'record.interest', nowMs: options.nowMs }),
-          ];
+    // Rows come a chunk of the file at a time: one await per chunk, not per row.
+    for await (const group of rows)
+      for (const row of group) {
+        counters.rowsRead += 1;
+        counters.bytesProcessed = row.end;
+        let violations = row.violations;
+        if (violations.length === 0 && row.record) {
+          violations = recordViolations(row.record, { nowMs: options.nowMs });
+          // A JSON row may carry an interest report; a bad one rejects the row, not its batch.
+          if (row.record.interest !== undefined)
+            violations = [
+              ...violations,
+              ...interestViolations(row.record.interest, { prefix: 'record.interest', nowMs: options.nowMs }),
+            ];
+        }
+        if (violations.length === 0 && row.record) {
+          const previous = row.record.recordId === '' ? undefined : await options.records.get(row.record.recordId);
+          if (row.record.recordId !== '' && !previous) {
+            violations = [
+              {
+                field: 'record.record_id',
+                rule: 'exists',
+                message: `no record ${row.record.recordId} to replace (leave record_id empty to create a record)`,
+              },
+            ];
+            // A recorded destruction or collection is not rewritten by an import either (19.2).
+          } else violations = ddrChangeViolations(previous, row.record);
+        }
+        if (violations.length > 0 || !row.record) {
+          reject(violations.map((v) => ({ line: row.line, field: row.fieldName(v.field), reason: v.message })));
+          options.onRejected?.({
+            line: row.line,
+            record: row.record,
+            violations,
+            fieldName: row.fieldName,
+          });
+        } else {
+          rowsValid += 1;
+          batch.push(row.record);
+          if (batch.length >= IMPORT_BATCH_SIZE) await flush();
+        }
+        if (counters.rowsRead - lastReportRows >= everyRows || Date.now() - lastReportAt >= everyMs)
+          await report(false);
       }
-      if (violations.length === 0 && row.record) {
-        const previous = row.record.recordId === '' ? undefined : await options.records.get(row.record.recordId);
-        if (row.record.recordId !== '' && !previous) {
-          violations = [
-            {
-              field: 'record.record_id',
-              rule: 'exists',
-              message: `no record ${row.record.recordId} to replace (leave record_id empty to create a record)`,
-            },
-          ];
-          // A recorded destruction or collection is not rewritten by an import either (19.2).
-        } else violations = ddrChangeViolations(previous, row.record);
-      }
-      if (violations.length > 0 || !row.record) {
-        reject(violations.map((v) => ({ line: row.line, field: row.fieldName(v.field), reason: v.message })));
-        options.onRejected?.({
-          line: row.line,
-          record: row.record,
-          violations,
-          fieldName: row.fieldName,
-        });
-      } else {
-        rowsValid += 1;
-        batch.push(row.record);
-        if (batch.length >= IMPORT_BATCH_SIZE) await flush();
-      }
-      if (counters.rowsRead - lastReportRows >= everyRows || Date.now() - lastReportAt >= everyMs) await report(false);
-    }
     await flush();
     await settle();
     counters.bytesProcessed = bytesRead;
@@ -424,7 +427,7 @@ class LineIndex {
  * as it did before. A record split across chunks is kept until its chunk has come while it is
  * shorter than a record may be (csv-parse could not have failed on it yet).
  */
-async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<ParsedRow> {
+async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<ParsedRow[]> {
   const lines = new LineIndex();
   let parsed: { readonly cells: string[]; readonly end: number }[] = [];
   let failure: unknown;
@@ -463,9 +466,11 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
 
   let layout: CsvLayout | undefined;
   let consumed = 0;
-  const take = function* (): Generator<ParsedRow> {
+  /** The rows of the records parsed so far (the header sets the layout). */
+  const take = (): ParsedRow[] => {
     const batch = parsed;
     parsed = [];
+    const rows: ParsedRow[] = [];
     for (const { cells, end: recordEnd } of batch) {
       const line = lines.lineFrom(consumed);
       consumed = recordEnd;
@@ -476,8 +481,9 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
       // Rows of empty cells (",,,," at the end of spreadsheet exports, or spaces only) are blank lines.
       if (cells.every((cell) => cell.trim() === '')) continue;
       const row = csvRowToRecord(layout, cells);
-      yield { line, end: recordEnd, record: row.record, violations: row.violations, fieldName: row.columnOf };
+      rows.push({ line, end: recordEnd, record: row.record, violations: row.violations, fieldName: row.columnOf });
     }
+    return rows;
   };
 
   /** Lines are split here (until csv-parse takes over); undefined until the first chunk has been seen. */
@@ -550,7 +556,8 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
           }
         } else done = at + rest;
       }
-      yield* take();
+      const rows = take();
+      if (rows.length > 0) yield rows;
       if (failure !== undefined) break;
     }
     if (failure === undefined && splitting === true && carry) {
@@ -567,7 +574,8 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
     }
     if (failure === undefined) {
       if (splitting !== true) await end();
-      yield* take();
+      const rows = take();
+      if (rows.length > 0) yield rows;
     }
   } finally {
     parser?.destroy();
@@ -585,13 +593,15 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
         rule: 'csv',
         cause: failure,
       });
-    yield {
-      line,
-      end: consumed,
-      record: undefined,
-      violations: [{ field: 'row', rule: 'csv', message: reason }],
-      fieldName: identity,
-    };
+    yield [
+      {
+        line,
+        end: consumed,
+        record: undefined,
+        violations: [{ field: 'row', rule: 'csv', message: reason }],
+        fieldName: identity,
+      },
+    ];
     return;
   }
   if (!layout)
@@ -603,7 +613,7 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
 }
 
 /** Rows of a JSON Lines file: one JSON record per line; blank lines are skipped. */
-async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<ParsedRow> {
+async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<ParsedRow[]> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let pendingBytes = 0;
@@ -650,6 +660,7 @@ async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number
     } else pending += decoder.write(bytes);
   };
   for await (const chunk of source) {
+    const rows: ParsedRow[] = [];
     let start = 0;
     let i = chunk.indexOf(10);
     while (i !== -1) {
@@ -657,15 +668,16 @@ async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number
       const parsed = row(pending + decoder.end(), offset + i + 1);
       pending = '';
       pendingBytes = 0;
-      if (parsed) yield parsed;
+      if (parsed) rows.push(parsed);
       start = i + 1;
       i = chunk.indexOf(10, start);
     }
     if (start < chunk.byteLength) append(chunk.subarray(start));
     offset += chunk.byteLength;
+    if (rows.length > 0) yield rows;
   }
   if (pendingBytes > 0) {
     const parsed = row(pending + decoder.end(), offset);
-    if (parsed) yield parsed;
+    if (parsed) yield [parsed];
   }
 }
