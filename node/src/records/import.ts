@@ -427,7 +427,7 @@ class LineIndex {
  * as it did before. A record split across chunks is kept until its chunk has come while it is
  * shorter than a record may be (csv-parse could not have failed on it yet).
  */
-async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<ParsedRow[]> {
+async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<Iterable<ParsedRow>> {
   const lines = new LineIndex();
   let parsed: { readonly cells: string[]; readonly end: number }[] = [];
   let failure: unknown;
@@ -466,11 +466,13 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
 
   let layout: CsvLayout | undefined;
   let consumed = 0;
-  /** The rows of the records parsed so far (the header sets the layout). */
-  const take = (): ParsedRow[] => {
+  /**
+   * The rows of the records parsed so far (the header sets the layout), each made into a record
+   * only as the import reads it, so that a chunk's records are not all alive at once.
+   */
+  const take = function* (): Generator<ParsedRow> {
     const batch = parsed;
     parsed = [];
-    const rows: ParsedRow[] = [];
     for (const { cells, end: recordEnd } of batch) {
       const line = lines.lineFrom(consumed);
       consumed = recordEnd;
@@ -481,9 +483,8 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
       // Rows of empty cells (",,,," at the end of spreadsheet exports, or spaces only) are blank lines.
       if (cells.every((cell) => cell.trim() === '')) continue;
       const row = csvRowToRecord(layout, cells);
-      rows.push({ line, end: recordEnd, record: row.record, violations: row.violations, fieldName: row.columnOf });
+      yield { line, end: recordEnd, record: row.record, violations: row.violations, fieldName: row.columnOf };
     }
-    return rows;
   };
 
   /** Lines are split here (until csv-parse takes over); undefined until the first chunk has been seen. */
@@ -556,8 +557,7 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
           }
         } else done = at + rest;
       }
-      const rows = take();
-      if (rows.length > 0) yield rows;
+      if (parsed.length > 0) yield take();
       if (failure !== undefined) break;
     }
     if (failure === undefined && splitting === true && carry) {
@@ -574,8 +574,7 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
     }
     if (failure === undefined) {
       if (splitting !== true) await end();
-      const rows = take();
-      if (rows.length > 0) yield rows;
+      if (parsed.length > 0) yield take();
     }
   } finally {
     parser?.destroy();
