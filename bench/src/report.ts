@@ -134,18 +134,22 @@ csv-parse, which still reads every other record, and the rest of the file once a
 of 5,600 files, chunk sizes 1 B to 64 KiB, gave the same records, line numbers, rejections and summaries); the header's
 column plan is worked out once, not per row; retention dates are cached per date; one protobuf writer is reused; no Date
 is built per row for "tomorrow"; rows reach the import loop a chunk at a time instead of one promise each. Now 29–33 µs
-of CPU per record. In four alternating runs of 1,000,000 rows, sync off, at load 10–13 (2026-12-05), the import over the
-store alone in the same run was 0.23 and 0.20 before (44.0 and 45.4 µs of CPU per record) and 0.30 and 0.41 after (31.9 and
-29.4 µs): on a machine this loaded the import, which needs CPU, is starved more than the store alone, which mostly waits,
-so these ratios are not the idle machine's. In a profile of the import after the CSV change (load 13, 15 % of the samples
-idle), the main thread spent about 18 % in garbage collection, 21 % preparing records (protobuf, base64, retention, index
-keys, JSON of the value), 12 % in the journal's batch into LevelDB (one chained-batch \`put\` per key), 10 % turning lines
-into records, 7 % in validation and up to 5 % writing the signed audit head file after each batch of 1,000 (its system
-calls, inflated by the load). The store alone costs 8–9 µs of CPU per record. The floor that remains is the one
-JavaScript thread and the work only the import does — reading and checking each row, building its protobuf and retention,
-and the garbage of all that: about 20 µs of CPU per record beyond the store's 8–9 µs, so the import keeps one core busy
-while the store alone needs about half of one. Everything but LevelDB's own writing runs on that thread, one batch being
-written while the next is parsed. A larger young
+of CPU per record. In alternating runs of 1,000,000 rows, sync off (2026-12-05), the import over the store alone in the
+same run was, at load 10–13, 0.23 and 0.20 before (44.0 and 45.4 µs of CPU per record) and 0.30 and 0.41 after (31.9 and
+29.4 µs); at load 3, 0.22 before (42,036 vs 189,881 records/s) and 0.31 after (58,946 vs 190,710 records/s). In a profile of the
+import after the CSV change (load 13, 15 % of the samples idle), the main thread spent about 18 % in garbage collection,
+21 % preparing records (protobuf, base64, retention, index keys, JSON of the value), 12 % in the journal's batch into
+LevelDB (one chained-batch \`put\` per key), 10 % turning lines into records, 7 % in validation and up to 5 % writing the
+signed audit head file after each batch of 1,000 (its system calls, inflated by the load).
+
+**The floor.** The store alone takes 8–10 µs of CPU per record, spread over the main thread and LevelDB's threads: at load
+3 it wrote 1,000,000 records in 5.2 s. 0.6 of that rate leaves the import under 9 µs of wall time per record, while the
+work only the import does — reading and checking each row, building its protobuf and retention, and the garbage of all
+that — runs on its one JavaScript thread, which is busy nearly all the time: 17 µs of wall time per record in the 58,946
+records/s run (29 s of CPU with LevelDB's threads), and 27 µs busy per record (7 % idle) in a profile at load 8, of which
+the store's own part (JSON of the values, building the batch) is about 3 µs. Everything but LevelDB's own writing runs on that thread, one batch being written while
+the next is parsed, so the import stays near 0.3 of the store alone until that work is halved again or spread over both
+cores. A larger young
 generation (\`--max-semi-space-size=64\`) halved the collector's share but raised the peak RSS to 376 MiB (flat memory is a
 target), so it was not kept. Parsing in a worker thread was tried before and dropped (docs/adr/0005-records-storage.md).
 
