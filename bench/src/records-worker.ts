@@ -57,6 +57,20 @@ export interface RecordsRun {
 
 const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
 
+/**
+ * `du -sk` of a directory. LevelDB may still be compacting the store: du then fails on a table file
+ * removed while it ran, and still prints the total of what it found, which is what is kept.
+ */
+function duKiB(dir: string): number {
+  let out: string;
+  try {
+    out = execFileSync('du', ['-sk', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch (error) {
+    out = String((error as { stdout?: unknown }).stdout ?? '');
+  }
+  return Number(out.split('\t')[0]);
+}
+
 /** Records the store-alone ceiling replays at most (the whole import at the default size). */
 const CEILING_MAX = 1_000_000;
 
@@ -196,8 +210,7 @@ async function main(): Promise<RecordsRun> {
         leading.push(performance.now() - t1);
       }
       const storeCeiling = await ceiling(node, Math.min(summary.rowsImported, CEILING_MAX), sync, config);
-      const storeMiB =
-        Number(execFileSync('du', ['-sk', join(dataDir, 'store')], { encoding: 'utf8' }).split('\t')[0]) / 1024;
+      const storeMiB = duKiB(join(dataDir, 'store')) / 1024;
       return {
         rows,
         storeSync: sync,
