@@ -136,7 +136,8 @@ column plan is worked out once, not per row; retention dates are cached per date
 is built per row for "tomorrow"; rows reach the import loop a chunk at a time instead of one promise each. Now 29–33 µs
 of CPU per record. In alternating runs of 1,000,000 rows, sync off (2026-12-05), the import over the store alone in the
 same run was, at load 10–13, 0.23 and 0.20 before (44.0 and 45.4 µs of CPU per record) and 0.30 and 0.41 after (31.9 and
-29.4 µs); at load 3, 0.22 before (42,036 vs 189,881 records/s) and 0.31 after (58,946 vs 190,710 records/s). In a profile of the
+29.4 µs); at load 3, 0.22 before (42,036 vs 189,881 records/s) and 0.31 after (58,946 vs 190,710 records/s); on the quiet machine
+(load 1.9, one run after), 0.32 with sync off (63,153 vs 194,470 records/s) and 0.36 with sync on (64,085 vs 177,655). In a profile of the
 import after the CSV change (load 13, 15 % of the samples idle), the main thread spent about 18 % in garbage collection,
 21 % preparing records (protobuf, base64, retention, index keys, JSON of the value), 12 % in the journal's batch into
 LevelDB (one chained-batch \`put\` per key), 10 % turning lines into records, 7 % in validation and up to 5 % writing the
