@@ -6,7 +6,7 @@ import type { DeliveryResult } from './sections/delivery.js';
 import type { EnvelopeResult } from './sections/envelope.js';
 import type { FanoutResult } from './sections/fanout.js';
 import type { MemoryResult } from './sections/memory.js';
-import type { RecordsResult } from './sections/records.js';
+import { importRatio, type RecordsResult } from './sections/records.js';
 import type { Target } from './stats.js';
 
 const n = (x: number | null | undefined) =>
@@ -140,21 +140,45 @@ caches are warm; the 1 ms target applies to this figure). Then a prefix wildcard
 1,000 serials of its literal prefix) and a leading-wildcard search (\`*12345\`: scans the serial index from its start, capped at 100,000
 entries by design).
 
-"Store alone" is the ceiling under the import at that moment: the same records' LevelDB operations (a value of the
-same size and the serial index entry, batches of 1,000, same \`store.sync\`) written straight through the node's
-\`Store\` into a fresh store, without parsing, validation or audit. "Records per CPU-second" is the import's rate per
-second of CPU time of its process (LevelDB's background threads included): it moves less with the machine's load
-than records/s.
+"Store alone" is the ceiling under the import at that moment, measured in the same process right after it: the
+LevelDB writes the import itself made, replayed through the node's \`Store\` into a fresh store — the imported
+records' values, their serial index entries, and each batch's \`records.imported\` audit entry and signed head, in the
+file's order (the import's random record ids, not ascending ones, which LevelDB would append without merging), in
+batches of 1,000 with the same \`store.sync\`, for up to 1,000,000 records. Only encoding the values (JSON) and writing the
+batches is timed; reading them back from the imported store is not. Until issue 20 it wrote ascending ids and dummy values of the same size, without the audit entries, for at most 200,000
+records while the import wrote 1,000,000: not the import's writes (ascending keys let LevelDB's compaction move tables
+down without merging them, and a fifth of the records leaves less to compact). The issue-20 target is the import at no less than 0.6 of the store alone in the same run, with memory
+flat (section 6). "Records per CPU-second" is the import's rate per second of CPU time of its process (LevelDB's threads
+included): it moves less with the machine's load than records/s.
 
-**Why the import stays far below 50,000 records/s on this machine** (17,400–22,700 in six runs on 2026-11-27). Writing
-alone costs 15–19 µs of CPU per record (53,800–66,000 records per CPU-second in "store alone", LevelDB's threads
-included). 50,000 records/s on two cores leaves 40 µs of CPU per record for everything, so parsing, building and
-validating the record, protobuf and base64, index keys and audit would have to fit in about 22 µs and run on both cores
-at once. The import uses 71–89 µs of CPU per record (11,300–14,000 records per CPU-second), its JavaScript on one
-thread. In a CPU profile of a 200,000-row import (2026-11-27) that thread spent about 18 % of its time in csv-parse,
-11 % in garbage collection, 11 % encoding the batch and handing it to LevelDB, 8 % in protobuf encoding, 9 % turning
-cells into a record and 8 % in validation and retention. Parsing in a worker thread was tried and dropped
-(docs/adr/0005-records-storage.md).
+**Where the import's time goes** (CPU profiles of a 1,000,000-row import, sync off, 2026-12-05, on a machine shared at load
+8–13, so wall figures there are not the machine's). Before issue 20 the import took 42–47 µs of CPU per record, its main
+thread busy all the time: garbage collection 18 %, csv-parse 21 % (it reads byte by byte), cells to record 13 %, record
+preparation 18 % (protobuf 6 %, retention dates 4 %, JSON of the value 4 %), validation 7 %, the journal's batch into
+LevelDB 7 %. What changed: plain CSV lines (no quote but around whole cells, no carriage return) are split without
+csv-parse, which still reads every other record, and the rest of the file once a quoted cell runs on (a differential run
+of 5,600 files, chunk sizes 1 B to 64 KiB, gave the same records, line numbers, rejections and summaries); the header's
+column plan is worked out once, not per row; retention dates are cached per date; one protobuf writer is reused; no Date
+is built per row for "tomorrow"; rows reach the import loop a chunk at a time instead of one promise each. Now 29–33 µs
+of CPU per record. In alternating runs of 1,000,000 rows, sync off (2026-12-05), the import over the store alone in the
+same run was, at load 10–13, 0.23 and 0.20 before (44.0 and 45.4 µs of CPU per record) and 0.30 and 0.41 after (31.9 and
+29.4 µs); at load 3, 0.22 before (42,036 vs 189,881 records/s) and 0.31 after (58,946 vs 190,710 records/s); on the quiet machine
+(load 1.9, one run after), 0.32 with sync off (63,153 vs 194,470 records/s) and 0.36 with sync on (64,085 vs 177,655). In a profile of the
+import after the CSV change (load 13, 15 % of the samples idle), the main thread spent about 18 % in garbage collection,
+21 % preparing records (protobuf, base64, retention, index keys, JSON of the value), 12 % in the journal's batch into
+LevelDB (one chained-batch \`put\` per key), 10 % turning lines into records, 7 % in validation and up to 5 % writing the
+signed audit head file after each batch of 1,000 (its system calls, inflated by the load).
+
+**The floor.** The store alone takes 8–10 µs of CPU per record, spread over the main thread and LevelDB's threads: at load
+3 it wrote 1,000,000 records in 5.2 s. 0.6 of that rate leaves the import under 9 µs of wall time per record, while the
+work only the import does — reading and checking each row, building its protobuf and retention, and the garbage of all
+that — runs on its one JavaScript thread, which is busy nearly all the time: 17 µs of wall time per record in the 58,946
+records/s run (29 s of CPU with LevelDB's threads), and 27 µs busy per record (7 % idle) in a profile at load 8, of which
+the store's own part (JSON of the values, building the batch) is about 3 µs. Everything but LevelDB's own writing runs on that thread, one batch being written while
+the next is parsed, so the import stays near 0.3 of the store alone until that work is halved again or spread over both
+cores. A larger young
+generation (\`--max-semi-space-size=64\`) halved the collector's share but raised the peak RSS to 376 MiB (flat memory is a
+target), so it was not kept. Parsing in a worker thread was tried before and dropped (docs/adr/0005-records-storage.md).
 
 **Side by side** (runs with more than one size): the stores of the smallest and the largest import (sync off) are
 kept and opened again as two nodes in one fresh process; once their compaction has settled and after warm-up lookups
@@ -172,6 +196,7 @@ table files (LevelDB opens each on its first use), so the settled p99 there can 
     x.importSeconds,
     x.recordsPerCpuSecond,
     x.storeCeiling.recordsPerSecond,
+    importRatio(x) ?? '',
     `${x.pointLookupAfterImport.p50Ms} / ${x.pointLookupAfterImport.p99Ms}`,
     x.settleSeconds,
     `${x.pointLookup.p50Ms} / ${x.pointLookup.p99Ms}`,
@@ -188,6 +213,7 @@ table files (LevelDB opens each on its first use), so the settled p99 there can 
       'import s',
       'records per CPU-second',
       'store alone records/s',
+      'import ÷ store alone',
       'lookup right after import p50 / p99 ms',
       'compaction settled after s',
       'lookup settled p50 / p99 ms',
@@ -405,7 +431,10 @@ function memory(outcome: SectionOutcome | undefined): string {
 
 Resident memory (VmRSS, and VmHWM for the peak) of a real node process (\`tracenet start\`, default configuration) idle
 two seconds after start, then two seconds after \`tracenet records import\` of the generated file through its Records
-API (a CLI process streaming the file to the node).`;
+API (a CLI process streaming the file to the node). The import keeps memory flat (issue 20) by reading the file only as
+fast as rows are written: at most one batch of 1,000 records is being written while the next is parsed, the gRPC stream
+and the file stream apply backpressure, and a CSV record split across chunks is carried only while it is shorter than a
+record may be (1 MiB). The peak RSS (VmHWM) is the figure that shows whether memory stayed flat during the import.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   return `${head}\n\n${table(
     ['records imported', 'RSS idle MiB', 'RSS after import MiB', 'peak RSS MiB', 'API import records/s'],

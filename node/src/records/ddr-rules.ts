@@ -78,8 +78,20 @@ export interface DdrRuleOptions {
   readonly prefix: string;
 }
 
-function checkEventCircumstance(r: Rules, event: WeaponEvent, at: string): void {
+let lastNow = Number.NaN;
+let lastTomorrow = '';
+/** The UTC day after `nowMs` (YYYY-MM-DD), remembered: an import checks every row against the same now. */
+function tomorrowOf(nowMs: number): string {
+  if (nowMs !== lastNow) {
+    lastTomorrow = new Date(nowMs + DAY_MS).toISOString().slice(0, 10);
+    lastNow = nowMs;
+  }
+  return lastTomorrow;
+}
+
+function checkEventCircumstance(r: Rules, event: WeaponEvent, p: string, i: number): void {
   if (event.circumstance === 0) return;
+  const at = `${p}.events[${i}]`;
   if (!isEnumMember(SEIZURE_CIRCUMSTANCE, event.circumstance))
     r.add(`${at}.circumstance`, 'enum', `${event.circumstance} is not a known circumstance of seizure`);
   else if (!RETRIEVAL_EVENTS.includes(event.type))
@@ -102,7 +114,7 @@ function checkEventCircumstance(r: Rules, event: WeaponEvent, at: string): void 
  * ```
  */
 export function ddrViolations(record: WeaponRecord, options: DdrRuleOptions): FieldViolation[] {
-  const latest = options.nowMs === undefined ? undefined : new Date(options.nowMs + DAY_MS).toISOString().slice(0, 10);
+  const latest = options.nowMs === undefined ? undefined : tomorrowOf(options.nowMs);
   const r = new Rules(latest);
   const p = options.prefix;
 
@@ -120,7 +132,7 @@ export function ddrViolations(record: WeaponRecord, options: DdrRuleOptions): Fi
   else if (record.quantity > DDR_LIMITS.quantity)
     r.add(`${p}.quantity`, 'range', `the quantity must be at most ${DDR_LIMITS.quantity.toLocaleString('en')}`);
 
-  record.events.forEach((event, i) => checkEventCircumstance(r, event, `${p}.events[${i}]`));
+  record.events.forEach((event, i) => checkEventCircumstance(r, event, p, i));
 
   const origin = record.illicitOrigin;
   if (origin) {

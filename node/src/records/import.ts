@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { parse as parseCsv } from 'csv-parse';
+import { parse as parseCsvSync } from 'csv-parse/sync';
 import { ErrorCode, type FieldViolation, TracenetError, type WeaponRecord } from '@tracenet/proto';
 import { randomBytes } from '../crypto/sodium.js';
 import { csvRowToRecord, parseCsvHeader, type CsvLayout } from './csv-columns.js';
@@ -116,6 +117,93 @@ interface ParsedRow {
 }
 
 const identity = (path: string) => path;
+/** Lines of one record csv-parse is given on its own at most, before it reads the rest of the file. */
+const RECORD_LINES = 16;
+
+/**
+ * Whether the file's first line, the header, is plain (no quote, no carriage return, not empty)
+ * and ends with a bare line feed in this first chunk: csv-parse then takes the line feed as the
+ * record delimiter, and the header's cells are its text split at commas.
+ */
+function plainHeader(chunk: Uint8Array): boolean {
+  const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const i = bytes.indexOf(10);
+  if (i <= bomLength(bytes)) return false;
+  const header = bytes.subarray(0, i);
+  return !header.includes(0x22) && !header.includes(0x0d);
+}
+
+/** 3 when `bytes` start with the UTF-8 byte order mark (csv-parse's `bom` drops it), else 0. */
+function bomLength(bytes: Buffer): number {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+}
+
+/**
+ * The cells of the line `bytes[start, end)` (without its line feed) when csv-parse could read them
+ * only one way: no carriage return, and every quote either inside a cell that is quoted whole
+ * (opens the cell, closes it right before a comma or the end, doubled inside) or none. [] for an
+ * empty line (csv-parse skips it); undefined when the line is not that simple.
+ */
+function splitLine(bytes: Buffer, start: number, end: number): string[] | undefined {
+  if (bytes.indexOf(0x0d, start) !== -1 && bytes.indexOf(0x0d, start) < end) return undefined;
+  if (end === start) return [];
+  const text = bytes.toString('utf8', start, end);
+  if (!text.includes('"')) return text.split(',');
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (text.charCodeAt(i) === 0x22) {
+      let value = '';
+      let from = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', from);
+        if (q === -1) return undefined;
+        value += text.slice(from, q);
+        if (text.charCodeAt(q + 1) === 0x22) {
+          value += '"';
+          from = q + 2;
+        } else if (q + 1 === text.length) {
+          cells.push(value);
+          return cells;
+        } else if (text.charCodeAt(q + 1) === 0x2c) {
+          cells.push(value);
+          i = q + 2;
+          break;
+        } else return undefined;
+      }
+    } else {
+      const comma = text.indexOf(',', i);
+      const cell = comma === -1 ? text.slice(i) : text.slice(i, comma);
+      if (cell.includes('"')) return undefined;
+      cells.push(cell);
+      if (comma === -1) return cells;
+      i = comma + 1;
+    }
+  }
+}
+
+/**
+ * csv-parse's records of `bytes`, one record (possibly over several lines) read on its own from a
+ * record boundary with the line feed as delimiter, each with the offset where it ends; undefined
+ * when csv-parse cannot finish it there (a quoted cell goes on, or it fails).
+ */
+function parseRecord(
+  bytes: Buffer,
+  options: { relax_column_count: true; relax_quotes: true; skip_empty_lines: true; max_record_size: number },
+  last = false,
+): { cells: string[]; end: number }[] | undefined {
+  try {
+    const records = parseCsvSync(bytes, { ...options, record_delimiter: '\n', info: true }) as unknown as {
+      record: string[];
+      info: { bytes: number };
+    }[];
+    // Not at the end of the file, the bytes end with a line feed: every record must end by then.
+    if (!last && (records[records.length - 1]?.info.bytes ?? bytes.byteLength) !== bytes.byteLength) return undefined;
+    return records.map(({ record, info }) => ({ cells: record, end: info.bytes }));
+  } catch {
+    return undefined;
+  }
+}
 const DEFAULT_MAX_ROW_BYTES = 1024 * 1024;
 
 /**
@@ -223,47 +311,50 @@ export async function importRecords(source: AsyncIterable<Uint8Array>, options: 
   };
 
   try {
-    for await (const row of rows) {
-      counters.rowsRead += 1;
-      counters.bytesProcessed = row.end;
-      let violations = row.violations;
-      if (violations.length === 0 && row.record) {
-        violations = recordViolations(row.record, { nowMs: options.nowMs });
-        // A JSON row may carry an interest report; a bad one rejects the row, not its batch.
-        if (row.record.interest !== undefined)
-          violations = [
-            ...violations,
-            ...interestViolations(row.record.interest, { prefix: 'record.interest', nowMs: options.nowMs }),
-          ];
+    // Rows come a chunk of the file at a time: one await per chunk, not per row.
+    for await (const group of rows)
+      for (const row of group) {
+        counters.rowsRead += 1;
+        counters.bytesProcessed = row.end;
+        let violations = row.violations;
+        if (violations.length === 0 && row.record) {
+          violations = recordViolations(row.record, { nowMs: options.nowMs });
+          // A JSON row may carry an interest report; a bad one rejects the row, not its batch.
+          if (row.record.interest !== undefined)
+            violations = [
+              ...violations,
+              ...interestViolations(row.record.interest, { prefix: 'record.interest', nowMs: options.nowMs }),
+            ];
+        }
+        if (violations.length === 0 && row.record) {
+          const previous = row.record.recordId === '' ? undefined : await options.records.get(row.record.recordId);
+          if (row.record.recordId !== '' && !previous) {
+            violations = [
+              {
+                field: 'record.record_id',
+                rule: 'exists',
+                message: `no record ${row.record.recordId} to replace (leave record_id empty to create a record)`,
+              },
+            ];
+            // A recorded destruction or collection is not rewritten by an import either (19.2).
+          } else violations = ddrChangeViolations(previous, row.record);
+        }
+        if (violations.length > 0 || !row.record) {
+          reject(violations.map((v) => ({ line: row.line, field: row.fieldName(v.field), reason: v.message })));
+          options.onRejected?.({
+            line: row.line,
+            record: row.record,
+            violations,
+            fieldName: row.fieldName,
+          });
+        } else {
+          rowsValid += 1;
+          batch.push(row.record);
+          if (batch.length >= IMPORT_BATCH_SIZE) await flush();
+        }
+        if (counters.rowsRead - lastReportRows >= everyRows || Date.now() - lastReportAt >= everyMs)
+          await report(false);
       }
-      if (violations.length === 0 && row.record) {
-        const previous = row.record.recordId === '' ? undefined : await options.records.get(row.record.recordId);
-        if (row.record.recordId !== '' && !previous) {
-          violations = [
-            {
-              field: 'record.record_id',
-              rule: 'exists',
-              message: `no record ${row.record.recordId} to replace (leave record_id empty to create a record)`,
-            },
-          ];
-          // A recorded destruction or collection is not rewritten by an import either (19.2).
-        } else violations = ddrChangeViolations(previous, row.record);
-      }
-      if (violations.length > 0 || !row.record) {
-        reject(violations.map((v) => ({ line: row.line, field: row.fieldName(v.field), reason: v.message })));
-        options.onRejected?.({
-          line: row.line,
-          record: row.record,
-          violations,
-          fieldName: row.fieldName,
-        });
-      } else {
-        rowsValid += 1;
-        batch.push(row.record);
-        if (batch.length >= IMPORT_BATCH_SIZE) await flush();
-      }
-      if (counters.rowsRead - lastReportRows >= everyRows || Date.now() - lastReportAt >= everyMs) await report(false);
-    }
     await flush();
     await settle();
     counters.bytesProcessed = bytesRead;
@@ -326,34 +417,59 @@ class LineIndex {
  * records it had buffered, which would lose good rows silently. Here every record parsed before a
  * failure is yielded first, and the next chunk is written only once the rows of the previous one
  * are consumed, which is what keeps memory flat.
+ *
+ * csv-parse reads byte by byte, a fifth of an import's time. When the header is a plain line ending
+ * with a bare line feed (so that csv-parse takes the line feed as the record delimiter), each line
+ * is first split here ({@link splitLine}) when that is unambiguous: what csv-parse makes of it.
+ * Any other record (a quote inside a cell, a carriage return, a quoted cell spanning lines) is
+ * given to csv-parse on its own, from its first line to the line feed where it ends; and should
+ * that not settle it within a few lines (an unclosed quote), csv-parse reads the rest of the file
+ * as it did before. A record split across chunks is kept until its chunk has come while it is
+ * shorter than a record may be (csv-parse could not have failed on it yet).
  */
-async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<ParsedRow> {
+async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<Iterable<ParsedRow>> {
   const lines = new LineIndex();
   let parsed: { readonly cells: string[]; readonly end: number }[] = [];
   let failure: unknown;
-  const parser = parseCsv({
-    bom: true,
+  const options = {
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: true,
     max_record_size: maxRowBytes,
-    on_record: (cells: string[], info) => {
-      parsed.push({ cells, end: info.bytes });
-      return null;
-    },
-  });
-  parser.on('error', (error) => {
-    failure ??= error;
-  });
-  const write = (chunk: Uint8Array) => new Promise<void>((resolve) => parser.write(chunk, () => resolve()));
+  } as const;
+  /** The streaming parser, once csv-parse reads the rest of the file; `at` is the file offset it starts at. */
+  let parser: ReturnType<typeof parseCsv> | undefined;
+  const stream = (at: number) => {
+    const created = parseCsv({
+      ...options,
+      // From the start of the file: the BOM and the record delimiter are csv-parse's to find.
+      ...(at === 0 ? { bom: true } : { record_delimiter: '\n' }),
+      on_record: (cells: string[], info) => {
+        parsed.push({ cells, end: at + info.bytes });
+        return null;
+      },
+    });
+    created.on('error', (error) => {
+      failure ??= error;
+    });
+    parser = created;
+    return created;
+  };
+  const write = (chunk: Uint8Array) =>
+    new Promise<void>((resolve) => (parser ?? stream(0)).write(chunk, () => resolve()));
   const end = () =>
     new Promise<void>((resolve) => {
-      parser.once('error', () => resolve());
-      parser.end(() => resolve());
+      const p = parser ?? stream(0);
+      p.once('error', () => resolve());
+      p.end(() => resolve());
     });
 
   let layout: CsvLayout | undefined;
   let consumed = 0;
+  /**
+   * The rows of the records parsed so far (the header sets the layout), each made into a record
+   * only as the import reads it, so that a chunk's records are not all alive at once.
+   */
   const take = function* (): Generator<ParsedRow> {
     const batch = parsed;
     parsed = [];
@@ -370,19 +486,98 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
       yield { line, end: recordEnd, record: row.record, violations: row.violations, fieldName: row.columnOf };
     }
   };
+
+  /** Lines are split here (until csv-parse takes over); undefined until the first chunk has been seen. */
+  let splitting: boolean | undefined;
+  /** File offset of the first byte not yet read into a record (while splitting). */
+  let done = 0;
+  /** The start of a record that goes on in the next chunk, and how many of its lines ended. */
+  let carry: Buffer | undefined;
+  let carriedLines = 0;
+  /**
+   * Reads the records of `data` (file offset `at`) from `from` on; returns where the unread rest
+   * starts, or undefined when csv-parse has taken over (it was given the rest).
+   */
+  const split = async (data: Buffer, at: number, scanFrom: number): Promise<number | undefined> => {
+    // The header is the first line, and plain: its line starts after the byte order mark.
+    let start = at === 0 && scanFrom === 0 ? bomLength(data) : 0;
+    let lineCount = carriedLines;
+    let i = data.indexOf(10, scanFrom);
+    while (i !== -1) {
+      lineCount += 1;
+      const to = at + i + 1;
+      const cells = lineCount === 1 && i - start < maxRowBytes ? splitLine(data, start, i) : undefined;
+      if (cells !== undefined) {
+        if (cells.length > 0) parsed.push({ cells, end: to });
+        start = i + 1;
+        lineCount = 0;
+      } else {
+        const records = parseRecord(data.subarray(start, i + 1), options);
+        if (records !== undefined) {
+          for (const record of records) parsed.push({ cells: record.cells, end: at + start + record.end });
+          start = i + 1;
+          lineCount = 0;
+        } else if (lineCount >= RECORD_LINES || i + 1 - start >= maxRowBytes) {
+          stream(at + start);
+          await write(data.subarray(start));
+          return undefined;
+        }
+      }
+      i = data.indexOf(10, i + 1);
+    }
+    carriedLines = lineCount;
+    return start;
+  };
+
+  let offset = 0;
   try {
     for await (const chunk of source) {
       lines.scan(chunk);
-      await write(chunk);
-      yield* take();
+      const chunkAt = offset;
+      offset += chunk.byteLength;
+      splitting ??= plainHeader(chunk);
+      if (!splitting) {
+        await write(chunk);
+      } else {
+        const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        const data = carry ? Buffer.concat([carry, bytes]) : bytes;
+        const at = carry ? done : chunkAt;
+        const scanFrom = carry ? carry.byteLength : 0;
+        carry = undefined;
+        const rest = await split(data, at, scanFrom);
+        if (rest === undefined) splitting = false;
+        else if (rest < data.byteLength) {
+          done = at + rest;
+          if (data.byteLength - rest < maxRowBytes) carry = Buffer.from(data.subarray(rest));
+          else {
+            // Longer than a record may be: csv-parse reads (and refuses) it as it always did.
+            splitting = false;
+            stream(done);
+            await write(data.subarray(rest));
+          }
+        } else done = at + rest;
+      }
+      if (parsed.length > 0) yield take();
       if (failure !== undefined) break;
     }
+    if (failure === undefined && splitting === true && carry) {
+      // The last line, without a line feed.
+      const cells = carriedLines === 0 ? splitLine(carry, 0, carry.byteLength) : undefined;
+      const records = cells ? [{ cells, end: carry.byteLength }] : parseRecord(carry, options, true);
+      if (records) for (const record of records) parsed.push({ cells: record.cells, end: done + record.end });
+      else {
+        splitting = false;
+        stream(done);
+        await write(carry);
+      }
+      carry = undefined;
+    }
     if (failure === undefined) {
-      await end();
-      yield* take();
+      if (splitting !== true) await end();
+      if (parsed.length > 0) yield take();
     }
   } finally {
-    parser.destroy();
+    parser?.destroy();
   }
   if (failure !== undefined) {
     const line = lines.lineFrom(consumed);
@@ -397,13 +592,15 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
         rule: 'csv',
         cause: failure,
       });
-    yield {
-      line,
-      end: consumed,
-      record: undefined,
-      violations: [{ field: 'row', rule: 'csv', message: reason }],
-      fieldName: identity,
-    };
+    yield [
+      {
+        line,
+        end: consumed,
+        record: undefined,
+        violations: [{ field: 'row', rule: 'csv', message: reason }],
+        fieldName: identity,
+      },
+    ];
     return;
   }
   if (!layout)
@@ -415,7 +612,7 @@ async function* csvRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number):
 }
 
 /** Rows of a JSON Lines file: one JSON record per line; blank lines are skipped. */
-async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<ParsedRow> {
+async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<ParsedRow[]> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let pendingBytes = 0;
@@ -462,6 +659,7 @@ async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number
     } else pending += decoder.write(bytes);
   };
   for await (const chunk of source) {
+    const rows: ParsedRow[] = [];
     let start = 0;
     let i = chunk.indexOf(10);
     while (i !== -1) {
@@ -469,15 +667,16 @@ async function* jsonlRows(source: AsyncIterable<Uint8Array>, maxRowBytes: number
       const parsed = row(pending + decoder.end(), offset + i + 1);
       pending = '';
       pendingBytes = 0;
-      if (parsed) yield parsed;
+      if (parsed) rows.push(parsed);
       start = i + 1;
       i = chunk.indexOf(10, start);
     }
     if (start < chunk.byteLength) append(chunk.subarray(start));
     offset += chunk.byteLength;
+    if (rows.length > 0) yield rows;
   }
   if (pendingBytes > 0) {
     const parsed = row(pending + decoder.end(), offset);
-    if (parsed) yield parsed;
+    if (parsed) yield [parsed];
   }
 }

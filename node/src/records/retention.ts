@@ -30,6 +30,24 @@ function addYears(startMs: number, years: number): number {
 
 const dayMs = (date: string) => Date.parse(`${date}T00:00:00Z`);
 
+/** Per number of years: date → first instant after that many years. */
+const yearsAfterCache = new Map<number, Map<string, number>>();
+/**
+ * `addYears(dayMs(date), years)`, remembered: an import computes the retention of every row from a
+ * few thousand distinct dates, and building Dates for each was a twentieth of its time.
+ */
+function yearsAfter(date: string, years: number): number {
+  let dates = yearsAfterCache.get(years);
+  if (!dates) yearsAfterCache.set(years, (dates = new Map()));
+  let until = dates.get(date);
+  if (until === undefined) {
+    until = addYears(dayMs(date), years);
+    if (dates.size >= 50_000) dates.clear();
+    dates.set(date, until);
+  }
+  return until;
+}
+
 /**
  * The retention period of a record (ITI para 12; docs/records.md, "Retention"), the longest of:
  *
@@ -50,7 +68,7 @@ export function retentionOf(record: WeaponRecord): Retention {
   );
   if (made) {
     candidates.push({
-      untilMs: addYears(dayMs(made.date), MANUFACTURING_RETENTION_YEARS),
+      untilMs: yearsAfter(made.date, MANUFACTURING_RETENTION_YEARS),
       rule: 'manufacturing_record',
       reason: `${MANUFACTURING_RETENTION_YEARS} years from its manufacture on ${made.date}`,
     });
@@ -66,7 +84,7 @@ export function retentionOf(record: WeaponRecord): Retention {
   const latest = dated.length > 0 ? dated.reduce((a, b) => (b > a ? b : a)) : undefined;
   if (latest !== undefined) {
     candidates.push({
-      untilMs: addYears(dayMs(latest), OTHER_RETENTION_YEARS),
+      untilMs: yearsAfter(latest, OTHER_RETENTION_YEARS),
       rule: 'record',
       reason: `${OTHER_RETENTION_YEARS} years from its latest event on ${latest}`,
     });
@@ -83,7 +101,7 @@ export function retentionOf(record: WeaponRecord): Retention {
   const collected = record.collection?.date ?? '';
   if (isValidDate(collected))
     ddr.push({
-      untilMs: addYears(dayMs(collected), DDR_RETENTION_YEARS),
+      untilMs: yearsAfter(collected, DDR_RETENTION_YEARS),
       rule: 'ddr_record',
       reason: `${DDR_RETENTION_YEARS} years from its collection on ${collected} (${record.collection?.programme ?? ''})`,
     });
@@ -91,7 +109,7 @@ export function retentionOf(record: WeaponRecord): Retention {
   const destructionDate = d ? [d.destroyedDate, d.designatedDate].find((date) => isValidDate(date)) : undefined;
   if (d && destructionDate !== undefined)
     ddr.unshift({
-      untilMs: addYears(dayMs(destructionDate), DDR_RETENTION_YEARS),
+      untilMs: yearsAfter(destructionDate, DDR_RETENTION_YEARS),
       rule: 'destruction_record',
       reason:
         destructionDate === d.destroyedDate

@@ -139,6 +139,16 @@ function tomorrow(nowMs: number): string {
   return lastTomorrow;
 }
 
+let lastYearNow = Number.NaN;
+let lastYear = 0;
+function yearOf(nowMs: number): number {
+  if (nowMs !== lastYearNow) {
+    lastYear = new Date(nowMs).getUTCFullYear();
+    lastYearNow = nowMs;
+  }
+  return lastYear;
+}
+
 function checkEvent(v: Violations, event: WeaponEvent, at: string, latestDate: string | undefined): void {
   if (event.type === 0 || !isEnumMember(EVENT_TYPE, event.type))
     v.enumValue(`${at}.type`, EVENT_TYPE, event.type, true);
@@ -234,7 +244,7 @@ export function recordViolations(record: WeaponRecord, options: RecordValidation
   const v = new Violations();
   const p = options.prefix ?? 'record';
   const latestDate = options.nowMs === undefined ? undefined : tomorrow(options.nowMs);
-  const maxYear = options.nowMs === undefined ? 9999 : new Date(options.nowMs).getUTCFullYear();
+  const maxYear = options.nowMs === undefined ? 9999 : yearOf(options.nowMs);
 
   if (record.recordId !== '' && !RECORD_ID.test(record.recordId))
     v.invalid(
