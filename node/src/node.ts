@@ -319,21 +319,21 @@ export class TracenetNode {
         'store layout migrated; the store as it was is kept beside it',
       );
     }
+    const journal = new Journal({
+      store,
+      clock,
+      logger,
+      // Read at each signature: after a key rotation, checkpoints are signed with the new key.
+      get keyId() {
+        return identity.keyId;
+      },
+      get signingSecretKey() {
+        return identity.keys.signingSecretKey;
+      },
+      checkpointEvery: options.config.audit.checkpointEvery,
+      headFile: { path: paths.auditHead, sync: options.config.store.sync },
+    });
     try {
-      const journal = new Journal({
-        store,
-        clock,
-        logger,
-        // Read at each signature: after a key rotation, checkpoints are signed with the new key.
-        get keyId() {
-          return identity.keyId;
-        },
-        get signingSecretKey() {
-          return identity.keys.signingSecretKey;
-        },
-        checkpointEvery: options.config.audit.checkpointEvery,
-        headFile: { path: paths.auditHead, sync: options.config.store.sync },
-      });
       await journal.init();
       if (damage) await recordAcceptedDamage(journal, store, damage);
       const roster = new RosterGuard({
@@ -522,6 +522,9 @@ export class TracenetNode {
       };
       return new TracenetNode({ ...options, clock, transport }, parts);
     } catch (error) {
+      // The journal keeps the head file open once it has written (a failed start may have); the
+      // start's own error is the one to report.
+      await journal.close().catch(() => undefined);
       await store.close();
       throw error;
     }
