@@ -9,6 +9,7 @@
  *   npm run bench -- --only console --docs   some sections, and their parts of docs/benchmarks.md rewritten (the rest kept)
  *   npm run bench -- --out <file> --no-docs
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -119,6 +120,9 @@ export async function runBench(
   try {
     for (const name of args.only) {
       log(`[${name}]`);
+      // The writes a section leaves in the page cache (the 10M section's 4 GB) would be written
+      // back while the next one measures, stretching its fsyncs: each section starts with none.
+      execFileSync('sync');
       const t0 = performance.now();
       const loadBefore = load1();
       try {

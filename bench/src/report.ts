@@ -499,7 +499,8 @@ by hand: run \`npm run bench\` again. The raw figures are in \`bench/results.jso
 - Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.platform}; Node.js ${m.node}; commit ${m.gitCommit ?? 'unknown'}.
 - Versions: ${versions}.
 - Load average at start: ${m.loadAtStart}. The machine is shared: figures measured while others' tests run are
-  indicative only; each section gives the load average before and after it.
+  indicative only; each section gives the load average before and after it. Each section starts after \`sync\`, so that
+  what the previous one wrote (gigabytes in the 10M run) is not written back while it measures.
 - Commands: \`npm run bench\` (default, about 4 minutes on an idle 2-core machine), \`npm run bench -- --scale\` (adds 10,000,000 records
   and a lookup to 193 participants, about 16 minutes; \`--scale 10m\` or \`--scale 193\` for one of them), \`npm run bench -- --smoke\`
   (seconds; what CI runs through \`bench/test/smoke.test.ts\`), \`--only delivery,records\` for some sections (with \`--docs\`:
