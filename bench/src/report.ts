@@ -68,8 +68,12 @@ flush and close on libuv's threads); the seen-set's two LevelDB reads are one sy
 audit heads and checkpoints are signed by Node's \`crypto\` (byte-identical to libsodium, 23 µs instead of 33–39 µs per
 signature in isolation); and each group commit starts at the end of the event-loop turn instead of with the first
 write: at concurrency 16 the groups had alternated between 1 and 15 writes (534 and 452 groups for 7,503 writes),
-two commits with two flushes each per 16 requests, and are now 16 (468 groups). Requests/s did not rise with it: all 16
-requests now wait for the same commit, and the server's core is idle during its two flushes.
+two commits with two flushes each per 16 requests, and are now 16 (468 groups). On the loaded machine requests/s did
+not rise with it (all 16 requests wait for the same commit, and the server's core is idle during its two flushes). On
+the idle machine, with every part of issue 20 merged (2026-12-05, load 2.1–2.5, two runs): 268 and 295 µs per request
+and 3,003 and 2,762 requests/s at concurrency 16, against 492 µs and 2,087 requests/s before issue 20 (2026-12-04, idle);
+the echo server stayed at 49–56 µs and 9,050–10,012 requests/s, so the requests/s ratio went from 0.25 to 0.30 and the
+CPU ratio from 8.9× to 5.3–5.5×.
 
 **The floor.** Ed25519 verification plus the receipt (≈ 100 µs here) and the node's gRPC/TLS work (≈ 86 µs) already
 come to ≈ 190 µs, 2.3–3.9× the echo server's 48–83 µs per request in the same runs: 3× leaves next to nothing for
@@ -305,7 +309,7 @@ referred case once instead of three times. What remains per hop: FRA's API call 
 ms), \`Deliver\` over gRPC/TLS and the receiver's checks up to \`inbound.received\` (1.2–2.6 ms at load 6.6), the
 receiver's commit (\`inbound.received\` → \`inbound.stored\`, 1.8–5.2 ms at load 6.6, 8–14 ms at load 14: the case read
 and index, the LevelDB batch with its fsync, the signed audit head and its file — opened, written, fdatasync'd and closed
-at every commit, four thread-pool round trips), and the receipt back (0.8–1.6 ms). A journal commit alone
+at every commit when this trace was taken; kept open since, section 1), and the receipt back (0.8–1.6 ms). A journal commit alone
 (store.sync on, one audit entry, 300 serial commits, measured apart at load 9.5) took 0.52–0.59 ms at p50 and 3.1–3.8 ms
 at p90: on a loaded machine every thread-pool round trip waits for a core, which is why the commits stretch most. Four
 commits and three \`Deliver\` calls (whose receiving side is the subject of section 1) are what a hop is now; the
@@ -322,9 +326,18 @@ median of seven chains, the two builds back to back; "after": this branch as it 
 faster each time: two hops 147.4 → 85.7 ms
 (load 13.7/15.1), 111.9 → 97.9 (9.4/10.3), 74.4 → 56.2 (5.0/6.5); five hops 237.4 → 198.6, 289.6 → 135.3, 176.9 →
 126.7 ms. Disabling one change at a time in the after build (the acknowledgement in the request's commit; the answer
-released at the receipt) gave no signal above that noise in two rounds. None of these runs could show whether the 50 ms
-and 150 ms targets are met on an idle machine: the machine was shared with three other benchmarks throughout. Not tried here: sending the answer in the same \`Deliver\` as the
-acknowledgement (a wire change), and keeping the audit head file open across commits (audit/, another part of issue 20).`;
+released at the receipt) gave no signal above that noise in two rounds. Those runs were on a machine shared with three
+other benchmarks. On the idle machine, with every part of issue 20 merged (the audit head file kept open and the group
+commit of section 1 included; 2026-12-05, load 0.5–2.8, this section alone): two hops p50 25.4–28.7 ms, p99 37.4–43.4
+ms, five hops p50 64.6–70.2 ms, p99 83.8–101.2 ms in four runs, against two hops p50 44.6 ms, p99 165.6 ms before issue
+20 (2026-12-05, load 0.9, polled every 2 ms). In the two full runs with \`--scale\` the same day, where this section
+comes right after the 10M import, the p99 was higher: 55.6 and 61.5 ms for two hops, 106.8 and 201.8 ms for five (p50
+26.9 and 29.2, 66.0 and 71.1 ms): a few chains stalled. The likely cause, not proven: the records section deletes its
+stores (2.6 GB) just before, and this machine's root file system is mounted with \`discard\`, so the freed blocks are
+trimmed on the virtual disk while the chains' fsyncs wait; \`sync\` before the section did not remove it. The median traced two-hop chain above takes about 40 ms: six
+\`Deliver\` calls of 4–6 ms from sealed to stored, FRA's two API calls (about 1.5 ms from the commit to the reply) and
+the records search of each automatic answer (about 1.3 ms) are nearly all of it. Not tried: sending the answer in the
+same \`Deliver\` as the acknowledgement (a wire change).`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const [two, five] = r.lines;
   const hops = (line: ChainResult['lines'][number]) =>
@@ -401,12 +414,21 @@ With 150 ms added per round trip a warm lookup needs one more round trip than on
 verifying overlap less with the responders' work (two runs at load 10–13: p50 711 and 469 ms against 355 and 336 ms on
 loopback; with 3 participants 165–201 ms against 19–39 ms).
 
+On the idle machine, with section 1's changes to the receiving side merged (the responders' audit journal: head file
+kept open, group commit; signatures by Node's \`crypto\`), 193 participants, two runs without a profiler (2026-12-05,
+load 1.6–2.2): on loopback p50 158.8 and 148.9 ms, p99 252.8 and 207.9 ms; with 150 ms added per round trip p50 297.7
+and 282.7 ms, p99 346.7 and 350.6 ms; asker 92–97 ms and responders 155–174 ms of CPU per lookup. Against p50 309 and
+p99 585 ms before issue 20 (2026-12-05, load 0.5, four responder processes), the loopback p99 is now at the 250 ms
+target, inside the spread between runs (30 lookups: the p99 is nearly the slowest one); the floor above (CPU on two
+cores) is most of the p50.
+
 Tried and not kept (no gain shown; all at load 10–21, 193 participants): sealing, auditing and sending the queries
 sixteen peers at a time — p50 386 and 403 ms against 517 and 375 ms, asker CPU 118 and 104 ms against 106 and 99 ms;
 letting the event loop turn every sixteen calls so that the first calls leave before the last are made — p50 440,
 546, 468 ms against 476, 609, 300 ms, CPU unchanged; Ed25519 signing and verifying with Node's \`crypto\` in the
-envelope — asker 101 ms and responders 202 ms of CPU per lookup, unchanged (OpenSSL's verify is no faster than
-libsodium's WASM here: 247 against 208 µs in isolation); 32 libuv threads in each responder process — p50 468 and
+envelope — asker 101 ms and responders 202 ms of CPU per lookup, unchanged (OpenSSL's verify was no faster than
+libsodium's WASM in that measurement, 247 against 208 µs in isolation; section 1's measurement, with the key object
+made once, gave 57–61 against 68–75 µs; the two were not reconciled); 32 libuv threads in each responder process — p50 468 and
 471 ms against 528 and 490 ms, CPU 229 and 219 against 238 and 203 ms.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const rows = r.runs.map((x) => [
