@@ -135,8 +135,15 @@ describe('ITI workflow across separate node processes', () => {
       send: true,
     });
     const mine = await until(fra, (c as Case).caseId, [S.CASE_STATE_ACKNOWLEDGED]);
-    const theirs = await caseOfTrace(bel, mine.traceId, [S.CASE_STATE_ACKNOWLEDGED]);
-    expect(summaries(theirs)).toContain('no exact record match; waiting for an officer');
+    let theirs = await caseOfTrace(bel, mine.traceId, [S.CASE_STATE_ACKNOWLEDGED]);
+    // The acknowledgement is stored with the request (12.5); the note follows once the records were searched.
+    const note = 'no exact record match; waiting for an officer';
+    const deadline = Date.now() + 15_000;
+    while (!summaries(theirs).includes(note) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      theirs = (await bel.cases.call('getCase', { caseId: theirs.caseId })).case as Case;
+    }
+    expect(summaries(theirs)).toContain(note);
     return { mine, theirs };
   };
 
