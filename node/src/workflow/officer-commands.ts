@@ -297,16 +297,8 @@ export class OfficerCommands {
    * acknowledgement cannot be queued: the automatic steps then acknowledge as before.
    */
   acknowledgeOnReceipt(c: Case): StepBatch | undefined {
-    const step = this.#acknowledgementStep(c, '');
-    let prepared: PreparedMessage;
     try {
-      prepared = this.deps.outbox.prepare({
-        recipient: c.peer,
-        kind: K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT,
-        body: encodeWorkflowBody(step.message),
-        correlationId: c.traceId,
-        orderKey: c.traceId,
-      });
+      return this.#stepBatch(c, K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, this.#acknowledgementStep(c, ''));
     } catch (error) {
       this.book.logger.warn(
         { err: error, caseId: c.caseId },
@@ -314,8 +306,27 @@ export class OfficerCommands {
       );
       return undefined;
     }
-    const next = nextState(c.role, c.state, K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, 'send');
-    // As the case read back to be acknowledged would be.
+  }
+
+  /**
+   * Queues a step's message and moves `c` as the step does, as a case read back to take the step
+   * would be; returns what the batch that stores `c` adds (the message, the step's audit entries
+   * and node event) and what to call once it is stored. Throws, with `c` unchanged, when the
+   * message cannot be queued.
+   */
+  #stepBatch(
+    c: Case,
+    kind: MessageKind,
+    step: { message: WorkflowBody; summary: string; apply: (c: Case) => void },
+  ): StepBatch {
+    const next = nextState(c.role, c.state, kind, 'send');
+    const prepared = this.deps.outbox.prepare({
+      recipient: c.peer,
+      kind,
+      body: encodeWorkflowBody(step.message),
+      correlationId: c.traceId,
+      orderKey: c.traceId,
+    });
     this.book.withPanel(c);
     step.apply(c);
     this.book.move(c, next, step.summary, prepared.messageId, 'local');
@@ -323,16 +334,19 @@ export class OfficerCommands {
       operations: prepared.operations,
       audit: [...prepared.audit, caseAudit('case.changed', c)],
       events: [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, step.summary, prepared.messageId)],
-      stored: () => {
-        traceStep(this.book.logger, 'case.stored', () => ({
-          caseId: c.caseId,
-          traceId: c.traceId,
-          kind: kindName(K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT),
-          messageId: prepared.messageId,
-        }));
-        prepared.schedule();
-      },
+      stored: () => this.#scheduled(c, kind, prepared),
     };
+  }
+
+  /** Sends a stored step's message, and logs the step (docs/operations.md, "Where a trace's time goes"). */
+  #scheduled(c: Case, kind: MessageKind, prepared: PreparedMessage): void {
+    traceStep(this.book.logger, 'case.stored', () => ({
+      caseId: c.caseId,
+      traceId: c.traceId,
+      kind: kindName(kind),
+      messageId: prepared.messageId,
+    }));
+    prepared.schedule();
   }
 
   /**
@@ -617,56 +631,27 @@ export class OfficerCommands {
         ),
       ),
     };
-    const step = send ? this.#requestStep(c) : undefined;
-    let prepared: PreparedMessage | undefined;
+    let sent: StepBatch | undefined;
     let failure: unknown;
-    if (step) {
-      try {
-        prepared = this.deps.outbox.prepare({
-          recipient: c.peer,
-          kind: K.MESSAGE_KIND_TRACE_REQUEST,
-          body: encodeWorkflowBody(step.message),
-          correlationId: c.traceId,
-          orderKey: c.traceId,
-        });
-      } catch (error) {
-        failure = error;
-      }
-    }
-    if (step && prepared) {
-      const next = nextState(c.role, c.state, K.MESSAGE_KIND_TRACE_REQUEST, 'send');
-      // As a draft read back to be sent would be.
-      this.book.withPanel(c);
-      step.apply(c);
-      this.book.move(c, next, step.summary, prepared.messageId, 'local');
+    try {
+      sent = send ? this.#stepBatch(c, K.MESSAGE_KIND_TRACE_REQUEST, this.#requestStep(c)) : undefined;
+    } catch (error) {
+      failure = error;
     }
     // Only the case as it ends up is stored: a new one, with nothing stored before it to reindex.
     await this.deps.journal.write(
       [
         ...operations,
-        ...(prepared?.operations ?? []),
+        ...(sent?.operations ?? []),
         ...this.deps.store.cases.indexed(c, undefined),
         ...(cases[1] && previousStored ? this.deps.store.cases.indexed(cases[1], previousStored) : []),
       ],
-      [...created.audit, ...(prepared ? [...prepared.audit, caseAudit('case.changed', c)] : [])],
-      [
-        ...created.events,
-        ...(prepared
-          ? [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, step?.summary ?? '', prepared.messageId)]
-          : []),
-      ],
+      [...created.audit, ...(sent?.audit ?? [])],
+      [...created.events, ...(sent?.events ?? [])],
     );
     traceStep(this.book.logger, 'case.created', () => ({ caseId: c.caseId, traceId: c.traceId }));
     if (failure !== undefined) throw failure;
-    if (prepared) {
-      traceStep(this.book.logger, 'case.stored', () => ({
-        caseId: c.caseId,
-        traceId: c.traceId,
-        kind: kindName(K.MESSAGE_KIND_TRACE_REQUEST),
-        messageId: prepared.messageId,
-      }));
-      prepared.schedule();
-    }
+    sent?.stored();
     return c;
   }
 
@@ -745,13 +730,7 @@ export class OfficerCommands {
         NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED,
         [...prepared.audit, ...(carried?.audit ?? [])],
       );
-      traceStep(this.book.logger, 'case.stored', () => ({
-        caseId,
-        traceId: c.traceId,
-        kind: kindName(kind),
-        messageId: prepared.messageId,
-      }));
-      prepared.schedule();
+      this.#scheduled(c, kind, prepared);
       return c;
     });
   }
