@@ -139,13 +139,15 @@ export class AutomaticSteps {
     // The search does not wait for the acknowledgement: it runs while that is stored and sent.
     const searching =
       records && query && policy.autoAnswer && !c.answer && (acknowledging || awaitsAutomaticAnswer(c))
-        ? settled((async () => records.identify(query))())
+        ? (async () => records.identify(query))()
         : undefined;
+    // Awaited below only while the answer is still to be made; its failure is handled there.
+    searching?.catch(() => undefined);
     if (acknowledging) c = await this.commands.acknowledge(caseId);
     if (!awaitsAutomaticAnswer(c) || !policy.autoAnswer || !records || c.answer) return;
     let found: Identification = { records: [], incomplete: [], near: [] };
     try {
-      if (query) found = await (searching ? unsettled(searching) : records.identify(query));
+      if (query) found = await (searching ?? records.identify(query));
       traceStep(this.book.logger, 'auto.searched', step);
     } catch (error) {
       const failure = TracenetError.from(error);
@@ -270,21 +272,6 @@ export class AutomaticSteps {
       this.book.logger.warn({ err: error, caseId }, 'could not send the delay notice for unavailable records');
     }
   }
-}
-
-/** A promise that never rejects: started early, it is awaited (by {@link unsettled}) only if still needed. */
-function settled<T>(work: Promise<T>): Promise<{ value: T } | { error: unknown }> {
-  return work.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-}
-
-/** The value of a {@link settled} promise, or its error thrown. */
-async function unsettled<T>(outcome: Promise<{ value: T } | { error: unknown }>): Promise<T> {
-  const result = await outcome;
-  if ('error' in result) throw result.error;
-  return result.value;
 }
 
 /**
