@@ -7,7 +7,7 @@ import {
   type WeaponRecord,
   WeaponStatus,
 } from '@tracenet/proto';
-import { isCalendarDate } from '../messages/calendar-date.js';
+import { dayAfter, isCalendarDate } from '../messages/calendar-date.js';
 import { unsafeCharacter } from '../util/unsafe-text.js';
 import { DESTRUCTION_STATE, isEnumMember, ITEM_CATEGORY, SEIZURE_CIRCUMSTANCE } from './record-json.js';
 
@@ -31,7 +31,6 @@ export const DDR_LIMITS = {
 export const CERTIFICATE_ID = /^dc_[A-Za-z0-9_-]{22}$/;
 /** A unique mark applied at collection (ITI para 9): letters, digits, space and `-/._`, 1 to 64. */
 const UNIQUE_MARK = /^[A-Za-z0-9][A-Za-z0-9 \-/._]{0,63}$/;
-const DAY_MS = 86_400_000;
 
 /** The types of event that take a circumstance (SDG 16.4.2's seized, found, surrendered). */
 export const RETRIEVAL_EVENTS: readonly WeaponEventType[] = [
@@ -78,17 +77,6 @@ export interface DdrRuleOptions {
   readonly prefix: string;
 }
 
-let lastNow = Number.NaN;
-let lastTomorrow = '';
-/** The UTC day after `nowMs` (YYYY-MM-DD), remembered: an import checks every row against the same now. */
-function tomorrowOf(nowMs: number): string {
-  if (nowMs !== lastNow) {
-    lastTomorrow = new Date(nowMs + DAY_MS).toISOString().slice(0, 10);
-    lastNow = nowMs;
-  }
-  return lastTomorrow;
-}
-
 function checkEventCircumstance(r: Rules, event: WeaponEvent, p: string, i: number): void {
   if (event.circumstance === 0) return;
   const at = `${p}.events[${i}]`;
@@ -114,7 +102,7 @@ function checkEventCircumstance(r: Rules, event: WeaponEvent, p: string, i: numb
  * ```
  */
 export function ddrViolations(record: WeaponRecord, options: DdrRuleOptions): FieldViolation[] {
-  const latest = options.nowMs === undefined ? undefined : tomorrowOf(options.nowMs);
+  const latest = options.nowMs === undefined ? undefined : dayAfter(options.nowMs);
   const r = new Rules(latest);
   const p = options.prefix;
 

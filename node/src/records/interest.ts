@@ -1,4 +1,5 @@
 import { type FieldViolation, InterestCategory, type InterestReport } from '@tracenet/proto';
+import { dayAfter } from '../messages/calendar-date.js';
 import { isValidDate } from './validation.js';
 
 /** Size limits of an interest report. */
@@ -61,10 +62,7 @@ export function interestViolations(
       rule: 'date',
       message: `the date must be a calendar date YYYY-MM-DD, not ${JSON.stringify(report.date)}`,
     });
-  else if (
-    options.nowMs !== undefined &&
-    report.date > new Date(options.nowMs + 86_400_000).toISOString().slice(0, 10)
-  ) {
+  else if (options.nowMs !== undefined && report.date > dayAfter(options.nowMs)) {
     list.push({ field: `${p}.date`, rule: 'not_in_future', message: `the date ${report.date} is in the future` });
   }
   if (report.agency.trim() === '')

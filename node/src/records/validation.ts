@@ -6,7 +6,7 @@ import {
   type WeaponEvent,
   type WeaponRecord,
 } from '@tracenet/proto';
-import { isCalendarDate } from '../messages/calendar-date.js';
+import { dayAfter, isCalendarDate } from '../messages/calendar-date.js';
 import { Violations as SharedViolations, violationError as listError } from '../util/violations.js';
 import { ddrViolations } from './ddr-rules.js';
 import { normaliseSerial } from './normalise.js';
@@ -26,7 +26,6 @@ import {
 export const RECORD_ID = /^rec_[A-Za-z0-9_-]{22}$/;
 const COUNTRY = /^[A-Z]{3}$/;
 const MIN_YEAR = 1500;
-const DAY_MS = 86_400_000;
 
 /** Size limits of one record; they keep a record far below the gRPC message limit. */
 export const RECORD_LIMITS = {
@@ -127,16 +126,6 @@ export function isValidDate(value: string): boolean {
     dateCache.set(value, valid);
   }
   return valid;
-}
-
-let lastNow = Number.NaN;
-let lastTomorrow = '';
-function tomorrow(nowMs: number): string {
-  if (nowMs !== lastNow) {
-    lastNow = nowMs;
-    lastTomorrow = new Date(nowMs + DAY_MS).toISOString().slice(0, 10);
-  }
-  return lastTomorrow;
 }
 
 let lastYearNow = Number.NaN;
@@ -243,7 +232,7 @@ function checkCountryYears(
 export function recordViolations(record: WeaponRecord, options: RecordValidationOptions = {}): FieldViolation[] {
   const v = new Violations();
   const p = options.prefix ?? 'record';
-  const latestDate = options.nowMs === undefined ? undefined : tomorrow(options.nowMs);
+  const latestDate = options.nowMs === undefined ? undefined : dayAfter(options.nowMs);
   const maxYear = options.nowMs === undefined ? 9999 : yearOf(options.nowMs);
 
   if (record.recordId !== '' && !RECORD_ID.test(record.recordId))
