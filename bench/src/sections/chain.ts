@@ -143,21 +143,6 @@ function weapon(line: SupplyLine, i: number) {
   };
 }
 
-const event = (fields: Partial<WeaponRecord['events'][number]>) => ({
-  date: '',
-  place: '',
-  agency: '',
-  destination: '',
-  origin: '',
-  licence: '',
-  endUser: '',
-  details: '',
-  circumstance: 0,
-  undertaking: undefined,
-  type: 0,
-  ...fields,
-});
-
 /** Each state's record of weapon `i` of the line: imported from the one before, exported to the next (the last: stolen). */
 async function seed(federation: LocalFederation, line: SupplyLine, count: number): Promise<void> {
   for (let i = 0; i < count; i += 1) {
@@ -167,32 +152,32 @@ async function seed(federation: LocalFederation, line: SupplyLine, count: number
       const year = 2011 + at;
       const events = [
         from === undefined
-          ? event({
+          ? {
               type: E.WEAPON_EVENT_TYPE_MANUFACTURED,
               date: '2011-05-17',
               place: 'Herstal',
               agency: 'FN Herstal',
-            })
-          : event({
+            }
+          : {
               type: E.WEAPON_EVENT_TYPE_IMPORTED,
               date: `${year}-04-02`,
               origin: from,
               licence: `${state}-IMP-${i}`,
-            }),
+            },
         to === undefined
-          ? event({
+          ? {
               type: E.WEAPON_EVENT_TYPE_STOLEN,
               date: '2019-08-03',
               place: 'Nairobi',
               agency: 'Kenya Police Service',
-            })
-          : event({
+            }
+          : {
               type: E.WEAPON_EVENT_TYPE_EXPORTED,
               date: `${year}-09-14`,
               destination: to,
               licence: `${state}-EXP-${i}`,
               endUser: `importer in ${to}`,
-            }),
+            },
       ];
       await federation.node(state).records.call('putRecord', {
         record: WeaponRecord.fromPartial({
