@@ -62,12 +62,12 @@ export class Inbound {
    * closed, or the step is illegal in the case's state. Otherwise commits the acceptance and the
    * case change in one batch.
    */
-  async accept(message: InboundMessage, stored: CommitInbound): Promise<void> {
+  async accept(message: InboundMessage, store: CommitInbound): Promise<void> {
     const logger = this.book.logger;
     const step = () => ({ messageId: message.messageId, peer: message.sender, kind: message.kind });
     traceStep(logger, 'inbound.received', step);
     const commit: CommitInbound = async (...batch) => {
-      await stored(...batch);
+      await store(...batch);
       traceStep(logger, 'inbound.stored', step);
     };
     // Access control before content: a peer that may not open cases here learns nothing more.
@@ -95,7 +95,7 @@ export class Inbound {
       const c = await this.book.get(caseId);
       // What the stored version's index entries name (state, peer, deadline: fields the step
       // replaces, never changes in place): indexed against it, the case is not read a second time.
-      const stored: Case = { ...c };
+      const asStored: Case = { ...c };
       if (c.peer !== message.sender) throw unknown();
       const next = nextState(c.role, c.state, decoded.kind, 'receive');
       const summary = this.#applyInbound(c, decoded);
@@ -103,7 +103,7 @@ export class Inbound {
       const recirculation = this.#recirculationOfAnswer(c, decoded, message.messageId);
       const withFlags = await this.reexports.withFlags(c, decoded.kind, commit);
       await withFlags(
-        this.deps.store.cases.indexed(c, stored),
+        this.deps.store.cases.indexed(c, asStored),
         [caseAudit('case.changed', c), ...recirculation.audit],
         [caseEvent(NodeEventType.NODE_EVENT_TYPE_CASE_CHANGED, c, summary, message.messageId), ...recirculation.events],
       );
