@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initSodium } from '../../src/crypto/sodium.js';
 import { describeTally, exactlyOnce, figure, printFigures } from '../cluster/counting.js';
+import { seeded } from '../support/seeded.js';
 import { isAlive, type NodeProcess, ProcessBed, requireBuiltCli, until } from './processes.js';
 
 /**
@@ -22,18 +23,6 @@ const SEED =
   process.env.TRACENET_CHAOS_SEED === 'random'
     ? Math.floor(Math.random() * 2 ** 31)
     : Number(process.env.TRACENET_CHAOS_SEED ?? CI_SEED);
-
-/** mulberry32: a small seeded generator, enough to replay a run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe(`process tier: SIGKILL at ${KILLS} random points under load (seed ${SEED})`, () => {
   const bed = new ProcessBed();

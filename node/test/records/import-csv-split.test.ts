@@ -1,6 +1,7 @@
 import type { WeaponRecord } from '@tracenet/proto';
 import { describe, expect, it } from 'vitest';
 import { type ImportProgressReport, importRecords, type RecordSink } from '../../src/records/import.js';
+import { seeded } from '../support/seeded.js';
 import { GENERATED_CSV_HEADER, generatedRow, NOW } from './support.js';
 
 /**
@@ -12,18 +13,6 @@ import { GENERATED_CSV_HEADER, generatedRow, NOW } from './support.js';
  */
 
 const COLUMNS = GENERATED_CSV_HEADER.split(',');
-
-/** A small seeded generator (mulberry32), so that a failing file can be made again from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(next: () => number, items: readonly T[]): T {
   return items[Math.floor(next() * items.length)] as T;
@@ -46,7 +35,7 @@ function cell(next: () => number): string {
 }
 
 function file(seed: number): { body: string; maxRowBytes: number } {
-  const next = random(seed);
+  const next = seeded(seed);
   const rows: string[] = [];
   const count = 1 + Math.floor(next() * 40);
   for (let i = 0; i < count; i += 1) {
@@ -96,7 +85,7 @@ async function outcome(text: string, maxRowBytes: number, seed: number) {
       bytesProcessed: _,
       importId: __,
       ...summary
-    } = await importRecords(chunks(text, random(seed)), {
+    } = await importRecords(chunks(text, seeded(seed)), {
       format: 'csv',
       records: sink,
       nowMs: NOW,
