@@ -427,6 +427,39 @@ describe('outbox', () => {
     await expectSentWithReceipt(fra.node, bel.node, second);
   });
 
+  it('takes a first attempt from the entry just stored while its peer is up, and from the store when it was queued while the peer was down', async () => {
+    const scheduler = logicalTime();
+    const { transport, fra, accepted } = await fraToBel(scheduler);
+    const { queue } = fra.node.store.outbox;
+    const get = queue.get.bind(queue);
+    const read: string[] = [];
+    queue.get = async (messageId) => {
+      read.push(messageId);
+      return get(messageId);
+    };
+    // The first attempt's receipt comes back spoiled: the lane goes down until the backoff.
+    let spoil = 1;
+    transport.alterReceipt = (receipt) => {
+      if (spoil <= 0) return receipt;
+      spoil -= 1;
+      return { ...receipt, signature: Buffer.alloc(receipt.signature.length) };
+    };
+    const first = await enqueueNotice(fra.node, 'BEL');
+    await waitFor(() => backoffWaiting(scheduler) !== undefined, 5000, 'the lane down after the spoiled receipt');
+    const whileDown = await enqueueNotice(fra.node, 'BEL');
+    await fireBackoff(scheduler);
+    await waitFor(() => accepted.includes(whileDown), 5000, 'both delivered once the lane is up');
+    const whileUp = await enqueueNotice(fra.node, 'BEL');
+    await waitFor(() => accepted.includes(whileUp), 5000, 'the third delivered');
+
+    // The first attempt of `first` came from memory, its retry from the store; `whileDown` was not
+    // kept in memory (its peer was down); `whileUp` was.
+    expect(read.filter((id) => id === first)).toHaveLength(1);
+    expect(read.filter((id) => id === whileDown)).toHaveLength(1);
+    expect(read.filter((id) => id === whileUp)).toHaveLength(0);
+    expect(accepted).toEqual([first, whileDown, whileUp]);
+  });
+
   it('moves a message answered with a REJECTED receipt to failed', async () => {
     const scheduler = logicalTime();
     const transport = new RecordingTransport();

@@ -67,10 +67,10 @@ export interface OutboundMessage {
 type OutboxEntry = OutboxRecord;
 
 /**
- * Most entries kept in memory for their first attempt (see `#fresh`): a peer that is down for a
- * long time does not make the outbox hold every queued body.
+ * Most bytes of bodies kept in memory for their first attempt (see `#fresh`): a burst of large
+ * requests (each up to `envelope.maxBytes`) does not make the outbox hold them all twice.
  */
-const FRESH_ENTRIES = 256;
+const FRESH_BYTES = 8 * 1024 * 1024;
 
 /** Per-peer sending state, in memory only. */
 interface Lane {
@@ -113,6 +113,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
    * attempt count changes there).
    */
   readonly #fresh = new Map<string, OutboxEntry>();
+  /** Bytes of the bodies (base64) in `#fresh`. */
+  #freshBytes = 0;
   readonly #logger: Logger;
   #running = false;
   #seq = 0;
@@ -303,8 +305,25 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     };
   }
 
+  /**
+   * Keeps a just-stored entry for its first attempt, unless its peer is down (the attempt waits
+   * for the backoff, and reads the store then) or the entries kept already hold `FRESH_BYTES`.
+   */
   #keepFresh(entry: OutboxEntry): void {
-    if (this.#fresh.size < FRESH_ENTRIES) this.#fresh.set(entry.messageId, entry);
+    if (this.#lanes.get(entry.recipient)?.down === true) return;
+    if (this.#freshBytes + entry.body.length > FRESH_BYTES) return;
+    this.#fresh.set(entry.messageId, entry);
+    this.#freshBytes += entry.body.length;
+  }
+
+  /** The entry kept for this first attempt, if any, no longer kept. */
+  #takeFresh(messageId: string): OutboxEntry | undefined {
+    const entry = this.#fresh.get(messageId);
+    if (entry) {
+      this.#fresh.delete(messageId);
+      this.#freshBytes -= entry.body.length;
+    }
+    return entry;
   }
 
   #queue(recipient: string, messageId: string, orderKey: string, urgent: boolean): void {
@@ -404,9 +423,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     };
     traceStep(this.#logger, 'outbox.attempt', () => ({ messageId }));
     try {
-      const fresh = this.#fresh.get(messageId);
-      this.#fresh.delete(messageId);
-      const stored = fresh ?? (await this.deps.store.outbox.queue.get(messageId));
+      const stored = this.#takeFresh(messageId) ?? (await this.deps.store.outbox.queue.get(messageId));
       done = !stored || (await this.#send(lane, stored, probe, release));
     } catch (error) {
       this.#logger.error({ err: error, messageId }, 'outbox attempt failed unexpectedly');
