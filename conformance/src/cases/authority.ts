@@ -1357,7 +1357,9 @@ export const OUTBOUND_CASES: ConformanceCase[] = [
     async run(ctx) {
       const impostor = await PeerHost.start(ctx.target, { replayWindowMs: ctx.settings.replayWindowMs });
       try {
-        const peer = impostor.createPeer();
+        // Its id comes from the suite's host, which knows every id pinned so far; the impostor host
+        // does not know the ids pinned after it started, so one of its own could be taken later.
+        const peer = impostor.createPeer({ participantId: ctx.host.freshId() });
         // The card pins the suite's usual certificate; the server at its endpoint presents another one.
         const pinned = ctx.host.tls.certificateDer;
         const card = peer.makeCard(peer.keys, {
