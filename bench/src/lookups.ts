@@ -1,4 +1,5 @@
 /** Point lookups of the records benchmark (section 3), shared by its two kinds of child process. */
+import { execFileSync } from 'node:child_process';
 import type { TracenetNode } from '@tracenet/node';
 import { manufacturerOf, serialOf } from './dataset.js';
 
@@ -36,8 +37,10 @@ export async function pointLookups(node: TracenetNode, rows: number, from: numbe
 /**
  * Waits until LevelDB's background compaction has settled: this process, which does nothing else
  * meanwhile, used less than 20 ms of CPU (2 % of a core) in each of two seconds in a row (at most
- * ten minutes). Returns the seconds waited. (LevelDB's compaction statistics only change when a
- * compaction ends, so they can stay still for seconds while a large one runs.)
+ * ten minutes); then until what it wrote is on disk (`sync`: with `store.sync` off, hundreds of
+ * megabytes are still in the page cache, and the kernel writing them back stalls reads of the
+ * files for milliseconds at a time). Returns the seconds waited. (LevelDB's compaction statistics
+ * only change when a compaction ends, so they can stay still for seconds while a large one runs.)
  */
 export async function compactionSettled(): Promise<number> {
   const started = performance.now();
@@ -48,5 +51,6 @@ export async function compactionSettled(): Promise<number> {
     const used = process.cpuUsage(cpu);
     quietSeconds = (used.user + used.system) / 1000 < 20 ? quietSeconds + 1 : 0;
   }
+  execFileSync('sync');
   return (performance.now() - started) / 1000 - quietSeconds;
 }

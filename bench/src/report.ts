@@ -50,7 +50,14 @@ requests/s at concurrency 16 at least 0.6. The bench process's own CPU per reque
 loop, \`process.cpuUsage()\`) is printed beside each figure: it shares the two cores with the server, so the ratio
 depends on it (measured on 2026-12-05: 100–150 µs per request at concurrency 16, 300–570 µs at concurrency 1).
 
-**Where the secure server's CPU goes** (\`perf record -F 1999 -g\` on the node process with \`--perf-basic-prof\`, the
+**The machine matters.** The paragraphs below up to "The floor" were measured on an AMD EPYC machine of 2 cores
+(2026-12-04 and 05); the tables of this page come from the machine named at the top. On an Intel Xeon of 2.1 GHz
+(2026-12-05, idle, Node's \`crypto\` and libsodium-wrappers as installed here) Ed25519 costs two to three times as much:
+in isolation, verifying a 1.2 kB envelope took 196–223 µs with libsodium-wrappers and 140–194 µs with OpenSSL, and an
+OpenSSL signature 44–67 µs, against 68–75, 57–61 and 23 µs on the AMD machine; the echo server spent 110–142 µs per
+request there in four runs, against 48–83.
+
+**Where the secure server's CPU goes** on the AMD machine (\`perf record -F 1999 -g\` on the node process with \`--perf-basic-prof\`, the
 measured part of a concurrency-16 run on 2026-12-05, after the changes below; the machine was shared, load ≈ 12, and
 the run cost ≈ 450 µs per request; each share below is of that): Ed25519 verification of the envelope (libsodium-wrappers,
 WASM) 17 % ≈ 75 µs; gRPC, HTTP/2 and TLS 19 % ≈ 86 µs (the echo server spent 48–83 µs per request in all, in the same runs); V8's background threads (optimizing compiler still busy in a process a few seconds old, concurrent GC) 13 % ≈
@@ -75,13 +82,25 @@ and 3,003 and 2,762 requests/s at concurrency 16, against 492 µs and 2,087 requ
 the echo server stayed at 49–56 µs and 9,050–10,012 requests/s, so the requests/s ratio went from 0.25 to 0.30 and the
 CPU ratio from 8.9× to 5.3–5.5×.
 
-**The floor.** Ed25519 verification plus the receipt (≈ 100 µs here) and the node's gRPC/TLS work (≈ 86 µs) already
+**On the Intel machine** (the same profile, concurrency 16, idle, load 0.85; 917 µs of CPU per request in that run,
+11,767 samples, each share below of that): the envelope's Ed25519 verification 28 % ≈ 254 µs; Node's HTTP/2 and TLS
+11 % ≈ 98 µs, grpc-js 6 % ≈ 59 µs and the kernel's network work 1 % ≈ 10 µs (the echo server spent 142 µs per request
+in all, in that run); the receiver's own code (parsing, checks, the inbox record) 9 % ≈ 83 µs; LevelDB on its threads
+(write, fsync, compaction) 8 % ≈ 75 µs and on the main thread 2 % ≈ 22 µs; Ed25519 signatures (the receipt, and the
+audit head shared by a group) 7 % ≈ 63 µs; protobuf 4 % ≈ 40 µs; the audit journal 4 % ≈ 33 µs; BLAKE2b 2 % ≈ 20 µs;
+JSON 2 % ≈ 20 µs; the head file's write and fdatasync 1.5 % ≈ 14 µs; garbage collection 3.5 % ≈ 32 µs; V8's runtime,
+promises and the event loop 6.5 % ≈ 60 µs; the rest 4 %. The same build gave 685–897 µs per request at concurrency 16
+in three runs that day, against 126–131 µs for the echo server.
+
+**The floor.** On the AMD machine, Ed25519 verification plus the receipt (≈ 100 µs) and the node's gRPC/TLS work (≈ 86 µs) already
 come to ≈ 190 µs, 2.3–3.9× the echo server's 48–83 µs per request in the same runs: 3× leaves next to nothing for
 the rest, where the fsync'd LevelDB batch, the audit entry and head, JSON, protobuf, allocation and V8 cost ≈ 260 µs
-in the profile above. The requests/s ratio of 0.6 needs the secure server at ≈ 200–250 µs per request on its one core while
+in the profile above. On the Intel machine the envelope's verification (≈ 200 µs), the receipt's signature (≈ 50 µs) and
+the transport the echo server pays too (126–142 µs) come to ≈ 380 µs, 3× the echo server, before the envelope is
+decrypted, digested, checked or stored: there the target is at the floor of the crypto and the transport alone. The requests/s ratio of 0.6 needs the secure server at ≈ 200–250 µs per request on its one core while
 the client uses the other.
-Not done: Ed25519 *verification* by Node's \`crypto\` (57–61 µs vs 68–75 µs for libsodium in isolation, ≈ 15 µs per
-request) — OpenSSL accepts signatures whose R, or keys, are of small order, which libsodium refuses (checked on 2026-12-05: with
+Not done: Ed25519 *verification* by Node's \`crypto\` (57–61 µs vs 68–75 µs for libsodium in isolation on the AMD
+machine, ≈ 15 µs per request; 140–194 vs 196–223 µs on the Intel one, too little to reach 3× there either) — OpenSSL accepts signatures whose R, or keys, are of small order, which libsodium refuses (checked on 2026-12-05: with
 the identity point as key and R and S = 0, OpenSSL verifies any message, libsodium refuses), so it needs those checks
 added and proven equal on crafted inputs before it can replace libsodium here; crypto or whole requests in a
 worker thread or second process (the other core is the load generator's). Earlier (2026-11-27) tried and not kept:
@@ -139,8 +158,11 @@ A generated CSV file is imported with \`importRecords\` (the code behind \`trace
 audit entries. Then, through the node's \`Registry\`: point lookups (\`findExact\`, manufacturer + serial of a random
 row, one at a time) twice: right after the import, while LevelDB still compacts what it wrote, and in steady state, once
 LevelDB's compaction has settled (the process, which does nothing else meanwhile, used under 2 % of a core for two
-seconds in a row) and after 1,000 warm-up lookups of other rows (a registry in service is read all the time, so its
-caches are warm; the 1 ms target applies to this figure). Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
+seconds in a row), what it wrote is on disk (\`sync\`) and after 1,000 warm-up lookups of other rows (a registry in service is read all the time, so its
+caches are warm; the 1 ms target applies to this figure). The \`sync\` is new: with \`store.sync\` off the import
+leaves its store's last few hundred megabytes in the page cache, and while the kernel wrote them back the settled p99
+was 2.2 and 2.6 ms in two full runs (0.2 and 0.5 ms with \`store.sync\` on in the same runs); with it, 0.45 ms
+(Intel machine, 2026-12-05, one run). Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
 1,000 serials of its literal prefix) and a leading-wildcard search (\`*12345\`: scans the serial index from its start, capped at 100,000
 entries by design).
 
@@ -180,7 +202,11 @@ that — runs on its one JavaScript thread, which is busy nearly all the time: 1
 records/s run (29 s of CPU with LevelDB's threads), and 27 µs busy per record (7 % idle) in a profile at load 8, of which
 the store's own part (JSON of the values, building the batch) is about 3 µs. Everything but LevelDB's own writing runs on that thread, one batch being written while
 the next is parsed, so the import stays near 0.3 of the store alone until that work is halved again or spread over both
-cores. A larger young
+cores — and there is little of a second core to spread it on: the store alone keeps 1.5–1.9 cores busy at its rate (8–10
+µs of CPU per 5.2 µs of wall time), so at 0.6 of that rate LevelDB would take about one core and the import's own work
+would have to fit in the other at under 9 µs per record, a third of its cost now. On the Intel machine (2026-12-05, idle,
+four runs) the ratio was the same, 0.28–0.35: 29,247–32,272 records/s against 89,924–103,272 for the store alone,
+54–59 µs of CPU per record. A larger young
 generation (\`--max-semi-space-size=64\`) halved the collector's share but raised the peak RSS to 376 MiB (flat memory is a
 target), so it was not kept. Parsing in a worker thread was tried before and dropped (docs/adr/0005-records-storage.md).
 
@@ -332,9 +358,15 @@ commit of section 1 included; 2026-12-05, load 0.5–2.8, this section alone): t
 ms, five hops p50 64.6–70.2 ms, p99 83.8–101.2 ms in four runs, against two hops p50 44.6 ms, p99 165.6 ms before issue
 20 (2026-12-05, load 0.9, polled every 2 ms). In the two full runs with \`--scale\` the same day, where this section
 comes right after the 10M import, the p99 was higher: 55.6 and 61.5 ms for two hops, 106.8 and 201.8 ms for five (p50
-26.9 and 29.2, 66.0 and 71.1 ms): a few chains stalled. The likely cause, not proven: the records section deletes its
-stores (2.6 GB) just before, and this machine's root file system is mounted with \`discard\`, so the freed blocks are
-trimmed on the virtual disk while the chains' fsyncs wait; \`sync\` before the section did not remove it. The median traced two-hop chain above takes about 40 ms: six
+26.9 and 29.2, 66.0 and 71.1 ms): a few chains stalled. The cause suspected then — the records section deletes its
+stores just before, and the root file system is mounted with \`discard\` — did not hold up: deleting 4 GB of files
+and then \`sync\` took 1.4 s and left no discard in flight (/proc/diskstats), and every section starts after \`sync\`.
+Those runs measured 50 chains, whose p99 is the slowest chain; the section now runs 200, whose p99 is the third
+slowest. On the Intel machine of this page (2026-12-05, idle, one full run) every step takes about twice as long as on
+the AMD machine — the traced chains below, 59.6 and 143.7 ms, against about 40 and 83 ms there — and the two-hop p99
+is twice the target: there a hop is CPU on all three processes (four commits, three \`Deliver\` calls whose
+verification alone is ≈ 0.2 ms each, section 1), not waiting (an fdatasync there took 0.14 ms at p50, 1.7 ms at p99).
+The median traced two-hop chain on the AMD machine took about 40 ms: six
 \`Deliver\` calls of 4–6 ms from sealed to stored, FRA's two API calls (about 1.5 ms from the commit to the reply) and
 the records search of each automatic answer (about 1.3 ms) are nearly all of it. Not tried: sending the answer in the
 same \`Deliver\` as the acknowledgement (a wire change).`;
@@ -419,8 +451,8 @@ kept open, group commit; signatures by Node's \`crypto\`), 193 participants, two
 load 1.6–2.2): on loopback p50 158.8 and 148.9 ms, p99 252.8 and 207.9 ms; with 150 ms added per round trip p50 297.7
 and 282.7 ms, p99 346.7 and 350.6 ms; asker 92–97 ms and responders 155–174 ms of CPU per lookup. Against p50 309 and
 p99 585 ms before issue 20 (2026-12-05, load 0.5, four responder processes), the loopback p99 is now at the 250 ms
-target, inside the spread between runs (30 lookups: the p99 is nearly the slowest one); the floor above (CPU on two
-cores) is most of the p50.
+target, inside the spread between runs (those runs measured 30 lookups, whose p99 is the slowest one; the section now
+measures 100, whose p99 is the second slowest); the floor above (CPU on two cores) is most of the p50.
 
 Tried and not kept (no gain shown; all at load 10–21, 193 participants): sealing, auditing and sending the queries
 sixteen peers at a time — p50 386 and 403 ms against 517 and 375 ms, asker CPU 118 and 104 ms against 106 and 99 ms;
@@ -529,6 +561,9 @@ by hand: run \`npm run bench\` again. The raw figures are in \`bench/results.jso
   their parts of this page only, e.g. \`npm run bench -- --only console --docs\`).
 - The ceilings of the stack on this kind of machine (grpc-js, libsodium-wrappers, LevelDB) are in the environment notes;
   the sections below compare against them where it matters.
+- The prose of the sections gives figures of earlier runs, most of them on an AMD EPYC machine of 2 cores (2026-12-04
+  and 05): on the Intel Xeon of 2.1 GHz the same build takes about twice as long per request, chain, lookup and
+  imported row, and Ed25519 two to three times (section 1). Compare the tables with the prose only as ratios.
 
 ## Targets
 
