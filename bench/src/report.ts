@@ -160,9 +160,13 @@ row, one at a time) twice: right after the import, while LevelDB still compacts 
 LevelDB's compaction has settled (the process, which does nothing else meanwhile, used under 2 % of a core for two
 seconds in a row), what it wrote is on disk (\`sync\`) and after 1,000 warm-up lookups of other rows (a registry in service is read all the time, so its
 caches are warm; the 1 ms target applies to this figure). The \`sync\` is new: with \`store.sync\` off the import
-leaves its store's last few hundred megabytes in the page cache, and while the kernel wrote them back the settled p99
-was 2.2 and 2.6 ms in two full runs (0.2 and 0.5 ms with \`store.sync\` on in the same runs); with it, 0.45 ms
-(Intel machine, 2026-12-05, one run). Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
+leaves its store's last few hundred megabytes in the page cache, and the settled p99 of that run was 2.2 and 2.6 ms in
+two full runs (0.2 and 0.5 ms with \`store.sync\` on in the same runs), so the kernel's writeback was suspected; with the
+\`sync\` it was 0.45 ms in one run and 3.5 ms in the next (Intel machine, 2026-12-05): the writeback is not the cause,
+or not the only one. Not explained: in the last four runs the sync-off store's settled p99 was 2.2, 2.6, 0.45 and
+3.5 ms, the sync-on store's 0.23, 0.51, 0.85 and 0.25 ms, with alike p50s (0.05–0.2 ms); the same sync-off store
+opened again in a fresh process (side by side, below) gave 0.14, 1.6 and 0.3 ms in the runs with a 10M store, so
+part of it belongs to the process that has just imported, not to the store. Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
 1,000 serials of its literal prefix) and a leading-wildcard search (\`*12345\`: scans the serial index from its start, capped at 100,000
 entries by design).
 
@@ -205,7 +209,7 @@ the next is parsed, so the import stays near 0.3 of the store alone until that w
 cores — and there is little of a second core to spread it on: the store alone keeps 1.5–1.9 cores busy at its rate (8–10
 µs of CPU per 5.2 µs of wall time), so at 0.6 of that rate LevelDB would take about one core and the import's own work
 would have to fit in the other at under 9 µs per record, a third of its cost now. On the Intel machine (2026-12-05, idle,
-four runs) the ratio was the same, 0.28–0.35: 29,247–32,272 records/s against 89,924–103,272 for the store alone,
+six runs) the ratio was the same, 0.28–0.35: 29,247–32,272 records/s against 89,924–103,272 for the store alone,
 54–59 µs of CPU per record. A larger young
 generation (\`--max-semi-space-size=64\`) halved the collector's share but raised the peak RSS to 376 MiB (flat memory is a
 target), so it was not kept. Parsing in a worker thread was tried before and dropped (docs/adr/0005-records-storage.md).
@@ -452,7 +456,10 @@ load 1.6–2.2): on loopback p50 158.8 and 148.9 ms, p99 252.8 and 207.9 ms; wit
 and 282.7 ms, p99 346.7 and 350.6 ms; asker 92–97 ms and responders 155–174 ms of CPU per lookup. Against p50 309 and
 p99 585 ms before issue 20 (2026-12-05, load 0.5, four responder processes), the loopback p99 is now at the 250 ms
 target, inside the spread between runs (those runs measured 30 lookups, whose p99 is the slowest one; the section now
-measures 100, whose p99 is the second slowest); the floor above (CPU on two cores) is most of the p50.
+measures 100, whose p99 is the second slowest); the floor above (CPU on two cores) is most of the p50. On the Intel
+machine of this page (one full run, idle) the asker took 165–170 ms and the responders 261–265 ms of CPU per lookup at
+193 participants, so the floor on its two cores is ≈ 215 ms; the loopback p50 was 262 ms and the p99 452 ms: there
+the simulated participants' work alone leaves no room under the 250 ms target for the tail.
 
 Tried and not kept (no gain shown; all at load 10–21, 193 participants): sealing, auditing and sending the queries
 sixteen peers at a time — p50 386 and 403 ms against 517 and 375 ms, asker CPU 118 and 104 ms against 106 and 99 ms;
