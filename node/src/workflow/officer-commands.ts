@@ -297,8 +297,11 @@ export class OfficerCommands {
    * acknowledgement cannot be queued: the automatic steps then acknowledge as before.
    */
   acknowledgeOnReceipt(c: Case): StepBatch | undefined {
+    const kind = K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT;
+    const step = this.#acknowledgementStep(c, '');
+    let prepared: PreparedMessage;
     try {
-      return this.#stepBatch(c, K.MESSAGE_KIND_TRACE_ACKNOWLEDGEMENT, this.#acknowledgementStep(c, ''));
+      prepared = this.#prepare(c, kind, step.message);
     } catch (error) {
       this.book.logger.warn(
         { err: error, caseId: c.caseId },
@@ -306,27 +309,32 @@ export class OfficerCommands {
       );
       return undefined;
     }
+    return this.#stepBatch(c, kind, step, prepared);
+  }
+
+  /** A step's message to the case's peer, in the trace's order; throws when it cannot be queued (too large). */
+  #prepare(c: Case, kind: MessageKind, message: WorkflowBody): PreparedMessage {
+    return this.deps.outbox.prepare({
+      recipient: c.peer,
+      kind,
+      body: encodeWorkflowBody(message),
+      correlationId: c.traceId,
+      orderKey: c.traceId,
+    });
   }
 
   /**
-   * Queues a step's message and moves `c` as the step does, as a case read back to take the step
+   * Moves `c` as the step whose message is `prepared` does, as a case read back to take the step
    * would be; returns what the batch that stores `c` adds (the message, the step's audit entries
-   * and node event) and what to call once it is stored. Throws, with `c` unchanged, when the
-   * message cannot be queued.
+   * and node event) and what to call once it is stored.
    */
   #stepBatch(
     c: Case,
     kind: MessageKind,
-    step: { message: WorkflowBody; summary: string; apply: (c: Case) => void },
+    step: { summary: string; apply: (c: Case) => void },
+    prepared: PreparedMessage,
   ): StepBatch {
     const next = nextState(c.role, c.state, kind, 'send');
-    const prepared = this.deps.outbox.prepare({
-      recipient: c.peer,
-      kind,
-      body: encodeWorkflowBody(step.message),
-      correlationId: c.traceId,
-      orderKey: c.traceId,
-    });
     this.book.withPanel(c);
     step.apply(c);
     this.book.move(c, next, step.summary, prepared.messageId, 'local');
@@ -631,13 +639,16 @@ export class OfficerCommands {
         ),
       ),
     };
-    let sent: StepBatch | undefined;
+    const kind = K.MESSAGE_KIND_TRACE_REQUEST;
+    const step = send ? this.#requestStep(c) : undefined;
+    let prepared: PreparedMessage | undefined;
     let failure: unknown;
     try {
-      sent = send ? this.#stepBatch(c, K.MESSAGE_KIND_TRACE_REQUEST, this.#requestStep(c)) : undefined;
+      prepared = step && this.#prepare(c, kind, step.message);
     } catch (error) {
       failure = error;
     }
+    const sent = step && prepared ? this.#stepBatch(c, kind, step, prepared) : undefined;
     // Only the case as it ends up is stored: a new one, with nothing stored before it to reindex.
     await this.deps.journal.write(
       [
@@ -714,13 +725,7 @@ export class OfficerCommands {
         );
         return c;
       }
-      const prepared = this.deps.outbox.prepare({
-        recipient: c.peer,
-        kind,
-        body: encodeWorkflowBody(message),
-        correlationId: c.traceId,
-        orderKey: c.traceId,
-      });
+      const prepared = this.#prepare(c, kind, message);
       apply(c);
       const carried = decision.carried;
       this.book.move(c, next, `${summary}${carried?.suffix ?? ''}`, prepared.messageId, 'local');
