@@ -124,11 +124,11 @@ const SETTLE_TURNS = 20;
 export class ManualScheduler extends ManualClock implements Scheduler {
   readonly #timers = new Map<number, Pending>();
   #nextId = 1;
-  #seed: number;
+  readonly #random: () => number;
 
   constructor(start?: number, options: { seed?: number } = {}) {
     super(start);
-    this.#seed = options.seed ?? 0x2f6b_1a3d;
+    this.#random = seededRandom(options.seed ?? 0x2f6b_1a3d);
   }
 
   setTimeout(callback: () => void, ms: number): Timer {
@@ -143,13 +143,8 @@ export class ManualScheduler extends ManualClock implements Scheduler {
     return sleepOn(this, ms, signal);
   }
 
-  /** Mulberry32 over the seed. */
   random(): number {
-    this.#seed = (this.#seed + 0x6d2b79f5) | 0;
-    let t = this.#seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    return this.#random();
   }
 
   randomBytes(size: number): Buffer {
@@ -216,4 +211,25 @@ function byDue(a: Pending, b: Pending): number {
 
 async function settle(): Promise<void> {
   for (let i = 0; i < SETTLE_TURNS; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * mulberry32: numbers in [0, 1) from a seed, the same sequence for the same seed (logical time's
+ * randomness, and randomised tests that print their seed to be replayed).
+ *
+ * @example
+ * ```ts
+ * const next = seededRandom(42);
+ * const roll = Math.floor(next() * 6) + 1;
+ * ```
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

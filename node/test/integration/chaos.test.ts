@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initSodium } from '../../src/crypto/sodium.js';
 import { describeTally, exactlyOnce, figure, printFigures } from '../cluster/counting.js';
-import { seeded } from '../support/seeded.js';
+import { seededRandom } from '../../src/util/scheduler.js';
 import { isAlive, type NodeProcess, ProcessBed, requireBuiltCli, until } from './processes.js';
 
 /**
@@ -41,7 +41,7 @@ describe(`process tier: SIGKILL at ${KILLS} random points under load (seed ${SEE
   });
 
   it('delivers every receipted notice exactly once, both ways, through 20 kills of sender or receiver', async () => {
-    const random = seeded(SEED);
+    const random = seededRandom(SEED);
     const ids = ['FRA', 'BEL'] as const;
     const dirs = new Map<string, string>(await Promise.all(ids.map(async (id) => [id, await bed.init(id)] as const)));
     const nodes = new Map<string, NodeProcess>();

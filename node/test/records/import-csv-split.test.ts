@@ -1,7 +1,7 @@
 import type { WeaponRecord } from '@tracenet/proto';
 import { describe, expect, it } from 'vitest';
 import { type ImportProgressReport, importRecords, type RecordSink } from '../../src/records/import.js';
-import { seeded } from '../support/seeded.js';
+import { seededRandom } from '../../src/util/scheduler.js';
 import { GENERATED_CSV_HEADER, generatedRow, NOW } from './support.js';
 
 /**
@@ -35,7 +35,7 @@ function cell(next: () => number): string {
 }
 
 function file(seed: number): { body: string; maxRowBytes: number } {
-  const next = seeded(seed);
+  const next = seededRandom(seed);
   const rows: string[] = [];
   const count = 1 + Math.floor(next() * 40);
   for (let i = 0; i < count; i += 1) {
@@ -85,7 +85,7 @@ async function outcome(text: string, maxRowBytes: number, seed: number) {
       bytesProcessed: _,
       importId: __,
       ...summary
-    } = await importRecords(chunks(text, seeded(seed)), {
+    } = await importRecords(chunks(text, seededRandom(seed)), {
       format: 'csv',
       records: sink,
       nowMs: NOW,
