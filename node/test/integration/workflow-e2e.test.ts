@@ -77,11 +77,17 @@ function request(serial: string, reference: string): TraceRequest {
 }
 
 /** Polls a case until it is in one of `states`. */
-async function until(node: LocalNode, caseId: string, states: readonly CaseState[], timeoutMs = 15_000): Promise<Case> {
+async function until(
+  node: LocalNode,
+  caseId: string,
+  done: readonly CaseState[] | ((c: Case) => boolean),
+  timeoutMs = 15_000,
+): Promise<Case> {
+  const ready = typeof done === 'function' ? done : (c: Case) => done.includes(c.state);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const c = (await node.cases.call('getCase', { caseId })).case as Case;
-    if (states.includes(c.state)) return c;
+    if (ready(c)) return c;
     if (Date.now() > deadline)
       throw new Error(
         `${node.participantId} ${caseId} stayed ${S[c.state]}: ${c.timeline.map((t) => t.summary).join(' | ')}`,
@@ -135,14 +141,10 @@ describe('ITI workflow across separate node processes', () => {
       send: true,
     });
     const mine = await until(fra, (c as Case).caseId, [S.CASE_STATE_ACKNOWLEDGED]);
-    let theirs = await caseOfTrace(bel, mine.traceId, [S.CASE_STATE_ACKNOWLEDGED]);
+    const acknowledged = await caseOfTrace(bel, mine.traceId, [S.CASE_STATE_ACKNOWLEDGED]);
     // The acknowledgement is stored with the request (12.5); the note follows once the records were searched.
     const note = 'no exact record match; waiting for an officer';
-    const deadline = Date.now() + 15_000;
-    while (!summaries(theirs).includes(note) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      theirs = (await bel.cases.call('getCase', { caseId: theirs.caseId })).case as Case;
-    }
+    const theirs = await until(bel, acknowledged.caseId, (c) => summaries(c).includes(note));
     expect(summaries(theirs)).toContain(note);
     return { mine, theirs };
   };
