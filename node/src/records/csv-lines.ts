@@ -36,7 +36,8 @@ export function bomLength(bytes: Buffer): number {
  * empty line (csv-parse skips it); undefined when the line is not that simple.
  */
 export function splitLine(bytes: Buffer, start: number, end: number): string[] | undefined {
-  if (bytes.indexOf(0x0d, start) !== -1 && bytes.indexOf(0x0d, start) < end) return undefined;
+  const cr = bytes.indexOf(0x0d, start);
+  if (cr !== -1 && cr < end) return undefined;
   if (end === start) return [];
   const text = bytes.toString('utf8', start, end);
   if (!text.includes('"')) return text.split(',');
