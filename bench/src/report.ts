@@ -54,8 +54,8 @@ depends on it (measured on 2026-12-05: 100–150 µs per request at concurrency 
 (2026-12-04 and 05); the tables of this page come from the machine named at the top. On an Intel Xeon of 2.1 GHz
 (2026-12-05, idle, Node's \`crypto\` and libsodium-wrappers as installed here) Ed25519 costs two to three times as much:
 in isolation, verifying a 1.2 kB envelope took 196–223 µs with libsodium-wrappers and 140–194 µs with OpenSSL, and an
-OpenSSL signature 44–67 µs, against 68–75, 57–61 and 23 µs on the AMD machine; the echo server spent 110–142 µs per
-request there in four runs, against 48–83.
+OpenSSL signature 44–67 µs, against 68–75, 57–61 and 23 µs on the AMD machine; the echo server spent 126–142 µs per
+request at concurrency 16 there in three runs, against 48–83.
 
 **Where the secure server's CPU goes** on the AMD machine (\`perf record -F 1999 -g\` on the node process with \`--perf-basic-prof\`, the
 measured part of a concurrency-16 run on 2026-12-05, after the changes below; the machine was shared, load ≈ 12, and
@@ -89,8 +89,8 @@ in all, in that run); the receiver's own code (parsing, checks, the inbox record
 (write, fsync, compaction) 8 % ≈ 75 µs and on the main thread 2 % ≈ 22 µs; Ed25519 signatures (the receipt, and the
 audit head shared by a group) 7 % ≈ 63 µs; protobuf 4 % ≈ 40 µs; the audit journal 4 % ≈ 33 µs; BLAKE2b 2 % ≈ 20 µs;
 JSON 2 % ≈ 20 µs; the head file's write and fdatasync 1.5 % ≈ 14 µs; garbage collection 3.5 % ≈ 32 µs; V8's runtime,
-promises and the event loop 6.5 % ≈ 60 µs; the rest 4 %. The same build gave 685–897 µs per request at concurrency 16
-in three runs that day, against 126–131 µs for the echo server.
+promises and the event loop 6.5 % ≈ 60 µs; the rest 4 %. The same build gave 685–917 µs per request at concurrency 16
+in three runs that day (917 with perf attached), against 126–142 µs for the echo server.
 
 **The floor.** On the AMD machine, Ed25519 verification plus the receipt (≈ 100 µs) and the node's gRPC/TLS work (≈ 86 µs) already
 come to ≈ 190 µs, 2.3–3.9× the echo server's 48–83 µs per request in the same runs: 3× leaves next to nothing for
@@ -367,10 +367,10 @@ stores just before, and the root file system is mounted with \`discard\` — did
 and then \`sync\` took 1.4 s and left no discard in flight (/proc/diskstats), and every section starts after \`sync\`.
 Those runs measured 50 chains, whose p99 is the slowest chain; the section now runs 200, whose p99 is the third
 slowest. On the Intel machine of this page (2026-12-05, idle, one full run) every step takes about twice as long as on
-the AMD machine — the traced chains below, 59.6 and 143.7 ms, against about 40 and 83 ms there — and the two-hop p99
+the AMD machine — the traced chains below, 59.6 and 143.7 ms, against 31.5 and 83.2 ms in the last full run there — and the two-hop p99
 is twice the target: there a hop is CPU on all three processes (four commits, three \`Deliver\` calls whose
 verification alone is ≈ 0.2 ms each, section 1), not waiting (an fdatasync there took 0.14 ms at p50, 1.7 ms at p99).
-The median traced two-hop chain on the AMD machine took about 40 ms: six
+An earlier median traced two-hop chain on the AMD machine took about 40 ms: six
 \`Deliver\` calls of 4–6 ms from sealed to stored, FRA's two API calls (about 1.5 ms from the commit to the reply) and
 the records search of each automatic answer (about 1.3 ms) are nearly all of it. Not tried: sending the answer in the
 same \`Deliver\` as the acknowledgement (a wire change).`;
