@@ -67,6 +67,10 @@ export interface LineResult {
   readonly hop: Latency;
   /** CPU of all node processes per chain (utime + stime over the measured chains ÷ chains), ms. */
   readonly cpuMsPerChain: number;
+  /** The same for each node of the line (FRA first), ms per chain: where the CPU of a chain is spent. */
+  readonly cpuMsPerChainByNode: Readonly<Record<string, number>>;
+  /** CPU of the bench's own process (the officer's client: calls, event stream) per chain, ms. */
+  readonly clientCpuMsPerChain: number;
   /** The first chain after the nodes started (cold TLS channels and V8), not counted in `wall`. */
   readonly firstMs: number;
   /** Wall time of the traced chain shown (the median of the traced ones, run at log level debug). */
@@ -364,6 +368,9 @@ async function measure(
       for (let i = 1; i < WARMUP; i += 1) await runChain(fra, watch, line, i);
       const pids = [...federation.nodes.values()].map((n) => n.process.pid as number);
       const cpu0 = pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0);
+      const named = [REQUESTER, ...line.states].map((id) => ({ id, pid: federation.node(id).process.pid as number }));
+      const byNode0 = named.map(({ pid }) => cpuTimeMs(pid));
+      const client0 = process.cpuUsage();
       const wall: number[] = [];
       const hops: number[] = [];
       for (let i = WARMUP; i < WARMUP + count; i += 1) {
@@ -372,6 +379,11 @@ async function measure(
         hops.push(...run.hops);
       }
       const cpuMsPerChain = round((pids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0) - cpu0) / count, 2);
+      const cpuMsPerChainByNode = Object.fromEntries(
+        named.map(({ id, pid }, at) => [id, round((cpuTimeMs(pid) - (byNode0[at] ?? 0)) / count, 2)]),
+      );
+      const client = process.cpuUsage(client0);
+      const clientCpuMsPerChain = round((client.user + client.system) / 1000 / count, 2);
       const result = {
         name: line.name,
         states: line.states,
@@ -379,10 +391,15 @@ async function measure(
         wall: latency(wall),
         hop: latency(hops),
         cpuMsPerChain,
+        cpuMsPerChainByNode,
+        clientCpuMsPerChain,
         firstMs: round(first.endMs - first.startMs, 2),
       };
+      const byNode = Object.entries(cpuMsPerChainByNode)
+        .map(([id, ms]) => `${id} ${ms}`)
+        .join(', ');
       log(
-        `  ${line.name} (${REQUESTER} → ${line.states.join(' → ')}), ${count} chains: wall p50 ${result.wall.p50Ms} ms, p99 ${result.wall.p99Ms} ms (hop p50 ${result.hop.p50Ms} ms, p99 ${result.hop.p99Ms} ms); node CPU ${cpuMsPerChain} ms per chain; first chain after start ${result.firstMs} ms`,
+        `  ${line.name} (${REQUESTER} → ${line.states.join(' → ')}), ${count} chains: wall p50 ${result.wall.p50Ms} ms, p99 ${result.wall.p99Ms} ms (hop p50 ${result.hop.p50Ms} ms, p99 ${result.hop.p99Ms} ms); node CPU ${cpuMsPerChain} ms per chain (${byNode}; the bench's client ${clientCpuMsPerChain}); first chain after start ${result.firstMs} ms`,
       );
       results.set(line, result);
     }
