@@ -1,14 +1,15 @@
 /**
  * Child process of the records benchmark (section 3): point lookups on two stores side by side.
  * Opens the data directories that two records runs left behind (a small and a large store) as two
- * real nodes in this one process, waits for LevelDB's compaction to settle, warms both up, then
- * alternates one lookup on each: both stores see the same moments of the machine's load, so the
- * ratio of their p99s measures the store's size rather than the neighbours of a shared VM.
+ * real nodes in this one process, waits for LevelDB's compaction to settle, warms both up until
+ * the compactions those reads set off have ended too, then alternates one lookup on each: both
+ * stores see the same moments of the machine's load, so the ratio of their p99s measures the
+ * store's size rather than the neighbours of a shared VM.
  * Args: <small dir> <small rows> <large dir> <large rows> <lookups> <warm-up lookups>. Sends one
  * `{ type: 'result' }` message.
  */
 import { initSodium, loadConfig, TracenetNode } from '@tracenet/node';
-import { compactionSettled, pointLookup, pointLookups } from './lookups.js';
+import { compactionSettled, pointLookup, pointLookups, readCompactionsSettled } from './lookups.js';
 import { latency, round, type Latency } from './stats.js';
 
 export interface LookupComparison {
@@ -16,6 +17,11 @@ export interface LookupComparison {
   readonly largeRows: number;
   /** Lookups on each store before the measured ones (LevelDB opens its table files on first use). */
   readonly warmup: number;
+  /** The lookups on each store after those, until the compactions they set off had ended (records-worker.ts). */
+  readonly readWarmup: {
+    readonly small: { readonly lookups: number; readonly quiet: boolean };
+    readonly large: { readonly lookups: number; readonly quiet: boolean };
+  };
   /** Seconds from opening both stores until their compaction had settled. */
   readonly settleSeconds: number;
   readonly small: Latency;
@@ -39,6 +45,12 @@ async function main(): Promise<LookupComparison> {
       const settleSeconds = await compactionSettled();
       await pointLookups(small, smallRows, 1, warmup);
       await pointLookups(large, largeRows, 1, warmup);
+      // Then until the compactions those reads set off have ended (records-worker.ts does the same).
+      const readFrom = 1 + warmup + lookups;
+      const readWarmup = {
+        small: await readCompactionsSettled(small, smallRows, readFrom, lookups, 12),
+        large: await readCompactionsSettled(large, largeRows, readFrom, lookups, 12),
+      };
       const smallTimes: number[] = [];
       const largeTimes: number[] = [];
       for (let k = 1 + warmup; k < 1 + warmup + lookups; k += 1) {
@@ -51,6 +63,7 @@ async function main(): Promise<LookupComparison> {
         smallRows,
         largeRows,
         warmup,
+        readWarmup,
         settleSeconds: round(settleSeconds, 1),
         small: s,
         large: l,

@@ -54,3 +54,30 @@ export async function compactionSettled(): Promise<number> {
   execFileSync('sync');
   return (performance.now() - started) / 1000 - quietSeconds;
 }
+
+/**
+ * Warm-up point lookups in rounds of `perRound` (picks from `from` on), each round followed by
+ * {@link compactionSettled}, until a round after which LevelDB's compaction statistics
+ * (`leveldb.stats`) did not change: reads set off compactions of their own (LevelDB compacts a
+ * table once enough lookups had to read past it), and after a bulk import, whose tables overlap,
+ * those run on LevelDB's thread for tens of thousands of lookups, taking the second core while the
+ * lookups are timed. At most `maxRounds`. Returns the lookups made and whether a round was quiet.
+ */
+export async function readCompactionsSettled(
+  node: TracenetNode,
+  rows: number,
+  from: number,
+  perRound: number,
+  maxRounds: number,
+): Promise<{ lookups: number; quiet: boolean }> {
+  // On Node.js `level` is classic-level, whose getProperty the browser-shared type leaves out.
+  const db = node.store.root as unknown as { getProperty(property: string): string } | undefined;
+  const stats = () => db?.getProperty('leveldb.stats') ?? '';
+  for (let round = 0; round < maxRounds; round += 1) {
+    const before = stats();
+    await pointLookups(node, rows, from + round * perRound, perRound);
+    await compactionSettled();
+    if (stats() === before) return { lookups: (round + 1) * perRound, quiet: true };
+  }
+  return { lookups: maxRounds * perRound, quiet: false };
+}

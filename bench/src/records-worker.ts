@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importRecords, loadConfig, initDataDir, initSodium, type NodeConfig, TracenetNode } from '@tracenet/node';
 import { serialOf } from './dataset.js';
-import { compactionSettled, pickRow, pointLookups } from './lookups.js';
+import { compactionSettled, pickRow, pointLookups, readCompactionsSettled } from './lookups.js';
 import { latency, round, type Latency } from './stats.js';
 
 export interface RecordsRun {
@@ -27,10 +27,13 @@ export interface RecordsRun {
   readonly recordsPerCpuSecond: number;
   /**
    * findExact (manufacturer + serial), awaited one at a time, random rows, in steady state: once
-   * LevelDB's background compaction after the import has settled, after a warm-up of lookups on
-   * other rows (a registry in service is read continuously, so its caches are warm).
+   * LevelDB's background compaction after the import has settled, and after warm-up lookups on
+   * other rows until the compactions that reads set off have ended too (a registry in service is
+   * read continuously, so its caches are warm and its tables compacted).
    */
   readonly pointLookup: Latency;
+  /** The warm-up lookups before {@link pointLookup}, and whether LevelDB compacted nothing in the last round of them. */
+  readonly readWarmup: { readonly lookups: number; readonly quiet: boolean };
   /** The same lookups right after the import, while LevelDB still compacts what the import wrote. */
   readonly pointLookupAfterImport: Latency;
   /** Seconds from the end of the import until LevelDB's compaction statistics stopped changing. */
@@ -178,7 +181,8 @@ async function main(): Promise<RecordsRun> {
       const lookups = Number(lookupsArg);
       const afterImport = await pointLookups(node, rows, 1, lookups);
       const settleSeconds = await compactionSettled();
-      await pointLookups(node, rows, 1 + lookups, Math.min(lookups, 1000));
+      // Picks after those of the measured lookups, so that none of them is warmed up.
+      const readWarmup = await readCompactionsSettled(node, rows, 1 + 3 * lookups, lookups, 12);
       const point = await pointLookups(node, rows, 1 + 2 * lookups, lookups);
       const wildcards = Number(wildcardsArg);
       const prefix: number[] = [];
@@ -221,6 +225,7 @@ async function main(): Promise<RecordsRun> {
         importCpuSeconds: round(importCpuSeconds, 2),
         recordsPerCpuSecond: round(summary.rowsImported / importCpuSeconds, 0),
         pointLookup: latency(point),
+        readWarmup,
         pointLookupAfterImport: latency(afterImport),
         settleSeconds: round(settleSeconds, 1),
         prefixWildcard: latency(prefix),

@@ -6,7 +6,7 @@ import type { DeliveryResult } from './sections/delivery.js';
 import type { EnvelopeResult } from './sections/envelope.js';
 import type { FanoutResult } from './sections/fanout.js';
 import type { MemoryResult } from './sections/memory.js';
-import { importRatio, type RecordsResult } from './sections/records.js';
+import { importRatio, readWarmupText, type RecordsResult } from './sections/records.js';
 import type { Target } from './stats.js';
 
 const n = (x: number | null | undefined) =>
@@ -158,15 +158,20 @@ A generated CSV file is imported with \`importRecords\` (the code behind \`trace
 audit entries. Then, through the node's \`Registry\`: point lookups (\`findExact\`, manufacturer + serial of a random
 row, one at a time) twice: right after the import, while LevelDB still compacts what it wrote, and in steady state, once
 LevelDB's compaction has settled (the process, which does nothing else meanwhile, used under 2 % of a core for two
-seconds in a row), what it wrote is on disk (\`sync\`) and after 1,000 warm-up lookups of other rows (a registry in service is read all the time, so its
-caches are warm; the 1 ms target applies to this figure). The \`sync\` is new: with \`store.sync\` off the import
-leaves its store's last few hundred megabytes in the page cache, and the settled p99 of that run was 2.2 and 2.6 ms in
-two full runs (0.2 and 0.5 ms with \`store.sync\` on in the same runs), so the kernel's writeback was suspected; with the
-\`sync\` it was 0.45 ms in one run and 3.5 ms in the next (Intel machine, 2026-12-05): the writeback is not the cause,
-or not the only one. Not explained: in the last four runs the sync-off store's settled p99 was 2.2, 2.6, 0.45 and
-3.5 ms, the sync-on store's 0.23, 0.51, 0.85 and 0.25 ms, with alike p50s (0.05–0.2 ms); the same sync-off store
-opened again in a fresh process (side by side, below) gave 0.14, 1.6 and 0.3 ms in the runs with a 10M store, so
-part of it belongs to the process that has just imported, not to the store. Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
+seconds in a row), what it wrote is on disk (\`sync\`), and after warm-up lookups of other rows in rounds of 5,000, each
+followed by the same wait, until a round after which LevelDB's compaction statistics (\`leveldb.stats\`) had not changed
+(a registry in service is read all the time, so its caches are warm and its tables compacted; the 1 ms target applies
+to this figure). The rounds are new (2026-12-06): with 1,000 warm-up lookups, as before, the settled p99 was 2.2–3.5
+ms in most runs (0.2–0.85 ms in others, p50 0.05–0.2 ms), and neither the \`sync\` nor a fresh process removed it.
+The lookups themselves set off compactions: LevelDB compacts a table once enough lookups had to read past it, and an
+import's tables overlap, so for the first 20,000–30,000 lookups after a 1M import LevelDB's thread spent 1.1–1.8 s of
+CPU per 10,000 lookups (level 2 went from 52 tables to 27–47) on the second core while they were timed; none of them
+read the disk (\`read_bytes\` of /proc/self/io: 0). In a scratch run of the same steps (Intel machine, two runs),
+10,000 lookups after 1,000 warm-up ones had a p99 of 1.2–4.0 ms in seven runs, and after 20,000 more lookups and a second wait
+0.14–0.31 ms in six rounds of 10,000 (p50 0.08–0.12 ms). Of the lookups over 1 ms, 5–27 % fell on a scavenge of V8's
+young generation (1.5–8 ms each, one per ~320 lookups); most of the rest, while LevelDB compacted. A 10M store in the
+process that imported it kept a p99 of 2.8 ms after a quiet round (2026-12-06), and the same store opened in a fresh
+process gave 0.40 ms side by side (below): there the rest of the tail belongs to the importing process, not the store. Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
 1,000 serials of its literal prefix) and a leading-wildcard search (\`*12345\`: scans the serial index from its start, capped at 100,000
 entries by design).
 
@@ -216,12 +221,12 @@ target), so it was not kept. Parsing in a worker thread was tried before and dro
 
 **Side by side** (runs with more than one size): the stores of the smallest and the largest import (sync off) are
 kept and opened again as two nodes in one fresh process; once their compaction has settled and after warm-up lookups
-on each, lookups alternate between the two stores, one at a time, so that
+on each until the compactions those reads set off have ended (as above), lookups alternate between the two stores, one at a time, so that
 both see the same moments of the machine's load. The p99 of a sub-millisecond lookup moves from run to run on this
 shared machine by more than the store's size changes it (three round trips to a libuv thread, \`fs.stat\`, had a p99 of
 0.9–2.0 ms in five rounds of 10,000 here on an otherwise idle machine), so the 10M ÷ 1M target applies to this comparison.
-It also warms up for longer: in the import's own process, 1,000 warm-up lookups open only part of a 10M store's ~1,400
-table files (LevelDB opens each on its first use), so the settled p99 there can still include first opens.`;
+It also warms up for longer (10,000 lookups on each store before the rounds above: LevelDB opens each of a 10M store's
+~1,400 table files on its first use).`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const rows = r.runs.map((x) => [
     x.rows,
@@ -233,6 +238,8 @@ table files (LevelDB opens each on its first use), so the settled p99 there can 
     importRatio(x) ?? '',
     `${x.pointLookupAfterImport.p50Ms} / ${x.pointLookupAfterImport.p99Ms}`,
     x.settleSeconds,
+    // Absent from results of runs before reads were let compact.
+    x.readWarmup ? readWarmupText([x.readWarmup]) : '1,000 lookups',
     `${x.pointLookup.p50Ms} / ${x.pointLookup.p99Ms}`,
     `${x.prefixWildcard.p50Ms} / ${x.prefixWildcard.p99Ms}`,
     `${x.leadingWildcard.p50Ms} / ${x.leadingWildcard.p99Ms}`,
@@ -250,6 +257,7 @@ table files (LevelDB opens each on its first use), so the settled p99 there can 
       'import ÷ store alone',
       'lookup right after import p50 / p99 ms',
       'compaction settled after s',
+      'warm-up until reads compact nothing',
       'lookup settled p50 / p99 ms',
       'prefix wildcard p50 / p99 ms',
       'leading wildcard p50 / p99 ms',
@@ -264,7 +272,7 @@ table files (LevelDB opens each on its first use), so the settled p99 there can 
         [
           'stores',
           'compaction settled after s',
-          'warm-up lookups on each',
+          'warm-up on each: lookups + until reads compact nothing',
           'lookups on each',
           'smaller store p50 / p99 ms',
           'larger store p50 / p99 ms',
@@ -274,7 +282,9 @@ table files (LevelDB opens each on its first use), so the settled p99 there can 
           [
             `${c.smallRows.toLocaleString('en')} and ${c.largeRows.toLocaleString('en')}`,
             c.settleSeconds,
-            c.warmup,
+            c.readWarmup
+              ? `${c.warmup.toLocaleString('en')} + ${readWarmupText([c.readWarmup.small, c.readWarmup.large])}`
+              : c.warmup,
             c.small.count,
             `${c.small.p50Ms} / ${c.small.p99Ms}`,
             `${c.large.p50Ms} / ${c.large.p99Ms}`,
@@ -310,7 +320,8 @@ the first chain after the nodes started is reported apart). The time is from \`c
 committed on FRA's case. The bench learns of each answer from FRA's \`WatchEvents\` stream (live only): the event is
 published when the answer is committed, so the figure carries no polling interval, and the bench's client does not load FRA
 with a \`GetCase\` every 2 ms as it used to (the earlier figures of this section were polled). Node CPU per chain: utime +
-stime of all node processes over the measured chains (/proc), divided by the chains.
+stime of all node processes over the measured chains (/proc), divided by the chains; beside it the same per node of the
+line and the bench's own CPU (its client: the API calls and the event stream, \`process.cpuUsage()\`).
 
 **One chain, step by step.** Then a second federation, the same in every way except log level \`debug\`, runs a few
 chains of each line, and the median one is shown below: every node logs each step of a message's way (\`traceStep\`,
@@ -366,14 +377,43 @@ comes right after the 10M import, the p99 was higher: 55.6 and 61.5 ms for two h
 stores just before, and the root file system is mounted with \`discard\` — did not hold up: deleting 4 GB of files
 and then \`sync\` took 1.4 s and left no discard in flight (/proc/diskstats), and every section starts after \`sync\`.
 Those runs measured 50 chains, whose p99 is the slowest chain; the section now runs 200, whose p99 is the third
-slowest. On the Intel machine of this page (2026-12-05, idle, one full run) every step takes about twice as long as on
-the AMD machine — the traced chains below, 59.6 and 143.7 ms, against 31.5 and 83.2 ms in the last full run there — and the two-hop p99
-is twice the target: there a hop is CPU on all three processes (four commits, three \`Deliver\` calls whose
+slowest. On the Intel machine of this page (its first full run, 2026-12-05, idle) every step took about twice as long as
+on the AMD machine — the traced chains 59.6 and 143.7 ms, against 31.5 and 83.2 ms in the last full run there — and the
+two-hop p99 was twice the target (102 ms): there a hop is CPU on all three processes (four commits, three \`Deliver\` calls whose
 verification alone is ≈ 0.2 ms each, section 1), not waiting (an fdatasync there took 0.14 ms at p50, 1.7 ms at p99).
 An earlier median traced two-hop chain on the AMD machine took about 40 ms: six
 \`Deliver\` calls of 4–6 ms from sealed to stored, FRA's two API calls (about 1.5 ms from the commit to the reply) and
 the records search of each automatic answer (about 1.3 ms) are nearly all of it. Not tried: sending the answer in the
-same \`Deliver\` as the acknowledgement (a wire change).`;
+same \`Deliver\` as the acknowledgement (a wire change).
+
+**Where the CPU of a hop goes, and what stops the target on the Intel machine** (2026-12-06, idle). In the full run of
+this page a two-hop chain cost FRA 27.8 ms of CPU, BEL 13.4 and KEN 13.4, and the bench's client 6.3: per hop about 14
+ms on the asking node, 13 on the answering one and 3 in the client — 30 ms of CPU for a hop whose wall p50 was 21 ms.
+The chain is compute-bound: its steps follow one another (12.6), two cores run at most two of the processes at once,
+and nothing waits on the disk (an fdatasync took 0.14 ms at p50). A \`perf\` profile at 999 Hz of FRA, BEL and KEN over
+25 s of measured chains (log level warn; 13,282, 4,130 and 4,167 samples) splits the answering node's CPU (BEL; KEN within
+a point) into: V8's optimising compiler on its own thread 20 % (still compiling hot paths after two warm-up chains; on
+FRA it fell from 15 % of a core to 5 % over the 25 s, and V8 logged 19–80 deoptimisations per process in a whole run:
+tier-up, not a deoptimisation loop); HTTP/2, TLS, grpc-js and the kernel's network 19 %; LevelDB on the main thread and
+its own, the thread pool (fdatasync, head file) and the store layer 15 %; Ed25519 12 % (verification 6, signing 4.6:
+the seals of the acknowledgement and the answer, the request's receipt, the audit head of each commit); the V8 runtime,
+promises, GC and AsyncLocalStorage's hooks 12 %; the node's own logic 11 % (outbox 3.2, workflow 2.7, records search
+2.4, receiver checks 1.5, API 0.8); the audit journal and its JSON 6 %; protobuf 4 %. FRA's split is the same within two
+points. Section 1's concurrency-1 row says the same from the other side: a secure \`Deliver\` alone costs the receiving
+node 1.56 ms of CPU at concurrency 1 (0.76 at 16, where requests share a group commit) and the bare echo 0.39 ms; a hop
+holds three, one after another. What the target needs: the p99 of a two-hop chain was 1.45–1.73 times its p50 in the
+fourteen runs of this section on 2026-12-06, so a p99 under 50 ms needs a p50 near 31 ms, the CPU of a hop cut by more
+than a quarter, and no single part above holds a quarter of it. Tried (this section alone, runs alternating): 50 warm-up chains instead of two, so that the
+compiler has finished — two-hop p50 43.0 and 42.7 ms against 45.0 and 45.5, p99 74.5 and 69.2 against 71.4 and 71.8,
+node CPU 52.9 and 54.0 against 58.2 and 57.0 ms per chain: kept at two. AsyncLocalStorage (which makes the journal name
+the officer of the call, docs/protocol.md 8.1) replaced, for the measurement only, by a plain variable (wrong across
+awaits): node CPU per two-hop chain 39.3, 43.8, 51.3 against 43.2, 52.8, 57.5 ms in three pairs, five hops 92.4, 106.5,
+99.1 against 107.1, 115.4, 120.3, the secure \`Deliver\` at concurrency 16 537, 558, 530 against 637, 635, 563 µs;
+two-hop p50 32.9, 35.1, 40.1 against 34.9, 40.6, 45.3 ms, p99 55.9, 58.0, 63.7 against 55.4, 60.7, 65.7 — a tenth of
+the CPU and no change of the p99. Removing it means handing the actor to every journal write (15 places set or read it, and the
+approvals' two stores): a change to how audit entries are attributed, not made for a tenth. The machine's own speed
+drifted within the hour (the bare echo at concurrency 16: 78–140 µs per request), so only figures of runs back to back
+are compared.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const [two, five] = r.lines;
   const hops = (line: ChainResult['lines'][number]) =>
@@ -387,6 +427,7 @@ same \`Deliver\` as the acknowledgement (a wire change).`;
       'hop p50 ms',
       'hop p99 ms',
       'node CPU ms per chain',
+      'of which, per node; the bench client',
       'first chain ms',
       'human baseline',
     ],
@@ -398,6 +439,12 @@ same \`Deliver\` as the acknowledgement (a wire change).`;
       l.hop.p50Ms,
       l.hop.p99Ms,
       l.cpuMsPerChain,
+      // Absent from results of runs before the split was measured.
+      l.cpuMsPerChainByNode
+        ? `${Object.entries(l.cpuMsPerChainByNode)
+            .map(([id, ms]) => `${id} ${ms}`)
+            .join(', ')}; client ${l.clientCpuMsPerChain}`
+        : '—',
       l.firstMs,
       r.humanBaseline,
     ]),
@@ -457,8 +504,9 @@ and 282.7 ms, p99 346.7 and 350.6 ms; asker 92–97 ms and responders 155–174 
 p99 585 ms before issue 20 (2026-12-05, load 0.5, four responder processes), the loopback p99 is now at the 250 ms
 target, inside the spread between runs (those runs measured 30 lookups, whose p99 is the slowest one; the section now
 measures 100, whose p99 is the second slowest); the floor above (CPU on two cores) is most of the p50. On the Intel
-machine of this page (one full run, idle) the asker took 165–170 ms and the responders 261–265 ms of CPU per lookup at
-193 participants, so the floor on its two cores is ≈ 215 ms; the loopback p50 was 262 ms and the p99 452 ms: there
+machine of this page (two full runs, 2026-12-05 and 06, idle) the asker took 165–170 ms and the responders 258–265 ms of
+CPU per lookup at 193 participants, so the floor on its two cores is ≈ 215 ms; the loopback p50 was 262 and 240 ms and
+the p99 452 and 455 ms: there
 the simulated participants' work alone leaves no room under the 250 ms target for the tail.
 
 Tried and not kept (no gain shown; all at load 10–21, 193 participants): sealing, auditing and sending the queries

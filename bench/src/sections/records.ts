@@ -54,7 +54,7 @@ export async function benchRecords(
         runs.push(result);
         log(
           `  ${rows.toLocaleString('en')} rows, sync ${mode}: ${result.recordsPerSecond.toLocaleString('en')} records/s (${result.importSeconds} s, ${result.recordsPerCpuSecond.toLocaleString('en')}/CPU-s; store alone ${result.storeCeiling.recordsPerSecond.toLocaleString('en')}/s, ratio ${importRatio(result)}), ` +
-            `lookup after import p50 ${result.pointLookupAfterImport.p50Ms} ms p99 ${result.pointLookupAfterImport.p99Ms} ms, settled (${result.settleSeconds} s) p50 ${result.pointLookup.p50Ms} ms p99 ${result.pointLookup.p99Ms} ms, prefix wildcard p50 ${result.prefixWildcard.p50Ms} ms, ` +
+            `lookup after import p50 ${result.pointLookupAfterImport.p50Ms} ms p99 ${result.pointLookupAfterImport.p99Ms} ms, settled (${result.settleSeconds} s, then ${readWarmupText([result.readWarmup])}) p50 ${result.pointLookup.p50Ms} ms p99 ${result.pointLookup.p99Ms} ms, prefix wildcard p50 ${result.prefixWildcard.p50Ms} ms, ` +
             `leading wildcard p50 ${result.leadingWildcard.p50Ms} ms, store ${result.storeMiB} MiB, RSS ${result.rssAfterImportMiB} MiB`,
         );
       }
@@ -71,7 +71,7 @@ export async function benchRecords(
       ].map(String);
       sideBySide = await workerResult<LookupComparison>('lookup-compare-worker.js', args, 3600_000);
       log(
-        `  side by side (settled ${sideBySide.settleSeconds} s): ${smallest.toLocaleString('en')} p50 ${sideBySide.small.p50Ms} ms p99 ${sideBySide.small.p99Ms} ms, ` +
+        `  side by side (settled ${sideBySide.settleSeconds} s, then ${sideBySide.warmup.toLocaleString('en')} + ${readWarmupText([sideBySide.readWarmup.small, sideBySide.readWarmup.large])}): ${smallest.toLocaleString('en')} p50 ${sideBySide.small.p50Ms} ms p99 ${sideBySide.small.p99Ms} ms, ` +
           `${largest.toLocaleString('en')} p50 ${sideBySide.large.p50Ms} ms p99 ${sideBySide.large.p99Ms} ms: ${sideBySide.p99Ratio}×`,
       );
     }
@@ -106,6 +106,12 @@ async function workerResult<T>(
 /** The import's records/s over the store alone's in the same run (issue 20: at least 0.6). */
 export function importRatio(run: RecordsRun | undefined): number | undefined {
   return run === undefined ? undefined : round(run.recordsPerSecond / run.storeCeiling.recordsPerSecond, 2);
+}
+
+/** Warm-up lookups until reads compacted nothing (per store), and a note when the rounds ran out first. */
+export function readWarmupText(warmups: ReadonlyArray<{ readonly lookups: number; readonly quiet: boolean }>): string {
+  const counts = warmups.map((w) => w.lookups.toLocaleString('en')).join(' and ');
+  return `${counts} lookups${warmups.every((w) => w.quiet) ? '' : ', reads still compacting'}`;
 }
 
 function targets(base: number, runs: readonly RecordsRun[], sideBySide: LookupComparison | undefined): Target[] {
