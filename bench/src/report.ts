@@ -395,11 +395,11 @@ and nothing waits on the disk (an fdatasync took 0.14 ms at p50). A \`perf\` pro
 a point) into: V8's optimising compiler on its own thread 20 % (still compiling hot paths after two warm-up chains; on
 FRA it fell from 15 % of a core to 5 % over the 25 s, and V8 logged 19–80 deoptimisations per process in a whole run:
 tier-up, not a deoptimisation loop); HTTP/2, TLS, grpc-js and the kernel's network 19 %; LevelDB on the main thread and
-its own, the thread pool (fdatasync, head file) and the store layer 15 %; Ed25519 12 % (verification 6, signing 4.6:
-the seals of the acknowledgement and the answer, the request's receipt, the audit head of each commit); the V8 runtime,
+its own, the thread pool (fdatasync, head file) and the store layer 15 %; Ed25519 11 % (verification 6, signing 4.6:
+the seals of the acknowledgement and the answer, the request's receipt, the audit head of each commit); BLAKE2b and the AEAD 2 %; the V8 runtime,
 promises, GC and AsyncLocalStorage's hooks 12 %; the node's own logic 11 % (outbox 3.2, workflow 2.7, records search
-2.4, receiver checks 1.5, API 0.8); the audit journal and its JSON 6 %; protobuf 4 %. FRA's split is the same within two
-points. Section 1's concurrency-1 row says the same from the other side: a secure \`Deliver\` alone costs the receiving
+2.4, receiver checks 1.5, API 0.8); the audit journal and its JSON 6 %; protobuf 4 %. FRA's split is alike (compiler 14 %,
+transport 21 %, storage 18 %, Ed25519 12 %, its own logic 8 %, protobuf 6 %). Section 1's concurrency-1 row says the same from the other side: a secure \`Deliver\` alone costs the receiving
 node 1.56 ms of CPU at concurrency 1 (0.76 at 16, where requests share a group commit) and the bare echo 0.39 ms; a hop
 holds three, one after another. What the target needs: the p99 of a two-hop chain was 1.45–1.73 times its p50 in the
 fourteen runs of this section on 2026-12-06, so a p99 under 50 ms needs a p50 near 31 ms, the CPU of a hop cut by more
