@@ -71,8 +71,11 @@ export async function readCompactionsSettled(
   maxRounds: number,
 ): Promise<{ lookups: number; quiet: boolean }> {
   // On Node.js `level` is classic-level, whose getProperty the browser-shared type leaves out.
-  const db = node.store.root as unknown as { getProperty(property: string): string } | undefined;
-  const stats = () => db?.getProperty('leveldb.stats') ?? '';
+  const db = node.store.root as unknown as { getProperty?(property: string): string } | undefined;
+  const getProperty = db?.getProperty?.bind(db);
+  // Without the statistics every round would look quiet: refuse rather than report a warm-up that did not happen.
+  if (!getProperty) throw new Error('readCompactionsSettled needs a LevelDB store (no leveldb.stats)');
+  const stats = () => getProperty('leveldb.stats');
   for (let round = 0; round < maxRounds; round += 1) {
     const before = stats();
     await pointLookups(node, rows, from + round * perRound, perRound);

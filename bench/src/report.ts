@@ -402,7 +402,7 @@ promises, GC and AsyncLocalStorage's hooks 12 %; the node's own logic 11 % (outb
 transport 21 %, storage 18 %, Ed25519 12 %, its own logic 8 %, protobuf 6 %). Section 1's concurrency-1 row says the same from the other side: a secure \`Deliver\` alone costs the receiving
 node 1.56 ms of CPU at concurrency 1 (0.76 at 16, where requests share a group commit) and the bare echo 0.39 ms; a hop
 holds three, one after another. What the target needs: the p99 of a two-hop chain was 1.45–1.73 times its p50 in the
-fourteen runs of this section on 2026-12-06, so a p99 under 50 ms needs a p50 near 31 ms, the CPU of a hop cut by more
+sixteen runs of this section on 2026-12-06, so a p99 under 50 ms needs a p50 near 31 ms, the CPU of a hop cut by more
 than a quarter, and no single part above holds a quarter of it. Tried (this section alone, runs alternating): 50 warm-up chains instead of two, so that the
 compiler has finished — two-hop p50 43.0 and 42.7 ms against 45.0 and 45.5, p99 74.5 and 69.2 against 71.4 and 71.8,
 node CPU 52.9 and 54.0 against 58.2 and 57.0 ms per chain: kept at two. AsyncLocalStorage (which makes the journal name
@@ -427,7 +427,7 @@ are compared.`;
       'hop p50 ms',
       'hop p99 ms',
       'node CPU ms per chain',
-      'of which, per node; the bench client',
+      "per node; the bench's client (not in node CPU)",
       'first chain ms',
       'human baseline',
     ],

@@ -55,7 +55,7 @@ export interface Store extends StoreRepositories {
   /**
    * The root database under the sublevels: raw keys and values, byte for byte; absent on a
    * memory store. Only `store/backup.ts` reads it (a backup copies the whole store under one
-   * snapshot).
+   * snapshot), and the benchmarks, for LevelDB's compaction statistics.
    */
   readonly root?: Level<string, string>;
   /**
