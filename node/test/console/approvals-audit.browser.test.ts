@@ -156,9 +156,19 @@ describe('the approvals and audit screens', () => {
 
   it('an administrator sets the approval policy; others see it read-only', async () => {
     const page = await consoleAs('x-xavier');
+    // What the form showed when it first appeared: the stored policy, never a default for a frame
+    // (an administrator could see, and save, a policy nobody set).
+    // (A string: the tests are compiled without the DOM's types.)
+    await page.evaluate(`new MutationObserver((_, observer) => {
+      const box = document.querySelector('.approvals-policy input[name="answers"]');
+      if (!box) return;
+      window.firstAnswersBox = box.checked;
+      observer.disconnect();
+    }).observe(document.body, { childList: true, subtree: true })`);
     await page.goto(`${bel.consoleUrl}/#/approvals?tab=policy`);
     const refusals = page.getByRole('checkbox', { name: 'Refusals' });
     await expect.poll(() => refusals.isEnabled()).toBe(true);
+    expect(await page.evaluate('window.firstAnswersBox')).toBe(true);
     expect(await page.getByRole('checkbox', { name: /Answers that release record information/ }).isChecked()).toBe(
       true,
     );

@@ -1,7 +1,7 @@
 import {
   type Approval,
   type ApprovalActor,
-  type ApprovalPolicy,
+  ApprovalPolicy,
   ApprovalState,
   ApprovalStep,
   type Case,
@@ -617,19 +617,13 @@ function PolicyTab({ canEdit }: { canEdit: boolean }) {
   const [saved, setSaved] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    if (loaded.state === 'ready') setDraft(loaded.value.policy);
-  }, [loaded]);
   return (
     <Show loaded={loaded}>
-      {() => {
-        const policy: ApprovalPolicy = draft ?? {
-          answers: false,
-          disclosures: false,
-          refusals: false,
-          policyChanges: false,
-          automaticAnswers: false,
-        };
+      {({ policy: stored }) => {
+        // The form shows the stored policy until the administrator changes a box: never a
+        // default in between (it would show, and could save, a policy nobody set). An absent
+        // message means every flag off (proto3); the node always sends one.
+        const policy = draft ?? stored ?? ApprovalPolicy.fromPartial({});
         return (
           <form
             class="approvals-policy"
@@ -639,8 +633,8 @@ function PolicyTab({ canEdit }: { canEdit: boolean }) {
               setSaved(false);
               setError(undefined);
               try {
-                const { policy: stored } = await rpc(CasesDefinition, 'setApprovalPolicy', { policy });
-                setDraft(stored);
+                const { policy: kept } = await rpc(CasesDefinition, 'setApprovalPolicy', { policy });
+                setDraft(kept);
                 setSaved(true);
                 reload();
               } catch (caught) {
