@@ -63,9 +63,12 @@ const CONCURRENCY = 96;
  * node keeps; a leak holds every level it reaches. The level is the working set of the random mix
  * of methods, which every new Authority method changes: 118 MiB with the methods of issue 8,
  * 145–153 before issue 19's six Cases and Records methods, 157–162 with them on an idle machine
- * (149 with them left out) and 160.5 in a clean-clone run; docs/reliability.md.
+ * (149 with them left out) and 160.5 in a clean-clone run. The level moves with V8's heap sizing
+ * (a sawtooth of 60–90 MiB between major collections): 130–149 MiB in four idle runs of
+ * 2026-12-06, 176 in that day's CI run — too close to the 180 MiB bound of then. The bound keeps
+ * a quarter above the highest level seen; retention is the soak test's slope; docs/reliability.md.
  */
-const RSS_GROWTH_BOUND_MIB = 180;
+const RSS_GROWTH_BOUND_MIB = 224;
 const SUSTAINED = 5;
 /** Requests before the memory baseline is taken (V8 and LevelDB caches fill up first). */
 const WARM_UP = Math.min(5_000, Math.floor(COUNT / 10));
