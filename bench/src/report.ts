@@ -384,7 +384,13 @@ verification alone is ≈ 0.2 ms each, section 1), not waiting (an fdatasync the
 An earlier median traced two-hop chain on the AMD machine took about 40 ms: six
 \`Deliver\` calls of 4–6 ms from sealed to stored, FRA's two API calls (about 1.5 ms from the commit to the reply) and
 the records search of each automatic answer (about 1.3 ms) are nearly all of it. Not tried: sending the answer in the
-same \`Deliver\` as the acknowledgement (a wire change).
+same \`Deliver\` as the acknowledgement (a wire change: a batch of envelopes in one call, in order, which a peer of
+the current protocol would not understand, so it would be announced in the peer card). What it could take off, read
+from the traced chain below (2026-12-06): BEL's answer was committed 6.6 ms after the request and then waited 4.65 ms in
+the outbox for the acknowledgement's receipt (queued 17.47, attempt 22.12), KEN's 2.72 ms (49.74, 52.46) — 7.4 ms of the
+chain's 59.45 (12 %), if the acknowledgement were held until the automatic answer is committed and both went in one
+call; and one of a hop's three \`Deliver\` calls on both sides' CPU. Alone that does not bring the p99 under 50 ms (the
+p50 would have to fall to ≈ 31 ms, below).
 
 **Where the CPU of a hop goes, and what stops the target on the Intel machine** (2026-12-06, idle). In the full run of
 this page a two-hop chain cost FRA 27.8 ms of CPU, BEL 13.4 and KEN 13.4, and the bench's client 6.3: per hop about 14
