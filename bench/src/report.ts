@@ -1,6 +1,6 @@
 import type { BenchResults, SectionOutcome } from './main.js';
 import { SECTIONS, type SectionName } from './section-names.js';
-import type { ChainResult } from './sections/chain.js';
+import { type ChainResult, cpuSplitText } from './sections/chain.js';
 import type { ConsoleResult } from './sections/console.js';
 import type { DeliveryResult } from './sections/delivery.js';
 import type { EnvelopeResult } from './sections/envelope.js';
@@ -446,11 +446,7 @@ are compared.`;
       l.hop.p99Ms,
       l.cpuMsPerChain,
       // Absent from results of runs before the split was measured.
-      l.cpuMsPerChainByNode
-        ? `${Object.entries(l.cpuMsPerChainByNode)
-            .map(([id, ms]) => `${id} ${ms}`)
-            .join(', ')}; client ${l.clientCpuMsPerChain}`
-        : '—',
+      l.cpuMsPerChainByNode ? cpuSplitText(l) : '—',
       l.firstMs,
       r.humanBaseline,
     ]),

@@ -345,6 +345,12 @@ function timeline(federation: LocalFederation, run: ChainRun): TraceRow[] {
   });
 }
 
+/** Each node's CPU per chain and the bench's client's: "FRA 27.8, BEL 13.4, KEN 13.35; client 6.28". */
+export function cpuSplitText(line: Pick<LineResult, 'cpuMsPerChainByNode' | 'clientCpuMsPerChain'>): string {
+  const byNode = Object.entries(line.cpuMsPerChainByNode).map(([id, ms]) => `${id} ${ms}`);
+  return `${byNode.join(', ')}; client ${line.clientCpuMsPerChain}`;
+}
+
 /** The rows as text lines: "  +12.34  (+0.56)  BEL  inbound.stored  request from FRA". */
 export function traceText(rows: readonly TraceRow[]): string[] {
   return rows.map(
@@ -395,11 +401,8 @@ async function measure(
         clientCpuMsPerChain,
         firstMs: round(first.endMs - first.startMs, 2),
       };
-      const byNode = Object.entries(cpuMsPerChainByNode)
-        .map(([id, ms]) => `${id} ${ms}`)
-        .join(', ');
       log(
-        `  ${line.name} (${REQUESTER} → ${line.states.join(' → ')}), ${count} chains: wall p50 ${result.wall.p50Ms} ms, p99 ${result.wall.p99Ms} ms (hop p50 ${result.hop.p50Ms} ms, p99 ${result.hop.p99Ms} ms); node CPU ${cpuMsPerChain} ms per chain (${byNode}; the bench's client ${clientCpuMsPerChain}); first chain after start ${result.firstMs} ms`,
+        `  ${line.name} (${REQUESTER} → ${line.states.join(' → ')}), ${count} chains: wall p50 ${result.wall.p50Ms} ms, p99 ${result.wall.p99Ms} ms (hop p50 ${result.hop.p50Ms} ms, p99 ${result.hop.p99Ms} ms); node CPU ${cpuMsPerChain} ms per chain (${cpuSplitText(result)}); first chain after start ${result.firstMs} ms`,
       );
       results.set(line, result);
     }
