@@ -14,6 +14,7 @@ import { importRecords, loadConfig, initDataDir, initSodium, type NodeConfig, Tr
 import { serialOf } from './dataset.js';
 import { compactionSettled, pickRow, pointLookups, readCompactionsSettled } from './lookups.js';
 import { latency, round, type Latency } from './stats.js';
+import { cpuTimeMs, mainThreadCpuMs } from './proc.js';
 
 export interface RecordsRun {
   readonly rows: number;
@@ -25,6 +26,11 @@ export interface RecordsRun {
   /** CPU time (user + system) of the import process: records per CPU second depends less on the machine's load than records/s. */
   readonly importCpuSeconds: number;
   readonly recordsPerCpuSecond: number;
+  /**
+   * The import's CPU per record on the main thread (its JavaScript) and on the process's other
+   * threads (LevelDB's, V8's, the pool's). Absent from results of runs before 2026-12-06.
+   */
+  readonly importCpuPerRecord?: ThreadCpu;
   /**
    * findExact (manufacturer + serial), awaited one at a time, random rows, in steady state: once
    * LevelDB's background compaction after the import has settled, and after warm-up lookups on
@@ -46,19 +52,40 @@ export interface RecordsRun {
   /**
    * The ceiling under the import at this moment: the LevelDB writes the import made — its record
    * values, serial index entries, audit entry and signed head of each batch of 1,000, same keys,
-   * same sync — replayed through the node's Store into a fresh store, with no parsing, validation,
-   * record building or signing ({@link ceiling}). Up to 1,000,000 records (all of the default run).
+   * same sync — written one after another through the node's Store into a fresh store, with no
+   * parsing, validation, record building, encoding or signing ({@link ceiling}). Up to 1,000,000
+   * records (all of the default run).
    */
   readonly storeCeiling: {
     readonly records: number;
     readonly recordsPerSecond: number;
     readonly recordsPerCpuSecond: number;
+    /** As {@link RecordsRun.importCpuPerRecord}, for the store alone's writes. */
+    readonly cpuPerRecord?: ThreadCpu;
   };
   readonly rssAfterOpenMiB: number;
   readonly rssAfterImportMiB: number;
 }
 
+/** Microseconds of CPU per record on the main thread and on the others (user + system, 10 ms ticks). */
+export interface ThreadCpu {
+  readonly mainThread: number;
+  readonly otherThreads: number;
+}
+
 const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
+
+/** Measures the CPU per record of what runs from here until the returned function is called with the records. */
+function threadCpu(): (records: number) => ThreadCpu {
+  const process0 = cpuTimeMs(process.pid);
+  const main0 = mainThreadCpuMs();
+  return (records) => {
+    const main = mainThreadCpuMs() - main0;
+    const all = cpuTimeMs(process.pid) - process0;
+    const perRecord = (ms: number) => round((ms * 1000) / Math.max(1, records), 1);
+    return { mainThread: perRecord(main), otherThreads: perRecord(all - main) };
+  };
+}
 
 /**
  * `du -sk` of a directory. LevelDB may still be compacting the store: du then fails on a table file
@@ -84,8 +111,13 @@ const CEILING_MAX = 1_000_000;
  * entries the records are read back from the imported store, with the import's audit entry of
  * that batch and its signed head — so the same keys (the import's random record ids, not
  * ascending ones, which LevelDB would append without merging), the same values and index entries,
- * the same batches of 1,000 and the same sync mode. Reading a batch back is not timed; encoding
- * its values (JSON) and writing the batch are, as they are in the import.
+ * the same batches of 1,000 and the same sync mode.
+ *
+ * Every batch is read and encoded before the clock starts, and once the imported store's
+ * compaction has settled the batches are written one after another with nothing between them,
+ * timed as a whole: an import writes without pause, and LevelDB compacts what it wrote on its own
+ * thread meanwhile. Reading each batch between timed writes, as this did until 2026-12-06, gave
+ * that compaction two thirds of the replay's time outside the clock.
  */
 async function ceiling(
   source: TracenetNode,
@@ -106,10 +138,9 @@ async function ceiling(
       for await (const [key, value] of source.store.audit.evidence.entries())
         if (JSON.stringify(value).includes('records.imported')) audit.push([key, value]);
       const serialKeys = source.store.records.serials.keys({ limit: count });
+      const batches: ReturnType<typeof records.put>[][] = [];
       let written = 0;
-      let seconds = 0;
-      let cpuMicros = 0;
-      for (let batch = 0; written < count; batch += 1) {
+      while (written < count) {
         const keys: string[] = [];
         while (keys.length < 1000) {
           const next = await serialKeys.next();
@@ -118,9 +149,7 @@ async function ceiling(
         }
         if (keys.length === 0) break;
         const values = await source.store.records.records.getMany(keys.map((key) => key.slice(key.indexOf('\0') + 1)));
-        const entry = audit[batch];
-        const t0 = performance.now();
-        const cpu0 = process.cpuUsage();
+        const entry = audit[batches.length];
         const operations: ReturnType<typeof records.put>[] = [];
         keys.forEach((serialKey, i) => {
           const value = values[i];
@@ -131,17 +160,24 @@ async function ceiling(
         });
         if (entry) operations.push(evidence.put(entry[0], entry[1]));
         if (head !== undefined) operations.push(signedHeadEvidence.put(head));
-        await node.store.batch(operations);
-        const cpu = process.cpuUsage(cpu0);
-        seconds += (performance.now() - t0) / 1000;
-        cpuMicros += cpu.user + cpu.system;
+        batches.push(operations);
         written += keys.length;
       }
       await serialKeys.return(undefined);
+      // Reading set off compactions of the imported store, on the LevelDB thread the replay uses too.
+      await compactionSettled();
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      const threads = threadCpu();
+      for (const operations of batches) await node.store.batch(operations);
+      const cpuPerRecord = threads(written);
+      const cpu = process.cpuUsage(cpu0);
+      const seconds = (performance.now() - t0) / 1000;
       return {
         records: written,
         recordsPerSecond: round(written / seconds, 0),
-        recordsPerCpuSecond: round(written / (cpuMicros / 1e6), 0),
+        recordsPerCpuSecond: round(written / ((cpu.user + cpu.system) / 1e6), 0),
+        cpuPerRecord,
       };
     } finally {
       await node.stop();
@@ -166,12 +202,14 @@ async function main(): Promise<RecordsRun> {
       const rssAfterOpen = process.memoryUsage().rss;
       const started = performance.now();
       const cpuStart = process.cpuUsage();
+      const threads = threadCpu();
       const summary = await importRecords(createReadStream(file ?? ''), {
         format: 'csv',
         records: node.records,
         nowMs: Date.now(),
       });
       const importSeconds = (performance.now() - started) / 1000;
+      const importCpuPerRecord = threads(summary.rowsImported);
       const cpu = process.cpuUsage(cpuStart);
       const importCpuSeconds = (cpu.user + cpu.system) / 1e6;
       const rssAfterImport = process.memoryUsage().rss;
@@ -224,6 +262,7 @@ async function main(): Promise<RecordsRun> {
         recordsPerSecond: round(summary.rowsImported / importSeconds, 0),
         importCpuSeconds: round(importCpuSeconds, 2),
         recordsPerCpuSecond: round(summary.rowsImported / importCpuSeconds, 0),
+        importCpuPerRecord,
         pointLookup: latency(point),
         readWarmup,
         pointLookupAfterImport: latency(afterImport),

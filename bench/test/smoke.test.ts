@@ -69,6 +69,9 @@ describe('npm run bench -- --smoke', () => {
       expect(run.rowsRejected).toBe(0);
       expect(run.pointLookup.count).toBeGreaterThan(0);
       expect(run.pointLookupAfterImport.count).toBe(run.pointLookup.count);
+      // The store alone writes back every record the import wrote.
+      expect(run.storeCeiling.records).toBe(run.rows);
+      expect(run.importCpuPerRecord.mainThread).toBeGreaterThan(0);
     }
     expect(records.sideBySide).toMatchObject({
       smallRows: 2000,

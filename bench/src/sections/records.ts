@@ -53,7 +53,7 @@ export async function benchRecords(
         const result = await workerResult<RecordsRun>('records-worker.js', args, 3 * 3600_000, execArgv);
         runs.push(result);
         log(
-          `  ${rows.toLocaleString('en')} rows, sync ${mode}: ${result.recordsPerSecond.toLocaleString('en')} records/s (${result.importSeconds} s, ${result.recordsPerCpuSecond.toLocaleString('en')}/CPU-s; store alone ${result.storeCeiling.recordsPerSecond.toLocaleString('en')}/s, ratio ${importRatio(result)}), ` +
+          `  ${rows.toLocaleString('en')} rows, sync ${mode}: ${result.recordsPerSecond.toLocaleString('en')} records/s (${result.importSeconds} s, ${result.recordsPerCpuSecond.toLocaleString('en')}/CPU-s; store alone ${result.storeCeiling.recordsPerSecond.toLocaleString('en')}/s, ratio ${importRatio(result)}; CPU µs/record, main + other threads: import / store alone ${threadCpuText(result)}), ` +
             `lookup after import p50 ${result.pointLookupAfterImport.p50Ms} ms p99 ${result.pointLookupAfterImport.p99Ms} ms, settled (${result.settleSeconds} s, then ${readWarmupText([result.readWarmup])}) p50 ${result.pointLookup.p50Ms} ms p99 ${result.pointLookup.p99Ms} ms, prefix wildcard p50 ${result.prefixWildcard.p50Ms} ms, ` +
             `leading wildcard p50 ${result.leadingWildcard.p50Ms} ms, store ${result.storeMiB} MiB, RSS ${result.rssAfterImportMiB} MiB`,
         );
@@ -106,6 +106,17 @@ async function workerResult<T>(
 /** The import's records/s over the store alone's in the same run (issue 20: at least 0.6). */
 export function importRatio(run: RecordsRun | undefined): number | undefined {
   return run === undefined ? undefined : round(run.recordsPerSecond / run.storeCeiling.recordsPerSecond, 2);
+}
+
+/**
+ * CPU per record of the import and of the store alone, on the main thread (JavaScript) + the
+ * process's other threads (LevelDB's compaction above all); empty for results of earlier runs.
+ */
+export function threadCpuText(run: RecordsRun): string {
+  const i = run.importCpuPerRecord;
+  const c = run.storeCeiling.cpuPerRecord;
+  if (i === undefined || c === undefined) return '';
+  return `${i.mainThread} + ${i.otherThreads} / ${c.mainThread} + ${c.otherThreads}`;
 }
 
 /** Warm-up lookups until reads compacted nothing (per store), and a note when the rounds ran out first. */
