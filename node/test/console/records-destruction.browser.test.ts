@@ -282,6 +282,8 @@ describe('the Records screen: collection, undertakings and destruction', () => {
       mimeType: 'application/json',
       buffer: Buffer.from('{"hello": "world"}'),
     });
+    // The screen reads the file before it answers: wait for the answer, not for the next frame.
+    await page.locator('.verify-result .error').waitFor();
     expect(await page.locator('.verify-result').textContent()).toBe('This file is not a destruction certificate.');
     await expectAccessible(page);
     await context.close();
