@@ -200,10 +200,11 @@ record — the rate at which LevelDB's one compaction thread keeps up. The impor
 time: 12.4–18.5 µs per record on that thread, at 36,084–52,481 records/s in the same six runs. The former figure was not
 a rate the store can keep up under a continuous import, and the ratios of 0.2–0.4 given for it below (and in issue
 20) compared the import with a store that did half its compaction outside the clock. The import's code did not
-change with this correction; only the ceiling did. In the three runs of this section with it (2026-12-06, \`--only
-records\`, load 0.7–1.2), the import ÷ the store alone was 0.65, 0.60 and 0.70 with sync off and 0.68, 0.54 and 0.70 with
-sync on: the import's rate moved with the machine's speed (33,750–48,703 records/s) more than the store's (61,348–69,849),
-so the target is met on this machine in most runs, not with a margin.
+change with this correction; only the ceiling did. In the four runs of this section with it (2026-12-06, \`--only
+records\`, load 0.1–1.2), the import ÷ the store alone was 0.65, 0.60, 0.70 and 0.71 with sync off and 0.68, 0.54, 0.70
+and 0.49 with sync on: the import's rate moved with the machine's speed (27,827–48,703 records/s; its CPU per record, 35
+to 63 µs, rose by a quarter between the two imports of one run) more than the store's (50,141–69,849), so the target is met with sync off in
+every run and with sync on in two of four — not with a margin.
 
 **Where the import's time goes** (CPU profiles of a 1,000,000-row import, sync off, 2026-12-05, on a machine shared at load
 8–13, so wall figures there are not the machine's). Before issue 20 the import took 42–47 µs of CPU per record, its main
