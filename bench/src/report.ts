@@ -198,8 +198,9 @@ over the whole replay (this includes compactions the reads set off in the import
 replayed back to back, 66,504–75,994 records/s, LevelDB's thread 10.3–12.3 µs and the main thread 1.7–2.0 µs per
 record — the rate at which LevelDB's one compaction thread keeps up. The import pays for its compaction within its own
 time: 12.4–18.5 µs per record on that thread, at 36,084–52,481 records/s in the same six runs. The former figure was not
-a rate the store can keep up under a continuous import, and the ratios of 0.2–0.4 given for it below (and in issue
-20) compared the import with a store that did half its compaction outside the clock. The import's code did not
+a rate the store can keep up under a continuous import, and the ratios of 0.2–0.4 given for it below compared the
+import with a store that did half its compaction outside the clock (issue 20's own 0.27 came from the older ceiling
+described above). The import's code did not
 change with this correction; only the ceiling did. In the four runs of this section with it (2026-12-06, \`--only
 records\`, load 0.1–1.2), the import ÷ the store alone was 0.65, 0.60, 0.70 and 0.71 with sync off and 0.68, 0.54, 0.70
 and 0.49 with sync on: the import's rate moved with the machine's speed (27,827–48,703 records/s; its CPU per record, 35
