@@ -189,11 +189,11 @@ flat (section 6). "Records per CPU-second" is the import's rate per second of CP
 included): it moves less with the machine's load than records/s.
 
 **The store alone was measured with pauses until 2026-12-06.** Each batch used to be read back from the imported
-store between two timed writes, and only the writes were timed. The reads took about two thirds of the replay's wall
-time (22.2–24.8 s for a replay whose writes were timed at 7.5–8.7 s), and LevelDB's compaction of what had been written
+store between two timed writes, and only encoding and writing each batch were timed. The reads took about two thirds of
+the replay's wall time (22.2–24.8 s for a replay whose timed part was 7.5–8.7 s), and LevelDB's compaction of what had been written
 ran in them, off the clock. CPU per thread (/proc/self/task) in six scratch runs of 1,000,000 records on the Intel
 machine (idle, 2026-12-06), each an import and then the replay one way or the other: replayed with pauses, 114,741–133,809
-records/s as timed, LevelDB's background thread spent 5.4–6.6 µs of CPU per record inside the timed writes and 15.5–18.3
+records/s as timed, LevelDB's background thread spent 5.4–6.6 µs of CPU per record inside the timed part and 15.5–18.3
 over the whole replay (this includes compactions the reads set off in the imported store, which share that thread);
 replayed back to back, 66,504–75,994 records/s, LevelDB's thread 10.3–12.3 µs and the main thread 1.7–2.0 µs per
 record — the rate at which LevelDB's one compaction thread keeps up. The import pays for its compaction within its own
