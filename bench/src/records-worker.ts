@@ -116,7 +116,9 @@ const CEILING_MAX = 1_000_000;
  * compaction has settled the batches are written one after another with nothing between them,
  * timed as a whole: an import writes without pause, and LevelDB compacts what it wrote on its own
  * thread meanwhile. Reading each batch between timed writes, as this did until 2026-12-06, gave
- * that compaction two thirds of the replay's time outside the clock.
+ * that compaction two thirds of the replay's time outside the clock. The batches of 1,000,000
+ * records take about 0.9 GiB of heap (RSS 198 → 1,584 MiB in a scratch run), after this worker's
+ * own memory and lookups were measured.
  */
 async function ceiling(
   source: TracenetNode,
