@@ -39,11 +39,43 @@ function statCpuMs(path: string): number {
   return ((utime + stime) * 1000) / CLK_TCK;
 }
 
-/** Resident memory of a process now and at its peak, in MiB (VmRSS / VmHWM of /proc/<pid>/status). */
-export function residentMiB(pid: number): { rssMiB: number; peakMiB: number } {
+/**
+ * Resident memory of a process now and at its peak, in MiB (VmRSS / VmHWM of /proc/<pid>/status),
+ * and what of it is now anonymous (heaps, stacks) and file-backed (mapped files: the executable and
+ * libraries, LevelDB's memory-mapped tables).
+ */
+export function residentMiB(pid: number): { rssMiB: number; peakMiB: number; anonMiB: number; fileMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rssMiB: Math.round(kib('VmRSS') / 102.4) / 10, peakMiB: Math.round(kib('VmHWM') / 102.4) / 10 };
+  const mib = (name: string) =>
+    Math.round(Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) / 102.4) / 10;
+  return { rssMiB: mib('VmRSS'), peakMiB: mib('VmHWM'), anonMiB: mib('RssAnon'), fileMiB: mib('RssFile') };
+}
+
+/**
+ * Samples {@link residentMiB} of `pid` every `everyMs` until stopped: the largest anonymous and
+ * file-backed parts seen. The kernel keeps a peak of the whole (VmHWM) only; this says what it was made of.
+ */
+export function sampleResident(pid: number, everyMs = 100): () => { anonMiB: number; fileMiB: number } {
+  const max = { anonMiB: 0, fileMiB: 0 };
+  const sample = () => {
+    const now = residentMiB(pid);
+    max.anonMiB = Math.max(max.anonMiB, now.anonMiB);
+    max.fileMiB = Math.max(max.fileMiB, now.fileMiB);
+  };
+  sample();
+  // A section that fails before it stops the sampling leaves no timer behind once the process is gone.
+  const timer = setInterval(() => {
+    try {
+      sample();
+    } catch {
+      clearInterval(timer);
+    }
+  }, everyMs).unref();
+  return () => {
+    clearInterval(timer);
+    sample();
+    return { ...max };
+  };
 }
 
 /** The 1-minute load average: how busy the shared machine was (the figures are indicative when it is high). */

@@ -91,6 +91,11 @@ describe('npm run bench -- --smoke', () => {
     expect(fanout.runs[1]).toMatchObject({ addedRttMs: 150, notAnswered: 0 });
     expect(fanout.runs[1].allAnswered.p50Ms).toBeGreaterThan(150);
     expect(memory.afterImportRssMiB).toBeGreaterThan(0);
+    // The peak's parts were sampled: each is there, and neither is more than the peak itself.
+    expect(memory.peakParts?.anonMiB).toBeGreaterThan(0);
+    expect(memory.peakParts?.fileMiB).toBeGreaterThan(0);
+    expect(memory.peakParts?.anonMiB).toBeLessThanOrEqual(memory.peakRssMiB);
+    expect(memory.peakParts?.fileMiB).toBeLessThanOrEqual(memory.peakRssMiB);
     // The console over the emulated slow link: it became usable, and its files came compressed.
     expect(web.inboxCold.usable.count).toBe(1);
     expect(web.inboxCold.usable.p50Ms).toBeGreaterThan(web.link.latency);

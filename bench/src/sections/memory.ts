@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CLI_PATH, startLocalFederation } from '@tracenet/node/dev';
-import { residentMiB } from '../proc.js';
+import { residentMiB, sampleResident } from '../proc.js';
 import type { Sizes } from '../sizes.js';
 import { round, target, type Target } from '../stats.js';
 
@@ -13,6 +13,12 @@ export interface MemoryResult {
   readonly idleRssMiB: number;
   readonly afterImportRssMiB: number;
   readonly peakRssMiB: number;
+  /**
+   * The largest anonymous (heaps) and file-backed (mapped files: the executable, LevelDB's tables)
+   * parts of the RSS seen during the import and the wait after it, sampled every 100 ms: what the
+   * peak was made of. Absent in results from before 2026-12-06.
+   */
+  readonly peakParts?: { readonly anonMiB: number; readonly fileMiB: number };
   /** The import through the Authority API (`tracenet records import`, a separate CLI process streaming the file). */
   readonly apiImportSeconds: number;
   readonly apiRecordsPerSecond: number;
@@ -44,6 +50,7 @@ export async function benchMemory(
     await settle(2000);
     const idle = residentMiB(bel.runtime.pid);
     const t0 = performance.now();
+    const stopSampling = sampleResident(bel.runtime.pid);
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [CLI_PATH, 'records', 'import', file, '--data', bel.dataDir, '--json'],
@@ -54,15 +61,17 @@ export async function benchMemory(
     if (summary.rowsImported !== sizes.memoryRows)
       throw new Error(`the node imported ${summary.rowsImported} of ${sizes.memoryRows} rows`);
     await settle(2000);
+    const peakParts = stopSampling();
     const after = residentMiB(bel.runtime.pid);
     log(
-      `  node RSS idle ${idle.rssMiB} MiB, after importing ${sizes.memoryRows.toLocaleString('en')} records ${after.rssMiB} MiB (peak ${after.peakMiB} MiB); API import ${round(summary.rowsImported / seconds, 0)} records/s`,
+      `  node RSS idle ${idle.rssMiB} MiB, after importing ${sizes.memoryRows.toLocaleString('en')} records ${after.rssMiB} MiB (peak ${after.peakMiB} MiB; largest parts sampled: anonymous ${peakParts.anonMiB}, file-backed ${peakParts.fileMiB} MiB); API import ${round(summary.rowsImported / seconds, 0)} records/s`,
     );
     return {
       rows: sizes.memoryRows,
       idleRssMiB: idle.rssMiB,
       afterImportRssMiB: after.rssMiB,
       peakRssMiB: after.peakMiB,
+      peakParts,
       apiImportSeconds: round(seconds, 2),
       apiRecordsPerSecond: round(summary.rowsImported / seconds, 0),
       targets: [
