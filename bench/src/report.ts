@@ -56,8 +56,9 @@ depends on it (measured on 2026-12-05: 100–150 µs per request at concurrency 
 in isolation, verifying a 1.2 kB envelope took 196–223 µs with libsodium-wrappers and 140–194 µs with OpenSSL, and an
 OpenSSL signature 44–67 µs, against 68–75, 57–61 and 23 µs on the AMD machine; the echo server spent 126–142 µs per
 request at concurrency 16 there in three runs, against 48–83. That was the Intel machine at its slower speed (see the
-top of this page): in the full run of 2026-12-06 at 10:40, at its faster one, the echo server spent 58 µs per request
-and the secure server 360 µs (6.2×, against 6.4× in the slower full run of 02:40): the ratio does not follow the speed.
+top of this page): in the full runs of 2026-12-06 started at 10:38 and 11:14 (this page's), at its faster one, the echo server spent 58 and 56 µs per
+request and the secure server 360 and 313 µs (6.2× and 5.6×, against 6.4× in the slower full run started at 02:23): the ratio
+hardly follows the speed.
 
 **Where the secure server's CPU goes** on the AMD machine (\`perf record -F 1999 -g\` on the node process with \`--perf-basic-prof\`, the
 measured part of a concurrency-16 run on 2026-12-05, after the changes below; the machine was shared, load ≈ 12, and
@@ -173,8 +174,10 @@ read the disk (\`read_bytes\` of /proc/self/io: 0). In a scratch run of the same
 0.14–0.31 ms in six rounds of 10,000 (p50 0.08–0.12 ms). Of the lookups over 1 ms, 5–27 % fell on a scavenge of V8's
 young generation (1.5–8 ms each, one per ~320 lookups); most of the rest, while LevelDB compacted. A 10M store in the
 process that imported it kept a p99 of 2.8 ms after a quiet round (2026-12-06), and the same store opened in a fresh
-process gave 0.40 ms side by side (0.59 ms in an earlier full run, 2.35 ms in its importing process; 0.32 and 4.0 ms
-in the run below): there the rest of the tail belongs to the importing process, not the store. Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
+process gave 0.40 ms side by side (0.59 and 0.32 ms in two earlier full runs, 2.35 and 4.0 ms in their importing
+processes): there the rest of the tail belonged to the importing process, not the store. In the run below the fresh
+process had a tail too, 3.98 ms at 10M with the 1M store at 3.85 ms beside it (the 10M store still compacting, in the same process, after the warm-up's
+cap): the same for both sizes, which is what the side-by-side ratio compares. Then a prefix wildcard search (\`SN-00123?5*\`-style, serial only, limit 100: an index range scan within the
 1,000 serials of its literal prefix) and a leading-wildcard search (\`*12345\`: scans the serial index from its start, capped at 100,000
 entries by design).
 
@@ -209,9 +212,10 @@ records\`, load 0.1–1.2), the import ÷ the store alone was 0.65, 0.60, 0.70 a
 and 0.49 with sync on: the import's rate moved with the machine's speed (27,827–48,703 records/s; its CPU per record, 35
 to 63 µs, rose by a quarter between the two imports of one run) more than the store's (50,141–69,849), so the target is met with sync off in
 every run and with sync on in two of four — not with a margin. Later that day, with the machine at its faster speed
-(2026-12-06 from 10:40: the import at 58,593–65,442 records/s and 25–28 µs of CPU per record, the store alone at
-88,289–90,380), two more runs — the full run of this page and one of this section with the next — gave 0.74 and 0.69
-with sync off and 0.69 and 0.66 with sync on: in six runs, met with sync off every time and with sync on four times.
+(2026-12-06 from 10:38: the import at 58,593–67,419 records/s and 24–28 µs of CPU per record, the store alone at
+88,289–97,101), three more runs — two full runs (started at 10:38, and at 11:14 for this page) and one of this section with the next —
+gave 0.74, 0.69 and 0.74 with sync off and 0.69, 0.66 and 0.68 with sync on: in seven runs, met with sync off every time
+and with sync on five times.
 
 **Where the import's time goes** (CPU profiles of a 1,000,000-row import, sync off, 2026-12-05, on a machine shared at load
 8–13, so wall figures there are not the machine's). Before issue 20 the import took 42–47 µs of CPU per record, its main
@@ -421,20 +425,23 @@ An earlier median traced two-hop chain on the AMD machine took about 40 ms: six
 the records search of each automatic answer (about 1.3 ms) are nearly all of it. Not tried: sending the answer in the
 same \`Deliver\` as the acknowledgement (a wire change: a batch of envelopes in one call, in order, which a peer of
 the current protocol would not understand, so it would be announced in the peer card). What it could take off, read
-from a traced chain of the full run of 2026-12-06 at 02:40 (the machine at its slower speed): BEL's answer was committed
+from a traced chain of the full run started at 02:23 on 2026-12-06 (the machine at its slower speed): BEL's answer was committed
 6.6 ms after the request and then waited 4.65 ms in the outbox for the acknowledgement's receipt (queued 17.47, attempt
 22.12), KEN's 2.72 ms (49.74, 52.46) — 7.4 ms of the chain's 59.45 (12 %), if the acknowledgement were held until the
 automatic answer is committed and both went in one call; and one of a hop's three \`Deliver\` calls on both sides' CPU.
-In the traced chain below (10:45, the faster speed) the answers waited 3.05 ms (17.16, 20.21) and 2.27 ms (42.41,
-44.68), 5.3 ms of 49.87 (11 %). At the slower speed that alone does not bring the p99 under 50 ms (the p50 would have
-to fall to ≈ 31 ms, below); at the faster one, where the p99 was 52.0 ms, it might.
+In a traced chain of the full run started at 10:38 (the faster speed) the answers waited 3.05 ms (17.16, 20.21) and 2.27 ms
+(42.41, 44.68), 5.3 ms of 49.87 (11 %); in the one below (the run of 11:14) 0.84 ms (11.09, 11.93) and 2.05 ms (30.39, 32.44),
+2.9 ms of 36.62 (8 %). At the slower speed that alone does not bring the p99 under 50 ms (the p50 would have to fall
+to ≈ 31 ms, below); at the faster one the p99 is at the target without it (below).
 
-**Where the CPU of a hop goes, and what stops the target on the Intel machine** (2026-12-06, idle). In the full run of
-02:40, the machine at its slower speed, a two-hop chain cost FRA 27.8 ms of CPU, BEL 13.4 and KEN 13.4, and the bench's
+**Where the CPU of a hop goes, and what stopped the target on the Intel machine at its slower speed** (2026-12-06, idle). In the full run of
+02:23, the machine at its slower speed, a two-hop chain cost FRA 27.8 ms of CPU, BEL 13.4 and KEN 13.4, and the bench's
 client 6.3: per hop about 14 ms on the asking node, 13 on the answering one and 3 in the client — 30 ms of CPU for a hop
-whose wall p50 was 21 ms. In the full run of this page (10:45, its faster speed) the same chain cost 18.7, 8.4, 8.5 and
-4.2 ms — 20 ms of CPU for a hop of p50 17.1 ms — and the two-hop p99 was 52.0 ms, the five-hop 123.0 ms (under its
-target).
+whose wall p50 was 21 ms. In the full run of 10:38, at its faster speed, the same chain cost 18.7, 8.4, 8.5 and
+4.2 ms — 20 ms of CPU for a hop of p50 17.1 ms — and the two-hop p99 was 52.0 ms, the five-hop 123.0 ms; in the full run
+of this page (11:14) 14.6, 6.5, 6.55 and 3.0 ms — 15 ms of CPU for a hop of p50 15.3 ms — two hops p99 42.3 ms and five
+hops 103.0 ms, both under their targets, as in two runs of this section alone just before (two hops 44.1 and 44.7, five
+hops 95.4 and 88.1 ms).
 The chain is compute-bound: its steps follow one another (12.6), two cores run at most two of the processes at once,
 and nothing waits on the disk (an fdatasync took 0.14 ms at p50). A \`perf\` profile at 999 Hz of FRA, BEL and KEN over
 25 s of measured chains (log level warn; 13,282, 4,130 and 4,167 samples) splits the answering node's CPU (BEL; KEN within
@@ -447,9 +454,9 @@ promises, GC and AsyncLocalStorage's hooks 12 %; the node's own logic 11 % (outb
 2.4, receiver checks 1.5, API 0.8); the audit journal and its JSON 6 %; protobuf 4 %. FRA's split is alike (compiler 14 %,
 transport 21 %, storage 18 %, Ed25519 12 %, its own logic 8 %, protobuf 6 %). Section 1's concurrency-1 row says the same from the other side: a secure \`Deliver\` alone costs the receiving
 node 1.56 ms of CPU at concurrency 1 (0.76 at 16, where requests share a group commit) and the bare echo 0.39 ms in the
-full run of 02:40 (0.96, 0.36 and 0.20 ms in the one of this page); a hop holds three, one after another. What the target needs: the p99 of a two-hop chain was 1.45–1.73 times its p50 in the
-sixteen runs of this section on 2026-12-06 (1.50 in the full run of this page), so a p99 under 50 ms needs a p50 near 31 ms: at the slower speed the CPU of a hop cut by more
-than a quarter, and no single part above holds a quarter of it; at the faster speed (p50 34.6 ms) by a tenth. Tried (this section alone, runs alternating): 50 warm-up chains instead of two, so that the
+full run of 02:23 (0.81, 0.31 and 0.18 ms in the one of this page); a hop holds three, one after another. What the target needs: the p99 of a two-hop chain was 1.45–1.73 times its p50 in the
+sixteen runs of this section on 2026-12-06 (1.50 and 1.37 in the two full runs at the faster speed), so a p99 under 50 ms needs a p50 near 31 ms: at the slower speed the CPU of a hop cut by more
+than a quarter, and no single part above holds a quarter of it; at the faster speed, where the p50 was 29.6–34.6 ms in two full runs and two of this section alone, hardly at all. Tried (this section alone, runs alternating): 50 warm-up chains instead of two, so that the
 compiler has finished — two-hop p50 43.0 and 42.7 ms against 45.0 and 45.5, p99 74.5 and 69.2 against 71.4 and 71.8,
 node CPU 52.9 and 54.0 against 58.2 and 57.0 ms per chain: kept at two. AsyncLocalStorage (which makes the journal name
 the officer of the call, docs/protocol.md 8.1) replaced, for the measurement only, by a plain variable (wrong across
@@ -549,9 +556,10 @@ measures 100, whose p99 is the second slowest); the floor above (CPU on two core
 machine at its slower speed (two full runs, 2026-12-05 and early on 2026-12-06, idle) the asker took 165–170 ms and the
 responders 258–265 ms of CPU per lookup at 193 participants, so the floor on its two cores is ≈ 215 ms; the loopback p50
 was 262 and 240 ms and the p99 452 and 455 ms: there the simulated participants' work alone leaves no room under the
-250 ms target for the tail. At its faster speed (2026-12-06 from 10:30) this section alone gave asker 83.4 and
+250 ms target for the tail. At its faster speed (2026-12-06, 10:35) this section alone gave asker 83.4 and
 responders 129.6 ms of CPU per lookup (floor ≈ 107 ms), loopback p50 127.8 and p99 228.9 ms, under the target, and the
-full run of this page 13 minutes later 107.6 and 164.8 ms (floor ≈ 136 ms), p50 164.7 and p99 273.1 ms. In the first of
+a full run 13 minutes later 107.6 and 164.8 ms (floor ≈ 136 ms), p50 164.7 and p99 273.1 ms, and the full run of this
+page (started at 11:14) 76.0 and 115.3 ms (floor ≈ 96 ms), p50 116.9 and p99 191.8 ms. In the first of
 those runs the garbage collections of the asker and both responder processes were logged (a \`PerformanceObserver\`
 of \`gc\` entries, scratch): the eight slowest lookups (177–232 ms) spanned 10–45 ms of collection pauses summed over
 the three processes, the median ones 10–20 ms — a part of the tail (a major collection of 17.5 ms in the slowest
@@ -593,16 +601,16 @@ fast as rows are written: at most one batch of 1,000 records is being written wh
 and the file stream apply backpressure, and a CSV record split across chunks is carried only while it is shorter than a
 record may be (1 MiB). The peak RSS (VmHWM) is the figure that shows whether memory stayed flat during the import.
 
-**What the peak is made of, and why it now reaches the target** (2026-12-06, 10:50–11:10, the machine at its faster
+**What the peak is made of, and why it now reaches the target** (2026-12-06, 10:50–11:30, the machine at its faster
 speed: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap, LevelDB's memtables and
 block cache, buffers) and pages of files it maps: the executable and its libraries (about 41 MiB at start) and LevelDB's
 tables, which LevelDB reads through \`mmap\` — page cache, given back under memory pressure, but counted while mapped and
 touched. The kernel keeps a peak of the sum only, so the section now samples both parts every 100 ms during the import
 and the wait after it (column "largest parts"). The peak was 286.0 and 287.6 MiB in the two full runs at the slower speed;
-at the faster one it was 308.1 MiB in the full run of this page and 281.0, 288.5, 286.4, 282.8, 300.6, 310.6, 300.4 and
-282.4 MiB in eight runs of this section alone (the last three with a script preloaded into the node: a heap logger, then
-a V8 flag set at run time, which proved to have no effect) — over 300 MiB in four of nine, the import running at
-38,724–50,382 records/s against 24,734–27,456 at the slower speed. The anonymous part reached 209.8–229.9 MiB and the
+at the faster one it was 308.1 and 303.9 MiB in two full runs (started at 10:38, and at 11:14 for this page) and 281.0, 288.5, 286.4,
+282.8, 300.6, 310.6, 300.4 and 282.4 MiB in eight runs of this section alone (the last three with a script preloaded into
+the node: a heap logger, then a V8 flag set at run time, which proved to have no effect) — over 300 MiB in five of ten,
+the import running at 38,724–51,365 records/s against 24,734–27,456 at the slower speed. The anonymous part reached 209.8–229.9 MiB and the
 file-backed part 71.9–86.5 MiB in the runs that sampled them. The heap logger shows where the anonymous part swings: V8's
 heap used went up and down between 38 and 138 MiB during the import (its total between 117 and 169 MiB), a major
 collection about every three seconds — the batches in flight live across their LevelDB write, long enough to be
@@ -695,8 +703,9 @@ by hand: run \`npm run bench\` again. The raw figures are in \`bench/results.jso
   and 05). The Intel Xeon of 2.1 GHz is a virtual machine whose speed changed by a factor of two within a day: on
   2026-12-05 and early on 2026-12-06 the same build took about twice as long per request, chain, lookup and imported
   row as on the AMD machine, and Ed25519 two to three times (section 1); from about 10:30 UTC on 2026-12-06 about as
-  long (the bare echo server at concurrency 16: 58 µs per request in the full run of this page, against 126–142 µs before and 48–83 µs on the AMD
-  machine). Compare the tables with the prose only as ratios, or with figures of runs made back to back.
+  long (the bare echo server at concurrency 16: 56–58 µs per request in the two full runs started at 10:38 and 11:14, against 126–142 µs before and 48–83 µs on the AMD
+  machine). Compare the tables with the prose only as ratios, or with figures of runs made back to back. Full runs are
+  named by the time (UTC) they started.
 
 ## Targets
 
