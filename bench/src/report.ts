@@ -601,22 +601,25 @@ fast as rows are written: at most one batch of 1,000 records is being written wh
 and the file stream apply backpressure, and a CSV record split across chunks is carried only while it is shorter than a
 record may be (1 MiB). The peak RSS (VmHWM) is the figure that shows whether memory stayed flat during the import.
 
-**What the peak is made of, and why it now reaches the target** (2026-12-06, 10:50–11:30, the machine at its faster
+**What the peak is made of, and why it now reaches the target** (2026-12-06, 10:50–12:00, the machine at its faster
 speed: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap, LevelDB's memtables and
 block cache, buffers) and pages of files it maps: the executable and its libraries (about 41 MiB at start) and LevelDB's
 tables, which LevelDB reads through \`mmap\` — page cache, given back under memory pressure, but counted while mapped and
 touched. The kernel keeps a peak of the sum only, so the section now samples both parts every 100 ms during the import
 and the wait after it (column "largest parts"). The peak was 286.0 and 287.6 MiB in the two full runs at the slower speed;
-at the faster one it was 308.1 and 303.9 MiB in two full runs (started at 10:38, and at 11:14 for this page) and 281.0, 288.5, 286.4,
-282.8, 300.6, 310.6, 300.4 and 282.4 MiB in eight runs of this section alone (the last three with a script preloaded into
-the node: a heap logger, then a V8 flag set at run time, which proved to have no effect) — over 300 MiB in five of ten,
-the import running at 38,724–51,365 records/s against 24,734–27,456 at the slower speed. The anonymous part reached 209.8–229.9 MiB and the
-file-backed part 71.9–86.5 MiB in the runs that sampled them. The heap logger shows where the anonymous part swings: V8's
+at the faster one it was 308.1 and 303.9 MiB in two full runs (started at 10:38, and at 11:14 for this page) and
+277.3–310.6 MiB in eleven runs of this section alone (281.0, 288.5, 286.4, 282.8, 300.6, 310.6, 300.4, 282.4, 277.3,
+286.3, 283.3; the sixth to eighth with a script preloaded into the node: a heap logger, then a V8 flag set at run time,
+which proved to have no effect) — over 300 MiB in five of thirteen, the import running at 38,724–51,365 records/s
+against 24,734–27,456 at the slower speed. The anonymous part reached 204.5–229.9 MiB and the file-backed part
+71.9–86.5 MiB in the runs that sampled them. The heap logger shows where the anonymous part swings: V8's
 heap used went up and down between 38 and 138 MiB during the import (its total between 117 and 169 MiB), a major
 collection about every three seconds — the batches in flight live across their LevelDB write, long enough to be
 promoted out of the young generation, and the old generation is let grow by a factor that depends on how fast the
-process allocates. Tried, one run each, on the node process only: \`--max-old-space-size=160\` — peak 191.6 MiB, import
-38,127 records/s; \`--max-semi-space-size=8\` — peak 260.3 MiB, 44,927 records/s. V8 takes its heap sizes when the process
+process allocates. Tried, with \`NODE_OPTIONS\` (so the importing CLI process had them too): \`--max-old-space-size=160\` — peak 191.6
+MiB, import 38,127 records/s (one run); \`--max-semi-space-size=8\` — 260.3 MiB in one run, then 274.0, 275.6 and 275.1 MiB
+in three alternating with the default's 277.3, 286.3 and 283.3 (import 46,702–49,921 against 46,096–50,308 records/s):
+about 8 MiB less, not a fix. V8 takes its heap sizes when the process
 starts (\`v8.setFlagsFromString\` afterwards left the young generation at 32 MiB), so either would go on the command that
 starts the node, which this change does not do: the target is not met reliably at the machine's faster speed.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
