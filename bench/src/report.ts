@@ -608,9 +608,9 @@ tables, which LevelDB reads through \`mmap\` — page cache, given back under me
 touched. The kernel keeps a peak of the sum only, so the section now samples both parts every 100 ms during the import
 and the wait after it (column "largest parts"). The peak was 286.0 and 287.6 MiB in the two full runs at the slower speed;
 at the faster one it was 308.1 and 303.9 MiB in two full runs (started at 10:38, and at 11:14 for this page) and
-277.3–310.6 MiB in eleven runs of this section alone (281.0, 288.5, 286.4, 282.8, 300.6, 310.6, 300.4, 282.4, 277.3,
-286.3, 283.3; the sixth to eighth with a script preloaded into the node: a heap logger, then a V8 flag set at run time,
-which proved to have no effect) — over 300 MiB in five of thirteen, the import running at 38,724–51,365 records/s
+277.3–310.6 MiB in fifteen runs of this section alone (281.0, 288.5, 286.4, 282.8, 300.6, 310.6, 300.4, 282.4, 277.3,
+286.3, 283.3, 278.2, 280.1, 293.8, 283.2; the sixth to eighth with a script preloaded into the node: a heap logger, then a
+V8 flag set at run time, which proved to have no effect) — over 300 MiB in five of seventeen, the import running at 38,724–52,990 records/s
 against 24,734–27,456 at the slower speed. The anonymous part reached 204.5–229.9 MiB and the file-backed part
 71.9–86.5 MiB in the runs that sampled them. The heap logger shows where the anonymous part swings: V8's
 heap used went up and down between 38 and 138 MiB during the import (its total between 117 and 169 MiB), a major
@@ -619,9 +619,16 @@ promoted out of the young generation, and the old generation is let grow by a fa
 process allocates. Tried, with \`NODE_OPTIONS\` (so the importing CLI process had them too): \`--max-old-space-size=160\` — peak 191.6
 MiB, import 38,127 records/s (one run); \`--max-semi-space-size=8\` — 260.3 MiB in one run, then 274.0, 275.6 and 275.1 MiB
 in three alternating with the default's 277.3, 286.3 and 283.3 (import 46,702–49,921 against 46,096–50,308 records/s):
-about 8 MiB less, not a fix. V8 takes its heap sizes when the process
-starts (\`v8.setFlagsFromString\` afterwards left the young generation at 32 MiB), so either would go on the command that
-starts the node, which this change does not do: the target is not met reliably at the machine's faster speed.`;
+about 8 MiB less, not a fix. The old generation's limit (4,144 MiB by default on this machine) also sets how far V8
+lets that generation grow between collections (12:15–12:21, runs among four of the default: 278.2–293.8 MiB at
+50,903–52,990 records/s): \`--max-old-space-size=2048\` behaved as the default (280.7 and 300.2 MiB, 52,104–52,850
+records/s); 1024 gave 201.6 and 208.2 MiB at 47,966–49,143 records/s; 512, 195.6 and 203.8 at 45,773–46,274; 256,
+189.6–195.6 at 42,988–44,655. A limit of 1 GiB would keep the peak about 90 MiB under the target for about 7 % of the
+import rate — and it is also where the process would stop with an out-of-memory error. V8 takes its heap sizes when the
+process starts (\`v8.setFlagsFromString\` afterwards left the young generation at 32 MiB), so such a flag goes on the
+command that starts the node (the \`tracenet\` executable, \`startLocalFederation\`, an operator's own unit file): a
+choice about how the node is run, not made in this change. The target is not met reliably at the machine's faster
+speed.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const parts = r.peakParts ? `${r.peakParts.anonMiB} / ${r.peakParts.fileMiB}` : 'not sampled in this run';
   return `${head}\n\n${table(
