@@ -601,7 +601,7 @@ fast as rows are written: at most one batch of 1,000 records is being written wh
 and the file stream apply backpressure, and a CSV record split across chunks is carried only while it is shorter than a
 record may be (1 MiB). The peak RSS (VmHWM) is the figure that shows whether memory stayed flat during the import.
 
-**What the peak is made of, and why it now reaches the target** (2026-12-06, 10:50–12:00, the machine at its faster
+**What the peak is made of, and why it now reaches the target** (2026-12-06, 10:50–12:21, the machine at its faster
 speed: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap, LevelDB's memtables and
 block cache, buffers) and pages of files it maps: the executable and its libraries (about 41 MiB at start) and LevelDB's
 tables, which LevelDB reads through \`mmap\` — page cache, given back under memory pressure, but counted while mapped and
