@@ -619,8 +619,8 @@ promoted out of the young generation, and the old generation is let grow by a fa
 process allocates. Tried, with \`NODE_OPTIONS\` (so the importing CLI process had them too): \`--max-old-space-size=160\` — peak 191.6
 MiB, import 38,127 records/s (one run); \`--max-semi-space-size=8\` — 260.3 MiB in one run, then 274.0, 275.6 and 275.1 MiB
 in three alternating with the default's 277.3, 286.3 and 283.3 (import 46,702–49,921 against 46,096–50,308 records/s):
-about 8 MiB less, not a fix. The old generation's limit (4,144 MiB by default on this machine) also sets how far V8
-lets that generation grow between collections (12:15–12:21, runs among four of the default: 278.2–293.8 MiB at
+about 8 MiB less, not a fix. The old generation's limit (4,144 MiB by default on this machine) also
+appears to set how far V8 lets that generation grow between collections (12:15–12:21, runs among four of the default: 278.2–293.8 MiB at
 50,903–52,990 records/s): \`--max-old-space-size=2048\` behaved as the default (280.7 and 300.2 MiB, 52,104–52,850
 records/s); 1024 gave 201.6 and 208.2 MiB at 47,966–49,143 records/s; 512, 195.6 and 203.8 at 45,773–46,274; 256,
 189.6–195.6 at 42,988–44,655. A limit of 1 GiB would keep the peak about 90 MiB under the target for about 7 % of the

@@ -30,7 +30,8 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Memory (section 6): resident memory of a real node process (`tracenet start`, default config,
  * store.sync on) idle after start, then after `tracenet records import` of the generated file
- * through its Records API. RSS from /proc/<pid>/status (VmRSS; VmHWM for the peak).
+ * through its Records API. RSS from /proc/<pid>/status (VmRSS; VmHWM for the peak), and the
+ * largest anonymous and file-backed parts sampled during the import ({@link sampleResident}).
  */
 export async function benchMemory(
   sizes: Sizes,
