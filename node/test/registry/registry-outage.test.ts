@@ -260,6 +260,9 @@ describe('a registry outage', () => {
     expect(notes(await belCase())).toHaveLength(1);
     expect(delays(await belCase())).toHaveLength(1);
 
+    // The attempt the last advance set off must have failed (and set the next) before the registry comes back:
+    // otherwise it may find the registry back itself, answer, and leave no next attempt to wait for.
+    await waitFor(() => retryInMs() !== undefined, 10_000, 'the last attempt of the outage to fail');
     outage(false);
     await nextAttempt();
     await waitFor(
