@@ -601,34 +601,48 @@ fast as rows are written: at most one batch of 1,000 records is being written wh
 and the file stream apply backpressure, and a CSV record split across chunks is carried only while it is shorter than a
 record may be (1 MiB). The peak RSS (VmHWM) is the figure that shows whether memory stayed flat during the import.
 
-**What the peak is made of, and why it now reaches the target** (2026-12-06, 10:50–12:21, the machine at its faster
+**What the peak is made of, and why it reaches the target** (2026-12-06, 10:50–14:27, the machine at its faster
 speed: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap, LevelDB's memtables and
 block cache, buffers) and pages of files it maps: the executable and its libraries (about 41 MiB at start) and LevelDB's
 tables, which LevelDB reads through \`mmap\` — page cache, given back under memory pressure, but counted while mapped and
-touched. The kernel keeps a peak of the sum only, so the section now samples both parts every 100 ms during the import
-and the wait after it (column "largest parts"). The peak was 286.0 and 287.6 MiB in the two full runs at the slower speed;
-at the faster one it was 308.1 and 303.9 MiB in two full runs (started at 10:38, and at 11:14 for this page) and
-277.3–310.6 MiB in fifteen runs of this section alone (281.0, 288.5, 286.4, 282.8, 300.6, 310.6, 300.4, 282.4, 277.3,
-286.3, 283.3, 278.2, 280.1, 293.8, 283.2; the sixth to eighth with a script preloaded into the node: a heap logger, then a
-V8 flag set at run time, which proved to have no effect) — over 300 MiB in five of seventeen, the import running at 38,724–52,990 records/s
-against 24,734–27,456 at the slower speed. The anonymous part reached 204.5–229.9 MiB and the file-backed part
-71.9–86.5 MiB in the runs that sampled them. The heap logger shows where the anonymous part swings: V8's
-heap used went up and down between 38 and 138 MiB during the import (its total between 117 and 169 MiB), a major
-collection about every three seconds — the batches in flight live across their LevelDB write, long enough to be
-promoted out of the young generation, and the old generation is let grow by a factor that depends on how fast the
-process allocates. Tried, with \`NODE_OPTIONS\` (so the importing CLI process had them too): \`--max-old-space-size=160\` — peak 191.6
-MiB, import 38,127 records/s (one run); \`--max-semi-space-size=8\` — 260.3 MiB in one run, then 274.0, 275.6 and 275.1 MiB
-in three alternating with the default's 277.3, 286.3 and 283.3 (import 46,702–49,921 against 46,096–50,308 records/s):
-about 8 MiB less, not a fix. The old generation's limit (4,144 MiB by default on this machine) also
-appears to set how far V8 lets that generation grow between collections (12:15–12:21, runs among four of the default: 278.2–293.8 MiB at
-50,903–52,990 records/s): \`--max-old-space-size=2048\` behaved as the default (280.7 and 300.2 MiB, 52,104–52,850
-records/s); 1024 gave 201.6 and 208.2 MiB at 47,966–49,143 records/s; 512, 195.6 and 203.8 at 45,773–46,274; 256,
-189.6–195.6 at 42,988–44,655. A limit of 1 GiB would keep the peak about 90 MiB under the target for about 7 % of the
-import rate — and it is also where the process would stop with an out-of-memory error. V8 takes its heap sizes when the
-process starts (\`v8.setFlagsFromString\` afterwards left the young generation at 32 MiB), so such a flag goes on the
-command that starts the node (the \`tracenet\` executable, \`startLocalFederation\`, an operator's own unit file): a
-choice about how the node is run, not made in this change. The target is not met reliably at the machine's faster
-speed.`;
+touched. The kernel keeps a peak of the sum only, so the section samples both parts every 100 ms during the import and
+the wait after it (column "largest parts"). The peak was 286.0 and 287.6 MiB in the two full runs at the slower speed; at
+the faster one 308.1 and 303.9 MiB in two full runs (started at 10:38, and at 11:14 for this page) and 277.3–310.6 MiB
+in twenty-three runs of this section alone (three of them with a heap logger or a V8 flag set at run time preloaded into
+the node) — over 300 MiB in seven of twenty-five — with the anonymous part at
+204.5–232.1 MiB and the file-backed one at 71.9–86.5 MiB, the import running at 38,724–52,990 records/s against
+24,734–27,456 at the slower speed.
+
+*Where it comes from.* \`--trace-gc\` on the node during one import (1,000,000 rows in about 20 s): 13,887 MiB allocated,
+1,003 scavenges (2.6 s of pauses in all), 1,512 MiB promoted to the old generation, 27 full collections (162 ms of
+pauses) — V8's heap at 115–153 MiB before each of them after the first few, and at 31–38 MiB after. A sampling
+allocation profile (the inspector's, keeping collected objects) of the about 14 KB allocated per imported row puts 17 %
+in the record store's \`#prepare\`, 20 % in turning a CSV row into a record, 18 % in validation, 8 % in the retention
+rule and 6 % in the chained batch. So the live heap stays small (an idle node's is 31 MiB, of it 9.4 MiB strings and
+6.7 MiB compiled code), and the peak is that live size times the factor V8 lets the old generation grow by between full
+collections. V8's heap
+controller computes that factor from how fast it collects against how fast the old generation fills, and caps it at 4
+when the old-space limit is 2 GiB or more (the default here is 4,144 MiB) and at 1.3 to 2, scaled by the limit, below
+that. The batches in flight live across their LevelDB write and are promoted, and at this allocation rate the factor
+stays at its cap.
+
+*What was tried* (the memory section alone, default runs alternating with each change). The old-space limit:
+\`--max-old-space-size=2048\` behaved as the default (280.7 and 300.2 MiB); 2000 gave 217.6 and 222.7 MiB; 1536,
+215.4 and 221.3 (207.7 in a full run started at 13:46 with every node so started); 1024, 201.6–211.1; 512, 195.6 and
+203.8; 256, 189.6–195.6 — the import 4–16 % slower as the limit falls (1536: 47,474 and 47,859 records/s against 50,257
+and 51,025). But the limit makes V8 collect more often in every process, and the trace chains pay in their tail:
+two-hop p99 45.7–54.2 ms with 1536 (52.5 in the full run) against 40.4–45.3 ms without, in five chain sections each
+alternating (13:58–14:17; hop p99 25.7–37.6 against 22.1–24.7 ms; node CPU 28.3–29.4 against 26.9–27.3 ms per
+chain), and adding \`--min-semi-space-size=16\` did not help (51.9, 54.0). The young generation: \`--max-semi-space-size=8\`
+saved about 8 MiB; 32 and 64 raised the peak to 316.7–318.6 and 369.6–372.6 MiB. Batches of 250 records instead of
+1,000 (so that fewer are promoted): 259.8 and 261.9 MiB, the import 15 % slower. Setting V8's flags from the node itself
+(\`v8.setFlagsFromString\`) after start left the young generation's size as it was. Not tried: cutting the import's allocation
+(the profile above names where) — it would lower the promotion rate and so the factor, but by how much is not known.
+
+*Decision.* The node keeps V8's defaults: the chain's latency is a target of the issue and a thing an officer feels,
+while the peak is V8's collection policy rather than data the node keeps (31–38 MiB of heap after every full collection
+throughout the import), and it was at most 11 MiB over the 300 MiB target in the runs that missed it.
+docs/operations.md (section 3) tells an operator who needs the lower peak how to set the limit and what it costs. The target is not met reliably at the machine's faster speed.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const parts = r.peakParts ? `${r.peakParts.anonMiB} / ${r.peakParts.fileMiB}` : 'not sampled in this run';
   return `${head}\n\n${table(
