@@ -601,8 +601,8 @@ fast as rows are written: at most one batch of 1,000 records is being written wh
 and the file stream apply backpressure, and a CSV record split across chunks is carried only while it is shorter than a
 record may be (1 MiB). The peak RSS (VmHWM) is the figure that shows whether memory stayed flat during the import.
 
-**What the peak is made of, and why it reaches the target** (2026-12-06, 10:50–14:27, the machine at its faster
-speed: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap, LevelDB's memtables and
+**What the peak is made of, and why it reaches the target** (2026-12-06, 10:50–14:58, the machine mostly at its
+faster speed: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap, LevelDB's memtables and
 block cache, buffers) and pages of files it maps: the executable and its libraries (about 41 MiB at start) and LevelDB's
 tables, which LevelDB reads through \`mmap\` — page cache, given back under memory pressure, but counted while mapped and
 touched. The kernel keeps a peak of the sum only, so the section samples both parts every 100 ms during the import and
@@ -613,18 +613,20 @@ the node) — over 300 MiB in seven of twenty-five — with the anonymous part a
 204.5–232.1 MiB and the file-backed one at 71.9–86.5 MiB, the import running at 38,724–52,990 records/s against
 24,734–27,456 at the slower speed.
 
-*Where it comes from.* \`--trace-gc\` on the node during one import (1,000,000 rows in about 20 s): 13,887 MiB allocated,
-1,003 scavenges (2.6 s of pauses in all), 1,512 MiB promoted to the old generation, 27 full collections (162 ms of
-pauses) — V8's heap at 115–153 MiB before each of them after the first few, and at 31–38 MiB after. A sampling
+*Where it comes from.* \`--trace-gc\` on the node during one import (1,000,000 rows in about 20 s): 13,887 MiB
+allocated, 1,003 scavenges (2.6 s of pauses in all), 1,512 MiB promoted to the old generation, 27 full collections (162
+ms of pauses) — V8's heap at 115–153 MiB before each of them after the first few, and at 31–38 MiB after. A sampling
 allocation profile (the inspector's, keeping collected objects) of the about 14 KB allocated per imported row puts 17 %
 in the record store's \`#prepare\`, 20 % in turning a CSV row into a record, 18 % in validation, 8 % in the retention
-rule and 6 % in the chained batch. So the live heap stays small (an idle node's is 31 MiB, of it 9.4 MiB strings and
-6.7 MiB compiled code), and the peak is that live size times the factor V8 lets the old generation grow by between full
-collections. V8's heap
-controller computes that factor from how fast it collects against how fast the old generation fills, and caps it at 4
-when the old-space limit is 2 GiB or more (the default here is 4,144 MiB) and at 1.3 to 2, scaled by the limit, below
-that. The batches in flight live across their LevelDB write and are promoted, and at this allocation rate the factor
-stays at its cap.
+rule and 6 % in the chained batch. So the live heap stays small (an idle node's is 31 MiB, of it 9.4 MiB strings and 6.7
+MiB compiled code), and the peak is that live size times the factor V8 lets the old generation grow by between full
+collections. V8's heap controller computes that factor from how fast it collects against how fast the old generation
+fills, and caps it at 4 when the old-space limit is 2 GiB or more (the default here is 4,144 MiB) and at 1.3 to 2,
+scaled by the limit, below that. The heap was 3.5–4.4 times as large before each full collection as after it (the whole
+heap, young generation included): the factor is at its cap. Which objects are promoted was not identified; the batches
+in flight (one parsed while the one before is written) are the likely part, but shortening each write did not lower the
+peak — \`store.sync\` off, 300.4 and 300.1 MiB against 295.9 and 292.7 with it on, alternating (14:54–14:58, when the
+machine was back at its slower speed: 25,765–29,457 records/s).
 
 *What was tried* (the memory section alone, default runs alternating with each change). The old-space limit:
 \`--max-old-space-size=2048\` behaved as the default (280.7 and 300.2 MiB); 2000 gave 217.6 and 222.7 MiB; 1536,
@@ -641,8 +643,9 @@ saved about 8 MiB; 32 and 64 raised the peak to 316.7–318.6 and 369.6–372.6 
 
 *Decision.* The node keeps V8's defaults: the chain's latency is a target of the issue and a thing an officer feels,
 while the peak is V8's collection policy rather than data the node keeps (31–38 MiB of heap after every full collection
-throughout the import), and it was at most 11 MiB over the 300 MiB target in the runs that missed it.
-docs/operations.md (section 3) tells an operator who needs the lower peak how to set the limit and what it costs. The target is not met reliably at the machine's faster speed.`;
+throughout the import), and it was at most 11 MiB over the 300 MiB target in the runs that missed it. docs/operations.md
+(section 3) tells an operator who needs the lower peak how to set the limit and what it costs. The target is not met
+reliably.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const parts = r.peakParts ? `${r.peakParts.anonMiB} / ${r.peakParts.fileMiB}` : 'not sampled in this run';
   return `${head}\n\n${table(
