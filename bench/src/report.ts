@@ -601,45 +601,46 @@ fast as rows are written: at most one batch of 1,000 records is being written wh
 and the file stream apply backpressure, and a CSV record split across chunks is carried only while it is shorter than a
 record may be (1 MiB). The peak RSS (VmHWM) is the figure that shows whether memory stayed flat during the import.
 
-**What the peak is made of, and why it reaches the target** (2026-12-06, 10:50–14:58, the machine mostly at its
-faster speed: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap, LevelDB's memtables and
+**What the peak is made of, and why it reaches the target** (2026-12-06, 10:50–14:58, the machine mostly at its faster
+speed: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap, LevelDB's memtables and
 block cache, buffers) and pages of files it maps: the executable and its libraries (about 41 MiB at start) and LevelDB's
-tables, which LevelDB reads through \`mmap\` — page cache, given back under memory pressure, but counted while mapped and
-touched. The kernel keeps a peak of the sum only, so the section samples both parts every 100 ms during the import and
-the wait after it (column "largest parts"). The peak was 286.0 and 287.6 MiB in the two full runs at the slower speed; at
-the faster one 308.1 and 303.9 MiB in two full runs (started at 10:38, and at 11:14 for this page) and 277.3–310.6 MiB
-in twenty-three runs of this section alone (three of them with a heap logger or a V8 flag set at run time preloaded into
-the node) — over 300 MiB in seven of twenty-five — with the anonymous part at
-204.5–232.1 MiB and the file-backed one at 71.9–86.5 MiB, the import running at 38,724–52,990 records/s against
-24,734–27,456 at the slower speed.
+tables, which LevelDB reads through \`mmap\` — page cache, given back under memory pressure, but counted while mapped
+and touched. The kernel keeps a peak of the sum only, so the section samples both parts every 100 ms during the import
+and the wait after it (column "largest parts"). The peak was 286.0 and 287.6 MiB in the two full runs at the slower
+speed; at the faster one 308.1 and 303.9 MiB in two full runs (started at 10:38, and at 11:14 for this page) and
+277.3–310.6 MiB in twenty-three runs of this section alone (three of them with a heap logger or a V8 flag set at run
+time preloaded into the node) — over 300 MiB in seven of twenty-five — with the anonymous part at 204.5–232.1 MiB and
+the file-backed one at 71.9–86.5 MiB, the import running at 38,724–52,990 records/s against 24,734–27,456 at the slower
+speed.
 
-*Where it comes from.* \`--trace-gc\` on the node during one import (1,000,000 rows in about 20 s): 13,887 MiB
-allocated, 1,003 scavenges (2.6 s of pauses in all), 1,512 MiB promoted to the old generation, 27 full collections (162
-ms of pauses) — V8's heap at 115–153 MiB before each of them after the first few, and at 31–38 MiB after. A sampling
-allocation profile (the inspector's, keeping collected objects) of the about 14 KB allocated per imported row puts 17 %
-in the record store's \`#prepare\`, 20 % in turning a CSV row into a record, 18 % in validation, 8 % in the retention
-rule and 6 % in the chained batch. So the live heap stays small (an idle node's is 31 MiB, of it 9.4 MiB strings and 6.7
-MiB compiled code), and the peak is that live size times the factor V8 lets the old generation grow by between full
-collections. V8's heap controller computes that factor from how fast it collects against how fast the old generation
-fills, and caps it at 4 when the old-space limit is 2 GiB or more (the default here is 4,144 MiB) and at 1.3 to 2,
-scaled by the limit, below that. The heap was 3.5–4.4 times as large before each full collection as after it (the whole
-heap, young generation included): the factor is at its cap. Which objects are promoted was not identified; the batches
-in flight (one parsed while the one before is written) are the likely part, but shortening each write did not lower the
-peak — \`store.sync\` off, 300.4 and 300.1 MiB against 295.9 and 292.7 with it on, alternating (14:54–14:58, when the
-machine was back at its slower speed: 25,765–29,457 records/s).
+*Where it comes from.* \`--trace-gc\` on the node during one import (1,000,000 rows; 19.3–19.9 s in the traced runs that
+timed it): 13,887 MiB allocated, 1,003 scavenges (2.6 s of pauses in all), 1,512 MiB promoted to the old generation, 27
+full collections (162 ms of pauses) — V8's heap at 115–153 MiB before each of them after the first few, and at 31–38 MiB
+after. A sampling allocation profile (the inspector's, keeping collected objects) of the about 14 KB allocated per
+imported row puts 17 % in the record store's \`#prepare\`, 20 % in turning a CSV row into a record, 18 % in validation,
+8 % in the retention rule and 6 % in the chained batch. So the live heap stays small (an idle node's is 31 MiB, of it
+9.4 MiB strings and 6.7 MiB compiled code), and the peak is that live size times the factor V8 lets the old generation
+grow by between full collections. V8's heap controller computes that factor from how fast it collects against how fast
+the old generation fills, and caps it at 4 when the old-space limit is 2 GiB or more (the default here is 4,144 MiB) and
+at 1.3 to 2, scaled by the limit, below that. The heap was 3.5–4.4 times as large before each full collection as after
+it (the whole heap, young generation included): the factor is at its cap. Which objects are promoted was not identified;
+the batches in flight (one parsed while the one before is written) are the likely part, but shortening each write did
+not lower the peak — \`store.sync\` off, 300.4 and 300.1 MiB against 295.9 and 292.7 with it on, alternating
+(14:54–14:58, when the machine was back at its slower speed: 25,765–29,457 records/s).
 
-*What was tried* (the memory section alone, default runs alternating with each change). The old-space limit:
-\`--max-old-space-size=2048\` behaved as the default (280.7 and 300.2 MiB); 2000 gave 217.6 and 222.7 MiB; 1536,
-215.4 and 221.3 (207.7 in a full run started at 13:46 with every node so started); 1024, 201.6–211.1; 512, 195.6 and
-203.8; 256, 189.6–195.6 — the import 4–16 % slower as the limit falls (1536: 47,474 and 47,859 records/s against 50,257
-and 51,025). But the limit makes V8 collect more often in every process, and the trace chains pay in their tail:
-two-hop p99 45.7–54.2 ms with 1536 (52.5 in the full run) against 40.4–45.3 ms without, in five chain sections each
-alternating (13:58–14:17; hop p99 25.7–37.6 against 22.1–24.7 ms; node CPU 28.3–29.4 against 26.9–27.3 ms per
-chain), and adding \`--min-semi-space-size=16\` did not help (51.9, 54.0). The young generation: \`--max-semi-space-size=8\`
-saved about 8 MiB; 32 and 64 raised the peak to 316.7–318.6 and 369.6–372.6 MiB. Batches of 250 records instead of
-1,000 (so that fewer are promoted): 259.8 and 261.9 MiB, the import 15 % slower. Setting V8's flags from the node itself
-(\`v8.setFlagsFromString\`) after start left the young generation's size as it was. Not tried: cutting the import's allocation
-(the profile above names where) — it would lower the promotion rate and so the factor, but by how much is not known.
+*What was tried* (the memory section alone unless said otherwise, default runs alternating with each change). The
+old-space limit: \`--max-old-space-size=2048\` behaved as the default (280.7 and 300.2 MiB); 2000 gave 217.6 and 222.7
+MiB; 1536, 215.4 and 221.3 (207.7 in a full run started at 13:46 with every node so started); 1024, 201.6–211.1; 512,
+195.6 and 203.8; 256, 189.6–195.6 — the import 4–16 % slower as the limit falls (1536: 47,474 and 47,859 records/s
+against 50,257 and 51,025). But the limit makes V8 collect more often in every process, and the trace chains pay in
+their tail: two-hop p99 45.7–54.2 ms with 1536 (52.5 in the full run) against 40.4–45.3 ms without, in five chain
+sections each alternating (13:58–14:17; hop p99 25.7–37.6 against 22.1–24.7 ms; node CPU 28.3–29.4 against 26.9–27.3 ms
+per chain), and adding \`--min-semi-space-size=16\` did not help (51.9, 54.0). The young generation:
+\`--max-semi-space-size=8\` saved about 8 MiB; 32 and 64 raised the peak to 316.7–318.6 and 369.6–372.6 MiB. Batches of
+250 records instead of 1,000 (so that fewer are promoted; the built code patched, scratch): 259.8 and 261.9 MiB, the
+import 15 % slower. Setting V8's flags from the node itself (\`v8.setFlagsFromString\`) after start left the young
+generation's size as it was. Not tried: cutting the import's allocation (the profile above names where) — it would lower
+the promotion rate and so the factor, but by how much is not known.
 
 *Decision.* The node keeps V8's defaults: the chain's latency is a target of the issue and a thing an officer feels,
 while the peak is V8's collection policy rather than data the node keeps (31–38 MiB of heap after every full collection
@@ -728,11 +729,12 @@ by hand: run \`npm run bench\` again. The raw figures are in \`bench/results.jso
   the sections below compare against them where it matters.
 - The prose of the sections gives figures of earlier runs, many of them on an AMD EPYC machine of 2 cores (2026-12-04
   and 05). The Intel Xeon of 2.1 GHz is a virtual machine whose speed changed by a factor of two within a day: on
-  2026-12-05 and early on 2026-12-06 the same build took about twice as long per request, chain, lookup and imported
-  row as on the AMD machine, and Ed25519 two to three times (section 1); from about 10:30 UTC on 2026-12-06 about as
-  long (the bare echo server at concurrency 16: 56–58 µs per request in the two full runs started at 10:38 and 11:14, against 126–142 µs before and 48–83 µs on the AMD
-  machine). Compare the tables with the prose only as ratios, or with figures of runs made back to back. Full runs are
-  named by the time (UTC) they started.
+  2026-12-05 and early on 2026-12-06 the same build took about twice as long per request, chain, lookup and imported row
+  as on the AMD machine, and Ed25519 two to three times (section 1); from about 10:30 UTC on 2026-12-06 about as long
+  (the bare echo server at concurrency 16: 56–58 µs per request in the two full runs started at 10:38 and 11:14, against
+  126–142 µs before and 48–83 µs on the AMD machine), and by 14:54 the import ran at about half its rate again (section
+  6). Compare the tables with the prose only as ratios, or with figures of runs made back to back. Full runs are named
+  by the time (UTC) they started.
 
 ## Targets
 
