@@ -23,6 +23,7 @@ const PROCESSES = [
   'node/test/console/import-route.test.ts',
   'node/test/console/**/*.browser.test.ts',
   'bench/test/smoke.test.ts',
+  'bench/test/gc-probe.test.ts',
   'conformance/test/broken-variants.test.ts',
   'conformance/test/card-file.test.ts',
   'conformance/test/reference-node.test.ts',
