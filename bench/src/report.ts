@@ -606,19 +606,18 @@ target compares the lowest of the import's second half with the lowest of its fi
 in use as the collection began, a batch in flight or not). A node that kept something of every row would miss it: 10
 bytes a row is 5 MiB by the middle of the import, 15 % of the node's live heap. The peak RSS has a target of its own.
 
-**What the peak is made of, and why it reaches the target** (2026-12-06, 10:50–16:50, the machine at its faster speed
-from about 10:30 to 14:25: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap, LevelDB's memtables and
-block cache, buffers) and pages of files it maps: the executable and its libraries (about 41 MiB at start) and LevelDB's
-tables, which LevelDB reads through \`mmap\` — page cache, given back under memory pressure, but counted while mapped
-and touched. The kernel keeps a peak of the sum only, so the section samples both parts every 100 ms during the import
-and the wait after it (column "largest parts"). The peak was 286.0 and 287.6 MiB in the two full runs at the slower
-speed; from 16:19 to 16:48, at a speed between the two (33,671–39,371 records/s), 280.7–303.8 MiB in five runs (one of
-them a full run started at 16:32, one the run of the table below); at the faster one 308.1 and 303.9 MiB in two full
-runs (started at 10:38, and at 11:14 for the rest of this page) and
-277.3–310.6 MiB in twenty-three runs of this section alone (three of them with a heap logger or a V8 flag set at run
-time preloaded into the node) — over 300 MiB in seven of twenty-five — with the anonymous part at 204.5–232.1 MiB and
-the file-backed one at 71.9–86.5 MiB, the import running at 38,724–52,990 records/s against 24,734–27,456 at the slower
-speed.
+**What the peak is made of, and why it reaches the target** (2026-12-06, 10:50–16:55, the machine at its faster speed
+from about 10:30 to 14:25: see the top of this page). The RSS counts the node's own memory (anonymous: V8's heap,
+LevelDB's memtables and block cache, buffers) and pages of files it maps: the executable and its libraries (about 41 MiB
+at start) and LevelDB's tables, which LevelDB reads through \`mmap\` — page cache, given back under memory pressure, but
+counted while mapped and touched. The kernel keeps a peak of the sum only, so the section samples both parts every 100
+ms during the import and the wait after it (column "largest parts"). The peak was 286.0 and 287.6 MiB in the two full
+runs at the slower speed; from 16:19 to 16:52, at a speed between the two (33,671–39,371 records/s), 280.7–303.8 MiB in
+six runs (one of them a full run started at 16:32, the last the run of the table below); at the faster one 308.1 and
+303.9 MiB in two full runs (started at 10:38, and at 11:14 for the rest of this page) and 277.3–310.6 MiB in
+twenty-three runs of this section alone (three of them with a heap logger or a V8 flag set at run time preloaded into
+the node) — over 300 MiB in seven of twenty-five — with the anonymous part at 204.5–232.1 MiB and the file-backed one at
+71.9–86.5 MiB, the import running at 38,724–52,990 records/s against 24,734–27,456 at the slower speed.
 
 *Where it comes from.* \`--trace-gc\` on the node during one import (1,000,000 rows; 19.3–19.9 s in the traced runs that
 timed it): 13,887 MiB allocated, 1,003 scavenges (2.6 s of pauses in all), 1,512 MiB promoted to the old generation, 27
@@ -630,15 +629,15 @@ imported row puts 17 % in the record store's \`#prepare\`, 20 % in turning a CSV
 grow by between full collections. V8's heap controller computes that factor from how fast it collects against how fast
 the old generation fills, and caps it at 4 when the old-space limit is 2 GiB or more (the default here is 4,144 MiB) and
 at 1.3 to 2, scaled by the limit, below that. The heap was 3.5–4.4 times as large before each full collection as after
-it (the whole heap, young generation included): the factor is at its cap. \`--trace-gc-verbose\` on the node during
-one import (16:25) shows it so: at each of the 28 full collections V8's heap controller chose the factor 4.0, from a
-ratio of 3 to 12 between how fast it collects and how fast the old generation filled. Its formula, F = R(1 − μ) / (R(1 −
-μ) − μ) with a target mutator utilisation μ of 0.97, gives less than 4 only for a ratio R above 43, and 2 at 65. A heap
-snapshot of the idle node shows no large object to drop: its scripts hold 7.1 MiB (the node's own code 2.2, the generated
-protobuf code 1.2, grpc-js 0.7), and the rest is small objects of many kinds. Which objects are promoted was not identified;
-the batches in flight (one parsed while the one before is written) are the likely part, but shortening each write did
-not lower the peak — \`store.sync\` off, 300.4 and 300.1 MiB against 295.9 and 292.7 with it on, alternating
-(14:54–14:58, when the machine was back at its slower speed: 25,765–29,457 records/s).
+it (the whole heap, young generation included): the factor is at its cap. \`--trace-gc-verbose\` on the node during one
+import (16:25) shows it so: at each of the 28 full collections V8's heap controller chose the factor 4.0, from a ratio
+of 3 to 12 between how fast it collects and how fast the old generation filled. Its formula, F = R(1 − μ) / (R(1 − μ) −
+μ) with a target mutator utilisation μ of 0.97, gives less than 4 only for a ratio R above 43, and 2 at 65. A heap
+snapshot of the idle node shows no large object to drop: its scripts hold 7.1 MiB (the node's own code 2.2, the
+generated protobuf code 1.2, grpc-js 0.7), and the rest is small objects of many kinds. Which objects are promoted was
+not identified; the batches in flight (one parsed while the one before is written) are the likely part, but shortening
+each write did not lower the peak — \`store.sync\` off, 300.4 and 300.1 MiB against 295.9 and 292.7 with it on,
+alternating (14:54–14:58, when the machine was back at its slower speed: 25,765–29,457 records/s).
 
 *What was tried* (the memory section alone unless said otherwise, default runs alternating with each change). The
 old-space limit: \`--max-old-space-size=2048\` behaved as the default (280.7 and 300.2 MiB); 2000 gave 217.6 and 222.7
@@ -657,11 +656,11 @@ left its cap.
 
 *Decision.* The node keeps V8's defaults: the chain's latency is a target of the issue and a thing an officer feels,
 while the peak is V8's collection policy rather than data the node keeps — its heap after the full collections stays
-where it was when the import began (the flat target: 31.4–38.4 MiB after them, the lowest 0.99 and 1.00 times as much
-in the second half as in the first, in the full run started at 16:32 and in the run of the table below) — and it was at
-most 11 MiB over the 300 MiB target in the runs that missed it. docs/operations.md
-(section 3) tells an operator who needs the lower peak how to set the limit and what it costs. The target is not met
-reliably.`;
+where it was when the import began (31.4–38.7 MiB after them; the lowest 0.99, 1.00 and 1.00 times as much in the second
+half as in the first, in the full run started at 16:32 and in this section's runs at 16:48 and 16:52, the last the table
+below) — and the peak was at most 11 MiB over the 300 MiB target in the runs that missed it. docs/operations.md (section
+3) tells an operator who needs the lower peak how to set the limit and what it costs. The flat target is met; the peak
+target is not met reliably.`;
   if (typeof r === 'string') return `${head}\n\n${r}`;
   const parts = r.peakParts ? `${r.peakParts.anonMiB} / ${r.peakParts.fileMiB}` : 'not sampled in this run';
   const h = r.liveHeap;
