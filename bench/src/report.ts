@@ -630,14 +630,14 @@ grow by between full collections. V8's heap controller computes that factor from
 the old generation fills, and caps it at 4 when the old-space limit is 2 GiB or more (the default here is 4,144 MiB) and
 at 1.3 to 2, scaled by the limit, below that. The heap was 3.5–4.4 times as large before each full collection as after
 it (the whole heap, young generation included): the factor is at its cap. \`--trace-gc-verbose\` on the node during one
-import (16:25) shows it so: at each of the 28 full collections V8's heap controller chose the factor 4.0, from a ratio
-of 3 to 12 between how fast it collects and how fast the old generation filled. Its formula, F = R(1 − μ) / (R(1 − μ) −
-μ) with a target mutator utilisation μ of 0.97, gives less than 4 only for a ratio R above 43, and 2 at 65. A heap
-snapshot of the idle node shows no large object to drop: its scripts hold 7.1 MiB (the node's own code 2.2, the
-generated protobuf code 1.2, grpc-js 0.7), and the rest is small objects of many kinds. Which objects are promoted was
-not identified; the batches in flight (one parsed while the one before is written) are the likely part, but shortening
-each write did not lower the peak — \`store.sync\` off, 300.4 and 300.1 MiB against 295.9 and 292.7 with it on,
-alternating (14:54–14:58, when the machine was back at its slower speed: 25,765–29,457 records/s).
+import (16:25) shows it so: at each of the 26 full collections during the import V8's heap controller chose the factor
+4.0, from a ratio of 3 to 9 between how fast it collects and how fast the old generation filled. Its formula, F = R(1 −
+μ) / (R(1 − μ) − μ) with a target mutator utilisation μ of 0.97, gives less than 4 only for a ratio R above 43, and 2 at
+65. A heap snapshot of the idle node shows no large object to drop: its scripts hold 7.1 MiB (the node's own code 2.2,
+the generated protobuf code 1.2, grpc-js 0.7), and the rest is small objects of many kinds. Which objects are promoted
+was not identified; the batches in flight (one parsed while the one before is written) are the likely part, but
+shortening each write did not lower the peak — \`store.sync\` off, 300.4 and 300.1 MiB against 295.9 and 292.7 with it
+on, alternating (14:54–14:58, when the machine was back at its slower speed: 25,765–29,457 records/s).
 
 *What was tried* (the memory section alone unless said otherwise, default runs alternating with each change). The
 old-space limit: \`--max-old-space-size=2048\` behaved as the default (280.7 and 300.2 MiB); 2000 gave 217.6 and 222.7
@@ -651,7 +651,7 @@ per chain), and adding \`--min-semi-space-size=16\` did not help (51.9, 54.0). T
 250 records instead of 1,000 (so that fewer are promoted; the built code patched, scratch): 259.8 and 261.9 MiB, the
 import 15 % slower. Setting V8's flags from the node itself (\`v8.setFlagsFromString\`) after start left the young
 generation's size as it was. Not tried: cutting the import's allocation (the profile above names where) — it would slow
-the filling of the old generation, but by the ratios measured that would have to fall 4 to 14 times before the factor
+the filling of the old generation, but by the ratios measured that would have to fall 5 to 14 times before the factor
 left its cap.
 
 *Decision.* The node keeps V8's defaults: the chain's latency is a target of the issue and a thing an officer feels,
