@@ -19,9 +19,14 @@ const out = process.env.TRACENET_BENCH_GC_OUT;
 if (out) {
   const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
   const collections: FullCollection[] = [];
-  let profiler = new GCProfiler();
-  profiler.start();
-  const read = () => {
+  const started = () => {
+    const profiler = new GCProfiler();
+    profiler.start();
+    return profiler;
+  };
+  let profiler = started();
+  /** Stops the profiler and keeps the full collections it saw. */
+  const drain = () => {
     const atMs = Date.now();
     for (const entry of profiler.stop().statistics)
       if (entry.gcType === 'MarkSweepCompact')
@@ -30,12 +35,13 @@ if (out) {
           beforeMiB: mib(entry.beforeGC.heapStatistics.usedHeapSize),
           afterMiB: mib(entry.afterGC.heapStatistics.usedHeapSize),
         });
-    profiler = new GCProfiler();
-    profiler.start();
   };
-  setInterval(read, 200).unref();
+  setInterval(() => {
+    drain();
+    profiler = started();
+  }, 200).unref();
   process.on('exit', () => {
-    read();
+    drain();
     writeFileSync(out, JSON.stringify(collections));
   });
 }

@@ -150,12 +150,13 @@ export function fullCollectionsDuring(
   const during = collections.filter((c) => c.atMs >= startMs && c.atMs <= endMs);
   const middle = (startMs + endMs) / 2;
   const lowest = (values: readonly number[]) => (values.length === 0 ? null : Math.min(...values));
+  const highest = (values: readonly number[]) => (values.length === 0 ? null : Math.max(...values));
   const after = during.map((c) => c.afterMiB);
   return {
     fullCollections: during.length,
     afterMinMiB: lowest(after),
-    afterMaxMiB: after.length === 0 ? null : Math.max(...after),
-    beforeMaxMiB: during.length === 0 ? null : Math.max(...during.map((c) => c.beforeMiB)),
+    afterMaxMiB: highest(after),
+    beforeMaxMiB: highest(during.map((c) => c.beforeMiB)),
     firstHalfMiB: lowest(during.filter((c) => c.atMs < middle).map((c) => c.afterMiB)),
     secondHalfMiB: lowest(during.filter((c) => c.atMs >= middle).map((c) => c.afterMiB)),
   };
